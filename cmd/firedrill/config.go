@@ -1,0 +1,268 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
+)
+
+// Config is firedrill's configuration. It is read, lowest precedence first,
+// from built-in defaults, the config file (firedrill.yaml in the working
+// directory or $XDG_CONFIG_HOME/firedrill, or --config), FIREDRILL_* environment
+// variables, and command-line flags. Unknown keys in the file are an error.
+type Config struct {
+	// DataDir holds the SQLite database and other drill state.
+	DataDir string `mapstructure:"dataDir"`
+	// Listen is the address the drill room is served on.
+	Listen string `mapstructure:"listen"`
+	// PublicURL is the base URL printed in join links; defaults to http://<listen>.
+	PublicURL string `mapstructure:"publicURL"`
+
+	Log        LogConfig        `mapstructure:"log"`
+	Auth       AuthConfig       `mapstructure:"auth"`
+	Kubernetes KubernetesConfig `mapstructure:"kubernetes"`
+	Plugins    PluginsConfig    `mapstructure:"plugins"`
+	Drill      DrillConfig      `mapstructure:"drill"`
+	Scenarios  ScenariosConfig  `mapstructure:"scenarios"`
+}
+
+// LogConfig configures logging.
+type LogConfig struct {
+	Level  string `mapstructure:"level"`  // debug, info, warn, error
+	Format string `mapstructure:"format"` // text or json
+}
+
+// AuthConfig configures facilitator access to the drill room.
+type AuthConfig struct {
+	// AdminToken is the facilitator's credential; exchanged for a session cookie.
+	AdminToken string `mapstructure:"adminToken"`
+	// AdminPasswordHash is a bcrypt hash, an alternative to AdminToken.
+	AdminPasswordHash string `mapstructure:"adminPasswordHash"`
+}
+
+// KubernetesConfig says which beta cluster faults may be injected into.
+type KubernetesConfig struct {
+	Kubeconfig string `mapstructure:"kubeconfig"`
+	Context    string `mapstructure:"context"`
+	// AllowedContexts lists the kubeconfig contexts firedrill may touch; any
+	// other context is refused.
+	AllowedContexts []string `mapstructure:"allowedContexts"`
+	// ProtectedNamespaces are always refused, in addition to kube-system,
+	// kube-public and kube-node-lease.
+	ProtectedNamespaces []string `mapstructure:"protectedNamespaces"`
+}
+
+// PluginsConfig configures the injector plugin host.
+type PluginsConfig struct {
+	// Dir is searched for plugin executables named firedrill-injector-<name>.
+	Dir string `mapstructure:"dir"`
+	// Checksums pins plugin executables by name to their SHA-256 (hex).
+	Checksums map[string]string `mapstructure:"checksums"`
+	// CallTimeout bounds each call to a plugin.
+	CallTimeout time.Duration `mapstructure:"callTimeout"`
+}
+
+// DrillConfig configures how drills run.
+type DrillConfig struct {
+	// OnRestart is what happens to drills that were running when firedrill
+	// stopped: "resume" or "abort".
+	OnRestart string `mapstructure:"onRestart"`
+	// TimeScale speeds up the drill clock for rehearsals and tests: 60 runs a
+	// drill minute in one second. 1 is real time.
+	TimeScale float64 `mapstructure:"timeScale"`
+}
+
+// ScenariosConfig says where scenarios are loaded from.
+type ScenariosConfig struct {
+	Dirs []string `mapstructure:"dirs"`
+}
+
+// setting is one configuration key with its environment variable and flag.
+type setting struct {
+	key   string // viper key, dotted
+	flag  string // flag name, empty when the key has no flag
+	def   any
+	usage string
+}
+
+func (s setting) env() string {
+	// dataDir -> FIREDRILL_DATA_DIR, kubernetes.allowedContexts -> FIREDRILL_KUBERNETES_ALLOWED_CONTEXTS
+	var b strings.Builder
+	b.WriteString("FIREDRILL_")
+	for i, r := range s.key {
+		switch {
+		case r == '.':
+			b.WriteByte('_')
+		case r >= 'A' && r <= 'Z':
+			if i > 0 && s.key[i-1] != '.' {
+				b.WriteByte('_')
+			}
+			b.WriteRune(r)
+		default:
+			b.WriteString(strings.ToUpper(string(r)))
+		}
+	}
+	return b.String()
+}
+
+func defaultDataDir() string {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "firedrill")
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".local", "share", "firedrill")
+	}
+	return "firedrill-data"
+}
+
+var settings = []setting{
+	{key: "dataDir", flag: "data-dir", def: defaultDataDir(), usage: "directory for the drill database"},
+	{key: "listen", flag: "listen", def: "127.0.0.1:8080", usage: "address to serve the drill room on"},
+	{key: "publicURL", flag: "public-url", def: "", usage: "base URL used in join links"},
+	{key: "log.level", flag: "log-level", def: "info", usage: "log level: debug, info, warn, error"},
+	{key: "log.format", flag: "log-format", def: "text", usage: "log format: text or json"},
+	{key: "auth.adminToken", def: ""},
+	{key: "auth.adminPasswordHash", def: ""},
+	{key: "kubernetes.kubeconfig", flag: "kubeconfig", def: "", usage: "path to the kubeconfig of the beta cluster"},
+	{key: "kubernetes.context", flag: "context", def: "", usage: "kubeconfig context (must be in kubernetes.allowedContexts)"},
+	{key: "kubernetes.allowedContexts", def: []string{}},
+	{key: "kubernetes.protectedNamespaces", def: []string{}},
+	{key: "plugins.dir", flag: "plugin-dir", def: "", usage: "directory of injector plugins"},
+	{key: "plugins.checksums", def: map[string]string{}},
+	{key: "plugins.callTimeout", def: 30 * time.Second},
+	{key: "drill.onRestart", def: "resume"},
+	{key: "drill.timeScale", flag: "time-scale", def: 1.0, usage: "drill clock speed-up for rehearsals (60 = a drill minute per second)"},
+	{key: "scenarios.dirs", def: []string{}},
+}
+
+// addConfigFlags adds the persistent flags every command understands.
+func addConfigFlags(root *cobra.Command) {
+	root.PersistentFlags().String("config", "", "config file (default: ./firedrill.yaml or $XDG_CONFIG_HOME/firedrill/firedrill.yaml)")
+	root.PersistentFlags().String("data-dir", "", "directory for the drill database")
+	root.PersistentFlags().String("log-level", "", "log level: debug, info, warn, error")
+}
+
+// addSettingFlag adds the flag of the configuration key to cmd. Commands call
+// it for the keys they use; precedence is handled by LoadConfig.
+func addSettingFlag(cmd *cobra.Command, key string) {
+	for _, s := range settings {
+		if s.key == key && s.flag != "" {
+			switch d := s.def.(type) {
+			case float64:
+				cmd.Flags().Float64(s.flag, d, s.usage)
+			default:
+				cmd.Flags().String(s.flag, "", s.usage)
+			}
+			return
+		}
+	}
+	panic("addSettingFlag: no flag for config key " + key)
+}
+
+// LoadConfig reads the configuration for the executing command.
+func LoadConfig(cmd *cobra.Command, getenv func(string) string) (Config, error) {
+	v := viper.New()
+	for _, s := range settings {
+		v.SetDefault(s.key, s.def)
+	}
+	v.SetConfigType("yaml")
+	path, _ := cmd.Flags().GetString("config")
+	if path == "" {
+		path = getenv("FIREDRILL_CONFIG")
+	}
+	if path != "" {
+		v.SetConfigFile(path)
+		if err := v.ReadInConfig(); err != nil {
+			return Config{}, fmt.Errorf("read config %s: %w", path, err)
+		}
+	} else {
+		v.SetConfigName("firedrill")
+		v.AddConfigPath(".")
+		xdg := getenv("XDG_CONFIG_HOME")
+		if xdg == "" {
+			if h := getenv("HOME"); h != "" {
+				xdg = filepath.Join(h, ".config")
+			}
+		}
+		if xdg != "" {
+			v.AddConfigPath(filepath.Join(xdg, "firedrill"))
+		}
+		if err := v.ReadInConfig(); err != nil {
+			var notFound viper.ConfigFileNotFoundError
+			if !errors.As(err, &notFound) {
+				return Config{}, fmt.Errorf("read config: %w", err)
+			}
+		}
+	}
+	for _, s := range settings {
+		if s.flag != "" {
+			if f := cmd.Flags().Lookup(s.flag); f != nil && f.Changed {
+				v.Set(s.key, f.Value.String())
+				continue
+			}
+		}
+		if val := getenv(s.env()); val != "" {
+			switch s.def.(type) {
+			case []string:
+				v.Set(s.key, splitList(val))
+			default:
+				v.Set(s.key, val)
+			}
+		}
+	}
+	var cfg Config
+	if err := v.UnmarshalExact(&cfg); err != nil {
+		where := "configuration"
+		if f := v.ConfigFileUsed(); f != "" {
+			where = f
+		}
+		return Config{}, fmt.Errorf("%s: %w", where, err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Validate checks values that have a fixed set of meanings.
+func (c Config) Validate() error {
+	var errs []error
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log.level: %q is not a level, expected debug, info, warn or error", c.Log.Level))
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("log.format: %q is not a format, expected text or json", c.Log.Format))
+	}
+	switch c.Drill.OnRestart {
+	case "resume", "abort":
+	default:
+		errs = append(errs, fmt.Errorf("drill.onRestart: %q is not allowed, expected resume or abort", c.Drill.OnRestart))
+	}
+	if c.Drill.TimeScale <= 0 || c.Drill.TimeScale > 3600 {
+		errs = append(errs, fmt.Errorf("drill.timeScale: %v is out of range, expected a number above 0 and at most 3600", c.Drill.TimeScale))
+	}
+	if c.Plugins.CallTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("plugins.callTimeout: %v must be positive", c.Plugins.CallTimeout))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,156 @@
+// Command firedrill is the incident-drill orchestrator: it validates and plans
+// scenarios, serves the drill room, runs the drill engine, and serves the
+// built-in Kubernetes injector plugin. All wiring of adapters to the core
+// happens here.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// Version is the firedrill version, set at build time with -ldflags.
+var Version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	m := NewMain()
+	code := m.Run(ctx, os.Args[1:])
+	stop()
+	if err := m.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, "firedrill: close:", err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// ExitError carries a process exit code through cobra; its message has
+// already been printed when Code is set without one.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit status %d", e.Code)
+	}
+	return e.Err.Error()
+}
+
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// Main is the firedrill program. Tests construct one, set its streams and
+// environment, and call Run with arguments exactly as a user would type them.
+type Main struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// Getenv looks up environment variables; tests replace it.
+	Getenv func(string) string
+
+	// Config is the loaded configuration, available to commands after the
+	// root command's pre-run has read the config file, environment and flags.
+	Config Config
+
+	mu      sync.Mutex
+	closers []func() error
+}
+
+// NewMain returns a Main wired to the process's standard streams and
+// environment.
+func NewMain() *Main {
+	return &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+}
+
+// OnClose registers fn to run when Close is called, in reverse order of
+// registration. Commands use it for servers, databases and plugin clients.
+func (m *Main) OnClose(fn func() error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.closers = append(m.closers, fn)
+}
+
+// Close releases everything the program opened.
+func (m *Main) Close() error {
+	m.mu.Lock()
+	closers := m.closers
+	m.closers = nil
+	m.mu.Unlock()
+	var errs []error
+	for i := len(closers) - 1; i >= 0; i-- {
+		if err := closers[i](); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Run executes the command line args and returns the process exit code.
+func (m *Main) Run(ctx context.Context, args []string) int {
+	root := m.rootCommand()
+	root.SetArgs(args)
+	root.SetIn(m.Stdin)
+	root.SetOut(m.Stdout)
+	root.SetErr(m.Stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	var exit *ExitError
+	if errors.As(err, &exit) {
+		if exit.Err != nil {
+			fmt.Fprintln(m.Stderr, "firedrill:", exit.Err)
+		}
+		return exit.Code
+	}
+	fmt.Fprintln(m.Stderr, "firedrill:", err)
+	return 1
+}
+
+// commandFactories are registered by the files of this package that add
+// subcommands, each in its own init function, so that every command lives in
+// its own file.
+var commandFactories []func(m *Main) *cobra.Command
+
+func registerCommand(f func(m *Main) *cobra.Command) {
+	commandFactories = append(commandFactories, f)
+}
+
+func (m *Main) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "firedrill",
+		Short: "Rehearse incidents: real faults in a beta Kubernetes environment, a live drill room, a retrospective",
+		Long: `firedrill runs incident drills ("mock outage training") the way experienced
+teams run them: a designer writes a scenario, the controller injects its faults
+into a beta Kubernetes environment, participants recover and propagate in a
+drill channel under customer-center and executive pressure, and a retrospective
+measures what people learned.`,
+		Version:       Version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := LoadConfig(cmd, m.Getenv)
+			if err != nil {
+				return err
+			}
+			m.Config = cfg
+			return nil
+		},
+	}
+	addConfigFlags(root)
+	for _, f := range commandFactories {
+		root.AddCommand(f(m))
+	}
+	return root
+}

@@ -1,0 +1,413 @@
+// Package scenarios is the scenario language: the types a designer writes in
+// YAML (apiVersion firedrill/v1, kind Scenario), the strict loader that turns a
+// file into a validated *Scenario with file:line:column errors, the JSON Schema,
+// the planned timeline, and CSV import/export of injects.
+package scenarios
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// APIVersion and Kind identify a scenario document.
+const (
+	APIVersion = "firedrill/v1"
+	Kind       = "Scenario"
+)
+
+// Drill-wide constants from the practice: a drill never runs past 90 minutes,
+// and hints start at minute 70 when people are stuck.
+const (
+	MaxTimeLimit     = 90 * time.Minute
+	DefaultHintStart = 70 * time.Minute
+)
+
+// BackroomChannel is the id of the channel that always exists for designer,
+// observer and facilitator and is never visible to participants.
+const BackroomChannel = "backroom"
+
+// Duration is a time.Duration written as "70m", "1h30m" or "45s" in YAML and
+// JSON.
+type Duration time.Duration
+
+// D returns d as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// String formats d compactly ("70m", "1h30m", "45s").
+func (d Duration) String() string {
+	t := time.Duration(d)
+	if t == 0 {
+		return "0m"
+	}
+	s := t.String()
+	s = strings.TrimSuffix(s, "0s")
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// ParseDuration parses a scenario duration. Units h, m and s are accepted; a
+// bare number is refused because its unit would be a guess.
+func ParseDuration(s string) (Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, fmt.Errorf("empty duration, expected a value like 70m or 1h30m")
+	}
+	t, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("invalid duration %q, expected a value like 70m, 90s or 1h30m", s)
+	}
+	if t < 0 {
+		return 0, fmt.Errorf("negative duration %q, expected zero or more", s)
+	}
+	return Duration(t), nil
+}
+
+// MarshalJSON writes d as a string such as "70m".
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+
+// UnmarshalJSON reads a string such as "70m".
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration must be a string like \"70m\"")
+	}
+	v, err := ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}
+
+// MarshalYAML writes d as a string such as "70m".
+func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
+
+// Difficulty is one of the levels a chained fault can be prepared at; one is
+// chosen on the day for the people present.
+type Difficulty string
+
+// Difficulty levels.
+const (
+	Hard   Difficulty = "hard"
+	Medium Difficulty = "medium"
+	Easy   Difficulty = "easy"
+)
+
+// PersonaKind says which related department or system a persona plays.
+type PersonaKind string
+
+// Persona kinds.
+const (
+	PersonaCustomerCenter     PersonaKind = "customer-center"
+	PersonaExecutive          PersonaKind = "executive"
+	PersonaEmergencyCommittee PersonaKind = "emergency-committee"
+	PersonaAlerting           PersonaKind = "alerting"
+	PersonaOther              PersonaKind = "other"
+)
+
+// Scenario is one drill design. Source, when set, is the file it was loaded
+// from; it is not part of the YAML.
+type Scenario struct {
+	APIVersion string   `yaml:"apiVersion" json:"apiVersion"`
+	Kind       string   `yaml:"kind" json:"kind"`
+	Metadata   Metadata `yaml:"metadata" json:"metadata"`
+
+	// TimeLimit is the drill's cap: default and maximum 90m. The drill ends
+	// itself when it is reached.
+	TimeLimit Duration `yaml:"timeLimit,omitempty" json:"timeLimit,omitempty"`
+	// Difficulty is the variant used when the facilitator does not choose one.
+	Difficulty Difficulty `yaml:"difficulty,omitempty" json:"difficulty,omitempty"`
+
+	Personas []Persona   `yaml:"personas" json:"personas"`
+	Channels []Channel   `yaml:"channels" json:"channels"`
+	Faults   []Fault     `yaml:"faults" json:"faults"`
+	Alerts   []Alert     `yaml:"alerts,omitempty" json:"alerts,omitempty"`
+	Injects  []Inject    `yaml:"injects,omitempty" json:"injects,omitempty"`
+	Hints    []HintStage `yaml:"hints,omitempty" json:"hints,omitempty"`
+	Notices  Notices     `yaml:"notices,omitempty" json:"notices,omitempty"`
+
+	// Briefing is the day-before notice sent to everyone: purpose, rules,
+	// that it is a real recovery and propagation exercise, that it is not an
+	// evaluation. It never reveals the time or the scenario.
+	Briefing string `yaml:"briefing,omitempty" json:"briefing,omitempty"`
+	// Solution is the designer's intended best response; secret until the retro.
+	Solution string    `yaml:"solution,omitempty" json:"solution,omitempty"`
+	Retro    RetroSpec `yaml:"retro,omitempty" json:"retro,omitempty"`
+
+	Source string `yaml:"-" json:"-"`
+}
+
+// Metadata describes a scenario for people and for the drill history.
+type Metadata struct {
+	Name     string   `yaml:"name" json:"name"` // DNS-label style id, e.g. payment-db-config
+	Title    string   `yaml:"title" json:"title"`
+	Summary  string   `yaml:"summary,omitempty" json:"summary,omitempty"`
+	Team     string   `yaml:"team,omitempty" json:"team,omitempty"`
+	Designer string   `yaml:"designer,omitempty" json:"designer,omitempty"`
+	Tags     []string `yaml:"tags,omitempty" json:"tags,omitempty"`
+	Language string   `yaml:"language,omitempty" json:"language,omitempty"` // BCP 47, e.g. en, ko
+}
+
+// Persona is a related department, executive or system that speaks in the
+// drill channels, played by the facilitator or by the script.
+type Persona struct {
+	ID     string      `yaml:"id" json:"id"`
+	Name   string      `yaml:"name" json:"name"`
+	Kind   PersonaKind `yaml:"kind" json:"kind"`
+	Avatar string      `yaml:"avatar,omitempty" json:"avatar,omitempty"` // short text or emoji shown as the avatar
+	Color  string      `yaml:"color,omitempty" json:"color,omitempty"`   // #rrggbb
+	// QuickReplies are lines the facilitator can send as this persona with
+	// one click.
+	QuickReplies []string `yaml:"quickReplies,omitempty" json:"quickReplies,omitempty"`
+}
+
+// Channel is one chat channel of the drill. The back room is implicit.
+type Channel struct {
+	ID    string `yaml:"id" json:"id"`
+	Title string `yaml:"title,omitempty" json:"title,omitempty"`
+	Topic string `yaml:"topic,omitempty" json:"topic,omitempty"`
+	// Incident marks the channel where incident notices are posted. Exactly
+	// one channel is the incident channel; when none is marked, the channel
+	// with id "incident" is.
+	Incident bool `yaml:"incident,omitempty" json:"incident,omitempty"`
+}
+
+// InjectorRef names a plugin and one of its fault or probe types, written
+// "plugin/type" in YAML, e.g. "kubernetes/configmap-key".
+type InjectorRef struct {
+	Plugin string `json:"plugin"`
+	Type   string `json:"type"`
+}
+
+// String formats r as "plugin/type".
+func (r InjectorRef) String() string { return r.Plugin + "/" + r.Type }
+
+// MarshalYAML writes r as "plugin/type".
+func (r InjectorRef) MarshalYAML() (any, error) { return r.String(), nil }
+
+// Target names the Kubernetes object (or set of objects) a fault or probe acts
+// on.
+type Target struct {
+	Namespace string            `yaml:"namespace,omitempty" json:"namespace,omitempty"`
+	Kind      string            `yaml:"kind,omitempty" json:"kind,omitempty"`
+	Name      string            `yaml:"name,omitempty" json:"name,omitempty"`
+	Selector  map[string]string `yaml:"selector,omitempty" json:"selector,omitempty"`
+}
+
+// Fault is one fault of the scenario.
+type Fault struct {
+	ID          string `yaml:"id" json:"id"`
+	Title       string `yaml:"title" json:"title"`
+	Description string `yaml:"description,omitempty" json:"description,omitempty"`
+	// Impact is what users feel, in the customer's words; templates use it.
+	Impact   string         `yaml:"impact,omitempty" json:"impact,omitempty"`
+	Injector InjectorRef    `yaml:"injector" json:"injector"`
+	Target   Target         `yaml:"target" json:"target"`
+	Params   map[string]any `yaml:"params,omitempty" json:"params,omitempty"`
+	// Variants override Title, Description, Target fields and Params per
+	// difficulty; params are merged key by key over Params.
+	Variants map[Difficulty]FaultVariant `yaml:"variants,omitempty" json:"variants,omitempty"`
+
+	// Exactly one of At and After is set (At defaults to 0m when neither is).
+	At    *Duration `yaml:"at,omitempty" json:"at,omitempty"`
+	After *Chain    `yaml:"after,omitempty" json:"after,omitempty"`
+	// IfResolvedBefore makes this an extension fault (the "too fast" rule):
+	// it fires only if every fault it depends on (After's fault, or every
+	// earlier fault for a time trigger) was resolved before this drill time.
+	IfResolvedBefore *Duration `yaml:"ifResolvedBefore,omitempty" json:"ifResolvedBefore,omitempty"`
+
+	ResolvedWhen ResolvedWhen `yaml:"resolvedWhen" json:"resolvedWhen"`
+	// AutoRevertAtEnd reverts the fault when the drill ends; default true.
+	AutoRevertAtEnd *bool `yaml:"autoRevertAtEnd,omitempty" json:"autoRevertAtEnd,omitempty"`
+}
+
+// FaultVariant is a fault prepared at one difficulty.
+type FaultVariant struct {
+	Title       string         `yaml:"title,omitempty" json:"title,omitempty"`
+	Description string         `yaml:"description,omitempty" json:"description,omitempty"`
+	Target      *Target        `yaml:"target,omitempty" json:"target,omitempty"`
+	Params      map[string]any `yaml:"params,omitempty" json:"params,omitempty"`
+}
+
+// ChainEvent is the event of a predecessor fault a chained fault waits for.
+type ChainEvent string
+
+// Chain events.
+const (
+	ChainResolved ChainEvent = "resolved"
+	ChainInjected ChainEvent = "injected"
+)
+
+// Chain makes a fault fire after an event of another fault.
+type Chain struct {
+	Fault string     `yaml:"fault" json:"fault"`
+	Event ChainEvent `yaml:"event,omitempty" json:"event,omitempty"` // default resolved
+	Delay Duration   `yaml:"delay,omitempty" json:"delay,omitempty"`
+}
+
+// ResolvedWhen says how the controller knows a fault is resolved: every probe
+// holds continuously for StableFor (stabilisation monitoring), or the
+// facilitator marks it by hand. At least one probe or Manual is required.
+type ResolvedWhen struct {
+	Probes    []Probe  `yaml:"probes,omitempty" json:"probes,omitempty"`
+	StableFor Duration `yaml:"stableFor,omitempty" json:"stableFor,omitempty"`
+	Manual    bool     `yaml:"manual,omitempty" json:"manual,omitempty"`
+}
+
+// Probe is one check evaluated by a plugin, e.g. "kubernetes/deployment-available"
+// or "kubernetes/http-get".
+type Probe struct {
+	Name     string         `yaml:"name,omitempty" json:"name,omitempty"`
+	Probe    InjectorRef    `yaml:"probe" json:"probe"`
+	Target   Target         `yaml:"target,omitempty" json:"target,omitempty"`
+	Params   map[string]any `yaml:"params,omitempty" json:"params,omitempty"`
+	Interval Duration       `yaml:"interval,omitempty" json:"interval,omitempty"` // default 10s
+}
+
+// Alert is a monitoring rule played into the alerts channel by an alerting
+// persona: it fires when its probe has failed for For and resolves when the
+// probe holds again. Alerts are how participants detect what monitoring sees;
+// customer-center injects cover what it misses.
+type Alert struct {
+	ID       string   `yaml:"id" json:"id"`
+	Title    string   `yaml:"title" json:"title"`
+	Severity string   `yaml:"severity,omitempty" json:"severity,omitempty"` // critical, warning, info
+	Persona  string   `yaml:"persona" json:"persona"`
+	Channel  string   `yaml:"channel" json:"channel"`
+	Probe    Probe    `yaml:"check" json:"check"`
+	For      Duration `yaml:"for,omitempty" json:"for,omitempty"`
+}
+
+// EventKind names the drill events an inject can be triggered by.
+type EventKind string
+
+// Inject trigger events.
+const (
+	OnDrillStarted  EventKind = "drill.started"
+	OnFaultInjected EventKind = "fault.injected"
+	OnFaultResolved EventKind = "fault.resolved"
+	OnNoticePosted  EventKind = "notice.posted"
+	OnNoticeMissing EventKind = "notice.missing" // the notice was not posted by By
+	OnHintGiven     EventKind = "hint.given"
+	OnAlertFiring   EventKind = "alert.firing"
+	OnAlertResolved EventKind = "alert.resolved"
+)
+
+// NoticeKind is one of the notices participants post.
+type NoticeKind string
+
+// Notice kinds.
+const (
+	NoticeIncident   NoticeKind = "incident"
+	NoticeStatus     NoticeKind = "status-update"
+	NoticeResolution NoticeKind = "resolution"
+)
+
+// EventTrigger makes an inject fire on a drill event.
+type EventTrigger struct {
+	Event  EventKind  `yaml:"event" json:"event"`
+	Fault  string     `yaml:"fault,omitempty" json:"fault,omitempty"`   // for fault.* events
+	Notice NoticeKind `yaml:"notice,omitempty" json:"notice,omitempty"` // for notice.* events
+	Alert  string     `yaml:"alert,omitempty" json:"alert,omitempty"`   // for alert.* events
+	Hint   string     `yaml:"hint,omitempty" json:"hint,omitempty"`     // for hint.given
+	// By is the deadline for notice.missing: fire at By when the notice has
+	// not been posted yet.
+	By    *Duration `yaml:"by,omitempty" json:"by,omitempty"`
+	Delay Duration  `yaml:"delay,omitempty" json:"delay,omitempty"`
+}
+
+// Inject is one scripted persona message. Text is a Go text/template; see
+// TemplateData for the values it can use.
+type Inject struct {
+	ID      string        `yaml:"id" json:"id"`
+	At      *Duration     `yaml:"at,omitempty" json:"at,omitempty"`
+	On      *EventTrigger `yaml:"on,omitempty" json:"on,omitempty"`
+	Persona string        `yaml:"persona" json:"persona"`
+	Channel string        `yaml:"channel" json:"channel"`
+	Text    string        `yaml:"text" json:"text"`
+	// ExpectedAction is what the designer expects participants to do; shown
+	// to facilitator and observers, and in the retro.
+	ExpectedAction string    `yaml:"expectedAction,omitempty" json:"expectedAction,omitempty"`
+	FollowUp       *FollowUp `yaml:"followUp,omitempty" json:"followUp,omitempty"`
+}
+
+// FollowUp is sent by the same persona when no participant has written in the
+// inject's channel within After.
+type FollowUp struct {
+	After Duration `yaml:"after" json:"after"`
+	Text  string   `yaml:"text" json:"text"`
+}
+
+// HintStage is one staged hint, given in character by a persona.
+type HintStage struct {
+	ID      string   `yaml:"id" json:"id"`
+	At      Duration `yaml:"at" json:"at"`
+	Persona string   `yaml:"persona" json:"persona"`
+	Channel string   `yaml:"channel" json:"channel"`
+	Text    string   `yaml:"text" json:"text"`
+	// Faults limits the hint to these faults: it is skipped when all of them
+	// are resolved. Empty means every fault.
+	Faults []string `yaml:"faults,omitempty" json:"faults,omitempty"`
+}
+
+// Notices holds the templates of the notices participants post, and the
+// expected update cadence.
+type Notices struct {
+	Incident     *NoticeTemplate `yaml:"incident,omitempty" json:"incident,omitempty"`
+	StatusUpdate *NoticeTemplate `yaml:"statusUpdate,omitempty" json:"statusUpdate,omitempty"`
+	Resolution   *NoticeTemplate `yaml:"resolution,omitempty" json:"resolution,omitempty"`
+	// Grades are the internal incident grades participants choose from.
+	Grades []string `yaml:"grades,omitempty" json:"grades,omitempty"`
+	// UpdateCadence is how often a status update is expected while the
+	// incident is open (e.g. 15m); 0 means no expectation.
+	UpdateCadence Duration `yaml:"updateCadence,omitempty" json:"updateCadence,omitempty"`
+}
+
+// FieldType is the input type of a notice or retro field.
+type FieldType string
+
+// Field types.
+const (
+	FieldText     FieldType = "text"
+	FieldTextarea FieldType = "textarea"
+	FieldTime     FieldType = "time"     // a clock time such as 14:05
+	FieldDuration FieldType = "duration" // e.g. 20m
+	FieldSelect   FieldType = "select"
+	FieldScale    FieldType = "scale" // 1..5
+)
+
+// NoticeTemplate is the form participants fill to post a notice, and how the
+// posted notice is rendered as a card.
+type NoticeTemplate struct {
+	Title   string        `yaml:"title,omitempty" json:"title,omitempty"`
+	Channel string        `yaml:"channel,omitempty" json:"channel,omitempty"` // default: the incident channel
+	Fields  []NoticeField `yaml:"fields" json:"fields"`
+}
+
+// NoticeField is one field of a notice form.
+type NoticeField struct {
+	ID       string    `yaml:"id" json:"id"`
+	Label    string    `yaml:"label" json:"label"`
+	Type     FieldType `yaml:"type,omitempty" json:"type,omitempty"` // default text
+	Required bool      `yaml:"required,omitempty" json:"required,omitempty"`
+	Options  []string  `yaml:"options,omitempty" json:"options,omitempty"` // for select
+	Help     string    `yaml:"help,omitempty" json:"help,omitempty"`
+}
+
+// RetroSpec adds the scenario's own questions to the retrospective form; the
+// standard questions and the before/after self-rating are always asked.
+type RetroSpec struct {
+	Questions []RetroQuestion `yaml:"questions,omitempty" json:"questions,omitempty"`
+}
+
+// RetroQuestion is one extra retro question.
+type RetroQuestion struct {
+	ID       string    `yaml:"id" json:"id"`
+	Text     string    `yaml:"text" json:"text"`
+	Type     FieldType `yaml:"type,omitempty" json:"type,omitempty"` // text, textarea or scale; default textarea
+	Required bool      `yaml:"required,omitempty" json:"required,omitempty"`
+}
