@@ -31,3 +31,18 @@ fmt:
 
 clean:
 	rm -rf $(BIN)
+
+## proto: regenerate the injector plugin protocol (injectors/proto) with protoc
+## (Debian's protobuf-compiler) and the Go generators pinned to go.mod's runtime
+PROTOC_GEN_GO_VERSION      ?= v1.36.12
+PROTOC_GEN_GO_GRPC_VERSION ?= v1.6.2
+GOBIN_DIR := $(shell $(GO) env GOPATH)/bin
+.PHONY: proto
+proto:
+	@command -v protoc >/dev/null || { echo "protoc not found: apt-get install -y protobuf-compiler"; exit 1; }
+	GOFLAGS= $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+	GOFLAGS= $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
+	PATH="$(GOBIN_DIR):$$PATH" protoc --proto_path=injectors/proto \
+		--go_out=injectors/proto --go_opt=paths=source_relative \
+		--go-grpc_out=injectors/proto --go-grpc_opt=paths=source_relative \
+		injectors/proto/injector.proto
