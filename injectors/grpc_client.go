@@ -1,0 +1,90 @@
+package injectors
+
+import (
+	"context"
+
+	"google.golang.org/grpc"
+
+	pb "github.com/firedrill/firedrill/injectors/proto"
+)
+
+// GRPCClient is an Injector that calls a plugin over gRPC. Errors that the
+// plugin returned as a *control.Error arrive as a *control.Error with the same
+// code and message.
+type GRPCClient struct {
+	client pb.InjectorClient
+}
+
+// NewGRPCClient returns an Injector that calls the plugin served on conn.
+func NewGRPCClient(conn grpc.ClientConnInterface) *GRPCClient {
+	return &GRPCClient{client: pb.NewInjectorClient(conn)}
+}
+
+var _ Injector = (*GRPCClient)(nil)
+
+// Info describes the plugin.
+func (c *GRPCClient) Info(ctx context.Context) (Info, error) {
+	resp, err := c.client.Info(ctx, &pb.InfoRequest{})
+	if err != nil {
+		return Info{}, fromStatus("info", err)
+	}
+	return Info{
+		Name:        resp.GetName(),
+		Version:     resp.GetVersion(),
+		APIVersions: resp.GetApiVersions(),
+		FaultTypes:  typesFromProto(resp.GetFaultTypes()),
+		ProbeTypes:  typesFromProto(resp.GetProbeTypes()),
+	}, nil
+}
+
+// Validate checks a fault without changing anything.
+func (c *GRPCClient) Validate(ctx context.Context, f Fault) error {
+	_, err := c.client.Validate(ctx, &pb.ValidateRequest{Fault: faultToProto(f)})
+	return fromStatus("validate", err)
+}
+
+// Prepare returns the fault's revert record.
+func (c *GRPCClient) Prepare(ctx context.Context, f Fault) ([]byte, error) {
+	resp, err := c.client.Prepare(ctx, &pb.PrepareRequest{Fault: faultToProto(f)})
+	if err != nil {
+		return nil, fromStatus("prepare", err)
+	}
+	return resp.GetRecord(), nil
+}
+
+// Inject applies the fault and returns the record to keep.
+func (c *GRPCClient) Inject(ctx context.Context, f Fault, record []byte) ([]byte, error) {
+	resp, err := c.client.Inject(ctx, &pb.InjectRequest{Fault: faultToProto(f), Record: record})
+	if err != nil {
+		return nil, fromStatus("inject", err)
+	}
+	return resp.GetRecord(), nil
+}
+
+// Status reports whether the fault is in effect, drifted or reverted.
+func (c *GRPCClient) Status(ctx context.Context, f Fault, record []byte) (Status, error) {
+	resp, err := c.client.Status(ctx, &pb.StatusRequest{Fault: faultToProto(f), Record: record})
+	if err != nil {
+		return Status{}, fromStatus("status", err)
+	}
+	e, err := effectFromProto(resp.GetEffect())
+	if err != nil {
+		return Status{}, err
+	}
+	return Status{Effect: e, Detail: resp.GetDetail()}, nil
+}
+
+// Revert undoes the fault recorded in record.
+func (c *GRPCClient) Revert(ctx context.Context, record []byte) error {
+	_, err := c.client.Revert(ctx, &pb.RevertRequest{Record: record})
+	return fromStatus("revert", err)
+}
+
+// Probe evaluates a check.
+func (c *GRPCClient) Probe(ctx context.Context, p Probe) (ProbeResult, error) {
+	resp, err := c.client.Probe(ctx, &pb.ProbeRequest{Probe: probeToProto(p)})
+	if err != nil {
+		return ProbeResult{}, fromStatus("probe", err)
+	}
+	return ProbeResult{OK: resp.GetOk(), Detail: resp.GetDetail()}, nil
+}

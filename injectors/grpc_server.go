@@ -1,0 +1,89 @@
+package injectors
+
+import (
+	"context"
+
+	pb "github.com/firedrill/firedrill/injectors/proto"
+)
+
+// GRPCServer serves an Injector over gRPC. A *control.Error returned by Impl
+// crosses the wire as the gRPC status code of its code (EINVALID as
+// InvalidArgument, ENOTFOUND as NotFound, ECONFLICT as FailedPrecondition,
+// EFORBIDDEN as PermissionDenied) with its message intact.
+type GRPCServer struct {
+	pb.UnimplementedInjectorServer
+	Impl Injector
+}
+
+var _ pb.InjectorServer = (*GRPCServer)(nil)
+
+// Info serves Injector.Info.
+func (s *GRPCServer) Info(ctx context.Context, _ *pb.InfoRequest) (*pb.InfoResponse, error) {
+	info, err := s.Impl.Info(ctx)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &pb.InfoResponse{
+		Name:        info.Name,
+		Version:     info.Version,
+		ApiVersions: info.APIVersions,
+		FaultTypes:  typesToProto(info.FaultTypes),
+		ProbeTypes:  typesToProto(info.ProbeTypes),
+	}, nil
+}
+
+// Validate serves Injector.Validate.
+func (s *GRPCServer) Validate(ctx context.Context, req *pb.ValidateRequest) (*pb.ValidateResponse, error) {
+	if err := s.Impl.Validate(ctx, faultFromProto(req.GetFault())); err != nil {
+		return nil, toStatus(err)
+	}
+	return &pb.ValidateResponse{}, nil
+}
+
+// Prepare serves Injector.Prepare.
+func (s *GRPCServer) Prepare(ctx context.Context, req *pb.PrepareRequest) (*pb.PrepareResponse, error) {
+	rec, err := s.Impl.Prepare(ctx, faultFromProto(req.GetFault()))
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &pb.PrepareResponse{Record: rec}, nil
+}
+
+// Inject serves Injector.Inject.
+func (s *GRPCServer) Inject(ctx context.Context, req *pb.InjectRequest) (*pb.InjectResponse, error) {
+	rec, err := s.Impl.Inject(ctx, faultFromProto(req.GetFault()), req.GetRecord())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &pb.InjectResponse{Record: rec}, nil
+}
+
+// Status serves Injector.Status.
+func (s *GRPCServer) Status(ctx context.Context, req *pb.StatusRequest) (*pb.StatusResponse, error) {
+	st, err := s.Impl.Status(ctx, faultFromProto(req.GetFault()), req.GetRecord())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	e, err := effectToProto(st.Effect)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &pb.StatusResponse{Effect: e, Detail: st.Detail}, nil
+}
+
+// Revert serves Injector.Revert.
+func (s *GRPCServer) Revert(ctx context.Context, req *pb.RevertRequest) (*pb.RevertResponse, error) {
+	if err := s.Impl.Revert(ctx, req.GetRecord()); err != nil {
+		return nil, toStatus(err)
+	}
+	return &pb.RevertResponse{}, nil
+}
+
+// Probe serves Injector.Probe.
+func (s *GRPCServer) Probe(ctx context.Context, req *pb.ProbeRequest) (*pb.ProbeResponse, error) {
+	res, err := s.Impl.Probe(ctx, probeFromProto(req.GetProbe()))
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &pb.ProbeResponse{Ok: res.OK, Detail: res.Detail}, nil
+}

@@ -1,0 +1,223 @@
+package injectors
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/firedrill/firedrill/control"
+)
+
+// Serve runs impl as a firedrill injector plugin: it performs the go-plugin
+// handshake on stdout and serves gRPC until the host goes away. It is the
+// entry point of a plugin's main function and does not return.
+//
+// Serve also makes slog's default logger write to stderr in the format the
+// host understands, so that a plugin's slog.Info(...) lines appear in
+// firedrill's log under the plugin's name, with their level and attributes.
+func Serve(impl Injector) {
+	slog.SetDefault(slog.New(NewLogHandler(os.Stderr, slog.LevelDebug)))
+	plugin.Serve(&plugin.ServeConfig{
+		HandshakeConfig: Handshake,
+		Plugins:         map[string]plugin.Plugin{PluginName: &GRPCPlugin{Impl: impl}},
+		GRPCServer:      plugin.DefaultGRPCServer,
+		Logger: hclog.New(&hclog.LoggerOptions{
+			Name:       "go-plugin",
+			Level:      hclog.Info,
+			Output:     os.Stderr,
+			JSONFormat: true,
+		}),
+	})
+}
+
+// NewLogHandler returns a slog handler that writes one JSON object a line in
+// hclog's JSON layout (@timestamp, @level, @message, then attributes), which
+// the plugin host parses back into log records. Serve installs it; plugins
+// that build their own loggers can use it too.
+func NewLogHandler(w io.Writer, level slog.Leveler) slog.Handler {
+	return slog.NewJSONHandler(w, &slog.HandlerOptions{
+		Level: level,
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) > 0 {
+				return a
+			}
+			switch a.Key {
+			case slog.TimeKey:
+				return slog.String("@timestamp", a.Value.Time().Format("2006-01-02T15:04:05.000000Z07:00"))
+			case slog.LevelKey:
+				return slog.String("@level", hclogLevel(a.Value.Any()))
+			case slog.MessageKey:
+				return slog.String("@message", a.Value.String())
+			}
+			return a
+		},
+	})
+}
+
+func hclogLevel(v any) string {
+	l, ok := v.(slog.Level)
+	if !ok {
+		return "info"
+	}
+	switch {
+	case l < slog.LevelInfo:
+		return "debug"
+	case l < slog.LevelWarn:
+		return "info"
+	case l < slog.LevelError:
+		return "warn"
+	}
+	return "error"
+}
+
+// Schema is a compiled JSON Schema (draft 2020-12) for the params of a fault
+// or probe type. A plugin advertises it in TypeInfo.ParamsSchema through JSON
+// and decodes incoming params with Decode, so that what the scenario
+// validator checks and what the plugin accepts are the same document.
+type Schema struct {
+	raw      json.RawMessage
+	compiled *jsonschema.Schema
+}
+
+// CompileSchema compiles a JSON Schema document.
+func CompileSchema(doc string) (*Schema, error) {
+	v, err := jsonschema.UnmarshalJSON(strings.NewReader(doc))
+	if err != nil {
+		return nil, fmt.Errorf("params schema is not JSON: %w", err)
+	}
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	if err := c.AddResource("params.schema.json", v); err != nil {
+		return nil, fmt.Errorf("params schema: %w", err)
+	}
+	s, err := c.Compile("params.schema.json")
+	if err != nil {
+		return nil, fmt.Errorf("params schema: %w", err)
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, []byte(doc)); err != nil {
+		return nil, fmt.Errorf("params schema is not JSON: %w", err)
+	}
+	return &Schema{raw: compact.Bytes(), compiled: s}, nil
+}
+
+// MustSchema is CompileSchema for schemas written into a plugin's source; it
+// panics when doc is not a valid schema, which is a bug in the plugin.
+func MustSchema(doc string) *Schema {
+	s, err := CompileSchema(doc)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// JSON returns the schema document, for TypeInfo.ParamsSchema.
+func (s *Schema) JSON() json.RawMessage { return s.raw }
+
+// Validate checks params against the schema. Absent params are checked as
+// an empty object. A violation is a *control.Error with code EINVALID whose
+// message names every failing field by path, e.g.
+// "params.value: got number, want string".
+func (s *Schema) Validate(params json.RawMessage) error {
+	if len(bytes.TrimSpace(params)) == 0 {
+		params = json.RawMessage("{}")
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(params))
+	if err != nil {
+		return control.Errorf(control.EINVALID, "params: not valid JSON: %v", err)
+	}
+	err = s.compiled.Validate(inst)
+	if err == nil {
+		return nil
+	}
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return control.Errorf(control.EINVALID, "params: %v", err)
+	}
+	var msgs []string
+	collectViolations(ve, &msgs)
+	sort.Strings(msgs)
+	return control.Errorf(control.EINVALID, "%s", strings.Join(msgs, "; "))
+}
+
+func collectViolations(ve *jsonschema.ValidationError, out *[]string) {
+	seen := map[string]bool{}
+	for _, u := range ve.BasicOutput().Errors {
+		if u.Error == nil || strings.HasPrefix(u.Error.String(), "validation failed") {
+			continue
+		}
+		path := "params"
+		for _, tok := range strings.Split(strings.TrimPrefix(u.InstanceLocation, "/"), "/") {
+			if tok != "" {
+				path += "." + strings.NewReplacer("~1", "/", "~0", "~").Replace(tok)
+			}
+		}
+		msg := path + ": " + u.Error.String()
+		if !seen[msg] {
+			seen[msg] = true
+			*out = append(*out, msg)
+		}
+	}
+	if len(*out) == 0 {
+		*out = append(*out, "params: "+ve.Error())
+	}
+}
+
+// Decode validates params against the schema and then decodes them into v,
+// refusing fields that v does not have. Errors are *control.Error EINVALID.
+func (s *Schema) Decode(params json.RawMessage, v any) error {
+	if err := s.Validate(params); err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(params)) == 0 {
+		params = json.RawMessage("{}")
+	}
+	dec := json.NewDecoder(bytes.NewReader(params))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return control.Errorf(control.EINVALID, "params: %v", err)
+	}
+	return nil
+}
+
+// EncodeRecord encodes a plugin's revert record as JSON. A record must hold
+// everything Revert needs, because the process that reverts may not be the
+// one that injected.
+func EncodeRecord(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode revert record: %w", err)
+	}
+	return b, nil
+}
+
+// DecodeRecord decodes a revert record written by EncodeRecord into v. A
+// record that does not decode is a *control.Error EINVALID: it was not
+// written by this plugin, or by an incompatible version of it.
+func DecodeRecord(record []byte, v any) error {
+	if len(bytes.TrimSpace(record)) == 0 {
+		return control.Errorf(control.EINVALID, "revert record is empty")
+	}
+	dec := json.NewDecoder(bytes.NewReader(record))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return control.Errorf(control.EINVALID, "revert record is not one this plugin wrote: %v", err)
+	}
+	return nil
+}
+
+// UnknownType returns the EINVALID error for a fault or probe type the
+// plugin does not offer, listing the ones it does.
+func UnknownType(kind, typ string, known ...string) error {
+	return control.Errorf(control.EINVALID, "unknown %s type %q, expected one of: %s", kind, typ, strings.Join(known, ", "))
+}
