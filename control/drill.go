@@ -1,0 +1,348 @@
+package control
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/firedrill/firedrill/scenarios"
+)
+
+// DrillState is a drill's lifecycle state:
+// draft → scheduled → briefing → running → ended → retro → closed, plus
+// aborted. Pausing does not change the state; see Drill.Paused.
+type DrillState string
+
+// Drill states.
+const (
+	StateDraft     DrillState = "draft"
+	StateScheduled DrillState = "scheduled"
+	StateBriefing  DrillState = "briefing"
+	StateRunning   DrillState = "running"
+	StateEnded     DrillState = "ended"
+	StateRetro     DrillState = "retro"
+	StateClosed    DrillState = "closed"
+	StateAborted   DrillState = "aborted"
+)
+
+// Open reports whether a drill in state s still needs the engine: every
+// state except closed.
+func (s DrillState) Open() bool { return s != StateClosed }
+
+// Role is a person's part in a drill.
+type Role string
+
+// Roles, from the practice: the facilitator runs the drill and plays the
+// related departments; the designer wrote the scenario; the observer watches
+// and takes notes; participants recover and propagate.
+const (
+	RoleFacilitator Role = "facilitator"
+	RoleDesigner    Role = "designer"
+	RoleObserver    Role = "observer"
+	RoleParticipant Role = "participant"
+)
+
+// Valid reports whether r is one of the four roles.
+func (r Role) Valid() bool {
+	switch r {
+	case RoleFacilitator, RoleDesigner, RoleObserver, RoleParticipant:
+		return true
+	}
+	return false
+}
+
+// Backroom reports whether a person with role r may read and write the back
+// room: everyone but participants.
+func (r Role) Backroom() bool { return r != RoleParticipant }
+
+// Person is someone taking part in a drill.
+type Person struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Role Role   `json:"role"`
+}
+
+// FaultPhase is where a fault is in its life within a drill.
+type FaultPhase string
+
+// Fault phases. A fault is injected write-ahead (injecting: intent, then the
+// revert record, then the inject), is in effect until participants fix it
+// (resolved, still holding its revert record), and is reverted at the end.
+const (
+	FaultPending   FaultPhase = "pending"
+	FaultInjecting FaultPhase = "injecting"
+	FaultInEffect  FaultPhase = "in-effect"
+	FaultResolved  FaultPhase = "resolved"
+	FaultReverting FaultPhase = "reverting"
+	FaultReverted  FaultPhase = "reverted"
+	FaultFailed    FaultPhase = "failed"
+	FaultSkipped   FaultPhase = "skipped"
+)
+
+// FaultState is the engine's view of one fault of a drill. Times are drill
+// clock offsets; nil means it has not happened.
+type FaultState struct {
+	ID    string     `json:"id"`
+	Title string     `json:"title"`
+	Phase FaultPhase `json:"phase"`
+	Spec  FaultSpec  `json:"spec"`
+	// Record is the revert record persisted before Inject ran.
+	Record json.RawMessage `json:"record,omitempty"`
+	// Attempts counts inject attempts; LastError is the latest failure.
+	Attempts  int    `json:"attempts"`
+	LastError string `json:"lastError,omitempty"`
+	// ProbeDetail is the detail of the latest probe transition.
+	ProbeDetail string `json:"probeDetail,omitempty"`
+	// ResolvedBy is "probe" or "manual".
+	ResolvedBy string `json:"resolvedBy,omitempty"`
+	SkipReason string `json:"skipReason,omitempty"`
+
+	FireRequestedAt *time.Duration `json:"fireRequestedAt,omitempty"`
+	IntentAt        *time.Duration `json:"intentAt,omitempty"`
+	InjectedAt      *time.Duration `json:"injectedAt,omitempty"`
+	// RecoveringAt is when all resolvedWhen probes first held (the fix
+	// landed); ResolvedAt is when they had held for stableFor.
+	RecoveringAt *time.Duration `json:"recoveringAt,omitempty"`
+	ResolvedAt   *time.Duration `json:"resolvedAt,omitempty"`
+	RevertedAt   *time.Duration `json:"revertedAt,omitempty"`
+}
+
+// holdsRecord reports whether the fault may have changed the environment and
+// so must be reverted when the drill stops.
+func (f *FaultState) holdsRecord() bool {
+	switch f.Phase {
+	case FaultInjecting, FaultInEffect, FaultResolved, FaultReverting:
+		return len(f.Record) > 0
+	}
+	return false
+}
+
+// settled reports whether the fault needs nothing more from participants.
+func (f *FaultState) settled() bool {
+	switch f.Phase {
+	case FaultSkipped, FaultFailed:
+		return true
+	case FaultResolved, FaultReverting, FaultReverted:
+		return f.ResolvedAt != nil || f.Phase == FaultResolved
+	}
+	return false
+}
+
+// HintState is one staged hint of a drill.
+type HintState struct {
+	ID      string         `json:"id"`
+	At      time.Duration  `json:"at"`
+	GivenAt *time.Duration `json:"givenAt,omitempty"`
+	Skipped bool           `json:"skipped,omitempty"`
+	// Reason says why a hint was skipped or fired early.
+	Reason string `json:"reason,omitempty"`
+}
+
+// InjectState is one scripted persona message of a drill.
+type InjectState struct {
+	ID         string         `json:"id"`
+	PostedAt   *time.Duration `json:"postedAt,omitempty"`
+	FollowedAt *time.Duration `json:"followedAt,omitempty"`
+}
+
+// AlertState is one alert of a drill.
+type AlertState struct {
+	ID         string         `json:"id"`
+	Firing     bool           `json:"firing"`
+	FirstFired *time.Duration `json:"firstFired,omitempty"`
+	FirstClear *time.Duration `json:"firstResolved,omitempty"`
+}
+
+// Notice is a notice posted by a participant.
+type Notice struct {
+	Seq      int64                `json:"seq"`
+	Kind     scenarios.NoticeKind `json:"kind"`
+	Channel  string               `json:"channel"`
+	AuthorID string               `json:"authorId"`
+	Fields   map[string]string    `json:"fields"`
+	At       time.Duration        `json:"at"`
+}
+
+// Drill is the state of one drill, projected from its journal. The scenario
+// is a snapshot taken at creation, with the difficulty variant applied, so
+// later edits of the scenario file never change a drill.
+type Drill struct {
+	ID         string               `json:"id"`
+	Title      string               `json:"title"`
+	Scenario   *scenarios.Scenario  `json:"scenario"`
+	Difficulty scenarios.Difficulty `json:"difficulty,omitempty"`
+	State      DrillState           `json:"state"`
+	Paused     bool                 `json:"paused"`
+	// TimeScale is drill time per wall time: 60 runs a drill minute in a
+	// wall second.
+	TimeScale float64 `json:"timeScale"`
+
+	CreatedAt   time.Time  `json:"createdAt"`
+	ScheduledAt *time.Time `json:"scheduledAt,omitempty"`
+	// StartedAt and EndedAt are wall times of the start and the end.
+	StartedAt time.Time `json:"startedAt,omitempty"`
+	EndedAt   time.Time `json:"endedAt,omitempty"`
+	// EndReason is "resolved", "facilitator", "cap" or "aborted"; Why is
+	// the text the facilitator gave for an end or abort.
+	EndReason string         `json:"endReason,omitempty"`
+	Why       string         `json:"why,omitempty"`
+	EndDrill  *time.Duration `json:"endDrillTime,omitempty"`
+
+	// The drill clock: Elapsed at ClockSince, running when ClockSince is set.
+	ClockBase  time.Duration `json:"clockBase"`
+	ClockSince time.Time     `json:"clockSince,omitempty"`
+
+	People  []Person      `json:"people"`
+	Faults  []FaultState  `json:"faults"`
+	Hints   []HintState   `json:"hints"`
+	Injects []InjectState `json:"injects"`
+	Alerts  []AlertState  `json:"alerts"`
+	Notices []Notice      `json:"notices"`
+
+	// Messages counts chat messages; FirstAck is the first participant
+	// message in the incident channel after the first fault was injected.
+	Messages int            `json:"messages"`
+	FirstAck *time.Duration `json:"firstAck,omitempty"`
+	// LastWrite is the drill time of the latest participant message per
+	// channel, for follow-ups.
+	LastWrite map[string]time.Duration `json:"lastWrite"`
+
+	// Seq and Head are the journal position: the last event's sequence
+	// number and hash.
+	Seq  int64  `json:"seq"`
+	Head string `json:"head"`
+}
+
+// Elapsed returns the drill clock at wall time now.
+func (d *Drill) Elapsed(now time.Time) time.Duration {
+	if d.ClockSince.IsZero() {
+		return d.ClockBase
+	}
+	wall := now.Sub(d.ClockSince)
+	if wall < 0 {
+		wall = 0
+	}
+	return d.ClockBase + time.Duration(float64(wall)*d.TimeScale)
+}
+
+// Running reports whether the drill clock is ticking: running and not paused.
+func (d *Drill) Running() bool { return d.State == StateRunning && !d.Paused }
+
+// TimeLimit returns the drill's cap: the scenario's, at most 90 minutes.
+func (d *Drill) TimeLimit() time.Duration {
+	t := d.Scenario.TimeLimit.D()
+	if t <= 0 || t > scenarios.MaxTimeLimit {
+		t = scenarios.MaxTimeLimit
+	}
+	return t
+}
+
+// Person returns the person with the given id.
+func (d *Drill) Person(id string) (*Person, bool) {
+	for i := range d.People {
+		if d.People[i].ID == id {
+			return &d.People[i], true
+		}
+	}
+	return nil, false
+}
+
+// Fault returns the state of the fault with the given id.
+func (d *Drill) Fault(id string) (*FaultState, bool) {
+	for i := range d.Faults {
+		if d.Faults[i].ID == id {
+			return &d.Faults[i], true
+		}
+	}
+	return nil, false
+}
+
+func (d *Drill) hint(id string) *HintState {
+	for i := range d.Hints {
+		if d.Hints[i].ID == id {
+			return &d.Hints[i]
+		}
+	}
+	return nil
+}
+
+func (d *Drill) inject(id string) *InjectState {
+	for i := range d.Injects {
+		if d.Injects[i].ID == id {
+			return &d.Injects[i]
+		}
+	}
+	return nil
+}
+
+func (d *Drill) alert(id string) *AlertState {
+	for i := range d.Alerts {
+		if d.Alerts[i].ID == id {
+			return &d.Alerts[i]
+		}
+	}
+	return nil
+}
+
+// firstNotice returns the first notice of the kind.
+func (d *Drill) firstNotice(kind scenarios.NoticeKind) *Notice {
+	for i := range d.Notices {
+		if d.Notices[i].Kind == kind {
+			return &d.Notices[i]
+		}
+	}
+	return nil
+}
+
+// firstInjected returns the drill time of the first fault injection.
+func (d *Drill) firstInjected() *time.Duration {
+	var first *time.Duration
+	for i := range d.Faults {
+		if t := d.Faults[i].InjectedAt; t != nil && (first == nil || *t < *first) {
+			first = t
+		}
+	}
+	return first
+}
+
+// lastInjected returns the drill time of the latest fault injection.
+func (d *Drill) lastInjected() *time.Duration {
+	var last *time.Duration
+	for i := range d.Faults {
+		if t := d.Faults[i].InjectedAt; t != nil && (last == nil || *t > *last) {
+			last = t
+		}
+	}
+	return last
+}
+
+// incidentChannel returns the channel incident notices go to: the one
+// marked incident, else the one with id "incident", else the first.
+func incidentChannel(s *scenarios.Scenario) string {
+	for _, c := range s.Channels {
+		if c.Incident {
+			return c.ID
+		}
+	}
+	for _, c := range s.Channels {
+		if c.ID == "incident" {
+			return c.ID
+		}
+	}
+	if len(s.Channels) > 0 {
+		return s.Channels[0].ID
+	}
+	return "incident"
+}
+
+// Clone returns a deep copy of d, safe to hand out of the engine.
+func (d *Drill) Clone() *Drill {
+	b, err := json.Marshal(d)
+	if err != nil {
+		panic("control: drill does not marshal: " + err.Error())
+	}
+	var c Drill
+	if err := json.Unmarshal(b, &c); err != nil {
+		panic("control: drill does not unmarshal: " + err.Error())
+	}
+	return &c
+}

@@ -1,0 +1,147 @@
+package control
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Event is one entry of a drill's journal. Every state change of a drill —
+// lifecycle transitions, fault steps, chat messages, notices, hints and the
+// entries other packages define (observer notes, retro answers, role claims) —
+// is an event, appended durably before it takes effect or is acknowledged.
+// Drill state, chat history and metrics are projections of the journal.
+type Event struct {
+	// DrillID is the drill the event belongs to.
+	DrillID string `json:"drillId"`
+	// Seq is the event's position in the drill's journal: gapless, from 1.
+	Seq int64 `json:"seq"`
+	// Type names the event, e.g. "fault.injected" or "chat.message".
+	Type string `json:"type"`
+	// Time is the wall-clock time the event was appended, in UTC.
+	Time time.Time `json:"time"`
+	// DrillTime is the drill clock when the event was appended: running time
+	// since the drill started, times the time scale, pauses excluded.
+	DrillTime time.Duration `json:"drillTime"`
+	// Actor is who caused the event: a person id, "persona:<id>",
+	// "engine", or "facilitator".
+	Actor string `json:"actor"`
+	// Payload is the event's data as compact JSON; its shape depends on Type.
+	Payload json.RawMessage `json:"payload,omitempty"`
+	// PrevHash is the hash of the previous event of the drill, "" for Seq 1.
+	PrevHash string `json:"prevHash"`
+	// Hash is hex(SHA-256(PrevHash || canonical bytes of the event)); it
+	// chains the journal so that any change to a past event is detectable.
+	Hash string `json:"hash"`
+}
+
+// ActorEngine is the actor of events the engine causes on its own: timers,
+// probes and reconciliation.
+const ActorEngine = "engine"
+
+// PersonaActor returns the actor string of a scenario persona.
+func PersonaActor(personaID string) string { return "persona:" + personaID }
+
+// canonicalEvent is the hashed form of an event: fixed field order, UTC
+// wall time with nanoseconds, drill time in nanoseconds, compact payload.
+type canonicalEvent struct {
+	DrillID   string          `json:"drillId"`
+	Seq       int64           `json:"seq"`
+	Type      string          `json:"type"`
+	Time      string          `json:"time"`
+	DrillTime int64           `json:"drillTime"`
+	Actor     string          `json:"actor"`
+	Payload   json.RawMessage `json:"payload"`
+}
+
+// CanonicalBytes returns the bytes of e that the hash chain covers. They do
+// not include PrevHash or Hash.
+func (e *Event) CanonicalBytes() ([]byte, error) {
+	payload := json.RawMessage("null")
+	if len(e.Payload) > 0 {
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, e.Payload); err != nil {
+			return nil, fmt.Errorf("event %s #%d: payload is not valid JSON: %w", e.DrillID, e.Seq, err)
+		}
+		payload = buf.Bytes()
+	}
+	return json.Marshal(canonicalEvent{
+		DrillID:   e.DrillID,
+		Seq:       e.Seq,
+		Type:      e.Type,
+		Time:      e.Time.UTC().Format(time.RFC3339Nano),
+		DrillTime: int64(e.DrillTime),
+		Actor:     e.Actor,
+		Payload:   payload,
+	})
+}
+
+// ComputeHash returns the chain hash of e given the hash of the previous
+// event: hex(SHA-256(prevHash || CanonicalBytes)).
+func (e *Event) ComputeHash(prevHash string) (string, error) {
+	b, err := e.CanonicalBytes()
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	h.Write([]byte(prevHash))
+	h.Write(b)
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Seal sets e's Seq, PrevHash and Hash so that it follows the event with
+// sequence number prevSeq and hash prevHash.
+func (e *Event) Seal(prevSeq int64, prevHash string) error {
+	e.Seq = prevSeq + 1
+	e.PrevHash = prevHash
+	e.Time = e.Time.UTC()
+	h, err := e.ComputeHash(prevHash)
+	if err != nil {
+		return err
+	}
+	e.Hash = h
+	return nil
+}
+
+// VerifyChain checks that events are one drill's journal from sequence
+// number 1 (or continuing after prevSeq/prevHash): gapless, each hash
+// matching its content and its predecessor. It returns the head hash.
+func VerifyChain(prevSeq int64, prevHash string, events []Event) (string, error) {
+	for i := range events {
+		e := &events[i]
+		if e.Seq != prevSeq+1 {
+			return "", Errorf(EINTERNAL, "journal of drill %s: event #%d follows #%d, expected #%d", e.DrillID, e.Seq, prevSeq, prevSeq+1)
+		}
+		if e.PrevHash != prevHash {
+			return "", Errorf(EINTERNAL, "journal of drill %s: event #%d does not link to the previous hash", e.DrillID, e.Seq)
+		}
+		h, err := e.ComputeHash(prevHash)
+		if err != nil {
+			return "", err
+		}
+		if h != e.Hash {
+			return "", Errorf(EINTERNAL, "journal of drill %s: event #%d has been altered (hash mismatch)", e.DrillID, e.Seq)
+		}
+		prevSeq, prevHash = e.Seq, e.Hash
+	}
+	return prevHash, nil
+}
+
+// engineEventPrefixes are the event-type namespaces the engine owns. Other
+// packages append their own event types through Engine.AppendEvent, which
+// refuses these prefixes so nobody can forge a fault or lifecycle event.
+var engineEventPrefixes = []string{"drill.", "fault.", "hint.", "inject.", "alert.", "chat.", "notice.", "person."}
+
+// IsEngineEventType reports whether typ is in a namespace owned by the engine.
+func IsEngineEventType(typ string) bool {
+	for _, p := range engineEventPrefixes {
+		if strings.HasPrefix(typ, p) {
+			return true
+		}
+	}
+	return false
+}

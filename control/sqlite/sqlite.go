@@ -1,0 +1,302 @@
+// Package sqlite is the embedded journal store of firedrill: a single SQLite
+// file (pure-Go driver modernc.org/sqlite) in WAL mode with synchronous=FULL,
+// so that an append has reached the disk before the engine acts on it or
+// acknowledges it. It implements control.Store.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/firedrill/firedrill/control"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// migration is one versioned schema change; version N is file 000N_*.sql.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func migrations() ([]migration, error) {
+	entries, err := fs.ReadDir(migrationFS, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, e := range entries {
+		n, _, ok := strings.Cut(e.Name(), "_")
+		v, err := strconv.Atoi(n)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("migration %s: name must start with a version number and _", e.Name())
+		}
+		b, err := migrationFS.ReadFile("migrations/" + e.Name())
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	for i, m := range ms {
+		if m.version != i+1 {
+			return nil, fmt.Errorf("migration %s: expected version %d", m.name, i+1)
+		}
+	}
+	return ms, nil
+}
+
+// LatestVersion is the schema version Open migrates to by default.
+func LatestVersion() int {
+	ms, err := migrations()
+	if err != nil {
+		return 0
+	}
+	return len(ms)
+}
+
+// DB is an open firedrill database. It implements control.Store.
+type DB struct {
+	// Path is the database file.
+	Path string
+	// MigrateTo is the schema version to migrate to; 0 means the latest.
+	// Only migration tests set it.
+	MigrateTo int
+
+	write *sql.DB // one connection: SQLite has one writer
+	read  *sql.DB // readers run concurrently in WAL mode
+}
+
+var _ control.Store = (*DB)(nil)
+
+// NewDB returns a DB for the file at path; call Open before use.
+func NewDB(path string) *DB { return &DB{Path: path} }
+
+// Open opens the database at path, creating and migrating it as needed.
+func Open(ctx context.Context, path string) (*DB, error) {
+	db := NewDB(path)
+	if err := db.Open(ctx); err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+func (db *DB) dsn(readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	} else {
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + db.Path + "?" + q.Encode()
+}
+
+// Open opens the database file and applies pending migrations.
+func (db *DB) Open(ctx context.Context) error {
+	if db.Path == "" {
+		return control.Errorf(control.EINVALID, "database path is empty")
+	}
+	w, err := sql.Open("sqlite", db.dsn(false))
+	if err != nil {
+		return fmt.Errorf("open %s: %w", db.Path, err)
+	}
+	w.SetMaxOpenConns(1)
+	db.write = w
+	if err := db.migrate(ctx); err != nil {
+		w.Close()
+		return fmt.Errorf("migrate %s: %w", db.Path, err)
+	}
+	r, err := sql.Open("sqlite", db.dsn(true))
+	if err != nil {
+		w.Close()
+		return fmt.Errorf("open %s: %w", db.Path, err)
+	}
+	r.SetMaxOpenConns(4)
+	db.read = r
+	return nil
+}
+
+// Close closes the database.
+func (db *DB) Close() error {
+	var errs []error
+	if db.read != nil {
+		errs = append(errs, db.read.Close())
+	}
+	if db.write != nil {
+		errs = append(errs, db.write.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Version returns the schema version of the open database.
+func (db *DB) Version(ctx context.Context) (int, error) {
+	var v int
+	err := db.write.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v)
+	return v, err
+}
+
+func (db *DB) migrate(ctx context.Context) error {
+	ms, err := migrations()
+	if err != nil {
+		return err
+	}
+	target := len(ms)
+	if db.MigrateTo > 0 && db.MigrateTo < target {
+		target = db.MigrateTo
+	}
+	cur, err := db.Version(ctx)
+	if err != nil {
+		return err
+	}
+	if cur > len(ms) {
+		return fmt.Errorf("database schema version %d is newer than this firedrill (%d); upgrade firedrill", cur, len(ms))
+	}
+	for _, m := range ms[cur:target] {
+		tx, err := db.write.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("%s: %w", m.name, err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.version)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("%s: %w", m.name, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("%s: %w", m.name, err)
+		}
+	}
+	return nil
+}
+
+const timeFormat = time.RFC3339Nano
+
+// Append implements control.Store.
+func (db *DB) Append(ctx context.Context, sum control.DrillSummary, events []control.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("append to drill %s: %w", sum.ID, err)
+	}
+	defer tx.Rollback()
+	var head int64
+	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM events WHERE drill_id = ?", sum.ID).Scan(&head); err != nil {
+		return fmt.Errorf("append to drill %s: %w", sum.ID, err)
+	}
+	if events[0].Seq != head+1 {
+		return control.Errorf(control.ECONFLICT, "drill %s changed concurrently: journal is at #%d, append starts at #%d", sum.ID, head, events[0].Seq)
+	}
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO events (drill_id, seq, type, time, drill_time, actor, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("append to drill %s: %w", sum.ID, err)
+	}
+	defer stmt.Close()
+	for _, e := range events {
+		if e.DrillID != sum.ID {
+			return control.Errorf(control.EINVALID, "event #%d belongs to drill %s, not %s", e.Seq, e.DrillID, sum.ID)
+		}
+		var payload any
+		if len(e.Payload) > 0 {
+			payload = string(e.Payload)
+		}
+		if _, err := stmt.ExecContext(ctx, e.DrillID, e.Seq, e.Type, e.Time.UTC().Format(timeFormat), int64(e.DrillTime), e.Actor, payload, e.PrevHash, e.Hash); err != nil {
+			return fmt.Errorf("append event #%d to drill %s: %w", e.Seq, sum.ID, err)
+		}
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO drills (id, title, scenario, state, seq, head, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET title = excluded.title, scenario = excluded.scenario, state = excluded.state, seq = excluded.seq, head = excluded.head, updated_at = excluded.updated_at`,
+		sum.ID, sum.Title, sum.Scenario, string(sum.State), sum.Seq, sum.Head, sum.CreatedAt.UTC().Format(timeFormat), sum.UpdatedAt.UTC().Format(timeFormat))
+	if err != nil {
+		return fmt.Errorf("append to drill %s: update summary: %w", sum.ID, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("append to drill %s: commit: %w", sum.ID, err)
+	}
+	return nil
+}
+
+// Events implements control.Store.
+func (db *DB) Events(ctx context.Context, drillID string, afterSeq int64, limit int) ([]control.Event, error) {
+	q := `SELECT drill_id, seq, type, time, drill_time, actor, payload, prev_hash, hash FROM events WHERE drill_id = ? AND seq > ? ORDER BY seq`
+	args := []any{drillID, afterSeq}
+	if limit > 0 {
+		q += " LIMIT ?"
+		args = append(args, limit)
+	}
+	rows, err := db.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("events of drill %s: %w", drillID, err)
+	}
+	defer rows.Close()
+	var out []control.Event
+	for rows.Next() {
+		var e control.Event
+		var ts string
+		var dt int64
+		var payload sql.NullString
+		if err := rows.Scan(&e.DrillID, &e.Seq, &e.Type, &ts, &dt, &e.Actor, &payload, &e.PrevHash, &e.Hash); err != nil {
+			return nil, fmt.Errorf("events of drill %s: %w", drillID, err)
+		}
+		if e.Time, err = time.Parse(timeFormat, ts); err != nil {
+			return nil, fmt.Errorf("events of drill %s: event #%d: bad time %q: %w", drillID, e.Seq, ts, err)
+		}
+		e.DrillTime = time.Duration(dt)
+		if payload.Valid {
+			e.Payload = []byte(payload.String)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("events of drill %s: %w", drillID, err)
+	}
+	return out, nil
+}
+
+// Drills implements control.Store.
+func (db *DB) Drills(ctx context.Context, f control.DrillFilter) ([]control.DrillSummary, error) {
+	q := `SELECT id, title, scenario, state, seq, head, created_at, updated_at FROM drills`
+	var args []any
+	if f.Open {
+		q += ` WHERE state <> ?`
+		args = append(args, string(control.StateClosed))
+	}
+	q += ` ORDER BY created_at, id`
+	rows, err := db.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list drills: %w", err)
+	}
+	defer rows.Close()
+	var out []control.DrillSummary
+	for rows.Next() {
+		var s control.DrillSummary
+		var state, created, updated string
+		if err := rows.Scan(&s.ID, &s.Title, &s.Scenario, &state, &s.Seq, &s.Head, &created, &updated); err != nil {
+			return nil, fmt.Errorf("list drills: %w", err)
+		}
+		s.State = control.DrillState(state)
+		s.CreatedAt, _ = time.Parse(timeFormat, created)
+		s.UpdatedAt, _ = time.Parse(timeFormat, updated)
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}

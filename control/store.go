@@ -1,0 +1,40 @@
+package control
+
+import (
+	"context"
+	"time"
+)
+
+// DrillSummary is the row a store keeps per drill next to its journal, so
+// that open drills can be found without reading every journal.
+type DrillSummary struct {
+	ID        string     `json:"id"`
+	Title     string     `json:"title"`
+	Scenario  string     `json:"scenario"`
+	State     DrillState `json:"state"`
+	Seq       int64      `json:"seq"`
+	Head      string     `json:"head"`
+	CreatedAt time.Time  `json:"createdAt"`
+	UpdatedAt time.Time  `json:"updatedAt"`
+}
+
+// DrillFilter selects drills from a store. The zero value selects all.
+type DrillFilter struct {
+	// Open selects only drills that are not closed.
+	Open bool
+}
+
+// Store is the durable journal the engine needs. control/sqlite implements
+// it; a PostgreSQL store for several controller replicas can come later.
+type Store interface {
+	// Append durably appends sealed events of one drill, in one atomic,
+	// synced write, and updates the drill's summary row to sum. The first
+	// event must follow the stored head: a store holding a different event
+	// at that sequence number returns ECONFLICT.
+	Append(ctx context.Context, sum DrillSummary, events []Event) error
+	// Events returns the drill's events with sequence numbers above
+	// afterSeq, in order, at most limit of them (0 means no limit).
+	Events(ctx context.Context, drillID string, afterSeq int64, limit int) ([]Event, error)
+	// Drills returns the summaries of the drills selected by f, oldest first.
+	Drills(ctx context.Context, f DrillFilter) ([]DrillSummary, error)
+}
