@@ -1,0 +1,207 @@
+package scenarios
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+)
+
+// Difficulties returns the difficulty levels the scenario's faults are
+// prepared at, hardest first; nil when no fault has variants.
+func (s *Scenario) Difficulties() []Difficulty {
+	var out []Difficulty
+	for _, d := range []Difficulty{Hard, Medium, Easy} {
+		for _, f := range s.Faults {
+			if _, ok := f.Variants[d]; ok {
+				out = append(out, d)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// ForDifficulty returns a deep copy of s with each fault's variant for d
+// applied: title, description and target overridden, params merged key by
+// key over the fault's params. Variants are cleared and Difficulty is set to
+// d. An empty d means the scenario's default difficulty. Faults without a
+// variant for d keep their base settings.
+func (s *Scenario) ForDifficulty(d Difficulty) (*Scenario, error) {
+	if d == "" {
+		d = s.Difficulty
+	}
+	if d != "" && !validDifficulty(d) {
+		return nil, fmt.Errorf("unknown difficulty %q, expected one of: hard, medium, easy", d)
+	}
+	c := s.Clone()
+	for i := range c.Faults {
+		f := &c.Faults[i]
+		if v, ok := f.Variants[d]; ok {
+			if v.Title != "" {
+				f.Title = v.Title
+			}
+			if v.Description != "" {
+				f.Description = v.Description
+			}
+			if v.Target != nil {
+				f.Target = cloneTarget(*v.Target)
+			}
+			if v.Params != nil {
+				f.Params = mergeParams(f.Params, v.Params)
+			}
+		}
+		f.Variants = nil
+	}
+	c.Difficulty = d
+	return c, nil
+}
+
+// mergeParams returns base with over's keys set over it; neither is
+// modified. Nested mappings are merged key by key as well.
+func mergeParams(base, over map[string]any) map[string]any {
+	out := cloneValue(base).(map[string]any)
+	if out == nil {
+		out = map[string]any{}
+	}
+	for k, v := range over {
+		bm, bok := out[k].(map[string]any)
+		om, ook := v.(map[string]any)
+		if bok && ook {
+			out[k] = mergeParams(bm, om)
+			continue
+		}
+		out[k] = cloneValue(v)
+	}
+	return out
+}
+
+func cloneValue(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		if x == nil {
+			return map[string]any(nil)
+		}
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[k] = cloneValue(e)
+		}
+		return m
+	case []any:
+		s := make([]any, len(x))
+		for i, e := range x {
+			s[i] = cloneValue(e)
+		}
+		return s
+	default:
+		return v
+	}
+}
+
+func cloneParams(p map[string]any) map[string]any {
+	if p == nil {
+		return nil
+	}
+	return cloneValue(p).(map[string]any)
+}
+
+func cloneTarget(t Target) Target {
+	t.Selector = maps.Clone(t.Selector)
+	return t
+}
+
+func cloneDuration(d *Duration) *Duration {
+	if d == nil {
+		return nil
+	}
+	v := *d
+	return &v
+}
+
+func cloneProbe(p Probe) Probe {
+	p.Target = cloneTarget(p.Target)
+	p.Params = cloneParams(p.Params)
+	return p
+}
+
+func cloneNotice(t *NoticeTemplate) *NoticeTemplate {
+	if t == nil {
+		return nil
+	}
+	c := *t
+	c.Fields = slices.Clone(t.Fields)
+	for i := range c.Fields {
+		c.Fields[i].Options = slices.Clone(c.Fields[i].Options)
+	}
+	return &c
+}
+
+// Clone returns a deep copy of s.
+func (s *Scenario) Clone() *Scenario {
+	c := *s
+	c.Metadata.Tags = slices.Clone(s.Metadata.Tags)
+	c.Personas = slices.Clone(s.Personas)
+	for i := range c.Personas {
+		c.Personas[i].QuickReplies = slices.Clone(c.Personas[i].QuickReplies)
+	}
+	c.Channels = slices.Clone(s.Channels)
+	c.Faults = slices.Clone(s.Faults)
+	for i := range c.Faults {
+		f := &c.Faults[i]
+		f.Target = cloneTarget(f.Target)
+		f.Params = cloneParams(f.Params)
+		if f.Variants != nil {
+			vs := make(map[Difficulty]FaultVariant, len(f.Variants))
+			for d, v := range f.Variants {
+				if v.Target != nil {
+					t := cloneTarget(*v.Target)
+					v.Target = &t
+				}
+				v.Params = cloneParams(v.Params)
+				vs[d] = v
+			}
+			f.Variants = vs
+		}
+		f.At = cloneDuration(f.At)
+		if f.After != nil {
+			a := *f.After
+			f.After = &a
+		}
+		f.IfResolvedBefore = cloneDuration(f.IfResolvedBefore)
+		f.ResolvedWhen.Probes = slices.Clone(f.ResolvedWhen.Probes)
+		for j := range f.ResolvedWhen.Probes {
+			f.ResolvedWhen.Probes[j] = cloneProbe(f.ResolvedWhen.Probes[j])
+		}
+		if f.AutoRevertAtEnd != nil {
+			b := *f.AutoRevertAtEnd
+			f.AutoRevertAtEnd = &b
+		}
+	}
+	c.Alerts = slices.Clone(s.Alerts)
+	for i := range c.Alerts {
+		c.Alerts[i].Probe = cloneProbe(c.Alerts[i].Probe)
+	}
+	c.Injects = slices.Clone(s.Injects)
+	for i := range c.Injects {
+		in := &c.Injects[i]
+		in.At = cloneDuration(in.At)
+		if in.On != nil {
+			on := *in.On
+			on.By = cloneDuration(on.By)
+			in.On = &on
+		}
+		if in.FollowUp != nil {
+			fu := *in.FollowUp
+			in.FollowUp = &fu
+		}
+	}
+	c.Hints = slices.Clone(s.Hints)
+	for i := range c.Hints {
+		c.Hints[i].Faults = slices.Clone(c.Hints[i].Faults)
+	}
+	c.Notices.Incident = cloneNotice(s.Notices.Incident)
+	c.Notices.StatusUpdate = cloneNotice(s.Notices.StatusUpdate)
+	c.Notices.Resolution = cloneNotice(s.Notices.Resolution)
+	c.Notices.Grades = slices.Clone(s.Notices.Grades)
+	c.Retro.Questions = slices.Clone(s.Retro.Questions)
+	return &c
+}

@@ -1,0 +1,619 @@
+package scenarios
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// validator checks the meaning of a decoded scenario: references, ids,
+// times against the cap, chains, templates and, with a catalog, plugin
+// types and params.
+type validator struct {
+	d       *decoder
+	s       *Scenario
+	catalog Catalog
+	limit   Duration // the time limit triggers are checked against, at most 90m
+
+	personas map[string]*Persona
+	channels map[string]bool
+	faults   map[string]int
+	alerts   map[string]bool
+	hints    map[string]bool
+}
+
+var (
+	idPattern    = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	colorPattern = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
+	langPattern  = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$`)
+)
+
+const idExpect = "expected lower-case letters, digits and dashes, starting and ending with a letter or digit (at most 63)"
+
+func (v *validator) errf(path, format string, args ...any) { v.d.errAt(path, format, args...) }
+
+func (v *validator) validate() {
+	s := v.s
+	if s.APIVersion != "" && s.APIVersion != APIVersion {
+		v.errf("apiVersion", "unsupported apiVersion %q, expected %q", s.APIVersion, APIVersion)
+	}
+	if s.Kind != "" && s.Kind != Kind {
+		v.errf("kind", "unsupported kind %q, expected %q", s.Kind, Kind)
+	}
+	v.metadata()
+	v.limit = s.TimeLimit
+	if s.TimeLimit.D() > MaxTimeLimit {
+		v.limit = Duration(MaxTimeLimit)
+		v.errf("timeLimit", "%s is above the 90m cap, expected at most 90m (focus and energy collapse past it)", mins(s.TimeLimit))
+	}
+	if s.Difficulty != "" && !validDifficulty(s.Difficulty) {
+		v.errf("difficulty", "unknown difficulty %q, expected one of: hard, medium, easy", s.Difficulty)
+	}
+	v.personasAndChannels()
+	v.collectIDs()
+	for i := range s.Faults {
+		v.fault(i)
+	}
+	v.chains()
+	for i := range s.Alerts {
+		v.alert(i)
+	}
+	for i := range s.Injects {
+		v.inject(i)
+	}
+	v.hintStages()
+	v.noticeTemplates()
+	v.retro()
+}
+
+func (v *validator) id(path, id string) {
+	if id != "" && !idPattern.MatchString(id) {
+		v.errf(path, "invalid id %q, %s", id, idExpect)
+	}
+}
+
+func (v *validator) metadata() {
+	m := v.s.Metadata
+	v.id("metadata.name", m.Name)
+	if m.Language != "" && !langPattern.MatchString(m.Language) {
+		v.errf("metadata.language", "invalid language %q, expected a BCP 47 tag such as en or ko", m.Language)
+	}
+	for i, t := range m.Tags {
+		if strings.TrimSpace(t) == "" {
+			v.errf(index("metadata.tags", i), "empty tag")
+		}
+	}
+}
+
+func (v *validator) personasAndChannels() {
+	s := v.s
+	v.personas = map[string]*Persona{}
+	for i := range s.Personas {
+		p := &s.Personas[i]
+		path := index("personas", i)
+		v.id(path+".id", p.ID)
+		if _, dup := v.personas[p.ID]; dup && p.ID != "" {
+			v.errf(path+".id", "duplicate persona id %q", p.ID)
+		}
+		v.personas[p.ID] = p
+		switch p.Kind {
+		case PersonaCustomerCenter, PersonaExecutive, PersonaEmergencyCommittee, PersonaAlerting, PersonaOther, "":
+		default:
+			v.errf(path+".kind", "unknown persona kind %q, expected one of: customer-center, executive, emergency-committee, alerting, other", p.Kind)
+		}
+		if p.Color != "" && !colorPattern.MatchString(p.Color) {
+			v.errf(path+".color", "invalid colour %q, expected #rrggbb", p.Color)
+		}
+	}
+	if len(s.Personas) == 0 && v.d.pos["personas"] != (pos{}) {
+		v.errf("personas", "no personas, expected at least one (the customer center, an executive, an alerting system...)")
+	}
+	v.channels = map[string]bool{}
+	incident := 0
+	for i, c := range s.Channels {
+		path := index("channels", i)
+		v.id(path+".id", c.ID)
+		if c.ID == BackroomChannel {
+			v.errf(path+".id", "%q is reserved for the back room (designer, observer, facilitator), which always exists; choose another id", BackroomChannel)
+		}
+		if v.channels[c.ID] && c.ID != "" {
+			v.errf(path+".id", "duplicate channel id %q", c.ID)
+		}
+		v.channels[c.ID] = true
+		if c.Incident {
+			incident++
+			if incident > 1 {
+				v.errf(path+".incident", "more than one incident channel, expected exactly one channel with incident: true")
+			}
+		}
+	}
+	if _, ok := v.d.pos["channels"]; ok && len(s.Channels) == 0 {
+		v.errf("channels", "no channels, expected at least the incident channel")
+	} else if len(s.Channels) > 0 && s.IncidentChannel() == "" {
+		v.errf("channels", "no incident channel, expected one channel with incident: true or with id \"incident\"")
+	}
+}
+
+// collectIDs indexes faults, alerts and hints and reports duplicates, so that
+// references can be checked in any order.
+func (v *validator) collectIDs() {
+	s := v.s
+	v.faults = map[string]int{}
+	for i, f := range s.Faults {
+		path := index("faults", i) + ".id"
+		v.id(path, f.ID)
+		if _, dup := v.faults[f.ID]; dup && f.ID != "" {
+			v.errf(path, "duplicate fault id %q", f.ID)
+			continue
+		}
+		v.faults[f.ID] = i
+	}
+	if _, ok := v.d.pos["faults"]; ok && len(s.Faults) == 0 {
+		v.errf("faults", "no faults, expected at least one")
+	}
+	v.alerts = map[string]bool{}
+	for i, a := range s.Alerts {
+		path := index("alerts", i) + ".id"
+		v.id(path, a.ID)
+		if v.alerts[a.ID] && a.ID != "" {
+			v.errf(path, "duplicate alert id %q", a.ID)
+		}
+		v.alerts[a.ID] = true
+	}
+	v.hints = map[string]bool{}
+	for i, h := range s.Hints {
+		path := index("hints", i) + ".id"
+		v.id(path, h.ID)
+		if v.hints[h.ID] && h.ID != "" {
+			v.errf(path, "duplicate hint id %q", h.ID)
+		}
+		v.hints[h.ID] = true
+	}
+	seen := map[string]bool{}
+	for i, in := range s.Injects {
+		path := index("injects", i) + ".id"
+		v.id(path, in.ID)
+		if seen[in.ID] && in.ID != "" {
+			v.errf(path, "duplicate inject id %q", in.ID)
+		}
+		seen[in.ID] = true
+	}
+}
+
+func (v *validator) persona(path, id string) {
+	if id == "" {
+		return
+	}
+	if _, ok := v.personas[id]; !ok {
+		v.errf(path, "unknown persona %q, expected one of: %s", id, listOr(sortedKeys(v.personas)))
+	}
+}
+
+func (v *validator) channel(path, id string, backroomOK bool) {
+	if id == "" {
+		return
+	}
+	if id == BackroomChannel {
+		if !backroomOK {
+			v.errf(path, "the back room is never visible to participants, expected a drill channel: %s", listOr(sortedKeys(v.channels)))
+		}
+		return
+	}
+	if !v.channels[id] {
+		v.errf(path, "unknown channel %q, expected one of: %s", id, listOr(sortedKeys(v.channels)))
+	}
+}
+
+func (v *validator) faultRef(path, id string) bool {
+	if id == "" {
+		return false
+	}
+	if _, ok := v.faults[id]; !ok {
+		v.errf(path, "unknown fault %q, expected one of: %s", id, listOr(sortedKeys(v.faults)))
+		return false
+	}
+	return true
+}
+
+func listOr(ids []string) string {
+	ids = slices.DeleteFunc(ids, func(s string) bool { return s == "" })
+	if len(ids) == 0 {
+		return "(none defined)"
+	}
+	return strings.Join(ids, ", ")
+}
+
+// beforeCap reports a time at or past the time limit.
+func (v *validator) beforeCap(path string, t Duration, what string) {
+	if t >= v.limit {
+		v.errf(path, "%s %s is past the time limit %s, expected a time before %s", what, mins(t), mins(v.limit), mins(v.limit))
+	}
+}
+
+func (v *validator) fault(i int) {
+	f := &v.s.Faults[i]
+	path := index("faults", i)
+	if _, ok := v.d.pos[path+".at"]; ok && f.After != nil {
+		v.errf(path+".after", "both at and after are set, expected one trigger: a time (at) or a chain (after)")
+	}
+	if f.At != nil {
+		v.beforeCap(path+".at", *f.At, "fault time")
+	}
+	if f.After != nil {
+		ap := path + ".after"
+		if f.After.Fault == f.ID && f.ID != "" {
+			v.errf(ap+".fault", "a fault cannot wait on itself")
+		} else {
+			v.faultRef(ap+".fault", f.After.Fault)
+		}
+		switch f.After.Event {
+		case ChainResolved, ChainInjected:
+		default:
+			v.errf(ap+".event", "unknown chain event %q, expected resolved or injected", f.After.Event)
+		}
+	}
+	if f.IfResolvedBefore != nil {
+		p := path + ".ifResolvedBefore"
+		if *f.IfResolvedBefore > v.limit {
+			v.errf(p, "%s is after the time limit %s, expected at most %s", mins(*f.IfResolvedBefore), mins(v.limit), mins(v.limit))
+		}
+		if f.At != nil && f.After == nil {
+			if *f.IfResolvedBefore > *f.At {
+				v.errf(p, "%s is after the fault's own time %s; a time-triggered extension checks earlier faults when it fires, expected at most %s", mins(*f.IfResolvedBefore), mins(*f.At), mins(*f.At))
+			}
+			if !v.hasEarlierFault(f) {
+				v.errf(p, "no fault fires before %s, so there is nothing to have resolved; expected an earlier fault or a chain (after)", mins(*f.At))
+			}
+		}
+	}
+	v.target(path+".target", f.Target)
+	for d, vr := range f.Variants {
+		if vr.Target != nil {
+			v.target(path+".variants."+string(d)+".target", *vr.Target)
+		}
+	}
+	rw := f.ResolvedWhen
+	rp := path + ".resolvedWhen"
+	if _, ok := v.d.pos[rp]; ok && len(rw.Probes) == 0 && !rw.Manual {
+		v.errf(rp, "no way to resolve the fault, expected probes, manual: true, or both")
+	}
+	if len(rw.Probes) == 0 && rw.StableFor > 0 {
+		v.errf(rp+".stableFor", "stableFor needs probes to watch, expected probes or no stableFor")
+	}
+	if rw.StableFor.D() >= v.limit.D() {
+		v.errf(rp+".stableFor", "%s is not shorter than the time limit %s", mins(rw.StableFor), mins(v.limit))
+	}
+	for j, p := range rw.Probes {
+		v.probe(index(rp+".probes", j), p)
+	}
+	v.catalogFault(path, f)
+}
+
+func (v *validator) hasEarlierFault(f *Fault) bool {
+	for _, g := range v.s.Faults {
+		if g.ID != f.ID && g.At != nil && g.After == nil && *g.At < *f.At {
+			return true
+		}
+	}
+	return false
+}
+
+func (v *validator) target(path string, t Target) {
+	if t.Name != "" && len(t.Selector) > 0 {
+		v.errf(path, "both name and selector are set, expected one of them")
+	}
+	if t.Namespace != "" && !idPattern.MatchString(t.Namespace) {
+		v.errf(path+".namespace", "invalid namespace %q, %s", t.Namespace, idExpect)
+	}
+}
+
+func (v *validator) probe(path string, p Probe) {
+	if p.Interval.D() < 1e9 {
+		v.errf(path+".interval", "interval %s is shorter than 1s, expected 1s or more", mins(p.Interval))
+	}
+	v.target(path+".target", p.Target)
+	v.catalogProbe(path, p)
+}
+
+// chains reports chains that form a cycle and chained faults that can never
+// fire before the cap.
+func (v *validator) chains() {
+	s := v.s
+	const (
+		white = iota
+		grey
+		black
+	)
+	color := make([]int, len(s.Faults))
+	reported := map[int]bool{}
+	var visit func(i int, stack []int)
+	visit = func(i int, stack []int) {
+		color[i] = grey
+		stack = append(stack, i)
+		if a := s.Faults[i].After; a != nil {
+			if j, ok := v.faults[a.Fault]; ok && j != i {
+				switch color[j] {
+				case grey:
+					k := slices.Index(stack, j)
+					cycle := stack[k:]
+					names := make([]string, 0, len(cycle)+1)
+					for _, c := range cycle {
+						names = append(names, s.Faults[c].ID)
+					}
+					names = append(names, s.Faults[j].ID)
+					if !reported[j] {
+						for _, c := range cycle {
+							reported[c] = true
+						}
+						// report on the fault that closes the cycle
+						v.errf(index("faults", i)+".after.fault", "chain forms a cycle: %s; expected every chain to start from a fault with a time (at)", strings.Join(names, " -> "))
+					}
+				case white:
+					visit(j, stack)
+				}
+			}
+		}
+		color[i] = black
+	}
+	for i := range s.Faults {
+		if color[i] == white {
+			visit(i, nil)
+		}
+	}
+	// earliest possible firing times for the cap check
+	for i, f := range s.Faults {
+		if f.After == nil || reported[i] {
+			continue
+		}
+		if t, ok := earliest(s, i, len(s.Faults)); ok && t >= v.limit {
+			v.errf(index("faults", i)+".after", "the chain can fire at %s at the earliest, not before the time limit %s", mins(t), mins(v.limit))
+		}
+	}
+}
+
+// earliest returns the earliest drill time fault i can fire at, assuming
+// every predecessor is resolved the moment it is injected. ok is false for
+// broken chains.
+func earliest(s *Scenario, i, budget int) (Duration, bool) {
+	if budget < 0 {
+		return 0, false
+	}
+	f := s.Faults[i]
+	if f.After == nil {
+		if f.At == nil {
+			return 0, true
+		}
+		return *f.At, true
+	}
+	for j := range s.Faults {
+		if s.Faults[j].ID == f.After.Fault && j != i {
+			t, ok := earliest(s, j, budget-1)
+			return t + f.After.Delay, ok
+		}
+	}
+	return 0, false
+}
+
+func (v *validator) alert(i int) {
+	a := v.s.Alerts[i]
+	path := index("alerts", i)
+	v.persona(path+".persona", a.Persona)
+	v.channel(path+".channel", a.Channel, false)
+	switch a.Severity {
+	case "", "critical", "warning", "info":
+	default:
+		v.errf(path+".severity", "unknown severity %q, expected critical, warning or info", a.Severity)
+	}
+	v.probe(path+".check", a.Probe)
+}
+
+func (v *validator) inject(i int) {
+	in := v.s.Injects[i]
+	path := index("injects", i)
+	switch {
+	case in.At != nil && in.On != nil:
+		v.errf(path+".on", "both at and on are set, expected one trigger: a time (at) or an event (on)")
+	case in.At == nil && in.On == nil:
+		if _, ok := v.d.pos[path]; ok {
+			v.errf(path, "no trigger, expected at (a drill time) or on (an event)")
+		}
+	}
+	if in.At != nil {
+		v.beforeCap(path+".at", *in.At, "inject time")
+	}
+	withFault := false
+	if in.On != nil {
+		withFault = v.trigger(path+".on", *in.On)
+	}
+	v.persona(path+".persona", in.Persona)
+	v.channel(path+".channel", in.Channel, true)
+	v.template(path+".text", in.Text, withFault)
+	if fu := in.FollowUp; fu != nil {
+		if fu.After <= 0 {
+			if _, ok := v.d.pos[path+".followUp.after"]; ok {
+				v.errf(path+".followUp.after", "follow-up after 0m, expected a positive wait such as 5m")
+			}
+		}
+		v.template(path+".followUp.text", fu.Text, withFault)
+	}
+}
+
+// trigger checks an event trigger and returns whether it is a fault event.
+func (v *validator) trigger(path string, t EventTrigger) bool {
+	need := map[string]bool{}
+	switch t.Event {
+	case OnDrillStarted:
+	case OnFaultInjected, OnFaultResolved:
+		need["fault"] = true
+	case OnNoticePosted, OnNoticeMissing:
+		need["notice"] = true
+		if t.Event == OnNoticeMissing {
+			need["by"] = true
+		}
+	case OnHintGiven:
+		need["hint"] = true
+	case OnAlertFiring, OnAlertResolved:
+		need["alert"] = true
+	case "":
+		return false
+	default:
+		v.errf(path+".event", "unknown event %q, expected one of: drill.started, fault.injected, fault.resolved, notice.posted, notice.missing, hint.given, alert.firing, alert.resolved", t.Event)
+		return false
+	}
+	set := map[string]bool{"fault": t.Fault != "", "notice": t.Notice != "", "alert": t.Alert != "", "hint": t.Hint != "", "by": t.By != nil}
+	for _, k := range []string{"fault", "notice", "alert", "hint", "by"} {
+		switch {
+		case set[k] && !need[k]:
+			v.errf(path+"."+k, "%s does not apply to event %s", k, t.Event)
+		case !set[k] && need[k] && (k == "by" || k == "notice" || k == "alert"):
+			v.errf(path, "event %s needs %s, expected e.g. %s", t.Event, k, exampleFor(k))
+		}
+	}
+	if t.Fault != "" && need["fault"] {
+		v.faultRef(path+".fault", t.Fault)
+	}
+	if t.Notice != "" && need["notice"] {
+		switch t.Notice {
+		case NoticeIncident, NoticeStatus, NoticeResolution:
+		default:
+			v.errf(path+".notice", "unknown notice %q, expected incident, status-update or resolution", t.Notice)
+		}
+	}
+	if t.Alert != "" && need["alert"] && !v.alerts[t.Alert] {
+		v.errf(path+".alert", "unknown alert %q, expected one of: %s", t.Alert, listOr(sortedKeys(v.alerts)))
+	}
+	if t.Hint != "" && need["hint"] && !v.hints[t.Hint] {
+		v.errf(path+".hint", "unknown hint %q, expected one of: %s", t.Hint, listOr(sortedKeys(v.hints)))
+	}
+	if t.By != nil && need["by"] {
+		v.beforeCap(path+".by", *t.By, "deadline")
+	}
+	if t.Delay.D() >= v.limit.D() {
+		v.errf(path+".delay", "delay %s is not shorter than the time limit %s", mins(t.Delay), mins(v.limit))
+	}
+	return need["fault"] && t.Fault != ""
+}
+
+func exampleFor(k string) string {
+	switch k {
+	case "by":
+		return "by: 15m (fire when the notice was not posted by then)"
+	case "notice":
+		return "notice: incident"
+	case "alert":
+		return "alert: payment-errors"
+	}
+	return k
+}
+
+func (v *validator) template(path, text string, withFault bool) {
+	if text == "" {
+		return
+	}
+	if err := checkTemplate(v.s, text, withFault); err != nil {
+		v.errf(path, "%s", err)
+	}
+}
+
+func (v *validator) hintStages() {
+	s := v.s
+	var prev Duration = -1
+	for i, h := range s.Hints {
+		path := index("hints", i)
+		if h.At >= v.limit {
+			v.errf(path+".at", "hint at %s is after the cap %s, expected before %s (hints start at %s by default)", mins(h.At), mins(v.limit), mins(v.limit), mins(Duration(DefaultHintStart)))
+		} else if h.At <= prev {
+			v.errf(path+".at", "hint at %s is not after the previous stage at %s, expected stages in time order", mins(h.At), mins(prev))
+		}
+		prev = h.At
+		v.persona(path+".persona", h.Persona)
+		v.channel(path+".channel", h.Channel, false)
+		for j, f := range h.Faults {
+			v.faultRef(index(path+".faults", j), f)
+		}
+		v.template(path+".text", h.Text, false)
+	}
+}
+
+func (v *validator) noticeTemplates() {
+	n := v.s.Notices
+	seen := map[string]bool{}
+	for i, g := range n.Grades {
+		p := index("notices.grades", i)
+		if strings.TrimSpace(g) == "" {
+			v.errf(p, "empty grade")
+		} else if seen[g] {
+			v.errf(p, "duplicate grade %q", g)
+		}
+		seen[g] = true
+	}
+	for _, t := range []struct {
+		key string
+		t   *NoticeTemplate
+	}{{"incident", n.Incident}, {"statusUpdate", n.StatusUpdate}, {"resolution", n.Resolution}} {
+		if t.t == nil {
+			continue
+		}
+		path := "notices." + t.key
+		v.channel(path+".channel", t.t.Channel, false)
+		if _, ok := v.d.pos[path+".fields"]; ok && len(t.t.Fields) == 0 {
+			v.errf(path+".fields", "no fields, expected at least one")
+		}
+		ids := map[string]bool{}
+		for i, f := range t.t.Fields {
+			fp := index(path+".fields", i)
+			v.fieldType(fp, f.ID, f.Type, f.Options, ids, FieldText, FieldTextarea, FieldTime, FieldDuration, FieldSelect, FieldScale)
+		}
+	}
+}
+
+func (v *validator) fieldType(path, id string, t FieldType, options []string, ids map[string]bool, allowed ...FieldType) {
+	if id != "" && !regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`).MatchString(id) {
+		v.errf(path+".id", "invalid field id %q, expected letters, digits, - or _, starting with a letter", id)
+	}
+	if ids[id] && id != "" {
+		v.errf(path+".id", "duplicate field id %q", id)
+	}
+	ids[id] = true
+	if !slices.Contains(allowed, t) {
+		names := make([]string, len(allowed))
+		for i, a := range allowed {
+			names[i] = string(a)
+		}
+		v.errf(path+".type", "unknown type %q, expected one of: %s", t, strings.Join(names, ", "))
+	}
+	if t == FieldSelect && len(options) == 0 {
+		v.errf(path+".options", "a select field needs options, expected a list of choices")
+	}
+	if t != FieldSelect && len(options) > 0 {
+		v.errf(path+".options", "options only apply to type select")
+	}
+}
+
+func (v *validator) retro() {
+	ids := map[string]bool{}
+	for i, q := range v.s.Retro.Questions {
+		path := index("retro.questions", i)
+		v.fieldType(path, q.ID, q.Type, nil, ids, FieldText, FieldTextarea, FieldScale)
+		if q.ID == "before" || q.ID == "after" {
+			v.errf(path+".id", "%q is the built-in self-rating question, which is always asked; choose another id", q.ID)
+		}
+	}
+}
+
+func validDifficulty(d Difficulty) bool { return d == Hard || d == Medium || d == Easy }
+
+// mins formats d for messages the way designers write it: "95m", "90s",
+// "1m30s", never "1h35m".
+func mins(d Duration) string {
+	t := d.D()
+	if t%time.Minute == 0 {
+		return fmt.Sprintf("%dm", t/time.Minute)
+	}
+	if t < time.Minute {
+		return d.String()
+	}
+	return fmt.Sprintf("%dm%s", t/time.Minute, Duration(t%time.Minute).String())
+}
