@@ -1,0 +1,209 @@
+package host
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os/exec"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-plugin"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
+)
+
+// errCallTimeout marks a call that ran out of the host's call timeout.
+var errCallTimeout = errors.New("call timeout")
+
+// proc is one plugin and its process, launched on first use and relaunched
+// when it has died.
+type proc struct {
+	name    string
+	path    string
+	args    []string
+	pin     []byte // nil when unpinned
+	timeout time.Duration // per call
+	start   time.Duration // per launch
+	log     *slog.Logger
+
+	mu       sync.Mutex
+	client   *plugin.Client
+	impl     injectors.Injector
+	info     injectors.Info
+	refused  error // permanent: checksum, API version or name mismatch
+	lastErr  error // why the last launch failed, if it did
+	launches int
+}
+
+// snapshot returns the plugin's Info from its last launch and the reason it
+// cannot be used, if any.
+func (p *proc) snapshot() (injectors.Info, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.refused != nil {
+		return p.info, p.refused
+	}
+	if p.impl == nil && p.lastErr != nil {
+		return p.info, p.lastErr
+	}
+	return p.info, nil
+}
+
+func (p *proc) pid() (int, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.client == nil || p.client.Exited() {
+		return 0, false
+	}
+	rc := p.client.ReattachConfig()
+	if rc == nil || rc.Pid == 0 {
+		return 0, false
+	}
+	return rc.Pid, true
+}
+
+// do runs fn against the plugin with the call timeout. A call that finds the
+// process unreachable drops it, so that the next call relaunches it.
+func (p *proc) do(ctx context.Context, fn func(context.Context, injectors.Injector) error) error {
+	impl, err := p.get(ctx)
+	if err != nil {
+		return err
+	}
+	cctx, cancel := context.WithTimeout(ctx, p.timeout)
+	defer cancel()
+	err = fn(cctx, impl)
+	var ce *injectors.CallError
+	if errors.As(err, &ce) && ce.Unreachable() {
+		p.drop(impl)
+	}
+	if err != nil && errors.Is(err, context.DeadlineExceeded) && errors.Is(cctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
+		return fmt.Errorf("%w: %w", errCallTimeout, err)
+	}
+	return err
+}
+
+// get returns the running plugin, launching it when there is no live
+// process. A launch, including the Info call that checks the plugin, is
+// bounded by the start timeout.
+func (p *proc) get(ctx context.Context) (injectors.Injector, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.refused != nil {
+		return nil, p.refused
+	}
+	if p.client != nil && !p.client.Exited() {
+		return p.impl, nil
+	}
+	if p.client != nil {
+		p.log.Warn("plugin process has exited; relaunching")
+		p.client.Kill()
+		p.client, p.impl = nil, nil
+	}
+	err := p.launch(ctx)
+	p.lastErr = err
+	return p.impl, err
+}
+
+// drop forgets the process behind impl if it is still the current one.
+func (p *proc) drop(impl injectors.Injector) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.impl == impl && p.client != nil {
+		p.client.Kill()
+		p.client, p.impl = nil, nil
+	}
+}
+
+func (p *proc) stop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.client != nil {
+		p.client.Kill()
+		p.client, p.impl = nil, nil
+	}
+}
+
+// launch starts the plugin process, dispenses the injector and checks its
+// Info. Called with p.mu held.
+func (p *proc) launch(ctx context.Context) error {
+	cfg := &plugin.ClientConfig{
+		HandshakeConfig:  injectors.Handshake,
+		Plugins:          injectors.PluginMap,
+		Cmd:              exec.Command(p.path, p.args...),
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		AutoMTLS:         true,
+		StartTimeout:     p.start,
+		Logger:           newHclog(p.log),
+	}
+	if p.pin != nil {
+		cfg.SecureConfig = &plugin.SecureConfig{Checksum: p.pin, Hash: sha256.New()}
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.start)
+	defer cancel()
+	c := plugin.NewClient(cfg)
+	rpc, err := c.Client()
+	if err != nil {
+		c.Kill()
+		if errors.Is(err, plugin.ErrChecksumsDoNotMatch) {
+			p.refused = control.Errorf(control.EFORBIDDEN,
+				"plugin %s refused: %s no longer matches its pin in plugins.checksums.%s; if the new file is trusted, update the pin (firedrill plugins checksum %s)",
+				p.name, p.path, p.name, p.path)
+			return p.refused
+		}
+		return control.Errorf(control.EINTERNAL, "plugin %s: cannot start %s: %v", p.name, p.path, err)
+	}
+	raw, err := rpc.Dispense(injectors.PluginName)
+	if err != nil {
+		c.Kill()
+		return control.Errorf(control.EINTERNAL, "plugin %s: %s serves no injector: %v", p.name, p.path, err)
+	}
+	impl, ok := raw.(injectors.Injector)
+	if !ok {
+		c.Kill()
+		return control.Errorf(control.EINTERNAL, "plugin %s: dispensed %T, not an injector", p.name, raw)
+	}
+	info, err := impl.Info(ctx)
+	if err != nil {
+		c.Kill()
+		return fmt.Errorf("plugin %s: info: %w", p.name, err)
+	}
+	if err := checkInfo(p.name, info); err != nil {
+		c.Kill()
+		p.info, p.refused = info, err
+		return err
+	}
+	p.client, p.impl, p.info = c, impl, info
+	p.launches++
+	pid := 0
+	if rc := c.ReattachConfig(); rc != nil {
+		pid = rc.Pid
+	}
+	p.log.Info("plugin started", "path", p.path, "pid", pid, "version", info.Version, "launch", p.launches)
+	return nil
+}
+
+// checkInfo refuses a plugin that does not speak this host's API version or
+// that calls itself by another name than the one it was found under.
+func checkInfo(name string, info injectors.Info) error {
+	if !slices.Contains(info.APIVersions, injectors.APIVersion) {
+		got := "none"
+		if len(info.APIVersions) > 0 {
+			got = strings.Join(info.APIVersions, ", ")
+		}
+		return control.Errorf(control.EFORBIDDEN,
+			"plugin %s refused: it supports injector API versions %s, but this firedrill needs %s; install a version of the plugin built for it",
+			name, got, injectors.APIVersion)
+	}
+	if info.Name != name {
+		return control.Errorf(control.EFORBIDDEN,
+			"plugin %s refused: the executable says its name is %q; rename the file to %s%s or fix the plugin's Info",
+			name, info.Name, ExecutablePrefix, info.Name)
+	}
+	return nil
+}
