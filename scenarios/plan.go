@@ -1,0 +1,340 @@
+package scenarios
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"unicode/utf8"
+)
+
+// Timeline is the planned course of a drill at one difficulty: what fires at
+// a known drill time, what waits on events (chains, event-triggered injects,
+// alerts), and the cap.
+type Timeline struct {
+	Scenario        string     `json:"scenario"`
+	Title           string     `json:"title"`
+	Difficulty      Difficulty `json:"difficulty,omitempty"`
+	TimeLimit       Duration   `json:"timeLimit"`
+	IncidentChannel string     `json:"incidentChannel"`
+	// Scheduled entries fire at a known drill time (or are checked then),
+	// in time order; the last one is the end of the drill.
+	Scheduled []TimelineEntry `json:"scheduled"`
+	// Waiting entries fire on events; Earliest is set when the earliest
+	// possible time is known (chains from a timed fault).
+	Waiting []TimelineEntry `json:"waiting"`
+}
+
+// Timeline entry kinds.
+const (
+	EntryFault  = "fault"
+	EntryInject = "inject"
+	EntryHint   = "hint"
+	EntryAlert  = "alert"
+	EntryEnd    = "end"
+)
+
+// TimelineEntry is one planned happening.
+type TimelineEntry struct {
+	Kind string `json:"kind"`
+	ID   string `json:"id,omitempty"`
+	// At is the drill time for scheduled entries.
+	At *Duration `json:"at,omitempty"`
+	// Earliest is the earliest possible drill time of a waiting entry.
+	Earliest *Duration `json:"earliest,omitempty"`
+	// Trigger says in words what makes the entry happen.
+	Trigger string `json:"trigger"`
+	// Summary is the fault title, or the start of the message text.
+	Summary string `json:"summary"`
+	// Detail is the injector and target of a fault, or persona and channel
+	// of a message.
+	Detail string `json:"detail,omitempty"`
+	// Layered lists the other faults that fire at the same moment.
+	Layered []string `json:"layered,omitempty"`
+	// Condition is an extra condition: an extension's "too fast" rule, a
+	// hint's skip rule, a notice deadline.
+	Condition string `json:"condition,omitempty"`
+	// FollowUp describes the follow-up message, if any.
+	FollowUp string `json:"followUp,omitempty"`
+}
+
+// Plan returns the planned timeline of s at difficulty d (empty d: the
+// scenario's default).
+func Plan(s *Scenario, d Difficulty) (*Timeline, error) {
+	sc, err := s.ForDifficulty(d)
+	if err != nil {
+		return nil, fmt.Errorf("plan %s: %w", s.Metadata.Name, err)
+	}
+	t := &Timeline{
+		Scenario:        sc.Metadata.Name,
+		Title:           sc.Metadata.Title,
+		Difficulty:      sc.Difficulty,
+		TimeLimit:       sc.TimeLimit,
+		IncidentChannel: sc.IncidentChannel(),
+		Scheduled:       []TimelineEntry{},
+		Waiting:         []TimelineEntry{},
+	}
+	byTime := map[Duration][]string{}
+	for _, f := range sc.Faults {
+		if f.After == nil && f.At != nil {
+			byTime[*f.At] = append(byTime[*f.At], f.ID)
+		}
+	}
+	for i, f := range sc.Faults {
+		e := TimelineEntry{Kind: EntryFault, ID: f.ID, Summary: f.Title, Detail: faultDetail(f)}
+		if f.IfResolvedBefore != nil {
+			deps := f.After.faultOr(earlierFaults(sc, f))
+			e.Condition = fmt.Sprintf("only if %s resolved before %s (too fast)", deps, mins(*f.IfResolvedBefore))
+		}
+		if f.After == nil {
+			at := *f.At
+			e.At = &at
+			e.Trigger = "at " + mins(at)
+			for _, other := range byTime[at] {
+				if other != f.ID {
+					e.Layered = append(e.Layered, other)
+				}
+			}
+			t.Scheduled = append(t.Scheduled, e)
+			continue
+		}
+		e.Trigger = fmt.Sprintf("after %s %s", f.After.Fault, f.After.Event)
+		if f.After.Delay > 0 {
+			e.Trigger += " +" + mins(f.After.Delay)
+		}
+		if at, ok := earliest(sc, i, len(sc.Faults)); ok {
+			e.Earliest = &at
+		}
+		t.Waiting = append(t.Waiting, e)
+	}
+	for _, in := range sc.Injects {
+		e := TimelineEntry{Kind: EntryInject, ID: in.ID, Summary: summarize(in.Text), Detail: in.Persona + " → #" + in.Channel}
+		if in.FollowUp != nil {
+			e.FollowUp = fmt.Sprintf("follow-up after %s of silence: %s", mins(in.FollowUp.After), summarize(in.FollowUp.Text))
+		}
+		switch {
+		case in.At != nil:
+			at := *in.At
+			e.At = &at
+			e.Trigger = "at " + mins(at)
+			t.Scheduled = append(t.Scheduled, e)
+		case in.On != nil && in.On.Event == OnNoticeMissing && in.On.By != nil:
+			at := *in.On.By + in.On.Delay
+			e.At = &at
+			e.Trigger = "at " + mins(at)
+			e.Condition = fmt.Sprintf("only if no %s notice was posted by %s", in.On.Notice, mins(*in.On.By))
+			t.Scheduled = append(t.Scheduled, e)
+		case in.On != nil:
+			e.Trigger = describeTrigger(*in.On)
+			if in.On.Event == OnDrillStarted {
+				at := in.On.Delay
+				e.At = &at
+				t.Scheduled = append(t.Scheduled, e)
+				continue
+			}
+			if in.On.Event == OnFaultInjected || in.On.Event == OnFaultResolved {
+				if i, ok := faultIndex(sc, in.On.Fault); ok {
+					if at, ok := earliest(sc, i, len(sc.Faults)); ok {
+						at += in.On.Delay
+						e.Earliest = &at
+					}
+				}
+			}
+			if in.On.Event == OnHintGiven {
+				for _, h := range sc.Hints {
+					if h.ID == in.On.Hint {
+						at := h.At + in.On.Delay
+						e.Earliest = &at
+					}
+				}
+			}
+			t.Waiting = append(t.Waiting, e)
+		}
+	}
+	for _, h := range sc.Hints {
+		at := h.At
+		e := TimelineEntry{Kind: EntryHint, ID: h.ID, At: &at, Trigger: "at " + mins(at), Summary: summarize(h.Text), Detail: h.Persona + " → #" + h.Channel}
+		if len(h.Faults) > 0 {
+			e.Condition = "skipped when " + strings.Join(h.Faults, ", ") + " resolved"
+		} else {
+			e.Condition = "skipped when every fault is resolved"
+		}
+		t.Scheduled = append(t.Scheduled, e)
+	}
+	for _, a := range sc.Alerts {
+		e := TimelineEntry{Kind: EntryAlert, ID: a.ID, Summary: a.Title, Detail: a.Persona + " → #" + a.Channel,
+			Trigger: fmt.Sprintf("when %s fails for %s", a.Probe.Probe, mins(a.For))}
+		t.Waiting = append(t.Waiting, e)
+	}
+	end := sc.TimeLimit
+	t.Scheduled = append(t.Scheduled, TimelineEntry{Kind: EntryEnd, At: &end, Trigger: "at " + mins(end),
+		Summary: "the drill ends at the time limit", Detail: "faults with autoRevertAtEnd are reverted"})
+	sort.SliceStable(t.Scheduled, func(i, j int) bool { return *t.Scheduled[i].At < *t.Scheduled[j].At })
+	sort.SliceStable(t.Waiting, func(i, j int) bool {
+		a, b := t.Waiting[i].Earliest, t.Waiting[j].Earliest
+		switch {
+		case a != nil && b != nil:
+			return *a < *b
+		default:
+			return a != nil && b == nil
+		}
+	})
+	return t, nil
+}
+
+func (c *Chain) faultOr(others []string) string {
+	if c != nil {
+		return c.Fault
+	}
+	if len(others) == 0 {
+		return "earlier faults"
+	}
+	return strings.Join(others, ", ")
+}
+
+func earlierFaults(s *Scenario, f Fault) []string {
+	var out []string
+	if f.At == nil {
+		return nil
+	}
+	for _, g := range s.Faults {
+		if g.ID != f.ID && g.After == nil && g.At != nil && *g.At < *f.At {
+			out = append(out, g.ID)
+		}
+	}
+	return out
+}
+
+func faultIndex(s *Scenario, id string) (int, bool) {
+	for i, f := range s.Faults {
+		if f.ID == id {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+func faultDetail(f Fault) string {
+	t := f.Target
+	where := t.Namespace
+	if t.Kind != "" {
+		where = join2(where, t.Kind)
+	}
+	if t.Name != "" {
+		where = join2(where, t.Name)
+	}
+	if len(t.Selector) > 0 {
+		var sel []string
+		for _, k := range sortedKeys(t.Selector) {
+			sel = append(sel, k+"="+t.Selector[k])
+		}
+		where = join2(where, "{"+strings.Join(sel, ",")+"}")
+	}
+	return f.Injector.String() + " " + where
+}
+
+func join2(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "/" + b
+}
+
+func describeTrigger(t EventTrigger) string {
+	var s string
+	switch t.Event {
+	case OnDrillStarted:
+		s = "when the drill starts"
+	case OnFaultInjected:
+		s = "after " + t.Fault + " injected"
+	case OnFaultResolved:
+		s = "after " + t.Fault + " resolved"
+	case OnNoticePosted:
+		s = "after the " + string(t.Notice) + " notice is posted"
+	case OnHintGiven:
+		s = "after hint " + t.Hint
+	case OnAlertFiring:
+		s = "when alert " + t.Alert + " fires"
+	case OnAlertResolved:
+		s = "when alert " + t.Alert + " resolves"
+	default:
+		s = "on " + string(t.Event)
+	}
+	if t.Delay > 0 {
+		s += " +" + mins(t.Delay)
+	}
+	return s
+}
+
+// summarize returns the first line of text, shortened for a table.
+func summarize(text string) string {
+	text = strings.Join(strings.Fields(text), " ")
+	const max = 60
+	if utf8.RuneCountInString(text) <= max {
+		return text
+	}
+	r := []rune(text)
+	return string(r[:max-1]) + "…"
+}
+
+// WriteText writes the timeline as aligned tables.
+func (t *Timeline) WriteText(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s — %s\n", t.Scenario, t.Title)
+	diff := string(t.Difficulty)
+	if diff == "" {
+		diff = "(no variants)"
+	}
+	fmt.Fprintf(&b, "difficulty: %s   time limit: %s   incident channel: #%s\n\n", diff, mins(t.TimeLimit), t.IncidentChannel)
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "AT\tWHAT\tID\tSUMMARY\tDETAIL")
+	for _, e := range t.Scheduled {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", mins(*e.At), e.Kind, dash(e.ID), e.Summary, entryDetail(e))
+	}
+	tw.Flush()
+	if len(t.Waiting) > 0 {
+		b.WriteString("\nWAITING ON EVENTS\n")
+		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "WHEN\tEARLIEST\tWHAT\tID\tSUMMARY\tDETAIL")
+		for _, e := range t.Waiting {
+			earliest := "-"
+			if e.Earliest != nil {
+				earliest = mins(*e.Earliest)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Trigger, earliest, e.Kind, dash(e.ID), e.Summary, entryDetail(e))
+		}
+		tw.Flush()
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func entryDetail(e TimelineEntry) string {
+	parts := []string{e.Detail}
+	if len(e.Layered) > 0 {
+		parts = append(parts, "layered with "+strings.Join(e.Layered, ", "))
+	}
+	if e.Condition != "" {
+		parts = append(parts, e.Condition)
+	}
+	if e.FollowUp != "" {
+		parts = append(parts, e.FollowUp)
+	}
+	return strings.Join(parts, "; ")
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// WriteJSON writes the timeline as indented JSON.
+func (t *Timeline) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(t)
+}
