@@ -104,14 +104,21 @@ func (l CSVErrors) Error() string {
 // when the injects are loaded as part of a scenario. Rows whose cells are
 // all empty are skipped. Missing ids become inject-<row>.
 func ImportInjectsCSV(r io.Reader) ([]Inject, error) {
+	injects, _, err := ImportInjectsCSVRows(r)
+	return injects, err
+}
+
+// ImportInjectsCSVRows is ImportInjectsCSV that also returns the spreadsheet
+// row of each inject, so that errors found later can name the row.
+func ImportInjectsCSVRows(r io.Reader) ([]Inject, []int, error) {
 	cr := csv.NewReader(io.LimitReader(r, MaxFileSize+1))
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
-		return nil, CSVErrors{{Row: 1, Column: 1, Message: "empty file, expected a header row: " + strings.Join(InjectCSVColumns, ", ")}}
+		return nil, nil, CSVErrors{{Row: 1, Column: 1, Message: "empty file, expected a header row: " + strings.Join(InjectCSVColumns, ", ")}}
 	}
 	if err != nil {
-		return nil, csvReadError(err)
+		return nil, nil, csvReadError(err)
 	}
 	var errs CSVErrors
 	col := map[string]int{}
@@ -141,19 +148,20 @@ func ImportInjectsCSV(r io.Reader) ([]Inject, error) {
 		errs = append(errs, &CSVError{Row: 1, Column: len(header) + 1, Message: `missing column "time" (or "on" for event triggers)`})
 	}
 	if len(errs) > 0 {
-		return nil, errs
+		return nil, nil, errs
 	}
 	var out []Inject
+	var rows []int
 	for row := 2; ; row++ {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return nil, append(errs, csvReadError(err)...)
+			return nil, nil, append(errs, csvReadError(err)...)
 		}
 		if row-1 > MaxCSVRows {
-			return nil, append(errs, &CSVError{Row: row, Column: 1, Message: fmt.Sprintf("more than %d rows", MaxCSVRows)})
+			return nil, nil, append(errs, &CSVError{Row: row, Column: 1, Message: fmt.Sprintf("more than %d rows", MaxCSVRows)})
 		}
 		cell := func(name string) (string, int) {
 			i := col[name]
@@ -223,11 +231,12 @@ func ImportInjectsCSV(r io.Reader) ([]Inject, error) {
 			}
 		}
 		out = append(out, in)
+		rows = append(rows, row)
 	}
 	if len(errs) > 0 {
-		return nil, errs
+		return nil, nil, errs
 	}
-	return out, nil
+	return out, rows, nil
 }
 
 func normalizeColumn(h string) string {

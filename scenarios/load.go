@@ -3,7 +3,6 @@ package scenarios
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 )
 
@@ -41,7 +40,7 @@ func WithCatalog(c Catalog) Option {
 // Load reads and validates the scenario file at path. Every problem found is
 // returned as an ErrorList.
 func Load(path string, opts ...Option) (*Scenario, error) {
-	name := filepath.Base(path)
+	name := path
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("load scenario %s: %w", path, err)

@@ -271,7 +271,7 @@ func describeTrigger(t EventTrigger) string {
 // summarize returns the first line of text, shortened for a table.
 func summarize(text string) string {
 	text = strings.Join(strings.Fields(text), " ")
-	const max = 60
+	const max = 48
 	if utf8.RuneCountInString(text) <= max {
 		return text
 	}
