@@ -28,10 +28,25 @@ func (v *validator) catalogFault(path string, f *Fault) {
 	v.checkParams(path+".params", schema, f.Params)
 	for _, d := range []Difficulty{Hard, Medium, Easy} {
 		vr, ok := f.Variants[d]
-		if !ok || vr.Params == nil {
+		if !ok {
 			continue
 		}
-		v.checkParams(path+".variants."+string(d)+".params", schema, mergeParams(f.Params, vr.Params))
+		vp := path + ".variants." + string(d)
+		if vr.Injector != nil && *vr.Injector != f.Injector {
+			vs, ok, err := v.catalog.FaultType(vr.Injector.Plugin, vr.Injector.Type)
+			switch {
+			case err != nil:
+				v.errf(vp+".injector", "cannot look up fault type %s: %v", vr.Injector, err)
+			case !ok:
+				v.errf(vp+".injector", "unknown fault type %s, expected a type offered by the %q plugin", vr.Injector, vr.Injector.Plugin)
+			default:
+				v.checkParams(vp+".params", vs, vr.Params)
+			}
+			continue
+		}
+		if vr.Params != nil {
+			v.checkParams(vp+".params", schema, mergeParams(f.Params, vr.Params))
+		}
 	}
 }
 

@@ -163,6 +163,10 @@ func (d *decoder) variants(n *yaml.Node, path string, into *map[Difficulty]Fault
 		d.pos[p] = pos{v.Line, v.Column}
 		var fv FaultVariant
 		d.object(v, p, []field{
+			{"injector", false, func(v *yaml.Node, p string) {
+				fv.Injector = &InjectorRef{}
+				d.injectorRef(v, p, fv.Injector)
+			}},
 			{"title", false, func(v *yaml.Node, p string) { d.str(v, p, &fv.Title) }},
 			{"description", false, func(v *yaml.Node, p string) { d.str(v, p, &fv.Description) }},
 			{"target", false, func(v *yaml.Node, p string) {

@@ -23,7 +23,8 @@ func (s *Scenario) Difficulties() []Difficulty {
 
 // ForDifficulty returns a deep copy of s with each fault's variant for d
 // applied: title, description and target overridden, params merged key by
-// key over the fault's params. Variants are cleared and Difficulty is set to
+// key over the fault's params (or, when the variant names another injector,
+// the injector and params replaced). Variants are cleared and Difficulty is set to
 // d. An empty d means the scenario's default difficulty. Faults without a
 // variant for d keep their base settings.
 func (s *Scenario) ForDifficulty(d Difficulty) (*Scenario, error) {
@@ -46,7 +47,10 @@ func (s *Scenario) ForDifficulty(d Difficulty) (*Scenario, error) {
 			if v.Target != nil {
 				f.Target = cloneTarget(*v.Target)
 			}
-			if v.Params != nil {
+			if v.Injector != nil && *v.Injector != f.Injector {
+				f.Injector = *v.Injector
+				f.Params = cloneParams(v.Params)
+			} else if v.Params != nil {
 				f.Params = mergeParams(f.Params, v.Params)
 			}
 		}
@@ -157,6 +161,10 @@ func (s *Scenario) Clone() *Scenario {
 					v.Target = &t
 				}
 				v.Params = cloneParams(v.Params)
+				if v.Injector != nil {
+					r := *v.Injector
+					v.Injector = &r
+				}
 				vs[d] = v
 			}
 			f.Variants = vs

@@ -227,6 +227,10 @@ type Fault struct {
 
 // FaultVariant is a fault prepared at one difficulty.
 type FaultVariant struct {
+	// Injector, when set, replaces the fault's injector at this difficulty;
+	// the variant's params then replace the fault's params instead of being
+	// merged over them, since they belong to another fault type.
+	Injector    *InjectorRef   `yaml:"injector,omitempty" json:"injector,omitempty"`
 	Title       string         `yaml:"title,omitempty" json:"title,omitempty"`
 	Description string         `yaml:"description,omitempty" json:"description,omitempty"`
 	Target      *Target        `yaml:"target,omitempty" json:"target,omitempty"`
