@@ -86,7 +86,7 @@ type FaultState struct {
 	Phase FaultPhase `json:"phase"`
 	Spec  FaultSpec  `json:"spec"`
 	// Record is the revert record persisted before Inject ran.
-	Record json.RawMessage `json:"record,omitempty"`
+	Record []byte `json:"record,omitempty"`
 	// Attempts counts inject attempts; LastError is the latest failure.
 	Attempts  int    `json:"attempts"`
 	LastError string `json:"lastError,omitempty"`
@@ -334,9 +334,13 @@ func incidentChannel(s *scenarios.Scenario) string {
 	return "incident"
 }
 
-// Clone returns a deep copy of d, safe to hand out of the engine.
+// Clone returns a deep copy of d, safe to hand out of the engine. The
+// scenario snapshot is shared: it never changes after creation and must be
+// treated as read-only.
 func (d *Drill) Clone() *Drill {
-	b, err := json.Marshal(d)
+	cp := *d
+	cp.Scenario = nil
+	b, err := json.Marshal(&cp)
 	if err != nil {
 		panic("control: drill does not marshal: " + err.Error())
 	}
@@ -344,5 +348,6 @@ func (d *Drill) Clone() *Drill {
 	if err := json.Unmarshal(b, &c); err != nil {
 		panic("control: drill does not unmarshal: " + err.Error())
 	}
+	c.Scenario = d.Scenario
 	return &c
 }

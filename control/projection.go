@@ -68,11 +68,11 @@ type StateChange struct {
 
 // FaultEvent is the payload of every fault.* event.
 type FaultEvent struct {
-	FaultID string          `json:"faultId"`
-	Spec    *FaultSpec      `json:"spec,omitempty"`
-	Record  json.RawMessage `json:"record,omitempty"`
-	Attempt int             `json:"attempt,omitempty"`
-	Error   string          `json:"error,omitempty"`
+	FaultID string     `json:"faultId"`
+	Spec    *FaultSpec `json:"spec,omitempty"`
+	Record  []byte     `json:"record,omitempty"`
+	Attempt int        `json:"attempt,omitempty"`
+	Error   string     `json:"error,omitempty"`
 	// Final marks an inject failure after which the engine gives up.
 	Final  bool   `json:"final,omitempty"`
 	Detail string `json:"detail,omitempty"`

@@ -1,0 +1,471 @@
+package control
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/firedrill/firedrill/scenarios"
+)
+
+// do performs one planned action. It returns an error only when the journal
+// cannot be written; injector failures are recorded and retried.
+func (e *Engine) do(ctx context.Context, r *drillRun, a *action) error {
+	switch a.kind {
+	case actRevert:
+		return e.revertFault(ctx, r, a.idx)
+	case actSettleIntent:
+		return e.settleIntent(ctx, r, a.idx)
+	case actCap:
+		return e.appendNow(ctx, r, func(d *Drill) []pending {
+			if !d.Running() {
+				return nil
+			}
+			return e.stopEvents(d, EventDrillEnded, ActorEngine, StateChange{Reason: "cap", Why: fmt.Sprintf("the %s cap was reached", scenarios.Duration(d.TimeLimit()))})
+		})
+	case actAutoEnd:
+		return e.appendNow(ctx, r, func(d *Drill) []pending {
+			if !d.Running() || !d.resolvedAndNoticed() {
+				return nil
+			}
+			return e.stopEvents(d, EventDrillEnded, ActorEngine, StateChange{Reason: "resolved", Why: "every fault is resolved and the resolution notice is posted"})
+		})
+	case actAutoRetro:
+		return e.appendNow(ctx, r, func(d *Drill) []pending {
+			if d.State != StateEnded {
+				return nil
+			}
+			return []pending{{Type: EventDrillRetro, Actor: ActorEngine}}
+		})
+	case actFault:
+		return e.fireFault(ctx, r, a.idx)
+	case actInject, actFollowUp:
+		follow := a.kind == actFollowUp
+		return e.appendNow(ctx, r, func(d *Drill) []pending {
+			if !d.Running() {
+				return nil
+			}
+			if follow {
+				if _, ok := d.followUpDue(a.idx); !ok {
+					return nil
+				}
+			} else if _, ok := d.injectDue(a.idx, d.Elapsed(e.clock.Now())); !ok {
+				return nil
+			}
+			return e.injectEvents(d, a.idx, follow)
+		})
+	case actHint:
+		return e.appendNow(ctx, r, func(d *Drill) []pending {
+			h := d.Hints[a.idx]
+			if !d.Running() || h.GivenAt != nil || h.Skipped {
+				return nil
+			}
+			if !d.hintWanted(a.idx) {
+				return []pending{{Type: EventHintSkipped, Actor: ActorEngine, Payload: HintEvent{HintID: h.ID, Reason: "every fault it is about is resolved"}}}
+			}
+			return e.hintEvents(d, a.idx, ActorEngine, "")
+		})
+	case actProbe:
+		return e.probeFault(ctx, r, a.idx)
+	case actAlert:
+		return e.evalAlert(ctx, r, a.idx)
+	}
+	return Errorf(EINTERNAL, "unknown action %d", a.kind)
+}
+
+// appendNow appends the events fn returns for the drill's current state.
+func (e *Engine) appendNow(ctx context.Context, r *drillRun, fn func(d *Drill) []pending) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ps := fn(r.d)
+	if len(ps) == 0 {
+		return nil
+	}
+	_, err := e.appendLocked(ctx, r, ps...)
+	return err
+}
+
+func (e *Engine) persona(d *Drill, id string) scenarios.Persona {
+	for _, p := range d.Scenario.Personas {
+		if p.ID == id {
+			return p
+		}
+	}
+	return scenarios.Persona{ID: id, Name: id}
+}
+
+// personaMessage is a chat message posted by a persona.
+func (e *Engine) personaMessage(d *Drill, personaID, channel, text, source string) pending {
+	p := e.persona(d, personaID)
+	return pending{Type: EventChatMessage, Actor: PersonaActor(p.ID), Payload: Message{
+		Channel: channel, AuthorID: p.ID, AuthorKind: AuthorPersona, AuthorName: p.Name, Text: text, Source: source, DrillTime: d.Elapsed(e.clock.Now()),
+	}}
+}
+
+func (e *Engine) injectEvents(d *Drill, i int, follow bool) []pending {
+	in := d.Scenario.Injects[i]
+	text, source := in.Text, "inject:"+in.ID
+	if follow {
+		text, source = in.FollowUp.Text, "followup:"+in.ID
+	}
+	faultID := ""
+	if in.On != nil {
+		faultID = in.On.Fault
+	}
+	rendered, err := renderText(text, d.textData(e.clock.Now(), faultID))
+	ev := InjectEvent{InjectID: in.ID, FollowUp: follow}
+	if err != nil {
+		e.logf("drill %s: inject %s: %v", d.ID, in.ID, err)
+	}
+	return []pending{
+		{Type: EventInjectPosted, Actor: ActorEngine, Payload: ev},
+		e.personaMessage(d, in.Persona, in.Channel, rendered, source),
+	}
+}
+
+func (e *Engine) hintEvents(d *Drill, i int, actor, reason string) []pending {
+	h := d.Scenario.Hints[i]
+	rendered, err := renderText(h.Text, d.textData(e.clock.Now(), ""))
+	if err != nil {
+		e.logf("drill %s: hint %s: %v", d.ID, h.ID, err)
+	}
+	return []pending{
+		{Type: EventHintGiven, Actor: actor, Payload: HintEvent{HintID: h.ID, Reason: reason}},
+		e.personaMessage(d, h.Persona, h.Channel, rendered, "hint:"+h.ID),
+	}
+}
+
+// fireFault injects a due fault write-ahead: intent, then the revert
+// record from Prepare, then Inject and the refined record. A due extension
+// whose condition failed is skipped instead.
+func (e *Engine) fireFault(ctx context.Context, r *drillRun, i int) error {
+	r.mu.Lock()
+	d := r.d
+	f := d.Faults[i]
+	if !d.Running() || f.Phase != FaultPending {
+		r.mu.Unlock()
+		return nil
+	}
+	if why := d.faultSkipReason(i); why != "" {
+		_, err := e.appendLocked(ctx, r, pending{Type: EventFaultSkipped, Actor: ActorEngine, Payload: FaultEvent{FaultID: f.ID, Detail: why}})
+		r.mu.Unlock()
+		return err
+	}
+	spec := f.Spec
+	attempt := f.Attempts + 1
+	_, err := e.appendLocked(ctx, r, pending{Type: EventFaultIntent, Actor: ActorEngine, Payload: FaultEvent{FaultID: f.ID, Spec: &spec, Attempt: attempt}})
+	r.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	delete(r.rt.injectRetry, f.ID)
+
+	record, err := e.injector.Prepare(ctx, spec)
+	if err != nil {
+		return e.injectFailed(ctx, r, f.ID, attempt, fmt.Errorf("prepare %s: %w", f.ID, err))
+	}
+	r.mu.Lock()
+	_, err = e.appendLocked(ctx, r, pending{Type: EventFaultPrepared, Actor: ActorEngine, Payload: FaultEvent{FaultID: f.ID, Record: record}})
+	running := r.d.Running()
+	r.mu.Unlock()
+	if err != nil || !running {
+		// Not running any more: the revert path undoes nothing, idempotently.
+		return err
+	}
+
+	newRecord, err := e.injector.Inject(ctx, spec, record)
+	if err != nil {
+		injErr := fmt.Errorf("inject %s: %w", f.ID, err)
+		if rerr := e.injector.Revert(ctx, spec.Plugin, record); rerr != nil {
+			// Leave the fault injecting with its record: the next pass
+			// checks its status and reverts with backoff.
+			e.logf("drill %s: %v; revert of the partial inject failed: %v", d.ID, injErr, rerr)
+			b := e.backoffFor(r, f.ID)
+			b.fail(e.clock.Now())
+			return nil
+		}
+		return e.injectFailed(ctx, r, f.ID, attempt, injErr)
+	}
+	if len(newRecord) == 0 {
+		newRecord = record
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, err = e.appendLocked(ctx, r, pending{Type: EventFaultInjected, Actor: ActorEngine, Payload: FaultEvent{FaultID: f.ID, Record: newRecord}})
+	return err
+}
+
+func (e *Engine) backoffFor(r *drillRun, faultID string) *backoff {
+	b := r.rt.revertRetry[faultID]
+	if b == nil {
+		b = &backoff{}
+		r.rt.revertRetry[faultID] = b
+	}
+	return b
+}
+
+// injectFailed records a failed inject (nothing of it is left in effect)
+// and schedules the next attempt, or gives up after maxInjectAttempts.
+func (e *Engine) injectFailed(ctx context.Context, r *drillRun, faultID string, attempt int, cause error) error {
+	e.logf("drill %s: attempt %d: %v", r.d.ID, attempt, cause)
+	final := attempt >= maxInjectAttempts
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, err := e.appendLocked(ctx, r, pending{Type: EventFaultInjectFailed, Actor: ActorEngine, Payload: FaultEvent{FaultID: faultID, Attempt: attempt, Error: cause.Error(), Final: final}}); err != nil {
+		return err
+	}
+	if !final {
+		r.rt.injectRetry[faultID] = r.d.Elapsed(e.clock.Now()) + injectRetryBase<<(attempt-1)
+	}
+	return nil
+}
+
+// settleIntent resolves a fault left injecting by a crash or a failed
+// revert. Without a revert record nothing was changed yet, so the intent is
+// dropped. With one, the inject's outcome is unknown: Status decides
+// whether it took effect; otherwise the partial change is reverted and the
+// inject retried.
+func (e *Engine) settleIntent(ctx context.Context, r *drillRun, i int) error {
+	r.mu.Lock()
+	d := r.d
+	f := d.Faults[i]
+	if f.Phase != FaultInjecting {
+		r.mu.Unlock()
+		return nil
+	}
+	if len(f.Record) == 0 {
+		var p pending
+		if d.Running() {
+			p = pending{Type: EventFaultInjectFailed, Actor: ActorEngine, Payload: FaultEvent{FaultID: f.ID, Attempt: f.Attempts, Error: "interrupted before the revert record was written; nothing was changed"}}
+		} else {
+			p = pending{Type: EventFaultSkipped, Actor: ActorEngine, Payload: FaultEvent{FaultID: f.ID, Detail: "the drill stopped before it was injected"}}
+		}
+		_, err := e.appendLocked(ctx, r, p)
+		r.mu.Unlock()
+		return err
+	}
+	r.mu.Unlock()
+	b := e.backoffFor(r, f.ID)
+	st, err := e.injector.Status(ctx, f.Spec, f.Record)
+	if err != nil {
+		e.logf("drill %s: status of %s after an interrupted inject: %v", d.ID, f.ID, err)
+		b.fail(e.clock.Now())
+		return nil
+	}
+	if st.Effect == EffectInEffect {
+		delete(r.rt.revertRetry, f.ID)
+		return e.appendNow(ctx, r, func(d *Drill) []pending {
+			if d.Faults[i].Phase != FaultInjecting {
+				return nil
+			}
+			return []pending{{Type: EventFaultInjected, Actor: ActorEngine, Payload: FaultEvent{FaultID: f.ID, Record: f.Record, Detail: "inject confirmed by status after an interruption"}}}
+		})
+	}
+	if err := e.injector.Revert(ctx, f.Spec.Plugin, f.Record); err != nil {
+		e.logf("drill %s: revert of interrupted inject %s: %v", d.ID, f.ID, err)
+		b.fail(e.clock.Now())
+		return nil
+	}
+	delete(r.rt.revertRetry, f.ID)
+	return e.injectFailed(ctx, r, f.ID, f.Attempts, fmt.Errorf("inject %s: outcome unknown after an interruption (status %s); partial change reverted", f.ID, st.Effect))
+}
+
+// revertFault reverts a fault write-ahead: revert intent, Revert, reverted.
+// Failures are recorded and retried with backoff, forever: a fault must
+// never be left behind.
+func (e *Engine) revertFault(ctx context.Context, r *drillRun, i int) error {
+	r.mu.Lock()
+	f := r.d.Faults[i]
+	if !f.holdsRecord() {
+		r.mu.Unlock()
+		return nil
+	}
+	if f.Phase != FaultReverting {
+		if _, err := e.appendLocked(ctx, r, pending{Type: EventFaultRevertIntent, Actor: ActorEngine, Payload: FaultEvent{FaultID: f.ID}}); err != nil {
+			r.mu.Unlock()
+			return err
+		}
+	}
+	r.mu.Unlock()
+	if err := e.injector.Revert(ctx, f.Spec.Plugin, f.Record); err != nil {
+		b := e.backoffFor(r, f.ID)
+		b.fail(e.clock.Now())
+		e.logf("drill %s: revert %s: %v (retry in %s)", r.d.ID, f.ID, err, b.delay)
+		return e.appendNow(ctx, r, func(d *Drill) []pending {
+			return []pending{{Type: EventFaultRevertFailed, Actor: ActorEngine, Payload: FaultEvent{FaultID: f.ID, Error: fmt.Sprintf("revert %s: %v", f.ID, err)}}}
+		})
+	}
+	delete(r.rt.revertRetry, f.ID)
+	return e.appendNow(ctx, r, func(d *Drill) []pending {
+		return []pending{{Type: EventFaultReverted, Actor: ActorEngine, Payload: FaultEvent{FaultID: f.ID}}}
+	})
+}
+
+// probeInterval returns the polling interval of a set of probes in drill
+// time: the shortest one, 10s by default.
+func probeInterval(ps []scenarios.Probe) time.Duration {
+	iv := time.Duration(0)
+	for _, p := range ps {
+		if d := p.Interval.D(); d > 0 && (iv == 0 || d < iv) {
+			iv = d
+		}
+	}
+	if iv == 0 {
+		iv = defaultProbeInterval
+	}
+	return iv
+}
+
+func (d *Drill) wallAfter(now time.Time, drill time.Duration) time.Time {
+	return now.Add(time.Duration(float64(drill) / d.TimeScale))
+}
+
+// runProbes evaluates every probe; ok is true when all hold.
+func (e *Engine) runProbes(ctx context.Context, ps []scenarios.Probe) (ok bool, detail string, err error) {
+	ok = true
+	for _, p := range ps {
+		res, err := e.injector.Probe(ctx, probeSpec(p))
+		if err != nil {
+			return false, "", fmt.Errorf("probe %s: %w", p.Probe, err)
+		}
+		name := p.Name
+		if name == "" {
+			name = p.Probe.String()
+		}
+		if !res.OK {
+			ok = false
+			detail = name + ": " + res.Detail
+		} else if ok {
+			detail = name + ": " + res.Detail
+		}
+	}
+	return ok, detail, nil
+}
+
+// probeFault polls a fault's resolvedWhen probes. The fault is resolved
+// once they have held continuously for stableFor.
+func (e *Engine) probeFault(ctx context.Context, r *drillRun, i int) error {
+	r.mu.Lock()
+	d := r.d
+	f := d.Faults[i]
+	rw := d.Scenario.Faults[i].ResolvedWhen
+	r.mu.Unlock()
+	ps := r.rt.probes[f.ID]
+	if ps == nil {
+		ps = &pollState{}
+		r.rt.probes[f.ID] = ps
+	}
+	interval := probeInterval(rw.Probes)
+	ok, detail, err := e.runProbes(ctx, rw.Probes)
+	now := e.clock.Now()
+	if err != nil {
+		ps.failures++
+		ps.detail = err.Error()
+		ps.next = d.wallAfter(now, interval*time.Duration(min(1<<ps.failures, maxProbeBackoff)))
+		e.logf("drill %s: fault %s: %v", d.ID, f.ID, err)
+		return nil
+	}
+	ps.failures, ps.detail = 0, detail
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	d = r.d
+	fs := &d.Faults[i]
+	if !d.Running() || fs.Phase != FaultInEffect {
+		return nil
+	}
+	el := d.Elapsed(now)
+	ps.next = d.wallAfter(now, interval)
+	if !ok {
+		regressed := ps.since != nil || fs.RecoveringAt != nil
+		ps.since = nil
+		if regressed {
+			_, err := e.appendLocked(ctx, r, pending{Type: EventFaultRegressed, Actor: ActorEngine, Payload: FaultEvent{FaultID: f.ID, Detail: detail}})
+			return err
+		}
+		return nil
+	}
+	var evs []pending
+	if ps.since == nil {
+		t := el
+		ps.since = &t
+		if fs.RecoveringAt == nil {
+			evs = append(evs, pending{Type: EventFaultRecovering, Actor: ActorEngine, Payload: FaultEvent{FaultID: f.ID, Detail: detail}})
+		}
+	}
+	stable := rw.StableFor.D()
+	if el-*ps.since >= stable {
+		evs = append(evs, pending{Type: EventFaultResolved, Actor: ActorEngine, Payload: FaultEvent{FaultID: f.ID, By: "probe", Detail: detail}})
+		delete(r.rt.probes, f.ID)
+	} else if left := *ps.since + stable - el; left < interval {
+		ps.next = d.wallAfter(now, left)
+	}
+	if len(evs) == 0 {
+		return nil
+	}
+	_, err = e.appendLocked(ctx, r, evs...)
+	return err
+}
+
+// evalAlert polls an alert's check and posts firing and resolved messages
+// as the alerting persona, the way monitoring tells participants.
+func (e *Engine) evalAlert(ctx context.Context, r *drillRun, i int) error {
+	r.mu.Lock()
+	d := r.d
+	a := d.Scenario.Alerts[i]
+	r.mu.Unlock()
+	ps := r.rt.alerts[a.ID]
+	if ps == nil {
+		ps = &pollState{}
+		r.rt.alerts[a.ID] = ps
+	}
+	interval := probeInterval([]scenarios.Probe{a.Probe})
+	ok, detail, err := e.runProbes(ctx, []scenarios.Probe{a.Probe})
+	now := e.clock.Now()
+	if err != nil {
+		ps.failures++
+		ps.next = d.wallAfter(now, interval*time.Duration(min(1<<ps.failures, maxProbeBackoff)))
+		e.logf("drill %s: alert %s: %v", d.ID, a.ID, err)
+		return nil
+	}
+	ps.failures = 0
+	ps.next = d.wallAfter(now, interval)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	d = r.d
+	if !d.Running() {
+		return nil
+	}
+	st := d.Alerts[i]
+	el := d.Elapsed(now)
+	if ok {
+		ps.since = nil
+		if !st.Firing {
+			return nil
+		}
+		_, err := e.appendLocked(ctx, r,
+			pending{Type: EventAlertResolved, Actor: ActorEngine, Payload: AlertEvent{AlertID: a.ID, Detail: detail}},
+			e.personaMessage(d, a.Persona, a.Channel, fmt.Sprintf("[RESOLVED] %s", a.Title), "alert:"+a.ID))
+		return err
+	}
+	if ps.since == nil {
+		t := el
+		ps.since = &t
+	}
+	if st.Firing {
+		return nil
+	}
+	if left := *ps.since + a.For.D() - el; left > 0 {
+		if left < interval {
+			ps.next = d.wallAfter(now, left)
+		}
+		return nil
+	}
+	sev := a.Severity
+	if sev == "" {
+		sev = "alert"
+	}
+	_, err = e.appendLocked(ctx, r,
+		pending{Type: EventAlertFiring, Actor: ActorEngine, Payload: AlertEvent{AlertID: a.ID, Detail: detail}},
+		e.personaMessage(d, a.Persona, a.Channel, fmt.Sprintf("[FIRING] [%s] %s — %s", sev, a.Title, detail), "alert:"+a.ID))
+	return err
+}

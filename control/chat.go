@@ -1,0 +1,233 @@
+package control
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/firedrill/firedrill/scenarios"
+)
+
+// maxMessageLen bounds a chat message, in characters.
+const maxMessageLen = 4000
+
+// PostMessage is a chat message to post: by a person (AuthorKind "person")
+// or by the facilitator as a persona (AuthorKind "persona").
+type PostMessage struct {
+	Channel    string
+	AuthorID   string
+	AuthorKind string
+	Text       string
+	ReplyTo    int64
+}
+
+// PostMessage stores a chat message and returns it with its sequence number.
+// It returns only after the message is durable.
+func (e *Engine) PostMessage(ctx context.Context, drillID string, in PostMessage) (Message, error) {
+	var msg Message
+	_, err := e.mutate(ctx, drillID, func(d *Drill) ([]pending, error) {
+		switch d.State {
+		case StateBriefing, StateRunning, StateEnded, StateRetro, StateAborted:
+		default:
+			return nil, Errorf(ECONFLICT, "drill %s is %s; chat opens at the briefing", d.ID, d.State)
+		}
+		text := strings.TrimSpace(in.Text)
+		if text == "" {
+			return nil, Errorf(EINVALID, "message text is empty")
+		}
+		if n := utf8.RuneCountInString(text); n > maxMessageLen {
+			return nil, Errorf(EINVALID, "message is %d characters long, at most %d are allowed", n, maxMessageLen)
+		}
+		if !hasChannel(d.Scenario, in.Channel) {
+			return nil, Errorf(EINVALID, "channel %q is not a channel of this drill, expected one of %s", in.Channel, strings.Join(channelIDs(d.Scenario), ", "))
+		}
+		if in.ReplyTo < 0 || in.ReplyTo > d.Seq {
+			return nil, Errorf(EINVALID, "replyTo #%d is not a message of this drill", in.ReplyTo)
+		}
+		msg = Message{Channel: in.Channel, AuthorID: in.AuthorID, AuthorKind: in.AuthorKind, Text: text, ReplyTo: in.ReplyTo, DrillTime: d.Elapsed(e.clock.Now())}
+		actor := in.AuthorID
+		switch in.AuthorKind {
+		case AuthorPerson, "":
+			p, ok := d.Person(in.AuthorID)
+			if !ok {
+				return nil, Errorf(ENOTFOUND, "person %q is not in drill %s", in.AuthorID, d.ID)
+			}
+			if in.Channel == scenarios.BackroomChannel && !p.Role.Backroom() {
+				return nil, Errorf(EFORBIDDEN, "participants cannot write in the back room")
+			}
+			msg.AuthorKind, msg.AuthorName = AuthorPerson, p.Name
+		case AuthorPersona:
+			p, ok := findPersona(d.Scenario, in.AuthorID)
+			if !ok {
+				return nil, Errorf(ENOTFOUND, "persona %q is not in the scenario", in.AuthorID)
+			}
+			msg.AuthorName = p.Name
+			actor = PersonaActor(p.ID)
+		default:
+			return nil, Errorf(EINVALID, "author kind %q is not allowed, expected person or persona", in.AuthorKind)
+		}
+		return []pending{{Type: EventChatMessage, Actor: actor, Payload: msg}}, nil
+	})
+	if err != nil {
+		return Message{}, err
+	}
+	r, _ := e.run(ctx, drillID)
+	r.mu.Lock()
+	msg.Seq = r.d.Seq
+	r.mu.Unlock()
+	return msg, nil
+}
+
+func findPersona(s *scenarios.Scenario, id string) (scenarios.Persona, bool) {
+	for _, p := range s.Personas {
+		if p.ID == id {
+			return p, true
+		}
+	}
+	return scenarios.Persona{}, false
+}
+
+func hasChannel(s *scenarios.Scenario, id string) bool {
+	return id == scenarios.BackroomChannel || contains(channelIDs(s), id)
+}
+
+func channelIDs(s *scenarios.Scenario) []string {
+	ids := []string{}
+	for _, c := range s.Channels {
+		ids = append(ids, c.ID)
+	}
+	return append(ids, scenarios.BackroomChannel)
+}
+
+// PostNotice is a notice a participant posts by filling the scenario's
+// notice form.
+type PostNotice struct {
+	Kind     scenarios.NoticeKind
+	AuthorID string
+	Fields   map[string]string
+}
+
+// noticeTemplate returns the scenario's form for the notice kind.
+func noticeTemplate(s *scenarios.Scenario, kind scenarios.NoticeKind) (*scenarios.NoticeTemplate, error) {
+	var t *scenarios.NoticeTemplate
+	switch kind {
+	case scenarios.NoticeIncident:
+		t = s.Notices.Incident
+	case scenarios.NoticeStatus:
+		t = s.Notices.StatusUpdate
+	case scenarios.NoticeResolution:
+		t = s.Notices.Resolution
+	default:
+		return nil, Errorf(EINVALID, "notice kind %q is not a kind, expected incident, status-update or resolution", kind)
+	}
+	if t == nil {
+		return nil, Errorf(EINVALID, "the scenario has no %s notice form", kind)
+	}
+	return t, nil
+}
+
+// PostNotice validates a notice against the scenario's form (required
+// fields present, select values among the options, scales 1 to 5, times and
+// durations parseable) and stores it. Incident and resolution notices drive
+// the metrics and the natural end of the drill.
+func (e *Engine) PostNotice(ctx context.Context, drillID string, in PostNotice) (Notice, error) {
+	var n Notice
+	evs, err := e.mutate(ctx, drillID, func(d *Drill) ([]pending, error) {
+		if d.State != StateRunning {
+			return nil, Errorf(ECONFLICT, "drill %s is %s; notices are posted while it runs", d.ID, d.State)
+		}
+		if _, ok := d.Person(in.AuthorID); !ok {
+			return nil, Errorf(ENOTFOUND, "person %q is not in drill %s", in.AuthorID, d.ID)
+		}
+		t, err := noticeTemplate(d.Scenario, in.Kind)
+		if err != nil {
+			return nil, err
+		}
+		fields, err := checkNotice(in.Kind, t, in.Fields)
+		if err != nil {
+			return nil, err
+		}
+		ch := t.Channel
+		if ch == "" {
+			ch = incidentChannel(d.Scenario)
+		}
+		n = Notice{Kind: in.Kind, Channel: ch, AuthorID: in.AuthorID, Fields: fields, At: d.Elapsed(e.clock.Now())}
+		return []pending{{Type: EventNoticePosted, Actor: in.AuthorID, Payload: NoticePosted{Kind: in.Kind, Channel: ch, AuthorID: in.AuthorID, Fields: fields}}}, nil
+	})
+	if err != nil {
+		return Notice{}, err
+	}
+	n.Seq = evs[0].Seq
+	return n, nil
+}
+
+func checkNotice(kind scenarios.NoticeKind, t *scenarios.NoticeTemplate, in map[string]string) (map[string]string, error) {
+	known := map[string]scenarios.NoticeField{}
+	for _, f := range t.Fields {
+		known[f.ID] = f
+	}
+	var unknown, missing, bad []string
+	out := map[string]string{}
+	for k, v := range in {
+		f, ok := known[k]
+		if !ok {
+			unknown = append(unknown, k)
+			continue
+		}
+		v = strings.TrimSpace(v)
+		if v == "" {
+			continue
+		}
+		if msg := checkField(f, v); msg != "" {
+			bad = append(bad, fmt.Sprintf("%s %s", f.ID, msg))
+		}
+		out[k] = v
+	}
+	for _, f := range t.Fields {
+		if f.Required && out[f.ID] == "" {
+			missing = append(missing, f.ID)
+		}
+	}
+	sort.Strings(unknown)
+	var parts []string
+	if len(missing) > 0 {
+		parts = append(parts, "missing required fields: "+strings.Join(missing, ", "))
+	}
+	if len(unknown) > 0 {
+		parts = append(parts, "unknown fields: "+strings.Join(unknown, ", "))
+	}
+	if len(bad) > 0 {
+		sort.Strings(bad)
+		parts = append(parts, strings.Join(bad, "; "))
+	}
+	if len(parts) > 0 {
+		return nil, Errorf(EINVALID, "%s notice: %s", kind, strings.Join(parts, "; "))
+	}
+	return out, nil
+}
+
+func checkField(f scenarios.NoticeField, v string) string {
+	switch f.Type {
+	case scenarios.FieldSelect:
+		if !contains(f.Options, v) {
+			return fmt.Sprintf("is %q, expected one of %s", v, strings.Join(f.Options, ", "))
+		}
+	case scenarios.FieldScale:
+		if n, err := strconv.Atoi(v); err != nil || n < 1 || n > 5 {
+			return fmt.Sprintf("is %q, expected a whole number from 1 to 5", v)
+		}
+	case scenarios.FieldTime:
+		if _, err := time.Parse("15:04", v); err != nil {
+			return fmt.Sprintf("is %q, expected a clock time like 14:05", v)
+		}
+	case scenarios.FieldDuration:
+		if _, err := scenarios.ParseDuration(v); err != nil {
+			return fmt.Sprintf("is %q, expected a duration like 20m", v)
+		}
+	}
+	return ""
+}

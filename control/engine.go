@@ -1,0 +1,422 @@
+package control
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"k8s.io/utils/clock"
+)
+
+// Restart policies for drills that were running when the engine stopped.
+const (
+	OnRestartResume = "resume"
+	OnRestartAbort  = "abort"
+)
+
+// Engine runs drills. Every change is appended to the Store before it takes
+// effect or is acknowledged; faults are applied only through the Injector;
+// all time comes from Clock. Create it with NewEngine, set options, call
+// Open to load the open drills, and Close when done.
+type Engine struct {
+	store    Store
+	injector Injector
+	clock    clock.WithTicker
+
+	// TimeScale is the drill-time speed-up given to new drills (1 = real
+	// time, 60 = a drill minute per wall second).
+	TimeScale float64
+	// OnRestart is what Open does with drills that were running: resume
+	// them (OnRestartResume, the default) or abort them (OnRestartAbort).
+	OnRestart string
+	// Manual disables the background loop of each drill: nothing happens on
+	// its own, and the caller drives scheduled work with RunDue. Tests use it
+	// with a fake clock to run a drill step by step.
+	Manual bool
+	// Logf, when set, receives one line per failure the engine retries.
+	Logf func(format string, args ...any)
+
+	mu     sync.Mutex
+	drills map[string]*drillRun
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// drillRun is a loaded drill: its projection, subscribers and runtime state.
+type drillRun struct {
+	// mu guards d and subs. It is held while appending, so the journal and
+	// the projection change together.
+	mu   sync.Mutex
+	d    *Drill
+	subs map[*Subscription]struct{}
+
+	// op serializes the work that talks to the injector, so a fault is
+	// never injected and reverted at the same time. It guards rt.
+	op   sync.Mutex
+	rt   runtimeState
+	wake chan struct{}
+}
+
+// NewEngine returns an engine over the store, the injector and the clock.
+func NewEngine(store Store, injector Injector, clk clock.WithTicker) *Engine {
+	return &Engine{store: store, injector: injector, clock: clk, TimeScale: 1, OnRestart: OnRestartResume, drills: map[string]*drillRun{}}
+}
+
+// Open loads every drill that is not closed, re-arms its schedule from the
+// persisted drill clock and reconciles its faults: a drill that is not running
+// any more has anything it still has injected reverted; a drill that was
+// running resumes or is aborted according to OnRestart. Open returns when
+// every drill has had its first reconcile pass.
+func (e *Engine) Open(ctx context.Context) error {
+	if e.TimeScale <= 0 {
+		return Errorf(EINVALID, "engine time scale %v must be above 0", e.TimeScale)
+	}
+	switch e.OnRestart {
+	case "", OnRestartResume, OnRestartAbort:
+	default:
+		return Errorf(EINVALID, "drill.onRestart %q is not allowed, expected resume or abort", e.OnRestart)
+	}
+	e.ctx, e.cancel = context.WithCancel(context.Background())
+	sums, err := e.store.Drills(ctx, DrillFilter{Open: true})
+	if err != nil {
+		return fmt.Errorf("load open drills: %w", err)
+	}
+	runs := make([]*drillRun, len(sums))
+	errs := make([]error, len(sums))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 4)
+	for i, s := range sums {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			runs[i], errs[i] = e.restore(ctx, s.ID)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	for _, r := range runs {
+		e.drills[r.d.ID] = r
+	}
+	e.mu.Unlock()
+	for _, r := range runs {
+		e.startLoop(r)
+	}
+	return nil
+}
+
+// restore loads one drill from its journal, notes the restart, and runs its
+// first reconcile pass.
+func (e *Engine) restore(ctx context.Context, id string) (*drillRun, error) {
+	r, err := e.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if r.d.State == StateRunning {
+		r.mu.Lock()
+		var evs []pending
+		if e.OnRestart == OnRestartAbort {
+			evs = e.stopEvents(r.d, EventDrillAborted, ActorEngine, StateChange{Why: "the controller restarted and drill.onRestart is abort"})
+		} else {
+			evs = []pending{{Type: EventDrillRestarted, Actor: ActorEngine, Payload: StateChange{Downtime: e.clock.Since(lastEventTime(r))}}}
+		}
+		_, err := e.appendLocked(ctx, r, evs...)
+		r.mu.Unlock()
+		if err != nil {
+			return nil, fmt.Errorf("resume drill %s: %w", id, err)
+		}
+	}
+	if err := e.reconcile(ctx, r); err != nil {
+		e.logf("drill %s: reconcile after restart: %v", id, err)
+	}
+	return r, nil
+}
+
+func lastEventTime(r *drillRun) time.Time { return r.rt.lastEvent }
+
+// load reads and verifies a drill's journal and folds it into a projection.
+func (e *Engine) load(ctx context.Context, id string) (*drillRun, error) {
+	evs, err := e.store.Events(ctx, id, 0, 0)
+	if err != nil {
+		return nil, fmt.Errorf("load drill %s: %w", id, err)
+	}
+	if len(evs) == 0 {
+		return nil, Errorf(ENOTFOUND, "drill %s does not exist", id)
+	}
+	if _, err := VerifyChain(0, "", evs); err != nil {
+		return nil, fmt.Errorf("load drill %s: %w", id, err)
+	}
+	d := &Drill{}
+	for i := range evs {
+		if err := d.apply(&evs[i]); err != nil {
+			return nil, fmt.Errorf("load drill %s: %w", id, err)
+		}
+	}
+	r := newRun(d)
+	r.rt.lastEvent = evs[len(evs)-1].Time
+	return r, nil
+}
+
+func newRun(d *Drill) *drillRun {
+	return &drillRun{d: d, subs: map[*Subscription]struct{}{}, wake: make(chan struct{}, 1), rt: newRuntime()}
+}
+
+// Close stops the background loops and ends every subscription. It does not
+// change any drill: a restarted engine picks them up.
+func (e *Engine) Close() error {
+	if e.cancel != nil {
+		e.cancel()
+	}
+	e.wg.Wait()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, r := range e.drills {
+		r.mu.Lock()
+		for s := range r.subs {
+			s.end(ErrSubscriptionClosed)
+		}
+		r.subs = map[*Subscription]struct{}{}
+		r.mu.Unlock()
+	}
+	return nil
+}
+
+func (e *Engine) logf(format string, args ...any) {
+	if e.Logf != nil {
+		e.Logf(format, args...)
+	}
+}
+
+// startLoop starts the drill's background loop unless the engine is manual
+// or the drill is closed.
+func (e *Engine) startLoop(r *drillRun) {
+	if e.Manual || r.d.State == StateClosed || e.ctx == nil {
+		return
+	}
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		e.loop(r)
+	}()
+}
+
+func (e *Engine) loop(r *drillRun) {
+	for {
+		if err := e.reconcile(e.ctx, r); err != nil && e.ctx.Err() == nil {
+			e.logf("drill %s: %v", r.d.ID, err)
+		}
+		r.mu.Lock()
+		closed := r.d.State == StateClosed
+		r.mu.Unlock()
+		if closed {
+			return
+		}
+		var timer clock.Timer
+		var fire <-chan time.Time
+		if at, ok := e.NextWake(r.d.ID); ok {
+			timer = e.clock.NewTimer(at.Sub(e.clock.Now()))
+			fire = timer.C()
+		}
+		select {
+		case <-e.ctx.Done():
+			if timer != nil {
+				timer.Stop()
+			}
+			return
+		case <-r.wake:
+		case <-fire:
+		}
+		if timer != nil {
+			timer.Stop()
+		}
+	}
+}
+
+func (r *drillRun) poke() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run returns the loaded drill, loading a closed one from the store on
+// demand (read-only use: closed drills have no loop).
+func (e *Engine) run(ctx context.Context, id string) (*drillRun, error) {
+	e.mu.Lock()
+	r, ok := e.drills[id]
+	e.mu.Unlock()
+	if ok {
+		return r, nil
+	}
+	r, err := e.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if existing, ok := e.drills[id]; ok {
+		return existing, nil
+	}
+	e.drills[id] = r
+	return r, nil
+}
+
+// pending is an event before it is sealed.
+type pending struct {
+	Type    string
+	Actor   string
+	Payload any
+}
+
+// appendLocked seals the events after the drill's head, appends them to the
+// store, and only then applies them to the projection and hands them to
+// subscribers. The caller holds r.mu.
+func (e *Engine) appendLocked(ctx context.Context, r *drillRun, ps ...pending) ([]Event, error) {
+	d := r.d
+	now := e.clock.Now().UTC()
+	at := d.Elapsed(now)
+	seq, head := d.Seq, d.Head
+	evs := make([]Event, len(ps))
+	for i, p := range ps {
+		var payload json.RawMessage
+		if p.Payload != nil {
+			b, err := json.Marshal(p.Payload)
+			if err != nil {
+				return nil, Errorf(EINVALID, "event %s: payload does not encode as JSON: %v", p.Type, err)
+			}
+			payload = b
+		}
+		evs[i] = Event{DrillID: d.ID, Type: p.Type, Time: now, DrillTime: at, Actor: p.Actor, Payload: payload}
+		if err := evs[i].Seal(seq, head); err != nil {
+			return nil, err
+		}
+		seq, head = evs[i].Seq, evs[i].Hash
+	}
+	// Apply to a scratch copy first so that an event the projection
+	// cannot take is refused before it is stored.
+	next := d.Clone()
+	for i := range evs {
+		if err := next.apply(&evs[i]); err != nil {
+			return nil, Errorf(EINTERNAL, "%v", err)
+		}
+	}
+	sum := DrillSummary{ID: d.ID, Title: next.Title, Scenario: next.Scenario.Metadata.Name, State: next.State, Seq: seq, Head: head, CreatedAt: next.CreatedAt, UpdatedAt: now}
+	if err := e.store.Append(ctx, sum, evs); err != nil {
+		return nil, fmt.Errorf("append %s to drill %s: %w", ps[0].Type, d.ID, err)
+	}
+	r.d = next
+	r.rt.lastEvent = now
+	for s := range r.subs {
+		for _, ev := range evs {
+			if !s.send(ev) {
+				delete(r.subs, s)
+				break
+			}
+		}
+	}
+	return evs, nil
+}
+
+// mutate runs fn on the drill under its lock; fn validates and returns the
+// events to append. The drill's loop is woken afterwards.
+func (e *Engine) mutate(ctx context.Context, id string, fn func(d *Drill) ([]pending, error)) ([]Event, error) {
+	r, err := e.run(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	ps, err := fn(r.d)
+	var evs []Event
+	if err == nil && len(ps) > 0 {
+		evs, err = e.appendLocked(ctx, r, ps...)
+	}
+	r.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	r.poke()
+	return evs, nil
+}
+
+// newID returns a random identifier with the prefix.
+func newID(prefix string) string {
+	b := make([]byte, 6)
+	if _, err := rand.Read(b); err != nil {
+		panic("control: no randomness: " + err.Error())
+	}
+	return prefix + hex.EncodeToString(b)
+}
+
+// Drill returns a copy of the drill's current state.
+func (e *Engine) Drill(ctx context.Context, id string) (*Drill, error) {
+	r, err := e.run(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.d.Clone(), nil
+}
+
+// Drills returns the summaries of the drills selected by f.
+func (e *Engine) Drills(ctx context.Context, f DrillFilter) ([]DrillSummary, error) {
+	return e.store.Drills(ctx, f)
+}
+
+// Elapsed returns the drill clock of the drill now.
+func (e *Engine) Elapsed(ctx context.Context, id string) (time.Duration, error) {
+	r, err := e.run(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.d.Elapsed(e.clock.Now()), nil
+}
+
+// Events returns the drill's journal after the sequence number.
+func (e *Engine) Events(ctx context.Context, id string, afterSeq int64) ([]Event, error) {
+	return e.store.Events(ctx, id, afterSeq, 0)
+}
+
+// AppendEvent appends an event of a type another package defines (an
+// observer note, a retro answer, a role claim) to the drill's journal and
+// streams it to subscribers. Types in the engine's namespaces (drill.,
+// fault., hint., inject., alert., chat., notice., person.) are refused.
+func (e *Engine) AppendEvent(ctx context.Context, id, typ, actor string, payload any) (Event, error) {
+	if typ == "" || IsEngineEventType(typ) {
+		return Event{}, Errorf(EINVALID, "event type %q is reserved or empty; use a namespace of your own, such as retro.answer", typ)
+	}
+	if actor == "" {
+		return Event{}, Errorf(EINVALID, "event %s: actor is required", typ)
+	}
+	evs, err := e.mutate(ctx, id, func(d *Drill) ([]pending, error) {
+		return []pending{{Type: typ, Actor: actor, Payload: payload}}, nil
+	})
+	if err != nil {
+		return Event{}, err
+	}
+	return evs[0], nil
+}
+
+// sortedIDs returns the ids of the loaded drills, for deterministic order.
+func (e *Engine) sortedIDs() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	ids := make([]string, 0, len(e.drills))
+	for id := range e.drills {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}

@@ -1,0 +1,351 @@
+package control
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/firedrill/firedrill/scenarios"
+)
+
+// CreateDrill is what CreateDrill needs: the validated scenario and the
+// difficulty chosen on the day for the people present.
+type CreateDrill struct {
+	// ID is optional; a random id is used when it is empty.
+	ID       string
+	Title    string
+	Scenario *scenarios.Scenario
+	// Difficulty selects the fault variants; empty means the scenario's
+	// default difficulty.
+	Difficulty scenarios.Difficulty
+	Actor      string
+}
+
+// CreateDrill creates a drill in the draft state. The scenario is copied
+// with the difficulty variant applied, and stored with the drill.
+func (e *Engine) CreateDrill(ctx context.Context, in CreateDrill) (*Drill, error) {
+	if in.Scenario == nil {
+		return nil, Errorf(EINVALID, "scenario is required")
+	}
+	s, diff, err := forDifficulty(in.Scenario, in.Difficulty)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkScenario(s); err != nil {
+		return nil, err
+	}
+	id := in.ID
+	if id == "" {
+		id = newID("d-")
+	} else if !validID(id) {
+		return nil, Errorf(EINVALID, "drill id %q: expected letters, digits, - and _ only (at most 64)", id)
+	}
+	title := in.Title
+	if title == "" {
+		title = s.Metadata.Title
+	}
+	actor := in.Actor
+	if actor == "" {
+		actor = RoleFacilitator.String()
+	}
+	r := newRun(&Drill{ID: id})
+	e.mu.Lock()
+	if _, exists := e.drills[id]; exists {
+		e.mu.Unlock()
+		return nil, Errorf(ECONFLICT, "drill %s already exists", id)
+	}
+	e.drills[id] = r
+	e.mu.Unlock()
+	r.mu.Lock()
+	_, err = e.appendLocked(ctx, r, pending{Type: EventDrillCreated, Actor: actor, Payload: DrillCreated{ID: id, Title: title, Scenario: s, Difficulty: diff, TimeScale: e.TimeScale}})
+	var d *Drill
+	if err == nil {
+		d = r.d.Clone()
+	}
+	r.mu.Unlock()
+	if err != nil {
+		e.mu.Lock()
+		delete(e.drills, id)
+		e.mu.Unlock()
+		return nil, err
+	}
+	e.startLoop(r)
+	return d, nil
+}
+
+// String returns the role name.
+func (r Role) String() string { return string(r) }
+
+func validID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// AddPerson adds someone to the drill with a role and returns them with
+// their id.
+func (e *Engine) AddPerson(ctx context.Context, drillID string, p Person, actor string) (Person, error) {
+	p.Name = strings.TrimSpace(p.Name)
+	if p.Name == "" {
+		return Person{}, Errorf(EINVALID, "person name is required")
+	}
+	if !p.Role.Valid() {
+		return Person{}, Errorf(EINVALID, "role %q is not a role, expected facilitator, designer, observer or participant", p.Role)
+	}
+	if p.ID == "" {
+		p.ID = newID("p-")
+	} else if !validID(p.ID) {
+		return Person{}, Errorf(EINVALID, "person id %q: expected letters, digits, - and _ only", p.ID)
+	}
+	_, err := e.mutate(ctx, drillID, func(d *Drill) ([]pending, error) {
+		if d.State == StateClosed {
+			return nil, Errorf(ECONFLICT, "drill %s is closed", d.ID)
+		}
+		if _, ok := d.Person(p.ID); ok {
+			return nil, Errorf(ECONFLICT, "person %s is already in drill %s", p.ID, d.ID)
+		}
+		return []pending{{Type: EventPersonAdded, Actor: actor, Payload: p}}, nil
+	})
+	return p, err
+}
+
+// transition appends a lifecycle event if the drill is in one of the states.
+func (e *Engine) transition(ctx context.Context, id, typ, actor string, payload any, from ...DrillState) error {
+	_, err := e.mutate(ctx, id, func(d *Drill) ([]pending, error) {
+		if !inStates(d.State, from) {
+			return nil, Errorf(ECONFLICT, "drill %s is %s; %s needs it to be %s", d.ID, d.State, strings.TrimPrefix(typ, "drill."), joinStates(from))
+		}
+		return []pending{{Type: typ, Actor: actor, Payload: payload}}, nil
+	})
+	return err
+}
+
+func inStates(s DrillState, states []DrillState) bool {
+	for _, x := range states {
+		if s == x {
+			return true
+		}
+	}
+	return false
+}
+
+func joinStates(states []DrillState) string {
+	ss := make([]string, len(states))
+	for i, s := range states {
+		ss[i] = string(s)
+	}
+	return strings.Join(ss, " or ")
+}
+
+// Schedule sets the time the drill is planned for; the time stays secret
+// from participants.
+func (e *Engine) Schedule(ctx context.Context, id string, at time.Time, actor string) error {
+	if at.IsZero() {
+		return Errorf(EINVALID, "schedule time is required")
+	}
+	at = at.UTC()
+	return e.transition(ctx, id, EventDrillScheduled, actor, StateChange{At: &at}, StateDraft, StateScheduled)
+}
+
+// StartBriefing moves the drill to the briefing: people gather, the rules
+// are restated.
+func (e *Engine) StartBriefing(ctx context.Context, id, actor string) error {
+	return e.transition(ctx, id, EventDrillBriefing, actor, nil, StateDraft, StateScheduled)
+}
+
+// Start starts the drill clock. Faults, injects and hints fire from now on.
+func (e *Engine) Start(ctx context.Context, id, actor string) error {
+	return e.transition(ctx, id, EventDrillStarted, actor, nil, StateDraft, StateScheduled, StateBriefing)
+}
+
+// Pause freezes the drill clock and holds everything scheduled, for
+// instance because a real incident needs the people.
+func (e *Engine) Pause(ctx context.Context, id, actor, why string) error {
+	_, err := e.mutate(ctx, id, func(d *Drill) ([]pending, error) {
+		if d.State != StateRunning || d.Paused {
+			return nil, Errorf(ECONFLICT, "drill %s is %s%s; only a running drill can be paused", d.ID, d.State, pausedNote(d))
+		}
+		return []pending{{Type: EventDrillPaused, Actor: actor, Payload: StateChange{Why: why}}}, nil
+	})
+	return err
+}
+
+// Resume restarts the drill clock where it was paused.
+func (e *Engine) Resume(ctx context.Context, id, actor string) error {
+	_, err := e.mutate(ctx, id, func(d *Drill) ([]pending, error) {
+		if d.State != StateRunning || !d.Paused {
+			return nil, Errorf(ECONFLICT, "drill %s is %s%s; only a paused drill can be resumed", d.ID, d.State, pausedNote(d))
+		}
+		return []pending{{Type: EventDrillResumed, Actor: actor}}, nil
+	})
+	return err
+}
+
+func pausedNote(d *Drill) string {
+	if d.Paused {
+		return " (paused)"
+	}
+	return ""
+}
+
+// End ends a running drill at the facilitator's word. Every fault still in
+// effect is reverted before End returns (unless a fault says
+// autoRevertAtEnd: false); then the retro opens.
+func (e *Engine) End(ctx context.Context, id, actor, why string) error {
+	return e.stop(ctx, id, EventDrillEnded, actor, StateChange{Reason: "facilitator", Why: why})
+}
+
+// Abort is the kill switch: it stops the drill in any state before the
+// end and reverts everything now. Why is recorded.
+func (e *Engine) Abort(ctx context.Context, id, actor, why string) error {
+	if strings.TrimSpace(why) == "" {
+		return Errorf(EINVALID, "abort needs a reason, for the record")
+	}
+	return e.stop(ctx, id, EventDrillAborted, actor, StateChange{Why: why})
+}
+
+func (e *Engine) stop(ctx context.Context, id, typ, actor string, sc StateChange) error {
+	r, err := e.run(ctx, id)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	d := r.d
+	allowed := d.State == StateRunning
+	if typ == EventDrillAborted {
+		allowed = inStates(d.State, []DrillState{StateDraft, StateScheduled, StateBriefing, StateRunning})
+	}
+	if !allowed {
+		r.mu.Unlock()
+		return Errorf(ECONFLICT, "drill %s is %s; it cannot be %s", d.ID, d.State, map[string]string{EventDrillEnded: "ended", EventDrillAborted: "aborted"}[typ])
+	}
+	evs := e.stopEvents(d, typ, actor, sc)
+	_, err = e.appendLocked(ctx, r, evs...)
+	r.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	// Revert now, before acknowledging: the kill switch must not leave a
+	// fault behind when it returns.
+	if err := e.reconcile(ctx, r); err != nil {
+		return err
+	}
+	r.poke()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var left []string
+	for _, f := range r.d.Faults {
+		if f.holdsRecord() && e.revertWanted(r.d, &f) {
+			left = append(left, fmt.Sprintf("%s (%s)", f.ID, f.LastError))
+		}
+	}
+	if len(left) > 0 {
+		return Errorf(EINTERNAL, "drill %s stopped but faults are not reverted yet (retrying): %s", id, strings.Join(left, ", "))
+	}
+	return nil
+}
+
+// stopEvents returns the end or abort event and a skip for every fault
+// that never fired.
+func (e *Engine) stopEvents(d *Drill, typ, actor string, sc StateChange) []pending {
+	evs := []pending{{Type: typ, Actor: actor, Payload: sc}}
+	for _, f := range d.Faults {
+		if f.Phase == FaultPending {
+			evs = append(evs, pending{Type: EventFaultSkipped, Actor: ActorEngine, Payload: FaultEvent{FaultID: f.ID, Detail: "the drill stopped before it fired"}})
+		}
+	}
+	return evs
+}
+
+// OpenRetro opens the retrospective of an ended or aborted drill. An ended
+// drill opens its retro on its own once its faults are reverted.
+func (e *Engine) OpenRetro(ctx context.Context, id, actor string) error {
+	return e.transition(ctx, id, EventDrillRetro, actor, nil, StateEnded, StateAborted)
+}
+
+// CloseDrill closes a drill after its retro (or right after its end). It is
+// refused while a fault of the drill is still not reverted.
+func (e *Engine) CloseDrill(ctx context.Context, id, actor string) error {
+	_, err := e.mutate(ctx, id, func(d *Drill) ([]pending, error) {
+		if !inStates(d.State, []DrillState{StateEnded, StateAborted, StateRetro}) {
+			return nil, Errorf(ECONFLICT, "drill %s is %s; close needs it to be ended, aborted or retro", d.ID, d.State)
+		}
+		for _, f := range d.Faults {
+			if f.holdsRecord() && e.revertWanted(d, &f) {
+				return nil, Errorf(ECONFLICT, "drill %s still has fault %s %s; it is reverted first", d.ID, f.ID, f.Phase)
+			}
+		}
+		return []pending{{Type: EventDrillClosed, Actor: actor}}, nil
+	})
+	return err
+}
+
+// MarkFaultResolved marks a fault resolved by hand, for faults without
+// probes or when the facilitator judges the fix done.
+func (e *Engine) MarkFaultResolved(ctx context.Context, id, faultID, actor string) error {
+	_, err := e.mutate(ctx, id, func(d *Drill) ([]pending, error) {
+		f, ok := d.Fault(faultID)
+		if !ok {
+			return nil, Errorf(ENOTFOUND, "drill %s has no fault %q", d.ID, faultID)
+		}
+		if d.State != StateRunning || f.Phase != FaultInEffect {
+			return nil, Errorf(ECONFLICT, "fault %s is %s in a %s drill; only a fault in effect in a running drill can be marked resolved", faultID, f.Phase, d.State)
+		}
+		return []pending{{Type: EventFaultResolved, Actor: actor, Payload: FaultEvent{FaultID: faultID, By: "manual"}}}, nil
+	})
+	return err
+}
+
+// FireFaultNow fires a pending fault at once, for instance a chained fault
+// the facilitator wants early because the team is fast.
+func (e *Engine) FireFaultNow(ctx context.Context, id, faultID, actor string) error {
+	_, err := e.mutate(ctx, id, func(d *Drill) ([]pending, error) {
+		f, ok := d.Fault(faultID)
+		if !ok {
+			return nil, Errorf(ENOTFOUND, "drill %s has no fault %q", d.ID, faultID)
+		}
+		if d.State != StateRunning || f.Phase != FaultPending || f.FireRequestedAt != nil {
+			return nil, Errorf(ECONFLICT, "fault %s is %s in a %s drill; only a pending fault of a running drill can be fired", faultID, f.Phase, d.State)
+		}
+		return []pending{{Type: EventFaultFireRequested, Actor: actor, Payload: FaultEvent{FaultID: faultID}}}, nil
+	})
+	return err
+}
+
+// FireNextHint gives the next hint stage now, ahead of its time.
+func (e *Engine) FireNextHint(ctx context.Context, id, actor string) (string, error) {
+	return e.nextHint(ctx, id, actor, true)
+}
+
+// SkipHint skips the next hint stage.
+func (e *Engine) SkipHint(ctx context.Context, id, actor string) (string, error) {
+	return e.nextHint(ctx, id, actor, false)
+}
+
+func (e *Engine) nextHint(ctx context.Context, id, actor string, give bool) (string, error) {
+	var hintID string
+	_, err := e.mutate(ctx, id, func(d *Drill) ([]pending, error) {
+		if d.State != StateRunning {
+			return nil, Errorf(ECONFLICT, "drill %s is %s; hints are for a running drill", d.ID, d.State)
+		}
+		for i, h := range d.Hints {
+			if h.GivenAt != nil || h.Skipped {
+				continue
+			}
+			hintID = h.ID
+			if !give {
+				return []pending{{Type: EventHintSkipped, Actor: actor, Payload: HintEvent{HintID: h.ID, Reason: "skipped by the facilitator"}}}, nil
+			}
+			return e.hintEvents(d, i, actor, "given early by the facilitator"), nil
+		}
+		return nil, Errorf(ECONFLICT, "drill %s has no hint stage left", d.ID)
+	})
+	return hintID, err
+}

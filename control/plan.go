@@ -1,0 +1,469 @@
+package control
+
+import (
+	"context"
+	"math"
+	"time"
+
+	"github.com/firedrill/firedrill/scenarios"
+)
+
+// Retry and polling policy.
+const (
+	maxInjectAttempts    = 3
+	injectRetryBase      = 10 * time.Second // drill time, doubled per attempt
+	revertRetryBase      = time.Second      // wall time, doubled per failure
+	revertRetryMax       = time.Minute
+	defaultProbeInterval = 10 * time.Second
+	maxProbeBackoff      = 8 // times the interval
+	reconcileStepLimit   = 10000
+)
+
+// runtimeState is what the engine keeps in memory about a drill between
+// reconcile passes: probe and alert polling, retry backoffs. None of it
+// needs to survive a restart: after one, probes start over (stabilisation
+// is measured again, conservatively) and retries happen at once.
+type runtimeState struct {
+	lastEvent   time.Time
+	probes      map[string]*pollState
+	alerts      map[string]*pollState
+	injectRetry map[string]time.Duration // fault → drill time of next attempt
+	revertRetry map[string]*backoff      // fault → wall time of next revert or status check
+}
+
+type pollState struct {
+	next     time.Time      // wall time of the next poll; zero means now
+	since    *time.Duration // drill time the probe started holding (faults) or failing (alerts)
+	failures int
+	detail   string
+}
+
+type backoff struct {
+	next  time.Time
+	delay time.Duration
+}
+
+func newRuntime() runtimeState {
+	return runtimeState{probes: map[string]*pollState{}, alerts: map[string]*pollState{}, injectRetry: map[string]time.Duration{}, revertRetry: map[string]*backoff{}}
+}
+
+func (b *backoff) fail(now time.Time) {
+	if b.delay == 0 {
+		b.delay = revertRetryBase
+	} else if b.delay *= 2; b.delay > revertRetryMax {
+		b.delay = revertRetryMax
+	}
+	b.next = now.Add(b.delay)
+}
+
+// actionKind orders the work due at the same instant: reverts first, then
+// the cap, faults, scripted messages, hints, probes and the end.
+type actionKind int
+
+const (
+	actRevert actionKind = iota
+	actSettleIntent
+	actCap
+	actFault
+	actInject
+	actFollowUp
+	actHint
+	actProbe
+	actAlert
+	actAutoEnd
+	actAutoRetro
+)
+
+type action struct {
+	kind actionKind
+	at   time.Time
+	idx  int
+}
+
+// revertWanted reports whether the fault must be reverted now that the
+// drill is where it is.
+func (e *Engine) revertWanted(d *Drill, f *FaultState) bool {
+	if f.Phase == FaultReverting {
+		return true
+	}
+	switch d.State {
+	case StateAborted:
+		return true
+	case StateEnded, StateRetro, StateClosed:
+		if f.Phase == FaultInjecting {
+			return true
+		}
+		for _, sf := range d.Scenario.Faults {
+			if sf.ID == f.ID {
+				return sf.AutoRevertAtEnd == nil || *sf.AutoRevertAtEnd
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// plan returns the first action due at wall time now, and the wall time of
+// the earliest action not yet due. The caller holds r.op and r.mu.
+func (e *Engine) plan(r *drillRun, now time.Time) (best *action, wake time.Time, hasWake bool) {
+	d := r.d
+	el := d.Elapsed(now)
+	consider := func(kind actionKind, at time.Time, idx int) {
+		if !at.After(now) {
+			if best == nil || at.Before(best.at) || at.Equal(best.at) && kind < best.kind {
+				best = &action{kind: kind, at: at, idx: idx}
+			}
+			return
+		}
+		if !hasWake || at.Before(wake) {
+			wake, hasWake = at, true
+		}
+	}
+	toWall := func(due time.Duration) time.Time {
+		wall := math.Ceil(float64(due-el) / d.TimeScale)
+		return now.Add(time.Duration(wall))
+	}
+	retryAt := func(id string) time.Time {
+		if b := r.rt.revertRetry[id]; b != nil {
+			return b.next
+		}
+		return now
+	}
+
+	for i := range d.Faults {
+		f := &d.Faults[i]
+		switch {
+		case f.Phase == FaultInjecting && len(f.Record) == 0:
+			consider(actSettleIntent, now, i)
+		case f.holdsRecord() && e.revertWanted(d, f):
+			consider(actRevert, retryAt(f.ID), i)
+		case f.Phase == FaultInjecting && d.Running():
+			consider(actSettleIntent, retryAt(f.ID), i)
+		}
+	}
+	if d.State == StateEnded {
+		for i := range d.Faults {
+			if d.Faults[i].holdsRecord() && e.revertWanted(d, &d.Faults[i]) {
+				return best, wake, hasWake
+			}
+		}
+		consider(actAutoRetro, now, 0)
+	}
+	if !d.Running() {
+		return best, wake, hasWake
+	}
+
+	consider(actCap, toWall(d.TimeLimit()), 0)
+	for i := range d.Faults {
+		if due, ok := d.faultDue(i, el); ok {
+			if retry, ok := r.rt.injectRetry[d.Faults[i].ID]; ok && retry > due {
+				due = retry
+			}
+			consider(actFault, toWall(due), i)
+		}
+	}
+	for i := range d.Injects {
+		if due, ok := d.injectDue(i, el); ok {
+			consider(actInject, toWall(due), i)
+		}
+		if due, ok := d.followUpDue(i); ok {
+			consider(actFollowUp, toWall(due), i)
+		}
+	}
+	for i, h := range d.Hints {
+		if h.GivenAt == nil && !h.Skipped {
+			consider(actHint, toWall(h.At), i)
+		}
+	}
+	for i, f := range d.Faults {
+		if f.Phase == FaultInEffect && len(d.Scenario.Faults[i].ResolvedWhen.Probes) > 0 {
+			at := now
+			if p := r.rt.probes[f.ID]; p != nil && !p.next.IsZero() {
+				at = p.next
+			}
+			consider(actProbe, at, i)
+		}
+	}
+	for i, a := range d.Alerts {
+		at := now
+		if p := r.rt.alerts[a.ID]; p != nil && !p.next.IsZero() {
+			at = p.next
+		}
+		consider(actAlert, at, i)
+	}
+	if d.resolvedAndNoticed() {
+		consider(actAutoEnd, now, 0)
+	}
+	return best, wake, hasWake
+}
+
+// faultDue returns the drill time a pending fault fires (or is skipped, an
+// extension whose condition failed). ok is false when its time is not known
+// yet because it waits for another fault.
+func (d *Drill) faultDue(i int, el time.Duration) (time.Duration, bool) {
+	f := &d.Faults[i]
+	if f.Phase != FaultPending {
+		return 0, false
+	}
+	if f.FireRequestedAt != nil {
+		return *f.FireRequestedAt, true
+	}
+	sf := d.Scenario.Faults[i]
+	if sf.After == nil {
+		at := time.Duration(0)
+		if sf.At != nil {
+			at = sf.At.D()
+		}
+		if sf.IfResolvedBefore == nil {
+			return at, true
+		}
+		// A time-triggered extension waits for every earlier fault.
+		deadline := sf.IfResolvedBefore.D()
+		last := time.Duration(0)
+		for j := 0; j < i; j++ {
+			p := &d.Faults[j]
+			if p.Phase == FaultSkipped {
+				continue
+			}
+			if p.ResolvedAt == nil {
+				return deadline, true // skipped at the deadline unless resolved before
+			}
+			last = max(last, *p.ResolvedAt)
+		}
+		if last >= deadline {
+			return last, true
+		}
+		return max(at, last), true
+	}
+	p, _ := d.Fault(sf.After.Fault)
+	if p == nil || p.Phase == FaultSkipped || p.Phase == FaultFailed {
+		return el, true // skipped now: the predecessor never ran
+	}
+	var trigger *time.Duration
+	if sf.After.Event == scenarios.ChainInjected {
+		trigger = p.InjectedAt
+	} else {
+		trigger = p.ResolvedAt
+	}
+	if sf.IfResolvedBefore != nil {
+		deadline := sf.IfResolvedBefore.D()
+		if p.ResolvedAt == nil {
+			return deadline, true
+		}
+		if *p.ResolvedAt >= deadline {
+			return el, true
+		}
+	}
+	if trigger == nil {
+		return 0, false
+	}
+	return *trigger + sf.After.Delay.D(), true
+}
+
+// faultSkipReason returns why a due fault is skipped instead of injected,
+// or "" when it is to be injected.
+func (d *Drill) faultSkipReason(i int) string {
+	f := &d.Faults[i]
+	if f.FireRequestedAt != nil {
+		return ""
+	}
+	sf := d.Scenario.Faults[i]
+	if sf.After != nil {
+		p, _ := d.Fault(sf.After.Fault)
+		if p == nil || p.Phase == FaultSkipped || p.Phase == FaultFailed {
+			return "its predecessor " + sf.After.Fault + " never ran"
+		}
+		if sf.IfResolvedBefore != nil && (p.ResolvedAt == nil || *p.ResolvedAt >= sf.IfResolvedBefore.D()) {
+			return sf.After.Fault + " was not resolved before " + sf.IfResolvedBefore.String()
+		}
+		return ""
+	}
+	if sf.IfResolvedBefore != nil {
+		for j := 0; j < i; j++ {
+			p := &d.Faults[j]
+			if p.Phase != FaultSkipped && (p.ResolvedAt == nil || *p.ResolvedAt >= sf.IfResolvedBefore.D()) {
+				return p.ID + " was not resolved before " + sf.IfResolvedBefore.String()
+			}
+		}
+	}
+	return ""
+}
+
+// injectDue returns the drill time a scripted message is posted.
+func (d *Drill) injectDue(i int, el time.Duration) (time.Duration, bool) {
+	if d.Injects[i].PostedAt != nil {
+		return 0, false
+	}
+	in := d.Scenario.Injects[i]
+	if in.At != nil {
+		return in.At.D(), true
+	}
+	on := in.On
+	if on == nil {
+		return 0, false
+	}
+	var t *time.Duration
+	switch on.Event {
+	case scenarios.OnDrillStarted:
+		zero := time.Duration(0)
+		t = &zero
+	case scenarios.OnFaultInjected, scenarios.OnFaultResolved:
+		for _, f := range d.Faults {
+			if on.Fault != "" && f.ID != on.Fault {
+				continue
+			}
+			ft := f.InjectedAt
+			if on.Event == scenarios.OnFaultResolved {
+				ft = f.ResolvedAt
+			}
+			if ft != nil && (t == nil || *ft < *t) {
+				t = ft
+			}
+		}
+	case scenarios.OnNoticePosted:
+		if n := d.firstNotice(on.Notice); n != nil {
+			t = &n.At
+		}
+	case scenarios.OnNoticeMissing:
+		if on.By == nil {
+			return 0, false
+		}
+		by := on.By.D()
+		if n := d.firstNotice(on.Notice); n != nil && n.At <= by {
+			return 0, false
+		}
+		t = &by
+	case scenarios.OnHintGiven:
+		for _, h := range d.Hints {
+			if (on.Hint == "" || h.ID == on.Hint) && h.GivenAt != nil && (t == nil || *h.GivenAt < *t) {
+				t = h.GivenAt
+			}
+		}
+	case scenarios.OnAlertFiring, scenarios.OnAlertResolved:
+		for _, a := range d.Alerts {
+			at := a.FirstFired
+			if on.Event == scenarios.OnAlertResolved {
+				at = a.FirstClear
+			}
+			if (on.Alert == "" || a.ID == on.Alert) && at != nil && (t == nil || *at < *t) {
+				t = at
+			}
+		}
+	}
+	if t == nil {
+		return 0, false
+	}
+	return *t + on.Delay.D(), true
+}
+
+// followUpDue returns the drill time the follow-up of a posted inject is
+// due: when no participant has written in its channel since it was posted.
+func (d *Drill) followUpDue(i int) (time.Duration, bool) {
+	st := d.Injects[i]
+	in := d.Scenario.Injects[i]
+	if in.FollowUp == nil || st.PostedAt == nil || st.FollowedAt != nil {
+		return 0, false
+	}
+	if w, ok := d.LastWrite[in.Channel]; ok && w > *st.PostedAt {
+		return 0, false
+	}
+	return *st.PostedAt + in.FollowUp.After.D(), true
+}
+
+// hintWanted reports whether a hint stage still helps: some fault it is
+// about is in effect and not resolved.
+func (d *Drill) hintWanted(i int) bool {
+	h := d.Scenario.Hints[i]
+	for _, f := range d.Faults {
+		if len(h.Faults) > 0 && !contains(h.Faults, f.ID) {
+			continue
+		}
+		if f.Phase == FaultInEffect || f.Phase == FaultInjecting {
+			return true
+		}
+	}
+	return false
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// resolvedAndNoticed reports the natural end: every fault settled and a
+// resolution notice posted after the last fault was injected.
+func (d *Drill) resolvedAndNoticed() bool {
+	last := d.lastInjected()
+	if last == nil {
+		return false
+	}
+	for i := range d.Faults {
+		if !d.Faults[i].settled() {
+			return false
+		}
+	}
+	for _, n := range d.Notices {
+		if n.Kind == scenarios.NoticeResolution && n.At >= *last {
+			return true
+		}
+	}
+	return false
+}
+
+// NextWake returns the wall time at which the drill next has work due, if
+// any. A manual engine's caller advances the clock to it and calls RunDue.
+func (e *Engine) NextWake(id string) (time.Time, bool) {
+	e.mu.Lock()
+	r, ok := e.drills[id]
+	e.mu.Unlock()
+	if !ok {
+		return time.Time{}, false
+	}
+	r.op.Lock()
+	defer r.op.Unlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := e.clock.Now()
+	best, wake, ok := e.plan(r, now)
+	if best != nil {
+		return now, true
+	}
+	return wake, ok
+}
+
+// RunDue runs all work of the drill that is due at the clock's current
+// time. The background loop calls it; so do tests of a manual engine.
+func (e *Engine) RunDue(ctx context.Context, id string) error {
+	r, err := e.run(ctx, id)
+	if err != nil {
+		return err
+	}
+	return e.reconcile(ctx, r)
+}
+
+// reconcile performs due actions one at a time until none is due. Failures
+// that are retried later are logged, not returned; a journal write failure
+// stops the pass and is returned.
+func (e *Engine) reconcile(ctx context.Context, r *drillRun) error {
+	r.op.Lock()
+	defer r.op.Unlock()
+	for step := 0; step < reconcileStepLimit; step++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		r.mu.Lock()
+		a, _, _ := e.plan(r, e.clock.Now())
+		r.mu.Unlock()
+		if a == nil {
+			return nil
+		}
+		if err := e.do(ctx, r, a); err != nil {
+			return err
+		}
+	}
+	return Errorf(EINTERNAL, "drill %s: reconcile did not settle after %d steps", r.d.ID, reconcileStepLimit)
+}

@@ -1,0 +1,111 @@
+package control
+
+import (
+	"context"
+	"errors"
+	"sync"
+)
+
+// Subscription errors.
+var (
+	// ErrSubscriptionClosed ends a subscription whose engine was closed.
+	ErrSubscriptionClosed = errors.New("subscription closed: the engine stopped")
+	// ErrSubscriberTooSlow ends a subscription that fell too far behind;
+	// the subscriber subscribes again from the last sequence number it saw.
+	ErrSubscriberTooSlow = errors.New("subscription closed: the subscriber fell behind; subscribe again from the last sequence number seen")
+)
+
+// subscriptionBuffer is how many live events a subscriber may lag behind.
+const subscriptionBuffer = 1024
+
+// Subscription is a live stream of one drill's journal. C delivers every
+// event after the sequence number given to Subscribe, stored ones first and
+// then live ones, in order, without gaps or duplicates. C is closed when the
+// subscription ends; Err then says why.
+type Subscription struct {
+	C <-chan Event
+
+	c    chan Event
+	mu   sync.Mutex
+	err  error
+	done bool
+	stop func()
+}
+
+// Err returns why the subscription ended, nil while it is open or when it
+// was ended by Close or its context.
+func (s *Subscription) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// Close ends the subscription.
+func (s *Subscription) Close() { s.stop() }
+
+// send delivers ev without blocking; a full buffer ends the subscription.
+func (s *Subscription) send(ev Event) bool {
+	select {
+	case s.c <- ev:
+		return true
+	default:
+		s.end(ErrSubscriberTooSlow)
+		return false
+	}
+}
+
+func (s *Subscription) end(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.done {
+		return
+	}
+	s.done, s.err = true, err
+	close(s.c)
+}
+
+// Subscribe streams the drill's journal from afterSeq: events already stored
+// are delivered first, then live events as they are appended. The
+// subscription ends when ctx is done or Close is called.
+func (e *Engine) Subscribe(ctx context.Context, id string, afterSeq int64) (*Subscription, error) {
+	if afterSeq < 0 {
+		return nil, Errorf(EINVALID, "subscribe: sequence number %d is negative", afterSeq)
+	}
+	r, err := e.run(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if afterSeq > r.d.Seq {
+		return nil, Errorf(EINVALID, "subscribe: drill %s has %d events, none after #%d yet", id, r.d.Seq, afterSeq)
+	}
+	// Holding r.mu blocks appends, so the stored backlog and the live
+	// stream meet exactly at the head.
+	backlog, err := e.store.Events(ctx, id, afterSeq, 0)
+	if err != nil {
+		return nil, err
+	}
+	s := &Subscription{c: make(chan Event, len(backlog)+subscriptionBuffer)}
+	s.C = s.c
+	for _, ev := range backlog {
+		s.c <- ev
+	}
+	r.subs[s] = struct{}{}
+	cctx, cancel := context.WithCancel(ctx)
+	var once sync.Once
+	s.stop = func() {
+		once.Do(func() {
+			cancel()
+			r.mu.Lock()
+			delete(r.subs, s)
+			r.mu.Unlock()
+			s.end(nil)
+		})
+	}
+	go func() {
+		<-cctx.Done()
+		s.stop()
+	}()
+	return s, nil
+}
