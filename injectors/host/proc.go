@@ -82,7 +82,9 @@ func (p *proc) do(ctx context.Context, fn func(context.Context, injectors.Inject
 	if errors.As(err, &ce) && ce.Unreachable() {
 		p.drop(impl)
 	}
-	if err != nil && errors.Is(err, context.DeadlineExceeded) && errors.Is(cctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
+	// The plugin may notice the propagated deadline a moment before cctx
+	// does, so any deadline error while the caller's ctx is live is ours.
+	if err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 		return fmt.Errorf("%w: %w", errCallTimeout, err)
 	}
 	return err
@@ -184,7 +186,7 @@ func (p *proc) launch(ctx context.Context) error {
 	if rc := c.ReattachConfig(); rc != nil {
 		pid = rc.Pid
 	}
-	p.log.Info("plugin started", "path", p.path, "pid", pid, "version", info.Version, "launch", p.launches)
+	p.log.Info("plugin ready", "path", p.path, "pid", pid, "version", info.Version, "launch", p.launches)
 	return nil
 }
 

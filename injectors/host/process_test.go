@@ -1,0 +1,172 @@
+package host_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors/host"
+)
+
+func TestRevert_AfterPluginProcessWasKilled(t *testing.T) {
+	ctx := context.Background()
+	h, logs := openHost(t, host.Config{Dir: pluginDir(t, "flagfile")})
+	file := flagFile(t, map[string]any{"k": "old"})
+	f := setFlag(t, "f1", file, "k", "injected")
+	rec, err := h.Prepare(ctx, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec, err = h.Inject(ctx, f, rec); err != nil {
+		t.Fatal(err)
+	}
+	pid, ok := h.Pid("flagfile")
+	if !ok {
+		t.Fatal("no plugin process")
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := h.Revert(ctx, "flagfile", rec); err != nil {
+		t.Fatalf("revert after kill: %v", err)
+	}
+	if got := readFlags(t, file); got["k"] != "old" {
+		t.Fatalf("after revert: %v", got)
+	}
+	newPid, ok := h.Pid("flagfile")
+	if !ok || newPid == pid {
+		t.Fatalf("pid after relaunch: %d (running %v), was %d", newPid, ok, pid)
+	}
+	h.Close() // flushes the plugin's log
+	if n := len(logs.records(t, "plugin ready")); n != 2 {
+		t.Errorf("plugin became ready %d times, want 2 (launch and relaunch)", n)
+	}
+}
+
+func TestRevert_ByANewHostFromTheRecordAlone(t *testing.T) {
+	ctx := context.Background()
+	dir := pluginDir(t, "flagfile")
+	file := flagFile(t, map[string]any{"k": "old"})
+	f := setFlag(t, "f1", file, "k", "injected")
+
+	first, _ := openHost(t, host.Config{Dir: dir})
+	rec, err := first.Prepare(ctx, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec, err = first.Inject(ctx, f, rec); err != nil {
+		t.Fatal(err)
+	}
+	first.Close() // the controller goes away; only the persisted record is left
+
+	second, _ := openHost(t, host.Config{Dir: dir})
+	if err := second.Revert(ctx, "flagfile", rec); err != nil {
+		t.Fatalf("revert by new host: %v", err)
+	}
+	if got := readFlags(t, file); !reflect.DeepEqual(got, map[string]any{"k": "old"}) {
+		t.Fatalf("after revert: %v", got)
+	}
+}
+
+func TestCalls_TimeOutWithAClearError(t *testing.T) {
+	ctx := context.Background()
+	h, _ := openHost(t, host.Config{Dir: pluginDir(t, "sleepy"), CallTimeout: 300 * time.Millisecond})
+	sleep := func(d string) control.ProbeSpec {
+		return control.ProbeSpec{Plugin: "sleepy", Type: "sleep", Params: []byte(`{"for":"` + d + `"}`)}
+	}
+
+	_, err := h.Probe(ctx, sleep("1m"))
+	want := "plugin sleepy did not answer probe sleep within 300ms (plugins.callTimeout)"
+	if control.ErrorMessage(err) != want {
+		t.Fatalf("got %v, want message %q", err, want)
+	}
+	if res, err := h.Probe(ctx, sleep("1ms")); err != nil || !res.OK {
+		t.Fatalf("the plugin is still usable after a timeout: %+v %v", res, err)
+	}
+}
+
+func TestCalls_CanceledByCaller(t *testing.T) {
+	h, _ := openHost(t, host.Config{Dir: pluginDir(t, "sleepy")})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := h.Probe(ctx, control.ProbeSpec{Plugin: "sleepy", Type: "sleep", Params: []byte(`{"for":"1m"}`)})
+	if err == nil || strings.Contains(control.ErrorMessage(err), "plugins.callTimeout") {
+		t.Fatalf("got %v, want the caller's cancellation, not a timeout", err)
+	}
+}
+
+func TestOpen_RefusesUnsupportedAPIVersion(t *testing.T) {
+	ctx := context.Background()
+	h, _ := openHost(t, host.Config{Dir: pluginDir(t, "badversion", "flagfile")})
+
+	want := "plugin badversion refused: it supports injector API versions v0, but this firedrill needs v1"
+	sts := h.Statuses()
+	if sts[0].Name != "badversion" || sts[0].Err == nil || !strings.Contains(sts[0].Err.Error(), want) {
+		t.Fatalf("badversion status: %+v", sts[0])
+	}
+	err := h.Revert(ctx, "badversion", []byte(`{}`))
+	if control.ErrorCode(err) != control.EFORBIDDEN || !strings.Contains(control.ErrorMessage(err), want) {
+		t.Fatalf("call to refused plugin: %v", err)
+	}
+	if got := h.Plugins(); len(got) != 1 || got[0].Name != "flagfile" {
+		t.Fatalf("usable plugins: %+v, want flagfile only", got)
+	}
+}
+
+func TestOpen_RefusesPluginWhoseNameDiffersFromItsFile(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Symlink(filepath.Join(binDir, "flagfile"), filepath.Join(dir, host.ExecutablePrefix+"flags")); err != nil {
+		t.Fatal(err)
+	}
+	h, _ := openHost(t, host.Config{Dir: dir})
+	err := h.Revert(context.Background(), "flags", []byte(`{}`))
+	if control.ErrorCode(err) != control.EFORBIDDEN || !strings.Contains(control.ErrorMessage(err), `the executable says its name is "flagfile"`) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestPluginLogs_ReachTheHostLog(t *testing.T) {
+	ctx := context.Background()
+	h, logs := openHost(t, host.Config{Dir: pluginDir(t, "flagfile")})
+	file := flagFile(t, map[string]any{})
+	f := setFlag(t, "f1", file, "k", true)
+	rec, err := h.Prepare(ctx, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Inject(ctx, f, rec); err != nil {
+		t.Fatal(err)
+	}
+	h.Close() // waits for the plugin's stderr to be drained
+
+	recs := logs.records(t, "flag set")
+	if len(recs) != 1 {
+		t.Fatalf("got %d 'flag set' records in the host log, want 1", len(recs))
+	}
+	r := recs[0]
+	if r["plugin"] != "flagfile" || r["level"] != "INFO" || r["key"] != "k" || r["file"] != file || r["value"] != "true" {
+		t.Fatalf("plugin log record: %v", r)
+	}
+}
+
+func TestBuiltin_IsLaunchedWithItsArguments(t *testing.T) {
+	ctx := context.Background()
+	h, _ := openHost(t, host.Config{Builtins: []host.Builtin{{
+		Name: "flagfile", Path: filepath.Join(binDir, "flagfile"), Args: []string{"plugin", "flagfile"},
+	}}})
+	sts := h.Statuses()
+	if len(sts) != 1 || sts[0].ChecksumStatus != host.ChecksumBuiltin || sts[0].Err != nil {
+		t.Fatalf("statuses: %+v", sts)
+	}
+	file := flagFile(t, map[string]any{"k": 1.0})
+	if res, err := h.Probe(ctx, flagEquals(t, file, "k", 1)); err != nil || !res.OK {
+		t.Fatalf("probe through builtin: %+v %v", res, err)
+	}
+}

@@ -1,0 +1,55 @@
+// Command sleepy is a test plugin whose probe "sleep" takes as long as its
+// params say, so that the host's per-call timeout can be observed.
+package main
+
+import (
+	"context"
+	"time"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
+)
+
+var sleepSchema = injectors.MustSchema(`{"type":"object","required":["for"],"properties":{"for":{"type":"string"}},"additionalProperties":false}`)
+
+type sleepy struct{}
+
+func (sleepy) Info(context.Context) (injectors.Info, error) {
+	return injectors.Info{Name: "sleepy", Version: "0.0.1", APIVersions: []string{injectors.APIVersion},
+		ProbeTypes: []injectors.TypeInfo{{Name: "sleep", ParamsSchema: sleepSchema.JSON()}}}, nil
+}
+
+func unsupported() error { return control.Errorf(control.ENOTIMPLEMENTED, "not supported") }
+
+func (sleepy) Validate(context.Context, injectors.Fault) error { return unsupported() }
+func (sleepy) Prepare(context.Context, injectors.Fault) ([]byte, error) {
+	return nil, unsupported()
+}
+func (sleepy) Inject(context.Context, injectors.Fault, []byte) ([]byte, error) {
+	return nil, unsupported()
+}
+func (sleepy) Status(context.Context, injectors.Fault, []byte) (injectors.Status, error) {
+	return injectors.Status{}, unsupported()
+}
+func (sleepy) Revert(context.Context, []byte) error { return nil }
+
+func (sleepy) Probe(ctx context.Context, p injectors.Probe) (injectors.ProbeResult, error) {
+	var params struct {
+		For string `json:"for"`
+	}
+	if err := sleepSchema.Decode(p.Params, &params); err != nil {
+		return injectors.ProbeResult{}, err
+	}
+	d, err := time.ParseDuration(params.For)
+	if err != nil {
+		return injectors.ProbeResult{}, control.Errorf(control.EINVALID, "params.for: %v", err)
+	}
+	select {
+	case <-time.After(d):
+		return injectors.ProbeResult{OK: true, Detail: "slept " + d.String()}, nil
+	case <-ctx.Done():
+		return injectors.ProbeResult{}, ctx.Err()
+	}
+}
+
+func main() { injectors.Serve(sleepy{}) }
