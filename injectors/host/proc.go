@@ -27,7 +27,7 @@ type proc struct {
 	name    string
 	path    string
 	args    []string
-	pin     []byte // nil when unpinned
+	pin     []byte        // nil when unpinned
 	timeout time.Duration // per call
 	start   time.Duration // per launch
 	log     *slog.Logger
