@@ -1,0 +1,318 @@
+package ui
+
+import (
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/scenarios"
+)
+
+// Limits of what people type.
+const (
+	maxMessageRunes = 4000
+	maxNameRunes    = 80
+	maxWhyRunes     = 500
+)
+
+// SessionView is the answer of GET /api/session.
+type SessionView struct {
+	SignedIn bool         `json:"signedIn"`
+	Admin    bool         `json:"admin,omitempty"`
+	DrillID  string       `json:"drillId,omitempty"`
+	PersonID string       `json:"personId,omitempty"`
+	Name     string       `json:"name,omitempty"`
+	Role     control.Role `json:"role,omitempty"`
+	CSRF     string       `json:"csrf,omitempty"`
+}
+
+func sessionView(sess *Session) SessionView {
+	if sess == nil {
+		return SessionView{}
+	}
+	return SessionView{SignedIn: true, Admin: sess.Admin, DrillID: sess.DrillID, PersonID: sess.PersonID,
+		Name: sess.Name, Role: sess.Role, CSRF: sess.CSRF}
+}
+
+func (s *Server) apiSession(w http.ResponseWriter, r *http.Request, sess *Session) {
+	writeJSON(w, http.StatusOK, sessionView(sess))
+}
+
+func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request, _ *Session) {
+	var req struct {
+		Secret string `json:"secret"`
+	}
+	if err := decodeJSON(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !s.admin.Configured() {
+		s.writeError(w, r, control.Errorf(control.EUNAUTHORIZED, "No facilitator credential is configured: set auth.adminToken or auth.adminPasswordHash."))
+		return
+	}
+	if !s.limiter.allow("login") || !s.admin.Check(req.Secret) {
+		s.writeError(w, r, control.Errorf(control.EUNAUTHORIZED, "Wrong facilitator credential."))
+		return
+	}
+	sess := s.sessions.create(Session{Admin: true, Role: control.RoleFacilitator, Name: "Facilitator"}, adminSessionTTL)
+	s.setSessionCookie(w, r, sess)
+	writeJSON(w, http.StatusOK, sessionView(sess))
+}
+
+func (s *Server) apiLogout(w http.ResponseWriter, r *http.Request, sess *Session) {
+	if sess != nil {
+		s.sessions.delete(sess.ID)
+	}
+	s.clearSessionCookie(w, r)
+	writeJSON(w, http.StatusOK, SessionView{})
+}
+
+// apiJoin exchanges a join token (from the fragment of a join link, so it
+// never reaches logs) for a session bound to one drill and role.
+func (s *Server) apiJoin(w http.ResponseWriter, r *http.Request, _ *Session) {
+	var req struct {
+		Token string `json:"token"`
+	}
+	if err := decodeJSON(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	refused := control.Errorf(control.EUNAUTHORIZED, "This join link is not valid. Ask the facilitator for a new one.")
+	if len(req.Token) < 20 || len(req.Token) > 100 {
+		s.writeError(w, r, refused)
+		return
+	}
+	g, err := s.tokens.JoinGrant(r.Context(), HashToken(req.Token))
+	if control.ErrorCode(err) == control.ENOTFOUND {
+		s.writeError(w, r, refused)
+		return
+	} else if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	sess := s.sessions.create(Session{DrillID: g.DrillID, PersonID: g.PersonID, Name: g.Name, Role: g.Role}, joinSessionTTL)
+	s.setSessionCookie(w, r, sess)
+	writeJSON(w, http.StatusOK, sessionView(sess))
+}
+
+func (s *Server) apiScenarios(w http.ResponseWriter, r *http.Request, _ *Session) {
+	writeJSON(w, http.StatusOK, s.library.Scenarios())
+}
+
+func (s *Server) apiDrills(w http.ResponseWriter, r *http.Request, _ *Session) {
+	ds, err := s.engine.Drills(r.Context(), control.DrillFilter{})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if ds == nil {
+		ds = []control.DrillSummary{}
+	}
+	writeJSON(w, http.StatusOK, ds)
+}
+
+func (s *Server) apiCreateDrill(w http.ResponseWriter, r *http.Request, _ *Session) {
+	var req struct {
+		Scenario   string               `json:"scenario"`
+		Title      string               `json:"title"`
+		Difficulty scenarios.Difficulty `json:"difficulty"`
+	}
+	if err := decodeJSON(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if req.Scenario == "" {
+		s.writeError(w, r, control.Errorf(control.EINVALID, "scenario: choose a scenario from the library."))
+		return
+	}
+	switch req.Difficulty {
+	case "", scenarios.Hard, scenarios.Medium, scenarios.Easy:
+	default:
+		s.writeError(w, r, control.Errorf(control.EINVALID, "difficulty: %q is not a level, expected hard, medium or easy.", req.Difficulty))
+		return
+	}
+	if utf8.RuneCountInString(req.Title) > 200 {
+		s.writeError(w, r, control.Errorf(control.EINVALID, "title: at most 200 characters."))
+		return
+	}
+	sc, err := s.library.Scenario(req.Scenario)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	d, err := s.engine.CreateDrill(r.Context(), control.CreateDrill{Scenario: sc, Title: strings.TrimSpace(req.Title), Difficulty: req.Difficulty, Actor: ActorFacilitator})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	// The facilitator is a person of every drill, so that they can speak as
+	// themself (in the back room, mostly) as well as through personas.
+	if _, err := s.engine.AddPerson(r.Context(), d.ID, control.Person{ID: ActorFacilitator, Name: "Facilitator", Role: control.RoleFacilitator}, ActorFacilitator); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, control.DrillSummary{ID: d.ID, Title: d.Title, Scenario: sc.Metadata.Name, State: d.State, Seq: d.Seq, CreatedAt: d.CreatedAt})
+}
+
+// JoinLink is the answer when a person is added or gets a new link. The
+// link is shown once; only its hash is kept.
+type JoinLink struct {
+	Person control.Person `json:"person"`
+	URL    string         `json:"url"`
+}
+
+func (s *Server) apiAddPerson(w http.ResponseWriter, r *http.Request, sess *Session) {
+	var req struct {
+		Name string       `json:"name"`
+		Role control.Role `json:"role"`
+	}
+	if err := decodeJSON(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	req.Name = strings.TrimSpace(req.Name)
+	if req.Name == "" || utf8.RuneCountInString(req.Name) > maxNameRunes {
+		s.writeError(w, r, control.Errorf(control.EINVALID, "name: required, at most %d characters.", maxNameRunes))
+		return
+	}
+	switch req.Role {
+	case control.RoleDesigner, control.RoleObserver, control.RoleParticipant:
+	default:
+		s.writeError(w, r, control.Errorf(control.EINVALID, "role: %q is not a role people join as, expected designer, observer or participant.", req.Role))
+		return
+	}
+	id := r.PathValue("id")
+	p, err := s.engine.AddPerson(r.Context(), id, control.Person{Name: req.Name, Role: req.Role}, sess.actor())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	link, err := s.issueLink(r, id, p)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, link)
+}
+
+func (s *Server) apiNewLink(w http.ResponseWriter, r *http.Request, _ *Session) {
+	id := r.PathValue("id")
+	d, err := s.engine.Drill(r.Context(), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	p, ok := d.Person(r.PathValue("pid"))
+	if !ok {
+		s.writeError(w, r, control.Errorf(control.ENOTFOUND, "No person %q in this drill.", r.PathValue("pid")))
+		return
+	}
+	link, err := s.issueLink(r, id, *p)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, link)
+}
+
+// issueLink creates a fresh join token for p, replacing any earlier one.
+func (s *Server) issueLink(r *http.Request, drillID string, p control.Person) (JoinLink, error) {
+	tok := randomToken()
+	if err := s.tokens.PutJoinToken(r.Context(), HashToken(tok), Grant{DrillID: drillID, PersonID: p.ID, Name: p.Name, Role: p.Role}); err != nil {
+		return JoinLink{}, err
+	}
+	return JoinLink{Person: p, URL: s.baseURL(r) + "/join#" + tok}, nil
+}
+
+func (s *Server) baseURL(r *http.Request) string {
+	if s.publicURL != "" {
+		return s.publicURL
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+func (s *Server) apiLifecycle(w http.ResponseWriter, r *http.Request, sess *Session) {
+	var req struct {
+		Why     string `json:"why"`
+		Confirm bool   `json:"confirm"`
+	}
+	if r.ContentLength != 0 {
+		if err := decodeJSON(w, r, &req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	if utf8.RuneCountInString(req.Why) > maxWhyRunes {
+		s.writeError(w, r, control.Errorf(control.EINVALID, "why: at most %d characters.", maxWhyRunes))
+		return
+	}
+	id, ctx, actor := r.PathValue("id"), r.Context(), sess.actor()
+	var err error
+	switch action := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]; action {
+	case "briefing":
+		err = s.engine.StartBriefing(ctx, id, actor)
+	case "start":
+		err = s.engine.Start(ctx, id, actor)
+	case "pause":
+		err = s.engine.Pause(ctx, id, actor, req.Why)
+	case "resume":
+		err = s.engine.Resume(ctx, id, actor)
+	case "end":
+		err = s.engine.End(ctx, id, actor, req.Why)
+	case "abort":
+		if !req.Confirm {
+			err = control.Errorf(control.EINVALID, "confirm: aborting reverts every fault and stops the drill; send confirm: true.")
+			break
+		}
+		if strings.TrimSpace(req.Why) == "" {
+			req.Why = "aborted by the facilitator"
+		}
+		err = s.engine.Abort(ctx, id, actor, req.Why)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+}
+
+func (s *Server) apiNextHint(w http.ResponseWriter, r *http.Request, sess *Session) {
+	if _, err := s.engine.FireNextHint(r.Context(), r.PathValue("id"), sess.actor()); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+}
+
+func (s *Server) apiSkipHint(w http.ResponseWriter, r *http.Request, sess *Session) {
+	if _, err := s.engine.SkipHint(r.Context(), r.PathValue("id"), sess.actor()); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+}
+
+func (s *Server) apiFault(w http.ResponseWriter, r *http.Request, sess *Session) {
+	id, fid, ctx := r.PathValue("id"), r.PathValue("fid"), r.Context()
+	var err error
+	switch r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:] {
+	case "fire":
+		err = s.engine.FireFaultNow(ctx, id, fid, sess.actor())
+	case "resolve":
+		err = s.engine.MarkFaultResolved(ctx, id, fid, sess.actor())
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+}
+
+// ActorFacilitator is the actor, and the person id, of the facilitator who
+// signed in with the admin credential.
+const ActorFacilitator = "facilitator"

@@ -1,0 +1,467 @@
+package ui
+
+import (
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/scenarios"
+)
+
+// DrillView is a drill as one viewer may see it: GET /api/drills/{id}.
+// Participants get the room (channels, personas, people, notice forms and the
+// clock); staff also get the scenario and the timeline.
+type DrillView struct {
+	ID        string             `json:"id"`
+	Title     string             `json:"title"`
+	State     control.DrillState `json:"state"`
+	Paused    bool               `json:"paused"`
+	Me        SessionView        `json:"me"`
+	Seq       int64              `json:"seq"`
+	ServerNow time.Time          `json:"serverNow"`
+	// The drill clock: ClockBaseMS at ClockSince (running when set),
+	// advancing TimeScale drill milliseconds per wall millisecond.
+	ClockBaseMS int64     `json:"clockBaseMs"`
+	ClockSince  time.Time `json:"clockSince,omitzero"`
+	TimeScale   float64   `json:"timeScale"`
+	TimeLimitMS int64     `json:"timeLimitMs"`
+	// HintMarksMS are the hint stages on the clock (70/75/80 minutes in
+	// the usual scenario).
+	HintMarksMS []int64 `json:"hintMarksMs"`
+
+	Channels        []ChannelView     `json:"channels"`
+	IncidentChannel string            `json:"incidentChannel"`
+	Personas        []PersonaView     `json:"personas"`
+	People          []PersonView      `json:"people"`
+	ClaimRoles      []string          `json:"claimRoles"`
+	Notices         scenarios.Notices `json:"notices"`
+
+	// Staff only.
+	Staff *StaffView `json:"staff,omitempty"`
+}
+
+// ChannelView is one channel of the room.
+type ChannelView struct {
+	ID       string `json:"id"`
+	Title    string `json:"title"`
+	Topic    string `json:"topic,omitempty"`
+	Incident bool   `json:"incident,omitempty"`
+	Backroom bool   `json:"backroom,omitempty"`
+	// ReadOnly is set when the viewer may read but not write.
+	ReadOnly bool `json:"readOnly,omitempty"`
+}
+
+// PersonaView is a persona as the room shows it. QuickReplies are for the
+// facilitator only.
+type PersonaView struct {
+	ID           string                `json:"id"`
+	Name         string                `json:"name"`
+	Kind         scenarios.PersonaKind `json:"kind"`
+	Avatar       string                `json:"avatar,omitempty"`
+	Color        string                `json:"color,omitempty"`
+	QuickReplies []string              `json:"quickReplies,omitempty"`
+}
+
+// PersonView is a person with the response roles they claimed.
+type PersonView struct {
+	ID     string       `json:"id"`
+	Name   string       `json:"name"`
+	Role   control.Role `json:"role"`
+	Claims []string     `json:"claims,omitempty"`
+}
+
+// StaffView is what facilitator, designer and observer see beyond the room.
+type StaffView struct {
+	Scenario   *scenarios.Scenario   `json:"scenario"`
+	Difficulty scenarios.Difficulty  `json:"difficulty,omitempty"`
+	Briefing   string                `json:"briefing,omitempty"`
+	Solution   string                `json:"solution,omitempty"`
+	Faults     []FaultView           `json:"faults"`
+	Hints      []control.HintState   `json:"hints"`
+	Injects    []control.InjectState `json:"injects"`
+	Alerts     []control.AlertState  `json:"alerts"`
+	Notes      []noteView            `json:"notes"`
+	EndReason  string                `json:"endReason,omitempty"`
+}
+
+// FaultView is a fault's state without its revert record.
+type FaultView struct {
+	ID          string             `json:"id"`
+	Title       string             `json:"title"`
+	Phase       control.FaultPhase `json:"phase"`
+	ProbeDetail string             `json:"probeDetail,omitempty"`
+	LastError   string             `json:"lastError,omitempty"`
+	ResolvedBy  string             `json:"resolvedBy,omitempty"`
+	InjectedMS  *int64             `json:"injectedMs,omitempty"`
+	ResolvedMS  *int64             `json:"resolvedMs,omitempty"`
+	// Trigger says when the fault fires: "at 10m" or "after f1 resolved".
+	Trigger string `json:"trigger"`
+}
+
+func msPtr(d *time.Duration) *int64 {
+	if d == nil {
+		return nil
+	}
+	v := d.Milliseconds()
+	return &v
+}
+
+func (s *Server) apiDrill(w http.ResponseWriter, r *http.Request, sess *Session) {
+	d, err := s.engine.Drill(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	st, err := s.rooms.state(r.Context(), d.ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.drillView(d, st, sess))
+}
+
+func (s *Server) drillView(d *control.Drill, st roomState, sess *Session) DrillView {
+	sc := d.Scenario
+	staff := sess.Admin || sess.Role.Backroom()
+	fac := sess.facilitator()
+	v := DrillView{
+		ID: d.ID, Title: d.Title, State: d.State, Paused: d.Paused, Me: sessionView(sess), Seq: d.Seq,
+		ServerNow: s.clock.Now().UTC(), ClockBaseMS: d.ClockBase.Milliseconds(), ClockSince: d.ClockSince,
+		TimeScale: d.TimeScale, TimeLimitMS: d.TimeLimit().Milliseconds(),
+		IncidentChannel: incidentChannelOf(sc), ClaimRoles: claimRoles,
+		Notices: sc.Notices,
+	}
+	if v.Title == "" {
+		v.Title = sc.Metadata.Title
+	}
+	for _, h := range d.Hints {
+		v.HintMarksMS = append(v.HintMarksMS, h.At.Milliseconds())
+	}
+	sort.Slice(v.HintMarksMS, func(i, j int) bool { return v.HintMarksMS[i] < v.HintMarksMS[j] })
+	for _, c := range sc.Channels {
+		title := c.Title
+		if title == "" {
+			title = c.ID
+		}
+		v.Channels = append(v.Channels, ChannelView{ID: c.ID, Title: title, Topic: c.Topic,
+			Incident: c.ID == v.IncidentChannel, ReadOnly: staff && !fac})
+	}
+	if staff {
+		v.Channels = append(v.Channels, ChannelView{ID: scenarios.BackroomChannel, Title: "back room", Backroom: true})
+	}
+	for _, p := range sc.Personas {
+		pv := PersonaView{ID: p.ID, Name: p.Name, Kind: p.Kind, Avatar: p.Avatar, Color: p.Color}
+		if fac {
+			pv.QuickReplies = p.QuickReplies
+		}
+		v.Personas = append(v.Personas, pv)
+	}
+	for _, p := range d.People {
+		v.People = append(v.People, PersonView{ID: p.ID, Name: p.Name, Role: p.Role, Claims: st.claims[p.ID]})
+	}
+	if !staff {
+		return v
+	}
+	sv := &StaffView{Scenario: sc, Difficulty: d.Difficulty, Briefing: sc.Briefing, Solution: sc.Solution,
+		Hints: d.Hints, Injects: d.Injects, Alerts: d.Alerts, Notes: st.notes, EndReason: d.EndReason}
+	for _, f := range d.Faults {
+		sv.Faults = append(sv.Faults, FaultView{ID: f.ID, Title: f.Title, Phase: f.Phase, ProbeDetail: f.ProbeDetail,
+			LastError: f.LastError, ResolvedBy: f.ResolvedBy, InjectedMS: msPtr(f.InjectedAt), ResolvedMS: msPtr(f.ResolvedAt),
+			Trigger: triggerOf(sc, f.ID)})
+	}
+	if sv.Notes == nil {
+		sv.Notes = []noteView{}
+	}
+	v.Staff = sv
+	return v
+}
+
+func triggerOf(sc *scenarios.Scenario, faultID string) string {
+	for _, f := range sc.Faults {
+		if f.ID != faultID {
+			continue
+		}
+		if f.After != nil {
+			ev := f.After.Event
+			if ev == "" {
+				ev = scenarios.ChainResolved
+			}
+			t := "after " + f.After.Fault + " " + string(ev)
+			if f.After.Delay > 0 {
+				t += " +" + f.After.Delay.String()
+			}
+			return t
+		}
+		if f.At != nil {
+			return "at " + f.At.String()
+		}
+		return "at 0m"
+	}
+	return ""
+}
+
+// incidentChannelOf is the channel incident notices go to: the one marked
+// incident, else "incident", else the first.
+func incidentChannelOf(sc *scenarios.Scenario) string {
+	for _, c := range sc.Channels {
+		if c.Incident {
+			return c.ID
+		}
+	}
+	for _, c := range sc.Channels {
+		if c.ID == "incident" {
+			return c.ID
+		}
+	}
+	if len(sc.Channels) > 0 {
+		return sc.Channels[0].ID
+	}
+	return "incident"
+}
+
+func hasChannel(sc *scenarios.Scenario, id string) bool {
+	for _, c := range sc.Channels {
+		if c.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// PostMessageRequest is the body of POST /api/drills/{id}/messages.
+type PostMessageRequest struct {
+	Channel string `json:"channel"`
+	Text    string `json:"text"`
+	ReplyTo int64  `json:"replyTo,omitempty"`
+	// Persona makes the facilitator speak as a scenario persona.
+	Persona string `json:"persona,omitempty"`
+}
+
+// apiPostMessage posts to a channel. Participants write in the drill
+// channels; designer and observer only in the back room (they must not
+// intervene); the facilitator anywhere, as themself or as any persona.
+func (s *Server) apiPostMessage(w http.ResponseWriter, r *http.Request, sess *Session) {
+	var req PostMessageRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	req.Text = strings.TrimSpace(req.Text)
+	if req.Text == "" {
+		s.writeError(w, r, control.Errorf(control.EINVALID, "text: write a message first."))
+		return
+	}
+	if utf8.RuneCountInString(req.Text) > maxMessageRunes {
+		s.writeError(w, r, control.Errorf(control.EINVALID, "text: at most %d characters.", maxMessageRunes))
+		return
+	}
+	d, err := s.engine.Drill(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	backroom := req.Channel == scenarios.BackroomChannel
+	if !backroom && !hasChannel(d.Scenario, req.Channel) {
+		s.writeError(w, r, control.Errorf(control.EINVALID, "channel: %q is not a channel of this drill.", req.Channel))
+		return
+	}
+	fac := sess.facilitator()
+	switch {
+	case backroom && !(sess.Admin || sess.Role.Backroom()):
+		s.writeError(w, r, control.Errorf(control.EINVALID, "channel: %q is not a channel of this drill.", req.Channel))
+		return
+	case !backroom && !fac && sess.Role != control.RoleParticipant:
+		s.writeError(w, r, control.Errorf(control.EFORBIDDEN, "Designers and observers watch the drill channels without writing; use the back room."))
+		return
+	case req.Persona != "" && !fac:
+		s.writeError(w, r, control.Errorf(control.EFORBIDDEN, "Only the facilitator speaks as a persona."))
+		return
+	}
+	key := sess.PersonID
+	if sess.Admin {
+		key = "admin"
+	}
+	if !s.limiter.allow("msg:" + d.ID + ":" + key) {
+		s.writeError(w, r, control.Errorf(control.ECONFLICT, "You are sending messages too fast; wait a moment."))
+		return
+	}
+	in := control.PostMessage{Channel: req.Channel, Text: req.Text, ReplyTo: req.ReplyTo,
+		AuthorID: sess.actor(), AuthorKind: control.AuthorPerson}
+	if req.Persona != "" {
+		if persona(d.Scenario, req.Persona) == nil {
+			s.writeError(w, r, control.Errorf(control.EINVALID, "persona: %q is not a persona of this scenario.", req.Persona))
+			return
+		}
+		in.AuthorID, in.AuthorKind = req.Persona, control.AuthorPersona
+	} else if sess.Admin {
+		if _, ok := d.Person(ActorFacilitator); !ok {
+			if _, err := s.engine.AddPerson(r.Context(), d.ID, control.Person{ID: ActorFacilitator, Name: "Facilitator", Role: control.RoleFacilitator}, ActorFacilitator); err != nil && control.ErrorCode(err) != control.ECONFLICT {
+				s.writeError(w, r, err)
+				return
+			}
+		}
+	}
+	m, err := s.engine.PostMessage(r.Context(), d.ID, in)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]int64{"seq": m.Seq})
+}
+
+func persona(sc *scenarios.Scenario, id string) *scenarios.Persona {
+	for i := range sc.Personas {
+		if sc.Personas[i].ID == id {
+			return &sc.Personas[i]
+		}
+	}
+	return nil
+}
+
+// PostNoticeRequest is the body of POST /api/drills/{id}/notices.
+type PostNoticeRequest struct {
+	Kind   scenarios.NoticeKind `json:"kind"`
+	Fields map[string]string    `json:"fields"`
+}
+
+func noticeTemplate(n scenarios.Notices, k scenarios.NoticeKind) *scenarios.NoticeTemplate {
+	switch k {
+	case scenarios.NoticeIncident:
+		return n.Incident
+	case scenarios.NoticeStatus:
+		return n.StatusUpdate
+	case scenarios.NoticeResolution:
+		return n.Resolution
+	}
+	return nil
+}
+
+// apiPostNotice posts an incident, status-update or resolution notice built
+// from the scenario's template. Every required field must be filled; the
+// answer names the ones that are not.
+func (s *Server) apiPostNotice(w http.ResponseWriter, r *http.Request, sess *Session) {
+	var req PostNoticeRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	d, err := s.engine.Drill(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	tpl := noticeTemplate(d.Scenario.Notices, req.Kind)
+	if tpl == nil {
+		s.writeError(w, r, control.Errorf(control.EINVALID, "kind: %q is not a notice of this drill, expected incident, status-update or resolution.", req.Kind))
+		return
+	}
+	fields, err := validateNotice(tpl, req.Fields)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !s.limiter.allow("msg:" + d.ID + ":" + sess.PersonID) {
+		s.writeError(w, r, control.Errorf(control.ECONFLICT, "You are sending too fast; wait a moment."))
+		return
+	}
+	n, err := s.engine.PostNotice(r.Context(), d.ID, control.PostNotice{Kind: req.Kind, AuthorID: sess.PersonID, Fields: fields})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]int64{"seq": n.Seq})
+}
+
+// validateNotice checks a notice's fields against its template: known
+// fields only, required ones filled, select values among the options.
+func validateNotice(tpl *scenarios.NoticeTemplate, in map[string]string) (map[string]string, error) {
+	out := make(map[string]string)
+	known := make(map[string]bool)
+	var missing, labels []string
+	for _, f := range tpl.Fields {
+		known[f.ID] = true
+		v := strings.TrimSpace(in[f.ID])
+		if utf8.RuneCountInString(v) > maxMessageRunes {
+			return nil, &FieldError{Message: "\"" + f.Label + "\" is longer than 4000 characters.", Fields: []string{f.ID}}
+		}
+		if v == "" {
+			if f.Required {
+				missing = append(missing, f.ID)
+				labels = append(labels, "\""+f.Label+"\"")
+			}
+			continue
+		}
+		if f.Type == scenarios.FieldSelect && len(f.Options) > 0 {
+			ok := false
+			for _, o := range f.Options {
+				ok = ok || o == v
+			}
+			if !ok {
+				return nil, &FieldError{Message: "\"" + f.Label + "\" must be one of: " + strings.Join(f.Options, ", ") + ".", Fields: []string{f.ID}}
+			}
+		}
+		out[f.ID] = v
+	}
+	for id := range in {
+		if !known[id] {
+			return nil, &FieldError{Message: "Unknown field \"" + id + "\".", Fields: []string{id}}
+		}
+	}
+	if len(missing) > 0 {
+		return nil, &FieldError{Message: "Required: " + strings.Join(labels, ", ") + ".", Fields: missing}
+	}
+	return out, nil
+}
+
+func (s *Server) apiClaim(w http.ResponseWriter, r *http.Request, sess *Session) {
+	var req struct {
+		Role    string `json:"role"`
+		Release bool   `json:"release"`
+	}
+	if err := decodeJSON(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !validClaim(req.Role) {
+		s.writeError(w, r, control.Errorf(control.EINVALID, "role: %q is not a response role, expected one of %s.", req.Role, strings.Join(claimRoles, ", ")))
+		return
+	}
+	e, err := s.engine.AppendEvent(r.Context(), r.PathValue("id"), EventRoleClaim, sess.PersonID,
+		RoleClaim{PersonID: sess.PersonID, Role: req.Role, Release: req.Release})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]int64{"seq": e.Seq})
+}
+
+func (s *Server) apiPostNote(w http.ResponseWriter, r *http.Request, sess *Session) {
+	var req struct {
+		Tag  string `json:"tag"`
+		Text string `json:"text"`
+	}
+	if err := decodeJSON(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if req.Tag != NoteStrength && req.Tag != NoteWeakness {
+		s.writeError(w, r, control.Errorf(control.EINVALID, "tag: %q is not a note tag, expected strength or weakness.", req.Tag))
+		return
+	}
+	req.Text = strings.TrimSpace(req.Text)
+	if req.Text == "" || utf8.RuneCountInString(req.Text) > maxMessageRunes {
+		s.writeError(w, r, control.Errorf(control.EINVALID, "text: required, at most %d characters.", maxMessageRunes))
+		return
+	}
+	author := sess.actor()
+	e, err := s.engine.AppendEvent(r.Context(), r.PathValue("id"), EventObserverNote, author,
+		ObserverNote{AuthorID: author, AuthorName: sess.Name, Tag: req.Tag, Text: req.Text})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]int64{"seq": e.Seq})
+}

@@ -1,0 +1,232 @@
+package ui
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+	"k8s.io/utils/clock"
+
+	"github.com/firedrill/firedrill/control"
+)
+
+// Cookie and header names.
+const (
+	sessionCookie = "firedrill_session"
+	csrfHeader    = "X-CSRF-Token"
+)
+
+// Session lifetimes: a facilitator works a day; a join session lasts the
+// drill and the retro that follows.
+const (
+	adminSessionTTL = 12 * time.Hour
+	joinSessionTTL  = 24 * time.Hour
+)
+
+// Session is one signed-in browser. A facilitator session (from the admin
+// credential) may act on every drill; a join session is bound to one drill,
+// one person and that person's role.
+type Session struct {
+	ID   string
+	CSRF string
+	// Admin is set for the facilitator who signed in with the admin
+	// credential; DrillID and PersonID are then empty.
+	Admin    bool
+	DrillID  string
+	PersonID string
+	Name     string
+	Role     control.Role
+	Expires  time.Time
+}
+
+// Grant is what a join token stands for: one person of one drill, in one role.
+type Grant struct {
+	DrillID  string       `json:"drillId"`
+	PersonID string       `json:"personId"`
+	Name     string       `json:"name"`
+	Role     control.Role `json:"role"`
+}
+
+// JoinTokens keeps the join tokens of people, hashed: the token itself is
+// only in the join link. ui/sqlite implements it.
+type JoinTokens interface {
+	// PutJoinToken stores the grant under the SHA-256 hash of a token,
+	// replacing any earlier token of the same person.
+	PutJoinToken(ctx context.Context, tokenHash string, g Grant) error
+	// JoinGrant returns the grant of a token hash, or ENOTFOUND.
+	JoinGrant(ctx context.Context, tokenHash string) (Grant, error)
+}
+
+// sessions is the in-memory session table. Sessions do not survive a
+// restart; people sign in again with the admin credential or their link.
+type sessions struct {
+	clock clock.PassiveClock
+	mu    sync.Mutex
+	byID  map[string]*Session
+}
+
+func newSessions(c clock.PassiveClock) *sessions {
+	return &sessions{clock: c, byID: make(map[string]*Session)}
+}
+
+func (ss *sessions) create(s Session, ttl time.Duration) *Session {
+	s.ID = randomToken()
+	s.CSRF = randomToken()
+	s.Expires = ss.clock.Now().Add(ttl)
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	now := ss.clock.Now()
+	for id, old := range ss.byID {
+		if now.After(old.Expires) {
+			delete(ss.byID, id)
+		}
+	}
+	ss.byID[s.ID] = &s
+	return &s
+}
+
+func (ss *sessions) get(id string) (*Session, bool) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	s, ok := ss.byID[id]
+	if !ok {
+		return nil, false
+	}
+	if ss.clock.Now().After(s.Expires) {
+		delete(ss.byID, id)
+		return nil, false
+	}
+	return s, true
+}
+
+func (ss *sessions) delete(id string) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	delete(ss.byID, id)
+}
+
+// randomToken returns 256 random bits, URL-safe.
+func randomToken() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic("ui: crypto/rand failed: " + err.Error())
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// HashToken returns the hex SHA-256 of a join token, the form it is stored
+// in. Tokens carry 256 random bits, so a fast hash is enough.
+func HashToken(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(h[:])
+}
+
+// AdminCredential checks the facilitator's credential from the
+// configuration: a shared token, a bcrypt hash of a password, or both.
+type AdminCredential struct {
+	Token        string
+	PasswordHash string
+}
+
+// Configured reports whether any credential is set; without one nobody can
+// sign in as facilitator.
+func (a AdminCredential) Configured() bool { return a.Token != "" || a.PasswordHash != "" }
+
+// Check reports whether secret matches the token or the password.
+func (a AdminCredential) Check(secret string) bool {
+	if secret == "" {
+		return false
+	}
+	if a.Token != "" && subtle.ConstantTimeCompare([]byte(secret), []byte(a.Token)) == 1 {
+		return true
+	}
+	if a.PasswordHash != "" && bcrypt.CompareHashAndPassword([]byte(a.PasswordHash), []byte(secret)) == nil {
+		return true
+	}
+	return false
+}
+
+// session returns the request's session, if any.
+func (s *Server) session(r *http.Request) (*Session, bool) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil || c.Value == "" {
+		return nil, false
+	}
+	return s.sessions.get(c.Value)
+}
+
+func (s *Server) setSessionCookie(w http.ResponseWriter, r *http.Request, sess *Session) {
+	http.SetCookie(w, &http.Cookie{
+		Name:     sessionCookie,
+		Value:    sess.ID,
+		Path:     "/",
+		Expires:  sess.Expires,
+		HttpOnly: true,
+		Secure:   s.secureCookies(r),
+		SameSite: http.SameSiteStrictMode,
+	})
+}
+
+func (s *Server) clearSessionCookie(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{
+		Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: s.secureCookies(r), SameSite: http.SameSiteStrictMode,
+	})
+}
+
+func (s *Server) secureCookies(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	return strings.HasPrefix(s.publicURL, "https://")
+}
+
+// sameOrigin reports whether the request comes from a page of this server:
+// its Origin header must name the host the request was sent to (or the
+// configured public URL). Requests without Origin are refused on WebSocket
+// upgrades and state changes alike: every browser we serve sends it.
+func (s *Server) sameOrigin(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return false
+	}
+	u, err := url.Parse(o)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	if s.publicURL != "" {
+		if p, err := url.Parse(s.publicURL); err == nil && strings.EqualFold(p.Host, u.Host) && p.Scheme == u.Scheme {
+			return true
+		}
+	}
+	return false
+}
+
+// checkCSRF protects a state-changing request: same origin, and the session's
+// CSRF token echoed in the X-CSRF-Token header (which a cross-site form
+// cannot set).
+func (s *Server) checkCSRF(r *http.Request, sess *Session) error {
+	if !s.sameOrigin(r) {
+		return control.Errorf(control.EFORBIDDEN, "Cross-origin request refused.")
+	}
+	if sess == nil {
+		return nil
+	}
+	got := r.Header.Get(csrfHeader)
+	if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(sess.CSRF)) != 1 {
+		return control.Errorf(control.EFORBIDDEN, "Missing or wrong CSRF token; reload the page.")
+	}
+	return nil
+}

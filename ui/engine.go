@@ -1,0 +1,54 @@
+package ui
+
+import (
+	"context"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/scenarios"
+)
+
+// Engine is what the drill room needs from the drill engine; *control.Engine
+// implements it. Every method that changes a drill appends to the drill's
+// journal durably before it returns; the room streams the new events to
+// browsers from Subscribe. actor is who acts: a person id or "facilitator".
+type Engine interface {
+	Drill(ctx context.Context, id string) (*control.Drill, error)
+	Drills(ctx context.Context, f control.DrillFilter) ([]control.DrillSummary, error)
+	CreateDrill(ctx context.Context, in control.CreateDrill) (*control.Drill, error)
+	AddPerson(ctx context.Context, drillID string, p control.Person, actor string) (control.Person, error)
+
+	StartBriefing(ctx context.Context, id, actor string) error
+	Start(ctx context.Context, id, actor string) error
+	Pause(ctx context.Context, id, actor, why string) error
+	Resume(ctx context.Context, id, actor string) error
+	End(ctx context.Context, id, actor, why string) error
+	Abort(ctx context.Context, id, actor, why string) error
+
+	FireNextHint(ctx context.Context, id, actor string) (string, error)
+	SkipHint(ctx context.Context, id, actor string) (string, error)
+	FireFaultNow(ctx context.Context, id, faultID, actor string) error
+	MarkFaultResolved(ctx context.Context, id, faultID, actor string) error
+
+	PostMessage(ctx context.Context, drillID string, in control.PostMessage) (control.Message, error)
+	PostNotice(ctx context.Context, drillID string, in control.PostNotice) (control.Notice, error)
+	AppendEvent(ctx context.Context, id, typ, actor string, payload any) (control.Event, error)
+	Subscribe(ctx context.Context, id string, afterSeq int64) (*control.Subscription, error)
+}
+
+// Library is the set of scenarios the facilitator can create drills from.
+type Library interface {
+	// Scenarios lists the loaded scenarios by name.
+	Scenarios() []LibraryEntry
+	// Scenario returns the scenario with the given name, or ENOTFOUND.
+	Scenario(name string) (*scenarios.Scenario, error)
+}
+
+// LibraryEntry describes one scenario in the library.
+type LibraryEntry struct {
+	Name         string                 `json:"name"`
+	Title        string                 `json:"title"`
+	Description  string                 `json:"description,omitempty"`
+	Difficulty   scenarios.Difficulty   `json:"difficulty,omitempty"`
+	Difficulties []scenarios.Difficulty `json:"difficulties,omitempty"`
+	Source       string                 `json:"source,omitempty"`
+}

@@ -1,0 +1,234 @@
+package ui
+
+import (
+	"encoding/json"
+	"sync"
+
+	"github.com/firedrill/firedrill/control"
+)
+
+// Audience says who may see an event in the drill room. It is computed once
+// per event by Visibility and compared against each subscriber's role.
+type Audience int
+
+// Audiences, from widest to narrowest. AudienceNone events are never sent to
+// browsers (for example journal entries that only carry secrets).
+const (
+	AudienceEveryone Audience = iota // participants and staff
+	AudienceStaff                    // facilitator, designer, observer
+	AudienceNone
+)
+
+// outEvent is an event as the hub fans it out: encoded once, with its audience.
+type outEvent struct {
+	drillID  string
+	seq      int64
+	audience Audience
+	data     []byte
+}
+
+// subscriber is one WebSocket connection registered with the hub.
+type subscriber struct {
+	drillID string
+	staff   bool
+	// send is the bounded buffer between the hub and the connection's write
+	// pump. The hub closes it when the subscriber is dropped.
+	send chan *outEvent
+	// dropped is set by the hub when the buffer overflowed.
+	dropped bool
+}
+
+func (s *subscriber) sees(a Audience) bool {
+	switch a {
+	case AudienceEveryone:
+		return true
+	case AudienceStaff:
+		return s.staff
+	}
+	return false
+}
+
+// Hub fans journal events out to the WebSocket subscribers of each drill. As
+// in gorilla/websocket's chat example, one goroutine owns the subscriber set;
+// everyone else talks to it over channels. A subscriber whose bounded buffer
+// is full is dropped instead of blocking the others; its browser reconnects
+// and resumes from the last sequence number it saw.
+type Hub struct {
+	register   chan regReq
+	unregister chan *subscriber
+	broadcast  chan *outEvent
+	stats      chan chan HubStats
+	quit       chan struct{}
+	done       chan struct{}
+	closeOnce  sync.Once
+
+	// BufferSize is the number of events a subscriber may lag behind before
+	// it is dropped.
+	bufferSize int
+}
+
+type regReq struct {
+	s  *subscriber
+	ok chan bool
+}
+
+// HubStats are counters of the hub, for tests and metrics.
+type HubStats struct {
+	Subscribers int
+	Dropped     int64
+	Delivered   int64
+}
+
+// NewHub returns a running hub whose subscribers may lag at most bufferSize
+// events. Call Close to stop it.
+func NewHub(bufferSize int) *Hub {
+	if bufferSize < 1 {
+		bufferSize = 1
+	}
+	h := &Hub{
+		register:   make(chan regReq),
+		unregister: make(chan *subscriber),
+		broadcast:  make(chan *outEvent, 1024),
+		stats:      make(chan chan HubStats),
+		quit:       make(chan struct{}),
+		done:       make(chan struct{}),
+		bufferSize: bufferSize,
+	}
+	go h.run()
+	return h
+}
+
+// Close stops the hub and closes every subscriber's buffer.
+func (h *Hub) Close() {
+	h.closeOnce.Do(func() { close(h.quit) })
+	<-h.done
+}
+
+func (h *Hub) run() {
+	defer close(h.done)
+	subs := make(map[string]map[*subscriber]struct{})
+	var st HubStats
+	drop := func(s *subscriber) {
+		set := subs[s.drillID]
+		if _, ok := set[s]; !ok {
+			return
+		}
+		delete(set, s)
+		if len(set) == 0 {
+			delete(subs, s.drillID)
+		}
+		st.Subscribers--
+		close(s.send)
+	}
+	for {
+		select {
+		case <-h.quit:
+			for _, set := range subs {
+				for s := range set {
+					close(s.send)
+				}
+			}
+			return
+		case r := <-h.register:
+			set := subs[r.s.drillID]
+			if set == nil {
+				set = make(map[*subscriber]struct{})
+				subs[r.s.drillID] = set
+			}
+			set[r.s] = struct{}{}
+			st.Subscribers++
+			r.ok <- true
+		case s := <-h.unregister:
+			drop(s)
+		case e := <-h.broadcast:
+			for s := range subs[e.drillID] {
+				if !s.sees(e.audience) {
+					continue
+				}
+				select {
+				case s.send <- e:
+					st.Delivered++
+				default:
+					s.dropped = true
+					st.Dropped++
+					drop(s)
+				}
+			}
+		case c := <-h.stats:
+			c <- st
+		}
+	}
+}
+
+// subscribe registers a new subscriber for drillID. It returns nil when the
+// hub is closed.
+func (h *Hub) subscribe(drillID string, staff bool) *subscriber {
+	s := &subscriber{drillID: drillID, staff: staff, send: make(chan *outEvent, h.bufferSize)}
+	r := regReq{s: s, ok: make(chan bool, 1)}
+	select {
+	case h.register <- r:
+		<-r.ok
+		return s
+	case <-h.quit:
+		return nil
+	}
+}
+
+// unsubscribe removes s; it is safe to call after s was dropped.
+func (h *Hub) unsubscribe(s *subscriber) {
+	select {
+	case h.unregister <- s:
+	case <-h.quit:
+	}
+}
+
+// Publish hands a journal event to the hub. Events of one drill must be
+// published in sequence order, after they are durable in the journal.
+func (h *Hub) Publish(e control.Event) {
+	a := Visibility(e)
+	if a == AudienceNone {
+		return
+	}
+	data, err := encodeEventFrame(wireEvent(e))
+	if err != nil {
+		// Payloads come from the journal, which only holds valid JSON.
+		return
+	}
+	select {
+	case h.broadcast <- &outEvent{drillID: e.DrillID, seq: e.Seq, audience: a, data: data}:
+	case <-h.quit:
+	}
+}
+
+// Stats returns the hub's counters.
+func (h *Hub) Stats() HubStats {
+	c := make(chan HubStats, 1)
+	select {
+	case h.stats <- c:
+		return <-c
+	case <-h.quit:
+		return HubStats{}
+	}
+}
+
+// WireEvent is an event as browsers receive it: the journal entry without its
+// hash chain, with the drill clock in milliseconds.
+type WireEvent struct {
+	Seq         int64           `json:"seq"`
+	Type        string          `json:"type"`
+	Time        string          `json:"time"`
+	DrillTimeMS int64           `json:"drillTimeMs"`
+	Actor       string          `json:"actor"`
+	Payload     json.RawMessage `json:"payload,omitempty"`
+}
+
+func wireEvent(e control.Event) WireEvent {
+	return WireEvent{
+		Seq:         e.Seq,
+		Type:        e.Type,
+		Time:        e.Time.UTC().Format("2006-01-02T15:04:05.000Z07:00"),
+		DrillTimeMS: e.DrillTime.Milliseconds(),
+		Actor:       e.Actor,
+		Payload:     e.Payload,
+	}
+}

@@ -1,0 +1,85 @@
+package ui
+
+import (
+	"embed"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/firedrill/firedrill/control"
+)
+
+// web holds the pages and their assets: plain HTML, CSS and JS modules, no
+// framework and nothing from a CDN.
+//
+//go:embed web
+var web embed.FS
+
+func (s *Server) servePage(w http.ResponseWriter, r *http.Request, name string, status int) {
+	b, err := fs.ReadFile(web, "web/"+name)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// pageHome sends a browser where it belongs: the console, its drill room,
+// or the sign-in page.
+func (s *Server) pageHome(w http.ResponseWriter, r *http.Request, sess *Session) {
+	switch {
+	case sess == nil:
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+	case sess.Admin:
+		http.Redirect(w, r, "/console", http.StatusSeeOther)
+	default:
+		http.Redirect(w, r, "/room/"+url.PathEscape(sess.DrillID), http.StatusSeeOther)
+	}
+}
+
+func (s *Server) pageLogin(w http.ResponseWriter, r *http.Request, _ *Session) {
+	s.servePage(w, r, "login.html", http.StatusOK)
+}
+
+func (s *Server) pageJoin(w http.ResponseWriter, r *http.Request, _ *Session) {
+	s.servePage(w, r, "join.html", http.StatusOK)
+}
+
+func (s *Server) pageConsole(w http.ResponseWriter, r *http.Request, _ *Session) {
+	s.servePage(w, r, "console.html", http.StatusOK)
+}
+
+func (s *Server) pageRoom(w http.ResponseWriter, r *http.Request, _ *Session) {
+	s.servePage(w, r, "room.html", http.StatusOK)
+}
+
+// pageRefused answers a page request the viewer may not open: anonymous
+// visitors are sent to sign in, everyone else gets a plain 403 page.
+func (s *Server) pageRefused(w http.ResponseWriter, r *http.Request, err error) {
+	if control.ErrorCode(err) == control.EUNAUTHORIZED {
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return
+	}
+	s.servePage(w, r, "refused.html", http.StatusForbidden)
+}
+
+var staticFS = func() http.Handler {
+	sub, err := fs.Sub(web, "web")
+	if err != nil {
+		panic(err)
+	}
+	return http.FileServerFS(sub)
+}()
+
+func (s *Server) pageStatic(w http.ResponseWriter, r *http.Request, _ *Session) {
+	if strings.HasSuffix(r.URL.Path, "/") {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-cache")
+	staticFS.ServeHTTP(w, r)
+}

@@ -1,0 +1,68 @@
+package ui
+
+import (
+	"errors"
+	"time"
+
+	"github.com/firedrill/firedrill/control"
+)
+
+// ensurePump makes sure the engine's live events of a drill flow into the
+// hub. One pump per drill, started when the first browser opens the drill
+// and kept until the server closes. It must run before a browser registers
+// with the hub so that every event the browser's journal replay misses
+// reaches it live.
+func (s *Server) ensurePump(drillID string) error {
+	s.pumpMu.Lock()
+	defer s.pumpMu.Unlock()
+	if s.pumps[drillID] {
+		return nil
+	}
+	d, err := s.engine.Drill(s.ctx, drillID)
+	if err != nil {
+		return err
+	}
+	sub, err := s.engine.Subscribe(s.ctx, drillID, d.Seq)
+	if err != nil {
+		return err
+	}
+	s.pumps[drillID] = true
+	s.conns.Add(1)
+	go s.pump(drillID, sub, d.Seq)
+	return nil
+}
+
+// pump forwards one drill's subscription to the hub, in order. If the
+// engine drops it for being slow, it subscribes again from the last event
+// it forwarded, so nothing is lost.
+func (s *Server) pump(drillID string, sub *control.Subscription, last int64) {
+	defer s.conns.Done()
+	for {
+		for e := range sub.C {
+			if e.Seq <= last {
+				continue
+			}
+			last = e.Seq
+			s.hub.Publish(e)
+		}
+		if s.ctx.Err() != nil || !errors.Is(sub.Err(), control.ErrSubscriberTooSlow) {
+			s.pumpMu.Lock()
+			delete(s.pumps, drillID)
+			s.pumpMu.Unlock()
+			return
+		}
+		for {
+			var err error
+			sub, err = s.engine.Subscribe(s.ctx, drillID, last)
+			if err == nil {
+				break
+			}
+			s.logf("resubscribe to drill %s after #%d: %v", drillID, last, err)
+			select {
+			case <-s.ctx.Done():
+				return
+			case <-s.netClock.After(time.Second):
+			}
+		}
+	}
+}

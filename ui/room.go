@@ -1,0 +1,194 @@
+package ui
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Response roles participants claim, from the practice: recovery and
+// propagation are done by different people.
+const (
+	ClaimCommander   = "incident-commander"
+	ClaimRecovery    = "recovery"
+	ClaimPropagation = "propagation"
+	ClaimLiaison     = "customer-liaison"
+)
+
+// claimRoles lists the response roles in display order.
+var claimRoles = []string{ClaimCommander, ClaimRecovery, ClaimPropagation, ClaimLiaison}
+
+func validClaim(role string) bool {
+	for _, r := range claimRoles {
+		if r == role {
+			return true
+		}
+	}
+	return false
+}
+
+// RoleClaim is the payload of room.claim.
+type RoleClaim struct {
+	PersonID string `json:"personId"`
+	Role     string `json:"role"`
+	// Release gives the role up instead of claiming it.
+	Release bool `json:"release,omitempty"`
+}
+
+// Note tags.
+const (
+	NoteStrength = "strength"
+	NoteWeakness = "weakness"
+)
+
+// ObserverNote is the payload of observer.note.
+type ObserverNote struct {
+	AuthorID   string `json:"authorId"`
+	AuthorName string `json:"authorName"`
+	Tag        string `json:"tag"`
+	Text       string `json:"text"`
+}
+
+// Nudge kinds.
+const (
+	NudgeNoCommander    = "no-commander"
+	NudgeNoPropagation  = "no-propagation"
+	NudgeStatusOverdue  = "status-overdue"
+	NudgeIncidentNotice = "no-incident-notice"
+)
+
+// Nudge is the payload of room.nudge: the room bot speaking in a channel.
+type Nudge struct {
+	Kind    string `json:"kind"`
+	Channel string `json:"channel"`
+	// Window distinguishes repeated nudges of one kind (the cadence period
+	// for status updates).
+	Window int `json:"window,omitempty"`
+}
+
+// roomState is the room's own projection of a drill's journal: what the
+// engine does not keep.
+type roomState struct {
+	seq int64
+	// claims maps a person id to the response roles they hold.
+	claims map[string][]string
+	notes  []noteView
+	nudged map[string]bool
+}
+
+type noteView struct {
+	Seq         int64  `json:"seq"`
+	AuthorID    string `json:"authorId"`
+	AuthorName  string `json:"authorName"`
+	Tag         string `json:"tag"`
+	Text        string `json:"text"`
+	DrillTimeMS int64  `json:"drillTimeMs"`
+}
+
+func nudgeKey(n Nudge) string { return fmt.Sprintf("%s/%d", n.Kind, n.Window) }
+
+// roomCache keeps each drill's roomState, brought up to date from the journal
+// on use.
+type roomCache struct {
+	journal Journal
+	mu      sync.Mutex
+	drills  map[string]*roomEntry
+}
+
+type roomEntry struct {
+	mu sync.Mutex
+	st roomState
+}
+
+func newRoomCache(j Journal) *roomCache {
+	return &roomCache{journal: j, drills: make(map[string]*roomEntry)}
+}
+
+// state returns a copy of the drill's room state, caught up with the journal.
+func (c *roomCache) state(ctx context.Context, drillID string) (roomState, error) {
+	c.mu.Lock()
+	e, ok := c.drills[drillID]
+	if !ok {
+		e = &roomEntry{st: roomState{claims: map[string][]string{}, nudged: map[string]bool{}}}
+		c.drills[drillID] = e
+	}
+	c.mu.Unlock()
+
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for {
+		events, err := c.journal.Events(ctx, drillID, e.st.seq, replayBatch)
+		if err != nil {
+			return roomState{}, fmt.Errorf("room state of drill %s: %w", drillID, err)
+		}
+		for _, ev := range events {
+			e.st.seq = ev.Seq
+			switch ev.Type {
+			case EventRoleClaim:
+				var p RoleClaim
+				if json.Unmarshal(ev.Payload, &p) == nil {
+					e.st.claims[p.PersonID] = applyClaim(e.st.claims[p.PersonID], p)
+				}
+			case EventObserverNote:
+				var p ObserverNote
+				if json.Unmarshal(ev.Payload, &p) == nil {
+					e.st.notes = append(e.st.notes, noteView{
+						Seq: ev.Seq, AuthorID: p.AuthorID, AuthorName: p.AuthorName, Tag: p.Tag, Text: p.Text,
+						DrillTimeMS: ev.DrillTime.Milliseconds(),
+					})
+				}
+			case EventNudge:
+				var p Nudge
+				if json.Unmarshal(ev.Payload, &p) == nil {
+					e.st.nudged[nudgeKey(p)] = true
+				}
+			}
+		}
+		if len(events) < replayBatch {
+			break
+		}
+	}
+	return e.st.copy(), nil
+}
+
+func applyClaim(held []string, c RoleClaim) []string {
+	out := make([]string, 0, len(held)+1)
+	for _, r := range held {
+		if r != c.Role {
+			out = append(out, r)
+		}
+	}
+	if !c.Release {
+		out = append(out, c.Role)
+	}
+	return out
+}
+
+func (st roomState) copy() roomState {
+	c := roomState{seq: st.seq, claims: make(map[string][]string, len(st.claims)), nudged: make(map[string]bool, len(st.nudged))}
+	for k, v := range st.claims {
+		c.claims[k] = append([]string(nil), v...)
+	}
+	for k, v := range st.nudged {
+		c.nudged[k] = v
+	}
+	c.notes = append([]noteView(nil), st.notes...)
+	return c
+}
+
+// holder reports whether anybody holds the response role.
+func (st roomState) holder(role string) bool {
+	for _, held := range st.claims {
+		for _, r := range held {
+			if r == role {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// msDuration is a helper for JSON views: a duration in milliseconds.
+func ms(d time.Duration) int64 { return d.Milliseconds() }

@@ -1,0 +1,181 @@
+package ui
+
+import (
+	"net/http"
+
+	"github.com/firedrill/firedrill/control"
+)
+
+// Access says who may call a route. Every route of the server is in the
+// route table with exactly one Access; the authorization matrix test walks
+// the table.
+type Access string
+
+// Accesses.
+const (
+	// AccessPublic routes need no session (sign-in, static assets).
+	AccessPublic Access = "public"
+	// AccessAdmin routes are the facilitator's outside any one drill.
+	AccessAdmin Access = "admin"
+	// AccessMember routes read one drill: anyone with a session for it.
+	AccessMember Access = "member"
+	// AccessFacilitator routes run one drill.
+	AccessFacilitator Access = "facilitator"
+	// AccessStaff routes are for the facilitator, designer and observer.
+	AccessStaff Access = "staff"
+	// AccessParticipant routes are for participants only: notices and
+	// response-role claims.
+	AccessParticipant Access = "participant"
+)
+
+// Route describes one route of the server.
+type Route struct {
+	Method  string
+	Pattern string
+	Access  Access
+}
+
+type route struct {
+	Route
+	h func(w http.ResponseWriter, r *http.Request, sess *Session)
+}
+
+// routeTable is every route of the server.
+func (s *Server) routeTable() []route {
+	rt := func(method, pattern string, a Access, h func(http.ResponseWriter, *http.Request, *Session)) route {
+		return route{Route{method, pattern, a}, h}
+	}
+	return []route{
+		rt("POST", "/api/login", AccessPublic, s.apiLogin),
+		rt("POST", "/api/logout", AccessPublic, s.apiLogout),
+		rt("POST", "/api/join", AccessPublic, s.apiJoin),
+		rt("GET", "/api/session", AccessPublic, s.apiSession),
+
+		rt("GET", "/api/scenarios", AccessAdmin, s.apiScenarios),
+		rt("GET", "/api/drills", AccessAdmin, s.apiDrills),
+		rt("POST", "/api/drills", AccessAdmin, s.apiCreateDrill),
+
+		rt("GET", "/api/drills/{id}", AccessMember, s.apiDrill),
+		rt("GET", "/api/drills/{id}/ws", AccessMember, s.apiWS),
+		rt("POST", "/api/drills/{id}/messages", AccessMember, s.apiPostMessage),
+
+		rt("POST", "/api/drills/{id}/people", AccessFacilitator, s.apiAddPerson),
+		rt("POST", "/api/drills/{id}/people/{pid}/link", AccessFacilitator, s.apiNewLink),
+		rt("POST", "/api/drills/{id}/briefing", AccessFacilitator, s.apiLifecycle),
+		rt("POST", "/api/drills/{id}/start", AccessFacilitator, s.apiLifecycle),
+		rt("POST", "/api/drills/{id}/pause", AccessFacilitator, s.apiLifecycle),
+		rt("POST", "/api/drills/{id}/resume", AccessFacilitator, s.apiLifecycle),
+		rt("POST", "/api/drills/{id}/end", AccessFacilitator, s.apiLifecycle),
+		rt("POST", "/api/drills/{id}/abort", AccessFacilitator, s.apiLifecycle),
+		rt("POST", "/api/drills/{id}/hints/next", AccessFacilitator, s.apiNextHint),
+		rt("POST", "/api/drills/{id}/hints/skip", AccessFacilitator, s.apiSkipHint),
+		rt("POST", "/api/drills/{id}/faults/{fid}/fire", AccessFacilitator, s.apiFault),
+		rt("POST", "/api/drills/{id}/faults/{fid}/resolve", AccessFacilitator, s.apiFault),
+
+		rt("POST", "/api/drills/{id}/notes", AccessStaff, s.apiPostNote),
+
+		rt("POST", "/api/drills/{id}/notices", AccessParticipant, s.apiPostNotice),
+		rt("POST", "/api/drills/{id}/claims", AccessParticipant, s.apiClaim),
+
+		rt("GET", "/{$}", AccessPublic, s.pageHome),
+		rt("GET", "/login", AccessPublic, s.pageLogin),
+		rt("GET", "/join", AccessPublic, s.pageJoin),
+		rt("GET", "/console", AccessAdmin, s.pageConsole),
+		rt("GET", "/console/drills/{id}", AccessFacilitator, s.pageRoom),
+		rt("GET", "/room/{id}", AccessMember, s.pageRoom),
+		rt("GET", "/static/", AccessPublic, s.pageStatic),
+	}
+}
+
+// Routes lists every route of the server with who may call it.
+func (s *Server) Routes() []Route {
+	var out []Route
+	for _, r := range s.routeTable() {
+		out = append(out, r.Route)
+	}
+	return out
+}
+
+func (s *Server) routes() {
+	s.mux = http.NewServeMux()
+	for _, rt := range s.routeTable() {
+		s.mux.Handle(rt.Method+" "+rt.Pattern, s.guard(rt))
+	}
+}
+
+// guard enforces a route's Access and, for state changes, CSRF protection.
+// Refusals say only that access is refused: never whether a drill exists.
+func (s *Server) guard(rt route) http.Handler {
+	page := rt.Pattern == "/console" || rt.Pattern == "/console/drills/{id}" || rt.Pattern == "/room/{id}"
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sess, _ := s.session(r)
+		if rt.Access != AccessPublic {
+			if err := allowed(rt.Access, sess, r.PathValue("id")); err != nil {
+				if page {
+					s.pageRefused(w, r, err)
+				} else {
+					s.writeError(w, r, err)
+				}
+				return
+			}
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			if err := s.checkCSRF(r, sess); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+		}
+		rt.h(w, r, sess)
+	})
+}
+
+// allowed decides whether sess may use a route with access a on drill
+// drillID (empty for routes outside a drill).
+func allowed(a Access, sess *Session, drillID string) error {
+	if sess == nil {
+		return control.Errorf(control.EUNAUTHORIZED, "Sign in first: use your join link, or the facilitator sign-in.")
+	}
+	forbidden := control.Errorf(control.EFORBIDDEN, "You do not have access to this.")
+	if sess.Admin {
+		if a == AccessParticipant {
+			return forbidden
+		}
+		return nil
+	}
+	if a == AccessAdmin {
+		return forbidden
+	}
+	if sess.DrillID != drillID {
+		return forbidden
+	}
+	switch a {
+	case AccessMember:
+		return nil
+	case AccessFacilitator:
+		if sess.Role == control.RoleFacilitator {
+			return nil
+		}
+	case AccessStaff:
+		if sess.Role.Backroom() {
+			return nil
+		}
+	case AccessParticipant:
+		if sess.Role == control.RoleParticipant {
+			return nil
+		}
+	}
+	return forbidden
+}
+
+// facilitator reports whether sess runs its drill.
+func (sess *Session) facilitator() bool {
+	return sess.Admin || sess.Role == control.RoleFacilitator
+}
+
+// actor is who the engine records as acting for sess.
+func (sess *Session) actor() string {
+	if sess.Admin {
+		return ActorFacilitator
+	}
+	return sess.PersonID
+}

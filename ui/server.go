@@ -1,0 +1,141 @@
+// Package ui is the drill room: the HTTP server behind `firedrill serve`, with
+// a JSON API, one multiplexed WebSocket per browser, and the facilitator
+// console, participant room and observer view as plain HTML, CSS and JS
+// modules embedded in the binary.
+//
+// Who sees what is decided in two places only: Visibility (which journal
+// events a role may receive) and the permission table in routes.go (which
+// role may call which route).
+package ui
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+
+	"k8s.io/utils/clock"
+)
+
+// Config is what a Server is built from.
+type Config struct {
+	// Engine runs the drills; Journal reads their durable events.
+	Engine  Engine
+	Journal Journal
+	// Library holds the scenarios drills are created from.
+	Library Library
+	// Tokens keeps the hashed join tokens.
+	Tokens JoinTokens
+	// Admin is the facilitator's credential.
+	Admin AdminCredential
+	// PublicURL is the base of join links, e.g. https://drill.example.com;
+	// empty means the address the facilitator's browser used.
+	PublicURL string
+	// Clock is used for sessions, rate limits and nudges. NetClock is used
+	// for socket deadlines and pings; both default to the real clock.
+	Clock    clock.Clock
+	NetClock clock.WithTicker
+	// SubscriberBuffer is how many events a browser may lag behind before
+	// it is dropped and must resume; default 256.
+	SubscriberBuffer int
+	// RateLimit is how many messages a person may post per RatePer window;
+	// defaults 10 per 10 seconds with a burst of 10.
+	RateLimit RateLimit
+	// Logger receives internal errors; default slog.Default().
+	Logger *slog.Logger
+}
+
+// Server is the drill room's HTTP server.
+type Server struct {
+	engine    Engine
+	journal   Journal
+	library   Library
+	tokens    JoinTokens
+	admin     AdminCredential
+	publicURL string
+	clock     clock.Clock
+	netClock  clock.WithTicker
+	logger    *slog.Logger
+
+	hub      *Hub
+	sessions *sessions
+	limiter  *limiter
+	rooms    *roomCache
+	conns    sync.WaitGroup
+	pumpMu   sync.Mutex
+	pumps    map[string]bool
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	mux    *http.ServeMux
+}
+
+// NewServer returns a Server. Call Close when done.
+func NewServer(cfg Config) (*Server, error) {
+	switch {
+	case cfg.Engine == nil:
+		return nil, fmt.Errorf("ui: Config.Engine is required")
+	case cfg.Journal == nil:
+		return nil, fmt.Errorf("ui: Config.Journal is required")
+	case cfg.Library == nil:
+		return nil, fmt.Errorf("ui: Config.Library is required")
+	case cfg.Tokens == nil:
+		return nil, fmt.Errorf("ui: Config.Tokens is required")
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.RealClock{}
+	}
+	if cfg.NetClock == nil {
+		cfg.NetClock = clock.RealClock{}
+	}
+	if cfg.SubscriberBuffer <= 0 {
+		cfg.SubscriberBuffer = 256
+	}
+	if cfg.RateLimit.Burst <= 0 {
+		cfg.RateLimit = DefaultRateLimit
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{
+		engine:    cfg.Engine,
+		journal:   cfg.Journal,
+		library:   cfg.Library,
+		tokens:    cfg.Tokens,
+		admin:     cfg.Admin,
+		publicURL: strings.TrimRight(cfg.PublicURL, "/"),
+		clock:     cfg.Clock,
+		netClock:  cfg.NetClock,
+		logger:    cfg.Logger,
+		hub:       NewHub(cfg.SubscriberBuffer),
+		sessions:  newSessions(cfg.Clock),
+		limiter:   newLimiter(cfg.Clock, cfg.RateLimit),
+		ctx:       ctx,
+		cancel:    cancel,
+		pumps:     make(map[string]bool),
+	}
+	s.rooms = newRoomCache(cfg.Journal)
+	s.routes()
+	return s, nil
+}
+
+// Handler returns the server's HTTP handler.
+func (s *Server) Handler() http.Handler { return securityHeaders(s.mux) }
+
+// HubStats returns the WebSocket hub's counters.
+func (s *Server) HubStats() HubStats { return s.hub.Stats() }
+
+// Close disconnects every browser and waits for their connections to end.
+func (s *Server) Close() error {
+	s.cancel()
+	s.hub.Close()
+	s.conns.Wait()
+	return nil
+}
+
+func (s *Server) logf(format string, args ...any) {
+	s.logger.Error(fmt.Sprintf(format, args...))
+}

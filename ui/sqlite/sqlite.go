@@ -1,0 +1,89 @@
+// Package sqlite keeps the drill room's own durable data, the hashed join
+// tokens, in a small SQLite file next to the journal. It implements
+// ui.JoinTokens.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/ui"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+const schema = `
+CREATE TABLE IF NOT EXISTS join_tokens (
+	token_hash TEXT PRIMARY KEY,
+	drill_id   TEXT NOT NULL,
+	person_id  TEXT NOT NULL,
+	name       TEXT NOT NULL,
+	role       TEXT NOT NULL,
+	UNIQUE (drill_id, person_id)
+);
+`
+
+// DB is the room's database.
+type DB struct {
+	db *sql.DB
+}
+
+// Open opens (creating if needed) the room database at path.
+func Open(path string) (*DB, error) {
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "busy_timeout(5000)")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open room database %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec(schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open room database %s: create schema: %w", path, err)
+	}
+	return &DB{db: db}, nil
+}
+
+// Close closes the database.
+func (d *DB) Close() error { return d.db.Close() }
+
+// PutJoinToken stores a grant under a token hash, replacing the person's
+// earlier token so that only the newest link works.
+func (d *DB) PutJoinToken(ctx context.Context, tokenHash string, g ui.Grant) error {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("put join token of %s/%s: %w", g.DrillID, g.PersonID, err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM join_tokens WHERE drill_id = ? AND person_id = ?`, g.DrillID, g.PersonID); err != nil {
+		return fmt.Errorf("put join token of %s/%s: %w", g.DrillID, g.PersonID, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO join_tokens (token_hash, drill_id, person_id, name, role) VALUES (?, ?, ?, ?, ?)`,
+		tokenHash, g.DrillID, g.PersonID, g.Name, string(g.Role)); err != nil {
+		return fmt.Errorf("put join token of %s/%s: %w", g.DrillID, g.PersonID, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("put join token of %s/%s: %w", g.DrillID, g.PersonID, err)
+	}
+	return nil
+}
+
+// JoinGrant returns the grant of a token hash, or ENOTFOUND.
+func (d *DB) JoinGrant(ctx context.Context, tokenHash string) (ui.Grant, error) {
+	var g ui.Grant
+	var role string
+	err := d.db.QueryRowContext(ctx, `SELECT drill_id, person_id, name, role FROM join_tokens WHERE token_hash = ?`, tokenHash).
+		Scan(&g.DrillID, &g.PersonID, &g.Name, &role)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ui.Grant{}, control.Errorf(control.ENOTFOUND, "Unknown join token.")
+	} else if err != nil {
+		return ui.Grant{}, fmt.Errorf("look up join token: %w", err)
+	}
+	g.Role = control.Role(role)
+	return g, nil
+}

@@ -1,0 +1,90 @@
+// Shared helpers: DOM building without innerHTML (user text is always set as
+// text, never parsed as markup), the JSON API with CSRF, theme and language.
+import { t, toggleLang, translate } from "./i18n.js";
+
+/** el builds an element; children may be strings (set as text) or nodes. */
+export function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === "class") e.className = v;
+    else if (k === "text") e.textContent = v;
+    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    else if (k === "dataset") Object.assign(e.dataset, v);
+    else e.setAttribute(k, v === true ? "" : String(v));
+  }
+  for (const c of children.flat()) {
+    if (c === undefined || c === null || c === false) continue;
+    e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return e;
+}
+
+export function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); return node; }
+
+let csrf = "";
+export function setCSRF(v) { csrf = v || ""; }
+
+/** ApiError carries the server's error code, message and field names. */
+export class ApiError extends Error {
+  constructor(status, body) {
+    super((body && body.message) || ("HTTP " + status));
+    this.status = status; this.code = body && body.code; this.fields = (body && body.fields) || [];
+  }
+}
+
+export async function api(method, path, body) {
+  const opts = { method, headers: {}, credentials: "same-origin" };
+  if (method !== "GET") opts.headers["X-CSRF-Token"] = csrf;
+  if (body !== undefined) { opts.headers["Content-Type"] = "application/json"; opts.body = JSON.stringify(body); }
+  const res = await fetch(path, opts);
+  let data = null;
+  try { data = await res.json(); } catch (_) { /* empty body */ }
+  if (!res.ok) throw new ApiError(res.status, data);
+  return data;
+}
+
+export async function loadSession() {
+  const s = await api("GET", "/api/session");
+  setCSRF(s.csrf);
+  return s;
+}
+
+/** fmtClock formats drill milliseconds as m:ss (or h:mm:ss). */
+export function fmtClock(ms) {
+  const neg = ms < 0; ms = Math.abs(ms);
+  const s = Math.floor(ms / 1000), h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+  const mm = h ? String(m).padStart(2, "0") : String(m);
+  return (neg ? "-" : "") + (h ? h + ":" : "") + mm + ":" + String(sec).padStart(2, "0");
+}
+
+const themes = ["auto", "light", "dark"];
+export function applyTheme() {
+  const th = localStorage.getItem("firedrill.theme") || "auto";
+  if (th === "auto") delete document.documentElement.dataset.theme;
+  else document.documentElement.dataset.theme = th;
+  return th;
+}
+export function cycleTheme() {
+  const cur = localStorage.getItem("firedrill.theme") || "auto";
+  const next = themes[(themes.indexOf(cur) + 1) % themes.length];
+  localStorage.setItem("firedrill.theme", next);
+  return applyTheme();
+}
+
+/** chrome wires the theme and language buttons of a page; rerender runs after a language switch. */
+export function chrome(rerender) {
+  applyTheme();
+  translate();
+  const th = document.getElementById("theme");
+  if (th) { th.textContent = "◐ " + t("theme"); th.addEventListener("click", () => cycleTheme()); }
+  const lg = document.getElementById("lang");
+  if (lg) {
+    lg.textContent = t("lang");
+    lg.addEventListener("click", () => {
+      toggleLang(); translate(); lg.textContent = t("lang");
+      if (th) th.textContent = "◐ " + t("theme");
+      if (rerender) rerender();
+    });
+  }
+}

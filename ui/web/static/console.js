@@ -1,0 +1,41 @@
+import { api, chrome, clear, el, loadSession } from "./common.js";
+import { t } from "./i18n.js";
+
+async function refresh() {
+  const [scs, drills] = await Promise.all([api("GET", "/api/scenarios"), api("GET", "/api/drills")]);
+  const sel = clear(document.getElementById("scenario"));
+  for (const s of scs) sel.append(el("option", { value: s.name }, s.title ? s.title + " (" + s.name + ")" : s.name));
+  const tb = clear(document.getElementById("drills"));
+  for (const d of drills.slice().reverse()) {
+    tb.append(el("tr", {},
+      el("td", {}, d.title || d.id), el("td", {}, d.scenario), el("td", {}, t(d.state)),
+      el("td", {}, new Date(d.createdAt).toLocaleString()),
+      el("td", {}, el("a", { href: "/console/drills/" + encodeURIComponent(d.id) }, t("open")))));
+  }
+}
+
+chrome(refresh);
+(async () => {
+  const s = await loadSession();
+  if (!s.admin) { location.assign("/"); return; }
+  await refresh();
+})();
+
+document.getElementById("create").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const err = document.getElementById("error");
+  err.textContent = "";
+  try {
+    const d = await api("POST", "/api/drills", {
+      scenario: document.getElementById("scenario").value,
+      difficulty: document.getElementById("difficulty").value,
+      title: document.getElementById("title").value,
+    });
+    location.assign("/console/drills/" + encodeURIComponent(d.id));
+  } catch (e) { err.textContent = e.message; }
+});
+
+document.getElementById("signout").addEventListener("click", async () => {
+  await api("POST", "/api/logout");
+  location.assign("/login");
+});

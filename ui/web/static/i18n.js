@@ -1,0 +1,119 @@
+// UI strings in English and Korean. Scenario text is shown as written.
+const dict = {
+  en: {
+    banner: "EXERCISE — this is an incident drill. Nothing here is a real incident.",
+    exercise: "EXERCISE",
+    signIn: "Facilitator sign-in", secret: "Admin token or password", signInBtn: "Sign in",
+    joining: "Joining the drill…", joinFailed: "This join link is not valid. Ask the facilitator for a new one.",
+    refused: "You do not have access to this page.", back: "Back to my drill room",
+    console: "Facilitator console", drills: "Drills", newDrill: "New drill", scenario: "Scenario",
+    difficulty: "Difficulty", dDefault: "scenario default", hard: "hard", medium: "medium", easy: "easy",
+    title: "Title", create: "Create", open: "Open", state: "State", created: "Created",
+    channels: "Channels", people: "People", backroom: "back room", readOnly: "read-only",
+    elapsed: "elapsed", left: "left", paused: "paused",
+    send: "Send", reply: "Reply", replyingTo: "Replying to", cancel: "Cancel",
+    asMyself: "as myself", speakAs: "Speak as", quickReplies: "Quick replies",
+    composeHint: "Enter to send, Shift+Enter for a new line, Alt+↑/↓ to switch channel",
+    start: "Start", pause: "Pause", resume: "Resume", end: "End", abort: "Abort",
+    abortConfirm: "Abort the drill? Every fault is reverted and the drill stops. This cannot be undone.",
+    endConfirm: "End the drill now?",
+    controls: "Drill", faults: "Faults", hints: "Hints", timeline: "Timeline", briefing: "Briefing (send the day before)",
+    fireNextHint: "Give next hint now", skip: "Skip", fire: "Fire now", resolve: "Mark resolved",
+    addPerson: "Add person", name: "Name", role: "Role", add: "Add", joinLink: "Join link (shown once — copy it now)",
+    newLink: "New link", designer: "designer", observer: "observer", participant: "participant", facilitator: "facilitator",
+    solution: "Solution", scenarioText: "Scenario",
+    notes: "Observer notes", strength: "strength", weakness: "weakness", addNote: "Add note",
+    balance: "Balance (aim for 1:1)",
+    notices: "Notices", incidentNotice: "Incident notice", statusNotice: "Status update", resolutionNotice: "Resolution notice",
+    post: "Post", posted: "Posted.",
+    claims: "My response roles", claim: "Claim", release: "Release",
+    "incident-commander": "incident commander", recovery: "recovery", propagation: "propagation / comms",
+    "customer-liaison": "customer-center liaison",
+    claimed: "{name} claimed {role}", released: "{name} released {role}",
+    bot: "drill bot",
+    "nudge.no-commander": "Nobody has claimed incident commander yet. Who leads this incident?",
+    "nudge.no-propagation": "Nobody has claimed propagation yet. Who tells the customer center and the other departments?",
+    "nudge.status-overdue": "A status update is overdue. Post current status, expected recovery time and follow-up.",
+    "nudge.no-incident-notice": "No incident notice has been posted yet. Post it now with what you know.",
+    "drill.started": "The drill has started.", "drill.paused": "The drill is paused.", "drill.resumed": "The drill resumed.",
+    "drill.ended": "The drill has ended.", "drill.aborted": "The drill was aborted.", "drill.retro": "Retrospective started.",
+    "drill.closed": "The drill is closed.", "drill.restarted": "The drill room reconnected after a restart.",
+    joined: "{name} joined as {role}",
+    connecting: "connecting…", live: "live", reconnecting: "reconnecting…",
+    theme: "Theme", lang: "한국어", signOut: "Sign out",
+    none: "none", you: "you", draft: "draft", running: "running", ended: "ended", aborted: "aborted",
+    pending: "pending", "in-effect": "in effect", injecting: "injecting", resolved: "resolved", reverted: "reverted",
+    reverting: "reverting", failed: "failed", skipped: "skipped", given: "given", at: "at",
+  },
+  ko: {
+    banner: "모의 훈련 — 장애 대응 훈련 중입니다. 실제 장애가 아닙니다.",
+    exercise: "훈련",
+    signIn: "진행자 로그인", secret: "관리자 토큰 또는 비밀번호", signInBtn: "로그인",
+    joining: "훈련에 참여하는 중…", joinFailed: "유효하지 않은 참여 링크입니다. 진행자에게 새 링크를 요청하세요.",
+    refused: "이 페이지에 접근할 권한이 없습니다.", back: "내 훈련 방으로",
+    console: "진행자 콘솔", drills: "훈련 목록", newDrill: "새 훈련", scenario: "시나리오",
+    difficulty: "난이도", dDefault: "시나리오 기본값", hard: "상", medium: "중", easy: "하",
+    title: "제목", create: "만들기", open: "열기", state: "상태", created: "생성",
+    channels: "채널", people: "참여자", backroom: "뒷방", readOnly: "읽기 전용",
+    elapsed: "경과", left: "남음", paused: "일시정지",
+    send: "보내기", reply: "답장", replyingTo: "답장 대상", cancel: "취소",
+    asMyself: "본인으로", speakAs: "발신자", quickReplies: "빠른 응답",
+    composeHint: "Enter 보내기, Shift+Enter 줄바꿈, Alt+↑/↓ 채널 이동",
+    start: "시작", pause: "일시정지", resume: "재개", end: "종료", abort: "중단",
+    abortConfirm: "훈련을 중단할까요? 모든 장애가 원복되고 훈련이 멈춥니다. 되돌릴 수 없습니다.",
+    endConfirm: "지금 훈련을 종료할까요?",
+    controls: "훈련", faults: "장애", hints: "힌트", timeline: "타임라인", briefing: "사전 공지 (전날 발송)",
+    fireNextHint: "다음 힌트 지금 주기", skip: "건너뛰기", fire: "지금 발생", resolve: "해결로 표시",
+    addPerson: "사람 추가", name: "이름", role: "역할", add: "추가", joinLink: "참여 링크 (한 번만 표시 — 지금 복사하세요)",
+    newLink: "새 링크", designer: "설계자", observer: "관찰자", participant: "참여자", facilitator: "진행자",
+    solution: "모범 해결", scenarioText: "시나리오",
+    notes: "관찰 노트", strength: "잘한 점", weakness: "아쉬운 점", addNote: "노트 추가",
+    balance: "균형 (1:1 목표)",
+    notices: "공지", incidentNotice: "장애 공지", statusNotice: "상황 공유", resolutionNotice: "해소 공지",
+    post: "게시", posted: "게시했습니다.",
+    claims: "내 대응 역할", claim: "맡기", release: "내려놓기",
+    "incident-commander": "장애 대응 리더", recovery: "복구", propagation: "전파",
+    "customer-liaison": "고객센터 담당",
+    claimed: "{name} 님이 {role} 역할을 맡았습니다", released: "{name} 님이 {role} 역할을 내려놓았습니다",
+    bot: "훈련 봇",
+    "nudge.no-commander": "아직 장애 대응 리더가 없습니다. 누가 이번 장애를 이끄나요?",
+    "nudge.no-propagation": "아직 전파 담당이 없습니다. 고객센터와 유관 부서에는 누가 알리나요?",
+    "nudge.status-overdue": "상황 공유가 늦었습니다. 현재 상황, 예상 복구 시간, 후속 조치를 공유하세요.",
+    "nudge.no-incident-notice": "아직 장애 공지가 없습니다. 아는 만큼 지금 게시하세요.",
+    "drill.started": "훈련이 시작되었습니다.", "drill.paused": "훈련이 일시정지되었습니다.", "drill.resumed": "훈련이 재개되었습니다.",
+    "drill.ended": "훈련이 종료되었습니다.", "drill.aborted": "훈련이 중단되었습니다.", "drill.retro": "회고를 시작합니다.",
+    "drill.closed": "훈련이 닫혔습니다.", "drill.restarted": "재시작 후 다시 연결되었습니다.",
+    joined: "{name} 님이 {role}(으)로 참여했습니다",
+    connecting: "연결 중…", live: "실시간", reconnecting: "다시 연결 중…",
+    theme: "테마", lang: "English", signOut: "로그아웃",
+    none: "없음", you: "나", draft: "준비", running: "진행 중", ended: "종료", aborted: "중단",
+    pending: "대기", "in-effect": "발생 중", injecting: "주입 중", resolved: "해결", reverted: "원복",
+    reverting: "원복 중", failed: "실패", skipped: "건너뜀", given: "제공", at: "시점",
+  },
+};
+
+let lang = localStorage.getItem("firedrill.lang") || (navigator.language || "en").slice(0, 2);
+if (!dict[lang]) lang = "en";
+document.documentElement.lang = lang;
+
+/** t returns the UI string for key in the current language, with {name} placeholders filled. */
+export function t(key, vars) {
+  let s = (dict[lang] && dict[lang][key]) || dict.en[key] || key;
+  if (vars) for (const [k, v] of Object.entries(vars)) s = s.split("{" + k + "}").join(String(v));
+  return s;
+}
+
+export function currentLang() { return lang; }
+
+/** setLang switches the UI language and re-renders through onChange. */
+export function toggleLang() {
+  lang = lang === "en" ? "ko" : "en";
+  localStorage.setItem("firedrill.lang", lang);
+  document.documentElement.lang = lang;
+}
+
+/** translate fills every element carrying data-i18n with its string. */
+export function translate(root = document) {
+  for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
+}

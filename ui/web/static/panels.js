@@ -1,0 +1,272 @@
+// The side panel of the drill room, by role: the facilitator's controls, the
+// designer's and observer's notes and scenario, the participant's response
+// roles and notice forms. Everything is built with text nodes only.
+import { clear, el, fmtClock } from "./common.js";
+import { t } from "./i18n.js";
+
+let ctx = null;
+const path = (p) => "/api/drills/" + encodeURIComponent(ctx.drillId) + p;
+
+/** renderSide rebuilds the side panel for the viewer's role, keeping open forms' input. */
+export function renderSide(room, actions) {
+  ctx = actions;
+  const side = $("side");
+  const keep = saveInputs(side);
+  clear(side);
+  const s = room.sess, v = room.view;
+  const fac = s.admin || s.role === "facilitator";
+  if (fac) facilitatorPanel(side, room);
+  else if (s.role === "designer" || s.role === "observer") staffPanel(side, room);
+  else participantPanel(side, room);
+  restoreInputs(side, keep);
+  void v;
+}
+
+function $(id) { return document.getElementById(id); }
+
+function saveInputs(root) {
+  const m = new Map();
+  for (const e of root.querySelectorAll("input[id], textarea[id], select[id]")) m.set(e.id, e.value);
+  return m;
+}
+function restoreInputs(root, m) {
+  for (const e of root.querySelectorAll("input[id], textarea[id], select[id]")) if (m.has(e.id)) e.value = m.get(e.id);
+}
+
+function errBox(id) { return el("p", { class: "error", id, role: "alert" }); }
+
+async function act(errId, fn) {
+  const box = $(errId);
+  if (box) box.textContent = "";
+  try { await fn(); await ctx.refresh(); } catch (e) { if ($(errId)) $(errId).textContent = e.message; }
+}
+
+// ---- facilitator ---------------------------------------------------------
+
+function facilitatorPanel(side, room) {
+  const v = room.view;
+  const running = v.state === "running";
+  const over = ["ended", "aborted", "closed", "retro"].includes(v.state);
+  const post = (p, body) => ctx.api("POST", path(p), body);
+
+  const abortBox = el("div", { class: "hidden", id: "abortConfirm" },
+    el("p", { class: "error" }, t("abortConfirm")),
+    el("button", { type: "button", class: "danger", id: "abortYes", onclick: () => act("ctlErr", () => post("/abort", { confirm: true, why: "aborted from the console" })) }, t("abort")),
+    " ", el("button", { type: "button", onclick: () => $("abortConfirm").classList.add("hidden") }, t("cancel")));
+  side.append(
+    el("h2", {}, t("controls")),
+    el("div", { class: "controls" },
+      el("button", { type: "button", class: "primary", id: "startBtn", disabled: v.state !== "draft" && v.state !== "scheduled" && v.state !== "briefing", onclick: () => act("ctlErr", () => post("/start")) }, t("start")),
+      running && !v.paused ? el("button", { type: "button", id: "pauseBtn", onclick: () => act("ctlErr", () => post("/pause", { why: "" })) }, t("pause")) : null,
+      running && v.paused ? el("button", { type: "button", id: "resumeBtn", onclick: () => act("ctlErr", () => post("/resume")) }, t("resume")) : null,
+      el("button", { type: "button", id: "endBtn", disabled: !running, onclick: () => { if ($("endConfirm")) $("endConfirm").classList.remove("hidden"); } }, t("end")),
+      el("button", { type: "button", class: "danger", id: "abortBtn", disabled: over, onclick: () => $("abortConfirm").classList.remove("hidden") }, t("abort"))),
+    el("div", { class: "hidden", id: "endConfirm" }, el("p", {}, t("endConfirm")),
+      el("button", { type: "button", class: "primary", id: "endYes", onclick: () => act("ctlErr", () => post("/end", { why: "" })) }, t("end")),
+      " ", el("button", { type: "button", onclick: () => $("endConfirm").classList.add("hidden") }, t("cancel"))),
+    abortBox,
+    errBox("ctlErr"));
+
+  faultsSection(side, room, true);
+  hintsSection(side, room, true);
+  timelineSection(side, room);
+  peopleSection(side, room);
+  side.append(el("h2", {}, t("briefing")), el("div", { class: "prose", id: "briefing" }, v.staff.briefing || t("none")));
+  notesSection(side, room, true);
+  scenarioSection(side, room);
+}
+
+function peopleSection(side, room) {
+  const post = (p, body) => ctx.api("POST", path(p), body);
+  const linkBox = el("div", { id: "linkBox" });
+  side.append(el("h2", {}, t("addPerson")),
+    el("form", { id: "addPerson", onsubmit: (e) => {
+      e.preventDefault();
+      act("personErr", async () => {
+        const res = await post("/people", { name: $("personName").value, role: $("personRole").value });
+        $("personName").value = "";
+        showLink(res);
+      });
+    } },
+    el("label", { for: "personName" }, t("name")), el("input", { id: "personName", required: true, maxlength: 80 }),
+    el("label", { for: "personRole" }, t("role")),
+    el("select", { id: "personRole" }, ["participant", "observer", "designer"].map((r) => el("option", { value: r }, t(r)))),
+    el("p", {}, el("button", { type: "submit", id: "addPersonBtn" }, t("add")))),
+    errBox("personErr"), linkBox);
+  if (lastLink) showLink(lastLink);
+  const ul = el("ul", { class: "people" });
+  for (const p of room.view.people || []) {
+    ul.append(el("li", {}, p.name + " · " + t(p.role) + " ",
+      el("button", { type: "button", onclick: () => act("personErr", async () => showLink(await post("/people/" + encodeURIComponent(p.id) + "/link"))) }, t("newLink"))));
+  }
+  side.append(ul);
+}
+
+let lastLink = null;
+function showLink(res) {
+  lastLink = res;
+  const box = $("linkBox");
+  if (!box) return;
+  clear(box).append(el("label", {}, t("joinLink") + " — " + res.person.name),
+    el("div", { class: "link", dataset: { person: res.person.id, role: res.person.role } }, res.url));
+}
+
+function faultsSection(side, room, controls) {
+  const post = (p) => ctx.api("POST", path(p));
+  side.append(el("h2", {}, t("faults")));
+  for (const f of room.view.staff.faults || []) {
+    const fp = (a) => "/faults/" + encodeURIComponent(f.id) + "/" + a;
+    side.append(el("div", { class: "fault", dataset: { fault: f.id } },
+      el("div", {}, el("strong", {}, f.title || f.id), " ", el("span", { class: "phase phase-" + f.phase }, t(f.phase))),
+      el("div", { class: "muted" }, f.trigger,
+        f.injectedMs != null ? " · " + t("in-effect") + " " + fmtClock(f.injectedMs) : "",
+        f.resolvedMs != null ? " · " + t("resolved") + " " + fmtClock(f.resolvedMs) : ""),
+      f.probeDetail ? el("div", { class: "muted" }, "probe: " + f.probeDetail) : null,
+      f.lastError ? el("div", { class: "error" }, f.lastError) : null,
+      controls ? el("div", { class: "controls" },
+        f.phase === "pending" ? el("button", { type: "button", onclick: () => act("faultErr", () => post(fp("fire"))) }, t("fire")) : null,
+        f.phase === "pending" ? el("button", { type: "button", onclick: () => act("faultErr", () => post(fp("skip"))) }, t("skip")) : null,
+        f.phase === "in-effect" ? el("button", { type: "button", onclick: () => act("faultErr", () => post(fp("resolve"))) }, t("resolve")) : null) : null));
+  }
+  if (controls) side.append(errBox("faultErr"));
+}
+
+function hintsSection(side, room, controls) {
+  const post = (p) => ctx.api("POST", path(p));
+  const sc = room.view.staff.scenario;
+  side.append(el("h2", {}, t("hints")));
+  if (controls) side.append(el("button", { type: "button", id: "nextHint", onclick: () => act("hintErr", () => post("/hints/next")) }, t("fireNextHint")));
+  const ul = el("ul", { class: "timeline" });
+  for (const h of room.view.staff.hints || []) {
+    const def = (sc.hints || []).find((x) => x.id === h.id) || {};
+    const done = h.givenAt != null || h.skipped;
+    ul.append(el("li", { class: done ? "done" : "" },
+      fmtClock(h.at / 1e6) + " · " + (def.persona || "") + " → #" + (def.channel || "") + ": " + (def.text || h.id),
+      h.givenAt != null ? " (" + t("given") + ")" : "", h.skipped ? " (" + t("skipped") + ")" : "",
+      controls && !done ? el("button", { type: "button", onclick: () => act("hintErr", () => post("/hints/" + encodeURIComponent(h.id) + "/skip")) }, t("skip")) : null));
+  }
+  side.append(ul);
+  if (controls) side.append(errBox("hintErr"));
+}
+
+function timelineSection(side, room) {
+  const sc = room.view.staff.scenario;
+  const st = new Map((room.view.staff.injects || []).map((i) => [i.id, i]));
+  side.append(el("h2", {}, t("timeline")));
+  const ul = el("ul", { class: "timeline" });
+  for (const i of sc.injects || []) {
+    const s = st.get(i.id) || {};
+    const when = i.at ? t("at") + " " + i.at : i.on ? i.on.event + (i.on.fault ? " " + i.on.fault : "") + (i.on.delay ? " +" + i.on.delay : "") : "";
+    ul.append(el("li", { class: s.postedAt != null ? "done" : "" }, when + " · " + i.persona + " → #" + i.channel + ": " + i.text,
+      i.expectedAction ? el("div", { class: "muted" }, "→ " + i.expectedAction) : null));
+  }
+  side.append(ul);
+}
+
+function scenarioSection(side, room) {
+  const sc = room.view.staff.scenario;
+  side.append(el("details", {}, el("summary", {}, t("scenarioText") + ": " + (sc.metadata.title || sc.metadata.name)),
+    el("div", { class: "prose" }, sc.metadata.summary || ""),
+    el("h2", {}, t("solution")), el("div", { class: "prose", id: "solution" }, room.view.staff.solution || t("none"))));
+}
+
+function notesSection(side, room, canWrite) {
+  const notes = room.view.staff.notes || [];
+  const s = notes.filter((n) => n.tag === "strength").length, w = notes.length - s;
+  const bal = el("div", { class: "balance", title: s + " : " + w });
+  const sd = el("div", { class: "s" }), wd = el("div", { class: "w" });
+  const tot = Math.max(1, s + w);
+  sd.style.width = (100 * s) / tot + "%"; wd.style.width = (100 * w) / tot + "%";
+  bal.append(sd, wd);
+  side.append(el("h2", {}, t("notes")),
+    el("div", { class: "muted", id: "balanceText" }, t("balance") + ": " + t("strength") + " " + s + " : " + w + " " + t("weakness")), bal);
+  if (canWrite) {
+    side.append(el("form", { id: "noteForm", onsubmit: (e) => {
+      e.preventDefault();
+      act("noteErr", async () => {
+        await ctx.api("POST", path("/notes"), { tag: $("noteTag").value, text: $("noteText").value });
+        $("noteText").value = "";
+      });
+    } },
+    el("select", { id: "noteTag", "aria-label": "tag" }, el("option", { value: "strength" }, t("strength")), el("option", { value: "weakness" }, t("weakness"))),
+    el("textarea", { id: "noteText", rows: 2, maxlength: 4000, "aria-label": t("notes") }),
+    el("button", { type: "submit", id: "noteBtn" }, t("addNote"))), errBox("noteErr"));
+  }
+  for (const n of notes.slice().reverse()) {
+    side.append(el("div", { class: "note" }, el("span", { class: "tag-" + n.tag }, t(n.tag)), " " + fmtClock(n.drillTimeMs) + " · " + n.authorName + ": ", n.text));
+  }
+}
+
+// ---- designer and observer -----------------------------------------------
+
+function staffPanel(side, room) {
+  notesSection(side, room, true);
+  faultsSection(side, room, false);
+  hintsSection(side, room, false);
+  timelineSection(side, room);
+  scenarioSection(side, room);
+}
+
+// ---- participants --------------------------------------------------------
+
+let noticeKind = "incident";
+
+function participantPanel(side, room) {
+  const v = room.view;
+  const me = (v.people || []).find((p) => p.id === room.sess.personId) || { claims: [] };
+  const mine = new Set(me.claims || []);
+  side.append(el("h2", {}, t("claims")),
+    el("div", { class: "controls" }, v.claimRoles.map((r) => el("button", {
+      type: "button", class: mine.has(r) ? "primary" : "", dataset: { claim: r }, "aria-pressed": String(mine.has(r)),
+      onclick: () => act("claimErr", () => ctx.api("POST", path("/claims"), { role: r, release: mine.has(r) })),
+    }, (mine.has(r) ? "✓ " : "") + t(r)))), errBox("claimErr"));
+
+  const kinds = [["incident", v.notices.incident, "incidentNotice"], ["status-update", v.notices.statusUpdate, "statusNotice"], ["resolution", v.notices.resolution, "resolutionNotice"]].filter((k) => k[1]);
+  if (!kinds.length) return;
+  if (!kinds.some((k) => k[0] === noticeKind)) noticeKind = kinds[0][0];
+  side.append(el("h2", {}, t("notices")),
+    el("div", { class: "tabs" }, kinds.map(([k, tpl, label]) => el("button", {
+      type: "button", class: k === noticeKind ? "active" : "", dataset: { noticeTab: k },
+      onclick: () => { noticeKind = k; ctx.refresh(); },
+    }, tpl.title || t(label)))));
+  const tpl = kinds.find((k) => k[0] === noticeKind)[1];
+  const form = el("form", { id: "noticeForm", dataset: { kind: noticeKind }, novalidate: true, onsubmit: (e) => { e.preventDefault(); postNotice(tpl); } });
+  for (const f of tpl.fields) {
+    const id = "nf-" + noticeKind + "-" + f.id;
+    const label = el("label", { for: id }, f.label + (f.required ? " *" : ""));
+    let input;
+    if (f.type === "textarea") input = el("textarea", { id, rows: 3, dataset: { field: f.id } });
+    else if (f.type === "select") input = el("select", { id, dataset: { field: f.id } }, el("option", { value: "" }, "—"), (f.options || []).map((o) => el("option", { value: o }, o)));
+    else if (f.type === "scale") input = el("select", { id, dataset: { field: f.id } }, el("option", { value: "" }, "—"), [1, 2, 3, 4, 5].map((o) => el("option", { value: String(o) }, String(o))));
+    else input = el("input", { id, dataset: { field: f.id }, placeholder: f.type === "time" ? "14:05" : f.type === "duration" ? "20m" : "" });
+    if (f.required) input.setAttribute("aria-required", "true");
+    form.append(label, input, f.help ? el("div", { class: "muted" }, f.help) : null);
+  }
+  form.append(errBox("noticeErr"), el("p", { class: "ok", id: "noticeOk" }), el("button", { type: "submit", class: "primary", id: "noticeBtn" }, t("post")));
+  side.append(form);
+}
+
+async function postNotice(tpl) {
+  const form = $("noticeForm");
+  const fields = {};
+  for (const i of form.querySelectorAll("[data-field]")) {
+    i.classList.remove("field-error");
+    if (i.value.trim() !== "") fields[i.dataset.field] = i.value;
+  }
+  $("noticeErr").textContent = ""; $("noticeOk").textContent = "";
+  try {
+    await ctx.api("POST", path("/notices"), { kind: form.dataset.kind, fields });
+    for (const i of form.querySelectorAll("[data-field]")) i.value = "";
+    $("noticeOk").textContent = t("posted");
+    const ch = tpl.channel;
+    if (ch) ctx.switchChannel(ch);
+  } catch (e) {
+    $("noticeErr").textContent = e.message;
+    for (const f of e.fields || []) {
+      const i = form.querySelector('[data-field="' + CSS.escape(f) + '"]');
+      if (i) i.classList.add("field-error");
+    }
+    const first = form.querySelector(".field-error");
+    if (first) first.focus();
+  }
+}

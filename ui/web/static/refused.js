@@ -1,0 +1,2 @@
+import { chrome } from "./common.js";
+chrome();

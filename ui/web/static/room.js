@@ -1,0 +1,388 @@
+// The drill room: channels, chat, notices as cards, the drill clock and the
+// role's side panel. One WebSocket carries every channel; each event has a
+// per-drill sequence number, and a reconnect resumes after the last one seen.
+import { api, chrome, clear, el, fmtClock, loadSession } from "./common.js";
+import { t } from "./i18n.js";
+import { renderSide } from "./panels.js";
+
+const drillId = decodeURIComponent(location.pathname.split("/").pop());
+const room = {
+  drillId, sess: null, view: null, skew: 0,
+  lastSeq: 0, channel: null,
+  items: new Map(),      // channel id -> [item]
+  bySeq: new Map(),      // message seq -> message payload
+  unread: new Map(),     // channel id -> count
+  replyTo: null,
+  ws: null, failures: 0,
+};
+window.firedrillRoom = room; // for debugging in the console
+
+const $ = (id) => document.getElementById(id);
+
+function lastReadKey(ch) { return "firedrill.read." + drillId + "." + (room.sess.personId || "admin") + "." + ch; }
+
+// ---- view ----------------------------------------------------------------
+
+let refreshTimer = null;
+function refreshSoon() {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(refreshView, 150);
+}
+
+async function refreshView() {
+  const before = Date.now();
+  const v = await api("GET", "/api/drills/" + encodeURIComponent(drillId));
+  room.view = v;
+  room.skew = Date.parse(v.serverNow) - (before + Date.now()) / 2;
+  if (!room.channel || !v.channels.some((c) => c.id === room.channel)) room.channel = v.incidentChannel || (v.channels[0] && v.channels[0].id);
+  renderChrome();
+  renderSide(room, sideActions);
+}
+
+function renderChrome() {
+  const v = room.view;
+  document.title = "firedrill — " + v.title;
+  $("title").textContent = v.title;
+  $("state").textContent = v.paused ? t("paused") : t(v.state);
+  $("me").textContent = (room.sess.name || "") + " · " + t(room.sess.role || "facilitator");
+  renderChannels();
+  renderPeople();
+  renderComposer();
+  renderMarks();
+}
+
+function renderChannels() {
+  const ul = clear($("channels"));
+  for (const c of room.view.channels) {
+    const n = room.unread.get(c.id) || 0;
+    const li = el("li", {
+      class: (c.id === room.channel ? "active " : "") + (c.backroom ? "backroom" : ""), tabindex: 0,
+      dataset: { channel: c.id }, onclick: () => switchChannel(c.id),
+      onkeydown: (e) => { if (e.key === "Enter") switchChannel(c.id); },
+    }, el("span", {}, (c.backroom ? "🔒 " + t("backroom") : "# " + c.title)),
+      n ? el("span", { class: "unread", "aria-label": "unread" }, String(n)) : null);
+    ul.append(li);
+  }
+  const c = room.view.channels.find((x) => x.id === room.channel);
+  $("chname").textContent = c ? (c.backroom ? "🔒 " + t("backroom") : "# " + c.title) : "";
+  $("chtopic").textContent = c ? (c.topic || "") + (c.readOnly ? " (" + t("readOnly") + ")" : "") : "";
+}
+
+function renderPeople() {
+  const ul = clear($("people"));
+  for (const p of room.view.people || []) {
+    ul.append(el("li", { dataset: { person: p.id } },
+      el("span", {}, p.name + (p.id === room.sess.personId ? " (" + t("you") + ")" : "")),
+      el("span", { class: "muted" }, " · " + t(p.role)),
+      (p.claims || []).map((c) => el("span", { class: "claim" }, t(c)))));
+  }
+}
+
+function renderComposer() {
+  const v = room.view;
+  const c = v.channels.find((x) => x.id === room.channel);
+  const fac = room.sess.admin || room.sess.role === "facilitator";
+  const canWrite = c && !c.readOnly && !["ended", "aborted", "closed"].includes(v.state);
+  $("composer").classList.toggle("hidden", !canWrite);
+  $("personaRow").classList.toggle("hidden", !fac);
+  if (fac) {
+    const sel = $("persona");
+    const cur = sel.value;
+    clear(sel).append(el("option", { value: "" }, t("asMyself")));
+    for (const p of v.personas) sel.append(el("option", { value: p.id }, (p.avatar ? p.avatar + " " : "") + p.name));
+    sel.value = cur;
+    renderQuick();
+  }
+}
+
+function renderQuick() {
+  const q = clear($("quick"));
+  const p = room.view.personas.find((x) => x.id === $("persona").value);
+  const replies = (p && p.quickReplies) || [];
+  q.classList.toggle("hidden", replies.length === 0);
+  for (const r of replies) q.append(el("button", { type: "button", onclick: () => { $("input").value = r; $("input").focus(); } }, r));
+}
+
+function renderMarks() {
+  const bar = $("bar");
+  for (const m of bar.querySelectorAll(".mark")) m.remove();
+  const lim = room.view.timeLimitMs;
+  const marks = room.view.hintMarksMs && room.view.hintMarksMs.length ? room.view.hintMarksMs : [70 * 60000];
+  for (const m of marks) {
+    const d = el("div", { class: "mark", title: fmtClock(m) });
+    d.style.left = Math.min(100, (100 * m) / lim) + "%";
+    bar.append(d);
+  }
+}
+
+/** elapsedMs returns the drill clock now, from the last view. */
+export function elapsedMs() {
+  const v = room.view;
+  if (!v) return 0;
+  let e = v.clockBaseMs;
+  if (v.clockSince) e += (Date.now() + room.skew - Date.parse(v.clockSince)) * v.timeScale;
+  return Math.max(0, e);
+}
+
+function tick() {
+  if (!room.view) return;
+  const e = elapsedMs(), lim = room.view.timeLimitMs;
+  $("elapsed").textContent = fmtClock(e) + " " + t("elapsed");
+  $("left").textContent = fmtClock(Math.max(0, lim - e)) + " " + t("left");
+  $("fill").style.width = Math.min(100, (100 * e) / lim) + "%";
+  const marks = room.view.hintMarksMs || [];
+  $("clock").classList.toggle("late", marks.length > 0 && e >= marks[0]);
+}
+
+// ---- items ---------------------------------------------------------------
+
+function push(channel, item) {
+  if (!room.items.has(channel)) room.items.set(channel, []);
+  room.items.get(channel).push(item);
+  if (channel === room.channel) {
+    const box = $("messages");
+    const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 60;
+    box.append(renderItem(item));
+    if (atBottom || item.mine) box.scrollTop = box.scrollHeight;
+    localStorage.setItem(lastReadKey(channel), String(item.seq));
+  } else if (item.seq > Number(localStorage.getItem(lastReadKey(channel)) || 0) && item.kind !== "sys") {
+    room.unread.set(channel, (room.unread.get(channel) || 0) + 1);
+    if (room.view) renderChannels();
+  }
+}
+
+function switchChannel(id) {
+  room.channel = id;
+  room.unread.delete(id);
+  const list = room.items.get(id) || [];
+  if (list.length) localStorage.setItem(lastReadKey(id), String(list[list.length - 1].seq));
+  const box = clear($("messages"));
+  for (const it of list) box.append(renderItem(it));
+  box.scrollTop = box.scrollHeight;
+  renderChannels();
+  renderComposer();
+  cancelReply();
+  $("input").focus();
+}
+
+function personaOf(id) { return room.view && room.view.personas.find((p) => p.id === id); }
+function personName(id) {
+  const p = room.view && (room.view.people || []).find((x) => x.id === id);
+  return p ? p.name : id;
+}
+
+/** withMentions renders text with @name mentions highlighted, as text nodes only. */
+function withMentions(text) {
+  const names = ((room.view && room.view.people) || []).map((p) => p.name).filter(Boolean).sort((a, b) => b.length - a.length);
+  if (!names.length) return [text];
+  const esc = names.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+  const re = new RegExp("@(" + esc.join("|") + ")", "g");
+  const out = []; let last = 0, m;
+  while ((m = re.exec(text))) {
+    out.push(text.slice(last, m.index), el("span", { class: "at" }, m[0]));
+    last = m.index + m[0].length;
+  }
+  out.push(text.slice(last));
+  return out;
+}
+
+function mentionsMe(text) {
+  return room.sess.name && text.includes("@" + room.sess.name);
+}
+
+function avatarFor(m) {
+  if (m.authorKind === "persona") {
+    const p = personaOf(m.authorId);
+    const a = el("div", { class: "avatar", "aria-hidden": "true" }, (p && p.avatar) || (m.authorName || "?").slice(0, 1));
+    if (p && /^#[0-9a-fA-F]{6}$/.test(p.color || "")) { a.style.background = p.color; a.style.color = "#fff"; }
+    return a;
+  }
+  return el("div", { class: "avatar", "aria-hidden": "true" }, (m.authorName || "?").slice(0, 1).toUpperCase());
+}
+
+function renderItem(it) {
+  switch (it.kind) {
+    case "msg": {
+      const m = it.m;
+      const persona = m.authorKind === "persona";
+      const ref = m.replyTo ? room.bySeq.get(m.replyTo) : null;
+      return el("div", { class: "msg" + (mentionsMe(m.text) ? " mention" : ""), dataset: { seq: it.seq, kind: persona ? "persona" : "person" } },
+        avatarFor(m),
+        el("div", {},
+          ref ? el("div", { class: "replyref" }, "↪ " + ref.authorName + ": " + ref.text.slice(0, 80)) : null,
+          el("div", {},
+            el("span", { class: "who" }, m.authorName),
+            persona ? el("span", { class: "badge", title: t("banner") }, t("exercise")) : null,
+            el("span", { class: "when" }, fmtClock(it.drillMs))),
+          el("div", { class: "text" }, withMentions(m.text)),
+          canReply() ? el("div", { class: "actions" }, el("button", { type: "button", onclick: () => startReply(it.seq) }, t("reply"))) : null));
+    }
+    case "notice": return renderNotice(it);
+    case "bot":
+      return el("div", { class: "msg bot", dataset: { seq: it.seq, kind: "bot" } },
+        el("div", { class: "avatar", "aria-hidden": "true" }, "🤖"),
+        el("div", {}, el("div", {}, el("span", { class: "who" }, t("bot")), el("span", { class: "badge" }, t("exercise")),
+          el("span", { class: "when" }, fmtClock(it.drillMs))),
+        el("div", { class: "text" }, t("nudge." + it.nudge))));
+    default:
+      return el("div", { class: "sys", dataset: { seq: it.seq } }, it.text());
+  }
+}
+
+function noticeTemplate(kind) {
+  const n = (room.view && room.view.notices) || {};
+  return { incident: n.incident, "status-update": n.statusUpdate, resolution: n.resolution }[kind];
+}
+
+function renderNotice(it) {
+  const p = it.p;
+  const tpl = noticeTemplate(p.kind) || { fields: [] };
+  const title = tpl.title || t({ incident: "incidentNotice", "status-update": "statusNotice", resolution: "resolutionNotice" }[p.kind] || "notices");
+  const dl = el("dl");
+  const seen = new Set();
+  for (const f of tpl.fields || []) {
+    if (p.fields[f.id] === undefined) continue;
+    seen.add(f.id);
+    dl.append(el("dt", {}, f.label), el("dd", {}, p.fields[f.id]));
+  }
+  for (const [k, v] of Object.entries(p.fields)) if (!seen.has(k)) dl.append(el("dt", {}, k), el("dd", {}, v));
+  return el("div", { class: "card notice", dataset: { seq: it.seq, notice: p.kind } },
+    el("h3", {}, "📣 " + title, " ", el("span", { class: "muted" }, "— " + personName(p.authorId) + " · " + fmtClock(it.drillMs))),
+    dl);
+}
+
+function canReply() {
+  const c = room.view && room.view.channels.find((x) => x.id === room.channel);
+  return c && !c.readOnly;
+}
+
+function startReply(seq) {
+  const m = room.bySeq.get(seq);
+  if (!m) return;
+  room.replyTo = seq;
+  const r = clear($("replying"));
+  r.classList.remove("hidden");
+  r.append(t("replyingTo") + " " + m.authorName + ": " + m.text.slice(0, 60) + " ",
+    el("button", { type: "button", onclick: cancelReply }, t("cancel")));
+  $("input").focus();
+}
+
+function cancelReply() {
+  room.replyTo = null;
+  clear($("replying")).classList.add("hidden");
+}
+
+// ---- events --------------------------------------------------------------
+
+function handle(ev) {
+  if (ev.seq <= room.lastSeq) return; // already have it
+  room.lastSeq = ev.seq;
+  const p = ev.payload || {};
+  const drillMs = ev.drillTimeMs;
+  switch (ev.type) {
+    case "chat.message":
+      room.bySeq.set(ev.seq, p);
+      push(p.channel, { kind: "msg", seq: ev.seq, drillMs, m: p, mine: p.authorId === room.sess.personId });
+      break;
+    case "notice.posted":
+      push(p.channel, { kind: "notice", seq: ev.seq, drillMs, p });
+      break;
+    case "room.nudge":
+      push(p.channel, { kind: "bot", seq: ev.seq, drillMs, nudge: p.kind });
+      break;
+    case "room.claim":
+      push(incident(), { kind: "sys", seq: ev.seq, text: () => t(p.release ? "released" : "claimed", { name: personName(p.personId), role: t(p.role) }) });
+      refreshSoon();
+      break;
+    case "person.added":
+      push(incident(), { kind: "sys", seq: ev.seq, text: () => t("joined", { name: p.name, role: t(p.role) }) });
+      refreshSoon();
+      break;
+    default:
+      if (ev.type.startsWith("drill.")) {
+        push(incident(), { kind: "sys", seq: ev.seq, text: () => t(ev.type) });
+      }
+      refreshSoon();
+  }
+}
+
+function incident() { return (room.view && room.view.incidentChannel) || "incident"; }
+
+function connect() {
+  const proto = location.protocol === "https:" ? "wss:" : "ws:";
+  const ws = new WebSocket(proto + "//" + location.host + "/api/drills/" + encodeURIComponent(drillId) + "/ws?after=" + room.lastSeq);
+  room.ws = ws;
+  $("conn").textContent = room.failures ? t("reconnecting") : t("connecting");
+  ws.onmessage = (msg) => {
+    const f = JSON.parse(msg.data);
+    if (f.kind === "event") handle(f.event);
+    else if (f.kind === "ready") {
+      room.failures = 0;
+      $("conn").textContent = "● " + t("live");
+      document.body.dataset.ready = "true";
+    }
+  };
+  ws.onclose = async () => {
+    room.ws = null;
+    document.body.dataset.ready = "false";
+    room.failures++;
+    $("conn").textContent = t("reconnecting");
+    if (room.failures > 3) {
+      try {
+        const s = await api("GET", "/api/session");
+        if (!s.signedIn) { location.assign("/"); return; }
+      } catch (_) { /* server down: keep trying */ }
+    }
+    setTimeout(connect, Math.min(5000, 300 * room.failures));
+  };
+}
+
+// ---- composer ------------------------------------------------------------
+
+async function send() {
+  const input = $("input");
+  const text = input.value.trim();
+  if (!text) return;
+  $("sendError").textContent = "";
+  const body = { channel: room.channel, text };
+  if (room.replyTo) body.replyTo = room.replyTo;
+  const persona = $("persona").value;
+  if (persona && !$("personaRow").classList.contains("hidden")) body.persona = persona;
+  try {
+    await api("POST", "/api/drills/" + encodeURIComponent(drillId) + "/messages", body);
+    input.value = "";
+    cancelReply();
+  } catch (e) { $("sendError").textContent = e.message; }
+}
+
+function moveChannel(delta) {
+  const ids = room.view.channels.map((c) => c.id);
+  const i = ids.indexOf(room.channel);
+  switchChannel(ids[(i + delta + ids.length) % ids.length]);
+}
+
+const sideActions = { refresh: refreshView, api, drillId, switchChannel };
+
+async function main() {
+  chrome(() => { renderChrome(); renderSide(room, sideActions); switchChannel(room.channel); });
+  room.sess = await loadSession();
+  if (!room.sess.signedIn) { location.assign("/"); return; }
+  await refreshView();
+  $("side").classList.toggle("hidden", false);
+  $("composer").addEventListener("submit", (e) => { e.preventDefault(); send(); });
+  $("input").addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); send(); }
+    if (e.key === "Escape") cancelReply();
+  });
+  $("persona").addEventListener("change", renderQuick);
+  document.addEventListener("keydown", (e) => {
+    if (e.altKey && e.key === "ArrowDown") { e.preventDefault(); moveChannel(1); }
+    if (e.altKey && e.key === "ArrowUp") { e.preventDefault(); moveChannel(-1); }
+  });
+  switchChannel(room.channel);
+  connect();
+  setInterval(tick, 500);
+  tick();
+}
+
+main().catch((e) => { $("sendError").textContent = e.message; });

@@ -1,0 +1,204 @@
+package ui
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/firedrill/firedrill/control"
+)
+
+// WebSocket timing and limits, as in gorilla/websocket's chat example.
+const (
+	// writeWait is the time allowed to write one frame to the browser.
+	writeWait = 10 * time.Second
+	// pongWait is the time allowed between pongs from the browser.
+	pongWait = 60 * time.Second
+	// pingPeriod must be shorter than pongWait.
+	pingPeriod = (pongWait * 9) / 10
+	// maxClientFrame is the largest frame a browser may send; browsers only
+	// send small control requests on the socket (messages go through the
+	// JSON API), so anything larger is abuse.
+	maxClientFrame = 4096
+	// replayBatch is how many journal events are read per query when a
+	// browser resumes.
+	replayBatch = 500
+)
+
+// Journal is what the drill room needs to replay a drill's history to a
+// browser that connects or reconnects: the durable events after a sequence
+// number, in order. control.Store satisfies it.
+type Journal interface {
+	Events(ctx context.Context, drillID string, afterSeq int64, limit int) ([]control.Event, error)
+}
+
+// Close codes the server uses; browsers reconnect and resume on both.
+const (
+	// CloseSlowConsumer tells a browser it fell too far behind and was
+	// dropped; it reconnects with its last sequence number.
+	CloseSlowConsumer = 4000
+	// CloseShutdown tells a browser the server is stopping.
+	CloseShutdown = 4001
+)
+
+// frame is what the server sends on the socket.
+type frame struct {
+	Kind  string          `json:"kind"` // "event" or "ready"
+	Event json.RawMessage `json:"event,omitempty"`
+	// Seq is the journal head when Kind is "ready": the browser has every
+	// event it may see up to it.
+	Seq int64 `json:"seq,omitempty"`
+}
+
+func encodeEventFrame(w WireEvent) ([]byte, error) {
+	ev, err := json.Marshal(w)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(frame{Kind: "event", Event: ev})
+}
+
+// apiWS upgrades GET /api/drills/{id}/ws?after=N to a WebSocket that
+// streams the drill's events the caller may see, starting after sequence
+// number N: first the missed history from the journal, then live events from
+// the hub, with nothing lost and nothing sent twice.
+func (s *Server) apiWS(w http.ResponseWriter, r *http.Request, sess *Session) {
+	after := int64(0)
+	if v := r.URL.Query().Get("after"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			s.writeError(w, r, control.Errorf(control.EINVALID, "after: %q is not a sequence number, expected a whole number of zero or more", v))
+			return
+		}
+		after = n
+	}
+	drillID := r.PathValue("id")
+	if err := s.ensurePump(drillID); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	up := websocket.Upgrader{
+		ReadBufferSize:  1024,
+		WriteBufferSize: 4096,
+		CheckOrigin:     s.sameOrigin,
+	}
+	conn, err := up.Upgrade(w, r, nil)
+	if err != nil {
+		// Upgrade has already written the HTTP error.
+		return
+	}
+	sub := s.hub.subscribe(drillID, sess.Admin || sess.Role.Backroom())
+	if sub == nil {
+		conn.Close()
+		return
+	}
+	s.conns.Add(1)
+	go s.readPump(conn, sub)
+	go s.writePump(conn, sub, drillID, after)
+}
+
+// readPump reads (and discards) frames from the browser so that pongs and
+// close frames are processed, and ends the connection when it goes quiet.
+func (s *Server) readPump(conn *websocket.Conn, sub *subscriber) {
+	defer func() {
+		s.hub.unsubscribe(sub)
+		conn.Close()
+	}()
+	conn.SetReadLimit(maxClientFrame)
+	_ = conn.SetReadDeadline(s.netClock.Now().Add(pongWait))
+	conn.SetPongHandler(func(string) error {
+		return conn.SetReadDeadline(s.netClock.Now().Add(pongWait))
+	})
+	for {
+		if _, _, err := conn.ReadMessage(); err != nil {
+			return
+		}
+	}
+}
+
+// writePump is the only writer of conn. It replays the journal after the
+// browser's last sequence number, then forwards live events from the hub,
+// skipping any it already replayed. Live events buffer in the subscriber
+// while the replay runs; if the buffer overflows the hub drops the
+// subscriber and the browser resumes again.
+func (s *Server) writePump(conn *websocket.Conn, sub *subscriber, drillID string, after int64) {
+	ticker := s.netClock.NewTicker(pingPeriod)
+	defer func() {
+		ticker.Stop()
+		conn.Close()
+		s.conns.Done()
+	}()
+	write := func(kind int, data []byte) error {
+		_ = conn.SetWriteDeadline(s.netClock.Now().Add(writeWait))
+		return conn.WriteMessage(kind, data)
+	}
+	last, err := s.replay(drillID, after, sub.staff, func(data []byte) error {
+		return write(websocket.TextMessage, data)
+	})
+	if err != nil {
+		s.logf("replay drill %s after #%d: %v", drillID, after, err)
+		_ = write(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseInternalServerErr, "replay failed"))
+		return
+	}
+	ready, _ := json.Marshal(frame{Kind: "ready", Seq: last})
+	if err := write(websocket.TextMessage, ready); err != nil {
+		return
+	}
+	for {
+		select {
+		case e, ok := <-sub.send:
+			if !ok {
+				code, text := CloseShutdown, "server stopping"
+				if sub.dropped {
+					code, text = CloseSlowConsumer, "too slow; resume from your last sequence number"
+				}
+				_ = write(websocket.CloseMessage, websocket.FormatCloseMessage(code, text))
+				return
+			}
+			if e.seq <= last {
+				continue
+			}
+			last = e.seq
+			if err := write(websocket.TextMessage, e.data); err != nil {
+				return
+			}
+		case <-ticker.C():
+			if err := write(websocket.PingMessage, nil); err != nil {
+				return
+			}
+		}
+	}
+}
+
+// replay sends the drill's journal events after seq that the subscriber may
+// see, and returns the sequence number of the last event read (seen or not).
+func (s *Server) replay(drillID string, after int64, staff bool, send func([]byte) error) (int64, error) {
+	last := after
+	for {
+		events, err := s.journal.Events(s.ctx, drillID, last, replayBatch)
+		if err != nil {
+			return last, err
+		}
+		for _, e := range events {
+			last = e.Seq
+			a := Visibility(e)
+			if a == AudienceNone || (a == AudienceStaff && !staff) {
+				continue
+			}
+			data, err := encodeEventFrame(wireEvent(e))
+			if err != nil {
+				return last, err
+			}
+			if err := send(data); err != nil {
+				return last, err
+			}
+		}
+		if len(events) < replayBatch {
+			return last, nil
+		}
+	}
+}
