@@ -1,0 +1,155 @@
+package injectors_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/go-plugin"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
+)
+
+// scripted is an Injector whose answers the test sets; it records what it
+// was called with. It exercises the wire mapping only; the real plugin
+// processes are tested in injectors/host.
+type scripted struct {
+	info   injectors.Info
+	err    error
+	status injectors.Status
+	got    []any
+}
+
+func (s *scripted) Info(context.Context) (injectors.Info, error) { return s.info, s.err }
+func (s *scripted) Validate(_ context.Context, f injectors.Fault) error {
+	s.got = append(s.got, f)
+	return s.err
+}
+func (s *scripted) Prepare(_ context.Context, f injectors.Fault) ([]byte, error) {
+	s.got = append(s.got, f)
+	return []byte(`{"prepared":true}`), s.err
+}
+func (s *scripted) Inject(_ context.Context, f injectors.Fault, rec []byte) ([]byte, error) {
+	s.got = append(s.got, f, string(rec))
+	return append(rec, '!'), s.err
+}
+func (s *scripted) Status(_ context.Context, f injectors.Fault, rec []byte) (injectors.Status, error) {
+	s.got = append(s.got, f, string(rec))
+	return s.status, s.err
+}
+func (s *scripted) Revert(_ context.Context, rec []byte) error {
+	s.got = append(s.got, string(rec))
+	return s.err
+}
+func (s *scripted) Probe(_ context.Context, p injectors.Probe) (injectors.ProbeResult, error) {
+	s.got = append(s.got, p)
+	return injectors.ProbeResult{OK: true, Detail: "3/3 ready"}, s.err
+}
+
+// connect serves impl over an in-memory gRPC connection and returns the
+// client side.
+func connect(t *testing.T, impl injectors.Injector) injectors.Injector {
+	t.Helper()
+	client, _ := plugin.TestPluginGRPCConn(t, false, map[string]plugin.Plugin{injectors.PluginName: &injectors.GRPCPlugin{Impl: impl}})
+	t.Cleanup(func() { client.Close() })
+	raw, err := client.Dispense(injectors.PluginName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw.(injectors.Injector)
+}
+
+func TestGRPC_CarriesCallsAndAnswers(t *testing.T) {
+	ctx := context.Background()
+	impl := &scripted{
+		info: injectors.Info{Name: "k", Version: "1.2.3", APIVersions: []string{"v1"},
+			FaultTypes: []injectors.TypeInfo{{Name: "pod-delete", Description: "d", TargetKinds: []string{"Pod"}, ParamsSchema: json.RawMessage(`{"type":"object"}`)}},
+			ProbeTypes: []injectors.TypeInfo{{Name: "http-get"}}},
+		status: injectors.Status{Effect: injectors.Drifted, Detail: "replicas 2, injected 0"},
+	}
+	c := connect(t, impl)
+	f := injectors.Fault{DrillID: "d1", FaultID: "f1", Type: "pod-delete",
+		Target: injectors.Target{Namespace: "shop", Kind: "Deployment", Name: "api", Selector: map[string]string{"app": "api"}},
+		Params: json.RawMessage(`{"count":2}`)}
+
+	info, err := c.Info(ctx)
+	if err != nil || info.Name != impl.info.Name || info.Version != "1.2.3" || len(info.FaultTypes) != 1 ||
+		!reflect.DeepEqual(info.FaultTypes[0], impl.info.FaultTypes[0]) || info.ProbeTypes[0].Name != "http-get" {
+		t.Fatalf("info: %+v %v", info, err)
+	}
+	if err := c.Validate(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := c.Prepare(ctx, f)
+	if err != nil || string(rec) != `{"prepared":true}` {
+		t.Fatalf("prepare: %s %v", rec, err)
+	}
+	rec, err = c.Inject(ctx, f, rec)
+	if err != nil || string(rec) != `{"prepared":true}!` {
+		t.Fatalf("inject: %s %v", rec, err)
+	}
+	st, err := c.Status(ctx, f, rec)
+	if err != nil || st != impl.status {
+		t.Fatalf("status: %+v %v", st, err)
+	}
+	if err := c.Revert(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	p := injectors.Probe{Type: "http-get", Target: f.Target, Params: json.RawMessage(`{"url":"http://x"}`)}
+	res, err := c.Probe(ctx, p)
+	if err != nil || !res.OK || res.Detail != "3/3 ready" {
+		t.Fatalf("probe: %+v %v", res, err)
+	}
+	want := []any{f, f, f, `{"prepared":true}`, f, `{"prepared":true}!`, `{"prepared":true}!`, p}
+	if !reflect.DeepEqual(impl.got, want) {
+		t.Fatalf("plugin received\n%#v\nwant\n%#v", impl.got, want)
+	}
+}
+
+func TestGRPC_ErrorsKeepTheirMeaning(t *testing.T) {
+	tests := []struct {
+		name     string
+		err      error
+		wantCode string
+		wantMsg  string
+	}{
+		{"invalid stays invalid", control.Errorf(control.EINVALID, "params.count: got string, want integer"), control.EINVALID, "params.count: got string, want integer"},
+		{"wrapped invalid stays invalid", fmt.Errorf("prepare f1: %w", control.Errorf(control.EINVALID, "bad")), control.EINVALID, "bad"},
+		{"not found stays not found", control.Errorf(control.ENOTFOUND, "deployment shop/api not found"), control.ENOTFOUND, "deployment shop/api not found"},
+		{"conflict stays conflict", control.Errorf(control.ECONFLICT, "changed since prepare"), control.ECONFLICT, "changed since prepare"},
+		{"forbidden stays forbidden", control.Errorf(control.EFORBIDDEN, "namespace kube-system is protected"), control.EFORBIDDEN, "namespace kube-system is protected"},
+		{"not implemented stays not implemented", control.Errorf(control.ENOTIMPLEMENTED, "no"), control.ENOTIMPLEMENTED, "no"},
+		{"plain error is internal", errors.New("apiserver: connection refused"), control.EINTERNAL, "Internal error."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := connect(t, &scripted{err: tt.err})
+			err := c.Revert(context.Background(), []byte(`{}`))
+			if control.ErrorCode(err) != tt.wantCode || control.ErrorMessage(err) != tt.wantMsg {
+				t.Fatalf("got %v (code %q message %q), want %q %q", err, control.ErrorCode(err), control.ErrorMessage(err), tt.wantCode, tt.wantMsg)
+			}
+		})
+	}
+}
+
+func TestGRPC_PlainErrorKeepsDetailForTheLog(t *testing.T) {
+	c := connect(t, &scripted{err: errors.New("apiserver: connection refused")})
+	err := c.Revert(context.Background(), []byte(`{}`))
+	var ce *injectors.CallError
+	if !errors.As(err, &ce) || ce.Unreachable() || !strings.Contains(err.Error(), "apiserver: connection refused") {
+		t.Fatalf("got %#v, want a reachable CallError with the plugin's detail", err)
+	}
+}
+
+func TestGRPC_RefusesUnknownEffect(t *testing.T) {
+	c := connect(t, &scripted{status: injectors.Status{Effect: "healed"}})
+	_, err := c.Status(context.Background(), injectors.Fault{}, nil)
+	if err == nil || !strings.Contains(err.Error(), `status effect "healed" is not one of`) {
+		t.Fatalf("got %v", err)
+	}
+}
