@@ -451,7 +451,10 @@ func (d *decoder) parseNode(data []byte) *yaml.Node {
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
+	if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
+		d.add(pos{1, 1}, "", "file has no content, expected a scenario (apiVersion: %s, kind: %s)", APIVersion, Kind)
+		return nil
+	} else if err != nil {
 		d.yamlError(err)
 		return nil
 	}

@@ -8,8 +8,8 @@ import (
 )
 
 // TemplateData is what the text of an inject, a follow-up or a hint can use,
-// e.g. {{.Elapsed}} or {{(index .Faults "db-config").Title}} (fault ids
-// contain dashes, so they are looked up with index).
+// e.g. {{.Elapsed}} or {{(fault "db-config").Title}} (fault ids contain
+// dashes, so they are looked up with the fault function).
 type TemplateData struct {
 	// Elapsed is the drill time so far, formatted like "42m".
 	Elapsed string
@@ -47,15 +47,30 @@ func FormatElapsed(d time.Duration) string {
 	return Duration(d.Truncate(time.Minute)).String()
 }
 
+// templateFuncs are the functions message templates can call. fault looks a
+// fault up by id, which {{.Faults.id}} cannot do for ids with dashes:
+// {{(fault "db-config").Title}}. An unknown id is an error.
+func templateFuncs(data TemplateData) template.FuncMap {
+	return template.FuncMap{
+		"fault": func(id string) (FaultData, error) {
+			f, ok := data.Faults[id]
+			if !ok {
+				return FaultData{}, fmt.Errorf("unknown fault %q, expected one of: %s", id, listOr(sortedKeys(data.Faults)))
+			}
+			return f, nil
+		},
+	}
+}
+
 // parseTemplate parses text as a message template. Unknown map keys are an
 // error rather than "<no value>".
-func parseTemplate(name, text string) (*template.Template, error) {
-	return template.New(name).Option("missingkey=error").Parse(text)
+func parseTemplate(name, text string, data TemplateData) (*template.Template, error) {
+	return template.New(name).Option("missingkey=error").Funcs(templateFuncs(data)).Parse(text)
 }
 
 // RenderText renders a message template with data.
 func RenderText(text string, data TemplateData) (string, error) {
-	t, err := parseTemplate("text", text)
+	t, err := parseTemplate("text", text, data)
 	if err != nil {
 		return "", fmt.Errorf("render text: %s", cleanTemplateError(err))
 	}
@@ -90,8 +105,9 @@ func cleanTemplateError(err error) string {
 		msg += "; .Fault is only set for messages triggered by a fault event (on: {event: fault.injected|fault.resolved})"
 	}
 	if strings.Contains(msg, "map has no entry for key") {
-		msg += "; .Faults is keyed by fault id"
+		msg += "; .Faults is keyed by fault id (use {{(fault \"id\").Title}} for ids with dashes)"
 	}
+	msg = strings.Replace(msg, "error calling fault: ", "", 1)
 	return msg
 }
 
@@ -100,7 +116,7 @@ func cleanTemplateError(err error) string {
 // whether the message is triggered by a fault event.
 func checkTemplate(s *Scenario, text string, withFault bool) error {
 	data := sampleData(s, withFault)
-	t, err := parseTemplate("text", text)
+	t, err := parseTemplate("text", text, data)
 	if err != nil {
 		return fmt.Errorf("invalid template: %s", cleanTemplateError(err))
 	}

@@ -260,11 +260,10 @@ func (v *validator) fault(i int) {
 			v.errf(p, "%s is after the time limit %s, expected at most %s", mins(*f.IfResolvedBefore), mins(v.limit), mins(v.limit))
 		}
 		if f.At != nil && f.After == nil {
-			if *f.IfResolvedBefore > *f.At {
-				v.errf(p, "%s is after the fault's own time %s; a time-triggered extension checks earlier faults when it fires, expected at most %s", mins(*f.IfResolvedBefore), mins(*f.At), mins(*f.At))
-			}
 			if !v.hasEarlierFault(f) {
 				v.errf(p, "no fault fires before %s, so there is nothing to have resolved; expected an earlier fault or a chain (after)", mins(*f.At))
+			} else if *f.IfResolvedBefore > *f.At {
+				v.errf(p, "%s is after the fault's own time %s; a time-triggered extension checks earlier faults when it fires, expected at most %s", mins(*f.IfResolvedBefore), mins(*f.At), mins(*f.At))
 			}
 		}
 	}
@@ -368,7 +367,7 @@ func (v *validator) chains() {
 			continue
 		}
 		if t, ok := earliest(s, i, len(s.Faults)); ok && t >= v.limit {
-			v.errf(index("faults", i)+".after", "the chain can fire at %s at the earliest, not before the time limit %s", mins(t), mins(v.limit))
+			v.errf(index("faults", i)+".after", "the chain fires at %s at the earliest, which is not before the time limit %s; expected a shorter delay or an earlier predecessor", mins(t), mins(v.limit))
 		}
 	}
 }
@@ -416,7 +415,9 @@ func (v *validator) inject(i int) {
 	case in.At != nil && in.On != nil:
 		v.errf(path+".on", "both at and on are set, expected one trigger: a time (at) or an event (on)")
 	case in.At == nil && in.On == nil:
-		if _, ok := v.d.pos[path]; ok {
+		_, hasAt := v.d.pos[path+".at"]
+		_, hasOn := v.d.pos[path+".on"]
+		if _, ok := v.d.pos[path]; ok && !hasAt && !hasOn {
 			v.errf(path, "no trigger, expected at (a drill time) or on (an event)")
 		}
 	}
@@ -583,6 +584,7 @@ func (v *validator) fieldType(path, id string, t FieldType, options []string, id
 			names[i] = string(a)
 		}
 		v.errf(path+".type", "unknown type %q, expected one of: %s", t, strings.Join(names, ", "))
+		return
 	}
 	if t == FieldSelect && len(options) == 0 {
 		v.errf(path+".options", "a select field needs options, expected a list of choices")
