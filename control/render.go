@@ -80,7 +80,7 @@ func forDifficulty(s *scenarios.Scenario, d scenarios.Difficulty) (*scenarios.Sc
 	default:
 		return nil, "", Errorf(EINVALID, "difficulty %q is not a level, expected hard, medium or easy", d)
 	}
-	b, err := json.Marshal(s)
+	b, err := scenarioJSON(s)
 	if err != nil {
 		return nil, "", Errorf(EINVALID, "scenario does not encode: %v", err)
 	}
