@@ -282,10 +282,11 @@ func (h *Host) proc(name string) (*proc, error) {
 	return nil, control.Errorf(control.ENOTFOUND, "no plugin named %q, expected one of: %s", name, strings.Join(known, ", "))
 }
 
-// FaultType returns the params JSON Schema of a plugin's fault type. ok is
-// false when the plugin has no such type; err is set when there is no usable
-// plugin of that name (ENOTFOUND, or the reason it was refused). A type
-// without a schema returns a nil schema and ok.
+// FaultType returns the params JSON Schema of a plugin's fault type, for
+// the scenario validator (scenarios.Catalog). ok is false when there is no
+// plugin of that name or it has no such type; err is set when the plugin
+// exists but is refused, and says why. A type without a schema returns a nil
+// schema and ok.
 func (h *Host) FaultType(plugin, typ string) (schema []byte, ok bool, err error) {
 	return h.lookupType(plugin, typ, func(i injectors.Info) []injectors.TypeInfo { return i.FaultTypes })
 }
@@ -297,7 +298,9 @@ func (h *Host) ProbeType(plugin, typ string) (schema []byte, ok bool, err error)
 
 func (h *Host) lookupType(plugin, typ string, types func(injectors.Info) []injectors.TypeInfo) ([]byte, bool, error) {
 	p, err := h.proc(plugin)
-	if err != nil {
+	if control.ErrorCode(err) == control.ENOTFOUND {
+		return nil, false, nil
+	} else if err != nil {
 		return nil, false, err
 	}
 	info, err := p.snapshot()

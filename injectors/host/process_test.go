@@ -118,6 +118,9 @@ func TestOpen_RefusesUnsupportedAPIVersion(t *testing.T) {
 	if got := h.Plugins(); len(got) != 1 || got[0].Name != "flagfile" {
 		t.Fatalf("usable plugins: %+v, want flagfile only", got)
 	}
+	if _, ok, err := h.FaultType("badversion", "x"); ok || control.ErrorCode(err) != control.EFORBIDDEN {
+		t.Fatalf("catalog look-up in refused plugin: ok=%v err=%v, want the refusal", ok, err)
+	}
 }
 
 func TestOpen_RefusesPluginWhoseNameDiffersFromItsFile(t *testing.T) {

@@ -1,0 +1,313 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
+	"github.com/firedrill/firedrill/injectors/host"
+	"github.com/firedrill/firedrill/scenarios"
+)
+
+// builtinInjectors are the injectors this binary serves itself, as
+// `firedrill plugin NAME`, so that there is one binary to ship. The plugin
+// host launches them like any other plugin (a separate process), but from
+// os.Executable() instead of the plugin directory.
+//
+// The Kubernetes injector is wired here when injectors/kubernetes lands:
+//
+//	"kubernetes": func(m *Main) (injectors.Injector, error) {
+//		return kubernetes.New(kubernetes.Config{Kubeconfig: m.Config.Kubernetes.Kubeconfig, Context: m.Config.Kubernetes.Context,
+//			AllowedContexts: m.Config.Kubernetes.AllowedContexts, ProtectedNamespaces: m.Config.Kubernetes.ProtectedNamespaces})
+//	},
+var builtinInjectors = map[string]func(m *Main) (injectors.Injector, error){}
+
+// pluginExecutableEnv overrides the executable that built-in plugins are
+// launched from. Packagers and tests set it; normally it is os.Executable().
+const pluginExecutableEnv = "FIREDRILL_PLUGIN_EXECUTABLE"
+
+func builtinNames() []string {
+	names := make([]string, 0, len(builtinInjectors))
+	for n := range builtinInjectors {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// pluginLogger returns the logger plugin hosts and their plugins log to.
+func (m *Main) pluginLogger() *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(m.Config.Log.Level)); err != nil {
+		level = slog.LevelInfo // Config.Validate has refused anything else
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if m.Config.Log.Format == "json" {
+		return slog.New(slog.NewJSONHandler(m.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(m.Stderr, opts))
+}
+
+// pluginHostConfig returns the plugin host configuration of m.Config. The
+// built-in plugins are launched as `<executable> plugin NAME`, with the
+// config file and kubeconfig context of this invocation passed on, so that
+// they see the same configuration.
+func (m *Main) pluginHostConfig(cmd *cobra.Command) (host.Config, error) {
+	cfg := host.Config{
+		Dir:         m.Config.Plugins.Dir,
+		Checksums:   m.Config.Plugins.Checksums,
+		CallTimeout: m.Config.Plugins.CallTimeout,
+		Logger:      m.pluginLogger(),
+	}
+	if len(builtinInjectors) == 0 {
+		return cfg, nil
+	}
+	exe := m.Getenv(pluginExecutableEnv)
+	if exe == "" {
+		if testing.Testing() {
+			// A test binary would run its tests instead of serving a plugin.
+			cfg.Logger.Warn("built-in plugins are not available in a test binary unless " + pluginExecutableEnv + " names a firedrill executable")
+			return cfg, nil
+		}
+		var err error
+		if exe, err = os.Executable(); err != nil {
+			return cfg, fmt.Errorf("find the firedrill executable for built-in plugins: %w", err)
+		}
+	}
+	var forward []string
+	if f := cmd.Flags().Lookup("config"); f != nil && f.Value.String() != "" {
+		forward = append(forward, "--config", f.Value.String())
+	}
+	if c := m.Config.Kubernetes.Context; c != "" {
+		forward = append(forward, "--context", c)
+	}
+	for _, name := range builtinNames() {
+		cfg.Builtins = append(cfg.Builtins, host.Builtin{Name: name, Path: exe, Args: append([]string{"plugin", name}, forward...)})
+	}
+	return cfg, nil
+}
+
+// openPluginHost opens the injector plugin host from the configuration; it
+// is closed when m is. Commands that inject, probe or validate against the
+// plugins call it.
+func (m *Main) openPluginHost(ctx context.Context, cmd *cobra.Command) (*host.Host, error) {
+	cfg, err := m.pluginHostConfig(cmd)
+	if err != nil {
+		return nil, err
+	}
+	h, err := host.Open(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	m.OnClose(h.Close)
+	return h, nil
+}
+
+func init() {
+	registerCommand(func(m *Main) *cobra.Command {
+		cmd := &cobra.Command{
+			Use:    "plugin NAME",
+			Short:  "Serve a built-in injector plugin (run by the plugin host, not by hand)",
+			Hidden: true,
+			Args:   cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				newInjector, ok := builtinInjectors[args[0]]
+				if !ok {
+					known := "none in this build"
+					if len(builtinInjectors) > 0 {
+						known = strings.Join(builtinNames(), ", ")
+					}
+					return &ExitError{Code: 2, Err: fmt.Errorf("no built-in plugin named %q; built-in plugins: %s", args[0], known)}
+				}
+				impl, err := newInjector(m)
+				if err != nil {
+					return fmt.Errorf("plugin %s: %w", args[0], err)
+				}
+				injectors.Serve(impl)
+				return nil
+			},
+		}
+		addSettingFlag(cmd, "kubernetes.context")
+		return cmd
+	})
+
+	registerCommand(func(m *Main) *cobra.Command {
+		cmd := &cobra.Command{
+			Use:   "plugins",
+			Short: "List injector plugins and pin their checksums",
+		}
+		cmd.AddCommand(pluginsListCommand(m), pluginsChecksumCommand(m))
+		return cmd
+	})
+
+	registerScenarioCatalog(scenarioCatalog{
+		Flags: func(cmd *cobra.Command) {
+			cmd.Flags().Bool("plugins", false, "check injector types and params against the plugins (plugins.dir and built-ins)")
+			addSettingFlag(cmd, "plugins.dir")
+		},
+		Open: func(cmd *cobra.Command, m *Main) (scenarios.Catalog, error) {
+			on, _ := cmd.Flags().GetBool("plugins")
+			if !on && !cmd.Flags().Changed("plugin-dir") {
+				return nil, nil
+			}
+			return m.openPluginHost(cmd.Context(), cmd)
+		},
+	})
+}
+
+// pluginListing is one plugin as printed by plugins list --output json.
+type pluginListing struct {
+	Name        string   `json:"name"`
+	Version     string   `json:"version,omitempty"`
+	APIVersions []string `json:"apiVersions,omitempty"`
+	Path        string   `json:"path,omitempty"`
+	Checksum    string   `json:"checksum,omitempty"`
+	Pin         string   `json:"pin"` // builtin, pinned, unpinned, mismatch
+	FaultTypes  []string `json:"faultTypes"`
+	ProbeTypes  []string `json:"probeTypes"`
+	Error       string   `json:"error,omitempty"`
+}
+
+func typeNames(ts []injectors.TypeInfo) []string {
+	out := make([]string, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, t.Name)
+	}
+	return out
+}
+
+func pluginsListCommand(m *Main) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "Launch every plugin and list what it offers; exit status 1 if any is refused",
+		Long: `List discovers the plugins (executables named firedrill-injector-<name> in
+plugins.dir, and the plugins built into firedrill), checks each against its pin
+in plugins.checksums, launches it and prints its version, the injector API
+versions it supports, its checksum status and its fault and probe types. A
+plugin that cannot be used is listed with the reason, and the exit status is 1.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			h, err := m.openPluginHost(cmd.Context(), cmd)
+			if err != nil {
+				return err
+			}
+			var list []pluginListing
+			refused := false
+			for _, st := range h.Statuses() {
+				l := pluginListing{
+					Name: st.Name, Version: st.Info.Version, APIVersions: st.Info.APIVersions,
+					Path: st.Path, Checksum: st.Checksum, Pin: st.ChecksumStatus,
+					FaultTypes: typeNames(st.Info.FaultTypes), ProbeTypes: typeNames(st.Info.ProbeTypes),
+				}
+				if st.Err != nil {
+					l.Error = control.ErrorMessage(st.Err)
+					if control.ErrorCode(st.Err) == control.EINTERNAL {
+						l.Error = st.Err.Error()
+					}
+					refused = true
+				}
+				list = append(list, l)
+			}
+			if output == "json" {
+				enc := json.NewEncoder(m.Stdout)
+				enc.SetIndent("", "  ")
+				if list == nil {
+					list = []pluginListing{}
+				}
+				if err := enc.Encode(list); err != nil {
+					return err
+				}
+			} else if err := writePluginTable(m, list); err != nil {
+				return err
+			}
+			if refused {
+				return &ExitError{Code: 1}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	addSettingFlag(cmd, "plugins.dir")
+	return cmd
+}
+
+func writePluginTable(m *Main, list []pluginListing) error {
+	if len(list) == 0 {
+		_, err := fmt.Fprintln(m.Stdout, "no plugins: set plugins.dir (or --plugin-dir) to a directory of firedrill-injector-<name> executables")
+		return err
+	}
+	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tVERSION\tAPI\tPIN\tFAULT TYPES\tPROBE TYPES\tPATH")
+	dash := func(s []string) string {
+		if len(s) == 0 {
+			return "-"
+		}
+		return strings.Join(s, ",")
+	}
+	for _, l := range list {
+		version := l.Version
+		if version == "" {
+			version = "-"
+		}
+		pin := l.Pin
+		if pin == "" {
+			pin = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.Name, version, dash(l.APIVersions), pin, dash(l.FaultTypes), dash(l.ProbeTypes), l.Path)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, l := range list {
+		if l.Error != "" {
+			fmt.Fprintf(m.Stdout, "%s: refused: %s\n", l.Name, l.Error)
+		}
+	}
+	return nil
+}
+
+func pluginsChecksumCommand(m *Main) *cobra.Command {
+	return &cobra.Command{
+		Use:   "checksum PATH...",
+		Short: "Print the plugins.checksums line that pins each plugin executable",
+		Long: `Checksum prints, for each plugin executable, the line to paste under
+plugins.checksums in firedrill.yaml:
+
+  plugins:
+    checksums:
+      flagfile: 5d41402abc4b2a76b9719d911017c592...
+
+A pinned plugin runs only while its file has exactly that SHA-256.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			for _, path := range args {
+				name, ok := host.PluginName(path)
+				if !ok {
+					return &ExitError{Code: 1, Err: fmt.Errorf("%s: not a plugin file name, expected %s<name> with a lower-case name of letters, digits and dashes", path, host.ExecutablePrefix)}
+				}
+				sum, err := host.FileChecksum(path)
+				if err != nil {
+					return &ExitError{Code: 1, Err: err}
+				}
+				if _, err := fmt.Fprintf(m.Stdout, "%s: %s\n", name, sum); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+}
