@@ -84,6 +84,11 @@ func (f *Injector) FailNext(op string, err error) {
 	f.fail[op] = append(f.fail[op], err)
 }
 
+// FailNextFor is FailNext for the calls about one fault only.
+func (f *Injector) FailNextFor(op, faultID string, err error) {
+	f.FailNext(op+":"+faultID, err)
+}
+
 // Calls returns the recorded calls of op, or of every op when op is "".
 func (f *Injector) Calls(op string) []Call {
 	f.mu.Lock()
@@ -101,9 +106,11 @@ func (f *Injector) record(op, faultID string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, Call{Op: op, FaultID: faultID})
-	if q := f.fail[op]; len(q) > 0 {
-		f.fail[op] = q[1:]
-		return q[0]
+	for _, key := range []string{op + ":" + faultID, op} {
+		if q := f.fail[key]; len(q) > 0 {
+			f.fail[key] = q[1:]
+			return q[0]
+		}
 	}
 	return nil
 }

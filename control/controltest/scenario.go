@@ -48,7 +48,7 @@ func PaymentScenario() *scenarios.Scenario {
 			{ID: "coupon-flag", Title: "Coupon discount flag left on", Impact: "orders get a 100% discount", Injector: scenarios.InjectorRef{Plugin: "fake", Type: "break"},
 				At: dur(0), ResolvedWhen: scenarios.ResolvedWhen{Manual: true}},
 			{ID: "cache-evict", Title: "Menu cache evicted every minute", Impact: "store pages load slowly", Injector: scenarios.InjectorRef{Plugin: "fake", Type: "break"},
-				After: &scenarios.Chain{Fault: "db-config", Event: scenarios.ChainResolved, Delay: scenarios.Duration(2 * time.Minute)},
+				After:        &scenarios.Chain{Fault: "db-config", Event: scenarios.ChainResolved, Delay: scenarios.Duration(2 * time.Minute)},
 				ResolvedWhen: scenarios.ResolvedWhen{Probes: []scenarios.Probe{probe("cache-evict")}, StableFor: scenarios.Duration(time.Minute)}},
 			{ID: "late-batch", Title: "Settlement batch stuck", Impact: "shops are not paid", Injector: scenarios.InjectorRef{Plugin: "fake", Type: "break"},
 				After:            &scenarios.Chain{Fault: "cache-evict", Event: scenarios.ChainResolved, Delay: scenarios.Duration(time.Minute)},
