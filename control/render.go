@@ -1,117 +1,68 @@
 package control
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
-	"text/template"
 	"time"
 
 	"github.com/firedrill/firedrill/scenarios"
 )
 
-// textData is what inject, follow-up and hint texts can use in their
-// templates: {{.Elapsed}}, {{.Remaining}}, {{.DrillTitle}}, {{.Team}},
-// {{(index .Faults "db").Impact}}, {{.Fault.Title}} and {{.Now}}.
-type textData struct {
-	Elapsed    scenarios.Duration
-	Remaining  scenarios.Duration
-	DrillTitle string
-	Team       string
-	Faults     map[string]faultData
-	Fault      faultData
-	Now        string
-}
-
-type faultData struct {
-	Title  string
-	Impact string
-	State  string
-}
-
-func (d *Drill) textData(now time.Time, faultID string) textData {
+// textData returns the values inject, follow-up and hint texts can use.
+func (d *Drill) textData(now time.Time, faultID string) scenarios.TemplateData {
 	el := d.Elapsed(now)
-	rem := d.TimeLimit() - el
-	if rem < 0 {
-		rem = 0
-	}
-	td := textData{
-		Elapsed: scenarios.Duration(el.Truncate(time.Minute)), Remaining: scenarios.Duration(rem.Truncate(time.Minute)),
-		DrillTitle: d.Title, Team: d.Scenario.Metadata.Team, Faults: map[string]faultData{}, Now: now.Format("15:04"),
+	td := scenarios.TemplateData{
+		Elapsed: scenarios.FormatElapsed(el), Remaining: scenarios.FormatElapsed(d.TimeLimit() - el),
+		DrillTitle: d.Scenario.Metadata.Title, Team: d.Scenario.Metadata.Team,
+		Faults: map[string]scenarios.FaultData{}, Now: now.Format("15:04"),
 	}
 	for i, f := range d.Faults {
-		fd := faultData{Title: f.Title, Impact: d.Scenario.Faults[i].Impact, State: string(f.Phase)}
+		fd := scenarios.FaultData{ID: f.ID, Title: f.Title, Impact: d.Scenario.Faults[i].Impact, State: templateState(f.Phase)}
 		td.Faults[f.ID] = fd
 		if f.ID == faultID {
-			td.Fault = fd
+			td.Fault = &fd
 		}
 	}
 	return td
 }
 
-// renderText renders a scenario text template. A template that does not
-// parse or execute is an error the caller records; the raw text is returned
-// with it so the persona still speaks.
-func renderText(text string, data textData) (string, error) {
-	if !strings.Contains(text, "{{") {
-		return text, nil
+// templateState maps a fault phase to the states templates know: pending,
+// injected, resolved, skipped or reverted.
+func templateState(p FaultPhase) string {
+	switch p {
+	case FaultInjecting, FaultInEffect:
+		return "injected"
+	case FaultResolved:
+		return "resolved"
+	case FaultReverting, FaultReverted:
+		return "reverted"
+	case FaultSkipped, FaultFailed:
+		return "skipped"
 	}
-	t, err := template.New("text").Option("missingkey=error").Parse(text)
-	if err != nil {
-		return text, fmt.Errorf("template: %w", err)
-	}
-	var b bytes.Buffer
-	if err := t.Execute(&b, data); err != nil {
-		return text, fmt.Errorf("template: %w", err)
-	}
-	return b.String(), nil
+	return "pending"
 }
 
-// forDifficulty returns a deep copy of s with the fault variants of the
-// difficulty merged in (title, description and target replaced, params
-// merged key by key) and the variants cleared.
-func forDifficulty(s *scenarios.Scenario, d scenarios.Difficulty) (*scenarios.Scenario, scenarios.Difficulty, error) {
-	if d == "" {
-		d = s.Difficulty
-	}
-	switch d {
-	case "", scenarios.Hard, scenarios.Medium, scenarios.Easy:
-	default:
-		return nil, "", Errorf(EINVALID, "difficulty %q is not a level, expected hard, medium or easy", d)
-	}
-	b, err := scenarioJSON(s)
+// renderText renders a scenario text template. On failure the raw text is
+// returned with the error, which the caller records: the persona still
+// speaks, and the designer learns what to fix.
+func renderText(text string, data scenarios.TemplateData) (string, error) {
+	out, err := scenarios.RenderText(text, data)
 	if err != nil {
-		return nil, "", Errorf(EINVALID, "scenario does not encode: %v", err)
+		return text, err
 	}
-	var c scenarios.Scenario
-	if err := json.Unmarshal(b, &c); err != nil {
-		return nil, "", Errorf(EINVALID, "scenario does not decode: %v", err)
+	return out, nil
+}
+
+// forDifficulty returns a copy of s with the difficulty variant applied
+// (see scenarios.Scenario.ForDifficulty) and the difficulty used.
+func forDifficulty(s *scenarios.Scenario, d scenarios.Difficulty) (*scenarios.Scenario, scenarios.Difficulty, error) {
+	c, err := s.ForDifficulty(d)
+	if err != nil {
+		return nil, "", Errorf(EINVALID, "%v", err)
 	}
 	c.Source = s.Source
-	for i := range c.Faults {
-		f := &c.Faults[i]
-		if v, ok := f.Variants[d]; ok && d != "" {
-			if v.Title != "" {
-				f.Title = v.Title
-			}
-			if v.Description != "" {
-				f.Description = v.Description
-			}
-			if v.Target != nil {
-				f.Target = *v.Target
-			}
-			if len(v.Params) > 0 && f.Params == nil {
-				f.Params = map[string]any{}
-			}
-			for k, val := range v.Params {
-				f.Params[k] = val
-			}
-		}
-		f.Variants = nil
-	}
-	c.Difficulty = d
-	return &c, d, nil
+	return c, c.Difficulty, nil
 }
 
 // checkScenario refuses a scenario the engine cannot run, naming the field.

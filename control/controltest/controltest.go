@@ -16,6 +16,7 @@ import (
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/sqlite"
+	"github.com/firedrill/firedrill/scenarios"
 	clocktesting "k8s.io/utils/clock/testing"
 )
 
@@ -33,6 +34,7 @@ type Injector struct {
 	broken map[string]bool
 	calls  []Call
 	fail   map[string][]error // op → errors returned by the next calls
+	bound  map[string]string  // probe key → fault id, from Bind
 	// AfterInject, when set, runs after a successful Inject changed the
 	// world and before it returns.
 	AfterInject func(faultID string)
@@ -40,7 +42,29 @@ type Injector struct {
 
 // NewInjector returns an injector with a healthy world.
 func NewInjector() *Injector {
-	return &Injector{broken: map[string]bool{}, fail: map[string][]error{}}
+	return &Injector{broken: map[string]bool{}, fail: map[string][]error{}, bound: map[string]string{}}
+}
+
+func probeKey(p control.ProbeSpec) string {
+	t, _ := json.Marshal(p.Target)
+	return p.Plugin + "/" + p.Type + " " + string(t) + " " + string(p.Params)
+}
+
+// Bind lets the injector answer the probes of a real scenario: each probe of
+// a fault's resolvedWhen (and an alert check identical to one) holds while
+// that fault is not broken. Probes it does not know hold.
+func (f *Injector) Bind(s *scenarios.Scenario) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, fl := range s.Faults {
+		for _, p := range fl.ResolvedWhen.Probes {
+			var params json.RawMessage
+			if len(p.Params) > 0 {
+				params, _ = json.Marshal(p.Params)
+			}
+			f.bound[probeKey(control.ProbeSpec{Plugin: p.Probe.Plugin, Type: p.Probe.Type, Target: control.FaultTarget(p.Target), Params: params})] = fl.ID
+		}
+	}
 }
 
 type record struct {
@@ -167,8 +191,17 @@ func (f *Injector) Probe(ctx context.Context, p control.ProbeSpec) (control.Prob
 	var params struct {
 		Fault string `json:"fault"`
 	}
-	if err := json.Unmarshal(p.Params, &params); err != nil || params.Fault == "" {
-		return control.ProbeResult{}, fmt.Errorf("probe %s/%s: params must name a fault", p.Plugin, p.Type)
+	_ = json.Unmarshal(p.Params, &params)
+	if params.Fault == "" {
+		f.mu.Lock()
+		params.Fault = f.bound[probeKey(p)]
+		f.mu.Unlock()
+	}
+	if params.Fault == "" {
+		if err := f.record("probe", ""); err != nil {
+			return control.ProbeResult{}, err
+		}
+		return control.ProbeResult{OK: true, Detail: "nothing it checks is broken"}, nil
 	}
 	if err := f.record("probe", params.Fault); err != nil {
 		return control.ProbeResult{}, err
