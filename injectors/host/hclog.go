@@ -49,6 +49,14 @@ func (a *hclogToSlog) Log(level hclog.Level, msg string, args ...any) {
 	if !a.l.Enabled(ctx, sl) {
 		return
 	}
+	// go-plugin names the executable "plugin", which would shadow the
+	// plugin's name that the host attaches under the same key.
+	for i := 0; i+1 < len(args); i += 2 {
+		if args[i] == "plugin" {
+			args = append([]any{}, args...)
+			args[i] = "executable"
+		}
+	}
 	a.l.Log(ctx, sl, msg, args...)
 }
 

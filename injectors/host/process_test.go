@@ -157,6 +157,11 @@ func TestPluginLogs_ReachTheHostLog(t *testing.T) {
 	if r["plugin"] != "flagfile" || r["level"] != "INFO" || r["key"] != "k" || r["file"] != file || r["value"] != "true" {
 		t.Fatalf("plugin log record: %v", r)
 	}
+	// go-plugin's own lines keep the plugin's name, with the executable apart.
+	exited := logs.records(t, "plugin process exited")
+	if len(exited) != 1 || exited[0]["plugin"] != "flagfile" || !strings.HasSuffix(exited[0]["executable"].(string), host.ExecutablePrefix+"flagfile") {
+		t.Fatalf("plugin process exited records: %v", exited)
+	}
 }
 
 func TestBuiltin_IsLaunchedWithItsArguments(t *testing.T) {
