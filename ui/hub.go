@@ -160,6 +160,37 @@ func (h *Hub) run() {
 	}
 }
 
+// Subscriber is one registered receiver of a drill's events.
+type Subscriber struct{ s *subscriber }
+
+// Subscribe registers a receiver of drillID's events; staff receivers also
+// get staff-only events. It returns nil when the hub is closed.
+func (h *Hub) Subscribe(drillID string, staff bool) *Subscriber {
+	s := h.subscribe(drillID, staff)
+	if s == nil {
+		return nil
+	}
+	return &Subscriber{s}
+}
+
+// Unsubscribe removes the receiver; it is safe after it was dropped.
+func (h *Hub) Unsubscribe(s *Subscriber) { h.unsubscribe(s.s) }
+
+// Next waits for the next event frame (the JSON the browser receives) and
+// its sequence number. ok is false once the receiver was dropped or the hub
+// closed.
+func (s *Subscriber) Next() (seq int64, frame []byte, ok bool) {
+	e, ok := <-s.s.send
+	if !ok {
+		return 0, nil, false
+	}
+	return e.seq, e.data, true
+}
+
+// Dropped reports whether the hub dropped the receiver because its buffer
+// was full. It is meaningful once Next has returned ok == false.
+func (s *Subscriber) Dropped() bool { return s.s.dropped }
+
 // subscribe registers a new subscriber for drillID. It returns nil when the
 // hub is closed.
 func (h *Hub) subscribe(drillID string, staff bool) *subscriber {

@@ -236,7 +236,10 @@ function participantPanel(side, room) {
     const label = el("label", { for: id }, f.label + (f.required ? " *" : ""));
     let input;
     if (f.type === "textarea") input = el("textarea", { id, rows: 3, dataset: { field: f.id } });
-    else if (f.type === "select") input = el("select", { id, dataset: { field: f.id } }, el("option", { value: "" }, "—"), (f.options || []).map((o) => el("option", { value: o }, o)));
+    else if (f.type === "select") {
+      const opts = f.options && f.options.length ? f.options : (v.notices.grades && v.notices.grades.length ? v.notices.grades : ["SEV1", "SEV2", "SEV3", "SEV4"]);
+      input = el("select", { id, dataset: { field: f.id } }, el("option", { value: "" }, "—"), opts.map((o) => el("option", { value: o }, o)));
+    }
     else if (f.type === "scale") input = el("select", { id, dataset: { field: f.id } }, el("option", { value: "" }, "—"), [1, 2, 3, 4, 5].map((o) => el("option", { value: String(o) }, String(o))));
     else input = el("input", { id, dataset: { field: f.id }, placeholder: f.type === "time" ? "14:05" : f.type === "duration" ? "20m" : "" });
     if (f.required) input.setAttribute("aria-required", "true");

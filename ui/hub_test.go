@@ -1,0 +1,143 @@
+package ui_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/ui"
+)
+
+func chatEvent(drill string, seq int64, channel, text string) control.Event {
+	p, _ := json.Marshal(control.Message{Channel: channel, AuthorID: "p1", AuthorKind: control.AuthorPerson, AuthorName: "Kim", Text: text})
+	return control.Event{DrillID: drill, Seq: seq, Type: control.EventChatMessage, Time: time.Unix(0, 0), Actor: "p1", Payload: p}
+}
+
+func TestHub(t *testing.T) {
+	t.Run("slow subscriber is dropped and others get every event", func(t *testing.T) {
+		h := ui.NewHub(4)
+		defer h.Close()
+		slow := h.Subscribe("d1", false)
+		fast := h.Subscribe("d1", false)
+		got := make(chan []int64, 1)
+		ack := make(chan struct{}, 1)
+		go func() {
+			var seqs []int64
+			for {
+				seq, _, ok := fast.Next()
+				if !ok {
+					break
+				}
+				seqs = append(seqs, seq)
+				ack <- struct{}{}
+				if seq == 100 {
+					break
+				}
+			}
+			got <- seqs
+		}()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			// The fast subscriber keeps up (the publisher waits for it);
+			// the slow one never reads.
+			for i := int64(1); i <= 100; i++ {
+				h.Publish(chatEvent("d1", i, "incident", fmt.Sprint(i)))
+				select {
+				case <-ack:
+				case <-time.After(5 * time.Second):
+					return
+				}
+			}
+		}()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("Publish blocked on a subscriber that does not read")
+		}
+		seqs := <-got
+		if len(seqs) != 100 || seqs[0] != 1 || seqs[99] != 100 {
+			t.Fatalf("fast subscriber got %d events (%v…), want 1..100", len(seqs), seqs[:min(3, len(seqs))])
+		}
+		n := 0
+		for {
+			_, _, ok := slow.Next()
+			if !ok {
+				break
+			}
+			n++
+		}
+		if !slow.Dropped() {
+			t.Fatal("slow subscriber was not marked dropped")
+		}
+		if n != 4 {
+			t.Fatalf("slow subscriber drained %d buffered events before the drop, want its buffer of 4", n)
+		}
+		if st := h.Stats(); st.Dropped != 1 || st.Subscribers != 1 {
+			t.Fatalf("stats = %+v, want 1 dropped and 1 subscriber left", st)
+		}
+	})
+
+	t.Run("events go only to the drill's subscribers and staff-only events only to staff", func(t *testing.T) {
+		h := ui.NewHub(16)
+		defer h.Close()
+		part := h.Subscribe("d1", false)
+		staff := h.Subscribe("d1", true)
+		other := h.Subscribe("d2", true)
+		h.Publish(chatEvent("d1", 1, "backroom", "staff talk"))
+		h.Publish(chatEvent("d1", 2, "incident", "hello"))
+		h.Publish(chatEvent("d2", 1, "incident", "other drill"))
+
+		if seq, frame, _ := part.Next(); seq != 2 {
+			t.Fatalf("participant first got #%d %s, want #2 (the back-room #1 is staff-only)", seq, frame)
+		}
+		if seq, _, _ := staff.Next(); seq != 1 {
+			t.Fatalf("staff first got #%d, want #1", seq)
+		}
+		if seq, frame, _ := other.Next(); seq != 1 || !json.Valid(frame) {
+			t.Fatalf("other drill got #%d %s", seq, frame)
+		}
+		var f struct {
+			Kind  string       `json:"kind"`
+			Event ui.WireEvent `json:"event"`
+		}
+		_, frame, _ := staff.Next()
+		if err := json.Unmarshal(frame, &f); err != nil || f.Kind != "event" || f.Event.Seq != 2 || f.Event.Type != control.EventChatMessage {
+			t.Fatalf("frame %s does not decode to event #2 (%v)", frame, err)
+		}
+	})
+}
+
+func TestVisibility(t *testing.T) {
+	ev := func(typ, payload string) control.Event {
+		return control.Event{Type: typ, Payload: json.RawMessage(payload)}
+	}
+	tests := []struct {
+		name string
+		ev   control.Event
+		want ui.Audience
+	}{
+		{"participant channel message is for everyone", ev(control.EventChatMessage, `{"channel":"incident"}`), ui.AudienceEveryone},
+		{"back-room message is staff-only", ev(control.EventChatMessage, `{"channel":"backroom"}`), ui.AudienceStaff},
+		{"notice is for everyone", ev(control.EventNoticePosted, `{"kind":"incident"}`), ui.AudienceEveryone},
+		{"drill start is for everyone", ev(control.EventDrillStarted, ``), ui.AudienceEveryone},
+		{"drill creation carries the scenario and is staff-only", ev(control.EventDrillCreated, `{}`), ui.AudienceStaff},
+		{"schedule time is secret", ev(control.EventDrillScheduled, `{}`), ui.AudienceStaff},
+		{"fault injection is staff-only", ev(control.EventFaultInjected, `{"faultId":"f"}`), ui.AudienceStaff},
+		{"hint bookkeeping is staff-only", ev(control.EventHintGiven, `{"hintId":"h"}`), ui.AudienceStaff},
+		{"observer note is staff-only", ev(ui.EventObserverNote, `{}`), ui.AudienceStaff},
+		{"role claim is for everyone", ev(ui.EventRoleClaim, `{}`), ui.AudienceEveryone},
+		{"nudge is for everyone", ev(ui.EventNudge, `{}`), ui.AudienceEveryone},
+		{"unknown type is staff-only", ev("retro.answer", `{}`), ui.AudienceStaff},
+		{"malformed message is staff-only", ev(control.EventChatMessage, `{`), ui.AudienceStaff},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ui.Visibility(tt.ev); got != tt.want {
+				t.Fatalf("Visibility = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

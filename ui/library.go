@@ -1,0 +1,72 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/scenarios"
+)
+
+// DirLibrary is a Library of the scenario files (*.yaml, *.yml) in a list of
+// directories, loaded and validated once.
+type DirLibrary struct {
+	byName map[string]*scenarios.Scenario
+	list   []LibraryEntry
+}
+
+// LoadLibrary loads every scenario file of dirs. A file that does not load
+// is an error naming the file and the problem (with line and column); so is
+// a scenario name used by two files.
+func LoadLibrary(dirs []string) (*DirLibrary, error) {
+	l := &DirLibrary{byName: map[string]*scenarios.Scenario{}}
+	var errs []error
+	for _, dir := range dirs {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("scenarios.dirs: %w", err))
+			continue
+		}
+		for _, e := range entries {
+			name := e.Name()
+			if e.IsDir() || !(strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")) {
+				continue
+			}
+			path := filepath.Join(dir, name)
+			sc, err := scenarios.Load(path)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			if prev, dup := l.byName[sc.Metadata.Name]; dup {
+				errs = append(errs, fmt.Errorf("%s: scenario name %q is already used by %s", path, sc.Metadata.Name, prev.Source))
+				continue
+			}
+			l.byName[sc.Metadata.Name] = sc
+			l.list = append(l.list, LibraryEntry{
+				Name: sc.Metadata.Name, Title: sc.Metadata.Title, Description: sc.Metadata.Summary,
+				Difficulty: sc.Difficulty, Difficulties: sc.Difficulties(), Source: path,
+			})
+		}
+	}
+	sort.Slice(l.list, func(i, j int) bool { return l.list[i].Name < l.list[j].Name })
+	return l, errors.Join(errs...)
+}
+
+// Scenarios lists the loaded scenarios by name.
+func (l *DirLibrary) Scenarios() []LibraryEntry {
+	return append([]LibraryEntry{}, l.list...)
+}
+
+// Scenario returns the named scenario, or ENOTFOUND.
+func (l *DirLibrary) Scenario(name string) (*scenarios.Scenario, error) {
+	sc, ok := l.byName[name]
+	if !ok {
+		return nil, control.Errorf(control.ENOTFOUND, "No scenario named %q in the library.", name)
+	}
+	return sc, nil
+}
