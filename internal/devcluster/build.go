@@ -242,7 +242,14 @@ func buildBinary(ctx context.Context, gobin, cacheDir string, b binary, log io.W
 		if err != nil {
 			return err
 		}
-		dir, args = src, []string{"build", "-o", tmp, b.pkg}
+		// Stamp the version the way the Kubernetes release build does, so
+		// that /version reports it.
+		ldflags := fmt.Sprintf("-X k8s.io/component-base/version.gitVersion=%s -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=%s -X k8s.io/component-base/version.gitTreeState=clean",
+			KubernetesVersion, strings.Split(KubernetesVersion, ".")[1])
+		if b.module != "src" {
+			ldflags = ""
+		}
+		dir, args = src, []string{"build", "-ldflags", ldflags, "-o", tmp, b.pkg}
 		env = []string{"GOFLAGS=-mod=mod"}
 	} else {
 		// go install into a private GOBIN, then move into place, so that a

@@ -11,7 +11,7 @@
 // Beyond kwok's stock "fast" stages, the cluster simulates two symptoms that
 // drills need: a pod whose image starts with "invalid/" waits in
 // ErrImagePull, and a container with an env var whose value starts with
-// "invalid" goes into CrashLoopBackOff with a growing restart count.
+// "invalid" goes into CrashLoopBackOff (not ready, one restart).
 package devcluster
 
 import (

@@ -133,7 +133,7 @@ func TestBrokenEnvGoesToCrashLoopBackOff(t *testing.T) {
 	waitPods(t, cs, ns, "worker", func(ps []corev1.Pod) bool {
 		for _, p := range ps {
 			for _, s := range p.Status.ContainerStatuses {
-				if s.State.Waiting != nil && s.State.Waiting.Reason == "CrashLoopBackOff" && s.RestartCount >= 2 {
+				if s.State.Waiting != nil && s.State.Waiting.Reason == "CrashLoopBackOff" && s.RestartCount >= 1 && !s.Ready {
 					return true
 				}
 			}
