@@ -46,3 +46,8 @@ proto:
 		--go_out=injectors/proto --go_opt=paths=source_relative \
 		--go-grpc_out=injectors/proto --go-grpc_opt=paths=source_relative \
 		injectors/proto/injector.proto
+
+## cluster: run the local Kubernetes control plane (etcd, apiserver, controller-manager, scheduler, kwok) in the foreground; Ctrl-C stops it. First run builds the binaries (~15 min) into $XDG_CACHE_HOME/firedrill/k8s-v1.34.4
+.PHONY: cluster
+cluster:
+	$(GO) run ./cmd/firedrill cluster up
