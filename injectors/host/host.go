@@ -408,6 +408,9 @@ func (h *Host) call(ctx context.Context, plugin, what string, retry bool, fn fun
 		switch {
 		case err == nil:
 			return nil
+		case errors.As(err, &ce) && ce.Unreachable():
+			p.log.Error("plugin process died during a call", "call", what, "error", err)
+			return control.Errorf(control.EINTERNAL, "plugin %s died during %s; it is relaunched on the next call (its last log lines are in firedrill's log)", plugin, what)
 		case errors.Is(err, errCallTimeout):
 			return control.Errorf(control.EINTERNAL, "plugin %s did not answer %s within %s (plugins.callTimeout)", plugin, what, h.timeout)
 		}

@@ -1,6 +1,7 @@
 package host
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -39,6 +40,7 @@ type proc struct {
 	refused  error // permanent: checksum, API version or name mismatch
 	lastErr  error // why the last launch failed, if it did
 	launches int
+	closed   bool
 }
 
 // snapshot returns the plugin's Info from its last launch and the reason it
@@ -99,6 +101,9 @@ func (p *proc) get(ctx context.Context) (injectors.Injector, error) {
 	if p.refused != nil {
 		return nil, p.refused
 	}
+	if p.closed {
+		return nil, control.Errorf(control.EINTERNAL, "plugin %s: the plugin host is closed", p.name)
+	}
 	if p.client != nil && !p.client.Exited() {
 		return p.impl, nil
 	}
@@ -125,6 +130,7 @@ func (p *proc) drop(impl injectors.Injector) {
 func (p *proc) stop() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.closed = true
 	if p.client != nil {
 		p.client.Kill()
 		p.client, p.impl = nil, nil
@@ -148,10 +154,19 @@ func (p *proc) launch(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.start)
 	defer cancel()
+	tail := &tailWriter{max: 2048}
+	cfg.Stderr = tail
+	// After the handshake a plugin's os.Stdout and os.Stderr are streamed to
+	// the host; stray prints land in the log instead of being dropped.
+	cfg.SyncStdout = &lineLogger{log: p.log, stream: "stdout"}
+	cfg.SyncStderr = &lineLogger{log: p.log, stream: "stderr"}
 	c := plugin.NewClient(cfg)
 	rpc, err := c.Client()
 	if err != nil {
 		c.Kill()
+		if last := tail.String(); last != "" {
+			err = fmt.Errorf("%w; its last output: %s", err, last)
+		}
 		if errors.Is(err, plugin.ErrChecksumsDoNotMatch) {
 			p.refused = control.Errorf(control.EFORBIDDEN,
 				"plugin %s refused: %s no longer matches its pin in plugins.checksums.%s; if the new file is trusted, update the pin (firedrill plugins checksum %s)",
@@ -208,4 +223,60 @@ func checkInfo(name string, info injectors.Info) error {
 			name, info.Name, ExecutablePrefix, info.Name)
 	}
 	return nil
+}
+
+// tailWriter keeps the last max bytes written to it: a plugin's final words
+// on stderr, quoted when it fails to start.
+type tailWriter struct {
+	mu  sync.Mutex
+	max int
+	buf []byte
+}
+
+func (w *tailWriter) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, b...)
+	if len(w.buf) > w.max {
+		w.buf = w.buf[len(w.buf)-w.max:]
+	}
+	return len(b), nil
+}
+
+// String returns the kept output on one line.
+func (w *tailWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return strings.Join(strings.Fields(strings.ReplaceAll(string(w.buf), "\n", " | ")), " ")
+}
+
+// lineLogger logs each line written to it, for what a plugin prints to its
+// os.Stdout or os.Stderr instead of logging.
+type lineLogger struct {
+	log    *slog.Logger
+	stream string
+
+	mu  sync.Mutex
+	buf []byte
+}
+
+const maxLogLine = 64 << 10
+
+func (w *lineLogger) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, b...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 && len(w.buf) < maxLogLine {
+			return len(b), nil
+		}
+		if i < 0 {
+			i = len(w.buf)
+		}
+		if line := strings.TrimRight(string(w.buf[:i]), "\r"); line != "" {
+			w.log.Info(line, "stream", w.stream)
+		}
+		w.buf = w.buf[min(i+1, len(w.buf)):]
+	}
 }

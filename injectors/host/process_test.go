@@ -2,10 +2,12 @@ package host_test
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -178,3 +180,97 @@ func TestBuiltin_IsLaunchedWithItsArguments(t *testing.T) {
 		t.Fatalf("probe through builtin: %+v %v", res, err)
 	}
 }
+
+func TestCalls_PluginThatDiesMidCallIsRelaunchedForTheNextCall(t *testing.T) {
+	ctx := context.Background()
+	h, logs := openHost(t, host.Config{Dir: pluginDir(t, "sleepy")})
+
+	_, err := h.Probe(ctx, control.ProbeSpec{Plugin: "sleepy", Type: "crash"})
+	want := "plugin sleepy died during probe crash; it is relaunched on the next call"
+	if control.ErrorCode(err) != control.EINTERNAL || !strings.Contains(control.ErrorMessage(err), want) {
+		t.Fatalf("got %v, want %q", err, want)
+	}
+	if res, err := h.Probe(ctx, control.ProbeSpec{Plugin: "sleepy", Type: "sleep", Params: []byte(`{"for":"1ms"}`)}); err != nil || !res.OK {
+		t.Fatalf("next call: %+v %v", res, err)
+	}
+	h.Close()
+	// Launched at open, relaunched for the one retry of the idempotent probe
+	// (which crashed again), and relaunched for the next call.
+	if n := len(logs.records(t, "plugin ready")); n != 3 {
+		t.Errorf("plugin became ready %d times, want 3", n)
+	}
+	if n := len(logs.records(t, "panic: crashing on purpose")); n != 2 {
+		t.Errorf("the plugin's last words were logged %d times, want 2", n)
+	}
+}
+
+func TestOpen_ReportsWhyAPluginFailedToStart(t *testing.T) {
+	dir := t.TempDir()
+	script := "#!/bin/sh\necho 'cannot read /etc/broken.conf' >&2\nexit 3\n"
+	if err := os.WriteFile(filepath.Join(dir, host.ExecutablePrefix+"broken"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	h, _ := openHost(t, host.Config{Dir: dir})
+	st := h.Statuses()[0]
+	if st.Err == nil || !strings.Contains(st.Err.Error(), "its last output: cannot read /etc/broken.conf") {
+		t.Fatalf("status: %+v", st)
+	}
+}
+
+func TestCalls_FailAfterClose(t *testing.T) {
+	h, _ := openHost(t, host.Config{Dir: pluginDir(t, "flagfile")})
+	h.Close()
+	err := h.Revert(context.Background(), "flagfile", []byte(`{}`))
+	if err == nil || !strings.Contains(control.ErrorMessage(err), "the plugin host is closed") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestPluginPrints_ReachTheHostLog(t *testing.T) {
+	logs := &logBuffer{}
+	printed := make(chan struct{})
+	var once sync.Once
+	h, err := host.Open(context.Background(), host.Config{
+		Dir: pluginDir(t, "sleepy"), CallTimeout: 30 * time.Second, StartTimeout: time.Minute,
+		Logger: slog.New(notify{slog.NewJSONHandler(logs, nil), "printed, not logged", func() { once.Do(func() { close(printed) }) }}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if _, err := h.Probe(context.Background(), control.ProbeSpec{Plugin: "sleepy", Type: "print"}); err != nil {
+		t.Fatal(err)
+	}
+	// The print travels on go-plugin's stdio stream, apart from the call's answer.
+	select {
+	case <-printed:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the plugin's print never reached the host log")
+	}
+	r := logs.records(t, "printed, not logged")
+	if len(r) != 1 || r[0]["plugin"] != "sleepy" || r[0]["stream"] != "stdout" {
+		t.Fatalf("records: %v", r)
+	}
+}
+
+// notify is a slog handler that calls fn when a record with message msg is
+// handled.
+type notify struct {
+	slog.Handler
+	msg string
+	fn  func()
+}
+
+func (n notify) Handle(ctx context.Context, r slog.Record) error {
+	err := n.Handler.Handle(ctx, r)
+	if r.Message == n.msg {
+		n.fn()
+	}
+	return err
+}
+
+func (n notify) WithAttrs(as []slog.Attr) slog.Handler {
+	return notify{n.Handler.WithAttrs(as), n.msg, n.fn}
+}
+
+func (n notify) WithGroup(g string) slog.Handler { return notify{n.Handler.WithGroup(g), n.msg, n.fn} }

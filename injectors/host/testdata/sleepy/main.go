@@ -1,9 +1,12 @@
 // Command sleepy is a test plugin whose probe "sleep" takes as long as its
-// params say, so that the host's per-call timeout can be observed.
+// params say, so that the host's per-call timeout can be observed, and whose
+// probe "crash" makes the process die in the middle of the call, and whose
+// probe "print" writes to stdout instead of logging.
 package main
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/firedrill/firedrill/control"
@@ -16,7 +19,7 @@ type sleepy struct{}
 
 func (sleepy) Info(context.Context) (injectors.Info, error) {
 	return injectors.Info{Name: "sleepy", Version: "0.0.1", APIVersions: []string{injectors.APIVersion},
-		ProbeTypes: []injectors.TypeInfo{{Name: "sleep", ParamsSchema: sleepSchema.JSON()}}}, nil
+		ProbeTypes: []injectors.TypeInfo{{Name: "sleep", ParamsSchema: sleepSchema.JSON()}, {Name: "crash"}, {Name: "print"}}}, nil
 }
 
 func unsupported() error { return control.Errorf(control.ENOTIMPLEMENTED, "not supported") }
@@ -34,6 +37,13 @@ func (sleepy) Status(context.Context, injectors.Fault, []byte) (injectors.Status
 func (sleepy) Revert(context.Context, []byte) error { return nil }
 
 func (sleepy) Probe(ctx context.Context, p injectors.Probe) (injectors.ProbeResult, error) {
+	switch p.Type {
+	case "crash":
+		panic("crashing on purpose")
+	case "print":
+		fmt.Println("printed, not logged")
+		return injectors.ProbeResult{OK: true}, nil
+	}
 	var params struct {
 		For string `json:"for"`
 	}
