@@ -143,6 +143,8 @@ func TestLoad_missingFileIsAPlainError(t *testing.T) {
 	}
 }
 
+func readFile(path string) ([]byte, error) { return os.ReadFile(path) }
+
 func mustRead(t *testing.T, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"text/template"
+	"text/template/parse"
 	"time"
 )
 
@@ -62,10 +63,84 @@ func templateFuncs(data TemplateData) template.FuncMap {
 	}
 }
 
+// MaxMessageSize bounds the rendered text of one message.
+const MaxMessageSize = 64 << 10
+
 // parseTemplate parses text as a message template. Unknown map keys are an
-// error rather than "<no value>".
+// error rather than "<no value>". Messages are plain text with values, so
+// the constructs that can loop or recurse without bound are refused: range
+// over anything but a field (such as .Faults), define, block and template.
 func parseTemplate(name, text string, data TemplateData) (*template.Template, error) {
-	return template.New(name).Option("missingkey=error").Funcs(templateFuncs(data)).Parse(text)
+	t, err := template.New(name).Option("missingkey=error").Funcs(templateFuncs(data)).Parse(text)
+	if err != nil {
+		return nil, err
+	}
+	if len(t.Templates()) > 1 {
+		return nil, fmt.Errorf("%s: define and block are not supported in messages", name)
+	}
+	if t.Tree != nil && t.Tree.Root != nil {
+		if err := checkNode(name, t.Tree, t.Tree.Root); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+func checkNode(name string, tree *parse.Tree, n parse.Node) error {
+	switch n := n.(type) {
+	case *parse.ListNode:
+		if n == nil {
+			return nil
+		}
+		for _, c := range n.Nodes {
+			if err := checkNode(name, tree, c); err != nil {
+				return err
+			}
+		}
+	case *parse.TemplateNode:
+		loc, _ := tree.ErrorContext(n)
+		return fmt.Errorf("%s: template calls are not supported in messages", loc)
+	case *parse.RangeNode:
+		ok := n.Pipe != nil && len(n.Pipe.Cmds) == 1 && len(n.Pipe.Cmds[0].Args) == 1
+		if ok {
+			switch n.Pipe.Cmds[0].Args[0].(type) {
+			case *parse.FieldNode, *parse.ChainNode:
+			default:
+				ok = false
+			}
+		}
+		if !ok {
+			loc, _ := tree.ErrorContext(n)
+			return fmt.Errorf("%s: range over %s is not supported, expected range over a field such as .Faults", loc, n.Pipe)
+		}
+		if err := checkNode(name, tree, n.List); err != nil {
+			return err
+		}
+		return checkNode(name, tree, n.ElseList)
+	case *parse.IfNode:
+		if err := checkNode(name, tree, n.List); err != nil {
+			return err
+		}
+		return checkNode(name, tree, n.ElseList)
+	case *parse.WithNode:
+		if err := checkNode(name, tree, n.List); err != nil {
+			return err
+		}
+		return checkNode(name, tree, n.ElseList)
+	}
+	return nil
+}
+
+// limitWriter fails once more than MaxMessageSize bytes are written.
+type limitWriter struct {
+	b strings.Builder
+}
+
+func (w *limitWriter) Write(p []byte) (int, error) {
+	if w.b.Len()+len(p) > MaxMessageSize {
+		return 0, fmt.Errorf("message longer than %d bytes", MaxMessageSize)
+	}
+	return w.b.Write(p)
 }
 
 // RenderText renders a message template with data.
@@ -74,11 +149,11 @@ func RenderText(text string, data TemplateData) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("render text: %s", cleanTemplateError(err))
 	}
-	var b strings.Builder
+	var b limitWriter
 	if err := t.Execute(&b, data); err != nil {
 		return "", fmt.Errorf("render text: %s", cleanTemplateError(err))
 	}
-	return b.String(), nil
+	return b.b.String(), nil
 }
 
 // templateFields lists the values a template may use, for error messages.
@@ -111,22 +186,23 @@ func cleanTemplateError(err error) string {
 	return msg
 }
 
-// checkTemplate parses text and executes it against sample data, so that
-// syntax errors and unknown values are found at load time. withFault says
-// whether the message is triggered by a fault event.
-func checkTemplate(s *Scenario, text string, withFault bool) error {
-	data := sampleData(s, withFault)
+// checkTemplate parses text and executes it against sample data (see
+// sampleData), so that syntax errors and unknown values are found at load
+// time.
+func checkTemplate(data TemplateData, text string) error {
 	t, err := parseTemplate("text", text, data)
 	if err != nil {
 		return fmt.Errorf("invalid template: %s", cleanTemplateError(err))
 	}
-	var b strings.Builder
+	var b limitWriter
 	if err := t.Execute(&b, data); err != nil {
 		return fmt.Errorf("invalid template: %s", cleanTemplateError(err))
 	}
 	return nil
 }
 
+// sampleData is the data templates are checked against; withFault says
+// whether the message is triggered by a fault event, which sets .Fault.
 func sampleData(s *Scenario, withFault bool) TemplateData {
 	data := TemplateData{
 		Elapsed:    "42m",

@@ -16,6 +16,7 @@ type validator struct {
 	s       *Scenario
 	catalog Catalog
 	limit   Duration // the time limit triggers are checked against, at most 90m
+	samples map[bool]TemplateData
 
 	personas map[string]*Persona
 	channels map[string]bool
@@ -513,7 +514,10 @@ func (v *validator) template(path, text string, withFault bool) {
 	if text == "" {
 		return
 	}
-	if err := checkTemplate(v.s, text, withFault); err != nil {
+	if v.samples == nil {
+		v.samples = map[bool]TemplateData{false: sampleData(v.s, false), true: sampleData(v.s, true)}
+	}
+	if err := checkTemplate(v.samples[withFault], text); err != nil {
 		v.errf(path, "%s", err)
 	}
 }

@@ -1,0 +1,116 @@
+package scenarios_test
+
+import (
+	"bytes"
+	"errors"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/firedrill/firedrill/scenarios"
+)
+
+func TestInjectsCSV_roundTrip(t *testing.T) {
+	files, _ := filepath.Glob("examples/*.yaml")
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			s := mustLoad(t, f)
+			var b bytes.Buffer
+			if err := scenarios.ExportInjectsCSV(&b, s); err != nil {
+				t.Fatal(err)
+			}
+			got, err := scenarios.ImportInjectsCSV(&b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, s.Injects) {
+				t.Errorf("round trip changed the injects:\ngot  %+v\nwant %+v", got, s.Injects)
+			}
+		})
+	}
+}
+
+func TestImportInjectsCSV_acceptsSpreadsheetHeaders(t *testing.T) {
+	in := "\ufeffTime,Persona,Channel,Text,Expected_Action,On\n" +
+		"5m,cs,cs-inquiries,\"Customers cannot pay,\nsince 14:00\",Post the notice,\n" +
+		",,,,,\n" +
+		",cto,incident,Who leads?,,notice.missing:incident@15m+1m\n"
+	got, err := scenarios.ImportInjectsCSV(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("got %d injects, want 2 (blank row skipped)", len(got))
+	}
+	if got[0].ID != "inject-2" || got[0].At.String() != "5m" || got[0].Text != "Customers cannot pay,\nsince 14:00" || got[0].ExpectedAction != "Post the notice" {
+		t.Errorf("first = %+v", got[0])
+	}
+	on := got[1].On
+	if got[1].ID != "inject-4" || on == nil || on.Event != scenarios.OnNoticeMissing || on.Notice != scenarios.NoticeIncident || on.By.String() != "15m" || on.Delay.String() != "1m" {
+		t.Errorf("second = %+v on %+v", got[1], on)
+	}
+}
+
+func TestImportInjectsCSV_errors(t *testing.T) {
+	tests := []struct {
+		name, csv, want string
+	}{
+		{"fails on an empty file", "", "row 1, column 1: empty file, expected a header row"},
+		{"fails on an unknown column", "time,persona,channel,text,mood\n", `row 1, column 5: unknown column "mood"`},
+		{"fails on a missing column", "time,persona,text\n", `row 1, column 4: missing column "channel"`},
+		{"fails on a bad time", "time,persona,channel,text\n5,cs,incident,hi\n", `row 2, column 1 (time): invalid duration "5"`},
+		{"fails on an unknown event", "on,persona,channel,text\nfault.exploded:db,cs,incident,hi\n", `row 2, column 1 (on): unknown event "fault.exploded"`},
+		{"fails on an event without its reference", "on,persona,channel,text\nfault.resolved,cs,incident,hi\n", "event fault.resolved needs a reference"},
+		{"fails on both time and on", "time,on,persona,channel,text\n5m,drill.started,cs,incident,hi\n", "row 2, column 2 (on): both time and on are set"},
+		{"fails on an empty text", "time,persona,channel,text\n5m,cs,incident,\n", "row 2, column 4 (text): empty text"},
+		{"fails on a follow-up without text", "time,persona,channel,text,follow-up after\n5m,cs,incident,hi,3m\n", "a follow-up needs its text"},
+		{"fails on broken quoting", "time,persona,channel,text\n5m,cs,incident,\"hi\n", "row 2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := scenarios.ImportInjectsCSV(strings.NewReader(tt.csv))
+			var list scenarios.CSVErrors
+			if !errors.As(err, &list) {
+				t.Fatalf("got %v, want CSVErrors", err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %q, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestReplaceInjects_keepsTheRestOfTheScenario(t *testing.T) {
+	data := mustRead(t, "examples/layered-payment-outage.yaml")
+	orig := mustLoad(t, "examples/layered-payment-outage.yaml")
+	injects, err := scenarios.ImportInjectsCSV(strings.NewReader("id,time,persona,channel,text\nonly-one,3m,cs,cs-inquiries,Is payment down?\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := scenarios.ReplaceInjects(data, injects)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := scenarios.Parse("replaced.yaml", out)
+	if err != nil {
+		t.Fatalf("replaced document does not load:\n%v\n%s", err, out)
+	}
+	if len(s.Injects) != 1 || s.Injects[0].ID != "only-one" {
+		t.Errorf("injects = %+v", s.Injects)
+	}
+	s.Injects, s.Source = orig.Injects, orig.Source
+	if !reflect.DeepEqual(s, orig) {
+		t.Errorf("replacing the injects changed other fields")
+	}
+	if !bytes.Contains(out, []byte("# A layered (composite) drill")) {
+		t.Errorf("the leading comment was lost")
+	}
+	block, err := scenarios.MarshalInjects(injects)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(block, []byte("injects:\n  - id: only-one\n    at: 3m\n")) {
+		t.Errorf("block = %s", block)
+	}
+}

@@ -1,0 +1,121 @@
+package scenarios_test
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/firedrill/firedrill/scenarios"
+)
+
+func TestForDifficulty(t *testing.T) {
+	s := mustLoad(t, "examples/chained-order-api.yaml")
+	base, _ := s.Fault("order-api-down")
+	baseTitle := base.Title
+	tests := []struct {
+		name       string
+		difficulty scenarios.Difficulty
+		injector   string
+		title      string
+		target     string
+		params     map[string]any
+	}{
+		{"hard replaces injector, target and params", scenarios.Hard, "kubernetes/secret-key",
+			"order-api crashes on start (missing database password)", "Secret/order-api-db",
+			map[string]any{"key": "DB_PASSWORD", "remove": true, "restart": "deployment/order-api"}},
+		{"medium keeps injector and params and overrides the title", scenarios.Medium, "kubernetes/bad-image",
+			"order-api rolled out with an image tag that does not exist", "Deployment/order-api",
+			map[string]any{"container": "order-api", "image": "registry.shop.internal/order-api:2024-11-31"}},
+		{"easy replaces injector and params", scenarios.Easy, "kubernetes/scale",
+			"order-api scaled to zero", "Deployment/order-api", map[string]any{"replicas": int64(0)}},
+		{"empty means the scenario's difficulty", "", "kubernetes/bad-image",
+			"order-api rolled out with an image tag that does not exist", "Deployment/order-api",
+			map[string]any{"container": "order-api", "image": "registry.shop.internal/order-api:2024-11-31"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := s.ForDifficulty(tt.difficulty)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, _ := got.Fault("order-api-down")
+			if f.Injector.String() != tt.injector || f.Title != tt.title || f.Target.Kind+"/"+f.Target.Name != tt.target {
+				t.Errorf("got %s %q %s/%s", f.Injector, f.Title, f.Target.Kind, f.Target.Name)
+			}
+			if !reflect.DeepEqual(f.Params, tt.params) {
+				t.Errorf("params = %#v, want %#v", f.Params, tt.params)
+			}
+			for _, g := range got.Faults {
+				if g.Variants != nil {
+					t.Errorf("fault %s still has variants", g.ID)
+				}
+			}
+			if tt.difficulty != "" && got.Difficulty != tt.difficulty {
+				t.Errorf("Difficulty = %q", got.Difficulty)
+			}
+		})
+	}
+	if base.Title != baseTitle || len(base.Variants) != 3 {
+		t.Errorf("ForDifficulty changed the original scenario")
+	}
+}
+
+func TestForDifficulty_mergesParamsKeyByKey(t *testing.T) {
+	s, err := scenarios.Parse("m.yaml", []byte(strings.Replace(string(mustRead(t, "testdata/valid-minimal.yaml")),
+		"    params: {key: DB_HOST, value: nowhere}\n",
+		"    params: {key: DB_HOST, value: nowhere, restart: {kind: Deployment, name: order-api}}\n"+
+			"    variants:\n      hard:\n        params: {value: db-replica-9, restart: {name: web}}\n        target: {namespace: shop, kind: ConfigMap, name: web-config}\n", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Difficulty != scenarios.Medium {
+		t.Errorf("default difficulty = %q, want medium when variants exist", s.Difficulty)
+	}
+	if got := s.Difficulties(); !reflect.DeepEqual(got, []scenarios.Difficulty{scenarios.Hard}) {
+		t.Errorf("Difficulties = %v", got)
+	}
+	hard, err := s.ForDifficulty(scenarios.Hard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := hard.Fault("db-config")
+	want := map[string]any{"key": "DB_HOST", "value": "db-replica-9", "restart": map[string]any{"kind": "Deployment", "name": "web"}}
+	if !reflect.DeepEqual(f.Params, want) {
+		t.Errorf("params = %#v, want %#v", f.Params, want)
+	}
+	if f.Target.Name != "web-config" {
+		t.Errorf("target = %+v", f.Target)
+	}
+	f.Params["key"] = "changed"
+	orig, _ := s.Fault("db-config")
+	if orig.Params["key"] != "DB_HOST" {
+		t.Errorf("the copy shares params with the original")
+	}
+	medium, _ := s.ForDifficulty(scenarios.Medium)
+	if f, _ := medium.Fault("db-config"); f.Params["value"] != "nowhere" {
+		t.Errorf("a fault without a variant for the difficulty changed: %v", f.Params)
+	}
+}
+
+func TestForDifficulty_refusesUnknownDifficulty(t *testing.T) {
+	s := mustLoad(t, "examples/chained-order-api.yaml")
+	_, err := s.ForDifficulty("extreme")
+	if err == nil || !strings.Contains(err.Error(), `unknown difficulty "extreme", expected one of: hard, medium, easy`) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestClone_isDeep(t *testing.T) {
+	s := mustLoad(t, "examples/layered-payment-outage.yaml")
+	c := s.Clone()
+	if !reflect.DeepEqual(s, c) {
+		t.Fatal("clone differs from the original")
+	}
+	c.Faults[0].ResolvedWhen.Probes[1].Params["path"] = "/x"
+	*c.Injects[0].At = 0
+	c.Personas[0].QuickReplies[0] = "x"
+	c.Notices.Incident.Fields[0].Label = "x"
+	if reflect.DeepEqual(s, c) {
+		t.Fatal("changing the clone changed the original")
+	}
+}
