@@ -1,4 +1,4 @@
-// Shared helpers: DOM building without innerHTML (user text is always set as
+// Shared helpers: DOM building from nodes only (user text is always set as
 // text, never parsed as markup), the JSON API with CSRF, theme and language.
 import { t, toggleLang, translate } from "./i18n.js";
 
