@@ -1,0 +1,243 @@
+package main_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	main "github.com/firedrill/firedrill/cmd/firedrill"
+	"github.com/firedrill/firedrill/scenarios"
+)
+
+const (
+	layered = "../../scenarios/examples/layered-payment-outage.yaml"
+	chained = "../../scenarios/examples/chained-order-api.yaml"
+	korean  = "../../scenarios/examples/db-connection-settings.yaml"
+	badFile = "../../scenarios/testdata/errors/chain-unknown-fault.yaml"
+)
+
+// run executes the real program in-process with a clean environment.
+func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	m := main.NewMain()
+	var out, errb bytes.Buffer
+	m.Stdin = strings.NewReader("")
+	m.Stdout, m.Stderr = &out, &errb
+	m.Getenv = func(string) string { return "" }
+	code = m.Run(context.Background(), args)
+	if err := m.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	return code, out.String(), errb.String()
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		contains []string
+	}{
+		{"exits 0 when every file is valid", []string{"validate", layered, chained, korean}, 0,
+			[]string{layered + ": ok (layered-payment-outage)", korean + ": ok (db-connection-settings)"}},
+		{"exits 1 and prints every error with its position", []string{"validate", layered, badFile}, 1,
+			[]string{badFile + `:31:20: faults[1].after.fault: unknown fault "db-confg", expected one of: cache, db-config`, badFile + ": 1 error"}},
+		{"exits 1 on a missing file", []string{"validate", "nope.yaml"}, 1, []string{"nope.yaml: load scenario nope.yaml:"}},
+		{"exits 2 on an unknown output format", []string{"validate", "-o", "xml", layered}, 2, nil},
+		{"exits 1 without files", []string{"validate"}, 1, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := run(t, tt.args...)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, out, errOut)
+			}
+			for _, c := range tt.contains {
+				if !strings.Contains(out, c) {
+					t.Errorf("stdout lacks %q:\n%s", c, out)
+				}
+			}
+		})
+	}
+}
+
+func TestValidate_jsonOutput(t *testing.T) {
+	code, out, _ := run(t, "validate", "--output", "json", layered, badFile)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	var got struct {
+		Valid bool `json:"valid"`
+		Files []struct {
+			File   string                 `json:"file"`
+			Valid  bool                   `json:"valid"`
+			Errors []scenarios.FieldError `json:"errors"`
+		} `json:"files"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, out)
+	}
+	if got.Valid || len(got.Files) != 2 || !got.Files[0].Valid || got.Files[1].Valid {
+		t.Fatalf("got %+v", got)
+	}
+	e := got.Files[1].Errors
+	if len(e) != 1 || e[0].Line != 31 || e[0].Column != 20 || e[0].Path != "faults[1].after.fault" {
+		t.Errorf("errors = %+v", e)
+	}
+	if got.Files[0].Errors == nil {
+		t.Errorf("a valid file must list an empty errors array, not null")
+	}
+}
+
+func TestSchema_printsTheJSONSchema(t *testing.T) {
+	code, out, _ := run(t, "schema")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if out != string(scenarios.Schema()) {
+		t.Errorf("printed schema differs from scenarios.Schema()")
+	}
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPlan(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		contains []string
+	}{
+		{"prints the timeline at the chosen variant", []string{"plan", chained, "--variant", "hard"}, 0,
+			[]string{"difficulty: hard", "kubernetes/secret-key", "WAITING ON EVENTS", "after order-api-down resolved +4m", "90m  end"}},
+		{"uses the scenario's difficulty by default", []string{"plan", chained}, 0, []string{"difficulty: medium", "kubernetes/bad-image"}},
+		{"prints Korean text", []string{"plan", korean}, 0, []string{"주문 API의 DB 접속 주소 변경"}},
+		{"exits 2 on a variant the scenario lacks", []string{"plan", layered, "--variant", "hard"}, 2, nil},
+		{"exits 1 on an invalid scenario", []string{"plan", badFile}, 1, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := run(t, tt.args...)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, out, errOut)
+			}
+			for _, c := range tt.contains {
+				if !strings.Contains(out, c) {
+					t.Errorf("stdout lacks %q:\n%s", c, out)
+				}
+			}
+		})
+	}
+}
+
+func TestPlan_invalidScenarioPrintsErrors(t *testing.T) {
+	_, _, errOut := run(t, "plan", badFile)
+	if !strings.Contains(errOut, `faults[1].after.fault: unknown fault "db-confg"`) {
+		t.Errorf("stderr = %s", errOut)
+	}
+}
+
+func TestPlan_jsonOutput(t *testing.T) {
+	code, out, _ := run(t, "plan", "-o", "json", "--variant", "easy", chained)
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	var tl scenarios.Timeline
+	if err := json.Unmarshal([]byte(out), &tl); err != nil {
+		t.Fatal(err)
+	}
+	if tl.Difficulty != scenarios.Easy || tl.Scheduled[0].Detail != "kubernetes/scale shop/Deployment/order-api" {
+		t.Errorf("timeline = %+v", tl.Scheduled[0])
+	}
+}
+
+func TestInjects_exportAndImport(t *testing.T) {
+	dir := t.TempDir()
+	csvPath := filepath.Join(dir, "injects.csv")
+	if code, _, errOut := run(t, "injects", "export", layered, "-o", csvPath); code != 0 {
+		t.Fatalf("export exit %d: %s", code, errOut)
+	}
+	f, err := os.Open(csvPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(f).ReadAll()
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(rows[0], ",") != strings.Join(scenarios.InjectCSVColumns, ",") || len(rows) != 6 {
+		t.Fatalf("exported %d rows, header %v", len(rows), rows[0])
+	}
+
+	t.Run("prints the injects block", func(t *testing.T) {
+		code, out, errOut := run(t, "injects", "import", layered, "--csv", csvPath)
+		if code != 0 {
+			t.Fatalf("exit %d: %s %s", code, out, errOut)
+		}
+		if !strings.HasPrefix(out, "injects:\n  - id: cs-cannot-pay\n") {
+			t.Errorf("block = %s", out)
+		}
+	})
+
+	t.Run("writes the scenario with --write", func(t *testing.T) {
+		scenario := filepath.Join(dir, "copy.yaml")
+		data, err := os.ReadFile(korean)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(scenario, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		sheet := filepath.Join(dir, "ko.csv")
+		if err := os.WriteFile(sheet, []byte("time,persona,channel,text\n3m,cs,cs-inquiries,주문이 안 됩니다\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, out, errOut := run(t, "injects", "import", scenario, "--csv", sheet, "--write")
+		if code != 0 {
+			t.Fatalf("exit %d: %s %s", code, out, errOut)
+		}
+		s, err := scenarios.Load(scenario)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(s.Injects) != 1 || s.Injects[0].Text != "주문이 안 됩니다" || s.Metadata.Language != "ko" {
+			t.Errorf("injects = %+v", s.Injects)
+		}
+	})
+
+	t.Run("names the CSV row of a bad reference", func(t *testing.T) {
+		sheet := filepath.Join(dir, "bad.csv")
+		if err := os.WriteFile(sheet, []byte("time,persona,channel,text\n3m,cs,cs-inquiries,ok\n4m,ceo,incident,hi\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, out, _ := run(t, "injects", "import", layered, "--csv", sheet)
+		if code != 1 || !strings.Contains(out, sheet+`: row 3: injects[1].persona: unknown persona "ceo"`) {
+			t.Errorf("exit %d, out = %s", code, out)
+		}
+	})
+
+	t.Run("names the row and column of a bad cell", func(t *testing.T) {
+		sheet := filepath.Join(dir, "cell.csv")
+		if err := os.WriteFile(sheet, []byte("time,persona,channel,text\nsoon,cs,cs-inquiries,ok\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, out, _ := run(t, "injects", "import", layered, "--csv", sheet)
+		if code != 1 || !strings.Contains(out, "row 2, column 1 (time): invalid duration \"soon\"") {
+			t.Errorf("exit %d, out = %s", code, out)
+		}
+	})
+
+	t.Run("requires --csv", func(t *testing.T) {
+		if code, _, _ := run(t, "injects", "import", layered); code != 2 {
+			t.Errorf("exit %d, want 2", code)
+		}
+	})
+}
