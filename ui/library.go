@@ -21,8 +21,10 @@ type DirLibrary struct {
 
 // LoadLibrary loads every scenario file of dirs. A file that does not load
 // is an error naming the file and the problem (with line and column); so is
-// a scenario name used by two files.
-func LoadLibrary(dirs []string) (*DirLibrary, error) {
+// a scenario name used by two files. The library of the files that did load
+// is returned even then, so that one broken file does not take the others
+// down.
+func LoadLibrary(dirs []string, opts ...scenarios.Option) (*DirLibrary, error) {
 	l := &DirLibrary{byName: map[string]*scenarios.Scenario{}}
 	var errs []error
 	for _, dir := range dirs {
@@ -37,7 +39,7 @@ func LoadLibrary(dirs []string) (*DirLibrary, error) {
 				continue
 			}
 			path := filepath.Join(dir, name)
-			sc, err := scenarios.Load(path)
+			sc, err := scenarios.Load(path, opts...)
 			if err != nil {
 				errs = append(errs, err)
 				continue

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/utils/clock"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/control/sqlite"
+	"github.com/firedrill/firedrill/scenarios"
+	"github.com/firedrill/firedrill/ui"
+	roomdb "github.com/firedrill/firedrill/ui/sqlite"
+)
+
+// roomDatabaseFile is the drill room's own database (hashed join tokens) in
+// the data directory.
+const roomDatabaseFile = "room.db"
+
+// shutdownGrace bounds how long serve waits for requests in flight when it
+// is stopped.
+const shutdownGrace = 10 * time.Second
+
+func init() {
+	registerCommand(func(m *Main) *cobra.Command {
+		cmd := &cobra.Command{
+			Use:   "serve",
+			Short: "Serve the drill room: facilitator console, drill channels, observer view",
+			Long: `serve runs the drill engine over the drill database in the data directory and
+serves the drill room over HTTP: the facilitator console (sign in with
+auth.adminToken or the password of auth.adminPasswordHash), and the rooms
+people open with their join links. Scenarios are loaded from scenarios.dirs.
+Faults are injected through the injector plugins. Stop it with Ctrl-C: open
+drills keep their state and are picked up at the next start.`,
+			Args: cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, args []string) error { return m.serve(cmd) },
+		}
+		addSettingFlag(cmd, "listen")
+		addSettingFlag(cmd, "publicURL")
+		addSettingFlag(cmd, "plugins.dir")
+		addSettingFlag(cmd, "drill.timeScale")
+		addSettingFlag(cmd, "kubernetes.context")
+		addSettingFlag(cmd, "kubernetes.kubeconfig")
+		return cmd
+	})
+}
+
+func (m *Main) serve(cmd *cobra.Command) error {
+	ctx := cmd.Context()
+	cfg := m.Config
+	admin := ui.AdminCredential{Token: cfg.Auth.AdminToken, PasswordHash: cfg.Auth.AdminPasswordHash}
+	if !admin.Configured() {
+		return &ExitError{Code: 2, Err: errors.New("serve: no facilitator credential: set auth.adminToken (FIREDRILL_AUTH_ADMIN_TOKEN) or auth.adminPasswordHash in the config")}
+	}
+	if t := cfg.Auth.AdminToken; t != "" && len(t) < 16 {
+		return &ExitError{Code: 2, Err: fmt.Errorf("serve: auth.adminToken is %d characters long, expected at least 16", len(t))}
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, databaseFile))
+	if err != nil {
+		return err
+	}
+	m.OnClose(db.Close)
+	tokens, err := roomdb.Open(filepath.Join(cfg.DataDir, roomDatabaseFile))
+	if err != nil {
+		return err
+	}
+	m.OnClose(tokens.Close)
+	h, err := m.openPluginHost(ctx, cmd)
+	if err != nil {
+		return err
+	}
+	lib, err := ui.LoadLibrary(cfg.Scenarios.Dirs, scenarios.WithCatalog(h))
+	if err != nil {
+		// One broken scenario must not keep the room closed: report every
+		// problem and serve the scenarios that loaded.
+		fmt.Fprintf(m.Stderr, "firedrill: some scenarios were not loaded:\n%v\n", err)
+	}
+	if len(cfg.Scenarios.Dirs) == 0 {
+		fmt.Fprintln(m.Stderr, "firedrill: scenarios.dirs is empty: no scenario to create drills from")
+	}
+
+	e := control.NewEngine(db, h, clock.RealClock{})
+	e.TimeScale = cfg.Drill.TimeScale
+	e.OnRestart = cfg.Drill.OnRestart
+	e.Logf = func(format string, args ...any) { fmt.Fprintf(m.Stderr, "firedrill: "+format+"\n", args...) }
+	if err := e.Open(ctx); err != nil {
+		return err
+	}
+	m.OnClose(e.Close)
+
+	srv, err := ui.NewServer(ui.Config{
+		Engine: e, Journal: db, Library: lib, Tokens: tokens, Admin: admin,
+		PublicURL: cfg.PublicURL, Logger: m.pluginLogger(),
+	})
+	if err != nil {
+		return err
+	}
+	m.OnClose(srv.Close)
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+
+	base := strings.TrimRight(cfg.PublicURL, "/")
+	if base == "" {
+		base = "http://" + ln.Addr().String()
+	}
+	fmt.Fprintf(m.Stdout, "firedrill: drill room on %s\n", base)
+	fmt.Fprintf(m.Stdout, "firedrill: facilitator console: %s/login (sign in with the admin credential)\n", base)
+	fmt.Fprintf(m.Stdout, "firedrill: %d scenario(s) loaded; drill clock time scale %g\n", len(lib.Scenarios()), cfg.Drill.TimeScale)
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(m.Stdout, "firedrill: stopping; open drills keep their state")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("serve: shutdown: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,210 @@
+package main_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	main "github.com/firedrill/firedrill/cmd/firedrill"
+)
+
+// syncBuffer is a bytes.Buffer safe for the program and the test at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// browser is a minimal HTTP client that behaves like the drill room's pages:
+// cookies, the Origin header and the CSRF token.
+type browser struct {
+	t    *testing.T
+	base string
+	hc   *http.Client
+	csrf string
+}
+
+func newBrowser(t *testing.T, base string) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, base: base, hc: &http.Client{Jar: jar, Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+func (b *browser) call(method, path string, body any, out any) int {
+	b.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		j, _ := json.Marshal(body)
+		rd = bytes.NewReader(j)
+	}
+	req, _ := http.NewRequest(method, b.base+path, rd)
+	req.Header.Set("Origin", b.base)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-CSRF-Token", b.csrf)
+	res, err := b.hc.Do(req)
+	if err != nil {
+		b.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(res.Body)
+	if out != nil && res.StatusCode < 300 {
+		if err := json.Unmarshal(data, out); err != nil {
+			b.t.Fatalf("%s %s: %s: %v", method, path, data, err)
+		}
+	}
+	return res.StatusCode
+}
+
+func TestServe(t *testing.T) {
+	t.Run("without an admin credential the room does not open", func(t *testing.T) {
+		code, _, stderr := runFiredrill(t, "listen: 127.0.0.1:0\ndataDir: "+t.TempDir()+"\n", "serve")
+		if code != 2 || !strings.Contains(stderr, "auth.adminToken") {
+			t.Fatalf("exit %d, stderr %q; want 2 and a hint at auth.adminToken", code, stderr)
+		}
+	})
+
+	t.Run("serves a drill end to end with a real plugin and shuts down on cancel", func(t *testing.T) {
+		dir := t.TempDir()
+		pluginDir := filepath.Join(dir, "plugins")
+		exe := filepath.Join(pluginDir, "firedrill-injector-flagfile")
+		if out, err := exec.Command("go", "build", "-o", exe, "github.com/firedrill/firedrill/injectors/examples/flagfile").CombinedOutput(); err != nil {
+			t.Fatalf("build flagfile: %v\n%s", err, out)
+		}
+		flags := filepath.Join(dir, "flags.json")
+		if err := os.WriteFile(flags, []byte(`{"payments":"on"}`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		scDir := filepath.Join(dir, "scenarios")
+		sc, _ := os.ReadFile("testdata/serve/flags.yaml")
+		_ = os.MkdirAll(scDir, 0o755)
+		if err := os.WriteFile(filepath.Join(scDir, "flags.yaml"), bytes.ReplaceAll(sc, []byte("FLAGS_FILE"), []byte(flags)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		const token = "serve-test-admin-token-123"
+		config := "listen: 127.0.0.1:0\ndataDir: " + filepath.Join(dir, "data") + "\n" +
+			"auth:\n  adminToken: " + token + "\n" +
+			"plugins:\n  dir: " + pluginDir + "\n" +
+			"scenarios:\n  dirs: [" + scDir + "]\n"
+		cfgPath := filepath.Join(dir, "firedrill.yaml")
+		_ = os.WriteFile(cfgPath, []byte(config), 0o644)
+
+		var stdout, stderr syncBuffer
+		m := main.NewMain()
+		m.Stdin = strings.NewReader("")
+		m.Stdout, m.Stderr = &stdout, &stderr
+		env := map[string]string{"HOME": dir, "XDG_CONFIG_HOME": dir, "FIREDRILL_CONFIG": cfgPath}
+		m.Getenv = func(k string) string { return env[k] }
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		exited := make(chan int, 1)
+		go func() { exited <- m.Run(ctx, []string{"serve"}) }()
+
+		urlRe := regexp.MustCompile(`drill room on (http://\S+)`)
+		var base string
+		for deadline := time.Now().Add(20 * time.Second); base == ""; {
+			if m := urlRe.FindStringSubmatch(stdout.String()); m != nil {
+				base = m[1]
+			} else if time.Now().After(deadline) {
+				t.Fatalf("serve printed no URL; stdout %q stderr %q", stdout.String(), stderr.String())
+			}
+			select {
+			case code := <-exited:
+				t.Fatalf("serve exited %d early; stderr %q", code, stderr.String())
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+
+		fac := newBrowser(t, base)
+		var sess struct {
+			CSRF string `json:"csrf"`
+		}
+		if st := fac.call("POST", "/api/login", map[string]string{"secret": token}, &sess); st != 200 {
+			t.Fatalf("login: %d", st)
+		}
+		fac.csrf = sess.CSRF
+		var list []struct {
+			Name string `json:"name"`
+		}
+		fac.call("GET", "/api/scenarios", nil, &list)
+		if len(list) != 1 || list[0].Name != "serve-flags" {
+			t.Fatalf("scenarios %v, want serve-flags; stderr %q", list, stderr.String())
+		}
+		var d struct {
+			ID string `json:"id"`
+		}
+		if st := fac.call("POST", "/api/drills", map[string]string{"scenario": "serve-flags"}, &d); st != 201 {
+			t.Fatalf("create drill: %d", st)
+		}
+		var link struct {
+			URL string `json:"url"`
+		}
+		if st := fac.call("POST", "/api/drills/"+d.ID+"/people", map[string]string{"name": "Kim", "role": "participant"}, &link); st != 201 || !strings.HasPrefix(link.URL, base+"/join#") {
+			t.Fatalf("add person: %d %q", st, link.URL)
+		}
+		if st := fac.call("POST", "/api/drills/"+d.ID+"/start", nil, nil); st != 200 {
+			t.Fatalf("start: %d", st)
+		}
+		// The real plugin flips the flag in the file.
+		for deadline := time.Now().Add(20 * time.Second); ; {
+			b, _ := os.ReadFile(flags)
+			if strings.Contains(string(b), `"off"`) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("fault not injected: flags %s; stderr %q", b, stderr.String())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+
+		p := newBrowser(t, base)
+		_, tok, _ := strings.Cut(link.URL, "#")
+		if st := p.call("POST", "/api/join", map[string]string{"token": tok}, &sess); st != 200 {
+			t.Fatalf("join: %d", st)
+		}
+		p.csrf = sess.CSRF
+		if st := p.call("POST", "/api/drills/"+d.ID+"/messages", map[string]string{"channel": "incident", "text": "payments are down, looking"}, nil); st != 201 {
+			t.Fatalf("participant message: %d", st)
+		}
+		if st := p.call("GET", "/console", nil, nil); st != 403 {
+			t.Fatalf("participant opened the console: %d", st)
+		}
+
+		cancel()
+		select {
+		case code := <-exited:
+			if code != 0 {
+				t.Fatalf("serve exited %d; stderr %q", code, stderr.String())
+			}
+		case <-time.After(15 * time.Second):
+			t.Fatal("serve did not stop after cancel")
+		}
+		if err := m.Close(); err != nil {
+			t.Fatalf("close: %v", err)
+		}
+		if !strings.Contains(stdout.String(), "stopping") {
+			t.Fatalf("stdout %q does not say it stopped", stdout.String())
+		}
+	})
+}
