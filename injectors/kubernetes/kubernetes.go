@@ -1,0 +1,272 @@
+// Package kubernetes is firedrill's built-in Kubernetes fault injector: a
+// catalog of API-level faults (pod delete, scale, bad image rollout, config
+// and secret key changes, env var change, Service selector break, network
+// isolation, resource squeeze, node cordon and drain, HPA bounds, CronJob
+// suspend) and probes (deployment available, pod status, endpoints, HTTP GET),
+// implementing injectors.Injector with client-go.
+//
+// Every fault is planned as a list of field changes on named objects, each
+// with the value before and the value injected. The revert record holds that
+// plan, so any process can revert: a field is put back only while it still
+// holds the injected value, which restores the exact previous state without
+// clobbering edits made since (by participants healing the system, or by
+// anyone else). Writes are optimistic (resourceVersion) and retried.
+//
+// Safety rails refuse, with a message saying why: a kubeconfig context not in
+// AllowedContexts; a namespace without the label firedrill.dev/drill-target=true;
+// kube-system, kube-public, kube-node-lease and ProtectedNamespaces always.
+package kubernetes
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/utils/clock"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
+)
+
+// Name is the plugin name scenarios use: "kubernetes/<type>".
+const Name = "kubernetes"
+
+// Version is the version of this injector.
+const Version = "0.1.0"
+
+// Labels and annotations firedrill uses on objects.
+const (
+	// DrillTargetLabel opts a namespace (or a node) in to fault injection
+	// when its value is "true".
+	DrillTargetLabel = "firedrill.dev/drill-target"
+	// DrillIDAnnotation and FaultIDAnnotation mark every object a fault
+	// changed or created, until the fault is reverted.
+	DrillIDAnnotation = "firedrill.dev/drill-id"
+	FaultIDAnnotation = "firedrill.dev/fault-id"
+)
+
+// alwaysProtected namespaces are refused whatever the configuration says.
+var alwaysProtected = []string{"kube-system", "kube-public", "kube-node-lease"}
+
+// Config configures the injector.
+type Config struct {
+	// Kubeconfig is the kubeconfig file; empty uses the default loading
+	// rules ($KUBECONFIG, ~/.kube/config).
+	Kubeconfig string
+	// Context is the kubeconfig context; empty uses the current context.
+	// Either way the context must be in AllowedContexts.
+	Context string
+	// AllowedContexts are the only contexts the injector touches.
+	AllowedContexts []string
+	// ProtectedNamespaces are refused in addition to kube-system,
+	// kube-public and kube-node-lease.
+	ProtectedNamespaces []string
+	// Rest, when set, is used instead of loading Kubeconfig (tests); Context
+	// must then name it, and is checked against AllowedContexts as usual.
+	Rest *rest.Config
+	// Clock is used for timestamps, retries and probe latency; default the
+	// real clock.
+	Clock clock.Clock
+	// HTTPClient is used by the http-get probe; default a client without a
+	// global timeout (the probe sets its own).
+	HTTPClient *http.Client
+}
+
+// Injector is the Kubernetes fault injector.
+type Injector struct {
+	cfg     Config
+	context string
+	// refused is set when the configuration does not allow touching the
+	// cluster; every call that would touch it returns it.
+	refused error
+	dyn     dynamic.Interface
+	cs      kubernetes.Interface
+	clk     clock.Clock
+	hc      *http.Client
+}
+
+var _ injectors.Injector = (*Injector)(nil)
+
+// New returns an injector for the cluster cfg names. A context that is not
+// allowed does not fail New (Info still works, so scenarios can be checked
+// without a cluster); it makes every call that would touch the cluster fail
+// with EFORBIDDEN and the reason. An unreadable kubeconfig fails New.
+func New(cfg Config) (*Injector, error) {
+	in := &Injector{cfg: cfg, clk: cfg.Clock, hc: cfg.HTTPClient}
+	if in.clk == nil {
+		in.clk = clock.RealClock{}
+	}
+	if in.hc == nil {
+		in.hc = &http.Client{}
+	}
+	rc := cfg.Rest
+	ctxName := cfg.Context
+	if rc == nil {
+		rules := clientcmd.NewDefaultClientConfigLoadingRules()
+		if cfg.Kubeconfig != "" {
+			rules.ExplicitPath = cfg.Kubeconfig
+		}
+		raw, err := rules.Load()
+		if err != nil {
+			return nil, fmt.Errorf("kubernetes: load kubeconfig: %w", err)
+		}
+		if ctxName == "" {
+			ctxName = raw.CurrentContext
+		}
+		if ctxName == "" {
+			in.refused = control.Errorf(control.EINVALID, "no Kubernetes context: set kubernetes.context (and list it in kubernetes.allowedContexts) or a current context in the kubeconfig")
+			return in, nil
+		}
+		if _, ok := raw.Contexts[ctxName]; !ok {
+			return nil, fmt.Errorf("kubernetes: context %q is not in the kubeconfig %s", ctxName, kubeconfigName(cfg.Kubeconfig))
+		}
+		rc, err = clientcmd.NewNonInteractiveClientConfig(*raw, ctxName, &clientcmd.ConfigOverrides{}, rules).ClientConfig()
+		if err != nil {
+			return nil, fmt.Errorf("kubernetes: context %q: %w", ctxName, err)
+		}
+	} else if ctxName == "" {
+		return nil, fmt.Errorf("kubernetes: Config.Context must name the cluster of Config.Rest")
+	}
+	in.context = ctxName
+	if !slices.Contains(cfg.AllowedContexts, ctxName) {
+		in.refused = control.Errorf(control.EFORBIDDEN,
+			"Kubernetes context %q is not allowed: firedrill only touches contexts listed in kubernetes.allowedContexts (now %v)", ctxName, cfg.AllowedContexts)
+		return in, nil
+	}
+	rc = rest.CopyConfig(rc)
+	if rc.QPS == 0 {
+		rc.QPS, rc.Burst = 100, 200
+	}
+	var err error
+	if in.dyn, err = dynamic.NewForConfig(rc); err != nil {
+		return nil, fmt.Errorf("kubernetes: %w", err)
+	}
+	if in.cs, err = kubernetes.NewForConfig(rc); err != nil {
+		return nil, fmt.Errorf("kubernetes: %w", err)
+	}
+	return in, nil
+}
+
+func kubeconfigName(p string) string {
+	if p == "" {
+		return "(default loading rules)"
+	}
+	return p
+}
+
+// Context returns the kubeconfig context the injector acts on.
+func (in *Injector) Context() string { return in.context }
+
+// Info describes the injector and its fault and probe types with their
+// parameter schemas.
+func (in *Injector) Info(ctx context.Context) (injectors.Info, error) {
+	info := injectors.Info{Name: Name, Version: Version, APIVersions: []string{injectors.APIVersion}}
+	for _, ft := range faultTypes {
+		info.FaultTypes = append(info.FaultTypes, injectors.TypeInfo{
+			Name: ft.name, Description: ft.description, TargetKinds: ft.kinds, ParamsSchema: schemaJSON(ft.name),
+		})
+	}
+	for _, pt := range probeTypes {
+		info.ProbeTypes = append(info.ProbeTypes, injectors.TypeInfo{
+			Name: pt.name, Description: pt.description, TargetKinds: pt.kinds, ParamsSchema: schemaJSON(pt.name),
+		})
+	}
+	return info, nil
+}
+
+// ready returns the refusal, if any, of the configuration.
+func (in *Injector) ready() error { return in.refused }
+
+// checkNamespace refuses protected namespaces and, when requireOptIn,
+// namespaces without the drill-target label.
+func (in *Injector) checkNamespace(ctx context.Context, ns string, requireOptIn bool) error {
+	if ns == "" {
+		return control.Errorf(control.EINVALID, "target.namespace: required for this kind")
+	}
+	if slices.Contains(alwaysProtected, ns) {
+		return control.Errorf(control.EFORBIDDEN, "namespace %q is protected: firedrill never injects faults into %s", ns, strings.Join(alwaysProtected, ", "))
+	}
+	if slices.Contains(in.cfg.ProtectedNamespaces, ns) {
+		return control.Errorf(control.EFORBIDDEN, "namespace %q is protected by kubernetes.protectedNamespaces", ns)
+	}
+	if !requireOptIn {
+		return nil
+	}
+	var obj *metav1.PartialObjectMetadata
+	err := in.retry(ctx, func() error {
+		n, err := in.cs.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+		if err == nil {
+			obj = &metav1.PartialObjectMetadata{ObjectMeta: n.ObjectMeta}
+		}
+		return err
+	})
+	if apierrors.IsNotFound(err) {
+		return control.Errorf(control.ENOTFOUND, "namespace %q does not exist in context %q", ns, in.context)
+	} else if err != nil {
+		return fmt.Errorf("get namespace %s: %w", ns, err)
+	}
+	if obj.Labels[DrillTargetLabel] != "true" {
+		return control.Errorf(control.EFORBIDDEN,
+			"namespace %q is not opted in to drills: label it %s=true (kubectl label namespace %s %s=true) to allow faults there", ns, DrillTargetLabel, ns, DrillTargetLabel)
+	}
+	return nil
+}
+
+// kinds maps the object kinds faults and probes act on to their resources.
+var kinds = map[string]struct {
+	gvr        schema.GroupVersionResource
+	namespaced bool
+}{
+	"Deployment":              {schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}, true},
+	"StatefulSet":             {schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "statefulsets"}, true},
+	"DaemonSet":               {schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "daemonsets"}, true},
+	"ConfigMap":               {schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}, true},
+	"Secret":                  {schema.GroupVersionResource{Version: "v1", Resource: "secrets"}, true},
+	"Service":                 {schema.GroupVersionResource{Version: "v1", Resource: "services"}, true},
+	"Pod":                     {schema.GroupVersionResource{Version: "v1", Resource: "pods"}, true},
+	"Node":                    {schema.GroupVersionResource{Version: "v1", Resource: "nodes"}, false},
+	"HorizontalPodAutoscaler": {schema.GroupVersionResource{Group: "autoscaling", Version: "v2", Resource: "horizontalpodautoscalers"}, true},
+	"CronJob":                 {schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "cronjobs"}, true},
+	"NetworkPolicy":           {schema.GroupVersionResource{Group: "networking.k8s.io", Version: "v1", Resource: "networkpolicies"}, true},
+}
+
+func (in *Injector) resource(kind, ns string) (dynamic.ResourceInterface, error) {
+	k, ok := kinds[kind]
+	if !ok {
+		names := make([]string, 0, len(kinds))
+		for n := range kinds {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return nil, control.Errorf(control.EINVALID, "kind %q is not supported, expected one of %s", kind, strings.Join(names, ", "))
+	}
+	if !k.namespaced {
+		return in.dyn.Resource(k.gvr), nil
+	}
+	return in.dyn.Resource(k.gvr).Namespace(ns), nil
+}
+
+// decodeParams validates raw against the type's schema and decodes it into v.
+func decodeParams(typ string, raw json.RawMessage, v any) error {
+	if len(raw) == 0 || string(raw) == "null" {
+		raw = json.RawMessage("{}")
+	}
+	if err := validateSchema(typ, raw); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return control.Errorf(control.EINVALID, "params: %v", err)
+	}
+	return nil
+}

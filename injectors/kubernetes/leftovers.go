@@ -1,0 +1,51 @@
+package kubernetes
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Leftover is an object that still carries firedrill's annotations: a fault
+// that was not reverted (or an object a participant copied them onto).
+type Leftover struct {
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace,omitempty"`
+	Name      string `json:"name"`
+	DrillID   string `json:"drillId"`
+	FaultID   string `json:"faultId"`
+}
+
+// FindLeftovers lists, across all namespaces, the objects of every kind the
+// catalog touches that carry firedrill's drill and fault annotations; with a
+// drillID, only that drill's. `firedrill doctor` reports them.
+func (in *Injector) FindLeftovers(ctx context.Context, drillID string) ([]Leftover, error) {
+	if err := in.ready(); err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(kinds))
+	for k := range kinds {
+		if k != "Pod" {
+			names = append(names, k)
+		}
+	}
+	sort.Strings(names)
+	var out []Leftover
+	for _, kind := range names {
+		l, err := in.dyn.Resource(kinds[kind].gvr).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("find leftovers: list %s: %w", kind, err)
+		}
+		for _, it := range l.Items {
+			a := it.GetAnnotations()
+			fault, ok := a[FaultIDAnnotation]
+			if !ok || (drillID != "" && a[DrillIDAnnotation] != drillID) {
+				continue
+			}
+			out = append(out, Leftover{Kind: kind, Namespace: it.GetNamespace(), Name: it.GetName(), DrillID: a[DrillIDAnnotation], FaultID: fault})
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,532 @@
+package kubernetes
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	policyv1 "k8s.io/api/policy/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
+)
+
+// Validate checks the fault's type, target and params, that the safety
+// rails allow it, and runs every write it would make as a server-side dry
+// run. It changes nothing.
+func (in *Injector) Validate(ctx context.Context, f injectors.Fault) error {
+	rec, err := in.prepare(ctx, f)
+	if err != nil {
+		return err
+	}
+	dry := []string{metav1.DryRunAll}
+	for _, o := range rec.Objects {
+		res, err := in.resource(o.Kind, o.Namespace)
+		if err != nil {
+			return err
+		}
+		switch {
+		case o.Create != nil:
+			var u unstructured.Unstructured
+			if err := json.Unmarshal(o.Create, &u.Object); err != nil {
+				return err
+			}
+			_, err = res.Create(ctx, &u, metav1.CreateOptions{DryRun: dry})
+			if apierrors.IsAlreadyExists(err) {
+				err = nil
+			}
+		case o.Delete:
+			err = res.Delete(ctx, o.Name, metav1.DeleteOptions{DryRun: dry})
+		case o.Evict:
+			err = in.cs.PolicyV1().Evictions(o.Namespace).Evict(ctx, &policyv1.Eviction{
+				ObjectMeta: metav1.ObjectMeta{Name: o.Name, Namespace: o.Namespace}, DeleteOptions: &metav1.DeleteOptions{DryRun: dry}})
+		default:
+			var obj *unstructured.Unstructured
+			if obj, err = res.Get(ctx, o.Name, metav1.GetOptions{}); err == nil {
+				if err = applyAfter(obj, o.Changes); err == nil {
+					_, err = res.Update(ctx, obj, metav1.UpdateOptions{DryRun: dry})
+				}
+			}
+		}
+		if err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("validate %s: dry run on %s: %w", f.FaultID, objName(o), explain(err))
+		}
+	}
+	return nil
+}
+
+// Prepare plans the fault against the current state of the cluster and
+// returns the revert record. It changes nothing.
+func (in *Injector) Prepare(ctx context.Context, f injectors.Fault) ([]byte, error) {
+	rec, err := in.prepare(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	return encodeRecord(rec)
+}
+
+// prepare checks the fault and plans it.
+func (in *Injector) prepare(ctx context.Context, f injectors.Fault) (*record, error) {
+	if err := in.ready(); err != nil {
+		return nil, err
+	}
+	ft, ok := faultTypeByName(f.Type)
+	if !ok {
+		return nil, control.Errorf(control.EINVALID, "fault type %q is not a kubernetes fault type, expected one of %s", f.Type, strings.Join(faultTypeNames(), ", "))
+	}
+	if f.FaultID == "" || f.DrillID == "" {
+		return nil, control.Errorf(control.EINVALID, "fault %q: drill id and fault id are required (they mark every touched object)", f.FaultID)
+	}
+	if len(ft.kinds) > 0 && f.Target.Kind != "" && !slices.Contains(ft.kinds, f.Target.Kind) {
+		return nil, control.Errorf(control.EINVALID, "fault %s: target.kind %q is not supported by %s, expected one of %s", f.FaultID, f.Target.Kind, f.Type, strings.Join(ft.kinds, ", "))
+	}
+	p := ft.params()
+	if err := decodeParams(f.Type, f.Params, p); err != nil {
+		return nil, fmt.Errorf("fault %s: %w", f.FaultID, err)
+	}
+	if f.Target.Kind != "Node" {
+		if err := in.checkNamespace(ctx, f.Target.Namespace, true); err != nil {
+			return nil, fmt.Errorf("fault %s: %w", f.FaultID, err)
+		}
+	}
+	rec := &record{V: recordVersion, Context: in.context, DrillID: f.DrillID, FaultID: f.FaultID, Type: f.Type}
+	if err := ft.prepare(ctx, in, f, p, rec); err != nil {
+		return nil, fmt.Errorf("prepare %s: %w", f.FaultID, err)
+	}
+	return rec, nil
+}
+
+// planObject reads an object and plans changes on it with planFn, adding
+// firedrill's annotations unless marker is false.
+func (in *Injector) planObject(ctx context.Context, f injectors.Fault, kind, ns, name string, planFn func(obj map[string]any) ([]change, error)) (objRecord, error) {
+	res, err := in.resource(kind, ns)
+	if err != nil {
+		return objRecord{}, err
+	}
+	var obj *unstructured.Unstructured
+	err = in.retry(ctx, func() error {
+		var err error
+		obj, err = res.Get(ctx, name, metav1.GetOptions{})
+		return err
+	})
+	if apierrors.IsNotFound(err) {
+		return objRecord{}, control.Errorf(control.ENOTFOUND, "%s %s not found in context %q", kind, nsName(ns, name), in.context)
+	} else if err != nil {
+		return objRecord{}, fmt.Errorf("get %s %s: %w", kind, nsName(ns, name), err)
+	}
+	changes, err := planFn(obj.Object)
+	if err != nil {
+		return objRecord{}, err
+	}
+	changes = append(changes, markerChanges(obj.Object, f.DrillID, f.FaultID)...)
+	return objRecord{Kind: kind, Namespace: ns, Name: name, UID: string(obj.GetUID()), Changes: changes}, nil
+}
+
+// Inject applies the fault planned in record and returns the refined
+// record. An object that already carries this fault's annotation (Inject
+// retried after a crash) keeps the values recorded before; any other object
+// is planned again from its current state, so that changes made between
+// Prepare and Inject are what Revert restores.
+func (in *Injector) Inject(ctx context.Context, f injectors.Fault, recBytes []byte) ([]byte, error) {
+	if err := in.ready(); err != nil {
+		return nil, err
+	}
+	old, err := decodeRecord(recBytes)
+	if err != nil {
+		return nil, err
+	}
+	if old.FaultID != f.FaultID || old.Type != f.Type {
+		return nil, control.Errorf(control.EINVALID, "inject %s: the record is for fault %s (%s)", f.FaultID, old.FaultID, old.Type)
+	}
+	fresh, err := in.prepare(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	if err := in.checkContext(old); err != nil {
+		return nil, err
+	}
+	for i, o := range fresh.Objects {
+		var err error
+		switch {
+		case o.Create != nil:
+			err = in.injectCreate(ctx, o)
+		case o.Delete:
+			err = in.injectDelete(ctx, o)
+		case o.Evict:
+			err = in.injectEvict(ctx, o)
+		default:
+			var prev *objRecord
+			for j := range old.Objects {
+				if old.Objects[j].Kind == o.Kind && old.Objects[j].Namespace == o.Namespace && old.Objects[j].Name == o.Name {
+					prev = &old.Objects[j]
+				}
+			}
+			fresh.Objects[i], err = in.injectChanges(ctx, f, o, prev)
+		}
+		if err != nil {
+			// Return what is in place so far: the caller persists it and can
+			// revert.
+			b, _ := encodeRecord(mergeRecords(old, fresh))
+			return b, fmt.Errorf("inject %s: %s: %w", f.FaultID, objName(o), explain(err))
+		}
+	}
+	return encodeRecord(fresh)
+}
+
+// mergeRecords keeps, for a failed Inject, every object of both records so
+// that Revert undoes whatever was written.
+func mergeRecords(old, fresh *record) *record {
+	out := *fresh
+	out.Objects = append([]objRecord(nil), fresh.Objects...)
+	for _, o := range old.Objects {
+		found := false
+		for _, n := range fresh.Objects {
+			if n.Kind == o.Kind && n.Namespace == o.Namespace && n.Name == o.Name {
+				found = true
+			}
+		}
+		if !found {
+			out.Objects = append(out.Objects, o)
+		}
+	}
+	return &out
+}
+
+func (in *Injector) injectChanges(ctx context.Context, f injectors.Fault, planned objRecord, prev *objRecord) (objRecord, error) {
+	res, err := in.resource(planned.Kind, planned.Namespace)
+	if err != nil {
+		return planned, err
+	}
+	for {
+		var obj *unstructured.Unstructured
+		err := in.retry(ctx, func() error {
+			var err error
+			obj, err = res.Get(ctx, planned.Name, metav1.GetOptions{})
+			return err
+		})
+		if err != nil {
+			return planned, err
+		}
+		rec := planned
+		rec.UID = string(obj.GetUID())
+		if prev != nil && prev.UID == rec.UID && obj.GetAnnotations()[FaultIDAnnotation] == f.FaultID {
+			rec.Changes = prev.Changes // already injected once: keep the true "before"
+		} else if obj.GetResourceVersion() != "" {
+			// Re-plan on exactly this version so the update below is
+			// consistent with what the record says was there before.
+			rec.Changes = replan(obj.Object, planned.Changes)
+		}
+		if err := applyAfter(obj, rec.Changes); err != nil {
+			return rec, err
+		}
+		err = in.retry(ctx, func() error {
+			_, err := res.Update(ctx, obj, metav1.UpdateOptions{FieldManager: "firedrill"})
+			return err
+		})
+		if apierrors.IsConflict(err) {
+			continue // someone wrote in between: read again
+		}
+		return rec, err
+	}
+}
+
+// replan recomputes the Before side of changes against obj.
+func replan(obj map[string]any, changes []change) []change {
+	out := make([]change, len(changes))
+	for i, c := range changes {
+		n := c
+		n.Before, n.BeforeAbsent = nil, false
+		if cur, ok := getPath(obj, c.Path); ok {
+			n.Before = valueJSON(cur)
+		} else {
+			n.BeforeAbsent = true
+		}
+		out[i] = n
+	}
+	return out
+}
+
+func (in *Injector) injectCreate(ctx context.Context, o objRecord) error {
+	res, err := in.resource(o.Kind, o.Namespace)
+	if err != nil {
+		return err
+	}
+	var u unstructured.Unstructured
+	if err := json.Unmarshal(o.Create, &u.Object); err != nil {
+		return err
+	}
+	return in.retry(ctx, func() error {
+		_, err := res.Create(ctx, &u, metav1.CreateOptions{FieldManager: "firedrill"})
+		if apierrors.IsAlreadyExists(err) {
+			cur, gerr := res.Get(ctx, o.Name, metav1.GetOptions{})
+			if gerr != nil {
+				return gerr
+			}
+			if cur.GetAnnotations()[FaultIDAnnotation] == u.GetAnnotations()[FaultIDAnnotation] {
+				return nil // created by an earlier attempt
+			}
+			return control.Errorf(control.ECONFLICT, "%s already exists and is not firedrill's", objName(o))
+		}
+		return err
+	})
+}
+
+func (in *Injector) injectDelete(ctx context.Context, o objRecord) error {
+	res, err := in.resource(o.Kind, o.Namespace)
+	if err != nil {
+		return err
+	}
+	uid := types.UID(o.UID)
+	err = in.retry(ctx, func() error {
+		return res.Delete(ctx, o.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
+	})
+	if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
+		return nil // already gone or replaced
+	}
+	return err
+}
+
+func (in *Injector) injectEvict(ctx context.Context, o objRecord) error {
+	err := in.retry(ctx, func() error {
+		return in.cs.PolicyV1().Evictions(o.Namespace).Evict(ctx, &policyv1.Eviction{
+			ObjectMeta: metav1.ObjectMeta{Name: o.Name, Namespace: o.Namespace}})
+	})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+// Revert undoes the fault recorded in recBytes. Each changed field is put
+// back only while it still holds the injected value; objects that were
+// deleted or replaced since are left alone; created objects are deleted
+// while they carry this fault's annotation. Reverting twice, or a record
+// whose Inject never ran, changes nothing. Transient API errors (the API
+// server down or restarting) are retried until ctx ends.
+func (in *Injector) Revert(ctx context.Context, recBytes []byte) error {
+	if err := in.ready(); err != nil {
+		return err
+	}
+	rec, err := decodeRecord(recBytes)
+	if err != nil {
+		return err
+	}
+	if err := in.checkContext(rec); err != nil {
+		return err
+	}
+	for _, o := range rec.Objects {
+		if o.Kind != "Node" {
+			if err := in.checkNamespace(ctx, o.Namespace, false); err != nil {
+				return fmt.Errorf("revert %s: %w", rec.FaultID, err)
+			}
+		}
+		var err error
+		switch {
+		case o.Create != nil:
+			err = in.revertCreate(ctx, rec, o)
+		case o.Delete, o.Evict:
+			// Deleted and evicted pods are recreated by their controllers.
+		default:
+			err = in.revertChanges(ctx, o)
+		}
+		if err != nil {
+			return fmt.Errorf("revert %s: %s: %w", rec.FaultID, objName(o), explain(err))
+		}
+	}
+	return nil
+}
+
+func (in *Injector) checkContext(rec *record) error {
+	if rec.Context != in.context {
+		return control.Errorf(control.EFORBIDDEN, "the record of fault %s was made against context %q, but this injector acts on %q", rec.FaultID, rec.Context, in.context)
+	}
+	return nil
+}
+
+func (in *Injector) revertChanges(ctx context.Context, o objRecord) error {
+	res, err := in.resource(o.Kind, o.Namespace)
+	if err != nil {
+		return err
+	}
+	for {
+		var obj *unstructured.Unstructured
+		err := in.retry(ctx, func() error {
+			var err error
+			obj, err = res.Get(ctx, o.Name, metav1.GetOptions{})
+			return err
+		})
+		if apierrors.IsNotFound(err) {
+			return nil // deleted since: nothing of ours left
+		} else if err != nil {
+			return err
+		}
+		if o.UID != "" && string(obj.GetUID()) != o.UID {
+			return nil // a different object of the same name
+		}
+		changed, err := revertChanges(obj, o.Changes)
+		if err != nil || !changed {
+			return err
+		}
+		err = in.retry(ctx, func() error {
+			_, err := res.Update(ctx, obj, metav1.UpdateOptions{FieldManager: "firedrill"})
+			return err
+		})
+		if apierrors.IsConflict(err) {
+			continue
+		}
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return err
+	}
+}
+
+func (in *Injector) revertCreate(ctx context.Context, rec *record, o objRecord) error {
+	res, err := in.resource(o.Kind, o.Namespace)
+	if err != nil {
+		return err
+	}
+	var obj *unstructured.Unstructured
+	err = in.retry(ctx, func() error {
+		var err error
+		obj, err = res.Get(ctx, o.Name, metav1.GetOptions{})
+		return err
+	})
+	if apierrors.IsNotFound(err) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if obj.GetAnnotations()[FaultIDAnnotation] != rec.FaultID {
+		return nil // not ours (any more)
+	}
+	uid := obj.GetUID()
+	err = in.retry(ctx, func() error {
+		return res.Delete(ctx, o.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
+	})
+	if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
+		return nil
+	}
+	return err
+}
+
+// Status reports whether the fault is still in effect, was healed (all
+// fields back as before: reverted), or was changed otherwise (drifted).
+func (in *Injector) Status(ctx context.Context, f injectors.Fault, recBytes []byte) (injectors.Status, error) {
+	if err := in.ready(); err != nil {
+		return injectors.Status{}, err
+	}
+	rec, err := decodeRecord(recBytes)
+	if err != nil {
+		return injectors.Status{}, err
+	}
+	if err := in.checkContext(rec); err != nil {
+		return injectors.Status{}, err
+	}
+	if rec.Type == "pod-delete" {
+		return in.podDeleteStatus(ctx, rec)
+	}
+	var inEffect, reverted, drifted []string
+	for _, o := range rec.Objects {
+		if o.Delete || o.Evict {
+			continue
+		}
+		res, err := in.resource(o.Kind, o.Namespace)
+		if err != nil {
+			return injectors.Status{}, err
+		}
+		var obj *unstructured.Unstructured
+		err = in.retry(ctx, func() error {
+			var err error
+			obj, err = res.Get(ctx, o.Name, metav1.GetOptions{})
+			return err
+		})
+		if o.Create != nil {
+			switch {
+			case apierrors.IsNotFound(err):
+				reverted = append(reverted, objName(o)+" is gone")
+			case err != nil:
+				return injectors.Status{}, fmt.Errorf("status %s: %w", rec.FaultID, err)
+			case obj.GetAnnotations()[FaultIDAnnotation] == rec.FaultID:
+				inEffect = append(inEffect, objName(o)+" exists")
+			default:
+				drifted = append(drifted, objName(o)+" was replaced")
+			}
+			continue
+		}
+		if apierrors.IsNotFound(err) {
+			drifted = append(drifted, objName(o)+" was deleted")
+			continue
+		} else if err != nil {
+			return injectors.Status{}, fmt.Errorf("status %s: %w", rec.FaultID, err)
+		}
+		if o.UID != "" && string(obj.GetUID()) != o.UID {
+			drifted = append(drifted, objName(o)+" was replaced")
+			continue
+		}
+		for _, c := range o.Changes {
+			if c.Marker {
+				continue
+			}
+			switch {
+			case matches(obj.Object, c.Path, c.After, c.AfterAbsent):
+				inEffect = append(inEffect, objName(o)+" "+c.pathString())
+			case matches(obj.Object, c.Path, c.Before, c.BeforeAbsent):
+				reverted = append(reverted, objName(o)+" "+c.pathString())
+			default:
+				drifted = append(drifted, objName(o)+" "+c.pathString()+" changed")
+			}
+		}
+	}
+	switch {
+	case len(drifted) == 0 && len(reverted) == 0:
+		return injectors.Status{Effect: injectors.InEffect, Detail: "in effect: " + strings.Join(inEffect, ", ")}, nil
+	case len(drifted) == 0 && len(inEffect) == 0:
+		return injectors.Status{Effect: injectors.Reverted, Detail: "back as before: " + strings.Join(reverted, ", ")}, nil
+	default:
+		parts := append(drifted, prefixAll("still injected: ", inEffect)...)
+		parts = append(parts, prefixAll("back as before: ", reverted)...)
+		return injectors.Status{Effect: injectors.Drifted, Detail: strings.Join(parts, "; ")}, nil
+	}
+}
+
+func prefixAll(p string, xs []string) []string {
+	if len(xs) == 0 {
+		return nil
+	}
+	return []string{p + strings.Join(xs, ", ")}
+}
+
+func objName(o objRecord) string { return o.Kind + " " + nsName(o.Namespace, o.Name) }
+
+func nsName(ns, name string) string {
+	if ns == "" {
+		return name
+	}
+	return ns + "/" + name
+}
+
+// explain turns API errors into control errors with the server's message.
+func explain(err error) error {
+	var status apierrors.APIStatus
+	if se, ok := err.(apierrors.APIStatus); ok {
+		status = se
+	}
+	switch {
+	case status == nil:
+		return err
+	case apierrors.IsInvalid(err), apierrors.IsBadRequest(err):
+		return control.Errorf(control.EINVALID, "the API server refused the change: %s", status.Status().Message)
+	case apierrors.IsForbidden(err):
+		return control.Errorf(control.EFORBIDDEN, "the API server forbade the change: %s", status.Status().Message)
+	case apierrors.IsNotFound(err):
+		return control.Errorf(control.ENOTFOUND, "%s", status.Status().Message)
+	}
+	return err
+}

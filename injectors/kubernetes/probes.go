@@ -1,0 +1,313 @@
+package kubernetes
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
+)
+
+// probeType is one probe of the catalog.
+type probeType struct {
+	name        string
+	description string
+	kinds       []string
+	params      func() any
+	run         func(ctx context.Context, in *Injector, p injectors.Probe, params any) (injectors.ProbeResult, error)
+}
+
+type (
+	deploymentAvailableParams struct {
+		MinAvailable *int32 `json:"minAvailable"`
+	}
+	podStatusParams struct {
+		Phase                string `json:"phase"`
+		MinPods              *int   `json:"minPods"`
+		MaxRestarts          *int32 `json:"maxRestarts"`
+		MaxRestartsPerMinute *int   `json:"maxRestartsPerMinute"`
+		RequireReady         *bool  `json:"requireReady"`
+	}
+	endpointsParams struct {
+		MinReady *int `json:"minReady"`
+	}
+	httpGetParams struct {
+		URL          string `json:"url"`
+		Path         string `json:"path"`
+		Port         any    `json:"port"`
+		ExpectStatus int    `json:"expectStatus"`
+		ExpectBody   string `json:"expectBody"`
+		MaxLatencyMs int64  `json:"maxLatencyMs"`
+		TimeoutMs    int64  `json:"timeoutMs"`
+	}
+)
+
+var probeTypes = []probeType{
+	{name: "deployment-available", description: "OK when a Deployment has enough available replicas.",
+		kinds: []string{"Deployment"}, params: func() any { return &deploymentAvailableParams{} }, run: probeDeploymentAvailable},
+	{name: "pod-status", description: "OK when the pods matching a selector are in the expected phase, ready, and not restarting.",
+		kinds: []string{"Pod"}, params: func() any { return &podStatusParams{} }, run: probePodStatus},
+	{name: "endpoints", description: "OK when a Service has enough ready endpoints.",
+		kinds: []string{"Service"}, params: func() any { return &endpointsParams{} }, run: probeEndpoints},
+	{name: "http-get", description: "OK when an HTTP GET answers with the expected status and body within the latency budget.",
+		kinds: []string{"Service"}, params: func() any { return &httpGetParams{} }, run: probeHTTPGet},
+}
+
+// Probe evaluates a check. A failing check is a result with OK false and a
+// detail; an error means the check could not be evaluated (bad params,
+// refused target, API unreachable).
+func (in *Injector) Probe(ctx context.Context, p injectors.Probe) (injectors.ProbeResult, error) {
+	var pt *probeType
+	for i := range probeTypes {
+		if probeTypes[i].name == p.Type {
+			pt = &probeTypes[i]
+		}
+	}
+	if pt == nil {
+		names := make([]string, len(probeTypes))
+		for i, t := range probeTypes {
+			names[i] = t.name
+		}
+		return injectors.ProbeResult{}, control.Errorf(control.EINVALID, "probe type %q is not a kubernetes probe type, expected one of %s", p.Type, strings.Join(names, ", "))
+	}
+	params := pt.params()
+	if err := decodeParams(p.Type, p.Params, params); err != nil {
+		return injectors.ProbeResult{}, err
+	}
+	if hp, ok := params.(*httpGetParams); !ok || hp.URL == "" {
+		if err := in.ready(); err != nil {
+			return injectors.ProbeResult{}, err
+		}
+		// Probes only read, so the opt-in label is not required; protected
+		// namespaces are still refused.
+		if err := in.checkNamespace(ctx, p.Target.Namespace, false); err != nil {
+			return injectors.ProbeResult{}, err
+		}
+	}
+	return pt.run(ctx, in, p, params)
+}
+
+func probeDeploymentAvailable(ctx context.Context, in *Injector, p injectors.Probe, params any) (injectors.ProbeResult, error) {
+	dp := params.(*deploymentAvailableParams)
+	if p.Target.Name == "" {
+		return injectors.ProbeResult{}, control.Errorf(control.EINVALID, "target.name: the Deployment to check is required")
+	}
+	d, err := in.cs.AppsV1().Deployments(p.Target.Namespace).Get(ctx, p.Target.Name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return injectors.ProbeResult{OK: false, Detail: fmt.Sprintf("Deployment %s/%s does not exist", p.Target.Namespace, p.Target.Name)}, nil
+	} else if err != nil {
+		return injectors.ProbeResult{}, fmt.Errorf("probe deployment-available: %w", err)
+	}
+	desired := int32(1)
+	if d.Spec.Replicas != nil {
+		desired = *d.Spec.Replicas
+	}
+	st := d.Status
+	detail := fmt.Sprintf("%d of %d replicas available, %d updated", st.AvailableReplicas, desired, st.UpdatedReplicas)
+	if dp.MinAvailable != nil {
+		return injectors.ProbeResult{OK: st.AvailableReplicas >= *dp.MinAvailable, Detail: fmt.Sprintf("%s (want at least %d available)", detail, *dp.MinAvailable)}, nil
+	}
+	ok := desired > 0 && st.AvailableReplicas >= desired && st.UpdatedReplicas >= desired && d.Status.ObservedGeneration >= d.Generation
+	return injectors.ProbeResult{OK: ok, Detail: detail + " (want all desired replicas available and updated)"}, nil
+}
+
+func probePodStatus(ctx context.Context, in *Injector, p injectors.Probe, params any) (injectors.ProbeResult, error) {
+	pp := params.(*podStatusParams)
+	if len(p.Target.Selector) == 0 {
+		return injectors.ProbeResult{}, control.Errorf(control.EINVALID, "target.selector: the labels of the pods to check are required")
+	}
+	pods, err := in.cs.CoreV1().Pods(p.Target.Namespace).List(ctx, metav1.ListOptions{LabelSelector: labels.SelectorFromSet(p.Target.Selector).String()})
+	if err != nil {
+		return injectors.ProbeResult{}, fmt.Errorf("probe pod-status: %w", err)
+	}
+	phase := corev1.PodPhase(pp.Phase)
+	if phase == "" {
+		phase = corev1.PodRunning
+	}
+	requireReady := phase == corev1.PodRunning
+	if pp.RequireReady != nil {
+		requireReady = *pp.RequireReady
+	}
+	minPods := 1
+	if pp.MinPods != nil {
+		minPods = *pp.MinPods
+	}
+	now := in.clk.Now()
+	var problems []string
+	count, recent := 0, 0
+	for _, pod := range pods.Items {
+		if pod.DeletionTimestamp != nil {
+			continue
+		}
+		count++
+		if pod.Status.Phase != phase {
+			problems = append(problems, fmt.Sprintf("%s is %s", pod.Name, pod.Status.Phase))
+		}
+		if requireReady && !podReady(&pod) {
+			problems = append(problems, fmt.Sprintf("%s is not ready%s", pod.Name, waitingReasons(&pod)))
+		}
+		for _, cs := range pod.Status.ContainerStatuses {
+			if pp.MaxRestarts != nil && cs.RestartCount > *pp.MaxRestarts {
+				problems = append(problems, fmt.Sprintf("%s/%s restarted %d times (max %d)", pod.Name, cs.Name, cs.RestartCount, *pp.MaxRestarts))
+			}
+			if t := cs.LastTerminationState.Terminated; t != nil && now.Sub(t.FinishedAt.Time) <= time.Minute {
+				recent++
+			}
+		}
+	}
+	if pp.MaxRestartsPerMinute != nil && recent > *pp.MaxRestartsPerMinute {
+		problems = append(problems, fmt.Sprintf("%d containers restarted in the last minute (max %d)", recent, *pp.MaxRestartsPerMinute))
+	}
+	if count < minPods {
+		problems = append(problems, fmt.Sprintf("%d pods match %v (want at least %d)", count, p.Target.Selector, minPods))
+	}
+	if len(problems) > 0 {
+		return injectors.ProbeResult{OK: false, Detail: strings.Join(problems, "; ")}, nil
+	}
+	return injectors.ProbeResult{OK: true, Detail: fmt.Sprintf("%d pods %s", count, phase)}, nil
+}
+
+func waitingReasons(p *corev1.Pod) string {
+	var rs []string
+	for _, cs := range p.Status.ContainerStatuses {
+		if cs.State.Waiting != nil && cs.State.Waiting.Reason != "" {
+			rs = append(rs, cs.State.Waiting.Reason)
+		}
+	}
+	if len(rs) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(rs, ", ") + ")"
+}
+
+func probeEndpoints(ctx context.Context, in *Injector, p injectors.Probe, params any) (injectors.ProbeResult, error) {
+	ep := params.(*endpointsParams)
+	if p.Target.Name == "" {
+		return injectors.ProbeResult{}, control.Errorf(control.EINVALID, "target.name: the Service to check is required")
+	}
+	minReady := 1
+	if ep.MinReady != nil {
+		minReady = *ep.MinReady
+	}
+	slices, err := in.cs.DiscoveryV1().EndpointSlices(p.Target.Namespace).List(ctx, metav1.ListOptions{LabelSelector: discoveryv1.LabelServiceName + "=" + p.Target.Name})
+	if err != nil {
+		return injectors.ProbeResult{}, fmt.Errorf("probe endpoints: %w", err)
+	}
+	ready := 0
+	seen := map[string]bool{}
+	for _, s := range slices.Items {
+		for _, e := range s.Endpoints {
+			if e.Conditions.Ready != nil && !*e.Conditions.Ready {
+				continue
+			}
+			key := strings.Join(e.Addresses, ",")
+			if !seen[key] {
+				seen[key] = true
+				ready++
+			}
+		}
+	}
+	return injectors.ProbeResult{OK: ready >= minReady, Detail: fmt.Sprintf("Service %s/%s has %d ready endpoints (want at least %d)", p.Target.Namespace, p.Target.Name, ready, minReady)}, nil
+}
+
+func probeHTTPGet(ctx context.Context, in *Injector, p injectors.Probe, params any) (injectors.ProbeResult, error) {
+	hp := params.(*httpGetParams)
+	timeout := 10 * time.Second
+	if hp.TimeoutMs > 0 {
+		timeout = time.Duration(hp.TimeoutMs) * time.Millisecond
+	}
+	want := hp.ExpectStatus
+	if want == 0 {
+		want = http.StatusOK
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var (
+		status int
+		body   []byte
+		err    error
+		target string
+	)
+	start := in.clk.Now()
+	if hp.URL != "" {
+		target = hp.URL
+		var req *http.Request
+		req, err = http.NewRequestWithContext(ctx, http.MethodGet, hp.URL, nil)
+		if err != nil {
+			return injectors.ProbeResult{}, control.Errorf(control.EINVALID, "params.url: %v", err)
+		}
+		var resp *http.Response
+		if resp, err = in.hc.Do(req); err == nil {
+			status = resp.StatusCode
+			body, err = io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+			resp.Body.Close()
+		}
+	} else {
+		if p.Target.Name == "" {
+			return injectors.ProbeResult{}, control.Errorf(control.EINVALID, "http-get: give params.url, or a Service target (namespace and name) with params.path")
+		}
+		port := ""
+		switch v := hp.Port.(type) {
+		case string:
+			port = v
+		case float64:
+			port = strconv.Itoa(int(v))
+		}
+		target = fmt.Sprintf("service %s/%s%s", p.Target.Namespace, p.Target.Name, hp.Path)
+		res := in.cs.CoreV1().Services(p.Target.Namespace).ProxyGet("http", p.Target.Name, port, strings.TrimPrefix(hp.Path, "/"), nil)
+		body, err = res.DoRaw(ctx)
+		status = http.StatusOK
+		if se, ok := err.(apierrors.APIStatus); ok {
+			status, err = int(se.Status().Code), nil
+		}
+	}
+	latency := in.clk.Since(start)
+	if err != nil {
+		return injectors.ProbeResult{OK: false, Detail: fmt.Sprintf("GET %s failed after %s: %v", target, latency.Round(time.Millisecond), err)}, nil
+	}
+	var problems []string
+	if status != want {
+		problems = append(problems, fmt.Sprintf("status %d (want %d)", status, want))
+	}
+	if hp.ExpectBody != "" && !strings.Contains(string(body), hp.ExpectBody) {
+		problems = append(problems, fmt.Sprintf("body does not contain %q", hp.ExpectBody))
+	}
+	if hp.MaxLatencyMs > 0 && latency > time.Duration(hp.MaxLatencyMs)*time.Millisecond {
+		problems = append(problems, fmt.Sprintf("took %s (max %dms)", latency.Round(time.Millisecond), hp.MaxLatencyMs))
+	}
+	if len(problems) > 0 {
+		return injectors.ProbeResult{OK: false, Detail: fmt.Sprintf("GET %s: %s", target, strings.Join(problems, ", "))}, nil
+	}
+	return injectors.ProbeResult{OK: true, Detail: fmt.Sprintf("GET %s: status %d in %s", target, status, latency.Round(time.Millisecond))}, nil
+}
+
+// podDeleteStatus says a pod-delete fault is over when as many pods are
+// ready again as before it.
+func (in *Injector) podDeleteStatus(ctx context.Context, rec *record) (injectors.Status, error) {
+	pods, err := in.cs.CoreV1().Pods(rec.Namespace).List(ctx, metav1.ListOptions{LabelSelector: labels.SelectorFromSet(rec.Selector).String()})
+	if err != nil {
+		return injectors.Status{}, fmt.Errorf("status %s: %w", rec.FaultID, err)
+	}
+	ready := 0
+	for i := range pods.Items {
+		if podReady(&pods.Items[i]) {
+			ready++
+		}
+	}
+	detail := fmt.Sprintf("%d of %d pods ready again", ready, rec.ReadyBefore)
+	if ready >= rec.ReadyBefore {
+		return injectors.Status{Effect: injectors.Reverted, Detail: detail}, nil
+	}
+	return injectors.Status{Effect: injectors.InEffect, Detail: detail}, nil
+}
