@@ -1,0 +1,162 @@
+package shop_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/firedrill/firedrill/internal/devcluster/clustertest"
+	"github.com/firedrill/firedrill/internal/shop"
+)
+
+func TestMain(m *testing.M) { os.Exit(clustertest.Main(m)) }
+
+// get returns the status code and body of url.
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// eventually polls url until it answers with status code want.
+func eventually(t *testing.T, url string, want int, contains string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	var code int
+	var body string
+	for time.Now().Before(deadline) {
+		code, body = get(t, url)
+		if code == want && strings.Contains(body, contains) {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("GET %s: got %d %q, want %d containing %q", url, code, body, want, contains)
+}
+
+func setup(t *testing.T) (kubernetes.Interface, string, map[string]string) {
+	t.Helper()
+	ns := clustertest.Namespace(t)
+	cs := clustertest.Client(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	if err := shop.Install(ctx, cs, ns); err != nil {
+		t.Fatal(err)
+	}
+	// Installing twice keeps what exists: the demo can be run again.
+	if err := shop.Install(ctx, cs, ns); err != nil {
+		t.Fatalf("second install: %v", err)
+	}
+	sim := &shop.Simulator{Client: cs, Namespace: ns, Sleep: func(time.Duration) {}}
+	urls, err := sim.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	return cs, ns, urls
+}
+
+func TestSimulatorFollowsClusterState(t *testing.T) {
+	cs, ns, urls := setup(t)
+	ctx := context.Background()
+	web, api := urls[ns+"/web"], urls[ns+"/order-api"]
+	eventually(t, web+"/api/checkout/health", 200, "ok")
+
+	code, body := get(t, api+"/internal/config/PAYMENT_TIMEOUT_MS")
+	if code != 200 || body != "3000" {
+		t.Fatalf("config endpoint: %d %q", code, body)
+	}
+
+	patch := func(kind string, obj string, p string) {
+		t.Helper()
+		var err error
+		switch kind {
+		case "configmap":
+			_, err = cs.CoreV1().ConfigMaps(ns).Patch(ctx, obj, types.MergePatchType, []byte(p), metav1.PatchOptions{})
+		case "secret":
+			_, err = cs.CoreV1().Secrets(ns).Patch(ctx, obj, types.MergePatchType, []byte(p), metav1.PatchOptions{})
+		case "deployment":
+			_, err = cs.AppsV1().Deployments(ns).Patch(ctx, obj, types.MergePatchType, []byte(p), metav1.PatchOptions{})
+		case "cronjob":
+			_, err = cs.BatchV1().CronJobs(ns).Patch(ctx, obj, types.MergePatchType, []byte(p), metav1.PatchOptions{})
+		}
+		if err != nil {
+			t.Fatalf("patch %s %s: %v", kind, obj, err)
+		}
+	}
+
+	t.Run("payment timeout fails checkout but not orders", func(t *testing.T) {
+		patch("configmap", "order-api-config", `{"data":{"PAYMENT_TIMEOUT_MS":"50"}}`)
+		eventually(t, web+"/api/checkout/health", 503, "payments time out")
+		eventually(t, web+"/api/orders/health", 200, "ok")
+		patch("configmap", "order-api-config", `{"data":{"PAYMENT_TIMEOUT_MS":"3000"}}`)
+		eventually(t, web+"/api/checkout/health", 200, "ok")
+	})
+	t.Run("missing DB password fails orders", func(t *testing.T) {
+		patch("secret", "order-api-db", `{"data":{"DB_PASSWORD":null}}`)
+		eventually(t, api+"/api/orders/health", 503, "DB_PASSWORD is not set")
+		patch("secret", "order-api-db", `{"stringData":{"DB_PASSWORD":"wrong"}}`)
+		eventually(t, api+"/api/orders/health", 503, "password authentication failed")
+		creds, err := cs.CoreV1().Secrets(ns).Get(ctx, "db-credentials", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		patch("secret", "order-api-db", `{"stringData":{"DB_PASSWORD":"`+string(creds.Data["PASSWORD"])+`"}}`)
+		eventually(t, api+"/api/orders/health", 200, "ok")
+	})
+	t.Run("DB_URL pointing at a missing host fails orders", func(t *testing.T) {
+		patch("secret", "order-api-db", `{"stringData":{"DB_URL":"postgres://orders@db-replica-2:5432/orders"}}`)
+		eventually(t, api+"/api/orders/health", 503, "db-replica-2")
+		patch("secret", "order-api-db", `{"stringData":{"DB_URL":"postgres://orders@db:5432/orders"}}`)
+		eventually(t, api+"/api/orders/health", 200, "ok")
+	})
+	t.Run("wrong DB port is refused", func(t *testing.T) {
+		patch("configmap", "order-api-config", `{"data":{"DB_PORT":"5433"}}`)
+		eventually(t, api+"/api/orders/health", 503, "refused")
+		patch("configmap", "order-api-config", `{"data":{"DB_PORT":"5432"}}`)
+		eventually(t, api+"/api/orders/health", 200, "ok")
+	})
+	t.Run("isolated payment worker fails checkout", func(t *testing.T) {
+		np := &networkingv1.NetworkPolicy{
+			ObjectMeta: metav1.ObjectMeta{Name: "isolate", Namespace: ns},
+			Spec: networkingv1.NetworkPolicySpec{
+				PodSelector: metav1.LabelSelector{MatchLabels: map[string]string{"app": "payment-worker"}},
+				PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeEgress},
+			},
+		}
+		if _, err := cs.NetworkingV1().NetworkPolicies(ns).Create(ctx, np, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, web+"/api/checkout/health", 503, "egress blocked")
+		if err := cs.NetworkingV1().NetworkPolicies(ns).Delete(ctx, "isolate", metav1.DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, web+"/api/checkout/health", 200, "ok")
+	})
+	t.Run("suspended settlement is reported", func(t *testing.T) {
+		patch("cronjob", "settlement", `{"spec":{"suspend":true}}`)
+		eventually(t, api+"/internal/settlement/last-run", 503, "suspended")
+		patch("cronjob", "settlement", `{"spec":{"suspend":false}}`)
+		eventually(t, api+"/internal/settlement/last-run", 200, "ok")
+	})
+	t.Run("order API scaled to zero fails orders", func(t *testing.T) {
+		patch("deployment", "order-api", `{"spec":{"replicas":0}}`)
+		eventually(t, web+"/api/orders/health", 503, "no available replicas")
+		patch("deployment", "order-api", `{"spec":{"replicas":3}}`)
+		eventually(t, web+"/api/orders/health", 200, "ok")
+	})
+}

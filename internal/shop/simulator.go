@@ -1,0 +1,318 @@
+package shop
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	klabels "k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/kubernetes"
+)
+
+// Simulator serves the shop's HTTP endpoints on loopback. Every request reads
+// the shop's objects from the cluster and answers as the real service would
+// with that configuration: a missing DB password fails order requests, a
+// payment timeout of 50 ms fails payments, an isolated payment worker fails
+// checkout, and so on.
+type Simulator struct {
+	Client kubernetes.Interface
+	// Namespace defaults to Namespace.
+	Namespace string
+	// Sleep is how the simulator waits to simulate latency; nil uses a
+	// timer. Tests replace it.
+	Sleep func(time.Duration)
+
+	servers []*http.Server
+}
+
+// Problem is one reason a service is unhealthy.
+type Problem struct {
+	Service string `json:"service"`
+	Reason  string `json:"reason"`
+}
+
+func (s *Simulator) ns() string {
+	if s.Namespace == "" {
+		return Namespace
+	}
+	return s.Namespace
+}
+
+// Start listens on 127.0.0.1 for the web and order-api services and returns
+// their base URLs keyed "namespace/service", the form firedrill's
+// kubernetes.serviceURLs setting takes. The servers stop when ctx ends or
+// Close is called.
+func (s *Simulator) Start(ctx context.Context) (map[string]string, error) {
+	urls := map[string]string{}
+	for name, h := range map[string]http.Handler{"web": s.webHandler(), "order-api": s.orderAPIHandler()} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("shop simulator: listen for %s: %w", name, err)
+		}
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+		s.servers = append(s.servers, srv)
+		go srv.Serve(ln)
+		urls[s.ns()+"/"+name] = "http://" + ln.Addr().String()
+	}
+	go func() { <-ctx.Done(); s.Close() }()
+	return urls, nil
+}
+
+// Close stops the servers.
+func (s *Simulator) Close() error {
+	var errs []error
+	for _, srv := range s.servers {
+		errs = append(errs, srv.Close())
+	}
+	s.servers = nil
+	return errors.Join(errs...)
+}
+
+func (s *Simulator) webHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		s.answer(w, r, s.checkWeb(r.Context(), false, false))
+	})
+	mux.HandleFunc("GET /api/orders/health", func(w http.ResponseWriter, r *http.Request) {
+		s.answer(w, r, s.checkWeb(r.Context(), true, false))
+	})
+	mux.HandleFunc("GET /api/checkout/health", func(w http.ResponseWriter, r *http.Request) {
+		s.answer(w, r, s.checkWeb(r.Context(), true, true))
+	})
+	return mux
+}
+
+func (s *Simulator) orderAPIHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/orders/health", func(w http.ResponseWriter, r *http.Request) {
+		s.answer(w, r, s.checkOrderAPI(r.Context(), true))
+	})
+	mux.HandleFunc("GET /internal/config/{key}", func(w http.ResponseWriter, r *http.Request) {
+		cm, err := s.Client.CoreV1().ConfigMaps(s.ns()).Get(r.Context(), "order-api-config", metav1.GetOptions{})
+		if err != nil {
+			http.Error(w, "config unavailable: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		v, ok := cm.Data[r.PathValue("key")]
+		if !ok {
+			http.Error(w, "no such key", http.StatusNotFound)
+			return
+		}
+		fmt.Fprint(w, v)
+	})
+	mux.HandleFunc("GET /internal/settlement/last-run", func(w http.ResponseWriter, r *http.Request) {
+		cj, err := s.Client.BatchV1().CronJobs(s.ns()).Get(r.Context(), "settlement", metav1.GetOptions{})
+		var ps []Problem
+		switch {
+		case err != nil:
+			ps = append(ps, Problem{"settlement", "cronjob unavailable: " + err.Error()})
+		case cj.Spec.Suspend != nil && *cj.Spec.Suspend:
+			ps = append(ps, Problem{"settlement", "settlement has not run: the CronJob is suspended"})
+		}
+		s.answer(w, r, ps)
+	})
+	return mux
+}
+
+func (s *Simulator) answer(w http.ResponseWriter, r *http.Request, ps []Problem) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if len(ps) == 0 {
+		fmt.Fprintln(w, "ok")
+		return
+	}
+	w.WriteHeader(http.StatusServiceUnavailable)
+	for _, p := range ps {
+		fmt.Fprintf(w, "%s: %s\n", p.Service, p.Reason)
+	}
+}
+
+func (s *Simulator) sleep(d time.Duration) {
+	if s.Sleep != nil {
+		s.Sleep(d)
+		return
+	}
+	time.Sleep(d)
+}
+
+// checkWeb assesses the web front; orders and checkout add the order API and
+// the payment worker behind it.
+func (s *Simulator) checkWeb(ctx context.Context, orders, checkout bool) []Problem {
+	ps := s.checkApp(ctx, "web", "web")
+	if !orders {
+		return ps
+	}
+	if d, err := s.Client.AppsV1().Deployments(s.ns()).Get(ctx, "web", metav1.GetOptions{}); err == nil {
+		if v := envValue(d, "ORDER_API"); v != "" && v != "http://order-api" {
+			ps = append(ps, Problem{"web", fmt.Sprintf("cannot reach the order API at %s (ORDER_API)", v)})
+		}
+	}
+	ps = append(ps, s.checkOrderAPI(ctx, true)...)
+	if checkout {
+		ps = append(ps, s.checkPayments(ctx)...)
+	}
+	return ps
+}
+
+func (s *Simulator) checkOrderAPI(ctx context.Context, withDB bool) []Problem {
+	ps := s.checkApp(ctx, "order-api", "order-api")
+	if withDB {
+		ps = append(ps, s.checkDB(ctx)...)
+	}
+	return ps
+}
+
+// checkApp checks that a Deployment has available replicas, that its
+// Service (if any) has ready endpoints, and that no NetworkPolicy isolates its
+// pods from ingress.
+func (s *Simulator) checkApp(ctx context.Context, deploy, svc string) []Problem {
+	var ps []Problem
+	d, err := s.Client.AppsV1().Deployments(s.ns()).Get(ctx, deploy, metav1.GetOptions{})
+	if err != nil {
+		return []Problem{{deploy, "deployment unavailable: " + err.Error()}}
+	}
+	if d.Status.AvailableReplicas < 1 {
+		ps = append(ps, Problem{deploy, "no available replicas"})
+	}
+	for _, c := range d.Spec.Template.Spec.Containers {
+		if lim, ok := c.Resources.Limits["memory"]; ok && lim.Cmp(resource.MustParse("128Mi")) < 0 {
+			ps = append(ps, Problem{deploy, fmt.Sprintf("container %s is OOMKilled repeatedly (memory limit %s)", c.Name, lim.String())})
+		}
+	}
+	if svc != "" {
+		if n, err := s.readyEndpoints(ctx, svc); err != nil {
+			ps = append(ps, Problem{svc, "service unavailable: " + err.Error()})
+		} else if n == 0 {
+			ps = append(ps, Problem{svc, "service has no ready endpoints (connection refused)"})
+		}
+	}
+	if s.isolated(ctx, d.Spec.Template.Labels, networkingv1.PolicyTypeIngress) {
+		ps = append(ps, Problem{deploy, "connections time out (ingress blocked by a NetworkPolicy)"})
+	}
+	return ps
+}
+
+func (s *Simulator) checkPayments(ctx context.Context) []Problem {
+	ps := s.checkApp(ctx, "payment-worker", "")
+	if d, err := s.Client.AppsV1().Deployments(s.ns()).Get(ctx, "payment-worker", metav1.GetOptions{}); err == nil {
+		if s.isolated(ctx, d.Spec.Template.Labels, networkingv1.PolicyTypeEgress) {
+			ps = append(ps, Problem{"payment-worker", "payment provider unreachable (egress blocked by a NetworkPolicy)"})
+		}
+	}
+	cm, err := s.Client.CoreV1().ConfigMaps(s.ns()).Get(ctx, "order-api-config", metav1.GetOptions{})
+	if err != nil {
+		return append(ps, Problem{"order-api", "config unavailable: " + err.Error()})
+	}
+	if ms, err := strconv.Atoi(cm.Data["PAYMENT_TIMEOUT_MS"]); err != nil || ms < 1000 {
+		ps = append(ps, Problem{"payment-worker", fmt.Sprintf("payments time out after %q ms; orders stay in \"payment pending\"", cm.Data["PAYMENT_TIMEOUT_MS"])})
+	}
+	return ps
+}
+
+// checkDB checks the order API's database settings against the database.
+func (s *Simulator) checkDB(ctx context.Context) []Problem {
+	var ps []Problem
+	core := s.Client.CoreV1()
+	cm, err := core.ConfigMaps(s.ns()).Get(ctx, "order-api-config", metav1.GetOptions{})
+	if err != nil {
+		return []Problem{{"order-api", "config unavailable: " + err.Error()}}
+	}
+	sec, err := core.Secrets(s.ns()).Get(ctx, "order-api-db", metav1.GetOptions{})
+	if err != nil {
+		return []Problem{{"order-api", "database secret unavailable: " + err.Error()}}
+	}
+	creds, err := core.Secrets(s.ns()).Get(ctx, "db-credentials", metav1.GetOptions{})
+	if err != nil {
+		return []Problem{{"db", "database credentials unavailable: " + err.Error()}}
+	}
+	if pw, ok := sec.Data["DB_PASSWORD"]; !ok {
+		ps = append(ps, Problem{"order-api", "FATAL: DB_PASSWORD is not set; database login impossible"})
+	} else if string(pw) != string(creds.Data["PASSWORD"]) {
+		ps = append(ps, Problem{"order-api", "FATAL: password authentication failed for user \"orders\""})
+	}
+	host, port := cm.Data["DB_HOST"], cm.Data["DB_PORT"]
+	if u, err := url.Parse(string(sec.Data["DB_URL"])); err == nil && u.Host != "" {
+		host, port = u.Hostname(), u.Port()
+		if cm.Data["DB_PORT"] != "" && cm.Data["DB_PORT"] != fmt.Sprint(dbPort) {
+			port = cm.Data["DB_PORT"] // the pool settings override the URL's port
+		}
+	} else if len(sec.Data["DB_URL"]) > 0 {
+		ps = append(ps, Problem{"order-api", "DB_URL is not a valid URL"})
+	}
+	if host != "" {
+		short := strings.SplitN(host, ".", 2)[0]
+		svc, err := core.Services(s.ns()).Get(ctx, short, metav1.GetOptions{})
+		switch {
+		case err != nil:
+			ps = append(ps, Problem{"order-api", fmt.Sprintf("could not translate host name %q to address", host)})
+		case port != "" && port != fmt.Sprint(svc.Spec.Ports[0].Port):
+			ps = append(ps, Problem{"order-api", fmt.Sprintf("connection to %s:%s refused", host, port)})
+		default:
+			if n, err := s.readyEndpoints(ctx, short); err != nil || n == 0 {
+				ps = append(ps, Problem{"db", "database is not accepting connections"})
+			}
+		}
+	}
+	if n, err := strconv.Atoi(cm.Data["DB_POOL_MAX"]); err == nil && n < 5 {
+		s.sleep(1200 * time.Millisecond) // requests queue for the one or two pool connections
+	}
+	return ps
+}
+
+func (s *Simulator) readyEndpoints(ctx context.Context, svc string) (int, error) {
+	list, err := s.Client.DiscoveryV1().EndpointSlices(s.ns()).List(ctx, metav1.ListOptions{LabelSelector: "kubernetes.io/service-name=" + svc})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, sl := range list.Items {
+		for _, ep := range sl.Endpoints {
+			if ep.Conditions.Ready == nil || *ep.Conditions.Ready {
+				n++
+			}
+		}
+	}
+	return n, nil
+}
+
+// isolated reports whether a NetworkPolicy selecting pods with these labels
+// denies all traffic in the given direction (a policy type with no rules).
+func (s *Simulator) isolated(ctx context.Context, podLabels map[string]string, dir networkingv1.PolicyType) bool {
+	list, err := s.Client.NetworkingV1().NetworkPolicies(s.ns()).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return false
+	}
+	for _, np := range list.Items {
+		sel, err := metav1.LabelSelectorAsSelector(&np.Spec.PodSelector)
+		if err != nil || !sel.Matches(klabels.Set(podLabels)) {
+			continue
+		}
+		for _, t := range np.Spec.PolicyTypes {
+			if t == dir && ((dir == networkingv1.PolicyTypeIngress && len(np.Spec.Ingress) == 0) || (dir == networkingv1.PolicyTypeEgress && len(np.Spec.Egress) == 0)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func envValue(d *appsv1.Deployment, name string) string {
+	for _, c := range d.Spec.Template.Spec.Containers {
+		for _, e := range c.Env {
+			if e.Name == name {
+				return e.Value
+			}
+		}
+	}
+	return ""
+}
