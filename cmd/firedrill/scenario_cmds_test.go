@@ -15,14 +15,14 @@ import (
 )
 
 const (
-	layered = "../../scenarios/examples/layered-payment-outage.yaml"
-	chained = "../../scenarios/examples/chained-order-api.yaml"
-	korean  = "../../scenarios/examples/db-connection-settings.yaml"
-	badFile = "../../scenarios/testdata/errors/chain-unknown-fault.yaml"
+	exampleLayered = "../../scenarios/examples/layered-payment-outage.yaml"
+	exampleChained = "../../scenarios/examples/chained-order-api.yaml"
+	exampleKorean  = "../../scenarios/examples/db-connection-settings.yaml"
+	exampleBad     = "../../scenarios/testdata/errors/chain-unknown-fault.yaml"
 )
 
-// run executes the real program in-process with a clean environment.
-func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+// runScenarioCmd executes the real program in-process with a clean environment.
+func runScenarioCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	m := main.NewMain()
 	var out, errb bytes.Buffer
@@ -36,24 +36,24 @@ func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errb.String()
 }
 
-func TestValidate(t *testing.T) {
+func TestValidateCmd(t *testing.T) {
 	tests := []struct {
 		name     string
 		args     []string
 		code     int
 		contains []string
 	}{
-		{"exits 0 when every file is valid", []string{"validate", layered, chained, korean}, 0,
-			[]string{layered + ": ok (layered-payment-outage)", korean + ": ok (db-connection-settings)"}},
-		{"exits 1 and prints every error with its position", []string{"validate", layered, badFile}, 1,
-			[]string{badFile + `:31:20: faults[1].after.fault: unknown fault "db-confg", expected one of: cache, db-config`, badFile + ": 1 error"}},
+		{"exits 0 when every file is valid", []string{"validate", exampleLayered, exampleChained, exampleKorean}, 0,
+			[]string{exampleLayered + ": ok (layered-payment-outage)", exampleKorean + ": ok (db-connection-settings)"}},
+		{"exits 1 and prints every error with its position", []string{"validate", exampleLayered, exampleBad}, 1,
+			[]string{exampleBad + `:31:20: faults[1].after.fault: unknown fault "db-confg", expected one of: cache, db-config`, exampleBad + ": 1 error"}},
 		{"exits 1 on a missing file", []string{"validate", "nope.yaml"}, 1, []string{"nope.yaml: load scenario nope.yaml:"}},
-		{"exits 2 on an unknown output format", []string{"validate", "-o", "xml", layered}, 2, nil},
+		{"exits 2 on an unknown output format", []string{"validate", "-o", "xml", exampleLayered}, 2, nil},
 		{"exits 1 without files", []string{"validate"}, 1, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, out, errOut := run(t, tt.args...)
+			code, out, errOut := runScenarioCmd(t, tt.args...)
 			if code != tt.code {
 				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, out, errOut)
 			}
@@ -66,8 +66,8 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-func TestValidate_jsonOutput(t *testing.T) {
-	code, out, _ := run(t, "validate", "--output", "json", layered, badFile)
+func TestValidateCmd_jsonOutput(t *testing.T) {
+	code, out, _ := runScenarioCmd(t, "validate", "--output", "json", exampleLayered, exampleBad)
 	if code != 1 {
 		t.Fatalf("exit %d, want 1", code)
 	}
@@ -94,8 +94,8 @@ func TestValidate_jsonOutput(t *testing.T) {
 	}
 }
 
-func TestSchema_printsTheJSONSchema(t *testing.T) {
-	code, out, _ := run(t, "schema")
+func TestSchemaCmd_printsTheJSONSchema(t *testing.T) {
+	code, out, _ := runScenarioCmd(t, "schema")
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
@@ -108,23 +108,23 @@ func TestSchema_printsTheJSONSchema(t *testing.T) {
 	}
 }
 
-func TestPlan(t *testing.T) {
+func TestPlanCmd(t *testing.T) {
 	tests := []struct {
 		name     string
 		args     []string
 		code     int
 		contains []string
 	}{
-		{"prints the timeline at the chosen variant", []string{"plan", chained, "--variant", "hard"}, 0,
+		{"prints the timeline at the chosen variant", []string{"plan", exampleChained, "--variant", "hard"}, 0,
 			[]string{"difficulty: hard", "kubernetes/secret-key", "WAITING ON EVENTS", "after order-api-down resolved +4m", "90m  end"}},
-		{"uses the scenario's difficulty by default", []string{"plan", chained}, 0, []string{"difficulty: medium", "kubernetes/bad-image"}},
-		{"prints Korean text", []string{"plan", korean}, 0, []string{"주문 API의 DB 접속 주소 변경"}},
-		{"exits 2 on a variant the scenario lacks", []string{"plan", layered, "--variant", "hard"}, 2, nil},
-		{"exits 1 on an invalid scenario", []string{"plan", badFile}, 1, nil},
+		{"uses the scenario's difficulty by default", []string{"plan", exampleChained}, 0, []string{"difficulty: medium", "kubernetes/bad-image"}},
+		{"prints Korean text", []string{"plan", exampleKorean}, 0, []string{"주문 API의 DB 접속 주소 변경"}},
+		{"exits 2 on a variant the scenario lacks", []string{"plan", exampleLayered, "--variant", "hard"}, 2, nil},
+		{"exits 1 on an invalid scenario", []string{"plan", exampleBad}, 1, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, out, errOut := run(t, tt.args...)
+			code, out, errOut := runScenarioCmd(t, tt.args...)
 			if code != tt.code {
 				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, out, errOut)
 			}
@@ -137,15 +137,15 @@ func TestPlan(t *testing.T) {
 	}
 }
 
-func TestPlan_invalidScenarioPrintsErrors(t *testing.T) {
-	_, _, errOut := run(t, "plan", badFile)
+func TestPlanCmd_invalidScenarioPrintsErrors(t *testing.T) {
+	_, _, errOut := runScenarioCmd(t, "plan", exampleBad)
 	if !strings.Contains(errOut, `faults[1].after.fault: unknown fault "db-confg"`) {
 		t.Errorf("stderr = %s", errOut)
 	}
 }
 
-func TestPlan_jsonOutput(t *testing.T) {
-	code, out, _ := run(t, "plan", "-o", "json", "--variant", "easy", chained)
+func TestPlanCmd_jsonOutput(t *testing.T) {
+	code, out, _ := runScenarioCmd(t, "plan", "-o", "json", "--variant", "easy", exampleChained)
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
@@ -158,10 +158,10 @@ func TestPlan_jsonOutput(t *testing.T) {
 	}
 }
 
-func TestInjects_exportAndImport(t *testing.T) {
+func TestInjectsCmd_exportAndImport(t *testing.T) {
 	dir := t.TempDir()
 	csvPath := filepath.Join(dir, "injects.csv")
-	if code, _, errOut := run(t, "injects", "export", layered, "-o", csvPath); code != 0 {
+	if code, _, errOut := runScenarioCmd(t, "injects", "export", exampleLayered, "-o", csvPath); code != 0 {
 		t.Fatalf("export exit %d: %s", code, errOut)
 	}
 	f, err := os.Open(csvPath)
@@ -178,7 +178,7 @@ func TestInjects_exportAndImport(t *testing.T) {
 	}
 
 	t.Run("prints the injects block", func(t *testing.T) {
-		code, out, errOut := run(t, "injects", "import", layered, "--csv", csvPath)
+		code, out, errOut := runScenarioCmd(t, "injects", "import", exampleLayered, "--csv", csvPath)
 		if code != 0 {
 			t.Fatalf("exit %d: %s %s", code, out, errOut)
 		}
@@ -189,7 +189,7 @@ func TestInjects_exportAndImport(t *testing.T) {
 
 	t.Run("writes the scenario with --write", func(t *testing.T) {
 		scenario := filepath.Join(dir, "copy.yaml")
-		data, err := os.ReadFile(korean)
+		data, err := os.ReadFile(exampleKorean)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -200,7 +200,7 @@ func TestInjects_exportAndImport(t *testing.T) {
 		if err := os.WriteFile(sheet, []byte("time,persona,channel,text\n3m,cs,cs-inquiries,주문이 안 됩니다\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		code, out, errOut := run(t, "injects", "import", scenario, "--csv", sheet, "--write")
+		code, out, errOut := runScenarioCmd(t, "injects", "import", scenario, "--csv", sheet, "--write")
 		if code != 0 {
 			t.Fatalf("exit %d: %s %s", code, out, errOut)
 		}
@@ -218,7 +218,7 @@ func TestInjects_exportAndImport(t *testing.T) {
 		if err := os.WriteFile(sheet, []byte("time,persona,channel,text\n3m,cs,cs-inquiries,ok\n4m,ceo,incident,hi\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		code, out, _ := run(t, "injects", "import", layered, "--csv", sheet)
+		code, out, _ := runScenarioCmd(t, "injects", "import", exampleLayered, "--csv", sheet)
 		if code != 1 || !strings.Contains(out, sheet+`: row 3: injects[1].persona: unknown persona "ceo"`) {
 			t.Errorf("exit %d, out = %s", code, out)
 		}
@@ -229,14 +229,14 @@ func TestInjects_exportAndImport(t *testing.T) {
 		if err := os.WriteFile(sheet, []byte("time,persona,channel,text\nsoon,cs,cs-inquiries,ok\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		code, out, _ := run(t, "injects", "import", layered, "--csv", sheet)
+		code, out, _ := runScenarioCmd(t, "injects", "import", exampleLayered, "--csv", sheet)
 		if code != 1 || !strings.Contains(out, "row 2, column 1 (time): invalid duration \"soon\"") {
 			t.Errorf("exit %d, out = %s", code, out)
 		}
 	})
 
 	t.Run("requires --csv", func(t *testing.T) {
-		if code, _, _ := run(t, "injects", "import", layered); code != 2 {
+		if code, _, _ := runScenarioCmd(t, "injects", "import", exampleLayered); code != 2 {
 			t.Errorf("exit %d, want 2", code)
 		}
 	})
