@@ -1,0 +1,346 @@
+package retro
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/scenarios"
+)
+
+// Entry is one person's answers as the retro knows them: the latest save,
+// and whether it is submitted.
+type Entry struct {
+	Answers
+	Name string       `json:"name"`
+	Role control.Role `json:"role,omitempty"`
+	// Submitted is set once the person submitted; a later save that leaves
+	// the answers incomplete turns it back into a draft.
+	Submitted bool `json:"submitted"`
+	// Saves counts the durable saves (drafts and submissions).
+	Saves int `json:"saves"`
+	// Seq is the sequence number of the latest save.
+	Seq int64 `json:"seq"`
+}
+
+// Ignored is a retro event the projection did not apply, with why: the
+// journal keeps everything, the projection applies only what the rules
+// allow in journal order (for example nothing after the retro closed).
+type Ignored struct {
+	Seq    int64  `json:"seq"`
+	Type   string `json:"type"`
+	Reason string `json:"reason"`
+}
+
+// Retro is the retrospective of one drill, projected from its journal.
+type Retro struct {
+	DrillID string `json:"drillId"`
+	// Open reports whether answers may change: the drill has ended (by
+	// resolution, the cap or an abort) and the retro is not closed.
+	Open   bool `json:"open"`
+	Closed bool `json:"closed"`
+	// Entries are the answers per person id.
+	Entries   map[string]*Entry `json:"entries"`
+	Questions []Question        `json:"questions"`
+	Actions   []Action          `json:"actions"`
+	// Presenting is the person whose turn it is to present.
+	Presenting string    `json:"presenting,omitempty"`
+	Ignored    []Ignored `json:"ignored,omitempty"`
+	// Seq is the journal position the projection has seen.
+	Seq int64 `json:"seq"`
+}
+
+// IsRetroEvent reports whether typ is a retro event type.
+func IsRetroEvent(typ string) bool { return strings.HasPrefix(typ, "retro.") }
+
+// retroStates are the drill states in which the retro is open.
+func retroState(s control.DrillState) bool {
+	return s == control.StateEnded || s == control.StateAborted || s == control.StateRetro
+}
+
+// Project folds the drill's journal into its retro. d gives the people and
+// the drill state; events is the journal from sequence 1 (events of other
+// types are skipped).
+func Project(d *control.Drill, events []control.Event) *Retro {
+	r := &Retro{DrillID: d.ID, Entries: map[string]*Entry{}, Questions: []Question{}, Actions: []Action{}}
+	for i := range events {
+		r.apply(d, &events[i])
+	}
+	r.Open = retroState(d.State) && !r.Closed
+	return r
+}
+
+func (r *Retro) ignore(e *control.Event, format string, args ...any) {
+	r.Ignored = append(r.Ignored, Ignored{Seq: e.Seq, Type: e.Type, Reason: fmt.Sprintf(format, args...)})
+}
+
+func (r *Retro) apply(d *control.Drill, e *control.Event) {
+	r.Seq = e.Seq
+	if !IsRetroEvent(e.Type) {
+		return
+	}
+	if r.Closed {
+		r.ignore(e, "the retro was already closed")
+		return
+	}
+	switch e.Type {
+	case EventDraft, EventSubmitted:
+		var a Answers
+		if err := json.Unmarshal(e.Payload, &a); err != nil {
+			r.ignore(e, "payload: %v", err)
+			return
+		}
+		if a.PersonID != e.Actor {
+			r.ignore(e, "answers of %s saved by %s", a.PersonID, e.Actor)
+			return
+		}
+		complete := a.Complete(d.Scenario)
+		if e.Type == EventSubmitted && !complete {
+			r.ignore(e, "incomplete answers cannot be submitted")
+			return
+		}
+		en := r.Entries[a.PersonID]
+		if en == nil {
+			en = &Entry{Name: a.PersonID}
+			if p, ok := d.Person(a.PersonID); ok {
+				en.Name, en.Role = p.Name, p.Role
+			} else if a.PersonID == "facilitator" {
+				en.Name, en.Role = "Facilitator", control.RoleFacilitator
+			}
+			r.Entries[a.PersonID] = en
+		}
+		en.Answers = a
+		en.Saves++
+		en.Seq = e.Seq
+		if e.Type == EventSubmitted {
+			en.Submitted = true
+		} else if !complete {
+			en.Submitted = false
+		}
+	case EventQuestion:
+		var q Question
+		if err := json.Unmarshal(e.Payload, &q); err != nil {
+			r.ignore(e, "payload: %v", err)
+			return
+		}
+		q.ID, q.At, q.Answered, q.AuthorID = QuestionID(e.Seq), e.Seq, false, e.Actor
+		r.Questions = append(r.Questions, q)
+	case EventQuestionAnswered:
+		var ref Ref
+		_ = json.Unmarshal(e.Payload, &ref)
+		q := r.Question(ref.ID)
+		if q == nil {
+			r.ignore(e, "no question %q", ref.ID)
+			return
+		}
+		q.Answered = true
+	case EventActionProposed:
+		var a Action
+		if err := json.Unmarshal(e.Payload, &a); err != nil {
+			r.ignore(e, "payload: %v", err)
+			return
+		}
+		if err := a.Check(); err != nil {
+			r.ignore(e, "%s", control.ErrorMessage(err))
+			return
+		}
+		a.ID, a.ProposedBy, a.Status = ActionID(e.Seq), e.Actor, ActionProposed
+		r.Actions = append(r.Actions, a)
+	case EventActionDecided:
+		var dec Decision
+		_ = json.Unmarshal(e.Payload, &dec)
+		a := r.Action(dec.ID)
+		if a == nil {
+			r.ignore(e, "no action %q", dec.ID)
+			return
+		}
+		if dec.Accepted {
+			a.Status = ActionAccepted
+		} else {
+			a.Status = ActionRejected
+		}
+	case EventPresenting:
+		var ref Ref
+		_ = json.Unmarshal(e.Payload, &ref)
+		r.Presenting = ref.ID
+	case EventClosed:
+		r.Closed = true
+	default:
+		r.ignore(e, "unknown retro event type")
+	}
+}
+
+// QuestionID returns the id of the question asked by event seq.
+func QuestionID(seq int64) string { return fmt.Sprintf("q%d", seq) }
+
+// ActionID returns the id of the action proposed by event seq.
+func ActionID(seq int64) string { return fmt.Sprintf("a%d", seq) }
+
+// Question returns the queued question with the id, or nil.
+func (r *Retro) Question(id string) *Question {
+	for i := range r.Questions {
+		if r.Questions[i].ID == id {
+			return &r.Questions[i]
+		}
+	}
+	return nil
+}
+
+// Action returns the action with the id, or nil.
+func (r *Retro) Action(id string) *Action {
+	for i := range r.Actions {
+		if r.Actions[i].ID == id {
+			return &r.Actions[i]
+		}
+	}
+	return nil
+}
+
+// Accepted returns the accepted actions in the order they were proposed.
+func (r *Retro) Accepted() []Action {
+	out := []Action{}
+	for _, a := range r.Actions {
+		if a.Status == ActionAccepted {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// roleRank is the practice's presentation order: participants first so that
+// nobody's voice is buried, then the designer, the observer, the facilitator.
+func roleRank(r control.Role) int {
+	switch r {
+	case control.RoleParticipant:
+		return 0
+	case control.RoleDesigner:
+		return 1
+	case control.RoleObserver:
+		return 2
+	case control.RoleFacilitator:
+		return 3
+	}
+	return 4
+}
+
+// PresentationOrder returns the drill's people in the order they present:
+// participants, then designer, observer and facilitator, each group in the
+// order they joined the drill.
+func PresentationOrder(people []control.Person) []control.Person {
+	out := append([]control.Person(nil), people...)
+	sort.SliceStable(out, func(i, j int) bool { return roleRank(out[i].Role) < roleRank(out[j].Role) })
+	return out
+}
+
+// Status is one person's progress on the form, for the facilitator's view.
+type Status struct {
+	PersonID  string       `json:"personId"`
+	Name      string       `json:"name"`
+	Role      control.Role `json:"role"`
+	Started   bool         `json:"started"`
+	Submitted bool         `json:"submitted"`
+}
+
+// Statuses returns who has started and who has submitted, in presentation
+// order.
+func (r *Retro) Statuses(people []control.Person) []Status {
+	var out []Status
+	for _, p := range PresentationOrder(people) {
+		st := Status{PersonID: p.ID, Name: p.Name, Role: p.Role}
+		if en := r.Entries[p.ID]; en != nil {
+			st.Started, st.Submitted = true, en.Submitted
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// Ratings are the before/after self-ratings of the submitted answers.
+type Ratings struct {
+	// Count is how many submitted answer sets the averages cover.
+	Count int `json:"count"`
+	// Before and After are the averages, rounded to two decimals.
+	Before float64 `json:"before"`
+	After  float64 `json:"after"`
+	// ChangePct is (After−Before)/Before in percent, rounded to a whole
+	// number (the source reports 2.0 → 3.7 as +85%).
+	ChangePct float64 `json:"changePct"`
+	// Pairs are the individual (before, after) ratings, sorted, without
+	// names: the chart shows the spread, never who rated what.
+	Pairs [][2]int `json:"pairs"`
+}
+
+// Ratings returns the averages of the submitted self-ratings.
+func (r *Retro) Ratings() Ratings {
+	var pairs [][2]int
+	for _, en := range r.Entries {
+		if en.Submitted {
+			pairs = append(pairs, [2]int{en.Before, en.After})
+		}
+	}
+	return RatingsOf(pairs)
+}
+
+// RatingsOf summarises (before, after) pairs.
+func RatingsOf(pairs [][2]int) Ratings {
+	out := Ratings{Pairs: [][2]int{}}
+	var b, a int
+	for _, p := range pairs {
+		b += p[0]
+		a += p[1]
+		out.Pairs = append(out.Pairs, p)
+	}
+	sort.Slice(out.Pairs, func(i, j int) bool {
+		if out.Pairs[i][0] != out.Pairs[j][0] {
+			return out.Pairs[i][0] < out.Pairs[j][0]
+		}
+		return out.Pairs[i][1] < out.Pairs[j][1]
+	})
+	out.Count = len(pairs)
+	if out.Count == 0 {
+		return out
+	}
+	out.Before = Round2(float64(b) / float64(out.Count))
+	out.After = Round2(float64(a) / float64(out.Count))
+	out.ChangePct = ChangePct(float64(b)/float64(out.Count), float64(a)/float64(out.Count))
+	return out
+}
+
+// ChangePct returns (after−before)/before in whole percent, 0 when before
+// is 0.
+func ChangePct(before, after float64) float64 {
+	if before == 0 {
+		return 0
+	}
+	return math.Round((after - before) / before * 100)
+}
+
+// Round2 rounds to two decimals.
+func Round2(v float64) float64 { return math.Round(v*100) / 100 }
+
+// Form is what the retro form shows a person: the blameless copy, the
+// standard and the scenario's own questions, and their saved answers.
+type Form struct {
+	Blameless string                    `json:"blameless"`
+	Questions []scenarios.RetroQuestion `json:"questions"`
+	Answers   Answers                   `json:"answers"`
+	Submitted bool                      `json:"submitted"`
+	Open      bool                      `json:"open"`
+	// Saved is the sequence number of the latest durable save.
+	Saved int64 `json:"saved"`
+}
+
+// FormFor returns the form of the person.
+func (r *Retro) FormFor(d *control.Drill, personID string) Form {
+	f := Form{Blameless: Blameless, Questions: []scenarios.RetroQuestion{}, Open: r.Open, Answers: Answers{PersonID: personID}}
+	if d.Scenario != nil {
+		f.Questions = append(f.Questions, d.Scenario.Retro.Questions...)
+	}
+	if en := r.Entries[personID]; en != nil {
+		f.Answers, f.Submitted, f.Saved = en.Answers, en.Submitted, en.Seq
+	}
+	return f
+}

@@ -1,0 +1,228 @@
+package retro_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/control/controltest"
+	"github.com/firedrill/firedrill/control/retro"
+	"github.com/firedrill/firedrill/control/retro/retrotest"
+)
+
+// The whole path on a fake clock: the drill ends itself on its resolution,
+// the retro is open at once, answers save as drafts and submit, the
+// facilitator sees who submitted, runs the order, the queue and the
+// actions, and closing the retro freezes the answers and closes the drill.
+func TestRetro_EndToEnd(t *testing.T) {
+	h := controltest.NewHarness(t)
+	retrotest.PlayDrill(t, h, "drill-1")
+	s := retrotest.PlayRetro(t, h, "drill-1")
+
+	d, r, err := s.Load(h.Ctx, "drill-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Open || r.Closed {
+		t.Fatalf("retro open=%v closed=%v, expected open", r.Open, r.Closed)
+	}
+	var submitted, started []string
+	for _, st := range r.Statuses(d.People) {
+		if st.Submitted {
+			submitted = append(submitted, st.PersonID)
+		}
+		if st.Started {
+			started = append(started, st.PersonID)
+		}
+	}
+	if got := strings.Join(submitted, ","); got != "alice,bob,carol,dana" {
+		t.Fatalf("submitted %s, expected participants then the designer", got)
+	}
+	if got := strings.Join(started, ","); got != "alice,bob,carol,dana,oscar" {
+		t.Fatalf("started %s", got)
+	}
+	rt := r.Ratings()
+	if rt.Count != 4 || rt.Before != 2 || rt.After != 3.5 || rt.ChangePct != 75 {
+		t.Fatalf("ratings %+v, expected 4 answers, 2 → 3.5, +75%%", rt)
+	}
+	if r.Entries["alice"].Saves != 2 || r.Entries["oscar"].Submitted {
+		t.Fatalf("alice saves %d, oscar submitted %v", r.Entries["alice"].Saves, r.Entries["oscar"].Submitted)
+	}
+	if len(r.Questions) != 1 || !r.Questions[0].Answered || r.Questions[0].AuthorID != "carol" {
+		t.Fatalf("questions %+v", r.Questions)
+	}
+	acc := r.Accepted()
+	if len(acc) != 2 || acc[0].Title != "Alert on DB pool saturation" || acc[1].Kind != retro.KindRunbook {
+		t.Fatalf("accepted %+v", acc)
+	}
+	if r.Presenting != "alice" {
+		t.Fatalf("presenting %q, expected the first participant", r.Presenting)
+	}
+
+	// Editing after submitting keeps it submitted while complete.
+	a := retrotest.Answers["alice"]
+	a.Better = "Check the last 24 hours of changes first."
+	if _, err := s.Save(h.Ctx, "drill-1", "alice", a); err != nil {
+		t.Fatal(err)
+	}
+	_, r, _ = s.Load(h.Ctx, "drill-1")
+	if en := r.Entries["alice"]; !en.Submitted || en.Better != a.Better {
+		t.Fatalf("alice after edit: %+v", en)
+	}
+
+	if err := s.Close(h.Ctx, "drill-1", "fiona"); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.Drill("drill-1").State; got != control.StateClosed {
+		t.Fatalf("drill is %s after the retro closed, expected closed", got)
+	}
+	_, err = s.Save(h.Ctx, "drill-1", "carol", retrotest.Answers["carol"])
+	if control.ErrorCode(err) != control.ECONFLICT {
+		t.Fatalf("save after close: %v, expected a conflict", err)
+	}
+}
+
+func TestRetro_RefusedBeforeTheDrillEnds(t *testing.T) {
+	h := controltest.NewHarness(t)
+	d, err := h.Engine.CreateDrill(h.Ctx, control.CreateDrill{ID: "early", Scenario: retrotest.Scenario()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Engine.AddPerson(h.Ctx, d.ID, control.Person{ID: "alice", Name: "Alice", Role: control.RoleParticipant}, "fiona"); err != nil {
+		t.Fatal(err)
+	}
+	s := retro.NewService(h.Engine, h.DB)
+	_, err = s.Save(h.Ctx, d.ID, "alice", retro.Answers{WentWell: "x"})
+	if control.ErrorCode(err) != control.ECONFLICT || !strings.Contains(control.ErrorMessage(err), "opens when the drill ends") {
+		t.Fatalf("save in a draft drill: %v", err)
+	}
+}
+
+// An aborted drill has a retro too: the practice records what went wrong.
+func TestRetro_OpenAfterAbort(t *testing.T) {
+	h := controltest.NewHarness(t)
+	d, err := h.Engine.CreateDrill(h.Ctx, control.CreateDrill{ID: "aborted", Scenario: retrotest.Scenario()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Engine.AddPerson(h.Ctx, d.ID, control.Person{ID: "alice", Name: "Alice", Role: control.RoleParticipant}, "fiona"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Engine.Start(h.Ctx, d.ID, "fiona"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Engine.Abort(h.Ctx, d.ID, "fiona", "a real incident needs the team"); err != nil {
+		t.Fatal(err)
+	}
+	s := retro.NewService(h.Engine, h.DB)
+	if _, err := s.Submit(h.Ctx, d.ID, "alice", retro.Answers{Before: 2, After: 2}); err != nil {
+		t.Fatalf("submit after abort: %v", err)
+	}
+}
+
+func TestAnswers_Check(t *testing.T) {
+	sc := retrotest.Scenario()
+	sc.Retro.Questions[1].Required = true
+	long := strings.Repeat("x", retro.MaxTextRunes+1)
+	tests := []struct {
+		name   string
+		a      retro.Answers
+		submit bool
+		want   string // "" for valid
+	}{
+		{"empty draft is valid", retro.Answers{}, false, ""},
+		{"submission without ratings is refused", retro.Answers{Extra: map[string]string{"alert-gap": "x"}}, true, "before: the self-rating is required, expected 1 to 5; after: the self-rating is required"},
+		{"rating out of range is refused", retro.Answers{Before: 6}, false, "before is 6, expected a rating from 1 to 5"},
+		{"unknown extra question is refused", retro.Answers{Extra: map[string]string{"nope": "x"}}, false, "extra.nope is not a question of this scenario"},
+		{"scale question needs 1 to 5", retro.Answers{Extra: map[string]string{"realism": "seven"}}, false, `extra.realism is "seven", expected a whole number from 1 to 5`},
+		{"required extra question is needed to submit", retro.Answers{Before: 1, After: 2}, true, `extra.alert-gap: "Which alert would have caught it sooner?" is required`},
+		{"overlong text is refused", retro.Answers{WentWell: long}, false, "wentWell is 4001 characters long"},
+		{"complete submission is valid", retro.Answers{Before: 1, After: 5, Extra: map[string]string{"alert-gap": "pool"}}, true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.a.Check(sc, tt.submit)
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				return
+			}
+			if control.ErrorCode(err) != control.EINVALID || !strings.Contains(control.ErrorMessage(err), tt.want) {
+				t.Fatalf("error %v, expected EINVALID containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestAction_Check(t *testing.T) {
+	tests := []struct {
+		name string
+		a    retro.Action
+		want string
+	}{
+		{"valid action passes", retro.Action{Title: "Alert", Kind: retro.KindAlert, Due: "2026-12-01"}, ""},
+		{"missing title is refused", retro.Action{Kind: retro.KindAlert}, "title is required"},
+		{"unknown kind is refused", retro.Action{Title: "x", Kind: "party"}, `kind "party" is not a kind, expected one of alert, monitoring, runbook, contact-list, error-message, config-default, process`},
+		{"bad due date is refused", retro.Action{Title: "x", Kind: retro.KindProcess, Due: "next week"}, `due is "next week", expected a date like 2026-12-01`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.a.Check()
+			if tt.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(control.ErrorMessage(err), tt.want) {
+				t.Fatalf("error %v, expected %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestPresentationOrder(t *testing.T) {
+	got := retro.PresentationOrder(retrotest.People)
+	var ids []string
+	for _, p := range got {
+		ids = append(ids, p.ID)
+	}
+	if s := strings.Join(ids, ","); s != "alice,bob,carol,dana,oscar,fiona" {
+		t.Fatalf("order %s, expected participants, designer, observer, facilitator", s)
+	}
+}
+
+func TestRatingsOf(t *testing.T) {
+	// The source's figure: 2.0 → 3.7 is +85%.
+	r := retro.RatingsOf([][2]int{{2, 4}, {2, 4}, {2, 3}, {2, 4}, {2, 4}, {2, 4}, {2, 4}, {2, 4}, {2, 3}, {2, 3}})
+	if r.Before != 2 || r.After != 3.7 || r.ChangePct != 85 {
+		t.Fatalf("ratings %+v, expected 2 → 3.7, +85%%", r)
+	}
+	if r := retro.RatingsOf(nil); r.Count != 0 || r.ChangePct != 0 {
+		t.Fatalf("empty ratings %+v", r)
+	}
+}
+
+// Events the rules do not allow are kept in the journal but not applied:
+// a submission forged for someone else, anything after the close.
+func TestProject_IgnoresWhatTheRulesRefuse(t *testing.T) {
+	h := controltest.NewHarness(t)
+	retrotest.PlayDrill(t, h, "d")
+	if _, err := h.Engine.AppendEvent(h.Ctx, "d", retro.EventSubmitted, "bob", retro.Answers{PersonID: "alice", Before: 5, After: 5}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Engine.AppendEvent(h.Ctx, "d", retro.EventClosed, "fiona", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Engine.AppendEvent(h.Ctx, "d", retro.EventSubmitted, "bob", retro.Answers{PersonID: "bob", Before: 1, After: 5}); err != nil {
+		t.Fatal(err)
+	}
+	r := retro.Project(h.Drill("d"), h.Events("d"))
+	if len(r.Entries) != 0 || len(r.Ignored) != 2 || r.Open {
+		t.Fatalf("entries %v ignored %+v open %v", r.Entries, r.Ignored, r.Open)
+	}
+	if !strings.Contains(r.Ignored[0].Reason, "answers of alice saved by bob") || !strings.Contains(r.Ignored[1].Reason, "already closed") {
+		t.Fatalf("ignored %+v", r.Ignored)
+	}
+}
