@@ -26,6 +26,7 @@ import (
 	"sort"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -203,18 +204,19 @@ func (in *Injector) checkNamespace(ctx context.Context, ns string, requireOptIn 
 	if !requireOptIn {
 		return nil
 	}
-	var obj *metav1.PartialObjectMetadata
+	var obj *corev1.Namespace
 	err := in.retry(ctx, func() error {
-		n, err := in.cs.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
-		if err == nil {
-			obj = &metav1.PartialObjectMetadata{ObjectMeta: n.ObjectMeta}
-		}
+		var err error
+		obj, err = in.cs.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
 		return err
 	})
 	if apierrors.IsNotFound(err) {
 		return control.Errorf(control.ENOTFOUND, "namespace %q does not exist in context %q", ns, in.context)
 	} else if err != nil {
 		return fmt.Errorf("get namespace %s: %w", ns, err)
+	}
+	if obj.DeletionTimestamp != nil {
+		return control.Errorf(control.ECONFLICT, "namespace %q is being deleted", ns)
 	}
 	if obj.Labels[DrillTargetLabel] != "true" {
 		return control.Errorf(control.EFORBIDDEN,

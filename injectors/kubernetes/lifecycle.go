@@ -47,10 +47,17 @@ func (in *Injector) Validate(ctx context.Context, f injectors.Fault) error {
 			err = in.cs.PolicyV1().Evictions(o.Namespace).Evict(ctx, &policyv1.Eviction{
 				ObjectMeta: metav1.ObjectMeta{Name: o.Name, Namespace: o.Namespace}, DeleteOptions: &metav1.DeleteOptions{DryRun: dry}})
 		default:
-			var obj *unstructured.Unstructured
-			if obj, err = res.Get(ctx, o.Name, metav1.GetOptions{}); err == nil {
-				if err = applyAfter(obj, o.Changes); err == nil {
-					_, err = res.Update(ctx, obj, metav1.UpdateOptions{DryRun: dry})
+			// Controllers write status all the time: retry a conflicting
+			// dry run on a fresh read.
+			for attempt := 0; attempt < 5; attempt++ {
+				var obj *unstructured.Unstructured
+				if obj, err = res.Get(ctx, o.Name, metav1.GetOptions{}); err == nil {
+					if err = applyAfter(obj, o.Changes); err == nil {
+						_, err = res.Update(ctx, obj, metav1.UpdateOptions{DryRun: dry})
+					}
+				}
+				if !apierrors.IsConflict(err) {
+					break
 				}
 			}
 		}
