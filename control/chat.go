@@ -29,7 +29,7 @@ type PostMessage struct {
 // It returns only after the message is durable.
 func (e *Engine) PostMessage(ctx context.Context, drillID string, in PostMessage) (Message, error) {
 	var msg Message
-	_, err := e.mutate(ctx, drillID, func(d *Drill) ([]pending, error) {
+	evs, err := e.mutate(ctx, drillID, func(d *Drill) ([]pending, error) {
 		switch d.State {
 		case StateBriefing, StateRunning, StateEnded, StateRetro, StateAborted:
 		default:
@@ -75,10 +75,7 @@ func (e *Engine) PostMessage(ctx context.Context, drillID string, in PostMessage
 	if err != nil {
 		return Message{}, err
 	}
-	r, _ := e.run(ctx, drillID)
-	r.mu.Lock()
-	msg.Seq = r.d.Seq
-	r.mu.Unlock()
+	msg.Seq = evs[0].Seq
 	return msg, nil
 }
 
