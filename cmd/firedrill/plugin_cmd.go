@@ -16,6 +16,7 @@ import (
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/injectors/host"
+	"github.com/firedrill/firedrill/injectors/kubernetes"
 	"github.com/firedrill/firedrill/scenarios"
 )
 
@@ -23,14 +24,19 @@ import (
 // `firedrill plugin NAME`, so that there is one binary to ship. The plugin
 // host launches them like any other plugin (a separate process), but from
 // os.Executable() instead of the plugin directory.
-//
-// The Kubernetes injector is wired here when injectors/kubernetes lands:
-//
-//	"kubernetes": func(m *Main) (injectors.Injector, error) {
-//		return kubernetes.New(kubernetes.Config{Kubeconfig: m.Config.Kubernetes.Kubeconfig, Context: m.Config.Kubernetes.Context,
-//			AllowedContexts: m.Config.Kubernetes.AllowedContexts, ProtectedNamespaces: m.Config.Kubernetes.ProtectedNamespaces})
-//	},
-var builtinInjectors = map[string]func(m *Main) (injectors.Injector, error){}
+var builtinInjectors = map[string]func(m *Main) (injectors.Injector, error){
+	"kubernetes": func(m *Main) (injectors.Injector, error) {
+		k := m.Config.Kubernetes
+		in, err := kubernetes.New(kubernetes.Config{
+			Kubeconfig: k.Kubeconfig, Context: k.Context,
+			AllowedContexts: k.AllowedContexts, ProtectedNamespaces: k.ProtectedNamespaces,
+		})
+		if err != nil {
+			return nil, err
+		}
+		return in, nil
+	},
+}
 
 // pluginExecutableEnv overrides the executable that built-in plugins are
 // launched from. Packagers and tests set it; normally it is os.Executable().
@@ -60,7 +66,7 @@ func (m *Main) pluginLogger() *slog.Logger {
 
 // pluginHostConfig returns the plugin host configuration of m.Config. The
 // built-in plugins are launched as `<executable> plugin NAME`, with the
-// config file and kubeconfig context of this invocation passed on, so that
+// config file, kubeconfig and context of this invocation passed on, so that
 // they see the same configuration.
 func (m *Main) pluginHostConfig(cmd *cobra.Command) (host.Config, error) {
 	cfg := host.Config{
@@ -87,6 +93,11 @@ func (m *Main) pluginHostConfig(cmd *cobra.Command) (host.Config, error) {
 	var forward []string
 	if f := cmd.Flags().Lookup("config"); f != nil && f.Value.String() != "" {
 		forward = append(forward, "--config", f.Value.String())
+	} else if c := m.Getenv("FIREDRILL_CONFIG"); c != "" {
+		forward = append(forward, "--config", c)
+	}
+	if k := m.Config.Kubernetes.Kubeconfig; k != "" {
+		forward = append(forward, "--kubeconfig", k)
 	}
 	if c := m.Config.Kubernetes.Context; c != "" {
 		forward = append(forward, "--context", c)
@@ -137,6 +148,7 @@ func init() {
 				return nil
 			},
 		}
+		addSettingFlag(cmd, "kubernetes.kubeconfig")
 		addSettingFlag(cmd, "kubernetes.context")
 		return cmd
 	})
@@ -242,6 +254,8 @@ plugin that cannot be used is listed with the reason, and the exit status is 1.`
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
 	addSettingFlag(cmd, "plugins.dir")
+	addSettingFlag(cmd, "kubernetes.kubeconfig")
+	addSettingFlag(cmd, "kubernetes.context")
 	return cmd
 }
 

@@ -173,3 +173,44 @@ func TestPluginsChecksum_RefusesFileNotNamedLikeAPlugin(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
 }
+
+// TestBuiltinKubernetesPlugin_IsServedByTheFiredrillBinary builds firedrill
+// itself and lets the host launch it as `firedrill plugin kubernetes`: one
+// binary to ship.
+func TestBuiltinKubernetesPlugin_IsServedByTheFiredrillBinary(t *testing.T) {
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "firedrill")
+	build := exec.Command("go", "build", "-o", exe, "github.com/firedrill/firedrill/cmd/firedrill")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build firedrill: %v\n%s", err, out)
+	}
+	// An empty kubeconfig: Info works without a cluster, calls are refused.
+	kubeconfig := filepath.Join(dir, "kubeconfig")
+	if err := os.WriteFile(kubeconfig, []byte("apiVersion: v1\nkind: Config\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	m := main.NewMain()
+	m.Stdout, m.Stderr = &stdout, &stderr
+	env := map[string]string{"HOME": dir, "FIREDRILL_PLUGIN_EXECUTABLE": exe}
+	m.Getenv = func(k string) string { return env[k] }
+	code := m.Run(context.Background(), []string{"plugins", "list", "-o", "json", "--kubeconfig", kubeconfig})
+	if err := m.Close(); err != nil {
+		t.Error(err)
+	}
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+	var list []struct {
+		Name, Pin, Path string
+		APIVersions     []string
+		FaultTypes      []string
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &list); err != nil {
+		t.Fatalf("%v\n%s", err, stdout.String())
+	}
+	if len(list) != 1 || list[0].Name != "kubernetes" || list[0].Pin != "builtin" || list[0].Path != exe ||
+		len(list[0].APIVersions) == 0 || len(list[0].FaultTypes) < 12 {
+		t.Fatalf("list: %+v", list)
+	}
+}

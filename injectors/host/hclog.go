@@ -45,6 +45,11 @@ func (a *hclogToSlog) Log(level hclog.Level, msg string, args ...any) {
 		return
 	}
 	sl := toSlogLevel(level)
+	if a.name == "" && sl == slog.LevelInfo {
+		// go-plugin's own lifecycle lines ("plugin process exited") are
+		// detail; the plugin's lines arrive through a Named logger.
+		sl = slog.LevelDebug
+	}
 	ctx := context.Background()
 	if !a.l.Enabled(ctx, sl) {
 		return

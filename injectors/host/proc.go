@@ -201,7 +201,11 @@ func (p *proc) launch(ctx context.Context) error {
 	if rc := c.ReattachConfig(); rc != nil {
 		pid = rc.Pid
 	}
-	p.log.Info("plugin ready", "path", p.path, "pid", pid, "version", info.Version, "launch", p.launches)
+	level := slog.LevelDebug
+	if p.launches > 1 {
+		level = slog.LevelInfo // a relaunch is worth knowing about
+	}
+	p.log.Log(ctx, level, "plugin ready", "path", p.path, "pid", pid, "version", info.Version, "launch", p.launches)
 	return nil
 }
 

@@ -161,7 +161,7 @@ func TestPluginLogs_ReachTheHostLog(t *testing.T) {
 	}
 	// go-plugin's own lines keep the plugin's name, with the executable apart.
 	exited := logs.records(t, "plugin process exited")
-	if len(exited) != 1 || exited[0]["plugin"] != "flagfile" || !strings.HasSuffix(exited[0]["executable"].(string), host.ExecutablePrefix+"flagfile") {
+	if len(exited) != 1 || exited[0]["plugin"] != "flagfile" || exited[0]["level"] != "DEBUG" || !strings.HasSuffix(exited[0]["executable"].(string), host.ExecutablePrefix+"flagfile") {
 		t.Fatalf("plugin process exited records: %v", exited)
 	}
 }
