@@ -12,6 +12,7 @@ export function renderSide(room, actions) {
   ctx = actions;
   const side = $("side");
   const keep = saveInputs(side);
+  const focused = document.activeElement && side.contains(document.activeElement) ? document.activeElement.id : "";
   clear(side);
   const s = room.sess, v = room.view;
   const fac = s.admin || s.role === "facilitator";
@@ -19,6 +20,7 @@ export function renderSide(room, actions) {
   else if (s.role === "designer" || s.role === "observer") staffPanel(side, room);
   else participantPanel(side, room);
   restoreInputs(side, keep);
+  if (focused && $(focused)) $(focused).focus();
   void v;
 }
 

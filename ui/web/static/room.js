@@ -32,8 +32,11 @@ function refreshSoon() {
 async function refreshView() {
   const before = Date.now();
   const v = await api("GET", "/api/drills/" + encodeURIComponent(drillId));
-  room.view = v;
   room.skew = Date.parse(v.serverNow) - (before + Date.now()) / 2;
+  const key = JSON.stringify({ ...v, serverNow: "", seq: 0 });
+  if (key === room.viewKey) return; // nothing changed: keep the panels (and what is being typed) as they are
+  room.viewKey = key;
+  room.view = v;
   if (!room.channel || !v.channels.some((c) => c.id === room.channel)) room.channel = v.incidentChannel || (v.channels[0] && v.channels[0].id);
   renderChrome();
   renderSide(room, sideActions);
