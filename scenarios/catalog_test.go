@@ -2,6 +2,8 @@ package scenarios_test
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -77,6 +79,53 @@ func TestWithCatalog(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("got\n%v\nwant it to contain %q", err, w)
 				}
+			}
+		})
+	}
+}
+
+// dirCatalog serves the params schemas of the built-in kubernetes plugin
+// from its source tree, so that the examples are checked against the real
+// schemas without starting the plugin.
+type dirCatalog struct {
+	dir            string
+	faults, probes map[string]bool
+}
+
+func (c dirCatalog) lookup(known map[string]bool, plugin, typ string) ([]byte, bool, error) {
+	if plugin != "kubernetes" || !known[typ] {
+		return nil, false, nil
+	}
+	b, err := os.ReadFile(filepath.Join(c.dir, typ+".json"))
+	return b, err == nil, err
+}
+
+func (c dirCatalog) FaultType(plugin, typ string) ([]byte, bool, error) {
+	return c.lookup(c.faults, plugin, typ)
+}
+
+func (c dirCatalog) ProbeType(plugin, typ string) ([]byte, bool, error) {
+	return c.lookup(c.probes, plugin, typ)
+}
+
+func TestExamples_matchTheKubernetesPluginSchemas(t *testing.T) {
+	set := func(names string) map[string]bool {
+		m := map[string]bool{}
+		for _, n := range strings.Fields(names) {
+			m[n] = true
+		}
+		return m
+	}
+	cat := dirCatalog{
+		dir:    "../injectors/kubernetes/schemas",
+		faults: set("pod-delete scale bad-image configmap-key secret-key env-var service-selector network-isolate resource-squeeze node-cordon hpa-bounds cronjob-suspend"),
+		probes: set("deployment-available pod-status endpoints http-get"),
+	}
+	files, _ := filepath.Glob("examples/*.yaml")
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			if _, err := scenarios.Load(f, scenarios.WithCatalog(cat)); err != nil {
+				t.Fatal(err)
 			}
 		})
 	}
