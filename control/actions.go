@@ -115,6 +115,7 @@ func (e *Engine) injectEvents(d *Drill, i int, follow bool) []pending {
 	rendered, err := renderText(text, d.textData(e.clock.Now(), faultID))
 	ev := InjectEvent{InjectID: in.ID, FollowUp: follow}
 	if err != nil {
+		ev.RenderError = err.Error()
 		e.logf("drill %s: inject %s: %v", d.ID, in.ID, err)
 	}
 	return []pending{
@@ -126,11 +127,13 @@ func (e *Engine) injectEvents(d *Drill, i int, follow bool) []pending {
 func (e *Engine) hintEvents(d *Drill, i int, actor, reason string) []pending {
 	h := d.Scenario.Hints[i]
 	rendered, err := renderText(h.Text, d.textData(e.clock.Now(), ""))
+	ev := HintEvent{HintID: h.ID, Reason: reason}
 	if err != nil {
+		ev.RenderError = err.Error()
 		e.logf("drill %s: hint %s: %v", d.ID, h.ID, err)
 	}
 	return []pending{
-		{Type: EventHintGiven, Actor: actor, Payload: HintEvent{HintID: h.ID, Reason: reason}},
+		{Type: EventHintGiven, Actor: actor, Payload: ev},
 		e.personaMessage(d, h.Persona, h.Channel, rendered, "hint:"+h.ID),
 	}
 }

@@ -211,20 +211,31 @@ func (e *Engine) startLoop(r *drillRun) {
 }
 
 func (e *Engine) loop(r *drillRun) {
+	failures := 0
 	for {
-		if err := e.reconcile(e.ctx, r); err != nil && e.ctx.Err() == nil {
+		err := e.reconcile(e.ctx, r)
+		if err != nil && e.ctx.Err() == nil {
+			failures++
 			e.logf("drill %s: %v", r.d.ID, err)
+		} else {
+			failures = 0
 		}
 		r.mu.Lock()
 		closed := r.d.State == StateClosed
+		id := r.d.ID
 		r.mu.Unlock()
 		if closed {
 			return
 		}
 		var timer clock.Timer
 		var fire <-chan time.Time
-		if at, ok := e.NextWake(r.d.ID); ok {
-			timer = e.clock.NewTimer(at.Sub(e.clock.Now()))
+		if at, ok := e.NextWake(id); ok {
+			wait := at.Sub(e.clock.Now())
+			if failures > 0 {
+				// The journal refused a write: do not spin on it.
+				wait = max(wait, min(time.Duration(failures)*time.Second, 30*time.Second))
+			}
+			timer = e.clock.NewTimer(wait)
 			fire = timer.C()
 		}
 		select {

@@ -1,13 +1,16 @@
 package control_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/controltest"
+	"github.com/firedrill/firedrill/control/sqlite"
 	"github.com/firedrill/firedrill/scenarios"
+	clocktesting "k8s.io/utils/clock/testing"
 )
 
 const m = time.Minute
@@ -330,4 +333,81 @@ func TestCreateDrill(t *testing.T) {
 			}
 		})
 	}
+}
+
+// With a time scale of 60 a drill minute passes in a wall second: the cap
+// comes 90 wall seconds after the start.
+func TestDrill_timeScale(t *testing.T) {
+	h := controltest.OpenHarness(t, t.TempDir()+"/firedrill.db", clocktesting.NewFakeClock(controltest.Start), controltest.NewInjector(), func(e *control.Engine) { e.TimeScale = 60 })
+	id := startDrill(t, h, controltest.PaymentScenario())
+	h.Advance(id, 70*time.Second)
+	at(t, h, id, control.EventHintGiven, "", 70*m)
+	h.Advance(id, 20*time.Second)
+	at(t, h, id, control.EventDrillEnded, `"reason":"cap"`, 90*m)
+	for _, e := range h.Events(id) {
+		if e.Type == control.EventDrillEnded && !e.Time.Equal(controltest.Start.Add(90*time.Second)) {
+			t.Fatalf("cap at wall %s, expected 90s after the start", e.Time.Sub(controltest.Start))
+		}
+	}
+}
+
+// A template error does not silence the persona: the raw text is posted and
+// the error is on record for the designer.
+func TestDrill_templateErrorIsRecorded(t *testing.T) {
+	h := controltest.NewHarness(t)
+	s := controltest.PaymentScenario()
+	s.Injects[0].Text = "Since {{.Elapsd}}?"
+	id := startDrill(t, h, s)
+	h.AdvanceTo(id, 6*m)
+	for _, e := range h.Events(id) {
+		if e.Type == control.EventInjectPosted && strings.Contains(string(e.Payload), "cc-inquiry") {
+			if !strings.Contains(string(e.Payload), "renderError") {
+				t.Fatalf("inject.posted %s does not record the template error", e.Payload)
+			}
+			return
+		}
+	}
+	t.Fatal("the inquiry was not posted")
+}
+
+// Without Manual the engine runs each drill in a background loop on its
+// clock: starting injects at once, and a step of the clock fires what is due.
+func TestEngine_backgroundLoop(t *testing.T) {
+	clk := clocktesting.NewFakeClock(controltest.Start)
+	inj := controltest.NewInjector()
+	db, err := sqlite.Open(context.Background(), t.TempDir()+"/firedrill.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	e := control.NewEngine(db, inj, clk)
+	if err := e.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	h := &controltest.Harness{T: t, Ctx: context.Background(), Clock: clk, Injector: inj, DB: db, Engine: e}
+	id := startDrill(t, h, controltest.PaymentScenario())
+	eventually(t, "the layered faults are injected", func() bool { return inj.BrokenFaults() == 2 })
+	eventually(t, "the loop waits on the clock", clk.HasWaiters)
+	clk.Step(5 * m)
+	eventually(t, "the 5m inquiry is posted", func() bool { return len(h.EventTimes(id, control.EventInjectPosted, "cc-inquiry")) == 1 })
+	if err := e.Abort(h.Ctx, id, "fiona", "done"); err != nil {
+		t.Fatal(err)
+	}
+	if inj.BrokenFaults() != 0 {
+		t.Fatal("faults left after abort")
+	}
+}
+
+// eventually polls cond until it holds; the background loop runs on its own
+// goroutine, so its effects arrive asynchronously.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for i := 0; i < 500; i++ {
+		if cond() {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting until %s", what)
 }

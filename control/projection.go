@@ -84,12 +84,17 @@ type FaultEvent struct {
 type HintEvent struct {
 	HintID string `json:"hintId"`
 	Reason string `json:"reason,omitempty"`
+	// RenderError says why the text was posted unrendered.
+	RenderError string `json:"renderError,omitempty"`
 }
 
 // InjectEvent is the payload of inject.posted.
 type InjectEvent struct {
 	InjectID string `json:"injectId"`
 	FollowUp bool   `json:"followUp,omitempty"`
+	// RenderError says why the text was posted unrendered: a template
+	// error for the designer to fix.
+	RenderError string `json:"renderError,omitempty"`
 }
 
 // AlertEvent is the payload of alert.firing and alert.resolved.
