@@ -1,0 +1,320 @@
+package kubernetes_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
+	"github.com/firedrill/firedrill/injectors/kubernetes"
+	"github.com/firedrill/firedrill/internal/devcluster"
+	"github.com/firedrill/firedrill/internal/devcluster/clustertest"
+)
+
+func configMapValue(t *testing.T, ns, name, key string) (string, bool) {
+	t.Helper()
+	cm, err := clustertest.Client(t).CoreV1().ConfigMaps(ns).Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, ok := cm.Data[key]
+	return v, ok
+}
+
+func patchConfigMap(t *testing.T, ns, name, patch string) {
+	t.Helper()
+	if _, err := clustertest.Client(t).CoreV1().ConfigMaps(ns).Patch(context.Background(), name, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRevertLeavesWhatParticipantsChanged(t *testing.T) {
+	tests := []struct {
+		name       string
+		heal       string // merge patch a participant applies after the inject
+		wantStatus injectors.Effect
+		wantValue  string
+	}{
+		{name: "healed to the old value: reverted, nothing to do", heal: `{"data":{"DB_POOL_MAX":"50"}}`, wantStatus: injectors.Reverted, wantValue: "50"},
+		{name: "fixed to another value: drifted, their value kept", heal: `{"data":{"DB_POOL_MAX":"80"}}`, wantStatus: injectors.Drifted, wantValue: "80"},
+	}
+	in := newInjector(t)
+	ctx := context.Background()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ns := clustertest.Namespace(t)
+			makeConfigMap(t, ns, "cfg", map[string]string{"DB_POOL_MAX": "50"})
+			f := fault("configmap-key", ns, "ConfigMap", "cfg", map[string]any{"key": "DB_POOL_MAX", "value": "1"})
+			rec := lifecycle(t, in, f)
+			patchConfigMap(t, ns, "cfg", tt.heal)
+			st, err := in.Status(ctx, f, rec)
+			if err != nil || st.Effect != tt.wantStatus {
+				t.Errorf("Status = %+v, %v; want %s", st, err, tt.wantStatus)
+			}
+			if err := in.Revert(ctx, rec); err != nil {
+				t.Fatal(err)
+			}
+			if v, _ := configMapValue(t, ns, "cfg", "DB_POOL_MAX"); v != tt.wantValue {
+				t.Errorf("after revert DB_POOL_MAX = %q, want %q", v, tt.wantValue)
+			}
+			cm := getObj(t, "ConfigMap", ns, "cfg")
+			if _, ok := cm.GetAnnotations()[kubernetes.FaultIDAnnotation]; ok {
+				t.Error("fault annotation left after revert")
+			}
+		})
+	}
+}
+
+func TestRevertKeepsUnrelatedLaterEdits(t *testing.T) {
+	ns := clustertest.Namespace(t)
+	makeConfigMap(t, ns, "cfg", map[string]string{"PAYMENT_TIMEOUT_MS": "3000", "OTHER": "a"})
+	in := newInjector(t)
+	f := fault("configmap-key", ns, "ConfigMap", "cfg", map[string]any{"key": "PAYMENT_TIMEOUT_MS", "value": "50"})
+	rec := lifecycle(t, in, f)
+	patchConfigMap(t, ns, "cfg", `{"metadata":{"labels":{"reviewed":"yes"}},"data":{"OTHER":"b","NEW":"c"}}`)
+	if err := in.Revert(context.Background(), rec); err != nil {
+		t.Fatal(err)
+	}
+	cm, err := clustertest.Client(t).CoreV1().ConfigMaps(ns).Get(context.Background(), "cfg", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"PAYMENT_TIMEOUT_MS": "3000", "OTHER": "b", "NEW": "c"}
+	for k, v := range want {
+		if cm.Data[k] != v {
+			t.Errorf("data[%s] = %q, want %q", k, cm.Data[k], v)
+		}
+	}
+	if cm.Labels["reviewed"] != "yes" {
+		t.Errorf("label added after the inject was lost: %v", cm.Labels)
+	}
+}
+
+func TestInjectTwiceKeepsTheOriginalValueForRevert(t *testing.T) {
+	ns := clustertest.Namespace(t)
+	makeConfigMap(t, ns, "cfg", map[string]string{"DB_PORT": "5432"})
+	in := newInjector(t)
+	ctx := context.Background()
+	f := fault("configmap-key", ns, "ConfigMap", "cfg", map[string]any{"key": "DB_PORT", "value": "5433"})
+	prepared, err := in.Prepare(ctx, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.Inject(ctx, f, prepared); err != nil {
+		t.Fatal(err)
+	}
+	// The controller crashed before persisting the refined record and
+	// retries with the prepared one.
+	rec, err := in.Inject(ctx, f, prepared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Revert(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := configMapValue(t, ns, "cfg", "DB_PORT"); v != "5432" {
+		t.Errorf("after revert DB_PORT = %q, want 5432", v)
+	}
+}
+
+func TestRevertWithThePreparedRecordWhenInjectNeverFinished(t *testing.T) {
+	ns := clustertest.Namespace(t)
+	makeConfigMap(t, ns, "cfg", map[string]string{"DB_PORT": "5432"})
+	in := newInjector(t)
+	ctx := context.Background()
+	f := fault("configmap-key", ns, "ConfigMap", "cfg", map[string]any{"key": "DB_PORT", "value": "5433"})
+	prepared, err := in.Prepare(ctx, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := comparable(t, getObj(t, "ConfigMap", ns, "cfg"))
+	t.Run("never injected: nothing changes", func(t *testing.T) {
+		if err := in.Revert(ctx, prepared); err != nil {
+			t.Fatal(err)
+		}
+		if got := comparable(t, getObj(t, "ConfigMap", ns, "cfg")); got != before {
+			t.Errorf("got %s, want %s", got, before)
+		}
+	})
+	t.Run("injected, refined record lost: the prepared record reverts", func(t *testing.T) {
+		if _, err := in.Inject(ctx, f, prepared); err != nil {
+			t.Fatal(err)
+		}
+		// A new injector, as after a plugin restart: the record alone suffices.
+		if err := newInjector(t).Revert(ctx, prepared); err != nil {
+			t.Fatal(err)
+		}
+		if got := comparable(t, getObj(t, "ConfigMap", ns, "cfg")); got != before {
+			t.Errorf("got %s, want %s", got, before)
+		}
+	})
+}
+
+func TestRevertRetriesWhileTheAPIServerIsDown(t *testing.T) {
+	c := clustertest.Cluster(t)
+	ns := clustertest.Namespace(t)
+	makeConfigMap(t, ns, "cfg", map[string]string{"DB_URL": "db-primary"})
+	in := newInjector(t)
+	f := fault("configmap-key", ns, "ConfigMap", "cfg", map[string]any{"key": "DB_URL", "value": "db-replica-2"})
+	rec := lifecycle(t, in, f)
+
+	if err := c.StopAPIServer(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	go func() { done <- in.Revert(ctx, rec) }()
+	select {
+	case err := <-done:
+		t.Fatalf("Revert returned while the API server was down: %v", err)
+	case <-time.After(2 * time.Second):
+	}
+	if err := c.StartAPIServer(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("Revert after the API server came back: %v", err)
+	}
+	if v, _ := configMapValue(t, ns, "cfg", "DB_URL"); v != "db-primary" {
+		t.Errorf("DB_URL = %q, want db-primary", v)
+	}
+}
+
+func TestSafetyRailsRefuse(t *testing.T) {
+	optedIn := clustertest.Namespace(t)
+	plain := clustertest.PlainNamespace(t)
+	makeConfigMap(t, optedIn, "cfg", map[string]string{"A": "1"})
+	makeConfigMap(t, plain, "cfg", map[string]string{"A": "1"})
+	tests := []struct {
+		name     string
+		cfg      func(*kubernetes.Config)
+		ns       string
+		target   injectors.Target
+		wantCode string
+		wantMsg  string
+	}{
+		{name: "context not allowed", cfg: func(c *kubernetes.Config) { c.AllowedContexts = []string{"prod"} }, ns: optedIn,
+			wantCode: control.EFORBIDDEN, wantMsg: "kubernetes.allowedContexts"},
+		{name: "namespace not opted in", ns: plain, wantCode: control.EFORBIDDEN, wantMsg: "label it firedrill.dev/drill-target=true"},
+		{name: "kube-system always", ns: "kube-system", wantCode: control.EFORBIDDEN, wantMsg: "protected"},
+		{name: "kube-node-lease always", ns: "kube-node-lease", wantCode: control.EFORBIDDEN, wantMsg: "protected"},
+		{name: "configured protected namespace", cfg: func(c *kubernetes.Config) { c.ProtectedNamespaces = []string{optedIn} }, ns: optedIn,
+			wantCode: control.EFORBIDDEN, wantMsg: "kubernetes.protectedNamespaces"},
+		{name: "node not opted in", target: injectors.Target{Kind: "Node", Name: "kwok-node-0"}, wantCode: control.EFORBIDDEN, wantMsg: "node \"kwok-node-0\" is not opted in"},
+	}
+	ctx := context.Background()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var mut []func(*kubernetes.Config)
+			if tt.cfg != nil {
+				mut = append(mut, tt.cfg)
+			}
+			in := newInjector(t, mut...)
+			f := fault("configmap-key", tt.ns, "ConfigMap", "cfg", map[string]any{"key": "A", "value": "2"})
+			if tt.target.Kind == "Node" {
+				f = injectors.Fault{DrillID: drillID, FaultID: "f1", Type: "node-cordon", Target: tt.target}
+			}
+			for name, call := range map[string]func() error{
+				"Validate": func() error { return in.Validate(ctx, f) },
+				"Prepare":  func() error { _, err := in.Prepare(ctx, f); return err },
+			} {
+				err := call()
+				wantCode(t, err, tt.wantCode)
+				if !strings.Contains(control.ErrorMessage(err), tt.wantMsg) {
+					t.Errorf("%s: message %q does not say %q", name, control.ErrorMessage(err), tt.wantMsg)
+				}
+			}
+		})
+	}
+	if v, _ := configMapValue(t, plain, "cfg", "A"); v != "1" {
+		t.Errorf("refused fault changed the ConfigMap: A=%q", v)
+	}
+}
+
+func TestValidateReportsBadFaultsAndChangesNothing(t *testing.T) {
+	ns := clustertest.Namespace(t)
+	makeDeployment(t, ns, "api", 1, corev1.Container{Name: "api", Image: "api:1"}, corev1.Container{Name: "sidecar", Image: "proxy:1"})
+	makeService(t, ns, "web", labelsOf("web"))
+	before := comparable(t, getObj(t, "Deployment", ns, "api"))
+	in := newInjector(t)
+	tests := []struct {
+		name     string
+		f        injectors.Fault
+		wantCode string
+		wantMsg  string
+	}{
+		{name: "unknown type", f: fault("melt-cpu", ns, "Deployment", "api", nil), wantCode: control.EINVALID, wantMsg: "expected one of pod-delete, scale"},
+		{name: "missing required param", f: fault("scale", ns, "Deployment", "api", map[string]any{}), wantCode: control.EINVALID, wantMsg: "replicas"},
+		{name: "param of the wrong type", f: fault("scale", ns, "Deployment", "api", map[string]any{"replicas": "three"}), wantCode: control.EINVALID, wantMsg: "at /replicas"},
+		{name: "unknown param", f: fault("scale", ns, "Deployment", "api", map[string]any{"replicas": 1, "replica": 2}), wantCode: control.EINVALID, wantMsg: "replica"},
+		{name: "kind the type does not support", f: fault("scale", ns, "ConfigMap", "api", map[string]any{"replicas": 1}), wantCode: control.EINVALID, wantMsg: "expected one of Deployment, StatefulSet"},
+		{name: "missing object", f: fault("scale", ns, "Deployment", "nope", map[string]any{"replicas": 1}), wantCode: control.ENOTFOUND, wantMsg: "Deployment " + ns + "/nope not found"},
+		{name: "container ambiguous", f: fault("bad-image", ns, "Deployment", "api", map[string]any{"image": "invalid/x"}), wantCode: control.EINVALID, wantMsg: "params.container: required because the pod template has 2 containers"},
+		{name: "container unknown", f: fault("bad-image", ns, "Deployment", "api", map[string]any{"image": "invalid/x", "container": "db"}), wantCode: control.EINVALID, wantMsg: "no container \"db\""},
+		{name: "rejected by the server's dry run", f: fault("service-selector", ns, "Service", "web", map[string]any{"selector": map[string]any{"app": "not a label value!"}}), wantCode: control.EINVALID, wantMsg: "the API server refused the change"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := in.Validate(context.Background(), tt.f)
+			wantCode(t, err, tt.wantCode)
+			if !strings.Contains(control.ErrorMessage(err), tt.wantMsg) {
+				t.Errorf("message %q does not say %q", control.ErrorMessage(err), tt.wantMsg)
+			}
+		})
+	}
+	t.Run("valid fault passes the dry run and changes nothing", func(t *testing.T) {
+		if err := in.Validate(context.Background(), fault("bad-image", ns, "Deployment", "api", map[string]any{"image": "invalid/x", "container": "api"})); err != nil {
+			t.Fatal(err)
+		}
+		if got := comparable(t, getObj(t, "Deployment", ns, "api")); got != before {
+			t.Errorf("Validate changed the object:\n got %s\nwant %s", got, before)
+		}
+	})
+}
+
+func TestInfoDescribesEveryTypeWithASchema(t *testing.T) {
+	in, err := kubernetes.New(kubernetes.Config{Rest: clustertest.Cluster(t).RESTConfig(), Context: "elsewhere"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := in.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var faults, probes []string
+	for _, ft := range info.FaultTypes {
+		faults = append(faults, ft.Name)
+		var s map[string]any
+		if err := json.Unmarshal(ft.ParamsSchema, &s); err != nil || s["type"] != "object" {
+			t.Errorf("%s: schema is not an object schema: %v", ft.Name, err)
+		}
+	}
+	for _, pt := range info.ProbeTypes {
+		probes = append(probes, pt.Name)
+		if len(pt.ParamsSchema) == 0 {
+			t.Errorf("%s: no schema", pt.Name)
+		}
+	}
+	wantFaults := "pod-delete scale bad-image configmap-key secret-key env-var service-selector network-isolate resource-squeeze node-cordon hpa-bounds cronjob-suspend"
+	if got := strings.Join(faults, " "); got != wantFaults {
+		t.Errorf("fault types = %s, want %s", got, wantFaults)
+	}
+	if got := strings.Join(probes, " "); got != "deployment-available pod-status endpoints http-get" {
+		t.Errorf("probe types = %s", got)
+	}
+	if info.Name != "kubernetes" || len(info.APIVersions) == 0 {
+		t.Errorf("info = %+v", info)
+	}
+	if in.Context() != "elsewhere" {
+		t.Errorf("Context() = %q", in.Context())
+	}
+	_ = devcluster.ContextName
+}
