@@ -34,9 +34,11 @@ func TestEveryFaultTypeInjectsAndRevertsExactly(t *testing.T) {
 		effect  func(t *testing.T, ns string)
 	}{
 		{
-			name:    "scale deployment to zero",
-			setup:   func(t *testing.T, ns string) { makeDeployment(t, ns, "api", 2); waitAvailable(t, ns, "api", 2) },
-			fault:   func(ns string) injectors.Fault { return fault("scale", ns, "Deployment", "api", map[string]any{"replicas": 0}) },
+			name:  "scale deployment to zero",
+			setup: func(t *testing.T, ns string) { makeDeployment(t, ns, "api", 2); waitAvailable(t, ns, "api", 2) },
+			fault: func(ns string) injectors.Fault {
+				return fault("scale", ns, "Deployment", "api", map[string]any{"replicas": 0})
+			},
 			objects: []ref{{"Deployment", "api"}},
 			effect: func(t *testing.T, ns string) {
 				eventually(t, "pods gone", func() (bool, string) {
@@ -46,9 +48,11 @@ func TestEveryFaultTypeInjectsAndRevertsExactly(t *testing.T) {
 			},
 		},
 		{
-			name:    "scale statefulset",
-			setup:   func(t *testing.T, ns string) { makeStatefulSet(t, ns, "db") },
-			fault:   func(ns string) injectors.Fault { return fault("scale", ns, "StatefulSet", "db", map[string]any{"replicas": 1}) },
+			name:  "scale statefulset",
+			setup: func(t *testing.T, ns string) { makeStatefulSet(t, ns, "db") },
+			fault: func(ns string) injectors.Fault {
+				return fault("scale", ns, "StatefulSet", "db", map[string]any{"replicas": 1})
+			},
 			objects: []ref{{"StatefulSet", "db"}},
 			effect: func(t *testing.T, ns string) {
 				wantField(t, getObj(t, "StatefulSet", ns, "db"), int64(1), "spec", "replicas")
@@ -94,9 +98,11 @@ func TestEveryFaultTypeInjectsAndRevertsExactly(t *testing.T) {
 			},
 		},
 		{
-			name:    "configmap key removed",
-			setup:   func(t *testing.T, ns string) { makeConfigMap(t, ns, "cfg", map[string]string{"A": "1", "B": "2"}) },
-			fault:   func(ns string) injectors.Fault { return fault("configmap-key", ns, "ConfigMap", "cfg", map[string]any{"key": "B", "remove": true}) },
+			name:  "configmap key removed",
+			setup: func(t *testing.T, ns string) { makeConfigMap(t, ns, "cfg", map[string]string{"A": "1", "B": "2"}) },
+			fault: func(ns string) injectors.Fault {
+				return fault("configmap-key", ns, "ConfigMap", "cfg", map[string]any{"key": "B", "remove": true})
+			},
 			objects: []ref{{"ConfigMap", "cfg"}},
 			effect: func(t *testing.T, ns string) {
 				if _, ok, _ := unstructured.NestedString(getObj(t, "ConfigMap", ns, "cfg").Object, "data", "B"); ok {
@@ -139,9 +145,11 @@ func TestEveryFaultTypeInjectsAndRevertsExactly(t *testing.T) {
 			},
 		},
 		{
-			name:    "env var added",
-			setup:   func(t *testing.T, ns string) { makeDeployment(t, ns, "worker", 1) },
-			fault:   func(ns string) injectors.Fault { return fault("env-var", ns, "Deployment", "worker", map[string]any{"name": "DEBUG", "value": "1"}) },
+			name:  "env var added",
+			setup: func(t *testing.T, ns string) { makeDeployment(t, ns, "worker", 1) },
+			fault: func(ns string) injectors.Fault {
+				return fault("env-var", ns, "Deployment", "worker", map[string]any{"name": "DEBUG", "value": "1"})
+			},
 			objects: []ref{{"Deployment", "worker"}},
 			effect: func(t *testing.T, ns string) {
 				env, _, _ := unstructured.NestedSlice(getObj(t, "Deployment", ns, "worker").Object["spec"].(map[string]any)["template"].(map[string]any), "spec", "containers")
@@ -195,9 +203,11 @@ func TestEveryFaultTypeInjectsAndRevertsExactly(t *testing.T) {
 			},
 		},
 		{
-			name:    "hpa bounds changed",
-			setup:   func(t *testing.T, ns string) { makeDeployment(t, ns, "api", 2); makeHPA(t, ns, "api") },
-			fault:   func(ns string) injectors.Fault { return fault("hpa-bounds", ns, "HorizontalPodAutoscaler", "api", map[string]any{"minReplicas": 1, "maxReplicas": 1}) },
+			name:  "hpa bounds changed",
+			setup: func(t *testing.T, ns string) { makeDeployment(t, ns, "api", 2); makeHPA(t, ns, "api") },
+			fault: func(ns string) injectors.Fault {
+				return fault("hpa-bounds", ns, "HorizontalPodAutoscaler", "api", map[string]any{"minReplicas": 1, "maxReplicas": 1})
+			},
 			objects: []ref{{"HorizontalPodAutoscaler", "api"}},
 			effect: func(t *testing.T, ns string) {
 				wantField(t, getObj(t, "HorizontalPodAutoscaler", ns, "api"), int64(1), "spec", "maxReplicas")
