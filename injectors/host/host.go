@@ -139,7 +139,9 @@ func Open(ctx context.Context, cfg Config) (*Host, error) {
 		}
 		for name, err := range skipped {
 			h.log.Warn("plugin skipped", "plugin", name, "error", err)
-			h.add(&PluginStatus{Name: name, Err: err}, nil)
+			if _, taken := h.status[name]; !taken {
+				h.add(&PluginStatus{Name: name, Err: err}, nil)
+			}
 		}
 		for _, c := range found {
 			if _, taken := h.status[c.name]; taken {
@@ -176,8 +178,10 @@ func Open(ctx context.Context, cfg Config) (*Host, error) {
 		}
 	}
 	for name := range pins {
-		if _, ok := h.status[name]; !ok {
+		if st, ok := h.status[name]; !ok {
 			h.log.Warn("plugins.checksums pins a plugin that was not found", "plugin", name, "dir", cfg.Dir)
+		} else if st.ChecksumStatus == ChecksumBuiltin {
+			h.log.Warn("plugins.checksums pins a built-in plugin; built-ins are part of the firedrill executable and are not checked", "plugin", name)
 		}
 	}
 

@@ -274,3 +274,25 @@ func (n notify) WithAttrs(as []slog.Attr) slog.Handler {
 }
 
 func (n notify) WithGroup(g string) slog.Handler { return notify{n.Handler.WithGroup(g), n.msg, n.fn} }
+
+func TestBuiltin_TakesPrecedenceOverAPluginFileOfTheSameName(t *testing.T) {
+	sum, err := host.FileChecksum(filepath.Join(binDir, "sleepy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, logs := openHost(t, host.Config{
+		Dir:       pluginDir(t, "flagfile"),
+		Checksums: map[string]string{"flagfile": sum},
+		Builtins:  []host.Builtin{{Name: "flagfile", Path: filepath.Join(binDir, "flagfile")}},
+	})
+	sts := h.Statuses()
+	if len(sts) != 1 || sts[0].ChecksumStatus != host.ChecksumBuiltin || sts[0].Err != nil {
+		t.Fatalf("statuses: %+v", sts)
+	}
+	if len(logs.records(t, "plugin skipped: name taken")) != 1 {
+		t.Error("the shadowed plugin file was not logged")
+	}
+	if len(logs.records(t, "plugins.checksums pins a built-in plugin; built-ins are part of the firedrill executable and are not checked")) != 1 {
+		t.Error("the ignored pin was not logged")
+	}
+}
