@@ -6,8 +6,6 @@ import (
 	"io"
 	"sort"
 	"strings"
-	"text/tabwriter"
-	"unicode/utf8"
 )
 
 // Timeline is the planned course of a drill at one difficulty: what fires at
@@ -268,18 +266,29 @@ func describeTrigger(t EventTrigger) string {
 	return s
 }
 
-// summarize returns the first line of text, shortened for a table.
+// summarize returns text on one line, shortened to 48 terminal columns for
+// a table.
 func summarize(text string) string {
 	text = strings.Join(strings.Fields(text), " ")
 	const max = 48
-	if utf8.RuneCountInString(text) <= max {
+	if displayWidth(text) <= max {
 		return text
 	}
-	r := []rune(text)
-	return string(r[:max-1]) + "…"
+	var b strings.Builder
+	w := 0
+	for _, r := range text {
+		rw := displayWidth(string(r))
+		if w+rw > max-1 {
+			break
+		}
+		b.WriteRune(r)
+		w += rw
+	}
+	return b.String() + "…"
 }
 
-// WriteText writes the timeline as aligned tables.
+// WriteText writes the timeline as aligned tables. Columns are aligned by
+// display width, so Korean and other wide text lines up in a terminal.
 func (t *Timeline) WriteText(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s — %s\n", t.Scenario, t.Title)
@@ -288,27 +297,66 @@ func (t *Timeline) WriteText(w io.Writer) error {
 		diff = "(no variants)"
 	}
 	fmt.Fprintf(&b, "difficulty: %s   time limit: %s   incident channel: #%s\n\n", diff, mins(t.TimeLimit), t.IncidentChannel)
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "AT\tWHAT\tID\tSUMMARY\tDETAIL")
+	rows := [][]string{{"AT", "WHAT", "ID", "SUMMARY", "DETAIL"}}
 	for _, e := range t.Scheduled {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", mins(*e.At), e.Kind, dash(e.ID), e.Summary, entryDetail(e))
+		rows = append(rows, []string{mins(*e.At), e.Kind, dash(e.ID), e.Summary, entryDetail(e)})
 	}
-	tw.Flush()
+	writeTable(&b, rows)
 	if len(t.Waiting) > 0 {
 		b.WriteString("\nWAITING ON EVENTS\n")
-		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "WHEN\tEARLIEST\tWHAT\tID\tSUMMARY\tDETAIL")
+		rows = [][]string{{"WHEN", "EARLIEST", "WHAT", "ID", "SUMMARY", "DETAIL"}}
 		for _, e := range t.Waiting {
 			earliest := "-"
 			if e.Earliest != nil {
 				earliest = mins(*e.Earliest)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Trigger, earliest, e.Kind, dash(e.ID), e.Summary, entryDetail(e))
+			rows = append(rows, []string{e.Trigger, earliest, e.Kind, dash(e.ID), e.Summary, entryDetail(e)})
 		}
-		tw.Flush()
+		writeTable(&b, rows)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeTable writes rows with columns padded to the widest cell, two spaces
+// apart; the last column is not padded.
+func writeTable(b *strings.Builder, rows [][]string) {
+	var widths []int
+	for _, r := range rows {
+		for i, c := range r {
+			if i >= len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], displayWidth(c))
+		}
+	}
+	for _, r := range rows {
+		for i, c := range r {
+			b.WriteString(c)
+			if i < len(r)-1 {
+				b.WriteString(strings.Repeat(" ", widths[i]-displayWidth(c)+2))
+			}
+		}
+		b.WriteByte('\n')
+	}
+}
+
+// displayWidth is the number of terminal columns s takes: East Asian wide
+// characters and emoji take two.
+func displayWidth(s string) int {
+	n := 0
+	for _, r := range s {
+		switch {
+		case r >= 0x1100 && r <= 0x115F, r >= 0x2E80 && r <= 0xA4CF, r >= 0xAC00 && r <= 0xD7A3,
+			r >= 0xF900 && r <= 0xFAFF, r >= 0xFE30 && r <= 0xFE4F, r >= 0xFF00 && r <= 0xFF60,
+			r >= 0xFFE0 && r <= 0xFFE6, r >= 0x1F300 && r <= 0x1FAFF:
+			n += 2
+		case r == 0x200B || (r >= 0x0300 && r <= 0x036F) || r == 0xFE0F:
+		default:
+			n++
+		}
+	}
+	return n
 }
 
 func entryDetail(e TimelineEntry) string {
