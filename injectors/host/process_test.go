@@ -296,3 +296,11 @@ func TestBuiltin_TakesPrecedenceOverAPluginFileOfTheSameName(t *testing.T) {
 		t.Error("the ignored pin was not logged")
 	}
 }
+
+func TestCalls_UseMutualTLS(t *testing.T) {
+	h, _ := openHost(t, host.Config{Dir: pluginDir(t, "sleepy")})
+	res, err := h.Probe(context.Background(), control.ProbeSpec{Plugin: "sleepy", Type: "mtls"})
+	if err != nil || !res.OK {
+		t.Fatalf("the plugin was not given a client certificate: %+v %v", res, err)
+	}
+}

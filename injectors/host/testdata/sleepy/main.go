@@ -1,12 +1,14 @@
 // Command sleepy is a test plugin whose probe "sleep" takes as long as its
 // params say, so that the host's per-call timeout can be observed, and whose
 // probe "crash" makes the process die in the middle of the call, and whose
-// probe "print" writes to stdout instead of logging.
+// probe "print" writes to stdout instead of logging, and whose probe "mtls"
+// says whether the host asked for mutual TLS.
 package main
 
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/firedrill/firedrill/control"
@@ -19,7 +21,7 @@ type sleepy struct{}
 
 func (sleepy) Info(context.Context) (injectors.Info, error) {
 	return injectors.Info{Name: "sleepy", Version: "0.0.1", APIVersions: []string{injectors.APIVersion},
-		ProbeTypes: []injectors.TypeInfo{{Name: "sleep", ParamsSchema: sleepSchema.JSON()}, {Name: "crash"}, {Name: "print"}}}, nil
+		ProbeTypes: []injectors.TypeInfo{{Name: "sleep", ParamsSchema: sleepSchema.JSON()}, {Name: "crash"}, {Name: "print"}, {Name: "mtls"}}}, nil
 }
 
 func unsupported() error { return control.Errorf(control.ENOTIMPLEMENTED, "not supported") }
@@ -43,6 +45,10 @@ func (sleepy) Probe(ctx context.Context, p injectors.Probe) (injectors.ProbeResu
 	case "print":
 		fmt.Println("printed, not logged")
 		return injectors.ProbeResult{OK: true}, nil
+	case "mtls":
+		// go-plugin hands the host's certificate to a plugin it wants to
+		// talk mutual TLS with.
+		return injectors.ProbeResult{OK: os.Getenv("PLUGIN_CLIENT_CERT") != ""}, nil
 	}
 	var params struct {
 		For string `json:"for"`
