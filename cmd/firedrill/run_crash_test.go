@@ -34,16 +34,23 @@ var (
 // buildRunBinaries builds the real firedrill binary and the flagfile plugin.
 func buildRunBinaries(t *testing.T) (bin, pluginDir string) {
 	t.Helper()
-	dir := t.TempDir()
-	bin = filepath.Join(dir, "firedrill")
-	pluginDir = filepath.Join(dir, "plugins")
-	for _, b := range [][2]string{{bin, "github.com/firedrill/firedrill/cmd/firedrill"}, {filepath.Join(pluginDir, "firedrill-injector-flagfile"), "github.com/firedrill/firedrill/injectors/examples/flagfile"}} {
-		out, err := exec.Command("go", "build", "-o", b[0], b[1]).CombinedOutput()
-		if err != nil {
-			t.Fatalf("build %s: %v\n%s", b[1], err, out)
-		}
+	pluginDir = buildFlagfile(t)
+	bin = filepath.Join(t.TempDir(), "firedrill")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/firedrill/firedrill/cmd/firedrill").CombinedOutput(); err != nil {
+		t.Fatalf("build firedrill: %v\n%s", err, out)
 	}
 	return bin, pluginDir
+}
+
+// buildFlagfile builds the flagfile example plugin into a plugin directory.
+func buildFlagfile(t *testing.T) (pluginDir string) {
+	t.Helper()
+	pluginDir = t.TempDir()
+	exe := filepath.Join(pluginDir, "firedrill-injector-flagfile")
+	if out, err := exec.Command("go", "build", "-o", exe, "github.com/firedrill/firedrill/injectors/examples/flagfile").CombinedOutput(); err != nil {
+		t.Fatalf("build flagfile: %v\n%s", err, out)
+	}
+	return pluginDir
 }
 
 // drillFiles writes the flag file and the scenario pointing at it.
