@@ -283,3 +283,29 @@ func TestCalls_PluginErrorsKeepTheirCode(t *testing.T) {
 		})
 	}
 }
+
+func TestFlagfile_InjectRecordsTheValueItReplaced(t *testing.T) {
+	ctx := context.Background()
+	h, _ := openHost(t, host.Config{Dir: pluginDir(t, "flagfile")})
+	file := flagFile(t, map[string]any{"k": "at-prepare"})
+	f := setFlag(t, "f", file, "k", "injected")
+	prepared, err := h.Prepare(ctx, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeJSON(t, file, map[string]any{"k": "changed-before-inject"})
+	injected, err := h.Inject(ctx, f, prepared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := h.Inject(ctx, f, injected) // a repeated inject keeps the replaced value
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Revert(ctx, "flagfile", again); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFlags(t, file)["k"]; got != "changed-before-inject" {
+		t.Fatalf("after revert k = %v, want the value the injection replaced", got)
+	}
+}

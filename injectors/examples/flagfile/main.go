@@ -80,9 +80,17 @@ func (f *flagfile) Inject(_ context.Context, _ injectors.Fault, rec []byte) ([]b
 	if err != nil {
 		return nil, err
 	}
+	// Refine the record with the value as it is now, unless this is a repeat
+	// of an injection that already happened.
+	if cur, has := flags[r.Key]; !has || !same(cur, r.Injected) {
+		r.Had, r.Prior = has, cur
+	}
 	flags[r.Key] = r.Injected
 	slog.Info("flag set", "file", r.File, "key", r.Key, "value", string(r.Injected))
-	return rec, save(r.File, flags)
+	if err := save(r.File, flags); err != nil {
+		return nil, err
+	}
+	return injectors.EncodeRecord(r)
 }
 
 func (f *flagfile) Status(_ context.Context, _ injectors.Fault, rec []byte) (injectors.Status, error) {
