@@ -1,0 +1,283 @@
+package record
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/control/retro"
+)
+
+// Formats of Export.
+const (
+	FormatMarkdown = "md"
+	FormatJSON     = "json"
+	FormatHTML     = "html"
+	FormatCSV      = "csv"
+	FormatGitHub   = "github"
+)
+
+// Formats lists the export formats.
+var Formats = []string{FormatMarkdown, FormatJSON, FormatHTML, FormatCSV, FormatGitHub}
+
+// Export writes the record in the format.
+func Export(w io.Writer, r *Record, format string) error {
+	switch format {
+	case FormatMarkdown:
+		return WriteMarkdown(w, r)
+	case FormatJSON:
+		return WriteJSON(w, r)
+	case FormatHTML:
+		return WriteHTML(w, r)
+	case FormatCSV:
+		return WriteActionsCSV(w, r)
+	case FormatGitHub:
+		return WriteGitHubIssues(w, r)
+	}
+	return control.Errorf(control.EINVALID, "export format %q is not a format, expected one of %s", format, strings.Join(Formats, ", "))
+}
+
+// ContentType returns the media type of an export format.
+func ContentType(format string) string {
+	switch format {
+	case FormatMarkdown:
+		return "text/markdown; charset=utf-8"
+	case FormatJSON, FormatGitHub:
+		return "application/json; charset=utf-8"
+	case FormatHTML:
+		return "text/html; charset=utf-8"
+	case FormatCSV:
+		return "text/csv; charset=utf-8"
+	}
+	return "application/octet-stream"
+}
+
+// WriteJSON writes the record as indented JSON (see SCHEMA.md).
+func WriteJSON(w io.Writer, r *Record) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// ReadJSON reads a record written by WriteJSON.
+func ReadJSON(rd io.Reader) (*Record, error) {
+	dec := json.NewDecoder(rd)
+	dec.DisallowUnknownFields()
+	var r Record
+	if err := dec.Decode(&r); err != nil {
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &se):
+			return nil, control.Errorf(control.EINVALID, "record is not valid JSON at byte %d: %v", se.Offset, err)
+		case errors.As(err, &te):
+			return nil, control.Errorf(control.EINVALID, "record field %s must be %s", te.Field, te.Type)
+		}
+		return nil, control.Errorf(control.EINVALID, "record: %v", err)
+	}
+	if r.Schema != Schema {
+		return nil, control.Errorf(control.EINVALID, "record $schema is %q, expected %q", r.Schema, Schema)
+	}
+	return &r, nil
+}
+
+// WriteActionsCSV writes the accepted follow-up actions as CSV.
+func WriteActionsCSV(w io.Writer, r *Record) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"drill", "date", "team", "id", "title", "kind", "owner", "due", "proposed_by"})
+	for _, a := range r.Retro.Actions {
+		_ = cw.Write([]string{r.DrillID, r.Date, r.Team, a.ID, a.Title, string(a.Kind), a.Owner, a.Due, a.ProposedBy})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// GitHubIssue is one issue body for the GitHub REST API's "create an issue"
+// endpoint (POST /repos/{owner}/{repo}/issues).
+type GitHubIssue struct {
+	Title  string   `json:"title"`
+	Body   string   `json:"body"`
+	Labels []string `json:"labels"`
+}
+
+// GitHubIssues returns the accepted actions as GitHub issues.
+func GitHubIssues(r *Record) []GitHubIssue {
+	out := []GitHubIssue{}
+	for _, a := range r.Retro.Actions {
+		var b strings.Builder
+		fmt.Fprintf(&b, "Follow-up from the incident drill **%s** (%s, %s).\n\n", r.Title, r.Date, r.DrillID)
+		fmt.Fprintf(&b, "- Kind: %s\n", a.Kind)
+		if a.Owner != "" {
+			fmt.Fprintf(&b, "- Owner: %s\n", a.Owner)
+		}
+		if a.Due != "" {
+			fmt.Fprintf(&b, "- Due: %s\n", a.Due)
+		}
+		fmt.Fprintf(&b, "- Scenario: %s\n- Record chain head: `%s`\n", r.Scenario.Name, r.Chain.Head)
+		labels := []string{"incident-drill", "follow-up", "kind/" + string(a.Kind)}
+		if r.Team != "" {
+			labels = append(labels, "team/"+r.Team)
+		}
+		out = append(out, GitHubIssue{Title: a.Title, Body: b.String(), Labels: labels})
+	}
+	return out
+}
+
+// WriteGitHubIssues writes the accepted actions as a JSON array of GitHub
+// issues.
+func WriteGitHubIssues(w io.Writer, r *Record) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(GitHubIssues(r))
+}
+
+// svgDataURI embeds an SVG as an image URI, for Markdown.
+func svgDataURI(svg string) string {
+	return "data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString([]byte(svg))
+}
+
+func mdEscape(s string) string {
+	s = strings.ReplaceAll(s, "|", `\|`)
+	s = strings.ReplaceAll(s, "\r", "")
+	return strings.ReplaceAll(s, "\n", "<br>")
+}
+
+// WriteMarkdown writes the record as Markdown, charts embedded as images.
+// Names appear with what went well, never with what was lacking.
+func WriteMarkdown(w io.Writer, r *Record) error {
+	var b bytes.Buffer
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	p("# Drill record: %s\n\n", r.Title)
+	p("> %s\n\n", retro.Blameless)
+	p("| | |\n|---|---|\n")
+	p("| Drill | `%s` |\n| Date | %s (season %s) |\n| Team | %s |\n", r.DrillID, r.Date, r.Season, dash(r.Team))
+	p("| Scenario | %s (`%s`), variant %s |\n| Designer | %s |\n", mdEscape(r.Scenario.Title), r.Scenario.Name, dash(r.Scenario.Variant), dash(r.Scenario.Designer))
+	p("| Outcome | %s%s |\n| Duration | %s (cap %s) |\n", r.State, paren(r.EndReason), Clock(r.Metrics.DurationMs), Clock(r.Scenario.TimeCap))
+	p("| Chain head | `%s` (%d events) |\n\n", r.Chain.Head, r.Chain.Count)
+
+	p("## People\n\n| Name | Role |\n|---|---|\n")
+	for _, pe := range r.People {
+		p("| %s | %s |\n", mdEscape(pe.Name), pe.Role)
+	}
+	m := r.Metrics
+	p("\n## Metrics\n\nTimes are on the drill clock, counted from the first fault injection.\n\n| Metric | Value |\n|---|---|\n")
+	p("| First fault injected at | %s |\n| Time to acknowledge | %s |\n| Time to incident notice | %s |\n| Time to resolution notice | %s |\n",
+		ClockPtr(m.FirstInjectedMs), ClockPtr(m.TimeToAckMs), ClockPtr(m.TimeToIncidentNoticeMs), ClockPtr(m.TimeToResolutionNoticeMs))
+	p("| Hints used | %d (skipped %d) |\n| Chained faults fired | %d |\n| Cap reached | %s |\n\n", m.HintsUsed, m.HintsSkipped, m.FaultsChained, yesNo(m.CapReached))
+	p("| Fault | Injected | Recovered after | Resolved after | Reverted |\n|---|---|---|---|---|\n")
+	for _, f := range m.Faults {
+		p("| %s%s | %s | %s | %s | %s |\n", f.ID, map[bool]string{true: " (chained)"}[f.Chained], ClockPtr(f.InjectedAtMs), ClockPtr(f.TimeToRecoverMs), ClockPtr(f.TimeToResolveMs), ClockPtr(f.RevertedAtMs))
+	}
+	p("\n### Response times\n\n| What | Channel | At | Answered at | Response |\n|---|---|---|---|---|\n")
+	for _, rs := range r.Responses {
+		p("| %s %s | %s | %s | %s | %s |\n", rs.Kind, rs.ID, dash(rs.Channel), Clock(rs.AtMs), ClockPtr(rs.RepliedMs), ClockPtr(rs.ResponseMs))
+	}
+	p("\n## Timeline\n\n![Drill timeline](%s)\n\n| Time | Kind | Who | What |\n|---|---|---|---|\n", svgDataURI(TimelineSVG(r)))
+	for _, e := range r.Timeline {
+		p("| %s | %s | %s | %s |\n", Clock(e.AtMs), e.Kind, mdEscape(e.Actor), mdEscape(e.Summary))
+	}
+	p("\n## Notices as posted\n\n")
+	for _, n := range r.Notices {
+		p("- **%s** at %s by %s in #%s\n", n.Kind, Clock(n.AtMs), mdEscape(n.Author), n.Channel)
+		for _, k := range sortedKeys(n.Fields) {
+			p("  - %s: %s\n", k, mdEscape(n.Fields[k]))
+		}
+	}
+	p("\n## Observer notes\n\n")
+	for _, n := range r.ObserverNotes {
+		p("- %s **%s**: %s\n", Clock(n.AtMs), n.Tag, mdEscape(n.Text))
+	}
+	writeRetroMarkdown(&b, r)
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+func writeRetroMarkdown(b *bytes.Buffer, r *Record) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	rt := r.Retro
+	p("\n## Retrospective\n\n%d of %d people submitted.\n\n", rt.Submitted, rt.People)
+	p("![Self-ratings before and after](%s)\n\n", svgDataURI(RatingsSVG(rt.Ratings)))
+	p("Self-rated incident-response ability (asked after the drill, before and after): **%.2f → %.2f (%+.0f%%)** over %d answers.\n",
+		rt.Ratings.Before, rt.Ratings.After, rt.Ratings.ChangePct, rt.Ratings.Count)
+	p("\n### What went well\n\n")
+	for _, a := range rt.Answers {
+		if strings.TrimSpace(a.WentWell) != "" {
+			p("- %s%s\n", mdEscape(a.WentWell), byName(a))
+		}
+	}
+	p("\n### What was lacking and how to improve\n\n")
+	for _, a := range rt.Answers {
+		if strings.TrimSpace(a.Lacking) != "" {
+			p("- %s\n", mdEscape(a.Lacking))
+		}
+	}
+	p("\n### How we could do better next time\n\n")
+	for _, a := range rt.Answers {
+		if strings.TrimSpace(a.Better) != "" {
+			p("- %s\n", mdEscape(a.Better))
+		}
+	}
+	for _, q := range rt.Extra {
+		p("\n### %s\n\n", mdEscape(q.Text))
+		for _, a := range rt.Answers {
+			if v := strings.TrimSpace(a.Extra[q.ID]); v != "" {
+				p("- %s\n", mdEscape(v))
+			}
+		}
+	}
+	p("\n### Questions\n\n")
+	for _, q := range rt.Questions {
+		p("- [%s] %s\n", map[bool]string{true: "x", false: " "}[q.Answered], mdEscape(q.Text))
+	}
+	p("\n### Follow-up actions (accepted)\n\n| Title | Kind | Owner | Due |\n|---|---|---|---|\n")
+	for _, a := range rt.Actions {
+		p("| %s | %s | %s | %s |\n", mdEscape(a.Title), a.Kind, dash(mdEscape(a.Owner)), dash(a.Due))
+	}
+	if r.Scenario.Solution != "" {
+		p("\n## The designer's intended solution\n\n%s\n", r.Scenario.Solution)
+	}
+}
+
+func byName(a Answer) string {
+	if a.Anonymous || a.Name == "" {
+		return ""
+	}
+	return " — " + mdEscape(a.Name)
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+func paren(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " (" + s + ")"
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

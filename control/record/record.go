@@ -1,0 +1,508 @@
+// Package record assembles a drill's record — what a compliance audit and the
+// team keep — from the drill's journal alone: date, team, scenario and
+// variant, people and roles, the full timeline on the drill clock, the
+// engine's metrics, response times per inject and per notice, the notices as
+// posted, observer notes, the retro's answers and ratings, and the accepted
+// follow-up actions. The record carries the journal itself, so Verify can
+// recompute the hash chain and re-derive every section, proving a kept
+// record unaltered or naming what was changed.
+//
+// Exports (Markdown, JSON, printable HTML, actions as CSV and as
+// GitHub-issue JSON) and the SVG charts are deterministic: the same journal
+// gives the same bytes. History summarises records across drills.
+package record
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	clocktesting "k8s.io/utils/clock/testing"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/control/retro"
+	"github.com/firedrill/firedrill/scenarios"
+)
+
+// Schema identifies the JSON record format; see SCHEMA.md and
+// record.schema.json.
+const Schema = "https://firedrill.dev/schemas/record/v1"
+
+// EventObserverNote is the drill room's observer-note event type.
+const EventObserverNote = "observer.note"
+
+// Record is one drill's record. Durations are milliseconds of drill time.
+type Record struct {
+	Schema  string `json:"$schema"`
+	DrillID string `json:"drillId"`
+	Title   string `json:"title"`
+	Team    string `json:"team"`
+	// Date is the day the drill ran (or was created, if it never started),
+	// YYYY-MM-DD in UTC; Season is its half year, e.g. 2026H2.
+	Date      string     `json:"date"`
+	Season    string     `json:"season"`
+	StartedAt *time.Time `json:"startedAt,omitempty"`
+	EndedAt   *time.Time `json:"endedAt,omitempty"`
+	State     string     `json:"state"`
+	EndReason string     `json:"endReason,omitempty"`
+	Why       string     `json:"why,omitempty"`
+
+	Scenario ScenarioInfo    `json:"scenario"`
+	People   []Person        `json:"people"`
+	Metrics  Metrics         `json:"metrics"`
+	Timeline []TimelineEntry `json:"timeline"`
+	// Responses are the response times per inject (inject → first
+	// participant reply in its channel) and per notice.
+	Responses     []Response `json:"responses"`
+	Notices       []Notice   `json:"notices"`
+	ObserverNotes []Note     `json:"observerNotes"`
+	Retro         Retro      `json:"retro"`
+	// Chain is the journal: every event with its hash, and the head.
+	Chain Chain `json:"chain"`
+}
+
+// ScenarioInfo is the scenario as the drill ran it.
+type ScenarioInfo struct {
+	Name     string   `json:"name"`
+	Title    string   `json:"title"`
+	Summary  string   `json:"summary,omitempty"`
+	Variant  string   `json:"variant,omitempty"`
+	Designer string   `json:"designer,omitempty"`
+	Solution string   `json:"solution,omitempty"`
+	Faults   []string `json:"faults"`
+	TimeCap  int64    `json:"timeCapMs"`
+}
+
+// Person is someone who took part, with their role.
+type Person struct {
+	ID   string       `json:"id"`
+	Name string       `json:"name"`
+	Role control.Role `json:"role"`
+}
+
+// Metrics are the engine's metrics in milliseconds of drill time, counted
+// from the first fault injection.
+type Metrics struct {
+	FirstInjectedMs          *int64         `json:"firstInjectedMs"`
+	TimeToAckMs              *int64         `json:"timeToAckMs"`
+	TimeToIncidentNoticeMs   *int64         `json:"timeToIncidentNoticeMs"`
+	TimeToResolutionNoticeMs *int64         `json:"timeToResolutionNoticeMs"`
+	DurationMs               int64          `json:"durationMs"`
+	HintsUsed                int            `json:"hintsUsed"`
+	HintsSkipped             int            `json:"hintsSkipped"`
+	FaultsChained            int            `json:"faultsChained"`
+	CapReached               bool           `json:"capReached"`
+	Faults                   []FaultMetrics `json:"faults"`
+}
+
+// FaultMetrics are one fault's times.
+type FaultMetrics struct {
+	ID              string `json:"id"`
+	Title           string `json:"title"`
+	Phase           string `json:"phase"`
+	Chained         bool   `json:"chained"`
+	InjectedAtMs    *int64 `json:"injectedAtMs"`
+	RecoveringAtMs  *int64 `json:"recoveringAtMs"`
+	ResolvedAtMs    *int64 `json:"resolvedAtMs"`
+	RevertedAtMs    *int64 `json:"revertedAtMs"`
+	TimeToRecoverMs *int64 `json:"timeToRecoverMs"`
+	TimeToResolveMs *int64 `json:"timeToResolveMs"`
+}
+
+// TimelineEntry is one event of the drill as people read it.
+type TimelineEntry struct {
+	Seq     int64  `json:"seq"`
+	AtMs    int64  `json:"atMs"`
+	Kind    string `json:"kind"`
+	Type    string `json:"type"`
+	Actor   string `json:"actor"`
+	Summary string `json:"summary"`
+}
+
+// Response is how long the team took to answer an inject or to post a
+// notice. For an inject: AtMs is the persona's message, RepliedMs the first
+// participant message in the same channel after it. For a notice: AtMs is
+// the first fault injection (the occurrence), RepliedMs the notice.
+type Response struct {
+	Kind       string `json:"kind"` // inject or notice
+	ID         string `json:"id"`
+	Channel    string `json:"channel"`
+	AtMs       int64  `json:"atMs"`
+	RepliedMs  *int64 `json:"repliedAtMs"`
+	ResponseMs *int64 `json:"responseMs"`
+}
+
+// Notice is a notice as posted.
+type Notice struct {
+	Seq     int64             `json:"seq"`
+	Kind    string            `json:"kind"`
+	Channel string            `json:"channel"`
+	Author  string            `json:"author"`
+	AtMs    int64             `json:"atMs"`
+	Fields  map[string]string `json:"fields"`
+}
+
+// Note is an observer note.
+type Note struct {
+	Seq    int64  `json:"seq"`
+	AtMs   int64  `json:"atMs"`
+	Tag    string `json:"tag"`
+	Text   string `json:"text"`
+	Author string `json:"author"`
+}
+
+// Retro is the retrospective's outcome.
+type Retro struct {
+	Blameless string `json:"blameless"`
+	Closed    bool   `json:"closed"`
+	// Answers are the submitted answer sets in presentation order; an
+	// anonymous set has no name or role.
+	Answers   []Answer                  `json:"answers"`
+	Submitted int                       `json:"submitted"`
+	People    int                       `json:"people"`
+	Ratings   retro.Ratings             `json:"ratings"`
+	Questions []retro.Question          `json:"questions"`
+	Extra     []scenarios.RetroQuestion `json:"extraQuestions"`
+	// Actions are the accepted follow-up actions.
+	Actions []retro.Action `json:"actions"`
+}
+
+// Answer is one submitted answer set.
+type Answer struct {
+	Name      string            `json:"name,omitempty"`
+	Role      control.Role      `json:"role,omitempty"`
+	Anonymous bool              `json:"anonymous"`
+	WentWell  string            `json:"wentWell"`
+	Lacking   string            `json:"lacking"`
+	Better    string            `json:"better"`
+	Before    int               `json:"before"`
+	After     int               `json:"after"`
+	Extra     map[string]string `json:"extra,omitempty"`
+}
+
+// Chain is the drill's journal as kept in the record.
+type Chain struct {
+	Algorithm string          `json:"algorithm"`
+	Head      string          `json:"head"`
+	Count     int             `json:"count"`
+	Events    []control.Event `json:"events"`
+}
+
+// Assemble builds the record of a drill from its whole journal (from
+// sequence 1). It verifies the hash chain first.
+func Assemble(events []control.Event) (*Record, error) {
+	if len(events) == 0 {
+		return nil, control.Errorf(control.EINVALID, "record: the journal is empty")
+	}
+	if events[0].Type != control.EventDrillCreated {
+		return nil, control.Errorf(control.EINVALID, "record: the journal starts with %s, expected %s", events[0].Type, control.EventDrillCreated)
+	}
+	for _, e := range events {
+		if e.DrillID != events[0].DrillID {
+			return nil, control.Errorf(control.EINVALID, "record: event #%d belongs to drill %s, not %s", e.Seq, e.DrillID, events[0].DrillID)
+		}
+	}
+	head, err := control.VerifyChain(0, "", events)
+	if err != nil {
+		return nil, err
+	}
+	d, err := project(events)
+	if err != nil {
+		return nil, err
+	}
+	last := events[len(events)-1]
+	mt := d.Metrics(last.Time)
+	rt := retro.Project(d, events)
+
+	rec := &Record{
+		Schema: Schema, DrillID: d.ID, Title: d.Title, State: string(d.State), EndReason: d.EndReason, Why: d.Why,
+		Chain: Chain{Algorithm: "sha256(prevHash || canonical event)", Head: head, Count: len(events), Events: events},
+	}
+	s := d.Scenario
+	rec.Team = s.Metadata.Team
+	day := d.CreatedAt
+	if !d.StartedAt.IsZero() {
+		t := d.StartedAt.UTC()
+		rec.StartedAt, day = &t, t
+	}
+	if !d.EndedAt.IsZero() {
+		t := d.EndedAt.UTC()
+		rec.EndedAt = &t
+	}
+	rec.Date, rec.Season = day.UTC().Format(time.DateOnly), SeasonOf(day)
+	rec.Scenario = ScenarioInfo{Name: s.Metadata.Name, Title: s.Metadata.Title, Summary: s.Metadata.Summary, Variant: string(d.Difficulty),
+		Designer: s.Metadata.Designer, Solution: s.Solution, Faults: []string{}, TimeCap: d.TimeLimit().Milliseconds()}
+	for _, f := range d.Faults {
+		rec.Scenario.Faults = append(rec.Scenario.Faults, f.ID)
+	}
+	names := map[string]string{"facilitator": "Facilitator", control.ActorEngine: "engine"}
+	rec.People = []Person{}
+	for _, p := range retro.PresentationOrder(d.People) {
+		rec.People = append(rec.People, Person{ID: p.ID, Name: p.Name, Role: p.Role})
+		names[p.ID] = p.Name
+	}
+	for _, p := range s.Personas {
+		names[control.PersonaActor(p.ID)] = p.Name
+	}
+	rec.Metrics = metricsOf(d, mt)
+	rec.Timeline = timeline(d, events, names)
+	rec.Responses = responses(d, events, mt)
+	rec.Notices = []Notice{}
+	for _, n := range d.Notices {
+		rec.Notices = append(rec.Notices, Notice{Seq: n.Seq, Kind: string(n.Kind), Channel: n.Channel, Author: nameOf(names, n.AuthorID), AtMs: n.At.Milliseconds(), Fields: n.Fields})
+	}
+	rec.ObserverNotes = notes(events, names)
+	rec.Retro = retroOf(d, rt, names)
+	return rec, nil
+}
+
+// SeasonOf returns the half year of t, e.g. 2026H1 (January–June) or
+// 2026H2.
+func SeasonOf(t time.Time) string {
+	t = t.UTC()
+	h := 1
+	if t.Month() > time.June {
+		h = 2
+	}
+	return fmt.Sprintf("%dH%d", t.Year(), h)
+}
+
+func nameOf(names map[string]string, id string) string {
+	if n, ok := names[id]; ok {
+		return n
+	}
+	return id
+}
+
+func ms(d *time.Duration) *int64 {
+	if d == nil {
+		return nil
+	}
+	v := d.Milliseconds()
+	return &v
+}
+
+func metricsOf(d *control.Drill, mt control.Metrics) Metrics {
+	out := Metrics{FirstInjectedMs: ms(mt.FirstInjected), TimeToAckMs: ms(mt.TimeToFirstAck), TimeToIncidentNoticeMs: ms(mt.TimeToIncidentNotice),
+		TimeToResolutionNoticeMs: ms(mt.TimeToResolutionNotice), DurationMs: mt.Duration.Milliseconds(), HintsUsed: mt.HintsUsed,
+		HintsSkipped: mt.HintsSkipped, FaultsChained: mt.FaultsChained, CapReached: mt.CapReached, Faults: []FaultMetrics{}}
+	for i, f := range mt.Faults {
+		fs := d.Faults[i]
+		out.Faults = append(out.Faults, FaultMetrics{ID: f.ID, Title: fs.Title, Phase: string(f.Phase), Chained: f.Chained,
+			InjectedAtMs: ms(f.InjectedAt), RecoveringAtMs: ms(fs.RecoveringAt), ResolvedAtMs: ms(fs.ResolvedAt), RevertedAtMs: ms(f.RevertedAt),
+			TimeToRecoverMs: ms(f.TimeToRecover), TimeToResolveMs: ms(f.TimeToResolve)})
+	}
+	return out
+}
+
+// responses measures each inject (inject → first participant message in its
+// channel after it) and each notice (occurrence → notice).
+func responses(d *control.Drill, events []control.Event, mt control.Metrics) []Response {
+	participant := map[string]bool{}
+	for _, p := range d.People {
+		if p.Role == control.RoleParticipant {
+			participant[p.ID] = true
+		}
+	}
+	channelOf := map[string]string{}
+	for _, in := range d.Scenario.Injects {
+		channelOf[in.ID] = in.Channel
+	}
+	out := []Response{}
+	for i, e := range events {
+		switch e.Type {
+		case control.EventInjectPosted:
+			var p control.InjectEvent
+			if json.Unmarshal(e.Payload, &p) != nil || p.FollowUp {
+				continue
+			}
+			r := Response{Kind: "inject", ID: p.InjectID, Channel: channelOf[p.InjectID], AtMs: e.DrillTime.Milliseconds()}
+			for _, later := range events[i+1:] {
+				if later.Type != control.EventChatMessage {
+					continue
+				}
+				var m control.Message
+				if json.Unmarshal(later.Payload, &m) != nil {
+					continue
+				}
+				if m.AuthorKind == control.AuthorPerson && participant[m.AuthorID] && m.Channel == r.Channel {
+					at := later.DrillTime
+					r.RepliedMs = ms(&at)
+					rt := later.DrillTime - e.DrillTime
+					r.ResponseMs = ms(&rt)
+					break
+				}
+			}
+			out = append(out, r)
+		case control.EventNoticePosted:
+			var p control.NoticePosted
+			if json.Unmarshal(e.Payload, &p) != nil {
+				continue
+			}
+			at := e.DrillTime
+			r := Response{Kind: "notice", ID: string(p.Kind), Channel: p.Channel, RepliedMs: ms(&at)}
+			if mt.FirstInjected != nil {
+				r.AtMs = mt.FirstInjected.Milliseconds()
+				rt := e.DrillTime - *mt.FirstInjected
+				r.ResponseMs = ms(&rt)
+			}
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func notes(events []control.Event, names map[string]string) []Note {
+	out := []Note{}
+	for _, e := range events {
+		if e.Type != EventObserverNote {
+			continue
+		}
+		var p struct {
+			AuthorName string `json:"authorName"`
+			Tag        string `json:"tag"`
+			Text       string `json:"text"`
+		}
+		if json.Unmarshal(e.Payload, &p) != nil {
+			continue
+		}
+		author := p.AuthorName
+		if author == "" {
+			author = nameOf(names, e.Actor)
+		}
+		out = append(out, Note{Seq: e.Seq, AtMs: e.DrillTime.Milliseconds(), Tag: p.Tag, Text: p.Text, Author: author})
+	}
+	return out
+}
+
+func retroOf(d *control.Drill, rt *retro.Retro, names map[string]string) Retro {
+	out := Retro{Blameless: retro.Blameless, Closed: rt.Closed || d.State == control.StateClosed, Answers: []Answer{}, People: len(d.People),
+		Ratings: rt.Ratings(), Questions: rt.Questions, Extra: []scenarios.RetroQuestion{}, Actions: rt.Accepted()}
+	out.Extra = append(out.Extra, d.Scenario.Retro.Questions...)
+	for i := range out.Questions {
+		out.Questions[i].AuthorID = nameOf(names, out.Questions[i].AuthorID)
+	}
+	for i := range out.Actions {
+		out.Actions[i].ProposedBy = nameOf(names, out.Actions[i].ProposedBy)
+	}
+	// Presentation order, then anyone not in the drill's people.
+	var ids []string
+	seen := map[string]bool{}
+	for _, p := range retro.PresentationOrder(d.People) {
+		ids = append(ids, p.ID)
+		seen[p.ID] = true
+	}
+	var others []string
+	for id := range rt.Entries {
+		if !seen[id] {
+			others = append(others, id)
+		}
+	}
+	sort.Strings(others)
+	for _, id := range append(ids, others...) {
+		en := rt.Entries[id]
+		if en == nil || !en.Submitted {
+			continue
+		}
+		a := Answer{Anonymous: en.Anonymous, WentWell: en.WentWell, Lacking: en.Lacking, Better: en.Better, Before: en.Before, After: en.After, Extra: en.Extra}
+		if !en.Anonymous {
+			a.Name, a.Role = en.Name, en.Role
+		}
+		out.Answers = append(out.Answers, a)
+		out.Submitted++
+	}
+	return out
+}
+
+// project folds a journal into the drill projection with the engine's own
+// code, over a read-only store holding just these events. The engine's
+// clock is fixed at the last event, so a record of a drill that is still
+// open is computed as of its last event.
+func project(events []control.Event) (*control.Drill, error) {
+	id := events[0].DrillID
+	st := &journalStore{events: events}
+	e := control.NewEngine(st, nil, clocktesting.NewFakeClock(events[len(events)-1].Time))
+	e.Manual = true
+	d, err := e.Drill(context.Background(), id)
+	if err != nil {
+		return nil, fmt.Errorf("record of drill %s: %w", id, err)
+	}
+	return d, nil
+}
+
+// journalStore is a read-only control.Store over one drill's events.
+type journalStore struct{ events []control.Event }
+
+func (s *journalStore) Append(ctx context.Context, sum control.DrillSummary, events []control.Event) error {
+	return control.Errorf(control.EINTERNAL, "a record's journal is read-only")
+}
+
+func (s *journalStore) Events(ctx context.Context, drillID string, afterSeq int64, limit int) ([]control.Event, error) {
+	var out []control.Event
+	for _, e := range s.events {
+		if e.DrillID == drillID && e.Seq > afterSeq {
+			out = append(out, e)
+			if limit > 0 && len(out) == limit {
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+func (s *journalStore) Drills(ctx context.Context, f control.DrillFilter) ([]control.DrillSummary, error) {
+	return nil, nil
+}
+
+// trimLines shortens text to one line of at most n runes, for summaries.
+func trimLines(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	r := []rune(s)
+	if len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+// Journal reads a drill's durable events; control.Store implements it.
+type Journal interface {
+	Events(ctx context.Context, drillID string, afterSeq int64, limit int) ([]control.Event, error)
+}
+
+// Store lists drills and reads their journals; control.Store implements it.
+type Store interface {
+	Journal
+	Drills(ctx context.Context, f control.DrillFilter) ([]control.DrillSummary, error)
+}
+
+// Load assembles the record of one drill from the journal.
+func Load(ctx context.Context, j Journal, drillID string) (*Record, error) {
+	evs, err := j.Events(ctx, drillID, 0, 0)
+	if err != nil {
+		return nil, fmt.Errorf("record of drill %s: %w", drillID, err)
+	}
+	if len(evs) == 0 {
+		return nil, control.Errorf(control.ENOTFOUND, "drill %s does not exist", drillID)
+	}
+	return Assemble(evs)
+}
+
+// LoadAll assembles the record of every drill in the store, oldest first.
+func LoadAll(ctx context.Context, s Store) ([]*Record, error) {
+	sums, err := s.Drills(ctx, control.DrillFilter{})
+	if err != nil {
+		return nil, fmt.Errorf("list drills: %w", err)
+	}
+	out := make([]*Record, 0, len(sums))
+	for _, sum := range sums {
+		r, err := Load(ctx, s, sum.ID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}

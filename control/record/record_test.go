@@ -1,0 +1,265 @@
+package record_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/control/controltest"
+	"github.com/firedrill/firedrill/control/record"
+	"github.com/firedrill/firedrill/control/retro/retrotest"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// played returns the record of the drill retrotest plays, with its retro
+// filled and closed.
+func played(t *testing.T) (*controltest.Harness, *record.Record) {
+	t.Helper()
+	h := controltest.NewHarness(t)
+	retrotest.PlayDrill(t, h, "drill-1")
+	s := retrotest.PlayRetro(t, h, "drill-1")
+	if err := s.Close(h.Ctx, "drill-1", "fiona"); err != nil {
+		t.Fatal(err)
+	}
+	r, err := record.Load(h.Ctx, h.DB, "drill-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, r
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%s differs from the golden file; run go test ./control/record -update and review the diff\n--- got (first 2000 bytes)\n%s", name, head(got))
+	}
+}
+
+func head(b []byte) string {
+	if len(b) > 2000 {
+		return string(b[:2000])
+	}
+	return string(b)
+}
+
+func TestRecord_ContentsFromTheJournal(t *testing.T) {
+	_, r := played(t)
+	ms := func(d time.Duration) int64 { return d.Milliseconds() }
+	if r.Date != "2026-11-23" || r.Season != "2026H2" || r.Team != "payments" || r.Scenario.Variant != "medium" || r.State != "closed" || r.EndReason != "resolved" {
+		t.Fatalf("header %+v", r)
+	}
+	if got := *r.Metrics.TimeToIncidentNoticeMs; got != ms(6*time.Minute) {
+		t.Fatalf("time to incident notice %d", got)
+	}
+	var inject *record.Response
+	for i := range r.Responses {
+		if r.Responses[i].Kind == "inject" && r.Responses[i].ID == "cc-inquiry" {
+			inject = &r.Responses[i]
+		}
+	}
+	if inject == nil || inject.ResponseMs == nil || *inject.ResponseMs != ms(2*time.Minute) {
+		t.Fatalf("cc-inquiry response %+v, expected bob's reply 2m after the 5m inquiry", inject)
+	}
+	if len(r.ObserverNotes) != 2 || r.ObserverNotes[1].Tag != "weakness" {
+		t.Fatalf("observer notes %+v", r.ObserverNotes)
+	}
+	rt := r.Retro
+	if rt.Submitted != 4 || rt.Ratings.Before != 2 || rt.Ratings.After != 3.5 || rt.Ratings.ChangePct != 75 || len(rt.Actions) != 2 || !rt.Closed {
+		t.Fatalf("retro %+v", rt)
+	}
+	for _, a := range rt.Answers {
+		if a.Anonymous && (a.Name != "" || a.Role != "") {
+			t.Fatalf("anonymous answer carries a name: %+v", a)
+		}
+	}
+	if rt.Answers[1].Name != "" || !rt.Answers[1].Anonymous {
+		t.Fatalf("bob's answers should be anonymous: %+v", rt.Answers[1])
+	}
+	for _, e := range r.Timeline {
+		if e.Type == "retro.draft" {
+			t.Fatalf("autosaves leaked into the timeline: %+v", e)
+		}
+	}
+}
+
+func TestExport_Golden(t *testing.T) {
+	_, r := played(t)
+	for _, f := range record.Formats {
+		t.Run(f+" matches the golden file", func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := record.Export(&buf, r, f); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, "record."+f, buf.Bytes())
+		})
+	}
+	t.Run("timeline chart matches the golden file", func(t *testing.T) {
+		golden(t, "timeline.svg", []byte(record.TimelineSVG(r)))
+	})
+	t.Run("ratings chart matches the golden file", func(t *testing.T) {
+		golden(t, "ratings.svg", []byte(record.RatingsSVG(r.Retro.Ratings)))
+	})
+}
+
+// Weaknesses are never attributed: no name appears next to what was
+// lacking, in any human-readable export.
+func TestExport_Blameless(t *testing.T) {
+	_, r := played(t)
+	var md bytes.Buffer
+	if err := record.WriteMarkdown(&md, r); err != nil {
+		t.Fatal(err)
+	}
+	sec := md.String()
+	start := strings.Index(sec, "### What was lacking")
+	end := strings.Index(sec, "### How we could do better")
+	lacking := sec[start:end]
+	for _, p := range retrotest.People {
+		if strings.Contains(lacking, p.Name) {
+			t.Fatalf("%s is named next to a weakness:\n%s", p.Name, lacking)
+		}
+	}
+	if !strings.Contains(sec, "This is not an evaluation") {
+		t.Fatal("the blameless copy is missing")
+	}
+	if strings.Contains(sec, "The notice went out at 6 minutes. — Bob") {
+		t.Fatal("bob's anonymous answer carries his name")
+	}
+}
+
+func TestExport_UnknownFormatIsRefused(t *testing.T) {
+	_, r := played(t)
+	err := record.Export(&bytes.Buffer{}, r, "pdf")
+	if control.ErrorCode(err) != control.EINVALID || !strings.Contains(control.ErrorMessage(err), "expected one of md, json, html, csv, github") {
+		t.Fatalf("error %v", err)
+	}
+}
+
+func TestVerify(t *testing.T) {
+	_, r := played(t)
+	var buf bytes.Buffer
+	if err := record.WriteJSON(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	kept := buf.String()
+	tests := []struct {
+		name string
+		edit func(s string) string
+		want string // "" when the record verifies
+	}{
+		{"untouched record verifies", func(s string) string { return s }, ""},
+		{"edited event payload names the event", func(s string) string {
+			return strings.Replace(s, `"text": "We are on it, back in ~20 min"`, `"text": "We are on it, back in ~5 min"`, 1)
+		}, "event #"},
+		{"edited metric names the section", func(s string) string {
+			return strings.Replace(s, `"timeToIncidentNoticeMs": 360000`, `"timeToIncidentNoticeMs": 60000`, 1)
+		}, "record section metrics.timeToIncidentNoticeMs was altered"},
+		{"edited retro answer names the section", func(s string) string {
+			return strings.Replace(s, `"before": 1,`, `"before": 4,`, 1)
+		}, "record section retro.answers[2].before was altered"},
+		{"edited head is refused", func(s string) string {
+			return strings.Replace(s, `"head": "`+r.Chain.Head, `"head": "0`+r.Chain.Head[1:], 1)
+		}, "but the record states head"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			edited := tt.edit(kept)
+			if tt.want != "" && edited == kept {
+				t.Fatal("the edit did not apply; the test data changed")
+			}
+			rec, err := record.ReadJSON(strings.NewReader(edited))
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, err := record.Verify(rec)
+			if tt.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if v.Head != r.Chain.Head || v.Events != len(r.Chain.Events) || len(v.Sections) < 10 {
+					t.Fatalf("verification %+v", v)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(control.ErrorMessage(err), tt.want) {
+				t.Fatalf("error %v, expected %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestVerify_NamesTheEditedEvent(t *testing.T) {
+	_, r := played(t)
+	var seq int64
+	for _, e := range r.Chain.Events {
+		if e.Type == control.EventNoticePosted {
+			seq = e.Seq
+			break
+		}
+	}
+	var buf bytes.Buffer
+	_ = record.WriteJSON(&buf, r)
+	rec, _ := record.ReadJSON(&buf)
+	rec.Chain.Events[seq-1].Payload = json.RawMessage(strings.Replace(string(rec.Chain.Events[seq-1].Payload), "P1", "P3", 1))
+	_, err := record.Verify(rec)
+	want := "event #" + itoa(seq) + " (notice.posted at 6:00) was altered"
+	if err == nil || !strings.Contains(control.ErrorMessage(err), want) {
+		t.Fatalf("error %v, expected %q", err, want)
+	}
+}
+
+func itoa(v int64) string { b, _ := json.Marshal(v); return string(b) }
+
+func TestReadJSON_RefusesOtherDocuments(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"not JSON is refused with the offset", `{"$schema": `, "record: unexpected EOF"},
+		{"another schema is refused", `{"$schema": "x"}`, `record $schema is "x"`},
+		{"unknown fields are refused", `{"$schema": "x", "extra": 1}`, `unknown field "extra"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := record.ReadJSON(strings.NewReader(tt.in))
+			if err == nil || !strings.Contains(control.ErrorMessage(err), tt.want) {
+				t.Fatalf("error %v, expected %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestSeasonOf(t *testing.T) {
+	tests := []struct {
+		at   time.Time
+		want string
+	}{
+		{time.Date(2026, 6, 30, 23, 59, 0, 0, time.UTC), "2026H1"},
+		{time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC), "2026H2"},
+		{time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), "2027H1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			if got := record.SeasonOf(tt.at); got != tt.want {
+				t.Fatalf("season of %s = %s, expected %s", tt.at, got, tt.want)
+			}
+		})
+	}
+}

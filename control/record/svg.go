@@ -1,0 +1,195 @@
+package record
+
+import (
+	"fmt"
+	"html"
+	"strings"
+	"time"
+
+	"github.com/firedrill/firedrill/control/retro"
+)
+
+// Chart colours work on paper and on screen, light and dark.
+const (
+	colFault      = "#d9534f"
+	colRecovering = "#f0ad4e"
+	colResolved   = "#9aa4b2"
+	colNotice     = "#2f6fdf"
+	colHint       = "#8a5a00"
+	colInject     = "#1f7a3f"
+	colGrid       = "#c8ced8"
+	colText       = "#1d2330"
+	colCap        = "#b42318"
+)
+
+func esc(s string) string { return html.EscapeString(s) }
+
+// TimelineSVG draws the drill on its clock: one bar per fault (injected →
+// recovering → resolved), notices, hints and injects as markers, and the
+// 70-minute (hints) and 90-minute (cap) lines. The picture is the same for
+// the same record.
+func TimelineSVG(r *Record) string {
+	const left, right, top, row, width = 170, 20, 34, 26, 900
+	span := r.Scenario.TimeCap
+	if r.Metrics.DurationMs > span {
+		span = r.Metrics.DurationMs
+	}
+	if span <= 0 {
+		span = (90 * time.Minute).Milliseconds()
+	}
+	span += (5 * time.Minute).Milliseconds()
+	faults := r.Metrics.Faults
+	markerRows := 3
+	height := top + row*(len(faults)+markerRows) + 40
+	plot := float64(width - left - right)
+	x := func(msv int64) float64 { return float64(left) + plot*float64(msv)/float64(span) }
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-label="Drill timeline" font-family="system-ui, sans-serif" font-size="12">`, width, height, width, height)
+	fmt.Fprintf(&b, `<title>Drill timeline: %s</title>`, esc(r.Title))
+	fmt.Fprintf(&b, `<rect x="0" y="0" width="%d" height="%d" fill="#ffffff"/>`, width, height)
+	bottom := top + row*(len(faults)+markerRows)
+	// Minute grid every 10 minutes.
+	for m := int64(0); m*60000 <= span; m += 10 {
+		xv := x(m * 60000)
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s" stroke-width="1"/>`, xv, top-6, xv, bottom, colGrid)
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle" fill="%s">%dm</text>`, xv, bottom+16, colText, m)
+	}
+	for _, l := range []struct {
+		at    int64
+		label string
+	}{{70, "70m hints"}, {90, "90m cap"}} {
+		xv := x(l.at * 60000)
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s" stroke-width="2" stroke-dasharray="6 4"/>`, xv, top-12, xv, bottom, colCap)
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle" fill="%s" font-weight="bold">%s</text>`, xv, top-16, colCap, l.label)
+	}
+	end := r.Metrics.DurationMs
+	for i, f := range faults {
+		y := top + row*i
+		label := f.ID
+		if f.Chained {
+			label += " (chained)"
+		}
+		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end" fill="%s">%s</text>`, left-8, y+row/2+4, colText, esc(trimLines(label, 26)))
+		if f.InjectedAtMs == nil {
+			fmt.Fprintf(&b, `<text x="%d" y="%d" fill="%s">not fired</text>`, left+4, y+row/2+4, colResolved)
+			continue
+		}
+		stop := end
+		if f.ResolvedAtMs != nil {
+			stop = *f.ResolvedAtMs
+		}
+		rec := stop
+		if f.RecoveringAtMs != nil {
+			rec = *f.RecoveringAtMs
+		}
+		seg := func(from, to int64, col, what string) {
+			if to <= from {
+				return
+			}
+			fmt.Fprintf(&b, `<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="%s"><title>%s %s %s–%s</title></rect>`,
+				x(from), y+5, x(to)-x(from), row-10, col, esc(f.ID), what, Clock(from), Clock(to))
+		}
+		seg(*f.InjectedAtMs, rec, colFault, "broken")
+		seg(rec, stop, colRecovering, "recovering")
+		if f.ResolvedAtMs != nil && f.RevertedAtMs != nil {
+			seg(stop, *f.RevertedAtMs, colResolved, "resolved")
+		}
+	}
+	markers := []struct {
+		kind, label, col string
+	}{{KindNotice, "notices", colNotice}, {KindHint, "hints", colHint}, {KindInject, "injects", colInject}}
+	for j, mk := range markers {
+		y := top + row*(len(faults)+j) + row/2
+		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end" fill="%s">%s</text>`, left-8, y+4, colText, mk.label)
+		for _, e := range r.Timeline {
+			if e.Kind != mk.kind || (mk.kind == KindHint && !strings.HasSuffix(e.Type, "given")) {
+				continue
+			}
+			xv := x(e.AtMs)
+			switch mk.kind {
+			case KindNotice:
+				fmt.Fprintf(&b, `<path d="M%.1f %d l6 10 h-12 z" fill="%s"><title>%s %s</title></path>`, xv, y-6, mk.col, Clock(e.AtMs), esc(e.Summary))
+			case KindHint:
+				fmt.Fprintf(&b, `<circle cx="%.1f" cy="%d" r="5" fill="%s"><title>%s %s</title></circle>`, xv, y, mk.col, Clock(e.AtMs), esc(e.Summary))
+			default:
+				fmt.Fprintf(&b, `<rect x="%.1f" y="%d" width="3" height="12" fill="%s"><title>%s %s</title></rect>`, xv-1.5, y-6, mk.col, Clock(e.AtMs), esc(e.Summary))
+			}
+		}
+	}
+	// Legend.
+	ly := height - 10
+	lx := left
+	for _, l := range []struct{ col, label string }{{colFault, "broken"}, {colRecovering, "recovering"}, {colResolved, "resolved, until reverted"}, {colNotice, "notice"}, {colHint, "hint"}, {colInject, "inject"}} {
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="10" height="10" fill="%s"/><text x="%d" y="%d" fill="%s">%s</text>`, lx, ly-9, l.col, lx+14, ly, colText, l.label)
+		lx += 24 + 7*len(l.label)
+	}
+	b.WriteString(`</svg>`)
+	return b.String()
+}
+
+// RatingsSVG draws the before/after self-ratings: one line per answer set
+// from its before to its after rating (no names), and the averages as a
+// thick line.
+func RatingsSVG(rt retro.Ratings) string {
+	const width, height, top, bottom, xl, xr = 420, 300, 40, 250, 110, 310
+	y := func(v float64) float64 { return float64(bottom) - (v-1)*float64(bottom-top)/4 }
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-label="Self-ratings before and after" font-family="system-ui, sans-serif" font-size="12">`, width, height, width, height)
+	b.WriteString(`<title>Self-rated incident-response ability, before and after the drill</title>`)
+	fmt.Fprintf(&b, `<rect x="0" y="0" width="%d" height="%d" fill="#ffffff"/>`, width, height)
+	for v := 1; v <= 5; v++ {
+		fmt.Fprintf(&b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="%s"/>`, xl-20, y(float64(v)), xr+20, y(float64(v)), colGrid)
+		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end" fill="%s">%d</text>`, xl-26, y(float64(v))+4, colText, v)
+	}
+	fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" fill="%s" font-weight="bold">before</text>`, xl, bottom+26, colText)
+	fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" fill="%s" font-weight="bold">after</text>`, xr, bottom+26, colText)
+	// Count identical pairs so overlapping lines show their weight.
+	counts := map[[2]int]int{}
+	var order [][2]int
+	for _, p := range rt.Pairs {
+		if counts[p] == 0 {
+			order = append(order, p)
+		}
+		counts[p]++
+	}
+	for _, p := range order {
+		fmt.Fprintf(&b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="%s" stroke-width="%d" stroke-opacity="0.6"><title>%d → %d (%d)</title></line>`,
+			xl, y(float64(p[0])), xr, y(float64(p[1])), colNotice, 1+counts[p], p[0], p[1], counts[p])
+	}
+	if rt.Count > 0 {
+		fmt.Fprintf(&b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="%s" stroke-width="5"/>`, xl, y(rt.Before), xr, y(rt.After), colCap)
+		fmt.Fprintf(&b, `<circle cx="%d" cy="%.1f" r="6" fill="%s"/><circle cx="%d" cy="%.1f" r="6" fill="%s"/>`, xl, y(rt.Before), colCap, xr, y(rt.After), colCap)
+		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" fill="%s" font-size="14" font-weight="bold">average %.1f → %.1f (%+.0f%%), %d answers</text>`,
+			width/2, 22, colText, rt.Before, rt.After, rt.ChangePct, rt.Count)
+	} else {
+		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" fill="%s">no submitted ratings yet</text>`, width/2, 22, colText)
+	}
+	b.WriteString(`</svg>`)
+	return b.String()
+}
+
+// Clock formats milliseconds of drill time as m:ss (h:mm:ss past an hour).
+func Clock(msv int64) string {
+	neg := msv < 0
+	if neg {
+		msv = -msv
+	}
+	s := msv / 1000
+	h, m, sec := s/3600, (s%3600)/60, s%60
+	out := fmt.Sprintf("%d:%02d", m, sec)
+	if h > 0 {
+		out = fmt.Sprintf("%d:%02d:%02d", h, m, sec)
+	}
+	if neg {
+		return "-" + out
+	}
+	return out
+}
+
+// ClockPtr formats an optional time, "—" when absent.
+func ClockPtr(msv *int64) string {
+	if msv == nil {
+		return "—"
+	}
+	return Clock(*msv)
+}
