@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"k8s.io/utils/clock"
 )
@@ -35,8 +36,11 @@ type Config struct {
 	PublicURL string
 	// Clock is used for sessions, rate limits and nudges. NetClock is used
 	// for socket deadlines and pings; both default to the real clock.
-	Clock    clock.Clock
+	Clock    clock.WithTicker
 	NetClock clock.WithTicker
+	// NudgeEvery is how often running drills are checked for nudges;
+	// default 15 seconds, negative disables them.
+	NudgeEvery time.Duration
 	// SubscriberBuffer is how many events a browser may lag behind before
 	// it is dropped and must resume; default 256.
 	SubscriberBuffer int
@@ -55,7 +59,7 @@ type Server struct {
 	tokens    JoinTokens
 	admin     AdminCredential
 	publicURL string
-	clock     clock.Clock
+	clock     clock.WithTicker
 	netClock  clock.WithTicker
 	logger    *slog.Logger
 
@@ -119,6 +123,13 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	s.rooms = newRoomCache(cfg.Journal)
 	s.routes()
+	if cfg.NudgeEvery == 0 {
+		cfg.NudgeEvery = 15 * time.Second
+	}
+	if cfg.NudgeEvery > 0 {
+		s.conns.Add(1)
+		go s.runNudges(cfg.NudgeEvery)
+	}
 	return s, nil
 }
 

@@ -1,0 +1,137 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/scenarios"
+)
+
+// NudgeAfter is how long after detection (the first alert or the first
+// persona inject) the room bot reminds participants that nobody has claimed
+// incident commander or propagation yet.
+const NudgeAfter = 5 * time.Minute
+
+// ActorRoomBot is the actor of the room bot's nudges. It is neither a
+// person nor a persona: nudges are the tool speaking, not the scenario.
+const ActorRoomBot = "room-bot"
+
+// CheckNudges looks at every running drill and posts the nudges the practice
+// expects, each once: nobody claimed incident commander or propagation
+// within NudgeAfter of detection, or a status update is overdue against the
+// scenario's update cadence.
+func (s *Server) CheckNudges(ctx context.Context) error {
+	sums, err := s.engine.Drills(ctx, control.DrillFilter{Open: true})
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, sum := range sums {
+		if sum.State != control.StateRunning {
+			continue
+		}
+		if err := s.checkDrill(ctx, sum.ID); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Server) checkDrill(ctx context.Context, id string) error {
+	d, err := s.engine.Drill(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !d.Running() {
+		return nil
+	}
+	st, err := s.rooms.state(ctx, id)
+	if err != nil {
+		return err
+	}
+	for _, n := range dueNudges(d, st, d.Elapsed(s.clock.Now())) {
+		if st.nudged[nudgeKey(n)] {
+			continue
+		}
+		if _, err := s.engine.AppendEvent(ctx, id, EventNudge, ActorRoomBot, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dueNudges returns the nudges the drill needs at drill time now.
+func dueNudges(d *control.Drill, st roomState, now time.Duration) []Nudge {
+	ch := incidentChannelOf(d.Scenario)
+	var out []Nudge
+	if det, ok := detected(d); ok && now-det >= NudgeAfter {
+		if !st.holder(ClaimCommander) {
+			out = append(out, Nudge{Kind: NudgeNoCommander, Channel: ch})
+		}
+		if !st.holder(ClaimPropagation) {
+			out = append(out, Nudge{Kind: NudgeNoPropagation, Channel: ch})
+		}
+	}
+	cadence := d.Scenario.Notices.UpdateCadence.D()
+	if cadence <= 0 {
+		return out
+	}
+	var last time.Duration
+	updates, resolved := 0, false
+	for _, n := range d.Notices {
+		switch n.Kind {
+		case scenarios.NoticeIncident, scenarios.NoticeStatus:
+			updates++
+			if n.At > last {
+				last = n.At
+			}
+		case scenarios.NoticeResolution:
+			resolved = true
+		}
+	}
+	if updates > 0 && !resolved && now-last >= cadence {
+		// One nudge per missed update: the window is the number of updates
+		// posted so far, so posting one re-arms the reminder.
+		out = append(out, Nudge{Kind: NudgeStatusOverdue, Channel: ch, Window: updates})
+	}
+	return out
+}
+
+// detected returns when participants could first know of the incident: the
+// first alert that fired or the first scripted persona message.
+func detected(d *control.Drill) (time.Duration, bool) {
+	var at *time.Duration
+	for _, a := range d.Alerts {
+		if a.FirstFired != nil && (at == nil || *a.FirstFired < *at) {
+			at = a.FirstFired
+		}
+	}
+	for _, in := range d.Injects {
+		if in.PostedAt != nil && (at == nil || *in.PostedAt < *at) {
+			at = in.PostedAt
+		}
+	}
+	if at == nil {
+		return 0, false
+	}
+	return *at, true
+}
+
+// runNudges calls CheckNudges every interval until the server closes.
+func (s *Server) runNudges(every time.Duration) {
+	defer s.conns.Done()
+	t := s.clock.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-t.C():
+			if err := s.CheckNudges(s.ctx); err != nil && s.ctx.Err() == nil {
+				s.logf("nudges: %v", err)
+			}
+		}
+	}
+}
