@@ -79,13 +79,13 @@ func TestRevert_ByANewHostFromTheRecordAlone(t *testing.T) {
 
 func TestCalls_TimeOutWithAClearError(t *testing.T) {
 	ctx := context.Background()
-	h, _ := openHost(t, host.Config{Dir: pluginDir(t, "sleepy"), CallTimeout: 300 * time.Millisecond})
+	h, _ := openHost(t, host.Config{Dir: pluginDir(t, "sleepy"), CallTimeout: 2 * time.Second})
 	sleep := func(d string) control.ProbeSpec {
 		return control.ProbeSpec{Plugin: "sleepy", Type: "sleep", Params: []byte(`{"for":"` + d + `"}`)}
 	}
 
 	_, err := h.Probe(ctx, sleep("1m"))
-	want := "plugin sleepy did not answer probe sleep within 300ms (plugins.callTimeout)"
+	want := "plugin sleepy did not answer probe sleep within 2s (plugins.callTimeout)"
 	if control.ErrorMessage(err) != want {
 		t.Fatalf("got %v, want message %q", err, want)
 	}
