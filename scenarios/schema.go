@@ -24,6 +24,9 @@ func ValidateSchema(data []byte) error {
 	if err != nil {
 		return fmt.Errorf("compile scenario schema: %w", err)
 	}
+	if len(data) > MaxFileSize {
+		return fmt.Errorf("document is %d bytes, larger than the limit of %d bytes", len(data), MaxFileSize)
+	}
 	var doc any
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return fmt.Errorf("parse document: %w", err)
