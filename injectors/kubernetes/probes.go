@@ -115,10 +115,16 @@ func probeDeploymentAvailable(ctx context.Context, in *Injector, p injectors.Pro
 	}
 	st := d.Status
 	detail := fmt.Sprintf("%d of %d replicas available, %d updated", st.AvailableReplicas, desired, st.UpdatedReplicas)
+	if old := st.Replicas - st.UpdatedReplicas; old > 0 {
+		detail += fmt.Sprintf(", %d old replicas still running (rollout not finished)", old)
+	}
 	if dp.MinAvailable != nil {
 		return injectors.ProbeResult{OK: st.AvailableReplicas >= *dp.MinAvailable, Detail: fmt.Sprintf("%s (want at least %d available)", detail, *dp.MinAvailable)}, nil
 	}
-	ok := desired > 0 && st.AvailableReplicas >= desired && st.UpdatedReplicas >= desired && d.Status.ObservedGeneration >= d.Generation
+	// As kubectl rollout status: all updated, no old replicas left, and
+	// the updated ones available.
+	ok := desired > 0 && st.UpdatedReplicas >= desired && st.Replicas <= st.UpdatedReplicas &&
+		st.AvailableReplicas >= st.UpdatedReplicas && st.ObservedGeneration >= d.Generation
 	return injectors.ProbeResult{OK: ok, Detail: detail + " (want all desired replicas available and updated)"}, nil
 }
 
