@@ -1,0 +1,156 @@
+package record_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/control/controltest"
+	"github.com/firedrill/firedrill/control/record"
+	"github.com/firedrill/firedrill/control/retro"
+	"github.com/firedrill/firedrill/control/retro/retrotest"
+)
+
+func i64(v int64) *int64 { return &v }
+
+func rec(id, team, date string, reason string, hints int, resolveMin int64, people []record.Person, answers ...record.Answer) *record.Record {
+	t, _ := time.Parse(time.DateOnly, date)
+	r := &record.Record{DrillID: id, Title: "Drill " + id, Team: team, Date: date, Season: record.SeasonOf(t), StartedAt: &t, State: "closed", EndReason: reason,
+		Scenario: record.ScenarioInfo{Name: "scn-" + id, Title: "Scenario " + id, Designer: "Dana"}, People: people}
+	r.Metrics.HintsUsed = hints
+	r.Metrics.TimeToIncidentNoticeMs = i64(5 * 60000)
+	if resolveMin > 0 {
+		r.Metrics.TimeToResolutionNoticeMs = i64(resolveMin * 60000)
+	}
+	r.Retro.Answers = answers
+	var pairs [][2]int
+	for _, a := range answers {
+		pairs = append(pairs, [2]int{a.Before, a.After})
+	}
+	r.Retro.Ratings = retro.RatingsOf(pairs)
+	r.Retro.Actions = []retro.Action{{ID: "a1", Title: "Alert for " + id, Kind: retro.KindAlert, Due: "2026-12-01", Status: retro.ActionAccepted}}
+	return r
+}
+
+func TestBuildHistory(t *testing.T) {
+	p := func(name string, role control.Role) record.Person { return record.Person{ID: strings.ToLower(name), Name: name, Role: role} }
+	team := []record.Person{p("Alice", control.RoleParticipant), p("Bob", control.RoleParticipant), p("Dana", control.RoleDesigner)}
+	records := []*record.Record{
+		rec("b", "payments", "2026-10-02", "resolved", 1, 30, team,
+			record.Answer{Name: "Alice", Before: 2, After: 4, Extra: map[string]string{"realism": "4"}},
+			record.Answer{Anonymous: true, Before: 1, After: 5}),
+		rec("a", "payments", "2026-09-01", "resolved", 0, 50, append(team, p("ALICE ", control.RoleParticipant), p("Erin", control.RoleDesigner)),
+			record.Answer{Name: "Bob", Before: 2, After: 3, Extra: map[string]string{"realism": "5"}}),
+		rec("c", "orders", "2026-03-01", "cap", 3, 0, []record.Person{p("Carol", control.RoleParticipant)},
+			record.Answer{Name: "Carol", Before: 1, After: 5}),
+	}
+	now := time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)
+
+	t.Run("team and season select their drills, oldest first", func(t *testing.T) {
+		h, err := record.BuildHistory(records, record.HistoryFilter{Team: "payments", Season: "2026H2"}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(h.Drills) != 2 || h.Drills[0].DrillID != "a" || h.Drills[1].DrillID != "b" {
+			t.Fatalf("drills %+v", h.Drills)
+		}
+		if h.PeopleTrained != 2 || h.People != 4 {
+			t.Fatalf("people trained %d, people %d; expected Alice and Bob trained, 4 people", h.PeopleTrained, h.People)
+		}
+		if h.Ratings.Before != 1.67 || h.Ratings.After != 4 || h.Ratings.ChangePct != 140 {
+			t.Fatalf("ratings %+v", h.Ratings)
+		}
+		if len(h.NoticeTrend) != 2 || len(h.OpenActions) != 2 || !h.OpenActions[0].Overdue {
+			t.Fatalf("trend %+v actions %+v", h.NoticeTrend, h.OpenActions)
+		}
+		aw := h.Awards
+		if aw.LargestGain == nil || aw.LargestGain.Name != "Alice" || aw.LargestGain.Gain != 2 {
+			t.Fatalf("largest gain %+v: the anonymous +4 is not eligible, Alice's +2 wins", aw.LargestGain)
+		}
+		if aw.MostEfficient == nil || aw.MostEfficient.DrillID != "a" {
+			t.Fatalf("most efficient %+v: fewer hints wins over a faster notice", aw.MostEfficient)
+		}
+		if aw.MostRealistic == nil || aw.MostRealistic.Scenario != "scn-a" || aw.MostRealistic.Score != 5 {
+			t.Fatalf("most realistic %+v", aw.MostRealistic)
+		}
+		if strings.Join(aw.Designers, ",") != "Dana,Erin" {
+			t.Fatalf("designers %v", aw.Designers)
+		}
+		if strings.Join(h.Teams, ",") != "orders,payments" || strings.Join(h.Seasons, ",") != "2026H1,2026H2" {
+			t.Fatalf("teams %v seasons %v", h.Teams, h.Seasons)
+		}
+	})
+	t.Run("a drill that hit the cap is not the most efficient", func(t *testing.T) {
+		h, err := record.BuildHistory(records, record.HistoryFilter{Team: "orders"}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Awards.MostEfficient != nil || h.Awards.LargestGain.Name != "Carol" {
+			t.Fatalf("awards %+v", h.Awards)
+		}
+	})
+	t.Run("a malformed season is refused", func(t *testing.T) {
+		_, err := record.BuildHistory(records, record.HistoryFilter{Season: "2026-2"}, now)
+		if control.ErrorCode(err) != control.EINVALID || !strings.Contains(control.ErrorMessage(err), "like 2026H2") {
+			t.Fatalf("error %v", err)
+		}
+	})
+}
+
+// History over real journals: the played drill, and a drill created but
+// never run, which is not part of the history.
+func TestLoadAll_History(t *testing.T) {
+	h := controltest.NewHarness(t)
+	retrotest.PlayDrill(t, h, "drill-1")
+	retrotest.PlayRetro(t, h, "drill-1")
+	if _, err := h.Engine.CreateDrill(h.Ctx, control.CreateDrill{ID: "drill-2", Scenario: retrotest.Scenario()}); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := record.LoadAll(h.Ctx, h.DB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 2 {
+		t.Fatalf("%d records, expected 2", len(rs))
+	}
+	hist, err := record.BuildHistory(rs, record.HistoryFilter{Season: "2026H2"}, h.Clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist.Drills) != 1 || hist.PeopleTrained != 3 || hist.Ratings.Count != 4 || len(hist.OpenActions) != 2 {
+		t.Fatalf("history %+v", hist)
+	}
+	if hist.Awards.LargestGain == nil || hist.Awards.LargestGain.Name != "Alice" || hist.Awards.MostRealistic == nil {
+		t.Fatalf("awards %+v", hist.Awards)
+	}
+}
+
+func BenchmarkAssemble(b *testing.B) {
+	h := controltest.NewHarness(b)
+	retrotest.PlayDrill(b, h, "drill-1")
+	retrotest.PlayRetro(b, h, "drill-1")
+	evs := h.Events("drill-1")
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := record.Assemble(evs); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkVerify(b *testing.B) {
+	h := controltest.NewHarness(b)
+	retrotest.PlayDrill(b, h, "drill-1")
+	retrotest.PlayRetro(b, h, "drill-1")
+	r, err := record.Load(h.Ctx, h.DB, "drill-1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := record.Verify(r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
