@@ -34,7 +34,9 @@ func rec(id, team, date string, reason string, hints int, resolveMin int64, peop
 }
 
 func TestBuildHistory(t *testing.T) {
-	p := func(name string, role control.Role) record.Person { return record.Person{ID: strings.ToLower(name), Name: name, Role: role} }
+	p := func(name string, role control.Role) record.Person {
+		return record.Person{ID: strings.ToLower(name), Name: name, Role: role}
+	}
 	team := []record.Person{p("Alice", control.RoleParticipant), p("Bob", control.RoleParticipant), p("Dana", control.RoleDesigner)}
 	records := []*record.Record{
 		rec("b", "payments", "2026-10-02", "resolved", 1, 30, team,
