@@ -159,7 +159,7 @@ func jsString(s string) string {
 // text with markup is shown as text and never runs, and a participant cannot
 // open the facilitator's pages.
 func TestBrowserDrill(t *testing.T) {
-	e := newEnv(t, withTimeScale(60)) // a drill minute per second: the 1m inject fires quickly
+	e := newEnv(t, withTimeScale(20)) // the 1m inject fires after 3 s; the 90m cap is 4.5 min away
 	dir := artifacts(t)
 	open := newBrowser(t)
 	newPage := func(name string) *page { return &page{t: t, ctx: open(), name: name, dir: dir} }

@@ -58,6 +58,7 @@ function facilitatorPanel(side, room) {
   side.append(
     el("h2", {}, t("controls")),
     el("div", { class: "controls" },
+      v.state === "draft" || v.state === "scheduled" ? el("button", { type: "button", id: "briefingBtn", title: "open the channels before the start", onclick: () => act("ctlErr", () => post("/briefing")) }, t("briefingStart")) : null,
       el("button", { type: "button", class: "primary", id: "startBtn", disabled: v.state !== "draft" && v.state !== "scheduled" && v.state !== "briefing", onclick: () => act("ctlErr", () => post("/start")) }, t("start")),
       running && !v.paused ? el("button", { type: "button", id: "pauseBtn", onclick: () => act("ctlErr", () => post("/pause", { why: "" })) }, t("pause")) : null,
       running && v.paused ? el("button", { type: "button", id: "resumeBtn", onclick: () => act("ctlErr", () => post("/resume")) }, t("resume")) : null,
@@ -73,7 +74,7 @@ function facilitatorPanel(side, room) {
   hintsSection(side, room, true);
   timelineSection(side, room);
   peopleSection(side, room);
-  side.append(el("h2", {}, t("briefing")), el("div", { class: "prose", id: "briefing" }, v.staff.briefing || t("none")));
+  side.append(el("h2", {}, t("briefingText")), el("div", { class: "prose", id: "briefing" }, v.staff.briefing || t("none")));
   notesSection(side, room, true);
   scenarioSection(side, room);
 }

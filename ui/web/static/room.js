@@ -209,7 +209,8 @@ function renderItem(it) {
       const m = it.m;
       const persona = m.authorKind === "persona";
       const ref = m.replyTo ? room.bySeq.get(m.replyTo) : null;
-      return el("div", { class: "msg" + (mentionsMe(m.text) ? " mention" : ""), dataset: { seq: it.seq, kind: persona ? "persona" : "person" } },
+      const alert = (m.source || "").startsWith("alert:");
+      return el("div", { class: "msg" + (mentionsMe(m.text) ? " mention" : "") + (alert ? " alert" : ""), dataset: { seq: it.seq, kind: persona ? "persona" : "person" } },
         avatarFor(m),
         el("div", {},
           ref ? el("div", { class: "replyref" }, "↪ " + ref.authorName + ": " + ref.text.slice(0, 80)) : null,
