@@ -521,4 +521,3 @@ func (v *validator) template(path, text string, withFault bool) {
 }
 
 func validDifficulty(d Difficulty) bool { return d == Hard || d == Medium || d == Easy }
-
