@@ -99,6 +99,11 @@ type FaultState struct {
 	FireRequestedAt *time.Duration `json:"fireRequestedAt,omitempty"`
 	IntentAt        *time.Duration `json:"intentAt,omitempty"`
 	InjectedAt      *time.Duration `json:"injectedAt,omitempty"`
+	// DetectedAt is the first participant message in the incident channel
+	// after the fault was injected: when the team acknowledged something
+	// is wrong. For a fault that fires while the team is still talking
+	// about an earlier one it is an upper bound on detection.
+	DetectedAt *time.Duration `json:"detectedAt,omitempty"`
 	// RecoveringAt is when all resolvedWhen probes first held (the fix
 	// landed); ResolvedAt is when they had held for stableFor.
 	RecoveringAt *time.Duration `json:"recoveringAt,omitempty"`

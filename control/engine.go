@@ -65,6 +65,7 @@ type drillRun struct {
 }
 
 // NewEngine returns an engine over the store, the injector and the clock.
+// Call Open before using it: drills run only after Open.
 func NewEngine(store Store, injector Injector, clk clock.WithTicker) *Engine {
 	return &Engine{store: store, injector: injector, clock: clk, TimeScale: 1, OnRestart: OnRestartResume, drills: map[string]*drillRun{}}
 }

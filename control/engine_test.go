@@ -191,6 +191,7 @@ func TestDrill_fastTeamGetsChainAndExtension(t *testing.T) {
 	eqDur(t, "time to first ack", mt.TimeToFirstAck, 3*m)
 	eqDur(t, "time to incident notice", mt.TimeToIncidentNotice, 6*m)
 	eqDur(t, "time to resolution notice", mt.TimeToResolutionNotice, 45*m)
+	eqDur(t, "db-config time to detect", mt.Faults[0].TimeToDetect, 3*m)
 	eqDur(t, "db-config time to recover", mt.Faults[0].TimeToRecover, 20*m+s)
 	eqDur(t, "db-config time to resolve", mt.Faults[0].TimeToResolve, 22*m+s)
 	eqDur(t, "coupon-flag time to resolve", mt.Faults[1].TimeToResolve, 25*m)

@@ -31,6 +31,9 @@ type FaultMetrics struct {
 	Phase      FaultPhase     `json:"phase"`
 	Chained    bool           `json:"chained"`
 	InjectedAt *time.Duration `json:"injectedAt,omitempty"`
+	// TimeToDetect runs from the inject to the first participant message
+	// in the incident channel after it.
+	TimeToDetect *time.Duration `json:"timeToDetect,omitempty"`
 	// TimeToRecover runs from the inject to when the resolvedWhen probes
 	// first held (or the manual mark); TimeToResolve to the resolution,
 	// after stabilisation.
@@ -64,7 +67,7 @@ func (d *Drill) Metrics(now time.Time) Metrics {
 	}
 	for i, f := range d.Faults {
 		fm := FaultMetrics{ID: f.ID, Phase: f.Phase, Chained: d.Scenario.Faults[i].After != nil, InjectedAt: f.InjectedAt, RevertedAt: f.RevertedAt,
-			TimeToRecover: since(f.InjectedAt, f.RecoveringAt), TimeToResolve: since(f.InjectedAt, f.ResolvedAt)}
+			TimeToDetect: since(f.InjectedAt, f.DetectedAt), TimeToRecover: since(f.InjectedAt, f.RecoveringAt), TimeToResolve: since(f.InjectedAt, f.ResolvedAt)}
 		if fm.Chained && f.InjectedAt != nil {
 			m.FaultsChained++
 		}

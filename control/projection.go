@@ -211,9 +211,8 @@ func (d *Drill) applyType(e *Event) error {
 		if m.AuthorKind == AuthorPerson {
 			if p, ok := d.Person(m.AuthorID); ok && p.Role == RoleParticipant {
 				d.LastWrite[m.Channel] = at
-				if d.FirstAck == nil && m.Channel == incidentChannel(d.Scenario) && d.firstInjected() != nil {
-					t := at
-					d.FirstAck = &t
+				if m.Channel == incidentChannel(d.Scenario) {
+					d.acknowledge(at)
 				}
 			}
 		}
@@ -276,6 +275,22 @@ func (d *Drill) applyType(e *Event) error {
 		}
 	}
 	return nil
+}
+
+// acknowledge records a participant message in the incident channel at
+// drill time at: the first acknowledgement, and the detection of every
+// injected fault not detected yet.
+func (d *Drill) acknowledge(at time.Duration) {
+	for i := range d.Faults {
+		f := &d.Faults[i]
+		if f.InjectedAt != nil && f.DetectedAt == nil && *f.InjectedAt <= at {
+			t := at
+			f.DetectedAt = &t
+			if d.FirstAck == nil {
+				d.FirstAck = &t
+			}
+		}
+	}
 }
 
 func (d *Drill) applyFault(e *Event) error {

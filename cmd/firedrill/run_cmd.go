@@ -280,6 +280,9 @@ func describe(ev control.Event) string {
 			Difficulty string `json:"difficulty"`
 		}
 		if json.Unmarshal(ev.Payload, &p) == nil {
+			if p.Difficulty == "" {
+				return fmt.Sprintf("%q", p.Title)
+			}
 			return fmt.Sprintf("%q (%s)", p.Title, p.Difficulty)
 		}
 	case strings.HasPrefix(ev.Type, "fault."):
