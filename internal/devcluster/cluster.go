@@ -86,7 +86,7 @@ type Cluster struct {
 	rest       *rest.Config
 	client     kubernetes.Interface
 
-	etcdPort, etcdPeerPort, apiPort, kcmPort, schedPort, kwokPort int
+	etcdPort, etcdPeerPort, apiPort, kcmPort, schedPort int
 
 	mu    sync.Mutex
 	procs map[string]*process
@@ -151,11 +151,34 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 			c.created = append(c.created, p)
 		}
 	}
-	if err := c.start(ctx); err != nil {
-		_ = c.Stop()
-		return nil, err
+	// The free ports are released before the components bind them; another
+	// process can take one in between. Start again on fresh ports then.
+	for attempt := 1; ; attempt++ {
+		err := c.start(ctx)
+		if err == nil {
+			return c, nil
+		}
+		c.stopAll()
+		if attempt == 3 || !strings.Contains(err.Error(), "address already in use") {
+			_ = c.Stop()
+			return nil, err
+		}
+		fmt.Fprintf(c.opts.Log, "devcluster: a port was taken during start-up, starting again: %v\n", err)
+		for _, d := range []string{"etcd", "logs"} {
+			_ = os.RemoveAll(filepath.Join(c.workDir, d))
+		}
 	}
-	return c, nil
+}
+
+// stopAll stops every component.
+func (c *Cluster) stopAll() []error {
+	var errs []error
+	for _, n := range []string{"kwok", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd"} {
+		if err := c.stopProcess(n); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
 }
 
 func (c *Cluster) start(ctx context.Context) error {
@@ -170,11 +193,11 @@ func (c *Cluster) start(ctx context.Context) error {
 		return fmt.Errorf("devcluster: %w", err)
 	}
 	c.pki = p
-	ports, err := freePorts(6)
+	ports, err := freePorts(5)
 	if err != nil {
 		return fmt.Errorf("devcluster: %w", err)
 	}
-	c.etcdPort, c.etcdPeerPort, c.apiPort, c.kcmPort, c.schedPort, c.kwokPort = ports[0], ports[1], ports[2], ports[3], ports[4], ports[5]
+	c.etcdPort, c.etcdPeerPort, c.apiPort, c.kcmPort, c.schedPort = ports[0], ports[1], ports[2], ports[3], ports[4]
 	if err := c.writeKubeconfig(); err != nil {
 		return err
 	}
@@ -266,12 +289,7 @@ func (c *Cluster) RestartAPIServer(ctx context.Context, downtime time.Duration) 
 // Stop kills every component (each with its process group) and removes what
 // Start wrote. It is safe to call more than once.
 func (c *Cluster) Stop() error {
-	var errs []error
-	for _, n := range []string{"kwok", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd"} {
-		if err := c.stopProcess(n); err != nil {
-			errs = append(errs, err)
-		}
-	}
+	errs := c.stopAll()
 	if c.ownWorkDir {
 		if err := os.RemoveAll(c.workDir); err != nil {
 			errs = append(errs, err)
@@ -364,7 +382,10 @@ func (c *Cluster) kwokArgs() []string {
 		"--kubeconfig=" + c.kubeconfig,
 		"--config=" + filepath.Join(c.workDir, "kwok.yaml"),
 		"--manage-all-nodes=true",
-		"--server-address=127.0.0.1:" + strconv.Itoa(c.kwokPort),
+		// No kwok server (logs/exec/port-forward of fake pods): one port
+		// fewer to collide on.
+		"--server-address=",
+		"--node-port=0",
 		"--cidr=10.244.0.0/16",
 		"--node-ip=10.0.1.1",
 	}
