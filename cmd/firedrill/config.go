@@ -181,23 +181,10 @@ func LoadConfig(cmd *cobra.Command, getenv func(string) string) (Config, error) 
 		if err := v.ReadInConfig(); err != nil {
 			return Config{}, fmt.Errorf("read config %s: %w", path, err)
 		}
-	} else {
-		v.SetConfigName("firedrill")
-		v.AddConfigPath(".")
-		xdg := getenv("XDG_CONFIG_HOME")
-		if xdg == "" {
-			if h := getenv("HOME"); h != "" {
-				xdg = filepath.Join(h, ".config")
-			}
-		}
-		if xdg != "" {
-			v.AddConfigPath(filepath.Join(xdg, "firedrill"))
-		}
+	} else if found := findConfigFile(getenv); found != "" {
+		v.SetConfigFile(found)
 		if err := v.ReadInConfig(); err != nil {
-			var notFound viper.ConfigFileNotFoundError
-			if !errors.As(err, &notFound) {
-				return Config{}, fmt.Errorf("read config: %w", err)
-			}
+			return Config{}, fmt.Errorf("read config %s: %w", found, err)
 		}
 	}
 	for _, s := range settings {
@@ -228,6 +215,32 @@ func LoadConfig(cmd *cobra.Command, getenv func(string) string) (Config, error) 
 		return Config{}, err
 	}
 	return cfg, nil
+}
+
+// findConfigFile returns the first of ./firedrill.yaml, ./firedrill.yml and
+// the same names in $XDG_CONFIG_HOME/firedrill (default ~/.config/firedrill)
+// that exists, or "". Exact names are looked for: a search by base name
+// alone would pick up the firedrill binary itself in its own folder.
+func findConfigFile(getenv func(string) string) string {
+	dirs := []string{"."}
+	xdg := getenv("XDG_CONFIG_HOME")
+	if xdg == "" {
+		if h := getenv("HOME"); h != "" {
+			xdg = filepath.Join(h, ".config")
+		}
+	}
+	if xdg != "" {
+		dirs = append(dirs, filepath.Join(xdg, "firedrill"))
+	}
+	for _, d := range dirs {
+		for _, n := range []string{"firedrill.yaml", "firedrill.yml"} {
+			p := filepath.Join(d, n)
+			if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+				return p
+			}
+		}
+	}
+	return ""
 }
 
 func splitList(s string) []string {
