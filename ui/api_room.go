@@ -29,8 +29,8 @@ type DrillView struct {
 	TimeScale   float64   `json:"timeScale"`
 	TimeLimitMS int64     `json:"timeLimitMs"`
 	// HintMarksMS are the hint stages on the clock (70/75/80 minutes in
-	// the usual scenario).
-	HintMarksMS []int64 `json:"hintMarksMs"`
+	// the usual scenario); staff only.
+	HintMarksMS []int64 `json:"hintMarksMs,omitempty"`
 
 	Channels        []ChannelView     `json:"channels"`
 	IncidentChannel string            `json:"incidentChannel"`
@@ -137,10 +137,13 @@ func (s *Server) drillView(d *control.Drill, st roomState, sess *Session) DrillV
 	if v.Title == "" {
 		v.Title = sc.Metadata.Title
 	}
-	for _, h := range d.Hints {
-		v.HintMarksMS = append(v.HintMarksMS, h.At.Milliseconds())
+	if staff {
+		// When hints are due is the back room's business.
+		for _, h := range d.Hints {
+			v.HintMarksMS = append(v.HintMarksMS, h.At.Milliseconds())
+		}
+		sort.Slice(v.HintMarksMS, func(i, j int) bool { return v.HintMarksMS[i] < v.HintMarksMS[j] })
 	}
-	sort.Slice(v.HintMarksMS, func(i, j int) bool { return v.HintMarksMS[i] < v.HintMarksMS[j] })
 	for _, c := range sc.Channels {
 		title := c.Title
 		if title == "" {

@@ -110,7 +110,7 @@ function renderMarks() {
   const bar = $("bar");
   for (const m of bar.querySelectorAll(".mark")) m.remove();
   const lim = room.view.timeLimitMs;
-  const marks = room.view.hintMarksMs && room.view.hintMarksMs.length ? room.view.hintMarksMs : [70 * 60000];
+  const marks = room.view.hintMarksMs || [];
   for (const m of marks) {
     const d = el("div", { class: "mark", title: fmtClock(m) });
     d.style.left = Math.min(100, (100 * m) / lim) + "%";
@@ -321,6 +321,8 @@ function connect() {
     const f = JSON.parse(msg.data);
     if (f.kind === "event") handle(f.event);
     else if (f.kind === "ready") {
+      // Everything up to f.seq that this viewer may see has arrived.
+      room.lastSeq = Math.max(room.lastSeq, f.seq || 0);
       room.failures = 0;
       $("conn").textContent = "● " + t("live");
       document.body.dataset.ready = "true";
