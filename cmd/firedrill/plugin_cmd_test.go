@@ -16,7 +16,7 @@ import (
 	main "github.com/firedrill/firedrill/cmd/firedrill"
 )
 
-// run runs the real firedrill program in-process with a config file and
+// runFiredrill runs the real firedrill program in-process with a config file and
 // returns its exit code, stdout and stderr.
 func runFiredrill(t *testing.T, config string, args ...string) (int, string, string) {
 	t.Helper()
@@ -109,7 +109,7 @@ func TestPluginCommands(t *testing.T) {
 
 	t.Run("validate checks params against the plugin", func(t *testing.T) {
 		scenario := filepath.Join(t.TempDir(), "flag-drill.yaml")
-		if err := os.WriteFile(scenario, []byte(flagScenario), 0o644); err != nil {
+		if err := os.WriteFile(scenario, []byte(pluginFlagScenario), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		code, out, errOut := runFiredrill(t, config(pin), "validate", "--plugins", scenario)
@@ -128,9 +128,9 @@ func TestPluginCommands(t *testing.T) {
 	})
 }
 
-// flagScenario plants a feature-flag change; its params lack the value and
+// pluginFlagScenario plants a feature-flag change; its params lack the value and
 // its probe names a type the plugin does not have.
-const flagScenario = `apiVersion: firedrill/v1
+const pluginFlagScenario = `apiVersion: firedrill/v1
 kind: Scenario
 metadata:
   name: flag-drill
