@@ -1,0 +1,266 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"k8s.io/utils/clock"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/control/record"
+	"github.com/firedrill/firedrill/control/sqlite"
+)
+
+func init() {
+	registerCommand(func(m *Main) *cobra.Command {
+		var format, out string
+		cmd := &cobra.Command{
+			Use:   "export DRILL",
+			Short: "Export a drill's record: Markdown, JSON, printable HTML, or its actions as CSV or GitHub issues",
+			Long: `export writes the record of a drill from the drill database: date, team,
+scenario and variant, people and roles, the timeline, the engine's metrics,
+response times, notices, observer notes, the retrospective and the accepted
+follow-up actions.
+
+Formats: md (Markdown with charts), json (the full record with its hash-chained
+journal, see control/record/SCHEMA.md; check it later with firedrill verify),
+html (one printable page; print it to PDF from a browser), csv (the accepted
+actions), github (the accepted actions as GitHub issue bodies).`,
+			Args: cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				if !validFormat(format) {
+					return &ExitError{Code: 2, Err: fmt.Errorf("--format %q is not a format, expected one of %s", format, strings.Join(record.Formats, ", "))}
+				}
+				db, err := m.openRecordDB(cmd.Context())
+				if err != nil {
+					return err
+				}
+				r, err := record.Load(cmd.Context(), db, args[0])
+				if err != nil {
+					return userError(err)
+				}
+				return writeRecordOut(m.Stdout, out, func(w io.Writer) error { return record.Export(w, r, format) })
+			},
+		}
+		cmd.Flags().StringVar(&format, "format", "md", "md, json, html, csv or github")
+		cmd.Flags().StringVarP(&out, "output", "o", "", "write to FILE instead of standard output")
+		return cmd
+	})
+	registerCommand(func(m *Main) *cobra.Command {
+		return &cobra.Command{
+			Use:   "verify RECORD.json",
+			Short: "Prove a kept drill record unaltered: recompute its hash chain and every section",
+			Long: `verify reads a record written by firedrill export --format json, recomputes
+the hash chain of the journal it carries, checks the head it states, and
+re-derives every other section from the journal. It names the altered event or
+section when the record was edited. When the drill is in the drill database
+(--data-dir), it also checks that the record's head is the kept journal's.
+Exit status: 0 verified, 1 altered or unreadable.`,
+			Args: cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				f, err := os.Open(args[0])
+				if err != nil {
+					return &ExitError{Code: 1, Err: err}
+				}
+				defer f.Close()
+				r, err := record.ReadJSON(f)
+				if err != nil {
+					return &ExitError{Code: 1, Err: fmt.Errorf("%s: %s", args[0], control.ErrorMessage(err))}
+				}
+				v, err := record.Verify(r)
+				if err != nil {
+					return &ExitError{Code: 1, Err: fmt.Errorf("%s: NOT VERIFIED: %s", args[0], control.ErrorMessage(err))}
+				}
+				fmt.Fprintf(m.Stdout, "%s: verified: drill %s, %d events, head %s\n", args[0], v.DrillID, v.Events, v.Head)
+				fmt.Fprintf(m.Stdout, "sections re-derived from the journal: %s\n", strings.Join(v.Sections, ", "))
+				return m.compareWithJournal(cmd.Context(), args[0], r)
+			},
+		}
+	})
+	registerCommand(func(m *Main) *cobra.Command {
+		var f record.HistoryFilter
+		var output string
+		cmd := &cobra.Command{
+			Use:   "history",
+			Short: "Drills per team and season: people trained, before → after self-ratings, notice times, open actions, awards",
+			Args:  cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, args []string) error {
+				if err := checkOutput(output); err != nil {
+					return err
+				}
+				if err := f.Check(); err != nil {
+					return &ExitError{Code: 2, Err: errors.New(control.ErrorMessage(err))}
+				}
+				db, err := m.openRecordDB(cmd.Context())
+				if err != nil {
+					return err
+				}
+				rs, err := record.LoadAll(cmd.Context(), db)
+				if err != nil {
+					return userError(err)
+				}
+				h, err := record.BuildHistory(rs, f, clock.RealClock{}.Now())
+				if err != nil {
+					return userError(err)
+				}
+				if output == "json" {
+					enc := json.NewEncoder(m.Stdout)
+					enc.SetIndent("", "  ")
+					return enc.Encode(h)
+				}
+				return printHistory(m.Stdout, h)
+			},
+		}
+		cmd.Flags().StringVar(&f.Team, "team", "", "only this team (the scenarios' metadata.team)")
+		cmd.Flags().StringVar(&f.Season, "season", "", "only this half year, e.g. 2026H2")
+		cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")
+		return cmd
+	})
+}
+
+func validFormat(f string) bool {
+	for _, x := range record.Formats {
+		if f == x {
+			return true
+		}
+	}
+	return false
+}
+
+// userError turns application errors into their message for the person at
+// the terminal.
+func userError(err error) error {
+	var e *control.Error
+	if errors.As(err, &e) && e.Code != control.EINTERNAL {
+		return &ExitError{Code: 1, Err: errors.New(e.Message)}
+	}
+	return err
+}
+
+// openRecordDB opens the drill database of the data directory for reading
+// records; it refuses to create one.
+func (m *Main) openRecordDB(ctx context.Context) (*sqlite.DB, error) {
+	path := filepath.Join(m.Config.DataDir, databaseFile)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, &ExitError{Code: 1, Err: fmt.Errorf("no drill database at %s: set --data-dir to the controller's data directory", path)}
+	}
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	m.OnClose(db.Close)
+	return db, nil
+}
+
+// compareWithJournal checks the record's head against the drill database,
+// when the drill is there.
+func (m *Main) compareWithJournal(ctx context.Context, name string, r *record.Record) error {
+	path := filepath.Join(m.Config.DataDir, databaseFile)
+	if _, err := os.Stat(path); err != nil {
+		fmt.Fprintf(m.Stdout, "no drill database at %s: compare the head with the one kept when the drill closed\n", path)
+		return nil
+	}
+	db, err := m.openRecordDB(ctx)
+	if err != nil {
+		return err
+	}
+	evs, err := db.Events(ctx, r.DrillID, int64(r.Chain.Count-1), 1)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(evs) == 0:
+		fmt.Fprintf(m.Stdout, "drill %s is not in the drill database at %s\n", r.DrillID, path)
+	case evs[0].Hash != r.Chain.Head:
+		return &ExitError{Code: 1, Err: fmt.Errorf("%s: NOT VERIFIED: the drill database holds a different event #%d (hash %s): this is not the kept journal", name, evs[0].Seq, evs[0].Hash)}
+	default:
+		fmt.Fprintf(m.Stdout, "the head matches event #%d of the drill database at %s\n", evs[0].Seq, path)
+	}
+	return nil
+}
+
+// writeRecordOut writes to the file, or to stdout when file is empty. The file is
+// written whole or not at all.
+func writeRecordOut(stdout io.Writer, file string, fn func(io.Writer) error) error {
+	if file == "" || file == "-" {
+		return fn(stdout)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(file), ".export-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := fn(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), file)
+}
+
+func printHistory(w io.Writer, h *record.History) error {
+	scope := "all teams"
+	if h.Filter.Team != "" {
+		scope = "team " + h.Filter.Team
+	}
+	season := "all seasons"
+	if h.Filter.Season != "" {
+		season = "season " + h.Filter.Season
+	}
+	fmt.Fprintf(w, "%s, %s: %d drills, %d people trained (%d taking part)\n", scope, season, len(h.Drills), h.PeopleTrained, h.People)
+	fmt.Fprintf(w, "self-rated ability, before → after: %.2f → %.2f (%+.0f%%) over %d answers\n\n", h.Ratings.Before, h.Ratings.After, h.Ratings.ChangePct, h.Ratings.Count)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "DATE\tDRILL\tTEAM\tSCENARIO\tOUTCOME\tINCIDENT NOTICE\tRESOLUTION NOTICE\tHINTS\tBEFORE → AFTER")
+	for _, d := range h.Drills {
+		outcome := d.State
+		if d.EndReason != "" {
+			outcome = d.EndReason
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%.1f → %.1f\n", d.Date, d.DrillID, dashEmpty(d.Team), d.Scenario, outcome,
+			record.ClockPtr(d.TimeToIncidentNoticeMs), record.ClockPtr(d.TimeToResolutionNoticeMs), d.HintsUsed, d.Ratings.Before, d.Ratings.After)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nopen follow-up actions: %d\n", len(h.OpenActions))
+	for _, a := range h.OpenActions {
+		due := a.Due
+		if a.Overdue {
+			due += " (overdue)"
+		}
+		fmt.Fprintf(w, "  - [%s] %s (%s, owner %s, due %s)\n", a.DrillID, a.Title, a.Kind, dashEmpty(a.Owner), dashEmpty(due))
+	}
+	aw := h.Awards
+	fmt.Fprintln(w, "\nawards:")
+	if g := aw.LargestGain; g != nil {
+		fmt.Fprintf(w, "  largest before/after gain: %s, %d → %d (+%d) in %s\n", g.Name, g.Before, g.After, g.Gain, g.DrillID)
+	}
+	if e := aw.MostEfficient; e != nil {
+		fmt.Fprintf(w, "  most efficient participation: %s (%s): %s\n", e.DrillID, dashEmpty(e.Team), e.Why)
+	}
+	if r := aw.MostRealistic; r != nil {
+		fmt.Fprintf(w, "  most realistic scenario: %s, %.2f of 5 over %d answers\n", r.Scenario, r.Score, r.Answers)
+	}
+	if len(aw.Designers) > 0 {
+		fmt.Fprintf(w, "  thanks to the designers: %s\n", strings.Join(aw.Designers, ", "))
+	}
+	return nil
+}
+
+func dashEmpty(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}

@@ -1,0 +1,145 @@
+package main_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	clocktesting "k8s.io/utils/clock/testing"
+
+	"github.com/firedrill/firedrill/control/controltest"
+	"github.com/firedrill/firedrill/control/record"
+	"github.com/firedrill/firedrill/control/retro/retrotest"
+)
+
+// playedDataDir returns a data directory whose drill database holds one
+// played drill with its retro, as the controller leaves it.
+func playedDataDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	h := controltest.OpenHarness(t, filepath.Join(dir, "firedrill.db"), clocktesting.NewFakeClock(controltest.Start), controltest.NewInjector(), nil)
+	retrotest.PlayDrill(t, h, "drill-1")
+	s := retrotest.PlayRetro(t, h, "drill-1")
+	if err := s.Close(h.Ctx, "drill-1", "fiona"); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestExportAndVerifyCmds(t *testing.T) {
+	dir := playedDataDir(t)
+	out := filepath.Join(t.TempDir(), "drill-1.json")
+
+	t.Run("export writes the JSON record to a file", func(t *testing.T) {
+		code, stdout, stderr := runScenarioCmd(t, "--data-dir", dir, "export", "drill-1", "--format", "json", "-o", out)
+		if code != 0 || stdout != "" {
+			t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+		}
+		f, err := os.Open(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if _, err := record.ReadJSON(f); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("verify proves the untouched record against the database", func(t *testing.T) {
+		code, stdout, stderr := runScenarioCmd(t, "--data-dir", dir, "verify", out)
+		if code != 0 || !strings.Contains(stdout, "verified: drill drill-1") || !strings.Contains(stdout, "the head matches event #") {
+			t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+		}
+	})
+	t.Run("verify names the edited event and exits 1", func(t *testing.T) {
+		b, _ := os.ReadFile(out)
+		edited := strings.Replace(string(b), `"impact": "users can't pay"`, `"impact": "nobody noticed"`, -1)
+		if edited == string(b) {
+			t.Fatal("the edit did not apply")
+		}
+		bad := filepath.Join(t.TempDir(), "edited.json")
+		if err := os.WriteFile(bad, []byte(edited), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		code, _, stderr := runScenarioCmd(t, "--data-dir", t.TempDir(), "verify", bad)
+		if code != 1 || !strings.Contains(stderr, "NOT VERIFIED: event #") || !strings.Contains(stderr, "(notice.posted at 6:00) was altered") {
+			t.Fatalf("exit %d\nstderr: %s", code, stderr)
+		}
+	})
+	t.Run("verify refuses a file that is not a record", func(t *testing.T) {
+		bad := filepath.Join(t.TempDir(), "x.json")
+		_ = os.WriteFile(bad, []byte(`{"hello": 1}`), 0o600)
+		code, _, stderr := runScenarioCmd(t, "verify", bad)
+		if code != 1 || !strings.Contains(stderr, `unknown field "hello"`) {
+			t.Fatalf("exit %d\nstderr: %s", code, stderr)
+		}
+	})
+}
+
+func TestExportCmd(t *testing.T) {
+	dir := playedDataDir(t)
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		contains string
+	}{
+		{"markdown goes to stdout by default", []string{"--data-dir", dir, "export", "drill-1"}, 0, "# Drill record: Payments fail after a quiet config change"},
+		{"html is one printable page", []string{"--data-dir", dir, "export", "drill-1", "--format", "html"}, 0, "@page { size: A4;"},
+		{"csv lists the accepted actions", []string{"--data-dir", dir, "export", "drill-1", "--format", "csv"}, 0, "drill-1,2026-11-23,payments,"},
+		{"github gives issue bodies", []string{"--data-dir", dir, "export", "drill-1", "--format", "github"}, 0, `"kind/alert"`},
+		{"an unknown drill exits 1", []string{"--data-dir", dir, "export", "nope"}, 1, "drill nope does not exist"},
+		{"an unknown format exits 2", []string{"--data-dir", dir, "export", "drill-1", "--format", "pdf"}, 2, `--format "pdf" is not a format, expected one of md, json, html, csv, github`},
+		{"a missing database is named", []string{"--data-dir", t.TempDir(), "export", "drill-1"}, 1, "no drill database at"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runScenarioCmd(t, tt.args...)
+			if code != tt.code || !strings.Contains(stdout+stderr, tt.contains) {
+				t.Fatalf("exit %d, want %d; expected %q in\nstdout: %.600s\nstderr: %s", code, tt.code, tt.contains, stdout, stderr)
+			}
+		})
+	}
+}
+
+func TestHistoryCmd(t *testing.T) {
+	dir := playedDataDir(t)
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		contains []string
+	}{
+		{"prints the season's numbers and awards", []string{"--data-dir", dir, "history", "--team", "payments", "--season", "2026H2"}, 0,
+			[]string{"team payments, season 2026H2: 1 drills, 3 people trained", "2.00 → 3.50 (+75%) over 4 answers", "largest before/after gain: Alice, 2 → 4 (+2)", "thanks to the designers: Dana"}},
+		{"another season is empty", []string{"--data-dir", dir, "history", "--season", "2026H1"}, 0, []string{"0 drills"}},
+		{"a malformed season exits 2", []string{"--data-dir", dir, "history", "--season", "autumn"}, 2, []string{`season "autumn": expected a year and a half, like 2026H2`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runScenarioCmd(t, tt.args...)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, stdout, stderr)
+			}
+			for _, c := range tt.contains {
+				if !strings.Contains(stdout+stderr, c) {
+					t.Fatalf("expected %q in\nstdout: %s\nstderr: %s", c, stdout, stderr)
+				}
+			}
+		})
+	}
+	t.Run("json output is the history document", func(t *testing.T) {
+		code, stdout, stderr := runScenarioCmd(t, "--data-dir", dir, "history", "-o", "json")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		var h record.History
+		if err := json.Unmarshal([]byte(stdout), &h); err != nil {
+			t.Fatal(err)
+		}
+		if len(h.Drills) != 1 || h.Awards.MostRealistic == nil || h.Awards.MostRealistic.Score != 4.5 {
+			t.Fatalf("history %+v", h)
+		}
+	})
+}
