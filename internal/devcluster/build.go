@@ -309,3 +309,41 @@ func runGo(ctx context.Context, gobin, dir string, env []string, log io.Writer, 
 	}
 	return nil
 }
+
+// kubectlBinary is built only on demand (EnsureKubectl): the cluster does not
+// need it, the benchmarks compare against it.
+var kubectlBinary = binary{name: "kubectl", module: "src", pkg: "k8s.io/kubernetes/cmd/kubectl", cold: 3 * time.Minute}
+
+// EnsureKubectl builds kubectl of KubernetesVersion into the cache if it is
+// missing, under the same lock as EnsureBinaries, and returns its path.
+func EnsureKubectl(ctx context.Context, cacheDir string, log io.Writer, clk clock.Clock) (string, error) {
+	if log == nil {
+		log = io.Discard
+	}
+	if clk == nil {
+		clk = clock.RealClock{}
+	}
+	dst := filepath.Join(BinDir(cacheDir), kubectlBinary.name)
+	if fi, err := os.Stat(dst); err == nil && fi.Mode()&0o111 != 0 {
+		return dst, nil
+	}
+	if err := os.MkdirAll(BinDir(cacheDir), 0o755); err != nil {
+		return "", fmt.Errorf("create binary cache: %w", err)
+	}
+	unlock, err := lockDir(ctx, cacheDir, log, clk)
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	if fi, err := os.Stat(dst); err == nil && fi.Mode()&0o111 != 0 {
+		return dst, nil
+	}
+	gobin, err := goCommand()
+	if err != nil {
+		return "", err
+	}
+	if err := buildBinary(ctx, gobin, cacheDir, kubectlBinary, log, clk); err != nil {
+		return "", err
+	}
+	return dst, nil
+}
