@@ -240,4 +240,3 @@ func BenchmarkAbort50FaultsKubectl(b *testing.B) {
 	}
 	b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "ms/abort-50")
 }
-
