@@ -272,6 +272,11 @@ func TestBrowserDrill(t *testing.T) {
 	obs.waitJS("observer cannot write in drill channels", `document.querySelector("#composer").classList.contains("hidden")`)
 	obs.shot("room")
 
+	// Dark theme: the theme button cycles auto → light → dark.
+	lee.run("switch to the dark theme", chromedp.Click(chromedp.ID("theme")), chromedp.Click(chromedp.ID("theme")))
+	lee.waitJS("dark theme", `document.documentElement.dataset.theme === "dark"`)
+	lee.shot("room-dark")
+
 	// Korean UI.
 	lee.run("switch to Korean", chromedp.Click(chromedp.ID("lang")))
 	lee.waitJS("banner in Korean", `document.querySelector("#banner").textContent.startsWith("모의 훈련")`)
