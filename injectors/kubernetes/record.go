@@ -233,7 +233,10 @@ func matches(obj map[string]any, path []string, want json.RawMessage, wantAbsent
 	return bytes.Equal(valueJSON(v), valueJSON(w))
 }
 
-// plan builds a change setting path to v (absent when remove) on obj.
+// plan builds a change setting path to v (absent when remove) on obj. When
+// parents of path are missing, the change is planned on the topmost missing
+// one instead (e.g. a container's whole env list), so that Revert removes
+// what the fault created rather than leaving empty lists and maps behind.
 func plan(obj map[string]any, path []string, v any, remove bool) change {
 	c := change{Path: path}
 	if cur, ok := getPath(obj, path); ok {
@@ -243,20 +246,42 @@ func plan(obj map[string]any, path []string, v any, remove bool) change {
 	}
 	if remove {
 		c.AfterAbsent = true
-	} else {
-		c.After = valueJSON(v)
+		return c
+	}
+	c.After = valueJSON(v)
+	if !c.BeforeAbsent {
+		return c
+	}
+	for i := 1; i < len(path); i++ {
+		if _, ok := getPath(obj, path[:i]); ok {
+			continue
+		}
+		var scratch map[string]any
+		_ = json.Unmarshal(valueJSON(obj), &scratch)
+		if err := setPath(scratch, path, v, false); err != nil {
+			return c // the apply reports it
+		}
+		top, _ := getPath(scratch, path[:i])
+		return change{Path: clone(path[:i]), BeforeAbsent: true, After: valueJSON(top)}
 	}
 	return c
 }
 
 // markerChanges are the drill and fault annotations on a changed object.
+// They are planned key by key even when the object has no annotations, so
+// that annotations others add meanwhile do not keep Revert from removing
+// them; revertChanges drops an emptied annotations map.
 func markerChanges(obj map[string]any, drillID, faultID string) []change {
-	out := []change{
-		plan(obj, []string{"metadata", "annotations", DrillIDAnnotation}, drillID, false),
-		plan(obj, []string{"metadata", "annotations", FaultIDAnnotation}, faultID, false),
-	}
-	for i := range out {
-		out[i].Marker = true
+	var out []change
+	for _, kv := range [][2]string{{DrillIDAnnotation, drillID}, {FaultIDAnnotation, faultID}} {
+		path := []string{"metadata", "annotations", kv[0]}
+		c := change{Path: path, After: valueJSON(kv[1]), Marker: true}
+		if cur, ok := getPath(obj, path); ok {
+			c.Before = valueJSON(cur)
+		} else {
+			c.BeforeAbsent = true
+		}
+		out = append(out, c)
 	}
 	return out
 }

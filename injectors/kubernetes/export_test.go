@@ -1,0 +1,34 @@
+package kubernetes
+
+import (
+	"encoding/json"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// Change, Plan, ApplyAfter and RevertChanges expose the field-change core to
+// the external unit tests.
+type Change = change
+
+// Plan exposes plan.
+func Plan(obj map[string]any, path []string, v any, remove bool) Change {
+	return plan(obj, path, v, remove)
+}
+
+// ApplyAfter exposes applyAfter.
+func ApplyAfter(obj map[string]any, cs []Change) error {
+	return applyAfter(&unstructured.Unstructured{Object: obj}, cs)
+}
+
+// RevertChanges exposes revertChanges.
+func RevertChanges(obj map[string]any, cs []Change) (bool, error) {
+	return revertChanges(&unstructured.Unstructured{Object: obj}, cs)
+}
+
+// DecodeRecord exposes decodeRecord's validation.
+func DecodeRecord(b []byte) error { _, err := decodeRecord(b); return err }
+
+// PolicyName exposes policyName.
+var PolicyName = policyName
+
+var _ = json.Marshal
