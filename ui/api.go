@@ -55,14 +55,18 @@ func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request, _ *Session) {
 		s.writeError(w, r, control.Errorf(control.EUNAUTHORIZED, "Wrong facilitator credential."))
 		return
 	}
-	sess := s.sessions.create(Session{Admin: true, Role: control.RoleFacilitator, Name: "Facilitator"}, adminSessionTTL)
+	sess, err := s.sessions.create(r.Context(), Session{Admin: true, Role: control.RoleFacilitator, Name: "Facilitator"}, adminSessionTTL)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	s.setSessionCookie(w, r, sess)
 	writeJSON(w, http.StatusOK, sessionView(sess))
 }
 
 func (s *Server) apiLogout(w http.ResponseWriter, r *http.Request, sess *Session) {
 	if sess != nil {
-		s.sessions.delete(sess.ID)
+		s.sessions.delete(r.Context(), sess.ID)
 	}
 	s.clearSessionCookie(w, r)
 	writeJSON(w, http.StatusOK, SessionView{})
@@ -91,7 +95,11 @@ func (s *Server) apiJoin(w http.ResponseWriter, r *http.Request, _ *Session) {
 		s.writeError(w, r, err)
 		return
 	}
-	sess := s.sessions.create(Session{DrillID: g.DrillID, PersonID: g.PersonID, Name: g.Name, Role: g.Role}, joinSessionTTL)
+	sess, err := s.sessions.create(r.Context(), Session{DrillID: g.DrillID, PersonID: g.PersonID, Name: g.Name, Role: g.Role}, joinSessionTTL)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	s.setSessionCookie(w, r, sess)
 	writeJSON(w, http.StatusOK, sessionView(sess))
 }

@@ -3,6 +3,7 @@ package ui_test
 import (
 	"encoding/json"
 	"io/fs"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -159,6 +160,41 @@ func TestLoginAndJoin(t *testing.T) {
 		d := e.newDrill(false)
 		if st, b := d.admin.do("POST", "/api/drills/"+d.id+"/people", map[string]any{"name": "X", "role": "facilitator"}); st != 400 {
 			t.Fatalf("status %d %s, want 400", st, b)
+		}
+	})
+}
+
+func TestSessionsSurviveRestart(t *testing.T) {
+	e := newEnv(t)
+	d := e.newDrill(true)
+	// A second server over the same engine and databases stands for the
+	// restarted process.
+	srv, err := ui.NewServer(e.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() { hs.Close(); srv.Close() })
+	for name, c := range map[string]*client{"participant": d.participant, "facilitator": d.admin} {
+		t.Run(name+" is still signed in", func(t *testing.T) {
+			c2 := *c
+			c2.base, c2.origin = hs.URL, hs.URL
+			var s ui.SessionView
+			c2.must(200, "GET", "/api/session", nil, &s)
+			if !s.SignedIn || s.CSRF != c.csrf {
+				t.Fatalf("session after restart %+v", s)
+			}
+			c2.must(201, "POST", "/api/drills/"+d.id+"/messages", ui.PostMessageRequest{Channel: "incident", Text: "still here"}, nil)
+		})
+	}
+	t.Run("a signed-out session stays out", func(t *testing.T) {
+		c := *d.second
+		c.must(200, "POST", "/api/logout", nil, nil)
+		c.base, c.origin = hs.URL, hs.URL
+		var s ui.SessionView
+		c.must(200, "GET", "/api/session", nil, &s)
+		if s.SignedIn {
+			t.Fatal("logged-out session came back after the restart")
 		}
 	})
 }

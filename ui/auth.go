@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -66,22 +67,39 @@ type JoinTokens interface {
 	JoinGrant(ctx context.Context, tokenHash string) (Grant, error)
 }
 
-// sessions is the in-memory session table. Sessions do not survive a
-// restart; people sign in again with the admin credential or their link.
+// SessionStore keeps sessions durably, so that a restarted server (whose
+// drills resume) does not sign everybody out. Sessions are stored under the
+// SHA-256 hash of their id; the id itself is only in the browser's cookie.
+// ui/sqlite implements it.
+type SessionStore interface {
+	PutSession(ctx context.Context, idHash string, s Session) error
+	// GetSession returns the session, or ENOTFOUND.
+	GetSession(ctx context.Context, idHash string) (Session, error)
+	DeleteSession(ctx context.Context, idHash string) error
+}
+
+// sessions is the session table: a cache in memory over an optional
+// durable store.
 type sessions struct {
 	clock clock.PassiveClock
+	store SessionStore // nil keeps sessions in memory only
 	mu    sync.Mutex
 	byID  map[string]*Session
 }
 
-func newSessions(c clock.PassiveClock) *sessions {
-	return &sessions{clock: c, byID: make(map[string]*Session)}
+func newSessions(c clock.PassiveClock, store SessionStore) *sessions {
+	return &sessions{clock: c, store: store, byID: make(map[string]*Session)}
 }
 
-func (ss *sessions) create(s Session, ttl time.Duration) *Session {
+func (ss *sessions) create(ctx context.Context, s Session, ttl time.Duration) (*Session, error) {
 	s.ID = randomToken()
 	s.CSRF = randomToken()
 	s.Expires = ss.clock.Now().Add(ttl)
+	if ss.store != nil {
+		if err := ss.store.PutSession(ctx, HashToken(s.ID), s); err != nil {
+			return nil, fmt.Errorf("create session: %w", err)
+		}
+	}
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	now := ss.clock.Now()
@@ -91,27 +109,41 @@ func (ss *sessions) create(s Session, ttl time.Duration) *Session {
 		}
 	}
 	ss.byID[s.ID] = &s
-	return &s
+	return &s, nil
 }
 
-func (ss *sessions) get(id string) (*Session, bool) {
+func (ss *sessions) get(ctx context.Context, id string) (*Session, bool) {
 	ss.mu.Lock()
-	defer ss.mu.Unlock()
 	s, ok := ss.byID[id]
+	ss.mu.Unlock()
+	if !ok && ss.store != nil {
+		stored, err := ss.store.GetSession(ctx, HashToken(id))
+		if err != nil {
+			return nil, false
+		}
+		stored.ID = id
+		s, ok = &stored, true
+		ss.mu.Lock()
+		ss.byID[id] = s
+		ss.mu.Unlock()
+	}
 	if !ok {
 		return nil, false
 	}
 	if ss.clock.Now().After(s.Expires) {
-		delete(ss.byID, id)
+		ss.delete(ctx, id)
 		return nil, false
 	}
 	return s, true
 }
 
-func (ss *sessions) delete(id string) {
+func (ss *sessions) delete(ctx context.Context, id string) {
 	ss.mu.Lock()
-	defer ss.mu.Unlock()
 	delete(ss.byID, id)
+	ss.mu.Unlock()
+	if ss.store != nil {
+		_ = ss.store.DeleteSession(ctx, HashToken(id))
+	}
 }
 
 // randomToken returns 256 random bits, URL-safe.
@@ -161,7 +193,7 @@ func (s *Server) session(r *http.Request) (*Session, bool) {
 	if err != nil || c.Value == "" {
 		return nil, false
 	}
-	return s.sessions.get(c.Value)
+	return s.sessions.get(r.Context(), c.Value)
 }
 
 func (s *Server) setSessionCookie(w http.ResponseWriter, r *http.Request, sess *Session) {

@@ -64,6 +64,7 @@ type env struct {
 	engine *control.Engine
 	server *ui.Server
 	http   *httptest.Server
+	cfg    ui.Config
 }
 
 type envOption func(*ui.Config, *control.Engine)
@@ -98,7 +99,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		t.Fatal(err)
 	}
 	cfg := ui.Config{
-		Engine: eng, Journal: store, Library: lib, Tokens: tokens,
+		Engine: eng, Journal: store, Library: lib, Tokens: tokens, Sessions: tokens,
 		Admin:     ui.AdminCredential{Token: adminToken},
 		RateLimit: ui.RateLimit{Burst: 1000, Every: time.Millisecond},
 	}
@@ -121,7 +122,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		tokens.Close()
 		store.Close()
 	})
-	return &env{t: t, store: store, engine: eng, server: srv, http: hs}
+	return &env{t: t, store: store, engine: eng, server: srv, http: hs, cfg: cfg}
 }
 
 // client is one browser: a cookie jar, the CSRF token of its session, and

@@ -29,6 +29,9 @@ type Config struct {
 	Library Library
 	// Tokens keeps the hashed join tokens.
 	Tokens JoinTokens
+	// Sessions, when set, keeps sessions across restarts; otherwise they
+	// live in memory and a restart signs everybody out.
+	Sessions SessionStore
 	// Admin is the facilitator's credential.
 	Admin AdminCredential
 	// PublicURL is the base of join links, e.g. https://drill.example.com;
@@ -115,7 +118,7 @@ func NewServer(cfg Config) (*Server, error) {
 		netClock:  cfg.NetClock,
 		logger:    cfg.Logger,
 		hub:       NewHub(cfg.SubscriberBuffer),
-		sessions:  newSessions(cfg.Clock),
+		sessions:  newSessions(cfg.Clock, cfg.Sessions),
 		limiter:   newLimiter(cfg.Clock, cfg.RateLimit),
 		ctx:       ctx,
 		cancel:    cancel,

@@ -100,7 +100,7 @@ func (m *Main) serve(cmd *cobra.Command) error {
 	m.OnClose(e.Close)
 
 	srv, err := ui.NewServer(ui.Config{
-		Engine: e, Journal: db, Library: lib, Tokens: tokens, Admin: admin,
+		Engine: e, Journal: db, Library: lib, Tokens: tokens, Sessions: tokens, Admin: admin,
 		PublicURL: cfg.PublicURL, Logger: m.pluginLogger(),
 	})
 	if err != nil {

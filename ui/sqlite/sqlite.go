@@ -1,6 +1,6 @@
 // Package sqlite keeps the drill room's own durable data, the hashed join
-// tokens, in a small SQLite file next to the journal. It implements
-// ui.JoinTokens.
+// tokens and the sessions, in a small SQLite file next to the journal. It
+// implements ui.JoinTokens and ui.SessionStore.
 package sqlite
 
 import (
@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"time"
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/ui"
@@ -42,7 +43,7 @@ func Open(path string) (*DB, error) {
 		return nil, fmt.Errorf("open room database %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(1)
-	if _, err := db.Exec(schema); err != nil {
+	if _, err := db.Exec(schema + sessionSchema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open room database %s: create schema: %w", path, err)
 	}
@@ -86,4 +87,62 @@ func (d *DB) JoinGrant(ctx context.Context, tokenHash string) (ui.Grant, error) 
 	}
 	g.Role = control.Role(role)
 	return g, nil
+}
+
+const sessionSchema = `
+CREATE TABLE IF NOT EXISTS sessions (
+	id_hash   TEXT PRIMARY KEY,
+	csrf      TEXT NOT NULL,
+	admin     INTEGER NOT NULL,
+	drill_id  TEXT NOT NULL,
+	person_id TEXT NOT NULL,
+	name      TEXT NOT NULL,
+	role      TEXT NOT NULL,
+	expires   TEXT NOT NULL
+);
+`
+
+// PutSession stores a session under the hash of its id.
+func (d *DB) PutSession(ctx context.Context, idHash string, s ui.Session) error {
+	// Expired sessions are swept on the way.
+	if _, err := d.db.ExecContext(ctx, `DELETE FROM sessions WHERE expires < ?`, s.Expires.Add(-48*time.Hour).UTC().Format(time.RFC3339Nano)); err != nil {
+		return fmt.Errorf("put session: %w", err)
+	}
+	admin := 0
+	if s.Admin {
+		admin = 1
+	}
+	_, err := d.db.ExecContext(ctx, `INSERT OR REPLACE INTO sessions (id_hash, csrf, admin, drill_id, person_id, name, role, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		idHash, s.CSRF, admin, s.DrillID, s.PersonID, s.Name, string(s.Role), s.Expires.UTC().Format(time.RFC3339Nano))
+	if err != nil {
+		return fmt.Errorf("put session: %w", err)
+	}
+	return nil
+}
+
+// GetSession returns the session stored under idHash, or ENOTFOUND.
+func (d *DB) GetSession(ctx context.Context, idHash string) (ui.Session, error) {
+	var s ui.Session
+	var admin int
+	var role, expires string
+	err := d.db.QueryRowContext(ctx, `SELECT csrf, admin, drill_id, person_id, name, role, expires FROM sessions WHERE id_hash = ?`, idHash).
+		Scan(&s.CSRF, &admin, &s.DrillID, &s.PersonID, &s.Name, &role, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ui.Session{}, control.Errorf(control.ENOTFOUND, "Unknown session.")
+	} else if err != nil {
+		return ui.Session{}, fmt.Errorf("get session: %w", err)
+	}
+	s.Admin, s.Role = admin == 1, control.Role(role)
+	if s.Expires, err = time.Parse(time.RFC3339Nano, expires); err != nil {
+		return ui.Session{}, fmt.Errorf("get session: expiry %q: %w", expires, err)
+	}
+	return s, nil
+}
+
+// DeleteSession removes the session stored under idHash.
+func (d *DB) DeleteSession(ctx context.Context, idHash string) error {
+	if _, err := d.db.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = ?`, idHash); err != nil {
+		return fmt.Errorf("delete session: %w", err)
+	}
+	return nil
 }
