@@ -45,7 +45,7 @@ func (s *Server) routeTable() []route {
 	rt := func(method, pattern string, a Access, h func(http.ResponseWriter, *http.Request, *Session)) route {
 		return route{Route{method, pattern, a}, h}
 	}
-	return []route{
+	return append([]route{
 		rt("POST", "/api/login", AccessPublic, s.apiLogin),
 		rt("POST", "/api/logout", AccessPublic, s.apiLogout),
 		rt("POST", "/api/join", AccessPublic, s.apiJoin),
@@ -84,7 +84,7 @@ func (s *Server) routeTable() []route {
 		rt("GET", "/console/drills/{id}", AccessFacilitator, s.pageRoom),
 		rt("GET", "/room/{id}", AccessMember, s.pageRoom),
 		rt("GET", "/static/", AccessPublic, s.pageStatic),
-	}
+	}, s.retroRoutes()...)
 }
 
 // Routes lists every route of the server with who may call it.

@@ -1,0 +1,249 @@
+package ui
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/control/record"
+	"github.com/firedrill/firedrill/control/retro"
+	"github.com/firedrill/firedrill/scenarios"
+)
+
+// RetroView is the answer of GET /api/drills/{id}/retro: the person's form,
+// the shared parts of the retro, and the drill's private parts, open to
+// everyone now that the drill has ended.
+type RetroView struct {
+	DrillID     string             `json:"drillId"`
+	Title       string             `json:"title"`
+	State       control.DrillState `json:"state"`
+	Open        bool               `json:"open"`
+	Closed      bool               `json:"closed"`
+	Me          SessionView        `json:"me"`
+	Facilitator bool               `json:"facilitator"`
+	Form        retro.Form         `json:"form"`
+	ActionKinds []retro.ActionKind `json:"actionKinds"`
+	// Order is the presentation order. Who has submitted is shown to the
+	// facilitator only; everyone else sees the order and the count.
+	Order      []retro.Status   `json:"order"`
+	Presenting string           `json:"presenting,omitempty"`
+	Submitted  int              `json:"submitted"`
+	People     int              `json:"people"`
+	Questions  []retro.Question `json:"questions"`
+	Actions    []retro.Action   `json:"actions"`
+	// Aggregate is the retro's before/after ratings, shown once the person
+	// has submitted (so nobody anchors on the others' numbers), to the
+	// facilitator, and after the close.
+	Aggregate *retro.Ratings `json:"aggregate,omitempty"`
+
+	Scenario RetroScenario          `json:"scenario"`
+	Metrics  record.Metrics         `json:"metrics"`
+	Timeline []record.TimelineEntry `json:"timeline"`
+	Backroom []record.TimelineEntry `json:"backroom"`
+	Notes    []record.Note          `json:"notes"`
+	Exports  map[string]string      `json:"exports"`
+}
+
+// RetroScenario is the scenario as opened at the retro.
+type RetroScenario struct {
+	Name     string            `json:"name"`
+	Title    string            `json:"title"`
+	Summary  string            `json:"summary,omitempty"`
+	Variant  string            `json:"variant,omitempty"`
+	Designer string            `json:"designer,omitempty"`
+	Solution string            `json:"solution,omitempty"`
+	Faults   []scenarios.Fault `json:"faults"`
+}
+
+func (s *Server) apiRetro(w http.ResponseWriter, r *http.Request, sess *Session) {
+	d, rt, err := s.retroService().Load(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !retroVisible(d.State) {
+		s.writeError(w, r, control.Errorf(control.ECONFLICT, "The retrospective opens when the drill ends."))
+		return
+	}
+	rec, err := record.Load(r.Context(), s.journal, d.ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	me := retroPerson(sess)
+	fac := sess.facilitator()
+	v := RetroView{DrillID: d.ID, Title: rec.Title, State: d.State, Open: rt.Open, Closed: rt.Closed || d.State == control.StateClosed,
+		Me: sessionView(sess), Facilitator: fac, Form: rt.FormFor(d, me), ActionKinds: retro.ActionKinds,
+		Presenting: rt.Presenting, People: len(d.People), Questions: rt.Questions, Actions: rt.Actions,
+		Metrics: rec.Metrics, Timeline: rec.Timeline, Backroom: []record.TimelineEntry{}, Notes: rec.ObserverNotes}
+	v.Me.CSRF = ""
+	names := map[string]string{}
+	for _, p := range d.People {
+		names[p.ID] = p.Name
+	}
+	for _, st := range rt.Statuses(d.People) {
+		if st.Submitted {
+			v.Submitted++
+		}
+		if !fac {
+			st.Started, st.Submitted = false, false
+		}
+		v.Order = append(v.Order, st)
+	}
+	for i := range v.Questions {
+		v.Questions[i].AuthorID = nameOr(names, v.Questions[i].AuthorID)
+	}
+	for i := range v.Actions {
+		v.Actions[i].ProposedBy = nameOr(names, v.Actions[i].ProposedBy)
+	}
+	if fac || v.Form.Submitted || v.Closed {
+		agg := rt.Ratings()
+		v.Aggregate = &agg
+	}
+	sc := d.Scenario
+	v.Scenario = RetroScenario{Name: sc.Metadata.Name, Title: sc.Metadata.Title, Summary: sc.Metadata.Summary, Variant: string(d.Difficulty),
+		Designer: sc.Metadata.Designer, Solution: sc.Solution, Faults: sc.Faults}
+	for _, e := range rec.Timeline {
+		if e.Kind == record.KindChat && isBackroom(rec, e.Seq) {
+			v.Backroom = append(v.Backroom, e)
+		}
+	}
+	base := "/api/drills/" + url.PathEscape(d.ID)
+	v.Exports = map[string]string{
+		"print": "/room/" + url.PathEscape(d.ID) + "/record", "md": base + "/record.md", "html": base + "/record.html",
+		"csv": base + "/record.csv", "github": base + "/record.github.json",
+		"timeline": base + "/charts/timeline.svg", "ratings": base + "/charts/ratings.svg",
+	}
+	if fac {
+		v.Exports["json"] = base + "/record.json"
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// isBackroom reports whether the chat event with seq was in the back room.
+func isBackroom(rec *record.Record, seq int64) bool {
+	if seq < 1 || int(seq) > len(rec.Chain.Events) {
+		return false
+	}
+	var m struct {
+		Channel string `json:"channel"`
+	}
+	_ = json.Unmarshal(rec.Chain.Events[seq-1].Payload, &m)
+	return m.Channel == scenarios.BackroomChannel
+}
+
+func nameOr(names map[string]string, id string) string {
+	if n, ok := names[id]; ok {
+		return n
+	}
+	return id
+}
+
+// answersRequest is the body of a save or a submission.
+type answersRequest struct {
+	WentWell  string            `json:"wentWell"`
+	Lacking   string            `json:"lacking"`
+	Better    string            `json:"better"`
+	Before    int               `json:"before"`
+	After     int               `json:"after"`
+	Extra     map[string]string `json:"extra"`
+	Anonymous bool              `json:"anonymous"`
+}
+
+func (s *Server) retroAnswers(w http.ResponseWriter, r *http.Request, sess *Session, submit bool) {
+	var req answersRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	a := retro.Answers{WentWell: req.WentWell, Lacking: req.Lacking, Better: req.Better, Before: req.Before, After: req.After, Extra: req.Extra, Anonymous: req.Anonymous}
+	svc := s.retroService()
+	save := svc.Save
+	if submit {
+		save = svc.Submit
+	}
+	seq, err := save(r.Context(), r.PathValue("id"), retroPerson(sess), a)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"saved": seq, "submitted": submit})
+}
+
+func (s *Server) apiRetroSave(w http.ResponseWriter, r *http.Request, sess *Session) {
+	s.retroAnswers(w, r, sess, false)
+}
+
+func (s *Server) apiRetroSubmit(w http.ResponseWriter, r *http.Request, sess *Session) {
+	s.retroAnswers(w, r, sess, true)
+}
+
+func (s *Server) apiRetroAsk(w http.ResponseWriter, r *http.Request, sess *Session) {
+	var req struct {
+		Text string `json:"text"`
+	}
+	if err := decodeJSON(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	id, err := s.retroService().Ask(r.Context(), r.PathValue("id"), retroPerson(sess), req.Text)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]string{"id": id})
+}
+
+func (s *Server) apiRetroAnswered(w http.ResponseWriter, r *http.Request, sess *Session) {
+	if err := s.retroService().MarkAnswered(r.Context(), r.PathValue("id"), r.PathValue("qid"), sess.actor()); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+}
+
+func (s *Server) apiRetroPropose(w http.ResponseWriter, r *http.Request, sess *Session) {
+	var req struct {
+		Title string           `json:"title"`
+		Kind  retro.ActionKind `json:"kind"`
+		Owner string           `json:"owner"`
+		Due   string           `json:"due"`
+	}
+	if err := decodeJSON(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	id, err := s.retroService().Propose(r.Context(), r.PathValue("id"), retroPerson(sess), retro.Action{Title: req.Title, Kind: req.Kind, Owner: req.Owner, Due: req.Due})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]string{"id": id})
+}
+
+func (s *Server) apiRetroDecide(w http.ResponseWriter, r *http.Request, sess *Session) {
+	accept := len(r.URL.Path) > 7 && r.URL.Path[len(r.URL.Path)-7:] == "/accept"
+	if err := s.retroService().Decide(r.Context(), r.PathValue("id"), r.PathValue("aid"), sess.actor(), accept); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+}
+
+func (s *Server) apiRetroNext(w http.ResponseWriter, r *http.Request, sess *Session) {
+	id, err := s.retroService().Next(r.Context(), r.PathValue("id"), sess.actor())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"presenting": id})
+}
+
+func (s *Server) apiRetroClose(w http.ResponseWriter, r *http.Request, sess *Session) {
+	if err := s.retroService().Close(r.Context(), r.PathValue("id"), sess.actor()); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+}

@@ -1,0 +1,205 @@
+package ui
+
+import (
+	"bytes"
+	"net/http"
+	"strings"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/control/record"
+	"github.com/firedrill/firedrill/control/retro"
+)
+
+// retroRoutes are the routes of the retrospective, the drill record and the
+// history: pages, their JSON API and the exports. routeTable appends them.
+func (s *Server) retroRoutes() []route {
+	rt := func(method, pattern string, a Access, h func(http.ResponseWriter, *http.Request, *Session)) route {
+		return route{Route{method, pattern, a}, h}
+	}
+	return []route{
+		rt("GET", "/api/drills/{id}/retro", AccessMember, s.apiRetro),
+		rt("PUT", "/api/drills/{id}/retro/answers", AccessMember, s.apiRetroSave),
+		rt("POST", "/api/drills/{id}/retro/submit", AccessMember, s.apiRetroSubmit),
+		rt("POST", "/api/drills/{id}/retro/questions", AccessMember, s.apiRetroAsk),
+		rt("POST", "/api/drills/{id}/retro/questions/{qid}/answered", AccessFacilitator, s.apiRetroAnswered),
+		rt("POST", "/api/drills/{id}/retro/actions", AccessMember, s.apiRetroPropose),
+		rt("POST", "/api/drills/{id}/retro/actions/{aid}/accept", AccessFacilitator, s.apiRetroDecide),
+		rt("POST", "/api/drills/{id}/retro/actions/{aid}/reject", AccessFacilitator, s.apiRetroDecide),
+		rt("POST", "/api/drills/{id}/retro/next", AccessFacilitator, s.apiRetroNext),
+		rt("POST", "/api/drills/{id}/retro/close", AccessFacilitator, s.apiRetroClose),
+
+		rt("GET", "/api/drills/{id}/record.md", AccessMember, s.apiRecordExport),
+		rt("GET", "/api/drills/{id}/record.html", AccessMember, s.apiRecordExport),
+		rt("GET", "/api/drills/{id}/record.csv", AccessMember, s.apiRecordExport),
+		rt("GET", "/api/drills/{id}/record.github.json", AccessMember, s.apiRecordExport),
+		// The JSON record carries the whole journal, including who wrote
+		// anonymous answers: the facilitator keeps it.
+		rt("GET", "/api/drills/{id}/record.json", AccessFacilitator, s.apiRecordExport),
+		rt("GET", "/api/drills/{id}/charts/timeline.svg", AccessMember, s.apiRecordChart),
+		rt("GET", "/api/drills/{id}/charts/ratings.svg", AccessMember, s.apiRecordChart),
+		rt("GET", "/api/history", AccessAdmin, s.apiHistory),
+
+		// The pages check their access themselves (memberPage, adminPage)
+		// so that a refusal is the sign-in redirect or the 403 page, as for
+		// the room: guard only treats its own page patterns as pages.
+		rt("GET", "/room/{id}/retro", AccessPublic, s.memberPage(s.pageRetro)),
+		rt("GET", "/room/{id}/record", AccessPublic, s.memberPage(s.pageRecord)),
+		rt("GET", "/history", AccessPublic, s.adminPage(s.pageHistory)),
+	}
+}
+
+func (s *Server) retroService() *retro.Service { return retro.NewService(s.engine, s.journal) }
+
+// retroPerson is whose answers a session writes: the person, or the
+// facilitator's own person for the admin session.
+func retroPerson(sess *Session) string {
+	if sess.PersonID != "" {
+		return sess.PersonID
+	}
+	return sess.actor()
+}
+
+type handler = func(http.ResponseWriter, *http.Request, *Session)
+
+// memberPage serves h to members of the page's drill and refuses everyone
+// else the way the room page does.
+func (s *Server) memberPage(h handler) handler {
+	return func(w http.ResponseWriter, r *http.Request, sess *Session) {
+		if err := allowed(AccessMember, sess, r.PathValue("id")); err != nil {
+			s.pageRefused(w, r, err)
+			return
+		}
+		h(w, r, sess)
+	}
+}
+
+// adminPage serves h to the signed-in facilitator only.
+func (s *Server) adminPage(h handler) handler {
+	return func(w http.ResponseWriter, r *http.Request, sess *Session) {
+		if err := allowed(AccessAdmin, sess, ""); err != nil {
+			s.pageRefused(w, r, err)
+			return
+		}
+		h(w, r, sess)
+	}
+}
+
+func (s *Server) pageRetro(w http.ResponseWriter, r *http.Request, _ *Session) {
+	s.servePage(w, r, "retro.html", http.StatusOK)
+}
+
+func (s *Server) pageHistory(w http.ResponseWriter, r *http.Request, _ *Session) {
+	s.servePage(w, r, "history.html", http.StatusOK)
+}
+
+// pageRecord serves the printable record. It is a self-contained document
+// with inline styles and no scripts, so it gets a policy of its own that
+// allows exactly that.
+func (s *Server) pageRecord(w http.ResponseWriter, r *http.Request, sess *Session) {
+	rec, err := s.endedRecord(r, sess)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var buf bytes.Buffer
+	if err := record.WriteHTML(&buf, rec); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Security-Policy", recordPolicy)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(buf.Bytes())
+}
+
+// recordPolicy is the content security policy of the printable record: no
+// scripts at all, its own inline styles, inline SVG.
+const recordPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+// endedRecord assembles the record of the request's drill once the drill
+// has ended: before that, the record would open what is still secret.
+func (s *Server) endedRecord(r *http.Request, sess *Session) (*record.Record, error) {
+	id := r.PathValue("id")
+	d, err := s.engine.Drill(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	if !retroVisible(d.State) && !sess.facilitator() {
+		return nil, control.Errorf(control.ECONFLICT, "The record opens when the drill ends.")
+	}
+	return record.Load(r.Context(), s.journal, id)
+}
+
+// retroVisible reports whether the private parts of a drill are open to
+// everyone: from the end of the drill on.
+func retroVisible(st control.DrillState) bool {
+	switch st {
+	case control.StateEnded, control.StateAborted, control.StateRetro, control.StateClosed:
+		return true
+	}
+	return false
+}
+
+func (s *Server) apiRecordExport(w http.ResponseWriter, r *http.Request, sess *Session) {
+	rec, err := s.endedRecord(r, sess)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	name := r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:]
+	format := map[string]string{"record.md": record.FormatMarkdown, "record.html": record.FormatHTML, "record.csv": record.FormatCSV,
+		"record.github.json": record.FormatGitHub, "record.json": record.FormatJSON}[name]
+	var buf bytes.Buffer
+	if err := record.Export(&buf, rec, format); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if format == record.FormatHTML {
+		w.Header().Set("Content-Security-Policy", recordPolicy)
+	}
+	w.Header().Set("Content-Type", record.ContentType(format))
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+rec.DrillID+"-"+name+`"`)
+	_, _ = w.Write(buf.Bytes())
+}
+
+func (s *Server) apiRecordChart(w http.ResponseWriter, r *http.Request, sess *Session) {
+	rec, err := s.endedRecord(r, sess)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var svg string
+	if strings.HasSuffix(r.URL.Path, "/timeline.svg") {
+		svg = record.TimelineSVG(rec)
+	} else {
+		svg = record.RatingsSVG(rec.Retro.Ratings)
+	}
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write([]byte(svg))
+}
+
+func (s *Server) apiHistory(w http.ResponseWriter, r *http.Request, _ *Session) {
+	f := record.HistoryFilter{Team: strings.TrimSpace(r.URL.Query().Get("team")), Season: strings.TrimSpace(r.URL.Query().Get("season"))}
+	if err := f.Check(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	st, ok := s.journal.(record.Store)
+	if !ok {
+		s.writeError(w, r, control.Errorf(control.ENOTIMPLEMENTED, "The drill history needs a journal that lists drills."))
+		return
+	}
+	rs, err := record.LoadAll(r.Context(), st)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	h, err := record.BuildHistory(rs, f, s.clock.Now())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, h)
+}

@@ -1,0 +1,74 @@
+// Strings of the retrospective and history pages, English and Korean. The
+// language follows the room's choice (i18n.js).
+import { currentLang } from "./i18n.js";
+
+const dict = {
+  en: {
+    banner: "EXERCISE — retrospective of an incident drill.", retro: "RETROSPECTIVE", backToRoom: "Drill room",
+    yourAnswers: "Your answers", autosaveNote: "Answers save as you type and can be edited until the facilitator closes the retrospective.",
+    qWentWell: "What went well?", qLacking: "What was lacking, and how could it improve?", qBetter: "How could we do better next time?",
+    qBefore: "Your incident-response ability BEFORE this drill (1–5)", qAfter: "Your incident-response ability AFTER this drill (1–5)",
+    thenTest: "Both are asked now, after the drill, on purpose: rating \"before\" with what you know today measures the change more honestly.",
+    anonymous: "Keep my name off these answers", submit: "Submit", resubmit: "Update my submission",
+    saving: "Saving…", saved: "Saved", unsaved: "Not saved yet", saveFailed: "Not saved: {msg}", submitted: "Submitted — you can still edit until the retro closes.",
+    needRatings: "Rate your ability before and after the drill (1–5) to submit.",
+    aggregate: "The team's self-ratings", aggText: "{before} → {after} ({change}%) over {count} answers",
+    order: "Presentation order", orderNote: "Participants first, then the designer, the observer and the facilitator.", next: "Next presenter",
+    submittedCount: "{n} of {m} submitted", presenting: "presenting",
+    questions: "Questions", ask: "Ask", askPlaceholder: "A question for the retro", answered: "Answered", markAnswered: "Mark answered",
+    actions: "Follow-up actions", actTitle: "Action", actKind: "Kind", actOwner: "Owner", actDue: "Due", propose: "Propose",
+    accept: "Accept", reject: "Reject", proposed: "proposed", accepted: "accepted", rejected: "rejected",
+    alert: "alert", monitoring: "monitoring", runbook: "runbook / guide", "contact-list": "contact list", "error-message": "error message", "config-default": "configuration default", process: "process",
+    facilitator: "Facilitator", closeRetro: "Close the retrospective", closeConfirm: "Close the retrospective? Answers can no longer change, and the drill closes.",
+    closed: "The retrospective is closed. Thank you.", record: "Drill record",
+    print: "Printable record (print to PDF)", md: "Markdown", html: "HTML", csv: "Actions (CSV)", github: "Actions (GitHub issues JSON)", json: "Full record with journal (JSON, verifiable)",
+    scenario: "Scenario", solution: "The designer's intended solution", variant: "variant", designer: "designer",
+    timeline: "Timeline", showChat: "Show chat messages", backroom: "Back room", notes: "Observer notes", none: "none",
+    notOpen: "The retrospective opens when the drill ends.",
+    history: "Drill history", team: "Team", season: "Season", all: "all", drills: "Drills", trained: "People trained",
+    ratings: "Self-rating before → after", noticeTrend: "Time to incident notice", openActions: "Open follow-up actions", awards: "Awards",
+    largestGain: "Largest before/after gain", mostEfficient: "Most efficient participation", mostRealistic: "Most realistic scenario", thanks: "Thanks to every designer",
+    date: "Date", drill: "Drill", outcome: "Outcome", incidentNotice: "Incident notice", resolutionNotice: "Resolution notice", hints: "Hints", overdue: "overdue",
+  },
+  ko: {
+    banner: "모의 훈련 — 장애 대응 훈련 회고입니다.", retro: "회고", backToRoom: "훈련방",
+    yourAnswers: "나의 답변", autosaveNote: "입력하는 대로 저장되며, 진행자가 회고를 닫기 전까지 수정할 수 있습니다.",
+    qWentWell: "잘한 점은 무엇인가요?", qLacking: "부족했던 점과 개선 방법은 무엇인가요?", qBetter: "다음에 더 잘하려면 어떻게 해야 할까요?",
+    qBefore: "훈련 전 나의 장애 대응 역량 (1–5)", qAfter: "훈련 후 나의 장애 대응 역량 (1–5)",
+    thenTest: "두 가지 모두 훈련이 끝난 지금 묻습니다. 지금 알게 된 기준으로 '전'을 평가해야 변화를 더 정직하게 잴 수 있습니다.",
+    anonymous: "내 이름을 답변에 표시하지 않기", submit: "제출", resubmit: "제출 내용 수정",
+    saving: "저장 중…", saved: "저장됨", unsaved: "아직 저장되지 않음", saveFailed: "저장 실패: {msg}", submitted: "제출했습니다 — 회고가 닫히기 전까지 수정할 수 있습니다.",
+    needRatings: "제출하려면 훈련 전후 역량을 1–5로 평가해 주세요.",
+    aggregate: "팀의 자기 평가", aggText: "{before} → {after} ({change}%), 응답 {count}개",
+    order: "발표 순서", orderNote: "참여자 먼저, 그다음 설계자, 관찰자, 진행자 순서입니다.", next: "다음 발표자",
+    submittedCount: "{m}명 중 {n}명 제출", presenting: "발표 중",
+    questions: "질문", ask: "질문하기", askPlaceholder: "회고에서 물어볼 질문", answered: "답변됨", markAnswered: "답변 완료",
+    actions: "후속 조치", actTitle: "조치", actKind: "종류", actOwner: "담당자", actDue: "기한", propose: "제안",
+    accept: "채택", reject: "반려", proposed: "제안됨", accepted: "채택됨", rejected: "반려됨",
+    alert: "알림", monitoring: "모니터링", runbook: "가이드 문서", "contact-list": "연락망", "error-message": "오류 메시지", "config-default": "설정 기본값", process: "프로세스",
+    facilitator: "진행자", closeRetro: "회고 닫기", closeConfirm: "회고를 닫을까요? 답변을 더 이상 바꿀 수 없고 훈련이 종료됩니다.",
+    closed: "회고가 닫혔습니다. 수고하셨습니다.", record: "훈련 기록",
+    print: "인쇄용 기록 (PDF로 인쇄)", md: "마크다운", html: "HTML", csv: "후속 조치 (CSV)", github: "후속 조치 (GitHub 이슈 JSON)", json: "전체 기록과 저널 (JSON, 검증 가능)",
+    scenario: "시나리오", solution: "설계자가 의도한 해결 방법", variant: "난이도", designer: "설계자",
+    timeline: "타임라인", showChat: "채팅 메시지 보기", backroom: "뒷방", notes: "관찰자 메모", none: "없음",
+    notOpen: "회고는 훈련이 끝나면 열립니다.",
+    history: "훈련 이력", team: "팀", season: "시즌", all: "전체", drills: "훈련", trained: "훈련받은 인원",
+    ratings: "자기 평가 전 → 후", noticeTrend: "장애 공지까지 걸린 시간", openActions: "진행 중인 후속 조치", awards: "시상",
+    largestGain: "전후 향상 폭 최대", mostEfficient: "가장 효율적인 참여", mostRealistic: "가장 현실적인 시나리오", thanks: "설계자 모두에게 감사",
+    date: "날짜", drill: "훈련", outcome: "결과", incidentNotice: "장애 공지", resolutionNotice: "해소 공지", hints: "힌트", overdue: "기한 지남",
+  },
+};
+
+/** rt returns the page string for key in the current language. */
+export function rt(key, vars) {
+  const lang = currentLang();
+  let s = (dict[lang] && dict[lang][key]) || dict.en[key] || key;
+  if (vars) for (const [k, v] of Object.entries(vars)) s = s.split("{" + k + "}").join(String(v));
+  return s;
+}
+
+/** translateRT fills every element carrying data-rt (and data-rt-placeholder). */
+export function translateRT(root = document) {
+  for (const e of root.querySelectorAll("[data-rt]")) e.textContent = rt(e.dataset.rt);
+  for (const e of root.querySelectorAll("[data-rt-placeholder]")) e.placeholder = rt(e.dataset.rtPlaceholder);
+}

@@ -1,0 +1,284 @@
+// The retrospective: the person's form (saved as they type, kept across a
+// reload), the presentation order, the question queue, follow-up actions,
+// the facilitator's console, and the drill's private parts opened at the end.
+import { api, chrome, clear, el, fmtClock, loadSession } from "./common.js";
+import { rt, translateRT } from "./retro-i18n.js";
+
+const drillId = decodeURIComponent(location.pathname.split("/")[2] || "");
+const base = "/api/drills/" + encodeURIComponent(drillId);
+const $ = (id) => document.getElementById(id);
+
+let me = null;          // session
+let view = null;        // latest RetroView
+let storeKey = "";      // localStorage key of this person's unsent answers
+let saveTimer = null, saving = false, again = false, dirty = false;
+
+// ---- the form ----
+
+function ratingInputs(set, name) {
+  const fs = $(set);
+  for (let v = 1; v <= 5; v++) {
+    fs.append(el("label", {}, el("input", { type: "radio", name, value: String(v), id: name + v }), String(v)));
+  }
+}
+
+function collect() {
+  const rating = (name) => { const c = document.querySelector(`input[name=${name}]:checked`); return c ? Number(c.value) : 0; };
+  const extra = {};
+  for (const q of (view && view.form.questions) || []) {
+    const e = document.querySelector(`[data-q="${CSS.escape(q.id)}"]`);
+    if (!e) continue;
+    if (e.tagName === "FIELDSET") { const c = e.querySelector("input:checked"); if (c) extra[q.id] = c.value; }
+    else if (e.value.trim() !== "") extra[q.id] = e.value;
+  }
+  return {
+    wentWell: $("wentWell").value, lacking: $("lacking").value, better: $("better").value,
+    before: rating("before"), after: rating("after"), extra, anonymous: $("anonymous").checked,
+  };
+}
+
+function fill(a) {
+  $("wentWell").value = a.wentWell || "";
+  $("lacking").value = a.lacking || "";
+  $("better").value = a.better || "";
+  for (const name of ["before", "after"]) {
+    for (const i of document.querySelectorAll(`input[name=${name}]`)) i.checked = Number(i.value) === a[name];
+  }
+  $("anonymous").checked = !!a.anonymous;
+  for (const q of view.form.questions) {
+    const e = document.querySelector(`[data-q="${CSS.escape(q.id)}"]`);
+    const v = (a.extra || {})[q.id] || "";
+    if (!e) continue;
+    if (e.tagName === "FIELDSET") { for (const i of e.querySelectorAll("input")) i.checked = i.value === v; }
+    else e.value = v;
+  }
+}
+
+function buildExtra(questions) {
+  const box = clear($("extra"));
+  for (const q of questions) {
+    if (q.type === "scale") {
+      const fs = el("fieldset", { class: "rating", "data-q": q.id }, el("legend", {}, q.text + (q.required ? " *" : "")));
+      for (let v = 1; v <= 5; v++) fs.append(el("label", {}, el("input", { type: "radio", name: "q-" + q.id, value: String(v) }), String(v)));
+      box.append(fs);
+    } else {
+      const id = "q-" + q.id;
+      box.append(el("label", { for: id }, q.text + (q.required ? " *" : "")));
+      box.append(el(q.type === "text" ? "input" : "textarea", { id, "data-q": q.id, rows: 2, maxlength: 4000 }));
+    }
+  }
+}
+
+function setState(key, vars) { $("saveState").textContent = rt(key, vars); $("saveState").dataset.state = key; }
+
+function remember() {
+  localStorage.setItem(storeKey, JSON.stringify({ answers: collect(), dirty }));
+}
+
+function onInput() {
+  if (!view || !view.open) return;
+  dirty = true;
+  remember();
+  setState("unsaved");
+  clearTimeout(saveTimer);
+  saveTimer = setTimeout(save, 700);
+}
+
+async function save() {
+  if (saving) { again = true; return; }
+  saving = true;
+  setState("saving");
+  const sent = collect();
+  try {
+    await api("PUT", base + "/retro/answers", sent);
+    if (JSON.stringify(sent) === JSON.stringify(collect())) dirty = false;
+    remember();
+    setState(view.form.submitted ? "submitted" : "saved");
+    $("formError").textContent = "";
+  } catch (e) {
+    setState("saveFailed", { msg: e.message });
+  } finally {
+    saving = false;
+    if (again) { again = false; save(); }
+  }
+}
+
+// A reload or a closed tab still sends what was typed since the last save.
+window.addEventListener("pagehide", () => {
+  if (!dirty || !view || !view.open) return;
+  fetch(base + "/retro/answers", {
+    method: "PUT", keepalive: true, credentials: "same-origin",
+    headers: { "Content-Type": "application/json", "X-CSRF-Token": me.csrf }, body: JSON.stringify(collect()),
+  });
+});
+
+async function submit(ev) {
+  ev.preventDefault();
+  const a = collect();
+  $("beforeSet").classList.toggle("missing", !a.before);
+  $("afterSet").classList.toggle("missing", !a.after);
+  if (!a.before || !a.after) { $("formError").textContent = rt("needRatings"); return; }
+  clearTimeout(saveTimer);
+  try {
+    await api("POST", base + "/retro/submit", a);
+    dirty = false;
+    remember();
+    $("formError").textContent = "";
+    await refresh();
+    setState("submitted");
+  } catch (e) {
+    $("formError").textContent = e.message;
+  }
+}
+
+// ---- shared parts ----
+
+function renderShared() {
+  const v = view;
+  $("title").textContent = v.title;
+  $("state").textContent = v.closed ? rt("closed") : v.state;
+  $("roomLink").href = "/room/" + encodeURIComponent(v.drillId);
+  $("blameless").textContent = v.form.blameless;
+  for (const e of document.querySelectorAll(".fac")) e.classList.toggle("hidden", !v.facilitator || v.closed);
+  for (const e of document.querySelectorAll("#form textarea, #form input, #submitBtn")) e.disabled = !v.open;
+  $("submitBtn").textContent = rt(v.form.submitted ? "resubmit" : "submit");
+
+  if (v.aggregate) {
+    $("aggregate").classList.remove("hidden");
+    const a = v.aggregate;
+    $("aggText").textContent = rt("aggText", { before: a.before.toFixed(1), after: a.after.toFixed(1), change: (a.changePct >= 0 ? "+" : "") + a.changePct, count: a.count });
+    $("ratingsChart").src = v.exports.ratings + "?n=" + a.count + "-" + a.before + "-" + a.after;
+  }
+
+  const order = clear($("order"));
+  for (const p of v.order) {
+    order.append(el("li", { class: p.personId === v.presenting ? "presenting" : "" },
+      p.name, " ", el("span", { class: "muted small" }, "(" + p.role + ")"),
+      p.personId === v.presenting ? el("span", { class: "small" }, " — " + rt("presenting")) : null,
+      v.facilitator && p.submitted ? el("span", { class: "sub", title: "submitted" }, "✓") : null,
+      v.facilitator && !p.submitted && p.started ? el("span", { class: "muted small" }, " …") : null));
+  }
+  $("submittedCount").textContent = rt("submittedCount", { n: v.submitted, m: v.people });
+
+  const qs = clear($("questions"));
+  for (const q of v.questions) {
+    qs.append(el("li", { class: q.answered ? "done" : "" },
+      el("span", { class: "grow" }, q.text), el("span", { class: "muted small" }, q.authorId),
+      q.answered ? el("span", { class: "tag accepted" }, rt("answered"))
+        : (v.facilitator && v.open ? el("button", { type: "button", onclick: () => act(base + "/retro/questions/" + encodeURIComponent(q.id) + "/answered") }, rt("markAnswered")) : null)));
+  }
+
+  const as = clear($("actions"));
+  for (const a of v.actions) {
+    as.append(el("li", {},
+      el("span", { class: "grow" }, a.title, el("span", { class: "muted small" }, " — " + rt(a.kind) + (a.owner ? ", " + a.owner : "") + (a.due ? ", " + a.due : ""))),
+      el("span", { class: "tag " + a.status }, rt(a.status)),
+      v.facilitator && v.open && a.status !== "accepted" ? el("button", { type: "button", onclick: () => act(base + "/retro/actions/" + a.id + "/accept") }, rt("accept")) : null,
+      v.facilitator && v.open && a.status !== "rejected" ? el("button", { type: "button", onclick: () => act(base + "/retro/actions/" + a.id + "/reject") }, rt("reject")) : null));
+  }
+  const kind = $("actKind");
+  if (!kind.options.length) for (const k of v.actionKinds) kind.append(el("option", { value: k }, rt(k)));
+  for (const e of document.querySelectorAll("#askForm input, #askForm button, #actionForm input, #actionForm select, #actionForm button")) e.disabled = !v.open;
+
+  const ex = clear($("exports"));
+  for (const k of ["print", "md", "html", "csv", "github", "json"]) {
+    if (v.exports[k]) ex.append(el("li", {}, el("a", { href: v.exports[k], target: k === "print" ? "_blank" : null, rel: "noopener" }, rt(k))));
+  }
+  renderPrivate();
+}
+
+function renderPrivate() {
+  const v = view, sc = v.scenario;
+  const box = clear($("scenario"));
+  box.append(el("p", {}, el("strong", {}, sc.title), " ", el("span", { class: "muted" }, "(" + sc.name + (sc.variant ? ", " + rt("variant") + " " + sc.variant : "") + (sc.designer ? ", " + rt("designer") + " " + sc.designer : "") + ")")));
+  if (sc.summary) box.append(el("p", {}, sc.summary));
+  const fl = el("ul", { class: "rt-list" });
+  for (const f of sc.faults || []) fl.append(el("li", {}, el("span", { class: "grow" }, el("strong", {}, f.title || f.id), f.impact ? " — " + f.impact : "", f.description ? el("div", { class: "muted small" }, f.description) : null)));
+  box.append(fl);
+  if (sc.solution) box.append(el("h2", {}, rt("solution")), el("div", { class: "solution" }, sc.solution));
+
+  $("timelineChart").src = v.exports.timeline + "?seq=" + v.timeline.length;
+  const showChat = $("showChat").checked;
+  const tl = clear($("timeline"));
+  for (const e of v.timeline) {
+    if (e.kind === "chat" && !showChat) continue;
+    tl.append(el("tr", {}, el("td", {}, fmtClock(e.atMs)), el("td", { class: "kind" }, e.kind), el("td", {}, e.summary)));
+  }
+  const br = clear($("backroom"));
+  for (const m of v.backroom) br.append(el("li", {}, el("span", { class: "muted small" }, fmtClock(m.atMs)), el("span", { class: "grow" }, m.summary)));
+  if (!v.backroom.length) br.append(el("li", { class: "muted" }, rt("none")));
+  const nl = clear($("notes"));
+  for (const n of v.notes) nl.append(el("li", {}, el("span", { class: "muted small" }, fmtClock(n.atMs)), el("span", { class: "tag " + n.tag }, n.tag), el("span", { class: "grow" }, n.text)));
+  if (!v.notes.length) nl.append(el("li", { class: "muted" }, rt("none")));
+}
+
+async function act(path, body) {
+  try {
+    await api("POST", path, body);
+    $("facError").textContent = "";
+    await refresh();
+  } catch (e) {
+    $("facError").textContent = e.message;
+  }
+}
+
+async function refresh() {
+  view = await api("GET", base + "/retro");
+  renderShared();
+  return view;
+}
+
+async function start() {
+  me = await loadSession();
+  storeKey = "firedrill.retro." + drillId + "." + (me.personId || "facilitator");
+  ratingInputs("beforeSet", "before");
+  ratingInputs("afterSet", "after");
+  try {
+    await refresh();
+  } catch (e) {
+    $("loadError").textContent = e.code === "conflict" ? rt("notOpen") : e.message;
+    $("main").classList.add("hidden");
+    return;
+  }
+  buildExtra(view.form.questions);
+  // The server's save is the truth, unless this browser holds newer text
+  // it had not sent yet (a reload in the middle of typing).
+  let local = null;
+  try { local = JSON.parse(localStorage.getItem(storeKey) || "null"); } catch (_) { local = null; }
+  if (local && local.dirty && view.open) {
+    fill(local.answers);
+    dirty = true;
+    save();
+  } else {
+    fill(view.form.answers);
+    if (view.form.saved) setState(view.form.submitted ? "submitted" : "saved");
+  }
+  $("form").addEventListener("input", onInput);
+  $("form").addEventListener("change", onInput);
+  $("form").addEventListener("submit", submit);
+  $("showChat").addEventListener("change", renderPrivate);
+  $("askForm").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const text = $("askText").value.trim();
+    if (!text) return;
+    await act(base + "/retro/questions", { text });
+    $("askText").value = "";
+  });
+  $("actionForm").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      await api("POST", base + "/retro/actions", { title: $("actTitle").value, kind: $("actKind").value, owner: $("actOwner").value, due: $("actDue").value });
+      $("actTitle").value = ""; $("actOwner").value = ""; $("actDue").value = "";
+      $("actError").textContent = "";
+      await refresh();
+    } catch (e) { $("actError").textContent = e.message; }
+  });
+  $("nextBtn").addEventListener("click", () => act(base + "/retro/next"));
+  $("closeBtn").addEventListener("click", () => { if (confirm(rt("closeConfirm"))) act(base + "/retro/close"); });
+  // Everyone follows the queue, the order and the actions.
+  setInterval(() => { refresh().catch(() => {}); }, 4000);
+}
+
+chrome(() => { translateRT(); if (view) renderShared(); });
+translateRT();
+start();
