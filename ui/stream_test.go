@@ -51,17 +51,17 @@ func TestStreamResume(t *testing.T) {
 	})
 
 	t.Run("slow browser is dropped without holding up others and catches up on reconnect", func(t *testing.T) {
-		e := newEnv(t, withBuffer(4))
+		e := newEnv(t, withBuffer(32))
 		d := e.newDrill(true)
 		fast := d.participant.ws(d.id, 0)
 		fast.untilReady()
 		// The slow browser has a tiny socket receive buffer and does not
 		// read during the burst, so the server's writes to it block and
-		// its hub buffer of 4 overflows.
+		// its hub buffer of 32 overflows.
 		slow := d.second.wsSmallBuffer(d.id, 0)
 		slow.untilReady()
 		big := strings.Repeat("가", 3990) // 12 kB per message
-		const n = 400
+		const n = 500
 		type result struct {
 			msgs []control.Message
 			err  error
@@ -117,6 +117,31 @@ func TestStreamResume(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestStreamIsReceiveOnly(t *testing.T) {
+	e := newEnv(t)
+	d := e.newDrill(true)
+	s := d.participant.ws(d.id, 0)
+	s.untilReady()
+	if err := s.conn.WriteMessage(websocket.TextMessage, []byte(`{"kind":"message","text":"sneaky"}`)); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		f, err := s.next()
+		if err != nil {
+			break // the server ended the connection
+		}
+		if f.Kind == "event" && strings.Contains(string(f.Event.Payload), "sneaky") {
+			t.Fatal("a frame sent on the socket was posted")
+		}
+	}
+	// Nothing was posted, and the browser can resume as usual.
+	for _, ev := range d.participant.ws(d.id, 0).untilReady() {
+		if strings.Contains(string(ev.Payload), "sneaky") {
+			t.Fatal("a frame sent on the socket reached the journal")
+		}
+	}
 }
 
 func TestStreamVisibility(t *testing.T) {

@@ -101,8 +101,10 @@ func (s *Server) apiWS(w http.ResponseWriter, r *http.Request, sess *Session) {
 	go s.writePump(conn, sub, drillID, after)
 }
 
-// readPump reads (and discards) frames from the browser so that pongs and
-// close frames are processed, and ends the connection when it goes quiet.
+// readPump reads from the browser so that pongs and close frames are
+// processed, and ends the connection when it goes quiet. The socket is
+// receive-only (messages are posted through the JSON API, which checks CSRF
+// and the rate limit), so a data frame from the browser ends the connection.
 func (s *Server) readPump(conn *websocket.Conn, sub *subscriber) {
 	defer func() {
 		s.hub.unsubscribe(sub)
@@ -113,11 +115,10 @@ func (s *Server) readPump(conn *websocket.Conn, sub *subscriber) {
 	conn.SetPongHandler(func(string) error {
 		return conn.SetReadDeadline(s.netClock.Now().Add(pongWait))
 	})
-	for {
-		if _, _, err := conn.ReadMessage(); err != nil {
-			return
-		}
-	}
+	// ReadMessage returns on the first data frame, on a close frame, on a
+	// frame over maxClientFrame, or when pongs stop: every case ends the
+	// connection.
+	_, _, _ = conn.ReadMessage()
 }
 
 // writePump is the only writer of conn. It replays the journal after the

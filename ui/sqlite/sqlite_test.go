@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/ui"
@@ -52,6 +53,34 @@ func TestJoinTokens(t *testing.T) {
 		defer db2.Close()
 		if g, err := db2.JoinGrant(ctx, ui.HashToken("second")); err != nil || g != kim {
 			t.Fatalf("after reopen: %+v, %v", g, err)
+		}
+	})
+}
+
+func TestSessions(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "room.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	exp := time.Date(2026, 11, 23, 21, 0, 0, 123, time.UTC)
+	s := ui.Session{CSRF: "c", DrillID: "d1", PersonID: "p1", Name: "Kim", Role: control.RoleObserver, Expires: exp}
+	if err := db.PutSession(ctx, "h1", s); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("a stored session reads back whole", func(t *testing.T) {
+		got, err := db.GetSession(ctx, "h1")
+		if err != nil || got.CSRF != "c" || got.DrillID != "d1" || got.Role != control.RoleObserver || !got.Expires.Equal(exp) || got.Admin {
+			t.Fatalf("got %+v, %v", got, err)
+		}
+	})
+	t.Run("a deleted session is not found", func(t *testing.T) {
+		if err := db.DeleteSession(ctx, "h1"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.GetSession(ctx, "h1"); control.ErrorCode(err) != control.ENOTFOUND {
+			t.Fatalf("err %v, want ENOTFOUND", err)
 		}
 	})
 }
