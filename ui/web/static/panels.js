@@ -74,7 +74,8 @@ function facilitatorPanel(side, room) {
   hintsSection(side, room, true);
   timelineSection(side, room);
   peopleSection(side, room);
-  side.append(el("h2", {}, t("briefingText")), el("div", { class: "prose", id: "briefing" }, v.staff.briefing || t("none")));
+  const brief = el("div", { class: "prose", id: "briefing" }, v.staff.briefing || t("none"));
+  side.append(el("h2", {}, t("briefingText")), brief, copyButton(brief));
   notesSection(side, room, true);
   scenarioSection(side, room);
 }
@@ -110,8 +111,31 @@ function showLink(res) {
   lastLink = res;
   const box = $("linkBox");
   if (!box) return;
-  clear(box).append(el("label", {}, t("joinLink") + " — " + res.person.name),
-    el("div", { class: "link", dataset: { person: res.person.id, role: res.person.role } }, res.url));
+  const link = el("div", { class: "link", dataset: { person: res.person.id, role: res.person.role } }, res.url);
+  clear(box).append(el("label", {}, t("joinLink") + " — " + res.person.name), link, copyButton(link));
+}
+
+/** copyButton copies the node's text, or selects it where the clipboard is not available. */
+function copyButton(node) {
+  return el("button", { type: "button", onclick: async (e) => {
+    try {
+      await navigator.clipboard.writeText(node.textContent);
+      e.target.textContent = t("copied");
+    } catch (_) {
+      const r = document.createRange();
+      r.selectNodeContents(node);
+      const sel = getSelection();
+      sel.removeAllRanges();
+      sel.addRange(r);
+    }
+  } }, t("copy"));
+}
+
+/** parseDur parses a scenario duration such as "1h30m" or "45s" into milliseconds. */
+function parseDur(s) {
+  let ms = 0;
+  for (const m of String(s || "").matchAll(/(\d+(?:\.\d+)?)(h|m|s)/g)) ms += Number(m[1]) * { h: 3600000, m: 60000, s: 1000 }[m[2]];
+  return ms;
 }
 
 function faultsSection(side, room, controls) {
@@ -157,10 +181,13 @@ function timelineSection(side, room) {
   const st = new Map((room.view.staff.injects || []).map((i) => [i.id, i]));
   side.append(el("h2", {}, t("timeline")));
   const ul = el("ul", { class: "timeline" });
+  // The next timed inject still to come is marked: what is next.
+  const next = (sc.injects || []).filter((i) => i.at && (st.get(i.id) || {}).postedAt == null)
+    .sort((a, b) => parseDur(a.at) - parseDur(b.at))[0];
   for (const i of sc.injects || []) {
     const s = st.get(i.id) || {};
     const when = i.at ? t("at") + " " + i.at : i.on ? i.on.event + (i.on.fault ? " " + i.on.fault : "") + (i.on.delay ? " +" + i.on.delay : "") : "";
-    ul.append(el("li", { class: s.postedAt != null ? "done" : "" }, when + " · " + i.persona + " → #" + i.channel + ": " + i.text,
+    ul.append(el("li", { class: s.postedAt != null ? "done" : i === next ? "next" : "" }, (i === next ? "▶ " + t("next") + " · " : "") + when + " · " + i.persona + " → #" + i.channel + ": " + i.text,
       i.expectedAction ? el("div", { class: "muted" }, "→ " + i.expectedAction) : null));
   }
   side.append(ul);
