@@ -1,0 +1,121 @@
+package ui_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	cdppage "github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/control/retro"
+	"github.com/firedrill/firedrill/ui"
+)
+
+// TestBrowserRetro drives the retrospective in Chromium: when the drill
+// ends a participant opens the retro, types, reloads in the middle of
+// typing and finds the text kept, rates before and after, submits and sees
+// the team's aggregate; the facilitator sees the submission in the
+// presentation order; the printable record is rendered to PNG (kept as an
+// artifact) and to PDF.
+func TestBrowserRetro(t *testing.T) {
+	e := newEnv(t)
+	dir := artifacts(t)
+	open := newBrowser(t)
+	d := e.newDrill(true)
+	var link ui.JoinLink
+	d.admin.must(201, "POST", "/api/drills/"+d.id+"/people", map[string]any{"name": "Choi", "role": control.RoleParticipant}, &link)
+	endDrill(t, e, d)
+
+	choi := &page{t: t, ctx: open(), name: "participant-choi", dir: dir}
+	choi.run("join", chromedp.Navigate(link.URL))
+	choi.waitJS("room opens", `location.pathname === "/room/`+d.id+`"`)
+	choi.run("open the retro", chromedp.Navigate(e.http.URL+"/room/"+d.id+"/retro"))
+	choi.waitJS("form ready", `document.querySelector("#blameless").textContent.includes("not an evaluation") && !document.querySelector("#wentWell").disabled`)
+	choi.shot("retro-empty")
+
+	const typed = "We split recovery and propagation within five minutes"
+	choi.run("type and reload mid-typing",
+		chromedp.SendKeys(chromedp.ID("wentWell"), typed),
+		chromedp.Reload(),
+	)
+	choi.waitJS("text kept after the reload", `document.querySelector("#wentWell").value === `+jsString(typed))
+	svc := retro.NewService(e.engine, e.store)
+	waitFor(t, "the draft reaches the journal", func() bool {
+		_, r, err := svc.Load(t.Context(), d.id)
+		return err == nil && r.Entries[link.Person.ID] != nil && r.Entries[link.Person.ID].WentWell == typed
+	})
+	choi.waitJS("saved", `document.querySelector("#saveState").dataset.state === "saved"`)
+
+	choi.run("submit without ratings", chromedp.Click(chromedp.ID("submitBtn")))
+	choi.waitJS("ratings are asked for", `document.querySelector("#formError").textContent.length > 0 && document.querySelector("#beforeSet").classList.contains("missing")`)
+	choi.run("answer and submit",
+		chromedp.SendKeys(chromedp.ID("lacking"), "Nobody knew where the DB config lives; write a runbook."),
+		chromedp.Click(chromedp.ID("before2")),
+		chromedp.Click(chromedp.ID("after4")),
+		chromedp.Click(chromedp.ID("submitBtn")),
+	)
+	choi.waitJS("aggregate shown", `!document.querySelector("#aggregate").classList.contains("hidden") && document.querySelector("#aggText").textContent.startsWith("2.0 → 4.0")`)
+	choi.waitJS("ratings chart loaded", `document.querySelector("#ratingsChart").complete && document.querySelector("#ratingsChart").naturalWidth > 0`)
+	choi.shot("retro-submitted")
+
+	fac := &page{t: t, ctx: open(), name: "facilitator", dir: dir}
+	fac.run("sign in", chromedp.Navigate(e.http.URL+"/login"), chromedp.WaitVisible(chromedp.ID("secret")),
+		chromedp.SendKeys(chromedp.ID("secret"), adminToken), chromedp.Click(chromedp.ID("submit")))
+	fac.waitJS("console", `location.pathname === "/console"`)
+	fac.run("open the retro", chromedp.Navigate(e.http.URL+"/room/"+d.id+"/retro"))
+	fac.waitJS("Choi's submission is shown", `[...document.querySelectorAll("#order li")].some(li => li.textContent.startsWith("Choi") && li.querySelector(".sub"))`)
+	fac.run("give the floor to the first participant", chromedp.Click(chromedp.ID("nextBtn")))
+	fac.waitJS("Kim presents first", `document.querySelector("#order li.presenting").textContent.startsWith("Kim")`)
+	fac.run("propose an action",
+		chromedp.SendKeys(chromedp.ID("actTitle"), "Runbook: where the order API config lives"),
+		chromedp.SetValue(chromedp.ID("actKind"), "runbook"),
+		chromedp.Click(chromedp.ID("proposeBtn")),
+	)
+	fac.waitJS("action listed", `[...document.querySelectorAll("#actions li button")].some(b => b.textContent === "Accept")`)
+	fac.run("accept it", chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll("#actions li button")].find(b => b.textContent === "Accept").click()`))
+	fac.waitJS("action accepted", `document.querySelector("#actions .tag.accepted") !== null`)
+	fac.waitJS("timeline chart loaded", `document.querySelector("#timelineChart").complete && document.querySelector("#timelineChart").naturalWidth > 0`)
+	fac.shot("retro-console")
+
+	fac.run("open the printable record", chromedp.Navigate(e.http.URL+"/room/"+d.id+"/record"))
+	fac.waitJS("record rendered", `document.querySelector("h1") !== null && document.querySelectorAll("svg").length === 2`)
+	fac.shot("record-print")
+	printToPDF := func(ctx context.Context, tg *chromedp.Target) ([]byte, error) {
+		res, err := cdp.Call(ctx, tg, cdppage.PrintToPDF, cdppage.PrintToPDFParams{PrintBackground: ptrTrue()})
+		return res.Data, err
+	}
+	pctx, cancel := context.WithTimeout(fac.ctx, 20*time.Second)
+	defer cancel()
+	pdf, err := chromedp.Run(pctx, printToPDF)
+	if err != nil {
+		t.Fatalf("print the record to PDF: %v", err)
+	}
+	if len(pdf) < 1000 || string(pdf[:5]) != "%PDF-" {
+		t.Fatalf("the printed record is not a PDF (%d bytes)", len(pdf))
+	}
+	if err := os.WriteFile(filepath.Join(dir, "record.pdf"), pdf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	png, err := os.Stat(filepath.Join(dir, "facilitator-record-print.png"))
+	if err != nil || png.Size() < 10000 {
+		t.Fatalf("the printable record was not kept as a PNG: %v", err)
+	}
+}
+
+func ptrTrue() *bool { v := true; return &v }
+
+func waitFor(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
