@@ -247,6 +247,9 @@ func TestBrowserDrill(t *testing.T) {
 		chromedp.Click(chromedp.ID("noticeBtn")),
 	)
 	kim.waitJS("missing field named", `document.querySelector("#noticeErr").textContent.includes("Impact scope") && document.querySelector("#nf-incident-impact").classList.contains("field-error")`)
+	if eval[bool](kim, `document.querySelector("#noticeForm").textContent.includes("null")`) {
+		t.Fatal("the notice form shows a stray \"null\"")
+	}
 	kim.shot("notice-missing-field")
 	kim.run("complete the notice",
 		fill("impact", "Customers cannot place orders."),

@@ -273,7 +273,8 @@ function participantPanel(side, room) {
     else if (f.type === "scale") input = el("select", { id, dataset: { field: f.id } }, el("option", { value: "" }, "—"), [1, 2, 3, 4, 5].map((o) => el("option", { value: String(o) }, String(o))));
     else input = el("input", { id, dataset: { field: f.id }, placeholder: f.type === "time" ? "14:05" : f.type === "duration" ? "20m" : "" });
     if (f.required) input.setAttribute("aria-required", "true");
-    form.append(label, input, f.help ? el("div", { class: "muted" }, f.help) : null);
+    form.append(label, input);
+    if (f.help) form.append(el("div", { class: "muted" }, f.help));
   }
   form.append(errBox("noticeErr"), el("p", { class: "ok", id: "noticeOk" }), el("button", { type: "submit", class: "primary", id: "noticeBtn" }, t("post")));
   side.append(form);
