@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"net"
 	"net/http"
 	"strings"
 	"unicode/utf8"
@@ -51,7 +52,13 @@ func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request, _ *Session) {
 		s.writeError(w, r, control.Errorf(control.EUNAUTHORIZED, "No facilitator credential is configured: set auth.adminToken or auth.adminPasswordHash."))
 		return
 	}
-	if !s.limiter.allow("login") || !s.admin.Check(req.Secret) {
+	// Attempts are limited per client address, so guessing is slow and one
+	// guesser cannot lock the facilitator out.
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	if !s.limiter.allow("login:"+host) || !s.admin.Check(req.Secret) {
 		s.writeError(w, r, control.Errorf(control.EUNAUTHORIZED, "Wrong facilitator credential."))
 		return
 	}

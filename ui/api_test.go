@@ -156,6 +156,18 @@ func TestLoginAndJoin(t *testing.T) {
 			t.Fatalf("session %+v, want Yoon, participant of %s", s, d.id)
 		}
 	})
+	t.Run("guessing the admin credential is rate limited", func(t *testing.T) {
+		e := newEnv(t, withRate(ui.RateLimit{Burst: 3, Every: 0}))
+		c := e.client()
+		for i := 0; i < 3; i++ {
+			if st, _ := c.do("POST", "/api/login", map[string]string{"secret": "guess"}); st != 401 {
+				t.Fatalf("guess %d: %d, want 401", i, st)
+			}
+		}
+		if st, _ := c.do("POST", "/api/login", map[string]string{"secret": adminToken}); st != 401 {
+			t.Fatalf("right token after the limit: %d, want 401 until the bucket refills", st)
+		}
+	})
 	t.Run("the facilitator role cannot be handed out by link", func(t *testing.T) {
 		d := e.newDrill(false)
 		if st, b := d.admin.do("POST", "/api/drills/"+d.id+"/people", map[string]any{"name": "X", "role": "facilitator"}); st != 400 {
