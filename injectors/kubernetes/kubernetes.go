@@ -52,7 +52,8 @@ const (
 	// when its value is "true".
 	DrillTargetLabel = "firedrill.dev/drill-target"
 	// DrillIDAnnotation and FaultIDAnnotation mark every object a fault
-	// changed or created, until the fault is reverted.
+	// changed or created, until the fault is reverted. FaultIDAnnotation is
+	// a comma-separated list when layered faults change the same object.
 	DrillIDAnnotation = "firedrill.dev/drill-id"
 	FaultIDAnnotation = "firedrill.dev/fault-id"
 )

@@ -44,7 +44,9 @@ func (in *Injector) FindLeftovers(ctx context.Context, drillID string) ([]Leftov
 			if !ok || (drillID != "" && a[DrillIDAnnotation] != drillID) {
 				continue
 			}
-			out = append(out, Leftover{Kind: kind, Namespace: it.GetNamespace(), Name: it.GetName(), DrillID: a[DrillIDAnnotation], FaultID: fault})
+			for _, id := range splitIDs(fault) {
+				out = append(out, Leftover{Kind: kind, Namespace: it.GetNamespace(), Name: it.GetName(), DrillID: a[DrillIDAnnotation], FaultID: id})
+			}
 		}
 	}
 	return out, nil

@@ -53,6 +53,7 @@ func (in *Injector) Validate(ctx context.Context, f injectors.Fault) error {
 				var obj *unstructured.Unstructured
 				if obj, err = res.Get(ctx, o.Name, metav1.GetOptions{}); err == nil {
 					if err = applyAfter(obj, o.Changes); err == nil {
+						addMarks(obj, f.DrillID, f.FaultID)
 						_, err = res.Update(ctx, obj, metav1.UpdateOptions{DryRun: dry})
 					}
 				}
@@ -131,7 +132,6 @@ func (in *Injector) planObject(ctx context.Context, f injectors.Fault, kind, ns,
 	if err != nil {
 		return objRecord{}, err
 	}
-	changes = append(changes, markerChanges(obj.Object, f.DrillID, f.FaultID)...)
 	return objRecord{Kind: kind, Namespace: ns, Name: name, UID: string(obj.GetUID()), Changes: changes}, nil
 }
 
@@ -222,7 +222,7 @@ func (in *Injector) injectChanges(ctx context.Context, f injectors.Fault, planne
 		}
 		rec := planned
 		rec.UID = string(obj.GetUID())
-		if prev != nil && prev.UID == rec.UID && obj.GetAnnotations()[FaultIDAnnotation] == f.FaultID {
+		if prev != nil && prev.UID == rec.UID && hasMark(obj, f.FaultID) {
 			rec.Changes = prev.Changes // already injected once: keep the true "before"
 		} else if obj.GetResourceVersion() != "" {
 			// Re-plan on exactly this version so the update below is
@@ -232,6 +232,7 @@ func (in *Injector) injectChanges(ctx context.Context, f injectors.Fault, planne
 		if err := applyAfter(obj, rec.Changes); err != nil {
 			return rec, err
 		}
+		addMarks(obj, f.DrillID, f.FaultID)
 		err = in.retry(ctx, func() error {
 			_, err := res.Update(ctx, obj, metav1.UpdateOptions{FieldManager: "firedrill"})
 			return err
@@ -340,7 +341,7 @@ func (in *Injector) Revert(ctx context.Context, recBytes []byte) error {
 		case o.Delete, o.Evict:
 			// Deleted and evicted pods are recreated by their controllers.
 		default:
-			err = in.revertChanges(ctx, o)
+			err = in.revertChanges(ctx, rec.FaultID, o)
 		}
 		if err != nil {
 			return fmt.Errorf("revert %s: %s: %w", rec.FaultID, objName(o), explain(err))
@@ -356,7 +357,7 @@ func (in *Injector) checkContext(rec *record) error {
 	return nil
 }
 
-func (in *Injector) revertChanges(ctx context.Context, o objRecord) error {
+func (in *Injector) revertChanges(ctx context.Context, faultID string, o objRecord) error {
 	res, err := in.resource(o.Kind, o.Namespace)
 	if err != nil {
 		return err
@@ -377,8 +378,14 @@ func (in *Injector) revertChanges(ctx context.Context, o objRecord) error {
 			return nil // a different object of the same name
 		}
 		changed, err := revertChanges(obj, o.Changes)
-		if err != nil || !changed {
+		if err != nil {
 			return err
+		}
+		if removeMarks(obj, faultID) {
+			changed = true
+		}
+		if !changed {
+			return nil
 		}
 		err = in.retry(ctx, func() error {
 			_, err := res.Update(ctx, obj, metav1.UpdateOptions{FieldManager: "firedrill"})

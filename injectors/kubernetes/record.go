@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -63,8 +64,9 @@ type change struct {
 	BeforeAbsent bool            `json:"beforeAbsent,omitempty"`
 	After        json.RawMessage `json:"after,omitempty"`
 	AfterAbsent  bool            `json:"afterAbsent,omitempty"`
-	// Marker changes are firedrill's own annotations: reverted like the
-	// others but not part of the fault's effect.
+	// Marker changes are side changes (the rollout restart of a workload
+	// that reads a changed ConfigMap): reverted like the others but not part
+	// of the fault's effect that Status reports.
 	Marker bool `json:"marker,omitempty"`
 }
 
@@ -267,21 +269,62 @@ func plan(obj map[string]any, path []string, v any, remove bool) change {
 	return c
 }
 
-// markerChanges are the drill and fault annotations on a changed object.
-// They are planned key by key even when the object has no annotations, so
-// that annotations others add meanwhile do not keep Revert from removing
-// them; revertChanges drops an emptied annotations map.
-func markerChanges(obj map[string]any, drillID, faultID string) []change {
-	var out []change
-	for _, kv := range [][2]string{{DrillIDAnnotation, drillID}, {FaultIDAnnotation, faultID}} {
-		path := []string{"metadata", "annotations", kv[0]}
-		c := change{Path: path, After: valueJSON(kv[1]), Marker: true}
-		if cur, ok := getPath(obj, path); ok {
-			c.Before = valueJSON(cur)
-		} else {
-			c.BeforeAbsent = true
+// addMarks writes firedrill's annotations on a changed object: the drill id,
+// and this fault's id added to the comma-separated list of the faults that
+// changed it (layered faults can share an object).
+func addMarks(obj *unstructured.Unstructured, drillID, faultID string) {
+	a := obj.GetAnnotations()
+	if a == nil {
+		a = map[string]string{}
+	}
+	a[DrillIDAnnotation] = drillID
+	ids := splitIDs(a[FaultIDAnnotation])
+	if !slices.Contains(ids, faultID) {
+		ids = append(ids, faultID)
+	}
+	a[FaultIDAnnotation] = strings.Join(ids, ",")
+	obj.SetAnnotations(a)
+}
+
+// removeMarks takes this fault's id off the object, and both annotations
+// when no other fault of the object is left. It reports whether it changed
+// anything.
+func removeMarks(obj *unstructured.Unstructured, faultID string) bool {
+	a := obj.GetAnnotations()
+	cur, ok := a[FaultIDAnnotation]
+	if !ok {
+		return false
+	}
+	ids := splitIDs(cur)
+	i := slices.Index(ids, faultID)
+	if i < 0 {
+		return false
+	}
+	ids = slices.Delete(ids, i, i+1)
+	if len(ids) == 0 {
+		delete(a, FaultIDAnnotation)
+		delete(a, DrillIDAnnotation)
+	} else {
+		a[FaultIDAnnotation] = strings.Join(ids, ",")
+	}
+	if len(a) == 0 {
+		a = nil
+	}
+	obj.SetAnnotations(a)
+	return true
+}
+
+// hasMark says whether faultID is among the faults marked on the object.
+func hasMark(obj *unstructured.Unstructured, faultID string) bool {
+	return slices.Contains(splitIDs(obj.GetAnnotations()[FaultIDAnnotation]), faultID)
+}
+
+func splitIDs(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
 		}
-		out = append(out, c)
 	}
 	return out
 }

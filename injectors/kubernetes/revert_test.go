@@ -318,3 +318,36 @@ func TestInfoDescribesEveryTypeWithASchema(t *testing.T) {
 	}
 	_ = devcluster.ContextName
 }
+
+// TestLayeredFaultsOnOneObjectRevertInAnyOrder covers the layered shape of
+// a drill: two faults change the same Deployment; whichever is reverted
+// first, the object ends exactly as it was, without leftover annotations.
+func TestLayeredFaultsOnOneObjectRevertInAnyOrder(t *testing.T) {
+	for _, order := range []string{"first fault reverted first", "second fault reverted first"} {
+		t.Run(order, func(t *testing.T) {
+			ns := clustertest.Namespace(t)
+			makeDeployment(t, ns, "order-api", 1)
+			before := comparable(t, getObj(t, "Deployment", ns, "order-api"))
+			in := newInjector(t)
+			envFault := fault("env-var", ns, "Deployment", "order-api", map[string]any{"name": "MODE", "value": "invalid"})
+			envFault.FaultID = "env"
+			imageFault := fault("bad-image", ns, "Deployment", "order-api", map[string]any{"image": "invalid/order-api:2"})
+			imageFault.FaultID = "image"
+			recs := [][]byte{lifecycle(t, in, envFault), lifecycle(t, in, imageFault)}
+			if got := getObj(t, "Deployment", ns, "order-api").GetAnnotations()[kubernetes.FaultIDAnnotation]; got != "env,image" {
+				t.Errorf("fault annotation = %q, want env,image", got)
+			}
+			if order == "second fault reverted first" {
+				recs[0], recs[1] = recs[1], recs[0]
+			}
+			for _, rec := range recs {
+				if err := in.Revert(context.Background(), rec); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := comparable(t, getObj(t, "Deployment", ns, "order-api")); got != before {
+				t.Errorf("after both reverts\n got %s\nwant %s", got, before)
+			}
+		})
+	}
+}
