@@ -421,12 +421,23 @@ func retroOf(d *control.Drill, rt *retro.Retro, names map[string]string) Retro {
 // code, over a read-only store holding just these events. The engine's
 // clock is fixed at the last event, so a record of a drill that is still
 // open is computed as of its last event.
-func project(events []control.Event) (*control.Drill, error) {
+func project(events []control.Event) (d *control.Drill, err error) {
 	id := events[0].DrillID
+	var created control.DrillCreated
+	if err := json.Unmarshal(events[0].Payload, &created); err != nil || created.Scenario == nil {
+		return nil, control.Errorf(control.EINVALID, "record of drill %s: event #1 does not carry the drill's scenario", id)
+	}
+	// A kept record is untrusted input: a journal that is a valid chain but
+	// was never written by the engine must give an error, not a crash.
+	defer func() {
+		if p := recover(); p != nil {
+			d, err = nil, control.Errorf(control.EINVALID, "record of drill %s: the journal cannot be replayed: %v", id, p)
+		}
+	}()
 	st := &journalStore{events: events}
 	e := control.NewEngine(st, nil, clocktesting.NewFakeClock(events[len(events)-1].Time))
 	e.Manual = true
-	d, err := e.Drill(context.Background(), id)
+	d, err = e.Drill(context.Background(), id)
 	if err != nil {
 		return nil, fmt.Errorf("record of drill %s: %w", id, err)
 	}

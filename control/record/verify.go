@@ -67,7 +67,10 @@ func Verify(r *Record) (*Verification, error) {
 	}
 	again, err := Assemble(evs)
 	if err != nil {
-		return nil, err
+		if control.ErrorCode(err) == control.EINVALID {
+			return nil, err
+		}
+		return nil, control.Errorf(control.EINVALID, "the journal of drill %s is a valid chain but cannot be replayed: %v", r.DrillID, err)
 	}
 	sections, err := compareSections(r, again)
 	if err != nil {
