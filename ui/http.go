@@ -51,6 +51,7 @@ type FieldError struct {
 	Fields  []string
 }
 
+// Error returns the message.
 func (e *FieldError) Error() string { return e.Message }
 
 // writeError answers with err's code and message. Internal errors are logged
