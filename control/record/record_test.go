@@ -263,3 +263,21 @@ func TestSeasonOf(t *testing.T) {
 		})
 	}
 }
+
+// A chain re-sealed by hand after a forged event is a valid chain, but its
+// head no longer matches the kept one, and an event the engine never wrote
+// is refused when the journal is replayed.
+func TestVerify_ForgedChainIsRefused(t *testing.T) {
+	_, r := played(t)
+	last := r.Chain.Events[len(r.Chain.Events)-1]
+	forged := control.Event{DrillID: r.DrillID, Type: control.EventFaultInjected, Time: last.Time, DrillTime: last.DrillTime, Actor: "engine", Payload: json.RawMessage(`{"faultId":"ghost"}`)}
+	if err := forged.Seal(last.Seq, last.Hash); err != nil {
+		t.Fatal(err)
+	}
+	r.Chain.Events = append(r.Chain.Events, forged)
+	r.Chain.Count, r.Chain.Head = len(r.Chain.Events), forged.Hash
+	_, err := record.Verify(r)
+	if control.ErrorCode(err) != control.EINVALID || !strings.Contains(control.ErrorMessage(err), "cannot be replayed") {
+		t.Fatalf("error %v, expected EINVALID: cannot be replayed", err)
+	}
+}
