@@ -188,7 +188,9 @@ func BuildHistory(records []*Record, f HistoryFilter, now time.Time) (*History, 
 				designers[key] = p.Name
 			}
 		}
-		if r.Scenario.Designer != "" {
+		// The scenario's designer is thanked by the name it was written
+		// with only when nobody joined the drill as its designer.
+		if r.Scenario.Designer != "" && !hasRole(r.People, control.RoleDesigner) {
 			designers[strings.ToLower(r.Scenario.Designer)] = r.Scenario.Designer
 		}
 		h.Drills = append(h.Drills, ds)
@@ -267,4 +269,13 @@ func keysOfString(m map[string]string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+func hasRole(people []Person, role control.Role) bool {
+	for _, p := range people {
+		if p.Role == role {
+			return true
+		}
+	}
+	return false
 }
