@@ -82,6 +82,10 @@ func TestBrowserRetro(t *testing.T) {
 	fac.waitJS("timeline chart loaded", `document.querySelector("#timelineChart").complete && document.querySelector("#timelineChart").naturalWidth > 0`)
 	fac.shot("retro-console")
 
+	fac.run("open the history", chromedp.Navigate(e.http.URL+"/history"))
+	fac.waitJS("history counts the drill", `document.querySelector("#nDrills").textContent === "1" && document.querySelector("#ratings").textContent.startsWith("2.0 → 4.0") && document.querySelectorAll("#actions li").length === 1`)
+	fac.shot("history")
+
 	fac.run("open the printable record", chromedp.Navigate(e.http.URL+"/room/"+d.id+"/record"))
 	fac.waitJS("record rendered", `document.querySelector("h1") !== null && document.querySelectorAll("svg").length === 2`)
 	fac.shot("record-print")
