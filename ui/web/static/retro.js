@@ -81,7 +81,7 @@ function onInput() {
   remember();
   setState("unsaved");
   clearTimeout(saveTimer);
-  saveTimer = setTimeout(save, 700);
+  saveTimer = setTimeout(save, 1000);
 }
 
 async function save() {
