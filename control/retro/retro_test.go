@@ -226,3 +226,22 @@ func TestProject_IgnoresWhatTheRulesRefuse(t *testing.T) {
 		t.Fatalf("ignored %+v", r.Ignored)
 	}
 }
+
+// BenchmarkProject measures projecting a retro from a journal with many
+// autosaves: eight people saving every second for ten minutes.
+func BenchmarkProject(b *testing.B) {
+	h := controltest.NewHarness(b)
+	retrotest.PlayDrill(b, h, "d")
+	s := retro.NewService(h.Engine, h.DB)
+	for i := 0; i < 600; i++ {
+		who := []string{"alice", "bob", "carol", "dana", "oscar", "fiona"}[i%6]
+		if _, err := s.Save(h.Ctx, "d", who, retro.Answers{WentWell: strings.Repeat("typing ", i%50)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	d, evs := h.Drill("d"), h.Events("d")
+	b.ResetTimer()
+	for b.Loop() {
+		retro.Project(d, evs)
+	}
+}
