@@ -238,6 +238,8 @@ async function start() {
   } catch (e) {
     $("loadError").textContent = e.code === "conflict" ? rt("notOpen") : e.message;
     $("main").classList.add("hidden");
+    // Waiting for the end of the drill: the retro opens at once.
+    if (e.code === "conflict") setTimeout(() => location.reload(), 3000);
     return;
   }
   buildExtra(view.form.questions);
