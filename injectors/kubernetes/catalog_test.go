@@ -337,8 +337,12 @@ func TestNodeCordonWithDrainEvictsOptedInPodsAndUncordons(t *testing.T) {
 	const node = "kwok-node-1"
 	setNodeLabel(t, node, "true")
 	t.Cleanup(func() { setNodeLabel(t, node, "") })
+	// Place every pod on the node to drain: keep the other node cordoned
+	// while the Deployment starts, then open it for the evicted pods.
+	setUnschedulable(t, "kwok-node-0", true)
 	makeDeployment(t, ns, "api", 4)
 	waitAvailable(t, ns, "api", 4)
+	setUnschedulable(t, "kwok-node-0", false)
 	before := comparable(t, getObj(t, "Node", "", node))
 	onNode := func() int {
 		l, _ := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{FieldSelector: "spec.nodeName=" + node})
@@ -350,8 +354,8 @@ func TestNodeCordonWithDrainEvictsOptedInPodsAndUncordons(t *testing.T) {
 		}
 		return n
 	}
-	if onNode() == 0 {
-		t.Skip("the scheduler placed no pod on " + node + "; drain has nothing to evict") // spread is the default, so this is rare
+	if n := onNode(); n != 4 {
+		t.Fatalf("%d of 4 pods on %s before the drain, want all", n, node)
 	}
 	in := newInjector(t)
 	f := injectors.Fault{DrillID: drillID, FaultID: "cordon", Type: "node-cordon",
@@ -388,3 +392,14 @@ func setNodeLabel(t testing.TB, node, value string) {
 }
 
 var _ = corev1.PodRunning
+
+func setUnschedulable(t testing.TB, node string, v bool) {
+	t.Helper()
+	patch := fmt.Sprintf(`{"spec":{"unschedulable":%v}}`, v)
+	if !v {
+		patch = `{"spec":{"unschedulable":null}}`
+	}
+	if _, err := clustertest.Client(t).CoreV1().Nodes().Patch(context.Background(), node, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
