@@ -178,6 +178,7 @@ func TestBrowserDrill(t *testing.T) {
 	fac.waitJS("console lists the scenario", `document.querySelector("#scenario option[value='room-test']") !== null`)
 	fac.shot("console")
 	fac.run("create a drill",
+		chromedp.SetValue(chromedp.ID("scenario"), "room-test"),
 		chromedp.SetValue(chromedp.ID("difficulty"), "medium"),
 		chromedp.SendKeys(chromedp.ID("title"), "Tuesday drill"),
 		chromedp.Click(chromedp.ID("createBtn")),

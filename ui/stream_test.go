@@ -237,3 +237,23 @@ func TestMessages(t *testing.T) {
 		post(d.second, d.id, "incident", "y")
 	})
 }
+
+func TestAlertsReachParticipants(t *testing.T) {
+	// The test injector's probe always fails, so the alert fires after its
+	// 30s; at 60 drill seconds per second that is within a second or two.
+	e := newEnv(t, withTimeScale(60))
+	a := e.admin()
+	var sum control.DrillSummary
+	a.must(201, "POST", "/api/drills", map[string]string{"scenario": "alerts-test"}, &sum)
+	var l ui.JoinLink
+	a.must(201, "POST", "/api/drills/"+sum.ID+"/people", map[string]any{"name": "Kim", "role": "participant"}, &l)
+	p := e.join(l.URL)
+	s := p.ws(sum.ID, 0)
+	s.untilReady()
+	a.must(200, "POST", "/api/drills/"+sum.ID+"/start", nil, nil)
+	m := s.messages(1)[0]
+	if m.Channel != "alerts" || m.AuthorKind != control.AuthorPersona || m.AuthorID != "monitor" ||
+		!strings.HasPrefix(m.Source, "alert:") || !strings.Contains(m.Text, "FIRING") {
+		t.Fatalf("first message %+v, want a FIRING alert from the monitoring persona in #alerts", m)
+	}
+}
