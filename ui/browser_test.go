@@ -179,7 +179,6 @@ func TestBrowserDrill(t *testing.T) {
 	fac.shot("console")
 	fac.run("create a drill",
 		chromedp.SetValue(chromedp.ID("scenario"), "room-test"),
-		chromedp.SetValue(chromedp.ID("difficulty"), "medium"),
 		chromedp.SendKeys(chromedp.ID("title"), "Tuesday drill"),
 		chromedp.Click(chromedp.ID("createBtn")),
 	)

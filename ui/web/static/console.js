@@ -1,10 +1,27 @@
 import { api, chrome, clear, el, loadSession } from "./common.js";
 import { t } from "./i18n.js";
 
+let scenarios = [];
+
+/** difficulties offers the levels the chosen scenario prepared its faults at. */
+function difficulties() {
+  const sc = scenarios.find((s) => s.name === document.getElementById("scenario").value);
+  const sel = document.getElementById("difficulty");
+  const cur = sel.value;
+  clear(sel).append(el("option", { value: "" }, t("dDefault") + (sc && sc.difficulty ? " (" + t(sc.difficulty) + ")" : "")));
+  for (const d of (sc && sc.difficulties) || []) sel.append(el("option", { value: d }, t(d)));
+  sel.value = [...sel.options].some((o) => o.value === cur) ? cur : "";
+}
+
 async function refresh() {
   const [scs, drills] = await Promise.all([api("GET", "/api/scenarios"), api("GET", "/api/drills")]);
-  const sel = clear(document.getElementById("scenario"));
+  scenarios = scs;
+  const sel = document.getElementById("scenario");
+  const cur = sel.value;
+  clear(sel);
   for (const s of scs) sel.append(el("option", { value: s.name }, s.title ? s.title + " (" + s.name + ")" : s.name));
+  if (scs.some((s) => s.name === cur)) sel.value = cur;
+  difficulties();
   const tb = clear(document.getElementById("drills"));
   for (const d of drills.slice().reverse()) {
     tb.append(el("tr", {},
@@ -20,6 +37,8 @@ chrome(refresh);
   if (!s.admin) { location.assign("/"); return; }
   await refresh();
 })();
+
+document.getElementById("scenario").addEventListener("change", difficulties);
 
 document.getElementById("create").addEventListener("submit", async (ev) => {
   ev.preventDefault();
