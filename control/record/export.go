@@ -190,7 +190,8 @@ func WriteMarkdown(w io.Writer, r *Record) error {
 			p("  - %s: %s\n", k, mdEscape(n.Fields[k]))
 		}
 	}
-	p("\n## Observer notes\n\n")
+	st, wk := noteBalance(r.ObserverNotes)
+	p("\n## Observer notes\n\n%d strengths, %d weaknesses (the practice aims for 1:1).\n\n", st, wk)
 	for _, n := range r.ObserverNotes {
 		p("- %s **%s**: %s\n", Clock(n.AtMs), n.Tag, mdEscape(n.Text))
 	}
@@ -280,4 +281,17 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// noteBalance counts the observer's strength and weakness notes.
+func noteBalance(notes []Note) (strengths, weaknesses int) {
+	for _, n := range notes {
+		switch n.Tag {
+		case "strength":
+			strengths++
+		case "weakness":
+			weaknesses++
+		}
+	}
+	return strengths, weaknesses
 }

@@ -110,6 +110,7 @@ section { break-inside: avoid-page; } .muted { color: #5d6777; } ul { margin: 4p
 <table><tbody>{{$f := .Fields}}{{range keys .Fields}}<tr><th>{{.}}</th><td>{{index $f .}}</td></tr>{{end}}</tbody></table>
 {{end}}
 <h2>Observer notes</h2>
+<p class="muted">{{.Strengths}} strengths, {{.Weaknesses}} weaknesses (the practice aims for 1:1).</p>
 <ul>{{range .R.ObserverNotes}}<li>{{clock .AtMs}} <strong>{{.Tag}}</strong>: {{.Text}}</li>{{end}}</ul>
 {{if .R.Scenario.Solution}}<h2>The designer's intended solution</h2>
 <p>{{.R.Scenario.Solution}}</p>{{end}}
@@ -126,9 +127,11 @@ section { break-inside: avoid-page; } .muted { color: #5d6777; } ul { margin: 4p
 
 // WriteHTML writes the printable record page.
 func WriteHTML(w io.Writer, r *Record) error {
+	st, wk := noteBalance(r.ObserverNotes)
 	return htmlTemplate.Execute(w, struct {
 		R                       *Record
 		Blameless               string
 		TimelineSVG, RatingsSVG string
-	}{r, retro.Blameless, TimelineSVG(r), RatingsSVG(r.Retro.Ratings)})
+		Strengths, Weaknesses   int
+	}{r, retro.Blameless, TimelineSVG(r), RatingsSVG(r.Retro.Ratings), st, wk})
 }
