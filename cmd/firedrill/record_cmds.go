@@ -34,7 +34,11 @@ follow-up actions.
 Formats: md (Markdown with charts), json (the full record with its hash-chained
 journal, see control/record/SCHEMA.md; check it later with firedrill verify),
 html (one printable page; print it to PDF from a browser), csv (the accepted
-actions), github (the accepted actions as GitHub issue bodies).`,
+actions), github (the accepted actions as GitHub issue bodies).
+
+Markdown written to a file (-o drill.md) links its charts as SVG files beside
+it (drill.timeline.svg, drill.ratings.svg), since some renderers refuse
+embedded images; on standard output the charts are embedded.`,
 			Args: cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
 				if !validFormat(format) {
@@ -47,6 +51,9 @@ actions), github (the accepted actions as GitHub issue bodies).`,
 				r, err := record.Load(cmd.Context(), db, args[0])
 				if err != nil {
 					return userError(err)
+				}
+				if format == record.FormatMarkdown && out != "" && out != "-" {
+					return writeMarkdownWithCharts(out, r)
 				}
 				return writeRecordOut(m.Stdout, out, func(w io.Writer) error { return record.Export(w, r, format) })
 			},
@@ -207,6 +214,22 @@ func writeRecordOut(stdout io.Writer, file string, fn func(io.Writer) error) err
 		return err
 	}
 	return os.Rename(tmp.Name(), file)
+}
+
+// writeMarkdownWithCharts writes FILE.md and its charts as FILE.timeline.svg
+// and FILE.ratings.svg, linked relatively.
+func writeMarkdownWithCharts(file string, r *record.Record) error {
+	stem := strings.TrimSuffix(file, filepath.Ext(file))
+	charts := record.MarkdownCharts{Timeline: filepath.Base(stem) + ".timeline.svg", Ratings: filepath.Base(stem) + ".ratings.svg"}
+	for name, svg := range map[string]string{charts.Timeline: record.TimelineSVG(r), charts.Ratings: record.RatingsSVG(r.Retro.Ratings)} {
+		if err := writeRecordOut(nil, filepath.Join(filepath.Dir(file), name), func(w io.Writer) error {
+			_, err := io.WriteString(w, svg)
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	return writeRecordOut(nil, file, func(w io.Writer) error { return record.WriteMarkdownCharts(w, r, charts) })
 }
 
 func printHistory(w io.Writer, h *record.History) error {

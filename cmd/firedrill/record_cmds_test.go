@@ -143,3 +143,28 @@ func TestHistoryCmd(t *testing.T) {
 		}
 	})
 }
+
+// Markdown written to a file links its charts as SVG files beside it.
+func TestExportCmd_MarkdownFileWithCharts(t *testing.T) {
+	dir := playedDataDir(t)
+	out := filepath.Join(t.TempDir(), "drill-1.md")
+	code, _, stderr := runScenarioCmd(t, "--data-dir", dir, "export", "drill-1", "-o", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	md, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"![Drill timeline](drill-1.timeline.svg)", "![Self-ratings before and after](drill-1.ratings.svg)"} {
+		if !strings.Contains(string(md), want) {
+			t.Fatalf("%s does not link %s", out, want)
+		}
+	}
+	for _, f := range []string{"drill-1.timeline.svg", "drill-1.ratings.svg"} {
+		b, err := os.ReadFile(filepath.Join(filepath.Dir(out), f))
+		if err != nil || !strings.HasPrefix(string(b), "<svg ") {
+			t.Fatalf("%s: %v %.40s", f, err, b)
+		}
+	}
+}

@@ -152,6 +152,26 @@ func mdEscape(s string) string {
 // WriteMarkdown writes the record as Markdown, charts embedded as images.
 // Names appear with what went well, never with what was lacking.
 func WriteMarkdown(w io.Writer, r *Record) error {
+	return WriteMarkdownCharts(w, r, MarkdownCharts{})
+}
+
+// MarkdownCharts says where the Markdown export's charts are: links to
+// files (for renderers that refuse data URIs, such as GitHub's), or, when
+// empty, embedded as SVG data URIs.
+type MarkdownCharts struct {
+	Timeline string
+	Ratings  string
+}
+
+// WriteMarkdownCharts writes the record as Markdown with the charts at the
+// given links.
+func WriteMarkdownCharts(w io.Writer, r *Record, charts MarkdownCharts) error {
+	if charts.Timeline == "" {
+		charts.Timeline = svgDataURI(TimelineSVG(r))
+	}
+	if charts.Ratings == "" {
+		charts.Ratings = svgDataURI(RatingsSVG(r.Retro.Ratings))
+	}
 	var b bytes.Buffer
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	p("# Drill record: %s\n\n", r.Title)
@@ -179,7 +199,7 @@ func WriteMarkdown(w io.Writer, r *Record) error {
 	for _, rs := range r.Responses {
 		p("| %s %s | %s | %s | %s | %s |\n", rs.Kind, rs.ID, dash(rs.Channel), Clock(rs.AtMs), ClockPtr(rs.RepliedMs), ClockPtr(rs.ResponseMs))
 	}
-	p("\n## Timeline\n\n![Drill timeline](%s)\n\n| Time | Kind | Who | What |\n|---|---|---|---|\n", svgDataURI(TimelineSVG(r)))
+	p("\n## Timeline\n\n![Drill timeline](%s)\n\n| Time | Kind | Who | What |\n|---|---|---|---|\n", charts.Timeline)
 	for _, e := range r.Timeline {
 		p("| %s | %s | %s | %s |\n", Clock(e.AtMs), e.Kind, mdEscape(e.Actor), mdEscape(e.Summary))
 	}
@@ -195,16 +215,16 @@ func WriteMarkdown(w io.Writer, r *Record) error {
 	for _, n := range r.ObserverNotes {
 		p("- %s **%s**: %s\n", Clock(n.AtMs), n.Tag, mdEscape(n.Text))
 	}
-	writeRetroMarkdown(&b, r)
+	writeRetroMarkdown(&b, r, charts.Ratings)
 	_, err := w.Write(b.Bytes())
 	return err
 }
 
-func writeRetroMarkdown(b *bytes.Buffer, r *Record) {
+func writeRetroMarkdown(b *bytes.Buffer, r *Record, ratingsChart string) {
 	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
 	rt := r.Retro
 	p("\n## Retrospective\n\n%d of %d people submitted.\n\n", rt.Submitted, rt.People)
-	p("![Self-ratings before and after](%s)\n\n", svgDataURI(RatingsSVG(rt.Ratings)))
+	p("![Self-ratings before and after](%s)\n\n", ratingsChart)
 	p("Self-rated incident-response ability (asked after the drill, before and after): **%.2f → %.2f (%+.0f%%)** over %d answers.\n",
 		rt.Ratings.Before, rt.Ratings.After, rt.Ratings.ChangePct, rt.Ratings.Count)
 	p("\n### What went well\n\n")
