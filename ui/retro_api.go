@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/record"
@@ -57,7 +58,7 @@ type RetroScenario struct {
 }
 
 func (s *Server) apiRetro(w http.ResponseWriter, r *http.Request, sess *Session) {
-	d, rt, err := s.retroService().Load(r.Context(), r.PathValue("id"))
+	d, err := s.engine.Drill(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -66,11 +67,13 @@ func (s *Server) apiRetro(w http.ResponseWriter, r *http.Request, sess *Session)
 		s.writeError(w, r, control.Errorf(control.ECONFLICT, "The retrospective opens when the drill ends."))
 		return
 	}
+	// One read of the journal gives both the record and the retro.
 	rec, err := record.Load(r.Context(), s.journal, d.ID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	rt := retro.Project(d, rec.Chain.Events)
 	me := retroPerson(sess)
 	fac := sess.facilitator()
 	v := RetroView{DrillID: d.ID, Title: rec.Title, State: d.State, Open: rt.Open, Closed: rt.Closed || d.State == control.StateClosed,
@@ -223,7 +226,7 @@ func (s *Server) apiRetroPropose(w http.ResponseWriter, r *http.Request, sess *S
 }
 
 func (s *Server) apiRetroDecide(w http.ResponseWriter, r *http.Request, sess *Session) {
-	accept := len(r.URL.Path) > 7 && r.URL.Path[len(r.URL.Path)-7:] == "/accept"
+	accept := strings.HasSuffix(r.URL.Path, "/accept")
 	if err := s.retroService().Decide(r.Context(), r.PathValue("id"), r.PathValue("aid"), sess.actor(), accept); err != nil {
 		s.writeError(w, r, err)
 		return

@@ -59,11 +59,11 @@ func retroPerson(sess *Session) string {
 	return sess.actor()
 }
 
-type handler = func(http.ResponseWriter, *http.Request, *Session)
+type retroHandler = func(http.ResponseWriter, *http.Request, *Session)
 
 // memberPage serves h to members of the page's drill and refuses everyone
 // else the way the room page does.
-func (s *Server) memberPage(h handler) handler {
+func (s *Server) memberPage(h retroHandler) retroHandler {
 	return func(w http.ResponseWriter, r *http.Request, sess *Session) {
 		if err := allowed(AccessMember, sess, r.PathValue("id")); err != nil {
 			s.pageRefused(w, r, err)
@@ -74,7 +74,7 @@ func (s *Server) memberPage(h handler) handler {
 }
 
 // adminPage serves h to the signed-in facilitator only.
-func (s *Server) adminPage(h handler) handler {
+func (s *Server) adminPage(h retroHandler) retroHandler {
 	return func(w http.ResponseWriter, r *http.Request, sess *Session) {
 		if err := allowed(AccessAdmin, sess, ""); err != nil {
 			s.pageRefused(w, r, err)
