@@ -13,6 +13,7 @@ import (
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/retro"
+	"github.com/firedrill/firedrill/control/retro/retrotest"
 	"github.com/firedrill/firedrill/ui"
 )
 
@@ -26,9 +27,21 @@ func TestBrowserRetro(t *testing.T) {
 	e := newEnv(t)
 	dir := artifacts(t)
 	open := newBrowser(t)
-	d := e.newDrill(true)
+	// The drill runs the retro test scenario, which asks two questions of
+	// its own (a realism scale and a text).
+	dr, err := e.engine.CreateDrill(t.Context(), control.CreateDrill{Scenario: retrotest.Scenario(), Actor: ui.ActorFacilitator})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.engine.AddPerson(t.Context(), dr.ID, control.Person{ID: ui.ActorFacilitator, Name: "Facilitator", Role: control.RoleFacilitator}, ui.ActorFacilitator); err != nil {
+		t.Fatal(err)
+	}
+	d := &drill{id: dr.ID, admin: e.admin()}
 	var link ui.JoinLink
-	d.admin.must(201, "POST", "/api/drills/"+d.id+"/people", map[string]any{"name": "Choi", "role": control.RoleParticipant}, &link)
+	for _, name := range []string{"Kim", "Choi"} {
+		d.admin.must(201, "POST", "/api/drills/"+d.id+"/people", map[string]any{"name": name, "role": control.RoleParticipant}, &link)
+	}
+	d.admin.must(200, "POST", "/api/drills/"+d.id+"/start", nil, nil)
 	endDrill(t, e, d)
 
 	choi := &page{t: t, ctx: open(), name: "participant-choi", dir: dir}
@@ -39,15 +52,24 @@ func TestBrowserRetro(t *testing.T) {
 	choi.shot("retro-empty")
 
 	const typed = "We split recovery and propagation within five minutes"
+	const gap = "An alert on the DB pool"
 	choi.run("type and reload mid-typing",
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('input[name="q-realism"][value="4"]').click()`),
+		chromedp.SendKeys(chromedp.ID("q-alert-gap"), gap),
 		chromedp.SendKeys(chromedp.ID("wentWell"), typed),
 		chromedp.Reload(),
 	)
-	choi.waitJS("text kept after the reload", `document.querySelector("#wentWell").value === `+jsString(typed))
+	choi.waitJS("text kept after the reload", `document.querySelector("#wentWell").value === `+jsString(typed)+
+		` && document.querySelector("#q-alert-gap").value === `+jsString(gap)+
+		` && document.querySelector('input[name="q-realism"][value="4"]').checked`)
 	svc := retro.NewService(e.engine, e.store)
 	waitFor(t, "the draft reaches the journal", func() bool {
 		_, r, err := svc.Load(t.Context(), d.id)
-		return err == nil && r.Entries[link.Person.ID] != nil && r.Entries[link.Person.ID].WentWell == typed
+		if err != nil {
+			return false
+		}
+		en := r.Entries[link.Person.ID]
+		return en != nil && en.WentWell == typed && en.Extra["realism"] == "4" && en.Extra["alert-gap"] == gap
 	})
 	choi.waitJS("saved", `document.querySelector("#saveState").dataset.state === "saved"`)
 
