@@ -32,3 +32,6 @@ func DecodeRecord(b []byte) error { _, err := decodeRecord(b); return err }
 var PolicyName = policyName
 
 var _ = json.Marshal
+
+// ValidateParams exposes the params schema check.
+var ValidateParams = validateSchema
