@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -132,5 +133,56 @@ func TestClusterDownWithoutARunningCluster(t *testing.T) {
 				t.Errorf("code %d stdout %q stderr %q; want code %d, stdout with %q, stderr with %q", code, out, errOut, tt.wantCode, tt.wantOut, tt.wantErr)
 			}
 		})
+	}
+}
+
+// TestClusterDownStopsARunningUp runs `firedrill cluster up` as its own
+// process, as `make cluster` does, and stops it with `firedrill cluster down`
+// from this one.
+func TestClusterDownStopsARunningUp(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(t.TempDir(), "firedrill")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build firedrill: %v\n%s", err, out)
+	}
+	var upOut clusterOutput
+	up := exec.Command(bin, "cluster", "up", "--work-dir", dir, "--nodes", "1")
+	up.Stdout, up.Stderr = &upOut, &upOut
+	if err := up.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- up.Wait() }()
+	t.Cleanup(func() {
+		if up.ProcessState == nil {
+			_ = up.Process.Kill()
+		}
+	})
+	deadline := time.Now().Add(5 * time.Minute)
+	for !strings.Contains(upOut.String(), "Press Ctrl-C") {
+		select {
+		case err := <-exited:
+			t.Fatalf("cluster up exited early: %v\n%s", err, upOut.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("cluster up not ready in 5 minutes:\n%s", upOut.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	code, out, errOut := runCluster(t, context.Background(), "cluster", "down", "--work-dir", dir)
+	if code != 0 || !strings.Contains(out, "cluster stopped") {
+		t.Fatalf("down: code %d\nstdout %s\nstderr %s", code, out, errOut)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("cluster up exited with %v after down:\n%s", err, upOut.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("cluster up still running 30s after down")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "state.json")); !os.IsNotExist(err) {
+		t.Errorf("state file left: %v", err)
 	}
 }
