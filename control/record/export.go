@@ -191,9 +191,9 @@ func WriteMarkdownCharts(w io.Writer, r *Record, charts MarkdownCharts) error {
 	p("| First fault injected at | %s |\n| Time to acknowledge | %s |\n| Time to incident notice | %s |\n| Time to resolution notice | %s |\n",
 		ClockPtr(m.FirstInjectedMs), ClockPtr(m.TimeToAckMs), ClockPtr(m.TimeToIncidentNoticeMs), ClockPtr(m.TimeToResolutionNoticeMs))
 	p("| Hints used | %d (skipped %d) |\n| Chained faults fired | %d |\n| Cap reached | %s |\n\n", m.HintsUsed, m.HintsSkipped, m.FaultsChained, yesNo(m.CapReached))
-	p("| Fault | Injected | Recovered after | Resolved after | Reverted |\n|---|---|---|---|---|\n")
+	p("| Fault | Injected | Detected after | Recovered after | Resolved after | Reverted |\n|---|---|---|---|---|---|\n")
 	for _, f := range m.Faults {
-		p("| %s%s | %s | %s | %s | %s |\n", f.ID, map[bool]string{true: " (chained)"}[f.Chained], ClockPtr(f.InjectedAtMs), ClockPtr(f.TimeToRecoverMs), ClockPtr(f.TimeToResolveMs), ClockPtr(f.RevertedAtMs))
+		p("| %s%s | %s | %s | %s | %s | %s |\n", f.ID, map[bool]string{true: " (chained)"}[f.Chained], ClockPtr(f.InjectedAtMs), ClockPtr(f.TimeToDetectMs), ClockPtr(f.TimeToRecoverMs), ClockPtr(f.TimeToResolveMs), ClockPtr(f.RevertedAtMs))
 	}
 	p("\n### Response times\n\n| What | Channel | At | Answered at | Response |\n|---|---|---|---|---|\n")
 	for _, rs := range r.Responses {

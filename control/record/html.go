@@ -73,8 +73,8 @@ section { break-inside: avoid-page; } .muted { color: #5d6777; } ul { margin: 4p
 <tr><th>Time to incident notice</th><td>{{clockp .R.Metrics.TimeToIncidentNoticeMs}}</td><th>Time to resolution notice</th><td>{{clockp .R.Metrics.TimeToResolutionNoticeMs}}</td></tr>
 <tr><th>Hints used</th><td>{{.R.Metrics.HintsUsed}} (skipped {{.R.Metrics.HintsSkipped}})</td><th>Cap reached</th><td>{{yesno .R.Metrics.CapReached}}</td></tr>
 </tbody></table>
-<table><thead><tr><th>Fault</th><th>Injected</th><th>Recovered after</th><th>Resolved after</th><th>Reverted</th></tr></thead><tbody>
-{{range .R.Metrics.Faults}}<tr><td>{{.ID}}{{if .Chained}} (chained){{end}}<br><span class="muted">{{.Title}}</span></td><td>{{clockp .InjectedAtMs}}</td><td>{{clockp .TimeToRecoverMs}}</td><td>{{clockp .TimeToResolveMs}}</td><td>{{clockp .RevertedAtMs}}</td></tr>
+<table><thead><tr><th>Fault</th><th>Injected</th><th>Detected after</th><th>Recovered after</th><th>Resolved after</th><th>Reverted</th></tr></thead><tbody>
+{{range .R.Metrics.Faults}}<tr><td>{{.ID}}{{if .Chained}} (chained){{end}}<br><span class="muted">{{.Title}}</span></td><td>{{clockp .InjectedAtMs}}</td><td>{{clockp .TimeToDetectMs}}</td><td>{{clockp .TimeToRecoverMs}}</td><td>{{clockp .TimeToResolveMs}}</td><td>{{clockp .RevertedAtMs}}</td></tr>
 {{end}}</tbody></table>
 <h3>Response times</h3>
 <table><thead><tr><th>What</th><th>Channel</th><th>At</th><th>Answered at</th><th>Response</th></tr></thead><tbody>

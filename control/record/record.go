@@ -100,14 +100,17 @@ type Metrics struct {
 
 // FaultMetrics are one fault's times.
 type FaultMetrics struct {
-	ID              string `json:"id"`
-	Title           string `json:"title"`
-	Phase           string `json:"phase"`
-	Chained         bool   `json:"chained"`
-	InjectedAtMs    *int64 `json:"injectedAtMs"`
-	RecoveringAtMs  *int64 `json:"recoveringAtMs"`
-	ResolvedAtMs    *int64 `json:"resolvedAtMs"`
-	RevertedAtMs    *int64 `json:"revertedAtMs"`
+	ID             string `json:"id"`
+	Title          string `json:"title"`
+	Phase          string `json:"phase"`
+	Chained        bool   `json:"chained"`
+	InjectedAtMs   *int64 `json:"injectedAtMs"`
+	RecoveringAtMs *int64 `json:"recoveringAtMs"`
+	ResolvedAtMs   *int64 `json:"resolvedAtMs"`
+	RevertedAtMs   *int64 `json:"revertedAtMs"`
+	// TimeToDetectMs runs from the fault's injection to the first
+	// participant message in the incident channel after it.
+	TimeToDetectMs  *int64 `json:"timeToDetectMs"`
 	TimeToRecoverMs *int64 `json:"timeToRecoverMs"`
 	TimeToResolveMs *int64 `json:"timeToResolveMs"`
 }
@@ -293,7 +296,7 @@ func metricsOf(d *control.Drill, mt control.Metrics) Metrics {
 		fs := d.Faults[i]
 		out.Faults = append(out.Faults, FaultMetrics{ID: f.ID, Title: fs.Title, Phase: string(f.Phase), Chained: f.Chained,
 			InjectedAtMs: ms(f.InjectedAt), RecoveringAtMs: ms(fs.RecoveringAt), ResolvedAtMs: ms(fs.ResolvedAt), RevertedAtMs: ms(f.RevertedAt),
-			TimeToRecoverMs: ms(f.TimeToRecover), TimeToResolveMs: ms(f.TimeToResolve)})
+			TimeToDetectMs: ms(f.TimeToDetect), TimeToRecoverMs: ms(f.TimeToRecover), TimeToResolveMs: ms(f.TimeToResolve)})
 	}
 	return out
 }

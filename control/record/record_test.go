@@ -72,6 +72,9 @@ func TestRecord_ContentsFromTheJournal(t *testing.T) {
 	if got := *r.Metrics.TimeToIncidentNoticeMs; got != ms(6*time.Minute) {
 		t.Fatalf("time to incident notice %d", got)
 	}
+	if f := r.Metrics.Faults[0]; f.TimeToDetectMs == nil || *f.TimeToDetectMs != ms(3*time.Minute) {
+		t.Fatalf("db-config detected after %v, expected alice's message at 3m", f.TimeToDetectMs)
+	}
 	var inject *record.Response
 	for i := range r.Responses {
 		if r.Responses[i].Kind == "inject" && r.Responses[i].ID == "cc-inquiry" {
