@@ -64,7 +64,8 @@ func TestClusterUpStatusAndStop(t *testing.T) {
 		defer wg.Done()
 		upCode, upOut, upErr = runCluster(t, ctx, "cluster", "up", "--work-dir", dir, "--nodes", "1")
 	}()
-	deadline := time.Now().Add(5 * time.Minute)
+	// A cold machine builds the binaries first (about 15 minutes on 2 cores).
+	deadline := time.Now().Add(30 * time.Minute)
 	for {
 		b, err := os.ReadFile(statePath)
 		if err == nil {
@@ -77,7 +78,7 @@ func TestClusterUpStatusAndStop(t *testing.T) {
 		if time.Now().After(deadline) {
 			cancel()
 			wg.Wait()
-			t.Fatalf("cluster up wrote no state within 5 minutes: code %d\n%s\n%s", upCode, upOut, upErr)
+			t.Fatalf("cluster up wrote no state within 30 minutes: code %d\n%s\n%s", upCode, upOut, upErr)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -158,7 +159,8 @@ func TestClusterDownStopsARunningUp(t *testing.T) {
 			_ = up.Process.Kill()
 		}
 	})
-	deadline := time.Now().Add(5 * time.Minute)
+	// A cold machine builds the binaries first (about 15 minutes on 2 cores).
+	deadline := time.Now().Add(30 * time.Minute)
 	for !strings.Contains(upOut.String(), "Press Ctrl-C") {
 		select {
 		case err := <-exited:
@@ -166,7 +168,7 @@ func TestClusterDownStopsARunningUp(t *testing.T) {
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("cluster up not ready in 5 minutes:\n%s", upOut.String())
+			t.Fatalf("cluster up not ready in 30 minutes:\n%s", upOut.String())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
