@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -190,15 +191,55 @@ func (p *runProc) seenLine(pred func(map[string]any) bool) map[string]any {
 
 // lastDrillTime is the largest drill time of the events seen so far.
 func (p *runProc) lastDrillTime() time.Duration {
+	dt, _ := p.lastEvent()
+	return dt
+}
+
+// lastEvent returns the drill time and wall time of the latest event seen.
+func (p *runProc) lastEvent() (time.Duration, time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var last time.Duration
+	var at time.Time
 	for _, m := range p.seen {
-		if dt, ok := m["drillTime"].(float64); ok && time.Duration(dt) > last {
+		if dt, ok := m["drillTime"].(float64); ok && time.Duration(dt) >= last {
 			last = time.Duration(dt)
+			at, _ = time.Parse(time.RFC3339Nano, fmt.Sprint(m["time"]))
 		}
 	}
-	return last
+	return last, at
+}
+
+// waitBacklog waits until the events up to the head reported by a status
+// ack are printed: the status can be answered before the backlog is out.
+func (p *runProc) waitBacklog(status map[string]any) {
+	p.t.Helper()
+	head := int64(status["seq"].(float64))
+	isHead := func(m map[string]any) bool { s, _ := m["seq"].(float64); return m["event"] != nil && int64(s) >= head }
+	if p.seenLine(isHead) == nil {
+		p.waitFor(fmt.Sprintf("the backlog up to #%d", head), isHead)
+	}
+}
+
+// checkClock asserts that the drill clock read after a restart continued
+// from the latest journal event: it kept running while the process was
+// down, no less and no more.
+func checkClock(t *testing.T, el, last time.Duration, lastAt time.Time) {
+	t.Helper()
+	upper := last + time.Duration(float64(time.Since(lastAt)+time.Second)*crashScale)
+	if el < last || el > upper {
+		t.Fatalf("drill clock %s after restart; the latest event was at %s, %s ago (expected at most %s)", el, last, time.Since(lastAt), upper)
+	}
+}
+
+// drain kills the process and reads the rest of its output.
+func (p *runProc) drain() {
+	p.kill()
+	for m := range p.lines {
+		p.mu.Lock()
+		p.seen = append(p.seen, m)
+		p.mu.Unlock()
+	}
 }
 
 func (p *runProc) kill() {
@@ -270,7 +311,6 @@ func TestRunCrash(t *testing.T) {
 			acked := pt.crash(t, first)
 			before := first.lastDrillTime()
 			first.kill()
-			killedAt := time.Now()
 
 			second := startRun(t, bin, data, pluginDir, "--resume")
 			second.send(map[string]any{"id": "status", "cmd": "status"})
@@ -284,7 +324,6 @@ func TestRunCrash(t *testing.T) {
 			} else {
 				st = m
 			}
-			sinceKill := time.Since(killedAt)
 
 			// Every acknowledged message is in the journal the restarted
 			// process prints from #1.
@@ -325,10 +364,9 @@ func TestRunCrash(t *testing.T) {
 			t.Logf("killed at drill %s with faults %v", before, faults)
 			// The drill clock continues where it was: it kept running while
 			// the process was down, no less and no more.
-			el := time.Duration(st["elapsed"].(float64))
-			if el < before || el > before+time.Duration(float64(sinceKill+5*time.Second)*crashScale) {
-				t.Fatalf("drill clock %s after restart; it was %s when killed %s ago", el, before, sinceKill)
-			}
+			second.waitBacklog(st)
+			last, lastAt := second.lastEvent()
+			checkClock(t, time.Duration(st["elapsed"].(float64)), last, lastAt)
 
 			second.send(map[string]any{"id": "abort", "cmd": "abort", "why": "end of the crash test"})
 			second.waitFor("the end", func(m map[string]any) bool { return m["metrics"] != nil })
@@ -339,5 +377,85 @@ func TestRunCrash(t *testing.T) {
 				t.Fatalf("flags after the abort %v, expected %v", got, originalFlags)
 			}
 		})
+	}
+}
+
+// TestRunCrashRepeatedly kills the real binary again and again at random
+// moments while messages are being posted, resuming it each time, and then
+// checks the same invariants as TestRunCrash once it is left to settle.
+func TestRunCrashRepeatedly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills the real binary")
+	}
+	bin, pluginDir := buildRunBinaries(t)
+	scenario, flags := drillFiles(t)
+	data := t.TempDir()
+	seed := uint64(time.Now().UnixNano())
+	rng := rand.New(rand.NewPCG(seed, 0))
+	t.Logf("seed %d", seed)
+
+	texts := map[string]string{}
+	acked := map[int64]string{}
+	var before time.Duration
+	for round := 0; round < 8; round++ {
+		var p *runProc
+		if round == 0 {
+			p = startRun(t, bin, data, pluginDir, scenario)
+			p.send(map[string]any{"id": "join", "cmd": "join", "person": "alice", "name": "Alice", "role": "participant"})
+			p.waitFor("the join ack", isAck("join"))
+		} else {
+			p = startRun(t, bin, data, pluginDir, "--resume")
+		}
+		for i := 0; i < 10; i++ {
+			id := fmt.Sprintf("r%dm%d", round, i)
+			texts[id] = fmt.Sprintf("round %d message %d", round, i)
+			p.send(map[string]any{"id": id, "cmd": "message", "channel": "incident", "author": "alice", "text": texts[id]})
+		}
+		// Kill at a random moment once the process serves commands: while
+		// the rest of the messages, probes and timers are in flight.
+		p.waitFor("the first ack of the round", func(m map[string]any) bool { return m["ack"] == fmt.Sprintf("r%dm0", round) })
+		time.Sleep(time.Duration(rng.IntN(300)) * time.Millisecond)
+		p.drain()
+		for _, m := range p.seen {
+			if text, ok := texts[fmt.Sprint(m["ack"])]; ok && m["error"] == nil {
+				acked[int64(m["seq"].(float64))] = text
+			}
+		}
+		before = max(before, p.lastDrillTime())
+	}
+	last := startRun(t, bin, data, pluginDir, "--resume")
+	last.send(map[string]any{"id": "status", "cmd": "status"})
+	st := last.waitFor("the status", isAck("status"))
+	for seq, text := range acked {
+		isSeq := func(m map[string]any) bool { s, _ := m["seq"].(float64); return m["event"] != nil && int64(s) == seq }
+		e := last.seenLine(isSeq)
+		if e == nil {
+			e = last.waitFor(fmt.Sprintf("acked message #%d", seq), isSeq)
+		}
+		p, _ := json.Marshal(e["payload"])
+		if e["event"] != "chat.message" || !strings.Contains(string(p), text) {
+			t.Fatalf("acknowledged message #%d %q lost: journal has %v", seq, text, e)
+		}
+	}
+	t.Logf("%d acknowledged messages over 8 kills, all in the journal", len(acked))
+	got := readFlags(t, flags)
+	for id, phase := range st["faults"].(map[string]any) {
+		key, val := faultFlags[id][0].(string), faultFlags[id][1]
+		inWorld := fmt.Sprint(got[key]) == fmt.Sprint(val)
+		inEffect := phase == "in-effect" || phase == "resolved"
+		if phase == "injecting" || phase == "reverting" || inWorld != inEffect {
+			t.Fatalf("fault %s is %s in the journal but the flag %s is %v", id, phase, key, got[key])
+		}
+	}
+	last.waitBacklog(st)
+	last2, lastAt := last.lastEvent()
+	if last2 < before {
+		t.Fatalf("the journal printed after the restarts ends at %s, before the %s seen earlier", last2, before)
+	}
+	checkClock(t, time.Duration(st["elapsed"].(float64)), last2, lastAt)
+	last.send(map[string]any{"id": "abort", "cmd": "abort", "why": "end of the crash test"})
+	last.waitFor("the end", func(m map[string]any) bool { return m["metrics"] != nil })
+	if got := readFlags(t, flags); fmt.Sprint(got) != fmt.Sprint(originalFlags) {
+		t.Fatalf("flags after the abort %v, expected %v", got, originalFlags)
 	}
 }
