@@ -41,8 +41,10 @@ func (d Duration) String() string {
 	if t == 0 {
 		return "0m"
 	}
-	s := t.String()
-	s = strings.TrimSuffix(s, "0s")
+	s := t.String() // e.g. 1h30m0s, 1m0s, 10s, 1.5s
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
 	if strings.HasSuffix(s, "h0m") {
 		s = strings.TrimSuffix(s, "0m")
 	}
