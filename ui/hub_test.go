@@ -128,9 +128,11 @@ func TestVisibility(t *testing.T) {
 		{"fault injection is staff-only", ev(control.EventFaultInjected, `{"faultId":"f"}`), ui.AudienceStaff},
 		{"hint bookkeeping is staff-only", ev(control.EventHintGiven, `{"hintId":"h"}`), ui.AudienceStaff},
 		{"observer note is staff-only", ev(ui.EventObserverNote, `{}`), ui.AudienceStaff},
+		{"retro draft is never streamed", ev("retro.draft", `{"anonymous":true}`), ui.AudienceNone},
+		{"retro submission is never streamed", ev("retro.submitted", `{}`), ui.AudienceNone},
 		{"role claim is for everyone", ev(ui.EventRoleClaim, `{}`), ui.AudienceEveryone},
 		{"nudge is for everyone", ev(ui.EventNudge, `{}`), ui.AudienceEveryone},
-		{"unknown type is staff-only", ev("retro.answer", `{}`), ui.AudienceStaff},
+		{"unknown type is staff-only", ev("custom.event", `{}`), ui.AudienceStaff},
 		{"malformed message is staff-only", ev(control.EventChatMessage, `{`), ui.AudienceStaff},
 	}
 	for _, tt := range tests {

@@ -46,6 +46,12 @@ func Visibility(e control.Event) Audience {
 		e.Type == EventRoleClaim,
 		e.Type == EventNudge:
 		return AudienceEveryone
+	case strings.HasPrefix(e.Type, "retro."):
+		// Retro answers carry their author even when marked anonymous, and
+		// drafts are unfinished thoughts: the retro page reads them through
+		// its own API, which applies the anonymity rules. Nobody gets them
+		// on the live stream.
+		return AudienceNone
 	case e.Type == control.EventDrillCreated, e.Type == control.EventDrillScheduled:
 		// The scenario, its solution and the exact start time stay secret.
 		return AudienceStaff
