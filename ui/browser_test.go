@@ -291,4 +291,15 @@ func TestBrowserDrill(t *testing.T) {
 		kim.waitJS("refused", `document.querySelector("#refused") !== null && document.querySelector("#addPerson") === null`)
 	}
 	kim.shot("refused")
+
+	// When the drill ends, the retrospective opens at once: a participant
+	// still in the room is taken there, staff are shown a link to it.
+	if err := e.engine.End(context.Background(), drillID, "facilitator", "browser test ends the drill"); err != nil {
+		t.Fatal(err)
+	}
+	lee.waitJS("participant taken to the retro", `location.pathname === "/room/`+drillID+`/retro"`)
+	lee.waitJS("retro form ready", `!document.querySelector("#wentWell").disabled && document.querySelector("#blameless").textContent.length > 0`)
+	lee.shot("retro-after-end")
+	fac.run("open the room as facilitator", chromedp.Navigate(base+"/room/"+drillID))
+	fac.waitJS("staff see the retro link", `document.querySelector("#retro-link") !== null && document.querySelector("#retro-link").getAttribute("href") === "/room/`+drillID+`/retro"`)
 }

@@ -283,6 +283,12 @@ function handle(ev) {
   room.lastSeq = ev.seq;
   const p = ev.payload || {};
   const drillMs = ev.drillTimeMs;
+  if (ev.type === "drill.retro" || ev.type === "drill.aborted") {
+    // The retrospective opens at once when the drill ends, because people
+    // forget: participants are taken there; staff get a link.
+    room.retroOpen = true;
+    if (room.replayed) openRetro();
+  }
   switch (ev.type) {
     case "chat.message":
       room.bySeq.set(ev.seq, p);
@@ -310,6 +316,20 @@ function handle(ev) {
   }
 }
 
+// openRetro sends participants to the retrospective and shows staff a link
+// to it (they may still want to read the room).
+function openRetro() {
+  const href = "/room/" + encodeURIComponent(drillId) + "/retro";
+  if (room.sess && room.sess.role === "participant") { location.assign(href); return; }
+  if (document.getElementById("retro-link")) return;
+  const a = document.createElement("a");
+  a.id = "retro-link";
+  a.href = href;
+  a.className = "retro-link";
+  a.textContent = t("retroOpen");
+  document.body.prepend(a);
+}
+
 function incident() { return (room.view && room.view.incidentChannel) || "incident"; }
 
 function connect() {
@@ -324,6 +344,8 @@ function connect() {
       // Everything up to f.seq that this viewer may see has arrived.
       room.lastSeq = Math.max(room.lastSeq, f.seq || 0);
       room.failures = 0;
+      room.replayed = true;
+      if (room.retroOpen) openRetro();
       $("conn").textContent = "● " + t("live");
       document.body.dataset.ready = "true";
     }
