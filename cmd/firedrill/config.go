@@ -56,6 +56,9 @@ type KubernetesConfig struct {
 	// ProtectedNamespaces are always refused, in addition to kube-system,
 	// kube-public and kube-node-lease.
 	ProtectedNamespaces []string `mapstructure:"protectedNamespaces"`
+	// ServiceURLs maps "namespace/service" to a base URL for http-get probes
+	// that should not go through the API server's service proxy.
+	ServiceURLs map[string]string `mapstructure:"serviceURLs"`
 }
 
 // PluginsConfig configures the injector plugin host.
@@ -66,6 +69,8 @@ type PluginsConfig struct {
 	Checksums map[string]string `mapstructure:"checksums"`
 	// CallTimeout bounds each call to a plugin.
 	CallTimeout time.Duration `mapstructure:"callTimeout"`
+	// RequireChecksums refuses any plugin without a pin in Checksums.
+	RequireChecksums bool `mapstructure:"requireChecksums"`
 }
 
 // DrillConfig configures how drills run.
@@ -136,6 +141,8 @@ var settings = []setting{
 	{key: "plugins.dir", flag: "plugin-dir", def: "", usage: "directory of injector plugins"},
 	{key: "plugins.checksums", def: map[string]string{}},
 	{key: "plugins.callTimeout", def: 30 * time.Second},
+	{key: "plugins.requireChecksums", def: false},
+	{key: "kubernetes.serviceURLs", def: map[string]string{}},
 	{key: "drill.onRestart", def: "resume"},
 	{key: "drill.timeScale", flag: "time-scale", def: 1.0, usage: "drill clock speed-up for rehearsals (60 = a drill minute per second)"},
 	{key: "scenarios.dirs", def: []string{}},

@@ -43,6 +43,7 @@ func TestConfigPrecedence(t *testing.T) {
 		{name: "working directory wins over XDG", file: "listen: 127.0.0.1:1111\n", xdg: "listen: 127.0.0.1:2222\n", want: []string{"Listen:127.0.0.1:1111"}},
 		{name: "environment wins over the file", file: "listen: 127.0.0.1:1111\n", env: map[string]string{"FIREDRILL_LISTEN": "127.0.0.1:3333", "FIREDRILL_KUBERNETES_ALLOWED_CONTEXTS": "a, b"}, want: []string{"Listen:127.0.0.1:3333", "AllowedContexts:[a b]"}},
 		{name: "flag wins over the environment", env: map[string]string{"FIREDRILL_DATA_DIR": "/from-env"}, args: []string{"--data-dir", "/from-flag"}, want: []string{"DataDir:/from-flag"}},
+		{name: "service URLs and checksum requirement are read", file: "kubernetes:\n  serviceURLs:\n    shop/web: http://127.0.0.1:18081\nplugins:\n  requireChecksums: true\n", want: []string{"ServiceURLs:map[shop/web:http://127.0.0.1:18081]", "RequireChecksums:true"}},
 		{name: "secrets are masked", file: "auth:\n  adminToken: super-secret-token-123\n", want: []string{"AdminToken:********"}},
 	}
 	for _, tt := range tests {

@@ -30,6 +30,7 @@ var builtinInjectors = map[string]func(m *Main) (injectors.Injector, error){
 		in, err := kubernetes.New(kubernetes.Config{
 			Kubeconfig: k.Kubeconfig, Context: k.Context,
 			AllowedContexts: k.AllowedContexts, ProtectedNamespaces: k.ProtectedNamespaces,
+			ServiceURLs: k.ServiceURLs,
 		})
 		if err != nil {
 			return nil, err
@@ -70,10 +71,11 @@ func (m *Main) pluginLogger() *slog.Logger {
 // they see the same configuration.
 func (m *Main) pluginHostConfig(cmd *cobra.Command) (host.Config, error) {
 	cfg := host.Config{
-		Dir:         m.Config.Plugins.Dir,
-		Checksums:   m.Config.Plugins.Checksums,
-		CallTimeout: m.Config.Plugins.CallTimeout,
-		Logger:      m.pluginLogger(),
+		Dir:              m.Config.Plugins.Dir,
+		Checksums:        m.Config.Plugins.Checksums,
+		CallTimeout:      m.Config.Plugins.CallTimeout,
+		RequireChecksums: m.Config.Plugins.RequireChecksums,
+		Logger:           m.pluginLogger(),
 	}
 	if len(builtinInjectors) == 0 {
 		return cfg, nil

@@ -83,6 +83,11 @@ type Config struct {
 	// HTTPClient is used by the http-get probe; default a client without a
 	// global timeout (the probe sets its own).
 	HTTPClient *http.Client
+	// ServiceURLs maps "namespace/service" to a base URL the http-get probe
+	// uses instead of the API server's service proxy, for Services that
+	// firedrill reaches directly (an ingress, a port-forward, the demo's
+	// simulator).
+	ServiceURLs map[string]string
 }
 
 // Injector is the Kubernetes fault injector.

@@ -246,6 +246,9 @@ func probeHTTPGet(ctx context.Context, in *Injector, p injectors.Probe, params a
 		target string
 	)
 	start := in.clk.Now()
+	if base, ok := in.cfg.ServiceURLs[p.Target.Namespace+"/"+p.Target.Name]; ok && hp.URL == "" && p.Target.Name != "" {
+		hp.URL = strings.TrimRight(base, "/") + "/" + strings.TrimPrefix(hp.Path, "/")
+	}
 	if hp.URL != "" {
 		target = hp.URL
 		var req *http.Request
