@@ -397,3 +397,9 @@ func probeSpec(p scenarios.Probe) ProbeSpec {
 	}
 	return ProbeSpec{Plugin: p.Probe.Plugin, Type: p.Probe.Type, Target: FaultTarget(p.Target), Params: params}
 }
+
+// NewFaultSpec returns the spec the engine hands the injector layer for
+// fault f of drill drillID. Tools that check faults outside a drill (the
+// server-side dry run of `firedrill validate --against`) use it so that they
+// check exactly what a drill would inject.
+func NewFaultSpec(drillID string, f scenarios.Fault) FaultSpec { return faultSpec(drillID, f) }

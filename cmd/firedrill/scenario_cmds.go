@@ -101,9 +101,22 @@ valid, 1 otherwise.`,
 				if err := checkOutput(output); err != nil {
 					return err
 				}
-				opts, err := loadOptions(cmd, m)
-				if err != nil {
-					return err
+				var dry faultValidator
+				var opts []scenarios.Option
+				if against, _ := cmd.Flags().GetString("against"); against != "" {
+					// The plugins run against that context; the Kubernetes
+					// injector still refuses it unless it is allowed.
+					m.Config.Kubernetes.Context = against
+					h, err := m.openPluginHost(cmd.Context(), cmd)
+					if err != nil {
+						return err
+					}
+					dry, opts = h, []scenarios.Option{scenarios.WithCatalog(h)}
+				} else {
+					var err error
+					if opts, err = loadOptions(cmd, m); err != nil {
+						return err
+					}
 				}
 				reports := make([]fileReport, 0, len(args))
 				valid := true
@@ -112,6 +125,9 @@ valid, 1 otherwise.`,
 					s, err := scenarios.Load(path, opts...)
 					if err != nil {
 						r.Errors = fieldErrors(path, err)
+						valid = false
+					} else if errs := dryRun(cmd.Context(), dry, path, s); len(errs) > 0 {
+						r.Errors, r.Scenario = errs, s.Metadata.Name
 						valid = false
 					} else {
 						r.Valid = true
@@ -148,6 +164,8 @@ valid, 1 otherwise.`,
 			},
 		}
 		cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+		cmd.Flags().String("against", "", "also dry-run every fault server-side against this kubeconfig context (must be in kubernetes.allowedContexts)")
+		addSettingFlag(cmd, "kubernetes.kubeconfig")
 		addCatalogFlags(cmd)
 		return cmd
 	})
