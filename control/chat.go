@@ -150,7 +150,7 @@ func (e *Engine) PostNotice(ctx context.Context, drillID string, in PostNotice) 
 		}
 		ch := t.Channel
 		if ch == "" {
-			ch = incidentChannel(d.Scenario)
+			ch = IncidentChannel(d.Scenario)
 		}
 		n = Notice{Kind: in.Kind, Channel: ch, AuthorID: in.AuthorID, Fields: fields, At: d.Elapsed(e.clock.Now())}
 		return []pending{{Type: EventNoticePosted, Actor: in.AuthorID, Payload: NoticePosted{Kind: in.Kind, Channel: ch, AuthorID: in.AuthorID, Fields: fields}}}, nil

@@ -320,18 +320,13 @@ func (d *Drill) lastInjected() *time.Duration {
 	return last
 }
 
-// incidentChannel returns the channel incident notices go to: the one
-// marked incident, else the one with id "incident", else the first.
-func incidentChannel(s *scenarios.Scenario) string {
-	for _, c := range s.Channels {
-		if c.Incident {
-			return c.ID
-		}
-	}
-	for _, c := range s.Channels {
-		if c.ID == "incident" {
-			return c.ID
-		}
+// IncidentChannel returns the channel incident notices go to: the one
+// marked incident, else the one with id "incident" (scenarios.Load
+// guarantees one of these), else — for scenarios built in code — the first
+// channel.
+func IncidentChannel(s *scenarios.Scenario) string {
+	if ch := s.IncidentChannel(); ch != "" {
+		return ch
 	}
 	if len(s.Channels) > 0 {
 		return s.Channels[0].ID

@@ -211,7 +211,7 @@ func (d *Drill) applyType(e *Event) error {
 		if m.AuthorKind == AuthorPerson {
 			if p, ok := d.Person(m.AuthorID); ok && p.Role == RoleParticipant {
 				d.LastWrite[m.Channel] = at
-				if m.Channel == incidentChannel(d.Scenario) {
+				if m.Channel == IncidentChannel(d.Scenario) {
 					d.acknowledge(at)
 				}
 			}

@@ -131,7 +131,7 @@ func (s *Server) drillView(d *control.Drill, st roomState, sess *Session) DrillV
 		ID: d.ID, Title: d.Title, State: d.State, Paused: d.Paused, Me: sessionView(sess), Seq: d.Seq,
 		ServerNow: s.clock.Now().UTC(), ClockBaseMS: d.ClockBase.Milliseconds(), ClockSince: d.ClockSince,
 		TimeScale: d.TimeScale, TimeLimitMS: d.TimeLimit().Milliseconds(),
-		IncidentChannel: incidentChannelOf(sc), ClaimRoles: claimRoles,
+		IncidentChannel: control.IncidentChannel(sc), ClaimRoles: claimRoles,
 		Notices: sc.Notices,
 	}
 	if v.Title == "" {
@@ -204,25 +204,6 @@ func triggerOf(sc *scenarios.Scenario, faultID string) string {
 		return "at 0m"
 	}
 	return ""
-}
-
-// incidentChannelOf is the channel incident notices go to: the one marked
-// incident, else "incident", else the first.
-func incidentChannelOf(sc *scenarios.Scenario) string {
-	for _, c := range sc.Channels {
-		if c.Incident {
-			return c.ID
-		}
-	}
-	for _, c := range sc.Channels {
-		if c.ID == "incident" {
-			return c.ID
-		}
-	}
-	if len(sc.Channels) > 0 {
-		return sc.Channels[0].ID
-	}
-	return "incident"
 }
 
 func hasChannel(sc *scenarios.Scenario, id string) bool {

@@ -64,7 +64,7 @@ func (s *Server) checkDrill(ctx context.Context, id string) error {
 
 // dueNudges returns the nudges the drill needs at drill time now.
 func dueNudges(d *control.Drill, st roomState, now time.Duration) []Nudge {
-	ch := incidentChannelOf(d.Scenario)
+	ch := control.IncidentChannel(d.Scenario)
 	var out []Nudge
 	if det, ok := detected(d); ok && now-det >= NudgeAfter {
 		if !st.holder(ClaimCommander) {
