@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/firedrill/firedrill/control"
@@ -77,6 +78,13 @@ type DB struct {
 
 	write *sql.DB // one connection: SQLite has one writer
 	read  *sql.DB // readers run concurrently in WAL mode
+
+	// appends feeds the group-commit writer; closing stops it. appends is
+	// never closed, so an Append racing Close is refused instead of panicking.
+	appends    chan *appendReq
+	closing    chan struct{}
+	closeOnce  sync.Once
+	writerDone chan struct{}
 }
 
 var _ control.Store = (*DB)(nil)
@@ -129,11 +137,19 @@ func (db *DB) Open(ctx context.Context) error {
 	}
 	r.SetMaxOpenConns(4)
 	db.read = r
+	db.appends = make(chan *appendReq)
+	db.closing = make(chan struct{})
+	db.writerDone = make(chan struct{})
+	go db.writer()
 	return nil
 }
 
 // Close closes the database.
 func (db *DB) Close() error {
+	if db.closing != nil {
+		db.closeOnce.Do(func() { close(db.closing) })
+		<-db.writerDone
+	}
 	var errs []error
 	if db.read != nil {
 		errs = append(errs, db.read.Close())
@@ -189,16 +205,125 @@ func (db *DB) migrate(ctx context.Context) error {
 
 const timeFormat = time.RFC3339Nano
 
-// Append implements control.Store.
+// maxGroup bounds how many appends share one transaction.
+const maxGroup = 128
+
+// appendReq is one Append waiting for the writer.
+type appendReq struct {
+	ctx    context.Context
+	sum    control.DrillSummary
+	events []control.Event
+	done   chan error
+}
+
+// Append implements control.Store. The events are durable (committed with
+// synchronous=FULL) when it returns nil. Concurrent appends — from different
+// drills, mostly — are committed together by one writer (group commit), so
+// that a busy server pays one fsync per batch instead of one per event; each
+// append still succeeds or fails on its own.
 func (db *DB) Append(ctx context.Context, sum control.DrillSummary, events []control.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
+	if db.appends == nil {
+		return control.Errorf(control.EINTERNAL, "append to drill %s: database is not open", sum.ID)
+	}
+	req := &appendReq{ctx: ctx, sum: sum, events: events, done: make(chan error, 1)}
+	select {
+	case db.appends <- req:
+	case <-db.closing:
+		return control.Errorf(control.EINTERNAL, "append to drill %s: database is closed", sum.ID)
+	case <-ctx.Done():
+		return fmt.Errorf("append to drill %s: %w", sum.ID, ctx.Err())
+	}
+	// Once handed over, the append is written or refused as a whole; wait
+	// for that answer even if ctx ends, so the caller never guesses.
+	return <-req.done
+}
+
+// writer owns the write connection: it takes the appends waiting, writes
+// each inside a savepoint of one transaction, commits once, then answers
+// them all.
+func (db *DB) writer() {
+	defer close(db.writerDone)
+	for {
+		var batch []*appendReq
+		select {
+		case r := <-db.appends:
+			batch = append(batch, r)
+		case <-db.closing:
+			return
+		}
+	gather:
+		for len(batch) < maxGroup {
+			select {
+			case r := <-db.appends:
+				batch = append(batch, r)
+			default:
+				break gather
+			}
+		}
+		db.commitGroup(batch)
+	}
+}
+
+func (db *DB) commitGroup(batch []*appendReq) {
+	ctx := context.Background() // one caller's cancellation must not undo the others
+	errs := make([]error, len(batch))
+	fail := func(err error) {
+		for i, r := range batch {
+			if errs[i] == nil {
+				errs[i] = err
+			}
+			r.done <- errs[i]
+		}
+	}
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("append to drill %s: %w", sum.ID, err)
+		fail(fmt.Errorf("append: begin: %w", err))
+		return
 	}
 	defer tx.Rollback()
+	ok := 0
+	for i, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			errs[i] = fmt.Errorf("append to drill %s: %w", r.sum.ID, err)
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT append"); err != nil {
+			fail(fmt.Errorf("append: savepoint: %w", err))
+			return
+		}
+		if err := appendTx(ctx, tx, r.sum, r.events); err != nil {
+			errs[i] = err
+			if _, err := tx.ExecContext(ctx, "ROLLBACK TO append"); err != nil {
+				fail(fmt.Errorf("append: rollback to savepoint: %w", err))
+				return
+			}
+		} else {
+			ok++
+		}
+		if _, err := tx.ExecContext(ctx, "RELEASE append"); err != nil {
+			fail(fmt.Errorf("append: release savepoint: %w", err))
+			return
+		}
+	}
+	if ok > 0 {
+		if err := tx.Commit(); err != nil {
+			for i := range errs {
+				if errs[i] == nil {
+					errs[i] = fmt.Errorf("append to drill %s: commit: %w", batch[i].sum.ID, err)
+				}
+			}
+		}
+	}
+	for i, r := range batch {
+		r.done <- errs[i]
+	}
+}
+
+// appendTx writes one append inside tx.
+func appendTx(ctx context.Context, tx *sql.Tx, sum control.DrillSummary, events []control.Event) error {
 	var head int64
 	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM events WHERE drill_id = ?", sum.ID).Scan(&head); err != nil {
 		return fmt.Errorf("append to drill %s: %w", sum.ID, err)
@@ -228,9 +353,6 @@ ON CONFLICT (id) DO UPDATE SET title = excluded.title, scenario = excluded.scena
 		sum.ID, sum.Title, sum.Scenario, string(sum.State), sum.Seq, sum.Head, sum.CreatedAt.UTC().Format(timeFormat), sum.UpdatedAt.UTC().Format(timeFormat))
 	if err != nil {
 		return fmt.Errorf("append to drill %s: update summary: %w", sum.ID, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("append to drill %s: commit: %w", sum.ID, err)
 	}
 	return nil
 }
