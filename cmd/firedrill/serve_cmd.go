@@ -41,7 +41,7 @@ people open with their join links. Scenarios are loaded from scenarios.dirs.
 Faults are injected through the injector plugins. Stop it with Ctrl-C: open
 drills keep their state and are picked up at the next start.`,
 			Args: cobra.NoArgs,
-			RunE: func(cmd *cobra.Command, args []string) error { return m.serve(cmd) },
+			RunE: func(cmd *cobra.Command, args []string) error { return m.serve(cmd, roomHooks{}) },
 		}
 		addSettingFlag(cmd, "listen")
 		addSettingFlag(cmd, "publicURL")
@@ -53,7 +53,32 @@ drills keep their state and are picked up at the next start.`,
 	})
 }
 
-func (m *Main) serve(cmd *cobra.Command) error {
+// roomHooks let a command that wraps serve (demo) take part in the drill
+// room's life. Every field is optional.
+type roomHooks struct {
+	// Listener, when set, is served instead of listening on cfg.Listen.
+	Listener net.Listener
+	// Ready runs once the room answers requests. An error stops the room.
+	Ready func(ctx context.Context, r *servedRoom) error
+	// Stopping runs when serve has been told to stop, before the HTTP
+	// server shuts down, with a context of its own (the command's is done).
+	Stopping func(ctx context.Context, r *servedRoom) error
+}
+
+// servedRoom is a running drill room, as hooks see it.
+type servedRoom struct {
+	// URL is the room's base URL, e.g. http://127.0.0.1:8080.
+	URL    string
+	Engine *control.Engine
+	// Library holds the scenarios that loaded.
+	Library *ui.DirLibrary
+}
+
+// stoppingGrace bounds the Stopping hook (reverting faults of drills that
+// are still running, for the demo).
+const stoppingGrace = 2 * time.Minute
+
+func (m *Main) serve(cmd *cobra.Command, hooks roomHooks) error {
 	ctx := cmd.Context()
 	cfg := m.Config
 	admin := ui.AdminCredential{Token: cfg.Auth.AdminToken, PasswordHash: cfg.Auth.AdminPasswordHash}
@@ -108,9 +133,11 @@ func (m *Main) serve(cmd *cobra.Command) error {
 	}
 	m.OnClose(srv.Close)
 
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+	ln := hooks.Listener
+	if ln == nil {
+		if ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+			return fmt.Errorf("listen: %w", err)
+		}
 	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	served := make(chan error, 1)
@@ -124,16 +151,29 @@ func (m *Main) serve(cmd *cobra.Command) error {
 	fmt.Fprintf(m.Stdout, "firedrill: facilitator console: %s/login (sign in with the admin credential)\n", base)
 	fmt.Fprintf(m.Stdout, "firedrill: %d scenario(s) loaded; drill clock time scale %g\n", len(lib.Scenarios()), cfg.Drill.TimeScale)
 
-	select {
-	case err := <-served:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
+	room := &servedRoom{URL: base, Engine: e, Library: lib}
+	var hookErr error
+	if hooks.Ready != nil {
+		hookErr = hooks.Ready(ctx, room)
 	}
-	fmt.Fprintln(m.Stdout, "firedrill: stopping; open drills keep their state")
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	if hookErr == nil {
+		select {
+		case err := <-served:
+			return fmt.Errorf("serve: %w", err)
+		case <-ctx.Done():
+		}
+	}
+	if hooks.Stopping != nil {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stoppingGrace)
+		hookErr = errors.Join(hookErr, hooks.Stopping(sctx, room))
+		cancel()
+	} else {
+		fmt.Fprintln(m.Stdout, "firedrill: stopping; open drills keep their state")
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {
-		return fmt.Errorf("serve: shutdown: %w", err)
+		return errors.Join(hookErr, fmt.Errorf("serve: shutdown: %w", err))
 	}
-	return nil
+	return hookErr
 }

@@ -10,6 +10,8 @@ package shop
 import (
 	"context"
 	"fmt"
+	"strings"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -19,6 +21,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/clock"
 )
 
 // Namespace is where the demo deploys the shop.
@@ -158,4 +161,39 @@ func Install(ctx context.Context, cs kubernetes.Interface, ns string) error {
 		}
 	}
 	return nil
+}
+
+// WaitReady waits until every Deployment of the shop in ns has all its
+// replicas available, polling through clk. The error names the deployments
+// still short when ctx ends.
+func WaitReady(ctx context.Context, cs kubernetes.Interface, ns string, clk clock.Clock) error {
+	if clk == nil {
+		clk = clock.RealClock{}
+	}
+	for {
+		list, err := cs.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
+		var short []string
+		if err == nil {
+			for _, d := range list.Items {
+				want := int32(1)
+				if d.Spec.Replicas != nil {
+					want = *d.Spec.Replicas
+				}
+				if d.Status.AvailableReplicas < want || d.Status.ObservedGeneration < d.Generation {
+					short = append(short, fmt.Sprintf("%s %d/%d", d.Name, d.Status.AvailableReplicas, want))
+				}
+			}
+			if len(short) == 0 && len(list.Items) > 0 {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			if err != nil {
+				return fmt.Errorf("shop: wait for deployments in %s: %w", ns, err)
+			}
+			return fmt.Errorf("shop: deployments in %s not available: %s: %w", ns, strings.Join(short, ", "), ctx.Err())
+		case <-clk.After(250 * time.Millisecond):
+		}
+	}
 }

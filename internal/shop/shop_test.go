@@ -61,6 +61,11 @@ func setup(t *testing.T) (kubernetes.Interface, string, map[string]string) {
 	if err := shop.Install(ctx, cs, ns); err != nil {
 		t.Fatalf("second install: %v", err)
 	}
+	wctx, wcancel := context.WithTimeout(ctx, time.Minute)
+	defer wcancel()
+	if err := shop.WaitReady(wctx, cs, ns, nil); err != nil {
+		t.Fatal(err)
+	}
 	sim := &shop.Simulator{Client: cs, Namespace: ns, Sleep: func(time.Duration) {}}
 	urls, err := sim.Start(ctx)
 	if err != nil {
