@@ -14,8 +14,6 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/ui"
 )
@@ -45,6 +43,9 @@ type APIError struct {
 	Status  int
 	Code    string
 	Message string
+	// Fields names the form fields at fault, e.g. the missing required
+	// fields of a notice.
+	Fields []string
 }
 
 func (e *APIError) Error() string {
@@ -82,15 +83,7 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any) error
 		return fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	if resp.StatusCode >= 300 {
-		var e struct {
-			Code  string `json:"code"`
-			Error string `json:"error"`
-		}
-		_ = json.Unmarshal(b, &e)
-		if e.Error == "" {
-			e.Error = strings.TrimSpace(string(b))
-		}
-		return &APIError{Status: resp.StatusCode, Code: e.Code, Message: e.Error}
+		return apiError(resp.StatusCode, b)
 	}
 	if out != nil && len(b) > 0 {
 		if err := json.Unmarshal(b, out); err != nil {
@@ -168,39 +161,76 @@ func (c *Client) ResolveFault(ctx context.Context, drillID, faultID string) erro
 	return c.Do(ctx, http.MethodPost, "/api/drills/"+drillID+"/faults/"+faultID+"/resolve", nil, nil)
 }
 
-// Stream is a live WebSocket stream of a drill's events.
-type Stream struct {
-	conn *websocket.Conn
+// FireFault fires a pending fault now (facilitator), e.g. a chained fault
+// the facilitator wants early because the team is fast.
+func (c *Client) FireFault(ctx context.Context, drillID, faultID string) error {
+	return c.Do(ctx, http.MethodPost, "/api/drills/"+drillID+"/faults/"+faultID+"/fire", nil, nil)
 }
 
-// Stream opens the drill's event stream, replaying from after the given
-// sequence number.
-func (c *Client) Stream(ctx context.Context, drillID string, after int64) (*Stream, error) {
-	u := *c.base
-	u.Scheme = strings.Replace(u.Scheme, "http", "ws", 1)
-	u.Path = "/api/drills/" + drillID + "/ws"
-	u.RawQuery = fmt.Sprintf("after=%d", after)
-	d := websocket.Dialer{Jar: c.hc.Jar}
-	h := http.Header{"Origin": {c.base.Scheme + "://" + c.base.Host}}
-	conn, resp, err := d.DialContext(ctx, u.String(), h)
+// NextHint gives the next hint stage now (facilitator).
+func (c *Client) NextHint(ctx context.Context, drillID string) error {
+	return c.Do(ctx, http.MethodPost, "/api/drills/"+drillID+"/hints/next", nil, nil)
+}
+
+// SkipHint skips the next hint stage (facilitator).
+func (c *Client) SkipHint(ctx context.Context, drillID string) error {
+	return c.Do(ctx, http.MethodPost, "/api/drills/"+drillID+"/hints/skip", nil, nil)
+}
+
+// Note tags of observer notes: the practice aims for strengths and
+// weaknesses in a 1:1 ratio.
+const (
+	NoteStrength = ui.NoteStrength
+	NoteWeakness = ui.NoteWeakness
+)
+
+// Note posts an observer's note (staff): tag is NoteStrength or
+// NoteWeakness.
+func (c *Client) Note(ctx context.Context, drillID, tag, text string) error {
+	return c.Do(ctx, http.MethodPost, "/api/drills/"+drillID+"/notes", map[string]string{"tag": tag, "text": text}, nil)
+}
+
+// Release gives up a response role claimed earlier.
+func (c *Client) Release(ctx context.Context, drillID, role string) error {
+	return c.Do(ctx, http.MethodPost, "/api/drills/"+drillID+"/claims", map[string]any{"role": role, "release": true}, nil)
+}
+
+// DrillView returns the drill as the signed-in person sees it in the room.
+func (c *Client) DrillView(ctx context.Context, drillID string) (ui.DrillView, error) {
+	var v ui.DrillView
+	err := c.Drill(ctx, drillID, &v)
+	return v, err
+}
+
+// Get fetches path and returns the body and its content type, for the
+// exports and charts that are not JSON answers.
+func (c *Client) Get(ctx context.Context, path string) ([]byte, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base.String()+path, nil)
 	if err != nil {
-		if resp != nil {
-			return nil, fmt.Errorf("stream: HTTP %d: %w", resp.StatusCode, err)
-		}
-		return nil, fmt.Errorf("stream: %w", err)
+		return nil, "", err
 	}
-	return &Stream{conn: conn}, nil
-}
-
-// Next reads the next event.
-func (s *Stream) Next() (ui.WireEvent, error) {
-	var e ui.WireEvent
-	_, b, err := s.conn.ReadMessage()
+	req.Header.Set("Origin", c.base.Scheme+"://"+c.base.Host)
+	resp, err := c.hc.Do(req)
 	if err != nil {
-		return e, err
+		return nil, "", fmt.Errorf("GET %s: %w", path, err)
 	}
-	return e, json.Unmarshal(b, &e)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, "", fmt.Errorf("GET %s: %w", path, err)
+	}
+	if resp.StatusCode >= 300 {
+		return nil, "", apiError(resp.StatusCode, b)
+	}
+	return b, resp.Header.Get("Content-Type"), nil
 }
 
-// Close closes the stream.
-func (s *Stream) Close() error { return s.conn.Close() }
+// apiError decodes the server's error answer (ui.ErrorResponse); a body
+// that is not one becomes the message as it is.
+func apiError(status int, b []byte) error {
+	var e ui.ErrorResponse
+	if err := json.Unmarshal(b, &e); err != nil || e.Message == "" {
+		e.Message = strings.TrimSpace(string(b))
+	}
+	return &APIError{Status: status, Code: e.Code, Message: e.Message, Fields: e.Fields}
+}
