@@ -1,0 +1,343 @@
+package kubernetes
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
+)
+
+// Scope says where a permission is needed.
+type Scope string
+
+// Scopes of permissions.
+const (
+	// ScopeCluster is a cluster-scoped resource (namespaces, nodes, access
+	// reviews).
+	ScopeCluster Scope = "cluster"
+	// ScopeTarget is the target namespace of the fault or probe.
+	ScopeTarget Scope = "namespace"
+	// ScopeAllNamespaces is a namespaced resource read across all
+	// namespaces at once (the pods of a node, the leftover scan): only a
+	// ClusterRole grants it.
+	ScopeAllNamespaces Scope = "all-namespaces"
+	// ScopeOptedIn is every namespace opted in to drills (the pods a node
+	// drain evicts may be in any of them).
+	ScopeOptedIn Scope = "opted-in-namespaces"
+)
+
+// Permission is one Kubernetes API permission: a verb on a resource (and
+// subresource) of an API group, in a scope. It is what a
+// SelfSubjectAccessReview asks and what an RBAC rule grants.
+type Permission struct {
+	Group       string `json:"group"`
+	Resource    string `json:"resource"`
+	Subresource string `json:"subresource,omitempty"`
+	Verb        string `json:"verb"`
+	Scope       Scope  `json:"scope"`
+}
+
+// ResourceName returns the resource as kubectl and RBAC messages spell it:
+// "deployments.apps", "pods/eviction", "services/proxy".
+func (p Permission) ResourceName() string {
+	s := p.Resource
+	if p.Subresource != "" {
+		s += "/" + p.Subresource
+	}
+	if p.Group != "" {
+		s += "." + p.Group
+	}
+	return s
+}
+
+// String returns the permission as "verb resource", e.g.
+// "update deployments.apps".
+func (p Permission) String() string { return p.Verb + " " + p.ResourceName() }
+
+// Need is one row of the permission table: a permission that a fault type,
+// a probe type, the leftover scan or the doctor itself needs, and when.
+type Need struct {
+	// User is what needs the permission: "fault", "probe", "leftovers" or
+	// "doctor".
+	User string `json:"user"`
+	// Type is the fault or probe type ("scale", "http-get"); empty for the
+	// leftover scan and the doctor.
+	Type string `json:"type,omitempty"`
+	// TargetKind, when set, limits the row to faults and probes whose target
+	// (or, for When "params.restart", whose restarted workload) is of this
+	// kind.
+	TargetKind string `json:"targetKind,omitempty"`
+	// When, when set, limits the row to faults and probes that use a
+	// feature: "params.restart" (configmap-key, secret-key restart a
+	// workload), "params.drain" (node-cordon drains the node), "target.name"
+	// (network-isolate reads the named workload's selector), "proxy"
+	// (http-get through the API server's service proxy, no params.url and
+	// no kubernetes.serviceURLs entry).
+	When string `json:"when,omitempty"`
+	// Why says what the permission is used for.
+	Why string `json:"why"`
+	Permission
+}
+
+// Users of permissions.
+const (
+	UserFault     = "fault"
+	UserProbe     = "probe"
+	UserLeftovers = "leftovers"
+	UserDoctor    = "doctor"
+)
+
+// Conditions of Need rows.
+const (
+	WhenRestart    = "params.restart"
+	WhenDrain      = "params.drain"
+	WhenTargetName = "target.name"
+	WhenProxy      = "proxy"
+)
+
+func perm(group, resource, sub, verb string, scope Scope) Permission {
+	return Permission{Group: group, Resource: resource, Subresource: sub, Verb: verb, Scope: scope}
+}
+
+// rw is the get (plan, status, revert) and update (inject, revert, dry
+// run) of an object a fault changes in place.
+func rw(typ, kind, when, why string) []Need {
+	k := kinds[kind]
+	return []Need{
+		{User: UserFault, Type: typ, TargetKind: kind, When: when, Why: "read " + why + " to plan, check and revert the fault",
+			Permission: perm(k.gvr.Group, k.gvr.Resource, "", "get", scopeOf(kind))},
+		{User: UserFault, Type: typ, TargetKind: kind, When: when, Why: "change " + why + " and put it back",
+			Permission: perm(k.gvr.Group, k.gvr.Resource, "", "update", scopeOf(kind))},
+	}
+}
+
+func scopeOf(kind string) Scope {
+	if kinds[kind].namespaced {
+		return ScopeTarget
+	}
+	return ScopeCluster
+}
+
+func rwEach(typ string, kindList []string, when, why string) []Need {
+	var out []Need
+	for _, k := range kindList {
+		out = append(out, rw(typ, k, when, why)...)
+	}
+	return out
+}
+
+// Permissions is the table of every permission the catalog's faults and
+// probes, the leftover scan and `firedrill doctor` need: exactly the calls
+// lifecycle.go, catalog.go, probes.go and leftovers.go make (reads before
+// planning, updates to inject and revert, server-side dry runs use the same
+// verbs). deploy/rbac.yaml grants exactly these; a test keeps the two in
+// step.
+var Permissions = buildPermissions()
+
+func buildPermissions() []Need {
+	ns := func(typ string) Need {
+		return Need{User: UserFault, Type: typ, Why: "check the target namespace's opt-in label",
+			Permission: perm("", "namespaces", "", "get", ScopeCluster)}
+	}
+	var t []Need
+	for _, ft := range faultTypes {
+		if ft.name != "node-cordon" {
+			t = append(t, ns(ft.name))
+		}
+		switch ft.name {
+		case "pod-delete":
+			t = append(t,
+				Need{User: UserFault, Type: ft.name, Why: "list the pods matching the selector (plan and status)", Permission: perm("", "pods", "", "list", ScopeTarget)},
+				Need{User: UserFault, Type: ft.name, Why: "delete the chosen pods", Permission: perm("", "pods", "", "delete", ScopeTarget)})
+		case "scale":
+			t = append(t, rwEach(ft.name, []string{"Deployment", "StatefulSet"}, "", "the workload's replicas")...)
+		case "bad-image":
+			t = append(t, rwEach(ft.name, workloadKinds, "", "the workload's pod template")...)
+		case "env-var":
+			t = append(t, rwEach(ft.name, workloadKinds, "", "the workload's pod template")...)
+		case "resource-squeeze":
+			t = append(t, rwEach(ft.name, workloadKinds, "", "the workload's container resources")...)
+		case "configmap-key":
+			t = append(t, rw(ft.name, "ConfigMap", "", "the ConfigMap")...)
+			t = append(t, rwEach(ft.name, workloadKinds, WhenRestart, "the restarted workload")...)
+		case "secret-key":
+			t = append(t, rw(ft.name, "Secret", "", "the Secret")...)
+			t = append(t, rwEach(ft.name, workloadKinds, WhenRestart, "the restarted workload")...)
+		case "service-selector":
+			t = append(t, rw(ft.name, "Service", "", "the Service's selector")...)
+		case "network-isolate":
+			np := kinds["NetworkPolicy"].gvr
+			t = append(t,
+				Need{User: UserFault, Type: ft.name, Why: "create the isolating NetworkPolicy", Permission: perm(np.Group, np.Resource, "", "create", ScopeTarget)},
+				Need{User: UserFault, Type: ft.name, Why: "read the NetworkPolicy (status, retried inject, revert)", Permission: perm(np.Group, np.Resource, "", "get", ScopeTarget)},
+				Need{User: UserFault, Type: ft.name, Why: "delete the NetworkPolicy on revert", Permission: perm(np.Group, np.Resource, "", "delete", ScopeTarget)})
+			for _, k := range workloadKinds {
+				g := kinds[k].gvr
+				t = append(t, Need{User: UserFault, Type: ft.name, TargetKind: k, When: WhenTargetName, Why: "read the workload's pod selector",
+					Permission: perm(g.Group, g.Resource, "", "get", ScopeTarget)})
+			}
+		case "node-cordon":
+			t = append(t, rw(ft.name, "Node", "", "the node's unschedulable flag and opt-in label")...)
+			t = append(t,
+				Need{User: UserFault, Type: ft.name, When: WhenDrain, Why: "list the pods on the node", Permission: perm("", "pods", "", "list", ScopeAllNamespaces)},
+				Need{User: UserFault, Type: ft.name, When: WhenDrain, Why: "check the opt-in label of the drained pods' namespaces", Permission: perm("", "namespaces", "", "get", ScopeCluster)},
+				Need{User: UserFault, Type: ft.name, When: WhenDrain, Why: "evict the node's pods in opted-in namespaces", Permission: perm("", "pods", "eviction", "create", ScopeOptedIn)})
+		case "hpa-bounds":
+			t = append(t, rw(ft.name, "HorizontalPodAutoscaler", "", "the HorizontalPodAutoscaler's bounds")...)
+		case "cronjob-suspend":
+			t = append(t, rw(ft.name, "CronJob", "", "the CronJob's suspend flag")...)
+		default:
+			panic("kubernetes: permission table: fault type " + ft.name + " has no permissions")
+		}
+	}
+	for _, pt := range probeTypes {
+		switch pt.name {
+		case "deployment-available":
+			t = append(t, Need{User: UserProbe, Type: pt.name, Why: "read the Deployment's status", Permission: perm("apps", "deployments", "", "get", ScopeTarget)})
+		case "pod-status":
+			t = append(t, Need{User: UserProbe, Type: pt.name, Why: "list the pods matching the selector", Permission: perm("", "pods", "", "list", ScopeTarget)})
+		case "endpoints":
+			t = append(t, Need{User: UserProbe, Type: pt.name, Why: "list the Service's EndpointSlices", Permission: perm("discovery.k8s.io", "endpointslices", "", "list", ScopeTarget)})
+		case "http-get":
+			t = append(t, Need{User: UserProbe, Type: pt.name, When: WhenProxy, Why: "GET through the API server's service proxy", Permission: perm("", "services", "proxy", "get", ScopeTarget)})
+		default:
+			panic("kubernetes: permission table: probe type " + pt.name + " has no permissions")
+		}
+	}
+	for _, k := range leftoverKinds() {
+		g := kinds[k].gvr
+		scope := ScopeAllNamespaces
+		if !kinds[k].namespaced {
+			scope = ScopeCluster
+		}
+		t = append(t, Need{User: UserLeftovers, TargetKind: k, Why: "find " + k + " objects still carrying firedrill's annotations",
+			Permission: perm(g.Group, g.Resource, "", "list", scope)})
+	}
+	t = append(t, Need{User: UserDoctor, Why: "ask the API server which of these permissions firedrill has",
+		Permission: perm("authorization.k8s.io", "selfsubjectaccessreviews", "", "create", ScopeCluster)})
+	return t
+}
+
+// leftoverKinds are the kinds FindLeftovers lists, sorted.
+func leftoverKinds() []string {
+	names := make([]string, 0, len(kinds))
+	for k := range kinds {
+		if k != "Pod" {
+			names = append(names, k)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// FaultPermissions returns the permissions the fault needs, given its type,
+// target kind and params: the rows of Permissions that apply to it. Scope
+// ScopeTarget means f.Target.Namespace.
+func FaultPermissions(f injectors.Fault) ([]Need, error) {
+	ft, ok := faultTypeByName(f.Type)
+	if !ok {
+		return nil, control.Errorf(control.EINVALID, "fault type %q is not a kubernetes fault type, expected one of %s", f.Type, strings.Join(faultTypeNames(), ", "))
+	}
+	kind := f.Target.Kind
+	if kind == "" && len(ft.kinds) == 1 {
+		kind = ft.kinds[0] // configmap-key, secret-key: the kind is implied
+	}
+	var p struct {
+		Restart string `json:"restart"`
+		Drain   bool   `json:"drain"`
+	}
+	if len(f.Params) > 0 && string(f.Params) != "null" {
+		if err := json.Unmarshal(f.Params, &p); err != nil {
+			return nil, control.Errorf(control.EINVALID, "fault %s: params: %v", f.FaultID, err)
+		}
+	}
+	restartKind := ""
+	if p.Restart != "" {
+		k, _, _ := strings.Cut(p.Restart, "/")
+		restartKind = workloadKindNames[k]
+		if restartKind == "" {
+			return nil, control.Errorf(control.EINVALID, "fault %s: params.restart: %q is not deployment/NAME, statefulset/NAME or daemonset/NAME", f.FaultID, p.Restart)
+		}
+	}
+	var out []Need
+	for _, n := range Permissions {
+		if n.User != UserFault || n.Type != f.Type {
+			continue
+		}
+		switch n.When {
+		case "":
+			if n.TargetKind != "" && n.TargetKind != kind {
+				continue
+			}
+		case WhenRestart:
+			if n.TargetKind != restartKind {
+				continue
+			}
+		case WhenDrain:
+			if !p.Drain {
+				continue
+			}
+		case WhenTargetName:
+			if len(f.Target.Selector) > 0 || f.Target.Name == "" || n.TargetKind != kind {
+				continue
+			}
+		default:
+			return nil, fmt.Errorf("kubernetes: permission table: unknown condition %q", n.When)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// ProbePermissions returns the permissions the probe needs. serviceURLs is
+// kubernetes.serviceURLs: an http-get probe of a Service listed there (or
+// with params.url) does not go through the API server and needs none.
+func ProbePermissions(p injectors.Probe, serviceURLs map[string]string) ([]Need, error) {
+	found := false
+	for _, pt := range probeTypes {
+		found = found || pt.name == p.Type
+	}
+	if !found {
+		names := make([]string, len(probeTypes))
+		for i, t := range probeTypes {
+			names[i] = t.name
+		}
+		return nil, control.Errorf(control.EINVALID, "probe type %q is not a kubernetes probe type, expected one of %s", p.Type, strings.Join(names, ", "))
+	}
+	proxied := false
+	if p.Type == "http-get" {
+		var hp struct {
+			URL string `json:"url"`
+		}
+		if len(p.Params) > 0 && string(p.Params) != "null" {
+			if err := json.Unmarshal(p.Params, &hp); err != nil {
+				return nil, control.Errorf(control.EINVALID, "probe %s: params: %v", p.Type, err)
+			}
+		}
+		_, direct := serviceURLs[p.Target.Namespace+"/"+p.Target.Name]
+		proxied = hp.URL == "" && !direct
+	}
+	var out []Need
+	for _, n := range Permissions {
+		if n.User != UserProbe || n.Type != p.Type || (n.When == WhenProxy && !proxied) {
+			continue
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// LeftoverPermissions returns the permissions FindLeftovers needs: a list of
+// every kind the catalog marks, across all namespaces.
+func LeftoverPermissions() []Need {
+	var out []Need
+	for _, n := range Permissions {
+		if n.User == UserLeftovers {
+			out = append(out, n)
+		}
+	}
+	return out
+}
