@@ -58,6 +58,12 @@ const (
 	FaultIDAnnotation = "firedrill.dev/fault-id"
 )
 
+// InClusterContext is the context name of the in-cluster configuration:
+// with it (and no kubeconfig), firedrill uses the credentials of the pod's
+// service account, as when it runs inside the beta cluster. Like any
+// context, it must be listed in AllowedContexts.
+const InClusterContext = "in-cluster"
+
 // alwaysProtected namespaces are refused whatever the configuration says.
 var alwaysProtected = []string{"kube-system", "kube-public", "kube-node-lease"}
 
@@ -74,6 +80,10 @@ type Config struct {
 	// ProtectedNamespaces are refused in addition to kube-system,
 	// kube-public and kube-node-lease.
 	ProtectedNamespaces []string
+	// InClusterConfig loads the in-cluster configuration when Context is
+	// InClusterContext and Kubeconfig is empty; default rest.InClusterConfig
+	// (tests replace it).
+	InClusterConfig func() (*rest.Config, error)
 	// Rest, when set, is used instead of loading Kubeconfig (tests); Context
 	// must then name it, and is checked against AllowedContexts as usual.
 	Rest *rest.Config
@@ -101,6 +111,7 @@ type Injector struct {
 	cs      kubernetes.Interface
 	clk     clock.Clock
 	hc      *http.Client
+	rest    *rest.Config
 }
 
 var _ injectors.Injector = (*Injector)(nil)
@@ -119,7 +130,19 @@ func New(cfg Config) (*Injector, error) {
 	}
 	rc := cfg.Rest
 	ctxName := cfg.Context
-	if rc == nil {
+	if rc == nil && ctxName == InClusterContext && cfg.Kubeconfig == "" {
+		// Load it only when allowed; a refused context is refused below.
+		if slices.Contains(cfg.AllowedContexts, ctxName) {
+			load := cfg.InClusterConfig
+			if load == nil {
+				load = rest.InClusterConfig
+			}
+			var err error
+			if rc, err = load(); err != nil {
+				return nil, fmt.Errorf("kubernetes: context %q uses the in-cluster configuration, which needs firedrill to run in a pod with a service account (deploy/firedrill.yaml); outside the cluster set kubernetes.context to a kubeconfig context instead: %w", ctxName, err)
+			}
+		}
+	} else if rc == nil {
 		rules := clientcmd.NewDefaultClientConfigLoadingRules()
 		if cfg.Kubeconfig != "" {
 			rules.ExplicitPath = cfg.Kubeconfig
@@ -132,7 +155,7 @@ func New(cfg Config) (*Injector, error) {
 			ctxName = raw.CurrentContext
 		}
 		if ctxName == "" {
-			in.refused = control.Errorf(control.EINVALID, "no Kubernetes context: set kubernetes.context (and list it in kubernetes.allowedContexts) or a current context in the kubeconfig")
+			in.refused = control.Errorf(control.EINVALID, "no Kubernetes context: set kubernetes.context (and list it in kubernetes.allowedContexts) or a current context in the kubeconfig; inside the cluster, use kubernetes.context: "+InClusterContext)
 			return in, nil
 		}
 		if _, ok := raw.Contexts[ctxName]; !ok {
@@ -155,6 +178,7 @@ func New(cfg Config) (*Injector, error) {
 	if rc.QPS == 0 {
 		rc.QPS, rc.Burst = 100, 200
 	}
+	in.rest = rc
 	var err error
 	if in.dyn, err = dynamic.NewForConfig(rc); err != nil {
 		return nil, fmt.Errorf("kubernetes: %w", err)
@@ -174,6 +198,17 @@ func kubeconfigName(p string) string {
 
 // Context returns the kubeconfig context the injector acts on.
 func (in *Injector) Context() string { return in.context }
+
+// RESTConfig returns a copy of the client configuration of the context the
+// injector acts on, or nil when the configuration refuses to touch it (see
+// New). `firedrill doctor` uses it to ask the same API server, as the same
+// user, what the injector may do.
+func (in *Injector) RESTConfig() *rest.Config {
+	if in.rest == nil {
+		return nil
+	}
+	return rest.CopyConfig(in.rest)
+}
 
 // Info describes the injector and its fault and probe types with their
 // parameter schemas.
