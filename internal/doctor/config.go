@@ -1,0 +1,116 @@
+package doctor
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	authnv1 "k8s.io/api/authentication/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/dynamic"
+	k8s "k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/restmapper"
+
+	"github.com/firedrill/firedrill/injectors/kubernetes"
+)
+
+// cluster is the API server the configuration names, as firedrill's user.
+type cluster struct {
+	context string
+	rest    *rest.Config
+	cs      k8s.Interface
+	dyn     dynamic.Interface
+	in      *kubernetes.Injector
+	mapper  meta.RESTMapper
+	user    string
+}
+
+// requestTimeout bounds each request doctor makes, so that a dead API
+// server is a failed check, not a hang.
+const requestTimeout = 15 * time.Second
+
+// checkConfig checks the context and the API server; it returns nil when
+// there is no cluster to ask.
+func checkConfig(ctx context.Context, r *Report, opts Options) *cluster {
+	kc := opts.Kubernetes
+	in, err := kubernetes.New(kc)
+	if err != nil {
+		fix := "check kubernetes.kubeconfig (--kubeconfig) and kubernetes.context (--context); list the contexts with: kubectl config get-contexts"
+		if kc.Context == kubernetes.InClusterContext {
+			fix = "run firedrill in the cluster with deploy/firedrill.yaml, or set kubernetes.context to a kubeconfig context"
+		}
+		r.add(Check{Section: SectionConfig, Name: "kubeconfig", Status: Fail, Detail: oneLine(err.Error()), Fix: fix})
+		return nil
+	}
+	name := in.Context()
+	if name == "" {
+		r.add(Check{Section: SectionConfig, Name: "context", Status: Fail,
+			Detail: "no Kubernetes context is configured and the kubeconfig has no current context",
+			Fix:    "set kubernetes.context in firedrill.yaml (or --context NAME) and list it in kubernetes.allowedContexts"})
+		return nil
+	}
+	if !slices.Contains(kc.AllowedContexts, name) {
+		allowed := "empty"
+		if len(kc.AllowedContexts) > 0 {
+			allowed = strings.Join(kc.AllowedContexts, ", ")
+		}
+		r.Context = name
+		r.add(Check{Section: SectionConfig, Name: "context", Status: Fail,
+			Detail: fmt.Sprintf("context %s is not in kubernetes.allowedContexts (%s): firedrill refuses to touch it", name, allowed),
+			Fix:    fmt.Sprintf("if %s is the beta cluster, add it in firedrill.yaml: kubernetes: {allowedContexts: [%s]}; otherwise pass --context with an allowed one", name, name)})
+		return nil
+	}
+	r.add(Check{Section: SectionConfig, Name: "context", Status: OK, Detail: fmt.Sprintf("%s is in kubernetes.allowedContexts", name)})
+	rc := in.RESTConfig()
+	rc.Timeout = requestTimeout
+	cl := &cluster{context: name, rest: rc, in: in}
+	if cl.cs, err = k8s.NewForConfig(rc); err == nil {
+		cl.dyn, err = dynamic.NewForConfig(rc)
+	}
+	if err != nil {
+		r.add(Check{Section: SectionConfig, Name: "API server", Status: Fail, Detail: oneLine(err.Error()), Fix: "check the cluster entry of the context in the kubeconfig"})
+		return nil
+	}
+	start := opts.Clock.Now()
+	v, err := cl.cs.Discovery().ServerVersion()
+	took := opts.Clock.Since(start)
+	if err != nil {
+		r.add(Check{Section: SectionConfig, Name: "API server", Status: Fail,
+			Detail: fmt.Sprintf("%s did not answer: %s", rc.Host, oneLine(err.Error())),
+			Fix:    fmt.Sprintf("check that the cluster is up and reachable from here: kubectl --context %s version", name)})
+		return nil
+	}
+	if ssr, err := cl.cs.AuthenticationV1().SelfSubjectReviews().Create(ctx, &authnv1.SelfSubjectReview{}, metav1.CreateOptions{}); err == nil {
+		cl.user = ssr.Status.UserInfo.Username
+	}
+	detail := fmt.Sprintf("%s at %s answered in %s", v.GitVersion, rc.Host, took.Round(time.Millisecond))
+	if cl.user != "" {
+		detail += ", as " + cl.user
+	}
+	status, fix := OK, ""
+	if took > 2*time.Second {
+		status, fix = Warn, "the API server is slow to answer: probes and fault injection will lag; check the network path to it"
+	}
+	r.add(Check{Section: SectionConfig, Name: "API server", Status: status, Detail: detail, Fix: fix})
+	return cl
+}
+
+// restMapper maps kinds to resources through the API server's discovery,
+// built on first use.
+func (cl *cluster) restMapper() (meta.RESTMapper, error) {
+	if cl.mapper != nil {
+		return cl.mapper, nil
+	}
+	groups, err := restmapper.GetAPIGroupResources(cl.cs.Discovery())
+	if err != nil {
+		return nil, fmt.Errorf("discover the API server's resources: %w", err)
+	}
+	cl.mapper = restmapper.NewDiscoveryRESTMapper(groups)
+	return cl.mapper, nil
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -1,0 +1,470 @@
+package doctor
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/firedrill/firedrill/injectors"
+	"github.com/firedrill/firedrill/injectors/kubernetes"
+	"github.com/firedrill/firedrill/scenarios"
+)
+
+// LoadScenarios loads the scenario files of dirs (every *.yaml and *.yml,
+// not recursive) and files, with opts (e.g. the plugin catalog). A file
+// that does not load is returned with its error; a directory that cannot be
+// read is one entry with Path the directory.
+func LoadScenarios(dirs, files []string, opts ...scenarios.Option) []ScenarioFile {
+	var paths []string
+	var out []ScenarioFile
+	for _, d := range dirs {
+		entries, err := os.ReadDir(d)
+		if err != nil {
+			out = append(out, ScenarioFile{Path: d, Err: fmt.Errorf("scenarios.dirs: %w", err)})
+			continue
+		}
+		for _, e := range entries {
+			n := e.Name()
+			if !e.IsDir() && (strings.HasSuffix(n, ".yaml") || strings.HasSuffix(n, ".yml")) {
+				paths = append(paths, filepath.Join(d, n))
+			}
+		}
+	}
+	paths = append(paths, files...)
+	for _, p := range paths {
+		s, err := scenarios.Load(p, opts...)
+		out = append(out, ScenarioFile{Path: p, Scenario: s, Err: err})
+	}
+	return out
+}
+
+// use is one fault or probe of a scenario at one difficulty that the
+// built-in Kubernetes injector serves.
+type use struct {
+	scenario   string
+	difficulty scenarios.Difficulty
+	// fault is the fault's id; for a probe, the fault whose resolvedWhen
+	// holds it, or "" for an alert's check.
+	fault string
+	alert string
+	typ   string // fault or probe type
+	probe bool
+	// target and params as the injector receives them.
+	target injectors.Target
+	params json.RawMessage
+}
+
+// who names the use without the difficulty, for grouping.
+func (u use) who(multi bool) string {
+	var parts []string
+	if multi {
+		parts = append(parts, "scenario "+u.scenario)
+	}
+	switch {
+	case !u.probe:
+		parts = append(parts, "fault "+u.fault)
+	case u.alert != "":
+		parts = append(parts, "alert "+u.alert)
+	default:
+		parts = append(parts, "probe of fault "+u.fault)
+	}
+	return kubernetes.Name + "/" + u.typ + " (" + strings.Join(parts, ", ")
+}
+
+// neededBy formats the uses, grouping difficulties:
+// "kubernetes/scale (fault order-api-down, hard, medium)".
+func neededBy(us []use, multi bool) string {
+	type group struct {
+		who   string
+		diffs []string
+	}
+	var groups []*group
+	byWho := map[string]*group{}
+	for _, u := range us {
+		w := u.who(multi)
+		g := byWho[w]
+		if g == nil {
+			g = &group{who: w}
+			byWho[w] = g
+			groups = append(groups, g)
+		}
+		if u.difficulty != "" && !slices.Contains(g.diffs, string(u.difficulty)) {
+			g.diffs = append(g.diffs, string(u.difficulty))
+		}
+	}
+	parts := make([]string, 0, len(groups))
+	for _, g := range groups {
+		s := g.who
+		if len(g.diffs) > 0 {
+			s += ", " + strings.Join(g.diffs, "/")
+		}
+		parts = append(parts, s+")")
+	}
+	const max = 4
+	if len(parts) > max {
+		parts = append(parts[:max], fmt.Sprintf("and %d more", len(parts)-max))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// uses are the uses of the scenarios, and whether there is more than one
+// scenario (messages then name it).
+type uses struct {
+	list  []use
+	multi bool
+}
+
+// collectUses reports each scenario file and returns the Kubernetes faults
+// and probes of every scenario at every difficulty.
+func collectUses(r *Report, files []ScenarioFile) uses {
+	var us uses
+	loaded := 0
+	for _, f := range files {
+		if f.Err != nil {
+			msgs := strings.Split(strings.TrimSpace(f.Err.Error()), "\n")
+			detail := msgs[0]
+			if len(msgs) > 1 {
+				detail += fmt.Sprintf(" (and %d more errors)", len(msgs)-1)
+			}
+			r.add(Check{Section: SectionScenarios, Name: "scenario " + filepath.Base(f.Path), Status: Fail,
+				Detail: oneLine(detail), Fix: "see every error with: firedrill validate " + f.Path})
+			continue
+		}
+		loaded++
+	}
+	us.multi = loaded > 1
+	if len(files) == 0 {
+		r.add(Check{Section: SectionScenarios, Name: "scenarios", Status: Warn, Detail: "no scenario to check",
+			Fix: "set scenarios.dirs in firedrill.yaml, or pass scenario files: firedrill doctor FILE..."})
+	}
+	for _, f := range files {
+		if f.Err != nil {
+			continue
+		}
+		s := f.Scenario
+		diffs := s.Difficulties()
+		variants := []scenarios.Difficulty{""}
+		if len(diffs) > 0 {
+			variants = diffs
+		}
+		faults := 0
+		for _, d := range variants {
+			sd := s
+			if d != "" {
+				var err error
+				if sd, err = s.ForDifficulty(d); err != nil {
+					r.add(Check{Section: SectionScenarios, Name: "scenario " + s.Metadata.Name, Status: Fail,
+						Detail: fmt.Sprintf("difficulty %s: %s", d, oneLine(err.Error())), Fix: "see every error with: firedrill validate " + f.Path})
+					continue
+				}
+			}
+			faults = len(sd.Faults)
+			for _, flt := range sd.Faults {
+				if flt.Injector.Plugin == kubernetes.Name {
+					us.list = append(us.list, use{scenario: s.Metadata.Name, difficulty: d, fault: flt.ID, typ: flt.Injector.Type,
+						target: injectors.Target(flt.Target), params: rawParams(flt.Params)})
+				}
+				for _, p := range flt.ResolvedWhen.Probes {
+					if p.Probe.Plugin == kubernetes.Name {
+						us.list = append(us.list, use{scenario: s.Metadata.Name, difficulty: d, fault: flt.ID, typ: p.Probe.Type, probe: true,
+							target: injectors.Target(p.Target), params: rawParams(p.Params)})
+					}
+				}
+			}
+			for _, a := range sd.Alerts {
+				if a.Probe.Probe.Plugin == kubernetes.Name {
+					us.list = append(us.list, use{scenario: s.Metadata.Name, difficulty: d, alert: a.ID, typ: a.Probe.Probe.Type, probe: true,
+						target: injectors.Target(a.Probe.Target), params: rawParams(a.Probe.Params)})
+				}
+			}
+		}
+		detail := fmt.Sprintf("%s: %d faults", f.Path, faults)
+		if len(diffs) > 0 {
+			ds := make([]string, len(diffs))
+			for i, d := range diffs {
+				ds[i] = string(d)
+			}
+			detail += ", difficulties " + strings.Join(ds, ", ")
+		}
+		r.add(Check{Section: SectionScenarios, Name: "scenario " + s.Metadata.Name, Status: OK, Detail: detail})
+	}
+	return us
+}
+
+func rawParams(p map[string]any) json.RawMessage {
+	if len(p) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		// The scenario decoder only produces JSON-compatible values.
+		return nil
+	}
+	return b
+}
+
+// alwaysProtected are the namespaces the Kubernetes injector refuses
+// whatever the configuration says (injectors/kubernetes).
+var alwaysProtected = []string{"kube-system", "kube-public", "kube-node-lease"}
+
+// targetKind is the kind of the object a fault changes: the target's, or the
+// one its type implies.
+func targetKind(u use) string {
+	if u.target.Kind != "" {
+		return u.target.Kind
+	}
+	switch u.typ {
+	case "configmap-key":
+		return "ConfigMap"
+	case "secret-key":
+		return "Secret"
+	case "node-cordon":
+		return "Node"
+	}
+	return ""
+}
+
+// checkTargets checks the namespaces and objects the faults and probes
+// target.
+func checkTargets(ctx context.Context, r *Report, cl *cluster, us uses, opts Options) {
+	faultNS := map[string][]use{}
+	probeNS := map[string][]use{}
+	for _, u := range us.list {
+		switch {
+		case !u.probe && targetKind(u) == "Node":
+			// Nodes are cluster-scoped: checkObjects checks their opt-in.
+		case !u.probe:
+			faultNS[u.target.Namespace] = append(faultNS[u.target.Namespace], u)
+		case u.target.Namespace != "":
+			probeNS[u.target.Namespace] = append(probeNS[u.target.Namespace], u)
+		}
+	}
+	for _, ns := range sortedKeys(faultNS) {
+		checkNamespace(ctx, r, cl, ns, faultNS[ns], true, us.multi, opts)
+	}
+	for _, ns := range sortedKeys(probeNS) {
+		if _, done := faultNS[ns]; !done {
+			checkNamespace(ctx, r, cl, ns, probeNS[ns], false, us.multi, opts)
+		}
+	}
+	checkObjects(ctx, r, cl, us)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// checkNamespace checks that a namespace faults target exists, is opted in
+// and is not protected (optIn false: a namespace only probes read, which
+// need not be opted in).
+func checkNamespace(ctx context.Context, r *Report, cl *cluster, ns string, us []use, optIn, multi bool, opts Options) {
+	by := neededBy(us, multi)
+	name := "namespace " + ns
+	if ns == "" {
+		r.add(Check{Section: SectionScenarios, Name: "namespace (empty)", Status: Fail,
+			Detail: "target.namespace is empty, needed by " + by, Fix: "set target.namespace of the fault in the scenario"})
+		return
+	}
+	if slices.Contains(alwaysProtected, ns) {
+		r.add(Check{Section: SectionScenarios, Name: name, Status: Fail,
+			Detail: fmt.Sprintf("%s is protected: firedrill never acts in %s (needed by %s)", ns, strings.Join(alwaysProtected, ", "), by),
+			Fix:    "target an application namespace of the beta cluster in the scenario"})
+		return
+	}
+	if slices.Contains(opts.Kubernetes.ProtectedNamespaces, ns) {
+		r.add(Check{Section: SectionScenarios, Name: name, Status: Fail,
+			Detail: fmt.Sprintf("%s is listed in kubernetes.protectedNamespaces (needed by %s)", ns, by),
+			Fix:    "target another namespace in the scenario, or remove " + ns + " from kubernetes.protectedNamespaces if it is a drill target"})
+		return
+	}
+	obj, err := cl.cs.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		status := Fail
+		if !optIn {
+			status = Warn
+		}
+		r.add(Check{Section: SectionScenarios, Name: name, Status: status,
+			Detail: fmt.Sprintf("does not exist in context %s (needed by %s)", cl.context, by),
+			Fix:    fmt.Sprintf("fix target.namespace in the scenario, or create it: kubectl --context %s create namespace %s", cl.context, ns)})
+		return
+	case err != nil:
+		r.add(Check{Section: SectionScenarios, Name: name, Status: Fail,
+			Detail: "cannot read it: " + oneLine(err.Error()), Fix: "see the RBAC checks below; deploy/rbac.yaml grants get namespaces"})
+		return
+	case obj.DeletionTimestamp != nil:
+		r.add(Check{Section: SectionScenarios, Name: name, Status: Fail, Detail: "is being deleted (needed by " + by + ")",
+			Fix: "wait for the deletion to finish and recreate it, or target another namespace"})
+		return
+	}
+	if !optIn {
+		r.add(Check{Section: SectionScenarios, Name: name, Status: OK, Detail: "exists (probes only: no opt-in needed)"})
+		return
+	}
+	if v := obj.Labels[kubernetes.DrillTargetLabel]; v != "true" {
+		detail := fmt.Sprintf("is not opted in to drills: no label %s=true", kubernetes.DrillTargetLabel)
+		if v != "" {
+			detail = fmt.Sprintf("is not opted in to drills: label %s=%q, not \"true\"", kubernetes.DrillTargetLabel, v)
+		}
+		r.add(Check{Section: SectionScenarios, Name: name, Status: Fail, Detail: detail + " (needed by " + by + ")",
+			Fix: fmt.Sprintf("kubectl --context %s label namespace %s %s=true --overwrite", cl.context, ns, kubernetes.DrillTargetLabel)})
+		return
+	}
+	r.add(Check{Section: SectionScenarios, Name: name, Status: OK, Detail: fmt.Sprintf("exists and is opted in (%s=true)", kubernetes.DrillTargetLabel)})
+}
+
+// object is a target a fault acts on.
+type object struct {
+	kind, namespace, name string
+	selector              map[string]string
+}
+
+func (o object) String() string {
+	if o.name == "" {
+		return fmt.Sprintf("pods matching %s in %s", labels.SelectorFromSet(o.selector), o.namespace)
+	}
+	if o.namespace == "" {
+		return o.kind + " " + o.name
+	}
+	return o.kind + " " + o.namespace + "/" + o.name
+}
+
+// checkObjects warns about targets that do not exist (the fault would fail
+// to prepare) and fails nodes that are not opted in.
+func checkObjects(ctx context.Context, r *Report, cl *cluster, us uses) {
+	// Selectors are maps: key objects by their string.
+	objs := map[string][]use{}
+	var order []object
+	addObj := func(o object, u use) {
+		key := o.String()
+		if _, ok := objs[key]; !ok {
+			order = append(order, o)
+		}
+		objs[key] = append(objs[key], u)
+	}
+	for _, u := range us.list {
+		if u.probe {
+			continue
+		}
+		kind := targetKind(u)
+		switch {
+		case len(u.target.Selector) > 0:
+			addObj(object{kind: "Pod", namespace: u.target.Namespace, selector: u.target.Selector}, u)
+		case kind != "" && u.target.Name != "":
+			ns := u.target.Namespace
+			if kind == "Node" {
+				ns = ""
+			}
+			addObj(object{kind: kind, namespace: ns, name: u.target.Name}, u)
+		}
+		var p struct {
+			Restart string `json:"restart"`
+		}
+		if len(u.params) > 0 && json.Unmarshal(u.params, &p) == nil && p.Restart != "" {
+			k, n, _ := strings.Cut(p.Restart, "/")
+			if kk := map[string]string{"deployment": "Deployment", "statefulset": "StatefulSet", "daemonset": "DaemonSet"}[k]; kk != "" && n != "" {
+				addObj(object{kind: kk, namespace: u.target.Namespace, name: n}, u)
+			}
+		}
+	}
+	found := 0
+	for _, o := range order {
+		by := neededBy(objs[o.String()], us.multi)
+		ok, check := checkObject(ctx, cl, o, by)
+		if ok {
+			found++
+			continue
+		}
+		r.add(check)
+	}
+	if found > 0 {
+		r.add(Check{Section: SectionScenarios, Name: "targets", Status: OK, Detail: fmt.Sprintf("%d target objects exist", found)})
+	}
+}
+
+// checkObject looks the object up; it returns true when it is there and
+// fit, or the check saying what is wrong.
+func checkObject(ctx context.Context, cl *cluster, o object, by string) (bool, Check) {
+	name := strings.ToLower(o.kind) + " " + o.name
+	if o.namespace != "" {
+		name = strings.ToLower(o.kind) + " " + o.namespace + "/" + o.name
+	}
+	if o.selector != nil {
+		sel := labels.SelectorFromSet(o.selector).String()
+		name = "pods " + o.namespace + " " + sel
+		pods, err := cl.cs.CoreV1().Pods(o.namespace).List(ctx, metav1.ListOptions{LabelSelector: sel})
+		switch {
+		case err != nil:
+			return false, Check{Section: SectionScenarios, Name: name, Status: Warn, Detail: "cannot list them: " + oneLine(err.Error()), Fix: "see the RBAC checks below"}
+		case len(pods.Items) == 0:
+			return false, Check{Section: SectionScenarios, Name: name, Status: Warn,
+				Detail: fmt.Sprintf("no pod matches %s in %s (needed by %s)", sel, o.namespace, by),
+				Fix:    "deploy the workload before the drill, or fix target.selector in the scenario"}
+		}
+		return true, Check{}
+	}
+	mapper, err := cl.restMapper()
+	if err != nil {
+		return false, Check{Section: SectionScenarios, Name: name, Status: Warn, Detail: oneLine(err.Error())}
+	}
+	m, err := mapper.RESTMapping(schema.GroupKind{Group: kindGroup(o.kind), Kind: o.kind})
+	if err != nil {
+		return false, Check{Section: SectionScenarios, Name: name, Status: Warn,
+			Detail: fmt.Sprintf("kind %s is not served by the API server: %s", o.kind, oneLine(err.Error())), Fix: "fix target.kind in the scenario"}
+	}
+	res := cl.dyn.Resource(m.Resource)
+	var getErr error
+	var lbl string
+	if o.namespace == "" {
+		obj, err := res.Get(ctx, o.name, metav1.GetOptions{})
+		getErr = err
+		if err == nil {
+			lbl = obj.GetLabels()[kubernetes.DrillTargetLabel]
+		}
+	} else {
+		_, getErr = res.Namespace(o.namespace).Get(ctx, o.name, metav1.GetOptions{})
+	}
+	switch {
+	case apierrors.IsNotFound(getErr):
+		return false, Check{Section: SectionScenarios, Name: name, Status: Warn,
+			Detail: fmt.Sprintf("%s does not exist in context %s (needed by %s)", o, cl.context, by),
+			Fix:    "create it before the drill, or fix the fault's target in the scenario"}
+	case getErr != nil:
+		return false, Check{Section: SectionScenarios, Name: name, Status: Warn, Detail: "cannot read it: " + oneLine(getErr.Error()), Fix: "see the RBAC checks below"}
+	case o.kind == "Node" && lbl != "true":
+		return false, Check{Section: SectionScenarios, Name: name, Status: Fail,
+			Detail: fmt.Sprintf("node %s is not opted in to drills: no label %s=true (needed by %s)", o.name, kubernetes.DrillTargetLabel, by),
+			Fix:    fmt.Sprintf("kubectl --context %s label node %s %s=true", cl.context, o.name, kubernetes.DrillTargetLabel)}
+	}
+	return true, Check{}
+}
+
+// kindGroup is the API group of the kinds the catalog targets.
+func kindGroup(kind string) string {
+	switch kind {
+	case "Deployment", "StatefulSet", "DaemonSet":
+		return "apps"
+	case "HorizontalPodAutoscaler":
+		return "autoscaling"
+	case "CronJob":
+		return "batch"
+	case "NetworkPolicy":
+		return "networking.k8s.io"
+	}
+	return ""
+}
