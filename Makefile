@@ -47,6 +47,12 @@ proto:
 		--go-grpc_out=injectors/proto --go-grpc_opt=paths=source_relative \
 		injectors/proto/injector.proto
 
+## demo: one command to a running drill: builds the local cluster's binaries the first time (progress shown), starts the cluster, deploys the sample shop, serves the drill room with the example scenarios and prints the facilitator URL and join links. Ctrl-C reverts every fault and stops everything. Pass flags with ARGS, e.g. make demo ARGS="--time-scale 10"
+.PHONY: demo
+demo:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/firedrill ./cmd/firedrill
+	$(BIN)/firedrill demo $(ARGS)
+
 ## cluster: run the local Kubernetes control plane (etcd, apiserver, controller-manager, scheduler, kwok) in the foreground; Ctrl-C stops it. First run builds the binaries (~15 min) into $XDG_CACHE_HOME/firedrill/k8s-v1.34.4
 .PHONY: cluster
 cluster:
