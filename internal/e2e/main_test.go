@@ -1,0 +1,232 @@
+package e2e_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/firedrill/firedrill/internal/devcluster"
+	"github.com/firedrill/firedrill/internal/devcluster/clustertest"
+)
+
+// The binary under test, built once by TestMain.
+var (
+	binary   string
+	repoRoot string
+	buildErr error
+)
+
+func TestMain(m *testing.M) {
+	tmp, err := os.MkdirTemp("", "firedrill-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(tmp, "firedrill")
+	repoRoot, buildErr = moduleRoot()
+	if buildErr == nil {
+		build := exec.Command("go", "build", "-o", binary, "./cmd/firedrill")
+		build.Dir = repoRoot
+		if out, err := build.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build ./cmd/firedrill: %v\n%s", err, out)
+		}
+	}
+	code := clustertest.Main(m)
+	os.RemoveAll(tmp)
+	os.Exit(code)
+}
+
+// moduleRoot returns the directory of firedrill's go.mod.
+func moduleRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	mod := strings.TrimSpace(string(out))
+	if mod == "" || mod == os.DevNull {
+		return "", fmt.Errorf("go env GOMOD: not inside the firedrill module")
+	}
+	return filepath.Dir(mod), nil
+}
+
+// needBinary fails t when the binary could not be built.
+func needBinary(t *testing.T) {
+	t.Helper()
+	if buildErr != nil {
+		t.Fatalf("the firedrill binary: %v", buildErr)
+	}
+}
+
+// syncBuffer collects a process's output for the test and the failure dump.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// tail returns the last n lines of s.
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = append([]string{fmt.Sprintf("… %d earlier lines …", len(lines)-n)}, lines[len(lines)-n:]...)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// adminToken is the facilitator's credential of the served room.
+const adminToken = "e2e-facilitator-token-0123456789"
+
+// timeScale runs a drill minute in a wall second: the 90-minute cap is 90 s.
+const timeScale = 60
+
+// server is `firedrill serve` running as a subprocess.
+type server struct {
+	URL     string
+	DataDir string
+	Config  string
+	stdout  *syncBuffer
+	stderr  *syncBuffer
+	cmd     *exec.Cmd
+	exited  chan struct{}
+	waitErr error
+}
+
+// startServer writes a config file and runs `firedrill serve --config` on a
+// free loopback port, against the dev cluster, with the example scenarios
+// and the shop simulator's service URLs. It returns once the room answers.
+func startServer(t *testing.T, serviceURLs map[string]string) *server {
+	t.Helper()
+	needBinary(t)
+	dir := t.TempDir()
+	s := &server{DataDir: filepath.Join(dir, "data"), Config: filepath.Join(dir, "firedrill.yaml"),
+		stdout: &syncBuffer{}, stderr: &syncBuffer{}, exited: make(chan struct{})}
+	cfg := map[string]any{
+		"dataDir": s.DataDir,
+		"listen":  "127.0.0.1:0",
+		"auth":    map[string]any{"adminToken": adminToken},
+		"kubernetes": map[string]any{
+			"kubeconfig":      clustertest.Cluster(t).Kubeconfig(),
+			"context":         devcluster.ContextName,
+			"allowedContexts": []string{devcluster.ContextName},
+			"serviceURLs":     serviceURLs,
+		},
+		"drill":     map[string]any{"timeScale": timeScale, "onRestart": "abort"},
+		"scenarios": map[string]any{"dirs": []string{filepath.Join(repoRoot, "scenarios", "examples")}},
+	}
+	b, err := yaml.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(s.Config, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.cmd = exec.Command(binary, "serve", "--config", s.Config)
+	s.cmd.Dir = dir
+	s.cmd.Env = cleanEnv()
+	s.cmd.Stdout, s.cmd.Stderr = s.stdout, s.stderr
+	if err := s.cmd.Start(); err != nil {
+		t.Fatalf("start firedrill serve: %v", err)
+	}
+	go func() {
+		s.waitErr = s.cmd.Wait()
+		close(s.exited)
+	}()
+	t.Cleanup(func() {
+		if s.cmd.ProcessState == nil {
+			_ = s.cmd.Process.Kill()
+			<-s.exited
+		}
+		if t.Failed() {
+			t.Logf("firedrill serve stdout:\n%s", tail(s.stdout.String(), 40))
+			t.Logf("firedrill serve stderr:\n%s", tail(s.stderr.String(), 120))
+		}
+	})
+	room := regexp.MustCompile(`firedrill: drill room on (\S+)`)
+	deadline := time.After(90 * time.Second)
+	for {
+		if m := room.FindStringSubmatch(s.stdout.String()); m != nil {
+			s.URL = m[1]
+			break
+		}
+		select {
+		case <-s.exited:
+			t.Fatalf("firedrill serve exited before serving (%v)\nstdout:\n%s\nstderr:\n%s", s.waitErr, s.stdout, s.stderr)
+		case <-deadline:
+			t.Fatalf("firedrill serve did not print \"drill room on URL\" within 90s\nstdout:\n%s\nstderr:\n%s", s.stdout, s.stderr)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	if strings.Contains(s.stderr.String(), "some scenarios were not loaded") {
+		t.Fatalf("firedrill serve did not load every example scenario:\n%s", s.stderr)
+	}
+	return s
+}
+
+// cleanEnv is the test's environment without FIREDRILL_* variables, so that
+// only the config file configures the server.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "FIREDRILL_") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+// stop stops the server the way a person does, with Ctrl-C (SIGINT), and
+// waits for it to exit cleanly.
+func (s *server) stop(t *testing.T) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatalf("interrupt firedrill serve: %v", err)
+	}
+	select {
+	case <-s.exited:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("firedrill serve did not exit within 60s of SIGINT\nstderr:\n%s", tail(s.stderr.String(), 60))
+	}
+	if s.waitErr != nil {
+		t.Fatalf("firedrill serve exited with %v after SIGINT\nstderr:\n%s", s.waitErr, tail(s.stderr.String(), 60))
+	}
+	if !strings.Contains(s.stdout.String(), "stopping") {
+		t.Errorf("firedrill serve did not say it was stopping:\n%s", s.stdout)
+	}
+}
+
+// run runs the binary with args and returns its exit code and output.
+func run(t *testing.T, ctx context.Context, args ...string) (int, string) {
+	t.Helper()
+	needBinary(t)
+	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Env = cleanEnv()
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode(), string(out)
+	} else if err != nil {
+		t.Fatalf("firedrill %s: %v", strings.Join(args, " "), err)
+	}
+	return 0, string(out)
+}
