@@ -352,6 +352,53 @@ func TestDrill_timeScale(t *testing.T) {
 	}
 }
 
+// A rehearsal runs on its own clock: the drill's time scale overrides the
+// engine's, and out-of-range scales are refused with the field named.
+func TestCreateDrill_timeScale(t *testing.T) {
+	h := controltest.OpenHarness(t, t.TempDir()+"/firedrill.db", clocktesting.NewFakeClock(controltest.Start), controltest.NewInjector(), nil)
+	tests := []struct {
+		name  string
+		scale float64
+		want  float64
+		err   string
+	}{
+		{"zero takes the engine's scale", 0, 1, ""},
+		{"a rehearsal scale is kept", 60, 60, ""},
+		{"negative is refused", -1, 0, "timeScale: -1 is out of range"},
+		{"above the maximum is refused", control.MaxTimeScale + 1, 0, "at most 3600"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := h.Engine.CreateDrill(h.Ctx, control.CreateDrill{Scenario: controltest.PaymentScenario(), TimeScale: tt.scale})
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) || control.ErrorCode(err) != control.EINVALID {
+					t.Fatalf("err %v, want EINVALID containing %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.TimeScale != tt.want {
+				t.Fatalf("time scale %v, want %v", d.TimeScale, tt.want)
+			}
+		})
+	}
+	t.Run("a rehearsal at 60 reaches the cap after 90 wall seconds", func(t *testing.T) {
+		d, err := h.Engine.CreateDrill(h.Ctx, control.CreateDrill{Scenario: controltest.PaymentScenario(), TimeScale: 60})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, step := range []func(context.Context, string, string) error{h.Engine.StartBriefing, h.Engine.Start} {
+			if err := step(h.Ctx, d.ID, "facilitator"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		h.Advance(d.ID, 90*time.Second)
+		at(t, h, d.ID, control.EventDrillEnded, `"reason":"cap"`, 90*m)
+	})
+}
+
 // A template error does not silence the persona: the raw text is posted and
 // the error is on record for the designer.
 func TestDrill_templateErrorIsRecorded(t *testing.T) {

@@ -3,6 +3,7 @@ package control
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -19,8 +20,15 @@ type CreateDrill struct {
 	// Difficulty selects the fault variants; empty means the scenario's
 	// default difficulty.
 	Difficulty scenarios.Difficulty
-	Actor      string
+	// TimeScale is this drill's clock speed-up (60 runs a drill minute in a
+	// second), for rehearsing a scenario before the real drill; 0 means the
+	// engine's TimeScale. It is recorded with the drill.
+	TimeScale float64
+	Actor     string
 }
+
+// MaxTimeScale is the fastest drill clock: a 90-minute drill in 1.5 seconds.
+const MaxTimeScale = 3600
 
 // CreateDrill creates a drill in the draft state. The scenario is copied
 // with the difficulty variant applied, and stored with the drill.
@@ -34,6 +42,13 @@ func (e *Engine) CreateDrill(ctx context.Context, in CreateDrill) (*Drill, error
 	}
 	if err := checkScenario(s); err != nil {
 		return nil, err
+	}
+	scale := in.TimeScale
+	switch {
+	case scale == 0:
+		scale = e.TimeScale
+	case scale < 0 || scale > MaxTimeScale || math.IsNaN(scale):
+		return nil, Errorf(EINVALID, "timeScale: %v is out of range, expected a number above 0 and at most %d (1 is real time)", in.TimeScale, MaxTimeScale)
 	}
 	id := in.ID
 	if id == "" {
@@ -58,7 +73,7 @@ func (e *Engine) CreateDrill(ctx context.Context, in CreateDrill) (*Drill, error
 	e.drills[id] = r
 	e.mu.Unlock()
 	r.mu.Lock()
-	_, err = e.appendLocked(ctx, r, pending{Type: EventDrillCreated, Actor: actor, Payload: DrillCreated{ID: id, Title: title, Scenario: s, Difficulty: diff, TimeScale: e.TimeScale}})
+	_, err = e.appendLocked(ctx, r, pending{Type: EventDrillCreated, Actor: actor, Payload: DrillCreated{ID: id, Title: title, Scenario: s, Difficulty: diff, TimeScale: scale}})
 	var d *Drill
 	if err == nil {
 		d = r.d.Clone()

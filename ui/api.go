@@ -132,6 +132,9 @@ func (s *Server) apiCreateDrill(w http.ResponseWriter, r *http.Request, _ *Sessi
 		Scenario   string               `json:"scenario"`
 		Title      string               `json:"title"`
 		Difficulty scenarios.Difficulty `json:"difficulty"`
+		// TimeScale rehearses the drill on a faster clock; 0 or absent is
+		// the server's drill.timeScale.
+		TimeScale float64 `json:"timeScale"`
 	}
 	if err := decodeJSON(w, r, &req); err != nil {
 		s.writeError(w, r, err)
@@ -156,7 +159,7 @@ func (s *Server) apiCreateDrill(w http.ResponseWriter, r *http.Request, _ *Sessi
 		s.writeError(w, r, err)
 		return
 	}
-	d, err := s.engine.CreateDrill(r.Context(), control.CreateDrill{Scenario: sc, Title: strings.TrimSpace(req.Title), Difficulty: req.Difficulty, Actor: ActorFacilitator})
+	d, err := s.engine.CreateDrill(r.Context(), control.CreateDrill{Scenario: sc, Title: strings.TrimSpace(req.Title), Difficulty: req.Difficulty, TimeScale: req.TimeScale, Actor: ActorFacilitator})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

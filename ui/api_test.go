@@ -265,3 +265,37 @@ func TestPagesHaveNoInlineCode(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The facilitator can rehearse a drill on a faster clock than the server's.
+func TestCreateDrillTimeScale(t *testing.T) {
+	e := newEnv(t)
+	a := e.admin()
+	t.Run("a rehearsal scale is stored with the drill", func(t *testing.T) {
+		var sum control.DrillSummary
+		a.must(201, "POST", "/api/drills", map[string]any{"scenario": "room-test", "timeScale": 60}, &sum)
+		var view struct {
+			TimeScale float64 `json:"timeScale"`
+		}
+		a.must(200, "GET", "/api/drills/"+sum.ID, nil, &view)
+		if view.TimeScale != 60 {
+			t.Fatalf("time scale %v, want 60", view.TimeScale)
+		}
+	})
+	t.Run("an absent scale takes the server's", func(t *testing.T) {
+		var sum control.DrillSummary
+		a.must(201, "POST", "/api/drills", map[string]any{"scenario": "room-test"}, &sum)
+		var view struct {
+			TimeScale float64 `json:"timeScale"`
+		}
+		a.must(200, "GET", "/api/drills/"+sum.ID, nil, &view)
+		if view.TimeScale != 1 {
+			t.Fatalf("time scale %v, want the server's 1", view.TimeScale)
+		}
+	})
+	t.Run("an out-of-range scale is refused with the field named", func(t *testing.T) {
+		st, body := a.do("POST", "/api/drills", map[string]any{"scenario": "room-test", "timeScale": 100000})
+		if st != 400 || !strings.Contains(string(body), "timeScale") {
+			t.Fatalf("status %d %s, want 400 naming timeScale", st, body)
+		}
+	})
+}

@@ -49,6 +49,7 @@ document.getElementById("create").addEventListener("submit", async (ev) => {
       scenario: document.getElementById("scenario").value,
       difficulty: document.getElementById("difficulty").value,
       title: document.getElementById("title").value,
+      timeScale: Number(document.getElementById("timeScale").value) || 0,
     });
     location.assign("/console/drills/" + encodeURIComponent(d.id));
   } catch (e) { err.textContent = e.message; }
