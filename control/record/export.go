@@ -180,6 +180,9 @@ func WriteMarkdownCharts(w io.Writer, r *Record, charts MarkdownCharts) error {
 	p("| Drill | `%s` |\n| Date | %s (season %s) |\n| Team | %s |\n", r.DrillID, r.Date, r.Season, dash(r.Team))
 	p("| Scenario | %s (`%s`), variant %s |\n| Designer | %s |\n", mdEscape(r.Scenario.Title), r.Scenario.Name, dash(r.Scenario.Variant), dash(r.Scenario.Designer))
 	p("| Outcome | %s%s |\n| Duration | %s (cap %s) |\n", r.State, paren(r.EndReason), Clock(r.Metrics.DurationMs), Clock(r.Scenario.TimeCap))
+	if r.TimeScale != 1 && r.TimeScale > 0 {
+		p("| Drill clock | rehearsal, ×%g (drill times below are drill minutes) |\n", r.TimeScale)
+	}
 	p("| Chain head | `%s` (%d events) |\n\n", r.Chain.Head, r.Chain.Count)
 
 	p("## People\n\n| Name | Role |\n|---|---|\n")

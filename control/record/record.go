@@ -49,6 +49,9 @@ type Record struct {
 	State     string     `json:"state"`
 	EndReason string     `json:"endReason,omitempty"`
 	Why       string     `json:"why,omitempty"`
+	// TimeScale is the drill clock's speed-up: 1 for a real drill, above 1
+	// for a rehearsal (60 runs a drill minute in a second).
+	TimeScale float64 `json:"timeScale"`
 
 	Scenario ScenarioInfo    `json:"scenario"`
 	People   []Person        `json:"people"`
@@ -221,7 +224,7 @@ func Assemble(events []control.Event) (*Record, error) {
 	rt := retro.Project(d, events)
 
 	rec := &Record{
-		Schema: Schema, DrillID: d.ID, Title: d.Title, State: string(d.State), EndReason: d.EndReason, Why: d.Why,
+		Schema: Schema, DrillID: d.ID, Title: d.Title, State: string(d.State), EndReason: d.EndReason, Why: d.Why, TimeScale: d.TimeScale,
 		Chain: Chain{Algorithm: "sha256(prevHash || canonical event)", Head: head, Count: len(events), Events: events},
 	}
 	s := d.Scenario
