@@ -55,8 +55,7 @@ section { break-inside: avoid-page; } .muted { color: #5d6777; } ul { margin: 4p
 <tr><td>Scenario</td><td>{{.R.Scenario.Title}} (<span class="mono">{{.R.Scenario.Name}}</span>), variant {{dash .R.Scenario.Variant}}</td></tr>
 <tr><td>Designer</td><td>{{dash .R.Scenario.Designer}}</td></tr>
 <tr><td>Outcome</td><td>{{.R.State}}{{if .R.EndReason}} ({{.R.EndReason}}){{end}}{{if .R.Why}}: {{.R.Why}}{{end}}</td></tr>
-<tr><td>Duration</td><td>{{clock .R.Metrics.DurationMs}} of a {{clock .R.Scenario.TimeCap}} cap</td></tr>
-{{if and (gt .R.TimeScale 0.0) (ne .R.TimeScale 1.0)}}<tr><td>Drill clock</td><td>rehearsal, ×{{.R.TimeScale}} (times are drill time)</td></tr>{{end}}
+<tr><td>Duration</td><td>{{clock .R.Metrics.DurationMs}} of a {{clock .R.Scenario.TimeCap}} cap</td></tr>{{if and (gt .R.TimeScale 0.0) (ne .R.TimeScale 1.0)}}<tr><td>Drill clock</td><td>rehearsal, ×{{.R.TimeScale}} (times are drill time)</td></tr>{{end}}
 <tr><td>Chain head</td><td class="mono">{{.R.Chain.Head}} ({{.R.Chain.Count}} events; check with <code>firedrill verify</code>)</td></tr>
 </tbody></table>
 </section>
