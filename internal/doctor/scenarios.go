@@ -152,7 +152,7 @@ func collectUses(r *Report, files []ScenarioFile) uses {
 			continue
 		}
 		s := f.Scenario
-		diffs := s.Difficulties()
+		diffs := playable(s)
 		variants := []scenarios.Difficulty{""}
 		if len(diffs) > 0 {
 			variants = diffs
@@ -199,6 +199,23 @@ func collectUses(r *Report, files []ScenarioFile) uses {
 		r.add(Check{Section: SectionScenarios, Name: "scenario " + s.Metadata.Name, Status: OK, Detail: detail})
 	}
 	return us
+}
+
+// playable returns the difficulties a drill of s can be run at: those its
+// variants define and the scenario's default, hardest first; nil when the
+// scenario has no variants.
+func playable(s *scenarios.Scenario) []scenarios.Difficulty {
+	diffs := s.Difficulties()
+	if len(diffs) == 0 || s.Difficulty == "" || slices.Contains(diffs, s.Difficulty) {
+		return diffs
+	}
+	var out []scenarios.Difficulty
+	for _, d := range []scenarios.Difficulty{scenarios.Hard, scenarios.Medium, scenarios.Easy} {
+		if d == s.Difficulty || slices.Contains(diffs, d) {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 func rawParams(p map[string]any) json.RawMessage {

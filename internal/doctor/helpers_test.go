@@ -1,0 +1,197 @@
+package doctor_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/yaml"
+
+	"github.com/firedrill/firedrill/injectors/kubernetes"
+	"github.com/firedrill/firedrill/internal/devcluster"
+	"github.com/firedrill/firedrill/internal/devcluster/clustertest"
+	"github.com/firedrill/firedrill/internal/doctor"
+)
+
+func TestMain(m *testing.M) { os.Exit(clustertest.Main(m)) }
+
+// writeScenario writes testdata/api-down.yaml with its faults aimed at ns
+// and returns its path.
+func writeScenario(t *testing.T, ns string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "api-down.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "api-down.yaml")
+	if err := os.WriteFile(path, bytes.ReplaceAll(b, []byte("NAMESPACE"), []byte(ns)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// installApp creates the objects the scenario targets in ns: the api
+// Deployment, its ConfigMap and Service, and the settle CronJob.
+func installApp(t *testing.T, ns string) {
+	t.Helper()
+	cs := clustertest.Client(t)
+	ctx := context.Background()
+	labels := map[string]string{"app": "api"}
+	one := int32(1)
+	pod := corev1.PodTemplateSpec{
+		ObjectMeta: metav1.ObjectMeta{Labels: labels},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "api", Image: "registry.test/api:1"}}},
+	}
+	if _, err := cs.CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "api-config"}, Data: map[string]string{"DB_HOST": "db"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.AppsV1().Deployments(ns).Create(ctx, &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "api"},
+		Spec:       appsv1.DeploymentSpec{Replicas: &one, Selector: &metav1.LabelSelector{MatchLabels: labels}, Template: pod},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.CoreV1().Services(ns).Create(ctx, &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "api"},
+		Spec:       corev1.ServiceSpec{Selector: labels, Ports: []corev1.ServicePort{{Port: 80}}},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.BatchV1().CronJobs(ns).Create(ctx, &batchv1.CronJob{
+		ObjectMeta: metav1.ObjectMeta{Name: "settle"},
+		Spec: batchv1.CronJobSpec{Schedule: "*/10 * * * *", JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{
+			Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyOnFailure, Containers: []corev1.Container{{Name: "settle", Image: "registry.test/settle:1"}}},
+		}}}},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// options checks the scenario files on the dev cluster as its admin, or as
+// the user rc impersonates.
+func options(t *testing.T, rc *rest.Config, files ...string) doctor.Options {
+	t.Helper()
+	if rc == nil {
+		rc = clustertest.Cluster(t).RESTConfig()
+	}
+	return doctor.Options{
+		Kubernetes: kubernetes.Config{Rest: rc, Context: devcluster.ContextName, AllowedContexts: []string{devcluster.ContextName}},
+		Scenarios:  doctor.LoadScenarios(nil, files),
+	}
+}
+
+// rbacYAML is deploy/rbac.yaml, parsed.
+type rbacYAML struct {
+	clusterRoles map[string]rbacv1.ClusterRole
+	role         rbacv1.Role
+}
+
+func readRBAC(t *testing.T) rbacYAML {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "deploy", "rbac.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := rbacYAML{clusterRoles: map[string]rbacv1.ClusterRole{}}
+	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(b)))
+	for {
+		doc, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		var head struct{ Kind string }
+		if err := yaml.Unmarshal(doc, &head); err != nil {
+			t.Fatal(err)
+		}
+		switch head.Kind {
+		case "ClusterRole":
+			var cr rbacv1.ClusterRole
+			if err := yaml.UnmarshalStrict(doc, &cr); err != nil {
+				t.Fatal(err)
+			}
+			out.clusterRoles[cr.Name] = cr
+		case "Role":
+			if err := yaml.UnmarshalStrict(doc, &out.role); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if len(out.clusterRoles) == 0 || len(out.role.Rules) == 0 {
+		t.Fatal("deploy/rbac.yaml: no ClusterRole or no Role")
+	}
+	return out
+}
+
+// serviceAccount creates the ServiceAccount firedrill in ns, binds it to
+// clusterRoles (copied from rbac.yaml under names unique to the test) and
+// to a Role in ns with roleRules, and returns a REST config impersonating it.
+func serviceAccount(t *testing.T, ns string, clusterRoles []rbacv1.ClusterRole, roleRules []rbacv1.PolicyRule) (*rest.Config, string) {
+	t.Helper()
+	cs := clustertest.Client(t)
+	ctx := context.Background()
+	if _, err := cs.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "firedrill"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	subject := []rbacv1.Subject{{Kind: "ServiceAccount", Name: "firedrill", Namespace: ns}}
+	for _, cr := range clusterRoles {
+		name := cr.Name + "-" + ns
+		if _, err := cs.RbacV1().ClusterRoles().Create(ctx, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name}, Rules: cr.Rules}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cs.RbacV1().ClusterRoleBindings().Create(ctx, &rbacv1.ClusterRoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: name}, Subjects: subject,
+			RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: name},
+		}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			_ = cs.RbacV1().ClusterRoleBindings().Delete(context.Background(), name, metav1.DeleteOptions{})
+			_ = cs.RbacV1().ClusterRoles().Delete(context.Background(), name, metav1.DeleteOptions{})
+		})
+	}
+	if _, err := cs.RbacV1().Roles(ns).Create(ctx, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "firedrill-drill-target"}, Rules: roleRules}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.RbacV1().RoleBindings(ns).Create(ctx, &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "firedrill-drill-target"}, Subjects: subject,
+		RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "firedrill-drill-target"},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	user := "system:serviceaccount:" + ns + ":firedrill"
+	rc := clustertest.Cluster(t).RESTConfig()
+	rc.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"}}
+	return rc, user
+}
+
+// failures returns the failed checks of a section as "name: detail".
+func failures(r *doctor.Report, s doctor.Section) []string {
+	var out []string
+	for _, c := range r.Checks {
+		if c.Section == s && c.Status == doctor.Fail {
+			out = append(out, c.Name+": "+c.Detail)
+		}
+	}
+	return out
+}
+
+func dump(r *doctor.Report) string {
+	var b strings.Builder
+	_ = r.WriteText(&b)
+	return b.String()
+}
