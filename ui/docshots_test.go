@@ -193,9 +193,10 @@ type docShotGen struct {
 	remote map[string]*client // API clients of people not driven in a browser
 }
 
-// docStart is the wall time the walkthrough's drill starts at: tomorrow at
-// 14:00 UTC. It is a fake clock, but the browser keeps session cookies by
-// their wall-clock expiry, so it must lie ahead of the real time.
+// docStart is the wall time the story starts at: tomorrow at 14:00 UTC, the
+// first of the earlier drills; the walkthrough's drill is two weeks later.
+// The clock is fake, but the browser keeps session cookies by their
+// wall-clock expiry, so it must lie ahead of the real time.
 func docStart() time.Time {
 	now := clock.RealClock{}.Now().UTC()
 	return now.Truncate(24 * time.Hour).Add(24*time.Hour + 14*time.Hour)
@@ -222,9 +223,11 @@ func newDocShotGen(t *testing.T, dir string) *docShotGen {
 	}
 	cfg := ui.Config{
 		Engine: h.Engine, Journal: h.DB, Library: lib, Tokens: tokens, Sessions: tokens,
-		Admin:      ui.AdminCredential{Token: adminToken},
-		Clock:      clk,
-		NudgeEvery: -1, // the story posts its status updates on time
+		Admin: ui.AdminCredential{Token: adminToken},
+		Clock: clk,
+		// Nudges run on a ticker of their own; the screenshots must not
+		// depend on when it ticks.
+		NudgeEvery: -1,
 		RateLimit:  ui.RateLimit{Burst: 1000, Every: time.Millisecond},
 	}
 	srv, err := ui.NewServer(cfg)
@@ -583,9 +586,20 @@ func (g *docShotGen) story() {
 	waitText(alex, "We need a number")
 	g.shot(alex, "11-cto-pressure")
 
+	g.advanceTo(54 * time.Minute)
+	g.notice("Sam", "status-update", map[string]string{
+		"status": "investigating", "impact": "Customers still cannot pay.",
+		"progress": "We are comparing the worker's network settings with order-api's.", "expectedRecovery": "15:15", "nextUpdate": "15:10",
+	})
+
 	// Too slow: the first hint comes at 70m, in character.
 	g.advanceTo(68 * time.Minute)
 	g.say("Mina", "backroom", "68 minutes and still no look at NetworkPolicies. Letting the network hint go at 70 as planned.")
+	g.advanceTo(69 * time.Minute)
+	g.notice("Sam", "status-update", map[string]string{
+		"status": "investigating", "impact": "Customers still cannot pay.",
+		"progress": "Still narrowing down the blocked connection; the committee gets a customer count at 15:20.", "nextUpdate": "15:25",
+	})
 	g.advanceTo(70 * time.Minute)
 	reload(jin, "cs-inquiries")
 	waitText(jin, "cannot reach its database")
@@ -604,7 +618,9 @@ func (g *docShotGen) story() {
 	g.say("Jin", "incident", "Deleted NetworkPolicy payment-worker-egress (copy saved to the incident doc). Workers are Ready; payments go through again. Monitoring.")
 	g.note("strength", "Recovery and propagation stayed with different people for the whole drill; status updates every 15 minutes.")
 	g.note("weakness", "After the network fix the team nearly declared the end: the pending orders came up only through the customer center.")
-	g.advanceTo(78 * time.Minute)
+	g.advanceTo(78*time.Minute + 30*time.Second)
+	g.say("Sam", "cs-inquiries", "They were charged once and their orders will go through: we are re-processing them now. You will get the list of affected customers for after-care.")
+	g.advanceTo(78*time.Minute + 50*time.Second)
 	g.say("Alex", "incident", "PAYMENT_TIMEOUT_MS in order-api-config is 50 (was 3000 until yesterday's clean-up). Restoring 3000 and rolling out order-api.")
 
 	// 5. The observer's view: the room read-only, notes 1:1.
@@ -701,7 +717,7 @@ func (g *docShotGen) story() {
 	// 7. The printable record, with the timeline chart.
 	fac.run("open the record", chromedp.Navigate(base+"/room/"+g.drill+"/record"))
 	fac.waitJS("record rendered", `document.querySelector("h1") !== null && document.querySelectorAll("svg").length >= 1`)
-	scrollTo(fac, "svg", "start")
+	scrollTo(fac, "svg", "end")
 	g.shot(fac, "19-record")
 
 	// 8. The history of drills.
