@@ -84,6 +84,9 @@ func TestBrowserRetro(t *testing.T) {
 	choi.waitJS("aggregate shown", `!document.querySelector("#aggregate").classList.contains("hidden") && document.querySelector("#aggText").textContent.startsWith("2.0 → 4.0")`)
 	choi.waitJS("ratings chart loaded", `document.querySelector("#ratingsChart").complete && document.querySelector("#ratingsChart").naturalWidth > 0`)
 	choi.shot("retro-submitted")
+	choi.run("switch to Korean", chromedp.Evaluate[chromedp.Void](`localStorage.setItem("firedrill.lang", "ko")`), chromedp.Reload())
+	choi.waitJS("the blameless copy is in Korean", `document.querySelector("#blameless").textContent.includes("평가가 아닙니다")`)
+	choi.run("back to English", chromedp.Evaluate[chromedp.Void](`localStorage.setItem("firedrill.lang", "en")`))
 
 	fac := &page{t: t, ctx: open(), name: "facilitator", dir: dir}
 	fac.run("sign in", chromedp.Navigate(e.http.URL+"/login"), chromedp.WaitVisible(chromedp.ID("secret")),

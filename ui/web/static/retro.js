@@ -3,6 +3,7 @@
 // the facilitator's console, and the drill's private parts opened at the end.
 import { api, chrome, clear, el, fmtClock, loadSession } from "./common.js";
 import { rt, translateRT } from "./retro-i18n.js";
+import { currentLang } from "./i18n.js";
 
 const drillId = decodeURIComponent(location.pathname.split("/")[2] || "");
 const base = "/api/drills/" + encodeURIComponent(drillId);
@@ -138,7 +139,8 @@ function renderShared() {
   $("title").textContent = v.title;
   $("state").textContent = v.closed ? rt("closed") : v.state;
   $("roomLink").href = "/room/" + encodeURIComponent(v.drillId);
-  $("blameless").textContent = v.form.blameless;
+  // The server's copy is English; a Korean room reads it in Korean.
+  $("blameless").textContent = currentLang() === "ko" ? rt("blameless") : v.form.blameless;
   for (const e of document.querySelectorAll(".fac")) e.classList.toggle("hidden", !v.facilitator || v.closed);
   for (const e of document.querySelectorAll("#form textarea, #form input, #submitBtn")) e.disabled = !v.open;
   $("submitBtn").textContent = rt(v.form.submitted ? "resubmit" : "submit");
