@@ -237,12 +237,15 @@ func (r *Report) WriteText(w io.Writer) error {
 			}
 			fmt.Fprintf(&b, "  %s %s%s  %s\n", markers[c.Status], c.Name, strings.Repeat(" ", pad), c.Detail)
 			if c.Fix != "" && (c.Status == Warn || c.Status == Fail || c.Status == Info) {
+				// Under the detail: the markers column, the name column and
+				// the two spaces after it.
+				indent := strings.Repeat(" ", 4+width+2)
 				for i, line := range strings.Split(c.Fix, "\n") {
 					lead := "fix: "
 					if i > 0 {
 						lead = "     "
 					}
-					fmt.Fprintf(&b, "    %s%s %s\n", strings.Repeat(" ", width), lead, line)
+					fmt.Fprintf(&b, "%s%s%s\n", indent, lead, line)
 				}
 			}
 		}

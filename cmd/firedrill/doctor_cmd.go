@@ -1,0 +1,101 @@
+package main
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/firedrill/firedrill/control/sqlite"
+	"github.com/firedrill/firedrill/injectors/kubernetes"
+	"github.com/firedrill/firedrill/internal/doctor"
+	"github.com/firedrill/firedrill/scenarios"
+)
+
+func init() {
+	registerCommand(func(m *Main) *cobra.Command {
+		var output string
+		cmd := &cobra.Command{
+			Use:   "doctor [SCENARIO_FILE...]",
+			Short: "Check that firedrill can run drills on the beta cluster: context, namespaces, RBAC, plugins, leftovers",
+			Long: `Doctor checks, before a drill day, everything a drill needs from its environment:
+
+  configuration  a context is configured and in kubernetes.allowedContexts, the
+                 kubeconfig loads, the API server answers (version, latency, user)
+  scenarios      for every fault at every difficulty of the scenarios (scenarios.dirs,
+                 or the files given), the target namespace exists, is opted in
+                 (firedrill.dev/drill-target=true) and not protected; the target
+                 objects exist
+  rbac           every permission each fault and probe needs, asked with
+                 SelfSubjectAccessReview as firedrill's user (deploy/rbac.yaml)
+  plugins        each plugin starts and handshakes; checksum pins match
+  leftovers      objects still marked by a fault of an earlier drill, with the
+                 drill's state from the drill database and how to revert them
+
+Each check is ok, info, warn or fail, with the fix on warn and fail. Exit
+status 0 when nothing fails, 1 otherwise.`,
+			RunE: func(cmd *cobra.Command, args []string) error {
+				if err := checkOutput(output); err != nil {
+					return err
+				}
+				ctx := cmd.Context()
+				k := m.Config.Kubernetes
+				opts := doctor.Options{
+					Kubernetes: kubernetes.Config{
+						Kubeconfig: k.Kubeconfig, Context: k.Context, AllowedContexts: k.AllowedContexts,
+						ProtectedNamespaces: k.ProtectedNamespaces, ServiceURLs: k.ServiceURLs,
+					},
+					Plugins: &doctor.Plugins{
+						Dir: m.Config.Plugins.Dir, Checksums: m.Config.Plugins.Checksums, RequireChecksums: m.Config.Plugins.RequireChecksums,
+					},
+				}
+				var loadOpts []scenarios.Option
+				if h, err := m.openPluginHost(ctx, cmd); err != nil {
+					opts.Plugins.Err = err
+				} else {
+					opts.Plugins.Statuses = h.Statuses()
+					if len(opts.Plugins.Statuses) > 0 {
+						loadOpts = append(loadOpts, scenarios.WithCatalog(h))
+					}
+				}
+				dirs := m.Config.Scenarios.Dirs
+				if len(args) > 0 {
+					dirs = nil
+				}
+				opts.Scenarios = doctor.LoadScenarios(dirs, args, loadOpts...)
+				opts.DatabasePath = filepath.Join(m.Config.DataDir, databaseFile)
+				if _, err := os.Stat(opts.DatabasePath); err == nil {
+					db, err := sqlite.Open(ctx, opts.DatabasePath)
+					if err != nil {
+						return err
+					}
+					m.OnClose(db.Close)
+					opts.Drills = db
+				} else if !errors.Is(err, fs.ErrNotExist) {
+					return err
+				}
+				r := doctor.Run(ctx, opts)
+				var err error
+				if output == "json" {
+					err = r.WriteJSON(m.Stdout)
+				} else {
+					err = r.WriteText(m.Stdout)
+				}
+				if err != nil {
+					return err
+				}
+				if r.Failed() {
+					return &ExitError{Code: 1}
+				}
+				return nil
+			},
+		}
+		cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+		addSettingFlag(cmd, "kubernetes.kubeconfig")
+		addSettingFlag(cmd, "kubernetes.context")
+		addSettingFlag(cmd, "plugins.dir")
+		return cmd
+	})
+}
