@@ -295,6 +295,42 @@ func TestDrill_facilitatorControls(t *testing.T) {
 	}
 }
 
+// The facilitator can take a fault that has not fired out of the drill;
+// what is chained after it never fires either.
+func TestDrill_skipFault(t *testing.T) {
+	h := controltest.NewHarness(t)
+	id := startDrill(t, h, controltest.PaymentScenario())
+	h.AdvanceTo(id, 10*m)
+	tests := []struct {
+		name, fault, why, code string
+	}{
+		{"without a reason it is refused", "cache-evict", " ", control.EINVALID},
+		{"an injected fault cannot be skipped", "db-config", "too hard", control.ECONFLICT},
+		{"an unknown fault is not found", "nope", "typo", control.ENOTFOUND},
+		{"a pending chained fault is skipped", "cache-evict", "the team has 20 minutes left", ""},
+		{"a skipped fault cannot be skipped again", "cache-evict", "again", control.ECONFLICT},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := h.Engine.SkipFault(h.Ctx, id, tt.fault, "fiona", tt.why)
+			if control.ErrorCode(err) != tt.code && !(tt.code == "" && err == nil) {
+				t.Fatalf("SkipFault(%s) = %v, want code %q", tt.fault, err, tt.code)
+			}
+		})
+	}
+	if err := h.Engine.FireFaultNow(h.Ctx, id, "cache-evict", "fiona"); control.ErrorCode(err) != control.ECONFLICT {
+		t.Fatalf("firing a skipped fault: %v, want a conflict", err)
+	}
+	at(t, h, id, control.EventFaultSkipped, `the team has 20 minutes left`, 10*m)
+	h.AdvanceTo(id, 11*m)
+	at(t, h, id, control.EventFaultSkipped, `"faultId":"late-batch"`, 10*m)
+	for _, f := range h.Drill(id).Faults {
+		if (f.ID == "cache-evict" || f.ID == "late-batch") && f.Phase != control.FaultSkipped {
+			t.Errorf("fault %s is %s, want skipped", f.ID, f.Phase)
+		}
+	}
+}
+
 // The difficulty chosen on the day selects the fault variant; the drill
 // keeps its own copy of the scenario.
 func TestCreateDrill(t *testing.T) {

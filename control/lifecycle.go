@@ -334,6 +334,29 @@ func (e *Engine) FireFaultNow(ctx context.Context, id, faultID, actor string) er
 	return err
 }
 
+// SkipFault takes a fault that has not fired yet out of the drill: the
+// facilitator tailors the drill to the people present (a chained fault the
+// team has no time left for, an extension for a team already stretched).
+// Faults chained after it are skipped in turn when they come due. why is
+// recorded.
+func (e *Engine) SkipFault(ctx context.Context, id, faultID, actor, why string) error {
+	why = strings.TrimSpace(why)
+	if why == "" {
+		return Errorf(EINVALID, "why: skipping a fault needs a reason, for the record")
+	}
+	_, err := e.mutate(ctx, id, func(d *Drill) ([]pending, error) {
+		f, ok := d.Fault(faultID)
+		if !ok {
+			return nil, Errorf(ENOTFOUND, "drill %s has no fault %q", d.ID, faultID)
+		}
+		if !inStates(d.State, []DrillState{StateDraft, StateScheduled, StateBriefing, StateRunning}) || f.Phase != FaultPending {
+			return nil, Errorf(ECONFLICT, "fault %s is %s in a %s drill; only a fault that has not fired yet can be skipped", faultID, f.Phase, d.State)
+		}
+		return []pending{{Type: EventFaultSkipped, Actor: actor, Payload: FaultEvent{FaultID: faultID, Detail: "skipped by the facilitator: " + why}}}, nil
+	})
+	return err
+}
+
 // FireNextHint gives the next hint stage now, ahead of its time.
 func (e *Engine) FireNextHint(ctx context.Context, id, actor string) (string, error) {
 	return e.nextHint(ctx, id, actor, true)

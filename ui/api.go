@@ -315,6 +315,23 @@ func (s *Server) apiSkipHint(w http.ResponseWriter, r *http.Request, sess *Sessi
 	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
 }
 
+// apiSkipFault takes a fault that has not fired out of the drill, with the
+// facilitator's reason for the record.
+func (s *Server) apiSkipFault(w http.ResponseWriter, r *http.Request, sess *Session) {
+	var req struct {
+		Why string `json:"why"`
+	}
+	if err := decodeJSON(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.engine.SkipFault(r.Context(), r.PathValue("id"), r.PathValue("fid"), sess.actor(), req.Why); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+}
+
 func (s *Server) apiFault(w http.ResponseWriter, r *http.Request, sess *Session) {
 	id, fid, ctx := r.PathValue("id"), r.PathValue("fid"), r.Context()
 	var err error

@@ -92,6 +92,7 @@ var routeCases = map[string]routeCase{
 	// db-config fires at 0m; whether it is in effect yet depends on the
 	// engine loop, so a conflict is a correct answer too.
 	"POST /api/drills/{id}/faults/{fid}/resolve": {ok: []int{200, 409}},
+	"POST /api/drills/{id}/faults/{fid}/skip":    {body: func(string) any { return map[string]string{"why": "no time left"} }, ok: []int{200, 409}},
 	"POST /api/drills/{id}/notes":                {body: func(string) any { return map[string]string{"tag": "weakness", "text": "no status update"} }},
 	"POST /api/drills/{id}/notices":              {body: func(string) any { return incidentNotice() }},
 	"POST /api/drills/{id}/claims":               {body: func(string) any { return map[string]any{"role": "incident-commander"} }},

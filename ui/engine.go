@@ -27,6 +27,7 @@ type Engine interface {
 	FireNextHint(ctx context.Context, id, actor string) (string, error)
 	SkipHint(ctx context.Context, id, actor string) (string, error)
 	FireFaultNow(ctx context.Context, id, faultID, actor string) error
+	SkipFault(ctx context.Context, id, faultID, actor, why string) error
 	MarkFaultResolved(ctx context.Context, id, faultID, actor string) error
 
 	PostMessage(ctx context.Context, drillID string, in control.PostMessage) (control.Message, error)

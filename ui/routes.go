@@ -71,6 +71,7 @@ func (s *Server) routeTable() []route {
 		rt("POST", "/api/drills/{id}/hints/skip", AccessFacilitator, s.apiSkipHint),
 		rt("POST", "/api/drills/{id}/faults/{fid}/fire", AccessFacilitator, s.apiFault),
 		rt("POST", "/api/drills/{id}/faults/{fid}/resolve", AccessFacilitator, s.apiFault),
+		rt("POST", "/api/drills/{id}/faults/{fid}/skip", AccessFacilitator, s.apiSkipFault),
 
 		rt("POST", "/api/drills/{id}/notes", AccessStaff, s.apiPostNote),
 

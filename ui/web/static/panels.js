@@ -152,7 +152,10 @@ function faultsSection(side, room, controls) {
       f.lastError ? el("div", { class: "error" }, f.lastError) : null,
       controls ? el("div", { class: "controls" },
         f.phase === "pending" ? el("button", { type: "button", onclick: () => act("faultErr", () => post(fp("fire"))) }, t("fire")) : null,
-        f.phase === "pending" ? el("button", { type: "button", onclick: () => act("faultErr", () => post(fp("skip"))) }, t("skip")) : null,
+        f.phase === "pending" ? el("button", { type: "button", onclick: () => {
+          const why = prompt(t("skipFaultWhy"));
+          if (why && why.trim()) act("faultErr", () => ctx.api("POST", path(fp("skip")), { why }));
+        } }, t("skip")) : null,
         f.phase === "in-effect" ? el("button", { type: "button", onclick: () => act("faultErr", () => post(fp("resolve"))) }, t("resolve")) : null) : null));
   }
   if (controls) side.append(errBox("faultErr"));
