@@ -218,40 +218,46 @@ func (a shopState) diff(b shopState) []string {
 // object in namespace shop carries a firedrill.dev/ annotation or label.
 func (s *theShop) assertClean(t *testing.T, ctx context.Context) {
 	t.Helper()
-	// The deployment controller settles rollouts after the revert; give it
-	// a moment, then insist.
-	var last []string
-	err := poll(ctx, 30*time.Second, func() bool {
-		st, err := s.state(ctx)
+	t.Run("the shop is back to its original spec", func(t *testing.T) {
+		// The deployment controller settles rollouts after the revert;
+		// give it a moment, then insist.
+		var last []string
+		err := poll(ctx, 30*time.Second, func() bool {
+			st, err := s.state(ctx)
+			if err != nil {
+				last = []string{err.Error()}
+				return false
+			}
+			last = s.baseline.diff(st)
+			return len(last) == 0
+		})
 		if err != nil {
-			last = []string{err.Error()}
-			return false
+			t.Errorf("the shop is not back to its original spec:\n  %s", strings.Join(last, "\n  "))
 		}
-		last = s.baseline.diff(st)
-		return len(last) == 0
 	})
-	if err != nil {
-		t.Errorf("the shop is not back to its original spec:\n  %s", strings.Join(last, "\n  "))
-	}
-	in, err := fdk.New(fdk.Config{Kubeconfig: clustertest.Cluster(t).Kubeconfig(), Context: devcluster.ContextName, AllowedContexts: []string{devcluster.ContextName}})
-	if err != nil {
-		t.Fatalf("kubernetes injector for FindLeftovers: %v", err)
-	}
-	left, err := in.FindLeftovers(ctx, "")
-	if err != nil {
-		t.Fatalf("FindLeftovers: %v", err)
-	}
-	for _, l := range left {
-		t.Errorf("FindLeftovers: %s %s/%s still carries fault %s of drill %s", l.Kind, l.Namespace, l.Name, l.FaultID, l.DrillID)
-	}
-	for _, m := range s.marked(t, ctx) {
-		why := ""
-		if strings.HasPrefix(m, "ReplicaSet ") {
-			why = " (the deployment controller copies a Deployment's annotations to its ReplicaSets and never removes them; " +
-				"the kubernetes injector's revert takes them off the Deployment only)"
+	t.Run("the injector finds no leftovers in the cluster", func(t *testing.T) {
+		in, err := fdk.New(fdk.Config{Kubeconfig: clustertest.Cluster(t).Kubeconfig(), Context: devcluster.ContextName, AllowedContexts: []string{devcluster.ContextName}})
+		if err != nil {
+			t.Fatalf("kubernetes injector for FindLeftovers: %v", err)
 		}
-		t.Errorf("still marked by firedrill: %s%s", m, why)
-	}
+		left, err := in.FindLeftovers(ctx, "")
+		if err != nil {
+			t.Fatalf("FindLeftovers: %v", err)
+		}
+		for _, l := range left {
+			t.Errorf("FindLeftovers: %s %s/%s still carries fault %s of drill %s", l.Kind, l.Namespace, l.Name, l.FaultID, l.DrillID)
+		}
+	})
+	t.Run("no object in the namespace carries a firedrill.dev mark", func(t *testing.T) {
+		for _, m := range s.marked(t, ctx) {
+			why := ""
+			if strings.HasPrefix(m, "ReplicaSet ") {
+				why = " (the deployment controller copies a Deployment's annotations to its ReplicaSets and never removes them; " +
+					"the kubernetes injector's revert takes them off the Deployment only)"
+			}
+			t.Errorf("still marked by firedrill: %s%s", m, why)
+		}
+	})
 }
 
 // marked lists every object of every listable namespaced kind in namespace

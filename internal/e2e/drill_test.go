@@ -197,6 +197,7 @@ func verify(t *testing.T, ctx context.Context, srv *server, path, drillID string
 	if code != 0 || !strings.Contains(out, "verified: drill "+drillID) {
 		t.Fatalf("firedrill verify %s: exit %d\n%s", filepath.Base(path), code, out)
 	}
+	t.Logf("firedrill verify %s:\n%s", filepath.Base(path), strings.TrimSpace(out))
 }
 
 // TestDrills runs the layered example and then the chained one in one
