@@ -305,7 +305,10 @@ func metricsOf(d *control.Drill, mt control.Metrics) Metrics {
 }
 
 // responses measures each inject (inject → first participant message in its
-// channel after it) and each notice (occurrence → notice).
+// channel after it) and each notice from the moment it answers: the
+// incident notice from the first fault, a status update from the notice
+// before it (the cadence), the resolution notice from the recovery (the
+// last fault resolved before it).
 func responses(d *control.Drill, events []control.Event, mt control.Metrics) []Response {
 	participant := map[string]bool{}
 	for _, p := range d.People {
@@ -318,6 +321,7 @@ func responses(d *control.Drill, events []control.Event, mt control.Metrics) []R
 		channelOf[in.ID] = in.Channel
 	}
 	out := []Response{}
+	var lastNotice *time.Duration
 	for i, e := range events {
 		switch e.Type {
 		case control.EventInjectPosted:
@@ -350,15 +354,38 @@ func responses(d *control.Drill, events []control.Event, mt control.Metrics) []R
 			}
 			at := e.DrillTime
 			r := Response{Kind: "notice", ID: string(p.Kind), Channel: p.Channel, RepliedMs: ms(&at)}
-			if mt.FirstInjected != nil {
-				r.AtMs = mt.FirstInjected.Milliseconds()
-				rt := e.DrillTime - *mt.FirstInjected
+			if ref := noticeReference(d, p.Kind, at, lastNotice, mt.FirstInjected); ref != nil {
+				r.AtMs = ref.Milliseconds()
+				rt := at - *ref
 				r.ResponseMs = ms(&rt)
 			}
+			lastNotice = &at
 			out = append(out, r)
 		}
 	}
 	return out
+}
+
+// noticeReference is the drill time a notice of kind answers; nil when
+// there is none (no fault was injected).
+func noticeReference(d *control.Drill, kind scenarios.NoticeKind, at time.Duration, lastNotice, firstInjected *time.Duration) *time.Duration {
+	switch kind {
+	case scenarios.NoticeStatus:
+		if lastNotice != nil {
+			return lastNotice
+		}
+	case scenarios.NoticeResolution:
+		var recovered *time.Duration
+		for _, f := range d.Faults {
+			if f.ResolvedAt != nil && *f.ResolvedAt <= at && (recovered == nil || *f.ResolvedAt > *recovered) {
+				recovered = f.ResolvedAt
+			}
+		}
+		if recovered != nil {
+			return recovered
+		}
+	}
+	return firstInjected
 }
 
 func notes(events []control.Event, names map[string]string) []Note {
