@@ -92,6 +92,8 @@ func TestScenarioTargets(t *testing.T) {
 		wantFix    string
 		// wantNoFail: the scenarios section has no failure.
 		wantNoFail bool
+		// file is the scenario in testdata; default api-down.yaml.
+		file string
 	}{
 		{name: "opted-in namespace with its objects: passes",
 			setup:      func(t *testing.T) string { ns := clustertest.Namespace(t); installApp(t, ns); return ns },
@@ -120,17 +122,33 @@ func TestScenarioTargets(t *testing.T) {
 		{name: "target Deployment missing: warns, the drill would fail to inject",
 			setup:      func(t *testing.T) string { return clustertest.Namespace(t) },
 			wantCheck:  func(ns string) string { return "deployment " + ns + "/api" },
-			wantStatus: doctor.Warn, wantDetail: "Deployment NS/api does not exist in context firedrill-dev (needed by kubernetes/configmap-key (fault api-down, hard); kubernetes/scale (fault api-down, medium/easy))",
+			wantStatus: doctor.Warn, wantDetail: "does not exist in context firedrill-dev (needed by kubernetes/configmap-key (fault api-down, hard); kubernetes/scale (fault api-down, medium/easy))",
 			wantFix: "create it before the drill", wantNoFail: true},
 		{name: "target CronJob missing: warns naming the fault at every difficulty",
 			setup:      func(t *testing.T) string { return clustertest.Namespace(t) },
 			wantCheck:  func(ns string) string { return "cronjob " + ns + "/settle" },
 			wantStatus: doctor.Warn, wantDetail: "(needed by kubernetes/cronjob-suspend (fault jobs-stopped, hard/medium/easy))", wantNoFail: true},
+		{name: "node not opted in: fails with the kubectl label node fix",
+			file:       "node-and-pods.yaml",
+			setup:      func(t *testing.T) string { return clustertest.Namespace(t) },
+			wantCheck:  func(string) string { return "node kwok-node-0" },
+			wantStatus: doctor.Fail, wantDetail: "is not opted in to drills: no label firedrill.dev/drill-target=true (needed by kubernetes/node-cordon (fault node-drained))",
+			wantFix: "kubectl --context firedrill-dev label node kwok-node-0 firedrill.dev/drill-target=true"},
+		{name: "no pod matches a pod-delete selector: warns",
+			file:       "node-and-pods.yaml",
+			setup:      func(t *testing.T) string { return clustertest.Namespace(t) },
+			wantCheck:  func(ns string) string { return "pods " + ns + " app=worker" },
+			wantStatus: doctor.Warn, wantDetail: "no pod matches (needed by kubernetes/pod-delete (fault pods-gone))",
+			wantFix: "fix target.selector in the scenario"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ns := tt.setup(t)
-			r := doctor.Run(context.Background(), options(t, nil, writeScenario(t, ns)))
+			file := tt.file
+			if file == "" {
+				file = "api-down.yaml"
+			}
+			r := doctor.Run(context.Background(), options(t, nil, writeScenario(t, file, ns)))
 			cs := r.Find(doctor.SectionScenarios, tt.wantCheck(ns))
 			if len(cs) != 1 {
 				t.Fatalf("no single %q check:\n%s", tt.wantCheck(ns), dump(r))
@@ -189,7 +207,7 @@ func TestRBAC(t *testing.T) {
 			ns := clustertest.Namespace(t)
 			installApp(t, ns)
 			rc, user := serviceAccount(t, ns, tt.clusterRoles, tt.roleRules)
-			r := doctor.Run(context.Background(), options(t, rc, writeScenario(t, ns)))
+			r := doctor.Run(context.Background(), options(t, rc, writeScenario(t, "api-down.yaml", ns)))
 			var missing, details []string
 			for _, c := range r.Checks {
 				if c.Section == doctor.SectionRBAC && c.Status == doctor.Fail {
@@ -244,7 +262,7 @@ func TestRBACWithoutAccessReviews(t *testing.T) {
 	installApp(t, ns)
 	// A user with no binding at all still may create access reviews (the
 	// cluster's system:basic-user role): everything is reported missing.
-	r := doctor.Run(context.Background(), options(t, impersonate(t, "nobody@example.com"), writeScenario(t, ns)))
+	r := doctor.Run(context.Background(), options(t, impersonate(t, "nobody@example.com"), writeScenario(t, "api-down.yaml", ns)))
 	f := failures(r, doctor.SectionRBAC)
 	if len(f) == 0 || !r.Failed() {
 		t.Fatalf("a user without any grant passes RBAC:\n%s", dump(r))

@@ -28,15 +28,15 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(clustertest.Main(m)) }
 
-// writeScenario writes testdata/api-down.yaml with its faults aimed at ns
-// and returns its path.
-func writeScenario(t *testing.T, ns string) string {
+// writeScenario writes the scenario testdata/file with its faults aimed at
+// ns and returns its path.
+func writeScenario(t *testing.T, file, ns string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "api-down.yaml"))
+	b, err := os.ReadFile(filepath.Join("testdata", file))
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "api-down.yaml")
+	path := filepath.Join(t.TempDir(), file)
 	if err := os.WriteFile(path, bytes.ReplaceAll(b, []byte("NAMESPACE"), []byte(ns)), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -427,10 +427,11 @@ func checkObject(ctx context.Context, cl *cluster, o object, by string) (bool, C
 		pods, err := cl.cs.CoreV1().Pods(o.namespace).List(ctx, metav1.ListOptions{LabelSelector: sel})
 		switch {
 		case err != nil:
-			return false, Check{Section: SectionScenarios, Name: name, Status: Warn, Detail: "cannot list them: " + oneLine(err.Error()), Fix: "see the RBAC checks below"}
+			return false, Check{Section: SectionScenarios, Name: name, Status: Warn,
+				Detail: fmt.Sprintf("cannot list them (needed by %s): %s", by, oneLine(err.Error())), Fix: "see the RBAC checks below"}
 		case len(pods.Items) == 0:
 			return false, Check{Section: SectionScenarios, Name: name, Status: Warn,
-				Detail: fmt.Sprintf("no pod matches %s in %s (needed by %s)", sel, o.namespace, by),
+				Detail: fmt.Sprintf("no pod matches (needed by %s)", by),
 				Fix:    "deploy the workload before the drill, or fix target.selector in the scenario"}
 		}
 		return true, Check{}
@@ -459,13 +460,14 @@ func checkObject(ctx context.Context, cl *cluster, o object, by string) (bool, C
 	switch {
 	case apierrors.IsNotFound(getErr):
 		return false, Check{Section: SectionScenarios, Name: name, Status: Warn,
-			Detail: fmt.Sprintf("%s does not exist in context %s (needed by %s)", o, cl.context, by),
+			Detail: fmt.Sprintf("does not exist in context %s (needed by %s)", cl.context, by),
 			Fix:    "create it before the drill, or fix the fault's target in the scenario"}
 	case getErr != nil:
-		return false, Check{Section: SectionScenarios, Name: name, Status: Warn, Detail: "cannot read it: " + oneLine(getErr.Error()), Fix: "see the RBAC checks below"}
+		return false, Check{Section: SectionScenarios, Name: name, Status: Warn,
+			Detail: fmt.Sprintf("cannot read it (needed by %s): %s", by, oneLine(getErr.Error())), Fix: "see the RBAC checks below"}
 	case o.kind == "Node" && lbl != "true":
 		return false, Check{Section: SectionScenarios, Name: name, Status: Fail,
-			Detail: fmt.Sprintf("node %s is not opted in to drills: no label %s=true (needed by %s)", o.name, kubernetes.DrillTargetLabel, by),
+			Detail: fmt.Sprintf("is not opted in to drills: no label %s=true (needed by %s)", kubernetes.DrillTargetLabel, by),
 			Fix:    fmt.Sprintf("kubectl --context %s label node %s %s=true", cl.context, o.name, kubernetes.DrillTargetLabel)}
 	}
 	return true, Check{}
