@@ -225,6 +225,7 @@ func TestBrowserDrill(t *testing.T) {
 		p.waitJS("persona message with an EXERCISE badge", personaMsg)
 	}
 	// The scripted inject at 1m lands in another channel: it shows as unread.
+	kim.waitJS("a title with its own # shows one", `document.querySelector('#channels li[data-channel="cs-inquiries"]').textContent.startsWith("# cs-inquiries")`)
 	kim.waitJS("scripted inject counted unread", `(document.querySelector('#channels li[data-channel="cs-inquiries"] .unread') || {}).textContent === "1"`)
 	kim.shot("room")
 

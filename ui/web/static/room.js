@@ -54,6 +54,12 @@ function renderChrome() {
   renderMarks();
 }
 
+// channelName shows a channel as "# name"; scenario titles often carry
+// their own "#" already.
+function channelName(c) {
+  return "# " + String(c.title || c.id).replace(/^#\s*/, "");
+}
+
 function renderChannels() {
   const ul = clear($("channels"));
   for (const c of room.view.channels) {
@@ -62,12 +68,12 @@ function renderChannels() {
       class: (c.id === room.channel ? "active " : "") + (c.backroom ? "backroom" : ""), tabindex: 0,
       dataset: { channel: c.id }, onclick: () => switchChannel(c.id),
       onkeydown: (e) => { if (e.key === "Enter") switchChannel(c.id); },
-    }, el("span", {}, (c.backroom ? "🔒 " + t("backroom") : "# " + c.title)),
+    }, el("span", {}, (c.backroom ? "🔒 " + t("backroom") : channelName(c))),
       n ? el("span", { class: "unread", "aria-label": "unread" }, String(n)) : null);
     ul.append(li);
   }
   const c = room.view.channels.find((x) => x.id === room.channel);
-  $("chname").textContent = c ? (c.backroom ? "🔒 " + t("backroom") : "# " + c.title) : "";
+  $("chname").textContent = c ? (c.backroom ? "🔒 " + t("backroom") : channelName(c)) : "";
   $("chtopic").textContent = c ? (c.topic || "") + (c.readOnly ? " (" + t("readOnly") + ")" : "") : "";
 }
 
