@@ -189,3 +189,76 @@ func runKubectl(t *testing.T, line string) {
 		t.Fatalf("%s: %v\n%s", line, err, out)
 	}
 }
+
+// TestPrintedRevertCommands injects real faults of several shapes (a field,
+// a container's image, an added env var, a removed ConfigMap key, a created
+// NetworkPolicy), leaves them behind in a drill the database says ended,
+// runs the kubectl command doctor prints for each, and asks the injector
+// whether the fault is reverted.
+func TestPrintedRevertCommands(t *testing.T) {
+	tests := []struct {
+		name   string
+		typ    string
+		target injectors.Target
+		params string
+		object string // the leftover check's name; NS replaced
+	}{
+		{name: "bad-image: the container image put back", typ: "bad-image",
+			target: injectors.Target{Kind: "Deployment", Name: "api"}, params: `{"container":"api","image":"registry.test/api:nope"}`, object: "deployment NS/api"},
+		{name: "env-var added: the variable removed", typ: "env-var",
+			target: injectors.Target{Kind: "Deployment", Name: "api"}, params: `{"container":"api","name":"FEATURE_X","value":"on"}`, object: "deployment NS/api"},
+		{name: "configmap-key removed: the key put back", typ: "configmap-key",
+			target: injectors.Target{Name: "api-config"}, params: `{"key":"DB_HOST","remove":true}`, object: "configmap NS/api-config"},
+		{name: "cronjob-suspend: the flag put back", typ: "cronjob-suspend",
+			target: injectors.Target{Kind: "CronJob", Name: "settle"}, object: "cronjob NS/settle"},
+		{name: "network-isolate: the NetworkPolicy deleted", typ: "network-isolate",
+			target: injectors.Target{Kind: "Deployment", Name: "api"}, params: `{"direction":"both"}`, object: "networkpolicy NS/firedrill-f-1"},
+	}
+	ctx := context.Background()
+	in, err := kubernetes.New(kubernetes.Config{Rest: clustertest.Cluster(t).RESTConfig(), Context: devcluster.ContextName, AllowedContexts: []string{devcluster.ContextName}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ns := clustertest.Namespace(t)
+			installApp(t, ns)
+			tgt := tt.target
+			tgt.Namespace = ns
+			f := injectors.Fault{DrillID: "drill-" + ns, FaultID: "f-1", Type: tt.typ, Target: tgt}
+			if tt.params != "" {
+				f.Params = json.RawMessage(tt.params)
+			}
+			prepared, err := in.Prepare(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			injected, err := in.Inject(ctx, f, prepared)
+			if err != nil {
+				t.Fatal(err)
+			}
+			db, path := openDB(t)
+			journal(t, db, f.DrillID, control.StateClosed, f.FaultID, prepared, injected)
+			opts := options(t, nil)
+			opts.Drills, opts.DatabasePath = db, path
+			name := strings.ReplaceAll(tt.object, "NS", ns)
+			cs := doctor.Run(ctx, opts).Find(doctor.SectionLeftovers, name)
+			if len(cs) != 1 || cs[0].Status != doctor.Fail {
+				t.Fatalf("leftover %s: got %+v, want one failure", name, cs)
+			}
+			for _, line := range strings.Split(cs[0].Fix, "\n") {
+				runKubectl(t, line)
+			}
+			st, err := in.Status(ctx, f, injected)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Effect != injectors.Reverted {
+				t.Errorf("after %q the fault is %s (%s), want reverted", cs[0].Fix, st.Effect, st.Detail)
+			}
+			if left, err := in.FindLeftovers(ctx, f.DrillID); err != nil || len(left) != 0 {
+				t.Errorf("leftovers after the fix = %v, %v; want none", left, err)
+			}
+		})
+	}
+}
