@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -26,6 +27,10 @@ type Client struct {
 	csrf string
 	// Session is the session after Login or Join.
 	Session ui.SessionView
+	// DialStream, when set, opens the network connection of each drill
+	// stream instead of a plain TCP dial: a proxy, or a socket with a small
+	// receive buffer in tests of a slow reader.
+	DialStream func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // New returns a client of the drill room at baseURL (e.g. http://127.0.0.1:8080).

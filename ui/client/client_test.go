@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -79,11 +81,12 @@ func (f *flagInjector) inEffect() []string {
 type room struct {
 	url      string
 	injector *flagInjector
+	server   *ui.Server
 }
 
 // newRoom serves a drill room over a real engine and real SQLite files,
 // with the test scenario in its library.
-func newRoom(t *testing.T) *room {
+func newRoom(t *testing.T, opts ...func(*ui.Config)) *room {
 	t.Helper()
 	dir := t.TempDir()
 	ctx := context.Background()
@@ -104,11 +107,15 @@ func newRoom(t *testing.T) *room {
 	if err := eng.Open(ctx); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := ui.NewServer(ui.Config{
+	cfg := ui.Config{
 		Engine: eng, Journal: store, Library: lib, Tokens: tokens, Sessions: tokens,
 		Admin:     ui.AdminCredential{Token: adminToken},
 		RateLimit: ui.RateLimit{Burst: 1000, Every: time.Millisecond},
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	srv, err := ui.NewServer(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +128,7 @@ func newRoom(t *testing.T) *room {
 		tokens.Close()
 		store.Close()
 	})
-	return &room{url: hs.URL, injector: inj}
+	return &room{url: hs.URL, injector: inj, server: srv}
 }
 
 func newClient(t *testing.T, r *room) *client.Client {
@@ -452,4 +459,86 @@ func TestFollow_deliversEveryEventOnceInOrder(t *testing.T) {
 	if len(texts) != n {
 		t.Fatalf("saw %d messages, want %d: %v", len(texts), n, texts)
 	}
+}
+
+// TestFollow_resumesAfterTheServerDropsASlowReader has a reader with a
+// tiny socket receive buffer stop reading during a burst of large
+// messages, so that the server drops it (ui.CloseSlowConsumer). Follow
+// resumes where the reader stopped: it sees every message once, in order.
+func TestFollow_resumesAfterTheServerDropsASlowReader(t *testing.T) {
+	r := newRoom(t, func(c *ui.Config) { c.SubscriberBuffer = 32 })
+	ctx := ctxFor(t)
+	fac := newClient(t, r)
+	must(t, "login", fac.Login(ctx, adminToken))
+	d, err := fac.CreateDrill(ctx, "client-test", "", "")
+	must(t, "create", err)
+	must(t, "briefing", fac.Lifecycle(ctx, d.ID, "briefing", ""))
+
+	reader := newClient(t, r)
+	must(t, "login", reader.Login(ctx, adminToken))
+	reader.DialStream = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		nd := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+			var serr error
+			if err := rc.Control(func(fd uintptr) {
+				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
+			}); err != nil {
+				return err
+			}
+			return serr
+		}}
+		return nd.DialContext(ctx, network, addr)
+	}
+	gate := make(chan struct{})
+	var mu sync.Mutex
+	var texts []string
+	var seqs []int64
+	done := make(chan error, 1)
+	fctx, stop := context.WithCancel(ctx)
+	defer stop()
+	const n = 500
+	go func() {
+		done <- reader.Follow(fctx, d.ID, 0, func(e ui.WireEvent) error {
+			m, ok := chatText(e)
+			if !ok {
+				return nil
+			}
+			<-gate // stops reading during the burst
+			mu.Lock()
+			defer mu.Unlock()
+			texts, seqs = append(texts, m), append(seqs, e.Seq)
+			if len(texts) == n {
+				stop()
+			}
+			return nil
+		})
+	}()
+	big := strings.Repeat("가", 3990) // 12 kB per message
+	for i := 1; i <= n; i++ {
+		must(t, "say", fac.Say(ctx, d.ID, "backroom", fmt.Sprintf("%03d %s", i, big), ""))
+	}
+	if st := r.server.HubStats(); st.Dropped < 1 {
+		t.Fatalf("the hub dropped %d subscribers during the burst; the test needs the slow reader dropped", st.Dropped)
+	}
+	close(gate)
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Follow ended with %v before seeing the %d messages", err, n)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for i, txt := range texts {
+		if !strings.HasPrefix(txt, fmt.Sprintf("%03d ", i+1)) {
+			t.Fatalf("message %d starts %q, want %03d: lost, repeated or out of order", i, txt[:4], i+1)
+		}
+		if i > 0 && seqs[i] <= seqs[i-1] {
+			t.Fatalf("message %d has #%d after #%d", i, seqs[i], seqs[i-1])
+		}
+	}
+}
+
+func chatText(e ui.WireEvent) (string, bool) {
+	var m control.Message
+	if e.Type != control.EventChatMessage || json.Unmarshal(e.Payload, &m) != nil {
+		return "", false
+	}
+	return m.Text, true
 }

@@ -44,7 +44,7 @@ func (c *Client) Stream(ctx context.Context, drillID string, after int64) (*Stre
 	u.Scheme = strings.Replace(u.Scheme, "http", "ws", 1)
 	u.Path = "/api/drills/" + drillID + "/ws"
 	u.RawQuery = fmt.Sprintf("after=%d", after)
-	d := websocket.Dialer{Jar: c.hc.Jar, HandshakeTimeout: 30 * time.Second}
+	d := websocket.Dialer{Jar: c.hc.Jar, HandshakeTimeout: 30 * time.Second, NetDialContext: c.DialStream}
 	h := http.Header{"Origin": {c.base.Scheme + "://" + c.base.Host}}
 	conn, resp, err := d.DialContext(ctx, u.String(), h)
 	if err != nil {
