@@ -12,13 +12,17 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/injectors/kubernetes"
+	"github.com/firedrill/firedrill/internal/devcluster/clustertest"
 )
 
 // rbacFile is the parsed deploy/rbac.yaml: the rules bound to the
@@ -318,4 +322,159 @@ func TestLeftoverPermissionsListEveryMarkedKindEverywhere(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("leftover permissions =\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
+}
+
+// asFiredrill binds deploy/rbac.yaml to a ServiceAccount of ns — its
+// ClusterRoles under names unique to the test, its Role in ns — and returns
+// an injector acting as that ServiceAccount (impersonated).
+func asFiredrill(t *testing.T, ns string) *kubernetes.Injector {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "deploy", "rbac.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := clustertest.Client(t)
+	ctx := context.Background()
+	if _, err := cs.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "firedrill"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	subjects := []rbacv1.Subject{{Kind: "ServiceAccount", Name: "firedrill", Namespace: ns}}
+	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(b)))
+	for {
+		doc, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		var head struct{ Kind string }
+		if err := yaml.Unmarshal(doc, &head); err != nil {
+			t.Fatal(err)
+		}
+		switch head.Kind {
+		case "ClusterRole":
+			var cr rbacv1.ClusterRole
+			if err := yaml.UnmarshalStrict(doc, &cr); err != nil {
+				t.Fatal(err)
+			}
+			name := cr.Name + "-" + ns
+			if _, err := cs.RbacV1().ClusterRoles().Create(ctx, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name}, Rules: cr.Rules}, metav1.CreateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := cs.RbacV1().ClusterRoleBindings().Create(ctx, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name}, Subjects: subjects,
+				RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: name}}, metav1.CreateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() {
+				_ = cs.RbacV1().ClusterRoleBindings().Delete(context.Background(), name, metav1.DeleteOptions{})
+				_ = cs.RbacV1().ClusterRoles().Delete(context.Background(), name, metav1.DeleteOptions{})
+			})
+		case "Role":
+			var ro rbacv1.Role
+			if err := yaml.UnmarshalStrict(doc, &ro); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := cs.RbacV1().Roles(ns).Create(ctx, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: ro.Name}, Rules: ro.Rules}, metav1.CreateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := cs.RbacV1().RoleBindings(ns).Create(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: ro.Name}, Subjects: subjects,
+				RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: ro.Name}}, metav1.CreateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	rc := clustertest.Cluster(t).RESTConfig()
+	rc.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:" + ns + ":firedrill",
+		Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"}}
+	return newInjector(t, func(c *kubernetes.Config) { c.Rest = rc })
+}
+
+// TestDeployRBACIsEnoughForEveryFaultAndProbe runs every fault type
+// (validate, prepare, inject, status, revert) and every probe against the
+// real API server as a ServiceAccount granted exactly deploy/rbac.yaml:
+// the table and the file are not only in step, they are sufficient.
+func TestDeployRBACIsEnoughForEveryFaultAndProbe(t *testing.T) {
+	ns := clustertest.Namespace(t)
+	ctx := context.Background()
+	in := asFiredrill(t, ns)
+	makeDeployment(t, ns, "api", 2)
+	makeStatefulSet(t, ns, "db")
+	makeConfigMap(t, ns, "cfg", map[string]string{"A": "1"})
+	makeSecret(t, ns, "creds", map[string]string{"P": "x"})
+	makeService(t, ns, "api", labelsOf("api"))
+	makeHPA(t, ns, "api")
+	makeCronJob(t, ns, "settle")
+	waitAvailable(t, ns, "api", 2)
+	// A node of its own, opted in, with one pod of ns on it, for the drain.
+	cs := clustertest.Client(t)
+	node := "perm-" + ns
+	if len(node) > 63 {
+		node = strings.TrimRight(node[:63], "-")
+	}
+	if _, err := cs.CoreV1().Nodes().Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: node,
+		Labels: map[string]string{kubernetes.DrillTargetLabel: "true", "type": "kwok"}, Annotations: map[string]string{"kwok.x-k8s.io/node": "fake"}}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cs.CoreV1().Nodes().Delete(context.Background(), node, metav1.DeleteOptions{}) })
+	if _, err := cs.CoreV1().Pods(ns).Create(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "on-node"},
+		Spec: corev1.PodSpec{NodeName: node, Containers: []corev1.Container{{Name: "c", Image: "c:1"}}}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	dep := injectors.Target{Namespace: ns, Kind: "Deployment", Name: "api"}
+	faults := []struct {
+		typ    string
+		target injectors.Target
+		params map[string]any
+	}{
+		{"pod-delete", injectors.Target{Namespace: ns, Selector: labelsOf("api")}, map[string]any{"count": 1}},
+		{"scale", injectors.Target{Namespace: ns, Kind: "StatefulSet", Name: "db"}, map[string]any{"replicas": 0}},
+		{"bad-image", dep, map[string]any{"image": "registry.example/api:nope"}},
+		{"configmap-key", injectors.Target{Namespace: ns, Name: "cfg"}, map[string]any{"key": "A", "value": "2", "restart": "deployment/api"}},
+		{"secret-key", injectors.Target{Namespace: ns, Name: "creds"}, map[string]any{"key": "P", "remove": true}},
+		{"env-var", dep, map[string]any{"name": "MODE", "value": "debug"}},
+		{"service-selector", injectors.Target{Namespace: ns, Kind: "Service", Name: "api"}, nil},
+		{"network-isolate", dep, map[string]any{"direction": "both"}},
+		{"resource-squeeze", dep, map[string]any{"memoryLimit": "64Mi"}},
+		{"node-cordon", injectors.Target{Kind: "Node", Name: node}, map[string]any{"drain": true}},
+		{"hpa-bounds", injectors.Target{Namespace: ns, Kind: "HorizontalPodAutoscaler", Name: "api"}, map[string]any{"maxReplicas": 2}},
+		{"cronjob-suspend", injectors.Target{Namespace: ns, Kind: "CronJob", Name: "settle"}, nil},
+	}
+	info, _ := in.Info(ctx)
+	if len(faults) != len(info.FaultTypes) {
+		t.Fatalf("the test covers %d fault types, the catalog has %d", len(faults), len(info.FaultTypes))
+	}
+	for _, ft := range faults {
+		t.Run(ft.typ+" works with deploy/rbac.yaml", func(t *testing.T) {
+			f := injectors.Fault{DrillID: drillID, FaultID: "perm-" + ft.typ, Type: ft.typ, Target: ft.target, Params: params(t, ft.params)}
+			rec := lifecycle(t, in, f)
+			if _, err := in.Status(ctx, f, rec); err != nil {
+				t.Errorf("Status: %v", err)
+			}
+			if err := in.Revert(ctx, rec); err != nil {
+				t.Errorf("Revert: %v", err)
+			}
+		})
+	}
+	probes := []injectors.Probe{
+		{Type: "deployment-available", Target: dep},
+		{Type: "pod-status", Target: injectors.Target{Namespace: ns, Selector: labelsOf("api")}},
+		{Type: "endpoints", Target: injectors.Target{Namespace: ns, Name: "api"}},
+		{Type: "http-get", Target: injectors.Target{Namespace: ns, Kind: "Service", Name: "api"}, Params: params(t, map[string]any{"path": "/health"})},
+	}
+	for _, p := range probes {
+		t.Run(p.Type+" probe works with deploy/rbac.yaml", func(t *testing.T) {
+			res, err := in.Probe(ctx, p)
+			if err != nil {
+				t.Fatalf("Probe: %v", err)
+			}
+			if strings.Contains(res.Detail, "403") || strings.Contains(res.Detail, "forbidden") {
+				t.Errorf("probe refused by RBAC: %s", res.Detail)
+			}
+		})
+	}
+	t.Run("the leftover scan works with deploy/rbac.yaml", func(t *testing.T) {
+		if _, err := in.FindLeftovers(ctx, ""); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
