@@ -112,6 +112,11 @@ func (d *drill) begin(t *testing.T, ctx context.Context) {
 	for _, p := range d.people() {
 		p.waitFor(t, "the start", eventWait, ofType(control.EventDrillStarted))
 	}
+	v, err := d.ana.c.DrillView(ctx, d.id)
+	must(t, "Ana's view of the room", err)
+	if v.TimeScale != timeScale || v.TimeLimitMS != (90*time.Minute).Milliseconds() || v.State != control.StateRunning {
+		t.Fatalf("the room shows time scale %g, cap %dms, state %s; want %d, 90m, running", v.TimeScale, v.TimeLimitMS, v.State, timeScale)
+	}
 }
 
 // incidentNotice is Ana's incident notice: the minimum known, at once.
