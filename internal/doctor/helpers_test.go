@@ -30,7 +30,7 @@ func TestMain(m *testing.M) { os.Exit(clustertest.Main(m)) }
 
 // writeScenario writes the scenario testdata/file with its faults aimed at
 // ns and returns its path.
-func writeScenario(t *testing.T, file, ns string) string {
+func writeScenario(t testing.TB, file, ns string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", file))
 	if err != nil {
@@ -45,7 +45,7 @@ func writeScenario(t *testing.T, file, ns string) string {
 
 // installApp creates the objects the scenario targets in ns: the api
 // Deployment, its ConfigMap and Service, and the settle CronJob.
-func installApp(t *testing.T, ns string) {
+func installApp(t testing.TB, ns string) {
 	t.Helper()
 	cs := clustertest.Client(t)
 	ctx := context.Background()
@@ -82,7 +82,7 @@ func installApp(t *testing.T, ns string) {
 
 // options checks the scenario files on the dev cluster as its admin, or as
 // the user rc impersonates.
-func options(t *testing.T, rc *rest.Config, files ...string) doctor.Options {
+func options(t testing.TB, rc *rest.Config, files ...string) doctor.Options {
 	t.Helper()
 	if rc == nil {
 		rc = clustertest.Cluster(t).RESTConfig()
