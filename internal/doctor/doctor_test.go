@@ -257,7 +257,7 @@ func impersonate(t *testing.T, user string) *rest.Config {
 	return rc
 }
 
-func TestRBACWithoutAccessReviews(t *testing.T) {
+func TestRBACOfAUserWithoutAnyGrant(t *testing.T) {
 	ns := clustertest.Namespace(t)
 	installApp(t, ns)
 	// A user with no binding at all still may create access reviews (the
