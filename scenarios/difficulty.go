@@ -21,6 +21,26 @@ func (s *Scenario) Difficulties() []Difficulty {
 	return out
 }
 
+// PlayableDifficulties returns every difficulty a drill of s can be created
+// at, hardest first: the levels its variants define and the scenario's
+// default difficulty, which may have no variant of its own and then runs
+// the faults' base settings. "" stands for those base settings when the
+// scenario names no default difficulty (a drill created without one runs
+// them). Never empty; checks that must cover every drill iterate over it.
+func (s *Scenario) PlayableDifficulties() []Difficulty {
+	diffs := s.Difficulties()
+	var out []Difficulty
+	for _, d := range []Difficulty{Hard, Medium, Easy} {
+		if d == s.Difficulty || slices.Contains(diffs, d) {
+			out = append(out, d)
+		}
+	}
+	if s.Difficulty == "" {
+		out = append(out, "")
+	}
+	return out
+}
+
 // ForDifficulty returns a deep copy of s with each fault's variant for d
 // applied: title, description and target overridden, params merged key by
 // key over the fault's params (or, when the variant names another injector,

@@ -2,6 +2,7 @@ package scenarios_test
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -117,5 +118,32 @@ func TestClone_isDeep(t *testing.T) {
 	c.Notices.Incident.Fields[0].Label = "x"
 	if reflect.DeepEqual(s, c) {
 		t.Fatal("changing the clone changed the original")
+	}
+}
+
+func TestPlayableDifficulties(t *testing.T) {
+	withVariants := func(def scenarios.Difficulty, levels ...scenarios.Difficulty) *scenarios.Scenario {
+		f := scenarios.Fault{ID: "f", Variants: map[scenarios.Difficulty]scenarios.FaultVariant{}}
+		for _, l := range levels {
+			f.Variants[l] = scenarios.FaultVariant{Title: string(l)}
+		}
+		return &scenarios.Scenario{Difficulty: def, Faults: []scenarios.Fault{f}}
+	}
+	tests := []struct {
+		name string
+		s    *scenarios.Scenario
+		want []scenarios.Difficulty
+	}{
+		{"no variants and no default play the base settings", withVariants(""), []scenarios.Difficulty{""}},
+		{"a default without a variant of its own is playable", withVariants(scenarios.Medium, scenarios.Hard, scenarios.Easy), []scenarios.Difficulty{scenarios.Hard, scenarios.Medium, scenarios.Easy}},
+		{"a default with its variant is listed once", withVariants(scenarios.Hard, scenarios.Hard), []scenarios.Difficulty{scenarios.Hard}},
+		{"variants without a default also play the base settings", withVariants("", scenarios.Easy), []scenarios.Difficulty{scenarios.Easy, ""}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.s.PlayableDifficulties(); !slices.Equal(got, tt.want) {
+				t.Fatalf("PlayableDifficulties() = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

@@ -18,19 +18,12 @@ type faultValidator interface {
 // dry run of each write against the cluster — and returns one error per
 // fault and difficulty that the cluster refuses.
 func dryRunScenario(ctx context.Context, v faultValidator, file string, s *scenarios.Scenario) []*scenarios.FieldError {
-	diffs := s.Difficulties()
-	if len(diffs) == 0 {
-		diffs = []scenarios.Difficulty{""}
-	}
 	var out []*scenarios.FieldError
-	for _, d := range diffs {
-		sd := s
-		if d != "" {
-			var err error
-			if sd, err = s.ForDifficulty(d); err != nil {
-				out = append(out, &scenarios.FieldError{File: file, Path: "difficulty", Message: err.Error()})
-				continue
-			}
+	for _, d := range s.PlayableDifficulties() {
+		sd, err := s.ForDifficulty(d)
+		if err != nil {
+			out = append(out, &scenarios.FieldError{File: file, Path: "difficulty", Message: err.Error()})
+			continue
 		}
 		for i, f := range sd.Faults {
 			if err := v.Validate(ctx, control.NewFaultSpec("validate", f)); err != nil {

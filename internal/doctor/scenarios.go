@@ -152,21 +152,14 @@ func collectUses(r *Report, files []ScenarioFile) uses {
 			continue
 		}
 		s := f.Scenario
-		diffs := playable(s)
-		variants := []scenarios.Difficulty{""}
-		if len(diffs) > 0 {
-			variants = diffs
-		}
+		diffs := s.PlayableDifficulties()
 		faults := 0
-		for _, d := range variants {
-			sd := s
-			if d != "" {
-				var err error
-				if sd, err = s.ForDifficulty(d); err != nil {
-					r.add(Check{Section: SectionScenarios, Name: "scenario " + s.Metadata.Name, Status: Fail,
-						Detail: fmt.Sprintf("difficulty %s: %s", d, oneLine(err.Error())), Fix: "see every error with: firedrill validate " + f.Path})
-					continue
-				}
+		for _, d := range diffs {
+			sd, err := s.ForDifficulty(d)
+			if err != nil {
+				r.add(Check{Section: SectionScenarios, Name: "scenario " + s.Metadata.Name, Status: Fail,
+					Detail: fmt.Sprintf("difficulty %s: %s", d, oneLine(err.Error())), Fix: "see every error with: firedrill validate " + f.Path})
+				continue
 			}
 			faults = len(sd.Faults)
 			for _, flt := range sd.Faults {
@@ -189,33 +182,19 @@ func collectUses(r *Report, files []ScenarioFile) uses {
 			}
 		}
 		detail := fmt.Sprintf("%s: %d faults", f.Path, faults)
-		if len(diffs) > 0 {
+		if len(diffs) > 1 || diffs[0] != "" {
 			ds := make([]string, len(diffs))
 			for i, d := range diffs {
 				ds[i] = string(d)
+				if d == "" {
+					ds[i] = "base (no difficulty chosen)"
+				}
 			}
 			detail += ", difficulties " + strings.Join(ds, ", ")
 		}
 		r.add(Check{Section: SectionScenarios, Name: "scenario " + s.Metadata.Name, Status: OK, Detail: detail})
 	}
 	return us
-}
-
-// playable returns the difficulties a drill of s can be run at: those its
-// variants define and the scenario's default, hardest first; nil when the
-// scenario has no variants.
-func playable(s *scenarios.Scenario) []scenarios.Difficulty {
-	diffs := s.Difficulties()
-	if len(diffs) == 0 || s.Difficulty == "" || slices.Contains(diffs, s.Difficulty) {
-		return diffs
-	}
-	var out []scenarios.Difficulty
-	for _, d := range []scenarios.Difficulty{scenarios.Hard, scenarios.Medium, scenarios.Easy} {
-		if d == s.Difficulty || slices.Contains(diffs, d) {
-			out = append(out, d)
-		}
-	}
-	return out
 }
 
 func rawParams(p map[string]any) json.RawMessage {
