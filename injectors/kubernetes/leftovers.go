@@ -3,7 +3,6 @@ package kubernetes
 import (
 	"context"
 	"fmt"
-	"sort"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -25,16 +24,14 @@ func (in *Injector) FindLeftovers(ctx context.Context, drillID string) ([]Leftov
 	if err := in.ready(); err != nil {
 		return nil, err
 	}
-	names := make([]string, 0, len(kinds))
-	for k := range kinds {
-		if k != "Pod" {
-			names = append(names, k)
-		}
-	}
-	sort.Strings(names)
+	names := leftoverKinds()
 	var out []Leftover
 	for _, kind := range names {
-		l, err := in.dyn.Resource(kinds[kind].gvr).List(ctx, metav1.ListOptions{})
+		gvr := replicaSetGVR
+		if k, ok := kinds[kind]; ok {
+			gvr = k.gvr
+		}
+		l, err := in.dyn.Resource(gvr).List(ctx, metav1.ListOptions{})
 		if err != nil {
 			return nil, fmt.Errorf("find leftovers: list %s: %w", kind, err)
 		}

@@ -342,6 +342,9 @@ func (in *Injector) Revert(ctx context.Context, recBytes []byte) error {
 			// Deleted and evicted pods are recreated by their controllers.
 		default:
 			err = in.revertChanges(ctx, rec.FaultID, o)
+			if err == nil && o.Kind == "Deployment" {
+				err = in.unmarkReplicaSets(ctx, rec, o)
+			}
 		}
 		if err != nil {
 			return fmt.Errorf("revert %s: %s: %w", rec.FaultID, objName(o), explain(err))

@@ -106,12 +106,24 @@ func perm(group, resource, sub, verb string, scope Scope) Permission {
 // run) of an object a fault changes in place.
 func rw(typ, kind, when, why string) []Need {
 	k := kinds[kind]
-	return []Need{
+	out := []Need{
 		{User: UserFault, Type: typ, TargetKind: kind, When: when, Why: "read " + why + " to plan, check and revert the fault",
 			Permission: perm(k.gvr.Group, k.gvr.Resource, "", "get", scopeOf(kind))},
 		{User: UserFault, Type: typ, TargetKind: kind, When: when, Why: "change " + why + " and put it back",
 			Permission: perm(k.gvr.Group, k.gvr.Resource, "", "update", scopeOf(kind))},
 	}
+	if kind == "Deployment" {
+		// The deployment controller copies the Deployment's marks onto its
+		// ReplicaSets; revert takes them off there too.
+		out = append(out,
+			Need{User: UserFault, Type: typ, TargetKind: kind, When: when, Why: "find the Deployment's ReplicaSets that carry copies of the fault's marks",
+				Permission: perm(replicaSetGVR.Group, replicaSetGVR.Resource, "", "list", ScopeTarget)},
+			Need{User: UserFault, Type: typ, TargetKind: kind, When: when, Why: "take the fault's marks off the Deployment's ReplicaSets on revert",
+				Permission: perm(replicaSetGVR.Group, replicaSetGVR.Resource, "", "update", ScopeTarget)},
+			Need{User: UserFault, Type: typ, TargetKind: kind, When: when, Why: "read a ReplicaSet again when its update conflicts",
+				Permission: perm(replicaSetGVR.Group, replicaSetGVR.Resource, "", "get", ScopeTarget)})
+	}
+	return out
 }
 
 func scopeOf(kind string) Scope {
@@ -208,10 +220,12 @@ func buildPermissions() []Need {
 		}
 	}
 	for _, k := range leftoverKinds() {
-		g := kinds[k].gvr
-		scope := ScopeAllNamespaces
-		if !kinds[k].namespaced {
-			scope = ScopeCluster
+		g, scope := replicaSetGVR, ScopeAllNamespaces
+		if kd, ok := kinds[k]; ok {
+			g = kd.gvr
+			if !kd.namespaced {
+				scope = ScopeCluster
+			}
 		}
 		t = append(t, Need{User: UserLeftovers, TargetKind: k, Why: "find " + k + " objects still carrying firedrill's annotations",
 			Permission: perm(g.Group, g.Resource, "", "list", scope)})
@@ -229,6 +243,7 @@ func leftoverKinds() []string {
 			names = append(names, k)
 		}
 	}
+	names = append(names, "ReplicaSet") // copies of Deployments' marks
 	sort.Strings(names)
 	return names
 }

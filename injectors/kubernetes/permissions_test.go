@@ -218,15 +218,17 @@ func TestFaultPermissions(t *testing.T) {
 		want    []string
 		wantErr string
 	}{
-		{name: "scale of a Deployment: read and update the Deployment",
+		{name: "scale of a Deployment: read and update the Deployment, and unmark its ReplicaSets",
 			fault: injectors.Fault{Type: "scale", Target: injectors.Target{Namespace: "shop", Kind: "Deployment", Name: "api"}},
-			want:  []string{"get deployments.apps @namespace", "get namespaces @cluster", "update deployments.apps @namespace"}},
+			want: []string{"get deployments.apps @namespace", "get namespaces @cluster", "get replicasets.apps @namespace", "list replicasets.apps @namespace",
+				"update deployments.apps @namespace", "update replicasets.apps @namespace"}},
 		{name: "scale of a StatefulSet: read and update the StatefulSet",
 			fault: injectors.Fault{Type: "scale", Target: injectors.Target{Namespace: "shop", Kind: "StatefulSet", Name: "db"}},
 			want:  []string{"get namespaces @cluster", "get statefulsets.apps @namespace", "update statefulsets.apps @namespace"}},
 		{name: "configmap-key with a restart: also the restarted Deployment",
 			fault: injectors.Fault{Type: "configmap-key", Target: injectors.Target{Namespace: "shop", Name: "cfg"}, Params: []byte(`{"key":"A","value":"1","restart":"deployment/api"}`)},
-			want:  []string{"get configmaps @namespace", "get deployments.apps @namespace", "get namespaces @cluster", "update configmaps @namespace", "update deployments.apps @namespace"}},
+			want: []string{"get configmaps @namespace", "get deployments.apps @namespace", "get namespaces @cluster", "get replicasets.apps @namespace",
+				"list replicasets.apps @namespace", "update configmaps @namespace", "update deployments.apps @namespace", "update replicasets.apps @namespace"}},
 		{name: "secret-key without a restart: only the Secret",
 			fault: injectors.Fault{Type: "secret-key", Target: injectors.Target{Namespace: "shop", Name: "db"}, Params: []byte(`{"key":"A","value":"1"}`)},
 			want:  []string{"get namespaces @cluster", "get secrets @namespace", "update secrets @namespace"}},
@@ -316,7 +318,7 @@ func TestLeftoverPermissionsListEveryMarkedKindEverywhere(t *testing.T) {
 	want := []string{
 		"list configmaps @all-namespaces", "list cronjobs.batch @all-namespaces", "list daemonsets.apps @all-namespaces",
 		"list deployments.apps @all-namespaces", "list horizontalpodautoscalers.autoscaling @all-namespaces",
-		"list networkpolicies.networking.k8s.io @all-namespaces", "list nodes @cluster", "list secrets @all-namespaces",
+		"list networkpolicies.networking.k8s.io @all-namespaces", "list nodes @cluster", "list replicasets.apps @all-namespaces", "list secrets @all-namespaces",
 		"list services @all-namespaces", "list statefulsets.apps @all-namespaces",
 	}
 	if !slices.Equal(got, want) {

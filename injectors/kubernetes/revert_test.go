@@ -3,12 +3,16 @@ package kubernetes_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/firedrill/firedrill/control"
@@ -350,4 +354,63 @@ func TestLayeredFaultsOnOneObjectRevertInAnyOrder(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The deployment controller copies a Deployment's annotations onto its
+// ReplicaSets and never takes them off: revert takes the fault's marks off
+// every ReplicaSet that was current while the fault was in effect, and the
+// leftover scan would report any it missed.
+func TestRevertTakesTheMarksOffTheDeploymentsReplicaSets(t *testing.T) {
+	ns := clustertest.Namespace(t)
+	makeDeployment(t, ns, "web", 1)
+	waitAvailable(t, ns, "web", 1)
+	in := newInjector(t)
+	// A new pod template makes a second ReplicaSet while the fault is in
+	// effect; it carries the marks, and stays behind as an old ReplicaSet
+	// when the revert brings the first one back.
+	f := fault("env-var", ns, "Deployment", "web", map[string]any{"name": "MODE", "value": "broken"})
+	f.DrillID = "d-replicasets"
+	rec := lifecycle(t, in, f)
+	rss := func() []unstructured.Unstructured {
+		l, err := dyn(t).Resource(schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "replicasets"}).Namespace(ns).List(context.Background(), metav1.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l.Items
+	}
+	eventually(t, "the fault's ReplicaSet carries its marks", func() (bool, string) {
+		marked := 0
+		for _, rs := range rss() {
+			if rs.GetAnnotations()[kubernetes.FaultIDAnnotation] == f.FaultID {
+				marked++
+			}
+		}
+		return marked >= 1, fmt.Sprintf("%d of %d ReplicaSets marked", marked, len(rss()))
+	})
+	left, err := in.FindLeftovers(context.Background(), f.DrillID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kinds := leftoverKinds(left); !slices.Contains(kinds, "ReplicaSet") {
+		t.Errorf("while the fault is in effect the leftover scan finds %v, want ReplicaSets among them", kinds)
+	}
+	if err := in.Revert(context.Background(), rec); err != nil {
+		t.Fatal(err)
+	}
+	for _, rs := range rss() {
+		if a := rs.GetAnnotations(); a[kubernetes.FaultIDAnnotation] != "" || a[kubernetes.DrillIDAnnotation] != "" {
+			t.Errorf("ReplicaSet %s still carries %v after the revert", rs.GetName(), a)
+		}
+	}
+	if left, err := in.FindLeftovers(context.Background(), f.DrillID); err != nil || len(left) != 0 {
+		t.Errorf("leftovers after the revert: %v, %v; want none", left, err)
+	}
+}
+
+func leftoverKinds(ls []kubernetes.Leftover) []string {
+	var out []string
+	for _, l := range ls {
+		out = append(out, l.Kind)
+	}
+	return out
 }
