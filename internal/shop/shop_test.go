@@ -9,9 +9,11 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/firedrill/firedrill/internal/devcluster/clustertest"
@@ -135,23 +137,38 @@ func TestSimulatorFollowsClusterState(t *testing.T) {
 		patch("configmap", "order-api-config", `{"data":{"DB_PORT":"5432"}}`)
 		eventually(t, api+"/api/orders/health", 200, "ok")
 	})
-	t.Run("isolated payment worker fails checkout", func(t *testing.T) {
-		np := &networkingv1.NetworkPolicy{
-			ObjectMeta: metav1.ObjectMeta{Name: "isolate", Namespace: ns},
-			Spec: networkingv1.NetworkPolicySpec{
-				PodSelector: metav1.LabelSelector{MatchLabels: map[string]string{"app": "payment-worker"}},
-				PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeEgress},
-			},
-		}
-		if _, err := cs.NetworkingV1().NetworkPolicies(ns).Create(ctx, np, metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		eventually(t, web+"/api/checkout/health", 503, "egress blocked")
-		if err := cs.NetworkingV1().NetworkPolicies(ns).Delete(ctx, "isolate", metav1.DeleteOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		eventually(t, web+"/api/checkout/health", 200, "ok")
-	})
+	dns := intstr.FromInt32(53)
+	db := intstr.FromInt32(5432)
+	udp, tcp := corev1.ProtocolUDP, corev1.ProtocolTCP
+	for _, tt := range []struct {
+		name   string
+		egress []networkingv1.NetworkPolicyEgressRule
+		status int
+		says   string
+	}{
+		{"a deny-all egress policy isolates the payment worker", nil, 503, "egress blocked"},
+		{"an egress policy that keeps only DNS open isolates it too", []networkingv1.NetworkPolicyEgressRule{{Ports: []networkingv1.NetworkPolicyPort{{Protocol: &udp, Port: &dns}, {Protocol: &tcp, Port: &dns}}}}, 503, "egress blocked"},
+		{"an egress policy that lets the database port through does not", []networkingv1.NetworkPolicyEgressRule{{Ports: []networkingv1.NetworkPolicyPort{{Protocol: &tcp, Port: &db}}}}, 200, "ok"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			np := &networkingv1.NetworkPolicy{
+				ObjectMeta: metav1.ObjectMeta{Name: "isolate", Namespace: ns},
+				Spec: networkingv1.NetworkPolicySpec{
+					PodSelector: metav1.LabelSelector{MatchLabels: map[string]string{"app": "payment-worker"}},
+					PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeEgress},
+					Egress:      tt.egress,
+				},
+			}
+			if _, err := cs.NetworkingV1().NetworkPolicies(ns).Create(ctx, np, metav1.CreateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, web+"/api/checkout/health", tt.status, tt.says)
+			if err := cs.NetworkingV1().NetworkPolicies(ns).Delete(ctx, "isolate", metav1.DeleteOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, web+"/api/checkout/health", 200, "ok")
+		})
+	}
 	t.Run("suspended settlement is reported", func(t *testing.T) {
 		patch("cronjob", "settlement", `{"spec":{"suspend":true}}`)
 		eventually(t, api+"/internal/settlement/last-run", 503, "suspended")

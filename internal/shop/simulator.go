@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -285,25 +286,55 @@ func (s *Simulator) readyEndpoints(ctx context.Context, svc string) (int, error)
 	return n, nil
 }
 
-// isolated reports whether a NetworkPolicy selecting pods with these labels
-// denies all traffic in the given direction (a policy type with no rules).
+// isolated reports whether the NetworkPolicies selecting pods with these
+// labels cut them off in the given direction, the way a network plugin
+// would enforce them: at least one selecting policy covers the direction,
+// and no selecting policy has a rule that lets anything but DNS through
+// (an isolating policy usually keeps DNS open, as network-isolate's
+// allowDNS does).
 func (s *Simulator) isolated(ctx context.Context, podLabels map[string]string, dir networkingv1.PolicyType) bool {
 	list, err := s.Client.NetworkingV1().NetworkPolicies(s.ns()).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return false
 	}
+	covered := false
 	for _, np := range list.Items {
 		sel, err := metav1.LabelSelectorAsSelector(&np.Spec.PodSelector)
-		if err != nil || !sel.Matches(klabels.Set(podLabels)) {
+		if err != nil || !sel.Matches(klabels.Set(podLabels)) || !slices.Contains(np.Spec.PolicyTypes, dir) {
 			continue
 		}
-		for _, t := range np.Spec.PolicyTypes {
-			if t == dir && ((dir == networkingv1.PolicyTypeIngress && len(np.Spec.Ingress) == 0) || (dir == networkingv1.PolicyTypeEgress && len(np.Spec.Egress) == 0)) {
-				return true
+		covered = true
+		var ports [][]networkingv1.NetworkPolicyPort
+		if dir == networkingv1.PolicyTypeIngress {
+			for _, r := range np.Spec.Ingress {
+				ports = append(ports, r.Ports)
+			}
+		} else {
+			for _, r := range np.Spec.Egress {
+				ports = append(ports, r.Ports)
+			}
+		}
+		for _, ps := range ports {
+			if !dnsOnly(ps) {
+				return false // this rule lets real traffic through
 			}
 		}
 	}
-	return false
+	return covered
+}
+
+// dnsOnly says whether a rule's ports admit nothing but DNS (port 53). A
+// rule without ports admits every port.
+func dnsOnly(ps []networkingv1.NetworkPolicyPort) bool {
+	if len(ps) == 0 {
+		return false
+	}
+	for _, p := range ps {
+		if p.Port == nil || p.Port.IntValue() != 53 {
+			return false
+		}
+	}
+	return true
 }
 
 func envValue(d *appsv1.Deployment, name string) string {
