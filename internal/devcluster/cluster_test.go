@@ -101,23 +101,39 @@ func TestDeploymentPodsReachRunningOnFakeNodes(t *testing.T) {
 	}
 }
 
-func TestInvalidImageWaitsInErrImagePull(t *testing.T) {
+func TestImagesThatDoNotExistWaitInErrImagePull(t *testing.T) {
 	cs := clustertest.Client(t)
-	ns := clustertest.Namespace(t)
-	d := deployment(ns, "api", 1, corev1.Container{Name: "api", Image: "invalid/api:broken"})
-	if _, err := cs.AppsV1().Deployments(ns).Create(context.Background(), d, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name, image string
+		pulls       bool
+	}{
+		{"an invalid/ image is not pulled", "invalid/api:broken", false},
+		{"a tag the shop registry does not hold is not pulled", "registry.shop.internal/order-api:2024-11-31", false},
+		{"an image the shop registry holds runs", "registry.shop.internal/order-api:2024-11-30", true},
+		{"an image from elsewhere runs", "nginx:1.27", true},
 	}
-	waitPods(t, cs, ns, "api", func(ps []corev1.Pod) bool {
-		for _, p := range ps {
-			for _, s := range p.Status.ContainerStatuses {
-				if p.Status.Phase == corev1.PodPending && s.State.Waiting != nil && s.State.Waiting.Reason == "ErrImagePull" {
-					return true
-				}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ns := clustertest.Namespace(t)
+			d := deployment(ns, "api", 1, corev1.Container{Name: "api", Image: tt.image})
+			if _, err := cs.AppsV1().Deployments(ns).Create(context.Background(), d, metav1.CreateOptions{}); err != nil {
+				t.Fatal(err)
 			}
-		}
-		return false
-	})
+			waitPods(t, cs, ns, "api", func(ps []corev1.Pod) bool {
+				for _, p := range ps {
+					for _, s := range p.Status.ContainerStatuses {
+						if tt.pulls && p.Status.Phase == corev1.PodRunning && s.Ready {
+							return true
+						}
+						if !tt.pulls && p.Status.Phase == corev1.PodPending && s.State.Waiting != nil && s.State.Waiting.Reason == "ErrImagePull" {
+							return true
+						}
+					}
+				}
+				return false
+			})
+		})
+	}
 }
 
 func TestBrokenEnvGoesToCrashLoopBackOff(t *testing.T) {

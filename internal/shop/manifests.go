@@ -88,6 +88,12 @@ func Objects(ns string) []any {
 		return corev1.EnvFromSource{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: name}}}
 	}
 	suspend := false
+	// order-api migrates its database schema at start, so two versions must
+	// never run at once: it is rolled out with Recreate. A rollout to an
+	// image that does not exist therefore takes every replica down, as the
+	// chained example's medium variant tells.
+	orderAPI := deployment(ns, "order-api", "registry.shop.internal/order-api:2024-11-30", 3, []corev1.EnvVar{{Name: "LOG_LEVEL", Value: "info"}}, []corev1.EnvFromSource{fromCM("order-api-config"), fromSecret("order-api-db")})
+	orderAPI.Spec.Strategy = appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType}
 	return []any{
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{OptInLabel: "true"}}},
 		&corev1.ConfigMap{
@@ -112,7 +118,7 @@ func Objects(ns string) []any {
 			StringData: map[string]string{"PASSWORD": dbPassword},
 		},
 		deployment(ns, "db", "postgres:16", 1, []corev1.EnvVar{{Name: "POSTGRES_PASSWORD", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "db-credentials"}, Key: "PASSWORD"}}}}, nil),
-		deployment(ns, "order-api", "registry.shop.internal/order-api:2024-11-30", 3, []corev1.EnvVar{{Name: "LOG_LEVEL", Value: "info"}}, []corev1.EnvFromSource{fromCM("order-api-config"), fromSecret("order-api-db")}),
+		orderAPI,
 		deployment(ns, "payment-worker", "registry.shop.internal/payment-worker:2024-11-28", 2, []corev1.EnvVar{{Name: "ORDER_API", Value: "http://order-api"}}, []corev1.EnvFromSource{fromCM("order-api-config")}),
 		deployment(ns, "web", "registry.shop.internal/web:2024-11-29", 2, []corev1.EnvVar{{Name: "ORDER_API", Value: "http://order-api"}}, nil),
 		service(ns, "db", dbPort),

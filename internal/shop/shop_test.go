@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -181,4 +183,49 @@ func TestSimulatorFollowsClusterState(t *testing.T) {
 		patch("deployment", "order-api", `{"spec":{"replicas":3}}`)
 		eventually(t, web+"/api/orders/health", 200, "ok")
 	})
+	t.Run("a rollout to a tag nobody pushed takes every order-api replica down", func(t *testing.T) {
+		// The dev cluster's registry holds only the shop's images, and
+		// order-api is rolled out with Recreate.
+		setImage := func(image string) {
+			t.Helper()
+			patch("deployment", "order-api", `{"spec":{"template":{"spec":{"containers":[{"name":"order-api","image":"`+image+`"}]}}}}`)
+		}
+		setImage("registry.shop.internal/order-api:2024-11-31")
+		eventually(t, web+"/api/orders/health", 503, "no available replicas")
+		setImage("registry.shop.internal/order-api:2024-11-30")
+		eventually(t, web+"/api/orders/health", 200, "ok")
+	})
+}
+
+// The dev cluster's fake registry (a kwok stage) must hold every image the
+// shop runs, or the shop would not start in the demo.
+func TestDevClusterRegistryHoldsTheShopsImages(t *testing.T) {
+	stage, err := os.ReadFile("../devcluster/stages/firedrill-pod-image-pull-error.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, o := range shop.Objects("shop") {
+		var spec *corev1.PodSpec
+		switch o := o.(type) {
+		case *appsv1.Deployment:
+			spec = &o.Spec.Template.Spec
+		case *batchv1.CronJob:
+			spec = &o.Spec.JobTemplate.Spec.Template.Spec
+		default:
+			continue
+		}
+		for _, c := range spec.Containers {
+			if !strings.HasPrefix(c.Image, "registry.shop.internal/") {
+				continue
+			}
+			n++
+			if strings.Count(string(stage), `"`+c.Image+`"`) != 2 {
+				t.Errorf("image %s is not listed in both the selector and the template of the dev cluster's image-pull stage", c.Image)
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no shop image from registry.shop.internal: nothing checked")
+	}
 }
