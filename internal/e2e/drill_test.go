@@ -342,28 +342,31 @@ func layered(t *testing.T, ctx context.Context, srv *server, sh *theShop, dir st
 }
 
 func chained(t *testing.T, ctx context.Context, srv *server, sh *theShop, dir string) (string, string) {
-	// Easy: order-api scaled to zero. (The medium variant's image tag does
-	// not break anything in the kwok cluster, see the report.)
-	d := newDrill(t, ctx, srv, sh, "chained-order-api", "easy")
+	// The scenario's default difficulty, medium: order-api rolled out with
+	// an image tag nobody pushed.
+	d := newDrill(t, ctx, srv, sh, "chained-order-api", "")
 	d.begin(t, ctx)
 
 	d.fac.waitFor(t, "order-api-down injected", eventWait, isFault(control.EventFaultInjected, "order-api-down"))
 	dep, err := sh.cs.AppsV1().Deployments(ns).Get(ctx, "order-api", metav1.GetOptions{})
 	must(t, "get order-api", err)
-	if *dep.Spec.Replicas != 0 {
-		t.Fatalf("order-api has %d replicas after order-api-down (easy), want 0", *dep.Spec.Replicas)
+	if img := dep.Spec.Template.Spec.Containers[0].Image; img != "registry.shop.internal/order-api:2024-11-31" {
+		t.Fatalf("order-api runs image %s after order-api-down (medium), want the tag nobody pushed", img)
 	}
 	assertMarked(t, "Deployment order-api", dep, d.id, "order-api-down")
 	sh.waitHealth(t, ctx, "web", "/api/orders/health", 503, "order-api")
 
 	// Monitoring or the customer center tells the team; Ana posts the
-	// notice, Ben scales order-api back up.
+	// notice, Ben rolls the bad rollout back.
 	d.ana.waitFor(t, "the order-api alert or the customer center", eventWait, fromSource("alert:order-api-unavailable", "inject:cs-orders-failing"))
-	must(t, "Ana acknowledges", d.ana.c.Say(ctx, d.id, "incident", "Orders fail: order-api has no replicas. I lead and propagate; Ben recovers.", ""))
+	must(t, "Ana acknowledges", d.ana.c.Say(ctx, d.id, "incident", "Orders fail: order-api has no available replicas. I lead and propagate; Ben recovers.", ""))
 	d.incidentNotice(t, ctx, "Customers cannot place orders.", "SEV1")
-	n := sh.scaleBack(t, ctx, "order-api")
+	img := sh.rolloutUndo(t, ctx, "order-api")
+	if !strings.Contains(string(sh.baseline.Deployments["order-api"].Pod), `"image":"`+img+`"`) {
+		t.Fatalf("rollout undo went back to %s, not to the manifest's image", img)
+	}
 	sh.waitHealth(t, ctx, "web", "/api/orders/health", 200, "ok")
-	must(t, "Ben reports", d.ben.c.Say(ctx, d.id, "incident", "order-api was scaled to 0; scaled back to "+itoa(int64(n))+" replicas. Orders work; watching.", ""))
+	must(t, "Ben reports", d.ben.c.Say(ctx, d.id, "incident", "order-api was rolled out to a tag that does not exist (ErrImagePull); rolled back to "+img+". Orders work; watching.", ""))
 	d.observe(t, ctx, "The notice went out within two minutes of the alert.", "Nobody told the customer center what to answer customers.")
 	resolved := d.fac.waitFor(t, "order-api-down resolved by its probes", eventWait, isFault(control.EventFaultResolved, "order-api-down"))
 

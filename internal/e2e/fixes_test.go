@@ -87,6 +87,45 @@ func (s *theShop) rolloutRestart(t *testing.T, ctx context.Context, name string,
 	})
 }
 
+// rolloutUndo is `kubectl rollout undo deployment/NAME`: the pod template
+// of the ReplicaSet of the previous revision goes back into the Deployment.
+// It returns the image it rolled back to.
+func (s *theShop) rolloutUndo(t *testing.T, ctx context.Context, name string) string {
+	t.Helper()
+	d, err := s.cs.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("kubectl rollout undo: %v", err)
+	}
+	rss, err := s.cs.AppsV1().ReplicaSets(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatalf("kubectl rollout undo: %v", err)
+	}
+	current := d.Annotations["deployment.kubernetes.io/revision"]
+	var prev *appsv1.ReplicaSet
+	prevRev := -1
+	for i := range rss.Items {
+		rs := &rss.Items[i]
+		if owner := metav1.GetControllerOf(rs); owner == nil || owner.UID != d.UID {
+			continue
+		}
+		rev := rs.Annotations["deployment.kubernetes.io/revision"]
+		var n int
+		if _, err := fmt.Sscan(rev, &n); err != nil || rev == current {
+			continue
+		}
+		if n > prevRev {
+			prev, prevRev = rs, n
+		}
+	}
+	if prev == nil {
+		t.Fatalf("kubectl rollout undo deployment/%s: no previous revision (current %s)", name, current)
+	}
+	s.updateDeployment(t, ctx, name, "kubectl rollout undo", func(d *appsv1.Deployment) {
+		d.Spec.Template.Spec = prev.Spec.Template.Spec
+	})
+	return prev.Spec.Template.Spec.Containers[0].Image
+}
+
 // scaleBack is `kubectl scale --replicas=N` with the manifest's count.
 func (s *theShop) scaleBack(t *testing.T, ctx context.Context, name string) int32 {
 	t.Helper()
