@@ -395,24 +395,18 @@ func policyName(faultID string) string {
 	return strings.TrimRight(s, "-.")
 }
 
+// planResourceSqueeze plans one change per quantity (limits.memory,
+// requests.memory, …), not one for the whole resources block: a participant
+// who puts back only the limit must not keep revert from putting back the
+// request the fault lowered with it.
 func planResourceSqueeze(f injectors.Fault, p any, obj map[string]any, _ *Injector) ([]change, error) {
 	rp := p.(*resourceSqueezeParams)
 	seg, err := containerSegment(obj, rp.Container)
 	if err != nil {
 		return nil, err
 	}
-	path := append(clone(podTemplate), "containers", seg, "resources")
-	cur, _ := getPath(obj, path)
-	var res corev1.ResourceRequirements
-	if cur != nil {
-		b, _ := json.Marshal(cur)
-		if err := json.Unmarshal(b, &res); err != nil {
-			return nil, fmt.Errorf("read resources: %w", err)
-		}
-	}
-	if res.Limits == nil {
-		res.Limits = corev1.ResourceList{}
-	}
+	base := append(clone(podTemplate), "containers", seg, "resources")
+	var out []change
 	set := func(name corev1.ResourceName, v, field string) error {
 		if v == "" {
 			return nil
@@ -421,9 +415,18 @@ func planResourceSqueeze(f injectors.Fault, p any, obj map[string]any, _ *Inject
 		if err != nil {
 			return control.Errorf(control.EINVALID, "params.%s: %q is not a quantity: %v", field, v, err)
 		}
-		res.Limits[name] = q
-		if r, ok := res.Requests[name]; ok && r.Cmp(q) > 0 {
-			res.Requests[name] = q
+		out = append(out, plan(obj, append(clone(base), "limits", string(name)), q.String(), false))
+		// A request above the new limit is refused by the API server:
+		// lower it to the limit as well.
+		reqPath := append(clone(base), "requests", string(name))
+		if cur, ok := getPath(obj, reqPath); ok {
+			r, err := resource.ParseQuantity(fmt.Sprint(cur))
+			if err != nil {
+				return fmt.Errorf("read %s: %w", strings.Join(reqPath, "."), err)
+			}
+			if r.Cmp(q) > 0 {
+				out = append(out, plan(obj, reqPath, q.String(), false))
+			}
 		}
 		return nil
 	}
@@ -433,10 +436,7 @@ func planResourceSqueeze(f injectors.Fault, p any, obj map[string]any, _ *Inject
 	if err := set(corev1.ResourceMemory, rp.MemoryLimit, "memoryLimit"); err != nil {
 		return nil, err
 	}
-	var v any
-	b, _ := json.Marshal(res)
-	_ = json.Unmarshal(b, &v)
-	return []change{plan(obj, path, v, false)}, nil
+	return out, nil
 }
 
 func planHPABounds(f injectors.Fault, p any, obj map[string]any, _ *Injector) ([]change, error) {

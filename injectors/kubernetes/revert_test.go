@@ -414,3 +414,30 @@ func leftoverKinds(ls []kubernetes.Leftover) []string {
 	}
 	return out
 }
+
+// A participant who puts back only the memory limit a resource squeeze
+// lowered must not keep the revert from putting back the request the fault
+// lowered with it.
+func TestRevertOfAPartlyFixedResourceSqueezePutsBackTheRest(t *testing.T) {
+	ns := clustertest.Namespace(t)
+	makeDeployment(t, ns, "web", 1)
+	in := newInjector(t)
+	rec := lifecycle(t, in, fault("resource-squeeze", ns, "Deployment", "web", map[string]any{"container": "web", "memoryLimit": "64Mi"}))
+	cs := clustertest.Client(t)
+	ctx := context.Background()
+	patch := `{"spec":{"template":{"spec":{"containers":[{"name":"web","resources":{"limits":{"memory":"512Mi"}}}]}}}}`
+	if _, err := cs.AppsV1().Deployments(ns).Patch(ctx, "web", types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Revert(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	d, err := cs.AppsV1().Deployments(ns).Get(ctx, "web", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := d.Spec.Template.Spec.Containers[0].Resources
+	if r.Limits.Memory().String() != "512Mi" || r.Requests.Memory().String() != "256Mi" {
+		t.Errorf("after the revert memory limit %s, request %s; want 512Mi and 256Mi", r.Limits.Memory(), r.Requests.Memory())
+	}
+}
