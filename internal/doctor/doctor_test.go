@@ -193,7 +193,9 @@ func TestRBAC(t *testing.T) {
 			clusterRoles: []rbacv1.ClusterRole{rb.clusterRoles["firedrill"]}, roleRules: coreRules,
 			wantMissing: []string{
 				"cannot get cronjobs.batch in NS", "cannot get deployments.apps in NS",
+				"cannot get replicasets.apps in NS", "cannot list replicasets.apps in NS",
 				"cannot update cronjobs.batch in NS", "cannot update deployments.apps in NS",
+				"cannot update replicasets.apps in NS",
 			},
 			wantDetails: []string{
 				"cannot update cronjobs.batch in NS as USER: needed by kubernetes/cronjob-suspend (fault jobs-stopped, hard/medium/easy)",

@@ -61,6 +61,9 @@ func checkLeftovers(ctx context.Context, r *Report, cl *cluster, opts Options) {
 		}
 	}
 	for _, l := range left {
+		if isCopy(l, left) {
+			continue // reverted with its Deployment
+		}
 		info := drills[l.DrillID]
 		if info == nil && sums != nil {
 			info, err = loadDrill(ctx, opts.Drills, sums, l.DrillID)

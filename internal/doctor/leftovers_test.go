@@ -150,10 +150,12 @@ func TestLeftovers(t *testing.T) {
 			var line string
 			for _, l := range strings.Split(c.Fix, "\n") {
 				if strings.Contains(l, tt.run) {
-					line = l
+					runKubectl(t, l) // the Deployment, then the ReplicaSets its marks were copied to
+					if line == "" {
+						line = l
+					}
 				}
 			}
-			runKubectl(t, line)
 			d, err := clustertest.Client(t).AppsV1().Deployments(ns).Get(ctx, "api", metav1.GetOptions{})
 			if err != nil {
 				t.Fatal(err)

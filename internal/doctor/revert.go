@@ -32,12 +32,55 @@ type kubeRecord struct {
 
 // revertCommands returns the kubectl commands, one a line, that revert the
 // leftover by hand: from the revert record when there is one (the values
-// before the fault), else from the annotations alone.
+// before the fault), else from the annotations alone. A Deployment's
+// commands also take the fault's marks off the ReplicaSets the deployment
+// controller copied them to.
 func revertCommands(kubeContext string, l kubernetes.Leftover, all []kubernetes.Leftover, record []byte) string {
 	kubectl := "kubectl --context " + kubeContext
 	if l.Namespace != "" {
 		kubectl += " -n " + l.Namespace
 	}
+	if l.Kind == "ReplicaSet" {
+		b, _ := json.Marshal(unmarkPatch(l, all))
+		return fmt.Sprintf("%s patch replicaset %s --type merge -p %s   # a copy of its Deployment's marks of fault %s", kubectl, l.Name, shellQuote(string(b)), l.FaultID)
+	}
+	out := objectRevertCommands(kubectl, l, all, record)
+	if l.Kind == "Deployment" {
+		for _, rs := range copiesOf(l, all) {
+			b, _ := json.Marshal(unmarkPatch(rs, all))
+			out += fmt.Sprintf("\n%s patch replicaset %s --type merge -p %s   # the copy of the marks on its ReplicaSet", kubectl, rs.Name, shellQuote(string(b)))
+		}
+	}
+	return out
+}
+
+// copiesOf returns the ReplicaSet leftovers that carry the Deployment
+// leftover d's marks: same namespace, drill and fault, named after d.
+func copiesOf(d kubernetes.Leftover, all []kubernetes.Leftover) []kubernetes.Leftover {
+	var out []kubernetes.Leftover
+	for _, o := range all {
+		if o.Kind == "ReplicaSet" && o.Namespace == d.Namespace && o.DrillID == d.DrillID && o.FaultID == d.FaultID && strings.HasPrefix(o.Name, d.Name+"-") {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// isCopy says whether the leftover is a ReplicaSet whose Deployment is a
+// leftover of the same fault too: its fix is part of the Deployment's.
+func isCopy(l kubernetes.Leftover, all []kubernetes.Leftover) bool {
+	if l.Kind != "ReplicaSet" {
+		return false
+	}
+	for _, d := range all {
+		if d.Kind == "Deployment" && slices.Contains(copiesOf(d, all), l) {
+			return true
+		}
+	}
+	return false
+}
+
+func objectRevertCommands(kubectl string, l kubernetes.Leftover, all []kubernetes.Leftover, record []byte) string {
 	ref := strings.ToLower(l.Kind) + " " + l.Name
 	marks := unmarkPatch(l, all)
 	var rec kubeRecord
