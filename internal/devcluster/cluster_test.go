@@ -10,6 +10,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
@@ -136,26 +137,44 @@ func TestImagesThatDoNotExistWaitInErrImagePull(t *testing.T) {
 	}
 }
 
-func TestBrokenEnvGoesToCrashLoopBackOff(t *testing.T) {
+func TestBrokenContainersGoToCrashLoopBackOff(t *testing.T) {
 	cs := clustertest.Client(t)
-	ns := clustertest.Namespace(t)
-	d := deployment(ns, "worker", 1, corev1.Container{
-		Name: "worker", Image: "worker:1",
-		Env: []corev1.EnvVar{{Name: "DB_PASSWORD", Value: "invalid-password"}},
-	})
-	if _, err := cs.AppsV1().Deployments(ns).Create(context.Background(), d, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
+	limits := func(mem string) corev1.ResourceRequirements {
+		return corev1.ResourceRequirements{Limits: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse(mem)}}
 	}
-	waitPods(t, cs, ns, "worker", func(ps []corev1.Pod) bool {
-		for _, p := range ps {
-			for _, s := range p.Status.ContainerStatuses {
-				if s.State.Waiting != nil && s.State.Waiting.Reason == "CrashLoopBackOff" && s.RestartCount >= 1 && !s.Ready {
-					return true
-				}
+	tests := []struct {
+		name      string
+		container corev1.Container
+		reason    string // of the last termination; "" when the container runs
+	}{
+		{"a broken env crashes with an error", corev1.Container{Name: "worker", Image: "worker:1",
+			Env: []corev1.EnvVar{{Name: "DB_PASSWORD", Value: "invalid-password"}}}, "Error"},
+		{"a memory limit below 128Mi is OOM-killed", corev1.Container{Name: "worker", Image: "worker:1", Resources: limits("64Mi")}, "OOMKilled"},
+		{"a memory limit of 128Mi runs", corev1.Container{Name: "worker", Image: "worker:1", Resources: limits("128Mi")}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ns := clustertest.Namespace(t)
+			d := deployment(ns, "worker", 1, tt.container)
+			if _, err := cs.AppsV1().Deployments(ns).Create(context.Background(), d, metav1.CreateOptions{}); err != nil {
+				t.Fatal(err)
 			}
-		}
-		return false
-	})
+			waitPods(t, cs, ns, "worker", func(ps []corev1.Pod) bool {
+				for _, p := range ps {
+					for _, s := range p.Status.ContainerStatuses {
+						if tt.reason == "" && s.Ready && s.RestartCount == 0 && p.Status.Phase == corev1.PodRunning {
+							return true
+						}
+						if tt.reason != "" && s.State.Waiting != nil && s.State.Waiting.Reason == "CrashLoopBackOff" && s.RestartCount >= 1 && !s.Ready &&
+							s.LastTerminationState.Terminated != nil && s.LastTerminationState.Terminated.Reason == tt.reason {
+							return true
+						}
+					}
+				}
+				return false
+			})
+		})
+	}
 }
 
 func TestKubeconfigHasTheFiredrillDevContext(t *testing.T) {

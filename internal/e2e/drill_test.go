@@ -92,6 +92,27 @@ func newDrill(t *testing.T, ctx context.Context, srv *server, sh *theShop, scena
 	return d
 }
 
+// faultPhase is the fault's phase as the facilitator's console shows it.
+func (d *drill) faultPhase(t *testing.T, ctx context.Context, faultID string) control.FaultPhase {
+	t.Helper()
+	var v struct {
+		Staff struct {
+			Faults []struct {
+				ID    string             `json:"id"`
+				Phase control.FaultPhase `json:"phase"`
+			} `json:"faults"`
+		} `json:"staff"`
+	}
+	must(t, "the facilitator's view of the drill", d.fac.c.Drill(ctx, d.id, &v))
+	for _, f := range v.Staff.Faults {
+		if f.ID == faultID {
+			return f.Phase
+		}
+	}
+	t.Fatalf("the facilitator's view has no fault %s", faultID)
+	return ""
+}
+
 func (d *drill) people() []*person { return []*person{d.fac, d.ana, d.ben, d.obs} }
 
 func must(t *testing.T, what string, err error) {
@@ -403,6 +424,31 @@ func chained(t *testing.T, ctx context.Context, srv *server, sh *theShop, dir st
 	}
 	assertMarked(t, "Deployment web", dep, d.id, "web-squeezed")
 	sh.waitHealth(t, ctx, "web", "/api/orders/health", 503, "OOMKilled")
+	// The dev cluster OOM-kills a container under 128Mi: the probe sees a
+	// crash-looping web pod, so the fault waits for Ben's fix.
+	var seen string
+	if err := poll(ctx, 30*time.Second, func() bool {
+		pods, err := sh.cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=web"})
+		if err != nil {
+			return false
+		}
+		for _, p := range pods.Items {
+			for _, cs := range p.Status.ContainerStatuses {
+				if term := cs.LastTerminationState.Terminated; term != nil {
+					seen = p.Name + " " + term.Reason
+					if term.Reason == "OOMKilled" && !cs.Ready {
+						return true
+					}
+				}
+			}
+		}
+		return false
+	}); err != nil {
+		t.Fatalf("no web pod OOM-killed after web-squeezed (last seen %q)", seen)
+	}
+	if f := d.faultPhase(t, ctx, "web-squeezed"); f == control.FaultResolved {
+		t.Fatal("web-squeezed is resolved while web's pods are OOM-killed")
+	}
 	restored := sh.restoreResources(t, ctx, "web", "web")
 	sh.waitHealth(t, ctx, "web", "/api/orders/health", 200, "ok")
 	must(t, "Ben reports", d.ben.c.Say(ctx, d.id, "incident", "web was OOM-killed: its memory limit had dropped to 64Mi; restored "+restored+".", ""))
