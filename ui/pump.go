@@ -9,7 +9,8 @@ import (
 
 // ensurePump makes sure the engine's live events of a drill flow into the
 // hub. One pump per drill, started when the first browser opens the drill
-// and kept until the server closes. It must run before a browser registers
+// and kept until the drill is closed (or the server closes): a server that
+// runs drills for a year does not keep a goroutine per drill it ever served. It must run before a browser registers
 // with the hub so that every event the browser's journal replay misses
 // reaches it live.
 func (s *Server) ensurePump(drillID string) error {
@@ -44,6 +45,15 @@ func (s *Server) pump(drillID string, sub *control.Subscription, last int64) {
 			}
 			last = e.Seq
 			s.hub.Publish(e)
+			if e.Type == control.EventDrillClosed {
+				// The drill's last event: nothing more comes live. A later
+				// browser replays the journal and starts a new pump.
+				sub.Close()
+				s.pumpMu.Lock()
+				delete(s.pumps, drillID)
+				s.pumpMu.Unlock()
+				return
+			}
 		}
 		if s.ctx.Err() != nil || !errors.Is(sub.Err(), control.ErrSubscriberTooSlow) {
 			s.pumpMu.Lock()

@@ -229,3 +229,24 @@ func TestRetroEventsAreStaffOnly(t *testing.T) {
 		}
 	}
 }
+
+// A closed drill's stream pump stops: a long-running server does not keep a
+// goroutine for every drill it ever served, and a browser that opens the
+// closed drill later still gets its whole journal.
+func TestClosedDrillsPumpStops(t *testing.T) {
+	e := newEnv(t)
+	d := e.newDrill(true)
+	s := d.participant.ws(d.id, 0)
+	s.untilReady()
+	if n := e.server.Pumps(); n != 1 {
+		t.Fatalf("%d pumps while the drill runs, want 1", n)
+	}
+	endDrill(t, e, d)
+	d.admin.must(200, "POST", "/api/drills/"+d.id+"/retro/close", map[string]any{"confirm": true}, nil)
+	waitFor(t, "the pump stops after the drill is closed", func() bool { return e.server.Pumps() == 0 })
+	later := d.admin.ws(d.id, 0)
+	evs := later.untilReady()
+	if len(evs) == 0 || evs[len(evs)-1].Type != control.EventDrillClosed {
+		t.Fatalf("a browser opening the closed drill replays %d events, want the journal up to %s", len(evs), control.EventDrillClosed)
+	}
+}

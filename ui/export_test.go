@@ -1,0 +1,8 @@
+package ui
+
+// Pumps returns how many drills' live events are pumped into the hub now.
+func (s *Server) Pumps() int {
+	s.pumpMu.Lock()
+	defer s.pumpMu.Unlock()
+	return len(s.pumps)
+}
