@@ -10,7 +10,7 @@ RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.Version=${VERSION}"
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/firedrill /usr/local/bin/firedrill
-COPY scenarios/examples /etc/firedrill/scenarios
+COPY scenarios/examples/*.yaml /etc/firedrill/scenarios/
 USER 65532:65532
 EXPOSE 8080
 ENTRYPOINT ["/usr/local/bin/firedrill"]
