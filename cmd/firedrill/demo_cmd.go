@@ -99,7 +99,12 @@ It prints the facilitator console's URL, the admin token and the join links,
 and writes them to <data-dir>/demo.json. Ctrl-C aborts running drills (every
 fault is reverted), checks that nothing in the cluster still carries a
 firedrill annotation, and stops the cluster. Running it again reuses the
-binaries and the drill history; the cluster starts fresh.`,
+binaries and the drill history; the cluster starts fresh.
+
+Everything the demo keeps is in --data-dir (default ./firedrill-data): the
+drill databases, the cluster's state and logs (cluster/), the generated
+configuration (firedrill.yaml, usable with --config by other commands while
+the demo runs) and demo.json.`,
 			Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, args []string) error { return m.demo(cmd, o) },
 		}
