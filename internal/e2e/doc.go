@@ -7,8 +7,8 @@
 // an observer.
 //
 // The participants fix the faults through the Kubernetes API the way a
-// person would (delete the NetworkPolicy, restore the ConfigMap key, scale
-// back up, resume the CronJob, restore the memory limit), never through
+// person would (delete the NetworkPolicy, restore the ConfigMap key, roll
+// back the bad rollout, resume the CronJob, restore the memory limit), never through
 // firedrill's revert. The tests then assert what the practice and an audit
 // need: every fault reverted or resolved, the cluster back to its original
 // spec with nothing carrying a firedrill.dev/ annotation or label, and a
