@@ -1,13 +1,7 @@
 package kubernetes_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"errors"
-	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -15,9 +9,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"k8s.io/client-go/rest"
-	"sigs.k8s.io/yaml"
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/injectors"
@@ -35,59 +26,22 @@ type rbacFile struct {
 
 func readRBAC(t *testing.T) rbacFile {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "deploy", "rbac.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	roles := map[string][]rbacv1.PolicyRule{}
-	clusterRoles := map[string][]rbacv1.PolicyRule{}
+	rb := clustertest.DeployRBAC(t)
 	var crbs, rbs []rbacv1.RoleRef
-	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(b)))
-	for i := 0; ; i++ {
-		doc, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			t.Fatalf("rbac.yaml document %d: %v", i, err)
+	for _, b := range rb.ClusterRoleBindings {
+		if boundToFiredrill(b.Subjects) {
+			crbs = append(crbs, b.RoleRef)
 		}
-		var head struct{ Kind string }
-		if err := yaml.Unmarshal(doc, &head); err != nil {
-			t.Fatalf("rbac.yaml document %d: %v", i, err)
-		}
-		switch head.Kind {
-		case "ClusterRole":
-			var cr rbacv1.ClusterRole
-			if err := yaml.UnmarshalStrict(doc, &cr); err != nil {
-				t.Fatalf("rbac.yaml document %d: %v", i, err)
-			}
-			clusterRoles[cr.Name] = cr.Rules
-		case "Role":
-			var ro rbacv1.Role
-			if err := yaml.UnmarshalStrict(doc, &ro); err != nil {
-				t.Fatalf("rbac.yaml document %d: %v", i, err)
-			}
-			roles[ro.Name] = ro.Rules
-		case "ClusterRoleBinding":
-			var b rbacv1.ClusterRoleBinding
-			if err := yaml.UnmarshalStrict(doc, &b); err != nil {
-				t.Fatalf("rbac.yaml document %d: %v", i, err)
-			}
-			if boundToFiredrill(b.Subjects) {
-				crbs = append(crbs, b.RoleRef)
-			}
-		case "RoleBinding":
-			var b rbacv1.RoleBinding
-			if err := yaml.UnmarshalStrict(doc, &b); err != nil {
-				t.Fatalf("rbac.yaml document %d: %v", i, err)
-			}
-			if boundToFiredrill(b.Subjects) {
-				rbs = append(rbs, b.RoleRef)
-			}
+	}
+	for _, b := range rb.RoleBindings {
+		if boundToFiredrill(b.Subjects) {
+			rbs = append(rbs, b.RoleRef)
 		}
 	}
 	var f rbacFile
 	for _, ref := range crbs {
-		rules, ok := clusterRoles[ref.Name]
+		cr, ok := rb.ClusterRoles[ref.Name]
+		rules := cr.Rules
 		if ref.Kind != "ClusterRole" || !ok {
 			t.Fatalf("rbac.yaml: a ClusterRoleBinding refers to %s %q, which the file does not define", ref.Kind, ref.Name)
 		}
@@ -97,9 +51,13 @@ func readRBAC(t *testing.T) rbacFile {
 		var rules []rbacv1.PolicyRule
 		var ok bool
 		if ref.Kind == "Role" {
-			rules, ok = roles[ref.Name]
+			var ro rbacv1.Role
+			ro, ok = rb.Roles[ref.Name]
+			rules = ro.Rules
 		} else {
-			rules, ok = clusterRoles[ref.Name]
+			var cr rbacv1.ClusterRole
+			cr, ok = rb.ClusterRoles[ref.Name]
+			rules = cr.Rules
 		}
 		if !ok {
 			t.Fatalf("rbac.yaml: a RoleBinding refers to %s %q, which the file does not define", ref.Kind, ref.Name)
@@ -331,63 +289,16 @@ func TestLeftoverPermissionsListEveryMarkedKindEverywhere(t *testing.T) {
 // an injector acting as that ServiceAccount (impersonated).
 func asFiredrill(t *testing.T, ns string) *kubernetes.Injector {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "deploy", "rbac.yaml"))
-	if err != nil {
-		t.Fatal(err)
+	rb := clustertest.DeployRBAC(t)
+	var crs []rbacv1.ClusterRole
+	for _, cr := range rb.ClusterRoles {
+		crs = append(crs, cr)
 	}
-	cs := clustertest.Client(t)
-	ctx := context.Background()
-	if _, err := cs.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "firedrill"}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
+	var rules []rbacv1.PolicyRule
+	for _, ro := range rb.Roles {
+		rules = append(rules, ro.Rules...)
 	}
-	subjects := []rbacv1.Subject{{Kind: "ServiceAccount", Name: "firedrill", Namespace: ns}}
-	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(b)))
-	for {
-		doc, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		var head struct{ Kind string }
-		if err := yaml.Unmarshal(doc, &head); err != nil {
-			t.Fatal(err)
-		}
-		switch head.Kind {
-		case "ClusterRole":
-			var cr rbacv1.ClusterRole
-			if err := yaml.UnmarshalStrict(doc, &cr); err != nil {
-				t.Fatal(err)
-			}
-			name := cr.Name + "-" + ns
-			if _, err := cs.RbacV1().ClusterRoles().Create(ctx, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name}, Rules: cr.Rules}, metav1.CreateOptions{}); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := cs.RbacV1().ClusterRoleBindings().Create(ctx, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name}, Subjects: subjects,
-				RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: name}}, metav1.CreateOptions{}); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() {
-				_ = cs.RbacV1().ClusterRoleBindings().Delete(context.Background(), name, metav1.DeleteOptions{})
-				_ = cs.RbacV1().ClusterRoles().Delete(context.Background(), name, metav1.DeleteOptions{})
-			})
-		case "Role":
-			var ro rbacv1.Role
-			if err := yaml.UnmarshalStrict(doc, &ro); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := cs.RbacV1().Roles(ns).Create(ctx, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: ro.Name}, Rules: ro.Rules}, metav1.CreateOptions{}); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := cs.RbacV1().RoleBindings(ns).Create(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: ro.Name}, Subjects: subjects,
-				RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: ro.Name}}, metav1.CreateOptions{}); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	rc := clustertest.Cluster(t).RESTConfig()
-	rc.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:" + ns + ":firedrill",
-		Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"}}
+	rc, _ := clustertest.ServiceAccount(t, ns, crs, rules)
 	return newInjector(t, func(c *kubernetes.Config) { c.Rest = rc })
 }
 

@@ -208,7 +208,7 @@ func TestRBAC(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ns := clustertest.Namespace(t)
 			installApp(t, ns)
-			rc, user := serviceAccount(t, ns, tt.clusterRoles, tt.roleRules)
+			rc, user := clustertest.ServiceAccount(t, ns, tt.clusterRoles, tt.roleRules)
 			r := doctor.Run(context.Background(), options(t, rc, writeScenario(t, "api-down.yaml", ns)))
 			var missing, details []string
 			for _, c := range r.Checks {

@@ -1,11 +1,8 @@
 package doctor_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,9 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/rest"
-	"sigs.k8s.io/yaml"
 
 	"github.com/firedrill/firedrill/injectors/kubernetes"
 	"github.com/firedrill/firedrill/internal/devcluster"
@@ -101,82 +96,12 @@ type rbacYAML struct {
 
 func readRBAC(t *testing.T) rbacYAML {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "deploy", "rbac.yaml"))
-	if err != nil {
-		t.Fatal(err)
+	rb := clustertest.DeployRBAC(t)
+	ro, ok := rb.Roles["firedrill-drill-target"]
+	if !ok {
+		t.Fatal("deploy/rbac.yaml: no Role firedrill-drill-target")
 	}
-	out := rbacYAML{clusterRoles: map[string]rbacv1.ClusterRole{}}
-	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(b)))
-	for {
-		doc, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		var head struct{ Kind string }
-		if err := yaml.Unmarshal(doc, &head); err != nil {
-			t.Fatal(err)
-		}
-		switch head.Kind {
-		case "ClusterRole":
-			var cr rbacv1.ClusterRole
-			if err := yaml.UnmarshalStrict(doc, &cr); err != nil {
-				t.Fatal(err)
-			}
-			out.clusterRoles[cr.Name] = cr
-		case "Role":
-			if err := yaml.UnmarshalStrict(doc, &out.role); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if len(out.clusterRoles) == 0 || len(out.role.Rules) == 0 {
-		t.Fatal("deploy/rbac.yaml: no ClusterRole or no Role")
-	}
-	return out
-}
-
-// serviceAccount creates the ServiceAccount firedrill in ns, binds it to
-// clusterRoles (copied from rbac.yaml under names unique to the test) and
-// to a Role in ns with roleRules, and returns a REST config impersonating it.
-func serviceAccount(t *testing.T, ns string, clusterRoles []rbacv1.ClusterRole, roleRules []rbacv1.PolicyRule) (*rest.Config, string) {
-	t.Helper()
-	cs := clustertest.Client(t)
-	ctx := context.Background()
-	if _, err := cs.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "firedrill"}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	subject := []rbacv1.Subject{{Kind: "ServiceAccount", Name: "firedrill", Namespace: ns}}
-	for _, cr := range clusterRoles {
-		name := cr.Name + "-" + ns
-		if _, err := cs.RbacV1().ClusterRoles().Create(ctx, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name}, Rules: cr.Rules}, metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := cs.RbacV1().ClusterRoleBindings().Create(ctx, &rbacv1.ClusterRoleBinding{
-			ObjectMeta: metav1.ObjectMeta{Name: name}, Subjects: subject,
-			RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: name},
-		}, metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			_ = cs.RbacV1().ClusterRoleBindings().Delete(context.Background(), name, metav1.DeleteOptions{})
-			_ = cs.RbacV1().ClusterRoles().Delete(context.Background(), name, metav1.DeleteOptions{})
-		})
-	}
-	if _, err := cs.RbacV1().Roles(ns).Create(ctx, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "firedrill-drill-target"}, Rules: roleRules}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cs.RbacV1().RoleBindings(ns).Create(ctx, &rbacv1.RoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: "firedrill-drill-target"}, Subjects: subject,
-		RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "firedrill-drill-target"},
-	}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	user := "system:serviceaccount:" + ns + ":firedrill"
-	rc := clustertest.Cluster(t).RESTConfig()
-	rc.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"}}
-	return rc, user
+	return rbacYAML{clusterRoles: rb.ClusterRoles, role: ro}
 }
 
 // failures returns the failed checks of a section as "name: detail".
