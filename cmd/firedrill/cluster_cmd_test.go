@@ -142,10 +142,7 @@ func TestClusterDownWithoutARunningCluster(t *testing.T) {
 // from this one.
 func TestClusterDownStopsARunningUp(t *testing.T) {
 	dir := t.TempDir()
-	bin := filepath.Join(t.TempDir(), "firedrill")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build firedrill: %v\n%s", err, out)
-	}
+	bin := buildFiredrill(t)
 	var upOut clusterOutput
 	up := exec.Command(bin, "cluster", "up", "--work-dir", dir, "--nodes", "1")
 	up.Stdout, up.Stderr = &upOut, &upOut

@@ -158,10 +158,7 @@ func TestDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a local cluster")
 	}
-	bin := filepath.Join(t.TempDir(), "firedrill")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/firedrill/firedrill/cmd/firedrill").CombinedOutput(); err != nil {
-		t.Fatalf("build firedrill: %v\n%s", err, out)
-	}
+	bin := buildFiredrill(t)
 	dataDir := filepath.Join(t.TempDir(), "firedrill-data")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()

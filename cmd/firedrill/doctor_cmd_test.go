@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -138,12 +137,8 @@ func TestDoctorJSON(t *testing.T) {
 // TestDoctorPlugins runs doctor with a real plugin executable in
 // plugins.dir, pinned right, pinned wrong and not pinned.
 func TestDoctorPlugins(t *testing.T) {
-	pluginDir := t.TempDir()
+	pluginDir := buildFlagfile(t)
 	exe := filepath.Join(pluginDir, "firedrill-injector-flagfile")
-	build := exec.Command("go", "build", "-o", exe, "github.com/firedrill/firedrill/injectors/examples/flagfile")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build flagfile: %v\n%s", err, out)
-	}
 	b, err := os.ReadFile(exe)
 	if err != nil {
 		t.Fatal(err)

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -44,12 +43,8 @@ func runFiredrill(t *testing.T, config string, args ...string) (int, string, str
 // TestPluginCommands builds the example plugin once as a real executable and
 // runs the plugin commands against it.
 func TestPluginCommands(t *testing.T) {
-	pluginDir := t.TempDir()
+	pluginDir := buildFlagfile(t)
 	exe := filepath.Join(pluginDir, "firedrill-injector-flagfile")
-	build := exec.Command("go", "build", "-o", exe, "github.com/firedrill/firedrill/injectors/examples/flagfile")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build flagfile: %v\n%s", err, out)
-	}
 	b, err := os.ReadFile(exe)
 	if err != nil {
 		t.Fatal(err)
@@ -179,11 +174,7 @@ func TestPluginsChecksum_RefusesFileNotNamedLikeAPlugin(t *testing.T) {
 // binary to ship.
 func TestBuiltinKubernetesPlugin_IsServedByTheFiredrillBinary(t *testing.T) {
 	dir := t.TempDir()
-	exe := filepath.Join(dir, "firedrill")
-	build := exec.Command("go", "build", "-o", exe, "github.com/firedrill/firedrill/cmd/firedrill")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build firedrill: %v\n%s", err, out)
-	}
+	exe := buildFiredrill(t)
 	// An empty kubeconfig: Info works without a cluster, calls are refused.
 	kubeconfig := filepath.Join(dir, "kubeconfig")
 	if err := os.WriteFile(kubeconfig, []byte("apiVersion: v1\nkind: Config\n"), 0o600); err != nil {

@@ -35,23 +35,7 @@ var (
 // buildRunBinaries builds the real firedrill binary and the flagfile plugin.
 func buildRunBinaries(t *testing.T) (bin, pluginDir string) {
 	t.Helper()
-	pluginDir = buildFlagfile(t)
-	bin = filepath.Join(t.TempDir(), "firedrill")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/firedrill/firedrill/cmd/firedrill").CombinedOutput(); err != nil {
-		t.Fatalf("build firedrill: %v\n%s", err, out)
-	}
-	return bin, pluginDir
-}
-
-// buildFlagfile builds the flagfile example plugin into a plugin directory.
-func buildFlagfile(t *testing.T) (pluginDir string) {
-	t.Helper()
-	pluginDir = t.TempDir()
-	exe := filepath.Join(pluginDir, "firedrill-injector-flagfile")
-	if out, err := exec.Command("go", "build", "-o", exe, "github.com/firedrill/firedrill/injectors/examples/flagfile").CombinedOutput(); err != nil {
-		t.Fatalf("build flagfile: %v\n%s", err, out)
-	}
-	return pluginDir
+	return buildFiredrill(t), buildFlagfile(t)
 }
 
 // drillFiles writes the flag file and the scenario pointing at it.

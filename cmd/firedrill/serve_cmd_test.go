@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -87,11 +86,7 @@ func TestServe(t *testing.T) {
 
 	t.Run("serves a drill end to end with a real plugin and shuts down on cancel", func(t *testing.T) {
 		dir := t.TempDir()
-		pluginDir := filepath.Join(dir, "plugins")
-		exe := filepath.Join(pluginDir, "firedrill-injector-flagfile")
-		if out, err := exec.Command("go", "build", "-o", exe, "github.com/firedrill/firedrill/injectors/examples/flagfile").CombinedOutput(); err != nil {
-			t.Fatalf("build flagfile: %v\n%s", err, out)
-		}
+		pluginDir := buildFlagfile(t)
 		flags := filepath.Join(dir, "flags.json")
 		if err := os.WriteFile(flags, []byte(`{"payments":"on"}`), 0o644); err != nil {
 			t.Fatal(err)
