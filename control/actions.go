@@ -37,6 +37,13 @@ func (e *Engine) do(ctx context.Context, r *drillRun, a *action) error {
 			}
 			return []pending{{Type: EventDrillRetro, Actor: ActorEngine}}
 		})
+	case actBriefing:
+		return e.appendNow(ctx, r, func(d *Drill) []pending {
+			if d.State != StateScheduled || d.ScheduledAt == nil || e.clock.Now().Before(*d.ScheduledAt) {
+				return nil
+			}
+			return []pending{{Type: EventDrillBriefing, Actor: ActorEngine, Payload: StateChange{Reason: "scheduled"}}}
+		})
 	case actFault:
 		return e.fireFault(ctx, r, a.idx)
 	case actInject, actFollowUp:

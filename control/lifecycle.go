@@ -159,14 +159,27 @@ func joinStates(states []DrillState) string {
 	return strings.Join(ss, " or ")
 }
 
-// Schedule sets the time the drill is planned for; the time stays secret
-// from participants.
-func (e *Engine) Schedule(ctx context.Context, id string, at time.Time, actor string) error {
+// Schedule sets the wall time the drill is planned for. At that time the
+// engine moves the drill to the briefing on its own, where it waits for the
+// facilitator to press Start: nothing is injected before a person starts it.
+// The time stays secret from participants. Rescheduling a scheduled drill
+// needs a reason, which is journaled with the new time.
+func (e *Engine) Schedule(ctx context.Context, id string, at time.Time, actor, why string) error {
 	if at.IsZero() {
 		return Errorf(EINVALID, "schedule time is required")
 	}
 	at = at.UTC()
-	return e.transition(ctx, id, EventDrillScheduled, actor, StateChange{At: &at}, StateDraft, StateScheduled)
+	why = strings.TrimSpace(why)
+	_, err := e.mutate(ctx, id, func(d *Drill) ([]pending, error) {
+		if !inStates(d.State, []DrillState{StateDraft, StateScheduled}) {
+			return nil, Errorf(ECONFLICT, "drill %s is %s; schedule needs it to be draft or scheduled", d.ID, d.State)
+		}
+		if d.State == StateScheduled && why == "" {
+			return nil, Errorf(EINVALID, "why: rescheduling a drill needs a reason, for the record")
+		}
+		return []pending{{Type: EventDrillScheduled, Actor: actor, Payload: StateChange{At: &at, Why: why}}}, nil
+	})
+	return err
 }
 
 // StartBriefing moves the drill to the briefing: people gather, the rules

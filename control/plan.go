@@ -72,6 +72,7 @@ const (
 	actAlert
 	actAutoEnd
 	actAutoRetro
+	actBriefing
 )
 
 type action struct {
@@ -148,6 +149,9 @@ func (e *Engine) plan(r *drillRun, now time.Time) (best *action, wake time.Time,
 			}
 		}
 		consider(actAutoRetro, now, 0)
+	}
+	if d.State == StateScheduled && d.ScheduledAt != nil {
+		consider(actBriefing, *d.ScheduledAt, 0)
 	}
 	if !d.Running() {
 		return best, wake, hasWake
