@@ -140,6 +140,8 @@ type HintState struct {
 	Skipped bool           `json:"skipped,omitempty"`
 	// Reason says why a hint was skipped or fired early.
 	Reason string `json:"reason,omitempty"`
+	// By is who gave or skipped the hint (the engine when on schedule).
+	By string `json:"by,omitempty"`
 }
 
 // InjectState is one scripted persona message of a drill.

@@ -380,6 +380,27 @@ func (e *Engine) SkipHint(ctx context.Context, id, actor string) (string, error)
 	return e.nextHint(ctx, id, actor, false)
 }
 
+// SkipHintStage skips one pending hint stage, not only the next: the
+// facilitator decides the team does not need it. who and why are journaled
+// with the skip.
+func (e *Engine) SkipHintStage(ctx context.Context, id, hintID, actor, why string) error {
+	why = strings.TrimSpace(why)
+	if why == "" {
+		return Errorf(EINVALID, "why: skipping a hint needs a reason, for the record")
+	}
+	_, err := e.mutate(ctx, id, func(d *Drill) ([]pending, error) {
+		h := d.hint(hintID)
+		if h == nil {
+			return nil, Errorf(ENOTFOUND, "drill %s has no hint %q", d.ID, hintID)
+		}
+		if !inStates(d.State, []DrillState{StateDraft, StateScheduled, StateBriefing, StateRunning}) || h.GivenAt != nil || h.Skipped {
+			return nil, Errorf(ECONFLICT, "hint %s of a %s drill was already given or skipped; only a pending hint can be skipped", hintID, d.State)
+		}
+		return []pending{{Type: EventHintSkipped, Actor: actor, Payload: HintEvent{HintID: hintID, Reason: why}}}, nil
+	})
+	return err
+}
+
 func (e *Engine) nextHint(ctx context.Context, id, actor string, give bool) (string, error) {
 	var hintID string
 	_, err := e.mutate(ctx, id, func(d *Drill) ([]pending, error) {

@@ -232,6 +232,7 @@ func (d *Drill) applyType(e *Event) error {
 			return fmt.Errorf("unknown hint %q", p.HintID)
 		}
 		h.Reason = p.Reason
+		h.By = e.Actor
 		if e.Type == EventHintGiven {
 			t := at
 			h.GivenAt = &t

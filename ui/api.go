@@ -315,6 +315,27 @@ func (s *Server) apiSkipHint(w http.ResponseWriter, r *http.Request, sess *Sessi
 	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
 }
 
+// apiSkipHintStage skips one pending hint stage, with the facilitator's
+// reason for the record.
+func (s *Server) apiSkipHintStage(w http.ResponseWriter, r *http.Request, sess *Session) {
+	var req struct {
+		Why string `json:"why"`
+	}
+	if err := decodeJSON(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if utf8.RuneCountInString(req.Why) > maxWhyRunes {
+		s.writeError(w, r, control.Errorf(control.EINVALID, "why: at most %d characters.", maxWhyRunes))
+		return
+	}
+	if err := s.engine.SkipHintStage(r.Context(), r.PathValue("id"), r.PathValue("hid"), sess.actor(), req.Why); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+}
+
 // apiSkipFault takes a fault that has not fired out of the drill, with the
 // facilitator's reason for the record.
 func (s *Server) apiSkipFault(w http.ResponseWriter, r *http.Request, sess *Session) {

@@ -88,6 +88,7 @@ var routeCases = map[string]routeCase{
 	"POST /api/drills/{id}/abort":             {body: func(string) any { return map[string]any{"confirm": true, "why": "test"} }},
 	"POST /api/drills/{id}/hints/next":        {},
 	"POST /api/drills/{id}/hints/skip":        {},
+	"POST /api/drills/{id}/hints/{hid}/skip":  {body: func(string) any { return map[string]string{"why": "the team found the config change"} }},
 	"POST /api/drills/{id}/faults/{fid}/fire": {},
 	// db-config fires at 0m; whether it is in effect yet depends on the
 	// engine loop, so a conflict is a correct answer too.
@@ -124,7 +125,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 						roleAnonymous: e.client(), roleParticipant: d.participant, roleObserver: d.observer,
 						roleDesigner: d.designer, roleFacilitator: d.admin, roleOtherDrill: other.participant,
 					}[role]
-					path := strings.NewReplacer("{id}", d.id, "{pid}", d.people["Kim"], "{fid}", "cache", "{$}", "").Replace(rt.Pattern)
+					path := strings.NewReplacer("{id}", d.id, "{pid}", d.people["Kim"], "{fid}", "cache", "{hid}", "hint-2", "{$}", "").Replace(rt.Pattern)
 					if strings.HasSuffix(key, "/resolve") {
 						path = strings.Replace(path, "/cache/", "/db-config/", 1)
 					}

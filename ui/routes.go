@@ -69,6 +69,7 @@ func (s *Server) routeTable() []route {
 		rt("POST", "/api/drills/{id}/abort", AccessFacilitator, s.apiLifecycle),
 		rt("POST", "/api/drills/{id}/hints/next", AccessFacilitator, s.apiNextHint),
 		rt("POST", "/api/drills/{id}/hints/skip", AccessFacilitator, s.apiSkipHint),
+		rt("POST", "/api/drills/{id}/hints/{hid}/skip", AccessFacilitator, s.apiSkipHintStage),
 		rt("POST", "/api/drills/{id}/faults/{fid}/fire", AccessFacilitator, s.apiFault),
 		rt("POST", "/api/drills/{id}/faults/{fid}/resolve", AccessFacilitator, s.apiFault),
 		rt("POST", "/api/drills/{id}/faults/{fid}/skip", AccessFacilitator, s.apiSkipFault),

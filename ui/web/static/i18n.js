@@ -48,6 +48,8 @@ const dict = {
     none: "none", you: "you", draft: "draft", briefing: "briefing", retro: "retro", closed: "closed", scheduled: "scheduled", running: "running", ended: "ended", aborted: "aborted",
     pending: "pending", "in-effect": "in effect", injecting: "injecting", resolved: "resolved", reverted: "reverted",
     reverting: "reverting", failed: "failed", skipped: "skipped", given: "given", at: "at",
+    skipHintWhy: "Why skip this hint? (kept in the record)", skipWhyNeeded: "Say why you skip it, for the record.", onSchedule: "on schedule",
+    tplNow: "time of posting", tplElapsed: "drill time so far", tplRemaining: "time left", tplTitle: "drill title", tplTeam: "team", tplValue: "filled in when posted",
   },
   ko: {
     banner: "모의 훈련 — 장애 대응 훈련 중입니다. 실제 장애가 아닙니다.",
@@ -97,6 +99,8 @@ const dict = {
     none: "없음", you: "나", draft: "준비", briefing: "브리핑", retro: "회고", closed: "닫힘", scheduled: "예정", running: "진행 중", ended: "종료", aborted: "중단",
     pending: "대기", "in-effect": "발생 중", injecting: "주입 중", resolved: "해결", reverted: "원복",
     reverting: "원복 중", failed: "실패", skipped: "건너뜀", given: "제공", at: "시점",
+    skipHintWhy: "이 힌트를 건너뛰는 이유 (기록에 남습니다)", skipWhyNeeded: "기록을 위해 건너뛰는 이유를 적어 주세요.", onSchedule: "예정대로",
+    tplNow: "게시 시각", tplElapsed: "훈련 경과 시간", tplRemaining: "남은 시간", tplTitle: "훈련 제목", tplTeam: "팀", tplValue: "게시할 때 채워짐",
   },
 };
 

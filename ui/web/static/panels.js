@@ -43,6 +43,39 @@ async function act(errId, fn) {
   try { await fn(); await ctx.refresh(); } catch (e) { if ($(errId)) $(errId).textContent = e.message; }
 }
 
+// personaName is a persona's display name (never its id).
+function personaName(room, id) {
+  const p = (room.view.personas || []).find((x) => x.id === id);
+  return p ? p.name : (id || "");
+}
+
+// channelTitle is a channel as people see it: "# name".
+function channelTitle(room, id) {
+  const c = (room.view.channels || []).find((x) => x.id === id);
+  return "# " + String((c && c.title) || id || "").replace(/^#\s*/, "");
+}
+
+// whoName names the actor of an event: a person of the drill, or the drill
+// itself when the engine acted on schedule.
+function whoName(room, id) {
+  if (!id || id === "engine") return t("onSchedule");
+  const p = (room.view.people || []).find((x) => x.id === id);
+  return p ? p.name : t(id);
+}
+
+/** previewText shows a scripted text before it is posted: its template placeholders in words. */
+export function previewText(text, room) {
+  return String(text || "").replace(/\{\{\s*([^}]*?)\s*\}\}/g, (_, expr) => {
+    const f = expr.match(/^\(fault\s+"([^"]+)"\)\.(\w+)$/);
+    if (f && room) {
+      const def = ((room.view.staff.scenario || {}).faults || []).find((x) => x.id === f[1]);
+      if (def && f[2] === "Title") return def.title || def.id;
+    }
+    const key = { ".Now": "tplNow", ".Elapsed": "tplElapsed", ".Remaining": "tplRemaining", ".DrillTitle": "tplTitle", ".Team": "tplTeam" }[expr];
+    return "[" + t(key || "tplValue") + "]";
+  });
+}
+
 // ---- facilitator ---------------------------------------------------------
 
 function facilitatorPanel(side, room) {
@@ -166,14 +199,27 @@ function hintsSection(side, room, controls) {
   const sc = room.view.staff.scenario;
   side.append(el("h2", {}, t("hints")));
   if (controls) side.append(el("button", { type: "button", id: "nextHint", onclick: () => act("hintErr", () => post("/hints/next")) }, t("fireNextHint")));
-  const ul = el("ul", { class: "timeline" });
+  const ul = el("ul", { class: "timeline", id: "hintList" });
   for (const h of room.view.staff.hints || []) {
     const def = (sc.hints || []).find((x) => x.id === h.id) || {};
     const done = h.givenAt != null || h.skipped;
-    ul.append(el("li", { class: done ? "done" : "" },
-      fmtClock(h.at / 1e6) + " · " + (def.persona || "") + " → #" + (def.channel || "") + ": " + (def.text || h.id),
-      h.givenAt != null ? " (" + t("given") + ")" : "", h.skipped ? " (" + t("skipped") + ")" : "",
-      controls && !done ? el("button", { type: "button", onclick: () => act("hintErr", () => post("/hints/" + encodeURIComponent(h.id) + "/skip")) }, t("skip")) : null));
+    const skipId = "hintWhy-" + h.id;
+    const skipForm = controls && !done ? el("form", { class: "hidden inline", id: "hintSkip-" + h.id, onsubmit: (e) => {
+      e.preventDefault();
+      const why = $(skipId).value.trim();
+      if (!why) { $("hintErr").textContent = t("skipWhyNeeded"); $(skipId).classList.add("field-error"); $(skipId).focus(); return; }
+      act("hintErr", () => ctx.api("POST", path("/hints/" + encodeURIComponent(h.id) + "/skip"), { why }));
+    } },
+    el("label", { for: skipId }, t("skipHintWhy")), el("input", { id: skipId, maxlength: 500 }),
+    el("button", { type: "submit", class: "danger", dataset: { skipHintYes: h.id } }, t("skip")),
+    " ", el("button", { type: "button", onclick: () => $("hintSkip-" + h.id).classList.add("hidden") }, t("cancel"))) : null;
+    ul.append(el("li", { class: done ? "done" : "", dataset: { hint: h.id, hintState: h.givenAt != null ? "given" : h.skipped ? "skipped" : "pending" } },
+      t("at") + " " + fmtClock(h.at / 1e6) + " · " + personaName(room, def.persona) + " → " + channelTitle(room, def.channel) + ": " + previewText(def.text || h.id, room),
+      h.givenAt != null ? el("span", { class: "pill" }, t("given") + " " + fmtClock(h.givenAt / 1e6)) : null,
+      h.skipped ? el("span", { class: "pill" }, t("skipped")) : null,
+      h.skipped && h.reason ? el("div", { class: "muted" }, whoName(room, h.by) + ": " + h.reason) : null,
+      controls && !done ? el("button", { type: "button", dataset: { skipHint: h.id }, onclick: () => { $("hintSkip-" + h.id).classList.remove("hidden"); $(skipId).focus(); } }, t("skip")) : null,
+      skipForm));
   }
   side.append(ul);
   if (controls) side.append(errBox("hintErr"));

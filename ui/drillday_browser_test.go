@@ -1,0 +1,139 @@
+package ui_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/ui"
+)
+
+// room is a drill of the drill-day browser tests with the browsers of the
+// people in it: the facilitator signed in through the login page, the others
+// joined through their links.
+type room struct {
+	e     *env
+	id    string
+	admin *client
+	open  func(name string) *page
+	links map[string]string // person name -> join link
+	ids   map[string]string // person name -> person id
+}
+
+// newRoom creates a drill from the room-test scenario with the given people
+// (name → role) and one Chromium for the test.
+func newRoom(t *testing.T, e *env, people ...[2]string) *room {
+	t.Helper()
+	dir := artifacts(t)
+	browser := newBrowser(t)
+	a := e.admin()
+	var sum control.DrillSummary
+	a.must(201, "POST", "/api/drills", map[string]string{"scenario": "room-test"}, &sum)
+	r := &room{e: e, id: sum.ID, admin: a, links: map[string]string{}, ids: map[string]string{},
+		open: func(name string) *page { return &page{t: t, ctx: browser(), name: name, dir: dir} }}
+	for _, p := range people {
+		var l ui.JoinLink
+		a.must(201, "POST", "/api/drills/"+r.id+"/people", map[string]any{"name": p[0], "role": p[1]}, &l)
+		r.links[p[0]], r.ids[p[0]] = l.URL, l.Person.ID
+	}
+	return r
+}
+
+func (r *room) start() { r.admin.must(200, "POST", "/api/drills/"+r.id+"/start", nil, nil) }
+
+// facilitator signs in on the login page and opens the drill's console.
+func (r *room) facilitator(name string) *page {
+	p := r.open("facilitator")
+	p.run("sign in", chromedp.Navigate(r.e.http.URL+"/login"), chromedp.WaitVisible(chromedp.ID("secret")))
+	if name != "" {
+		p.run("type the name", chromedp.SendKeys(chromedp.ID("facName"), name))
+	}
+	p.run("submit the token", chromedp.SendKeys(chromedp.ID("secret"), adminToken), chromedp.Click(chromedp.ID("submit")))
+	p.waitJS("console", `location.pathname === "/console"`)
+	p.run("open the drill", chromedp.Navigate(r.e.http.URL+"/console/drills/"+r.id))
+	p.waitJS("room is live", `document.body.dataset.ready === "true" && document.querySelector("#side h2") !== null`)
+	return p
+}
+
+// join opens the person's join link in a fresh browser profile.
+func (r *room) join(name string) *page {
+	p := r.open(strings.ToLower(name))
+	p.run("open the join link", chromedp.Navigate(r.links[name]))
+	p.waitJS("room is live", `location.pathname === "/room/`+r.id+`" && document.body.dataset.ready === "true"`)
+	return p
+}
+
+// events returns the drill's journal events of one type.
+func (r *room) events(t *testing.T, typ string) []control.Event {
+	t.Helper()
+	evs, err := r.e.engine.Events(context.Background(), r.id, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []control.Event
+	for _, ev := range evs {
+		if ev.Type == typ {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// click clicks the element the CSS selector finds, by script (so that
+// it works in a scrolled side panel).
+func (p *page) click(what, selector string) {
+	p.t.Helper()
+	p.waitJS(what+" is there", `document.querySelector(`+jsString(selector)+`) !== null`)
+	p.run(what, chromedp.Evaluate[chromedp.Void](`document.querySelector(`+jsString(selector)+`).click()`))
+}
+
+// TestBrowserHintSkip: the facilitator skips a hint that is not the next
+// one, with a reason; it shows as skipped with who and why, the journal
+// keeps both, and "Give next hint now" gives the hints that were not
+// skipped — never the skipped one.
+func TestBrowserHintSkip(t *testing.T) {
+	e := newEnv(t)
+	r := newRoom(t, e)
+	r.start()
+	fac := r.facilitator("")
+
+	fac.click("skip hint-2", `[data-skip-hint="hint-2"]`)
+	fac.click("confirm without a reason", `[data-skip-hint-yes="hint-2"]`)
+	fac.waitJS("a reason is asked for", `document.querySelector("#hintErr").textContent !== "" && document.querySelector("#hintWhy-hint-2").classList.contains("field-error")`)
+	fac.run("give the reason", chromedp.SendKeys(chromedp.ID("hintWhy-hint-2"), "They already compare the configs"))
+	fac.click("confirm the skip", `[data-skip-hint-yes="hint-2"]`)
+	fac.waitJS("hint-2 shown as skipped with who and why", `(() => {
+		const li = document.querySelector('#hintList li[data-hint="hint-2"]');
+		return li && li.dataset.hintState === "skipped" && li.textContent.includes("They already compare the configs") && li.textContent.includes("Facilitator");
+	})()`)
+	if got := eval[string](fac, `document.querySelector("#hintErr").textContent`); got != "" {
+		t.Fatalf("skip shows an error: %q", got)
+	}
+	fac.shot("hint-skipped")
+
+	skips := r.events(t, control.EventHintSkipped)
+	if len(skips) != 1 {
+		t.Fatalf("%d hint.skipped events, want 1", len(skips))
+	}
+	var hp control.HintEvent
+	if err := json.Unmarshal(skips[0].Payload, &hp); err != nil {
+		t.Fatal(err)
+	}
+	if hp.HintID != "hint-2" || hp.Reason != "They already compare the configs" || skips[0].Actor != ui.ActorFacilitator {
+		t.Fatalf("journal keeps skip %+v by %q, want hint-2 with the reason, by the facilitator", hp, skips[0].Actor)
+	}
+
+	fac.click("give the next hint", `#nextHint`)
+	fac.waitJS("hint-1 given", `document.querySelector('#hintList li[data-hint="hint-1"]').dataset.hintState === "given"`)
+	fac.click("give the next hint again", `#nextHint`)
+	fac.waitJS("no hint left", `document.querySelector("#hintErr").textContent !== ""`)
+	for _, ev := range r.events(t, control.EventHintGiven) {
+		if strings.Contains(string(ev.Payload), "hint-2") {
+			t.Fatalf("the skipped hint was given: %s", ev.Payload)
+		}
+	}
+}
