@@ -137,3 +137,26 @@ func TestBrowserHintSkip(t *testing.T) {
 		}
 	}
 }
+
+// TestBrowserNoticeTabs: a participant switches notice forms while nothing
+// else happens in the drill (paused), and each tab shows its own form at
+// once, keeping what was typed in the others.
+func TestBrowserNoticeTabs(t *testing.T) {
+	e := newEnv(t)
+	r := newRoom(t, e, [2]string{"Kim", "participant"})
+	r.start()
+	r.admin.must(200, "POST", "/api/drills/"+r.id+"/pause", map[string]string{"why": "coffee"}, nil)
+	kim := r.join("Kim")
+	kim.waitJS("incident form", `document.querySelector("#noticeForm").dataset.kind === "incident"`)
+	kim.run("start typing the impact", chromedp.SendKeys(chromedp.ID("nf-incident-impact"), "Customers cannot order."))
+	for _, kind := range []string{"resolution", "status-update", "incident"} {
+		kim.click("open the "+kind+" tab", `[data-notice-tab="`+kind+`"]`)
+		kim.waitJS(kind+" form shown", `document.querySelector("#noticeForm").dataset.kind === "`+kind+`" && document.querySelector('[data-notice-tab="`+kind+`"]').classList.contains("active")`)
+	}
+	if got := eval[string](kim, `document.querySelector("#nf-incident-impact").value`); got != "Customers cannot order." {
+		t.Fatalf("the incident form lost what was typed: %q", got)
+	}
+	kim.click("open the resolution tab", `[data-notice-tab="resolution"]`)
+	kim.waitJS("resolution fields", `document.querySelector("#nf-resolution-cause") !== null`)
+	kim.shot("resolution-form")
+}

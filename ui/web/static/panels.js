@@ -26,10 +26,12 @@ export function renderSide(room, actions) {
 
 function $(id) { return document.getElementById(id); }
 
+// drafts keeps what was typed in the panel's inputs across re-renders, also
+// for forms not shown at the moment (another notice tab).
+const drafts = new Map();
 function saveInputs(root) {
-  const m = new Map();
-  for (const e of root.querySelectorAll("input[id], textarea[id], select[id]")) m.set(e.id, e.value);
-  return m;
+  for (const e of root.querySelectorAll("input[id], textarea[id], select[id]")) drafts.set(e.id, e.value);
+  return drafts;
 }
 function restoreInputs(root, m) {
   for (const e of root.querySelectorAll("input[id], textarea[id], select[id]")) if (m.has(e.id)) e.value = m.get(e.id);
@@ -306,7 +308,7 @@ function participantPanel(side, room) {
   side.append(el("h2", {}, t("notices")),
     el("div", { class: "tabs" }, kinds.map(([k, tpl, label]) => el("button", {
       type: "button", class: k === noticeKind ? "active" : "", dataset: { noticeTab: k },
-      onclick: () => { noticeKind = k; ctx.refresh(); },
+      onclick: () => { noticeKind = k; ctx.rerender(); },
     }, tpl.title || t(label)))));
   const tpl = kinds.find((k) => k[0] === noticeKind)[1];
   const form = el("form", { id: "noticeForm", dataset: { kind: noticeKind }, novalidate: true, onsubmit: (e) => { e.preventDefault(); postNotice(tpl); } });

@@ -395,7 +395,9 @@ function moveChannel(delta) {
   switchChannel(ids[(i + delta + ids.length) % ids.length]);
 }
 
-const sideActions = { refresh: refreshView, api, drillId, switchChannel };
+// rerender rebuilds the side panel from the view at hand, for changes that
+// are the viewer's own (a notice tab) and need no server round trip.
+const sideActions = { refresh: refreshView, rerender: () => renderSide(room, sideActions), api, drillId, switchChannel };
 
 async function main() {
   chrome(() => { renderChrome(); renderSide(room, sideActions); switchChannel(room.channel); });
