@@ -26,6 +26,19 @@ type SessionView struct {
 	Name     string       `json:"name,omitempty"`
 	Role     control.Role `json:"role,omitempty"`
 	CSRF     string       `json:"csrf,omitempty"`
+	// SwitchedFrom is the session this browser held before a join link
+	// replaced it (another drill, or the facilitator's sign-in).
+	SwitchedFrom *SwitchedSession `json:"switchedFrom,omitempty"`
+}
+
+// SwitchedSession describes the session a join replaced, so the room can say
+// that the browser switched.
+type SwitchedSession struct {
+	Admin      bool         `json:"admin,omitempty"`
+	Name       string       `json:"name,omitempty"`
+	Role       control.Role `json:"role,omitempty"`
+	DrillID    string       `json:"drillId,omitempty"`
+	DrillTitle string       `json:"drillTitle,omitempty"`
 }
 
 func sessionView(sess *Session) SessionView {
@@ -81,7 +94,7 @@ func (s *Server) apiLogout(w http.ResponseWriter, r *http.Request, sess *Session
 
 // apiJoin exchanges a join token (from the fragment of a join link, so it
 // never reaches logs) for a session bound to one drill and role.
-func (s *Server) apiJoin(w http.ResponseWriter, r *http.Request, _ *Session) {
+func (s *Server) apiJoin(w http.ResponseWriter, r *http.Request, old *Session) {
 	var req struct {
 		Token string `json:"token"`
 	}
@@ -108,7 +121,22 @@ func (s *Server) apiJoin(w http.ResponseWriter, r *http.Request, _ *Session) {
 		return
 	}
 	s.setSessionCookie(w, r, sess)
-	writeJSON(w, http.StatusOK, sessionView(sess))
+	v := sessionView(sess)
+	if old != nil && !(old.DrillID == g.DrillID && old.PersonID == g.PersonID) {
+		// The browser held another session: it ends here, and the room
+		// says so.
+		v.SwitchedFrom = &SwitchedSession{Admin: old.Admin, Name: old.Name, Role: old.Role, DrillID: old.DrillID}
+		if old.DrillID != "" {
+			if d, err := s.engine.Drill(r.Context(), old.DrillID); err == nil {
+				v.SwitchedFrom.DrillTitle = d.Title
+				if v.SwitchedFrom.DrillTitle == "" {
+					v.SwitchedFrom.DrillTitle = d.Scenario.Metadata.Title
+				}
+			}
+		}
+		s.sessions.delete(r.Context(), old.ID)
+	}
+	writeJSON(w, http.StatusOK, v)
 }
 
 func (s *Server) apiScenarios(w http.ResponseWriter, r *http.Request, _ *Session) {

@@ -160,3 +160,28 @@ func TestBrowserNoticeTabs(t *testing.T) {
 	kim.waitJS("resolution fields", `document.querySelector("#nf-resolution-cause") !== null`)
 	kim.shot("resolution-form")
 }
+
+// TestBrowserJoinSwitchesSession: a browser that holds a session of another
+// drill (or the facilitator's sign-in) opens a valid join link: it joins,
+// and the room says which session it replaced.
+func TestBrowserJoinSwitchesSession(t *testing.T) {
+	e := newEnv(t)
+	first := newRoom(t, e, [2]string{"Kim", "participant"})
+	second := newRoom(t, e, [2]string{"Lee", "participant"})
+	p := first.join("Kim") // a browser in the first drill, as Kim
+	p.run("open Lee's link of the second drill", chromedp.Navigate(second.links["Lee"]))
+	p.waitJS("the second drill's room", `location.pathname === "/room/`+second.id+`" && document.body.dataset.ready === "true"`)
+	p.waitJS("the switch is said", `(document.querySelector("#switched") || {}).textContent.includes("Kim") && document.querySelector("#switched").textContent.includes("Lee")`)
+	if got := eval[string](p, `document.querySelector("#me").textContent`); !strings.HasPrefix(got, "Lee") {
+		t.Fatalf("signed in as %q, want Lee", got)
+	}
+	p.shot("switched")
+	p.click("dismiss", "#switchedOk")
+	p.waitJS("notice gone", `document.querySelector("#switched") === null`)
+
+	// The facilitator's browser opening a participant's link switches too.
+	fac := first.facilitator("")
+	fac.run("open Kim's link", chromedp.Navigate(first.links["Kim"]))
+	fac.waitJS("Kim's room", `location.pathname === "/room/`+first.id+`" && document.body.dataset.ready === "true"`)
+	fac.waitJS("the switch from the facilitator is said", `(document.querySelector("#switched") || {}).textContent.toLowerCase().includes("facilitator")`)
+}

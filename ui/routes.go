@@ -122,7 +122,14 @@ func (s *Server) guard(rt route) http.Handler {
 			}
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			if err := s.checkCSRF(r, sess); err != nil {
+			csrfSess := sess
+			if signIn[rt.Pattern] {
+				// Signing in replaces whatever session the browser holds (a
+				// join link of another drill): the secret or join token
+				// proves intent, the same-origin check still applies.
+				csrfSess = nil
+			}
+			if err := s.checkCSRF(r, csrfSess); err != nil {
 				s.writeError(w, r, err)
 				return
 			}
@@ -130,6 +137,9 @@ func (s *Server) guard(rt route) http.Handler {
 		rt.h(w, r, sess)
 	})
 }
+
+// signIn are the routes that exchange a secret for a new session.
+var signIn = map[string]bool{"/api/login": true, "/api/join": true}
 
 // allowed decides whether sess may use a route with access a on drill
 // drillID (empty for routes outside a drill).

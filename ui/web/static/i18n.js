@@ -50,6 +50,8 @@ const dict = {
     reverting: "reverting", failed: "failed", skipped: "skipped", given: "given", at: "at",
     skipHintWhy: "Why skip this hint? (kept in the record)", skipWhyNeeded: "Say why you skip it, for the record.", onSchedule: "on schedule",
     tplNow: "time of posting", tplElapsed: "drill time so far", tplRemaining: "time left", tplTitle: "drill title", tplTeam: "team", tplValue: "filled in when posted",
+    joinError: "Could not join:", ok: "OK",
+    switchedSession: "This browser was signed in as {was}. The join link switched it to {now}; open the other link in another browser profile to be both.",
   },
   ko: {
     banner: "모의 훈련 — 장애 대응 훈련 중입니다. 실제 장애가 아닙니다.",
@@ -101,6 +103,8 @@ const dict = {
     reverting: "원복 중", failed: "실패", skipped: "건너뜀", given: "제공", at: "시점",
     skipHintWhy: "이 힌트를 건너뛰는 이유 (기록에 남습니다)", skipWhyNeeded: "기록을 위해 건너뛰는 이유를 적어 주세요.", onSchedule: "예정대로",
     tplNow: "게시 시각", tplElapsed: "훈련 경과 시간", tplRemaining: "남은 시간", tplTitle: "훈련 제목", tplTeam: "팀", tplValue: "게시할 때 채워짐",
+    joinError: "참여하지 못했습니다:", ok: "확인",
+    switchedSession: "이 브라우저는 {was}(으)로 로그인되어 있었습니다. 참여 링크로 {now}(으)로 전환했습니다. 둘 다 쓰려면 다른 링크는 다른 브라우저 프로필에서 여세요.",
   },
 };
 

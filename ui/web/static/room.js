@@ -371,6 +371,22 @@ function connect() {
   };
 }
 
+// showSwitched says, once, that a join link replaced the session this
+// browser held before (another drill, or the facilitator's sign-in).
+function showSwitched() {
+  const raw = sessionStorage.getItem("firedrill.switchedFrom");
+  if (!raw) return;
+  sessionStorage.removeItem("firedrill.switchedFrom");
+  let from = {};
+  try { from = JSON.parse(raw) || {}; } catch (_) { return; }
+  const was = from.admin ? t("facilitator") + (from.name ? " (" + from.name + ")" : "")
+    : (from.name || "") + " · " + t(from.role || "participant") + (from.drillTitle ? " — " + from.drillTitle : "");
+  const box = el("div", { class: "notice-bar", id: "switched", role: "status" },
+    t("switchedSession", { was, now: (room.sess.name || "") + " · " + t(room.sess.role) + " — " + room.view.title }), " ",
+    el("button", { type: "button", id: "switchedOk", onclick: () => box.remove() }, t("ok")));
+  document.body.insertBefore(box, $("layout"));
+}
+
 // ---- composer ------------------------------------------------------------
 
 async function send() {
@@ -404,6 +420,7 @@ async function main() {
   room.sess = await loadSession();
   if (!room.sess.signedIn) { location.assign("/"); return; }
   await refreshView();
+  showSwitched();
   $("side").classList.toggle("hidden", false);
   $("composer").addEventListener("submit", (e) => { e.preventDefault(); send(); });
   $("input").addEventListener("keydown", (e) => {
