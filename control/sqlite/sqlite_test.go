@@ -67,11 +67,11 @@ func TestMigrations(t *testing.T) {
 		assertIndex(t, db.Path, "drills_by_state", true)
 	})
 
-	t.Run("previous version migrates keeping data", func(t *testing.T) {
+	t.Run("the first version migrates keeping data", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "firedrill.db")
-		old := openDB(t, path, latest-1)
-		if v, _ := old.Version(ctx); v != latest-1 {
-			t.Fatalf("old Version() = %d, expected %d", v, latest-1)
+		old := openDB(t, path, 1)
+		if v, _ := old.Version(ctx); v != 1 {
+			t.Fatalf("old Version() = %d, expected 1", v)
 		}
 		evs := sealed(t, "d1", 0, "", 5)
 		if err := old.Append(ctx, summary("d1", evs, control.StateRunning), evs); err != nil {
@@ -79,12 +79,14 @@ func TestMigrations(t *testing.T) {
 		}
 		old.Close()
 		assertIndex(t, path, "drills_by_state", false)
+		assertSchema(t, path, "table", "program_plans", false)
 
 		db := openDB(t, path, 0)
 		if v, _ := db.Version(ctx); v != latest {
 			t.Fatalf("Version() = %d, expected %d", v, latest)
 		}
 		assertIndex(t, path, "drills_by_state", true)
+		assertSchema(t, path, "table", "program_plans", true)
 		got, err := db.Events(ctx, "d1", 0, 0)
 		if err != nil {
 			t.Fatal(err)
@@ -117,17 +119,22 @@ func TestMigrations(t *testing.T) {
 
 func assertIndex(t *testing.T, path, name string, want bool) {
 	t.Helper()
+	assertSchema(t, path, "index", name, want)
+}
+
+func assertSchema(t *testing.T, path, typ, name string, want bool) {
+	t.Helper()
 	raw, err := sql.Open("sqlite", path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer raw.Close()
 	var n int
-	if err := raw.QueryRow("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = ?", name).Scan(&n); err != nil {
+	if err := raw.QueryRow("SELECT COUNT(*) FROM sqlite_master WHERE type = ? AND name = ?", typ, name).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	if (n == 1) != want {
-		t.Fatalf("index %s present = %v, expected %v", name, n == 1, want)
+		t.Fatalf("%s %s present = %v, expected %v", typ, name, n == 1, want)
 	}
 }
 

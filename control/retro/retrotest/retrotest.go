@@ -40,23 +40,36 @@ func Scenario() *scenarios.Scenario {
 }
 
 // PlayDrill creates drill id from Scenario on the harness and plays it to
-// its natural end: alice acknowledges at 3m, bob posts the incident notice
-// at 6m and answers the customer center at 7m, the faults are fixed, the
-// resolution notice goes out at 45m, the drill ends itself and its retro
-// opens. The observer writes one strength and one weakness note.
+// its natural end with Play.
 func PlayDrill(t testing.TB, h *controltest.Harness, id string) {
 	t.Helper()
-	e := h.Engine
-	d, err := e.CreateDrill(h.Ctx, control.CreateDrill{ID: id, Scenario: Scenario(), Actor: "fiona"})
-	if err != nil {
+	if _, err := h.Engine.CreateDrill(h.Ctx, control.CreateDrill{ID: id, Scenario: Scenario(), Actor: "fiona"}); err != nil {
 		t.Fatal(err)
 	}
+	AddPeople(t, h, id)
+	must(t, h.Engine.StartBriefing(h.Ctx, id, "fiona"))
+	Play(t, h, id)
+}
+
+// AddPeople adds People to drill id.
+func AddPeople(t testing.TB, h *controltest.Harness, id string) {
+	t.Helper()
 	for _, p := range People {
-		if _, err := e.AddPerson(h.Ctx, d.ID, p, "fiona"); err != nil {
+		if _, err := h.Engine.AddPerson(h.Ctx, id, p, "fiona"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	must(t, e.StartBriefing(h.Ctx, id, "fiona"))
+}
+
+// Play starts drill id, a drill of Scenario in its briefing with People,
+// and plays it to its natural end: alice acknowledges at 3m, bob posts the
+// incident notice at 6m and answers the customer center at 7m, the faults
+// are fixed, the resolution notice goes out at 45m, the drill ends itself
+// and its retro opens. The observer writes one strength and one weakness
+// note.
+func Play(t testing.TB, h *controltest.Harness, id string) {
+	t.Helper()
+	e := h.Engine
 	must(t, e.Start(h.Ctx, id, "fiona"))
 	post := func(who, ch, text string) {
 		t.Helper()
