@@ -118,13 +118,27 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	return 1
 }
 
-// commandFactories are registered by the files of this package that add
-// subcommands, each in its own init function, so that every command lives in
-// its own file.
+// commandFactories are registered by the files of this package that still
+// add their subcommands in an init function.
 var commandFactories []func(m *Main) *cobra.Command
 
 func registerCommand(f func(m *Main) *cobra.Command) {
 	commandFactories = append(commandFactories, f)
+}
+
+// commands are every subcommand of firedrill, each built by its file's
+// constructor over the package that does the work.
+func (m *Main) commands() []*cobra.Command {
+	cmds := []*cobra.Command{
+		newValidateCmd(m), newSchemaCmd(m), newPlanCmd(m), newInjectsCmd(m),
+		newRunCmd(m), newServeCmd(m), newDemoCmd(m),
+		newExportCmd(m), newVerifyCmd(m), newHistoryCmd(m),
+		newConfigCmd(m),
+	}
+	for _, f := range commandFactories {
+		cmds = append(cmds, f(m))
+	}
+	return cmds
 }
 
 func (m *Main) rootCommand() *cobra.Command {
@@ -149,8 +163,6 @@ measures what people learned.`,
 		},
 	}
 	addConfigFlags(root)
-	for _, f := range commandFactories {
-		root.AddCommand(f(m))
-	}
+	root.AddCommand(m.commands()...)
 	return root
 }

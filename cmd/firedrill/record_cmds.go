@@ -20,13 +20,12 @@ import (
 	"github.com/firedrill/firedrill/control/sqlite"
 )
 
-func init() {
-	registerCommand(func(m *Main) *cobra.Command {
-		var format, out string
-		cmd := &cobra.Command{
-			Use:   "export DRILL",
-			Short: "Export a drill's record: Markdown, JSON, printable HTML, or its actions as CSV or GitHub issues",
-			Long: `export writes the record of a drill from the drill database: date, team,
+func newExportCmd(m *Main) *cobra.Command {
+	var format, out string
+	cmd := &cobra.Command{
+		Use:   "export DRILL",
+		Short: "Export a drill's record: Markdown, JSON, printable HTML, or its actions as CSV or GitHub issues",
+		Long: `export writes the record of a drill from the drill database: date, team,
 scenario and variant, people and roles, the timeline, the engine's metrics,
 response times, notices, observer notes, the retrospective and the accepted
 follow-up actions.
@@ -39,99 +38,100 @@ actions), github (the accepted actions as GitHub issue bodies).
 Markdown written to a file (-o drill.md) links its charts as SVG files beside
 it (drill.timeline.svg, drill.ratings.svg), since some renderers refuse
 embedded images; on standard output the charts are embedded.`,
-			Args: cobra.ExactArgs(1),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				if !validFormat(format) {
-					return &ExitError{Code: 2, Err: fmt.Errorf("--format %q is not a format, expected one of %s", format, strings.Join(record.Formats, ", "))}
-				}
-				db, err := m.openRecordDB(cmd.Context())
-				if err != nil {
-					return err
-				}
-				r, err := record.Load(cmd.Context(), db, args[0])
-				if err != nil {
-					return userError(err)
-				}
-				if format == record.FormatMarkdown && out != "" && out != "-" {
-					return writeMarkdownWithCharts(out, r)
-				}
-				return writeRecordOut(m.Stdout, out, func(w io.Writer) error { return record.Export(w, r, format) })
-			},
-		}
-		cmd.Flags().StringVar(&format, "format", "md", "md, json, html, csv or github")
-		cmd.Flags().StringVarP(&out, "output", "o", "", "write to FILE instead of standard output")
-		return cmd
-	})
-	registerCommand(func(m *Main) *cobra.Command {
-		return &cobra.Command{
-			Use:   "verify RECORD.json",
-			Short: "Prove a kept drill record unaltered: recompute its hash chain and every section",
-			Long: `verify reads a record written by firedrill export --format json, recomputes
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !validFormat(format) {
+				return &ExitError{Code: 2, Err: fmt.Errorf("--format %q is not a format, expected one of %s", format, strings.Join(record.Formats, ", "))}
+			}
+			db, err := m.openRecordDB(cmd.Context())
+			if err != nil {
+				return err
+			}
+			r, err := record.Load(cmd.Context(), db, args[0])
+			if err != nil {
+				return userError(err)
+			}
+			if format == record.FormatMarkdown && out != "" && out != "-" {
+				return writeMarkdownWithCharts(out, r)
+			}
+			return writeRecordOut(m.Stdout, out, func(w io.Writer) error { return record.Export(w, r, format) })
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "md", "md, json, html, csv or github")
+	cmd.Flags().StringVarP(&out, "output", "o", "", "write to FILE instead of standard output")
+	return cmd
+}
+
+func newVerifyCmd(m *Main) *cobra.Command {
+	return &cobra.Command{
+		Use:   "verify RECORD.json",
+		Short: "Prove a kept drill record unaltered: recompute its hash chain and every section",
+		Long: `verify reads a record written by firedrill export --format json, recomputes
 the hash chain of the journal it carries, checks the head it states, and
 re-derives every other section from the journal. It names the altered event or
 section when the record was edited. When the drill is in the drill database
 (--data-dir), it also checks that the record's head is the kept journal's.
 Exit status: 0 verified, 1 altered or unreadable.`,
-			Args: cobra.ExactArgs(1),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				f, err := os.Open(args[0])
-				if err != nil {
-					return &ExitError{Code: 1, Err: err}
-				}
-				defer f.Close()
-				r, err := record.ReadJSON(f)
-				if err != nil {
-					return &ExitError{Code: 1, Err: fmt.Errorf("%s: %s", args[0], control.ErrorMessage(err))}
-				}
-				v, err := record.Verify(r)
-				if err != nil {
-					return &ExitError{Code: 1, Err: fmt.Errorf("%s: NOT VERIFIED: %s", args[0], control.ErrorMessage(err))}
-				}
-				fmt.Fprintf(m.Stdout, "%s: verified: drill %s, %d events, head %s\n", args[0], v.DrillID, v.Events, v.Head)
-				fmt.Fprintf(m.Stdout, "sections re-derived from the journal: %s\n", strings.Join(v.Sections, ", "))
-				return m.compareWithJournal(cmd.Context(), args[0], r)
-			},
-		}
-	})
-	registerCommand(func(m *Main) *cobra.Command {
-		var f record.HistoryFilter
-		var output string
-		cmd := &cobra.Command{
-			Use:   "history",
-			Short: "Drills per team and season: people trained, before → after self-ratings, notice times, open actions, awards",
-			Args:  cobra.NoArgs,
-			RunE: func(cmd *cobra.Command, args []string) error {
-				if err := checkOutput(output); err != nil {
-					return err
-				}
-				if err := f.Check(); err != nil {
-					return &ExitError{Code: 2, Err: errors.New(control.ErrorMessage(err))}
-				}
-				db, err := m.openRecordDB(cmd.Context())
-				if err != nil {
-					return err
-				}
-				rs, err := record.LoadAll(cmd.Context(), db)
-				if err != nil {
-					return userError(err)
-				}
-				h, err := record.BuildHistory(rs, f, clock.RealClock{}.Now())
-				if err != nil {
-					return userError(err)
-				}
-				if output == "json" {
-					enc := json.NewEncoder(m.Stdout)
-					enc.SetIndent("", "  ")
-					return enc.Encode(h)
-				}
-				return printHistory(m.Stdout, h)
-			},
-		}
-		cmd.Flags().StringVar(&f.Team, "team", "", "only this team (the scenarios' metadata.team)")
-		cmd.Flags().StringVar(&f.Season, "season", "", "only this half year, e.g. 2026H2")
-		cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")
-		return cmd
-	})
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := os.Open(args[0])
+			if err != nil {
+				return &ExitError{Code: 1, Err: err}
+			}
+			defer f.Close()
+			r, err := record.ReadJSON(f)
+			if err != nil {
+				return &ExitError{Code: 1, Err: fmt.Errorf("%s: %s", args[0], control.ErrorMessage(err))}
+			}
+			v, err := record.Verify(r)
+			if err != nil {
+				return &ExitError{Code: 1, Err: fmt.Errorf("%s: NOT VERIFIED: %s", args[0], control.ErrorMessage(err))}
+			}
+			fmt.Fprintf(m.Stdout, "%s: verified: drill %s, %d events, head %s\n", args[0], v.DrillID, v.Events, v.Head)
+			fmt.Fprintf(m.Stdout, "sections re-derived from the journal: %s\n", strings.Join(v.Sections, ", "))
+			return m.compareWithJournal(cmd.Context(), args[0], r)
+		},
+	}
+}
+
+func newHistoryCmd(m *Main) *cobra.Command {
+	var f record.HistoryFilter
+	var output string
+	cmd := &cobra.Command{
+		Use:   "history",
+		Short: "Drills per team and season: people trained, before → after self-ratings, notice times, open actions, awards",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			if err := f.Check(); err != nil {
+				return &ExitError{Code: 2, Err: errors.New(control.ErrorMessage(err))}
+			}
+			db, err := m.openRecordDB(cmd.Context())
+			if err != nil {
+				return err
+			}
+			rs, err := record.LoadAll(cmd.Context(), db)
+			if err != nil {
+				return userError(err)
+			}
+			h, err := record.BuildHistory(rs, f, clock.RealClock{}.Now())
+			if err != nil {
+				return userError(err)
+			}
+			if output == "json" {
+				enc := json.NewEncoder(m.Stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(h)
+			}
+			return printHistory(m.Stdout, h)
+		},
+	}
+	cmd.Flags().StringVar(&f.Team, "team", "", "only this team (the scenarios' metadata.team)")
+	cmd.Flags().StringVar(&f.Season, "season", "", "only this half year, e.g. 2026H2")
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")
+	return cmd
 }
 
 func validFormat(f string) bool {

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/utils/clock"
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/sqlite"
@@ -29,28 +28,26 @@ const roomDatabaseFile = "room.db"
 // is stopped.
 const shutdownGrace = 10 * time.Second
 
-func init() {
-	registerCommand(func(m *Main) *cobra.Command {
-		cmd := &cobra.Command{
-			Use:   "serve",
-			Short: "Serve the drill room: facilitator console, drill channels, observer view",
-			Long: `serve runs the drill engine over the drill database in the data directory and
+func newServeCmd(m *Main) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the drill room: facilitator console, drill channels, observer view",
+		Long: `serve runs the drill engine over the drill database in the data directory and
 serves the drill room over HTTP: the facilitator console (sign in with
 auth.adminToken or the password of auth.adminPasswordHash), and the rooms
 people open with their join links. Scenarios are loaded from scenarios.dirs.
 Faults are injected through the injector plugins. Stop it with Ctrl-C: open
 drills keep their state and are picked up at the next start.`,
-			Args: cobra.NoArgs,
-			RunE: func(cmd *cobra.Command, args []string) error { return m.serve(cmd, roomHooks{}) },
-		}
-		addSettingFlag(cmd, "listen")
-		addSettingFlag(cmd, "publicURL")
-		addSettingFlag(cmd, "plugins.dir")
-		addSettingFlag(cmd, "drill.timeScale")
-		addSettingFlag(cmd, "kubernetes.context")
-		addSettingFlag(cmd, "kubernetes.kubeconfig")
-		return cmd
-	})
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return m.serve(cmd, roomHooks{}) },
+	}
+	addSettingFlag(cmd, "listen")
+	addSettingFlag(cmd, "publicURL")
+	addSettingFlag(cmd, "plugins.dir")
+	addSettingFlag(cmd, "drill.timeScale")
+	addSettingFlag(cmd, "kubernetes.context")
+	addSettingFlag(cmd, "kubernetes.kubeconfig")
+	return cmd
 }
 
 // roomHooks let a command that wraps serve (demo) take part in the drill
@@ -115,14 +112,10 @@ func (m *Main) serve(cmd *cobra.Command, hooks roomHooks) error {
 		fmt.Fprintln(m.Stderr, "firedrill: scenarios.dirs is empty: no scenario to create drills from")
 	}
 
-	e := control.NewEngine(db, h, clock.RealClock{})
-	e.TimeScale = cfg.Drill.TimeScale
-	e.OnRestart = cfg.Drill.OnRestart
-	e.Logf = func(format string, args ...any) { fmt.Fprintf(m.Stderr, "firedrill: "+format+"\n", args...) }
-	if err := e.Open(ctx); err != nil {
+	e, err := m.openEngine(ctx, db, h)
+	if err != nil {
 		return err
 	}
-	m.OnClose(e.Close)
 
 	srv, err := ui.NewServer(ui.Config{
 		Engine: e, Journal: db, Library: lib, Tokens: tokens, Sessions: tokens, Admin: admin,

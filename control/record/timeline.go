@@ -43,6 +43,13 @@ func timeline(d *control.Drill, events []control.Event, names map[string]string)
 	return out
 }
 
+// Describe returns the timeline kind of an event and its one-line summary,
+// as the drill record's timeline shows it; names maps person ids to their
+// names (an id without a name is shown as it is).
+func Describe(e control.Event, names map[string]string) (kind, summary string) {
+	return describe(nil, &e, names)
+}
+
 func describe(d *control.Drill, e *control.Event, names map[string]string) (kind, summary string) {
 	switch {
 	case strings.HasPrefix(e.Type, "fault."):

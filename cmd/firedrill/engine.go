@@ -1,0 +1,25 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"k8s.io/utils/clock"
+
+	"github.com/firedrill/firedrill/control"
+)
+
+// openEngine opens the drill engine on the wall clock over the drill
+// database and the plugins, configured from m.Config and logging to
+// m.Stderr; it is closed when m is.
+func (m *Main) openEngine(ctx context.Context, store control.Store, inj control.Injector) (*control.Engine, error) {
+	e := control.NewEngine(store, inj, clock.RealClock{})
+	e.TimeScale = m.Config.Drill.TimeScale
+	e.OnRestart = m.Config.Drill.OnRestart
+	e.Logf = func(format string, args ...any) { fmt.Fprintf(m.Stderr, "firedrill: "+format+"\n", args...) }
+	if err := e.Open(ctx); err != nil {
+		return nil, err
+	}
+	m.OnClose(e.Close)
+	return e, nil
+}

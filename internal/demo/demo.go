@@ -1,0 +1,168 @@
+// Package demo holds the steps of `firedrill demo`: one command from a fresh
+// machine to a running drill. It starts the local cluster with the sample
+// shop, writes the demo's configuration, creates the demo drill through the
+// drill room's API, reports what is ready, and on the way out aborts running
+// drills and looks for leftovers. The command in cmd/firedrill wires these
+// steps to the drill room it serves.
+package demo
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"syscall"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/scenarios/examples"
+)
+
+// DefaultDir is where the demo keeps everything unless told otherwise: the
+// drill database, the cluster's state and the generated configuration. The
+// repository's .gitignore lists it.
+const DefaultDir = "firedrill-data"
+
+// StateFile is written when the demo is ready, for scripts and tests: the
+// room's URL, the admin token, the demo drill and its join links.
+const StateFile = "demo.json"
+
+// ConfigFile is the configuration the demo writes and serves with; it also
+// works for `firedrill serve --config` against the same cluster.
+const ConfigFile = "firedrill.yaml"
+
+// Steps is the number of numbered steps of the demo's start-up.
+const Steps = 5
+
+// Options are the demo's own choices: the demo drill and kubectl.
+type Options struct {
+	// Scenario is the library name of the demo drill's scenario; empty
+	// means no demo drill.
+	Scenario string
+	// Difficulty of the demo drill; empty means the scenario's.
+	Difficulty string
+	// Participants and Observers each get a join link.
+	Participants []string
+	Observers    []string
+	// BuildKubectl builds kubectl into the cache when it is not on PATH.
+	BuildKubectl bool
+}
+
+// State is what StateFile holds once the demo is ready.
+type State struct {
+	URL          string            `json:"url"`
+	AdminToken   string            `json:"adminToken"`
+	Config       string            `json:"config"`
+	Kubeconfig   string            `json:"kubeconfig"`
+	Context      string            `json:"context"`
+	Namespace    string            `json:"namespace"`
+	ServiceURLs  map[string]string `json:"serviceURLs"`
+	DrillID      string            `json:"drillId,omitempty"`
+	ConsoleURL   string            `json:"consoleUrl,omitempty"`
+	JoinLinks    []JoinLink        `json:"joinLinks,omitempty"`
+	Kubectl      string            `json:"kubectl,omitempty"`
+	TimeScale    float64           `json:"timeScale"`
+	ClusterLogs  string            `json:"clusterLogs"`
+	StartedAfter string            `json:"startedAfter"`
+}
+
+// JoinLink is one person of the demo drill and their join link.
+type JoinLink struct {
+	Name string       `json:"name"`
+	Role control.Role `json:"role"`
+	URL  string       `json:"url"`
+}
+
+// WriteState writes st as dir's StateFile, readable by its owner only (it
+// holds the admin token).
+func WriteState(dir string, st State) error {
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, StateFile), b, 0o600); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	return nil
+}
+
+// Step prints one numbered step of the demo's start-up.
+func Step(w io.Writer, n int, format string, args ...any) {
+	fmt.Fprintf(w, "[%d/%d] %s\n", n, Steps, fmt.Sprintf(format, args...))
+}
+
+// Listen takes the room's port first, since a busy default port should not
+// cost a cluster start to find out. When addr is busy and was not chosen
+// explicitly, a free loopback port is taken instead and out says so.
+func Listen(addr string, explicit bool, out io.Writer) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err == nil {
+		return ln, nil
+	}
+	if explicit || !errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("demo: listen on %s: %w", addr, err)
+	}
+	if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+		return nil, fmt.Errorf("demo: listen: %w", err)
+	}
+	fmt.Fprintf(out, "%s is taken; serving on %s instead (choose with --listen)\n", addr, ln.Addr())
+	return ln, nil
+}
+
+// ScenarioDir returns the directory of example scenarios to serve: the
+// checkout's scenarios/examples when the demo runs from one (edits show up
+// at the next start), otherwise the embedded copies, written to dir.
+func ScenarioDir(dir string) (string, error) {
+	if fi, err := os.Stat(filepath.Join("scenarios", "examples", "layered-payment-outage.yaml")); err == nil && fi.Mode().IsRegular() {
+		return filepath.Abs(filepath.Join("scenarios", "examples"))
+	}
+	out := filepath.Join(dir, "scenarios")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return "", fmt.Errorf("demo: %w", err)
+	}
+	err := fs.WalkDir(examples.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := examples.FS.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(out, p), b, 0o644)
+	})
+	if err != nil {
+		return "", fmt.Errorf("demo: write the example scenarios: %w", err)
+	}
+	return out, nil
+}
+
+// AdminToken keeps the admin token of an earlier demo run in the same data
+// directory, so a bookmarked console keeps working; a configured token wins,
+// and a new random one is made the first time.
+func AdminToken(cfgPath, configured string) (string, error) {
+	if len(configured) >= 16 {
+		return configured, nil
+	}
+	if b, err := os.ReadFile(cfgPath); err == nil {
+		var old struct {
+			Auth struct {
+				AdminToken string `yaml:"adminToken"`
+			} `yaml:"auth"`
+		}
+		if yaml.Unmarshal(b, &old) == nil && len(old.Auth.AdminToken) >= 16 {
+			return old.Auth.AdminToken, nil
+		}
+	}
+	raw := make([]byte, 16)
+	if _, err := rand.Read(raw); err != nil {
+		return "", fmt.Errorf("demo: admin token: %w", err)
+	}
+	return hex.EncodeToString(raw), nil
+}
