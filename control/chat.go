@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/firedrill/firedrill/scenarios"
@@ -208,23 +206,17 @@ func checkNotice(kind scenarios.NoticeKind, t *scenarios.NoticeTemplate, in map[
 }
 
 func checkField(f scenarios.NoticeField, v string) string {
-	switch f.Type {
-	case scenarios.FieldSelect:
-		if !contains(f.Options, v) {
-			return fmt.Sprintf("is %q, expected one of %s", v, strings.Join(f.Options, ", "))
-		}
-	case scenarios.FieldScale:
-		if n, err := strconv.Atoi(v); err != nil || n < 1 || n > 5 {
-			return fmt.Sprintf("is %q, expected a whole number from 1 to 5", v)
-		}
-	case scenarios.FieldTime:
-		if _, err := time.Parse("15:04", v); err != nil {
-			return fmt.Sprintf("is %q, expected a clock time like 14:05", v)
-		}
-	case scenarios.FieldDuration:
-		if _, err := scenarios.ParseDuration(v); err != nil {
-			return fmt.Sprintf("is %q, expected a duration like 20m", v)
-		}
+	switch f.Check(v) {
+	case scenarios.ProblemOption:
+		return fmt.Sprintf("is %q, expected one of %s", v, strings.Join(f.Options, ", "))
+	case scenarios.ProblemScale:
+		return fmt.Sprintf("is %q, expected a whole number from 1 to 5", v)
+	case scenarios.ProblemTime:
+		return fmt.Sprintf("is %q, expected a clock time like 14:05, or \"unknown\"", v)
+	case scenarios.ProblemDuration:
+		return fmt.Sprintf("is %q, expected a duration like 20m", v)
+	case scenarios.ProblemTooLong:
+		return fmt.Sprintf("is longer than %d characters", scenarios.MaxNoticeFieldRunes)
 	}
 	return ""
 }

@@ -33,7 +33,7 @@ func DefaultStatusUpdateNotice() *NoticeTemplate {
 			{ID: "status", Label: "Status", Type: FieldSelect, Required: true, Options: append([]string(nil), NoticeStatuses...)},
 			{ID: "impact", Label: "Current impact", Type: FieldTextarea, Required: true},
 			{ID: "progress", Label: "What we are doing", Type: FieldTextarea, Required: true},
-			{ID: "expectedRecovery", Label: "Expected recovery time", Type: FieldTime, Help: "Best estimate; say so when unknown."},
+			{ID: "expectedRecovery", Label: "Expected recovery time", Type: FieldTime, Help: "Best estimate as a clock time (e.g. 14:30); write \"unknown\" when it is not known yet."},
 			{ID: "followUp", Label: "Follow-up for customers", Type: FieldTextarea},
 			{ID: "nextUpdate", Label: "Next update", Type: FieldTime},
 		},

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"net/http"
 	"sort"
 	"strings"
@@ -360,44 +361,71 @@ func (s *Server) apiPostNotice(w http.ResponseWriter, r *http.Request, sess *Ses
 }
 
 // validateNotice checks a notice's fields against its template: known
-// fields only, required ones filled, select values among the options.
+// fields only, required ones filled, values of the field's type. The error
+// names every field at fault with its problem, so the form outlines them
+// and words them with its own labels in the viewer's language.
 func validateNotice(tpl *scenarios.NoticeTemplate, in map[string]string) (map[string]string, error) {
 	out := make(map[string]string)
 	known := make(map[string]bool)
-	var missing, labels []string
+	fe := &FieldError{Problems: map[string]string{}}
+	var msgs []string
 	for _, f := range tpl.Fields {
 		known[f.ID] = true
 		v := strings.TrimSpace(in[f.ID])
-		if utf8.RuneCountInString(v) > maxMessageRunes {
-			return nil, &FieldError{Message: "\"" + f.Label + "\" is longer than 4000 characters.", Fields: []string{f.ID}}
+		p := ""
+		switch {
+		case v == "" && f.Required:
+			p = scenarios.ProblemRequired
+		case v != "":
+			p = f.Check(v)
 		}
-		if v == "" {
-			if f.Required {
-				missing = append(missing, f.ID)
-				labels = append(labels, "\""+f.Label+"\"")
-			}
+		if p != "" {
+			fe.Fields = append(fe.Fields, f.ID)
+			fe.Problems[f.ID] = p
+			msgs = append(msgs, "\""+f.Label+"\": "+problemText(f, p))
 			continue
 		}
-		if f.Type == scenarios.FieldSelect && len(f.Options) > 0 {
-			ok := false
-			for _, o := range f.Options {
-				ok = ok || o == v
-			}
-			if !ok {
-				return nil, &FieldError{Message: "\"" + f.Label + "\" must be one of: " + strings.Join(f.Options, ", ") + ".", Fields: []string{f.ID}}
-			}
+		if v != "" {
+			out[f.ID] = v
 		}
-		out[f.ID] = v
 	}
+	var unknown []string
 	for id := range in {
 		if !known[id] {
-			return nil, &FieldError{Message: "Unknown field \"" + id + "\".", Fields: []string{id}}
+			unknown = append(unknown, id)
 		}
 	}
-	if len(missing) > 0 {
-		return nil, &FieldError{Message: "Required: " + strings.Join(labels, ", ") + ".", Fields: missing}
+	sort.Strings(unknown)
+	for _, id := range unknown {
+		fe.Fields = append(fe.Fields, id)
+		fe.Problems[id] = scenarios.ProblemUnknown
+		msgs = append(msgs, "\""+id+"\": "+problemText(scenarios.NoticeField{}, scenarios.ProblemUnknown))
+	}
+	if len(fe.Fields) > 0 {
+		fe.Message = strings.Join(msgs, " ")
+		return nil, fe
 	}
 	return out, nil
+}
+
+// problemText words a field problem in English, for API clients; the room
+// words it in the viewer's language from the problem code.
+func problemText(f scenarios.NoticeField, p string) string {
+	switch p {
+	case scenarios.ProblemRequired:
+		return "required."
+	case scenarios.ProblemOption:
+		return "choose one of " + strings.Join(f.Options, ", ") + "."
+	case scenarios.ProblemScale:
+		return "choose a number from 1 to 5."
+	case scenarios.ProblemTime:
+		return "write a clock time like 14:05, or \"unknown\"."
+	case scenarios.ProblemDuration:
+		return "write a duration like 20m."
+	case scenarios.ProblemTooLong:
+		return fmt.Sprintf("at most %d characters.", scenarios.MaxNoticeFieldRunes)
+	}
+	return "not a field of this notice."
 }
 
 func (s *Server) apiClaim(w http.ResponseWriter, r *http.Request, sess *Session) {

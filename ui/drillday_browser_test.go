@@ -185,3 +185,41 @@ func TestBrowserJoinSwitchesSession(t *testing.T) {
 	fac.waitJS("Kim's room", `location.pathname === "/room/`+first.id+`" && document.body.dataset.ready === "true"`)
 	fac.waitJS("the switch from the facilitator is said", `(document.querySelector("#switched") || {}).textContent.toLowerCase().includes("facilitator")`)
 }
+
+// TestBrowserStatusUpdateFieldErrors: "unknown" is a valid expected
+// recovery time, as the help text invites; a wrong value is refused naming
+// the field by its label (never its key), in the room's language, and the
+// field is outlined.
+func TestBrowserStatusUpdateFieldErrors(t *testing.T) {
+	e := newEnv(t)
+	r := newRoom(t, e, [2]string{"Kim", "participant"})
+	r.start()
+	kim := r.join("Kim")
+	kim.click("open the status update", `[data-notice-tab="status-update"]`)
+	kim.waitJS("status form", `document.querySelector("#noticeForm").dataset.kind === "status-update"`)
+	kim.waitJS("help invites unknown", `document.querySelector("#noticeForm").textContent.includes("unknown")`)
+	set := func(field, v string) chromedp.Action[chromedp.Void] {
+		return chromedp.SetValue(chromedp.ID("nf-status-update-"+field), v)
+	}
+	kim.run("fill with a wrong next update", set("status", "identified"), set("impact", "Orders fail."),
+		set("progress", "Restoring the config."), set("expectedRecovery", "unknown"), set("nextUpdate", "in 20 minutes"))
+	kim.click("post", "#noticeBtn")
+	kim.waitJS("refused naming the label", `document.querySelector("#noticeErr").textContent.includes("“Next update”")`)
+	msg := eval[string](kim, `document.querySelector("#noticeErr").textContent`)
+	for _, key := range []string{"nextUpdate", "expectedRecovery", "Expected recovery"} {
+		if strings.Contains(msg, key) {
+			t.Fatalf("error %q names %q: only the wrong field, by its label", msg, key)
+		}
+	}
+	if !eval[bool](kim, `document.querySelector("#nf-status-update-nextUpdate").classList.contains("field-error") && !document.querySelector("#nf-status-update-expectedRecovery").classList.contains("field-error")`) {
+		t.Fatal("the wrong field is not outlined, or the right one is")
+	}
+	kim.shot("status-update-error")
+	kim.click("switch to Korean", "#lang")
+	kim.click("post again", "#noticeBtn")
+	kim.waitJS("refused in Korean", `document.querySelector("#noticeErr").textContent.includes("시각")`)
+	kim.shot("status-update-error-ko")
+	kim.run("fix the next update", set("nextUpdate", "14:30"))
+	kim.click("post", "#noticeBtn")
+	kim.waitJS("status card with unknown", `[...document.querySelectorAll('#messages .card[data-notice="status-update"]')].some(c => c.textContent.includes("unknown"))`)
+}

@@ -43,12 +43,17 @@ type ErrorResponse struct {
 	// Fields names the form fields at fault, for notices with missing
 	// required fields.
 	Fields []string `json:"fields,omitempty"`
+	// Problems maps each field at fault to what is wrong with it
+	// ("required", "time", …), for the form to word in its language.
+	Problems map[string]string `json:"problems,omitempty"`
 }
 
 // FieldError is an EINVALID error about specific form fields.
 type FieldError struct {
 	Message string
 	Fields  []string
+	// Problems maps a field to its problem (scenarios.ProblemRequired, …).
+	Problems map[string]string
 }
 
 // Error returns the message.
@@ -59,7 +64,7 @@ func (e *FieldError) Error() string { return e.Message }
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var fe *FieldError
 	if errors.As(err, &fe) {
-		writeJSON(w, http.StatusBadRequest, ErrorResponse{Code: control.EINVALID, Message: fe.Message, Fields: fe.Fields})
+		writeJSON(w, http.StatusBadRequest, ErrorResponse{Code: control.EINVALID, Message: fe.Message, Fields: fe.Fields, Problems: fe.Problems})
 		return
 	}
 	code := control.ErrorCode(err)

@@ -30,6 +30,7 @@ export class ApiError extends Error {
   constructor(status, body) {
     super((body && body.message) || ("HTTP " + status));
     this.status = status; this.code = body && body.code; this.fields = (body && body.fields) || [];
+    this.problems = body && body.problems;
   }
 }
 

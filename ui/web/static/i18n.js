@@ -52,6 +52,9 @@ const dict = {
     tplNow: "time of posting", tplElapsed: "drill time so far", tplRemaining: "time left", tplTitle: "drill title", tplTeam: "team", tplValue: "filled in when posted",
     joinError: "Could not join:", ok: "OK",
     switchedSession: "This browser was signed in as {was}. The join link switched it to {now}; open the other link in another browser profile to be both.",
+    "fp.required": "required.", "fp.option": "choose one of {options}.", "fp.scale": "choose a number from 1 to 5.",
+    "fp.time": "write a clock time like 14:05, or \"unknown\".", "fp.duration": "write a duration like 20m.",
+    "fp.too-long": "at most 4000 characters.", "fp.unknown": "not a field of this notice.",
   },
   ko: {
     banner: "모의 훈련 — 장애 대응 훈련 중입니다. 실제 장애가 아닙니다.",
@@ -105,6 +108,9 @@ const dict = {
     tplNow: "게시 시각", tplElapsed: "훈련 경과 시간", tplRemaining: "남은 시간", tplTitle: "훈련 제목", tplTeam: "팀", tplValue: "게시할 때 채워짐",
     joinError: "참여하지 못했습니다:", ok: "확인",
     switchedSession: "이 브라우저는 {was}(으)로 로그인되어 있었습니다. 참여 링크로 {now}(으)로 전환했습니다. 둘 다 쓰려면 다른 링크는 다른 브라우저 프로필에서 여세요.",
+    "fp.required": "필수 항목입니다.", "fp.option": "{options} 중에서 고르세요.", "fp.scale": "1부터 5 사이의 숫자를 고르세요.",
+    "fp.time": "14:05 같은 시각이나 \"미정\"을 쓰세요.", "fp.duration": "20m 같은 시간 길이를 쓰세요.",
+    "fp.too-long": "4000자 이하로 쓰세요.", "fp.unknown": "이 공지의 항목이 아닙니다.",
   },
 };
 

@@ -331,11 +331,24 @@ function participantPanel(side, room) {
   side.append(form);
 }
 
+// fieldProblems words a refused notice in the viewer's language, with the
+// form's labels, in the form's order.
+function fieldProblems(tpl, problems) {
+  const out = [];
+  for (const f of tpl.fields) {
+    const p = problems[f.id];
+    if (p) out.push("“" + f.label + "”: " + t("fp." + p, { options: (f.options || []).join(", ") }));
+  }
+  for (const [id, p] of Object.entries(problems)) if (!tpl.fields.some((f) => f.id === id)) out.push("“" + id + "”: " + t("fp." + p));
+  return out.join(" ");
+}
+
 async function postNotice(tpl) {
   const form = $("noticeForm");
   const fields = {};
   for (const i of form.querySelectorAll("[data-field]")) {
     i.classList.remove("field-error");
+    i.removeAttribute("aria-invalid");
     if (i.value.trim() !== "") fields[i.dataset.field] = i.value;
   }
   $("noticeErr").textContent = ""; $("noticeOk").textContent = "";
@@ -346,10 +359,10 @@ async function postNotice(tpl) {
     const ch = tpl.channel;
     if (ch) ctx.switchChannel(ch);
   } catch (e) {
-    $("noticeErr").textContent = e.message;
+    $("noticeErr").textContent = e.problems ? fieldProblems(tpl, e.problems) : e.message;
     for (const f of e.fields || []) {
       const i = form.querySelector('[data-field="' + CSS.escape(f) + '"]');
-      if (i) i.classList.add("field-error");
+      if (i) { i.classList.add("field-error"); i.setAttribute("aria-invalid", "true"); }
     }
     const first = form.querySelector(".field-error");
     if (first) first.focus();
