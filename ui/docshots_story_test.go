@@ -55,8 +55,8 @@ func (g *docShotGen) story() {
 			chromedp.SetValue(chromedp.ID("personRole"), who.role),
 			chromedp.Click(chromedp.ID("addPersonBtn")),
 		)
-		fac.waitJS("join link of "+who.name, `document.querySelector("#linkBox label") !== null && document.querySelector("#linkBox label").textContent.endsWith(`+jsString(who.name)+`)`)
-		g.links[who.name] = eval[string](fac, `document.querySelector("#linkBox .link").textContent`)
+		fac.waitJS("join link of "+who.name, linkRowOf(who.name) + ` !== undefined`)
+		g.links[who.name] = eval[string](fac, linkRowOf(who.name)+`.querySelector(".link").textContent`)
 	}
 	scrollTo(fac, "#side h2:has(+ #addPerson)", "start")
 	g.shot(fac, "02-people-and-join-links")

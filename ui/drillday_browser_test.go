@@ -223,3 +223,40 @@ func TestBrowserStatusUpdateFieldErrors(t *testing.T) {
 	kim.click("post", "#noticeBtn")
 	kim.waitJS("status card with unknown", `[...document.querySelectorAll('#messages .card[data-notice="status-update"]')].some(c => c.textContent.includes("unknown"))`)
 }
+
+// TestBrowserJoinLinksKept: adding several people keeps every new link on
+// screen, with a block of all of them for the briefing, until the
+// facilitator dismisses them.
+func TestBrowserJoinLinksKept(t *testing.T) {
+	e := newEnv(t)
+	r := newRoom(t, e)
+	fac := r.facilitator("")
+	people := []struct{ name, role string }{{"Kim", "participant"}, {"Lee", "participant"}, {"Park", "observer"}}
+	for _, p := range people {
+		fac.run("add "+p.name, chromedp.SendKeys(chromedp.ID("personName"), p.name), chromedp.SetValue(chromedp.ID("personRole"), p.role))
+		fac.click("add "+p.name, "#addPersonBtn")
+		fac.waitJS(p.name+" listed", `[...document.querySelectorAll("#people li")].some(li => li.textContent.startsWith(`+jsString(p.name)+`))`)
+	}
+	fac.waitJS("three links", `document.querySelectorAll("#linkBox .linkrow .link").length === 3`)
+	block := eval[string](fac, `document.querySelector("#linkBlock").textContent`)
+	links := eval[[]string](fac, `[...document.querySelectorAll("#linkBox .linkrow .link")].map(l => l.textContent)`)
+	for i, p := range people {
+		if !strings.HasPrefix(links[i], e.http.URL+"/join#") || !strings.Contains(block, p.name) || !strings.Contains(block, links[i]) {
+			t.Fatalf("link %d %q of %s missing from the briefing block %q", i, links[i], p.name, block)
+		}
+	}
+	fac.shot("join-links")
+	// Every link works: Kim's opens the room.
+	kimLink := links[0]
+	r.links["Kim"] = kimLink
+	r.join("Kim")
+	fac.waitJS("links still there after others joined", `document.querySelectorAll("#linkBox .linkrow .link").length === 3`)
+	fac.click("dismiss", "#dismissLinks")
+	fac.waitJS("links gone", `document.querySelector("#linkBox .link") === null`)
+}
+
+// linkRowOf is a JavaScript expression for the console's row of a new join
+// link of the named person.
+func linkRowOf(name string) string {
+	return `[...document.querySelectorAll("#linkBox .linkrow")].find(r => r.querySelector("strong").textContent.startsWith(` + jsString(name+" ·") + `))`
+}

@@ -55,6 +55,8 @@ const dict = {
     "fp.required": "required.", "fp.option": "choose one of {options}.", "fp.scale": "choose a number from 1 to 5.",
     "fp.time": "write a clock time like 14:05, or \"unknown\".", "fp.duration": "write a duration like 20m.",
     "fp.too-long": "at most 4000 characters.", "fp.unknown": "not a field of this notice.",
+    joinLinks: "New join links (each shown once — copy them before you dismiss them)", joinLinksBlock: "All new links, as one block for the briefing",
+    briefingBlock: "Join links for the drill {title} — open yours in its own browser window:", copyAll: "Copy all", dismissLinks: "Dismiss links",
   },
   ko: {
     banner: "모의 훈련 — 장애 대응 훈련 중입니다. 실제 장애가 아닙니다.",
@@ -111,6 +113,8 @@ const dict = {
     "fp.required": "필수 항목입니다.", "fp.option": "{options} 중에서 고르세요.", "fp.scale": "1부터 5 사이의 숫자를 고르세요.",
     "fp.time": "14:05 같은 시각이나 \"미정\"을 쓰세요.", "fp.duration": "20m 같은 시간 길이를 쓰세요.",
     "fp.too-long": "4000자 이하로 쓰세요.", "fp.unknown": "이 공지의 항목이 아닙니다.",
+    joinLinks: "새 참여 링크 (한 번만 표시 — 닫기 전에 복사하세요)", joinLinksBlock: "브리핑용으로 모든 새 링크를 한 번에",
+    briefingBlock: "{title} 훈련 참여 링크 — 각자 자기 링크를 별도 브라우저 창에서 여세요:", copyAll: "모두 복사", dismissLinks: "링크 닫기",
   },
 };
 

@@ -5,11 +5,13 @@ import { clear, el, fmtClock } from "./common.js";
 import { t } from "./i18n.js";
 
 let ctx = null;
+let roomRef = null;
 const path = (p) => "/api/drills/" + encodeURIComponent(ctx.drillId) + p;
 
 /** renderSide rebuilds the side panel for the viewer's role, keeping open forms' input. */
 export function renderSide(room, actions) {
   ctx = actions;
+  roomRef = room;
   const side = $("side");
   const keep = saveInputs(side);
   const focused = document.activeElement && side.contains(document.activeElement) ? document.activeElement.id : "";
@@ -132,7 +134,7 @@ function peopleSection(side, room) {
     el("select", { id: "personRole" }, ["participant", "observer", "designer"].map((r) => el("option", { value: r }, t(r)))),
     el("p", {}, el("button", { type: "submit", id: "addPersonBtn" }, t("add")))),
     errBox("personErr"), linkBox);
-  if (lastLink) showLink(lastLink);
+  showLinks();
   const ul = el("ul", { class: "people" });
   for (const p of room.view.people || []) {
     ul.append(el("li", {}, p.name + " · " + t(p.role) + " ",
@@ -141,18 +143,35 @@ function peopleSection(side, room) {
   side.append(ul);
 }
 
-let lastLink = null;
+// newLinks are the join links issued in this console since the facilitator
+// last dismissed them: each is shown once by the server, so none is lost
+// when several people are added one after another.
+let newLinks = [];
 function showLink(res) {
-  lastLink = res;
+  newLinks = newLinks.filter((l) => l.person.id !== res.person.id).concat([res]);
+  showLinks();
+}
+
+function showLinks() {
   const box = $("linkBox");
   if (!box) return;
-  const link = el("div", { class: "link", dataset: { person: res.person.id, role: res.person.role } }, res.url);
-  clear(box).append(el("label", {}, t("joinLink") + " — " + res.person.name), link, copyButton(link));
+  clear(box);
+  if (!newLinks.length) return;
+  box.append(el("label", {}, t("joinLinks")));
+  for (const res of newLinks) {
+    const link = el("div", { class: "link", dataset: { person: res.person.id, role: res.person.role } }, res.url);
+    box.append(el("div", { class: "linkrow" }, el("strong", {}, res.person.name + " · " + t(res.person.role)), link, copyButton(link)));
+  }
+  const block = el("pre", { class: "link", id: "linkBlock" },
+    t("briefingBlock", { title: (roomRef && roomRef.view.title) || "" }) + "\n" + newLinks.map((l) => "- " + l.person.name + " (" + t(l.person.role) + "): " + l.url).join("\n"));
+  box.append(el("label", {}, t("joinLinksBlock")), block,
+    el("div", { class: "controls" }, copyButton(block, "copyAll"),
+      el("button", { type: "button", id: "dismissLinks", onclick: () => { newLinks = []; showLinks(); } }, t("dismissLinks"))));
 }
 
 /** copyButton copies the node's text, or selects it where the clipboard is not available. */
-function copyButton(node) {
-  return el("button", { type: "button", onclick: async (e) => {
+function copyButton(node, label = "copy") {
+  return el("button", { type: "button", dataset: { copy: node.id || "" }, onclick: async (e) => {
     try {
       await navigator.clipboard.writeText(node.textContent);
       e.target.textContent = t("copied");
@@ -163,7 +182,7 @@ function copyButton(node) {
       sel.removeAllRanges();
       sel.addRange(r);
     }
-  } }, t("copy"));
+  } }, t(label));
 }
 
 /** parseDur parses a scenario duration such as "1h30m" or "45s" into milliseconds. */
