@@ -193,7 +193,7 @@ func TestBrowserDrill(t *testing.T) {
 			chromedp.SetValue(chromedp.ID("personRole"), who.role),
 			chromedp.Click(chromedp.ID("addPersonBtn")),
 		)
-		fac.waitJS("join link of "+who.name, linkRowOf(who.name) + ` !== undefined`)
+		fac.waitJS("join link of "+who.name, linkRowOf(who.name)+` !== undefined`)
 		link := eval[string](fac, linkRowOf(who.name)+`.querySelector(".link").textContent`)
 		if !strings.HasPrefix(link, base+"/join#") {
 			t.Fatalf("join link %q does not point at this server", link)

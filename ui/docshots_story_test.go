@@ -55,7 +55,7 @@ func (g *docShotGen) story() {
 			chromedp.SetValue(chromedp.ID("personRole"), who.role),
 			chromedp.Click(chromedp.ID("addPersonBtn")),
 		)
-		fac.waitJS("join link of "+who.name, linkRowOf(who.name) + ` !== undefined`)
+		fac.waitJS("join link of "+who.name, linkRowOf(who.name)+` !== undefined`)
 		g.links[who.name] = eval[string](fac, linkRowOf(who.name)+`.querySelector(".link").textContent`)
 	}
 	scrollTo(fac, "#side h2:has(+ #addPerson)", "start")
