@@ -2,17 +2,15 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/firedrill/firedrill/internal/authoring"
 	"github.com/firedrill/firedrill/scenarios"
 )
 
@@ -66,23 +64,9 @@ func checkOutput(output string) error {
 	return nil
 }
 
-// fileReport is the result of validating one file, as printed by
-// validate --output json.
-type fileReport struct {
-	File     string                  `json:"file"`
-	Valid    bool                    `json:"valid"`
-	Scenario string                  `json:"scenario,omitempty"`
-	Errors   []*scenarios.FieldError `json:"errors"`
-}
-
-// fieldErrors returns the positioned errors of err, or one error for the
-// whole file when err is not about the file's content (e.g. not found).
+// fieldErrors returns the positioned errors of err (see authoring.FieldErrors).
 func fieldErrors(file string, err error) []*scenarios.FieldError {
-	var list scenarios.ErrorList
-	if errors.As(err, &list) {
-		return list
-	}
-	return []*scenarios.FieldError{{File: file, Message: err.Error()}}
+	return authoring.FieldErrors(file, err)
 }
 
 func newValidateCmd(m *Main) *cobra.Command {
@@ -100,63 +84,20 @@ valid, 1 otherwise.`,
 			if err := checkOutput(output); err != nil {
 				return err
 			}
-			var dry faultValidator
-			var opts []scenarios.Option
-			if against, _ := cmd.Flags().GetString("against"); against != "" {
-				// The plugins run against that context; the Kubernetes
-				// injector still refuses it unless it is allowed.
-				m.Config.Kubernetes.Context = against
-				h, err := m.openPluginHost(cmd.Context(), cmd)
-				if err != nil {
-					return err
-				}
-				dry, opts = h, []scenarios.Option{scenarios.WithCatalog(h)}
-			} else {
-				var err error
-				if opts, err = loadOptions(cmd, m); err != nil {
-					return err
-				}
+			dry, opts, err := m.validateAgainst(cmd)
+			if err != nil {
+				return err
 			}
-			reports := make([]fileReport, 0, len(args))
-			valid := true
-			for _, path := range args {
-				r := fileReport{File: path, Errors: []*scenarios.FieldError{}}
-				s, err := scenarios.Load(path, opts...)
-				if err != nil {
-					r.Errors = fieldErrors(path, err)
-					valid = false
-				} else if errs := dryRun(cmd.Context(), dry, path, s); len(errs) > 0 {
-					r.Errors, r.Scenario = errs, s.Metadata.Name
-					valid = false
-				} else {
-					r.Valid = true
-					r.Scenario = s.Metadata.Name
-				}
-				reports = append(reports, r)
-			}
+			rep := authoring.Validate(cmd.Context(), args, dry, opts...)
 			if output == "json" {
-				enc := json.NewEncoder(m.Stdout)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(struct {
-					Valid bool         `json:"valid"`
-					Files []fileReport `json:"files"`
-				}{valid, reports}); err != nil {
-					return err
-				}
+				err = rep.WriteJSON(m.Stdout)
 			} else {
-				for _, r := range reports {
-					if r.Valid {
-						fmt.Fprintf(m.Stdout, "%s: ok (%s)\n", r.File, r.Scenario)
-						continue
-					}
-					for _, e := range r.Errors {
-						fmt.Fprintln(m.Stdout, e.Error())
-					}
-					n := len(r.Errors)
-					fmt.Fprintf(m.Stdout, "%s: %d error%s\n", r.File, n, plural(n))
-				}
+				err = rep.WriteText(m.Stdout)
 			}
-			if !valid {
+			if err != nil {
+				return err
+			}
+			if !rep.Valid {
 				return &ExitError{Code: 1}
 			}
 			return nil
@@ -199,8 +140,8 @@ func newPlanCmd(m *Main) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if variant != "" && !hasDifficulty(s, scenarios.Difficulty(variant)) {
-				return &ExitError{Code: 2, Err: fmt.Errorf("--variant %q: %s", variant, difficultyChoices(s))}
+			if err := authoring.CheckVariant(s, scenarios.Difficulty(variant)); err != nil {
+				return &ExitError{Code: 2, Err: err}
 			}
 			t, err := scenarios.Plan(s, scenarios.Difficulty(variant))
 			if err != nil {
@@ -257,53 +198,28 @@ problem. Without --write it prints the YAML injects block to paste; with
 			if csvPath == "" {
 				return &ExitError{Code: 2, Err: errors.New("--csv is required: the spreadsheet to import")}
 			}
-			f, err := os.Open(csvPath)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			list, rows, err := scenarios.ImportInjectsCSVRows(f)
-			if err != nil {
-				var cerrs scenarios.CSVErrors
-				if errors.As(err, &cerrs) {
-					for _, e := range cerrs {
-						fmt.Fprintf(m.Stdout, "%s: %s\n", csvPath, e)
-					}
-					return &ExitError{Code: 1}
-				}
-				return err
-			}
-			path := args[0]
-			data, err := os.ReadFile(path)
-			if err != nil {
-				return err
-			}
-			merged, err := scenarios.ReplaceInjects(data, list)
-			if err != nil {
-				return err
-			}
 			opts, err := loadOptions(cmd, m)
 			if err != nil {
 				return err
 			}
-			if _, err := scenarios.Parse(path, merged, opts...); err != nil {
-				for _, e := range fieldErrors(path, err) {
-					fmt.Fprintln(m.Stdout, csvRowMessage(csvPath, e, rows))
+			im, err := authoring.ImportInjects(args[0], csvPath, opts...)
+			if err != nil {
+				return err
+			}
+			if len(im.Problems) > 0 {
+				for _, p := range im.Problems {
+					fmt.Fprintln(m.Stdout, p)
 				}
 				return &ExitError{Code: 1}
 			}
 			if write {
-				st, err := os.Stat(path)
-				if err != nil {
+				if err := im.Write(); err != nil {
 					return err
 				}
-				if err := os.WriteFile(path, merged, st.Mode().Perm()); err != nil {
-					return err
-				}
-				fmt.Fprintf(m.Stdout, "%s: %d injects imported from %s\n", path, len(list), csvPath)
+				fmt.Fprintf(m.Stdout, "%s: %d injects imported from %s\n", im.Path, len(im.Injects), csvPath)
 				return nil
 			}
-			block, err := scenarios.MarshalInjects(list)
+			block, err := im.Block()
 			if err != nil {
 				return err
 			}
@@ -316,20 +232,6 @@ problem. Without --write it prints the YAML injects block to paste; with
 	addCatalogFlags(imp)
 	injects.AddCommand(export, imp)
 	return injects
-}
-
-var injectPath = regexp.MustCompile(`^injects\[(\d+)\]`)
-
-// csvRowMessage names the spreadsheet row of an error about an imported
-// inject; other errors are printed as they are.
-func csvRowMessage(csvPath string, e *scenarios.FieldError, rows []int) string {
-	if m := injectPath.FindStringSubmatch(e.Path); m != nil {
-		i, _ := strconv.Atoi(m[1])
-		if i < len(rows) {
-			return fmt.Sprintf("%s: row %d: %s: %s", csvPath, rows[i], e.Path, e.Message)
-		}
-	}
-	return e.Error()
 }
 
 // loadForCommand loads a scenario, printing its errors and failing with
@@ -349,27 +251,6 @@ func loadForCommand(cmd *cobra.Command, m *Main, path string) (*scenarios.Scenar
 	return s, nil
 }
 
-func hasDifficulty(s *scenarios.Scenario, d scenarios.Difficulty) bool {
-	for _, x := range s.Difficulties() {
-		if x == d {
-			return true
-		}
-	}
-	return false
-}
-
-func difficultyChoices(s *scenarios.Scenario) string {
-	ds := s.Difficulties()
-	if len(ds) == 0 {
-		return "the scenario has no difficulty variants"
-	}
-	names := make([]string, len(ds))
-	for i, d := range ds {
-		names[i] = string(d)
-	}
-	return "not a difficulty of this scenario, expected one of: " + strings.Join(names, ", ")
-}
-
 func writeOut(stdout io.Writer, path string, data []byte) error {
 	if path == "" || path == "-" {
 		_, err := stdout.Write(data)
@@ -378,9 +259,20 @@ func writeOut(stdout io.Writer, path string, data []byte) error {
 	return os.WriteFile(path, data, 0o644)
 }
 
-func plural(n int) string {
-	if n == 1 {
-		return ""
+// validateAgainst returns what validate checks with: with --against
+// CONTEXT, the plugins run against that context (the Kubernetes injector
+// still refuses it unless it is allowed) and dry-run every fault; otherwise
+// the catalog of --plugins, if asked for.
+func (m *Main) validateAgainst(cmd *cobra.Command) (authoring.FaultValidator, []scenarios.Option, error) {
+	against, _ := cmd.Flags().GetString("against")
+	if against == "" {
+		opts, err := loadOptions(cmd, m)
+		return nil, opts, err
 	}
-	return "s"
+	m.Config.Kubernetes.Context = against
+	h, err := m.openPluginHost(cmd.Context(), cmd)
+	if err != nil {
+		return nil, nil, err
+	}
+	return h, []scenarios.Option{scenarios.WithCatalog(h)}, nil
 }

@@ -75,32 +75,35 @@ type servedRoom struct {
 // are still running, for the demo).
 const stoppingGrace = 2 * time.Minute
 
-func (m *Main) serve(cmd *cobra.Command, hooks roomHooks) error {
+// openRoom opens what the drill room serves: the drill database and the
+// room's own, the plugins, the scenario library, the engine and the HTTP
+// API; everything is closed when m is.
+func (m *Main) openRoom(cmd *cobra.Command) (*servedRoom, *ui.Server, error) {
 	ctx := cmd.Context()
 	cfg := m.Config
 	admin := ui.AdminCredential{Token: cfg.Auth.AdminToken, PasswordHash: cfg.Auth.AdminPasswordHash}
 	if !admin.Configured() {
-		return &ExitError{Code: 2, Err: errors.New("serve: no facilitator credential: set auth.adminToken (FIREDRILL_AUTH_ADMIN_TOKEN) or auth.adminPasswordHash in the config")}
+		return nil, nil, &ExitError{Code: 2, Err: errors.New("serve: no facilitator credential: set auth.adminToken (FIREDRILL_AUTH_ADMIN_TOKEN) or auth.adminPasswordHash in the config")}
 	}
 	if t := cfg.Auth.AdminToken; t != "" && len(t) < 16 {
-		return &ExitError{Code: 2, Err: fmt.Errorf("serve: auth.adminToken is %d characters long, expected at least 16", len(t))}
+		return nil, nil, &ExitError{Code: 2, Err: fmt.Errorf("serve: auth.adminToken is %d characters long, expected at least 16", len(t))}
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return fmt.Errorf("data directory: %w", err)
+		return nil, nil, fmt.Errorf("data directory: %w", err)
 	}
 	db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, databaseFile))
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	m.OnClose(db.Close)
 	tokens, err := roomdb.Open(filepath.Join(cfg.DataDir, roomDatabaseFile))
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	m.OnClose(tokens.Close)
 	h, err := m.openPluginHost(ctx, cmd)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	lib, err := ui.LoadLibrary(cfg.Scenarios.Dirs, scenarios.WithCatalog(h))
 	if err != nil {
@@ -114,7 +117,7 @@ func (m *Main) serve(cmd *cobra.Command, hooks roomHooks) error {
 
 	e, err := m.openEngine(ctx, db, h)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 
 	srv, err := ui.NewServer(ui.Config{
@@ -122,10 +125,21 @@ func (m *Main) serve(cmd *cobra.Command, hooks roomHooks) error {
 		PublicURL: cfg.PublicURL, Logger: m.pluginLogger(),
 	})
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	m.OnClose(srv.Close)
+	return &servedRoom{Engine: e, Library: lib}, srv, nil
+}
 
+// serve runs the drill room until the command's context is done, with the
+// hooks of a command that wraps it.
+func (m *Main) serve(cmd *cobra.Command, hooks roomHooks) error {
+	ctx := cmd.Context()
+	cfg := m.Config
+	room, srv, err := m.openRoom(cmd)
+	if err != nil {
+		return err
+	}
 	ln := hooks.Listener
 	if ln == nil {
 		if ln, err = net.Listen("tcp", cfg.Listen); err != nil {
@@ -142,9 +156,9 @@ func (m *Main) serve(cmd *cobra.Command, hooks roomHooks) error {
 	}
 	fmt.Fprintf(m.Stdout, "firedrill: drill room on %s\n", base)
 	fmt.Fprintf(m.Stdout, "firedrill: facilitator console: %s/login (sign in with the admin credential)\n", base)
-	fmt.Fprintf(m.Stdout, "firedrill: %d scenario(s) loaded; drill clock time scale %g\n", len(lib.Scenarios()), cfg.Drill.TimeScale)
+	fmt.Fprintf(m.Stdout, "firedrill: %d scenario(s) loaded; drill clock time scale %g\n", len(room.Library.Scenarios()), cfg.Drill.TimeScale)
 
-	room := &servedRoom{URL: base, Engine: e, Library: lib}
+	room.URL = base
 	var hookErr error
 	if hooks.Ready != nil {
 		hookErr = hooks.Ready(ctx, room)

@@ -156,3 +156,34 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	}
 }
+
+// The text of the history names the scope, every drill, the open actions
+// and the awards; empty cells show a dash.
+func TestHistory_WriteText(t *testing.T) {
+	team := []record.Person{{ID: "alice", Name: "Alice", Role: control.RoleParticipant}, {ID: "dana", Name: "Dana", Role: control.RoleDesigner}}
+	records := []*record.Record{
+		rec("a", "payments", "2026-09-01", "resolved", 1, 30, team, record.Answer{Name: "Alice", Before: 2, After: 4, Extra: map[string]string{"realism": "4"}}),
+		rec("b", "", "2026-10-01", "", 0, 0, nil),
+	}
+	h, err := record.BuildHistory(records, record.HistoryFilter{Season: "2026H2"}, time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := h.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"all teams, season 2026H2: 2 drills, 1 people trained",
+		"2026-09-01  a      payments  scn-a",
+		"2026-10-01  b      —",
+		"open follow-up actions: 2",
+		"(overdue)",
+		"largest before/after gain: Alice, 2 → 4 (+2) in a",
+		"thanks to the designers: Dana",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("history text lacks %q:\n%s", want, b.String())
+		}
+	}
+}
