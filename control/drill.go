@@ -1,7 +1,8 @@
 package control
 
 import (
-	"encoding/json"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/firedrill/firedrill/scenarios"
@@ -263,31 +264,40 @@ func (d *Drill) Fault(id string) (*FaultState, bool) {
 	return nil, false
 }
 
-func (d *Drill) hint(id string) *HintState {
+func (d *Drill) faultIndex(id string) int {
+	for i := range d.Faults {
+		if d.Faults[i].ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+func (d *Drill) hintIndex(id string) int {
 	for i := range d.Hints {
 		if d.Hints[i].ID == id {
-			return &d.Hints[i]
+			return i
 		}
 	}
-	return nil
+	return -1
 }
 
-func (d *Drill) inject(id string) *InjectState {
+func (d *Drill) injectIndex(id string) int {
 	for i := range d.Injects {
 		if d.Injects[i].ID == id {
-			return &d.Injects[i]
+			return i
 		}
 	}
-	return nil
+	return -1
 }
 
-func (d *Drill) alert(id string) *AlertState {
+func (d *Drill) alertIndex(id string) int {
 	for i := range d.Alerts {
 		if d.Alerts[i].ID == id {
-			return &d.Alerts[i]
+			return i
 		}
 	}
-	return nil
+	return -1
 }
 
 // firstNotice returns the first notice of the kind.
@@ -338,18 +348,54 @@ func IncidentChannel(s *scenarios.Scenario) string {
 
 // Clone returns a deep copy of d, safe to hand out of the engine. The
 // scenario snapshot is shared: it never changes after creation and must be
-// treated as read-only.
+// treated as read-only. Clone copies field by field (no encoding), so its
+// cost is the size of the projection, not of the journal.
 func (d *Drill) Clone() *Drill {
-	cp := *d
-	cp.Scenario = nil
-	b, err := json.Marshal(&cp)
-	if err != nil {
-		panic("control: drill does not marshal: " + err.Error())
+	c := *d
+	c.ScheduledAt = dup(d.ScheduledAt)
+	c.EndDrill = dup(d.EndDrill)
+	c.FirstAck = dup(d.FirstAck)
+	c.People = slices.Clone(d.People)
+	c.Faults = slices.Clone(d.Faults)
+	for i := range c.Faults {
+		f := &c.Faults[i]
+		f.Spec = cloneSpec(f.Spec)
+		f.Record = slices.Clone(f.Record)
+		f.FireRequestedAt, f.IntentAt, f.InjectedAt = dup(f.FireRequestedAt), dup(f.IntentAt), dup(f.InjectedAt)
+		f.DetectedAt, f.RecoveringAt, f.ResolvedAt, f.RevertedAt = dup(f.DetectedAt), dup(f.RecoveringAt), dup(f.ResolvedAt), dup(f.RevertedAt)
 	}
-	var c Drill
-	if err := json.Unmarshal(b, &c); err != nil {
-		panic("control: drill does not unmarshal: " + err.Error())
+	c.Hints = slices.Clone(d.Hints)
+	for i := range c.Hints {
+		c.Hints[i].GivenAt = dup(c.Hints[i].GivenAt)
 	}
-	c.Scenario = d.Scenario
+	c.Injects = slices.Clone(d.Injects)
+	for i := range c.Injects {
+		c.Injects[i].PostedAt, c.Injects[i].FollowedAt = dup(c.Injects[i].PostedAt), dup(c.Injects[i].FollowedAt)
+	}
+	c.Alerts = slices.Clone(d.Alerts)
+	for i := range c.Alerts {
+		c.Alerts[i].FirstFired, c.Alerts[i].FirstClear = dup(c.Alerts[i].FirstFired), dup(c.Alerts[i].FirstClear)
+	}
+	c.Notices = slices.Clone(d.Notices)
+	for i := range c.Notices {
+		c.Notices[i].Fields = maps.Clone(c.Notices[i].Fields)
+	}
+	c.LastWrite = maps.Clone(d.LastWrite)
 	return &c
+}
+
+// dup returns a pointer to a copy of *p, or nil.
+func dup[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
+
+// cloneSpec returns a copy of s that shares nothing mutable with it.
+func cloneSpec(s FaultSpec) FaultSpec {
+	s.Target.Selector = maps.Clone(s.Target.Selector)
+	s.Params = slices.Clone(s.Params)
+	return s
 }

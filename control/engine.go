@@ -314,19 +314,37 @@ func (e *Engine) appendLocked(ctx context.Context, r *drillRun, ps ...pending) (
 		}
 		seq, head = evs[i].Seq, evs[i].Hash
 	}
-	// Apply to a scratch copy first so that an event the projection
-	// cannot take is refused before it is stored.
-	next := d.Clone()
+	// Decode every event against the projection first, so that an event
+	// the projection cannot take is refused before it is stored; after the
+	// store has it, the decoded changes are folded in place. Nothing is
+	// copied: an append costs the size of its events, not of the drill.
+	next := d
+	if evs[0].Type == EventDrillCreated {
+		next = &Drill{}
+	}
+	folds := make([]fold, len(evs))
 	for i := range evs {
-		if err := next.apply(&evs[i]); err != nil {
+		f, err := next.decode(&evs[i])
+		if err != nil {
 			return nil, Errorf(EINTERNAL, "%v", err)
 		}
+		if next != d {
+			// A new drill: its later events may name what creation adds.
+			f(next)
+		}
+		folds[i] = f
 	}
-	sum := DrillSummary{ID: d.ID, Title: next.Title, Scenario: next.Scenario.Metadata.Name, State: next.State, Seq: seq, Head: head, CreatedAt: next.CreatedAt, UpdatedAt: now}
+	sum := next.summary(evs, now)
 	if err := e.store.Append(ctx, sum, evs); err != nil {
 		return nil, fmt.Errorf("append %s to drill %s: %w", ps[0].Type, d.ID, err)
 	}
-	r.d = next
+	if next != d {
+		r.d = next
+	} else {
+		for _, f := range folds {
+			f(d)
+		}
+	}
 	r.rt.lastEvent = now
 	for s := range r.subs {
 		for _, ev := range evs {
@@ -337,6 +355,29 @@ func (e *Engine) appendLocked(ctx context.Context, r *drillRun, ps ...pending) (
 		}
 	}
 	return evs, nil
+}
+
+// summary returns the store's row for the drill once evs are applied. Only
+// the state can change after creation; it is read off the events.
+func (d *Drill) summary(evs []Event, now time.Time) DrillSummary {
+	last := evs[len(evs)-1]
+	sum := DrillSummary{ID: d.ID, Title: d.Title, State: d.State, Seq: last.Seq, Head: last.Hash, CreatedAt: d.CreatedAt, UpdatedAt: now}
+	if d.Scenario != nil {
+		sum.Scenario = d.Scenario.Metadata.Name
+	}
+	for _, ev := range evs {
+		if s, ok := stateAfter[ev.Type]; ok {
+			sum.State = s
+		}
+	}
+	return sum
+}
+
+// stateAfter is the drill state each lifecycle event leads to.
+var stateAfter = map[string]DrillState{
+	EventDrillCreated: StateDraft, EventDrillScheduled: StateScheduled, EventDrillBriefing: StateBriefing,
+	EventDrillStarted: StateRunning, EventDrillEnded: StateEnded, EventDrillAborted: StateAborted,
+	EventDrillRetro: StateRetro, EventDrillClosed: StateClosed,
 }
 
 // mutate runs fn on the drill under its lock; fn validates and returns the
@@ -378,6 +419,20 @@ func (e *Engine) Drill(ctx context.Context, id string) (*Drill, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.d.Clone(), nil
+}
+
+// View runs fn on the drill's current state under the drill's lock, without
+// copying it: hot paths that read a few fields (posting a chat message) use
+// it instead of Drill. fn must not keep d or anything it points to, must not
+// change it, and must not call the engine.
+func (e *Engine) View(ctx context.Context, id string, fn func(d *Drill) error) error {
+	r, err := e.run(ctx, id)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return fn(r.d)
 }
 
 // Drills returns the summaries of the drills selected by f.

@@ -389,10 +389,11 @@ func (e *Engine) SkipHintStage(ctx context.Context, id, hintID, actor, why strin
 		return Errorf(EINVALID, "why: skipping a hint needs a reason, for the record")
 	}
 	_, err := e.mutate(ctx, id, func(d *Drill) ([]pending, error) {
-		h := d.hint(hintID)
-		if h == nil {
+		i := d.hintIndex(hintID)
+		if i < 0 {
 			return nil, Errorf(ENOTFOUND, "drill %s has no hint %q", d.ID, hintID)
 		}
+		h := &d.Hints[i]
 		if !inStates(d.State, []DrillState{StateDraft, StateScheduled, StateBriefing, StateRunning}) || h.GivenAt != nil || h.Skipped {
 			return nil, Errorf(ECONFLICT, "hint %s of a %s drill was already given or skipped; only a pending hint can be skipped", hintID, d.State)
 		}

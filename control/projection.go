@@ -3,6 +3,7 @@ package control
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/firedrill/firedrill/scenarios"
@@ -38,6 +39,9 @@ const (
 	EventFaultRevertIntent  = "fault.revert-intent"
 	EventFaultReverted      = "fault.reverted"
 	EventFaultRevertFailed  = "fault.revert-failed"
+	// EventFaultPartial records the merged revert record of an Inject that
+	// failed half way: what the plugin did change, which Revert must undo.
+	EventFaultPartial = "fault.partial"
 
 	EventHintGiven     = "hint.given"
 	EventHintSkipped   = "hint.skipped"
@@ -138,144 +142,198 @@ type NoticePosted struct {
 // apply folds one event into the drill. Events of types the engine does not
 // own leave the projection unchanged apart from the journal position.
 func (d *Drill) apply(e *Event) error {
-	if err := d.applyType(e); err != nil {
-		return fmt.Errorf("apply %s #%d of drill %s: %w", e.Type, e.Seq, e.DrillID, err)
+	fold, err := d.decode(e)
+	if err != nil {
+		return err
 	}
-	d.Seq, d.Head = e.Seq, e.Hash
+	fold(d)
 	return nil
 }
 
-func (d *Drill) applyType(e *Event) error {
-	at := e.DrillTime
+// fold is a decoded event ready to change a drill. It cannot fail: every
+// check was made by decode, so an append can be refused before it is
+// stored and then applied in place, at the cost of the event alone.
+type fold func(d *Drill)
+
+// decode checks one event against the drill (its payload decodes, the hint,
+// inject, alert or fault it names exists) without changing anything, and
+// returns the change it makes. The ids it checks are fixed when the drill is
+// created, so the events of one append may all be decoded before the first
+// is folded.
+func (d *Drill) decode(e *Event) (fold, error) {
+	f, err := d.decodeType(e)
+	if err != nil {
+		return nil, fmt.Errorf("apply %s #%d of drill %s: %w", e.Type, e.Seq, e.DrillID, err)
+	}
+	seq, head := e.Seq, e.Hash
+	return func(d *Drill) {
+		if f != nil {
+			f(d)
+		}
+		d.Seq, d.Head = seq, head
+	}, nil
+}
+
+func (d *Drill) decodeType(e *Event) (fold, error) {
+	at, wall := e.DrillTime, e.Time
 	switch e.Type {
 	case EventDrillCreated:
 		var p DrillCreated
 		if err := json.Unmarshal(e.Payload, &p); err != nil {
-			return err
+			return nil, err
 		}
-		d.initFrom(p, e.Time)
+		if p.Scenario == nil {
+			return nil, fmt.Errorf("no scenario")
+		}
+		return func(d *Drill) { d.initFrom(p, wall) }, nil
 	case EventDrillScheduled:
 		var p StateChange
 		if err := json.Unmarshal(e.Payload, &p); err != nil {
-			return err
+			return nil, err
 		}
-		d.State, d.ScheduledAt = StateScheduled, p.At
+		return func(d *Drill) { d.State, d.ScheduledAt = StateScheduled, p.At }, nil
 	case EventDrillBriefing:
-		d.State = StateBriefing
+		return func(d *Drill) { d.State = StateBriefing }, nil
 	case EventDrillStarted:
-		d.State, d.StartedAt = StateRunning, e.Time
-		d.ClockBase, d.ClockSince = 0, e.Time
+		return func(d *Drill) {
+			d.State, d.StartedAt = StateRunning, wall
+			d.ClockBase, d.ClockSince = 0, wall
+		}, nil
 	case EventDrillPaused:
 		var p StateChange
 		_ = json.Unmarshal(e.Payload, &p)
-		d.Paused, d.Why = true, p.Why
-		d.ClockBase, d.ClockSince = at, time.Time{}
+		return func(d *Drill) {
+			d.Paused, d.Why = true, p.Why
+			d.ClockBase, d.ClockSince = at, time.Time{}
+		}, nil
 	case EventDrillResumed:
-		d.Paused = false
-		d.ClockBase, d.ClockSince = at, e.Time
+		return func(d *Drill) {
+			d.Paused = false
+			d.ClockBase, d.ClockSince = at, wall
+		}, nil
 	case EventDrillRestarted:
 		// The clock kept running while the engine was down: participants
 		// kept working. Nothing changes; the event records the gap.
+		return nil, nil
 	case EventDrillEnded, EventDrillAborted:
 		var p StateChange
 		if err := json.Unmarshal(e.Payload, &p); err != nil {
-			return err
+			return nil, err
 		}
-		if e.Type == EventDrillAborted {
-			d.State, d.EndReason = StateAborted, "aborted"
-		} else {
-			d.State, d.EndReason = StateEnded, p.Reason
-		}
-		d.Why, d.EndedAt = p.Why, e.Time
-		if !d.StartedAt.IsZero() {
-			t := at
-			d.EndDrill = &t
-		}
-		d.ClockBase, d.ClockSince, d.Paused = at, time.Time{}, false
+		aborted := e.Type == EventDrillAborted
+		return func(d *Drill) {
+			if aborted {
+				d.State, d.EndReason = StateAborted, "aborted"
+			} else {
+				d.State, d.EndReason = StateEnded, p.Reason
+			}
+			d.Why, d.EndedAt = p.Why, wall
+			if !d.StartedAt.IsZero() {
+				t := at
+				d.EndDrill = &t
+			}
+			d.ClockBase, d.ClockSince, d.Paused = at, time.Time{}, false
+		}, nil
 	case EventDrillRetro:
-		d.State = StateRetro
+		return func(d *Drill) { d.State = StateRetro }, nil
 	case EventDrillClosed:
-		d.State = StateClosed
+		return func(d *Drill) { d.State = StateClosed }, nil
 	case EventPersonAdded:
 		var p Person
 		if err := json.Unmarshal(e.Payload, &p); err != nil {
-			return err
+			return nil, err
 		}
-		d.People = append(d.People, p)
+		return func(d *Drill) { d.People = append(d.People, p) }, nil
 	case EventChatMessage:
 		var m Message
 		if err := json.Unmarshal(e.Payload, &m); err != nil {
-			return err
+			return nil, err
 		}
-		d.Messages++
-		if m.AuthorKind == AuthorPerson {
+		return func(d *Drill) {
+			d.Messages++
+			if m.AuthorKind != AuthorPerson {
+				return
+			}
 			if p, ok := d.Person(m.AuthorID); ok && p.Role == RoleParticipant {
 				d.LastWrite[m.Channel] = at
 				if m.Channel == IncidentChannel(d.Scenario) {
 					d.acknowledge(at)
 				}
 			}
-		}
+		}, nil
 	case EventNoticePosted:
 		var p NoticePosted
 		if err := json.Unmarshal(e.Payload, &p); err != nil {
-			return err
+			return nil, err
 		}
-		d.Notices = append(d.Notices, Notice{Seq: e.Seq, Kind: p.Kind, Channel: p.Channel, AuthorID: p.AuthorID, Fields: p.Fields, At: at})
+		seq := e.Seq
+		return func(d *Drill) {
+			d.Notices = append(d.Notices, Notice{Seq: seq, Kind: p.Kind, Channel: p.Channel, AuthorID: p.AuthorID, Fields: p.Fields, At: at})
+		}, nil
 	case EventHintGiven, EventHintSkipped:
 		var p HintEvent
 		if err := json.Unmarshal(e.Payload, &p); err != nil {
-			return err
+			return nil, err
 		}
-		h := d.hint(p.HintID)
-		if h == nil {
-			return fmt.Errorf("unknown hint %q", p.HintID)
+		i := d.hintIndex(p.HintID)
+		if i < 0 {
+			return nil, fmt.Errorf("unknown hint %q", p.HintID)
 		}
-		h.Reason = p.Reason
-		h.By = e.Actor
-		if e.Type == EventHintGiven {
-			t := at
-			h.GivenAt = &t
-		} else {
-			h.Skipped = true
-		}
+		given, by := e.Type == EventHintGiven, e.Actor
+		return func(d *Drill) {
+			h := &d.Hints[i]
+			h.Reason = p.Reason
+			h.By = by
+			if given {
+				t := at
+				h.GivenAt = &t
+			} else {
+				h.Skipped = true
+			}
+		}, nil
 	case EventInjectPosted:
 		var p InjectEvent
 		if err := json.Unmarshal(e.Payload, &p); err != nil {
-			return err
+			return nil, err
 		}
-		in := d.inject(p.InjectID)
-		if in == nil {
-			return fmt.Errorf("unknown inject %q", p.InjectID)
+		i := d.injectIndex(p.InjectID)
+		if i < 0 {
+			return nil, fmt.Errorf("unknown inject %q", p.InjectID)
 		}
-		t := at
-		if p.FollowUp {
-			in.FollowedAt = &t
-		} else {
-			in.PostedAt = &t
-		}
+		return func(d *Drill) {
+			t := at
+			if p.FollowUp {
+				d.Injects[i].FollowedAt = &t
+			} else {
+				d.Injects[i].PostedAt = &t
+			}
+		}, nil
 	case EventAlertFiring, EventAlertResolved:
 		var p AlertEvent
 		if err := json.Unmarshal(e.Payload, &p); err != nil {
-			return err
+			return nil, err
 		}
-		a := d.alert(p.AlertID)
-		if a == nil {
-			return fmt.Errorf("unknown alert %q", p.AlertID)
+		i := d.alertIndex(p.AlertID)
+		if i < 0 {
+			return nil, fmt.Errorf("unknown alert %q", p.AlertID)
 		}
-		t := at
-		a.Firing = e.Type == EventAlertFiring
-		if a.Firing && a.FirstFired == nil {
-			a.FirstFired = &t
-		} else if !a.Firing && a.FirstClear == nil {
-			a.FirstClear = &t
-		}
+		firing := e.Type == EventAlertFiring
+		return func(d *Drill) {
+			a := &d.Alerts[i]
+			t := at
+			a.Firing = firing
+			if firing && a.FirstFired == nil {
+				a.FirstFired = &t
+			} else if !firing && a.FirstClear == nil {
+				a.FirstClear = &t
+			}
+		}, nil
 	default:
-		if len(e.Type) > 6 && e.Type[:6] == "fault." {
-			return d.applyFault(e)
+		if strings.HasPrefix(e.Type, "fault.") {
+			return d.decodeFault(e)
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 // acknowledge records a participant message in the incident channel at
@@ -294,63 +352,79 @@ func (d *Drill) acknowledge(at time.Duration) {
 	}
 }
 
-func (d *Drill) applyFault(e *Event) error {
+func (d *Drill) decodeFault(e *Event) (fold, error) {
 	var p FaultEvent
 	if err := json.Unmarshal(e.Payload, &p); err != nil {
-		return err
+		return nil, err
 	}
-	f, ok := d.Fault(p.FaultID)
-	if !ok {
-		return fmt.Errorf("unknown fault %q", p.FaultID)
+	i := d.faultIndex(p.FaultID)
+	if i < 0 {
+		return nil, fmt.Errorf("unknown fault %q", p.FaultID)
 	}
-	t := e.DrillTime
+	var change func(f *FaultState, t time.Duration)
 	switch e.Type {
 	case EventFaultFireRequested:
-		f.FireRequestedAt = &t
+		change = func(f *FaultState, t time.Duration) { f.FireRequestedAt = &t }
 	case EventFaultIntent:
-		f.Phase, f.IntentAt, f.Attempts = FaultInjecting, &t, p.Attempt
-		if p.Spec != nil {
-			f.Spec = *p.Spec
+		change = func(f *FaultState, t time.Duration) {
+			f.Phase, f.IntentAt, f.Attempts = FaultInjecting, &t, p.Attempt
+			if p.Spec != nil {
+				f.Spec = *p.Spec
+			}
+			f.Record = nil
 		}
-		f.Record = nil
 	case EventFaultPrepared:
-		f.Record = p.Record
+		change = func(f *FaultState, t time.Duration) { f.Record = p.Record }
 	case EventFaultInjected:
-		f.Phase, f.InjectedAt, f.LastError = FaultInEffect, &t, ""
-		if len(p.Record) > 0 {
-			f.Record = p.Record
+		change = func(f *FaultState, t time.Duration) {
+			f.Phase, f.InjectedAt, f.LastError = FaultInEffect, &t, ""
+			if len(p.Record) > 0 {
+				f.Record = p.Record
+			}
 		}
 	case EventFaultInjectFailed:
-		f.LastError, f.Record = p.Error, nil
-		if p.Final {
-			f.Phase = FaultFailed
-		} else {
-			f.Phase = FaultPending
+		change = func(f *FaultState, t time.Duration) {
+			f.LastError, f.Record = p.Error, nil
+			if p.Final {
+				f.Phase = FaultFailed
+			} else {
+				f.Phase = FaultPending
+			}
+		}
+	case EventFaultPartial:
+		change = func(f *FaultState, t time.Duration) {
+			if len(p.Record) > 0 {
+				f.Record = p.Record
+			}
+			f.LastError = p.Error
 		}
 	case EventFaultSkipped:
-		f.Phase, f.SkipReason = FaultSkipped, p.Detail
+		change = func(f *FaultState, t time.Duration) { f.Phase, f.SkipReason = FaultSkipped, p.Detail }
 	case EventFaultRecovering:
-		f.RecoveringAt, f.ProbeDetail = &t, p.Detail
+		change = func(f *FaultState, t time.Duration) { f.RecoveringAt, f.ProbeDetail = &t, p.Detail }
 	case EventFaultRegressed:
-		f.RecoveringAt, f.ProbeDetail = nil, p.Detail
+		change = func(f *FaultState, t time.Duration) { f.RecoveringAt, f.ProbeDetail = nil, p.Detail }
 	case EventFaultResolved:
-		f.Phase, f.ResolvedAt, f.ResolvedBy = FaultResolved, &t, p.By
-		if p.Detail != "" {
-			f.ProbeDetail = p.Detail
-		}
-		if f.RecoveringAt == nil {
-			f.RecoveringAt = &t
+		change = func(f *FaultState, t time.Duration) {
+			f.Phase, f.ResolvedAt, f.ResolvedBy = FaultResolved, &t, p.By
+			if p.Detail != "" {
+				f.ProbeDetail = p.Detail
+			}
+			if f.RecoveringAt == nil {
+				f.RecoveringAt = &t
+			}
 		}
 	case EventFaultRevertIntent:
-		f.Phase = FaultReverting
+		change = func(f *FaultState, t time.Duration) { f.Phase = FaultReverting }
 	case EventFaultReverted:
-		f.Phase, f.RevertedAt = FaultReverted, &t
+		change = func(f *FaultState, t time.Duration) { f.Phase, f.RevertedAt = FaultReverted, &t }
 	case EventFaultRevertFailed:
-		f.LastError = p.Error
+		change = func(f *FaultState, t time.Duration) { f.LastError = p.Error }
 	default:
-		return fmt.Errorf("unknown fault event type")
+		return nil, fmt.Errorf("unknown fault event type")
 	}
-	return nil
+	at := e.DrillTime
+	return func(d *Drill) { change(&d.Faults[i], at) }, nil
 }
 
 func (d *Drill) initFrom(p DrillCreated, at time.Time) {

@@ -243,13 +243,22 @@ func (s *Server) apiPostMessage(w http.ResponseWriter, r *http.Request, sess *Se
 		s.writeError(w, r, control.Errorf(control.EINVALID, "text: at most %d characters.", maxMessageRunes))
 		return
 	}
-	d, err := s.engine.Drill(r.Context(), r.PathValue("id"))
+	// Read the few fields needed under the drill's lock instead of copying
+	// the whole drill on every post.
+	var sc *scenarios.Scenario
+	var drillID string
+	var hasFacilitator bool
+	err := s.engine.View(r.Context(), r.PathValue("id"), func(d *control.Drill) error {
+		sc, drillID = d.Scenario, d.ID
+		_, hasFacilitator = d.Person(ActorFacilitator)
+		return nil
+	})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	backroom := req.Channel == scenarios.BackroomChannel
-	if !backroom && !hasChannel(d.Scenario, req.Channel) {
+	if !backroom && !hasChannel(sc, req.Channel) {
 		s.writeError(w, r, control.Errorf(control.EINVALID, "channel: %q is not a channel of this drill.", req.Channel))
 		return
 	}
@@ -269,27 +278,27 @@ func (s *Server) apiPostMessage(w http.ResponseWriter, r *http.Request, sess *Se
 	if sess.Admin {
 		key = "admin"
 	}
-	if !s.limiter.allow("msg:" + d.ID + ":" + key) {
+	if !s.limiter.allow("msg:" + drillID + ":" + key) {
 		s.writeError(w, r, control.Errorf(control.ECONFLICT, "You are sending messages too fast; wait a moment."))
 		return
 	}
 	in := control.PostMessage{Channel: req.Channel, Text: req.Text, ReplyTo: req.ReplyTo,
 		AuthorID: sess.actor(), AuthorKind: control.AuthorPerson}
 	if req.Persona != "" {
-		if persona(d.Scenario, req.Persona) == nil {
+		if persona(sc, req.Persona) == nil {
 			s.writeError(w, r, control.Errorf(control.EINVALID, "persona: %q is not a persona of this scenario.", req.Persona))
 			return
 		}
 		in.AuthorID, in.AuthorKind = req.Persona, control.AuthorPersona
 	} else if sess.Admin {
-		if _, ok := d.Person(ActorFacilitator); !ok {
-			if _, err := s.engine.AddPerson(r.Context(), d.ID, control.Person{ID: ActorFacilitator, Name: "Facilitator", Role: control.RoleFacilitator}, ActorFacilitator); err != nil && control.ErrorCode(err) != control.ECONFLICT {
+		if !hasFacilitator {
+			if _, err := s.engine.AddPerson(r.Context(), drillID, control.Person{ID: ActorFacilitator, Name: "Facilitator", Role: control.RoleFacilitator}, ActorFacilitator); err != nil && control.ErrorCode(err) != control.ECONFLICT {
 				s.writeError(w, r, err)
 				return
 			}
 		}
 	}
-	m, err := s.engine.PostMessage(r.Context(), d.ID, in)
+	m, err := s.engine.PostMessage(r.Context(), drillID, in)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

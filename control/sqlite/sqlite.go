@@ -78,6 +78,10 @@ type DB struct {
 
 	write *sql.DB // one connection: SQLite has one writer
 	read  *sql.DB // readers run concurrently in WAL mode
+	// stmts are the writer's statements, prepared once at Open on the one
+	// write connection and reused by every append (tx.StmtContext finds
+	// them prepared on that connection), instead of compiled per append.
+	stmts writeStmts
 
 	// appends feeds the group-commit writer; closing stops it. appends is
 	// never closed, so an Append racing Close is refused instead of panicking.
@@ -130,8 +134,13 @@ func (db *DB) Open(ctx context.Context) error {
 		w.Close()
 		return fmt.Errorf("migrate %s: %w", db.Path, err)
 	}
+	if err := db.stmts.prepare(ctx, w); err != nil {
+		w.Close()
+		return fmt.Errorf("open %s: %w", db.Path, err)
+	}
 	r, err := sql.Open("sqlite", db.dsn(true))
 	if err != nil {
+		db.stmts.close()
 		w.Close()
 		return fmt.Errorf("open %s: %w", db.Path, err)
 	}
@@ -155,7 +164,7 @@ func (db *DB) Close() error {
 		errs = append(errs, db.read.Close())
 	}
 	if db.write != nil {
-		errs = append(errs, db.write.Close())
+		errs = append(errs, db.stmts.close(), db.write.Close())
 	}
 	return errors.Join(errs...)
 }
@@ -204,6 +213,44 @@ func (db *DB) migrate(ctx context.Context) error {
 }
 
 const timeFormat = time.RFC3339Nano
+
+// writeStmts are the statements of an append.
+type writeStmts struct {
+	head, insert, summary, savepoint, rollbackTo, release *sql.Stmt
+}
+
+func (st *writeStmts) prepare(ctx context.Context, w *sql.DB) error {
+	for _, p := range []struct {
+		s   **sql.Stmt
+		sql string
+	}{
+		{&st.head, "SELECT COALESCE(MAX(seq), 0) FROM events WHERE drill_id = ?"},
+		{&st.insert, `INSERT INTO events (drill_id, seq, type, time, drill_time, actor, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&st.summary, `INSERT INTO drills (id, title, scenario, state, seq, head, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET title = excluded.title, scenario = excluded.scenario, state = excluded.state, seq = excluded.seq, head = excluded.head, updated_at = excluded.updated_at`},
+		{&st.savepoint, "SAVEPOINT append"},
+		{&st.rollbackTo, "ROLLBACK TO append"},
+		{&st.release, "RELEASE append"},
+	} {
+		s, err := w.PrepareContext(ctx, p.sql)
+		if err != nil {
+			st.close()
+			return fmt.Errorf("prepare %q: %w", p.sql, err)
+		}
+		*p.s = s
+	}
+	return nil
+}
+
+func (st *writeStmts) close() error {
+	var errs []error
+	for _, s := range []*sql.Stmt{st.head, st.insert, st.summary, st.savepoint, st.rollbackTo, st.release} {
+		if s != nil {
+			errs = append(errs, s.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
 
 // maxGroup bounds how many appends share one transaction.
 const maxGroup = 128
@@ -290,20 +337,20 @@ func (db *DB) commitGroup(batch []*appendReq) {
 			errs[i] = fmt.Errorf("append to drill %s: %w", r.sum.ID, err)
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, "SAVEPOINT append"); err != nil {
+		if _, err := tx.StmtContext(ctx, db.stmts.savepoint).ExecContext(ctx); err != nil {
 			fail(fmt.Errorf("append: savepoint: %w", err))
 			return
 		}
-		if err := appendTx(ctx, tx, r.sum, r.events); err != nil {
+		if err := db.appendTx(ctx, tx, r.sum, r.events); err != nil {
 			errs[i] = err
-			if _, err := tx.ExecContext(ctx, "ROLLBACK TO append"); err != nil {
+			if _, err := tx.StmtContext(ctx, db.stmts.rollbackTo).ExecContext(ctx); err != nil {
 				fail(fmt.Errorf("append: rollback to savepoint: %w", err))
 				return
 			}
 		} else {
 			ok++
 		}
-		if _, err := tx.ExecContext(ctx, "RELEASE append"); err != nil {
+		if _, err := tx.StmtContext(ctx, db.stmts.release).ExecContext(ctx); err != nil {
 			fail(fmt.Errorf("append: release savepoint: %w", err))
 			return
 		}
@@ -322,20 +369,16 @@ func (db *DB) commitGroup(batch []*appendReq) {
 	}
 }
 
-// appendTx writes one append inside tx.
-func appendTx(ctx context.Context, tx *sql.Tx, sum control.DrillSummary, events []control.Event) error {
+// appendTx writes one append inside tx with the prepared statements.
+func (db *DB) appendTx(ctx context.Context, tx *sql.Tx, sum control.DrillSummary, events []control.Event) error {
 	var head int64
-	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM events WHERE drill_id = ?", sum.ID).Scan(&head); err != nil {
+	if err := tx.StmtContext(ctx, db.stmts.head).QueryRowContext(ctx, sum.ID).Scan(&head); err != nil {
 		return fmt.Errorf("append to drill %s: %w", sum.ID, err)
 	}
 	if events[0].Seq != head+1 {
 		return control.Errorf(control.ECONFLICT, "drill %s changed concurrently: journal is at #%d, append starts at #%d", sum.ID, head, events[0].Seq)
 	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO events (drill_id, seq, type, time, drill_time, actor, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return fmt.Errorf("append to drill %s: %w", sum.ID, err)
-	}
-	defer stmt.Close()
+	insert := tx.StmtContext(ctx, db.stmts.insert)
 	for _, e := range events {
 		if e.DrillID != sum.ID {
 			return control.Errorf(control.EINVALID, "event #%d belongs to drill %s, not %s", e.Seq, e.DrillID, sum.ID)
@@ -344,12 +387,11 @@ func appendTx(ctx context.Context, tx *sql.Tx, sum control.DrillSummary, events 
 		if len(e.Payload) > 0 {
 			payload = string(e.Payload)
 		}
-		if _, err := stmt.ExecContext(ctx, e.DrillID, e.Seq, e.Type, e.Time.UTC().Format(timeFormat), int64(e.DrillTime), e.Actor, payload, e.PrevHash, e.Hash); err != nil {
+		if _, err := insert.ExecContext(ctx, e.DrillID, e.Seq, e.Type, e.Time.UTC().Format(timeFormat), int64(e.DrillTime), e.Actor, payload, e.PrevHash, e.Hash); err != nil {
 			return fmt.Errorf("append event #%d to drill %s: %w", e.Seq, sum.ID, err)
 		}
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO drills (id, title, scenario, state, seq, head, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (id) DO UPDATE SET title = excluded.title, scenario = excluded.scenario, state = excluded.state, seq = excluded.seq, head = excluded.head, updated_at = excluded.updated_at`,
+	_, err := tx.StmtContext(ctx, db.stmts.summary).ExecContext(ctx,
 		sum.ID, sum.Title, sum.Scenario, string(sum.State), sum.Seq, sum.Head, sum.CreatedAt.UTC().Format(timeFormat), sum.UpdatedAt.UTC().Format(timeFormat))
 	if err != nil {
 		return fmt.Errorf("append to drill %s: update summary: %w", sum.ID, err)
