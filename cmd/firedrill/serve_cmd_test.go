@@ -11,30 +11,15 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	main "github.com/firedrill/firedrill/cmd/firedrill"
+	"github.com/firedrill/firedrill/control/controltest"
 )
 
 // syncBuffer is a bytes.Buffer safe for the program and the test at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = controltest.SyncBuffer
 
 // browser is a minimal HTTP client that behaves like the drill room's pages:
 // cookies, the Origin header and the CSRF token.

@@ -1,12 +1,10 @@
 package headless_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,28 +13,9 @@ import (
 	"github.com/firedrill/firedrill/control/headless"
 )
 
-// syncBuffer is an io.Writer safe for the session's goroutines and the
-// test reading it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // started returns a harness with the payment drill running and its first
 // faults injected, and a session following it.
-func started(t *testing.T, jsonOut bool) (*controltest.Harness, *headless.Session, *syncBuffer) {
+func started(t *testing.T, jsonOut bool) (*controltest.Harness, *headless.Session, *controltest.SyncBuffer) {
 	t.Helper()
 	h := controltest.NewHarness(t)
 	h.Injector.Bind(controltest.PaymentScenario())
@@ -45,7 +24,7 @@ func started(t *testing.T, jsonOut bool) (*controltest.Harness, *headless.Sessio
 		t.Fatal(err)
 	}
 	h.Advance(id, time.Second)
-	out := &syncBuffer{}
+	out := &controltest.SyncBuffer{}
 	return h, &headless.Session{Engine: h.Engine, DrillID: id, Out: out, Log: out, JSON: jsonOut}, out
 }
 
@@ -169,7 +148,6 @@ func TestFollow_endsWithTheSummaryOnceFaultsAreReverted(t *testing.T) {
 		"Fault db-config injected",
 		"Drill aborted: a real incident",
 		"Fault db-config reverted",
-		"ack ack=3\n",
 		"drill rehearsal aborted",
 		"  fault db-config",
 	} {
