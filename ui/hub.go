@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"bytes"
 	"encoding/json"
+	"strings"
 	"sync"
 
 	"github.com/firedrill/firedrill/control"
@@ -260,6 +262,26 @@ func wireEvent(e control.Event) WireEvent {
 		Time:        e.Time.UTC().Format("2006-01-02T15:04:05.000Z07:00"),
 		DrillTimeMS: e.DrillTime.Milliseconds(),
 		Actor:       e.Actor,
-		Payload:     e.Payload,
+		Payload:     withoutRecord(e),
 	}
+}
+
+// withoutRecord returns e's payload without the revert record of a fault
+// event. Revert records are the engine's business (they hold the previous
+// values of what a fault changed, Secret values included, sealed): nobody in
+// the drill room receives one, whatever their role.
+func withoutRecord(e control.Event) json.RawMessage {
+	if !strings.HasPrefix(e.Type, "fault.") || !bytes.Contains(e.Payload, []byte(`"record"`)) {
+		return e.Payload
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(e.Payload, &m); err != nil {
+		return nil
+	}
+	delete(m, "record")
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil
+	}
+	return b
 }

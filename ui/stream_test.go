@@ -257,3 +257,36 @@ func TestAlertsReachParticipants(t *testing.T) {
 		t.Fatalf("first message %+v, want a FIRING alert from the monitoring persona in #alerts", m)
 	}
 }
+
+// TestStreamCarriesNoRevertRecord: revert records (the previous values of
+// what a fault changed, Secret values included) are the engine's business.
+// No role receives one on the stream, live or replayed.
+func TestStreamCarriesNoRevertRecord(t *testing.T) {
+	e := newEnv(t)
+	d := e.newDrill(false)
+	live := d.admin.ws(d.id, 0)
+	live.untilReady()
+	d.admin.must(200, "POST", "/api/drills/"+d.id+"/start", nil, nil)
+	var faults int
+	for faults < 2 {
+		f, err := live.next()
+		if err != nil {
+			t.Fatalf("live stream: %v", err)
+		}
+		if strings.HasPrefix(f.Event.Type, "fault.") {
+			faults++
+			if strings.Contains(string(f.Event.Payload), `"record"`) {
+				t.Fatalf("the facilitator's live stream carried a revert record: %s", f.Event.Payload)
+			}
+		}
+	}
+	for role, c := range map[string]*client{"facilitator": d.admin, "designer": d.designer, "observer": d.observer, "participant": d.participant} {
+		t.Run(role+" replays no revert record", func(t *testing.T) {
+			for _, ev := range c.ws(d.id, 0).untilReady() {
+				if strings.Contains(string(ev.Payload), `"record"`) {
+					t.Fatalf("%s's replay carried a revert record in %s #%d: %s", role, ev.Type, ev.Seq, ev.Payload)
+				}
+			}
+		})
+	}
+}

@@ -30,6 +30,20 @@ type Config struct {
 	Plugins    PluginsConfig    `mapstructure:"plugins"`
 	Drill      DrillConfig      `mapstructure:"drill"`
 	Scenarios  ScenariosConfig  `mapstructure:"scenarios"`
+	Records    RecordsConfig    `mapstructure:"records"`
+}
+
+// RecordsConfig holds the keys that seal revert records (the previous values
+// of what a fault changed, Secret values included) in the drill journal.
+type RecordsConfig struct {
+	// Keys are "id:base64 of 32 random bytes"; the first seals new records,
+	// all of them open old ones. Rotate by putting a new key first and
+	// dropping the old one once no open drill holds a record it sealed.
+	Keys []string `mapstructure:"keys"`
+	// KeyFile is a file of keys, one a line, e.g. a mounted Kubernetes
+	// Secret; its keys follow Keys. When neither is set, a key is made once
+	// in the data directory (record.keys, mode 0600).
+	KeyFile string `mapstructure:"keyFile"`
 }
 
 // LogConfig configures logging.
@@ -146,6 +160,8 @@ var settings = []setting{
 	{key: "drill.onRestart", def: "resume"},
 	{key: "drill.timeScale", flag: "time-scale", def: 1.0, usage: "drill clock speed-up for rehearsals (60 = a drill minute per second)"},
 	{key: "scenarios.dirs", def: []string{}},
+	{key: "records.keys", def: []string{}},
+	{key: "records.keyFile", def: ""},
 }
 
 // addConfigFlags adds the persistent flags every command understands.

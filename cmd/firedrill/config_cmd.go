@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -19,6 +20,12 @@ func newConfigCmd(m *Main) *cobra.Command {
 			if c.Auth.AdminPasswordHash != "" {
 				c.Auth.AdminPasswordHash = "********"
 			}
+			masked := make([]string, len(c.Records.Keys))
+			for i, k := range c.Records.Keys {
+				id, _, _ := strings.Cut(k, ":")
+				masked[i] = id + ":********"
+			}
+			c.Records.Keys = masked
 			_, err := fmt.Fprintf(m.Stdout, "%+v\n", c)
 			return err
 		},

@@ -73,6 +73,9 @@ status 0 when nothing fails, 1 otherwise.`,
 					}
 					m.OnClose(db.Close)
 					opts.Drills = db
+					if keys, err := m.recordKeyring(); err == nil {
+						opts.OpenRecord = keys.Open
+					}
 				} else if !errors.Is(err, fs.ErrNotExist) {
 					return err
 				}

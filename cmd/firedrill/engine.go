@@ -7,13 +7,20 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/control/seal"
 )
 
 // openEngine opens the drill engine on the wall clock over the drill
 // database and the plugins, configured from m.Config and logging to
 // m.Stderr; it is closed when m is.
 func (m *Main) openEngine(ctx context.Context, store control.Store, inj control.Injector) (*control.Engine, error) {
-	e := control.NewEngine(store, inj, clock.RealClock{})
+	keys, err := m.recordKeyring()
+	if err != nil {
+		return nil, err
+	}
+	// The engine only ever sees sealed revert records: the journal and
+	// everything read from it carry ciphertext.
+	e := control.NewEngine(store, seal.Injector(inj, keys), clock.RealClock{})
 	e.TimeScale = m.Config.Drill.TimeScale
 	e.OnRestart = m.Config.Drill.OnRestart
 	e.Logf = func(format string, args ...any) { fmt.Fprintf(m.Stderr, "firedrill: "+format+"\n", args...) }

@@ -164,6 +164,9 @@ type Options struct {
 	// names it in messages either way.
 	Drills       DrillStore
 	DatabasePath string
+	// OpenRecord opens a sealed revert record of the drill database (see
+	// control/seal); nil leaves records as they are.
+	OpenRecord func([]byte) ([]byte, error)
 	// Clock times the API server's answer; default the real clock.
 	Clock clock.PassiveClock
 }

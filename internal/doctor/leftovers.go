@@ -66,7 +66,7 @@ func checkLeftovers(ctx context.Context, r *Report, cl *cluster, opts Options) {
 		}
 		info := drills[l.DrillID]
 		if info == nil && sums != nil {
-			info, err = loadDrill(ctx, opts.Drills, sums, l.DrillID)
+			info, err = loadDrill(ctx, opts, sums, l.DrillID)
 			if err != nil {
 				dbErr = err
 				info = nil
@@ -78,13 +78,13 @@ func checkLeftovers(ctx context.Context, r *Report, cl *cluster, opts Options) {
 	}
 }
 
-func loadDrill(ctx context.Context, db DrillStore, sums map[string]control.DrillSummary, id string) (*drillInfo, error) {
+func loadDrill(ctx context.Context, opts Options, sums map[string]control.DrillSummary, id string) (*drillInfo, error) {
 	sum, ok := sums[id]
 	if !ok {
 		return &drillInfo{}, nil
 	}
 	info := &drillInfo{found: true, title: sum.Title, state: sum.State, faults: map[string]*faultInfo{}}
-	evs, err := db.Events(ctx, id, 0, 0)
+	evs, err := opts.Drills.Events(ctx, id, 0, 0)
 	if err != nil {
 		return nil, fmt.Errorf("read the journal of drill %s: %w", id, err)
 	}
@@ -111,6 +111,11 @@ func loadDrill(ctx context.Context, db DrillStore, sums map[string]control.Drill
 			fi.last = e.Type
 			if len(p.Record) > 0 {
 				fi.record = p.Record
+				if opts.OpenRecord != nil {
+					if plain, err := opts.OpenRecord(p.Record); err == nil {
+						fi.record = plain
+					}
+				}
 			}
 		}
 	}
