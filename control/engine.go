@@ -388,7 +388,14 @@ func (e *Engine) mutate(ctx context.Context, id string, fn func(d *Drill) ([]pen
 		return nil, err
 	}
 	r.mu.Lock()
-	ps, err := fn(r.d)
+	var ps []pending
+	if r.d.State == StateClosed {
+		// Closed is closed: the record is final and its hash chain must
+		// not grow, whoever asks and whatever for.
+		err = Errorf(ECONFLICT, "drill %s is closed; its record is final", r.d.ID)
+	} else {
+		ps, err = fn(r.d)
+	}
 	var evs []Event
 	if err == nil && len(ps) > 0 {
 		evs, err = e.appendLocked(ctx, r, ps...)

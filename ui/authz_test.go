@@ -248,3 +248,55 @@ func TestCSRF(t *testing.T) {
 		}
 	})
 }
+
+// TestAuthorizationMatrix_closedDrill: closed is closed. Once the retro is
+// closed, every write route refuses every role, even those the matrix
+// allows on an open drill, and the drill's hash-chained journal does not
+// grow.
+func TestAuthorizationMatrix_closedDrill(t *testing.T) {
+	e := newEnv(t)
+	d := e.newDrill(true)
+	post(d.participant, d.id, "incident", "looking into it")
+	endDrill(t, e, d)
+	d.admin.must(200, "POST", "/api/drills/"+d.id+"/retro/close", map[string]any{"confirm": true}, nil)
+	head := func() int64 {
+		evs, err := e.store.Events(t.Context(), d.id, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return evs[len(evs)-1].Seq
+	}
+	before := head()
+	for _, rt := range e.server.Routes() {
+		if rt.Method == "GET" || !strings.Contains(rt.Pattern, "{id}") {
+			continue
+		}
+		key := rt.Method + " " + rt.Pattern
+		rc := routeCases[key]
+		t.Run(key, func(t *testing.T) {
+			for _, role := range allowedRoles[rt.Access] {
+				c := map[string]*client{roleParticipant: d.participant, roleObserver: d.observer, roleDesigner: d.designer, roleFacilitator: d.admin}[role]
+				if c == nil {
+					continue
+				}
+				path := strings.NewReplacer("{id}", d.id, "{pid}", d.people["Kim"], "{fid}", "cache", "{qid}", "q-1", "{aid}", "a-1").Replace(rt.Pattern)
+				var body any
+				if rc.body != nil {
+					body = rc.body(role)
+				}
+				st, b := c.do(rt.Method, path, body)
+				if st < 400 {
+					t.Errorf("%s on the closed drill: %d %s, want a refusal", role, st, b)
+				}
+			}
+		})
+	}
+	if after := head(); after != before {
+		evs, _ := e.store.Events(t.Context(), d.id, before, 0)
+		var types []string
+		for _, ev := range evs {
+			types = append(types, ev.Type+" by "+ev.Actor)
+		}
+		t.Fatalf("the closed drill's journal grew from #%d to #%d: %v", before, after, types)
+	}
+}
