@@ -254,6 +254,10 @@ func (s *Server) apiNewLink(w http.ResponseWriter, r *http.Request, _ *Session) 
 		s.writeError(w, r, control.Errorf(control.ENOTFOUND, "No person %q in this drill.", r.PathValue("pid")))
 		return
 	}
+	if d.State == control.StateClosed {
+		s.writeError(w, r, control.Errorf(control.ECONFLICT, "Drill %s is closed: nobody joins it any more.", id))
+		return
+	}
 	link, err := s.issueLink(r, id, *p)
 	if err != nil {
 		s.writeError(w, r, err)
