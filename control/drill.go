@@ -60,6 +60,9 @@ type Person struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
 	Role Role   `json:"role"`
+	// Removed is set once the facilitator took the person out of the drill:
+	// their link and sessions end; what they wrote stays in the record.
+	Removed bool `json:"removed,omitempty"`
 }
 
 // FaultPhase is where a fault is in its life within a drill.

@@ -131,6 +131,23 @@ func (e *Engine) AddPerson(ctx context.Context, drillID string, p Person, actor 
 	return p, err
 }
 
+// RemovePerson takes a person out of a drill: the journal says who removed
+// them and why; the drill room ends their link and sessions. What they wrote
+// stays in the record.
+func (e *Engine) RemovePerson(ctx context.Context, drillID, personID, actor, reason string) error {
+	_, err := e.mutate(ctx, drillID, func(d *Drill) ([]pending, error) {
+		p, ok := d.Person(personID)
+		if !ok {
+			return nil, Errorf(ENOTFOUND, "no person %q in drill %s", personID, d.ID)
+		}
+		if p.Removed {
+			return nil, Errorf(ECONFLICT, "%s is already removed from drill %s", p.Name, d.ID)
+		}
+		return []pending{{Type: EventPersonRemoved, Actor: actor, Payload: PersonRemoved{PersonID: personID, Reason: strings.TrimSpace(reason)}}}, nil
+	})
+	return err
+}
+
 // transition appends a lifecycle event if the drill is in one of the states.
 func (e *Engine) transition(ctx context.Context, id, typ, actor string, payload any, from ...DrillState) error {
 	_, err := e.mutate(ctx, id, func(d *Drill) ([]pending, error) {

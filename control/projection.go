@@ -26,6 +26,7 @@ const (
 	EventDrillClosed    = "drill.closed"
 	EventDrillRestarted = "drill.restarted"
 	EventPersonAdded    = "person.added"
+	EventPersonRemoved  = "person.removed"
 
 	EventFaultFireRequested = "fault.fire-requested"
 	EventFaultIntent        = "fault.intent"
@@ -82,6 +83,12 @@ type FaultEvent struct {
 	Detail string `json:"detail,omitempty"`
 	// By is "probe" or "manual" for fault.resolved.
 	By string `json:"by,omitempty"`
+}
+
+// PersonRemoved is the payload of person.removed.
+type PersonRemoved struct {
+	PersonID string `json:"personId"`
+	Reason   string `json:"reason,omitempty"`
 }
 
 // HintEvent is the payload of hint.given and hint.skipped.
@@ -244,6 +251,16 @@ func (d *Drill) decodeType(e *Event) (fold, error) {
 			return nil, err
 		}
 		return func(d *Drill) { d.People = append(d.People, p) }, nil
+	case EventPersonRemoved:
+		var p PersonRemoved
+		if err := json.Unmarshal(e.Payload, &p); err != nil {
+			return nil, err
+		}
+		return func(d *Drill) {
+			if q, ok := d.Person(p.PersonID); ok {
+				q.Removed = true
+			}
+		}, nil
 	case EventChatMessage:
 		var m Message
 		if err := json.Unmarshal(e.Payload, &m); err != nil {

@@ -115,7 +115,14 @@ func (s *Server) apiJoin(w http.ResponseWriter, r *http.Request, old *Session) {
 		s.writeError(w, r, err)
 		return
 	}
-	sess, err := s.sessions.create(r.Context(), Session{DrillID: g.DrillID, PersonID: g.PersonID, Name: g.Name, Role: g.Role}, joinSessionTTL)
+	if d, err := s.engine.Drill(r.Context(), g.DrillID); err != nil || d.State == control.StateClosed {
+		s.writeError(w, r, refused)
+		return
+	} else if p, ok := d.Person(g.PersonID); !ok || p.Removed {
+		s.writeError(w, r, refused)
+		return
+	}
+	sess, err := s.sessions.create(r.Context(), Session{DrillID: g.DrillID, PersonID: g.PersonID, Name: g.Name, Role: g.Role, LinkHash: HashToken(req.Token)}, joinSessionTTL)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -258,12 +265,66 @@ func (s *Server) apiNewLink(w http.ResponseWriter, r *http.Request, _ *Session) 
 		s.writeError(w, r, control.Errorf(control.ECONFLICT, "Drill %s is closed: nobody joins it any more.", id))
 		return
 	}
+	if p.Removed {
+		s.writeError(w, r, control.Errorf(control.ECONFLICT, "%s was removed from this drill.", p.Name))
+		return
+	}
+	// The new link replaces the old one: sessions made from the old link
+	// end, and their open streams close.
 	link, err := s.issueLink(r, id, *p)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	s.hub.kick(id, p.ID)
 	writeJSON(w, http.StatusOK, link)
+}
+
+// apiRemovePerson takes a person out of the drill: the journal records it,
+// their link is revoked, their sessions end and their streams close.
+func (s *Server) apiRemovePerson(w http.ResponseWriter, r *http.Request, sess *Session) {
+	var req struct {
+		Why string `json:"why"`
+	}
+	if err := decodeOptionalJSON(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	id, pid := r.PathValue("id"), r.PathValue("pid")
+	if err := s.engine.RemovePerson(r.Context(), id, pid, sess.actor(), req.Why); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.endAccess(r.Context(), id, pid); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+}
+
+// apiEndSessions ends a person's access without removing them: their link
+// is revoked, their sessions end and their streams close. The facilitator
+// hands them a new link when they should come back.
+func (s *Server) apiEndSessions(w http.ResponseWriter, r *http.Request, _ *Session) {
+	id, pid := r.PathValue("id"), r.PathValue("pid")
+	d, err := s.engine.Drill(r.Context(), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if _, ok := d.Person(pid); !ok {
+		s.writeError(w, r, control.Errorf(control.ENOTFOUND, "No person %q in this drill.", pid))
+		return
+	}
+	if d.State == control.StateClosed {
+		s.writeError(w, r, control.Errorf(control.ECONFLICT, "Drill %s is closed: every session of it has ended.", id))
+		return
+	}
+	if err := s.endAccess(r.Context(), id, pid); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
 }
 
 // issueLink creates a fresh join token for p, replacing any earlier one.

@@ -47,6 +47,11 @@ type Session struct {
 	Name     string
 	Role     control.Role
 	Expires  time.Time
+	// LinkHash is the hash of the join token the session was made from. A
+	// join session lives only while that link stands: rotating the link,
+	// removing the person, ending their sessions or closing the drill
+	// revokes the link, and every session made from it ends.
+	LinkHash string
 }
 
 // Grant is what a join token stands for: one person of one drill, in one role.
@@ -65,6 +70,9 @@ type JoinTokens interface {
 	PutJoinToken(ctx context.Context, tokenHash string, g Grant) error
 	// JoinGrant returns the grant of a token hash, or ENOTFOUND.
 	JoinGrant(ctx context.Context, tokenHash string) (Grant, error)
+	// RevokeJoinTokens deletes the join token of a person of a drill, or of
+	// every person of the drill when personID is empty.
+	RevokeJoinTokens(ctx context.Context, drillID, personID string) error
 }
 
 // SessionStore keeps sessions durably, so that a restarted server (whose
@@ -187,13 +195,36 @@ func (a AdminCredential) Check(secret string) bool {
 	return false
 }
 
-// session returns the request's session, if any.
+// session returns the request's session, if any. A join session whose link
+// was revoked or replaced has ended.
 func (s *Server) session(r *http.Request) (*Session, bool) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil || c.Value == "" {
 		return nil, false
 	}
-	return s.sessions.get(r.Context(), c.Value)
+	sess, ok := s.sessions.get(r.Context(), c.Value)
+	if !ok || sess.Admin {
+		return sess, ok
+	}
+	g, err := s.tokens.JoinGrant(r.Context(), sess.LinkHash)
+	if err != nil || sess.LinkHash == "" || g.DrillID != sess.DrillID || g.PersonID != sess.PersonID {
+		if control.ErrorCode(err) == control.ENOTFOUND || err == nil {
+			s.sessions.delete(r.Context(), sess.ID)
+		}
+		return nil, false
+	}
+	return sess, true
+}
+
+// endAccess revokes the join link of a person of a drill (every person's
+// when personID is empty), which ends the sessions made from it, and closes
+// their open streams.
+func (s *Server) endAccess(ctx context.Context, drillID, personID string) error {
+	if err := s.tokens.RevokeJoinTokens(ctx, drillID, personID); err != nil {
+		return fmt.Errorf("end access to drill %s: %w", drillID, err)
+	}
+	s.hub.kick(drillID, personID)
+	return nil
 }
 
 func (s *Server) setSessionCookie(w http.ResponseWriter, r *http.Request, sess *Session) {

@@ -17,6 +17,7 @@ type Engine interface {
 	Drills(ctx context.Context, f control.DrillFilter) ([]control.DrillSummary, error)
 	CreateDrill(ctx context.Context, in control.CreateDrill) (*control.Drill, error)
 	AddPerson(ctx context.Context, drillID string, p control.Person, actor string) (control.Person, error)
+	RemovePerson(ctx context.Context, drillID, personID, actor, reason string) error
 
 	StartBriefing(ctx context.Context, id, actor string) error
 	Start(ctx context.Context, id, actor string) error

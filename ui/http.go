@@ -81,6 +81,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// decodeOptionalJSON is decodeJSON for routes whose body may be left out.
+func decodeOptionalJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	if r.ContentLength == 0 {
+		return nil
+	}
+	return decodeJSON(w, r, v)
+}
+
 // decodeJSON reads a JSON request body into v, refusing unknown fields,
 // bodies over maxBodyBytes and anything but application/json.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {

@@ -33,6 +33,12 @@ type outEvent struct {
 type subscriber struct {
 	drillID string
 	staff   bool
+	// personID is the joined person the stream belongs to, empty for the
+	// facilitator signed in with the admin credential.
+	personID string
+	// ended is set by the hub when the person's access ended (link revoked,
+	// person removed, drill closed).
+	ended bool
 	// send is the bounded buffer between the hub and the connection's write
 	// pump. The hub closes it when the subscriber is dropped.
 	send chan *outEvent
@@ -58,6 +64,7 @@ func (s *subscriber) sees(a Audience) bool {
 type Hub struct {
 	register   chan regReq
 	unregister chan *subscriber
+	kicks      chan kickReq
 	broadcast  chan *outEvent
 	stats      chan chan HubStats
 	quit       chan struct{}
@@ -67,6 +74,13 @@ type Hub struct {
 	// BufferSize is the number of events a subscriber may lag behind before
 	// it is dropped.
 	bufferSize int
+}
+
+// kickReq ends the streams of a person of a drill, or of every joined
+// person of the drill when personID is empty.
+type kickReq struct {
+	drillID, personID string
+	done              chan struct{}
 }
 
 type regReq struct {
@@ -90,6 +104,7 @@ func NewHub(bufferSize int) *Hub {
 	h := &Hub{
 		register:   make(chan regReq),
 		unregister: make(chan *subscriber),
+		kicks:      make(chan kickReq),
 		broadcast:  make(chan *outEvent, 1024),
 		stats:      make(chan chan HubStats),
 		quit:       make(chan struct{}),
@@ -142,6 +157,14 @@ func (h *Hub) run() {
 			r.ok <- true
 		case s := <-h.unregister:
 			drop(s)
+		case k := <-h.kicks:
+			for s := range subs[k.drillID] {
+				if s.personID != "" && (k.personID == "" || s.personID == k.personID) {
+					s.ended = true
+					drop(s)
+				}
+			}
+			close(k.done)
 		case e := <-h.broadcast:
 			for s := range subs[e.drillID] {
 				if !s.sees(e.audience) {
@@ -168,7 +191,7 @@ type Subscriber struct{ s *subscriber }
 // Subscribe registers a receiver of drillID's events; staff receivers also
 // get staff-only events. It returns nil when the hub is closed.
 func (h *Hub) Subscribe(drillID string, staff bool) *Subscriber {
-	s := h.subscribe(drillID, staff)
+	s := h.subscribe(drillID, "", staff)
 	if s == nil {
 		return nil
 	}
@@ -195,8 +218,8 @@ func (s *Subscriber) Dropped() bool { return s.s.dropped }
 
 // subscribe registers a new subscriber for drillID. It returns nil when the
 // hub is closed.
-func (h *Hub) subscribe(drillID string, staff bool) *subscriber {
-	s := &subscriber{drillID: drillID, staff: staff, send: make(chan *outEvent, h.bufferSize)}
+func (h *Hub) subscribe(drillID, personID string, staff bool) *subscriber {
+	s := &subscriber{drillID: drillID, personID: personID, staff: staff, send: make(chan *outEvent, h.bufferSize)}
 	r := regReq{s: s, ok: make(chan bool, 1)}
 	select {
 	case h.register <- r:
@@ -204,6 +227,18 @@ func (h *Hub) subscribe(drillID string, staff bool) *subscriber {
 		return s
 	case <-h.quit:
 		return nil
+	}
+}
+
+// kick ends the streams of personID in drillID (every joined person's when
+// personID is empty) once their access ended. It returns when they are
+// dropped.
+func (h *Hub) kick(drillID, personID string) {
+	k := kickReq{drillID: drillID, personID: personID, done: make(chan struct{})}
+	select {
+	case h.kicks <- k:
+		<-k.done
+	case <-h.quit:
 	}
 }
 

@@ -248,5 +248,10 @@ func (s *Server) apiRetroClose(w http.ResponseWriter, r *http.Request, sess *Ses
 		s.writeError(w, r, err)
 		return
 	}
+	// A closed drill is over for everyone who joined it: their links no
+	// longer join and their streams close; their sessions keep read-only
+	// access to the retro only (see closedAccess). The facilitator keeps
+	// the record and its exports.
+	s.hub.kick(r.PathValue("id"), "")
 	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
 }

@@ -61,6 +61,8 @@ func (s *Server) routeTable() []route {
 
 		rt("POST", "/api/drills/{id}/people", AccessFacilitator, s.apiAddPerson),
 		rt("POST", "/api/drills/{id}/people/{pid}/link", AccessFacilitator, s.apiNewLink),
+		rt("POST", "/api/drills/{id}/people/{pid}/remove", AccessFacilitator, s.apiRemovePerson),
+		rt("POST", "/api/drills/{id}/people/{pid}/sessions/end", AccessFacilitator, s.apiEndSessions),
 		rt("POST", "/api/drills/{id}/briefing", AccessFacilitator, s.apiLifecycle),
 		rt("POST", "/api/drills/{id}/start", AccessFacilitator, s.apiLifecycle),
 		rt("POST", "/api/drills/{id}/pause", AccessFacilitator, s.apiLifecycle),
@@ -121,6 +123,14 @@ func (s *Server) guard(rt route) http.Handler {
 				return
 			}
 		}
+		if err := s.closedAccess(r, rt, sess); err != nil {
+			if page {
+				s.pageRefused(w, r, err)
+			} else {
+				s.writeError(w, r, err)
+			}
+			return
+		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			csrfSess := sess
 			if signIn[rt.Pattern] {
@@ -136,6 +146,30 @@ func (s *Server) guard(rt route) http.Handler {
 		}
 		rt.h(w, r, sess)
 	})
+}
+
+// closedReadable are the routes a joined person keeps once their drill is
+// closed: reading the retro, their own answers in it.
+var closedReadable = map[string]bool{"/api/drills/{id}/retro": true, "/room/{id}/retro": true}
+
+// closedAccess refuses a joined person everything but reading the retro once
+// their drill is closed: their link no longer joins and their stream is
+// closed; the facilitator keeps the record.
+func (s *Server) closedAccess(r *http.Request, rt route, sess *Session) error {
+	if sess == nil || sess.Admin || sess.DrillID == "" || r.PathValue("id") != sess.DrillID {
+		return nil
+	}
+	if r.Method == http.MethodGet && closedReadable[rt.Pattern] {
+		return nil
+	}
+	d, err := s.engine.Drill(r.Context(), sess.DrillID)
+	if err != nil || d.State != control.StateClosed {
+		return nil
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return control.Errorf(control.ECONFLICT, "This drill is closed: its record is final.")
+	}
+	return control.Errorf(control.EFORBIDDEN, "This drill is closed: only the retro stays readable.")
 }
 
 // signIn are the routes that exchange a secret for a new session.

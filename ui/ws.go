@@ -43,6 +43,10 @@ const (
 	CloseSlowConsumer = 4000
 	// CloseShutdown tells a browser the server is stopping.
 	CloseShutdown = 4001
+	// CloseAccessEnded tells a browser its person's access to the drill
+	// ended (link replaced or revoked, person removed, drill closed); it
+	// does not reconnect with the same session.
+	CloseAccessEnded = 4003
 )
 
 // frame is what the server sends on the socket.
@@ -91,7 +95,11 @@ func (s *Server) apiWS(w http.ResponseWriter, r *http.Request, sess *Session) {
 		// Upgrade has already written the HTTP error.
 		return
 	}
-	sub := s.hub.subscribe(drillID, sess.Admin || sess.Role.Backroom())
+	personID := sess.PersonID
+	if sess.Admin {
+		personID = ""
+	}
+	sub := s.hub.subscribe(drillID, personID, sess.Admin || sess.Role.Backroom())
 	if sub == nil {
 		conn.Close()
 		return
@@ -156,6 +164,9 @@ func (s *Server) writePump(conn *websocket.Conn, sub *subscriber, drillID string
 				code, text := CloseShutdown, "server stopping"
 				if sub.dropped {
 					code, text = CloseSlowConsumer, "too slow; resume from your last sequence number"
+				}
+				if sub.ended {
+					code, text = CloseAccessEnded, "your access to this drill ended"
 				}
 				_ = write(websocket.CloseMessage, websocket.FormatCloseMessage(code, text))
 				return

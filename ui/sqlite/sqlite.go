@@ -47,6 +47,17 @@ func Open(path string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("open room database %s: create schema: %w", path, err)
 	}
+	var hasLink int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('sessions') WHERE name = 'link_hash'`).Scan(&hasLink); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open room database %s: %w", path, err)
+	}
+	if hasLink == 0 {
+		if _, err := db.Exec(sessionLinkColumn); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open room database %s: add sessions.link_hash: %w", path, err)
+		}
+	}
 	return &DB{db: db}, nil
 }
 
@@ -75,6 +86,27 @@ func (d *DB) PutJoinToken(ctx context.Context, tokenHash string, g ui.Grant) err
 }
 
 // JoinGrant returns the grant of a token hash, or ENOTFOUND.
+// RevokeJoinTokens deletes the join token of a person of a drill, or of
+// every person of the drill when personID is empty; sessions made from
+// them end (ui checks a join session's link on every request).
+func (d *DB) RevokeJoinTokens(ctx context.Context, drillID, personID string) error {
+	q, args := `DELETE FROM join_tokens WHERE drill_id = ?`, []any{drillID}
+	if personID != "" {
+		q, args = q+` AND person_id = ?`, append(args, personID)
+	}
+	if _, err := d.db.ExecContext(ctx, q, args...); err != nil {
+		return fmt.Errorf("revoke join tokens of %s: %w", drillID, err)
+	}
+	q, args = `DELETE FROM sessions WHERE admin = 0 AND drill_id = ?`, []any{drillID}
+	if personID != "" {
+		q, args = q+` AND person_id = ?`, append(args, personID)
+	}
+	if _, err := d.db.ExecContext(ctx, q, args...); err != nil {
+		return fmt.Errorf("end sessions of %s: %w", drillID, err)
+	}
+	return nil
+}
+
 func (d *DB) JoinGrant(ctx context.Context, tokenHash string) (ui.Grant, error) {
 	var g ui.Grant
 	var role string
@@ -102,6 +134,10 @@ CREATE TABLE IF NOT EXISTS sessions (
 );
 `
 
+// sessionLinkColumn adds the hash of the join link a session was made
+// from (databases made before it get it empty: those sessions end).
+const sessionLinkColumn = `ALTER TABLE sessions ADD COLUMN link_hash TEXT NOT NULL DEFAULT ''`
+
 // PutSession stores a session under the hash of its id.
 func (d *DB) PutSession(ctx context.Context, idHash string, s ui.Session) error {
 	// Expired sessions are swept on the way.
@@ -112,8 +148,8 @@ func (d *DB) PutSession(ctx context.Context, idHash string, s ui.Session) error 
 	if s.Admin {
 		admin = 1
 	}
-	_, err := d.db.ExecContext(ctx, `INSERT OR REPLACE INTO sessions (id_hash, csrf, admin, drill_id, person_id, name, role, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		idHash, s.CSRF, admin, s.DrillID, s.PersonID, s.Name, string(s.Role), s.Expires.UTC().Format(time.RFC3339Nano))
+	_, err := d.db.ExecContext(ctx, `INSERT OR REPLACE INTO sessions (id_hash, csrf, admin, drill_id, person_id, name, role, expires, link_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		idHash, s.CSRF, admin, s.DrillID, s.PersonID, s.Name, string(s.Role), s.Expires.UTC().Format(time.RFC3339Nano), s.LinkHash)
 	if err != nil {
 		return fmt.Errorf("put session: %w", err)
 	}
@@ -125,8 +161,8 @@ func (d *DB) GetSession(ctx context.Context, idHash string) (ui.Session, error) 
 	var s ui.Session
 	var admin int
 	var role, expires string
-	err := d.db.QueryRowContext(ctx, `SELECT csrf, admin, drill_id, person_id, name, role, expires FROM sessions WHERE id_hash = ?`, idHash).
-		Scan(&s.CSRF, &admin, &s.DrillID, &s.PersonID, &s.Name, &role, &expires)
+	err := d.db.QueryRowContext(ctx, `SELECT csrf, admin, drill_id, person_id, name, role, expires, link_hash FROM sessions WHERE id_hash = ?`, idHash).
+		Scan(&s.CSRF, &admin, &s.DrillID, &s.PersonID, &s.Name, &role, &expires, &s.LinkHash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ui.Session{}, control.Errorf(control.ENOTFOUND, "Unknown session.")
 	} else if err != nil {
