@@ -330,18 +330,20 @@ func (d *Drill) wallAfter(now time.Time, drill time.Duration) time.Time {
 	return now.Add(time.Duration(float64(drill) / d.TimeScale))
 }
 
-// runProbes evaluates every probe; ok is true when all hold.
-func (e *Engine) runProbes(ctx context.Context, ps []scenarios.Probe) (ok bool, detail string, err error) {
+// runProbes evaluates every probe; ok is true when all hold. checks holds
+// each probe's result, in the scenario's order.
+func (e *Engine) runProbes(ctx context.Context, ps []scenarios.Probe) (ok bool, detail string, checks []CheckResult, err error) {
 	ok = true
 	for _, p := range ps {
 		res, err := e.injector.Probe(ctx, probeSpec(p))
 		if err != nil {
-			return false, "", fmt.Errorf("probe %s: %w", p.Probe, err)
+			return false, "", nil, fmt.Errorf("probe %s: %w", p.Probe, err)
 		}
 		name := p.Name
 		if name == "" {
 			name = p.Probe.String()
 		}
+		checks = append(checks, CheckResult{Name: name, OK: res.OK, Detail: res.Detail})
 		if !res.OK {
 			ok = false
 			detail = name + ": " + res.Detail
@@ -349,7 +351,7 @@ func (e *Engine) runProbes(ctx context.Context, ps []scenarios.Probe) (ok bool, 
 			detail = name + ": " + res.Detail
 		}
 	}
-	return ok, detail, nil
+	return ok, detail, checks, nil
 }
 
 // probeFault polls a fault's resolvedWhen probes. The fault is resolved
@@ -366,7 +368,7 @@ func (e *Engine) probeFault(ctx context.Context, r *drillRun, i int) error {
 		r.rt.probes[f.ID] = ps
 	}
 	interval := probeInterval(rw.Probes)
-	ok, detail, err := e.runProbes(ctx, rw.Probes)
+	ok, detail, checks, err := e.runProbes(ctx, rw.Probes)
 	now := e.clock.Now()
 	if err != nil {
 		ps.failures++
@@ -384,6 +386,10 @@ func (e *Engine) probeFault(ctx context.Context, r *drillRun, i int) error {
 		return nil
 	}
 	el := d.Elapsed(now)
+	for j := range checks {
+		checks[j].CheckedAt = el
+	}
+	fs.Checks = checks
 	ps.next = d.wallAfter(now, interval)
 	if !ok {
 		regressed := ps.since != nil || fs.RecoveringAt != nil
@@ -429,7 +435,7 @@ func (e *Engine) evalAlert(ctx context.Context, r *drillRun, i int) error {
 		r.rt.alerts[a.ID] = ps
 	}
 	interval := probeInterval([]scenarios.Probe{a.Probe})
-	ok, detail, err := e.runProbes(ctx, []scenarios.Probe{a.Probe})
+	ok, detail, _, err := e.runProbes(ctx, []scenarios.Probe{a.Probe})
 	now := e.clock.Now()
 	if err != nil {
 		ps.failures++

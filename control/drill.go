@@ -113,6 +113,20 @@ type FaultState struct {
 	RecoveringAt *time.Duration `json:"recoveringAt,omitempty"`
 	ResolvedAt   *time.Duration `json:"resolvedAt,omitempty"`
 	RevertedAt   *time.Duration `json:"revertedAt,omitempty"`
+	// Checks are the latest results of the fault's resolvedWhen probes,
+	// one per probe in the scenario's order. They are what the engine last
+	// saw while polling, not journaled: empty until the first poll after
+	// a start or restart.
+	Checks []CheckResult `json:"checks,omitempty"`
+}
+
+// CheckResult is one resolution check of a fault as last polled.
+type CheckResult struct {
+	Name   string `json:"name"`
+	OK     bool   `json:"ok"`
+	Detail string `json:"detail,omitempty"`
+	// CheckedAt is the drill time of the poll.
+	CheckedAt time.Duration `json:"checkedAt"`
 }
 
 // holdsRecord reports whether the fault may have changed the environment and

@@ -100,6 +100,35 @@ type FaultView struct {
 	ResolvedMS  *int64             `json:"resolvedMs,omitempty"`
 	// Trigger says when the fault fires: "at 10m" or "after f1 resolved".
 	Trigger string `json:"trigger"`
+	// TriggerAt and TriggerAfter say the same for the room to word: a
+	// drill time, or the fault this one is chained after with its event
+	// and delay.
+	TriggerAt    *int64        `json:"triggerAt,omitempty"`
+	TriggerAfter *TriggerAfter `json:"triggerAfter,omitempty"`
+	// Checks are the resolution checks as last polled; Manual is set when
+	// the facilitator marks the fault resolved by hand.
+	Checks []CheckView `json:"checks,omitempty"`
+	Manual bool        `json:"manual,omitempty"`
+	// RecoveringMS is when every check first passed; StableForMS how long
+	// they must keep passing for the fault to count as resolved.
+	RecoveringMS *int64 `json:"recoveringMs,omitempty"`
+	StableForMS  int64  `json:"stableForMs,omitempty"`
+}
+
+// TriggerAfter is a chained fault's trigger.
+type TriggerAfter struct {
+	Fault   string `json:"fault"`
+	Event   string `json:"event"`
+	DelayMS int64  `json:"delayMs,omitempty"`
+}
+
+// CheckView is one resolution check of a fault: its name, whether it
+// passed at the last poll and what it saw.
+type CheckView struct {
+	Name      string `json:"name"`
+	OK        bool   `json:"ok"`
+	Detail    string `json:"detail,omitempty"`
+	CheckedMS int64  `json:"checkedMs"`
 }
 
 func msPtr(d *time.Duration) *int64 {
@@ -172,15 +201,55 @@ func (s *Server) drillView(d *control.Drill, st roomState, sess *Session) DrillV
 	sv := &StaffView{Scenario: sc, Difficulty: d.Difficulty, Briefing: sc.Briefing, Solution: sc.Solution,
 		Hints: d.Hints, Injects: d.Injects, Alerts: d.Alerts, Notes: st.notes, EndReason: d.EndReason}
 	for _, f := range d.Faults {
-		sv.Faults = append(sv.Faults, FaultView{ID: f.ID, Title: f.Title, Phase: f.Phase, ProbeDetail: f.ProbeDetail,
+		fv := FaultView{ID: f.ID, Title: f.Title, Phase: f.Phase, ProbeDetail: f.ProbeDetail,
 			LastError: f.LastError, ResolvedBy: f.ResolvedBy, InjectedMS: msPtr(f.InjectedAt), ResolvedMS: msPtr(f.ResolvedAt),
-			Trigger: triggerOf(sc, f.ID)})
+			RecoveringMS: msPtr(f.RecoveringAt), Trigger: triggerOf(sc, f.ID)}
+		for _, c := range f.Checks {
+			fv.Checks = append(fv.Checks, CheckView{Name: c.Name, OK: c.OK, Detail: c.Detail, CheckedMS: c.CheckedAt.Milliseconds()})
+		}
+		faultSpecView(&fv, sc, f.ID)
+		sv.Faults = append(sv.Faults, fv)
 	}
 	if sv.Notes == nil {
 		sv.Notes = []noteView{}
 	}
 	v.Staff = sv
 	return v
+}
+
+// faultSpecView fills what the scenario says about a fault: its trigger,
+// and its resolution checks before the first poll.
+func faultSpecView(fv *FaultView, sc *scenarios.Scenario, faultID string) {
+	for _, f := range sc.Faults {
+		if f.ID != faultID {
+			continue
+		}
+		switch {
+		case f.After != nil:
+			ev := f.After.Event
+			if ev == "" {
+				ev = scenarios.ChainResolved
+			}
+			fv.TriggerAfter = &TriggerAfter{Fault: f.After.Fault, Event: string(ev), DelayMS: f.After.Delay.D().Milliseconds()}
+		case f.At != nil:
+			at := f.At.D().Milliseconds()
+			fv.TriggerAt = &at
+		default:
+			var zero int64
+			fv.TriggerAt = &zero
+		}
+		fv.Manual = f.ResolvedWhen.Manual
+		fv.StableForMS = f.ResolvedWhen.StableFor.D().Milliseconds()
+		if len(fv.Checks) == 0 {
+			for _, p := range f.ResolvedWhen.Probes {
+				name := p.Name
+				if name == "" {
+					name = p.Probe.String()
+				}
+				fv.Checks = append(fv.Checks, CheckView{Name: name, CheckedMS: -1})
+			}
+		}
+	}
 }
 
 func triggerOf(sc *scenarios.Scenario, faultID string) string {

@@ -28,11 +28,17 @@ type room struct {
 // (name → role) and one Chromium for the test.
 func newRoom(t *testing.T, e *env, people ...[2]string) *room {
 	t.Helper()
+	return newRoomOf(t, e, "room-test", people...)
+}
+
+// newRoomOf is newRoom with another scenario of ui/testdata/scenarios.
+func newRoomOf(t *testing.T, e *env, scenario string, people ...[2]string) *room {
+	t.Helper()
 	dir := artifacts(t)
 	browser := newBrowser(t)
 	a := e.admin()
 	var sum control.DrillSummary
-	a.must(201, "POST", "/api/drills", map[string]string{"scenario": "room-test"}, &sum)
+	a.must(201, "POST", "/api/drills", map[string]string{"scenario": scenario}, &sum)
 	r := &room{e: e, id: sum.ID, admin: a, links: map[string]string{}, ids: map[string]string{},
 		open: func(name string) *page { return &page{t: t, ctx: browser(), name: name, dir: dir} }}
 	for _, p := range people {
@@ -259,4 +265,31 @@ func TestBrowserJoinLinksKept(t *testing.T) {
 // link of the named person.
 func linkRowOf(name string) string {
 	return `[...document.querySelectorAll("#linkBox .linkrow")].find(r => r.querySelector("strong").textContent.startsWith(` + jsString(name+" ·") + `))`
+}
+
+// TestBrowserFaultChecks: a fault shows each resolution check's state and a
+// duration that moves with the drill clock; after one of two checks passes,
+// the console says so, and a chained fault says in words what it waits for.
+func TestBrowserFaultChecks(t *testing.T) {
+	e := newEnv(t, withTimeScale(60))
+	r := newRoomOf(t, e, "checks-test")
+	r.start()
+	fac := r.facilitator("")
+	sel := `document.querySelector('[data-fault="worker-isolated"]')`
+	fac.waitJS("both checks fail", sel+` && `+sel+`.querySelectorAll('[data-check-state="fail"]').length === 2`)
+	first := eval[string](fac, `document.querySelector("#since-worker-isolated").textContent`)
+	fac.waitJS("the in-effect duration moves", `document.querySelector("#since-worker-isolated").textContent !== `+jsString(first))
+	e.inj.pass("worker", "1/1 replicas available")
+	fac.waitJS("one check passes, one fails", sel+`.querySelector('[data-check="payment worker available"]').dataset.checkState === "pass" && `+
+		sel+`.querySelector('[data-check="checkout answers"]').dataset.checkState === "fail" && `+sel+`.textContent.includes("1 of 2 checks pass")`)
+	if !eval[bool](fac, sel+`.textContent.includes("1/1 replicas available")`) {
+		t.Fatal("the passing check's detail is not shown")
+	}
+	chained := eval[string](fac, `document.querySelector('[data-fault="settlement"]').textContent`)
+	if !strings.Contains(chained, "fires after “Payment worker cut off from the database” is resolved +4:00") {
+		t.Fatalf("chained fault reads %q", chained)
+	}
+	e.inj.pass("checkout", "200 OK")
+	fac.waitJS("all checks pass, holding", sel+`.textContent.includes("all checks pass")`)
+	fac.shot("fault-checks")
 }

@@ -34,6 +34,18 @@ const adminToken = "test-admin-token-0123456789"
 type recordingInjector struct {
 	mu       sync.Mutex
 	injected []string
+	// passing are the probe types that pass; every other probe fails.
+	passing map[string]string
+}
+
+// pass makes probes of the type pass with the detail (a fix landed).
+func (r *recordingInjector) pass(probeType, detail string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.passing == nil {
+		r.passing = map[string]string{}
+	}
+	r.passing[probeType] = detail
 }
 
 func (r *recordingInjector) Prepare(ctx context.Context, f control.FaultSpec) ([]byte, error) {
@@ -54,6 +66,11 @@ func (r *recordingInjector) Status(ctx context.Context, f control.FaultSpec, rec
 func (r *recordingInjector) Revert(ctx context.Context, plugin string, rec []byte) error { return nil }
 
 func (r *recordingInjector) Probe(ctx context.Context, p control.ProbeSpec) (control.ProbeResult, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if d, ok := r.passing[p.Type]; ok {
+		return control.ProbeResult{OK: true, Detail: d}, nil
+	}
 	return control.ProbeResult{OK: false, Detail: "not checked in this test"}, nil
 }
 
@@ -65,6 +82,7 @@ type env struct {
 	server *ui.Server
 	http   *httptest.Server
 	cfg    ui.Config
+	inj    *recordingInjector
 }
 
 type envOption func(*ui.Config, *control.Engine)
@@ -89,7 +107,8 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng := control.NewEngine(store, &recordingInjector{}, clock.RealClock{})
+	inj := &recordingInjector{}
+	eng := control.NewEngine(store, inj, clock.RealClock{})
 	tokens, err := usqlite.Open(filepath.Join(dir, "room.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -122,7 +141,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		tokens.Close()
 		store.Close()
 	})
-	return &env{t: t, store: store, engine: eng, server: srv, http: hs, cfg: cfg}
+	return &env{t: t, store: store, engine: eng, server: srv, http: hs, cfg: cfg, inj: inj}
 }
 
 // client is one browser: a cookie jar, the CSRF token of its session, and

@@ -57,6 +57,11 @@ const dict = {
     "fp.too-long": "at most 4000 characters.", "fp.unknown": "not a field of this notice.",
     joinLinks: "New join links (each shown once — copy them before you dismiss them)", joinLinksBlock: "All new links, as one block for the briefing",
     briefingBlock: "Join links for the drill {title} — open yours in its own browser window:", copyAll: "Copy all", dismissLinks: "Dismiss links",
+    triggerAt: "fires at {at}", triggerAfter: "fires after “{fault}” is {event}", triggerDelay: "+{delay}", "chain.resolved": "resolved", "chain.injected": "in effect",
+    inEffectFor: "in effect for", sinceAt: "since {at}", checksPassing: "{n} of {total} checks pass",
+    recovering: "all checks pass — holding", resolvedAt: "resolved at {at}", "by.probe": "by its checks", "by.manual": "marked by hand",
+    manualResolve: "No automatic check: mark it resolved when the participants have fixed it.",
+    "check.pass": "passes", "check.fail": "fails", "check.unchecked": "not checked yet",
   },
   ko: {
     banner: "모의 훈련 — 장애 대응 훈련 중입니다. 실제 장애가 아닙니다.",
@@ -115,6 +120,11 @@ const dict = {
     "fp.too-long": "4000자 이하로 쓰세요.", "fp.unknown": "이 공지의 항목이 아닙니다.",
     joinLinks: "새 참여 링크 (한 번만 표시 — 닫기 전에 복사하세요)", joinLinksBlock: "브리핑용으로 모든 새 링크를 한 번에",
     briefingBlock: "{title} 훈련 참여 링크 — 각자 자기 링크를 별도 브라우저 창에서 여세요:", copyAll: "모두 복사", dismissLinks: "링크 닫기",
+    triggerAt: "{at}에 발생", triggerAfter: "“{fault}” {event} 후 발생", triggerDelay: "+{delay}", "chain.resolved": "해결", "chain.injected": "발생",
+    inEffectFor: "발생 중", sinceAt: "{at}부터", checksPassing: "확인 {total}개 중 {n}개 통과",
+    recovering: "모든 확인 통과 — 유지 중", resolvedAt: "{at}에 해결", "by.probe": "자동 확인", "by.manual": "수동 표시",
+    manualResolve: "자동 확인이 없습니다. 참여자가 고치면 해결로 표시하세요.",
+    "check.pass": "통과", "check.fail": "실패", "check.unchecked": "아직 확인 전",
   },
 };
 

@@ -192,17 +192,53 @@ function parseDur(s) {
   return ms;
 }
 
+// faultTrigger words when a fault fires.
+function faultTrigger(room, f) {
+  if (f.triggerAfter) {
+    const a = f.triggerAfter;
+    const other = (room.view.staff.faults || []).find((x) => x.id === a.fault);
+    return t("triggerAfter", { fault: (other && other.title) || a.fault, event: t("chain." + a.event) }) +
+      (a.delayMs ? " " + t("triggerDelay", { delay: fmtClock(a.delayMs) }) : "");
+  }
+  return t("triggerAt", { at: fmtClock(f.triggerAt || 0) });
+}
+
+// live is a duration that the room's clock tick keeps moving: drill time
+// since the given drill millisecond.
+function live(sinceMs, extra = {}) {
+  return el("span", { class: "live", dataset: { since: String(sinceMs) }, ...extra }, fmtClock(Math.max(0, ctx.elapsedMs() - sinceMs)));
+}
+
+function checksList(f) {
+  if (f.manual && !(f.checks || []).length) return el("div", { class: "muted" }, t("manualResolve"));
+  const ul = el("ul", { class: "checks" });
+  for (const c of f.checks || []) {
+    const state = c.checkedMs < 0 ? "unchecked" : c.ok ? "pass" : "fail";
+    ul.append(el("li", { class: "check check-" + state, dataset: { check: c.name, checkState: state } },
+      el("span", { class: "mark", "aria-hidden": "true" }, { pass: "✓", fail: "✗", unchecked: "…" }[state]), " ",
+      el("span", {}, c.name), " ", el("span", { class: "pill" }, t("check." + state)),
+      c.detail ? el("div", { class: "muted detail" }, c.detail) : null));
+  }
+  return ul;
+}
+
 function faultsSection(side, room, controls) {
   const post = (p) => ctx.api("POST", path(p));
   side.append(el("h2", {}, t("faults")));
   for (const f of room.view.staff.faults || []) {
     const fp = (a) => "/faults/" + encodeURIComponent(f.id) + "/" + a;
-    side.append(el("div", { class: "fault", dataset: { fault: f.id } },
+    const inEffect = f.phase === "in-effect" && f.injectedMs != null;
+    const passing = (f.checks || []).filter((c) => c.ok && c.checkedMs >= 0).length, total = (f.checks || []).length;
+    side.append(el("div", { class: "fault", dataset: { fault: f.id, phase: f.phase } },
       el("div", {}, el("strong", {}, f.title || f.id), " ", el("span", { class: "phase phase-" + f.phase }, t(f.phase))),
-      el("div", { class: "muted" }, f.trigger,
-        f.injectedMs != null ? " · " + t("in-effect") + " " + fmtClock(f.injectedMs) : "",
-        f.resolvedMs != null ? " · " + t("resolved") + " " + fmtClock(f.resolvedMs) : ""),
-      f.probeDetail ? el("div", { class: "muted" }, "probe: " + f.probeDetail) : null,
+      el("div", { class: "muted" }, faultTrigger(room, f)),
+      inEffect ? el("div", {}, t("inEffectFor") + " ", live(f.injectedMs, { class: "live", id: "since-" + f.id }),
+        " (" + t("sinceAt", { at: fmtClock(f.injectedMs) }) + ")",
+        total ? " · " + t("checksPassing", { n: passing, total }) : "") : null,
+      inEffect && f.recoveringMs != null ? el("div", { class: "ok" }, t("recovering") + " ",
+        live(f.recoveringMs), " / " + fmtClock(f.stableForMs || 0)) : null,
+      f.resolvedMs != null ? el("div", { class: "muted" }, t("resolvedAt", { at: fmtClock(f.resolvedMs) }) + (f.resolvedBy ? " · " + t("by." + f.resolvedBy) : "")) : null,
+      f.phase === "in-effect" || f.phase === "resolved" ? checksList(f) : null,
       f.lastError ? el("div", { class: "error" }, f.lastError) : null,
       controls ? el("div", { class: "controls" },
         f.phase === "pending" ? el("button", { type: "button", onclick: () => act("faultErr", () => post(fp("fire"))) }, t("fire")) : null,

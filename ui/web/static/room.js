@@ -141,6 +141,8 @@ function tick() {
   $("fill").style.width = Math.min(100, (100 * e) / lim) + "%";
   const marks = room.view.hintMarksMs || [];
   $("clock").classList.toggle("late", marks.length > 0 && e >= marks[0]);
+  // Durations in the side panel ("in effect for 4:12") move with the clock.
+  for (const s of document.querySelectorAll("[data-since]")) s.textContent = fmtClock(Math.max(0, e - Number(s.dataset.since)));
 }
 
 // ---- items ---------------------------------------------------------------
@@ -413,7 +415,7 @@ function moveChannel(delta) {
 
 // rerender rebuilds the side panel from the view at hand, for changes that
 // are the viewer's own (a notice tab) and need no server round trip.
-const sideActions = { refresh: refreshView, rerender: () => renderSide(room, sideActions), api, drillId, switchChannel };
+const sideActions = { refresh: refreshView, rerender: () => renderSide(room, sideActions), api, drillId, switchChannel, elapsedMs };
 
 async function main() {
   chrome(() => { renderChrome(); renderSide(room, sideActions); switchChannel(room.channel); });
@@ -435,6 +437,12 @@ async function main() {
   switchChannel(room.channel);
   connect();
   setInterval(tick, 500);
+  // Resolution checks are polled by the engine without a journal event:
+  // staff re-read the view while faults are in effect.
+  setInterval(() => {
+    const v = room.view;
+    if (v && v.staff && v.state === "running" && (v.staff.faults || []).some((f) => f.phase === "in-effect")) refreshView().catch(() => {});
+  }, 3000);
   tick();
 }
 
