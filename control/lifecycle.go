@@ -3,7 +3,6 @@ package control
 import (
 	"context"
 	"fmt"
-	"math"
 	"strings"
 	"time"
 
@@ -47,8 +46,10 @@ func (e *Engine) CreateDrill(ctx context.Context, in CreateDrill) (*Drill, error
 	switch {
 	case scale == 0:
 		scale = e.TimeScale
-	case scale < 0 || scale > MaxTimeScale || math.IsNaN(scale):
-		return nil, Errorf(EINVALID, "timeScale: %v is out of range, expected a number above 0 and at most %d (1 is real time)", in.TimeScale, MaxTimeScale)
+	default:
+		if err := checkTimeScale(scale); err != nil {
+			return nil, err
+		}
 	}
 	id := in.ID
 	if id == "" {

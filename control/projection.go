@@ -201,6 +201,12 @@ func (d *Drill) decodeType(e *Event) (fold, error) {
 		return func(d *Drill) { d.State, d.ScheduledAt = StateScheduled, p.At }, nil
 	case EventDrillBriefing:
 		return func(d *Drill) { d.State = StateBriefing }, nil
+	case EventDrillTimeScaleSet:
+		var p TimeScaleSet
+		if err := json.Unmarshal(e.Payload, &p); err != nil {
+			return nil, err
+		}
+		return func(d *Drill) { d.TimeScale = p.TimeScale }, nil
 	case EventDrillStarted:
 		return func(d *Drill) {
 			d.State, d.StartedAt = StateRunning, wall

@@ -392,6 +392,23 @@ func (s *Server) apiLifecycle(w http.ResponseWriter, r *http.Request, sess *Sess
 	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
 }
 
+// apiTimeScale sets the drill clock's speed until the drill starts: real
+// time for the drill, faster for a rehearsal.
+func (s *Server) apiTimeScale(w http.ResponseWriter, r *http.Request, sess *Session) {
+	var req struct {
+		TimeScale float64 `json:"timeScale"`
+	}
+	if err := decodeJSON(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.engine.SetTimeScale(r.Context(), r.PathValue("id"), req.TimeScale, sess.actor()); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+}
+
 func (s *Server) apiNextHint(w http.ResponseWriter, r *http.Request, sess *Session) {
 	if _, err := s.engine.FireNextHint(r.Context(), r.PathValue("id"), sess.actor()); err != nil {
 		s.writeError(w, r, err)

@@ -84,6 +84,7 @@ var routeCases = map[string]routeCase{
 	}},
 	"POST /api/drills/{id}/briefing":          {setup: draft},
 	"POST /api/drills/{id}/start":             {setup: draft},
+	"POST /api/drills/{id}/time-scale":        {setup: draft, body: func(string) any { return map[string]float64{"timeScale": 60} }},
 	"POST /api/drills/{id}/pause":             {body: func(string) any { return map[string]string{"why": "real incident"} }},
 	"POST /api/drills/{id}/resume":            {setup: paused},
 	"POST /api/drills/{id}/end":               {},

@@ -293,3 +293,31 @@ func TestBrowserFaultChecks(t *testing.T) {
 	fac.waitJS("all checks pass, holding", sel+`.textContent.includes("all checks pass")`)
 	fac.shot("fault-checks")
 }
+
+// TestBrowserRehearsalSpeed: the facilitator turns a drill created at real
+// time (the demo's) into a ×60 rehearsal before the start; everyone sees
+// that it is a rehearsal while it runs, and the clock runs at that speed.
+func TestBrowserRehearsalSpeed(t *testing.T) {
+	e := newEnv(t)
+	r := newRoom(t, e, [2]string{"Kim", "participant"})
+	fac := r.facilitator("")
+	kim := r.join("Kim")
+	if eval[bool](fac, `!document.querySelector("#scale").classList.contains("hidden")`) {
+		t.Fatal("a real-time drill is marked as a rehearsal")
+	}
+	fac.run("choose ×60", chromedp.SetValue(chromedp.ID("timeScaleSel"), "60"),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector("#timeScaleSel").dispatchEvent(new Event("change"))`))
+	for _, p := range []*page{fac, kim} {
+		p.waitJS("rehearsal shown", `document.querySelector("#scale").textContent.includes("×60") && !document.querySelector("#scale").classList.contains("hidden")`)
+	}
+	d, err := e.engine.Drill(context.Background(), r.id)
+	if err != nil || d.TimeScale != 60 {
+		t.Fatalf("drill time scale %v (%v), want 60", d.TimeScale, err)
+	}
+	fac.click("start", "#startBtn")
+	fac.waitJS("the choice is closed and said", `document.querySelector("#timeScaleSel") === null && document.querySelector("#clockChoice").textContent.includes("×60")`)
+	kim.waitJS("the clock runs at ×60", `parseInt(document.querySelector("#elapsed").textContent.split(":")[0], 10) >= 1`)
+	kim.waitJS("still marked while running", `document.querySelector("#scale").textContent.includes("×60")`)
+	kim.shot("rehearsal")
+	r.admin.must(409, "POST", "/api/drills/"+r.id+"/time-scale", map[string]float64{"timeScale": 1}, nil)
+}

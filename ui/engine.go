@@ -29,6 +29,7 @@ type Engine interface {
 	FireNextHint(ctx context.Context, id, actor string) (string, error)
 	SkipHint(ctx context.Context, id, actor string) (string, error)
 	SkipHintStage(ctx context.Context, id, hintID, actor, why string) error
+	SetTimeScale(ctx context.Context, id string, scale float64, actor string) error
 	FireFaultNow(ctx context.Context, id, faultID, actor string) error
 	SkipFault(ctx context.Context, id, faultID, actor, why string) error
 	MarkFaultResolved(ctx context.Context, id, faultID, actor string) error

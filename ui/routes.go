@@ -65,6 +65,7 @@ func (s *Server) routeTable() []route {
 		rt("POST", "/api/drills/{id}/people/{pid}/sessions/end", AccessFacilitator, s.apiEndSessions),
 		rt("POST", "/api/drills/{id}/briefing", AccessFacilitator, s.apiLifecycle),
 		rt("POST", "/api/drills/{id}/start", AccessFacilitator, s.apiLifecycle),
+		rt("POST", "/api/drills/{id}/time-scale", AccessFacilitator, s.apiTimeScale),
 		rt("POST", "/api/drills/{id}/pause", AccessFacilitator, s.apiLifecycle),
 		rt("POST", "/api/drills/{id}/resume", AccessFacilitator, s.apiLifecycle),
 		rt("POST", "/api/drills/{id}/end", AccessFacilitator, s.apiLifecycle),

@@ -105,7 +105,8 @@ function facilitatorPanel(side, room) {
       el("button", { type: "button", class: "primary", id: "endYes", onclick: () => act("ctlErr", () => post("/end", { why: "" })) }, t("end")),
       " ", el("button", { type: "button", onclick: () => $("endConfirm").classList.add("hidden") }, t("cancel"))),
     abortBox,
-    errBox("ctlErr"));
+    errBox("ctlErr"),
+    clockControl(v));
 
   faultsSection(side, room, true);
   hintsSection(side, room, true);
@@ -115,6 +116,26 @@ function facilitatorPanel(side, room) {
   side.append(el("h2", {}, t("briefingText")), brief, copyButton(brief));
   notesSection(side, room, true);
   scenarioSection(side, room);
+}
+
+// clockControl lets the facilitator choose the drill clock until the start:
+// real time for the drill, faster for a rehearsal. Afterwards it says which.
+function clockControl(v) {
+  if (!["draft", "scheduled", "briefing"].includes(v.state)) {
+    return el("p", { class: "muted", id: "clockChoice" }, t("clock") + ": " + scaleText(v.timeScale));
+  }
+  const scales = [1, 10, 60];
+  if (!scales.includes(v.timeScale)) scales.push(v.timeScale);
+  return el("div", {},
+    el("label", { for: "timeScaleSel" }, t("clock")),
+    el("select", { id: "timeScaleSel", onchange: (e) => act("ctlErr", () => ctx.api("POST", path("/time-scale"), { timeScale: Number(e.target.value) })) },
+      scales.map((s) => el("option", { value: String(s), selected: s === v.timeScale }, scaleText(s)))));
+}
+
+/** scaleText words a drill clock speed. */
+export function scaleText(s) {
+  if (s === 1) return t("cReal");
+  return t("cRehearsal", { scale: s, minutes: Math.round(90 / s * 10) / 10 });
 }
 
 function peopleSection(side, room) {

@@ -3,7 +3,7 @@
 // per-drill sequence number, and a reconnect resumes after the last one seen.
 import { api, chrome, clear, el, fmtClock, loadSession } from "./common.js";
 import { t } from "./i18n.js";
-import { renderSide } from "./panels.js";
+import { renderSide, scaleText } from "./panels.js";
 
 const drillId = decodeURIComponent(location.pathname.split("/").pop());
 const room = {
@@ -47,6 +47,9 @@ function renderChrome() {
   document.title = "firedrill — " + v.title;
   $("title").textContent = v.title;
   $("state").textContent = v.paused ? t("paused") : t(v.state);
+  // A rehearsal says so, for everyone, all the time.
+  $("scale").classList.toggle("hidden", v.timeScale === 1);
+  $("scale").textContent = v.timeScale === 1 ? "" : t("rehearsalBadge", { scale: v.timeScale });
   $("me").textContent = (room.sess.name || "") + " · " + t(room.sess.role || "facilitator");
   renderChannels();
   renderPeople();
@@ -317,7 +320,9 @@ function handle(ev) {
       refreshSoon();
       break;
     default:
-      if (ev.type.startsWith("drill.")) {
+      if (ev.type === "drill.time-scale-set") {
+        push(incident(), { kind: "sys", seq: ev.seq, text: () => t(ev.type, { clock: scaleText(p.timeScale) }) });
+      } else if (ev.type.startsWith("drill.")) {
         push(incident(), { kind: "sys", seq: ev.seq, text: () => t(ev.type) });
       }
       refreshSoon();
