@@ -378,6 +378,7 @@ func (d *Drill) Clone() *Drill {
 		f := &c.Faults[i]
 		f.Spec = cloneSpec(f.Spec)
 		f.Record = slices.Clone(f.Record)
+		f.Checks = slices.Clone(f.Checks)
 		f.FireRequestedAt, f.IntentAt, f.InjectedAt = dup(f.FireRequestedAt), dup(f.IntentAt), dup(f.InjectedAt)
 		f.DetectedAt, f.RecoveringAt, f.ResolvedAt, f.RevertedAt = dup(f.DetectedAt), dup(f.RecoveringAt), dup(f.ResolvedAt), dup(f.RevertedAt)
 	}
