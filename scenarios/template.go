@@ -2,6 +2,8 @@ package scenarios
 
 import (
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"text/template"
 	"text/template/parse"
@@ -48,11 +50,49 @@ func FormatElapsed(d time.Duration) string {
 	return Duration(d.Truncate(time.Minute)).String()
 }
 
+// MaxTemplateSteps bounds the loop iterations of one rendering of a message:
+// nested ranges grow as the product of their lengths, so a hostile template
+// (ranges nested under {{with $}}) would otherwise run for hours.
+const MaxTemplateSteps = 10000
+
+// stepFunc is the function the renderer calls at the top of every range
+// iteration to count it against MaxTemplateSteps.
+const stepFunc = "firedrillStep"
+
+// maxPrintfWidth bounds a width or precision in a printf format, which
+// would otherwise allocate before the output limit can see it.
+const maxPrintfWidth = 200
+
+// printfWidth finds a width or precision in a printf format: digits after
+// %, flags or a dot, or * (taken from the arguments).
+var printfWidth = regexp.MustCompile(`%[-+# 0]*(\*|[0-9]+)?(\.(\*|[0-9]+))?`)
+
 // templateFuncs are the functions message templates can call. fault looks a
 // fault up by id, which {{.Faults.id}} cannot do for ids with dashes:
-// {{(fault "db-config").Title}}. An unknown id is an error.
+// {{(fault "db-config").Title}}. An unknown id is an error. printf is
+// text/template's, with widths bounded.
 func templateFuncs(data TemplateData) template.FuncMap {
+	steps := 0
 	return template.FuncMap{
+		stepFunc: func() (string, error) {
+			if steps++; steps > MaxTemplateSteps {
+				return "", fmt.Errorf("the text loops more than %d times; nested range is limited", MaxTemplateSteps)
+			}
+			return "", nil
+		},
+		"printf": func(format string, args ...any) (string, error) {
+			for _, m := range printfWidth.FindAllStringSubmatch(format, -1) {
+				for _, w := range []string{m[1], m[3]} {
+					if w == "*" {
+						return "", fmt.Errorf("printf: a width from the arguments (*) is not supported")
+					}
+					if n, err := strconv.Atoi(w); w != "" && (err != nil || n > maxPrintfWidth) {
+						return "", fmt.Errorf("printf: width %s is over %d", w, maxPrintfWidth)
+					}
+				}
+			}
+			return fmt.Sprintf(format, args...), nil
+		},
 		"fault": func(id string) (FaultData, error) {
 			f, ok := data.Faults[id]
 			if !ok {
@@ -82,8 +122,43 @@ func parseTemplate(name, text string, data TemplateData) (*template.Template, er
 		if err := checkNode(name, t.Tree, t.Tree.Root); err != nil {
 			return nil, err
 		}
+		countSteps(t.Tree, t.Tree.Root)
 	}
 	return t, nil
+}
+
+// countSteps puts a call of stepFunc at the top of the body of every range,
+// so that each iteration counts against MaxTemplateSteps.
+func countSteps(tree *parse.Tree, n parse.Node) {
+	switch n := n.(type) {
+	case *parse.ListNode:
+		if n == nil {
+			return
+		}
+		for _, c := range n.Nodes {
+			countSteps(tree, c)
+		}
+	case *parse.RangeNode:
+		countSteps(tree, n.List)
+		countSteps(tree, n.ElseList)
+		if n.List != nil {
+			n.List.Nodes = append([]parse.Node{stepNode(tree, n.Position())}, n.List.Nodes...)
+		}
+	case *parse.IfNode:
+		countSteps(tree, n.List)
+		countSteps(tree, n.ElseList)
+	case *parse.WithNode:
+		countSteps(tree, n.List)
+		countSteps(tree, n.ElseList)
+	}
+}
+
+// stepNode is {{firedrillStep}}: an action that prints nothing.
+func stepNode(tree *parse.Tree, pos parse.Pos) parse.Node {
+	id := parse.NewIdentifier(stepFunc).SetTree(tree).SetPos(pos)
+	cmd := &parse.CommandNode{NodeType: parse.NodeCommand, Pos: pos, Args: []parse.Node{id}}
+	pipe := &parse.PipeNode{NodeType: parse.NodePipe, Pos: pos, Cmds: []*parse.CommandNode{cmd}}
+	return &parse.ActionNode{NodeType: parse.NodeAction, Pos: pos, Pipe: pipe}
 }
 
 func checkNode(name string, tree *parse.Tree, n parse.Node) error {
@@ -183,6 +258,8 @@ func cleanTemplateError(err error) string {
 		msg += "; .Faults is keyed by fault id (use {{(fault \"id\").Title}} for ids with dashes)"
 	}
 	msg = strings.Replace(msg, "error calling fault: ", "", 1)
+	msg = strings.Replace(msg, "at <"+stepFunc+">: error calling "+stepFunc+": ", "", 1)
+	msg = strings.Replace(msg, "error calling printf: ", "", 1)
 	return msg
 }
 

@@ -31,7 +31,14 @@ func TestRenderText(t *testing.T) {
 		{"refuses range over a variable", "{{$n := 9}}{{range $n}}x{{end}}", "", "is not supported"},
 		{"refuses recursive templates", `{{define "a"}}{{template "a"}}{{end}}{{template "a"}}`, "", "define and block are not supported"},
 		{"refuses template calls", `{{template "x"}}`, "", "template calls are not supported"},
-		{"refuses huge output", `{{range .Faults}}{{printf "%99999s" "x"}}{{end}}`, "", "message longer than 65536 bytes"},
+		{"refuses huge output", strings.Repeat("{{range .Faults}}{{with $}}", 9) + `{{printf "%200s" "x"}}` + strings.Repeat("{{end}}{{end}}", 9), "", "message longer than 65536 bytes"},
+		{"stops ranges nested under with $ at the step budget", strings.Repeat("{{range .Faults}}{{with $}}", 34) + "x" + strings.Repeat("{{end}}{{end}}", 34), "",
+			"the text loops more than 10000 times"},
+		{"stops nested ranges that print nothing", strings.Repeat("{{range .Faults}}{{with $}}", 30) + strings.Repeat("{{end}}{{end}}", 30), "", "loops more than"},
+		{"refuses a printf width that would allocate before the output limit", `{{printf "%01000000000d" 3}}`, "", "width 1000000000 is over 200"},
+		{"refuses a printf precision that would allocate", `{{printf "%.999999f" 3.0}}`, "", "width 999999 is over 200"},
+		{"refuses a printf width from the arguments", `{{printf "%*d" 1000000000 3}}`, "", "width from the arguments"},
+		{"keeps small printf widths", `{{printf "%05d|%-4s|%.1f" 3 "ab" 2.25}}`, "00003|ab  |2.2", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

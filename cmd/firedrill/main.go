@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -23,7 +24,10 @@ var Version = "dev"
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	m := NewMain()
+	returned := make(chan struct{})
+	go m.stopOnSignal(ctx, returned, os.Exit)
 	code := m.Run(ctx, os.Args[1:])
+	close(returned)
 	stop()
 	if err := m.Close(); err != nil {
 		fmt.Fprintln(os.Stderr, "firedrill: close:", err)
@@ -32,6 +36,49 @@ func main() {
 		}
 	}
 	os.Exit(code)
+}
+
+// Stop graces: how long a command may take to stop after SIGINT or SIGTERM
+// before firedrill exits anyway. Commands that revert faults on the way out
+// (serve, demo, run) get longer; a second signal exits at once.
+const (
+	stopGrace     = 5 * time.Second
+	stopGraceLong = 3 * time.Minute
+)
+
+// revertsOnStop are the commands whose stop may revert faults.
+var revertsOnStop = map[string]bool{"serve": true, "demo": true, "run": true}
+
+// stopOnSignal makes the first SIGINT or SIGTERM stop firedrill whatever the
+// command is doing: once ctx ends (the command is told to stop), a command
+// still running after its grace, or a second signal, exits the process with
+// status 130. A command that returns in time (closing returned) exits
+// normally.
+func (m *Main) stopOnSignal(ctx context.Context, returned <-chan struct{}, exit func(int)) {
+	select {
+	case <-ctx.Done():
+	case <-returned:
+		return
+	}
+	again := make(chan os.Signal, 1)
+	signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+	m.mu.Lock()
+	grace := m.stopGrace
+	m.mu.Unlock()
+	if grace == 0 {
+		grace = stopGrace
+	}
+	timer := time.NewTimer(grace)
+	defer timer.Stop()
+	select {
+	case <-returned:
+		return
+	case <-again:
+		fmt.Fprintln(m.Stderr, "firedrill: second signal: exiting now")
+	case <-timer.C:
+		fmt.Fprintf(m.Stderr, "firedrill: still running %s after the signal: exiting\n", grace)
+	}
+	exit(130)
 }
 
 // ExitError carries a process exit code through cobra; its message has
@@ -65,6 +112,8 @@ type Main struct {
 
 	mu      sync.Mutex
 	closers []func() error
+	// stopGrace is the running command's grace after a stop signal.
+	stopGrace time.Duration
 }
 
 // NewMain returns a Main wired to the process's standard streams and
@@ -154,6 +203,11 @@ measures what people learned.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			m.mu.Lock()
+			if revertsOnStop[cmd.Name()] {
+				m.stopGrace = stopGraceLong
+			}
+			m.mu.Unlock()
 			cfg, err := LoadConfig(cmd, m.Getenv)
 			if err != nil {
 				return err

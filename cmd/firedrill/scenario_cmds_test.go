@@ -48,6 +48,8 @@ func TestValidateCmd(t *testing.T) {
 		{"exits 1 and prints every error with its position", []string{"validate", exampleLayered, exampleBad}, 1,
 			[]string{exampleBad + `:31:20: faults[1].after.fault: unknown fault "db-confg", expected one of: cache, db-config`, exampleBad + ": 1 error"}},
 		{"exits 1 on a missing file", []string{"validate", "nope.yaml"}, 1, []string{"nope.yaml: load scenario nope.yaml:"}},
+		{"exits 1 at once on a text whose ranges nest without bound", []string{"validate", "testdata/hostile/hostile-template.yaml"}, 1,
+			[]string{"hostile-template.yaml:39:11: injects[0].text: invalid template:", "the text loops more than 10000 times"}},
 		{"exits 2 on an unknown output format", []string{"validate", "-o", "xml", exampleLayered}, 2, nil},
 		{"exits 1 without files", []string{"validate"}, 1, nil},
 	}
