@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/scenarios"
 )
 
@@ -77,7 +78,7 @@ func (e *Engine) do(ctx context.Context, r *drillRun, a *action) error {
 	case actAlert:
 		return e.evalAlert(ctx, r, a.idx)
 	}
-	return Errorf(EINTERNAL, "unknown action %d", a.kind)
+	return injectors.Errorf(injectors.EINTERNAL, "unknown action %d", a.kind)
 }
 
 // appendNow appends the events fn returns for the drill's current state.
@@ -262,7 +263,7 @@ func (e *Engine) settleIntent(ctx context.Context, r *drillRun, i int) error {
 		b.fail(e.clock.Now())
 		return nil
 	}
-	if st.Effect == EffectInEffect {
+	if st.Effect == injectors.InEffect {
 		delete(r.rt.revertRetry, f.ID)
 		return e.appendNow(ctx, r, func(d *Drill) []pending {
 			if d.Faults[i].Phase != FaultInjecting {
@@ -335,7 +336,11 @@ func (d *Drill) wallAfter(now time.Time, drill time.Duration) time.Time {
 func (e *Engine) runProbes(ctx context.Context, ps []scenarios.Probe) (ok bool, detail string, checks []CheckResult, err error) {
 	ok = true
 	for _, p := range ps {
-		res, err := e.injector.Probe(ctx, probeSpec(p))
+		spec, err := NewProbeSpec(p)
+		if err != nil {
+			return false, "", nil, err
+		}
+		res, err := e.injector.Probe(ctx, spec)
 		if err != nil {
 			return false, "", nil, fmt.Errorf("probe %s: %w", p.Probe, err)
 		}

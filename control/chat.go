@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/scenarios"
 )
 
@@ -31,20 +32,20 @@ func (e *Engine) PostMessage(ctx context.Context, drillID string, in PostMessage
 		switch d.State {
 		case StateBriefing, StateRunning, StateEnded, StateRetro, StateAborted:
 		default:
-			return nil, Errorf(ECONFLICT, "drill %s is %s; chat opens at the briefing", d.ID, d.State)
+			return nil, injectors.Errorf(injectors.ECONFLICT, "drill %s is %s; chat opens at the briefing", d.ID, d.State)
 		}
 		text := strings.TrimSpace(in.Text)
 		if text == "" {
-			return nil, Errorf(EINVALID, "message text is empty")
+			return nil, injectors.Errorf(injectors.EINVALID, "message text is empty")
 		}
 		if n := utf8.RuneCountInString(text); n > maxMessageLen {
-			return nil, Errorf(EINVALID, "message is %d characters long, at most %d are allowed", n, maxMessageLen)
+			return nil, injectors.Errorf(injectors.EINVALID, "message is %d characters long, at most %d are allowed", n, maxMessageLen)
 		}
 		if !hasChannel(d.Scenario, in.Channel) {
-			return nil, Errorf(EINVALID, "channel %q is not a channel of this drill, expected one of %s", in.Channel, strings.Join(channelIDs(d.Scenario), ", "))
+			return nil, injectors.Errorf(injectors.EINVALID, "channel %q is not a channel of this drill, expected one of %s", in.Channel, strings.Join(channelIDs(d.Scenario), ", "))
 		}
 		if in.ReplyTo < 0 || in.ReplyTo > d.Seq {
-			return nil, Errorf(EINVALID, "replyTo #%d is not a message of this drill", in.ReplyTo)
+			return nil, injectors.Errorf(injectors.EINVALID, "replyTo #%d is not a message of this drill", in.ReplyTo)
 		}
 		msg = Message{Channel: in.Channel, AuthorID: in.AuthorID, AuthorKind: in.AuthorKind, Text: text, ReplyTo: in.ReplyTo, DrillTime: d.Elapsed(e.clock.Now())}
 		actor := in.AuthorID
@@ -52,21 +53,21 @@ func (e *Engine) PostMessage(ctx context.Context, drillID string, in PostMessage
 		case AuthorPerson, "":
 			p, ok := d.Person(in.AuthorID)
 			if !ok {
-				return nil, Errorf(ENOTFOUND, "person %q is not in drill %s", in.AuthorID, d.ID)
+				return nil, injectors.Errorf(injectors.ENOTFOUND, "person %q is not in drill %s", in.AuthorID, d.ID)
 			}
 			if in.Channel == scenarios.BackroomChannel && !p.Role.Backroom() {
-				return nil, Errorf(EFORBIDDEN, "participants cannot write in the back room")
+				return nil, injectors.Errorf(injectors.EFORBIDDEN, "participants cannot write in the back room")
 			}
 			msg.AuthorKind, msg.AuthorName = AuthorPerson, p.Name
 		case AuthorPersona:
 			p, ok := findPersona(d.Scenario, in.AuthorID)
 			if !ok {
-				return nil, Errorf(ENOTFOUND, "persona %q is not in the scenario", in.AuthorID)
+				return nil, injectors.Errorf(injectors.ENOTFOUND, "persona %q is not in the scenario", in.AuthorID)
 			}
 			msg.AuthorName = p.Name
 			actor = PersonaActor(p.ID)
 		default:
-			return nil, Errorf(EINVALID, "author kind %q is not allowed, expected person or persona", in.AuthorKind)
+			return nil, injectors.Errorf(injectors.EINVALID, "author kind %q is not allowed, expected person or persona", in.AuthorKind)
 		}
 		return []pending{{Type: EventChatMessage, Actor: actor, Payload: msg}}, nil
 	})
@@ -117,10 +118,10 @@ func noticeTemplate(s *scenarios.Scenario, kind scenarios.NoticeKind) (*scenario
 	case scenarios.NoticeResolution:
 		t = s.Notices.Resolution
 	default:
-		return nil, Errorf(EINVALID, "notice kind %q is not a kind, expected incident, status-update or resolution", kind)
+		return nil, injectors.Errorf(injectors.EINVALID, "notice kind %q is not a kind, expected incident, status-update or resolution", kind)
 	}
 	if t == nil {
-		return nil, Errorf(EINVALID, "the scenario has no %s notice form", kind)
+		return nil, injectors.Errorf(injectors.EINVALID, "the scenario has no %s notice form", kind)
 	}
 	return t, nil
 }
@@ -133,10 +134,10 @@ func (e *Engine) PostNotice(ctx context.Context, drillID string, in PostNotice) 
 	var n Notice
 	evs, err := e.mutate(ctx, drillID, func(d *Drill) ([]pending, error) {
 		if d.State != StateRunning {
-			return nil, Errorf(ECONFLICT, "drill %s is %s; notices are posted while it runs", d.ID, d.State)
+			return nil, injectors.Errorf(injectors.ECONFLICT, "drill %s is %s; notices are posted while it runs", d.ID, d.State)
 		}
 		if _, ok := d.Person(in.AuthorID); !ok {
-			return nil, Errorf(ENOTFOUND, "person %q is not in drill %s", in.AuthorID, d.ID)
+			return nil, injectors.Errorf(injectors.ENOTFOUND, "person %q is not in drill %s", in.AuthorID, d.ID)
 		}
 		t, err := noticeTemplate(d.Scenario, in.Kind)
 		if err != nil {
@@ -200,7 +201,7 @@ func checkNotice(kind scenarios.NoticeKind, t *scenarios.NoticeTemplate, in map[
 		parts = append(parts, strings.Join(bad, "; "))
 	}
 	if len(parts) > 0 {
-		return nil, Errorf(EINVALID, "%s notice: %s", kind, strings.Join(parts, "; "))
+		return nil, injectors.Errorf(injectors.EINVALID, "%s notice: %s", kind, strings.Join(parts, "; "))
 	}
 	return out, nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/controltest"
+	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/scenarios"
 )
 
@@ -27,18 +28,18 @@ func TestPostMessage(t *testing.T) {
 	}{
 		{"reply from a persona is stored", control.PostMessage{Channel: "cs", AuthorID: "cc", AuthorKind: control.AuthorPersona, Text: "any update?", ReplyTo: first.Seq}, ""},
 		{"observer in the back room is stored", control.PostMessage{Channel: scenarios.BackroomChannel, AuthorID: "oscar", AuthorKind: control.AuthorPerson, Text: "good split of roles"}, ""},
-		{"participant in the back room is forbidden", control.PostMessage{Channel: scenarios.BackroomChannel, AuthorID: "alice", AuthorKind: control.AuthorPerson, Text: "hi"}, control.EFORBIDDEN},
-		{"unknown channel is invalid", control.PostMessage{Channel: "random", AuthorID: "alice", AuthorKind: control.AuthorPerson, Text: "hi"}, control.EINVALID},
-		{"empty text is invalid", control.PostMessage{Channel: "incident", AuthorID: "alice", AuthorKind: control.AuthorPerson, Text: " "}, control.EINVALID},
-		{"too long text is invalid", control.PostMessage{Channel: "incident", AuthorID: "alice", AuthorKind: control.AuthorPerson, Text: strings.Repeat("x", 4001)}, control.EINVALID},
-		{"unknown person is not found", control.PostMessage{Channel: "incident", AuthorID: "mallory", AuthorKind: control.AuthorPerson, Text: "hi"}, control.ENOTFOUND},
-		{"unknown persona is not found", control.PostMessage{Channel: "incident", AuthorID: "ceo", AuthorKind: control.AuthorPersona, Text: "hi"}, control.ENOTFOUND},
-		{"reply to the future is invalid", control.PostMessage{Channel: "incident", AuthorID: "alice", AuthorKind: control.AuthorPerson, Text: "hi", ReplyTo: 9999}, control.EINVALID},
+		{"participant in the back room is forbidden", control.PostMessage{Channel: scenarios.BackroomChannel, AuthorID: "alice", AuthorKind: control.AuthorPerson, Text: "hi"}, injectors.EFORBIDDEN},
+		{"unknown channel is invalid", control.PostMessage{Channel: "random", AuthorID: "alice", AuthorKind: control.AuthorPerson, Text: "hi"}, injectors.EINVALID},
+		{"empty text is invalid", control.PostMessage{Channel: "incident", AuthorID: "alice", AuthorKind: control.AuthorPerson, Text: " "}, injectors.EINVALID},
+		{"too long text is invalid", control.PostMessage{Channel: "incident", AuthorID: "alice", AuthorKind: control.AuthorPerson, Text: strings.Repeat("x", 4001)}, injectors.EINVALID},
+		{"unknown person is not found", control.PostMessage{Channel: "incident", AuthorID: "mallory", AuthorKind: control.AuthorPerson, Text: "hi"}, injectors.ENOTFOUND},
+		{"unknown persona is not found", control.PostMessage{Channel: "incident", AuthorID: "ceo", AuthorKind: control.AuthorPersona, Text: "hi"}, injectors.ENOTFOUND},
+		{"reply to the future is invalid", control.PostMessage{Channel: "incident", AuthorID: "alice", AuthorKind: control.AuthorPerson, Text: "hi", ReplyTo: 9999}, injectors.EINVALID},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := h.Engine.PostMessage(h.Ctx, id, tc.in)
-			if got := control.ErrorCode(err); got != tc.code {
+			if got := injectors.ErrorCode(err); got != tc.code {
 				t.Fatalf("PostMessage = %v, expected code %q", err, tc.code)
 			}
 		})
@@ -54,25 +55,25 @@ func TestPostNotice(t *testing.T) {
 		code   string
 		inText []string
 	}{
-		{"missing required fields are named", control.PostNotice{Kind: scenarios.NoticeIncident, AuthorID: "bob", Fields: map[string]string{"impact": "users can't pay"}}, control.EINVALID, []string{"missing required fields: start, grade"}},
-		{"unknown fields are named", control.PostNotice{Kind: scenarios.NoticeIncident, AuthorID: "bob", Fields: map[string]string{"start": "14:01", "impact": "x", "grade": "P1", "color": "red"}}, control.EINVALID, []string{"unknown fields: color"}},
-		{"a grade outside the options is invalid", control.PostNotice{Kind: scenarios.NoticeIncident, AuthorID: "bob", Fields: map[string]string{"start": "14:01", "impact": "x", "grade": "P9"}}, control.EINVALID, []string{"grade", "P1, P2, P3"}},
-		{"a bad time is invalid", control.PostNotice{Kind: scenarios.NoticeIncident, AuthorID: "bob", Fields: map[string]string{"start": "2pm", "impact": "x", "grade": "P1"}}, control.EINVALID, []string{"start", "14:05"}},
-		{"a bad duration is invalid", control.PostNotice{Kind: scenarios.NoticeStatus, AuthorID: "bob", Fields: map[string]string{"status": "rolling back", "eta": "soon"}}, control.EINVALID, []string{"eta"}},
-		{"an unknown kind is invalid", control.PostNotice{Kind: "memo", AuthorID: "bob", Fields: map[string]string{}}, control.EINVALID, []string{"memo"}},
-		{"an unknown author is not found", control.PostNotice{Kind: scenarios.NoticeIncident, AuthorID: "mallory", Fields: map[string]string{}}, control.ENOTFOUND, nil},
+		{"missing required fields are named", control.PostNotice{Kind: scenarios.NoticeIncident, AuthorID: "bob", Fields: map[string]string{"impact": "users can't pay"}}, injectors.EINVALID, []string{"missing required fields: start, grade"}},
+		{"unknown fields are named", control.PostNotice{Kind: scenarios.NoticeIncident, AuthorID: "bob", Fields: map[string]string{"start": "14:01", "impact": "x", "grade": "P1", "color": "red"}}, injectors.EINVALID, []string{"unknown fields: color"}},
+		{"a grade outside the options is invalid", control.PostNotice{Kind: scenarios.NoticeIncident, AuthorID: "bob", Fields: map[string]string{"start": "14:01", "impact": "x", "grade": "P9"}}, injectors.EINVALID, []string{"grade", "P1, P2, P3"}},
+		{"a bad time is invalid", control.PostNotice{Kind: scenarios.NoticeIncident, AuthorID: "bob", Fields: map[string]string{"start": "2pm", "impact": "x", "grade": "P1"}}, injectors.EINVALID, []string{"start", "14:05"}},
+		{"a bad duration is invalid", control.PostNotice{Kind: scenarios.NoticeStatus, AuthorID: "bob", Fields: map[string]string{"status": "rolling back", "eta": "soon"}}, injectors.EINVALID, []string{"eta"}},
+		{"an unknown kind is invalid", control.PostNotice{Kind: "memo", AuthorID: "bob", Fields: map[string]string{}}, injectors.EINVALID, []string{"memo"}},
+		{"an unknown author is not found", control.PostNotice{Kind: scenarios.NoticeIncident, AuthorID: "mallory", Fields: map[string]string{}}, injectors.ENOTFOUND, nil},
 		{"a complete incident notice is stored", control.PostNotice{Kind: scenarios.NoticeIncident, AuthorID: "bob", Fields: map[string]string{"start": "14:01", "impact": "users can't pay", "grade": "P1"}}, "", nil},
 		{"a status update is stored", control.PostNotice{Kind: scenarios.NoticeStatus, AuthorID: "bob", Fields: map[string]string{"status": "rolling back", "eta": "10m"}}, "", nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			n, err := h.Engine.PostNotice(h.Ctx, id, tc.in)
-			if got := control.ErrorCode(err); got != tc.code {
+			if got := injectors.ErrorCode(err); got != tc.code {
 				t.Fatalf("PostNotice = %v, expected code %q", err, tc.code)
 			}
 			for _, s := range tc.inText {
-				if !strings.Contains(control.ErrorMessage(err), s) {
-					t.Fatalf("error %q does not mention %q", control.ErrorMessage(err), s)
+				if !strings.Contains(injectors.ErrorMessage(err), s) {
+					t.Fatalf("error %q does not mention %q", injectors.ErrorMessage(err), s)
 				}
 			}
 			if tc.code == "" && (n.Seq == 0 || n.Channel != "incident") {
@@ -128,13 +129,13 @@ func TestSubscribe(t *testing.T) {
 
 	t.Run("engine namespaces are refused for other packages", func(t *testing.T) {
 		for _, typ := range []string{"fault.injected", "chat.message", "drill.ended", ""} {
-			if _, err := h.Engine.AppendEvent(h.Ctx, id, typ, "oscar", nil); control.ErrorCode(err) != control.EINVALID {
+			if _, err := h.Engine.AppendEvent(h.Ctx, id, typ, "oscar", nil); injectors.ErrorCode(err) != injectors.EINVALID {
 				t.Fatalf("AppendEvent(%q) = %v, expected invalid", typ, err)
 			}
 		}
 	})
 	t.Run("subscribing past the head is invalid", func(t *testing.T) {
-		if _, err := h.Engine.Subscribe(h.Ctx, id, 1<<40); control.ErrorCode(err) != control.EINVALID {
+		if _, err := h.Engine.Subscribe(h.Ctx, id, 1<<40); injectors.ErrorCode(err) != injectors.EINVALID {
 			t.Fatalf("Subscribe = %v, expected invalid", err)
 		}
 	})

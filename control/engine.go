@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"k8s.io/utils/clock"
+
+	"github.com/firedrill/firedrill/injectors"
 )
 
 // Restart policies for drills that were running when the engine stopped.
@@ -77,12 +79,12 @@ func NewEngine(store Store, injector Injector, clk clock.WithTicker) *Engine {
 // every drill has had its first reconcile pass.
 func (e *Engine) Open(ctx context.Context) error {
 	if e.TimeScale <= 0 {
-		return Errorf(EINVALID, "engine time scale %v must be above 0", e.TimeScale)
+		return injectors.Errorf(injectors.EINVALID, "engine time scale %v must be above 0", e.TimeScale)
 	}
 	switch e.OnRestart {
 	case "", OnRestartResume, OnRestartAbort:
 	default:
-		return Errorf(EINVALID, "drill.onRestart %q is not allowed, expected resume or abort", e.OnRestart)
+		return injectors.Errorf(injectors.EINVALID, "drill.onRestart %q is not allowed, expected resume or abort", e.OnRestart)
 	}
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 	sums, err := e.store.Drills(ctx, DrillFilter{Open: true})
@@ -152,7 +154,7 @@ func (e *Engine) load(ctx context.Context, id string) (*drillRun, error) {
 		return nil, fmt.Errorf("load drill %s: %w", id, err)
 	}
 	if len(evs) == 0 {
-		return nil, Errorf(ENOTFOUND, "drill %s does not exist", id)
+		return nil, injectors.Errorf(injectors.ENOTFOUND, "drill %s does not exist", id)
 	}
 	if _, err := VerifyChain(0, "", evs); err != nil {
 		return nil, fmt.Errorf("load drill %s: %w", id, err)
@@ -304,7 +306,7 @@ func (e *Engine) appendLocked(ctx context.Context, r *drillRun, ps ...pending) (
 		if p.Payload != nil {
 			b, err := json.Marshal(p.Payload)
 			if err != nil {
-				return nil, Errorf(EINVALID, "event %s: payload does not encode as JSON: %v", p.Type, err)
+				return nil, injectors.Errorf(injectors.EINVALID, "event %s: payload does not encode as JSON: %v", p.Type, err)
 			}
 			payload = b
 		}
@@ -326,7 +328,7 @@ func (e *Engine) appendLocked(ctx context.Context, r *drillRun, ps ...pending) (
 	for i := range evs {
 		f, err := next.decode(&evs[i])
 		if err != nil {
-			return nil, Errorf(EINTERNAL, "%v", err)
+			return nil, injectors.Errorf(injectors.EINTERNAL, "%v", err)
 		}
 		if next != d {
 			// A new drill: its later events may name what creation adds.
@@ -392,7 +394,7 @@ func (e *Engine) mutate(ctx context.Context, id string, fn func(d *Drill) ([]pen
 	if r.d.State == StateClosed {
 		// Closed is closed: the record is final and its hash chain must
 		// not grow, whoever asks and whatever for.
-		err = Errorf(ECONFLICT, "drill %s is closed; its record is final", r.d.ID)
+		err = injectors.Errorf(injectors.ECONFLICT, "drill %s is closed; its record is final", r.d.ID)
 	} else {
 		ps, err = fn(r.d)
 	}
@@ -469,10 +471,10 @@ func (e *Engine) Events(ctx context.Context, id string, afterSeq int64) ([]Event
 // fault., hint., inject., alert., chat., notice., person.) are refused.
 func (e *Engine) AppendEvent(ctx context.Context, id, typ, actor string, payload any) (Event, error) {
 	if typ == "" || IsEngineEventType(typ) {
-		return Event{}, Errorf(EINVALID, "event type %q is reserved or empty; use a namespace of your own, such as retro.answer", typ)
+		return Event{}, injectors.Errorf(injectors.EINVALID, "event type %q is reserved or empty; use a namespace of your own, such as retro.answer", typ)
 	}
 	if actor == "" {
-		return Event{}, Errorf(EINVALID, "event %s: actor is required", typ)
+		return Event{}, injectors.Errorf(injectors.EINVALID, "event %s: actor is required", typ)
 	}
 	evs, err := e.mutate(ctx, id, func(d *Drill) ([]pending, error) {
 		return []pending{{Type: typ, Actor: actor, Payload: payload}}, nil

@@ -6,11 +6,13 @@ import (
 	"testing"
 	"time"
 
+	clocktesting "k8s.io/utils/clock/testing"
+
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/controltest"
 	"github.com/firedrill/firedrill/control/sqlite"
+	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/scenarios"
-	clocktesting "k8s.io/utils/clock/testing"
 )
 
 const m = time.Minute
@@ -216,7 +218,7 @@ func TestDrill_pauseHoldsEverything(t *testing.T) {
 		t.Fatalf("drill clock %s while paused, expected 4m", el)
 	}
 	at(t, h, id, control.EventInjectPosted, `"injectId":"cc-inquiry"`)
-	if err := h.Engine.Pause(h.Ctx, id, "fiona", "again"); control.ErrorCode(err) != control.ECONFLICT {
+	if err := h.Engine.Pause(h.Ctx, id, "fiona", "again"); injectors.ErrorCode(err) != injectors.ECONFLICT {
 		t.Fatalf("second pause: %v, expected a conflict", err)
 	}
 	if err := h.Engine.Resume(h.Ctx, id, "fiona"); err != nil {
@@ -241,7 +243,7 @@ func TestDrill_abortRevertsEverythingNow(t *testing.T) {
 	if n := h.Injector.BrokenFaults(); n != 2 {
 		t.Fatalf("%d faults in effect before abort, expected 2", n)
 	}
-	if err := h.Engine.Abort(h.Ctx, id, "fiona", ""); control.ErrorCode(err) != control.EINVALID {
+	if err := h.Engine.Abort(h.Ctx, id, "fiona", ""); injectors.ErrorCode(err) != injectors.EINVALID {
 		t.Fatalf("abort without a reason: %v, expected invalid", err)
 	}
 	if err := h.Engine.Abort(h.Ctx, id, "fiona", "real outage in production"); err != nil {
@@ -280,10 +282,10 @@ func TestDrill_facilitatorControls(t *testing.T) {
 	if err := h.Engine.FireFaultNow(h.Ctx, id, "cache-evict", "fiona"); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.Engine.FireFaultNow(h.Ctx, id, "db-config", "fiona"); control.ErrorCode(err) != control.ECONFLICT {
+	if err := h.Engine.FireFaultNow(h.Ctx, id, "db-config", "fiona"); injectors.ErrorCode(err) != injectors.ECONFLICT {
 		t.Fatalf("firing an injected fault: %v, expected a conflict", err)
 	}
-	if err := h.Engine.FireFaultNow(h.Ctx, id, "nope", "fiona"); control.ErrorCode(err) != control.ENOTFOUND {
+	if err := h.Engine.FireFaultNow(h.Ctx, id, "nope", "fiona"); injectors.ErrorCode(err) != injectors.ENOTFOUND {
 		t.Fatalf("firing an unknown fault: %v, expected not found", err)
 	}
 	h.AdvanceTo(id, 81*m)
@@ -304,21 +306,21 @@ func TestDrill_skipFault(t *testing.T) {
 	tests := []struct {
 		name, fault, why, code string
 	}{
-		{"without a reason it is refused", "cache-evict", " ", control.EINVALID},
-		{"an injected fault cannot be skipped", "db-config", "too hard", control.ECONFLICT},
-		{"an unknown fault is not found", "nope", "typo", control.ENOTFOUND},
+		{"without a reason it is refused", "cache-evict", " ", injectors.EINVALID},
+		{"an injected fault cannot be skipped", "db-config", "too hard", injectors.ECONFLICT},
+		{"an unknown fault is not found", "nope", "typo", injectors.ENOTFOUND},
 		{"a pending chained fault is skipped", "cache-evict", "the team has 20 minutes left", ""},
-		{"a skipped fault cannot be skipped again", "cache-evict", "again", control.ECONFLICT},
+		{"a skipped fault cannot be skipped again", "cache-evict", "again", injectors.ECONFLICT},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := h.Engine.SkipFault(h.Ctx, id, tt.fault, "fiona", tt.why)
-			if control.ErrorCode(err) != tt.code && !(tt.code == "" && err == nil) {
+			if injectors.ErrorCode(err) != tt.code && !(tt.code == "" && err == nil) {
 				t.Fatalf("SkipFault(%s) = %v, want code %q", tt.fault, err, tt.code)
 			}
 		})
 	}
-	if err := h.Engine.FireFaultNow(h.Ctx, id, "cache-evict", "fiona"); control.ErrorCode(err) != control.ECONFLICT {
+	if err := h.Engine.FireFaultNow(h.Ctx, id, "cache-evict", "fiona"); injectors.ErrorCode(err) != injectors.ECONFLICT {
 		t.Fatalf("firing a skipped fault: %v, want a conflict", err)
 	}
 	at(t, h, id, control.EventFaultSkipped, `the team has 20 minutes left`, 10*m)
@@ -365,7 +367,7 @@ func TestCreateDrill(t *testing.T) {
 			s := controltest.PaymentScenario()
 			tc.edit(s)
 			_, err := h.Engine.CreateDrill(h.Ctx, control.CreateDrill{Scenario: s})
-			if control.ErrorCode(err) != control.EINVALID || !strings.Contains(control.ErrorMessage(err), tc.want) {
+			if injectors.ErrorCode(err) != injectors.EINVALID || !strings.Contains(injectors.ErrorMessage(err), tc.want) {
 				t.Fatalf("CreateDrill = %v, expected invalid mentioning %q", err, tc.want)
 			}
 		})
@@ -407,7 +409,7 @@ func TestCreateDrill_timeScale(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			d, err := h.Engine.CreateDrill(h.Ctx, control.CreateDrill{Scenario: controltest.PaymentScenario(), TimeScale: tt.scale})
 			if tt.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.err) || control.ErrorCode(err) != control.EINVALID {
+				if err == nil || !strings.Contains(err.Error(), tt.err) || injectors.ErrorCode(err) != injectors.EINVALID {
 					t.Fatalf("err %v, want EINVALID containing %q", err, tt.err)
 				}
 				return

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/firedrill/firedrill/injectors"
 )
 
 // Event is one entry of a drill's journal. Every state change of a drill —
@@ -114,17 +116,17 @@ func VerifyChain(prevSeq int64, prevHash string, events []Event) (string, error)
 	for i := range events {
 		e := &events[i]
 		if e.Seq != prevSeq+1 {
-			return "", Errorf(EINTERNAL, "journal of drill %s: event #%d follows #%d, expected #%d", e.DrillID, e.Seq, prevSeq, prevSeq+1)
+			return "", injectors.Errorf(injectors.EINTERNAL, "journal of drill %s: event #%d follows #%d, expected #%d", e.DrillID, e.Seq, prevSeq, prevSeq+1)
 		}
 		if e.PrevHash != prevHash {
-			return "", Errorf(EINTERNAL, "journal of drill %s: event #%d does not link to the previous hash", e.DrillID, e.Seq)
+			return "", injectors.Errorf(injectors.EINTERNAL, "journal of drill %s: event #%d does not link to the previous hash", e.DrillID, e.Seq)
 		}
 		h, err := e.ComputeHash(prevHash)
 		if err != nil {
 			return "", err
 		}
 		if h != e.Hash {
-			return "", Errorf(EINTERNAL, "journal of drill %s: event #%d has been altered (hash mismatch)", e.DrillID, e.Seq)
+			return "", injectors.Errorf(injectors.EINTERNAL, "journal of drill %s: event #%d has been altered (hash mismatch)", e.DrillID, e.Seq)
 		}
 		prevSeq, prevHash = e.Seq, e.Hash
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/scenarios"
 )
 
@@ -33,7 +34,7 @@ const MaxTimeScale = 3600
 // with the difficulty variant applied, and stored with the drill.
 func (e *Engine) CreateDrill(ctx context.Context, in CreateDrill) (*Drill, error) {
 	if in.Scenario == nil {
-		return nil, Errorf(EINVALID, "scenario is required")
+		return nil, injectors.Errorf(injectors.EINVALID, "scenario is required")
 	}
 	s, diff, err := forDifficulty(in.Scenario, in.Difficulty)
 	if err != nil {
@@ -55,7 +56,7 @@ func (e *Engine) CreateDrill(ctx context.Context, in CreateDrill) (*Drill, error
 	if id == "" {
 		id = newID("d-")
 	} else if !validID(id) {
-		return nil, Errorf(EINVALID, "drill id %q: expected letters, digits, - and _ only (at most 64)", id)
+		return nil, injectors.Errorf(injectors.EINVALID, "drill id %q: expected letters, digits, - and _ only (at most 64)", id)
 	}
 	title := in.Title
 	if title == "" {
@@ -69,7 +70,7 @@ func (e *Engine) CreateDrill(ctx context.Context, in CreateDrill) (*Drill, error
 	e.mu.Lock()
 	if _, exists := e.drills[id]; exists {
 		e.mu.Unlock()
-		return nil, Errorf(ECONFLICT, "drill %s already exists", id)
+		return nil, injectors.Errorf(injectors.ECONFLICT, "drill %s already exists", id)
 	}
 	e.drills[id] = r
 	e.mu.Unlock()
@@ -110,22 +111,22 @@ func validID(s string) bool {
 func (e *Engine) AddPerson(ctx context.Context, drillID string, p Person, actor string) (Person, error) {
 	p.Name = strings.TrimSpace(p.Name)
 	if p.Name == "" {
-		return Person{}, Errorf(EINVALID, "person name is required")
+		return Person{}, injectors.Errorf(injectors.EINVALID, "person name is required")
 	}
 	if !p.Role.Valid() {
-		return Person{}, Errorf(EINVALID, "role %q is not a role, expected facilitator, designer, observer or participant", p.Role)
+		return Person{}, injectors.Errorf(injectors.EINVALID, "role %q is not a role, expected facilitator, designer, observer or participant", p.Role)
 	}
 	if p.ID == "" {
 		p.ID = newID("p-")
 	} else if !validID(p.ID) {
-		return Person{}, Errorf(EINVALID, "person id %q: expected letters, digits, - and _ only", p.ID)
+		return Person{}, injectors.Errorf(injectors.EINVALID, "person id %q: expected letters, digits, - and _ only", p.ID)
 	}
 	_, err := e.mutate(ctx, drillID, func(d *Drill) ([]pending, error) {
 		if d.State == StateClosed {
-			return nil, Errorf(ECONFLICT, "drill %s is closed", d.ID)
+			return nil, injectors.Errorf(injectors.ECONFLICT, "drill %s is closed", d.ID)
 		}
 		if _, ok := d.Person(p.ID); ok {
-			return nil, Errorf(ECONFLICT, "person %s is already in drill %s", p.ID, d.ID)
+			return nil, injectors.Errorf(injectors.ECONFLICT, "person %s is already in drill %s", p.ID, d.ID)
 		}
 		return []pending{{Type: EventPersonAdded, Actor: actor, Payload: p}}, nil
 	})
@@ -139,10 +140,10 @@ func (e *Engine) RemovePerson(ctx context.Context, drillID, personID, actor, rea
 	_, err := e.mutate(ctx, drillID, func(d *Drill) ([]pending, error) {
 		p, ok := d.Person(personID)
 		if !ok {
-			return nil, Errorf(ENOTFOUND, "no person %q in drill %s", personID, d.ID)
+			return nil, injectors.Errorf(injectors.ENOTFOUND, "no person %q in drill %s", personID, d.ID)
 		}
 		if p.Removed {
-			return nil, Errorf(ECONFLICT, "%s is already removed from drill %s", p.Name, d.ID)
+			return nil, injectors.Errorf(injectors.ECONFLICT, "%s is already removed from drill %s", p.Name, d.ID)
 		}
 		return []pending{{Type: EventPersonRemoved, Actor: actor, Payload: PersonRemoved{PersonID: personID, Reason: strings.TrimSpace(reason)}}}, nil
 	})
@@ -153,7 +154,7 @@ func (e *Engine) RemovePerson(ctx context.Context, drillID, personID, actor, rea
 func (e *Engine) transition(ctx context.Context, id, typ, actor string, payload any, from ...DrillState) error {
 	_, err := e.mutate(ctx, id, func(d *Drill) ([]pending, error) {
 		if !inStates(d.State, from) {
-			return nil, Errorf(ECONFLICT, "drill %s is %s; %s needs it to be %s", d.ID, d.State, strings.TrimPrefix(typ, "drill."), joinStates(from))
+			return nil, injectors.Errorf(injectors.ECONFLICT, "drill %s is %s; %s needs it to be %s", d.ID, d.State, strings.TrimPrefix(typ, "drill."), joinStates(from))
 		}
 		return []pending{{Type: typ, Actor: actor, Payload: payload}}, nil
 	})
@@ -184,16 +185,16 @@ func joinStates(states []DrillState) string {
 // needs a reason, which is journaled with the new time.
 func (e *Engine) Schedule(ctx context.Context, id string, at time.Time, actor, why string) error {
 	if at.IsZero() {
-		return Errorf(EINVALID, "schedule time is required")
+		return injectors.Errorf(injectors.EINVALID, "schedule time is required")
 	}
 	at = at.UTC()
 	why = strings.TrimSpace(why)
 	_, err := e.mutate(ctx, id, func(d *Drill) ([]pending, error) {
 		if !inStates(d.State, []DrillState{StateDraft, StateScheduled}) {
-			return nil, Errorf(ECONFLICT, "drill %s is %s; schedule needs it to be draft or scheduled", d.ID, d.State)
+			return nil, injectors.Errorf(injectors.ECONFLICT, "drill %s is %s; schedule needs it to be draft or scheduled", d.ID, d.State)
 		}
 		if d.State == StateScheduled && why == "" {
-			return nil, Errorf(EINVALID, "why: rescheduling a drill needs a reason, for the record")
+			return nil, injectors.Errorf(injectors.EINVALID, "why: rescheduling a drill needs a reason, for the record")
 		}
 		return []pending{{Type: EventDrillScheduled, Actor: actor, Payload: StateChange{At: &at, Why: why}}}, nil
 	})
@@ -216,7 +217,7 @@ func (e *Engine) Start(ctx context.Context, id, actor string) error {
 func (e *Engine) Pause(ctx context.Context, id, actor, why string) error {
 	_, err := e.mutate(ctx, id, func(d *Drill) ([]pending, error) {
 		if d.State != StateRunning || d.Paused {
-			return nil, Errorf(ECONFLICT, "drill %s is %s%s; only a running drill can be paused", d.ID, d.State, pausedNote(d))
+			return nil, injectors.Errorf(injectors.ECONFLICT, "drill %s is %s%s; only a running drill can be paused", d.ID, d.State, pausedNote(d))
 		}
 		return []pending{{Type: EventDrillPaused, Actor: actor, Payload: StateChange{Why: why}}}, nil
 	})
@@ -227,7 +228,7 @@ func (e *Engine) Pause(ctx context.Context, id, actor, why string) error {
 func (e *Engine) Resume(ctx context.Context, id, actor string) error {
 	_, err := e.mutate(ctx, id, func(d *Drill) ([]pending, error) {
 		if d.State != StateRunning || !d.Paused {
-			return nil, Errorf(ECONFLICT, "drill %s is %s%s; only a paused drill can be resumed", d.ID, d.State, pausedNote(d))
+			return nil, injectors.Errorf(injectors.ECONFLICT, "drill %s is %s%s; only a paused drill can be resumed", d.ID, d.State, pausedNote(d))
 		}
 		return []pending{{Type: EventDrillResumed, Actor: actor}}, nil
 	})
@@ -252,7 +253,7 @@ func (e *Engine) End(ctx context.Context, id, actor, why string) error {
 // end and reverts everything now. Why is recorded.
 func (e *Engine) Abort(ctx context.Context, id, actor, why string) error {
 	if strings.TrimSpace(why) == "" {
-		return Errorf(EINVALID, "abort needs a reason, for the record")
+		return injectors.Errorf(injectors.EINVALID, "abort needs a reason, for the record")
 	}
 	return e.stop(ctx, id, EventDrillAborted, actor, StateChange{Why: why})
 }
@@ -270,7 +271,7 @@ func (e *Engine) stop(ctx context.Context, id, typ, actor string, sc StateChange
 	}
 	if !allowed {
 		r.mu.Unlock()
-		return Errorf(ECONFLICT, "drill %s is %s; it cannot be %s", d.ID, d.State, map[string]string{EventDrillEnded: "ended", EventDrillAborted: "aborted"}[typ])
+		return injectors.Errorf(injectors.ECONFLICT, "drill %s is %s; it cannot be %s", d.ID, d.State, map[string]string{EventDrillEnded: "ended", EventDrillAborted: "aborted"}[typ])
 	}
 	evs := e.stopEvents(d, typ, actor, sc)
 	_, err = e.appendLocked(ctx, r, evs...)
@@ -293,7 +294,7 @@ func (e *Engine) stop(ctx context.Context, id, typ, actor string, sc StateChange
 		}
 	}
 	if len(left) > 0 {
-		return Errorf(EINTERNAL, "drill %s stopped but faults are not reverted yet (retrying): %s", id, strings.Join(left, ", "))
+		return injectors.Errorf(injectors.EINTERNAL, "drill %s stopped but faults are not reverted yet (retrying): %s", id, strings.Join(left, ", "))
 	}
 	return nil
 }
@@ -321,11 +322,11 @@ func (e *Engine) OpenRetro(ctx context.Context, id, actor string) error {
 func (e *Engine) CloseDrill(ctx context.Context, id, actor string) error {
 	_, err := e.mutate(ctx, id, func(d *Drill) ([]pending, error) {
 		if !inStates(d.State, []DrillState{StateEnded, StateAborted, StateRetro}) {
-			return nil, Errorf(ECONFLICT, "drill %s is %s; close needs it to be ended, aborted or retro", d.ID, d.State)
+			return nil, injectors.Errorf(injectors.ECONFLICT, "drill %s is %s; close needs it to be ended, aborted or retro", d.ID, d.State)
 		}
 		for _, f := range d.Faults {
 			if f.holdsRecord() && e.revertWanted(d, &f) {
-				return nil, Errorf(ECONFLICT, "drill %s still has fault %s %s; it is reverted first", d.ID, f.ID, f.Phase)
+				return nil, injectors.Errorf(injectors.ECONFLICT, "drill %s still has fault %s %s; it is reverted first", d.ID, f.ID, f.Phase)
 			}
 		}
 		return []pending{{Type: EventDrillClosed, Actor: actor}}, nil
@@ -339,10 +340,10 @@ func (e *Engine) MarkFaultResolved(ctx context.Context, id, faultID, actor strin
 	_, err := e.mutate(ctx, id, func(d *Drill) ([]pending, error) {
 		f, ok := d.Fault(faultID)
 		if !ok {
-			return nil, Errorf(ENOTFOUND, "drill %s has no fault %q", d.ID, faultID)
+			return nil, injectors.Errorf(injectors.ENOTFOUND, "drill %s has no fault %q", d.ID, faultID)
 		}
 		if d.State != StateRunning || f.Phase != FaultInEffect {
-			return nil, Errorf(ECONFLICT, "fault %s is %s in a %s drill; only a fault in effect in a running drill can be marked resolved", faultID, f.Phase, d.State)
+			return nil, injectors.Errorf(injectors.ECONFLICT, "fault %s is %s in a %s drill; only a fault in effect in a running drill can be marked resolved", faultID, f.Phase, d.State)
 		}
 		return []pending{{Type: EventFaultResolved, Actor: actor, Payload: FaultEvent{FaultID: faultID, By: "manual"}}}, nil
 	})
@@ -355,10 +356,10 @@ func (e *Engine) FireFaultNow(ctx context.Context, id, faultID, actor string) er
 	_, err := e.mutate(ctx, id, func(d *Drill) ([]pending, error) {
 		f, ok := d.Fault(faultID)
 		if !ok {
-			return nil, Errorf(ENOTFOUND, "drill %s has no fault %q", d.ID, faultID)
+			return nil, injectors.Errorf(injectors.ENOTFOUND, "drill %s has no fault %q", d.ID, faultID)
 		}
 		if d.State != StateRunning || f.Phase != FaultPending || f.FireRequestedAt != nil {
-			return nil, Errorf(ECONFLICT, "fault %s is %s in a %s drill; only a pending fault of a running drill can be fired", faultID, f.Phase, d.State)
+			return nil, injectors.Errorf(injectors.ECONFLICT, "fault %s is %s in a %s drill; only a pending fault of a running drill can be fired", faultID, f.Phase, d.State)
 		}
 		return []pending{{Type: EventFaultFireRequested, Actor: actor, Payload: FaultEvent{FaultID: faultID}}}, nil
 	})
@@ -373,15 +374,15 @@ func (e *Engine) FireFaultNow(ctx context.Context, id, faultID, actor string) er
 func (e *Engine) SkipFault(ctx context.Context, id, faultID, actor, why string) error {
 	why = strings.TrimSpace(why)
 	if why == "" {
-		return Errorf(EINVALID, "why: skipping a fault needs a reason, for the record")
+		return injectors.Errorf(injectors.EINVALID, "why: skipping a fault needs a reason, for the record")
 	}
 	_, err := e.mutate(ctx, id, func(d *Drill) ([]pending, error) {
 		f, ok := d.Fault(faultID)
 		if !ok {
-			return nil, Errorf(ENOTFOUND, "drill %s has no fault %q", d.ID, faultID)
+			return nil, injectors.Errorf(injectors.ENOTFOUND, "drill %s has no fault %q", d.ID, faultID)
 		}
 		if !inStates(d.State, []DrillState{StateDraft, StateScheduled, StateBriefing, StateRunning}) || f.Phase != FaultPending {
-			return nil, Errorf(ECONFLICT, "fault %s is %s in a %s drill; only a fault that has not fired yet can be skipped", faultID, f.Phase, d.State)
+			return nil, injectors.Errorf(injectors.ECONFLICT, "fault %s is %s in a %s drill; only a fault that has not fired yet can be skipped", faultID, f.Phase, d.State)
 		}
 		return []pending{{Type: EventFaultSkipped, Actor: actor, Payload: FaultEvent{FaultID: faultID, Detail: "skipped by the facilitator: " + why}}}, nil
 	})
@@ -404,16 +405,16 @@ func (e *Engine) SkipHint(ctx context.Context, id, actor string) (string, error)
 func (e *Engine) SkipHintStage(ctx context.Context, id, hintID, actor, why string) error {
 	why = strings.TrimSpace(why)
 	if why == "" {
-		return Errorf(EINVALID, "why: skipping a hint needs a reason, for the record")
+		return injectors.Errorf(injectors.EINVALID, "why: skipping a hint needs a reason, for the record")
 	}
 	_, err := e.mutate(ctx, id, func(d *Drill) ([]pending, error) {
 		i := d.hintIndex(hintID)
 		if i < 0 {
-			return nil, Errorf(ENOTFOUND, "drill %s has no hint %q", d.ID, hintID)
+			return nil, injectors.Errorf(injectors.ENOTFOUND, "drill %s has no hint %q", d.ID, hintID)
 		}
 		h := &d.Hints[i]
 		if !inStates(d.State, []DrillState{StateDraft, StateScheduled, StateBriefing, StateRunning}) || h.GivenAt != nil || h.Skipped {
-			return nil, Errorf(ECONFLICT, "hint %s of a %s drill was already given or skipped; only a pending hint can be skipped", hintID, d.State)
+			return nil, injectors.Errorf(injectors.ECONFLICT, "hint %s of a %s drill was already given or skipped; only a pending hint can be skipped", hintID, d.State)
 		}
 		return []pending{{Type: EventHintSkipped, Actor: actor, Payload: HintEvent{HintID: hintID, Reason: why}}}, nil
 	})
@@ -424,7 +425,7 @@ func (e *Engine) nextHint(ctx context.Context, id, actor string, give bool) (str
 	var hintID string
 	_, err := e.mutate(ctx, id, func(d *Drill) ([]pending, error) {
 		if d.State != StateRunning {
-			return nil, Errorf(ECONFLICT, "drill %s is %s; hints are for a running drill", d.ID, d.State)
+			return nil, injectors.Errorf(injectors.ECONFLICT, "drill %s is %s; hints are for a running drill", d.ID, d.State)
 		}
 		for i, h := range d.Hints {
 			if h.GivenAt != nil || h.Skipped {
@@ -436,7 +437,7 @@ func (e *Engine) nextHint(ctx context.Context, id, actor string, give bool) (str
 			}
 			return e.hintEvents(d, i, actor, "given early by the facilitator"), nil
 		}
-		return nil, Errorf(ECONFLICT, "drill %s has no hint stage left", d.ID)
+		return nil, injectors.Errorf(injectors.ECONFLICT, "drill %s has no hint stage left", d.ID)
 	})
 	return hintID, err
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/scenarios"
 )
 
@@ -469,5 +470,5 @@ func (e *Engine) reconcile(ctx context.Context, r *drillRun) error {
 			return err
 		}
 	}
-	return Errorf(EINTERNAL, "drill %s: reconcile did not settle after %d steps", r.d.ID, reconcileStepLimit)
+	return injectors.Errorf(injectors.EINTERNAL, "drill %s: reconcile did not settle after %d steps", r.d.ID, reconcileStepLimit)
 }

@@ -192,7 +192,11 @@ func (d *Drill) decodeType(e *Event) (fold, error) {
 		if p.Scenario == nil {
 			return nil, fmt.Errorf("no scenario")
 		}
-		return func(d *Drill) { d.initFrom(p, wall) }, nil
+		specs, err := faultSpecs(p)
+		if err != nil {
+			return nil, err
+		}
+		return func(d *Drill) { d.initFrom(p, wall, specs) }, nil
 	case EventDrillScheduled:
 		var p StateChange
 		if err := json.Unmarshal(e.Payload, &p); err != nil {
@@ -450,15 +454,30 @@ func (d *Drill) decodeFault(e *Event) (fold, error) {
 	return func(d *Drill) { change(&d.Faults[i], at) }, nil
 }
 
-func (d *Drill) initFrom(p DrillCreated, at time.Time) {
+// faultSpecs returns the spec of each fault of the drill p creates, in
+// scenario order.
+func faultSpecs(p DrillCreated) ([]FaultSpec, error) {
+	specs := make([]FaultSpec, 0, len(p.Scenario.Faults))
+	for _, f := range p.Scenario.Faults {
+		spec, err := NewFaultSpec(p.ID, f)
+		if err != nil {
+			return nil, err
+		}
+		specs = append(specs, spec)
+	}
+	return specs, nil
+}
+
+// initFrom resets d to the drill p creates; specs are faultSpecs(p).
+func (d *Drill) initFrom(p DrillCreated, at time.Time, specs []FaultSpec) {
 	s := p.Scenario
 	*d = Drill{
 		ID: p.ID, Title: p.Title, Scenario: s, Difficulty: p.Difficulty,
 		State: StateDraft, TimeScale: p.TimeScale, CreatedAt: at,
 		LastWrite: map[string]time.Duration{},
 	}
-	for _, f := range s.Faults {
-		d.Faults = append(d.Faults, FaultState{ID: f.ID, Title: f.Title, Phase: FaultPending, Spec: faultSpec(p.ID, f)})
+	for i, f := range s.Faults {
+		d.Faults = append(d.Faults, FaultState{ID: f.ID, Title: f.Title, Phase: FaultPending, Spec: specs[i]})
 	}
 	for _, h := range s.Hints {
 		at := h.At.D()
@@ -474,30 +493,3 @@ func (d *Drill) initFrom(p DrillCreated, at time.Time) {
 		d.Alerts = append(d.Alerts, AlertState{ID: a.ID})
 	}
 }
-
-// faultSpec converts a scenario fault to what the injector layer receives.
-func faultSpec(drillID string, f scenarios.Fault) FaultSpec {
-	var params json.RawMessage
-	if len(f.Params) > 0 {
-		params, _ = json.Marshal(f.Params)
-	}
-	return FaultSpec{
-		DrillID: drillID, FaultID: f.ID, Plugin: f.Injector.Plugin, Type: f.Injector.Type,
-		Target: FaultTarget(f.Target), Params: params,
-	}
-}
-
-// probeSpec converts a scenario probe to what the injector layer receives.
-func probeSpec(p scenarios.Probe) ProbeSpec {
-	var params json.RawMessage
-	if len(p.Params) > 0 {
-		params, _ = json.Marshal(p.Params)
-	}
-	return ProbeSpec{Plugin: p.Probe.Plugin, Type: p.Probe.Type, Target: FaultTarget(p.Target), Params: params}
-}
-
-// NewFaultSpec returns the spec the engine hands the injector layer for
-// fault f of drill drillID. Tools that check faults outside a drill (the
-// server-side dry run of `firedrill validate --against`) use it so that they
-// check exactly what a drill would inject.
-func NewFaultSpec(drillID string, f scenarios.Fault) FaultSpec { return faultSpec(drillID, f) }

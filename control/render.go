@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/scenarios"
 )
 
@@ -59,7 +60,7 @@ func renderText(text string, data scenarios.TemplateData) (string, error) {
 func forDifficulty(s *scenarios.Scenario, d scenarios.Difficulty) (*scenarios.Scenario, scenarios.Difficulty, error) {
 	c, err := s.ForDifficulty(d)
 	if err != nil {
-		return nil, "", Errorf(EINVALID, "%v", err)
+		return nil, "", injectors.Errorf(injectors.EINVALID, "%v", err)
 	}
 	c.Source = s.Source
 	return c, c.Difficulty, nil
@@ -168,7 +169,7 @@ func checkScenario(s *scenarios.Scenario) error {
 		}
 	}
 	if len(errs) > 0 {
-		return Errorf(EINVALID, "scenario %s: %s", s.Metadata.Name, strings.Join(errs, "; "))
+		return injectors.Errorf(injectors.EINVALID, "scenario %s: %s", s.Metadata.Name, strings.Join(errs, "; "))
 	}
 	return nil
 }

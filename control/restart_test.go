@@ -7,10 +7,12 @@ import (
 	"testing"
 	"time"
 
+	clocktesting "k8s.io/utils/clock/testing"
+
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/controltest"
 	"github.com/firedrill/firedrill/control/sqlite"
-	clocktesting "k8s.io/utils/clock/testing"
+	"github.com/firedrill/firedrill/injectors"
 )
 
 // crashStore fails every append containing an event of type crashOn, the
@@ -134,7 +136,7 @@ func TestRestart(t *testing.T) {
 		id := startDrill(t, h, controltest.PaymentScenario())
 		h.AdvanceTo(id, 10*time.Minute)
 		h.Injector.FailNext("revert", errors.New("apiserver unavailable"))
-		if err := h.Engine.End(h.Ctx, id, "fiona", "enough"); control.ErrorCode(err) != control.EINTERNAL {
+		if err := h.Engine.End(h.Ctx, id, "fiona", "enough"); injectors.ErrorCode(err) != injectors.EINTERNAL {
 			t.Fatalf("End with a failing revert = %v, expected an internal error saying it retries", err)
 		}
 		if h.Injector.BrokenFaults() != 1 {

@@ -5,9 +5,11 @@ import (
 	"testing"
 	"time"
 
+	clocktesting "k8s.io/utils/clock/testing"
+
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/controltest"
-	clocktesting "k8s.io/utils/clock/testing"
+	"github.com/firedrill/firedrill/injectors"
 )
 
 func TestSchedule(t *testing.T) {
@@ -71,7 +73,7 @@ func TestSchedule(t *testing.T) {
 		h := controltest.NewHarness(t)
 		id := newScheduled(t, h, controltest.Start.Add(time.Hour))
 		err := h.Engine.Schedule(h.Ctx, id, controltest.Start.Add(2*time.Hour), "fiona", " ")
-		if control.ErrorCode(err) != control.EINVALID || !strings.Contains(control.ErrorMessage(err), "reason") {
+		if injectors.ErrorCode(err) != injectors.EINVALID || !strings.Contains(injectors.ErrorMessage(err), "reason") {
 			t.Fatalf("err %v, want EINVALID asking for a reason", err)
 		}
 	})
@@ -92,7 +94,7 @@ func TestSchedule(t *testing.T) {
 		h := controltest.NewHarness(t)
 		id := startDrill(t, h, controltest.PaymentScenario())
 		err := h.Engine.Schedule(h.Ctx, id, controltest.Start.Add(time.Hour), "fiona", "x")
-		if control.ErrorCode(err) != control.ECONFLICT {
+		if injectors.ErrorCode(err) != injectors.ECONFLICT {
 			t.Fatalf("err %v, want ECONFLICT", err)
 		}
 	})

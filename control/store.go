@@ -30,7 +30,7 @@ type Store interface {
 	// Append durably appends sealed events of one drill, in one atomic,
 	// synced write, and updates the drill's summary row to sum. The first
 	// event must follow the stored head: a store holding a different event
-	// at that sequence number returns ECONFLICT.
+	// at that sequence number returns injectors.ECONFLICT.
 	Append(ctx context.Context, sum DrillSummary, events []Event) error
 	// Events returns the drill's events with sequence numbers above
 	// afterSeq, in order, at most limit of them (0 means no limit).

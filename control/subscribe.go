@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"sync"
+
+	"github.com/firedrill/firedrill/injectors"
 )
 
 // Subscription errors.
@@ -69,7 +71,7 @@ func (s *Subscription) end(err error) {
 // subscription ends when ctx is done or Close is called.
 func (e *Engine) Subscribe(ctx context.Context, id string, afterSeq int64) (*Subscription, error) {
 	if afterSeq < 0 {
-		return nil, Errorf(EINVALID, "subscribe: sequence number %d is negative", afterSeq)
+		return nil, injectors.Errorf(injectors.EINVALID, "subscribe: sequence number %d is negative", afterSeq)
 	}
 	r, err := e.run(ctx, id)
 	if err != nil {
@@ -78,7 +80,7 @@ func (e *Engine) Subscribe(ctx context.Context, id string, afterSeq int64) (*Sub
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if afterSeq > r.d.Seq {
-		return nil, Errorf(EINVALID, "subscribe: drill %s has %d events, none after #%d yet", id, r.d.Seq, afterSeq)
+		return nil, injectors.Errorf(injectors.EINVALID, "subscribe: drill %s has %d events, none after #%d yet", id, r.d.Seq, afterSeq)
 	}
 	// Holding r.mu blocks appends, so the stored backlog and the live
 	// stream meet exactly at the head.

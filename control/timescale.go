@@ -3,6 +3,8 @@ package control
 import (
 	"context"
 	"math"
+
+	"github.com/firedrill/firedrill/injectors"
 )
 
 // EventDrillTimeScaleSet changes a drill's clock speed before it starts.
@@ -16,7 +18,7 @@ type TimeScaleSet struct {
 // checkTimeScale refuses a drill clock speed out of range.
 func checkTimeScale(scale float64) error {
 	if scale <= 0 || scale > MaxTimeScale || math.IsNaN(scale) {
-		return Errorf(EINVALID, "timeScale: %v is out of range, expected a number above 0 and at most %d (1 is real time)", scale, MaxTimeScale)
+		return injectors.Errorf(injectors.EINVALID, "timeScale: %v is out of range, expected a number above 0 and at most %d (1 is real time)", scale, MaxTimeScale)
 	}
 	return nil
 }
@@ -31,7 +33,7 @@ func (e *Engine) SetTimeScale(ctx context.Context, id string, scale float64, act
 	}
 	_, err := e.mutate(ctx, id, func(d *Drill) ([]pending, error) {
 		if !inStates(d.State, []DrillState{StateDraft, StateScheduled, StateBriefing}) {
-			return nil, Errorf(ECONFLICT, "drill %s is %s; the drill clock is chosen before the start", d.ID, d.State)
+			return nil, injectors.Errorf(injectors.ECONFLICT, "drill %s is %s; the drill clock is chosen before the start", d.ID, d.State)
 		}
 		if d.TimeScale == scale {
 			return nil, nil

@@ -1,8 +1,3 @@
-// Package injectors holds the fault-injector plugin contract: the Go
-// interface an injector implements, the go-plugin handshake and plugin map,
-// and the gRPC client and server that carry the interface across the process
-// boundary. Plugin authors implement Injector and call Serve; the plugin host
-// (injectors/host) discovers, verifies, starts and calls plugins.
 package injectors
 
 import (

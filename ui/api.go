@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/scenarios"
 )
 
@@ -62,7 +63,7 @@ func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request, _ *Session) {
 		return
 	}
 	if !s.admin.Configured() {
-		s.writeError(w, r, control.Errorf(control.EUNAUTHORIZED, "No facilitator credential is configured: set auth.adminToken or auth.adminPasswordHash."))
+		s.writeError(w, r, injectors.Errorf(injectors.EUNAUTHORIZED, "No facilitator credential is configured: set auth.adminToken or auth.adminPasswordHash."))
 		return
 	}
 	// Attempts are limited per client address, so guessing is slow and one
@@ -72,7 +73,7 @@ func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request, _ *Session) {
 		host = r.RemoteAddr
 	}
 	if !s.limiter.allow("login:"+host) || !s.admin.Check(req.Secret) {
-		s.writeError(w, r, control.Errorf(control.EUNAUTHORIZED, "Wrong facilitator credential."))
+		s.writeError(w, r, injectors.Errorf(injectors.EUNAUTHORIZED, "Wrong facilitator credential."))
 		return
 	}
 	sess, err := s.sessions.create(r.Context(), Session{Admin: true, Role: control.RoleFacilitator, Name: "Facilitator"}, adminSessionTTL)
@@ -102,13 +103,13 @@ func (s *Server) apiJoin(w http.ResponseWriter, r *http.Request, old *Session) {
 		s.writeError(w, r, err)
 		return
 	}
-	refused := control.Errorf(control.EUNAUTHORIZED, "This join link is not valid. Ask the facilitator for a new one.")
+	refused := injectors.Errorf(injectors.EUNAUTHORIZED, "This join link is not valid. Ask the facilitator for a new one.")
 	if len(req.Token) < 20 || len(req.Token) > 100 {
 		s.writeError(w, r, refused)
 		return
 	}
 	g, err := s.tokens.JoinGrant(r.Context(), HashToken(req.Token))
-	if control.ErrorCode(err) == control.ENOTFOUND {
+	if injectors.ErrorCode(err) == injectors.ENOTFOUND {
 		s.writeError(w, r, refused)
 		return
 	} else if err != nil {
@@ -176,17 +177,17 @@ func (s *Server) apiCreateDrill(w http.ResponseWriter, r *http.Request, _ *Sessi
 		return
 	}
 	if req.Scenario == "" {
-		s.writeError(w, r, control.Errorf(control.EINVALID, "scenario: choose a scenario from the library."))
+		s.writeError(w, r, injectors.Errorf(injectors.EINVALID, "scenario: choose a scenario from the library."))
 		return
 	}
 	switch req.Difficulty {
 	case "", scenarios.Hard, scenarios.Medium, scenarios.Easy:
 	default:
-		s.writeError(w, r, control.Errorf(control.EINVALID, "difficulty: %q is not a level, expected hard, medium or easy.", req.Difficulty))
+		s.writeError(w, r, injectors.Errorf(injectors.EINVALID, "difficulty: %q is not a level, expected hard, medium or easy.", req.Difficulty))
 		return
 	}
 	if utf8.RuneCountInString(req.Title) > 200 {
-		s.writeError(w, r, control.Errorf(control.EINVALID, "title: at most 200 characters."))
+		s.writeError(w, r, injectors.Errorf(injectors.EINVALID, "title: at most 200 characters."))
 		return
 	}
 	sc, err := s.library.Scenario(req.Scenario)
@@ -226,13 +227,13 @@ func (s *Server) apiAddPerson(w http.ResponseWriter, r *http.Request, sess *Sess
 	}
 	req.Name = strings.TrimSpace(req.Name)
 	if req.Name == "" || utf8.RuneCountInString(req.Name) > maxNameRunes {
-		s.writeError(w, r, control.Errorf(control.EINVALID, "name: required, at most %d characters.", maxNameRunes))
+		s.writeError(w, r, injectors.Errorf(injectors.EINVALID, "name: required, at most %d characters.", maxNameRunes))
 		return
 	}
 	switch req.Role {
 	case control.RoleDesigner, control.RoleObserver, control.RoleParticipant:
 	default:
-		s.writeError(w, r, control.Errorf(control.EINVALID, "role: %q is not a role people join as, expected designer, observer or participant.", req.Role))
+		s.writeError(w, r, injectors.Errorf(injectors.EINVALID, "role: %q is not a role people join as, expected designer, observer or participant.", req.Role))
 		return
 	}
 	id := r.PathValue("id")
@@ -258,15 +259,15 @@ func (s *Server) apiNewLink(w http.ResponseWriter, r *http.Request, _ *Session) 
 	}
 	p, ok := d.Person(r.PathValue("pid"))
 	if !ok {
-		s.writeError(w, r, control.Errorf(control.ENOTFOUND, "No person %q in this drill.", r.PathValue("pid")))
+		s.writeError(w, r, injectors.Errorf(injectors.ENOTFOUND, "No person %q in this drill.", r.PathValue("pid")))
 		return
 	}
 	if d.State == control.StateClosed {
-		s.writeError(w, r, control.Errorf(control.ECONFLICT, "Drill %s is closed: nobody joins it any more.", id))
+		s.writeError(w, r, injectors.Errorf(injectors.ECONFLICT, "Drill %s is closed: nobody joins it any more.", id))
 		return
 	}
 	if p.Removed {
-		s.writeError(w, r, control.Errorf(control.ECONFLICT, "%s was removed from this drill.", p.Name))
+		s.writeError(w, r, injectors.Errorf(injectors.ECONFLICT, "%s was removed from this drill.", p.Name))
 		return
 	}
 	// The new link replaces the old one: sessions made from the old link
@@ -313,11 +314,11 @@ func (s *Server) apiEndSessions(w http.ResponseWriter, r *http.Request, _ *Sessi
 		return
 	}
 	if _, ok := d.Person(pid); !ok {
-		s.writeError(w, r, control.Errorf(control.ENOTFOUND, "No person %q in this drill.", pid))
+		s.writeError(w, r, injectors.Errorf(injectors.ENOTFOUND, "No person %q in this drill.", pid))
 		return
 	}
 	if d.State == control.StateClosed {
-		s.writeError(w, r, control.Errorf(control.ECONFLICT, "Drill %s is closed: every session of it has ended.", id))
+		s.writeError(w, r, injectors.Errorf(injectors.ECONFLICT, "Drill %s is closed: every session of it has ended.", id))
 		return
 	}
 	if err := s.endAccess(r.Context(), id, pid); err != nil {
@@ -359,7 +360,7 @@ func (s *Server) apiLifecycle(w http.ResponseWriter, r *http.Request, sess *Sess
 		}
 	}
 	if utf8.RuneCountInString(req.Why) > maxWhyRunes {
-		s.writeError(w, r, control.Errorf(control.EINVALID, "why: at most %d characters.", maxWhyRunes))
+		s.writeError(w, r, injectors.Errorf(injectors.EINVALID, "why: at most %d characters.", maxWhyRunes))
 		return
 	}
 	id, ctx, actor := r.PathValue("id"), r.Context(), sess.actor()
@@ -377,7 +378,7 @@ func (s *Server) apiLifecycle(w http.ResponseWriter, r *http.Request, sess *Sess
 		err = s.engine.End(ctx, id, actor, req.Why)
 	case "abort":
 		if !req.Confirm {
-			err = control.Errorf(control.EINVALID, "confirm: aborting reverts every fault and stops the drill; send confirm: true.")
+			err = injectors.Errorf(injectors.EINVALID, "confirm: aborting reverts every fault and stops the drill; send confirm: true.")
 			break
 		}
 		if strings.TrimSpace(req.Why) == "" {
@@ -436,7 +437,7 @@ func (s *Server) apiSkipHintStage(w http.ResponseWriter, r *http.Request, sess *
 		return
 	}
 	if utf8.RuneCountInString(req.Why) > maxWhyRunes {
-		s.writeError(w, r, control.Errorf(control.EINVALID, "why: at most %d characters.", maxWhyRunes))
+		s.writeError(w, r, injectors.Errorf(injectors.EINVALID, "why: at most %d characters.", maxWhyRunes))
 		return
 	}
 	if err := s.engine.SkipHintStage(r.Context(), r.PathValue("id"), r.PathValue("hid"), sess.actor(), req.Why); err != nil {

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/scenarios"
 )
 
@@ -305,11 +306,11 @@ func (s *Server) apiPostMessage(w http.ResponseWriter, r *http.Request, sess *Se
 	}
 	req.Text = strings.TrimSpace(req.Text)
 	if req.Text == "" {
-		s.writeError(w, r, control.Errorf(control.EINVALID, "text: write a message first."))
+		s.writeError(w, r, injectors.Errorf(injectors.EINVALID, "text: write a message first."))
 		return
 	}
 	if utf8.RuneCountInString(req.Text) > maxMessageRunes {
-		s.writeError(w, r, control.Errorf(control.EINVALID, "text: at most %d characters.", maxMessageRunes))
+		s.writeError(w, r, injectors.Errorf(injectors.EINVALID, "text: at most %d characters.", maxMessageRunes))
 		return
 	}
 	// Read the few fields needed under the drill's lock instead of copying
@@ -328,19 +329,19 @@ func (s *Server) apiPostMessage(w http.ResponseWriter, r *http.Request, sess *Se
 	}
 	backroom := req.Channel == scenarios.BackroomChannel
 	if !backroom && !hasChannel(sc, req.Channel) {
-		s.writeError(w, r, control.Errorf(control.EINVALID, "channel: %q is not a channel of this drill.", req.Channel))
+		s.writeError(w, r, injectors.Errorf(injectors.EINVALID, "channel: %q is not a channel of this drill.", req.Channel))
 		return
 	}
 	fac := sess.facilitator()
 	switch {
 	case backroom && !(sess.Admin || sess.Role.Backroom()):
-		s.writeError(w, r, control.Errorf(control.EINVALID, "channel: %q is not a channel of this drill.", req.Channel))
+		s.writeError(w, r, injectors.Errorf(injectors.EINVALID, "channel: %q is not a channel of this drill.", req.Channel))
 		return
 	case !backroom && !fac && sess.Role != control.RoleParticipant:
-		s.writeError(w, r, control.Errorf(control.EFORBIDDEN, "Designers and observers watch the drill channels without writing; use the back room."))
+		s.writeError(w, r, injectors.Errorf(injectors.EFORBIDDEN, "Designers and observers watch the drill channels without writing; use the back room."))
 		return
 	case req.Persona != "" && !fac:
-		s.writeError(w, r, control.Errorf(control.EFORBIDDEN, "Only the facilitator speaks as a persona."))
+		s.writeError(w, r, injectors.Errorf(injectors.EFORBIDDEN, "Only the facilitator speaks as a persona."))
 		return
 	}
 	key := sess.PersonID
@@ -348,20 +349,20 @@ func (s *Server) apiPostMessage(w http.ResponseWriter, r *http.Request, sess *Se
 		key = "admin"
 	}
 	if !s.limiter.allow("msg:" + drillID + ":" + key) {
-		s.writeError(w, r, control.Errorf(control.ECONFLICT, "You are sending messages too fast; wait a moment."))
+		s.writeError(w, r, injectors.Errorf(injectors.ECONFLICT, "You are sending messages too fast; wait a moment."))
 		return
 	}
 	in := control.PostMessage{Channel: req.Channel, Text: req.Text, ReplyTo: req.ReplyTo,
 		AuthorID: sess.actor(), AuthorKind: control.AuthorPerson}
 	if req.Persona != "" {
 		if persona(sc, req.Persona) == nil {
-			s.writeError(w, r, control.Errorf(control.EINVALID, "persona: %q is not a persona of this scenario.", req.Persona))
+			s.writeError(w, r, injectors.Errorf(injectors.EINVALID, "persona: %q is not a persona of this scenario.", req.Persona))
 			return
 		}
 		in.AuthorID, in.AuthorKind = req.Persona, control.AuthorPersona
 	} else if sess.Admin {
 		if !hasFacilitator {
-			if _, err := s.engine.AddPerson(r.Context(), drillID, control.Person{ID: ActorFacilitator, Name: "Facilitator", Role: control.RoleFacilitator}, ActorFacilitator); err != nil && control.ErrorCode(err) != control.ECONFLICT {
+			if _, err := s.engine.AddPerson(r.Context(), drillID, control.Person{ID: ActorFacilitator, Name: "Facilitator", Role: control.RoleFacilitator}, ActorFacilitator); err != nil && injectors.ErrorCode(err) != injectors.ECONFLICT {
 				s.writeError(w, r, err)
 				return
 			}
@@ -418,7 +419,7 @@ func (s *Server) apiPostNotice(w http.ResponseWriter, r *http.Request, sess *Ses
 	}
 	tpl := noticeTemplate(d.Scenario.Notices, req.Kind)
 	if tpl == nil {
-		s.writeError(w, r, control.Errorf(control.EINVALID, "kind: %q is not a notice of this drill, expected incident, status-update or resolution.", req.Kind))
+		s.writeError(w, r, injectors.Errorf(injectors.EINVALID, "kind: %q is not a notice of this drill, expected incident, status-update or resolution.", req.Kind))
 		return
 	}
 	fields, err := validateNotice(tpl, req.Fields)
@@ -427,7 +428,7 @@ func (s *Server) apiPostNotice(w http.ResponseWriter, r *http.Request, sess *Ses
 		return
 	}
 	if !s.limiter.allow("msg:" + d.ID + ":" + sess.PersonID) {
-		s.writeError(w, r, control.Errorf(control.ECONFLICT, "You are sending too fast; wait a moment."))
+		s.writeError(w, r, injectors.Errorf(injectors.ECONFLICT, "You are sending too fast; wait a moment."))
 		return
 	}
 	n, err := s.engine.PostNotice(r.Context(), d.ID, control.PostNotice{Kind: req.Kind, AuthorID: sess.PersonID, Fields: fields})
@@ -516,7 +517,7 @@ func (s *Server) apiClaim(w http.ResponseWriter, r *http.Request, sess *Session)
 		return
 	}
 	if !validClaim(req.Role) {
-		s.writeError(w, r, control.Errorf(control.EINVALID, "role: %q is not a response role, expected one of %s.", req.Role, strings.Join(claimRoles, ", ")))
+		s.writeError(w, r, injectors.Errorf(injectors.EINVALID, "role: %q is not a response role, expected one of %s.", req.Role, strings.Join(claimRoles, ", ")))
 		return
 	}
 	e, err := s.engine.AppendEvent(r.Context(), r.PathValue("id"), EventRoleClaim, sess.PersonID,
@@ -538,12 +539,12 @@ func (s *Server) apiPostNote(w http.ResponseWriter, r *http.Request, sess *Sessi
 		return
 	}
 	if req.Tag != NoteStrength && req.Tag != NoteWeakness {
-		s.writeError(w, r, control.Errorf(control.EINVALID, "tag: %q is not a note tag, expected strength or weakness.", req.Tag))
+		s.writeError(w, r, injectors.Errorf(injectors.EINVALID, "tag: %q is not a note tag, expected strength or weakness.", req.Tag))
 		return
 	}
 	req.Text = strings.TrimSpace(req.Text)
 	if req.Text == "" || utf8.RuneCountInString(req.Text) > maxMessageRunes {
-		s.writeError(w, r, control.Errorf(control.EINVALID, "text: required, at most %d characters.", maxMessageRunes))
+		s.writeError(w, r, injectors.Errorf(injectors.EINVALID, "text: required, at most %d characters.", maxMessageRunes))
 		return
 	}
 	author := sess.actor()

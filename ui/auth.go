@@ -18,6 +18,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
 )
 
 // Cookie and header names.
@@ -208,7 +209,7 @@ func (s *Server) session(r *http.Request) (*Session, bool) {
 	}
 	g, err := s.tokens.JoinGrant(r.Context(), sess.LinkHash)
 	if err != nil || sess.LinkHash == "" || g.DrillID != sess.DrillID || g.PersonID != sess.PersonID {
-		if control.ErrorCode(err) == control.ENOTFOUND || err == nil {
+		if injectors.ErrorCode(err) == injectors.ENOTFOUND || err == nil {
 			s.sessions.delete(r.Context(), sess.ID)
 		}
 		return nil, false
@@ -282,14 +283,14 @@ func (s *Server) sameOrigin(r *http.Request) bool {
 // cannot set).
 func (s *Server) checkCSRF(r *http.Request, sess *Session) error {
 	if !s.sameOrigin(r) {
-		return control.Errorf(control.EFORBIDDEN, "Cross-origin request refused.")
+		return injectors.Errorf(injectors.EFORBIDDEN, "Cross-origin request refused.")
 	}
 	if sess == nil {
 		return nil
 	}
 	got := r.Header.Get(csrfHeader)
 	if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(sess.CSRF)) != 1 {
-		return control.Errorf(control.EFORBIDDEN, "Missing or wrong CSRF token; reload the page.")
+		return injectors.Errorf(injectors.EFORBIDDEN, "Missing or wrong CSRF token; reload the page.")
 	}
 	return nil
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/controltest"
 	csqlite "github.com/firedrill/firedrill/control/sqlite"
+	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/ui"
 	usqlite "github.com/firedrill/firedrill/ui/sqlite"
 )
@@ -273,7 +274,7 @@ func openDocHarness(t *testing.T, path string, clk *clocktesting.FakeClock, inj 
 type docInjector struct{ *controltest.Injector }
 
 // Probe implements control.Injector.
-func (d docInjector) Probe(ctx context.Context, p control.ProbeSpec) (control.ProbeResult, error) {
+func (d docInjector) Probe(ctx context.Context, p control.ProbeSpec) (injectors.ProbeResult, error) {
 	r, err := d.Injector.Probe(ctx, p)
 	if err != nil {
 		return r, err

@@ -22,6 +22,7 @@ import (
 
 	"github.com/firedrill/firedrill/control"
 	csqlite "github.com/firedrill/firedrill/control/sqlite"
+	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/ui"
 	usqlite "github.com/firedrill/firedrill/ui/sqlite"
 )
@@ -59,19 +60,19 @@ func (r *recordingInjector) Inject(ctx context.Context, f control.FaultSpec, rec
 	return rec, nil
 }
 
-func (r *recordingInjector) Status(ctx context.Context, f control.FaultSpec, rec []byte) (control.FaultStatus, error) {
-	return control.FaultStatus{Effect: control.EffectInEffect}, nil
+func (r *recordingInjector) Status(ctx context.Context, f control.FaultSpec, rec []byte) (injectors.Status, error) {
+	return injectors.Status{Effect: injectors.InEffect}, nil
 }
 
 func (r *recordingInjector) Revert(ctx context.Context, plugin string, rec []byte) error { return nil }
 
-func (r *recordingInjector) Probe(ctx context.Context, p control.ProbeSpec) (control.ProbeResult, error) {
+func (r *recordingInjector) Probe(ctx context.Context, p control.ProbeSpec) (injectors.ProbeResult, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if d, ok := r.passing[p.Type]; ok {
-		return control.ProbeResult{OK: true, Detail: d}, nil
+		return injectors.ProbeResult{OK: true, Detail: d}, nil
 	}
-	return control.ProbeResult{OK: false, Detail: "not checked in this test"}, nil
+	return injectors.ProbeResult{OK: false, Detail: "not checked in this test"}, nil
 }
 
 // env is a drill room over a real engine and real SQLite files.

@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
 )
 
 // maxBodyBytes bounds every JSON request body.
@@ -18,17 +18,17 @@ const maxBodyBytes = 64 << 10
 // mapping lives.
 func statusOf(code string) int {
 	switch code {
-	case control.EINVALID:
+	case injectors.EINVALID:
 		return http.StatusBadRequest
-	case control.EUNAUTHORIZED:
+	case injectors.EUNAUTHORIZED:
 		return http.StatusUnauthorized
-	case control.EFORBIDDEN:
+	case injectors.EFORBIDDEN:
 		return http.StatusForbidden
-	case control.ENOTFOUND:
+	case injectors.ENOTFOUND:
 		return http.StatusNotFound
-	case control.ECONFLICT:
+	case injectors.ECONFLICT:
 		return http.StatusConflict
-	case control.ENOTIMPLEMENTED:
+	case injectors.ENOTIMPLEMENTED:
 		return http.StatusNotImplemented
 	case "":
 		return http.StatusOK
@@ -64,14 +64,14 @@ func (e *FieldError) Error() string { return e.Message }
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var fe *FieldError
 	if errors.As(err, &fe) {
-		writeJSON(w, http.StatusBadRequest, ErrorResponse{Code: control.EINVALID, Message: fe.Message, Fields: fe.Fields, Problems: fe.Problems})
+		writeJSON(w, http.StatusBadRequest, ErrorResponse{Code: injectors.EINVALID, Message: fe.Message, Fields: fe.Fields, Problems: fe.Problems})
 		return
 	}
-	code := control.ErrorCode(err)
-	if code == control.EINTERNAL {
+	code := injectors.ErrorCode(err)
+	if code == injectors.EINTERNAL {
 		s.logf("%s %s: %v", r.Method, r.URL.Path, err)
 	}
-	writeJSON(w, statusOf(code), ErrorResponse{Code: code, Message: control.ErrorMessage(err)})
+	writeJSON(w, statusOf(code), ErrorResponse{Code: code, Message: injectors.ErrorMessage(err)})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -94,7 +94,7 @@ func decodeOptionalJSON(w http.ResponseWriter, r *http.Request, v any) error {
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if ct != "application/json" {
-		return control.Errorf(control.EINVALID, "Content-Type must be application/json.")
+		return injectors.Errorf(injectors.EINVALID, "Content-Type must be application/json.")
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
 	dec := json.NewDecoder(r.Body)
@@ -105,20 +105,20 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		var te *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &mbe):
-			return control.Errorf(control.EINVALID, "Request body is larger than %d bytes.", maxBodyBytes)
+			return injectors.Errorf(injectors.EINVALID, "Request body is larger than %d bytes.", maxBodyBytes)
 		case errors.As(err, &se):
-			return control.Errorf(control.EINVALID, "Request body is not valid JSON at byte %d.", se.Offset)
+			return injectors.Errorf(injectors.EINVALID, "Request body is not valid JSON at byte %d.", se.Offset)
 		case errors.As(err, &te):
-			return control.Errorf(control.EINVALID, "Field %q must be a %s.", te.Field, te.Type.String())
+			return injectors.Errorf(injectors.EINVALID, "Field %q must be a %s.", te.Field, te.Type.String())
 		case errors.Is(err, io.EOF):
-			return control.Errorf(control.EINVALID, "Request body is empty; expected a JSON object.")
+			return injectors.Errorf(injectors.EINVALID, "Request body is empty; expected a JSON object.")
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			return control.Errorf(control.EINVALID, "Unknown field %s.", strings.TrimPrefix(err.Error(), "json: unknown field "))
+			return injectors.Errorf(injectors.EINVALID, "Unknown field %s.", strings.TrimPrefix(err.Error(), "json: unknown field "))
 		}
-		return control.Errorf(control.EINVALID, "Request body is not valid JSON.")
+		return injectors.Errorf(injectors.EINVALID, "Request body is not valid JSON.")
 	}
 	if dec.More() {
-		return control.Errorf(control.EINVALID, "Request body must hold one JSON object.")
+		return injectors.Errorf(injectors.EINVALID, "Request body must hold one JSON object.")
 	}
 	return nil
 }

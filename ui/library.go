@@ -8,7 +8,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/scenarios"
 )
 
@@ -68,7 +68,7 @@ func (l *DirLibrary) Scenarios() []LibraryEntry {
 func (l *DirLibrary) Scenario(name string) (*scenarios.Scenario, error) {
 	sc, ok := l.byName[name]
 	if !ok {
-		return nil, control.Errorf(control.ENOTFOUND, "No scenario named %q in the library.", name)
+		return nil, injectors.Errorf(injectors.ENOTFOUND, "No scenario named %q in the library.", name)
 	}
 	return sc, nil
 }

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/ui"
 )
 
@@ -27,7 +27,7 @@ func TestLoadLibrary(t *testing.T) {
 		if got := lib.Scenarios(); len(got) != 1 || got[0].Name != "room-test" {
 			t.Fatalf("library %v, want only room-test", got)
 		}
-		if _, err := lib.Scenario("nope"); control.ErrorCode(err) != control.ENOTFOUND {
+		if _, err := lib.Scenario("nope"); injectors.ErrorCode(err) != injectors.ENOTFOUND {
 			t.Fatalf("unknown scenario: %v, want ENOTFOUND", err)
 		}
 	})

@@ -7,7 +7,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
 )
 
 // web holds the pages and their assets: plain HTML, CSS and JS modules, no
@@ -60,7 +60,7 @@ func (s *Server) pageRoom(w http.ResponseWriter, r *http.Request, _ *Session) {
 // pageRefused answers a page request the viewer may not open: anonymous
 // visitors are sent to sign in, everyone else gets a plain 403 page.
 func (s *Server) pageRefused(w http.ResponseWriter, r *http.Request, err error) {
-	if control.ErrorCode(err) == control.EUNAUTHORIZED {
+	if injectors.ErrorCode(err) == injectors.EUNAUTHORIZED {
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/record"
 	"github.com/firedrill/firedrill/control/retro"
+	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/scenarios"
 )
 
@@ -64,7 +65,7 @@ func (s *Server) apiRetro(w http.ResponseWriter, r *http.Request, sess *Session)
 		return
 	}
 	if !retroVisible(d.State) {
-		s.writeError(w, r, control.Errorf(control.ECONFLICT, "The retrospective opens when the drill ends."))
+		s.writeError(w, r, injectors.Errorf(injectors.ECONFLICT, "The retrospective opens when the drill ends."))
 		return
 	}
 	// One read of the journal gives both the record and the retro.

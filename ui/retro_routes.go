@@ -8,6 +8,7 @@ import (
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/record"
 	"github.com/firedrill/firedrill/control/retro"
+	"github.com/firedrill/firedrill/injectors"
 )
 
 // retroRoutes are the routes of the retrospective, the drill record and the
@@ -125,7 +126,7 @@ func (s *Server) endedRecord(r *http.Request, sess *Session) (*record.Record, er
 		return nil, err
 	}
 	if !retroVisible(d.State) && !sess.facilitator() {
-		return nil, control.Errorf(control.ECONFLICT, "The record opens when the drill ends.")
+		return nil, injectors.Errorf(injectors.ECONFLICT, "The record opens when the drill ends.")
 	}
 	return record.Load(r.Context(), s.journal, id)
 }
@@ -188,7 +189,7 @@ func (s *Server) apiHistory(w http.ResponseWriter, r *http.Request, _ *Session) 
 	}
 	st, ok := s.journal.(record.Store)
 	if !ok {
-		s.writeError(w, r, control.Errorf(control.ENOTIMPLEMENTED, "The drill history needs a journal that lists drills."))
+		s.writeError(w, r, injectors.Errorf(injectors.ENOTIMPLEMENTED, "The drill history needs a journal that lists drills."))
 		return
 	}
 	rs, err := record.LoadAll(r.Context(), st)

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
 )
 
 // Access says who may call a route. Every route of the server is in the
@@ -168,9 +169,9 @@ func (s *Server) closedAccess(r *http.Request, rt route, sess *Session) error {
 		return nil
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		return control.Errorf(control.ECONFLICT, "This drill is closed: its record is final.")
+		return injectors.Errorf(injectors.ECONFLICT, "This drill is closed: its record is final.")
 	}
-	return control.Errorf(control.EFORBIDDEN, "This drill is closed: only the retro stays readable.")
+	return injectors.Errorf(injectors.EFORBIDDEN, "This drill is closed: only the retro stays readable.")
 }
 
 // signIn are the routes that exchange a secret for a new session.
@@ -180,9 +181,9 @@ var signIn = map[string]bool{"/api/login": true, "/api/join": true}
 // drillID (empty for routes outside a drill).
 func allowed(a Access, sess *Session, drillID string) error {
 	if sess == nil {
-		return control.Errorf(control.EUNAUTHORIZED, "Sign in first: use your join link, or the facilitator sign-in.")
+		return injectors.Errorf(injectors.EUNAUTHORIZED, "Sign in first: use your join link, or the facilitator sign-in.")
 	}
-	forbidden := control.Errorf(control.EFORBIDDEN, "You do not have access to this.")
+	forbidden := injectors.Errorf(injectors.EFORBIDDEN, "You do not have access to this.")
 	if sess.Admin {
 		if a == AccessParticipant {
 			return forbidden

@@ -10,6 +10,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
 )
 
 // WebSocket timing and limits, as in gorilla/websocket's chat example.
@@ -75,7 +76,7 @@ func (s *Server) apiWS(w http.ResponseWriter, r *http.Request, sess *Session) {
 	if v := r.URL.Query().Get("after"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 {
-			s.writeError(w, r, control.Errorf(control.EINVALID, "after: %q is not a sequence number, expected a whole number of zero or more", v))
+			s.writeError(w, r, injectors.Errorf(injectors.EINVALID, "after: %q is not a sequence number, expected a whole number of zero or more", v))
 			return
 		}
 		after = n

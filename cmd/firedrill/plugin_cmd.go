@@ -13,10 +13,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/injectors/host"
 	"github.com/firedrill/firedrill/injectors/kubernetes"
+	"github.com/firedrill/firedrill/injectors/sdk"
 	"github.com/firedrill/firedrill/scenarios"
 )
 
@@ -146,7 +146,7 @@ func init() {
 				if err != nil {
 					return fmt.Errorf("plugin %s: %w", args[0], err)
 				}
-				injectors.Serve(impl)
+				sdk.Serve(impl)
 				return nil
 			},
 		}
@@ -228,8 +228,8 @@ plugin that cannot be used is listed with the reason, and the exit status is 1.`
 					FaultTypes: typeNames(st.Info.FaultTypes), ProbeTypes: typeNames(st.Info.ProbeTypes),
 				}
 				if st.Err != nil {
-					l.Error = control.ErrorMessage(st.Err)
-					if control.ErrorCode(st.Err) == control.EINTERNAL {
+					l.Error = injectors.ErrorMessage(st.Err)
+					if injectors.ErrorCode(st.Err) == injectors.EINTERNAL {
 						l.Error = st.Err.Error()
 					}
 					refused = true

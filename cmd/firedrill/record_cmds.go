@@ -14,9 +14,9 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/utils/clock"
 
-	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/record"
 	"github.com/firedrill/firedrill/control/sqlite"
+	"github.com/firedrill/firedrill/injectors"
 )
 
 func newExportCmd(m *Main) *cobra.Command {
@@ -80,11 +80,11 @@ Exit status: 0 verified, 1 altered or unreadable.`,
 			defer f.Close()
 			r, err := record.ReadJSON(f)
 			if err != nil {
-				return &ExitError{Code: 1, Err: fmt.Errorf("%s: %s", args[0], control.ErrorMessage(err))}
+				return &ExitError{Code: 1, Err: fmt.Errorf("%s: %s", args[0], injectors.ErrorMessage(err))}
 			}
 			v, err := record.Verify(r)
 			if err != nil {
-				return &ExitError{Code: 1, Err: fmt.Errorf("%s: NOT VERIFIED: %s", args[0], control.ErrorMessage(err))}
+				return &ExitError{Code: 1, Err: fmt.Errorf("%s: NOT VERIFIED: %s", args[0], injectors.ErrorMessage(err))}
 			}
 			fmt.Fprintf(m.Stdout, "%s: verified: drill %s, %d events, head %s\n", args[0], v.DrillID, v.Events, v.Head)
 			fmt.Fprintf(m.Stdout, "sections re-derived from the journal: %s\n", strings.Join(v.Sections, ", "))
@@ -105,7 +105,7 @@ func newHistoryCmd(m *Main) *cobra.Command {
 				return err
 			}
 			if err := f.Check(); err != nil {
-				return &ExitError{Code: 2, Err: errors.New(control.ErrorMessage(err))}
+				return &ExitError{Code: 2, Err: errors.New(injectors.ErrorMessage(err))}
 			}
 			db, err := m.openRecordDB(cmd.Context())
 			if err != nil {
@@ -145,8 +145,8 @@ func validFormat(f string) bool {
 // userError turns application errors into their message for the person at
 // the terminal.
 func userError(err error) error {
-	var e *control.Error
-	if errors.As(err, &e) && e.Code != control.EINTERNAL {
+	var e *injectors.Error
+	if errors.As(err, &e) && e.Code != injectors.EINTERNAL {
 		return &ExitError{Code: 1, Err: errors.New(e.Message)}
 	}
 	return err

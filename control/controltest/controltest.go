@@ -14,10 +14,12 @@ import (
 	"testing"
 	"time"
 
+	clocktesting "k8s.io/utils/clock/testing"
+
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/sqlite"
+	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/scenarios"
-	clocktesting "k8s.io/utils/clock/testing"
 )
 
 // Call is one recorded injector call.
@@ -58,11 +60,11 @@ func (f *Injector) Bind(s *scenarios.Scenario) {
 	defer f.mu.Unlock()
 	for _, fl := range s.Faults {
 		for _, p := range fl.ResolvedWhen.Probes {
-			var params json.RawMessage
-			if len(p.Params) > 0 {
-				params, _ = json.Marshal(p.Params)
+			spec, err := control.NewProbeSpec(p)
+			if err != nil {
+				continue // the engine refuses this probe itself; nothing to bind
 			}
-			f.bound[probeKey(control.ProbeSpec{Plugin: p.Probe.Plugin, Type: p.Probe.Type, Target: control.FaultTarget(p.Target), Params: params})] = fl.ID
+			f.bound[probeKey(spec)] = fl.ID
 		}
 	}
 }
@@ -163,14 +165,14 @@ func (f *Injector) Inject(ctx context.Context, s control.FaultSpec, rec []byte) 
 }
 
 // Status implements control.Injector.
-func (f *Injector) Status(ctx context.Context, s control.FaultSpec, rec []byte) (control.FaultStatus, error) {
+func (f *Injector) Status(ctx context.Context, s control.FaultSpec, rec []byte) (injectors.Status, error) {
 	if err := f.record("status", s.FaultID); err != nil {
-		return control.FaultStatus{}, err
+		return injectors.Status{}, err
 	}
 	if f.Broken(s.FaultID) {
-		return control.FaultStatus{Effect: control.EffectInEffect}, nil
+		return injectors.Status{Effect: injectors.InEffect}, nil
 	}
-	return control.FaultStatus{Effect: control.EffectReverted}, nil
+	return injectors.Status{Effect: injectors.Reverted}, nil
 }
 
 // Revert implements control.Injector.
@@ -187,7 +189,7 @@ func (f *Injector) Revert(ctx context.Context, plugin string, rec []byte) error 
 }
 
 // Probe implements control.Injector.
-func (f *Injector) Probe(ctx context.Context, p control.ProbeSpec) (control.ProbeResult, error) {
+func (f *Injector) Probe(ctx context.Context, p control.ProbeSpec) (injectors.ProbeResult, error) {
 	var params struct {
 		Fault string `json:"fault"`
 	}
@@ -199,17 +201,17 @@ func (f *Injector) Probe(ctx context.Context, p control.ProbeSpec) (control.Prob
 	}
 	if params.Fault == "" {
 		if err := f.record("probe", ""); err != nil {
-			return control.ProbeResult{}, err
+			return injectors.ProbeResult{}, err
 		}
-		return control.ProbeResult{OK: true, Detail: "nothing it checks is broken"}, nil
+		return injectors.ProbeResult{OK: true, Detail: "nothing it checks is broken"}, nil
 	}
 	if err := f.record("probe", params.Fault); err != nil {
-		return control.ProbeResult{}, err
+		return injectors.ProbeResult{}, err
 	}
 	if f.Broken(params.Fault) {
-		return control.ProbeResult{OK: false, Detail: params.Fault + " is broken"}, nil
+		return injectors.ProbeResult{OK: false, Detail: params.Fault + " is broken"}, nil
 	}
-	return control.ProbeResult{OK: true, Detail: params.Fault + " is healthy"}, nil
+	return injectors.ProbeResult{OK: true, Detail: params.Fault + " is healthy"}, nil
 }
 
 // Start is the wall time harnesses start their fake clock at.

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/scenarios"
 )
 
@@ -54,7 +55,7 @@ func (s *Session) Serve(ctx context.Context, in io.Reader) {
 		dec := json.NewDecoder(strings.NewReader(text))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&c); err != nil {
-			s.ack(c.ID, nil, control.Errorf(control.EINVALID, "stdin line %d: %v", line, err))
+			s.ack(c.ID, nil, injectors.Errorf(injectors.EINVALID, "stdin line %d: %v", line, err))
 			continue
 		}
 		if ctx.Err() != nil {
@@ -73,9 +74,9 @@ func (s *Session) Serve(ctx context.Context, in io.Reader) {
 func (s *Session) ack(id string, res map[string]any, err error) {
 	out := map[string]any{"ack": id}
 	if err != nil {
-		out["error"] = control.ErrorMessage(err)
-		out["code"] = control.ErrorCode(err)
-		if control.ErrorCode(err) == control.EINTERNAL {
+		out["error"] = injectors.ErrorMessage(err)
+		out["code"] = injectors.ErrorCode(err)
+		if injectors.ErrorCode(err) == injectors.EINTERNAL {
 			out["error"] = err.Error()
 		}
 	}
@@ -150,7 +151,7 @@ func (s *Session) Exec(ctx context.Context, c Command) (map[string]any, error) {
 	case "status":
 		return s.status(ctx)
 	}
-	return nil, control.Errorf(control.EINVALID, "unknown command %q, expected join, message, persona, notice, resolve, fire, hint-next, hint-skip, pause, resume, end, abort or status", c.Cmd)
+	return nil, injectors.Errorf(injectors.EINVALID, "unknown command %q, expected join, message, persona, notice, resolve, fire, hint-next, hint-skip, pause, resume, end, abort or status", c.Cmd)
 }
 
 func (s *Session) status(ctx context.Context) (map[string]any, error) {

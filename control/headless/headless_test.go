@@ -11,6 +11,7 @@ import (
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/controltest"
 	"github.com/firedrill/firedrill/control/headless"
+	"github.com/firedrill/firedrill/injectors"
 )
 
 // started returns a harness with the payment drill running and its first
@@ -199,7 +200,7 @@ func TestPickOpen(t *testing.T) {
 		}
 	})
 	t.Run("an unknown drill is not found", func(t *testing.T) {
-		if _, err := pick("nope"); control.ErrorCode(err) != control.ENOTFOUND {
+		if _, err := pick("nope"); injectors.ErrorCode(err) != injectors.ENOTFOUND {
 			t.Fatalf("error %v", err)
 		}
 	})

@@ -7,7 +7,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
 )
 
 // Report formats.
@@ -44,7 +44,7 @@ func WriteReport(w io.Writer, rep *Report, format string) error {
 	case FormatHTML:
 		return reportPage.Execute(w, rep)
 	}
-	return control.Errorf(control.EINVALID, "format %q is not a report format, expected html, csv or json", format)
+	return injectors.Errorf(injectors.EINVALID, "format %q is not a report format, expected html, csv or json", format)
 }
 
 // CSVHeader is the header row of the CSV report.

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
 )
 
 // Notice is the day-before notice of a team's drill: what the team is told
@@ -37,7 +37,7 @@ func BuildNotice(p *Plan, team string) (*Notice, error) {
 		return nil, err
 	}
 	if t.Status != StatusScheduled || t.ScheduledAt == nil {
-		return nil, control.Errorf(control.ECONFLICT, "team %s's drill is %s; the notice is for a scheduled drill", t.Name, t.Status)
+		return nil, injectors.Errorf(injectors.ECONFLICT, "team %s's drill is %s; the notice is for a scheduled drill", t.Name, t.Status)
 	}
 	day := t.ScheduledAt.In(p.Location())
 	long := day.Format("Monday 2 January 2006")
@@ -140,7 +140,7 @@ func CheckSurveyTemplate(tmpl string) error {
 		return err
 	}
 	if strings.Contains(u, "{") {
-		return control.Errorf(control.EINVALID, "program.surveyURL: %q has an unknown placeholder, expected {drill}, {team} or {season}", tmpl)
+		return injectors.Errorf(injectors.EINVALID, "program.surveyURL: %q has an unknown placeholder, expected {drill}, {team} or {season}", tmpl)
 	}
 	return nil
 }
@@ -151,7 +151,7 @@ func SurveyURL(tmpl, drillID, team, season string) (string, error) {
 	s := strings.NewReplacer(SurveyDrill, url.QueryEscape(drillID), SurveyTeam, url.QueryEscape(team), SurveySeason, url.QueryEscape(season)).Replace(tmpl)
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", control.Errorf(control.EINVALID, "program.surveyURL: %q is not an http or https URL", tmpl)
+		return "", injectors.Errorf(injectors.EINVALID, "program.surveyURL: %q is not an http or https URL", tmpl)
 	}
 	return s, nil
 }

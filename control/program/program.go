@@ -17,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
 )
 
 // Status is where a team's planned drill is in the program.
@@ -126,10 +126,10 @@ const (
 // CheckSeason validates a season name: a year and a half, like 2027H1.
 func CheckSeason(season string) error {
 	if len(season) != 6 || (season[4:] != "H1" && season[4:] != "H2") {
-		return control.Errorf(control.EINVALID, "season %q: expected a year and a half, like 2027H1", season)
+		return injectors.Errorf(injectors.EINVALID, "season %q: expected a year and a half, like 2027H1", season)
 	}
 	if y, err := strconv.Atoi(season[:4]); err != nil || y < 2000 || y > 2999 {
-		return control.Errorf(control.EINVALID, "season %q: expected a year and a half, like 2027H1", season)
+		return injectors.Errorf(injectors.EINVALID, "season %q: expected a year and a half, like 2027H1", season)
 	}
 	return nil
 }
@@ -157,7 +157,7 @@ func NewPlan(season, owner, processURL, timeZone string) (*Plan, error) {
 	}
 	if timeZone != "" {
 		if _, err := time.LoadLocation(timeZone); err != nil {
-			return nil, control.Errorf(control.EINVALID, "timeZone: %q is not a time zone, expected an IANA name like Europe/Berlin", timeZone)
+			return nil, injectors.Errorf(injectors.EINVALID, "timeZone: %q is not a time zone, expected an IANA name like Europe/Berlin", timeZone)
 		}
 	}
 	return &Plan{Season: season, Owner: owner, ProcessURL: strings.TrimSpace(processURL), TimeZone: timeZone, Teams: []Team{}, Journal: []Entry{}}, nil
@@ -182,7 +182,7 @@ func (p *Plan) Team(name string) (*Team, error) {
 			return &p.Teams[i], nil
 		}
 	}
-	return nil, control.Errorf(control.ENOTFOUND, "season %s has no team %q", p.Season, name)
+	return nil, injectors.Errorf(injectors.ENOTFOUND, "season %s has no team %q", p.Season, name)
 }
 
 func (p *Plan) entry(at time.Time, actor, team, action, detail, reason string) Entry {
@@ -196,7 +196,7 @@ func (p *Plan) AddTeam(in TeamInput, actor string, now time.Time) (Entry, error)
 		return Entry{}, err
 	}
 	if _, err := p.Team(in.Name); err == nil {
-		return Entry{}, control.Errorf(control.ECONFLICT, "team %q is already in season %s", in.Name, p.Season)
+		return Entry{}, injectors.Errorf(injectors.ECONFLICT, "team %q is already in season %s", in.Name, p.Season)
 	}
 	if err := p.checkInput(in); err != nil {
 		return Entry{}, err
@@ -217,10 +217,10 @@ func (p *Plan) Apply(a Application, now time.Time) (Entry, error) {
 		return Entry{}, err
 	}
 	if len(a.Note) > maxText {
-		return Entry{}, control.Errorf(control.EINVALID, "note: %d characters, expected at most %d", len(a.Note), maxText)
+		return Entry{}, injectors.Errorf(injectors.EINVALID, "note: %d characters, expected at most %d", len(a.Note), maxText)
 	}
 	if _, err := p.Team(in.Name); err == nil {
-		return Entry{}, control.Errorf(control.ECONFLICT, "team %q is already in season %s", in.Name, p.Season)
+		return Entry{}, injectors.Errorf(injectors.ECONFLICT, "team %q is already in season %s", in.Name, p.Season)
 	}
 	if err := p.checkInput(in); err != nil {
 		return Entry{}, err
@@ -236,7 +236,7 @@ func (p *Plan) Accept(team, actor string, now time.Time) (Entry, error) {
 		return Entry{}, err
 	}
 	if t.Status != StatusApplied {
-		return Entry{}, control.Errorf(control.ECONFLICT, "team %s is %s; only an application can be accepted", t.Name, t.Status)
+		return Entry{}, injectors.Errorf(injectors.ECONFLICT, "team %s is %s; only an application can be accepted", t.Name, t.Status)
 	}
 	t.Status = StatusPlanned
 	return p.entry(now, actor, t.Name, ActionAccepted, "", ""), nil
@@ -256,10 +256,10 @@ func (p *Plan) Update(team string, in TeamInput, actor string, now time.Time) (E
 	}
 	switch t.Status {
 	case StatusCancelled:
-		return Entry{}, control.Errorf(control.ECONFLICT, "team %s's drill is cancelled", t.Name)
+		return Entry{}, injectors.Errorf(injectors.ECONFLICT, "team %s's drill is cancelled", t.Name)
 	case StatusScheduled:
 		if in.Scenario != t.Scenario {
-			return Entry{}, control.Errorf(control.ECONFLICT, "team %s's drill is scheduled on scenario %s; cancel it to change the scenario", t.Name, t.Scenario)
+			return Entry{}, injectors.Errorf(injectors.ECONFLICT, "team %s's drill is scheduled on scenario %s; cancel it to change the scenario", t.Name, t.Scenario)
 		}
 	}
 	t.TargetMonth, t.Designer, t.Facilitator, t.Scenario = in.TargetMonth, in.Designer, in.Facilitator, in.Scenario
@@ -274,13 +274,13 @@ func (p *Plan) CanSchedule(team string, at, now time.Time) (*Team, error) {
 		return nil, err
 	}
 	if t.Status != StatusPlanned {
-		return nil, control.Errorf(control.ECONFLICT, "team %s's drill is %s; only a planned drill can be scheduled", t.Name, t.Status)
+		return nil, injectors.Errorf(injectors.ECONFLICT, "team %s's drill is %s; only a planned drill can be scheduled", t.Name, t.Status)
 	}
 	if t.Scenario == "" {
-		return nil, control.Errorf(control.ECONFLICT, "team %s's drill is still to design: choose its scenario first", t.Name)
+		return nil, injectors.Errorf(injectors.ECONFLICT, "team %s's drill is still to design: choose its scenario first", t.Name)
 	}
 	if !at.After(now) {
-		return nil, control.Errorf(control.EINVALID, "at: %s is not in the future", at.UTC().Format(time.RFC3339))
+		return nil, injectors.Errorf(injectors.EINVALID, "at: %s is not in the future", at.UTC().Format(time.RFC3339))
 	}
 	return t, nil
 }
@@ -303,13 +303,13 @@ func (p *Plan) CanReschedule(team string, at time.Time, reason string, now time.
 		return nil, err
 	}
 	if t.Status != StatusScheduled {
-		return nil, control.Errorf(control.ECONFLICT, "team %s's drill is %s; only a scheduled drill can be rescheduled", t.Name, t.Status)
+		return nil, injectors.Errorf(injectors.ECONFLICT, "team %s's drill is %s; only a scheduled drill can be rescheduled", t.Name, t.Status)
 	}
 	if err := checkReason(reason, "rescheduling"); err != nil {
 		return nil, err
 	}
 	if !at.After(now) {
-		return nil, control.Errorf(control.EINVALID, "at: %s is not in the future", at.UTC().Format(time.RFC3339))
+		return nil, injectors.Errorf(injectors.EINVALID, "at: %s is not in the future", at.UTC().Format(time.RFC3339))
 	}
 	return t, nil
 }
@@ -333,7 +333,7 @@ func (p *Plan) CanCancel(team, reason string) (*Team, error) {
 		return nil, err
 	}
 	if t.Status == StatusCancelled {
-		return nil, control.Errorf(control.ECONFLICT, "team %s's drill is already cancelled", t.Name)
+		return nil, injectors.Errorf(injectors.ECONFLICT, "team %s's drill is already cancelled", t.Name)
 	}
 	if err := checkReason(reason, "cancelling"); err != nil {
 		return nil, err
@@ -356,10 +356,10 @@ func (p *Plan) checkInput(in TeamInput) error {
 	if in.TargetMonth != "" {
 		m, err := time.Parse("2006-01", in.TargetMonth)
 		if err != nil {
-			return control.Errorf(control.EINVALID, "targetMonth: %q is not a month, expected YYYY-MM", in.TargetMonth)
+			return injectors.Errorf(injectors.EINVALID, "targetMonth: %q is not a month, expected YYYY-MM", in.TargetMonth)
 		}
 		if SeasonOf(m) != p.Season {
-			return control.Errorf(control.EINVALID, "targetMonth: %s is not in season %s", in.TargetMonth, p.Season)
+			return injectors.Errorf(injectors.EINVALID, "targetMonth: %s is not in season %s", in.TargetMonth, p.Season)
 		}
 	}
 	for _, f := range []struct{ field, v string }{{"designer", in.Designer}, {"facilitator", in.Facilitator}, {"scenario", in.Scenario}} {
@@ -393,11 +393,11 @@ func orDash(s string) string {
 func checkName(field, v string, required bool) error {
 	switch {
 	case v == "" && required:
-		return control.Errorf(control.EINVALID, "%s is required", field)
+		return injectors.Errorf(injectors.EINVALID, "%s is required", field)
 	case len(v) > maxName:
-		return control.Errorf(control.EINVALID, "%s: %d characters, expected at most %d", field, len(v), maxName)
+		return injectors.Errorf(injectors.EINVALID, "%s: %d characters, expected at most %d", field, len(v), maxName)
 	case strings.ContainsAny(v, "\r\n\t"):
-		return control.Errorf(control.EINVALID, "%s: expected one line of text", field)
+		return injectors.Errorf(injectors.EINVALID, "%s: expected one line of text", field)
 	}
 	return nil
 }
@@ -405,10 +405,10 @@ func checkName(field, v string, required bool) error {
 func checkReason(reason, what string) error {
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
-		return control.Errorf(control.EINVALID, "reason: %s a drill needs a reason, for the record", what)
+		return injectors.Errorf(injectors.EINVALID, "reason: %s a drill needs a reason, for the record", what)
 	}
 	if len(reason) > maxReason {
-		return control.Errorf(control.EINVALID, "reason: %d characters, expected at most %d", len(reason), maxReason)
+		return injectors.Errorf(injectors.EINVALID, "reason: %d characters, expected at most %d", len(reason), maxReason)
 	}
 	return nil
 }
@@ -416,11 +416,11 @@ func checkReason(reason, what string) error {
 func checkURL(field, v string) error {
 	v = strings.TrimSpace(v)
 	if v == "" {
-		return control.Errorf(control.EINVALID, "%s is required: the incident-response process document the notice links to", field)
+		return injectors.Errorf(injectors.EINVALID, "%s is required: the incident-response process document the notice links to", field)
 	}
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return control.Errorf(control.EINVALID, "%s: %q is not a link, expected an http or https URL", field, v)
+		return injectors.Errorf(injectors.EINVALID, "%s: %q is not a link, expected an http or https URL", field, v)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/record"
+	"github.com/firedrill/firedrill/injectors"
 )
 
 // Period is what a compliance report covers: a year, or one season.
@@ -20,11 +21,11 @@ type Period struct {
 func (p Period) Check() error {
 	switch {
 	case p.Year != 0 && p.Season != "":
-		return control.Errorf(control.EINVALID, "a report covers a year or a season, not both")
+		return injectors.Errorf(injectors.EINVALID, "a report covers a year or a season, not both")
 	case p.Season != "":
 		return CheckSeason(p.Season)
 	case p.Year < 2000 || p.Year > 2999:
-		return control.Errorf(control.EINVALID, "year: %d is not a year, expected e.g. 2027", p.Year)
+		return injectors.Errorf(injectors.EINVALID, "year: %d is not a year, expected e.g. 2027", p.Year)
 	}
 	return nil
 }
@@ -198,7 +199,7 @@ func fillRow(row *ReportRow, k Kept, baseURL string) {
 	row.DrillID = k.DrillID
 	row.RecordURL = strings.TrimRight(baseURL, "/") + "/room/" + k.DrillID + "/record"
 	if k.Err != nil {
-		row.VerifyError = "the kept journal cannot be read as a record: " + control.ErrorMessage(k.Err)
+		row.VerifyError = "the kept journal cannot be read as a record: " + injectors.ErrorMessage(k.Err)
 		return
 	}
 	r := k.Record
@@ -215,7 +216,7 @@ func fillRow(row *ReportRow, k Kept, baseURL string) {
 		}
 	}
 	if _, err := record.Verify(r); err != nil {
-		row.VerifyError = control.ErrorMessage(err)
+		row.VerifyError = injectors.ErrorMessage(err)
 		return
 	}
 	row.Verified = true

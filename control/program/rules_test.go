@@ -5,11 +5,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/controltest"
 	"github.com/firedrill/firedrill/control/program"
 	"github.com/firedrill/firedrill/control/record"
 	"github.com/firedrill/firedrill/control/retro/retrotest"
+	"github.com/firedrill/firedrill/injectors"
 )
 
 var now = time.Date(2027, 1, 5, 9, 0, 0, 0, time.UTC)
@@ -40,74 +40,74 @@ func TestPlanRules(t *testing.T) {
 		{"a season name that is not a half year is refused", func(*program.Plan) error {
 			_, err := program.NewPlan("2027Q1", "Priya", "https://x.example", "")
 			return err
-		}, control.EINVALID, "like 2027H1"},
+		}, injectors.EINVALID, "like 2027H1"},
 		{"a plan without a process document link is refused", func(*program.Plan) error {
 			_, err := program.NewPlan("2027H1", "Priya", "", "")
 			return err
-		}, control.EINVALID, "process document"},
+		}, injectors.EINVALID, "process document"},
 		{"a process document that is not a link is refused", func(*program.Plan) error {
 			_, err := program.NewPlan("2027H1", "Priya", "javascript:alert(1)", "")
 			return err
-		}, control.EINVALID, "http or https"},
+		}, injectors.EINVALID, "http or https"},
 		{"an unknown time zone is refused", func(*program.Plan) error {
 			_, err := program.NewPlan("2027H1", "Priya", "https://x.example", "Mars/Olympus")
 			return err
-		}, control.EINVALID, "IANA"},
+		}, injectors.EINVALID, "IANA"},
 		{"a team twice is refused, whatever the case", func(p *program.Plan) error {
 			_, err := p.AddTeam(program.TeamInput{Name: "payments"}, "facilitator", now)
 			return err
-		}, control.ECONFLICT, "already in season"},
+		}, injectors.ECONFLICT, "already in season"},
 		{"a month outside the season is refused", func(p *program.Plan) error {
 			_, err := p.AddTeam(program.TeamInput{Name: "Search", TargetMonth: "2027-09"}, "facilitator", now)
 			return err
-		}, control.EINVALID, "not in season 2027H1"},
+		}, injectors.EINVALID, "not in season 2027H1"},
 		{"a month that is not a month is refused", func(p *program.Plan) error {
 			_, err := p.AddTeam(program.TeamInput{Name: "Search", TargetMonth: "March"}, "facilitator", now)
 			return err
-		}, control.EINVALID, "YYYY-MM"},
+		}, injectors.EINVALID, "YYYY-MM"},
 		{"an application without a contact is refused", func(p *program.Plan) error {
 			_, err := p.Apply(program.Application{Team: "Search"}, now)
 			return err
-		}, control.EINVALID, "contact is required"},
+		}, injectors.EINVALID, "contact is required"},
 		{"a planned team cannot be accepted again", func(p *program.Plan) error {
 			_, err := p.Accept("Payments", "facilitator", now)
 			return err
-		}, control.ECONFLICT, "only an application"},
+		}, injectors.ECONFLICT, "only an application"},
 		{"an application cannot be scheduled before it is accepted", func(p *program.Plan) error {
 			_, err := p.Scheduled("Orders", "d-1", later, "facilitator", now)
 			return err
-		}, control.ECONFLICT, "only a planned drill"},
+		}, injectors.ECONFLICT, "only a planned drill"},
 		{"a drill cannot be scheduled in the past", func(p *program.Plan) error {
 			_, err := p.Scheduled("Payments", "d-1", now.Add(-time.Hour), "facilitator", now)
 			return err
-		}, control.EINVALID, "not in the future"},
+		}, injectors.EINVALID, "not in the future"},
 		{"rescheduling without a reason is refused", func(p *program.Plan) error {
 			if _, err := p.Scheduled("Payments", "d-1", later, "facilitator", now); err != nil {
 				return err
 			}
 			_, err := p.Rescheduled("Payments", later.Add(time.Hour), "  ", "facilitator", now)
 			return err
-		}, control.EINVALID, "reason"},
+		}, injectors.EINVALID, "reason"},
 		{"cancelling without a reason is refused", func(p *program.Plan) error {
 			_, err := p.Cancelled("Payments", "", "facilitator", now)
 			return err
-		}, control.EINVALID, "reason"},
+		}, injectors.EINVALID, "reason"},
 		{"an unknown team is not found", func(p *program.Plan) error {
 			_, err := p.Accept("Nobody", "facilitator", now)
 			return err
-		}, control.ENOTFOUND, "no team"},
+		}, injectors.ENOTFOUND, "no team"},
 		{"a scheduled drill keeps its scenario", func(p *program.Plan) error {
 			if _, err := p.Scheduled("Payments", "d-1", later, "facilitator", now); err != nil {
 				return err
 			}
 			_, err := p.Update("Payments", program.TeamInput{TargetMonth: "2027-03"}, "facilitator", now)
 			return err
-		}, control.ECONFLICT, "cancel it"},
+		}, injectors.ECONFLICT, "cancel it"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.do(basePlan(t))
-			if control.ErrorCode(err) != tt.code || !strings.Contains(control.ErrorMessage(err), tt.message) {
+			if injectors.ErrorCode(err) != tt.code || !strings.Contains(injectors.ErrorMessage(err), tt.message) {
 				t.Fatalf("err %v, want %s mentioning %q", err, tt.code, tt.message)
 			}
 		})
@@ -161,7 +161,7 @@ func TestNotice(t *testing.T) {
 		}
 	})
 	t.Run("a drill that is not scheduled has no notice", func(t *testing.T) {
-		if _, err := program.BuildNotice(p, "Orders"); control.ErrorCode(err) != control.ECONFLICT {
+		if _, err := program.BuildNotice(p, "Orders"); injectors.ErrorCode(err) != injectors.ECONFLICT {
 			t.Fatalf("err %v, want ECONFLICT", err)
 		}
 	})
@@ -178,7 +178,7 @@ func TestSurveyURL(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := program.SurveyURL(tt.tmpl, "d-1", "Team A&B", "2027H1")
 			if tt.err != "" {
-				if err == nil || !strings.Contains(control.ErrorMessage(err), tt.err) {
+				if err == nil || !strings.Contains(injectors.ErrorMessage(err), tt.err) {
 					t.Fatalf("err %v, want %q", err, tt.err)
 				}
 				return

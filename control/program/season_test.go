@@ -12,6 +12,7 @@ import (
 	"github.com/firedrill/firedrill/control/program"
 	"github.com/firedrill/firedrill/control/record"
 	"github.com/firedrill/firedrill/control/retro/retrotest"
+	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/scenarios"
 )
 
@@ -23,7 +24,7 @@ func (l library) Scenario(name string) (*scenarios.Scenario, error) {
 	if s, ok := l[name]; ok {
 		return s, nil
 	}
-	return nil, control.Errorf(control.ENOTFOUND, "No scenario named %q in the library.", name)
+	return nil, injectors.Errorf(injectors.ENOTFOUND, "No scenario named %q in the library.", name)
 }
 
 // newService returns a program service over a harness: the real engine
@@ -69,7 +70,7 @@ func TestSeasonToComplianceReport(t *testing.T) {
 	pay := team(p.Team("Payments")).DrillID
 	p = plan(s.Schedule(ctx, "2027H1", "Orders", time.Date(2027, 2, 9, 10, 0, 0, 0, time.UTC), "facilitator"))
 	orders := team(p.Team("Orders")).DrillID
-	if _, err := s.Schedule(ctx, "2027H1", "Search", payAt, "facilitator"); control.ErrorCode(err) != control.ECONFLICT || !strings.Contains(control.ErrorMessage(err), "to design") {
+	if _, err := s.Schedule(ctx, "2027H1", "Search", payAt, "facilitator"); injectors.ErrorCode(err) != injectors.ECONFLICT || !strings.Contains(injectors.ErrorMessage(err), "to design") {
 		t.Fatalf("scheduling a drill still to design: %v, want a conflict saying it is to design", err)
 	}
 

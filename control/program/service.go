@@ -10,6 +10,7 @@ import (
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/record"
+	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/scenarios"
 )
 
@@ -83,8 +84,8 @@ func (s *Service) CreateSeason(ctx context.Context, season, owner, processURL, t
 		return nil, err
 	}
 	if _, err := s.Store.Plan(ctx, season); err == nil {
-		return nil, control.Errorf(control.ECONFLICT, "season %s already has a plan", season)
-	} else if control.ErrorCode(err) != control.ENOTFOUND {
+		return nil, injectors.Errorf(injectors.ECONFLICT, "season %s already has a plan", season)
+	} else if injectors.ErrorCode(err) != injectors.ENOTFOUND {
 		return nil, err
 	}
 	e := p.entry(s.Clock.Now(), actor, "", ActionSeasonCreated, "owner "+p.Owner, "")
@@ -129,7 +130,7 @@ func (s *Service) checkScenario(name string) error {
 		return nil
 	}
 	if _, err := s.Scenarios.Scenario(strings.TrimSpace(name)); err != nil {
-		return control.Errorf(control.EINVALID, "scenario: %s", control.ErrorMessage(err))
+		return injectors.Errorf(injectors.EINVALID, "scenario: %s", injectors.ErrorMessage(err))
 	}
 	return nil
 }
@@ -149,7 +150,7 @@ func (s *Service) Schedule(ctx context.Context, season, team string, at time.Tim
 	}
 	sc, err := s.Scenarios.Scenario(t.Scenario)
 	if err != nil {
-		return nil, control.Errorf(control.ECONFLICT, "team %s's scenario: %s", t.Name, control.ErrorMessage(err))
+		return nil, injectors.Errorf(injectors.ECONFLICT, "team %s's scenario: %s", t.Name, injectors.ErrorMessage(err))
 	}
 	cp := *sc
 	cp.Metadata.Team = t.Name
@@ -228,7 +229,7 @@ func (s *Service) Cancel(ctx context.Context, season, team, reason, actor string
 				return nil, fmt.Errorf("cancel drill %s: %w", t.DrillID, err)
 			}
 		default:
-			return nil, control.Errorf(control.ECONFLICT, "team %s's drill %s is %s; it is past cancelling", t.Name, t.DrillID, d.State)
+			return nil, injectors.Errorf(injectors.ECONFLICT, "team %s's drill %s is %s; it is past cancelling", t.Name, t.DrillID, d.State)
 		}
 	}
 	e, err := p.Cancelled(t.Name, reason, actor, s.Clock.Now())
@@ -254,7 +255,7 @@ func (s *Service) Notice(ctx context.Context, season, team string) (*Notice, err
 // PostNotice posts the team's notice through the Poster and journals it.
 func (s *Service) PostNotice(ctx context.Context, season, team, actor string) (*Notice, error) {
 	if s.Poster == nil {
-		return nil, control.Errorf(control.ENOTIMPLEMENTED, "No notice webhook is configured (program.noticeWebhook): copy the notice or download the invitation instead.")
+		return nil, injectors.Errorf(injectors.ENOTIMPLEMENTED, "No notice webhook is configured (program.noticeWebhook): copy the notice or download the invitation instead.")
 	}
 	n, err := s.Notice(ctx, season, team)
 	if err != nil {

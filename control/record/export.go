@@ -11,8 +11,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/retro"
+	"github.com/firedrill/firedrill/injectors"
 )
 
 // Formats of Export.
@@ -41,7 +41,7 @@ func Export(w io.Writer, r *Record, format string) error {
 	case FormatGitHub:
 		return WriteGitHubIssues(w, r)
 	}
-	return control.Errorf(control.EINVALID, "export format %q is not a format, expected one of %s", format, strings.Join(Formats, ", "))
+	return injectors.Errorf(injectors.EINVALID, "export format %q is not a format, expected one of %s", format, strings.Join(Formats, ", "))
 }
 
 // ContentType returns the media type of an export format.
@@ -76,14 +76,14 @@ func ReadJSON(rd io.Reader) (*Record, error) {
 		var te *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &se):
-			return nil, control.Errorf(control.EINVALID, "record is not valid JSON at byte %d: %v", se.Offset, err)
+			return nil, injectors.Errorf(injectors.EINVALID, "record is not valid JSON at byte %d: %v", se.Offset, err)
 		case errors.As(err, &te):
-			return nil, control.Errorf(control.EINVALID, "record field %s must be %s", te.Field, te.Type)
+			return nil, injectors.Errorf(injectors.EINVALID, "record field %s must be %s", te.Field, te.Type)
 		}
-		return nil, control.Errorf(control.EINVALID, "record: %v", err)
+		return nil, injectors.Errorf(injectors.EINVALID, "record: %v", err)
 	}
 	if r.Schema != Schema {
-		return nil, control.Errorf(control.EINVALID, "record $schema is %q, expected %q", r.Schema, Schema)
+		return nil, injectors.Errorf(injectors.EINVALID, "record $schema is %q, expected %q", r.Schema, Schema)
 	}
 	return &r, nil
 }

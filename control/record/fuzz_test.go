@@ -5,8 +5,8 @@ import (
 	"os"
 	"testing"
 
-	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/record"
+	"github.com/firedrill/firedrill/injectors"
 )
 
 // A kept record is untrusted input: whatever the file holds, reading and
@@ -24,7 +24,7 @@ func FuzzVerify(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if _, err := record.Verify(r); err != nil && control.ErrorCode(err) != control.EINVALID {
+		if _, err := record.Verify(r); err != nil && injectors.ErrorCode(err) != injectors.EINVALID {
 			t.Fatalf("verify failed with %v, expected EINVALID", err)
 		}
 	})

@@ -8,6 +8,7 @@ import (
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/retro"
+	"github.com/firedrill/firedrill/injectors"
 )
 
 // RealismQuestion is the id of the retro scale question (1–5) the "most
@@ -28,10 +29,10 @@ func (f HistoryFilter) Check() error {
 		return nil
 	}
 	if len(f.Season) != 6 || (f.Season[4:] != "H1" && f.Season[4:] != "H2") {
-		return control.Errorf(control.EINVALID, "season %q: expected a year and a half, like 2026H2", f.Season)
+		return injectors.Errorf(injectors.EINVALID, "season %q: expected a year and a half, like 2026H2", f.Season)
 	}
 	if _, err := strconv.Atoi(f.Season[:4]); err != nil {
-		return control.Errorf(control.EINVALID, "season %q: expected a year and a half, like 2026H2", f.Season)
+		return injectors.Errorf(injectors.EINVALID, "season %q: expected a year and a half, like 2026H2", f.Season)
 	}
 	return nil
 }

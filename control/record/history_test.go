@@ -10,6 +10,7 @@ import (
 	"github.com/firedrill/firedrill/control/record"
 	"github.com/firedrill/firedrill/control/retro"
 	"github.com/firedrill/firedrill/control/retro/retrotest"
+	"github.com/firedrill/firedrill/injectors"
 )
 
 func i64(v int64) *int64 { return &v }
@@ -94,7 +95,7 @@ func TestBuildHistory(t *testing.T) {
 	})
 	t.Run("a malformed season is refused", func(t *testing.T) {
 		_, err := record.BuildHistory(records, record.HistoryFilter{Season: "2026-2"}, now)
-		if control.ErrorCode(err) != control.EINVALID || !strings.Contains(control.ErrorMessage(err), "like 2026H2") {
+		if injectors.ErrorCode(err) != injectors.EINVALID || !strings.Contains(injectors.ErrorMessage(err), "like 2026H2") {
 			t.Fatalf("error %v", err)
 		}
 	})

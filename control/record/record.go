@@ -24,6 +24,7 @@ import (
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/retro"
+	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/scenarios"
 )
 
@@ -201,14 +202,14 @@ type Chain struct {
 // sequence 1). It verifies the hash chain first.
 func Assemble(events []control.Event) (*Record, error) {
 	if len(events) == 0 {
-		return nil, control.Errorf(control.EINVALID, "record: the journal is empty")
+		return nil, injectors.Errorf(injectors.EINVALID, "record: the journal is empty")
 	}
 	if events[0].Type != control.EventDrillCreated {
-		return nil, control.Errorf(control.EINVALID, "record: the journal starts with %s, expected %s", events[0].Type, control.EventDrillCreated)
+		return nil, injectors.Errorf(injectors.EINVALID, "record: the journal starts with %s, expected %s", events[0].Type, control.EventDrillCreated)
 	}
 	for _, e := range events {
 		if e.DrillID != events[0].DrillID {
-			return nil, control.Errorf(control.EINVALID, "record: event #%d belongs to drill %s, not %s", e.Seq, e.DrillID, events[0].DrillID)
+			return nil, injectors.Errorf(injectors.EINVALID, "record: event #%d belongs to drill %s, not %s", e.Seq, e.DrillID, events[0].DrillID)
 		}
 	}
 	head, err := control.VerifyChain(0, "", events)
@@ -458,13 +459,13 @@ func project(events []control.Event) (d *control.Drill, err error) {
 	id := events[0].DrillID
 	var created control.DrillCreated
 	if err := json.Unmarshal(events[0].Payload, &created); err != nil || created.Scenario == nil {
-		return nil, control.Errorf(control.EINVALID, "record of drill %s: event #1 does not carry the drill's scenario", id)
+		return nil, injectors.Errorf(injectors.EINVALID, "record of drill %s: event #1 does not carry the drill's scenario", id)
 	}
 	// A kept record is untrusted input: a journal that is a valid chain but
 	// was never written by the engine must give an error, not a crash.
 	defer func() {
 		if p := recover(); p != nil {
-			d, err = nil, control.Errorf(control.EINVALID, "record of drill %s: the journal cannot be replayed: %v", id, p)
+			d, err = nil, injectors.Errorf(injectors.EINVALID, "record of drill %s: the journal cannot be replayed: %v", id, p)
 		}
 	}()
 	st := &journalStore{events: events}
@@ -481,7 +482,7 @@ func project(events []control.Event) (d *control.Drill, err error) {
 type journalStore struct{ events []control.Event }
 
 func (s *journalStore) Append(ctx context.Context, sum control.DrillSummary, events []control.Event) error {
-	return control.Errorf(control.EINTERNAL, "a record's journal is read-only")
+	return injectors.Errorf(injectors.EINTERNAL, "a record's journal is read-only")
 }
 
 func (s *journalStore) Events(ctx context.Context, drillID string, afterSeq int64, limit int) ([]control.Event, error) {
@@ -529,7 +530,7 @@ func Load(ctx context.Context, j Journal, drillID string) (*Record, error) {
 		return nil, fmt.Errorf("record of drill %s: %w", drillID, err)
 	}
 	if len(evs) == 0 {
-		return nil, control.Errorf(control.ENOTFOUND, "drill %s does not exist", drillID)
+		return nil, injectors.Errorf(injectors.ENOTFOUND, "drill %s does not exist", drillID)
 	}
 	return Assemble(evs)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/firedrill/firedrill/control/controltest"
 	"github.com/firedrill/firedrill/control/record"
 	"github.com/firedrill/firedrill/control/retro/retrotest"
+	"github.com/firedrill/firedrill/injectors"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -153,7 +154,7 @@ func TestExport_Blameless(t *testing.T) {
 func TestExport_UnknownFormatIsRefused(t *testing.T) {
 	_, r := played(t)
 	err := record.Export(&bytes.Buffer{}, r, "pdf")
-	if control.ErrorCode(err) != control.EINVALID || !strings.Contains(control.ErrorMessage(err), "expected one of md, json, html, csv, github") {
+	if injectors.ErrorCode(err) != injectors.EINVALID || !strings.Contains(injectors.ErrorMessage(err), "expected one of md, json, html, csv, github") {
 		t.Fatalf("error %v", err)
 	}
 }
@@ -204,7 +205,7 @@ func TestVerify(t *testing.T) {
 				}
 				return
 			}
-			if err == nil || !strings.Contains(control.ErrorMessage(err), tt.want) {
+			if err == nil || !strings.Contains(injectors.ErrorMessage(err), tt.want) {
 				t.Fatalf("error %v, expected %q", err, tt.want)
 			}
 		})
@@ -226,7 +227,7 @@ func TestVerify_NamesTheEditedEvent(t *testing.T) {
 	rec.Chain.Events[seq-1].Payload = json.RawMessage(strings.Replace(string(rec.Chain.Events[seq-1].Payload), "P1", "P3", 1))
 	_, err := record.Verify(rec)
 	want := "event #" + itoa(seq) + " (notice.posted at 6:00) was altered"
-	if err == nil || !strings.Contains(control.ErrorMessage(err), want) {
+	if err == nil || !strings.Contains(injectors.ErrorMessage(err), want) {
 		t.Fatalf("error %v, expected %q", err, want)
 	}
 }
@@ -242,7 +243,7 @@ func TestReadJSON_RefusesOtherDocuments(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := record.ReadJSON(strings.NewReader(tt.in))
-			if err == nil || !strings.Contains(control.ErrorMessage(err), tt.want) {
+			if err == nil || !strings.Contains(injectors.ErrorMessage(err), tt.want) {
 				t.Fatalf("error %v, expected %q", err, tt.want)
 			}
 		})
@@ -280,7 +281,7 @@ func TestVerify_ForgedChainIsRefused(t *testing.T) {
 	r.Chain.Events = append(r.Chain.Events, forged)
 	r.Chain.Count, r.Chain.Head = len(r.Chain.Events), forged.Hash
 	_, err := record.Verify(r)
-	if control.ErrorCode(err) != control.EINVALID || !strings.Contains(control.ErrorMessage(err), "cannot be replayed") {
+	if injectors.ErrorCode(err) != injectors.EINVALID || !strings.Contains(injectors.ErrorMessage(err), "cannot be replayed") {
 		t.Fatalf("error %v, expected EINVALID: cannot be replayed", err)
 	}
 }

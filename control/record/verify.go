@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
 )
 
 // Verification is what Verify proved about a kept record.
@@ -32,45 +32,45 @@ type Verification struct {
 // kept.
 func Verify(r *Record) (*Verification, error) {
 	if r.Schema != Schema {
-		return nil, control.Errorf(control.EINVALID, "record $schema is %q, expected %q", r.Schema, Schema)
+		return nil, injectors.Errorf(injectors.EINVALID, "record $schema is %q, expected %q", r.Schema, Schema)
 	}
 	evs := r.Chain.Events
 	if len(evs) == 0 {
-		return nil, control.Errorf(control.EINVALID, "record of drill %s carries no journal", r.DrillID)
+		return nil, injectors.Errorf(injectors.EINVALID, "record of drill %s carries no journal", r.DrillID)
 	}
 	if r.Chain.Count != len(evs) {
-		return nil, control.Errorf(control.EINVALID, "record states %d events but carries %d", r.Chain.Count, len(evs))
+		return nil, injectors.Errorf(injectors.EINVALID, "record states %d events but carries %d", r.Chain.Count, len(evs))
 	}
 	prevSeq, prev := int64(0), ""
 	for i := range evs {
 		e := &evs[i]
 		if e.DrillID != r.DrillID {
-			return nil, control.Errorf(control.EINVALID, "event #%d belongs to drill %q, not %q", e.Seq, e.DrillID, r.DrillID)
+			return nil, injectors.Errorf(injectors.EINVALID, "event #%d belongs to drill %q, not %q", e.Seq, e.DrillID, r.DrillID)
 		}
 		if e.Seq != prevSeq+1 {
-			return nil, control.Errorf(control.EINVALID, "event #%d follows #%d: events were removed or reordered", e.Seq, prevSeq)
+			return nil, injectors.Errorf(injectors.EINVALID, "event #%d follows #%d: events were removed or reordered", e.Seq, prevSeq)
 		}
 		if e.PrevHash != prev {
-			return nil, control.Errorf(control.EINVALID, "event #%d (%s) does not link to event #%d: its prevHash was altered", e.Seq, e.Type, prevSeq)
+			return nil, injectors.Errorf(injectors.EINVALID, "event #%d (%s) does not link to event #%d: its prevHash was altered", e.Seq, e.Type, prevSeq)
 		}
 		h, err := e.ComputeHash(prev)
 		if err != nil {
-			return nil, control.Errorf(control.EINVALID, "event #%d (%s): %v", e.Seq, e.Type, err)
+			return nil, injectors.Errorf(injectors.EINVALID, "event #%d (%s): %v", e.Seq, e.Type, err)
 		}
 		if h != e.Hash {
-			return nil, control.Errorf(control.EINVALID, "event #%d (%s at %s) was altered: its content does not match its hash", e.Seq, e.Type, Clock(e.DrillTime.Milliseconds()))
+			return nil, injectors.Errorf(injectors.EINVALID, "event #%d (%s at %s) was altered: its content does not match its hash", e.Seq, e.Type, Clock(e.DrillTime.Milliseconds()))
 		}
 		prevSeq, prev = e.Seq, e.Hash
 	}
 	if prev != r.Chain.Head {
-		return nil, control.Errorf(control.EINVALID, "the chain ends at %s but the record states head %s", prev, r.Chain.Head)
+		return nil, injectors.Errorf(injectors.EINVALID, "the chain ends at %s but the record states head %s", prev, r.Chain.Head)
 	}
 	again, err := Assemble(evs)
 	if err != nil {
-		if control.ErrorCode(err) == control.EINVALID {
+		if injectors.ErrorCode(err) == injectors.EINVALID {
 			return nil, err
 		}
-		return nil, control.Errorf(control.EINVALID, "the journal of drill %s is a valid chain but cannot be replayed: %v", r.DrillID, err)
+		return nil, injectors.Errorf(injectors.EINVALID, "the journal of drill %s is a valid chain but cannot be replayed: %v", r.DrillID, err)
 	}
 	sections, err := compareSections(r, again)
 	if err != nil {
@@ -106,7 +106,7 @@ func compareSections(kept, fresh *Record) ([]string, error) {
 			continue
 		}
 		if path, ok := firstDiff(k, a[k], b[k]); !ok {
-			return nil, control.Errorf(control.EINVALID, "record section %s was altered: it differs from what the journal gives", path)
+			return nil, injectors.Errorf(injectors.EINVALID, "record section %s was altered: it differs from what the journal gives", path)
 		}
 		checked = append(checked, k)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/scenarios"
 )
 
@@ -144,7 +145,7 @@ func (r *Retro) apply(d *control.Drill, e *control.Event) {
 			return
 		}
 		if err := a.Check(); err != nil {
-			r.ignore(e, "%s", control.ErrorMessage(err))
+			r.ignore(e, "%s", injectors.ErrorMessage(err))
 			return
 		}
 		a.ID, a.ProposedBy, a.Status = ActionID(e.Seq), e.Actor, ActionProposed

@@ -18,7 +18,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/scenarios"
 )
 
@@ -198,7 +198,7 @@ func (a *Answers) Check(s *scenarios.Scenario, submit bool) error {
 		}
 	}
 	if len(problems) > 0 {
-		return control.Errorf(control.EINVALID, "retro answers: %s", strings.Join(problems, "; "))
+		return injectors.Errorf(injectors.EINVALID, "retro answers: %s", strings.Join(problems, "; "))
 	}
 	return nil
 }
@@ -232,7 +232,7 @@ func (a *Action) Check() error {
 		}
 	}
 	if len(problems) > 0 {
-		return control.Errorf(control.EINVALID, "follow-up action: %s", strings.Join(problems, "; "))
+		return injectors.Errorf(injectors.EINVALID, "follow-up action: %s", strings.Join(problems, "; "))
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/firedrill/firedrill/control/controltest"
 	"github.com/firedrill/firedrill/control/retro"
 	"github.com/firedrill/firedrill/control/retro/retrotest"
+	"github.com/firedrill/firedrill/injectors"
 )
 
 // The whole path on a fake clock: the drill ends itself on its resolution,
@@ -77,7 +78,7 @@ func TestRetro_EndToEnd(t *testing.T) {
 		t.Fatalf("drill is %s after the retro closed, expected closed", got)
 	}
 	_, err = s.Save(h.Ctx, "drill-1", "carol", retrotest.Answers["carol"])
-	if control.ErrorCode(err) != control.ECONFLICT {
+	if injectors.ErrorCode(err) != injectors.ECONFLICT {
 		t.Fatalf("save after close: %v, expected a conflict", err)
 	}
 }
@@ -93,7 +94,7 @@ func TestRetro_RefusedBeforeTheDrillEnds(t *testing.T) {
 	}
 	s := retro.NewService(h.Engine, h.DB)
 	_, err = s.Save(h.Ctx, d.ID, "alice", retro.Answers{WentWell: "x"})
-	if control.ErrorCode(err) != control.ECONFLICT || !strings.Contains(control.ErrorMessage(err), "opens when the drill ends") {
+	if injectors.ErrorCode(err) != injectors.ECONFLICT || !strings.Contains(injectors.ErrorMessage(err), "opens when the drill ends") {
 		t.Fatalf("save in a draft drill: %v", err)
 	}
 }
@@ -148,7 +149,7 @@ func TestAnswers_Check(t *testing.T) {
 				}
 				return
 			}
-			if control.ErrorCode(err) != control.EINVALID || !strings.Contains(control.ErrorMessage(err), tt.want) {
+			if injectors.ErrorCode(err) != injectors.EINVALID || !strings.Contains(injectors.ErrorMessage(err), tt.want) {
 				t.Fatalf("error %v, expected EINVALID containing %q", err, tt.want)
 			}
 		})
@@ -175,7 +176,7 @@ func TestAction_Check(t *testing.T) {
 				}
 				return
 			}
-			if err == nil || !strings.Contains(control.ErrorMessage(err), tt.want) {
+			if err == nil || !strings.Contains(injectors.ErrorMessage(err), tt.want) {
 				t.Fatalf("error %v, expected %q", err, tt.want)
 			}
 		})

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
 )
 
 // Engine is what the retro needs from the drill engine; *control.Engine
@@ -60,9 +61,9 @@ func (s *Service) open(ctx context.Context, drillID string) (*control.Drill, *Re
 	}
 	if !r.Open {
 		if r.Closed || d.State == control.StateClosed {
-			return nil, nil, control.Errorf(control.ECONFLICT, "the retro of drill %s is closed", drillID)
+			return nil, nil, injectors.Errorf(injectors.ECONFLICT, "the retro of drill %s is closed", drillID)
 		}
-		return nil, nil, control.Errorf(control.ECONFLICT, "drill %s is %s; the retro opens when the drill ends", drillID, d.State)
+		return nil, nil, injectors.Errorf(injectors.ECONFLICT, "drill %s is %s; the retro opens when the drill ends", drillID, d.State)
 	}
 	return d, r, nil
 }
@@ -82,7 +83,7 @@ func (s *Service) Submit(ctx context.Context, drillID, personID string, a Answer
 
 func (s *Service) save(ctx context.Context, drillID, personID string, a Answers, submit bool) (int64, error) {
 	if personID == "" {
-		return 0, control.Errorf(control.EINVALID, "retro answers need a person")
+		return 0, injectors.Errorf(injectors.EINVALID, "retro answers need a person")
 	}
 	d, _, err := s.open(ctx, drillID)
 	if err != nil {
@@ -112,10 +113,10 @@ func (s *Service) save(ctx context.Context, drillID, personID string, a Answers,
 func (s *Service) Ask(ctx context.Context, drillID, actor, text string) (string, error) {
 	text = strings.TrimSpace(text)
 	if text == "" {
-		return "", control.Errorf(control.EINVALID, "question text is required")
+		return "", injectors.Errorf(injectors.EINVALID, "question text is required")
 	}
 	if n := utf8.RuneCountInString(text); n > MaxTextRunes {
-		return "", control.Errorf(control.EINVALID, "question is %d characters long, at most %d are allowed", n, MaxTextRunes)
+		return "", injectors.Errorf(injectors.EINVALID, "question is %d characters long, at most %d are allowed", n, MaxTextRunes)
 	}
 	if _, _, err := s.open(ctx, drillID); err != nil {
 		return "", err
@@ -135,10 +136,10 @@ func (s *Service) MarkAnswered(ctx context.Context, drillID, questionID, actor s
 	}
 	q := r.Question(questionID)
 	if q == nil {
-		return control.Errorf(control.ENOTFOUND, "the retro has no question %q", questionID)
+		return injectors.Errorf(injectors.ENOTFOUND, "the retro has no question %q", questionID)
 	}
 	if q.Answered {
-		return control.Errorf(control.ECONFLICT, "question %s is already answered", questionID)
+		return injectors.Errorf(injectors.ECONFLICT, "question %s is already answered", questionID)
 	}
 	if _, err := s.Engine.AppendEvent(ctx, drillID, EventQuestionAnswered, actor, Ref{ID: questionID}); err != nil {
 		return fmt.Errorf("mark question %s answered: %w", questionID, err)
@@ -170,7 +171,7 @@ func (s *Service) Decide(ctx context.Context, drillID, actionID, actor string, a
 		return err
 	}
 	if r.Action(actionID) == nil {
-		return control.Errorf(control.ENOTFOUND, "the retro has no action %q", actionID)
+		return injectors.Errorf(injectors.ENOTFOUND, "the retro has no action %q", actionID)
 	}
 	if _, err := s.Engine.AppendEvent(ctx, drillID, EventActionDecided, actor, Decision{ID: actionID, Accepted: accept}); err != nil {
 		return fmt.Errorf("decide action %s: %w", actionID, err)
@@ -185,7 +186,7 @@ func (s *Service) Present(ctx context.Context, drillID, personID, actor string) 
 		return err
 	}
 	if _, ok := d.Person(personID); !ok {
-		return control.Errorf(control.ENOTFOUND, "person %q is not in drill %s", personID, drillID)
+		return injectors.Errorf(injectors.ENOTFOUND, "person %q is not in drill %s", personID, drillID)
 	}
 	if _, err := s.Engine.AppendEvent(ctx, drillID, EventPresenting, actor, Ref{ID: personID}); err != nil {
 		return fmt.Errorf("present %s: %w", personID, err)

@@ -25,6 +25,7 @@ import (
 	"strings"
 
 	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
 )
 
 // KeySize is the size of a record key in bytes (AES-256).
@@ -51,14 +52,14 @@ func ParseKeys(specs []string) (*Keyring, error) {
 		}
 		id, enc, ok := strings.Cut(s, ":")
 		if !ok || id == "" || strings.ContainsAny(id, ": \t") {
-			return nil, control.Errorf(control.EINVALID, "record key %d: expected \"id:base64 of %d random bytes\" (make one with `firedrill config record-key`)", i+1, KeySize)
+			return nil, injectors.Errorf(injectors.EINVALID, "record key %d: expected \"id:base64 of %d random bytes\" (make one with `firedrill config record-key`)", i+1, KeySize)
 		}
 		raw, err := base64.StdEncoding.DecodeString(enc)
 		if err != nil || len(raw) != KeySize {
-			return nil, control.Errorf(control.EINVALID, "record key %q: expected the base64 of %d random bytes", id, KeySize)
+			return nil, injectors.Errorf(injectors.EINVALID, "record key %q: expected the base64 of %d random bytes", id, KeySize)
 		}
 		if _, dup := k.aeads[id]; dup {
-			return nil, control.Errorf(control.EINVALID, "record key %q is listed twice", id)
+			return nil, injectors.Errorf(injectors.EINVALID, "record key %q is listed twice", id)
 		}
 		block, err := aes.NewCipher(raw)
 		if err != nil {
@@ -72,7 +73,7 @@ func ParseKeys(specs []string) (*Keyring, error) {
 		k.aeads[id] = aead
 	}
 	if len(k.ids) == 0 {
-		return nil, control.Errorf(control.EINVALID, "no record key: expected at least one \"id:base64\" key")
+		return nil, injectors.Errorf(injectors.EINVALID, "no record key: expected at least one \"id:base64\" key")
 	}
 	return k, nil
 }
@@ -117,19 +118,19 @@ func (k *Keyring) Open(b []byte) ([]byte, error) {
 	}
 	id, enc, ok := strings.Cut(string(b[len(prefix):]), ":")
 	if !ok {
-		return nil, control.Errorf(control.EINVALID, "sealed record: no key id")
+		return nil, injectors.Errorf(injectors.EINVALID, "sealed record: no key id")
 	}
 	aead, ok := k.aeads[id]
 	if !ok {
-		return nil, control.Errorf(control.EINVALID, "sealed record: sealed with record key %q, which is not configured (records.keys): put it back to revert this fault", id)
+		return nil, injectors.Errorf(injectors.EINVALID, "sealed record: sealed with record key %q, which is not configured (records.keys): put it back to revert this fault", id)
 	}
 	ct, err := base64.RawURLEncoding.DecodeString(enc)
 	if err != nil || len(ct) < aead.NonceSize() {
-		return nil, control.Errorf(control.EINVALID, "sealed record: not a sealed record")
+		return nil, injectors.Errorf(injectors.EINVALID, "sealed record: not a sealed record")
 	}
 	plain, err := aead.Open(nil, ct[:aead.NonceSize()], ct[aead.NonceSize():], []byte(id))
 	if err != nil {
-		return nil, control.Errorf(control.EINVALID, "sealed record: record key %q does not open it (altered, or another key of the same id)", id)
+		return nil, injectors.Errorf(injectors.EINVALID, "sealed record: record key %q does not open it (altered, or another key of the same id)", id)
 	}
 	return plain, nil
 }
@@ -166,10 +167,10 @@ func (s *sealing) Inject(ctx context.Context, f control.FaultSpec, record []byte
 	return s.k.Seal(rec)
 }
 
-func (s *sealing) Status(ctx context.Context, f control.FaultSpec, record []byte) (control.FaultStatus, error) {
+func (s *sealing) Status(ctx context.Context, f control.FaultSpec, record []byte) (injectors.Status, error) {
 	plain, err := s.k.Open(record)
 	if err != nil {
-		return control.FaultStatus{}, fmt.Errorf("status %s: %w", f.FaultID, err)
+		return injectors.Status{}, fmt.Errorf("status %s: %w", f.FaultID, err)
 	}
 	return s.inner.Status(ctx, f, plain)
 }
@@ -182,6 +183,6 @@ func (s *sealing) Revert(ctx context.Context, plugin string, record []byte) erro
 	return s.inner.Revert(ctx, plugin, plain)
 }
 
-func (s *sealing) Probe(ctx context.Context, p control.ProbeSpec) (control.ProbeResult, error) {
+func (s *sealing) Probe(ctx context.Context, p control.ProbeSpec) (injectors.ProbeResult, error) {
 	return s.inner.Probe(ctx, p)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/seal"
+	"github.com/firedrill/firedrill/injectors"
 )
 
 func keyring(t *testing.T, ids ...string) (*seal.Keyring, []string) {
@@ -71,7 +72,7 @@ func TestRotation(t *testing.T) {
 	t.Run("once the old key is dropped its records name the missing key", func(t *testing.T) {
 		onlyNew, _ := seal.ParseKeys([]string{newSpec})
 		_, err := onlyNew.Open(sealedOld)
-		if err == nil || !strings.Contains(err.Error(), `"old"`) || control.ErrorCode(err) != control.EINVALID {
+		if err == nil || !strings.Contains(err.Error(), `"old"`) || injectors.ErrorCode(err) != injectors.EINVALID {
 			t.Fatalf("Open = %v; want EINVALID naming key old", err)
 		}
 	})
@@ -116,7 +117,7 @@ func TestParseKeysRefuses(t *testing.T) {
 		"the same id twice": {good, good},
 	} {
 		t.Run(name, func(t *testing.T) {
-			if _, err := seal.ParseKeys(specs); err == nil || control.ErrorCode(err) != control.EINVALID {
+			if _, err := seal.ParseKeys(specs); err == nil || injectors.ErrorCode(err) != injectors.EINVALID {
 				t.Fatalf("ParseKeys = %v, want EINVALID", err)
 			}
 		})
@@ -151,7 +152,7 @@ func TestInjectorSealsWhatTheEngineKeepsAndOpensWhatThePluginGets(t *testing.T) 
 	inner := &plainInjector{}
 	inj := seal.Injector(inner, k)
 	ctx := context.Background()
-	f := control.FaultSpec{FaultID: "f1"}
+	f := control.FaultSpec{Fault: injectors.Fault{FaultID: "f1"}}
 	rec, err := inj.Prepare(ctx, f)
 	if err != nil || !seal.IsSealed(rec) {
 		t.Fatalf("Prepare = %q, %v; want a sealed record", rec, err)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
 )
 
 // TestConcurrentAppendsAreEachDurableAndIndependent appends from many drills
@@ -46,8 +47,8 @@ func TestConcurrentAppendsAreEachDurableAndIndependent(t *testing.T) {
 			errs <- err
 			return
 		}
-		if err := db.Append(ctx, summary("stale", evs, control.StateRunning), evs); control.ErrorCode(err) != control.ECONFLICT {
-			errs <- fmt.Errorf("replayed append = %v, expected %s", err, control.ECONFLICT)
+		if err := db.Append(ctx, summary("stale", evs, control.StateRunning), evs); injectors.ErrorCode(err) != injectors.ECONFLICT {
+			errs <- fmt.Errorf("replayed append = %v, expected %s", err, injectors.ECONFLICT)
 		}
 	}()
 	wg.Wait()

@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/program"
+	"github.com/firedrill/firedrill/injectors"
 )
 
 var _ program.Store = (*DB)(nil)
@@ -38,7 +38,7 @@ func (db *DB) Plan(ctx context.Context, season string) (*program.Plan, error) {
 	var doc string
 	err := db.read.QueryRowContext(ctx, `SELECT version, doc FROM program_plans WHERE season = ?`, season).Scan(&version, &doc)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, control.Errorf(control.ENOTFOUND, "season %s has no plan", season)
+		return nil, injectors.Errorf(injectors.ENOTFOUND, "season %s has no plan", season)
 	} else if err != nil {
 		return nil, fmt.Errorf("read the plan of %s: %w", season, err)
 	}
@@ -71,7 +71,7 @@ func (db *DB) Plan(ctx context.Context, season string) (*program.Plan, error) {
 // refusing with ECONFLICT when the stored plan is not at p.Version.
 func (db *DB) SavePlan(ctx context.Context, p *program.Plan, entries []program.Entry) error {
 	if len(entries) == 0 {
-		return control.Errorf(control.EINTERNAL, "save the plan of %s: every change of a plan is journaled, and this one has no entry", p.Season)
+		return injectors.Errorf(injectors.EINTERNAL, "save the plan of %s: every change of a plan is journaled, and this one has no entry", p.Season)
 	}
 	doc := *p
 	doc.Journal, doc.Version = nil, 0
@@ -93,7 +93,7 @@ func (db *DB) SavePlan(ctx context.Context, p *program.Plan, entries []program.E
 		return fmt.Errorf("save the plan of %s: %w", p.Season, err)
 	}
 	if stored != p.Version {
-		return control.Errorf(control.ECONFLICT, "the plan of %s changed meanwhile (version %d, this change was made on %d); reload and try again", p.Season, stored, p.Version)
+		return injectors.Errorf(injectors.ECONFLICT, "the plan of %s changed meanwhile (version %d, this change was made on %d); reload and try again", p.Season, stored, p.Version)
 	}
 	now := entries[len(entries)-1].At.UTC().Format(timeFormat)
 	if stored == 0 {

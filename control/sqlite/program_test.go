@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/program"
+	"github.com/firedrill/firedrill/injectors"
 )
 
 func TestProgramStore(t *testing.T) {
@@ -57,7 +57,7 @@ func TestProgramStore(t *testing.T) {
 			t.Fatal(err)
 		}
 		err := db.SavePlan(ctx, b, []program.Entry{{At: at, Actor: "facilitator", Team: "Search", Action: program.ActionPlanned}})
-		if control.ErrorCode(err) != control.ECONFLICT {
+		if injectors.ErrorCode(err) != injectors.ECONFLICT {
 			t.Fatalf("err %v, want ECONFLICT", err)
 		}
 		got, _ := db.Plan(ctx, "2027H1")
@@ -67,7 +67,7 @@ func TestProgramStore(t *testing.T) {
 	})
 
 	t.Run("an unknown season is not found", func(t *testing.T) {
-		if _, err := db.Plan(ctx, "2030H2"); control.ErrorCode(err) != control.ENOTFOUND {
+		if _, err := db.Plan(ctx, "2030H2"); injectors.ErrorCode(err) != injectors.ENOTFOUND {
 			t.Fatalf("err %v, want ENOTFOUND", err)
 		}
 	})

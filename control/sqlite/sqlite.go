@@ -18,8 +18,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/firedrill/firedrill/control"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
 )
 
 //go:embed migrations/*.sql
@@ -122,7 +124,7 @@ func (db *DB) dsn(readOnly bool) string {
 // Open opens the database file and applies pending migrations.
 func (db *DB) Open(ctx context.Context) error {
 	if db.Path == "" {
-		return control.Errorf(control.EINVALID, "database path is empty")
+		return injectors.Errorf(injectors.EINVALID, "database path is empty")
 	}
 	w, err := sql.Open("sqlite", db.dsn(false))
 	if err != nil {
@@ -273,13 +275,13 @@ func (db *DB) Append(ctx context.Context, sum control.DrillSummary, events []con
 		return nil
 	}
 	if db.appends == nil {
-		return control.Errorf(control.EINTERNAL, "append to drill %s: database is not open", sum.ID)
+		return injectors.Errorf(injectors.EINTERNAL, "append to drill %s: database is not open", sum.ID)
 	}
 	req := &appendReq{ctx: ctx, sum: sum, events: events, done: make(chan error, 1)}
 	select {
 	case db.appends <- req:
 	case <-db.closing:
-		return control.Errorf(control.EINTERNAL, "append to drill %s: database is closed", sum.ID)
+		return injectors.Errorf(injectors.EINTERNAL, "append to drill %s: database is closed", sum.ID)
 	case <-ctx.Done():
 		return fmt.Errorf("append to drill %s: %w", sum.ID, ctx.Err())
 	}
@@ -376,12 +378,12 @@ func (db *DB) appendTx(ctx context.Context, tx *sql.Tx, sum control.DrillSummary
 		return fmt.Errorf("append to drill %s: %w", sum.ID, err)
 	}
 	if events[0].Seq != head+1 {
-		return control.Errorf(control.ECONFLICT, "drill %s changed concurrently: journal is at #%d, append starts at #%d", sum.ID, head, events[0].Seq)
+		return injectors.Errorf(injectors.ECONFLICT, "drill %s changed concurrently: journal is at #%d, append starts at #%d", sum.ID, head, events[0].Seq)
 	}
 	insert := tx.StmtContext(ctx, db.stmts.insert)
 	for _, e := range events {
 		if e.DrillID != sum.ID {
-			return control.Errorf(control.EINVALID, "event #%d belongs to drill %s, not %s", e.Seq, e.DrillID, sum.ID)
+			return injectors.Errorf(injectors.EINVALID, "event #%d belongs to drill %s, not %s", e.Seq, e.DrillID, sum.ID)
 		}
 		var payload any
 		if len(e.Payload) > 0 {

@@ -9,9 +9,11 @@ import (
 	"testing"
 	"time"
 
+	_ "modernc.org/sqlite"
+
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/sqlite"
-	_ "modernc.org/sqlite"
+	"github.com/firedrill/firedrill/injectors"
 )
 
 func openDB(t testing.TB, path string, version int) *sqlite.DB {
@@ -174,16 +176,16 @@ func TestAppend(t *testing.T) {
 	t.Run("append from a stale head conflicts", func(t *testing.T) {
 		stale := sealed(t, "d1", 1, first[0].Hash, 1)
 		err := db.Append(ctx, summary("d1", stale, control.StateDraft), stale)
-		if control.ErrorCode(err) != control.ECONFLICT {
-			t.Fatalf("Append(stale) = %v, expected %s", err, control.ECONFLICT)
+		if injectors.ErrorCode(err) != injectors.ECONFLICT {
+			t.Fatalf("Append(stale) = %v, expected %s", err, injectors.ECONFLICT)
 		}
 	})
 
 	t.Run("append with a gap conflicts", func(t *testing.T) {
 		gap := sealed(t, "d1", 5, "x", 1)
 		err := db.Append(ctx, summary("d1", gap, control.StateDraft), gap)
-		if control.ErrorCode(err) != control.ECONFLICT {
-			t.Fatalf("Append(gap) = %v, expected %s", err, control.ECONFLICT)
+		if injectors.ErrorCode(err) != injectors.ECONFLICT {
+			t.Fatalf("Append(gap) = %v, expected %s", err, injectors.ECONFLICT)
 		}
 	})
 

@@ -8,7 +8,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/injectors/host"
 )
 
@@ -47,7 +47,7 @@ func TestChecksums(t *testing.T) {
 			switch {
 			case wantErr == "" && err != nil:
 				t.Fatalf("probe: %v", err)
-			case wantErr != "" && (control.ErrorCode(err) != control.EFORBIDDEN || !strings.Contains(control.ErrorMessage(err), wantErr)):
+			case wantErr != "" && (injectors.ErrorCode(err) != injectors.EFORBIDDEN || !strings.Contains(injectors.ErrorMessage(err), wantErr)):
 				t.Fatalf("probe: got %v, want EFORBIDDEN containing %q", err, wantErr)
 			}
 		})
@@ -79,7 +79,7 @@ func TestChecksums_BinaryReplacedAfterOpenIsRefusedOnRelaunch(t *testing.T) {
 
 	file := flagFile(t, map[string]any{"k": 1.0})
 	_, err = h.Probe(context.Background(), flagEquals(t, file, "k", 1))
-	if control.ErrorCode(err) != control.EFORBIDDEN || !strings.Contains(control.ErrorMessage(err), "no longer matches its pin in plugins.checksums.flagfile") {
+	if injectors.ErrorCode(err) != injectors.EFORBIDDEN || !strings.Contains(injectors.ErrorMessage(err), "no longer matches its pin in plugins.checksums.flagfile") {
 		t.Fatalf("got %v, want the swapped executable refused", err)
 	}
 }

@@ -11,7 +11,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
 )
 
 // ExecutablePrefix is how the file name of every plugin executable starts; the
@@ -53,7 +53,7 @@ func parsePin(name, s string) ([]byte, error) {
 	h := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(s), "sha256:")))
 	b, err := hex.DecodeString(h)
 	if err != nil || len(b) != sha256.Size {
-		return nil, control.Errorf(control.EINVALID, "plugins.checksums.%s: %q is not a SHA-256, expected 64 hex digits (print one with: firedrill plugins checksum PATH)", name, s)
+		return nil, injectors.Errorf(injectors.EINVALID, "plugins.checksums.%s: %q is not a SHA-256, expected 64 hex digits (print one with: firedrill plugins checksum PATH)", name, s)
 	}
 	return b, nil
 }
@@ -69,7 +69,7 @@ type candidate struct {
 func discover(dir string) (found []candidate, skipped map[string]error, err error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, nil, control.Errorf(control.EINVALID, "plugins.dir %s: %v", dir, err)
+		return nil, nil, injectors.Errorf(injectors.EINVALID, "plugins.dir %s: %v", dir, err)
 	}
 	skipped = map[string]error{}
 	for _, e := range entries {
@@ -79,16 +79,16 @@ func discover(dir string) (found []candidate, skipped map[string]error, err erro
 		path := filepath.Join(dir, e.Name())
 		name, ok := PluginName(path)
 		if !ok {
-			skipped[e.Name()] = control.Errorf(control.EINVALID, "%s: the part after %s must be a lower-case name of letters, digits and dashes", path, ExecutablePrefix)
+			skipped[e.Name()] = injectors.Errorf(injectors.EINVALID, "%s: the part after %s must be a lower-case name of letters, digits and dashes", path, ExecutablePrefix)
 			continue
 		}
 		st, err := os.Stat(path) // follows symlinks
 		if err != nil {
-			skipped[name] = control.Errorf(control.EINVALID, "%s: %v", path, err)
+			skipped[name] = injectors.Errorf(injectors.EINVALID, "%s: %v", path, err)
 			continue
 		}
 		if !st.Mode().IsRegular() || st.Mode().Perm()&0o111 == 0 {
-			skipped[name] = control.Errorf(control.EINVALID, "%s is not an executable file", path)
+			skipped[name] = injectors.Errorf(injectors.EINVALID, "%s is not an executable file", path)
 			continue
 		}
 		found = append(found, candidate{name: name, path: path})

@@ -12,7 +12,6 @@ package host
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/injectors"
+	"github.com/firedrill/firedrill/injectors/grpcplugin"
 )
 
 // Config configures a Host.
@@ -102,14 +102,14 @@ var _ control.Injector = (*Host)(nil)
 // returns the reason. Open fails only for configuration errors.
 func Open(ctx context.Context, cfg Config) (*Host, error) {
 	if cfg.CallTimeout <= 0 {
-		return nil, control.Errorf(control.EINVALID, "plugins.callTimeout: %v must be positive", cfg.CallTimeout)
+		return nil, injectors.Errorf(injectors.EINVALID, "plugins.callTimeout: %v must be positive", cfg.CallTimeout)
 	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	if cfg.StartTimeout < 0 {
-		return nil, control.Errorf(control.EINVALID, "plugin start timeout: %v must not be negative", cfg.StartTimeout)
+		return nil, injectors.Errorf(injectors.EINVALID, "plugin start timeout: %v must not be negative", cfg.StartTimeout)
 	}
 	if cfg.StartTimeout == 0 {
 		cfg.StartTimeout = cfg.CallTimeout
@@ -127,7 +127,7 @@ func Open(ctx context.Context, cfg Config) (*Host, error) {
 
 	for _, b := range cfg.Builtins {
 		if !validName.MatchString(b.Name) || b.Path == "" {
-			return nil, control.Errorf(control.EINVALID, "built-in plugin %q: needs a lower-case name and an executable path", b.Name)
+			return nil, injectors.Errorf(injectors.EINVALID, "built-in plugin %q: needs a lower-case name and an executable path", b.Name)
 		}
 		h.add(&PluginStatus{Name: b.Name, Path: b.Path, Args: b.Args, ChecksumStatus: ChecksumBuiltin}, nil)
 	}
@@ -151,7 +151,7 @@ func Open(ctx context.Context, cfg Config) (*Host, error) {
 			st := &PluginStatus{Name: c.name, Path: c.path}
 			sum, err := FileChecksum(c.path)
 			if err != nil {
-				st.Err = control.Errorf(control.EINVALID, "plugin %s: %v", c.name, err)
+				st.Err = injectors.Errorf(injectors.EINVALID, "plugin %s: %v", c.name, err)
 				h.add(st, nil)
 				continue
 			}
@@ -160,14 +160,14 @@ func Open(ctx context.Context, cfg Config) (*Host, error) {
 			switch {
 			case pinned && fmt.Sprintf("%x", pin) != sum:
 				st.ChecksumStatus = ChecksumMismatch
-				st.Err = control.Errorf(control.EFORBIDDEN,
+				st.Err = injectors.Errorf(injectors.EFORBIDDEN,
 					"plugin %s refused: %s has SHA-256 %s but plugins.checksums.%s pins %x; if the new file is trusted, update the pin (firedrill plugins checksum %s)",
 					c.name, c.path, sum, c.name, pin, c.path)
 			case pinned:
 				st.ChecksumStatus = ChecksumPinned
 			case cfg.RequireChecksums:
 				st.ChecksumStatus = ChecksumUnpinned
-				st.Err = control.Errorf(control.EFORBIDDEN,
+				st.Err = injectors.Errorf(injectors.EFORBIDDEN,
 					"plugin %s refused: no pin in plugins.checksums and plugins.requireChecksums is set; pin it with the line printed by: firedrill plugins checksum %s",
 					c.name, c.path)
 			default:
@@ -281,9 +281,9 @@ func (h *Host) proc(name string) (*proc, error) {
 	}
 	sort.Strings(known)
 	if len(known) == 0 {
-		return nil, control.Errorf(control.ENOTFOUND, "no plugin named %q: no plugins are loaded (check plugins.dir)", name)
+		return nil, injectors.Errorf(injectors.ENOTFOUND, "no plugin named %q: no plugins are loaded (check plugins.dir)", name)
 	}
-	return nil, control.Errorf(control.ENOTFOUND, "no plugin named %q, expected one of: %s", name, strings.Join(known, ", "))
+	return nil, injectors.Errorf(injectors.ENOTFOUND, "no plugin named %q, expected one of: %s", name, strings.Join(known, ", "))
 }
 
 // FaultType returns the params JSON Schema of a plugin's fault type, for
@@ -302,7 +302,7 @@ func (h *Host) ProbeType(plugin, typ string) (schema []byte, ok bool, err error)
 
 func (h *Host) lookupType(plugin, typ string, types func(injectors.Info) []injectors.TypeInfo) ([]byte, bool, error) {
 	p, err := h.proc(plugin)
-	if control.ErrorCode(err) == control.ENOTFOUND {
+	if injectors.ErrorCode(err) == injectors.ENOTFOUND {
 		return nil, false, nil
 	} else if err != nil {
 		return nil, false, err
@@ -319,21 +319,17 @@ func (h *Host) lookupType(plugin, typ string, types func(injectors.Info) []injec
 	return nil, false, nil
 }
 
-func toFault(f control.FaultSpec) injectors.Fault {
-	return injectors.Fault{DrillID: f.DrillID, FaultID: f.FaultID, Type: f.Type, Target: injectors.Target(f.Target), Params: json.RawMessage(f.Params)}
-}
-
 // Validate asks the fault's plugin to check it without changing anything.
 func (h *Host) Validate(ctx context.Context, f control.FaultSpec) error {
 	return h.call(ctx, f.Plugin, "validate "+f.FaultID, true, func(ctx context.Context, i injectors.Injector) error {
-		return i.Validate(ctx, toFault(f))
+		return i.Validate(ctx, f.Fault)
 	})
 }
 
 // Prepare asks the fault's plugin for the revert record.
 func (h *Host) Prepare(ctx context.Context, f control.FaultSpec) (record []byte, err error) {
 	err = h.call(ctx, f.Plugin, "prepare "+f.FaultID, true, func(ctx context.Context, i injectors.Injector) error {
-		record, err = i.Prepare(ctx, toFault(f))
+		record, err = i.Prepare(ctx, f.Fault)
 		return err
 	})
 	return record, err
@@ -344,35 +340,29 @@ func (h *Host) Prepare(ctx context.Context, f control.FaultSpec) (record []byte,
 // the engine reverts with the record from Prepare.
 func (h *Host) Inject(ctx context.Context, f control.FaultSpec, record []byte) (newRecord []byte, err error) {
 	err = h.call(ctx, f.Plugin, "inject "+f.FaultID, false, func(ctx context.Context, i injectors.Injector) error {
-		newRecord, err = i.Inject(ctx, toFault(f), record)
+		newRecord, err = i.Inject(ctx, f.Fault, record)
 		return err
 	})
 	return newRecord, err
 }
 
-// Status asks the fault's plugin whether it is still in effect.
-func (h *Host) Status(ctx context.Context, f control.FaultSpec, record []byte) (control.FaultStatus, error) {
+// Status asks the fault's plugin whether it is still in effect. An effect
+// outside the contract's three is an error, not a guess.
+func (h *Host) Status(ctx context.Context, f control.FaultSpec, record []byte) (injectors.Status, error) {
 	var st injectors.Status
 	err := h.call(ctx, f.Plugin, "status "+f.FaultID, true, func(ctx context.Context, i injectors.Injector) error {
 		var err error
-		st, err = i.Status(ctx, toFault(f), record)
+		st, err = i.Status(ctx, f.Fault, record)
 		return err
 	})
 	if err != nil {
-		return control.FaultStatus{}, err
+		return injectors.Status{}, err
 	}
-	var e control.FaultEffect
 	switch st.Effect {
-	case injectors.InEffect:
-		e = control.EffectInEffect
-	case injectors.Drifted:
-		e = control.EffectDrifted
-	case injectors.Reverted:
-		e = control.EffectReverted
-	default:
-		return control.FaultStatus{}, fmt.Errorf("plugin %s: status %s: unknown effect %q", f.Plugin, f.FaultID, st.Effect)
+	case injectors.InEffect, injectors.Drifted, injectors.Reverted:
+		return st, nil
 	}
-	return control.FaultStatus{Effect: e, Detail: st.Detail}, nil
+	return injectors.Status{}, fmt.Errorf("plugin %s: status %s: unknown effect %q", f.Plugin, f.FaultID, st.Effect)
 }
 
 // Revert asks the plugin to undo the fault recorded in record. It is retried
@@ -385,10 +375,9 @@ func (h *Host) Revert(ctx context.Context, plugin string, record []byte) error {
 }
 
 // Probe asks the probe's plugin to evaluate it.
-func (h *Host) Probe(ctx context.Context, p control.ProbeSpec) (res control.ProbeResult, err error) {
+func (h *Host) Probe(ctx context.Context, p control.ProbeSpec) (res injectors.ProbeResult, err error) {
 	err = h.call(ctx, p.Plugin, "probe "+p.Type, true, func(ctx context.Context, i injectors.Injector) error {
-		r, err := i.Probe(ctx, injectors.Probe{Type: p.Type, Target: injectors.Target(p.Target), Params: json.RawMessage(p.Params)})
-		res = control.ProbeResult{OK: r.OK, Detail: r.Detail}
+		res, err = i.Probe(ctx, p.Probe)
 		return err
 	})
 	return res, err
@@ -404,7 +393,7 @@ func (h *Host) call(ctx context.Context, plugin, what string, retry bool, fn fun
 	}
 	for attempt := 0; ; attempt++ {
 		err := p.do(ctx, fn)
-		var ce *injectors.CallError
+		var ce *grpcplugin.CallError
 		if err != nil && retry && attempt == 0 && errors.As(err, &ce) && ce.Unreachable() {
 			p.log.Warn("plugin process unreachable; relaunching and retrying", "call", what, "error", err)
 			continue
@@ -414,9 +403,9 @@ func (h *Host) call(ctx context.Context, plugin, what string, retry bool, fn fun
 			return nil
 		case errors.As(err, &ce) && ce.Unreachable():
 			p.log.Error("plugin process died during a call", "call", what, "error", err)
-			return control.Errorf(control.EINTERNAL, "plugin %s died during %s; it is relaunched on the next call (its last log lines are in firedrill's log)", plugin, what)
+			return injectors.Errorf(injectors.EINTERNAL, "plugin %s died during %s; it is relaunched on the next call (its last log lines are in firedrill's log)", plugin, what)
 		case errors.Is(err, errCallTimeout):
-			return control.Errorf(control.EINTERNAL, "plugin %s did not answer %s within %s (plugins.callTimeout)", plugin, what, h.timeout)
+			return injectors.Errorf(injectors.EINTERNAL, "plugin %s did not answer %s within %s (plugins.callTimeout)", plugin, what, h.timeout)
 		}
 		return fmt.Errorf("plugin %s: %s: %w", plugin, what, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/injectors/host"
 )
 
@@ -60,7 +61,7 @@ func TestOpen_RefusesBadConfig(t *testing.T) {
 				h.Close()
 				t.Fatal("Open succeeded")
 			}
-			if control.ErrorCode(err) != control.EINVALID || !strings.Contains(control.ErrorMessage(err), tt.want) {
+			if injectors.ErrorCode(err) != injectors.EINVALID || !strings.Contains(injectors.ErrorMessage(err), tt.want) {
 				t.Fatalf("got %v, want EINVALID mentioning %q", err, tt.want)
 			}
 		})
@@ -117,7 +118,7 @@ func TestFlagfile_RoundTrip(t *testing.T) {
 	if got := readFlags(t, file); got["checkout.v2"] != true || got["other"] != 1.0 {
 		t.Fatalf("after inject: %v, want checkout.v2 true and other untouched", got)
 	}
-	if st, err := h.Status(ctx, f, rec); err != nil || st.Effect != control.EffectInEffect {
+	if st, err := h.Status(ctx, f, rec); err != nil || st.Effect != injectors.InEffect {
 		t.Fatalf("status after inject: %+v %v", st, err)
 	}
 	if res, err := h.Probe(ctx, flagEquals(t, file, "checkout.v2", true)); err != nil || !res.OK {
@@ -131,7 +132,7 @@ func TestFlagfile_RoundTrip(t *testing.T) {
 	if got := readFlags(t, file); !reflect.DeepEqual(got, map[string]any{"checkout.v2": false, "other": 1.0}) {
 		t.Fatalf("after revert: %v", got)
 	}
-	if st, err := h.Status(ctx, f, rec); err != nil || st.Effect != control.EffectReverted {
+	if st, err := h.Status(ctx, f, rec); err != nil || st.Effect != injectors.Reverted {
 		t.Fatalf("status after revert: %+v %v", st, err)
 	}
 }
@@ -141,14 +142,14 @@ func TestFlagfile_RevertRespectsWhatHappenedSince(t *testing.T) {
 		name       string
 		before     map[string]any
 		afterwards func(t *testing.T, file string) // what a participant does after the injection
-		wantEffect control.FaultEffect
+		wantEffect injectors.Effect
 		wantFile   map[string]any // after revert; nil when the file is gone
 	}{
 		{
 			name:       "absent key is deleted again",
 			before:     map[string]any{"a": 1.0},
 			afterwards: func(*testing.T, string) {},
-			wantEffect: control.EffectInEffect,
+			wantEffect: injectors.InEffect,
 			wantFile:   map[string]any{"a": 1.0},
 		},
 		{
@@ -157,7 +158,7 @@ func TestFlagfile_RevertRespectsWhatHappenedSince(t *testing.T) {
 			afterwards: func(t *testing.T, file string) {
 				writeJSON(t, file, map[string]any{"k": "fixed-by-human"})
 			},
-			wantEffect: control.EffectDrifted,
+			wantEffect: injectors.Drifted,
 			wantFile:   map[string]any{"k": "fixed-by-human"},
 		},
 		{
@@ -166,7 +167,7 @@ func TestFlagfile_RevertRespectsWhatHappenedSince(t *testing.T) {
 			afterwards: func(t *testing.T, file string) {
 				writeJSON(t, file, map[string]any{"k": "old"})
 			},
-			wantEffect: control.EffectReverted,
+			wantEffect: injectors.Reverted,
 			wantFile:   map[string]any{"k": "old"},
 		},
 		{
@@ -197,7 +198,7 @@ func TestFlagfile_RevertRespectsWhatHappenedSince(t *testing.T) {
 			tt.afterwards(t, file)
 			st, err := h.Status(ctx, f, rec)
 			if tt.wantEffect == "" {
-				if control.ErrorCode(err) != control.ENOTFOUND {
+				if injectors.ErrorCode(err) != injectors.ENOTFOUND {
 					t.Errorf("status: got %+v %v, want ENOTFOUND", st, err)
 				}
 			} else if err != nil || st.Effect != tt.wantEffect {
@@ -239,7 +240,7 @@ func TestCalls_PluginErrorsKeepTheirCode(t *testing.T) {
 		t.Fatal(err)
 	}
 	withParams := func(typ, params string) control.FaultSpec {
-		return control.FaultSpec{FaultID: "f", Plugin: "flagfile", Type: typ, Params: json.RawMessage(params)}
+		return control.FaultSpec{Plugin: "flagfile", Fault: injectors.Fault{FaultID: "f", Type: typ, Params: json.RawMessage(params)}}
 	}
 	tests := []struct {
 		name     string
@@ -250,35 +251,35 @@ func TestCalls_PluginErrorsKeepTheirCode(t *testing.T) {
 		{"missing param is invalid", func() error {
 			_, err := h.Prepare(ctx, withParams("set-flag", `{"file":"`+file+`","key":"k"}`))
 			return err
-		}, control.EINVALID, "params: missing property 'value'"},
+		}, injectors.EINVALID, "params: missing property 'value'"},
 		{"wrongly typed param is invalid", func() error {
 			_, err := h.Prepare(ctx, withParams("set-flag", `{"file":"`+file+`","key":7,"value":1}`))
 			return err
-		}, control.EINVALID, "params.key: got number, want string"},
+		}, injectors.EINVALID, "params.key: got number, want string"},
 		{"unknown param is invalid", func() error {
 			return h.Validate(ctx, withParams("set-flag", `{"file":"`+file+`","key":"k","value":1,"extra":true}`))
-		}, control.EINVALID, "params: additional properties 'extra' not allowed"},
+		}, injectors.EINVALID, "params: additional properties 'extra' not allowed"},
 		{"unknown fault type is invalid", func() error {
 			return h.Validate(ctx, withParams("set-flags", `{}`))
-		}, control.EINVALID, `unknown fault type "set-flags", expected one of: set-flag`},
+		}, injectors.EINVALID, `unknown fault type "set-flags", expected one of: set-flag`},
 		{"missing flag file is not found", func() error {
 			return h.Validate(ctx, withParams("set-flag", `{"file":"/nonexistent/flags.json","key":"k","value":1}`))
-		}, control.ENOTFOUND, "flag file /nonexistent/flags.json does not exist"},
+		}, injectors.ENOTFOUND, "flag file /nonexistent/flags.json does not exist"},
 		{"flag file that is no object is invalid", func() error {
 			return h.Validate(ctx, withParams("set-flag", `{"file":"`+notJSON+`","key":"k","value":1}`))
-		}, control.EINVALID, "is not a JSON object"},
+		}, injectors.EINVALID, "is not a JSON object"},
 		{"corrupt record is invalid", func() error {
 			return h.Revert(ctx, "flagfile", []byte(`{"nope":1}`))
-		}, control.EINVALID, "revert record is not one this plugin wrote"},
+		}, injectors.EINVALID, "revert record is not one this plugin wrote"},
 		{"unknown plugin is not found", func() error {
 			return h.Revert(ctx, "kubernetes", []byte(`{}`))
-		}, control.ENOTFOUND, `no plugin named "kubernetes"`},
+		}, injectors.ENOTFOUND, `no plugin named "kubernetes"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.call()
-			if control.ErrorCode(err) != tt.wantCode || !strings.Contains(control.ErrorMessage(err), tt.wantMsg) {
-				t.Fatalf("got %v (code %s), want %s containing %q", err, control.ErrorCode(err), tt.wantCode, tt.wantMsg)
+			if injectors.ErrorCode(err) != tt.wantCode || !strings.Contains(injectors.ErrorMessage(err), tt.wantMsg) {
+				t.Fatalf("got %v (code %s), want %s containing %q", err, injectors.ErrorCode(err), tt.wantCode, tt.wantMsg)
 			}
 		})
 	}

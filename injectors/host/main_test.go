@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/injectors/host"
 )
 
@@ -146,7 +147,7 @@ func setFlag(t testing.TB, id, file, key string, value any) control.FaultSpec {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return control.FaultSpec{DrillID: "drill-1", FaultID: id, Plugin: "flagfile", Type: "set-flag", Params: params}
+	return control.FaultSpec{Plugin: "flagfile", Fault: injectors.Fault{DrillID: "drill-1", FaultID: id, Type: "set-flag", Params: params}}
 }
 
 // flagEquals is a flag-equals probe of the flagfile plugin.
@@ -156,5 +157,5 @@ func flagEquals(t testing.TB, file, key string, value any) control.ProbeSpec {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return control.ProbeSpec{Plugin: "flagfile", Type: "flag-equals", Params: params}
+	return control.ProbeSpec{Plugin: "flagfile", Probe: injectors.Probe{Type: "flag-equals", Params: params}}
 }

@@ -15,8 +15,8 @@ import (
 
 	"github.com/hashicorp/go-plugin"
 
-	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/injectors"
+	"github.com/firedrill/firedrill/injectors/grpcplugin"
 )
 
 // errCallTimeout marks a call that ran out of the host's call timeout.
@@ -80,7 +80,7 @@ func (p *proc) do(ctx context.Context, fn func(context.Context, injectors.Inject
 	cctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
 	err = fn(cctx, impl)
-	var ce *injectors.CallError
+	var ce *grpcplugin.CallError
 	if errors.As(err, &ce) && ce.Unreachable() {
 		p.drop(impl)
 	}
@@ -102,7 +102,7 @@ func (p *proc) get(ctx context.Context) (injectors.Injector, error) {
 		return nil, p.refused
 	}
 	if p.closed {
-		return nil, control.Errorf(control.EINTERNAL, "plugin %s: the plugin host is closed", p.name)
+		return nil, injectors.Errorf(injectors.EINTERNAL, "plugin %s: the plugin host is closed", p.name)
 	}
 	if p.client != nil && !p.client.Exited() {
 		return p.impl, nil
@@ -141,8 +141,8 @@ func (p *proc) stop() {
 // Info. Called with p.mu held.
 func (p *proc) launch(ctx context.Context) error {
 	cfg := &plugin.ClientConfig{
-		HandshakeConfig:  injectors.Handshake,
-		Plugins:          injectors.PluginMap,
+		HandshakeConfig:  grpcplugin.Handshake,
+		Plugins:          grpcplugin.PluginMap,
 		Cmd:              exec.Command(p.path, p.args...),
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         true,
@@ -168,22 +168,22 @@ func (p *proc) launch(ctx context.Context) error {
 			err = fmt.Errorf("%w; its last output: %s", err, last)
 		}
 		if errors.Is(err, plugin.ErrChecksumsDoNotMatch) {
-			p.refused = control.Errorf(control.EFORBIDDEN,
+			p.refused = injectors.Errorf(injectors.EFORBIDDEN,
 				"plugin %s refused: %s no longer matches its pin in plugins.checksums.%s; if the new file is trusted, update the pin (firedrill plugins checksum %s)",
 				p.name, p.path, p.name, p.path)
 			return p.refused
 		}
-		return control.Errorf(control.EINTERNAL, "plugin %s: cannot start %s: %v", p.name, p.path, err)
+		return injectors.Errorf(injectors.EINTERNAL, "plugin %s: cannot start %s: %v", p.name, p.path, err)
 	}
-	raw, err := rpc.Dispense(injectors.PluginName)
+	raw, err := rpc.Dispense(grpcplugin.PluginName)
 	if err != nil {
 		c.Kill()
-		return control.Errorf(control.EINTERNAL, "plugin %s: %s serves no injector: %v", p.name, p.path, err)
+		return injectors.Errorf(injectors.EINTERNAL, "plugin %s: %s serves no injector: %v", p.name, p.path, err)
 	}
 	impl, ok := raw.(injectors.Injector)
 	if !ok {
 		c.Kill()
-		return control.Errorf(control.EINTERNAL, "plugin %s: dispensed %T, not an injector", p.name, raw)
+		return injectors.Errorf(injectors.EINTERNAL, "plugin %s: dispensed %T, not an injector", p.name, raw)
 	}
 	info, err := impl.Info(ctx)
 	if err != nil {
@@ -217,12 +217,12 @@ func checkInfo(name string, info injectors.Info) error {
 		if len(info.APIVersions) > 0 {
 			got = strings.Join(info.APIVersions, ", ")
 		}
-		return control.Errorf(control.EFORBIDDEN,
+		return injectors.Errorf(injectors.EFORBIDDEN,
 			"plugin %s refused: it supports injector API versions %s, but this firedrill needs %s; install a version of the plugin built for it",
 			name, got, injectors.APIVersion)
 	}
 	if info.Name != name {
-		return control.Errorf(control.EFORBIDDEN,
+		return injectors.Errorf(injectors.EFORBIDDEN,
 			"plugin %s refused: the executable says its name is %q; rename the file to %s%s or fix the plugin's Info",
 			name, info.Name, ExecutablePrefix, info.Name)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/injectors/host"
 )
 
@@ -81,12 +82,12 @@ func TestCalls_TimeOutWithAClearError(t *testing.T) {
 	ctx := context.Background()
 	h, _ := openHost(t, host.Config{Dir: pluginDir(t, "sleepy"), CallTimeout: 2 * time.Second})
 	sleep := func(d string) control.ProbeSpec {
-		return control.ProbeSpec{Plugin: "sleepy", Type: "sleep", Params: []byte(`{"for":"` + d + `"}`)}
+		return control.ProbeSpec{Plugin: "sleepy", Probe: injectors.Probe{Type: "sleep", Params: []byte(`{"for":"` + d + `"}`)}}
 	}
 
 	_, err := h.Probe(ctx, sleep("1m"))
 	want := "plugin sleepy did not answer probe sleep within 2s (plugins.callTimeout)"
-	if control.ErrorMessage(err) != want {
+	if injectors.ErrorMessage(err) != want {
 		t.Fatalf("got %v, want message %q", err, want)
 	}
 	if res, err := h.Probe(ctx, sleep("1ms")); err != nil || !res.OK {
@@ -98,8 +99,8 @@ func TestCalls_CanceledByCaller(t *testing.T) {
 	h, _ := openHost(t, host.Config{Dir: pluginDir(t, "sleepy")})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := h.Probe(ctx, control.ProbeSpec{Plugin: "sleepy", Type: "sleep", Params: []byte(`{"for":"1m"}`)})
-	if err == nil || strings.Contains(control.ErrorMessage(err), "plugins.callTimeout") {
+	_, err := h.Probe(ctx, control.ProbeSpec{Plugin: "sleepy", Probe: injectors.Probe{Type: "sleep", Params: []byte(`{"for":"1m"}`)}})
+	if err == nil || strings.Contains(injectors.ErrorMessage(err), "plugins.callTimeout") {
 		t.Fatalf("got %v, want the caller's cancellation, not a timeout", err)
 	}
 }
@@ -114,13 +115,13 @@ func TestOpen_RefusesUnsupportedAPIVersion(t *testing.T) {
 		t.Fatalf("badversion status: %+v", sts[0])
 	}
 	err := h.Revert(ctx, "badversion", []byte(`{}`))
-	if control.ErrorCode(err) != control.EFORBIDDEN || !strings.Contains(control.ErrorMessage(err), want) {
+	if injectors.ErrorCode(err) != injectors.EFORBIDDEN || !strings.Contains(injectors.ErrorMessage(err), want) {
 		t.Fatalf("call to refused plugin: %v", err)
 	}
 	if got := h.Plugins(); len(got) != 1 || got[0].Name != "flagfile" {
 		t.Fatalf("usable plugins: %+v, want flagfile only", got)
 	}
-	if _, ok, err := h.FaultType("badversion", "x"); ok || control.ErrorCode(err) != control.EFORBIDDEN {
+	if _, ok, err := h.FaultType("badversion", "x"); ok || injectors.ErrorCode(err) != injectors.EFORBIDDEN {
 		t.Fatalf("catalog look-up in refused plugin: ok=%v err=%v, want the refusal", ok, err)
 	}
 }
@@ -132,7 +133,7 @@ func TestOpen_RefusesPluginWhoseNameDiffersFromItsFile(t *testing.T) {
 	}
 	h, _ := openHost(t, host.Config{Dir: dir})
 	err := h.Revert(context.Background(), "flags", []byte(`{}`))
-	if control.ErrorCode(err) != control.EFORBIDDEN || !strings.Contains(control.ErrorMessage(err), `the executable says its name is "flagfile"`) {
+	if injectors.ErrorCode(err) != injectors.EFORBIDDEN || !strings.Contains(injectors.ErrorMessage(err), `the executable says its name is "flagfile"`) {
 		t.Fatalf("got %v", err)
 	}
 }
@@ -185,12 +186,12 @@ func TestCalls_PluginThatDiesMidCallIsRelaunchedForTheNextCall(t *testing.T) {
 	ctx := context.Background()
 	h, logs := openHost(t, host.Config{Dir: pluginDir(t, "sleepy")})
 
-	_, err := h.Probe(ctx, control.ProbeSpec{Plugin: "sleepy", Type: "crash"})
+	_, err := h.Probe(ctx, control.ProbeSpec{Plugin: "sleepy", Probe: injectors.Probe{Type: "crash"}})
 	want := "plugin sleepy died during probe crash; it is relaunched on the next call"
-	if control.ErrorCode(err) != control.EINTERNAL || !strings.Contains(control.ErrorMessage(err), want) {
+	if injectors.ErrorCode(err) != injectors.EINTERNAL || !strings.Contains(injectors.ErrorMessage(err), want) {
 		t.Fatalf("got %v, want %q", err, want)
 	}
-	if res, err := h.Probe(ctx, control.ProbeSpec{Plugin: "sleepy", Type: "sleep", Params: []byte(`{"for":"1ms"}`)}); err != nil || !res.OK {
+	if res, err := h.Probe(ctx, control.ProbeSpec{Plugin: "sleepy", Probe: injectors.Probe{Type: "sleep", Params: []byte(`{"for":"1ms"}`)}}); err != nil || !res.OK {
 		t.Fatalf("next call: %+v %v", res, err)
 	}
 	h.Close()
@@ -221,7 +222,7 @@ func TestCalls_FailAfterClose(t *testing.T) {
 	h, _ := openHost(t, host.Config{Dir: pluginDir(t, "flagfile")})
 	h.Close()
 	err := h.Revert(context.Background(), "flagfile", []byte(`{}`))
-	if err == nil || !strings.Contains(control.ErrorMessage(err), "the plugin host is closed") {
+	if err == nil || !strings.Contains(injectors.ErrorMessage(err), "the plugin host is closed") {
 		t.Fatalf("got %v", err)
 	}
 }
@@ -238,7 +239,7 @@ func TestPluginPrints_ReachTheHostLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer h.Close()
-	if _, err := h.Probe(context.Background(), control.ProbeSpec{Plugin: "sleepy", Type: "print"}); err != nil {
+	if _, err := h.Probe(context.Background(), control.ProbeSpec{Plugin: "sleepy", Probe: injectors.Probe{Type: "print"}}); err != nil {
 		t.Fatal(err)
 	}
 	// The print travels on go-plugin's stdio stream, apart from the call's answer.
@@ -299,7 +300,7 @@ func TestBuiltin_TakesPrecedenceOverAPluginFileOfTheSameName(t *testing.T) {
 
 func TestCalls_UseMutualTLS(t *testing.T) {
 	h, _ := openHost(t, host.Config{Dir: pluginDir(t, "sleepy")})
-	res, err := h.Probe(context.Background(), control.ProbeSpec{Plugin: "sleepy", Type: "mtls"})
+	res, err := h.Probe(context.Background(), control.ProbeSpec{Plugin: "sleepy", Probe: injectors.Probe{Type: "mtls"}})
 	if err != nil || !res.OK {
 		t.Fatalf("the plugin was not given a client certificate: %+v %v", res, err)
 	}

@@ -15,7 +15,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
-	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/injectors"
 )
 
@@ -179,7 +178,7 @@ func clone(s []string) []string { return append([]string(nil), s...) }
 func changeTarget(planFn func(f injectors.Fault, p any, obj map[string]any, in *Injector) ([]change, error)) func(context.Context, *Injector, injectors.Fault, any, *record) error {
 	return func(ctx context.Context, in *Injector, f injectors.Fault, p any, rec *record) error {
 		if f.Target.Kind == "" || f.Target.Name == "" {
-			return control.Errorf(control.EINVALID, "target: kind and name are required for %s", f.Type)
+			return injectors.Errorf(injectors.EINVALID, "target: kind and name are required for %s", f.Type)
 		}
 		o, err := in.planObject(ctx, f, f.Target.Kind, f.Target.Namespace, f.Target.Name, func(obj map[string]any) ([]change, error) {
 			return planFn(f, p, obj, in)
@@ -207,7 +206,7 @@ func containerSegment(obj map[string]any, name string) (string, error) {
 	}
 	if name == "" {
 		if len(names) != 1 {
-			return "", control.Errorf(control.EINVALID, "params.container: required because the pod template has %d containers (%s)", len(names), strings.Join(names, ", "))
+			return "", injectors.Errorf(injectors.EINVALID, "params.container: required because the pod template has %d containers (%s)", len(names), strings.Join(names, ", "))
 		}
 		name = names[0]
 	}
@@ -216,7 +215,7 @@ func containerSegment(obj map[string]any, name string) (string, error) {
 			return "[name=" + name + "]", nil
 		}
 	}
-	return "", control.Errorf(control.EINVALID, "params.container: no container %q in the pod template, expected one of %s", name, strings.Join(names, ", "))
+	return "", injectors.Errorf(injectors.EINVALID, "params.container: no container %q in the pod template, expected one of %s", name, strings.Join(names, ", "))
 }
 
 func prepareKey(kind string, secret bool) func(context.Context, *Injector, injectors.Fault, any, *record) error {
@@ -266,7 +265,7 @@ func (in *Injector) planRestart(ctx context.Context, f injectors.Fault, ref stri
 func preparePodDelete(ctx context.Context, in *Injector, f injectors.Fault, p any, rec *record) error {
 	pp := p.(*podDeleteParams)
 	if len(f.Target.Selector) == 0 {
-		return control.Errorf(control.EINVALID, "target.selector: required for pod-delete (the labels of the pods to delete)")
+		return injectors.Errorf(injectors.EINVALID, "target.selector: required for pod-delete (the labels of the pods to delete)")
 	}
 	var pods *corev1.PodList
 	err := in.retry(ctx, func() error {
@@ -287,7 +286,7 @@ func preparePodDelete(ctx context.Context, in *Injector, f injectors.Fault, p an
 		}
 	}
 	if len(live) == 0 {
-		return control.Errorf(control.ENOTFOUND, "no running pods match %v in namespace %s", f.Target.Selector, f.Target.Namespace)
+		return injectors.Errorf(injectors.ENOTFOUND, "no running pods match %v in namespace %s", f.Target.Selector, f.Target.Namespace)
 	}
 	sort.Slice(live, func(i, j int) bool { return live[i].Name < live[j].Name })
 	n := pp.Count
@@ -336,11 +335,11 @@ func prepareNetworkIsolate(ctx context.Context, in *Injector, f injectors.Fault,
 		ml, _ := getPath(obj.Object, []string{"spec", "selector", "matchLabels"})
 		m, _ := ml.(map[string]any)
 		if len(m) == 0 {
-			return control.Errorf(control.EINVALID, "%s %s has no spec.selector.matchLabels to isolate; give target.selector", f.Target.Kind, f.Target.Name)
+			return injectors.Errorf(injectors.EINVALID, "%s %s has no spec.selector.matchLabels to isolate; give target.selector", f.Target.Kind, f.Target.Name)
 		}
 		podSelector = m
 	default:
-		return control.Errorf(control.EINVALID, "target: give a workload (kind and name) or a selector of the pods to isolate")
+		return injectors.Errorf(injectors.EINVALID, "target: give a workload (kind and name) or a selector of the pods to isolate")
 	}
 	var types []any
 	spec := map[string]any{"podSelector": map[string]any{"matchLabels": podSelector}}
@@ -413,7 +412,7 @@ func planResourceSqueeze(f injectors.Fault, p any, obj map[string]any, _ *Inject
 		}
 		q, err := resource.ParseQuantity(v)
 		if err != nil {
-			return control.Errorf(control.EINVALID, "params.%s: %q is not a quantity: %v", field, v, err)
+			return injectors.Errorf(injectors.EINVALID, "params.%s: %q is not a quantity: %v", field, v, err)
 		}
 		out = append(out, plan(obj, append(clone(base), "limits", string(name)), q.String(), false))
 		// A request above the new limit is refused by the API server:
@@ -456,7 +455,7 @@ func planHPABounds(f injectors.Fault, p any, obj map[string]any, _ *Injector) ([
 		newMax = *hp.MaxReplicas
 	}
 	if newMin > newMax {
-		return nil, control.Errorf(control.EINVALID, "params: minReplicas %d would exceed maxReplicas %d", newMin, newMax)
+		return nil, injectors.Errorf(injectors.EINVALID, "params: minReplicas %d would exceed maxReplicas %d", newMin, newMax)
 	}
 	var out []change
 	if hp.MinReplicas != nil {
@@ -484,13 +483,13 @@ func toInt64(v any) int64 {
 func prepareNodeCordon(ctx context.Context, in *Injector, f injectors.Fault, p any, rec *record) error {
 	np := p.(*nodeCordonParams)
 	if f.Target.Name == "" {
-		return control.Errorf(control.EINVALID, "target.name: the node to cordon is required")
+		return injectors.Errorf(injectors.EINVALID, "target.name: the node to cordon is required")
 	}
 	f.Target.Kind = "Node"
 	o, err := in.planObject(ctx, f, "Node", "", f.Target.Name, func(obj map[string]any) ([]change, error) {
 		lbl, _ := getPath(obj, []string{"metadata", "labels", DrillTargetLabel})
 		if lbl != "true" {
-			return nil, control.Errorf(control.EFORBIDDEN, "node %q is not opted in to drills: label it %s=true to allow cordoning it", f.Target.Name, DrillTargetLabel)
+			return nil, injectors.Errorf(injectors.EFORBIDDEN, "node %q is not opted in to drills: label it %s=true to allow cordoning it", f.Target.Name, DrillTargetLabel)
 		}
 		return []change{plan(obj, []string{"spec", "unschedulable"}, true, false)}, nil
 	})

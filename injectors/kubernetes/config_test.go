@@ -8,7 +8,6 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/injectors/kubernetes"
 	"github.com/firedrill/firedrill/internal/devcluster"
@@ -27,7 +26,7 @@ func TestNewFromAKubeconfigFile(t *testing.T) {
 		{name: "named context allowed: works", cfg: kubernetes.Config{Kubeconfig: kubeconfig, Context: devcluster.ContextName, AllowedContexts: []string{devcluster.ContextName}}},
 		{name: "context not in the kubeconfig: New fails", cfg: kubernetes.Config{Kubeconfig: kubeconfig, Context: "prod", AllowedContexts: []string{"prod"}}, wantErr: `context "prod" is not in the kubeconfig`},
 		{name: "missing kubeconfig: New fails", cfg: kubernetes.Config{Kubeconfig: filepath.Join(t.TempDir(), "nope")}, wantErr: "load kubeconfig"},
-		{name: "no allowed contexts: calls refused", cfg: kubernetes.Config{Kubeconfig: kubeconfig}, wantCode: control.EFORBIDDEN},
+		{name: "no allowed contexts: calls refused", cfg: kubernetes.Config{Kubeconfig: kubeconfig}, wantCode: injectors.EFORBIDDEN},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -61,9 +60,9 @@ func TestRevertRefusesARecordFromAnotherContext(t *testing.T) {
 		c.Context, c.AllowedContexts = "staging", []string{"staging"}
 	})
 	err := other.Revert(context.Background(), rec)
-	wantCode(t, err, control.EFORBIDDEN)
-	if !strings.Contains(control.ErrorMessage(err), `made against context "firedrill-dev"`) {
-		t.Errorf("message = %q", control.ErrorMessage(err))
+	wantCode(t, err, injectors.EFORBIDDEN)
+	if !strings.Contains(injectors.ErrorMessage(err), `made against context "firedrill-dev"`) {
+		t.Errorf("message = %q", injectors.ErrorMessage(err))
 	}
 	if err := newInjector(t).Revert(context.Background(), rec); err != nil {
 		t.Fatal(err)
@@ -91,10 +90,10 @@ func TestPodDeleteByCountAndItsRefusals(t *testing.T) {
 		params   map[string]any
 		wantCode string
 	}{
-		{name: "no pod matches", target: injectors.Target{Namespace: ns, Selector: labelsOf("nobody")}, params: map[string]any{"count": 1}, wantCode: control.ENOTFOUND},
-		{name: "no selector", target: injectors.Target{Namespace: ns}, params: map[string]any{"count": 1}, wantCode: control.EINVALID},
-		{name: "count and percent", target: injectors.Target{Namespace: ns, Selector: labelsOf("api")}, params: map[string]any{"count": 1, "percent": 10}, wantCode: control.EINVALID},
-		{name: "percent over 100", target: injectors.Target{Namespace: ns, Selector: labelsOf("api")}, params: map[string]any{"percent": 150}, wantCode: control.EINVALID},
+		{name: "no pod matches", target: injectors.Target{Namespace: ns, Selector: labelsOf("nobody")}, params: map[string]any{"count": 1}, wantCode: injectors.ENOTFOUND},
+		{name: "no selector", target: injectors.Target{Namespace: ns}, params: map[string]any{"count": 1}, wantCode: injectors.EINVALID},
+		{name: "count and percent", target: injectors.Target{Namespace: ns, Selector: labelsOf("api")}, params: map[string]any{"count": 1, "percent": 10}, wantCode: injectors.EINVALID},
+		{name: "percent over 100", target: injectors.Target{Namespace: ns, Selector: labelsOf("api")}, params: map[string]any{"percent": 150}, wantCode: injectors.EINVALID},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/injectors/kubernetes"
 )
 
@@ -108,7 +108,7 @@ func TestDecodeRecordRefusesForeignInput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := kubernetes.DecodeRecord([]byte(tt.in))
-			if control.ErrorCode(err) != control.EINVALID || !strings.Contains(control.ErrorMessage(err), tt.want) {
+			if injectors.ErrorCode(err) != injectors.EINVALID || !strings.Contains(injectors.ErrorMessage(err), tt.want) {
 				t.Errorf("got %v, want EINVALID with %q", err, tt.want)
 			}
 		})

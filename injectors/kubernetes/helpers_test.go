@@ -18,7 +18,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 
-	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/injectors/kubernetes"
 	"github.com/firedrill/firedrill/internal/devcluster"
@@ -135,7 +134,7 @@ func wantCode(t testing.TB, err error, code string) {
 	if err == nil {
 		t.Fatalf("got no error, want %s", code)
 	}
-	if got := control.ErrorCode(err); got != code {
+	if got := injectors.ErrorCode(err); got != code {
 		t.Fatalf("error code = %s (%v), want %s", got, err, code)
 	}
 }

@@ -8,7 +8,7 @@ import (
 
 	"k8s.io/client-go/rest"
 
-	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/injectors/kubernetes"
 	"github.com/firedrill/firedrill/internal/devcluster/clustertest"
 )
@@ -27,7 +27,7 @@ func TestNewInCluster(t *testing.T) {
 			cfg: kubernetes.Config{Context: kubernetes.InClusterContext, AllowedContexts: []string{kubernetes.InClusterContext}, InClusterConfig: devRest}, wantLoaded: true},
 		{name: "not allowed: calls refused without loading the configuration",
 			cfg:      kubernetes.Config{Context: kubernetes.InClusterContext, AllowedContexts: []string{"firedrill-dev"}, InClusterConfig: devRest},
-			wantCode: control.EFORBIDDEN},
+			wantCode: injectors.EFORBIDDEN},
 		{name: "allowed outside a pod: New fails saying firedrill must run in a pod",
 			cfg:     kubernetes.Config{Context: kubernetes.InClusterContext, AllowedContexts: []string{kubernetes.InClusterContext}, InClusterConfig: notInPod},
 			wantErr: `context "in-cluster" uses the in-cluster configuration, which needs firedrill to run in a pod with a service account`, wantLoaded: true},

@@ -36,7 +36,6 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/clock"
 
-	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/injectors"
 )
 
@@ -155,7 +154,7 @@ func New(cfg Config) (*Injector, error) {
 			ctxName = raw.CurrentContext
 		}
 		if ctxName == "" {
-			in.refused = control.Errorf(control.EINVALID, "no Kubernetes context: set kubernetes.context (and list it in kubernetes.allowedContexts) or a current context in the kubeconfig; inside the cluster, use kubernetes.context: "+InClusterContext)
+			in.refused = injectors.Errorf(injectors.EINVALID, "no Kubernetes context: set kubernetes.context (and list it in kubernetes.allowedContexts) or a current context in the kubeconfig; inside the cluster, use kubernetes.context: "+InClusterContext)
 			return in, nil
 		}
 		if _, ok := raw.Contexts[ctxName]; !ok {
@@ -170,7 +169,7 @@ func New(cfg Config) (*Injector, error) {
 	}
 	in.context = ctxName
 	if !slices.Contains(cfg.AllowedContexts, ctxName) {
-		in.refused = control.Errorf(control.EFORBIDDEN,
+		in.refused = injectors.Errorf(injectors.EFORBIDDEN,
 			"Kubernetes context %q is not allowed: firedrill only touches contexts listed in kubernetes.allowedContexts (now %v)", ctxName, cfg.AllowedContexts)
 		return in, nil
 	}
@@ -234,13 +233,13 @@ func (in *Injector) ready() error { return in.refused }
 // namespaces without the drill-target label.
 func (in *Injector) checkNamespace(ctx context.Context, ns string, requireOptIn bool) error {
 	if ns == "" {
-		return control.Errorf(control.EINVALID, "target.namespace: required for this kind")
+		return injectors.Errorf(injectors.EINVALID, "target.namespace: required for this kind")
 	}
 	if slices.Contains(alwaysProtected, ns) {
-		return control.Errorf(control.EFORBIDDEN, "namespace %q is protected: firedrill never injects faults into %s", ns, strings.Join(alwaysProtected, ", "))
+		return injectors.Errorf(injectors.EFORBIDDEN, "namespace %q is protected: firedrill never injects faults into %s", ns, strings.Join(alwaysProtected, ", "))
 	}
 	if slices.Contains(in.cfg.ProtectedNamespaces, ns) {
-		return control.Errorf(control.EFORBIDDEN, "namespace %q is protected by kubernetes.protectedNamespaces", ns)
+		return injectors.Errorf(injectors.EFORBIDDEN, "namespace %q is protected by kubernetes.protectedNamespaces", ns)
 	}
 	if !requireOptIn {
 		return nil
@@ -252,15 +251,15 @@ func (in *Injector) checkNamespace(ctx context.Context, ns string, requireOptIn 
 		return err
 	})
 	if apierrors.IsNotFound(err) {
-		return control.Errorf(control.ENOTFOUND, "namespace %q does not exist in context %q", ns, in.context)
+		return injectors.Errorf(injectors.ENOTFOUND, "namespace %q does not exist in context %q", ns, in.context)
 	} else if err != nil {
 		return fmt.Errorf("get namespace %s: %w", ns, err)
 	}
 	if obj.DeletionTimestamp != nil {
-		return control.Errorf(control.ECONFLICT, "namespace %q is being deleted", ns)
+		return injectors.Errorf(injectors.ECONFLICT, "namespace %q is being deleted", ns)
 	}
 	if obj.Labels[DrillTargetLabel] != "true" {
-		return control.Errorf(control.EFORBIDDEN,
+		return injectors.Errorf(injectors.EFORBIDDEN,
 			"namespace %q is not opted in to drills: label it %s=true (kubectl label namespace %s %s=true) to allow faults there", ns, DrillTargetLabel, ns, DrillTargetLabel)
 	}
 	return nil
@@ -292,7 +291,7 @@ func (in *Injector) resource(kind, ns string) (dynamic.ResourceInterface, error)
 			names = append(names, n)
 		}
 		sort.Strings(names)
-		return nil, control.Errorf(control.EINVALID, "kind %q is not supported, expected one of %s", kind, strings.Join(names, ", "))
+		return nil, injectors.Errorf(injectors.EINVALID, "kind %q is not supported, expected one of %s", kind, strings.Join(names, ", "))
 	}
 	if !k.namespaced {
 		return in.dyn.Resource(k.gvr), nil
@@ -309,7 +308,7 @@ func decodeParams(typ string, raw json.RawMessage, v any) error {
 		return err
 	}
 	if err := json.Unmarshal(raw, v); err != nil {
-		return control.Errorf(control.EINVALID, "params: %v", err)
+		return injectors.Errorf(injectors.EINVALID, "params: %v", err)
 	}
 	return nil
 }

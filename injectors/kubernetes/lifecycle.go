@@ -13,7 +13,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 
-	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/injectors"
 )
 
@@ -86,13 +85,13 @@ func (in *Injector) prepare(ctx context.Context, f injectors.Fault) (*record, er
 	}
 	ft, ok := faultTypeByName(f.Type)
 	if !ok {
-		return nil, control.Errorf(control.EINVALID, "fault type %q is not a kubernetes fault type, expected one of %s", f.Type, strings.Join(faultTypeNames(), ", "))
+		return nil, injectors.Errorf(injectors.EINVALID, "fault type %q is not a kubernetes fault type, expected one of %s", f.Type, strings.Join(faultTypeNames(), ", "))
 	}
 	if f.FaultID == "" || f.DrillID == "" {
-		return nil, control.Errorf(control.EINVALID, "fault %q: drill id and fault id are required (they mark every touched object)", f.FaultID)
+		return nil, injectors.Errorf(injectors.EINVALID, "fault %q: drill id and fault id are required (they mark every touched object)", f.FaultID)
 	}
 	if len(ft.kinds) > 0 && f.Target.Kind != "" && !slices.Contains(ft.kinds, f.Target.Kind) {
-		return nil, control.Errorf(control.EINVALID, "fault %s: target.kind %q is not supported by %s, expected one of %s", f.FaultID, f.Target.Kind, f.Type, strings.Join(ft.kinds, ", "))
+		return nil, injectors.Errorf(injectors.EINVALID, "fault %s: target.kind %q is not supported by %s, expected one of %s", f.FaultID, f.Target.Kind, f.Type, strings.Join(ft.kinds, ", "))
 	}
 	p := ft.params()
 	if err := decodeParams(f.Type, f.Params, p); err != nil {
@@ -124,7 +123,7 @@ func (in *Injector) planObject(ctx context.Context, f injectors.Fault, kind, ns,
 		return err
 	})
 	if apierrors.IsNotFound(err) {
-		return objRecord{}, control.Errorf(control.ENOTFOUND, "%s %s not found in context %q", kind, nsName(ns, name), in.context)
+		return objRecord{}, injectors.Errorf(injectors.ENOTFOUND, "%s %s not found in context %q", kind, nsName(ns, name), in.context)
 	} else if err != nil {
 		return objRecord{}, fmt.Errorf("get %s %s: %w", kind, nsName(ns, name), err)
 	}
@@ -149,7 +148,7 @@ func (in *Injector) Inject(ctx context.Context, f injectors.Fault, recBytes []by
 		return nil, err
 	}
 	if old.FaultID != f.FaultID || old.Type != f.Type {
-		return nil, control.Errorf(control.EINVALID, "inject %s: the record is for fault %s (%s)", f.FaultID, old.FaultID, old.Type)
+		return nil, injectors.Errorf(injectors.EINVALID, "inject %s: the record is for fault %s (%s)", f.FaultID, old.FaultID, old.Type)
 	}
 	fresh, err := in.prepare(ctx, f)
 	if err != nil {
@@ -279,7 +278,7 @@ func (in *Injector) injectCreate(ctx context.Context, o objRecord) error {
 			if cur.GetAnnotations()[FaultIDAnnotation] == u.GetAnnotations()[FaultIDAnnotation] {
 				return nil // created by an earlier attempt
 			}
-			return control.Errorf(control.ECONFLICT, "%s already exists and is not firedrill's", objName(o))
+			return injectors.Errorf(injectors.ECONFLICT, "%s already exists and is not firedrill's", objName(o))
 		}
 		return err
 	})
@@ -355,7 +354,7 @@ func (in *Injector) Revert(ctx context.Context, recBytes []byte) error {
 
 func (in *Injector) checkContext(rec *record) error {
 	if rec.Context != in.context {
-		return control.Errorf(control.EFORBIDDEN, "the record of fault %s was made against context %q, but this injector acts on %q", rec.FaultID, rec.Context, in.context)
+		return injectors.Errorf(injectors.EFORBIDDEN, "the record of fault %s was made against context %q, but this injector acts on %q", rec.FaultID, rec.Context, in.context)
 	}
 	return nil
 }
@@ -529,7 +528,7 @@ func nsName(ns, name string) string {
 	return ns + "/" + name
 }
 
-// explain turns API errors into control errors with the server's message.
+// explain turns API errors into firedrill errors with the server's message.
 func explain(err error) error {
 	var status apierrors.APIStatus
 	if se, ok := err.(apierrors.APIStatus); ok {
@@ -539,11 +538,11 @@ func explain(err error) error {
 	case status == nil:
 		return err
 	case apierrors.IsInvalid(err), apierrors.IsBadRequest(err):
-		return control.Errorf(control.EINVALID, "the API server refused the change: %s", status.Status().Message)
+		return injectors.Errorf(injectors.EINVALID, "the API server refused the change: %s", status.Status().Message)
 	case apierrors.IsForbidden(err):
-		return control.Errorf(control.EFORBIDDEN, "the API server forbade the change: %s", status.Status().Message)
+		return injectors.Errorf(injectors.EFORBIDDEN, "the API server forbade the change: %s", status.Status().Message)
 	case apierrors.IsNotFound(err):
-		return control.Errorf(control.ENOTFOUND, "%s", status.Status().Message)
+		return injectors.Errorf(injectors.ENOTFOUND, "%s", status.Status().Message)
 	}
 	return err
 }

@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/injectors"
 )
 
@@ -254,7 +253,7 @@ func leftoverKinds() []string {
 func FaultPermissions(f injectors.Fault) ([]Need, error) {
 	ft, ok := faultTypeByName(f.Type)
 	if !ok {
-		return nil, control.Errorf(control.EINVALID, "fault type %q is not a kubernetes fault type, expected one of %s", f.Type, strings.Join(faultTypeNames(), ", "))
+		return nil, injectors.Errorf(injectors.EINVALID, "fault type %q is not a kubernetes fault type, expected one of %s", f.Type, strings.Join(faultTypeNames(), ", "))
 	}
 	kind := f.Target.Kind
 	if kind == "" && len(ft.kinds) == 1 {
@@ -266,7 +265,7 @@ func FaultPermissions(f injectors.Fault) ([]Need, error) {
 	}
 	if len(f.Params) > 0 && string(f.Params) != "null" {
 		if err := json.Unmarshal(f.Params, &p); err != nil {
-			return nil, control.Errorf(control.EINVALID, "fault %s: params: %v", f.FaultID, err)
+			return nil, injectors.Errorf(injectors.EINVALID, "fault %s: params: %v", f.FaultID, err)
 		}
 	}
 	restartKind := ""
@@ -274,7 +273,7 @@ func FaultPermissions(f injectors.Fault) ([]Need, error) {
 		k, _, _ := strings.Cut(p.Restart, "/")
 		restartKind = workloadKindNames[k]
 		if restartKind == "" {
-			return nil, control.Errorf(control.EINVALID, "fault %s: params.restart: %q is not deployment/NAME, statefulset/NAME or daemonset/NAME", f.FaultID, p.Restart)
+			return nil, injectors.Errorf(injectors.EINVALID, "fault %s: params.restart: %q is not deployment/NAME, statefulset/NAME or daemonset/NAME", f.FaultID, p.Restart)
 		}
 	}
 	var out []Need
@@ -320,7 +319,7 @@ func ProbePermissions(p injectors.Probe, serviceURLs map[string]string) ([]Need,
 		for i, t := range probeTypes {
 			names[i] = t.name
 		}
-		return nil, control.Errorf(control.EINVALID, "probe type %q is not a kubernetes probe type, expected one of %s", p.Type, strings.Join(names, ", "))
+		return nil, injectors.Errorf(injectors.EINVALID, "probe type %q is not a kubernetes probe type, expected one of %s", p.Type, strings.Join(names, ", "))
 	}
 	proxied := false
 	if p.Type == "http-get" {
@@ -329,7 +328,7 @@ func ProbePermissions(p injectors.Probe, serviceURLs map[string]string) ([]Need,
 		}
 		if len(p.Params) > 0 && string(p.Params) != "null" {
 			if err := json.Unmarshal(p.Params, &hp); err != nil {
-				return nil, control.Errorf(control.EINVALID, "probe %s: params: %v", p.Type, err)
+				return nil, injectors.Errorf(injectors.EINVALID, "probe %s: params: %v", p.Type, err)
 			}
 		}
 		_, direct := serviceURLs[p.Target.Namespace+"/"+p.Target.Name]

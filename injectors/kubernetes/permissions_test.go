@@ -10,7 +10,6 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/injectors/kubernetes"
 	"github.com/firedrill/firedrill/internal/devcluster/clustertest"
@@ -215,7 +214,7 @@ func TestFaultPermissions(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := kubernetes.FaultPermissions(tt.fault)
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || control.ErrorCode(err) != control.EINVALID {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || injectors.ErrorCode(err) != injectors.EINVALID {
 					t.Fatalf("err = %v, want EINVALID %q", err, tt.wantErr)
 				}
 				return
@@ -265,7 +264,7 @@ func TestProbePermissions(t *testing.T) {
 	}
 	t.Run("unknown probe type: refused", func(t *testing.T) {
 		_, err := kubernetes.ProbePermissions(injectors.Probe{Type: "ping"}, nil)
-		if control.ErrorCode(err) != control.EINVALID || !strings.Contains(err.Error(), `probe type "ping"`) {
+		if injectors.ErrorCode(err) != injectors.EINVALID || !strings.Contains(err.Error(), `probe type "ping"`) {
 			t.Fatalf("err = %v, want EINVALID naming the type", err)
 		}
 	})

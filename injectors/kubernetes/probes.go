@@ -15,7 +15,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
-	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/injectors"
 )
 
@@ -79,7 +78,7 @@ func (in *Injector) Probe(ctx context.Context, p injectors.Probe) (injectors.Pro
 		for i, t := range probeTypes {
 			names[i] = t.name
 		}
-		return injectors.ProbeResult{}, control.Errorf(control.EINVALID, "probe type %q is not a kubernetes probe type, expected one of %s", p.Type, strings.Join(names, ", "))
+		return injectors.ProbeResult{}, injectors.Errorf(injectors.EINVALID, "probe type %q is not a kubernetes probe type, expected one of %s", p.Type, strings.Join(names, ", "))
 	}
 	params := pt.params()
 	if err := decodeParams(p.Type, p.Params, params); err != nil {
@@ -101,7 +100,7 @@ func (in *Injector) Probe(ctx context.Context, p injectors.Probe) (injectors.Pro
 func probeDeploymentAvailable(ctx context.Context, in *Injector, p injectors.Probe, params any) (injectors.ProbeResult, error) {
 	dp := params.(*deploymentAvailableParams)
 	if p.Target.Name == "" {
-		return injectors.ProbeResult{}, control.Errorf(control.EINVALID, "target.name: the Deployment to check is required")
+		return injectors.ProbeResult{}, injectors.Errorf(injectors.EINVALID, "target.name: the Deployment to check is required")
 	}
 	d, err := in.cs.AppsV1().Deployments(p.Target.Namespace).Get(ctx, p.Target.Name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
@@ -131,7 +130,7 @@ func probeDeploymentAvailable(ctx context.Context, in *Injector, p injectors.Pro
 func probePodStatus(ctx context.Context, in *Injector, p injectors.Probe, params any) (injectors.ProbeResult, error) {
 	pp := params.(*podStatusParams)
 	if len(p.Target.Selector) == 0 {
-		return injectors.ProbeResult{}, control.Errorf(control.EINVALID, "target.selector: the labels of the pods to check are required")
+		return injectors.ProbeResult{}, injectors.Errorf(injectors.EINVALID, "target.selector: the labels of the pods to check are required")
 	}
 	pods, err := in.cs.CoreV1().Pods(p.Target.Namespace).List(ctx, metav1.ListOptions{LabelSelector: labels.SelectorFromSet(p.Target.Selector).String()})
 	if err != nil {
@@ -200,7 +199,7 @@ func waitingReasons(p *corev1.Pod) string {
 func probeEndpoints(ctx context.Context, in *Injector, p injectors.Probe, params any) (injectors.ProbeResult, error) {
 	ep := params.(*endpointsParams)
 	if p.Target.Name == "" {
-		return injectors.ProbeResult{}, control.Errorf(control.EINVALID, "target.name: the Service to check is required")
+		return injectors.ProbeResult{}, injectors.Errorf(injectors.EINVALID, "target.name: the Service to check is required")
 	}
 	minReady := 1
 	if ep.MinReady != nil {
@@ -254,7 +253,7 @@ func probeHTTPGet(ctx context.Context, in *Injector, p injectors.Probe, params a
 		var req *http.Request
 		req, err = http.NewRequestWithContext(ctx, http.MethodGet, hp.URL, nil)
 		if err != nil {
-			return injectors.ProbeResult{}, control.Errorf(control.EINVALID, "params.url: %v", err)
+			return injectors.ProbeResult{}, injectors.Errorf(injectors.EINVALID, "params.url: %v", err)
 		}
 		var resp *http.Response
 		if resp, err = in.hc.Do(req); err == nil {
@@ -264,7 +263,7 @@ func probeHTTPGet(ctx context.Context, in *Injector, p injectors.Probe, params a
 		}
 	} else {
 		if p.Target.Name == "" {
-			return injectors.ProbeResult{}, control.Errorf(control.EINVALID, "http-get: give params.url, or a Service target (namespace and name) with params.path")
+			return injectors.ProbeResult{}, injectors.Errorf(injectors.EINVALID, "http-get: give params.url, or a Service target (namespace and name) with params.path")
 		}
 		port := ""
 		switch v := hp.Port.(type) {

@@ -11,7 +11,6 @@ import (
 
 	clocktesting "k8s.io/utils/clock/testing"
 
-	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/injectors/kubernetes"
 	"github.com/firedrill/firedrill/internal/devcluster/clustertest"
@@ -151,17 +150,17 @@ func TestProbeRefusesBadInput(t *testing.T) {
 		wantCode string
 		wantMsg  string
 	}{
-		{name: "unknown type", p: injectors.Probe{Type: "ping"}, wantCode: control.EINVALID, wantMsg: "expected one of deployment-available"},
-		{name: "url and path both", p: injectors.Probe{Type: "http-get", Params: []byte(`{"url":"http://x","path":"/y"}`)}, wantCode: control.EINVALID, wantMsg: "params of http-get"},
-		{name: "protected namespace", p: injectors.Probe{Type: "endpoints", Target: injectors.Target{Namespace: "kube-system", Name: "kube-dns"}}, wantCode: control.EFORBIDDEN, wantMsg: "protected"},
-		{name: "selector missing", p: injectors.Probe{Type: "pod-status", Target: injectors.Target{Namespace: "default"}}, wantCode: control.EINVALID, wantMsg: "target.selector"},
+		{name: "unknown type", p: injectors.Probe{Type: "ping"}, wantCode: injectors.EINVALID, wantMsg: "expected one of deployment-available"},
+		{name: "url and path both", p: injectors.Probe{Type: "http-get", Params: []byte(`{"url":"http://x","path":"/y"}`)}, wantCode: injectors.EINVALID, wantMsg: "params of http-get"},
+		{name: "protected namespace", p: injectors.Probe{Type: "endpoints", Target: injectors.Target{Namespace: "kube-system", Name: "kube-dns"}}, wantCode: injectors.EFORBIDDEN, wantMsg: "protected"},
+		{name: "selector missing", p: injectors.Probe{Type: "pod-status", Target: injectors.Target{Namespace: "default"}}, wantCode: injectors.EINVALID, wantMsg: "target.selector"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := in.Probe(context.Background(), tt.p)
 			wantCode(t, err, tt.wantCode)
-			if !strings.Contains(control.ErrorMessage(err), tt.wantMsg) {
-				t.Errorf("message %q does not say %q", control.ErrorMessage(err), tt.wantMsg)
+			if !strings.Contains(injectors.ErrorMessage(err), tt.wantMsg) {
+				t.Errorf("message %q does not say %q", injectors.ErrorMessage(err), tt.wantMsg)
 			}
 		})
 	}

@@ -14,7 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilnet "k8s.io/apimachinery/pkg/util/net"
 
-	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
 )
 
 // recordVersion is the format version of revert records.
@@ -74,16 +74,16 @@ func (c change) pathString() string { return strings.Join(c.Path, ".") }
 
 func decodeRecord(b []byte) (*record, error) {
 	if len(b) == 0 {
-		return nil, control.Errorf(control.EINVALID, "revert record is empty")
+		return nil, injectors.Errorf(injectors.EINVALID, "revert record is empty")
 	}
 	var r record
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&r); err != nil {
-		return nil, control.Errorf(control.EINVALID, "revert record is not a kubernetes record: %v", err)
+		return nil, injectors.Errorf(injectors.EINVALID, "revert record is not a kubernetes record: %v", err)
 	}
 	if r.V != recordVersion {
-		return nil, control.Errorf(control.EINVALID, "revert record version %d is not supported, expected %d", r.V, recordVersion)
+		return nil, injectors.Errorf(injectors.EINVALID, "revert record version %d is not supported, expected %d", r.V, recordVersion)
 	}
 	return &r, nil
 }

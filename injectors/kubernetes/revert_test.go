@@ -15,7 +15,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 
-	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/injectors/kubernetes"
 	"github.com/firedrill/firedrill/internal/devcluster"
@@ -206,13 +205,13 @@ func TestSafetyRailsRefuse(t *testing.T) {
 		wantMsg  string
 	}{
 		{name: "context not allowed", cfg: func(c *kubernetes.Config) { c.AllowedContexts = []string{"prod"} }, ns: optedIn,
-			wantCode: control.EFORBIDDEN, wantMsg: "kubernetes.allowedContexts"},
-		{name: "namespace not opted in", ns: plain, wantCode: control.EFORBIDDEN, wantMsg: "label it firedrill.dev/drill-target=true"},
-		{name: "kube-system always", ns: "kube-system", wantCode: control.EFORBIDDEN, wantMsg: "protected"},
-		{name: "kube-node-lease always", ns: "kube-node-lease", wantCode: control.EFORBIDDEN, wantMsg: "protected"},
+			wantCode: injectors.EFORBIDDEN, wantMsg: "kubernetes.allowedContexts"},
+		{name: "namespace not opted in", ns: plain, wantCode: injectors.EFORBIDDEN, wantMsg: "label it firedrill.dev/drill-target=true"},
+		{name: "kube-system always", ns: "kube-system", wantCode: injectors.EFORBIDDEN, wantMsg: "protected"},
+		{name: "kube-node-lease always", ns: "kube-node-lease", wantCode: injectors.EFORBIDDEN, wantMsg: "protected"},
 		{name: "configured protected namespace", cfg: func(c *kubernetes.Config) { c.ProtectedNamespaces = []string{optedIn} }, ns: optedIn,
-			wantCode: control.EFORBIDDEN, wantMsg: "kubernetes.protectedNamespaces"},
-		{name: "node not opted in", target: injectors.Target{Kind: "Node", Name: "kwok-node-0"}, wantCode: control.EFORBIDDEN, wantMsg: "node \"kwok-node-0\" is not opted in"},
+			wantCode: injectors.EFORBIDDEN, wantMsg: "kubernetes.protectedNamespaces"},
+		{name: "node not opted in", target: injectors.Target{Kind: "Node", Name: "kwok-node-0"}, wantCode: injectors.EFORBIDDEN, wantMsg: "node \"kwok-node-0\" is not opted in"},
 	}
 	ctx := context.Background()
 	for _, tt := range tests {
@@ -232,8 +231,8 @@ func TestSafetyRailsRefuse(t *testing.T) {
 			} {
 				err := call()
 				wantCode(t, err, tt.wantCode)
-				if !strings.Contains(control.ErrorMessage(err), tt.wantMsg) {
-					t.Errorf("%s: message %q does not say %q", name, control.ErrorMessage(err), tt.wantMsg)
+				if !strings.Contains(injectors.ErrorMessage(err), tt.wantMsg) {
+					t.Errorf("%s: message %q does not say %q", name, injectors.ErrorMessage(err), tt.wantMsg)
 				}
 			}
 		})
@@ -255,22 +254,22 @@ func TestValidateReportsBadFaultsAndChangesNothing(t *testing.T) {
 		wantCode string
 		wantMsg  string
 	}{
-		{name: "unknown type", f: fault("melt-cpu", ns, "Deployment", "api", nil), wantCode: control.EINVALID, wantMsg: "expected one of pod-delete, scale"},
-		{name: "missing required param", f: fault("scale", ns, "Deployment", "api", map[string]any{}), wantCode: control.EINVALID, wantMsg: "replicas"},
-		{name: "param of the wrong type", f: fault("scale", ns, "Deployment", "api", map[string]any{"replicas": "three"}), wantCode: control.EINVALID, wantMsg: "at /replicas"},
-		{name: "unknown param", f: fault("scale", ns, "Deployment", "api", map[string]any{"replicas": 1, "replica": 2}), wantCode: control.EINVALID, wantMsg: "replica"},
-		{name: "kind the type does not support", f: fault("scale", ns, "ConfigMap", "api", map[string]any{"replicas": 1}), wantCode: control.EINVALID, wantMsg: "expected one of Deployment, StatefulSet"},
-		{name: "missing object", f: fault("scale", ns, "Deployment", "nope", map[string]any{"replicas": 1}), wantCode: control.ENOTFOUND, wantMsg: "Deployment " + ns + "/nope not found"},
-		{name: "container ambiguous", f: fault("bad-image", ns, "Deployment", "api", map[string]any{"image": "invalid/x"}), wantCode: control.EINVALID, wantMsg: "params.container: required because the pod template has 2 containers"},
-		{name: "container unknown", f: fault("bad-image", ns, "Deployment", "api", map[string]any{"image": "invalid/x", "container": "db"}), wantCode: control.EINVALID, wantMsg: "no container \"db\""},
-		{name: "rejected by the server's dry run", f: fault("service-selector", ns, "Service", "web", map[string]any{"selector": map[string]any{"app": "not a label value!"}}), wantCode: control.EINVALID, wantMsg: "the API server refused the change"},
+		{name: "unknown type", f: fault("melt-cpu", ns, "Deployment", "api", nil), wantCode: injectors.EINVALID, wantMsg: "expected one of pod-delete, scale"},
+		{name: "missing required param", f: fault("scale", ns, "Deployment", "api", map[string]any{}), wantCode: injectors.EINVALID, wantMsg: "replicas"},
+		{name: "param of the wrong type", f: fault("scale", ns, "Deployment", "api", map[string]any{"replicas": "three"}), wantCode: injectors.EINVALID, wantMsg: "at /replicas"},
+		{name: "unknown param", f: fault("scale", ns, "Deployment", "api", map[string]any{"replicas": 1, "replica": 2}), wantCode: injectors.EINVALID, wantMsg: "replica"},
+		{name: "kind the type does not support", f: fault("scale", ns, "ConfigMap", "api", map[string]any{"replicas": 1}), wantCode: injectors.EINVALID, wantMsg: "expected one of Deployment, StatefulSet"},
+		{name: "missing object", f: fault("scale", ns, "Deployment", "nope", map[string]any{"replicas": 1}), wantCode: injectors.ENOTFOUND, wantMsg: "Deployment " + ns + "/nope not found"},
+		{name: "container ambiguous", f: fault("bad-image", ns, "Deployment", "api", map[string]any{"image": "invalid/x"}), wantCode: injectors.EINVALID, wantMsg: "params.container: required because the pod template has 2 containers"},
+		{name: "container unknown", f: fault("bad-image", ns, "Deployment", "api", map[string]any{"image": "invalid/x", "container": "db"}), wantCode: injectors.EINVALID, wantMsg: "no container \"db\""},
+		{name: "rejected by the server's dry run", f: fault("service-selector", ns, "Service", "web", map[string]any{"selector": map[string]any{"app": "not a label value!"}}), wantCode: injectors.EINVALID, wantMsg: "the API server refused the change"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := in.Validate(context.Background(), tt.f)
 			wantCode(t, err, tt.wantCode)
-			if !strings.Contains(control.ErrorMessage(err), tt.wantMsg) {
-				t.Errorf("message %q does not say %q", control.ErrorMessage(err), tt.wantMsg)
+			if !strings.Contains(injectors.ErrorMessage(err), tt.wantMsg) {
+				t.Errorf("message %q does not say %q", injectors.ErrorMessage(err), tt.wantMsg)
 			}
 		})
 	}

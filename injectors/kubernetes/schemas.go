@@ -13,7 +13,7 @@ import (
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 
-	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
 )
 
 //go:embed schemas/*.json
@@ -72,18 +72,18 @@ func validateSchema(typ string, params json.RawMessage) error {
 	}
 	s, ok := compiled[typ]
 	if !ok {
-		return control.Errorf(control.EINVALID, "no schema for type %q", typ)
+		return injectors.Errorf(injectors.EINVALID, "no schema for type %q", typ)
 	}
 	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(params))
 	if err != nil {
-		return control.Errorf(control.EINVALID, "params: not JSON: %v", err)
+		return injectors.Errorf(injectors.EINVALID, "params: not JSON: %v", err)
 	}
 	if err := s.Validate(inst); err != nil {
 		var ve *jsonschema.ValidationError
 		if errors.As(err, &ve) {
-			return control.Errorf(control.EINVALID, "params of %s: %s", typ, flattenValidation(ve))
+			return injectors.Errorf(injectors.EINVALID, "params of %s: %s", typ, flattenValidation(ve))
 		}
-		return control.Errorf(control.EINVALID, "params of %s: %v", typ, err)
+		return injectors.Errorf(injectors.EINVALID, "params of %s: %v", typ, err)
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/internal/authoring"
 	"github.com/firedrill/firedrill/scenarios"
 )
@@ -43,7 +44,7 @@ func TestValidate(t *testing.T) {
 		{"a missing file is one error for the whole file", []string{"nowhere.yaml"}, nil, false,
 			[]string{"nowhere.yaml: 1 error\n"}, 1},
 		{"a fault refused by its plugin fails the dry run at every difficulty", []string{chained},
-			refuser{"order-api-down": control.Errorf(control.EINVALID, "namespace is not opted in")}, false,
+			refuser{"order-api-down": injectors.Errorf(injectors.EINVALID, "namespace is not opted in")}, false,
 			[]string{`is refused by`, "namespace is not opted in (difficulty hard)", "(difficulty easy)"}, 1},
 		{"a fault that cannot be checked says so", []string{layered},
 			refuser{"worker-isolated": errors.New("connection refused")}, false,

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/scenarios"
 )
 
@@ -119,10 +120,14 @@ func DryRun(ctx context.Context, v FaultValidator, file string, s *scenarios.Sce
 			continue
 		}
 		for i, f := range sd.Faults {
-			if err := v.Validate(ctx, control.NewFaultSpec("validate", f)); err != nil {
-				path := fmt.Sprintf("faults[%d]", i)
-				msg := fmt.Sprintf("fault %q is refused by %s: %s", f.ID, f.Injector, control.ErrorMessage(err))
-				if control.ErrorCode(err) == control.EINTERNAL {
+			path := fmt.Sprintf("faults[%d]", i)
+			spec, err := control.NewFaultSpec("validate", f)
+			if err == nil {
+				err = v.Validate(ctx, spec)
+			}
+			if err != nil {
+				msg := fmt.Sprintf("fault %q is refused by %s: %s", f.ID, f.Injector, injectors.ErrorMessage(err))
+				if injectors.ErrorCode(err) == injectors.EINTERNAL {
 					msg = fmt.Sprintf("fault %q could not be checked by %s: %v", f.ID, f.Injector, err)
 				}
 				if d != "" {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/injectors/host"
 )
 
@@ -16,7 +16,7 @@ func checkPlugins(r *Report, p *Plugins) {
 		return
 	}
 	if p.Err != nil {
-		r.add(Check{Section: SectionPlugins, Name: "plugin host", Status: Fail, Detail: oneLine(control.ErrorMessage(p.Err)),
+		r.add(Check{Section: SectionPlugins, Name: "plugin host", Status: Fail, Detail: oneLine(injectors.ErrorMessage(p.Err)),
 			Fix: "check plugins.dir and plugins.checksums in firedrill.yaml"})
 		return
 	}
@@ -75,8 +75,8 @@ func short(sum string) string {
 }
 
 func errText(err error) string {
-	if control.ErrorCode(err) == control.EINTERNAL {
+	if injectors.ErrorCode(err) == injectors.EINTERNAL {
 		return err.Error()
 	}
-	return control.ErrorMessage(err)
+	return injectors.ErrorMessage(err)
 }

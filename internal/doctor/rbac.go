@@ -10,7 +10,6 @@ import (
 	authzv1 "k8s.io/api/authorization/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/injectors/kubernetes"
 )
@@ -63,7 +62,7 @@ func checkRBAC(ctx context.Context, r *Report, cl *cluster, us uses, opts Option
 			rows, err = kubernetes.FaultPermissions(injectors.Fault{FaultID: u.fault, Type: u.typ, Target: u.target, Params: u.params})
 		}
 		if err != nil {
-			r.add(Check{Section: SectionRBAC, Name: kubernetes.Name + "/" + u.typ, Status: Fail, Detail: control.ErrorMessage(err),
+			r.add(Check{Section: SectionRBAC, Name: kubernetes.Name + "/" + u.typ, Status: Fail, Detail: injectors.ErrorMessage(err),
 				Fix: "fix the scenario; check it with: firedrill validate --plugins FILE"})
 			continue
 		}

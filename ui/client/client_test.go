@@ -20,6 +20,7 @@ import (
 	"github.com/firedrill/firedrill/control/record"
 	"github.com/firedrill/firedrill/control/retro"
 	csqlite "github.com/firedrill/firedrill/control/sqlite"
+	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/ui"
 	"github.com/firedrill/firedrill/ui/client"
 	usqlite "github.com/firedrill/firedrill/ui/sqlite"
@@ -47,8 +48,8 @@ func (f *flagInjector) Inject(ctx context.Context, s control.FaultSpec, rec []by
 	return rec, nil
 }
 
-func (f *flagInjector) Status(ctx context.Context, s control.FaultSpec, rec []byte) (control.FaultStatus, error) {
-	return control.FaultStatus{Effect: control.EffectInEffect}, nil
+func (f *flagInjector) Status(ctx context.Context, s control.FaultSpec, rec []byte) (injectors.Status, error) {
+	return injectors.Status{Effect: injectors.InEffect}, nil
 }
 
 func (f *flagInjector) Revert(ctx context.Context, plugin string, rec []byte) error {
@@ -64,8 +65,8 @@ func (f *flagInjector) Revert(ctx context.Context, plugin string, rec []byte) er
 	return nil
 }
 
-func (f *flagInjector) Probe(ctx context.Context, p control.ProbeSpec) (control.ProbeResult, error) {
-	return control.ProbeResult{OK: false, Detail: "no probes in this scenario"}, nil
+func (f *flagInjector) Probe(ctx context.Context, p control.ProbeSpec) (injectors.ProbeResult, error) {
+	return injectors.ProbeResult{OK: false, Detail: "no probes in this scenario"}, nil
 }
 
 func (f *flagInjector) inEffect() []string {
@@ -288,7 +289,7 @@ func TestClient_runsADrillThroughTheAPI(t *testing.T) {
 	t.Run("an incomplete notice names its missing fields", func(t *testing.T) {
 		err := ana.PostNotice(ctx, d.ID, "incident", map[string]string{"impact": "customers cannot order"})
 		var ae *client.APIError
-		if !errors.As(err, &ae) || ae.Status != 400 || ae.Code != control.EINVALID || !strings.Contains(ae.Message, "Start time") ||
+		if !errors.As(err, &ae) || ae.Status != 400 || ae.Code != injectors.EINVALID || !strings.Contains(ae.Message, "Start time") ||
 			!strings.Contains(strings.Join(ae.Fields, ","), "started") {
 			t.Fatalf("incomplete notice: %#v, want a 400 invalid naming the start time", err)
 		}
@@ -328,7 +329,7 @@ func TestClient_runsADrillThroughTheAPI(t *testing.T) {
 		a.Lacking, a.Better, a.After = "Found the config late.", "Diff configs first.", 4
 		_, err = ana.SubmitRetro(ctx, d.ID, a)
 		var ae *client.APIError
-		if !errors.As(err, &ae) || ae.Code != control.EINVALID || !strings.Contains(ae.Message, "config-review") {
+		if !errors.As(err, &ae) || ae.Code != injectors.EINVALID || !strings.Contains(ae.Message, "config-review") {
 			t.Fatalf("submit without the required question: %v, want invalid naming extra.config-review", err)
 		}
 		a.Extra = map[string]string{"config-review": "A diff against yesterday's config."}
@@ -392,16 +393,16 @@ func TestClient_errors(t *testing.T) {
 		code   string
 		msg    string
 	}{
-		{"a wrong admin token is refused", func(c *client.Client) error { return c.Login(ctx, "wrong-token-0123456789") }, 401, control.EUNAUTHORIZED, "Wrong facilitator credential"},
-		{"a made-up join link is refused", func(c *client.Client) error { return c.Join(ctx, r.url+"/join#"+strings.Repeat("x", 40)) }, 401, control.EUNAUTHORIZED, "join link is not valid"},
+		{"a wrong admin token is refused", func(c *client.Client) error { return c.Login(ctx, "wrong-token-0123456789") }, 401, injectors.EUNAUTHORIZED, "Wrong facilitator credential"},
+		{"a made-up join link is refused", func(c *client.Client) error { return c.Join(ctx, r.url+"/join#"+strings.Repeat("x", 40)) }, 401, injectors.EUNAUTHORIZED, "join link is not valid"},
 		{"an unknown scenario is not found", func(c *client.Client) error {
 			if err := c.Login(ctx, adminToken); err != nil {
 				return err
 			}
 			_, err := c.CreateDrill(ctx, "no-such-scenario", "", "")
 			return err
-		}, 404, control.ENOTFOUND, "no-such-scenario"},
-		{"a drill call without a session is refused", func(c *client.Client) error { return c.Say(ctx, "d-x", "incident", "hello", "") }, 401, control.EUNAUTHORIZED, "Sign in first"},
+		}, 404, injectors.ENOTFOUND, "no-such-scenario"},
+		{"a drill call without a session is refused", func(c *client.Client) error { return c.Say(ctx, "d-x", "incident", "hello", "") }, 401, injectors.EUNAUTHORIZED, "Sign in first"},
 		{"a stream without a session is refused", func(c *client.Client) error { _, err := c.Stream(ctx, "d-x", 0); return err }, 0, "", "HTTP 401"},
 	}
 	for _, tc := range tests {

@@ -11,9 +11,11 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/firedrill/firedrill/control"
-	"github.com/firedrill/firedrill/ui"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
+	"github.com/firedrill/firedrill/ui"
 )
 
 const schema = `
@@ -113,7 +115,7 @@ func (d *DB) JoinGrant(ctx context.Context, tokenHash string) (ui.Grant, error) 
 	err := d.db.QueryRowContext(ctx, `SELECT drill_id, person_id, name, role FROM join_tokens WHERE token_hash = ?`, tokenHash).
 		Scan(&g.DrillID, &g.PersonID, &g.Name, &role)
 	if errors.Is(err, sql.ErrNoRows) {
-		return ui.Grant{}, control.Errorf(control.ENOTFOUND, "Unknown join token.")
+		return ui.Grant{}, injectors.Errorf(injectors.ENOTFOUND, "Unknown join token.")
 	} else if err != nil {
 		return ui.Grant{}, fmt.Errorf("look up join token: %w", err)
 	}
@@ -164,7 +166,7 @@ func (d *DB) GetSession(ctx context.Context, idHash string) (ui.Session, error) 
 	err := d.db.QueryRowContext(ctx, `SELECT csrf, admin, drill_id, person_id, name, role, expires, link_hash FROM sessions WHERE id_hash = ?`, idHash).
 		Scan(&s.CSRF, &admin, &s.DrillID, &s.PersonID, &s.Name, &role, &expires, &s.LinkHash)
 	if errors.Is(err, sql.ErrNoRows) {
-		return ui.Session{}, control.Errorf(control.ENOTFOUND, "Unknown session.")
+		return ui.Session{}, injectors.Errorf(injectors.ENOTFOUND, "Unknown session.")
 	} else if err != nil {
 		return ui.Session{}, fmt.Errorf("get session: %w", err)
 	}

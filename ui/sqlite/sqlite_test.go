@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/ui"
 	"github.com/firedrill/firedrill/ui/sqlite"
 )
@@ -30,7 +31,7 @@ func TestJoinTokens(t *testing.T) {
 		}
 	})
 	t.Run("an unknown token is not found", func(t *testing.T) {
-		if _, err := db.JoinGrant(ctx, ui.HashToken("nope")); control.ErrorCode(err) != control.ENOTFOUND {
+		if _, err := db.JoinGrant(ctx, ui.HashToken("nope")); injectors.ErrorCode(err) != injectors.ENOTFOUND {
 			t.Fatalf("err %v, want ENOTFOUND", err)
 		}
 	})
@@ -38,7 +39,7 @@ func TestJoinTokens(t *testing.T) {
 		if err := db.PutJoinToken(ctx, ui.HashToken("second"), kim); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.JoinGrant(ctx, ui.HashToken("first")); control.ErrorCode(err) != control.ENOTFOUND {
+		if _, err := db.JoinGrant(ctx, ui.HashToken("first")); injectors.ErrorCode(err) != injectors.ENOTFOUND {
 			t.Fatalf("old token: err %v, want ENOTFOUND", err)
 		}
 	})
@@ -79,7 +80,7 @@ func TestSessions(t *testing.T) {
 		if err := db.DeleteSession(ctx, "h1"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.GetSession(ctx, "h1"); control.ErrorCode(err) != control.ENOTFOUND {
+		if _, err := db.GetSession(ctx, "h1"); injectors.ErrorCode(err) != injectors.ENOTFOUND {
 			t.Fatalf("err %v, want ENOTFOUND", err)
 		}
 	})

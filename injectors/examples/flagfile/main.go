@@ -12,14 +12,15 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sync"
 
-	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/injectors"
+	"github.com/firedrill/firedrill/injectors/sdk"
 )
 
 // flagSchema is the params schema of both set-flag and flag-equals.
-var flagSchema = injectors.MustSchema(`{
+var flagSchema = sdk.MustSchema(`{
   "type": "object",
   "required": ["file", "key", "value"],
   "additionalProperties": false,
@@ -66,12 +67,12 @@ func (f *flagfile) Prepare(_ context.Context, fault injectors.Fault) ([]byte, er
 		return nil, err
 	}
 	prior, had := flags[p.Key]
-	return injectors.EncodeRecord(record{File: p.File, Key: p.Key, Had: had, Prior: prior, Injected: p.Value})
+	return sdk.EncodeRecord(record{File: p.File, Key: p.Key, Had: had, Prior: prior, Injected: p.Value})
 }
 
 func (f *flagfile) Inject(_ context.Context, _ injectors.Fault, rec []byte) ([]byte, error) {
 	var r record
-	if err := injectors.DecodeRecord(rec, &r); err != nil {
+	if err := sdk.DecodeRecord(rec, &r); err != nil {
 		return nil, err
 	}
 	f.mu.Lock()
@@ -90,12 +91,12 @@ func (f *flagfile) Inject(_ context.Context, _ injectors.Fault, rec []byte) ([]b
 	if err := save(r.File, flags); err != nil {
 		return nil, err
 	}
-	return injectors.EncodeRecord(r)
+	return sdk.EncodeRecord(r)
 }
 
 func (f *flagfile) Status(_ context.Context, _ injectors.Fault, rec []byte) (injectors.Status, error) {
 	var r record
-	if err := injectors.DecodeRecord(rec, &r); err != nil {
+	if err := sdk.DecodeRecord(rec, &r); err != nil {
 		return injectors.Status{}, err
 	}
 	flags, err := load(r.File)
@@ -116,13 +117,13 @@ func (f *flagfile) Status(_ context.Context, _ injectors.Fault, rec []byte) (inj
 
 func (f *flagfile) Revert(_ context.Context, rec []byte) error {
 	var r record
-	if err := injectors.DecodeRecord(rec, &r); err != nil {
+	if err := sdk.DecodeRecord(rec, &r); err != nil {
 		return err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	flags, err := load(r.File)
-	if control.ErrorCode(err) == control.ENOTFOUND {
+	if injectors.ErrorCode(err) == injectors.ENOTFOUND {
 		slog.Warn("flag file is gone, nothing to revert", "file", r.File)
 		return nil
 	} else if err != nil {
@@ -147,7 +148,7 @@ func (f *flagfile) Probe(_ context.Context, probe injectors.Probe) (injectors.Pr
 		return injectors.ProbeResult{}, err
 	}
 	if probe.Type != "flag-equals" {
-		return injectors.ProbeResult{}, injectors.UnknownType("probe", probe.Type, "flag-equals")
+		return injectors.ProbeResult{}, sdk.UnknownType("probe", probe.Type, "flag-equals")
 	}
 	cur, has := flags[p.Key]
 	if !has {
@@ -160,7 +161,7 @@ func (f *flagfile) Probe(_ context.Context, probe injectors.Probe) (injectors.Pr
 func (f *flagfile) read(fault injectors.Fault) (params, map[string]json.RawMessage, error) {
 	var p params
 	if fault.Type != "set-flag" {
-		return p, nil, injectors.UnknownType("fault", fault.Type, "set-flag")
+		return p, nil, sdk.UnknownType("fault", fault.Type, "set-flag")
 	}
 	if err := flagSchema.Decode(fault.Params, &p); err != nil {
 		return p, nil, err
@@ -172,13 +173,13 @@ func (f *flagfile) read(fault injectors.Fault) (params, map[string]json.RawMessa
 func load(file string) (map[string]json.RawMessage, error) {
 	b, err := os.ReadFile(file)
 	if os.IsNotExist(err) {
-		return nil, control.Errorf(control.ENOTFOUND, "flag file %s does not exist", file)
+		return nil, injectors.Errorf(injectors.ENOTFOUND, "flag file %s does not exist", file)
 	} else if err != nil {
 		return nil, err
 	}
 	var flags map[string]json.RawMessage
 	if err := json.Unmarshal(b, &flags); err != nil || flags == nil {
-		return nil, control.Errorf(control.EINVALID, "flag file %s is not a JSON object", file)
+		return nil, injectors.Errorf(injectors.EINVALID, "flag file %s is not a JSON object", file)
 	}
 	return flags, nil
 }
@@ -213,9 +214,7 @@ func same(a, b json.RawMessage) bool {
 	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
 		return bytes.Equal(a, b)
 	}
-	xb, _ := json.Marshal(x)
-	yb, _ := json.Marshal(y)
-	return bytes.Equal(xb, yb)
+	return reflect.DeepEqual(x, y)
 }
 
-func main() { injectors.Serve(&flagfile{}) }
+func main() { sdk.Serve(&flagfile{}) }

@@ -5,8 +5,8 @@ package main
 import (
 	"context"
 
-	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/injectors"
+	"github.com/firedrill/firedrill/injectors/sdk"
 )
 
 type old struct{}
@@ -15,7 +15,7 @@ func (old) Info(context.Context) (injectors.Info, error) {
 	return injectors.Info{Name: "badversion", Version: "0.0.1", APIVersions: []string{"v0"}}, nil
 }
 
-func unsupported() error { return control.Errorf(control.ENOTIMPLEMENTED, "not supported") }
+func unsupported() error { return injectors.Errorf(injectors.ENOTIMPLEMENTED, "not supported") }
 
 func (old) Validate(context.Context, injectors.Fault) error { return unsupported() }
 func (old) Prepare(context.Context, injectors.Fault) ([]byte, error) {
@@ -32,4 +32,4 @@ func (old) Probe(context.Context, injectors.Probe) (injectors.ProbeResult, error
 	return injectors.ProbeResult{}, unsupported()
 }
 
-func main() { injectors.Serve(old{}) }
+func main() { sdk.Serve(old{}) }

@@ -11,11 +11,11 @@ import (
 	"os"
 	"time"
 
-	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/injectors"
+	"github.com/firedrill/firedrill/injectors/sdk"
 )
 
-var sleepSchema = injectors.MustSchema(`{"type":"object","required":["for"],"properties":{"for":{"type":"string"}},"additionalProperties":false}`)
+var sleepSchema = sdk.MustSchema(`{"type":"object","required":["for"],"properties":{"for":{"type":"string"}},"additionalProperties":false}`)
 
 type sleepy struct{}
 
@@ -24,7 +24,7 @@ func (sleepy) Info(context.Context) (injectors.Info, error) {
 		ProbeTypes: []injectors.TypeInfo{{Name: "sleep", ParamsSchema: sleepSchema.JSON()}, {Name: "crash"}, {Name: "print"}, {Name: "mtls"}}}, nil
 }
 
-func unsupported() error { return control.Errorf(control.ENOTIMPLEMENTED, "not supported") }
+func unsupported() error { return injectors.Errorf(injectors.ENOTIMPLEMENTED, "not supported") }
 
 func (sleepy) Validate(context.Context, injectors.Fault) error { return unsupported() }
 func (sleepy) Prepare(context.Context, injectors.Fault) ([]byte, error) {
@@ -58,7 +58,7 @@ func (sleepy) Probe(ctx context.Context, p injectors.Probe) (injectors.ProbeResu
 	}
 	d, err := time.ParseDuration(params.For)
 	if err != nil {
-		return injectors.ProbeResult{}, control.Errorf(control.EINVALID, "params.for: %v", err)
+		return injectors.ProbeResult{}, injectors.Errorf(injectors.EINVALID, "params.for: %v", err)
 	}
 	select {
 	case <-time.After(d):
@@ -68,4 +68,4 @@ func (sleepy) Probe(ctx context.Context, p injectors.Probe) (injectors.ProbeResu
 	}
 }
 
-func main() { injectors.Serve(sleepy{}) }
+func main() { sdk.Serve(sleepy{}) }

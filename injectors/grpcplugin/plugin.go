@@ -1,4 +1,4 @@
-package injectors
+package grpcplugin
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
+	"github.com/firedrill/firedrill/injectors"
 	pb "github.com/firedrill/firedrill/injectors/proto"
 )
 
@@ -38,7 +39,7 @@ var PluginMap = map[string]plugin.Plugin{
 // GRPCClient returns an Injector that calls the plugin process.
 type GRPCPlugin struct {
 	plugin.NetRPCUnsupportedPlugin
-	Impl Injector
+	Impl injectors.Injector
 }
 
 // GRPCServer registers Impl on the plugin's gRPC server.

@@ -1,4 +1,4 @@
-package injectors_test
+package sdk_test
 
 import (
 	"bytes"
@@ -8,11 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/injectors"
+	"github.com/firedrill/firedrill/injectors/sdk"
 )
 
-var replicasSchema = injectors.MustSchema(`{
+var replicasSchema = sdk.MustSchema(`{
   "type": "object",
   "required": ["replicas"],
   "additionalProperties": false,
@@ -52,7 +52,7 @@ func TestSchema_Decode(t *testing.T) {
 				}
 				return
 			}
-			if control.ErrorCode(err) != control.EINVALID || !strings.Contains(control.ErrorMessage(err), tt.wantErr) {
+			if injectors.ErrorCode(err) != injectors.EINVALID || !strings.Contains(injectors.ErrorMessage(err), tt.wantErr) {
 				t.Fatalf("got %v, want EINVALID containing %q", err, tt.wantErr)
 			}
 		})
@@ -65,7 +65,7 @@ func TestSchema_RefusesInvalidSchema(t *testing.T) {
 		"unknown type name": `{"type":"integr"}`,
 	} {
 		t.Run(name, func(t *testing.T) {
-			if _, err := injectors.CompileSchema(doc); err == nil {
+			if _, err := sdk.CompileSchema(doc); err == nil {
 				t.Fatal("compiled")
 			}
 		})
@@ -83,12 +83,12 @@ func TestRecord_RoundTripAndRefusal(t *testing.T) {
 		Name     string `json:"name"`
 		Replicas int    `json:"replicas"`
 	}
-	b, err := injectors.EncodeRecord(rec{Name: "api", Replicas: 3})
+	b, err := sdk.EncodeRecord(rec{Name: "api", Replicas: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got rec
-	if err := injectors.DecodeRecord(b, &got); err != nil || got != (rec{Name: "api", Replicas: 3}) {
+	if err := sdk.DecodeRecord(b, &got); err != nil || got != (rec{Name: "api", Replicas: 3}) {
 		t.Fatalf("round trip: %+v %v", got, err)
 	}
 	for name, bad := range map[string]string{
@@ -97,7 +97,7 @@ func TestRecord_RoundTripAndRefusal(t *testing.T) {
 		"truncated record is refused": `{"name":`,
 	} {
 		t.Run(name, func(t *testing.T) {
-			if err := injectors.DecodeRecord([]byte(bad), &got); control.ErrorCode(err) != control.EINVALID {
+			if err := sdk.DecodeRecord([]byte(bad), &got); injectors.ErrorCode(err) != injectors.EINVALID {
 				t.Fatalf("got %v, want EINVALID", err)
 			}
 		})
@@ -106,7 +106,7 @@ func TestRecord_RoundTripAndRefusal(t *testing.T) {
 
 func TestLogHandler_WritesHclogJSON(t *testing.T) {
 	var buf bytes.Buffer
-	l := slog.New(injectors.NewLogHandler(&buf, slog.LevelDebug))
+	l := slog.New(sdk.NewLogHandler(&buf, slog.LevelDebug))
 	l.Warn("replicas squeezed", "deployment", "api", "to", 0)
 	var rec map[string]any
 	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {

@@ -1,9 +1,4 @@
-// Package control is firedrill's core: the drill domain types, the engine that
-// runs a drill, and the small interfaces it needs from the outside world
-// (storage, fault injection, the clock). It imports no I/O adapters; those live
-// in their own packages (control/sqlite, injectors/host, ui) and are wired
-// together only in cmd/firedrill.
-package control
+package injectors
 
 import (
 	"errors"
@@ -11,7 +6,8 @@ import (
 )
 
 // Error codes. They are few on purpose: each maps to one HTTP status in the ui
-// package and to one exit behaviour in the CLI.
+// package, to one gRPC status on the plugin wire (injectors/grpcplugin) and
+// to one exit behaviour in the CLI.
 const (
 	ECONFLICT       = "conflict"
 	EINTERNAL       = "internal"
@@ -22,8 +18,10 @@ const (
 	ENOTIMPLEMENTED = "not_implemented"
 )
 
-// Error is firedrill's application error. Code is machine-readable; Message is
-// written for the person who caused it and is safe to show them.
+// Error is firedrill's application error, the one error type of the whole
+// code base: plugins return it across the wire, and the engine, the web UI and
+// the CLI return and inspect it. Code is machine-readable; Message is written
+// for the person who caused it and is safe to show them.
 type Error struct {
 	Code    string
 	Message string

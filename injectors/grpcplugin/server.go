@@ -1,18 +1,19 @@
-package injectors
+package grpcplugin
 
 import (
 	"context"
 
+	"github.com/firedrill/firedrill/injectors"
 	pb "github.com/firedrill/firedrill/injectors/proto"
 )
 
-// GRPCServer serves an Injector over gRPC. A *control.Error returned by Impl
+// GRPCServer serves an Injector over gRPC. A *injectors.Error returned by Impl
 // crosses the wire as the gRPC status code of its code (EINVALID as
 // InvalidArgument, ENOTFOUND as NotFound, ECONFLICT as FailedPrecondition,
 // EFORBIDDEN as PermissionDenied) with its message intact.
 type GRPCServer struct {
 	pb.UnimplementedInjectorServer
-	Impl Injector
+	Impl injectors.Injector
 }
 
 var _ pb.InjectorServer = (*GRPCServer)(nil)

@@ -1,4 +1,4 @@
-package injectors
+package sdk
 
 import (
 	"bytes"
@@ -15,7 +15,8 @@ import (
 	"github.com/hashicorp/go-plugin"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
-	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
+	"github.com/firedrill/firedrill/injectors/grpcplugin"
 )
 
 // Serve runs impl as a firedrill injector plugin: it performs the go-plugin
@@ -25,11 +26,11 @@ import (
 // Serve also makes slog's default logger write to stderr in the format the
 // host understands, so that a plugin's slog.Info(...) lines appear in
 // firedrill's log under the plugin's name, with their level and attributes.
-func Serve(impl Injector) {
+func Serve(impl injectors.Injector) {
 	slog.SetDefault(slog.New(NewLogHandler(os.Stderr, slog.LevelDebug)))
 	plugin.Serve(&plugin.ServeConfig{
-		HandshakeConfig: Handshake,
-		Plugins:         map[string]plugin.Plugin{PluginName: &GRPCPlugin{Impl: impl}},
+		HandshakeConfig: grpcplugin.Handshake,
+		Plugins:         map[string]plugin.Plugin{grpcplugin.PluginName: &grpcplugin.GRPCPlugin{Impl: impl}},
 		GRPCServer:      plugin.DefaultGRPCServer,
 		Logger: hclog.New(&hclog.LoggerOptions{
 			Name:       "go-plugin",
@@ -125,7 +126,7 @@ func MustSchema(doc string) *Schema {
 func (s *Schema) JSON() json.RawMessage { return s.raw }
 
 // Validate checks params against the schema. Absent params are checked as
-// an empty object. A violation is a *control.Error with code EINVALID whose
+// an empty object. A violation is a *injectors.Error with code EINVALID whose
 // message names every failing field by path, e.g.
 // "params.value: got number, want string".
 func (s *Schema) Validate(params json.RawMessage) error {
@@ -134,7 +135,7 @@ func (s *Schema) Validate(params json.RawMessage) error {
 	}
 	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(params))
 	if err != nil {
-		return control.Errorf(control.EINVALID, "params: not valid JSON: %v", err)
+		return injectors.Errorf(injectors.EINVALID, "params: not valid JSON: %v", err)
 	}
 	err = s.compiled.Validate(inst)
 	if err == nil {
@@ -142,12 +143,12 @@ func (s *Schema) Validate(params json.RawMessage) error {
 	}
 	var ve *jsonschema.ValidationError
 	if !errors.As(err, &ve) {
-		return control.Errorf(control.EINVALID, "params: %v", err)
+		return injectors.Errorf(injectors.EINVALID, "params: %v", err)
 	}
 	var msgs []string
 	collectViolations(ve, &msgs)
 	sort.Strings(msgs)
-	return control.Errorf(control.EINVALID, "%s", strings.Join(msgs, "; "))
+	return injectors.Errorf(injectors.EINVALID, "%s", strings.Join(msgs, "; "))
 }
 
 func collectViolations(ve *jsonschema.ValidationError, out *[]string) {
@@ -174,7 +175,7 @@ func collectViolations(ve *jsonschema.ValidationError, out *[]string) {
 }
 
 // Decode validates params against the schema and then decodes them into v,
-// refusing fields that v does not have. Errors are *control.Error EINVALID.
+// refusing fields that v does not have. Errors are *injectors.Error EINVALID.
 func (s *Schema) Decode(params json.RawMessage, v any) error {
 	if err := s.Validate(params); err != nil {
 		return err
@@ -185,7 +186,7 @@ func (s *Schema) Decode(params json.RawMessage, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(params))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return control.Errorf(control.EINVALID, "params: %v", err)
+		return injectors.Errorf(injectors.EINVALID, "params: %v", err)
 	}
 	return nil
 }
@@ -202,16 +203,16 @@ func EncodeRecord(v any) ([]byte, error) {
 }
 
 // DecodeRecord decodes a revert record written by EncodeRecord into v. A
-// record that does not decode is a *control.Error EINVALID: it was not
+// record that does not decode is a *injectors.Error EINVALID: it was not
 // written by this plugin, or by an incompatible version of it.
 func DecodeRecord(record []byte, v any) error {
 	if len(bytes.TrimSpace(record)) == 0 {
-		return control.Errorf(control.EINVALID, "revert record is empty")
+		return injectors.Errorf(injectors.EINVALID, "revert record is empty")
 	}
 	dec := json.NewDecoder(bytes.NewReader(record))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return control.Errorf(control.EINVALID, "revert record is not one this plugin wrote: %v", err)
+		return injectors.Errorf(injectors.EINVALID, "revert record is not one this plugin wrote: %v", err)
 	}
 	return nil
 }
@@ -219,5 +220,5 @@ func DecodeRecord(record []byte, v any) error {
 // UnknownType returns the EINVALID error for a fault or probe type the
 // plugin does not offer, listing the ones it does.
 func UnknownType(kind, typ string, known ...string) error {
-	return control.Errorf(control.EINVALID, "unknown %s type %q, expected one of: %s", kind, typ, strings.Join(known, ", "))
+	return injectors.Errorf(injectors.EINVALID, "unknown %s type %q, expected one of: %s", kind, typ, strings.Join(known, ", "))
 }

@@ -1,15 +1,16 @@
-package injectors
+package grpcplugin
 
 import (
 	"context"
 
 	"google.golang.org/grpc"
 
+	"github.com/firedrill/firedrill/injectors"
 	pb "github.com/firedrill/firedrill/injectors/proto"
 )
 
 // GRPCClient is an Injector that calls a plugin over gRPC. Errors that the
-// plugin returned as a *control.Error arrive as a *control.Error with the same
+// plugin returned as a *injectors.Error arrive as a *injectors.Error with the same
 // code and message.
 type GRPCClient struct {
 	client pb.InjectorClient
@@ -20,15 +21,15 @@ func NewGRPCClient(conn grpc.ClientConnInterface) *GRPCClient {
 	return &GRPCClient{client: pb.NewInjectorClient(conn)}
 }
 
-var _ Injector = (*GRPCClient)(nil)
+var _ injectors.Injector = (*GRPCClient)(nil)
 
 // Info describes the plugin.
-func (c *GRPCClient) Info(ctx context.Context) (Info, error) {
+func (c *GRPCClient) Info(ctx context.Context) (injectors.Info, error) {
 	resp, err := c.client.Info(ctx, &pb.InfoRequest{})
 	if err != nil {
-		return Info{}, fromStatus("info", err)
+		return injectors.Info{}, fromStatus("info", err)
 	}
-	return Info{
+	return injectors.Info{
 		Name:        resp.GetName(),
 		Version:     resp.GetVersion(),
 		APIVersions: resp.GetApiVersions(),
@@ -38,13 +39,13 @@ func (c *GRPCClient) Info(ctx context.Context) (Info, error) {
 }
 
 // Validate checks a fault without changing anything.
-func (c *GRPCClient) Validate(ctx context.Context, f Fault) error {
+func (c *GRPCClient) Validate(ctx context.Context, f injectors.Fault) error {
 	_, err := c.client.Validate(ctx, &pb.ValidateRequest{Fault: faultToProto(f)})
 	return fromStatus("validate", err)
 }
 
 // Prepare returns the fault's revert record.
-func (c *GRPCClient) Prepare(ctx context.Context, f Fault) ([]byte, error) {
+func (c *GRPCClient) Prepare(ctx context.Context, f injectors.Fault) ([]byte, error) {
 	resp, err := c.client.Prepare(ctx, &pb.PrepareRequest{Fault: faultToProto(f)})
 	if err != nil {
 		return nil, fromStatus("prepare", err)
@@ -53,7 +54,7 @@ func (c *GRPCClient) Prepare(ctx context.Context, f Fault) ([]byte, error) {
 }
 
 // Inject applies the fault and returns the record to keep.
-func (c *GRPCClient) Inject(ctx context.Context, f Fault, record []byte) ([]byte, error) {
+func (c *GRPCClient) Inject(ctx context.Context, f injectors.Fault, record []byte) ([]byte, error) {
 	resp, err := c.client.Inject(ctx, &pb.InjectRequest{Fault: faultToProto(f), Record: record})
 	if err != nil {
 		return nil, fromStatus("inject", err)
@@ -62,16 +63,16 @@ func (c *GRPCClient) Inject(ctx context.Context, f Fault, record []byte) ([]byte
 }
 
 // Status reports whether the fault is in effect, drifted or reverted.
-func (c *GRPCClient) Status(ctx context.Context, f Fault, record []byte) (Status, error) {
+func (c *GRPCClient) Status(ctx context.Context, f injectors.Fault, record []byte) (injectors.Status, error) {
 	resp, err := c.client.Status(ctx, &pb.StatusRequest{Fault: faultToProto(f), Record: record})
 	if err != nil {
-		return Status{}, fromStatus("status", err)
+		return injectors.Status{}, fromStatus("status", err)
 	}
 	e, err := effectFromProto(resp.GetEffect())
 	if err != nil {
-		return Status{}, err
+		return injectors.Status{}, err
 	}
-	return Status{Effect: e, Detail: resp.GetDetail()}, nil
+	return injectors.Status{Effect: e, Detail: resp.GetDetail()}, nil
 }
 
 // Revert undoes the fault recorded in record.
@@ -81,10 +82,10 @@ func (c *GRPCClient) Revert(ctx context.Context, record []byte) error {
 }
 
 // Probe evaluates a check.
-func (c *GRPCClient) Probe(ctx context.Context, p Probe) (ProbeResult, error) {
+func (c *GRPCClient) Probe(ctx context.Context, p injectors.Probe) (injectors.ProbeResult, error) {
 	resp, err := c.client.Probe(ctx, &pb.ProbeRequest{Probe: probeToProto(p)})
 	if err != nil {
-		return ProbeResult{}, fromStatus("probe", err)
+		return injectors.ProbeResult{}, fromStatus("probe", err)
 	}
-	return ProbeResult{OK: resp.GetOk(), Detail: resp.GetDetail()}, nil
+	return injectors.ProbeResult{OK: resp.GetOk(), Detail: resp.GetDetail()}, nil
 }

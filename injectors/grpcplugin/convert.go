@@ -1,4 +1,4 @@
-package injectors
+package grpcplugin
 
 import (
 	"context"
@@ -8,44 +8,44 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
 	pb "github.com/firedrill/firedrill/injectors/proto"
 )
 
-func targetToProto(t Target) *pb.Target {
+func targetToProto(t injectors.Target) *pb.Target {
 	return &pb.Target{Namespace: t.Namespace, Kind: t.Kind, Name: t.Name, Selector: t.Selector}
 }
 
-func targetFromProto(t *pb.Target) Target {
+func targetFromProto(t *pb.Target) injectors.Target {
 	if t == nil {
-		return Target{}
+		return injectors.Target{}
 	}
-	return Target{Namespace: t.GetNamespace(), Kind: t.GetKind(), Name: t.GetName(), Selector: t.GetSelector()}
+	return injectors.Target{Namespace: t.GetNamespace(), Kind: t.GetKind(), Name: t.GetName(), Selector: t.GetSelector()}
 }
 
-func faultToProto(f Fault) *pb.Fault {
+func faultToProto(f injectors.Fault) *pb.Fault {
 	return &pb.Fault{DrillId: f.DrillID, FaultId: f.FaultID, Type: f.Type, Target: targetToProto(f.Target), Params: f.Params}
 }
 
-func faultFromProto(f *pb.Fault) Fault {
+func faultFromProto(f *pb.Fault) injectors.Fault {
 	if f == nil {
-		return Fault{}
+		return injectors.Fault{}
 	}
-	return Fault{DrillID: f.GetDrillId(), FaultID: f.GetFaultId(), Type: f.GetType(), Target: targetFromProto(f.GetTarget()), Params: f.GetParams()}
+	return injectors.Fault{DrillID: f.GetDrillId(), FaultID: f.GetFaultId(), Type: f.GetType(), Target: targetFromProto(f.GetTarget()), Params: f.GetParams()}
 }
 
-func probeToProto(p Probe) *pb.Probe {
+func probeToProto(p injectors.Probe) *pb.Probe {
 	return &pb.Probe{Type: p.Type, Target: targetToProto(p.Target), Params: p.Params}
 }
 
-func probeFromProto(p *pb.Probe) Probe {
+func probeFromProto(p *pb.Probe) injectors.Probe {
 	if p == nil {
-		return Probe{}
+		return injectors.Probe{}
 	}
-	return Probe{Type: p.GetType(), Target: targetFromProto(p.GetTarget()), Params: p.GetParams()}
+	return injectors.Probe{Type: p.GetType(), Target: targetFromProto(p.GetTarget()), Params: p.GetParams()}
 }
 
-func typesToProto(ts []TypeInfo) []*pb.TypeInfo {
+func typesToProto(ts []injectors.TypeInfo) []*pb.TypeInfo {
 	out := make([]*pb.TypeInfo, 0, len(ts))
 	for _, t := range ts {
 		out = append(out, &pb.TypeInfo{Name: t.Name, Description: t.Description, TargetKinds: t.TargetKinds, ParamsSchema: t.ParamsSchema})
@@ -53,67 +53,67 @@ func typesToProto(ts []TypeInfo) []*pb.TypeInfo {
 	return out
 }
 
-func typesFromProto(ts []*pb.TypeInfo) []TypeInfo {
-	out := make([]TypeInfo, 0, len(ts))
+func typesFromProto(ts []*pb.TypeInfo) []injectors.TypeInfo {
+	out := make([]injectors.TypeInfo, 0, len(ts))
 	for _, t := range ts {
-		out = append(out, TypeInfo{Name: t.GetName(), Description: t.GetDescription(), TargetKinds: t.GetTargetKinds(), ParamsSchema: t.GetParamsSchema()})
+		out = append(out, injectors.TypeInfo{Name: t.GetName(), Description: t.GetDescription(), TargetKinds: t.GetTargetKinds(), ParamsSchema: t.GetParamsSchema()})
 	}
 	return out
 }
 
-func effectToProto(e Effect) (pb.Effect, error) {
+func effectToProto(e injectors.Effect) (pb.Effect, error) {
 	switch e {
-	case InEffect:
+	case injectors.InEffect:
 		return pb.Effect_EFFECT_IN_EFFECT, nil
-	case Drifted:
+	case injectors.Drifted:
 		return pb.Effect_EFFECT_DRIFTED, nil
-	case Reverted:
+	case injectors.Reverted:
 		return pb.Effect_EFFECT_REVERTED, nil
 	}
-	return pb.Effect_EFFECT_UNSPECIFIED, fmt.Errorf("status effect %q is not one of %q, %q, %q", e, InEffect, Drifted, Reverted)
+	return pb.Effect_EFFECT_UNSPECIFIED, fmt.Errorf("status effect %q is not one of %q, %q, %q", e, injectors.InEffect, injectors.Drifted, injectors.Reverted)
 }
 
-func effectFromProto(e pb.Effect) (Effect, error) {
+func effectFromProto(e pb.Effect) (injectors.Effect, error) {
 	switch e {
 	case pb.Effect_EFFECT_IN_EFFECT:
-		return InEffect, nil
+		return injectors.InEffect, nil
 	case pb.Effect_EFFECT_DRIFTED:
-		return Drifted, nil
+		return injectors.Drifted, nil
 	case pb.Effect_EFFECT_REVERTED:
-		return Reverted, nil
+		return injectors.Reverted, nil
 	}
 	return "", fmt.Errorf("plugin answered status with effect %v, expected in-effect, drifted or reverted", e)
 }
 
-// codeToGRPC maps a control error code to the gRPC status code that carries
+// codeToGRPC maps a firedrill error code to the gRPC status code that carries
 // it across the wire, and back in codeFromGRPC.
 var codeToGRPC = map[string]codes.Code{
-	control.EINVALID:        codes.InvalidArgument,
-	control.ENOTFOUND:       codes.NotFound,
-	control.ECONFLICT:       codes.FailedPrecondition,
-	control.EFORBIDDEN:      codes.PermissionDenied,
-	control.EUNAUTHORIZED:   codes.Unauthenticated,
-	control.ENOTIMPLEMENTED: codes.Unimplemented,
+	injectors.EINVALID:        codes.InvalidArgument,
+	injectors.ENOTFOUND:       codes.NotFound,
+	injectors.ECONFLICT:       codes.FailedPrecondition,
+	injectors.EFORBIDDEN:      codes.PermissionDenied,
+	injectors.EUNAUTHORIZED:   codes.Unauthenticated,
+	injectors.ENOTIMPLEMENTED: codes.Unimplemented,
 }
 
 var codeFromGRPC = map[codes.Code]string{
-	codes.InvalidArgument:    control.EINVALID,
-	codes.NotFound:           control.ENOTFOUND,
-	codes.FailedPrecondition: control.ECONFLICT,
-	codes.AlreadyExists:      control.ECONFLICT,
-	codes.PermissionDenied:   control.EFORBIDDEN,
-	codes.Unauthenticated:    control.EUNAUTHORIZED,
-	codes.Unimplemented:      control.ENOTIMPLEMENTED,
+	codes.InvalidArgument:    injectors.EINVALID,
+	codes.NotFound:           injectors.ENOTFOUND,
+	codes.FailedPrecondition: injectors.ECONFLICT,
+	codes.AlreadyExists:      injectors.ECONFLICT,
+	codes.PermissionDenied:   injectors.EFORBIDDEN,
+	codes.Unauthenticated:    injectors.EUNAUTHORIZED,
+	codes.Unimplemented:      injectors.ENOTIMPLEMENTED,
 }
 
 // toStatus turns an error returned by a plugin's Injector into a gRPC status
-// error. A *control.Error keeps its code and message; context errors become
+// error. A *injectors.Error keeps its code and message; context errors become
 // DeadlineExceeded or Canceled; anything else is Internal.
 func toStatus(err error) error {
 	if err == nil {
 		return nil
 	}
-	var ce *control.Error
+	var ce *injectors.Error
 	if errors.As(err, &ce) {
 		if c, ok := codeToGRPC[ce.Code]; ok {
 			return status.Error(c, ce.Message)
@@ -130,8 +130,8 @@ func toStatus(err error) error {
 }
 
 // fromStatus turns an error from a gRPC call into the error the plugin meant:
-// a *control.Error with the plugin's message for the codes that carry a
-// control error code, the context error for DeadlineExceeded and Canceled,
+// a *injectors.Error with the plugin's message for the codes that carry a
+// firedrill error code, the context error for DeadlineExceeded and Canceled,
 // and a *CallError for everything else, so that callers can tell that the
 // plugin process was unreachable (Unavailable).
 func fromStatus(method string, err error) error {
@@ -143,7 +143,7 @@ func fromStatus(method string, err error) error {
 		return fmt.Errorf("%s: %w", method, err)
 	}
 	if code, ok := codeFromGRPC[st.Code()]; ok {
-		return &control.Error{Code: code, Message: st.Message()}
+		return &injectors.Error{Code: code, Message: st.Message()}
 	}
 	switch st.Code() {
 	case codes.DeadlineExceeded:
@@ -154,7 +154,7 @@ func fromStatus(method string, err error) error {
 	return &CallError{Method: method, Code: st.Code(), Message: st.Message()}
 }
 
-// CallError is a failed call to a plugin that carries no control error code:
+// CallError is a failed call to a plugin that carries no firedrill error code:
 // the plugin failed internally (codes.Internal) or could not be reached
 // (codes.Unavailable, typically because its process died).
 type CallError struct {

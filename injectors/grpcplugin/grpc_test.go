@@ -1,4 +1,4 @@
-package injectors_test
+package grpcplugin_test
 
 import (
 	"context"
@@ -11,8 +11,8 @@ import (
 
 	"github.com/hashicorp/go-plugin"
 
-	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/injectors"
+	"github.com/firedrill/firedrill/injectors/grpcplugin"
 )
 
 // scripted is an Injector whose answers the test sets; it records what it
@@ -55,9 +55,9 @@ func (s *scripted) Probe(_ context.Context, p injectors.Probe) (injectors.ProbeR
 // client side.
 func connect(t *testing.T, impl injectors.Injector) injectors.Injector {
 	t.Helper()
-	client, _ := plugin.TestPluginGRPCConn(t, false, map[string]plugin.Plugin{injectors.PluginName: &injectors.GRPCPlugin{Impl: impl}})
+	client, _ := plugin.TestPluginGRPCConn(t, false, map[string]plugin.Plugin{grpcplugin.PluginName: &grpcplugin.GRPCPlugin{Impl: impl}})
 	t.Cleanup(func() { client.Close() })
-	raw, err := client.Dispense(injectors.PluginName)
+	raw, err := client.Dispense(grpcplugin.PluginName)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,20 +118,20 @@ func TestGRPC_ErrorsKeepTheirMeaning(t *testing.T) {
 		wantCode string
 		wantMsg  string
 	}{
-		{"invalid stays invalid", control.Errorf(control.EINVALID, "params.count: got string, want integer"), control.EINVALID, "params.count: got string, want integer"},
-		{"wrapped invalid stays invalid", fmt.Errorf("prepare f1: %w", control.Errorf(control.EINVALID, "bad")), control.EINVALID, "bad"},
-		{"not found stays not found", control.Errorf(control.ENOTFOUND, "deployment shop/api not found"), control.ENOTFOUND, "deployment shop/api not found"},
-		{"conflict stays conflict", control.Errorf(control.ECONFLICT, "changed since prepare"), control.ECONFLICT, "changed since prepare"},
-		{"forbidden stays forbidden", control.Errorf(control.EFORBIDDEN, "namespace kube-system is protected"), control.EFORBIDDEN, "namespace kube-system is protected"},
-		{"not implemented stays not implemented", control.Errorf(control.ENOTIMPLEMENTED, "no"), control.ENOTIMPLEMENTED, "no"},
-		{"plain error is internal", errors.New("apiserver: connection refused"), control.EINTERNAL, "Internal error."},
+		{"invalid stays invalid", injectors.Errorf(injectors.EINVALID, "params.count: got string, want integer"), injectors.EINVALID, "params.count: got string, want integer"},
+		{"wrapped invalid stays invalid", fmt.Errorf("prepare f1: %w", injectors.Errorf(injectors.EINVALID, "bad")), injectors.EINVALID, "bad"},
+		{"not found stays not found", injectors.Errorf(injectors.ENOTFOUND, "deployment shop/api not found"), injectors.ENOTFOUND, "deployment shop/api not found"},
+		{"conflict stays conflict", injectors.Errorf(injectors.ECONFLICT, "changed since prepare"), injectors.ECONFLICT, "changed since prepare"},
+		{"forbidden stays forbidden", injectors.Errorf(injectors.EFORBIDDEN, "namespace kube-system is protected"), injectors.EFORBIDDEN, "namespace kube-system is protected"},
+		{"not implemented stays not implemented", injectors.Errorf(injectors.ENOTIMPLEMENTED, "no"), injectors.ENOTIMPLEMENTED, "no"},
+		{"plain error is internal", errors.New("apiserver: connection refused"), injectors.EINTERNAL, "Internal error."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := connect(t, &scripted{err: tt.err})
 			err := c.Revert(context.Background(), []byte(`{}`))
-			if control.ErrorCode(err) != tt.wantCode || control.ErrorMessage(err) != tt.wantMsg {
-				t.Fatalf("got %v (code %q message %q), want %q %q", err, control.ErrorCode(err), control.ErrorMessage(err), tt.wantCode, tt.wantMsg)
+			if injectors.ErrorCode(err) != tt.wantCode || injectors.ErrorMessage(err) != tt.wantMsg {
+				t.Fatalf("got %v (code %q message %q), want %q %q", err, injectors.ErrorCode(err), injectors.ErrorMessage(err), tt.wantCode, tt.wantMsg)
 			}
 		})
 	}
@@ -140,7 +140,7 @@ func TestGRPC_ErrorsKeepTheirMeaning(t *testing.T) {
 func TestGRPC_PlainErrorKeepsDetailForTheLog(t *testing.T) {
 	c := connect(t, &scripted{err: errors.New("apiserver: connection refused")})
 	err := c.Revert(context.Background(), []byte(`{}`))
-	var ce *injectors.CallError
+	var ce *grpcplugin.CallError
 	if !errors.As(err, &ce) || ce.Unreachable() || !strings.Contains(err.Error(), "apiserver: connection refused") {
 		t.Fatalf("got %#v, want a reachable CallError with the plugin's detail", err)
 	}
