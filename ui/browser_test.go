@@ -293,12 +293,14 @@ func TestBrowserDrill(t *testing.T) {
 	}
 	kim.shot("refused")
 
-	// When the drill ends, the retrospective opens at once: a participant
-	// still in the room is taken there, staff are shown a link to it.
+	// When the drill ends, the retrospective opens at once: everyone in the
+	// room is shown that the drill ended, with a link to it.
 	if err := e.engine.End(context.Background(), drillID, "facilitator", "browser test ends the drill"); err != nil {
 		t.Fatal(err)
 	}
-	lee.waitJS("participant taken to the retro", `location.pathname === "/room/`+drillID+`/retro"`)
+	lee.waitJS("participant shown the end with the retro link", `document.querySelector("#retro-link") !== null && location.pathname === "/room/`+drillID+`"`)
+	lee.run("open the retro", chromedp.Click(chromedp.ID("retro-link")))
+	lee.waitJS("retro opened", `location.pathname === "/room/`+drillID+`/retro"`)
 	lee.waitJS("retro form ready", `!document.querySelector("#wentWell").disabled && document.querySelector("#blameless").textContent.length > 0`)
 	lee.shot("retro-after-end")
 	fac.run("open the room as facilitator", chromedp.Navigate(base+"/room/"+drillID))

@@ -245,10 +245,12 @@ func (g *docShotGen) story() {
 		"followUp":          "Alert on the age of pending orders; review config changes before they ship.",
 	})
 	// Every fault is resolved and the resolution notice is posted: the
-	// engine ends the drill, and participants are taken to the
-	// retrospective at once. Staff stay in the room with a link to it.
+	// engine ends the drill, and everyone in the room is shown that it
+	// ended, with a link to the retrospective.
 	g.h.Advance(g.drill, 0)
-	alex.waitJS("taken to the retro", `location.pathname === "/room/`+g.drill+`/retro"`)
+	alex.waitJS("shown the end", `document.querySelector("#retro-link") !== null`)
+	alex.run("open the retro", chromedp.Click(chromedp.ID("retro-link")))
+	alex.waitJS("in the retro", `location.pathname === "/room/`+g.drill+`/retro"`)
 	fac.run("reload the room", chromedp.Reload())
 	fac.waitJS("retro link", `document.body.dataset.ready === "true" && document.querySelector("#retro-link") !== null && document.querySelector('#messages .card[data-notice="resolution"]') !== null`)
 	fac.run("scroll to the last message", chromedp.Evaluate[chromedp.Void](`document.querySelector("#messages").scrollTop = 1e9`))

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -320,4 +321,79 @@ func TestBrowserRehearsalSpeed(t *testing.T) {
 	kim.waitJS("still marked while running", `document.querySelector("#scale").textContent.includes("×60")`)
 	kim.shot("rehearsal")
 	r.admin.must(409, "POST", "/api/drills/"+r.id+"/time-scale", map[string]float64{"timeScale": 1}, nil)
+}
+
+// TestBrowserSpeakAsResets: speaking as a persona is visibly armed, and
+// lasts one message: the next goes out as the facilitator.
+func TestBrowserSpeakAsResets(t *testing.T) {
+	e := newEnv(t)
+	r := newRoom(t, e)
+	r.start()
+	fac := r.facilitator("")
+	fac.run("choose the CTO", chromedp.SetValue(chromedp.ID("persona"), "cto"),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector("#persona").dispatchEvent(new Event("change"))`))
+	fac.waitJS("armed", `document.querySelector("#sendBtn").textContent.includes("CTO") && document.querySelector("#composer").classList.contains("as-persona")`)
+	fac.shot("speak-as-armed")
+	fac.run("send as the CTO", chromedp.SendKeys(chromedp.ID("input"), "What is the impact?"), chromedp.Click(chromedp.ID("sendBtn")))
+	fac.waitJS("disarmed after sending", `document.querySelector("#persona").value === "" && !document.querySelector("#composer").classList.contains("as-persona") && !document.querySelector("#sendBtn").textContent.includes("CTO")`)
+	fac.run("send again", chromedp.SendKeys(chromedp.ID("input"), "Facilitator here: take your time."), chromedp.Click(chromedp.ID("sendBtn")))
+	fac.waitJS("second message shown", `[...document.querySelectorAll("#messages .msg .text")].some(m => m.textContent === "Facilitator here: take your time.")`)
+	msgs := r.events(t, control.EventChatMessage)
+	var authors []string
+	for _, ev := range msgs {
+		var m control.Message
+		_ = json.Unmarshal(ev.Payload, &m)
+		authors = append(authors, string(m.AuthorKind)+":"+m.AuthorID)
+	}
+	if len(authors) != 2 || authors[0] != "persona:cto" || authors[1] != "person:"+ui.ActorFacilitator {
+		t.Fatalf("messages by %v, want the CTO then the facilitator", authors)
+	}
+}
+
+// TestBrowserResolutionEndsInRoom: the participant who posts the resolution
+// notice that ends the drill stays in the room, sees their card and a
+// "drill ended" state with the link to the retrospective.
+func TestBrowserResolutionEndsInRoom(t *testing.T) {
+	e := newEnv(t)
+	r := newRoom(t, e, [2]string{"Kim", "participant"}, [2]string{"Lee", "participant"})
+	r.start()
+	for _, f := range []string{"db-config"} {
+		r.admin.must(200, "POST", "/api/drills/"+r.id+"/faults/cache/skip", map[string]string{"why": "no time"}, nil)
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			d, err := e.engine.Drill(context.Background(), r.id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fs, ok := d.Fault(f); ok && fs.Phase == control.FaultInEffect {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("fault %s never in effect", f)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		r.admin.must(200, "POST", "/api/drills/"+r.id+"/faults/"+f+"/resolve", nil, nil)
+	}
+	kim, lee := r.join("Kim"), r.join("Lee")
+	kim.click("open the resolution notice", `[data-notice-tab="resolution"]`)
+	set := func(field, v string) chromedp.Action[chromedp.Void] {
+		return chromedp.SetValue(chromedp.ID("nf-resolution-"+field), v)
+	}
+	kim.run("fill the resolution notice", set("started", "14:05"), set("ended", "14:40"), set("impact", "Orders failed for 35 minutes."),
+		set("cause", "DB_HOST was changed."), set("recovery", "Restored DB_HOST."), set("affectedCustomers", "120 customers."))
+	kim.click("post", "#noticeBtn")
+	for _, p := range []*page{kim, lee} {
+		p.waitJS("drill ended in the room, with the retro link", `document.querySelector("#retro-link") !== null && document.body.dataset.ended === "true"`)
+	}
+	time.Sleep(time.Second) // nobody is taken away
+	for _, p := range []*page{kim, lee} {
+		if got := eval[string](p, `location.pathname`); got != "/room/"+r.id {
+			t.Fatalf("%s was taken to %s", p.name, got)
+		}
+	}
+	kim.waitJS("Kim sees the card", `[...document.querySelectorAll('#messages .card[data-notice="resolution"]')].some(c => c.textContent.includes("Restored DB_HOST."))`)
+	kim.shot("drill-ended")
+	kim.click("open the retro", "#retro-link")
+	kim.waitJS("retro", `location.pathname === "/room/`+r.id+`/retro"`)
 }

@@ -63,6 +63,7 @@ const dict = {
     manualResolve: "No automatic check: mark it resolved when the participants have fixed it.",
     "check.pass": "passes", "check.fail": "fails", "check.unchecked": "not checked yet",
     cRehearsal: "rehearsal ×{scale} (90 minutes in {minutes} min)", rehearsalBadge: "rehearsal ×{scale}", "drill.time-scale-set": "Drill clock: {clock}.",
+    sendAs: "Send as {name}",
   },
   ko: {
     banner: "모의 훈련 — 장애 대응 훈련 중입니다. 실제 장애가 아닙니다.",
@@ -127,6 +128,7 @@ const dict = {
     manualResolve: "자동 확인이 없습니다. 참여자가 고치면 해결로 표시하세요.",
     "check.pass": "통과", "check.fail": "실패", "check.unchecked": "아직 확인 전",
     cRehearsal: "리허설 ×{scale} (90분을 {minutes}분에)", rehearsalBadge: "리허설 ×{scale}", "drill.time-scale-set": "훈련 시계: {clock}.",
+    sendAs: "{name}(으)로 보내기",
   },
 };
 

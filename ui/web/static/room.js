@@ -107,7 +107,17 @@ function renderComposer() {
   }
 }
 
+// armPersona shows which persona the next message goes out as: the composer
+// is marked and the send button names the persona, so nobody speaks as the
+// CTO by accident.
+function armPersona() {
+  const p = room.view && room.view.personas.find((x) => x.id === $("persona").value);
+  $("composer").classList.toggle("as-persona", !!p);
+  $("sendBtn").textContent = p ? t("sendAs", { name: p.name }) : t("send");
+}
+
 function renderQuick() {
+  armPersona();
   const q = clear($("quick"));
   const p = room.view.personas.find((x) => x.id === $("persona").value);
   const replies = (p && p.quickReplies) || [];
@@ -329,18 +339,16 @@ function handle(ev) {
   }
 }
 
-// openRetro sends participants to the retrospective and shows staff a link
-// to it (they may still want to read the room).
+// openRetro shows everyone that the drill has ended, with the link to the
+// retrospective: nobody is taken away from the room, so the person who
+// posted the resolution notice sees their card and everyone can read the
+// last messages before going.
 function openRetro() {
   const href = "/room/" + encodeURIComponent(drillId) + "/retro";
-  if (room.sess && room.sess.role === "participant") { location.assign(href); return; }
   if (document.getElementById("retro-link")) return;
-  const a = document.createElement("a");
-  a.id = "retro-link";
-  a.href = href;
-  a.className = "retro-link";
-  a.textContent = t("retroOpen");
-  document.body.prepend(a);
+  const a = el("a", { id: "retro-link", href, class: "retro-link" }, t("retroOpen"));
+  document.body.insertBefore(a, $("layout"));
+  document.body.dataset.ended = "true";
 }
 
 function incident() { return (room.view && room.view.incidentChannel) || "incident"; }
@@ -409,6 +417,9 @@ async function send() {
     await api("POST", "/api/drills/" + encodeURIComponent(drillId) + "/messages", body);
     input.value = "";
     cancelReply();
+    // A persona speaks for one message: the next goes out as the
+    // facilitator unless a persona is chosen again.
+    if (body.persona) { $("persona").value = ""; renderQuick(); }
   } catch (e) { $("sendError").textContent = e.message; }
 }
 
