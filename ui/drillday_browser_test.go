@@ -397,3 +397,24 @@ func TestBrowserResolutionEndsInRoom(t *testing.T) {
 	kim.click("open the retro", "#retro-link")
 	kim.waitJS("retro", `location.pathname === "/room/`+r.id+`/retro"`)
 }
+
+// TestBrowserConsoleNavigation: the console links to the history and to the
+// retro and record of ended drills; the drill's console links back; the
+// history carries the EXERCISE banner and links back to the console.
+func TestBrowserConsoleNavigation(t *testing.T) {
+	e := newEnv(t)
+	r := newRoom(t, e)
+	r.start()
+	r.admin.must(200, "POST", "/api/drills/"+r.id+"/end", map[string]string{"why": "test"}, nil)
+	fac := r.facilitator("")
+	fac.waitJS("the drill's console links the record", `document.querySelector("#recordLink") !== null`)
+	fac.click("open the record", "#recordLink")
+	fac.waitJS("record page", `location.pathname === "/room/`+r.id+`/record"`)
+	fac.run("back to the console", chromedp.Navigate(e.http.URL+"/console"))
+	fac.waitJS("drill listed with its record", `document.querySelector('[data-record="`+r.id+`"]') !== null`)
+	fac.click("open the history", "#navHistory")
+	fac.waitJS("history page with the banner", `location.pathname === "/history" && document.querySelector(".banner").textContent.includes("EXERCISE")`)
+	fac.shot("history")
+	fac.click("back to the console", "#navConsole")
+	fac.waitJS("console", `location.pathname === "/console"`)
+}

@@ -27,7 +27,9 @@ async function refresh() {
     tb.append(el("tr", {},
       el("td", {}, d.title || d.id), el("td", {}, d.scenario), el("td", {}, t(d.state)),
       el("td", {}, new Date(d.createdAt).toLocaleString()),
-      el("td", {}, el("a", { href: "/console/drills/" + encodeURIComponent(d.id) }, t("open")))));
+      el("td", { class: "links" }, el("a", { href: "/console/drills/" + encodeURIComponent(d.id), dataset: { open: d.id } }, t("open")),
+        ["ended", "aborted", "retro", "closed"].includes(d.state) ? [" · ", el("a", { href: "/room/" + encodeURIComponent(d.id) + "/retro" }, t("retroLink")),
+          " · ", el("a", { href: "/room/" + encodeURIComponent(d.id) + "/record", dataset: { record: d.id } }, t("recordLink"))] : null)));
   }
 }
 

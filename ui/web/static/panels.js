@@ -108,6 +108,10 @@ function facilitatorPanel(side, room) {
     errBox("ctlErr"),
     clockControl(v));
 
+  const id = encodeURIComponent(v.id);
+  side.append(el("nav", { class: "nav", id: "facNav" },
+    el("a", { href: "/console" }, t("console")), " · ", el("a", { href: "/history" }, t("historyLink")),
+    over ? [" · ", el("a", { href: "/room/" + id + "/retro" }, t("retroLink")), " · ", el("a", { href: "/room/" + id + "/record", id: "recordLink" }, t("recordLink"))] : null));
   faultsSection(side, room, true);
   hintsSection(side, room, true);
   timelineSection(side, room);

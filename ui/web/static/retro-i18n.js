@@ -29,6 +29,7 @@ const dict = {
     ratings: "Self-rating before → after", noticeTrend: "Time to incident notice", openActions: "Open follow-up actions", awards: "Awards",
     largestGain: "Largest before/after gain", mostEfficient: "Most efficient participation", mostRealistic: "Most realistic scenario", thanks: "Thanks to every designer",
     date: "Date", drill: "Drill", outcome: "Outcome", incidentNotice: "Incident notice", resolutionNotice: "Resolution notice", hints: "Hints", overdue: "overdue",
+    historyBanner: "EXERCISE records — every drill here was an exercise, not a real incident.", consoleLink: "Facilitator console",
   },
   ko: {
     banner: "모의 훈련 — 장애 대응 훈련 회고입니다.", retro: "회고", backToRoom: "훈련방",
@@ -57,6 +58,7 @@ const dict = {
     ratings: "자기 평가 전 → 후", noticeTrend: "장애 공지까지 걸린 시간", openActions: "진행 중인 후속 조치", awards: "시상",
     largestGain: "전후 향상 폭 최대", mostEfficient: "가장 효율적인 참여", mostRealistic: "가장 현실적인 시나리오", thanks: "설계자 모두에게 감사",
     date: "날짜", drill: "훈련", outcome: "결과", incidentNotice: "장애 공지", resolutionNotice: "해소 공지", hints: "힌트", overdue: "기한 지남",
+    historyBanner: "모의 훈련 기록 — 여기 있는 모든 훈련은 실제 장애가 아닌 훈련입니다.", consoleLink: "진행자 콘솔",
   },
 };
 
