@@ -182,7 +182,7 @@ func (m *Main) commands() []*cobra.Command {
 		newValidateCmd(m), newSchemaCmd(m), newPlanCmd(m), newInjectsCmd(m),
 		newRunCmd(m), newServeCmd(m), newDemoCmd(m),
 		newExportCmd(m), newVerifyCmd(m), newHistoryCmd(m),
-		newConfigCmd(m),
+		newConfigCmd(m), newPluginCmd(m), newPluginsCmd(m),
 	}
 	for _, f := range commandFactories {
 		cmds = append(cmds, f(m))

@@ -17,7 +17,6 @@ import (
 	"github.com/firedrill/firedrill/injectors/host"
 	"github.com/firedrill/firedrill/injectors/kubernetes"
 	"github.com/firedrill/firedrill/injectors/sdk"
-	"github.com/firedrill/firedrill/scenarios"
 )
 
 // builtinInjectors are the injectors this binary serves itself, as
@@ -126,57 +125,42 @@ func (m *Main) openPluginHost(ctx context.Context, cmd *cobra.Command) (*host.Ho
 	return h, nil
 }
 
-func init() {
-	registerCommand(func(m *Main) *cobra.Command {
-		cmd := &cobra.Command{
-			Use:    "plugin NAME",
-			Short:  "Serve a built-in injector plugin (run by the plugin host, not by hand)",
-			Hidden: true,
-			Args:   cobra.ExactArgs(1),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				newInjector, ok := builtinInjectors[args[0]]
-				if !ok {
-					known := "none in this build"
-					if len(builtinInjectors) > 0 {
-						known = strings.Join(builtinNames(), ", ")
-					}
-					return &ExitError{Code: 2, Err: fmt.Errorf("no built-in plugin named %q; built-in plugins: %s", args[0], known)}
+// newPluginCmd serves a built-in injector; the plugin host runs it.
+func newPluginCmd(m *Main) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:    "plugin NAME",
+		Short:  "Serve a built-in injector plugin (run by the plugin host, not by hand)",
+		Hidden: true,
+		Args:   cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			newInjector, ok := builtinInjectors[args[0]]
+			if !ok {
+				known := "none in this build"
+				if len(builtinInjectors) > 0 {
+					known = strings.Join(builtinNames(), ", ")
 				}
-				impl, err := newInjector(m)
-				if err != nil {
-					return fmt.Errorf("plugin %s: %w", args[0], err)
-				}
-				sdk.Serve(impl)
-				return nil
-			},
-		}
-		addSettingFlag(cmd, "kubernetes.kubeconfig")
-		addSettingFlag(cmd, "kubernetes.context")
-		return cmd
-	})
-
-	registerCommand(func(m *Main) *cobra.Command {
-		cmd := &cobra.Command{
-			Use:   "plugins",
-			Short: "List injector plugins and pin their checksums",
-		}
-		cmd.AddCommand(pluginsListCommand(m), pluginsChecksumCommand(m))
-		return cmd
-	})
-
-	registerScenarioCatalog(scenarioCatalog{
-		Flags: func(cmd *cobra.Command) {
-			cmd.Flags().Bool("plugins", false, "check injector types and params against the plugins (plugins.dir and built-ins)")
-			addSettingFlag(cmd, "plugins.dir")
-		},
-		Open: func(cmd *cobra.Command, m *Main) (scenarios.Catalog, error) {
-			on, _ := cmd.Flags().GetBool("plugins")
-			if !on && !cmd.Flags().Changed("plugin-dir") {
-				return nil, nil
+				return &ExitError{Code: 2, Err: fmt.Errorf("no built-in plugin named %q; built-in plugins: %s", args[0], known)}
 			}
-			return m.openPluginHost(cmd.Context(), cmd)
+			impl, err := newInjector(m)
+			if err != nil {
+				return fmt.Errorf("plugin %s: %w", args[0], err)
+			}
+			sdk.Serve(impl)
+			return nil
 		},
-	})
+	}
+	addSettingFlag(cmd, "kubernetes.kubeconfig")
+	addSettingFlag(cmd, "kubernetes.context")
+	return cmd
+}
+
+func newPluginsCmd(m *Main) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "plugins",
+		Short: "List injector plugins and pin their checksums",
+	}
+	cmd.AddCommand(pluginsListCommand(m), pluginsChecksumCommand(m))
+	return cmd
 }
 
 // pluginListing is one plugin as printed by plugins list --output json.

@@ -14,47 +14,26 @@ import (
 	"github.com/firedrill/firedrill/scenarios"
 )
 
-// scenarioCatalog is the hook through which another file of this package
-// (the plugin host wiring) makes validate and plan check injector types and
-// params against the plugins: Flags adds its flags (e.g. --against CONTEXT)
-// and Open returns the catalog, or nil when its flags were not given.
-type scenarioCatalog struct {
-	Flags func(cmd *cobra.Command)
-	Open  func(cmd *cobra.Command, m *Main) (scenarios.Catalog, error)
-}
-
-var scenarioCatalogs []scenarioCatalog
-
-// registerScenarioCatalog installs a catalog provider; call it from init.
-func registerScenarioCatalog(c scenarioCatalog) {
-	scenarioCatalogs = append(scenarioCatalogs, c)
-}
-
+// addCatalogFlags adds the flags that make a scenario command check
+// injector types and params against the plugins: --plugins, or a plugin
+// directory given with --plugin-dir.
 func addCatalogFlags(cmd *cobra.Command) {
-	for _, c := range scenarioCatalogs {
-		if c.Flags != nil {
-			c.Flags(cmd)
-		}
-	}
+	cmd.Flags().Bool("plugins", false, "check injector types and params against the plugins (plugins.dir and built-ins)")
+	addSettingFlag(cmd, "plugins.dir")
 }
 
-// loadOptions returns the scenario load options for cmd: the plugin catalog
-// when a provider is registered and asked for.
+// loadOptions returns the scenario load options for cmd: the plugins'
+// catalog when its flags ask for it.
 func loadOptions(cmd *cobra.Command, m *Main) ([]scenarios.Option, error) {
-	var opts []scenarios.Option
-	for _, c := range scenarioCatalogs {
-		if c.Open == nil {
-			continue
-		}
-		cat, err := c.Open(cmd, m)
-		if err != nil {
-			return nil, err
-		}
-		if cat != nil {
-			opts = append(opts, scenarios.WithCatalog(cat))
-		}
+	on, _ := cmd.Flags().GetBool("plugins")
+	if !on && !cmd.Flags().Changed("plugin-dir") {
+		return nil, nil
 	}
-	return opts, nil
+	h, err := m.openPluginHost(cmd.Context(), cmd)
+	if err != nil {
+		return nil, err
+	}
+	return []scenarios.Option{scenarios.WithCatalog(h)}, nil
 }
 
 func checkOutput(output string) error {
