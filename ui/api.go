@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"strings"
@@ -57,6 +58,9 @@ func (s *Server) apiSession(w http.ResponseWriter, r *http.Request, sess *Sessio
 func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request, _ *Session) {
 	var req struct {
 		Secret string `json:"secret"`
+		// Name is the facilitator's own name, shown on their messages and
+		// in the record.
+		Name string `json:"name"`
 	}
 	if err := decodeJSON(w, r, &req); err != nil {
 		s.writeError(w, r, err)
@@ -76,7 +80,15 @@ func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request, _ *Session) {
 		s.writeError(w, r, injectors.Errorf(injectors.EUNAUTHORIZED, "Wrong facilitator credential."))
 		return
 	}
-	sess, err := s.sessions.create(r.Context(), Session{Admin: true, Role: control.RoleFacilitator, Name: "Facilitator"}, adminSessionTTL)
+	name := strings.TrimSpace(req.Name)
+	if utf8.RuneCountInString(name) > maxNameRunes {
+		s.writeError(w, r, injectors.Errorf(injectors.EINVALID, "name: at most %d characters.", maxNameRunes))
+		return
+	}
+	if name == "" {
+		name = DefaultFacilitatorName
+	}
+	sess, err := s.sessions.create(r.Context(), Session{Admin: true, Role: control.RoleFacilitator, Name: name}, adminSessionTTL)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -163,7 +175,7 @@ func (s *Server) apiDrills(w http.ResponseWriter, r *http.Request, _ *Session) {
 	writeJSON(w, http.StatusOK, ds)
 }
 
-func (s *Server) apiCreateDrill(w http.ResponseWriter, r *http.Request, _ *Session) {
+func (s *Server) apiCreateDrill(w http.ResponseWriter, r *http.Request, sess *Session) {
 	var req struct {
 		Scenario   string               `json:"scenario"`
 		Title      string               `json:"title"`
@@ -195,14 +207,14 @@ func (s *Server) apiCreateDrill(w http.ResponseWriter, r *http.Request, _ *Sessi
 		s.writeError(w, r, err)
 		return
 	}
-	d, err := s.engine.CreateDrill(r.Context(), control.CreateDrill{Scenario: sc, Title: strings.TrimSpace(req.Title), Difficulty: req.Difficulty, TimeScale: req.TimeScale, Actor: ActorFacilitator})
+	d, err := s.engine.CreateDrill(r.Context(), control.CreateDrill{Scenario: sc, Title: strings.TrimSpace(req.Title), Difficulty: req.Difficulty, TimeScale: req.TimeScale, Actor: sess.actor()})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	// The facilitator is a person of every drill, so that they can speak as
 	// themself (in the back room, mostly) as well as through personas.
-	if _, err := s.engine.AddPerson(r.Context(), d.ID, control.Person{ID: ActorFacilitator, Name: "Facilitator", Role: control.RoleFacilitator}, ActorFacilitator); err != nil {
+	if err := s.ensureFacilitator(r.Context(), d.ID, sess); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -478,6 +490,31 @@ func (s *Server) apiFault(w http.ResponseWriter, r *http.Request, sess *Session)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+}
+
+// ensureFacilitator makes the facilitator of an admin session a person of
+// the drill under the name they signed in with, so that their messages and
+// actions carry their name in the room and in the record.
+func (s *Server) ensureFacilitator(ctx context.Context, drillID string, sess *Session) error {
+	if sess == nil || !sess.Admin {
+		return nil
+	}
+	id := sess.actor()
+	var has bool
+	if err := s.engine.View(ctx, drillID, func(d *control.Drill) error {
+		_, has = d.Person(id)
+		return nil
+	}); err != nil {
+		return err
+	}
+	if has {
+		return nil
+	}
+	_, err := s.engine.AddPerson(ctx, drillID, control.Person{ID: id, Name: sess.Name, Role: control.RoleFacilitator}, id)
+	if injectors.ErrorCode(err) == injectors.ECONFLICT {
+		return nil
+	}
+	return err
 }
 
 // ActorFacilitator is the actor, and the person id, of the facilitator who

@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -145,6 +146,15 @@ func (s *Server) apiDrill(w http.ResponseWriter, r *http.Request, sess *Session)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	if sess.Admin && slices.Contains([]control.DrillState{control.StateDraft, control.StateScheduled, control.StateBriefing, control.StateRunning}, d.State) {
+		// A facilitator opening the drill joins it under their name.
+		if err := s.ensureFacilitator(r.Context(), d.ID, sess); err != nil {
+			s.logf("drill %s: add facilitator %s: %v", d.ID, sess.Name, err)
+		} else if d, err = s.engine.Drill(r.Context(), d.ID); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 	}
 	st, err := s.rooms.state(r.Context(), d.ID)
 	if err != nil {
@@ -317,10 +327,8 @@ func (s *Server) apiPostMessage(w http.ResponseWriter, r *http.Request, sess *Se
 	// the whole drill on every post.
 	var sc *scenarios.Scenario
 	var drillID string
-	var hasFacilitator bool
 	err := s.engine.View(r.Context(), r.PathValue("id"), func(d *control.Drill) error {
 		sc, drillID = d.Scenario, d.ID
-		_, hasFacilitator = d.Person(ActorFacilitator)
 		return nil
 	})
 	if err != nil {
@@ -360,13 +368,9 @@ func (s *Server) apiPostMessage(w http.ResponseWriter, r *http.Request, sess *Se
 			return
 		}
 		in.AuthorID, in.AuthorKind = req.Persona, control.AuthorPersona
-	} else if sess.Admin {
-		if !hasFacilitator {
-			if _, err := s.engine.AddPerson(r.Context(), drillID, control.Person{ID: ActorFacilitator, Name: "Facilitator", Role: control.RoleFacilitator}, ActorFacilitator); err != nil && injectors.ErrorCode(err) != injectors.ECONFLICT {
-				s.writeError(w, r, err)
-				return
-			}
-		}
+	} else if err := s.ensureFacilitator(r.Context(), drillID, sess); err != nil {
+		s.writeError(w, r, err)
+		return
 	}
 	m, err := s.engine.PostMessage(r.Context(), drillID, in)
 	if err != nil {

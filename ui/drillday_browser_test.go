@@ -418,3 +418,32 @@ func TestBrowserConsoleNavigation(t *testing.T) {
 	fac.click("back to the console", "#navConsole")
 	fac.waitJS("console", `location.pathname === "/console"`)
 }
+
+// TestBrowserFacilitatorNames: two facilitators sign in with their names;
+// participants see each name on their messages, and the record names them.
+func TestBrowserFacilitatorNames(t *testing.T) {
+	e := newEnv(t)
+	r := newRoom(t, e, [2]string{"Kim", "participant"})
+	r.start()
+	mina := r.facilitator("Mina")
+	joon := r.open("facilitator-joon")
+	joon.run("sign in as Joon", chromedp.Navigate(e.http.URL+"/login"), chromedp.WaitVisible(chromedp.ID("secret")),
+		chromedp.SendKeys(chromedp.ID("facName"), "Joon"), chromedp.SendKeys(chromedp.ID("secret"), adminToken), chromedp.Click(chromedp.ID("submit")))
+	joon.waitJS("console", `location.pathname === "/console"`)
+	joon.run("open the drill", chromedp.Navigate(e.http.URL+"/console/drills/"+r.id))
+	joon.waitJS("room is live", `document.body.dataset.ready === "true"`)
+	kim := r.join("Kim")
+	for _, f := range []struct {
+		p    *page
+		name string
+	}{{mina, "Mina"}, {joon, "Joon"}} {
+		f.p.waitJS("signed in under the name", `document.querySelector("#me").textContent.startsWith(`+jsString(f.name+" ·")+`)`)
+		f.p.run(f.name+" speaks", chromedp.SendKeys(chromedp.ID("input"), "This is "+f.name+", facilitating."), chromedp.Click(chromedp.ID("sendBtn")))
+		kim.waitJS(f.name+"'s message under the name", `[...document.querySelectorAll("#messages .msg")].some(m => m.querySelector(".who").textContent === `+jsString(f.name)+` && m.textContent.includes("This is `+f.name+`"))`)
+	}
+	kim.shot("two-facilitators")
+	st, md := r.admin.do("GET", "/api/drills/"+r.id+"/record.md", nil)
+	if st != 200 || !strings.Contains(string(md), "Mina") || !strings.Contains(string(md), "Joon") {
+		t.Fatalf("record (%d) does not name both facilitators:\n%s", st, md)
+	}
+}

@@ -1,7 +1,10 @@
 package ui
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
+	"strings"
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/injectors"
@@ -220,10 +223,27 @@ func (sess *Session) facilitator() bool {
 	return sess.Admin || sess.Role == control.RoleFacilitator
 }
 
-// actor is who the engine records as acting for sess.
+// actor is who the engine records as acting for sess: a facilitator who
+// signed in with the admin credential acts as the person of their name.
 func (sess *Session) actor() string {
 	if sess.Admin {
-		return ActorFacilitator
+		return FacilitatorID(sess.Name)
 	}
 	return sess.PersonID
 }
+
+// FacilitatorID is the person id of a facilitator who signed in with the
+// admin credential under a name: ActorFacilitator for the default name, else
+// one id per name, so that two facilitators are two people in the drill and
+// the same person signing in again is the same person.
+func FacilitatorID(name string) string {
+	n := strings.ToLower(strings.TrimSpace(name))
+	if n == "" || n == strings.ToLower(DefaultFacilitatorName) {
+		return ActorFacilitator
+	}
+	h := sha256.Sum256([]byte(n))
+	return ActorFacilitator + "-" + hex.EncodeToString(h[:4])
+}
+
+// DefaultFacilitatorName is the name of a facilitator who gave none.
+const DefaultFacilitatorName = "Facilitator"

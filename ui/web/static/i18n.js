@@ -65,6 +65,7 @@ const dict = {
     cRehearsal: "rehearsal ×{scale} (90 minutes in {minutes} min)", rehearsalBadge: "rehearsal ×{scale}", "drill.time-scale-set": "Drill clock: {clock}.",
     sendAs: "Send as {name}",
     historyLink: "History", retroLink: "Retrospective", recordLink: "Drill record",
+    yourName: "Your name (shown on your messages and in the record)",
   },
   ko: {
     banner: "모의 훈련 — 장애 대응 훈련 중입니다. 실제 장애가 아닙니다.",
@@ -131,6 +132,7 @@ const dict = {
     cRehearsal: "리허설 ×{scale} (90분을 {minutes}분에)", rehearsalBadge: "리허설 ×{scale}", "drill.time-scale-set": "훈련 시계: {clock}.",
     sendAs: "{name}(으)로 보내기",
     historyLink: "훈련 이력", retroLink: "회고", recordLink: "훈련 기록",
+    yourName: "이름 (내 메시지와 기록에 표시됩니다)",
   },
 };
 

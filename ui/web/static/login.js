@@ -1,12 +1,17 @@
 import { api, chrome } from "./common.js";
 
 chrome();
+// The name is remembered in this browser for the next sign-in.
+const nameBox = document.getElementById("facName");
+nameBox.value = localStorage.getItem("firedrill.facilitatorName") || "";
 document.getElementById("login").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const err = document.getElementById("error");
   err.textContent = "";
   try {
-    await api("POST", "/api/login", { secret: document.getElementById("secret").value });
+    const name = nameBox.value.trim();
+    await api("POST", "/api/login", { secret: document.getElementById("secret").value, name });
+    localStorage.setItem("firedrill.facilitatorName", name);
     location.assign("/console");
   } catch (e) {
     err.textContent = e.message;
