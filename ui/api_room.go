@@ -511,10 +511,20 @@ func problemText(f scenarios.NoticeField, p string) string {
 	return "not a field of this notice."
 }
 
+// ClaimConflict is the answer when a participant claims incident commander
+// while someone else holds it: the room asks whether to take over.
+type ClaimConflict struct {
+	ErrorResponse
+	HolderID   string `json:"holderId"`
+	HolderName string `json:"holderName"`
+}
+
 func (s *Server) apiClaim(w http.ResponseWriter, r *http.Request, sess *Session) {
 	var req struct {
 		Role    string `json:"role"`
 		Release bool   `json:"release"`
+		// TakeOver claims incident commander from whoever holds it.
+		TakeOver bool `json:"takeOver"`
 	}
 	if err := decodeJSON(w, r, &req); err != nil {
 		s.writeError(w, r, err)
@@ -524,8 +534,35 @@ func (s *Server) apiClaim(w http.ResponseWriter, r *http.Request, sess *Session)
 		s.writeError(w, r, injectors.Errorf(injectors.EINVALID, "role: %q is not a response role, expected one of %s.", req.Role, strings.Join(claimRoles, ", ")))
 		return
 	}
-	e, err := s.engine.AppendEvent(r.Context(), r.PathValue("id"), EventRoleClaim, sess.PersonID,
-		RoleClaim{PersonID: sess.PersonID, Role: req.Role, Release: req.Release})
+	id := r.PathValue("id")
+	claim := RoleClaim{PersonID: sess.PersonID, Role: req.Role, Release: req.Release}
+	// One incident commander at a time: the check and the claim are one
+	// step, so two people clicking at once cannot both become commander.
+	s.claimMu.Lock()
+	defer s.claimMu.Unlock()
+	if req.Role == ClaimCommander && !req.Release {
+		st, err := s.rooms.state(r.Context(), id)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if holder := st.holderOf(ClaimCommander); holder != "" && holder != sess.PersonID {
+			if !req.TakeOver {
+				name := holder
+				_ = s.engine.View(r.Context(), id, func(d *control.Drill) error {
+					if p, ok := d.Person(holder); ok {
+						name = p.Name
+					}
+					return nil
+				})
+				writeJSON(w, http.StatusConflict, ClaimConflict{ErrorResponse: ErrorResponse{Code: injectors.ECONFLICT,
+					Message: name + " is incident commander. Take over from them?"}, HolderID: holder, HolderName: name})
+				return
+			}
+			claim.TakeOverFrom = holder
+		}
+	}
+	e, err := s.engine.AppendEvent(r.Context(), id, EventRoleClaim, sess.PersonID, claim)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -447,3 +447,44 @@ func TestBrowserFacilitatorNames(t *testing.T) {
 		t.Fatalf("record (%d) does not name both facilitators:\n%s", st, md)
 	}
 }
+
+// TestBrowserOneCommander: a second participant claiming incident
+// commander is asked to take over; taking over moves the role. One person
+// holding recovery and propagation while another is free gets a nudge, and
+// the record notes both.
+func TestBrowserOneCommander(t *testing.T) {
+	e := newEnv(t)
+	r := newRoom(t, e, [2]string{"Kim", "participant"}, [2]string{"Lee", "participant"}, [2]string{"Choi", "participant"})
+	r.start()
+	kim, lee := r.join("Kim"), r.join("Lee")
+	ic := `[data-claim="incident-commander"]`
+	kim.click("Kim claims incident commander", ic)
+	kim.waitJS("Kim is commander", `document.querySelector('`+ic+`').getAttribute("aria-pressed") === "true"`)
+	lee.waitJS("Lee sees Kim's claim", `[...document.querySelectorAll("#people li")].some(li => li.textContent.startsWith("Kim") && li.querySelector(".claim"))`)
+	lee.click("Lee claims incident commander too", ic)
+	lee.waitJS("asked to take over from Kim", `!document.querySelector("#takeOver").classList.contains("hidden") && document.querySelector("#takeOver").textContent.includes("Kim")`)
+	if eval[bool](lee, `document.querySelector('`+ic+`').getAttribute("aria-pressed") === "true"`) {
+		t.Fatal("Lee became a second commander without taking over")
+	}
+	lee.shot("take-over-asked")
+	lee.click("take over", "#takeOverYes")
+	lee.waitJS("Lee is commander", `document.querySelector('`+ic+`').getAttribute("aria-pressed") === "true"`)
+	kim.waitJS("Kim no longer is", `document.querySelector('`+ic+`').getAttribute("aria-pressed") === "false"`)
+	kim.waitJS("the take-over is said", `[...document.querySelectorAll("#messages .sys")].some(m => m.textContent.includes("Lee took over incident commander from Kim"))`)
+
+	kim.click("Kim claims recovery", `[data-claim="recovery"]`)
+	kim.waitJS("recovery", `document.querySelector('[data-claim="recovery"]').getAttribute("aria-pressed") === "true"`)
+	kim.click("Kim claims propagation", `[data-claim="propagation"]`)
+	kim.waitJS("propagation", `document.querySelector('[data-claim="propagation"]').getAttribute("aria-pressed") === "true"`)
+	if err := e.server.CheckNudges(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	kim.waitJS("nudged: recovery and propagation by different people", `[...document.querySelectorAll('#messages .msg.bot')].some(m => m.textContent.includes("recovery and propagation"))`)
+	kim.shot("double-role-nudge")
+	st, md := r.admin.do("GET", "/api/drills/"+r.id+"/record.md", nil)
+	for _, want := range []string{"Lee took over incident commander from Kim", "one person held both recovery and propagation"} {
+		if st != 200 || !strings.Contains(string(md), want) {
+			t.Fatalf("record (%d) does not say %q:\n%s", st, want, md)
+		}
+	}
+}

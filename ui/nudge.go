@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/firedrill/firedrill/control"
@@ -74,6 +75,9 @@ func dueNudges(d *control.Drill, st roomState, now time.Duration) []Nudge {
 			out = append(out, Nudge{Kind: NudgeNoPropagation, Channel: ch})
 		}
 	}
+	if doubleRole(d, st) {
+		out = append(out, Nudge{Kind: NudgeDoubleRole, Channel: ch})
+	}
 	cadence := d.Scenario.Notices.UpdateCadence.D()
 	if cadence <= 0 {
 		return out
@@ -97,6 +101,22 @@ func dueNudges(d *control.Drill, st roomState, now time.Duration) []Nudge {
 		out = append(out, Nudge{Kind: NudgeStatusOverdue, Channel: ch, Window: updates})
 	}
 	return out
+}
+
+// doubleRole reports whether one participant holds both recovery and
+// propagation while another participant holds no response role: the
+// practice wants different people for the two jobs.
+func doubleRole(d *control.Drill, st roomState) bool {
+	both, free := false, false
+	for _, p := range d.People {
+		if p.Role != control.RoleParticipant {
+			continue
+		}
+		held := st.claims[p.ID]
+		both = both || slices.Contains(held, ClaimRecovery) && slices.Contains(held, ClaimPropagation)
+		free = free || len(held) == 0
+	}
+	return both && free
 }
 
 // detected returns when participants could first know of the incident: the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -35,6 +36,9 @@ type RoleClaim struct {
 	Role     string `json:"role"`
 	// Release gives the role up instead of claiming it.
 	Release bool `json:"release,omitempty"`
+	// TakeOverFrom is the person the role is taken over from: there is one
+	// incident commander at a time.
+	TakeOverFrom string `json:"takeOverFrom,omitempty"`
 }
 
 // Note tags.
@@ -57,6 +61,9 @@ const (
 	NudgeNoPropagation  = "no-propagation"
 	NudgeStatusOverdue  = "status-overdue"
 	NudgeIncidentNotice = "no-incident-notice"
+	// NudgeDoubleRole: one person holds recovery and propagation while
+	// others are free.
+	NudgeDoubleRole = "recovery-and-propagation"
 )
 
 // Nudge is the payload of room.nudge: the room bot speaking in a channel.
@@ -129,6 +136,9 @@ func (c *roomCache) state(ctx context.Context, drillID string) (roomState, error
 			case EventRoleClaim:
 				var p RoleClaim
 				if json.Unmarshal(ev.Payload, &p) == nil {
+					if p.TakeOverFrom != "" {
+						e.st.claims[p.TakeOverFrom] = applyClaim(e.st.claims[p.TakeOverFrom], RoleClaim{Role: p.Role, Release: true})
+					}
 					e.st.claims[p.PersonID] = applyClaim(e.st.claims[p.PersonID], p)
 				}
 			case EventObserverNote:
@@ -176,6 +186,16 @@ func (st roomState) copy() roomState {
 	}
 	c.notes = append([]noteView(nil), st.notes...)
 	return c
+}
+
+// holderOf returns who holds the response role, or "".
+func (st roomState) holderOf(role string) string {
+	for id, held := range st.claims {
+		if slices.Contains(held, role) {
+			return id
+		}
+	}
+	return ""
 }
 
 // holder reports whether anybody holds the response role.

@@ -69,10 +69,12 @@ type Server struct {
 	hub      *Hub
 	sessions *sessions
 	limiter  *limiter
-	rooms    *roomCache
-	conns    sync.WaitGroup
-	pumpMu   sync.Mutex
-	pumps    map[string]bool
+	// claimMu makes checking and appending a response-role claim one step.
+	claimMu sync.Mutex
+	rooms   *roomCache
+	conns   sync.WaitGroup
+	pumpMu  sync.Mutex
+	pumps   map[string]bool
 
 	ctx    context.Context
 	cancel context.CancelFunc

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/control/record"
 	"github.com/firedrill/firedrill/scenarios"
 )
 
@@ -13,13 +14,13 @@ import (
 const (
 	// EventRoleClaim is a participant claiming (or releasing) a response
 	// role such as incident commander; payload RoleClaim.
-	EventRoleClaim = "room.claim"
+	EventRoleClaim = record.EventRoleClaim
 	// EventObserverNote is an observer's strength or weakness note; payload
 	// ObserverNote. Never shown to participants.
-	EventObserverNote = "observer.note"
+	EventObserverNote = record.EventObserverNote
 	// EventNudge is the room bot reminding participants of what the practice
 	// expects (claim a commander, post a status update); payload Nudge.
-	EventNudge = "room.nudge"
+	EventNudge = record.EventNudge
 )
 
 // Visibility returns who may see e in the drill room. It is the single place

@@ -22,8 +22,37 @@ const (
 	KindChat      = "chat"
 	KindNote      = "note"
 	KindRetro     = "retro"
+	KindRole      = "role"
+	KindNudge     = "nudge"
 	KindOther     = "other"
 )
+
+// The drill room's response-role and nudge event types (package ui owns
+// them; the record words them).
+const (
+	EventRoleClaim = "room.claim"
+	EventNudge     = "room.nudge"
+)
+
+// roleWords and nudgeWords say the room's response roles and nudges in words.
+var (
+	roleWords = map[string]string{"incident-commander": "incident commander", "recovery": "recovery",
+		"propagation": "propagation", "customer-liaison": "customer-center liaison"}
+	nudgeWords = map[string]string{
+		"no-commander":             "nobody had claimed incident commander",
+		"no-propagation":           "nobody had claimed propagation",
+		"status-overdue":           "a status update was overdue",
+		"no-incident-notice":       "no incident notice had been posted",
+		"recovery-and-propagation": "one person held both recovery and propagation while others were free",
+	}
+)
+
+func words(m map[string]string, k string) string {
+	if w, ok := m[k]; ok {
+		return w
+	}
+	return strings.ReplaceAll(k, "-", " ")
+}
 
 // timeline lists every event people care about, in journal order. Retro
 // drafts (autosaves) are left out: the retro section has the answers, and
@@ -113,6 +142,23 @@ func describe(d *control.Drill, e *control.Event, names map[string]string) (kind
 		var p struct{ Tag, Text string }
 		_ = json.Unmarshal(e.Payload, &p)
 		return KindNote, fmt.Sprintf("Observer note (%s): %s", p.Tag, trimLines(p.Text, 140))
+	case e.Type == EventRoleClaim:
+		var p struct {
+			PersonID, Role, TakeOverFrom string
+			Release                      bool
+		}
+		_ = json.Unmarshal(e.Payload, &p)
+		switch {
+		case p.TakeOverFrom != "":
+			return KindRole, fmt.Sprintf("%s took over %s from %s", nameOf(names, p.PersonID), words(roleWords, p.Role), nameOf(names, p.TakeOverFrom))
+		case p.Release:
+			return KindRole, fmt.Sprintf("%s released %s", nameOf(names, p.PersonID), words(roleWords, p.Role))
+		}
+		return KindRole, fmt.Sprintf("%s claimed %s", nameOf(names, p.PersonID), words(roleWords, p.Role))
+	case e.Type == EventNudge:
+		var p struct{ Kind string }
+		_ = json.Unmarshal(e.Payload, &p)
+		return KindNudge, "Drill bot reminded the team: " + words(nudgeWords, p.Kind)
 	case e.Type == retro.EventSubmitted:
 		return KindRetro, "Retro answers submitted"
 	case e.Type == retro.EventQuestion:

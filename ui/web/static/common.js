@@ -31,6 +31,7 @@ export class ApiError extends Error {
     super((body && body.message) || ("HTTP " + status));
     this.status = status; this.code = body && body.code; this.fields = (body && body.fields) || [];
     this.problems = body && body.problems;
+    this.body = body;
   }
 }
 

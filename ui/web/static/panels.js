@@ -379,8 +379,8 @@ function participantPanel(side, room) {
   side.append(el("h2", {}, t("claims")),
     el("div", { class: "controls" }, v.claimRoles.map((r) => el("button", {
       type: "button", class: mine.has(r) ? "primary" : "", dataset: { claim: r }, "aria-pressed": String(mine.has(r)),
-      onclick: () => act("claimErr", () => ctx.api("POST", path("/claims"), { role: r, release: mine.has(r) })),
-    }, (mine.has(r) ? "✓ " : "") + t(r)))), errBox("claimErr"));
+      onclick: () => claim(r, mine.has(r), false),
+    }, (mine.has(r) ? "✓ " : "") + t(r)))), el("div", { id: "takeOver", class: "hidden" }), errBox("claimErr"));
 
   const kinds = [["incident", v.notices.incident, "incidentNotice"], ["status-update", v.notices.statusUpdate, "statusNotice"], ["resolution", v.notices.resolution, "resolutionNotice"]].filter((k) => k[1]);
   if (!kinds.length) return;
@@ -421,6 +421,27 @@ function fieldProblems(tpl, problems) {
   }
   for (const [id, p] of Object.entries(problems)) if (!tpl.fields.some((f) => f.id === id)) out.push("“" + id + "”: " + t("fp." + p));
   return out.join(" ");
+}
+
+// claim claims or releases a response role. Incident commander is held by
+// one person at a time: claiming it from someone asks to take over.
+async function claim(role, release, takeOver) {
+  const box = $("takeOver");
+  $("claimErr").textContent = "";
+  try {
+    await ctx.api("POST", path("/claims"), { role, release, takeOver });
+    if (box) clear(box).classList.add("hidden");
+    await ctx.refresh();
+  } catch (e) {
+    if (e.status === 409 && e.body && e.body.holderName && box) {
+      clear(box).classList.remove("hidden");
+      box.append(el("p", {}, t("takeOverAsk", { name: e.body.holderName, role: t(role) })),
+        el("button", { type: "button", class: "primary", id: "takeOverYes", onclick: () => claim(role, false, true) }, t("takeOver")), " ",
+        el("button", { type: "button", id: "takeOverNo", onclick: () => clear(box).classList.add("hidden") }, t("cancel")));
+      return;
+    }
+    $("claimErr").textContent = e.message;
+  }
 }
 
 async function postNotice(tpl) {

@@ -322,7 +322,9 @@ function handle(ev) {
       push(p.channel, { kind: "bot", seq: ev.seq, drillMs, nudge: p.kind });
       break;
     case "room.claim":
-      push(incident(), { kind: "sys", seq: ev.seq, text: () => t(p.release ? "released" : "claimed", { name: personName(p.personId), role: t(p.role) }) });
+      push(incident(), { kind: "sys", seq: ev.seq, text: () => p.takeOverFrom
+        ? t("tookOver", { name: personName(p.personId), role: t(p.role), from: personName(p.takeOverFrom) })
+        : t(p.release ? "released" : "claimed", { name: personName(p.personId), role: t(p.role) }) });
       refreshSoon();
       break;
     case "person.added":
