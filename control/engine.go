@@ -156,14 +156,9 @@ func (e *Engine) load(ctx context.Context, id string) (*drillRun, error) {
 	if len(evs) == 0 {
 		return nil, injectors.Errorf(injectors.ENOTFOUND, "drill %s does not exist", id)
 	}
-	if _, err := VerifyChain(0, "", evs); err != nil {
+	d, err := Replay(evs)
+	if err != nil {
 		return nil, fmt.Errorf("load drill %s: %w", id, err)
-	}
-	d := &Drill{}
-	for i := range evs {
-		if err := d.apply(&evs[i]); err != nil {
-			return nil, fmt.Errorf("load drill %s: %w", id, err)
-		}
 	}
 	r := newRun(d)
 	r.rt.lastEvent = evs[len(evs)-1].Time

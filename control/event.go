@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/firedrill/firedrill/injectors"
@@ -131,19 +130,4 @@ func VerifyChain(prevSeq int64, prevHash string, events []Event) (string, error)
 		prevSeq, prevHash = e.Seq, e.Hash
 	}
 	return prevHash, nil
-}
-
-// engineEventPrefixes are the event-type namespaces the engine owns. Other
-// packages append their own event types through Engine.AppendEvent, which
-// refuses these prefixes so nobody can forge a fault or lifecycle event.
-var engineEventPrefixes = []string{"drill.", "fault.", "hint.", "inject.", "alert.", "chat.", "notice.", "person."}
-
-// IsEngineEventType reports whether typ is in a namespace owned by the engine.
-func IsEngineEventType(typ string) bool {
-	for _, p := range engineEventPrefixes {
-		if strings.HasPrefix(typ, p) {
-			return true
-		}
-	}
-	return false
 }

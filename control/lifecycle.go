@@ -154,7 +154,7 @@ func (e *Engine) RemovePerson(ctx context.Context, drillID, personID, actor, rea
 func (e *Engine) transition(ctx context.Context, id, typ, actor string, payload any, from ...DrillState) error {
 	_, err := e.mutate(ctx, id, func(d *Drill) ([]pending, error) {
 		if !inStates(d.State, from) {
-			return nil, injectors.Errorf(injectors.ECONFLICT, "drill %s is %s; %s needs it to be %s", d.ID, d.State, strings.TrimPrefix(typ, "drill."), joinStates(from))
+			return nil, injectors.Errorf(injectors.ECONFLICT, "drill %s is %s; %s needs it to be %s", d.ID, d.State, strings.TrimPrefix(typ, NamespaceDrill), joinStates(from))
 		}
 		return []pending{{Type: typ, Actor: actor, Payload: payload}}, nil
 	})

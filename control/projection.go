@@ -3,54 +3,10 @@ package control
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
+	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/scenarios"
-)
-
-// Event types the engine appends. Other packages define their own (for
-// example "observer.note" or "retro.answer") and append them with
-// Engine.AppendEvent; they are stored and streamed like these but do not
-// change the drill projection.
-const (
-	EventDrillCreated   = "drill.created"
-	EventDrillScheduled = "drill.scheduled"
-	EventDrillBriefing  = "drill.briefing"
-	EventDrillStarted   = "drill.started"
-	EventDrillPaused    = "drill.paused"
-	EventDrillResumed   = "drill.resumed"
-	EventDrillEnded     = "drill.ended"
-	EventDrillAborted   = "drill.aborted"
-	EventDrillRetro     = "drill.retro"
-	EventDrillClosed    = "drill.closed"
-	EventDrillRestarted = "drill.restarted"
-	EventPersonAdded    = "person.added"
-	EventPersonRemoved  = "person.removed"
-
-	EventFaultFireRequested = "fault.fire-requested"
-	EventFaultIntent        = "fault.intent"
-	EventFaultPrepared      = "fault.prepared"
-	EventFaultInjected      = "fault.injected"
-	EventFaultInjectFailed  = "fault.inject-failed"
-	EventFaultSkipped       = "fault.skipped"
-	EventFaultRecovering    = "fault.recovering"
-	EventFaultRegressed     = "fault.regressed"
-	EventFaultResolved      = "fault.resolved"
-	EventFaultRevertIntent  = "fault.revert-intent"
-	EventFaultReverted      = "fault.reverted"
-	EventFaultRevertFailed  = "fault.revert-failed"
-	// EventFaultPartial records the merged revert record of an Inject that
-	// failed half way: what the plugin did change, which Revert must undo.
-	EventFaultPartial = "fault.partial"
-
-	EventHintGiven     = "hint.given"
-	EventHintSkipped   = "hint.skipped"
-	EventInjectPosted  = "inject.posted"
-	EventAlertFiring   = "alert.firing"
-	EventAlertResolved = "alert.resolved"
-	EventChatMessage   = "chat.message"
-	EventNoticePosted  = "notice.posted"
 )
 
 // DrillCreated is the payload of drill.created.
@@ -146,6 +102,40 @@ type NoticePosted struct {
 	Fields   map[string]string    `json:"fields"`
 }
 
+// Replay folds a drill's whole journal, from event #1, into the drill as it
+// stood after the last event. It is the one fold of the journal: the engine
+// loads drills with it and the record re-computes kept journals with it.
+//
+// The journal may be untrusted (a kept record): Replay checks that it is one
+// drill's valid hash chain starting with drill.created, and a journal the
+// engine could not have written gives an error, never a panic. Errors about
+// the journal's shape are EINVALID; an event the projection cannot take is
+// a plain error naming the event.
+func Replay(events []Event) (*Drill, error) {
+	if len(events) == 0 {
+		return nil, injectors.Errorf(injectors.EINVALID, "replay: the journal is empty")
+	}
+	first := &events[0]
+	if first.Type != EventDrillCreated {
+		return nil, injectors.Errorf(injectors.EINVALID, "replay of drill %s: the journal starts with %s, expected %s", first.DrillID, first.Type, EventDrillCreated)
+	}
+	for i := range events {
+		if events[i].DrillID != first.DrillID {
+			return nil, injectors.Errorf(injectors.EINVALID, "replay of drill %s: event #%d belongs to drill %s", first.DrillID, events[i].Seq, events[i].DrillID)
+		}
+	}
+	if _, err := VerifyChain(0, "", events); err != nil {
+		return nil, err
+	}
+	d := &Drill{}
+	for i := range events {
+		if err := d.apply(&events[i]); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
 // apply folds one event into the drill. Events of types the engine does not
 // own leave the projection unchanged apart from the journal position.
 func (d *Drill) apply(e *Event) error {
@@ -190,7 +180,7 @@ func (d *Drill) decodeType(e *Event) (fold, error) {
 			return nil, err
 		}
 		if p.Scenario == nil {
-			return nil, fmt.Errorf("no scenario")
+			return nil, injectors.Errorf(injectors.EINVALID, "the event does not carry the drill's scenario")
 		}
 		specs, err := faultSpecs(p)
 		if err != nil {
@@ -356,7 +346,7 @@ func (d *Drill) decodeType(e *Event) (fold, error) {
 			}
 		}, nil
 	default:
-		if strings.HasPrefix(e.Type, "fault.") {
+		if InNamespace(e.Type, NamespaceFault) {
 			return d.decodeFault(e)
 		}
 	}

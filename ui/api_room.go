@@ -562,7 +562,7 @@ func (s *Server) apiClaim(w http.ResponseWriter, r *http.Request, sess *Session)
 			claim.TakeOverFrom = holder
 		}
 	}
-	e, err := s.engine.AppendEvent(r.Context(), id, EventRoleClaim, sess.PersonID, claim)
+	e, err := s.engine.AppendEvent(r.Context(), id, control.EventRoleClaim, sess.PersonID, claim)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -589,7 +589,7 @@ func (s *Server) apiPostNote(w http.ResponseWriter, r *http.Request, sess *Sessi
 		return
 	}
 	author := sess.actor()
-	e, err := s.engine.AppendEvent(r.Context(), r.PathValue("id"), EventObserverNote, author,
+	e, err := s.engine.AppendEvent(r.Context(), r.PathValue("id"), control.EventObserverNote, author,
 		ObserverNote{AuthorID: author, AuthorName: sess.Name, Tag: req.Tag, Text: req.Text})
 	if err != nil {
 		s.writeError(w, r, err)

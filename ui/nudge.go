@@ -56,7 +56,7 @@ func (s *Server) checkDrill(ctx context.Context, id string) error {
 		if st.nudged[nudgeKey(n)] {
 			continue
 		}
-		if _, err := s.engine.AppendEvent(ctx, id, EventNudge, ActorRoomBot, n); err != nil {
+		if _, err := s.engine.AppendEvent(ctx, id, control.EventNudge, ActorRoomBot, n); err != nil {
 			return err
 		}
 	}

@@ -22,7 +22,7 @@ func nudges(t *testing.T, c *client, drillID string) []string {
 	t.Helper()
 	var out []string
 	for _, ev := range c.ws(drillID, 0).untilReady() {
-		if ev.Type == ui.EventNudge {
+		if ev.Type == control.EventNudge {
 			var n ui.Nudge
 			if err := json.Unmarshal(ev.Payload, &n); err != nil {
 				t.Fatal(err)

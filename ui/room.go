@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/firedrill/firedrill/control"
 )
 
 // Response roles participants claim, from the practice: recovery and
@@ -133,7 +135,7 @@ func (c *roomCache) state(ctx context.Context, drillID string) (roomState, error
 		for _, ev := range events {
 			e.st.seq = ev.Seq
 			switch ev.Type {
-			case EventRoleClaim:
+			case control.EventRoleClaim:
 				var p RoleClaim
 				if json.Unmarshal(ev.Payload, &p) == nil {
 					if p.TakeOverFrom != "" {
@@ -141,7 +143,7 @@ func (c *roomCache) state(ctx context.Context, drillID string) (roomState, error
 					}
 					e.st.claims[p.PersonID] = applyClaim(e.st.claims[p.PersonID], p)
 				}
-			case EventObserverNote:
+			case control.EventObserverNote:
 				var p ObserverNote
 				if json.Unmarshal(ev.Payload, &p) == nil {
 					e.st.notes = append(e.st.notes, noteView{
@@ -149,7 +151,7 @@ func (c *roomCache) state(ctx context.Context, drillID string) (roomState, error
 						DrillTimeMS: ev.DrillTime.Milliseconds(),
 					})
 				}
-			case EventNudge:
+			case control.EventNudge:
 				var p Nudge
 				if json.Unmarshal(ev.Payload, &p) == nil {
 					e.st.nudged[nudgeKey(p)] = true

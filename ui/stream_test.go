@@ -165,7 +165,7 @@ func TestStreamVisibility(t *testing.T) {
 	part := types(d.participant.ws(d.id, 0).untilReady())
 	staff := types(d.observer.ws(d.id, 0).untilReady())
 
-	for _, typ := range []string{control.EventDrillCreated, "backroom", ui.EventObserverNote, control.EventFaultIntent} {
+	for _, typ := range []string{control.EventDrillCreated, "backroom", control.EventObserverNote, control.EventFaultIntent} {
 		if part[typ] != 0 {
 			t.Errorf("participant received %d %s events", part[typ], typ)
 		}
@@ -173,7 +173,7 @@ func TestStreamVisibility(t *testing.T) {
 	if part[control.EventChatMessage] != 1 || part[control.EventDrillStarted] != 1 {
 		t.Errorf("participant events %v, want their one chat message and the start", part)
 	}
-	for _, typ := range []string{control.EventDrillCreated, "backroom", ui.EventObserverNote} {
+	for _, typ := range []string{control.EventDrillCreated, "backroom", control.EventObserverNote} {
 		if staff[typ] == 0 {
 			t.Errorf("observer did not receive %s; got %v", typ, staff)
 		}

@@ -2,25 +2,9 @@ package ui
 
 import (
 	"encoding/json"
-	"strings"
 
 	"github.com/firedrill/firedrill/control"
-	"github.com/firedrill/firedrill/control/record"
 	"github.com/firedrill/firedrill/scenarios"
-)
-
-// Event types the drill room appends to a drill's journal through the
-// engine's generic append. They are projected by the room, not the engine.
-const (
-	// EventRoleClaim is a participant claiming (or releasing) a response
-	// role such as incident commander; payload RoleClaim.
-	EventRoleClaim = record.EventRoleClaim
-	// EventObserverNote is an observer's strength or weakness note; payload
-	// ObserverNote. Never shown to participants.
-	EventObserverNote = record.EventObserverNote
-	// EventNudge is the room bot reminding participants of what the practice
-	// expects (claim a commander, post a status update); payload Nudge.
-	EventNudge = record.EventNudge
 )
 
 // Visibility returns who may see e in the drill room. It is the single place
@@ -44,10 +28,10 @@ func Visibility(e control.Event) Audience {
 		return AudienceEveryone
 	case e.Type == control.EventNoticePosted,
 		e.Type == control.EventPersonAdded,
-		e.Type == EventRoleClaim,
-		e.Type == EventNudge:
+		e.Type == control.EventRoleClaim,
+		e.Type == control.EventNudge:
 		return AudienceEveryone
-	case strings.HasPrefix(e.Type, "retro."):
+	case control.InNamespace(e.Type, control.NamespaceRetro):
 		// Retro answers carry their author even when marked anonymous, and
 		// drafts are unfinished thoughts: the retro page reads them through
 		// its own API, which applies the anonymity rules. Nobody gets them
@@ -56,7 +40,7 @@ func Visibility(e control.Event) Audience {
 	case e.Type == control.EventDrillCreated, e.Type == control.EventDrillScheduled:
 		// The scenario, its solution and the exact start time stay secret.
 		return AudienceStaff
-	case strings.HasPrefix(e.Type, "drill."):
+	case control.InNamespace(e.Type, control.NamespaceDrill):
 		return AudienceEveryone
 	}
 	return AudienceStaff

@@ -20,8 +20,6 @@ import (
 	"strings"
 	"time"
 
-	clocktesting "k8s.io/utils/clock/testing"
-
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/retro"
 	"github.com/firedrill/firedrill/injectors"
@@ -31,9 +29,6 @@ import (
 // Schema identifies the JSON record format; see SCHEMA.md and
 // record.schema.json.
 const Schema = "https://firedrill.dev/schemas/record/v1"
-
-// EventObserverNote is the drill room's observer-note event type.
-const EventObserverNote = "observer.note"
 
 // Record is one drill's record. Durations are milliseconds of drill time.
 type Record struct {
@@ -201,26 +196,14 @@ type Chain struct {
 // Assemble builds the record of a drill from its whole journal (from
 // sequence 1). It verifies the hash chain first.
 func Assemble(events []control.Event) (*Record, error) {
-	if len(events) == 0 {
-		return nil, injectors.Errorf(injectors.EINVALID, "record: the journal is empty")
-	}
-	if events[0].Type != control.EventDrillCreated {
-		return nil, injectors.Errorf(injectors.EINVALID, "record: the journal starts with %s, expected %s", events[0].Type, control.EventDrillCreated)
-	}
-	for _, e := range events {
-		if e.DrillID != events[0].DrillID {
-			return nil, injectors.Errorf(injectors.EINVALID, "record: event #%d belongs to drill %s, not %s", e.Seq, e.DrillID, events[0].DrillID)
-		}
-	}
-	head, err := control.VerifyChain(0, "", events)
+	// A record of a drill that is still open is computed as of its last
+	// event.
+	d, err := control.Replay(events)
 	if err != nil {
-		return nil, err
-	}
-	d, err := project(events)
-	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("record: %w", err)
 	}
 	last := events[len(events)-1]
+	head := last.Hash
 	mt := d.Metrics(last.Time)
 	rt := retro.Project(d, events)
 
@@ -255,7 +238,7 @@ func Assemble(events []control.Event) (*Record, error) {
 		names[control.PersonaActor(p.ID)] = p.Name
 	}
 	rec.Metrics = metricsOf(d, mt)
-	rec.Timeline = timeline(d, events, names)
+	rec.Timeline = timeline(events, names)
 	rec.Responses = responses(d, events, mt)
 	rec.Notices = []Notice{}
 	for _, n := range d.Notices {
@@ -392,7 +375,7 @@ func noticeReference(d *control.Drill, kind scenarios.NoticeKind, at time.Durati
 func notes(events []control.Event, names map[string]string) []Note {
 	out := []Note{}
 	for _, e := range events {
-		if e.Type != EventObserverNote {
+		if e.Type != control.EventObserverNote {
 			continue
 		}
 		var p struct {
@@ -449,57 +432,6 @@ func retroOf(d *control.Drill, rt *retro.Retro, names map[string]string) Retro {
 		out.Submitted++
 	}
 	return out
-}
-
-// project folds a journal into the drill projection with the engine's own
-// code, over a read-only store holding just these events. The engine's
-// clock is fixed at the last event, so a record of a drill that is still
-// open is computed as of its last event.
-func project(events []control.Event) (d *control.Drill, err error) {
-	id := events[0].DrillID
-	var created control.DrillCreated
-	if err := json.Unmarshal(events[0].Payload, &created); err != nil || created.Scenario == nil {
-		return nil, injectors.Errorf(injectors.EINVALID, "record of drill %s: event #1 does not carry the drill's scenario", id)
-	}
-	// A kept record is untrusted input: a journal that is a valid chain but
-	// was never written by the engine must give an error, not a crash.
-	defer func() {
-		if p := recover(); p != nil {
-			d, err = nil, injectors.Errorf(injectors.EINVALID, "record of drill %s: the journal cannot be replayed: %v", id, p)
-		}
-	}()
-	st := &journalStore{events: events}
-	e := control.NewEngine(st, nil, clocktesting.NewFakeClock(events[len(events)-1].Time))
-	e.Manual = true
-	d, err = e.Drill(context.Background(), id)
-	if err != nil {
-		return nil, fmt.Errorf("record of drill %s: %w", id, err)
-	}
-	return d, nil
-}
-
-// journalStore is a read-only control.Store over one drill's events.
-type journalStore struct{ events []control.Event }
-
-func (s *journalStore) Append(ctx context.Context, sum control.DrillSummary, events []control.Event) error {
-	return injectors.Errorf(injectors.EINTERNAL, "a record's journal is read-only")
-}
-
-func (s *journalStore) Events(ctx context.Context, drillID string, afterSeq int64, limit int) ([]control.Event, error) {
-	var out []control.Event
-	for _, e := range s.events {
-		if e.DrillID == drillID && e.Seq > afterSeq {
-			out = append(out, e)
-			if limit > 0 && len(out) == limit {
-				break
-			}
-		}
-	}
-	return out, nil
-}
-
-func (s *journalStore) Drills(ctx context.Context, f control.DrillFilter) ([]control.DrillSummary, error) {
-	return nil, nil
 }
 
 // trimLines shortens text to one line of at most n runes, for summaries.

@@ -27,13 +27,6 @@ const (
 	KindOther     = "other"
 )
 
-// The drill room's response-role and nudge event types (package ui owns
-// them; the record words them).
-const (
-	EventRoleClaim = "room.claim"
-	EventNudge     = "room.nudge"
-)
-
 // roleWords and nudgeWords say the room's response roles and nudges in words.
 var (
 	roleWords = map[string]string{"incident-commander": "incident commander", "recovery": "recovery",
@@ -57,13 +50,13 @@ func words(m map[string]string, k string) string {
 // timeline lists every event people care about, in journal order. Retro
 // drafts (autosaves) are left out: the retro section has the answers, and
 // names never appear next to answers there.
-func timeline(d *control.Drill, events []control.Event, names map[string]string) []TimelineEntry {
+func timeline(events []control.Event, names map[string]string) []TimelineEntry {
 	out := []TimelineEntry{}
 	for _, e := range events {
 		if e.Type == retro.EventDraft {
 			continue
 		}
-		kind, sum := describe(d, &e, names)
+		kind, sum := Describe(e, names)
 		if sum == "" {
 			continue
 		}
@@ -72,20 +65,17 @@ func timeline(d *control.Drill, events []control.Event, names map[string]string)
 	return out
 }
 
-// Describe returns the timeline kind of an event and its one-line summary,
-// as the drill record's timeline shows it; names maps person ids to their
-// names (an id without a name is shown as it is).
+// Describe returns the timeline kind of e (one of the Kind constants) and a
+// one-line summary of it for people. names maps actor and person ids to
+// display names; ids it lacks are shown as they are, and it may be nil. An
+// event type Describe does not know is KindOther, summarized by its type.
 func Describe(e control.Event, names map[string]string) (kind, summary string) {
-	return describe(nil, &e, names)
-}
-
-func describe(d *control.Drill, e *control.Event, names map[string]string) (kind, summary string) {
 	switch {
-	case strings.HasPrefix(e.Type, "fault."):
+	case control.InNamespace(e.Type, control.NamespaceFault):
 		var p control.FaultEvent
 		_ = json.Unmarshal(e.Payload, &p)
 		return faultKind(e.Type), faultSummary(e.Type, p)
-	case strings.HasPrefix(e.Type, "drill."):
+	case control.InNamespace(e.Type, control.NamespaceDrill):
 		var p control.StateChange
 		_ = json.Unmarshal(e.Payload, &p)
 		s := map[string]string{
@@ -138,11 +128,11 @@ func describe(d *control.Drill, e *control.Event, names map[string]string) (kind
 		var p control.NoticePosted
 		_ = json.Unmarshal(e.Payload, &p)
 		return KindNotice, fmt.Sprintf("%s notice by %s: %s", capitalize(string(p.Kind)), nameOf(names, p.AuthorID), fieldsLine(p.Fields))
-	case e.Type == EventObserverNote:
+	case e.Type == control.EventObserverNote:
 		var p struct{ Tag, Text string }
 		_ = json.Unmarshal(e.Payload, &p)
 		return KindNote, fmt.Sprintf("Observer note (%s): %s", p.Tag, trimLines(p.Text, 140))
-	case e.Type == EventRoleClaim:
+	case e.Type == control.EventRoleClaim:
 		var p struct {
 			PersonID, Role, TakeOverFrom string
 			Release                      bool
@@ -155,7 +145,7 @@ func describe(d *control.Drill, e *control.Event, names map[string]string) (kind
 			return KindRole, fmt.Sprintf("%s released %s", nameOf(names, p.PersonID), words(roleWords, p.Role))
 		}
 		return KindRole, fmt.Sprintf("%s claimed %s", nameOf(names, p.PersonID), words(roleWords, p.Role))
-	case e.Type == EventNudge:
+	case e.Type == control.EventNudge:
 		var p struct{ Kind string }
 		_ = json.Unmarshal(e.Payload, &p)
 		return KindNudge, "Drill bot reminded the team: " + words(nudgeWords, p.Kind)

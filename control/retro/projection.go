@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"strings"
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/injectors"
@@ -55,7 +54,7 @@ type Retro struct {
 }
 
 // IsRetroEvent reports whether typ is a retro event type.
-func IsRetroEvent(typ string) bool { return strings.HasPrefix(typ, "retro.") }
+func IsRetroEvent(typ string) bool { return control.InNamespace(typ, control.NamespaceRetro) }
 
 // retroStates are the drill states in which the retro is open.
 func retroState(s control.DrillState) bool {

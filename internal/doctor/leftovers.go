@@ -99,7 +99,7 @@ func loadDrill(ctx context.Context, opts Options, sums map[string]control.DrillS
 					keep[f.ID] = f.AutoRevertAtEnd != nil && !*f.AutoRevertAtEnd
 				}
 			}
-		case strings.HasPrefix(e.Type, "fault."):
+		case control.InNamespace(e.Type, control.NamespaceFault):
 			var p control.FaultEvent
 			if json.Unmarshal(e.Payload, &p) != nil || p.FaultID == "" {
 				continue

@@ -79,7 +79,7 @@ func Play(t testing.TB, h *controltest.Harness, id string) {
 	}
 	note := func(tag, text string) {
 		t.Helper()
-		if _, err := e.AppendEvent(h.Ctx, id, "observer.note", "oscar", map[string]string{"authorId": "oscar", "authorName": "Oscar", "tag": tag, "text": text}); err != nil {
+		if _, err := e.AppendEvent(h.Ctx, id, control.EventObserverNote, "oscar", map[string]string{"authorId": "oscar", "authorName": "Oscar", "tag": tag, "text": text}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,0 +1,94 @@
+package control_test
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/control/controltest"
+	"github.com/firedrill/firedrill/injectors"
+)
+
+// Replaying a drill's journal gives exactly the drill the engine holds.
+func TestReplay_givesTheEnginesDrill(t *testing.T) {
+	h := controltest.NewHarness(t)
+	id := startDrill(t, h, controltest.PaymentScenario())
+	h.AdvanceTo(id, 95*m)
+
+	got, err := control.Replay(h.Events(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := h.Drill(id)
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("replayed drill differs from the engine's:\n%+v\nexpected\n%+v", got, want)
+	}
+	if got.State != control.StateRetro || got.Seq != int64(len(h.Events(id))) {
+		t.Fatalf("replayed drill is %s at #%d", got.State, got.Seq)
+	}
+}
+
+// A journal the engine could not have written gives an error, never a
+// panic: Replay's input may be an untrusted kept record.
+func TestReplay_refusesJournalsTheEngineCouldNotWrite(t *testing.T) {
+	h := controltest.NewHarness(t)
+	id := startDrill(t, h, controltest.PaymentScenario())
+	h.AdvanceTo(id, 5*m)
+	events := h.Events(id)
+
+	// reseal returns evs re-chained from #1 after edit changed them.
+	reseal := func(evs []control.Event, edit func([]control.Event) []control.Event) []control.Event {
+		evs = edit(append([]control.Event(nil), evs...))
+		seq, head := int64(0), ""
+		for i := range evs {
+			if err := evs[i].Seal(seq, head); err != nil {
+				t.Fatal(err)
+			}
+			seq, head = evs[i].Seq, evs[i].Hash
+		}
+		return evs
+	}
+	tests := []struct {
+		name    string
+		events  []control.Event
+		code    string
+		message string
+	}{
+		{"an empty journal is refused", nil, injectors.EINVALID, "the journal is empty"},
+		{"a journal that does not start with drill.created is refused", reseal(events, func(evs []control.Event) []control.Event {
+			return evs[1:]
+		}), injectors.EINVALID, "expected drill.created"},
+		{"events of another drill are refused", reseal(events, func(evs []control.Event) []control.Event {
+			evs[2].DrillID = "other"
+			return evs
+		}), injectors.EINVALID, "belongs to drill other"},
+		{"an altered event is refused", func() []control.Event {
+			evs := append([]control.Event(nil), events...)
+			evs[3].Actor = "mallory"
+			return evs
+		}(), injectors.EINTERNAL, ""},
+		{"a drill.created without its scenario is refused", reseal(events, func(evs []control.Event) []control.Event {
+			evs[0].Payload = json.RawMessage(`{"id":"` + id + `"}`)
+			return evs
+		}), injectors.EINVALID, "does not carry the drill's scenario"},
+		{"a fault the scenario does not have is refused", reseal(events, func(evs []control.Event) []control.Event {
+			return append(evs, control.Event{DrillID: id, Type: control.EventFaultInjected, Time: evs[0].Time, Payload: json.RawMessage(`{"faultId":"ghost"}`)})
+		}), injectors.EINTERNAL, ""},
+		{"a payload that is not the event's shape is refused", reseal(events, func(evs []control.Event) []control.Event {
+			return append(evs, control.Event{DrillID: id, Type: control.EventChatMessage, Time: evs[0].Time, Payload: json.RawMessage(`[1]`)})
+		}), injectors.EINTERNAL, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := control.Replay(tt.events)
+			if err == nil {
+				t.Fatalf("replay gave drill %s in state %s, expected an error", d.ID, d.State)
+			}
+			if injectors.ErrorCode(err) != tt.code || !strings.Contains(err.Error(), tt.message) {
+				t.Fatalf("error %v (%s), expected %s containing %q", err, injectors.ErrorCode(err), tt.code, tt.message)
+			}
+		})
+	}
+}
