@@ -11,7 +11,8 @@ import (
 	"github.com/firedrill/firedrill/injectors"
 )
 
-// Replaying a drill's journal gives exactly the drill the engine holds.
+// Replaying a drill's journal gives exactly the drill the engine holds, but
+// for the probe results it keeps in memory only.
 func TestReplay_givesTheEnginesDrill(t *testing.T) {
 	h := controltest.NewHarness(t)
 	id := startDrill(t, h, controltest.PaymentScenario())
@@ -22,6 +23,9 @@ func TestReplay_givesTheEnginesDrill(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := h.Drill(id)
+	for i := range want.Faults {
+		want.Faults[i].Checks = nil // not journaled
+	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("replayed drill differs from the engine's:\n%+v\nexpected\n%+v", got, want)
 	}

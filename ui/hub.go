@@ -3,7 +3,6 @@ package ui
 import (
 	"bytes"
 	"encoding/json"
-	"strings"
 	"sync"
 
 	"github.com/firedrill/firedrill/control"
@@ -306,7 +305,7 @@ func wireEvent(e control.Event) WireEvent {
 // values of what a fault changed, Secret values included, sealed): nobody in
 // the drill room receives one, whatever their role.
 func withoutRecord(e control.Event) json.RawMessage {
-	if !strings.HasPrefix(e.Type, "fault.") || !bytes.Contains(e.Payload, []byte(`"record"`)) {
+	if !control.InNamespace(e.Type, control.NamespaceFault) || !bytes.Contains(e.Payload, []byte(`"record"`)) {
 		return e.Payload
 	}
 	var m map[string]json.RawMessage
