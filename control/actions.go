@@ -14,7 +14,7 @@ import (
 func (e *Engine) do(ctx context.Context, r *drillRun, a *action) error {
 	switch a.kind {
 	case actRevert:
-		return e.revertFault(ctx, r, a.idx)
+		return e.revertAll(ctx, r)
 	case actSettleIntent:
 		return e.settleIntent(ctx, r, a.idx)
 	case actCap:
@@ -279,37 +279,6 @@ func (e *Engine) settleIntent(ctx context.Context, r *drillRun, i int) error {
 	}
 	delete(r.rt.revertRetry, f.ID)
 	return e.injectFailed(ctx, r, f.ID, f.Attempts, fmt.Errorf("inject %s: outcome unknown after an interruption (status %s); partial change reverted", f.ID, st.Effect))
-}
-
-// revertFault reverts a fault write-ahead: revert intent, Revert, reverted.
-// Failures are recorded and retried with backoff, forever: a fault must
-// never be left behind.
-func (e *Engine) revertFault(ctx context.Context, r *drillRun, i int) error {
-	r.mu.Lock()
-	f := r.d.Faults[i]
-	if !f.holdsRecord() {
-		r.mu.Unlock()
-		return nil
-	}
-	if f.Phase != FaultReverting {
-		if _, err := e.appendLocked(ctx, r, pending{Type: EventFaultRevertIntent, Actor: ActorEngine, Payload: FaultEvent{FaultID: f.ID}}); err != nil {
-			r.mu.Unlock()
-			return err
-		}
-	}
-	r.mu.Unlock()
-	if err := e.injector.Revert(ctx, f.Spec.Plugin, f.Record); err != nil {
-		b := e.backoffFor(r, f.ID)
-		b.fail(e.clock.Now())
-		e.logf("drill %s: revert %s: %v (retry in %s)", r.d.ID, f.ID, err, b.delay)
-		return e.appendNow(ctx, r, func(d *Drill) []pending {
-			return []pending{{Type: EventFaultRevertFailed, Actor: ActorEngine, Payload: FaultEvent{FaultID: f.ID, Error: fmt.Sprintf("revert %s: %v", f.ID, err)}}}
-		})
-	}
-	delete(r.rt.revertRetry, f.ID)
-	return e.appendNow(ctx, r, func(d *Drill) []pending {
-		return []pending{{Type: EventFaultReverted, Actor: ActorEngine, Payload: FaultEvent{FaultID: f.ID}}}
-	})
 }
 
 // probeInterval returns the polling interval of a set of probes in drill

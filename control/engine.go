@@ -41,6 +41,13 @@ type Engine struct {
 	// its own, and the caller drives scheduled work with RunDue. Tests use it
 	// with a fake clock to run a drill step by step.
 	Manual bool
+	// RevertConcurrency bounds the reverts in flight when a drill stops
+	// (abort, end, the cap); 0 means DefaultRevertConcurrency.
+	RevertConcurrency int
+	// RevertAttemptTimeout bounds one attempt to revert one fault; 0 means
+	// DefaultRevertAttemptTimeout. A fault whose attempt fails or times out
+	// is recorded and retried with its own backoff.
+	RevertAttemptTimeout time.Duration
 	// Logf, when set, receives one line per failure the engine retries.
 	Logf func(format string, args ...any)
 

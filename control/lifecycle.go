@@ -2,7 +2,6 @@ package control
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
@@ -244,24 +243,44 @@ func pausedNote(d *Drill) string {
 
 // End ends a running drill at the facilitator's word. Every fault still in
 // effect is reverted before End returns (unless a fault says
-// autoRevertAtEnd: false); then the retro opens.
+// autoRevertAtEnd: false); then the retro opens. A fault that could not be
+// reverted yet makes End return an EINTERNAL error naming it; the engine
+// keeps retrying it.
 func (e *Engine) End(ctx context.Context, id, actor, why string) error {
-	return e.stop(ctx, id, EventDrillEnded, actor, StateChange{Reason: "facilitator", Why: why})
+	rep, err := e.stop(ctx, id, EventDrillEnded, actor, StateChange{Reason: "facilitator", Why: why})
+	if err == nil && len(rep.Pending) > 0 {
+		err = pendingError(id, rep)
+	}
+	return err
 }
 
 // Abort is the kill switch: it stops the drill in any state before the
-// end and reverts everything now. Why is recorded.
+// end and reverts everything now. Why is recorded. It returns nil once
+// every fault is reverted, and otherwise an EINTERNAL error naming the
+// faults whose revert failed and is being retried (see AbortReport).
 func (e *Engine) Abort(ctx context.Context, id, actor, why string) error {
+	rep, err := e.AbortReport(ctx, id, actor, why)
+	if err == nil && len(rep.Pending) > 0 {
+		err = pendingError(id, rep)
+	}
+	return err
+}
+
+// AbortReport is Abort that says what happened to each fault: it returns
+// when every fault is reverted or has a recorded failure that the engine
+// keeps retrying with backoff, and lists both. Reverts run concurrently;
+// see Engine.RevertConcurrency.
+func (e *Engine) AbortReport(ctx context.Context, id, actor, why string) (StopReport, error) {
 	if strings.TrimSpace(why) == "" {
-		return injectors.Errorf(injectors.EINVALID, "abort needs a reason, for the record")
+		return StopReport{}, injectors.Errorf(injectors.EINVALID, "abort needs a reason, for the record")
 	}
 	return e.stop(ctx, id, EventDrillAborted, actor, StateChange{Why: why})
 }
 
-func (e *Engine) stop(ctx context.Context, id, typ, actor string, sc StateChange) error {
+func (e *Engine) stop(ctx context.Context, id, typ, actor string, sc StateChange) (StopReport, error) {
 	r, err := e.run(ctx, id)
 	if err != nil {
-		return err
+		return StopReport{}, err
 	}
 	r.mu.Lock()
 	d := r.d
@@ -271,32 +290,26 @@ func (e *Engine) stop(ctx context.Context, id, typ, actor string, sc StateChange
 	}
 	if !allowed {
 		r.mu.Unlock()
-		return injectors.Errorf(injectors.ECONFLICT, "drill %s is %s; it cannot be %s", d.ID, d.State, map[string]string{EventDrillEnded: "ended", EventDrillAborted: "aborted"}[typ])
+		return StopReport{}, injectors.Errorf(injectors.ECONFLICT, "drill %s is %s; it cannot be %s", d.ID, d.State, map[string]string{EventDrillEnded: "ended", EventDrillAborted: "aborted"}[typ])
 	}
 	evs := e.stopEvents(d, typ, actor, sc)
 	_, err = e.appendLocked(ctx, r, evs...)
 	r.mu.Unlock()
 	if err != nil {
-		return err
+		return StopReport{}, err
 	}
 	// Revert now, before acknowledging: the kill switch must not leave a
-	// fault behind when it returns.
+	// fault behind without saying so when it returns.
 	if err := e.reconcile(ctx, r); err != nil {
-		return err
+		return StopReport{}, err
 	}
-	r.poke()
+	r.op.Lock()
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	var left []string
-	for _, f := range r.d.Faults {
-		if f.holdsRecord() && e.revertWanted(r.d, &f) {
-			left = append(left, fmt.Sprintf("%s (%s)", f.ID, f.LastError))
-		}
-	}
-	if len(left) > 0 {
-		return injectors.Errorf(injectors.EINTERNAL, "drill %s stopped but faults are not reverted yet (retrying): %s", id, strings.Join(left, ", "))
-	}
-	return nil
+	rep := e.stopReport(r)
+	r.mu.Unlock()
+	r.op.Unlock()
+	r.poke()
+	return rep, nil
 }
 
 // stopEvents returns the end or abort event and a skip for every fault

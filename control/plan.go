@@ -138,10 +138,13 @@ func (e *Engine) plan(r *drillRun, now time.Time) (best *action, wake time.Time,
 		case f.Phase == FaultInjecting && len(f.Record) == 0:
 			consider(actSettleIntent, now, i)
 		case f.holdsRecord() && e.revertWanted(d, f):
-			consider(actRevert, retryAt(f.ID), i)
+			// Reverts are planned per object chain below.
 		case f.Phase == FaultInjecting && d.Running():
 			consider(actSettleIntent, retryAt(f.ID), i)
 		}
+	}
+	if at, ok := e.revertDueAt(r, now); ok {
+		consider(actRevert, at, 0)
 	}
 	if d.State == StateEnded {
 		for i := range d.Faults {

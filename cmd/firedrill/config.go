@@ -95,6 +95,12 @@ type DrillConfig struct {
 	// TimeScale speeds up the drill clock for rehearsals and tests: 60 runs a
 	// drill minute in one second. 1 is real time.
 	TimeScale float64 `mapstructure:"timeScale"`
+	// RevertConcurrency bounds the reverts in flight when a drill is
+	// aborted, ended or reaches its cap.
+	RevertConcurrency int `mapstructure:"revertConcurrency"`
+	// RevertAttemptTimeout bounds one attempt to revert one fault; a fault
+	// whose attempt fails is recorded and retried with backoff.
+	RevertAttemptTimeout time.Duration `mapstructure:"revertAttemptTimeout"`
 }
 
 // ScenariosConfig says where scenarios are loaded from.
@@ -159,6 +165,8 @@ var settings = []setting{
 	{key: "kubernetes.serviceURLs", def: map[string]string{}},
 	{key: "drill.onRestart", def: "resume"},
 	{key: "drill.timeScale", flag: "time-scale", def: 1.0, usage: "drill clock speed-up for rehearsals (60 = a drill minute per second)"},
+	{key: "drill.revertConcurrency", def: 64},
+	{key: "drill.revertAttemptTimeout", def: 10 * time.Second},
 	{key: "scenarios.dirs", def: []string{}},
 	{key: "records.keys", def: []string{}},
 	{key: "records.keyFile", def: ""},
@@ -296,6 +304,12 @@ func (c Config) Validate() error {
 	}
 	if c.Drill.TimeScale <= 0 || c.Drill.TimeScale > 3600 {
 		errs = append(errs, fmt.Errorf("drill.timeScale: %v is out of range, expected a number above 0 and at most 3600", c.Drill.TimeScale))
+	}
+	if c.Drill.RevertConcurrency < 1 || c.Drill.RevertConcurrency > 1024 {
+		errs = append(errs, fmt.Errorf("drill.revertConcurrency: %d is out of range, expected 1 to 1024", c.Drill.RevertConcurrency))
+	}
+	if c.Drill.RevertAttemptTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("drill.revertAttemptTimeout: %v must be positive", c.Drill.RevertAttemptTimeout))
 	}
 	if c.Plugins.CallTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("plugins.callTimeout: %v must be positive", c.Plugins.CallTimeout))

@@ -23,6 +23,8 @@ func (m *Main) openEngine(ctx context.Context, store control.Store, inj control.
 	e := control.NewEngine(store, seal.Injector(inj, keys), clock.RealClock{})
 	e.TimeScale = m.Config.Drill.TimeScale
 	e.OnRestart = m.Config.Drill.OnRestart
+	e.RevertConcurrency = m.Config.Drill.RevertConcurrency
+	e.RevertAttemptTimeout = m.Config.Drill.RevertAttemptTimeout
 	e.Logf = func(format string, args ...any) { fmt.Fprintf(m.Stderr, "firedrill: "+format+"\n", args...) }
 	if err := e.Open(ctx); err != nil {
 		return nil, err
