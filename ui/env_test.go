@@ -96,6 +96,14 @@ func withRate(r ui.RateLimit) envOption {
 	return func(c *ui.Config, _ *control.Engine) { c.RateLimit = r }
 }
 
+func withWriteLimit(r ui.RateLimit) envOption {
+	return func(c *ui.Config, _ *control.Engine) { c.WriteLimit = r }
+}
+
+func withQuota(n int64) envOption {
+	return func(c *ui.Config, _ *control.Engine) { c.DrillQuota = n }
+}
+
 func withTimeScale(s float64) envOption {
 	return func(_ *ui.Config, e *control.Engine) { e.TimeScale = s }
 }

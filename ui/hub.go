@@ -252,11 +252,11 @@ func (h *Hub) unsubscribe(s *subscriber) {
 // Publish hands a journal event to the hub. Events of one drill must be
 // published in sequence order, after they are durable in the journal.
 func (h *Hub) Publish(e control.Event) {
-	a := Visibility(e)
+	a, w := streamed(e)
 	if a == AudienceNone {
 		return
 	}
-	data, err := encodeEventFrame(wireEvent(e))
+	data, err := encodeEventFrame(w)
 	if err != nil {
 		// Payloads come from the journal, which only holds valid JSON.
 		return
@@ -287,6 +287,21 @@ type WireEvent struct {
 	DrillTimeMS int64           `json:"drillTimeMs"`
 	Actor       string          `json:"actor"`
 	Payload     json.RawMessage `json:"payload,omitempty"`
+}
+
+// EventRetroChanged is what the stream says of a retro entry: that the
+// retro changed, with neither its author nor its content, so that retro
+// pages refetch their view instead of polling.
+const EventRetroChanged = "retro.changed"
+
+// streamed returns who sees e on the stream and in what form.
+func streamed(e control.Event) (Audience, WireEvent) {
+	if strings.HasPrefix(e.Type, "retro.") {
+		w := wireEvent(e)
+		w.Type, w.Actor, w.Payload = EventRetroChanged, "", nil
+		return AudienceEveryone, w
+	}
+	return Visibility(e), wireEvent(e)
 }
 
 func wireEvent(e control.Event) WireEvent {

@@ -1,10 +1,13 @@
 package ui
 
 import (
+	"net/http"
 	"sync"
 	"time"
 
 	"k8s.io/utils/clock"
+
+	"github.com/firedrill/firedrill/control"
 )
 
 // RateLimit is a token bucket: Burst messages at once, refilled at one
@@ -17,6 +20,49 @@ type RateLimit struct {
 // DefaultRateLimit lets a person post 10 messages at once and one a second
 // after that: far above anyone typing, far below a script flooding a channel.
 var DefaultRateLimit = RateLimit{Burst: 10, Every: time.Second}
+
+// DefaultDrillQuota is the most journal entries a drill may hold before
+// people's writes are refused: a 90-minute drill of six people writes a few
+// thousand; a script flooding it is stopped long before every browser's
+// replay becomes megabytes.
+const DefaultDrillQuota = 20000
+
+// peopleWrites are the write routes of people's content, which the drill
+// quota applies to; the facilitator's control of the drill (lifecycle,
+// faults, hints, people) only has the rate limit, so a full drill can
+// still be ended and its faults reverted.
+var peopleWrites = map[string]bool{
+	"/api/drills/{id}/messages": true, "/api/drills/{id}/notes": true, "/api/drills/{id}/notices": true,
+	"/api/drills/{id}/claims": true, "/api/drills/{id}/retro/answers": true, "/api/drills/{id}/retro/submit": true,
+	"/api/drills/{id}/retro/questions": true, "/api/drills/{id}/retro/actions": true,
+}
+
+// writeBudget charges a write to a drill against the writer's rate limit
+// and, for people's content, the drill's quota.
+func (s *Server) writeBudget(r *http.Request, rt route, sess *Session) error {
+	id := r.PathValue("id")
+	if sess == nil || id == "" {
+		return nil
+	}
+	lim := s.writes
+	if sess.Admin || sess.Role == control.RoleFacilitator {
+		lim = s.facWrites
+	}
+	if !lim.allow("write:" + id + ":" + sess.actor()) {
+		return control.Errorf(control.ECONFLICT, "You are doing that too fast; wait a moment.")
+	}
+	if !peopleWrites[rt.Pattern] {
+		return nil
+	}
+	var seq int64
+	if err := s.engine.View(r.Context(), id, func(d *control.Drill) error { seq = d.Seq; return nil }); err != nil {
+		return nil // the handler reports the drill's own error
+	}
+	if seq >= s.quota {
+		return control.Errorf(control.ECONFLICT, "This drill holds %d entries, its quota: nothing more can be added.", seq)
+	}
+	return nil
+}
 
 // limiter keeps one token bucket per key (a person or the facilitator).
 type limiter struct {

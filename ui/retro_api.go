@@ -17,9 +17,12 @@ import (
 // the shared parts of the retro, and the drill's private parts, open to
 // everyone now that the drill has ended.
 type RetroView struct {
-	DrillID     string             `json:"drillId"`
-	Title       string             `json:"title"`
-	State       control.DrillState `json:"state"`
+	DrillID string             `json:"drillId"`
+	Title   string             `json:"title"`
+	State   control.DrillState `json:"state"`
+	// Seq is the journal head the view was made at: the page follows the
+	// stream from there and refetches when the retro changes.
+	Seq         int64              `json:"seq"`
 	Open        bool               `json:"open"`
 	Closed      bool               `json:"closed"`
 	Me          SessionView        `json:"me"`
@@ -68,8 +71,9 @@ func (s *Server) apiRetro(w http.ResponseWriter, r *http.Request, sess *Session)
 		s.writeError(w, r, injectors.Errorf(injectors.ECONFLICT, "The retrospective opens when the drill ends."))
 		return
 	}
-	// One read of the journal gives both the record and the retro.
-	rec, err := record.Load(r.Context(), s.journal, d.ID)
+	// The record (and the retro folded from its journal) comes from the
+	// cache, which reads only what was appended since the last view.
+	rec, err := s.records.load(r.Context(), d.ID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -77,7 +81,7 @@ func (s *Server) apiRetro(w http.ResponseWriter, r *http.Request, sess *Session)
 	rt := retro.Project(d, rec.Chain.Events)
 	me := retroPerson(sess)
 	fac := sess.facilitator()
-	v := RetroView{DrillID: d.ID, Title: rec.Title, State: d.State, Open: rt.Open, Closed: rt.Closed || d.State == control.StateClosed,
+	v := RetroView{DrillID: d.ID, Title: rec.Title, State: d.State, Seq: rec.Chain.Events[len(rec.Chain.Events)-1].Seq, Open: rt.Open, Closed: rt.Closed || d.State == control.StateClosed,
 		Me: sessionView(sess), Facilitator: fac, Form: rt.FormFor(d, me), ActionKinds: retro.ActionKinds,
 		Presenting: rt.Presenting, People: len(d.People), Questions: rt.Questions, Actions: rt.Actions,
 		Metrics: rec.Metrics, Timeline: rec.Timeline, Backroom: []record.TimelineEntry{}, Notes: rec.ObserverNotes}

@@ -148,6 +148,10 @@ func (s *Server) guard(rt route) http.Handler {
 				s.writeError(w, r, err)
 				return
 			}
+			if err := s.writeBudget(r, rt, sess); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
 		}
 		rt.h(w, r, sess)
 	})

@@ -50,6 +50,15 @@ type Config struct {
 	// RateLimit is how many messages a person may post per RatePer window;
 	// defaults 10 per 10 seconds with a burst of 10.
 	RateLimit RateLimit
+	// WriteLimit is the token bucket of every other write a person (or the
+	// facilitator) makes in one drill: claims, notes, notices, retro
+	// answers, questions, lifecycle steps; default RateLimit.
+	WriteLimit RateLimit
+	// DrillQuota is the most journal entries a drill may hold before the
+	// room refuses people's writes to it (the engine's own steps, such as
+	// reverting faults, and the facilitator's lifecycle are never
+	// refused); default DefaultDrillQuota.
+	DrillQuota int64
 	// Logger receives internal errors; default slog.Default().
 	Logger *slog.Logger
 }
@@ -69,9 +78,15 @@ type Server struct {
 	hub      *Hub
 	sessions *sessions
 	limiter  *limiter
+	writes   *limiter
+	// facWrites is the facilitator's write bucket: five times a person's,
+	// for setting a drill up (people, links, briefing, start) in one go.
+	facWrites *limiter
+	quota     int64
 	// claimMu makes checking and appending a response-role claim one step.
 	claimMu sync.Mutex
 	rooms   *roomCache
+	records *recordCache
 	conns   sync.WaitGroup
 	pumpMu  sync.Mutex
 	pumps   map[string]bool
@@ -105,6 +120,12 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.RateLimit.Burst <= 0 {
 		cfg.RateLimit = DefaultRateLimit
 	}
+	if cfg.WriteLimit.Burst <= 0 {
+		cfg.WriteLimit = cfg.RateLimit
+	}
+	if cfg.DrillQuota <= 0 {
+		cfg.DrillQuota = DefaultDrillQuota
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -122,11 +143,15 @@ func NewServer(cfg Config) (*Server, error) {
 		hub:       NewHub(cfg.SubscriberBuffer),
 		sessions:  newSessions(cfg.Clock, cfg.Sessions),
 		limiter:   newLimiter(cfg.Clock, cfg.RateLimit),
+		writes:    newLimiter(cfg.Clock, cfg.WriteLimit),
+		facWrites: newLimiter(cfg.Clock, RateLimit{Burst: 5 * cfg.WriteLimit.Burst, Every: cfg.WriteLimit.Every / 5}),
+		quota:     cfg.DrillQuota,
 		ctx:       ctx,
 		cancel:    cancel,
 		pumps:     make(map[string]bool),
 	}
 	s.rooms = newRoomCache(cfg.Journal)
+	s.records = newRecordCache(cfg.Journal)
 	s.routes()
 	if cfg.NudgeEvery == 0 {
 		cfg.NudgeEvery = 15 * time.Second

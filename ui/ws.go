@@ -198,11 +198,11 @@ func (s *Server) replay(drillID string, after int64, staff bool, send func([]byt
 		}
 		for _, e := range events {
 			last = e.Seq
-			a := Visibility(e)
+			a, w := streamed(e)
 			if a == AudienceNone || (a == AudienceStaff && !staff) {
 				continue
 			}
-			data, err := encodeEventFrame(wireEvent(e))
+			data, err := encodeEventFrame(w)
 			if err != nil {
 				return last, err
 			}

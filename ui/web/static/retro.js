@@ -279,8 +279,25 @@ async function start() {
   });
   $("nextBtn").addEventListener("click", () => act(base + "/retro/next"));
   $("closeBtn").addEventListener("click", () => { if (confirm(rt("closeConfirm"))) act(base + "/retro/close"); });
-  // Everyone follows the queue, the order and the actions.
-  setInterval(() => { refresh().catch(() => {}); }, 4000);
+  // Everyone follows the queue, the order and the actions: the drill's
+  // stream says when the retro changed, and the page refetches its view.
+  follow();
+}
+
+// follow listens to the drill's stream from the view's journal head and
+// refreshes the view (at most every 300 ms) whenever something is appended;
+// it reconnects while the retro is open.
+function follow() {
+  if (!view || view.closed) return;
+  const proto = location.protocol === "https:" ? "wss:" : "ws:";
+  const ws = new WebSocket(proto + "//" + location.host + "/api/drills/" + encodeURIComponent(drillId) + "/ws?after=" + (view.seq || 0));
+  let pending = null;
+  ws.onmessage = (msg) => {
+    const f = JSON.parse(msg.data);
+    if (f.kind !== "event" || pending) return;
+    pending = setTimeout(() => { pending = null; refresh().catch(() => {}); }, 300);
+  };
+  ws.onclose = () => { setTimeout(() => { refresh().then(follow, () => setTimeout(follow, 5000)); }, 1000); };
 }
 
 chrome(() => { translateRT(); if (view) renderShared(); });
