@@ -8,6 +8,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
 )
 
 // RateLimit is a token bucket: Burst messages at once, refilled at one
@@ -49,7 +50,7 @@ func (s *Server) writeBudget(r *http.Request, rt route, sess *Session) error {
 		lim = s.facWrites
 	}
 	if !lim.allow("write:" + id + ":" + sess.actor()) {
-		return control.Errorf(control.ECONFLICT, "You are doing that too fast; wait a moment.")
+		return injectors.Errorf(injectors.ECONFLICT, "You are doing that too fast; wait a moment.")
 	}
 	if !peopleWrites[rt.Pattern] {
 		return nil
@@ -59,7 +60,7 @@ func (s *Server) writeBudget(r *http.Request, rt route, sess *Session) error {
 		return nil // the handler reports the drill's own error
 	}
 	if seq >= s.quota {
-		return control.Errorf(control.ECONFLICT, "This drill holds %d entries, its quota: nothing more can be added.", seq)
+		return injectors.Errorf(injectors.ECONFLICT, "This drill holds %d entries, its quota: nothing more can be added.", seq)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/control/record"
 )
 
@@ -63,7 +64,7 @@ func (c *recordCache) load(ctx context.Context, drillID string) (*record.Record,
 	}
 	events := append(e.events, more...)
 	if len(events) == 0 {
-		return nil, control.Errorf(control.ENOTFOUND, "drill %s does not exist", drillID)
+		return nil, injectors.Errorf(injectors.ENOTFOUND, "drill %s does not exist", drillID)
 	}
 	rec, err := record.Assemble(events)
 	if err != nil {
