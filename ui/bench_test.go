@@ -229,7 +229,7 @@ func BenchmarkRetroView(b *testing.B) {
 	d := e.newDrill(true)
 	ctx := context.Background()
 	for i := 0; i < 12000; i++ {
-		if _, err := e.engine.AppendEvent(ctx, d.id, ui.EventRoleClaim, d.people["Kim"], ui.RoleClaim{PersonID: d.people["Kim"], Role: ui.ClaimCommander, Release: i%2 == 1}); err != nil {
+		if _, err := e.engine.AppendEvent(ctx, d.id, control.EventRoleClaim, d.people["Kim"], ui.RoleClaim{PersonID: d.people["Kim"], Role: ui.ClaimCommander, Release: i%2 == 1}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -296,7 +296,7 @@ const EventRetroChanged = "retro.changed"
 
 // streamed returns who sees e on the stream and in what form.
 func streamed(e control.Event) (Audience, WireEvent) {
-	if strings.HasPrefix(e.Type, "retro.") {
+	if control.InNamespace(e.Type, control.NamespaceRetro) {
 		w := wireEvent(e)
 		w.Type, w.Actor, w.Payload = EventRetroChanged, "", nil
 		return AudienceEveryone, w
