@@ -15,6 +15,11 @@
 // Safety rails refuse, with a message saying why: a kubeconfig context not in
 // AllowedContexts; a namespace without the label firedrill.dev/drill-target=true;
 // kube-system, kube-public, kube-node-lease and ProtectedNamespaces always.
+//
+// Besides the plugin contract, the injector answers read-only questions for
+// `firedrill doctor` (checks.go: ServerInfo, Namespace, Object, CountPods,
+// OptedInNamespaces, ReviewAccess), lists the permissions each fault and
+// probe needs (permissions.go) and finds leftovers (FindLeftovers).
 package kubernetes
 
 import (
@@ -25,6 +30,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -92,6 +98,11 @@ type Config struct {
 	// HTTPClient is used by the http-get probe; default a client without a
 	// global timeout (the probe sets its own).
 	HTTPClient *http.Client
+	// RequestTimeout, when positive, bounds every request to the API
+	// server. `firedrill doctor` sets it so that a dead API server is a
+	// failed check, not a hang; a drill leaves it zero and relies on the
+	// plugin host's call timeout (plugins.callTimeout).
+	RequestTimeout time.Duration
 	// ServiceURLs maps "namespace/service" to a base URL the http-get probe
 	// uses instead of the API server's service proxy, for Services that
 	// firedrill reaches directly (an ingress, a port-forward, the demo's
@@ -174,6 +185,9 @@ func New(cfg Config) (*Injector, error) {
 		return in, nil
 	}
 	rc = rest.CopyConfig(rc)
+	if cfg.RequestTimeout > 0 {
+		rc.Timeout = cfg.RequestTimeout
+	}
 	if rc.QPS == 0 {
 		rc.QPS, rc.Burst = 100, 200
 	}
@@ -200,8 +214,7 @@ func (in *Injector) Context() string { return in.context }
 
 // RESTConfig returns a copy of the client configuration of the context the
 // injector acts on, or nil when the configuration refuses to touch it (see
-// New). `firedrill doctor` uses it to ask the same API server, as the same
-// user, what the injector may do.
+// New).
 func (in *Injector) RESTConfig() *rest.Config {
 	if in.rest == nil {
 		return nil

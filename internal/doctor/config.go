@@ -7,25 +7,14 @@ import (
 	"strings"
 	"time"
 
-	authnv1 "k8s.io/api/authentication/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/dynamic"
-	k8s "k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/restmapper"
-
 	"github.com/firedrill/firedrill/injectors/kubernetes"
 )
 
-// cluster is the API server the configuration names, as firedrill's user.
+// cluster is the API server the configuration names, as firedrill's user,
+// asked through the Kubernetes injector's check API.
 type cluster struct {
 	context string
-	rest    *rest.Config
-	cs      k8s.Interface
-	dyn     dynamic.Interface
 	in      *kubernetes.Injector
-	mapper  meta.RESTMapper
 	user    string
 }
 
@@ -37,6 +26,7 @@ const requestTimeout = 15 * time.Second
 // there is no cluster to ask.
 func checkConfig(ctx context.Context, r *Report, opts Options) *cluster {
 	kc := opts.Kubernetes
+	kc.RequestTimeout = requestTimeout
 	in, err := kubernetes.New(kc)
 	if err != nil {
 		fix := "check kubernetes.kubeconfig (--kubeconfig) and kubernetes.context (--context); list the contexts with: kubectl config get-contexts"
@@ -65,29 +55,18 @@ func checkConfig(ctx context.Context, r *Report, opts Options) *cluster {
 		return nil
 	}
 	r.add(Check{Section: SectionConfig, Name: "context", Status: OK, Detail: fmt.Sprintf("%s is in kubernetes.allowedContexts", name)})
-	rc := in.RESTConfig()
-	rc.Timeout = requestTimeout
-	cl := &cluster{context: name, rest: rc, in: in}
-	if cl.cs, err = k8s.NewForConfig(rc); err == nil {
-		cl.dyn, err = dynamic.NewForConfig(rc)
-	}
-	if err != nil {
-		r.add(Check{Section: SectionConfig, Name: "API server", Status: Fail, Detail: oneLine(err.Error()), Fix: "check the cluster entry of the context in the kubeconfig"})
-		return nil
-	}
+	cl := &cluster{context: name, in: in}
 	start := opts.Clock.Now()
-	v, err := cl.cs.Discovery().ServerVersion()
+	si, err := in.ServerInfo(ctx)
 	took := opts.Clock.Since(start)
 	if err != nil {
 		r.add(Check{Section: SectionConfig, Name: "API server", Status: Fail,
-			Detail: fmt.Sprintf("%s did not answer: %s", rc.Host, oneLine(err.Error())),
+			Detail: fmt.Sprintf("%s did not answer: %s", si.Host, oneLine(err.Error())),
 			Fix:    fmt.Sprintf("check that the cluster is up and reachable from here: kubectl --context %s version", name)})
 		return nil
 	}
-	if ssr, err := cl.cs.AuthenticationV1().SelfSubjectReviews().Create(ctx, &authnv1.SelfSubjectReview{}, metav1.CreateOptions{}); err == nil {
-		cl.user = ssr.Status.UserInfo.Username
-	}
-	detail := fmt.Sprintf("%s at %s answered in %s", v.GitVersion, rc.Host, took.Round(time.Millisecond))
+	cl.user = si.User
+	detail := fmt.Sprintf("%s at %s answered in %s", si.Version, si.Host, took.Round(time.Millisecond))
 	if cl.user != "" {
 		detail += ", as " + cl.user
 	}
@@ -97,20 +76,6 @@ func checkConfig(ctx context.Context, r *Report, opts Options) *cluster {
 	}
 	r.add(Check{Section: SectionConfig, Name: "API server", Status: status, Detail: detail, Fix: fix})
 	return cl
-}
-
-// restMapper maps kinds to resources through the API server's discovery,
-// built on first use.
-func (cl *cluster) restMapper() (meta.RESTMapper, error) {
-	if cl.mapper != nil {
-		return cl.mapper, nil
-	}
-	groups, err := restmapper.GetAPIGroupResources(cl.cs.Discovery())
-	if err != nil {
-		return nil, fmt.Errorf("discover the API server's resources: %w", err)
-	}
-	cl.mapper = restmapper.NewDiscoveryRESTMapper(groups)
-	return cl.mapper, nil
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

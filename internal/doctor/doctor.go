@@ -3,6 +3,10 @@
 // the namespaces and objects the scenarios target, the RBAC permissions each
 // fault and probe needs (asked with SelfSubjectAccessReview), the injector
 // plugins and their checksum pins, and objects left marked by earlier drills.
+// It asks the cluster only through the Kubernetes injector's check API
+// (injectors/kubernetes), with the injector's own context, clients and kind
+// table, so that what doctor checks is what a drill would touch; doctor
+// itself imports no Kubernetes client.
 //
 // Run returns a Report of checks, each ok, info, warn, fail or skip, with a
 // one-line detail and, when something is wrong, the fix: the kubectl command

@@ -6,10 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-
 	"github.com/firedrill/firedrill/control"
-	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/injectors/kubernetes"
 )
 
@@ -37,7 +34,7 @@ func checkLeftovers(ctx context.Context, r *Report, cl *cluster, opts Options) {
 	left, err := cl.in.FindLeftovers(ctx, "")
 	if err != nil {
 		status, fix := Fail, "check that the API server answers: kubectl --context "+cl.context+" get namespaces"
-		if apierrors.IsForbidden(err) || injectors.ErrorCode(err) == injectors.EFORBIDDEN || strings.Contains(err.Error(), "forbidden") {
+		if kubernetes.IsForbidden(err) {
 			status, fix = Warn, "bind the ClusterRole firedrill-leftovers of deploy/rbac.yaml (kubectl apply -f deploy/rbac.yaml) to let doctor scan"
 		}
 		r.add(Check{Section: SectionLeftovers, Name: "scan", Status: status, Detail: "cannot scan for leftovers: " + oneLine(err.Error()), Fix: fix})

@@ -5,30 +5,20 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
-
-	authzv1 "k8s.io/api/authorization/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/injectors/kubernetes"
 )
 
-// access is one permission in one namespace ("" cluster-wide or all
-// namespaces).
-type access struct {
-	perm kubernetes.Permission
-	ns   string
-}
-
-func (a access) where() string {
+// where says where a is needed, for messages.
+func where(a kubernetes.Access) string {
 	switch {
-	case a.perm.Scope == kubernetes.ScopeCluster:
+	case a.Permission.Scope == kubernetes.ScopeCluster:
 		return "cluster-wide"
-	case a.ns == "":
+	case a.Namespace == "":
 		return "in all namespaces"
 	}
-	return "in " + a.ns
+	return "in " + a.Namespace
 }
 
 // need is why an access is needed: by uses of the scenarios, or by the
@@ -42,8 +32,8 @@ type need struct {
 // permission the scenarios' faults and probes and the leftover scan need, as
 // the user of the context, and names what is missing.
 func checkRBAC(ctx context.Context, r *Report, cl *cluster, us uses, opts Options) {
-	needs := map[access]*need{}
-	add := func(a access) *need {
+	needs := map[kubernetes.Access]*need{}
+	add := func(a kubernetes.Access) *need {
 		n := needs[a]
 		if n == nil {
 			n = &need{}
@@ -70,19 +60,19 @@ func checkRBAC(ctx context.Context, r *Report, cl *cluster, us uses, opts Option
 			switch row.Scope {
 			case kubernetes.ScopeTarget:
 				if u.target.Namespace != "" {
-					n := add(access{perm: row.Permission, ns: u.target.Namespace})
+					n := add(kubernetes.Access{Permission: row.Permission, Namespace: u.target.Namespace})
 					n.uses = append(n.uses, u)
 				}
 			case kubernetes.ScopeOptedIn:
 				if optedIn == nil && optedInErr == nil {
-					optedIn, optedInErr = optedInNamespaces(ctx, cl)
+					optedIn, optedInErr = cl.in.OptedInNamespaces(ctx)
 				}
 				for _, ns := range optedIn {
-					n := add(access{perm: row.Permission, ns: ns})
+					n := add(kubernetes.Access{Permission: row.Permission, Namespace: ns})
 					n.uses = append(n.uses, u)
 				}
 			default:
-				n := add(access{perm: row.Permission})
+				n := add(kubernetes.Access{Permission: row.Permission})
 				n.uses = append(n.uses, u)
 			}
 		}
@@ -93,21 +83,21 @@ func checkRBAC(ctx context.Context, r *Report, cl *cluster, us uses, opts Option
 			Fix:    "run doctor as a user that may list namespaces to check evictions in every opted-in namespace"})
 	}
 	for _, row := range kubernetes.LeftoverPermissions() {
-		add(access{perm: row.Permission}).leftovers = true
+		add(kubernetes.Access{Permission: row.Permission}).leftovers = true
 	}
 
-	accesses := make([]access, 0, len(needs))
+	accesses := make([]kubernetes.Access, 0, len(needs))
 	for a := range needs {
 		accesses = append(accesses, a)
 	}
 	sort.Slice(accesses, func(i, j int) bool {
 		a, b := accesses[i], accesses[j]
-		if a.ns != b.ns {
-			return a.ns < b.ns
+		if a.Namespace != b.Namespace {
+			return a.Namespace < b.Namespace
 		}
-		return a.perm.String() < b.perm.String()
+		return a.Permission.String() < b.Permission.String()
 	})
-	allowed, reasons, err := review(ctx, cl, accesses)
+	answers, err := cl.in.ReviewAccess(ctx, accesses)
 	if err != nil {
 		r.add(Check{Section: SectionRBAC, Name: "access reviews", Status: Fail,
 			Detail: "cannot ask the API server what firedrill may do: " + oneLine(err.Error()),
@@ -121,23 +111,23 @@ func checkRBAC(ctx context.Context, r *Report, cl *cluster, us uses, opts Option
 	granted, leftoverMissing := 0, 0
 	var missingLeftovers []string
 	for i, a := range accesses {
-		if allowed[i] {
+		if answers[i].Allowed {
 			granted++
 			continue
 		}
 		n := needs[a]
 		reason := ""
-		if reasons[i] != "" {
-			reason = " (" + reasons[i] + ")"
+		if answers[i].Reason != "" {
+			reason = " (" + answers[i].Reason + ")"
 		}
 		if len(n.uses) > 0 {
 			r.add(Check{Section: SectionRBAC, Name: whereName(a), Status: Fail,
-				Detail: fmt.Sprintf("cannot %s %s%s: needed by %s%s", a.perm.String(), a.where(), as, neededBy(n.uses, us.multi), reason),
+				Detail: fmt.Sprintf("cannot %s %s%s: needed by %s%s", a.Permission.String(), where(a), as, neededBy(n.uses, us.multi), reason),
 				Fix:    grantFix(a)})
 			continue
 		}
 		leftoverMissing++
-		missingLeftovers = append(missingLeftovers, a.perm.String())
+		missingLeftovers = append(missingLeftovers, a.Permission.String())
 	}
 	if leftoverMissing > 0 {
 		r.add(Check{Section: SectionRBAC, Name: "leftover scan", Status: Warn,
@@ -153,66 +143,19 @@ func checkRBAC(ctx context.Context, r *Report, cl *cluster, us uses, opts Option
 	}
 }
 
-func whereName(a access) string {
+func whereName(a kubernetes.Access) string {
 	switch {
-	case a.perm.Scope == kubernetes.ScopeCluster:
+	case a.Permission.Scope == kubernetes.ScopeCluster:
 		return "cluster"
-	case a.ns == "":
+	case a.Namespace == "":
 		return "all namespaces"
 	}
-	return "namespace " + a.ns
+	return "namespace " + a.Namespace
 }
 
-func grantFix(a access) string {
-	if a.perm.Scope == kubernetes.ScopeCluster || a.ns == "" {
+func grantFix(a kubernetes.Access) string {
+	if a.Permission.Scope == kubernetes.ScopeCluster || a.Namespace == "" {
 		return "grant it with the ClusterRole firedrill of deploy/rbac.yaml: kubectl apply -f deploy/rbac.yaml"
 	}
-	return fmt.Sprintf("grant it in %s with the Role and RoleBinding firedrill-drill-target of deploy/rbac.yaml (set their metadata.namespace to %s, then kubectl apply -f)", a.ns, a.ns)
-}
-
-// optedInNamespaces lists the namespaces carrying the opt-in label.
-func optedInNamespaces(ctx context.Context, cl *cluster) ([]string, error) {
-	l, err := cl.cs.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: kubernetes.DrillTargetLabel + "=true"})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]string, 0, len(l.Items))
-	for _, n := range l.Items {
-		out = append(out, n.Name)
-	}
-	return out, nil
-}
-
-// review asks one SelfSubjectAccessReview per access, a few at a time.
-func review(ctx context.Context, cl *cluster, accesses []access) (allowed []bool, reasons []string, err error) {
-	allowed = make([]bool, len(accesses))
-	reasons = make([]string, len(accesses))
-	errs := make([]error, len(accesses))
-	sem := make(chan struct{}, 8)
-	var wg sync.WaitGroup
-	for i, a := range accesses {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			res, err := cl.cs.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, &authzv1.SelfSubjectAccessReview{
-				Spec: authzv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &authzv1.ResourceAttributes{
-					Namespace: a.ns, Verb: a.perm.Verb, Group: a.perm.Group, Resource: a.perm.Resource, Subresource: a.perm.Subresource,
-				}},
-			}, metav1.CreateOptions{})
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			allowed[i] = res.Status.Allowed
-			reasons[i] = res.Status.EvaluationError
-		}()
-	}
-	wg.Wait()
-	for _, e := range errs {
-		if e != nil {
-			return nil, nil, e
-		}
-	}
-	return allowed, reasons, nil
+	return fmt.Sprintf("grant it in %s with the Role and RoleBinding firedrill-drill-target of deploy/rbac.yaml (set their metadata.namespace to %s, then kubectl apply -f)", a.Namespace, a.Namespace)
 }

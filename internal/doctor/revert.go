@@ -41,14 +41,12 @@ func revertCommands(kubeContext string, l kubernetes.Leftover, all []kubernetes.
 		kubectl += " -n " + l.Namespace
 	}
 	if l.Kind == "ReplicaSet" {
-		b, _ := json.Marshal(unmarkPatch(l, all))
-		return fmt.Sprintf("%s patch replicaset %s --type merge -p %s   # a copy of its Deployment's marks of fault %s", kubectl, l.Name, shellQuote(string(b)), l.FaultID)
+		return fmt.Sprintf("%s patch replicaset %s --type merge -p %s   # a copy of its Deployment's marks of fault %s", kubectl, l.Name, shellQuote(patchJSON(unmarkPatch(l, all))), l.FaultID)
 	}
 	out := objectRevertCommands(kubectl, l, all, record)
 	if l.Kind == "Deployment" {
 		for _, rs := range copiesOf(l, all) {
-			b, _ := json.Marshal(unmarkPatch(rs, all))
-			out += fmt.Sprintf("\n%s patch replicaset %s --type merge -p %s   # the copy of the marks on its ReplicaSet", kubectl, rs.Name, shellQuote(string(b)))
+			out += fmt.Sprintf("\n%s patch replicaset %s --type merge -p %s   # the copy of the marks on its ReplicaSet", kubectl, rs.Name, shellQuote(patchJSON(unmarkPatch(rs, all))))
 		}
 	}
 	return out
@@ -124,9 +122,19 @@ func objectRevertCommands(kubectl string, l kubernetes.Leftover, all []kubernete
 	if l.Kind == "NetworkPolicy" {
 		return fmt.Sprintf("%s delete %s   # created by fault %s", kubectl, ref, l.FaultID)
 	}
-	b, _ := json.Marshal(marks)
 	return fmt.Sprintf("%s edit %s   # put back what fault %s changed (no revert record at hand), then:\n%s patch %s --type merge -p %s",
-		kubectl, ref, l.FaultID, kubectl, ref, shellQuote(string(b)))
+		kubectl, ref, l.FaultID, kubectl, ref, shellQuote(patchJSON(marks)))
+}
+
+// patchJSON encodes a patch built by unmarkPatch (strings, maps and nils),
+// which always encodes; should it not, the command says why instead of
+// patching with nothing.
+func patchJSON(patch map[string]any) string {
+	b, err := json.Marshal(patch)
+	if err != nil {
+		return fmt.Sprintf("<the patch does not encode: %v>", err)
+	}
+	return string(b)
 }
 
 // unmarkPatch is the metadata patch that takes fault l's marks off its

@@ -10,11 +10,6 @@ import (
 	"sort"
 	"strings"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-
 	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/injectors/kubernetes"
 	"github.com/firedrill/firedrill/scenarios"
@@ -209,10 +204,6 @@ func rawParams(p map[string]any) json.RawMessage {
 	return b
 }
 
-// alwaysProtected are the namespaces the Kubernetes injector refuses
-// whatever the configuration says (injectors/kubernetes).
-var alwaysProtected = []string{"kube-system", "kube-public", "kube-node-lease"}
-
 // targetKind is the kind of the object a fault changes: the target's, or the
 // one its type implies.
 func targetKind(u use) string {
@@ -276,9 +267,9 @@ func checkNamespace(ctx context.Context, r *Report, cl *cluster, ns string, us [
 			Detail: "target.namespace is empty, needed by " + by, Fix: "set target.namespace of the fault in the scenario"})
 		return
 	}
-	if slices.Contains(alwaysProtected, ns) {
+	if always := kubernetes.AlwaysProtected(); slices.Contains(always, ns) {
 		r.add(Check{Section: SectionScenarios, Name: name, Status: Fail,
-			Detail: fmt.Sprintf("%s is protected: firedrill never acts in %s (needed by %s)", ns, strings.Join(alwaysProtected, ", "), by),
+			Detail: fmt.Sprintf("%s is protected: firedrill never acts in %s (needed by %s)", ns, strings.Join(always, ", "), by),
 			Fix:    "target an application namespace of the beta cluster in the scenario"})
 		return
 	}
@@ -288,9 +279,13 @@ func checkNamespace(ctx context.Context, r *Report, cl *cluster, ns string, us [
 			Fix:    "target another namespace in the scenario, or remove " + ns + " from kubernetes.protectedNamespaces if it is a drill target"})
 		return
 	}
-	obj, err := cl.cs.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+	obj, err := cl.in.Namespace(ctx, ns)
 	switch {
-	case apierrors.IsNotFound(err):
+	case err != nil:
+		r.add(Check{Section: SectionScenarios, Name: name, Status: Fail,
+			Detail: "cannot read it: " + oneLine(err.Error()), Fix: "see the RBAC checks below; deploy/rbac.yaml grants get namespaces"})
+		return
+	case !obj.Exists:
 		status := Fail
 		if !optIn {
 			status = Warn
@@ -299,11 +294,7 @@ func checkNamespace(ctx context.Context, r *Report, cl *cluster, ns string, us [
 			Detail: fmt.Sprintf("does not exist in context %s (needed by %s)", cl.context, by),
 			Fix:    fmt.Sprintf("fix target.namespace in the scenario, or create it: kubectl --context %s create namespace %s", cl.context, ns)})
 		return
-	case err != nil:
-		r.add(Check{Section: SectionScenarios, Name: name, Status: Fail,
-			Detail: "cannot read it: " + oneLine(err.Error()), Fix: "see the RBAC checks below; deploy/rbac.yaml grants get namespaces"})
-		return
-	case obj.DeletionTimestamp != nil:
+	case obj.Deleting:
 		r.add(Check{Section: SectionScenarios, Name: name, Status: Fail, Detail: "is being deleted (needed by " + by + ")",
 			Fix: "wait for the deletion to finish and recreate it, or target another namespace"})
 		return
@@ -312,7 +303,7 @@ func checkNamespace(ctx context.Context, r *Report, cl *cluster, ns string, us [
 		r.add(Check{Section: SectionScenarios, Name: name, Status: OK, Detail: "exists (probes only: no opt-in needed)"})
 		return
 	}
-	if v := obj.Labels[kubernetes.DrillTargetLabel]; v != "true" {
+	if v := obj.DrillTarget; v != "true" {
 		detail := fmt.Sprintf("is not opted in to drills: no label %s=true", kubernetes.DrillTargetLabel)
 		if v != "" {
 			detail = fmt.Sprintf("is not opted in to drills: label %s=%q, not \"true\"", kubernetes.DrillTargetLabel, v)
@@ -332,7 +323,7 @@ type object struct {
 
 func (o object) String() string {
 	if o.name == "" {
-		return fmt.Sprintf("pods matching %s in %s", labels.SelectorFromSet(o.selector), o.namespace)
+		return fmt.Sprintf("pods matching %s in %s", selectorString(o.selector), o.namespace)
 	}
 	if o.namespace == "" {
 		return o.kind + " " + o.name
@@ -401,50 +392,32 @@ func checkObject(ctx context.Context, cl *cluster, o object, by string) (bool, C
 		name = strings.ToLower(o.kind) + " " + o.namespace + "/" + o.name
 	}
 	if o.selector != nil {
-		sel := labels.SelectorFromSet(o.selector).String()
-		name = "pods " + o.namespace + " " + sel
-		pods, err := cl.cs.CoreV1().Pods(o.namespace).List(ctx, metav1.ListOptions{LabelSelector: sel})
+		name = "pods " + o.namespace + " " + selectorString(o.selector)
+		n, err := cl.in.CountPods(ctx, o.namespace, o.selector)
 		switch {
 		case err != nil:
 			return false, Check{Section: SectionScenarios, Name: name, Status: Warn,
 				Detail: fmt.Sprintf("cannot list them (needed by %s): %s", by, oneLine(err.Error())), Fix: "see the RBAC checks below"}
-		case len(pods.Items) == 0:
+		case n == 0:
 			return false, Check{Section: SectionScenarios, Name: name, Status: Warn,
 				Detail: fmt.Sprintf("no pod matches (needed by %s)", by),
 				Fix:    "deploy the workload before the drill, or fix target.selector in the scenario"}
 		}
 		return true, Check{}
 	}
-	mapper, err := cl.restMapper()
-	if err != nil {
-		return false, Check{Section: SectionScenarios, Name: name, Status: Warn, Detail: oneLine(err.Error())}
-	}
-	m, err := mapper.RESTMapping(schema.GroupKind{Group: kindGroup(o.kind), Kind: o.kind})
-	if err != nil {
-		return false, Check{Section: SectionScenarios, Name: name, Status: Warn,
-			Detail: fmt.Sprintf("kind %s is not served by the API server: %s", o.kind, oneLine(err.Error())), Fix: "fix target.kind in the scenario"}
-	}
-	res := cl.dyn.Resource(m.Resource)
-	var getErr error
-	var lbl string
-	if o.namespace == "" {
-		obj, err := res.Get(ctx, o.name, metav1.GetOptions{})
-		getErr = err
-		if err == nil {
-			lbl = obj.GetLabels()[kubernetes.DrillTargetLabel]
-		}
-	} else {
-		_, getErr = res.Namespace(o.namespace).Get(ctx, o.name, metav1.GetOptions{})
-	}
+	obj, err := cl.in.Object(ctx, o.kind, o.namespace, o.name)
 	switch {
-	case apierrors.IsNotFound(getErr):
+	case injectors.ErrorCode(err) == injectors.EINVALID:
+		return false, Check{Section: SectionScenarios, Name: name, Status: Warn,
+			Detail: injectors.ErrorMessage(err), Fix: "fix target.kind in the scenario"}
+	case err != nil:
+		return false, Check{Section: SectionScenarios, Name: name, Status: Warn,
+			Detail: fmt.Sprintf("cannot read it (needed by %s): %s", by, oneLine(err.Error())), Fix: "see the RBAC checks below"}
+	case !obj.Exists:
 		return false, Check{Section: SectionScenarios, Name: name, Status: Warn,
 			Detail: fmt.Sprintf("does not exist in context %s (needed by %s)", cl.context, by),
 			Fix:    "create it before the drill, or fix the fault's target in the scenario"}
-	case getErr != nil:
-		return false, Check{Section: SectionScenarios, Name: name, Status: Warn,
-			Detail: fmt.Sprintf("cannot read it (needed by %s): %s", by, oneLine(getErr.Error())), Fix: "see the RBAC checks below"}
-	case o.kind == "Node" && lbl != "true":
+	case o.kind == "Node" && obj.DrillTarget != "true":
 		return false, Check{Section: SectionScenarios, Name: name, Status: Fail,
 			Detail: fmt.Sprintf("is not opted in to drills: no label %s=true (needed by %s)", kubernetes.DrillTargetLabel, by),
 			Fix:    fmt.Sprintf("kubectl --context %s label node %s %s=true", cl.context, o.name, kubernetes.DrillTargetLabel)}
@@ -452,17 +425,12 @@ func checkObject(ctx context.Context, cl *cluster, o object, by string) (bool, C
 	return true, Check{}
 }
 
-// kindGroup is the API group of the kinds the catalog targets.
-func kindGroup(kind string) string {
-	switch kind {
-	case "Deployment", "StatefulSet", "DaemonSet":
-		return "apps"
-	case "HorizontalPodAutoscaler":
-		return "autoscaling"
-	case "CronJob":
-		return "batch"
-	case "NetworkPolicy":
-		return "networking.k8s.io"
+// selectorString writes a label selector as kubectl does: "k=v,k2=v2",
+// sorted by key.
+func selectorString(sel map[string]string) string {
+	parts := make([]string, 0, len(sel))
+	for _, k := range sortedKeys(sel) {
+		parts = append(parts, k+"="+sel[k])
 	}
-	return ""
+	return strings.Join(parts, ",")
 }
