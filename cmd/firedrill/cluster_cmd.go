@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -11,24 +10,10 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/clock"
 
 	"github.com/firedrill/firedrill/internal/devcluster"
 )
-
-// clusterState is what a running `firedrill cluster up` writes into its work
-// directory so that `cluster status` and `cluster down` can find it.
-type clusterState struct {
-	PID        int    `json:"pid"`
-	Kubeconfig string `json:"kubeconfig"`
-	Context    string `json:"context"`
-	Server     string `json:"server"`
-}
-
-const clusterStateFile = "state.json"
 
 func init() {
 	registerCommand(func(m *Main) *cobra.Command {
@@ -72,7 +57,7 @@ func clusterUpCommand(m *Main, workDir func() (string, error)) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if st, err := readClusterState(dir); err == nil && processAlive(st.PID) {
+			if st, err := devcluster.ReadState(dir); err == nil && st.Alive() {
 				return fmt.Errorf("a cluster is already running from %s (pid %d); stop it with `firedrill cluster down`", dir, st.PID)
 			}
 			ctx := cmd.Context()
@@ -80,18 +65,11 @@ func clusterUpCommand(m *Main, workDir func() (string, error)) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			st := clusterState{PID: os.Getpid(), Kubeconfig: c.Kubeconfig(), Context: devcluster.ContextName, Server: c.Server()}
-			statePath := filepath.Join(dir, clusterStateFile)
 			stopCluster := func() error {
-				err := c.Stop()
-				if rmErr := os.Remove(statePath); rmErr != nil && !errors.Is(rmErr, os.ErrNotExist) {
-					err = errors.Join(err, rmErr)
-				}
-				return err
+				return errors.Join(c.Stop(), devcluster.RemoveState(dir))
 			}
-			b, _ := json.MarshalIndent(st, "", "  ")
-			if err := os.WriteFile(statePath, b, 0o600); err != nil {
-				return errors.Join(fmt.Errorf("write cluster state: %w", err), stopCluster())
+			if err := devcluster.WriteState(dir, c.State(os.Getpid())); err != nil {
+				return errors.Join(err, stopCluster())
 			}
 			fmt.Fprintf(m.Stdout, "cluster is up: %s\n  export KUBECONFIG=%s\n  context: %s (add it to kubernetes.allowedContexts)\n  logs: %s\nPress Ctrl-C to stop it.\n",
 				c.Server(), c.Kubeconfig(), devcluster.ContextName, filepath.Join(dir, "logs"))
@@ -114,12 +92,12 @@ func clusterDownCommand(m *Main, workDir func() (string, error)) *cobra.Command 
 			if err != nil {
 				return err
 			}
-			st, err := readClusterState(dir)
+			st, err := devcluster.ReadState(dir)
 			if err != nil {
 				return err
 			}
-			if !processAlive(st.PID) {
-				_ = os.Remove(filepath.Join(dir, clusterStateFile))
+			if !st.Alive() {
+				_ = devcluster.RemoveState(dir)
 				fmt.Fprintf(m.Stdout, "no cluster running (pid %d is gone); removed its stale state\n", st.PID)
 				return nil
 			}
@@ -128,7 +106,7 @@ func clusterDownCommand(m *Main, workDir func() (string, error)) *cobra.Command 
 			}
 			clk := clock.RealClock{}
 			deadline := clk.After(60 * time.Second)
-			for processAlive(st.PID) {
+			for st.Alive() {
 				select {
 				case <-cmd.Context().Done():
 					return cmd.Context().Err()
@@ -153,64 +131,27 @@ func clusterStatusCommand(m *Main, workDir func() (string, error)) *cobra.Comman
 			if err != nil {
 				return err
 			}
-			st, err := readClusterState(dir)
+			st, err := devcluster.ReadState(dir)
 			if err != nil {
 				return &ExitError{Code: 3, Err: err}
 			}
-			if !processAlive(st.PID) {
-				return &ExitError{Code: 3, Err: fmt.Errorf("cluster not running: pid %d from %s is gone", st.PID, filepath.Join(dir, clusterStateFile))}
-			}
-			cs, err := clusterClient(st)
-			if err != nil {
-				return err
+			if !st.Alive() {
+				return &ExitError{Code: 3, Err: fmt.Errorf("cluster not running: pid %d from %s is gone", st.PID, filepath.Join(dir, devcluster.StateFile))}
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), 5*time.Second)
 			defer cancel()
-			body, err := cs.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx)
-			if err != nil {
-				return &ExitError{Code: 3, Err: fmt.Errorf("cluster at %s is not ready: %w", st.Server, err)}
-			}
-			nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
-			if err != nil {
-				return fmt.Errorf("list nodes: %w", err)
+			h, err := st.Health(ctx)
+			var notReady *devcluster.NotReadyError
+			if errors.As(err, &notReady) {
+				return &ExitError{Code: 3, Err: err}
+			} else if err != nil {
+				return err
 			}
 			fmt.Fprintf(m.Stdout, "cluster is running (pid %d): %s readyz=%s nodes=%d\n  export KUBECONFIG=%s\n  context: %s\n",
-				st.PID, st.Server, body, len(nodes.Items), st.Kubeconfig, st.Context)
+				st.PID, st.Server, h.Ready, h.Nodes, st.Kubeconfig, st.Context)
 			return nil
 		},
 	}
-}
-
-func readClusterState(dir string) (clusterState, error) {
-	p := filepath.Join(dir, clusterStateFile)
-	b, err := os.ReadFile(p)
-	if errors.Is(err, os.ErrNotExist) {
-		return clusterState{}, fmt.Errorf("no cluster running: %s does not exist (start one with `firedrill cluster up`)", p)
-	} else if err != nil {
-		return clusterState{}, err
-	}
-	var st clusterState
-	if err := json.Unmarshal(b, &st); err != nil {
-		return clusterState{}, fmt.Errorf("%s: %w", p, err)
-	}
-	if st.PID <= 0 {
-		return clusterState{}, fmt.Errorf("%s: pid %d is not a process id", p, st.PID)
-	}
-	return st, nil
-}
-
-func processAlive(pid int) bool {
-	return pid > 0 && syscall.Kill(pid, 0) == nil
-}
-
-func clusterClient(st clusterState) (kubernetes.Interface, error) {
-	rc, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(
-		&clientcmd.ClientConfigLoadingRules{ExplicitPath: st.Kubeconfig},
-		&clientcmd.ConfigOverrides{CurrentContext: st.Context}).ClientConfig()
-	if err != nil {
-		return nil, fmt.Errorf("load kubeconfig %s: %w", st.Kubeconfig, err)
-	}
-	return kubernetes.NewForConfig(rc)
 }
 
 // clusterBuildCommand builds the cluster's binaries into the cache without

@@ -6,7 +6,8 @@
 // cluster from the cache takes seconds.
 //
 // Tests use it through the clustertest subpackage; people use it through
-// `firedrill cluster up` (make cluster) for demos.
+// `firedrill cluster up` (make cluster) for demos, which leaves a State in
+// its work directory for `cluster status` (State.Health) and `cluster down`.
 //
 // Beyond kwok's stock "fast" stages, the cluster simulates two symptoms that
 // drills need: a pod whose image starts with "invalid/" waits in
