@@ -67,7 +67,8 @@ type drillRun struct {
 	subs map[*Subscription]struct{}
 
 	// op serializes the work that talks to the injector, so a fault is
-	// never injected and reverted at the same time. It guards rt.
+	// never injected and reverted at the same time. It guards rt's polling
+	// and retry state; rt.lastEvent is written by every append, under mu.
 	op   sync.Mutex
 	rt   runtimeState
 	wake chan struct{}

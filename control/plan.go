@@ -25,7 +25,7 @@ const (
 // needs to survive a restart: after one, probes start over (stabilisation
 // is measured again, conservatively) and retries happen at once.
 type runtimeState struct {
-	lastEvent   time.Time
+	lastEvent   time.Time // time of the latest event appended; guarded by drillRun.mu
 	probes      map[string]*pollState
 	alerts      map[string]*pollState
 	injectRetry map[string]time.Duration // fault → drill time of next attempt
