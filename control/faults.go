@@ -52,7 +52,7 @@ type Injector interface {
 func NewFaultSpec(drillID string, f scenarios.Fault) (FaultSpec, error) {
 	params, err := paramsJSON(f.Params)
 	if err != nil {
-		return FaultSpec{}, fmt.Errorf("fault %s: %w", f.ID, err)
+		return FaultSpec{}, injectors.Errorf(injectors.EINVALID, "fault %s: %v", f.ID, err)
 	}
 	return FaultSpec{Plugin: f.Injector.Plugin, Fault: injectors.Fault{
 		DrillID: drillID, FaultID: f.ID, Type: f.Injector.Type,
@@ -65,7 +65,7 @@ func NewFaultSpec(drillID string, f scenarios.Fault) (FaultSpec, error) {
 func NewProbeSpec(p scenarios.Probe) (ProbeSpec, error) {
 	params, err := paramsJSON(p.Params)
 	if err != nil {
-		return ProbeSpec{}, fmt.Errorf("probe %s: %w", p.Probe, err)
+		return ProbeSpec{}, injectors.Errorf(injectors.EINVALID, "probe %s: %v", p.Probe, err)
 	}
 	return ProbeSpec{Plugin: p.Probe.Plugin, Probe: injectors.Probe{
 		Type: p.Probe.Type, Target: contractTarget(p.Target), Params: params,
@@ -85,7 +85,7 @@ func paramsJSON(params map[string]any) (json.RawMessage, error) {
 	}
 	b, err := json.Marshal(params)
 	if err != nil {
-		return nil, injectors.Errorf(injectors.EINVALID, "params cannot be written as JSON: %v", err)
+		return nil, fmt.Errorf("params cannot be written as JSON: %w", err)
 	}
 	return b, nil
 }

@@ -2,6 +2,7 @@ package doctor_test
 
 import (
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -272,6 +273,31 @@ func TestRBACOfAUserWithoutAnyGrant(t *testing.T) {
 	for _, line := range f {
 		if !strings.Contains(line, "as nobody@example.com: needed by kubernetes/") {
 			t.Errorf("failure %q does not say who lacks it and what needs it", line)
+		}
+	}
+}
+
+func TestScenarioWhoseParamsAreNotJSON_FailsNamingTheFault(t *testing.T) {
+	files := doctor.LoadScenarios(nil, []string{writeScenario(t, "api-down.yaml", "shop")})
+	if files[0].Err != nil {
+		t.Fatal(files[0].Err)
+	}
+	files[0].Scenario.Faults[0].Params["replicas"] = math.NaN()
+	emptyKubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(emptyKubeconfig, []byte("apiVersion: v1\nkind: Config\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := doctor.Run(context.Background(), doctor.Options{
+		Kubernetes: kubernetes.Config{Kubeconfig: emptyKubeconfig, AllowedContexts: []string{devcluster.ContextName}},
+		Scenarios:  files,
+	})
+	cs := r.Find(doctor.SectionScenarios, "scenario api-down")
+	if len(cs) == 0 {
+		t.Fatalf("no check of the scenario:\n%s", dump(r))
+	}
+	for _, c := range cs {
+		if c.Status != doctor.Fail || !strings.Contains(c.Detail, "fault api-down: params cannot be written as JSON") {
+			t.Errorf("check = %+v, want only failures naming fault api-down's params", c)
 		}
 	}
 }

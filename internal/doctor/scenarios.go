@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/injectors/kubernetes"
 	"github.com/firedrill/firedrill/scenarios"
@@ -149,6 +150,7 @@ func collectUses(r *Report, files []ScenarioFile) uses {
 		s := f.Scenario
 		diffs := s.PlayableDifficulties()
 		faults := 0
+		broken := false // a Fail check was reported for the scenario
 		for _, d := range diffs {
 			sd, err := s.ForDifficulty(d)
 			if err != nil {
@@ -157,23 +159,12 @@ func collectUses(r *Report, files []ScenarioFile) uses {
 				continue
 			}
 			faults = len(sd.Faults)
-			for _, flt := range sd.Faults {
-				if flt.Injector.Plugin == kubernetes.Name {
-					us.list = append(us.list, use{scenario: s.Metadata.Name, difficulty: d, fault: flt.ID, typ: flt.Injector.Type,
-						target: injectors.Target(flt.Target), params: rawParams(flt.Params)})
-				}
-				for _, p := range flt.ResolvedWhen.Probes {
-					if p.Probe.Plugin == kubernetes.Name {
-						us.list = append(us.list, use{scenario: s.Metadata.Name, difficulty: d, fault: flt.ID, typ: p.Probe.Type, probe: true,
-							target: injectors.Target(p.Target), params: rawParams(p.Params)})
-					}
-				}
-			}
-			for _, a := range sd.Alerts {
-				if a.Probe.Probe.Plugin == kubernetes.Name {
-					us.list = append(us.list, use{scenario: s.Metadata.Name, difficulty: d, alert: a.ID, typ: a.Probe.Probe.Type, probe: true,
-						target: injectors.Target(a.Probe.Target), params: rawParams(a.Probe.Params)})
-				}
+			got, errs := kubernetesUses(s.Metadata.Name, d, sd)
+			us.list = append(us.list, got...)
+			for _, msg := range errs {
+				broken = true
+				r.add(Check{Section: SectionScenarios, Name: "scenario " + s.Metadata.Name, Status: Fail,
+					Detail: oneLine(msg), Fix: "see every error with: firedrill validate " + f.Path})
 			}
 		}
 		detail := fmt.Sprintf("%s: %d faults", f.Path, faults)
@@ -187,21 +178,49 @@ func collectUses(r *Report, files []ScenarioFile) uses {
 			}
 			detail += ", difficulties " + strings.Join(ds, ", ")
 		}
-		r.add(Check{Section: SectionScenarios, Name: "scenario " + s.Metadata.Name, Status: OK, Detail: detail})
+		if !broken {
+			r.add(Check{Section: SectionScenarios, Name: "scenario " + s.Metadata.Name, Status: OK, Detail: detail})
+		}
 	}
 	return us
 }
 
-func rawParams(p map[string]any) json.RawMessage {
-	if len(p) == 0 {
-		return nil
+// kubernetesUses returns the Kubernetes faults and probes of sd, scenario
+// name at difficulty d, as the injector would receive them, and a message
+// for each one that cannot be handed to it.
+func kubernetesUses(name string, d scenarios.Difficulty, sd *scenarios.Scenario) ([]use, []string) {
+	var out []use
+	var errs []string
+	for _, flt := range sd.Faults {
+		if flt.Injector.Plugin == kubernetes.Name {
+			if spec, err := control.NewFaultSpec("", flt); err != nil {
+				errs = append(errs, injectors.ErrorMessage(err))
+			} else {
+				out = append(out, use{scenario: name, difficulty: d, fault: flt.ID, typ: flt.Injector.Type, target: spec.Target, params: spec.Params})
+			}
+		}
+		for _, p := range flt.ResolvedWhen.Probes {
+			if p.Probe.Plugin != kubernetes.Name {
+				continue
+			}
+			if spec, err := control.NewProbeSpec(p); err != nil {
+				errs = append(errs, "fault "+flt.ID+" resolvedWhen: "+injectors.ErrorMessage(err))
+			} else {
+				out = append(out, use{scenario: name, difficulty: d, fault: flt.ID, typ: p.Probe.Type, probe: true, target: spec.Target, params: spec.Params})
+			}
+		}
 	}
-	b, err := json.Marshal(p)
-	if err != nil {
-		// The scenario decoder only produces JSON-compatible values.
-		return nil
+	for _, a := range sd.Alerts {
+		if a.Probe.Probe.Plugin != kubernetes.Name {
+			continue
+		}
+		if spec, err := control.NewProbeSpec(a.Probe); err != nil {
+			errs = append(errs, "alert "+a.ID+": "+injectors.ErrorMessage(err))
+		} else {
+			out = append(out, use{scenario: name, difficulty: d, alert: a.ID, typ: a.Probe.Probe.Type, probe: true, target: spec.Target, params: spec.Params})
+		}
 	}
-	return b
+	return out, errs
 }
 
 // targetKind is the kind of the object a fault changes: the target's, or the
