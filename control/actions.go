@@ -187,6 +187,17 @@ func (e *Engine) fireFault(ctx context.Context, r *drillRun, i int) error {
 	newRecord, err := e.injector.Inject(ctx, spec, record)
 	if err != nil {
 		injErr := fmt.Errorf("inject %s: %w", f.ID, err)
+		if len(newRecord) > 0 {
+			// The partial-inject record covers what the plugin changed
+			// before it failed: persist it, then revert with it.
+			r.mu.Lock()
+			_, perr := e.appendLocked(ctx, r, pending{Type: EventFaultPartial, Actor: ActorEngine, Payload: FaultEvent{FaultID: f.ID, Record: newRecord, Error: injErr.Error()}})
+			r.mu.Unlock()
+			if perr != nil {
+				return perr
+			}
+			record = newRecord
+		}
 		if rerr := e.injector.Revert(ctx, spec.Plugin, record); rerr != nil {
 			// Leave the fault injecting with its record: the next pass
 			// checks its status and reverts with backoff.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -207,4 +208,79 @@ func TestAbort_revertsConcurrently(t *testing.T) {
 			t.Fatalf("%d faults left in effect", h.Injector.BrokenFaults())
 		}
 	})
+}
+
+// partialInjector fails the first Inject of a fault after it changed the
+// world, returning the partial-inject record as the contract says.
+type partialInjector struct {
+	*controltest.Injector
+	mu       sync.Mutex
+	failed   map[string]bool
+	reverted [][]byte
+}
+
+func (p *partialInjector) Inject(ctx context.Context, s control.FaultSpec, rec []byte) ([]byte, error) {
+	out, err := p.Injector.Inject(ctx, s, rec)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err != nil || p.failed[s.FaultID] {
+		return out, err
+	}
+	p.failed[s.FaultID] = true
+	partial, _ := json.Marshal(map[string]any{"drillId": s.DrillID, "faultId": s.FaultID, "partial": true})
+	return partial, errors.New("the second object is gone")
+}
+
+func (p *partialInjector) Revert(ctx context.Context, plugin string, rec []byte) error {
+	p.mu.Lock()
+	p.reverted = append(p.reverted, rec)
+	p.mu.Unlock()
+	return p.Injector.Revert(ctx, plugin, rec)
+}
+
+func TestInject_partialRecordIsPersistedAndRevertedWith(t *testing.T) {
+	inj := &partialInjector{Injector: controltest.NewInjector(), failed: map[string]bool{}}
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "firedrill.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := clocktesting.NewFakeClock(controltest.Start)
+	e := control.NewEngine(db, inj, clk)
+	e.Manual = true
+	if err := e.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h := &controltest.Harness{T: t, Ctx: ctx, Clock: clk, Injector: inj.Injector, DB: db, Engine: e}
+	t.Cleanup(h.Close)
+	id := startDrill(t, h, manyFaults(1, func(int) scenarios.Target { return scenarios.Target{} }))
+	h.Advance(id, time.Second)
+
+	var partial []byte
+	for _, ev := range h.Events(id) {
+		if ev.Type == control.EventFaultPartial {
+			var p control.FaultEvent
+			if err := json.Unmarshal(ev.Payload, &p); err != nil {
+				t.Fatal(err)
+			}
+			partial = p.Record
+		}
+	}
+	if !strings.Contains(string(partial), `"partial":true`) {
+		t.Fatalf("journal holds partial record %q, expected the plugin's", partial)
+	}
+	if len(inj.reverted) == 0 || string(inj.reverted[0]) != string(partial) {
+		t.Fatalf("reverted with %q, expected the partial record %q", inj.reverted, partial)
+	}
+	// The inject failure is recorded and retried; the retry succeeds.
+	h.Advance(id, 15*time.Second)
+	if f := fault(t, h.Drill(id), "f000"); f.Phase != control.FaultInEffect {
+		t.Fatalf("f000 is %s, expected in effect after the retry", f.Phase)
+	}
+	if err := h.Engine.Abort(h.Ctx, id, "fiona", "done"); err != nil {
+		t.Fatal(err)
+	}
+	if h.Injector.BrokenFaults() != 0 {
+		t.Fatal("fault left in effect")
+	}
 }

@@ -93,6 +93,15 @@ type Injector interface {
 	Prepare(ctx context.Context, f Fault) (record []byte, err error)
 	// Inject applies the fault and returns the revert record to keep, which
 	// may refine the one from Prepare.
+	//
+	// The partial-inject rule: when Inject fails after it changed
+	// something, it returns the error together with a record covering
+	// everything it changed (and everything Prepare's record covers); the
+	// host carries it across the wire (gRPC status details), the engine
+	// persists it as the fault's revert record (event fault.partial) before
+	// reverting with it, and retries that revert until it succeeds. When
+	// Inject fails before changing anything it returns a nil record, and
+	// the engine reverts with Prepare's record, which must then be a no-op.
 	Inject(ctx context.Context, f Fault, record []byte) ([]byte, error)
 	// Status reports whether the fault is in effect, drifted or reverted.
 	Status(ctx context.Context, f Fault, record []byte) (Status, error)

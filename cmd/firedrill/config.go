@@ -73,6 +73,10 @@ type KubernetesConfig struct {
 	// ServiceURLs maps "namespace/service" to a base URL for http-get probes
 	// that should not go through the API server's service proxy.
 	ServiceURLs map[string]string `mapstructure:"serviceURLs"`
+	// RevertQPS and RevertBurst are the rate limit of the Kubernetes
+	// plugin's revert client, separate from the one injects use.
+	RevertQPS   float64 `mapstructure:"revertQPS"`
+	RevertBurst int     `mapstructure:"revertBurst"`
 }
 
 // PluginsConfig configures the injector plugin host.
@@ -163,6 +167,8 @@ var settings = []setting{
 	{key: "plugins.callTimeout", def: 30 * time.Second},
 	{key: "plugins.requireChecksums", def: false},
 	{key: "kubernetes.serviceURLs", def: map[string]string{}},
+	{key: "kubernetes.revertQPS", def: 400.0},
+	{key: "kubernetes.revertBurst", def: 800},
 	{key: "drill.onRestart", def: "resume"},
 	{key: "drill.timeScale", flag: "time-scale", def: 1.0, usage: "drill clock speed-up for rehearsals (60 = a drill minute per second)"},
 	{key: "drill.revertConcurrency", def: 64},
@@ -304,6 +310,9 @@ func (c Config) Validate() error {
 	}
 	if c.Drill.TimeScale <= 0 || c.Drill.TimeScale > 3600 {
 		errs = append(errs, fmt.Errorf("drill.timeScale: %v is out of range, expected a number above 0 and at most 3600", c.Drill.TimeScale))
+	}
+	if c.Kubernetes.RevertQPS <= 0 || c.Kubernetes.RevertBurst < 1 {
+		errs = append(errs, fmt.Errorf("kubernetes.revertQPS and kubernetes.revertBurst: %v and %d must be positive", c.Kubernetes.RevertQPS, c.Kubernetes.RevertBurst))
 	}
 	if c.Drill.RevertConcurrency < 1 || c.Drill.RevertConcurrency > 1024 {
 		errs = append(errs, fmt.Errorf("drill.revertConcurrency: %d is out of range, expected 1 to 1024", c.Drill.RevertConcurrency))

@@ -30,6 +30,7 @@ var builtinInjectors = map[string]func(m *Main) (injectors.Injector, error){
 			Kubeconfig: k.Kubeconfig, Context: k.Context,
 			AllowedContexts: k.AllowedContexts, ProtectedNamespaces: k.ProtectedNamespaces,
 			ServiceURLs: k.ServiceURLs,
+			RevertQPS:   float32(k.RevertQPS), RevertBurst: k.RevertBurst,
 		})
 		if err != nil {
 			return nil, err

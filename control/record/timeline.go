@@ -220,6 +220,8 @@ func faultSummary(typ string, p control.FaultEvent) string {
 		return "Fault " + id + " reverted"
 	case control.EventFaultRevertFailed:
 		return "Fault " + id + ": revert failed: " + trimLines(p.Error, 120)
+	case control.EventFaultPartial:
+		return "Fault " + id + ": inject failed half way; the record of what it changed is saved: " + trimLines(p.Error, 120)
 	}
 	return typ + " " + id
 }

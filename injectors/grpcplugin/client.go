@@ -53,11 +53,13 @@ func (c *GRPCClient) Prepare(ctx context.Context, f injectors.Fault) ([]byte, er
 	return resp.GetRecord(), nil
 }
 
-// Inject applies the fault and returns the record to keep.
+// Inject applies the fault and returns the record to keep. When the plugin
+// failed after changing something, the error comes with the partial-inject
+// record the plugin returned (see injectors.Injector).
 func (c *GRPCClient) Inject(ctx context.Context, f injectors.Fault, record []byte) ([]byte, error) {
 	resp, err := c.client.Inject(ctx, &pb.InjectRequest{Fault: faultToProto(f), Record: record})
 	if err != nil {
-		return nil, fromStatus("inject", err)
+		return partialRecord(err), fromStatus("inject", err)
 	}
 	return resp.GetRecord(), nil
 }

@@ -153,3 +153,35 @@ func TestGRPC_RefusesUnknownEffect(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// The partial-inject rule crosses the wire: a failed Inject that changed
+// something delivers its record with the error; one that changed nothing
+// delivers none.
+func TestGRPC_FailedInjectCarriesItsPartialRecord(t *testing.T) {
+	ctx := context.Background()
+	f := injectors.Fault{DrillID: "d1", FaultID: "f1", Type: "configmap-key"}
+	t.Run("partial record arrives with the error", func(t *testing.T) {
+		c := connect(t, &scripted{err: injectors.Errorf(injectors.ECONFLICT, "deployment api is gone")})
+		rec, err := c.Inject(ctx, f, []byte(`{"prepared":true}`))
+		if injectors.ErrorCode(err) != injectors.ECONFLICT || !strings.Contains(injectors.ErrorMessage(err), "deployment api is gone") {
+			t.Fatalf("error %v, expected the plugin's conflict", err)
+		}
+		if string(rec) != `{"prepared":true}!` {
+			t.Fatalf("partial record %q, expected the plugin's", rec)
+		}
+	})
+	t.Run("no record when the plugin returned none", func(t *testing.T) {
+		c := connect(t, &nilRecord{scripted{err: errors.New("webhook denied")}})
+		rec, err := c.Inject(ctx, f, []byte(`{"prepared":true}`))
+		if err == nil || rec != nil {
+			t.Fatalf("record %q, error %v; expected no record and the error", rec, err)
+		}
+	})
+}
+
+// nilRecord fails Inject without a record: it changed nothing.
+type nilRecord struct{ scripted }
+
+func (n *nilRecord) Inject(_ context.Context, f injectors.Fault, rec []byte) ([]byte, error) {
+	return nil, n.err
+}

@@ -3,6 +3,8 @@ package grpcplugin
 import (
 	"context"
 
+	"google.golang.org/grpc/status"
+
 	"github.com/firedrill/firedrill/injectors"
 	pb "github.com/firedrill/firedrill/injectors/proto"
 )
@@ -54,7 +56,7 @@ func (s *GRPCServer) Prepare(ctx context.Context, req *pb.PrepareRequest) (*pb.P
 func (s *GRPCServer) Inject(ctx context.Context, req *pb.InjectRequest) (*pb.InjectResponse, error) {
 	rec, err := s.Impl.Inject(ctx, faultFromProto(req.GetFault()), req.GetRecord())
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, withPartialRecord(toStatus(err), rec)
 	}
 	return &pb.InjectResponse{Record: rec}, nil
 }
@@ -87,4 +89,34 @@ func (s *GRPCServer) Probe(ctx context.Context, req *pb.ProbeRequest) (*pb.Probe
 		return nil, toStatus(err)
 	}
 	return &pb.ProbeResponse{Ok: res.OK, Detail: res.Detail}, nil
+}
+
+// withPartialRecord attaches the partial-inject record of a failed Inject to
+// its status error, as an InjectResponse in the status details: the plugin
+// changed something before it failed, and the caller must persist that
+// record and revert with it.
+func withPartialRecord(err error, rec []byte) error {
+	if len(rec) == 0 {
+		return err
+	}
+	st, derr := status.Convert(err).WithDetails(&pb.InjectResponse{Record: rec})
+	if derr != nil {
+		return err
+	}
+	return st.Err()
+}
+
+// partialRecord returns the partial-inject record a failed Inject carries
+// in its status details, or nil.
+func partialRecord(err error) []byte {
+	st, ok := status.FromError(err)
+	if !ok {
+		return nil
+	}
+	for _, d := range st.Details() {
+		if r, ok := d.(*pb.InjectResponse); ok {
+			return r.GetRecord()
+		}
+	}
+	return nil
 }

@@ -26,6 +26,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"slices"
 	"sort"
@@ -40,6 +41,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/client-go/util/flowcontrol"
 	"k8s.io/utils/clock"
 
 	"github.com/firedrill/firedrill/injectors"
@@ -103,12 +105,25 @@ type Config struct {
 	// failed check, not a hang; a drill leaves it zero and relies on the
 	// plugin host's call timeout (plugins.callTimeout).
 	RequestTimeout time.Duration
+	// RevertQPS and RevertBurst are the rate limit of the API client that
+	// reverts faults. Reverts have their own client, connection and budget,
+	// so that a burst of injects (or probes) can never make a revert wait;
+	// 0 means DefaultRevertQPS and DefaultRevertBurst.
+	RevertQPS   float32
+	RevertBurst int
 	// ServiceURLs maps "namespace/service" to a base URL the http-get probe
 	// uses instead of the API server's service proxy, for Services that
 	// firedrill reaches directly (an ingress, a port-forward, the demo's
 	// simulator).
 	ServiceURLs map[string]string
 }
+
+// Defaults of the revert client's rate limit: enough for every API call of
+// an abort of 200 faults at once.
+const (
+	DefaultRevertQPS   = 400
+	DefaultRevertBurst = 800
+)
 
 // Injector is the Kubernetes fault injector.
 type Injector struct {
@@ -119,9 +134,12 @@ type Injector struct {
 	refused error
 	dyn     dynamic.Interface
 	cs      kubernetes.Interface
-	clk     clock.Clock
-	hc      *http.Client
-	rest    *rest.Config
+	// revDyn and revCS are the revert client: own connection, own budget.
+	revDyn dynamic.Interface
+	revCS  kubernetes.Interface
+	clk    clock.Clock
+	hc     *http.Client
+	rest   *rest.Config
 }
 
 var _ injectors.Injector = (*Injector)(nil)
@@ -199,7 +217,47 @@ func New(cfg Config) (*Injector, error) {
 	if in.cs, err = kubernetes.NewForConfig(rc); err != nil {
 		return nil, fmt.Errorf("kubernetes: %w", err)
 	}
+	if in.revDyn, in.revCS, err = revertClients(rc, cfg.RevertQPS, cfg.RevertBurst); err != nil {
+		return nil, fmt.Errorf("kubernetes: revert client: %w", err)
+	}
 	return in, nil
+}
+
+// revertClients returns the clients reverts use: one token bucket shared by
+// both, and a dialer of their own, which keeps client-go from sharing the
+// cached transport (and its connection) of the inject client.
+func revertClients(rc *rest.Config, qps float32, burst int) (dynamic.Interface, kubernetes.Interface, error) {
+	if qps <= 0 {
+		qps = DefaultRevertQPS
+	}
+	if burst <= 0 {
+		burst = DefaultRevertBurst
+	}
+	rrc := rest.CopyConfig(rc)
+	rrc.QPS, rrc.Burst = qps, burst
+	rrc.RateLimiter = flowcontrol.NewTokenBucketRateLimiter(qps, burst)
+	if rrc.Dial == nil {
+		rrc.Dial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	}
+	d, err := dynamic.NewForConfig(rrc)
+	if err != nil {
+		return nil, nil, err
+	}
+	cs, err := kubernetes.NewForConfig(rrc)
+	if err != nil {
+		return nil, nil, err
+	}
+	return d, cs, nil
+}
+
+// reverter returns the injector as the revert path sees it: the same
+// configuration over the revert client.
+func (in *Injector) reverter() *Injector {
+	c := *in
+	if in.revDyn != nil {
+		c.dyn, c.cs = in.revDyn, in.revCS
+	}
+	return &c
 }
 
 func kubeconfigName(p string) string {

@@ -134,11 +134,15 @@ func (in *Injector) planObject(ctx context.Context, f injectors.Fault, kind, ns,
 	return objRecord{Kind: kind, Namespace: ns, Name: name, UID: string(obj.GetUID()), Changes: changes}, nil
 }
 
-// Inject applies the fault planned in record and returns the refined
-// record. An object that already carries this fault's annotation (Inject
-// retried after a crash) keeps the values recorded before; any other object
-// is planned again from its current state, so that changes made between
-// Prepare and Inject are what Revert restores.
+// Inject applies the fault planned in record (Prepare's) and returns the
+// refined record. It does not repeat Prepare's reads: each object is read
+// once, right before it is written. An object that already carries this
+// fault's annotation (Inject retried after a crash) keeps the values
+// recorded before; any other object takes its "before" values from that
+// read, so that changes made between Prepare and Inject are what Revert
+// restores. When a write fails after others succeeded, Inject returns the
+// error with the partial-inject record (every object of Prepare's record,
+// the written ones as written), which the caller persists and reverts with.
 func (in *Injector) Inject(ctx context.Context, f injectors.Fault, recBytes []byte) ([]byte, error) {
 	if err := in.ready(); err != nil {
 		return nil, err
@@ -150,13 +154,15 @@ func (in *Injector) Inject(ctx context.Context, f injectors.Fault, recBytes []by
 	if old.FaultID != f.FaultID || old.Type != f.Type {
 		return nil, injectors.Errorf(injectors.EINVALID, "inject %s: the record is for fault %s (%s)", f.FaultID, old.FaultID, old.Type)
 	}
-	fresh, err := in.prepare(ctx, f)
-	if err != nil {
-		return nil, err
-	}
 	if err := in.checkContext(old); err != nil {
 		return nil, err
 	}
+	// Prepare's plan is the plan: Inject does not read again what Prepare
+	// read (the namespace, each object). Each object is read once right
+	// before it is written, and its "before" values are taken from that
+	// read, so a change made since Prepare is what Revert restores.
+	fresh := *old
+	fresh.Objects = slices.Clone(old.Objects)
 	for i, o := range fresh.Objects {
 		var err error
 		switch {
@@ -178,11 +184,11 @@ func (in *Injector) Inject(ctx context.Context, f injectors.Fault, recBytes []by
 		if err != nil {
 			// Return what is in place so far: the caller persists it and can
 			// revert.
-			b, _ := encodeRecord(mergeRecords(old, fresh))
+			b, _ := encodeRecord(mergeRecords(old, &fresh))
 			return b, fmt.Errorf("inject %s: %s: %w", f.FaultID, objName(o), explain(err))
 		}
 	}
-	return encodeRecord(fresh)
+	return encodeRecord(&fresh)
 }
 
 // mergeRecords keeps, for a failed Inject, every object of both records so
@@ -316,7 +322,13 @@ func (in *Injector) injectEvict(ctx context.Context, o objRecord) error {
 // while they carry this fault's annotation. Reverting twice, or a record
 // whose Inject never ran, changes nothing. Transient API errors (the API
 // server down or restarting) are retried until ctx ends.
+// Reverts go through their own API client and rate limit (RevertQPS).
 func (in *Injector) Revert(ctx context.Context, recBytes []byte) error {
+	return in.reverter().revert(ctx, recBytes)
+}
+
+// revert is Revert on the revert client.
+func (in *Injector) revert(ctx context.Context, recBytes []byte) error {
 	if err := in.ready(); err != nil {
 		return err
 	}

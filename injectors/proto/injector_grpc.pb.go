@@ -53,6 +53,9 @@ type InjectorClient interface {
 	// record. It changes nothing.
 	Prepare(ctx context.Context, in *PrepareRequest, opts ...grpc.CallOption) (*PrepareResponse, error)
 	// Inject applies the fault and returns the (possibly refined) record.
+	// A failed Inject that changed something carries its partial-inject
+	// record as an InjectResponse in the error's status details; the caller
+	// persists it and reverts with it.
 	Inject(ctx context.Context, in *InjectRequest, opts ...grpc.CallOption) (*InjectResponse, error)
 	// Status reports whether the fault is in effect, drifted or reverted.
 	Status(ctx context.Context, in *StatusRequest, opts ...grpc.CallOption) (*StatusResponse, error)
@@ -152,6 +155,9 @@ type InjectorServer interface {
 	// record. It changes nothing.
 	Prepare(context.Context, *PrepareRequest) (*PrepareResponse, error)
 	// Inject applies the fault and returns the (possibly refined) record.
+	// A failed Inject that changed something carries its partial-inject
+	// record as an InjectResponse in the error's status details; the caller
+	// persists it and reverts with it.
 	Inject(context.Context, *InjectRequest) (*InjectResponse, error)
 	// Status reports whether the fault is in effect, drifted or reverted.
 	Status(context.Context, *StatusRequest) (*StatusResponse, error)
