@@ -488,3 +488,59 @@ func TestBrowserOneCommander(t *testing.T) {
 		}
 	}
 }
+
+// TestBrowserPolish: a long probe detail stays inside the side panel; the
+// theme button's first click changes the page; example placeholders read as
+// examples; the Korean room has no English left in its chrome after a switch;
+// role chips keep their words whole; designer text is laid out as
+// paragraphs; the favicon exists; every page carries the EXERCISE banner.
+func TestBrowserPolish(t *testing.T) {
+	e := newEnv(t, withTimeScale(60))
+	r := newRoomOf(t, e, "checks-test", [2]string{"Kim", "participant"})
+	r.start()
+	long := "GET http://web.shop.svc.cluster.local:8080/api/checkout/health?probe=firedrill&attempt=1&detail=" + strings.Repeat("x", 120) + " answered 200"
+	e.inj.pass("checkout", long)
+	fac := r.facilitator("")
+	fac.waitJS("long detail shown", `document.querySelector('[data-check="checkout answers"] .detail') !== null`)
+	if !eval[bool](fac, `(() => { const s = document.querySelector("#side"); return s.scrollWidth <= s.clientWidth + 1; })()`) {
+		fac.shot("overflow")
+		t.Fatal("the long probe detail overflows the side panel")
+	}
+	before := eval[string](fac, `getComputedStyle(document.body).backgroundColor`)
+	fac.click("theme", "#theme")
+	if after := eval[string](fac, `getComputedStyle(document.body).backgroundColor`); after == before {
+		t.Fatalf("the theme button's first click changed nothing (background %s)", after)
+	}
+	if !eval[bool](fac, `document.querySelector("#theme").textContent.includes(":")`) {
+		t.Fatal("the theme button does not say which theme is in use")
+	}
+
+	kim := r.join("Kim")
+	if ph := eval[string](kim, `document.querySelector("#nf-incident-started").placeholder`); !strings.HasPrefix(ph, "e.g.") {
+		t.Fatalf("time placeholder %q reads like a value", ph)
+	}
+	kim.click("claim customer-center liaison", `[data-claim="customer-liaison"]`)
+	kim.waitJS("claimed", `document.querySelector("#people .claim") !== null`)
+	kim.click("switch to Korean", "#lang")
+	kim.waitJS("Korean chrome", `document.querySelector("#conn").textContent === "● 실시간"`)
+	for _, sel := range []string{"#conn", "#me", "#state", "#people", "#side h2"} {
+		if txt := eval[string](kim, `document.querySelector(`+jsString(sel)+`).textContent`); strings.ContainsAny(txt, "abcdefghijklmnopqrstuvwxyz") && !strings.Contains(txt, "Kim") {
+			t.Fatalf("Korean room shows English in %s: %q", sel, txt)
+		}
+	}
+	if ws := eval[string](kim, `getComputedStyle(document.querySelector("#people .claim")).whiteSpace`); ws != "nowrap" {
+		t.Fatalf("role chips wrap mid-word (white-space %s)", ws)
+	}
+	kim.shot("korean-room")
+
+	fac.waitJS("briefing laid out as paragraphs", `document.querySelectorAll("#briefing p").length >= 1 && ![...document.querySelectorAll("#briefing p")].some(p => p.textContent.includes("\n"))`)
+
+	st, _ := r.admin.do("GET", "/favicon.ico", nil)
+	if st != 200 {
+		t.Fatalf("GET /favicon.ico = %d", st)
+	}
+	for _, path := range []string{"/login", "/console", "/console/drills/" + r.id, "/history", "/room/" + r.id + "/retro"} {
+		fac.run("open "+path, chromedp.Navigate(e.http.URL+path))
+		fac.waitJS("EXERCISE banner on "+path, `(document.querySelector(".banner") || {}).textContent !== undefined && /EXERCISE|모의 훈련/.test(document.querySelector(".banner").textContent)`)
+	}
+}

@@ -83,3 +83,16 @@ func (s *Server) pageStatic(w http.ResponseWriter, r *http.Request, _ *Session) 
 	w.Header().Set("Cache-Control", "no-cache")
 	staticFS.ServeHTTP(w, r)
 }
+
+// pageFavicon answers the browser's own /favicon.ico request (pages that do
+// not link the icon, such as the exported record) with the SVG icon.
+func (s *Server) pageFavicon(w http.ResponseWriter, r *http.Request, _ *Session) {
+	b, err := web.ReadFile("web/static/favicon.svg")
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Header().Set("Cache-Control", "max-age=86400")
+	_, _ = w.Write(b)
+}

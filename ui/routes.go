@@ -93,6 +93,7 @@ func (s *Server) routeTable() []route {
 		rt("GET", "/console/drills/{id}", AccessFacilitator, s.pageRoom),
 		rt("GET", "/room/{id}", AccessMember, s.pageRoom),
 		rt("GET", "/static/", AccessPublic, s.pageStatic),
+		rt("GET", "/favicon.ico", AccessPublic, s.pageFavicon),
 	}, s.retroRoutes()...)
 }
 

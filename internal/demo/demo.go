@@ -80,6 +80,15 @@ type JoinLink struct {
 	URL  string       `json:"url"`
 }
 
+// StatePath is where the demo keeps st: StateFile next to its configuration
+// in the demo's data directory.
+func StatePath(st State) string {
+	if st.Config == "" {
+		return StateFile
+	}
+	return filepath.Join(filepath.Dir(st.Config), StateFile)
+}
+
 // WriteState writes st as dir's StateFile, readable by its owner only (it
 // holds the admin token).
 func WriteState(dir string, st State) error {

@@ -150,9 +150,10 @@ func TestPrintReady(t *testing.T) {
 	demo.PrintReady(&out, demo.State{
 		URL: "http://127.0.0.1:8080", AdminToken: "tok", DrillID: "d1", ConsoleURL: "http://127.0.0.1:8080/console/drills/d1",
 		JoinLinks: []demo.JoinLink{{Name: "Alex", Role: "participant", URL: "http://127.0.0.1:8080/join/x"}},
-		Namespace: "shop", Kubeconfig: "/kc", TimeScale: 10, StartedAfter: "3s",
+		Namespace: "shop", Kubeconfig: "/kc", TimeScale: 10, StartedAfter: "3s", Config: "/data/demo/firedrill.yaml",
 	})
-	for _, want := range []string{"http://127.0.0.1:8080/login", "tok", "/console/drills/d1", "Alex", "/join/x", "export KUBECONFIG=/kc", "10× (a 90-minute drill takes 9m0s)", "kubectl is not on PATH"} {
+	for _, want := range []string{"http://127.0.0.1:8080/login", "tok", "/console/drills/d1", "Alex", "/join/x", "export KUBECONFIG=/kc", "10× (a 90-minute drill takes 9m0s)", "kubectl is not on PATH",
+		"also in /data/demo/demo.json (kept while the demo runs"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("ready message lacks %q:\n%s", want, out.String())
 		}

@@ -89,11 +89,11 @@ func PrintReady(w io.Writer, st State) {
 		fmt.Fprintf(w, "    (kubectl is not on PATH; the demo builds one into the cache and says when it is ready)\n")
 	}
 	if st.TimeScale == 1 {
-		fmt.Fprintf(w, "\n  Drill clock: real time, 90-minute cap. Rehearse faster: firedrill demo --time-scale 10\n")
+		fmt.Fprintf(w, "\n  Drill clock: real time, 90-minute cap. Rehearse faster: choose the drill clock in the console before the start, or firedrill demo --time-scale 10\n")
 	} else {
 		fmt.Fprintf(w, "\n  Drill clock: %g× (a 90-minute drill takes %s)\n", st.TimeScale, (time.Duration(float64(90*time.Minute) / st.TimeScale)).Round(time.Second))
 	}
-	fmt.Fprintf(w, "  Everything above is also in %s.\n", StateFile)
+	fmt.Fprintf(w, "  Everything above is also in %s (kept while the demo runs, removed when it stops).\n", StatePath(st))
 	fmt.Fprintf(w, "\nPress Ctrl-C to stop: running drills are aborted, every fault is reverted, the cluster stops.\n")
 }
 

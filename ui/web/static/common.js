@@ -60,7 +60,11 @@ export function fmtClock(ms) {
   return (neg ? "-" : "") + (h ? h + ":" : "") + mm + ":" + String(sec).padStart(2, "0");
 }
 
-const themes = ["auto", "light", "dark"];
+// The theme cycles through the system's setting and both explicit themes;
+// from "auto" it goes to the opposite of what the system shows, so the first
+// click always changes the page.
+function systemTheme() { return matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light"; }
+function themeOrder() { return systemTheme() === "dark" ? ["auto", "light", "dark"] : ["auto", "dark", "light"]; }
 export function applyTheme() {
   const th = localStorage.getItem("firedrill.theme") || "auto";
   if (th === "auto") delete document.documentElement.dataset.theme;
@@ -69,6 +73,7 @@ export function applyTheme() {
 }
 export function cycleTheme() {
   const cur = localStorage.getItem("firedrill.theme") || "auto";
+  const themes = themeOrder();
   const next = themes[(themes.indexOf(cur) + 1) % themes.length];
   localStorage.setItem("firedrill.theme", next);
   return applyTheme();
@@ -79,14 +84,37 @@ export function chrome(rerender) {
   applyTheme();
   translate();
   const th = document.getElementById("theme");
-  if (th) { th.textContent = "◐ " + t("theme"); th.addEventListener("click", () => cycleTheme()); }
+  // The button says the theme in use, so each click visibly changes it.
+  const themeLabel = () => { th.textContent = "◐ " + t("theme") + ": " + t("theme." + (localStorage.getItem("firedrill.theme") || "auto")); };
+  if (th) { themeLabel(); th.addEventListener("click", () => { cycleTheme(); themeLabel(); }); }
   const lg = document.getElementById("lang");
   if (lg) {
     lg.textContent = t("lang");
     lg.addEventListener("click", () => {
       toggleLang(); translate(); lg.textContent = t("lang");
-      if (th) th.textContent = "◐ " + t("theme");
+      if (th) themeLabel();
       if (rerender) rerender();
     });
   }
+}
+
+/** prose renders designer-written text: paragraphs at blank lines, list items
+ * on their own lines, and the hard line breaks of the YAML block joined. */
+export function prose(text) {
+  const out = [];
+  for (const para of String(text || "").split(/\n\s*\n/)) {
+    const lines = para.split("\n");
+    const items = [];
+    for (const line of lines) {
+      const l = line.trim();
+      if (!l) continue;
+      if (/^(\d+[.)]|[-*•])\s/.test(l) || !items.length) items.push(l);
+      else items[items.length - 1] += " " + l;
+    }
+    if (!items.length) continue;
+    const p = document.createElement("p");
+    items.forEach((it, i) => { if (i) p.append(document.createElement("br")); p.append(document.createTextNode(it)); });
+    out.push(p);
+  }
+  return out;
 }

@@ -68,6 +68,7 @@ const dict = {
     yourName: "Your name (shown on your messages and in the record)",
     takeOverAsk: "{name} is {role}. There is one at a time: take over from them?", takeOver: "Take over", tookOver: "{name} took over {role} from {from}",
     "nudge.recovery-and-propagation": "One person holds both recovery and propagation while others are free. Recovery and propagation go best with different people: who takes propagation?",
+    "theme.auto": "system", "theme.light": "light", "theme.dark": "dark", eg: "e.g. {v}",
   },
   ko: {
     banner: "모의 훈련 — 장애 대응 훈련 중입니다. 실제 장애가 아닙니다.",
@@ -137,6 +138,7 @@ const dict = {
     yourName: "이름 (내 메시지와 기록에 표시됩니다)",
     takeOverAsk: "{name} 님이 {role}입니다. 한 번에 한 명만 맡습니다. 넘겨받을까요?", takeOver: "넘겨받기", tookOver: "{name} 님이 {from} 님에게서 {role} 역할을 넘겨받았습니다",
     "nudge.recovery-and-propagation": "한 사람이 복구와 전파를 모두 맡고 있고, 역할이 없는 사람이 있습니다. 복구와 전파는 다른 사람이 맡는 것이 좋습니다. 누가 전파를 맡을까요?",
+    "theme.auto": "시스템", "theme.light": "밝게", "theme.dark": "어둡게", eg: "예: {v}",
   },
 };
 

@@ -1,7 +1,7 @@
 // The side panel of the drill room, by role: the facilitator's controls, the
 // designer's and observer's notes and scenario, the participant's response
 // roles and notice forms. Everything is built with text nodes only.
-import { clear, el, fmtClock } from "./common.js";
+import { clear, el, fmtClock, prose } from "./common.js";
 import { t } from "./i18n.js";
 
 let ctx = null;
@@ -116,8 +116,8 @@ function facilitatorPanel(side, room) {
   hintsSection(side, room, true);
   timelineSection(side, room);
   peopleSection(side, room);
-  const brief = el("div", { class: "prose", id: "briefing" }, v.staff.briefing || t("none"));
-  side.append(el("h2", {}, t("briefingText")), brief, copyButton(brief));
+  const brief = el("div", { class: "prose", id: "briefing" }, v.staff.briefing ? prose(v.staff.briefing) : t("none"));
+  side.append(el("h2", {}, t("briefingText")), brief, copyButton(brief, "copy", v.staff.briefing || ""));
   notesSection(side, room, true);
   scenarioSection(side, room);
 }
@@ -195,10 +195,10 @@ function showLinks() {
 }
 
 /** copyButton copies the node's text, or selects it where the clipboard is not available. */
-function copyButton(node, label = "copy") {
+function copyButton(node, label = "copy", text = null) {
   return el("button", { type: "button", dataset: { copy: node.id || "" }, onclick: async (e) => {
     try {
-      await navigator.clipboard.writeText(node.textContent);
+      await navigator.clipboard.writeText(text !== null ? text : node.textContent);
       e.target.textContent = t("copied");
     } catch (_) {
       const r = document.createRange();
@@ -327,8 +327,8 @@ function timelineSection(side, room) {
 function scenarioSection(side, room) {
   const sc = room.view.staff.scenario;
   side.append(el("details", {}, el("summary", {}, t("scenarioText") + ": " + (sc.metadata.title || sc.metadata.name)),
-    el("div", { class: "prose" }, sc.metadata.summary || ""),
-    el("h2", {}, t("solution")), el("div", { class: "prose", id: "solution" }, room.view.staff.solution || t("none"))));
+    el("div", { class: "prose" }, prose(sc.metadata.summary || "")),
+    el("h2", {}, t("solution")), el("div", { class: "prose", id: "solution" }, room.view.staff.solution ? prose(room.view.staff.solution) : t("none"))));
 }
 
 function notesSection(side, room, canWrite) {
@@ -371,6 +371,9 @@ function staffPanel(side, room) {
 // ---- participants --------------------------------------------------------
 
 let noticeKind = "incident";
+// defaultTitles are the built-in notice forms' titles: the room says them in
+// the viewer's language; a scenario's own titles are shown as written.
+const defaultTitles = ["Incident notice", "Status update", "Resolution notice"];
 
 function participantPanel(side, room) {
   const v = room.view;
@@ -389,7 +392,7 @@ function participantPanel(side, room) {
     el("div", { class: "tabs" }, kinds.map(([k, tpl, label]) => el("button", {
       type: "button", class: k === noticeKind ? "active" : "", dataset: { noticeTab: k },
       onclick: () => { noticeKind = k; ctx.rerender(); },
-    }, tpl.title || t(label)))));
+    }, tpl.title && !defaultTitles.includes(tpl.title) ? tpl.title : t(label)))));
   const tpl = kinds.find((k) => k[0] === noticeKind)[1];
   const form = el("form", { id: "noticeForm", dataset: { kind: noticeKind }, novalidate: true, onsubmit: (e) => { e.preventDefault(); postNotice(tpl); } });
   for (const f of tpl.fields) {
@@ -402,7 +405,7 @@ function participantPanel(side, room) {
       input = el("select", { id, dataset: { field: f.id } }, el("option", { value: "" }, "—"), opts.map((o) => el("option", { value: o }, o)));
     }
     else if (f.type === "scale") input = el("select", { id, dataset: { field: f.id } }, el("option", { value: "" }, "—"), [1, 2, 3, 4, 5].map((o) => el("option", { value: String(o) }, String(o))));
-    else input = el("input", { id, dataset: { field: f.id }, placeholder: f.type === "time" ? "14:05" : f.type === "duration" ? "20m" : "" });
+    else input = el("input", { id, dataset: { field: f.id }, placeholder: f.type === "time" ? t("eg", { v: "14:05" }) : f.type === "duration" ? t("eg", { v: "20m" }) : "" });
     if (f.required) input.setAttribute("aria-required", "true");
     form.append(label, input);
     if (f.help) form.append(el("div", { class: "muted" }, f.help));

@@ -44,6 +44,7 @@ async function refreshView() {
 
 function renderChrome() {
   const v = room.view;
+  if ($("conn").dataset.state === "live") $("conn").textContent = "● " + t("live");
   document.title = "firedrill — " + v.title;
   $("title").textContent = v.title;
   $("state").textContent = v.paused ? t("paused") : t(v.state);
@@ -369,12 +370,14 @@ function connect() {
       room.failures = 0;
       room.replayed = true;
       if (room.retroOpen) openRetro();
+      $("conn").dataset.state = "live";
       $("conn").textContent = "● " + t("live");
       document.body.dataset.ready = "true";
     }
   };
   ws.onclose = async () => {
     room.ws = null;
+    $("conn").dataset.state = "";
     document.body.dataset.ready = "false";
     room.failures++;
     $("conn").textContent = t("reconnecting");
