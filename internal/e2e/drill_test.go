@@ -278,6 +278,9 @@ func layered(t *testing.T, ctx context.Context, srv *server, sh *theShop, dir st
 	}
 	assertMarked(t, "ConfigMap order-api-config", cm, d.id, "payment-timeout")
 	sh.waitHealth(t, ctx, "web", "/api/checkout/health", 503, "payment")
+	// Monitoring tells the team from the cluster's state: the checkout
+	// health check fails, and the alert fires in #shop-alerts.
+	d.ana.waitFor(t, "the checkout alert, fired from cluster state", eventWait, fromSource("alert:payment-errors"))
 
 	// The customer center calls at 6m; Ana answers and posts the notice.
 	d.ana.waitFor(t, "the customer center's call", eventWait, fromSource("inject:cs-cannot-pay"))
@@ -379,7 +382,7 @@ func chained(t *testing.T, ctx context.Context, srv *server, sh *theShop, dir st
 
 	// Monitoring or the customer center tells the team; Ana posts the
 	// notice, Ben rolls the bad rollout back.
-	d.ana.waitFor(t, "the order-api alert or the customer center", eventWait, fromSource("alert:order-api-unavailable", "inject:cs-orders-failing"))
+	d.ana.waitFor(t, "the order-api alert, fired from cluster state", eventWait, fromSource("alert:order-api-unavailable"))
 	must(t, "Ana acknowledges", d.ana.c.Say(ctx, d.id, "incident", "Orders fail: order-api has no available replicas. I lead and propagate; Ben recovers.", ""))
 	d.incidentNotice(t, ctx, "Customers cannot place orders.", "SEV1")
 	img := sh.rolloutUndo(t, ctx, "order-api")
@@ -446,6 +449,7 @@ func chained(t *testing.T, ctx context.Context, srv *server, sh *theShop, dir st
 	}); err != nil {
 		t.Fatalf("no web pod OOM-killed after web-squeezed (last seen %q)", seen)
 	}
+	d.ana.waitFor(t, "the web health alert, fired from cluster state", eventWait, fromSource("alert:web-restarts"))
 	if f := d.faultPhase(t, ctx, "web-squeezed"); f == control.FaultResolved {
 		t.Fatal("web-squeezed is resolved while web's pods are OOM-killed")
 	}
