@@ -15,12 +15,11 @@ import (
 	"github.com/firedrill/firedrill/internal/devcluster"
 )
 
-func init() {
-	registerCommand(func(m *Main) *cobra.Command {
-		cmd := &cobra.Command{
-			Use:   "cluster",
-			Short: "Run a local Kubernetes control plane (etcd, apiserver, controllers, scheduler, kwok fake nodes) for demos and tests",
-			Long: `cluster runs a real Kubernetes control plane on loopback ports, without Docker:
+func newClusterCmd(m *Main) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "cluster",
+		Short: "Run a local Kubernetes control plane (etcd, apiserver, controllers, scheduler, kwok fake nodes) for demos and tests",
+		Long: `cluster runs a real Kubernetes control plane on loopback ports, without Docker:
 etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok, whose
 fake nodes run pods without containers. The binaries are built from the Go
 module proxy on first use (about 15 minutes on 2 cores) into
@@ -28,22 +27,21 @@ $XDG_CACHE_HOME/firedrill/k8s-` + devcluster.KubernetesVersion + `/bin and reuse
 
 Its kubeconfig has the single context "firedrill-dev"; allow it with
 kubernetes.allowedContexts.`,
+	}
+	var workDir string
+	cmd.PersistentFlags().StringVar(&workDir, "work-dir", "", "directory for the cluster's state, kubeconfig and logs (default $XDG_CACHE_HOME/firedrill/devcluster)")
+	resolveWorkDir := func() (string, error) {
+		if workDir != "" {
+			return workDir, nil
 		}
-		var workDir string
-		cmd.PersistentFlags().StringVar(&workDir, "work-dir", "", "directory for the cluster's state, kubeconfig and logs (default $XDG_CACHE_HOME/firedrill/devcluster)")
-		resolveWorkDir := func() (string, error) {
-			if workDir != "" {
-				return workDir, nil
-			}
-			cache, err := devcluster.DefaultCacheDir(m.Getenv)
-			if err != nil {
-				return "", err
-			}
-			return filepath.Join(filepath.Dir(cache), "devcluster"), nil
+		cache, err := devcluster.DefaultCacheDir(m.Getenv)
+		if err != nil {
+			return "", err
 		}
-		cmd.AddCommand(clusterBuildCommand(m), clusterUpCommand(m, resolveWorkDir), clusterDownCommand(m, resolveWorkDir), clusterStatusCommand(m, resolveWorkDir))
-		return cmd
-	})
+		return filepath.Join(filepath.Dir(cache), "devcluster"), nil
+	}
+	cmd.AddCommand(clusterBuildCommand(m), clusterUpCommand(m, resolveWorkDir), clusterDownCommand(m, resolveWorkDir), clusterStatusCommand(m, resolveWorkDir))
+	return cmd
 }
 
 func clusterUpCommand(m *Main, workDir func() (string, error)) *cobra.Command {

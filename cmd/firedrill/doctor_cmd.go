@@ -14,13 +14,12 @@ import (
 	"github.com/firedrill/firedrill/scenarios"
 )
 
-func init() {
-	registerCommand(func(m *Main) *cobra.Command {
-		var output string
-		cmd := &cobra.Command{
-			Use:   "doctor [SCENARIO_FILE...]",
-			Short: "Check that firedrill can run drills on the beta cluster: context, namespaces, RBAC, plugins, leftovers",
-			Long: `Doctor checks, before a drill day, everything a drill needs from its environment:
+func newDoctorCmd(m *Main) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "doctor [SCENARIO_FILE...]",
+		Short: "Check that firedrill can run drills on the beta cluster: context, namespaces, RBAC, plugins, leftovers",
+		Long: `Doctor checks, before a drill day, everything a drill needs from its environment:
 
   configuration  a context is configured and in kubernetes.allowedContexts, the
                  kubeconfig loads, the API server answers (version, latency, user)
@@ -36,69 +35,78 @@ func init() {
 
 Each check is ok, info, warn or fail, with the fix on warn and fail. Exit
 status 0 when nothing fails, 1 otherwise.`,
-			RunE: func(cmd *cobra.Command, args []string) error {
-				if err := checkOutput(output); err != nil {
-					return err
-				}
-				ctx := cmd.Context()
-				k := m.Config.Kubernetes
-				opts := doctor.Options{
-					Kubernetes: kubernetes.Config{
-						Kubeconfig: k.Kubeconfig, Context: k.Context, AllowedContexts: k.AllowedContexts,
-						ProtectedNamespaces: k.ProtectedNamespaces, ServiceURLs: k.ServiceURLs,
-					},
-					Plugins: &doctor.Plugins{
-						Dir: m.Config.Plugins.Dir, Checksums: m.Config.Plugins.Checksums, RequireChecksums: m.Config.Plugins.RequireChecksums,
-					},
-				}
-				var loadOpts []scenarios.Option
-				if h, err := m.openPluginHost(ctx, cmd); err != nil {
-					opts.Plugins.Err = err
-				} else {
-					opts.Plugins.Statuses = h.Statuses()
-					if len(opts.Plugins.Statuses) > 0 {
-						loadOpts = append(loadOpts, scenarios.WithCatalog(h))
-					}
-				}
-				dirs := m.Config.Scenarios.Dirs
-				if len(args) > 0 {
-					dirs = nil
-				}
-				opts.Scenarios = doctor.LoadScenarios(dirs, args, loadOpts...)
-				opts.DatabasePath = filepath.Join(m.Config.DataDir, databaseFile)
-				if _, err := os.Stat(opts.DatabasePath); err == nil {
-					db, err := sqlite.Open(ctx, opts.DatabasePath)
-					if err != nil {
-						return err
-					}
-					m.OnClose(db.Close)
-					opts.Drills = db
-					if keys, err := m.recordKeyring(); err == nil {
-						opts.OpenRecord = keys.Open
-					}
-				} else if !errors.Is(err, fs.ErrNotExist) {
-					return err
-				}
-				r := doctor.Run(ctx, opts)
-				var err error
-				if output == "json" {
-					err = r.WriteJSON(m.Stdout)
-				} else {
-					err = r.WriteText(m.Stdout)
-				}
-				if err != nil {
-					return err
-				}
-				if r.Failed() {
-					return &ExitError{Code: 1}
-				}
-				return nil
-			},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			opts, err := m.doctorOptions(cmd, args)
+			if err != nil {
+				return err
+			}
+			r := doctor.Run(cmd.Context(), opts)
+			if output == "json" {
+				err = r.WriteJSON(m.Stdout)
+			} else {
+				err = r.WriteText(m.Stdout)
+			}
+			if err != nil {
+				return err
+			}
+			if r.Failed() {
+				return &ExitError{Code: 1}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	addSettingFlag(cmd, "kubernetes.kubeconfig")
+	addSettingFlag(cmd, "kubernetes.context")
+	addSettingFlag(cmd, "plugins.dir")
+	return cmd
+}
+
+// doctorOptions gathers what the doctor checks: the Kubernetes and plugin
+// configuration, the plugins as they start, the scenarios (the files given,
+// or scenarios.dirs) and, when there is one, the drill database.
+func (m *Main) doctorOptions(cmd *cobra.Command, files []string) (doctor.Options, error) {
+	ctx := cmd.Context()
+	k := m.Config.Kubernetes
+	opts := doctor.Options{
+		Kubernetes: kubernetes.Config{
+			Kubeconfig: k.Kubeconfig, Context: k.Context, AllowedContexts: k.AllowedContexts,
+			ProtectedNamespaces: k.ProtectedNamespaces, ServiceURLs: k.ServiceURLs,
+		},
+		Plugins: &doctor.Plugins{
+			Dir: m.Config.Plugins.Dir, Checksums: m.Config.Plugins.Checksums, RequireChecksums: m.Config.Plugins.RequireChecksums,
+		},
+	}
+	var loadOpts []scenarios.Option
+	if h, err := m.openPluginHost(ctx, cmd); err != nil {
+		opts.Plugins.Err = err
+	} else {
+		opts.Plugins.Statuses = h.Statuses()
+		if len(opts.Plugins.Statuses) > 0 {
+			loadOpts = append(loadOpts, scenarios.WithCatalog(h))
 		}
-		cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
-		addSettingFlag(cmd, "kubernetes.kubeconfig")
-		addSettingFlag(cmd, "kubernetes.context")
-		addSettingFlag(cmd, "plugins.dir")
-		return cmd
-	})
+	}
+	dirs := m.Config.Scenarios.Dirs
+	if len(files) > 0 {
+		dirs = nil
+	}
+	opts.Scenarios = doctor.LoadScenarios(dirs, files, loadOpts...)
+	opts.DatabasePath = filepath.Join(m.Config.DataDir, databaseFile)
+	if _, err := os.Stat(opts.DatabasePath); err == nil {
+		db, err := sqlite.Open(ctx, opts.DatabasePath)
+		if err != nil {
+			return opts, err
+		}
+		m.OnClose(db.Close)
+		opts.Drills = db
+		if keys, err := m.recordKeyring(); err == nil {
+			opts.OpenRecord = keys.Open
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return opts, err
+	}
+	return opts, nil
 }

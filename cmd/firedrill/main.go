@@ -167,27 +167,15 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	return 1
 }
 
-// commandFactories are registered by the files of this package that still
-// add their subcommands in an init function.
-var commandFactories []func(m *Main) *cobra.Command
-
-func registerCommand(f func(m *Main) *cobra.Command) {
-	commandFactories = append(commandFactories, f)
-}
-
 // commands are every subcommand of firedrill, each built by its file's
 // constructor over the package that does the work.
 func (m *Main) commands() []*cobra.Command {
-	cmds := []*cobra.Command{
+	return []*cobra.Command{
 		newValidateCmd(m), newSchemaCmd(m), newPlanCmd(m), newInjectsCmd(m),
 		newRunCmd(m), newServeCmd(m), newDemoCmd(m),
 		newExportCmd(m), newVerifyCmd(m), newHistoryCmd(m),
-		newConfigCmd(m), newPluginCmd(m), newPluginsCmd(m),
+		newConfigCmd(m), newDoctorCmd(m), newClusterCmd(m), newPluginCmd(m), newPluginsCmd(m),
 	}
-	for _, f := range commandFactories {
-		cmds = append(cmds, f(m))
-	}
-	return cmds
 }
 
 func (m *Main) rootCommand() *cobra.Command {
