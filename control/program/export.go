@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/firedrill/firedrill/control/record"
 	"github.com/firedrill/firedrill/injectors"
 )
 
@@ -61,8 +62,8 @@ func writeCSV(w io.Writer, rep *Report) error {
 		if r.DrillID != "" {
 			verified = yesNo(r.Verified)
 		}
-		if err := cw.Write([]string{r.Season, csvSafe(r.Team), r.Status, r.TargetMonth, r.Date, csvSafe(r.Scenario), csvSafe(strings.Join(r.Participants, "; ")),
-			csvSafe(r.Designer), csvSafe(r.Facilitator), r.DrillID, r.Head, verified, csvSafe(r.VerifyError), r.RecordURL, csvSafe(r.CancelReason),
+		if err := cw.Write([]string{r.Season, record.CSVCell(r.Team), r.Status, r.TargetMonth, r.Date, record.CSVCell(r.Scenario), record.CSVCell(strings.Join(r.Participants, "; ")),
+			record.CSVCell(r.Designer), record.CSVCell(r.Facilitator), r.DrillID, r.Head, verified, record.CSVCell(r.VerifyError), r.RecordURL, record.CSVCell(r.CancelReason),
 			r.LastDrill, yesNo(r.Overdue)}); err != nil {
 			return err
 		}
@@ -76,14 +77,6 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
-}
-
-// csvSafe keeps a spreadsheet from running a cell as a formula.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
 
 var reportPage = template.Must(template.New("report").Funcs(template.FuncMap{

@@ -93,7 +93,11 @@ func WriteActionsCSV(w io.Writer, r *Record) error {
 	cw := csv.NewWriter(w)
 	_ = cw.Write([]string{"drill", "date", "team", "id", "title", "kind", "owner", "due", "proposed_by"})
 	for _, a := range r.Retro.Actions {
-		_ = cw.Write([]string{r.DrillID, r.Date, r.Team, a.ID, a.Title, string(a.Kind), a.Owner, a.Due, a.ProposedBy})
+		row := []string{r.DrillID, r.Date, r.Team, a.ID, a.Title, string(a.Kind), a.Owner, a.Due, a.ProposedBy}
+		for i := range row {
+			row[i] = CSVCell(row[i])
+		}
+		_ = cw.Write(row)
 	}
 	cw.Flush()
 	return cw.Error()
@@ -143,11 +147,33 @@ func svgDataURI(svg string) string {
 	return "data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString([]byte(svg))
 }
 
-func mdEscape(s string) string {
-	s = strings.ReplaceAll(s, "|", `\|`)
-	s = strings.ReplaceAll(s, "\r", "")
-	return strings.ReplaceAll(s, "\n", "<br>")
+// CSVCell neutralizes a cell a spreadsheet would run as a formula: one
+// starting with =, +, -, @, a tab or a carriage return gets a leading
+// apostrophe, as the OWASP guidance on CSV injection says.
+func CSVCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
+
+// mdText escapes text people wrote for Markdown: HTML is shown, never
+// rendered (<script>, <img onerror>), and link and image syntax is taken
+// literally, so no javascript: link can be made. Markdown renderers keep
+// backslash escapes and entities as the characters they stand for.
+var mdText = strings.NewReplacer(
+	`\`, `\\`, "&", "&amp;", "<", "&lt;", ">", "&gt;", "[", `\[`, "]", `\]`, "`", "\\`", "|", `\|`, "\r", "",
+)
+
+// mdEscape escapes text for a Markdown table cell or list item; line breaks
+// become <br>.
+func mdEscape(s string) string {
+	return strings.ReplaceAll(mdText.Replace(s), "\n", "<br>")
+}
+
+// mdHTML keeps the Markdown of a text the designer wrote (the solution) but
+// shows any HTML in it instead of rendering it.
+var mdHTML = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 // WriteMarkdown writes the record as Markdown, charts embedded as images.
 // Names appear with what went well, never with what was lacking.
@@ -174,12 +200,12 @@ func WriteMarkdownCharts(w io.Writer, r *Record, charts MarkdownCharts) error {
 	}
 	var b bytes.Buffer
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
-	p("# Drill record: %s\n\n", r.Title)
+	p("# Drill record: %s\n\n", mdEscape(r.Title))
 	p("> %s\n\n", retro.Blameless)
 	p("| | |\n|---|---|\n")
-	p("| Drill | `%s` |\n| Date | %s (season %s) |\n| Team | %s |\n", r.DrillID, r.Date, r.Season, dash(r.Team))
-	p("| Scenario | %s (`%s`), variant %s |\n| Designer | %s |\n", mdEscape(r.Scenario.Title), r.Scenario.Name, dash(r.Scenario.Variant), dash(r.Scenario.Designer))
-	p("| Outcome | %s%s |\n| Duration | %s (cap %s) |\n", r.State, paren(r.EndReason), Clock(r.Metrics.DurationMs), Clock(r.Scenario.TimeCap))
+	p("| Drill | `%s` |\n| Date | %s (season %s) |\n| Team | %s |\n", strings.ReplaceAll(r.DrillID, "`", ""), mdEscape(r.Date), mdEscape(r.Season), dash(mdEscape(r.Team)))
+	p("| Scenario | %s (`%s`), variant %s |\n| Designer | %s |\n", mdEscape(r.Scenario.Title), strings.ReplaceAll(r.Scenario.Name, "`", ""), dash(mdEscape(r.Scenario.Variant)), dash(mdEscape(r.Scenario.Designer)))
+	p("| Outcome | %s%s |\n| Duration | %s (cap %s) |\n", r.State, paren(mdEscape(r.EndReason)), Clock(r.Metrics.DurationMs), Clock(r.Scenario.TimeCap))
 	if r.TimeScale != 1 && r.TimeScale > 0 {
 		p("| Drill clock | rehearsal, ×%g (drill times below are drill minutes) |\n", r.TimeScale)
 	}
@@ -187,7 +213,7 @@ func WriteMarkdownCharts(w io.Writer, r *Record, charts MarkdownCharts) error {
 
 	p("## People\n\n| Name | Role |\n|---|---|\n")
 	for _, pe := range r.People {
-		p("| %s | %s |\n", mdEscape(pe.Name), pe.Role)
+		p("| %s | %s |\n", mdEscape(pe.Name), mdEscape(string(pe.Role)))
 	}
 	m := r.Metrics
 	p("\n## Metrics\n\nTimes are on the drill clock, counted from the first fault injection.\n\n| Metric | Value |\n|---|---|\n")
@@ -196,27 +222,27 @@ func WriteMarkdownCharts(w io.Writer, r *Record, charts MarkdownCharts) error {
 	p("| Hints used | %d (skipped %d) |\n| Chained faults fired | %d |\n| Cap reached | %s |\n\n", m.HintsUsed, m.HintsSkipped, m.FaultsChained, yesNo(m.CapReached))
 	p("| Fault | Injected | Detected after | Recovered after | Resolved after | Reverted |\n|---|---|---|---|---|---|\n")
 	for _, f := range m.Faults {
-		p("| %s%s | %s | %s | %s | %s | %s |\n", f.ID, map[bool]string{true: " (chained)"}[f.Chained], ClockPtr(f.InjectedAtMs), ClockPtr(f.TimeToDetectMs), ClockPtr(f.TimeToRecoverMs), ClockPtr(f.TimeToResolveMs), ClockPtr(f.RevertedAtMs))
+		p("| %s%s | %s | %s | %s | %s | %s |\n", mdEscape(f.ID), map[bool]string{true: " (chained)"}[f.Chained], ClockPtr(f.InjectedAtMs), ClockPtr(f.TimeToDetectMs), ClockPtr(f.TimeToRecoverMs), ClockPtr(f.TimeToResolveMs), ClockPtr(f.RevertedAtMs))
 	}
 	p("\n### Response times\n\n| What | Channel | At | Answered at | Response |\n|---|---|---|---|---|\n")
 	for _, rs := range r.Responses {
-		p("| %s %s | %s | %s | %s | %s |\n", rs.Kind, rs.ID, dash(rs.Channel), Clock(rs.AtMs), ClockPtr(rs.RepliedMs), ClockPtr(rs.ResponseMs))
+		p("| %s %s | %s | %s | %s | %s |\n", mdEscape(rs.Kind), mdEscape(rs.ID), dash(mdEscape(rs.Channel)), Clock(rs.AtMs), ClockPtr(rs.RepliedMs), ClockPtr(rs.ResponseMs))
 	}
 	p("\n## Timeline\n\n![Drill timeline](%s)\n\n| Time | Kind | Who | What |\n|---|---|---|---|\n", charts.Timeline)
 	for _, e := range r.Timeline {
-		p("| %s | %s | %s | %s |\n", Clock(e.AtMs), e.Kind, mdEscape(e.Actor), mdEscape(e.Summary))
+		p("| %s | %s | %s | %s |\n", Clock(e.AtMs), mdEscape(e.Kind), mdEscape(e.Actor), mdEscape(e.Summary))
 	}
 	p("\n## Notices as posted\n\n")
 	for _, n := range r.Notices {
-		p("- **%s** at %s by %s in #%s\n", n.Kind, Clock(n.AtMs), mdEscape(n.Author), n.Channel)
+		p("- **%s** at %s by %s in #%s\n", mdEscape(n.Kind), Clock(n.AtMs), mdEscape(n.Author), mdEscape(n.Channel))
 		for _, k := range sortedKeys(n.Fields) {
-			p("  - %s: %s\n", k, mdEscape(n.Fields[k]))
+			p("  - %s: %s\n", mdEscape(k), mdEscape(n.Fields[k]))
 		}
 	}
 	st, wk := noteBalance(r.ObserverNotes)
 	p("\n## Observer notes\n\n%d strengths, %d weaknesses (the practice aims for 1:1).\n\n", st, wk)
 	for _, n := range r.ObserverNotes {
-		p("- %s **%s**: %s\n", Clock(n.AtMs), n.Tag, mdEscape(n.Text))
+		p("- %s **%s**: %s\n", Clock(n.AtMs), mdEscape(n.Tag), mdEscape(n.Text))
 	}
 	writeRetroMarkdown(&b, r, charts.Ratings)
 	_, err := w.Write(b.Bytes())
@@ -262,10 +288,10 @@ func writeRetroMarkdown(b *bytes.Buffer, r *Record, ratingsChart string) {
 	}
 	p("\n### Follow-up actions (accepted)\n\n| Title | Kind | Owner | Due |\n|---|---|---|---|\n")
 	for _, a := range rt.Actions {
-		p("| %s | %s | %s | %s |\n", mdEscape(a.Title), a.Kind, dash(mdEscape(a.Owner)), dash(a.Due))
+		p("| %s | %s | %s | %s |\n", mdEscape(a.Title), mdEscape(string(a.Kind)), dash(mdEscape(a.Owner)), dash(mdEscape(a.Due)))
 	}
 	if r.Scenario.Solution != "" {
-		p("\n## The designer's intended solution\n\n%s\n", r.Scenario.Solution)
+		p("\n## The designer's intended solution\n\n%s\n", mdHTML.Replace(r.Scenario.Solution))
 	}
 }
 

@@ -1,0 +1,118 @@
+package record_test
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/firedrill/firedrill/control/record"
+	"github.com/firedrill/firedrill/control/retro"
+)
+
+// link finds "](javascript:" whose ] is not backslash-escaped.
+var link = regexp.MustCompile(`(^|[^\\])\]\(javascript:`)
+
+// hostile are texts a person could type into any field of the drill room.
+var hostile = []string{
+	`<script>alert(1)</script>`,
+	`<img src=x onerror=alert(1)>`,
+	`[click](javascript:alert(1))`,
+	`![x](javascript:alert(1))`,
+	`<a href="javascript:alert(1)">x</a>`,
+	"`<b>`\\[x](javascript:alert(1))",
+	`=HYPERLINK("http://evil.example","x")`,
+	`+cmd|' /C calc'!A0`,
+	`-2+3+cmd|' /C calc'!A0`,
+	`@SUM(1+9)*cmd|' /C calc'!A0`,
+	"\t=1+1",
+	"\r=1+1",
+}
+
+// hostileRecord is the played record with a hostile text in every field a
+// person writes: names, chat, notes, notices, retro answers and questions,
+// follow-up actions.
+func hostileRecord(t *testing.T, text string) *record.Record {
+	_, r := played(t)
+	r.Title = text
+	r.Team = text
+	for i := range r.People {
+		r.People[i].Name = text
+	}
+	for i := range r.Timeline {
+		r.Timeline[i].Actor, r.Timeline[i].Summary = text, text
+	}
+	for i := range r.Notices {
+		r.Notices[i].Author = text
+		for k := range r.Notices[i].Fields {
+			r.Notices[i].Fields[k] = text
+		}
+	}
+	for i := range r.ObserverNotes {
+		r.ObserverNotes[i].Text = text
+	}
+	for i := range r.Retro.Answers {
+		a := &r.Retro.Answers[i]
+		a.Name, a.WentWell, a.Lacking, a.Better = text, text, text, text
+	}
+	for i := range r.Retro.Questions {
+		r.Retro.Questions[i].Text = text
+	}
+	r.Retro.Actions = append(r.Retro.Actions, retro.Action{ID: "a-x", Title: text, Kind: retro.KindAlert, Owner: text, Due: text, ProposedBy: text})
+	return r
+}
+
+// TestExport_MarkdownShowsHTMLAndLinksAsText: nothing a person wrote becomes
+// HTML or a link in the Markdown record.
+func TestExport_MarkdownShowsHTMLAndLinksAsText(t *testing.T) {
+	for _, text := range hostile {
+		t.Run(fmt.Sprintf("%q", text), func(t *testing.T) {
+			var md bytes.Buffer
+			if err := record.WriteMarkdown(&md, hostileRecord(t, text)); err != nil {
+				t.Fatal(err)
+			}
+			out := md.String()
+			for _, bad := range []string{"<script", "<img", "<a ", "<b>"} {
+				if i := strings.Index(out, bad); i >= 0 {
+					t.Fatalf("the Markdown record holds %q: …%s…", bad, out[max(0, i-60):min(len(out), i+60)])
+				}
+			}
+			// A link needs an unescaped ] right before (javascript:.
+			if m := link.FindStringIndex(out); m != nil {
+				t.Fatalf("the Markdown record makes a link: …%s…", out[max(0, m[0]-60):min(len(out), m[1]+20)])
+			}
+			if strings.ContainsAny(text, "<[") && !strings.Contains(out, "&lt;") && !strings.Contains(out, `\[`) {
+				t.Fatal("the text was dropped instead of shown escaped")
+			}
+		})
+	}
+}
+
+// TestExport_CSVCellsNeverRunAsFormulas: every cell a spreadsheet would
+// evaluate starts with an apostrophe (OWASP CSV injection).
+func TestExport_CSVCellsNeverRunAsFormulas(t *testing.T) {
+	for _, text := range hostile {
+		t.Run(fmt.Sprintf("%q", text), func(t *testing.T) {
+			var out bytes.Buffer
+			if err := record.WriteActionsCSV(&out, hostileRecord(t, text)); err != nil {
+				t.Fatal(err)
+			}
+			rows, err := csv.NewReader(&out).ReadAll()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, row := range rows {
+				for _, cell := range row {
+					if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+						t.Fatalf("cell %q would run as a formula", cell)
+					}
+				}
+			}
+			if last := rows[len(rows)-1]; last[4] != "'"+text && !strings.HasPrefix(text, "<") && !strings.HasPrefix(text, "[") && !strings.HasPrefix(text, "!") && !strings.HasPrefix(text, "`") {
+				t.Fatalf("title cell %q, want the text behind an apostrophe", last[4])
+			}
+		})
+	}
+}
