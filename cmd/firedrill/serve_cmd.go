@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -146,7 +145,11 @@ func (m *Main) serve(cmd *cobra.Command, hooks roomHooks) error {
 			return fmt.Errorf("listen: %w", err)
 		}
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	// Slow clients cannot hold connections: every request has timeouts
+	// (streams keep their own deadlines), and one address holds at most
+	// ui.DefaultConnsPerAddr connections at once.
+	ln = ui.LimitListener(ln, ui.DefaultConnsPerAddr)
+	hs := ui.NewHTTPServer(srv.Handler(), ui.DefaultTimeouts)
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 

@@ -16,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/firedrill/firedrill/control"
+	csqlite "github.com/firedrill/firedrill/control/sqlite"
 	"github.com/firedrill/firedrill/ui/client"
 )
 
@@ -124,6 +125,15 @@ func TestSecretValuesStayInTheBackRoom(t *testing.T) {
 	corpus[fmt.Sprintf("firedrill export --format md (exit %d)", code)] = []byte(out)
 	corpus["firedrill serve stdout"] = []byte(srv.stdout.String())
 	corpus["firedrill serve stderr"] = []byte(srv.stderr.String())
+	// The journal at rest, read back through SQLite (a long payload spans
+	// pages in the file, so the raw bytes alone could hide it).
+	db, err := csqlite.Open(ctx, filepath.Join(srv.DataDir, "firedrill.db"))
+	must(t, "open the drill database", err)
+	evs, err := db.Events(ctx, d.id, 0, 0)
+	must(t, "read the journal", err)
+	db.Close()
+	journal, _ := json.Marshal(evs)
+	corpus["the journal in the drill database"] = journal
 	files, err := filepath.Glob(filepath.Join(srv.DataDir, "*"))
 	must(t, "list the data directory", err)
 	for _, f := range files {
