@@ -6,8 +6,8 @@ import (
 	"sync"
 
 	"github.com/firedrill/firedrill/control"
-	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/control/record"
+	"github.com/firedrill/firedrill/injectors"
 )
 
 // maxCachedRecords bounds how many drills' records the room keeps in memory.
