@@ -8,11 +8,12 @@ import (
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/ui"
+	"github.com/firedrill/firedrill/ui/wire"
 )
 
 // linkOf issues a new join link for a person of the drill.
 func linkOf(d *drill, name string) string {
-	var l ui.JoinLink
+	var l wire.JoinLink
 	d.admin.must(200, "POST", "/api/drills/"+d.id+"/people/"+d.people[name]+"/link", nil, &l)
 	return l.URL
 }
@@ -25,7 +26,7 @@ func assertEnded(t *testing.T, c *client, d *drill, ws *stream, who string) {
 	if st, b := c.do("GET", "/api/drills/"+d.id, nil); st != 401 {
 		t.Errorf("%s reads the drill after their access ended: %d %s, want 401", who, st, b)
 	}
-	if st, b := c.do("POST", "/api/drills/"+d.id+"/messages", ui.PostMessageRequest{Channel: "incident", Text: "still here"}); st != 401 {
+	if st, b := c.do("POST", "/api/drills/"+d.id+"/messages", wire.PostMessageRequest{Channel: "incident", Text: "still here"}); st != 401 {
 		t.Errorf("%s posts after their access ended: %d %s, want 401", who, st, b)
 	}
 	if ws == nil {
@@ -36,8 +37,8 @@ func assertEnded(t *testing.T, c *client, d *drill, ws *stream, who string) {
 		if err == nil {
 			continue
 		}
-		if !websocket.IsCloseError(err, ui.CloseAccessEnded) {
-			t.Errorf("%s's open stream ended with %v, want close code %d", who, err, ui.CloseAccessEnded)
+		if !websocket.IsCloseError(err, wire.CloseAccessEnded) {
+			t.Errorf("%s's open stream ended with %v, want close code %d", who, err, wire.CloseAccessEnded)
 		}
 		return
 	}
@@ -122,8 +123,8 @@ func TestAccessEnds(t *testing.T) {
 		d.admin.must(200, "POST", "/api/drills/"+d.id+"/retro/close", map[string]any{"confirm": true}, nil)
 		for {
 			if _, err := ws.next(); err != nil {
-				if !websocket.IsCloseError(err, ui.CloseAccessEnded) {
-					t.Errorf("Kim's open stream ended with %v, want close code %d", err, ui.CloseAccessEnded)
+				if !websocket.IsCloseError(err, wire.CloseAccessEnded) {
+					t.Errorf("Kim's open stream ended with %v, want close code %d", err, wire.CloseAccessEnded)
 				}
 				break
 			}

@@ -10,6 +10,7 @@ import (
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/scenarios"
+	"github.com/firedrill/firedrill/ui/wire"
 )
 
 // Limits of what people type.
@@ -19,35 +20,11 @@ const (
 	maxWhyRunes     = 500
 )
 
-// SessionView is the answer of GET /api/session.
-type SessionView struct {
-	SignedIn bool         `json:"signedIn"`
-	Admin    bool         `json:"admin,omitempty"`
-	DrillID  string       `json:"drillId,omitempty"`
-	PersonID string       `json:"personId,omitempty"`
-	Name     string       `json:"name,omitempty"`
-	Role     control.Role `json:"role,omitempty"`
-	CSRF     string       `json:"csrf,omitempty"`
-	// SwitchedFrom is the session this browser held before a join link
-	// replaced it (another drill, or the facilitator's sign-in).
-	SwitchedFrom *SwitchedSession `json:"switchedFrom,omitempty"`
-}
-
-// SwitchedSession describes the session a join replaced, so the room can say
-// that the browser switched.
-type SwitchedSession struct {
-	Admin      bool         `json:"admin,omitempty"`
-	Name       string       `json:"name,omitempty"`
-	Role       control.Role `json:"role,omitempty"`
-	DrillID    string       `json:"drillId,omitempty"`
-	DrillTitle string       `json:"drillTitle,omitempty"`
-}
-
-func sessionView(sess *Session) SessionView {
+func sessionView(sess *Session) wire.SessionView {
 	if sess == nil {
-		return SessionView{}
+		return wire.SessionView{}
 	}
-	return SessionView{SignedIn: true, Admin: sess.Admin, DrillID: sess.DrillID, PersonID: sess.PersonID,
+	return wire.SessionView{SignedIn: true, Admin: sess.Admin, DrillID: sess.DrillID, PersonID: sess.PersonID,
 		Name: sess.Name, Role: sess.Role, CSRF: sess.CSRF}
 }
 
@@ -102,7 +79,7 @@ func (s *Server) apiLogout(w http.ResponseWriter, r *http.Request, sess *Session
 		s.sessions.delete(r.Context(), sess.ID)
 	}
 	s.clearSessionCookie(w, r)
-	writeJSON(w, http.StatusOK, SessionView{})
+	writeJSON(w, http.StatusOK, wire.SessionView{})
 }
 
 // apiJoin exchanges a join token (from the fragment of a join link, so it
@@ -145,7 +122,7 @@ func (s *Server) apiJoin(w http.ResponseWriter, r *http.Request, old *Session) {
 	if old != nil && !(old.DrillID == g.DrillID && old.PersonID == g.PersonID) {
 		// The browser held another session: it ends here, and the room
 		// says so.
-		v.SwitchedFrom = &SwitchedSession{Admin: old.Admin, Name: old.Name, Role: old.Role, DrillID: old.DrillID}
+		v.SwitchedFrom = &wire.SwitchedSession{Admin: old.Admin, Name: old.Name, Role: old.Role, DrillID: old.DrillID}
 		if old.DrillID != "" {
 			if d, err := s.engine.Drill(r.Context(), old.DrillID); err == nil {
 				v.SwitchedFrom.DrillTitle = d.Title
@@ -219,13 +196,6 @@ func (s *Server) apiCreateDrill(w http.ResponseWriter, r *http.Request, sess *Se
 		return
 	}
 	writeJSON(w, http.StatusCreated, control.DrillSummary{ID: d.ID, Title: d.Title, Scenario: sc.Metadata.Name, State: d.State, Seq: d.Seq, CreatedAt: d.CreatedAt})
-}
-
-// JoinLink is the answer when a person is added or gets a new link. The
-// link is shown once; only its hash is kept.
-type JoinLink struct {
-	Person control.Person `json:"person"`
-	URL    string         `json:"url"`
 }
 
 func (s *Server) apiAddPerson(w http.ResponseWriter, r *http.Request, sess *Session) {
@@ -341,12 +311,12 @@ func (s *Server) apiEndSessions(w http.ResponseWriter, r *http.Request, _ *Sessi
 }
 
 // issueLink creates a fresh join token for p, replacing any earlier one.
-func (s *Server) issueLink(r *http.Request, drillID string, p control.Person) (JoinLink, error) {
+func (s *Server) issueLink(r *http.Request, drillID string, p control.Person) (wire.JoinLink, error) {
 	tok := randomToken()
 	if err := s.tokens.PutJoinToken(r.Context(), HashToken(tok), Grant{DrillID: drillID, PersonID: p.ID, Name: p.Name, Role: p.Role}); err != nil {
-		return JoinLink{}, err
+		return wire.JoinLink{}, err
 	}
-	return JoinLink{Person: p, URL: s.baseURL(r) + "/join#" + tok}, nil
+	return wire.JoinLink{Person: p, URL: s.baseURL(r) + "/join#" + tok}, nil
 }
 
 func (s *Server) baseURL(r *http.Request) string {

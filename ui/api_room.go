@@ -12,126 +12,8 @@ import (
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/scenarios"
+	"github.com/firedrill/firedrill/ui/wire"
 )
-
-// DrillView is a drill as one viewer may see it: GET /api/drills/{id}.
-// Participants get the room (channels, personas, people, notice forms and the
-// clock); staff also get the scenario and the timeline.
-type DrillView struct {
-	ID        string             `json:"id"`
-	Title     string             `json:"title"`
-	State     control.DrillState `json:"state"`
-	Paused    bool               `json:"paused"`
-	Me        SessionView        `json:"me"`
-	Seq       int64              `json:"seq"`
-	ServerNow time.Time          `json:"serverNow"`
-	// The drill clock: ClockBaseMS at ClockSince (running when set),
-	// advancing TimeScale drill milliseconds per wall millisecond.
-	ClockBaseMS int64     `json:"clockBaseMs"`
-	ClockSince  time.Time `json:"clockSince,omitzero"`
-	TimeScale   float64   `json:"timeScale"`
-	TimeLimitMS int64     `json:"timeLimitMs"`
-	// HintMarksMS are the hint stages on the clock (70/75/80 minutes in
-	// the usual scenario); staff only.
-	HintMarksMS []int64 `json:"hintMarksMs,omitempty"`
-
-	Channels        []ChannelView     `json:"channels"`
-	IncidentChannel string            `json:"incidentChannel"`
-	Personas        []PersonaView     `json:"personas"`
-	People          []PersonView      `json:"people"`
-	ClaimRoles      []string          `json:"claimRoles"`
-	Notices         scenarios.Notices `json:"notices"`
-
-	// Staff only.
-	Staff *StaffView `json:"staff,omitempty"`
-}
-
-// ChannelView is one channel of the room.
-type ChannelView struct {
-	ID       string `json:"id"`
-	Title    string `json:"title"`
-	Topic    string `json:"topic,omitempty"`
-	Incident bool   `json:"incident,omitempty"`
-	Backroom bool   `json:"backroom,omitempty"`
-	// ReadOnly is set when the viewer may read but not write.
-	ReadOnly bool `json:"readOnly,omitempty"`
-}
-
-// PersonaView is a persona as the room shows it. QuickReplies are for the
-// facilitator only.
-type PersonaView struct {
-	ID           string                `json:"id"`
-	Name         string                `json:"name"`
-	Kind         scenarios.PersonaKind `json:"kind"`
-	Avatar       string                `json:"avatar,omitempty"`
-	Color        string                `json:"color,omitempty"`
-	QuickReplies []string              `json:"quickReplies,omitempty"`
-}
-
-// PersonView is a person with the response roles they claimed.
-type PersonView struct {
-	ID     string       `json:"id"`
-	Name   string       `json:"name"`
-	Role   control.Role `json:"role"`
-	Claims []string     `json:"claims,omitempty"`
-}
-
-// StaffView is what facilitator, designer and observer see beyond the room.
-type StaffView struct {
-	Scenario   *scenarios.Scenario   `json:"scenario"`
-	Difficulty scenarios.Difficulty  `json:"difficulty,omitempty"`
-	Briefing   string                `json:"briefing,omitempty"`
-	Solution   string                `json:"solution,omitempty"`
-	Faults     []FaultView           `json:"faults"`
-	Hints      []control.HintState   `json:"hints"`
-	Injects    []control.InjectState `json:"injects"`
-	Alerts     []control.AlertState  `json:"alerts"`
-	Notes      []noteView            `json:"notes"`
-	EndReason  string                `json:"endReason,omitempty"`
-}
-
-// FaultView is a fault's state without its revert record.
-type FaultView struct {
-	ID          string             `json:"id"`
-	Title       string             `json:"title"`
-	Phase       control.FaultPhase `json:"phase"`
-	ProbeDetail string             `json:"probeDetail,omitempty"`
-	LastError   string             `json:"lastError,omitempty"`
-	ResolvedBy  string             `json:"resolvedBy,omitempty"`
-	InjectedMS  *int64             `json:"injectedMs,omitempty"`
-	ResolvedMS  *int64             `json:"resolvedMs,omitempty"`
-	// Trigger says when the fault fires: "at 10m" or "after f1 resolved".
-	Trigger string `json:"trigger"`
-	// TriggerAt and TriggerAfter say the same for the room to word: a
-	// drill time, or the fault this one is chained after with its event
-	// and delay.
-	TriggerAt    *int64        `json:"triggerAt,omitempty"`
-	TriggerAfter *TriggerAfter `json:"triggerAfter,omitempty"`
-	// Checks are the resolution checks as last polled; Manual is set when
-	// the facilitator marks the fault resolved by hand.
-	Checks []CheckView `json:"checks,omitempty"`
-	Manual bool        `json:"manual,omitempty"`
-	// RecoveringMS is when every check first passed; StableForMS how long
-	// they must keep passing for the fault to count as resolved.
-	RecoveringMS *int64 `json:"recoveringMs,omitempty"`
-	StableForMS  int64  `json:"stableForMs,omitempty"`
-}
-
-// TriggerAfter is a chained fault's trigger.
-type TriggerAfter struct {
-	Fault   string `json:"fault"`
-	Event   string `json:"event"`
-	DelayMS int64  `json:"delayMs,omitempty"`
-}
-
-// CheckView is one resolution check of a fault: its name, whether it
-// passed at the last poll and what it saw.
-type CheckView struct {
-	Name      string `json:"name"`
-	OK        bool   `json:"ok"`
-	Detail    string `json:"detail,omitempty"`
-	CheckedMS int64  `json:"checkedMs"`
-}
 
 func msPtr(d *time.Duration) *int64 {
 	if d == nil {
@@ -164,11 +46,11 @@ func (s *Server) apiDrill(w http.ResponseWriter, r *http.Request, sess *Session)
 	writeJSON(w, http.StatusOK, s.drillView(d, st, sess))
 }
 
-func (s *Server) drillView(d *control.Drill, st roomState, sess *Session) DrillView {
+func (s *Server) drillView(d *control.Drill, st roomState, sess *Session) wire.DrillView {
 	sc := d.Scenario
 	staff := sess.Admin || sess.Role.Backroom()
 	fac := sess.facilitator()
-	v := DrillView{
+	v := wire.DrillView{
 		ID: d.ID, Title: d.Title, State: d.State, Paused: d.Paused, Me: sessionView(sess), Seq: d.Seq,
 		ServerNow: s.clock.Now().UTC(), ClockBaseMS: d.ClockBase.Milliseconds(), ClockSince: d.ClockSince,
 		TimeScale: d.TimeScale, TimeLimitMS: d.TimeLimit().Milliseconds(),
@@ -190,39 +72,39 @@ func (s *Server) drillView(d *control.Drill, st roomState, sess *Session) DrillV
 		if title == "" {
 			title = c.ID
 		}
-		v.Channels = append(v.Channels, ChannelView{ID: c.ID, Title: title, Topic: c.Topic,
+		v.Channels = append(v.Channels, wire.ChannelView{ID: c.ID, Title: title, Topic: c.Topic,
 			Incident: c.ID == v.IncidentChannel, ReadOnly: staff && !fac})
 	}
 	if staff {
-		v.Channels = append(v.Channels, ChannelView{ID: scenarios.BackroomChannel, Title: "back room", Backroom: true})
+		v.Channels = append(v.Channels, wire.ChannelView{ID: scenarios.BackroomChannel, Title: "back room", Backroom: true})
 	}
 	for _, p := range sc.Personas {
-		pv := PersonaView{ID: p.ID, Name: p.Name, Kind: p.Kind, Avatar: p.Avatar, Color: p.Color}
+		pv := wire.PersonaView{ID: p.ID, Name: p.Name, Kind: p.Kind, Avatar: p.Avatar, Color: p.Color}
 		if fac {
 			pv.QuickReplies = p.QuickReplies
 		}
 		v.Personas = append(v.Personas, pv)
 	}
 	for _, p := range d.People {
-		v.People = append(v.People, PersonView{ID: p.ID, Name: p.Name, Role: p.Role, Claims: st.claims[p.ID]})
+		v.People = append(v.People, wire.PersonView{ID: p.ID, Name: p.Name, Role: p.Role, Claims: st.claims[p.ID]})
 	}
 	if !staff {
 		return v
 	}
-	sv := &StaffView{Scenario: sc, Difficulty: d.Difficulty, Briefing: sc.Briefing, Solution: sc.Solution,
+	sv := &wire.StaffView{Scenario: sc, Difficulty: d.Difficulty, Briefing: sc.Briefing, Solution: sc.Solution,
 		Hints: d.Hints, Injects: d.Injects, Alerts: d.Alerts, Notes: st.notes, EndReason: d.EndReason}
 	for _, f := range d.Faults {
-		fv := FaultView{ID: f.ID, Title: f.Title, Phase: f.Phase, ProbeDetail: f.ProbeDetail,
+		fv := wire.FaultView{ID: f.ID, Title: f.Title, Phase: f.Phase, ProbeDetail: f.ProbeDetail,
 			LastError: f.LastError, ResolvedBy: f.ResolvedBy, InjectedMS: msPtr(f.InjectedAt), ResolvedMS: msPtr(f.ResolvedAt),
 			RecoveringMS: msPtr(f.RecoveringAt), Trigger: triggerOf(sc, f.ID)}
 		for _, c := range f.Checks {
-			fv.Checks = append(fv.Checks, CheckView{Name: c.Name, OK: c.OK, Detail: c.Detail, CheckedMS: c.CheckedAt.Milliseconds()})
+			fv.Checks = append(fv.Checks, wire.CheckView{Name: c.Name, OK: c.OK, Detail: c.Detail, CheckedMS: c.CheckedAt.Milliseconds()})
 		}
 		faultSpecView(&fv, sc, f.ID)
 		sv.Faults = append(sv.Faults, fv)
 	}
 	if sv.Notes == nil {
-		sv.Notes = []noteView{}
+		sv.Notes = []wire.NoteView{}
 	}
 	v.Staff = sv
 	return v
@@ -230,7 +112,7 @@ func (s *Server) drillView(d *control.Drill, st roomState, sess *Session) DrillV
 
 // faultSpecView fills what the scenario says about a fault: its trigger,
 // and its resolution checks before the first poll.
-func faultSpecView(fv *FaultView, sc *scenarios.Scenario, faultID string) {
+func faultSpecView(fv *wire.FaultView, sc *scenarios.Scenario, faultID string) {
 	for _, f := range sc.Faults {
 		if f.ID != faultID {
 			continue
@@ -241,7 +123,7 @@ func faultSpecView(fv *FaultView, sc *scenarios.Scenario, faultID string) {
 			if ev == "" {
 				ev = scenarios.ChainResolved
 			}
-			fv.TriggerAfter = &TriggerAfter{Fault: f.After.Fault, Event: string(ev), DelayMS: f.After.Delay.D().Milliseconds()}
+			fv.TriggerAfter = &wire.TriggerAfter{Fault: f.After.Fault, Event: string(ev), DelayMS: f.After.Delay.D().Milliseconds()}
 		case f.At != nil:
 			at := f.At.D().Milliseconds()
 			fv.TriggerAt = &at
@@ -257,7 +139,7 @@ func faultSpecView(fv *FaultView, sc *scenarios.Scenario, faultID string) {
 				if name == "" {
 					name = p.Probe.String()
 				}
-				fv.Checks = append(fv.Checks, CheckView{Name: name, CheckedMS: -1})
+				fv.Checks = append(fv.Checks, wire.CheckView{Name: name, CheckedMS: -1})
 			}
 		}
 	}
@@ -296,20 +178,11 @@ func hasChannel(sc *scenarios.Scenario, id string) bool {
 	return false
 }
 
-// PostMessageRequest is the body of POST /api/drills/{id}/messages.
-type PostMessageRequest struct {
-	Channel string `json:"channel"`
-	Text    string `json:"text"`
-	ReplyTo int64  `json:"replyTo,omitempty"`
-	// Persona makes the facilitator speak as a scenario persona.
-	Persona string `json:"persona,omitempty"`
-}
-
 // apiPostMessage posts to a channel. Participants write in the drill
 // channels; designer and observer only in the back room (they must not
 // intervene); the facilitator anywhere, as themself or as any persona.
 func (s *Server) apiPostMessage(w http.ResponseWriter, r *http.Request, sess *Session) {
-	var req PostMessageRequest
+	var req wire.PostMessageRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -511,14 +384,6 @@ func problemText(f scenarios.NoticeField, p string) string {
 	return "not a field of this notice."
 }
 
-// ClaimConflict is the answer when a participant claims incident commander
-// while someone else holds it: the room asks whether to take over.
-type ClaimConflict struct {
-	ErrorResponse
-	HolderID   string `json:"holderId"`
-	HolderName string `json:"holderName"`
-}
-
 func (s *Server) apiClaim(w http.ResponseWriter, r *http.Request, sess *Session) {
 	var req struct {
 		Role    string `json:"role"`
@@ -535,18 +400,18 @@ func (s *Server) apiClaim(w http.ResponseWriter, r *http.Request, sess *Session)
 		return
 	}
 	id := r.PathValue("id")
-	claim := RoleClaim{PersonID: sess.PersonID, Role: req.Role, Release: req.Release}
+	claim := wire.RoleClaim{PersonID: sess.PersonID, Role: req.Role, Release: req.Release}
 	// One incident commander at a time: the check and the claim are one
 	// step, so two people clicking at once cannot both become commander.
 	s.claimMu.Lock()
 	defer s.claimMu.Unlock()
-	if req.Role == ClaimCommander && !req.Release {
+	if req.Role == wire.ClaimCommander && !req.Release {
 		st, err := s.rooms.state(r.Context(), id)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		if holder := st.holderOf(ClaimCommander); holder != "" && holder != sess.PersonID {
+		if holder := st.holderOf(wire.ClaimCommander); holder != "" && holder != sess.PersonID {
 			if !req.TakeOver {
 				name := holder
 				_ = s.engine.View(r.Context(), id, func(d *control.Drill) error {
@@ -555,7 +420,7 @@ func (s *Server) apiClaim(w http.ResponseWriter, r *http.Request, sess *Session)
 					}
 					return nil
 				})
-				writeJSON(w, http.StatusConflict, ClaimConflict{ErrorResponse: ErrorResponse{Code: injectors.ECONFLICT,
+				writeJSON(w, http.StatusConflict, wire.ClaimConflict{ErrorResponse: wire.ErrorResponse{Code: injectors.ECONFLICT,
 					Message: name + " is incident commander. Take over from them?"}, HolderID: holder, HolderName: name})
 				return
 			}
@@ -579,7 +444,7 @@ func (s *Server) apiPostNote(w http.ResponseWriter, r *http.Request, sess *Sessi
 		s.writeError(w, r, err)
 		return
 	}
-	if req.Tag != NoteStrength && req.Tag != NoteWeakness {
+	if req.Tag != wire.NoteStrength && req.Tag != wire.NoteWeakness {
 		s.writeError(w, r, injectors.Errorf(injectors.EINVALID, "tag: %q is not a note tag, expected strength or weakness.", req.Tag))
 		return
 	}
@@ -590,7 +455,7 @@ func (s *Server) apiPostNote(w http.ResponseWriter, r *http.Request, sess *Sessi
 	}
 	author := sess.actor()
 	e, err := s.engine.AppendEvent(r.Context(), r.PathValue("id"), control.EventObserverNote, author,
-		ObserverNote{AuthorID: author, AuthorName: sess.Name, Tag: req.Tag, Text: req.Text})
+		wire.ObserverNote{AuthorID: author, AuthorName: sess.Name, Tag: req.Tag, Text: req.Text})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

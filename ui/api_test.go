@@ -13,6 +13,7 @@ import (
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/ui"
+	"github.com/firedrill/firedrill/ui/wire"
 )
 
 func TestNotices(t *testing.T) {
@@ -24,7 +25,7 @@ func TestNotices(t *testing.T) {
 		n := incidentNotice()
 		delete(n["fields"].(map[string]string), "impact")
 		st, b := d.participant.do("POST", path, n)
-		var er ui.ErrorResponse
+		var er wire.ErrorResponse
 		_ = json.Unmarshal(b, &er)
 		if st != 400 || !slices.Equal(er.Fields, []string{"impact"}) || !strings.Contains(er.Message, "Impact scope") {
 			t.Fatalf("status %d %s, want 400 naming the impact field by its label", st, b)
@@ -68,7 +69,7 @@ func TestRoomProjection(t *testing.T) {
 	d.designer.must(201, "POST", base+"/notes", map[string]string{"tag": "weakness", "text": "no status update"}, nil)
 
 	t.Run("participant sees claims but not the scenario", func(t *testing.T) {
-		var v ui.DrillView
+		var v wire.DrillView
 		d.participant.must(200, "GET", base, nil, &v)
 		claims := map[string][]string{}
 		for _, p := range v.People {
@@ -93,7 +94,7 @@ func TestRoomProjection(t *testing.T) {
 		}
 	})
 	t.Run("observer sees notes, solution and read-only channels", func(t *testing.T) {
-		var v ui.DrillView
+		var v wire.DrillView
 		d.observer.must(200, "GET", base, nil, &v)
 		raw, _ := json.Marshal(v.Staff)
 		if v.Staff == nil || !strings.Contains(string(raw), "notice in 2 minutes") || !strings.Contains(v.Staff.Solution, "Restore DB_HOST") {
@@ -106,7 +107,7 @@ func TestRoomProjection(t *testing.T) {
 		}
 	})
 	t.Run("facilitator gets quick replies and the briefing", func(t *testing.T) {
-		var v ui.DrillView
+		var v wire.DrillView
 		d.admin.must(200, "GET", base, nil, &v)
 		if v.Staff == nil || !strings.Contains(v.Staff.Briefing, "not an evaluation") || len(v.Personas[0].QuickReplies) == 0 {
 			t.Fatal("facilitator view lacks the briefing or quick replies")
@@ -142,7 +143,7 @@ func TestLoginAndJoin(t *testing.T) {
 	})
 	t.Run("a new link replaces the old one", func(t *testing.T) {
 		d := e.newDrill(false)
-		var l1, l2 ui.JoinLink
+		var l1, l2 wire.JoinLink
 		d.admin.must(201, "POST", "/api/drills/"+d.id+"/people", map[string]any{"name": "Yoon", "role": "participant"}, &l1)
 		d.admin.must(200, "POST", "/api/drills/"+d.id+"/people/"+l1.Person.ID+"/link", nil, &l2)
 		_, tok, _ := strings.Cut(l1.URL, "#")
@@ -150,7 +151,7 @@ func TestLoginAndJoin(t *testing.T) {
 			t.Fatalf("old link: %d, want 401", st)
 		}
 		c := e.join(l2.URL)
-		var s ui.SessionView
+		var s wire.SessionView
 		c.must(200, "GET", "/api/session", nil, &s)
 		if s.DrillID != d.id || s.Role != control.RoleParticipant || s.Name != "Yoon" {
 			t.Fatalf("session %+v, want Yoon, participant of %s", s, d.id)
@@ -191,19 +192,19 @@ func TestSessionsSurviveRestart(t *testing.T) {
 		t.Run(name+" is still signed in", func(t *testing.T) {
 			c2 := *c
 			c2.base, c2.origin = hs.URL, hs.URL
-			var s ui.SessionView
+			var s wire.SessionView
 			c2.must(200, "GET", "/api/session", nil, &s)
 			if !s.SignedIn || s.CSRF != c.csrf {
 				t.Fatalf("session after restart %+v", s)
 			}
-			c2.must(201, "POST", "/api/drills/"+d.id+"/messages", ui.PostMessageRequest{Channel: "incident", Text: "still here"}, nil)
+			c2.must(201, "POST", "/api/drills/"+d.id+"/messages", wire.PostMessageRequest{Channel: "incident", Text: "still here"}, nil)
 		})
 	}
 	t.Run("a signed-out session stays out", func(t *testing.T) {
 		c := *d.second
 		c.must(200, "POST", "/api/logout", nil, nil)
 		c.base, c.origin = hs.URL, hs.URL
-		var s ui.SessionView
+		var s wire.SessionView
 		c.must(200, "GET", "/api/session", nil, &s)
 		if s.SignedIn {
 			t.Fatal("logged-out session came back after the restart")

@@ -8,6 +8,7 @@ import (
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/ui"
+	"github.com/firedrill/firedrill/ui/wire"
 )
 
 // The roles of the authorization matrix.
@@ -75,9 +76,9 @@ var routeCases = map[string]routeCase{
 	"POST /api/drills/{id}/people/{pid}/sessions/end": {},
 	"POST /api/drills/{id}/messages": {body: func(role string) any {
 		if role == roleObserver || role == roleDesigner {
-			return ui.PostMessageRequest{Channel: "backroom", Text: "hello"}
+			return wire.PostMessageRequest{Channel: "backroom", Text: "hello"}
 		}
-		return ui.PostMessageRequest{Channel: "incident", Text: "hello"}
+		return wire.PostMessageRequest{Channel: "incident", Text: "hello"}
 	}},
 	"POST /api/drills/{id}/people": {body: func(string) any {
 		return map[string]any{"name": "Choi", "role": control.RoleParticipant}
@@ -211,7 +212,7 @@ func TestCSRF(t *testing.T) {
 	e := newEnv(t)
 	d := e.newDrill(true)
 	path := "/api/drills/" + d.id + "/messages"
-	body := ui.PostMessageRequest{Channel: "incident", Text: "hi"}
+	body := wire.PostMessageRequest{Channel: "incident", Text: "hi"}
 	tests := []struct {
 		name   string
 		origin string

@@ -15,7 +15,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/firedrill/firedrill/control"
-	"github.com/firedrill/firedrill/ui"
+	"github.com/firedrill/firedrill/ui/wire"
 )
 
 // BenchmarkDrillRoom is the drill room's performance target: 50 drills with
@@ -55,7 +55,7 @@ func BenchmarkDrillRoom(b *testing.B) {
 			a.must(201, "POST", "/api/drills", map[string]string{"scenario": "room-test"}, &sum)
 			var author string
 			for j := 0; j < clients; j++ {
-				var l ui.JoinLink
+				var l wire.JoinLink
 				a.must(201, "POST", "/api/drills/"+sum.ID+"/people", map[string]any{"name": fmt.Sprintf("p%d", j), "role": "participant"}, &l)
 				if j == 0 {
 					author = l.Person.ID
@@ -229,7 +229,7 @@ func BenchmarkRetroView(b *testing.B) {
 	d := e.newDrill(true)
 	ctx := context.Background()
 	for i := 0; i < 12000; i++ {
-		if _, err := e.engine.AppendEvent(ctx, d.id, control.EventRoleClaim, d.people["Kim"], ui.RoleClaim{PersonID: d.people["Kim"], Role: ui.ClaimCommander, Release: i%2 == 1}); err != nil {
+		if _, err := e.engine.AppendEvent(ctx, d.id, control.EventRoleClaim, d.people["Kim"], wire.RoleClaim{PersonID: d.people["Kim"], Role: wire.ClaimCommander, Release: i%2 == 1}); err != nil {
 			b.Fatal(err)
 		}
 	}

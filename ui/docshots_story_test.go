@@ -10,7 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/firedrill/firedrill/control"
-	"github.com/firedrill/firedrill/ui"
+	"github.com/firedrill/firedrill/ui/wire"
 )
 
 // story runs the walkthrough's drill and takes its screenshots: the
@@ -334,7 +334,7 @@ func (g *docShotGen) pastDrill(at time.Time, title, difficulty string, notice ti
 	admin.must(201, "POST", "/api/drills", map[string]string{"scenario": "chained-order-api", "difficulty": difficulty, "title": title}, &sum)
 	var people []*client
 	for _, name := range []string{"Dana", "Eli", "Kai", "Noa"}[:len(ratings)] {
-		var l ui.JoinLink
+		var l wire.JoinLink
 		admin.must(201, "POST", "/api/drills/"+sum.ID+"/people", map[string]any{"name": name, "role": control.RoleParticipant}, &l)
 		people = append(people, g.e.join(l.URL))
 	}
@@ -369,5 +369,5 @@ func (g *docShotGen) notice(who, kind string, fields map[string]string) {
 // facSay posts as a persona, the way the facilitator does from the console.
 func (g *docShotGen) facSay(persona, channel, text string) {
 	g.t.Helper()
-	g.e.admin().must(201, "POST", "/api/drills/"+g.drill+"/messages", ui.PostMessageRequest{Channel: channel, Text: text, Persona: persona}, nil)
+	g.e.admin().must(201, "POST", "/api/drills/"+g.drill+"/messages", wire.PostMessageRequest{Channel: channel, Text: text, Persona: persona}, nil)
 }

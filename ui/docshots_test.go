@@ -28,6 +28,7 @@ import (
 	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/ui"
 	usqlite "github.com/firedrill/firedrill/ui/sqlite"
+	"github.com/firedrill/firedrill/ui/wire"
 )
 
 // docShots are the screenshots of docs/walkthrough.md, in the order of the
@@ -341,7 +342,7 @@ func (g *docShotGen) advanceTo(at time.Duration) {
 // say posts a chat message through the API as a person of the drill.
 func (g *docShotGen) say(who, channel, text string) {
 	g.t.Helper()
-	g.client(who).must(201, "POST", "/api/drills/"+g.drill+"/messages", ui.PostMessageRequest{Channel: channel, Text: text}, nil)
+	g.client(who).must(201, "POST", "/api/drills/"+g.drill+"/messages", wire.PostMessageRequest{Channel: channel, Text: text}, nil)
 }
 
 // client returns the API client of a person, joined with their link.

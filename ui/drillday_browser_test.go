@@ -11,6 +11,7 @@ import (
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/ui"
+	"github.com/firedrill/firedrill/ui/wire"
 )
 
 // room is a drill of the drill-day browser tests with the browsers of the
@@ -43,7 +44,7 @@ func newRoomOf(t *testing.T, e *env, scenario string, people ...[2]string) *room
 	r := &room{e: e, id: sum.ID, admin: a, links: map[string]string{}, ids: map[string]string{},
 		open: func(name string) *page { return &page{t: t, ctx: browser(), name: name, dir: dir} }}
 	for _, p := range people {
-		var l ui.JoinLink
+		var l wire.JoinLink
 		a.must(201, "POST", "/api/drills/"+r.id+"/people", map[string]any{"name": p[0], "role": p[1]}, &l)
 		r.links[p[0]], r.ids[p[0]] = l.URL, l.Person.ID
 	}

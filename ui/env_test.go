@@ -25,6 +25,7 @@ import (
 	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/ui"
 	usqlite "github.com/firedrill/firedrill/ui/sqlite"
+	"github.com/firedrill/firedrill/ui/wire"
 )
 
 const adminToken = "test-admin-token-0123456789"
@@ -221,7 +222,7 @@ func (c *client) must(want int, method, path string, body, out any) {
 
 func (e *env) admin() *client {
 	c := e.client()
-	var s ui.SessionView
+	var s wire.SessionView
 	c.must(200, "POST", "/api/login", map[string]string{"secret": adminToken}, &s)
 	c.csrf = s.CSRF
 	return c
@@ -235,7 +236,7 @@ func (e *env) join(link string) *client {
 		e.t.Fatalf("join link %q has no token fragment", link)
 	}
 	c := e.client()
-	var s ui.SessionView
+	var s wire.SessionView
 	c.must(200, "POST", "/api/join", map[string]string{"token": tok}, &s)
 	c.csrf = s.CSRF
 	return c
@@ -261,7 +262,7 @@ func (e *env) newDrill(start bool) *drill {
 	a.must(201, "POST", "/api/drills", map[string]string{"scenario": "room-test", "difficulty": ""}, &sum)
 	d := &drill{id: sum.ID, admin: a, people: map[string]string{}}
 	add := func(name string, role control.Role) *client {
-		var l ui.JoinLink
+		var l wire.JoinLink
 		a.must(201, "POST", "/api/drills/"+d.id+"/people", map[string]any{"name": name, "role": role}, &l)
 		d.people[name] = l.Person.ID
 		return e.join(l.URL)
@@ -283,9 +284,9 @@ type stream struct {
 }
 
 type frame struct {
-	Kind  string       `json:"kind"`
-	Event ui.WireEvent `json:"event"`
-	Seq   int64        `json:"seq"`
+	Kind  string     `json:"kind"`
+	Event wire.Event `json:"event"`
+	Seq   int64      `json:"seq"`
 }
 
 func (c *client) dialWS(drillID string, after int64) (*websocket.Conn, *http.Response, error) {
@@ -361,9 +362,9 @@ func (s *stream) next() (frame, error) {
 }
 
 // untilReady reads the replay and returns its events.
-func (s *stream) untilReady() []ui.WireEvent {
+func (s *stream) untilReady() []wire.Event {
 	s.t.Helper()
-	var out []ui.WireEvent
+	var out []wire.Event
 	for {
 		f, err := s.next()
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/firedrill/firedrill/injectors"
+	"github.com/firedrill/firedrill/ui/wire"
 )
 
 // maxBodyBytes bounds every JSON request body.
@@ -36,18 +37,6 @@ func statusOf(code string) int {
 	return http.StatusInternalServerError
 }
 
-// ErrorResponse is the JSON body of every error answer.
-type ErrorResponse struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	// Fields names the form fields at fault, for notices with missing
-	// required fields.
-	Fields []string `json:"fields,omitempty"`
-	// Problems maps each field at fault to what is wrong with it
-	// ("required", "time", …), for the form to word in its language.
-	Problems map[string]string `json:"problems,omitempty"`
-}
-
 // FieldError is an EINVALID error about specific form fields.
 type FieldError struct {
 	Message string
@@ -64,14 +53,14 @@ func (e *FieldError) Error() string { return e.Message }
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var fe *FieldError
 	if errors.As(err, &fe) {
-		writeJSON(w, http.StatusBadRequest, ErrorResponse{Code: injectors.EINVALID, Message: fe.Message, Fields: fe.Fields, Problems: fe.Problems})
+		writeJSON(w, http.StatusBadRequest, wire.ErrorResponse{Code: injectors.EINVALID, Message: fe.Message, Fields: fe.Fields, Problems: fe.Problems})
 		return
 	}
 	code := injectors.ErrorCode(err)
 	if code == injectors.EINTERNAL {
 		s.logf("%s %s: %v", r.Method, r.URL.Path, err)
 	}
-	writeJSON(w, statusOf(code), ErrorResponse{Code: code, Message: injectors.ErrorMessage(err)})
+	writeJSON(w, statusOf(code), wire.ErrorResponse{Code: code, Message: injectors.ErrorMessage(err)})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/ui/wire"
 )
 
 // Audience says who may see an event in the drill room. It is computed once
@@ -278,24 +279,13 @@ func (h *Hub) Stats() HubStats {
 	}
 }
 
-// WireEvent is an event as browsers receive it: the journal entry without its
-// hash chain, with the drill clock in milliseconds.
-type WireEvent struct {
-	Seq         int64           `json:"seq"`
-	Type        string          `json:"type"`
-	Time        string          `json:"time"`
-	DrillTimeMS int64           `json:"drillTimeMs"`
-	Actor       string          `json:"actor"`
-	Payload     json.RawMessage `json:"payload,omitempty"`
-}
-
 // EventRetroChanged is what the stream says of a retro entry: that the
 // retro changed, with neither its author nor its content, so that retro
 // pages refetch their view instead of polling.
 const EventRetroChanged = "retro.changed"
 
 // streamed returns who sees e on the stream and in what form.
-func streamed(e control.Event) (Audience, WireEvent) {
+func streamed(e control.Event) (Audience, wire.Event) {
 	if control.InNamespace(e.Type, control.NamespaceRetro) {
 		w := wireEvent(e)
 		w.Type, w.Actor, w.Payload = EventRetroChanged, "", nil
@@ -304,8 +294,8 @@ func streamed(e control.Event) (Audience, WireEvent) {
 	return Visibility(e), wireEvent(e)
 }
 
-func wireEvent(e control.Event) WireEvent {
-	return WireEvent{
+func wireEvent(e control.Event) wire.Event {
+	return wire.Event{
 		Seq:         e.Seq,
 		Type:        e.Type,
 		Time:        e.Time.UTC().Format("2006-01-02T15:04:05.000Z07:00"),

@@ -8,6 +8,7 @@ import (
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/ui"
+	"github.com/firedrill/firedrill/ui/wire"
 )
 
 func chatEvent(drill string, seq int64, channel, text string) control.Event {
@@ -100,8 +101,8 @@ func TestHub(t *testing.T) {
 			t.Fatalf("other drill got #%d %s", seq, frame)
 		}
 		var f struct {
-			Kind  string       `json:"kind"`
-			Event ui.WireEvent `json:"event"`
+			Kind  string     `json:"kind"`
+			Event wire.Event `json:"event"`
 		}
 		_, frame, _ := staff.Next()
 		if err := json.Unmarshal(frame, &f); err != nil || f.Kind != "event" || f.Event.Seq != 2 || f.Event.Type != control.EventChatMessage {

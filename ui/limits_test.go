@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/firedrill/firedrill/ui"
+	"github.com/firedrill/firedrill/ui/wire"
 )
 
 // TestWriteLimits: every write route has a per-person rate limit, and
@@ -68,7 +69,7 @@ func TestWriteLimits(t *testing.T) {
 		d = e2.newDrill(true)
 		var refused int
 		for i := 0; i < 10; i++ {
-			if st, b := d.participant.do("POST", "/api/drills/"+d.id+"/messages", ui.PostMessageRequest{Channel: "incident", Text: "spam"}); st == 409 && strings.Contains(string(b), "quota") {
+			if st, b := d.participant.do("POST", "/api/drills/"+d.id+"/messages", wire.PostMessageRequest{Channel: "incident", Text: "spam"}); st == 409 && strings.Contains(string(b), "quota") {
 				refused++
 			}
 		}
@@ -89,7 +90,7 @@ func TestRetroIsPushed(t *testing.T) {
 	e := newEnv(t)
 	d := e.newDrill(true)
 	endDrill(t, e, d)
-	var v ui.RetroView
+	var v wire.RetroView
 	d.second.must(200, "GET", "/api/drills/"+d.id+"/retro", nil, &v)
 	if v.Seq == 0 {
 		t.Fatal("the retro view names no journal head")

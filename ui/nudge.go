@@ -8,6 +8,7 @@ import (
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/scenarios"
+	"github.com/firedrill/firedrill/ui/wire"
 )
 
 // NudgeAfter is how long after detection (the first alert or the first
@@ -64,19 +65,19 @@ func (s *Server) checkDrill(ctx context.Context, id string) error {
 }
 
 // dueNudges returns the nudges the drill needs at drill time now.
-func dueNudges(d *control.Drill, st roomState, now time.Duration) []Nudge {
+func dueNudges(d *control.Drill, st roomState, now time.Duration) []wire.Nudge {
 	ch := control.IncidentChannel(d.Scenario)
-	var out []Nudge
+	var out []wire.Nudge
 	if det, ok := detected(d); ok && now-det >= NudgeAfter {
-		if !st.holder(ClaimCommander) {
-			out = append(out, Nudge{Kind: NudgeNoCommander, Channel: ch})
+		if !st.holder(wire.ClaimCommander) {
+			out = append(out, wire.Nudge{Kind: wire.NudgeNoCommander, Channel: ch})
 		}
-		if !st.holder(ClaimPropagation) {
-			out = append(out, Nudge{Kind: NudgeNoPropagation, Channel: ch})
+		if !st.holder(wire.ClaimPropagation) {
+			out = append(out, wire.Nudge{Kind: wire.NudgeNoPropagation, Channel: ch})
 		}
 	}
 	if doubleRole(d, st) {
-		out = append(out, Nudge{Kind: NudgeDoubleRole, Channel: ch})
+		out = append(out, wire.Nudge{Kind: wire.NudgeDoubleRole, Channel: ch})
 	}
 	cadence := d.Scenario.Notices.UpdateCadence.D()
 	if cadence <= 0 {
@@ -98,7 +99,7 @@ func dueNudges(d *control.Drill, st roomState, now time.Duration) []Nudge {
 	if updates > 0 && !resolved && now-last >= cadence {
 		// One nudge per missed update: the window is the number of updates
 		// posted so far, so posting one re-arms the reminder.
-		out = append(out, Nudge{Kind: NudgeStatusOverdue, Channel: ch, Window: updates})
+		out = append(out, wire.Nudge{Kind: wire.NudgeStatusOverdue, Channel: ch, Window: updates})
 	}
 	return out
 }
@@ -113,7 +114,7 @@ func doubleRole(d *control.Drill, st roomState) bool {
 			continue
 		}
 		held := st.claims[p.ID]
-		both = both || slices.Contains(held, ClaimRecovery) && slices.Contains(held, ClaimPropagation)
+		both = both || slices.Contains(held, wire.ClaimRecovery) && slices.Contains(held, wire.ClaimPropagation)
 		free = free || len(held) == 0
 	}
 	return both && free

@@ -11,6 +11,7 @@ import (
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/ui"
+	"github.com/firedrill/firedrill/ui/wire"
 )
 
 func withClock(c clock.WithTicker) envOption {
@@ -23,7 +24,7 @@ func nudges(t *testing.T, c *client, drillID string) []string {
 	var out []string
 	for _, ev := range c.ws(drillID, 0).untilReady() {
 		if ev.Type == control.EventNudge {
-			var n ui.Nudge
+			var n wire.Nudge
 			if err := json.Unmarshal(ev.Payload, &n); err != nil {
 				t.Fatal(err)
 			}
@@ -78,7 +79,7 @@ func TestNudges(t *testing.T) {
 			}
 		}
 		got := nudges(t, d.participant, d.id)
-		if len(got) != 2 || got[0] != ui.NudgeNoCommander || got[1] != ui.NudgeNoPropagation {
+		if len(got) != 2 || got[0] != wire.NudgeNoCommander || got[1] != wire.NudgeNoPropagation {
 			t.Fatalf("nudges %v, want one no-commander and one no-propagation", got)
 		}
 	})
@@ -102,7 +103,7 @@ func TestNudges(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := nudges(t, d.second, d.id)
-		if len(got) != 3 || got[2] != ui.NudgeStatusOverdue {
+		if len(got) != 3 || got[2] != wire.NudgeStatusOverdue {
 			t.Fatalf("nudges %v, want a status-overdue after the first two", got)
 		}
 	})

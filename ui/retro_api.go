@@ -11,55 +11,8 @@ import (
 	"github.com/firedrill/firedrill/control/retro"
 	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/scenarios"
+	"github.com/firedrill/firedrill/ui/wire"
 )
-
-// RetroView is the answer of GET /api/drills/{id}/retro: the person's form,
-// the shared parts of the retro, and the drill's private parts, open to
-// everyone now that the drill has ended.
-type RetroView struct {
-	DrillID string             `json:"drillId"`
-	Title   string             `json:"title"`
-	State   control.DrillState `json:"state"`
-	// Seq is the journal head the view was made at: the page follows the
-	// stream from there and refetches when the retro changes.
-	Seq         int64              `json:"seq"`
-	Open        bool               `json:"open"`
-	Closed      bool               `json:"closed"`
-	Me          SessionView        `json:"me"`
-	Facilitator bool               `json:"facilitator"`
-	Form        retro.Form         `json:"form"`
-	ActionKinds []retro.ActionKind `json:"actionKinds"`
-	// Order is the presentation order. Who has submitted is shown to the
-	// facilitator only; everyone else sees the order and the count.
-	Order      []retro.Status   `json:"order"`
-	Presenting string           `json:"presenting,omitempty"`
-	Submitted  int              `json:"submitted"`
-	People     int              `json:"people"`
-	Questions  []retro.Question `json:"questions"`
-	Actions    []retro.Action   `json:"actions"`
-	// Aggregate is the retro's before/after ratings, shown once the person
-	// has submitted (so nobody anchors on the others' numbers), to the
-	// facilitator, and after the close.
-	Aggregate *retro.Ratings `json:"aggregate,omitempty"`
-
-	Scenario RetroScenario          `json:"scenario"`
-	Metrics  record.Metrics         `json:"metrics"`
-	Timeline []record.TimelineEntry `json:"timeline"`
-	Backroom []record.TimelineEntry `json:"backroom"`
-	Notes    []record.Note          `json:"notes"`
-	Exports  map[string]string      `json:"exports"`
-}
-
-// RetroScenario is the scenario as opened at the retro.
-type RetroScenario struct {
-	Name     string            `json:"name"`
-	Title    string            `json:"title"`
-	Summary  string            `json:"summary,omitempty"`
-	Variant  string            `json:"variant,omitempty"`
-	Designer string            `json:"designer,omitempty"`
-	Solution string            `json:"solution,omitempty"`
-	Faults   []scenarios.Fault `json:"faults"`
-}
 
 func (s *Server) apiRetro(w http.ResponseWriter, r *http.Request, sess *Session) {
 	d, err := s.engine.Drill(r.Context(), r.PathValue("id"))
@@ -81,7 +34,7 @@ func (s *Server) apiRetro(w http.ResponseWriter, r *http.Request, sess *Session)
 	rt := retro.Project(d, rec.Chain.Events)
 	me := retroPerson(sess)
 	fac := sess.facilitator()
-	v := RetroView{DrillID: d.ID, Title: rec.Title, State: d.State, Seq: rec.Chain.Events[len(rec.Chain.Events)-1].Seq, Open: rt.Open, Closed: rt.Closed || d.State == control.StateClosed,
+	v := wire.RetroView{DrillID: d.ID, Title: rec.Title, State: d.State, Seq: rec.Chain.Events[len(rec.Chain.Events)-1].Seq, Open: rt.Open, Closed: rt.Closed || d.State == control.StateClosed,
 		Me: sessionView(sess), Facilitator: fac, Form: rt.FormFor(d, me), ActionKinds: retro.ActionKinds,
 		Presenting: rt.Presenting, People: len(d.People), Questions: rt.Questions, Actions: rt.Actions,
 		Metrics: rec.Metrics, Timeline: rec.Timeline, Backroom: []record.TimelineEntry{}, Notes: rec.ObserverNotes}
@@ -110,7 +63,7 @@ func (s *Server) apiRetro(w http.ResponseWriter, r *http.Request, sess *Session)
 		v.Aggregate = &agg
 	}
 	sc := d.Scenario
-	v.Scenario = RetroScenario{Name: sc.Metadata.Name, Title: sc.Metadata.Title, Summary: sc.Metadata.Summary, Variant: string(d.Difficulty),
+	v.Scenario = wire.RetroScenario{Name: sc.Metadata.Name, Title: sc.Metadata.Title, Summary: sc.Metadata.Summary, Variant: string(d.Difficulty),
 		Designer: sc.Metadata.Designer, Solution: sc.Solution, Faults: sc.Faults}
 	for _, e := range rec.Timeline {
 		if e.Kind == record.KindChat && isBackroom(rec, e.Seq) {

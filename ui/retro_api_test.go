@@ -10,6 +10,7 @@ import (
 	"github.com/firedrill/firedrill/control/record"
 	"github.com/firedrill/firedrill/control/retro"
 	"github.com/firedrill/firedrill/ui"
+	"github.com/firedrill/firedrill/ui/wire"
 )
 
 // The retro routes join the authorization matrix. Its drills are running,
@@ -72,7 +73,7 @@ func TestRetroAPI(t *testing.T) {
 	}
 	endDrill(t, e, d)
 
-	var v ui.RetroView
+	var v wire.RetroView
 	d.participant.must(200, "GET", path, nil, &v)
 	if !v.Open || v.Form.Blameless == "" || v.Scenario.Solution == "" || len(v.Timeline) == 0 || v.Aggregate != nil {
 		t.Fatalf("retro view for a participant: open %v, solution %q, %d timeline entries, aggregate %v", v.Open, v.Scenario.Solution, len(v.Timeline), v.Aggregate)
@@ -104,7 +105,7 @@ func TestRetroAPI(t *testing.T) {
 		}
 	})
 	t.Run("the facilitator sees who submitted, in presentation order", func(t *testing.T) {
-		var fv ui.RetroView
+		var fv wire.RetroView
 		d.admin.must(200, "GET", path, nil, &fv)
 		if len(fv.Order) == 0 || fv.Order[0].Name != "Kim" || !fv.Order[0].Submitted || fv.Order[len(fv.Order)-1].Role != "facilitator" {
 			t.Fatalf("order %+v", fv.Order)

@@ -15,6 +15,7 @@ import (
 	"github.com/firedrill/firedrill/control/retro"
 	"github.com/firedrill/firedrill/control/retro/retrotest"
 	"github.com/firedrill/firedrill/ui"
+	"github.com/firedrill/firedrill/ui/wire"
 )
 
 // TestBrowserRetro drives the retrospective in Chromium: when the drill
@@ -37,7 +38,7 @@ func TestBrowserRetro(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := &drill{id: dr.ID, admin: e.admin()}
-	var link ui.JoinLink
+	var link wire.JoinLink
 	for _, name := range []string{"Kim", "Choi"} {
 		d.admin.must(201, "POST", "/api/drills/"+d.id+"/people", map[string]any{"name": name, "role": control.RoleParticipant}, &link)
 	}

@@ -9,19 +9,11 @@ import (
 	"time"
 
 	"github.com/firedrill/firedrill/control"
-)
-
-// Response roles participants claim, from the practice: recovery and
-// propagation are done by different people.
-const (
-	ClaimCommander   = "incident-commander"
-	ClaimRecovery    = "recovery"
-	ClaimPropagation = "propagation"
-	ClaimLiaison     = "customer-liaison"
+	"github.com/firedrill/firedrill/ui/wire"
 )
 
 // claimRoles lists the response roles in display order.
-var claimRoles = []string{ClaimCommander, ClaimRecovery, ClaimPropagation, ClaimLiaison}
+var claimRoles = []string{wire.ClaimCommander, wire.ClaimRecovery, wire.ClaimPropagation, wire.ClaimLiaison}
 
 func validClaim(role string) bool {
 	for _, r := range claimRoles {
@@ -32,71 +24,17 @@ func validClaim(role string) bool {
 	return false
 }
 
-// RoleClaim is the payload of room.claim.
-type RoleClaim struct {
-	PersonID string `json:"personId"`
-	Role     string `json:"role"`
-	// Release gives the role up instead of claiming it.
-	Release bool `json:"release,omitempty"`
-	// TakeOverFrom is the person the role is taken over from: there is one
-	// incident commander at a time.
-	TakeOverFrom string `json:"takeOverFrom,omitempty"`
-}
-
-// Note tags.
-const (
-	NoteStrength = "strength"
-	NoteWeakness = "weakness"
-)
-
-// ObserverNote is the payload of observer.note.
-type ObserverNote struct {
-	AuthorID   string `json:"authorId"`
-	AuthorName string `json:"authorName"`
-	Tag        string `json:"tag"`
-	Text       string `json:"text"`
-}
-
-// Nudge kinds.
-const (
-	NudgeNoCommander    = "no-commander"
-	NudgeNoPropagation  = "no-propagation"
-	NudgeStatusOverdue  = "status-overdue"
-	NudgeIncidentNotice = "no-incident-notice"
-	// NudgeDoubleRole: one person holds recovery and propagation while
-	// others are free.
-	NudgeDoubleRole = "recovery-and-propagation"
-)
-
-// Nudge is the payload of room.nudge: the room bot speaking in a channel.
-type Nudge struct {
-	Kind    string `json:"kind"`
-	Channel string `json:"channel"`
-	// Window distinguishes repeated nudges of one kind (the cadence period
-	// for status updates).
-	Window int `json:"window,omitempty"`
-}
-
 // roomState is the room's own projection of a drill's journal: what the
 // engine does not keep.
 type roomState struct {
 	seq int64
 	// claims maps a person id to the response roles they hold.
 	claims map[string][]string
-	notes  []noteView
+	notes  []wire.NoteView
 	nudged map[string]bool
 }
 
-type noteView struct {
-	Seq         int64  `json:"seq"`
-	AuthorID    string `json:"authorId"`
-	AuthorName  string `json:"authorName"`
-	Tag         string `json:"tag"`
-	Text        string `json:"text"`
-	DrillTimeMS int64  `json:"drillTimeMs"`
-}
-
-func nudgeKey(n Nudge) string { return fmt.Sprintf("%s/%d", n.Kind, n.Window) }
+func nudgeKey(n wire.Nudge) string { return fmt.Sprintf("%s/%d", n.Kind, n.Window) }
 
 // roomCache keeps each drill's roomState, brought up to date from the journal
 // on use.
@@ -136,23 +74,23 @@ func (c *roomCache) state(ctx context.Context, drillID string) (roomState, error
 			e.st.seq = ev.Seq
 			switch ev.Type {
 			case control.EventRoleClaim:
-				var p RoleClaim
+				var p wire.RoleClaim
 				if json.Unmarshal(ev.Payload, &p) == nil {
 					if p.TakeOverFrom != "" {
-						e.st.claims[p.TakeOverFrom] = applyClaim(e.st.claims[p.TakeOverFrom], RoleClaim{Role: p.Role, Release: true})
+						e.st.claims[p.TakeOverFrom] = applyClaim(e.st.claims[p.TakeOverFrom], wire.RoleClaim{Role: p.Role, Release: true})
 					}
 					e.st.claims[p.PersonID] = applyClaim(e.st.claims[p.PersonID], p)
 				}
 			case control.EventObserverNote:
-				var p ObserverNote
+				var p wire.ObserverNote
 				if json.Unmarshal(ev.Payload, &p) == nil {
-					e.st.notes = append(e.st.notes, noteView{
+					e.st.notes = append(e.st.notes, wire.NoteView{
 						Seq: ev.Seq, AuthorID: p.AuthorID, AuthorName: p.AuthorName, Tag: p.Tag, Text: p.Text,
 						DrillTimeMS: ev.DrillTime.Milliseconds(),
 					})
 				}
 			case control.EventNudge:
-				var p Nudge
+				var p wire.Nudge
 				if json.Unmarshal(ev.Payload, &p) == nil {
 					e.st.nudged[nudgeKey(p)] = true
 				}
@@ -165,7 +103,7 @@ func (c *roomCache) state(ctx context.Context, drillID string) (roomState, error
 	return e.st.copy(), nil
 }
 
-func applyClaim(held []string, c RoleClaim) []string {
+func applyClaim(held []string, c wire.RoleClaim) []string {
 	out := make([]string, 0, len(held)+1)
 	for _, r := range held {
 		if r != c.Role {
@@ -186,7 +124,7 @@ func (st roomState) copy() roomState {
 	for k, v := range st.nudged {
 		c.nudged[k] = v
 	}
-	c.notes = append([]noteView(nil), st.notes...)
+	c.notes = append([]wire.NoteView(nil), st.notes...)
 	return c
 }
 

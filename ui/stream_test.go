@@ -10,6 +10,7 @@ import (
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/ui"
+	"github.com/firedrill/firedrill/ui/wire"
 )
 
 func post(c *client, drillID, channel, text string) int64 {
@@ -17,7 +18,7 @@ func post(c *client, drillID, channel, text string) int64 {
 	var out struct {
 		Seq int64 `json:"seq"`
 	}
-	c.must(201, "POST", "/api/drills/"+drillID+"/messages", ui.PostMessageRequest{Channel: channel, Text: text}, &out)
+	c.must(201, "POST", "/api/drills/"+drillID+"/messages", wire.PostMessageRequest{Channel: channel, Text: text}, &out)
 	return out.Seq
 }
 
@@ -102,8 +103,8 @@ func TestStreamResume(t *testing.T) {
 				seen = append(seen, m)
 			}
 		}
-		if !websocket.IsCloseError(closeErr, ui.CloseSlowConsumer) {
-			t.Fatalf("slow browser closed with %v, want close code %d", closeErr, ui.CloseSlowConsumer)
+		if !websocket.IsCloseError(closeErr, wire.CloseSlowConsumer) {
+			t.Fatalf("slow browser closed with %v, want close code %d", closeErr, wire.CloseSlowConsumer)
 		}
 		if len(seen) == 0 || len(seen) >= n {
 			t.Fatalf("slow browser saw %d of %d messages before the drop, want some but not all", len(seen), n)
@@ -152,7 +153,7 @@ func TestStreamVisibility(t *testing.T) {
 	d.observer.must(201, "POST", "/api/drills/"+d.id+"/notes", map[string]string{"tag": "strength", "text": "quick incident notice"}, nil)
 	post(d.participant, d.id, "incident", "looking into it")
 
-	types := func(evs []ui.WireEvent) map[string]int {
+	types := func(evs []wire.Event) map[string]int {
 		m := map[string]int{}
 		for _, e := range evs {
 			m[e.Type]++
@@ -187,19 +188,19 @@ func TestMessages(t *testing.T) {
 	tests := []struct {
 		name string
 		c    func() *client
-		body ui.PostMessageRequest
+		body wire.PostMessageRequest
 		want int
 	}{
-		{"participant writes in a drill channel", func() *client { return d.participant }, ui.PostMessageRequest{Channel: "incident", Text: "on it"}, 201},
-		{"participant cannot write in the back room", func() *client { return d.participant }, ui.PostMessageRequest{Channel: "backroom", Text: "hi"}, 400},
-		{"participant cannot speak as a persona", func() *client { return d.participant }, ui.PostMessageRequest{Channel: "incident", Text: "hi", Persona: "cto"}, 403},
-		{"observer cannot intervene in a drill channel", func() *client { return d.observer }, ui.PostMessageRequest{Channel: "incident", Text: "try X"}, 403},
-		{"designer writes in the back room", func() *client { return d.designer }, ui.PostMessageRequest{Channel: "backroom", Text: "the bug is in config"}, 201},
-		{"facilitator speaks as the CTO", func() *client { return d.admin }, ui.PostMessageRequest{Channel: "incident", Text: "Status?", Persona: "cto"}, 201},
-		{"facilitator speaks as an unknown persona", func() *client { return d.admin }, ui.PostMessageRequest{Channel: "incident", Text: "x", Persona: "ceo"}, 400},
-		{"unknown channel", func() *client { return d.participant }, ui.PostMessageRequest{Channel: "random", Text: "x"}, 400},
-		{"empty text", func() *client { return d.participant }, ui.PostMessageRequest{Channel: "incident", Text: "   "}, 400},
-		{"text over 4000 characters", func() *client { return d.participant }, ui.PostMessageRequest{Channel: "incident", Text: strings.Repeat("가", 4001)}, 400},
+		{"participant writes in a drill channel", func() *client { return d.participant }, wire.PostMessageRequest{Channel: "incident", Text: "on it"}, 201},
+		{"participant cannot write in the back room", func() *client { return d.participant }, wire.PostMessageRequest{Channel: "backroom", Text: "hi"}, 400},
+		{"participant cannot speak as a persona", func() *client { return d.participant }, wire.PostMessageRequest{Channel: "incident", Text: "hi", Persona: "cto"}, 403},
+		{"observer cannot intervene in a drill channel", func() *client { return d.observer }, wire.PostMessageRequest{Channel: "incident", Text: "try X"}, 403},
+		{"designer writes in the back room", func() *client { return d.designer }, wire.PostMessageRequest{Channel: "backroom", Text: "the bug is in config"}, 201},
+		{"facilitator speaks as the CTO", func() *client { return d.admin }, wire.PostMessageRequest{Channel: "incident", Text: "Status?", Persona: "cto"}, 201},
+		{"facilitator speaks as an unknown persona", func() *client { return d.admin }, wire.PostMessageRequest{Channel: "incident", Text: "x", Persona: "ceo"}, 400},
+		{"unknown channel", func() *client { return d.participant }, wire.PostMessageRequest{Channel: "random", Text: "x"}, 400},
+		{"empty text", func() *client { return d.participant }, wire.PostMessageRequest{Channel: "incident", Text: "   "}, 400},
+		{"text over 4000 characters", func() *client { return d.participant }, wire.PostMessageRequest{Channel: "incident", Text: strings.Repeat("가", 4001)}, 400},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -230,7 +231,7 @@ func TestMessages(t *testing.T) {
 		for i := 0; i < 3; i++ {
 			post(d.participant, d.id, "incident", "x")
 		}
-		if st, b := d.participant.do("POST", "/api/drills/"+d.id+"/messages", ui.PostMessageRequest{Channel: "incident", Text: "x"}); st != 409 || !strings.Contains(string(b), "too fast") {
+		if st, b := d.participant.do("POST", "/api/drills/"+d.id+"/messages", wire.PostMessageRequest{Channel: "incident", Text: "x"}); st != 409 || !strings.Contains(string(b), "too fast") {
 			t.Fatalf("4th message: %d %s, want 409 too fast", st, b)
 		}
 		// Others are not limited by one person's flood.
@@ -245,7 +246,7 @@ func TestAlertsReachParticipants(t *testing.T) {
 	a := e.admin()
 	var sum control.DrillSummary
 	a.must(201, "POST", "/api/drills", map[string]string{"scenario": "alerts-test"}, &sum)
-	var l ui.JoinLink
+	var l wire.JoinLink
 	a.must(201, "POST", "/api/drills/"+sum.ID+"/people", map[string]any{"name": "Kim", "role": "participant"}, &l)
 	p := e.join(l.URL)
 	s := p.ws(sum.ID, 0)

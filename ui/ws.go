@@ -11,6 +11,7 @@ import (
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/injectors"
+	"github.com/firedrill/firedrill/ui/wire"
 )
 
 // WebSocket timing and limits, as in gorilla/websocket's chat example.
@@ -37,34 +38,21 @@ type Journal interface {
 	Events(ctx context.Context, drillID string, afterSeq int64, limit int) ([]control.Event, error)
 }
 
-// Close codes the server uses; browsers reconnect and resume on both.
-const (
-	// CloseSlowConsumer tells a browser it fell too far behind and was
-	// dropped; it reconnects with its last sequence number.
-	CloseSlowConsumer = 4000
-	// CloseShutdown tells a browser the server is stopping.
-	CloseShutdown = 4001
-	// CloseAccessEnded tells a browser its person's access to the drill
-	// ended (link replaced or revoked, person removed, drill closed); it
-	// does not reconnect with the same session.
-	CloseAccessEnded = 4003
-)
-
 // frame is what the server sends on the socket.
 type frame struct {
-	Kind  string          `json:"kind"` // "event" or "ready"
+	Kind  string          `json:"kind"` // wire.FrameEvent or wire.FrameReady
 	Event json.RawMessage `json:"event,omitempty"`
 	// Seq is the journal head when Kind is "ready": the browser has every
 	// event it may see up to it.
 	Seq int64 `json:"seq,omitempty"`
 }
 
-func encodeEventFrame(w WireEvent) ([]byte, error) {
+func encodeEventFrame(w wire.Event) ([]byte, error) {
 	ev, err := json.Marshal(w)
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(frame{Kind: "event", Event: ev})
+	return json.Marshal(frame{Kind: wire.FrameEvent, Event: ev})
 }
 
 // apiWS upgrades GET /api/drills/{id}/ws?after=N to a WebSocket that
@@ -154,7 +142,7 @@ func (s *Server) writePump(conn *websocket.Conn, sub *subscriber, drillID string
 		_ = write(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseInternalServerErr, "replay failed"))
 		return
 	}
-	ready, _ := json.Marshal(frame{Kind: "ready", Seq: last})
+	ready, _ := json.Marshal(frame{Kind: wire.FrameReady, Seq: last})
 	if err := write(websocket.TextMessage, ready); err != nil {
 		return
 	}
@@ -162,12 +150,12 @@ func (s *Server) writePump(conn *websocket.Conn, sub *subscriber, drillID string
 		select {
 		case e, ok := <-sub.send:
 			if !ok {
-				code, text := CloseShutdown, "server stopping"
+				code, text := wire.CloseShutdown, "server stopping"
 				if sub.dropped {
-					code, text = CloseSlowConsumer, "too slow; resume from your last sequence number"
+					code, text = wire.CloseSlowConsumer, "too slow; resume from your last sequence number"
 				}
 				if sub.ended {
-					code, text = CloseAccessEnded, "your access to this drill ended"
+					code, text = wire.CloseAccessEnded, "your access to this drill ended"
 				}
 				_ = write(websocket.CloseMessage, websocket.FormatCloseMessage(code, text))
 				return

@@ -15,6 +15,7 @@ import (
 	"github.com/firedrill/firedrill/control/retro"
 	"github.com/firedrill/firedrill/ui"
 	"github.com/firedrill/firedrill/ui/client"
+	"github.com/firedrill/firedrill/ui/wire"
 )
 
 // Waits are in wall time at time scale 60: a drill minute is a second.
@@ -125,9 +126,9 @@ func must(t *testing.T, what string, err error) {
 // begin claims the response roles, briefs and starts the drill.
 func (d *drill) begin(t *testing.T, ctx context.Context) {
 	t.Helper()
-	must(t, "Ana claims incident commander", d.ana.c.Claim(ctx, d.id, ui.ClaimCommander))
-	must(t, "Ana claims propagation", d.ana.c.Claim(ctx, d.id, ui.ClaimPropagation))
-	must(t, "Ben claims recovery", d.ben.c.Claim(ctx, d.id, ui.ClaimRecovery))
+	must(t, "Ana claims incident commander", d.ana.c.Claim(ctx, d.id, wire.ClaimCommander))
+	must(t, "Ana claims propagation", d.ana.c.Claim(ctx, d.id, wire.ClaimPropagation))
+	must(t, "Ben claims recovery", d.ben.c.Claim(ctx, d.id, wire.ClaimRecovery))
 	must(t, "briefing", d.fac.c.Lifecycle(ctx, d.id, "briefing", ""))
 	must(t, "start", d.fac.c.Lifecycle(ctx, d.id, "start", ""))
 	for _, p := range d.people() {
@@ -288,7 +289,7 @@ func layered(t *testing.T, ctx context.Context, srv *server, sh *theShop, dir st
 	must(t, "Ana acknowledges in the incident channel", d.ana.c.Say(ctx, d.id, "incident", "Payments fail at checkout. I lead and propagate; Ben recovers.", ""))
 	d.incidentNotice(t, ctx, "Customers cannot pay; paid orders stay \"payment pending\".", "SEV2")
 	must(t, "the committee asks", d.fac.c.Say(ctx, d.id, "incident", "How many customers are affected so far?", "committee"))
-	d.ana.waitFor(t, "the committee's question", eventWait, func(e ui.WireEvent) bool {
+	d.ana.waitFor(t, "the committee's question", eventWait, func(e wire.Event) bool {
 		m, ok := message(e)
 		return ok && m.AuthorKind == control.AuthorPersona && m.AuthorID == "committee"
 	})
@@ -319,7 +320,7 @@ func layered(t *testing.T, ctx context.Context, srv *server, sh *theShop, dir st
 	// probes resolve the other.
 	d.fac.waitFor(t, "Ben's report", eventWait, saidBy(d.ben.id, "re-processed"))
 	must(t, "mark payment-timeout resolved", d.fac.c.ResolveFault(ctx, d.id, "payment-timeout"))
-	d.fac.waitFor(t, "worker-isolated resolved by its probes", eventWait, func(e ui.WireEvent) bool {
+	d.fac.waitFor(t, "worker-isolated resolved by its probes", eventWait, func(e wire.Event) bool {
 		p, ok := faultPayload(e)
 		return ok && e.Type == control.EventFaultResolved && p.FaultID == "worker-isolated" && p.By == "probe"
 	})

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/firedrill/firedrill/control"
-	"github.com/firedrill/firedrill/ui"
 	"github.com/firedrill/firedrill/ui/client"
+	"github.com/firedrill/firedrill/ui/wire"
 )
 
 // person is one scripted person: their own browser session (client) and
@@ -26,7 +26,7 @@ type person struct {
 // follower keeps every event a person's stream delivered.
 type follower struct {
 	mu     sync.Mutex
-	events []ui.WireEvent
+	events []wire.Event
 	seen   chan struct{}
 	done   chan error
 	err    error
@@ -35,7 +35,7 @@ type follower struct {
 func startFollowing(ctx context.Context, c *client.Client, drillID string) *follower {
 	f := &follower{seen: make(chan struct{}, 1), done: make(chan error, 1)}
 	go func() {
-		err := c.Follow(ctx, drillID, 0, func(e ui.WireEvent) error {
+		err := c.Follow(ctx, drillID, 0, func(e wire.Event) error {
 			f.mu.Lock()
 			f.events = append(f.events, e)
 			f.mu.Unlock()
@@ -53,16 +53,16 @@ func startFollowing(ctx context.Context, c *client.Client, drillID string) *foll
 	return f
 }
 
-func (f *follower) snapshot() []ui.WireEvent {
+func (f *follower) snapshot() []wire.Event {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]ui.WireEvent(nil), f.events...)
+	return append([]wire.Event(nil), f.events...)
 }
 
 // waitFor waits until the person's stream has delivered an event matching
 // ok, and returns the first such event. On timeout it fails with what was
 // awaited and the last events seen.
-func (p *person) waitFor(t *testing.T, what string, timeout time.Duration, ok func(ui.WireEvent) bool) ui.WireEvent {
+func (p *person) waitFor(t *testing.T, what string, timeout time.Duration, ok func(wire.Event) bool) wire.Event {
 	t.Helper()
 	deadline := time.After(timeout)
 	for {
@@ -83,7 +83,7 @@ func (p *person) waitFor(t *testing.T, what string, timeout time.Duration, ok fu
 }
 
 // lastEvents renders the last n events for a failure message.
-func lastEvents(evs []ui.WireEvent, n int) string {
+func lastEvents(evs []wire.Event, n int) string {
 	if len(evs) > n {
 		evs = evs[len(evs)-n:]
 	}
@@ -96,11 +96,11 @@ func lastEvents(evs []ui.WireEvent, n int) string {
 
 // Event predicates.
 
-func ofType(typ string) func(ui.WireEvent) bool {
-	return func(e ui.WireEvent) bool { return e.Type == typ }
+func ofType(typ string) func(wire.Event) bool {
+	return func(e wire.Event) bool { return e.Type == typ }
 }
 
-func faultPayload(e ui.WireEvent) (control.FaultEvent, bool) {
+func faultPayload(e wire.Event) (control.FaultEvent, bool) {
 	var p control.FaultEvent
 	if !strings.HasPrefix(e.Type, "fault.") || json.Unmarshal(e.Payload, &p) != nil {
 		return p, false
@@ -109,14 +109,14 @@ func faultPayload(e ui.WireEvent) (control.FaultEvent, bool) {
 }
 
 // isFault matches the fault event typ of fault id.
-func isFault(typ, id string) func(ui.WireEvent) bool {
-	return func(e ui.WireEvent) bool {
+func isFault(typ, id string) func(wire.Event) bool {
+	return func(e wire.Event) bool {
 		p, ok := faultPayload(e)
 		return ok && e.Type == typ && p.FaultID == id
 	}
 }
 
-func message(e ui.WireEvent) (control.Message, bool) {
+func message(e wire.Event) (control.Message, bool) {
 	var m control.Message
 	if e.Type != control.EventChatMessage || json.Unmarshal(e.Payload, &m) != nil {
 		return m, false
@@ -126,24 +126,24 @@ func message(e ui.WireEvent) (control.Message, bool) {
 
 // fromSource matches a scripted message: an inject, follow-up, hint or
 // alert ("inject:cs-cannot-pay", "alert:payment-errors").
-func fromSource(sources ...string) func(ui.WireEvent) bool {
-	return func(e ui.WireEvent) bool {
+func fromSource(sources ...string) func(wire.Event) bool {
+	return func(e wire.Event) bool {
 		m, ok := message(e)
 		return ok && contains(sources, m.Source)
 	}
 }
 
 // saidBy matches a chat message of a person containing text.
-func saidBy(personID, text string) func(ui.WireEvent) bool {
-	return func(e ui.WireEvent) bool {
+func saidBy(personID, text string) func(wire.Event) bool {
+	return func(e wire.Event) bool {
 		m, ok := message(e)
 		return ok && m.AuthorKind == control.AuthorPerson && m.AuthorID == personID && strings.Contains(m.Text, text)
 	}
 }
 
 // isNotice matches a posted notice of a kind.
-func isNotice(kind string) func(ui.WireEvent) bool {
-	return func(e ui.WireEvent) bool {
+func isNotice(kind string) func(wire.Event) bool {
+	return func(e wire.Event) bool {
 		var n struct {
 			Kind string `json:"kind"`
 		}
@@ -154,12 +154,12 @@ func isNotice(kind string) func(ui.WireEvent) bool {
 // step is one expected event of a sequence.
 type step struct {
 	what string
-	ok   func(ui.WireEvent) bool
+	ok   func(wire.Event) bool
 }
 
 // assertSequence asserts that the events contain the steps in this order,
 // each after the previous one.
-func assertSequence(t *testing.T, who string, evs []ui.WireEvent, steps ...step) {
+func assertSequence(t *testing.T, who string, evs []wire.Event, steps ...step) {
 	t.Helper()
 	i := 0
 	for _, e := range evs {
@@ -185,7 +185,7 @@ func stepName(steps []step, i int) string {
 }
 
 // drillTime returns the drill time of the first matching event.
-func drillTime(t *testing.T, evs []ui.WireEvent, what string, ok func(ui.WireEvent) bool) time.Duration {
+func drillTime(t *testing.T, evs []wire.Event, what string, ok func(wire.Event) bool) time.Duration {
 	t.Helper()
 	for _, e := range evs {
 		if ok(e) {

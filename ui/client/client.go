@@ -16,7 +16,7 @@ import (
 	"strings"
 
 	"github.com/firedrill/firedrill/control"
-	"github.com/firedrill/firedrill/ui"
+	"github.com/firedrill/firedrill/ui/wire"
 )
 
 // Client is one signed-in browser's worth of API access: its own cookie jar
@@ -26,7 +26,7 @@ type Client struct {
 	hc   *http.Client
 	csrf string
 	// Session is the session after Login or Join.
-	Session ui.SessionView
+	Session wire.SessionView
 	// DialStream, when set, opens the network connection of each drill
 	// stream instead of a plain TCP dial: a proxy, or a socket with a small
 	// receive buffer in tests of a slow reader.
@@ -99,7 +99,7 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any) error
 }
 
 func (c *Client) signIn(ctx context.Context, path string, in any) error {
-	var sv ui.SessionView
+	var sv wire.SessionView
 	if err := c.Do(ctx, http.MethodPost, path, in, &sv); err != nil {
 		return err
 	}
@@ -129,8 +129,8 @@ func (c *Client) CreateDrill(ctx context.Context, scenario, title, difficulty st
 }
 
 // AddPerson adds a person to a drill and returns their join link.
-func (c *Client) AddPerson(ctx context.Context, drillID, name string, role control.Role) (ui.JoinLink, error) {
-	var l ui.JoinLink
+func (c *Client) AddPerson(ctx context.Context, drillID, name string, role control.Role) (wire.JoinLink, error) {
+	var l wire.JoinLink
 	err := c.Do(ctx, http.MethodPost, "/api/drills/"+drillID+"/people", map[string]any{"name": name, "role": role}, &l)
 	return l, err
 }
@@ -148,7 +148,7 @@ func (c *Client) Drill(ctx context.Context, drillID string, out any) error {
 
 // Say posts a chat message; persona is for the facilitator speaking as one.
 func (c *Client) Say(ctx context.Context, drillID, channel, text, persona string) error {
-	return c.Do(ctx, http.MethodPost, "/api/drills/"+drillID+"/messages", ui.PostMessageRequest{Channel: channel, Text: text, Persona: persona}, nil)
+	return c.Do(ctx, http.MethodPost, "/api/drills/"+drillID+"/messages", wire.PostMessageRequest{Channel: channel, Text: text, Persona: persona}, nil)
 }
 
 // PostNotice posts an incident, status-update or resolution notice.
@@ -185,8 +185,8 @@ func (c *Client) SkipHint(ctx context.Context, drillID string) error {
 // Note tags of observer notes: the practice aims for strengths and
 // weaknesses in a 1:1 ratio.
 const (
-	NoteStrength = ui.NoteStrength
-	NoteWeakness = ui.NoteWeakness
+	NoteStrength = wire.NoteStrength
+	NoteWeakness = wire.NoteWeakness
 )
 
 // Note posts an observer's note (staff): tag is NoteStrength or
@@ -201,8 +201,8 @@ func (c *Client) Release(ctx context.Context, drillID, role string) error {
 }
 
 // DrillView returns the drill as the signed-in person sees it in the room.
-func (c *Client) DrillView(ctx context.Context, drillID string) (ui.DrillView, error) {
-	var v ui.DrillView
+func (c *Client) DrillView(ctx context.Context, drillID string) (wire.DrillView, error) {
+	var v wire.DrillView
 	err := c.Drill(ctx, drillID, &v)
 	return v, err
 }
@@ -230,10 +230,10 @@ func (c *Client) Get(ctx context.Context, path string) ([]byte, string, error) {
 	return b, resp.Header.Get("Content-Type"), nil
 }
 
-// apiError decodes the server's error answer (ui.ErrorResponse); a body
+// apiError decodes the server's error answer (wire.ErrorResponse); a body
 // that is not one becomes the message as it is.
 func apiError(status int, b []byte) error {
-	var e ui.ErrorResponse
+	var e wire.ErrorResponse
 	if err := json.Unmarshal(b, &e); err != nil || e.Message == "" {
 		e.Message = strings.TrimSpace(string(b))
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/firedrill/firedrill/ui"
 	"github.com/firedrill/firedrill/ui/client"
 	usqlite "github.com/firedrill/firedrill/ui/sqlite"
+	"github.com/firedrill/firedrill/ui/wire"
 )
 
 const adminToken = "client-test-admin-token-0123"
@@ -158,7 +159,7 @@ func must(t *testing.T, what string, err error) {
 // follower records every event a person's stream delivers.
 type follower struct {
 	mu     sync.Mutex
-	events []ui.WireEvent
+	events []wire.Event
 	seen   chan struct{}
 	done   chan error
 }
@@ -166,7 +167,7 @@ type follower struct {
 func follow(ctx context.Context, c *client.Client, drillID string, slow time.Duration) *follower {
 	f := &follower{seen: make(chan struct{}, 1), done: make(chan error, 1)}
 	go func() {
-		f.done <- c.Follow(ctx, drillID, 0, func(e ui.WireEvent) error {
+		f.done <- c.Follow(ctx, drillID, 0, func(e wire.Event) error {
 			if slow > 0 {
 				time.Sleep(slow)
 			}
@@ -184,7 +185,7 @@ func follow(ctx context.Context, c *client.Client, drillID string, slow time.Dur
 }
 
 // waitFor waits until an event satisfies ok and returns it.
-func (f *follower) waitFor(t *testing.T, what string, ok func(ui.WireEvent) bool) ui.WireEvent {
+func (f *follower) waitFor(t *testing.T, what string, ok func(wire.Event) bool) wire.Event {
 	t.Helper()
 	deadline := time.After(20 * time.Second)
 	for {
@@ -211,18 +212,18 @@ func (f *follower) waitFor(t *testing.T, what string, ok func(ui.WireEvent) bool
 	}
 }
 
-func (f *follower) snapshot() []ui.WireEvent {
+func (f *follower) snapshot() []wire.Event {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]ui.WireEvent(nil), f.events...)
+	return append([]wire.Event(nil), f.events...)
 }
 
-func ofType(typ string) func(ui.WireEvent) bool {
-	return func(e ui.WireEvent) bool { return e.Type == typ }
+func ofType(typ string) func(wire.Event) bool {
+	return func(e wire.Event) bool { return e.Type == typ }
 }
 
-func faultEvent(typ, faultID string) func(ui.WireEvent) bool {
-	return func(e ui.WireEvent) bool {
+func faultEvent(typ, faultID string) func(wire.Event) bool {
+	return func(e wire.Event) bool {
 		if e.Type != typ {
 			return false
 		}
@@ -231,8 +232,8 @@ func faultEvent(typ, faultID string) func(ui.WireEvent) bool {
 	}
 }
 
-func chatFrom(source string) func(ui.WireEvent) bool {
-	return func(e ui.WireEvent) bool {
+func chatFrom(source string) func(wire.Event) bool {
+	return func(e wire.Event) bool {
 		if e.Type != control.EventChatMessage {
 			return false
 		}
@@ -272,7 +273,7 @@ func TestClient_runsADrillThroughTheAPI(t *testing.T) {
 	staff := follow(ctx, fac, d.ID, 0)
 	people := follow(ctx, ana, d.ID, 0)
 
-	must(t, "claim", ana.Claim(ctx, d.ID, ui.ClaimCommander))
+	must(t, "claim", ana.Claim(ctx, d.ID, wire.ClaimCommander))
 	must(t, "start", fac.Lifecycle(ctx, d.ID, "start", ""))
 	staff.waitFor(t, "the fault injected", faultEvent(control.EventFaultInjected, "db-host"))
 	if got := r.injector.inEffect(); len(got) != 1 || got[0] != "db-host" {
@@ -441,7 +442,7 @@ func TestFollow_deliversEveryEventOnceInOrder(t *testing.T) {
 	for i := range n {
 		must(t, "say", fac.Say(ctx, d.ID, "backroom", fmt.Sprintf("note %d", i), ""))
 	}
-	f.waitFor(t, "the last message", func(e ui.WireEvent) bool {
+	f.waitFor(t, "the last message", func(e wire.Event) bool {
 		var m control.Message
 		return e.Type == control.EventChatMessage && json.Unmarshal(e.Payload, &m) == nil && m.Text == fmt.Sprintf("note %d", n-1)
 	})
@@ -464,7 +465,7 @@ func TestFollow_deliversEveryEventOnceInOrder(t *testing.T) {
 
 // TestFollow_resumesAfterTheServerDropsASlowReader has a reader with a
 // tiny socket receive buffer stop reading during a burst of large
-// messages, so that the server drops it (ui.CloseSlowConsumer). Follow
+// messages, so that the server drops it (wire.CloseSlowConsumer). Follow
 // resumes where the reader stopped: it sees every message once, in order.
 func TestFollow_resumesAfterTheServerDropsASlowReader(t *testing.T) {
 	r := newRoom(t, func(c *ui.Config) { c.SubscriberBuffer = 32 })
@@ -498,7 +499,7 @@ func TestFollow_resumesAfterTheServerDropsASlowReader(t *testing.T) {
 	defer stop()
 	const n = 500
 	go func() {
-		done <- reader.Follow(fctx, d.ID, 0, func(e ui.WireEvent) error {
+		done <- reader.Follow(fctx, d.ID, 0, func(e wire.Event) error {
 			m, ok := chatText(e)
 			if !ok {
 				return nil
@@ -536,7 +537,7 @@ func TestFollow_resumesAfterTheServerDropsASlowReader(t *testing.T) {
 	}
 }
 
-func chatText(e ui.WireEvent) (string, bool) {
+func chatText(e wire.Event) (string, bool) {
 	var m control.Message
 	if e.Type != control.EventChatMessage || json.Unmarshal(e.Payload, &m) != nil {
 		return "", false

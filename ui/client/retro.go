@@ -5,7 +5,7 @@ import (
 	"net/http"
 
 	"github.com/firedrill/firedrill/control/retro"
-	"github.com/firedrill/firedrill/ui"
+	"github.com/firedrill/firedrill/ui/wire"
 )
 
 // RetroAnswers is one person's retro form: what went well, what was lacking
@@ -25,8 +25,8 @@ type RetroAnswers struct {
 // Retro returns the drill's retrospective as the signed-in person sees it:
 // their form, the presentation order, questions, actions and the opened
 // design (scenario, solution, timeline).
-func (c *Client) Retro(ctx context.Context, drillID string) (ui.RetroView, error) {
-	var v ui.RetroView
+func (c *Client) Retro(ctx context.Context, drillID string) (wire.RetroView, error) {
+	var v wire.RetroView
 	err := c.Do(ctx, http.MethodGet, "/api/drills/"+drillID+"/retro", nil, &v)
 	return v, err
 }

@@ -9,25 +9,24 @@ import (
 	"strings"
 	"time"
 
+	"github.com/firedrill/firedrill/ui/wire"
 	"github.com/gorilla/websocket"
-
-	"github.com/firedrill/firedrill/ui"
 )
 
 // Frame kinds the server sends on a drill's stream.
 const (
 	// FrameEvent carries one journal event the person may see.
-	FrameEvent = "event"
+	FrameEvent = wire.FrameEvent
 	// FrameReady says the replay is done: the person has every event they
 	// may see up to Frame.Seq; live events follow.
-	FrameReady = "ready"
+	FrameReady = wire.FrameReady
 )
 
 // Frame is one message of a drill's stream.
 type Frame struct {
-	Kind  string       `json:"kind"`
-	Event ui.WireEvent `json:"event"`
-	Seq   int64        `json:"seq,omitempty"`
+	Kind  string     `json:"kind"`
+	Event wire.Event `json:"event"`
+	Seq   int64      `json:"seq,omitempty"`
 }
 
 // Stream is a live WebSocket stream of a drill's events: first the replay of
@@ -78,11 +77,11 @@ func (s *Stream) NextFrame() (Frame, error) {
 }
 
 // Next returns the next event, passing over the ready marker.
-func (s *Stream) Next() (ui.WireEvent, error) {
+func (s *Stream) Next() (wire.Event, error) {
 	for {
 		f, err := s.NextFrame()
 		if err != nil {
-			return ui.WireEvent{}, err
+			return wire.Event{}, err
 		}
 		if f.Kind == FrameEvent {
 			return f.Event, nil
@@ -104,9 +103,9 @@ func (s *Stream) Close() error { return s.conn.Close() }
 // sequence number after, in order, until ctx ends (it then returns
 // ctx.Err()), fn returns an error (returned as it is), or the stream fails.
 // A stream the server drops because the reader fell behind
-// (ui.CloseSlowConsumer) is resumed where it stopped, so fn sees every
+// (wire.CloseSlowConsumer) is resumed where it stopped, so fn sees every
 // event once.
-func (c *Client) Follow(ctx context.Context, drillID string, after int64, fn func(ui.WireEvent) error) error {
+func (c *Client) Follow(ctx context.Context, drillID string, after int64, fn func(wire.Event) error) error {
 	for {
 		s, err := c.Stream(ctx, drillID, after)
 		if err != nil {
@@ -114,7 +113,7 @@ func (c *Client) Follow(ctx context.Context, drillID string, after int64, fn fun
 		}
 		stop := context.AfterFunc(ctx, func() { s.Close() })
 		for err == nil {
-			var e ui.WireEvent
+			var e wire.Event
 			if e, err = s.Next(); err == nil {
 				err = fn(e)
 				after = s.Last()
@@ -126,7 +125,7 @@ func (c *Client) Follow(ctx context.Context, drillID string, after int64, fn fun
 			return ctx.Err()
 		}
 		var ce *websocket.CloseError
-		if errors.As(err, &ce) && ce.Code == ui.CloseSlowConsumer {
+		if errors.As(err, &ce) && ce.Code == wire.CloseSlowConsumer {
 			continue
 		}
 		return err
