@@ -1,7 +1,6 @@
 package main_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -13,25 +12,11 @@ import (
 	"time"
 
 	main "github.com/firedrill/firedrill/cmd/firedrill"
+	"github.com/firedrill/firedrill/control/controltest"
 )
 
 // clusterOutput is a bytes.Buffer safe to read while a command writes it.
-type clusterOutput struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *clusterOutput) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *clusterOutput) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type clusterOutput = controltest.SyncBuffer
 
 func runCluster(t *testing.T, ctx context.Context, args ...string) (int, string, string) {
 	t.Helper()
