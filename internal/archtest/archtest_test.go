@@ -56,6 +56,10 @@ var rules = []struct {
 		// Wiring an adapter in is not using client-go.
 		Through: Not(clusterAdapters),
 	}},
+	{"the API client and the wire types do not import the server", Rule{
+		From:      Any(Under("ui/client"), Under("ui/wire")),
+		Forbidden: Exactly("ui"),
+	}},
 	{"the example plugin depends on neither control nor scenarios", Rule{
 		From:      examplePlugin,
 		Forbidden: Any(Under("control"), Under("scenarios")),
