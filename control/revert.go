@@ -43,6 +43,18 @@ type StopReport struct {
 	Pending []PendingRevert `json:"pending"`
 }
 
+// KillSwitchEvent reports whether events of type typ are what stopping a
+// drill and reverting its faults writes. A store short of space keeps
+// taking appends made only of these, so that firedrill refuses new work but
+// keeps reverting (see sqlite.DB.MaxBytes).
+func KillSwitchEvent(typ string) bool {
+	switch typ {
+	case EventDrillAborted, EventDrillEnded, EventFaultSkipped, EventFaultRevertIntent, EventFaultReverted, EventFaultRevertFailed:
+		return true
+	}
+	return false
+}
+
 // revertJob is one fault to revert in a pass.
 type revertJob struct {
 	idx    int
@@ -180,13 +192,18 @@ func (e *Engine) revertAll(ctx context.Context, r *drillRun) error {
 			}
 		}
 	}
-	var err error
 	if len(intents) > 0 {
-		_, err = e.appendLocked(ctx, r, intents...)
+		if _, err := e.appendLocked(ctx, r, intents...); err != nil {
+			// The revert records are in the journal already and Revert is
+			// idempotent: revert anyway (a journal that refuses writes must
+			// not keep a fault in effect); the results are recorded when
+			// the journal takes them, and a restart reverts again.
+			e.logf("drill %s: journal refused the revert intents, reverting anyway: %v", r.d.ID, err)
+		}
 	}
 	r.mu.Unlock()
-	if err != nil || len(chains) == 0 {
-		return err
+	if len(chains) == 0 {
+		return nil
 	}
 
 	limit := e.RevertConcurrency

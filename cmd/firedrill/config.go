@@ -105,6 +105,10 @@ type DrillConfig struct {
 	// RevertAttemptTimeout bounds one attempt to revert one fault; a fault
 	// whose attempt fails is recorded and retried with backoff.
 	RevertAttemptTimeout time.Duration `mapstructure:"revertAttemptTimeout"`
+	// JournalMaxBytes limits the drill journal; above it firedrill refuses
+	// new work and keeps reverting (a reserve as large again is kept for
+	// that). 0 means no limit but the disk's.
+	JournalMaxBytes int64 `mapstructure:"journalMaxBytes"`
 }
 
 // ScenariosConfig says where scenarios are loaded from.
@@ -173,6 +177,7 @@ var settings = []setting{
 	{key: "drill.timeScale", flag: "time-scale", def: 1.0, usage: "drill clock speed-up for rehearsals (60 = a drill minute per second)"},
 	{key: "drill.revertConcurrency", def: 64},
 	{key: "drill.revertAttemptTimeout", def: 10 * time.Second},
+	{key: "drill.journalMaxBytes", def: int64(0)},
 	{key: "scenarios.dirs", def: []string{}},
 	{key: "records.keys", def: []string{}},
 	{key: "records.keyFile", def: ""},
@@ -316,6 +321,9 @@ func (c Config) Validate() error {
 	}
 	if c.Drill.RevertConcurrency < 1 || c.Drill.RevertConcurrency > 1024 {
 		errs = append(errs, fmt.Errorf("drill.revertConcurrency: %d is out of range, expected 1 to 1024", c.Drill.RevertConcurrency))
+	}
+	if c.Drill.JournalMaxBytes < 0 || c.Drill.JournalMaxBytes > 0 && c.Drill.JournalMaxBytes < 1<<20 {
+		errs = append(errs, fmt.Errorf("drill.journalMaxBytes: %d is out of range, expected 0 (no limit) or at least 1048576", c.Drill.JournalMaxBytes))
 	}
 	if c.Drill.RevertAttemptTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("drill.revertAttemptTimeout: %v must be positive", c.Drill.RevertAttemptTimeout))

@@ -11,7 +11,6 @@ import (
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/headless"
-	"github.com/firedrill/firedrill/control/sqlite"
 	"github.com/firedrill/firedrill/scenarios"
 )
 
@@ -84,11 +83,10 @@ func (m *Main) run(cmd *cobra.Command, args []string, o runOptions) error {
 	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
-	db, err := sqlite.Open(ctx, filepath.Join(m.Config.DataDir, databaseFile))
+	db, err := m.openJournal(ctx, filepath.Join(m.Config.DataDir, databaseFile))
 	if err != nil {
 		return err
 	}
-	m.OnClose(db.Close)
 	h, err := m.openPluginHost(ctx, cmd)
 	if err != nil {
 		return err

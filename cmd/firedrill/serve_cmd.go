@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/firedrill/firedrill/control"
-	"github.com/firedrill/firedrill/control/sqlite"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/ui"
 	roomdb "github.com/firedrill/firedrill/ui/sqlite"
@@ -90,11 +89,10 @@ func (m *Main) openRoom(cmd *cobra.Command) (*servedRoom, *ui.Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("data directory: %w", err)
 	}
-	db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, databaseFile))
+	db, err := m.openJournal(ctx, filepath.Join(cfg.DataDir, databaseFile))
 	if err != nil {
 		return nil, nil, err
 	}
-	m.OnClose(db.Close)
 	tokens, err := roomdb.Open(filepath.Join(cfg.DataDir, roomDatabaseFile))
 	if err != nil {
 		return nil, nil, err

@@ -18,7 +18,7 @@ import (
 	"sync"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	msqlite "modernc.org/sqlite" // also registers the "sqlite" driver
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/injectors"
@@ -77,6 +77,12 @@ type DB struct {
 	// MigrateTo is the schema version to migrate to; 0 means the latest.
 	// Only migration tests set it.
 	MigrateTo int
+	// MaxBytes, when positive, is the journal's size limit. Above it the
+	// store refuses every append with a clear error except the appends the
+	// kill switch makes (control.KillSwitchEvent): firedrill refuses new
+	// work but keeps reverting. Those use a reserve of the same size again,
+	// the hard limit of the file (SQLite max_page_count).
+	MaxBytes int64
 
 	write *sql.DB // one connection: SQLite has one writer
 	read  *sql.DB // readers run concurrently in WAL mode
@@ -87,6 +93,7 @@ type DB struct {
 
 	// appends feeds the group-commit writer; closing stops it. appends is
 	// never closed, so an Append racing Close is refused instead of panicking.
+	pageSize   int64
 	appends    chan *appendReq
 	closing    chan struct{}
 	closeOnce  sync.Once
@@ -135,6 +142,12 @@ func (db *DB) Open(ctx context.Context) error {
 	if err := db.migrate(ctx); err != nil {
 		w.Close()
 		return fmt.Errorf("migrate %s: %w", db.Path, err)
+	}
+	if db.MaxBytes > 0 {
+		if err := db.limit(ctx, w); err != nil {
+			w.Close()
+			return fmt.Errorf("open %s: %w", db.Path, err)
+		}
 	}
 	if err := db.stmts.prepare(ctx, w); err != nil {
 		w.Close()
@@ -216,9 +229,60 @@ func (db *DB) migrate(ctx context.Context) error {
 
 const timeFormat = time.RFC3339Nano
 
+// limit sets the hard size limit of the file: MaxBytes plus as much again
+// in reserve for the kill switch.
+func (db *DB) limit(ctx context.Context, w *sql.DB) error {
+	var pageSize int64
+	if err := w.QueryRowContext(ctx, "PRAGMA page_size").Scan(&pageSize); err != nil {
+		return err
+	}
+	db.pageSize = pageSize
+	_, err := w.ExecContext(ctx, fmt.Sprintf("PRAGMA max_page_count = %d", 2*db.MaxBytes/pageSize))
+	return err
+}
+
+// sqliteFull is SQLite's result code for a full database or disk.
+const sqliteFull = 13
+
+// full returns the error of an append the journal has no room for.
+func (db *DB) full(drillID string, cause error) error {
+	msg := fmt.Sprintf("the journal is full (%s): firedrill refuses new work for drill %s until space is freed; reverts of injected faults continue", db.Path, drillID)
+	if cause != nil {
+		msg += ": " + cause.Error()
+	}
+	return injectors.Errorf(injectors.EINTERNAL, "%s", msg)
+}
+
+// isFull reports whether err is SQLite's "database or disk is full".
+func isFull(err error) bool {
+	var se *msqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqliteFull
+}
+
+// overLimit reports whether the journal is past MaxBytes.
+func (db *DB) overLimit(ctx context.Context, tx *sql.Tx) (bool, error) {
+	if db.MaxBytes <= 0 {
+		return false, nil
+	}
+	var pages int64
+	if err := tx.StmtContext(ctx, db.stmts.pageCount).QueryRowContext(ctx).Scan(&pages); err != nil {
+		return false, err
+	}
+	return pages*db.pageSize > db.MaxBytes, nil
+}
+
+func killSwitchOnly(evs []control.Event) bool {
+	for _, e := range evs {
+		if !control.KillSwitchEvent(e.Type) {
+			return false
+		}
+	}
+	return true
+}
+
 // writeStmts are the statements of an append.
 type writeStmts struct {
-	head, insert, summary, savepoint, rollbackTo, release *sql.Stmt
+	head, insert, summary, savepoint, rollbackTo, release, pageCount *sql.Stmt
 }
 
 func (st *writeStmts) prepare(ctx context.Context, w *sql.DB) error {
@@ -233,6 +297,7 @@ ON CONFLICT (id) DO UPDATE SET title = excluded.title, scenario = excluded.scena
 		{&st.savepoint, "SAVEPOINT append"},
 		{&st.rollbackTo, "ROLLBACK TO append"},
 		{&st.release, "RELEASE append"},
+		{&st.pageCount, "PRAGMA page_count"},
 	} {
 		s, err := w.PrepareContext(ctx, p.sql)
 		if err != nil {
@@ -246,7 +311,7 @@ ON CONFLICT (id) DO UPDATE SET title = excluded.title, scenario = excluded.scena
 
 func (st *writeStmts) close() error {
 	var errs []error
-	for _, s := range []*sql.Stmt{st.head, st.insert, st.summary, st.savepoint, st.rollbackTo, st.release} {
+	for _, s := range []*sql.Stmt{st.head, st.insert, st.summary, st.savepoint, st.rollbackTo, st.release, st.pageCount} {
 		if s != nil {
 			errs = append(errs, s.Close())
 		}
@@ -333,10 +398,19 @@ func (db *DB) commitGroup(batch []*appendReq) {
 		return
 	}
 	defer tx.Rollback()
+	over, err := db.overLimit(ctx, tx)
+	if err != nil {
+		fail(fmt.Errorf("append: journal size: %w", err))
+		return
+	}
 	ok := 0
 	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
 			errs[i] = fmt.Errorf("append to drill %s: %w", r.sum.ID, err)
+			continue
+		}
+		if over && !killSwitchOnly(r.events) {
+			errs[i] = db.full(r.sum.ID, nil)
 			continue
 		}
 		if _, err := tx.StmtContext(ctx, db.stmts.savepoint).ExecContext(ctx); err != nil {
@@ -344,6 +418,9 @@ func (db *DB) commitGroup(batch []*appendReq) {
 			return
 		}
 		if err := db.appendTx(ctx, tx, r.sum, r.events); err != nil {
+			if isFull(err) {
+				err = db.full(r.sum.ID, err)
+			}
 			errs[i] = err
 			if _, err := tx.StmtContext(ctx, db.stmts.rollbackTo).ExecContext(ctx); err != nil {
 				fail(fmt.Errorf("append: rollback to savepoint: %w", err))
@@ -360,7 +437,9 @@ func (db *DB) commitGroup(batch []*appendReq) {
 	if ok > 0 {
 		if err := tx.Commit(); err != nil {
 			for i := range errs {
-				if errs[i] == nil {
+				if errs[i] == nil && isFull(err) {
+					errs[i] = db.full(batch[i].sum.ID, err)
+				} else if errs[i] == nil {
 					errs[i] = fmt.Errorf("append to drill %s: commit: %w", batch[i].sum.ID, err)
 				}
 			}
