@@ -60,6 +60,13 @@ func (s *Server) drillView(d *control.Drill, st roomState, sess *Session) wire.D
 	if v.Title == "" {
 		v.Title = sc.Metadata.Title
 	}
+	if d.ScheduledAt != nil {
+		v.ScheduledDay = d.ScheduledAt.UTC().Format(time.DateOnly)
+		if staff {
+			at := *d.ScheduledAt
+			v.ScheduledAt = &at
+		}
+	}
 	if staff {
 		// When hints are due is the back room's business.
 		for _, h := range d.Hints {

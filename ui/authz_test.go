@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -49,6 +50,9 @@ type routeCase struct {
 	body  func(role string) any
 	// ok are the statuses that count as working; the default is 2xx.
 	ok []int
+	// vars, when set, gives the values of the route's other path
+	// variables ({season}, {team}), made fresh for each call.
+	vars func(e *env) map[string]string
 }
 
 func incidentNotice() map[string]any {
@@ -130,6 +134,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 						roleDesigner: d.designer, roleFacilitator: d.admin, roleOtherDrill: other.participant,
 					}[role]
 					path := strings.NewReplacer("{id}", d.id, "{pid}", d.people["Kim"], "{fid}", "cache", "{hid}", "hint-2", "{$}", "").Replace(rt.Pattern)
+					if rc.vars != nil {
+						for k, v := range rc.vars(e) {
+							path = strings.ReplaceAll(path, "{"+k+"}", url.PathEscape(v))
+						}
+					}
 					if strings.HasSuffix(key, "/resolve") {
 						path = strings.Replace(path, "/cache/", "/db-config/", 1)
 					}

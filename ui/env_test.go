@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -21,6 +22,8 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/control/program"
+	"github.com/firedrill/firedrill/control/program/webhook"
 	csqlite "github.com/firedrill/firedrill/control/sqlite"
 	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/ui"
@@ -85,6 +88,10 @@ type env struct {
 	http   *httptest.Server
 	cfg    ui.Config
 	inj    *recordingInjector
+	// hook is the local HTTP receiver of the program's notice webhook.
+	hook *hookReceiver
+	// seasons counts the seasons and teams the program tests made.
+	seasons atomic.Int64
 }
 
 type envOption func(*ui.Config, *control.Engine)
@@ -127,10 +134,17 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	hook := newHookReceiver(t)
+	poster, err := webhook.New(hook.URL(), nil, clock.RealClock{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	poster.Backoff = time.Millisecond
 	cfg := ui.Config{
 		Engine: eng, Journal: store, Library: lib, Tokens: tokens, Sessions: tokens,
 		Admin:     ui.AdminCredential{Token: adminToken},
 		RateLimit: ui.RateLimit{Burst: 1000, Every: time.Millisecond},
+		Program:   &program.Service{Store: store, Drills: eng, Scenarios: lib, Clock: clock.RealClock{}, Poster: poster},
 	}
 	for _, o := range opts {
 		o(&cfg, eng)
@@ -151,7 +165,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		tokens.Close()
 		store.Close()
 	})
-	return &env{t: t, store: store, engine: eng, server: srv, http: hs, cfg: cfg, inj: inj}
+	return &env{t: t, store: store, engine: eng, server: srv, http: hs, cfg: cfg, inj: inj, hook: hook}
 }
 
 // client is one browser: a cookie jar, the CSRF token of its session, and

@@ -42,7 +42,10 @@ var peopleWrites = map[string]bool{
 // and, for people's content, the drill's quota.
 func (s *Server) writeBudget(r *http.Request, rt route, sess *Session) error {
 	id := r.PathValue("id")
-	if sess == nil || id == "" {
+	if id == "" {
+		return s.programWriteBudget(r, rt, sess)
+	}
+	if sess == nil {
 		return nil
 	}
 	lim := s.writes

@@ -39,6 +39,7 @@ func (s *Server) apiRetro(w http.ResponseWriter, r *http.Request, sess *Session)
 		Presenting: rt.Presenting, People: len(d.People), Questions: rt.Questions, Actions: rt.Actions,
 		Metrics: rec.Metrics, Timeline: rec.Timeline, Backroom: []record.TimelineEntry{}, Notes: rec.ObserverNotes}
 	v.Me.CSRF = ""
+	v.SurveyURL = surveyOf(rec.Chain.Events)
 	names := map[string]string{}
 	for _, p := range d.People {
 		names[p.ID] = p.Name
@@ -203,6 +204,10 @@ func (s *Server) apiRetroNext(w http.ResponseWriter, r *http.Request, sess *Sess
 
 func (s *Server) apiRetroClose(w http.ResponseWriter, r *http.Request, sess *Session) {
 	if err := s.retroService().Close(r.Context(), r.PathValue("id"), sess.actor()); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.recordSurvey(r, r.PathValue("id"), sess.actor()); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -94,7 +94,7 @@ func (s *Server) routeTable() []route {
 		rt("GET", "/room/{id}", AccessMember, s.pageRoom),
 		rt("GET", "/static/", AccessPublic, s.pageStatic),
 		rt("GET", "/favicon.ico", AccessPublic, s.pageFavicon),
-	}, s.retroRoutes()...)
+	}, append(s.retroRoutes(), s.programRoutes()...)...)
 }
 
 // Routes lists every route of the server with who may call it.

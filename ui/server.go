@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"k8s.io/utils/clock"
+
+	"github.com/firedrill/firedrill/control/program"
 )
 
 // Config is what a Server is built from.
@@ -61,6 +63,13 @@ type Config struct {
 	DrillQuota int64
 	// Logger receives internal errors; default slog.Default().
 	Logger *slog.Logger
+	// Program, when set, runs the drill program: season plans, scheduled
+	// drills, the day-before notice and the compliance report.
+	Program *program.Service
+	// SurveyURL, when set, is the after-drill survey's URL template
+	// ({drill}, {team}, {season}); it is shown at the end of the retro and
+	// recorded in the drill's journal when the retro closes.
+	SurveyURL string
 }
 
 // Server is the drill room's HTTP server.
@@ -74,6 +83,8 @@ type Server struct {
 	clock     clock.WithTicker
 	netClock  clock.WithTicker
 	logger    *slog.Logger
+	program   *program.Service
+	surveyURL string
 
 	hub      *Hub
 	sessions *sessions
@@ -126,6 +137,9 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.DrillQuota <= 0 {
 		cfg.DrillQuota = DefaultDrillQuota
 	}
+	if err := program.CheckSurveyTemplate(cfg.SurveyURL); err != nil {
+		return nil, err
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -140,6 +154,8 @@ func NewServer(cfg Config) (*Server, error) {
 		clock:     cfg.Clock,
 		netClock:  cfg.NetClock,
 		logger:    cfg.Logger,
+		program:   cfg.Program,
+		surveyURL: cfg.SurveyURL,
 		hub:       NewHub(cfg.SubscriberBuffer),
 		sessions:  newSessions(cfg.Clock, cfg.Sessions),
 		limiter:   newLimiter(cfg.Clock, cfg.RateLimit),

@@ -252,7 +252,7 @@ func isOverdue(row ReportRow, t Team, asOf time.Time) bool {
 
 // SeasonAwards computes a season's awards the way the history page does,
 // from the season's drills only: the drills of the plan's teams that ran in
-// the season.
+// the season, among kept (LinkedRecords gives the plan's own drills).
 func SeasonAwards(p *Plan, kept []Kept, now time.Time) (record.Awards, error) {
 	teams, linked := map[string]bool{}, map[string]bool{}
 	for _, t := range p.Teams {

@@ -305,6 +305,19 @@ func KeptRecords(ctx context.Context, st record.Store) ([]Kept, error) {
 	return out, nil
 }
 
+// LinkedRecords assembles the records of the drills the plan links to, the
+// season's drills, for its awards.
+func LinkedRecords(ctx context.Context, j record.Journal, p *Plan) []Kept {
+	var out []Kept
+	for _, t := range p.Teams {
+		if t.DrillID != "" {
+			r, err := record.Load(ctx, j, t.DrillID)
+			out = append(out, Kept{DrillID: t.DrillID, Record: r, Err: err})
+		}
+	}
+	return out
+}
+
 // Report builds the compliance report of the period from the plans and the
 // kept records.
 func (s *Service) Report(ctx context.Context, period Period, st record.Store, baseURL string) (*Report, error) {

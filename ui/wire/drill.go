@@ -35,6 +35,12 @@ type DrillView struct {
 	ClaimRoles      []string          `json:"claimRoles"`
 	Notices         scenarios.Notices `json:"notices"`
 
+	// ScheduledDay is the day (UTC) a scheduled drill is planned for, for
+	// everyone; ScheduledAt, the exact time, is for staff only: the practice
+	// keeps the time secret from participants.
+	ScheduledDay string     `json:"scheduledDay,omitempty"`
+	ScheduledAt  *time.Time `json:"scheduledAt,omitempty"`
+
 	// Staff only.
 	Staff *StaffView `json:"staff,omitempty"`
 }

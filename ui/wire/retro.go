@@ -36,6 +36,9 @@ type RetroView struct {
 	// facilitator, and after the close.
 	Aggregate *retro.Ratings `json:"aggregate,omitempty"`
 
+	// SurveyURL is the after-drill survey, recorded when the retro closed.
+	SurveyURL string `json:"surveyUrl,omitempty"`
+
 	Scenario RetroScenario          `json:"scenario"`
 	Metrics  record.Metrics         `json:"metrics"`
 	Timeline []record.TimelineEntry `json:"timeline"`

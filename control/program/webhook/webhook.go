@@ -19,8 +19,8 @@ import (
 
 	"k8s.io/utils/clock"
 
-	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/program"
+	"github.com/firedrill/firedrill/injectors"
 )
 
 // Poster posts notices to one webhook URL, retrying what may pass later
@@ -44,7 +44,7 @@ var _ program.Poster = (*Poster)(nil)
 func New(rawURL string, client *http.Client, clk clock.Clock) (*Poster, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, control.Errorf(control.EINVALID, "program.noticeWebhook: %q is not an http or https URL", redact(rawURL))
+		return nil, injectors.Errorf(injectors.EINVALID, "program.noticeWebhook: %q is not an http or https URL", redact(rawURL))
 	}
 	if client == nil {
 		client = &http.Client{Timeout: 10 * time.Second}
@@ -73,7 +73,7 @@ func (p *Poster) PostNotice(ctx context.Context, n *program.Notice) error {
 		if !retry {
 			return err
 		}
-		last = control.ErrorMessage(err)
+		last = injectors.ErrorMessage(err)
 		if attempt == max(p.Attempts, 1) {
 			break
 		}
@@ -87,7 +87,7 @@ func (p *Poster) PostNotice(ctx context.Context, n *program.Notice) error {
 		}
 		wait *= 2
 	}
-	return control.Errorf(control.ECONFLICT, "The notice webhook did not take the notice after %d attempts; the last: %s. Copy the notice instead, or try again later.", max(p.Attempts, 1), last)
+	return injectors.Errorf(injectors.ECONFLICT, "The notice webhook did not take the notice after %d attempts; the last: %s. Copy the notice instead, or try again later.", max(p.Attempts, 1), last)
 }
 
 // post makes one attempt. It reports whether a failure may pass on retry,
@@ -100,7 +100,7 @@ func (p *Poster) post(ctx context.Context, body []byte) (retry bool, after time.
 	req.Header.Set("Content-Type", "application/json")
 	res, err := p.client.Do(req)
 	if err != nil {
-		return true, 0, control.Errorf(control.ECONFLICT, "the webhook at %s could not be reached (%s)", redact(p.url), reason(err))
+		return true, 0, injectors.Errorf(injectors.ECONFLICT, "the webhook at %s could not be reached (%s)", redact(p.url), reason(err))
 	}
 	defer res.Body.Close()
 	msg, _ := io.ReadAll(io.LimitReader(res.Body, 300))
@@ -115,9 +115,9 @@ func (p *Poster) post(ctx context.Context, body []byte) (retry bool, after time.
 		if s, err := strconv.Atoi(res.Header.Get("Retry-After")); err == nil && s > 0 && s <= 60 {
 			after = time.Duration(s) * time.Second
 		}
-		return true, after, control.Errorf(control.ECONFLICT, "HTTP %s%s", res.Status, said)
+		return true, after, injectors.Errorf(injectors.ECONFLICT, "HTTP %s%s", res.Status, said)
 	}
-	return false, 0, control.Errorf(control.EINVALID, "The notice webhook refused the notice with HTTP %s%s. Check program.noticeWebhook (the URL, and that the webhook is still enabled).", res.Status, said)
+	return false, 0, injectors.Errorf(injectors.EINVALID, "The notice webhook refused the notice with HTTP %s%s. Check program.noticeWebhook (the URL, and that the webhook is still enabled).", res.Status, said)
 }
 
 // reason names a transport failure without the URL, which holds a secret.

@@ -12,9 +12,9 @@ import (
 
 	"k8s.io/utils/clock"
 
-	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/program"
 	"github.com/firedrill/firedrill/control/program/webhook"
+	"github.com/firedrill/firedrill/injectors"
 )
 
 // receiver is a local HTTP receiver that answers with the statuses given,
@@ -55,8 +55,8 @@ func TestPostNotice(t *testing.T) {
 		{"an accepted notice is posted once", []int{200}, 1, "", ""},
 		{"a receiver failing twice gets the notice on the third attempt", []int{500, 503, 200}, 3, "", ""},
 		{"a rate-limited receiver is retried", []int{429, 204}, 2, "", ""},
-		{"a refusal is a clear error at once, without retries", []int{403}, 1, control.EINVALID, "refused the notice with HTTP 403 Forbidden: invalid_token"},
-		{"a receiver that keeps failing is given up after three attempts", []int{502}, 3, control.ECONFLICT, "after 3 attempts"},
+		{"a refusal is a clear error at once, without retries", []int{403}, 1, injectors.EINVALID, "refused the notice with HTTP 403 Forbidden: invalid_token"},
+		{"a receiver that keeps failing is given up after three attempts", []int{502}, 3, injectors.ECONFLICT, "after 3 attempts"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -69,11 +69,11 @@ func TestPostNotice(t *testing.T) {
 			}
 			p.Backoff = time.Millisecond
 			err = p.PostNotice(context.Background(), notice())
-			if control.ErrorCode(err) != tt.code || !strings.Contains(control.ErrorMessage(err), tt.message) {
+			if injectors.ErrorCode(err) != tt.code || !strings.Contains(injectors.ErrorMessage(err), tt.message) {
 				t.Fatalf("err %v, want %q with %q", err, tt.code, tt.message)
 			}
-			if strings.Contains(control.ErrorMessage(err), "secret") {
-				t.Fatalf("error %q leaks the webhook's secret path", control.ErrorMessage(err))
+			if strings.Contains(injectors.ErrorMessage(err), "secret") {
+				t.Fatalf("error %q leaks the webhook's secret path", injectors.ErrorMessage(err))
 			}
 			if len(rcv.got) != tt.attempts {
 				t.Fatalf("%d attempts, want %d", len(rcv.got), tt.attempts)
@@ -94,12 +94,12 @@ func TestPostNotice(t *testing.T) {
 		}
 		p.Backoff = time.Millisecond
 		err = p.PostNotice(context.Background(), notice())
-		if control.ErrorCode(err) != control.ECONFLICT || !strings.Contains(control.ErrorMessage(err), "could not be reached") {
+		if injectors.ErrorCode(err) != injectors.ECONFLICT || !strings.Contains(injectors.ErrorMessage(err), "could not be reached") {
 			t.Fatalf("err %v, want a conflict saying the webhook could not be reached", err)
 		}
 	})
 	t.Run("a webhook that is not a URL is refused", func(t *testing.T) {
-		if _, err := webhook.New("hooks.slack.com/services/x", nil, clock.RealClock{}); control.ErrorCode(err) != control.EINVALID {
+		if _, err := webhook.New("hooks.slack.com/services/x", nil, clock.RealClock{}); injectors.ErrorCode(err) != injectors.EINVALID {
 			t.Fatalf("err %v, want EINVALID", err)
 		}
 	})

@@ -2,6 +2,7 @@
 const dict = {
   en: {
     banner: "EXERCISE — this is an incident drill. Nothing here is a real incident.",
+    program: "Drill program", scheduledFor: "Scheduled for",
     exercise: "EXERCISE",
     signIn: "Facilitator sign-in", secret: "Admin token or password", signInBtn: "Sign in",
     joining: "Joining the drill…", joinFailed: "This join link is not valid. Ask the facilitator for a new one.",
@@ -72,6 +73,7 @@ const dict = {
   },
   ko: {
     banner: "모의 훈련 — 장애 대응 훈련 중입니다. 실제 장애가 아닙니다.",
+    program: "훈련 프로그램", scheduledFor: "예정일",
     exercise: "훈련",
     signIn: "진행자 로그인", secret: "관리자 토큰 또는 비밀번호", signInBtn: "로그인",
     joining: "훈련에 참여하는 중…", joinFailed: "유효하지 않은 참여 링크입니다. 진행자에게 새 링크를 요청하세요.",

@@ -5,6 +5,7 @@ import { currentLang } from "./i18n.js";
 const dict = {
   en: {
     banner: "EXERCISE — retrospective of an incident drill.", retro: "RETROSPECTIVE", backToRoom: "Drill room",
+    surveyNote: "Thank you. One last thing: the after-drill survey.", surveyOpen: "Open the survey",
     yourAnswers: "Your answers", autosaveNote: "Answers save as you type and can be edited until the facilitator closes the retrospective.",
     qWentWell: "What went well?", qLacking: "What was lacking, and how could it improve?", qBetter: "How could we do better next time?",
     qBefore: "Your incident-response ability BEFORE this drill (1–5)", qAfter: "Your incident-response ability AFTER this drill (1–5)",
@@ -33,6 +34,7 @@ const dict = {
   },
   ko: {
     banner: "모의 훈련 — 장애 대응 훈련 회고입니다.", retro: "회고", backToRoom: "훈련방",
+    surveyNote: "수고하셨습니다. 마지막으로 훈련 후 설문에 답해 주세요.", surveyOpen: "설문 열기",
     blameless: "이 회고는 평가가 아닙니다. 시스템과 프로세스의 개선점을 찾는 자리이며, 사람이 아니라 문제를 탓합니다.",
     yourAnswers: "나의 답변", autosaveNote: "입력하는 대로 저장되며, 진행자가 회고를 닫기 전까지 수정할 수 있습니다.",
     qWentWell: "잘한 점은 무엇인가요?", qLacking: "부족했던 점과 개선 방법은 무엇인가요?", qBetter: "다음에 더 잘하려면 어떻게 해야 할까요?",

@@ -51,6 +51,8 @@ function renderChrome() {
   // A rehearsal says so, for everyone, all the time.
   $("scale").classList.toggle("hidden", v.timeScale === 1);
   $("scale").textContent = v.timeScale === 1 ? "" : t("rehearsalBadge", { scale: v.timeScale });
+  // Participants know the day of a scheduled drill, never the time.
+  if (v.state === "scheduled" && v.scheduledDay) $("state").textContent += " · " + t("scheduledFor") + " " + v.scheduledDay;
   $("me").textContent = (room.sess.name || "") + " · " + t(room.sess.role || "facilitator");
   renderChannels();
   renderPeople();
