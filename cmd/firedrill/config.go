@@ -10,6 +10,11 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
+	"k8s.io/utils/clock"
+
+	"github.com/firedrill/firedrill/control/program"
+	"github.com/firedrill/firedrill/control/program/webhook"
+	"github.com/firedrill/firedrill/injectors"
 )
 
 // Config is firedrill's configuration. It is read, lowest precedence first,
@@ -31,6 +36,7 @@ type Config struct {
 	Drill      DrillConfig      `mapstructure:"drill"`
 	Scenarios  ScenariosConfig  `mapstructure:"scenarios"`
 	Records    RecordsConfig    `mapstructure:"records"`
+	Program    ProgramConfig    `mapstructure:"program"`
 }
 
 // RecordsConfig holds the keys that seal revert records (the previous values
@@ -44,6 +50,17 @@ type RecordsConfig struct {
 	// Secret; its keys follow Keys. When neither is set, a key is made once
 	// in the data directory (record.keys, mode 0600).
 	KeyFile string `mapstructure:"keyFile"`
+}
+
+// ProgramConfig configures the drill program (season plans, notices,
+// surveys).
+type ProgramConfig struct {
+	// NoticeWebhook is a Slack-compatible incoming webhook the day-before
+	// notice can be posted to; empty leaves copying and the .ics download.
+	NoticeWebhook string `mapstructure:"noticeWebhook"`
+	// SurveyURL is the after-drill survey's URL template, shown at the end of
+	// the retro and recorded; {drill}, {team} and {season} are filled in.
+	SurveyURL string `mapstructure:"surveyURL"`
 }
 
 // LogConfig configures logging.
@@ -181,6 +198,8 @@ var settings = []setting{
 	{key: "scenarios.dirs", def: []string{}},
 	{key: "records.keys", def: []string{}},
 	{key: "records.keyFile", def: ""},
+	{key: "program.noticeWebhook", def: ""},
+	{key: "program.surveyURL", def: ""},
 }
 
 // addConfigFlags adds the persistent flags every command understands.
@@ -327,6 +346,14 @@ func (c Config) Validate() error {
 	}
 	if c.Drill.RevertAttemptTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("drill.revertAttemptTimeout: %v must be positive", c.Drill.RevertAttemptTimeout))
+	}
+	if err := program.CheckSurveyTemplate(c.Program.SurveyURL); err != nil {
+		errs = append(errs, errors.New(injectors.ErrorMessage(err)))
+	}
+	if c.Program.NoticeWebhook != "" {
+		if _, err := webhook.New(c.Program.NoticeWebhook, nil, clock.RealClock{}); err != nil {
+			errs = append(errs, errors.New(injectors.ErrorMessage(err)))
+		}
 	}
 	if c.Plugins.CallTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("plugins.callTimeout: %v must be positive", c.Plugins.CallTimeout))

@@ -173,7 +173,7 @@ func (m *Main) commands() []*cobra.Command {
 	return []*cobra.Command{
 		newValidateCmd(m), newSchemaCmd(m), newPlanCmd(m), newInjectsCmd(m),
 		newRunCmd(m), newServeCmd(m), newDemoCmd(m),
-		newExportCmd(m), newVerifyCmd(m), newHistoryCmd(m),
+		newExportCmd(m), newVerifyCmd(m), newHistoryCmd(m), newReportCmd(m),
 		newConfigCmd(m), newDoctorCmd(m), newClusterCmd(m), newPluginCmd(m), newPluginsCmd(m),
 	}
 }

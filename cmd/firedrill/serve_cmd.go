@@ -117,9 +117,13 @@ func (m *Main) openRoom(cmd *cobra.Command) (*servedRoom, *ui.Server, error) {
 		return nil, nil, err
 	}
 
+	prog, err := m.openProgram(db, e, lib)
+	if err != nil {
+		return nil, nil, err
+	}
 	srv, err := ui.NewServer(ui.Config{
 		Engine: e, Journal: db, Library: lib, Tokens: tokens, Sessions: tokens, Admin: admin,
-		PublicURL: cfg.PublicURL, Logger: m.pluginLogger(),
+		PublicURL: cfg.PublicURL, Logger: m.pluginLogger(), Program: prog, SurveyURL: cfg.Program.SurveyURL,
 	})
 	if err != nil {
 		return nil, nil, err

@@ -62,11 +62,27 @@ func (p Period) covers(season string) bool {
 }
 
 // Kept is a drill's record as the database keeps it, or why it could not be
-// assembled.
+// assembled; then Team and StartedAt are what its journal still tells.
 type Kept struct {
-	DrillID string
-	Record  *record.Record
-	Err     error
+	DrillID   string
+	Record    *record.Record
+	Err       error
+	Team      string
+	StartedAt *time.Time
+}
+
+func (k Kept) team() string {
+	if k.Record != nil {
+		return k.Record.Team
+	}
+	return k.Team
+}
+
+func (k Kept) started() *time.Time {
+	if k.Record != nil {
+		return k.Record.StartedAt
+	}
+	return k.StartedAt
 }
 
 // Report is the compliance report: every planned team of the period, drilled
@@ -183,12 +199,13 @@ func BuildReport(period Period, plans []*Plan, kept []Kept, baseURL string, now 
 
 // ran reports whether the kept drill started within [from, to).
 func ran(k Kept, from, to time.Time) bool {
-	return k.Record != nil && k.Record.StartedAt != nil && !k.Record.StartedAt.Before(from) && k.Record.StartedAt.Before(to)
+	at := k.started()
+	return at != nil && !at.Before(from) && at.Before(to)
 }
 
 func teamDrill(kept []Kept, team string, from, to time.Time) (Kept, bool) {
 	for _, k := range kept {
-		if ran(k, from, to) && strings.EqualFold(k.Record.Team, team) {
+		if ran(k, from, to) && strings.EqualFold(k.team(), team) {
 			return k, true
 		}
 	}
@@ -199,6 +216,9 @@ func fillRow(row *ReportRow, k Kept, baseURL string) {
 	row.DrillID = k.DrillID
 	row.RecordURL = strings.TrimRight(baseURL, "/") + "/room/" + k.DrillID + "/record"
 	if k.Err != nil {
+		if at := k.started(); at != nil {
+			row.Status, row.Date = RowDrilled, at.UTC().Format(time.DateOnly)
+		}
 		row.VerifyError = "the kept journal cannot be read as a record: " + injectors.ErrorMessage(k.Err)
 		return
 	}
@@ -226,12 +246,12 @@ func fillRow(row *ReportRow, k Kept, baseURL string) {
 func lastDrill(kept []Kept, team string, asOf time.Time) string {
 	last := ""
 	for _, k := range kept {
-		r := k.Record
-		if r == nil || r.StartedAt == nil || r.StartedAt.After(asOf) || !strings.EqualFold(r.Team, team) {
+		at := k.started()
+		if at == nil || at.After(asOf) || !strings.EqualFold(k.team(), team) {
 			continue
 		}
-		if r.Date > last {
-			last = r.Date
+		if d := at.UTC().Format(time.DateOnly); d > last {
+			last = d
 		}
 	}
 	return last

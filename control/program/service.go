@@ -2,6 +2,7 @@ package program
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -299,10 +300,42 @@ func KeptRecords(ctx context.Context, st record.Store) ([]Kept, error) {
 	}
 	out := make([]Kept, 0, len(sums))
 	for _, sum := range sums {
-		r, err := record.Load(ctx, st, sum.ID)
-		out = append(out, Kept{DrillID: sum.ID, Record: r, Err: err})
+		out = append(out, keep(ctx, st, sum.ID))
 	}
 	return out, nil
+}
+
+// keep assembles one drill's record; when it does not assemble, it keeps
+// the error and what the journal still tells: the team and the start.
+func keep(ctx context.Context, j record.Journal, id string) Kept {
+	r, err := record.Load(ctx, j, id)
+	k := Kept{DrillID: id, Record: r, Err: err}
+	if err == nil {
+		return k
+	}
+	evs, lerr := j.Events(ctx, id, 0, 0)
+	if lerr != nil {
+		return k
+	}
+	for _, e := range evs {
+		switch e.Type {
+		case control.EventDrillCreated:
+			var p struct {
+				Scenario struct {
+					Metadata struct {
+						Team string `json:"team"`
+					} `json:"metadata"`
+				} `json:"scenario"`
+			}
+			if json.Unmarshal(e.Payload, &p) == nil {
+				k.Team = p.Scenario.Metadata.Team
+			}
+		case control.EventDrillStarted:
+			at := e.Time
+			k.StartedAt = &at
+		}
+	}
+	return k
 }
 
 // LinkedRecords assembles the records of the drills the plan links to, the
@@ -311,8 +344,7 @@ func LinkedRecords(ctx context.Context, j record.Journal, p *Plan) []Kept {
 	var out []Kept
 	for _, t := range p.Teams {
 		if t.DrillID != "" {
-			r, err := record.Load(ctx, j, t.DrillID)
-			out = append(out, Kept{DrillID: t.DrillID, Record: r, Err: err})
+			out = append(out, keep(ctx, j, t.DrillID))
 		}
 	}
 	return out
