@@ -369,7 +369,8 @@ func (s *Server) programWriteBudget(r *http.Request, rt route, sess *Session) er
 }
 
 // recordSurvey fills the survey URL template for the drill and records it
-// in the drill's journal, where the retro page shows it from.
+// in the drill's journal, where the retro page shows it from, once: only a
+// drill whose retro is open gets one.
 func (s *Server) recordSurvey(r *http.Request, drillID, actor string) error {
 	if s.surveyURL == "" {
 		return nil
@@ -377,6 +378,16 @@ func (s *Server) recordSurvey(r *http.Request, drillID, actor string) error {
 	d, err := s.engine.Drill(r.Context(), drillID)
 	if err != nil {
 		return err
+	}
+	if d.State != control.StateRetro && d.State != control.StateEnded && d.State != control.StateAborted {
+		return nil // the close refuses it with the reason
+	}
+	evs, err := s.journal.Events(r.Context(), drillID, 0, 0)
+	if err != nil {
+		return err
+	}
+	if surveyOf(evs) != "" {
+		return nil
 	}
 	season := program.SeasonOf(d.CreatedAt)
 	if !d.StartedAt.IsZero() {

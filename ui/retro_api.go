@@ -203,11 +203,13 @@ func (s *Server) apiRetroNext(w http.ResponseWriter, r *http.Request, sess *Sess
 }
 
 func (s *Server) apiRetroClose(w http.ResponseWriter, r *http.Request, sess *Session) {
-	if err := s.retroService().Close(r.Context(), r.PathValue("id"), sess.actor()); err != nil {
+	// The survey link goes into the journal before the close: a closed
+	// drill takes no more writes. The retro page shows it once closed.
+	if err := s.recordSurvey(r, r.PathValue("id"), sess.actor()); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.recordSurvey(r, r.PathValue("id"), sess.actor()); err != nil {
+	if err := s.retroService().Close(r.Context(), r.PathValue("id"), sess.actor()); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

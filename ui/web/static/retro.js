@@ -139,7 +139,7 @@ function renderShared() {
   $("title").textContent = v.title;
   $("state").textContent = v.closed ? rt("closed") : v.state;
   // The survey link is recorded when the retro closes; it ends the retro.
-  $("survey").classList.toggle("hidden", !v.surveyUrl);
+  $("survey").classList.toggle("hidden", !(v.closed && v.surveyUrl));
   if (v.surveyUrl) $("surveyLink").href = v.surveyUrl;
   $("roomLink").href = "/room/" + encodeURIComponent(v.drillId);
   // The server's copy is English; a Korean room reads it in Korean.
