@@ -142,7 +142,8 @@ type setting struct {
 }
 
 func (s setting) env() string {
-	// dataDir -> FIREDRILL_DATA_DIR, kubernetes.allowedContexts -> FIREDRILL_KUBERNETES_ALLOWED_CONTEXTS
+	// dataDir -> FIREDRILL_DATA_DIR, kubernetes.allowedContexts -> FIREDRILL_KUBERNETES_ALLOWED_CONTEXTS,
+	// publicURL -> FIREDRILL_PUBLIC_URL (an acronym stays one word)
 	var b strings.Builder
 	b.WriteString("FIREDRILL_")
 	for i, r := range s.key {
@@ -150,7 +151,7 @@ func (s setting) env() string {
 		case r == '.':
 			b.WriteByte('_')
 		case r >= 'A' && r <= 'Z':
-			if i > 0 && s.key[i-1] != '.' {
+			if prev := s.key[max(i-1, 0)]; i > 0 && prev != '.' && !(prev >= 'A' && prev <= 'Z') {
 				b.WriteByte('_')
 			}
 			b.WriteRune(r)

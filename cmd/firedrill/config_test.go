@@ -89,6 +89,7 @@ func TestConfigErrors(t *testing.T) {
 		{name: "time scale out of range is refused", file: "drill:\n  timeScale: 0\n", want: "drill.timeScale"},
 		{name: "broken YAML is refused", file: "listen: [\n", want: "firedrill.yaml"},
 		{name: "a survey template with an unknown placeholder is refused", file: "program:\n  surveyURL: https://forms.example.com/{person}\n", want: "program.surveyURL"},
+		{name: "a survey template from the environment is checked", env: map[string]string{"FIREDRILL_PROGRAM_SURVEY_URL": "ftp://forms.example.com/{drill}"}, want: "program.surveyURL"},
 		{name: "a notice webhook that is not a URL is refused", env: map[string]string{"FIREDRILL_PROGRAM_NOTICE_WEBHOOK": "hooks.slack.com/x"}, want: "program.noticeWebhook"},
 	}
 	for _, tt := range tests {
