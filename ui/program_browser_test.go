@@ -79,7 +79,9 @@ func TestBrowserProgram(t *testing.T) {
 	team.waitJS("the application is in", `!document.querySelector("#done").classList.contains("hidden") && document.querySelector("#done").textContent.includes("Orders")`)
 
 	row := func(name string) string { return `document.querySelector('#teams tr[data-team="` + name + `"]')` }
-	btn := func(name, action string) string { return `button[data-team="` + name + `"][data-action="` + action + `"]` }
+	btn := func(name, action string) string {
+		return `button[data-team="` + name + `"][data-action="` + action + `"]`
+	}
 	fac.run("reload the program", chromedp.Reload())
 	fac.waitJS("the application is listed", row("Orders")+` !== null && `+row("Orders")+`.textContent.includes("applied by Olu")`)
 	fac.click("accept Orders", btn("Orders", "accept"))
