@@ -8,7 +8,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/firedrill/firedrill/control"
-	"github.com/firedrill/firedrill/ui"
+	"github.com/firedrill/firedrill/ui/wire"
 )
 
 // catchLinks makes the page record the next link clicked instead of
@@ -163,7 +163,7 @@ func TestBrowserProgram(t *testing.T) {
 	}
 	fac.shot("program")
 
-	e.admin().must(201, "POST", "/api/program/seasons", ui.CreateSeasonRequest{Season: "2027H2", Owner: "Priya", ProcessURL: "https://wiki.example.com/ir"}, nil)
+	e.admin().must(201, "POST", "/api/program/seasons", wire.CreateSeasonRequest{Season: "2027H2", Owner: "Priya", ProcessURL: "https://wiki.example.com/ir"}, nil)
 	fac.run("reload the program", chromedp.Reload())
 	fac.waitJS("the plan is back", `document.querySelector("#season").value !== ""`)
 	fac.run("choose 2027H2", chromedp.SetValue(chromedp.ID("season"), "2027H2"),
@@ -182,7 +182,7 @@ func TestBrowserProgram(t *testing.T) {
 				drillID = tm.DrillID
 			}
 		}
-		var l ui.JoinLink
+		var l wire.JoinLink
 		e.admin().must(201, "POST", "/api/drills/"+drillID+"/people", map[string]any{"name": "Kim", "role": control.RoleParticipant}, &l)
 		kim := open("kim")
 		kim.run("join", chromedp.Navigate(l.URL))
@@ -194,9 +194,9 @@ func TestBrowserProgram(t *testing.T) {
 }
 
 // seasonViewOf reads a season as the program page does.
-func (e *env) seasonViewOf(season string) ui.SeasonView {
+func (e *env) seasonViewOf(season string) wire.SeasonView {
 	e.t.Helper()
-	var v ui.SeasonView
+	var v wire.SeasonView
 	e.admin().must(200, "GET", "/api/program/seasons/"+season, nil, &v)
 	return v
 }
