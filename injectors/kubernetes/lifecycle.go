@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
 
 	"github.com/firedrill/firedrill/injectors"
 )
@@ -376,6 +377,9 @@ func (in *Injector) revertChanges(ctx context.Context, faultID string, o objReco
 	if err != nil {
 		return err
 	}
+	if done, err := in.revertInOneCall(ctx, res, faultID, o); done || err != nil {
+		return err
+	}
 	for {
 		var obj *unstructured.Unstructured
 		err := in.retry(ctx, func() error {
@@ -413,6 +417,73 @@ func (in *Injector) revertChanges(ctx context.Context, faultID string, o objReco
 		}
 		return err
 	}
+}
+
+// revertInOneCall reverts the common case in one API call instead of a
+// read and a write: a JSON patch whose test operations check that the
+// object is the one injected, that every changed field still holds its
+// injected value and that only this fault marks it, and whose other
+// operations put the fields back and remove the marks. The API server
+// applies it atomically or not at all. done is false when the record does
+// not fit (list items, side changes, an absent injected value) or a test
+// fails (healed, edited, layered): the caller then reads and decides field
+// by field.
+func (in *Injector) revertInOneCall(ctx context.Context, res dynamic.ResourceInterface, faultID string, o objRecord) (done bool, err error) {
+	if o.UID == "" || len(o.Changes) == 0 {
+		return false, nil
+	}
+	ops := []map[string]any{{"op": "test", "path": "/metadata/uid", "value": o.UID}}
+	var restore []map[string]any
+	for _, c := range o.Changes {
+		if c.Marker || c.AfterAbsent {
+			return false, nil
+		}
+		ptr := ""
+		for _, seg := range c.Path {
+			if _, ok := listSelector(seg); ok {
+				return false, nil
+			}
+			ptr += "/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(seg)
+		}
+		var after any
+		if err := json.Unmarshal(c.After, &after); err != nil {
+			return false, nil
+		}
+		ops = append(ops, map[string]any{"op": "test", "path": ptr, "value": after})
+		if c.BeforeAbsent {
+			restore = append(restore, map[string]any{"op": "remove", "path": ptr})
+			continue
+		}
+		var before any
+		if err := json.Unmarshal(c.Before, &before); err != nil {
+			return false, nil
+		}
+		restore = append(restore, map[string]any{"op": "replace", "path": ptr, "value": before})
+	}
+	const marks = "/metadata/annotations/"
+	esc := func(k string) string { return marks + strings.ReplaceAll(k, "/", "~1") }
+	ops = append(ops, map[string]any{"op": "test", "path": esc(FaultIDAnnotation), "value": faultID})
+	ops = append(ops, restore...)
+	ops = append(ops, map[string]any{"op": "remove", "path": esc(FaultIDAnnotation)}, map[string]any{"op": "remove", "path": esc(DrillIDAnnotation)})
+	body, err := json.Marshal(ops)
+	if err != nil {
+		return false, nil
+	}
+	err = in.retry(ctx, func() error {
+		_, err := res.Patch(ctx, o.Name, types.JSONPatchType, body, metav1.PatchOptions{FieldManager: "firedrill"})
+		return err
+	})
+	switch {
+	case err == nil:
+		return true, nil
+	case apierrors.IsNotFound(err):
+		return true, nil // deleted since: nothing of ours left
+	case ctx.Err() != nil:
+		return false, err
+	}
+	// A test failed (422), or the server refused the patch otherwise: the
+	// read-and-decide path is the authority.
+	return false, nil
 }
 
 func (in *Injector) revertCreate(ctx context.Context, rec *record, o objRecord) error {
