@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"strings"
 	"unicode/utf8"
@@ -47,16 +46,20 @@ func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request, _ *Session) {
 		s.writeError(w, r, injectors.Errorf(injectors.EUNAUTHORIZED, "No facilitator credential is configured: set auth.adminToken or auth.adminPasswordHash."))
 		return
 	}
-	// Attempts are limited per client address, so guessing is slow and one
-	// guesser cannot lock the facilitator out.
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
+	// Failures back off per client address, so guessing is slow; an
+	// address that has not failed is always checked, so no guesser locks
+	// the facilitator out (see loginGuard).
+	addr := s.clientAddr(r)
+	if wait := s.logins.wait(addr); wait > 0 {
+		s.writeError(w, r, injectors.Errorf(injectors.EUNAUTHORIZED, "Too many failed sign-ins from your address; try again in %d seconds.", int(wait.Seconds()+0.999)))
+		return
 	}
-	if !s.limiter.allow("login:"+host) || !s.admin.Check(req.Secret) {
+	if !s.admin.Check(req.Secret) {
+		s.logins.failed(addr)
 		s.writeError(w, r, injectors.Errorf(injectors.EUNAUTHORIZED, "Wrong facilitator credential."))
 		return
 	}
+	s.logins.succeeded(addr)
 	name := strings.TrimSpace(req.Name)
 	if utf8.RuneCountInString(name) > maxNameRunes {
 		s.writeError(w, r, injectors.Errorf(injectors.EINVALID, "name: at most %d characters.", maxNameRunes))

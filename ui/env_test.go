@@ -177,6 +177,8 @@ type client struct {
 	csrf string
 	// origin is sent on every request; empty sends none.
 	origin string
+	// forwardedFor, when set, is sent as X-Forwarded-For.
+	forwardedFor string
 }
 
 func (e *env) client() *client {
@@ -209,6 +211,9 @@ func (c *client) do(method, path string, body any) (int, []byte) {
 	}
 	if c.csrf != "" {
 		req.Header.Set("X-CSRF-Token", c.csrf)
+	}
+	if c.forwardedFor != "" {
+		req.Header.Set("X-Forwarded-For", c.forwardedFor)
 	}
 	res, err := c.hc.Do(req)
 	if err != nil {

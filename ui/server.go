@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -61,6 +62,10 @@ type Config struct {
 	// reverting faults, and the facilitator's lifecycle are never
 	// refused); default DefaultDrillQuota.
 	DrillQuota int64
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For header
+	// names the client's address (for sign-in limits); nobody else's is
+	// believed.
+	TrustedProxies []netip.Prefix
 	// Logger receives internal errors; default slog.Default().
 	Logger *slog.Logger
 	// Program, when set, runs the drill program: season plans, scheduled
@@ -98,6 +103,8 @@ type Server struct {
 	claimMu sync.Mutex
 	rooms   *roomCache
 	records *recordCache
+	logins  *loginGuard
+	proxies []netip.Prefix
 	conns   sync.WaitGroup
 	pumpMu  sync.Mutex
 	pumps   map[string]bool
@@ -168,6 +175,8 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	s.rooms = newRoomCache(cfg.Journal)
 	s.records = newRecordCache(cfg.Journal)
+	s.logins = newLoginGuard(cfg.Clock)
+	s.proxies = cfg.TrustedProxies
 	s.routes()
 	if cfg.NudgeEvery == 0 {
 		cfg.NudgeEvery = 15 * time.Second

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,6 +29,10 @@ type Config struct {
 	Listen string `mapstructure:"listen"`
 	// PublicURL is the base URL printed in join links; defaults to http://<listen>.
 	PublicURL string `mapstructure:"publicURL"`
+	// TrustedProxies are the addresses or CIDR ranges of reverse proxies in
+	// front of the room; only their X-Forwarded-For names the client (for
+	// the sign-in limit).
+	TrustedProxies []string `mapstructure:"trustedProxies"`
 
 	Log        LogConfig        `mapstructure:"log"`
 	Auth       AuthConfig       `mapstructure:"auth"`
@@ -176,6 +181,7 @@ var settings = []setting{
 	{key: "dataDir", flag: "data-dir", def: defaultDataDir(), usage: "directory for the drill database"},
 	{key: "listen", flag: "listen", def: "127.0.0.1:8080", usage: "address to serve the drill room on"},
 	{key: "publicURL", flag: "public-url", def: "", usage: "base URL used in join links"},
+	{key: "trustedProxies", def: []string{}},
 	{key: "log.level", flag: "log-level", def: "info", usage: "log level: debug, info, warn, error"},
 	{key: "log.format", flag: "log-format", def: "text", usage: "log format: text or json"},
 	{key: "auth.adminToken", def: ""},
@@ -356,8 +362,28 @@ func (c Config) Validate() error {
 			errs = append(errs, errors.New(injectors.ErrorMessage(err)))
 		}
 	}
+	if _, err := c.proxies(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.Plugins.CallTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("plugins.callTimeout: %v must be positive", c.Plugins.CallTimeout))
 	}
 	return errors.Join(errs...)
+}
+
+// proxies parses TrustedProxies: addresses or CIDR ranges.
+func (c Config) proxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for i, p := range c.TrustedProxies {
+		if pr, err := netip.ParsePrefix(p); err == nil {
+			out = append(out, pr.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(p)
+		if err != nil {
+			return nil, fmt.Errorf("trustedProxies[%d]: %q is not an address or CIDR range, expected e.g. 10.0.0.5 or 10.0.0.0/8", i, p)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }

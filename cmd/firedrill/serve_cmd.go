@@ -121,9 +121,13 @@ func (m *Main) openRoom(cmd *cobra.Command) (*servedRoom, *ui.Server, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	proxies, err := cfg.proxies()
+	if err != nil {
+		return nil, nil, err
+	}
 	srv, err := ui.NewServer(ui.Config{
 		Engine: e, Journal: db, Library: lib, Tokens: tokens, Sessions: tokens, Admin: admin,
-		PublicURL: cfg.PublicURL, Logger: m.pluginLogger(), Program: prog, SurveyURL: cfg.Program.SurveyURL,
+		PublicURL: cfg.PublicURL, TrustedProxies: proxies, Logger: m.pluginLogger(), Program: prog, SurveyURL: cfg.Program.SurveyURL,
 	})
 	if err != nil {
 		return nil, nil, err
