@@ -93,11 +93,11 @@ func (e *Engine) appendNow(ctx context.Context, r *drillRun, fn func(d *Drill) [
 	return err
 }
 
+// persona returns the scenario's persona, or one named by its id when the
+// scenario lacks it, so that a scripted message is never lost.
 func (e *Engine) persona(d *Drill, id string) scenarios.Persona {
-	for _, p := range d.Scenario.Personas {
-		if p.ID == id {
-			return p
-		}
+	if p, ok := d.Scenario.Persona(id); ok {
+		return *p
 	}
 	return scenarios.Persona{ID: id, Name: id}
 }

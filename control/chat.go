@@ -2,6 +2,7 @@ package control
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -41,8 +42,8 @@ func (e *Engine) PostMessage(ctx context.Context, drillID string, in PostMessage
 		if n := utf8.RuneCountInString(text); n > maxMessageLen {
 			return nil, injectors.Errorf(injectors.EINVALID, "message is %d characters long, at most %d are allowed", n, maxMessageLen)
 		}
-		if !hasChannel(d.Scenario, in.Channel) {
-			return nil, injectors.Errorf(injectors.EINVALID, "channel %q is not a channel of this drill, expected one of %s", in.Channel, strings.Join(channelIDs(d.Scenario), ", "))
+		if !d.Scenario.HasChannel(in.Channel) {
+			return nil, injectors.Errorf(injectors.EINVALID, "channel %q is not a channel of this drill, expected one of %s", in.Channel, strings.Join(d.Scenario.ChannelIDs(), ", "))
 		}
 		if in.ReplyTo < 0 || in.ReplyTo > d.Seq {
 			return nil, injectors.Errorf(injectors.EINVALID, "replyTo #%d is not a message of this drill", in.ReplyTo)
@@ -60,7 +61,7 @@ func (e *Engine) PostMessage(ctx context.Context, drillID string, in PostMessage
 			}
 			msg.AuthorKind, msg.AuthorName = AuthorPerson, p.Name
 		case AuthorPersona:
-			p, ok := findPersona(d.Scenario, in.AuthorID)
+			p, ok := d.Scenario.Persona(in.AuthorID)
 			if !ok {
 				return nil, injectors.Errorf(injectors.ENOTFOUND, "persona %q is not in the scenario", in.AuthorID)
 			}
@@ -78,52 +79,12 @@ func (e *Engine) PostMessage(ctx context.Context, drillID string, in PostMessage
 	return msg, nil
 }
 
-func findPersona(s *scenarios.Scenario, id string) (scenarios.Persona, bool) {
-	for _, p := range s.Personas {
-		if p.ID == id {
-			return p, true
-		}
-	}
-	return scenarios.Persona{}, false
-}
-
-func hasChannel(s *scenarios.Scenario, id string) bool {
-	return id == scenarios.BackroomChannel || contains(channelIDs(s), id)
-}
-
-func channelIDs(s *scenarios.Scenario) []string {
-	ids := []string{}
-	for _, c := range s.Channels {
-		ids = append(ids, c.ID)
-	}
-	return append(ids, scenarios.BackroomChannel)
-}
-
 // PostNotice is a notice a participant posts by filling the scenario's
 // notice form.
 type PostNotice struct {
 	Kind     scenarios.NoticeKind
 	AuthorID string
 	Fields   map[string]string
-}
-
-// noticeTemplate returns the scenario's form for the notice kind.
-func noticeTemplate(s *scenarios.Scenario, kind scenarios.NoticeKind) (*scenarios.NoticeTemplate, error) {
-	var t *scenarios.NoticeTemplate
-	switch kind {
-	case scenarios.NoticeIncident:
-		t = s.Notices.Incident
-	case scenarios.NoticeStatus:
-		t = s.Notices.StatusUpdate
-	case scenarios.NoticeResolution:
-		t = s.Notices.Resolution
-	default:
-		return nil, injectors.Errorf(injectors.EINVALID, "notice kind %q is not a kind, expected incident, status-update or resolution", kind)
-	}
-	if t == nil {
-		return nil, injectors.Errorf(injectors.EINVALID, "the scenario has no %s notice form", kind)
-	}
-	return t, nil
 }
 
 // PostNotice validates a notice against the scenario's form (required
@@ -139,17 +100,13 @@ func (e *Engine) PostNotice(ctx context.Context, drillID string, in PostNotice) 
 		if _, ok := d.Person(in.AuthorID); !ok {
 			return nil, injectors.Errorf(injectors.ENOTFOUND, "person %q is not in drill %s", in.AuthorID, d.ID)
 		}
-		t, err := noticeTemplate(d.Scenario, in.Kind)
+		fields, err := d.Scenario.ValidateNotice(in.Kind, in.Fields)
 		if err != nil {
-			return nil, err
+			return nil, noticeError(in.Kind, err)
 		}
-		fields, err := checkNotice(in.Kind, t, in.Fields)
-		if err != nil {
-			return nil, err
-		}
-		ch := t.Channel
+		ch := d.Scenario.NoticeTemplate(in.Kind).Channel
 		if ch == "" {
-			ch = IncidentChannel(d.Scenario)
+			ch = d.Scenario.IncidentChannel()
 		}
 		n = Notice{Kind: in.Kind, Channel: ch, AuthorID: in.AuthorID, Fields: fields, At: d.Elapsed(e.clock.Now())}
 		return []pending{{Type: EventNoticePosted, Actor: in.AuthorID, Payload: NoticePosted{Kind: in.Kind, Channel: ch, AuthorID: in.AuthorID, Fields: fields}}}, nil
@@ -161,34 +118,25 @@ func (e *Engine) PostNotice(ctx context.Context, drillID string, in PostNotice) 
 	return n, nil
 }
 
-func checkNotice(kind scenarios.NoticeKind, t *scenarios.NoticeTemplate, in map[string]string) (map[string]string, error) {
-	known := map[string]scenarios.NoticeField{}
-	for _, f := range t.Fields {
-		known[f.ID] = f
+// noticeError words the error of scenarios.ValidateNotice as an EINVALID
+// error: the missing required fields, the unknown ones, then each bad value
+// with what was expected.
+func noticeError(kind scenarios.NoticeKind, err error) error {
+	var fe scenarios.NoticeErrors
+	if !errors.As(err, &fe) {
+		return injectors.Errorf(injectors.EINVALID, "%v", err)
 	}
 	var unknown, missing, bad []string
-	out := map[string]string{}
-	for k, v := range in {
-		f, ok := known[k]
-		if !ok {
-			unknown = append(unknown, k)
-			continue
-		}
-		v = strings.TrimSpace(v)
-		if v == "" {
-			continue
-		}
-		if msg := checkField(f, v); msg != "" {
-			bad = append(bad, fmt.Sprintf("%s %s", f.ID, msg))
-		}
-		out[k] = v
-	}
-	for _, f := range t.Fields {
-		if f.Required && out[f.ID] == "" {
-			missing = append(missing, f.ID)
+	for _, f := range fe {
+		switch f.Problem {
+		case scenarios.ProblemRequired:
+			missing = append(missing, f.Field.ID)
+		case scenarios.ProblemUnknown:
+			unknown = append(unknown, f.Field.ID)
+		default:
+			bad = append(bad, fmt.Sprintf("%s %s", f.Field.ID, checkField(f.Field, f.Value)))
 		}
 	}
-	sort.Strings(unknown)
 	var parts []string
 	if len(missing) > 0 {
 		parts = append(parts, "missing required fields: "+strings.Join(missing, ", "))
@@ -200,10 +148,7 @@ func checkNotice(kind scenarios.NoticeKind, t *scenarios.NoticeTemplate, in map[
 		sort.Strings(bad)
 		parts = append(parts, strings.Join(bad, "; "))
 	}
-	if len(parts) > 0 {
-		return nil, injectors.Errorf(injectors.EINVALID, "%s notice: %s", kind, strings.Join(parts, "; "))
-	}
-	return out, nil
+	return injectors.Errorf(injectors.EINVALID, "%s notice: %s", kind, strings.Join(parts, "; "))
 }
 
 func checkField(f scenarios.NoticeField, v string) string {

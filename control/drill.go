@@ -349,20 +349,6 @@ func (d *Drill) lastInjected() *time.Duration {
 	return last
 }
 
-// IncidentChannel returns the channel incident notices go to: the one
-// marked incident, else the one with id "incident" (scenarios.Load
-// guarantees one of these), else — for scenarios built in code — the first
-// channel.
-func IncidentChannel(s *scenarios.Scenario) string {
-	if ch := s.IncidentChannel(); ch != "" {
-		return ch
-	}
-	if len(s.Channels) > 0 {
-		return s.Channels[0].ID
-	}
-	return "incident"
-}
-
 // Clone returns a deep copy of d, safe to hand out of the engine. The
 // scenario snapshot is shared: it never changes after creation and must be
 // treated as read-only. Clone copies field by field (no encoding), so its

@@ -273,7 +273,7 @@ func (d *Drill) decodeType(e *Event) (fold, error) {
 			}
 			if p, ok := d.Person(m.AuthorID); ok && p.Role == RoleParticipant {
 				d.LastWrite[m.Channel] = at
-				if m.Channel == IncidentChannel(d.Scenario) {
+				if m.Channel == d.Scenario.IncidentChannel() {
 					d.acknowledge(at)
 				}
 			}

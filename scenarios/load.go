@@ -128,7 +128,7 @@ func applyDefaults(s *Scenario) {
 		}
 		next = h.At + Duration(HintStageGap)
 	}
-	incident := s.IncidentChannel()
+	incident := s.markedIncidentChannel()
 	if s.Notices.Incident == nil {
 		s.Notices.Incident = DefaultIncidentNotice()
 	}
@@ -165,23 +165,6 @@ func defaultProbe(p *Probe) {
 	if p.Interval == 0 {
 		p.Interval = Duration(DefaultProbeInterval)
 	}
-}
-
-// IncidentChannel returns the id of the channel where incident notices are
-// posted: the channel marked incident: true, else the channel with id
-// "incident", else "".
-func (s *Scenario) IncidentChannel() string {
-	for _, c := range s.Channels {
-		if c.Incident {
-			return c.ID
-		}
-	}
-	for _, c := range s.Channels {
-		if c.ID == "incident" {
-			return c.ID
-		}
-	}
-	return ""
 }
 
 // Fault returns the fault with the given id.

@@ -130,7 +130,7 @@ func (v *validator) personasAndChannels() {
 	}
 	if _, ok := v.d.pos["channels"]; ok && len(s.Channels) == 0 {
 		v.errf("channels", "no channels, expected at least the incident channel")
-	} else if len(s.Channels) > 0 && s.IncidentChannel() == "" {
+	} else if len(s.Channels) > 0 && s.markedIncidentChannel() == "" {
 		v.errf("channels", "no incident channel, expected one channel with incident: true or with id \"incident\"")
 	}
 }

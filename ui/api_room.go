@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -54,7 +55,7 @@ func (s *Server) drillView(d *control.Drill, st roomState, sess *Session) wire.D
 		ID: d.ID, Title: d.Title, State: d.State, Paused: d.Paused, Me: sessionView(sess), Seq: d.Seq,
 		ServerNow: s.clock.Now().UTC(), ClockBaseMS: d.ClockBase.Milliseconds(), ClockSince: d.ClockSince,
 		TimeScale: d.TimeScale, TimeLimitMS: d.TimeLimit().Milliseconds(),
-		IncidentChannel: control.IncidentChannel(sc), ClaimRoles: claimRoles,
+		IncidentChannel: sc.IncidentChannel(), ClaimRoles: claimRoles,
 		Notices: sc.Notices,
 	}
 	if v.Title == "" {
@@ -176,15 +177,6 @@ func triggerOf(sc *scenarios.Scenario, faultID string) string {
 	return ""
 }
 
-func hasChannel(sc *scenarios.Scenario, id string) bool {
-	for _, c := range sc.Channels {
-		if c.ID == id {
-			return true
-		}
-	}
-	return false
-}
-
 // apiPostMessage posts to a channel. Participants write in the drill
 // channels; designer and observer only in the back room (they must not
 // intervene); the facilitator anywhere, as themself or as any persona.
@@ -216,7 +208,7 @@ func (s *Server) apiPostMessage(w http.ResponseWriter, r *http.Request, sess *Se
 		return
 	}
 	backroom := req.Channel == scenarios.BackroomChannel
-	if !backroom && !hasChannel(sc, req.Channel) {
+	if !backroom && !sc.HasChannel(req.Channel) {
 		s.writeError(w, r, injectors.Errorf(injectors.EINVALID, "channel: %q is not a channel of this drill.", req.Channel))
 		return
 	}
@@ -243,7 +235,7 @@ func (s *Server) apiPostMessage(w http.ResponseWriter, r *http.Request, sess *Se
 	in := control.PostMessage{Channel: req.Channel, Text: req.Text, ReplyTo: req.ReplyTo,
 		AuthorID: sess.actor(), AuthorKind: control.AuthorPerson}
 	if req.Persona != "" {
-		if persona(sc, req.Persona) == nil {
+		if _, ok := sc.Persona(req.Persona); !ok {
 			s.writeError(w, r, injectors.Errorf(injectors.EINVALID, "persona: %q is not a persona of this scenario.", req.Persona))
 			return
 		}
@@ -260,31 +252,10 @@ func (s *Server) apiPostMessage(w http.ResponseWriter, r *http.Request, sess *Se
 	writeJSON(w, http.StatusCreated, map[string]int64{"seq": m.Seq})
 }
 
-func persona(sc *scenarios.Scenario, id string) *scenarios.Persona {
-	for i := range sc.Personas {
-		if sc.Personas[i].ID == id {
-			return &sc.Personas[i]
-		}
-	}
-	return nil
-}
-
 // PostNoticeRequest is the body of POST /api/drills/{id}/notices.
 type PostNoticeRequest struct {
 	Kind   scenarios.NoticeKind `json:"kind"`
 	Fields map[string]string    `json:"fields"`
-}
-
-func noticeTemplate(n scenarios.Notices, k scenarios.NoticeKind) *scenarios.NoticeTemplate {
-	switch k {
-	case scenarios.NoticeIncident:
-		return n.Incident
-	case scenarios.NoticeStatus:
-		return n.StatusUpdate
-	case scenarios.NoticeResolution:
-		return n.Resolution
-	}
-	return nil
 }
 
 // apiPostNotice posts an incident, status-update or resolution notice built
@@ -301,14 +272,13 @@ func (s *Server) apiPostNotice(w http.ResponseWriter, r *http.Request, sess *Ses
 		s.writeError(w, r, err)
 		return
 	}
-	tpl := noticeTemplate(d.Scenario.Notices, req.Kind)
-	if tpl == nil {
+	if d.Scenario.NoticeTemplate(req.Kind) == nil {
 		s.writeError(w, r, injectors.Errorf(injectors.EINVALID, "kind: %q is not a notice of this drill, expected incident, status-update or resolution.", req.Kind))
 		return
 	}
-	fields, err := validateNotice(tpl, req.Fields)
+	fields, err := d.Scenario.ValidateNotice(req.Kind, req.Fields)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.writeError(w, r, noticeFieldError(err))
 		return
 	}
 	if !s.limiter.allow("msg:" + d.ID + ":" + sess.PersonID) {
@@ -323,52 +293,27 @@ func (s *Server) apiPostNotice(w http.ResponseWriter, r *http.Request, sess *Ses
 	writeJSON(w, http.StatusCreated, map[string]int64{"seq": n.Seq})
 }
 
-// validateNotice checks a notice's fields against its template: known
-// fields only, required ones filled, values of the field's type. The error
-// names every field at fault with its problem, so the form outlines them
-// and words them with its own labels in the viewer's language.
-func validateNotice(tpl *scenarios.NoticeTemplate, in map[string]string) (map[string]string, error) {
-	out := make(map[string]string)
-	known := make(map[string]bool)
+// noticeFieldError turns the error of scenarios.ValidateNotice into a
+// FieldError naming every field at fault with its problem, so the form
+// outlines them and words them with its own labels in the viewer's language.
+func noticeFieldError(err error) error {
+	var errs scenarios.NoticeErrors
+	if !errors.As(err, &errs) {
+		return injectors.Errorf(injectors.EINVALID, "%v", err)
+	}
 	fe := &FieldError{Problems: map[string]string{}}
-	var msgs []string
-	for _, f := range tpl.Fields {
-		known[f.ID] = true
-		v := strings.TrimSpace(in[f.ID])
-		p := ""
-		switch {
-		case v == "" && f.Required:
-			p = scenarios.ProblemRequired
-		case v != "":
-			p = f.Check(v)
+	msgs := make([]string, 0, len(errs))
+	for _, e := range errs {
+		fe.Fields = append(fe.Fields, e.Field.ID)
+		fe.Problems[e.Field.ID] = e.Problem
+		label := e.Field.Label
+		if e.Problem == scenarios.ProblemUnknown {
+			label = e.Field.ID
 		}
-		if p != "" {
-			fe.Fields = append(fe.Fields, f.ID)
-			fe.Problems[f.ID] = p
-			msgs = append(msgs, "\""+f.Label+"\": "+problemText(f, p))
-			continue
-		}
-		if v != "" {
-			out[f.ID] = v
-		}
+		msgs = append(msgs, "\""+label+"\": "+problemText(e.Field, e.Problem))
 	}
-	var unknown []string
-	for id := range in {
-		if !known[id] {
-			unknown = append(unknown, id)
-		}
-	}
-	sort.Strings(unknown)
-	for _, id := range unknown {
-		fe.Fields = append(fe.Fields, id)
-		fe.Problems[id] = scenarios.ProblemUnknown
-		msgs = append(msgs, "\""+id+"\": "+problemText(scenarios.NoticeField{}, scenarios.ProblemUnknown))
-	}
-	if len(fe.Fields) > 0 {
-		fe.Message = strings.Join(msgs, " ")
-		return nil, fe
-	}
-	return out, nil
+	fe.Message = strings.Join(msgs, " ")
+	return fe
 }
 
 // problemText words a field problem in English, for API clients; the room

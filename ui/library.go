@@ -3,10 +3,7 @@ package ui
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
-	"strings"
 
 	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/scenarios"
@@ -28,22 +25,17 @@ func LoadLibrary(dirs []string, opts ...scenarios.Option) (*DirLibrary, error) {
 	l := &DirLibrary{byName: map[string]*scenarios.Scenario{}}
 	var errs []error
 	for _, dir := range dirs {
-		entries, err := os.ReadDir(dir)
+		files, err := scenarios.LoadDir(dir, opts...)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("scenarios.dirs: %w", err))
 			continue
 		}
-		for _, e := range entries {
-			name := e.Name()
-			if e.IsDir() || !(strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")) {
+		for _, f := range files {
+			if f.Err != nil {
+				errs = append(errs, f.Err)
 				continue
 			}
-			path := filepath.Join(dir, name)
-			sc, err := scenarios.Load(path, opts...)
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
+			sc, path := f.Scenario, f.Path
 			if prev, dup := l.byName[sc.Metadata.Name]; dup {
 				errs = append(errs, fmt.Errorf("%s: scenario name %q is already used by %s", path, sc.Metadata.Name, prev.Source))
 				continue

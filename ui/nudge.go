@@ -66,7 +66,7 @@ func (s *Server) checkDrill(ctx context.Context, id string) error {
 
 // dueNudges returns the nudges the drill needs at drill time now.
 func dueNudges(d *control.Drill, st roomState, now time.Duration) []wire.Nudge {
-	ch := control.IncidentChannel(d.Scenario)
+	ch := d.Scenario.IncidentChannel()
 	var out []wire.Nudge
 	if det, ok := detected(d); ok && now-det >= NudgeAfter {
 		if !st.holder(wire.ClaimCommander) {

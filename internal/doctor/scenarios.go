@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -21,23 +20,20 @@ import (
 // that does not load is returned with its error; a directory that cannot be
 // read is one entry with Path the directory.
 func LoadScenarios(dirs, files []string, opts ...scenarios.Option) []ScenarioFile {
-	var paths []string
-	var out []ScenarioFile
+	// Unreadable directories come first, then the files in order.
+	var out, loaded []ScenarioFile
 	for _, d := range dirs {
-		entries, err := os.ReadDir(d)
+		dirFiles, err := scenarios.LoadDir(d, opts...)
 		if err != nil {
 			out = append(out, ScenarioFile{Path: d, Err: fmt.Errorf("scenarios.dirs: %w", err)})
 			continue
 		}
-		for _, e := range entries {
-			n := e.Name()
-			if !e.IsDir() && (strings.HasSuffix(n, ".yaml") || strings.HasSuffix(n, ".yml")) {
-				paths = append(paths, filepath.Join(d, n))
-			}
+		for _, f := range dirFiles {
+			loaded = append(loaded, ScenarioFile{Path: f.Path, Scenario: f.Scenario, Err: f.Err})
 		}
 	}
-	paths = append(paths, files...)
-	for _, p := range paths {
+	out = append(out, loaded...)
+	for _, p := range files {
 		s, err := scenarios.Load(p, opts...)
 		out = append(out, ScenarioFile{Path: p, Scenario: s, Err: err})
 	}
