@@ -281,40 +281,30 @@ func (d *Drill) Fault(id string) (*FaultState, bool) {
 	return nil, false
 }
 
-func (d *Drill) faultIndex(id string) int {
-	for i := range d.Faults {
-		if d.Faults[i].ID == id {
+// indexByID returns the index of the element of xs whose id is want, or -1.
+func indexByID[T any](xs []T, id func(*T) string, want string) int {
+	for i := range xs {
+		if id(&xs[i]) == want {
 			return i
 		}
 	}
 	return -1
+}
+
+func (d *Drill) faultIndex(id string) int {
+	return indexByID(d.Faults, func(f *FaultState) string { return f.ID }, id)
 }
 
 func (d *Drill) hintIndex(id string) int {
-	for i := range d.Hints {
-		if d.Hints[i].ID == id {
-			return i
-		}
-	}
-	return -1
+	return indexByID(d.Hints, func(h *HintState) string { return h.ID }, id)
 }
 
 func (d *Drill) injectIndex(id string) int {
-	for i := range d.Injects {
-		if d.Injects[i].ID == id {
-			return i
-		}
-	}
-	return -1
+	return indexByID(d.Injects, func(in *InjectState) string { return in.ID }, id)
 }
 
 func (d *Drill) alertIndex(id string) int {
-	for i := range d.Alerts {
-		if d.Alerts[i].ID == id {
-			return i
-		}
-	}
-	return -1
+	return indexByID(d.Alerts, func(a *AlertState) string { return a.ID }, id)
 }
 
 // firstNotice returns the first notice of the kind.

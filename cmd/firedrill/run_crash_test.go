@@ -364,9 +364,12 @@ func TestRunCrash(t *testing.T) {
 	}
 }
 
-// TestRunCrashRepeatedly kills the real binary again and again at random
-// moments while messages are being posted, resuming it each time, and then
-// checks the same invariants as TestRunCrash once it is left to settle.
+// TestRunCrashRepeatedly SIGKILLs the real binary at 50 random moments
+// while messages are being posted (the faults inject in the first round,
+// probes and timers run throughout, the abort reverts at the end),
+// resuming it each time, and then checks the same invariants as
+// TestRunCrash once it is left to settle, and that no acknowledged message
+// is in the journal twice.
 func TestRunCrashRepeatedly(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills the real binary")
@@ -381,7 +384,8 @@ func TestRunCrashRepeatedly(t *testing.T) {
 	texts := map[string]string{}
 	acked := map[int64]string{}
 	var before time.Duration
-	for round := 0; round < 8; round++ {
+	const kills = 50
+	for round := 0; round < kills; round++ {
 		var p *runProc
 		if round == 0 {
 			p = startRun(t, bin, data, pluginDir, scenario)
@@ -421,7 +425,7 @@ func TestRunCrashRepeatedly(t *testing.T) {
 			t.Fatalf("acknowledged message #%d %q lost: journal has %v", seq, text, e)
 		}
 	}
-	t.Logf("%d acknowledged messages over 8 kills, all in the journal", len(acked))
+	t.Logf("%d acknowledged messages over %d kills, all in the journal", len(acked), kills)
 	got := readFlags(t, flags)
 	for id, phase := range st["faults"].(map[string]any) {
 		key, val := faultFlags[id][0].(string), faultFlags[id][1]
@@ -432,6 +436,21 @@ func TestRunCrashRepeatedly(t *testing.T) {
 		}
 	}
 	last.waitBacklog(st)
+	copies := map[string]int{}
+	last.mu.Lock()
+	for _, m := range last.seen {
+		if m["event"] == "chat.message" {
+			if p, ok := m["payload"].(map[string]any); ok {
+				copies[fmt.Sprint(p["text"])]++
+			}
+		}
+	}
+	last.mu.Unlock()
+	for _, text := range acked {
+		if copies[text] != 1 {
+			t.Fatalf("acknowledged message %q is in the journal %d times", text, copies[text])
+		}
+	}
 	last2, lastAt := last.lastEvent()
 	if last2 < before {
 		t.Fatalf("the journal printed after the restarts ends at %s, before the %s seen earlier", last2, before)

@@ -12,13 +12,16 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/kubernetes"
+	k8sclient "k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/util/flowcontrol"
 
+	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/internal/devcluster"
 	"github.com/firedrill/firedrill/internal/devcluster/clustertest"
+	"github.com/firedrill/firedrill/scenarios"
 )
 
 // undo is the one strategic merge patch a person sends to undo one fault.
@@ -116,7 +119,7 @@ func (r *rig) parallelPatch(n int) {
 	if r.floor == nil {
 		rc := clustertest.Cluster(r.t).RESTConfig()
 		rc.RateLimiter = flowcontrol.NewFakeAlwaysRateLimiter()
-		cs, err := kubernetes.NewForConfig(rc)
+		cs, err := k8sclient.NewForConfig(rc)
 		if err != nil {
 			r.t.Fatal(err)
 		}
@@ -183,4 +186,94 @@ func spread(ds []time.Duration) string {
 		return ms(ds[0])
 	}
 	return fmt.Sprintf("%s (%s–%s)", ms(median(ds)), ms(slices.Min(ds)), ms(slices.Max(ds)))
+}
+
+// BenchmarkFireToWatch measures what a designer sees when firing a fault:
+// from Engine.FireFaultNow until a watch of the ConfigMap shows the
+// injected value (journal intent and revert record fsynced, Prepare and
+// Inject through the plugin process), next to a bare client-go PATCH until
+// the same watch shows it. It prints p50 and max of FIREDRILL_BENCH_ROUNDS
+// × 5 fires (default 15) and the ratio. Target: p50 at most 2x bare.
+func BenchmarkFireToWatch(b *testing.B) {
+	rounds := 15
+	if v, err := strconv.Atoi(os.Getenv("FIREDRILL_BENCH_ROUNDS")); err == nil && v > 0 {
+		rounds = 5 * v
+	}
+	r := newRig(b, 1)
+	cs := clustertest.Cluster(b).Client()
+	var fire, bare []time.Duration
+	for b.Loop() {
+		fire, bare = fire[:0], bare[:0]
+		for i := 0; i < rounds; i++ {
+			fire = append(fire, r.timeFire())
+			bare = append(bare, r.timeBarePatch(cs))
+		}
+	}
+	fmt.Fprintf(os.Stdout, "\nfire -> change visible in a watch, %d fires: engine p50 %s (min %s, max %s); bare PATCH p50 %s (min %s, max %s); p50 ratio %.2fx\n",
+		rounds, ms(median(fire)), ms(slices.Min(fire)), ms(slices.Max(fire)), ms(median(bare)), ms(slices.Min(bare)), ms(slices.Max(bare)), ratio(fire, bare))
+	b.ReportMetric(float64(median(fire).Microseconds())/1000, "ms/fire-p50")
+	b.ReportMetric(float64(median(bare).Microseconds())/1000, "ms/bare-p50")
+	b.ReportMetric(ratio(fire, bare), "x-bare-p50")
+}
+
+// watchFor returns a function that waits until cfg-0's DB_POOL_MAX is v.
+func (r *rig) watchFor(v string) func() {
+	r.t.Helper()
+	w, err := clustertest.Cluster(r.t).Client().CoreV1().ConfigMaps(r.ns).Watch(r.ctx, metav1.ListOptions{FieldSelector: "metadata.name=cfg-0"})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return func() {
+		defer w.Stop()
+		for ev := range w.ResultChan() {
+			if cm, ok := ev.Object.(*corev1.ConfigMap); ok && cm.Data["DB_POOL_MAX"] == v {
+				return
+			}
+		}
+		r.t.Fatal("watch ended before the change was seen")
+	}
+}
+
+// timeFire starts a drill whose one fault is due at 80 minutes, fires it
+// now and times until the watch sees it; the drill is aborted afterwards.
+func (r *rig) timeFire() time.Duration {
+	r.t.Helper()
+	s := r.scenario(1)
+	later := scenarios.Duration(80 * time.Minute)
+	s.Faults[0].At = &later
+	d, err := r.engine.CreateDrill(r.ctx, control.CreateDrill{Scenario: s, Actor: "facilitator"})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if err := r.engine.Start(r.ctx, d.ID, "facilitator"); err != nil {
+		r.t.Fatal(err)
+	}
+	wait := r.watchFor("1")
+	start := time.Now()
+	if err := r.engine.FireFaultNow(r.ctx, d.ID, s.Faults[0].ID, "designer"); err != nil {
+		r.t.Fatal(err)
+	}
+	wait()
+	took := time.Since(start)
+	if err := r.engine.Abort(r.ctx, d.ID, "facilitator", "benchmark cleanup"); err != nil {
+		r.t.Fatal(err)
+	}
+	return took
+}
+
+// timeBarePatch times a bare PATCH of the same change until the watch sees
+// it, then puts the value back.
+func (r *rig) timeBarePatch(cs k8sclient.Interface) time.Duration {
+	r.t.Helper()
+	wait := r.watchFor("1")
+	start := time.Now()
+	if _, err := cs.CoreV1().ConfigMaps(r.ns).Patch(r.ctx, "cfg-0", types.StrategicMergePatchType, []byte(`{"data":{"DB_POOL_MAX":"1"}}`), metav1.PatchOptions{}); err != nil {
+		r.t.Fatal(err)
+	}
+	wait()
+	took := time.Since(start)
+	if _, err := cs.CoreV1().ConfigMaps(r.ns).Patch(r.ctx, "cfg-0", types.StrategicMergePatchType, []byte(`{"data":{"DB_POOL_MAX":"50"}}`), metav1.PatchOptions{}); err != nil {
+		r.t.Fatal(err)
+	}
+	return took
 }
