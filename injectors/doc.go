@@ -9,6 +9,12 @@
 // that implements the contract pulls in neither the drill engine nor the
 // scenario language nor any transport.
 //
+// A fault's life: Prepare changes nothing and returns the revert record,
+// which the caller persists before Inject; Revert is idempotent. When
+// Inject fails after changing something it returns its partial-inject
+// record with the error, and the caller persists it and reverts with it
+// (see Injector.Inject).
+//
 // Around it:
 //   - injectors/sdk is what a plugin's main function uses: Serve, and helpers
 //     for params schemas and revert records.
