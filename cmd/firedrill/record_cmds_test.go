@@ -18,14 +18,21 @@ import (
 // played drill with its retro, as the controller leaves it.
 func playedDataDir(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
-	h := controltest.OpenHarness(t, filepath.Join(dir, "firedrill.db"), clocktesting.NewFakeClock(controltest.Start), controltest.NewInjector(), nil)
+	dir, h := harnessDataDir(t)
 	retrotest.PlayDrill(t, h, "drill-1")
 	s := retrotest.PlayRetro(t, h, "drill-1")
 	if err := s.Close(h.Ctx, "drill-1", "fiona"); err != nil {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// harnessDataDir returns a fresh data directory and a harness over its drill
+// database, on the fake clock at controltest.Start.
+func harnessDataDir(t *testing.T) (string, *controltest.Harness) {
+	t.Helper()
+	dir := t.TempDir()
+	return dir, controltest.OpenHarness(t, filepath.Join(dir, "firedrill.db"), clocktesting.NewFakeClock(controltest.Start), controltest.NewInjector(), nil)
 }
 
 func TestExportAndVerifyCmds(t *testing.T) {

@@ -9,9 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	clocktesting "k8s.io/utils/clock/testing"
-
-	"github.com/firedrill/firedrill/control/controltest"
 	"github.com/firedrill/firedrill/control/program"
 	"github.com/firedrill/firedrill/control/retro/retrotest"
 )
@@ -21,8 +18,7 @@ import (
 // search's planned month has passed.
 func programDataDir(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
-	h := controltest.OpenHarness(t, filepath.Join(dir, "firedrill.db"), clocktesting.NewFakeClock(controltest.Start), controltest.NewInjector(), nil)
+	dir, h := harnessDataDir(t)
 	svc := &program.Service{Store: h.DB, Drills: h.Engine, Clock: h.Clock}
 	if _, err := svc.CreateSeason(h.Ctx, "2026H2", "Priya", "https://wiki.example.com/ir", "", "facilitator"); err != nil {
 		t.Fatal(err)

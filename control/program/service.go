@@ -60,6 +60,15 @@ type Service struct {
 	Poster Poster
 }
 
+// save stores the plan with its new journal entry.
+func (s *Service) save(ctx context.Context, p *Plan, e Entry) (*Plan, error) {
+	if err := s.Store.SavePlan(ctx, p, []Entry{e}); err != nil {
+		return nil, fmt.Errorf("save the plan of %s: %w", p.Season, err)
+	}
+	p.Journal = append(p.Journal, e)
+	return p, nil
+}
+
 // change loads a season's plan, applies fn and saves the plan with fn's
 // journal entry.
 func (s *Service) change(ctx context.Context, season string, fn func(p *Plan, now time.Time) (Entry, error)) (*Plan, error) {
@@ -71,11 +80,7 @@ func (s *Service) change(ctx context.Context, season string, fn func(p *Plan, no
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Store.SavePlan(ctx, p, []Entry{e}); err != nil {
-		return nil, fmt.Errorf("save the plan of %s: %w", season, err)
-	}
-	p.Journal = append(p.Journal, e)
-	return p, nil
+	return s.save(ctx, p, e)
 }
 
 // CreateSeason starts a season's plan.
@@ -90,11 +95,7 @@ func (s *Service) CreateSeason(ctx context.Context, season, owner, processURL, t
 		return nil, err
 	}
 	e := p.entry(s.Clock.Now(), actor, "", ActionSeasonCreated, "owner "+p.Owner, "")
-	if err := s.Store.SavePlan(ctx, p, []Entry{e}); err != nil {
-		return nil, fmt.Errorf("save the plan of %s: %w", season, err)
-	}
-	p.Journal = append(p.Journal, e)
-	return p, nil
+	return s.save(ctx, p, e)
 }
 
 // AddTeam plans a team's drill.
@@ -174,10 +175,9 @@ func (s *Service) Schedule(ctx context.Context, season, team string, at time.Tim
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Store.SavePlan(ctx, p, []Entry{e}); err != nil {
-		return nil, fmt.Errorf("save the plan of %s (drill %s is scheduled): %w", season, d.ID, err)
+	if _, err := s.save(ctx, p, e); err != nil {
+		return nil, fmt.Errorf("drill %s is scheduled, but: %w", d.ID, err)
 	}
-	p.Journal = append(p.Journal, e)
 	return p, nil
 }
 
@@ -200,11 +200,7 @@ func (s *Service) Reschedule(ctx context.Context, season, team string, at time.T
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Store.SavePlan(ctx, p, []Entry{e}); err != nil {
-		return nil, fmt.Errorf("save the plan of %s: %w", season, err)
-	}
-	p.Journal = append(p.Journal, e)
-	return p, nil
+	return s.save(ctx, p, e)
 }
 
 // Cancel calls off the team's drill for a reason. A drill that exists and
@@ -237,11 +233,7 @@ func (s *Service) Cancel(ctx context.Context, season, team, reason, actor string
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Store.SavePlan(ctx, p, []Entry{e}); err != nil {
-		return nil, fmt.Errorf("save the plan of %s: %w", season, err)
-	}
-	p.Journal = append(p.Journal, e)
-	return p, nil
+	return s.save(ctx, p, e)
 }
 
 // Notice returns the day-before notice of the team's scheduled drill.
