@@ -8,6 +8,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/ui"
 	"github.com/firedrill/firedrill/ui/wire"
 )
 
@@ -199,4 +200,34 @@ func (e *env) seasonViewOf(season string) wire.SeasonView {
 	var v wire.SeasonView
 	e.admin().must(200, "GET", "/api/program/seasons/"+season, nil, &v)
 	return v
+}
+
+// TestBrowserSurveyLink: once the facilitator closes the retro, the retro
+// page ends with the after-drill survey link, and the link leads to the
+// configured survey for this drill.
+func TestBrowserSurveyLink(t *testing.T) {
+	e := newEnv(t, func(c *ui.Config, _ *control.Engine) {
+		c.SurveyURL = "https://forms.example.com/after-drill?drill={drill}"
+	})
+	d := e.newDrill(true)
+	endDrill(t, e, d)
+	var l wire.JoinLink
+	d.admin.must(200, "POST", "/api/drills/"+d.id+"/people/"+d.people["Kim"]+"/link", nil, &l)
+	browser := newBrowser(t)
+	kim := &page{t: t, ctx: browser(), name: "kim", dir: artifacts(t)}
+	kim.run("join", chromedp.Navigate(l.URL))
+	kim.waitJS("room", `location.pathname.startsWith("/room/")`)
+	kim.run("open the retro", chromedp.Navigate(e.http.URL+"/room/"+d.id+"/retro"))
+	kim.waitJS("the retro is open without a survey yet", `document.querySelector("#state").textContent !== "" && document.querySelector("#survey").classList.contains("hidden")`)
+	d.admin.must(200, "POST", "/api/drills/"+d.id+"/retro/close", nil, nil)
+	kim.run("reload the retro", chromedp.Reload())
+	kim.waitJS("the survey ends the retro", `!document.querySelector("#survey").classList.contains("hidden")`)
+	kim.run("catch links", chromedp.Evaluate[chromedp.Void](catchLinks))
+	kim.run("reset", chromedp.Evaluate[chromedp.Void](`window.__clicked = ""`))
+	kim.click("open the survey", "#surveyLink")
+	kim.waitJS("the survey link was clicked", `window.__clicked !== ""`)
+	if got, want := eval[string](kim, `window.__clicked`), "https://forms.example.com/after-drill?drill="+d.id; got != want {
+		t.Fatalf("survey link %q, want %q", got, want)
+	}
+	kim.shot("retro-survey")
 }
