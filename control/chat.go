@@ -35,7 +35,7 @@ func (e *Engine) PostMessage(ctx context.Context, drillID string, in PostMessage
 		default:
 			return nil, injectors.Errorf(injectors.ECONFLICT, "drill %s is %s; chat opens at the briefing", d.ID, d.State)
 		}
-		text := strings.TrimSpace(in.Text)
+		text := strings.TrimSpace(CleanText(in.Text))
 		if text == "" {
 			return nil, injectors.Errorf(injectors.EINVALID, "message text is empty")
 		}
@@ -100,7 +100,11 @@ func (e *Engine) PostNotice(ctx context.Context, drillID string, in PostNotice) 
 		if _, ok := d.Person(in.AuthorID); !ok {
 			return nil, injectors.Errorf(injectors.ENOTFOUND, "person %q is not in drill %s", in.AuthorID, d.ID)
 		}
-		fields, err := d.Scenario.ValidateNotice(in.Kind, in.Fields)
+		clean := make(map[string]string, len(in.Fields))
+		for k, v := range in.Fields {
+			clean[k] = CleanText(v)
+		}
+		fields, err := d.Scenario.ValidateNotice(in.Kind, clean)
 		if err != nil {
 			return nil, noticeError(in.Kind, err)
 		}

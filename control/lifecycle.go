@@ -108,7 +108,7 @@ func validID(s string) bool {
 // AddPerson adds someone to the drill with a role and returns them with
 // their id.
 func (e *Engine) AddPerson(ctx context.Context, drillID string, p Person, actor string) (Person, error) {
-	p.Name = strings.TrimSpace(p.Name)
+	p.Name = strings.TrimSpace(CleanText(p.Name))
 	if p.Name == "" {
 		return Person{}, injectors.Errorf(injectors.EINVALID, "person name is required")
 	}

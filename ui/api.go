@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"strings"
 	"unicode/utf8"
@@ -322,15 +323,26 @@ func (s *Server) issueLink(r *http.Request, drillID string, p control.Person) (w
 	return wire.JoinLink{Person: p, URL: s.baseURL(r) + "/join#" + tok}, nil
 }
 
+// baseURL is where join links point: the configured public URL, or else
+// the address the server accepted the request on — never the request's
+// Host header, which the client chooses.
 func (s *Server) baseURL(r *http.Request) string {
 	if s.publicURL != "" {
 		return s.publicURL
 	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
+	host := r.Host
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok && a != nil {
+		host = a.String()
 	}
-	return scheme + "://" + r.Host
+	return requestScheme(r) + "://" + host
+}
+
+// requestScheme is the scheme the request arrived over.
+func requestScheme(r *http.Request) string {
+	if r.TLS != nil {
+		return "https"
+	}
+	return "http"
 }
 
 func (s *Server) apiLifecycle(w http.ResponseWriter, r *http.Request, sess *Session) {

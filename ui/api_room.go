@@ -400,7 +400,7 @@ func (s *Server) apiPostNote(w http.ResponseWriter, r *http.Request, sess *Sessi
 		s.writeError(w, r, injectors.Errorf(injectors.EINVALID, "tag: %q is not a note tag, expected strength or weakness.", req.Tag))
 		return
 	}
-	req.Text = strings.TrimSpace(req.Text)
+	req.Text = strings.TrimSpace(control.CleanText(req.Text))
 	if req.Text == "" || utf8.RuneCountInString(req.Text) > maxMessageRunes {
 		s.writeError(w, r, injectors.Errorf(injectors.EINVALID, "text: required, at most %d characters.", maxMessageRunes))
 		return

@@ -267,7 +267,7 @@ func (s *Server) sameOrigin(r *http.Request) bool {
 	if err != nil || u.Host == "" {
 		return false
 	}
-	if strings.EqualFold(u.Host, r.Host) {
+	if strings.EqualFold(u.Host, r.Host) && u.Scheme == requestScheme(r) {
 		return true
 	}
 	if s.publicURL != "" {

@@ -67,12 +67,15 @@ func (s *Server) pageRefused(w http.ResponseWriter, r *http.Request, err error) 
 	s.servePage(w, r, "refused.html", http.StatusForbidden)
 }
 
+// staticFS serves web/static under /static/ and nothing else: its root is
+// the static folder, so an escaped "../" in the path (/static/%2e%2e%2f…)
+// cannot reach the page templates next to it.
 var staticFS = func() http.Handler {
-	sub, err := fs.Sub(web, "web")
+	sub, err := fs.Sub(web, "web/static")
 	if err != nil {
 		panic(err)
 	}
-	return http.FileServerFS(sub)
+	return http.StripPrefix("/static", http.FileServerFS(sub))
 }()
 
 func (s *Server) pageStatic(w http.ResponseWriter, r *http.Request, _ *Session) {

@@ -3,8 +3,13 @@ package ui
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -70,6 +75,17 @@ func (s *Server) apiWS(w http.ResponseWriter, r *http.Request, sess *Session) {
 		after = n
 	}
 	drillID := r.PathValue("id")
+	var head int64
+	if err := s.engine.View(r.Context(), drillID, func(d *control.Drill) error { head = d.Seq; return nil }); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if after > head {
+		// Resuming past the head would silently drop the events up to
+		// after once they are appended.
+		s.writeError(w, r, injectors.Errorf(injectors.EINVALID, "after: #%d is past the drill's last event #%d; resume from a sequence number you received", after, head))
+		return
+	}
 	if err := s.ensurePump(drillID); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -138,6 +154,11 @@ func (s *Server) writePump(conn *websocket.Conn, sub *subscriber, drillID string
 		return write(websocket.TextMessage, data)
 	})
 	if err != nil {
+		if isGone(err) {
+			// The browser left during the replay: nothing went wrong here.
+			s.logger.Debug(fmt.Sprintf("replay drill %s after #%d: the browser left: %v", drillID, after, err))
+			return
+		}
 		s.logf("replay drill %s after #%d: %v", drillID, after, err)
 		_ = write(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseInternalServerErr, "replay failed"))
 		return
@@ -202,4 +223,16 @@ func (s *Server) replay(drillID string, after int64, staff bool, send func([]byt
 			return last, nil
 		}
 	}
+}
+
+// isGone reports whether err says the other end of a connection went away
+// (closed, reset, broken pipe, timed out), which a browser does whenever it
+// reloads or closes a page, or that the server is stopping.
+func isGone(err error) bool {
+	var ne net.Error
+	if errors.Is(err, context.Canceled) || errors.Is(err, net.ErrClosed) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) ||
+		(errors.As(err, &ne) && ne.Timeout()) || errors.Is(err, websocket.ErrCloseSent) {
+		return true
+	}
+	return false
 }

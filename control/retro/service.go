@@ -90,9 +90,12 @@ func (s *Service) save(ctx context.Context, drillID, personID string, a Answers,
 		return 0, err
 	}
 	a.PersonID = personID
+	a.WentWell, a.Lacking, a.Better = control.CleanText(a.WentWell), control.CleanText(a.Lacking), control.CleanText(a.Better)
 	for k, v := range a.Extra {
 		if strings.TrimSpace(v) == "" {
 			delete(a.Extra, k)
+		} else {
+			a.Extra[k] = control.CleanText(v)
 		}
 	}
 	if err := a.Check(d.Scenario, submit); err != nil {
@@ -111,7 +114,7 @@ func (s *Service) save(ctx context.Context, drillID, personID string, a Answers,
 
 // Ask adds a question to the queue; anyone may.
 func (s *Service) Ask(ctx context.Context, drillID, actor, text string) (string, error) {
-	text = strings.TrimSpace(text)
+	text = strings.TrimSpace(control.CleanText(text))
 	if text == "" {
 		return "", injectors.Errorf(injectors.EINVALID, "question text is required")
 	}
