@@ -545,3 +545,42 @@ func TestBrowserPolish(t *testing.T) {
 		fac.waitJS("EXERCISE banner on "+path, `(document.querySelector(".banner") || {}).textContent !== undefined && /EXERCISE|모의 훈련/.test(document.querySelector(".banner").textContent)`)
 	}
 }
+
+// TestBrowserWordsNotInternals: the console's timeline shows template
+// placeholders and triggers in words, and the retro's timeline words role
+// claims and its kinds, never event types or ids.
+func TestBrowserWordsNotInternals(t *testing.T) {
+	e := newEnv(t)
+	r := newRoomOf(t, e, "checks-test", [2]string{"Kim", "participant"})
+	r.start()
+	fac := r.facilitator("")
+	fac.waitJS("timeline", `document.querySelector('[data-inject="after-fix"]') !== null`)
+	tl := eval[string](fac, `[...document.querySelectorAll("[data-inject]")].map(li => li.textContent).join("\n")`)
+	for _, raw := range []string{"{{", "notice.missing", "fault.resolved", "worker-isolated", "cs →"} {
+		if strings.Contains(tl, raw) {
+			t.Fatalf("console timeline shows %q:\n%s", raw, tl)
+		}
+	}
+	for _, want := range []string{"[time of posting]", "if no Incident notice is posted by 15:00", "when “Payment worker cut off from the database” is resolved +2:00", "Customer Center → # incident"} {
+		if !strings.Contains(tl, want) {
+			t.Fatalf("console timeline lacks %q:\n%s", want, tl)
+		}
+	}
+	r.admin.must(201, "POST", "/api/drills/"+r.id+"/people", map[string]any{"name": "Lee", "role": "participant"}, nil)
+	kim := r.join("Kim")
+	kim.click("claim incident commander", `[data-claim="incident-commander"]`)
+	kim.waitJS("claimed", `document.querySelector('[data-claim="incident-commander"]').getAttribute("aria-pressed") === "true"`)
+	r.admin.must(200, "POST", "/api/drills/"+r.id+"/end", map[string]string{"why": "test"}, nil)
+	fac.run("open the retro", chromedp.Navigate(e.http.URL+"/room/"+r.id+"/retro"))
+	fac.waitJS("retro timeline", `document.querySelectorAll("#timeline tr").length > 3`)
+	rows := eval[string](fac, `[...document.querySelectorAll("#timeline tr")].map(tr => tr.textContent).join("\n")`)
+	for _, raw := range []string{"room.claim", "room.nudge", "other", "lifecycle"} {
+		if strings.Contains(rows, raw) {
+			t.Fatalf("retro timeline shows %q:\n%s", raw, rows)
+		}
+	}
+	if !strings.Contains(rows, "Kim claimed incident commander") {
+		t.Fatalf("retro timeline does not word Kim's claim:\n%s", rows)
+	}
+	fac.shot("retro-timeline")
+}

@@ -234,9 +234,17 @@ func WriteMarkdownCharts(w io.Writer, r *Record, charts MarkdownCharts) error {
 	}
 	p("\n## Notices as posted\n\n")
 	for _, n := range r.Notices {
-		p("- **%s** at %s by %s in #%s\n", mdEscape(n.Kind), Clock(n.AtMs), mdEscape(n.Author), mdEscape(n.Channel))
-		for _, k := range sortedKeys(n.Fields) {
-			p("  - %s: %s\n", mdEscape(k), mdEscape(n.Fields[k]))
+		title := n.Title
+		if title == "" {
+			title = n.Kind
+		}
+		p("- **%s** at %s by %s in #%s\n", mdEscape(title), Clock(n.AtMs), mdEscape(n.Author), mdEscape(n.Channel))
+		rows := n.Rows
+		if len(rows) == 0 {
+			_, rows = noticeRows(nil, n.Fields)
+		}
+		for _, r := range rows {
+			p("  - %s: %s\n", mdEscape(r.Label), mdEscape(r.Value))
 		}
 	}
 	st, wk := noteBalance(r.ObserverNotes)

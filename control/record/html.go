@@ -106,8 +106,8 @@ section { break-inside: avoid-page; } .muted { color: #5d6777; } ul { margin: 4p
 </section>
 <section>
 <h2>Notices as posted</h2>
-{{range .R.Notices}}<h3>{{.Kind}} · {{clock .AtMs}} · {{.Author}} · #{{.Channel}}</h3>
-<table><tbody>{{$f := .Fields}}{{range keys .Fields}}<tr><th>{{.}}</th><td>{{index $f .}}</td></tr>{{end}}</tbody></table>
+{{range .R.Notices}}<h3>{{if .Title}}{{.Title}}{{else}}{{.Kind}}{{end}} · {{clock .AtMs}} · {{.Author}} · #{{.Channel}}</h3>
+<table><tbody>{{if .Rows}}{{range .Rows}}<tr><th>{{.Label}}</th><td>{{.Value}}</td></tr>{{end}}{{else}}{{$f := .Fields}}{{range keys .Fields}}<tr><th>{{.}}</th><td>{{index $f .}}</td></tr>{{end}}{{end}}</tbody></table>
 {{end}}
 <h2>Observer notes</h2>
 <p class="muted">{{.Strengths}} strengths, {{.Weaknesses}} weaknesses (the practice aims for 1:1).</p>

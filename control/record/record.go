@@ -145,6 +145,40 @@ type Notice struct {
 	Author  string            `json:"author"`
 	AtMs    int64             `json:"atMs"`
 	Fields  map[string]string `json:"fields"`
+	// Title and Rows are the notice as its form shows it: the form's title,
+	// and each filled field with its label, in the form's order.
+	Title string      `json:"title,omitempty"`
+	Rows  []NoticeRow `json:"rows,omitempty"`
+}
+
+// NoticeRow is one filled field of a notice, with the form's label.
+type NoticeRow struct {
+	ID    string `json:"id"`
+	Label string `json:"label"`
+	Value string `json:"value"`
+}
+
+// noticeRows lays a notice's fields out as its form does: labels, form
+// order; fields the form does not know (an older scenario) follow by id.
+func noticeRows(tpl *scenarios.NoticeTemplate, fields map[string]string) (string, []NoticeRow) {
+	var rows []NoticeRow
+	seen := map[string]bool{}
+	title := ""
+	if tpl != nil {
+		title = tpl.Title
+		for _, f := range tpl.Fields {
+			if v, ok := fields[f.ID]; ok {
+				rows = append(rows, NoticeRow{ID: f.ID, Label: f.Label, Value: v})
+				seen[f.ID] = true
+			}
+		}
+	}
+	for _, k := range sortedKeys(fields) {
+		if !seen[k] {
+			rows = append(rows, NoticeRow{ID: k, Label: k, Value: fields[k]})
+		}
+	}
+	return title, rows
 }
 
 // Note is an observer note.
@@ -238,11 +272,12 @@ func Assemble(events []control.Event) (*Record, error) {
 		names[control.PersonaActor(p.ID)] = p.Name
 	}
 	rec.Metrics = metricsOf(d, mt)
-	rec.Timeline = timeline(events, names)
+	rec.Timeline = timeline(events, names, d.Scenario)
 	rec.Responses = responses(d, events, mt)
 	rec.Notices = []Notice{}
 	for _, n := range d.Notices {
-		rec.Notices = append(rec.Notices, Notice{Seq: n.Seq, Kind: string(n.Kind), Channel: n.Channel, Author: nameOf(names, n.AuthorID), AtMs: n.At.Milliseconds(), Fields: n.Fields})
+		title, rows := noticeRows(d.Scenario.NoticeTemplate(n.Kind), n.Fields)
+		rec.Notices = append(rec.Notices, Notice{Seq: n.Seq, Kind: string(n.Kind), Channel: n.Channel, Author: nameOf(names, n.AuthorID), AtMs: n.At.Milliseconds(), Fields: n.Fields, Title: title, Rows: rows})
 	}
 	rec.ObserverNotes = notes(events, names)
 	rec.Retro = retroOf(d, rt, names)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/retro"
+	"github.com/firedrill/firedrill/scenarios"
 )
 
 // Timeline kinds, for filtering and for the chart.
@@ -50,13 +51,65 @@ func words(m map[string]string, k string) string {
 // timeline lists every event people care about, in journal order. Retro
 // drafts (autosaves) are left out: the retro section has the answers, and
 // names never appear next to answers there.
-func timeline(events []control.Event, names map[string]string) []TimelineEntry {
+//
+// With the drill's notice forms, notices read as their forms do (labels, in
+// the form's order); decided actions are named by their titles.
+func timeline(events []control.Event, names map[string]string, sc *scenarios.Scenario) []TimelineEntry {
 	out := []TimelineEntry{}
+	titles := map[string]string{} // fault id -> title
+	if sc != nil {
+		for _, f := range sc.Faults {
+			if f.Title != "" {
+				titles[f.ID] = f.Title
+			}
+		}
+	}
+	actions := map[string]string{} // action id -> title
 	for _, e := range events {
 		if e.Type == retro.EventDraft {
 			continue
 		}
 		kind, sum := Describe(e, names)
+		if control.InNamespace(e.Type, control.NamespaceFault) {
+			// Faults are named by their titles, as the console shows them.
+			var p control.FaultEvent
+			if json.Unmarshal(e.Payload, &p) == nil && titles[p.FaultID] != "" {
+				sum = strings.Replace(sum, "Fault "+p.FaultID, "Fault “"+titles[p.FaultID]+"”", 1)
+			}
+		}
+		switch e.Type {
+		case control.EventNoticePosted:
+			var p control.NoticePosted
+			if json.Unmarshal(e.Payload, &p) == nil {
+				var tpl *scenarios.NoticeTemplate
+				if sc != nil {
+					tpl = sc.NoticeTemplate(p.Kind)
+				}
+				title, rows := noticeRows(tpl, p.Fields)
+				if title == "" {
+					title = capitalize(string(p.Kind)) + " notice"
+				}
+				parts := make([]string, len(rows))
+				for i, r := range rows {
+					parts[i] = r.Label + ": " + trimLines(r.Value, 60)
+				}
+				sum = fmt.Sprintf("%s by %s — %s", title, nameOf(names, p.AuthorID), strings.Join(parts, "; "))
+			}
+		case retro.EventActionProposed:
+			var a retro.Action
+			if json.Unmarshal(e.Payload, &a) == nil {
+				actions[retro.ActionID(e.Seq)] = a.Title
+			}
+		case retro.EventActionDecided:
+			var dec retro.Decision
+			if json.Unmarshal(e.Payload, &dec) == nil && actions[dec.ID] != "" {
+				verb := "rejected"
+				if dec.Accepted {
+					verb = "accepted"
+				}
+				sum = fmt.Sprintf("Action “%s” %s", trimLines(actions[dec.ID], 120), verb)
+			}
+		}
 		if sum == "" {
 			continue
 		}

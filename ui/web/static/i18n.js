@@ -70,6 +70,9 @@ const dict = {
     takeOverAsk: "{name} is {role}. There is one at a time: take over from them?", takeOver: "Take over", tookOver: "{name} took over {role} from {from}",
     "nudge.recovery-and-propagation": "One person holds both recovery and propagation while others are free. Recovery and propagation go best with different people: who takes propagation?",
     "theme.auto": "system", "theme.light": "light", "theme.dark": "dark", eg: "e.g. {v}",
+    "on.drill.started": "when the drill starts", "on.fault.injected": "when “{fault}” is in effect", "on.fault.resolved": "when “{fault}” is resolved",
+    "on.notice.posted": "when the {notice} is posted", "on.notice.missing": "if no {notice} is posted by {by}", "on.hint.given": "when a hint is given",
+    "on.alert.firing": "when the alert “{alert}” fires", "on.alert.resolved": "when the alert “{alert}” clears",
   },
   ko: {
     banner: "모의 훈련 — 장애 대응 훈련 중입니다. 실제 장애가 아닙니다.",
@@ -141,6 +144,9 @@ const dict = {
     takeOverAsk: "{name} 님이 {role}입니다. 한 번에 한 명만 맡습니다. 넘겨받을까요?", takeOver: "넘겨받기", tookOver: "{name} 님이 {from} 님에게서 {role} 역할을 넘겨받았습니다",
     "nudge.recovery-and-propagation": "한 사람이 복구와 전파를 모두 맡고 있고, 역할이 없는 사람이 있습니다. 복구와 전파는 다른 사람이 맡는 것이 좋습니다. 누가 전파를 맡을까요?",
     "theme.auto": "시스템", "theme.light": "밝게", "theme.dark": "어둡게", eg: "예: {v}",
+    "on.drill.started": "훈련 시작 시", "on.fault.injected": "“{fault}” 발생 시", "on.fault.resolved": "“{fault}” 해결 시",
+    "on.notice.posted": "{notice} 게시 시", "on.notice.missing": "{by}까지 {notice}이(가) 없으면", "on.hint.given": "힌트 제공 시",
+    "on.alert.firing": "알림 “{alert}” 발생 시", "on.alert.resolved": "알림 “{alert}” 해제 시",
   },
 };
 

@@ -317,11 +317,22 @@ function timelineSection(side, room) {
     .sort((a, b) => parseDur(a.at) - parseDur(b.at))[0];
   for (const i of sc.injects || []) {
     const s = st.get(i.id) || {};
-    const when = i.at ? t("at") + " " + i.at : i.on ? i.on.event + (i.on.fault ? " " + i.on.fault : "") + (i.on.delay ? " +" + i.on.delay : "") : "";
-    ul.append(el("li", { class: s.postedAt != null ? "done" : i === next ? "next" : "" }, (i === next ? "▶ " + t("next") + " · " : "") + when + " · " + i.persona + " → #" + i.channel + ": " + i.text,
+    const when = i.at ? t("at") + " " + fmtClock(parseDur(i.at)) : i.on ? onWords(room, i.on) : "";
+    ul.append(el("li", { class: s.postedAt != null ? "done" : i === next ? "next" : "", dataset: { inject: i.id } },
+      (i === next ? "▶ " + t("next") + " · " : "") + when + " · " + personaName(room, i.persona) + " → " + channelTitle(room, i.channel) + ": " + previewText(i.text, room),
       i.expectedAction ? el("div", { class: "muted" }, "→ " + i.expectedAction) : null));
   }
   side.append(ul);
+}
+
+// onWords says in words when an event-triggered inject is posted.
+function onWords(room, on) {
+  const fault = on.fault ? ((room.view.staff.faults || []).find((f) => f.id === on.fault) || {}).title || on.fault : "";
+  const alert = on.alert ? (((room.view.staff.scenario || {}).alerts || []).find((a) => a.id === on.alert) || {}).title || on.alert : "";
+  const notice = on.notice ? t({ incident: "incidentNotice", "status-update": "statusNotice", resolution: "resolutionNotice" }[on.notice] || on.notice) : "";
+  let w = t("on." + on.event, { fault, alert, notice, by: on.by ? fmtClock(parseDur(on.by)) : "" });
+  if (on.delay) w += " " + t("triggerDelay", { delay: fmtClock(parseDur(on.delay)) });
+  return w;
 }
 
 function scenarioSection(side, room) {

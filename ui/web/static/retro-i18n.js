@@ -31,6 +31,8 @@ const dict = {
     largestGain: "Largest before/after gain", mostEfficient: "Most efficient participation", mostRealistic: "Most realistic scenario", thanks: "Thanks to every designer",
     date: "Date", drill: "Drill", outcome: "Outcome", incidentNotice: "Incident notice", resolutionNotice: "Resolution notice", hints: "Hints", overdue: "overdue",
     historyBanner: "EXERCISE records — every drill here was an exercise, not a real incident.", consoleLink: "Facilitator console",
+    "kind.lifecycle": "drill", "kind.fault": "fault", "kind.probe": "check", "kind.inject": "scripted message", "kind.hint": "hint", "kind.alert": "alert",
+    "kind.notice": "notice", "kind.chat": "chat", "kind.note": "observer note", "kind.retro": "retrospective", "kind.role": "response role", "kind.nudge": "reminder", "kind.other": "other",
   },
   ko: {
     banner: "모의 훈련 — 장애 대응 훈련 회고입니다.", retro: "회고", backToRoom: "훈련방",
@@ -61,6 +63,8 @@ const dict = {
     largestGain: "전후 향상 폭 최대", mostEfficient: "가장 효율적인 참여", mostRealistic: "가장 현실적인 시나리오", thanks: "설계자 모두에게 감사",
     date: "날짜", drill: "훈련", outcome: "결과", incidentNotice: "장애 공지", resolutionNotice: "해소 공지", hints: "힌트", overdue: "기한 지남",
     historyBanner: "모의 훈련 기록 — 여기 있는 모든 훈련은 실제 장애가 아닌 훈련입니다.", consoleLink: "진행자 콘솔",
+    "kind.lifecycle": "훈련", "kind.fault": "장애", "kind.probe": "확인", "kind.inject": "시나리오 메시지", "kind.hint": "힌트", "kind.alert": "알림",
+    "kind.notice": "공지", "kind.chat": "대화", "kind.note": "관찰 노트", "kind.retro": "회고", "kind.role": "대응 역할", "kind.nudge": "알림봇", "kind.other": "기타",
   },
 };
 

@@ -207,7 +207,7 @@ function renderPrivate() {
   const tl = clear($("timeline"));
   for (const e of v.timeline) {
     if (e.kind === "chat" && !showChat) continue;
-    tl.append(el("tr", {}, el("td", {}, fmtClock(e.atMs)), el("td", { class: "kind" }, e.kind), el("td", {}, e.summary)));
+    tl.append(el("tr", {}, el("td", {}, fmtClock(e.atMs)), el("td", { class: "kind" }, rt("kind." + e.kind)), el("td", {}, e.summary)));
   }
   const br = clear($("backroom"));
   for (const m of v.backroom) br.append(el("li", {}, el("span", { class: "muted small" }, fmtClock(m.atMs)), el("span", { class: "grow" }, m.summary)));
