@@ -82,7 +82,7 @@ func (g *docShotGen) story() {
 	g.advanceTo(0)
 	g.advanceTo(3 * time.Minute)
 	reload(alex, "alerts")
-	waitText(alex, "payment-worker unavailable")
+	waitText(alex, "checkout failing")
 	g.shot(alex, "04-alert")
 
 	// Alex takes the incident commander role and hands out the others.
