@@ -186,7 +186,9 @@ func (e *Engine) Schedule(ctx context.Context, id string, at time.Time, actor, w
 	if at.IsZero() {
 		return injectors.Errorf(injectors.EINVALID, "schedule time is required")
 	}
-	at = at.UTC()
+	// The time keeps its zone offset (the program plan's), so that the day
+	// shown to participants is the day the day-before notice names.
+	at = at.Round(0)
 	why = strings.TrimSpace(why)
 	_, err := e.mutate(ctx, id, func(d *Drill) ([]pending, error) {
 		if !inStates(d.State, []DrillState{StateDraft, StateScheduled}) {

@@ -62,7 +62,9 @@ func (s *Server) drillView(d *control.Drill, st roomState, sess *Session) wire.D
 		v.Title = sc.Metadata.Title
 	}
 	if d.ScheduledAt != nil {
-		v.ScheduledDay = d.ScheduledAt.UTC().Format(time.DateOnly)
+		// The day in the zone the drill was scheduled in (the program plan's),
+		// the same day the day-before notice names.
+		v.ScheduledDay = d.ScheduledAt.Format(time.DateOnly)
 		if staff {
 			at := *d.ScheduledAt
 			v.ScheduledAt = &at

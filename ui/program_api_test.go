@@ -243,6 +243,32 @@ func TestProgramAPI(t *testing.T) {
 		}
 	})
 
+	t.Run("participants see the day in the plan's time zone, the day the notice names", func(t *testing.T) {
+		const season = "2027H2"
+		a.must(201, "POST", "/api/program/seasons", wire.CreateSeasonRequest{Season: season, Owner: "Priya", ProcessURL: "https://wiki.example.com/ir", TimeZone: "Asia/Seoul"}, nil)
+		a.must(200, "POST", "/api/program/seasons/"+season+"/teams", program.TeamInput{Name: "Late", TargetMonth: "2027-08", Scenario: "room-test"}, nil)
+		// 23:30 UTC on the 11th is 08:30 in Seoul on the 12th.
+		a.must(200, "POST", "/api/program/seasons/"+season+"/teams/Late/schedule", wire.ScheduleRequest{At: "2027-08-11T23:30:00Z"}, nil)
+		var sv wire.SeasonView
+		a.must(200, "GET", "/api/program/seasons/"+season, nil, &sv)
+		var late program.Team
+		for _, tm := range sv.Teams {
+			if tm.Name == "Late" {
+				late = tm
+			}
+		}
+		if late.DrillID == "" {
+			t.Fatalf("team Late has no drill: %+v", sv.Teams)
+		}
+		var l wire.JoinLink
+		a.must(201, "POST", "/api/drills/"+late.DrillID+"/people", map[string]any{"name": "Min", "role": control.RoleParticipant}, &l)
+		var pv map[string]any
+		e.join(l.URL).must(200, "GET", "/api/drills/"+late.DrillID, nil, &pv)
+		if pv["scheduledDay"] != "2027-08-12" {
+			t.Fatalf("participant's day %v, want 2027-08-12 (Seoul), not the UTC day", pv["scheduledDay"])
+		}
+	})
+
 	t.Run("the notice is copyable text and an iCalendar download", func(t *testing.T) {
 		var n program.Notice
 		a.must(200, "GET", teamURL(name)+"/notice", nil, &n)

@@ -12,6 +12,10 @@
 package program
 
 import (
+	// A plan names its IANA time zone; the zone database ships in the
+	// binary so that a machine without tzdata still tells the right day.
+	_ "time/tzdata"
+
 	"net/url"
 	"strconv"
 	"strings"

@@ -168,7 +168,9 @@ func (s *Service) Schedule(ctx context.Context, season, team string, at time.Tim
 			return nil, fmt.Errorf("add the designer to drill %s: %w", d.ID, err)
 		}
 	}
-	if err := s.Drills.Schedule(ctx, d.ID, at, actor, ""); err != nil {
+	// The drill keeps the plan's zone so that the day participants see is
+	// the day the notice names.
+	if err := s.Drills.Schedule(ctx, d.ID, at.In(p.Location()), actor, ""); err != nil {
 		return nil, fmt.Errorf("schedule drill %s: %w", d.ID, err)
 	}
 	e, err := p.Scheduled(t.Name, d.ID, at, actor, now)
@@ -193,7 +195,7 @@ func (s *Service) Reschedule(ctx context.Context, season, team string, at time.T
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Drills.Schedule(ctx, t.DrillID, at, actor, strings.TrimSpace(reason)); err != nil {
+	if err := s.Drills.Schedule(ctx, t.DrillID, at.In(p.Location()), actor, strings.TrimSpace(reason)); err != nil {
 		return nil, fmt.Errorf("reschedule drill %s: %w", t.DrillID, err)
 	}
 	e, err := p.Rescheduled(t.Name, at, reason, actor, now)

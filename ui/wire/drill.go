@@ -35,7 +35,7 @@ type DrillView struct {
 	ClaimRoles      []string          `json:"claimRoles"`
 	Notices         scenarios.Notices `json:"notices"`
 
-	// ScheduledDay is the day (UTC) a scheduled drill is planned for, for
+	// ScheduledDay is the day (in the plan's time zone) a scheduled drill is planned for, for
 	// everyone; ScheduledAt, the exact time, is for staff only: the practice
 	// keeps the time secret from participants.
 	ScheduledDay string     `json:"scheduledDay,omitempty"`
