@@ -30,7 +30,7 @@ var people = []control.Person{
 // harness clock's current time.
 func startDrill(t *testing.T, h *controltest.Harness, s *scenarios.Scenario) string {
 	t.Helper()
-	d, err := h.Engine.CreateDrill(h.Ctx, control.CreateDrill{Scenario: s})
+	d, err := h.Engine.CreateDrill(h.Ctx, control.DrillRequest{Scenario: s})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,7 +338,7 @@ func TestDrill_skipFault(t *testing.T) {
 func TestCreateDrill(t *testing.T) {
 	h := controltest.NewHarness(t)
 	s := controltest.PaymentScenario()
-	d, err := h.Engine.CreateDrill(h.Ctx, control.CreateDrill{Scenario: s, Difficulty: scenarios.Easy})
+	d, err := h.Engine.CreateDrill(h.Ctx, control.DrillRequest{Scenario: s, Difficulty: scenarios.Easy})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -366,7 +366,7 @@ func TestCreateDrill(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := controltest.PaymentScenario()
 			tc.edit(s)
-			_, err := h.Engine.CreateDrill(h.Ctx, control.CreateDrill{Scenario: s})
+			_, err := h.Engine.CreateDrill(h.Ctx, control.DrillRequest{Scenario: s})
 			if injectors.ErrorCode(err) != injectors.EINVALID || !strings.Contains(injectors.ErrorMessage(err), tc.want) {
 				t.Fatalf("CreateDrill = %v, expected invalid mentioning %q", err, tc.want)
 			}
@@ -407,7 +407,7 @@ func TestCreateDrill_timeScale(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d, err := h.Engine.CreateDrill(h.Ctx, control.CreateDrill{Scenario: controltest.PaymentScenario(), TimeScale: tt.scale})
+			d, err := h.Engine.CreateDrill(h.Ctx, control.DrillRequest{Scenario: controltest.PaymentScenario(), TimeScale: tt.scale})
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) || injectors.ErrorCode(err) != injectors.EINVALID {
 					t.Fatalf("err %v, want EINVALID containing %q", err, tt.err)
@@ -423,7 +423,7 @@ func TestCreateDrill_timeScale(t *testing.T) {
 		})
 	}
 	t.Run("a rehearsal at 60 reaches the cap after 90 wall seconds", func(t *testing.T) {
-		d, err := h.Engine.CreateDrill(h.Ctx, control.CreateDrill{Scenario: controltest.PaymentScenario(), TimeScale: 60})
+		d, err := h.Engine.CreateDrill(h.Ctx, control.DrillRequest{Scenario: controltest.PaymentScenario(), TimeScale: 60})
 		if err != nil {
 			t.Fatal(err)
 		}

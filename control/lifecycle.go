@@ -9,9 +9,9 @@ import (
 	"github.com/firedrill/firedrill/scenarios"
 )
 
-// CreateDrill is what CreateDrill needs: the validated scenario and the
+// DrillRequest is what CreateDrill needs: the validated scenario and the
 // difficulty chosen on the day for the people present.
-type CreateDrill struct {
+type DrillRequest struct {
 	// ID is optional; a random id is used when it is empty.
 	ID       string
 	Title    string
@@ -31,7 +31,7 @@ const MaxTimeScale = 3600
 
 // CreateDrill creates a drill in the draft state. The scenario is copied
 // with the difficulty variant applied, and stored with the drill.
-func (e *Engine) CreateDrill(ctx context.Context, in CreateDrill) (*Drill, error) {
+func (e *Engine) CreateDrill(ctx context.Context, in DrillRequest) (*Drill, error) {
 	if in.Scenario == nil {
 		return nil, injectors.Errorf(injectors.EINVALID, "scenario is required")
 	}

@@ -202,7 +202,7 @@ func TestFaultFailures(t *testing.T) {
 func BenchmarkRestart100Drills(b *testing.B) {
 	h := controltest.NewHarness(b)
 	for i := 0; i < 100; i++ {
-		d, err := h.Engine.CreateDrill(h.Ctx, control.CreateDrill{Scenario: controltest.PaymentScenario()})
+		d, err := h.Engine.CreateDrill(h.Ctx, control.DrillRequest{Scenario: controltest.PaymentScenario()})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -15,7 +15,7 @@ import (
 func TestSchedule(t *testing.T) {
 	newScheduled := func(t *testing.T, h *controltest.Harness, at time.Time) string {
 		t.Helper()
-		d, err := h.Engine.CreateDrill(h.Ctx, control.CreateDrill{Scenario: controltest.PaymentScenario()})
+		d, err := h.Engine.CreateDrill(h.Ctx, control.DrillRequest{Scenario: controltest.PaymentScenario()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -104,7 +104,7 @@ func TestSchedule(t *testing.T) {
 // drill reaches its briefing without anyone calling RunDue.
 func TestScheduleLoop(t *testing.T) {
 	h := controltest.OpenHarness(t, t.TempDir()+"/firedrill.db", clocktesting.NewFakeClock(controltest.Start), controltest.NewInjector(), func(e *control.Engine) { e.Manual = false })
-	d, err := h.Engine.CreateDrill(h.Ctx, control.CreateDrill{Scenario: controltest.PaymentScenario()})
+	d, err := h.Engine.CreateDrill(h.Ctx, control.DrillRequest{Scenario: controltest.PaymentScenario()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -188,7 +188,7 @@ func (s *Server) apiCreateDrill(w http.ResponseWriter, r *http.Request, sess *Se
 		s.writeError(w, r, err)
 		return
 	}
-	d, err := s.engine.CreateDrill(r.Context(), control.CreateDrill{Scenario: sc, Title: strings.TrimSpace(req.Title), Difficulty: req.Difficulty, TimeScale: req.TimeScale, Actor: sess.actor()})
+	d, err := s.engine.CreateDrill(r.Context(), control.DrillRequest{Scenario: sc, Title: strings.TrimSpace(req.Title), Difficulty: req.Difficulty, TimeScale: req.TimeScale, Actor: sess.actor()})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

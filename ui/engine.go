@@ -15,7 +15,7 @@ type Engine interface {
 	Drill(ctx context.Context, id string) (*control.Drill, error)
 	View(ctx context.Context, id string, fn func(d *control.Drill) error) error
 	Drills(ctx context.Context, f control.DrillFilter) ([]control.DrillSummary, error)
-	CreateDrill(ctx context.Context, in control.CreateDrill) (*control.Drill, error)
+	CreateDrill(ctx context.Context, in control.DrillRequest) (*control.Drill, error)
 	AddPerson(ctx context.Context, drillID string, p control.Person, actor string) (control.Person, error)
 	RemovePerson(ctx context.Context, drillID, personID, actor, reason string) error
 

@@ -71,8 +71,8 @@ type Hub struct {
 	done       chan struct{}
 	closeOnce  sync.Once
 
-	// BufferSize is the number of events a subscriber may lag behind before
-	// it is dropped.
+	// bufferSize is the number of events a subscriber may lag behind
+	// before it is dropped.
 	bufferSize int
 }
 

@@ -11,7 +11,6 @@ import (
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/program"
-	"github.com/firedrill/firedrill/control/record"
 	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/ui/wire"
 )
@@ -283,13 +282,9 @@ func (s *Server) apiProgramReport(w http.ResponseWriter, r *http.Request, _ *Ses
 		return
 	}
 	svc, err := s.programService()
-	st, ok := s.journal.(record.Store)
-	if err == nil && !ok {
-		err = injectors.Errorf(injectors.ENOTIMPLEMENTED, "The report needs a journal that lists drills.")
-	}
 	var rep *program.Report
 	if err == nil {
-		rep, err = svc.Report(r.Context(), period, st, s.baseURL(r))
+		rep, err = svc.Report(r.Context(), period, s.journal, s.baseURL(r))
 	}
 	var buf bytes.Buffer
 	if err == nil {

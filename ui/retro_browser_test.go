@@ -30,7 +30,7 @@ func TestBrowserRetro(t *testing.T) {
 	open := newBrowser(t)
 	// The drill runs the retro test scenario, which asks two questions of
 	// its own (a realism scale and a text).
-	dr, err := e.engine.CreateDrill(t.Context(), control.CreateDrill{Scenario: retrotest.Scenario(), Actor: ui.ActorFacilitator})
+	dr, err := e.engine.CreateDrill(t.Context(), control.DrillRequest{Scenario: retrotest.Scenario(), Actor: ui.ActorFacilitator})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -187,12 +187,7 @@ func (s *Server) apiHistory(w http.ResponseWriter, r *http.Request, _ *Session) 
 		s.writeError(w, r, err)
 		return
 	}
-	st, ok := s.journal.(record.Store)
-	if !ok {
-		s.writeError(w, r, injectors.Errorf(injectors.ENOTIMPLEMENTED, "The drill history needs a journal that lists drills."))
-		return
-	}
-	rs, err := record.LoadAll(r.Context(), st)
+	rs, err := record.LoadAll(r.Context(), s.journal)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

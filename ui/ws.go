@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,7 +13,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/control/record"
 	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/ui/wire"
 )
@@ -36,11 +35,13 @@ const (
 	replayBatch = 500
 )
 
-// Journal is what the drill room needs to replay a drill's history to a
-// browser that connects or reconnects: the durable events after a sequence
-// number, in order. control.Store satisfies it.
+// Journal is what the drill room reads of the drills' journals: the durable
+// events after a sequence number, in order (to replay a drill's history to a
+// browser that connects or reconnects, and to build records), and the list
+// of drills (for the history and the program's report). control.Store
+// satisfies it.
 type Journal interface {
-	Events(ctx context.Context, drillID string, afterSeq int64, limit int) ([]control.Event, error)
+	record.Store
 }
 
 // frame is what the server sends on the socket.
@@ -163,7 +164,11 @@ func (s *Server) writePump(conn *websocket.Conn, sub *subscriber, drillID string
 		_ = write(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseInternalServerErr, "replay failed"))
 		return
 	}
-	ready, _ := json.Marshal(frame{Kind: wire.FrameReady, Seq: last})
+	ready, err := json.Marshal(frame{Kind: wire.FrameReady, Seq: last})
+	if err != nil {
+		s.logf("drill %s: ready frame: %v", drillID, err)
+		return
+	}
 	if err := write(websocket.TextMessage, ready); err != nil {
 		return
 	}

@@ -109,7 +109,7 @@ func (m *Main) run(cmd *cobra.Command, args []string, o runOptions) error {
 		if id, err = pickOpen(ctx, e, id); err != nil {
 			return err
 		}
-	} else if id, err = headless.Start(ctx, e, control.CreateDrill{ID: id, Scenario: s, Difficulty: scenarios.Difficulty(o.difficulty)}); err != nil {
+	} else if id, err = headless.Start(ctx, e, control.DrillRequest{ID: id, Scenario: s, Difficulty: scenarios.Difficulty(o.difficulty)}); err != nil {
 		return err
 	}
 	sess := &headless.Session{Engine: e, DrillID: id, Out: m.Stdout, Log: m.Stderr, JSON: o.output == "json"}

@@ -218,7 +218,7 @@ func (s *Session) printMetrics(d *control.Drill, mt control.Metrics) {
 
 // Start creates the drill as the facilitator, adds the facilitator to it and
 // starts it, and returns its id (in.ID, or the one the engine chose).
-func Start(ctx context.Context, e *control.Engine, in control.CreateDrill) (string, error) {
+func Start(ctx context.Context, e *control.Engine, in control.DrillRequest) (string, error) {
 	in.Actor = Actor
 	d, err := e.CreateDrill(ctx, in)
 	if err != nil {

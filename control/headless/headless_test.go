@@ -20,7 +20,7 @@ func started(t *testing.T, jsonOut bool) (*controltest.Harness, *headless.Sessio
 	t.Helper()
 	h := controltest.NewHarness(t)
 	h.Injector.Bind(controltest.PaymentScenario())
-	id, err := headless.Start(h.Ctx, h.Engine, control.CreateDrill{ID: "rehearsal", Scenario: controltest.PaymentScenario()})
+	id, err := headless.Start(h.Ctx, h.Engine, control.DrillRequest{ID: "rehearsal", Scenario: controltest.PaymentScenario()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func TestPickOpen(t *testing.T) {
 	h := controltest.NewHarness(t)
 	create := func(id string) {
 		t.Helper()
-		if _, err := headless.Start(h.Ctx, h.Engine, control.CreateDrill{ID: id, Scenario: controltest.PaymentScenario()}); err != nil {
+		if _, err := headless.Start(h.Ctx, h.Engine, control.DrillRequest{ID: id, Scenario: controltest.PaymentScenario()}); err != nil {
 			t.Fatal(err)
 		}
 	}

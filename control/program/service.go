@@ -32,7 +32,7 @@ type Store interface {
 // Drills is what the program needs from the drill engine; *control.Engine
 // implements it.
 type Drills interface {
-	CreateDrill(ctx context.Context, in control.CreateDrill) (*control.Drill, error)
+	CreateDrill(ctx context.Context, in control.DrillRequest) (*control.Drill, error)
 	AddPerson(ctx context.Context, drillID string, p control.Person, actor string) (control.Person, error)
 	Schedule(ctx context.Context, id string, at time.Time, actor, why string) error
 	Abort(ctx context.Context, id, actor, why string) error
@@ -159,7 +159,7 @@ func (s *Service) Schedule(ctx context.Context, season, team string, at time.Tim
 	if t.Designer != "" {
 		cp.Metadata.Designer = t.Designer
 	}
-	d, err := s.Drills.CreateDrill(ctx, control.CreateDrill{Scenario: &cp, Title: fmt.Sprintf("%s drill (%s)", t.Name, p.Season), Actor: actor})
+	d, err := s.Drills.CreateDrill(ctx, control.DrillRequest{Scenario: &cp, Title: fmt.Sprintf("%s drill (%s)", t.Name, p.Season), Actor: actor})
 	if err != nil {
 		return nil, fmt.Errorf("create team %s's drill: %w", t.Name, err)
 	}

@@ -107,7 +107,7 @@ func TestLoadAll_History(t *testing.T) {
 	h := controltest.NewHarness(t)
 	retrotest.PlayDrill(t, h, "drill-1")
 	retrotest.PlayRetro(t, h, "drill-1")
-	if _, err := h.Engine.CreateDrill(h.Ctx, control.CreateDrill{ID: "drill-2", Scenario: retrotest.Scenario()}); err != nil {
+	if _, err := h.Engine.CreateDrill(h.Ctx, control.DrillRequest{ID: "drill-2", Scenario: retrotest.Scenario()}); err != nil {
 		t.Fatal(err)
 	}
 	rs, err := record.LoadAll(h.Ctx, h.DB)

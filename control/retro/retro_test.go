@@ -85,7 +85,7 @@ func TestRetro_EndToEnd(t *testing.T) {
 
 func TestRetro_RefusedBeforeTheDrillEnds(t *testing.T) {
 	h := controltest.NewHarness(t)
-	d, err := h.Engine.CreateDrill(h.Ctx, control.CreateDrill{ID: "early", Scenario: retrotest.Scenario()})
+	d, err := h.Engine.CreateDrill(h.Ctx, control.DrillRequest{ID: "early", Scenario: retrotest.Scenario()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestRetro_RefusedBeforeTheDrillEnds(t *testing.T) {
 // An aborted drill has a retro too: the practice records what went wrong.
 func TestRetro_OpenAfterAbort(t *testing.T) {
 	h := controltest.NewHarness(t)
-	d, err := h.Engine.CreateDrill(h.Ctx, control.CreateDrill{ID: "aborted", Scenario: retrotest.Scenario()})
+	d, err := h.Engine.CreateDrill(h.Ctx, control.DrillRequest{ID: "aborted", Scenario: retrotest.Scenario()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,7 +43,7 @@ func TestJournalFull_refusesNewWorkKeepsReverting(t *testing.T) {
 	if !strings.Contains(injectors.ErrorMessage(refusal), "journal is full") {
 		t.Fatalf("refusal %q, expected it to say the journal is full", injectors.ErrorMessage(refusal))
 	}
-	if _, err := r.engine.CreateDrill(r.ctx, control.CreateDrill{Scenario: r.scenario(1), Actor: "facilitator"}); err == nil || !strings.Contains(injectors.ErrorMessage(err), "journal is full") {
+	if _, err := r.engine.CreateDrill(r.ctx, control.DrillRequest{Scenario: r.scenario(1), Actor: "facilitator"}); err == nil || !strings.Contains(injectors.ErrorMessage(err), "journal is full") {
 		t.Fatalf("a new drill on a full journal: %v, expected the journal-full refusal", err)
 	}
 

@@ -148,7 +148,7 @@ func (r *rig) scenario(n int) *scenarios.Scenario {
 // injected starts a drill of n faults and waits until all are in effect.
 func (r *rig) injected(n int) string {
 	r.t.Helper()
-	d, err := r.engine.CreateDrill(r.ctx, control.CreateDrill{Scenario: r.scenario(n), Actor: "facilitator"})
+	d, err := r.engine.CreateDrill(r.ctx, control.DrillRequest{Scenario: r.scenario(n), Actor: "facilitator"})
 	if err != nil {
 		r.t.Fatal(err)
 	}

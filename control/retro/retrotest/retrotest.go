@@ -43,7 +43,7 @@ func Scenario() *scenarios.Scenario {
 // its natural end with Play.
 func PlayDrill(t testing.TB, h *controltest.Harness, id string) {
 	t.Helper()
-	if _, err := h.Engine.CreateDrill(h.Ctx, control.CreateDrill{ID: id, Scenario: Scenario(), Actor: "fiona"}); err != nil {
+	if _, err := h.Engine.CreateDrill(h.Ctx, control.DrillRequest{ID: id, Scenario: Scenario(), Actor: "fiona"}); err != nil {
 		t.Fatal(err)
 	}
 	AddPeople(t, h, id)
