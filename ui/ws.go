@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/record"
 	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/ui/wire"

@@ -241,7 +241,7 @@ func (r *rig) timeFire() time.Duration {
 	s := r.scenario(1)
 	later := scenarios.Duration(80 * time.Minute)
 	s.Faults[0].At = &later
-	d, err := r.engine.CreateDrill(r.ctx, control.CreateDrill{Scenario: s, Actor: "facilitator"})
+	d, err := r.engine.CreateDrill(r.ctx, control.DrillRequest{Scenario: s, Actor: "facilitator"})
 	if err != nil {
 		r.t.Fatal(err)
 	}
