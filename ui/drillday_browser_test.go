@@ -584,3 +584,19 @@ func TestBrowserWordsNotInternals(t *testing.T) {
 	}
 	fac.shot("retro-timeline")
 }
+
+// TestBrowserHistoryRehearsals: a drill rehearsed at ×60 is left out of the
+// history unless asked, and marked as a rehearsal when listed.
+func TestBrowserHistoryRehearsals(t *testing.T) {
+	e := newEnv(t)
+	r := newRoom(t, e, [2]string{"Kim", "participant"})
+	r.admin.must(200, "POST", "/api/drills/"+r.id+"/time-scale", map[string]float64{"timeScale": 60}, nil)
+	r.start()
+	r.admin.must(200, "POST", "/api/drills/"+r.id+"/end", map[string]string{"why": "rehearsal over"}, nil)
+	fac := r.facilitator("")
+	fac.run("open the history", chromedp.Navigate(e.http.URL+"/history"))
+	fac.waitJS("rehearsal left out and said", `document.querySelector("#leftOut").textContent.includes("1 rehearsal") && document.querySelectorAll("#drills tr").length === 0 && document.querySelector("#nTrained").textContent === "0"`)
+	fac.click("include rehearsals", "#rehearsals")
+	fac.waitJS("rehearsal listed and marked", `document.querySelector('[data-rehearsal="`+r.id+`"]') !== null && document.querySelector('[data-rehearsal="`+r.id+`"]').textContent.includes("×60")`)
+	fac.shot("history-rehearsals")
+}

@@ -182,7 +182,8 @@ func (s *Server) apiRecordChart(w http.ResponseWriter, r *http.Request, sess *Se
 }
 
 func (s *Server) apiHistory(w http.ResponseWriter, r *http.Request, _ *Session) {
-	f := record.HistoryFilter{Team: strings.TrimSpace(r.URL.Query().Get("team")), Season: strings.TrimSpace(r.URL.Query().Get("season"))}
+	f := record.HistoryFilter{Team: strings.TrimSpace(r.URL.Query().Get("team")), Season: strings.TrimSpace(r.URL.Query().Get("season")),
+		Rehearsals: r.URL.Query().Get("rehearsals") == "1"}
 	if err := f.Check(); err != nil {
 		s.writeError(w, r, err)
 		return

@@ -21,7 +21,14 @@ const RealismQuestion = "realism"
 type HistoryFilter struct {
 	Team   string `json:"team,omitempty"`
 	Season string `json:"season,omitempty"`
+	// Rehearsals includes drills run on a faster clock (time scale other
+	// than 1): left out unless asked, they train nobody and win no award.
+	Rehearsals bool `json:"rehearsals,omitempty"`
 }
+
+// Rehearsal reports whether the drill ran on a rehearsal clock (a time
+// scale other than 1; records from before the scale was kept count as real).
+func (r *Record) Rehearsal() bool { return r.TimeScale != 0 && r.TimeScale != 1 }
 
 // Check validates the filter.
 func (f HistoryFilter) Check() error {
@@ -45,6 +52,9 @@ type History struct {
 	// People counts everyone who took part in any role.
 	PeopleTrained int `json:"peopleTrained"`
 	People        int `json:"people"`
+	// RehearsalsLeftOut counts the drills of the filter left out because
+	// they ran on a rehearsal clock.
+	RehearsalsLeftOut int `json:"rehearsalsLeftOut"`
 	// Ratings pools every submitted before/after self-rating.
 	Ratings retro.Ratings `json:"ratings"`
 	// NoticeTrend is the time to incident notice per drill, oldest first.
@@ -62,6 +72,8 @@ type History struct {
 
 // DrillSummary is one drill in the history.
 type DrillSummary struct {
+	// TimeScale marks a rehearsal (other than 1), listed only when asked.
+	TimeScale                float64       `json:"timeScale,omitempty"`
 	DrillID                  string        `json:"drillId"`
 	Title                    string        `json:"title"`
 	Date                     string        `json:"date"`
@@ -159,6 +171,10 @@ func BuildHistory(records []*Record, f HistoryFilter, now time.Time) (*History, 
 		}
 		seasons[r.Season] = true
 		if (f.Team == "" || strings.EqualFold(r.Team, f.Team)) && (f.Season == "" || r.Season == f.Season) {
+			if r.Rehearsal() && !f.Rehearsals {
+				h.RehearsalsLeftOut++
+				continue
+			}
 			sel = append(sel, r)
 		}
 	}
@@ -177,7 +193,7 @@ func BuildHistory(records []*Record, f HistoryFilter, now time.Time) (*History, 
 		ds := DrillSummary{DrillID: r.DrillID, Title: r.Title, Date: r.Date, Season: r.Season, Team: r.Team, Scenario: r.Scenario.Name,
 			Designer: r.Scenario.Designer, State: r.State, EndReason: r.EndReason, TimeToIncidentNoticeMs: r.Metrics.TimeToIncidentNoticeMs,
 			TimeToResolutionNoticeMs: r.Metrics.TimeToResolutionNoticeMs, HintsUsed: r.Metrics.HintsUsed, CapReached: r.Metrics.CapReached,
-			Ratings: r.Retro.Ratings}
+			Ratings: r.Retro.Ratings, TimeScale: r.TimeScale}
 		for _, p := range r.People {
 			key := strings.ToLower(strings.TrimSpace(p.Name))
 			everyone[key] = true

@@ -188,3 +188,40 @@ func TestHistory_WriteText(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildHistory_Rehearsals: a drill run on a rehearsal clock is left out
+// of the history (people trained, ratings, awards) unless asked, and marked
+// when listed.
+func TestBuildHistory_Rehearsals(t *testing.T) {
+	kim := []record.Person{{ID: "kim", Name: "Kim", Role: control.RoleParticipant}}
+	lee := []record.Person{{ID: "lee", Name: "Lee", Role: control.RoleParticipant}}
+	real := rec("real", "payments", "2026-10-02", "resolved", 0, 30, kim, record.Answer{Name: "Kim", Before: 2, After: 4})
+	rehearsal := rec("rehearsal", "payments", "2026-10-03", "resolved", 0, 1, lee, record.Answer{Name: "Lee", Before: 1, After: 5})
+	rehearsal.TimeScale = 60
+	now := time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name       string
+		filter     record.HistoryFilter
+		drills     int
+		trained    int
+		leftOut    int
+		markedLast float64
+	}{
+		{"rehearsals are left out unless asked", record.HistoryFilter{}, 1, 1, 1, 0},
+		{"asked for, rehearsals are listed and marked", record.HistoryFilter{Rehearsals: true}, 2, 2, 0, 60},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, err := record.BuildHistory([]*record.Record{real, rehearsal}, tt.filter, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(h.Drills) != tt.drills || h.PeopleTrained != tt.trained || h.RehearsalsLeftOut != tt.leftOut {
+				t.Fatalf("%d drills, %d trained, %d left out; want %d, %d, %d", len(h.Drills), h.PeopleTrained, h.RehearsalsLeftOut, tt.drills, tt.trained, tt.leftOut)
+			}
+			if got := h.Drills[len(h.Drills)-1].TimeScale; got != tt.markedLast {
+				t.Fatalf("last drill time scale %v, want %v", got, tt.markedLast)
+			}
+		})
+	}
+}

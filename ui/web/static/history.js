@@ -55,9 +55,11 @@ function render(h) {
   if (a.mostEfficient) aw.append(el("li", {}, el("strong", {}, rt("mostEfficient")), el("span", { class: "grow" }, ` ${a.mostEfficient.title} (${a.mostEfficient.team || "—"}): ${a.mostEfficient.why}`)));
   if (a.mostRealistic) aw.append(el("li", {}, el("strong", {}, rt("mostRealistic")), el("span", { class: "grow" }, ` ${a.mostRealistic.title}: ${a.mostRealistic.score} / 5 (${a.mostRealistic.answers})`)));
   if (a.designers.length) aw.append(el("li", {}, el("strong", {}, rt("thanks")), el("span", { class: "grow" }, " " + a.designers.join(", "))));
+  $("leftOut").textContent = h.rehearsalsLeftOut ? rt("rehearsalsLeftOut", { n: h.rehearsalsLeftOut }) : "";
   const tb = clear($("drills"));
   for (const d of h.drills) {
-    tb.append(el("tr", {}, el("td", {}, d.date), el("td", {}, el("a", { href: "/room/" + encodeURIComponent(d.drillId) + "/retro" }, d.title)),
+    tb.append(el("tr", {}, el("td", {}, d.date), el("td", {}, el("a", { href: "/room/" + encodeURIComponent(d.drillId) + "/retro" }, d.title),
+        d.timeScale && d.timeScale !== 1 ? el("span", { class: "tag rehearsal", dataset: { rehearsal: d.drillId } }, " " + rt("rehearsalTag", { scale: d.timeScale })) : null),
       el("td", {}, d.team || "—"), el("td", {}, d.endReason || d.state),
       el("td", {}, d.timeToIncidentNoticeMs == null ? "—" : fmtClock(d.timeToIncidentNoticeMs)),
       el("td", {}, d.timeToResolutionNoticeMs == null ? "—" : fmtClock(d.timeToResolutionNoticeMs)),
@@ -75,6 +77,7 @@ async function load() {
   const q = new URLSearchParams();
   if ($("team").value) q.set("team", $("team").value);
   if ($("season").value) q.set("season", $("season").value);
+  if ($("rehearsals").checked) q.set("rehearsals", "1");
   try {
     last = await api("GET", "/api/history?" + q.toString());
     $("error").textContent = "";
@@ -89,5 +92,6 @@ translateRT();
   if (!s.admin) { location.assign("/"); return; }
   $("team").addEventListener("change", load);
   $("season").addEventListener("change", load);
+  $("rehearsals").addEventListener("change", load);
   await load();
 })();

@@ -33,6 +33,7 @@ const dict = {
     historyBanner: "EXERCISE records — every drill here was an exercise, not a real incident.", consoleLink: "Facilitator console",
     "kind.lifecycle": "drill", "kind.fault": "fault", "kind.probe": "check", "kind.inject": "scripted message", "kind.hint": "hint", "kind.alert": "alert",
     "kind.notice": "notice", "kind.chat": "chat", "kind.note": "observer note", "kind.retro": "retrospective", "kind.role": "response role", "kind.nudge": "reminder", "kind.other": "other",
+    withRehearsals: "include rehearsals", rehearsalTag: "rehearsal ×{scale}", rehearsalsLeftOut: "{n} rehearsal(s) on a faster clock left out: they train nobody and win no award.",
   },
   ko: {
     banner: "모의 훈련 — 장애 대응 훈련 회고입니다.", retro: "회고", backToRoom: "훈련방",
@@ -65,6 +66,7 @@ const dict = {
     historyBanner: "모의 훈련 기록 — 여기 있는 모든 훈련은 실제 장애가 아닌 훈련입니다.", consoleLink: "진행자 콘솔",
     "kind.lifecycle": "훈련", "kind.fault": "장애", "kind.probe": "확인", "kind.inject": "시나리오 메시지", "kind.hint": "힌트", "kind.alert": "알림",
     "kind.notice": "공지", "kind.chat": "대화", "kind.note": "관찰 노트", "kind.retro": "회고", "kind.role": "대응 역할", "kind.nudge": "알림봇", "kind.other": "기타",
+    withRehearsals: "리허설 포함", rehearsalTag: "리허설 ×{scale}", rehearsalsLeftOut: "빠른 시계로 진행한 리허설 {n}건은 제외했습니다. 교육 인원과 시상에 들지 않습니다.",
   },
 };
 
