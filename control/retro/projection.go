@@ -273,11 +273,13 @@ type Ratings struct {
 	Pairs [][2]int `json:"pairs"`
 }
 
-// Ratings returns the averages of the submitted self-ratings.
+// Ratings returns the averages of the participants' submitted
+// self-ratings: only participants are trained by the drill, so staff (an
+// observer, the designer, the facilitator) never move the averages.
 func (r *Retro) Ratings() Ratings {
 	var pairs [][2]int
 	for _, en := range r.Entries {
-		if en.Submitted {
+		if en.Submitted && (en.Role == "" || en.Role == control.RoleParticipant) {
 			pairs = append(pairs, [2]int{en.Before, en.After})
 		}
 	}
