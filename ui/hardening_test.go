@@ -3,8 +3,11 @@ package ui_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -132,4 +135,63 @@ func TestHardening(t *testing.T) {
 			t.Fatalf("a browser that left logged an error:\n%s", logs.String())
 		}
 	})
+}
+
+// TestParticipantsCannotTellScriptedFromLive: a persona message the
+// scenario scripted (a hint here) reaches participants exactly as the
+// facilitator's live persona message does: no source naming the hint.
+func TestParticipantsCannotTellScriptedFromLive(t *testing.T) {
+	e := newEnv(t)
+	d := e.newDrill(true)
+	live := d.participant.ws(d.id, 0)
+	live.untilReady()
+	d.admin.must(200, "POST", "/api/drills/"+d.id+"/hints/next", nil, nil)
+	d.admin.must(201, "POST", "/api/drills/"+d.id+"/messages", wire.PostMessageRequest{Channel: "incident", Text: "Any update?", Persona: "cs"}, nil)
+	keys := func(evs []wire.Event) []string {
+		var out []string
+		for _, ev := range evs {
+			if ev.Type != control.EventChatMessage {
+				continue
+			}
+			var m map[string]any
+			_ = json.Unmarshal(ev.Payload, &m)
+			if m["authorKind"] != "persona" {
+				continue
+			}
+			var ks []string
+			for k := range m {
+				ks = append(ks, k)
+			}
+			sort.Strings(ks)
+			out = append(out, strings.Join(ks, ","))
+			if src, _ := m["source"].(string); src != "" && !strings.HasPrefix(src, "alert:") || strings.Contains(string(ev.Payload), "hint:") {
+				t.Errorf("a participant's persona message carries its source: %s", ev.Payload)
+			}
+		}
+		return out
+	}
+	var got []wire.Event
+	for len(keys(got)) < 2 {
+		f, err := live.next()
+		if err != nil {
+			t.Fatalf("live stream: %v", err)
+		}
+		got = append(got, f.Event)
+	}
+	if ks := keys(got); ks[0] != ks[1] {
+		t.Errorf("the scripted and the live persona message differ in shape: %q vs %q", ks[0], ks[1])
+	}
+	keys(d.participant.ws(d.id, 0).untilReady())
+	staff := d.admin.ws(d.id, 0).untilReady()
+	if !strings.Contains(fmt.Sprint(staffPayloads(staff)), `"source":"hint:`) {
+		t.Error("the facilitator's stream lost the hint's source")
+	}
+}
+
+func staffPayloads(evs []wire.Event) []string {
+	var out []string
+	for _, ev := range evs {
+		out = append(out, string(ev.Payload))
+	}
+	return out
 }

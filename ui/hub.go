@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"sync"
 
 	"github.com/firedrill/firedrill/control"
@@ -27,6 +28,17 @@ type outEvent struct {
 	seq      int64
 	audience Audience
 	data     []byte
+	// public is the frame participants get when it differs from data
+	// (see forParticipants); nil when it does not.
+	public []byte
+}
+
+// frameFor returns the frame a subscriber receives.
+func (e *outEvent) frameFor(staff bool) []byte {
+	if !staff && e.public != nil {
+		return e.public
+	}
+	return e.data
 }
 
 // subscriber is one WebSocket connection registered with the hub.
@@ -209,7 +221,7 @@ func (s *Subscriber) Next() (seq int64, frame []byte, ok bool) {
 	if !ok {
 		return 0, nil, false
 	}
-	return e.seq, e.data, true
+	return e.seq, e.frameFor(s.s.staff), true
 }
 
 // Dropped reports whether the hub dropped the receiver because its buffer
@@ -262,8 +274,14 @@ func (h *Hub) Publish(e control.Event) {
 		// Payloads come from the journal, which only holds valid JSON.
 		return
 	}
+	var public []byte
+	if pw, ok := forParticipants(w); ok {
+		if public, err = encodeEventFrame(pw); err != nil {
+			return
+		}
+	}
 	select {
-	case h.broadcast <- &outEvent{drillID: e.DrillID, seq: e.Seq, audience: a, data: data}:
+	case h.broadcast <- &outEvent{drillID: e.DrillID, seq: e.Seq, audience: a, data: data, public: public}:
 	case <-h.quit:
 	}
 }
@@ -283,6 +301,35 @@ func (h *Hub) Stats() HubStats {
 // retro changed, with neither its author nor its content, so that retro
 // pages refetch their view instead of polling.
 const EventRetroChanged = "retro.changed"
+
+// forParticipants returns the form of w participants receive when it
+// differs: a chat message without its source, which names the inject,
+// follow-up or hint a persona's message was scripted from (alerts keep
+// "alert:" only). A participant sees a scripted message exactly as the
+// facilitator's live one.
+func forParticipants(w wire.Event) (wire.Event, bool) {
+	if w.Type != control.EventChatMessage || !bytes.Contains(w.Payload, []byte(`"source"`)) {
+		return w, false
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(w.Payload, &m); err != nil {
+		return w, false
+	}
+	var src string
+	_ = json.Unmarshal(m["source"], &src)
+	delete(m, "source")
+	if strings.HasPrefix(src, "alert:") {
+		// Monitoring alerts are automated in a real incident too: the room
+		// shows them as alerts, without the scenario's alert id.
+		m["source"] = json.RawMessage(`"alert:"`)
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return w, false
+	}
+	w.Payload = b
+	return w, true
+}
 
 // streamed returns who sees e on the stream and in what form.
 func streamed(e control.Event) (Audience, wire.Event) {

@@ -192,7 +192,7 @@ func (s *Server) writePump(conn *websocket.Conn, sub *subscriber, drillID string
 				continue
 			}
 			last = e.seq
-			if err := write(websocket.TextMessage, e.data); err != nil {
+			if err := write(websocket.TextMessage, e.frameFor(sub.staff)); err != nil {
 				return
 			}
 		case <-ticker.C():
@@ -217,6 +217,9 @@ func (s *Server) replay(drillID string, after int64, staff bool, send func([]byt
 			a, w := streamed(e)
 			if a == AudienceNone || (a == AudienceStaff && !staff) {
 				continue
+			}
+			if !staff {
+				w, _ = forParticipants(w)
 			}
 			data, err := encodeEventFrame(w)
 			if err != nil {
