@@ -8,8 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/firedrill/firedrill/control/controltest"
 	"github.com/firedrill/firedrill/control/record"
 	"github.com/firedrill/firedrill/control/retro"
+	"github.com/firedrill/firedrill/control/retro/retrotest"
 )
 
 // link finds "](javascript:" whose ] is not backslash-escaped.
@@ -114,5 +116,48 @@ func TestExport_CSVCellsNeverRunAsFormulas(t *testing.T) {
 				t.Fatalf("title cell %q, want the text behind an apostrophe", last[4])
 			}
 		})
+	}
+}
+
+// TestRecord_AnonymousAnswersCannotBeLinked: with two anonymous answers,
+// each section is ordered on its own, so the position of what one person
+// found lacking does not tell what they found went well, or who they are.
+func TestRecord_AnonymousAnswersCannotBeLinked(t *testing.T) {
+	h := controltest.NewHarness(t)
+	retrotest.PlayDrill(t, h, "drill-1")
+	s := retro.NewService(h.Engine, h.DB)
+	answers := map[string]retro.Answers{
+		"alice": {WentWell: "z: alice went well", Lacking: "a: alice lacking", Better: "m: alice better", Before: 1, After: 5, Anonymous: true},
+		"bob":   {WentWell: "a: bob went well", Lacking: "z: bob lacking", Better: "b: bob better", Before: 4, After: 4, Anonymous: true},
+		"carol": {WentWell: "carol went well", Lacking: "carol lacking", Better: "carol better", Before: 2, After: 3},
+	}
+	for _, who := range []string{"alice", "bob", "carol"} {
+		if _, err := s.Submit(h.Ctx, "drill-1", who, answers[who]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := record.Load(h.Ctx, h.DB, "drill-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := r.Retro.Answers
+	if len(got) != 3 || got[0].Name != "Carol" {
+		t.Fatalf("answers %+v, want Carol's named answer first", got)
+	}
+	for _, a := range got[1:] {
+		if !a.Anonymous || a.Name != "" {
+			t.Fatalf("answer %+v, want anonymous", a)
+		}
+		for _, who := range []string{"alice", "bob"} {
+			if strings.HasSuffix(a.WentWell, who+" went well") && strings.HasSuffix(a.Lacking, who+" lacking") {
+				t.Fatalf("%s's sections stay together in one row: %+v", who, a)
+			}
+		}
+	}
+	if got[1].Before != 1 || got[1].After != 5 || got[2].Before != 4 {
+		t.Fatalf("ratings %+v, want each before/after pair kept, ordered by value", got[1:])
+	}
+	if _, err := record.Verify(r); err != nil {
+		t.Fatalf("the record no longer verifies against its journal: %v", err)
 	}
 }

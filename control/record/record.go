@@ -466,7 +466,79 @@ func retroOf(d *control.Drill, rt *retro.Retro, names map[string]string) Retro {
 		out.Answers = append(out.Answers, a)
 		out.Submitted++
 	}
+	out.Answers = unlinkAnonymous(out.Answers)
 	return out
+}
+
+// unlinkAnonymous puts the anonymous answers after the named ones and
+// orders each of their sections on its own (by text; ratings by value), so
+// that neither an anonymous answer's position nor its row ties what one
+// person wrote in one section to what they wrote in another, or to who
+// they are. The order is derived from the answers alone, so a record
+// re-derived from the journal is the same.
+func unlinkAnonymous(answers []Answer) []Answer {
+	var named, anon []Answer
+	for _, a := range answers {
+		if a.Anonymous {
+			anon = append(anon, a)
+		} else {
+			named = append(named, a)
+		}
+	}
+	if len(anon) < 2 {
+		return append(named, anon...)
+	}
+	column := func(get func(a *Answer) *string) {
+		vals := make([]string, len(anon))
+		for i := range anon {
+			vals[i] = *get(&anon[i])
+		}
+		sort.Strings(vals)
+		for i := range anon {
+			*get(&anon[i]) = vals[i]
+		}
+	}
+	column(func(a *Answer) *string { return &a.WentWell })
+	column(func(a *Answer) *string { return &a.Lacking })
+	column(func(a *Answer) *string { return &a.Better })
+	keys := map[string]bool{}
+	for i := range anon {
+		extra := make(map[string]string, len(anon[i].Extra))
+		for k, v := range anon[i].Extra {
+			extra[k], keys[k] = v, true
+		}
+		anon[i].Extra = extra
+	}
+	for k := range keys {
+		vals := make([]string, len(anon))
+		for i := range anon {
+			vals[i] = anon[i].Extra[k]
+		}
+		sort.Strings(vals)
+		for i := range anon {
+			if vals[i] == "" {
+				delete(anon[i].Extra, k)
+			} else {
+				anon[i].Extra[k] = vals[i]
+			}
+		}
+	}
+	// Before and after stay paired (the change is the point of asking);
+	// the pairs are ordered by value.
+	pairs := make([][2]int, len(anon))
+	for i := range anon {
+		pairs[i] = [2]int{anon[i].Before, anon[i].After}
+	}
+	sort.Slice(pairs, func(i, j int) bool {
+		if pairs[i][0] != pairs[j][0] {
+			return pairs[i][0] < pairs[j][0]
+		}
+		return pairs[i][1] < pairs[j][1]
+	})
+	for i := range anon {
+		anon[i].Before, anon[i].After = pairs[i][0], pairs[i][1]
+	}
+	return append(named, anon...)
 }
 
 // trimLines shortens text to one line of at most n runes, for summaries.
