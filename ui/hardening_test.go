@@ -9,32 +9,14 @@ import (
 	"net/http"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/control/controltest"
 	"github.com/firedrill/firedrill/ui"
 	"github.com/firedrill/firedrill/ui/wire"
 )
-
-// syncLog collects log lines for the test.
-type syncLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *syncLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *syncLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 func TestHardening(t *testing.T) {
 	t.Run("a stream cannot resume past the journal head", func(t *testing.T) {
@@ -108,7 +90,7 @@ func TestHardening(t *testing.T) {
 		}
 	})
 	t.Run("a browser leaving during the replay is not an error", func(t *testing.T) {
-		var logs syncLog
+		var logs controltest.SyncBuffer
 		e := newEnv(t, func(c *ui.Config, _ *control.Engine) {
 			c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		})
