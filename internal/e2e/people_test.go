@@ -126,6 +126,13 @@ func message(e wire.Event) (control.Message, bool) {
 
 // fromSource matches a scripted message: an inject, follow-up, hint or
 // alert ("inject:cs-cannot-pay", "alert:payment-errors").
+// sameSeq matches the event with sequence number seq: a participant's
+// stream carries a persona message without the source staff see, so tests
+// find it by source on the facilitator's stream and then by number.
+func sameSeq(seq int64) func(wire.Event) bool {
+	return func(e wire.Event) bool { return e.Seq == seq }
+}
+
 func fromSource(sources ...string) func(wire.Event) bool {
 	return func(e wire.Event) bool {
 		m, ok := message(e)

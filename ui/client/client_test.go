@@ -279,7 +279,9 @@ func TestClient_runsADrillThroughTheAPI(t *testing.T) {
 	if got := r.injector.inEffect(); len(got) != 1 || got[0] != "db-host" {
 		t.Fatalf("faults in effect after the start: %v, want [db-host]", got)
 	}
-	people.waitFor(t, "the customer center's message", chatFrom("inject:first-call"))
+	// Participants get persona messages without the source staff see.
+	call := staff.waitFor(t, "the customer center's message", chatFrom("inject:first-call"))
+	people.waitFor(t, "the customer center's message", func(e wire.Event) bool { return e.Seq == call.Seq })
 
 	view, err := ana.DrillView(ctx, d.ID)
 	must(t, "drill view", err)
