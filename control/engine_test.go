@@ -442,7 +442,10 @@ func TestCreateDrill_timeScale(t *testing.T) {
 func TestDrill_templateErrorIsRecorded(t *testing.T) {
 	h := controltest.NewHarness(t)
 	s := controltest.PaymentScenario()
-	s.Injects[0].Text = "Since {{.Elapsd}}?"
+	// Creating the drill validates templates against sample data
+	// (Elapsed "42m"), so the typo sits in the branch only a live drill
+	// takes: the engine is the last line of defence.
+	s.Injects[0].Text = `Since {{if eq .Elapsed "42m"}}long{{else}}{{.Elapsd}}{{end}}?`
 	id := startDrill(t, h, s)
 	h.AdvanceTo(id, 6*m)
 	for _, e := range h.Events(id) {

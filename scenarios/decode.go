@@ -38,6 +38,9 @@ type decoder struct {
 	pos   map[string]pos // field path -> position of its value
 	nodes int
 	over  bool // node budget exhausted; reported once
+	// noPositions is set when the scenario was built in code: errors
+	// carry their field path only.
+	noPositions bool
 }
 
 func newDecoder(file string) *decoder {
@@ -55,6 +58,9 @@ func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {
 // at returns the position recorded for path, or for its nearest recorded
 // parent, so that semantic errors point at the right line.
 func (d *decoder) at(path string) pos {
+	if d.noPositions {
+		return pos{}
+	}
 	for p := path; ; {
 		if v, ok := d.pos[p]; ok {
 			return v

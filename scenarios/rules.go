@@ -187,3 +187,31 @@ func LoadDir(dir string, opts ...Option) ([]DirFile, error) {
 	}
 	return out, nil
 }
+
+// Validate checks a scenario built in code, not loaded from a file, with
+// the rules the loader applies to a file: references, ids, times against
+// the cap, chains, notices and templates. It checks a copy with the
+// documented defaults applied, as the loader would, and leaves s as it is.
+// Every problem is reported with its field path (there is no line or
+// column to give); nil means the scenario is valid. Options such as
+// WithCatalog also check plugin types and params.
+func (s *Scenario) Validate(opts ...Option) error {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	name := s.Source
+	if name == "" {
+		name = "scenario " + s.Metadata.Name
+	}
+	d := newDecoder(name)
+	d.noPositions = true
+	c := s.Clone()
+	applyDefaults(c)
+	v := &validator{d: d, s: c, catalog: o.catalog}
+	v.validate()
+	if len(d.errs) > 0 {
+		return d.errs.sorted()
+	}
+	return nil
+}

@@ -2,11 +2,13 @@ package scenarios_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/firedrill/firedrill/scenarios"
 )
@@ -142,5 +144,51 @@ func TestLoadDir(t *testing.T) {
 	}
 	if _, err := scenarios.LoadDir(filepath.Join(dir, "missing")); err == nil {
 		t.Fatal("a missing directory loaded")
+	}
+}
+
+// Validate holds a scenario built in code to the loader's rules, naming
+// the field path, and leaves the scenario as it was given.
+func TestScenario_Validate(t *testing.T) {
+	load := func(t *testing.T) *scenarios.Scenario {
+		t.Helper()
+		s, err := scenarios.Load("testdata/valid-minimal.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Source = ""
+		return s
+	}
+	tests := []struct {
+		name string
+		edit func(s *scenarios.Scenario)
+		want string // "" = valid
+	}{
+		{"a loaded scenario is valid", func(*scenarios.Scenario) {}, ""},
+		{"an unknown difficulty is refused", func(s *scenarios.Scenario) { s.Difficulty = "brutal" }, `difficulty: unknown difficulty "brutal"`},
+		{"a fault with no way to resolve it is refused", func(s *scenarios.Scenario) {
+			s.Faults[0].ResolvedWhen = scenarios.ResolvedWhen{}
+		}, "faults[0].resolvedWhen: no way to resolve the fault"},
+		{"a time limit over the cap is refused", func(s *scenarios.Scenario) { s.TimeLimit = scenarios.Duration(2 * time.Hour) }, "timeLimit: 120m is above the 90m cap"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := load(t)
+			tt.edit(s)
+			before := fmt.Sprintf("%+v", *s)
+			err := s.Validate()
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("Validate = %v, want valid", err)
+				}
+			} else if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Validate = %v, want an error containing %q", err, tt.want)
+			} else if strings.Contains(err.Error(), ":1:1:") {
+				t.Fatalf("Validate = %v: a scenario built in code has no line and column to give", err)
+			}
+			if after := fmt.Sprintf("%+v", *s); after != before {
+				t.Fatalf("Validate changed the scenario:\nbefore %s\nafter  %s", before, after)
+			}
+		})
 	}
 }

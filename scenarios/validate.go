@@ -274,7 +274,7 @@ func (v *validator) fault(i int) {
 	}
 	rw := f.ResolvedWhen
 	rp := path + ".resolvedWhen"
-	if _, ok := v.d.pos[rp]; ok && len(rw.Probes) == 0 && !rw.Manual {
+	if _, ok := v.d.pos[rp]; (ok || v.d.noPositions) && len(rw.Probes) == 0 && !rw.Manual {
 		v.errf(rp, "no way to resolve the fault, expected probes, manual: true, or both")
 	}
 	if len(rw.Probes) == 0 && rw.StableFor > 0 {
