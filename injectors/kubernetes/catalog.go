@@ -60,6 +60,9 @@ type (
 	networkIsolateParams struct {
 		Direction string `json:"direction"`
 		AllowDNS  bool   `json:"allowDNS"`
+		// Name is the policy's name, chosen by the designer so that it looks
+		// like the team's own; empty is policyName's default.
+		Name string `json:"name"`
 	}
 	resourceSqueezeParams struct {
 		Container   string `json:"container"`
@@ -357,13 +360,14 @@ func prepareNetworkIsolate(ctx context.Context, in *Injector, f injectors.Fault,
 		spec["egress"] = egress
 	}
 	spec["policyTypes"] = types
-	name := policyName(f.FaultID)
+	name := policyName(np.Name, f.Target, np.Direction)
 	manifest := map[string]any{
 		"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
 		"metadata": map[string]any{
 			"name": name, "namespace": f.Target.Namespace,
+			// The marks revert and the leftover search need; no label that
+			// shows in a plain listing.
 			"annotations": map[string]any{DrillIDAnnotation: f.DrillID, FaultIDAnnotation: f.FaultID},
-			"labels":      map[string]any{"app.kubernetes.io/managed-by": "firedrill"},
 		},
 		"spec": spec,
 	}
@@ -375,23 +379,40 @@ func prepareNetworkIsolate(ctx context.Context, in *Injector, f injectors.Fault,
 	return nil
 }
 
-// policyName is the deterministic name of a fault's NetworkPolicy, so that a
-// record from Prepare finds the policy even if Inject crashed.
-func policyName(faultID string) string {
-	n := "firedrill-" + strings.ToLower(faultID)
+// policyName is the name of a fault's NetworkPolicy: the designer's choice,
+// or a neutral one made from the target and the direction (what a team
+// would call such a policy, never "firedrill-…": the drill must not give
+// itself away). It is deterministic, so that a record from Prepare finds
+// the policy even if Inject crashed.
+func policyName(chosen string, t injectors.Target, direction string) string {
+	if chosen != "" {
+		return chosen
+	}
+	base := t.Name
+	if base == "" || t.Kind == "Pod" {
+		base = "default"
+		if app := t.Selector["app"]; app != "" {
+			base = app
+		}
+	}
+	suffix := direction
+	if direction == "both" || direction == "" {
+		suffix = "policy"
+	}
+	n := strings.ToLower(base)
 	var b strings.Builder
 	for _, r := range n {
-		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') || r == '-' || r == '.' {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') || r == '-' {
 			b.WriteRune(r)
 		} else {
 			b.WriteByte('-')
 		}
 	}
 	s := b.String()
-	if len(s) > 63 {
-		s = s[:63]
+	if max := 63 - len(suffix) - 1; len(s) > max {
+		s = s[:max]
 	}
-	return strings.TrimRight(s, "-.")
+	return strings.Trim(s, "-") + "-" + suffix
 }
 
 // planResourceSqueeze plans one change per quantity (limits.memory,

@@ -175,7 +175,7 @@ func TestEveryFaultTypeInjectsAndRevertsExactly(t *testing.T) {
 			},
 			objects: []ref{{"Deployment", "payment-worker"}},
 			effect: func(t *testing.T, ns string) {
-				np, err := clustertest.Client(t).NetworkingV1().NetworkPolicies(ns).Get(context.Background(), "firedrill-f1", metav1.GetOptions{})
+				np, err := clustertest.Client(t).NetworkingV1().NetworkPolicies(ns).Get(context.Background(), "payment-worker-egress", metav1.GetOptions{})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -266,7 +266,7 @@ func TestEveryFaultTypeInjectsAndRevertsExactly(t *testing.T) {
 				t.Errorf("leftovers after revert: %+v", leftovers)
 			}
 			if f.Type == "network-isolate" {
-				_, err := clustertest.Client(t).NetworkingV1().NetworkPolicies(ns).Get(ctx, "firedrill-f1", metav1.GetOptions{})
+				_, err := clustertest.Client(t).NetworkingV1().NetworkPolicies(ns).Get(ctx, "payment-worker-egress", metav1.GetOptions{})
 				if !apierrors.IsNotFound(err) {
 					t.Errorf("policy still there after revert: %v", err)
 				}

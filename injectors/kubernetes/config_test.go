@@ -107,9 +107,10 @@ func TestNetworkIsolateBySelectorBothDirections(t *testing.T) {
 	ns := clustertest.Namespace(t)
 	in := newInjector(t)
 	f := injectors.Fault{DrillID: drillID, FaultID: "Cut_Off", Type: "network-isolate",
-		Target: injectors.Target{Namespace: ns, Selector: map[string]string{"tier": "db"}}, Params: params(t, map[string]any{"direction": "both"})}
+		Target: injectors.Target{Namespace: ns, Selector: map[string]string{"tier": "db"}}, Params: params(t, map[string]any{"direction": "both", "name": "db-lockdown"})}
 	rec := lifecycle(t, in, f)
-	np, err := clustertest.Client(t).NetworkingV1().NetworkPolicies(ns).Get(context.Background(), "firedrill-cut-off", metav1.GetOptions{})
+	// The designer named the policy as the team would.
+	np, err := clustertest.Client(t).NetworkingV1().NetworkPolicies(ns).Get(context.Background(), "db-lockdown", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +126,7 @@ func TestNetworkIsolateBySelectorBothDirections(t *testing.T) {
 	}
 	// A participant deletes the policy: that heals the fault, and revert
 	// has nothing left to do.
-	if err := clustertest.Client(t).NetworkingV1().NetworkPolicies(ns).Delete(context.Background(), "firedrill-cut-off", metav1.DeleteOptions{}); err != nil {
+	if err := clustertest.Client(t).NetworkingV1().NetworkPolicies(ns).Delete(context.Background(), "db-lockdown", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	st, err = in.Status(context.Background(), f, rec)

@@ -115,16 +115,33 @@ func TestDecodeRecordRefusesForeignInput(t *testing.T) {
 	}
 }
 
-func TestPolicyNameIsAValidObjectName(t *testing.T) {
-	tests := map[string]string{
-		"payment-down":          "firedrill-payment-down",
-		"Payment_Down":          "firedrill-payment-down",
-		strings.Repeat("x", 80): "firedrill-" + strings.Repeat("x", 53),
-		"ends-with-symbol_":     "firedrill-ends-with-symbol",
+func TestPolicyNameIsNeutralAndValid(t *testing.T) {
+	dep := func(name string) injectors.Target {
+		return injectors.Target{Namespace: "shop", Kind: "Deployment", Name: name}
 	}
-	for in, want := range tests {
-		if got := kubernetes.PolicyName(in); got != want {
-			t.Errorf("PolicyName(%q) = %q, want %q", in, got, want)
-		}
+	tests := []struct {
+		name      string
+		chosen    string
+		target    injectors.Target
+		direction string
+		want      string
+	}{
+		{name: "the designer's choice is kept", chosen: "payment-worker-egress", target: dep("payment-worker"), direction: "egress", want: "payment-worker-egress"},
+		{name: "default: workload and direction", target: dep("payment-worker"), direction: "egress", want: "payment-worker-egress"},
+		{name: "both directions: a policy of the workload", target: dep("web"), direction: "both", want: "web-policy"},
+		{name: "selector: its app label", target: injectors.Target{Namespace: "shop", Selector: map[string]string{"app": "api"}}, direction: "ingress", want: "api-ingress"},
+		{name: "selector without app", target: injectors.Target{Namespace: "shop", Selector: map[string]string{"tier": "db"}}, direction: "both", want: "default-policy"},
+		{name: "odd characters and length", target: dep("Payment_Down" + strings.Repeat("x", 80)), direction: "ingress", want: "payment-down" + strings.Repeat("x", 43) + "-ingress"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := kubernetes.PolicyName(tt.chosen, tt.target, tt.direction)
+			if got != tt.want {
+				t.Errorf("PolicyName = %q, want %q", got, tt.want)
+			}
+			if strings.Contains(got, "firedrill") || len(got) > 63 {
+				t.Errorf("PolicyName = %q: gives the drill away or is too long", got)
+			}
+		})
 	}
 }

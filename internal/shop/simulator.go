@@ -25,6 +25,11 @@ import (
 // with that configuration: a missing DB password fails order requests, a
 // payment timeout of 50 ms fails payments, an isolated payment worker fails
 // checkout, and so on.
+//
+// What a request returns is what a real service shows — 5xx, timeouts,
+// latency, error rates and the error lines a real application logs — never
+// the cause: the drill must not give itself away. The cause of each problem
+// stays behind the scenes, in Problem.Cause, for Logf and for tests.
 type Simulator struct {
 	Client kubernetes.Interface
 	// Namespace defaults to Namespace.
@@ -32,14 +37,23 @@ type Simulator struct {
 	// Sleep is how the simulator waits to simulate latency; nil uses a
 	// timer. Tests replace it.
 	Sleep func(time.Duration)
+	// Logf, when set, receives the cause of each problem a request met:
+	// the simulator's own knowledge, for whoever runs the demo, never for
+	// the people playing the drill.
+	Logf func(format string, args ...any)
 
 	servers []*http.Server
 }
 
-// Problem is one reason a service is unhealthy.
+// Problem is one reason a service is unhealthy: the symptom a real
+// service shows (what a request returns and the service logs) and the
+// cause the simulator knows but never shows.
 type Problem struct {
 	Service string `json:"service"`
-	Reason  string `json:"reason"`
+	// Reason is the symptom, worded as the real service would.
+	Reason string `json:"reason"`
+	// Cause is why, in the simulator's words; it is not part of any answer.
+	Cause string `json:"-"`
 }
 
 func (s *Simulator) ns() string {
@@ -117,9 +131,13 @@ func (s *Simulator) orderAPIHandler() http.Handler {
 		var ps []Problem
 		switch {
 		case err != nil:
-			ps = append(ps, Problem{"settlement", "cronjob unavailable: " + err.Error()})
+			ps = append(ps, Problem{"settlement", "500 Internal Server Error", "cronjob unavailable: " + err.Error()})
 		case cj.Spec.Suspend != nil && *cj.Spec.Suspend:
-			ps = append(ps, Problem{"settlement", "settlement has not run: the CronJob is suspended"})
+			last := "never"
+			if t := cj.Status.LastScheduleTime; t != nil {
+				last = t.UTC().Format(time.RFC3339)
+			}
+			ps = append(ps, Problem{"settlement", "settlement overdue: last run " + last + ", expected every day; partner payouts pending", "the CronJob is suspended"})
 		}
 		s.answer(w, r, ps)
 	})
@@ -135,8 +153,15 @@ func (s *Simulator) answer(w http.ResponseWriter, r *http.Request, ps []Problem)
 	w.WriteHeader(http.StatusServiceUnavailable)
 	for _, p := range ps {
 		fmt.Fprintf(w, "%s: %s\n", p.Service, p.Reason)
+		if s.Logf != nil && p.Cause != "" {
+			s.Logf("shop simulator: %s %s: %s (cause: %s)", r.Method, r.URL.Path, p.Service, p.Cause)
+		}
 	}
 }
+
+// timeoutLatency is how long a request that meets a network timeout
+// takes before it fails: long enough to feel like one.
+const timeoutLatency = 800 * time.Millisecond
 
 func (s *Simulator) sleep(d time.Duration) {
 	if s.Sleep != nil {
@@ -155,7 +180,11 @@ func (s *Simulator) checkWeb(ctx context.Context, orders, checkout bool) []Probl
 	}
 	if d, err := s.Client.AppsV1().Deployments(s.ns()).Get(ctx, "web", metav1.GetOptions{}); err == nil {
 		if v := envValue(d, "ORDER_API"); v != "" && v != "http://order-api" {
-			ps = append(ps, Problem{"web", fmt.Sprintf("cannot reach the order API at %s (ORDER_API)", v)})
+			host := v
+			if u, err := url.Parse(v); err == nil && u.Host != "" {
+				host = u.Hostname()
+			}
+			ps = append(ps, Problem{"web", fmt.Sprintf("GET %s/api/orders: dial tcp: lookup %s: no such host", strings.TrimRight(v, "/"), host), "ORDER_API points at " + v})
 		}
 	}
 	ps = append(ps, s.checkOrderAPI(ctx, true)...)
@@ -180,25 +209,27 @@ func (s *Simulator) checkApp(ctx context.Context, deploy, svc string) []Problem 
 	var ps []Problem
 	d, err := s.Client.AppsV1().Deployments(s.ns()).Get(ctx, deploy, metav1.GetOptions{})
 	if err != nil {
-		return []Problem{{deploy, "deployment unavailable: " + err.Error()}}
+		return []Problem{{deploy, "upstream connect error: no healthy upstream", "deployment unavailable: " + err.Error()}}
 	}
 	if d.Status.AvailableReplicas < 1 {
-		ps = append(ps, Problem{deploy, "no available replicas"})
+		ps = append(ps, Problem{deploy, "upstream connect error: no healthy upstream (0 of 3 requests answered in the last minute)", "no available replicas"})
 	}
 	for _, c := range d.Spec.Template.Spec.Containers {
 		if lim, ok := c.Resources.Limits["memory"]; ok && lim.Cmp(resource.MustParse("128Mi")) < 0 {
-			ps = append(ps, Problem{deploy, fmt.Sprintf("container %s is OOMKilled repeatedly (memory limit %s)", c.Name, lim.String())})
+			ps = append(ps, Problem{deploy, "upstream connect error or disconnect/reset before headers. reset reason: connection termination (error rate 42% over 5m)",
+				fmt.Sprintf("container %s is OOM-killed under load (memory limit %s)", c.Name, lim.String())})
 		}
 	}
 	if svc != "" {
 		if n, err := s.readyEndpoints(ctx, svc); err != nil {
-			ps = append(ps, Problem{svc, "service unavailable: " + err.Error()})
+			ps = append(ps, Problem{svc, "upstream connect error: no healthy upstream", "endpoints unavailable: " + err.Error()})
 		} else if n == 0 {
-			ps = append(ps, Problem{svc, "service has no ready endpoints (connection refused)"})
+			ps = append(ps, Problem{svc, fmt.Sprintf("dial tcp %s:80: connect: connection refused", svc), "the Service has no ready endpoints"})
 		}
 	}
 	if s.isolated(ctx, d.Spec.Template.Labels, networkingv1.PolicyTypeIngress) {
-		ps = append(ps, Problem{deploy, "connections time out (ingress blocked by a NetworkPolicy)"})
+		s.sleep(timeoutLatency)
+		ps = append(ps, Problem{deploy, fmt.Sprintf("upstream request timeout (dial tcp %s:80: i/o timeout after 10s)", deploy), "a NetworkPolicy blocks ingress"})
 	}
 	return ps
 }
@@ -207,15 +238,18 @@ func (s *Simulator) checkPayments(ctx context.Context) []Problem {
 	ps := s.checkApp(ctx, "payment-worker", "")
 	if d, err := s.Client.AppsV1().Deployments(s.ns()).Get(ctx, "payment-worker", metav1.GetOptions{}); err == nil {
 		if s.isolated(ctx, d.Spec.Template.Labels, networkingv1.PolicyTypeEgress) {
-			ps = append(ps, Problem{"payment-worker", "payment provider unreachable (egress blocked by a NetworkPolicy)"})
+			s.sleep(timeoutLatency)
+			ps = append(ps, Problem{"payment-worker", "payment confirmation timed out: 0 of 27 payment jobs processed in the last 5m; worker log: dial tcp db:5432: i/o timeout",
+				"a NetworkPolicy blocks the worker's egress"})
 		}
 	}
 	cm, err := s.Client.CoreV1().ConfigMaps(s.ns()).Get(ctx, "order-api-config", metav1.GetOptions{})
 	if err != nil {
-		return append(ps, Problem{"order-api", "config unavailable: " + err.Error()})
+		return append(ps, Problem{"order-api", "500 Internal Server Error", "config unavailable: " + err.Error()})
 	}
 	if ms, err := strconv.Atoi(cm.Data["PAYMENT_TIMEOUT_MS"]); err != nil || ms < 1000 {
-		ps = append(ps, Problem{"payment-worker", fmt.Sprintf("payments time out after %q ms; orders stay in \"payment pending\"", cm.Data["PAYMENT_TIMEOUT_MS"])})
+		ps = append(ps, Problem{"order-api", "payments time out: POST /v1/charges: context deadline exceeded (Client.Timeout exceeded while awaiting headers); " +
+			"payment error rate 96% over 5m, orders left in \"payment pending\"", fmt.Sprintf("PAYMENT_TIMEOUT_MS is %q", cm.Data["PAYMENT_TIMEOUT_MS"])})
 	}
 	return ps
 }
@@ -226,20 +260,20 @@ func (s *Simulator) checkDB(ctx context.Context) []Problem {
 	core := s.Client.CoreV1()
 	cm, err := core.ConfigMaps(s.ns()).Get(ctx, "order-api-config", metav1.GetOptions{})
 	if err != nil {
-		return []Problem{{"order-api", "config unavailable: " + err.Error()}}
+		return []Problem{{"order-api", "500 Internal Server Error", "config unavailable: " + err.Error()}}
 	}
 	sec, err := core.Secrets(s.ns()).Get(ctx, "order-api-db", metav1.GetOptions{})
 	if err != nil {
-		return []Problem{{"order-api", "database secret unavailable: " + err.Error()}}
+		return []Problem{{"order-api", "500 Internal Server Error", "database secret unavailable: " + err.Error()}}
 	}
 	creds, err := core.Secrets(s.ns()).Get(ctx, "db-credentials", metav1.GetOptions{})
 	if err != nil {
-		return []Problem{{"db", "database credentials unavailable: " + err.Error()}}
+		return []Problem{{"db", "500 Internal Server Error", "database credentials unavailable: " + err.Error()}}
 	}
 	if pw, ok := sec.Data["DB_PASSWORD"]; !ok {
-		ps = append(ps, Problem{"order-api", "FATAL: DB_PASSWORD is not set; database login impossible"})
+		ps = append(ps, Problem{"order-api", "failed to connect to database: fe_sendauth: no password supplied", "DB_PASSWORD is missing from the Secret order-api-db"})
 	} else if string(pw) != string(creds.Data["PASSWORD"]) {
-		ps = append(ps, Problem{"order-api", "FATAL: password authentication failed for user \"orders\""})
+		ps = append(ps, Problem{"order-api", "FATAL: password authentication failed for user \"orders\"", "DB_PASSWORD differs from the database's password"})
 	}
 	host, port := cm.Data["DB_HOST"], cm.Data["DB_PORT"]
 	if u, err := url.Parse(string(sec.Data["DB_URL"])); err == nil && u.Host != "" {
@@ -248,19 +282,19 @@ func (s *Simulator) checkDB(ctx context.Context) []Problem {
 			port = cm.Data["DB_PORT"] // the pool settings override the URL's port
 		}
 	} else if len(sec.Data["DB_URL"]) > 0 {
-		ps = append(ps, Problem{"order-api", "DB_URL is not a valid URL"})
+		ps = append(ps, Problem{"order-api", "failed to connect to database: cannot parse connection string", "DB_URL is not a valid URL"})
 	}
 	if host != "" {
 		short := strings.SplitN(host, ".", 2)[0]
 		svc, err := core.Services(s.ns()).Get(ctx, short, metav1.GetOptions{})
 		switch {
 		case err != nil:
-			ps = append(ps, Problem{"order-api", fmt.Sprintf("could not translate host name %q to address", host)})
+			ps = append(ps, Problem{"order-api", fmt.Sprintf("could not translate host name %q to address: Name or service not known", host), "DB_HOST names no Service"})
 		case port != "" && port != fmt.Sprint(svc.Spec.Ports[0].Port):
-			ps = append(ps, Problem{"order-api", fmt.Sprintf("connection to %s:%s refused", host, port)})
+			ps = append(ps, Problem{"order-api", fmt.Sprintf("connection to server at %q, port %s failed: Connection refused", host, port), "the DB port differs from the Service's"})
 		default:
 			if n, err := s.readyEndpoints(ctx, short); err != nil || n == 0 {
-				ps = append(ps, Problem{"db", "database is not accepting connections"})
+				ps = append(ps, Problem{"order-api", fmt.Sprintf("connection to server at %q, port %s failed: Connection refused", host, port), "the database has no ready endpoints"})
 			}
 		}
 	}
