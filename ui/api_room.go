@@ -58,6 +58,10 @@ func (s *Server) drillView(d *control.Drill, st roomState, sess *Session) wire.D
 		IncidentChannel: sc.IncidentChannel(), ClaimRoles: claimRoles,
 		Notices: sc.Notices,
 	}
+	if ps := control.UpdatePromises(d, time.Local); len(ps) > 0 && !ps[len(ps)-1].Kept() && d.Running() {
+		p := ps[len(ps)-1]
+		v.NextUpdate = &wire.NextUpdateView{Promised: p.Promised, DueMS: p.Due.Milliseconds()}
+	}
 	if v.Title == "" {
 		v.Title = sc.Metadata.Title
 	}
@@ -106,7 +110,7 @@ func (s *Server) drillView(d *control.Drill, st roomState, sess *Session) wire.D
 	for _, f := range d.Faults {
 		fv := wire.FaultView{ID: f.ID, Title: f.Title, Phase: f.Phase, ProbeDetail: f.ProbeDetail,
 			LastError: f.LastError, ResolvedBy: f.ResolvedBy, InjectedMS: msPtr(f.InjectedAt), ResolvedMS: msPtr(f.ResolvedAt),
-			RecoveringMS: msPtr(f.RecoveringAt), Trigger: triggerOf(sc, f.ID)}
+			RecoveringMS: msPtr(f.RecoveringAt), Trigger: triggerOf(sc, f.ID), FireRequested: f.FireRequestedAt != nil}
 		for _, c := range f.Checks {
 			fv.Checks = append(fv.Checks, wire.CheckView{Name: c.Name, OK: c.OK, Detail: c.Detail, CheckedMS: c.CheckedAt.Milliseconds()})
 		}

@@ -6,3 +6,6 @@ func (s *Server) Pumps() int {
 	defer s.pumpMu.Unlock()
 	return len(s.pumps)
 }
+
+// NudgeWait exposes nudgeWait.
+var NudgeWait = nudgeWait

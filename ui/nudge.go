@@ -21,9 +21,10 @@ const NudgeAfter = 5 * time.Minute
 const ActorRoomBot = "room-bot"
 
 // CheckNudges looks at every running drill and posts the nudges the practice
-// expects, each once: nobody claimed incident commander or propagation
-// within NudgeAfter of detection, or a status update is overdue against the
-// scenario's update cadence.
+// expects, each once: no incident notice, or nobody claimed incident
+// commander or propagation, within NudgeAfter of detection; a status update
+// is overdue against the scenario's update cadence; the next update a notice
+// promised ("next update 14:20") is due and none came.
 func (s *Server) CheckNudges(ctx context.Context) error {
 	sums, err := s.engine.Drills(ctx, control.DrillFilter{Open: true})
 	if err != nil {
@@ -69,6 +70,9 @@ func dueNudges(d *control.Drill, st roomState, now time.Duration) []wire.Nudge {
 	ch := d.Scenario.IncidentChannel()
 	var out []wire.Nudge
 	if det, ok := detected(d); ok && now-det >= NudgeAfter {
+		if !noticed(d, scenarios.NoticeIncident) {
+			out = append(out, wire.Nudge{Kind: wire.NudgeIncidentNotice, Channel: ch})
+		}
 		if !st.holder(wire.ClaimCommander) {
 			out = append(out, wire.Nudge{Kind: wire.NudgeNoCommander, Channel: ch})
 		}
@@ -78,6 +82,11 @@ func dueNudges(d *control.Drill, st roomState, now time.Duration) []wire.Nudge {
 	}
 	if doubleRole(d, st) {
 		out = append(out, wire.Nudge{Kind: wire.NudgeDoubleRole, Channel: ch})
+	}
+	if ps := control.UpdatePromises(d, time.Local); len(ps) > 0 && !ps[len(ps)-1].Kept() && now >= ps[len(ps)-1].Due {
+		p := ps[len(ps)-1]
+		// One nudge per promise: the window is the promising notice.
+		out = append(out, wire.Nudge{Kind: wire.NudgeUpdatePromised, Channel: ch, Window: int(p.Seq)})
 	}
 	cadence := d.Scenario.Notices.UpdateCadence.D()
 	if cadence <= 0 {
@@ -120,6 +129,16 @@ func doubleRole(d *control.Drill, st roomState) bool {
 	return both && free
 }
 
+// noticed reports whether a notice of kind was posted.
+func noticed(d *control.Drill, kind scenarios.NoticeKind) bool {
+	for _, n := range d.Notices {
+		if n.Kind == kind {
+			return true
+		}
+	}
+	return false
+}
+
 // detected returns when participants could first know of the incident: the
 // first alert that fired or the first scripted persona message.
 func detected(d *control.Drill) (time.Duration, bool) {
@@ -140,19 +159,55 @@ func detected(d *control.Drill) (time.Duration, bool) {
 	return *at, true
 }
 
-// runNudges calls CheckNudges every interval until the server closes.
+// runNudges calls CheckNudges until the server closes: every interval of
+// drill time, so that a rehearsal at ×60 is nudged as promptly (in drill
+// minutes) as a real drill — the wall-clock wait is the interval divided by
+// the fastest running drill's time scale, and never under nudgeFloor.
 func (s *Server) runNudges(every time.Duration) {
 	defer s.conns.Done()
-	t := s.clock.NewTicker(every)
-	defer t.Stop()
+	wait := every
 	for {
+		t := s.clock.NewTimer(wait)
 		select {
 		case <-s.ctx.Done():
+			t.Stop()
 			return
 		case <-t.C():
-			if err := s.CheckNudges(s.ctx); err != nil && s.ctx.Err() == nil {
-				s.logf("nudges: %v", err)
-			}
+		}
+		if err := s.CheckNudges(s.ctx); err != nil && s.ctx.Err() == nil {
+			s.logf("nudges: %v", err)
+		}
+		wait = nudgeWait(every, s.fastestScale(s.ctx))
+	}
+}
+
+// nudgeFloor is the shortest wall-clock wait between two nudge checks.
+const nudgeFloor = 250 * time.Millisecond
+
+// nudgeWait is the wall-clock wait for every of drill time at time scale
+// scale.
+func nudgeWait(every time.Duration, scale float64) time.Duration {
+	if scale <= 1 {
+		return every
+	}
+	return max(nudgeFloor, time.Duration(float64(every)/scale))
+}
+
+// fastestScale is the highest time scale of the running drills (1 when
+// none runs).
+func (s *Server) fastestScale(ctx context.Context) float64 {
+	scale := 1.0
+	sums, err := s.engine.Drills(ctx, control.DrillFilter{Open: true})
+	if err != nil {
+		return scale
+	}
+	for _, sum := range sums {
+		if sum.State != control.StateRunning {
+			continue
+		}
+		if d, err := s.engine.Drill(ctx, sum.ID); err == nil && d.TimeScale > scale {
+			scale = d.TimeScale
 		}
 	}
+	return scale
 }

@@ -53,12 +53,17 @@ type Record struct {
 	People   []Person        `json:"people"`
 	Metrics  Metrics         `json:"metrics"`
 	Timeline []TimelineEntry `json:"timeline"`
-	// Responses are the response times per inject (inject → first
-	// participant reply in its channel) and per notice.
-	Responses     []Response `json:"responses"`
-	Notices       []Notice   `json:"notices"`
-	ObserverNotes []Note     `json:"observerNotes"`
-	Retro         Retro      `json:"retro"`
+	// Responses are the response times per inject and per question a
+	// persona asked live (→ first participant reply in its channel) and per
+	// notice.
+	Responses []Response `json:"responses"`
+	Notices   []Notice   `json:"notices"`
+	// UpdatePromises are the next updates the notices promised ("next
+	// update 14:20"), read in the server's time zone, and whether and how
+	// late they came.
+	UpdatePromises []UpdatePromise `json:"updatePromises,omitempty"`
+	ObserverNotes  []Note          `json:"observerNotes"`
+	Retro          Retro           `json:"retro"`
 	// Chain is the journal: every event with its hash, and the head.
 	Chain Chain `json:"chain"`
 }
@@ -129,12 +134,24 @@ type TimelineEntry struct {
 // participant message in the same channel after it. For a notice: AtMs is
 // the first fault injection (the occurrence), RepliedMs the notice.
 type Response struct {
-	Kind       string `json:"kind"` // inject or notice
+	// Kind is inject (scripted), question (asked live by the facilitator
+	// as a persona) or notice.
+	Kind       string `json:"kind"`
 	ID         string `json:"id"`
 	Channel    string `json:"channel"`
 	AtMs       int64  `json:"atMs"`
 	RepliedMs  *int64 `json:"repliedAtMs"`
 	ResponseMs *int64 `json:"responseMs"`
+}
+
+// UpdatePromise is a promised next update: when it was due and when the
+// next notice came (LateMs above 0: late; nil KeptAtMs: never came).
+type UpdatePromise struct {
+	NoticeSeq int64  `json:"noticeSeq"`
+	Promised  string `json:"promised"`
+	DueMs     int64  `json:"dueMs"`
+	KeptAtMs  *int64 `json:"keptAtMs"`
+	LateMs    *int64 `json:"lateMs"`
 }
 
 // Notice is a notice as posted.
@@ -274,6 +291,14 @@ func Assemble(events []control.Event) (*Record, error) {
 	rec.Metrics = metricsOf(d, mt)
 	rec.Timeline = timeline(events, names, d.Scenario)
 	rec.Responses = responses(d, events, mt)
+	for _, p := range control.UpdatePromises(d, time.Local) {
+		u := UpdatePromise{NoticeSeq: p.Seq, Promised: p.Promised, DueMs: p.Due.Milliseconds(), KeptAtMs: ms(p.KeptAt)}
+		if p.KeptAt != nil {
+			late := max(0, *p.KeptAt-p.Due)
+			u.LateMs = ms(&late)
+		}
+		rec.UpdatePromises = append(rec.UpdatePromises, u)
+	}
 	rec.Notices = []Notice{}
 	for _, n := range d.Notices {
 		title, rows := noticeRows(d.Scenario.NoticeTemplate(n.Kind), n.Fields)
@@ -339,32 +364,49 @@ func responses(d *control.Drill, events []control.Event, mt control.Metrics) []R
 	for _, in := range d.Scenario.Injects {
 		channelOf[in.ID] = in.Channel
 	}
+	asks := map[string]bool{} // personas that ask: every kind but alerting
+	for _, p := range d.Scenario.Personas {
+		asks[p.ID] = p.Kind != scenarios.PersonaAlerting
+	}
+	// firstReply is the first participant message in channel after event i.
+	firstReply := func(i int, channel string) (*int64, *int64) {
+		for _, later := range events[i+1:] {
+			if later.Type != control.EventChatMessage {
+				continue
+			}
+			var m control.Message
+			if json.Unmarshal(later.Payload, &m) != nil {
+				continue
+			}
+			if m.AuthorKind == control.AuthorPerson && participant[m.AuthorID] && m.Channel == channel {
+				at := later.DrillTime
+				rt := later.DrillTime - events[i].DrillTime
+				return ms(&at), ms(&rt)
+			}
+		}
+		return nil, nil
+	}
 	out := []Response{}
 	var lastNotice *time.Duration
 	for i, e := range events {
 		switch e.Type {
+		case control.EventChatMessage:
+			// A question the facilitator asks live as a persona (no
+			// scripted source) is timed like a scripted inject.
+			var m control.Message
+			if json.Unmarshal(e.Payload, &m) != nil || m.AuthorKind != control.AuthorPersona || m.Source != "" || !asks[m.AuthorID] {
+				continue
+			}
+			r := Response{Kind: "question", ID: m.AuthorID, Channel: m.Channel, AtMs: e.DrillTime.Milliseconds()}
+			r.RepliedMs, r.ResponseMs = firstReply(i, m.Channel)
+			out = append(out, r)
 		case control.EventInjectPosted:
 			var p control.InjectEvent
 			if json.Unmarshal(e.Payload, &p) != nil || p.FollowUp {
 				continue
 			}
 			r := Response{Kind: "inject", ID: p.InjectID, Channel: channelOf[p.InjectID], AtMs: e.DrillTime.Milliseconds()}
-			for _, later := range events[i+1:] {
-				if later.Type != control.EventChatMessage {
-					continue
-				}
-				var m control.Message
-				if json.Unmarshal(later.Payload, &m) != nil {
-					continue
-				}
-				if m.AuthorKind == control.AuthorPerson && participant[m.AuthorID] && m.Channel == r.Channel {
-					at := later.DrillTime
-					r.RepliedMs = ms(&at)
-					rt := later.DrillTime - e.DrillTime
-					r.ResponseMs = ms(&rt)
-					break
-				}
-			}
+			r.RepliedMs, r.ResponseMs = firstReply(i, r.Channel)
 			out = append(out, r)
 		case control.EventNoticePosted:
 			var p control.NoticePosted

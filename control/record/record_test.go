@@ -289,3 +289,57 @@ func TestVerify_ForgedChainIsRefused(t *testing.T) {
 		t.Fatalf("error %v, expected EINVALID: cannot be replayed", err)
 	}
 }
+
+func TestRecord_LiveQuestionsAreTimed(t *testing.T) {
+	h := controltest.NewHarness(t)
+	e := h.Engine
+	d, err := e.CreateDrill(h.Ctx, control.DrillRequest{ID: "live", Scenario: retrotest.Scenario(), Actor: "fiona"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range retrotest.People {
+		if _, err := e.AddPerson(h.Ctx, d.ID, p, "fiona"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.Start(h.Ctx, d.ID, "fiona"); err != nil {
+		t.Fatal(err)
+	}
+	post := func(who, kind, ch, text string) {
+		t.Helper()
+		if _, err := e.PostMessage(h.Ctx, d.ID, control.PostMessage{Channel: ch, AuthorID: who, AuthorKind: kind, Text: text}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.AdvanceTo(d.ID, 10*time.Minute)
+	// The facilitator asks live as the CTO; alice answers 90 s later in
+	// the same channel (a message elsewhere first does not count).
+	post("cto", control.AuthorPersona, "incident", "What is the customer impact right now?")
+	h.AdvanceTo(d.ID, 11*time.Minute)
+	post("alice", control.AuthorPerson, "cs", "Checking with the customer center.")
+	h.AdvanceTo(d.ID, 11*time.Minute+30*time.Second)
+	post("alice", control.AuthorPerson, "incident", "About 200 customers cannot pay since 14:00.")
+	// A live alert is not a question, and an unanswered question has no time.
+	post("mon", control.AuthorPersona, "alerts", "[FIRING] payment errors")
+	h.AdvanceTo(d.ID, 12*time.Minute)
+	post("cc", control.AuthorPersona, "cs", "When will it be over?")
+	r, err := record.Load(h.Ctx, h.DB, d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, rs := range r.Responses {
+		if rs.Kind != "question" {
+			continue
+		}
+		s := rs.ID + "@" + rs.Channel + " at " + time.Duration(rs.AtMs*int64(time.Millisecond)).String()
+		if rs.ResponseMs != nil {
+			s += " answered after " + time.Duration(*rs.ResponseMs*int64(time.Millisecond)).String()
+		}
+		got = append(got, s)
+	}
+	want := []string{"cto@incident at 10m0s answered after 1m30s", "cc@cs at 12m0s"}
+	if strings.Join(got, "; ") != strings.Join(want, "; ") {
+		t.Fatalf("live questions timed as %q, want %q", got, want)
+	}
+}

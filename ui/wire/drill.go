@@ -34,6 +34,10 @@ type DrillView struct {
 	People          []PersonView      `json:"people"`
 	ClaimRoles      []string          `json:"claimRoles"`
 	Notices         scenarios.Notices `json:"notices"`
+	// NextUpdate is the next update the last incident notice or status
+	// update promised, while it has not come: shown in the room, and
+	// nudged when it passes.
+	NextUpdate *NextUpdateView `json:"nextUpdate,omitempty"`
 
 	// ScheduledDay is the day (in the plan's time zone) a scheduled drill is planned for, for
 	// everyone; ScheduledAt, the exact time, is for staff only: the practice
@@ -110,10 +114,20 @@ type FaultView struct {
 	// the facilitator marks the fault resolved by hand.
 	Checks []CheckView `json:"checks,omitempty"`
 	Manual bool        `json:"manual,omitempty"`
+	// FireRequested is set when the facilitator fired the fault while the
+	// drill was paused: it fires when the drill resumes.
+	FireRequested bool `json:"fireRequested,omitempty"`
 	// RecoveringMS is when every check first passed; StableForMS how long
 	// they must keep passing for the fault to count as resolved.
 	RecoveringMS *int64 `json:"recoveringMs,omitempty"`
 	StableForMS  int64  `json:"stableForMs,omitempty"`
+}
+
+// NextUpdateView is a promised next update: the clock time as written and
+// the drill time it stands for.
+type NextUpdateView struct {
+	Promised string `json:"promised"`
+	DueMS    int64  `json:"dueMs"`
 }
 
 // NoteView is an observer note as the staff see it in the room.

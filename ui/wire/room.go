@@ -51,6 +51,9 @@ const (
 	// NudgeDoubleRole: one person holds recovery and propagation while
 	// others are free.
 	NudgeDoubleRole = "recovery-and-propagation"
+	// NudgeUpdatePromised: the next update a notice promised is due and no
+	// update came.
+	NudgeUpdatePromised = "update-promised"
 )
 
 // Nudge is the payload of room.nudge: the room bot speaking in a channel.

@@ -95,10 +95,8 @@ function renderPeople() {
 
 function renderComposer() {
   const v = room.view;
-  const c = v.channels.find((x) => x.id === room.channel);
   const fac = room.sess.admin || room.sess.role === "facilitator";
-  const canWrite = c && !c.readOnly && !["ended", "aborted", "closed"].includes(v.state);
-  $("composer").classList.toggle("hidden", !canWrite);
+  $("composer").classList.toggle("hidden", !writable(v));
   $("personaRow").classList.toggle("hidden", !fac);
   if (fac) {
     const sel = $("persona");
@@ -117,6 +115,14 @@ function armPersona() {
   const p = room.view && room.view.personas.find((x) => x.id === $("persona").value);
   $("composer").classList.toggle("as-persona", !!p);
   $("sendBtn").textContent = p ? t("sendAs", { name: p.name }) : t("send");
+}
+
+// writable reports whether the open channel takes messages now: chat opens
+// at the briefing (the server refuses messages before it) and the room
+// stops showing the composer at the end, until the retrospective.
+function writable(v) {
+  const c = v.channels.find((x) => x.id === room.channel);
+  return !!c && !c.readOnly && ["briefing", "running", "retro"].includes(v.state);
 }
 
 function renderQuick() {
@@ -155,6 +161,15 @@ function tick() {
   $("elapsed").textContent = fmtClock(e) + " " + t("elapsed");
   $("left").textContent = fmtClock(Math.max(0, lim - e)) + " " + t("left");
   $("fill").style.width = Math.min(100, (100 * e) / lim) + "%";
+  // The next update a notice promised: shown to everyone, marked once due.
+  const nu = room.view.nextUpdate;
+  const box = $("nextUpdate");
+  box.classList.toggle("hidden", !nu);
+  if (nu) {
+    const late = e >= nu.dueMs;
+    box.textContent = t(late ? "nextUpdateLate" : "nextUpdate", { time: nu.promised });
+    box.classList.toggle("late", late);
+  }
   const marks = room.view.hintMarksMs || [];
   $("clock").classList.toggle("late", marks.length > 0 && e >= marks[0]);
   // Durations in the side panel ("in effect for 4:12") move with the clock.
@@ -280,8 +295,7 @@ function renderNotice(it) {
 }
 
 function canReply() {
-  const c = room.view && room.view.channels.find((x) => x.id === room.channel);
-  return c && !c.readOnly;
+  return !!room.view && writable(room.view);
 }
 
 function startReply(seq) {
