@@ -1,4 +1,4 @@
-import { api, chrome } from "./common.js";
+import { api, chrome, loadSession } from "./common.js";
 
 chrome();
 // The name is remembered in this browser for the next sign-in.
@@ -10,6 +10,8 @@ document.getElementById("login").addEventListener("submit", async (ev) => {
   err.textContent = "";
   try {
     const name = nameBox.value.trim();
+    // A browser that already holds a session sends its CSRF token.
+    await loadSession();
     await api("POST", "/api/login", { secret: document.getElementById("secret").value, name });
     localStorage.setItem("firedrill.facilitatorName", name);
     location.assign("/console");

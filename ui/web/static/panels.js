@@ -145,6 +145,8 @@ export function scaleText(s) {
 function peopleSection(side, room) {
   const post = (p, body) => ctx.api("POST", path(p), body);
   const linkBox = el("div", { id: "linkBox" });
+  // A closed drill takes nobody new.
+  if (room.view.state === "closed") return;
   side.append(el("h2", {}, t("addPerson")),
     el("form", { id: "addPerson", onsubmit: (e) => {
       e.preventDefault();
@@ -265,8 +267,10 @@ function faultsSection(side, room, controls) {
       f.resolvedMs != null ? el("div", { class: "muted" }, t("resolvedAt", { at: fmtClock(f.resolvedMs) }) + (f.resolvedBy ? " · " + t("by." + f.resolvedBy) : "")) : null,
       f.phase === "in-effect" || f.phase === "resolved" ? checksList(f) : null,
       f.lastError ? el("div", { class: "error" }, f.lastError) : null,
+      f.fireRequested && f.phase === "pending" ? el("div", { class: "muted" }, t("firesOnResume")) : null,
       controls ? el("div", { class: "controls" },
-        f.phase === "pending" ? el("button", { type: "button", onclick: () => act("faultErr", () => post(fp("fire"))) }, t("fire")) : null,
+        // A pending fault fires now only in a running drill (paused: when it resumes).
+        f.phase === "pending" && !f.fireRequested && room.view.state === "running" ? el("button", { type: "button", onclick: () => act("faultErr", () => post(fp("fire"))) }, t("fire")) : null,
         f.phase === "pending" ? el("button", { type: "button", onclick: () => {
           const why = prompt(t("skipFaultWhy"));
           if (why && why.trim()) act("faultErr", () => ctx.api("POST", path(fp("skip")), { why }));
@@ -280,7 +284,8 @@ function hintsSection(side, room, controls) {
   const post = (p) => ctx.api("POST", path(p));
   const sc = room.view.staff.scenario;
   side.append(el("h2", {}, t("hints")));
-  if (controls) side.append(el("button", { type: "button", id: "nextHint", onclick: () => act("hintErr", () => post("/hints/next")) }, t("fireNextHint")));
+  const pending = (room.view.staff.hints || []).some((h) => h.givenAt == null && !h.skipped);
+  if (controls) side.append(el("button", { type: "button", id: "nextHint", disabled: !pending || room.view.state !== "running", onclick: () => act("hintErr", () => post("/hints/next")) }, t("fireNextHint")));
   const ul = el("ul", { class: "timeline", id: "hintList" });
   for (const h of room.view.staff.hints || []) {
     const def = (sc.hints || []).find((x) => x.id === h.id) || {};
@@ -398,6 +403,11 @@ function participantPanel(side, room) {
 
   const kinds = [["incident", v.notices.incident, "incidentNotice"], ["status-update", v.notices.statusUpdate, "statusNotice"], ["resolution", v.notices.resolution, "resolutionNotice"]].filter((k) => k[1]);
   if (!kinds.length) return;
+  if (v.state !== "running") {
+    // The server takes notices only while the drill runs.
+    side.append(el("h2", {}, t("notices")), el("p", { class: "muted", id: "noticesClosed" }, t("noticesWhileRunning")));
+    return;
+  }
   if (!kinds.some((k) => k[0] === noticeKind)) noticeKind = kinds[0][0];
   side.append(el("h2", {}, t("notices")),
     el("div", { class: "tabs" }, kinds.map(([k, tpl, label]) => el("button", {
