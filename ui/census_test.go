@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -142,6 +141,9 @@ type censusDrill struct {
 	links map[string]string // role -> join link
 	// seen is the lifecycle the census last saw: a change spends the drill.
 	seen string
+	// finish, when set, brings the drill to its state once the role's
+	// browser has joined.
+	finish func()
 }
 
 func newCensus(t *testing.T, open func() context.Context, script, dir string, rep *censusReport, state string) *census {
@@ -180,20 +182,7 @@ func newCensus(t *testing.T, open func() context.Context, script, dir string, re
 		Admin: ui.AdminCredential{Token: adminToken}, Clock: clk,
 		RateLimit: ui.RateLimit{Burst: 1000, Every: time.Millisecond},
 	}
-	srv, err := ui.NewServer(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() {
-		hs.CloseClientConnections()
-		hs.Close()
-		srv.Close()
-		eng.Close()
-		tokens.Close()
-		store.Close()
-	})
-	e := &env{t: t, store: store, engine: eng, server: srv, http: hs, cfg: cfg}
+	e := serveRoom(t, cfg, store, eng, func() { eng.Close() }, func() { tokens.Close() }, func() { store.Close() })
 	return &census{t: t, state: state, e: e, clk: clk, inj: inj, open: open, script: script, dir: dir, rep: rep,
 		admin: e.admin(), drills: map[string]*censusDrill{}}
 }
@@ -220,11 +209,9 @@ func (c *census) newDrill() *censusDrill {
 		var l wire.JoinLink
 		a.must(201, "POST", "/api/drills/"+d.id+"/people", map[string]any{"name": censusPeople[role], "role": role}, &l)
 		d.links[role] = l.URL
+		// The census's browser opens the same link later (a new link would
+		// end this session).
 		api[role] = c.e.join(l.URL)
-		// A join link works once per browser: the census's browser gets a
-		// new one.
-		a.must(200, "POST", "/api/drills/"+d.id+"/people/"+l.Person.ID+"/link", nil, &l)
-		d.links[role] = l.URL
 	}
 	p := "/api/drills/" + d.id
 	switch c.state {
@@ -257,8 +244,13 @@ func (c *census) newDrill() *censusDrill {
 			api["observer"].must(201, "POST", p+"/retro/questions", map[string]any{"text": "Who looked at the config first?"}, nil)
 			api["designer"].must(201, "POST", p+"/retro/actions", map[string]any{"title": "Alert on DB connection errors", "kind": "alert"}, nil)
 			if c.state == "retro-closed" {
-				a.must(200, "POST", p+"/retro/close", nil, nil)
-				c.waitState(d.id, control.StateClosed)
+				// Nobody joins a closed drill: the census's browser joins
+				// first (openTab), then the facilitator closes the retro.
+				d.finish = func() {
+					a.must(200, "POST", p+"/retro/close", nil, nil)
+					c.waitState(d.id, control.StateClosed)
+					d.seen = c.lifecycle(d.id)
+				}
 			}
 		}
 	}
@@ -315,6 +307,20 @@ func (c *census) role(role string) {
 	c.t.Helper()
 	tab := c.openTab(role, c.drillFor(role, false))
 	defer tab.close()
+	if c.state == "retro-closed" && role != "facilitator" {
+		// Access ends when the drill closes: the room refuses, cleanly.
+		tab.load(c.e.http.URL + "/room/" + tab.drill.id)
+		tab.waitJS("the closed drill's room refuses", `document.querySelector("#refused") !== null`)
+		for _, b := range tab.takeBad() {
+			if b != "HTTP 403 /room/"+tab.drill.id {
+				tab.fail("opening the room of the closed drill", b)
+			}
+		}
+		tab.checkErrors("the refusal page")
+		tab.shot("/room/{id}")
+		c.rep.add(c.state, role, "/room/{id}", censusControl{Key: "(page)", Kind: "page", Count: 1}, "refused: access ended with the drill")
+		return
+	}
 	var pages []string
 	if role == "facilitator" {
 		pages = []string{"/console/drills/{id}"}

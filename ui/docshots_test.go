@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"image/png"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -232,18 +231,7 @@ func newDocShotGen(t *testing.T, dir string) *docShotGen {
 		NudgeEvery: -1,
 		RateLimit:  ui.RateLimit{Burst: 1000, Every: time.Millisecond},
 	}
-	srv, err := ui.NewServer(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() {
-		hs.CloseClientConnections()
-		hs.Close()
-		srv.Close()
-		tokens.Close()
-	})
-	e := &env{t: t, store: h.DB, engine: h.Engine, server: srv, http: hs, cfg: cfg}
+	e := serveRoom(t, cfg, h.DB, h.Engine, func() { tokens.Close() })
 	return &docShotGen{
 		t: t, dir: dir, e: e, h: h, open: newBrowser(t), fail: artifacts(t),
 		links: map[string]string{}, remote: map[string]*client{},

@@ -152,6 +152,15 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	if err := eng.Open(ctx); err != nil {
 		t.Fatal(err)
 	}
+	e := serveRoom(t, cfg, store, eng, func() { eng.Close() }, func() { tokens.Close() }, func() { store.Close() })
+	e.inj, e.hook = inj, hook
+	return e
+}
+
+// serveRoom serves cfg's drill room on a test HTTP server and returns it as
+// an env; when the test ends the server stops, then closers run in order.
+func serveRoom(t testing.TB, cfg ui.Config, store *csqlite.DB, eng *control.Engine, closers ...func()) *env {
+	t.Helper()
 	srv, err := ui.NewServer(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -161,11 +170,11 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		hs.CloseClientConnections()
 		hs.Close()
 		srv.Close()
-		eng.Close()
-		tokens.Close()
-		store.Close()
+		for _, c := range closers {
+			c()
+		}
 	})
-	return &env{t: t, store: store, engine: eng, server: srv, http: hs, cfg: cfg, inj: inj, hook: hook}
+	return &env{t: t, store: store, engine: eng, server: srv, http: hs, cfg: cfg}
 }
 
 // client is one browser: a cookie jar, the CSRF token of its session, and

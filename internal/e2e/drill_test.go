@@ -412,8 +412,8 @@ func chained(t *testing.T, ctx context.Context, srv *server, sh *theShop, dir st
 	// Only the partner desk notices, 6 drill minutes later.
 	d.ben.waitFor(t, "the partner desk's question", eventWait, sameSeq(d.fac.waitFor(t, "the partner desk's question", eventWait, fromSource("inject:partner-settlement")).Seq))
 	code, body := sh.health("order-api", "/internal/settlement/last-run")
-	if code != 503 || !strings.Contains(body, "suspended") {
-		t.Fatalf("settlement last run: %d %q, want 503 saying the CronJob is suspended", code, body)
+	if code != 503 || !strings.Contains(body, "settlement overdue") {
+		t.Fatalf("settlement last run: %d %q, want 503 saying the settlement is overdue", code, body)
 	}
 	sh.resumeCronJob(t, ctx, "settlement")
 	must(t, "Ben answers the partner desk", d.ben.c.Say(ctx, d.id, "partners", "The settlement job was suspended during the incident; it is running again and today's settlement will be paid.", ""))

@@ -285,13 +285,15 @@ function hintsSection(side, room, controls) {
   const sc = room.view.staff.scenario;
   side.append(el("h2", {}, t("hints")));
   const pending = (room.view.staff.hints || []).some((h) => h.givenAt == null && !h.skipped);
+  // A pending hint can be skipped until the drill stops.
+  const skippable = controls && ["draft", "scheduled", "briefing", "running"].includes(room.view.state);
   if (controls) side.append(el("button", { type: "button", id: "nextHint", disabled: !pending || room.view.state !== "running", onclick: () => act("hintErr", () => post("/hints/next")) }, t("fireNextHint")));
   const ul = el("ul", { class: "timeline", id: "hintList" });
   for (const h of room.view.staff.hints || []) {
     const def = (sc.hints || []).find((x) => x.id === h.id) || {};
     const done = h.givenAt != null || h.skipped;
     const skipId = "hintWhy-" + h.id;
-    const skipForm = controls && !done ? el("form", { class: "hidden inline", id: "hintSkip-" + h.id, onsubmit: (e) => {
+    const skipForm = skippable && !done ? el("form", { class: "hidden inline", id: "hintSkip-" + h.id, onsubmit: (e) => {
       e.preventDefault();
       const why = $(skipId).value.trim();
       if (!why) { $("hintErr").textContent = t("skipWhyNeeded"); $(skipId).classList.add("field-error"); $(skipId).focus(); return; }
@@ -305,7 +307,7 @@ function hintsSection(side, room, controls) {
       h.givenAt != null ? el("span", { class: "pill" }, t("given") + " " + fmtClock(h.givenAt / 1e6)) : null,
       h.skipped ? el("span", { class: "pill" }, t("skipped")) : null,
       h.skipped && h.reason ? el("div", { class: "muted" }, whoName(room, h.by) + ": " + h.reason) : null,
-      controls && !done ? el("button", { type: "button", dataset: { skipHint: h.id }, onclick: () => { $("hintSkip-" + h.id).classList.remove("hidden"); $(skipId).focus(); } }, t("skip")) : null,
+      skippable && !done ? el("button", { type: "button", dataset: { skipHint: h.id }, onclick: () => { $("hintSkip-" + h.id).classList.remove("hidden"); $(skipId).focus(); } }, t("skip")) : null,
       skipForm));
   }
   side.append(ul);
@@ -357,7 +359,8 @@ function notesSection(side, room, canWrite) {
   bal.append(sd, wd);
   side.append(el("h2", {}, t("notes")),
     el("div", { class: "muted", id: "balanceText" }, t("balance") + ": " + t("strength") + " " + s + " : " + w + " " + t("weakness")), bal);
-  if (canWrite) {
+  // A closed drill takes no more notes.
+  if (canWrite && room.view.state !== "closed") {
     side.append(el("form", { id: "noteForm", onsubmit: (e) => {
       e.preventDefault();
       act("noteErr", async () => {

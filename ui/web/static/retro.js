@@ -144,7 +144,8 @@ function renderShared() {
   $("roomLink").href = "/room/" + encodeURIComponent(v.drillId);
   // The server's copy is English; a Korean room reads it in Korean.
   $("blameless").textContent = currentLang() === "ko" ? rt("blameless") : v.form.blameless;
-  for (const e of document.querySelectorAll(".fac")) e.classList.toggle("hidden", !v.facilitator || v.closed);
+  // The facilitator's retro controls work while the retro is open.
+  for (const e of document.querySelectorAll(".fac")) e.classList.toggle("hidden", !v.facilitator || v.closed || !v.open);
   for (const e of document.querySelectorAll("#form textarea, #form input, #submitBtn")) e.disabled = !v.open;
   $("submitBtn").textContent = rt(v.form.submitted ? "resubmit" : "submit");
 
