@@ -285,9 +285,6 @@ func (k *censusKnownFailure) hit() {
 	k.mu.Unlock()
 }
 
-var censusKnown = []*censusKnownFailure{
-	{re: regexp.MustCompile(`button#theme on .*: use 1 of 3 changed nothing visible`), why: "issue #12 item 16: the theme button's first click seems to do nothing"},
-	{re: regexp.MustCompile(`HTTP 404 /favicon\.ico`), why: "issue #12 item 16: favicon 404"},
-	{re: regexp.MustCompile(`"Skip" on .*HTTP 404 /api/drills/[^/]+/hints/[^/]+/skip`), why: "issue #12 item 1: hint Skip posts to a route that does not exist"},
-	{re: regexp.MustCompile(`noticeTab=[a-z-]+\] .*changed nothing visible`), why: "issue #12 item 2: switching notice forms does nothing until the next drill event"},
-}
+// censusKnown is empty: items 1, 2, 4 and 16, which it listed while their
+// fixes were being written, are fixed in main.
+var censusKnown = []*censusKnownFailure{}

@@ -146,6 +146,10 @@ function renderShared() {
   $("blameless").textContent = currentLang() === "ko" ? rt("blameless") : v.form.blameless;
   // The facilitator's retro controls work while the retro is open.
   for (const e of document.querySelectorAll(".fac")) e.classList.toggle("hidden", !v.facilitator || v.closed || !v.open);
+  // An ended drill is still reverting its faults: the server closes it only after.
+  const reverting = v.state === "ended";
+  $("closeBtn").disabled = reverting;
+  $("closeBtn").title = reverting ? rt("closeAfterRevert") : "";
   for (const e of document.querySelectorAll("#form textarea, #form input, #submitBtn")) e.disabled = !v.open;
   $("submitBtn").textContent = rt(v.form.submitted ? "resubmit" : "submit");
 
