@@ -36,6 +36,10 @@ var censusRecipes = []censusRecipe{
 		return map[string]string{"secret": adminToken}
 	}},
 	{key: regexp.MustCompile(`^form#noticeForm$`), values: noticeValues},
+	// A season plan takes an IANA time zone (the season is prefilled).
+	{key: regexp.MustCompile(`^form#newSeason$`), values: func(*censusTab) map[string]string {
+		return map[string]string{"nsZone": "Asia/Seoul"}
+	}},
 }
 
 func recipeFor(key string) censusRecipe {
@@ -145,7 +149,10 @@ func (tb *censusTab) exercise(pattern string, ctl censusControl, reopen func()) 
 				values = rec.values(tb)
 			}
 			b, _ := json.Marshal(values)
-			censusEval[string](tb, `window.__census.fill(`+jsString(ctl.Key)+`, `+string(b)+`)`)
+			if f := censusEval[string](tb, `window.__census.fill(`+jsString(ctl.Key)+`, `+string(b)+`)`); strings.HasPrefix(f, "invalid") {
+				tb.fail(doing, "the census has no valid values for it ("+f+"): give the form a recipe")
+				return "FAILED: " + f, nil, ""
+			}
 			tb.settle()
 		}
 		b := censusEval[censusBefore](tb, `window.__census.before(`+jsString(ctl.Key)+`)`)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/controltest"
+	"github.com/firedrill/firedrill/control/program"
 	csqlite "github.com/firedrill/firedrill/control/sqlite"
 	"github.com/firedrill/firedrill/ui"
 	usqlite "github.com/firedrill/firedrill/ui/sqlite"
@@ -180,6 +181,8 @@ func newCensus(t *testing.T, open func() context.Context, script, dir string, re
 	cfg := ui.Config{
 		Engine: eng, Journal: store, Library: lib, Tokens: tokens, Sessions: tokens,
 		Admin: ui.AdminCredential{Token: adminToken}, Clock: clk,
+		// The season plan (/program) without a chat webhook.
+		Program:   &program.Service{Store: store, Drills: eng, Scenarios: lib, Clock: clk},
 		RateLimit: ui.RateLimit{Burst: 1000, Every: time.Millisecond},
 	}
 	e := serveRoom(t, cfg, store, eng, func() { eng.Close() }, func() { tokens.Close() }, func() { store.Close() })

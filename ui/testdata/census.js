@@ -152,11 +152,23 @@
       if (e.type === "checkbox" || e.type === "hidden" || e.type === "submit" || e.type === "button") continue;
       if (e.value.trim() !== "") continue;
       if (e.type === "date") { set(e, "2026-12-31"); continue; }
+      if (e.type === "datetime-local" || e.type === "month") {
+        // Two days ahead: after the server's (fake) now, tomorrow 14:00.
+        const d = new Date(Date.now() + 2 * 86400000), p2 = (n) => String(n).padStart(2, "0");
+        const ym = d.getFullYear() + "-" + p2(d.getMonth() + 1);
+        set(e, e.type === "month" ? ym : ym + "-" + p2(d.getDate()) + "T14:00");
+        continue;
+      }
+      if (e.type === "time") { set(e, "14:05"); continue; }
+      if (e.type === "url") { set(e, "https://wiki.example.com/census"); continue; }
+      if (e.type === "email") { set(e, "census@example.com"); continue; }
       if (e.type === "number") { set(e, "3"); continue; }
       const label = (e.labels && e.labels[0] && e.labels[0].textContent.trim()) || e.getAttribute("aria-label") || e.id || e.name;
       set(e, "Census " + (++C.n) + ": " + label.replace(/\s*\*$/, "") + ".");
     }
-    return "filled " + n;
+    // A field the browser still finds invalid needs a recipe (census_exercise_test.go).
+    const bad = [...f.querySelectorAll("input, textarea, select")].filter((e) => !e.checkValidity()).map((e) => "#" + e.id + ": " + e.validationMessage);
+    return bad.length ? "invalid " + bad.join("; ") : "filled " + n;
   };
 
   // submitWithoutButton submits a form whose submit button is not clickable.
