@@ -214,7 +214,7 @@ func TestPrintedRevertCommands(t *testing.T) {
 		{name: "cronjob-suspend: the flag put back", typ: "cronjob-suspend",
 			target: injectors.Target{Kind: "CronJob", Name: "settle"}, object: "cronjob NS/settle"},
 		{name: "network-isolate: the NetworkPolicy deleted", typ: "network-isolate",
-			target: injectors.Target{Kind: "Deployment", Name: "api"}, params: `{"direction":"both"}`, object: "networkpolicy NS/firedrill-f-1"},
+			target: injectors.Target{Kind: "Deployment", Name: "api"}, params: `{"direction":"both"}`, object: "networkpolicy NS/api-policy"},
 	}
 	ctx := context.Background()
 	in, err := kubernetes.New(kubernetes.Config{Rest: clustertest.Cluster(t).RESTConfig(), Context: devcluster.ContextName, AllowedContexts: []string{devcluster.ContextName}})
