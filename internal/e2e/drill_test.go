@@ -532,7 +532,7 @@ func TestAbortHalfway(t *testing.T) {
 	dep, err := sh.cs.AppsV1().Deployments(ns).Get(ctx, "order-api", metav1.GetOptions{})
 	must(t, "get order-api", err)
 	assertMarked(t, "Deployment order-api (restarted by the fault)", dep, d.id, "order-api-down")
-	sh.waitHealth(t, ctx, "web", "/api/orders/health", 503, "DB_PASSWORD is not set")
+	sh.waitHealth(t, ctx, "web", "/api/orders/health", 503, "no password supplied")
 
 	d.ana.waitFor(t, "the customer center's question", eventWait, sameSeq(d.fac.waitFor(t, "the customer center's question", eventWait, fromSource("inject:cs-orders-failing")).Seq))
 	must(t, "Ana answers the customer center", d.ana.c.Say(ctx, d.id, "cs-inquiries", "Known, we are on it in #incident-orders. Tell customers orders are failing and we will update in 15 minutes.", ""))
