@@ -391,15 +391,10 @@ function connect() {
       document.body.dataset.ready = "true";
     }
   };
-  ws.onclose = async (e) => {
+  ws.onclose = async () => {
     room.ws = null;
     $("conn").dataset.state = "";
     document.body.dataset.ready = "false";
-    if (e.code === 4003) { // wire.CloseAccessEnded: the facilitator ended this person's access
-      $("conn").textContent = t("accessEnded");
-      document.body.dataset.accessEnded = "true";
-      return;
-    }
     room.failures++;
     $("conn").textContent = t("reconnecting");
     if (room.failures > 3) {
