@@ -25,7 +25,8 @@ type DrillFilter struct {
 }
 
 // Store is the durable journal the engine needs. control/sqlite implements
-// it; a PostgreSQL store for several controller replicas can come later.
+// it for one controller, control/postgres for replicas sharing a database;
+// internal/storetest is the contract both keep.
 type Store interface {
 	// Append durably appends sealed events of one drill, in one atomic,
 	// synced write, and updates the drill's summary row to sum. The first

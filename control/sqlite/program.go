@@ -73,9 +73,7 @@ func (db *DB) SavePlan(ctx context.Context, p *program.Plan, entries []program.E
 	if len(entries) == 0 {
 		return injectors.Errorf(injectors.EINTERNAL, "save the plan of %s: every change of a plan is journaled, and this one has no entry", p.Season)
 	}
-	doc := *p
-	doc.Journal, doc.Version = nil, 0
-	b, err := json.Marshal(&doc)
+	b, err := planDoc(p)
 	if err != nil {
 		return fmt.Errorf("save the plan of %s: %w", p.Season, err)
 	}
@@ -122,4 +120,51 @@ func (db *DB) SavePlan(ctx context.Context, p *program.Plan, entries []program.E
 	}
 	p.Version = stored + 1
 	return nil
+}
+
+// ImportPlan stores a plan read from another store as it is: its version and
+// its journal with their sequence numbers and times (firedrill store copy).
+// A season that already has a plan is refused with ECONFLICT.
+func (db *DB) ImportPlan(ctx context.Context, p *program.Plan) error {
+	b, err := planDoc(p)
+	if err != nil {
+		return fmt.Errorf("import the plan of %s: %w", p.Season, err)
+	}
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("import the plan of %s: %w", p.Season, err)
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM program_plans WHERE season = ?`, p.Season).Scan(&n); err != nil {
+		return fmt.Errorf("import the plan of %s: %w", p.Season, err)
+	}
+	if n > 0 {
+		return injectors.Errorf(injectors.ECONFLICT, "season %s already has a plan in %s", p.Season, db.Path)
+	}
+	var updated time.Time
+	if len(p.Journal) > 0 {
+		updated = p.Journal[len(p.Journal)-1].At
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO program_plans (season, version, doc, updated_at) VALUES (?, ?, ?, ?)`, p.Season, p.Version, string(b), updated.UTC().Format(timeFormat)); err != nil {
+		return fmt.Errorf("import the plan of %s: %w", p.Season, err)
+	}
+	for _, e := range p.Journal {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO program_journal (season, seq, at, actor, team, action, detail, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			p.Season, e.Seq, e.At.UTC().Format(timeFormat), e.Actor, e.Team, e.Action, e.Detail, e.Reason); err != nil {
+			return fmt.Errorf("import the plan of %s: journal: %w", p.Season, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("import the plan of %s: %w", p.Season, err)
+	}
+	return nil
+}
+
+// planDoc is the stored document of a plan: the plan without its journal
+// and version, which have columns and a table of their own.
+func planDoc(p *program.Plan) ([]byte, error) {
+	doc := *p
+	doc.Journal, doc.Version = nil, 0
+	return json.Marshal(&doc)
 }

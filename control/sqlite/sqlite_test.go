@@ -3,17 +3,15 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"testing"
-	"time"
 
 	_ "modernc.org/sqlite"
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/sqlite"
-	"github.com/firedrill/firedrill/injectors"
+	"github.com/firedrill/firedrill/internal/storetest"
 )
 
 func openDB(t testing.TB, path string, version int) *sqlite.DB {
@@ -25,32 +23,6 @@ func openDB(t testing.TB, path string, version int) *sqlite.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
-}
-
-// sealed returns n events of drill id following prevSeq/prevHash.
-func sealed(t testing.TB, id string, prevSeq int64, prevHash string, n int) []control.Event {
-	t.Helper()
-	base := time.Date(2026, 11, 23, 9, 0, 0, 123456789, time.UTC)
-	var evs []control.Event
-	for i := 0; i < n; i++ {
-		e := control.Event{
-			DrillID: id, Type: "chat.message", Actor: "p1",
-			Time:      base.Add(time.Duration(prevSeq+int64(i)) * time.Second),
-			DrillTime: time.Duration(prevSeq+int64(i)) * time.Second,
-			Payload:   json.RawMessage(fmt.Sprintf(`{"channel":"incident","text":"message %d"}`, prevSeq+int64(i)+1)),
-		}
-		if err := e.Seal(prevSeq, prevHash); err != nil {
-			t.Fatal(err)
-		}
-		prevSeq, prevHash = e.Seq, e.Hash
-		evs = append(evs, e)
-	}
-	return evs
-}
-
-func summary(id string, evs []control.Event, state control.DrillState) control.DrillSummary {
-	last := evs[len(evs)-1]
-	return control.DrillSummary{ID: id, Title: "t " + id, Scenario: "s", State: state, Seq: last.Seq, Head: last.Hash, CreatedAt: evs[0].Time, UpdatedAt: last.Time}
 }
 
 func TestMigrations(t *testing.T) {
@@ -75,8 +47,8 @@ func TestMigrations(t *testing.T) {
 		if v, _ := old.Version(ctx); v != 1 {
 			t.Fatalf("old Version() = %d, expected 1", v)
 		}
-		evs := sealed(t, "d1", 0, "", 5)
-		if err := old.Append(ctx, summary("d1", evs, control.StateRunning), evs); err != nil {
+		evs := storetest.Sealed(t, "d1", 0, "", 5)
+		if err := old.Append(ctx, storetest.Summary("d1", evs, control.StateRunning), evs); err != nil {
 			t.Fatal(err)
 		}
 		old.Close()
@@ -140,103 +112,24 @@ func assertSchema(t *testing.T, path, typ, name string, want bool) {
 	}
 }
 
-func TestAppend(t *testing.T) {
-	ctx := context.Background()
-	db := openDB(t, filepath.Join(t.TempDir(), "firedrill.db"), 0)
-	first := sealed(t, "d1", 0, "", 3)
-	if err := db.Append(ctx, summary("d1", first, control.StateDraft), first); err != nil {
-		t.Fatal(err)
-	}
-
-	t.Run("round trip keeps every field and the chain", func(t *testing.T) {
-		got, err := db.Events(ctx, "d1", 0, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(got) != len(first) {
-			t.Fatalf("got %d events, expected %d", len(got), len(first))
-		}
-		for i := range got {
-			if !got[i].Time.Equal(first[i].Time) || got[i].Hash != first[i].Hash || string(got[i].Payload) != string(first[i].Payload) || got[i].DrillTime != first[i].DrillTime {
-				t.Fatalf("event %d: got %+v, expected %+v", i, got[i], first[i])
-			}
-		}
-		if _, err := control.VerifyChain(0, "", got); err != nil {
-			t.Fatal(err)
-		}
-	})
-
-	t.Run("after sequence and limit select a window", func(t *testing.T) {
-		got, err := db.Events(ctx, "d1", 1, 1)
-		if err != nil || len(got) != 1 || got[0].Seq != 2 {
-			t.Fatalf("Events(after 1, limit 1) = %+v, %v", got, err)
-		}
-	})
-
-	t.Run("append from a stale head conflicts", func(t *testing.T) {
-		stale := sealed(t, "d1", 1, first[0].Hash, 1)
-		err := db.Append(ctx, summary("d1", stale, control.StateDraft), stale)
-		if injectors.ErrorCode(err) != injectors.ECONFLICT {
-			t.Fatalf("Append(stale) = %v, expected %s", err, injectors.ECONFLICT)
-		}
-	})
-
-	t.Run("append with a gap conflicts", func(t *testing.T) {
-		gap := sealed(t, "d1", 5, "x", 1)
-		err := db.Append(ctx, summary("d1", gap, control.StateDraft), gap)
-		if injectors.ErrorCode(err) != injectors.ECONFLICT {
-			t.Fatalf("Append(gap) = %v, expected %s", err, injectors.ECONFLICT)
-		}
-	})
-
-	t.Run("closed drills are not open", func(t *testing.T) {
-		other := sealed(t, "d2", 0, "", 1)
-		if err := db.Append(ctx, summary("d2", other, control.StateClosed), other); err != nil {
-			t.Fatal(err)
-		}
-		open, err := db.Drills(ctx, control.DrillFilter{Open: true})
-		if err != nil || len(open) != 1 || open[0].ID != "d1" {
-			t.Fatalf("open drills = %+v, %v", open, err)
-		}
-		all, err := db.Drills(ctx, control.DrillFilter{})
-		if err != nil || len(all) != 2 {
-			t.Fatalf("all drills = %+v, %v", all, err)
-		}
-	})
-
-	t.Run("data survives reopening", func(t *testing.T) {
-		db.Close()
-		again := openDB(t, db.Path, 0)
-		got, err := again.Events(ctx, "d1", 0, 0)
-		if err != nil || len(got) != 3 {
-			t.Fatalf("after reopen: %d events, %v", len(got), err)
-		}
-	})
+// opener opens a fresh SQLite journal of the test.
+func opener(t testing.TB) func() storetest.Journal {
+	path := filepath.Join(t.TempDir(), "firedrill.db")
+	return func() storetest.Journal { return openDB(t, path, 0) }
 }
 
-// BenchmarkAppend measures how many events per second the journal sustains
-// when every append is its own synced transaction (synchronous=FULL), the
-// way the engine writes chat messages and fault steps. One iteration is 200
-// appends.
-func BenchmarkAppend(b *testing.B) {
-	ctx := context.Background()
-	db := openDB(b, filepath.Join(b.TempDir(), "firedrill.db"), 0)
-	const perIter = 200
-	var seq int64
-	var head string
-	var elapsed time.Duration
-	for i := 0; i < b.N; i++ {
-		b.StopTimer()
-		evs := sealed(b, "bench", seq, head, perIter)
-		b.StartTimer()
-		start := time.Now()
-		for j := range evs {
-			if err := db.Append(ctx, summary("bench", evs[j:j+1], control.StateRunning), evs[j:j+1]); err != nil {
-				b.Fatal(err)
-			}
+// The contract every journal store keeps (internal/storetest), on SQLite.
+func TestJournal(t *testing.T)     { storetest.TestJournal(t, opener) }
+func TestGroupCommit(t *testing.T) { storetest.TestGroupCommit(t, opener) }
+func TestProgram(t *testing.T)     { storetest.TestProgram(t, opener) }
+func TestSizeLimit(t *testing.T) {
+	storetest.TestSizeLimit(t, 256<<10, func(t testing.TB, maxBytes int64) storetest.Journal {
+		db := sqlite.NewDB(filepath.Join(t.TempDir(), "firedrill.db"))
+		db.MaxBytes = maxBytes
+		if err := db.Open(context.Background()); err != nil {
+			t.Fatal(err)
 		}
-		elapsed += time.Since(start)
-		seq, head = evs[perIter-1].Seq, evs[perIter-1].Hash
-	}
-	b.ReportMetric(float64(b.N*perIter)/elapsed.Seconds(), "events/s")
+		t.Cleanup(func() { db.Close() })
+		return db
+	})
 }

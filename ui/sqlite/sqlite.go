@@ -184,3 +184,73 @@ func (d *DB) DeleteSession(ctx context.Context, idHash string) error {
 	}
 	return nil
 }
+
+// EachJoinToken calls fn with every stored join token, for firedrill store
+// copy.
+func (d *DB) EachJoinToken(ctx context.Context, fn func(tokenHash string, g ui.Grant) error) error {
+	rows, err := d.db.QueryContext(ctx, `SELECT token_hash, drill_id, person_id, name, role FROM join_tokens ORDER BY drill_id, person_id`)
+	if err != nil {
+		return fmt.Errorf("list join tokens: %w", err)
+	}
+	type row struct {
+		hash string
+		g    ui.Grant
+	}
+	var all []row
+	for rows.Next() {
+		var r row
+		var role string
+		if err := rows.Scan(&r.hash, &r.g.DrillID, &r.g.PersonID, &r.g.Name, &role); err != nil {
+			rows.Close()
+			return fmt.Errorf("list join tokens: %w", err)
+		}
+		r.g.Role = control.Role(role)
+		all = append(all, r)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return fmt.Errorf("list join tokens: %w", err)
+	}
+	for _, r := range all {
+		if err := fn(r.hash, r.g); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// EachSession calls fn with every stored session, for firedrill store copy.
+func (d *DB) EachSession(ctx context.Context, fn func(idHash string, s ui.Session) error) error {
+	rows, err := d.db.QueryContext(ctx, `SELECT id_hash, csrf, admin, drill_id, person_id, name, role, expires, link_hash FROM sessions ORDER BY id_hash`)
+	if err != nil {
+		return fmt.Errorf("list sessions: %w", err)
+	}
+	type row struct {
+		hash string
+		s    ui.Session
+	}
+	var all []row
+	for rows.Next() {
+		var r row
+		var admin int
+		var role, expires string
+		if err := rows.Scan(&r.hash, &r.s.CSRF, &admin, &r.s.DrillID, &r.s.PersonID, &r.s.Name, &role, &expires, &r.s.LinkHash); err != nil {
+			rows.Close()
+			return fmt.Errorf("list sessions: %w", err)
+		}
+		r.s.Admin, r.s.Role = admin == 1, control.Role(role)
+		if r.s.Expires, err = time.Parse(time.RFC3339Nano, expires); err != nil {
+			rows.Close()
+			return fmt.Errorf("list sessions: expiry %q: %w", expires, err)
+		}
+		all = append(all, r)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return fmt.Errorf("list sessions: %w", err)
+	}
+	for _, r := range all {
+		if err := fn(r.hash, r.s); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,8 +1,7 @@
-package sqlite_test
+package storetest
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -10,11 +9,14 @@ import (
 	"github.com/firedrill/firedrill/injectors"
 )
 
-func TestProgramStore(t *testing.T) {
+// TestProgram checks program.Store: plans with their journal survive
+// reopening, a save over a newer version conflicts and changes nothing, and
+// an imported plan keeps its version and journal as they were.
+func TestProgram(t *testing.T, open Opener) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "firedrill.db")
-	db := openDB(t, path, 0)
-	at := time.Date(2027, 1, 5, 9, 0, 0, 0, time.UTC)
+	reopen := open(t)
+	db := reopen()
+	at := time.Date(2027, 1, 5, 9, 0, 0, 987654321, time.UTC)
 	p, err := program.NewPlan("2027H1", "Priya", "https://wiki.example.com/ir", "")
 	if err != nil {
 		t.Fatal(err)
@@ -26,19 +28,18 @@ func TestProgramStore(t *testing.T) {
 	if err := db.SavePlan(ctx, p, []program.Entry{e}); err != nil {
 		t.Fatal(err)
 	}
-
 	db.Close()
-	again := openDB(t, path, 0)
-	db = again
+	db = reopen()
+
 	t.Run("a saved plan survives reopening the database, with its journal", func(t *testing.T) {
-		got, err := again.Plan(ctx, "2027H1")
+		got, err := db.Plan(ctx, "2027H1")
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got.Version != 1 || len(got.Teams) != 1 || got.Teams[0].Name != "Payments" || len(got.Journal) != 1 || got.Journal[0].Seq != 1 || !got.Journal[0].At.Equal(at) {
 			t.Fatalf("plan %+v, want version 1 with Payments and one journal entry", got)
 		}
-		seasons, err := again.Seasons(ctx)
+		seasons, err := db.Seasons(ctx)
 		if err != nil || len(seasons) != 1 || seasons[0] != "2027H1" {
 			t.Fatalf("seasons %v %v, want [2027H1]", seasons, err)
 		}
@@ -61,7 +62,7 @@ func TestProgramStore(t *testing.T) {
 			t.Fatalf("err %v, want ECONFLICT", err)
 		}
 		got, _ := db.Plan(ctx, "2027H1")
-		if len(got.Teams) != 2 || len(got.Journal) != 2 || got.Version != 2 {
+		if len(got.Teams) != 2 || len(got.Journal) != 2 || got.Version != 2 || got.Journal[1].Seq != 2 {
 			t.Fatalf("plan has %d teams, %d entries, version %d; want 2, 2, 2", len(got.Teams), len(got.Journal), got.Version)
 		}
 	})
@@ -76,6 +77,30 @@ func TestProgramStore(t *testing.T) {
 		got, _ := db.Plan(ctx, "2027H1")
 		if err := db.SavePlan(ctx, got, nil); err == nil {
 			t.Fatal("saved a change with no journal entry")
+		}
+	})
+
+	t.Run("an imported plan keeps its version and journal", func(t *testing.T) {
+		src, _ := db.Plan(ctx, "2027H1")
+		src.Season = "2027H2"
+		if err := db.ImportPlan(ctx, src); err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.Plan(ctx, "2027H2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Version != src.Version || len(got.Teams) != len(src.Teams) || len(got.Journal) != len(src.Journal) {
+			t.Fatalf("imported plan %+v, want %+v", got, src)
+		}
+		for i := range got.Journal {
+			g, w := got.Journal[i], src.Journal[i]
+			if !g.At.Equal(w.At) || g.Seq != w.Seq || g.Actor != w.Actor || g.Team != w.Team || g.Action != w.Action || g.Detail != w.Detail || g.Reason != w.Reason {
+				t.Fatalf("journal entry %d: %+v, want %+v", i, got.Journal[i], src.Journal[i])
+			}
+		}
+		if err := db.ImportPlan(ctx, src); injectors.ErrorCode(err) != injectors.ECONFLICT {
+			t.Fatalf("second import: err %v, want ECONFLICT", err)
 		}
 	})
 }

@@ -1,0 +1,438 @@
+// Package postgres is the journal store of firedrill on PostgreSQL (pgx), for
+// an installation whose controller replicas share one database. It keeps the
+// same hash-chained, gapless journal as control/sqlite with the same group
+// commit: concurrent appends share one transaction (one WAL flush), each in
+// its own savepoint so that each succeeds or fails on its own, and an append
+// is committed (synchronous_commit) before Append returns. It implements
+// control.Store and program.Store.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
+	"github.com/firedrill/firedrill/internal/pgdb"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// component names the journal's schema in firedrill_schema.
+const component = "journal"
+
+// LatestVersion is the schema version Open migrates to by default.
+func LatestVersion() int {
+	ms, err := pgdb.Load(migrationFS, "migrations")
+	if err != nil {
+		return 0
+	}
+	return len(ms)
+}
+
+// DB is an open firedrill journal in PostgreSQL. It implements control.Store.
+type DB struct {
+	// DSN is the PostgreSQL connection string.
+	DSN string
+	// MigrateTo is the schema version to migrate to; 0 means the latest.
+	MigrateTo int
+	// NoMigrate opens an existing schema without changing it: a database
+	// without the journal's schema, or with an older one, is refused.
+	NoMigrate bool
+	// MaxBytes, when positive, is the journal's size limit (its tables and
+	// indexes on disk). Above it the store refuses every append except the
+	// appends the kill switch makes (control.KillSwitchEvent): firedrill
+	// refuses new work but keeps reverting.
+	MaxBytes int64
+
+	pool *pgxpool.Pool
+	name string
+
+	appends    chan *appendReq
+	closing    chan struct{}
+	closeOnce  sync.Once
+	writerDone chan struct{}
+}
+
+var _ control.Store = (*DB)(nil)
+
+// NewDB returns a DB for the database of dsn; call Open before use.
+func NewDB(dsn string) *DB { return &DB{DSN: dsn} }
+
+// Open connects to the database of dsn, migrating it as needed.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	db := NewDB(dsn)
+	if err := db.Open(ctx); err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+// Open connects to the database and applies pending migrations.
+func (db *DB) Open(ctx context.Context) error {
+	pool, err := pgdb.Connect(ctx, db.DSN, 0)
+	if err != nil {
+		return err
+	}
+	db.pool, db.name = pool, pgdb.Describe(pool.Config())
+	if err := db.migrate(ctx); err != nil {
+		pool.Close()
+		return fmt.Errorf("migrate %s: %w", db.name, err)
+	}
+	db.appends = make(chan *appendReq)
+	db.closing = make(chan struct{})
+	db.writerDone = make(chan struct{})
+	go db.writer()
+	return nil
+}
+
+func (db *DB) migrate(ctx context.Context) error {
+	ms, err := pgdb.Load(migrationFS, "migrations")
+	if err != nil {
+		return err
+	}
+	if !db.NoMigrate {
+		return pgdb.Apply(ctx, db.pool, component, ms, db.MigrateTo)
+	}
+	v, err := db.Version(ctx)
+	switch {
+	case err != nil:
+		return err
+	case v == 0:
+		return injectors.Errorf(injectors.ENOTFOUND, "%s holds no firedrill journal: run firedrill store migrate, or firedrill store copy to bring one over", db.name)
+	case v != len(ms):
+		return injectors.Errorf(injectors.ECONFLICT, "%s holds journal schema version %d, this firedrill needs %d: run firedrill store migrate", db.name, v, len(ms))
+	}
+	return nil
+}
+
+// Version returns the schema version of the open database.
+func (db *DB) Version(ctx context.Context) (int, error) {
+	return pgdb.Version(ctx, db.pool, component)
+}
+
+// Close stops the writer and closes the connections.
+func (db *DB) Close() error {
+	if db.closing != nil {
+		db.closeOnce.Do(func() { close(db.closing) })
+		<-db.writerDone
+	}
+	if db.pool != nil {
+		db.pool.Close()
+	}
+	return nil
+}
+
+// String names the database, without its password.
+func (db *DB) String() string { return db.name }
+
+// maxGroup bounds how many appends share one transaction.
+const maxGroup = 128
+
+// groupTimeout bounds one group's transaction, so that a database that stops
+// answering fails the appends instead of hanging the engine.
+const groupTimeout = time.Minute
+
+// appendReq is one Append waiting for the writer.
+type appendReq struct {
+	ctx    context.Context
+	sum    control.DrillSummary
+	events []control.Event
+	done   chan error
+}
+
+// Append implements control.Store. The events are committed when it returns
+// nil. Concurrent appends are committed together by one writer (group
+// commit); each append still succeeds or fails on its own.
+func (db *DB) Append(ctx context.Context, sum control.DrillSummary, events []control.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	if db.appends == nil {
+		return injectors.Errorf(injectors.EINTERNAL, "append to drill %s: database is not open", sum.ID)
+	}
+	req := &appendReq{ctx: ctx, sum: sum, events: events, done: make(chan error, 1)}
+	select {
+	case db.appends <- req:
+	case <-db.closing:
+		return injectors.Errorf(injectors.EINTERNAL, "append to drill %s: database is closed", sum.ID)
+	case <-ctx.Done():
+		return fmt.Errorf("append to drill %s: %w", sum.ID, ctx.Err())
+	}
+	// Once handed over, the append is written or refused as a whole; wait
+	// for that answer even if ctx ends, so the caller never guesses.
+	return <-req.done
+}
+
+// writer takes the appends waiting, writes each inside a savepoint of one
+// transaction, commits once, then answers them all.
+func (db *DB) writer() {
+	defer close(db.writerDone)
+	for {
+		var batch []*appendReq
+		select {
+		case r := <-db.appends:
+			batch = append(batch, r)
+		case <-db.closing:
+			return
+		}
+	gather:
+		for len(batch) < maxGroup {
+			select {
+			case r := <-db.appends:
+				batch = append(batch, r)
+			default:
+				break gather
+			}
+		}
+		db.commitGroup(batch)
+	}
+}
+
+func (db *DB) commitGroup(batch []*appendReq) {
+	// One caller's cancellation must not undo the others.
+	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
+	defer cancel()
+	errs := make([]error, len(batch))
+	fail := func(err error) {
+		for i, r := range batch {
+			if errs[i] == nil {
+				errs[i] = err
+			}
+			r.done <- errs[i]
+		}
+	}
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		fail(fmt.Errorf("append: begin: %w", err))
+		return
+	}
+	defer tx.Rollback(context.Background())
+	over, err := db.overLimit(ctx, tx)
+	if err != nil {
+		fail(fmt.Errorf("append: journal size: %w", err))
+		return
+	}
+	ok := 0
+	for i, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			errs[i] = fmt.Errorf("append to drill %s: %w", r.sum.ID, err)
+			continue
+		}
+		if over && !killSwitchOnly(r.events) {
+			errs[i] = db.full(r.sum.ID, nil)
+			continue
+		}
+		err, fatal := db.appendInSavepoint(ctx, tx, r.sum, r.events)
+		if fatal != nil {
+			fail(fatal)
+			return
+		}
+		if errs[i] = err; err == nil {
+			ok++
+		}
+	}
+	if ok > 0 {
+		if err := tx.Commit(ctx); err != nil {
+			for i := range errs {
+				if errs[i] == nil {
+					errs[i] = db.commitError(batch[i].sum.ID, err)
+				}
+			}
+		}
+	}
+	for i, r := range batch {
+		r.done <- errs[i]
+	}
+}
+
+// appendInSavepoint writes one append inside a savepoint of tx. err is the
+// append's own failure (its savepoint rolled back); fatal is a failure of the
+// transaction itself, which fails the whole group.
+func (db *DB) appendInSavepoint(ctx context.Context, tx pgx.Tx, sum control.DrillSummary, events []control.Event) (err, fatal error) {
+	var head int64
+	b := &pgx.Batch{}
+	b.Queue("SAVEPOINT append")
+	b.Queue("SELECT COALESCE(MAX(seq), 0) FROM events WHERE drill_id = $1", sum.ID).QueryRow(func(row pgx.Row) error { return row.Scan(&head) })
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return nil, fmt.Errorf("append: savepoint: %w", err)
+	}
+	err = db.appendEvents(ctx, tx, head, sum, events)
+	end := "RELEASE SAVEPOINT append"
+	if err != nil {
+		end = "ROLLBACK TO SAVEPOINT append"
+	}
+	if _, ferr := tx.Exec(ctx, end); ferr != nil {
+		return err, fmt.Errorf("append: %s: %w", end, ferr)
+	}
+	return err, nil
+}
+
+// appendEvents checks that events follow head and writes them with the
+// drill's summary in one round trip.
+func (db *DB) appendEvents(ctx context.Context, tx pgx.Tx, head int64, sum control.DrillSummary, events []control.Event) error {
+	if events[0].Seq != head+1 {
+		return injectors.Errorf(injectors.ECONFLICT, "drill %s changed concurrently: journal is at #%d, append starts at #%d", sum.ID, head, events[0].Seq)
+	}
+	b := &pgx.Batch{}
+	for _, e := range events {
+		if e.DrillID != sum.ID {
+			return injectors.Errorf(injectors.EINVALID, "event #%d belongs to drill %s, not %s", e.Seq, e.DrillID, sum.ID)
+		}
+		var payload *string
+		if len(e.Payload) > 0 {
+			s := string(e.Payload)
+			payload = &s
+		}
+		b.Queue(`INSERT INTO events (drill_id, seq, type, time_ns, drill_time, actor, payload, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			e.DrillID, e.Seq, e.Type, unixNano(e.Time), int64(e.DrillTime), e.Actor, payload, e.PrevHash, e.Hash)
+	}
+	b.Queue(`INSERT INTO drills (id, title, scenario, state, seq, head, created_ns, updated_ns) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+ON CONFLICT (id) DO UPDATE SET title = excluded.title, scenario = excluded.scenario, state = excluded.state, seq = excluded.seq, head = excluded.head, updated_ns = excluded.updated_ns`,
+		sum.ID, sum.Title, sum.Scenario, string(sum.State), sum.Seq, sum.Head, unixNano(sum.CreatedAt), unixNano(sum.UpdatedAt))
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		var pe *pgconn.PgError
+		switch {
+		case errors.As(err, &pe) && pe.Code == "23505": // unique_violation: another writer got there first
+			return injectors.Errorf(injectors.ECONFLICT, "drill %s changed concurrently: another writer appended event #%d first", sum.ID, events[0].Seq)
+		case isFull(err):
+			return db.full(sum.ID, err)
+		}
+		return fmt.Errorf("append events #%d-#%d to drill %s: %w", events[0].Seq, events[len(events)-1].Seq, sum.ID, err)
+	}
+	return nil
+}
+
+func (db *DB) commitError(drillID string, err error) error {
+	if isFull(err) {
+		return db.full(drillID, err)
+	}
+	return fmt.Errorf("append to drill %s: commit: %w", drillID, err)
+}
+
+// isFull reports whether err is PostgreSQL's disk_full (53100).
+func isFull(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "53100"
+}
+
+// full returns the error of an append the journal has no room for.
+func (db *DB) full(drillID string, cause error) error {
+	msg := fmt.Sprintf("the journal is full (%s): firedrill refuses new work for drill %s until space is freed; reverts of injected faults continue", db.name, drillID)
+	if cause != nil {
+		msg += ": " + cause.Error()
+	}
+	return injectors.Errorf(injectors.EINTERNAL, "%s", msg)
+}
+
+// overLimit reports whether the journal's tables are past MaxBytes.
+func (db *DB) overLimit(ctx context.Context, tx pgx.Tx) (bool, error) {
+	if db.MaxBytes <= 0 {
+		return false, nil
+	}
+	var size int64
+	err := tx.QueryRow(ctx, `SELECT pg_total_relation_size('events') + pg_total_relation_size('drills')`).Scan(&size)
+	return size > db.MaxBytes, err
+}
+
+func killSwitchOnly(evs []control.Event) bool {
+	for _, e := range evs {
+		if !control.KillSwitchEvent(e.Type) {
+			return false
+		}
+	}
+	return true
+}
+
+// Events implements control.Store.
+func (db *DB) Events(ctx context.Context, drillID string, afterSeq int64, limit int) ([]control.Event, error) {
+	q := `SELECT drill_id, seq, type, time_ns, drill_time, actor, payload, prev_hash, hash FROM events WHERE drill_id = $1 AND seq > $2 ORDER BY seq`
+	args := []any{drillID, afterSeq}
+	if limit > 0 {
+		q += " LIMIT $3"
+		args = append(args, limit)
+	}
+	rows, err := db.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("events of drill %s: %w", drillID, err)
+	}
+	defer rows.Close()
+	var out []control.Event
+	for rows.Next() {
+		var e control.Event
+		var ns, dt int64
+		var payload *string
+		if err := rows.Scan(&e.DrillID, &e.Seq, &e.Type, &ns, &dt, &e.Actor, &payload, &e.PrevHash, &e.Hash); err != nil {
+			return nil, fmt.Errorf("events of drill %s: %w", drillID, err)
+		}
+		e.Time = fromUnixNano(ns)
+		e.DrillTime = time.Duration(dt)
+		if payload != nil {
+			e.Payload = []byte(*payload)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("events of drill %s: %w", drillID, err)
+	}
+	return out, nil
+}
+
+// Drills implements control.Store.
+func (db *DB) Drills(ctx context.Context, f control.DrillFilter) ([]control.DrillSummary, error) {
+	q := `SELECT id, title, scenario, state, seq, head, created_ns, updated_ns FROM drills`
+	var args []any
+	if f.Open {
+		q += ` WHERE state <> $1`
+		args = append(args, string(control.StateClosed))
+	}
+	q += ` ORDER BY created_ns, id`
+	rows, err := db.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list drills: %w", err)
+	}
+	defer rows.Close()
+	var out []control.DrillSummary
+	for rows.Next() {
+		var s control.DrillSummary
+		var state string
+		var created, updated int64
+		if err := rows.Scan(&s.ID, &s.Title, &s.Scenario, &state, &s.Seq, &s.Head, &created, &updated); err != nil {
+			return nil, fmt.Errorf("list drills: %w", err)
+		}
+		s.State = control.DrillState(state)
+		s.CreatedAt, s.UpdatedAt = fromUnixNano(created), fromUnixNano(updated)
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// zeroTime stands for the zero time.Time, which has no Unix nanoseconds.
+const zeroTime = math.MinInt64
+
+// unixNano is how times are stored: Unix nanoseconds, exact to the
+// nanosecond the hash chain covers.
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return zeroTime
+	}
+	return t.UnixNano()
+}
+
+// fromUnixNano reads a stored time back, in UTC as control/sqlite does.
+func fromUnixNano(ns int64) time.Time {
+	if ns == zeroTime {
+		return time.Time{}
+	}
+	return time.Unix(0, ns).UTC()
+}

@@ -1,0 +1,229 @@
+// Package postgres keeps the drill room's own durable data, the hashed join
+// tokens and the sessions, in PostgreSQL next to the journal, so that every
+// controller replica honours the same links and sessions. It implements
+// ui.JoinTokens and ui.SessionStore with the behaviour of ui/sqlite.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
+	"github.com/firedrill/firedrill/internal/pgdb"
+	"github.com/firedrill/firedrill/ui"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// component names the room's schema in firedrill_schema.
+const component = "room"
+
+// DB is the room's database.
+type DB struct {
+	pool *pgxpool.Pool
+}
+
+var (
+	_ ui.JoinTokens   = (*DB)(nil)
+	_ ui.SessionStore = (*DB)(nil)
+)
+
+// Open connects to the database of dsn and migrates the room's tables.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	pool, err := pgdb.Connect(ctx, dsn, 4)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := pgdb.Load(migrationFS, "migrations")
+	if err == nil {
+		err = pgdb.Apply(ctx, pool, component, ms, 0)
+	}
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open room database %s: %w", pgdb.Describe(pool.Config()), err)
+	}
+	return &DB{pool: pool}, nil
+}
+
+// Version returns the schema version of the room's tables.
+func (d *DB) Version(ctx context.Context) (int, error) {
+	return pgdb.Version(ctx, d.pool, component)
+}
+
+// Close closes the connections.
+func (d *DB) Close() error {
+	d.pool.Close()
+	return nil
+}
+
+// PutJoinToken stores a grant under a token hash, replacing the person's
+// earlier token so that only the newest link works.
+func (d *DB) PutJoinToken(ctx context.Context, tokenHash string, g ui.Grant) error {
+	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM join_tokens WHERE drill_id = $1 AND person_id = $2`, g.DrillID, g.PersonID); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO join_tokens (token_hash, drill_id, person_id, name, role) VALUES ($1, $2, $3, $4, $5)`,
+			tokenHash, g.DrillID, g.PersonID, g.Name, string(g.Role))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("put join token of %s/%s: %w", g.DrillID, g.PersonID, err)
+	}
+	return nil
+}
+
+// JoinGrant returns the grant of a token hash, or ENOTFOUND.
+func (d *DB) JoinGrant(ctx context.Context, tokenHash string) (ui.Grant, error) {
+	var g ui.Grant
+	var role string
+	err := d.pool.QueryRow(ctx, `SELECT drill_id, person_id, name, role FROM join_tokens WHERE token_hash = $1`, tokenHash).
+		Scan(&g.DrillID, &g.PersonID, &g.Name, &role)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ui.Grant{}, injectors.Errorf(injectors.ENOTFOUND, "Unknown join token.")
+	} else if err != nil {
+		return ui.Grant{}, fmt.Errorf("look up join token: %w", err)
+	}
+	g.Role = control.Role(role)
+	return g, nil
+}
+
+// RevokeJoinTokens deletes the join token of a person of a drill, or of
+// every person of the drill when personID is empty, and ends the sessions
+// made from them, in one transaction.
+func (d *DB) RevokeJoinTokens(ctx context.Context, drillID, personID string) error {
+	return pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		q, args := `DELETE FROM join_tokens WHERE drill_id = $1`, []any{drillID}
+		if personID != "" {
+			q, args = q+` AND person_id = $2`, append(args, personID)
+		}
+		if _, err := tx.Exec(ctx, q, args...); err != nil {
+			return fmt.Errorf("revoke join tokens of %s: %w", drillID, err)
+		}
+		q = `DELETE FROM sessions WHERE NOT admin AND drill_id = $1`
+		if personID != "" {
+			q += ` AND person_id = $2`
+		}
+		if _, err := tx.Exec(ctx, q, args...); err != nil {
+			return fmt.Errorf("end sessions of %s: %w", drillID, err)
+		}
+		return nil
+	})
+}
+
+// PutSession stores a session under the hash of its id.
+func (d *DB) PutSession(ctx context.Context, idHash string, s ui.Session) error {
+	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		// Expired sessions are swept on the way.
+		if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE expires_ns < $1`, s.Expires.Add(-48*time.Hour).UnixNano()); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO sessions (id_hash, csrf, admin, drill_id, person_id, name, role, expires_ns, link_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT (id_hash) DO UPDATE SET csrf = excluded.csrf, admin = excluded.admin, drill_id = excluded.drill_id, person_id = excluded.person_id,
+	name = excluded.name, role = excluded.role, expires_ns = excluded.expires_ns, link_hash = excluded.link_hash`,
+			idHash, s.CSRF, s.Admin, s.DrillID, s.PersonID, s.Name, string(s.Role), s.Expires.UnixNano(), s.LinkHash)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("put session: %w", err)
+	}
+	return nil
+}
+
+// GetSession returns the session stored under idHash, or ENOTFOUND.
+func (d *DB) GetSession(ctx context.Context, idHash string) (ui.Session, error) {
+	var s ui.Session
+	var role string
+	var expires int64
+	err := d.pool.QueryRow(ctx, `SELECT csrf, admin, drill_id, person_id, name, role, expires_ns, link_hash FROM sessions WHERE id_hash = $1`, idHash).
+		Scan(&s.CSRF, &s.Admin, &s.DrillID, &s.PersonID, &s.Name, &role, &expires, &s.LinkHash)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ui.Session{}, injectors.Errorf(injectors.ENOTFOUND, "Unknown session.")
+	} else if err != nil {
+		return ui.Session{}, fmt.Errorf("get session: %w", err)
+	}
+	s.Role, s.Expires = control.Role(role), time.Unix(0, expires).UTC()
+	return s, nil
+}
+
+// DeleteSession removes the session stored under idHash.
+func (d *DB) DeleteSession(ctx context.Context, idHash string) error {
+	if _, err := d.pool.Exec(ctx, `DELETE FROM sessions WHERE id_hash = $1`, idHash); err != nil {
+		return fmt.Errorf("delete session: %w", err)
+	}
+	return nil
+}
+
+// EachJoinToken calls fn with every stored join token, for firedrill store
+// copy.
+func (d *DB) EachJoinToken(ctx context.Context, fn func(tokenHash string, g ui.Grant) error) error {
+	rows, err := d.pool.Query(ctx, `SELECT token_hash, drill_id, person_id, name, role FROM join_tokens ORDER BY drill_id, person_id`)
+	if err != nil {
+		return fmt.Errorf("list join tokens: %w", err)
+	}
+	type row struct {
+		hash string
+		g    ui.Grant
+	}
+	var all []row
+	for rows.Next() {
+		var r row
+		var role string
+		if err := rows.Scan(&r.hash, &r.g.DrillID, &r.g.PersonID, &r.g.Name, &role); err != nil {
+			rows.Close()
+			return fmt.Errorf("list join tokens: %w", err)
+		}
+		r.g.Role = control.Role(role)
+		all = append(all, r)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("list join tokens: %w", err)
+	}
+	for _, r := range all {
+		if err := fn(r.hash, r.g); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// EachSession calls fn with every stored session, for firedrill store copy.
+func (d *DB) EachSession(ctx context.Context, fn func(idHash string, s ui.Session) error) error {
+	rows, err := d.pool.Query(ctx, `SELECT id_hash, csrf, admin, drill_id, person_id, name, role, expires_ns, link_hash FROM sessions ORDER BY id_hash`)
+	if err != nil {
+		return fmt.Errorf("list sessions: %w", err)
+	}
+	type row struct {
+		hash string
+		s    ui.Session
+	}
+	var all []row
+	for rows.Next() {
+		var r row
+		var role string
+		var expires int64
+		if err := rows.Scan(&r.hash, &r.s.CSRF, &r.s.Admin, &r.s.DrillID, &r.s.PersonID, &r.s.Name, &role, &expires, &r.s.LinkHash); err != nil {
+			rows.Close()
+			return fmt.Errorf("list sessions: %w", err)
+		}
+		r.s.Role, r.s.Expires = control.Role(role), time.Unix(0, expires).UTC()
+		all = append(all, r)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("list sessions: %w", err)
+	}
+	for _, r := range all {
+		if err := fn(r.hash, r.s); err != nil {
+			return err
+		}
+	}
+	return nil
+}

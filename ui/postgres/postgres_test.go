@@ -1,0 +1,29 @@
+package postgres_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/firedrill/firedrill/internal/pgtest"
+	"github.com/firedrill/firedrill/internal/storetest"
+	"github.com/firedrill/firedrill/ui/postgres"
+)
+
+var pg *pgtest.Server
+
+func TestMain(m *testing.M) { pgtest.Main(m, &pg) }
+
+// The contract every room store keeps (internal/storetest), on PostgreSQL.
+func TestRoom(t *testing.T) {
+	storetest.TestRoom(t, func(t testing.TB) func() storetest.Room {
+		dsn := pg.NewDatabase(t)
+		return func() storetest.Room {
+			db, err := postgres.Open(context.Background(), dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			return db
+		}
+	})
+}
