@@ -549,7 +549,9 @@ func TestBrowserPolish(t *testing.T) {
 
 // TestBrowserWordsNotInternals: the console's timeline shows template
 // placeholders and triggers in words, and the retro's timeline words role
-// claims and its kinds, never event types or ids.
+// claims and its kinds, never event types or ids. In Korean, the built-in
+// notice forms' labels, the retro timeline and why the drill ended are
+// Korean, with no raw keys.
 func TestBrowserWordsNotInternals(t *testing.T) {
 	e := newEnv(t)
 	r := newRoomOf(t, e, "checks-test", [2]string{"Kim", "participant"})
@@ -571,7 +573,27 @@ func TestBrowserWordsNotInternals(t *testing.T) {
 	kim := r.join("Kim")
 	kim.click("claim incident commander", `[data-claim="incident-commander"]`)
 	kim.waitJS("claimed", `document.querySelector('[data-claim="incident-commander"]').getAttribute("aria-pressed") === "true"`)
+	kim.click("switch to Korean", "#lang")
+	notices := map[string][]string{"incident": {"시작 시각", "영향 범위", "대응 채널", "내부 등급", "다음 공유 시각"},
+		"status-update": {"상태", "현재 영향", "진행 중인 조치", "예상 복구 시각"}, "resolution": {"종료 시각", "원인", "영향받은 고객"}}
+	for _, kind := range []string{"incident", "status-update", "resolution"} {
+		kim.click("open the "+kind+" form", `[data-notice-tab="`+kind+`"]`)
+		kim.waitJS(kind+" form in Korean", `document.querySelector("#noticeForm").dataset.kind === `+jsString(kind)+` && /[가-힣]/.test(document.querySelector("#noticeForm label").textContent)`)
+		form := eval[string](kim, `[...document.querySelectorAll("#noticeForm label, #noticeForm .muted, #noticeForm option")].map(n => n.textContent).join("\n")`)
+		for _, want := range notices[kind] {
+			if !strings.Contains(form, want) {
+				t.Fatalf("Korean %s form lacks the label %q:\n%s", kind, want, form)
+			}
+		}
+		for _, raw := range []string{"nf.", "status.", "Start time", "Impact", "Status", "investigating", "users", "e.g."} {
+			if strings.Contains(form, raw) {
+				t.Fatalf("Korean %s form shows %q:\n%s", kind, raw, form)
+			}
+		}
+	}
+	kim.shot("notice-form-ko")
 	r.admin.must(200, "POST", "/api/drills/"+r.id+"/end", map[string]string{"why": "test"}, nil)
+	kim.waitJS("end reason worded in the Korean room", `[...document.querySelectorAll("#messages .sys")].some(n => n.textContent.includes("훈련이 종료되었습니다. (진행자가 종료)"))`)
 	fac.run("open the retro", chromedp.Navigate(e.http.URL+"/room/"+r.id+"/retro"))
 	fac.waitJS("retro timeline", `document.querySelectorAll("#timeline tr").length > 3`)
 	rows := eval[string](fac, `[...document.querySelectorAll("#timeline tr")].map(tr => tr.textContent).join("\n")`)
@@ -580,10 +602,27 @@ func TestBrowserWordsNotInternals(t *testing.T) {
 			t.Fatalf("retro timeline shows %q:\n%s", raw, rows)
 		}
 	}
-	if !strings.Contains(rows, "Kim claimed incident commander") {
-		t.Fatalf("retro timeline does not word Kim's claim:\n%s", rows)
+	for _, want := range []string{"Kim claimed incident commander", "Drill ended (ended by the facilitator): test"} {
+		if !strings.Contains(rows, want) {
+			t.Fatalf("retro timeline lacks %q:\n%s", want, rows)
+		}
 	}
 	fac.shot("retro-timeline")
+	fac.run("switch to Korean", chromedp.Evaluate[chromedp.Void](`localStorage.setItem("firedrill.lang", "ko")`), chromedp.Reload())
+	fac.waitJS("Korean retro timeline", `document.querySelectorAll("#timeline tr").length > 3 && document.querySelector("#timeline").textContent.includes("훈련 종료")`)
+	rows = eval[string](fac, `[...document.querySelectorAll("#timeline tr")].map(tr => tr.textContent).join("\n")`)
+	for _, want := range []string{"Kim 님이 장애 대응 리더 역할을 맡음", "훈련 종료 (진행자가 종료): test", "훈련 시작", "Kim 님이 참여자(으)로 참여"} {
+		if !strings.Contains(rows, want) {
+			t.Fatalf("Korean retro timeline lacks %q:\n%s", want, rows)
+		}
+	}
+	for _, raw := range []string{"claimed", "Drill ended", "facilitator", "joined as", "drill.", "room.", "nudged.", "end.", "{"} {
+		if strings.Contains(rows, raw) {
+			t.Fatalf("Korean retro timeline shows %q:\n%s", raw, rows)
+		}
+	}
+	fac.shot("retro-timeline-ko")
+	fac.run("back to English", chromedp.Evaluate[chromedp.Void](`localStorage.setItem("firedrill.lang", "en")`))
 }
 
 // TestBrowserHistoryRehearsals: a drill rehearsed at ×60 is left out of the

@@ -205,7 +205,7 @@ func WriteMarkdownCharts(w io.Writer, r *Record, charts MarkdownCharts) error {
 	p("| | |\n|---|---|\n")
 	p("| Drill | `%s` |\n| Date | %s (season %s) |\n| Team | %s |\n", strings.ReplaceAll(r.DrillID, "`", ""), mdEscape(r.Date), mdEscape(r.Season), dash(mdEscape(r.Team)))
 	p("| Scenario | %s (`%s`), variant %s |\n| Designer | %s |\n", mdEscape(r.Scenario.Title), strings.ReplaceAll(r.Scenario.Name, "`", ""), dash(mdEscape(r.Scenario.Variant)), dash(mdEscape(r.Scenario.Designer)))
-	p("| Outcome | %s%s |\n| Duration | %s (cap %s) |\n", r.State, paren(mdEscape(r.EndReason)), Clock(r.Metrics.DurationMs), Clock(r.Scenario.TimeCap))
+	p("| Outcome | %s%s |\n| Duration | %s (cap %s) |\n", r.State, paren(mdEscape(EndReasonWords(r.EndReason))), Clock(r.Metrics.DurationMs), Clock(r.Scenario.TimeCap))
 	if r.TimeScale != 1 && r.TimeScale > 0 {
 		p("| Drill clock | rehearsal, ×%g (drill times below are drill minutes) |\n", r.TimeScale)
 	}

@@ -25,7 +25,7 @@ func (h *History) WriteText(w io.Writer) error {
 	for _, d := range h.Drills {
 		outcome := d.State
 		if d.EndReason != "" {
-			outcome = d.EndReason
+			outcome = EndReasonWords(d.EndReason)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%.1f → %.1f\n", d.Date, d.DrillID, dashEmpty(d.Team), d.Scenario, outcome,
 			ClockPtr(d.TimeToIncidentNoticeMs), ClockPtr(d.TimeToResolutionNoticeMs), d.HintsUsed, d.Ratings.Before, d.Ratings.After)

@@ -127,6 +127,9 @@ type TimelineEntry struct {
 	Type    string `json:"type"`
 	Actor   string `json:"actor"`
 	Summary string `json:"summary"`
+	// Phrase is the summary as a key and arguments, for readers who word
+	// it in another language.
+	Phrase
 }
 
 // Response is how long the team took to answer an inject or to post a

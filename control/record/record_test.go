@@ -177,7 +177,12 @@ func TestVerify(t *testing.T) {
 	}{
 		{"untouched record verifies", func(s string) string { return s }, ""},
 		{"edited event payload names the event", func(s string) string {
-			return strings.Replace(s, `"text": "We are on it, back in ~20 min"`, `"text": "We are on it, back in ~5 min"`, 1)
+			// The chain comes last; the timeline's phrase quotes the text too.
+			i := strings.LastIndex(s, `"text": "We are on it, back in ~20 min"`)
+			if i < 0 {
+				return s
+			}
+			return s[:i] + strings.Replace(s[i:], "~20 min", "~5 min", 1)
 		}, "event #"},
 		{"edited metric names the section", func(s string) string {
 			return strings.Replace(s, `"timeToIncidentNoticeMs": 360000`, `"timeToIncidentNoticeMs": 60000`, 1)

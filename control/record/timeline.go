@@ -69,13 +69,10 @@ func timeline(events []control.Event, names map[string]string, sc *scenarios.Sce
 		if e.Type == retro.EventDraft {
 			continue
 		}
-		kind, sum := Describe(e, names)
-		if control.InNamespace(e.Type, control.NamespaceFault) {
+		kind, ph := describe(e, names)
+		if control.InNamespace(e.Type, control.NamespaceFault) && ph.Args != nil && titles[ph.Args["fault"]] != "" {
 			// Faults are named by their titles, as the console shows them.
-			var p control.FaultEvent
-			if json.Unmarshal(e.Payload, &p) == nil && titles[p.FaultID] != "" {
-				sum = strings.Replace(sum, "Fault "+p.FaultID, "Fault “"+titles[p.FaultID]+"”", 1)
-			}
+			ph.Args["fault"] = "“" + titles[ph.Args["fault"]] + "”"
 		}
 		switch e.Type {
 		case control.EventNoticePosted:
@@ -93,7 +90,7 @@ func timeline(events []control.Event, names map[string]string, sc *scenarios.Sce
 				for i, r := range rows {
 					parts[i] = r.Label + ": " + trimLines(r.Value, 60)
 				}
-				sum = fmt.Sprintf("%s by %s — %s", title, nameOf(names, p.AuthorID), strings.Join(parts, "; "))
+				ph = say("notice.form", "notice", string(p.Kind), "title", title, "name", nameOf(names, p.AuthorID), "fields", strings.Join(parts, "; "))
 			}
 		case retro.EventActionProposed:
 			var a retro.Action
@@ -103,88 +100,80 @@ func timeline(events []control.Event, names map[string]string, sc *scenarios.Sce
 		case retro.EventActionDecided:
 			var dec retro.Decision
 			if json.Unmarshal(e.Payload, &dec) == nil && actions[dec.ID] != "" {
-				verb := "rejected"
-				if dec.Accepted {
-					verb = "accepted"
-				}
-				sum = fmt.Sprintf("Action “%s” %s", trimLines(actions[dec.ID], 120), verb)
+				ph.Args["title"] = "“" + trimLines(actions[dec.ID], 120) + "”"
 			}
 		}
+		sum := ph.English()
 		if sum == "" {
 			continue
 		}
-		out = append(out, TimelineEntry{Seq: e.Seq, AtMs: e.DrillTime.Milliseconds(), Kind: kind, Type: e.Type, Actor: nameOf(names, e.Actor), Summary: sum})
+		out = append(out, TimelineEntry{Seq: e.Seq, AtMs: e.DrillTime.Milliseconds(), Kind: kind, Type: e.Type, Actor: nameOf(names, e.Actor), Summary: sum, Phrase: ph})
 	}
 	return out
 }
 
 // Describe returns the timeline kind of e (one of the Kind constants) and a
-// one-line summary of it for people. names maps actor and person ids to
-// display names; ids it lacks are shown as they are, and it may be nil. An
-// event type Describe does not know is KindOther, summarized by its type.
+// one-line summary of it for people, in English. names maps actor and person
+// ids to display names; ids it lacks are shown as they are, and it may be nil.
+// An event type Describe does not know is KindOther, summarized by its type.
 func Describe(e control.Event, names map[string]string) (kind, summary string) {
+	kind, ph := describe(e, names)
+	return kind, ph.English()
+}
+
+// describe returns the timeline kind of e and what it says, as a phrase a
+// browser can word in its own language.
+func describe(e control.Event, names map[string]string) (string, Phrase) {
 	switch {
 	case control.InNamespace(e.Type, control.NamespaceFault):
 		var p control.FaultEvent
 		_ = json.Unmarshal(e.Payload, &p)
-		return faultKind(e.Type), faultSummary(e.Type, p)
+		return faultKind(e.Type), faultPhrase(e.Type, p)
 	case control.InNamespace(e.Type, control.NamespaceDrill):
 		var p control.StateChange
 		_ = json.Unmarshal(e.Payload, &p)
-		s := map[string]string{
-			control.EventDrillCreated: "Drill created", control.EventDrillScheduled: "Drill scheduled", control.EventDrillBriefing: "Briefing",
-			control.EventDrillStarted: "Drill started", control.EventDrillPaused: "Drill paused", control.EventDrillResumed: "Drill resumed",
-			control.EventDrillEnded: "Drill ended", control.EventDrillAborted: "Drill aborted", control.EventDrillRetro: "Retrospective opened",
-			control.EventDrillClosed: "Drill closed", control.EventDrillRestarted: "Controller restarted",
-		}[e.Type]
-		if s == "" {
-			s = e.Type
+		if _, ok := lifecycleWords[e.Type]; !ok {
+			return KindLifecycle, say("raw", "text", e.Type)
 		}
-		if p.Reason != "" {
-			s += " (" + p.Reason + ")"
-		}
-		if p.Why != "" {
-			s += ": " + trimLines(p.Why, 120)
-		}
-		return KindLifecycle, s
+		return KindLifecycle, say(e.Type, "reason", p.Reason, "why", trimLines(p.Why, 120))
 	case e.Type == control.EventPersonAdded:
 		var p control.Person
 		_ = json.Unmarshal(e.Payload, &p)
-		return KindLifecycle, fmt.Sprintf("%s joined as %s", p.Name, p.Role)
+		return KindLifecycle, say("person.added", "name", p.Name, "role", string(p.Role))
 	case e.Type == control.EventInjectPosted:
 		var p control.InjectEvent
 		_ = json.Unmarshal(e.Payload, &p)
 		if p.FollowUp {
-			return KindInject, "Follow-up of inject " + p.InjectID
+			return KindInject, say("inject.followup", "inject", p.InjectID)
 		}
-		return KindInject, "Inject " + p.InjectID
-	case e.Type == control.EventHintGiven:
+		return KindInject, say("inject.posted", "inject", p.InjectID)
+	case e.Type == control.EventHintGiven || e.Type == control.EventHintSkipped:
 		var p control.HintEvent
 		_ = json.Unmarshal(e.Payload, &p)
-		return KindHint, "Hint " + p.HintID + " given" + reason(p.Reason)
-	case e.Type == control.EventHintSkipped:
-		var p control.HintEvent
-		_ = json.Unmarshal(e.Payload, &p)
-		return KindHint, "Hint " + p.HintID + " skipped" + reason(p.Reason)
+		if e.Type == control.EventHintGiven {
+			return KindHint, say("hint.given", "hint", p.HintID, "why", p.Reason)
+		}
+		return KindHint, say("hint.skipped", "hint", p.HintID, "why", p.Reason)
 	case e.Type == control.EventAlertFiring || e.Type == control.EventAlertResolved:
 		var p control.AlertEvent
 		_ = json.Unmarshal(e.Payload, &p)
 		if e.Type == control.EventAlertFiring {
-			return KindAlert, "Alert " + p.AlertID + " firing"
+			return KindAlert, say("alert.firing", "alert", p.AlertID)
 		}
-		return KindAlert, "Alert " + p.AlertID + " resolved"
+		return KindAlert, say("alert.resolved", "alert", p.AlertID)
 	case e.Type == control.EventChatMessage:
 		var m control.Message
 		_ = json.Unmarshal(e.Payload, &m)
-		return KindChat, fmt.Sprintf("#%s %s: %s", m.Channel, m.AuthorName, trimLines(m.Text, 140))
+		return KindChat, say("chat", "channel", m.Channel, "name", m.AuthorName, "text", trimLines(m.Text, 140))
 	case e.Type == control.EventNoticePosted:
 		var p control.NoticePosted
 		_ = json.Unmarshal(e.Payload, &p)
-		return KindNotice, fmt.Sprintf("%s notice by %s: %s", capitalize(string(p.Kind)), nameOf(names, p.AuthorID), fieldsLine(p.Fields))
+		return KindNotice, say("notice.posted", "notice", string(p.Kind), "title", capitalize(string(p.Kind))+" notice",
+			"name", nameOf(names, p.AuthorID), "fields", fieldsLine(p.Fields))
 	case e.Type == control.EventObserverNote:
 		var p struct{ Tag, Text string }
 		_ = json.Unmarshal(e.Payload, &p)
-		return KindNote, fmt.Sprintf("Observer note (%s): %s", p.Tag, trimLines(p.Text, 140))
+		return KindNote, say("note", "tag", p.Tag, "text", trimLines(p.Text, 140))
 	case e.Type == control.EventRoleClaim:
 		var p struct {
 			PersonID, Role, TakeOverFrom string
@@ -193,49 +182,42 @@ func Describe(e control.Event, names map[string]string) (kind, summary string) {
 		_ = json.Unmarshal(e.Payload, &p)
 		switch {
 		case p.TakeOverFrom != "":
-			return KindRole, fmt.Sprintf("%s took over %s from %s", nameOf(names, p.PersonID), words(roleWords, p.Role), nameOf(names, p.TakeOverFrom))
+			return KindRole, say("role.tookover", "name", nameOf(names, p.PersonID), "role", p.Role, "from", nameOf(names, p.TakeOverFrom))
 		case p.Release:
-			return KindRole, fmt.Sprintf("%s released %s", nameOf(names, p.PersonID), words(roleWords, p.Role))
+			return KindRole, say("role.released", "name", nameOf(names, p.PersonID), "role", p.Role)
 		}
-		return KindRole, fmt.Sprintf("%s claimed %s", nameOf(names, p.PersonID), words(roleWords, p.Role))
+		return KindRole, say("role.claimed", "name", nameOf(names, p.PersonID), "role", p.Role)
 	case e.Type == control.EventNudge:
 		var p struct{ Kind string }
 		_ = json.Unmarshal(e.Payload, &p)
-		return KindNudge, "Drill bot reminded the team: " + words(nudgeWords, p.Kind)
+		return KindNudge, say("nudge", "nudge", p.Kind)
 	case e.Type == retro.EventSubmitted:
-		return KindRetro, "Retro answers submitted"
+		return KindRetro, say("retro.submitted")
 	case e.Type == retro.EventQuestion:
 		var q retro.Question
 		_ = json.Unmarshal(e.Payload, &q)
-		return KindRetro, "Question: " + trimLines(q.Text, 140)
+		return KindRetro, say("retro.question", "text", trimLines(q.Text, 140))
 	case e.Type == retro.EventQuestionAnswered:
-		return KindRetro, "Question answered"
+		return KindRetro, say("retro.answered")
 	case e.Type == retro.EventActionProposed:
 		var a retro.Action
 		_ = json.Unmarshal(e.Payload, &a)
-		return KindRetro, fmt.Sprintf("Action proposed (%s): %s", a.Kind, trimLines(a.Title, 120))
+		return KindRetro, say("action.proposed", "actionKind", string(a.Kind), "title", trimLines(a.Title, 120))
 	case e.Type == retro.EventActionDecided:
 		var dec retro.Decision
 		_ = json.Unmarshal(e.Payload, &dec)
 		if dec.Accepted {
-			return KindRetro, "Action " + dec.ID + " accepted"
+			return KindRetro, say("action.accepted", "title", dec.ID)
 		}
-		return KindRetro, "Action " + dec.ID + " rejected"
+		return KindRetro, say("action.rejected", "title", dec.ID)
 	case e.Type == retro.EventPresenting:
 		var ref retro.Ref
 		_ = json.Unmarshal(e.Payload, &ref)
-		return KindRetro, nameOf(names, ref.ID) + " presents"
+		return KindRetro, say("retro.presents", "name", nameOf(names, ref.ID))
 	case e.Type == retro.EventClosed:
-		return KindRetro, "Retrospective closed"
+		return KindRetro, say("retro.closed")
 	}
-	return KindOther, e.Type
-}
-
-func reason(r string) string {
-	if r == "" {
-		return ""
-	}
-	return " (" + r + ")"
+	return KindOther, say("raw", "text", e.Type)
 }
 
 func faultKind(typ string) string {
@@ -246,37 +228,11 @@ func faultKind(typ string) string {
 	return KindFault
 }
 
-func faultSummary(typ string, p control.FaultEvent) string {
-	id := p.FaultID
-	switch typ {
-	case control.EventFaultFireRequested:
-		return "Fault " + id + ": fire requested"
-	case control.EventFaultIntent:
-		return fmt.Sprintf("Fault %s: injecting (attempt %d)", id, p.Attempt)
-	case control.EventFaultPrepared:
-		return "Fault " + id + ": revert record saved"
-	case control.EventFaultInjected:
-		return "Fault " + id + " injected"
-	case control.EventFaultInjectFailed:
-		return "Fault " + id + ": inject failed: " + trimLines(p.Error, 120)
-	case control.EventFaultSkipped:
-		return "Fault " + id + " skipped" + reason(p.Detail)
-	case control.EventFaultRecovering:
-		return "Fault " + id + ": probes hold (recovering)" + reason(p.Detail)
-	case control.EventFaultRegressed:
-		return "Fault " + id + ": regressed" + reason(p.Detail)
-	case control.EventFaultResolved:
-		return "Fault " + id + " resolved" + reason(p.By)
-	case control.EventFaultRevertIntent:
-		return "Fault " + id + ": reverting"
-	case control.EventFaultReverted:
-		return "Fault " + id + " reverted"
-	case control.EventFaultRevertFailed:
-		return "Fault " + id + ": revert failed: " + trimLines(p.Error, 120)
-	case control.EventFaultPartial:
-		return "Fault " + id + ": inject failed half way; the record of what it changed is saved: " + trimLines(p.Error, 120)
+func faultPhrase(typ string, p control.FaultEvent) Phrase {
+	if _, ok := faultWords[typ]; !ok {
+		return say("raw", "text", typ+" "+p.FaultID)
 	}
-	return typ + " " + id
+	return say(typ, "fault", p.FaultID, "attempt", fmt.Sprint(p.Attempt), "why", p.Detail, "by", p.By, "error", trimLines(p.Error, 120))
 }
 
 func fieldsLine(f map[string]string) string {

@@ -3,6 +3,8 @@
 // follow-up actions and the season's awards.
 import { api, chrome, clear, el, fmtClock, loadSession } from "./common.js";
 import { rt, translateRT } from "./retro-i18n.js";
+import { t } from "./i18n.js";
+import { endReason } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
@@ -60,7 +62,7 @@ function render(h) {
   for (const d of h.drills) {
     tb.append(el("tr", {}, el("td", {}, d.date), el("td", {}, el("a", { href: "/room/" + encodeURIComponent(d.drillId) + "/retro" }, d.title),
         d.timeScale && d.timeScale !== 1 ? el("span", { class: "tag rehearsal", dataset: { rehearsal: d.drillId } }, " " + rt("rehearsalTag", { scale: d.timeScale })) : null),
-      el("td", {}, d.team || "—"), el("td", {}, d.endReason || d.state),
+      el("td", {}, d.team || "—"), el("td", {}, d.endReason ? endReason(d.endReason) : t(d.state)),
       el("td", {}, d.timeToIncidentNoticeMs == null ? "—" : fmtClock(d.timeToIncidentNoticeMs)),
       el("td", {}, d.timeToResolutionNoticeMs == null ? "—" : fmtClock(d.timeToResolutionNoticeMs)),
       el("td", {}, String(d.hintsUsed)), el("td", {}, d.ratings.count ? `${d.ratings.before.toFixed(1)} → ${d.ratings.after.toFixed(1)}` : "—")));

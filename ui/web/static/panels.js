@@ -3,6 +3,7 @@
 // roles and notice forms. Everything is built with text nodes only.
 import { clear, el, fmtClock, prose } from "./common.js";
 import { t } from "./i18n.js";
+import { fieldHelp, fieldLabel, optionText } from "./words.js";
 
 let ctx = null;
 let roomRef = null;
@@ -421,18 +422,18 @@ function participantPanel(side, room) {
   const form = el("form", { id: "noticeForm", dataset: { kind: noticeKind }, novalidate: true, onsubmit: (e) => { e.preventDefault(); postNotice(tpl); } });
   for (const f of tpl.fields) {
     const id = "nf-" + noticeKind + "-" + f.id;
-    const label = el("label", { for: id }, f.label + (f.required ? " *" : ""));
+    const label = el("label", { for: id }, fieldLabel(noticeKind, f) + (f.required ? " *" : ""));
     let input;
     if (f.type === "textarea") input = el("textarea", { id, rows: 3, dataset: { field: f.id } });
     else if (f.type === "select") {
       const opts = f.options && f.options.length ? f.options : (v.notices.grades && v.notices.grades.length ? v.notices.grades : ["SEV1", "SEV2", "SEV3", "SEV4"]);
-      input = el("select", { id, dataset: { field: f.id } }, el("option", { value: "" }, "—"), opts.map((o) => el("option", { value: o }, o)));
+      input = el("select", { id, dataset: { field: f.id } }, el("option", { value: "" }, "—"), opts.map((o) => el("option", { value: o }, optionText(f, o))));
     }
     else if (f.type === "scale") input = el("select", { id, dataset: { field: f.id } }, el("option", { value: "" }, "—"), [1, 2, 3, 4, 5].map((o) => el("option", { value: String(o) }, String(o))));
     else input = el("input", { id, dataset: { field: f.id }, placeholder: f.type === "time" ? t("eg", { v: "14:05" }) : f.type === "duration" ? t("eg", { v: "20m" }) : "" });
     if (f.required) input.setAttribute("aria-required", "true");
     form.append(label, input);
-    if (f.help) form.append(el("div", { class: "muted" }, f.help));
+    if (f.help) form.append(el("div", { class: "muted" }, fieldHelp(noticeKind, f)));
   }
   form.append(errBox("noticeErr"), el("p", { class: "ok", id: "noticeOk" }), el("button", { type: "submit", class: "primary", id: "noticeBtn" }, t("post")));
   side.append(form);
@@ -444,7 +445,7 @@ function fieldProblems(tpl, problems) {
   const out = [];
   for (const f of tpl.fields) {
     const p = problems[f.id];
-    if (p) out.push("“" + f.label + "”: " + t("fp." + p, { options: (f.options || []).join(", ") }));
+    if (p) out.push("“" + fieldLabel(noticeKind, f) + "”: " + t("fp." + p, { options: (f.options || []).map((o) => optionText(f, o)).join(", ") }));
   }
   for (const [id, p] of Object.entries(problems)) if (!tpl.fields.some((f) => f.id === id)) out.push("“" + id + "”: " + t("fp." + p));
   return out.join(" ");

@@ -4,6 +4,7 @@
 import { api, chrome, clear, el, fmtClock, loadSession } from "./common.js";
 import { rt, translateRT } from "./retro-i18n.js";
 import { currentLang } from "./i18n.js";
+import { phrase } from "./words.js";
 
 const drillId = decodeURIComponent(location.pathname.split("/")[2] || "");
 const base = "/api/drills/" + encodeURIComponent(drillId);
@@ -212,10 +213,10 @@ function renderPrivate() {
   const tl = clear($("timeline"));
   for (const e of v.timeline) {
     if (e.kind === "chat" && !showChat) continue;
-    tl.append(el("tr", {}, el("td", {}, fmtClock(e.atMs)), el("td", { class: "kind" }, rt("kind." + e.kind)), el("td", {}, e.summary)));
+    tl.append(el("tr", {}, el("td", {}, fmtClock(e.atMs)), el("td", { class: "kind" }, rt("kind." + e.kind)), el("td", {}, phrase(e))));
   }
   const br = clear($("backroom"));
-  for (const m of v.backroom) br.append(el("li", {}, el("span", { class: "muted small" }, fmtClock(m.atMs)), el("span", { class: "grow" }, m.summary)));
+  for (const m of v.backroom) br.append(el("li", {}, el("span", { class: "muted small" }, fmtClock(m.atMs)), el("span", { class: "grow" }, phrase(m))));
   if (!v.backroom.length) br.append(el("li", { class: "muted" }, rt("none")));
   const nl = clear($("notes"));
   for (const n of v.notes) nl.append(el("li", {}, el("span", { class: "muted small" }, fmtClock(n.atMs)), el("span", { class: "tag " + n.tag }, n.tag), el("span", { class: "grow" }, n.text)));

@@ -4,6 +4,7 @@
 import { api, chrome, clear, el, fmtClock, loadSession } from "./common.js";
 import { t } from "./i18n.js";
 import { renderSide, scaleText } from "./panels.js";
+import { endReason, fieldLabel, noticeTitle, optionText } from "./words.js";
 
 const drillId = decodeURIComponent(location.pathname.split("/").pop());
 const room = {
@@ -48,6 +49,7 @@ function renderChrome() {
   document.title = "firedrill — " + v.title;
   $("title").textContent = v.title;
   $("state").textContent = v.paused ? t("paused") : t(v.state);
+  if (v.staff && v.staff.endReason && ["ended", "retro", "closed"].includes(v.state)) $("state").textContent += " · " + endReason(v.staff.endReason);
   // A rehearsal says so, for everyone, all the time.
   $("scale").classList.toggle("hidden", v.timeScale === 1);
   $("scale").textContent = v.timeScale === 1 ? "" : t("rehearsalBadge", { scale: v.timeScale });
@@ -280,13 +282,13 @@ function noticeTemplate(kind) {
 function renderNotice(it) {
   const p = it.p;
   const tpl = noticeTemplate(p.kind) || { fields: [] };
-  const title = tpl.title || t({ incident: "incidentNotice", "status-update": "statusNotice", resolution: "resolutionNotice" }[p.kind] || "notices");
+  const title = noticeTitle(p.kind, tpl.title);
   const dl = el("dl");
   const seen = new Set();
   for (const f of tpl.fields || []) {
     if (p.fields[f.id] === undefined) continue;
     seen.add(f.id);
-    dl.append(el("dt", {}, f.label), el("dd", {}, p.fields[f.id]));
+    dl.append(el("dt", {}, fieldLabel(p.kind, f)), el("dd", {}, f.type === "select" ? optionText(f, p.fields[f.id]) : p.fields[f.id]));
   }
   for (const [k, v] of Object.entries(p.fields)) if (!seen.has(k)) dl.append(el("dt", {}, k), el("dd", {}, v));
   return el("div", { class: "card notice", dataset: { seq: it.seq, notice: p.kind } },
@@ -351,6 +353,9 @@ function handle(ev) {
     default:
       if (ev.type === "drill.time-scale-set") {
         push(incident(), { kind: "sys", seq: ev.seq, text: () => t(ev.type, { clock: scaleText(p.timeScale) }) });
+      } else if (ev.type === "drill.ended" && p.reason) {
+        // Why it ended, in words: "time cap reached", never "cap".
+        push(incident(), { kind: "sys", seq: ev.seq, text: () => t(ev.type) + " (" + endReason(p.reason) + ")" });
       } else if (ev.type.startsWith("drill.")) {
         push(incident(), { kind: "sys", seq: ev.seq, text: () => t(ev.type) });
       }

@@ -1,0 +1,165 @@
+// Words for what the server sends as codes: the built-in notice forms'
+// labels and help, the retro timeline's phrases and why a drill ended, in
+// English and Korean. The English of the timeline phrases matches the
+// server's (control/record/phrase.go), which the record's exports show.
+import { currentLang, t } from "./i18n.js";
+
+const dict = {
+  en: {
+    // Built-in notice forms (scenarios/notices.go): a label or help the
+    // scenario's designer changed is shown as written.
+    "nf.incident.started": "Start time", "nf.incident.impact": "Impact scope", "nf.incident.channel": "Response channel",
+    "nf.incident.grade": "Internal grade", "nf.incident.status": "Status", "nf.incident.nextUpdate": "Next update",
+    "nf.incident.started.help": "When users started to be affected, as far as known (e.g. 14:05).",
+    "nf.incident.impact.help": "What users cannot do, in their words: \"customers cannot pay\", not \"latency high on A\".",
+    "nf.incident.channel.help": "Where the response happens and questions go.",
+    "nf.incident.nextUpdate.help": "When the next status update will be posted.",
+    "nf.status-update.status": "Status", "nf.status-update.impact": "Current impact", "nf.status-update.progress": "What we are doing",
+    "nf.status-update.expectedRecovery": "Expected recovery time", "nf.status-update.followUp": "Follow-up for customers", "nf.status-update.nextUpdate": "Next update",
+    "nf.status-update.expectedRecovery.help": "Best estimate as a clock time (e.g. 14:30); write \"unknown\" when it is not known yet.",
+    "nf.resolution.started": "Start time", "nf.resolution.ended": "End time", "nf.resolution.impact": "Impact", "nf.resolution.cause": "Cause",
+    "nf.resolution.recovery": "Recovery", "nf.resolution.affectedCustomers": "Affected customers", "nf.resolution.followUp": "Follow-up",
+    "nf.resolution.cause.help": "Verified facts only; the full 5 whys go into the incident report.",
+    "nf.resolution.affectedCustomers.help": "How many, and how they are extracted for after-care.",
+    "status.investigating": "investigating", "status.identified": "identified", "status.monitoring": "monitoring", "status.resolved": "resolved",
+    // Why a drill ended (control.Drill.EndReason).
+    "end.cap": "time cap reached", "end.resolved": "every fault resolved", "end.facilitator": "ended by the facilitator",
+    "end.aborted": "aborted", "end.scheduled": "on schedule",
+    "by.probe": "by its checks", "by.manual": "marked by hand",
+    // Retro timeline phrases (record.Phrase keys).
+    "drill.created": "Drill created", "drill.scheduled": "Drill scheduled", "drill.briefing": "Briefing", "drill.started": "Drill started",
+    "drill.paused": "Drill paused", "drill.resumed": "Drill resumed", "drill.ended": "Drill ended", "drill.aborted": "Drill aborted",
+    "drill.retro": "Retrospective opened", "drill.closed": "Drill closed", "drill.restarted": "Controller restarted",
+    "fault.fire-requested": "Fault {fault}: fire requested", "fault.intent": "Fault {fault}: injecting (attempt {attempt})",
+    "fault.prepared": "Fault {fault}: revert record saved", "fault.injected": "Fault {fault} injected",
+    "fault.inject-failed": "Fault {fault}: inject failed: {error}", "fault.skipped": "Fault {fault} skipped[ ({why})]",
+    "fault.recovering": "Fault {fault}: probes hold (recovering)[ ({why})]", "fault.regressed": "Fault {fault}: regressed[ ({why})]",
+    "fault.resolved": "Fault {fault} resolved[ ({byWords})]", "fault.revert-intent": "Fault {fault}: reverting", "fault.reverted": "Fault {fault} reverted",
+    "fault.revert-failed": "Fault {fault}: revert failed: {error}",
+    "fault.partial": "Fault {fault}: inject failed half way; the record of what it changed is saved: {error}",
+    raw: "{text}", "person.added": "{name} joined as {roleWords}", "inject.posted": "Inject {inject}", "inject.followup": "Follow-up of inject {inject}",
+    "hint.given": "Hint {hint} given[ ({why})]", "hint.skipped": "Hint {hint} skipped[ ({why})]",
+    "alert.firing": "Alert {alert} firing", "alert.resolved": "Alert {alert} resolved",
+    chat: "#{channel} {name}: {text}", "notice.posted": "{title} by {name}: {fields}", "notice.form": "{title} by {name} — {fields}",
+    note: "Observer note ({tag}): {text}",
+    "role.claimed": "{name} claimed {roleWords}", "role.released": "{name} released {roleWords}", "role.tookover": "{name} took over {roleWords} from {from}",
+    nudge: "Drill bot reminded the team: {nudgeWords}",
+    "retro.submitted": "Retro answers submitted", "retro.question": "Question: {text}", "retro.answered": "Question answered",
+    "action.proposed": "Action proposed ({actionKind}): {title}", "action.accepted": "Action {title} accepted", "action.rejected": "Action {title} rejected",
+    "retro.presents": "{name} presents", "retro.closed": "Retrospective closed",
+    "nudged.no-commander": "nobody had claimed incident commander", "nudged.no-propagation": "nobody had claimed propagation",
+    "nudged.status-overdue": "a status update was overdue", "nudged.no-incident-notice": "no incident notice had been posted",
+    "nudged.recovery-and-propagation": "one person held both recovery and propagation while others were free",
+  },
+  ko: {
+    "nf.incident.started": "시작 시각", "nf.incident.impact": "영향 범위", "nf.incident.channel": "대응 채널",
+    "nf.incident.grade": "내부 등급", "nf.incident.status": "상태", "nf.incident.nextUpdate": "다음 공유 시각",
+    "nf.incident.started.help": "아는 범위에서 사용자가 영향을 받기 시작한 시각 (예: 14:05).",
+    "nf.incident.impact.help": "사용자가 무엇을 못 하는지 사용자의 말로: \"A 지연 증가\"가 아니라 \"고객이 결제를 못 함\".",
+    "nf.incident.channel.help": "대응이 이루어지고 질문을 받는 곳.",
+    "nf.incident.nextUpdate.help": "다음 상황 공유를 게시할 시각.",
+    "nf.status-update.status": "상태", "nf.status-update.impact": "현재 영향", "nf.status-update.progress": "진행 중인 조치",
+    "nf.status-update.expectedRecovery": "예상 복구 시각", "nf.status-update.followUp": "고객 후속 조치", "nf.status-update.nextUpdate": "다음 공유 시각",
+    "nf.status-update.expectedRecovery.help": "시각으로 쓴 최선의 추정 (예: 14:30). 아직 모르면 \"미정\"이라고 쓰세요.",
+    "nf.resolution.started": "시작 시각", "nf.resolution.ended": "종료 시각", "nf.resolution.impact": "영향", "nf.resolution.cause": "원인",
+    "nf.resolution.recovery": "복구 조치", "nf.resolution.affectedCustomers": "영향받은 고객", "nf.resolution.followUp": "후속 조치",
+    "nf.resolution.cause.help": "확인된 사실만 쓰세요. 5 Whys 전체는 장애 보고서에 씁니다.",
+    "nf.resolution.affectedCustomers.help": "몇 명인지, 사후 대응을 위해 어떻게 추출하는지.",
+    "status.investigating": "원인 파악 중", "status.identified": "원인 확인", "status.monitoring": "모니터링 중", "status.resolved": "해소",
+    "end.cap": "제한 시간 도달", "end.resolved": "모든 장애 해결", "end.facilitator": "진행자가 종료",
+    "end.aborted": "중단", "end.scheduled": "예정대로",
+    "by.probe": "자동 확인", "by.manual": "수동 표시",
+    "drill.created": "훈련 생성", "drill.scheduled": "훈련 일정 확정", "drill.briefing": "브리핑", "drill.started": "훈련 시작",
+    "drill.paused": "훈련 일시정지", "drill.resumed": "훈련 재개", "drill.ended": "훈련 종료", "drill.aborted": "훈련 중단",
+    "drill.retro": "회고 시작", "drill.closed": "훈련 닫힘", "drill.restarted": "컨트롤러 재시작",
+    "fault.fire-requested": "장애 {fault}: 발생 요청", "fault.intent": "장애 {fault}: 주입 중 ({attempt}번째 시도)",
+    "fault.prepared": "장애 {fault}: 원복 기록 저장", "fault.injected": "장애 {fault} 발생",
+    "fault.inject-failed": "장애 {fault}: 주입 실패: {error}", "fault.skipped": "장애 {fault} 건너뜀[ ({why})]",
+    "fault.recovering": "장애 {fault}: 확인 통과 유지 중 (복구 중)[ ({why})]", "fault.regressed": "장애 {fault}: 다시 실패[ ({why})]",
+    "fault.resolved": "장애 {fault} 해결[ ({byWords})]", "fault.revert-intent": "장애 {fault}: 원복 중", "fault.reverted": "장애 {fault} 원복",
+    "fault.revert-failed": "장애 {fault}: 원복 실패: {error}",
+    "fault.partial": "장애 {fault}: 주입이 중간에 실패했습니다. 바뀐 내용의 기록은 저장되었습니다: {error}",
+    raw: "{text}", "person.added": "{name} 님이 {roleWords}(으)로 참여", "inject.posted": "스크립트 메시지 {inject}", "inject.followup": "스크립트 메시지 {inject}의 후속",
+    "hint.given": "힌트 {hint} 제공[ ({why})]", "hint.skipped": "힌트 {hint} 건너뜀[ ({why})]",
+    "alert.firing": "알림 {alert} 발생", "alert.resolved": "알림 {alert} 해제",
+    chat: "#{channel} {name}: {text}", "notice.posted": "{title} — {name}: {fields}", "notice.form": "{title} — {name}: {fields}",
+    note: "관찰자 메모 ({tag}): {text}",
+    "role.claimed": "{name} 님이 {roleWords} 역할을 맡음", "role.released": "{name} 님이 {roleWords} 역할을 내려놓음",
+    "role.tookover": "{name} 님이 {from} 님에게서 {roleWords} 역할을 넘겨받음",
+    nudge: "훈련 봇 알림: {nudgeWords}",
+    "retro.submitted": "회고 답변 제출", "retro.question": "질문: {text}", "retro.answered": "질문 답변됨",
+    "action.proposed": "후속 조치 제안 ({actionKind}): {title}", "action.accepted": "후속 조치 {title} 채택", "action.rejected": "후속 조치 {title} 반려",
+    "retro.presents": "{name} 님 발표", "retro.closed": "회고 닫힘",
+    "nudged.no-commander": "장애 대응 리더를 맡은 사람이 없었음", "nudged.no-propagation": "전파를 맡은 사람이 없었음",
+    "nudged.status-overdue": "상황 공유가 늦었음", "nudged.no-incident-notice": "장애 공지가 게시되지 않았음",
+    "nudged.recovery-and-propagation": "다른 사람이 비어 있는데 한 사람이 복구와 전파를 모두 맡고 있었음",
+  },
+};
+
+const noticeTitles = { incident: ["Incident notice", "incidentNotice"], "status-update": ["Status update", "statusNotice"], resolution: ["Resolution notice", "resolutionNotice"] };
+
+/** w returns the string for key in the room's language, or undefined when neither language has it. */
+function w(key) {
+  const d = dict[currentLang()] || dict.en;
+  return d[key] !== undefined ? d[key] : dict.en[key];
+}
+
+// builtIn reports whether text is what the built-in form says for key, in
+// English: a designer's own wording is kept as written.
+function builtIn(key, text) { return dict.en[key] !== undefined && dict.en[key] === text; }
+
+/** fieldLabel says a notice field's label in the room's language when it is the built-in one. */
+export function fieldLabel(kind, f) {
+  const key = "nf." + kind + "." + f.id;
+  return builtIn(key, f.label) ? w(key) : f.label;
+}
+
+/** fieldHelp says a notice field's help text in the room's language when it is the built-in one. */
+export function fieldHelp(kind, f) {
+  const key = "nf." + kind + "." + f.id + ".help";
+  return builtIn(key, f.help) ? w(key) : f.help;
+}
+
+/** optionText words a built-in notice status; other options are shown as written. */
+export function optionText(f, o) {
+  return f.id === "status" && dict.en["status." + o] !== undefined ? w("status." + o) : o;
+}
+
+/** noticeTitle says a notice form's title, translated when it is a built-in one. */
+export function noticeTitle(kind, title) {
+  const b = noticeTitles[kind];
+  const fallback = kind.charAt(0).toUpperCase() + kind.slice(1) + " notice"; // the server's name for a form it lacks
+  if (b && (!title || title === b[0] || title === fallback)) return t(b[1]);
+  return title || kind;
+}
+
+/** endReason words why a drill ended; an unknown reason is shown as written. */
+export function endReason(r) {
+  return (r && w("end." + r)) || r || "";
+}
+
+// fill fills {name} placeholders; a [bracketed] part is left out when one
+// of its placeholders is empty.
+function fill(tpl, args) {
+  tpl = tpl.replace(/\[([^\]]*)\]/g, (_, part) => (part.match(/\{\w+\}/g) || []).some((m) => !args[m.slice(1, -1)]) ? "" : part);
+  return tpl.replace(/\{(\w+)\}/g, (_, k) => args[k] === undefined ? "" : String(args[k]));
+}
+
+/** phrase words a timeline entry ({say, args, summary}) in the room's language; an entry without a known phrase shows its summary. */
+export function phrase(e) {
+  const tpl = e.say && w(e.say);
+  if (!tpl) return e.summary;
+  const a = Object.assign({}, e.args || {});
+  if (a.role) a.roleWords = t(a.role);
+  if (a.nudge) a.nudgeWords = w("nudged." + a.nudge) || a.nudge.replaceAll("-", " ");
+  if (a.by) a.byWords = w("by." + a.by) || a.by;
+  if (a.notice) a.title = noticeTitle(a.notice, a.title);
+  if (e.say.startsWith("drill.")) {
+    // Why the drill stopped, in words; the engine's own explanation is
+    // English and says the same, so only a person's reason is quoted.
+    const r = a.reason && !(e.say === "drill.aborted" && a.reason === "aborted") ? endReason(a.reason) : "";
+    const why = a.why && !["cap", "resolved"].includes(a.reason) ? a.why : "";
+    return fill(tpl + "[ ({r})][: {why}]", { r, why });
+  }
+  return fill(tpl, a);
+}
