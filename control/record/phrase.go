@@ -15,6 +15,9 @@ import (
 type Phrase struct {
 	Key  string            `json:"say"`
 	Args map[string]string `json:"args,omitempty"`
+	// Rows are a notice's filled fields, in the form's order, so that a
+	// reader can say the built-in forms' labels in its own language.
+	Rows []NoticeRow `json:"rows,omitempty"`
 }
 
 func say(key string, kv ...string) Phrase {

@@ -91,6 +91,9 @@ func timeline(events []control.Event, names map[string]string, sc *scenarios.Sce
 					parts[i] = r.Label + ": " + trimLines(r.Value, 60)
 				}
 				ph = say("notice.form", "notice", string(p.Kind), "title", title, "name", nameOf(names, p.AuthorID), "fields", strings.Join(parts, "; "))
+				for _, r := range rows {
+					ph.Rows = append(ph.Rows, NoticeRow{ID: r.ID, Label: r.Label, Value: trimLines(r.Value, 60)})
+				}
 			}
 		case retro.EventActionProposed:
 			var a retro.Action

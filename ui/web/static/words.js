@@ -154,6 +154,10 @@ export function phrase(e) {
   if (a.nudge) a.nudgeWords = w("nudged." + a.nudge) || a.nudge.replaceAll("-", " ");
   if (a.by) a.byWords = w("by." + a.by) || a.by;
   if (a.notice) a.title = noticeTitle(a.notice, a.title);
+  if (a.notice && e.rows) {
+    // The notice's fields as its form labels them, in the form's order.
+    a.fields = e.rows.map((r) => fieldLabel(a.notice, r) + ": " + optionText(r, r.value)).join("; ");
+  }
   if (e.say.startsWith("drill.")) {
     // Why the drill stopped, in words; the engine's own explanation is
     // English and says the same, so only a person's reason is quoted.
