@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -76,4 +77,100 @@ func TestServe_skipsAHostileScenarioAndStopsOnSIGTERM(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("serve still runs 30s after SIGTERM\nstderr: %s", stderr.String())
 	}
+}
+
+// stuckValidate starts `firedrill validate` on a named pipe that a writer
+// holds open without writing: the read blocks in the kernel and ignores the
+// command's cancellation, as any command stuck in a call that does not take
+// a context would. It returns once validate is blocked reading.
+func stuckValidate(t *testing.T, bin string) (cmd *exec.Cmd, stderr *syncBuffer, exited <-chan error) {
+	t.Helper()
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "scenario.yaml")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stderr = &syncBuffer{}
+	cmd = exec.Command(bin, "validate", fifo)
+	cmd.Env = []string{"HOME=" + dir, "PATH=" + os.Getenv("PATH")}
+	cmd.Stdout, cmd.Stderr = &syncBuffer{}, stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	})
+	// Opening the pipe for writing without blocking succeeds once validate
+	// has opened it for reading; the writer then stays open and silent.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		fd, err := syscall.Open(fifo, syscall.O_WRONLY|syscall.O_NONBLOCK, 0)
+		if err == nil {
+			t.Cleanup(func() { syscall.Close(fd) })
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("validate did not open the pipe within 30s: %v\nstderr: %s", err, stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return cmd, stderr, done
+}
+
+// wantExit130 waits for the process to exit with status 130 and a message
+// on stderr.
+func wantExit130(t *testing.T, exited <-chan error, stderr *syncBuffer, within time.Duration, msg string) {
+	t.Helper()
+	select {
+	case err := <-exited:
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+			t.Fatalf("validate exited with %v, want exit status 130\nstderr: %s", err, stderr.String())
+		}
+		if !strings.Contains(stderr.String(), msg) {
+			t.Errorf("stderr does not say %q:\n%s", msg, stderr.String())
+		}
+	case <-time.After(within):
+		t.Fatalf("validate still runs %s after the signal\nstderr: %s", within, stderr.String())
+	}
+}
+
+// TestStuckCommand: a command that does not return after SIGINT or SIGTERM
+// exits anyway with status 130, once its grace (5 s for validate) has passed
+// or at once on a second signal.
+func TestStuckCommand(t *testing.T) {
+	bin := buildFiredrill(t)
+	t.Run("exits after the grace on the first signal", func(t *testing.T) {
+		cmd, stderr, exited := stuckValidate(t, bin)
+		if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+			t.Fatal(err)
+		}
+		wantExit130(t, exited, stderr, 60*time.Second, "still running 5s after the signal: exiting")
+	})
+	t.Run("exits at once on a second signal", func(t *testing.T) {
+		cmd, stderr, exited := stuckValidate(t, bin)
+		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		// The second signal counts once the first has been taken: send
+		// it until the process is gone, well inside the 5 s grace.
+		stop := make(chan struct{})
+		defer close(stop)
+		go func() {
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(100 * time.Millisecond):
+					_ = cmd.Process.Signal(syscall.SIGTERM)
+				}
+			}
+		}()
+		wantExit130(t, exited, stderr, 60*time.Second, "second signal: exiting now")
+	})
 }
