@@ -100,7 +100,7 @@ func (s *Server) drillView(d *control.Drill, st roomState, sess *Session) wire.D
 		v.Personas = append(v.Personas, pv)
 	}
 	for _, p := range d.People {
-		v.People = append(v.People, wire.PersonView{ID: p.ID, Name: p.Name, Role: p.Role, Claims: st.claims[p.ID]})
+		v.People = append(v.People, wire.PersonView{ID: p.ID, Name: p.Name, Role: p.Role, Claims: st.claims[p.ID], Removed: p.Removed})
 	}
 	if !staff {
 		return v

@@ -640,3 +640,56 @@ func TestBrowserHistoryRehearsals(t *testing.T) {
 	fac.waitJS("rehearsal listed and marked", `document.querySelector('[data-rehearsal="`+r.id+`"]') !== null && document.querySelector('[data-rehearsal="`+r.id+`"]').textContent.includes("×60")`)
 	fac.shot("history-rehearsals")
 }
+
+// TestBrowserEndAccess: the facilitator ends one participant's sessions and
+// removes another, each from the people list after a confirmation (the
+// removal with a reason); each person's open room says their access ended,
+// and their API calls are refused from then on.
+func TestBrowserEndAccess(t *testing.T) {
+	e := newEnv(t)
+	r := newRoom(t, e, [2]string{"Kim", "participant"}, [2]string{"Lee", "participant"})
+	r.start()
+	kim, lee := r.join("Kim"), r.join("Lee")
+	fac := r.facilitator("")
+	apiStatus := func(p *page) string {
+		p.run("read the drill", chromedp.Evaluate[chromedp.Void](`window.__status = ""; fetch("/api/drills/`+r.id+`").then((r) => { window.__status = String(r.status); })`))
+		p.waitJS("the drill read answered", `window.__status !== ""`)
+		return eval[string](p, `window.__status`)
+	}
+	for _, p := range []*page{kim, lee} {
+		if got := apiStatus(p); got != "200" {
+			t.Fatalf("%s reads the drill: HTTP %s before their access ended, want 200", p.name, got)
+		}
+	}
+
+	// End Kim's sessions: asked first, cancelling changes nothing.
+	fac.click("End sessions of Kim", `[data-end-sessions="`+r.ids["Kim"]+`"]`)
+	fac.waitJS("confirmation names Kim", `document.querySelector('[data-confirm-end="`+r.ids["Kim"]+`"]').closest("li").textContent.includes("Kim")`)
+	fac.click("cancel", `[data-cancel-access="`+r.ids["Kim"]+`"]`)
+	fac.waitJS("confirmation gone", `document.querySelector("[data-confirm-end]") === null`)
+	if kim.run("Kim still live", chromedp.Sleep(300*time.Millisecond)); eval[string](kim, `document.body.dataset.accessEnded || ""`) != "" {
+		t.Fatal("cancelling ended Kim's access")
+	}
+	fac.click("End sessions of Kim", `[data-end-sessions="`+r.ids["Kim"]+`"]`)
+	fac.click("confirm", `[data-confirm-end="`+r.ids["Kim"]+`"]`)
+	kim.waitJS("Kim's room says access ended", `document.body.dataset.accessEnded === "true" && document.querySelector("#conn").textContent.includes("access")`)
+	if got := apiStatus(kim); got != "401" && got != "403" {
+		t.Fatalf("Kim reads the drill after their sessions ended: HTTP %s, want 401 or 403", got)
+	}
+
+	// Remove Lee with a reason.
+	fac.click("Remove Lee", `[data-remove="`+r.ids["Lee"]+`"]`)
+	fac.waitJS("reason asked", `document.querySelector("#removeWhy-`+r.ids["Lee"]+`") !== null`)
+	fac.run("type the reason", chromedp.SendKeys(chromedp.ID("removeWhy-"+r.ids["Lee"]), "left the company"))
+	fac.click("confirm removal", `[data-confirm-remove="`+r.ids["Lee"]+`"]`)
+	lee.waitJS("Lee's room says access ended", `document.body.dataset.accessEnded === "true"`)
+	if got := apiStatus(lee); got != "401" && got != "403" {
+		t.Fatalf("Lee reads the drill after removal: HTTP %s, want 401 or 403", got)
+	}
+	fac.waitJS("Lee shown as removed", `document.querySelector('li[data-person-row="`+r.ids["Lee"]+`"]').textContent.includes("removed") && document.querySelector('[data-remove="`+r.ids["Lee"]+`"]') === null`)
+	fac.shot("access-ended")
+	evs := r.events(t, control.EventPersonRemoved)
+	if len(evs) != 1 || !strings.Contains(string(evs[0].Payload), "left the company") || !strings.Contains(string(evs[0].Payload), r.ids["Lee"]) {
+		t.Fatalf("journal person.removed events = %+v, want one, for Lee with the reason (ending sessions removes nobody)", evs)
+	}
+}

@@ -77,6 +77,8 @@ type PersonView struct {
 	Name   string       `json:"name"`
 	Role   control.Role `json:"role"`
 	Claims []string     `json:"claims,omitempty"`
+	// Removed is set once the facilitator took the person out of the drill.
+	Removed bool `json:"removed,omitempty"`
 }
 
 // StaffView is what facilitator, designer and observer see beyond the room.

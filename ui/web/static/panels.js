@@ -164,11 +164,45 @@ function peopleSection(side, room) {
     errBox("personErr"), linkBox);
   showLinks();
   const ul = el("ul", { class: "people" });
-  for (const p of room.view.people || []) {
-    ul.append(el("li", {}, p.name + " · " + t(p.role) + " ",
-      el("button", { type: "button", onclick: () => act("personErr", async () => showLink(await post("/people/" + encodeURIComponent(p.id) + "/link"))) }, t("newLink"))));
-  }
+  for (const p of room.view.people || []) ul.append(personRow(p, post));
   side.append(ul);
+}
+
+// confirming is the person action awaiting the facilitator's confirmation
+// ({pid, kind: "remove" | "end"}), kept across re-renders of the panel.
+let confirming = null;
+
+// personRow is one person of the people list with their access controls:
+// a new link, ending their sessions, and removing them (with a reason).
+// Both access-ending actions ask for confirmation first.
+function personRow(p, post) {
+  const base = "/people/" + encodeURIComponent(p.id);
+  const li = el("li", { dataset: { personRow: p.id } }, p.name + " · " + t(p.role) + " ");
+  if (p.removed) {
+    li.append(el("span", { class: "muted" }, t("personRemoved")));
+    return li;
+  }
+  const ask = (kind) => () => { confirming = { pid: p.id, kind }; ctx.rerender(); };
+  li.append(
+    el("button", { type: "button", onclick: () => act("personErr", async () => showLink(await post(base + "/link"))) }, t("newLink")), " ",
+    el("button", { type: "button", dataset: { endSessions: p.id }, onclick: ask("end") }, t("endSessions")), " ",
+    el("button", { type: "button", dataset: { remove: p.id }, onclick: ask("remove") }, t("removePerson")));
+  if (!confirming || confirming.pid !== p.id) return li;
+  const cancel = el("button", { type: "button", dataset: { cancelAccess: p.id }, onclick: () => { confirming = null; ctx.rerender(); } }, t("cancel"));
+  const done = (fn) => act("personErr", async () => { await fn(); confirming = null; });
+  if (confirming.kind === "end") {
+    li.append(el("div", { class: "confirm" }, el("p", {}, t("endSessionsConfirm", { name: p.name })),
+      el("button", { type: "button", dataset: { confirmEnd: p.id }, onclick: () => done(() => post(base + "/sessions/end")) }, t("endSessions")), " ", cancel));
+  } else {
+    const why = el("input", { id: "removeWhy-" + p.id, maxlength: 500, required: true });
+    li.append(el("form", { class: "confirm", onsubmit: (e) => {
+      e.preventDefault();
+      done(() => post(base + "/remove", { why: why.value }));
+    } }, el("p", {}, t("removeConfirm", { name: p.name })),
+    el("label", { for: why.id }, t("removeWhy")), why,
+    el("button", { type: "submit", dataset: { confirmRemove: p.id } }, t("removePerson")), " ", cancel));
+  }
+  return li;
 }
 
 // newLinks are the join links issued in this console since the facilitator

@@ -396,10 +396,15 @@ function connect() {
       document.body.dataset.ready = "true";
     }
   };
-  ws.onclose = async () => {
+  ws.onclose = async (e) => {
     room.ws = null;
     $("conn").dataset.state = "";
     document.body.dataset.ready = "false";
+    if (e.code === 4003) { // wire.CloseAccessEnded: the facilitator ended this person's access
+      $("conn").textContent = t("accessEnded");
+      document.body.dataset.accessEnded = "true";
+      return;
+    }
     room.failures++;
     $("conn").textContent = t("reconnecting");
     if (room.failures > 3) {
