@@ -182,9 +182,11 @@ function personRow(p, post) {
     li.append(el("span", { class: "muted" }, t("personRemoved")));
     return li;
   }
+  li.append(el("button", { type: "button", onclick: () => act("personErr", async () => showLink(await post(base + "/link"))) }, t("newLink")));
+  // The facilitator's own access ends by signing out, not from here.
+  if (p.role === "facilitator") return li;
   const ask = (kind) => () => { confirming = { pid: p.id, kind }; ctx.rerender(); };
-  li.append(
-    el("button", { type: "button", onclick: () => act("personErr", async () => showLink(await post(base + "/link"))) }, t("newLink")), " ",
+  li.append(" ",
     el("button", { type: "button", dataset: { endSessions: p.id }, onclick: ask("end") }, t("endSessions")), " ",
     el("button", { type: "button", dataset: { remove: p.id }, onclick: ask("remove") }, t("removePerson")));
   if (!confirming || confirming.pid !== p.id) return li;

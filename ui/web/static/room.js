@@ -400,10 +400,14 @@ function connect() {
     room.ws = null;
     $("conn").dataset.state = "";
     document.body.dataset.ready = "false";
-    if (e.code === 4003) { // wire.CloseAccessEnded: the facilitator ended this person's access
-      $("conn").textContent = t("accessEnded");
-      document.body.dataset.accessEnded = "true";
-      return;
+    if (e.code === 4003) { // wire.CloseAccessEnded: this person's link was renewed, or their access ended
+      let s = null;
+      try { s = await api("GET", "/api/session"); } catch (_) { /* server down: keep trying */ }
+      if (s && !s.signedIn) {
+        $("conn").textContent = t("accessEnded");
+        document.body.dataset.accessEnded = "true";
+        return;
+      }
     }
     room.failures++;
     $("conn").textContent = t("reconnecting");
