@@ -644,7 +644,9 @@ func TestBrowserHistoryRehearsals(t *testing.T) {
 // TestBrowserEndAccess: the facilitator ends one participant's sessions and
 // removes another, each from the people list after a confirmation (the
 // removal with a reason); each person's open room says their access ended,
-// and their API calls are refused from then on.
+// and their API calls are refused from then on. A new link lets the first
+// back in. The facilitator's own row offers a new link only, and renewing
+// it leaves their console live (the stream reconnects).
 func TestBrowserEndAccess(t *testing.T) {
 	e := newEnv(t)
 	r := newRoom(t, e, [2]string{"Kim", "participant"}, [2]string{"Lee", "participant"})
@@ -676,6 +678,24 @@ func TestBrowserEndAccess(t *testing.T) {
 	if got := apiStatus(kim); got != "401" && got != "403" {
 		t.Fatalf("Kim reads the drill after their sessions ended: HTTP %s, want 401 or 403", got)
 	}
+	fac.waitJS("the console says Kim's sessions ended", `document.querySelector("[data-confirm-end]") === null && document.querySelector('[data-sessions-ended="`+r.ids["Kim"]+`"]') !== null`)
+	// A new link lets Kim back in, and the row stops saying their sessions ended.
+	fac.click("New link for Kim", `[data-new-link="`+r.ids["Kim"]+`"]`)
+	fac.waitJS("Kim's new link shown", `document.querySelector('#linkBox .link[data-person="`+r.ids["Kim"]+`"]') !== null && document.querySelector("[data-sessions-ended]") === null`)
+	r.links["Kim"] = eval[string](fac, `document.querySelector('#linkBox .link[data-person="`+r.ids["Kim"]+`"]').textContent`)
+	if got := apiStatus(r.join("Kim")); got != "200" {
+		t.Fatalf("Kim reads the drill with the new link: HTTP %s, want 200", got)
+	}
+	// The facilitator's own access ends by signing out, not from the list;
+	// a new link of their own leaves the console live.
+	facRow := `[...document.querySelectorAll("li[data-person-row]")].find((li) => li.textContent.includes("· facilitator"))`
+	if n := eval[int](fac, facRow+`.querySelectorAll("button").length`); n != 1 {
+		t.Fatalf("the facilitator's row has %d buttons, want only New link", n)
+	}
+	fac.run("New link for the facilitator", chromedp.Evaluate[chromedp.Void](facRow+`.querySelector("[data-new-link]").click()`))
+	fac.waitJS("the facilitator's new link shown", `document.querySelector('#linkBox .link[data-role="facilitator"]') !== null`)
+	fac.run("the console's stream settles", chromedp.Sleep(500*time.Millisecond))
+	fac.waitJS("the console is live again", `document.body.dataset.ready === "true" && !document.body.dataset.accessEnded`)
 
 	// Remove Lee with a reason.
 	fac.click("Remove Lee", `[data-remove="`+r.ids["Lee"]+`"]`)

@@ -29,8 +29,9 @@
 
   // key names a control by what it is: its id, or the path from the nearest
   // ancestor with an id (classes and data attributes, no positions) and its
-  // text. Repeated controls of one kind (a Reply under each message) share a
-  // key, so the census exercises one of them and counts the rest.
+  // text. Repeated controls of one kind (a Reply under each message, the
+  // buttons of each person's row) share a key, so the census exercises one
+  // of them and counts the rest.
   C.key = (e) => {
     if (e.id) return e.tagName.toLowerCase() + "#" + e.id;
     const parts = [];
@@ -39,7 +40,9 @@
       let s = n.tagName.toLowerCase();
       const cls = [...n.classList].filter((c) => !stateClass.test(c)).sort();
       if (cls.length) s += "." + cls.join(".");
-      for (const [k, v] of Object.entries(n.dataset)) if (!/^(seq|census|state)/.test(k)) s += "[" + k + "=" + v + "]";
+      // A person's id names which row of the people list a control is
+      // in, not which control it is: the rows share their keys.
+      for (const [k, v] of Object.entries(n.dataset)) if (!/^(seq|census|state)/.test(k)) s += "[" + k + "=" + v.replace(/^p-[0-9a-f]{12}$/, "{person}") + "]";
       if (n.tagName === "INPUT") s += "[type=" + n.type + "]" + (n.name ? "[name=" + n.name + "]" : "");
       parts.unshift(s);
     }

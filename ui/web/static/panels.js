@@ -171,6 +171,9 @@ function peopleSection(side, room) {
 // confirming is the person action awaiting the facilitator's confirmation
 // ({pid, kind: "remove" | "end"}), kept across re-renders of the panel.
 let confirming = null;
+// sessionsEnded are the people whose sessions this console ended and who
+// have no new link yet: their row says so (the drill's view does not change).
+const sessionsEnded = new Set();
 
 // personRow is one person of the people list with their access controls:
 // a new link, ending their sessions, and removing them (with a reason).
@@ -182,7 +185,11 @@ function personRow(p, post) {
     li.append(el("span", { class: "muted" }, t("personRemoved")));
     return li;
   }
-  li.append(el("button", { type: "button", onclick: () => act("personErr", async () => showLink(await post(base + "/link"))) }, t("newLink")));
+  li.append(el("button", { type: "button", dataset: { newLink: p.id }, onclick: () => act("personErr", async () => {
+    showLink(await post(base + "/link"));
+    if (sessionsEnded.delete(p.id)) ctx.rerender();
+  }) }, t("newLink")));
+  if (sessionsEnded.has(p.id)) li.append(" ", el("span", { class: "muted", dataset: { sessionsEnded: p.id } }, t("sessionsEndedNote")));
   // The facilitator's own access ends by signing out, not from here.
   if (p.role === "facilitator") return li;
   const ask = (kind) => () => { confirming = { pid: p.id, kind }; ctx.rerender(); };
@@ -191,10 +198,15 @@ function personRow(p, post) {
     el("button", { type: "button", dataset: { remove: p.id }, onclick: ask("remove") }, t("removePerson")));
   if (!confirming || confirming.pid !== p.id) return li;
   const cancel = el("button", { type: "button", dataset: { cancelAccess: p.id }, onclick: () => { confirming = null; ctx.rerender(); } }, t("cancel"));
-  const done = (fn) => act("personErr", async () => { await fn(); confirming = null; });
+  // The drill's view may not change (ending sessions keeps the person):
+  // the panel is rebuilt here so the confirmation goes away either way.
+  const done = (fn) => act("personErr", async () => { await fn(); confirming = null; ctx.rerender(); });
   if (confirming.kind === "end") {
     li.append(el("div", { class: "confirm" }, el("p", {}, t("endSessionsConfirm", { name: p.name })),
-      el("button", { type: "button", dataset: { confirmEnd: p.id }, onclick: () => done(() => post(base + "/sessions/end")) }, t("endSessions")), " ", cancel));
+      el("button", { type: "button", dataset: { confirmEnd: p.id }, onclick: () => done(async () => {
+        await post(base + "/sessions/end");
+        sessionsEnded.add(p.id);
+      }) }, t("endSessions")), " ", cancel));
   } else {
     const why = el("input", { id: "removeWhy-" + p.id, maxlength: 500, required: true });
     li.append(el("form", { class: "confirm", onsubmit: (e) => {
