@@ -146,41 +146,44 @@ func (e *Engine) hintEvents(d *Drill, i int, actor, reason string) []pending {
 	}
 }
 
-// fireFault injects a due fault write-ahead: intent, then the revert
-// record from Prepare, then Inject and the refined record. A due extension
-// whose condition failed is skipped instead.
-func (e *Engine) fireFault(ctx context.Context, r *drillRun, i int) error {
+// fireFault injects a due fault write-ahead: Prepare (which changes
+// nothing) returns the revert record, then one append records the intent
+// and the record together (one fsync), and only then Inject applies the
+// fault and the refined record is appended. lead is a person's fire
+// request, journaled in that same append; without one, a due extension
+// whose condition failed is skipped instead. The caller holds r.op.
+func (e *Engine) fireFault(ctx context.Context, r *drillRun, i int, lead ...pending) error {
 	r.mu.Lock()
 	d := r.d
 	f := d.Faults[i]
 	if !d.Running() || f.Phase != FaultPending {
 		r.mu.Unlock()
-		return nil
+		return notFirable(f, d, lead)
 	}
-	if why := d.faultSkipReason(i); why != "" {
-		_, err := e.appendLocked(ctx, r, pending{Type: EventFaultSkipped, Actor: ActorEngine, Payload: FaultEvent{FaultID: f.ID, Detail: why}})
+	if why := d.faultSkipReason(i); why != "" && len(lead) == 0 {
+		_, err := e.appendLocked(ctx, r, append(lead, pending{Type: EventFaultSkipped, Actor: ActorEngine, Payload: FaultEvent{FaultID: f.ID, Detail: why}})...)
 		r.mu.Unlock()
 		return err
 	}
 	spec := f.Spec
 	attempt := f.Attempts + 1
-	_, err := e.appendLocked(ctx, r, pending{Type: EventFaultIntent, Actor: ActorEngine, Payload: FaultEvent{FaultID: f.ID, Spec: &spec, Attempt: attempt}})
 	r.mu.Unlock()
-	if err != nil {
-		return err
-	}
 	delete(r.rt.injectRetry, f.ID)
+	intent := pending{Type: EventFaultIntent, Actor: ActorEngine, Payload: FaultEvent{FaultID: f.ID, Spec: &spec, Attempt: attempt}}
 
 	record, err := e.injector.Prepare(ctx, spec)
 	if err != nil {
-		return e.injectFailed(ctx, r, f.ID, attempt, fmt.Errorf("prepare %s: %w", f.ID, err))
+		return e.injectFailed(ctx, r, f.ID, attempt, fmt.Errorf("prepare %s: %w", f.ID, err), append(lead, intent)...)
 	}
 	r.mu.Lock()
-	_, err = e.appendLocked(ctx, r, pending{Type: EventFaultPrepared, Actor: ActorEngine, Payload: FaultEvent{FaultID: f.ID, Record: record}})
-	running := r.d.Running()
+	if cur := r.d.Faults[i]; !r.d.Running() || cur.Phase != FaultPending {
+		// Stopped or paused while preparing: nothing was changed.
+		r.mu.Unlock()
+		return notFirable(cur, r.d, lead)
+	}
+	_, err = e.appendLocked(ctx, r, append(lead, intent, pending{Type: EventFaultPrepared, Actor: ActorEngine, Payload: FaultEvent{FaultID: f.ID, Record: record}})...)
 	r.mu.Unlock()
-	if err != nil || !running {
-		// Not running any more: the revert path undoes nothing, idempotently.
+	if err != nil {
 		return err
 	}
 
@@ -217,6 +220,16 @@ func (e *Engine) fireFault(ctx context.Context, r *drillRun, i int) error {
 	return err
 }
 
+// notFirable is what fireFault returns for a fault that cannot fire (any
+// more): nothing for the engine's own schedule, a conflict for a person's
+// request (lead events), which is then not journaled.
+func notFirable(f FaultState, d *Drill, lead []pending) error {
+	if len(lead) == 0 {
+		return nil
+	}
+	return injectors.Errorf(injectors.ECONFLICT, "fault %s is %s in a %s drill; only a pending fault of a running drill can be fired", f.ID, f.Phase, d.State)
+}
+
 func (e *Engine) backoffFor(r *drillRun, faultID string) *backoff {
 	b := r.rt.revertRetry[faultID]
 	if b == nil {
@@ -228,12 +241,12 @@ func (e *Engine) backoffFor(r *drillRun, faultID string) *backoff {
 
 // injectFailed records a failed inject (nothing of it is left in effect)
 // and schedules the next attempt, or gives up after maxInjectAttempts.
-func (e *Engine) injectFailed(ctx context.Context, r *drillRun, faultID string, attempt int, cause error) error {
+func (e *Engine) injectFailed(ctx context.Context, r *drillRun, faultID string, attempt int, cause error, lead ...pending) error {
 	e.logf("drill %s: attempt %d: %v", r.d.ID, attempt, cause)
 	final := attempt >= maxInjectAttempts
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if _, err := e.appendLocked(ctx, r, pending{Type: EventFaultInjectFailed, Actor: ActorEngine, Payload: FaultEvent{FaultID: faultID, Attempt: attempt, Error: cause.Error(), Final: final}}); err != nil {
+	if _, err := e.appendLocked(ctx, r, append(lead, pending{Type: EventFaultInjectFailed, Actor: ActorEngine, Payload: FaultEvent{FaultID: faultID, Attempt: attempt, Error: cause.Error(), Final: final}})...); err != nil {
 		return err
 	}
 	if !final {

@@ -366,19 +366,53 @@ func (e *Engine) MarkFaultResolved(ctx context.Context, id, faultID, actor strin
 }
 
 // FireFaultNow fires a pending fault at once, for instance a chained fault
-// the facilitator wants early because the team is fast.
+// the facilitator wants early because the team is fast. It returns when
+// the fault is in effect or its failed inject is recorded; a paused drill
+// (and a manual engine) journals the request, and the drill's loop fires
+// it.
 func (e *Engine) FireFaultNow(ctx context.Context, id, faultID, actor string) error {
-	_, err := e.mutate(ctx, id, func(d *Drill) ([]pending, error) {
-		f, ok := d.Fault(faultID)
-		if !ok {
-			return nil, injectors.Errorf(injectors.ENOTFOUND, "drill %s has no fault %q", d.ID, faultID)
-		}
-		if d.State != StateRunning || f.Phase != FaultPending || f.FireRequestedAt != nil {
-			return nil, injectors.Errorf(injectors.ECONFLICT, "fault %s is %s in a %s drill; only a pending fault of a running drill can be fired", faultID, f.Phase, d.State)
-		}
-		return []pending{{Type: EventFaultFireRequested, Actor: actor, Payload: FaultEvent{FaultID: faultID}}}, nil
-	})
-	return err
+	r, err := e.run(ctx, id)
+	if err != nil {
+		return err
+	}
+	req := pending{Type: EventFaultFireRequested, Actor: actor, Payload: FaultEvent{FaultID: faultID}}
+	if !e.Manual {
+		// Fire here rather than hand the request to the drill's loop: the
+		// request, the intent and the revert record are journaled in one
+		// append (one fsync before the inject instead of three).
+		r.op.Lock()
+		defer r.op.Unlock()
+	}
+	defer r.poke()
+	r.mu.Lock()
+	i, err := firable(r.d, faultID)
+	if err == nil && (e.Manual || !r.d.Running()) {
+		_, err = e.appendLocked(ctx, r, req)
+		i = -1
+	}
+	r.mu.Unlock()
+	if err != nil || i < 0 {
+		return err
+	}
+	// The fault must not be left half-injected because the person's
+	// request ended (a closed browser tab).
+	return e.fireFault(context.WithoutCancel(ctx), r, i, req)
+}
+
+// firable returns the index of the fault a person can fire now: a pending
+// fault of a running drill, not requested yet.
+func firable(d *Drill, faultID string) (int, error) {
+	if d.State == StateClosed {
+		return -1, injectors.Errorf(injectors.ECONFLICT, "drill %s is closed; its record is final", d.ID)
+	}
+	i := d.faultIndex(faultID)
+	if i < 0 {
+		return -1, injectors.Errorf(injectors.ENOTFOUND, "drill %s has no fault %q", d.ID, faultID)
+	}
+	if f := &d.Faults[i]; d.State != StateRunning || f.Phase != FaultPending || f.FireRequestedAt != nil {
+		return -1, injectors.Errorf(injectors.ECONFLICT, "fault %s is %s in a %s drill; only a pending fault of a running drill can be fired", faultID, f.Phase, d.State)
+	}
+	return i, nil
 }
 
 // SkipFault takes a fault that has not fired yet out of the drill: the

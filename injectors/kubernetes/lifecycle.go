@@ -98,13 +98,20 @@ func (in *Injector) prepare(ctx context.Context, f injectors.Fault) (*record, er
 	if err := decodeParams(f.Type, f.Params, p); err != nil {
 		return nil, fmt.Errorf("fault %s: %w", f.FaultID, err)
 	}
+	// The namespace check and the plan only read: they run side by side,
+	// and a refused namespace wins over whatever the plan found.
+	nsErr := make(chan error, 1)
 	if f.Target.Kind != "Node" {
-		if err := in.checkNamespace(ctx, f.Target.Namespace, true); err != nil {
-			return nil, fmt.Errorf("fault %s: %w", f.FaultID, err)
-		}
+		go func() { nsErr <- in.checkNamespace(ctx, f.Target.Namespace, true) }()
+	} else {
+		nsErr <- nil
 	}
 	rec := &record{V: recordVersion, Context: in.context, DrillID: f.DrillID, FaultID: f.FaultID, Type: f.Type}
-	if err := ft.prepare(ctx, in, f, p, rec); err != nil {
+	err := ft.prepare(ctx, in, f, p, rec)
+	if nerr := <-nsErr; nerr != nil {
+		return nil, fmt.Errorf("fault %s: %w", f.FaultID, nerr)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("prepare %s: %w", f.FaultID, err)
 	}
 	return rec, nil
@@ -132,7 +139,9 @@ func (in *Injector) planObject(ctx context.Context, f injectors.Fault, kind, ns,
 	if err != nil {
 		return objRecord{}, err
 	}
-	return objRecord{Kind: kind, Namespace: ns, Name: name, UID: string(obj.GetUID()), Changes: changes}, nil
+	a := obj.GetAnnotations()
+	seen := &seenObject{ResourceVersion: obj.GetResourceVersion(), Annotated: a != nil, FaultIDs: a[FaultIDAnnotation]}
+	return objRecord{Kind: kind, Namespace: ns, Name: name, UID: string(obj.GetUID()), Changes: changes, Seen: seen}, nil
 }
 
 // Inject applies the fault planned in record (Prepare's) and returns the
@@ -216,6 +225,9 @@ func (in *Injector) injectChanges(ctx context.Context, f injectors.Fault, planne
 	if err != nil {
 		return planned, err
 	}
+	if done, err := in.injectInOneCall(ctx, res, f, planned); done || err != nil {
+		return planned, err
+	}
 	for {
 		var obj *unstructured.Unstructured
 		err := in.retry(ctx, func() error {
@@ -248,6 +260,83 @@ func (in *Injector) injectChanges(ctx context.Context, f injectors.Fault, planne
 		}
 		return rec, err
 	}
+}
+
+// injectInOneCall applies the plan in one API call instead of a read and a
+// write when the object is still the version Prepare read: a JSON patch
+// whose tests check the UID and resourceVersion (so Prepare's "before"
+// values and marks are exactly what is there) and whose other operations
+// set the fields and add the marks. The API server applies it atomically
+// or not at all. done is false when the plan does not fit (list items, no
+// version seen) or a test fails (the object changed since Prepare, or an
+// earlier attempt wrote it): the caller then reads and re-plans.
+func (in *Injector) injectInOneCall(ctx context.Context, res dynamic.ResourceInterface, f injectors.Fault, o objRecord) (done bool, err error) {
+	if o.UID == "" || o.Seen == nil || o.Seen.ResourceVersion == "" || len(o.Changes) == 0 {
+		return false, nil
+	}
+	ops := []map[string]any{
+		{"op": "test", "path": "/metadata/uid", "value": o.UID},
+		{"op": "test", "path": "/metadata/resourceVersion", "value": o.Seen.ResourceVersion},
+	}
+	for _, c := range o.Changes {
+		ptr, ok := jsonPointer(c.Path)
+		if !ok {
+			return false, nil
+		}
+		if c.AfterAbsent {
+			if !c.BeforeAbsent {
+				ops = append(ops, map[string]any{"op": "remove", "path": ptr})
+			}
+			continue
+		}
+		var after any
+		if err := json.Unmarshal(c.After, &after); err != nil {
+			return false, nil
+		}
+		ops = append(ops, map[string]any{"op": "add", "path": ptr, "value": after})
+	}
+	ids := splitIDs(o.Seen.FaultIDs)
+	if !slices.Contains(ids, f.FaultID) {
+		ids = append(ids, f.FaultID)
+	}
+	marks := map[string]string{DrillIDAnnotation: f.DrillID, FaultIDAnnotation: strings.Join(ids, ",")}
+	if !o.Seen.Annotated {
+		ops = append(ops, map[string]any{"op": "add", "path": "/metadata/annotations", "value": marks})
+	} else {
+		for _, k := range []string{DrillIDAnnotation, FaultIDAnnotation} {
+			ops = append(ops, map[string]any{"op": "add", "path": "/metadata/annotations/" + strings.ReplaceAll(strings.ReplaceAll(k, "~", "~0"), "/", "~1"), "value": marks[k]})
+		}
+	}
+	body, err := json.Marshal(ops)
+	if err != nil {
+		return false, nil
+	}
+	err = in.retry(ctx, func() error {
+		_, err := res.Patch(ctx, o.Name, types.JSONPatchType, body, metav1.PatchOptions{FieldManager: "firedrill"})
+		return err
+	})
+	if err == nil {
+		return true, nil
+	}
+	if ctx.Err() != nil {
+		return false, err
+	}
+	// A test failed (422), the object is gone, or the server refused the
+	// patch otherwise: the read-and-write path is the authority.
+	return false, nil
+}
+
+// jsonPointer returns the JSON pointer of a change path, or false for a
+// path through a list item selected by name.
+func jsonPointer(path []string) (string, bool) {
+	ptr := ""
+	for _, seg := range path {
+		if _, ok := listSelector(seg); ok {
+			return "", false
+		}
+		ptr += "/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(seg)
+	}
+	return ptr, true
 }
 
 // replan recomputes the Before side of changes against obj.
@@ -438,12 +527,9 @@ func (in *Injector) revertInOneCall(ctx context.Context, res dynamic.ResourceInt
 		if c.Marker || c.AfterAbsent {
 			return false, nil
 		}
-		ptr := ""
-		for _, seg := range c.Path {
-			if _, ok := listSelector(seg); ok {
-				return false, nil
-			}
-			ptr += "/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(seg)
+		ptr, ok := jsonPointer(c.Path)
+		if !ok {
+			return false, nil
 		}
 		var after any
 		if err := json.Unmarshal(c.After, &after); err != nil {

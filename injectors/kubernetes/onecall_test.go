@@ -3,8 +3,12 @@ package kubernetes_test
 import (
 	"context"
 	"net/http"
+	"slices"
 	"sync"
 	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/firedrill/firedrill/injectors/kubernetes"
 	"github.com/firedrill/firedrill/internal/devcluster/clustertest"
@@ -59,5 +63,80 @@ func TestRevert_isOneCallWhenNothingChangedSince(t *testing.T) {
 	}
 	if v, _ := configMapValue(t, ns, "cfg", "DB_POOL_MAX"); v != "50" {
 		t.Fatalf("DB_POOL_MAX = %q after the revert, expected 50", v)
+	}
+}
+
+// An inject of a plain field change costs one API call after Prepare: a
+// JSON patch whose tests check that the object is still the version
+// Prepare read. An object changed in between fails those tests; Inject then
+// reads it again, and the record holds the value it found, which is what
+// Revert restores.
+func TestInject_isOneCallUnlessChangedSincePrepare(t *testing.T) {
+	tests := []struct {
+		name       string
+		between    string // DB_POOL_MAX written between Prepare and Inject, if any
+		annotated  bool   // the ConfigMap carries an annotation of its own
+		wantReqs   []string
+		wantBefore string
+	}{
+		{name: "unchanged: one PATCH", wantReqs: []string{http.MethodPatch}, wantBefore: "50"},
+		{name: "unchanged with annotations of its own: one PATCH", annotated: true, wantReqs: []string{http.MethodPatch}, wantBefore: "50"},
+		{name: "changed since Prepare: the failed PATCH, a read and a write", between: "70", wantReqs: []string{http.MethodPatch, http.MethodGet, http.MethodPut}, wantBefore: "70"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			ns := clustertest.Namespace(t)
+			makeConfigMap(t, ns, "cfg", map[string]string{"DB_POOL_MAX": "50"})
+			cs := clustertest.Cluster(t).Client()
+			if tt.annotated {
+				if _, err := cs.CoreV1().ConfigMaps(ns).Patch(ctx, "cfg", types.MergePatchType, []byte(`{"metadata":{"annotations":{"team":"payments"}}}`), metav1.PatchOptions{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var mu sync.Mutex
+			var reqs []string
+			in := newInjector(t, func(c *kubernetes.Config) {
+				c.Rest.Wrap(func(rt http.RoundTripper) http.RoundTripper { return countingTransport{rt, &mu, &reqs} })
+			})
+			f := fault("configmap-key", ns, "ConfigMap", "cfg", map[string]any{"key": "DB_POOL_MAX", "value": "1"})
+			rec, err := in.Prepare(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.between != "" {
+				if _, err := cs.CoreV1().ConfigMaps(ns).Patch(ctx, "cfg", types.MergePatchType, []byte(`{"data":{"DB_POOL_MAX":"`+tt.between+`"}}`), metav1.PatchOptions{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			mu.Lock()
+			reqs = nil
+			mu.Unlock()
+			if rec, err = in.Inject(ctx, f, rec); err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			got := append([]string(nil), reqs...)
+			mu.Unlock()
+			if !slices.Equal(got, tt.wantReqs) {
+				t.Fatalf("inject made requests %v, expected %v", got, tt.wantReqs)
+			}
+			cm, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, "cfg", metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cm.Data["DB_POOL_MAX"] != "1" || cm.Annotations[kubernetes.FaultIDAnnotation] != f.FaultID || cm.Annotations[kubernetes.DrillIDAnnotation] != f.DrillID {
+				t.Fatalf("after the inject: data %v, annotations %v; expected the value 1 and firedrill's marks", cm.Data, cm.Annotations)
+			}
+			if tt.annotated && cm.Annotations["team"] != "payments" {
+				t.Fatalf("the object's own annotation was lost: %v", cm.Annotations)
+			}
+			if err := in.Revert(ctx, rec); err != nil {
+				t.Fatal(err)
+			}
+			if v, _ := configMapValue(t, ns, "cfg", "DB_POOL_MAX"); v != tt.wantBefore {
+				t.Fatalf("DB_POOL_MAX = %q after the revert, expected %s (the value before the inject)", v, tt.wantBefore)
+			}
+		})
 	}
 }

@@ -54,6 +54,20 @@ type objRecord struct {
 	Delete bool `json:"delete,omitempty"`
 	// Evict marks a pod the fault evicts (node drain); nothing to revert.
 	Evict bool `json:"evict,omitempty"`
+	// Seen is the object as Prepare read it, for Inject's one-call path;
+	// Revert does not use it.
+	Seen *seenObject `json:"seen,omitempty"`
+}
+
+// seenObject is what Inject needs to apply a plan in one call when the
+// object is still at the version Prepare read: that version, and
+// firedrill's marks on it then.
+type seenObject struct {
+	ResourceVersion string `json:"resourceVersion"`
+	// Annotated is whether the object had annotations at all.
+	Annotated bool `json:"annotated,omitempty"`
+	// FaultIDs is the fault-id annotation it carried (layered faults).
+	FaultIDs string `json:"faultIds,omitempty"`
 }
 
 // change is one field change. A value is JSON; Absent means the field does
