@@ -381,13 +381,51 @@ func (s *Server) apiLifecycle(w http.ResponseWriter, r *http.Request, sess *Sess
 		if strings.TrimSpace(req.Why) == "" {
 			req.Why = "aborted by the facilitator"
 		}
-		err = s.engine.Abort(ctx, id, actor, req.Why)
+		rep, err := s.engine.AbortReport(ctx, id, actor, req.Why)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		view, err := s.abortReport(ctx, id, rep)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, view)
+		return
 	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+}
+
+// abortReport words the kill switch's report for the facilitator: each
+// fault by id and title, the pending ones with their latest error.
+func (s *Server) abortReport(ctx context.Context, id string, rep control.StopReport) (wire.AbortReport, error) {
+	out := wire.AbortReport{OK: true, Complete: len(rep.Pending) == 0, Reverted: []wire.RevertedFault{}, Pending: []wire.PendingRevert{}}
+	err := s.engine.View(ctx, id, func(d *control.Drill) error {
+		title := func(fid string) string {
+			if f, ok := d.Fault(fid); ok {
+				return f.Title
+			}
+			return fid
+		}
+		for _, fid := range rep.Reverted {
+			out.Reverted = append(out.Reverted, wire.RevertedFault{ID: fid, Title: title(fid)})
+		}
+		for _, p := range rep.Pending {
+			v := wire.PendingRevert{ID: p.FaultID, Title: title(p.FaultID), Error: p.Error}
+			if !p.NextAttempt.IsZero() {
+				at := p.NextAttempt
+				v.NextAttempt = &at
+			}
+			out.Pending = append(out.Pending, v)
+		}
+		return nil
+	})
+	return out, err
 }
 
 // apiTimeScale sets the drill clock's speed until the drill starts: real

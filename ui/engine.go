@@ -24,7 +24,9 @@ type Engine interface {
 	Pause(ctx context.Context, id, actor, why string) error
 	Resume(ctx context.Context, id, actor string) error
 	End(ctx context.Context, id, actor, why string) error
-	Abort(ctx context.Context, id, actor, why string) error
+	// AbortReport stops the drill and reverts every fault; it says which
+	// faults are reverted and which are still being retried.
+	AbortReport(ctx context.Context, id, actor, why string) (control.StopReport, error)
 
 	FireNextHint(ctx context.Context, id, actor string) (string, error)
 	SkipHint(ctx context.Context, id, actor string) (string, error)

@@ -41,6 +41,8 @@ type recordingInjector struct {
 	injected []string
 	// passing are the probe types that pass; every other probe fails.
 	passing map[string]string
+	// revertFails are the faults whose reverts fail, with the error.
+	revertFails map[string]error
 }
 
 // pass makes probes of the type pass with the detail (a fix landed).
@@ -68,7 +70,34 @@ func (r *recordingInjector) Status(ctx context.Context, f control.FaultSpec, rec
 	return injectors.Status{Effect: injectors.InEffect}, nil
 }
 
-func (r *recordingInjector) Revert(ctx context.Context, plugin string, rec []byte) error { return nil }
+func (r *recordingInjector) Revert(ctx context.Context, plugin string, rec []byte) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for id, err := range r.revertFails {
+		if strings.Contains(string(rec), `"`+id+`"`) {
+			return err
+		}
+	}
+	return nil
+}
+
+// failReverts makes every revert of the fault fail with err (an API server
+// that is down), until heal.
+func (r *recordingInjector) failReverts(faultID string, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.revertFails == nil {
+		r.revertFails = map[string]error{}
+	}
+	r.revertFails[faultID] = err
+}
+
+// heal lets the fault's reverts succeed again.
+func (r *recordingInjector) heal(faultID string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.revertFails, faultID)
+}
 
 func (r *recordingInjector) Probe(ctx context.Context, p control.ProbeSpec) (injectors.ProbeResult, error) {
 	r.mu.Lock()

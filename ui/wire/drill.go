@@ -157,3 +157,31 @@ type CheckView struct {
 	Detail    string `json:"detail,omitempty"`
 	CheckedMS int64  `json:"checkedMs"`
 }
+
+// AbortReport is the facilitator's answer of POST /api/drills/{id}/abort:
+// what the kill switch did to each fault by the time the abort returned.
+// Complete is false when some faults are not reverted yet: the engine keeps
+// retrying them with backoff (and a restarted firedrill picks them up from
+// the journal); Pending says which, with their latest error.
+type AbortReport struct {
+	OK       bool            `json:"ok"`
+	Complete bool            `json:"complete"`
+	Reverted []RevertedFault `json:"reverted"`
+	Pending  []PendingRevert `json:"pending"`
+}
+
+// RevertedFault is a fault whose revert is recorded.
+type RevertedFault struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+}
+
+// PendingRevert is a fault the abort could not revert yet.
+type PendingRevert struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	// Error is the latest failure of its revert.
+	Error string `json:"error"`
+	// NextAttempt is when the engine tries again, if it is scheduled.
+	NextAttempt *time.Time `json:"nextAttempt,omitempty"`
+}

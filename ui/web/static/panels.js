@@ -91,7 +91,10 @@ function facilitatorPanel(side, room) {
 
   const abortBox = el("div", { class: "hidden", id: "abortConfirm" },
     el("p", { class: "error" }, t("abortConfirm")),
-    el("button", { type: "button", class: "danger", id: "abortYes", onclick: () => act("ctlErr", () => post("/abort", { confirm: true, why: "aborted from the console" })) }, t("abort")),
+    el("button", { type: "button", class: "danger", id: "abortYes", onclick: () => act("ctlErr", async () => {
+      const rep = await post("/abort", { confirm: true, why: "aborted from the console" });
+      lastAbort = { drill: v.id, rep };
+    }) }, t("abort")),
     " ", el("button", { type: "button", onclick: () => $("abortConfirm").classList.add("hidden") }, t("cancel")));
   side.append(
     el("h2", {}, t("controls")),
@@ -107,6 +110,7 @@ function facilitatorPanel(side, room) {
       " ", el("button", { type: "button", onclick: () => $("endConfirm").classList.add("hidden") }, t("cancel"))),
     abortBox,
     errBox("ctlErr"),
+    abortReportBox(v),
     clockControl(v));
 
   const id = encodeURIComponent(v.id);
@@ -121,6 +125,25 @@ function facilitatorPanel(side, room) {
   side.append(el("h2", {}, t("briefingText")), brief, copyButton(brief, "copy", v.staff.briefing || ""));
   notesSection(side, room, true);
   scenarioSection(side, room);
+}
+
+// lastAbort is the kill switch's report of this page's last abort, kept
+// across re-renders of the panel.
+let lastAbort = null;
+
+// abortReportBox shows what the abort did to each fault: reverted, or still
+// being retried with its latest error.
+function abortReportBox(v) {
+  if (!lastAbort || lastAbort.drill !== v.id) return null;
+  const rep = lastAbort.rep;
+  const time = (s) => { const d = new Date(s); return isNaN(d) ? "" : d.toLocaleTimeString(); };
+  return el("div", { id: "abortReport", role: "status", dataset: { complete: String(!!rep.complete) } },
+    el("p", { class: rep.complete ? "ok" : "error" }, t(rep.complete ? "abortDone" : "abortNotDone")),
+    (rep.pending || []).length ? el("div", {}, el("strong", {}, t("abortPending")),
+      el("ul", {}, rep.pending.map((p) => el("li", { dataset: { pending: p.id } }, p.title || p.id, ": ", p.error,
+        p.nextAttempt ? " (" + t("abortNext") + " " + time(p.nextAttempt) + ")" : "")))) : null,
+    (rep.reverted || []).length ? el("div", {}, el("strong", {}, t("abortReverted")),
+      el("ul", {}, rep.reverted.map((f) => el("li", { dataset: { reverted: f.id } }, f.title || f.id)))) : null);
 }
 
 // clockControl lets the facilitator choose the drill clock until the start:
