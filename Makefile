@@ -22,9 +22,17 @@ lint:
 	$(GO) vet $(PKGS)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-## bench: performance targets, as Go benchmarks
-bench:
-	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 $(PKGS)
+## bench: performance targets, as Go benchmarks; the kill switch's comparisons (issue 13) come first, side by side as ratios
+bench: bench-killswitch
+	$(GO) test -run '^$$' -bench . -skip '^BenchmarkFanout$$' -benchtime 1x -count 1 $$($(GO) list $(PKGS) | grep -v -e /internal/killswitch$$)
+
+## bench-killswitch: only the kill switch's comparisons, measured side by side in one run: engine Abort vs the parallel PATCH floor vs serial kubectl (10/50/200 faults), fire -> watch vs a bare PATCH -> watch, chat fan-out vs a bare gorilla/websocket hub (10/50/100 drills), RSS of serve + plugin; the load average is printed with them
+.PHONY: bench-killswitch
+bench-killswitch:
+	@echo "load average before: $$(cut -d' ' -f1-3 /proc/loadavg)"
+	$(GO) test -run '^$$' -bench 'KillSwitch|FireToWatch|ServeRSS' -benchtime 1x -count 1 ./internal/killswitch
+	$(GO) test -run '^$$' -bench 'Fanout' -benchtime 1x -count 1 ./ui
+	@echo "load average after: $$(cut -d' ' -f1-3 /proc/loadavg)"
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -1,0 +1,289 @@
+package ui_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/ui/wire"
+)
+
+// fanoutRoom is what the fan-out benchmark drives: drills with browsers'
+// WebSockets, and a post of one chat message to one drill.
+type fanoutRoom interface {
+	// open makes n drills of k sockets each and returns the sockets by drill.
+	open(n, k int) [][]*websocket.Conn
+	// post sends text to drill i's sockets; it returns once the message is
+	// accepted (for the drill room: durable in the journal).
+	post(ctx context.Context, i int, text string) error
+}
+
+// BenchmarkFanout is the chat fan-out target of issue #13, measured side by
+// side in one run: the drill room (real HTTP server and WebSockets, real
+// engine, every message durable in the SQLite journal before it is
+// streamed) against a bare in-memory gorilla/websocket hub (no journal, one
+// encoding per message, one writer goroutine per socket), each at 10, 50
+// and 100 drills × 10 sockets × 20 messages a second per drill. The latency
+// is from the post until each socket has the message. It prints p50 and p99
+// of both and the p99 ratio. Targets: p99 at most 1.3× the bare hub, and at
+// most 50 ms at 100 drills. FIREDRILL_BENCH_SECONDS sets the measured
+// seconds per size (default 5, after one second of warm-up).
+func BenchmarkFanout(b *testing.B) {
+	seconds := 5
+	if v, err := strconv.Atoi(os.Getenv("FIREDRILL_BENCH_SECONDS")); err == nil && v > 0 {
+		seconds = v
+	}
+	sizes := []int{10, 50, 100}
+	type row struct {
+		n          int
+		room, bare fanoutResult
+	}
+	var rows []row
+	for _, n := range sizes {
+		// Each size in a sub-benchmark of its own, so that the servers of
+		// one size are shut down before the next starts.
+		b.Run(fmt.Sprintf("drills=%d", n), func(b *testing.B) {
+			for b.Loop() {
+				bare := runFanout(b, newBareHub(b), n, seconds)
+				room := runFanout(b, &drillRoomFanout{e: newEnv(b)}, n, seconds)
+				rows = append(rows, row{n, room, bare})
+			}
+		})
+	}
+	var out strings.Builder
+	fmt.Fprintf(&out, "\nchat fan-out: 10 sockets per drill, 20 messages/s per drill, %d s per size\n", seconds)
+	fmt.Fprintf(&out, "%-7s %-24s %-24s %-12s %s\n", "drills", "drill room p50 / p99", "bare hub p50 / p99", "p99 ratio", "delivered (room / bare)")
+	for _, r := range rows {
+		fmt.Fprintf(&out, "%-7d %-24s %-24s %-12s %d / %d\n", r.n,
+			fmt.Sprintf("%.1f / %.1f ms", r.room.p50, r.room.p99), fmt.Sprintf("%.1f / %.1f ms", r.bare.p50, r.bare.p99),
+			fmt.Sprintf("%.2fx", r.room.p99/r.bare.p99), r.room.delivered, r.bare.delivered)
+	}
+	fmt.Fprint(os.Stdout, out.String())
+}
+
+// fanoutResult is one load's delivery latency, in milliseconds.
+type fanoutResult struct {
+	p50, p99  float64
+	delivered int
+}
+
+// runFanout drives room with n drills of 10 sockets at 20 messages a second
+// per drill for one second of warm-up and seconds measured.
+func runFanout(b *testing.B, room fanoutRoom, n, seconds int) fanoutResult {
+	const (
+		sockets   = 10
+		perSecond = 20
+	)
+	ctx := context.Background()
+	conns := room.open(n, sockets)
+	marker := []byte(`"text":"t=`)
+	var mu sync.Mutex
+	var lat []time.Duration
+	start := time.Now()
+	from := start.Add(time.Second).UnixNano() // one second of warm-up is not counted
+	end := start.Add(time.Duration(seconds+1) * time.Second)
+	var wg sync.WaitGroup
+	for _, cs := range conns {
+		for _, c := range cs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var mine []time.Duration
+				for {
+					_, data, err := c.ReadMessage()
+					if err != nil {
+						break
+					}
+					i := bytes.Index(data, marker)
+					if i < 0 {
+						continue
+					}
+					rest := data[i+len(marker):]
+					sent, err := strconv.ParseInt(string(rest[:bytes.IndexByte(rest, '"')]), 10, 64)
+					if err != nil || sent < from {
+						continue
+					}
+					mine = append(mine, time.Since(time.Unix(0, sent)))
+				}
+				mu.Lock()
+				lat = append(lat, mine...)
+				mu.Unlock()
+			}()
+		}
+	}
+	var failed sync.Map
+	var pwg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		pwg.Add(1)
+		go func() {
+			defer pwg.Done()
+			tick := time.NewTicker(time.Second / perSecond)
+			defer tick.Stop()
+			for now := range tick.C {
+				if now.After(end) {
+					return
+				}
+				if err := room.post(ctx, i, fmt.Sprintf("t=%d", time.Now().UnixNano())); err != nil {
+					failed.Store(i, err)
+				}
+			}
+		}()
+	}
+	pwg.Wait()
+	time.Sleep(500 * time.Millisecond) // the last deliveries
+	for _, cs := range conns {
+		for _, c := range cs {
+			c.Close()
+		}
+	}
+	wg.Wait()
+	failed.Range(func(k, v any) bool { b.Errorf("drill %v: post: %v", k, v); return false })
+	slices.Sort(lat)
+	if len(lat) == 0 {
+		b.Fatal("no message was delivered")
+	}
+	pct := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))]) / float64(time.Millisecond) }
+	return fanoutResult{p50: pct(0.50), p99: pct(0.99), delivered: len(lat)}
+}
+
+// drillRoomFanout is the real drill room.
+type drillRoomFanout struct {
+	e       *env
+	drills  []string
+	authors []string
+}
+
+func (r *drillRoomFanout) open(n, k int) [][]*websocket.Conn {
+	out := make([][]*websocket.Conn, n)
+	for i := 0; i < n; i++ {
+		a := r.e.admin()
+		var sum control.DrillSummary
+		a.must(201, "POST", "/api/drills", map[string]string{"scenario": "room-test"}, &sum)
+		var streams []*stream
+		for j := 0; j < k; j++ {
+			var l wire.JoinLink
+			a.must(201, "POST", "/api/drills/"+sum.ID+"/people", map[string]any{"name": fmt.Sprintf("p%d", j), "role": "participant"}, &l)
+			if j == 0 {
+				r.authors = append(r.authors, l.Person.ID)
+			}
+			streams = append(streams, r.e.join(l.URL).ws(sum.ID, 0))
+		}
+		a.must(200, "POST", "/api/drills/"+sum.ID+"/start", nil, nil)
+		r.drills = append(r.drills, sum.ID)
+		for _, s := range streams {
+			s.untilReady()
+			out[i] = append(out[i], s.conn)
+		}
+	}
+	return out
+}
+
+func (r *drillRoomFanout) post(ctx context.Context, i int, text string) error {
+	_, err := r.e.engine.PostMessage(ctx, r.drills[i], control.PostMessage{
+		Channel: "incident", AuthorID: r.authors[i], AuthorKind: control.AuthorPerson, Text: text,
+	})
+	return err
+}
+
+// bareHub is the floor: an in-memory gorilla/websocket hub that encodes a
+// message once and hands it to a writer goroutine per socket. It keeps
+// nothing.
+type bareHub struct {
+	b     *testing.B
+	srv   *httptest.Server
+	mu    sync.Mutex
+	rooms map[int][]chan []byte
+	seq   map[int]int64
+}
+
+func newBareHub(b *testing.B) *bareHub {
+	h := &bareHub{b: b, rooms: map[int][]chan []byte{}, seq: map[int]int64{}}
+	up := websocket.Upgrader{}
+	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		room, _ := strconv.Atoi(r.URL.Query().Get("room"))
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		ch := make(chan []byte, 256)
+		h.mu.Lock()
+		h.rooms[room] = append(h.rooms[room], ch)
+		h.mu.Unlock()
+		go func() { // the reader notices the browser leaving
+			for {
+				if _, _, err := c.ReadMessage(); err != nil {
+					c.Close()
+					return
+				}
+			}
+		}()
+		for msg := range ch {
+			if err := c.WriteMessage(websocket.TextMessage, msg); err != nil {
+				return
+			}
+		}
+	}))
+	b.Cleanup(h.srv.Close)
+	return h
+}
+
+func (h *bareHub) open(n, k int) [][]*websocket.Conn {
+	out := make([][]*websocket.Conn, n)
+	u := "ws" + strings.TrimPrefix(h.srv.URL, "http")
+	for i := 0; i < n; i++ {
+		for j := 0; j < k; j++ {
+			c, _, err := websocket.DefaultDialer.Dial(fmt.Sprintf("%s/?room=%d", u, i), nil)
+			if err != nil {
+				h.b.Fatal(err)
+			}
+			out[i] = append(out[i], c)
+		}
+	}
+	for { // every socket registered
+		h.mu.Lock()
+		total := 0
+		for _, cs := range h.rooms {
+			total += len(cs)
+		}
+		h.mu.Unlock()
+		if total == n*k {
+			return out
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func (h *bareHub) post(ctx context.Context, i int, text string) error {
+	h.mu.Lock()
+	h.seq[i]++
+	seq := h.seq[i]
+	subs := h.rooms[i]
+	h.mu.Unlock()
+	msg, err := json.Marshal(map[string]any{"kind": "event", "event": map[string]any{
+		"seq": seq, "type": "chat.message", "time": time.Now().UTC(),
+		"payload": map[string]any{"channel": "incident", "authorKind": "person", "text": text},
+	}})
+	if err != nil {
+		return err
+	}
+	for _, ch := range subs {
+		select {
+		case ch <- msg:
+		default: // a slow socket drops, as a real hub would disconnect it
+		}
+	}
+	return nil
+}
