@@ -289,8 +289,8 @@ func (in *Injector) injectInOneCall(ctx context.Context, res dynamic.ResourceInt
 			}
 			continue
 		}
-		var after any
-		if err := json.Unmarshal(c.After, &after); err != nil {
+		after, ok := jsonValue(c.After)
+		if !ok {
 			return false, nil
 		}
 		ops = append(ops, map[string]any{"op": "add", "path": ptr, "value": after})
@@ -304,7 +304,7 @@ func (in *Injector) injectInOneCall(ctx context.Context, res dynamic.ResourceInt
 		ops = append(ops, map[string]any{"op": "add", "path": "/metadata/annotations", "value": marks})
 	} else {
 		for _, k := range []string{DrillIDAnnotation, FaultIDAnnotation} {
-			ops = append(ops, map[string]any{"op": "add", "path": "/metadata/annotations/" + strings.ReplaceAll(strings.ReplaceAll(k, "~", "~0"), "/", "~1"), "value": marks[k]})
+			ops = append(ops, map[string]any{"op": "add", "path": annotationPointer(k), "value": marks[k]})
 		}
 	}
 	body, err := json.Marshal(ops)
@@ -334,9 +334,23 @@ func jsonPointer(path []string) (string, bool) {
 		if _, ok := listSelector(seg); ok {
 			return "", false
 		}
-		ptr += "/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(seg)
+		ptr += "/" + pointerEscaper.Replace(seg)
 	}
 	return ptr, true
+}
+
+var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
+
+// annotationPointer is the JSON pointer of the annotation k.
+func annotationPointer(k string) string { return "/metadata/annotations/" + pointerEscaper.Replace(k) }
+
+// jsonValue decodes a recorded value for a JSON patch operation.
+func jsonValue(raw json.RawMessage) (any, bool) {
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, false
+	}
+	return v, true
 }
 
 // replan recomputes the Before side of changes against obj.
@@ -531,8 +545,8 @@ func (in *Injector) revertInOneCall(ctx context.Context, res dynamic.ResourceInt
 		if !ok {
 			return false, nil
 		}
-		var after any
-		if err := json.Unmarshal(c.After, &after); err != nil {
+		after, ok := jsonValue(c.After)
+		if !ok {
 			return false, nil
 		}
 		ops = append(ops, map[string]any{"op": "test", "path": ptr, "value": after})
@@ -540,14 +554,13 @@ func (in *Injector) revertInOneCall(ctx context.Context, res dynamic.ResourceInt
 			restore = append(restore, map[string]any{"op": "remove", "path": ptr})
 			continue
 		}
-		var before any
-		if err := json.Unmarshal(c.Before, &before); err != nil {
+		before, ok := jsonValue(c.Before)
+		if !ok {
 			return false, nil
 		}
 		restore = append(restore, map[string]any{"op": "replace", "path": ptr, "value": before})
 	}
-	const marks = "/metadata/annotations/"
-	esc := func(k string) string { return marks + strings.ReplaceAll(k, "/", "~1") }
+	esc := annotationPointer
 	ops = append(ops, map[string]any{"op": "test", "path": esc(FaultIDAnnotation), "value": faultID})
 	ops = append(ops, restore...)
 	ops = append(ops, map[string]any{"op": "remove", "path": esc(FaultIDAnnotation)}, map[string]any{"op": "remove", "path": esc(DrillIDAnnotation)})

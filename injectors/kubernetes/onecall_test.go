@@ -28,6 +28,23 @@ func (c countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return c.next.RoundTrip(r)
 }
 
+// countingInjector returns an injector whose API requests are counted;
+// requests returns the methods of the requests since its last call.
+func countingInjector(t *testing.T) (in *kubernetes.Injector, requests func() []string) {
+	var mu sync.Mutex
+	var reqs []string
+	in = newInjector(t, func(c *kubernetes.Config) {
+		c.Rest.Wrap(func(rt http.RoundTripper) http.RoundTripper { return countingTransport{rt, &mu, &reqs} })
+	})
+	return in, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		got := reqs
+		reqs = nil
+		return got
+	}
+}
+
 // A revert of a plain field change costs one API call: a JSON patch whose
 // tests check the injected values. (Healed, edited and layered faults fail
 // those tests and fall back to reading and deciding field by field; their
@@ -36,11 +53,7 @@ func TestRevert_isOneCallWhenNothingChangedSince(t *testing.T) {
 	ctx := context.Background()
 	ns := clustertest.Namespace(t)
 	makeConfigMap(t, ns, "cfg", map[string]string{"DB_POOL_MAX": "50"})
-	var mu sync.Mutex
-	var reqs []string
-	in := newInjector(t, func(c *kubernetes.Config) {
-		c.Rest.Wrap(func(rt http.RoundTripper) http.RoundTripper { return countingTransport{rt, &mu, &reqs} })
-	})
+	in, requests := countingInjector(t)
 	f := fault("configmap-key", ns, "ConfigMap", "cfg", map[string]any{"key": "DB_POOL_MAX", "value": "1"})
 	rec, err := in.Prepare(ctx, f)
 	if err == nil {
@@ -49,15 +62,11 @@ func TestRevert_isOneCallWhenNothingChangedSince(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	reqs = nil
-	mu.Unlock()
+	requests()
 	if err := in.Revert(ctx, rec); err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	got := append([]string(nil), reqs...)
-	mu.Unlock()
+	got := requests()
 	if len(got) != 1 || got[0] != http.MethodPatch {
 		t.Fatalf("revert made requests %v, expected one PATCH", got)
 	}
@@ -94,11 +103,7 @@ func TestInject_isOneCallUnlessChangedSincePrepare(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			var mu sync.Mutex
-			var reqs []string
-			in := newInjector(t, func(c *kubernetes.Config) {
-				c.Rest.Wrap(func(rt http.RoundTripper) http.RoundTripper { return countingTransport{rt, &mu, &reqs} })
-			})
+			in, requests := countingInjector(t)
 			f := fault("configmap-key", ns, "ConfigMap", "cfg", map[string]any{"key": "DB_POOL_MAX", "value": "1"})
 			rec, err := in.Prepare(ctx, f)
 			if err != nil {
@@ -109,16 +114,11 @@ func TestInject_isOneCallUnlessChangedSincePrepare(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			mu.Lock()
-			reqs = nil
-			mu.Unlock()
+			requests()
 			if rec, err = in.Inject(ctx, f, rec); err != nil {
 				t.Fatal(err)
 			}
-			mu.Lock()
-			got := append([]string(nil), reqs...)
-			mu.Unlock()
-			if !slices.Equal(got, tt.wantReqs) {
+			if got := requests(); !slices.Equal(got, tt.wantReqs) {
 				t.Fatalf("inject made requests %v, expected %v", got, tt.wantReqs)
 			}
 			cm, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, "cfg", metav1.GetOptions{})
