@@ -59,6 +59,9 @@ func (s *Server) apiRetro(w http.ResponseWriter, r *http.Request, sess *Session)
 	for i := range v.Actions {
 		v.Actions[i].ProposedBy = nameOr(names, v.Actions[i].ProposedBy)
 	}
+	if fac {
+		v.PresentingAnswers = rt.PresentingAnswers(d)
+	}
 	if fac || v.Form.Submitted || v.Closed {
 		agg := rt.Ratings()
 		v.Aggregate = &agg

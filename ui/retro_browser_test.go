@@ -38,10 +38,11 @@ func TestBrowserRetro(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := &drill{id: dr.ID, admin: e.admin()}
-	var link wire.JoinLink
+	var link, obsLink wire.JoinLink
 	for _, name := range []string{"Kim", "Choi"} {
 		d.admin.must(201, "POST", "/api/drills/"+d.id+"/people", map[string]any{"name": name, "role": control.RoleParticipant}, &link)
 	}
+	d.admin.must(201, "POST", "/api/drills/"+d.id+"/people", map[string]any{"name": "Oh", "role": control.RoleObserver}, &obsLink)
 	d.admin.must(200, "POST", "/api/drills/"+d.id+"/start", nil, nil)
 	endDrill(t, e, d)
 
@@ -89,6 +90,24 @@ func TestBrowserRetro(t *testing.T) {
 	choi.waitJS("the blameless copy is in Korean", `document.querySelector("#blameless").textContent.includes("평가가 아닙니다")`)
 	choi.run("back to English", chromedp.Evaluate[chromedp.Void](`localStorage.setItem("firedrill.lang", "en")`))
 
+	// The observer is asked the observer's questions, never the
+	// participants' self-ratings or the scenario's questions.
+	obs := &page{t: t, ctx: open(), name: "observer", dir: dir}
+	obs.run("join", chromedp.Navigate(obsLink.URL))
+	obs.waitJS("room opens", `location.pathname === "/room/`+d.id+`"`)
+	obs.run("open the retro", chromedp.Navigate(e.http.URL+"/room/"+d.id+"/retro"))
+	obs.waitJS("observer form ready", `!document.querySelector("#wentWell").disabled && document.querySelector("#q-observer\\.balance") !== null`)
+	obs.waitJS("no self-rating and no participant question is shown", `document.querySelector("#beforeSet").offsetParent === null && document.querySelector("#afterSet").offsetParent === null`+
+		` && [...document.querySelectorAll('#form input[type="radio"]')].every(i => i.offsetParent === null)`+
+		` && document.querySelector('[data-q="realism"]') === null && document.querySelector("#q-alert-gap") === null`)
+	const observed = "Kim held recovery and propagation alone for ten minutes"
+	obs.run("answer and submit without ratings",
+		chromedp.SendKeys(`textarea[data-q="observer.balance"]`, observed),
+		chromedp.Click(chromedp.ID("submitBtn")),
+	)
+	obs.waitJS("submitted", `document.querySelector("#saveState").dataset.state === "submitted"`)
+	obs.shot("retro-observer")
+
 	fac := &page{t: t, ctx: open(), name: "facilitator", dir: dir}
 	fac.run("sign in", chromedp.Navigate(e.http.URL+"/login"), chromedp.WaitVisible(chromedp.ID("secret")),
 		chromedp.SendKeys(chromedp.ID("secret"), adminToken), chromedp.Click(chromedp.ID("submit")))
@@ -97,6 +116,17 @@ func TestBrowserRetro(t *testing.T) {
 	fac.waitJS("Choi's submission is shown", `[...document.querySelectorAll("#order li")].some(li => li.textContent.startsWith("Choi") && li.querySelector(".sub"))`)
 	fac.run("give the floor to the first participant", chromedp.Click(chromedp.ID("nextBtn")))
 	fac.waitJS("Kim presents first", `document.querySelector("#order li.presenting").textContent.startsWith("Kim")`)
+	fac.waitJS("Kim has written nothing", `document.querySelector("#presentingName").textContent === "Kim" && document.querySelector("#presentingNote") !== null`)
+	fac.run("give the floor to Choi", chromedp.Click(chromedp.ID("nextBtn")))
+	fac.waitJS("the facilitator reads Choi's answers", `document.querySelector("#presentingName").textContent === "Choi"`+
+		` && document.querySelector('#presentingAnswers [data-a="wentWell"]').textContent === `+jsString(typed)+
+		` && document.querySelector('#presentingAnswers [data-a="ratings"]').textContent === "2 → 4"`+
+		` && document.querySelector('#presentingAnswers [data-a="alert-gap"]').textContent === `+jsString(gap))
+	fac.shot("retro-presenting")
+	fac.run("give the floor to the observer", chromedp.Click(chromedp.ID("nextBtn")))
+	fac.waitJS("the facilitator reads the observer's answers", `document.querySelector("#presentingName").textContent === "Oh"`+
+		` && document.querySelector('#presentingAnswers [data-a="observer.balance"]').textContent === `+jsString(observed)+
+		` && document.querySelector('#presentingAnswers [data-a="ratings"]') === null`)
 	fac.run("propose an action",
 		chromedp.SendKeys(chromedp.ID("actTitle"), "Runbook: where the order API config lives"),
 		chromedp.SetValue(chromedp.ID("actKind"), "runbook"),

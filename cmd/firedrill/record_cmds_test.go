@@ -119,7 +119,7 @@ func TestHistoryCmd(t *testing.T) {
 		contains []string
 	}{
 		{"prints the season's numbers and awards", []string{"--data-dir", dir, "history", "--team", "payments", "--season", "2026H2"}, 0,
-			[]string{"team payments, season 2026H2: 1 drills, 3 people trained", "2.00 → 3.50 (+75%) over 4 answers", "largest before/after gain: Alice, 2 → 4 (+2)", "thanks to the designers: Dana"}},
+			[]string{"team payments, season 2026H2: 1 drills, 3 people trained", "1.67 → 3.33 (+100%) over 3 answers", "largest before/after gain: Alice, 2 → 4 (+2)", "thanks to the designers: Dana"}},
 		{"another season is empty", []string{"--data-dir", dir, "history", "--season", "2026H1"}, 0, []string{"0 drills"}},
 		{"a malformed season exits 2", []string{"--data-dir", dir, "history", "--season", "autumn"}, 2, []string{`season "autumn": expected a year and a half, like 2026H2`}},
 	}

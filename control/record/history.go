@@ -216,6 +216,9 @@ func BuildHistory(records []*Record, f HistoryFilter, now time.Time) (*History, 
 			h.OpenActions = append(h.OpenActions, OpenAction{Action: a, DrillID: r.DrillID, Date: r.Date, Team: r.Team, Overdue: a.Due != "" && a.Due < today})
 		}
 		for _, a := range r.Retro.Answers {
+			if !rated(a) {
+				continue
+			}
 			pairs = append(pairs, [2]int{a.Before, a.After})
 			if !a.Anonymous && a.Name != "" {
 				g := GainAward{Name: a.Name, DrillID: r.DrillID, Team: r.Team, Before: a.Before, After: a.After, Gain: a.After - a.Before}
@@ -295,4 +298,12 @@ func hasRole(people []Person, role control.Role) bool {
 		}
 	}
 	return false
+}
+
+// rated reports whether an answer set counts in the self-ratings: only
+// participants rate themselves (the staff are not asked), so an answer
+// without ratings or from a named staff role is left out of the averages
+// and the gain award.
+func rated(a Answer) bool {
+	return a.Before != 0 && a.After != 0 && (a.Role == "" || a.Role == control.RoleParticipant)
 }

@@ -97,18 +97,18 @@ func (r *Retro) apply(d *control.Drill, e *control.Event) {
 			r.ignore(e, "answers of %s saved by %s", a.PersonID, e.Actor)
 			return
 		}
-		complete := a.Complete(d.Scenario)
+		complete := a.Complete(d.Scenario, RoleOf(d, a.PersonID))
 		if e.Type == EventSubmitted && !complete {
 			r.ignore(e, "incomplete answers cannot be submitted")
 			return
 		}
 		en := r.Entries[a.PersonID]
 		if en == nil {
-			en = &Entry{Name: a.PersonID}
+			en = &Entry{Name: a.PersonID, Role: RoleOf(d, a.PersonID)}
 			if p, ok := d.Person(a.PersonID); ok {
-				en.Name, en.Role = p.Name, p.Role
+				en.Name = p.Name
 			} else if a.PersonID == "facilitator" {
-				en.Name, en.Role = "Facilitator", control.RoleFacilitator
+				en.Name = "Facilitator"
 			}
 			r.Entries[a.PersonID] = en
 		}
@@ -324,25 +324,63 @@ func ChangePct(before, after float64) float64 {
 func Round2(v float64) float64 { return math.Round(v*100) / 100 }
 
 // Form is what the retro form shows a person: the blameless copy, the
-// standard and the scenario's own questions, and their saved answers.
+// questions of their role (see QuestionsFor), and their saved answers.
 type Form struct {
-	Blameless string                    `json:"blameless"`
-	Questions []scenarios.RetroQuestion `json:"questions"`
-	Answers   Answers                   `json:"answers"`
-	Submitted bool                      `json:"submitted"`
-	Open      bool                      `json:"open"`
+	Blameless string       `json:"blameless"`
+	Role      control.Role `json:"role"`
+	// SelfRating reports whether the before/after self-ratings are asked.
+	SelfRating bool                      `json:"selfRating"`
+	Questions  []scenarios.RetroQuestion `json:"questions"`
+	Answers    Answers                   `json:"answers"`
+	Submitted  bool                      `json:"submitted"`
+	Open       bool                      `json:"open"`
 	// Saved is the sequence number of the latest durable save.
 	Saved int64 `json:"saved"`
 }
 
 // FormFor returns the form of the person.
 func (r *Retro) FormFor(d *control.Drill, personID string) Form {
-	f := Form{Blameless: Blameless, Questions: []scenarios.RetroQuestion{}, Open: r.Open, Answers: Answers{PersonID: personID}}
-	if d.Scenario != nil {
-		f.Questions = append(f.Questions, d.Scenario.Retro.Questions...)
-	}
+	set := QuestionsFor(RoleOf(d, personID), d.Scenario)
+	f := Form{Blameless: Blameless, Role: set.Role, SelfRating: set.SelfRating, Questions: set.Questions, Open: r.Open, Answers: Answers{PersonID: personID}}
 	if en := r.Entries[personID]; en != nil {
 		f.Answers, f.Submitted, f.Saved = en.Answers, en.Submitted, en.Seq
 	}
 	return f
+}
+
+// Presented is the presenting person's answers, as the facilitator reads
+// them during the presentations. Anonymous answers are not shown under the
+// presenter's name: Anonymous is set and Answers left empty.
+type Presented struct {
+	PersonID  string                    `json:"personId"`
+	Name      string                    `json:"name"`
+	Role      control.Role              `json:"role"`
+	Questions []scenarios.RetroQuestion `json:"questions"`
+	Answered  bool                      `json:"answered"`
+	Submitted bool                      `json:"submitted"`
+	Anonymous bool                      `json:"anonymous,omitempty"`
+	Answers   *Answers                  `json:"answers,omitempty"`
+}
+
+// PresentingAnswers returns the answers of the person presenting, or nil
+// when nobody presents.
+func (r *Retro) PresentingAnswers(d *control.Drill) *Presented {
+	if r.Presenting == "" {
+		return nil
+	}
+	set := QuestionsFor(RoleOf(d, r.Presenting), d.Scenario)
+	p := &Presented{PersonID: r.Presenting, Name: r.Presenting, Role: set.Role, Questions: set.Questions}
+	if pp, ok := d.Person(r.Presenting); ok {
+		p.Name = pp.Name
+	}
+	en := r.Entries[r.Presenting]
+	if en == nil {
+		return p
+	}
+	p.Answered, p.Submitted, p.Anonymous = true, en.Submitted, en.Anonymous
+	if !en.Anonymous {
+		a := en.Answers
+		p.Answers = &a
+	}
+	return p
 }

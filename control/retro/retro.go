@@ -18,6 +18,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/scenarios"
 )
@@ -142,32 +143,23 @@ type Decision struct {
 	Accepted bool   `json:"accepted"`
 }
 
-// Check validates answers against the scenario's questions. A draft may be
-// incomplete; a submission needs both ratings and every required question.
-// Errors name the field.
-func (a *Answers) Check(s *scenarios.Scenario, submit bool) error {
+// Check validates answers against the questions the retro asks the role
+// (see QuestionsFor). A draft may be incomplete; a participant's submission
+// needs both self-ratings, and any submission every required question.
+// Self-ratings are refused from the other roles: only participants were
+// trained. Errors name the field.
+func (a *Answers) Check(s *scenarios.Scenario, role control.Role, submit bool) error {
+	set := QuestionsFor(role, s)
 	var problems []string
 	for _, f := range []struct{ name, v string }{{"wentWell", a.WentWell}, {"lacking", a.Lacking}, {"better", a.Better}} {
 		if n := utf8.RuneCountInString(f.v); n > MaxTextRunes {
 			problems = append(problems, fmt.Sprintf("%s is %d characters long, at most %d are allowed", f.name, n, MaxTextRunes))
 		}
 	}
-	for _, r := range []struct {
-		name string
-		v    int
-	}{{"before", a.Before}, {"after", a.After}} {
-		switch {
-		case r.v == 0 && submit:
-			problems = append(problems, fmt.Sprintf("%s: the self-rating is required, expected 1 to 5", r.name))
-		case r.v < 0 || r.v > 5:
-			problems = append(problems, fmt.Sprintf("%s is %d, expected a rating from 1 to 5", r.name, r.v))
-		}
-	}
+	problems = append(problems, a.checkRatings(set, submit)...)
 	known := map[string]scenarios.RetroQuestion{}
-	if s != nil {
-		for _, q := range s.Retro.Questions {
-			known[q.ID] = q
-		}
+	for _, q := range set.Questions {
+		known[q.ID] = q
 	}
 	ids := make([]string, 0, len(a.Extra))
 	for id := range a.Extra {
@@ -178,7 +170,7 @@ func (a *Answers) Check(s *scenarios.Scenario, submit bool) error {
 		v := a.Extra[id]
 		q, ok := known[id]
 		if !ok {
-			problems = append(problems, fmt.Sprintf("extra.%s is not a question of this scenario", id))
+			problems = append(problems, fmt.Sprintf("extra.%s is not a question asked of the %s", id, set.Role))
 			continue
 		}
 		if n := utf8.RuneCountInString(v); n > MaxTextRunes {
@@ -190,8 +182,8 @@ func (a *Answers) Check(s *scenarios.Scenario, submit bool) error {
 			}
 		}
 	}
-	if submit && s != nil {
-		for _, q := range s.Retro.Questions {
+	if submit {
+		for _, q := range set.Questions {
 			if q.Required && strings.TrimSpace(a.Extra[q.ID]) == "" {
 				problems = append(problems, fmt.Sprintf("extra.%s: %q is required", q.ID, q.Text))
 			}
@@ -203,8 +195,30 @@ func (a *Answers) Check(s *scenarios.Scenario, submit bool) error {
 	return nil
 }
 
-// Complete reports whether the answers could be submitted as they are.
-func (a *Answers) Complete(s *scenarios.Scenario) bool { return a.Check(s, true) == nil }
+// checkRatings checks the before/after self-ratings against the role's set.
+func (a *Answers) checkRatings(set QuestionSet, submit bool) []string {
+	var problems []string
+	for _, r := range []struct {
+		name string
+		v    int
+	}{{"before", a.Before}, {"after", a.After}} {
+		switch {
+		case !set.SelfRating && r.v != 0:
+			problems = append(problems, fmt.Sprintf("%s: the self-rating is asked of participants only, not of the %s", r.name, set.Role))
+		case r.v == 0 && submit && set.SelfRating:
+			problems = append(problems, fmt.Sprintf("%s: the self-rating is required, expected 1 to 5", r.name))
+		case r.v < 0 || r.v > 5:
+			problems = append(problems, fmt.Sprintf("%s is %d, expected a rating from 1 to 5", r.name, r.v))
+		}
+	}
+	return problems
+}
+
+// Complete reports whether the answers of a person with the role could be
+// submitted as they are.
+func (a *Answers) Complete(s *scenarios.Scenario, role control.Role) bool {
+	return a.Check(s, role, true) == nil
+}
 
 // Check validates a proposed action.
 func (a *Action) Check() error {

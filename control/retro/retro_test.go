@@ -129,22 +129,29 @@ func TestAnswers_Check(t *testing.T) {
 	long := strings.Repeat("x", retro.MaxTextRunes+1)
 	tests := []struct {
 		name   string
+		role   control.Role
 		a      retro.Answers
 		submit bool
 		want   string // "" for valid
 	}{
-		{"empty draft is valid", retro.Answers{}, false, ""},
-		{"submission without ratings is refused", retro.Answers{Extra: map[string]string{"alert-gap": "x"}}, true, "before: the self-rating is required, expected 1 to 5; after: the self-rating is required"},
-		{"rating out of range is refused", retro.Answers{Before: 6}, false, "before is 6, expected a rating from 1 to 5"},
-		{"unknown extra question is refused", retro.Answers{Extra: map[string]string{"nope": "x"}}, false, "extra.nope is not a question of this scenario"},
-		{"scale question needs 1 to 5", retro.Answers{Extra: map[string]string{"realism": "seven"}}, false, `extra.realism is "seven", expected a whole number from 1 to 5`},
-		{"required extra question is needed to submit", retro.Answers{Before: 1, After: 2}, true, `extra.alert-gap: "Which alert would have caught it sooner?" is required`},
-		{"overlong text is refused", retro.Answers{WentWell: long}, false, "wentWell is 4001 characters long"},
-		{"complete submission is valid", retro.Answers{Before: 1, After: 5, Extra: map[string]string{"alert-gap": "pool"}}, true, ""},
+		{"empty draft is valid", control.RoleParticipant, retro.Answers{}, false, ""},
+		{"submission without ratings is refused", control.RoleParticipant, retro.Answers{Extra: map[string]string{"alert-gap": "x"}}, true, "before: the self-rating is required, expected 1 to 5; after: the self-rating is required"},
+		{"rating out of range is refused", control.RoleParticipant, retro.Answers{Before: 6}, false, "before is 6, expected a rating from 1 to 5"},
+		{"unknown extra question is refused", control.RoleParticipant, retro.Answers{Extra: map[string]string{"nope": "x"}}, false, "extra.nope is not a question asked of the participant"},
+		{"scale question needs 1 to 5", control.RoleParticipant, retro.Answers{Extra: map[string]string{"realism": "seven"}}, false, `extra.realism is "seven", expected a whole number from 1 to 5`},
+		{"required extra question is needed to submit", control.RoleParticipant, retro.Answers{Before: 1, After: 2}, true, `extra.alert-gap: "Which alert would have caught it sooner?" is required`},
+		{"overlong text is refused", control.RoleParticipant, retro.Answers{WentWell: long}, false, "wentWell is 4001 characters long"},
+		{"complete submission is valid", control.RoleParticipant, retro.Answers{Before: 1, After: 5, Extra: map[string]string{"alert-gap": "pool"}}, true, ""},
+		{"a person without a role answers as a participant", "", retro.Answers{Before: 1, After: 5, Extra: map[string]string{"alert-gap": "pool"}}, true, ""},
+		{"observer submits without self-ratings", control.RoleObserver, retro.Answers{Extra: map[string]string{retro.QObserverBalance: "IC held recovery too"}}, true, ""},
+		{"observer self-rating is refused", control.RoleObserver, retro.Answers{Before: 2, After: 4}, false, "before: the self-rating is asked of participants only, not of the observer"},
+		{"designer is not asked the scenario's questions", control.RoleDesigner, retro.Answers{Extra: map[string]string{"realism": "5"}}, false, "extra.realism is not a question asked of the designer"},
+		{"facilitator is not asked the observer's questions", control.RoleFacilitator, retro.Answers{Extra: map[string]string{retro.QObserverStrengths: "x"}}, false, "extra.observer.strengths is not a question asked of the facilitator"},
+		{"participant is not asked the designer's questions", control.RoleParticipant, retro.Answers{Extra: map[string]string{retro.QDesignerResolution: "x"}}, false, "extra.designer.resolution is not a question asked of the participant"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := tt.a.Check(sc, tt.submit)
+			err := tt.a.Check(sc, tt.role, tt.submit)
 			if tt.want == "" {
 				if err != nil {
 					t.Fatalf("unexpected error: %v", err)
@@ -246,5 +253,42 @@ func BenchmarkProject(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		retro.Project(d, evs)
+	}
+}
+
+// Each role is asked its own questions: participants rate themselves and
+// answer the scenario's questions; the staff answer about their part.
+func TestQuestionsFor(t *testing.T) {
+	sc := retrotest.Scenario()
+	tests := []struct {
+		name       string
+		role       control.Role
+		wantRole   control.Role
+		selfRating bool
+		ids        []string
+	}{
+		{"participant rates and answers the scenario's questions", control.RoleParticipant, control.RoleParticipant, true, []string{"realism", "alert-gap"}},
+		{"unknown role is asked as a participant", "", control.RoleParticipant, true, []string{"realism", "alert-gap"}},
+		{"observer is asked what they observed", control.RoleObserver, control.RoleObserver, false, []string{retro.QObserverStrengths, retro.QObserverWeaknesses, retro.QObserverBalance}},
+		{"designer is asked about the scenario and its best resolution", control.RoleDesigner, control.RoleDesigner, false, []string{retro.QDesignerScenario, retro.QDesignerResolution, retro.QDesignerChange}},
+		{"facilitator is asked about running the drill", control.RoleFacilitator, control.RoleFacilitator, false, []string{retro.QFacilitatorPurpose, retro.QFacilitatorStepIn, retro.QFacilitatorRunning}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			set := retro.QuestionsFor(tt.role, sc)
+			var ids []string
+			for _, q := range set.Questions {
+				ids = append(ids, q.ID)
+				if strings.TrimSpace(q.Text) == "" {
+					t.Errorf("question %s has no text", q.ID)
+				}
+			}
+			if set.Role != tt.wantRole || set.SelfRating != tt.selfRating || strings.Join(ids, ",") != strings.Join(tt.ids, ",") {
+				t.Fatalf("QuestionsFor(%q) = role %s, selfRating %t, %v; want %s, %t, %v", tt.role, set.Role, set.SelfRating, ids, tt.wantRole, tt.selfRating, tt.ids)
+			}
+		})
+	}
+	if got := retro.QuestionsFor(control.RoleParticipant, nil); !got.SelfRating || len(got.Questions) != 0 {
+		t.Fatalf("participant set without a scenario = %+v, want self-ratings and no extra questions", got)
 	}
 }

@@ -98,7 +98,7 @@ func (s *Service) save(ctx context.Context, drillID, personID string, a Answers,
 			a.Extra[k] = control.CleanText(v)
 		}
 	}
-	if err := a.Check(d.Scenario, submit); err != nil {
+	if err := a.Check(d.Scenario, RoleOf(d, personID), submit); err != nil {
 		return 0, err
 	}
 	typ := EventDraft

@@ -25,12 +25,15 @@ type RetroView struct {
 	ActionKinds []retro.ActionKind `json:"actionKinds"`
 	// Order is the presentation order. Who has submitted is shown to the
 	// facilitator only; everyone else sees the order and the count.
-	Order      []retro.Status   `json:"order"`
-	Presenting string           `json:"presenting,omitempty"`
-	Submitted  int              `json:"submitted"`
-	People     int              `json:"people"`
-	Questions  []retro.Question `json:"questions"`
-	Actions    []retro.Action   `json:"actions"`
+	Order      []retro.Status `json:"order"`
+	Presenting string         `json:"presenting,omitempty"`
+	// PresentingAnswers are the answers of the person presenting, for the
+	// facilitator only (anonymous answers are not shown under a name).
+	PresentingAnswers *retro.Presented `json:"presentingAnswers,omitempty"`
+	Submitted         int              `json:"submitted"`
+	People            int              `json:"people"`
+	Questions         []retro.Question `json:"questions"`
+	Actions           []retro.Action   `json:"actions"`
 	// Aggregate is the retro's before/after ratings, shown once the person
 	// has submitted (so nobody anchors on the others' numbers), to the
 	// facilitator, and after the close.

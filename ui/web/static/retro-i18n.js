@@ -33,6 +33,9 @@ const dict = {
     historyBanner: "EXERCISE records — every drill here was an exercise, not a real incident.", consoleLink: "Facilitator console",
     "kind.lifecycle": "drill", "kind.fault": "fault", "kind.probe": "check", "kind.inject": "scripted message", "kind.hint": "hint", "kind.alert": "alert",
     "kind.notice": "notice", "kind.chat": "chat", "kind.note": "observer note", "kind.retro": "retrospective", "kind.role": "response role", "kind.nudge": "reminder", "kind.other": "other",
+    presentingAnswers: "Answers of the person presenting", presentingNone: "Nobody is presenting yet: press “Next presenter”.",
+    presentingAnon: "{name} kept their answers anonymous: they are not shown under a name.", presentingEmpty: "{name} has not written answers yet.",
+    ratingsPair: "Self-rating before → after (1–5)", draft: "draft", "role.participant": "participant", "role.designer": "designer", "role.observer": "observer", "role.facilitator": "facilitator",
     withRehearsals: "include rehearsals", rehearsalTag: "rehearsal ×{scale}", rehearsalsLeftOut: "{n} rehearsal(s) on a faster clock left out: they train nobody and win no award.",
   },
   ko: {
@@ -66,9 +69,29 @@ const dict = {
     historyBanner: "모의 훈련 기록 — 여기 있는 모든 훈련은 실제 장애가 아닌 훈련입니다.", consoleLink: "진행자 콘솔",
     "kind.lifecycle": "훈련", "kind.fault": "장애", "kind.probe": "확인", "kind.inject": "시나리오 메시지", "kind.hint": "힌트", "kind.alert": "알림",
     "kind.notice": "공지", "kind.chat": "대화", "kind.note": "관찰 노트", "kind.retro": "회고", "kind.role": "대응 역할", "kind.nudge": "알림봇", "kind.other": "기타",
+    presentingAnswers: "발표자의 답변", presentingNone: "아직 발표하는 사람이 없습니다. “다음 발표자”를 누르세요.",
+    presentingAnon: "{name} 님은 답변을 익명으로 남겼습니다. 이름과 함께 보여 주지 않습니다.", presentingEmpty: "{name} 님은 아직 답변을 쓰지 않았습니다.",
+    ratingsPair: "자기 평가 전 → 후 (1–5)", draft: "임시 저장", "role.participant": "참여자", "role.designer": "설계자", "role.observer": "관찰자", "role.facilitator": "진행자",
+    "q.observer.strengths": "팀의 강점으로 관찰한 것은 무엇인가요?",
+    "q.observer.weaknesses": "약점으로 관찰한 것은 무엇이며, 어떻게 개선할 수 있을까요?",
+    "q.observer.balance": "일이 1:1로 고르게 나뉘었나요? 복구와 전파를 다른 사람이 맡았고, 누군가 과부하일 때 다른 사람이 놀고 있지 않았나요?",
+    "q.designer.scenario": "어떤 시나리오였고, 무엇을 연습하도록 설계했나요?",
+    "q.designer.resolution": "생각한 가장 좋은 해결 방법은 무엇이었고, 팀은 얼마나 가까이 갔나요?",
+    "q.designer.change": "다음에는 시나리오에서 무엇을 바꾸겠나요?",
+    "q.facilitator.purpose": "팀이 훈련을 평가가 아닌 연습으로 받아들였나요? 목적을 어떻게 다시 설명했나요?",
+    "q.facilitator.step-in": "어디에서 개입했나요(힌트, 페르소나, 일시 정지), 그리고 왜 그랬나요?",
+    "q.facilitator.running": "다음에는 훈련 진행 방식에서 무엇을 바꾸겠나요?",
     withRehearsals: "리허설 포함", rehearsalTag: "리허설 ×{scale}", rehearsalsLeftOut: "빠른 시계로 진행한 리허설 {n}건은 제외했습니다. 교육 인원과 시상에 들지 않습니다.",
   },
 };
+
+/** questionText returns a retro question's text in the current language:
+ * the server's copy unless the page has a translation of its id. */
+export function questionText(q) {
+  const key = "q." + q.id;
+  const t = rt(key);
+  return t === key ? q.text : t;
+}
 
 /** rt returns the page string for key in the current language. */
 export function rt(key, vars) {

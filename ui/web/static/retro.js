@@ -2,7 +2,7 @@
 // reload), the presentation order, the question queue, follow-up actions,
 // the facilitator's console, and the drill's private parts opened at the end.
 import { api, chrome, clear, el, fmtClock, loadSession } from "./common.js";
-import { rt, translateRT } from "./retro-i18n.js";
+import { questionText, rt, translateRT } from "./retro-i18n.js";
 import { currentLang } from "./i18n.js";
 import { phrase } from "./words.js";
 
@@ -60,12 +60,12 @@ function buildExtra(questions) {
   const box = clear($("extra"));
   for (const q of questions) {
     if (q.type === "scale") {
-      const fs = el("fieldset", { class: "rating", "data-q": q.id }, el("legend", {}, q.text + (q.required ? " *" : "")));
+      const fs = el("fieldset", { class: "rating", "data-q": q.id }, el("legend", {}, questionText(q) + (q.required ? " *" : "")));
       for (let v = 1; v <= 5; v++) fs.append(el("label", {}, el("input", { type: "radio", name: "q-" + q.id, value: String(v) }), String(v)));
       box.append(fs);
     } else {
       const id = "q-" + q.id;
-      box.append(el("label", { for: id }, q.text + (q.required ? " *" : "")));
+      box.append(el("label", { for: id }, questionText(q) + (q.required ? " *" : "")));
       box.append(el(q.type === "text" ? "input" : "textarea", { id, "data-q": q.id, rows: 2, maxlength: 4000 }));
     }
   }
@@ -117,9 +117,12 @@ window.addEventListener("pagehide", () => {
 async function submit(ev) {
   ev.preventDefault();
   const a = collect();
-  $("beforeSet").classList.toggle("missing", !a.before);
-  $("afterSet").classList.toggle("missing", !a.after);
-  if (!a.before || !a.after) { $("formError").textContent = rt("needRatings"); return; }
+  // Only participants rate themselves; the staff's form has no ratings.
+  if (view.form.selfRating) {
+    $("beforeSet").classList.toggle("missing", !a.before);
+    $("afterSet").classList.toggle("missing", !a.after);
+    if (!a.before || !a.after) { $("formError").textContent = rt("needRatings"); return; }
+  }
   clearTimeout(saveTimer);
   try {
     await api("POST", base + "/retro/submit", a);
@@ -151,6 +154,8 @@ function renderShared() {
   const reverting = v.state === "ended";
   $("closeBtn").disabled = reverting;
   $("closeBtn").title = reverting ? rt("closeAfterRevert") : "";
+  // Each role has its own questions: only participants rate themselves.
+  for (const id of ["beforeSet", "afterSet", "thenTest"]) $(id).classList.toggle("hidden", !v.form.selfRating);
   for (const e of document.querySelectorAll("#form textarea, #form input, #submitBtn")) e.disabled = !v.open;
   $("submitBtn").textContent = rt(v.form.submitted ? "resubmit" : "submit");
 
@@ -170,6 +175,7 @@ function renderShared() {
       v.facilitator && !p.submitted && p.started ? el("span", { class: "muted small" }, " …") : null));
   }
   $("submittedCount").textContent = rt("submittedCount", { n: v.submitted, m: v.people });
+  renderPresenting();
 
   const qs = clear($("questions"));
   for (const q of v.questions) {
@@ -196,6 +202,29 @@ function renderShared() {
     if (v.exports[k]) ex.append(el("li", {}, el("a", { href: v.exports[k], target: k === "print" ? "_blank" : null, rel: "noopener" }, rt(k))));
   }
   renderPrivate();
+}
+
+// renderPresenting shows the facilitator the answers of the person
+// presenting, with the questions of that person's role.
+function renderPresenting() {
+  const box = clear($("presentingAnswers"));
+  const p = view.presentingAnswers;
+  if (!view.facilitator) return;
+  if (!p) { box.append(el("p", { class: "muted" }, rt("presentingNone"))); return; }
+  box.append(el("p", {}, el("strong", { id: "presentingName" }, p.name), " ", el("span", { class: "muted small" }, "(" + rt("role." + p.role) + ")"),
+    p.answered && !p.submitted ? el("span", { class: "muted small" }, " — " + rt("draft")) : null));
+  if (!p.answered || p.anonymous) {
+    box.append(el("p", { class: "muted", id: "presentingNote" }, rt(p.anonymous ? "presentingAnon" : "presentingEmpty", { name: p.name })));
+    return;
+  }
+  const a = p.answers, dl = el("dl", { class: "answers" });
+  const item = (key, label, value) => { if (value) dl.append(el("dt", {}, label), el("dd", { "data-a": key }, value)); };
+  item("wentWell", rt("qWentWell"), a.wentWell);
+  item("lacking", rt("qLacking"), a.lacking);
+  item("better", rt("qBetter"), a.better);
+  if (a.before && a.after) item("ratings", rt("ratingsPair"), a.before + " → " + a.after);
+  for (const q of p.questions) item(q.id, questionText(q), (a.extra || {})[q.id]);
+  box.append(dl);
 }
 
 function renderPrivate() {
