@@ -114,6 +114,35 @@ func TestRetroAPI(t *testing.T) {
 			t.Fatal("the facilitator has no JSON record link")
 		}
 	})
+	t.Run("each role answers its own questions; only the facilitator reads the presenter's", func(t *testing.T) {
+		var ov wire.RetroView
+		d.observer.must(200, "GET", path, nil, &ov)
+		if ov.Form.Role != "observer" || ov.Form.SelfRating || len(ov.Form.Questions) == 0 || ov.Form.Questions[0].ID != retro.QObserverStrengths {
+			t.Fatalf("observer's form: role %s, selfRating %v, questions %+v", ov.Form.Role, ov.Form.SelfRating, ov.Form.Questions)
+		}
+		if v.Form.Role != "participant" || !v.Form.SelfRating {
+			t.Fatalf("participant's form: role %s, selfRating %v", v.Form.Role, v.Form.SelfRating)
+		}
+		st, b := d.observer.do("PUT", path+"/answers", map[string]any{"before": 3, "after": 4})
+		if st != 400 || !strings.Contains(string(b), "asked of participants only") {
+			t.Fatalf("observer's self-rating: %d %s", st, b)
+		}
+		d.admin.must(200, "POST", path+"/next", nil, nil)
+		var fv wire.RetroView
+		d.admin.must(200, "GET", path, nil, &fv)
+		// Kim presents first and submitted anonymously: the facilitator is
+		// told so, and the answers are not shown under Kim's name.
+		if p := fv.PresentingAnswers; p == nil || p.Name != "Kim" || !p.Answered || !p.Anonymous || p.Answers != nil {
+			t.Fatalf("facilitator's view of the presenter: %+v", fv.PresentingAnswers)
+		}
+		for name, c := range map[string]*client{"participant": d.participant, "second participant": d.second, "observer": d.observer} {
+			var pv wire.RetroView
+			c.must(200, "GET", path, nil, &pv)
+			if pv.PresentingAnswers != nil {
+				t.Fatalf("the %s reads the presenter's answers: %+v", name, pv.PresentingAnswers)
+			}
+		}
+	})
 	var actionID string
 	t.Run("anyone proposes an action, only the facilitator accepts", func(t *testing.T) {
 		var res map[string]string
