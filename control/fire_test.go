@@ -1,0 +1,146 @@
+package control_test
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	clocktesting "k8s.io/utils/clock/testing"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/control/controltest"
+	"github.com/firedrill/firedrill/control/sqlite"
+)
+
+// opLog is the order in which the journal took appends and the injector
+// took calls.
+type opLog struct {
+	mu  sync.Mutex
+	ops []string
+}
+
+func (l *opLog) add(s string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.ops = append(l.ops, s)
+}
+
+func (l *opLog) list() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.ops)
+}
+
+// loggedStore logs each append as its events, "type/faultId" for fault
+// events, separated by spaces.
+type loggedStore struct {
+	control.Store
+	log *opLog
+}
+
+func (s *loggedStore) Append(ctx context.Context, sum control.DrillSummary, evs []control.Event) error {
+	types := make([]string, len(evs))
+	for i, e := range evs {
+		types[i] = e.Type
+		var p struct {
+			FaultID string `json:"faultId"`
+		}
+		if json.Unmarshal(e.Payload, &p) == nil && p.FaultID != "" {
+			types[i] += "/" + p.FaultID
+		}
+	}
+	if err := s.Store.Append(ctx, sum, evs); err != nil {
+		return err
+	}
+	s.log.add("append " + strings.Join(types, " "))
+	return nil
+}
+
+// loggedInjector logs each Prepare and Inject.
+type loggedInjector struct {
+	*controltest.Injector
+	log *opLog
+}
+
+func (i *loggedInjector) Prepare(ctx context.Context, s control.FaultSpec) ([]byte, error) {
+	i.log.add("prepare " + s.FaultID)
+	return i.Injector.Prepare(ctx, s)
+}
+
+func (i *loggedInjector) Inject(ctx context.Context, s control.FaultSpec, rec []byte) ([]byte, error) {
+	i.log.add("inject " + s.FaultID)
+	return i.Injector.Inject(ctx, s, rec)
+}
+
+// "Fire now" on a running engine fires the fault before it returns, with
+// one journal write ahead of the inject: the person's request, the intent
+// and the revert record from Prepare together. A paused drill keeps the
+// request for its resume.
+func TestFireFaultNow_journalsRequestIntentAndRecordInOneAppendBeforeTheInject(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "firedrill.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	log := &opLog{}
+	inj := controltest.NewInjector()
+	clk := clocktesting.NewFakeClock(controltest.Start)
+	e := control.NewEngine(&loggedStore{Store: db, log: log}, &loggedInjector{Injector: inj, log: log}, clk)
+	if err := e.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	h := &controltest.Harness{T: t, Ctx: ctx, Clock: clk, Injector: inj, DB: db, Engine: e}
+	id := startDrill(t, h, controltest.PaymentScenario())
+
+	before := len(log.list())
+	if err := e.FireFaultNow(ctx, id, "cache-evict", "fiona"); err != nil {
+		t.Fatal(err)
+	}
+	// The drill's loop journals its own faults (db-config) alongside;
+	// cache-evict's operations must be exactly these, in this order.
+	var got []string
+	for _, op := range log.list()[before:] {
+		if strings.Contains(op, "cache-evict") {
+			got = append(got, op)
+		}
+	}
+	want := []string{
+		"prepare cache-evict",
+		"append fault.fire-requested/cache-evict fault.intent/cache-evict fault.prepared/cache-evict",
+		"inject cache-evict",
+		"append fault.injected/cache-evict",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("fire now did %q, expected %q", got, want)
+	}
+	d, err := e.Drill(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, _ := d.Fault("cache-evict"); f.Phase != control.FaultInEffect || !inj.Broken("cache-evict") {
+		t.Fatalf("cache-evict is %s when FireFaultNow returned; expected in effect", f.Phase)
+	}
+
+	t.Run("a paused drill keeps the request for its resume", func(t *testing.T) {
+		id := startDrill(t, h, controltest.PaymentScenario())
+		if err := e.Pause(ctx, id, "fiona", "a real incident"); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.FireFaultNow(ctx, id, "cache-evict", "fiona"); err != nil {
+			t.Fatal(err)
+		}
+		d, err := e.Drill(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f, _ := d.Fault("cache-evict"); f.Phase != control.FaultPending || f.FireRequestedAt == nil {
+			t.Fatalf("cache-evict is %s (requested %v) in a paused drill; expected pending with the request kept", f.Phase, f.FireRequestedAt)
+		}
+	})
+}
