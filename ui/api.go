@@ -25,11 +25,13 @@ func sessionView(sess *Session) wire.SessionView {
 		return wire.SessionView{}
 	}
 	return wire.SessionView{SignedIn: true, Admin: sess.Admin, DrillID: sess.DrillID, PersonID: sess.PersonID,
-		Name: sess.Name, Role: sess.Role, CSRF: sess.CSRF}
+		Name: sess.Name, Role: sess.Role, CSRF: sess.CSRF, Teams: sess.Teams, BreakGlass: sess.BreakGlass()}
 }
 
 func (s *Server) apiSession(w http.ResponseWriter, r *http.Request, sess *Session) {
-	writeJSON(w, http.StatusOK, sessionView(sess))
+	v := sessionView(sess)
+	v.SSO = s.oidc != nil
+	writeJSON(w, http.StatusOK, v)
 }
 
 func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request, _ *Session) {
@@ -140,16 +142,17 @@ func (s *Server) apiJoin(w http.ResponseWriter, r *http.Request, old *Session) {
 	writeJSON(w, http.StatusOK, v)
 }
 
-func (s *Server) apiScenarios(w http.ResponseWriter, r *http.Request, _ *Session) {
-	writeJSON(w, http.StatusOK, s.library.Scenarios())
+func (s *Server) apiScenarios(w http.ResponseWriter, r *http.Request, sess *Session) {
+	writeJSON(w, http.StatusOK, visibleScenarios(sess, s.library.Scenarios()))
 }
 
-func (s *Server) apiDrills(w http.ResponseWriter, r *http.Request, _ *Session) {
+func (s *Server) apiDrills(w http.ResponseWriter, r *http.Request, sess *Session) {
 	ds, err := s.engine.Drills(r.Context(), control.DrillFilter{})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	ds = s.visibleDrills(r.Context(), sess, ds)
 	if ds == nil {
 		ds = []control.DrillSummary{}
 	}
@@ -184,6 +187,9 @@ func (s *Server) apiCreateDrill(w http.ResponseWriter, r *http.Request, sess *Se
 		return
 	}
 	sc, err := s.library.Scenario(req.Scenario)
+	if err == nil {
+		err = canCreateDrill(sess, sc.Metadata.Team)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return

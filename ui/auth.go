@@ -53,6 +53,38 @@ type Session struct {
 	// removing the person, ending their sessions or closing the drill
 	// revokes the link, and every session made from it ends.
 	LinkHash string
+	// Subject is the identity-provider subject of a staff member who
+	// signed in with it (their PersonID is StaffID of it); empty for the
+	// admin credential and join links.
+	Subject string
+	// Teams are the teams such a staff member works with and their role
+	// in each, from the groups claim; AllTeams stands for every team.
+	Teams map[string]control.Role
+}
+
+// BreakGlass reports whether the session was opened with the admin
+// credential, the bootstrap and break-glass way in.
+func (sess *Session) BreakGlass() bool { return sess.Admin && sess.Subject == "" }
+
+// scoped reports whether the session sees only its own teams: a staff
+// member from the identity provider who is not an org-wide facilitator.
+func (sess *Session) scoped() bool {
+	return sess.Admin && sess.Subject != "" && sess.Teams[AllTeams] != control.RoleFacilitator
+}
+
+// RoleIn returns the session's role in a team's drills, or "" for none.
+func (sess *Session) RoleIn(team string) control.Role {
+	if !sess.Admin {
+		return ""
+	}
+	if !sess.scoped() {
+		return control.RoleFacilitator
+	}
+	r := sess.Teams[team]
+	if all := sess.Teams[AllTeams]; roleRank(all) > roleRank(r) {
+		r = all
+	}
+	return r
 }
 
 // Grant is what a join token stands for: one person of one drill, in one role.
@@ -85,6 +117,9 @@ type SessionStore interface {
 	// GetSession returns the session, or ENOTFOUND.
 	GetSession(ctx context.Context, idHash string) (Session, error)
 	DeleteSession(ctx context.Context, idHash string) error
+	// DeleteSubjectSessions removes every session of an identity-provider
+	// subject and returns how many there were.
+	DeleteSubjectSessions(ctx context.Context, subject string) (int, error)
 }
 
 // sessions is the session table: a cache in memory over an optional
@@ -153,6 +188,26 @@ func (ss *sessions) delete(ctx context.Context, id string) {
 	if ss.store != nil {
 		_ = ss.store.DeleteSession(ctx, HashToken(id))
 	}
+}
+
+// deleteSubject ends every session of an identity-provider subject, in
+// this process and in the store, and returns how many ended.
+func (ss *sessions) deleteSubject(ctx context.Context, subject string) int {
+	n := 0
+	ss.mu.Lock()
+	for id, s := range ss.byID {
+		if s.Subject == subject {
+			delete(ss.byID, id)
+			n++
+		}
+	}
+	ss.mu.Unlock()
+	if ss.store != nil {
+		if m, err := ss.store.DeleteSubjectSessions(ctx, subject); err == nil && m > n {
+			n = m
+		}
+	}
+	return n
 }
 
 // randomToken returns 256 random bits, URL-safe.

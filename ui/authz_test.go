@@ -62,21 +62,22 @@ func incidentNotice() map[string]any {
 }
 
 var routeCases = map[string]routeCase{
-	"POST /api/login":                           {body: func(string) any { return map[string]string{"secret": "wrong"} }, ok: []int{401}},
-	"POST /api/logout":                          {},
-	"POST /api/join":                            {body: func(string) any { return map[string]string{"token": "not-a-valid-token-at-all-xxxxxxxx"} }, ok: []int{401}},
-	"POST /api/drills":                          {body: func(string) any { return map[string]string{"scenario": "room-test"} }},
-	"GET /{$}":                                  {ok: []int{303}},
-	"GET /static/":                              {ok: []int{404}}, // no directory listing
-	"GET /console":                              {},
-	"GET /room/{id}":                            {},
-	"GET /api/session":                          {},
-	"GET /api/drills":                           {},
-	"GET /api/scenarios":                        {},
-	"GET /api/drills/{id}":                      {},
-	"GET /api/drills/{id}/ws":                   {},
-	"POST /api/drills/{id}/people/{pid}/link":   {},
-	"POST /api/drills/{id}/people/{pid}/remove": {body: func(string) any { return map[string]string{"why": "left the team"} }},
+	"POST /api/login":                                 {body: func(string) any { return map[string]string{"secret": "wrong"} }, ok: []int{401}},
+	"POST /api/logout":                                {},
+	"POST /api/logout/everywhere":                     {},
+	"POST /api/join":                                  {body: func(string) any { return map[string]string{"token": "not-a-valid-token-at-all-xxxxxxxx"} }, ok: []int{401}},
+	"POST /api/drills":                                {body: func(string) any { return map[string]string{"scenario": "room-test"} }},
+	"GET /{$}":                                        {ok: []int{303}},
+	"GET /static/":                                    {ok: []int{404}}, // no directory listing
+	"GET /console":                                    {},
+	"GET /room/{id}":                                  {},
+	"GET /api/session":                                {},
+	"GET /api/drills":                                 {},
+	"GET /api/scenarios":                              {},
+	"GET /api/drills/{id}":                            {},
+	"GET /api/drills/{id}/ws":                         {},
+	"POST /api/drills/{id}/people/{pid}/link":         {},
+	"POST /api/drills/{id}/people/{pid}/remove":       {body: func(string) any { return map[string]string{"why": "left the team"} }},
 	"POST /api/drills/{id}/people/{pid}/sessions/end": {},
 	"POST /api/drills/{id}/messages": {body: func(role string) any {
 		if role == roleObserver || role == roleDesigner {

@@ -58,4 +58,6 @@ type LibraryEntry struct {
 	Difficulty   scenarios.Difficulty   `json:"difficulty,omitempty"`
 	Difficulties []scenarios.Difficulty `json:"difficulties,omitempty"`
 	Source       string                 `json:"source,omitempty"`
+	// Team is the team the scenario belongs to (its metadata.team).
+	Team string `json:"team,omitempty"`
 }

@@ -43,7 +43,7 @@ func LoadLibrary(dirs []string, opts ...scenarios.Option) (*DirLibrary, error) {
 			l.byName[sc.Metadata.Name] = sc
 			l.list = append(l.list, LibraryEntry{
 				Name: sc.Metadata.Name, Title: sc.Metadata.Title, Description: sc.Metadata.Summary,
-				Difficulty: sc.Difficulty, Difficulties: sc.Difficulties(), Source: path,
+				Difficulty: sc.Difficulty, Difficulties: sc.Difficulties(), Source: path, Team: sc.Metadata.Team,
 			})
 		}
 	}

@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/firedrill/firedrill/control"
@@ -66,7 +67,8 @@ type retroHandler = func(http.ResponseWriter, *http.Request, *Session)
 // else the way the room page does.
 func (s *Server) memberPage(h retroHandler) retroHandler {
 	return func(w http.ResponseWriter, r *http.Request, sess *Session) {
-		if err := allowed(AccessMember, sess, r.PathValue("id")); err != nil {
+		sess, err := s.authorize(r.Context(), AccessMember, r.Pattern, sess, r.PathValue("id"))
+		if err != nil {
 			s.pageRefused(w, r, err)
 			return
 		}
@@ -77,7 +79,8 @@ func (s *Server) memberPage(h retroHandler) retroHandler {
 // adminPage serves h to the signed-in facilitator only.
 func (s *Server) adminPage(h retroHandler) retroHandler {
 	return func(w http.ResponseWriter, r *http.Request, sess *Session) {
-		if err := allowed(AccessAdmin, sess, ""); err != nil {
+		sess, err := s.authorize(r.Context(), AccessAdmin, strings.TrimPrefix(r.Pattern, "GET "), sess, "")
+		if err != nil {
 			s.pageRefused(w, r, err)
 			return
 		}
@@ -181,7 +184,7 @@ func (s *Server) apiRecordChart(w http.ResponseWriter, r *http.Request, sess *Se
 	_, _ = w.Write([]byte(svg))
 }
 
-func (s *Server) apiHistory(w http.ResponseWriter, r *http.Request, _ *Session) {
+func (s *Server) apiHistory(w http.ResponseWriter, r *http.Request, sess *Session) {
 	f := record.HistoryFilter{Team: strings.TrimSpace(r.URL.Query().Get("team")), Season: strings.TrimSpace(r.URL.Query().Get("season")),
 		Rehearsals: r.URL.Query().Get("rehearsals") == "1"}
 	if err := f.Check(); err != nil {
@@ -193,6 +196,9 @@ func (s *Server) apiHistory(w http.ResponseWriter, r *http.Request, _ *Session) 
 		s.writeError(w, r, err)
 		return
 	}
+	// A team-scoped staff member's history, exports and awards are their
+	// teams' only.
+	rs = slices.DeleteFunc(rs, func(rec *record.Record) bool { return !sess.teamVisible(rec.Team) })
 	h, err := record.BuildHistory(rs, f, s.clock.Now())
 	if err != nil {
 		s.writeError(w, r, err)

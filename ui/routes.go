@@ -52,6 +52,9 @@ func (s *Server) routeTable() []route {
 	return append([]route{
 		rt("POST", "/api/login", AccessPublic, s.apiLogin),
 		rt("POST", "/api/logout", AccessPublic, s.apiLogout),
+		rt("POST", "/api/logout/everywhere", AccessAdmin, s.apiLogoutEverywhere),
+		rt("GET", "/auth/oidc/login", AccessPublic, s.pageOIDCLogin),
+		rt("GET", "/auth/oidc/callback", AccessPublic, s.pageOIDCCallback),
 		rt("POST", "/api/join", AccessPublic, s.apiJoin),
 		rt("GET", "/api/session", AccessPublic, s.apiSession),
 
@@ -120,7 +123,8 @@ func (s *Server) guard(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sess, _ := s.session(r)
 		if rt.Access != AccessPublic {
-			if err := allowed(rt.Access, sess, r.PathValue("id")); err != nil {
+			var err error
+			if sess, err = s.authorize(r.Context(), rt.Access, rt.Pattern, sess, r.PathValue("id")); err != nil {
 				if page {
 					s.pageRefused(w, r, err)
 				} else {
@@ -166,7 +170,7 @@ var closedReadable = map[string]bool{"/api/drills/{id}/retro": true, "/room/{id}
 // their drill is closed: their link no longer joins and their stream is
 // closed; the facilitator keeps the record.
 func (s *Server) closedAccess(r *http.Request, rt route, sess *Session) error {
-	if sess == nil || sess.Admin || sess.DrillID == "" || r.PathValue("id") != sess.DrillID {
+	if sess == nil || sess.Admin || sess.Subject != "" || sess.DrillID == "" || r.PathValue("id") != sess.DrillID {
 		return nil
 	}
 	if r.Method == http.MethodGet && closedReadable[rt.Pattern] {
@@ -228,9 +232,13 @@ func (sess *Session) facilitator() bool {
 	return sess.Admin || sess.Role == control.RoleFacilitator
 }
 
-// actor is who the engine records as acting for sess: a facilitator who
-// signed in with the admin credential acts as the person of their name.
+// actor is who the engine records as acting for sess: a staff member from
+// the identity provider acts as themself (StaffID), a facilitator who
+// signed in with the admin credential as the person of their name.
 func (sess *Session) actor() string {
+	if sess.Subject != "" {
+		return sess.PersonID
+	}
 	if sess.Admin {
 		return FacilitatorID(sess.Name)
 	}

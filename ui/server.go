@@ -35,8 +35,12 @@ type Config struct {
 	// Sessions, when set, keeps sessions across restarts; otherwise they
 	// live in memory and a restart signs everybody out.
 	Sessions SessionStore
-	// Admin is the facilitator's credential.
+	// Admin is the facilitator's credential: the bootstrap and break-glass
+	// way in once staff sign in with the identity provider.
 	Admin AdminCredential
+	// OIDC, when its issuer is set, lets staff sign in with the
+	// organization's identity provider.
+	OIDC OIDCConfig
 	// PublicURL is the base of join links, e.g. https://drill.example.com;
 	// empty means the address the facilitator's browser used.
 	PublicURL string
@@ -84,6 +88,7 @@ type Server struct {
 	library   Library
 	tokens    JoinTokens
 	admin     AdminCredential
+	oidc      *oidcAuth // nil without an identity provider
 	publicURL string
 	clock     clock.WithTicker
 	netClock  clock.WithTicker
@@ -147,6 +152,9 @@ func NewServer(cfg Config) (*Server, error) {
 	if err := program.CheckSurveyTemplate(cfg.SurveyURL); err != nil {
 		return nil, err
 	}
+	if err := cfg.OIDC.Check(); err != nil {
+		return nil, err
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -172,6 +180,9 @@ func NewServer(cfg Config) (*Server, error) {
 		ctx:       ctx,
 		cancel:    cancel,
 		pumps:     make(map[string]bool),
+	}
+	if cfg.OIDC.Enabled() {
+		s.oidc = newOIDCAuth(cfg.OIDC)
 	}
 	s.rooms = newRoomCache(cfg.Journal)
 	s.records = newRecordCache(cfg.Journal)

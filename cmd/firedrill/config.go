@@ -13,9 +13,11 @@ import (
 	"github.com/spf13/viper"
 	"k8s.io/utils/clock"
 
+	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/program"
 	"github.com/firedrill/firedrill/control/program/webhook"
 	"github.com/firedrill/firedrill/injectors"
+	"github.com/firedrill/firedrill/ui"
 )
 
 // Config is firedrill's configuration. It is read, lowest precedence first,
@@ -80,6 +82,35 @@ type AuthConfig struct {
 	AdminToken string `mapstructure:"adminToken"`
 	// AdminPasswordHash is a bcrypt hash, an alternative to AdminToken.
 	AdminPasswordHash string `mapstructure:"adminPasswordHash"`
+	// OIDC lets staff sign in with the organization's identity provider;
+	// the admin credential then stays as the break-glass way in.
+	OIDC OIDCConfig `mapstructure:"oidc"`
+}
+
+// OIDCConfig configures sign-in with an OpenID Connect identity provider
+// (authorization code flow with PKCE).
+type OIDCConfig struct {
+	// Issuer is the provider's issuer URL; empty disables the sign-in.
+	Issuer string `mapstructure:"issuer"`
+	// ClientID and ClientSecret are firedrill's client at the provider.
+	ClientID     string `mapstructure:"clientID"`
+	ClientSecret string `mapstructure:"clientSecret"`
+	// RedirectURL is the callback registered at the provider; default
+	// <publicURL>/auth/oidc/callback.
+	RedirectURL string `mapstructure:"redirectURL"`
+	// Scopes are requested besides openid; default profile and email.
+	Scopes []string `mapstructure:"scopes"`
+	// GroupsClaim names the ID token claim with the groups; default groups.
+	GroupsClaim string `mapstructure:"groupsClaim"`
+	// Groups maps a provider group (compared case-insensitively) to a team
+	// ("*" for every team) and a role: facilitator, designer or observer.
+	Groups map[string]OIDCGroup `mapstructure:"groups"`
+}
+
+// OIDCGroup is the team and role membership of a provider group grants.
+type OIDCGroup struct {
+	Team string `mapstructure:"team"`
+	Role string `mapstructure:"role"`
 }
 
 // KubernetesConfig says which beta cluster faults may be injected into.
@@ -186,6 +217,13 @@ var settings = []setting{
 	{key: "log.format", flag: "log-format", def: "text", usage: "log format: text or json"},
 	{key: "auth.adminToken", def: ""},
 	{key: "auth.adminPasswordHash", def: ""},
+	{key: "auth.oidc.issuer", def: ""},
+	{key: "auth.oidc.clientID", def: ""},
+	{key: "auth.oidc.clientSecret", def: ""},
+	{key: "auth.oidc.redirectURL", def: ""},
+	{key: "auth.oidc.scopes", def: []string{}},
+	{key: "auth.oidc.groupsClaim", def: "groups"},
+	{key: "auth.oidc.groups", def: map[string]any{}},
 	{key: "kubernetes.kubeconfig", flag: "kubeconfig", def: "", usage: "path to the kubeconfig of the beta cluster"},
 	{key: "kubernetes.context", flag: "context", def: "", usage: "kubeconfig context (must be in kubernetes.allowedContexts)"},
 	{key: "kubernetes.allowedContexts", def: []string{}},
@@ -386,4 +424,17 @@ func (c Config) proxies() ([]netip.Prefix, error) {
 		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
 	}
 	return out, nil
+}
+
+// ui converts the configuration to the drill room's.
+func (o OIDCConfig) ui() ui.OIDCConfig {
+	c := ui.OIDCConfig{Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret, RedirectURL: o.RedirectURL,
+		GroupsClaim: o.GroupsClaim, Groups: map[string]ui.GroupGrant{}}
+	if len(o.Scopes) > 0 {
+		c.Scopes = o.Scopes
+	}
+	for g, gr := range o.Groups {
+		c.Groups[g] = ui.GroupGrant{Team: gr.Team, Role: control.Role(gr.Role)}
+	}
+	return c
 }

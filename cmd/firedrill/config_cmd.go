@@ -20,6 +20,9 @@ func newConfigCmd(m *Main) *cobra.Command {
 			if c.Auth.AdminPasswordHash != "" {
 				c.Auth.AdminPasswordHash = "********"
 			}
+			if c.Auth.OIDC.ClientSecret != "" {
+				c.Auth.OIDC.ClientSecret = "********"
+			}
 			masked := make([]string, len(c.Records.Keys))
 			for i, k := range c.Records.Keys {
 				id, _, _ := strings.Cut(k, ":")

@@ -45,6 +45,8 @@ func TestConfigPrecedence(t *testing.T) {
 		{name: "flag wins over the environment", env: map[string]string{"FIREDRILL_DATA_DIR": "/from-env"}, args: []string{"--data-dir", "/from-flag"}, want: []string{"DataDir:/from-flag"}},
 		{name: "service URLs and checksum requirement are read", file: "kubernetes:\n  serviceURLs:\n    shop/web: http://127.0.0.1:18081\nplugins:\n  requireChecksums: true\n", want: []string{"ServiceURLs:map[shop/web:http://127.0.0.1:18081]", "RequireChecksums:true"}},
 		{name: "secrets are masked", file: "auth:\n  adminToken: super-secret-token-123\n", want: []string{"AdminToken:********"}},
+		{name: "the identity provider's groups map to teams and roles, its secret masked", file: "auth:\n  oidc:\n    issuer: https://idp.example.com\n    clientID: firedrill\n    clientSecret: idp-secret-123\n    groups:\n      sre-leads: {team: sre, role: facilitator}\n", env: map[string]string{"FIREDRILL_AUTH_OIDC_CLIENT_ID": "from-env"},
+			want: []string{"Issuer:https://idp.example.com", "ClientID:from-env", "ClientSecret:********", "Groups:map[sre-leads:{Team:sre Role:facilitator}]"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

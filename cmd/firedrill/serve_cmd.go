@@ -126,7 +126,7 @@ func (m *Main) openRoom(cmd *cobra.Command) (*servedRoom, *ui.Server, error) {
 		return nil, nil, err
 	}
 	srv, err := ui.NewServer(ui.Config{
-		Engine: e, Journal: db, Library: lib, Tokens: tokens, Sessions: tokens, Admin: admin,
+		Engine: e, Journal: db, Library: lib, Tokens: tokens, Sessions: tokens, Admin: admin, OIDC: cfg.Auth.OIDC.ui(),
 		PublicURL: cfg.PublicURL, TrustedProxies: proxies, Logger: m.pluginLogger(), Program: prog, SurveyURL: cfg.Program.SurveyURL,
 	})
 	if err != nil {

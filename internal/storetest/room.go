@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"reflect"
 	"testing"
 	"time"
 
@@ -41,6 +42,10 @@ func TestRoom(t *testing.T, open RoomOpener) {
 		"kim":   {CSRF: "c1", DrillID: "d1", PersonID: "p1", Name: "Kim", Role: control.RoleParticipant, Expires: exp, LinkHash: ui.HashToken("first")},
 		"lee":   {CSRF: "c2", DrillID: "d1", PersonID: "p2", Name: "Lee", Role: control.RoleObserver, Expires: exp, LinkHash: ui.HashToken("lee")},
 		"admin": {CSRF: "c3", Admin: true, Expires: exp},
+		"alice": {CSRF: "c4", Admin: true, PersonID: "staff-1", Name: "Alice Archer", Role: control.RoleFacilitator, Expires: exp,
+			Subject: "u-alice", Teams: map[string]control.Role{"team-a": control.RoleFacilitator, "team-b": control.RoleObserver}},
+		"alice-2": {CSRF: "c5", Admin: true, PersonID: "staff-1", Name: "Alice Archer", Role: control.RoleFacilitator, Expires: exp,
+			Subject: "u-alice", Teams: map[string]control.Role{"team-a": control.RoleFacilitator}},
 	}
 	for h, s := range sessions {
 		if err := db.PutSession(ctx, h, s); err != nil {
@@ -81,8 +86,8 @@ func TestRoom(t *testing.T, open RoomOpener) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if tokens != 2 || all != 3 {
-			t.Fatalf("listed %d tokens and %d sessions, want 2 and 3", tokens, all)
+		if tokens != 2 || all != len(sessions) {
+			t.Fatalf("listed %d tokens and %d sessions, want 2 and %d", tokens, all, len(sessions))
 		}
 	})
 	t.Run("a new token of the same person replaces the old one", func(t *testing.T) {
@@ -128,6 +133,23 @@ func TestRoom(t *testing.T, open RoomOpener) {
 			t.Fatalf("admin session: %v", err)
 		}
 	})
+	t.Run("signing a person out everywhere ends their sessions only", func(t *testing.T) {
+		n, err := db.DeleteSubjectSessions(ctx, "u-alice")
+		if err != nil || n != 2 {
+			t.Fatalf("deleted %d, %v; want 2", n, err)
+		}
+		for _, h := range []string{"alice", "alice-2"} {
+			if _, err := db.GetSession(ctx, h); injectors.ErrorCode(err) != injectors.ENOTFOUND {
+				t.Fatalf("session %s after sign-out everywhere: err %v, want ENOTFOUND", h, err)
+			}
+		}
+		if _, err := db.GetSession(ctx, "admin"); err != nil {
+			t.Fatalf("another session: %v", err)
+		}
+		if n, err := db.DeleteSubjectSessions(ctx, ""); err != nil || n != 0 {
+			t.Fatalf("an empty subject deleted %d, %v; want nothing", n, err)
+		}
+	})
 	t.Run("a deleted session is not found", func(t *testing.T) {
 		if err := db.DeleteSession(ctx, "admin"); err != nil {
 			t.Fatal(err)
@@ -140,5 +162,5 @@ func TestRoom(t *testing.T, open RoomOpener) {
 
 func sameSession(a, b ui.Session) bool {
 	a.Expires, b.Expires = time.Time{}, time.Time{}
-	return a == b
+	return reflect.DeepEqual(a, b)
 }

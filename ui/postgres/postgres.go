@@ -5,6 +5,7 @@
 package postgres
 
 import (
+	"encoding/json"
 	"context"
 	"embed"
 	"errors"
@@ -126,10 +127,15 @@ func (d *DB) PutSession(ctx context.Context, idHash string, s ui.Session) error 
 		if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE expires_ns < $1`, s.Expires.Add(-48*time.Hour).UnixNano()); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO sessions (id_hash, csrf, admin, drill_id, person_id, name, role, expires_ns, link_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		teams, err := json.Marshal(s.Teams)
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO sessions (id_hash, csrf, admin, drill_id, person_id, name, role, expires_ns, link_hash, subject, teams) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 ON CONFLICT (id_hash) DO UPDATE SET csrf = excluded.csrf, admin = excluded.admin, drill_id = excluded.drill_id, person_id = excluded.person_id,
-	name = excluded.name, role = excluded.role, expires_ns = excluded.expires_ns, link_hash = excluded.link_hash`,
-			idHash, s.CSRF, s.Admin, s.DrillID, s.PersonID, s.Name, string(s.Role), s.Expires.UnixNano(), s.LinkHash)
+	name = excluded.name, role = excluded.role, expires_ns = excluded.expires_ns, link_hash = excluded.link_hash,
+	subject = excluded.subject, teams = excluded.teams`,
+			idHash, s.CSRF, s.Admin, s.DrillID, s.PersonID, s.Name, string(s.Role), s.Expires.UnixNano(), s.LinkHash, s.Subject, string(teams))
 		return err
 	})
 	if err != nil {
@@ -143,15 +149,32 @@ func (d *DB) GetSession(ctx context.Context, idHash string) (ui.Session, error) 
 	var s ui.Session
 	var role string
 	var expires int64
-	err := d.pool.QueryRow(ctx, `SELECT csrf, admin, drill_id, person_id, name, role, expires_ns, link_hash FROM sessions WHERE id_hash = $1`, idHash).
-		Scan(&s.CSRF, &s.Admin, &s.DrillID, &s.PersonID, &s.Name, &role, &expires, &s.LinkHash)
+	var teams string
+	err := d.pool.QueryRow(ctx, `SELECT csrf, admin, drill_id, person_id, name, role, expires_ns, link_hash, subject, teams FROM sessions WHERE id_hash = $1`, idHash).
+		Scan(&s.CSRF, &s.Admin, &s.DrillID, &s.PersonID, &s.Name, &role, &expires, &s.LinkHash, &s.Subject, &teams)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return ui.Session{}, injectors.Errorf(injectors.ENOTFOUND, "Unknown session.")
 	} else if err != nil {
 		return ui.Session{}, fmt.Errorf("get session: %w", err)
 	}
 	s.Role, s.Expires = control.Role(role), time.Unix(0, expires).UTC()
+	if err := json.Unmarshal([]byte(teams), &s.Teams); err != nil {
+		return ui.Session{}, fmt.Errorf("get session: teams %q: %w", teams, err)
+	}
 	return s, nil
+}
+
+// DeleteSubjectSessions removes every session of an identity-provider
+// subject (sign-out everywhere, an admin's revocation).
+func (d *DB) DeleteSubjectSessions(ctx context.Context, subject string) (int, error) {
+	if subject == "" {
+		return 0, nil
+	}
+	tag, err := d.pool.Exec(ctx, `DELETE FROM sessions WHERE subject = $1`, subject)
+	if err != nil {
+		return 0, fmt.Errorf("delete sessions of %s: %w", subject, err)
+	}
+	return int(tag.RowsAffected()), nil
 }
 
 // DeleteSession removes the session stored under idHash.
@@ -197,7 +220,7 @@ func (d *DB) EachJoinToken(ctx context.Context, fn func(tokenHash string, g ui.G
 
 // EachSession calls fn with every stored session, for firedrill store copy.
 func (d *DB) EachSession(ctx context.Context, fn func(idHash string, s ui.Session) error) error {
-	rows, err := d.pool.Query(ctx, `SELECT id_hash, csrf, admin, drill_id, person_id, name, role, expires_ns, link_hash FROM sessions ORDER BY id_hash`)
+	rows, err := d.pool.Query(ctx, `SELECT id_hash, csrf, admin, drill_id, person_id, name, role, expires_ns, link_hash, subject, teams FROM sessions ORDER BY id_hash`)
 	if err != nil {
 		return fmt.Errorf("list sessions: %w", err)
 	}
@@ -210,11 +233,16 @@ func (d *DB) EachSession(ctx context.Context, fn func(idHash string, s ui.Sessio
 		var r row
 		var role string
 		var expires int64
-		if err := rows.Scan(&r.hash, &r.s.CSRF, &r.s.Admin, &r.s.DrillID, &r.s.PersonID, &r.s.Name, &role, &expires, &r.s.LinkHash); err != nil {
+		var teams string
+		if err := rows.Scan(&r.hash, &r.s.CSRF, &r.s.Admin, &r.s.DrillID, &r.s.PersonID, &r.s.Name, &role, &expires, &r.s.LinkHash, &r.s.Subject, &teams); err != nil {
 			rows.Close()
 			return fmt.Errorf("list sessions: %w", err)
 		}
 		r.s.Role, r.s.Expires = control.Role(role), time.Unix(0, expires).UTC()
+		if err := json.Unmarshal([]byte(teams), &r.s.Teams); err != nil {
+			rows.Close()
+			return fmt.Errorf("list sessions: teams %q: %w", teams, err)
+		}
 		all = append(all, r)
 	}
 	if err := rows.Err(); err != nil {

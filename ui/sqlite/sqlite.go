@@ -6,6 +6,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -58,6 +59,17 @@ func Open(path string) (*DB, error) {
 		if _, err := db.Exec(sessionLinkColumn); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("open room database %s: add sessions.link_hash: %w", path, err)
+		}
+	}
+	var hasSubject int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('sessions') WHERE name = 'subject'`).Scan(&hasSubject); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open room database %s: %w", path, err)
+	}
+	if hasSubject == 0 {
+		if _, err := db.Exec(sessionStaffColumns); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open room database %s: add sessions.subject: %w", path, err)
 		}
 	}
 	return &DB{db: db}, nil
@@ -140,6 +152,12 @@ CREATE TABLE IF NOT EXISTS sessions (
 // from (databases made before it get it empty: those sessions end).
 const sessionLinkColumn = `ALTER TABLE sessions ADD COLUMN link_hash TEXT NOT NULL DEFAULT ''`
 
+// sessionStaffColumns add the identity-provider subject of a staff
+// session and its teams (JSON: team → role).
+const sessionStaffColumns = `ALTER TABLE sessions ADD COLUMN subject TEXT NOT NULL DEFAULT '';
+ALTER TABLE sessions ADD COLUMN teams TEXT NOT NULL DEFAULT 'null';
+CREATE INDEX IF NOT EXISTS sessions_subject ON sessions (subject);`
+
 // PutSession stores a session under the hash of its id.
 func (d *DB) PutSession(ctx context.Context, idHash string, s ui.Session) error {
 	// Expired sessions are swept on the way.
@@ -150,8 +168,12 @@ func (d *DB) PutSession(ctx context.Context, idHash string, s ui.Session) error 
 	if s.Admin {
 		admin = 1
 	}
-	_, err := d.db.ExecContext(ctx, `INSERT OR REPLACE INTO sessions (id_hash, csrf, admin, drill_id, person_id, name, role, expires, link_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		idHash, s.CSRF, admin, s.DrillID, s.PersonID, s.Name, string(s.Role), s.Expires.UTC().Format(time.RFC3339Nano), s.LinkHash)
+	teams, err := json.Marshal(s.Teams)
+	if err != nil {
+		return fmt.Errorf("put session: teams: %w", err)
+	}
+	_, err = d.db.ExecContext(ctx, `INSERT OR REPLACE INTO sessions (id_hash, csrf, admin, drill_id, person_id, name, role, expires, link_hash, subject, teams) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		idHash, s.CSRF, admin, s.DrillID, s.PersonID, s.Name, string(s.Role), s.Expires.UTC().Format(time.RFC3339Nano), s.LinkHash, s.Subject, string(teams))
 	if err != nil {
 		return fmt.Errorf("put session: %w", err)
 	}
@@ -162,9 +184,9 @@ func (d *DB) PutSession(ctx context.Context, idHash string, s ui.Session) error 
 func (d *DB) GetSession(ctx context.Context, idHash string) (ui.Session, error) {
 	var s ui.Session
 	var admin int
-	var role, expires string
-	err := d.db.QueryRowContext(ctx, `SELECT csrf, admin, drill_id, person_id, name, role, expires, link_hash FROM sessions WHERE id_hash = ?`, idHash).
-		Scan(&s.CSRF, &admin, &s.DrillID, &s.PersonID, &s.Name, &role, &expires, &s.LinkHash)
+	var role, expires, teams string
+	err := d.db.QueryRowContext(ctx, `SELECT csrf, admin, drill_id, person_id, name, role, expires, link_hash, subject, teams FROM sessions WHERE id_hash = ?`, idHash).
+		Scan(&s.CSRF, &admin, &s.DrillID, &s.PersonID, &s.Name, &role, &expires, &s.LinkHash, &s.Subject, &teams)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ui.Session{}, injectors.Errorf(injectors.ENOTFOUND, "Unknown session.")
 	} else if err != nil {
@@ -174,7 +196,24 @@ func (d *DB) GetSession(ctx context.Context, idHash string) (ui.Session, error) 
 	if s.Expires, err = time.Parse(time.RFC3339Nano, expires); err != nil {
 		return ui.Session{}, fmt.Errorf("get session: expiry %q: %w", expires, err)
 	}
+	if err := json.Unmarshal([]byte(teams), &s.Teams); err != nil {
+		return ui.Session{}, fmt.Errorf("get session: teams %q: %w", teams, err)
+	}
 	return s, nil
+}
+
+// DeleteSubjectSessions removes every session of an identity-provider
+// subject (sign-out everywhere, an admin's revocation).
+func (d *DB) DeleteSubjectSessions(ctx context.Context, subject string) (int, error) {
+	if subject == "" {
+		return 0, nil
+	}
+	res, err := d.db.ExecContext(ctx, `DELETE FROM sessions WHERE subject = ?`, subject)
+	if err != nil {
+		return 0, fmt.Errorf("delete sessions of %s: %w", subject, err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
 }
 
 // DeleteSession removes the session stored under idHash.
@@ -220,7 +259,7 @@ func (d *DB) EachJoinToken(ctx context.Context, fn func(tokenHash string, g ui.G
 
 // EachSession calls fn with every stored session, for firedrill store copy.
 func (d *DB) EachSession(ctx context.Context, fn func(idHash string, s ui.Session) error) error {
-	rows, err := d.db.QueryContext(ctx, `SELECT id_hash, csrf, admin, drill_id, person_id, name, role, expires, link_hash FROM sessions ORDER BY id_hash`)
+	rows, err := d.db.QueryContext(ctx, `SELECT id_hash, csrf, admin, drill_id, person_id, name, role, expires, link_hash, subject, teams FROM sessions ORDER BY id_hash`)
 	if err != nil {
 		return fmt.Errorf("list sessions: %w", err)
 	}
@@ -232,10 +271,14 @@ func (d *DB) EachSession(ctx context.Context, fn func(idHash string, s ui.Sessio
 	for rows.Next() {
 		var r row
 		var admin int
-		var role, expires string
-		if err := rows.Scan(&r.hash, &r.s.CSRF, &admin, &r.s.DrillID, &r.s.PersonID, &r.s.Name, &role, &expires, &r.s.LinkHash); err != nil {
+		var role, expires, teams string
+		if err := rows.Scan(&r.hash, &r.s.CSRF, &admin, &r.s.DrillID, &r.s.PersonID, &r.s.Name, &role, &expires, &r.s.LinkHash, &r.s.Subject, &teams); err != nil {
 			rows.Close()
 			return fmt.Errorf("list sessions: %w", err)
+		}
+		if err := json.Unmarshal([]byte(teams), &r.s.Teams); err != nil {
+			rows.Close()
+			return fmt.Errorf("list sessions: teams %q: %w", teams, err)
 		}
 		r.s.Admin, r.s.Role = admin == 1, control.Role(role)
 		if r.s.Expires, err = time.Parse(time.RFC3339Nano, expires); err != nil {

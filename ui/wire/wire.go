@@ -16,6 +16,13 @@ type SessionView struct {
 	Name     string       `json:"name,omitempty"`
 	Role     control.Role `json:"role,omitempty"`
 	CSRF     string       `json:"csrf,omitempty"`
+	// Teams are the teams of a staff member who signed in with the
+	// identity provider, with their role in each ("*" is every team).
+	Teams map[string]control.Role `json:"teams,omitempty"`
+	// BreakGlass is set for a session of the admin credential.
+	BreakGlass bool `json:"breakGlass,omitempty"`
+	// SSO says that staff can sign in with the identity provider here.
+	SSO bool `json:"sso,omitempty"`
 	// SwitchedFrom is the session this browser held before a join link
 	// replaced it (another drill, or the facilitator's sign-in).
 	SwitchedFrom *SwitchedSession `json:"switchedFrom,omitempty"`

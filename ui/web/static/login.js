@@ -1,6 +1,14 @@
 import { api, chrome, loadSession } from "./common.js";
 
 chrome();
+// With an identity provider configured, staff sign in there; the admin
+// token stays below as the break-glass way in.
+loadSession().then((s) => {
+  if (s.sso) {
+    document.getElementById("ssoBox").hidden = false;
+    document.getElementById("breakGlass").hidden = false;
+  }
+}).catch(() => {});
 // The name is remembered in this browser for the next sign-in.
 const nameBox = document.getElementById("facName");
 nameBox.value = localStorage.getItem("firedrill.facilitatorName") || "";

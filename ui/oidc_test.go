@@ -1,0 +1,273 @@
+package ui_test
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/internal/testidp"
+	"github.com/firedrill/firedrill/ui"
+	"github.com/firedrill/firedrill/ui/wire"
+)
+
+// The people of the test identity provider and the groups firedrill maps.
+var ssoUsers = []testidp.User{
+	{ID: "u-alice", Username: "alice", Password: "alice-pass-1", GivenName: "Alice", FamilyName: "Archer", Email: "alice@example.test", Groups: []string{"team-a-facilitators"}},
+	{ID: "u-bob", Username: "bob", Password: "bob-pass-1", GivenName: "Bob", FamilyName: "Baker", Email: "bob@example.test", Groups: []string{"team-b-facilitators", "everyone"}},
+	{ID: "u-carol", Username: "carol", Password: "carol-pass-1", GivenName: "Carol", FamilyName: "Chen", Groups: []string{"team-a-observers"}},
+	{ID: "u-dan", Username: "dan", Password: "dan-pass-1", GivenName: "Dan", FamilyName: "Diaz", Groups: []string{"team-a-designers"}},
+	{ID: "u-erin", Username: "erin", Password: "erin-pass-1", GivenName: "Erin", FamilyName: "Evans", Groups: []string{"marketing"}},
+	{ID: "u-olga", Username: "olga", Password: "olga-pass-1", GivenName: "Olga", FamilyName: "Ortiz", Groups: []string{"drill-admins"}},
+	{ID: "u-pia", Username: "pia", Password: "pia-pass-1", GivenName: "Pia", FamilyName: "Park", Groups: []string{"engineering"}},
+}
+
+var ssoGroups = map[string]ui.GroupGrant{
+	"team-a-facilitators": {Team: "team-a", Role: control.RoleFacilitator},
+	"team-b-facilitators": {Team: "team-b", Role: control.RoleFacilitator},
+	"team-a-observers":    {Team: "team-a", Role: control.RoleObserver},
+	"team-a-designers":    {Team: "team-a", Role: control.RoleDesigner},
+	"drill-admins":        {Team: ui.AllTeams, Role: control.RoleFacilitator},
+}
+
+// ssoEnv is a drill room whose staff sign in with a real OpenID Connect
+// provider running in the test process.
+type ssoEnv struct {
+	*env
+	idp *testidp.IdP
+}
+
+func newSSOEnv(t testing.TB) *ssoEnv {
+	t.Helper()
+	idp, err := testidp.Start(testidp.Client{ID: "firedrill", Secret: "firedrill-client-secret"}, ssoUsers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { idp.Close() })
+	lib, err := ui.LoadLibrary([]string{"testdata/scenarios", "testdata/teams"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, func(c *ui.Config, _ *control.Engine) {
+		c.Library = lib
+		c.OIDC = ui.OIDCConfig{Issuer: idp.Issuer, ClientID: "firedrill", ClientSecret: "firedrill-client-secret", Groups: ssoGroups}
+	})
+	idp.SetRedirectURL(e.http.URL + "/auth/oidc/callback")
+	return &ssoEnv{env: e, idp: idp}
+}
+
+// get opens a URL in the browser without following redirects.
+func (c *client) get(u string) (*http.Response, string) {
+	c.t.Helper()
+	res, err := c.hc.Get(u)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res, string(b)
+}
+
+// follow opens u and follows redirects while stop(url) is false; it
+// returns the URL it stopped at (not opened) or the page it ended on.
+func (c *client) follow(u string, stop func(string) bool) (last string, res *http.Response, body string) {
+	c.t.Helper()
+	for range 10 {
+		if stop(u) {
+			return u, nil, ""
+		}
+		res, body = c.get(u)
+		loc := res.Header.Get("Location")
+		if loc == "" {
+			return u, res, body
+		}
+		next, err := res.Request.URL.Parse(loc)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		u = next.String()
+	}
+	c.t.Fatalf("too many redirects from %s", u)
+	return "", nil, ""
+}
+
+// ssoCallback walks browser c through the provider's own login page as
+// username and returns the callback URL the provider sends it back to,
+// not yet opened.
+func (e *ssoEnv) ssoCallback(c *client, username, password string) string {
+	e.t.Helper()
+	loginPage, res, body := c.follow(e.http.URL+"/auth/oidc/login", func(string) bool { return false })
+	if res == nil || res.StatusCode != 200 || !strings.Contains(body, `name="password"`) {
+		e.t.Fatalf("the provider's login page %s: %v %s", loginPage, res, body)
+	}
+	lu, _ := url.Parse(loginPage)
+	form := url.Values{"id": {lu.Query().Get("authRequestID")}, "username": {username}, "password": {password}}
+	res, err := c.hc.PostForm(e.idp.Issuer+"/login/username", form)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	res.Body.Close()
+	loc, err := res.Request.URL.Parse(res.Header.Get("Location"))
+	if err != nil || res.StatusCode != http.StatusFound {
+		e.t.Fatalf("sign in as %s at the provider: %d", username, res.StatusCode)
+	}
+	cb, _, _ := c.follow(loc.String(), func(u string) bool { return strings.HasPrefix(u, e.http.URL) })
+	return cb
+}
+
+// sso signs a new browser in as username through the provider and returns
+// it with its CSRF token.
+func (e *ssoEnv) sso(username string) *client {
+	e.t.Helper()
+	c := e.client()
+	res, body := c.get(e.ssoCallback(c, username, passwordOf(username)))
+	if res.StatusCode != 200 || !strings.Contains(body, "Signed in as") {
+		e.t.Fatalf("sign-in of %s: %d %s", username, res.StatusCode, body)
+	}
+	var s wire.SessionView
+	c.must(200, "GET", "/api/session", nil, &s)
+	c.csrf = s.CSRF
+	return c
+}
+
+func passwordOf(username string) string {
+	for _, u := range ssoUsers {
+		if u.Username == username {
+			return u.Password
+		}
+	}
+	return ""
+}
+
+func TestLoginOIDC(t *testing.T) {
+	e := newSSOEnv(t)
+
+	t.Run("a mapped facilitator signs in through the provider's login page", func(t *testing.T) {
+		c := e.sso("alice")
+		var s wire.SessionView
+		c.must(200, "GET", "/api/session", nil, &s)
+		if !s.Admin || s.Name != "Alice Archer" || s.Teams["team-a"] != control.RoleFacilitator || len(s.Teams) != 1 || s.BreakGlass || s.PersonID != ui.StaffID(e.idp.Issuer, "u-alice") {
+			t.Fatalf("session %+v, want Alice Archer, facilitator of team-a", s)
+		}
+		c.must(200, "GET", "/console", nil, nil)
+	})
+
+	t.Run("the admin token still signs in, as break-glass", func(t *testing.T) {
+		var s wire.SessionView
+		e.admin().must(200, "GET", "/api/session", nil, &s)
+		if !s.BreakGlass || !s.SSO {
+			t.Fatalf("admin-token session %+v, want breakGlass and sso", s)
+		}
+	})
+
+	refusals := []struct {
+		name   string
+		fault  testidp.Fault
+		user   string
+		status int
+		says   string
+	}{
+		{"an expired ID token is refused", testidp.ExpiredToken, "alice", 401, "token has expired"},
+		{"an ID token for another audience is refused", testidp.WrongAudience, "alice", 401, "could not be verified"},
+		{"an ID token with a nonce this sign-in did not send is refused", testidp.ForgedNonce, "alice", 401, "could not be verified"},
+		{"a person in no mapped group is refused with a clear page", testidp.NoFault, "erin", 403, "you are in no group that firedrill maps to a team"},
+	}
+	for _, tt := range refusals {
+		t.Run(tt.name, func(t *testing.T) {
+			e.idp.SetFault(tt.fault)
+			defer e.idp.SetFault(testidp.NoFault)
+			c := e.client()
+			res, body := c.get(e.ssoCallback(c, tt.user, passwordOf(tt.user)))
+			if res.StatusCode != tt.status || !strings.Contains(body, tt.says) || !strings.Contains(body, `href="/login"`) {
+				t.Fatalf("callback: %d %s, want %d saying %q", res.StatusCode, body, tt.status, tt.says)
+			}
+			assertSignedOut(t, c)
+		})
+	}
+
+	t.Run("a replayed callback is refused", func(t *testing.T) {
+		c := e.client()
+		cb := e.ssoCallback(c, "alice", passwordOf("alice"))
+		state := mustQuery(t, cb, "state")
+		if res, _ := c.get(cb); res.StatusCode != 200 {
+			t.Fatalf("first callback: %d", res.StatusCode)
+		}
+		// The same browser, even with its state cookie put back, cannot
+		// use the state twice.
+		attacker := e.client()
+		u, _ := url.Parse(e.http.URL + "/auth/oidc/")
+		attacker.hc.Jar.SetCookies(u, []*http.Cookie{{Name: "firedrill_oidc", Value: state, Path: "/auth/oidc/"}})
+		res, body := attacker.get(cb)
+		if res.StatusCode != 400 || !strings.Contains(body, "already been used") {
+			t.Fatalf("replayed callback: %d %s, want 400", res.StatusCode, body)
+		}
+		assertSignedOut(t, attacker)
+	})
+
+	t.Run("a callback opened in another browser is refused", func(t *testing.T) {
+		victim := e.client()
+		cb := e.ssoCallback(e.client(), "alice", passwordOf("alice"))
+		res, body := victim.get(cb)
+		if res.StatusCode != 400 || !strings.Contains(body, "not started in this browser") {
+			t.Fatalf("callback in another browser: %d %s, want 400", res.StatusCode, body)
+		}
+		assertSignedOut(t, victim)
+	})
+
+	t.Run("a state this server never issued is refused", func(t *testing.T) {
+		c := e.client()
+		u, _ := url.Parse(e.http.URL + "/auth/oidc/")
+		c.hc.Jar.SetCookies(u, []*http.Cookie{{Name: "firedrill_oidc", Value: "made-up-state", Path: "/auth/oidc/"}})
+		res, body := c.get(e.http.URL + "/auth/oidc/callback?state=made-up-state&code=x")
+		if res.StatusCode != 400 || !strings.Contains(body, "already been used or has expired") {
+			t.Fatalf("made-up state: %d %s, want 400", res.StatusCode, body)
+		}
+	})
+
+	t.Run("sign-out everywhere ends the person's sessions in every browser", func(t *testing.T) {
+		one, two, other := e.sso("bob"), e.sso("bob"), e.sso("alice")
+		one.must(200, "POST", "/api/logout/everywhere", nil, nil)
+		for _, c := range []*client{one, two} {
+			if st, b := c.do("GET", "/api/drills", nil); st != 401 {
+				t.Errorf("a browser of Bob after sign-out everywhere: %d %s, want 401", st, b)
+			}
+		}
+		other.must(200, "GET", "/api/drills", nil, nil)
+	})
+
+	t.Run("sign-out everywhere needs the same origin and the CSRF token", func(t *testing.T) {
+		c := e.sso("bob")
+		evil := *c
+		evil.origin = "https://evil.example"
+		if st, _ := evil.do("POST", "/api/logout/everywhere", nil); st != 403 {
+			t.Errorf("from another origin: %d, want 403", st)
+		}
+		forged := *c
+		forged.csrf = "forged"
+		if st, _ := forged.do("POST", "/api/logout/everywhere", nil); st != 403 {
+			t.Errorf("with a forged CSRF token: %d, want 403", st)
+		}
+		c.must(200, "GET", "/api/drills", nil, nil)
+	})
+}
+
+func mustQuery(t *testing.T, u, key string) string {
+	t.Helper()
+	p, err := url.Parse(u)
+	if err != nil || p.Query().Get(key) == "" {
+		t.Fatalf("%s has no %s", u, key)
+	}
+	return p.Query().Get(key)
+}
+
+// assertSignedOut checks that a browser holds no session.
+func assertSignedOut(t *testing.T, c *client) {
+	t.Helper()
+	var s wire.SessionView
+	c.must(200, "GET", "/api/session", nil, &s)
+	if s.SignedIn {
+		t.Fatalf("the browser is signed in: %+v", s)
+	}
+}
