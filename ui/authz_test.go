@@ -62,9 +62,13 @@ func incidentNotice() map[string]any {
 }
 
 var routeCases = map[string]routeCase{
-	"POST /api/login":                                 {body: func(string) any { return map[string]string{"secret": "wrong"} }, ok: []int{401}},
-	"POST /api/logout":                                {},
-	"POST /api/logout/everywhere":                     {},
+	"POST /api/login":             {body: func(string) any { return map[string]string{"secret": "wrong"} }, ok: []int{401}},
+	"POST /api/logout":            {},
+	"POST /api/logout/everywhere": {},
+	// The matrix's room has no identity provider: both answer 404 with a
+	// page that says so (TestLoginOIDC covers a configured provider).
+	"GET /auth/oidc/login":                            {ok: []int{404}},
+	"GET /auth/oidc/callback":                         {ok: []int{404}},
 	"POST /api/join":                                  {body: func(string) any { return map[string]string{"token": "not-a-valid-token-at-all-xxxxxxxx"} }, ok: []int{401}},
 	"POST /api/drills":                                {body: func(string) any { return map[string]string{"scenario": "room-test"} }},
 	"GET /{$}":                                        {ok: []int{303}},
