@@ -63,7 +63,20 @@ type Person struct {
 	// Removed is set once the facilitator took the person out of the drill:
 	// their link and sessions end; what they wrote stays in the record.
 	Removed bool `json:"removed,omitempty"`
+	// Subject is the identity-provider subject of a staff member who
+	// signed in with it; SignIn says how a staff member signed in
+	// (SignInIdentityProvider or SignInAdminToken), empty for a join link.
+	Subject string `json:"subject,omitempty"`
+	SignIn  string `json:"signIn,omitempty"`
 }
+
+// How staff signed in.
+const (
+	SignInIdentityProvider = "identity-provider"
+	// SignInAdminToken is the bootstrap and break-glass credential: the
+	// record shows who used it.
+	SignInAdminToken = "admin-token"
+)
 
 // FaultPhase is where a fault is in its life within a drill.
 type FaultPhase string

@@ -63,6 +63,9 @@ func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request, _ *Session) {
 		return
 	}
 	s.logins.succeeded(addr)
+	// The admin credential is the bootstrap and break-glass way in: its
+	// use is logged, and the record marks the person who used it.
+	s.logger.Warn("break-glass sign-in with the admin credential", "addr", addr, "name", strings.TrimSpace(req.Name), "identityProvider", s.oidc != nil)
 	name := strings.TrimSpace(req.Name)
 	if utf8.RuneCountInString(name) > maxNameRunes {
 		s.writeError(w, r, injectors.Errorf(injectors.EINVALID, "name: at most %d characters.", maxNameRunes))
@@ -539,7 +542,7 @@ func (s *Server) ensureFacilitator(ctx context.Context, drillID string, sess *Se
 	if has {
 		return nil
 	}
-	_, err := s.engine.AddPerson(ctx, drillID, control.Person{ID: id, Name: sess.Name, Role: control.RoleFacilitator}, id)
+	_, err := s.engine.AddPerson(ctx, drillID, sess.person(control.RoleFacilitator), id)
 	if injectors.ErrorCode(err) == injectors.ECONFLICT {
 		return nil
 	}

@@ -199,7 +199,7 @@ func TestAuthorizationMatrix_teams(t *testing.T) {
 		}
 		dr, _ := e.engine.Drill(t.Context(), a)
 		p, ok := dr.Person(aliceID)
-		if !posted || !ok || p.Name != "Alice Archer" || p.Role != control.RoleFacilitator {
+		if !posted || !ok || p.Name != "Alice Archer" || p.Role != control.RoleFacilitator || p.Subject != "u-alice" || p.SignIn != control.SignInIdentityProvider {
 			t.Fatalf("Alice's message posted as her: %v; person %+v %v, want Alice Archer, facilitator", posted, p, ok)
 		}
 		if p, ok := dr.Person(ui.StaffID(e.idp.Issuer, "u-carol")); !ok || p.Name != "Carol Chen" || p.Role != control.RoleObserver {

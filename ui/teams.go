@@ -62,13 +62,22 @@ func (s *Server) authorize(ctx context.Context, a Access, pattern string, sess *
 	}
 	if d.State != control.StateClosed {
 		if _, ok := d.Person(sess.PersonID); !ok {
-			_, err := s.engine.AddPerson(ctx, drillID, control.Person{ID: sess.PersonID, Name: sess.Name, Role: role}, sess.PersonID)
+			_, err := s.engine.AddPerson(ctx, drillID, sess.person(role), sess.PersonID)
 			if err != nil && injectors.ErrorCode(err) != injectors.ECONFLICT {
 				return nil, err
 			}
 		}
 	}
 	return &bound, nil
+}
+
+// person is the staff member of sess as a person of a drill, in role.
+func (sess *Session) person(role control.Role) control.Person {
+	p := control.Person{ID: sess.actor(), Name: sess.Name, Role: role, Subject: sess.Subject, SignIn: control.SignInIdentityProvider}
+	if sess.BreakGlass() {
+		p.SignIn = control.SignInAdminToken
+	}
+	return p
 }
 
 // teamVisible reports whether sess may see a team's drills and records.

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/retro"
 	"github.com/firedrill/firedrill/injectors"
 )
@@ -213,7 +214,11 @@ func WriteMarkdownCharts(w io.Writer, r *Record, charts MarkdownCharts) error {
 
 	p("## People\n\n| Name | Role |\n|---|---|\n")
 	for _, pe := range r.People {
-		p("| %s | %s |\n", mdEscape(pe.Name), mdEscape(string(pe.Role)))
+		role := string(pe.Role)
+		if pe.SignIn == control.SignInAdminToken {
+			role += " (signed in with the break-glass admin token)"
+		}
+		p("| %s | %s |\n", mdEscape(pe.Name), mdEscape(role))
 	}
 	m := r.Metrics
 	p("\n## Metrics\n\nTimes are on the drill clock, counted from the first fault injection.\n\n| Metric | Value |\n|---|---|\n")

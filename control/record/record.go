@@ -80,11 +80,14 @@ type ScenarioInfo struct {
 	TimeCap  int64    `json:"timeCapMs"`
 }
 
-// Person is someone who took part, with their role.
+// Person is someone who took part, with their role; staff carry their
+// identity-provider subject, or the break-glass sign-in they used.
 type Person struct {
-	ID   string       `json:"id"`
-	Name string       `json:"name"`
-	Role control.Role `json:"role"`
+	ID      string       `json:"id"`
+	Name    string       `json:"name"`
+	Role    control.Role `json:"role"`
+	Subject string       `json:"subject,omitempty"`
+	SignIn  string       `json:"signIn,omitempty"`
 }
 
 // Metrics are the engine's metrics in milliseconds of drill time, counted
@@ -285,7 +288,7 @@ func Assemble(events []control.Event) (*Record, error) {
 	names := map[string]string{"facilitator": "Facilitator", control.ActorEngine: "engine"}
 	rec.People = []Person{}
 	for _, p := range retro.PresentationOrder(d.People) {
-		rec.People = append(rec.People, Person{ID: p.ID, Name: p.Name, Role: p.Role})
+		rec.People = append(rec.People, Person{ID: p.ID, Name: p.Name, Role: p.Role, Subject: p.Subject, SignIn: p.SignIn})
 		names[p.ID] = p.Name
 	}
 	for _, p := range s.Personas {
