@@ -5,9 +5,9 @@
 package postgres
 
 import (
-	"encoding/json"
 	"context"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
