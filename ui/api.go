@@ -301,14 +301,27 @@ func (s *Server) apiRemovePerson(w http.ResponseWriter, r *http.Request, sess *S
 // apiEndSessions ends a person's access without removing them: their link
 // is revoked, their sessions end and their streams close. The facilitator
 // hands them a new link when they should come back.
-func (s *Server) apiEndSessions(w http.ResponseWriter, r *http.Request, _ *Session) {
+func (s *Server) apiEndSessions(w http.ResponseWriter, r *http.Request, sess *Session) {
 	id, pid := r.PathValue("id"), r.PathValue("pid")
 	d, err := s.engine.Drill(r.Context(), id)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if _, ok := d.Person(pid); !ok {
+	if p, ok := d.Person(pid); ok && p.Subject != "" {
+		// A staff member signed in with the identity provider: their
+		// sessions are not this drill's, and only an org-wide admin
+		// (or the break-glass credential) ends them, everywhere.
+		if sess.scoped() {
+			s.writeError(w, r, injectors.Errorf(injectors.EFORBIDDEN, "Only an org-wide admin ends a staff member's sessions."))
+			return
+		}
+		n := s.sessions.deleteSubject(r.Context(), p.Subject)
+		s.hub.kick(id, pid)
+		s.logger.Warn("staff sessions revoked", "subject", p.Subject, "name", p.Name, "sessions", n, "by", sess.Name)
+		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+		return
+	} else if !ok {
 		s.writeError(w, r, injectors.Errorf(injectors.ENOTFOUND, "No person %q in this drill.", pid))
 		return
 	}

@@ -28,10 +28,13 @@ const (
 )
 
 // Session lifetimes: a facilitator works a day; a join session lasts the
-// drill and the retro that follows.
+// drill and the retro that follows. A staff session (admin credential or
+// identity provider) also ends after DefaultStaffIdle without a request.
 const (
 	adminSessionTTL = 12 * time.Hour
 	joinSessionTTL  = 24 * time.Hour
+	// DefaultStaffIdle is the idle timeout of staff sessions.
+	DefaultStaffIdle = 2 * time.Hour
 )
 
 // Session is one signed-in browser. A facilitator session (from the admin
@@ -127,12 +130,16 @@ type SessionStore interface {
 type sessions struct {
 	clock clock.PassiveClock
 	store SessionStore // nil keeps sessions in memory only
-	mu    sync.Mutex
-	byID  map[string]*Session
+	// idle ends a staff session that made no request for that long; the
+	// last request is kept in memory (a restart starts the count again).
+	idle time.Duration
+	mu   sync.Mutex
+	byID map[string]*Session
+	seen map[string]time.Time
 }
 
-func newSessions(c clock.PassiveClock, store SessionStore) *sessions {
-	return &sessions{clock: c, store: store, byID: make(map[string]*Session)}
+func newSessions(c clock.PassiveClock, store SessionStore, idle time.Duration) *sessions {
+	return &sessions{clock: c, store: store, idle: idle, byID: make(map[string]*Session), seen: make(map[string]time.Time)}
 }
 
 func (ss *sessions) create(ctx context.Context, s Session, ttl time.Duration) (*Session, error) {
@@ -150,9 +157,11 @@ func (ss *sessions) create(ctx context.Context, s Session, ttl time.Duration) (*
 	for id, old := range ss.byID {
 		if now.After(old.Expires) {
 			delete(ss.byID, id)
+			delete(ss.seen, id)
 		}
 	}
 	ss.byID[s.ID] = &s
+	ss.seen[s.ID] = now
 	return &s, nil
 }
 
@@ -174,7 +183,15 @@ func (ss *sessions) get(ctx context.Context, id string) (*Session, bool) {
 	if !ok {
 		return nil, false
 	}
-	if ss.clock.Now().After(s.Expires) {
+	now := ss.clock.Now()
+	ss.mu.Lock()
+	last, seen := ss.seen[id]
+	if !seen {
+		last = now
+	}
+	ss.seen[id] = now
+	ss.mu.Unlock()
+	if now.After(s.Expires) || (s.Admin && ss.idle > 0 && now.Sub(last) > ss.idle) {
 		ss.delete(ctx, id)
 		return nil, false
 	}
@@ -184,6 +201,7 @@ func (ss *sessions) get(ctx context.Context, id string) (*Session, bool) {
 func (ss *sessions) delete(ctx context.Context, id string) {
 	ss.mu.Lock()
 	delete(ss.byID, id)
+	delete(ss.seen, id)
 	ss.mu.Unlock()
 	if ss.store != nil {
 		_ = ss.store.DeleteSession(ctx, HashToken(id))
@@ -198,6 +216,7 @@ func (ss *sessions) deleteSubject(ctx context.Context, subject string) int {
 	for id, s := range ss.byID {
 		if s.Subject == subject {
 			delete(ss.byID, id)
+			delete(ss.seen, id)
 			n++
 		}
 	}

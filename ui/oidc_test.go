@@ -6,6 +6,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/internal/testidp"
@@ -253,6 +256,29 @@ func TestLoginOIDC(t *testing.T) {
 	})
 }
 
+// TestRevokeStaffSessions: an org-wide admin ends a staff member's
+// sessions in every browser; a team's facilitator may not.
+func TestRevokeStaffSessions(t *testing.T) {
+	e := newSSOEnv(t)
+	alice, carol, carol2, olga := e.sso("alice"), e.sso("carol"), e.sso("carol"), e.sso("olga")
+	a := teamDrill(t, alice, "team-a-drill")
+	carol.must(200, "GET", "/api/drills/"+a, nil, nil) // Carol is in the drill as an observer
+	carolID := ui.StaffID(e.idp.Issuer, "u-carol")
+	path := "/api/drills/" + a + "/people/" + carolID + "/sessions/end"
+	if st, b := alice.do("POST", path, nil); st != 403 {
+		t.Fatalf("a team facilitator ends a staff member's sessions: %d %s, want 403", st, b)
+	}
+	carol.must(200, "GET", "/api/drills", nil, nil)
+	olga.must(200, "POST", path, nil, nil)
+	for _, c := range []*client{carol, carol2} {
+		if st, b := c.do("GET", "/api/drills", nil); st != 401 {
+			t.Errorf("Carol's browser after the revocation: %d %s, want 401", st, b)
+		}
+	}
+	alice.must(200, "GET", "/api/drills", nil, nil)
+	e.sso("carol").must(200, "GET", "/api/drills", nil, nil) // she may sign in again
+}
+
 func mustQuery(t *testing.T, u, key string) string {
 	t.Helper()
 	p, err := url.Parse(u)
@@ -270,4 +296,28 @@ func assertSignedOut(t *testing.T, c *client) {
 	if s.SignedIn {
 		t.Fatalf("the browser is signed in: %+v", s)
 	}
+}
+
+// TestSessionTimeouts: a staff session ends after the idle timeout without
+// a request, and after the absolute lifetime however busy; a join session
+// is not ended by idling.
+func TestSessionTimeouts(t *testing.T) {
+	fake := clocktesting.NewFakeClock(time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC))
+	e := newEnv(t, func(c *ui.Config, _ *control.Engine) { c.Clock = fake; c.StaffIdle = time.Hour })
+	d := e.newDrill(true)
+	idle, busy := e.admin(), e.admin()
+	for i := range 11 {
+		fake.Step(55 * time.Minute)
+		busy.must(200, "GET", "/api/drills", nil, nil)
+		if i == 1 {
+			if st, b := idle.do("GET", "/api/drills", nil); st != 401 {
+				t.Fatalf("a staff session idle for 110 minutes: %d %s, want 401", st, b)
+			}
+		}
+	}
+	fake.Step(70 * time.Minute) // 12h05m after sign-in, 15 minutes after the last request
+	if st, b := busy.do("GET", "/api/drills", nil); st != 401 {
+		t.Fatalf("a staff session 12 hours old: %d %s, want 401", st, b)
+	}
+	d.participant.must(200, "GET", "/api/drills/"+d.id, nil, nil)
 }

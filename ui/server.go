@@ -38,6 +38,9 @@ type Config struct {
 	// Admin is the facilitator's credential: the bootstrap and break-glass
 	// way in once staff sign in with the identity provider.
 	Admin AdminCredential
+	// StaffIdle ends a staff session after this long without a request;
+	// default DefaultStaffIdle, negative never.
+	StaffIdle time.Duration
 	// OIDC, when its issuer is set, lets staff sign in with the
 	// organization's identity provider.
 	OIDC OIDCConfig
@@ -158,6 +161,9 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.StaffIdle == 0 {
+		cfg.StaffIdle = DefaultStaffIdle
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		engine:    cfg.Engine,
@@ -172,7 +178,7 @@ func NewServer(cfg Config) (*Server, error) {
 		program:   cfg.Program,
 		surveyURL: cfg.SurveyURL,
 		hub:       NewHub(cfg.SubscriberBuffer),
-		sessions:  newSessions(cfg.Clock, cfg.Sessions),
+		sessions:  newSessions(cfg.Clock, cfg.Sessions, cfg.StaffIdle),
 		limiter:   newLimiter(cfg.Clock, cfg.RateLimit),
 		writes:    newLimiter(cfg.Clock, cfg.WriteLimit),
 		facWrites: newLimiter(cfg.Clock, RateLimit{Burst: 5 * cfg.WriteLimit.Burst, Every: cfg.WriteLimit.Every / 5}),
