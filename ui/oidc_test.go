@@ -242,15 +242,15 @@ func TestLoginOIDC(t *testing.T) {
 
 	t.Run("sign-out everywhere needs the same origin and the CSRF token", func(t *testing.T) {
 		c := e.sso("bob")
-		evil := *c
-		evil.origin = "https://evil.example"
-		if st, _ := evil.do("POST", "/api/logout/everywhere", nil); st != 403 {
-			t.Errorf("from another origin: %d, want 403", st)
-		}
-		forged := *c
-		forged.csrf = "forged"
-		if st, _ := forged.do("POST", "/api/logout/everywhere", nil); st != 403 {
-			t.Errorf("with a forged CSRF token: %d, want 403", st)
+		for _, tc := range []struct{ what, origin, csrf string }{
+			{"from another origin", "https://evil.example", c.csrf},
+			{"with a forged CSRF token", c.origin, "forged"},
+		} {
+			bad := *c
+			bad.origin, bad.csrf = tc.origin, tc.csrf
+			if st, _ := bad.do("POST", "/api/logout/everywhere", nil); st != 403 {
+				t.Errorf("%s: %d, want 403", tc.what, st)
+			}
 		}
 		c.must(200, "GET", "/api/drills", nil, nil)
 	})

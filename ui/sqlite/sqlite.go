@@ -50,29 +50,29 @@ func Open(path string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("open room database %s: create schema: %w", path, err)
 	}
-	var hasLink int
-	if err := db.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('sessions') WHERE name = 'link_hash'`).Scan(&hasLink); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open room database %s: %w", path, err)
-	}
-	if hasLink == 0 {
-		if _, err := db.Exec(sessionLinkColumn); err != nil {
+	// Databases made before a column get it added.
+	for _, m := range []struct{ column, ddl string }{{"link_hash", sessionLinkColumn}, {"subject", sessionStaffColumns}} {
+		if err := addSessionColumns(db, m.column, m.ddl); err != nil {
 			db.Close()
-			return nil, fmt.Errorf("open room database %s: add sessions.link_hash: %w", path, err)
-		}
-	}
-	var hasSubject int
-	if err := db.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('sessions') WHERE name = 'subject'`).Scan(&hasSubject); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open room database %s: %w", path, err)
-	}
-	if hasSubject == 0 {
-		if _, err := db.Exec(sessionStaffColumns); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("open room database %s: add sessions.subject: %w", path, err)
+			return nil, fmt.Errorf("open room database %s: %w", path, err)
 		}
 	}
 	return &DB{db: db}, nil
+}
+
+// addSessionColumns runs ddl when the sessions table lacks column.
+func addSessionColumns(db *sql.DB, column, ddl string) error {
+	var has int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('sessions') WHERE name = ?`, column).Scan(&has); err != nil {
+		return err
+	}
+	if has > 0 {
+		return nil
+	}
+	if _, err := db.Exec(ddl); err != nil {
+		return fmt.Errorf("add sessions.%s: %w", column, err)
+	}
+	return nil
 }
 
 // Close closes the database.
