@@ -51,9 +51,9 @@ func TestWithCatalog(t *testing.T) {
 		{"rejects an unknown probe type", "      probes:\n        - probe: kubernetes/deployment-available", "      probes:\n        - probe: kubernetes/deployment-avail", testCatalog,
 			[]string{`faults[1].resolvedWhen.probes[0].probe: unknown probe type kubernetes/deployment-avail`}},
 		{"locates a params error at the param", "params: {key: DB_HOST, value: nowhere}", "params: {key: DB_HOST, value: 5, colour: red}", testCatalog,
-			[]string{"m.yaml:23:13: faults[0].params: additional properties 'colour' not allowed", "m.yaml:23:35: faults[0].params.value: got number, want string"}},
+			[]string{`m.yaml:23:46: faults[0].params.colour: unknown param "colour", expected one of: key, restart, value`, "m.yaml:23:35: faults[0].params.value: value is a number, expected a string"}},
 		{"validates variant params merged over the fault's", "params: {key: DB_HOST, value: nowhere}", "params: {key: DB_HOST, value: nowhere}\n    variants:\n      hard:\n        params: {value: 7}", testCatalog,
-			[]string{"faults[0].variants.hard.params.value: got number, want string"}},
+			[]string{"faults[0].variants.hard.params.value: value is a number, expected a string"}},
 		{"reports a catalog failure", "", "", mapCatalog{err: errors.New("plugin host down")}, []string{"cannot look up fault type kubernetes/configmap-key: plugin host down"}},
 	}
 	for _, tt := range tests {

@@ -35,6 +35,7 @@ type pos struct{ line, col int }
 type decoder struct {
 	file  string
 	errs  ErrorList
+	warns ErrorList
 	pos   map[string]pos // field path -> position of its value
 	nodes int
 	over  bool // node budget exhausted; reported once
@@ -74,6 +75,12 @@ func (d *decoder) at(path string) pos {
 		}
 		p = p[:i]
 	}
+}
+
+// warnAt reports a warning at the recorded position of path.
+func (d *decoder) warnAt(path, format string, args ...any) {
+	p := d.at(path)
+	d.warns = append(d.warns, &FieldError{File: d.file, Line: p.line, Column: p.col, Path: path, Message: fmt.Sprintf(format, args...), Severity: SeverityWarning})
 }
 
 // errAt reports a semantic error at the recorded position of path.

@@ -15,7 +15,16 @@ type FieldError struct {
 	Column  int    `json:"column"`
 	Path    string `json:"path,omitempty"`
 	Message string `json:"message"`
+	// Severity is SeverityWarning for a warning: something that is valid but
+	// probably not what the designer meant. Empty for an error.
+	Severity string `json:"severity,omitempty"`
 }
+
+// SeverityWarning marks a FieldError that does not make the scenario invalid.
+const SeverityWarning = "warning"
+
+// Warning reports whether e is a warning rather than an error.
+func (e *FieldError) Warning() bool { return e.Severity == SeverityWarning }
 
 // Error formats e as "file:line:column: path: message".
 func (e *FieldError) Error() string {
@@ -28,6 +37,9 @@ func (e *FieldError) Error() string {
 	if e.Path != "" {
 		b.WriteString(e.Path)
 		b.WriteString(": ")
+	}
+	if e.Warning() {
+		b.WriteString("warning: ")
 	}
 	b.WriteString(e.Message)
 	return b.String()

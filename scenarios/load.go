@@ -82,9 +82,11 @@ func Parse(name string, data []byte, opts ...Option) (*Scenario, error) {
 	applyDefaults(s)
 	v := &validator{d: d, s: s, catalog: o.catalog}
 	v.validate()
+	d.lintComments(root, data)
 	if len(d.errs) > 0 {
-		return nil, d.errs.sorted()
+		return nil, append(d.errs, d.warns...).sorted()
 	}
+	s.Warnings = d.warns.sorted()
 	return s, nil
 }
 

@@ -297,3 +297,34 @@ func TestErrorList_JSON(t *testing.T) {
 		}
 	}
 }
+
+// TestParse_warnsWithGolden parses every scenario in testdata/warnings,
+// which is valid but probably not what its designer meant, and compares its
+// warnings with the golden file.
+func TestParse_warnsWithGolden(t *testing.T) {
+	files, err := filepath.Glob("testdata/warnings/*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no warning cases in testdata/warnings")
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".yaml")
+		t.Run(name, func(t *testing.T) {
+			s, err := scenarios.Parse(filepath.Base(f), mustRead(t, f))
+			if err != nil {
+				t.Fatalf("want a valid scenario, got %v", err)
+			}
+			if len(s.Warnings) == 0 {
+				t.Fatal("no warnings")
+			}
+			for _, e := range s.Warnings {
+				if !e.Warning() || e.Line < 1 || e.Column < 1 || e.Path == "" {
+					t.Errorf("warning without severity, position or path: %+v", e)
+				}
+			}
+			golden(t, "warnings/"+name+".golden", []byte(s.Warnings.Error()+"\n"))
+		})
+	}
+}

@@ -23,6 +23,10 @@ type Timeline struct {
 	// Waiting entries fire on events; Earliest is set when the earliest
 	// possible time is known (chains from a timed fault).
 	Waiting []TimelineEntry `json:"waiting"`
+	// Notes explain what the designer may not expect: a fault with no
+	// variant at this difficulty runs as written; a stability window that
+	// ends after the cap.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Timeline entry kinds.
@@ -74,6 +78,7 @@ func Plan(s *Scenario, d Difficulty) (*Timeline, error) {
 		Scheduled:       []TimelineEntry{},
 		Waiting:         []TimelineEntry{},
 	}
+	t.Notes = planNotes(s, sc)
 	byTime := map[Duration][]string{}
 	for _, f := range sc.Faults {
 		if f.After == nil && f.At != nil {
@@ -135,6 +140,9 @@ func Plan(s *Scenario, d Difficulty) (*Timeline, error) {
 			if in.On.Event == OnFaultInjected || in.On.Event == OnFaultResolved {
 				if i, ok := faultIndex(sc, in.On.Fault); ok {
 					if at, ok := earliest(sc, i, len(sc.Faults)); ok {
+						if in.On.Event == OnFaultResolved {
+							at += stabilityWindow(sc.Faults[i])
+						}
 						at += in.On.Delay
 						e.Earliest = &at
 					}
@@ -314,6 +322,12 @@ func (t *Timeline) WriteText(w io.Writer) error {
 		}
 		writeTable(&b, rows)
 	}
+	if len(t.Notes) > 0 {
+		b.WriteString("\nNOTES\n")
+		for _, n := range t.Notes {
+			b.WriteString("- " + n + "\n")
+		}
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -385,4 +399,29 @@ func (t *Timeline) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(t)
+}
+
+// planNotes explains the plan of sc (s at one difficulty): faults with
+// variants but none at this level run as written; a fault whose stability
+// window cannot finish before the cap is resolved only by hand.
+func planNotes(s, sc *Scenario) []string {
+	var notes []string
+	for _, f := range s.Faults {
+		if len(f.Variants) == 0 || sc.Difficulty == "" {
+			continue
+		}
+		if _, ok := f.Variants[sc.Difficulty]; !ok {
+			notes = append(notes, fmt.Sprintf("%s has no %s variant: it runs as written (%s)", f.ID, sc.Difficulty, f.Injector))
+		}
+	}
+	for i, f := range sc.Faults {
+		rw := f.ResolvedWhen
+		if len(rw.Probes) == 0 || rw.StableFor == 0 {
+			continue
+		}
+		if at, ok := earliest(sc, i, len(sc.Faults)); ok && at+rw.StableFor >= sc.TimeLimit && at < sc.TimeLimit {
+			notes = append(notes, fmt.Sprintf("%s: probes cannot hold for %s before the time limit (injected at %s at the earliest)", f.ID, mins(rw.StableFor), mins(at)))
+		}
+	}
+	return notes
 }

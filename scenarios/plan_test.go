@@ -74,7 +74,7 @@ func TestPlan(t *testing.T) {
 		if ext == nil {
 			t.Fatal("extension fault missing from the waiting list")
 		}
-		if ext.Trigger != "after settlement-suspended resolved +2m" || ext.Earliest.String() != "6m" ||
+		if ext.Trigger != "after settlement-suspended resolved +2m" || ext.Earliest.String() != "9m" /* 4m, then settlement-suspended's 3m stability window, then 2m */ ||
 			ext.Condition != "only if settlement-suspended resolved before 45m (too fast)" {
 			t.Errorf("extension entry = %+v", *ext)
 		}

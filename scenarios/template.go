@@ -93,6 +93,16 @@ func templateFuncs(data TemplateData) template.FuncMap {
 			}
 			return fmt.Sprintf(format, args...), nil
 		},
+		// index replaces text/template's, which renders an unknown key of
+		// .Faults as an empty value: a typo in {{(index .Faults "db-confg").Title}}
+		// would go unseen.
+		"index": func(m map[string]FaultData, key string) (FaultData, error) {
+			f, ok := m[key]
+			if !ok {
+				return FaultData{}, fmt.Errorf("index: unknown fault %q, expected one of: %s", key, listOr(sortedKeys(m)))
+			}
+			return f, nil
+		},
 		"fault": func(id string) (FaultData, error) {
 			f, ok := data.Faults[id]
 			if !ok {
@@ -258,6 +268,7 @@ func cleanTemplateError(err error) string {
 		msg += "; .Faults is keyed by fault id (use {{(fault \"id\").Title}} for ids with dashes)"
 	}
 	msg = strings.Replace(msg, "error calling fault: ", "", 1)
+	msg = strings.Replace(msg, "error calling index: ", "", 1)
 	msg = strings.Replace(msg, "at <"+stepFunc+">: error calling "+stepFunc+": ", "", 1)
 	msg = strings.Replace(msg, "error calling printf: ", "", 1)
 	return msg

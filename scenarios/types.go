@@ -141,6 +141,10 @@ type Scenario struct {
 	Retro    RetroSpec `yaml:"retro,omitempty" json:"retro,omitempty"`
 
 	Source string `yaml:"-" json:"-"`
+	// Warnings are what Parse found valid but probably not meant (a YAML
+	// comment that swallowed text, two faults changing the same field...),
+	// each with its position. They are not part of the YAML.
+	Warnings ErrorList `yaml:"-" json:"-"`
 }
 
 // Metadata describes a scenario for people and for the drill history.

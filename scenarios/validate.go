@@ -15,6 +15,9 @@ type validator struct {
 	catalog Catalog
 	limit   Duration // the time limit triggers are checked against, at most 90m
 	samples map[bool]TemplateData
+	// unavailable records the plugins already reported as not available
+	// to check against.
+	unavailable map[string]bool
 
 	personas map[string]*Persona
 	channels map[string]bool
@@ -32,6 +35,8 @@ var (
 const idExpect = "expected lower-case letters, digits and dashes, starting and ending with a letter or digit (at most 63)"
 
 func (v *validator) errf(path, format string, args ...any) { v.d.errAt(path, format, args...) }
+
+func (v *validator) warnf(path, format string, args ...any) { v.d.warnAt(path, format, args...) }
 
 func (v *validator) validate() {
 	s := v.s
@@ -65,6 +70,9 @@ func (v *validator) validate() {
 	v.hintStages()
 	v.noticeTemplates()
 	v.retro()
+	v.timing()
+	v.variantLevels()
+	v.overlaps()
 }
 
 func (v *validator) id(path, id string) {
@@ -283,10 +291,10 @@ func (v *validator) fault(i int) {
 	if rw.StableFor.D() >= v.limit.D() {
 		v.errf(rp+".stableFor", "%s is not shorter than the time limit %s", mins(rw.StableFor), mins(v.limit))
 	}
+	v.catalogFault(path, f)
 	for j, p := range rw.Probes {
 		v.probe(index(rp+".probes", j), p)
 	}
-	v.catalogFault(path, f)
 }
 
 func (v *validator) hasEarlierFault(f *Fault) bool {
@@ -372,8 +380,9 @@ func (v *validator) chains() {
 }
 
 // earliest returns the earliest drill time fault i can fire at, assuming
-// every predecessor is resolved the moment it is injected. ok is false for
-// broken chains.
+// every predecessor is resolved as soon as it can be: the moment it is
+// injected when it may be resolved by hand, else when its probes have held
+// for its stability window (stableFor). ok is false for broken chains.
 func earliest(s *Scenario, i, budget int) (Duration, bool) {
 	if budget < 0 {
 		return 0, false
@@ -388,10 +397,23 @@ func earliest(s *Scenario, i, budget int) (Duration, bool) {
 	for j := range s.Faults {
 		if s.Faults[j].ID == f.After.Fault && j != i {
 			t, ok := earliest(s, j, budget-1)
+			if f.After.Event != ChainInjected {
+				t += stabilityWindow(s.Faults[j])
+			}
 			return t + f.After.Delay, ok
 		}
 	}
 	return 0, false
+}
+
+// stabilityWindow is the shortest time from injection to resolution of f:
+// its probes must hold for stableFor, unless the facilitator may mark it
+// resolved by hand.
+func stabilityWindow(f Fault) Duration {
+	if f.ResolvedWhen.Manual || len(f.ResolvedWhen.Probes) == 0 {
+		return 0
+	}
+	return f.ResolvedWhen.StableFor
 }
 
 func (v *validator) alert(i int) {

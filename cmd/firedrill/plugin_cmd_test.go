@@ -113,7 +113,7 @@ func TestPluginCommands(t *testing.T) {
 		}
 		for _, want := range []string{
 			scenario + ":19:", // the missing value is reported at the fault's params
-			"missing property 'value'",
+			`missing required param "value"`,
 			"unknown probe type flagfile/flag-is",
 		} {
 			if !strings.Contains(out, want) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/firedrill/firedrill/injectors/kubernetes"
 	"github.com/firedrill/firedrill/internal/authoring"
 	"github.com/firedrill/firedrill/scenarios"
 )
@@ -22,12 +23,22 @@ func addCatalogFlags(cmd *cobra.Command) {
 	addSettingFlag(cmd, "plugins.dir")
 }
 
+// builtinCatalog is the catalog of the plugins built into this binary,
+// always available without starting them: scenario commands check fault
+// and probe types, params, target kinds and namespaces against it by
+// default, and warn about plugins it does not describe.
+func builtinCatalog() scenarios.StaticCatalog {
+	return scenarios.StaticCatalog{
+		authoring.PluginInfo(kubernetes.Describe(), kubernetes.AlwaysProtectedNamespaces(), kubernetes.ChangedField),
+	}
+}
+
 // loadOptions returns the scenario load options for cmd: the plugins'
-// catalog when its flags ask for it.
+// catalog when its flags ask for it, else the built-in catalog.
 func loadOptions(cmd *cobra.Command, m *Main) ([]scenarios.Option, error) {
 	on, _ := cmd.Flags().GetBool("plugins")
 	if !on && !cmd.Flags().Changed("plugin-dir") {
-		return nil, nil
+		return []scenarios.Option{scenarios.WithCatalog(builtinCatalog())}, nil
 	}
 	h, err := m.openPluginHost(cmd.Context(), cmd)
 	if err != nil {
@@ -56,8 +67,12 @@ func newValidateCmd(m *Main) *cobra.Command {
 		Long: `Validate loads each scenario file strictly: unknown fields, wrong types, bad
 durations, unknown persona/channel/fault references, chain cycles, triggers past
 the time limit, duplicate ids and broken message templates are all reported,
-each as file:line:column: field.path: message. Exit status 0 when every file is
-valid, 1 otherwise.`,
+each as file:line:column: field.path: message. Fault and probe types, their
+params, target kinds and namespaces are checked against the built-in plugins'
+catalog (with --plugins, against every plugin in plugins.dir too); a plugin
+that is not available to check against is named in a warning. Warnings
+(text lost to a YAML comment, two faults changing the same field...) do not
+fail validation. Exit status 0 when every file is valid, 1 otherwise.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkOutput(output); err != nil {

@@ -46,7 +46,7 @@ func TestValidateCmd(t *testing.T) {
 		{"exits 0 when every file is valid", []string{"validate", exampleLayered, exampleChained, exampleKorean}, 0,
 			[]string{exampleLayered + ": ok (layered-payment-outage)", exampleKorean + ": ok (db-connection-settings)"}},
 		{"exits 1 and prints every error with its position", []string{"validate", exampleLayered, exampleBad}, 1,
-			[]string{exampleBad + `:31:20: faults[1].after.fault: unknown fault "db-confg", expected one of: cache, db-config`, exampleBad + ": 1 error"}},
+			[]string{exampleBad + `:32:20: faults[1].after.fault: unknown fault "db-confg", expected one of: cache, db-config`, exampleBad + ": 1 error"}},
 		{"exits 1 on a missing file", []string{"validate", "nope.yaml"}, 1, []string{"nope.yaml: load scenario nope.yaml:"}},
 		{"exits 1 at once on a text whose ranges nest without bound", []string{"validate", "testdata/hostile/hostile-template.yaml"}, 1,
 			[]string{"hostile-template.yaml:39:11: injects[0].text: invalid template:", "the text loops more than 10000 times"}},
@@ -88,7 +88,7 @@ func TestValidateCmd_jsonOutput(t *testing.T) {
 		t.Fatalf("got %+v", got)
 	}
 	e := got.Files[1].Errors
-	if len(e) != 1 || e[0].Line != 31 || e[0].Column != 20 || e[0].Path != "faults[1].after.fault" {
+	if len(e) != 1 || e[0].Line != 32 || e[0].Column != 20 || e[0].Path != "faults[1].after.fault" {
 		t.Errorf("errors = %+v", e)
 	}
 	if got.Files[0].Errors == nil {
@@ -121,7 +121,9 @@ func TestPlanCmd(t *testing.T) {
 			[]string{"difficulty: hard", "kubernetes/secret-key", "WAITING ON EVENTS", "after order-api-down resolved +4m", "90m  end"}},
 		{"uses the scenario's difficulty by default", []string{"plan", exampleChained}, 0, []string{"difficulty: medium", "kubernetes/bad-image"}},
 		{"prints Korean text", []string{"plan", exampleKorean}, 0, []string{"주문 API의 DB 접속 주소 변경"}},
-		{"exits 2 on a variant the scenario lacks", []string{"plan", exampleLayered, "--variant", "hard"}, 2, nil},
+		{"plays a level without variants as written", []string{"plan", exampleLayered, "--variant", "hard"}, 0,
+			[]string{"difficulty: hard", "0m   fault   worker-isolated"}},
+		{"exits 2 on a level that does not exist", []string{"plan", exampleLayered, "--variant", "brutal"}, 2, nil},
 		{"exits 1 on an invalid scenario", []string{"plan", exampleBad}, 1, nil},
 	}
 	for _, tt := range tests {

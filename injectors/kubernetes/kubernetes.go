@@ -283,6 +283,13 @@ func (in *Injector) RESTConfig() *rest.Config {
 // Info describes the injector and its fault and probe types with their
 // parameter schemas.
 func (in *Injector) Info(ctx context.Context) (injectors.Info, error) {
+	return Describe(), nil
+}
+
+// Describe returns the injector's catalog — its fault and probe types, the
+// kinds each acts on and their params schemas — without a cluster, for
+// checking scenarios offline.
+func Describe() injectors.Info {
 	info := injectors.Info{Name: Name, Version: Version, APIVersions: []string{injectors.APIVersion}}
 	for _, ft := range faultTypes {
 		info.FaultTypes = append(info.FaultTypes, injectors.TypeInfo{
@@ -294,7 +301,35 @@ func (in *Injector) Info(ctx context.Context) (injectors.Info, error) {
 			Name: pt.name, Description: pt.description, TargetKinds: pt.kinds, ParamsSchema: schemaJSON(pt.name),
 		})
 	}
-	return info, nil
+	return info
+}
+
+// AlwaysProtectedNamespaces returns the namespaces the injector refuses
+// whatever its configuration says: the cluster's own.
+func AlwaysProtectedNamespaces() []string { return clone(alwaysProtected) }
+
+// changedFields names, for each fault type that changes one field of its
+// target and restores it on revert, the params that say which field.
+var changedFields = map[string][]string{
+	"scale":            {},
+	"bad-image":        {"container"},
+	"configmap-key":    {"key"},
+	"secret-key":       {"key"},
+	"env-var":          {"container", "name"},
+	"service-selector": {},
+	"resource-squeeze": {"container"},
+	"node-cordon":      {},
+	"hpa-bounds":       {},
+	"cronjob-suspend":  {},
+}
+
+// ChangedField reports whether fault type typ changes one field of its
+// target, and which params say which field (key for configmap-key): two
+// faults of the type on the same target with equal values of those params
+// change the same field.
+func ChangedField(typ string) (params []string, ok bool) {
+	p, ok := changedFields[typ]
+	return clone(p), ok
 }
 
 // ready returns the refusal, if any, of the configuration.

@@ -94,8 +94,8 @@ func TestCheckVariant(t *testing.T) {
 	}{
 		{"no variant asked is fine", without, "", ""},
 		{"a variant of the scenario is fine", withVariants, scenarios.Hard, ""},
-		{"another variant names the scenario's", withVariants, "brutal", "expected one of: hard, medium, easy"},
-		{"a scenario without variants says so", without, scenarios.Easy, "has no difficulty variants"},
+		{"another variant names the levels and the scenario's", withVariants, "brutal", "expected one of: hard, medium, easy; this scenario has variants for hard, medium, easy"},
+		{"a level without variants is played as written", without, scenarios.Easy, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

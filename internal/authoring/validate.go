@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 
 	"github.com/firedrill/firedrill/control"
@@ -23,6 +24,9 @@ type FileReport struct {
 	Valid    bool                    `json:"valid"`
 	Scenario string                  `json:"scenario,omitempty"`
 	Errors   []*scenarios.FieldError `json:"errors"`
+	// Warnings are what the file says that is valid but probably not
+	// meant; they do not make it invalid.
+	Warnings []*scenarios.FieldError `json:"warnings"`
 }
 
 // Report is the result of validating files, in the order given.
@@ -42,11 +46,20 @@ type FaultValidator interface {
 func Validate(ctx context.Context, paths []string, dry FaultValidator, opts ...scenarios.Option) Report {
 	rep := Report{Valid: true, Files: make([]FileReport, 0, len(paths))}
 	for _, path := range paths {
-		r := FileReport{File: path, Errors: []*scenarios.FieldError{}}
+		r := FileReport{File: path, Errors: []*scenarios.FieldError{}, Warnings: []*scenarios.FieldError{}}
 		s, err := scenarios.Load(path, opts...)
+		if s != nil {
+			r.Warnings = append(r.Warnings, s.Warnings...)
+		}
 		switch {
 		case err != nil:
-			r.Errors = FieldErrors(path, err)
+			for _, e := range FieldErrors(path, err) {
+				if e.Warning() {
+					r.Warnings = append(r.Warnings, e)
+				} else {
+					r.Errors = append(r.Errors, e)
+				}
+			}
 		case dry != nil:
 			r.Scenario = s.Metadata.Name
 			if errs := DryRun(ctx, dry, path, s); len(errs) > 0 {
@@ -70,21 +83,33 @@ func (rep Report) WriteJSON(w io.Writer) error {
 	return enc.Encode(rep)
 }
 
-// WriteText writes one line per valid file and, for an invalid one, each
-// error as file:line:column: path: message and their count.
+// WriteText writes, for each file, its errors and warnings in file order as
+// file:line:column: path: message, then one line: ok (with the number of
+// warnings, if any) or the number of errors.
 func (rep Report) WriteText(w io.Writer) error {
 	for _, r := range rep.Files {
-		if r.Valid {
-			if _, err := fmt.Fprintf(w, "%s: ok (%s)\n", r.File, r.Scenario); err != nil {
-				return err
+		all := append(append([]*scenarios.FieldError(nil), r.Errors...), r.Warnings...)
+		sort.SliceStable(all, func(i, j int) bool {
+			if all[i].Line != all[j].Line {
+				return all[i].Line < all[j].Line
 			}
-			continue
-		}
-		for _, e := range r.Errors {
+			return all[i].Column < all[j].Column
+		})
+		for _, e := range all {
 			fmt.Fprintln(w, e.Error())
 		}
-		n := len(r.Errors)
-		if _, err := fmt.Fprintf(w, "%s: %d error%s\n", r.File, n, plural(n)); err != nil {
+		warn := ""
+		if n := len(r.Warnings); n > 0 {
+			warn = fmt.Sprintf(", %d warning%s", n, plural(n))
+		}
+		var err error
+		if r.Valid {
+			_, err = fmt.Fprintf(w, "%s: ok (%s)%s\n", r.File, r.Scenario, warn)
+		} else {
+			n := len(r.Errors)
+			_, err = fmt.Fprintf(w, "%s: %d error%s%s\n", r.File, n, plural(n), warn)
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -140,24 +165,41 @@ func DryRun(ctx context.Context, v FaultValidator, file string, s *scenarios.Sce
 	return out
 }
 
-// CheckVariant returns an error naming the scenario's difficulties when
-// variant is given and is not one of them.
+// CheckVariant returns an error when variant is given and is not a
+// difficulty level. A level no fault has a variant for is accepted: the
+// faults run as written there, as the scenario README says, and the plan
+// notes it.
 func CheckVariant(s *scenarios.Scenario, variant scenarios.Difficulty) error {
-	if variant == "" {
+	switch variant {
+	case "", scenarios.Hard, scenarios.Medium, scenarios.Easy:
 		return nil
 	}
 	ds := s.Difficulties()
-	for _, d := range ds {
-		if d == variant {
-			return nil
-		}
-	}
-	if len(ds) == 0 {
-		return fmt.Errorf("--variant %q: the scenario has no difficulty variants", variant)
-	}
 	names := make([]string, len(ds))
 	for i, d := range ds {
 		names[i] = string(d)
 	}
-	return fmt.Errorf("--variant %q: not a difficulty of this scenario, expected one of: %s", variant, strings.Join(names, ", "))
+	own := ""
+	if len(names) > 0 {
+		own = "; this scenario has variants for " + strings.Join(names, ", ")
+	}
+	return fmt.Errorf("--variant %q is not a difficulty, expected one of: hard, medium, easy%s", variant, own)
+}
+
+// PluginInfo describes a plugin for the scenario checks that need no running
+// plugin: its catalog (info), the namespaces it always refuses, and which
+// params name the field each fault type changes (see scenarios.TypeInfo).
+func PluginInfo(info injectors.Info, protected []string, changedField func(typ string) ([]string, bool)) scenarios.PluginInfo {
+	p := scenarios.PluginInfo{Name: info.Name, ProtectedNamespaces: protected}
+	for _, t := range info.FaultTypes {
+		ti := scenarios.TypeInfo{Name: t.Name, TargetKinds: t.TargetKinds, Schema: []byte(t.ParamsSchema)}
+		if changedField != nil {
+			ti.FieldParams, ti.ChangesField = changedField(t.Name)
+		}
+		p.FaultTypes = append(p.FaultTypes, ti)
+	}
+	for _, t := range info.ProbeTypes {
+		p.ProbeTypes = append(p.ProbeTypes, scenarios.TypeInfo{Name: t.Name, TargetKinds: t.TargetKinds, Schema: []byte(t.ParamsSchema)})
+	}
+	return p
 }

@@ -1,0 +1,114 @@
+package scenarios
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// timing reports faults whose stability window cannot finish before the
+// cap: injected at the earliest at t, their probes must then hold for
+// stableFor, so they cannot be resolved by probes before t+stableFor.
+func (v *validator) timing() {
+	s := v.s
+	for i, f := range s.Faults {
+		rw := f.ResolvedWhen
+		if len(rw.Probes) == 0 || rw.StableFor == 0 || rw.StableFor >= v.limit {
+			continue
+		}
+		at, ok := earliest(s, i, len(s.Faults))
+		if !ok || at >= v.limit {
+			continue
+		}
+		if done := at + rw.StableFor; done >= v.limit {
+			path := index("faults", i) + ".resolvedWhen.stableFor"
+			if rw.Manual {
+				v.warnf(path, "the fault starts at %s at the earliest and its probes must then hold for %s, which ends at %s, not before the time limit %s: only the facilitator's manual resolution can resolve it", mins(at), mins(rw.StableFor), mins(done), mins(v.limit))
+				continue
+			}
+			v.errf(path, "the fault starts at %s at the earliest and its probes must then hold for %s, which ends at %s, not before the time limit %s, so it can never be resolved; expected a stableFor shorter than %s, an earlier start, or manual: true", mins(at), mins(rw.StableFor), mins(done), mins(v.limit), mins(v.limit-at))
+		}
+	}
+}
+
+// variantLevels explains, for a fault prepared at some difficulties but not
+// at another the drill can be played at, that it runs as written there.
+func (v *validator) variantLevels() {
+	s := v.s
+	levels := s.PlayableDifficulties()
+	for i, f := range s.Faults {
+		if len(f.Variants) == 0 {
+			continue
+		}
+		var missing []string
+		for _, d := range levels {
+			if _, ok := f.Variants[d]; !ok && d != "" {
+				missing = append(missing, string(d))
+			}
+		}
+		if len(missing) > 0 {
+			v.warnf(index("faults", i)+".variants", "no %s variant: at %s the fault runs as written (%s), which is allowed; add a variant if it should differ", strings.Join(missing, " or "), strings.Join(missing, " and "), f.Injector)
+		}
+	}
+}
+
+// overlaps warns about two faults that change the same field of the same
+// object at some difficulty. Reverts run newest first, so each fault's
+// revert puts back the value it found, and the oldest puts back the
+// original; but a fault fixed by hand while the other is in effect, or one
+// left in place by autoRevertAtEnd: false, can leave a broken value.
+func (v *validator) overlaps() {
+	pd, ok := v.catalog.(PluginDescriber)
+	if !ok {
+		return
+	}
+	reported := map[[2]int]bool{}
+	for _, d := range v.s.PlayableDifficulties() {
+		sd, err := v.s.ForDifficulty(d)
+		if err != nil {
+			return
+		}
+		for j := range sd.Faults {
+			for i := 0; i < j; i++ {
+				a, b := sd.Faults[i], sd.Faults[j]
+				field, same := sameField(pd, a, b)
+				if !same || reported[[2]int{i, j}] {
+					continue
+				}
+				reported[[2]int{i, j}] = true
+				v.warnf(index("faults", j)+".target", "faults %q and %q both change %s; when both are in effect, reverts run newest first, so the original value comes back only once both are reverted, and a fix by hand of one can leave the other's value in place (see \"Two faults on the same field\" in scenarios/README.md)", a.ID, b.ID, field)
+			}
+		}
+	}
+}
+
+// sameField reports whether faults a and b change the same field of the
+// same object, and names it.
+func sameField(pd PluginDescriber, a, b Fault) (string, bool) {
+	if a.Injector != b.Injector || a.Target.Name == "" || a.Target.Namespace != b.Target.Namespace || a.Target.Name != b.Target.Name || a.Target.Kind != b.Target.Kind {
+		return "", false
+	}
+	info, ok := pd.DescribePlugin(a.Injector.Plugin)
+	if !ok {
+		return "", false
+	}
+	t, ok := findType(info.FaultTypes, a.Injector.Type)
+	if !ok || !t.ChangesField {
+		return "", false
+	}
+	var which []string
+	for _, p := range t.FieldParams {
+		if fmt.Sprint(a.Params[p]) != fmt.Sprint(b.Params[p]) {
+			return "", false
+		}
+		if a.Params[p] != nil {
+			which = append(which, fmt.Sprintf("%s %v", p, a.Params[p]))
+		}
+	}
+	what := a.Injector.Type
+	if len(which) > 0 {
+		what += " (" + strings.Join(which, ", ") + ")"
+	}
+	obj := strings.Trim(strings.Join(slices.DeleteFunc([]string{a.Target.Namespace, a.Target.Kind, a.Target.Name}, func(s string) bool { return s == "" }), "/"), "/")
+	return what + " of " + obj, true
+}
