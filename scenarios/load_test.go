@@ -286,7 +286,7 @@ func TestErrorList_JSON(t *testing.T) {
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]any{"file": "x.yaml", "line": float64(31), "column": float64(20), "path": "faults[1].after.fault",
+	want := map[string]any{"file": "x.yaml", "line": float64(32), "column": float64(20), "path": "faults[1].after.fault",
 		"message": `unknown fault "db-confg", expected one of: cache, db-config`}
 	if len(back) != 1 {
 		t.Fatalf("got %s", b)
