@@ -116,17 +116,31 @@ func (d *decoder) fault(n *yaml.Node, path string, x *Fault) {
 		{"params", false, func(v *yaml.Node, p string) { d.params(v, p, &x.Params) }},
 		{"variants", false, func(v *yaml.Node, p string) { d.variants(v, p, &x.Variants) }},
 		{"at", false, func(v *yaml.Node, p string) { d.durationPtr(v, p, &x.At) }},
-		{"after", false, func(v *yaml.Node, p string) {
-			x.After = &Chain{}
-			d.object(v, p, []field{
-				{"fault", true, func(v *yaml.Node, p string) { d.str(v, p, &x.After.Fault) }},
-				{"event", false, func(v *yaml.Node, p string) { d.str(v, p, (*string)(&x.After.Event)) }},
-				{"delay", false, func(v *yaml.Node, p string) { d.duration(v, p, &x.After.Delay) }},
-			})
-		}},
+		{"after", false, func(v *yaml.Node, p string) { x.After = &Chain{}; d.chain(v, p, x.After) }},
 		{"ifResolvedBefore", false, func(v *yaml.Node, p string) { d.durationPtr(v, p, &x.IfResolvedBefore) }},
 		{"resolvedWhen", true, func(v *yaml.Node, p string) { d.resolvedWhen(v, p, &x.ResolvedWhen) }},
 		{"autoRevertAtEnd", false, func(v *yaml.Node, p string) { d.boolPtr(v, p, &x.AutoRevertAtEnd) }},
+	})
+}
+
+func (d *decoder) chain(n *yaml.Node, path string, x *Chain) {
+	d.object(n, path, []field{
+		{"fault", true, func(v *yaml.Node, p string) { d.str(v, p, &x.Fault) }},
+		{"event", false, func(v *yaml.Node, p string) { d.str(v, p, (*string)(&x.Event)) }},
+		{"delay", false, func(v *yaml.Node, p string) { d.duration(v, p, &x.Delay) }},
+	})
+}
+
+// difficulties decodes a list of difficulty levels.
+func (d *decoder) difficulties(n *yaml.Node, path string, into *[]Difficulty) {
+	d.list(n, path, func(v *yaml.Node, p string, _ int) {
+		var s string
+		d.str(v, p, &s)
+		if s != "" && !validDifficulty(Difficulty(s)) {
+			d.errorf(v, p, "unknown difficulty %q, expected one of: hard, medium, easy", s)
+			return
+		}
+		*into = append(*into, Difficulty(s))
 	})
 }
 
@@ -174,6 +188,15 @@ func (d *decoder) variants(n *yaml.Node, path string, into *map[Difficulty]Fault
 				d.target(v, p, fv.Target)
 			}},
 			{"params", false, func(v *yaml.Node, p string) { d.params(v, p, &fv.Params) }},
+			{"impact", false, func(v *yaml.Node, p string) { d.str(v, p, &fv.Impact) }},
+			{"enabled", false, func(v *yaml.Node, p string) { d.boolPtr(v, p, &fv.Enabled) }},
+			{"at", false, func(v *yaml.Node, p string) { d.durationPtr(v, p, &fv.At) }},
+			{"after", false, func(v *yaml.Node, p string) { fv.After = &Chain{}; d.chain(v, p, fv.After) }},
+			{"ifResolvedBefore", false, func(v *yaml.Node, p string) { d.durationPtr(v, p, &fv.IfResolvedBefore) }},
+			{"resolvedWhen", false, func(v *yaml.Node, p string) {
+				fv.ResolvedWhen = &ResolvedWhen{}
+				d.resolvedWhen(v, p, fv.ResolvedWhen)
+			}},
 		})
 		m[diff] = fv
 	}
@@ -213,6 +236,7 @@ func (d *decoder) alert(n *yaml.Node, path string, x *Alert) {
 		{"channel", true, func(v *yaml.Node, p string) { d.str(v, p, &x.Channel) }},
 		{"check", true, func(v *yaml.Node, p string) { d.probe(v, p, &x.Probe) }},
 		{"for", false, func(v *yaml.Node, p string) { d.duration(v, p, &x.For) }},
+		{"difficulties", false, func(v *yaml.Node, p string) { d.difficulties(v, p, &x.Difficulties) }},
 	})
 }
 
@@ -235,6 +259,7 @@ func (d *decoder) inject(n *yaml.Node, path string, x *Inject) {
 				{"text", true, func(v *yaml.Node, p string) { d.str(v, p, &x.FollowUp.Text) }},
 			})
 		}},
+		{"difficulties", false, func(v *yaml.Node, p string) { d.difficulties(v, p, &x.Difficulties) }},
 	})
 }
 
@@ -259,6 +284,7 @@ func (d *decoder) hint(n *yaml.Node, path string, x *HintStage) {
 		{"channel", true, func(v *yaml.Node, p string) { d.str(v, p, &x.Channel) }},
 		{"text", true, func(v *yaml.Node, p string) { d.str(v, p, &x.Text) }},
 		{"faults", false, func(v *yaml.Node, p string) { d.strs(v, p, &x.Faults) }},
+		{"difficulties", false, func(v *yaml.Node, p string) { d.difficulties(v, p, &x.Difficulties) }},
 	})
 }
 

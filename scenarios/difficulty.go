@@ -42,9 +42,13 @@ func (s *Scenario) PlayableDifficulties() []Difficulty {
 }
 
 // ForDifficulty returns a deep copy of s with each fault's variant for d
-// applied: title, description and target overridden, params merged key by
-// key over the fault's params (or, when the variant names another injector,
-// the injector and params replaced). Variants are cleared and Difficulty is set to
+// applied: title, description, impact and target overridden, params merged
+// key by key over the fault's params (or, when the variant names another
+// injector, the injector and params replaced), the trigger (at or after,
+// ifResolvedBefore) and resolvedWhen replaced. A fault whose variant says
+// enabled: false is left out, with the injects triggered by its events and
+// the hints only about it. Alerts, injects and hints limited to other
+// difficulties are left out. Variants are cleared and Difficulty is set to
 // d. An empty d means the scenario's default difficulty. Faults without a
 // variant for d keep their base settings.
 func (s *Scenario) ForDifficulty(d Difficulty) (*Scenario, error) {
@@ -55,29 +59,94 @@ func (s *Scenario) ForDifficulty(d Difficulty) (*Scenario, error) {
 		return nil, fmt.Errorf("unknown difficulty %q, expected one of: hard, medium, easy", d)
 	}
 	c := s.Clone()
+	dropped := map[string]bool{}
+	faults := c.Faults[:0]
 	for i := range c.Faults {
-		f := &c.Faults[i]
+		f := c.Faults[i]
 		if v, ok := f.Variants[d]; ok {
-			if v.Title != "" {
-				f.Title = v.Title
+			if v.Enabled != nil && !*v.Enabled {
+				dropped[f.ID] = true
+				continue
 			}
-			if v.Description != "" {
-				f.Description = v.Description
-			}
-			if v.Target != nil {
-				f.Target = cloneTarget(*v.Target)
-			}
-			if v.Injector != nil && *v.Injector != f.Injector {
-				f.Injector = *v.Injector
-				f.Params = cloneParams(v.Params)
-			} else if v.Params != nil {
-				f.Params = mergeParams(f.Params, v.Params)
-			}
+			applyVariant(&f, v)
 		}
 		f.Variants = nil
+		faults = append(faults, f)
+	}
+	c.Faults = faults
+	c.Alerts = slices.DeleteFunc(c.Alerts, func(a Alert) bool { return !playedAt(a.Difficulties, d) })
+	c.Injects = slices.DeleteFunc(c.Injects, func(in Inject) bool {
+		return !playedAt(in.Difficulties, d) || in.On != nil && dropped[in.On.Fault]
+	})
+	c.Hints = slices.DeleteFunc(c.Hints, func(h HintStage) bool {
+		if !playedAt(h.Difficulties, d) {
+			return true
+		}
+		if len(h.Faults) == 0 {
+			return false
+		}
+		h.Faults = slices.DeleteFunc(h.Faults, func(id string) bool { return dropped[id] })
+		return len(h.Faults) == 0
+	})
+	for i := range c.Hints {
+		c.Hints[i].Faults = slices.DeleteFunc(c.Hints[i].Faults, func(id string) bool { return dropped[id] })
+		c.Hints[i].Difficulties = nil
+	}
+	for i := range c.Alerts {
+		c.Alerts[i].Difficulties = nil
+	}
+	for i := range c.Injects {
+		c.Injects[i].Difficulties = nil
 	}
 	c.Difficulty = d
 	return c, nil
+}
+
+// applyVariant applies a fault's variant (see ForDifficulty).
+func applyVariant(f *Fault, v FaultVariant) {
+	if v.Title != "" {
+		f.Title = v.Title
+	}
+	if v.Description != "" {
+		f.Description = v.Description
+	}
+	if v.Impact != "" {
+		f.Impact = v.Impact
+	}
+	if v.Target != nil {
+		f.Target = cloneTarget(*v.Target)
+	}
+	if v.Injector != nil && *v.Injector != f.Injector {
+		f.Injector = *v.Injector
+		f.Params = cloneParams(v.Params)
+	} else if v.Params != nil {
+		f.Params = mergeParams(f.Params, v.Params)
+	}
+	switch {
+	case v.After != nil:
+		a := *v.After
+		if a.Event == "" {
+			a.Event = ChainResolved
+		}
+		f.After, f.At = &a, nil
+	case v.At != nil:
+		f.At, f.After = cloneDuration(v.At), nil
+	}
+	if v.IfResolvedBefore != nil {
+		f.IfResolvedBefore = cloneDuration(v.IfResolvedBefore)
+	}
+	if v.ResolvedWhen != nil {
+		f.ResolvedWhen = cloneResolvedWhen(*v.ResolvedWhen)
+		for j := range f.ResolvedWhen.Probes {
+			defaultProbe(&f.ResolvedWhen.Probes[j])
+		}
+	}
+}
+
+// playedAt reports whether something limited to levels is played at d: a
+// list that is empty, or names d.
+func playedAt(levels []Difficulty, d Difficulty) bool {
+	return len(levels) == 0 || slices.Contains(levels, d)
 }
 
 // mergeParams returns base with over's keys set over it; neither is
@@ -147,6 +216,14 @@ func cloneProbe(p Probe) Probe {
 	return p
 }
 
+func cloneResolvedWhen(rw ResolvedWhen) ResolvedWhen {
+	rw.Probes = slices.Clone(rw.Probes)
+	for j := range rw.Probes {
+		rw.Probes[j] = cloneProbe(rw.Probes[j])
+	}
+	return rw
+}
+
 func cloneNotice(t *NoticeTemplate) *NoticeTemplate {
 	if t == nil {
 		return nil
@@ -185,6 +262,20 @@ func (s *Scenario) Clone() *Scenario {
 					r := *v.Injector
 					v.Injector = &r
 				}
+				if v.Enabled != nil {
+					b := *v.Enabled
+					v.Enabled = &b
+				}
+				v.At = cloneDuration(v.At)
+				v.IfResolvedBefore = cloneDuration(v.IfResolvedBefore)
+				if v.After != nil {
+					a := *v.After
+					v.After = &a
+				}
+				if v.ResolvedWhen != nil {
+					rw := cloneResolvedWhen(*v.ResolvedWhen)
+					v.ResolvedWhen = &rw
+				}
 				vs[d] = v
 			}
 			f.Variants = vs
@@ -195,10 +286,7 @@ func (s *Scenario) Clone() *Scenario {
 			f.After = &a
 		}
 		f.IfResolvedBefore = cloneDuration(f.IfResolvedBefore)
-		f.ResolvedWhen.Probes = slices.Clone(f.ResolvedWhen.Probes)
-		for j := range f.ResolvedWhen.Probes {
-			f.ResolvedWhen.Probes[j] = cloneProbe(f.ResolvedWhen.Probes[j])
-		}
+		f.ResolvedWhen = cloneResolvedWhen(f.ResolvedWhen)
 		if f.AutoRevertAtEnd != nil {
 			b := *f.AutoRevertAtEnd
 			f.AutoRevertAtEnd = &b
@@ -207,6 +295,7 @@ func (s *Scenario) Clone() *Scenario {
 	c.Alerts = slices.Clone(s.Alerts)
 	for i := range c.Alerts {
 		c.Alerts[i].Probe = cloneProbe(c.Alerts[i].Probe)
+		c.Alerts[i].Difficulties = slices.Clone(c.Alerts[i].Difficulties)
 	}
 	c.Injects = slices.Clone(s.Injects)
 	for i := range c.Injects {
@@ -221,10 +310,12 @@ func (s *Scenario) Clone() *Scenario {
 			fu := *in.FollowUp
 			in.FollowUp = &fu
 		}
+		in.Difficulties = slices.Clone(in.Difficulties)
 	}
 	c.Hints = slices.Clone(s.Hints)
 	for i := range c.Hints {
 		c.Hints[i].Faults = slices.Clone(c.Hints[i].Faults)
+		c.Hints[i].Difficulties = slices.Clone(c.Hints[i].Difficulties)
 	}
 	c.Notices.Incident = cloneNotice(s.Notices.Incident)
 	c.Notices.StatusUpdate = cloneNotice(s.Notices.StatusUpdate)

@@ -147,3 +147,73 @@ func TestPlayableDifficulties(t *testing.T) {
 		})
 	}
 }
+
+// TestForDifficulty_changesMoreThanParams plays testdata/levels.yaml at each
+// level: timing, resolution checks, impact and whether a fault is played at
+// all change per difficulty, and alerts, injects and hints limited to some
+// levels are left out at the others.
+func TestForDifficulty_changesMoreThanParams(t *testing.T) {
+	s := mustLoad(t, "testdata/levels.yaml")
+	tests := []struct {
+		name     string
+		d        scenarios.Difficulty
+		trigger  string
+		stable   string
+		manual   bool
+		impact   string
+		faults   []string
+		alerts   []string
+		injects  []string
+		hints    []string
+	}{
+		{"hard starts at once, needs a hand and leaves the cache fault out", scenarios.Hard, "at 0m", "5m", true,
+			"Some customers cannot order, and nobody can tell which.", []string{"db-config"}, nil, []string{"only-hard"}, nil},
+		{"medium plays the faults as written", scenarios.Medium, "at 5m", "3m", false,
+			"Customers cannot order.", []string{"db-config", "cache"}, []string{"order-api-down"}, []string{"cache-noticed"}, []string{"hint-cache"}},
+		{"easy chains the DB fault after the cache fault", scenarios.Easy, "after cache injected +2m", "3m", false,
+			"Customers cannot order.", []string{"db-config", "cache"}, []string{"order-api-down"}, []string{"cache-noticed"}, []string{"hint-cache", "hint-easy"}},
+	}
+	ids := func(n int, id func(int) string) []string {
+		var out []string
+		for i := 0; i < n; i++ {
+			out = append(out, id(i))
+		}
+		return out
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sd, err := s.ForDifficulty(tt.d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, ok := sd.Fault("db-config")
+			if !ok {
+				t.Fatal("db-config missing")
+			}
+			trigger := ""
+			if f.After != nil {
+				trigger = "after " + f.After.Fault + " " + string(f.After.Event) + " +" + f.After.Delay.String()
+			} else {
+				trigger = "at " + f.At.String()
+			}
+			if trigger != tt.trigger || f.ResolvedWhen.StableFor.String() != tt.stable || f.ResolvedWhen.Manual != tt.manual || f.Impact != tt.impact {
+				t.Errorf("db-config: %s, stableFor %s, manual %v, impact %q", trigger, f.ResolvedWhen.StableFor, f.ResolvedWhen.Manual, f.Impact)
+			}
+			if got := ids(len(sd.Faults), func(i int) string { return sd.Faults[i].ID }); !slices.Equal(got, tt.faults) {
+				t.Errorf("faults %v, want %v", got, tt.faults)
+			}
+			if got := ids(len(sd.Alerts), func(i int) string { return sd.Alerts[i].ID }); !slices.Equal(got, tt.alerts) {
+				t.Errorf("alerts %v, want %v", got, tt.alerts)
+			}
+			if got := ids(len(sd.Injects), func(i int) string { return sd.Injects[i].ID }); !slices.Equal(got, tt.injects) {
+				t.Errorf("injects %v, want %v", got, tt.injects)
+			}
+			if got := ids(len(sd.Hints), func(i int) string { return sd.Hints[i].ID }); !slices.Equal(got, tt.hints) {
+				t.Errorf("hints %v, want %v", got, tt.hints)
+			}
+			if err := sd.Validate(); err != nil {
+				t.Errorf("the scenario at %s is not valid: %v", tt.d, err)
+			}
+		})
+	}
+}

@@ -410,8 +410,12 @@ func planNotes(s, sc *Scenario) []string {
 		if len(f.Variants) == 0 || sc.Difficulty == "" {
 			continue
 		}
-		if _, ok := f.Variants[sc.Difficulty]; !ok {
+		v, ok := f.Variants[sc.Difficulty]
+		switch {
+		case !ok:
 			notes = append(notes, fmt.Sprintf("%s has no %s variant: it runs as written (%s)", f.ID, sc.Difficulty, f.Injector))
+		case v.Enabled != nil && !*v.Enabled:
+			notes = append(notes, fmt.Sprintf("%s is left out at %s (enabled: false), with the injects on its events and the hints only about it", f.ID, sc.Difficulty))
 		}
 	}
 	for i, f := range sc.Faults {

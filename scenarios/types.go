@@ -241,6 +241,19 @@ type FaultVariant struct {
 	Description string         `yaml:"description,omitempty" json:"description,omitempty"`
 	Target      *Target        `yaml:"target,omitempty" json:"target,omitempty"`
 	Params      map[string]any `yaml:"params,omitempty" json:"params,omitempty"`
+	// Impact replaces the fault's impact text at this difficulty.
+	Impact string `yaml:"impact,omitempty" json:"impact,omitempty"`
+	// Enabled false leaves the fault out at this difficulty: it is not
+	// played, and injects on its events and hints only about it go with it.
+	Enabled *bool `yaml:"enabled,omitempty" json:"enabled,omitempty"`
+	// At or After replace the fault's trigger at this difficulty (setting
+	// one clears the other); IfResolvedBefore replaces its "too fast" rule.
+	At               *Duration `yaml:"at,omitempty" json:"at,omitempty"`
+	After            *Chain    `yaml:"after,omitempty" json:"after,omitempty"`
+	IfResolvedBefore *Duration `yaml:"ifResolvedBefore,omitempty" json:"ifResolvedBefore,omitempty"`
+	// ResolvedWhen replaces the fault's resolution checks at this
+	// difficulty.
+	ResolvedWhen *ResolvedWhen `yaml:"resolvedWhen,omitempty" json:"resolvedWhen,omitempty"`
 }
 
 // ChainEvent is the event of a predecessor fault a chained fault waits for.
@@ -290,6 +303,9 @@ type Alert struct {
 	Channel  string   `yaml:"channel" json:"channel"`
 	Probe    Probe    `yaml:"check" json:"check"`
 	For      Duration `yaml:"for,omitempty" json:"for,omitempty"`
+	// Difficulties, when set, limits the alert to drills played at these
+	// levels.
+	Difficulties []Difficulty `yaml:"difficulties,omitempty" json:"difficulties,omitempty"`
 }
 
 // EventKind names the drill events an inject can be triggered by.
@@ -343,6 +359,9 @@ type Inject struct {
 	// to facilitator and observers, and in the retro.
 	ExpectedAction string    `yaml:"expectedAction,omitempty" json:"expectedAction,omitempty"`
 	FollowUp       *FollowUp `yaml:"followUp,omitempty" json:"followUp,omitempty"`
+	// Difficulties, when set, limits the inject to drills played at these
+	// levels.
+	Difficulties []Difficulty `yaml:"difficulties,omitempty" json:"difficulties,omitempty"`
 }
 
 // FollowUp is sent by the same persona when no participant has written in the
@@ -362,6 +381,9 @@ type HintStage struct {
 	// Faults limits the hint to these faults: it is skipped when all of them
 	// are resolved. Empty means every fault.
 	Faults []string `yaml:"faults,omitempty" json:"faults,omitempty"`
+	// Difficulties, when set, limits the hint to drills played at these
+	// levels.
+	Difficulties []Difficulty `yaml:"difficulties,omitempty" json:"difficulties,omitempty"`
 }
 
 // Notices holds the templates of the notices participants post, and the

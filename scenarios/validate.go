@@ -73,6 +73,7 @@ func (v *validator) validate() {
 	v.timing()
 	v.variantLevels()
 	v.overlaps()
+	v.levels()
 }
 
 func (v *validator) id(path, id string) {
@@ -291,6 +292,7 @@ func (v *validator) fault(i int) {
 	if rw.StableFor.D() >= v.limit.D() {
 		v.errf(rp+".stableFor", "%s is not shorter than the time limit %s", mins(rw.StableFor), mins(v.limit))
 	}
+	v.variantTriggers(i)
 	v.catalogFault(path, f)
 	for j, p := range rw.Probes {
 		v.probe(index(rp+".probes", j), p)

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -111,4 +112,114 @@ func sameField(pd PluginDescriber, a, b Fault) (string, bool) {
 	}
 	obj := strings.Trim(strings.Join(slices.DeleteFunc([]string{a.Target.Namespace, a.Target.Kind, a.Target.Name}, func(s string) bool { return s == "" }), "/"), "/")
 	return what + " of " + obj, true
+}
+
+// variantTriggers checks the triggers a fault's variants set.
+func (v *validator) variantTriggers(i int) {
+	f := v.s.Faults[i]
+	for _, d := range []Difficulty{Hard, Medium, Easy} {
+		vr, ok := f.Variants[d]
+		if !ok {
+			continue
+		}
+		vp := index("faults", i) + ".variants." + string(d)
+		if vr.At != nil && vr.After != nil {
+			v.errf(vp+".after", "both at and after are set, expected one trigger: a time (at) or a chain (after)")
+		}
+		if vr.After != nil {
+			if vr.After.Fault == f.ID {
+				v.errf(vp+".after.fault", "a fault cannot wait on itself")
+			} else {
+				v.faultRef(vp+".after.fault", vr.After.Fault)
+			}
+			switch vr.After.Event {
+			case "", ChainResolved, ChainInjected:
+			default:
+				v.errf(vp+".after.event", "unknown chain event %q, expected resolved or injected", vr.After.Event)
+			}
+		}
+		if vr.At != nil {
+			v.beforeCap(vp+".at", *vr.At, "fault time")
+		}
+		if rw := vr.ResolvedWhen; rw != nil {
+			if len(rw.Probes) == 0 && !rw.Manual {
+				v.errf(vp+".resolvedWhen", "no way to resolve the fault, expected probes, manual: true, or both")
+			}
+			for j := range rw.Probes {
+				defaultProbe(&rw.Probes[j])
+				v.probe(index(vp+".resolvedWhen.probes", j), rw.Probes[j])
+			}
+		}
+	}
+}
+
+// levels checks the scenario as it is played at each difficulty where a
+// variant or a difficulties list changes it: a chain after a fault left out
+// at that level, a trigger that moves past the cap, a template naming a
+// fault that is not played. It runs only when the file is otherwise valid,
+// so that one mistake is reported once.
+func (v *validator) levels() {
+	if len(v.d.errs) > 0 || v.d.noPositions {
+		return // a scenario at one level (Validate) has no levels left
+	}
+	levels := v.s.PlayableDifficulties()
+	for _, d := range []Difficulty{Hard, Medium, Easy} {
+		if v.mentions(d) && !slices.Contains(levels, d) {
+			levels = append(levels, d)
+		}
+	}
+	for _, d := range levels {
+		if d == "" || !v.mentions(d) {
+			continue
+		}
+		sd, err := v.s.ForDifficulty(d)
+		if err != nil {
+			continue
+		}
+		sd.Source = ""
+		if err := sd.Validate(); err != nil {
+			var list ErrorList
+			if errors.As(err, &list) {
+				for _, e := range list {
+					v.errf(v.levelPath(d), "at difficulty %s: %s: %s", d, e.Path, e.Message)
+				}
+			}
+		}
+	}
+}
+
+// mentions reports whether anything of the scenario differs at level d.
+func (v *validator) mentions(d Difficulty) bool {
+	for _, f := range v.s.Faults {
+		if _, ok := f.Variants[d]; ok {
+			return true
+		}
+	}
+	for _, a := range v.s.Alerts {
+		if len(a.Difficulties) > 0 {
+			return true
+		}
+	}
+	for _, in := range v.s.Injects {
+		if len(in.Difficulties) > 0 {
+			return true
+		}
+	}
+	for _, h := range v.s.Hints {
+		if len(h.Difficulties) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// levelPath is where a problem of the scenario at level d is reported: the
+// first variant for d, else the scenario's difficulty.
+func (v *validator) levelPath(d Difficulty) string {
+	for i, f := range v.s.Faults {
+		if _, ok := f.Variants[d]; ok {
+			return index("faults", i) + ".variants." + string(d)
+		}
+	}
+	return "difficulty"
 }
