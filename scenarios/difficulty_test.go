@@ -155,16 +155,16 @@ func TestPlayableDifficulties(t *testing.T) {
 func TestForDifficulty_changesMoreThanParams(t *testing.T) {
 	s := mustLoad(t, "testdata/levels.yaml")
 	tests := []struct {
-		name     string
-		d        scenarios.Difficulty
-		trigger  string
-		stable   string
-		manual   bool
-		impact   string
-		faults   []string
-		alerts   []string
-		injects  []string
-		hints    []string
+		name    string
+		d       scenarios.Difficulty
+		trigger string
+		stable  string
+		manual  bool
+		impact  string
+		faults  []string
+		alerts  []string
+		injects []string
+		hints   []string
 	}{
 		{"hard starts at once, needs a hand and leaves the cache fault out", scenarios.Hard, "at 0m", "5m", true,
 			"Some customers cannot order, and nobody can tell which.", []string{"db-config"}, nil, []string{"only-hard"}, nil},
