@@ -17,6 +17,7 @@ import (
 	"github.com/firedrill/firedrill/control/program"
 	"github.com/firedrill/firedrill/control/program/webhook"
 	"github.com/firedrill/firedrill/injectors"
+	"github.com/firedrill/firedrill/internal/pgdb"
 	"github.com/firedrill/firedrill/ui"
 )
 
@@ -44,6 +45,17 @@ type Config struct {
 	Scenarios  ScenariosConfig  `mapstructure:"scenarios"`
 	Records    RecordsConfig    `mapstructure:"records"`
 	Program    ProgramConfig    `mapstructure:"program"`
+	Store      StoreConfig      `mapstructure:"store"`
+}
+
+// StoreConfig says where drills are kept.
+type StoreConfig struct {
+	// Driver is "sqlite" (files in DataDir, one controller) or "postgres"
+	// (a database that controller replicas share).
+	Driver string `mapstructure:"driver"`
+	// DSN is the PostgreSQL connection string, e.g.
+	// postgres://firedrill@db:5432/firedrill; only with driver postgres.
+	DSN string `mapstructure:"dsn"`
 }
 
 // RecordsConfig holds the keys that seal revert records (the previous values
@@ -245,6 +257,8 @@ var settings = []setting{
 	{key: "records.keyFile", def: ""},
 	{key: "program.noticeWebhook", def: ""},
 	{key: "program.surveyURL", def: ""},
+	{key: "store.driver", def: driverSQLite},
+	{key: "store.dsn", def: ""},
 }
 
 // addConfigFlags adds the persistent flags every command understands.
@@ -403,6 +417,9 @@ func (c Config) Validate() error {
 	if _, err := c.proxies(); err != nil {
 		errs = append(errs, err)
 	}
+	if err := c.Store.validate(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.Plugins.CallTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("plugins.callTimeout: %v must be positive", c.Plugins.CallTimeout))
 	}
@@ -437,4 +454,24 @@ func (o OIDCConfig) ui() ui.OIDCConfig {
 		c.Groups[g] = ui.GroupGrant{Team: gr.Team, Role: control.Role(gr.Role)}
 	}
 	return c
+}
+
+// validate checks the store's driver and that its DSN fits it.
+func (s StoreConfig) validate() error {
+	switch s.Driver {
+	case driverSQLite:
+		if s.DSN != "" {
+			return errors.New("store.dsn: set, but store.driver is sqlite, which keeps its files in dataDir: set store.driver to postgres, or remove store.dsn (FIREDRILL_STORE_DSN)")
+		}
+	case driverPostgres:
+		if s.DSN == "" {
+			return errors.New("store.dsn: empty, but store.driver is postgres: set store.dsn (or FIREDRILL_STORE_DSN) to a PostgreSQL connection string, e.g. postgres://firedrill@db:5432/firedrill")
+		}
+		if err := pgdb.CheckDSN(s.DSN); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("store.driver: %q is not a store, expected sqlite or postgres", s.Driver)
+	}
+	return nil
 }

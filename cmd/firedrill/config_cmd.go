@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/firedrill/firedrill/internal/pgdb"
 )
 
 func newConfigCmd(m *Main) *cobra.Command {
@@ -29,6 +31,7 @@ func newConfigCmd(m *Main) *cobra.Command {
 				masked[i] = id + ":********"
 			}
 			c.Records.Keys = masked
+			c.Store.DSN = pgdb.Redact(c.Store.DSN)
 			_, err := fmt.Fprintf(m.Stdout, "%+v\n", c)
 			return err
 		},

@@ -2,13 +2,10 @@ package main
 
 import (
 	"errors"
-	"io/fs"
-	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
-	"github.com/firedrill/firedrill/control/sqlite"
+	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/injectors/kubernetes"
 	"github.com/firedrill/firedrill/internal/doctor"
 	"github.com/firedrill/firedrill/scenarios"
@@ -94,18 +91,20 @@ func (m *Main) doctorOptions(cmd *cobra.Command, files []string) (doctor.Options
 		dirs = nil
 	}
 	opts.Scenarios = doctor.LoadScenarios(dirs, files, loadOpts...)
-	opts.DatabasePath = filepath.Join(m.Config.DataDir, databaseFile)
-	if _, err := os.Stat(opts.DatabasePath); err == nil {
-		db, err := sqlite.Open(ctx, opts.DatabasePath)
-		if err != nil {
-			return opts, err
-		}
-		m.OnClose(db.Close)
+	opts.DatabasePath = m.storeWhere(m.Config.Store.Driver)
+	db, err := m.openJournalOf(ctx, m.Config.Store.Driver, false)
+	var exit *ExitError
+	switch {
+	case err == nil:
 		opts.Drills = db
 		if keys, err := m.recordKeyring(); err == nil {
 			opts.OpenRecord = keys.Open
 		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
+	case errors.As(err, &exit) && m.Config.Store.Driver != driverPostgres:
+		// No SQLite file: no drill database to ask.
+	case injectors.ErrorCode(err) == injectors.ENOTFOUND:
+		// A PostgreSQL database without firedrill's journal.
+	default:
 		return opts, err
 	}
 	return opts, nil

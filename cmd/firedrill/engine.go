@@ -8,7 +8,6 @@ import (
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/seal"
-	"github.com/firedrill/firedrill/control/sqlite"
 )
 
 // openEngine opens the drill engine on the wall clock over the drill
@@ -32,16 +31,4 @@ func (m *Main) openEngine(ctx context.Context, store control.Store, inj control.
 	}
 	m.OnClose(e.Close)
 	return e, nil
-}
-
-// openJournal opens the drill journal at path with the configured size
-// limit; it is closed when m is.
-func (m *Main) openJournal(ctx context.Context, path string) (*sqlite.DB, error) {
-	db := sqlite.NewDB(path)
-	db.MaxBytes = m.Config.Drill.JournalMaxBytes
-	if err := db.Open(ctx); err != nil {
-		return nil, err
-	}
-	m.OnClose(db.Close)
-	return db, nil
 }

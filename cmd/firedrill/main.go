@@ -174,7 +174,7 @@ func (m *Main) commands() []*cobra.Command {
 		newValidateCmd(m), newSchemaCmd(m), newPlanCmd(m), newInjectsCmd(m),
 		newRunCmd(m), newServeCmd(m), newDemoCmd(m),
 		newExportCmd(m), newVerifyCmd(m), newHistoryCmd(m), newReportCmd(m),
-		newConfigCmd(m), newDoctorCmd(m), newClusterCmd(m), newPluginCmd(m), newPluginsCmd(m),
+		newConfigCmd(m), newStoreCmd(m), newDoctorCmd(m), newClusterCmd(m), newPluginCmd(m), newPluginsCmd(m),
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,7 +14,6 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/firedrill/firedrill/control/record"
-	"github.com/firedrill/firedrill/control/sqlite"
 	"github.com/firedrill/firedrill/injectors"
 )
 
@@ -152,28 +150,22 @@ func userError(err error) error {
 	return err
 }
 
-// openRecordDB opens the drill database of the data directory for reading
-// records; it refuses to create one.
-func (m *Main) openRecordDB(ctx context.Context) (*sqlite.DB, error) {
-	path := filepath.Join(m.Config.DataDir, databaseFile)
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return nil, &ExitError{Code: 1, Err: fmt.Errorf("no drill database at %s: set --data-dir to the controller's data directory", path)}
-	}
-	db, err := sqlite.Open(ctx, path)
-	if err != nil {
-		return nil, err
-	}
-	m.OnClose(db.Close)
-	return db, nil
+// openRecordDB opens the configured drill database (store.driver) for
+// reading records; it refuses to create one.
+func (m *Main) openRecordDB(ctx context.Context) (journalStore, error) {
+	db, err := m.openJournalOf(ctx, m.Config.Store.Driver, false)
+	return db, storeError(err)
 }
 
 // compareWithJournal checks the record's head against the drill database,
 // when the drill is there.
 func (m *Main) compareWithJournal(ctx context.Context, name string, r *record.Record) error {
-	path := filepath.Join(m.Config.DataDir, databaseFile)
-	if _, err := os.Stat(path); err != nil {
-		fmt.Fprintf(m.Stdout, "no drill database at %s: compare the head with the one kept when the drill closed\n", path)
-		return nil
+	path := m.storeWhere(m.Config.Store.Driver)
+	if m.Config.Store.Driver != driverPostgres {
+		if _, err := os.Stat(path); err != nil {
+			fmt.Fprintf(m.Stdout, "no drill database at %s: compare the head with the one kept when the drill closed\n", path)
+			return nil
+		}
 	}
 	db, err := m.openRecordDB(ctx)
 	if err != nil {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -80,10 +78,7 @@ has ended and every fault is reverted.`,
 // starts (or picks up) the drill, and follows it headless.
 func (m *Main) run(cmd *cobra.Command, args []string, o runOptions) error {
 	ctx := cmd.Context()
-	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
-		return fmt.Errorf("data directory: %w", err)
-	}
-	db, err := m.openJournal(ctx, filepath.Join(m.Config.DataDir, databaseFile))
+	db, err := m.openJournal(ctx)
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -15,7 +14,6 @@ import (
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/ui"
-	roomdb "github.com/firedrill/firedrill/ui/sqlite"
 )
 
 // roomDatabaseFile is the drill room's own database (hashed join tokens) in
@@ -89,15 +87,14 @@ func (m *Main) openRoom(cmd *cobra.Command) (*servedRoom, *ui.Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("data directory: %w", err)
 	}
-	db, err := m.openJournal(ctx, filepath.Join(cfg.DataDir, databaseFile))
+	db, err := m.openJournal(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	tokens, err := roomdb.Open(filepath.Join(cfg.DataDir, roomDatabaseFile))
+	tokens, err := m.openRoomStore(ctx, cfg.Store.Driver)
 	if err != nil {
 		return nil, nil, err
 	}
-	m.OnClose(tokens.Close)
 	h, err := m.openPluginHost(ctx, cmd)
 	if err != nil {
 		return nil, nil, err

@@ -25,6 +25,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -216,4 +217,41 @@ func Main(m *testing.M, srv **Server) {
 		fmt.Fprintf(os.Stderr, "pgtest: stopping PostgreSQL: %v\n", err)
 	}
 	os.Exit(code)
+}
+
+// Lazy is a server a package's tests share, started by the first test that
+// needs it, so that the package's other tests do not wait for PostgreSQL.
+// The package's TestMain stops it:
+//
+//	var pg pgtest.Lazy
+//
+//	func TestMain(m *testing.M) { code := m.Run(); pg.Stop(); os.Exit(code) }
+type Lazy struct {
+	// Options configure the server when it starts.
+	Options Options
+
+	once sync.Once
+	s    *Server
+	err  error
+}
+
+// Get returns the shared server, starting it the first time; a server that
+// does not start fails the test with the reason.
+func (l *Lazy) Get(t testing.TB) *Server {
+	t.Helper()
+	l.once.Do(func() { l.s, l.err = Start(l.Options) })
+	if l.err != nil {
+		t.Fatalf("starting PostgreSQL: %v", l.err)
+	}
+	return l.s
+}
+
+// Stop stops the server if it was started.
+func (l *Lazy) Stop() {
+	l.once.Do(func() {})
+	if l.s != nil {
+		if err := l.s.Stop(); err != nil {
+			fmt.Fprintf(os.Stderr, "pgtest: stopping PostgreSQL: %v\n", err)
+		}
+	}
 }

@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/firedrill/firedrill/control"
 )
+
+var benchRuns atomic.Int64
 
 // BenchmarkAppend measures the events per second a journal store commits
 // durably, two ways: "serial", one drill appending one event at a time, each
@@ -24,6 +27,7 @@ func BenchmarkAppend(b *testing.B, db control.Store) {
 		}
 		b.Run(name, func(b *testing.B) {
 			const perIter = 256
+			run := benchRuns.Add(1) // a new drill per run: b.Run may call this again
 			ctx := context.Background()
 			heads := make([]struct {
 				seq  int64
@@ -34,7 +38,7 @@ func BenchmarkAppend(b *testing.B, db control.Store) {
 				b.StopTimer()
 				batches := make([][]control.Event, writers)
 				for w := range batches {
-					id := fmt.Sprintf("bench-%s-%d", name, w)
+					id := fmt.Sprintf("bench-%d-%s-%d", run, name, w)
 					batches[w] = Sealed(b, id, heads[w].seq, heads[w].hash, perIter/writers)
 				}
 				b.StartTimer()
