@@ -3,6 +3,7 @@ package main_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,6 +13,7 @@ import (
 
 	main "github.com/firedrill/firedrill/cmd/firedrill"
 	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/control/postgres"
 	"github.com/firedrill/firedrill/control/program"
 	"github.com/firedrill/firedrill/control/sqlite"
 	"github.com/firedrill/firedrill/internal/pgtest"
@@ -221,7 +223,7 @@ func TestStoreConfigErrors(t *testing.T) {
 			t.Fatalf("exit %d\nstderr: %s", code, stderr)
 		}
 		code, stdout, stderr := runWithEnv(t, env, "store", "migrate")
-		if code != 0 || !strings.Contains(stdout, "postgres store PostgreSQL database") || !strings.Contains(stdout, "journal at schema version 2") {
+		if code != 0 || !strings.Contains(stdout, "postgres store PostgreSQL database") || !strings.Contains(stdout, fmt.Sprintf("journal at schema version %d", postgres.LatestVersion())) {
 			t.Fatalf("migrate: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 		}
 		if code, stdout, stderr := runWithEnv(t, env, "history"); code != 0 {

@@ -16,7 +16,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -136,188 +135,12 @@ func (db *DB) Close() error {
 // String names the database, without its password.
 func (db *DB) String() string { return db.name }
 
-// maxGroup bounds how many appends share one transaction.
-const maxGroup = 128
-
-// groupTimeout bounds one group's transaction, so that a database that stops
-// answering fails the appends instead of hanging the engine.
-const groupTimeout = time.Minute
-
-// appendReq is one Append waiting for the writer.
-type appendReq struct {
-	ctx    context.Context
-	sum    control.DrillSummary
-	events []control.Event
-	done   chan error
-}
-
-// Append implements control.Store. The events are committed when it returns
-// nil. Concurrent appends are committed together by one writer (group
-// commit); each append still succeeds or fails on its own.
-func (db *DB) Append(ctx context.Context, sum control.DrillSummary, events []control.Event) error {
-	if len(events) == 0 {
-		return nil
-	}
-	if db.appends == nil {
-		return injectors.Errorf(injectors.EINTERNAL, "append to drill %s: database is not open", sum.ID)
-	}
-	req := &appendReq{ctx: ctx, sum: sum, events: events, done: make(chan error, 1)}
-	select {
-	case db.appends <- req:
-	case <-db.closing:
-		return injectors.Errorf(injectors.EINTERNAL, "append to drill %s: database is closed", sum.ID)
-	case <-ctx.Done():
-		return fmt.Errorf("append to drill %s: %w", sum.ID, ctx.Err())
-	}
-	// Once handed over, the append is written or refused as a whole; wait
-	// for that answer even if ctx ends, so the caller never guesses.
-	return <-req.done
-}
-
-// writer takes the appends waiting, writes each inside a savepoint of one
-// transaction, commits once, then answers them all.
-func (db *DB) writer() {
-	defer close(db.writerDone)
-	for {
-		var batch []*appendReq
-		select {
-		case r := <-db.appends:
-			batch = append(batch, r)
-		case <-db.closing:
-			return
-		}
-	gather:
-		for len(batch) < maxGroup {
-			select {
-			case r := <-db.appends:
-				batch = append(batch, r)
-			default:
-				break gather
-			}
-		}
-		db.commitGroup(batch)
-	}
-}
-
-func (db *DB) commitGroup(batch []*appendReq) {
-	// One caller's cancellation must not undo the others.
-	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
-	defer cancel()
-	errs := make([]error, len(batch))
-	fail := func(err error) {
-		for i, r := range batch {
-			if errs[i] == nil {
-				errs[i] = err
-			}
-			r.done <- errs[i]
-		}
-	}
-	tx, err := db.pool.Begin(ctx)
-	if err != nil {
-		fail(fmt.Errorf("append: begin: %w", err))
-		return
-	}
-	defer tx.Rollback(context.Background())
-	over, err := db.overLimit(ctx, tx)
-	if err != nil {
-		fail(fmt.Errorf("append: journal size: %w", err))
-		return
-	}
-	ok := 0
-	for i, r := range batch {
-		if err := r.ctx.Err(); err != nil {
-			errs[i] = fmt.Errorf("append to drill %s: %w", r.sum.ID, err)
-			continue
-		}
-		if over && !killSwitchOnly(r.events) {
-			errs[i] = db.full(r.sum.ID, nil)
-			continue
-		}
-		err, fatal := db.appendInSavepoint(ctx, tx, r.sum, r.events)
-		if fatal != nil {
-			fail(fatal)
-			return
-		}
-		if errs[i] = err; err == nil {
-			ok++
-		}
-	}
-	if ok > 0 {
-		if err := tx.Commit(ctx); err != nil {
-			for i := range errs {
-				if errs[i] == nil {
-					errs[i] = db.commitError(batch[i].sum.ID, err)
-				}
-			}
-		}
-	}
-	for i, r := range batch {
-		r.done <- errs[i]
-	}
-}
-
-// appendInSavepoint writes one append inside a savepoint of tx. err is the
-// append's own failure (its savepoint rolled back); fatal is a failure of the
-// transaction itself, which fails the whole group.
-func (db *DB) appendInSavepoint(ctx context.Context, tx pgx.Tx, sum control.DrillSummary, events []control.Event) (err, fatal error) {
-	var head int64
-	b := &pgx.Batch{}
-	b.Queue("SAVEPOINT append")
-	b.Queue("SELECT COALESCE(MAX(seq), 0) FROM events WHERE drill_id = $1", sum.ID).QueryRow(func(row pgx.Row) error { return row.Scan(&head) })
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return nil, fmt.Errorf("append: savepoint: %w", err)
-	}
-	err = db.appendEvents(ctx, tx, head, sum, events)
-	end := "RELEASE SAVEPOINT append"
-	if err != nil {
-		end = "ROLLBACK TO SAVEPOINT append"
-	}
-	if _, ferr := tx.Exec(ctx, end); ferr != nil {
-		return err, fmt.Errorf("append: %s: %w", end, ferr)
-	}
-	return err, nil
-}
-
-// appendEvents checks that events follow head and writes them with the
-// drill's summary in one round trip.
-func (db *DB) appendEvents(ctx context.Context, tx pgx.Tx, head int64, sum control.DrillSummary, events []control.Event) error {
-	if events[0].Seq != head+1 {
-		return injectors.Errorf(injectors.ECONFLICT, "drill %s changed concurrently: journal is at #%d, append starts at #%d", sum.ID, head, events[0].Seq)
-	}
-	b := &pgx.Batch{}
-	for _, e := range events {
-		if e.DrillID != sum.ID {
-			return injectors.Errorf(injectors.EINVALID, "event #%d belongs to drill %s, not %s", e.Seq, e.DrillID, sum.ID)
-		}
-		var payload *string
-		if len(e.Payload) > 0 {
-			s := string(e.Payload)
-			payload = &s
-		}
-		b.Queue(`INSERT INTO events (drill_id, seq, type, time_ns, drill_time, actor, payload, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			e.DrillID, e.Seq, e.Type, unixNano(e.Time), int64(e.DrillTime), e.Actor, payload, e.PrevHash, e.Hash)
-	}
-	b.Queue(`INSERT INTO drills (id, title, scenario, state, seq, head, created_ns, updated_ns) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-ON CONFLICT (id) DO UPDATE SET title = excluded.title, scenario = excluded.scenario, state = excluded.state, seq = excluded.seq, head = excluded.head, updated_ns = excluded.updated_ns`,
-		sum.ID, sum.Title, sum.Scenario, string(sum.State), sum.Seq, sum.Head, unixNano(sum.CreatedAt), unixNano(sum.UpdatedAt))
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		var pe *pgconn.PgError
-		switch {
-		case errors.As(err, &pe) && pe.Code == "23505": // unique_violation: another writer got there first
-			return injectors.Errorf(injectors.ECONFLICT, "drill %s changed concurrently: another writer appended event #%d first", sum.ID, events[0].Seq)
-		case isFull(err):
-			return db.full(sum.ID, err)
-		}
-		return fmt.Errorf("append events #%d-#%d to drill %s: %w", events[0].Seq, events[len(events)-1].Seq, sum.ID, err)
-	}
-	return nil
-}
-
-func (db *DB) commitError(drillID string, err error) error {
+// commitError is the error of a group whose commit failed.
+func (db *DB) commitError(err error) error {
 	if isFull(err) {
-		return db.full(drillID, err)
+		return db.full("", err)
 	}
-	return fmt.Errorf("append to drill %s: commit: %w", drillID, err)
+	return fmt.Errorf("append: commit: %w", err)
 }
 
 // isFull reports whether err is PostgreSQL's disk_full (53100).
@@ -328,21 +151,15 @@ func isFull(err error) bool {
 
 // full returns the error of an append the journal has no room for.
 func (db *DB) full(drillID string, cause error) error {
-	msg := fmt.Sprintf("the journal is full (%s): firedrill refuses new work for drill %s until space is freed; reverts of injected faults continue", db.name, drillID)
+	what := "new work"
+	if drillID != "" {
+		what += " for drill " + drillID
+	}
+	msg := fmt.Sprintf("the journal is full (%s): firedrill refuses %s until space is freed; reverts of injected faults continue", db.name, what)
 	if cause != nil {
 		msg += ": " + cause.Error()
 	}
 	return injectors.Errorf(injectors.EINTERNAL, "%s", msg)
-}
-
-// overLimit reports whether the journal's tables are past MaxBytes.
-func (db *DB) overLimit(ctx context.Context, tx pgx.Tx) (bool, error) {
-	if db.MaxBytes <= 0 {
-		return false, nil
-	}
-	var size int64
-	err := tx.QueryRow(ctx, `SELECT pg_total_relation_size('events') + pg_total_relation_size('drills')`).Scan(&size)
-	return size > db.MaxBytes, err
 }
 
 func killSwitchOnly(evs []control.Event) bool {

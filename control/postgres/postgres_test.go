@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -90,14 +91,16 @@ func TestMigrations(t *testing.T) {
 		if err := old.Open(ctx); err != nil {
 			t.Fatal(err)
 		}
-		evs := storetest.Sealed(t, "d1", 0, "", 5)
-		if err := old.Append(ctx, storetest.Summary("d1", evs, control.StateRunning), evs); err != nil {
-			t.Fatal(err)
-		}
 		if v, _ := old.Version(ctx); v != 1 {
 			t.Fatalf("old Version() = %d, expected 1", v)
 		}
 		old.Close()
+		// What a firedrill of schema version 1 wrote.
+		evs := storetest.Sealed(t, "d1", 0, "", 5)
+		for _, e := range evs {
+			exec(t, dsn, fmt.Sprintf(`INSERT INTO events VALUES ('d1', %d, '%s', %d, %d, '%s', '%s', '%s', '%s')`,
+				e.Seq, e.Type, e.Time.UnixNano(), int64(e.DrillTime), e.Actor, e.Payload, e.PrevHash, e.Hash))
+		}
 		db := openDB(t, dsn)
 		if v, _ := db.Version(ctx); v != latest {
 			t.Fatalf("Version() = %d, expected %d", v, latest)
@@ -105,6 +108,13 @@ func TestMigrations(t *testing.T) {
 		got, err := db.Events(ctx, "d1", 0, 0)
 		if err != nil || len(got) != 5 {
 			t.Fatalf("after migration: %d events, %v", len(got), err)
+		}
+		if _, err := control.VerifyChain(0, "", got); err != nil {
+			t.Fatal(err)
+		}
+		more := storetest.Sealed(t, "d1", 5, got[4].Hash, 1)
+		if err := db.Append(ctx, storetest.Summary("d1", more, control.StateRunning), more); err != nil {
+			t.Fatalf("append after migration: %v", err)
 		}
 		if _, err := db.Seasons(ctx); err != nil {
 			t.Fatalf("program tables after migration: %v", err)
