@@ -12,6 +12,7 @@ import (
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/injectors"
+	"github.com/firedrill/firedrill/internal/groupcommit"
 )
 
 // maxGroup bounds how many appends share one transaction.
@@ -21,12 +22,10 @@ const maxGroup = 128
 // answering fails the appends instead of hanging the engine.
 const groupTimeout = time.Minute
 
-// appendReq is one Append waiting for the writer.
+// appendReq is one Append.
 type appendReq struct {
-	ctx    context.Context
 	sum    control.DrillSummary
 	events []control.Event
-	done   chan error
 }
 
 // Append implements control.Store. The events are committed when it returns
@@ -36,70 +35,35 @@ func (db *DB) Append(ctx context.Context, sum control.DrillSummary, events []con
 	if len(events) == 0 {
 		return nil
 	}
-	if db.appends == nil {
-		return injectors.Errorf(injectors.EINTERNAL, "append to drill %s: database is not open", sum.ID)
-	}
-	req := &appendReq{ctx: ctx, sum: sum, events: events, done: make(chan error, 1)}
-	select {
-	case db.appends <- req:
-	case <-db.closing:
-		return injectors.Errorf(injectors.EINTERNAL, "append to drill %s: database is closed", sum.ID)
-	case <-ctx.Done():
-		return fmt.Errorf("append to drill %s: %w", sum.ID, ctx.Err())
-	}
-	// Once handed over, the append is written or refused as a whole; wait
-	// for that answer even if ctx ends, so the caller never guesses.
-	return <-req.done
-}
-
-// writer takes the appends waiting and commits them as one group.
-func (db *DB) writer() {
-	defer close(db.writerDone)
-	for {
-		var batch []*appendReq
-		select {
-		case r := <-db.appends:
-			batch = append(batch, r)
-		case <-db.closing:
-			return
-		}
-	gather:
-		for len(batch) < maxGroup {
-			select {
-			case r := <-db.appends:
-				batch = append(batch, r)
-			default:
-				break gather
-			}
-		}
-		db.commitGroup(batch)
-	}
+	return db.appends.Do(ctx, "append to drill "+sum.ID, appendReq{sum: sum, events: events})
 }
 
 // commitGroup writes a group in one transaction, each append in its own
-// savepoint, and answers every append. The statements are pipelined: the
-// transaction's BEGIN, every append and the COMMIT go in one round trip.
-// An append that fails (a conflict) stops the pipeline there; its savepoint
-// is rolled back and the appends after it are sent again with the COMMIT.
-func (db *DB) commitGroup(batch []*appendReq) {
+// savepoint, and returns each append's answer. The statements are
+// pipelined: the transaction's BEGIN, every append and the COMMIT go in one
+// round trip. An append that fails (a conflict) stops the pipeline there;
+// its savepoint is rolled back and the appends after it are sent again with
+// the COMMIT.
+func (db *DB) commitGroup(batch []groupcommit.Item[appendReq]) []error {
 	// One caller's cancellation must not undo the others.
 	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
 	defer cancel()
 	g := &group{db: db, reqs: batch, errs: make([]error, len(batch))}
-	fatal := g.run(ctx)
-	for i, r := range batch {
-		if g.errs[i] == nil && fatal != nil {
-			g.errs[i] = fatal
+	if fatal := g.run(ctx); fatal != nil {
+		for i := range g.errs {
+			if g.errs[i] == nil {
+				g.errs[i] = fatal
+			}
 		}
-		r.done <- g.errs[i]
 	}
+	return g.errs
 }
 
 // group is one transaction of the writer.
 type group struct {
 	db   *DB
 	conn *pgxpool.Conn
-	reqs []*appendReq
+	reqs []groupcommit.Item[appendReq]
 	errs []error
 	// open is set once BEGIN has run; undo is set while a failed
 	// append's savepoint waits to be rolled back.
@@ -153,10 +117,11 @@ func (g *group) admit(ctx context.Context) ([]int, error) {
 		over = size > g.db.MaxBytes
 	}
 	var pending []int
-	for i, r := range g.reqs {
+	for i, it := range g.reqs {
+		r := it.Req
 		switch {
-		case r.ctx.Err() != nil:
-			g.errs[i] = fmt.Errorf("append to drill %s: %w", r.sum.ID, r.ctx.Err())
+		case it.Ctx.Err() != nil:
+			g.errs[i] = fmt.Errorf("append to drill %s: %w", r.sum.ID, it.Ctx.Err())
 		case over && !killSwitchOnly(r.events):
 			g.errs[i] = g.db.full(r.sum.ID, nil)
 		default:
@@ -195,7 +160,7 @@ func (g *group) pipeline(ctx context.Context, pending []int) ([]int, error) {
 		return nil, err
 	}
 	for _, i := range pending {
-		queueAppend(queue, i, g.reqs[i].sum, g.reqs[i].events)
+		queueAppend(queue, i, g.reqs[i].Req.sum, g.reqs[i].Req.events)
 	}
 	queue(-1, "COMMIT")
 	br := g.conn.SendBatch(ctx, b)
@@ -212,7 +177,7 @@ func (g *group) pipeline(ctx context.Context, pending []int) ([]int, error) {
 		case who < 0 || !appendFailure(err):
 			return nil, fmt.Errorf("append: %w", err)
 		}
-		g.errs[who] = g.db.appendError(g.reqs[who], err)
+		g.errs[who] = g.db.appendError(g.reqs[who].Req, err)
 		g.undo = true
 		for k, i := range pending {
 			if i == who {
@@ -294,7 +259,7 @@ func appendFailure(err error) bool {
 }
 
 // appendError is the error of one refused append.
-func (db *DB) appendError(r *appendReq, err error) error {
+func (db *DB) appendError(r appendReq, err error) error {
 	var pe *pgconn.PgError
 	errors.As(err, &pe)
 	first, last := r.events[0].Seq, r.events[len(r.events)-1].Seq

@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/injectors"
+	"github.com/firedrill/firedrill/internal/groupcommit"
 	"github.com/firedrill/firedrill/internal/pgdb"
 )
 
@@ -57,10 +57,8 @@ type DB struct {
 	pool *pgxpool.Pool
 	name string
 
-	appends    chan *appendReq
-	closing    chan struct{}
-	closeOnce  sync.Once
-	writerDone chan struct{}
+	// appends is the group-commit writer.
+	appends *groupcommit.Queue[appendReq]
 }
 
 var _ control.Store = (*DB)(nil)
@@ -88,10 +86,7 @@ func (db *DB) Open(ctx context.Context) error {
 		pool.Close()
 		return fmt.Errorf("migrate %s: %w", db.name, err)
 	}
-	db.appends = make(chan *appendReq)
-	db.closing = make(chan struct{})
-	db.writerDone = make(chan struct{})
-	go db.writer()
+	db.appends = groupcommit.Start(maxGroup, db.commitGroup)
 	return nil
 }
 
@@ -122,9 +117,8 @@ func (db *DB) Version(ctx context.Context) (int, error) {
 
 // Close stops the writer and closes the connections.
 func (db *DB) Close() error {
-	if db.closing != nil {
-		db.closeOnce.Do(func() { close(db.closing) })
-		<-db.writerDone
+	if db.appends != nil {
+		db.appends.Close()
 	}
 	if db.pool != nil {
 		db.pool.Close()

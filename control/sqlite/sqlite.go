@@ -15,13 +15,13 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	msqlite "modernc.org/sqlite" // also registers the "sqlite" driver
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/injectors"
+	"github.com/firedrill/firedrill/internal/groupcommit"
 )
 
 //go:embed migrations/*.sql
@@ -91,13 +91,9 @@ type DB struct {
 	// them prepared on that connection), instead of compiled per append.
 	stmts writeStmts
 
-	// appends feeds the group-commit writer; closing stops it. appends is
-	// never closed, so an Append racing Close is refused instead of panicking.
-	pageSize   int64
-	appends    chan *appendReq
-	closing    chan struct{}
-	closeOnce  sync.Once
-	writerDone chan struct{}
+	pageSize int64
+	// appends is the group-commit writer.
+	appends *groupcommit.Queue[appendReq]
 }
 
 var _ control.Store = (*DB)(nil)
@@ -161,18 +157,14 @@ func (db *DB) Open(ctx context.Context) error {
 	}
 	r.SetMaxOpenConns(4)
 	db.read = r
-	db.appends = make(chan *appendReq)
-	db.closing = make(chan struct{})
-	db.writerDone = make(chan struct{})
-	go db.writer()
+	db.appends = groupcommit.Start(maxGroup, db.commitGroup)
 	return nil
 }
 
 // Close closes the database.
 func (db *DB) Close() error {
-	if db.closing != nil {
-		db.closeOnce.Do(func() { close(db.closing) })
-		<-db.writerDone
+	if db.appends != nil {
+		db.appends.Close()
 	}
 	var errs []error
 	if db.read != nil {
@@ -322,12 +314,10 @@ func (st *writeStmts) close() error {
 // maxGroup bounds how many appends share one transaction.
 const maxGroup = 128
 
-// appendReq is one Append waiting for the writer.
+// appendReq is one Append.
 type appendReq struct {
-	ctx    context.Context
 	sum    control.DrillSummary
 	events []control.Event
-	done   chan error
 }
 
 // Append implements control.Store. The events are durable (committed with
@@ -339,73 +329,35 @@ func (db *DB) Append(ctx context.Context, sum control.DrillSummary, events []con
 	if len(events) == 0 {
 		return nil
 	}
-	if db.appends == nil {
-		return injectors.Errorf(injectors.EINTERNAL, "append to drill %s: database is not open", sum.ID)
-	}
-	req := &appendReq{ctx: ctx, sum: sum, events: events, done: make(chan error, 1)}
-	select {
-	case db.appends <- req:
-	case <-db.closing:
-		return injectors.Errorf(injectors.EINTERNAL, "append to drill %s: database is closed", sum.ID)
-	case <-ctx.Done():
-		return fmt.Errorf("append to drill %s: %w", sum.ID, ctx.Err())
-	}
-	// Once handed over, the append is written or refused as a whole; wait
-	// for that answer even if ctx ends, so the caller never guesses.
-	return <-req.done
+	return db.appends.Do(ctx, "append to drill "+sum.ID, appendReq{sum: sum, events: events})
 }
 
-// writer owns the write connection: it takes the appends waiting, writes
-// each inside a savepoint of one transaction, commits once, then answers
-// them all.
-func (db *DB) writer() {
-	defer close(db.writerDone)
-	for {
-		var batch []*appendReq
-		select {
-		case r := <-db.appends:
-			batch = append(batch, r)
-		case <-db.closing:
-			return
-		}
-	gather:
-		for len(batch) < maxGroup {
-			select {
-			case r := <-db.appends:
-				batch = append(batch, r)
-			default:
-				break gather
-			}
-		}
-		db.commitGroup(batch)
-	}
-}
-
-func (db *DB) commitGroup(batch []*appendReq) {
+// commitGroup writes each append of a group inside a savepoint of one
+// transaction, commits once, and returns each append's answer.
+func (db *DB) commitGroup(batch []groupcommit.Item[appendReq]) []error {
 	ctx := context.Background() // one caller's cancellation must not undo the others
 	errs := make([]error, len(batch))
-	fail := func(err error) {
-		for i, r := range batch {
+	fail := func(err error) []error {
+		for i := range errs {
 			if errs[i] == nil {
 				errs[i] = err
 			}
-			r.done <- errs[i]
 		}
+		return errs
 	}
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
-		fail(fmt.Errorf("append: begin: %w", err))
-		return
+		return fail(fmt.Errorf("append: begin: %w", err))
 	}
 	defer tx.Rollback()
 	over, err := db.overLimit(ctx, tx)
 	if err != nil {
-		fail(fmt.Errorf("append: journal size: %w", err))
-		return
+		return fail(fmt.Errorf("append: journal size: %w", err))
 	}
 	ok := 0
-	for i, r := range batch {
-		if err := r.ctx.Err(); err != nil {
+	for i, it := range batch {
+		r := it.Req
+		if err := it.Ctx.Err(); err != nil {
 			errs[i] = fmt.Errorf("append to drill %s: %w", r.sum.ID, err)
 			continue
 		}
@@ -414,8 +366,7 @@ func (db *DB) commitGroup(batch []*appendReq) {
 			continue
 		}
 		if _, err := tx.StmtContext(ctx, db.stmts.savepoint).ExecContext(ctx); err != nil {
-			fail(fmt.Errorf("append: savepoint: %w", err))
-			return
+			return fail(fmt.Errorf("append: savepoint: %w", err))
 		}
 		if err := db.appendTx(ctx, tx, r.sum, r.events); err != nil {
 			if isFull(err) {
@@ -423,31 +374,27 @@ func (db *DB) commitGroup(batch []*appendReq) {
 			}
 			errs[i] = err
 			if _, err := tx.StmtContext(ctx, db.stmts.rollbackTo).ExecContext(ctx); err != nil {
-				fail(fmt.Errorf("append: rollback to savepoint: %w", err))
-				return
+				return fail(fmt.Errorf("append: rollback to savepoint: %w", err))
 			}
 		} else {
 			ok++
 		}
 		if _, err := tx.StmtContext(ctx, db.stmts.release).ExecContext(ctx); err != nil {
-			fail(fmt.Errorf("append: release savepoint: %w", err))
-			return
+			return fail(fmt.Errorf("append: release savepoint: %w", err))
 		}
 	}
 	if ok > 0 {
 		if err := tx.Commit(); err != nil {
 			for i := range errs {
 				if errs[i] == nil && isFull(err) {
-					errs[i] = db.full(batch[i].sum.ID, err)
+					errs[i] = db.full(batch[i].Req.sum.ID, err)
 				} else if errs[i] == nil {
-					errs[i] = fmt.Errorf("append to drill %s: commit: %w", batch[i].sum.ID, err)
+					errs[i] = fmt.Errorf("append to drill %s: commit: %w", batch[i].Req.sum.ID, err)
 				}
 			}
 		}
 	}
-	for i, r := range batch {
-		r.done <- errs[i]
-	}
+	return errs
 }
 
 // appendTx writes one append inside tx with the prepared statements.

@@ -27,6 +27,9 @@ var (
 	// cluster and its test helpers, and the sample shop.
 	clusterAdapters = Any(Under("injectors/kubernetes"), Under("internal/devcluster"), Under("internal/shop"))
 	examplePlugin   = Under("injectors/examples")
+	pgx             = Within("github.com/jackc/pgx")
+	// pgAdapters may use pgx: the PostgreSQL stores and their helpers.
+	pgAdapters = Any(Under("control/postgres"), Under("ui/postgres"), Under("internal/pgdb"), Under("internal/pgtest"))
 )
 
 // rules are the lines; each subtest is named after the outcome it keeps.
@@ -41,6 +44,16 @@ var rules = []struct {
 	{"the core imports no ui, client-go or plugin transport", Rule{
 		From:      core,
 		Forbidden: Any(Under("ui"), clientGo, transport),
+	}},
+	{"the core imports no database driver", Rule{
+		From:      core,
+		Forbidden: Any(pgx, Within("modernc.org/sqlite")),
+	}},
+	{"pgx is used only by the PostgreSQL adapters", Rule{
+		From:      Not(pgAdapters),
+		Forbidden: pgx,
+		// Wiring an adapter in is not using pgx.
+		Through: Not(pgAdapters),
 	}},
 	{"the plugin contract imports nothing else of ours and no transport", Rule{
 		From:      contract,

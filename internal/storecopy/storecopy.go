@@ -34,8 +34,8 @@ type JournalTarget interface {
 
 // RoomSource is the drill room store copied from.
 type RoomSource interface {
-	EachJoinToken(ctx context.Context, fn func(tokenHash string, g ui.Grant) error) error
-	EachSession(ctx context.Context, fn func(idHash string, s ui.Session) error) error
+	AllJoinTokens(ctx context.Context) (map[string]ui.Grant, error)
+	AllSessions(ctx context.Context) (map[string]ui.Session, error)
 }
 
 // RoomTarget is the drill room store copied to.
@@ -144,19 +144,25 @@ func copyPlans(ctx context.Context, from JournalSource, to JournalTarget, rep *R
 
 // Room copies the drill room's join tokens and sessions.
 func Room(ctx context.Context, from RoomSource, to RoomTarget, rep *Report) error {
-	err := from.EachJoinToken(ctx, func(h string, g ui.Grant) error {
-		rep.Tokens++
-		return to.PutJoinToken(ctx, h, g)
-	})
+	tokens, err := from.AllJoinTokens(ctx)
 	if err != nil {
-		return fmt.Errorf("copy join tokens: %w", err)
+		return err
 	}
-	err = from.EachSession(ctx, func(h string, s ui.Session) error {
-		rep.Sessions++
-		return to.PutSession(ctx, h, s)
-	})
+	for h, g := range tokens {
+		if err := to.PutJoinToken(ctx, h, g); err != nil {
+			return fmt.Errorf("copy join tokens: %w", err)
+		}
+		rep.Tokens++
+	}
+	sessions, err := from.AllSessions(ctx)
 	if err != nil {
-		return fmt.Errorf("copy sessions: %w", err)
+		return err
+	}
+	for h, s := range sessions {
+		if err := to.PutSession(ctx, h, s); err != nil {
+			return fmt.Errorf("copy sessions: %w", err)
+		}
+		rep.Sessions++
 	}
 	return nil
 }

@@ -15,9 +15,9 @@ import (
 type Room interface {
 	ui.JoinTokens
 	ui.SessionStore
-	// EachJoinToken and EachSession list everything stored, for copying.
-	EachJoinToken(ctx context.Context, fn func(tokenHash string, g ui.Grant) error) error
-	EachSession(ctx context.Context, fn func(idHash string, s ui.Session) error) error
+	// AllJoinTokens and AllSessions list everything stored, for copying.
+	AllJoinTokens(ctx context.Context) (map[string]ui.Grant, error)
+	AllSessions(ctx context.Context) (map[string]ui.Session, error)
 	Close() error
 }
 
@@ -73,21 +73,18 @@ func TestRoom(t *testing.T, open RoomOpener) {
 		}
 	})
 	t.Run("everything stored is listed", func(t *testing.T) {
-		tokens, all := 0, 0
-		if err := db.EachJoinToken(ctx, func(string, ui.Grant) error { tokens++; return nil }); err != nil {
-			t.Fatal(err)
+		tokens, err := db.AllJoinTokens(ctx)
+		if err != nil || len(tokens) != 2 || tokens[ui.HashToken("first")] != kim || tokens[ui.HashToken("lee")] != lee {
+			t.Fatalf("tokens %+v, %v; want kim's and lee's", tokens, err)
 		}
-		if err := db.EachSession(ctx, func(h string, s ui.Session) error {
-			if !sameSession(s, sessions[h]) || !s.Expires.Equal(sessions[h].Expires) {
-				t.Errorf("listed session %s: %+v, want %+v", h, s, sessions[h])
+		all, err := db.AllSessions(ctx)
+		if err != nil || len(all) != len(sessions) {
+			t.Fatalf("sessions %+v, %v; want %d", all, err, len(sessions))
+		}
+		for h, want := range sessions {
+			if got := all[h]; !sameSession(got, want) || !got.Expires.Equal(want.Expires) {
+				t.Errorf("listed session %s: %+v, want %+v", h, got, want)
 			}
-			all++
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-		if tokens != 2 || all != len(sessions) {
-			t.Fatalf("listed %d tokens and %d sessions, want 2 and %d", tokens, all, len(sessions))
 		}
 	})
 	t.Run("a new token of the same person replaces the old one", func(t *testing.T) {

@@ -185,73 +185,48 @@ func (d *DB) DeleteSession(ctx context.Context, idHash string) error {
 	return nil
 }
 
-// EachJoinToken calls fn with every stored join token, for firedrill store
-// copy.
-func (d *DB) EachJoinToken(ctx context.Context, fn func(tokenHash string, g ui.Grant) error) error {
-	rows, err := d.pool.Query(ctx, `SELECT token_hash, drill_id, person_id, name, role FROM join_tokens ORDER BY drill_id, person_id`)
+// AllJoinTokens returns every stored join token by its hash, for firedrill
+// store copy.
+func (d *DB) AllJoinTokens(ctx context.Context) (map[string]ui.Grant, error) {
+	rows, err := d.pool.Query(ctx, `SELECT token_hash, drill_id, person_id, name, role FROM join_tokens`)
 	if err != nil {
-		return fmt.Errorf("list join tokens: %w", err)
+		return nil, fmt.Errorf("list join tokens: %w", err)
 	}
-	type row struct {
-		hash string
-		g    ui.Grant
-	}
-	var all []row
+	defer rows.Close()
+	out := map[string]ui.Grant{}
 	for rows.Next() {
-		var r row
-		var role string
-		if err := rows.Scan(&r.hash, &r.g.DrillID, &r.g.PersonID, &r.g.Name, &role); err != nil {
-			rows.Close()
-			return fmt.Errorf("list join tokens: %w", err)
+		var h, role string
+		var g ui.Grant
+		if err := rows.Scan(&h, &g.DrillID, &g.PersonID, &g.Name, &role); err != nil {
+			return nil, fmt.Errorf("list join tokens: %w", err)
 		}
-		r.g.Role = control.Role(role)
-		all = append(all, r)
+		g.Role = control.Role(role)
+		out[h] = g
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("list join tokens: %w", err)
-	}
-	for _, r := range all {
-		if err := fn(r.hash, r.g); err != nil {
-			return err
-		}
-	}
-	return nil
+	return out, rows.Err()
 }
 
-// EachSession calls fn with every stored session, for firedrill store copy.
-func (d *DB) EachSession(ctx context.Context, fn func(idHash string, s ui.Session) error) error {
-	rows, err := d.pool.Query(ctx, `SELECT id_hash, csrf, admin, drill_id, person_id, name, role, expires_ns, link_hash, subject, teams FROM sessions ORDER BY id_hash`)
+// AllSessions returns every stored session by the hash of its id, for
+// firedrill store copy.
+func (d *DB) AllSessions(ctx context.Context) (map[string]ui.Session, error) {
+	rows, err := d.pool.Query(ctx, `SELECT id_hash, csrf, admin, drill_id, person_id, name, role, expires_ns, link_hash, subject, teams FROM sessions`)
 	if err != nil {
-		return fmt.Errorf("list sessions: %w", err)
+		return nil, fmt.Errorf("list sessions: %w", err)
 	}
-	type row struct {
-		hash string
-		s    ui.Session
-	}
-	var all []row
+	defer rows.Close()
+	out := map[string]ui.Session{}
 	for rows.Next() {
-		var r row
-		var role string
+		var h, role, teams string
 		var expires int64
-		var teams string
-		if err := rows.Scan(&r.hash, &r.s.CSRF, &r.s.Admin, &r.s.DrillID, &r.s.PersonID, &r.s.Name, &role, &expires, &r.s.LinkHash, &r.s.Subject, &teams); err != nil {
-			rows.Close()
-			return fmt.Errorf("list sessions: %w", err)
+		var s ui.Session
+		if err := rows.Scan(&h, &s.CSRF, &s.Admin, &s.DrillID, &s.PersonID, &s.Name, &role, &expires, &s.LinkHash, &s.Subject, &teams); err != nil {
+			return nil, fmt.Errorf("list sessions: %w", err)
 		}
-		r.s.Role, r.s.Expires = control.Role(role), time.Unix(0, expires).UTC()
-		if err := json.Unmarshal([]byte(teams), &r.s.Teams); err != nil {
-			rows.Close()
-			return fmt.Errorf("list sessions: teams %q: %w", teams, err)
+		if err := json.Unmarshal([]byte(teams), &s.Teams); err != nil {
+			return nil, fmt.Errorf("list sessions: teams %q: %w", teams, err)
 		}
-		all = append(all, r)
+		s.Role, s.Expires = control.Role(role), time.Unix(0, expires).UTC()
+		out[h] = s
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("list sessions: %w", err)
-	}
-	for _, r := range all {
-		if err := fn(r.hash, r.s); err != nil {
-			return err
-		}
-	}
-	return nil
+	return out, rows.Err()
 }

@@ -1,0 +1,74 @@
+package groupcommit_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"testing/synctest"
+
+	"github.com/firedrill/firedrill/internal/groupcommit"
+)
+
+func TestQueue(t *testing.T) {
+	t.Run("writes waiting while a group commits share the next group and each gets its own answer", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			release := make(chan struct{})
+			var groups []int
+			q := groupcommit.Start(8, func(items []groupcommit.Item[int]) []error {
+				<-release
+				groups = append(groups, len(items)) // only the writer goroutine appends
+				errs := make([]error, len(items))
+				for i, it := range items {
+					if it.Req%2 == 1 {
+						errs[i] = errors.New("odd")
+					}
+				}
+				return errs
+			})
+			defer q.Close()
+			var wg sync.WaitGroup
+			answers := make([]error, 20)
+			submit := func(i int) {
+				wg.Add(1)
+				go func() { defer wg.Done(); answers[i] = q.Submit(context.Background(), i) }()
+			}
+			submit(0)
+			synctest.Wait() // the writer holds write 0 and waits for release
+			for i := 1; i < len(answers); i++ {
+				submit(i)
+			}
+			synctest.Wait() // writes 1-19 wait for the writer
+			close(release)
+			wg.Wait()
+			for i, err := range answers {
+				if (err != nil) != (i%2 == 1) {
+					t.Fatalf("write %d answered %v", i, err)
+				}
+			}
+			if fmt.Sprint(groups) != "[1 8 8 3]" {
+				t.Fatalf("groups %v, want [1 8 8 3]: write 0 alone, then the waiting ones 8 at a time", groups)
+			}
+		})
+	})
+	t.Run("a write after close is refused", func(t *testing.T) {
+		q := groupcommit.Start(8, func(items []groupcommit.Item[int]) []error { return make([]error, len(items)) })
+		q.Close()
+		if err := q.Submit(context.Background(), 1); !errors.Is(err, groupcommit.ErrClosed) {
+			t.Fatalf("Submit after Close = %v, want ErrClosed", err)
+		}
+	})
+	t.Run("a cancelled caller is refused before the hand-over", func(t *testing.T) {
+		block := make(chan struct{})
+		q := groupcommit.Start(1, func(items []groupcommit.Item[int]) []error { <-block; return make([]error, len(items)) })
+		defer q.Close()
+		defer close(block)
+		go q.Submit(context.Background(), 1) // keeps the writer busy
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if err := q.Submit(ctx, 2); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Submit with a cancelled context = %v, want context.Canceled", err)
+		}
+	})
+}
