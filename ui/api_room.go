@@ -44,7 +44,23 @@ func (s *Server) apiDrill(w http.ResponseWriter, r *http.Request, sess *Session)
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.drillView(d, st, sess))
+	v := s.drillView(d, st, sess)
+	if v.Seq, err = s.participantSeq(r.Context(), sess, d.ID, d.Seq); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// writeSeq answers a write with the number of the event it appended, as
+// the session numbers the events it sees.
+func (s *Server) writeSeq(w http.ResponseWriter, r *http.Request, sess *Session, drillID string, seq int64) {
+	n, err := s.participantSeq(r.Context(), sess, drillID, seq)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]int64{"seq": n})
 }
 
 func (s *Server) drillView(d *control.Drill, st roomState, sess *Session) wire.DrillView {
@@ -205,8 +221,9 @@ func (s *Server) apiPostMessage(w http.ResponseWriter, r *http.Request, sess *Se
 	// the whole drill on every post.
 	var sc *scenarios.Scenario
 	var drillID string
+	var head int64
 	err := s.engine.View(r.Context(), r.PathValue("id"), func(d *control.Drill) error {
-		sc, drillID = d.Scenario, d.ID
+		sc, drillID, head = d.Scenario, d.ID, d.Seq
 		return nil
 	})
 	if err != nil {
@@ -238,6 +255,15 @@ func (s *Server) apiPostMessage(w http.ResponseWriter, r *http.Request, sess *Se
 		s.writeError(w, r, injectors.Errorf(injectors.ECONFLICT, "You are sending messages too fast; wait a moment."))
 		return
 	}
+	if req.ReplyTo > 0 && !sess.staff() {
+		// A participant replies to a message by its number as they see it.
+		n, err := s.publicSeqs.journalSeq(r.Context(), drillID, req.ReplyTo, head)
+		if err != nil {
+			s.writeError(w, r, fmt.Errorf("replyTo: %w", err))
+			return
+		}
+		req.ReplyTo = n
+	}
 	in := control.PostMessage{Channel: req.Channel, Text: req.Text, ReplyTo: req.ReplyTo,
 		AuthorID: sess.actor(), AuthorKind: control.AuthorPerson}
 	if req.Persona != "" {
@@ -255,7 +281,7 @@ func (s *Server) apiPostMessage(w http.ResponseWriter, r *http.Request, sess *Se
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]int64{"seq": m.Seq})
+	s.writeSeq(w, r, sess, drillID, m.Seq)
 }
 
 // PostNoticeRequest is the body of POST /api/drills/{id}/notices.
@@ -296,7 +322,7 @@ func (s *Server) apiPostNotice(w http.ResponseWriter, r *http.Request, sess *Ses
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]int64{"seq": n.Seq})
+	s.writeSeq(w, r, sess, d.ID, n.Seq)
 }
 
 // noticeFieldError turns the error of scenarios.ValidateNotice into a
@@ -390,7 +416,7 @@ func (s *Server) apiClaim(w http.ResponseWriter, r *http.Request, sess *Session)
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]int64{"seq": e.Seq})
+	s.writeSeq(w, r, sess, id, e.Seq)
 }
 
 func (s *Server) apiPostNote(w http.ResponseWriter, r *http.Request, sess *Session) {
@@ -418,5 +444,5 @@ func (s *Server) apiPostNote(w http.ResponseWriter, r *http.Request, sess *Sessi
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]int64{"seq": e.Seq})
+	s.writeSeq(w, r, sess, r.PathValue("id"), e.Seq)
 }

@@ -24,21 +24,26 @@ const (
 
 // outEvent is an event as the hub fans it out: encoded once, with its audience.
 type outEvent struct {
-	drillID  string
-	seq      int64
-	audience Audience
-	data     []byte
-	// public is the frame participants get when it differs from data
-	// (see forParticipants); nil when it does not.
-	public []byte
+	drillID string
+	// seq is the journal's number of the event; pseq is its number among
+	// the events participants see (see publicSeqs).
+	seq, pseq int64
+	audience  Audience
+	// data is the frame staff get; public the frame participants get
+	// (see Server.participantEvent), nil when they do not see the event.
+	data, public []byte
+	// resync, set when the event could not be numbered for participants,
+	// drops the drill's participant subscribers: their browsers resume
+	// from the journal instead of missing the event.
+	resync bool
 }
 
-// frameFor returns the frame a subscriber receives.
-func (e *outEvent) frameFor(staff bool) []byte {
-	if !staff && e.public != nil {
-		return e.public
+// frameFor returns the frame a subscriber receives and its number.
+func (e *outEvent) frameFor(staff bool) (int64, []byte) {
+	if staff {
+		return e.seq, e.data
 	}
-	return e.data
+	return e.pseq, e.public
 }
 
 // subscriber is one WebSocket connection registered with the hub.
@@ -58,10 +63,10 @@ type subscriber struct {
 	dropped bool
 }
 
-func (s *subscriber) sees(a Audience) bool {
-	switch a {
+func (s *subscriber) sees(e *outEvent) bool {
+	switch e.audience {
 	case AudienceEveryone:
-		return true
+		return s.staff || e.public != nil
 	case AudienceStaff:
 		return s.staff
 	}
@@ -179,7 +184,13 @@ func (h *Hub) run() {
 			close(k.done)
 		case e := <-h.broadcast:
 			for s := range subs[e.drillID] {
-				if !s.sees(e.audience) {
+				if e.resync && !s.staff {
+					s.dropped = true
+					st.Dropped++
+					drop(s)
+					continue
+				}
+				if !s.sees(e) {
 					continue
 				}
 				select {
@@ -214,14 +225,15 @@ func (h *Hub) Subscribe(drillID string, staff bool) *Subscriber {
 func (h *Hub) Unsubscribe(s *Subscriber) { h.unsubscribe(s.s) }
 
 // Next waits for the next event frame (the JSON the browser receives) and
-// its sequence number. ok is false once the receiver was dropped or the hub
-// closed.
+// its sequence number as the receiver sees it. ok is false once the
+// receiver was dropped or the hub closed.
 func (s *Subscriber) Next() (seq int64, frame []byte, ok bool) {
 	e, ok := <-s.s.send
 	if !ok {
 		return 0, nil, false
 	}
-	return e.seq, e.frameFor(s.s.staff), true
+	seq, frame = e.frameFor(s.s.staff)
+	return seq, frame, true
 }
 
 // Dropped reports whether the hub dropped the receiver because its buffer
@@ -262,9 +274,12 @@ func (h *Hub) unsubscribe(s *subscriber) {
 	}
 }
 
-// Publish hands a journal event to the hub. Events of one drill must be
-// published in sequence order, after they are durable in the journal.
-func (h *Hub) Publish(e control.Event) {
+// Publish hands a journal event to the hub, with public, the event as
+// participants see it (numbered among the events they see; see
+// Server.participantEvent), or nil when they do not see it. Events of one
+// drill must be published in sequence order, after they are durable in the
+// journal.
+func (h *Hub) Publish(e control.Event, public *wire.Event) {
 	a, w := streamed(e)
 	if a == AudienceNone {
 		return
@@ -274,14 +289,25 @@ func (h *Hub) Publish(e control.Event) {
 		// Payloads come from the journal, which only holds valid JSON.
 		return
 	}
-	var public []byte
-	if pw, ok := forParticipants(w); ok {
-		if public, err = encodeEventFrame(pw); err != nil {
+	out := &outEvent{drillID: e.DrillID, seq: e.Seq, audience: a, data: data}
+	if public != nil && a == AudienceEveryone {
+		if out.public, err = encodeEventFrame(*public); err != nil {
 			return
 		}
+		out.pseq = public.Seq
 	}
+	h.send(out)
+}
+
+// resync drops the participants following drillID, so that their browsers
+// resume from the journal.
+func (h *Hub) resync(drillID string) {
+	h.send(&outEvent{drillID: drillID, resync: true})
+}
+
+func (h *Hub) send(e *outEvent) {
 	select {
-	case h.broadcast <- &outEvent{drillID: e.DrillID, seq: e.Seq, audience: a, data: data, public: public}:
+	case h.broadcast <- e:
 	case <-h.quit:
 	}
 }
@@ -302,19 +328,11 @@ func (h *Hub) Stats() HubStats {
 // pages refetch their view instead of polling.
 const EventRetroChanged = "retro.changed"
 
-// forParticipants returns the form of w participants receive when it
-// differs: a chat message without its source, which names the inject,
-// follow-up or hint a persona's message was scripted from (alerts keep
-// "alert:" only). A participant sees a scripted message exactly as the
-// facilitator's live one.
-func forParticipants(w wire.Event) (wire.Event, bool) {
-	if w.Type != control.EventChatMessage || !bytes.Contains(w.Payload, []byte(`"source"`)) {
-		return w, false
-	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(w.Payload, &m); err != nil {
-		return w, false
-	}
+// withoutSource drops the source of a chat message's payload m, which
+// names the inject, follow-up or hint a persona's message was scripted from
+// (alerts keep "alert:" only): a participant sees a scripted message
+// exactly as the facilitator's live one.
+func withoutSource(m map[string]json.RawMessage) {
 	var src string
 	_ = json.Unmarshal(m["source"], &src)
 	delete(m, "source")
@@ -323,15 +341,17 @@ func forParticipants(w wire.Event) (wire.Event, bool) {
 		// shows them as alerts, without the scenario's alert id.
 		m["source"] = json.RawMessage(`"alert:"`)
 	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		return w, false
-	}
-	w.Payload = b
-	return w, true
 }
 
-// streamed returns who sees e on the stream and in what form.
+// audienceOf returns who sees e on the stream.
+func audienceOf(e control.Event) Audience {
+	if control.InNamespace(e.Type, control.NamespaceRetro) {
+		return AudienceEveryone
+	}
+	return Visibility(e)
+}
+
+// streamed returns who sees e on the stream and in what form (the staff's).
 func streamed(e control.Event) (Audience, wire.Event) {
 	if control.InNamespace(e.Type, control.NamespaceRetro) {
 		w := wireEvent(e)

@@ -3,6 +3,7 @@ package ui_test
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +15,16 @@ import (
 func chatEvent(drill string, seq int64, channel, text string) control.Event {
 	p, _ := json.Marshal(control.Message{Channel: channel, AuthorID: "p1", AuthorKind: control.AuthorPerson, AuthorName: "Kim", Text: text})
 	return control.Event{DrillID: drill, Seq: seq, Type: control.EventChatMessage, Time: time.Unix(0, 0), Actor: "p1", Payload: p}
+}
+
+// publish hands e to the hub as the server does, numbered n among the
+// events participants see (zero when they do not see it).
+func publish(h *ui.Hub, e control.Event, n int64) {
+	var public *wire.Event
+	if n > 0 {
+		public = &wire.Event{Seq: n, Type: e.Type, Payload: e.Payload}
+	}
+	h.Publish(e, public)
 }
 
 func TestHub(t *testing.T) {
@@ -45,7 +56,7 @@ func TestHub(t *testing.T) {
 			// The fast subscriber keeps up (the publisher waits for it);
 			// the slow one never reads.
 			for i := int64(1); i <= 100; i++ {
-				h.Publish(chatEvent("d1", i, "incident", fmt.Sprint(i)))
+				publish(h, chatEvent("d1", i, "incident", fmt.Sprint(i)), i)
 				select {
 				case <-ack:
 				case <-time.After(5 * time.Second):
@@ -81,18 +92,18 @@ func TestHub(t *testing.T) {
 		}
 	})
 
-	t.Run("events go only to the drill's subscribers and staff-only events only to staff", func(t *testing.T) {
+	t.Run("events go only to the drill's subscribers, staff-only events only to staff, each numbered as its subscriber sees them", func(t *testing.T) {
 		h := ui.NewHub(16)
 		defer h.Close()
 		part := h.Subscribe("d1", false)
 		staff := h.Subscribe("d1", true)
 		other := h.Subscribe("d2", true)
-		h.Publish(chatEvent("d1", 1, "backroom", "staff talk"))
-		h.Publish(chatEvent("d1", 2, "incident", "hello"))
-		h.Publish(chatEvent("d2", 1, "incident", "other drill"))
+		publish(h, chatEvent("d1", 1, "backroom", "staff talk"), 0)
+		publish(h, chatEvent("d1", 2, "incident", "hello"), 1)
+		publish(h, chatEvent("d2", 1, "incident", "other drill"), 1)
 
-		if seq, frame, _ := part.Next(); seq != 2 {
-			t.Fatalf("participant first got #%d %s, want #2 (the back-room #1 is staff-only)", seq, frame)
+		if seq, frame, _ := part.Next(); seq != 1 || !strings.Contains(string(frame), `"seq":1,`) || !strings.Contains(string(frame), "hello") {
+			t.Fatalf("participant first got #%d %s, want #2 of the journal as their #1 (the back-room #1 is staff-only)", seq, frame)
 		}
 		if seq, _, _ := staff.Next(); seq != 1 {
 			t.Fatalf("staff first got #%d, want #1", seq)

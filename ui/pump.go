@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/ui/wire"
 )
 
 // ensurePump makes sure the engine's live events of a drill flow into the
@@ -33,6 +34,35 @@ func (s *Server) ensurePump(drillID string) error {
 	return nil
 }
 
+// publish hands e to the hub with its form for participants, numbered
+// among the events they see. If it cannot be numbered (the journal did not
+// answer), the drill's participants are dropped and resume from the journal
+// rather than miss it.
+func (s *Server) publish(e control.Event) {
+	n, err := s.publicSeqs.observe(s.ctx, e)
+	if err != nil {
+		s.logf("drill %s: event #%d: %v", e.DrillID, e.Seq, err)
+		s.hub.resync(e.DrillID)
+		s.hub.Publish(e, nil)
+		return
+	}
+	var public *wire.Event
+	if n > 0 {
+		w, err := s.participantEvent(s.ctx, e, n)
+		if err != nil {
+			s.logf("drill %s: event #%d for participants: %v", e.DrillID, e.Seq, err)
+			s.hub.resync(e.DrillID)
+		} else {
+			public = &w
+		}
+	}
+	s.hub.Publish(e, public)
+	if e.Type == control.EventDrillClosed {
+		// Nobody of the room follows a closed drill's stream.
+		s.publicSeqs.forget(e.DrillID)
+	}
+}
+
 // pump forwards one drill's subscription to the hub, in order. If the
 // engine drops it for being slow, it subscribes again from the last event
 // it forwarded, so nothing is lost.
@@ -44,7 +74,7 @@ func (s *Server) pump(drillID string, sub *control.Subscription, last int64) {
 				continue
 			}
 			last = e.Seq
-			s.hub.Publish(e)
+			s.publish(e)
 			if e.Type == control.EventDrillClosed {
 				// The drill's last event: nothing more comes live. A later
 				// browser replays the journal and starts a new pump.

@@ -39,6 +39,11 @@ func (s *Server) apiRetro(w http.ResponseWriter, r *http.Request, sess *Session)
 		Presenting: rt.Presenting, People: len(d.People), Questions: rt.Questions, Actions: rt.Actions,
 		Metrics: rec.Metrics, Timeline: rec.Timeline, Backroom: []record.TimelineEntry{}, Notes: rec.ObserverNotes}
 	v.Me.CSRF = ""
+	// The page follows the stream from Seq, in the session's numbering.
+	if v.Seq, err = s.participantSeq(r.Context(), sess, d.ID, v.Seq); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	v.SurveyURL = surveyOf(rec.Chain.Events)
 	names := map[string]string{}
 	for _, p := range d.People {

@@ -232,6 +232,11 @@ func (sess *Session) facilitator() bool {
 	return sess.Admin || sess.Role == control.RoleFacilitator
 }
 
+// staff reports whether sess is of the back room (the facilitator, a
+// designer or an observer): staff see every event of the stream, under the
+// journal's numbers.
+func (sess *Session) staff() bool { return sess.Admin || sess.Role.Backroom() }
+
 // actor is who the engine records as acting for sess: a staff member from
 // the identity provider acts as themself (StaffID), a facilitator who
 // signed in with the admin credential as the person of their name.

@@ -110,12 +110,14 @@ type Server struct {
 	// claimMu makes checking and appending a response-role claim one step.
 	claimMu sync.Mutex
 	rooms   *roomCache
-	records *recordCache
-	logins  *loginGuard
-	proxies []netip.Prefix
-	conns   sync.WaitGroup
-	pumpMu  sync.Mutex
-	pumps   map[string]bool
+	// publicSeqs numbers the events participants see.
+	publicSeqs *publicSeqs
+	records    *recordCache
+	logins     *loginGuard
+	proxies    []netip.Prefix
+	conns      sync.WaitGroup
+	pumpMu     sync.Mutex
+	pumps      map[string]bool
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -191,6 +193,7 @@ func NewServer(cfg Config) (*Server, error) {
 		s.oidc = newOIDCAuth(cfg.OIDC)
 	}
 	s.rooms = newRoomCache(cfg.Journal)
+	s.publicSeqs = newPublicSeqs(cfg.Journal)
 	s.records = newRecordCache(cfg.Journal)
 	s.logins = newLoginGuard(cfg.Clock)
 	s.proxies = cfg.TrustedProxies

@@ -66,7 +66,9 @@ func encodeEventFrame(w wire.Event) ([]byte, error) {
 // apiWS upgrades GET /api/drills/{id}/ws?after=N to a WebSocket that
 // streams the drill's events the caller may see, starting after sequence
 // number N: first the missed history from the journal, then live events from
-// the hub, with nothing lost and nothing sent twice.
+// the hub, with nothing lost and nothing sent twice. Participants number
+// the events they see on their own (see publicSeqs), so N is in their
+// numbering.
 func (s *Server) apiWS(w http.ResponseWriter, r *http.Request, sess *Session) {
 	after := int64(0)
 	if v := r.URL.Query().Get("after"); v != "" {
@@ -83,11 +85,20 @@ func (s *Server) apiWS(w http.ResponseWriter, r *http.Request, sess *Session) {
 		s.writeError(w, r, err)
 		return
 	}
-	if after > head {
+	staff := sess.staff()
+	if staff && after > head {
 		// Resuming past the head would silently drop the events up to
 		// after once they are appended.
 		s.writeError(w, r, injectors.Errorf(injectors.EINVALID, "after: #%d is past the drill's last event #%d; resume from a sequence number you received", after, head))
 		return
+	}
+	if !staff {
+		n, err := s.publicSeqs.journalSeq(r.Context(), drillID, after, head)
+		if err != nil {
+			s.writeError(w, r, fmt.Errorf("after: %w; resume from a sequence number you received", err))
+			return
+		}
+		after = n
 	}
 	if err := s.ensurePump(drillID); err != nil {
 		s.writeError(w, r, err)
@@ -107,7 +118,7 @@ func (s *Server) apiWS(w http.ResponseWriter, r *http.Request, sess *Session) {
 	if sess.Admin {
 		personID = ""
 	}
-	sub := s.hub.subscribe(drillID, personID, sess.Admin || sess.Role.Backroom())
+	sub := s.hub.subscribe(drillID, personID, staff)
 	if sub == nil {
 		conn.Close()
 		return
@@ -156,6 +167,10 @@ func (s *Server) writePump(conn *websocket.Conn, sub *subscriber, drillID string
 	last, err := s.replay(drillID, after, sub.staff, func(data []byte) error {
 		return write(websocket.TextMessage, data)
 	})
+	seen := last
+	if err == nil && !sub.staff {
+		seen, err = s.publicSeqs.upTo(s.ctx, drillID, last)
+	}
 	if err != nil {
 		if isGone(err) {
 			// The browser left during the replay: nothing went wrong here.
@@ -166,7 +181,7 @@ func (s *Server) writePump(conn *websocket.Conn, sub *subscriber, drillID string
 		_ = write(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseInternalServerErr, "replay failed"))
 		return
 	}
-	ready, err := json.Marshal(frame{Kind: wire.FrameReady, Seq: last})
+	ready, err := json.Marshal(frame{Kind: wire.FrameReady, Seq: seen})
 	if err != nil {
 		s.logf("drill %s: ready frame: %v", drillID, err)
 		return
@@ -192,7 +207,7 @@ func (s *Server) writePump(conn *websocket.Conn, sub *subscriber, drillID string
 				continue
 			}
 			last = e.seq
-			if err := write(websocket.TextMessage, e.frameFor(sub.staff)); err != nil {
+			if _, data := e.frameFor(sub.staff); write(websocket.TextMessage, data) != nil {
 				return
 			}
 		case <-ticker.C():
@@ -204,7 +219,8 @@ func (s *Server) writePump(conn *websocket.Conn, sub *subscriber, drillID string
 }
 
 // replay sends the drill's journal events after seq that the subscriber may
-// see, and returns the sequence number of the last event read (seen or not).
+// see (numbered for participants as they see them), and returns the journal
+// sequence number of the last event read (seen or not).
 func (s *Server) replay(drillID string, after int64, staff bool, send func([]byte) error) (int64, error) {
 	last := after
 	for {
@@ -219,7 +235,13 @@ func (s *Server) replay(drillID string, after int64, staff bool, send func([]byt
 				continue
 			}
 			if !staff {
-				w, _ = forParticipants(w)
+				n, _, err := s.publicSeqs.of(s.ctx, drillID, e.Seq)
+				if err != nil {
+					return last, err
+				}
+				if w, err = s.participantEvent(s.ctx, e, n); err != nil {
+					return last, err
+				}
 			}
 			data, err := encodeEventFrame(w)
 			if err != nil {

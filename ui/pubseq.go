@@ -1,0 +1,224 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"sync"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
+	"github.com/firedrill/firedrill/ui/wire"
+)
+
+// publicSeqs numbers, per drill, the events participants see: a
+// participant's sequence number n is the n-th event of the journal they may
+// see. Events hidden from them (the back room, faults, notes, hints to come)
+// leave no gap, so a participant cannot tell that something happened out of
+// their sight. Staff keep the journal's numbers.
+//
+// The numbering is a function of the journal (audienceOf is fixed per
+// event), so it is the same on every connect and after a restart; the index
+// is rebuilt from the journal on first use.
+type publicSeqs struct {
+	journal Journal
+	mu      sync.Mutex
+	drills  map[string]*publicIndex
+}
+
+// publicIndex is one drill's numbering.
+type publicIndex struct {
+	mu sync.Mutex
+	// head is the journal sequence number the index has read up to.
+	head int64
+	// seqs are the journal sequence numbers of the events participants
+	// see, in order: participant number n is seqs[n-1].
+	seqs []int64
+}
+
+func newPublicSeqs(j Journal) *publicSeqs {
+	return &publicSeqs{journal: j, drills: make(map[string]*publicIndex)}
+}
+
+func (p *publicSeqs) index(drillID string) *publicIndex {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	x, ok := p.drills[drillID]
+	if !ok {
+		x = &publicIndex{}
+		p.drills[drillID] = x
+	}
+	return x
+}
+
+// forget drops a drill's index (when the drill is closed, nobody of the room
+// follows its stream any more); it is rebuilt if it is needed again.
+func (p *publicSeqs) forget(drillID string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.drills, drillID)
+}
+
+// catchUp reads the journal until the index covers seq. The caller holds
+// x.mu.
+func (p *publicSeqs) catchUp(ctx context.Context, drillID string, x *publicIndex, seq int64) error {
+	for x.head < seq {
+		events, err := p.journal.Events(ctx, drillID, x.head, replayBatch)
+		if err != nil {
+			return fmt.Errorf("number drill %s's events for participants: %w", drillID, err)
+		}
+		for _, e := range events {
+			x.add(e)
+		}
+		if len(events) < replayBatch {
+			break
+		}
+	}
+	return nil
+}
+
+func (x *publicIndex) add(e control.Event) {
+	if e.Seq <= x.head {
+		return
+	}
+	x.head = e.Seq
+	if audienceOf(e) == AudienceEveryone {
+		x.seqs = append(x.seqs, e.Seq)
+	}
+}
+
+// observe numbers an event that was just appended to the journal, as the
+// pump hands it to the hub: n is its participant number, zero when
+// participants do not see it.
+func (p *publicSeqs) observe(ctx context.Context, e control.Event) (n int64, err error) {
+	x := p.index(e.DrillID)
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.head == e.Seq-1 {
+		x.add(e)
+	} else if err := p.catchUp(ctx, e.DrillID, x, e.Seq); err != nil {
+		return 0, err
+	}
+	if i, ok := x.find(e.Seq); ok {
+		return int64(i) + 1, nil
+	}
+	return 0, nil
+}
+
+// find returns the position of journal number seq among the public events.
+func (x *publicIndex) find(seq int64) (int, bool) {
+	i := sort.Search(len(x.seqs), func(i int) bool { return x.seqs[i] >= seq })
+	return i, i < len(x.seqs) && x.seqs[i] == seq
+}
+
+// upTo returns how many events participants see up to journal number seq
+// (included): the participant number of the last one they saw by then.
+func (p *publicSeqs) upTo(ctx context.Context, drillID string, seq int64) (int64, error) {
+	x := p.index(drillID)
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if err := p.catchUp(ctx, drillID, x, seq); err != nil {
+		return 0, err
+	}
+	return int64(sort.Search(len(x.seqs), func(i int) bool { return x.seqs[i] > seq })), nil
+}
+
+// of returns the participant number of journal number seq; ok is false when
+// participants do not see that event.
+func (p *publicSeqs) of(ctx context.Context, drillID string, seq int64) (n int64, ok bool, err error) {
+	x := p.index(drillID)
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if err := p.catchUp(ctx, drillID, x, seq); err != nil {
+		return 0, false, err
+	}
+	i, ok := x.find(seq)
+	return int64(i) + 1, ok, nil
+}
+
+// journalSeq returns the journal number of participant number n, given the
+// drill's journal head: zero for zero, an EINVALID error past the last event
+// participants may see.
+func (p *publicSeqs) journalSeq(ctx context.Context, drillID string, n, head int64) (int64, error) {
+	if n == 0 {
+		return 0, nil
+	}
+	x := p.index(drillID)
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if err := p.catchUp(ctx, drillID, x, head); err != nil {
+		return 0, err
+	}
+	if n < 0 || n > int64(len(x.seqs)) {
+		return 0, injectors.Errorf(injectors.EINVALID, "#%d is past the drill's last event #%d", n, len(x.seqs))
+	}
+	return x.seqs[n-1], nil
+}
+
+// participantEvent returns e as participants see it, numbered n among the
+// events they see: a chat message without its source, and the events it
+// refers to (the message a reply answers, the notice whose promised update
+// a nudge is about) by their participant numbers, or not at all when
+// participants do not see them.
+func (s *Server) participantEvent(ctx context.Context, e control.Event, n int64) (wire.Event, error) {
+	_, w := streamed(e)
+	w.Seq = n
+	var ref string
+	switch {
+	case w.Type == control.EventChatMessage && (bytes.Contains(w.Payload, []byte(`"source"`)) || bytes.Contains(w.Payload, []byte(`"replyTo"`))):
+		ref = "replyTo"
+	case w.Type == control.EventNudge && bytes.Contains(w.Payload, []byte(wire.NudgeUpdatePromised)):
+		ref = "window"
+	default:
+		return w, nil
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(w.Payload, &m); err != nil {
+		return w, fmt.Errorf("event #%d of drill %s: %w", e.Seq, e.DrillID, err)
+	}
+	if w.Type == control.EventChatMessage {
+		withoutSource(m)
+	} else {
+		var k struct {
+			Kind string `json:"kind"`
+		}
+		if json.Unmarshal(w.Payload, &k) != nil || k.Kind != wire.NudgeUpdatePromised {
+			return w, nil
+		}
+	}
+	if raw, ok := m[ref]; ok {
+		var seq int64
+		if err := json.Unmarshal(raw, &seq); err != nil {
+			return w, fmt.Errorf("event #%d of drill %s: %s: %w", e.Seq, e.DrillID, ref, err)
+		}
+		delete(m, ref)
+		if seq > 0 {
+			pn, seen, err := s.publicSeqs.of(ctx, e.DrillID, seq)
+			if err != nil {
+				return w, err
+			}
+			if seen {
+				m[ref] = json.RawMessage(strconv.FormatInt(pn, 10))
+			}
+		}
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return w, err
+	}
+	w.Payload = b
+	return w, nil
+}
+
+// participantSeq returns journal number seq as the session sees it: the
+// journal's own for staff, the participant numbering otherwise (the number
+// of the last event they see up to seq).
+func (s *Server) participantSeq(ctx context.Context, sess *Session, drillID string, seq int64) (int64, error) {
+	if sess.staff() {
+		return seq, nil
+	}
+	return s.publicSeqs.upTo(ctx, drillID, seq)
+}
