@@ -281,10 +281,10 @@ func layered(t *testing.T, ctx context.Context, srv *server, sh *theShop, dir st
 	sh.waitHealth(t, ctx, "web", "/api/checkout/health", 503, "payment")
 	// Monitoring tells the team from the cluster's state: the checkout
 	// health check fails, and the alert fires in #shop-alerts.
-	d.ana.waitFor(t, "the checkout alert, fired from cluster state", eventWait, sameSeq(d.fac.waitFor(t, "the checkout alert, fired from cluster state", eventWait, fromSource("alert:payment-errors")).Seq))
+	d.ana.waitFor(t, "the checkout alert, fired from cluster state", eventWait, sameMessage(d.fac.waitFor(t, "the checkout alert, fired from cluster state", eventWait, fromSource("alert:payment-errors"))))
 
 	// The customer center calls at 6m; Ana answers and posts the notice.
-	d.ana.waitFor(t, "the customer center's call", eventWait, sameSeq(d.fac.waitFor(t, "the customer center's call", eventWait, fromSource("inject:cs-cannot-pay")).Seq))
+	d.ana.waitFor(t, "the customer center's call", eventWait, sameMessage(d.fac.waitFor(t, "the customer center's call", eventWait, fromSource("inject:cs-cannot-pay"))))
 	must(t, "Ana answers the customer center", d.ana.c.Say(ctx, d.id, "cs-inquiries", "Thanks, we see it too. We are on it in #incident-payments; next update in 15 minutes.", ""))
 	must(t, "Ana acknowledges in the incident channel", d.ana.c.Say(ctx, d.id, "incident", "Payments fail at checkout. I lead and propagate; Ben recovers.", ""))
 	d.incidentNotice(t, ctx, "Customers cannot pay; paid orders stay \"payment pending\".", "SEV2")
@@ -383,7 +383,7 @@ func chained(t *testing.T, ctx context.Context, srv *server, sh *theShop, dir st
 
 	// Monitoring or the customer center tells the team; Ana posts the
 	// notice, Ben rolls the bad rollout back.
-	d.ana.waitFor(t, "the order-api alert, fired from cluster state", eventWait, sameSeq(d.fac.waitFor(t, "the order-api alert, fired from cluster state", eventWait, fromSource("alert:order-api-unavailable")).Seq))
+	d.ana.waitFor(t, "the order-api alert, fired from cluster state", eventWait, sameMessage(d.fac.waitFor(t, "the order-api alert, fired from cluster state", eventWait, fromSource("alert:order-api-unavailable"))))
 	must(t, "Ana acknowledges", d.ana.c.Say(ctx, d.id, "incident", "Orders fail: order-api has no available replicas. I lead and propagate; Ben recovers.", ""))
 	d.incidentNotice(t, ctx, "Customers cannot place orders.", "SEV1")
 	img := sh.rolloutUndo(t, ctx, "order-api")
@@ -410,7 +410,7 @@ func chained(t *testing.T, ctx context.Context, srv *server, sh *theShop, dir st
 	must(t, "Ana watches", d.ana.c.Say(ctx, d.id, "incident", "Still watching order-api and the jobs around it.", ""))
 
 	// Only the partner desk notices, 6 drill minutes later.
-	d.ben.waitFor(t, "the partner desk's question", eventWait, sameSeq(d.fac.waitFor(t, "the partner desk's question", eventWait, fromSource("inject:partner-settlement")).Seq))
+	d.ben.waitFor(t, "the partner desk's question", eventWait, sameMessage(d.fac.waitFor(t, "the partner desk's question", eventWait, fromSource("inject:partner-settlement"))))
 	code, body := sh.health("order-api", "/internal/settlement/last-run")
 	if code != 503 || !strings.Contains(body, "settlement overdue") {
 		t.Fatalf("settlement last run: %d %q, want 503 saying the settlement is overdue", code, body)
@@ -450,7 +450,7 @@ func chained(t *testing.T, ctx context.Context, srv *server, sh *theShop, dir st
 	}); err != nil {
 		t.Fatalf("no web pod OOM-killed after web-squeezed (last seen %q)", seen)
 	}
-	d.ana.waitFor(t, "the web health alert, fired from cluster state", eventWait, sameSeq(d.fac.waitFor(t, "the web health alert, fired from cluster state", eventWait, fromSource("alert:web-restarts")).Seq))
+	d.ana.waitFor(t, "the web health alert, fired from cluster state", eventWait, sameMessage(d.fac.waitFor(t, "the web health alert, fired from cluster state", eventWait, fromSource("alert:web-restarts"))))
 	if f := d.faultPhase(t, ctx, "web-squeezed"); f == control.FaultResolved {
 		t.Fatal("web-squeezed is resolved while web's pods are OOM-killed")
 	}
@@ -534,7 +534,7 @@ func TestAbortHalfway(t *testing.T) {
 	assertMarked(t, "Deployment order-api (restarted by the fault)", dep, d.id, "order-api-down")
 	sh.waitHealth(t, ctx, "web", "/api/orders/health", 503, "no password supplied")
 
-	d.ana.waitFor(t, "the customer center's question", eventWait, sameSeq(d.fac.waitFor(t, "the customer center's question", eventWait, fromSource("inject:cs-orders-failing")).Seq))
+	d.ana.waitFor(t, "the customer center's question", eventWait, sameMessage(d.fac.waitFor(t, "the customer center's question", eventWait, fromSource("inject:cs-orders-failing"))))
 	must(t, "Ana answers the customer center", d.ana.c.Say(ctx, d.id, "cs-inquiries", "Known, we are on it in #incident-orders. Tell customers orders are failing and we will update in 15 minutes.", ""))
 	must(t, "Ana acknowledges", d.ana.c.Say(ctx, d.id, "incident", "Orders fail with a temporary error. I lead and propagate; Ben recovers.", ""))
 	d.incidentNotice(t, ctx, "Customers cannot place orders.", "SEV1")

@@ -126,11 +126,16 @@ func message(e wire.Event) (control.Message, bool) {
 
 // fromSource matches a scripted message: an inject, follow-up, hint or
 // alert ("inject:cs-cannot-pay", "alert:payment-errors").
-// sameSeq matches the event with sequence number seq: a participant's
-// stream carries a persona message without the source staff see, so tests
-// find it by source on the facilitator's stream and then by number.
-func sameSeq(seq int64) func(wire.Event) bool {
-	return func(e wire.Event) bool { return e.Seq == seq }
+// sameMessage matches the chat message ev as a participant sees it: the
+// same channel, author and text. Participants number the events they see
+// on their own and do not see a message's source, so neither the staff's
+// sequence number nor the source finds it on their stream.
+func sameMessage(ev wire.Event) func(wire.Event) bool {
+	want, _ := message(ev)
+	return func(e wire.Event) bool {
+		m, ok := message(e)
+		return ok && m.Channel == want.Channel && m.AuthorID == want.AuthorID && m.Text == want.Text
+	}
 }
 
 func fromSource(sources ...string) func(wire.Event) bool {
