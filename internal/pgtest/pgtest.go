@@ -86,12 +86,13 @@ func Start(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "firedrill-pg-")
+	asRoot := os.Geteuid() == 0
+	dir, err := os.MkdirTemp(clusterParent(asRoot), "firedrill-pg-")
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{Dir: dir, User: "firedrill", bin: bin}
-	if os.Geteuid() == 0 {
+	if asRoot {
 		u, err := user.Lookup("nobody")
 		if err != nil {
 			os.RemoveAll(dir)
@@ -129,6 +130,25 @@ func Start(opts Options) (*Server, error) {
 	log, _ := os.ReadFile(filepath.Join(dir, "server.log"))
 	os.RemoveAll(dir)
 	return nil, fmt.Errorf("%w\nserver log:\n%s", startErr, log)
+}
+
+// clusterParent is where the cluster's directory is made: the temporary
+// directory, or /tmp when PostgreSQL runs as nobody and cannot reach a
+// private $TMPDIR.
+func clusterParent(asRoot bool) string {
+	d := os.TempDir()
+	if !asRoot {
+		return d
+	}
+	for p := d; ; p = filepath.Dir(p) {
+		fi, err := os.Stat(p)
+		if err != nil || fi.Mode().Perm()&0o001 == 0 {
+			return "/tmp"
+		}
+		if p == filepath.Dir(p) {
+			return d
+		}
+	}
 }
 
 func (s *Server) data() string { return filepath.Join(s.Dir, "data") }
