@@ -231,3 +231,122 @@ func TestStoreConfigErrors(t *testing.T) {
 		}
 	})
 }
+
+// TestServeOnPostgreSQL serves the drill room on PostgreSQL, creates a
+// drill with a join link, stops and serves again: the drill, the
+// facilitator's session and the participant's link come back from the
+// database.
+func TestServeOnPostgreSQL(t *testing.T) {
+	dir := t.TempDir()
+	pluginDir := buildFlagfile(t)
+	scDir := filepath.Join(dir, "scenarios")
+	sc, _ := os.ReadFile("testdata/serve/flags.yaml")
+	_ = os.MkdirAll(scDir, 0o755)
+	if err := os.WriteFile(filepath.Join(scDir, "flags.yaml"), bytes.ReplaceAll(sc, []byte("FLAGS_FILE"), []byte(filepath.Join(dir, "flags.json"))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const token = "serve-pg-admin-token-123"
+	cfgPath := filepath.Join(dir, "firedrill.yaml")
+	config := "listen: 127.0.0.1:0\ndataDir: " + filepath.Join(dir, "data") + "\n" +
+		"auth:\n  adminToken: " + token + "\n" +
+		"plugins:\n  dir: " + pluginDir + "\n" +
+		"scenarios:\n  dirs: [" + scDir + "]\n" +
+		"store:\n  driver: postgres\n  dsn: " + pg.Get(t).NewDatabase(t) + "\n"
+	if err := os.WriteFile(cfgPath, []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"HOME": dir, "XDG_CONFIG_HOME": dir, "FIREDRILL_CONFIG": cfgPath}
+
+	base, stop := serveFor(t, env)
+	fac := newBrowser(t, base)
+	var sess struct {
+		CSRF string `json:"csrf"`
+	}
+	if st := fac.call("POST", "/api/login", map[string]string{"secret": token}, &sess); st != 200 {
+		t.Fatalf("login: %d", st)
+	}
+	fac.csrf = sess.CSRF
+	var d struct {
+		ID string `json:"id"`
+	}
+	if st := fac.call("POST", "/api/drills", map[string]string{"scenario": "serve-flags"}, &d); st != 201 {
+		t.Fatalf("create drill: %d", st)
+	}
+	var link struct {
+		URL string `json:"url"`
+	}
+	if st := fac.call("POST", "/api/drills/"+d.ID+"/people", map[string]string{"name": "Kim", "role": "participant"}, &link); st != 201 {
+		t.Fatalf("add person: %d", st)
+	}
+	stop()
+	if _, err := os.Stat(filepath.Join(dir, "data", "firedrill.db")); err == nil {
+		t.Fatal("serve on PostgreSQL made a SQLite journal in the data directory")
+	}
+
+	base, stop = serveFor(t, env)
+	defer stop()
+	t.Run("the drill and the facilitator's session come back from the database", func(t *testing.T) {
+		fac.base = base
+		var drills []struct {
+			ID string `json:"id"`
+		}
+		if st := fac.call("GET", "/api/drills", nil, &drills); st != 200 || len(drills) != 1 || drills[0].ID != d.ID {
+			t.Fatalf("drills after restart: %d %+v, want %s with the old session", st, drills, d.ID)
+		}
+	})
+	t.Run("the participant's join link still works", func(t *testing.T) {
+		p := newBrowser(t, base)
+		_, tok, _ := strings.Cut(link.URL, "#")
+		if st := p.call("POST", "/api/join", map[string]string{"token": tok}, &sess); st != 200 {
+			t.Fatalf("join after restart: %d", st)
+		}
+	})
+}
+
+// serveFor starts firedrill serve with env and returns its URL and a
+// function that stops it.
+func serveFor(t *testing.T, env map[string]string) (string, func()) {
+	t.Helper()
+	var stdout, stderr syncBuffer
+	m := main.NewMain()
+	m.Stdin = strings.NewReader("")
+	m.Stdout, m.Stderr = &stdout, &stderr
+	m.Getenv = func(k string) string { return env[k] }
+	ctx, cancel := context.WithCancel(context.Background())
+	exited := make(chan int, 1)
+	go func() { exited <- m.Run(ctx, []string{"serve"}) }()
+	urlRe := regexp.MustCompile(`drill room on (http://\S+)`)
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		if u := urlRe.FindStringSubmatch(stdout.String()); u != nil {
+			stopped := false
+			return u[1], func() {
+				if stopped {
+					return
+				}
+				stopped = true
+				cancel()
+				select {
+				case code := <-exited:
+					if code != 0 {
+						t.Errorf("serve exited %d; stderr %q", code, stderr.String())
+					}
+				case <-time.After(15 * time.Second):
+					t.Error("serve did not stop after cancel")
+				}
+				if err := m.Close(); err != nil {
+					t.Errorf("close: %v", err)
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("serve printed no URL; stdout %q stderr %q", stdout.String(), stderr.String())
+		}
+		select {
+		case code := <-exited:
+			cancel()
+			t.Fatalf("serve exited %d early; stderr %q", code, stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
