@@ -555,6 +555,11 @@ func TestBrowserPolish(t *testing.T) {
 func TestBrowserWordsNotInternals(t *testing.T) {
 	e := newEnv(t)
 	r := newRoomOf(t, e, "checks-test", [2]string{"Kim", "participant"})
+	// The facilitator tries a rehearsal clock, then settles on real time:
+	// the retro's timeline says so in words.
+	for _, scale := range []float64{10, 1} {
+		r.admin.must(200, "POST", "/api/drills/"+r.id+"/time-scale", map[string]any{"timeScale": scale}, nil)
+	}
 	r.start()
 	fac := r.facilitator("")
 	fac.waitJS("timeline", `document.querySelector('[data-inject="after-fix"]') !== null`)
@@ -597,12 +602,12 @@ func TestBrowserWordsNotInternals(t *testing.T) {
 	fac.run("open the retro", chromedp.Navigate(e.http.URL+"/room/"+r.id+"/retro"))
 	fac.waitJS("retro timeline", `document.querySelectorAll("#timeline tr").length > 3`)
 	rows := eval[string](fac, `[...document.querySelectorAll("#timeline tr")].map(tr => tr.textContent).join("\n")`)
-	for _, raw := range []string{"room.claim", "room.nudge", "other", "lifecycle"} {
+	for _, raw := range []string{"room.claim", "room.nudge", "other", "lifecycle", "drill.time-scale-set", "Inject "} {
 		if strings.Contains(rows, raw) {
 			t.Fatalf("retro timeline shows %q:\n%s", raw, rows)
 		}
 	}
-	for _, want := range []string{"Kim claimed incident commander", "Drill ended (ended by the facilitator): test"} {
+	for _, want := range []string{"Kim claimed incident commander", "Drill ended (ended by the facilitator): test", "Drill clock set to rehearsal, ×10", "Drill clock set to real time"} {
 		if !strings.Contains(rows, want) {
 			t.Fatalf("retro timeline lacks %q:\n%s", want, rows)
 		}
@@ -611,7 +616,7 @@ func TestBrowserWordsNotInternals(t *testing.T) {
 	fac.run("switch to Korean", chromedp.Evaluate[chromedp.Void](`localStorage.setItem("firedrill.lang", "ko")`), chromedp.Reload())
 	fac.waitJS("Korean retro timeline", `document.querySelectorAll("#timeline tr").length > 3 && document.querySelector("#timeline").textContent.includes("훈련 종료")`)
 	rows = eval[string](fac, `[...document.querySelectorAll("#timeline tr")].map(tr => tr.textContent).join("\n")`)
-	for _, want := range []string{"Kim 님이 장애 대응 리더 역할을 맡음", "훈련 종료 (진행자가 종료): test", "훈련 시작", "Kim 님이 참여자(으)로 참여"} {
+	for _, want := range []string{"Kim 님이 장애 대응 리더 역할을 맡음", "훈련 종료 (진행자가 종료): test", "훈련 시작", "Kim 님이 참여자(으)로 참여", "훈련 시계를 리허설 ×10(으)로 설정", "훈련 시계를 실제 시간(으)로 설정"} {
 		if !strings.Contains(rows, want) {
 			t.Fatalf("Korean retro timeline lacks %q:\n%s", want, rows)
 		}

@@ -66,11 +66,15 @@ var (
 	}
 	phraseWords = map[string]string{
 		"raw":             "{text}",
-		"person.added":    "{name} joined as {role}",
-		"inject.posted":   "Inject {inject}",
-		"inject.followup": "Follow-up of inject {inject}",
-		"hint.given":      "Hint {hint} given[ ({why})]",
-		"hint.skipped":    "Hint {hint} skipped[ ({why})]",
+		"other":           "Another event",
+		"drill.clock":     "Drill clock set to {scaleWords}",
+		"person.added":    "{name} joined as {roleWords}",
+		"person.removed":  "{name} was removed from the drill[: {why}]",
+		"survey.link":     "After-drill survey link shared",
+		"inject.posted":   "Scripted message[ from {persona}][ in #{channel}]",
+		"inject.followup": "Scripted follow-up[ from {persona}][ in #{channel}]",
+		"hint.given":      "Hint[ from {persona}][ in #{channel}] given[ ({why})]",
+		"hint.skipped":    "Hint[ from {persona}][ in #{channel}] skipped[ ({why})]",
 		"alert.firing":    "Alert {alert} firing",
 		"alert.resolved":  "Alert {alert} resolved",
 		"chat":            "#{channel} {name}: {text}",
@@ -85,8 +89,8 @@ var (
 		"retro.question":  "Question: {text}",
 		"retro.answered":  "Question answered",
 		"action.proposed": "Action proposed ({actionKind}): {title}",
-		"action.accepted": "Action {title} accepted",
-		"action.rejected": "Action {title} rejected",
+		"action.accepted": "Action[ {title}] accepted",
+		"action.rejected": "Action[ {title}] rejected",
 		"retro.presents":  "{name} presents",
 		"retro.closed":    "Retrospective closed",
 	}
@@ -103,6 +107,7 @@ func (p Phrase) English() string {
 	args["roleWords"] = words(roleWords, p.Args["role"])
 	args["nudgeWords"] = words(nudgeWords, p.Args["nudge"])
 	args["byWords"] = words(map[string]string{"probe": "by its checks", "manual": "marked by hand"}, p.Args["by"])
+	args["scaleWords"] = scaleWords(p.Args["scale"])
 	tpl, ok := phraseWords[p.Key]
 	if !ok {
 		tpl = faultWords[p.Key]
@@ -128,4 +133,12 @@ func fill(tpl string, args map[string]string) string {
 		return part[1 : len(part)-1]
 	})
 	return placeholder.ReplaceAllStringFunc(tpl, func(m string) string { return args[strings.Trim(m, "{}")] })
+}
+
+// scaleWords says a drill clock speed: real time, or a rehearsal ×N.
+func scaleWords(scale string) string {
+	if scale == "" || scale == "1" {
+		return "real time"
+	}
+	return "rehearsal, ×" + scale
 }

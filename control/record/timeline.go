@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/firedrill/firedrill/control"
@@ -65,6 +66,7 @@ func timeline(events []control.Event, names map[string]string, sc *scenarios.Sce
 		}
 	}
 	actions := map[string]string{} // action id -> title
+	said := scriptWords(sc)
 	for _, e := range events {
 		if e.Type == retro.EventDraft {
 			continue
@@ -74,6 +76,7 @@ func timeline(events []control.Event, names map[string]string, sc *scenarios.Sce
 			// Faults are named by their titles, as the console shows them.
 			ph.Args["fault"] = "“" + titles[ph.Args["fault"]] + "”"
 		}
+		said.apply(&ph)
 		switch e.Type {
 		case control.EventNoticePosted:
 			var p control.NoticePosted
@@ -103,7 +106,7 @@ func timeline(events []control.Event, names map[string]string, sc *scenarios.Sce
 		case retro.EventActionDecided:
 			var dec retro.Decision
 			if json.Unmarshal(e.Payload, &dec) == nil && actions[dec.ID] != "" {
-				ph.Args["title"] = "“" + trimLines(actions[dec.ID], 120) + "”"
+				ph = say(ph.Key, "title", "“"+trimLines(actions[dec.ID], 120)+"”")
 			}
 		}
 		sum := ph.English()
@@ -135,14 +138,25 @@ func describe(e control.Event, names map[string]string) (string, Phrase) {
 	case control.InNamespace(e.Type, control.NamespaceDrill):
 		var p control.StateChange
 		_ = json.Unmarshal(e.Payload, &p)
+		if e.Type == control.EventDrillTimeScaleSet {
+			var ts control.TimeScaleSet
+			_ = json.Unmarshal(e.Payload, &ts)
+			return KindLifecycle, say("drill.clock", "scale", strconv.FormatFloat(ts.TimeScale, 'f', -1, 64))
+		}
 		if _, ok := lifecycleWords[e.Type]; !ok {
-			return KindLifecycle, say("raw", "text", e.Type)
+			return KindOther, say("other")
 		}
 		return KindLifecycle, say(e.Type, "reason", p.Reason, "why", trimLines(p.Why, 120))
 	case e.Type == control.EventPersonAdded:
 		var p control.Person
 		_ = json.Unmarshal(e.Payload, &p)
 		return KindLifecycle, say("person.added", "name", p.Name, "role", string(p.Role))
+	case e.Type == control.EventPersonRemoved:
+		var p control.PersonRemoved
+		_ = json.Unmarshal(e.Payload, &p)
+		return KindLifecycle, say("person.removed", "name", nameOf(names, p.PersonID), "why", trimLines(p.Reason, 120))
+	case e.Type == eventSurvey:
+		return KindLifecycle, say("survey.link")
 	case e.Type == control.EventInjectPosted:
 		var p control.InjectEvent
 		_ = json.Unmarshal(e.Payload, &p)
@@ -209,10 +223,12 @@ func describe(e control.Event, names map[string]string) (string, Phrase) {
 	case e.Type == retro.EventActionDecided:
 		var dec retro.Decision
 		_ = json.Unmarshal(e.Payload, &dec)
+		// The action is named by its title (timeline knows it); an id is
+		// never shown.
 		if dec.Accepted {
-			return KindRetro, say("action.accepted", "title", dec.ID)
+			return KindRetro, say("action.accepted")
 		}
-		return KindRetro, say("action.rejected", "title", dec.ID)
+		return KindRetro, say("action.rejected")
 	case e.Type == retro.EventPresenting:
 		var ref retro.Ref
 		_ = json.Unmarshal(e.Payload, &ref)
@@ -220,7 +236,9 @@ func describe(e control.Event, names map[string]string) (string, Phrase) {
 	case e.Type == retro.EventClosed:
 		return KindRetro, say("retro.closed")
 	}
-	return KindOther, say("raw", "text", e.Type)
+	// An event type without words is said to be one, never shown by its
+	// type: a person reads the timeline.
+	return KindOther, say("other")
 }
 
 func faultKind(typ string) string {
@@ -256,4 +274,73 @@ func capitalize(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// eventSurvey is the journal event of the after-drill survey link
+// (ui/wire.EventSurvey; the record does not import the room's wire types).
+const eventSurvey = "survey.link"
+
+// scriptSays names a scenario's scripted messages, hints and alerts as the
+// console shows them: by persona and channel, by title. The journal has
+// their ids only.
+type scriptSays struct {
+	from  map[string][2]string // inject or hint id -> persona name, channel
+	hints map[string][2]string
+	alert map[string]string // alert id -> title
+}
+
+func scriptWords(sc *scenarios.Scenario) scriptSays {
+	s := scriptSays{from: map[string][2]string{}, hints: map[string][2]string{}, alert: map[string]string{}}
+	if sc == nil {
+		return s
+	}
+	personas := map[string]string{}
+	for _, p := range sc.Personas {
+		personas[p.ID] = p.Name
+	}
+	for _, i := range sc.Injects {
+		s.from[i.ID] = [2]string{personas[i.Persona], i.Channel}
+	}
+	for _, h := range sc.Hints {
+		s.hints[h.ID] = [2]string{personas[h.Persona], h.Channel}
+	}
+	for _, a := range sc.Alerts {
+		if a.Title != "" {
+			s.alert[a.ID] = a.Title
+		}
+	}
+	return s
+}
+
+// apply names what ph mentions by id as people know it. An id the scenario
+// does not know is left out rather than shown.
+func (s scriptSays) apply(ph *Phrase) {
+	if ph.Args == nil {
+		return
+	}
+	name := func(arg string, m map[string][2]string) {
+		id, ok := ph.Args[arg]
+		if !ok {
+			return
+		}
+		delete(ph.Args, arg)
+		if w, ok := m[id]; ok {
+			if w[0] != "" {
+				ph.Args["persona"] = w[0]
+			}
+			if w[1] != "" {
+				ph.Args["channel"] = w[1]
+			}
+		}
+	}
+	switch ph.Key {
+	case "inject.posted", "inject.followup":
+		name("inject", s.from)
+	case "hint.given", "hint.skipped":
+		name("hint", s.hints)
+	case "alert.firing", "alert.resolved":
+		if t, ok := s.alert[ph.Args["alert"]]; ok {
+			ph.Args["alert"] = "“" + t + "”"
+		}
+	}
 }

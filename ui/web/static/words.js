@@ -37,15 +37,18 @@ const dict = {
     "fault.resolved": "Fault {fault} resolved[ ({byWords})]", "fault.revert-intent": "Fault {fault}: reverting", "fault.reverted": "Fault {fault} reverted",
     "fault.revert-failed": "Fault {fault}: revert failed: {error}",
     "fault.partial": "Fault {fault}: inject failed half way; the record of what it changed is saved: {error}",
-    raw: "{text}", "person.added": "{name} joined as {roleWords}", "inject.posted": "Inject {inject}", "inject.followup": "Follow-up of inject {inject}",
-    "hint.given": "Hint {hint} given[ ({why})]", "hint.skipped": "Hint {hint} skipped[ ({why})]",
+    raw: "{text}", other: "Another event", "drill.clock": "Drill clock set to {scaleWords}", "person.added": "{name} joined as {roleWords}",
+    "person.removed": "{name} was removed from the drill[: {why}]", "survey.link": "After-drill survey link shared",
+    "inject.posted": "Scripted message[ from {persona}][ in #{channel}]", "inject.followup": "Scripted follow-up[ from {persona}][ in #{channel}]",
+    "hint.given": "Hint[ from {persona}][ in #{channel}] given[ ({why})]", "hint.skipped": "Hint[ from {persona}][ in #{channel}] skipped[ ({why})]",
+    "scale.real": "real time", "scale.rehearsal": "rehearsal, ×{scale}",
     "alert.firing": "Alert {alert} firing", "alert.resolved": "Alert {alert} resolved",
     chat: "#{channel} {name}: {text}", "notice.posted": "{title} by {name}: {fields}", "notice.form": "{title} by {name} — {fields}",
     note: "Observer note ({tag}): {text}",
     "role.claimed": "{name} claimed {roleWords}", "role.released": "{name} released {roleWords}", "role.tookover": "{name} took over {roleWords} from {from}",
     nudge: "Drill bot reminded the team: {nudgeWords}",
     "retro.submitted": "Retro answers submitted", "retro.question": "Question: {text}", "retro.answered": "Question answered",
-    "action.proposed": "Action proposed ({actionKind}): {title}", "action.accepted": "Action {title} accepted", "action.rejected": "Action {title} rejected",
+    "action.proposed": "Action proposed ({actionKind}): {title}", "action.accepted": "Action[ {title}] accepted", "action.rejected": "Action[ {title}] rejected",
     "retro.presents": "{name} presents", "retro.closed": "Retrospective closed",
     "nudged.no-commander": "nobody had claimed incident commander", "nudged.no-propagation": "nobody had claimed propagation",
     "nudged.status-overdue": "a status update was overdue", "nudged.no-incident-notice": "no incident notice had been posted",
@@ -79,8 +82,11 @@ const dict = {
     "fault.resolved": "장애 {fault} 해결[ ({byWords})]", "fault.revert-intent": "장애 {fault}: 원복 중", "fault.reverted": "장애 {fault} 원복",
     "fault.revert-failed": "장애 {fault}: 원복 실패: {error}",
     "fault.partial": "장애 {fault}: 주입이 중간에 실패했습니다. 바뀐 내용의 기록은 저장되었습니다: {error}",
-    raw: "{text}", "person.added": "{name} 님이 {roleWords}(으)로 참여", "inject.posted": "스크립트 메시지 {inject}", "inject.followup": "스크립트 메시지 {inject}의 후속",
-    "hint.given": "힌트 {hint} 제공[ ({why})]", "hint.skipped": "힌트 {hint} 건너뜀[ ({why})]",
+    raw: "{text}", other: "기타 이벤트", "drill.clock": "훈련 시계를 {scaleWords}(으)로 설정", "person.added": "{name} 님이 {roleWords}(으)로 참여",
+    "person.removed": "{name} 님이 훈련에서 제외됨[: {why}]", "survey.link": "훈련 후 설문 링크 공유",
+    "inject.posted": "스크립트 메시지[ ({persona})][ #{channel}]", "inject.followup": "스크립트 후속 메시지[ ({persona})][ #{channel}]",
+    "hint.given": "힌트[ ({persona})][ #{channel}] 제공[ ({why})]", "hint.skipped": "힌트[ ({persona})][ #{channel}] 건너뜀[ ({why})]",
+    "scale.real": "실제 시간", "scale.rehearsal": "리허설 ×{scale}",
     "alert.firing": "알림 {alert} 발생", "alert.resolved": "알림 {alert} 해제",
     chat: "#{channel} {name}: {text}", "notice.posted": "{title} — {name}: {fields}", "notice.form": "{title} — {name}: {fields}",
     note: "관찰자 메모 ({tag}): {text}",
@@ -88,7 +94,7 @@ const dict = {
     "role.tookover": "{name} 님이 {from} 님에게서 {roleWords} 역할을 넘겨받음",
     nudge: "훈련 봇 알림: {nudgeWords}",
     "retro.submitted": "회고 답변 제출", "retro.question": "질문: {text}", "retro.answered": "질문 답변됨",
-    "action.proposed": "후속 조치 제안 ({actionKind}): {title}", "action.accepted": "후속 조치 {title} 채택", "action.rejected": "후속 조치 {title} 반려",
+    "action.proposed": "후속 조치 제안 ({actionKind}): {title}", "action.accepted": "후속 조치[ {title}] 채택", "action.rejected": "후속 조치[ {title}] 반려",
     "retro.presents": "{name} 님 발표", "retro.closed": "회고 닫힘",
     "nudged.no-commander": "장애 대응 리더를 맡은 사람이 없었음", "nudged.no-propagation": "전파를 맡은 사람이 없었음",
     "nudged.status-overdue": "상황 공유가 늦었음", "nudged.no-incident-notice": "장애 공지가 게시되지 않았음",
@@ -153,12 +159,13 @@ export function phrase(e) {
   if (a.role) a.roleWords = t(a.role);
   if (a.nudge) a.nudgeWords = w("nudged." + a.nudge) || a.nudge.replaceAll("-", " ");
   if (a.by) a.byWords = w("by." + a.by) || a.by;
+  if (e.say === "drill.clock") a.scaleWords = !a.scale || a.scale === "1" ? w("scale.real") : fill(w("scale.rehearsal"), { scale: a.scale });
   if (a.notice) a.title = noticeTitle(a.notice, a.title);
   if (a.notice && e.rows) {
     // The notice's fields as its form labels them, in the form's order.
     a.fields = e.rows.map((r) => fieldLabel(a.notice, r) + ": " + optionText(r, r.value)).join("; ");
   }
-  if (e.say.startsWith("drill.")) {
+  if (e.say.startsWith("drill.") && e.say !== "drill.clock") {
     // Why the drill stopped, in words; the engine's own explanation is
     // English and says the same, so only a person's reason is quoted.
     const r = a.reason && !(e.say === "drill.aborted" && a.reason === "aborted") ? endReason(a.reason) : "";
