@@ -196,29 +196,32 @@ func (tb *censusTab) load(u string) {
 }
 
 // settle waits until the page has loaded, its room stream (if any) is live,
-// no fetch is in flight and nothing changed for a while.
+// no fetch is in flight and nothing changed for a while. The page script
+// watches the page's own mutations (window.__census.settle), so one call
+// waits without redrawing the page's signature over and over; a navigation
+// under way ends the call, and it is asked again.
 func (tb *censusTab) settle() {
 	tb.c.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	quiet := 0
-	for quiet < 2 {
-		ctx, cancel := context.WithTimeout(tb.ctx, 5*time.Second)
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.readyState === "complete" && !!window.__census && (!document.querySelector("#messages") || document.body.dataset.ready === "true") && window.__census.quiet()`))
+	var err error
+	for time.Now().Before(deadline) {
+		left := time.Until(deadline)
+		ctx, cancel := context.WithTimeout(tb.ctx, left+2*time.Second)
+		var ok bool
+		ok, err = chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`window.__census ? window.__census.settle(%d, %d) : false`, censusQuietMs, left.Milliseconds()), chromedp.EvalAwaitPromise))
 		cancel()
 		if err == nil && ok {
-			quiet++
-		} else {
-			quiet = 0
-		}
-		if time.Now().After(deadline) {
-			// A page that keeps changing is not a failure by itself (a busy
-			// machine slows everything); what it did is still checked.
-			tb.c.t.Logf("%s: %s does not settle in 10s (%v)", tb.name(), tb.location(), err)
 			return
 		}
-		time.Sleep(70 * time.Millisecond)
+		time.Sleep(30 * time.Millisecond)
 	}
+	// A page that keeps changing is not a failure by itself (a busy
+	// machine slows everything); what it did is still checked.
+	tb.c.t.Logf("%s: %s does not settle in 10s (%v)", tb.name(), tb.location(), err)
 }
+
+// censusQuietMs is how long a page must stay unchanged to count as idle.
+const censusQuietMs = 150
 
 func (tb *censusTab) location() string {
 	ctx, cancel := context.WithTimeout(tb.ctx, 5*time.Second)

@@ -249,16 +249,44 @@
     return diff(C.base, now).filter((k) => !isVolatile(k)).slice(0, 8).map((k) => k + " = " + JSON.stringify((now.get(k) || "(gone)").slice(0, 80)));
   };
 
-  let lastQuiet = "";
-  // quiet reports whether the page is idle: no fetch in flight and nothing
-  // changed since the previous call.
-  C.quiet = () => {
-    const s = C.sig();
-    const h = [...s].filter(([k]) => !isVolatile(k)).map(([k, v]) => k + "=" + v).join("\n");
-    const q = C.pending === 0 && h === lastQuiet;
-    lastQuiet = h;
-    return q;
+  // pathOf is an element's path as sig names it.
+  const pathOf = (el) => {
+    const parts = [];
+    for (let n = el; n && n !== document.body; n = n.parentElement) {
+      if (!n.parentElement) return null; // not in the document's body
+      parts.unshift(n.tagName.toLowerCase() + [...n.parentElement.children].indexOf(n));
+    }
+    return el ? "body" + (parts.length ? "/" + parts.join("/") : "") : null;
   };
+  const ready = () => document.readyState === "complete" && (!document.querySelector("#messages") || document.body.dataset.ready === "true") && C.pending === 0;
+
+  // settle waits until the page is idle: loaded, its room stream (if any)
+  // live, no fetch in flight and nothing but the page's own ticking changed
+  // for quietMs. It watches the page's mutations instead of comparing
+  // whole-page signatures over and over, and answers false after maxMs.
+  C.settle = (quietMs, maxMs) => new Promise((resolve) => {
+    const start = performance.now();
+    let last = start;
+    const mo = new MutationObserver((recs) => {
+      for (const r of recs) {
+        const el = r.target.nodeType === 1 ? r.target : r.target.parentElement;
+        const p = el && pathOf(el);
+        if (p === null || !isVolatile(p)) { last = performance.now(); return; }
+      }
+    });
+    mo.observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+    const tick = () => {
+      const now = performance.now();
+      if (!ready()) last = now;
+      if (now - last >= quietMs || now - start >= maxMs) {
+        mo.disconnect();
+        resolve(now - last >= quietMs);
+        return;
+      }
+      setTimeout(tick, 25);
+    };
+    tick();
+  });
 
   // before readies the use of a control: whether it is the current choice,
   // where to click it, and a snapshot of the page to compare with after.
