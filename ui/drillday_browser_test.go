@@ -626,12 +626,16 @@ func TestBrowserWordsNotInternals(t *testing.T) {
 			t.Fatalf("Korean retro timeline shows %q:\n%s", raw, rows)
 		}
 	}
+	if st := eval[string](fac, `document.querySelector("#state").textContent`); st != "회고" {
+		t.Fatalf("the Korean retro's state reads %q, want 회고", st)
+	}
 	fac.shot("retro-timeline-ko")
 	fac.run("back to English", chromedp.Evaluate[chromedp.Void](`localStorage.setItem("firedrill.lang", "en")`))
 }
 
 // TestBrowserHistoryRehearsals: a drill rehearsed at ×60 is left out of the
-// history unless asked, and marked as a rehearsal when listed.
+// history unless asked, and marked as a rehearsal when listed and in its
+// retro.
 func TestBrowserHistoryRehearsals(t *testing.T) {
 	e := newEnv(t)
 	r := newRoom(t, e, [2]string{"Kim", "participant"})
@@ -644,6 +648,10 @@ func TestBrowserHistoryRehearsals(t *testing.T) {
 	fac.click("include rehearsals", "#rehearsals")
 	fac.waitJS("rehearsal listed and marked", `document.querySelector('[data-rehearsal="`+r.id+`"]') !== null && document.querySelector('[data-rehearsal="`+r.id+`"]').textContent.includes("×60")`)
 	fac.shot("history-rehearsals")
+	// The retro of the rehearsal says it was one.
+	fac.run("open the retro", chromedp.Navigate(e.http.URL+"/room/"+r.id+"/retro"))
+	fac.waitJS("the retro marks the rehearsal", `document.querySelector("#rehearsal").textContent.includes("×60") && !document.querySelector("#rehearsal").classList.contains("hidden")`)
+	fac.shot("retro-rehearsal")
 }
 
 // TestBrowserEndAccess: the facilitator ends one participant's sessions and

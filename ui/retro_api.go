@@ -34,7 +34,7 @@ func (s *Server) apiRetro(w http.ResponseWriter, r *http.Request, sess *Session)
 	rt := retro.Project(d, rec.Chain.Events)
 	me := retroPerson(sess)
 	fac := sess.facilitator()
-	v := wire.RetroView{DrillID: d.ID, Title: rec.Title, State: d.State, Seq: rec.Chain.Events[len(rec.Chain.Events)-1].Seq, Open: rt.Open, Closed: rt.Closed || d.State == control.StateClosed,
+	v := wire.RetroView{DrillID: d.ID, Title: rec.Title, State: d.State, TimeScale: d.TimeScale, Seq: rec.Chain.Events[len(rec.Chain.Events)-1].Seq, Open: rt.Open, Closed: rt.Closed || d.State == control.StateClosed,
 		Me: sessionView(sess), Facilitator: fac, Form: rt.FormFor(d, me), ActionKinds: retro.ActionKinds,
 		Presenting: rt.Presenting, People: len(d.People), Questions: rt.Questions, Actions: rt.Actions,
 		Metrics: rec.Metrics, Timeline: rec.Timeline, Backroom: []record.TimelineEntry{}, Notes: rec.ObserverNotes}

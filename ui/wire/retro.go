@@ -14,6 +14,9 @@ type RetroView struct {
 	DrillID string             `json:"drillId"`
 	Title   string             `json:"title"`
 	State   control.DrillState `json:"state"`
+	// TimeScale is the drill clock's speed: other than 1, the drill was a
+	// rehearsal, which the page marks.
+	TimeScale float64 `json:"timeScale"`
 	// Seq is the journal head the view was made at: the page follows the
 	// stream from there and refetches when the retro changes.
 	Seq         int64              `json:"seq"`

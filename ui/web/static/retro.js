@@ -3,7 +3,7 @@
 // the facilitator's console, and the drill's private parts opened at the end.
 import { api, chrome, clear, el, fmtClock, loadSession } from "./common.js";
 import { questionText, rt, translateRT } from "./retro-i18n.js";
-import { currentLang } from "./i18n.js";
+import { currentLang, t } from "./i18n.js";
 import { phrase } from "./words.js";
 
 const drillId = decodeURIComponent(location.pathname.split("/")[2] || "");
@@ -141,7 +141,10 @@ async function submit(ev) {
 function renderShared() {
   const v = view;
   $("title").textContent = v.title;
-  $("state").textContent = v.closed ? rt("closed") : v.state;
+  // The drill's state in words, and a rehearsal (a faster drill clock) says so.
+  $("state").textContent = v.closed ? rt("closed") : t(v.state);
+  $("rehearsal").textContent = v.timeScale && v.timeScale !== 1 ? rt("rehearsalTag", { scale: v.timeScale }) : "";
+  $("rehearsal").classList.toggle("hidden", !(v.timeScale && v.timeScale !== 1));
   // The survey link is recorded when the retro closes; it ends the retro.
   $("survey").classList.toggle("hidden", !(v.closed && v.surveyUrl));
   if (v.surveyUrl) $("surveyLink").href = v.surveyUrl;
