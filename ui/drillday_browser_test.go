@@ -541,7 +541,7 @@ func TestBrowserPolish(t *testing.T) {
 	if st != 200 {
 		t.Fatalf("GET /favicon.ico = %d", st)
 	}
-	for _, path := range []string{"/login", "/console", "/console/drills/" + r.id, "/history", "/room/" + r.id + "/retro"} {
+	for _, path := range []string{"/login", "/console", "/console/drills/" + r.id, "/history", "/program", "/program/apply", "/room/" + r.id + "/retro"} {
 		fac.run("open "+path, chromedp.Navigate(e.http.URL+path))
 		fac.waitJS("EXERCISE banner on "+path, `(document.querySelector(".banner") || {}).textContent !== undefined && /EXERCISE|모의 훈련/.test(document.querySelector(".banner").textContent)`)
 	}
