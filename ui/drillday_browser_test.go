@@ -3,6 +3,7 @@ package ui_test
 import (
 	"context"
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -563,6 +564,10 @@ func TestBrowserWordsNotInternals(t *testing.T) {
 	r.start()
 	fac := r.facilitator("")
 	fac.waitJS("timeline", `document.querySelector('[data-inject="after-fix"]') !== null`)
+	// No value the page failed to word: "null" or "undefined" as text.
+	if side := eval[string](fac, `document.querySelector("#side").innerText`); regexp.MustCompile(`\b(null|undefined|NaN)\b`).MatchString(side) {
+		t.Fatalf("console side panel shows a value nobody worded:\n%s", side)
+	}
 	tl := eval[string](fac, `[...document.querySelectorAll("[data-inject]")].map(li => li.textContent).join("\n")`)
 	for _, raw := range []string{"{{", "notice.missing", "fault.resolved", "worker-isolated", "cs →"} {
 		if strings.Contains(tl, raw) {

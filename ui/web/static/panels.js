@@ -110,7 +110,8 @@ function facilitatorPanel(side, room) {
       " ", el("button", { type: "button", onclick: () => $("endConfirm").classList.add("hidden") }, t("cancel"))),
     abortBox,
     errBox("ctlErr"),
-    abortReportBox(v),
+    // Element.append writes a null as the text "null": nothing to report is "".
+    abortReportBox(v) || "",
     clockControl(v));
 
   const id = encodeURIComponent(v.id);
