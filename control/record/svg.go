@@ -65,7 +65,12 @@ func TimelineSVG(r *Record) string {
 	end := r.Metrics.DurationMs
 	for i, f := range faults {
 		y := top + row*i
-		label := f.ID
+		// A fault is named by its title, as the console names it.
+		name := f.ID
+		if f.Title != "" {
+			name = f.Title
+		}
+		label := name
 		if f.Chained {
 			label += " (chained)"
 		}
@@ -87,7 +92,7 @@ func TimelineSVG(r *Record) string {
 				return
 			}
 			fmt.Fprintf(&b, `<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="%s"><title>%s %s %s–%s</title></rect>`,
-				x(from), y+5, x(to)-x(from), row-10, col, esc(f.ID), what, Clock(from), Clock(to))
+				x(from), y+5, x(to)-x(from), row-10, col, esc(name), what, Clock(from), Clock(to))
 		}
 		seg(*f.InjectedAtMs, rec, colFault, "broken")
 		seg(rec, stop, colRecovering, "recovering")

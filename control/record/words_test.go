@@ -77,3 +77,16 @@ func TestTimeline_ScriptNamedAsTheConsoleNamesIt(t *testing.T) {
 		}
 	}
 }
+
+// TestTimelineSVG_FaultsByTitle: the timeline chart names faults by their
+// titles, not their ids.
+func TestTimelineSVG_FaultsByTitle(t *testing.T) {
+	_, rec := played(t)
+	svg := record.TimelineSVG(rec)
+	if strings.Contains(svg, ">db-config<") || strings.Contains(svg, ">coupon-flag<") {
+		t.Fatalf("the chart labels faults by id:\n%s", svg)
+	}
+	if !strings.Contains(svg, ">Payment DB pool size") {
+		t.Fatalf("the chart lacks the fault's title:\n%s", svg)
+	}
+}
