@@ -12,6 +12,17 @@
     const r = e.reason;
     C.errors.push("unhandled rejection " + (r && r.stack ? r.stack : String(r)));
   });
+  // A short timer the page sets (a debounced refresh, an autosave) is work
+  // still to come, like a fetch in flight: the page is not idle until it
+  // has run. Repeating timers (the drill clock's tick) are not counted.
+  const origSetTimeout = window.setTimeout.bind(window), origClearTimeout = window.clearTimeout.bind(window);
+  const timers = new Set();
+  window.setTimeout = function (fn, ms, ...args) {
+    const id = origSetTimeout(() => { timers.delete(id); if (typeof fn === "function") fn(...args); }, ms);
+    if ((Number(ms) || 0) <= 1000) timers.add(id);
+    return id;
+  };
+  window.clearTimeout = function (id) { timers.delete(id); return origClearTimeout(id); };
   const origFetch = window.fetch;
   window.fetch = function (...args) {
     C.pending++;
@@ -235,7 +246,7 @@
   // its own (the drill clock) is not counted as a control's effect.
   C.learnVolatile = async (ms) => {
     const a = C.sig();
-    await new Promise((r) => setTimeout(r, ms));
+    await new Promise((r) => origSetTimeout(r, ms));
     for (const k of diff(a, C.sig())) C.volatile.add(k);
     return [...C.volatile];
   };
@@ -258,11 +269,11 @@
     }
     return el ? "body" + (parts.length ? "/" + parts.join("/") : "") : null;
   };
-  const ready = () => document.readyState === "complete" && (!document.querySelector("#messages") || document.body.dataset.ready === "true") && C.pending === 0;
+  const ready = () => document.readyState === "complete" && (!document.querySelector("#messages") || document.body.dataset.ready === "true") && C.pending === 0 && timers.size === 0;
 
   // settle waits until the page is idle: loaded, its room stream (if any)
-  // live, no fetch in flight and nothing but the page's own ticking changed
-  // for quietMs. It watches the page's mutations instead of comparing
+  // live, no fetch in flight, no short timer pending and nothing but the
+  // page's own ticking changed for quietMs. It watches the page's mutations instead of comparing
   // whole-page signatures over and over, and answers false after maxMs.
   C.settle = (quietMs, maxMs) => new Promise((resolve) => {
     const start = performance.now();
@@ -283,7 +294,7 @@
         resolve(now - last >= quietMs);
         return;
       }
-      setTimeout(tick, 25);
+      origSetTimeout(tick, 25);
     };
     tick();
   });
