@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -136,10 +137,17 @@ func TestBrowserRetro(t *testing.T) {
 	fac.run("accept it", chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll("#actions li button")].find(b => b.textContent === "Accept").click()`))
 	fac.waitJS("action accepted", `document.querySelector("#actions .tag.accepted") !== null`)
 	fac.waitJS("timeline chart loaded", `document.querySelector("#timelineChart").complete && document.querySelector("#timelineChart").naturalWidth > 0`)
+	// The designer's solution is laid out as paragraphs, not as the
+	// scenario file's hard-wrapped lines.
+	fac.waitJS("solution as paragraphs", `document.querySelector(".solution p") !== null && !document.querySelector(".solution").textContent.includes("\n")`)
 	fac.shot("retro-console")
 
 	fac.run("open the history", chromedp.Navigate(e.http.URL+"/history"))
 	fac.waitJS("history counts the drill", `document.querySelector("#nDrills").textContent === "1" && document.querySelector("#ratings").textContent.startsWith("2.0 → 4.0") && document.querySelectorAll("#actions li").length === 1`)
+	// Awards and open actions name the drill by its title, never its id.
+	if txt := eval[string](fac, `document.querySelector("#awards").textContent + "\n" + document.querySelector("#actions").textContent`); strings.Contains(txt, d.id) {
+		t.Fatalf("history shows the drill id %s:\n%s", d.id, txt)
+	}
 	fac.shot("history")
 
 	fac.run("open the printable record", chromedp.Navigate(e.http.URL+"/room/"+d.id+"/record"))

@@ -52,8 +52,11 @@ function render(h) {
   const r = h.ratings;
   $("ratings").textContent = r.count ? `${r.before.toFixed(1)} → ${r.after.toFixed(1)} (${r.changePct >= 0 ? "+" : ""}${r.changePct}%)` : "–";
   $("nActions").textContent = h.openActions.length;
+  // A drill is named by its title (and date), never by its id.
+  const titles = new Map(h.drills.map((d) => [d.drillId, d.title + " (" + d.date + ")"]));
+  const drillName = (id) => titles.get(id) || "";
   const aw = clear($("awards")), a = h.awards;
-  if (a.largestGain) aw.append(el("li", {}, el("strong", {}, rt("largestGain")), el("span", { class: "grow" }, ` ${a.largestGain.name}: ${a.largestGain.before} → ${a.largestGain.after} (+${a.largestGain.gain}), ${a.largestGain.drillId}`)));
+  if (a.largestGain) aw.append(el("li", {}, el("strong", {}, rt("largestGain")), el("span", { class: "grow" }, ` ${a.largestGain.name}: ${a.largestGain.before} → ${a.largestGain.after} (+${a.largestGain.gain})${drillName(a.largestGain.drillId) ? ", " + drillName(a.largestGain.drillId) : ""}`)));
   if (a.mostEfficient) aw.append(el("li", {}, el("strong", {}, rt("mostEfficient")), el("span", { class: "grow" }, ` ${a.mostEfficient.title} (${a.mostEfficient.team || "—"}): ${a.mostEfficient.why}`)));
   if (a.mostRealistic) aw.append(el("li", {}, el("strong", {}, rt("mostRealistic")), el("span", { class: "grow" }, ` ${a.mostRealistic.title}: ${a.mostRealistic.score} / 5 (${a.mostRealistic.answers})`)));
   if (a.designers.length) aw.append(el("li", {}, el("strong", {}, rt("thanks")), el("span", { class: "grow" }, " " + a.designers.join(", "))));
@@ -70,7 +73,7 @@ function render(h) {
   trend(h.noticeTrend);
   const al = clear($("actions"));
   for (const x of h.openActions) {
-    al.append(el("li", {}, el("span", { class: "grow" }, x.title, el("span", { class: "muted small" }, ` — ${rt(x.kind)}${x.owner ? ", " + x.owner : ""}${x.due ? ", " + x.due : ""} · ${x.drillId}`)),
+    al.append(el("li", {}, el("span", { class: "grow" }, x.title, el("span", { class: "muted small" }, ` — ${rt(x.kind)}${x.owner ? ", " + x.owner : ""}${x.due ? ", " + x.due : ""}${drillName(x.drillId) ? " · " + drillName(x.drillId) : ""}`)),
       x.overdue ? el("span", { class: "tag rejected" }, rt("overdue")) : null));
   }
 }

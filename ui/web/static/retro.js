@@ -1,7 +1,7 @@
 // The retrospective: the person's form (saved as they type, kept across a
 // reload), the presentation order, the question queue, follow-up actions,
 // the facilitator's console, and the drill's private parts opened at the end.
-import { api, chrome, clear, el, fmtClock, loadSession } from "./common.js";
+import { api, chrome, clear, el, fmtClock, loadSession, prose } from "./common.js";
 import { questionText, rt, translateRT } from "./retro-i18n.js";
 import { currentLang, t } from "./i18n.js";
 import { phrase } from "./words.js";
@@ -238,7 +238,7 @@ function renderPrivate() {
   const fl = el("ul", { class: "rt-list" });
   for (const f of sc.faults || []) fl.append(el("li", {}, el("span", { class: "grow" }, el("strong", {}, f.title || f.id), f.impact ? " — " + f.impact : "", f.description ? el("div", { class: "muted small" }, f.description) : null)));
   box.append(fl);
-  if (sc.solution) box.append(el("h2", {}, rt("solution")), el("div", { class: "solution" }, sc.solution));
+  if (sc.solution) box.append(el("h2", {}, rt("solution")), el("div", { class: "solution prose" }, prose(sc.solution)));
 
   $("timelineChart").src = v.exports.timeline + "?seq=" + v.timeline.length;
   const showChat = $("showChat").checked;
