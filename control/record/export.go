@@ -231,7 +231,7 @@ func WriteMarkdownCharts(w io.Writer, r *Record, charts MarkdownCharts) error {
 	}
 	p("\n### Response times\n\n| What | Channel | At | Answered at | Response |\n|---|---|---|---|---|\n")
 	for _, rs := range r.Responses {
-		p("| %s %s | %s | %s | %s | %s |\n", mdEscape(rs.Kind), mdEscape(rs.ID), dash(mdEscape(rs.Channel)), Clock(rs.AtMs), ClockPtr(rs.RepliedMs), ClockPtr(rs.ResponseMs))
+		p("| %s | %s | %s | %s | %s |\n", mdEscape(ResponseWords(rs)), dash(mdEscape(rs.Channel)), Clock(rs.AtMs), ClockPtr(rs.RepliedMs), ClockPtr(rs.ResponseMs))
 	}
 	p("\n## Timeline\n\n![Drill timeline](%s)\n\n| Time | Kind | Who | What |\n|---|---|---|---|\n", charts.Timeline)
 	for _, e := range r.Timeline {

@@ -142,3 +142,18 @@ func scaleWords(scale string) string {
 	}
 	return "rehearsal, ×" + scale
 }
+
+// ResponseWords says what a measured response answered, in English: a
+// scripted message, a live persona question or a notice by its form's name.
+// The channel and times are said beside it; ids are never shown.
+func ResponseWords(rs Response) string {
+	switch rs.Kind {
+	case "inject":
+		return "Scripted message"
+	case "question":
+		return "Live persona question"
+	case "notice":
+		return words(map[string]string{"incident": "Incident notice", "status-update": "Status update", "resolution": "Resolution notice"}, rs.ID)
+	}
+	return strings.TrimSpace(rs.Kind + " " + rs.ID)
+}

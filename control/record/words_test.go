@@ -1,6 +1,7 @@
 package record_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"regexp"
 	"strings"
@@ -88,5 +89,28 @@ func TestTimelineSVG_FaultsByTitle(t *testing.T) {
 	}
 	if !strings.Contains(svg, ">Payment DB pool size") {
 		t.Fatalf("the chart lacks the fault's title:\n%s", svg)
+	}
+}
+
+// TestExport_ResponsesInWords: the record's response times say what was
+// answered, not the inject's or notice's id.
+func TestExport_ResponsesInWords(t *testing.T) {
+	_, rec := played(t)
+	for _, format := range []string{"html", "md"} {
+		var b bytes.Buffer
+		if err := record.Export(&b, rec, format); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		for _, raw := range []string{"inject cc-inquiry", "inject cto-ask", "notice incident", "notice resolution"} {
+			if strings.Contains(out, raw) {
+				t.Errorf("%s record says %q", format, raw)
+			}
+		}
+		for _, want := range []string{"Scripted message", "Incident notice", "Resolution notice"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s record lacks %q", format, want)
+			}
+		}
 	}
 }
