@@ -137,6 +137,10 @@ func withWriteLimit(r ui.RateLimit) envOption {
 	return func(c *ui.Config, _ *control.Engine) { c.WriteLimit = r }
 }
 
+func withTypeQuotas(q map[string]int64) envOption {
+	return func(c *ui.Config, _ *control.Engine) { c.TypeQuotas = q }
+}
+
 func withQuota(n int64) envOption {
 	return func(c *ui.Config, _ *control.Engine) { c.DrillQuota = n }
 }

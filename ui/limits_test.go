@@ -1,17 +1,22 @@
 package ui_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/control/retro"
 	"github.com/firedrill/firedrill/ui"
 	"github.com/firedrill/firedrill/ui/wire"
 )
 
 // TestWriteLimits: every write route has a per-person rate limit, and
 // people's writes stop at the drill's quota, so that no script can grow a
-// drill's journal (and every browser's replay) without bound.
+// drill's journal (and every browser's replay) without bound; each kind of
+// entry also stops at a quota of its own, so that one kind cannot use up the
+// drill's quota.
 func TestWriteLimits(t *testing.T) {
 	const burst = 5
 	slow := withWriteLimit(ui.RateLimit{Burst: burst, Every: time.Hour})
@@ -57,6 +62,60 @@ func TestWriteLimits(t *testing.T) {
 			}
 			if st, b := d.second.do("GET", "/api/drills/"+d.id, nil); st != 200 {
 				t.Fatalf("another person reads: %d %s", st, b)
+			}
+		})
+	}
+	kinds := []struct {
+		name  string
+		typ   string
+		who   func(d *drill) *client
+		path  string
+		body  func(i int) any
+		retro bool
+	}{
+		{"role claims", control.EventRoleClaim, func(d *drill) *client { return d.participant }, "/claims",
+			func(i int) any {
+				return map[string]any{"role": []string{"incident-commander", "recovery", "propagation"}[i]}
+			}, false},
+		{"retro drafts", retro.EventDraft, func(d *drill) *client { return d.participant }, "/retro/answers",
+			func(i int) any { return map[string]any{"wentWell": fmt.Sprint("draft ", i)} }, true},
+		{"observer notes", control.EventObserverNote, func(d *drill) *client { return d.observer }, "/notes",
+			func(i int) any { return map[string]string{"tag": "strength", "text": fmt.Sprint("calm ", i)} }, false},
+		{"notices", control.EventNoticePosted, func(d *drill) *client { return d.participant }, "/notices", func(int) any { return incidentNotice() }, false},
+		{"retro questions", retro.EventQuestion, func(d *drill) *client { return d.observer }, "/retro/questions",
+			func(i int) any { return map[string]string{"text": fmt.Sprint("why ", i, "?")} }, true},
+		{"retro actions", retro.EventActionProposed, func(d *drill) *client { return d.designer }, "/retro/actions",
+			func(i int) any { return map[string]any{"title": fmt.Sprint("Alert ", i), "kind": "alert"} }, true},
+	}
+	for _, k := range kinds {
+		t.Run(k.name+" stop at their own quota while other writes go on", func(t *testing.T) {
+			e := newEnv(t, withTypeQuotas(map[string]int64{k.typ: 2}))
+			d := e.newDrill(true)
+			if k.retro {
+				endDrill(t, e, d)
+			}
+			c := k.who(d)
+			method, ok := "POST", 201
+			if k.typ == retro.EventDraft {
+				method, ok = "PUT", 200
+			}
+			for i := range 2 {
+				c.must(ok, method, "/api/drills/"+d.id+k.path, k.body(i), nil)
+			}
+			st, b := c.do(method, "/api/drills/"+d.id+k.path, k.body(2))
+			if st != 409 || !strings.Contains(string(b), "quota") {
+				t.Fatalf("a third entry past a quota of 2: %d %s, want 409 naming the quota", st, b)
+			}
+			if n := len(eventsOf(t, e, d.id, k.typ)); n != 2 {
+				t.Fatalf("the journal holds %d %s entries, want the 2 of the quota", n, k.typ)
+			}
+			switch {
+			case k.typ == retro.EventQuestion:
+				d.observer.must(201, "POST", "/api/drills/"+d.id+"/retro/actions", map[string]any{"title": "Still writable", "kind": "alert"}, nil)
+			case k.retro:
+				d.observer.must(201, "POST", "/api/drills/"+d.id+"/retro/questions", map[string]string{"text": "still writable?"}, nil)
+			default:
+				post(d.participant, d.id, "incident", "the chat goes on")
 			}
 		})
 	}
@@ -111,4 +170,20 @@ func TestRetroIsPushed(t *testing.T) {
 	if v.Seq != f.Event.Seq {
 		t.Fatalf("the refreshed view is at #%d, want the announced #%d", v.Seq, f.Event.Seq)
 	}
+}
+
+// eventsOf returns the drill's journal entries of one type.
+func eventsOf(t *testing.T, e *env, drillID, typ string) []control.Event {
+	t.Helper()
+	evs, err := e.store.Events(t.Context(), drillID, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []control.Event
+	for _, ev := range evs {
+		if ev.Type == typ {
+			out = append(out, ev)
+		}
+	}
+	return out
 }

@@ -8,6 +8,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/control/retro"
 	"github.com/firedrill/firedrill/injectors"
 )
 
@@ -27,6 +28,29 @@ var DefaultRateLimit = RateLimit{Burst: 10, Every: time.Second}
 // thousand; a script flooding it is stopped long before every browser's
 // replay becomes megabytes.
 const DefaultDrillQuota = 20000
+
+// DefaultTypeQuotas are the most entries of one kind a drill may hold, so
+// that one kind of write (role claims, say) cannot fill the drill's whole
+// quota and crowd out the others (the chat). A drill of a dozen people uses
+// a small part of each; drafts, saved as people type, get half the drill's
+// quota.
+var DefaultTypeQuotas = map[string]int64{
+	control.EventRoleClaim:    500,
+	control.EventObserverNote: 2000,
+	control.EventNoticePosted: 500,
+	retro.EventDraft:          10000,
+	retro.EventSubmitted:      1000,
+	retro.EventQuestion:       500,
+	retro.EventActionProposed: 500,
+}
+
+// routeTypes are the entries each write route of people's content appends.
+var routeTypes = map[string][]string{
+	"/api/drills/{id}/claims": {control.EventRoleClaim}, "/api/drills/{id}/notes": {control.EventObserverNote},
+	"/api/drills/{id}/notices": {control.EventNoticePosted}, "/api/drills/{id}/retro/answers": {retro.EventDraft},
+	"/api/drills/{id}/retro/submit": {retro.EventSubmitted}, "/api/drills/{id}/retro/questions": {retro.EventQuestion},
+	"/api/drills/{id}/retro/actions": {retro.EventActionProposed},
+}
 
 // peopleWrites are the write routes of people's content, which the drill
 // quota applies to; the facilitator's control of the drill (lifecycle,
@@ -64,6 +88,19 @@ func (s *Server) writeBudget(r *http.Request, rt route, sess *Session) error {
 	}
 	if seq >= s.quota {
 		return injectors.Errorf(injectors.ECONFLICT, "This drill holds %d entries, its quota: nothing more can be added.", seq)
+	}
+	types := routeTypes[rt.Pattern]
+	if len(types) == 0 {
+		return nil
+	}
+	st, err := s.rooms.state(r.Context(), id)
+	if err != nil {
+		return nil // the handler reports the drill's own error
+	}
+	for _, typ := range types {
+		if q, ok := s.typeQuotas[typ]; ok && st.counts[typ] >= q {
+			return injectors.Errorf(injectors.ECONFLICT, "This drill holds %d entries of this kind (%s), its quota: no more can be added.", st.counts[typ], typ)
+		}
 	}
 	return nil
 }
@@ -107,4 +144,17 @@ func (l *limiter) allow(key string) bool {
 	}
 	b.tokens--
 	return true
+}
+
+// typeQuotas returns the per-type quotas: the configured ones over the
+// defaults.
+func typeQuotas(cfg map[string]int64) map[string]int64 {
+	q := make(map[string]int64, len(DefaultTypeQuotas))
+	for k, v := range DefaultTypeQuotas {
+		q[k] = v
+	}
+	for k, v := range cfg {
+		q[k] = v
+	}
+	return q
 }

@@ -32,6 +32,8 @@ type roomState struct {
 	claims map[string][]string
 	notes  []wire.NoteView
 	nudged map[string]bool
+	// counts are the drill's entries per event type, for the type quotas.
+	counts map[string]int64
 }
 
 func nudgeKey(n wire.Nudge) string { return fmt.Sprintf("%s/%d", n.Kind, n.Window) }
@@ -58,7 +60,7 @@ func (c *roomCache) state(ctx context.Context, drillID string) (roomState, error
 	c.mu.Lock()
 	e, ok := c.drills[drillID]
 	if !ok {
-		e = &roomEntry{st: roomState{claims: map[string][]string{}, nudged: map[string]bool{}}}
+		e = &roomEntry{st: roomState{claims: map[string][]string{}, nudged: map[string]bool{}, counts: map[string]int64{}}}
 		c.drills[drillID] = e
 	}
 	c.mu.Unlock()
@@ -72,6 +74,7 @@ func (c *roomCache) state(ctx context.Context, drillID string) (roomState, error
 		}
 		for _, ev := range events {
 			e.st.seq = ev.Seq
+			e.st.counts[ev.Type]++
 			switch ev.Type {
 			case control.EventRoleClaim:
 				var p wire.RoleClaim
@@ -117,7 +120,11 @@ func applyClaim(held []string, c wire.RoleClaim) []string {
 }
 
 func (st roomState) copy() roomState {
-	c := roomState{seq: st.seq, claims: make(map[string][]string, len(st.claims)), nudged: make(map[string]bool, len(st.nudged))}
+	c := roomState{seq: st.seq, claims: make(map[string][]string, len(st.claims)), nudged: make(map[string]bool, len(st.nudged)),
+		counts: make(map[string]int64, len(st.counts))}
+	for k, v := range st.counts {
+		c.counts[k] = v
+	}
 	for k, v := range st.claims {
 		c.claims[k] = append([]string(nil), v...)
 	}

@@ -69,6 +69,10 @@ type Config struct {
 	// reverting faults, and the facilitator's lifecycle are never
 	// refused); default DefaultDrillQuota.
 	DrillQuota int64
+	// TypeQuotas are the most entries of one event type a drill may hold
+	// (people's writes of that kind are refused beyond); a type missing
+	// from the map takes its DefaultTypeQuotas entry.
+	TypeQuotas map[string]int64
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For header
 	// names the client's address (for sign-in limits); nobody else's is
 	// believed.
@@ -107,6 +111,8 @@ type Server struct {
 	// for setting a drill up (people, links, briefing, start) in one go.
 	facWrites *limiter
 	quota     int64
+	// typeQuotas are the per-type quotas (see Config.TypeQuotas).
+	typeQuotas map[string]int64
 	// claimMu makes checking and appending a response-role claim one step.
 	claimMu sync.Mutex
 	rooms   *roomCache
@@ -168,26 +174,27 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
-		engine:    cfg.Engine,
-		journal:   cfg.Journal,
-		library:   cfg.Library,
-		tokens:    cfg.Tokens,
-		admin:     cfg.Admin,
-		publicURL: strings.TrimRight(cfg.PublicURL, "/"),
-		clock:     cfg.Clock,
-		netClock:  cfg.NetClock,
-		logger:    cfg.Logger,
-		program:   cfg.Program,
-		surveyURL: cfg.SurveyURL,
-		hub:       NewHub(cfg.SubscriberBuffer),
-		sessions:  newSessions(cfg.Clock, cfg.Sessions, cfg.StaffIdle),
-		limiter:   newLimiter(cfg.Clock, cfg.RateLimit),
-		writes:    newLimiter(cfg.Clock, cfg.WriteLimit),
-		facWrites: newLimiter(cfg.Clock, RateLimit{Burst: 5 * cfg.WriteLimit.Burst, Every: cfg.WriteLimit.Every / 5}),
-		quota:     cfg.DrillQuota,
-		ctx:       ctx,
-		cancel:    cancel,
-		pumps:     make(map[string]bool),
+		engine:     cfg.Engine,
+		journal:    cfg.Journal,
+		library:    cfg.Library,
+		tokens:     cfg.Tokens,
+		admin:      cfg.Admin,
+		publicURL:  strings.TrimRight(cfg.PublicURL, "/"),
+		clock:      cfg.Clock,
+		netClock:   cfg.NetClock,
+		logger:     cfg.Logger,
+		program:    cfg.Program,
+		surveyURL:  cfg.SurveyURL,
+		hub:        NewHub(cfg.SubscriberBuffer),
+		sessions:   newSessions(cfg.Clock, cfg.Sessions, cfg.StaffIdle),
+		limiter:    newLimiter(cfg.Clock, cfg.RateLimit),
+		writes:     newLimiter(cfg.Clock, cfg.WriteLimit),
+		facWrites:  newLimiter(cfg.Clock, RateLimit{Burst: 5 * cfg.WriteLimit.Burst, Every: cfg.WriteLimit.Every / 5}),
+		quota:      cfg.DrillQuota,
+		typeQuotas: typeQuotas(cfg.TypeQuotas),
+		ctx:        ctx,
+		cancel:     cancel,
+		pumps:      make(map[string]bool),
 	}
 	if cfg.OIDC.Enabled() {
 		s.oidc = newOIDCAuth(cfg.OIDC)
