@@ -79,17 +79,7 @@ func (r *room) join(name string) *page {
 // events returns the drill's journal events of one type.
 func (r *room) events(t *testing.T, typ string) []control.Event {
 	t.Helper()
-	evs, err := r.e.engine.Events(context.Background(), r.id, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []control.Event
-	for _, ev := range evs {
-		if ev.Type == typ {
-			out = append(out, ev)
-		}
-	}
-	return out
+	return eventsOf(t, r.e, r.id, typ)
 }
 
 // click clicks the element the CSS selector finds, by script (so that
