@@ -73,6 +73,22 @@ func (e *Engine) do(ctx context.Context, r *drillRun, a *action) error {
 			}
 			return e.hintEvents(d, a.idx, ActorEngine, "")
 		})
+	case actHeal:
+		return e.appendNow(ctx, r, func(d *Drill) []pending {
+			if !d.Running() {
+				return nil
+			}
+			due, ok := d.healDue(a.idx)
+			if !ok || d.Elapsed(e.clock.Now()) < due {
+				return nil
+			}
+			id := d.Faults[a.idx].ID
+			why := fmt.Sprintf("healed by itself after %s (duration), as a quiet fix does", scenarios.Duration(d.Scenario.Faults[a.idx].HealAfter.D()))
+			return []pending{
+				{Type: EventFaultResolved, Actor: ActorEngine, Payload: FaultEvent{FaultID: id, By: "duration", Detail: why}},
+				{Type: EventFaultRevertIntent, Actor: ActorEngine, Payload: FaultEvent{FaultID: id}},
+			}
+		})
 	case actProbe:
 		return e.probeFault(ctx, r, a.idx)
 	case actAlert:

@@ -69,6 +69,7 @@ const (
 	actInject
 	actFollowUp
 	actHint
+	actHeal
 	actProbe
 	actAlert
 	actAutoEnd
@@ -183,6 +184,11 @@ func (e *Engine) plan(r *drillRun, now time.Time) (best *action, wake time.Time,
 			consider(actHint, toWall(h.At), i)
 		}
 	}
+	for i := range d.Faults {
+		if due, ok := d.healDue(i); ok {
+			consider(actHeal, toWall(due), i)
+		}
+	}
 	for i, f := range d.Faults {
 		if f.Phase == FaultInEffect && len(d.Scenario.Faults[i].ResolvedWhen.Probes) > 0 {
 			at := now
@@ -276,6 +282,12 @@ func (d *Drill) faultSkipReason(i int) string {
 		return ""
 	}
 	sf := d.Scenario.Faults[i]
+	if c := sf.OnlyIf; c != nil && !d.holds(*c) {
+		return "it fires only if " + c.Describe() + ", which was not so"
+	}
+	if c := sf.Unless; c != nil && d.holds(*c) {
+		return "it fires unless " + c.Describe() + ", which was so"
+	}
 	if sf.After != nil {
 		p, _ := d.Fault(sf.After.Fault)
 		if p == nil || p.Phase == FaultSkipped || p.Phase == FaultFailed {
@@ -295,6 +307,37 @@ func (d *Drill) faultSkipReason(i int) string {
 		}
 	}
 	return ""
+}
+
+// holds reports whether every part of condition c holds now.
+func (d *Drill) holds(c scenarios.Condition) bool {
+	if c.FaultActive != "" {
+		f, _ := d.Fault(c.FaultActive)
+		if f == nil || (f.Phase != FaultInEffect && f.Phase != FaultInjecting) {
+			return false
+		}
+	}
+	if c.FaultResolved != "" {
+		f, _ := d.Fault(c.FaultResolved)
+		if f == nil || f.ResolvedAt == nil {
+			return false
+		}
+	}
+	if c.NoticePosted != "" && d.firstNotice(c.NoticePosted) == nil {
+		return false
+	}
+	return true
+}
+
+// healDue returns the drill time an in-effect fault with a duration heals
+// by itself.
+func (d *Drill) healDue(i int) (time.Duration, bool) {
+	f := &d.Faults[i]
+	sf := d.Scenario.Faults[i]
+	if sf.HealAfter == nil || f.Phase != FaultInEffect || f.InjectedAt == nil {
+		return 0, false
+	}
+	return *f.InjectedAt + sf.HealAfter.D(), true
 }
 
 // injectDue returns the drill time a scripted message is posted.

@@ -120,6 +120,9 @@ func (d *decoder) fault(n *yaml.Node, path string, x *Fault) {
 		{"ifResolvedBefore", false, func(v *yaml.Node, p string) { d.durationPtr(v, p, &x.IfResolvedBefore) }},
 		{"resolvedWhen", true, func(v *yaml.Node, p string) { d.resolvedWhen(v, p, &x.ResolvedWhen) }},
 		{"autoRevertAtEnd", false, func(v *yaml.Node, p string) { d.boolPtr(v, p, &x.AutoRevertAtEnd) }},
+		{"duration", false, func(v *yaml.Node, p string) { d.durationPtr(v, p, &x.HealAfter) }},
+		{"onlyIf", false, func(v *yaml.Node, p string) { x.OnlyIf = &Condition{}; d.condition(v, p, x.OnlyIf) }},
+		{"unless", false, func(v *yaml.Node, p string) { x.Unless = &Condition{}; d.condition(v, p, x.Unless) }},
 	})
 }
 
@@ -128,6 +131,14 @@ func (d *decoder) chain(n *yaml.Node, path string, x *Chain) {
 		{"fault", true, func(v *yaml.Node, p string) { d.str(v, p, &x.Fault) }},
 		{"event", false, func(v *yaml.Node, p string) { d.str(v, p, (*string)(&x.Event)) }},
 		{"delay", false, func(v *yaml.Node, p string) { d.duration(v, p, &x.Delay) }},
+	})
+}
+
+func (d *decoder) condition(n *yaml.Node, path string, x *Condition) {
+	d.object(n, path, []field{
+		{"faultActive", false, func(v *yaml.Node, p string) { d.str(v, p, &x.FaultActive) }},
+		{"faultResolved", false, func(v *yaml.Node, p string) { d.str(v, p, &x.FaultResolved) }},
+		{"noticePosted", false, func(v *yaml.Node, p string) { d.str(v, p, (*string)(&x.NoticePosted)) }},
 	})
 }
 
@@ -193,6 +204,7 @@ func (d *decoder) variants(n *yaml.Node, path string, into *map[Difficulty]Fault
 			{"at", false, func(v *yaml.Node, p string) { d.durationPtr(v, p, &fv.At) }},
 			{"after", false, func(v *yaml.Node, p string) { fv.After = &Chain{}; d.chain(v, p, fv.After) }},
 			{"ifResolvedBefore", false, func(v *yaml.Node, p string) { d.durationPtr(v, p, &fv.IfResolvedBefore) }},
+			{"duration", false, func(v *yaml.Node, p string) { d.durationPtr(v, p, &fv.HealAfter) }},
 			{"resolvedWhen", false, func(v *yaml.Node, p string) {
 				fv.ResolvedWhen = &ResolvedWhen{}
 				d.resolvedWhen(v, p, fv.ResolvedWhen)

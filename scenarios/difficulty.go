@@ -135,6 +135,9 @@ func applyVariant(f *Fault, v FaultVariant) {
 	if v.IfResolvedBefore != nil {
 		f.IfResolvedBefore = cloneDuration(v.IfResolvedBefore)
 	}
+	if v.HealAfter != nil {
+		f.HealAfter = cloneDuration(v.HealAfter)
+	}
 	if v.ResolvedWhen != nil {
 		f.ResolvedWhen = cloneResolvedWhen(*v.ResolvedWhen)
 		for j := range f.ResolvedWhen.Probes {
@@ -268,6 +271,7 @@ func (s *Scenario) Clone() *Scenario {
 				}
 				v.At = cloneDuration(v.At)
 				v.IfResolvedBefore = cloneDuration(v.IfResolvedBefore)
+				v.HealAfter = cloneDuration(v.HealAfter)
 				if v.After != nil {
 					a := *v.After
 					v.After = &a
@@ -286,6 +290,15 @@ func (s *Scenario) Clone() *Scenario {
 			f.After = &a
 		}
 		f.IfResolvedBefore = cloneDuration(f.IfResolvedBefore)
+		f.HealAfter = cloneDuration(f.HealAfter)
+		if f.OnlyIf != nil {
+			c := *f.OnlyIf
+			f.OnlyIf = &c
+		}
+		if f.Unless != nil {
+			c := *f.Unless
+			f.Unless = &c
+		}
 		f.ResolvedWhen = cloneResolvedWhen(f.ResolvedWhen)
 		if f.AutoRevertAtEnd != nil {
 			b := *f.AutoRevertAtEnd

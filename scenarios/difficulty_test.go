@@ -148,12 +148,12 @@ func TestPlayableDifficulties(t *testing.T) {
 	}
 }
 
-// TestForDifficulty_changesMoreThanParams plays testdata/levels.yaml at each
+// TestForDifficulty_changesMoreThanParams plays testdata/plan-cases/levels.yaml at each
 // level: timing, resolution checks, impact and whether a fault is played at
 // all change per difficulty, and alerts, injects and hints limited to some
 // levels are left out at the others.
 func TestForDifficulty_changesMoreThanParams(t *testing.T) {
-	s := mustLoad(t, "testdata/levels.yaml")
+	s := mustLoad(t, "testdata/plan-cases/levels.yaml")
 	tests := []struct {
 		name    string
 		d       scenarios.Difficulty

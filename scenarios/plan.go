@@ -91,6 +91,20 @@ func Plan(s *Scenario, d Difficulty) (*Timeline, error) {
 			deps := f.After.faultOr(earlierFaults(sc, f))
 			e.Condition = fmt.Sprintf("only if %s resolved before %s (too fast)", deps, mins(*f.IfResolvedBefore))
 		}
+		var conds []string
+		if e.Condition != "" {
+			conds = append(conds, e.Condition)
+		}
+		if f.OnlyIf != nil {
+			conds = append(conds, "only if "+f.OnlyIf.Describe())
+		}
+		if f.Unless != nil {
+			conds = append(conds, "unless "+f.Unless.Describe())
+		}
+		if f.HealAfter != nil {
+			conds = append(conds, "heals by itself "+mins(*f.HealAfter)+" after injection")
+		}
+		e.Condition = strings.Join(conds, "; ")
 		if f.After == nil {
 			at := *f.At
 			e.At = &at

@@ -10,10 +10,13 @@ import (
 	"github.com/firedrill/firedrill/scenarios"
 )
 
-// TestPlan_matchesGolden renders the plan of every example at every
-// difficulty it offers, as text and JSON.
+// TestPlan_matchesGolden renders the plan of every example, and of each
+// case in testdata/plan-cases, at every difficulty it offers, as text and
+// JSON.
 func TestPlan_matchesGolden(t *testing.T) {
 	files, _ := filepath.Glob("examples/*.yaml")
+	cases, _ := filepath.Glob("testdata/plan-cases/*.yaml")
+	files = append(files, cases...)
 	for _, f := range files {
 		s := mustLoad(t, f)
 		name := strings.TrimSuffix(filepath.Base(f), ".yaml")

@@ -227,6 +227,15 @@ type Fault struct {
 	IfResolvedBefore *Duration `yaml:"ifResolvedBefore,omitempty" json:"ifResolvedBefore,omitempty"`
 
 	ResolvedWhen ResolvedWhen `yaml:"resolvedWhen" json:"resolvedWhen"`
+	// HealAfter (duration in YAML) makes the fault heal by itself, as a
+	// quiet fix or a restart does: it is reverted and marked resolved this
+	// long after it was injected, unless it was resolved before.
+	HealAfter *Duration `yaml:"duration,omitempty" json:"duration,omitempty"`
+	// OnlyIf and Unless make the fault fire only while a condition holds
+	// (or does not): when it is due and the condition says no, it is
+	// skipped with the reason.
+	OnlyIf *Condition `yaml:"onlyIf,omitempty" json:"onlyIf,omitempty"`
+	Unless *Condition `yaml:"unless,omitempty" json:"unless,omitempty"`
 	// AutoRevertAtEnd reverts the fault when the drill ends; default true.
 	AutoRevertAtEnd *bool `yaml:"autoRevertAtEnd,omitempty" json:"autoRevertAtEnd,omitempty"`
 }
@@ -254,6 +263,19 @@ type FaultVariant struct {
 	// ResolvedWhen replaces the fault's resolution checks at this
 	// difficulty.
 	ResolvedWhen *ResolvedWhen `yaml:"resolvedWhen,omitempty" json:"resolvedWhen,omitempty"`
+	// HealAfter replaces the fault's duration (self-healing) at this
+	// difficulty.
+	HealAfter *Duration `yaml:"duration,omitempty" json:"duration,omitempty"`
+}
+
+// Condition is a state of the drill: every field set must hold.
+type Condition struct {
+	// FaultActive holds while that fault is injected and not yet resolved.
+	FaultActive string `yaml:"faultActive,omitempty" json:"faultActive,omitempty"`
+	// FaultResolved holds once that fault is resolved.
+	FaultResolved string `yaml:"faultResolved,omitempty" json:"faultResolved,omitempty"`
+	// NoticePosted holds once a notice of that kind was posted.
+	NoticePosted NoticeKind `yaml:"noticePosted,omitempty" json:"noticePosted,omitempty"`
 }
 
 // ChainEvent is the event of a predecessor fault a chained fault waits for.

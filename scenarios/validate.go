@@ -293,6 +293,7 @@ func (v *validator) fault(i int) {
 		v.errf(rp+".stableFor", "%s is not shorter than the time limit %s", mins(rw.StableFor), mins(v.limit))
 	}
 	v.variantTriggers(i)
+	v.healAndConditions(i)
 	v.catalogFault(path, f)
 	for j, p := range rw.Probes {
 		v.probe(index(rp+".probes", j), p)

@@ -223,3 +223,52 @@ func (v *validator) levelPath(d Difficulty) string {
 	}
 	return "difficulty"
 }
+
+// healAndConditions checks a fault's duration (self-healing) and its onlyIf
+// and unless conditions.
+func (v *validator) healAndConditions(i int) {
+	f := v.s.Faults[i]
+	path := index("faults", i)
+	if f.HealAfter != nil && *f.HealAfter <= 0 {
+		v.errf(path+".duration", "duration 0m, expected how long the fault lasts before it heals by itself, e.g. 10m")
+	}
+	for _, c := range []struct {
+		name string
+		c    *Condition
+	}{{"onlyIf", f.OnlyIf}, {"unless", f.Unless}} {
+		if c.c == nil {
+			continue
+		}
+		p := path + "." + c.name
+		if *c.c == (Condition{}) {
+			v.errf(p, "empty condition, expected faultActive, faultResolved or noticePosted")
+		}
+		for _, ref := range []struct{ key, id string }{{"faultActive", c.c.FaultActive}, {"faultResolved", c.c.FaultResolved}} {
+			if ref.id == f.ID && ref.id != "" {
+				v.errf(p+"."+ref.key, "a fault's condition cannot be about the fault itself")
+			} else {
+				v.faultRef(p+"."+ref.key, ref.id)
+			}
+		}
+		switch c.c.NoticePosted {
+		case "", NoticeIncident, NoticeStatus, NoticeResolution:
+		default:
+			v.errf(p+".noticePosted", "unknown notice %q, expected incident, status-update or resolution", c.c.NoticePosted)
+		}
+	}
+}
+
+// Describe says the condition in words, e.g. "db-config is still active".
+func (c Condition) Describe() string {
+	var parts []string
+	if c.FaultActive != "" {
+		parts = append(parts, c.FaultActive+" is still active")
+	}
+	if c.FaultResolved != "" {
+		parts = append(parts, c.FaultResolved+" is resolved")
+	}
+	if c.NoticePosted != "" {
+		parts = append(parts, "the "+string(c.NoticePosted)+" notice was posted")
+	}
+	return strings.Join(parts, " and ")
+}
