@@ -10,12 +10,20 @@ import (
 	"github.com/firedrill/firedrill/scenarios"
 )
 
-// exampleScenarios loads every example scenario of the repository.
-func exampleScenarios(t *testing.T) map[string]*scenarios.Scenario {
+// exampleScenarios loads every example scenario of the repository, and with
+// incidents the real incidents written as drills (examples/incidents).
+func exampleScenarios(t *testing.T, incidents bool) map[string]*scenarios.Scenario {
 	t.Helper()
 	paths, err := filepath.Glob("../scenarios/examples/*.yaml")
 	if err != nil || len(paths) == 0 {
 		t.Fatalf("no example scenarios: %v", err)
+	}
+	if incidents {
+		more, err := filepath.Glob("../scenarios/examples/incidents/*.yaml")
+		if err != nil || len(more) == 0 {
+			t.Fatalf("no incident scenarios: %v", err)
+		}
+		paths = append(paths, more...)
 	}
 	out := map[string]*scenarios.Scenario{}
 	for _, p := range paths {
@@ -32,7 +40,7 @@ func exampleScenarios(t *testing.T) map[string]*scenarios.Scenario {
 // faults fire at their offsets (layered ones together), hints at their
 // stages, the cap ends the drill and reverts every fault.
 func TestExamples_capEndsAndReverts(t *testing.T) {
-	for name, s := range exampleScenarios(t) {
+	for name, s := range exampleScenarios(t, true) {
 		t.Run(name, func(t *testing.T) {
 			h := controltest.NewHarness(t)
 			h.Injector.Bind(s)
@@ -76,7 +84,7 @@ func TestExamples_capEndsAndReverts(t *testing.T) {
 // fire because everything was resolved early, and the drill ends once the
 // resolution notice is posted.
 func TestExamples_fastTeamSeesEveryChain(t *testing.T) {
-	for name, s := range exampleScenarios(t) {
+	for name, s := range exampleScenarios(t, false) {
 		t.Run(name, func(t *testing.T) {
 			h := controltest.NewHarness(t)
 			h.Injector.Bind(s)

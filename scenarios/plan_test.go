@@ -15,8 +15,9 @@ import (
 // JSON.
 func TestPlan_matchesGolden(t *testing.T) {
 	files, _ := filepath.Glob("examples/*.yaml")
+	incidents, _ := filepath.Glob("examples/incidents/*.yaml")
 	cases, _ := filepath.Glob("testdata/plan-cases/*.yaml")
-	files = append(files, cases...)
+	files = append(append(files, incidents...), cases...)
 	for _, f := range files {
 		s := mustLoad(t, f)
 		name := strings.TrimSuffix(filepath.Base(f), ".yaml")

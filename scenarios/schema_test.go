@@ -23,7 +23,9 @@ func TestSchema_isDraft2020JSON(t *testing.T) {
 // example, which the loader accepts, must also pass the editor's schema.
 func TestSchema_acceptsExamples(t *testing.T) {
 	files, _ := filepath.Glob("examples/*.yaml")
-	files = append(files, "testdata/valid-minimal.yaml")
+	incidents, _ := filepath.Glob("examples/incidents/*.yaml")
+	cases, _ := filepath.Glob("testdata/plan-cases/*.yaml")
+	files = append(append(append(files, incidents...), cases...), "testdata/valid-minimal.yaml")
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			if err := scenarios.ValidateSchema(mustRead(t, f)); err != nil {

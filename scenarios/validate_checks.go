@@ -43,7 +43,9 @@ func (v *validator) variantLevels() {
 		}
 		var missing []string
 		for _, d := range levels {
-			if _, ok := f.Variants[d]; !ok && d != "" {
+			// The default level is the fault as written, unless a variant
+			// says otherwise: only the other levels are worth a word.
+			if _, ok := f.Variants[d]; !ok && d != "" && d != s.Difficulty {
 				missing = append(missing, string(d))
 			}
 		}

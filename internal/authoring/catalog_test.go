@@ -62,3 +62,26 @@ func TestValidate_builtinCatalog(t *testing.T) {
 		})
 	}
 }
+
+// TestValidate_incidentsAreClean validates the real incidents written as
+// drills (scenarios/examples/incidents) against the built-in catalog: each
+// is valid, with no warning.
+func TestValidate_incidentsAreClean(t *testing.T) {
+	catalog := scenarios.StaticCatalog{
+		authoring.PluginInfo(kubernetes.Describe(), kubernetes.AlwaysProtectedNamespaces(), kubernetes.ChangedField),
+	}
+	files, err := filepath.Glob(filepath.Join("..", "..", "scenarios", "examples", "incidents", "*.yaml"))
+	if err != nil || len(files) < 4 {
+		t.Fatalf("incident scenarios: %v %v", files, err)
+	}
+	rep := authoring.Validate(context.Background(), files, nil, scenarios.WithCatalog(catalog))
+	for _, f := range rep.Files {
+		t.Run(filepath.Base(f.File), func(t *testing.T) {
+			if !f.Valid || len(f.Warnings) > 0 {
+				var b bytes.Buffer
+				_ = authoring.Report{Files: []authoring.FileReport{f}}.WriteText(&b)
+				t.Fatalf("not clean:\n%s", b.String())
+			}
+		})
+	}
+}
