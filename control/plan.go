@@ -223,6 +223,9 @@ func (d *Drill) faultDue(i int, el time.Duration) (time.Duration, bool) {
 		return *f.FireRequestedAt, true
 	}
 	sf := d.Scenario.Faults[i]
+	if sf.OnDemand {
+		return 0, false // only when the facilitator fires it
+	}
 	if sf.After == nil {
 		at := time.Duration(0)
 		if sf.At != nil {
@@ -307,6 +310,36 @@ func (d *Drill) faultSkipReason(i int) string {
 		}
 	}
 	return ""
+}
+
+// waitsOnDemand reports whether fault i is pending on an on-demand fault the
+// facilitator has not fired: itself, or the start of its chain. Such a fault
+// does not keep the drill from ending resolved.
+func (d *Drill) waitsOnDemand(i int) bool {
+	for steps := 0; steps <= len(d.Faults); steps++ {
+		f := &d.Faults[i]
+		if f.Phase != FaultPending || f.FireRequestedAt != nil {
+			return false
+		}
+		sf := d.Scenario.Faults[i]
+		if sf.OnDemand {
+			return true
+		}
+		if sf.After == nil {
+			return false
+		}
+		j := -1
+		for k := range d.Faults {
+			if d.Faults[k].ID == sf.After.Fault {
+				j = k
+			}
+		}
+		if j < 0 {
+			return false
+		}
+		i = j
+	}
+	return false
 }
 
 // holds reports whether every part of condition c holds now.
@@ -453,7 +486,7 @@ func (d *Drill) resolvedAndNoticed() bool {
 		return false
 	}
 	for i := range d.Faults {
-		if !d.Faults[i].settled() {
+		if !d.Faults[i].settled() && !d.waitsOnDemand(i) {
 			return false
 		}
 	}

@@ -121,6 +121,7 @@ func (d *decoder) fault(n *yaml.Node, path string, x *Fault) {
 		{"resolvedWhen", true, func(v *yaml.Node, p string) { d.resolvedWhen(v, p, &x.ResolvedWhen) }},
 		{"autoRevertAtEnd", false, func(v *yaml.Node, p string) { d.boolPtr(v, p, &x.AutoRevertAtEnd) }},
 		{"duration", false, func(v *yaml.Node, p string) { d.durationPtr(v, p, &x.HealAfter) }},
+		{"onDemand", false, func(v *yaml.Node, p string) { d.boolean(v, p, &x.OnDemand) }},
 		{"onlyIf", false, func(v *yaml.Node, p string) { x.OnlyIf = &Condition{}; d.condition(v, p, x.OnlyIf) }},
 		{"unless", false, func(v *yaml.Node, p string) { x.Unless = &Condition{}; d.condition(v, p, x.Unless) }},
 	})

@@ -101,7 +101,7 @@ func applyDefaults(s *Scenario) {
 		if len(f.Variants) > 0 {
 			hasVariants = true
 		}
-		if f.At == nil && f.After == nil {
+		if f.At == nil && f.After == nil && !f.OnDemand {
 			zero := Duration(0)
 			f.At = &zero
 		}

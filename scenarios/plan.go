@@ -105,6 +105,11 @@ func Plan(s *Scenario, d Difficulty) (*Timeline, error) {
 			conds = append(conds, "heals by itself "+mins(*f.HealAfter)+" after injection")
 		}
 		e.Condition = strings.Join(conds, "; ")
+		if f.OnDemand {
+			e.Trigger = "on demand: when the facilitator fires it"
+			t.Waiting = append(t.Waiting, e)
+			continue
+		}
 		if f.After == nil {
 			at := *f.At
 			e.At = &at

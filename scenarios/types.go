@@ -218,7 +218,8 @@ type Fault struct {
 	// difficulty; params are merged key by key over Params.
 	Variants map[Difficulty]FaultVariant `yaml:"variants,omitempty" json:"variants,omitempty"`
 
-	// Exactly one of At and After is set (At defaults to 0m when neither is).
+	// Exactly one of At and After is set (At defaults to 0m when neither
+	// is), unless OnDemand is.
 	At    *Duration `yaml:"at,omitempty" json:"at,omitempty"`
 	After *Chain    `yaml:"after,omitempty" json:"after,omitempty"`
 	// IfResolvedBefore makes this an extension fault (the "too fast" rule):
@@ -227,6 +228,9 @@ type Fault struct {
 	IfResolvedBefore *Duration `yaml:"ifResolvedBefore,omitempty" json:"ifResolvedBefore,omitempty"`
 
 	ResolvedWhen ResolvedWhen `yaml:"resolvedWhen" json:"resolvedWhen"`
+	// OnDemand declares a fault that is never scheduled: it fires only when
+	// the facilitator fires it during the drill ("depending on the day").
+	OnDemand bool `yaml:"onDemand,omitempty" json:"onDemand,omitempty"`
 	// HealAfter (duration in YAML) makes the fault heal by itself, as a
 	// quiet fix or a restart does: it is reverted and marked resolved this
 	// long after it was injected, unless it was resolved before.

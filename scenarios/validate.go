@@ -249,6 +249,14 @@ func (v *validator) fault(i int) {
 	if f.At != nil {
 		v.beforeCap(path+".at", *f.At, "fault time")
 	}
+	if f.OnDemand {
+		if _, ok := v.d.pos[path+".at"]; ok || f.After != nil {
+			v.errf(path+".onDemand", "an on-demand fault fires when the facilitator fires it, expected no at or after")
+		}
+		if f.IfResolvedBefore != nil {
+			v.errf(path+".ifResolvedBefore", "an on-demand fault fires when the facilitator fires it, expected no ifResolvedBefore")
+		}
+	}
 	if f.After != nil {
 		ap := path + ".after"
 		if f.After.Fault == f.ID && f.ID != "" {
@@ -391,6 +399,9 @@ func earliest(s *Scenario, i, budget int) (Duration, bool) {
 		return 0, false
 	}
 	f := s.Faults[i]
+	if f.OnDemand {
+		return 0, false // whenever the facilitator fires it
+	}
 	if f.After == nil {
 		if f.At == nil {
 			return 0, true
