@@ -30,7 +30,13 @@ var people = []control.Person{
 // harness clock's current time.
 func startDrill(t *testing.T, h *controltest.Harness, s *scenarios.Scenario) string {
 	t.Helper()
-	d, err := h.Engine.CreateDrill(h.Ctx, control.DrillRequest{Scenario: s})
+	return startDrillAt(t, h, s, "")
+}
+
+// startDrillAt is startDrill at a difficulty.
+func startDrillAt(t *testing.T, h *controltest.Harness, s *scenarios.Scenario, difficulty scenarios.Difficulty) string {
+	t.Helper()
+	d, err := h.Engine.CreateDrill(h.Ctx, control.DrillRequest{Scenario: s, Difficulty: difficulty})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,31 +40,17 @@ func TestDifficulty_changesMoreThanParams(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := controltest.NewHarness(t)
-			d, err := h.Engine.CreateDrill(h.Ctx, control.DrillRequest{Scenario: scenario(), Difficulty: tt.difficulty})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, p := range people {
-				if _, err := h.Engine.AddPerson(h.Ctx, d.ID, p, "fiona"); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := h.Engine.StartBriefing(h.Ctx, d.ID, "fiona"); err != nil {
-				t.Fatal(err)
-			}
-			if err := h.Engine.Start(h.Ctx, d.ID, "fiona"); err != nil {
-				t.Fatal(err)
-			}
-			h.AdvanceTo(d.ID, 10*time.Minute)
+			id := startDrillAt(t, h, scenario(), tt.difficulty)
+			h.AdvanceTo(id, 10*time.Minute)
 			h.Injector.Fix("db-config")
-			h.AdvanceTo(d.ID, 30*time.Minute)
-			at(t, h, d.ID, control.EventFaultInjected, `"faultId":"db-config"`, tt.injected)
-			at(t, h, d.ID, control.EventFaultResolved, `"faultId":"db-config"`, tt.resolved)
-			at(t, h, d.ID, control.EventFaultInjected, `"faultId":"cache-evict"`, tt.chained...)
-			if got := len(h.EventTimes(d.ID, control.EventInjectPosted, `"injectId":"cc-inquiry"`)); got != tt.inquiries {
+			h.AdvanceTo(id, 30*time.Minute)
+			at(t, h, id, control.EventFaultInjected, `"faultId":"db-config"`, tt.injected)
+			at(t, h, id, control.EventFaultResolved, `"faultId":"db-config"`, tt.resolved)
+			at(t, h, id, control.EventFaultInjected, `"faultId":"cache-evict"`, tt.chained...)
+			if got := len(h.EventTimes(id, control.EventInjectPosted, `"injectId":"cc-inquiry"`)); got != tt.inquiries {
 				t.Errorf("cc-inquiry posted %d times, want %d", got, tt.inquiries)
 			}
-			if got := len(h.Drill(d.ID).Faults); got != tt.faults {
+			if got := len(h.Drill(id).Faults); got != tt.faults {
 				t.Errorf("%d faults in the drill, want %d", got, tt.faults)
 			}
 		})
