@@ -446,5 +446,70 @@ func planNotes(s, sc *Scenario) []string {
 			notes = append(notes, fmt.Sprintf("%s: probes cannot hold for %s before the time limit (injected at %s at the earliest)", f.ID, mins(rw.StableFor), mins(at)))
 		}
 	}
+	return append(notes, lateNotes(sc)...)
+}
+
+// lateNotes warns about messages that come too late to matter: a hint after
+// the last moment the faults it is about can be resolved by their probes, a
+// follow-up that can only come after the cap.
+func lateNotes(sc *Scenario) []string {
+	var notes []string
+	for _, h := range sc.Hints {
+		late := true
+		for _, f := range sc.Faults {
+			if len(h.Faults) > 0 && !contains(h.Faults, f.ID) {
+				continue
+			}
+			if f.ResolvedWhen.Manual || h.At+f.ResolvedWhen.StableFor < sc.TimeLimit {
+				late = false
+			}
+		}
+		if late && len(sc.Faults) > 0 {
+			notes = append(notes, fmt.Sprintf("hint %s at %s comes after the last moment its faults can be resolved by their probes before the time limit %s", h.ID, mins(h.At), mins(sc.TimeLimit)))
+		}
+	}
+	for _, in := range sc.Injects {
+		if in.FollowUp == nil {
+			continue
+		}
+		at, ok := injectEarliest(sc, in)
+		if ok && at+in.FollowUp.After >= sc.TimeLimit {
+			notes = append(notes, fmt.Sprintf("the follow-up of %s can never come: the inject comes at %s at the earliest and the follow-up %s later, not before the time limit %s", in.ID, mins(at), mins(in.FollowUp.After), mins(sc.TimeLimit)))
+		}
+	}
 	return notes
+}
+
+// injectEarliest returns the earliest drill time an inject can come, when it
+// is known.
+func injectEarliest(sc *Scenario, in Inject) (Duration, bool) {
+	switch {
+	case in.At != nil:
+		return *in.At, true
+	case in.On == nil:
+		return 0, false
+	case in.On.Event == OnDrillStarted:
+		return in.On.Delay, true
+	case in.On.Event == OnNoticeMissing && in.On.By != nil:
+		return *in.On.By + in.On.Delay, true
+	case in.On.Event == OnFaultInjected || in.On.Event == OnFaultResolved:
+		if i, ok := faultIndex(sc, in.On.Fault); ok {
+			if at, ok := earliest(sc, i, len(sc.Faults)); ok {
+				if in.On.Event == OnFaultResolved {
+					at += stabilityWindow(sc.Faults[i])
+				}
+				return at + in.On.Delay, true
+			}
+		}
+	}
+	return 0, false
+}
+
+func contains(ids []string, id string) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
 }
