@@ -46,6 +46,8 @@ type Config struct {
 	Records    RecordsConfig    `mapstructure:"records"`
 	Program    ProgramConfig    `mapstructure:"program"`
 	Store      StoreConfig      `mapstructure:"store"`
+	HA         HAConfig         `mapstructure:"ha"`
+	Safety     SafetyConfig     `mapstructure:"safety"`
 }
 
 // StoreConfig says where drills are kept.
@@ -56,6 +58,34 @@ type StoreConfig struct {
 	// DSN is the PostgreSQL connection string, e.g.
 	// postgres://firedrill@db:5432/firedrill; only with driver postgres.
 	DSN string `mapstructure:"dsn"`
+}
+
+// HAConfig places firedrill's own state in the cluster: its Lease (leader
+// election among replicas, and the heartbeat the dead man's switch
+// watches) and the revert records of injected faults (one Secret per drill).
+type HAConfig struct {
+	// Namespace holds the Lease and the records Secrets; empty turns both
+	// off (a single controller whose records live only in its database).
+	Namespace string `mapstructure:"namespace"`
+	// Lease is the Lease's name.
+	Lease string `mapstructure:"lease"`
+	// Identity names this replica in the Lease. When it is a URL (the
+	// replica's own address, e.g. http://$(POD_IP):8080) followers forward
+	// the drill room's requests to the leader there; default the host name.
+	Identity string `mapstructure:"identity"`
+	// LeaseDuration, RenewDeadline and RetryPeriod are the election's
+	// timings: a leader that cannot renew for RenewDeadline stops acting,
+	// before the Lease can be taken over after LeaseDuration.
+	LeaseDuration time.Duration `mapstructure:"leaseDuration"`
+	RenewDeadline time.Duration `mapstructure:"renewDeadline"`
+	RetryPeriod   time.Duration `mapstructure:"retryPeriod"`
+}
+
+// SafetyConfig configures what restores beta when firedrill is gone.
+type SafetyConfig struct {
+	// DeadManAfter is how long the controller's Lease may go unrenewed
+	// before `firedrill sweep` reverts its drills' faults.
+	DeadManAfter time.Duration `mapstructure:"deadManAfter"`
 }
 
 // RecordsConfig holds the keys that seal revert records (the previous values
@@ -142,6 +172,18 @@ type KubernetesConfig struct {
 	// plugin's revert client, separate from the one injects use.
 	RevertQPS   float64 `mapstructure:"revertQPS"`
 	RevertBurst int     `mapstructure:"revertBurst"`
+	// VisibleMarks writes firedrill's annotations on the objects a fault
+	// touches. With the revert records in the cluster (ha.namespace) they
+	// are off by default, so participants reading objects see no trace of
+	// firedrill; without ha.namespace they are always written, since the
+	// leftover scan needs them.
+	VisibleMarks bool `mapstructure:"visibleMarks"`
+}
+
+// marksVisible reports whether the Kubernetes injector marks what it
+// touches.
+func (k KubernetesConfig) marksVisible(ha HAConfig) bool {
+	return k.VisibleMarks || ha.Namespace == ""
 }
 
 // PluginsConfig configures the injector plugin host.
@@ -259,6 +301,14 @@ var settings = []setting{
 	{key: "program.surveyURL", def: ""},
 	{key: "store.driver", def: driverSQLite},
 	{key: "store.dsn", def: ""},
+	{key: "kubernetes.visibleMarks", def: false},
+	{key: "ha.namespace", def: ""},
+	{key: "ha.lease", def: "firedrill-controller"},
+	{key: "ha.identity", def: ""},
+	{key: "ha.leaseDuration", def: 15 * time.Second},
+	{key: "ha.renewDeadline", def: 10 * time.Second},
+	{key: "ha.retryPeriod", def: 2 * time.Second},
+	{key: "safety.deadManAfter", def: 5 * time.Minute},
 }
 
 // addConfigFlags adds the persistent flags every command understands.
@@ -419,6 +469,15 @@ func (c Config) Validate() error {
 	}
 	if err := c.Store.validate(); err != nil {
 		errs = append(errs, err)
+	}
+	if c.HA.RetryPeriod <= 0 || c.HA.RenewDeadline <= c.HA.RetryPeriod || c.HA.LeaseDuration <= c.HA.RenewDeadline {
+		errs = append(errs, fmt.Errorf("ha.retryPeriod < ha.renewDeadline < ha.leaseDuration is required (a leader must stop acting before its Lease can be taken over), got %v, %v, %v", c.HA.RetryPeriod, c.HA.RenewDeadline, c.HA.LeaseDuration))
+	}
+	if c.HA.Namespace != "" && len(c.Records.Keys) == 0 && c.Records.KeyFile == "" {
+		errs = append(errs, fmt.Errorf("ha.namespace: the revert records in the cluster are sealed, and the sweep must open them without this controller's data directory: set records.keys or records.keyFile (make a key with `firedrill config record-key`)"))
+	}
+	if c.Safety.DeadManAfter < c.HA.LeaseDuration {
+		errs = append(errs, fmt.Errorf("safety.deadManAfter: %v must be at least ha.leaseDuration (%v)", c.Safety.DeadManAfter, c.HA.LeaseDuration))
 	}
 	if c.Plugins.CallTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("plugins.callTimeout: %v must be positive", c.Plugins.CallTimeout))

@@ -7,6 +7,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/control/guard"
 	"github.com/firedrill/firedrill/control/seal"
 )
 
@@ -20,7 +21,10 @@ func (m *Main) openEngine(ctx context.Context, store control.Store, inj control.
 	}
 	// The engine only ever sees sealed revert records: the journal and
 	// everything read from it carry ciphertext.
-	e := control.NewEngine(store, seal.Injector(inj, keys), clock.RealClock{})
+	// The guard (when firedrill runs with ha.namespace) fences every plugin
+	// call by the leader Lease and keeps every sealed record in the cluster
+	// before it is used.
+	e := control.NewEngine(store, guard.Injector(seal.Injector(inj, keys), m.guard), clock.RealClock{})
 	e.TimeScale = m.Config.Drill.TimeScale
 	e.OnRestart = m.Config.Drill.OnRestart
 	e.RevertConcurrency = m.Config.Drill.RevertConcurrency

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/firedrill/firedrill/control/guard"
 )
 
 // Version is the firedrill version, set at build time with -ldflags.
@@ -47,7 +49,7 @@ const (
 )
 
 // revertsOnStop are the commands whose stop may revert faults.
-var revertsOnStop = map[string]bool{"serve": true, "demo": true, "run": true}
+var revertsOnStop = map[string]bool{"serve": true, "demo": true, "run": true, "sweep": true}
 
 // stopOnSignal makes the first SIGINT or SIGTERM stop firedrill whatever the
 // command is doing: once ctx ends (the command is told to stop), a command
@@ -109,6 +111,10 @@ type Main struct {
 	// Config is the loaded configuration, available to commands after the
 	// root command's pre-run has read the config file, environment and flags.
 	Config Config
+
+	// guard wraps the engine's injector: fence and record book (see
+	// clusterState); zero when firedrill keeps no state in the cluster.
+	guard guard.Options
 
 	mu      sync.Mutex
 	closers []func() error
@@ -174,7 +180,7 @@ func (m *Main) commands() []*cobra.Command {
 		newValidateCmd(m), newSchemaCmd(m), newPlanCmd(m), newInjectsCmd(m),
 		newRunCmd(m), newServeCmd(m), newDemoCmd(m),
 		newExportCmd(m), newVerifyCmd(m), newHistoryCmd(m), newReportCmd(m),
-		newConfigCmd(m), newStoreCmd(m), newDoctorCmd(m), newClusterCmd(m), newPluginCmd(m), newPluginsCmd(m),
+		newConfigCmd(m), newStoreCmd(m), newDoctorCmd(m), newSweepCmd(m), newClusterCmd(m), newPluginCmd(m), newPluginsCmd(m),
 	}
 }
 

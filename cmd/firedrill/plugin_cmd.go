@@ -29,8 +29,8 @@ var builtinInjectors = map[string]func(m *Main) (injectors.Injector, error){
 		in, err := kubernetes.New(kubernetes.Config{
 			Kubeconfig: k.Kubeconfig, Context: k.Context,
 			AllowedContexts: k.AllowedContexts, ProtectedNamespaces: k.ProtectedNamespaces,
-			ServiceURLs: k.ServiceURLs,
-			RevertQPS:   float32(k.RevertQPS), RevertBurst: k.RevertBurst,
+			ServiceURLs: k.ServiceURLs, HideMarks: !k.marksVisible(m.Config.HA),
+			RevertQPS: float32(k.RevertQPS), RevertBurst: k.RevertBurst,
 		})
 		if err != nil {
 			return nil, err

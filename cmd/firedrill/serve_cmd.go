@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -138,7 +140,7 @@ func (m *Main) openRoom(cmd *cobra.Command) (*servedRoom, *ui.Server, error) {
 func (m *Main) serve(cmd *cobra.Command, hooks roomHooks) error {
 	ctx := cmd.Context()
 	cfg := m.Config
-	room, srv, err := m.openRoom(cmd)
+	st, err := m.openClusterState()
 	if err != nil {
 		return err
 	}
@@ -152,9 +154,37 @@ func (m *Main) serve(cmd *cobra.Command, hooks roomHooks) error {
 	// (streams keep their own deadlines), and one address holds at most
 	// ui.DefaultConnsPerAddr connections at once.
 	ln = ui.LimitListener(ln, ui.DefaultConnsPerAddr)
-	hs := ui.NewHTTPServer(srv.Handler(), ui.DefaultTimeouts)
+	handler := &switchHandler{}
+	hs := ui.NewHTTPServer(handler, ui.DefaultTimeouts)
 	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
+	var lost <-chan struct{}
+	if st != nil {
+		// A follower serves health and forwards the room to the leader
+		// until it leads; only the leader opens the engine.
+		handler.set(ui.FollowerHandler(st.elector.Leader))
+		go func() { served <- hs.Serve(ln) }()
+		electCtx, stopElection := context.WithCancel(context.WithoutCancel(ctx))
+		m.OnClose(func() error { stopElection(); <-lost; return nil })
+		lost = st.run(electCtx)
+		fmt.Fprintf(m.Stdout, "firedrill: replica %s waits to lead (lease %s)\n", st.elector.Identity(), st.lease)
+		select {
+		case <-st.elector.Started():
+		case <-lost:
+			return fmt.Errorf("serve: leader election ended before this replica led")
+		case <-ctx.Done():
+			return nil
+		}
+		fmt.Fprintf(m.Stdout, "firedrill: replica %s leads\n", st.elector.Identity())
+		m.guard = st.guardOptions()
+	}
+	room, srv, err := m.openRoom(cmd)
+	if err != nil {
+		return err
+	}
+	handler.set(srv.Handler())
+	if st == nil {
+		go func() { served <- hs.Serve(ln) }()
+	}
 
 	base := strings.TrimRight(cfg.PublicURL, "/")
 	if base == "" {
@@ -173,6 +203,9 @@ func (m *Main) serve(cmd *cobra.Command, hooks roomHooks) error {
 		select {
 		case err := <-served:
 			return fmt.Errorf("serve: %w", err)
+		case <-lost:
+			// The fence is shut already: no plugin call is made from now on.
+			return &ExitError{Code: 1, Err: fmt.Errorf("serve: this replica lost the leader Lease %s; exiting so that it restarts as a follower", st.lease)}
 		case <-ctx.Done():
 		}
 	}
@@ -189,4 +222,21 @@ func (m *Main) serve(cmd *cobra.Command, hooks roomHooks) error {
 		return errors.Join(hookErr, fmt.Errorf("serve: shutdown: %w", err))
 	}
 	return hookErr
+}
+
+// switchHandler serves the handler set last: the follower's until this
+// replica leads, the drill room's after.
+type switchHandler struct {
+	h atomic.Pointer[http.Handler]
+}
+
+func (s *switchHandler) set(h http.Handler) { s.h.Store(&h) }
+
+func (s *switchHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := s.h.Load()
+	if h == nil {
+		http.Error(w, "firedrill is starting", http.StatusServiceUnavailable)
+		return
+	}
+	(*h).ServeHTTP(w, r)
 }

@@ -361,16 +361,13 @@ func prepareNetworkIsolate(ctx context.Context, in *Injector, f injectors.Fault,
 	}
 	spec["policyTypes"] = types
 	name := policyName(np.Name, f.Target, np.Direction)
-	manifest := map[string]any{
-		"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-		"metadata": map[string]any{
-			"name": name, "namespace": f.Target.Namespace,
-			// The marks revert and the leftover search need; no label that
-			// shows in a plain listing.
-			"annotations": map[string]any{DrillIDAnnotation: f.DrillID, FaultIDAnnotation: f.FaultID},
-		},
-		"spec": spec,
+	meta := map[string]any{"name": name, "namespace": f.Target.Namespace}
+	if !in.cfg.HideMarks {
+		// The marks revert and the leftover search need; no label that
+		// shows in a plain listing.
+		meta["annotations"] = map[string]any{DrillIDAnnotation: f.DrillID, FaultIDAnnotation: f.FaultID}
 	}
+	manifest := map[string]any{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": meta, "spec": spec}
 	b, err := json.Marshal(manifest)
 	if err != nil {
 		return err

@@ -116,6 +116,14 @@ type Config struct {
 	// firedrill reaches directly (an ingress, a port-forward, the demo's
 	// simulator).
 	ServiceURLs map[string]string
+	// HideMarks stops the injector from writing firedrill's annotations
+	// (DrillIDAnnotation, FaultIDAnnotation) on the objects a fault changes
+	// or creates: nothing a participant can read says firedrill touched an
+	// object. The revert record alone then identifies what to restore (the
+	// object's UID and each field's injected value), and the leftover scan
+	// must read revert records kept elsewhere (firedrill keeps them in the
+	// cluster, see internal/ha) instead of the marks.
+	HideMarks bool
 }
 
 // Defaults of the revert client's rate limit: enough for every API call of

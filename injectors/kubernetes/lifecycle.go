@@ -53,7 +53,7 @@ func (in *Injector) Validate(ctx context.Context, f injectors.Fault) error {
 				var obj *unstructured.Unstructured
 				if obj, err = res.Get(ctx, o.Name, metav1.GetOptions{}); err == nil {
 					if err = applyAfter(obj, o.Changes); err == nil {
-						addMarks(obj, f.DrillID, f.FaultID)
+						in.mark(obj, f.DrillID, f.FaultID)
 						_, err = res.Update(ctx, obj, metav1.UpdateOptions{DryRun: dry})
 					}
 				}
@@ -177,7 +177,8 @@ func (in *Injector) Inject(ctx context.Context, f injectors.Fault, recBytes []by
 		var err error
 		switch {
 		case o.Create != nil:
-			err = in.injectCreate(ctx, o)
+			// The created object's UID pins it for Revert and Status.
+			fresh.Objects[i].UID, err = in.injectCreate(ctx, f.FaultID, o)
 		case o.Delete:
 			err = in.injectDelete(ctx, o)
 		case o.Evict:
@@ -240,7 +241,7 @@ func (in *Injector) injectChanges(ctx context.Context, f injectors.Fault, planne
 		}
 		rec := planned
 		rec.UID = string(obj.GetUID())
-		if prev != nil && prev.UID == rec.UID && hasMark(obj, f.FaultID) {
+		if prev != nil && prev.UID == rec.UID && (hasMark(obj, f.FaultID) || in.cfg.HideMarks && holdsInjected(obj, prev.Changes)) {
 			rec.Changes = prev.Changes // already injected once: keep the true "before"
 		} else if obj.GetResourceVersion() != "" {
 			// Re-plan on exactly this version so the update below is
@@ -250,7 +251,7 @@ func (in *Injector) injectChanges(ctx context.Context, f injectors.Fault, planne
 		if err := applyAfter(obj, rec.Changes); err != nil {
 			return rec, err
 		}
-		addMarks(obj, f.DrillID, f.FaultID)
+		in.mark(obj, f.DrillID, f.FaultID)
 		err = in.retry(ctx, func() error {
 			_, err := res.Update(ctx, obj, metav1.UpdateOptions{FieldManager: "firedrill"})
 			return err
@@ -295,16 +296,18 @@ func (in *Injector) injectInOneCall(ctx context.Context, res dynamic.ResourceInt
 		}
 		ops = append(ops, map[string]any{"op": "add", "path": ptr, "value": after})
 	}
-	ids := splitIDs(o.Seen.FaultIDs)
-	if !slices.Contains(ids, f.FaultID) {
-		ids = append(ids, f.FaultID)
-	}
-	marks := map[string]string{DrillIDAnnotation: f.DrillID, FaultIDAnnotation: strings.Join(ids, ",")}
-	if !o.Seen.Annotated {
-		ops = append(ops, map[string]any{"op": "add", "path": "/metadata/annotations", "value": marks})
-	} else {
-		for _, k := range []string{DrillIDAnnotation, FaultIDAnnotation} {
-			ops = append(ops, map[string]any{"op": "add", "path": annotationPointer(k), "value": marks[k]})
+	if !in.cfg.HideMarks {
+		ids := splitIDs(o.Seen.FaultIDs)
+		if !slices.Contains(ids, f.FaultID) {
+			ids = append(ids, f.FaultID)
+		}
+		marks := map[string]string{DrillIDAnnotation: f.DrillID, FaultIDAnnotation: strings.Join(ids, ",")}
+		if !o.Seen.Annotated {
+			ops = append(ops, map[string]any{"op": "add", "path": "/metadata/annotations", "value": marks})
+		} else {
+			for _, k := range []string{DrillIDAnnotation, FaultIDAnnotation} {
+				ops = append(ops, map[string]any{"op": "add", "path": annotationPointer(k), "value": marks[k]})
+			}
 		}
 	}
 	body, err := json.Marshal(ops)
@@ -369,29 +372,58 @@ func replan(obj map[string]any, changes []change) []change {
 	return out
 }
 
-func (in *Injector) injectCreate(ctx context.Context, o objRecord) error {
+// injectCreate creates the object and returns its UID.
+func (in *Injector) injectCreate(ctx context.Context, faultID string, o objRecord) (string, error) {
 	res, err := in.resource(o.Kind, o.Namespace)
 	if err != nil {
-		return err
+		return "", err
 	}
 	var u unstructured.Unstructured
 	if err := json.Unmarshal(o.Create, &u.Object); err != nil {
-		return err
+		return "", err
 	}
-	return in.retry(ctx, func() error {
-		_, err := res.Create(ctx, &u, metav1.CreateOptions{FieldManager: "firedrill"})
+	if in.cfg.HideMarks {
+		u.SetAnnotations(nil) // a record made with marks on, injected with them off
+	}
+	var uid string
+	err = in.retry(ctx, func() error {
+		made, err := res.Create(ctx, &u, metav1.CreateOptions{FieldManager: "firedrill"})
+		if err == nil {
+			uid = string(made.GetUID())
+			return nil
+		}
 		if apierrors.IsAlreadyExists(err) {
 			cur, gerr := res.Get(ctx, o.Name, metav1.GetOptions{})
 			if gerr != nil {
 				return gerr
 			}
-			if cur.GetAnnotations()[FaultIDAnnotation] == u.GetAnnotations()[FaultIDAnnotation] {
+			if createdBy(cur, o, faultID) {
+				uid = string(cur.GetUID())
 				return nil // created by an earlier attempt
 			}
 			return injectors.Errorf(injectors.ECONFLICT, "%s already exists and is not firedrill's", objName(o))
 		}
 		return err
 	})
+	return uid, err
+}
+
+// createdBy reports whether cur is the object fault faultID created from
+// o: it carries the fault's mark, or it is the object whose UID the record
+// pinned, or (created without marks, before the UID was recorded) it has
+// exactly the spec the fault creates.
+func createdBy(cur *unstructured.Unstructured, o objRecord, faultID string) bool {
+	if _, marked := cur.GetAnnotations()[FaultIDAnnotation]; marked {
+		return cur.GetAnnotations()[FaultIDAnnotation] == faultID
+	}
+	if o.UID != "" {
+		return string(cur.GetUID()) == o.UID
+	}
+	var want map[string]any
+	if err := json.Unmarshal(o.Create, &want); err != nil {
+		return false
+	}
+	return string(valueJSON(want["spec"])) == string(valueJSON(cur.Object["spec"]))
 }
 
 func (in *Injector) injectDelete(ctx context.Context, o objRecord) error {
@@ -560,10 +592,14 @@ func (in *Injector) revertInOneCall(ctx context.Context, res dynamic.ResourceInt
 		}
 		restore = append(restore, map[string]any{"op": "replace", "path": ptr, "value": before})
 	}
-	esc := annotationPointer
-	ops = append(ops, map[string]any{"op": "test", "path": esc(FaultIDAnnotation), "value": faultID})
-	ops = append(ops, restore...)
-	ops = append(ops, map[string]any{"op": "remove", "path": esc(FaultIDAnnotation)}, map[string]any{"op": "remove", "path": esc(DrillIDAnnotation)})
+	if !in.cfg.HideMarks {
+		esc := annotationPointer
+		ops = append(ops, map[string]any{"op": "test", "path": esc(FaultIDAnnotation), "value": faultID})
+		ops = append(ops, restore...)
+		ops = append(ops, map[string]any{"op": "remove", "path": esc(FaultIDAnnotation)}, map[string]any{"op": "remove", "path": esc(DrillIDAnnotation)})
+	} else {
+		ops = append(ops, restore...)
+	}
 	body, err := json.Marshal(ops)
 	if err != nil {
 		return false, nil
@@ -601,7 +637,7 @@ func (in *Injector) revertCreate(ctx context.Context, rec *record, o objRecord) 
 	} else if err != nil {
 		return err
 	}
-	if obj.GetAnnotations()[FaultIDAnnotation] != rec.FaultID {
+	if !createdBy(obj, o, rec.FaultID) {
 		return nil // not ours (any more)
 	}
 	uid := obj.GetUID()
@@ -651,7 +687,7 @@ func (in *Injector) Status(ctx context.Context, f injectors.Fault, recBytes []by
 				reverted = append(reverted, objName(o)+" is gone")
 			case err != nil:
 				return injectors.Status{}, fmt.Errorf("status %s: %w", rec.FaultID, err)
-			case obj.GetAnnotations()[FaultIDAnnotation] == rec.FaultID:
+			case createdBy(obj, o, rec.FaultID):
 				inEffect = append(inEffect, objName(o)+" exists")
 			default:
 				drifted = append(drifted, objName(o)+" was replaced")

@@ -283,6 +283,25 @@ func plan(obj map[string]any, path []string, v any, remove bool) change {
 	return c
 }
 
+// mark writes the marks on obj when the injector is configured to.
+func (in *Injector) mark(obj *unstructured.Unstructured, drillID, faultID string) {
+	if !in.cfg.HideMarks {
+		addMarks(obj, drillID, faultID)
+	}
+}
+
+// holdsInjected reports whether every change holds its injected value on
+// obj: how Inject recognises an object it already injected when it wrote no
+// marks.
+func holdsInjected(obj *unstructured.Unstructured, changes []change) bool {
+	for _, c := range changes {
+		if !matches(obj.Object, c.Path, c.After, c.AfterAbsent) {
+			return false
+		}
+	}
+	return len(changes) > 0
+}
+
 // addMarks writes firedrill's annotations on a changed object: the drill id,
 // and this fault's id added to the comma-separated list of the faults that
 // changed it (layered faults can share an object).

@@ -24,8 +24,9 @@ var (
 		Under("injectors/proto"), Under("injectors/grpcplugin"), Under("injectors/sdk"), Under("injectors/host"))
 	clientGo = Within("k8s.io/client-go")
 	// clusterAdapters may use client-go: the Kubernetes injector, the local
-	// cluster and its test helpers, and the sample shop.
-	clusterAdapters = Any(Under("injectors/kubernetes"), Under("internal/devcluster"), Under("internal/shop"))
+	// cluster and its test helpers, the sample shop, and firedrill's own
+	// state in the cluster (Lease, revert records, sweep).
+	clusterAdapters = Any(Under("injectors/kubernetes"), Under("internal/devcluster"), Under("internal/shop"), Under("internal/ha"))
 	examplePlugin   = Under("injectors/examples")
 	pgx             = Within("github.com/jackc/pgx")
 	// pgAdapters may use pgx: the PostgreSQL stores and their helpers.

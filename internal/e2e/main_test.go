@@ -118,6 +118,14 @@ type server struct {
 // and the shop simulator's service URLs. It returns once the room answers.
 func startServer(t *testing.T, serviceURLs map[string]string) *server {
 	t.Helper()
+	return startServerWith(t, serviceURLs, nil)
+}
+
+// startServerWith is startServer with extra top-level config sections
+// (e.g. "ha", "records"), which replace the defaults' sections of the
+// same name.
+func startServerWith(t *testing.T, serviceURLs map[string]string, extra map[string]any) *server {
+	t.Helper()
 	needBinary(t)
 	dir := t.TempDir()
 	s := &server{DataDir: filepath.Join(dir, "data"), Config: filepath.Join(dir, "firedrill.yaml"),
@@ -134,6 +142,9 @@ func startServer(t *testing.T, serviceURLs map[string]string) *server {
 		},
 		"drill":     map[string]any{"timeScale": timeScale, "onRestart": "abort"},
 		"scenarios": map[string]any{"dirs": []string{filepath.Join(repoRoot, "scenarios", "examples")}},
+	}
+	for k, v := range extra {
+		cfg[k] = v
 	}
 	b, err := yaml.Marshal(cfg)
 	if err != nil {
