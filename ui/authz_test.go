@@ -67,15 +67,20 @@ var routeCases = map[string]routeCase{
 	"POST /api/logout/everywhere": {},
 	// The matrix's room has no identity provider: both answer 404 with a
 	// page that says so (TestLoginOIDC covers a configured provider).
-	"GET /auth/oidc/login":                            {ok: []int{404}},
-	"GET /auth/oidc/callback":                         {ok: []int{404}},
-	"POST /api/join":                                  {body: func(string) any { return map[string]string{"token": "not-a-valid-token-at-all-xxxxxxxx"} }, ok: []int{401}},
-	"POST /api/drills":                                {body: func(string) any { return map[string]string{"scenario": "room-test"} }},
-	"GET /{$}":                                        {ok: []int{303}},
-	"GET /static/":                                    {ok: []int{404}}, // no directory listing
-	"GET /console":                                    {},
-	"GET /room/{id}":                                  {},
-	"GET /api/session":                                {},
+	"GET /auth/oidc/login":    {ok: []int{404}},
+	"GET /auth/oidc/callback": {ok: []int{404}},
+	"POST /api/join":          {body: func(string) any { return map[string]string{"token": "not-a-valid-token-at-all-xxxxxxxx"} }, ok: []int{401}},
+	"POST /api/drills":        {body: func(string) any { return map[string]string{"scenario": "room-test"} }},
+	"GET /{$}":                {ok: []int{303}},
+	"GET /static/":            {ok: []int{404}}, // no directory listing
+	"GET /console":            {},
+	"GET /room/{id}":          {},
+	"GET /api/session":        {},
+	"GET /healthz":            {},
+	"GET /readyz":             {},
+	// The matrix's room serves no metrics (404 to whoever may ask);
+	// TestMetricsByRole reads them from a room that does.
+	"GET /metrics":                                    {ok: []int{404}},
 	"GET /api/drills":                                 {},
 	"GET /api/scenarios":                              {},
 	"GET /api/drills/{id}":                            {},
@@ -156,7 +161,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 						body = rc.body(role)
 					}
 					st, b := c.do(rt.Method, path, body)
-					page := rt.Method == "GET" && !strings.HasPrefix(rt.Pattern, "/api/")
+					// The operations routes answer machines: errors, not pages.
+					page := rt.Method == "GET" && !strings.HasPrefix(rt.Pattern, "/api/") && rt.Pattern != "/metrics"
 					switch {
 					case allowed && len(rc.ok) > 0:
 						if !slices.Contains(rc.ok, st) {

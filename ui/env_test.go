@@ -221,6 +221,8 @@ type client struct {
 	origin string
 	// forwardedFor, when set, is sent as X-Forwarded-For.
 	forwardedFor string
+	// bearer, when set, is sent as an Authorization bearer token.
+	bearer string
 }
 
 func (e *env) client() *client {
@@ -256,6 +258,9 @@ func (c *client) do(method, path string, body any) (int, []byte) {
 	}
 	if c.forwardedFor != "" {
 		req.Header.Set("X-Forwarded-For", c.forwardedFor)
+	}
+	if c.bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+c.bearer)
 	}
 	res, err := c.hc.Do(req)
 	if err != nil {

@@ -57,6 +57,9 @@ func (s *Server) routeTable() []route {
 		rt("GET", "/auth/oidc/callback", AccessPublic, s.pageOIDCCallback),
 		rt("POST", "/api/join", AccessPublic, s.apiJoin),
 		rt("GET", "/api/session", AccessPublic, s.apiSession),
+		rt("GET", "/healthz", AccessPublic, s.healthz),
+		rt("GET", "/readyz", AccessPublic, s.readyz),
+		rt("GET", "/metrics", AccessAdmin, s.metrics),
 
 		rt("GET", "/api/scenarios", AccessAdmin, s.apiScenarios),
 		rt("GET", "/api/drills", AccessAdmin, s.apiDrills),
@@ -122,6 +125,10 @@ func (s *Server) guard(rt route) http.Handler {
 	page := rt.Pattern == "/console" || rt.Pattern == "/console/drills/{id}" || rt.Pattern == "/room/{id}"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sess, _ := s.session(r)
+		if rt.Pattern == "/metrics" && s.metricsBearer(r) {
+			rt.h(w, r, sess)
+			return
+		}
 		if rt.Access != AccessPublic {
 			var err error
 			if sess, err = s.authorize(r.Context(), rt.Access, rt.Pattern, sess, r.PathValue("id")); err != nil {

@@ -86,6 +86,14 @@ type Config struct {
 	// ({drill}, {team}, {season}); it is shown at the end of the retro and
 	// recorded in the drill's journal when the retro closes.
 	SurveyURL string
+	// Metrics, when set, is served at /metrics to the facilitator's
+	// session and to requests bearing MetricsToken; never anonymously.
+	Metrics http.Handler
+	// MetricsToken is the bearer token a Prometheus scraper presents
+	// (Authorization: Bearer TOKEN); empty accepts no token.
+	MetricsToken string
+	// Ready, when set, decides /readyz: nil error is ready.
+	Ready func() error
 }
 
 // Server is the drill room's HTTP server.
@@ -102,6 +110,7 @@ type Server struct {
 	logger    *slog.Logger
 	program   *program.Service
 	surveyURL string
+	ops       opsConfig
 
 	hub      *Hub
 	sessions *sessions
@@ -185,6 +194,7 @@ func NewServer(cfg Config) (*Server, error) {
 		logger:     cfg.Logger,
 		program:    cfg.Program,
 		surveyURL:  cfg.SurveyURL,
+		ops:        opsConfig{metrics: cfg.Metrics, token: cfg.MetricsToken, ready: cfg.Ready},
 		hub:        NewHub(cfg.SubscriberBuffer),
 		sessions:   newSessions(cfg.Clock, cfg.Sessions, cfg.StaffIdle),
 		limiter:    newLimiter(cfg.Clock, cfg.RateLimit),

@@ -47,6 +47,7 @@ type Config struct {
 	Program    ProgramConfig    `mapstructure:"program"`
 	Store      StoreConfig      `mapstructure:"store"`
 	HA         HAConfig         `mapstructure:"ha"`
+	Metrics    MetricsConfig    `mapstructure:"metrics"`
 	Safety     SafetyConfig     `mapstructure:"safety"`
 }
 
@@ -79,6 +80,14 @@ type HAConfig struct {
 	LeaseDuration time.Duration `mapstructure:"leaseDuration"`
 	RenewDeadline time.Duration `mapstructure:"renewDeadline"`
 	RetryPeriod   time.Duration `mapstructure:"retryPeriod"`
+}
+
+// MetricsConfig configures /metrics. The facilitator's session may always
+// read it; anonymous requests never may.
+type MetricsConfig struct {
+	// Token is the bearer token a Prometheus scraper presents
+	// (Authorization: Bearer TOKEN); empty: only the facilitator's session.
+	Token string `mapstructure:"token"`
 }
 
 // SafetyConfig configures what restores beta when firedrill is gone.
@@ -303,6 +312,7 @@ var settings = []setting{
 	{key: "store.dsn", def: ""},
 	{key: "kubernetes.visibleMarks", def: false},
 	{key: "ha.namespace", def: ""},
+	{key: "metrics.token", def: ""},
 	{key: "ha.lease", def: "firedrill-controller"},
 	{key: "ha.identity", def: ""},
 	{key: "ha.leaseDuration", def: 15 * time.Second},
@@ -478,6 +488,9 @@ func (c Config) Validate() error {
 	}
 	if c.Safety.DeadManAfter < c.HA.LeaseDuration {
 		errs = append(errs, fmt.Errorf("safety.deadManAfter: %v must be at least ha.leaseDuration (%v)", c.Safety.DeadManAfter, c.HA.LeaseDuration))
+	}
+	if t := c.Metrics.Token; t != "" && len(t) < 16 {
+		errs = append(errs, fmt.Errorf("metrics.token is %d characters long, expected at least 16", len(t)))
 	}
 	if c.Plugins.CallTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("plugins.callTimeout: %v must be positive", c.Plugins.CallTimeout))

@@ -25,6 +25,9 @@ func newConfigCmd(m *Main) *cobra.Command {
 			if c.Auth.OIDC.ClientSecret != "" {
 				c.Auth.OIDC.ClientSecret = "********"
 			}
+			if c.Metrics.Token != "" {
+				c.Metrics.Token = "********"
+			}
 			masked := make([]string, len(c.Records.Keys))
 			for i, k := range c.Records.Keys {
 				id, _, _ := strings.Cut(k, ":")

@@ -24,7 +24,12 @@ func (m *Main) openEngine(ctx context.Context, store control.Store, inj control.
 	// The guard (when firedrill runs with ha.namespace) fences every plugin
 	// call by the leader Lease and keeps every sealed record in the cluster
 	// before it is used.
-	e := control.NewEngine(store, guard.Injector(seal.Injector(inj, keys), m.guard), clock.RealClock{})
+	g := m.guard
+	if m.metrics != nil {
+		g.Observer = m.metrics
+		store = m.metrics.Store(store)
+	}
+	e := control.NewEngine(store, guard.Injector(seal.Injector(inj, keys), g), clock.RealClock{})
 	e.TimeScale = m.Config.Drill.TimeScale
 	e.OnRestart = m.Config.Drill.OnRestart
 	e.RevertConcurrency = m.Config.Drill.RevertConcurrency

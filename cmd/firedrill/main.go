@@ -18,6 +18,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/firedrill/firedrill/control/guard"
+	"github.com/firedrill/firedrill/internal/ha"
+	"github.com/firedrill/firedrill/internal/metrics"
 )
 
 // Version is the firedrill version, set at build time with -ldflags.
@@ -115,6 +117,11 @@ type Main struct {
 	// guard wraps the engine's injector: fence and record book (see
 	// clusterState); zero when firedrill keeps no state in the cluster.
 	guard guard.Options
+	// metrics, when set (serve), measures the engine's plugin calls and
+	// journal appends.
+	metrics *metrics.Metrics
+	// elector is the leader election of a replica (ha.namespace).
+	elector *ha.Elector
 
 	mu      sync.Mutex
 	closers []func() error

@@ -13,7 +13,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"k8s.io/utils/clock"
+
 	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/internal/metrics"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/ui"
 )
@@ -111,6 +114,7 @@ func (m *Main) openRoom(cmd *cobra.Command) (*servedRoom, *ui.Server, error) {
 		fmt.Fprintln(m.Stderr, "firedrill: scenarios.dirs is empty: no scenario to create drills from")
 	}
 
+	m.metrics = metrics.New(clock.RealClock{})
 	e, err := m.openEngine(ctx, db, h)
 	if err != nil {
 		return nil, nil, err
@@ -127,10 +131,26 @@ func (m *Main) openRoom(cmd *cobra.Command) (*servedRoom, *ui.Server, error) {
 	srv, err := ui.NewServer(ui.Config{
 		Engine: e, Journal: db, Library: lib, Tokens: tokens, Sessions: tokens, Admin: admin, OIDC: cfg.Auth.OIDC.ui(),
 		PublicURL: cfg.PublicURL, TrustedProxies: proxies, Logger: m.pluginLogger(), Program: prog, SurveyURL: cfg.Program.SurveyURL,
+		Metrics: m.metrics.Handler(), MetricsToken: cfg.Metrics.Token, Ready: m.ready,
 	})
 	if err != nil {
 		return nil, nil, err
 	}
+	m.metrics.Watch(metrics.Sources{
+		Engine: e,
+		Hub: func() (int, int64) {
+			st := srv.HubStats()
+			return st.Subscribers, st.Dropped
+		},
+		PluginLaunches: func() map[string]int {
+			out := map[string]int{}
+			for _, st := range h.Statuses() {
+				out[st.Name] = st.Launches
+			}
+			return out
+		},
+		Leading: m.leading,
+	})
 	m.OnClose(srv.Close)
 	return &servedRoom{Engine: e, Library: lib}, srv, nil
 }
@@ -176,6 +196,7 @@ func (m *Main) serve(cmd *cobra.Command, hooks roomHooks) error {
 		}
 		fmt.Fprintf(m.Stdout, "firedrill: replica %s leads\n", st.elector.Identity())
 		m.guard = st.guardOptions()
+		m.elector = st.elector
 	}
 	room, srv, err := m.openRoom(cmd)
 	if err != nil {
@@ -239,4 +260,16 @@ func (s *switchHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	(*h).ServeHTTP(w, r)
+}
+
+// leading reports whether this replica may act on faults: always for a
+// single controller, while it holds the Lease for a replica of several.
+func (m *Main) leading() bool { return m.elector == nil || m.elector.Leading() }
+
+// ready is /readyz of the leader's room: ready while it holds the Lease.
+func (m *Main) ready() error {
+	if m.elector != nil {
+		return m.elector.Fence()
+	}
+	return nil
 }

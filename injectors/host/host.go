@@ -79,6 +79,9 @@ type PluginStatus struct {
 	Info injectors.Info
 	// Err says why the plugin cannot be used; nil when it can.
 	Err error
+	// Launches counts the plugin's process launches: 1 after the first
+	// use, one more for every relaunch after its process died.
+	Launches int
 }
 
 // Host runs injector plugins. It is safe for concurrent use.
@@ -204,6 +207,7 @@ func Open(ctx context.Context, cfg Config) (*Host, error) {
 		if p := h.procs[name]; p != nil {
 			st := h.status[name]
 			st.Info, st.Err = p.snapshot()
+			st.Launches = p.launchCount()
 		}
 	}
 	return h, nil
@@ -238,6 +242,7 @@ func (h *Host) Statuses() []PluginStatus {
 		st := *h.status[name]
 		if p := h.procs[name]; p != nil {
 			st.Info, st.Err = p.snapshot()
+			st.Launches = p.launchCount()
 		}
 		out = append(out, st)
 	}

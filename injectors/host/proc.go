@@ -57,6 +57,13 @@ func (p *proc) snapshot() (injectors.Info, error) {
 	return p.info, nil
 }
 
+// launchCount is how many times the process was launched.
+func (p *proc) launchCount() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.launches
+}
+
 func (p *proc) pid() (int, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
