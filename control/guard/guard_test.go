@@ -145,13 +145,13 @@ func TestAnotherProcessRecordIsFoundInTheBook(t *testing.T) {
 	}
 }
 
-type failingBook struct{ memBook }
+type failingBook struct{ *memBook }
 
 func (failingBook) Keep(context.Context, guard.Entry) error { return errors.New("api server down") }
 
 func TestAFaultWhoseRecordCannotBeKeptIsNotInjected(t *testing.T) {
 	inner := &recorder{}
-	g := guard.Injector(inner, guard.Options{Book: &failingBook{}})
+	g := guard.Injector(inner, guard.Options{Book: failingBook{&memBook{m: map[string]guard.Entry{}}}})
 	_, err := g.Prepare(context.Background(), spec("f1"))
 	if err == nil || !strings.Contains(err.Error(), "api server down") || injectors.ErrorCode(err) != injectors.EINTERNAL {
 		t.Fatalf("prepare with a book that refuses: %v, want EINTERNAL naming the cause", err)
