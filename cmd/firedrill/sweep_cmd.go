@@ -15,6 +15,7 @@ import (
 
 func newSweepCmd(m *Main) *cobra.Command {
 	var output string
+	var failReverted bool
 	cmd := &cobra.Command{
 		Use:   "sweep",
 		Short: "Dead man's switch: revert the faults of drills whose controller stopped renewing its Lease",
@@ -27,7 +28,9 @@ records.keyFile) and the plugins: deploy/ runs it as a CronJob.
 
 A revert only restores fields that still hold the injected value, so a fix
 a person made since is never overwritten. A fault that fails to revert stays
-recorded for the next sweep. Exit status 0 when nothing failed, 1 otherwise.`,
+recorded for the next sweep. Exit status 0 when nothing failed, 1 otherwise;
+with --fail-when-reverted, 3 when it reverted something (the dead man's
+switch fired: the CronJob's Job fails, which alerts).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkOutput(output); err != nil {
@@ -69,15 +72,21 @@ recorded for the next sweep. Exit status 0 when nothing failed, 1 otherwise.`,
 			if err != nil {
 				return err
 			}
+			reverted := false
 			for _, s := range swept {
 				if len(s.Failed) > 0 {
 					return &ExitError{Code: 1}
 				}
+				reverted = reverted || len(s.Reverted) > 0
+			}
+			if reverted && failReverted {
+				return &ExitError{Code: 3}
 			}
 			return nil
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	cmd.Flags().BoolVar(&failReverted, "fail-when-reverted", false, "exit with status 3 when a fault was reverted (for an alert on the CronJob's failed Job)")
 	return cmd
 }
 

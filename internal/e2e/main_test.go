@@ -126,13 +126,22 @@ func startServer(t *testing.T, serviceURLs map[string]string) *server {
 // same name.
 func startServerWith(t *testing.T, serviceURLs map[string]string, extra map[string]any) *server {
 	t.Helper()
-	needBinary(t)
 	dir := t.TempDir()
-	s := &server{DataDir: filepath.Join(dir, "data"), Config: filepath.Join(dir, "firedrill.yaml"),
-		stdout: &syncBuffer{}, stderr: &syncBuffer{}, exited: make(chan struct{})}
+	s := launchServer(t, serverConfig(t, filepath.Join(dir, "data"), "127.0.0.1:0", serviceURLs, extra), dir)
+	s.URL = s.waitPrinted(t, `firedrill: drill room on (\S+)`, 90*time.Second)
+	if strings.Contains(s.stderr.String(), "some scenarios were not loaded") {
+		t.Fatalf("firedrill serve did not load every example scenario:\n%s", s.stderr)
+	}
+	return s
+}
+
+// serverConfig is the config of a server against the dev cluster, with the
+// example scenarios and the shop simulator's service URLs; extra's
+// sections replace the defaults' sections of the same name.
+func serverConfig(t *testing.T, dataDir, listen string, serviceURLs map[string]string, extra map[string]any) map[string]any {
 	cfg := map[string]any{
-		"dataDir": s.DataDir,
-		"listen":  "127.0.0.1:0",
+		"dataDir": dataDir,
+		"listen":  listen,
 		"auth":    map[string]any{"adminToken": adminToken},
 		"kubernetes": map[string]any{
 			"kubeconfig":      clustertest.Cluster(t).Kubeconfig(),
@@ -146,6 +155,16 @@ func startServerWith(t *testing.T, serviceURLs map[string]string, extra map[stri
 	for k, v := range extra {
 		cfg[k] = v
 	}
+	return cfg
+}
+
+// launchServer writes cfg to dir/firedrill.yaml and starts `firedrill
+// serve --config` on it, without waiting for it to serve.
+func launchServer(t *testing.T, cfg map[string]any, dir string) *server {
+	t.Helper()
+	needBinary(t)
+	s := &server{DataDir: cfg["dataDir"].(string), Config: filepath.Join(dir, "firedrill.yaml"),
+		stdout: &syncBuffer{}, stderr: &syncBuffer{}, exited: make(chan struct{})}
 	b, err := yaml.Marshal(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -170,29 +189,31 @@ func startServerWith(t *testing.T, serviceURLs map[string]string, extra map[stri
 			<-s.exited
 		}
 		if t.Failed() {
-			t.Logf("firedrill serve stdout:\n%s", tail(s.stdout.String(), 40))
-			t.Logf("firedrill serve stderr:\n%s", tail(s.stderr.String(), 120))
+			t.Logf("firedrill serve (%s) stdout:\n%s", s.Config, tail(s.stdout.String(), 40))
+			t.Logf("firedrill serve (%s) stderr:\n%s", s.Config, tail(s.stderr.String(), 120))
 		}
 	})
-	room := regexp.MustCompile(`firedrill: drill room on (\S+)`)
-	deadline := time.After(90 * time.Second)
+	return s
+}
+
+// waitPrinted waits until the server prints a line matching pattern and
+// returns the pattern's first group (or the whole match).
+func (s *server) waitPrinted(t *testing.T, pattern string, timeout time.Duration) string {
+	t.Helper()
+	re := regexp.MustCompile(pattern)
+	deadline := time.After(timeout)
 	for {
-		if m := room.FindStringSubmatch(s.stdout.String()); m != nil {
-			s.URL = m[1]
-			break
+		if m := re.FindStringSubmatch(s.stdout.String()); m != nil {
+			return m[len(m)-1]
 		}
 		select {
 		case <-s.exited:
-			t.Fatalf("firedrill serve exited before serving (%v)\nstdout:\n%s\nstderr:\n%s", s.waitErr, s.stdout, s.stderr)
+			t.Fatalf("firedrill serve exited before printing %q (%v)\nstdout:\n%s\nstderr:\n%s", pattern, s.waitErr, s.stdout, tail(s.stderr.String(), 60))
 		case <-deadline:
-			t.Fatalf("firedrill serve did not print \"drill room on URL\" within 90s\nstdout:\n%s\nstderr:\n%s", s.stdout, s.stderr)
+			t.Fatalf("firedrill serve did not print %q within %s\nstdout:\n%s\nstderr:\n%s", pattern, timeout, s.stdout, tail(s.stderr.String(), 60))
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	if strings.Contains(s.stderr.String(), "some scenarios were not loaded") {
-		t.Fatalf("firedrill serve did not load every example scenario:\n%s", s.stderr)
-	}
-	return s
 }
 
 // cleanEnv is the test's environment without FIREDRILL_* variables, so that

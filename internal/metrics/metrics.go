@@ -40,6 +40,8 @@ type Sources struct {
 	// Leading reports whether this replica leads (always true for a single
 	// controller).
 	Leading func() bool
+	// Clock is the drill clocks' wall clock; default the real clock.
+	Clock clock.PassiveClock
 }
 
 // Metrics is firedrill's registry. Create it with New.
@@ -119,6 +121,9 @@ func (t *timedStore) Append(ctx context.Context, sum control.DrillSummary, event
 
 // Watch registers the state metrics read from src at scrape time.
 func (m *Metrics) Watch(src Sources) {
+	if src.Clock == nil {
+		src.Clock = clock.RealClock{}
+	}
 	m.reg.MustRegister(&stateCollector{src: src})
 }
 
@@ -129,6 +134,7 @@ func (m *Metrics) Handler() http.Handler {
 
 var (
 	drillsDesc  = prometheus.NewDesc("firedrill_drills", "Drills by state (closed drills are not counted).", []string{"state"}, nil)
+	pastCapDesc = prometheus.NewDesc("firedrill_faults_past_cap", "Faults still in the cluster in drills past their cap (90 minutes at most): the kill switch is behind.", nil, nil)
 	faultsDesc  = prometheus.NewDesc("firedrill_faults_active", "Faults in effect or being injected or reverted, by fault type.", []string{"type"}, nil)
 	clientsDesc = prometheus.NewDesc("firedrill_websocket_clients", "WebSocket clients connected now.", nil, nil)
 	droppedDesc = prometheus.NewDesc("firedrill_websocket_dropped_total", "Slow WebSocket clients dropped (they resume from their last sequence).", nil, nil)
@@ -140,7 +146,7 @@ var (
 type stateCollector struct{ src Sources }
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{drillsDesc, faultsDesc, clientsDesc, droppedDesc, launchDesc, leaderDesc, scrapeDesc} {
+	for _, d := range []*prometheus.Desc{drillsDesc, pastCapDesc, faultsDesc, clientsDesc, droppedDesc, launchDesc, leaderDesc, scrapeDesc} {
 		ch <- d
 	}
 }
@@ -162,12 +168,18 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 			states[string(s)] = 0
 		}
 		faults := map[string]float64{}
+		pastCap := 0.0
+		now := c.src.Clock.Now()
 		for _, s := range sums {
 			states[string(s.State)]++
 			err := e.View(ctx, s.ID, func(d *control.Drill) error {
+				over := d.Elapsed(now) > d.TimeLimit()
 				for _, f := range d.Faults {
 					if activePhases[f.Phase] {
 						faults[f.Spec.Plugin+"/"+f.Spec.Type]++
+						if over {
+							pastCap++
+						}
 					}
 				}
 				return nil
@@ -179,6 +191,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		for s, n := range states {
 			ch <- prometheus.MustNewConstMetric(drillsDesc, prometheus.GaugeValue, n, s)
 		}
+		ch <- prometheus.MustNewConstMetric(pastCapDesc, prometheus.GaugeValue, pastCap)
 		for t, n := range faults {
 			ch <- prometheus.MustNewConstMetric(faultsDesc, prometheus.GaugeValue, n, t)
 		}
