@@ -25,7 +25,7 @@ func newDoctorCmd(m *Main) *cobra.Command {
                  (firedrill.dev/drill-target=true) and not protected; the target
                  objects exist
   rbac           every permission each fault and probe needs, asked with
-                 SelfSubjectAccessReview as firedrill's user (deploy/rbac.yaml)
+                 SelfSubjectAccessReview as firedrill's user (deploy/base/rbac.yaml)
   plugins        each plugin starts and handshakes; checksum pins match
   leftovers      objects still marked by a fault of an earlier drill, with the
                  drill's state from the drill database and how to revert them
@@ -73,6 +73,7 @@ func (m *Main) doctorOptions(cmd *cobra.Command, files []string) (doctor.Options
 			Kubeconfig: k.Kubeconfig, Context: k.Context, AllowedContexts: k.AllowedContexts,
 			ProtectedNamespaces: k.ProtectedNamespaces, ServiceURLs: k.ServiceURLs,
 		},
+		RecordsNamespace: m.Config.HA.Namespace,
 		Plugins: &doctor.Plugins{
 			Dir: m.Config.Plugins.Dir, Checksums: m.Config.Plugins.Checksums, RequireChecksums: m.Config.Plugins.RequireChecksums,
 		},

@@ -74,8 +74,8 @@ func TestNewInCluster(t *testing.T) {
 		t.Setenv("KUBERNETES_SERVICE_HOST", "")
 		t.Setenv("KUBERNETES_SERVICE_PORT", "")
 		_, err := kubernetes.New(kubernetes.Config{Context: kubernetes.InClusterContext, AllowedContexts: []string{kubernetes.InClusterContext}})
-		if !errors.Is(err, rest.ErrNotInCluster) || !strings.Contains(err.Error(), "deploy/firedrill.yaml") {
-			t.Fatalf("New err = %v, want ErrNotInCluster and the pointer to deploy/firedrill.yaml", err)
+		if !errors.Is(err, rest.ErrNotInCluster) || !strings.Contains(err.Error(), "deploy/base/firedrill.yaml") {
+			t.Fatalf("New err = %v, want ErrNotInCluster and the pointer to deploy/base/firedrill.yaml", err)
 		}
 	})
 }

@@ -175,7 +175,7 @@ func New(cfg Config) (*Injector, error) {
 			}
 			var err error
 			if rc, err = load(); err != nil {
-				return nil, fmt.Errorf("kubernetes: context %q uses the in-cluster configuration, which needs firedrill to run in a pod with a service account (deploy/firedrill.yaml); outside the cluster set kubernetes.context to a kubeconfig context instead: %w", ctxName, err)
+				return nil, fmt.Errorf("kubernetes: context %q uses the in-cluster configuration, which needs firedrill to run in a pod with a service account (deploy/base/firedrill.yaml); outside the cluster set kubernetes.context to a kubeconfig context instead: %w", ctxName, err)
 			}
 		}
 	} else if rc == nil {

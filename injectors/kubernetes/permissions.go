@@ -144,7 +144,7 @@ func rwEach(typ string, kindList []string, when, why string) []Need {
 // probes, the leftover scan and `firedrill doctor` need: exactly the calls
 // lifecycle.go, catalog.go, probes.go and leftovers.go make (reads before
 // planning, updates to inject and revert, server-side dry runs use the same
-// verbs). deploy/rbac.yaml grants exactly these; a test keeps the two in
+// verbs). deploy/base/rbac.yaml grants exactly these; a test keeps the two in
 // step.
 var Permissions = buildPermissions()
 

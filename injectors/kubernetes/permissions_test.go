@@ -15,7 +15,7 @@ import (
 	"github.com/firedrill/firedrill/internal/devcluster/clustertest"
 )
 
-// rbacFile is the parsed deploy/rbac.yaml: the rules bound to the
+// rbacFile is the parsed deploy/base/rbac.yaml: the rules bound to the
 // firedrill ServiceAccount cluster-wide (ClusterRoles through
 // ClusterRoleBindings) and per namespace (Roles through RoleBindings).
 type rbacFile struct {
@@ -107,7 +107,7 @@ func TestDeployRBACGrantsExactlyThePermissionTable(t *testing.T) {
 				t.Fatalf("unknown scope %q", n.Scope)
 			}
 			if !ok {
-				t.Errorf("deploy/rbac.yaml does not grant %s (%s scope), needed by %s %s: %s", n.Permission, n.Scope, n.User, n.Type, n.Why)
+				t.Errorf("deploy/base/rbac.yaml does not grant %s (%s scope), needed by %s %s: %s", n.Permission, n.Scope, n.User, n.Type, n.Why)
 			}
 		}
 	})
@@ -124,7 +124,7 @@ func TestDeployRBACGrantsExactlyThePermissionTable(t *testing.T) {
 								found = found || (p.Group == g && p.Resource == resource && p.Subresource == sub && p.Verb == v)
 							}
 							if !found {
-								t.Errorf("deploy/rbac.yaml grants %s %s in group %q (%s) but nothing in the permission table needs it", v, res, g, where)
+								t.Errorf("deploy/base/rbac.yaml grants %s %s in group %q (%s) but nothing in the permission table needs it", v, res, g, where)
 							}
 						}
 					}
@@ -283,7 +283,7 @@ func TestLeftoverPermissionsListEveryMarkedKindEverywhere(t *testing.T) {
 	}
 }
 
-// asFiredrill binds deploy/rbac.yaml to a ServiceAccount of ns — its
+// asFiredrill binds deploy/base/rbac.yaml to a ServiceAccount of ns — its
 // ClusterRoles under names unique to the test, its Role in ns — and returns
 // an injector acting as that ServiceAccount (impersonated).
 func asFiredrill(t *testing.T, ns string) *kubernetes.Injector {
@@ -303,7 +303,7 @@ func asFiredrill(t *testing.T, ns string) *kubernetes.Injector {
 
 // TestDeployRBACIsEnoughForEveryFaultAndProbe runs every fault type
 // (validate, prepare, inject, status, revert) and every probe against the
-// real API server as a ServiceAccount granted exactly deploy/rbac.yaml:
+// real API server as a ServiceAccount granted exactly deploy/base/rbac.yaml:
 // the table and the file are not only in step, they are sufficient.
 func TestDeployRBACIsEnoughForEveryFaultAndProbe(t *testing.T) {
 	ns := clustertest.Namespace(t)
@@ -356,7 +356,7 @@ func TestDeployRBACIsEnoughForEveryFaultAndProbe(t *testing.T) {
 		t.Fatalf("the test covers %d fault types, the catalog has %d", len(faults), len(info.FaultTypes))
 	}
 	for _, ft := range faults {
-		t.Run(ft.typ+" works with deploy/rbac.yaml", func(t *testing.T) {
+		t.Run(ft.typ+" works with deploy/base/rbac.yaml", func(t *testing.T) {
 			f := injectors.Fault{DrillID: drillID, FaultID: "perm-" + ft.typ, Type: ft.typ, Target: ft.target, Params: params(t, ft.params)}
 			rec := lifecycle(t, in, f)
 			if _, err := in.Status(ctx, f, rec); err != nil {
@@ -374,7 +374,7 @@ func TestDeployRBACIsEnoughForEveryFaultAndProbe(t *testing.T) {
 		{Type: "http-get", Target: injectors.Target{Namespace: ns, Kind: "Service", Name: "api"}, Params: params(t, map[string]any{"path": "/health"})},
 	}
 	for _, p := range probes {
-		t.Run(p.Type+" probe works with deploy/rbac.yaml", func(t *testing.T) {
+		t.Run(p.Type+" probe works with deploy/base/rbac.yaml", func(t *testing.T) {
 			res, err := in.Probe(ctx, p)
 			if err != nil {
 				t.Fatalf("Probe: %v", err)
@@ -384,7 +384,7 @@ func TestDeployRBACIsEnoughForEveryFaultAndProbe(t *testing.T) {
 			}
 		})
 	}
-	t.Run("the leftover scan works with deploy/rbac.yaml", func(t *testing.T) {
+	t.Run("the leftover scan works with deploy/base/rbac.yaml", func(t *testing.T) {
 		if _, err := in.FindLeftovers(ctx, ""); err != nil {
 			t.Fatal(err)
 		}

@@ -31,7 +31,7 @@ func checkConfig(ctx context.Context, r *Report, opts Options) *cluster {
 	if err != nil {
 		fix := "check kubernetes.kubeconfig (--kubeconfig) and kubernetes.context (--context); list the contexts with: kubectl config get-contexts"
 		if kc.Context == kubernetes.InClusterContext {
-			fix = "run firedrill in the cluster with deploy/firedrill.yaml, or set kubernetes.context to a kubeconfig context"
+			fix = "run firedrill in the cluster with deploy/base/firedrill.yaml, or set kubernetes.context to a kubeconfig context"
 		}
 		r.add(Check{Section: SectionConfig, Name: "kubeconfig", Status: Fail, Detail: oneLine(err.Error()), Fix: fix})
 		return nil

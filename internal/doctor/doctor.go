@@ -171,6 +171,9 @@ type Options struct {
 	// OpenRecord opens a sealed revert record of the drill database (see
 	// control/seal); nil leaves records as they are.
 	OpenRecord func([]byte) ([]byte, error)
+	// RecordsNamespace is ha.namespace: where firedrill keeps revert
+	// records in the cluster; empty when it keeps none.
+	RecordsNamespace string
 	// Clock times the API server's answer; default the real clock.
 	Clock clock.PassiveClock
 }
@@ -200,6 +203,9 @@ func Run(ctx context.Context, opts Options) *Report {
 		r.add(Check{Section: SectionLeftovers, Name: "scan", Status: Skip, Detail: "no cluster to ask: fix the configuration first"})
 	} else {
 		checkLeftovers(ctx, r, cl, opts)
+		if opts.RecordsNamespace != "" {
+			checkClusterRecords(ctx, r, cl, opts)
+		}
 	}
 	return r
 }

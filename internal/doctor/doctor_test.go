@@ -188,7 +188,7 @@ func TestRBAC(t *testing.T) {
 		wantDetails      []string
 		wantLeftoverWarn bool
 	}{
-		{name: "all of deploy/rbac.yaml bound: every permission granted",
+		{name: "all of deploy/base/rbac.yaml bound: every permission granted",
 			clusterRoles: allClusterRoles, roleRules: rb.role.Rules},
 		{name: "only the core-group rules and the base ClusterRole bound: the missing permissions named exactly",
 			clusterRoles: []rbacv1.ClusterRole{rb.clusterRoles["firedrill"]}, roleRules: coreRules,
@@ -217,8 +217,8 @@ func TestRBAC(t *testing.T) {
 					before, _, _ := strings.Cut(c.Detail, " as ")
 					missing = append(missing, before)
 					details = append(details, c.Detail)
-					if !strings.Contains(c.Fix, "deploy/rbac.yaml") {
-						t.Errorf("fix %q does not point to deploy/rbac.yaml", c.Fix)
+					if !strings.Contains(c.Fix, "deploy/base/rbac.yaml") {
+						t.Errorf("fix %q does not point to deploy/base/rbac.yaml", c.Fix)
 					}
 				}
 			}

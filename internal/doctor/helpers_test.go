@@ -88,7 +88,7 @@ func options(t testing.TB, rc *rest.Config, files ...string) doctor.Options {
 	}
 }
 
-// rbacYAML is deploy/rbac.yaml, parsed.
+// rbacYAML is deploy/base/rbac.yaml, parsed.
 type rbacYAML struct {
 	clusterRoles map[string]rbacv1.ClusterRole
 	role         rbacv1.Role
@@ -99,7 +99,7 @@ func readRBAC(t *testing.T) rbacYAML {
 	rb := clustertest.DeployRBAC(t)
 	ro, ok := rb.Roles["firedrill-drill-target"]
 	if !ok {
-		t.Fatal("deploy/rbac.yaml: no Role firedrill-drill-target")
+		t.Fatal("deploy/base/rbac.yaml: no Role firedrill-drill-target")
 	}
 	return rbacYAML{clusterRoles: rb.ClusterRoles, role: ro}
 }

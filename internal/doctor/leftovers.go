@@ -35,7 +35,7 @@ func checkLeftovers(ctx context.Context, r *Report, cl *cluster, opts Options) {
 	if err != nil {
 		status, fix := Fail, "check that the API server answers: kubectl --context "+cl.context+" get namespaces"
 		if kubernetes.IsForbidden(err) {
-			status, fix = Warn, "bind the ClusterRole firedrill-leftovers of deploy/rbac.yaml (kubectl apply -f deploy/rbac.yaml) to let doctor scan"
+			status, fix = Warn, "bind the ClusterRole firedrill-leftovers of deploy/base/rbac.yaml (kubectl apply -f deploy/base/rbac.yaml) to let doctor scan"
 		}
 		r.add(Check{Section: SectionLeftovers, Name: "scan", Status: status, Detail: "cannot scan for leftovers: " + oneLine(err.Error()), Fix: fix})
 		return

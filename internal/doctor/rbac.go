@@ -101,7 +101,7 @@ func checkRBAC(ctx context.Context, r *Report, cl *cluster, us uses, opts Option
 	if err != nil {
 		r.add(Check{Section: SectionRBAC, Name: "access reviews", Status: Fail,
 			Detail: "cannot ask the API server what firedrill may do: " + oneLine(err.Error()),
-			Fix:    "grant create selfsubjectaccessreviews.authorization.k8s.io (ClusterRole firedrill in deploy/rbac.yaml: kubectl apply -f deploy/rbac.yaml)"})
+			Fix:    "grant create selfsubjectaccessreviews.authorization.k8s.io (ClusterRole firedrill in deploy/base/rbac.yaml: kubectl apply -f deploy/base/rbac.yaml)"})
 		return
 	}
 	as := ""
@@ -132,7 +132,7 @@ func checkRBAC(ctx context.Context, r *Report, cl *cluster, us uses, opts Option
 	if leftoverMissing > 0 {
 		r.add(Check{Section: SectionRBAC, Name: "leftover scan", Status: Warn,
 			Detail: fmt.Sprintf("cannot %s in all namespaces%s: the leftover scan cannot run", strings.Join(missingLeftovers, ", "), as),
-			Fix:    "bind the ClusterRole firedrill-leftovers of deploy/rbac.yaml (kubectl apply -f deploy/rbac.yaml), or accept an unscanned cluster"})
+			Fix:    "bind the ClusterRole firedrill-leftovers of deploy/base/rbac.yaml (kubectl apply -f deploy/base/rbac.yaml), or accept an unscanned cluster"})
 	}
 	if granted == len(accesses) {
 		r.add(Check{Section: SectionRBAC, Name: "permissions", Status: OK,
@@ -155,7 +155,7 @@ func whereName(a kubernetes.Access) string {
 
 func grantFix(a kubernetes.Access) string {
 	if a.Permission.Scope == kubernetes.ScopeCluster || a.Namespace == "" {
-		return "grant it with the ClusterRole firedrill of deploy/rbac.yaml: kubectl apply -f deploy/rbac.yaml"
+		return "grant it with the ClusterRole firedrill of deploy/base/rbac.yaml: kubectl apply -f deploy/base/rbac.yaml"
 	}
-	return fmt.Sprintf("grant it in %s with the Role and RoleBinding firedrill-drill-target of deploy/rbac.yaml (set their metadata.namespace to %s, then kubectl apply -f)", a.Namespace, a.Namespace)
+	return fmt.Sprintf("grant it in %s with the Role and RoleBinding firedrill-drill-target of deploy/base/rbac.yaml (set their metadata.namespace to %s, then kubectl apply -f)", a.Namespace, a.Namespace)
 }

@@ -298,7 +298,7 @@ func checkNamespace(ctx context.Context, r *Report, cl *cluster, ns string, us [
 	switch {
 	case err != nil:
 		r.add(Check{Section: SectionScenarios, Name: name, Status: Fail,
-			Detail: "cannot read it: " + oneLine(err.Error()), Fix: "see the RBAC checks below; deploy/rbac.yaml grants get namespaces"})
+			Detail: "cannot read it: " + oneLine(err.Error()), Fix: "see the RBAC checks below; deploy/base/rbac.yaml grants get namespaces"})
 		return
 	case !obj.Exists:
 		status := Fail

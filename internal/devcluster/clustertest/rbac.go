@@ -19,7 +19,7 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// RBAC is deploy/rbac.yaml, parsed: the objects that grant firedrill its
+// RBAC is deploy/base/rbac.yaml, parsed: the objects that grant firedrill its
 // permissions.
 type RBAC struct {
 	ClusterRoles        map[string]rbacv1.ClusterRole
@@ -28,12 +28,12 @@ type RBAC struct {
 	RoleBindings        []rbacv1.RoleBinding
 }
 
-// DeployRBAC reads and strictly parses the repository's deploy/rbac.yaml,
+// DeployRBAC reads and strictly parses the repository's deploy/base/rbac.yaml,
 // failing t with the document number of anything it cannot read.
 func DeployRBAC(t testing.TB) RBAC {
 	t.Helper()
 	_, here, _, _ := runtime.Caller(0)
-	path := filepath.Join(filepath.Dir(here), "..", "..", "..", "deploy", "rbac.yaml")
+	path := filepath.Join(filepath.Dir(here), "..", "..", "..", "deploy", "base", "rbac.yaml")
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +79,7 @@ func DeployRBAC(t testing.TB) RBAC {
 		}
 	}
 	if len(out.ClusterRoles) == 0 || len(out.Roles) == 0 {
-		t.Fatal("deploy/rbac.yaml: no ClusterRole or no Role")
+		t.Fatal("deploy/base/rbac.yaml: no ClusterRole or no Role")
 	}
 	return out
 }
