@@ -315,8 +315,8 @@ var settings = []setting{
 	{key: "metrics.token", def: ""},
 	{key: "ha.lease", def: "firedrill-controller"},
 	{key: "ha.identity", def: ""},
-	{key: "ha.leaseDuration", def: 15 * time.Second},
-	{key: "ha.renewDeadline", def: 10 * time.Second},
+	{key: "ha.leaseDuration", def: 10 * time.Second},
+	{key: "ha.renewDeadline", def: 7 * time.Second},
 	{key: "ha.retryPeriod", def: 2 * time.Second},
 	{key: "safety.deadManAfter", def: 5 * time.Minute},
 }

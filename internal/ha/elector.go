@@ -19,8 +19,8 @@ import (
 // stops acting, LeaseDuration-RenewDeadline before anyone else may take
 // the Lease over.
 const (
-	DefaultLeaseDuration = 15 * time.Second
-	DefaultRenewDeadline = 10 * time.Second
+	DefaultLeaseDuration = 10 * time.Second
+	DefaultRenewDeadline = 7 * time.Second
 	DefaultRetryPeriod   = 2 * time.Second
 )
 
