@@ -51,9 +51,11 @@ func TestServe_skipsAHostileScenarioAndStopsOnSIGTERM(t *testing.T) {
 			_ = cmd.Process.Kill()
 		}
 	}()
-	room := regexp.MustCompile(`drill room on http://\S+`)
+	// The scenario count is printed after the room's address: wait for it,
+	// not only for the address, or a slow machine races the check below.
+	loaded := regexp.MustCompile(`\d+ scenario\(s\) loaded`)
 	deadline := time.After(30 * time.Second)
-	for !room.MatchString(stdout.String()) {
+	for !loaded.MatchString(stdout.String()) {
 		select {
 		case err := <-exited:
 			t.Fatalf("serve exited (%v) before serving\nstdout: %s\nstderr: %s", err, stdout.String(), stderr.String())
