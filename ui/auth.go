@@ -278,7 +278,7 @@ func (s *Server) session(r *http.Request) (*Session, bool) {
 		return nil, false
 	}
 	sess, ok := s.sessions.get(r.Context(), c.Value)
-	if !ok || sess.Admin {
+	if !ok || sess.Admin || sess.personal() {
 		return sess, ok
 	}
 	g, err := s.tokens.JoinGrant(r.Context(), sess.LinkHash)

@@ -174,7 +174,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	}
 	poster.Backoff = time.Millisecond
 	cfg := ui.Config{
-		Engine: eng, Journal: store, Library: lib, Tokens: tokens, Sessions: tokens,
+		Engine: eng, Journal: store, Library: lib, Tokens: tokens, Sessions: tokens, Links: tokens,
 		Admin:     ui.AdminCredential{Token: adminToken},
 		RateLimit: ui.RateLimit{Burst: 1000, Every: time.Millisecond},
 		Program:   &program.Service{Store: store, Drills: eng, Scenarios: lib, Clock: clock.RealClock{}, Poster: poster},

@@ -96,6 +96,10 @@ type pendingLogin struct {
 	nonce    string
 	verifier string // PKCE code verifier
 	expires  time.Time
+	// purpose is why the person signs in (purposeStaff, purposeLink,
+	// purposeMe); link is the drill person a purposeLink sign-in links.
+	purpose string
+	link    IdentityLink
 }
 
 // oidcAuth is the relying party: discovery, the started sign-ins, and the
@@ -150,9 +154,9 @@ func (s *Server) oauth2(p *oidc.Provider, r *http.Request) *oauth2.Config {
 }
 
 // start remembers a new sign-in and returns its state.
-func (o *oidcAuth) start(now time.Time) (string, pendingLogin) {
+func (o *oidcAuth) start(now time.Time, purpose string, link IdentityLink) (string, pendingLogin) {
 	state := randomToken()
-	pl := pendingLogin{nonce: randomToken(), verifier: oauth2.GenerateVerifier(), expires: now.Add(oidcLoginTTL)}
+	pl := pendingLogin{nonce: randomToken(), verifier: oauth2.GenerateVerifier(), expires: now.Add(oidcLoginTTL), purpose: purpose, link: link}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for st, p := range o.pending {
@@ -217,9 +221,25 @@ func StaffID(issuer, subject string) string {
 // pageOIDCLogin starts the authorization code flow with PKCE: it remembers
 // the state, nonce and code verifier, binds the state to this browser with
 // a cookie and sends the browser to the provider.
-func (s *Server) pageOIDCLogin(w http.ResponseWriter, r *http.Request, _ *Session) {
+func (s *Server) pageOIDCLogin(w http.ResponseWriter, r *http.Request, sess *Session) {
 	if s.oidc == nil {
 		s.signInRefused(w, http.StatusNotFound, "Sign-in with an identity provider is not configured here.", "Use the facilitator sign-in.")
+		return
+	}
+	purpose, link := r.URL.Query().Get("purpose"), IdentityLink{}
+	switch purpose {
+	case purposeStaff, purposeMe:
+	case purposeLink:
+		// A participant links the drill of their join link: the link is
+		// taken from their session now, not from anything the provider
+		// sends back.
+		if sess == nil || sess.Admin || sess.DrillID == "" || sess.Role != control.RoleParticipant || s.links == nil {
+			s.signInRefused(w, http.StatusForbidden, "Only a participant who joined a drill can link it to their account.", "Open your join link first.")
+			return
+		}
+		link = IdentityLink{DrillID: sess.DrillID, PersonID: sess.PersonID}
+	default:
+		s.signInRefused(w, http.StatusBadRequest, "Unknown sign-in purpose.", "Start again from the sign-in page.")
 		return
 	}
 	p, err := s.oidc.discover(r.Context())
@@ -228,7 +248,7 @@ func (s *Server) pageOIDCLogin(w http.ResponseWriter, r *http.Request, _ *Sessio
 		s.signInRefused(w, http.StatusBadGateway, "The identity provider does not answer.", "Try again in a moment, or ask your administrator.")
 		return
 	}
-	state, pl := s.oidc.start(s.clock.Now())
+	state, pl := s.oidc.start(s.clock.Now(), purpose, link)
 	http.SetCookie(w, &http.Cookie{
 		Name: oidcStateCookie, Value: state, Path: "/auth/oidc/", MaxAge: int(oidcLoginTTL.Seconds()),
 		// Lax: the provider sends the browser back with a top-level
@@ -273,6 +293,10 @@ func (s *Server) pageOIDCCallback(w http.ResponseWriter, r *http.Request, _ *Ses
 		return
 	}
 	sess, err := s.oidcSession(r, q.Get("code"), pl)
+	if err == nil && pl.purpose == purposeLink {
+		s.signedIn(w, "/room/"+pl.link.DrillID, "Linked this drill to "+sess.Name+".")
+		return
+	}
 	if err != nil {
 		var ref *signInError
 		if errors.As(err, &ref) {
@@ -284,13 +308,22 @@ func (s *Server) pageOIDCCallback(w http.ResponseWriter, r *http.Request, _ *Ses
 		return
 	}
 	s.setSessionCookie(w, r, sess)
+	if pl.purpose == purposeMe {
+		s.signedIn(w, "/me", "Signed in as "+sess.Name+".")
+		return
+	}
 	s.logger.Info("staff signed in with the identity provider", "subject", sess.Subject, "name", sess.Name, "teams", teamList(sess))
-	// The session cookie is SameSite=Strict and this answer ends a
-	// navigation that started at the provider: the browser would not send
-	// the cookie on a redirect, so a page of ours moves on to the console.
+	s.signedIn(w, "/console", "Signed in as "+sess.Name+".")
+}
+
+// signedIn answers a finished sign-in with a page that moves on to next.
+// The session cookie is SameSite=Strict and this answer ends a navigation
+// that started at the provider: the browser would not send the cookie on
+// a redirect, so a page of ours moves on.
+func (s *Server) signedIn(w http.ResponseWriter, next, msg string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	_ = signedInPage.Execute(w, sess.Name)
+	_ = signedInPage.Execute(w, struct{ Next, Msg string }{next, msg})
 }
 
 // signInError is a refused sign-in with what to tell the person.
@@ -340,13 +373,24 @@ func (s *Server) oidcSession(r *http.Request, code string, pl pendingLogin) (*Se
 	groups := claimStrings(all[s.oidc.cfg.GroupsClaim])
 	teams := s.oidc.grants(groups)
 	name := firstNonEmpty(cl.Name, cl.PreferredUsername, cl.Email, idt.Subject)
+	if len([]rune(name)) > maxNameRunes {
+		name = string([]rune(name)[:maxNameRunes])
+	}
+	switch pl.purpose {
+	case purposeLink:
+		// Participants need no group: the link ties the drill they
+		// joined to who they are, for their own history.
+		if err := s.links.LinkIdentity(r.Context(), idt.Subject, pl.link); err != nil {
+			return nil, err
+		}
+		return &Session{Subject: idt.Subject, Name: name}, nil
+	case purposeMe:
+		return s.sessions.create(ctx, Session{Subject: idt.Subject, Name: name, PersonID: StaffID(idt.Issuer, idt.Subject)}, joinSessionTTL)
+	}
 	if len(teams) == 0 {
 		s.logger.Warn("identity provider sign-in refused: no mapped group", "subject", idt.Subject, "name", name, "groups", groups)
 		return nil, &signInError{http.StatusForbidden, fmt.Sprintf("You signed in as %s, but you are in no group that firedrill maps to a team.", name),
 			"Ask your firedrill administrator to add you to the group of your team. Participants join drills with the link their facilitator sends."}
-	}
-	if len([]rune(name)) > maxNameRunes {
-		name = string([]rune(name)[:maxNameRunes])
 	}
 	sess := Session{Admin: true, Role: control.RoleFacilitator, Name: name, Subject: idt.Subject,
 		PersonID: StaffID(idt.Issuer, idt.Subject), Teams: teams}
@@ -398,9 +442,9 @@ var signInPages = template.Must(template.New("refused").Parse(`<!doctype html>
 `))
 
 var signedInPage = template.Must(template.New("signed-in").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="0; url=/console">
+<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="0; url={{.Next}}">
 <title>firedrill — signed in</title><link rel="stylesheet" href="/static/app.css"></head>
-<body><main class="center"><p id="signed-in">Signed in as {{.}}. <a href="/console">Open the console</a>.</p></main></body></html>
+<body><main class="center"><p id="signed-in">{{.Msg}} <a href="{{.Next}}">Go on</a>.</p></main></body></html>
 `))
 
 // signInRefused answers a failed sign-in with a page that says why and

@@ -101,23 +101,7 @@ func (c *client) follow(u string, stop func(string) bool) (last string, res *htt
 // not yet opened.
 func (e *ssoEnv) ssoCallback(c *client, username, password string) string {
 	e.t.Helper()
-	loginPage, res, body := c.follow(e.http.URL+"/auth/oidc/login", func(string) bool { return false })
-	if res == nil || res.StatusCode != 200 || !strings.Contains(body, `name="password"`) {
-		e.t.Fatalf("the provider's login page %s: %v %s", loginPage, res, body)
-	}
-	lu, _ := url.Parse(loginPage)
-	form := url.Values{"id": {lu.Query().Get("authRequestID")}, "username": {username}, "password": {password}}
-	res, err := c.hc.PostForm(e.idp.Issuer+"/login/username", form)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	res.Body.Close()
-	loc, err := res.Request.URL.Parse(res.Header.Get("Location"))
-	if err != nil || res.StatusCode != http.StatusFound {
-		e.t.Fatalf("sign in as %s at the provider: %d", username, res.StatusCode)
-	}
-	cb, _, _ := c.follow(loc.String(), func(u string) bool { return strings.HasPrefix(u, e.http.URL) })
-	return cb
+	return e.ssoCallbackWith(c, username, password, "")
 }
 
 // sso signs a new browser in as username through the provider and returns
@@ -320,4 +304,130 @@ func TestSessionTimeouts(t *testing.T) {
 		t.Fatalf("a staff session 12 hours old: %d %s, want 401", st, b)
 	}
 	d.participant.must(200, "GET", "/api/drills/"+d.id, nil, nil)
+}
+
+// linkDrill walks participant c (who joined by link) through the provider
+// as username to link the drill to their account.
+func (e *ssoEnv) linkDrill(c *client, drillID, username string) {
+	e.t.Helper()
+	res, body := c.get(e.ssoCallbackFor(c, username, "link"))
+	if res.StatusCode != 200 || !strings.Contains(body, "/room/"+drillID) {
+		e.t.Fatalf("link callback: %d %s", res.StatusCode, body)
+	}
+}
+
+// TestMyDrills: a participant who joined two drills by link links each to
+// their account; signed in for "my drills" they see their own before/after
+// ratings of both, and nobody else sees them.
+func TestMyDrills(t *testing.T) {
+	e := newSSOEnv(t)
+	alice := e.sso("alice")
+	drills := e.ratedDrills(t, alice, func(pia *client, link, id string) { e.linkDrill(pia, id, "pia") })
+
+	t.Run("the participant sees their own trend across both drills", func(t *testing.T) {
+		c := e.client()
+		res, body := c.get(e.ssoCallbackFor(c, "pia", "me"))
+		if res.StatusCode != 200 || !strings.Contains(body, "/me") {
+			t.Fatalf("sign-in for my drills: %d %s", res.StatusCode, body)
+		}
+		var me wire.MyDrills
+		c.must(200, "GET", "/api/me/drills", nil, &me)
+		if me.Name != "Pia Park" || len(me.Drills) != 2 || me.Drills[0].DrillID != drills[0] || me.Drills[0].Before != 2 || me.Drills[0].After != 3 ||
+			me.Drills[1].DrillID != drills[1] || me.Drills[1].Before != 3 || me.Drills[1].After != 5 {
+			t.Fatalf("my drills %+v, want drills %v rated 2→3 and 3→5", me, drills)
+		}
+		c.must(200, "GET", "/me", nil, nil)
+		if st, _ := c.do("GET", "/api/drills", nil); st != 403 {
+			t.Errorf("a personal sign-in reads the console's drills: %d, want 403", st)
+		}
+		if st, _ := c.do("GET", "/api/drills/"+drills[0], nil); st != 403 {
+			t.Errorf("a personal sign-in reads a drill: %d, want 403", st)
+		}
+	})
+	t.Run("nobody else sees them", func(t *testing.T) {
+		c := e.client()
+		c.get(e.ssoCallbackFor(c, "erin", "me"))
+		var me wire.MyDrills
+		c.must(200, "GET", "/api/me/drills", nil, &me)
+		if len(me.Drills) != 0 {
+			t.Fatalf("Erin's drills %+v, want none", me)
+		}
+		for _, other := range []*client{alice, e.client()} {
+			if st, _ := other.do("GET", "/api/me/drills", nil); st != 401 {
+				t.Errorf("my drills without a personal sign-in: %d, want 401", st)
+			}
+		}
+	})
+	t.Run("only a participant's join session links a drill", func(t *testing.T) {
+		res, body := alice.get(e.http.URL + "/auth/oidc/login?purpose=link")
+		if res.StatusCode != 403 || !strings.Contains(body, "Only a participant") {
+			t.Fatalf("the facilitator starts a link sign-in: %d %s, want 403", res.StatusCode, body)
+		}
+	})
+}
+
+// ratedDrills runs two team A drills as facilitator fac, each with
+// participant Pia, who links it to her account with link (given her join
+// session and join link) and rates herself 2→3, then 3→5, in its retro.
+func (e *ssoEnv) ratedDrills(t *testing.T, fac *client, link func(pia *client, joinLink, drillID string)) []string {
+	t.Helper()
+	var drills []string
+	for i, ratings := range [][2]int{{2, 3}, {3, 5}} {
+		id := teamDrill(t, fac, "team-a-drill")
+		var l wire.JoinLink
+		fac.must(201, "POST", "/api/drills/"+id+"/people", map[string]any{"name": "Pia", "role": control.RoleParticipant}, &l)
+		pia := e.join(l.URL)
+		link(pia, l.URL, id)
+		fac.must(200, "POST", "/api/drills/"+id+"/end", map[string]string{"why": "drill " + itoa(int64(i))}, nil)
+		waitState(t, e.env, id, "retro")
+		pia.must(200, "POST", "/api/drills/"+id+"/retro/submit", map[string]any{"wentWell": "We split roles.", "lacking": "No runbook.", "better": "Write one.", "before": ratings[0], "after": ratings[1]}, nil)
+		drills = append(drills, id)
+	}
+	return drills
+}
+
+// ssoCallbackFor is ssoCallback for a sign-in of another purpose.
+func (e *ssoEnv) ssoCallbackFor(c *client, username, purpose string) string {
+	e.t.Helper()
+	return e.ssoCallbackWith(c, username, passwordOf(username), purpose)
+}
+
+// ssoCallbackWith walks browser c through the provider's own login page as
+// username for a sign-in of purpose and returns the callback URL the
+// provider sends it back to, not yet opened.
+func (e *ssoEnv) ssoCallbackWith(c *client, username, password, purpose string) string {
+	e.t.Helper()
+	loginPage, res, body := c.follow(e.http.URL+"/auth/oidc/login?purpose="+purpose, func(string) bool { return false })
+	if res == nil || res.StatusCode != 200 || !strings.Contains(body, `name="password"`) {
+		e.t.Fatalf("the provider's login page %s: %v %s", loginPage, res, body)
+	}
+	lu, _ := url.Parse(loginPage)
+	form := url.Values{"id": {lu.Query().Get("authRequestID")}, "username": {username}, "password": {password}}
+	res, err := c.hc.PostForm(e.idp.Issuer+"/login/username", form)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	res.Body.Close()
+	loc, err := res.Request.URL.Parse(res.Header.Get("Location"))
+	if err != nil || res.StatusCode != http.StatusFound {
+		e.t.Fatalf("sign in as %s at the provider: %d", username, res.StatusCode)
+	}
+	cb, _, _ := c.follow(loc.String(), func(u string) bool { return strings.HasPrefix(u, e.http.URL) })
+	return cb
+}
+
+// waitState waits until the drill is in state st.
+func waitState(t *testing.T, e *env, id string, st control.DrillState) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		d, err := e.engine.Drill(t.Context(), id)
+		if err == nil && d.State == st {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("drill %s: state %v, want %s", id, d.State, st)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -55,6 +55,8 @@ func (s *Server) routeTable() []route {
 		rt("POST", "/api/logout/everywhere", AccessAdmin, s.apiLogoutEverywhere),
 		rt("GET", "/auth/oidc/login", AccessPublic, s.pageOIDCLogin),
 		rt("GET", "/auth/oidc/callback", AccessPublic, s.pageOIDCCallback),
+		rt("GET", "/me", AccessPublic, s.pageMe),
+		rt("GET", "/api/me/drills", AccessPublic, s.apiMyDrills),
 		rt("POST", "/api/join", AccessPublic, s.apiJoin),
 		rt("GET", "/api/session", AccessPublic, s.apiSession),
 		rt("GET", "/healthz", AccessPublic, s.healthz),

@@ -38,6 +38,9 @@ type Config struct {
 	// Admin is the facilitator's credential: the bootstrap and break-glass
 	// way in once staff sign in with the identity provider.
 	Admin AdminCredential
+	// Links, when set, keeps the links participants make from the drills
+	// they joined to their identity ("my drills").
+	Links IdentityLinks
 	// StaffIdle ends a staff session after this long without a request;
 	// default DefaultStaffIdle, negative never.
 	StaffIdle time.Duration
@@ -104,6 +107,7 @@ type Server struct {
 	tokens    JoinTokens
 	admin     AdminCredential
 	oidc      *oidcAuth // nil without an identity provider
+	links     IdentityLinks
 	publicURL string
 	clock     clock.WithTicker
 	netClock  clock.WithTicker
@@ -188,6 +192,7 @@ func NewServer(cfg Config) (*Server, error) {
 		library:    cfg.Library,
 		tokens:     cfg.Tokens,
 		admin:      cfg.Admin,
+		links:      cfg.Links,
 		publicURL:  strings.TrimRight(cfg.PublicURL, "/"),
 		clock:      cfg.Clock,
 		netClock:   cfg.NetClock,

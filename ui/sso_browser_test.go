@@ -84,3 +84,57 @@ func TestBrowserSSOTeams(t *testing.T) {
 		r.p.waitJS("the record names the facilitator", `fetch("/api/drills/`+r.drill+`/record.md").then(r => r.ok ? r.text() : "").then(md => (window.__md = md, true)) && (window.__md || "").includes("| `+r.name+` | facilitator |")`)
 	}
 }
+
+// TestBrowserMyDrills is the done-when test of issue #17's participant
+// side: a participant who joined by link links the drill to her account
+// from the room, through the provider's login page; across two drills she
+// then signs in for "my drills" and sees her own before/after trend.
+func TestBrowserMyDrills(t *testing.T) {
+	e := newSSOEnv(t)
+	dir := artifacts(t)
+	open := newBrowser(t)
+	base := e.http.URL
+	first := true
+	providerLogin := func(p *page) {
+		p.waitJS("the provider's login page", `location.href.startsWith(`+jsString(e.idp.Issuer+"/login/username")+`) && document.querySelector("#password") !== null`)
+		p.run("type the provider credentials",
+			chromedp.SendKeys(chromedp.ID("username"), "pia"),
+			chromedp.SendKeys(chromedp.ID("password"), passwordOf("pia")),
+			chromedp.Click(`button[type="submit"]`),
+		)
+	}
+	drills := e.ratedDrills(t, e.sso("alice"), func(pia *client, joinLink, id string) {
+		if !first {
+			e.linkDrill(pia, id, "pia")
+			return
+		}
+		// The first drill is linked in a browser, from the room.
+		first = false
+		p := &page{t: t, ctx: open(), name: "pia-room", dir: dir}
+		p.run("open the join link", chromedp.Navigate(joinLink))
+		p.waitJS("the room offers to link the drill", `location.pathname === "/room/`+id+`" && document.querySelector("#linkIdentity").hidden === false`)
+		p.shot("room-link-identity")
+		p.run("link the drill to my account", chromedp.Click(chromedp.ID("linkIdentity")))
+		providerLogin(p)
+		p.waitJS("back in the room", `location.pathname === "/room/`+id+`" && document.body.dataset.ready === "true"`)
+	})
+
+	p := &page{t: t, ctx: open(), name: "pia", dir: dir}
+	p.run("open the sign-in page", chromedp.Navigate(base+"/login"))
+	p.waitJS("the my-drills link shows", `document.querySelector("#meBox").hidden === false`)
+	p.run("open my drills", chromedp.Click(chromedp.ID("meLink")))
+	providerLogin(p)
+	p.waitJS("my drills lists both drills", `location.pathname === "/me" && document.querySelectorAll("#myDrills tr").length === 2`)
+	for i, want := range [][2]string{{"2", "3"}, {"3", "5"}} {
+		row := `document.querySelectorAll("#myDrills tr")[` + itoa(int64(i)) + `]`
+		if got := eval[string](p, row+`.dataset.drill + " " + `+row+`.cells[2].textContent + " " + `+row+`.cells[3].textContent`); got != drills[i]+" "+want[0]+" "+want[1] {
+			t.Fatalf("row %d: %q, want %s rated %s→%s", i, got, drills[i], want[0], want[1])
+		}
+	}
+	if got := eval[string](p, `document.querySelector("#trend").textContent`); !strings.Contains(got, "3 → 5") {
+		t.Fatalf("trend %q, want 3 → 5", got)
+	}
+	p.shot("my-drills")
+	p.run("sign out", chromedp.Click(chromedp.ID("signOut")))
+	p.waitJS("back at the sign-in page", `location.pathname === "/login"`)
+}

@@ -129,7 +129,7 @@ func (m *Main) openRoom(cmd *cobra.Command) (*servedRoom, *ui.Server, error) {
 		return nil, nil, err
 	}
 	srv, err := ui.NewServer(ui.Config{
-		Engine: e, Journal: db, Library: lib, Tokens: tokens, Sessions: tokens, Admin: admin, OIDC: cfg.Auth.OIDC.ui(),
+		Engine: e, Journal: db, Library: lib, Tokens: tokens, Sessions: tokens, Links: tokens, Admin: admin, OIDC: cfg.Auth.OIDC.ui(),
 		PublicURL: cfg.PublicURL, TrustedProxies: proxies, Logger: m.pluginLogger(), Program: prog, SurveyURL: cfg.Program.SurveyURL,
 		Metrics: m.metrics.Handler(), MetricsToken: cfg.Metrics.Token, Ready: m.ready,
 	})

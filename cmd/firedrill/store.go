@@ -40,6 +40,7 @@ type journalStore interface {
 type roomStore interface {
 	ui.JoinTokens
 	ui.SessionStore
+	ui.IdentityLinks
 	storecopy.RoomSource
 	Close() error
 }

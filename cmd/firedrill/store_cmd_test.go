@@ -66,7 +66,7 @@ func TestStoreCopy(t *testing.T) {
 	t.Run("copy reports what it copied and that every head matches", func(t *testing.T) {
 		code, stdout, stderr := runWithEnv(t, pgEnv, "--data-dir", dir, "store", "copy", "--from", "sqlite", "--to", "postgres")
 		if code != 0 || !strings.Contains(stdout, "copied 1 drills (") || !strings.Contains(stdout, "and 1 plans from") ||
-			!strings.Contains(stdout, "copied 1 join links and 1 sessions") || !strings.Contains(stdout, "verified: all 1 drills have the same journal head") {
+			!strings.Contains(stdout, "copied 1 join links, 1 sessions and 0 identity links") || !strings.Contains(stdout, "verified: all 1 drills have the same journal head") {
 			t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 		}
 	})

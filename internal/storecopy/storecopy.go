@@ -36,12 +36,14 @@ type JournalTarget interface {
 type RoomSource interface {
 	AllJoinTokens(ctx context.Context) (map[string]ui.Grant, error)
 	AllSessions(ctx context.Context) (map[string]ui.Session, error)
+	AllIdentityLinks(ctx context.Context) (map[string][]ui.IdentityLink, error)
 }
 
 // RoomTarget is the drill room store copied to.
 type RoomTarget interface {
 	PutJoinToken(ctx context.Context, tokenHash string, g ui.Grant) error
 	PutSession(ctx context.Context, idHash string, s ui.Session) error
+	LinkIdentity(ctx context.Context, subject string, l ui.IdentityLink) error
 }
 
 // Report says what a copy did.
@@ -50,8 +52,8 @@ type Report struct {
 	Drills, Events, DrillsThere int
 	// Plans were copied; PlansThere were already in the target.
 	Plans, PlansThere int
-	// Tokens and Sessions of the drill room were copied.
-	Tokens, Sessions int
+	// Tokens, Sessions and identity Links of the drill room were copied.
+	Tokens, Sessions, Links int
 }
 
 // Journal copies every drill and plan of from into to.
@@ -142,7 +144,7 @@ func copyPlans(ctx context.Context, from JournalSource, to JournalTarget, rep *R
 	return nil
 }
 
-// Room copies the drill room's join tokens and sessions.
+// Room copies the drill room's join tokens, sessions and identity links.
 func Room(ctx context.Context, from RoomSource, to RoomTarget, rep *Report) error {
 	tokens, err := from.AllJoinTokens(ctx)
 	if err != nil {
@@ -163,6 +165,18 @@ func Room(ctx context.Context, from RoomSource, to RoomTarget, rep *Report) erro
 			return fmt.Errorf("copy sessions: %w", err)
 		}
 		rep.Sessions++
+	}
+	links, err := from.AllIdentityLinks(ctx)
+	if err != nil {
+		return err
+	}
+	for subject, ls := range links {
+		for _, l := range ls {
+			if err := to.LinkIdentity(ctx, subject, l); err != nil {
+				return fmt.Errorf("copy identity links: %w", err)
+			}
+			rep.Links++
+		}
 	}
 	return nil
 }

@@ -15,9 +15,11 @@ import (
 type Room interface {
 	ui.JoinTokens
 	ui.SessionStore
+	ui.IdentityLinks
 	// AllJoinTokens and AllSessions list everything stored, for copying.
 	AllJoinTokens(ctx context.Context) (map[string]ui.Grant, error)
 	AllSessions(ctx context.Context) (map[string]ui.Session, error)
+	AllIdentityLinks(ctx context.Context) (map[string][]ui.IdentityLink, error)
 	Close() error
 }
 
@@ -145,6 +147,25 @@ func TestRoom(t *testing.T, open RoomOpener) {
 		}
 		if n, err := db.DeleteSubjectSessions(ctx, ""); err != nil || n != 0 {
 			t.Fatalf("an empty subject deleted %d, %v; want nothing", n, err)
+		}
+	})
+	t.Run("a participant's drills are linked to their identity once each", func(t *testing.T) {
+		for _, l := range []ui.IdentityLink{{DrillID: "d2", PersonID: "p9"}, {DrillID: "d1", PersonID: "p1"}, {DrillID: "d1", PersonID: "p1"}} {
+			if err := db.LinkIdentity(ctx, "u-pia", l); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := db.IdentityLinksOf(ctx, "u-pia")
+		want := []ui.IdentityLink{{DrillID: "d1", PersonID: "p1"}, {DrillID: "d2", PersonID: "p9"}}
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("links %+v, %v; want %+v", got, err, want)
+		}
+		if got, err := db.IdentityLinksOf(ctx, "u-else"); err != nil || len(got) != 0 {
+			t.Fatalf("another subject's links: %+v, %v; want none", got, err)
+		}
+		all, err := db.AllIdentityLinks(ctx)
+		if err != nil || !reflect.DeepEqual(all, map[string][]ui.IdentityLink{"u-pia": want}) {
+			t.Fatalf("all links %+v, %v; want Pia's %+v", all, err, want)
 		}
 	})
 	t.Run("a deleted session is not found", func(t *testing.T) {

@@ -164,6 +164,53 @@ func (d *DB) GetSession(ctx context.Context, idHash string) (ui.Session, error) 
 	return s, nil
 }
 
+// LinkIdentity records that an identity-provider subject is a person of a
+// drill (a participant who linked the drill to their account).
+func (d *DB) LinkIdentity(ctx context.Context, subject string, l ui.IdentityLink) error {
+	if _, err := d.pool.Exec(ctx, `INSERT INTO identity_links (subject, drill_id, person_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, subject, l.DrillID, l.PersonID); err != nil {
+		return fmt.Errorf("link %s/%s to an identity: %w", l.DrillID, l.PersonID, err)
+	}
+	return nil
+}
+
+// AllIdentityLinks returns every identity link by subject, for firedrill
+// store copy.
+func (d *DB) AllIdentityLinks(ctx context.Context) (map[string][]ui.IdentityLink, error) {
+	rows, err := d.pool.Query(ctx, `SELECT subject, drill_id, person_id FROM identity_links ORDER BY subject, drill_id, person_id`)
+	if err != nil {
+		return nil, fmt.Errorf("list identity links: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]ui.IdentityLink{}
+	for rows.Next() {
+		var subject string
+		var l ui.IdentityLink
+		if err := rows.Scan(&subject, &l.DrillID, &l.PersonID); err != nil {
+			return nil, fmt.Errorf("list identity links: %w", err)
+		}
+		out[subject] = append(out[subject], l)
+	}
+	return out, rows.Err()
+}
+
+// IdentityLinksOf returns the drills linked to subject.
+func (d *DB) IdentityLinksOf(ctx context.Context, subject string) ([]ui.IdentityLink, error) {
+	rows, err := d.pool.Query(ctx, `SELECT drill_id, person_id FROM identity_links WHERE subject = $1 ORDER BY drill_id, person_id`, subject)
+	if err != nil {
+		return nil, fmt.Errorf("identity links: %w", err)
+	}
+	defer rows.Close()
+	var out []ui.IdentityLink
+	for rows.Next() {
+		var l ui.IdentityLink
+		if err := rows.Scan(&l.DrillID, &l.PersonID); err != nil {
+			return nil, fmt.Errorf("identity links: %w", err)
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
 // DeleteSubjectSessions removes every session of an identity-provider
 // subject (sign-out everywhere, an admin's revocation).
 func (d *DB) DeleteSubjectSessions(ctx context.Context, subject string) (int, error) {

@@ -46,7 +46,7 @@ func Open(path string) (*DB, error) {
 		return nil, fmt.Errorf("open room database %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(1)
-	if _, err := db.Exec(schema + sessionSchema); err != nil {
+	if _, err := db.Exec(schema + sessionSchema + linkSchema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open room database %s: create schema: %w", path, err)
 	}
@@ -133,6 +133,62 @@ func (d *DB) JoinGrant(ctx context.Context, tokenHash string) (ui.Grant, error) 
 	}
 	g.Role = control.Role(role)
 	return g, nil
+}
+
+const linkSchema = `
+CREATE TABLE IF NOT EXISTS identity_links (
+	subject   TEXT NOT NULL,
+	drill_id  TEXT NOT NULL,
+	person_id TEXT NOT NULL,
+	PRIMARY KEY (subject, drill_id, person_id)
+);
+`
+
+// LinkIdentity records that an identity-provider subject is a person of a
+// drill (a participant who linked the drill to their account).
+func (d *DB) LinkIdentity(ctx context.Context, subject string, l ui.IdentityLink) error {
+	if _, err := d.db.ExecContext(ctx, `INSERT OR IGNORE INTO identity_links (subject, drill_id, person_id) VALUES (?, ?, ?)`, subject, l.DrillID, l.PersonID); err != nil {
+		return fmt.Errorf("link %s/%s to an identity: %w", l.DrillID, l.PersonID, err)
+	}
+	return nil
+}
+
+// AllIdentityLinks returns every identity link by subject, for firedrill
+// store copy.
+func (d *DB) AllIdentityLinks(ctx context.Context) (map[string][]ui.IdentityLink, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT subject, drill_id, person_id FROM identity_links ORDER BY subject, drill_id, person_id`)
+	if err != nil {
+		return nil, fmt.Errorf("list identity links: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]ui.IdentityLink{}
+	for rows.Next() {
+		var subject string
+		var l ui.IdentityLink
+		if err := rows.Scan(&subject, &l.DrillID, &l.PersonID); err != nil {
+			return nil, fmt.Errorf("list identity links: %w", err)
+		}
+		out[subject] = append(out[subject], l)
+	}
+	return out, rows.Err()
+}
+
+// IdentityLinksOf returns the drills linked to subject.
+func (d *DB) IdentityLinksOf(ctx context.Context, subject string) ([]ui.IdentityLink, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT drill_id, person_id FROM identity_links WHERE subject = ? ORDER BY drill_id, person_id`, subject)
+	if err != nil {
+		return nil, fmt.Errorf("identity links: %w", err)
+	}
+	defer rows.Close()
+	var out []ui.IdentityLink
+	for rows.Next() {
+		var l ui.IdentityLink
+		if err := rows.Scan(&l.DrillID, &l.PersonID); err != nil {
+			return nil, fmt.Errorf("identity links: %w", err)
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
 }
 
 const sessionSchema = `

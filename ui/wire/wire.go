@@ -5,7 +5,11 @@
 // server.
 package wire
 
-import "github.com/firedrill/firedrill/control"
+import (
+	"time"
+
+	"github.com/firedrill/firedrill/control"
+)
 
 // SessionView is the answer of GET /api/session.
 type SessionView struct {
@@ -64,4 +68,21 @@ type PostMessageRequest struct {
 	ReplyTo int64  `json:"replyTo,omitempty"`
 	// Persona makes the facilitator speak as a scenario persona.
 	Persona string `json:"persona,omitempty"`
+}
+
+// MyDrills is a person's own drills, for the "my drills" page.
+type MyDrills struct {
+	Name   string    `json:"name"`
+	Drills []MyDrill `json:"drills"`
+}
+
+// MyDrill is one drill a person took part in, with their own before/after
+// self-ratings (0 until they answered the retro).
+type MyDrill struct {
+	DrillID   string    `json:"drillId"`
+	Title     string    `json:"title"`
+	Team      string    `json:"team,omitempty"`
+	CreatedAt time.Time `json:"createdAt"`
+	Before    int       `json:"before"`
+	After     int       `json:"after"`
 }

@@ -7,6 +7,7 @@ loadSession().then((s) => {
   if (s.sso) {
     document.getElementById("ssoBox").hidden = false;
     document.getElementById("breakGlass").hidden = false;
+    document.getElementById("meBox").hidden = false;
   }
 }).catch(() => {});
 // The name is remembered in this browser for the next sign-in.

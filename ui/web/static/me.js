@@ -1,0 +1,33 @@
+import { api, loadSession } from "./common.js";
+
+// "My drills": the signed-in person's own before/after self-ratings across
+// the drills they linked to their account, oldest first.
+const tbody = document.getElementById("myDrills");
+const cell = (text) => { const td = document.createElement("td"); td.textContent = text; return td; };
+try {
+  const me = await api("GET", "/api/me/drills");
+  document.getElementById("myTitle").textContent = "My drills — " + me.name;
+  const rated = [];
+  for (const d of me.drills) {
+    const tr = document.createElement("tr");
+    tr.dataset.drill = d.drillId;
+    const answered = d.before > 0 && d.after > 0;
+    if (answered) rated.push(d);
+    tr.append(cell(d.title), cell(d.team || "–"), cell(answered ? String(d.before) : "–"), cell(answered ? String(d.after) : "–"),
+      cell(answered ? (d.after - d.before >= 0 ? "+" : "") + (d.after - d.before) : "not answered yet"));
+    tbody.append(tr);
+  }
+  const trend = document.getElementById("trend");
+  if (rated.length >= 2) {
+    trend.textContent = "Trend: after each drill you rated yourself " + rated.map((d) => d.after).join(" → ") + " (out of 5).";
+  } else {
+    trend.textContent = "Your trend shows once you answered the retro of two drills.";
+  }
+} catch (e) {
+  document.getElementById("error").textContent = e.message;
+}
+document.getElementById("signOut").addEventListener("click", async () => {
+  await loadSession();
+  await api("POST", "/api/logout");
+  location.assign("/login");
+});
