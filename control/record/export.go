@@ -227,7 +227,11 @@ func WriteMarkdownCharts(w io.Writer, r *Record, charts MarkdownCharts) error {
 	p("| Hints used | %d (skipped %d) |\n| Chained faults fired | %d |\n| Cap reached | %s |\n\n", m.HintsUsed, m.HintsSkipped, m.FaultsChained, yesNo(m.CapReached))
 	p("| Fault | Injected | Detected after | Recovered after | Resolved after | Reverted |\n|---|---|---|---|---|---|\n")
 	for _, f := range m.Faults {
-		p("| %s%s | %s | %s | %s | %s | %s |\n", mdEscape(f.ID), map[bool]string{true: " (chained)"}[f.Chained], ClockPtr(f.InjectedAtMs), ClockPtr(f.TimeToDetectMs), ClockPtr(f.TimeToRecoverMs), ClockPtr(f.TimeToResolveMs), ClockPtr(f.RevertedAtMs))
+		name := mdEscape(f.ID)
+		if f.Title != "" {
+			name = mdEscape(f.Title) + " (`" + strings.ReplaceAll(f.ID, "`", "") + "`)"
+		}
+		p("| %s%s | %s | %s | %s | %s | %s |\n", name, map[bool]string{true: " (chained)"}[f.Chained], ClockPtr(f.InjectedAtMs), ClockPtr(f.TimeToDetectMs), ClockPtr(f.TimeToRecoverMs), ClockPtr(f.TimeToResolveMs), ClockPtr(f.RevertedAtMs))
 	}
 	p("\n### Response times\n\n| What | Channel | At | Answered at | Response |\n|---|---|---|---|---|\n")
 	for _, rs := range r.Responses {
