@@ -130,13 +130,13 @@ func applyVariant(f *Fault, v FaultVariant) {
 		}
 		f.After, f.At = &a, nil
 	case v.At != nil:
-		f.At, f.After = cloneDuration(v.At), nil
+		f.At, f.After = clonePtr(v.At), nil
 	}
 	if v.IfResolvedBefore != nil {
-		f.IfResolvedBefore = cloneDuration(v.IfResolvedBefore)
+		f.IfResolvedBefore = clonePtr(v.IfResolvedBefore)
 	}
 	if v.HealAfter != nil {
-		f.HealAfter = cloneDuration(v.HealAfter)
+		f.HealAfter = clonePtr(v.HealAfter)
 	}
 	if v.ResolvedWhen != nil {
 		f.ResolvedWhen = cloneResolvedWhen(*v.ResolvedWhen)
@@ -205,11 +205,12 @@ func cloneTarget(t Target) Target {
 	return t
 }
 
-func cloneDuration(d *Duration) *Duration {
-	if d == nil {
+// clonePtr returns a pointer to a copy of *p, or nil.
+func clonePtr[T any](p *T) *T {
+	if p == nil {
 		return nil
 	}
-	v := *d
+	v := *p
 	return &v
 }
 
@@ -261,21 +262,12 @@ func (s *Scenario) Clone() *Scenario {
 					v.Target = &t
 				}
 				v.Params = cloneParams(v.Params)
-				if v.Injector != nil {
-					r := *v.Injector
-					v.Injector = &r
-				}
-				if v.Enabled != nil {
-					b := *v.Enabled
-					v.Enabled = &b
-				}
-				v.At = cloneDuration(v.At)
-				v.IfResolvedBefore = cloneDuration(v.IfResolvedBefore)
-				v.HealAfter = cloneDuration(v.HealAfter)
-				if v.After != nil {
-					a := *v.After
-					v.After = &a
-				}
+				v.Injector = clonePtr(v.Injector)
+				v.Enabled = clonePtr(v.Enabled)
+				v.At = clonePtr(v.At)
+				v.IfResolvedBefore = clonePtr(v.IfResolvedBefore)
+				v.HealAfter = clonePtr(v.HealAfter)
+				v.After = clonePtr(v.After)
 				if v.ResolvedWhen != nil {
 					rw := cloneResolvedWhen(*v.ResolvedWhen)
 					v.ResolvedWhen = &rw
@@ -284,26 +276,14 @@ func (s *Scenario) Clone() *Scenario {
 			}
 			f.Variants = vs
 		}
-		f.At = cloneDuration(f.At)
-		if f.After != nil {
-			a := *f.After
-			f.After = &a
-		}
-		f.IfResolvedBefore = cloneDuration(f.IfResolvedBefore)
-		f.HealAfter = cloneDuration(f.HealAfter)
-		if f.OnlyIf != nil {
-			c := *f.OnlyIf
-			f.OnlyIf = &c
-		}
-		if f.Unless != nil {
-			c := *f.Unless
-			f.Unless = &c
-		}
+		f.At = clonePtr(f.At)
+		f.After = clonePtr(f.After)
+		f.IfResolvedBefore = clonePtr(f.IfResolvedBefore)
+		f.HealAfter = clonePtr(f.HealAfter)
+		f.OnlyIf = clonePtr(f.OnlyIf)
+		f.Unless = clonePtr(f.Unless)
 		f.ResolvedWhen = cloneResolvedWhen(f.ResolvedWhen)
-		if f.AutoRevertAtEnd != nil {
-			b := *f.AutoRevertAtEnd
-			f.AutoRevertAtEnd = &b
-		}
+		f.AutoRevertAtEnd = clonePtr(f.AutoRevertAtEnd)
 	}
 	c.Alerts = slices.Clone(s.Alerts)
 	for i := range c.Alerts {
@@ -313,16 +293,13 @@ func (s *Scenario) Clone() *Scenario {
 	c.Injects = slices.Clone(s.Injects)
 	for i := range c.Injects {
 		in := &c.Injects[i]
-		in.At = cloneDuration(in.At)
+		in.At = clonePtr(in.At)
 		if in.On != nil {
 			on := *in.On
-			on.By = cloneDuration(on.By)
+			on.By = clonePtr(on.By)
 			in.On = &on
 		}
-		if in.FollowUp != nil {
-			fu := *in.FollowUp
-			in.FollowUp = &fu
-		}
+		in.FollowUp = clonePtr(in.FollowUp)
 		in.Difficulties = slices.Clone(in.Difficulties)
 	}
 	c.Hints = slices.Clone(s.Hints)
