@@ -2,19 +2,16 @@ package main_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	main "github.com/firedrill/firedrill/cmd/firedrill"
 	"github.com/firedrill/firedrill/control/controltest"
 )
 
@@ -90,31 +87,9 @@ func TestServe(t *testing.T) {
 		cfgPath := filepath.Join(dir, "firedrill.yaml")
 		_ = os.WriteFile(cfgPath, []byte(config), 0o644)
 
-		var stdout, stderr syncBuffer
-		m := main.NewMain()
-		m.Stdin = strings.NewReader("")
-		m.Stdout, m.Stderr = &stdout, &stderr
 		env := map[string]string{"HOME": dir, "XDG_CONFIG_HOME": dir, "FIREDRILL_CONFIG": cfgPath}
-		m.Getenv = func(k string) string { return env[k] }
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		exited := make(chan int, 1)
-		go func() { exited <- m.Run(ctx, []string{"serve"}) }()
-
-		urlRe := regexp.MustCompile(`drill room on (http://\S+)`)
-		var base string
-		for deadline := time.Now().Add(20 * time.Second); base == ""; {
-			if m := urlRe.FindStringSubmatch(stdout.String()); m != nil {
-				base = m[1]
-			} else if time.Now().After(deadline) {
-				t.Fatalf("serve printed no URL; stdout %q stderr %q", stdout.String(), stderr.String())
-			}
-			select {
-			case code := <-exited:
-				t.Fatalf("serve exited %d early; stderr %q", code, stderr.String())
-			case <-time.After(20 * time.Millisecond):
-			}
-		}
+		base, stop, stdout, stderr := serveFor(t, env)
+		defer stop()
 
 		fac := newBrowser(t, base)
 		var sess struct {
@@ -171,18 +146,7 @@ func TestServe(t *testing.T) {
 			t.Fatalf("participant opened the console: %d", st)
 		}
 
-		cancel()
-		select {
-		case code := <-exited:
-			if code != 0 {
-				t.Fatalf("serve exited %d; stderr %q", code, stderr.String())
-			}
-		case <-time.After(15 * time.Second):
-			t.Fatal("serve did not stop after cancel")
-		}
-		if err := m.Close(); err != nil {
-			t.Fatalf("close: %v", err)
-		}
+		stop()
 		if !strings.Contains(stdout.String(), "stopping") {
 			t.Fatalf("stdout %q does not say it stopped", stdout.String())
 		}

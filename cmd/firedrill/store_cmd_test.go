@@ -257,7 +257,7 @@ func TestServeOnPostgreSQL(t *testing.T) {
 	}
 	env := map[string]string{"HOME": dir, "XDG_CONFIG_HOME": dir, "FIREDRILL_CONFIG": cfgPath}
 
-	base, stop := serveFor(t, env)
+	base, stop, _, _ := serveFor(t, env)
 	fac := newBrowser(t, base)
 	var sess struct {
 		CSRF string `json:"csrf"`
@@ -283,7 +283,7 @@ func TestServeOnPostgreSQL(t *testing.T) {
 		t.Fatal("serve on PostgreSQL made a SQLite journal in the data directory")
 	}
 
-	base, stop = serveFor(t, env)
+	base, stop, _, _ = serveFor(t, env)
 	defer stop()
 	t.Run("the drill and the facilitator's session come back from the database", func(t *testing.T) {
 		fac.base = base
@@ -303,14 +303,14 @@ func TestServeOnPostgreSQL(t *testing.T) {
 	})
 }
 
-// serveFor starts firedrill serve with env and returns its URL and a
-// function that stops it.
-func serveFor(t *testing.T, env map[string]string) (string, func()) {
+// serveFor starts firedrill serve with env and returns its URL, a function
+// that stops it (and may be called again), and what it prints.
+func serveFor(t *testing.T, env map[string]string) (base string, stop func(), stdout, stderr *syncBuffer) {
 	t.Helper()
-	var stdout, stderr syncBuffer
+	stdout, stderr = &syncBuffer{}, &syncBuffer{}
 	m := main.NewMain()
 	m.Stdin = strings.NewReader("")
-	m.Stdout, m.Stderr = &stdout, &stderr
+	m.Stdout, m.Stderr = stdout, stderr
 	m.Getenv = func(k string) string { return env[k] }
 	ctx, cancel := context.WithCancel(context.Background())
 	exited := make(chan int, 1)
@@ -336,7 +336,7 @@ func serveFor(t *testing.T, env map[string]string) (string, func()) {
 				if err := m.Close(); err != nil {
 					t.Errorf("close: %v", err)
 				}
-			}
+			}, stdout, stderr
 		}
 		if time.Now().After(deadline) {
 			cancel()
