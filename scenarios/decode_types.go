@@ -61,6 +61,10 @@ func (d *decoder) scenario(n *yaml.Node, s *Scenario) {
 		{"briefing", false, func(v *yaml.Node, p string) { d.str(v, p, &s.Briefing) }},
 		{"solution", false, func(v *yaml.Node, p string) { d.str(v, p, &s.Solution) }},
 		{"retro", false, func(v *yaml.Node, p string) { d.retro(v, p, &s.Retro) }},
+		{"rehearsal", false, func(v *yaml.Node, p string) {
+			s.Rehearsal = &Rehearsal{}
+			d.rehearsal(v, p, s.Rehearsal)
+		}},
 	})
 }
 

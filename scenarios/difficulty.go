@@ -98,6 +98,7 @@ func (s *Scenario) ForDifficulty(d Difficulty) (*Scenario, error) {
 	for i := range c.Injects {
 		c.Injects[i].Difficulties = nil
 	}
+	c.Rehearsal = rehearsalFor(c.Rehearsal, d, dropped, c.Injects)
 	c.Difficulty = d
 	return c, nil
 }
@@ -312,5 +313,6 @@ func (s *Scenario) Clone() *Scenario {
 	c.Notices.Resolution = cloneNotice(s.Notices.Resolution)
 	c.Notices.Grades = slices.Clone(s.Notices.Grades)
 	c.Retro.Questions = slices.Clone(s.Retro.Questions)
+	c.Rehearsal = cloneRehearsal(s.Rehearsal)
 	return &c
 }

@@ -139,6 +139,9 @@ type Scenario struct {
 	// Solution is the designer's intended best response; secret until the retro.
 	Solution string    `yaml:"solution,omitempty" json:"solution,omitempty"`
 	Retro    RetroSpec `yaml:"retro,omitempty" json:"retro,omitempty"`
+	// Rehearsal, when set, lets `firedrill rehearse` play the drill with
+	// robot participants before the day. Real drills ignore it.
+	Rehearsal *Rehearsal `yaml:"rehearsal,omitempty" json:"rehearsal,omitempty"`
 
 	Source string `yaml:"-" json:"-"`
 	// Warnings are what Parse found valid but probably not meant (a YAML

@@ -74,6 +74,7 @@ func (v *validator) validate() {
 	v.variantLevels()
 	v.overlaps()
 	v.levels()
+	v.rehearsal()
 }
 
 func (v *validator) id(path, id string) {

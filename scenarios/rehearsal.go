@@ -1,0 +1,350 @@
+package scenarios
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// Rehearsal is a scenario's rehearsal with robot participants: people
+// played by firedrill that work the drill through the same paths a
+// participant uses (chat, notices, the cluster API), so that a designer
+// can prove the whole drill — every fault, chain, inject and hint — before
+// the day (`firedrill rehearse`).
+type Rehearsal struct {
+	Robots []Robot `yaml:"robots" json:"robots"`
+}
+
+// Robot is one robot participant and what it does, in order of its steps.
+type Robot struct {
+	// ID is the robot's person id in the drill.
+	ID string `yaml:"id" json:"id"`
+	// Name is shown as the author of what it writes; default the id.
+	Name  string      `yaml:"name,omitempty" json:"name,omitempty"`
+	Steps []RobotStep `yaml:"steps" json:"steps"`
+}
+
+// RobotStep is one thing a robot does. Exactly one trigger is set — At (a
+// drill time), On (a drill event, as for injects) or Answer (the inject it
+// answers, as soon as it is posted) — and exactly one action: Say, Notice,
+// Fix or, with Answer, Text.
+type RobotStep struct {
+	At     *Duration     `yaml:"at,omitempty" json:"at,omitempty"`
+	On     *EventTrigger `yaml:"on,omitempty" json:"on,omitempty"`
+	Answer string        `yaml:"answer,omitempty" json:"answer,omitempty"`
+	// Within is the answer's deadline after the inject: the report fails
+	// the step when the answer came later. Default 2m.
+	Within Duration `yaml:"within,omitempty" json:"within,omitempty"`
+
+	// Say is a chat message the robot posts in Channel (default the
+	// incident channel).
+	Say     string `yaml:"say,omitempty" json:"say,omitempty"`
+	Channel string `yaml:"channel,omitempty" json:"channel,omitempty"`
+	// Text is the answer's text (with Answer), posted in the inject's
+	// channel.
+	Text string `yaml:"text,omitempty" json:"text,omitempty"`
+	// Notice posts a notice of this kind with Fields, through the notice
+	// form's checks.
+	Notice NoticeKind        `yaml:"notice,omitempty" json:"notice,omitempty"`
+	Fields map[string]string `yaml:"fields,omitempty" json:"fields,omitempty"`
+	// Fix is the id of the fault the robot fixes the way a participant
+	// does: it puts the fault's target back as it was before the drill,
+	// through the cluster API. The drill learns of it from the fault's
+	// probes, never from firedrill's own revert.
+	Fix string `yaml:"fix,omitempty" json:"fix,omitempty"`
+
+	// Difficulties, when set, limits the step to drills played at these
+	// levels.
+	Difficulties []Difficulty `yaml:"difficulties,omitempty" json:"difficulties,omitempty"`
+}
+
+// DefaultAnswerWithin is an answer step's deadline when Within is not set.
+const DefaultAnswerWithin = Duration(2 * 60 * 1e9)
+
+// Action names what the step does: say, notice, fix or answer.
+func (s RobotStep) Action() string {
+	switch {
+	case s.Answer != "":
+		return "answer"
+	case s.Notice != "":
+		return "notice"
+	case s.Fix != "":
+		return "fix"
+	}
+	return "say"
+}
+
+// AnswerWithin returns the answer's deadline, Within or its default.
+func (s RobotStep) AnswerWithin() Duration {
+	if s.Within > 0 {
+		return s.Within
+	}
+	return DefaultAnswerWithin
+}
+
+// Describe says the step in words, e.g. "at 8m post the incident notice".
+func (s RobotStep) Describe() string {
+	var when string
+	switch {
+	case s.Answer != "":
+		return fmt.Sprintf("answer inject %s within %s", s.Answer, mins(s.AnswerWithin()))
+	case s.At != nil:
+		when = "at " + mins(*s.At)
+	case s.On != nil:
+		when = "on " + s.On.describe()
+	}
+	switch s.Action() {
+	case "notice":
+		return fmt.Sprintf("%s post the %s notice", when, s.Notice)
+	case "fix":
+		return fmt.Sprintf("%s fix fault %s", when, s.Fix)
+	}
+	return fmt.Sprintf("%s say %q", when, s.Say)
+}
+
+// describe says an event trigger in words: "fault.injected order-api-down +1m".
+func (t EventTrigger) describe() string {
+	out := string(t.Event)
+	for _, x := range []string{t.Fault, string(t.Notice), t.Alert, t.Hint} {
+		if x != "" {
+			out += " " + x
+		}
+	}
+	if t.By != nil {
+		out += " by " + mins(*t.By)
+	}
+	if t.Delay > 0 {
+		out += " +" + mins(t.Delay)
+	}
+	return out
+}
+
+func (d *decoder) rehearsal(n *yaml.Node, path string, x *Rehearsal) {
+	d.object(n, path, []field{
+		{"robots", true, func(v *yaml.Node, p string) {
+			d.list(v, p, func(v *yaml.Node, p string, _ int) {
+				var r Robot
+				d.object(v, p, []field{
+					{"id", true, func(v *yaml.Node, p string) { d.str(v, p, &r.ID) }},
+					{"name", false, func(v *yaml.Node, p string) { d.str(v, p, &r.Name) }},
+					{"steps", true, func(v *yaml.Node, p string) {
+						d.list(v, p, func(v *yaml.Node, p string, _ int) {
+							var st RobotStep
+							d.robotStep(v, p, &st)
+							r.Steps = append(r.Steps, st)
+						})
+					}},
+				})
+				x.Robots = append(x.Robots, r)
+			})
+		}},
+	})
+}
+
+func (d *decoder) robotStep(n *yaml.Node, path string, x *RobotStep) {
+	d.object(n, path, []field{
+		{"at", false, func(v *yaml.Node, p string) { d.durationPtr(v, p, &x.At) }},
+		{"on", false, func(v *yaml.Node, p string) {
+			x.On = &EventTrigger{}
+			d.eventTrigger(v, p, x.On)
+		}},
+		{"answer", false, func(v *yaml.Node, p string) { d.str(v, p, &x.Answer) }},
+		{"within", false, func(v *yaml.Node, p string) { d.duration(v, p, &x.Within) }},
+		{"say", false, func(v *yaml.Node, p string) { d.str(v, p, &x.Say) }},
+		{"channel", false, func(v *yaml.Node, p string) { d.str(v, p, &x.Channel) }},
+		{"text", false, func(v *yaml.Node, p string) { d.str(v, p, &x.Text) }},
+		{"notice", false, func(v *yaml.Node, p string) { d.str(v, p, (*string)(&x.Notice)) }},
+		{"fields", false, func(v *yaml.Node, p string) { d.stringMap(v, p, &x.Fields) }},
+		{"fix", false, func(v *yaml.Node, p string) { d.str(v, p, &x.Fix) }},
+		{"difficulties", false, func(v *yaml.Node, p string) { d.difficulties(v, p, &x.Difficulties) }},
+	})
+}
+
+// rehearsal checks the rehearsal section: robot ids, one trigger and one
+// action per step, and every reference (faults, injects, channels, notice
+// forms and their fields).
+func (v *validator) rehearsal() {
+	r := v.s.Rehearsal
+	if r == nil {
+		return
+	}
+	if len(r.Robots) == 0 {
+		v.errf("rehearsal.robots", "no robots, expected at least one robot participant with steps")
+	}
+	ids := map[string]bool{}
+	for i, rb := range r.Robots {
+		path := index("rehearsal.robots", i)
+		v.id(path+".id", rb.ID)
+		if ids[rb.ID] && rb.ID != "" {
+			v.errf(path+".id", "duplicate robot id %q", rb.ID)
+		}
+		ids[rb.ID] = true
+		if len(rb.Steps) == 0 {
+			v.errf(path+".steps", "no steps, expected at least one (say, notice, fix or answer)")
+		}
+		for j, st := range rb.Steps {
+			v.robotStep(index(path+".steps", j), st)
+		}
+	}
+}
+
+func (v *validator) robotStep(path string, st RobotStep) {
+	triggers := 0
+	for _, set := range []bool{st.At != nil, st.On != nil, st.Answer != ""} {
+		if set {
+			triggers++
+		}
+	}
+	if triggers != 1 {
+		v.errf(path, "%d triggers, expected exactly one of at (a drill time), on (an event) or answer (an inject id)", triggers)
+	}
+	actions := 0
+	for _, set := range []bool{st.Say != "", st.Notice != "", st.Fix != "", st.Answer != ""} {
+		if set {
+			actions++
+		}
+	}
+	if actions != 1 {
+		v.errf(path, "%d actions, expected exactly one of say (a chat message), notice (a notice kind), fix (a fault id) or answer with text", actions)
+	}
+	if st.At != nil {
+		v.beforeCap(path+".at", *st.At, "step time")
+	}
+	if st.On != nil {
+		v.trigger(path+".on", *st.On)
+	}
+	if st.Within > 0 && st.Answer == "" {
+		v.errf(path+".within", "within applies to answer steps only")
+	}
+	if st.Text != "" && st.Answer == "" {
+		v.errf(path+".text", "text applies to answer steps only; a chat message is written with say")
+	}
+	if st.Answer != "" {
+		if !slices.ContainsFunc(v.s.Injects, func(in Inject) bool { return in.ID == st.Answer }) {
+			v.errf(path+".answer", "unknown inject %q, expected one of: %s", st.Answer, listOr(v.injectIDs()))
+		}
+		if st.Text == "" {
+			v.errf(path+".text", "an answer needs text, expected what the robot replies")
+		}
+	}
+	if st.Channel != "" {
+		if st.Say == "" {
+			v.errf(path+".channel", "channel applies to say steps only")
+		} else {
+			v.channel(path+".channel", st.Channel, false)
+		}
+	}
+	if st.Fix != "" {
+		v.faultRef(path+".fix", st.Fix)
+	}
+	if len(st.Fields) > 0 && st.Notice == "" {
+		v.errf(path+".fields", "fields apply to notice steps only")
+	}
+	if st.Notice != "" {
+		v.robotNotice(path, st)
+	}
+}
+
+// robotNotice checks a notice step against the scenario's notice form, the
+// way the drill will when the robot posts it.
+func (v *validator) robotNotice(path string, st RobotStep) {
+	switch st.Notice {
+	case NoticeIncident, NoticeStatus, NoticeResolution:
+	default:
+		v.errf(path+".notice", "unknown notice %q, expected incident, status-update or resolution", st.Notice)
+		return
+	}
+	_, err := v.s.ValidateNotice(st.Notice, st.Fields)
+	var fe NoticeErrors
+	switch {
+	case errors.As(err, &fe):
+		parts := make([]string, len(fe))
+		for i, f := range fe {
+			parts[i] = f.Field.ID + " " + problemWords(f)
+		}
+		v.errf(path+".fields", "the %s notice form refuses them: %s", st.Notice, strings.Join(parts, "; "))
+	case err != nil:
+		v.errf(path+".notice", "%v", err)
+	}
+}
+
+// problemWords says what is wrong with one notice field.
+func problemWords(f NoticeFieldError) string {
+	switch f.Problem {
+	case ProblemRequired:
+		return "is required"
+	case ProblemUnknown:
+		return "is not a field of the form"
+	case ProblemOption:
+		return fmt.Sprintf("is %q, expected one of %s", f.Value, strings.Join(f.Field.Options, ", "))
+	case ProblemScale:
+		return fmt.Sprintf("is %q, expected a whole number from 1 to 5", f.Value)
+	case ProblemTime:
+		return fmt.Sprintf("is %q, expected a clock time like 14:05", f.Value)
+	case ProblemDuration:
+		return fmt.Sprintf("is %q, expected a duration like 20m", f.Value)
+	}
+	return fmt.Sprintf("is %q (%s)", f.Value, f.Problem)
+}
+
+func (v *validator) injectIDs() []string {
+	var out []string
+	for _, in := range v.s.Injects {
+		out = append(out, in.ID)
+	}
+	return out
+}
+
+// rehearsalFor keeps the robot steps played at d: steps limited to other
+// levels go, and so do steps about faults left out at d.
+func rehearsalFor(r *Rehearsal, d Difficulty, dropped map[string]bool, injects []Inject) *Rehearsal {
+	if r == nil {
+		return nil
+	}
+	out := &Rehearsal{Robots: make([]Robot, 0, len(r.Robots))}
+	for _, rb := range r.Robots {
+		rb.Steps = slices.DeleteFunc(slices.Clone(rb.Steps), func(st RobotStep) bool {
+			if !playedAt(st.Difficulties, d) || dropped[st.Fix] {
+				return true
+			}
+			if st.On != nil && dropped[st.On.Fault] {
+				return true
+			}
+			return st.Answer != "" && !slices.ContainsFunc(injects, func(in Inject) bool { return in.ID == st.Answer })
+		})
+		for i := range rb.Steps {
+			rb.Steps[i].Difficulties = nil
+		}
+		out.Robots = append(out.Robots, rb)
+	}
+	return out
+}
+
+// cloneRehearsal copies r deeply enough that editing the copy never
+// changes r.
+func cloneRehearsal(r *Rehearsal) *Rehearsal {
+	if r == nil {
+		return nil
+	}
+	c := &Rehearsal{Robots: slices.Clone(r.Robots)}
+	for i := range c.Robots {
+		steps := slices.Clone(c.Robots[i].Steps)
+		for j := range steps {
+			st := &steps[j]
+			st.At = clonePtr(st.At)
+			if st.On != nil {
+				on := *st.On
+				on.By = clonePtr(on.By)
+				st.On = &on
+			}
+			st.Fields = maps.Clone(st.Fields)
+			st.Difficulties = slices.Clone(st.Difficulties)
+		}
+		c.Robots[i].Steps = steps
+	}
+	return c
+}
