@@ -94,6 +94,17 @@ func Objects(ns string) []any {
 	// chained example's medium variant tells.
 	orderAPI := deployment(ns, "order-api", "registry.shop.internal/order-api:2024-11-30", 3, []corev1.EnvVar{{Name: "LOG_LEVEL", Value: "info"}}, []corev1.EnvFromSource{fromCM("order-api-config"), fromSecret("order-api-db")})
 	orderAPI.Spec.Strategy = appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType}
+	// order-api is ready only while it can reach and log in to its
+	// database (its /ready checks both connections), and a pod counts as
+	// available once it has been ready for 5 seconds: an order API that
+	// cannot reach its database never becomes available, however often it
+	// is restarted.
+	orderAPI.Spec.MinReadySeconds = 5
+	orderAPI.Spec.Template.Spec.Containers[0].ReadinessProbe = &corev1.Probe{
+		ProbeHandler:     corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/ready", Port: intstr.FromString("http")}},
+		PeriodSeconds:    5,
+		FailureThreshold: 1,
+	}
 	return []any{
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{OptInLabel: "true"}}},
 		&corev1.ConfigMap{

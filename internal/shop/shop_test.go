@@ -109,7 +109,7 @@ func TestSimulatorFollowsClusterState(t *testing.T) {
 		case "secret":
 			_, err = cs.CoreV1().Secrets(ns).Patch(ctx, obj, types.MergePatchType, []byte(p), metav1.PatchOptions{})
 		case "deployment":
-			_, err = cs.AppsV1().Deployments(ns).Patch(ctx, obj, types.MergePatchType, []byte(p), metav1.PatchOptions{})
+			_, err = cs.AppsV1().Deployments(ns).Patch(ctx, obj, types.StrategicMergePatchType, []byte(p), metav1.PatchOptions{})
 		case "cronjob":
 			_, err = cs.BatchV1().CronJobs(ns).Patch(ctx, obj, types.MergePatchType, []byte(p), metav1.PatchOptions{})
 		}
@@ -147,6 +147,34 @@ func TestSimulatorFollowsClusterState(t *testing.T) {
 		patch("configmap", "order-api-config", `{"data":{"DB_PORT":"5433"}}`)
 		eventually(t, api+"/api/orders/health", 503, "refused")
 		patch("configmap", "order-api-config", `{"data":{"DB_PORT":"5432"}}`)
+		eventually(t, api+"/api/orders/health", 200, "ok")
+	})
+	t.Run("DB_HOST naming no Service fails orders and takes order-api out of service", func(t *testing.T) {
+		patch("configmap", "order-api-config", `{"data":{"DB_HOST":"db-old"}}`)
+		eventually(t, api+"/api/orders/health", 503, `could not translate host name "db-old"`)
+		eventually(t, api+"/ready", 503, "db-old")
+		eventually(t, web+"/api/orders/health", 503, "connection refused")
+		patch("configmap", "order-api-config", `{"data":{"DB_HOST":"db"}}`)
+		eventually(t, web+"/api/orders/health", 200, "ok")
+	})
+	t.Run("ORDER_API at a port the Service does not serve fails web's orders", func(t *testing.T) {
+		patch("deployment", "web", `{"spec":{"template":{"spec":{"containers":[{"name":"web","env":[{"name":"ORDER_API","value":"http://order-api:8080"}]}]}}}}`)
+		eventually(t, web+"/api/orders/health", 503, "dial tcp order-api:8080: connect: connection refused")
+		patch("deployment", "web", `{"spec":{"template":{"spec":{"containers":[{"name":"web","env":[{"name":"ORDER_API","value":"http://order-api.`+ns+`.svc.cluster.local"}]}]}}}}`)
+		eventually(t, web+"/api/orders/health", 200, "ok")
+		patch("deployment", "web", `{"spec":{"template":{"spec":{"containers":[{"name":"web","env":[{"name":"ORDER_API","value":"http://order-api"}]}]}}}}`)
+	})
+	t.Run("ORDER_API naming no Service fails the payment worker's checkout", func(t *testing.T) {
+		patch("deployment", "payment-worker", `{"spec":{"template":{"spec":{"containers":[{"name":"payment-worker","env":[{"name":"ORDER_API","value":"http://orders-api"}]}]}}}}`)
+		eventually(t, web+"/api/checkout/health", 503, "lookup orders-api: no such host")
+		eventually(t, web+"/api/orders/health", 200, "ok")
+		patch("deployment", "payment-worker", `{"spec":{"template":{"spec":{"containers":[{"name":"payment-worker","env":[{"name":"ORDER_API","value":"http://order-api"}]}]}}}}`)
+		eventually(t, web+"/api/checkout/health", 200, "ok")
+	})
+	t.Run("a database Secret without its key keeps the database from starting", func(t *testing.T) {
+		patch("secret", "db-credentials", `{"data":{"PASSWORD":null}}`)
+		eventually(t, api+"/api/orders/health", 503, "Connection refused")
+		patch("secret", "db-credentials", `{"stringData":{"PASSWORD":"demo-db-password"}}`)
 		eventually(t, api+"/api/orders/health", 200, "ok")
 	})
 	dns := intstr.FromInt32(53)
