@@ -213,6 +213,8 @@ type Drill struct {
 	// TimeScale is drill time per wall time: 60 runs a drill minute in a
 	// wall second.
 	TimeScale float64 `json:"timeScale"`
+	// Rehearsal is set on a drill played by robot participants.
+	Rehearsal bool `json:"rehearsal,omitempty"`
 
 	CreatedAt   time.Time  `json:"createdAt"`
 	ScheduledAt *time.Time `json:"scheduledAt,omitempty"`

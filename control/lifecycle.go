@@ -23,6 +23,10 @@ type DrillRequest struct {
 	// second), for rehearsing a scenario before the real drill; 0 means the
 	// engine's TimeScale. It is recorded with the drill.
 	TimeScale float64
+	// Rehearsal marks the drill as one played by robot participants
+	// (firedrill rehearse); it is recorded with the drill and keeps it out
+	// of the history and the awards.
+	Rehearsal bool
 	Actor     string
 }
 
@@ -74,7 +78,7 @@ func (e *Engine) CreateDrill(ctx context.Context, in DrillRequest) (*Drill, erro
 	e.drills[id] = r
 	e.mu.Unlock()
 	r.mu.Lock()
-	_, err = e.appendLocked(ctx, r, pending{Type: EventDrillCreated, Actor: actor, Payload: DrillCreated{ID: id, Title: title, Scenario: s, Difficulty: diff, TimeScale: scale}})
+	_, err = e.appendLocked(ctx, r, pending{Type: EventDrillCreated, Actor: actor, Payload: DrillCreated{ID: id, Title: title, Scenario: s, Difficulty: diff, TimeScale: scale, Rehearsal: in.Rehearsal}})
 	var d *Drill
 	if err == nil {
 		d = r.d.Clone()

@@ -16,6 +16,9 @@ type DrillCreated struct {
 	Scenario   *scenarios.Scenario  `json:"scenario"`
 	Difficulty scenarios.Difficulty `json:"difficulty,omitempty"`
 	TimeScale  float64              `json:"timeScale"`
+	// Rehearsal marks a drill played by robot participants (firedrill
+	// rehearse): it never counts in the history or the awards.
+	Rehearsal bool `json:"rehearsal,omitempty"`
 }
 
 // StateChange is the payload of lifecycle events: scheduled (At), ended
@@ -463,7 +466,7 @@ func (d *Drill) initFrom(p DrillCreated, at time.Time, specs []FaultSpec) {
 	s := p.Scenario
 	*d = Drill{
 		ID: p.ID, Title: p.Title, Scenario: s, Difficulty: p.Difficulty,
-		State: StateDraft, TimeScale: p.TimeScale, CreatedAt: at,
+		State: StateDraft, TimeScale: p.TimeScale, Rehearsal: p.Rehearsal, CreatedAt: at,
 		LastWrite: map[string]time.Duration{},
 	}
 	for i, f := range s.Faults {

@@ -210,6 +210,9 @@ func WriteMarkdownCharts(w io.Writer, r *Record, charts MarkdownCharts) error {
 	if r.TimeScale != 1 && r.TimeScale > 0 {
 		p("| Drill clock | rehearsal, ×%g (drill times below are drill minutes) |\n", r.TimeScale)
 	}
+	if r.Robots {
+		p("| Played by | robot participants: a rehearsal, never in the history or the awards |\n")
+	}
 	p("| Chain head | `%s` (%d events) |\n\n", r.Chain.Head, r.Chain.Count)
 
 	p("## People\n\n| Name | Role |\n|---|---|\n")

@@ -26,9 +26,10 @@ type HistoryFilter struct {
 	Rehearsals bool `json:"rehearsals,omitempty"`
 }
 
-// Rehearsal reports whether the drill ran on a rehearsal clock (a time
-// scale other than 1; records from before the scale was kept count as real).
-func (r *Record) Rehearsal() bool { return r.TimeScale != 0 && r.TimeScale != 1 }
+// Rehearsal reports whether the drill was a rehearsal: played by robot
+// participants, or run on a rehearsal clock (a time scale other than 1;
+// records from before the scale was kept count as real).
+func (r *Record) Rehearsal() bool { return r.Robots || r.TimeScale != 0 && r.TimeScale != 1 }
 
 // Check validates the filter.
 func (f HistoryFilter) Check() error {
@@ -73,7 +74,9 @@ type History struct {
 // DrillSummary is one drill in the history.
 type DrillSummary struct {
 	// TimeScale marks a rehearsal (other than 1), listed only when asked.
-	TimeScale                float64       `json:"timeScale,omitempty"`
+	TimeScale float64 `json:"timeScale,omitempty"`
+	// Robots marks a drill played by robot participants (a rehearsal).
+	Robots                   bool          `json:"robots,omitempty"`
 	DrillID                  string        `json:"drillId"`
 	Title                    string        `json:"title"`
 	Date                     string        `json:"date"`
@@ -193,7 +196,7 @@ func BuildHistory(records []*Record, f HistoryFilter, now time.Time) (*History, 
 		ds := DrillSummary{DrillID: r.DrillID, Title: r.Title, Date: r.Date, Season: r.Season, Team: r.Team, Scenario: r.Scenario.Name,
 			Designer: r.Scenario.Designer, State: r.State, EndReason: r.EndReason, TimeToIncidentNoticeMs: r.Metrics.TimeToIncidentNoticeMs,
 			TimeToResolutionNoticeMs: r.Metrics.TimeToResolutionNoticeMs, HintsUsed: r.Metrics.HintsUsed, CapReached: r.Metrics.CapReached,
-			Ratings: r.Retro.Ratings, TimeScale: r.TimeScale}
+			Ratings: r.Retro.Ratings, TimeScale: r.TimeScale, Robots: r.Robots}
 		for _, p := range r.People {
 			key := strings.ToLower(strings.TrimSpace(p.Name))
 			everyone[key] = true

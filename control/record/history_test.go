@@ -200,6 +200,9 @@ func TestBuildHistory_Rehearsals(t *testing.T) {
 	real := rec("real", "payments", "2026-10-02", "resolved", 0, 30, kim, record.Answer{Name: "Kim", Before: 2, After: 4})
 	rehearsal := rec("rehearsal", "payments", "2026-10-03", "resolved", 0, 1, lee, record.Answer{Name: "Lee", Before: 1, After: 5})
 	rehearsal.TimeScale = 60
+	// Robots played this one on a real-time clock: still a rehearsal.
+	robots := rec("robots", "payments", "2026-10-04", "resolved", 0, 1, []record.Person{{ID: "robin", Name: "Robin", Role: control.RoleParticipant}}, record.Answer{Name: "Robin", Before: 1, After: 5})
+	robots.TimeScale, robots.Robots = 1, true
 	now := time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name       string
@@ -208,13 +211,14 @@ func TestBuildHistory_Rehearsals(t *testing.T) {
 		trained    int
 		leftOut    int
 		markedLast float64
+		gainTo     string
 	}{
-		{"rehearsals are left out unless asked", record.HistoryFilter{}, 1, 1, 1, 0},
-		{"asked for, rehearsals are listed and marked", record.HistoryFilter{Rehearsals: true}, 2, 2, 0, 60},
+		{"rehearsals and robot drills are left out unless asked, and win no award", record.HistoryFilter{}, 1, 1, 2, 0, "Kim"},
+		{"asked for, rehearsals are listed and marked", record.HistoryFilter{Rehearsals: true}, 3, 3, 0, 1, "Lee"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h, err := record.BuildHistory([]*record.Record{real, rehearsal}, tt.filter, now)
+			h, err := record.BuildHistory([]*record.Record{real, rehearsal, robots}, tt.filter, now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -223,6 +227,9 @@ func TestBuildHistory_Rehearsals(t *testing.T) {
 			}
 			if got := h.Drills[len(h.Drills)-1].TimeScale; got != tt.markedLast {
 				t.Fatalf("last drill time scale %v, want %v", got, tt.markedLast)
+			}
+			if g := h.Awards.LargestGain; g == nil || g.Name != tt.gainTo {
+				t.Fatalf("largest gain %+v, want %s", g, tt.gainTo)
 			}
 		})
 	}

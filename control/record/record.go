@@ -48,6 +48,9 @@ type Record struct {
 	// TimeScale is the drill clock's speed-up: 1 for a real drill, above 1
 	// for a rehearsal (60 runs a drill minute in a second).
 	TimeScale float64 `json:"timeScale"`
+	// Robots is set when robot participants played the drill (firedrill
+	// rehearse): a rehearsal whatever its clock.
+	Robots bool `json:"robots,omitempty"`
 
 	Scenario ScenarioInfo    `json:"scenario"`
 	People   []Person        `json:"people"`
@@ -265,7 +268,7 @@ func Assemble(events []control.Event) (*Record, error) {
 	rt := retro.Project(d, events)
 
 	rec := &Record{
-		Schema: Schema, DrillID: d.ID, Title: d.Title, State: string(d.State), EndReason: d.EndReason, Why: d.Why, TimeScale: d.TimeScale,
+		Schema: Schema, DrillID: d.ID, Title: d.Title, State: string(d.State), EndReason: d.EndReason, Why: d.Why, TimeScale: d.TimeScale, Robots: d.Rehearsal,
 		Chain: Chain{Algorithm: "sha256(prevHash || canonical event)", Head: head, Count: len(events), Events: events},
 	}
 	s := d.Scenario
