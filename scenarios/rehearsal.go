@@ -95,7 +95,7 @@ func (s RobotStep) Describe() string {
 	case s.At != nil:
 		when = "at " + mins(*s.At)
 	case s.On != nil:
-		when = "on " + s.On.describe()
+		when = "on " + s.On.Describe()
 	}
 	switch s.Action() {
 	case "notice":
@@ -106,8 +106,8 @@ func (s RobotStep) Describe() string {
 	return fmt.Sprintf("%s say %q", when, s.Say)
 }
 
-// describe says an event trigger in words: "fault.injected order-api-down +1m".
-func (t EventTrigger) describe() string {
+// Describe says an event trigger in words: "fault.injected order-api-down +1m".
+func (t EventTrigger) Describe() string {
 	out := string(t.Event)
 	for _, x := range []string{t.Fault, string(t.Notice), t.Alert, t.Hint} {
 		if x != "" {

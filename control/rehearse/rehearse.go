@@ -1,0 +1,256 @@
+// Package rehearse plays a drill with robot participants: the scenario's
+// rehearsal section says what each robot does and when (post a notice,
+// answer an inject, fix a fault through the cluster API), and the runner
+// plays the whole drill on the engine — real faults, probes, chains,
+// injects, hints, the cap and the reverts — then reports what happened
+// against what the scenario promises. `firedrill rehearse` and the studio's
+// Rehearse button are this package wired to the real engine.
+package rehearse
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"k8s.io/utils/clock"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/control/record"
+	"github.com/firedrill/firedrill/injectors"
+	"github.com/firedrill/firedrill/scenarios"
+)
+
+// Actor is who creates and starts a rehearsal drill.
+const Actor = "rehearsal"
+
+// DefaultTimeScale is the drill clock of a rehearsal: a 90-minute drill in
+// nine wall seconds.
+const DefaultTimeScale = 600
+
+// Fixer fixes faults the way a participant does, through the cluster API
+// and never through firedrill's revert.
+type Fixer interface {
+	// Baseline notes how the targets of the scenario's faults look before
+	// the drill, as a participant knows them from the manifests.
+	Baseline(ctx context.Context, s *scenarios.Scenario) error
+	// Fix puts the fault's target back as the baseline has it.
+	Fix(ctx context.Context, f scenarios.Fault) error
+}
+
+// Engine is what a rehearsal needs of the drill engine: the paths a
+// facilitator and participants use.
+type Engine interface {
+	CreateDrill(ctx context.Context, in control.DrillRequest) (*control.Drill, error)
+	AddPerson(ctx context.Context, drillID string, p control.Person, actor string) (control.Person, error)
+	Start(ctx context.Context, id, actor string) error
+	Abort(ctx context.Context, id, actor, why string) error
+	Drill(ctx context.Context, id string) (*control.Drill, error)
+	Elapsed(ctx context.Context, id string) (time.Duration, error)
+	Events(ctx context.Context, id string, afterSeq int64) ([]control.Event, error)
+	Subscribe(ctx context.Context, id string, afterSeq int64) (*control.Subscription, error)
+	PostMessage(ctx context.Context, drillID string, in control.PostMessage) (control.Message, error)
+	PostNotice(ctx context.Context, drillID string, in control.PostNotice) (control.Notice, error)
+}
+
+// Options choose one rehearsal.
+type Options struct {
+	// DrillID is optional; a random id is used when it is empty.
+	DrillID    string
+	Scenario   *scenarios.Scenario
+	Difficulty scenarios.Difficulty
+	// TimeScale is the drill clock; 0 means DefaultTimeScale.
+	TimeScale float64
+}
+
+// Runner plays rehearsals. Leftovers, when set, lists what still carries
+// firedrill's marks for a drill once it is over (the cluster's objects).
+type Runner struct {
+	Engine    Engine
+	Clock     clock.Clock
+	Fixer     Fixer
+	Leftovers func(ctx context.Context, drillID string) ([]string, error)
+}
+
+// Rehearsal is one rehearsal in progress. Start it with Runner.Start, then
+// either Wait for it (real clock) or drive it with Step (tests on a fake
+// clock), and Report.
+type Rehearsal struct {
+	r       *Runner
+	ID      string
+	steps   []*step
+	stopped error
+}
+
+// Start creates the drill marked as a rehearsal, notes the baseline, adds
+// the robots as participants and starts it.
+func (r *Runner) Start(ctx context.Context, o Options) (*Rehearsal, error) {
+	if o.Scenario == nil {
+		return nil, injectors.Errorf(injectors.EINVALID, "scenario is required")
+	}
+	if o.Scenario.Rehearsal == nil || len(o.Scenario.Rehearsal.Robots) == 0 {
+		return nil, injectors.Errorf(injectors.EINVALID, "scenario %s has no rehearsal section: add rehearsal.robots with their steps (see scenarios/README.md)", o.Scenario.Metadata.Name)
+	}
+	scale := o.TimeScale
+	if scale == 0 {
+		scale = DefaultTimeScale
+	}
+	d, err := r.Engine.CreateDrill(ctx, control.DrillRequest{ID: o.DrillID, Scenario: o.Scenario, Difficulty: o.Difficulty, TimeScale: scale, Rehearsal: true, Actor: Actor,
+		Title: "Rehearsal: " + o.Scenario.Metadata.Title})
+	if err != nil {
+		return nil, fmt.Errorf("create the rehearsal drill: %w", err)
+	}
+	if err := r.Fixer.Baseline(ctx, d.Scenario); err != nil {
+		return nil, fmt.Errorf("note the baseline the robots fix back to: %w", err)
+	}
+	if _, err := r.Engine.AddPerson(ctx, d.ID, control.Person{ID: Actor, Name: "Rehearsal facilitator", Role: control.RoleFacilitator}, Actor); err != nil {
+		return nil, err
+	}
+	for _, rb := range d.Scenario.Rehearsal.Robots {
+		name := rb.Name
+		if name == "" {
+			name = rb.ID
+		}
+		if _, err := r.Engine.AddPerson(ctx, d.ID, control.Person{ID: rb.ID, Name: name, Role: control.RoleParticipant}, Actor); err != nil {
+			return nil, fmt.Errorf("add robot %s: %w", rb.ID, err)
+		}
+	}
+	if err := r.Engine.Start(ctx, d.ID, Actor); err != nil {
+		return nil, err
+	}
+	return &Rehearsal{r: r, ID: d.ID, steps: stepsOf(d.Scenario)}, nil
+}
+
+// Step carries out every robot step due at the drill's current time and
+// returns the drill time the next one falls due (false when none is known
+// yet) and whether the drill is over.
+func (h *Rehearsal) Step(ctx context.Context) (next time.Duration, hasNext, done bool, err error) {
+	for {
+		d, err := h.r.Engine.Drill(ctx, h.ID)
+		if err != nil {
+			return 0, false, false, err
+		}
+		if over(d) {
+			return 0, false, true, nil
+		}
+		now := d.Elapsed(h.r.Clock.Now())
+		ready, next, hasNext := due(h.steps, d, now)
+		if len(ready) == 0 || !d.Running() {
+			return next, hasNext, false, nil
+		}
+		for _, st := range ready {
+			h.act(ctx, d, st)
+		}
+	}
+}
+
+// act carries out one step as its robot, through the participant's paths.
+func (h *Rehearsal) act(ctx context.Context, d *control.Drill, st *step) {
+	st.Done = true
+	s := st.Spec
+	e := h.r.Engine
+	var err error
+	switch s.Action() {
+	case "say":
+		ch := s.Channel
+		if ch == "" {
+			ch = d.Scenario.IncidentChannel()
+		}
+		_, err = e.PostMessage(ctx, h.ID, control.PostMessage{Channel: ch, AuthorID: st.Robot, AuthorKind: control.AuthorPerson, Text: s.Say})
+	case "answer":
+		ch := ""
+		for _, in := range d.Scenario.Injects {
+			if in.ID == s.Answer {
+				ch = in.Channel
+			}
+		}
+		_, err = e.PostMessage(ctx, h.ID, control.PostMessage{Channel: ch, AuthorID: st.Robot, AuthorKind: control.AuthorPerson, Text: s.Text})
+	case "notice":
+		_, err = e.PostNotice(ctx, h.ID, control.PostNotice{Kind: s.Notice, AuthorID: st.Robot, Fields: s.Fields})
+	case "fix":
+		for _, f := range d.Scenario.Faults {
+			if f.ID == s.Fix {
+				err = h.r.Fixer.Fix(ctx, f)
+			}
+		}
+	}
+	if el, eerr := e.Elapsed(ctx, h.ID); eerr == nil {
+		st.At = el
+	}
+	if s.Answer != "" {
+		st.AnsweredAfter = st.At - st.Due
+	}
+	st.Err = err
+}
+
+// Wait plays the rehearsal on the runner's clock until the drill is over:
+// robot steps at their times, woken early by every drill event. It aborts
+// the drill (every fault reverted) when ctx ends first.
+func (h *Rehearsal) Wait(ctx context.Context) error {
+	sub, err := h.r.Engine.Subscribe(ctx, h.ID, 0)
+	if err != nil {
+		return err
+	}
+	defer sub.Close()
+	for {
+		next, hasNext, done, err := h.Step(ctx)
+		if err != nil || done {
+			return err
+		}
+		var timer <-chan time.Time
+		if hasNext {
+			d, err := h.r.Engine.Drill(ctx, h.ID)
+			if err != nil {
+				return err
+			}
+			now := d.Elapsed(h.r.Clock.Now())
+			wall := time.Duration(float64(next-now) / d.TimeScale)
+			if wall < time.Millisecond {
+				wall = time.Millisecond
+			}
+			timer = h.r.Clock.After(wall)
+		}
+		select {
+		case <-ctx.Done():
+			h.stopped = ctx.Err()
+			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+			defer cancel()
+			if err := h.r.Engine.Abort(actx, h.ID, Actor, "the rehearsal was stopped"); err != nil {
+				return fmt.Errorf("stop the rehearsal: %w", err)
+			}
+			return ctx.Err()
+		case _, ok := <-sub.C:
+			if !ok {
+				return sub.Err()
+			}
+		case <-timer:
+		}
+	}
+}
+
+// Run plays a whole rehearsal and reports it.
+func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
+	h, err := r.Start(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.Wait(ctx); err != nil {
+		return nil, err
+	}
+	return h.Report(ctx)
+}
+
+// record assembles the drill's record from its journal and verifies it.
+func (h *Rehearsal) record(ctx context.Context) (*record.Record, error) {
+	evs, err := h.r.Engine.Events(ctx, h.ID, 0)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := record.Assemble(evs)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := record.Verify(rec); err != nil {
+		return rec, fmt.Errorf("verify: %w", err)
+	}
+	return rec, nil
+}
