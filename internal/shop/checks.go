@@ -112,6 +112,9 @@ func (s *Simulator) checkApp(ctx context.Context, deploy, svc string) []Problem 
 		s.sleep(timeoutLatency)
 		ps = append(ps, Problem{deploy, fmt.Sprintf("upstream request timeout (dial tcp %s:80: i/o timeout after 10s)", deploy), "a NetworkPolicy blocks ingress"})
 	}
+	if svc != "" {
+		ps = append(ps, s.checkLoad(ctx, deploy)...)
+	}
 	return ps
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -105,6 +106,13 @@ func Objects(ns string) []any {
 		PeriodSeconds:    5,
 		FailureThreshold: 1,
 	}
+	// traffic is the beta environment's load generator: it stands for the
+	// customers, sending RPS requests a second per replica to web (see
+	// load.go). A surge fault raises its rate.
+	traffic := deployment(ns, "traffic", "registry.shop.internal/traffic:2024-11-25", trafficReplicas,
+		[]corev1.EnvVar{{Name: "TARGET", Value: "http://web"}, {Name: "RPS", Value: fmt.Sprint(trafficRPS)}}, nil)
+	traffic.Spec.Template.Spec.Containers[0].Ports = nil
+	minWeb, cpuTarget := int32(2), int32(70)
 	return []any{
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{OptInLabel: "true"}}},
 		&corev1.ConfigMap{
@@ -132,9 +140,25 @@ func Objects(ns string) []any {
 		orderAPI,
 		deployment(ns, "payment-worker", "registry.shop.internal/payment-worker:2024-11-28", 2, []corev1.EnvVar{{Name: "ORDER_API", Value: "http://order-api"}}, []corev1.EnvFromSource{fromCM("order-api-config")}),
 		deployment(ns, "web", "registry.shop.internal/web:2024-11-29", 2, []corev1.EnvVar{{Name: "ORDER_API", Value: "http://order-api"}}, nil),
+		traffic,
 		service(ns, "db", dbPort),
 		service(ns, "order-api", 80),
 		service(ns, "web", 80),
+		// web scales between 2 and 6 replicas. The dev cluster has no
+		// metrics server, so the HPA keeps web within its bounds but does
+		// not follow the load: scaling out under a surge is the
+		// participants' job (or raising minReplicas).
+		&autoscalingv2.HorizontalPodAutoscaler{
+			ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns, Labels: labels("web")},
+			Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
+				ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: "web"},
+				MinReplicas:    &minWeb,
+				MaxReplicas:    6,
+				Metrics: []autoscalingv2.MetricSpec{{Type: autoscalingv2.ResourceMetricSourceType, Resource: &autoscalingv2.ResourceMetricSource{
+					Name: corev1.ResourceCPU, Target: autoscalingv2.MetricTarget{Type: autoscalingv2.UtilizationMetricType, AverageUtilization: &cpuTarget},
+				}}},
+			},
+		},
 		&batchv1.CronJob{
 			ObjectMeta: metav1.ObjectMeta{Name: "settlement", Namespace: ns, Labels: labels("settlement")},
 			Spec: batchv1.CronJobSpec{
@@ -170,6 +194,8 @@ func Install(ctx context.Context, cs kubernetes.Interface, ns string) error {
 			_, err = cs.AppsV1().Deployments(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
 		case *batchv1.CronJob:
 			_, err = cs.BatchV1().CronJobs(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
+		case *autoscalingv2.HorizontalPodAutoscaler:
+			_, err = cs.AutoscalingV2().HorizontalPodAutoscalers(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
 		default:
 			return fmt.Errorf("install shop: unexpected object %T", o)
 		}

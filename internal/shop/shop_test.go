@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -62,6 +63,10 @@ func eventually(t *testing.T, url string, want int, contains string) {
 	t.Fatalf("GET %s: got %d %q, want %d containing %q", url, code, body, want, contains)
 }
 
+// longestSleep is the longest wait the simulators of the tests simulated
+// since it was last reset: the latency a request would have had.
+var longestSleep atomic.Int64
+
 func setup(t *testing.T) (kubernetes.Interface, string, map[string]string) {
 	t.Helper()
 	ns := clustertest.Namespace(t)
@@ -80,7 +85,13 @@ func setup(t *testing.T) (kubernetes.Interface, string, map[string]string) {
 	if err := shop.WaitReady(wctx, cs, ns, nil); err != nil {
 		t.Fatal(err)
 	}
-	sim := &shop.Simulator{Client: cs, Namespace: ns, Sleep: func(time.Duration) {}}
+	sim := &shop.Simulator{Client: cs, Namespace: ns, Sleep: func(d time.Duration) {
+		for {
+			if cur := longestSleep.Load(); int64(d) <= cur || longestSleep.CompareAndSwap(cur, int64(d)) {
+				return
+			}
+		}
+	}}
 	urls, err := sim.Start(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -176,6 +187,57 @@ func TestSimulatorFollowsClusterState(t *testing.T) {
 		eventually(t, api+"/api/orders/health", 503, "Connection refused")
 		patch("secret", "db-credentials", `{"stringData":{"PASSWORD":"demo-db-password"}}`)
 		eventually(t, api+"/api/orders/health", 200, "ok")
+	})
+	t.Run("a surge slows web, then overloads it until it is scaled out", func(t *testing.T) {
+		patch("deployment", "traffic", `{"spec":{"template":{"spec":{"containers":[{"name":"traffic","env":[{"name":"RPS","value":"75"}]}]}}}}`)
+		// 150 req/s against web's 200: 75% busy, requests queue (120 ms).
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			longestSleep.Store(0)
+			code, body := get(t, web+"/api/orders/health")
+			if code == 200 && longestSleep.Load() >= int64(100*time.Millisecond) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("at 150 req/s web answers %d %q after a simulated %s; want 200, slow", code, body, time.Duration(longestSleep.Load()))
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		patch("deployment", "traffic", `{"spec":{"template":{"spec":{"containers":[{"name":"traffic","env":[{"name":"RPS","value":"120"}]}]}}}}`)
+		eventually(t, web+"/api/orders/health", 503, "upstream overflow (error rate 17%")
+		patch("deployment", "web", `{"spec":{"replicas":4}}`)
+		eventually(t, web+"/api/orders/health", 200, "ok")
+		patch("deployment", "traffic", `{"spec":{"template":{"spec":{"containers":[{"name":"traffic","env":[{"name":"RPS","value":"30"}]}]}}}}`)
+		patch("deployment", "web", `{"spec":{"replicas":2}}`)
+	})
+	t.Run("a CPU limit squeezed to 50m leaves web short of capacity", func(t *testing.T) {
+		patch("deployment", "web", `{"spec":{"template":{"spec":{"containers":[{"name":"web","resources":{"limits":{"cpu":"50m"},"requests":{"cpu":"50m"}}}]}}}}`)
+		eventually(t, web+"/", 503, "upstream overflow")
+		patch("deployment", "web", `{"spec":{"template":{"spec":{"containers":[{"name":"web","resources":{"limits":{"cpu":"500m"},"requests":{"cpu":"100m"}}}]}}}}`)
+		eventually(t, web+"/", 200, "ok")
+	})
+	t.Run("the HPA keeps web within its bounds", func(t *testing.T) {
+		if _, err := cs.AutoscalingV2().HorizontalPodAutoscalers(ns).Patch(ctx, "web", types.MergePatchType, []byte(`{"spec":{"maxReplicas":1,"minReplicas":1}}`), metav1.PatchOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(90 * time.Second)
+		for {
+			d, err := cs.AppsV1().Deployments(ns).Get(ctx, "web", metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if *d.Spec.Replicas == 1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("web still has %d replicas with the HPA's maxReplicas at 1", *d.Spec.Replicas)
+			}
+			time.Sleep(time.Second)
+		}
+		if _, err := cs.AutoscalingV2().HorizontalPodAutoscalers(ns).Patch(ctx, "web", types.MergePatchType, []byte(`{"spec":{"maxReplicas":6,"minReplicas":2}}`), metav1.PatchOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, web+"/api/checkout/health", 200, "ok")
 	})
 	dns := intstr.FromInt32(53)
 	db := intstr.FromInt32(5432)
