@@ -93,6 +93,8 @@ func (e *Engine) do(ctx context.Context, r *drillRun, a *action) error {
 		return e.probeFault(ctx, r, a.idx)
 	case actAlert:
 		return e.evalAlert(ctx, r, a.idx)
+	case actWatch:
+		return e.watchCluster(ctx, r, a.idx)
 	}
 	return injectors.Errorf(injectors.EINTERNAL, "unknown action %d", a.kind)
 }
@@ -128,23 +130,29 @@ func (e *Engine) personaMessage(d *Drill, personaID, channel, text, source strin
 
 func (e *Engine) injectEvents(d *Drill, i int, follow bool) []pending {
 	in := d.Scenario.Injects[i]
-	text, source := in.Text, "inject:"+in.ID
+	text, source, persona := in.Text, "inject:"+in.ID, in.Persona
+	step := 0
 	if follow {
-		text, source = in.FollowUp.Text, "followup:"+in.ID
+		st := in.Ladder()[d.Injects[i].Steps]
+		step = d.Injects[i].Steps + 1
+		text, source = st.Text, "followup:"+in.ID
+		if st.Persona != "" {
+			persona = st.Persona
+		}
 	}
 	faultID := ""
 	if in.On != nil {
 		faultID = in.On.Fault
 	}
 	rendered, err := renderText(text, d.textData(e.clock.Now(), faultID))
-	ev := InjectEvent{InjectID: in.ID, FollowUp: follow}
+	ev := InjectEvent{InjectID: in.ID, FollowUp: follow, Step: step}
 	if err != nil {
 		ev.RenderError = err.Error()
 		e.logf("drill %s: inject %s: %v", d.ID, in.ID, err)
 	}
 	return []pending{
 		{Type: EventInjectPosted, Actor: ActorEngine, Payload: ev},
-		e.personaMessage(d, in.Persona, in.Channel, rendered, source),
+		e.personaMessage(d, persona, in.Channel, rendered, source),
 	}
 }
 

@@ -177,9 +177,23 @@ type HintState struct {
 
 // InjectState is one scripted persona message of a drill.
 type InjectState struct {
-	ID         string         `json:"id"`
-	PostedAt   *time.Duration `json:"postedAt,omitempty"`
+	ID       string         `json:"id"`
+	PostedAt *time.Duration `json:"postedAt,omitempty"`
+	// FollowedAt is when the latest follow-up step was posted; Steps
+	// counts the steps posted.
 	FollowedAt *time.Duration `json:"followedAt,omitempty"`
+	Steps      int            `json:"steps,omitempty"`
+	// AnsweredAt is the first participant message answering the posted
+	// inject (in its channel, matching its answeredWhen): no more
+	// follow-ups after it.
+	AnsweredAt *time.Duration `json:"answeredAt,omitempty"`
+	// TriggeredAt is when what the inject waits for happened, for the
+	// triggers the projection cannot read elsewhere: a participant's
+	// matching message (chat.matched), a change the engine's check saw
+	// (cluster.changed).
+	TriggeredAt *time.Duration `json:"triggeredAt,omitempty"`
+	// TriggerDetail says what the check saw, for cluster.changed.
+	TriggerDetail string `json:"triggerDetail,omitempty"`
 }
 
 // AlertState is one alert of a drill.
@@ -379,7 +393,8 @@ func (d *Drill) Clone() *Drill {
 	}
 	c.Injects = slices.Clone(d.Injects)
 	for i := range c.Injects {
-		c.Injects[i].PostedAt, c.Injects[i].FollowedAt = dup(c.Injects[i].PostedAt), dup(c.Injects[i].FollowedAt)
+		in := &c.Injects[i]
+		in.PostedAt, in.FollowedAt, in.AnsweredAt, in.TriggeredAt = dup(in.PostedAt), dup(in.FollowedAt), dup(in.AnsweredAt), dup(in.TriggeredAt)
 	}
 	c.Alerts = slices.Clone(d.Alerts)
 	for i := range c.Alerts {

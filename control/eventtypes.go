@@ -35,13 +35,17 @@ const (
 	// failed half way: what the plugin did change, which Revert must undo.
 	EventFaultPartial = "fault.partial"
 
-	EventHintGiven     = "hint.given"
-	EventHintSkipped   = "hint.skipped"
-	EventInjectPosted  = "inject.posted"
-	EventAlertFiring   = "alert.firing"
-	EventAlertResolved = "alert.resolved"
-	EventChatMessage   = "chat.message"
-	EventNoticePosted  = "notice.posted"
+	EventHintGiven    = "hint.given"
+	EventHintSkipped  = "hint.skipped"
+	EventInjectPosted = "inject.posted"
+	// EventInjectTriggered records that what an inject waits for
+	// happened where the projection cannot see it: a check the engine
+	// polls saw the cluster change (cluster.changed).
+	EventInjectTriggered = "inject.triggered"
+	EventAlertFiring     = "alert.firing"
+	EventAlertResolved   = "alert.resolved"
+	EventChatMessage     = "chat.message"
+	EventNoticePosted    = "notice.posted"
 )
 
 // Event types the drill room appends through Engine.AppendEvent. They are

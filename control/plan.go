@@ -28,6 +28,7 @@ type runtimeState struct {
 	lastEvent   time.Time // time of the latest event appended; guarded by drillRun.mu
 	probes      map[string]*pollState
 	alerts      map[string]*pollState
+	watches     map[string]*watchState
 	injectRetry map[string]time.Duration // fault → drill time of next attempt
 	revertRetry map[string]*backoff      // fault → wall time of next revert or status check
 }
@@ -45,7 +46,7 @@ type backoff struct {
 }
 
 func newRuntime() runtimeState {
-	return runtimeState{probes: map[string]*pollState{}, alerts: map[string]*pollState{}, injectRetry: map[string]time.Duration{}, revertRetry: map[string]*backoff{}}
+	return runtimeState{probes: map[string]*pollState{}, alerts: map[string]*pollState{}, watches: map[string]*watchState{}, injectRetry: map[string]time.Duration{}, revertRetry: map[string]*backoff{}}
 }
 
 func (b *backoff) fail(now time.Time) {
@@ -72,6 +73,7 @@ const (
 	actHeal
 	actProbe
 	actAlert
+	actWatch
 	actAutoEnd
 	actAutoRetro
 	actBriefing
@@ -204,6 +206,15 @@ func (e *Engine) plan(r *drillRun, now time.Time) (best *action, wake time.Time,
 			at = p.next
 		}
 		consider(actAlert, at, i)
+	}
+	for i := range d.Injects {
+		if d.watching(i) {
+			at := now
+			if w := r.rt.watches[d.Injects[i].ID]; w != nil && !w.next.IsZero() {
+				at = w.next
+			}
+			consider(actWatch, at, i)
+		}
 	}
 	if d.resolvedAndNoticed() {
 		consider(actAutoEnd, now, 0)
@@ -371,87 +382,6 @@ func (d *Drill) healDue(i int) (time.Duration, bool) {
 		return 0, false
 	}
 	return *f.InjectedAt + sf.HealAfter.D(), true
-}
-
-// injectDue returns the drill time a scripted message is posted.
-func (d *Drill) injectDue(i int, el time.Duration) (time.Duration, bool) {
-	if d.Injects[i].PostedAt != nil {
-		return 0, false
-	}
-	in := d.Scenario.Injects[i]
-	if in.At != nil {
-		return in.At.D(), true
-	}
-	on := in.On
-	if on == nil {
-		return 0, false
-	}
-	var t *time.Duration
-	switch on.Event {
-	case scenarios.OnDrillStarted:
-		zero := time.Duration(0)
-		t = &zero
-	case scenarios.OnFaultInjected, scenarios.OnFaultResolved:
-		for _, f := range d.Faults {
-			if on.Fault != "" && f.ID != on.Fault {
-				continue
-			}
-			ft := f.InjectedAt
-			if on.Event == scenarios.OnFaultResolved {
-				ft = f.ResolvedAt
-			}
-			if ft != nil && (t == nil || *ft < *t) {
-				t = ft
-			}
-		}
-	case scenarios.OnNoticePosted:
-		if n := d.firstNotice(on.Notice); n != nil {
-			t = &n.At
-		}
-	case scenarios.OnNoticeMissing:
-		if on.By == nil {
-			return 0, false
-		}
-		by := on.By.D()
-		if n := d.firstNotice(on.Notice); n != nil && n.At <= by {
-			return 0, false
-		}
-		t = &by
-	case scenarios.OnHintGiven:
-		for _, h := range d.Hints {
-			if (on.Hint == "" || h.ID == on.Hint) && h.GivenAt != nil && (t == nil || *h.GivenAt < *t) {
-				t = h.GivenAt
-			}
-		}
-	case scenarios.OnAlertFiring, scenarios.OnAlertResolved:
-		for _, a := range d.Alerts {
-			at := a.FirstFired
-			if on.Event == scenarios.OnAlertResolved {
-				at = a.FirstClear
-			}
-			if (on.Alert == "" || a.ID == on.Alert) && at != nil && (t == nil || *at < *t) {
-				t = at
-			}
-		}
-	}
-	if t == nil {
-		return 0, false
-	}
-	return *t + on.Delay.D(), true
-}
-
-// followUpDue returns the drill time the follow-up of a posted inject is
-// due: when no participant has written in its channel since it was posted.
-func (d *Drill) followUpDue(i int) (time.Duration, bool) {
-	st := d.Injects[i]
-	in := d.Scenario.Injects[i]
-	if in.FollowUp == nil || st.PostedAt == nil || st.FollowedAt != nil {
-		return 0, false
-	}
-	if w, ok := d.LastWrite[in.Channel]; ok && w > *st.PostedAt {
-		return 0, false
-	}
-	return *st.PostedAt + in.FollowUp.After.D(), true
 }
 
 // hintWanted reports whether a hint stage still helps: some fault it is

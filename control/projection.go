@@ -58,10 +58,14 @@ type HintEvent struct {
 	RenderError string `json:"renderError,omitempty"`
 }
 
-// InjectEvent is the payload of inject.posted.
+// InjectEvent is the payload of inject.posted and inject.triggered.
 type InjectEvent struct {
 	InjectID string `json:"injectId"`
 	FollowUp bool   `json:"followUp,omitempty"`
+	// Step is the escalation step a follow-up is (1 for the first).
+	Step int `json:"step,omitempty"`
+	// Detail says what a check saw change, for inject.triggered.
+	Detail string `json:"detail,omitempty"`
 	// RenderError says why the text was posted unrendered: a template
 	// error for the designer to fix.
 	RenderError string `json:"renderError,omitempty"`
@@ -276,6 +280,7 @@ func (d *Drill) decodeType(e *Event) (fold, error) {
 			}
 			if p, ok := d.Person(m.AuthorID); ok && p.Role == RoleParticipant {
 				d.LastWrite[m.Channel] = at
+				d.heard(m, at)
 				if m.Channel == d.Scenario.IncidentChannel() {
 					d.acknowledge(at)
 				}
@@ -324,8 +329,24 @@ func (d *Drill) decodeType(e *Event) (fold, error) {
 			t := at
 			if p.FollowUp {
 				d.Injects[i].FollowedAt = &t
+				d.Injects[i].Steps++
 			} else {
 				d.Injects[i].PostedAt = &t
+			}
+		}, nil
+	case EventInjectTriggered:
+		var p InjectEvent
+		if err := json.Unmarshal(e.Payload, &p); err != nil {
+			return nil, err
+		}
+		i := d.injectIndex(p.InjectID)
+		if i < 0 {
+			return nil, fmt.Errorf("unknown inject %q", p.InjectID)
+		}
+		return func(d *Drill) {
+			if st := &d.Injects[i]; st.TriggeredAt == nil {
+				t := at
+				st.TriggeredAt, st.TriggerDetail = &t, p.Detail
 			}
 		}, nil
 	case EventAlertFiring, EventAlertResolved:

@@ -31,6 +31,9 @@ func ExportInjectsCSV(w io.Writer, s *Scenario) error {
 		return fmt.Errorf("export injects: %w", err)
 	}
 	for _, in := range s.Injects {
+		if what := notInCSV(in); what != "" {
+			return fmt.Errorf("export injects: inject %s uses %s, which the spreadsheet has no column for; edit it in the scenario file (nothing was exported, so that nothing is lost on import)", in.ID, what)
+		}
 		row := make([]string, len(InjectCSVColumns))
 		row[0] = in.ID
 		if in.At != nil {
@@ -54,9 +57,28 @@ func ExportInjectsCSV(w io.Writer, s *Scenario) error {
 	return nil
 }
 
+// notInCSV names what of the inject the spreadsheet cannot hold, or "".
+func notInCSV(in Inject) string {
+	switch {
+	case len(in.Escalation) > 0:
+		return "an escalation"
+	case in.AnsweredWhen != nil:
+		return "answeredWhen"
+	case in.FollowUp != nil && in.FollowUp.Persona != "":
+		return "a follow-up persona"
+	case in.On == nil:
+		return ""
+	case in.On.Event == OnChatMatched || in.On.Event == OnClusterChanged:
+		return "the event " + string(in.On.Event)
+	case in.On.Field != "":
+		return "a notice field trigger (field, value)"
+	}
+	return ""
+}
+
 func formatTrigger(t EventTrigger) string {
 	s := string(t.Event)
-	for _, ref := range []string{t.Fault, string(t.Notice), t.Alert, t.Hint} {
+	for _, ref := range []string{t.Fault, string(t.Notice), t.Alert, t.Hint, t.Inject} {
 		if ref != "" {
 			s += ":" + ref
 			break
@@ -289,8 +311,12 @@ func parseTrigger(s string) (*EventTrigger, error) {
 		t.Hint = ref
 	case OnAlertFiring, OnAlertResolved:
 		t.Alert = ref
+	case OnInjectPosted:
+		t.Inject = ref
+	case OnChatMatched, OnClusterChanged:
+		return nil, fmt.Errorf("event %s needs a match or a check, which a spreadsheet cell cannot hold; write this inject in the scenario file", t.Event)
 	default:
-		return nil, fmt.Errorf("unknown event %q in %q, expected event[:ref][@by][+delay] with event one of: drill.started, fault.injected, fault.resolved, notice.posted, notice.missing, hint.given, alert.firing, alert.resolved", ev, s)
+		return nil, fmt.Errorf("unknown event %q in %q, expected event[:ref][@by][+delay] with event one of: drill.started, fault.injected, fault.resolved, notice.posted, notice.missing, hint.given, alert.firing, alert.resolved, inject.posted", ev, s)
 	}
 	if ref == "" && t.Event != OnDrillStarted && t.Event != OnHintGiven {
 		return nil, fmt.Errorf("event %s needs a reference, e.g. %s:%s", t.Event, t.Event, exampleRef(t.Event))
@@ -304,6 +330,8 @@ func exampleRef(e EventKind) string {
 		return "incident"
 	case OnAlertFiring, OnAlertResolved:
 		return "payment-errors"
+	case OnInjectPosted:
+		return "cs-first-call"
 	}
 	return "db-config"
 }

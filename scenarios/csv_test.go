@@ -114,3 +114,31 @@ func TestReplaceInjects_keepsTheRestOfTheScenario(t *testing.T) {
 		t.Errorf("block = %s", block)
 	}
 }
+
+// Reactions a cell can hold (inject.posted) survive the spreadsheet; the ones
+// it cannot (a match, a check, an escalation) make the export refuse, naming
+// the inject, instead of losing them on the way back.
+func TestInjectsCSV_reactions(t *testing.T) {
+	s := mustLoad(t, "testdata/plan-cases/reactions.yaml")
+	var b bytes.Buffer
+	err := scenarios.ExportInjectsCSV(&b, s)
+	if err == nil || !strings.Contains(err.Error(), "inject first-call uses an escalation") {
+		t.Fatalf("export of an escalation: %v, want a refusal naming first-call", err)
+	}
+	s.Injects = s.Injects[1:2] // cto-follows: inject.posted
+	b.Reset()
+	if err := scenarios.ExportInjectsCSV(&b, s); err != nil {
+		t.Fatal(err)
+	}
+	got, err := scenarios.ImportInjectsCSV(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, s.Injects) {
+		t.Errorf("round trip changed the inject:\ngot  %+v\nwant %+v", got[0].On, s.Injects[0].On)
+	}
+	_, err = scenarios.ImportInjectsCSV(strings.NewReader("id,on,persona,channel,text\nx,chat.matched,cs,incident,hi\n"))
+	if err == nil || !strings.Contains(err.Error(), "write this inject in the scenario file") {
+		t.Errorf("import of chat.matched: %v", err)
+	}
+}

@@ -139,6 +139,21 @@ func (d *decoder) chain(n *yaml.Node, path string, x *Chain) {
 	})
 }
 
+func (d *decoder) followUp(n *yaml.Node, path string, x *FollowUp) {
+	d.object(n, path, []field{
+		{"after", true, func(v *yaml.Node, p string) { d.duration(v, p, &x.After) }},
+		{"text", true, func(v *yaml.Node, p string) { d.str(v, p, &x.Text) }},
+		{"persona", false, func(v *yaml.Node, p string) { d.str(v, p, &x.Persona) }},
+	})
+}
+
+func (d *decoder) textMatch(n *yaml.Node, path string, x *TextMatch) {
+	d.object(n, path, []field{
+		{"words", false, func(v *yaml.Node, p string) { d.strs(v, p, &x.Words) }},
+		{"regex", false, func(v *yaml.Node, p string) { d.str(v, p, &x.Regex) }},
+	})
+}
+
 func (d *decoder) condition(n *yaml.Node, path string, x *Condition) {
 	d.object(n, path, []field{
 		{"faultActive", false, func(v *yaml.Node, p string) { d.str(v, p, &x.FaultActive) }},
@@ -271,10 +286,18 @@ func (d *decoder) inject(n *yaml.Node, path string, x *Inject) {
 		{"expectedAction", false, func(v *yaml.Node, p string) { d.str(v, p, &x.ExpectedAction) }},
 		{"followUp", false, func(v *yaml.Node, p string) {
 			x.FollowUp = &FollowUp{}
-			d.object(v, p, []field{
-				{"after", true, func(v *yaml.Node, p string) { d.duration(v, p, &x.FollowUp.After) }},
-				{"text", true, func(v *yaml.Node, p string) { d.str(v, p, &x.FollowUp.Text) }},
+			d.followUp(v, p, x.FollowUp)
+		}},
+		{"escalation", false, func(v *yaml.Node, p string) {
+			d.list(v, p, func(v *yaml.Node, p string, _ int) {
+				var f FollowUp
+				d.followUp(v, p, &f)
+				x.Escalation = append(x.Escalation, f)
 			})
+		}},
+		{"answeredWhen", false, func(v *yaml.Node, p string) {
+			x.AnsweredWhen = &TextMatch{}
+			d.textMatch(v, p, x.AnsweredWhen)
 		}},
 		{"difficulties", false, func(v *yaml.Node, p string) { d.difficulties(v, p, &x.Difficulties) }},
 	})
@@ -289,6 +312,12 @@ func (d *decoder) eventTrigger(n *yaml.Node, path string, x *EventTrigger) {
 		{"hint", false, func(v *yaml.Node, p string) { d.str(v, p, &x.Hint) }},
 		{"by", false, func(v *yaml.Node, p string) { d.durationPtr(v, p, &x.By) }},
 		{"delay", false, func(v *yaml.Node, p string) { d.duration(v, p, &x.Delay) }},
+		{"inject", false, func(v *yaml.Node, p string) { d.str(v, p, &x.Inject) }},
+		{"channel", false, func(v *yaml.Node, p string) { d.str(v, p, &x.Channel) }},
+		{"match", false, func(v *yaml.Node, p string) { x.Match = &TextMatch{}; d.textMatch(v, p, x.Match) }},
+		{"field", false, func(v *yaml.Node, p string) { d.str(v, p, &x.Field) }},
+		{"value", false, func(v *yaml.Node, p string) { d.str(v, p, &x.Value) }},
+		{"check", false, func(v *yaml.Node, p string) { x.Check = &Probe{}; d.probe(v, p, x.Check) }},
 	})
 }
 

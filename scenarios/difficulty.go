@@ -78,6 +78,7 @@ func (s *Scenario) ForDifficulty(d Difficulty) (*Scenario, error) {
 	c.Injects = slices.DeleteFunc(c.Injects, func(in Inject) bool {
 		return !playedAt(in.Difficulties, d) || in.On != nil && dropped[in.On.Fault]
 	})
+	c.Injects = dropOrphanInjects(c.Injects)
 	c.Hints = slices.DeleteFunc(c.Hints, func(h HintStage) bool {
 		if !playedAt(h.Difficulties, d) {
 			return true
@@ -298,9 +299,22 @@ func (s *Scenario) Clone() *Scenario {
 		if in.On != nil {
 			on := *in.On
 			on.By = clonePtr(on.By)
+			if on.Match != nil {
+				m := cloneMatch(*on.Match)
+				on.Match = &m
+			}
+			if on.Check != nil {
+				p := cloneProbe(*on.Check)
+				on.Check = &p
+			}
 			in.On = &on
 		}
 		in.FollowUp = clonePtr(in.FollowUp)
+		in.Escalation = slices.Clone(in.Escalation)
+		if in.AnsweredWhen != nil {
+			m := cloneMatch(*in.AnsweredWhen)
+			in.AnsweredWhen = &m
+		}
 		in.Difficulties = slices.Clone(in.Difficulties)
 	}
 	c.Hints = slices.Clone(s.Hints)
@@ -315,4 +329,28 @@ func (s *Scenario) Clone() *Scenario {
 	c.Retro.Questions = slices.Clone(s.Retro.Questions)
 	c.Rehearsal = cloneRehearsal(s.Rehearsal)
 	return &c
+}
+
+func cloneMatch(m TextMatch) TextMatch {
+	m.Words = slices.Clone(m.Words)
+	return m
+}
+
+// dropOrphanInjects leaves out the injects that wait for a message which is
+// not played (inject.posted on an inject left out at this level), and the
+// ones waiting for those in turn.
+func dropOrphanInjects(injects []Inject) []Inject {
+	for {
+		kept := map[string]bool{}
+		for _, in := range injects {
+			kept[in.ID] = true
+		}
+		n := len(injects)
+		injects = slices.DeleteFunc(injects, func(in Inject) bool {
+			return in.On != nil && in.On.Event == OnInjectPosted && !kept[in.On.Inject]
+		})
+		if len(injects) == n {
+			return injects
+		}
+	}
 }

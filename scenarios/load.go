@@ -122,6 +122,11 @@ func applyDefaults(s *Scenario) {
 	for i := range s.Alerts {
 		defaultProbe(&s.Alerts[i].Probe)
 	}
+	for i := range s.Injects {
+		if on := s.Injects[i].On; on != nil && on.Check != nil {
+			defaultProbe(on.Check)
+		}
+	}
 	next := Duration(DefaultHintStart)
 	for i := range s.Hints {
 		h := &s.Hints[i]

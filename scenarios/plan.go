@@ -1,9 +1,7 @@
 package scenarios
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
 )
@@ -133,9 +131,7 @@ func Plan(s *Scenario, d Difficulty) (*Timeline, error) {
 	}
 	for _, in := range sc.Injects {
 		e := TimelineEntry{Kind: EntryInject, ID: in.ID, Summary: summarize(in.Text), Detail: in.Persona + " → #" + in.Channel}
-		if in.FollowUp != nil {
-			e.FollowUp = fmt.Sprintf("follow-up after %s of silence: %s", mins(in.FollowUp.After), summarize(in.FollowUp.Text))
-		}
+		e.FollowUp = describeLadder(in)
 		switch {
 		case in.At != nil:
 			at := *in.At
@@ -173,6 +169,11 @@ func Plan(s *Scenario, d Difficulty) (*Timeline, error) {
 						at := h.At + in.On.Delay
 						e.Earliest = &at
 					}
+				}
+			}
+			if in.On.Event == OnInjectPosted {
+				if at, ok := injectEarliest(sc, in); ok {
+					e.Earliest = &at
 				}
 			}
 			t.Waiting = append(t.Waiting, e)
@@ -278,6 +279,19 @@ func describeTrigger(t EventTrigger) string {
 		s = "after " + t.Fault + " resolved"
 	case OnNoticePosted:
 		s = "after the " + string(t.Notice) + " notice is posted"
+		if t.Field != "" {
+			s += fmt.Sprintf(" with %s = %s", t.Field, t.Value)
+		}
+	case OnInjectPosted:
+		s = "after inject " + t.Inject
+	case OnChatMatched:
+		where := "any channel"
+		if t.Channel != "" {
+			where = "#" + t.Channel
+		}
+		s = "when a participant " + t.Match.Describe() + " in " + where
+	case OnClusterChanged:
+		s = "when " + t.Check.Probe.String() + " sees " + strings.TrimPrefix(faultDetail(Fault{Target: t.Check.Target}), "/ ") + " change"
 	case OnHintGiven:
 		s = "after hint " + t.Hint
 	case OnAlertFiring:
@@ -291,133 +305,6 @@ func describeTrigger(t EventTrigger) string {
 		s += " +" + mins(t.Delay)
 	}
 	return s
-}
-
-// summarize returns text on one line, shortened to 48 terminal columns for
-// a table.
-func summarize(text string) string {
-	text = strings.Join(strings.Fields(text), " ")
-	const max = 48
-	if displayWidth(text) <= max {
-		return text
-	}
-	var b strings.Builder
-	w := 0
-	for _, r := range text {
-		rw := displayWidth(string(r))
-		if w+rw > max-1 {
-			break
-		}
-		b.WriteRune(r)
-		w += rw
-	}
-	return b.String() + "…"
-}
-
-// WriteText writes the timeline as aligned tables. Columns are aligned by
-// display width, so Korean and other wide text lines up in a terminal.
-func (t *Timeline) WriteText(w io.Writer) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s — %s\n", t.Scenario, t.Title)
-	diff := string(t.Difficulty)
-	if diff == "" {
-		diff = "(no variants)"
-	}
-	fmt.Fprintf(&b, "difficulty: %s   time limit: %s   incident channel: #%s\n\n", diff, mins(t.TimeLimit), t.IncidentChannel)
-	rows := [][]string{{"AT", "WHAT", "ID", "SUMMARY", "DETAIL"}}
-	for _, e := range t.Scheduled {
-		rows = append(rows, []string{mins(*e.At), e.Kind, dash(e.ID), e.Summary, entryDetail(e)})
-	}
-	writeTable(&b, rows)
-	if len(t.Waiting) > 0 {
-		b.WriteString("\nWAITING ON EVENTS\n")
-		rows = [][]string{{"WHEN", "EARLIEST", "WHAT", "ID", "SUMMARY", "DETAIL"}}
-		for _, e := range t.Waiting {
-			earliest := "-"
-			if e.Earliest != nil {
-				earliest = mins(*e.Earliest)
-			}
-			rows = append(rows, []string{e.Trigger, earliest, e.Kind, dash(e.ID), e.Summary, entryDetail(e)})
-		}
-		writeTable(&b, rows)
-	}
-	if len(t.Notes) > 0 {
-		b.WriteString("\nNOTES\n")
-		for _, n := range t.Notes {
-			b.WriteString("- " + n + "\n")
-		}
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-// writeTable writes rows with columns padded to the widest cell, two spaces
-// apart; the last column is not padded.
-func writeTable(b *strings.Builder, rows [][]string) {
-	var widths []int
-	for _, r := range rows {
-		for i, c := range r {
-			if i >= len(widths) {
-				widths = append(widths, 0)
-			}
-			widths[i] = max(widths[i], displayWidth(c))
-		}
-	}
-	for _, r := range rows {
-		for i, c := range r {
-			b.WriteString(c)
-			if i < len(r)-1 {
-				b.WriteString(strings.Repeat(" ", widths[i]-displayWidth(c)+2))
-			}
-		}
-		b.WriteByte('\n')
-	}
-}
-
-// displayWidth is the number of terminal columns s takes: East Asian wide
-// characters and emoji take two.
-func displayWidth(s string) int {
-	n := 0
-	for _, r := range s {
-		switch {
-		case r >= 0x1100 && r <= 0x115F, r >= 0x2E80 && r <= 0xA4CF, r >= 0xAC00 && r <= 0xD7A3,
-			r >= 0xF900 && r <= 0xFAFF, r >= 0xFE30 && r <= 0xFE4F, r >= 0xFF00 && r <= 0xFF60,
-			r >= 0xFFE0 && r <= 0xFFE6, r >= 0x1F300 && r <= 0x1FAFF:
-			n += 2
-		case r == 0x200B || (r >= 0x0300 && r <= 0x036F) || r == 0xFE0F:
-		default:
-			n++
-		}
-	}
-	return n
-}
-
-func entryDetail(e TimelineEntry) string {
-	parts := []string{e.Detail}
-	if len(e.Layered) > 0 {
-		parts = append(parts, "layered with "+strings.Join(e.Layered, ", "))
-	}
-	if e.Condition != "" {
-		parts = append(parts, e.Condition)
-	}
-	if e.FollowUp != "" {
-		parts = append(parts, e.FollowUp)
-	}
-	return strings.Join(parts, "; ")
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
-// WriteJSON writes the timeline as indented JSON.
-func (t *Timeline) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(t)
 }
 
 // planNotes explains the plan of sc (s at one difficulty): faults with
@@ -469,12 +356,22 @@ func lateNotes(sc *Scenario) []string {
 		}
 	}
 	for _, in := range sc.Injects {
-		if in.FollowUp == nil {
+		first, ok := injectEarliest(sc, in)
+		if !ok {
 			continue
 		}
-		at, ok := injectEarliest(sc, in)
-		if ok && at+in.FollowUp.After >= sc.TimeLimit {
-			notes = append(notes, fmt.Sprintf("the follow-up of %s can never come: the inject comes at %s at the earliest and the follow-up %s later, not before the time limit %s", in.ID, mins(at), mins(in.FollowUp.After), mins(sc.TimeLimit)))
+		at := first
+		for k, step := range in.Ladder() {
+			at += step.After
+			if at < sc.TimeLimit {
+				continue
+			}
+			what, noun := "the follow-up of "+in.ID, "the follow-up"
+			if len(in.Escalation) > 0 {
+				what, noun = fmt.Sprintf("escalation step %d of %s", k+1, in.ID), fmt.Sprintf("step %d", k+1)
+			}
+			notes = append(notes, fmt.Sprintf("%s can never come: the inject comes at %s at the earliest and %s %s later (%s), not before the time limit %s", what, mins(first), noun, mins(at-first), mins(at), mins(sc.TimeLimit)))
+			break
 		}
 	}
 	return notes
@@ -483,7 +380,21 @@ func lateNotes(sc *Scenario) []string {
 // injectEarliest returns the earliest drill time an inject can come, when it
 // is known.
 func injectEarliest(sc *Scenario, in Inject) (Duration, bool) {
+	return injectEarliestDepth(sc, in, len(sc.Injects))
+}
+
+func injectEarliestDepth(sc *Scenario, in Inject, budget int) (Duration, bool) {
 	switch {
+	case budget < 0:
+		return 0, false
+	case in.On != nil && in.On.Event == OnInjectPosted:
+		for _, prev := range sc.Injects {
+			if prev.ID == in.On.Inject {
+				at, ok := injectEarliestDepth(sc, prev, budget-1)
+				return at + in.On.Delay, ok
+			}
+		}
+		return 0, false
 	case in.At != nil:
 		return *in.At, true
 	case in.On == nil:

@@ -350,6 +350,15 @@ const (
 	OnHintGiven     EventKind = "hint.given"
 	OnAlertFiring   EventKind = "alert.firing"
 	OnAlertResolved EventKind = "alert.resolved"
+	// OnInjectPosted fires after another scripted message was posted.
+	OnInjectPosted EventKind = "inject.posted"
+	// OnChatMatched fires when a participant writes a message that
+	// matches (words or a regular expression), in one channel or any.
+	OnChatMatched EventKind = "chat.matched"
+	// OnClusterChanged fires when a check polled by the engine sees the
+	// cluster change: its result differs from the first one it saw, or
+	// from the one after the drill's own latest fault change.
+	OnClusterChanged EventKind = "cluster.changed"
 )
 
 // NoticeKind is one of the notices participants post.
@@ -373,6 +382,20 @@ type EventTrigger struct {
 	// not been posted yet.
 	By    *Duration `yaml:"by,omitempty" json:"by,omitempty"`
 	Delay Duration  `yaml:"delay,omitempty" json:"delay,omitempty"`
+	// Inject is the scripted message inject.posted waits for.
+	Inject string `yaml:"inject,omitempty" json:"inject,omitempty"`
+	// Channel limits chat.matched to one channel; empty means any channel
+	// participants write in.
+	Channel string `yaml:"channel,omitempty" json:"channel,omitempty"`
+	// Match is what a participant's message must contain for
+	// chat.matched.
+	Match *TextMatch `yaml:"match,omitempty" json:"match,omitempty"`
+	// Field and Value make notice.posted wait for a notice whose field has
+	// that value (compared without case), e.g. field: grade, value: SEV1.
+	Field string `yaml:"field,omitempty" json:"field,omitempty"`
+	Value string `yaml:"value,omitempty" json:"value,omitempty"`
+	// Check is the probe cluster.changed polls.
+	Check *Probe `yaml:"check,omitempty" json:"check,omitempty"`
 }
 
 // Inject is one scripted persona message. Text is a Go text/template; see
@@ -388,16 +411,40 @@ type Inject struct {
 	// to facilitator and observers, and in the retro.
 	ExpectedAction string    `yaml:"expectedAction,omitempty" json:"expectedAction,omitempty"`
 	FollowUp       *FollowUp `yaml:"followUp,omitempty" json:"followUp,omitempty"`
+	// Escalation is a ladder of follow-ups: each step comes its After
+	// after the message before it (the inject, then the previous step)
+	// unless the inject was answered. FollowUp is a ladder of one step;
+	// a scenario sets one or the other.
+	Escalation []FollowUp `yaml:"escalation,omitempty" json:"escalation,omitempty"`
+	// AnsweredWhen is what counts as an answer that stops the follow-ups:
+	// a participant's message in the inject's channel that matches. Empty
+	// means any participant message in the channel.
+	AnsweredWhen *TextMatch `yaml:"answeredWhen,omitempty" json:"answeredWhen,omitempty"`
 	// Difficulties, when set, limits the inject to drills played at these
 	// levels.
 	Difficulties []Difficulty `yaml:"difficulties,omitempty" json:"difficulties,omitempty"`
 }
 
-// FollowUp is sent by the same persona when no participant has written in the
-// inject's channel within After.
+// FollowUp is sent by the same persona (or Persona, someone higher up) when
+// the inject was not answered within After.
 type FollowUp struct {
 	After Duration `yaml:"after" json:"after"`
 	Text  string   `yaml:"text" json:"text"`
+	// Persona, on an escalation step, is who speaks at this step instead
+	// of the inject's persona (the CTO after the customer center).
+	Persona string `yaml:"persona,omitempty" json:"persona,omitempty"`
+}
+
+// Ladder returns the inject's follow-ups in order: its escalation steps,
+// or its single follow-up.
+func (in Inject) Ladder() []FollowUp {
+	if len(in.Escalation) > 0 {
+		return in.Escalation
+	}
+	if in.FollowUp != nil {
+		return []FollowUp{*in.FollowUp}
+	}
+	return nil
 }
 
 // HintStage is one staged hint, given in character by a persona.

@@ -24,6 +24,7 @@ type validator struct {
 	faults   map[string]int
 	alerts   map[string]bool
 	hints    map[string]bool
+	injects  map[string]int
 }
 
 var (
@@ -67,6 +68,7 @@ func (v *validator) validate() {
 	for i := range s.Injects {
 		v.inject(i)
 	}
+	v.injectChains()
 	v.hintStages()
 	v.noticeTemplates()
 	v.retro()
@@ -180,14 +182,15 @@ func (v *validator) collectIDs() {
 		}
 		v.hints[h.ID] = true
 	}
-	seen := map[string]bool{}
+	v.injects = map[string]int{}
 	for i, in := range s.Injects {
 		path := index("injects", i) + ".id"
 		v.id(path, in.ID)
-		if seen[in.ID] && in.ID != "" {
+		if _, dup := v.injects[in.ID]; dup && in.ID != "" {
 			v.errf(path, "duplicate inject id %q", in.ID)
+			continue
 		}
-		seen[in.ID] = true
+		v.injects[in.ID] = i
 	}
 }
 
@@ -442,107 +445,6 @@ func (v *validator) alert(i int) {
 		v.errf(path+".severity", "unknown severity %q, expected critical, warning or info", a.Severity)
 	}
 	v.probe(path+".check", a.Probe)
-}
-
-func (v *validator) inject(i int) {
-	in := v.s.Injects[i]
-	path := index("injects", i)
-	switch {
-	case in.At != nil && in.On != nil:
-		v.errf(path+".on", "both at and on are set, expected one trigger: a time (at) or an event (on)")
-	case in.At == nil && in.On == nil:
-		_, hasAt := v.d.pos[path+".at"]
-		_, hasOn := v.d.pos[path+".on"]
-		if _, ok := v.d.pos[path]; ok && !hasAt && !hasOn {
-			v.errf(path, "no trigger, expected at (a drill time) or on (an event)")
-		}
-	}
-	if in.At != nil {
-		v.beforeCap(path+".at", *in.At, "inject time")
-	}
-	withFault := false
-	if in.On != nil {
-		withFault = v.trigger(path+".on", *in.On)
-	}
-	v.persona(path+".persona", in.Persona)
-	v.channel(path+".channel", in.Channel, true)
-	v.template(path+".text", in.Text, withFault)
-	if fu := in.FollowUp; fu != nil {
-		if fu.After <= 0 {
-			if _, ok := v.d.pos[path+".followUp.after"]; ok {
-				v.errf(path+".followUp.after", "follow-up after 0m, expected a positive wait such as 5m")
-			}
-		}
-		v.template(path+".followUp.text", fu.Text, withFault)
-	}
-}
-
-// trigger checks an event trigger and returns whether it is a fault event.
-func (v *validator) trigger(path string, t EventTrigger) bool {
-	need := map[string]bool{}
-	switch t.Event {
-	case OnDrillStarted:
-	case OnFaultInjected, OnFaultResolved:
-		need["fault"] = true
-	case OnNoticePosted, OnNoticeMissing:
-		need["notice"] = true
-		if t.Event == OnNoticeMissing {
-			need["by"] = true
-		}
-	case OnHintGiven:
-		need["hint"] = true
-	case OnAlertFiring, OnAlertResolved:
-		need["alert"] = true
-	case "":
-		return false
-	default:
-		v.errf(path+".event", "unknown event %q, expected one of: drill.started, fault.injected, fault.resolved, notice.posted, notice.missing, hint.given, alert.firing, alert.resolved", t.Event)
-		return false
-	}
-	set := map[string]bool{"fault": t.Fault != "", "notice": t.Notice != "", "alert": t.Alert != "", "hint": t.Hint != "", "by": t.By != nil}
-	for _, k := range []string{"fault", "notice", "alert", "hint", "by"} {
-		switch {
-		case set[k] && !need[k]:
-			v.errf(path+"."+k, "%s does not apply to event %s", k, t.Event)
-		case !set[k] && need[k] && (k == "by" || k == "notice" || k == "alert"):
-			v.errf(path, "event %s needs %s, expected e.g. %s", t.Event, k, exampleFor(k))
-		}
-	}
-	if t.Fault != "" && need["fault"] {
-		v.faultRef(path+".fault", t.Fault)
-	}
-	if t.Notice != "" && need["notice"] {
-		switch t.Notice {
-		case NoticeIncident, NoticeStatus, NoticeResolution:
-		default:
-			v.errf(path+".notice", "unknown notice %q, expected incident, status-update or resolution", t.Notice)
-		}
-	}
-	if t.Alert != "" && need["alert"] && !v.alerts[t.Alert] {
-		v.errf(path+".alert", "unknown alert %q, expected one of: %s", t.Alert, listOr(sortedKeys(v.alerts)))
-	}
-	if t.Hint != "" && need["hint"] && !v.hints[t.Hint] {
-		v.errf(path+".hint", "unknown hint %q, expected one of: %s", t.Hint, listOr(sortedKeys(v.hints)))
-	}
-	if t.By != nil && need["by"] {
-		v.beforeCap(path+".by", *t.By, "deadline")
-	}
-	if t.Delay.D() >= v.limit.D() {
-		v.errf(path+".delay", "delay %s is not shorter than the time limit %s", mins(t.Delay), mins(v.limit))
-	}
-	return need["fault"] && t.Fault != ""
-}
-
-func exampleFor(k string) string {
-	switch k {
-	case "by":
-		return "by: 15m (fire when the notice was not posted by then)"
-	case "notice":
-		return "notice: incident"
-	case "alert":
-		return "alert: payment-errors"
-	}
-	return k
 }
 
 func (v *validator) template(path, text string, withFault bool) {

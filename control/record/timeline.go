@@ -164,6 +164,10 @@ func describe(e control.Event, names map[string]string) (string, Phrase) {
 			return KindInject, say("inject.followup", "inject", p.InjectID)
 		}
 		return KindInject, say("inject.posted", "inject", p.InjectID)
+	case e.Type == control.EventInjectTriggered:
+		var p control.InjectEvent
+		_ = json.Unmarshal(e.Payload, &p)
+		return KindInject, say("inject.triggered", "inject", p.InjectID, "why", trimLines(p.Detail, 200))
 	case e.Type == control.EventHintGiven || e.Type == control.EventHintSkipped:
 		var p control.HintEvent
 		_ = json.Unmarshal(e.Payload, &p)

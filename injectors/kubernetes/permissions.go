@@ -208,6 +208,9 @@ func buildPermissions() []Need {
 		switch pt.name {
 		case "deployment-available":
 			t = append(t, Need{User: UserProbe, Type: pt.name, Why: "read the Deployment's status", Permission: perm("apps", "deployments", "", "get", ScopeTarget)})
+		case "deployment-state":
+			t = append(t, Need{User: UserProbe, Type: pt.name, Why: "read the Deployment's spec", Permission: perm("apps", "deployments", "", "get", ScopeTarget)},
+				Need{User: UserProbe, Type: pt.name, Why: "list the Deployment's pods (pods: true)", Permission: perm("", "pods", "", "list", ScopeTarget)})
 		case "pod-status":
 			t = append(t, Need{User: UserProbe, Type: pt.name, Why: "list the pods matching the selector", Permission: perm("", "pods", "", "list", ScopeTarget)})
 		case "endpoints":

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -41,6 +42,9 @@ type (
 	endpointsParams struct {
 		MinReady *int `json:"minReady"`
 	}
+	deploymentStateParams struct {
+		Pods bool `json:"pods"`
+	}
 	httpGetParams struct {
 		URL          string `json:"url"`
 		Path         string `json:"path"`
@@ -59,6 +63,8 @@ var probeTypes = []probeType{
 		kinds: []string{"Pod"}, params: func() any { return &podStatusParams{} }, run: probePodStatus},
 	{name: "endpoints", description: "OK when a Service has enough ready endpoints.",
 		kinds: []string{"Service"}, params: func() any { return &endpointsParams{} }, run: probeEndpoints},
+	{name: "deployment-state", description: "OK while a Deployment exists; its detail (replicas, images, last rollout restart, and with pods: true its pods) changes when someone scales, rolls back, restarts it or deletes a pod, for injects on cluster.changed.",
+		kinds: []string{"Deployment"}, params: func() any { return &deploymentStateParams{} }, run: probeDeploymentState},
 	{name: "http-get", description: "OK when an HTTP GET answers with the expected status and body within the latency budget.",
 		kinds: []string{"Service"}, params: func() any { return &httpGetParams{} }, run: probeHTTPGet},
 }
@@ -125,6 +131,54 @@ func probeDeploymentAvailable(ctx context.Context, in *Injector, p injectors.Pro
 	ok := desired > 0 && st.UpdatedReplicas >= desired && st.Replicas <= st.UpdatedReplicas &&
 		st.AvailableReplicas >= st.UpdatedReplicas && st.ObservedGeneration >= d.Generation
 	return injectors.ProbeResult{OK: ok, Detail: detail + " (want all desired replicas available and updated)"}, nil
+}
+
+// probeDeploymentState describes what people change by hand on a
+// Deployment, in a stable order, so that two polls differ only when
+// something was changed.
+func probeDeploymentState(ctx context.Context, in *Injector, p injectors.Probe, params any) (injectors.ProbeResult, error) {
+	sp := params.(*deploymentStateParams)
+	if p.Target.Name == "" {
+		return injectors.ProbeResult{}, injectors.Errorf(injectors.EINVALID, "target.name: the Deployment to watch is required")
+	}
+	d, err := in.cs.AppsV1().Deployments(p.Target.Namespace).Get(ctx, p.Target.Name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return injectors.ProbeResult{OK: false, Detail: fmt.Sprintf("Deployment %s/%s does not exist", p.Target.Namespace, p.Target.Name)}, nil
+	} else if err != nil {
+		return injectors.ProbeResult{}, fmt.Errorf("probe deployment-state: %w", err)
+	}
+	replicas := int32(1)
+	if d.Spec.Replicas != nil {
+		replicas = *d.Spec.Replicas
+	}
+	var images []string
+	for _, c := range d.Spec.Template.Spec.Containers {
+		images = append(images, c.Name+"="+c.Image)
+	}
+	restarted := d.Spec.Template.Annotations["kubectl.kubernetes.io/restartedAt"]
+	if restarted == "" {
+		restarted = "never"
+	}
+	detail := fmt.Sprintf("%d replicas, images %s, restarted %s", replicas, strings.Join(images, ","), restarted)
+	if sp.Pods && d.Spec.Selector != nil {
+		sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
+		if err != nil {
+			return injectors.ProbeResult{}, fmt.Errorf("probe deployment-state: selector of %s/%s: %w", p.Target.Namespace, p.Target.Name, err)
+		}
+		pods, err := in.cs.CoreV1().Pods(p.Target.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+		if err != nil {
+			return injectors.ProbeResult{}, fmt.Errorf("probe deployment-state: %w", err)
+		}
+		var names []string
+		for _, pod := range pods.Items {
+			if pod.DeletionTimestamp == nil {
+				names = append(names, pod.Name)
+			}
+		}
+		sort.Strings(names)
+		detail += ", pods " + strings.Join(names, ",")
+	}
+	return injectors.ProbeResult{OK: true, Detail: detail}, nil
 }
 
 func probePodStatus(ctx context.Context, in *Injector, p injectors.Probe, params any) (injectors.ProbeResult, error) {

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/firedrill/firedrill/injectors"
@@ -164,4 +166,65 @@ func TestProbeRefusesBadInput(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A deployment-state probe's detail is the same poll after poll, and changes
+// when someone scales the Deployment, restarts it (kubectl rollout restart)
+// or deletes one of its pods (pods: true): what a watch (an inject on
+// cluster.changed) compares.
+func TestDeploymentStateProbeSeesWhatPeopleChange(t *testing.T) {
+	ns := clustertest.Namespace(t)
+	makeDeployment(t, ns, "db", 1)
+	waitAvailable(t, ns, "db", 1)
+	in := newInjector(t)
+	target := injectors.Target{Namespace: ns, Kind: "Deployment", Name: "db"}
+	withPods := map[string]any{"pods": true}
+	first := probe(t, in, "deployment-state", target, withPods)
+	if !first.OK || !strings.Contains(first.Detail, "1 replicas, images db=registry.example/db:1, restarted never, pods db-") {
+		t.Fatalf("first poll %+v", first)
+	}
+	if again := probe(t, in, "deployment-state", target, withPods); again != first {
+		t.Fatalf("two polls of an unchanged Deployment differ: %q, then %q", first.Detail, again.Detail)
+	}
+	cs := clustertest.Client(t)
+	ctx := context.Background()
+	t.Run("a deleted pod is a change", func(t *testing.T) {
+		pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=db"})
+		if err != nil || len(pods.Items) == 0 {
+			t.Fatalf("pods of db: %v (%v)", pods, err)
+		}
+		if err := cs.CoreV1().Pods(ns).Delete(ctx, pods.Items[0].Name, metav1.DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "the deleted pod seen", func() (bool, string) {
+			res := probe(t, in, "deployment-state", target, withPods)
+			return res.Detail != first.Detail, res.Detail
+		})
+		if res := probe(t, in, "deployment-state", target, nil); strings.Contains(res.Detail, "pods") {
+			t.Errorf("without pods: true the detail names pods: %q", res.Detail)
+		}
+	})
+	t.Run("a rollout restart and a scale are changes", func(t *testing.T) {
+		before := probe(t, in, "deployment-state", target, nil)
+		patch := []byte(`{"spec":{"template":{"metadata":{"annotations":{"kubectl.kubernetes.io/restartedAt":"2026-11-30T12:00:00Z"}}}}}`)
+		if _, err := cs.AppsV1().Deployments(ns).Patch(ctx, "db", types.StrategicMergePatchType, patch, metav1.PatchOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		restarted := probe(t, in, "deployment-state", target, nil)
+		if !strings.Contains(restarted.Detail, "restarted 2026-11-30T12:00:00Z") || restarted.Detail == before.Detail {
+			t.Fatalf("after a rollout restart: %q (before %q)", restarted.Detail, before.Detail)
+		}
+		if _, err := cs.AppsV1().Deployments(ns).Patch(ctx, "db", types.MergePatchType, []byte(`{"spec":{"replicas":3}}`), metav1.PatchOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if scaled := probe(t, in, "deployment-state", target, nil); !strings.HasPrefix(scaled.Detail, "3 replicas") {
+			t.Fatalf("after a scale to 3: %q", scaled.Detail)
+		}
+	})
+	t.Run("a missing Deployment is not ok", func(t *testing.T) {
+		res := probe(t, in, "deployment-state", injectors.Target{Namespace: ns, Kind: "Deployment", Name: "nope"}, nil)
+		if res.OK || !strings.Contains(res.Detail, "does not exist") {
+			t.Fatalf("missing Deployment: %+v", res)
+		}
+	})
 }

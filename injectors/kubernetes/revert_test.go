@@ -310,7 +310,7 @@ func TestInfoDescribesEveryTypeWithASchema(t *testing.T) {
 	if got := strings.Join(faults, " "); got != wantFaults {
 		t.Errorf("fault types = %s, want %s", got, wantFaults)
 	}
-	if got := strings.Join(probes, " "); got != "deployment-available pod-status endpoints http-get" {
+	if got := strings.Join(probes, " "); got != "deployment-available pod-status endpoints deployment-state http-get" {
 		t.Errorf("probe types = %s", got)
 	}
 	if info.Name != "kubernetes" || len(info.APIVersions) == 0 {
