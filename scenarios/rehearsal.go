@@ -216,6 +216,9 @@ func (v *validator) robotStep(path string, st RobotStep) {
 	}
 	if st.On != nil {
 		v.trigger(path+".on", *st.On)
+		if e := st.On.Event; e == OnChatMatched || e == OnClusterChanged || st.On.Field != "" {
+			v.errf(path+".on", "robots do not wait for %s, expected a drill event they can see: a fault, a notice, a hint, an alert or a scripted message (inject.posted)", describeRobotWait(*st.On))
+		}
 	}
 	if st.Within > 0 && st.Answer == "" {
 		v.errf(path+".within", "within applies to answer steps only")
@@ -347,4 +350,11 @@ func cloneRehearsal(r *Rehearsal) *Rehearsal {
 		c.Robots[i].Steps = steps
 	}
 	return c
+}
+
+func describeRobotWait(t EventTrigger) string {
+	if t.Field != "" {
+		return "a notice field (field, value)"
+	}
+	return string(t.Event)
 }

@@ -108,6 +108,12 @@ func eventTime(t scenarios.EventTrigger, d *control.Drill, now time.Duration) (t
 				return some(a.FirstClear)
 			}
 		}
+	case scenarios.OnInjectPosted:
+		for _, in := range d.Injects {
+			if in.ID == t.Inject {
+				return some(in.PostedAt)
+			}
+		}
 	}
 	return 0, false
 }
