@@ -24,6 +24,7 @@ import (
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/program"
 	"github.com/firedrill/firedrill/control/program/webhook"
+	"github.com/firedrill/firedrill/control/retro/retrotest"
 	csqlite "github.com/firedrill/firedrill/control/sqlite"
 	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/ui"
@@ -194,6 +195,10 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 // an env; when the test ends the server stops, then closers run in order.
 func serveRoom(t testing.TB, cfg ui.Config, store *csqlite.DB, eng *control.Engine, closers ...func()) *env {
 	t.Helper()
+	if cfg.RecordKeys == nil {
+		// As serve does: the record keys seal anonymous retro answers.
+		cfg.RecordKeys = retrotest.Keys()
+	}
 	srv, err := ui.NewServer(cfg)
 	if err != nil {
 		t.Fatal(err)

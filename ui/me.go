@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"sort"
 
-	"github.com/firedrill/firedrill/control/retro"
 	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/ui/wire"
 )
@@ -78,7 +77,10 @@ func (s *Server) apiMyDrills(w http.ResponseWriter, r *http.Request, sess *Sessi
 				s.writeError(w, r, err)
 				return
 			}
-			if en := retro.Project(d, rec.Chain.Events).Entries[l.PersonID]; en != nil && en.Before > 0 && en.After > 0 {
+			// With the keys, the person's own anonymous ratings count in
+			// their trend: this page is theirs alone, and says nothing of
+			// which answer of the drill is theirs.
+			if en := s.retro.Project(d, rec.Chain.Events).Entries[l.PersonID]; en != nil && en.Before > 0 && en.After > 0 {
 				md.Before, md.After = en.Before, en.After
 			}
 		}

@@ -368,7 +368,9 @@ func TestMyDrills(t *testing.T) {
 
 // ratedDrills runs two team A drills as facilitator fac, each with
 // participant Pia, who links it to her account with link (given her join
-// session and join link) and rates herself 2→3, then 3→5, in its retro.
+// session and join link) and rates herself 2→3, then 3→5, in its retro —
+// the second time anonymously, which her own trend still counts (the server
+// opens her sealed answers for her alone).
 func (e *ssoEnv) ratedDrills(t *testing.T, fac *client, link func(pia *client, joinLink, drillID string)) []string {
 	t.Helper()
 	var drills []string
@@ -380,7 +382,7 @@ func (e *ssoEnv) ratedDrills(t *testing.T, fac *client, link func(pia *client, j
 		link(pia, l.URL, id)
 		fac.must(200, "POST", "/api/drills/"+id+"/end", map[string]string{"why": "drill " + itoa(int64(i))}, nil)
 		waitState(t, e.env, id, "retro")
-		pia.must(200, "POST", "/api/drills/"+id+"/retro/submit", map[string]any{"wentWell": "We split roles.", "lacking": "No runbook.", "better": "Write one.", "before": ratings[0], "after": ratings[1]}, nil)
+		pia.must(200, "POST", "/api/drills/"+id+"/retro/submit", map[string]any{"wentWell": "We split roles.", "lacking": "No runbook.", "better": "Write one.", "before": ratings[0], "after": ratings[1], "anonymous": i == 1}, nil)
 		drills = append(drills, id)
 	}
 	return drills

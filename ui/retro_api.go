@@ -31,7 +31,10 @@ func (s *Server) apiRetro(w http.ResponseWriter, r *http.Request, sess *Session)
 		s.writeError(w, r, err)
 		return
 	}
-	rt := retro.Project(d, rec.Chain.Events)
+	// With the keys: each person's own anonymous answers are in their
+	// form, and everyone who answered counts as started or submitted.
+	// Nothing below says whose an anonymous answer is.
+	rt := s.retro.Project(d, rec.Chain.Events)
 	me := retroPerson(sess)
 	fac := sess.facilitator()
 	v := wire.RetroView{DrillID: d.ID, Title: rec.Title, State: d.State, TimeScale: d.TimeScale, Seq: rec.Chain.Events[len(rec.Chain.Events)-1].Seq, Open: rt.Open, Closed: rt.Closed || d.State == control.StateClosed,
@@ -66,6 +69,7 @@ func (s *Server) apiRetro(w http.ResponseWriter, r *http.Request, sess *Session)
 	}
 	if fac {
 		v.PresentingAnswers = rt.PresentingAnswers(d)
+		v.AnonymousSubmitted = rt.AnonymousSubmitted()
 	}
 	if fac || v.Form.Submitted || v.Closed {
 		agg := rt.Ratings()

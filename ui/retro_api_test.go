@@ -80,14 +80,20 @@ func TestRetroAPI(t *testing.T) {
 	}
 
 	t.Run("a draft is kept as typed", func(t *testing.T) {
-		d.participant.must(200, "PUT", path+"/answers", map[string]any{"wentWell": "We found it fast"}, nil)
+		d.participant.must(200, "PUT", path+"/answers", map[string]any{"wentWell": "We found it fast", "anonymous": true}, nil)
 		d.participant.must(200, "GET", path, nil, &v)
-		if v.Form.Answers.WentWell != "We found it fast" || v.Form.Submitted {
+		if v.Form.Answers.WentWell != "We found it fast" || v.Form.Submitted || !v.Form.Answers.Anonymous {
 			t.Fatalf("form after a draft: %+v", v.Form)
 		}
 	})
+	t.Run("the first save's anonymity is kept", func(t *testing.T) {
+		st, b := d.participant.do("PUT", path+"/answers", map[string]any{"wentWell": "We found it fast"})
+		if st != http.StatusConflict || !strings.Contains(string(b), "first saved anonymously") {
+			t.Fatalf("switching to named after an anonymous draft: %d %s", st, b)
+		}
+	})
 	t.Run("submitting without the ratings names them", func(t *testing.T) {
-		st, b := d.participant.do("POST", path+"/submit", map[string]any{"wentWell": "x"})
+		st, b := d.participant.do("POST", path+"/submit", map[string]any{"wentWell": "x", "anonymous": true})
 		if st != 400 || !strings.Contains(string(b), "before: the self-rating is required") {
 			t.Fatalf("%d %s", st, b)
 		}
@@ -95,7 +101,9 @@ func TestRetroAPI(t *testing.T) {
 	t.Run("after submitting the person sees the aggregate", func(t *testing.T) {
 		d.participant.must(200, "POST", path+"/submit", map[string]any{"wentWell": "We found it fast", "lacking": "No runbook", "before": 2, "after": 4, "anonymous": true}, nil)
 		d.participant.must(200, "GET", path, nil, &v)
-		if !v.Form.Submitted || v.Aggregate == nil || v.Aggregate.Count != 1 || v.Aggregate.After != 4 || v.Submitted != 1 {
+		// Kim's ratings are anonymous: they join the aggregate when the
+		// close publishes them, so that it never moves with one person.
+		if !v.Form.Submitted || v.Aggregate == nil || v.Aggregate.Count != 0 || v.Submitted != 1 || v.AnonymousSubmitted != 0 {
 			t.Fatalf("after submit: form %+v aggregate %+v", v.Form, v.Aggregate)
 		}
 		for _, o := range v.Order {
@@ -109,6 +117,9 @@ func TestRetroAPI(t *testing.T) {
 		d.admin.must(200, "GET", path, nil, &fv)
 		if len(fv.Order) == 0 || fv.Order[0].Name != "Kim" || !fv.Order[0].Submitted || fv.Order[len(fv.Order)-1].Role != "facilitator" {
 			t.Fatalf("order %+v", fv.Order)
+		}
+		if fv.AnonymousSubmitted != 1 {
+			t.Fatalf("the facilitator is told %d anonymous answers, want 1", fv.AnonymousSubmitted)
 		}
 		if fv.Exports["json"] == "" {
 			t.Fatal("the facilitator has no JSON record link")
@@ -199,7 +210,8 @@ func TestRetroAPI(t *testing.T) {
 	t.Run("history counts the drill", func(t *testing.T) {
 		var h record.History
 		d.admin.must(200, "GET", "/api/history", nil, &h)
-		if len(h.Drills) != 1 || h.Ratings.Count != 1 || len(h.OpenActions) != 1 {
+		// Kim's anonymous ratings are published at the close (below).
+		if len(h.Drills) != 1 || h.Ratings.Count != 0 || len(h.OpenActions) != 1 {
 			t.Fatalf("history %+v", h)
 		}
 		if st, b := d.admin.do("GET", "/api/history?season=someday", nil); st != 400 || !strings.Contains(string(b), "like 2026H2") {
@@ -215,6 +227,11 @@ func TestRetroAPI(t *testing.T) {
 		d.participant.must(200, "GET", path, nil, &v)
 		if !v.Closed || v.State != "closed" {
 			t.Fatalf("view after close: closed %v state %s", v.Closed, v.State)
+		}
+		var h record.History
+		d.admin.must(200, "GET", "/api/history", nil, &h)
+		if h.Ratings.Count != 1 || h.Ratings.After != 4 {
+			t.Fatalf("history after the close %+v, want Kim's published anonymous ratings", h.Ratings)
 		}
 	})
 }

@@ -22,7 +22,8 @@ import (
 // TestBrowserRetro drives the retrospective in Chromium: when the drill
 // ends a participant opens the retro, types, reloads in the middle of
 // typing and finds the text kept, rates before and after, submits and sees
-// the team's aggregate; the facilitator sees the submission in the
+// the team's aggregate; another chooses to answer anonymously, submits,
+// reloads and edits; the facilitator sees the submission in the
 // presentation order; the printable record is rendered to PNG (kept as an
 // artifact) and to PDF.
 func TestBrowserRetro(t *testing.T) {
@@ -39,10 +40,9 @@ func TestBrowserRetro(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := &drill{id: dr.ID, admin: e.admin()}
-	var link, obsLink wire.JoinLink
-	for _, name := range []string{"Kim", "Choi"} {
-		d.admin.must(201, "POST", "/api/drills/"+d.id+"/people", map[string]any{"name": name, "role": control.RoleParticipant}, &link)
-	}
+	var kimLink, link, obsLink wire.JoinLink
+	d.admin.must(201, "POST", "/api/drills/"+d.id+"/people", map[string]any{"name": "Kim", "role": control.RoleParticipant}, &kimLink)
+	d.admin.must(201, "POST", "/api/drills/"+d.id+"/people", map[string]any{"name": "Choi", "role": control.RoleParticipant}, &link)
 	d.admin.must(201, "POST", "/api/drills/"+d.id+"/people", map[string]any{"name": "Oh", "role": control.RoleObserver}, &obsLink)
 	d.admin.must(200, "POST", "/api/drills/"+d.id+"/start", nil, nil)
 	endDrill(t, e, d)
@@ -65,7 +65,7 @@ func TestBrowserRetro(t *testing.T) {
 	choi.waitJS("text kept after the reload", `document.querySelector("#wentWell").value === `+jsString(typed)+
 		` && document.querySelector("#q-alert-gap").value === `+jsString(gap)+
 		` && document.querySelector('input[name="q-realism"][value="4"]').checked`)
-	svc := retro.NewService(e.engine, e.store)
+	svc := retro.NewService(e.engine, e.store, retrotest.Keys())
 	waitFor(t, "the draft reaches the journal", func() bool {
 		_, r, err := svc.Load(t.Context(), d.id)
 		if err != nil {
@@ -87,9 +87,56 @@ func TestBrowserRetro(t *testing.T) {
 	choi.waitJS("aggregate shown", `!document.querySelector("#aggregate").classList.contains("hidden") && document.querySelector("#aggText").textContent.startsWith("2.0 → 4.0")`)
 	choi.waitJS("ratings chart loaded", `document.querySelector("#ratingsChart").complete && document.querySelector("#ratingsChart").naturalWidth > 0`)
 	choi.shot("retro-submitted")
+	choi.waitJS("Choi's named first save locked the choice", `document.querySelector("#anonNamed").checked && document.querySelector("#anonymous").disabled`+
+		` && document.querySelector("#anonLocked").textContent.includes("with your name")`)
 	choi.run("switch to Korean", chromedp.Evaluate[chromedp.Void](`localStorage.setItem("firedrill.lang", "ko")`), chromedp.Reload())
 	choi.waitJS("the blameless copy is in Korean", `document.querySelector("#blameless").textContent.includes("평가가 아닙니다")`)
+	choi.waitJS("what anonymity means is said in Korean", `document.querySelector("#anonSet legend").textContent.includes("익명") && document.querySelector("#anonNote").textContent.includes("봉인")`)
 	choi.run("back to English", chromedp.Evaluate[chromedp.Void](`localStorage.setItem("firedrill.lang", "en")`))
+
+	// Kim answers anonymously: the form says what that means, the choice
+	// is made before typing and locked by the first save; the answers are
+	// sealed in the journal, and Kim still reads and edits them.
+	kim := &page{t: t, ctx: open(), name: "participant-kim", dir: dir}
+	kim.run("join", chromedp.Navigate(kimLink.URL))
+	kim.waitJS("room opens", `location.pathname === "/room/`+d.id+`"`)
+	kim.run("open the retro", chromedp.Navigate(e.http.URL+"/room/"+d.id+"/retro"))
+	kim.waitJS("the choice comes first and is explained", `!document.querySelector("#anonymous").disabled && document.querySelector("#anonNamed").checked`+
+		` && document.querySelector("#anonNote").textContent.includes("sealed") && document.querySelector("#anonLocked").classList.contains("hidden")`)
+	const kimTyped = "The customer center questions kept us honest"
+	kim.run("choose anonymity, answer and submit",
+		chromedp.Click(chromedp.ID("anonymous")),
+		chromedp.SendKeys(chromedp.ID("wentWell"), kimTyped),
+		chromedp.Click(chromedp.ID("before3")),
+		chromedp.Click(chromedp.ID("after4")),
+		chromedp.Click(chromedp.ID("submitBtn")),
+	)
+	kim.waitJS("submitted, the choice locked", `document.querySelector("#saveState").dataset.state === "submitted" && document.querySelector("#anonymous").checked`+
+		` && document.querySelector("#anonymous").disabled && document.querySelector("#anonNamed").disabled && document.querySelector("#anonLocked").textContent.includes("anonymously")`)
+	kim.shot("retro-anonymous")
+	kim.run("edit after a reload", chromedp.Reload())
+	kim.waitJS("Kim's own anonymous answers are back", `document.querySelector("#wentWell").value === `+jsString(kimTyped)+` && document.querySelector("#anonymous").checked && document.querySelector("#anonymous").disabled`)
+	kim.run("edit", chromedp.SendKeys(chromedp.ID("better"), "Ask the customer center earlier"))
+	waitFor(t, "Kim's edit is sealed in the journal, under no name", func() bool {
+		_, r, err := svc.Load(t.Context(), d.id)
+		if err != nil {
+			return false
+		}
+		en := r.Entries[kimLink.Person.ID]
+		if en == nil || !en.Sealed || en.Better != "Ask the customer center earlier" {
+			return false
+		}
+		evs, err := e.store.Events(t.Context(), d.id, 0, 0)
+		if err != nil {
+			return false
+		}
+		for _, ev := range evs {
+			if retro.IsRetroEvent(ev.Type) && (ev.Actor == kimLink.Person.ID || strings.Contains(string(ev.Payload), kimTyped)) {
+				t.Fatalf("event #%d names Kim or holds Kim's text: %s %s", ev.Seq, ev.Actor, ev.Payload)
+			}
+		}
+		return true
+	})
 
 	// The observer is asked the observer's questions, never the
 	// participants' self-ratings or the scenario's questions.
@@ -99,7 +146,7 @@ func TestBrowserRetro(t *testing.T) {
 	obs.run("open the retro", chromedp.Navigate(e.http.URL+"/room/"+d.id+"/retro"))
 	obs.waitJS("observer form ready", `!document.querySelector("#wentWell").disabled && document.querySelector("#q-observer\\.balance") !== null`)
 	obs.waitJS("no self-rating and no participant question is shown", `document.querySelector("#beforeSet").offsetParent === null && document.querySelector("#afterSet").offsetParent === null`+
-		` && [...document.querySelectorAll('#form input[type="radio"]')].every(i => i.offsetParent === null)`+
+		` && [...document.querySelectorAll('#form input[type="radio"]:not([name="anon"])')].every(i => i.offsetParent === null)`+
 		` && document.querySelector('[data-q="realism"]') === null && document.querySelector("#q-alert-gap") === null`)
 	const observed = "Kim held recovery and propagation alone for ten minutes"
 	obs.run("answer and submit without ratings",
@@ -115,9 +162,11 @@ func TestBrowserRetro(t *testing.T) {
 	fac.waitJS("console", `location.pathname === "/console"`)
 	fac.run("open the retro", chromedp.Navigate(e.http.URL+"/room/"+d.id+"/retro"))
 	fac.waitJS("Choi's submission is shown", `[...document.querySelectorAll("#order li")].some(li => li.textContent.startsWith("Choi") && li.querySelector(".sub"))`)
+	fac.waitJS("the facilitator counts the anonymous answer, whose it is unsaid", `document.querySelector("#submittedCount").textContent.includes("1 of them anonymous")`)
 	fac.run("give the floor to the first participant", chromedp.Click(chromedp.ID("nextBtn")))
 	fac.waitJS("Kim presents first", `document.querySelector("#order li.presenting").textContent.startsWith("Kim")`)
-	fac.waitJS("Kim has written nothing", `document.querySelector("#presentingName").textContent === "Kim" && document.querySelector("#presentingNote") !== null`)
+	fac.waitJS("Kim's answers are not shown under Kim's name", `document.querySelector("#presentingName").textContent === "Kim" && document.querySelector("#presentingNote").textContent.includes("anonymous")`+
+		` && !document.body.textContent.includes(`+jsString(kimTyped)+`)`)
 	fac.run("give the floor to Choi", chromedp.Click(chromedp.ID("nextBtn")))
 	fac.waitJS("the facilitator reads Choi's answers", `document.querySelector("#presentingName").textContent === "Choi"`+
 		` && document.querySelector('#presentingAnswers [data-a="wentWell"]').textContent === `+jsString(typed)+

@@ -34,8 +34,8 @@ func (s *Server) retroRoutes() []route {
 		rt("GET", "/api/drills/{id}/record.html", AccessMember, s.apiRecordExport),
 		rt("GET", "/api/drills/{id}/record.csv", AccessMember, s.apiRecordExport),
 		rt("GET", "/api/drills/{id}/record.github.json", AccessMember, s.apiRecordExport),
-		// The JSON record carries the whole journal, including who wrote
-		// anonymous answers: the facilitator keeps it.
+		// The JSON record carries the whole journal (anonymous answers
+		// sealed, their author unnamed): the facilitator keeps it.
 		rt("GET", "/api/drills/{id}/record.json", AccessFacilitator, s.apiRecordExport),
 		rt("GET", "/api/drills/{id}/charts/timeline.svg", AccessMember, s.apiRecordChart),
 		rt("GET", "/api/drills/{id}/charts/ratings.svg", AccessMember, s.apiRecordChart),
@@ -50,7 +50,7 @@ func (s *Server) retroRoutes() []route {
 	}
 }
 
-func (s *Server) retroService() *retro.Service { return retro.NewService(s.engine, s.journal) }
+func (s *Server) retroService() *retro.Service { return s.retro }
 
 // retroPerson is whose answers a session writes: the person, or the
 // facilitator's own person for the admin session.

@@ -21,6 +21,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/firedrill/firedrill/control/program"
+	"github.com/firedrill/firedrill/control/retro"
 )
 
 // Config is what a Server is built from.
@@ -97,6 +98,9 @@ type Config struct {
 	MetricsToken string
 	// Ready, when set, decides /readyz: nil error is ready.
 	Ready func() error
+	// RecordKeys seal anonymous retro answers (the engine's record keys,
+	// *seal.Keyring); without them nobody can answer anonymously.
+	RecordKeys retro.Sealer
 }
 
 // Server is the drill room's HTTP server.
@@ -132,11 +136,13 @@ type Server struct {
 	// publicSeqs numbers the events participants see.
 	publicSeqs *publicSeqs
 	records    *recordCache
-	logins     *loginGuard
-	proxies    []netip.Prefix
-	conns      sync.WaitGroup
-	pumpMu     sync.Mutex
-	pumps      map[string]bool
+	// retro runs the retros; it holds the record keys.
+	retro   *retro.Service
+	logins  *loginGuard
+	proxies []netip.Prefix
+	conns   sync.WaitGroup
+	pumpMu  sync.Mutex
+	pumps   map[string]bool
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -217,6 +223,7 @@ func NewServer(cfg Config) (*Server, error) {
 	s.rooms = newRoomCache(cfg.Journal)
 	s.publicSeqs = newPublicSeqs(cfg.Journal)
 	s.records = newRecordCache(cfg.Journal)
+	s.retro = retro.NewService(cfg.Engine, cfg.Journal, cfg.RecordKeys)
 	s.logins = newLoginGuard(cfg.Clock)
 	s.proxies = cfg.TrustedProxies
 	s.routes()

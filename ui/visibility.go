@@ -32,10 +32,10 @@ func Visibility(e control.Event) Audience {
 		e.Type == control.EventNudge:
 		return AudienceEveryone
 	case control.InNamespace(e.Type, control.NamespaceRetro):
-		// Retro answers carry their author even when marked anonymous, and
-		// drafts are unfinished thoughts: the retro page reads them through
-		// its own API, which applies the anonymity rules. Nobody gets them
-		// on the live stream.
+		// Named retro answers carry their author, anonymous ones are
+		// sealed, and drafts are unfinished thoughts: the retro page reads
+		// them through its own API, which applies the anonymity rules.
+		// Nobody gets them on the live stream.
 		return AudienceNone
 	case e.Type == control.EventDrillCreated, e.Type == control.EventDrillScheduled:
 		// The scenario, its solution and the exact start time stay secret.

@@ -128,10 +128,15 @@ func (m *Main) openRoom(cmd *cobra.Command) (*servedRoom, *ui.Server, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	// The keys that seal revert records also seal anonymous retro answers.
+	keys, err := m.recordKeyring()
+	if err != nil {
+		return nil, nil, err
+	}
 	srv, err := ui.NewServer(ui.Config{
 		Engine: e, Journal: db, Library: lib, Tokens: tokens, Sessions: tokens, Links: tokens, Admin: admin, OIDC: cfg.Auth.OIDC.ui(),
 		PublicURL: cfg.PublicURL, TrustedProxies: proxies, Logger: m.pluginLogger(), Program: prog, SurveyURL: cfg.Program.SurveyURL,
-		Metrics: m.metrics.Handler(), MetricsToken: cfg.Metrics.Token, Ready: m.ready,
+		Metrics: m.metrics.Handler(), MetricsToken: cfg.Metrics.Token, Ready: m.ready, RecordKeys: keys,
 	})
 	if err != nil {
 		return nil, nil, err

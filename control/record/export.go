@@ -273,6 +273,9 @@ func writeRetroMarkdown(b *bytes.Buffer, r *Record, ratingsChart string) {
 	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
 	rt := r.Retro
 	p("\n## Retrospective\n\n%d of %d people submitted.\n\n", rt.Submitted, rt.People)
+	if rt.AnonymousPending {
+		p("%s\n\n", AnonymousPendingNote)
+	}
 	p("![Self-ratings before and after](%s)\n\n", ratingsChart)
 	p("Self-rated incident-response ability (asked after the drill, before and after): **%.2f → %.2f (%+.0f%%)** over %d answers.\n",
 		rt.Ratings.Before, rt.Ratings.After, rt.Ratings.ChangePct, rt.Ratings.Count)
@@ -314,6 +317,10 @@ func writeRetroMarkdown(b *bytes.Buffer, r *Record, ratingsChart string) {
 		p("\n## The designer's intended solution\n\n%s\n", mdHTML.Replace(r.Scenario.Solution))
 	}
 }
+
+// AnonymousPendingNote is what the record says while anonymous answers are
+// sealed, before the retro closes.
+const AnonymousPendingNote = "Anonymous answers are published, without their authors, when the retrospective closes."
 
 func byName(a Answer) string {
 	if a.Anonymous || a.Name == "" {

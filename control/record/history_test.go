@@ -106,7 +106,9 @@ func TestBuildHistory(t *testing.T) {
 func TestLoadAll_History(t *testing.T) {
 	h := controltest.NewHarness(t)
 	retrotest.PlayDrill(t, h, "drill-1")
-	retrotest.PlayRetro(t, h, "drill-1")
+	if err := retrotest.PlayRetro(t, h, "drill-1").Close(h.Ctx, "drill-1", "fiona"); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := h.Engine.CreateDrill(h.Ctx, control.DrillRequest{ID: "drill-2", Scenario: retrotest.Scenario()}); err != nil {
 		t.Fatal(err)
 	}
@@ -121,8 +123,9 @@ func TestLoadAll_History(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Three participants rated themselves; the designer's answers carry no
-	// rating and count neither as trained nor in the averages.
+	// Three participants rated themselves (Bob anonymously, published at
+	// the close); the designer's answers carry no rating and count neither
+	// as trained nor in the averages.
 	if len(hist.Drills) != 1 || hist.PeopleTrained != 3 || hist.Ratings.Count != 3 || hist.Ratings.Before != hist.Drills[0].Ratings.Before || hist.Ratings.After != hist.Drills[0].Ratings.After || len(hist.OpenActions) != 2 {
 		t.Fatalf("history %+v", hist)
 	}

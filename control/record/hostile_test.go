@@ -125,7 +125,7 @@ func TestExport_CSVCellsNeverRunAsFormulas(t *testing.T) {
 func TestRecord_AnonymousAnswersCannotBeLinked(t *testing.T) {
 	h := controltest.NewHarness(t)
 	retrotest.PlayDrill(t, h, "drill-1")
-	s := retro.NewService(h.Engine, h.DB)
+	s := retro.NewService(h.Engine, h.DB, retrotest.Keys())
 	answers := map[string]retro.Answers{
 		"alice": {WentWell: "z: alice went well", Lacking: "a: alice lacking", Better: "m: alice better", Before: 1, After: 5, Anonymous: true},
 		"bob":   {WentWell: "a: bob went well", Lacking: "z: bob lacking", Better: "b: bob better", Before: 4, After: 4, Anonymous: true},
@@ -136,13 +136,45 @@ func TestRecord_AnonymousAnswersCannotBeLinked(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Open: the record holds the named answer and says the anonymous
+	// ones come at the close; its journal holds them sealed only.
 	r, err := record.Load(h.Ctx, h.DB, "drill-1")
 	if err != nil {
 		t.Fatal(err)
 	}
+	if got := r.Retro.Answers; len(got) != 1 || got[0].Name != "Carol" || !r.Retro.AnonymousPending || r.Retro.Submitted != 1 {
+		t.Fatalf("open retro: answers %+v pending %v, want Carol's only, the anonymous ones pending", got, r.Retro.AnonymousPending)
+	}
+	noTrace := func(r *record.Record) {
+		t.Helper()
+		var buf bytes.Buffer
+		if err := record.WriteJSON(&buf, r); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range r.Chain.Events {
+			if (e.Type == retro.EventDraft || e.Type == retro.EventSubmitted) && e.Actor != "carol" && e.Actor != retro.AnonymousActor {
+				t.Fatalf("event #%d: an anonymous save journaled under %q", e.Seq, e.Actor)
+			}
+		}
+		for _, who := range []string{"alice", "bob"} {
+			for _, section := range []string{" went well", " lacking", " better"} {
+				if i := strings.Index(buf.String(), who+section); i >= 0 && !strings.Contains(buf.String()[max(0, i-2000):i], `"anonymous": true`) {
+					t.Fatalf("%s's answer %q is in the JSON record outside the published anonymous answers", who, who+section)
+				}
+			}
+		}
+	}
+	noTrace(r)
+	if err := s.Close(h.Ctx, "drill-1", "fiona"); err != nil {
+		t.Fatal(err)
+	}
+	if r, err = record.Load(h.Ctx, h.DB, "drill-1"); err != nil {
+		t.Fatal(err)
+	}
+	noTrace(r)
 	got := r.Retro.Answers
-	if len(got) != 3 || got[0].Name != "Carol" {
-		t.Fatalf("answers %+v, want Carol's named answer first", got)
+	if len(got) != 3 || got[0].Name != "Carol" || r.Retro.AnonymousPending || r.Retro.Submitted != 3 {
+		t.Fatalf("answers %+v, want Carol's named answer first, then the two published", got)
 	}
 	for _, a := range got[1:] {
 		if !a.Anonymous || a.Name != "" {
@@ -156,6 +188,9 @@ func TestRecord_AnonymousAnswersCannotBeLinked(t *testing.T) {
 	}
 	if got[1].Before != 1 || got[1].After != 5 || got[2].Before != 4 {
 		t.Fatalf("ratings %+v, want each before/after pair kept, ordered by value", got[1:])
+	}
+	if rt := r.Retro.Ratings; rt.Count != 3 {
+		t.Fatalf("ratings %+v, want the published anonymous pairs counted with Carol's", rt)
 	}
 	if _, err := record.Verify(r); err != nil {
 		t.Fatalf("the record no longer verifies against its journal: %v", err)

@@ -90,6 +90,7 @@ section { break-inside: avoid-page; } .muted { color: #5d6777; } ul { margin: 4p
 <section>
 <h2>Retrospective</h2>
 <p>{{.R.Retro.Submitted}} of {{.R.Retro.People}} people submitted. Self-rated incident-response ability, asked after the drill: <strong>{{f2 .R.Retro.Ratings.Before}} → {{f2 .R.Retro.Ratings.After}} ({{pct .R.Retro.Ratings.ChangePct}})</strong>.</p>
+{{if .R.Retro.AnonymousPending}}<p>{{.Pending}}</p>{{end}}
 <div class="chart">{{svg .RatingsSVG}}</div>
 <h3>What went well</h3>
 <ul>{{range .R.Retro.Answers}}{{if nonblank .WentWell}}<li>{{.WentWell}}{{if and (not .Anonymous) .Name}} — {{.Name}}{{end}}</li>{{end}}{{end}}</ul>
@@ -135,5 +136,6 @@ func WriteHTML(w io.Writer, r *Record) error {
 		Blameless               string
 		TimelineSVG, RatingsSVG string
 		Strengths, Weaknesses   int
-	}{r, retro.Blameless, TimelineSVG(r), RatingsSVG(r.Retro.Ratings), st, wk})
+		Pending                 string
+	}{r, retro.Blameless, TimelineSVG(r), RatingsSVG(r.Retro.Ratings), st, wk, AnonymousPendingNote})
 }

@@ -230,6 +230,10 @@ type Retro struct {
 	Extra     []scenarios.RetroQuestion `json:"extraQuestions"`
 	// Actions are the accepted follow-up actions.
 	Actions []retro.Action `json:"actions"`
+	// AnonymousPending reports that people are answering anonymously and
+	// the retro is not closed yet: their answers are sealed in the journal
+	// and published, without their authors, when it closes.
+	AnonymousPending bool `json:"anonymousPending,omitempty"`
 }
 
 // Answer is one submitted answer set.
@@ -505,91 +509,29 @@ func retroOf(d *control.Drill, rt *retro.Retro, names map[string]string) Retro {
 		}
 	}
 	sort.Strings(others)
+	var anon []retro.Answers
 	for _, id := range append(ids, others...) {
 		en := rt.Entries[id]
 		if en == nil || !en.Submitted {
 			continue
 		}
-		a := Answer{Anonymous: en.Anonymous, WentWell: en.WentWell, Lacking: en.Lacking, Better: en.Better, Before: en.Before, After: en.After, Extra: en.Extra}
-		if !en.Anonymous {
-			a.Name, a.Role = en.Name, en.Role
-		}
-		out.Answers = append(out.Answers, a)
 		out.Submitted++
+		if en.Anonymous {
+			// Journaled before anonymous answers were sealed: the journal
+			// names their author, the record does not.
+			anon = append(anon, en.Answers)
+			continue
+		}
+		out.Answers = append(out.Answers, Answer{Name: en.Name, Role: en.Role, WentWell: en.WentWell, Lacking: en.Lacking, Better: en.Better, Before: en.Before, After: en.After, Extra: en.Extra})
 	}
-	out.Answers = unlinkAnonymous(out.Answers)
+	// Anonymous answers come after the named ones, each section ordered on
+	// its own; sealed ones appear once the close has published them.
+	out.Submitted += len(rt.Published)
+	for _, a := range retro.Unlink(append(anon, rt.Published...)) {
+		out.Answers = append(out.Answers, Answer{Anonymous: true, WentWell: a.WentWell, Lacking: a.Lacking, Better: a.Better, Before: a.Before, After: a.After, Extra: a.Extra})
+	}
+	out.AnonymousPending = rt.AnonymousSaves > 0 && !rt.Closed
 	return out
-}
-
-// unlinkAnonymous puts the anonymous answers after the named ones and
-// orders each of their sections on its own (by text; ratings by value), so
-// that neither an anonymous answer's position nor its row ties what one
-// person wrote in one section to what they wrote in another, or to who
-// they are. The order is derived from the answers alone, so a record
-// re-derived from the journal is the same.
-func unlinkAnonymous(answers []Answer) []Answer {
-	var named, anon []Answer
-	for _, a := range answers {
-		if a.Anonymous {
-			anon = append(anon, a)
-		} else {
-			named = append(named, a)
-		}
-	}
-	if len(anon) < 2 {
-		return append(named, anon...)
-	}
-	column := func(get func(a *Answer) *string) {
-		vals := make([]string, len(anon))
-		for i := range anon {
-			vals[i] = *get(&anon[i])
-		}
-		sort.Strings(vals)
-		for i := range anon {
-			*get(&anon[i]) = vals[i]
-		}
-	}
-	column(func(a *Answer) *string { return &a.WentWell })
-	column(func(a *Answer) *string { return &a.Lacking })
-	column(func(a *Answer) *string { return &a.Better })
-	keys := map[string]bool{}
-	for i := range anon {
-		extra := make(map[string]string, len(anon[i].Extra))
-		for k, v := range anon[i].Extra {
-			extra[k], keys[k] = v, true
-		}
-		anon[i].Extra = extra
-	}
-	for k := range keys {
-		vals := make([]string, len(anon))
-		for i := range anon {
-			vals[i] = anon[i].Extra[k]
-		}
-		sort.Strings(vals)
-		for i := range anon {
-			if vals[i] == "" {
-				delete(anon[i].Extra, k)
-			} else {
-				anon[i].Extra[k] = vals[i]
-			}
-		}
-	}
-	// Before and after stay paired (the change is the point of asking);
-	// the pairs are ordered by value.
-	pairs := make([][2]int, len(anon))
-	for i := range anon {
-		pairs[i] = [2]int{anon[i].Before, anon[i].After}
-	}
-	sort.Slice(pairs, func(i, j int) bool {
-		if pairs[i][0] != pairs[j][0] {
-			return pairs[i][0] < pairs[j][0]
-		}
-		return pairs[i][1] < pairs[j][1]
-	})
-	for i := range anon {
-		anon[i].Before, anon[i].After = pairs[i][0], pairs[i][1]
-	}
-	return append(named, anon...)
 }
 
 // trimLines shortens text to one line of at most n runes, for summaries.

@@ -68,7 +68,9 @@ func timeline(events []control.Event, names map[string]string, sc *scenarios.Sce
 	actions := map[string]string{} // action id -> title
 	said := scriptWords(sc)
 	for _, e := range events {
-		if e.Type == retro.EventDraft {
+		// Autosaves are noise; an anonymous submission's place among the
+		// named ones would hint at whose it is.
+		if e.Type == retro.EventDraft || (e.Type == retro.EventSubmitted && e.Actor == retro.AnonymousActor) {
 			continue
 		}
 		kind, ph := describe(e, names)

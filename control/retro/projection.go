@@ -24,6 +24,9 @@ type Entry struct {
 	Saves int `json:"saves"`
 	// Seq is the sequence number of the latest save.
 	Seq int64 `json:"seq"`
+	// Sealed reports that the answers were saved anonymously, sealed: they
+	// are known only to a projection made with the keys (ProjectWith).
+	Sealed bool `json:"-"`
 }
 
 // Ignored is a retro event the projection did not apply, with why: the
@@ -49,6 +52,14 @@ type Retro struct {
 	// Presenting is the person whose turn it is to present.
 	Presenting string    `json:"presenting,omitempty"`
 	Ignored    []Ignored `json:"ignored,omitempty"`
+	// AnonymousSaves counts the sealed, anonymous saves in the journal;
+	// Unopened those a projection could not open (no key, or not the key
+	// that sealed them).
+	AnonymousSaves int `json:"anonymousSaves,omitempty"`
+	Unopened       int `json:"-"`
+	// Published are the anonymous answers published when the retro closed,
+	// without their authors (see Closing).
+	Published []Answers `json:"published,omitempty"`
 	// Seq is the journal position the projection has seen.
 	Seq int64 `json:"seq"`
 }
@@ -64,10 +75,22 @@ func retroState(s control.DrillState) bool {
 // Project folds the drill's journal into its retro. d gives the people and
 // the drill state; events is the journal from sequence 1 (events of other
 // types are skipped).
+//
+// Project has no keys: anonymous answers are only counted (AnonymousSaves)
+// until the close publishes them. The record is built this way, so that
+// anyone can re-derive it from the journal.
 func Project(d *control.Drill, events []control.Event) *Retro {
+	return ProjectWith(d, events, nil)
+}
+
+// ProjectWith is Project with the keys that open anonymous answers: each
+// person's anonymous answers are in Entries under their id, for the server
+// to show them their own form and who has submitted. What it returns must
+// not leave the server as it is (see Retro.Statuses and FormFor).
+func ProjectWith(d *control.Drill, events []control.Event, keys Sealer) *Retro {
 	r := &Retro{DrillID: d.ID, Entries: map[string]*Entry{}, Questions: []Question{}, Actions: []Action{}}
 	for i := range events {
-		r.apply(d, &events[i])
+		r.apply(d, &events[i], keys)
 	}
 	r.Open = retroState(d.State) && !r.Closed
 	return r
@@ -77,7 +100,7 @@ func (r *Retro) ignore(e *control.Event, format string, args ...any) {
 	r.Ignored = append(r.Ignored, Ignored{Seq: e.Seq, Type: e.Type, Reason: fmt.Sprintf(format, args...)})
 }
 
-func (r *Retro) apply(d *control.Drill, e *control.Event) {
+func (r *Retro) apply(d *control.Drill, e *control.Event, keys Sealer) {
 	r.Seq = e.Seq
 	if !IsRetroEvent(e.Type) {
 		return
@@ -88,37 +111,8 @@ func (r *Retro) apply(d *control.Drill, e *control.Event) {
 	}
 	switch e.Type {
 	case EventDraft, EventSubmitted:
-		var a Answers
-		if err := json.Unmarshal(e.Payload, &a); err != nil {
-			r.ignore(e, "payload: %v", err)
-			return
-		}
-		if a.PersonID != e.Actor {
-			r.ignore(e, "answers of %s saved by %s", a.PersonID, e.Actor)
-			return
-		}
-		complete := a.Complete(d.Scenario, RoleOf(d, a.PersonID))
-		if e.Type == EventSubmitted && !complete {
-			r.ignore(e, "incomplete answers cannot be submitted")
-			return
-		}
-		en := r.Entries[a.PersonID]
-		if en == nil {
-			en = &Entry{Name: a.PersonID, Role: RoleOf(d, a.PersonID)}
-			if p, ok := d.Person(a.PersonID); ok {
-				en.Name = p.Name
-			} else if a.PersonID == "facilitator" {
-				en.Name = "Facilitator"
-			}
-			r.Entries[a.PersonID] = en
-		}
-		en.Answers = a
-		en.Saves++
-		en.Seq = e.Seq
-		if e.Type == EventSubmitted {
-			en.Submitted = true
-		} else if !complete {
-			en.Submitted = false
+		if a, sealed, ok := r.answersOf(e, keys); ok {
+			r.applyAnswers(d, e, a, sealed)
 		}
 	case EventQuestion:
 		var q Question
@@ -168,9 +162,88 @@ func (r *Retro) apply(d *control.Drill, e *control.Event) {
 		r.Presenting = ref.ID
 	case EventClosed:
 		r.Closed = true
+		var c Closing
+		if len(e.Payload) > 0 && json.Unmarshal(e.Payload, &c) == nil && c.Anonymous != nil {
+			r.Published = Unlink(c.Anonymous)
+		}
 	default:
 		r.ignore(e, "unknown retro event type")
 	}
+}
+
+// answersOf reads the answers a save carries: named answers from the
+// payload, anonymous ones opened with the keys. ok is false when the save
+// is not applied (no keys, or a payload the rules refuse).
+func (r *Retro) answersOf(e *control.Event, keys Sealer) (a Answers, sealed, ok bool) {
+	if e.Actor == AnonymousActor {
+		r.AnonymousSaves++
+		if keys == nil {
+			r.Unopened++
+			return a, true, false
+		}
+		a, err := openAnswers(keys, e.Payload)
+		if err != nil {
+			r.Unopened++
+			r.ignore(e, "%v", err)
+			return a, true, false
+		}
+		return a, true, true
+	}
+	if err := json.Unmarshal(e.Payload, &a); err != nil {
+		r.ignore(e, "payload: %v", err)
+		return a, false, false
+	}
+	if a.PersonID != e.Actor {
+		r.ignore(e, "answers of %s saved by %s", a.PersonID, e.Actor)
+		return a, false, false
+	}
+	return a, false, true
+}
+
+// applyAnswers applies a person's save. Whether a person answers
+// anonymously is chosen at their first save and kept: answers saved under
+// their name would otherwise stay linked to them in the journal.
+func (r *Retro) applyAnswers(d *control.Drill, e *control.Event, a Answers, sealed bool) {
+	complete := a.Complete(d.Scenario, RoleOf(d, a.PersonID))
+	if e.Type == EventSubmitted && !complete {
+		r.ignore(e, "incomplete answers cannot be submitted")
+		return
+	}
+	en := r.Entries[a.PersonID]
+	if en != nil && en.Sealed != sealed {
+		r.ignore(e, "whether a person answers anonymously is chosen at their first save")
+		return
+	}
+	if en == nil {
+		en = &Entry{Name: a.PersonID, Role: RoleOf(d, a.PersonID), Sealed: sealed}
+		if p, ok := d.Person(a.PersonID); ok {
+			en.Name = p.Name
+		} else if a.PersonID == "facilitator" {
+			en.Name = "Facilitator"
+		}
+		r.Entries[a.PersonID] = en
+	}
+	en.Answers = a
+	en.Saves++
+	en.Seq = e.Seq
+	if e.Type == EventSubmitted {
+		en.Submitted = true
+	} else if !complete {
+		en.Submitted = false
+	}
+}
+
+// AnonymousSubmitted returns how many people have submitted anonymous
+// answers (known to a projection made with the keys): the facilitator sees
+// this count, never whose they are.
+func (r *Retro) AnonymousSubmitted() int {
+	n := 0
+	for _, en := range r.Entries {
+		if en.Sealed && en.Submitted {
+			n++
+		}
+	}
+	return n
 }
 
 // QuestionID returns the id of the question asked by event seq.
@@ -245,7 +318,9 @@ type Status struct {
 }
 
 // Statuses returns who has started and who has submitted, in presentation
-// order.
+// order. A person who answers anonymously shows as started or submitted
+// like anyone else (with the keys; see ProjectWith): the status says that
+// they answered, never which answer is theirs nor that it is anonymous.
 func (r *Retro) Statuses(people []control.Person) []Status {
 	var out []Status
 	for _, p := range PresentationOrder(people) {
@@ -276,11 +351,20 @@ type Ratings struct {
 // Ratings returns the averages of the participants' submitted
 // self-ratings: only participants are trained by the drill, so staff (an
 // observer, the designer, the facilitator) never move the averages.
+// Anonymous answers count once the close has published them.
 func (r *Retro) Ratings() Ratings {
 	var pairs [][2]int
 	for _, en := range r.Entries {
-		if en.Submitted && (en.Role == "" || en.Role == control.RoleParticipant) {
+		// Sealed answers count once published, never before: a total that
+		// moved when one person submitted would tell their ratings.
+		if en.Submitted && !en.Sealed && (en.Role == "" || en.Role == control.RoleParticipant) {
 			pairs = append(pairs, [2]int{en.Before, en.After})
+		}
+	}
+	for _, a := range r.Published {
+		// Only participants rate themselves (Check refuses the others).
+		if a.Before > 0 && a.After > 0 {
+			pairs = append(pairs, [2]int{a.Before, a.After})
 		}
 	}
 	return RatingsOf(pairs)

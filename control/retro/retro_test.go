@@ -43,10 +43,11 @@ func TestRetro_EndToEnd(t *testing.T) {
 		t.Fatalf("started %s", got)
 	}
 	// Only participants are trained: the designer's self-rating (3 → 4)
-	// is not in the averages.
+	// is not in the averages. Bob answered anonymously: his ratings count
+	// once the close publishes them, not before.
 	rt := r.Ratings()
-	if rt.Count != 3 || rt.Before != 1.67 || rt.After != 3.33 || rt.ChangePct != 100 {
-		t.Fatalf("ratings %+v, expected the 3 participants' answers, 1.67 → 3.33, +100%%", rt)
+	if rt.Count != 2 || rt.Before != 1.5 || rt.After != 3.5 {
+		t.Fatalf("ratings %+v, expected Alice's and Carol's answers, 1.5 → 3.5", rt)
 	}
 	if r.Entries["alice"].Saves != 2 || r.Entries["oscar"].Submitted {
 		t.Fatalf("alice saves %d, oscar submitted %v", r.Entries["alice"].Saves, r.Entries["oscar"].Submitted)
@@ -79,6 +80,10 @@ func TestRetro_EndToEnd(t *testing.T) {
 	if got := h.Drill("drill-1").State; got != control.StateClosed {
 		t.Fatalf("drill is %s after the retro closed, expected closed", got)
 	}
+	_, r, _ = s.Load(h.Ctx, "drill-1")
+	if rt := r.Ratings(); rt.Count != 3 || rt.Before != 1.67 || rt.After != 3.33 || rt.ChangePct != 100 {
+		t.Fatalf("ratings after the close %+v, expected the 3 participants' answers, 1.67 → 3.33, +100%%", rt)
+	}
 	_, err = s.Save(h.Ctx, "drill-1", "carol", retrotest.Answers["carol"])
 	if injectors.ErrorCode(err) != injectors.ECONFLICT {
 		t.Fatalf("save after close: %v, expected a conflict", err)
@@ -94,7 +99,7 @@ func TestRetro_RefusedBeforeTheDrillEnds(t *testing.T) {
 	if _, err := h.Engine.AddPerson(h.Ctx, d.ID, control.Person{ID: "alice", Name: "Alice", Role: control.RoleParticipant}, "fiona"); err != nil {
 		t.Fatal(err)
 	}
-	s := retro.NewService(h.Engine, h.DB)
+	s := retro.NewService(h.Engine, h.DB, retrotest.Keys())
 	_, err = s.Save(h.Ctx, d.ID, "alice", retro.Answers{WentWell: "x"})
 	if injectors.ErrorCode(err) != injectors.ECONFLICT || !strings.Contains(injectors.ErrorMessage(err), "opens when the drill ends") {
 		t.Fatalf("save in a draft drill: %v", err)
@@ -117,7 +122,7 @@ func TestRetro_OpenAfterAbort(t *testing.T) {
 	if err := h.Engine.Abort(h.Ctx, d.ID, "fiona", "a real incident needs the team"); err != nil {
 		t.Fatal(err)
 	}
-	s := retro.NewService(h.Engine, h.DB)
+	s := retro.NewService(h.Engine, h.DB, retrotest.Keys())
 	if _, err := s.Submit(h.Ctx, d.ID, "alice", retro.Answers{Before: 2, After: 2}); err != nil {
 		t.Fatalf("submit after abort: %v", err)
 	}
@@ -242,7 +247,7 @@ func TestProject_IgnoresWhatTheRulesRefuse(t *testing.T) {
 func BenchmarkProject(b *testing.B) {
 	h := controltest.NewHarness(b)
 	retrotest.PlayDrill(b, h, "d")
-	s := retro.NewService(h.Engine, h.DB)
+	s := retro.NewService(h.Engine, h.DB, retrotest.Keys())
 	for i := 0; i < 600; i++ {
 		who := []string{"alice", "bob", "carol", "dana", "oscar", "fiona"}[i%6]
 		if _, err := s.Save(h.Ctx, "d", who, retro.Answers{WentWell: strings.Repeat("typing ", i%50)}); err != nil {
@@ -290,5 +295,125 @@ func TestQuestionsFor(t *testing.T) {
 	}
 	if got := retro.QuestionsFor(control.RoleParticipant, nil); !got.SelfRating || len(got.Questions) != 0 {
 		t.Fatalf("participant set without a scenario = %+v, want self-ratings and no extra questions", got)
+	}
+}
+
+// Anonymous answers, drafts included, are journaled sealed under the
+// anonymous actor: the journal names no author and holds no text. The
+// service, with the keys, still finds a person's own answers (and lets
+// them edit), keeps their first choice, and publishes the submitted ones
+// without authors when the retro closes.
+func TestRetro_AnonymousAnswersAreSealed(t *testing.T) {
+	h := controltest.NewHarness(t)
+	retrotest.PlayDrill(t, h, "drill-1")
+	s := retro.NewService(h.Engine, h.DB, retrotest.Keys())
+	ctx := h.Ctx
+	draft := retro.Answers{WentWell: "bob-draft-went-well", Anonymous: true}
+	if _, err := s.Save(ctx, "drill-1", "bob", draft); err != nil {
+		t.Fatal(err)
+	}
+	final := retro.Answers{WentWell: "bob-final-went-well", Lacking: "bob-final-lacking", Better: "bob-final-better", Before: 2, After: 4, Anonymous: true}
+	if _, err := s.Submit(ctx, "drill-1", "bob", final); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Submit(ctx, "drill-1", "alice", retrotest.Answers["alice"]); err != nil {
+		t.Fatal(err)
+	}
+
+	evs, err := h.DB.Events(ctx, "drill-1", 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range evs {
+		if !retro.IsRetroEvent(e.Type) || e.Actor == "alice" {
+			continue
+		}
+		if e.Actor != retro.AnonymousActor || strings.Contains(string(e.Payload), "bob") {
+			t.Fatalf("event #%d %s by %s carries %s: an anonymous save names its author", e.Seq, e.Type, e.Actor, e.Payload)
+		}
+	}
+
+	d := h.Drill("drill-1")
+	keyless := retro.Project(d, evs)
+	if keyless.Entries["bob"] != nil || keyless.AnonymousSaves != 2 || len(keyless.Published) != 0 {
+		t.Fatalf("without the keys: bob %+v, %d anonymous saves, expected none readable and 2 counted", keyless.Entries["bob"], keyless.AnonymousSaves)
+	}
+
+	t.Run("the person still reads and edits their own answers", func(t *testing.T) {
+		edited := final
+		edited.Better = "bob-edited-better"
+		if _, err := s.Save(ctx, "drill-1", "bob", edited); err != nil {
+			t.Fatal(err)
+		}
+		d, r, err := s.Load(ctx, "drill-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := r.FormFor(d, "bob")
+		if !f.Submitted || !f.Answers.Anonymous || f.Answers.Better != "bob-edited-better" || f.Saved == 0 {
+			t.Fatalf("bob's form %+v", f)
+		}
+		if n := r.AnonymousSubmitted(); n != 1 {
+			t.Fatalf("%d anonymous answers submitted, expected 1", n)
+		}
+	})
+	t.Run("the first save's choice is kept", func(t *testing.T) {
+		named := final
+		named.Anonymous = false
+		_, err := s.Save(ctx, "drill-1", "bob", named)
+		if injectors.ErrorCode(err) != injectors.ECONFLICT || !strings.Contains(injectors.ErrorMessage(err), "first saved anonymously") {
+			t.Fatalf("bob switching to named: %v, expected a conflict", err)
+		}
+		anon := retrotest.Answers["alice"]
+		anon.Anonymous = true
+		_, err = s.Save(ctx, "drill-1", "alice", anon)
+		if injectors.ErrorCode(err) != injectors.ECONFLICT || !strings.Contains(injectors.ErrorMessage(err), "first saved with your name") {
+			t.Fatalf("alice switching to anonymous: %v, expected a conflict", err)
+		}
+	})
+	t.Run("without keys nobody answers anonymously and the retro does not close", func(t *testing.T) {
+		bare := retro.NewService(h.Engine, h.DB, nil)
+		_, err := bare.Save(ctx, "drill-1", "carol", retro.Answers{WentWell: "x", Anonymous: true})
+		if injectors.ErrorCode(err) != injectors.EINVALID || !strings.Contains(injectors.ErrorMessage(err), "records.keys") {
+			t.Fatalf("anonymous save without keys: %v", err)
+		}
+		err = bare.Close(ctx, "drill-1", "fiona")
+		if injectors.ErrorCode(err) != injectors.EINTERNAL || !strings.Contains(injectors.ErrorMessage(err), "do not open") {
+			t.Fatalf("close without the keys that sealed the answers: %v, expected a refusal (the answers would be lost)", err)
+		}
+	})
+	t.Run("the close publishes them without their author", func(t *testing.T) {
+		if err := s.Close(ctx, "drill-1", "fiona"); err != nil {
+			t.Fatal(err)
+		}
+		evs, err := h.DB.Events(ctx, "drill-1", 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := retro.Project(h.Drill("drill-1"), evs)
+		if len(r.Published) != 1 || r.Published[0].PersonID != "" || r.Published[0].Better != "bob-edited-better" || r.Published[0].Before != 2 {
+			t.Fatalf("published %+v, expected bob's latest answers without his id", r.Published)
+		}
+		for _, e := range evs {
+			if e.Type == retro.EventClosed && (e.Actor != "fiona" || strings.Contains(string(e.Payload), `"bob"`)) {
+				t.Fatalf("the close names bob: %s", e.Payload)
+			}
+		}
+	})
+}
+
+func TestUnlink_OrdersEachSectionOnItsOwn(t *testing.T) {
+	got := retro.Unlink([]retro.Answers{
+		{PersonID: "p1", WentWell: "b", Lacking: "a", Before: 3, After: 4, Extra: map[string]string{"x": "2"}},
+		{PersonID: "p2", WentWell: "a", Lacking: "b", Before: 1, After: 5},
+	})
+	if len(got) != 2 || got[0].PersonID != "" || got[0].WentWell != "a" || got[0].Lacking != "a" || got[1].WentWell != "b" {
+		t.Fatalf("unlinked %+v, expected each section sorted and no person", got)
+	}
+	if got[0].Before != 1 || got[0].After != 5 || got[1].Before != 3 || got[1].After != 4 {
+		t.Fatalf("pairs %+v, expected before/after kept together, ordered by value", got)
+	}
+	if got[0].Extra != nil || got[1].Extra["x"] != "2" || !got[0].Anonymous {
+		t.Fatalf("extra %+v", got)
 	}
 }

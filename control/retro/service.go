@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/firedrill/firedrill/control"
@@ -33,13 +34,29 @@ type drillCloser interface {
 // appends one event. Concurrent requests are ordered by the journal, and the
 // projection applies the rules in that order, so a save that races the
 // close is ignored rather than half-applied.
+//
+// Keys seal anonymous answers; without them a person cannot answer
+// anonymously. mu orders the service's own writes, so that the close
+// publishes every anonymous answer saved before it.
 type Service struct {
 	Engine  Engine
 	Journal Journal
+	Keys    Sealer
+	mu      sync.Mutex
 }
 
-// NewService returns a retro service over the engine and the journal.
-func NewService(e Engine, j Journal) *Service { return &Service{Engine: e, Journal: j} }
+// NewService returns a retro service over the engine and the journal that
+// seals anonymous answers with keys (which may be nil: then nobody can
+// answer anonymously).
+func NewService(e Engine, j Journal, keys Sealer) *Service {
+	return &Service{Engine: e, Journal: j, Keys: keys}
+}
+
+// Project folds the drill's journal into its retro with the service's keys
+// (see ProjectWith).
+func (s *Service) Project(d *control.Drill, events []control.Event) *Retro {
+	return ProjectWith(d, events, s.Keys)
+}
 
 // Load returns the drill and its retro.
 func (s *Service) Load(ctx context.Context, drillID string) (*control.Drill, *Retro, error) {
@@ -51,7 +68,7 @@ func (s *Service) Load(ctx context.Context, drillID string) (*control.Drill, *Re
 	if err != nil {
 		return nil, nil, fmt.Errorf("retro of drill %s: %w", drillID, err)
 	}
-	return d, Project(d, evs), nil
+	return d, s.Project(d, evs), nil
 }
 
 func (s *Service) open(ctx context.Context, drillID string) (*control.Drill, *Retro, error) {
@@ -85,9 +102,21 @@ func (s *Service) save(ctx context.Context, drillID, personID string, a Answers,
 	if personID == "" {
 		return 0, injectors.Errorf(injectors.EINVALID, "retro answers need a person")
 	}
-	d, _, err := s.open(ctx, drillID)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, r, err := s.open(ctx, drillID)
 	if err != nil {
 		return 0, err
+	}
+	if en := r.Entries[personID]; en != nil && en.Sealed != a.Anonymous {
+		how := "with your name"
+		if en.Sealed {
+			how = "anonymously"
+		}
+		return 0, injectors.Errorf(injectors.ECONFLICT, "your answers were first saved %s, and that choice is kept until the retro closes: answers saved under a name stay in the drill's journal", how)
+	}
+	if a.Anonymous && s.Keys == nil {
+		return 0, injectors.Errorf(injectors.EINVALID, "anonymous answers need the record keys (records.keys), and none are configured")
 	}
 	a.PersonID = personID
 	a.WentWell, a.Lacking, a.Better = control.CleanText(a.WentWell), control.CleanText(a.Lacking), control.CleanText(a.Better)
@@ -104,6 +133,19 @@ func (s *Service) save(ctx context.Context, drillID, personID string, a Answers,
 	typ := EventDraft
 	if submit {
 		typ = EventSubmitted
+	}
+	if a.Anonymous {
+		// Drafts included: nothing anonymous is journaled under the
+		// person's id or in the clear.
+		p, err := sealAnswers(s.Keys, a)
+		if err != nil {
+			return 0, err
+		}
+		e, err := s.Engine.AppendEvent(ctx, drillID, typ, AnonymousActor, p)
+		if err != nil {
+			return 0, fmt.Errorf("save anonymous retro answers: %w", err)
+		}
+		return e.Seq, nil
 	}
 	e, err := s.Engine.AppendEvent(ctx, drillID, typ, personID, a)
 	if err != nil {
@@ -228,11 +270,32 @@ func (s *Service) Next(ctx context.Context, drillID, actor string) (string, erro
 // Close closes the retro: no answer changes after it. Then it closes the
 // drill when the engine can, which the engine refuses while a fault is not
 // reverted yet.
+//
+// The close publishes the submitted anonymous answers, without their
+// authors and ordered per section (see Closing), so that the record shows
+// them; it is refused while an anonymous answer cannot be opened, as it
+// would be lost.
 func (s *Service) Close(ctx context.Context, drillID, actor string) error {
-	if _, _, err := s.open(ctx, drillID); err != nil {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, r, err := s.open(ctx, drillID)
+	if err != nil {
 		return err
 	}
-	if _, err := s.Engine.AppendEvent(ctx, drillID, EventClosed, actor, nil); err != nil {
+	if r.Unopened > 0 {
+		return injectors.Errorf(injectors.EINTERNAL, "the retro of drill %s holds %d anonymous saves the record keys do not open: put back the key that sealed them (records.keys) before closing, or their answers are lost", drillID, r.Unopened)
+	}
+	var payload any
+	if r.AnonymousSaves > 0 {
+		var anon []Answers
+		for _, en := range r.Entries {
+			if en.Sealed && en.Submitted {
+				anon = append(anon, en.Answers)
+			}
+		}
+		payload = Closing{Anonymous: Unlink(anon)}
+	}
+	if _, err := s.Engine.AppendEvent(ctx, drillID, EventClosed, actor, payload); err != nil {
 		return fmt.Errorf("close retro: %w", err)
 	}
 	if c, ok := s.Engine.(drillCloser); ok {

@@ -34,9 +34,13 @@ type RetroView struct {
 	// facilitator only (anonymous answers are not shown under a name).
 	PresentingAnswers *retro.Presented `json:"presentingAnswers,omitempty"`
 	Submitted         int              `json:"submitted"`
-	People            int              `json:"people"`
-	Questions         []retro.Question `json:"questions"`
-	Actions           []retro.Action   `json:"actions"`
+	// AnonymousSubmitted is how many of the submitted answers are
+	// anonymous, for the facilitator: a count, never whose. Their text is
+	// published when the retro closes, as one batch (see retro.Closing).
+	AnonymousSubmitted int              `json:"anonymousSubmitted,omitempty"`
+	People             int              `json:"people"`
+	Questions          []retro.Question `json:"questions"`
+	Actions            []retro.Action   `json:"actions"`
 	// Aggregate is the retro's before/after ratings, shown once the person
 	// has submitted (so nobody anchors on the others' numbers), to the
 	// facilitator, and after the close.

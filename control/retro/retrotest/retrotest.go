@@ -5,12 +5,15 @@
 package retrotest
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"testing"
 	"time"
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/controltest"
 	"github.com/firedrill/firedrill/control/retro"
+	"github.com/firedrill/firedrill/control/seal"
 	"github.com/firedrill/firedrill/scenarios"
 )
 
@@ -128,7 +131,7 @@ var Answers = map[string]retro.Answers{
 // the facilitator runs the presentation order. It does not close the retro.
 func PlayRetro(t testing.TB, h *controltest.Harness, id string) *retro.Service {
 	t.Helper()
-	s := retro.NewService(h.Engine, h.DB)
+	s := retro.NewService(h.Engine, h.DB, Keys())
 	ctx := h.Ctx
 	for _, who := range []string{"alice", "bob", "carol", "dana"} {
 		a := Answers[who]
@@ -162,6 +165,38 @@ func PlayRetro(t testing.TB, h *controltest.Harness, id string) *retro.Service {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// KeySpec is the record key of the played retros.
+const KeySpec = "test:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+
+// Keys returns the keyring that seals the played retros' anonymous answers.
+// Its nonces are a fixed sequence, fresh for each call, so that a played
+// journal is the same byte for byte on every run (the golden records);
+// never do that outside tests.
+func Keys() *seal.Keyring {
+	k, err := seal.ParseKeys([]string{KeySpec})
+	if err != nil {
+		panic(err)
+	}
+	return k.WithNonces(&counter{})
+}
+
+// counter is a reader of a reproducible byte stream: SHA-256 of a counter.
+type counter struct {
+	n   uint64
+	buf []byte
+}
+
+func (c *counter) Read(p []byte) (int, error) {
+	for len(c.buf) < len(p) {
+		c.n++
+		sum := sha256.Sum256(binary.BigEndian.AppendUint64(nil, c.n))
+		c.buf = append(c.buf, sum[:]...)
+	}
+	n := copy(p, c.buf)
+	c.buf = c.buf[n:]
+	return n, nil
 }
 
 func must(t testing.TB, err error) {

@@ -47,6 +47,7 @@ function fill(a) {
     for (const i of document.querySelectorAll(`input[name=${name}]`)) i.checked = Number(i.value) === a[name];
   }
   $("anonymous").checked = !!a.anonymous;
+  $("anonNamed").checked = !a.anonymous;
   for (const q of view.form.questions) {
     const e = document.querySelector(`[data-q="${CSS.escape(q.id)}"]`);
     const v = (a.extra || {})[q.id] || "";
@@ -86,12 +87,27 @@ function onInput() {
   saveTimer = setTimeout(save, 1000);
 }
 
+// lockChoice shows that the person's first save fixed whether they answer
+// anonymously: answers once journaled under a name stay there.
+let choiceLocked = false;
+function lockChoice(anonymous) {
+  choiceLocked = true;
+  $("anonymous").checked = anonymous;
+  $("anonNamed").checked = !anonymous;
+  $("anonymous").disabled = $("anonNamed").disabled = true;
+  $("anonLocked").textContent = rt(anonymous ? "anonLockedAnon" : "anonLockedNamed");
+  $("anonLocked").classList.remove("hidden");
+}
+
 async function save() {
   if (saving) { again = true; return; }
   saving = true;
   setState("saving");
   const sent = collect();
   try {
+    // The first save fixes the choice: lock it as it is sent, so that no
+    // click can contradict a save already on its way.
+    lockChoice(sent.anonymous);
     await api("PUT", base + "/retro/answers", sent);
     if (JSON.stringify(sent) === JSON.stringify(collect())) dirty = false;
     remember();
@@ -125,6 +141,7 @@ async function submit(ev) {
   }
   clearTimeout(saveTimer);
   try {
+    lockChoice(a.anonymous);
     await api("POST", base + "/retro/submit", a);
     dirty = false;
     remember();
@@ -161,6 +178,8 @@ function renderShared() {
   for (const id of ["beforeSet", "afterSet", "thenTest"]) $(id).classList.toggle("hidden", !v.form.selfRating);
   for (const e of document.querySelectorAll("#form textarea, #form input, #submitBtn")) e.disabled = !v.open;
   $("submitBtn").textContent = rt(v.form.submitted ? "resubmit" : "submit");
+  if (v.form.saved) lockChoice(!!v.form.answers.anonymous);
+  else if (choiceLocked) lockChoice($("anonymous").checked);
 
   if (v.aggregate) {
     $("aggregate").classList.remove("hidden");
@@ -177,7 +196,9 @@ function renderShared() {
       v.facilitator && p.submitted ? el("span", { class: "sub", title: "submitted" }, "✓") : null,
       v.facilitator && !p.submitted && p.started ? el("span", { class: "muted small" }, " …") : null));
   }
-  $("submittedCount").textContent = rt("submittedCount", { n: v.submitted, m: v.people });
+  // The facilitator learns how many answers are anonymous, never whose.
+  $("submittedCount").textContent = rt("submittedCount", { n: v.submitted, m: v.people }) +
+    (v.anonymousSubmitted ? " · " + rt("anonCount", { n: v.anonymousSubmitted }) : "");
   renderPresenting();
 
   const qs = clear($("questions"));
