@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -78,6 +79,11 @@ type (
 	}
 	cronJobSuspendParams struct {
 		Suspend *bool `json:"suspend"`
+	}
+	trafficSurgeParams struct {
+		Factor    float64 `json:"factor"`
+		Container string  `json:"container"`
+		Variable  string  `json:"variable"`
 	}
 )
 
@@ -155,6 +161,8 @@ var faultTypes = []faultType{
 			}
 			return []change{plan(obj, []string{"spec", "suspend"}, s, false)}, nil
 		})},
+	{name: "traffic-surge", description: "Multiply the request rate of a load generator (its RPS variable), as a promotion or a bot multiplies real traffic.",
+		kinds: workloadKinds, params: func() any { return &trafficSurgeParams{} }, prepare: changeTarget(planTrafficSurge)},
 }
 
 func faultTypeByName(name string) (faultType, bool) {
@@ -546,4 +554,28 @@ func ownedByDaemonSet(p *corev1.Pod) bool {
 		}
 	}
 	return false
+}
+
+// planTrafficSurge multiplies the number in the load generator's rate
+// variable by the factor, rounded to a whole number of requests.
+func planTrafficSurge(f injectors.Fault, p any, obj map[string]any, _ *Injector) ([]change, error) {
+	tp := p.(*trafficSurgeParams)
+	seg, err := containerSegment(obj, tp.Container)
+	if err != nil {
+		return nil, err
+	}
+	name := tp.Variable
+	if name == "" {
+		name = "RPS"
+	}
+	path := append(clone(podTemplate), "containers", seg, "env", "[name="+name+"]")
+	cur, _ := getPath(obj, path)
+	entry, _ := cur.(map[string]any)
+	v, _ := entry["value"].(string)
+	rate, err := strconv.ParseFloat(v, 64)
+	if err != nil || rate < 0 {
+		return nil, injectors.Errorf(injectors.EINVALID, "params.variable: %s of %s has no variable %s holding a request rate (found %q); name the load generator's rate variable", f.Target.Kind, f.Target.Name, name, v)
+	}
+	surged := strconv.FormatFloat(math.Round(rate*tp.Factor), 'f', -1, 64)
+	return []change{plan(obj, path, map[string]any{"name": name, "value": surged}, false)}, nil
 }

@@ -214,6 +214,23 @@ func TestEveryFaultTypeInjectsAndRevertsExactly(t *testing.T) {
 			},
 		},
 		{
+			name: "traffic surged",
+			setup: func(t *testing.T, ns string) {
+				makeDeployment(t, ns, "traffic", 1, corev1.Container{Name: "traffic", Image: "registry.shop.internal/traffic:2024-11-25",
+					Env: []corev1.EnvVar{{Name: "TARGET", Value: "http://web"}, {Name: "RPS", Value: "30"}}})
+			},
+			fault: func(ns string) injectors.Fault {
+				return fault("traffic-surge", ns, "Deployment", "traffic", map[string]any{"factor": 2.5})
+			},
+			objects: []ref{{"Deployment", "traffic"}},
+			effect: func(t *testing.T, ns string) {
+				d, _ := clustertest.Client(t).AppsV1().Deployments(ns).Get(context.Background(), "traffic", metav1.GetOptions{})
+				if env := d.Spec.Template.Spec.Containers[0].Env; len(env) != 2 || env[1] != (corev1.EnvVar{Name: "RPS", Value: "75"}) || env[0].Value != "http://web" {
+					t.Errorf("env = %v, want RPS 75 (30 x 2.5) and TARGET kept", env)
+				}
+			},
+		},
+		{
 			name:    "cronjob suspended",
 			setup:   func(t *testing.T, ns string) { makeCronJob(t, ns, "settlement") },
 			fault:   func(ns string) injectors.Fault { return fault("cronjob-suspend", ns, "CronJob", "settlement", nil) },

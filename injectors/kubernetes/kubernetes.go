@@ -329,6 +329,7 @@ var changedFields = map[string][]string{
 	"node-cordon":      {},
 	"hpa-bounds":       {},
 	"cronjob-suspend":  {},
+	"traffic-surge":    {"container", "variable"},
 }
 
 // ChangedField reports whether fault type typ changes one field of its

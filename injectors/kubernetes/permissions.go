@@ -200,6 +200,8 @@ func buildPermissions() []Need {
 			t = append(t, rw(ft.name, "HorizontalPodAutoscaler", "", "the HorizontalPodAutoscaler's bounds")...)
 		case "cronjob-suspend":
 			t = append(t, rw(ft.name, "CronJob", "", "the CronJob's suspend flag")...)
+		case "traffic-surge":
+			t = append(t, rwEach(ft.name, workloadKinds, "", "the load generator's rate")...)
 		default:
 			panic("kubernetes: permission table: fault type " + ft.name + " has no permissions")
 		}

@@ -262,6 +262,8 @@ func TestValidateReportsBadFaultsAndChangesNothing(t *testing.T) {
 		{name: "missing object", f: fault("scale", ns, "Deployment", "nope", map[string]any{"replicas": 1}), wantCode: injectors.ENOTFOUND, wantMsg: "Deployment " + ns + "/nope not found"},
 		{name: "container ambiguous", f: fault("bad-image", ns, "Deployment", "api", map[string]any{"image": "invalid/x"}), wantCode: injectors.EINVALID, wantMsg: "params.container: required because the pod template has 2 containers"},
 		{name: "container unknown", f: fault("bad-image", ns, "Deployment", "api", map[string]any{"image": "invalid/x", "container": "db"}), wantCode: injectors.EINVALID, wantMsg: "no container \"db\""},
+		{name: "surge below one", f: fault("traffic-surge", ns, "Deployment", "api", map[string]any{"factor": 0.5, "container": "api"}), wantCode: injectors.EINVALID, wantMsg: "/factor"},
+		{name: "surge of a workload without a rate", f: fault("traffic-surge", ns, "Deployment", "api", map[string]any{"factor": 3, "container": "api"}), wantCode: injectors.EINVALID, wantMsg: "has no variable RPS holding a request rate"},
 		{name: "rejected by the server's dry run", f: fault("service-selector", ns, "Service", "web", map[string]any{"selector": map[string]any{"app": "not a label value!"}}), wantCode: injectors.EINVALID, wantMsg: "the API server refused the change"},
 	}
 	for _, tt := range tests {
@@ -306,7 +308,7 @@ func TestInfoDescribesEveryTypeWithASchema(t *testing.T) {
 			t.Errorf("%s: no schema", pt.Name)
 		}
 	}
-	wantFaults := "pod-delete scale bad-image configmap-key secret-key env-var service-selector network-isolate resource-squeeze node-cordon hpa-bounds cronjob-suspend"
+	wantFaults := "pod-delete scale bad-image configmap-key secret-key env-var service-selector network-isolate resource-squeeze node-cordon hpa-bounds cronjob-suspend traffic-surge"
 	if got := strings.Join(faults, " "); got != wantFaults {
 		t.Errorf("fault types = %s, want %s", got, wantFaults)
 	}
