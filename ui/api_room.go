@@ -148,6 +148,8 @@ func faultSpecView(fv *wire.FaultView, sc *scenarios.Scenario, faultID string) {
 			continue
 		}
 		switch {
+		case f.OnDemand:
+			fv.OnDemand = true
 		case f.After != nil:
 			ev := f.After.Event
 			if ev == "" {
@@ -179,6 +181,9 @@ func triggerOf(sc *scenarios.Scenario, faultID string) string {
 	for _, f := range sc.Faults {
 		if f.ID != faultID {
 			continue
+		}
+		if f.OnDemand {
+			return "fired by the facilitator on demand"
 		}
 		if f.After != nil {
 			ev := f.After.Event

@@ -283,6 +283,14 @@ func TestBrowserFaultChecks(t *testing.T) {
 	if !strings.Contains(chained, "fires after “Payment worker cut off from the database” is resolved +4:00") {
 		t.Fatalf("chained fault reads %q", chained)
 	}
+	onDemand := eval[string](fac, `document.querySelector('[data-fault="duplicate-orders"]').textContent`)
+	if !strings.Contains(onDemand, "fired by the facilitator on demand") || strings.Contains(onDemand, "fires at") {
+		t.Fatalf("the on-demand fault reads %q; want it fired by the facilitator on demand, with no time", onDemand)
+	}
+	fac.click("the language button", "#lang")
+	fac.waitJS("the console in Korean", `(document.querySelector('[data-fault="duplicate-orders"]') || {textContent: ""}).textContent.includes("진행자가 필요할 때 발생시킴")`)
+	fac.click("the language button", "#lang")
+	fac.waitJS("the console in English again", `(document.querySelector('[data-fault="duplicate-orders"]') || {textContent: ""}).textContent.includes("on demand")`)
 	e.inj.pass("checkout", "200 OK")
 	fac.waitJS("all checks pass, holding", sel+`.textContent.includes("all checks pass")`)
 	fac.shot("fault-checks")

@@ -112,6 +112,9 @@ type FaultView struct {
 	// and delay.
 	TriggerAt    *int64        `json:"triggerAt,omitempty"`
 	TriggerAfter *TriggerAfter `json:"triggerAfter,omitempty"`
+	// OnDemand is set for a fault that is never scheduled: the facilitator
+	// fires it on the day, or not at all.
+	OnDemand bool `json:"onDemand,omitempty"`
 	// Checks are the resolution checks as last polled; Manual is set when
 	// the facilitator marks the fault resolved by hand.
 	Checks []CheckView `json:"checks,omitempty"`

@@ -294,6 +294,7 @@ function parseDur(s) {
 
 // faultTrigger words when a fault fires.
 function faultTrigger(room, f) {
+  if (f.onDemand) return t("triggerOnDemand");
   if (f.triggerAfter) {
     const a = f.triggerAfter;
     const other = (room.view.staff.faults || []).find((x) => x.id === a.fault);
