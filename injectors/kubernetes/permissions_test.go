@@ -316,6 +316,7 @@ func TestDeployRBACIsEnoughForEveryFaultAndProbe(t *testing.T) {
 	makeService(t, ns, "api", labelsOf("api"))
 	makeHPA(t, ns, "api")
 	makeCronJob(t, ns, "settle")
+	makeDeployment(t, ns, "traffic", 1, corev1.Container{Name: "traffic", Image: "traffic:1", Env: []corev1.EnvVar{{Name: "RPS", Value: "30"}}})
 	waitAvailable(t, ns, "api", 2)
 	// A node of its own, opted in, with one pod of ns on it, for the drain.
 	cs := clustertest.Client(t)
@@ -350,6 +351,7 @@ func TestDeployRBACIsEnoughForEveryFaultAndProbe(t *testing.T) {
 		{"node-cordon", injectors.Target{Kind: "Node", Name: node}, map[string]any{"drain": true}},
 		{"hpa-bounds", injectors.Target{Namespace: ns, Kind: "HorizontalPodAutoscaler", Name: "api"}, map[string]any{"maxReplicas": 2}},
 		{"cronjob-suspend", injectors.Target{Namespace: ns, Kind: "CronJob", Name: "settle"}, nil},
+		{"traffic-surge", injectors.Target{Namespace: ns, Kind: "Deployment", Name: "traffic"}, map[string]any{"factor": 3}},
 	}
 	info, _ := in.Info(ctx)
 	if len(faults) != len(info.FaultTypes) {

@@ -1,0 +1,171 @@
+package shop_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/firedrill/firedrill/injectors"
+	kplugin "github.com/firedrill/firedrill/injectors/kubernetes"
+	"github.com/firedrill/firedrill/internal/devcluster"
+	"github.com/firedrill/firedrill/internal/devcluster/clustertest"
+	"github.com/firedrill/firedrill/scenarios"
+)
+
+// TestIncidentExamplesPlayOnTheShop plays incident examples on the dev
+// cluster as their files write them — the fault (through the Kubernetes
+// plugin), the alert's check and the resolution probes, only moved into the
+// test's namespace — and the fix their solution names, done the way a
+// participant does it: each alert's check fails from the cluster's state
+// once the fault is in, the fault does not resolve while nobody fixes it,
+// and after the fix both the resolution probes and the alert's check pass.
+func TestIncidentExamplesPlayOnTheShop(t *testing.T) {
+	tests := []struct {
+		file, fault, alert string
+		symptom            [2]string // a shop URL path and what it answers
+		fix                func(t *testing.T, cs kubernetes.Interface, ns string)
+	}{
+		{"traffic-surge-leak-cascade", "surge", "web-errors", [2]string{"web /api/orders/health", "upstream overflow (error rate 17%"},
+			func(t *testing.T, cs kubernetes.Interface, ns string) { // web scaled out to four
+				patchDeployment(t, cs, ns, "web", `{"spec":{"replicas":4}}`)
+			}},
+		{"lunch-peak-order-delay", "payment-timeout", "checkout-errors", [2]string{"web /api/checkout/health", "payments time out"},
+			func(t *testing.T, cs kubernetes.Interface, ns string) { // every change of the last 24 h: the timeout back to 3000
+				if _, err := cs.CoreV1().ConfigMaps(ns).Patch(context.Background(), "order-api-config", types.MergePatchType, []byte(`{"data":{"PAYMENT_TIMEOUT_MS":"3000"}}`), metav1.PatchOptions{}); err != nil {
+					t.Fatal(err)
+				}
+			}},
+		{"release-breaks-one-platform", "web-release", "web-rollout", [2]string{"web /", "ok"},
+			func(t *testing.T, cs kubernetes.Interface, ns string) { // rolled back
+				patchDeployment(t, cs, ns, "web",
+					`{"spec":{"template":{"spec":{"containers":[{"name":"web","image":"registry.shop.internal/web:2024-11-29"}]}}}}`)
+			}},
+	}
+	cs, ns, urls := setup(t)
+	ctx := context.Background()
+	in, err := kplugin.New(kplugin.Config{
+		Rest:            clustertest.Cluster(t).RESTConfig(),
+		Context:         devcluster.ContextName,
+		AllowedContexts: []string{devcluster.ContextName},
+		ServiceURLs:     urls,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			sc, err := scenarios.Load("../../scenarios/examples/incidents/" + tt.file + ".yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			fault, alert := findFault(sc, tt.fault), findAlert(sc, tt.alert)
+			if fault == nil || alert == nil || len(fault.ResolvedWhen.Probes) == 0 {
+				t.Fatalf("the example lost fault %s, alert %s or its resolution probes", tt.fault, tt.alert)
+			}
+			alertCheck := inNamespace(alert.Probe, ns)
+			var resolution []injectors.Probe
+			for _, p := range fault.ResolvedWhen.Probes {
+				resolution = append(resolution, inNamespace(p, ns))
+			}
+			all := func() bool {
+				for _, p := range resolution {
+					if res, err := in.Probe(ctx, p); err != nil || !res.OK {
+						return false
+					}
+				}
+				return true
+			}
+			waitFor(t, "the alert's check before the fault", func() bool { return probeOK(t, in, alertCheck) })
+
+			params, _ := json.Marshal(fault.Params)
+			f := injectors.Fault{DrillID: "drill-examples", FaultID: fault.ID, Type: fault.Injector.Type,
+				Target: injectors.Target{Namespace: ns, Kind: fault.Target.Kind, Name: fault.Target.Name}, Params: params}
+			rec, err := in.Prepare(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rec, err = in.Inject(ctx, f, rec); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, "the alert's check failing from the cluster's state", func() bool { return !probeOK(t, in, alertCheck) })
+			svc, path, _ := strings.Cut(tt.symptom[0], " ")
+			want := 503
+			if tt.symptom[1] == "ok" {
+				want = 200 // the old pods keep serving: only the rollout shows it
+			}
+			eventually(t, urls[ns+"/"+svc]+path, want, tt.symptom[1])
+			for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(250 * time.Millisecond) {
+				if all() {
+					t.Fatal("the fault resolved with nobody fixing it")
+				}
+			}
+			tt.fix(t, cs, ns)
+			waitFor(t, "the resolution probes after the fix", all)
+			waitFor(t, "the alert's check after the fix", func() bool { return probeOK(t, in, alertCheck) })
+			if err := in.Revert(ctx, rec); err != nil {
+				t.Fatal(err)
+			}
+			// Leave the shop as installed for the next example.
+			patchDeployment(t, cs, ns, "web", `{"spec":{"replicas":2}}`)
+			waitFor(t, "the shop back to normal", func() bool { code, _ := get(t, urls[ns+"/web"]+"/api/checkout/health"); return code == 200 })
+		})
+	}
+}
+
+func findFault(sc *scenarios.Scenario, id string) *scenarios.Fault {
+	for i := range sc.Faults {
+		if sc.Faults[i].ID == id {
+			return &sc.Faults[i]
+		}
+	}
+	return nil
+}
+
+func findAlert(sc *scenarios.Scenario, id string) *scenarios.Alert {
+	for i := range sc.Alerts {
+		if sc.Alerts[i].ID == id {
+			return &sc.Alerts[i]
+		}
+	}
+	return nil
+}
+
+// inNamespace is the scenario's probe aimed at the test's namespace.
+func inNamespace(p scenarios.Probe, ns string) injectors.Probe {
+	b, _ := json.Marshal(p.Params)
+	return injectors.Probe{Type: p.Probe.Type, Target: injectors.Target{Namespace: ns, Kind: p.Target.Kind, Name: p.Target.Name, Selector: p.Target.Selector}, Params: b}
+}
+
+func probeOK(t *testing.T, in *kplugin.Injector, p injectors.Probe) bool {
+	t.Helper()
+	res, err := in.Probe(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.OK
+}
+
+// waitFor polls cond for up to a minute.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); !cond(); time.Sleep(250 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: never happened", what)
+		}
+	}
+}
+
+// patchDeployment strategic-merge-patches Deployment name of ns, as
+// kubectl patch does.
+func patchDeployment(t *testing.T, cs kubernetes.Interface, ns, name, patch string) {
+	t.Helper()
+	if _, err := cs.AppsV1().Deployments(ns).Patch(context.Background(), name, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+		t.Fatalf("kubectl patch deployment %s: %v", name, err)
+	}
+}
