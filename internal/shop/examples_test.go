@@ -13,8 +13,6 @@ import (
 
 	"github.com/firedrill/firedrill/injectors"
 	kplugin "github.com/firedrill/firedrill/injectors/kubernetes"
-	"github.com/firedrill/firedrill/internal/devcluster"
-	"github.com/firedrill/firedrill/internal/devcluster/clustertest"
 	"github.com/firedrill/firedrill/scenarios"
 )
 
@@ -49,15 +47,7 @@ func TestIncidentExamplesPlayOnTheShop(t *testing.T) {
 	}
 	cs, ns, urls := setup(t)
 	ctx := context.Background()
-	in, err := kplugin.New(kplugin.Config{
-		Rest:            clustertest.Cluster(t).RESTConfig(),
-		Context:         devcluster.ContextName,
-		AllowedContexts: []string{devcluster.ContextName},
-		ServiceURLs:     urls,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	in := shopInjector(t, urls)
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			sc, err := scenarios.Load("../../scenarios/examples/incidents/" + tt.file + ".yaml")

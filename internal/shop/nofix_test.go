@@ -11,8 +11,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/firedrill/firedrill/injectors"
-	"github.com/firedrill/firedrill/injectors/kubernetes"
-	"github.com/firedrill/firedrill/internal/devcluster"
 	"github.com/firedrill/firedrill/internal/devcluster/clustertest"
 )
 
@@ -27,15 +25,7 @@ import (
 func TestBrokenDatabaseHostNeverResolvesWithoutAFix(t *testing.T) {
 	_, ns, urls := setup(t)
 	ctx := context.Background()
-	in, err := kubernetes.New(kubernetes.Config{
-		Rest:            clustertest.Cluster(t).RESTConfig(),
-		Context:         devcluster.ContextName,
-		AllowedContexts: []string{devcluster.ContextName},
-		ServiceURLs:     urls,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	in := shopInjector(t, urls)
 	probes := []injectors.Probe{
 		{Type: "deployment-available", Target: injectors.Target{Namespace: ns, Kind: "Deployment", Name: "order-api"}, Params: json.RawMessage(`{}`)},
 		{Type: "http-get", Target: injectors.Target{Namespace: ns, Kind: "Service", Name: "web"}, Params: json.RawMessage(`{"path":"/api/orders/health","expectStatus":200}`)},

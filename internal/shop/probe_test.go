@@ -22,15 +22,7 @@ import (
 func TestHTTPProbeReachesServicesThroughServiceURLs(t *testing.T) {
 	_, ns, urls := setup(t)
 	ctx := context.Background()
-	in, err := kubernetes.New(kubernetes.Config{
-		Rest:            clustertest.Cluster(t).RESTConfig(),
-		Context:         devcluster.ContextName,
-		AllowedContexts: []string{devcluster.ContextName},
-		ServiceURLs:     urls,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	in := shopInjector(t, urls)
 	probe := injectors.Probe{
 		Type:   "http-get",
 		Target: injectors.Target{Namespace: ns, Kind: "Service", Name: "web"},
@@ -85,4 +77,21 @@ func TestHTTPProbeReachesServicesThroughServiceURLs(t *testing.T) {
 	if cm.Data["PAYMENT_TIMEOUT_MS"] != "3000" || cm.Annotations["firedrill.dev/drill-id"] != "" {
 		t.Fatalf("after revert: data %v annotations %v", cm.Data, cm.Annotations)
 	}
+}
+
+// shopInjector is the Kubernetes plugin against the dev cluster, routing
+// http-get probes to the shop simulator's urls, as firedrill serve's
+// kubernetes.serviceURLs does.
+func shopInjector(t *testing.T, urls map[string]string) *kubernetes.Injector {
+	t.Helper()
+	in, err := kubernetes.New(kubernetes.Config{
+		Rest:            clustertest.Cluster(t).RESTConfig(),
+		Context:         devcluster.ContextName,
+		AllowedContexts: []string{devcluster.ContextName},
+		ServiceURLs:     urls,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
 }
