@@ -65,3 +65,14 @@ demo:
 .PHONY: cluster
 cluster:
 	$(GO) run ./cmd/firedrill cluster up
+
+## studio-bundle: rebuild the scenario studio's editor bundle (CodeMirror 6 from npm, ui/studio/package-lock.json) into ui/web/static/studio/editor.js with esbuild's Go API; commit the result (go build needs no node)
+.PHONY: studio-bundle studio-bundle-check
+studio-bundle:
+	cd ui/studio && npm ci --ignore-scripts --no-audit --no-fund
+	$(GO) run ./internal/tools/studiobundle
+
+## studio-bundle-check: fail unless the committed editor bundle is exactly what package-lock.json builds
+studio-bundle-check:
+	cd ui/studio && npm ci --ignore-scripts --no-audit --no-fund
+	$(GO) run ./internal/tools/studiobundle -check

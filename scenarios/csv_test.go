@@ -99,7 +99,7 @@ func TestReplaceInjects_keepsTheRestOfTheScenario(t *testing.T) {
 	if len(s.Injects) != 1 || s.Injects[0].ID != "only-one" {
 		t.Errorf("injects = %+v", s.Injects)
 	}
-	s.Injects, s.Source = orig.Injects, orig.Source
+	s.Injects, s.Source, s.ContentHash = orig.Injects, orig.Source, orig.ContentHash
 	if !reflect.DeepEqual(s, orig) {
 		t.Errorf("replacing the injects changed other fields")
 	}

@@ -1,6 +1,8 @@
 package scenarios
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"time"
@@ -87,7 +89,15 @@ func Parse(name string, data []byte, opts ...Option) (*Scenario, error) {
 		return nil, append(d.errs, d.warns...).sorted()
 	}
 	s.Warnings = d.warns.sorted()
+	s.ContentHash = ContentHash(data)
 	return s, nil
+}
+
+// ContentHash is the hex SHA-256 of a scenario's text: the version a drill
+// ran, recorded with it.
+func ContentHash(data []byte) string {
+	h := sha256.Sum256(data)
+	return hex.EncodeToString(h[:])
 }
 
 // applyDefaults fills in what the designer may leave out.

@@ -144,6 +144,9 @@ type Scenario struct {
 	Rehearsal *Rehearsal `yaml:"rehearsal,omitempty" json:"rehearsal,omitempty"`
 
 	Source string `yaml:"-" json:"-"`
+	// ContentHash is ContentHash of the text the scenario was parsed from:
+	// a drill keeps it, so its record names the exact version it ran.
+	ContentHash string `yaml:"-" json:"contentHash,omitempty"`
 	// Warnings are what Parse found valid but probably not meant (a YAML
 	// comment that swallowed text, two faults changing the same field...),
 	// each with its position. They are not part of the YAML.

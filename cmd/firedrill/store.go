@@ -41,6 +41,7 @@ type roomStore interface {
 	ui.JoinTokens
 	ui.SessionStore
 	ui.IdentityLinks
+	ui.ScenarioStore
 	storecopy.RoomSource
 	Close() error
 }

@@ -122,6 +122,7 @@ func (m *Main) copyStore(cmd *cobra.Command, from, to string) error {
 	fmt.Fprintf(m.Stdout, "copied %d drills (%d events) and %d plans from %s to %s; %d drills and %d plans were there already\n",
 		rep.Drills, rep.Events, rep.Plans, m.storeWhere(from), m.storeWhere(to), rep.DrillsThere, rep.PlansThere)
 	fmt.Fprintf(m.Stdout, "copied %d join links, %d sessions and %d identity links of the drill room\n", rep.Tokens, rep.Sessions, rep.Links)
+	fmt.Fprintf(m.Stdout, "copied %d studio scenario versions\n", rep.ScenarioVersions)
 	fmt.Fprintf(m.Stdout, "verified: all %d drills have the same journal head in both stores; serve with store.driver %s\n", n, to)
 	return nil
 }

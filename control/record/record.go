@@ -73,14 +73,16 @@ type Record struct {
 
 // ScenarioInfo is the scenario as the drill ran it.
 type ScenarioInfo struct {
-	Name     string   `json:"name"`
-	Title    string   `json:"title"`
-	Summary  string   `json:"summary,omitempty"`
-	Variant  string   `json:"variant,omitempty"`
-	Designer string   `json:"designer,omitempty"`
-	Solution string   `json:"solution,omitempty"`
-	Faults   []string `json:"faults"`
-	TimeCap  int64    `json:"timeCapMs"`
+	Name    string `json:"name"`
+	Title   string `json:"title"`
+	Summary string `json:"summary,omitempty"`
+	Variant string `json:"variant,omitempty"`
+	// ContentHash is the SHA-256 of the scenario text the drill ran.
+	ContentHash string   `json:"contentHash,omitempty"`
+	Designer    string   `json:"designer,omitempty"`
+	Solution    string   `json:"solution,omitempty"`
+	Faults      []string `json:"faults"`
+	TimeCap     int64    `json:"timeCapMs"`
 }
 
 // Person is someone who took part, with their role; staff carry their
@@ -288,7 +290,7 @@ func Assemble(events []control.Event) (*Record, error) {
 	}
 	rec.Date, rec.Season = day.UTC().Format(time.DateOnly), SeasonOf(day)
 	rec.Scenario = ScenarioInfo{Name: s.Metadata.Name, Title: s.Metadata.Title, Summary: s.Metadata.Summary, Variant: string(d.Difficulty),
-		Designer: s.Metadata.Designer, Solution: s.Solution, Faults: []string{}, TimeCap: d.TimeLimit().Milliseconds()}
+		ContentHash: s.ContentHash, Designer: s.Metadata.Designer, Solution: s.Solution, Faults: []string{}, TimeCap: d.TimeLimit().Milliseconds()}
 	for _, f := range d.Faults {
 		rec.Scenario.Faults = append(rec.Scenario.Faults, f.ID)
 	}

@@ -37,6 +37,8 @@ type RoomSource interface {
 	AllJoinTokens(ctx context.Context) (map[string]ui.Grant, error)
 	AllSessions(ctx context.Context) (map[string]ui.Session, error)
 	AllIdentityLinks(ctx context.Context) (map[string][]ui.IdentityLink, error)
+	LatestScenarios(ctx context.Context) ([]ui.ScenarioVersion, error)
+	ScenarioVersions(ctx context.Context, name string) ([]ui.ScenarioVersion, error)
 }
 
 // RoomTarget is the drill room store copied to.
@@ -44,6 +46,8 @@ type RoomTarget interface {
 	PutJoinToken(ctx context.Context, tokenHash string, g ui.Grant) error
 	PutSession(ctx context.Context, idHash string, s ui.Session) error
 	LinkIdentity(ctx context.Context, subject string, l ui.IdentityLink) error
+	PutScenarioVersion(ctx context.Context, v ui.ScenarioVersion) error
+	ScenarioVersions(ctx context.Context, name string) ([]ui.ScenarioVersion, error)
 }
 
 // Report says what a copy did.
@@ -54,6 +58,8 @@ type Report struct {
 	Plans, PlansThere int
 	// Tokens, Sessions and identity Links of the drill room were copied.
 	Tokens, Sessions, Links int
+	// ScenarioVersions of the studio were copied.
+	ScenarioVersions int
 }
 
 // Journal copies every drill and plan of from into to.
@@ -176,6 +182,39 @@ func Room(ctx context.Context, from RoomSource, to RoomTarget, rep *Report) erro
 				return fmt.Errorf("copy identity links: %w", err)
 			}
 			rep.Links++
+		}
+	}
+	return scenarioVersions(ctx, from, to, rep)
+}
+
+// scenarioVersions copies every version of the studio's scenarios that the
+// target does not hold yet; a version the target holds with other text is
+// a conflict, never overwritten.
+func scenarioVersions(ctx context.Context, from RoomSource, to RoomTarget, rep *Report) error {
+	latest, err := from.LatestScenarios(ctx)
+	if err != nil {
+		return err
+	}
+	for _, l := range latest {
+		vs, err := from.ScenarioVersions(ctx, l.Name)
+		if err != nil {
+			return err
+		}
+		there, err := to.ScenarioVersions(ctx, l.Name)
+		if err != nil && injectors.ErrorCode(err) != injectors.ENOTFOUND {
+			return err
+		}
+		for _, v := range vs {
+			if v.Version <= len(there) {
+				if there[v.Version-1].Hash != v.Hash {
+					return injectors.Errorf(injectors.ECONFLICT, "scenario %s version %d differs in the target store", v.Name, v.Version)
+				}
+				continue
+			}
+			if err := to.PutScenarioVersion(ctx, v); err != nil {
+				return fmt.Errorf("copy scenario versions: %w", err)
+			}
+			rep.ScenarioVersions++
 		}
 	}
 	return nil

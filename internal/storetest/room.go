@@ -16,6 +16,7 @@ type Room interface {
 	ui.JoinTokens
 	ui.SessionStore
 	ui.IdentityLinks
+	ui.ScenarioStore
 	// AllJoinTokens and AllSessions list everything stored, for copying.
 	AllJoinTokens(ctx context.Context) (map[string]ui.Grant, error)
 	AllSessions(ctx context.Context) (map[string]ui.Session, error)

@@ -27,3 +27,18 @@ func TestRoom(t *testing.T) {
 		}
 	})
 }
+
+// The studio's scenario versions (internal/storetest), on PostgreSQL.
+func TestScenarioVersions(t *testing.T) {
+	storetest.TestScenarioVersions(t, func(t testing.TB) func() storetest.Room {
+		dsn := pg.NewDatabase(t)
+		return func() storetest.Room {
+			db, err := postgres.Open(context.Background(), dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			return db
+		}
+	})
+}

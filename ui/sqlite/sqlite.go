@@ -46,7 +46,7 @@ func Open(path string) (*DB, error) {
 		return nil, fmt.Errorf("open room database %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(1)
-	if _, err := db.Exec(schema + sessionSchema + linkSchema); err != nil {
+	if _, err := db.Exec(schema + sessionSchema + linkSchema + scenarioSchema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open room database %s: create schema: %w", path, err)
 	}

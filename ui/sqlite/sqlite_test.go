@@ -22,3 +22,18 @@ func TestRoom(t *testing.T) {
 		}
 	})
 }
+
+// The studio's scenario versions (internal/storetest), on SQLite.
+func TestScenarioVersions(t *testing.T) {
+	storetest.TestScenarioVersions(t, func(t testing.TB) func() storetest.Room {
+		path := filepath.Join(t.TempDir(), "room.db")
+		return func() storetest.Room {
+			db, err := sqlite.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			return db
+		}
+	})
+}
