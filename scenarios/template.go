@@ -308,3 +308,9 @@ func sampleData(s *Scenario, withFault bool) TemplateData {
 	}
 	return data
 }
+
+// SampleData is the data the studio's preview renders messages with, the
+// same the validator checks templates against: 42 minutes in, 48 left,
+// every fault injected; withFault sets .Fault for a message triggered by a
+// fault event.
+func SampleData(s *Scenario, withFault bool) TemplateData { return sampleData(s, withFault) }

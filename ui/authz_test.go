@@ -33,6 +33,8 @@ var allowedRoles = map[ui.Access][]string{
 	ui.AccessFacilitator: {roleFacilitator},
 	ui.AccessStaff:       {roleObserver, roleDesigner, roleFacilitator},
 	ui.AccessParticipant: {roleParticipant},
+	// The studio: the facilitator, and a designer (for their drill's team).
+	ui.AccessStudio: {roleDesigner, roleFacilitator},
 }
 
 // setup says what state the drill of a route's case starts in.
@@ -119,6 +121,21 @@ var routeCases = map[string]routeCase{
 	"POST /api/drills/{id}/notes":                {body: func(string) any { return map[string]string{"tag": "weakness", "text": "no status update"} }},
 	"POST /api/drills/{id}/notices":              {body: func(string) any { return incidentNotice() }},
 	"POST /api/drills/{id}/claims":               {body: func(string) any { return map[string]any{"role": "incident-commander"} }},
+
+	"GET /studio":                  {},
+	"GET /studio/edit":             {},
+	"GET /api/studio/schema":       {},
+	"GET /api/studio/scenarios":    {},
+	"POST /api/studio/scenarios":   {body: func(string) any { return map[string]any{"yaml": matrixScenario(), "base": 0} }, ok: []int{201}},
+	"GET /api/studio/scenarios/{name}":             {vars: roomTestScenario},
+	"GET /api/studio/scenarios/{name}/yaml":        {vars: roomTestScenario},
+	"GET /api/studio/scenarios/{name}/injects.csv": {vars: roomTestScenario},
+	// The latest version against the one before: a scenario saved twice.
+	"GET /api/studio/scenarios/{name}/diff": {vars: savedTwice},
+	"POST /api/studio/check":                {body: func(string) any { return map[string]any{"yaml": matrixScenario()} }},
+	"POST /api/studio/injects": {body: func(string) any {
+		return map[string]any{"yaml": matrixScenario(), "csv": "id,time,persona,channel,text\nfirst,3m,cs,incident,Is ordering down?\n"}
+	}},
 }
 
 func TestAuthorizationMatrix(t *testing.T) {

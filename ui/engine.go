@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"time"
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/scenarios"
@@ -59,5 +60,15 @@ type LibraryEntry struct {
 	Difficulties []scenarios.Difficulty `json:"difficulties,omitempty"`
 	Source       string                 `json:"source,omitempty"`
 	// Team is the team the scenario belongs to (its metadata.team).
-	Team string `json:"team,omitempty"`
+	Team     string `json:"team,omitempty"`
+	Designer string `json:"designer,omitempty"`
+	// Faults are the ids of the scenario's faults.
+	Faults []string `json:"faults,omitempty"`
+	// Hash is the SHA-256 of the scenario's text: what a drill pins.
+	Hash string `json:"hash,omitempty"`
+	// Version, Saved and Author are the latest studio version's (none for
+	// a file never saved in the studio).
+	Version int       `json:"version,omitempty"`
+	Saved   time.Time `json:"saved,omitzero"`
+	Author  string    `json:"author,omitempty"`
 }

@@ -164,7 +164,9 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lib, err := ui.LoadLibrary([]string{"testdata/scenarios"})
+	// The room's library is a studio's catalog: the scenario files and
+	// the scenarios written in the studio (kept in room.db).
+	lib, err := ui.NewCatalog(ctx, []string{"testdata/scenarios"}, tokens)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +177,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	}
 	poster.Backoff = time.Millisecond
 	cfg := ui.Config{
-		Engine: eng, Journal: store, Library: lib, Tokens: tokens, Sessions: tokens, Links: tokens,
+		Engine: eng, Journal: store, Studio: lib, Tokens: tokens, Sessions: tokens, Links: tokens,
 		Admin:     ui.AdminCredential{Token: adminToken},
 		RateLimit: ui.RateLimit{Burst: 1000, Every: time.Millisecond},
 		Program:   &program.Service{Store: store, Drills: eng, Scenarios: lib, Clock: clock.RealClock{}, Poster: poster},

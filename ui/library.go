@@ -41,10 +41,7 @@ func LoadLibrary(dirs []string, opts ...scenarios.Option) (*DirLibrary, error) {
 				continue
 			}
 			l.byName[sc.Metadata.Name] = sc
-			l.list = append(l.list, LibraryEntry{
-				Name: sc.Metadata.Name, Title: sc.Metadata.Title, Description: sc.Metadata.Summary,
-				Difficulty: sc.Difficulty, Difficulties: sc.Difficulties(), Source: path, Team: sc.Metadata.Team,
-			})
+			l.list = append(l.list, entryOf(sc, path))
 		}
 	}
 	sort.Slice(l.list, func(i, j int) bool { return l.list[i].Name < l.list[j].Name })
@@ -63,4 +60,17 @@ func (l *DirLibrary) Scenario(name string) (*scenarios.Scenario, error) {
 		return nil, injectors.Errorf(injectors.ENOTFOUND, "No scenario named %q in the library.", name)
 	}
 	return sc, nil
+}
+
+// entryOf describes a scenario loaded from source for the library.
+func entryOf(sc *scenarios.Scenario, source string) LibraryEntry {
+	e := LibraryEntry{
+		Name: sc.Metadata.Name, Title: sc.Metadata.Title, Description: sc.Metadata.Summary,
+		Difficulty: sc.Difficulty, Difficulties: sc.Difficulties(), Source: source, Team: sc.Metadata.Team,
+		Hash: sc.ContentHash, Designer: sc.Metadata.Designer,
+	}
+	for _, f := range sc.Faults {
+		e.Faults = append(e.Faults, f.ID)
+	}
+	return e
 }

@@ -1,9 +1,11 @@
 package ui_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/internal/testidp"
 	"github.com/firedrill/firedrill/ui"
+	usqlite "github.com/firedrill/firedrill/ui/sqlite"
 	"github.com/firedrill/firedrill/ui/wire"
 )
 
@@ -49,12 +52,17 @@ func newSSOEnv(t testing.TB) *ssoEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { idp.Close() })
-	lib, err := ui.LoadLibrary([]string{"testdata/scenarios", "testdata/teams"})
+	studio, err := usqlite.Open(filepath.Join(t.TempDir(), "studio.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { studio.Close() })
+	lib, err := ui.NewCatalog(context.Background(), []string{"testdata/scenarios", "testdata/teams"}, studio)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e := newEnv(t, func(c *ui.Config, _ *control.Engine) {
-		c.Library = lib
+		c.Library, c.Studio = lib, lib
 		c.OIDC = ui.OIDCConfig{Issuer: idp.Issuer, ClientID: "firedrill", ClientSecret: "firedrill-client-secret", Groups: ssoGroups}
 	})
 	idp.SetRedirectURL(e.http.URL + "/auth/oidc/callback")

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -66,6 +67,9 @@ var peopleWrites = map[string]bool{
 // and, for people's content, the drill's quota.
 func (s *Server) writeBudget(r *http.Request, rt route, sess *Session) error {
 	id := r.PathValue("id")
+	if strings.HasPrefix(rt.Pattern, "/api/studio/") {
+		return s.studioWriteBudget(rt, sess)
+	}
 	if id == "" {
 		return s.programWriteBudget(r, rt, sess)
 	}

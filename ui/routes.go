@@ -30,6 +30,9 @@ const (
 	// AccessParticipant routes are for participants only: notices and
 	// response-role claims.
 	AccessParticipant Access = "participant"
+	// AccessStudio routes are the scenario studio's: designers and
+	// facilitators, each for the teams they design or facilitate for.
+	AccessStudio Access = "studio"
 )
 
 // Route describes one route of the server.
@@ -102,7 +105,7 @@ func (s *Server) routeTable() []route {
 		rt("GET", "/room/{id}", AccessMember, s.pageRoom),
 		rt("GET", "/static/", AccessPublic, s.pageStatic),
 		rt("GET", "/favicon.ico", AccessPublic, s.pageFavicon),
-	}, append(s.retroRoutes(), s.programRoutes()...)...)
+	}, append(append(s.retroRoutes(), s.programRoutes()...), s.studioRoutes()...)...)
 }
 
 // Routes lists every route of the server with who may call it.
@@ -124,7 +127,7 @@ func (s *Server) routes() {
 // guard enforces a route's Access and, for state changes, CSRF protection.
 // Refusals say only that access is refused: never whether a drill exists.
 func (s *Server) guard(rt route) http.Handler {
-	page := rt.Pattern == "/console" || rt.Pattern == "/console/drills/{id}" || rt.Pattern == "/room/{id}"
+	page := rt.Pattern == "/console" || rt.Pattern == "/console/drills/{id}" || rt.Pattern == "/room/{id}" || strings.HasPrefix(rt.Pattern, "/studio")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sess, _ := s.session(r)
 		if rt.Pattern == "/metrics" && s.metricsBearer(r) {
@@ -205,6 +208,13 @@ func allowed(a Access, sess *Session, drillID string) error {
 		return injectors.Errorf(injectors.EUNAUTHORIZED, "Sign in first: use your join link, or the facilitator sign-in.")
 	}
 	forbidden := injectors.Errorf(injectors.EFORBIDDEN, "You do not have access to this.")
+	if a == AccessStudio {
+		// A designer's join link opens the studio for their drill's team.
+		if sess.Admin || sess.Role == control.RoleDesigner || sess.Role == control.RoleFacilitator {
+			return nil
+		}
+		return forbidden
+	}
 	if sess.Admin {
 		if a == AccessParticipant {
 			return forbidden

@@ -22,6 +22,7 @@ import (
 
 	"github.com/firedrill/firedrill/control/program"
 	"github.com/firedrill/firedrill/control/retro"
+	"github.com/firedrill/firedrill/scenarios"
 )
 
 // Config is what a Server is built from.
@@ -101,6 +102,13 @@ type Config struct {
 	// RecordKeys seal anonymous retro answers (the engine's record keys,
 	// *seal.Keyring); without them nobody can answer anonymously.
 	RecordKeys retro.Sealer
+	// Studio, when set, is the scenario studio's catalog: the scenario
+	// files, watched for changes, and the scenarios written in the studio.
+	// It is then also the Library (when Library is nil).
+	Studio *Catalog
+	// StudioCheckLimit is a person's budget of validations in the studio;
+	// default DefaultStudioCheckLimit.
+	StudioCheckLimit RateLimit
 }
 
 // Server is the drill room's HTTP server.
@@ -144,6 +152,14 @@ type Server struct {
 	pumpMu  sync.Mutex
 	pumps   map[string]bool
 
+	// studio is the scenario studio's catalog (nil: no studio);
+	// studioOpts validate its scenarios, studioChecks limits each person's
+	// validations and studioSlots how many run at once.
+	studio       *Catalog
+	studioOpts   []scenarios.Option
+	studioChecks *limiter
+	studioSlots  chan struct{}
+
 	ctx    context.Context
 	cancel context.CancelFunc
 	mux    *http.ServeMux
@@ -156,10 +172,16 @@ func NewServer(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("ui: Config.Engine is required")
 	case cfg.Journal == nil:
 		return nil, fmt.Errorf("ui: Config.Journal is required")
-	case cfg.Library == nil:
+	case cfg.Library == nil && cfg.Studio == nil:
 		return nil, fmt.Errorf("ui: Config.Library is required")
 	case cfg.Tokens == nil:
 		return nil, fmt.Errorf("ui: Config.Tokens is required")
+	}
+	if cfg.Library == nil {
+		cfg.Library = cfg.Studio
+	}
+	if cfg.StudioCheckLimit.Burst <= 0 {
+		cfg.StudioCheckLimit = DefaultStudioCheckLimit
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.RealClock{}
@@ -216,6 +238,13 @@ func NewServer(cfg Config) (*Server, error) {
 		ctx:        ctx,
 		cancel:     cancel,
 		pumps:      make(map[string]bool),
+
+		studio:       cfg.Studio,
+		studioChecks: newLimiter(cfg.Clock, cfg.StudioCheckLimit),
+		studioSlots:  make(chan struct{}, studioChecksAtOnce),
+	}
+	if cfg.Studio != nil {
+		s.studioOpts = cfg.Studio.opts
 	}
 	if cfg.OIDC.Enabled() {
 		s.oidc = newOIDCAuth(cfg.OIDC)

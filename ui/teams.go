@@ -39,7 +39,7 @@ func (s *Server) authorize(ctx context.Context, a Access, pattern string, sess *
 		return sess, nil
 	}
 	if drillID == "" {
-		if a == AccessAdmin && orgWideRoute(pattern) {
+		if a == AccessAdmin && orgWideRoute(pattern) || a == AccessStudio && !sess.studioDesigns() {
 			return nil, refusedAccess()
 		}
 		return sess, nil

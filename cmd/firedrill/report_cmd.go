@@ -13,7 +13,6 @@ import (
 	"github.com/firedrill/firedrill/control/program"
 	"github.com/firedrill/firedrill/control/program/webhook"
 	"github.com/firedrill/firedrill/injectors"
-	"github.com/firedrill/firedrill/ui"
 )
 
 // newReportCmd builds `firedrill report`: the drill program's compliance
@@ -64,7 +63,7 @@ row per planned team), json.`,
 // openProgram wires the drill program: plans in the drill database, drills
 // through the engine, scenarios from the library, and the notice webhook
 // when program.noticeWebhook is set.
-func (m *Main) openProgram(db program.Store, e *control.Engine, lib *ui.DirLibrary) (*program.Service, error) {
+func (m *Main) openProgram(db program.Store, e *control.Engine, lib program.Scenarios) (*program.Service, error) {
 	svc := &program.Service{Store: db, Drills: e, Scenarios: lib, Clock: clock.RealClock{}}
 	if u := m.Config.Program.NoticeWebhook; u != "" {
 		p, err := webhook.New(u, nil, clock.RealClock{})

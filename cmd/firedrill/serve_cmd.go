@@ -68,9 +68,13 @@ type servedRoom struct {
 	// URL is the room's base URL, e.g. http://127.0.0.1:8080.
 	URL    string
 	Engine *control.Engine
-	// Library holds the scenarios that loaded.
-	Library *ui.DirLibrary
+	// Library holds the scenarios that loaded: the files of scenarios.dirs
+	// (read again when they change) and those written in the studio.
+	Library *ui.Catalog
 }
+
+// scenarioPoll is how often the scenario files are checked for changes.
+const scenarioPoll = 2 * time.Second
 
 // stoppingGrace bounds the Stopping hook (reverting faults of drills that
 // are still running, for the demo).
@@ -104,12 +108,20 @@ func (m *Main) openRoom(cmd *cobra.Command) (*servedRoom, *ui.Server, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	lib, err := ui.LoadLibrary(cfg.Scenarios.Dirs, scenarios.WithCatalog(h))
+	lib, err := ui.NewCatalog(ctx, cfg.Scenarios.Dirs, tokens, scenarios.WithCatalog(h))
 	if err != nil {
+		return nil, nil, err
+	}
+	if ps := lib.Problems(); len(ps) > 0 {
 		// One broken scenario must not keep the room closed: report every
 		// problem and serve the scenarios that loaded.
-		fmt.Fprintf(m.Stderr, "firedrill: some scenarios were not loaded:\n%v\n", err)
+		fmt.Fprintf(m.Stderr, "firedrill: some scenarios were not loaded:\n%s\n", strings.Join(ps, "\n"))
 	}
+	// Changed scenario files are read again without a restart; a file that
+	// breaks is reported on the studio's library page and in the log.
+	watchCtx, stopWatch := context.WithCancel(context.WithoutCancel(ctx))
+	m.OnClose(func() error { stopWatch(); return nil })
+	go lib.Watch(watchCtx, clock.RealClock{}, scenarioPoll)
 	if len(cfg.Scenarios.Dirs) == 0 {
 		fmt.Fprintln(m.Stderr, "firedrill: scenarios.dirs is empty: no scenario to create drills from")
 	}
@@ -134,7 +146,7 @@ func (m *Main) openRoom(cmd *cobra.Command) (*servedRoom, *ui.Server, error) {
 		return nil, nil, err
 	}
 	srv, err := ui.NewServer(ui.Config{
-		Engine: e, Journal: db, Library: lib, Tokens: tokens, Sessions: tokens, Links: tokens, Admin: admin, OIDC: cfg.Auth.OIDC.ui(),
+		Engine: e, Journal: db, Studio: lib, Tokens: tokens, Sessions: tokens, Links: tokens, Admin: admin, OIDC: cfg.Auth.OIDC.ui(),
 		PublicURL: cfg.PublicURL, TrustedProxies: proxies, Logger: m.pluginLogger(), Program: prog, SurveyURL: cfg.Program.SurveyURL,
 		Metrics: m.metrics.Handler(), MetricsToken: cfg.Metrics.Token, Ready: m.ready, RecordKeys: keys,
 	})

@@ -131,7 +131,22 @@ function toDiagnostics(doc, problems) {
   });
 }
 
-// createEditor makes the editor in parent. opts: doc (text), schema (the
+// theme follows the page's colours (CSS custom properties inherit into the
+// editor's shadow root) and gives Korean text a CJK monospace font.
+const theme = EditorView.theme({
+  "&": { height: "70vh", fontSize: "14px", color: "var(--text)", backgroundColor: "var(--panel)" },
+  ".cm-scroller": { fontFamily: 'ui-monospace, "Noto Sans Mono CJK KR", "Noto Sans Mono CJK JP", monospace', lineHeight: "1.55" },
+  ".cm-gutters": { backgroundColor: "var(--bg)", color: "var(--muted)", borderRight: "1px solid var(--line)" },
+  ".cm-activeLine": { backgroundColor: "color-mix(in srgb, var(--accent) 8%, transparent)" },
+  ".cm-activeLineGutter": { backgroundColor: "color-mix(in srgb, var(--accent) 12%, transparent)" },
+  ".cm-content": { caretColor: "var(--text)" },
+  ".cm-tooltip": { backgroundColor: "var(--panel)", color: "var(--text)", border: "1px solid var(--line)" },
+});
+
+// createEditor makes the editor in parent, inside a shadow root of its
+// own: CodeMirror's styles are then constructed style sheets, which the
+// page's Content-Security-Policy (style-src 'self', no inline style)
+// allows, where a <style> element would be refused. opts: doc (text), schema (the
 // scenario JSON Schema, for completion), validate(text) → Promise of
 // problems [{line, column, severity, message, path}], onChange(text),
 // readOnly, delay (ms of quiet before validating).
@@ -156,7 +171,7 @@ export function createEditor(parent, opts) {
       lineNumbers(), highlightActiveLineGutter(), highlightActiveLine(), drawSelection(),
       history(), indentOnInput(), bracketMatching(),
       syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
-      yaml(), lint, lintGutter(), complete,
+      yaml(), lint, lintGutter(), complete, theme,
       EditorView.lineWrapping,
       EditorState.tabSize.of(2),
       EditorState.readOnly.of(!!opts.readOnly),
@@ -165,7 +180,8 @@ export function createEditor(parent, opts) {
       EditorView.updateListener.of((u) => { if (u.docChanged && opts.onChange) opts.onChange(u.state.doc.toString()); }),
     ],
   });
-  const view = new EditorView({ state, parent });
+  const root = parent.shadowRoot || parent.attachShadow({ mode: "open" });
+  const view = new EditorView({ state, parent: root, root });
   return {
     view,
     text: () => view.state.doc.toString(),

@@ -41,6 +41,9 @@ chrome(refresh);
 })();
 
 document.getElementById("scenario").addEventListener("change", difficulties);
+// A scenario saved in the studio (another tab) is in the list when the
+// console is looked at again.
+window.addEventListener("focus", () => { refresh().catch((e) => { document.getElementById("error").textContent = e.message; }); });
 
 document.getElementById("create").addEventListener("submit", async (ev) => {
   ev.preventDefault();

@@ -176,3 +176,60 @@ export function phrase(e) {
   }
   return fill(tpl, a);
 }
+
+// The scenario studio's words (studio.html, studio-edit.html): elements
+// carry data-sw="key"; sw(key) says one in the page's language.
+const studio = {
+  en: {
+    studio: "Scenario studio", library: "Library", consoleLink: "Facilitator console", newScenario: "New scenario",
+    importYaml: "Upload YAML", search: "Search", team: "Team", allTeams: "every team", source: "Source", allSources: "files and studio",
+    fromFiles: "files", fromStudio: "studio", title: "Title", difficulties: "Difficulties", faults: "Faults", lastEdit: "Last edit",
+    lastDrill: "Last drill", none: "—", file: "file {file}", readOnly: "read-only", version: "v{n} by {who}, {when}",
+    problems: "Files that did not load", noScenarios: "No scenario matches.", open: "Edit", download: "YAML", csv: "Injects CSV",
+    save: "Save", saved: "Saved version {n}.", unchanged: "Nothing changed since version {n}.", saving: "Saving…",
+    checking: "Checking…", valid: "Valid: no problems.", nProblems: "{e} error(s), {w} warning(s)", problemsTitle: "Problems",
+    preview: "Preview", plan: "Plan", messages: "Persona messages", difficulty: "Difficulty", noPreview: "The preview appears once the scenario is valid.",
+    history: "Versions", diff: "Diff from previous", diffTitle: "Changes in version {n}", noVersions: "Not saved in the studio yet.",
+    downloadYaml: "Download YAML", exportCsv: "Download injects CSV", importCsv: "Upload injects CSV", csvReplaced: "Injects replaced from {file}: check and save.",
+    refused: "Refused: {msg}", imported: "Imported {name}: saved as version {n}.", rehearse: "Rehearse with robots",
+    rehearsing: "Rehearsing… ({status})", rehearsal: "Rehearsal report", passed: "passed", failed: "failed", running: "running",
+    readOnlyFile: "This scenario is a file firedrill may not write: change metadata.name to save it as a studio scenario.",
+    cap: "90-minute cap", hintLine: "70 minutes: hints", at: "at {t}", waits: "waits: {why}", onDemand: "on demand",
+    kind_fault: "fault", kind_inject: "inject", kind_hint: "hint", kind_alert: "alert", "kind_follow-up": "follow-up",
+    unsaved: "unsaved changes", newTitle: "New scenario", lineCol: "line {l}:{c}", goTo: "Go to line {l}",
+    template: "Start from the example",
+  },
+  ko: {
+    studio: "시나리오 스튜디오", library: "라이브러리", consoleLink: "진행자 콘솔", newScenario: "새 시나리오",
+    importYaml: "YAML 올리기", search: "검색", team: "팀", allTeams: "모든 팀", source: "출처", allSources: "파일과 스튜디오",
+    fromFiles: "파일", fromStudio: "스튜디오", title: "제목", difficulties: "난이도", faults: "장애", lastEdit: "마지막 수정",
+    lastDrill: "마지막 훈련", none: "—", file: "파일 {file}", readOnly: "읽기 전용", version: "v{n} · {who} · {when}",
+    problems: "불러오지 못한 파일", noScenarios: "맞는 시나리오가 없습니다.", open: "편집", download: "YAML", csv: "메시지 CSV",
+    save: "저장", saved: "버전 {n}으로 저장했습니다.", unchanged: "버전 {n} 이후 바뀐 것이 없습니다.", saving: "저장 중…",
+    checking: "검사 중…", valid: "문제 없음.", nProblems: "오류 {e}개, 경고 {w}개", problemsTitle: "문제",
+    preview: "미리 보기", plan: "계획", messages: "페르소나 메시지", difficulty: "난이도", noPreview: "시나리오가 올바르면 미리 보기가 나타납니다.",
+    history: "버전", diff: "이전 버전과 비교", diffTitle: "버전 {n}의 변경", noVersions: "아직 스튜디오에 저장되지 않았습니다.",
+    downloadYaml: "YAML 내려받기", exportCsv: "메시지 CSV 내려받기", importCsv: "메시지 CSV 올리기", csvReplaced: "{file}의 메시지로 바꿨습니다. 확인하고 저장하세요.",
+    refused: "거부됨: {msg}", imported: "{name}을(를) 가져와 버전 {n}으로 저장했습니다.", rehearse: "로봇으로 리허설",
+    rehearsing: "리허설 중… ({status})", rehearsal: "리허설 보고서", passed: "통과", failed: "실패", running: "진행 중",
+    readOnlyFile: "firedrill이 쓸 수 없는 파일입니다. metadata.name을 바꾸면 스튜디오 시나리오로 저장됩니다.",
+    cap: "90분 제한", hintLine: "70분: 힌트", at: "{t}에", waits: "대기: {why}", onDemand: "요청 시",
+    kind_fault: "장애", kind_inject: "메시지", kind_hint: "힌트", kind_alert: "알림", "kind_follow-up": "후속 메시지",
+    unsaved: "저장하지 않은 변경", newTitle: "새 시나리오", lineCol: "{l}행 {c}열", goTo: "{l}행으로 이동",
+    template: "예시로 시작",
+  },
+};
+
+/** sw says a studio word in the page's language, with {name} placeholders filled. */
+export function sw(key, vars) {
+  const d = studio[currentLang()] || studio.en;
+  let s = d[key] !== undefined ? d[key] : studio.en[key] !== undefined ? studio.en[key] : key;
+  if (vars) for (const [k, v] of Object.entries(vars)) s = s.split("{" + k + "}").join(String(v));
+  return s;
+}
+
+/** translateStudio fills every element carrying data-sw with its word. */
+export function translateStudio(root = document) {
+  for (const e of root.querySelectorAll("[data-sw]")) e.textContent = sw(e.dataset.sw);
+  for (const e of root.querySelectorAll("[data-sw-placeholder]")) e.placeholder = sw(e.dataset.swPlaceholder);
+}
