@@ -151,7 +151,13 @@ func newCensus(t *testing.T, open func() context.Context, script, dir string, re
 	t.Helper()
 	tmp := t.TempDir()
 	ctx := context.Background()
-	lib, err := ui.LoadLibrary([]string{"testdata/scenarios"})
+	tokens, err := usqlite.Open(filepath.Join(tmp, "room.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The library is the studio's catalog, so that the census visits the
+	// scenario studio too.
+	lib, err := ui.NewCatalog(ctx, []string{"testdata/scenarios"}, tokens)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,12 +180,8 @@ func newCensus(t *testing.T, open func() context.Context, script, dir string, re
 	if err := eng.Open(ctx); err != nil {
 		t.Fatal(err)
 	}
-	tokens, err := usqlite.Open(filepath.Join(tmp, "room.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg := ui.Config{
-		Engine: eng, Journal: store, Library: lib, Tokens: tokens, Sessions: tokens,
+		Engine: eng, Journal: store, Studio: lib, Tokens: tokens, Sessions: tokens,
 		Admin: ui.AdminCredential{Token: adminToken}, Clock: clk,
 		// The season plan (/program) without a chat webhook.
 		Program:   &program.Service{Store: store, Drills: eng, Scenarios: lib, Clock: clk},
