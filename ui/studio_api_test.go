@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -286,4 +287,53 @@ func (c *client) raw(method, path string) (*http.Response, string) {
 		c.t.Fatal(err)
 	}
 	return res, string(b)
+}
+
+// TestStudioTeams: staff from the identity provider reach the studio for
+// the teams they design or facilitate for, see only those teams'
+// scenarios, and cannot save into another team; an observer-only member
+// has no studio.
+func TestStudioTeams(t *testing.T) {
+	e := newSSOEnv(t)
+	alice, carol, dan := e.sso("alice"), e.sso("carol"), e.sso("dan")
+	teamA, err := os.ReadFile(filepath.Join("testdata", "teams", "team-a.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := func(c *client) []string {
+		var lib struct {
+			Scenarios []ui.LibraryEntry `json:"scenarios"`
+		}
+		c.must(200, "GET", "/api/studio/scenarios", nil, &lib)
+		var names []string
+		for _, s := range lib.Scenarios {
+			names = append(names, s.Team+"/"+s.Name)
+		}
+		return names
+	}
+	t.Run("a designer of team A sees only team A's scenarios", func(t *testing.T) {
+		if got := strings.Join(list(dan), ","); got != "team-a/team-a-drill" {
+			t.Fatalf("dan sees %s", got)
+		}
+		if st, _ := dan.do("GET", "/api/studio/scenarios/team-b-drill", nil); st != 404 {
+			t.Fatalf("team B's scenario: %d, want 404", st)
+		}
+	})
+	t.Run("a designer saves for their team, never for another", func(t *testing.T) {
+		mine := strings.Replace(string(teamA), "name: team-a-drill", "name: team-a-studio", 1)
+		dan.must(201, "POST", "/api/studio/scenarios", map[string]any{"yaml": mine, "base": 0}, nil)
+		theirs := strings.Replace(mine, "team: team-a", "team: team-b", 1)
+		theirs = strings.Replace(theirs, "name: team-a-studio", "name: team-b-studio", 1)
+		if st, b := dan.do("POST", "/api/studio/scenarios", map[string]any{"yaml": theirs, "base": 0}); st != 403 {
+			t.Fatalf("saving for team B: %d %s, want 403", st, b)
+		}
+		if slices.Contains(list(alice), "team-a/team-a-studio") == false {
+			t.Fatalf("team A's facilitator does not see the scenario dan saved: %v", list(alice))
+		}
+	})
+	t.Run("an observer has no studio", func(t *testing.T) {
+		if st, _ := carol.do("GET", "/api/studio/scenarios", nil); st != 403 {
+			t.Fatalf("carol: %d, want 403", st)
+		}
+	})
 }

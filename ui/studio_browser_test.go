@@ -2,9 +2,13 @@ package ui_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
@@ -97,6 +101,7 @@ func TestBrowserStudio(t *testing.T) {
 	open := newBrowser(t)
 	base := e.http.URL
 	p := &page{t: t, ctx: open(), name: "studio", dir: dir}
+	docs := newStudioDocShots(t, p)
 	p.run("sign in", chromedp.Navigate(base+"/login"), chromedp.WaitVisible(chromedp.ID("secret")))
 	p.run("submit the token", chromedp.SendKeys(chromedp.ID("secret"), adminToken), chromedp.Click(chromedp.ID("submit")))
 	p.waitJS("console", `location.pathname === "/console" && document.querySelector("#scenario option") !== null`)
@@ -107,6 +112,7 @@ func TestBrowserStudio(t *testing.T) {
 	p.click("open the studio", "#toStudio")
 	p.waitJS("the library lists room-test", `document.querySelector('#scenarios tr[data-scenario="room-test"]') !== null`)
 	p.shot("library")
+	docs.shot("21-studio-library")
 	p.click("new scenario", "#newScenario")
 	p.waitJS("the empty editor", `location.pathname === "/studio/edit" && document.querySelector("#editor").shadowRoot.querySelector(".cm-content") !== null && window.firedrillEditor && window.firedrillEditor.text() === ""`)
 
@@ -120,6 +126,7 @@ func TestBrowserStudio(t *testing.T) {
 	p.typeText(strings.Join(lines[studioErrorLine+1:], ""))
 	p.waitJS("the error is still listed after the rest is typed", errAt+` !== null`)
 	p.shot("error")
+	docs.shot("22-studio-error")
 
 	// Fix it where the problem list points: the caret goes to the value,
 	// which is replaced as a person would, by selecting it and typing.
@@ -145,8 +152,9 @@ func TestBrowserStudio(t *testing.T) {
 	}
 	p.run("preview easy", chromedp.SetValue(chromedp.ID("difficulty"), "easy"), chromedp.Evaluate[chromedp.Void](`document.querySelector("#difficulty").dispatchEvent(new Event("change"))`))
 	p.waitJS("the easy plan is drawn", `document.querySelector("#ganttSvg").dataset.difficulty === "easy" && [...document.querySelectorAll("#ganttSvg .row-fault text")].some(t => t.textContent.includes("쉬움"))`)
-	p.waitJS("the persona message rendered with sample values", `[...document.querySelectorAll("#messages .st-msg .text")].some(t => t.textContent === "14:05부터 결제가 안 된다는 문의가 들어옵니다.")`)
+	p.waitJS("the persona message rendered with sample values", `[...document.querySelectorAll("#personaMsgs .st-msg .text")].some(t => t.textContent === "14:05부터 결제가 안 된다는 문의가 들어옵니다.")`)
 	p.shot("preview")
+	docs.shot("23-studio-preview")
 
 	p.click("save", "#save")
 	p.waitJS("saved as version 1", `location.search === "?name=studio-made" && document.querySelector('#versions li[data-version="1"]') !== null`)
@@ -172,5 +180,111 @@ func TestBrowserStudio(t *testing.T) {
 	}
 	if d.Scenario.Metadata.Name != "studio-made" || d.Scenario.ContentHash == "" {
 		t.Fatalf("the drill runs %q (hash %q), want studio-made pinned by its hash", d.Scenario.Metadata.Name, d.Scenario.ContentHash)
+	}
+	docs.done()
+}
+
+// studioDocs takes the walkthrough's studio screenshots (studioDocShots)
+// when FIREDRILL_DOCSHOTS_DIR is set: 1280×800, light colour scheme.
+type studioDocs struct {
+	t     *testing.T
+	p     *page
+	dir   string
+	taken []string
+}
+
+func newStudioDocShots(t *testing.T, p *page) *studioDocs {
+	d := &studioDocs{t: t, p: p, dir: os.Getenv("FIREDRILL_DOCSHOTS_DIR")}
+	if d.dir == "" {
+		return d
+	}
+	if !filepath.IsAbs(d.dir) {
+		d.dir = filepath.Join(moduleRoot(t), d.dir)
+	}
+	docViewport(p)
+	return d
+}
+
+func (d *studioDocs) shot(name string) {
+	d.t.Helper()
+	if d.dir == "" {
+		return
+	}
+	if !slices.Contains(studioDocShots, name) {
+		d.t.Fatalf("screenshot %s is not in studioDocShots", name)
+	}
+	d.p.run("settle", chromedp.Sleep(600*time.Millisecond))
+	ctx, cancel := context.WithTimeout(d.p.ctx, 15*time.Second)
+	defer cancel()
+	buf, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		d.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(d.dir, name+".png"), buf, 0o644); err != nil {
+		d.t.Fatal(err)
+	}
+	d.taken = append(d.taken, name)
+}
+
+func (d *studioDocs) done() {
+	if d.dir == "" {
+		return
+	}
+	if len(d.taken) != len(studioDocShots) {
+		d.t.Fatalf("took %v, want %v", d.taken, studioDocShots)
+	}
+	optimizeShots(d.t, d.dir, d.taken)
+}
+
+// TestBrowserStudioImport uploads files through the studio's file
+// controls: an invalid YAML is refused with its problems at line:column, a
+// valid one is saved and listed; in the editor an injects CSV replaces the
+// injects, and the diff of a second version shows the change.
+func TestBrowserStudioImport(t *testing.T) {
+	e := newEnv(t)
+	dir := artifacts(t)
+	files := t.TempDir()
+	write := func(name, text string) string {
+		path := filepath.Join(files, name)
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	bad := write("bad.yaml", strings.Replace(renamed(roomYAML(), "uploaded"), "timeLimit: 90m", "timeLimit: 95m", 1))
+	good := write("good.yaml", renamed(roomYAML(), "uploaded"))
+	csv := write("injects.csv", "id,time,persona,channel,text\nfrom-csv,4m,cs,cs-inquiries,주문이 안 돼요\n")
+
+	p := &page{t: t, ctx: newBrowser(t)(), name: "studio-import", dir: dir}
+	p.run("sign in", chromedp.Navigate(e.http.URL+"/login"), chromedp.WaitVisible(chromedp.ID("secret")))
+	p.run("submit the token", chromedp.SendKeys(chromedp.ID("secret"), adminToken), chromedp.Click(chromedp.ID("submit")))
+	p.waitJS("console", `location.pathname === "/console"`)
+	p.run("library", chromedp.Navigate(e.http.URL+"/studio"))
+	p.waitJS("the library", `document.querySelector('#scenarios tr[data-scenario="room-test"]') !== null`)
+
+	p.run("upload the invalid file", chromedp.SetUploadFiles(chromedp.ID("importYaml"), []string{bad}))
+	p.waitJS("refused at its line and column", `[...document.querySelectorAll("#importProblems li")].some(li => li.textContent.startsWith("line 8:12"))`)
+	if eval[bool](p, `document.querySelector('#scenarios tr[data-scenario="uploaded"]') !== null`) {
+		t.Fatal("the refused file was listed")
+	}
+	p.run("upload the valid file", chromedp.SetUploadFiles(chromedp.ID("importYaml"), []string{good}))
+	p.waitJS("saved and listed", `document.querySelector('#scenarios tr[data-scenario="uploaded"]') !== null && document.querySelector("#importProblems .ok") !== null`)
+	p.run("filter by source", chromedp.SetValue(chromedp.ID("sourceFilter"), "file"), chromedp.Evaluate[chromedp.Void](`document.querySelector("#sourceFilter").dispatchEvent(new Event("input"))`))
+	p.waitJS("only files listed", `document.querySelector('#scenarios tr[data-scenario="uploaded"]') === null && document.querySelector('#scenarios tr[data-scenario="room-test"]') !== null`)
+	p.run("search", chromedp.SetValue(chromedp.ID("sourceFilter"), ""), chromedp.SendKeys(chromedp.ID("q"), "db-config"))
+	p.waitJS("the search finds scenarios by fault", `[...document.querySelectorAll("#scenarios tr")].map(r => r.dataset.scenario).join() === "room-test,uploaded"`)
+
+	p.click("edit the uploaded scenario", `#scenarios tr[data-scenario="uploaded"] a.st-title`)
+	p.waitJS("the editor holds it", `window.firedrillEditor && window.firedrillEditor.text().includes("name: uploaded") && document.querySelector('#versions li[data-version="1"]') !== null`)
+	p.run("upload the injects CSV", chromedp.SetUploadFiles(chromedp.ID("importCsv"), []string{csv}))
+	p.waitJS("the injects are replaced", `window.firedrillEditor.text().includes("from-csv") && !window.firedrillEditor.text().includes("first-call")`)
+	p.waitJS("valid", `document.querySelector("#valid") !== null`)
+	p.click("save", "#save")
+	p.waitJS("version 2", `document.querySelector('#versions li[data-version="2"]') !== null`)
+	p.click("diff", `#versions li[data-version="2"] .st-diffbtn`)
+	p.waitJS("the diff shows the new inject", `[...document.querySelectorAll("#diff .add")].some(l => l.textContent.includes("from-csv")) && [...document.querySelectorAll("#diff .del")].some(l => l.textContent.includes("first-call"))`)
+	p.shot("diff")
+	if got := eval[string](p, `document.querySelector("#downloadYaml").getAttribute("href")`); got != "/api/studio/scenarios/uploaded/yaml" {
+		t.Fatalf("download link %q", got)
 	}
 }

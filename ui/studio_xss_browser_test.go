@@ -93,7 +93,7 @@ func TestBrowserStudioEscapes(t *testing.T) {
 	noScript(t, p, "library")
 
 	p.run("editor", chromedp.Navigate(base+"/studio/edit?name=hostile"))
-	p.waitJS("the preview shows the messages as text", `[...document.querySelectorAll("#messages .st-msg .text")].some(m => m.textContent.includes(`+jsString(xssPayload)+`)) && document.querySelector("#ganttSvg") !== null`)
+	p.waitJS("the preview shows the messages as text", `[...document.querySelectorAll("#personaMsgs .st-msg .text")].some(m => m.textContent.includes(`+jsString(xssPayload)+`)) && document.querySelector("#ganttSvg") !== null`)
 	if !eval[bool](p, `[...document.querySelectorAll("#ganttSvg title")].some(t => t.textContent.includes(`+jsString(xssPayload)+`))`) {
 		t.Error("the Gantt does not show the fault titles (as text)")
 	}

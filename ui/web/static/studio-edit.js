@@ -56,7 +56,7 @@ async function check(text) {
     status(e.message);
     return [];
   }
-  last = res;
+  last = Object.assign(res, { yaml: text });
   showProblems(res.problems);
   showPreview();
   return res.problems;
@@ -68,8 +68,15 @@ function showProblems(ps) {
   $("problemCount").textContent = ps.length ? sw("nProblems", { e, w: ps.length - e }) : "";
   if (!ps.length) { box.append(el("p", { class: "muted", id: "valid" }, sw("valid"))); return; }
   for (const p of ps) {
-    box.append(el("button", { type: "button", class: "st-problem " + p.severity, dataset: { line: p.line }, title: sw("goTo", { l: p.line }), onclick: () => editor.goTo(p.line, p.column) },
-      el("span", { class: "sev mono" }, sw("lineCol", { l: p.line, c: p.column })), " ", p.path ? el("span", { class: "mono" }, p.path + ": ") : null, p.message));
+    const b = el("button", { type: "button", class: "st-problem " + p.severity, dataset: { line: p.line }, title: sw("goTo", { l: p.line }), onclick: () => {
+      // The problem chosen stays marked while the caret is on it.
+      for (const o of box.querySelectorAll(".st-problem")) { o.removeAttribute("aria-current"); o.classList.remove("active"); }
+      b.setAttribute("aria-current", "true");
+      b.classList.add("active");
+      editor.goTo(p.line, p.column);
+    } },
+      el("span", { class: "sev mono" }, sw("lineCol", { l: p.line, c: p.column })), " ", p.path ? el("span", { class: "mono" }, p.path + ": ") : null, p.message);
+    box.append(b);
   }
 }
 
@@ -84,7 +91,7 @@ function showPreview() {
   const plan = plans.find((p) => p.difficulty === sel.value) || plans[0];
   drawGantt($("gantt"), plan, sw);
   clear($("notes")).append(...((plan && plan.notes) || []).map((n) => el("li", { class: "muted" }, n)));
-  const box = clear($("messages"));
+  const box = clear($("personaMsgs"));
   for (const m of (last && last.messages) || []) {
     box.append(el("div", { class: "st-msg", dataset: { kind: m.kind } },
       el("div", {}, el("span", { class: "who" }, m.persona || "?"), " → #", m.channel, " ", el("span", { class: "muted" }, sw("kind_" + m.kind) + " · " + m.when)),
@@ -128,6 +135,13 @@ function links() {
 async function save() {
   const text = editor.text();
   if (name && text === savedText && version > 0) { status(sw("unchanged", { n: version })); return; }
+  // An invalid text is not sent: the problems say what to fix first.
+  if (!text.trim() || (last && !last.valid && last.yaml === text)) {
+    status(sw("fixFirst"));
+    const first = document.querySelector("#problems .st-problem.error");
+    if (first) first.focus();
+    return;
+  }
   status(sw("saving"));
   try {
     const v = await api("POST", "/api/studio/scenarios", { yaml: text, base: v0(text) });

@@ -23,7 +23,7 @@ export function drawGantt(box, plan, words) {
   if (!plan) return;
   const rows = plan.rows.slice().sort((a, b) => order[a.kind] - order[b.kind]);
   const end = Math.max(plan.timeLimitMs, 90 * MIN);
-  const W = 760, L = 210, R = 16, H = 22, top = 26;
+  const W = 560, L = 170, R = 12, H = 24, top = 26;
   const height = top + rows.length * H + 24;
   const x = (ms) => L + (Math.min(ms, end) / end) * (W - L - R);
   const svg = node("svg", { viewBox: `0 0 ${W} ${height}`, width: "100%", role: "img", "aria-label": "Gantt", id: "ganttSvg", "data-difficulty": plan.difficulty });
@@ -47,7 +47,7 @@ export function drawGantt(box, plan, words) {
     const g = node("g", { class: "row row-" + r.kind, "data-id": r.id });
     g.append(node("title", {}, [words("kind_" + r.kind) + " " + r.id, r.summary, r.trigger, r.condition, r.detail].filter(Boolean).join("\n")));
     const label = (r.summary || r.id);
-    g.append(node("text", { x: 4, y: cy + 4 }, (label.length > 30 ? label.slice(0, 29) + "…" : label)));
+    g.append(node("text", { x: 4, y: cy + 4 }, (label.length > 24 ? label.slice(0, 23) + "…" : label)));
     const color = colors[r.kind] || "#868e96";
     if (r.startMs === undefined || r.startMs === null) {
       g.append(node("text", { x: L + 4, y: cy + 4, fill: color }, r.kind === "fault" ? words("onDemand") : words("waits", { why: r.trigger })));

@@ -1,0 +1,41 @@
+// The studio's Rehearse button: the scenario as it is in the editor is
+// played with robot participants on the drill clock ×600 (POST
+// /api/rehearsals), and the report is shown as it comes (GET
+// /api/rehearsals/{id}): every check with its outcome, passed or failed.
+import { api, clear, el } from "./common.js";
+import { sw } from "./words.js";
+
+const $ = (id) => document.getElementById(id);
+
+function render(r) {
+  $("rehearsalBox").hidden = false;
+  const st = r.status || "running";
+  $("rehearsalStatus").textContent = st === "running" ? sw("rehearsing", { status: sw("running") }) : sw(st === "passed" ? "passed" : "failed");
+  $("rehearsalStatus").dataset.status = st;
+  clear($("rehearsalChecks")).append(...(r.checks || []).map((c) =>
+    el("li", { class: /^(pass|passed|ok)$/.test(c.outcome) ? "pass" : /^(fail|failed)$/.test(c.outcome) ? "fail" : "", dataset: { outcome: c.outcome } },
+      (c.name ? c.name + ": " : "") + (c.message || c.outcome))));
+}
+
+/** wire connects the Rehearse button to the editor. */
+export function wire(editor, status) {
+  const btn = $("rehearse");
+  btn.hidden = false;
+  btn.addEventListener("click", async () => {
+    btn.disabled = true;
+    try {
+      const { id } = await api("POST", "/api/rehearsals", { scenario: editor.text(), difficulty: $("difficulty").value, timeScale: 600 });
+      render({ status: "running", checks: [] });
+      for (;;) {
+        const r = await api("GET", "/api/rehearsals/" + encodeURIComponent(id));
+        render(r);
+        if (r.status !== "running") break;
+        await new Promise((ok) => setTimeout(ok, 1000));
+      }
+    } catch (e) {
+      status(sw("refused", { msg: e.message }));
+    } finally {
+      btn.disabled = false;
+    }
+  });
+}
