@@ -1,4 +1,5 @@
-// The studio's Rehearse button: the scenario as it is in the editor is
+// The studio's Rehearse button (wired once the rehearsal routes of issue
+// 15 are served; control/rehearse's Report is what GET answers): the scenario as it is in the editor is
 // played with robot participants on the drill clock ×600 (POST
 // /api/rehearsals), and the report is shown as it comes (GET
 // /api/rehearsals/{id}): every check with its outcome, passed or failed.
@@ -12,9 +13,11 @@ function render(r) {
   const st = r.status || "running";
   $("rehearsalStatus").textContent = st === "running" ? sw("rehearsing", { status: sw("running") }) : sw(st === "passed" ? "passed" : "failed");
   $("rehearsalStatus").dataset.status = st;
-  clear($("rehearsalChecks")).append(...(r.checks || []).map((c) =>
-    el("li", { class: /^(pass|passed|ok)$/.test(c.outcome) ? "pass" : /^(fail|failed)$/.test(c.outcome) ? "fail" : "", dataset: { outcome: c.outcome } },
-      (c.name ? c.name + ": " : "") + (c.message || c.outcome))));
+  const checks = (r.checks || []).map((c) =>
+    el("li", { class: c.outcome === "passed" ? "pass" : c.outcome === "failed" ? "fail" : "", dataset: { outcome: c.outcome } },
+      (c.what ? c.what + ": " : "") + (c.message || c.outcome)));
+  if (r.error) checks.unshift(el("li", { class: "fail" }, r.error));
+  clear($("rehearsalChecks")).append(...checks);
 }
 
 /** wire connects the Rehearse button to the editor. */
