@@ -106,6 +106,38 @@ func TestServe(t *testing.T) {
 		if len(list) != 1 || list[0].Name != "serve-flags" {
 			t.Fatalf("scenarios %v, want serve-flags; stderr %q", list, stderr.String())
 		}
+		// A scenario file added while serve runs is read without a
+		// restart; a broken one is reported and hides nothing.
+		more := bytes.Replace(bytes.ReplaceAll(sc, []byte("FLAGS_FILE"), []byte(flags)), []byte("name: serve-flags"), []byte("name: serve-flags-2"), 1)
+		if err := os.WriteFile(filepath.Join(scDir, "more.yaml"), more, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(scDir, "broken.yaml"), []byte("apiVersion: firedrill/v1\nkind: [\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var lib struct {
+			Scenarios []struct {
+				Name string `json:"name"`
+			} `json:"scenarios"`
+			Problems []string `json:"problems"`
+		}
+		for deadline := time.Now().Add(15 * time.Second); ; {
+			fac.call("GET", "/api/studio/scenarios", nil, &lib)
+			if len(lib.Scenarios) == 2 && len(lib.Problems) > 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("after adding more.yaml and broken.yaml: %+v", lib)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		if lib.Scenarios[1].Name != "serve-flags-2" || !strings.Contains(lib.Problems[0], "broken.yaml:2:") {
+			t.Fatalf("library %+v, want serve-flags-2 and broken.yaml reported at its line", lib)
+		}
+		fac.call("GET", "/api/scenarios", nil, &list)
+		if len(list) != 2 {
+			t.Fatalf("new-drill list %v, want both scenarios", list)
+		}
 		var d struct {
 			ID string `json:"id"`
 		}
