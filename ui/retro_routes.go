@@ -99,19 +99,23 @@ func (s *Server) pageHistory(w http.ResponseWriter, r *http.Request, _ *Session)
 // pageRecord serves the printable record. It is a self-contained document
 // with inline styles and no scripts, so it gets a policy of its own that
 // allows exactly that.
+//
+// It is written in the drill's language (the scenario's
+// metadata.language) unless ?lang=en or ?lang=ko asks for another.
 func (s *Server) pageRecord(w http.ResponseWriter, r *http.Request, sess *Session) {
-	rec, err := s.endedRecord(r, sess)
+	rec, lang, err := s.endedRecordIn(r, sess)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	var buf bytes.Buffer
-	if err := record.WriteHTML(&buf, rec); err != nil {
+	if err := record.WriteHTML(&buf, rec, lang); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Security-Policy", recordPolicy)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Language", string(lang))
 	w.Header().Set("Cache-Control", "no-store")
 	_, _ = w.Write(buf.Bytes())
 }
@@ -134,6 +138,21 @@ func (s *Server) endedRecord(r *http.Request, sess *Session) (*record.Record, er
 	return record.Load(r.Context(), s.journal, id)
 }
 
+// endedRecordIn is endedRecord with the language the reader asked for
+// (?lang=en|ko), or the drill's. A language the record is not written in
+// is refused before the record is assembled.
+func (s *Server) endedRecordIn(r *http.Request, sess *Session) (*record.Record, record.Lang, error) {
+	lang, err := record.ParseLang(r.URL.Query().Get("lang"))
+	if err != nil {
+		return nil, "", err
+	}
+	rec, err := s.endedRecord(r, sess)
+	if err != nil {
+		return nil, "", err
+	}
+	return rec, lang.Or(rec.Language()), nil
+}
+
 // retroVisible reports whether the private parts of a drill are open to
 // everyone: from the end of the drill on.
 func retroVisible(st control.DrillState) bool {
@@ -144,8 +163,12 @@ func retroVisible(st control.DrillState) bool {
 	return false
 }
 
+// apiRecordExport answers an export of the record. Markdown and HTML are
+// written in the drill's language unless ?lang=en|ko asks for another,
+// and say which (Content-Language, and the file name: d-….record.ko.md);
+// the data formats are the same in every language.
 func (s *Server) apiRecordExport(w http.ResponseWriter, r *http.Request, sess *Session) {
-	rec, err := s.endedRecord(r, sess)
+	rec, lang, err := s.endedRecordIn(r, sess)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -154,32 +177,38 @@ func (s *Server) apiRecordExport(w http.ResponseWriter, r *http.Request, sess *S
 	format := map[string]string{"record.md": record.FormatMarkdown, "record.html": record.FormatHTML, "record.csv": record.FormatCSV,
 		"record.github.json": record.FormatGitHub, "record.json": record.FormatJSON}[name]
 	var buf bytes.Buffer
-	if err := record.Export(&buf, rec, format); err != nil {
+	if err := record.Export(&buf, rec, format, lang); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	if format == record.FormatHTML {
 		w.Header().Set("Content-Security-Policy", recordPolicy)
 	}
+	file := rec.DrillID + "-" + name
+	if record.Localized(format) {
+		w.Header().Set("Content-Language", string(lang))
+		file = rec.DrillID + "-record." + string(lang) + "." + format
+	}
 	w.Header().Set("Content-Type", record.ContentType(format))
 	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+rec.DrillID+"-"+name+`"`)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+file+`"`)
 	_, _ = w.Write(buf.Bytes())
 }
 
 func (s *Server) apiRecordChart(w http.ResponseWriter, r *http.Request, sess *Session) {
-	rec, err := s.endedRecord(r, sess)
+	rec, lang, err := s.endedRecordIn(r, sess)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	var svg string
 	if strings.HasSuffix(r.URL.Path, "/timeline.svg") {
-		svg = record.TimelineSVG(rec)
+		svg = record.TimelineSVG(rec, lang)
 	} else {
-		svg = record.RatingsSVG(rec.Retro.Ratings)
+		svg = record.RatingsSVG(rec.Retro.Ratings, lang)
 	}
 	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Header().Set("Content-Language", string(lang))
 	w.Header().Set("Cache-Control", "no-store")
 	_, _ = w.Write([]byte(svg))
 }

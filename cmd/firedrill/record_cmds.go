@@ -18,7 +18,7 @@ import (
 )
 
 func newExportCmd(m *Main) *cobra.Command {
-	var format, out string
+	var format, out, lang string
 	cmd := &cobra.Command{
 		Use:   "export DRILL",
 		Short: "Export a drill's record: Markdown, JSON, printable HTML, or its actions as CSV or GitHub issues",
@@ -40,6 +40,10 @@ embedded images; on standard output the charts are embedded.`,
 			if !validFormat(format) {
 				return &ExitError{Code: 2, Err: fmt.Errorf("--format %q is not a format, expected one of %s", format, strings.Join(record.Formats, ", "))}
 			}
+			l, err := record.ParseLang(lang)
+			if err != nil {
+				return &ExitError{Code: 2, Err: fmt.Errorf("--lang %q is not a language of the record, expected en or ko", lang)}
+			}
 			db, err := m.openRecordDB(cmd.Context())
 			if err != nil {
 				return err
@@ -48,14 +52,16 @@ embedded images; on standard output the charts are embedded.`,
 			if err != nil {
 				return userError(err)
 			}
+			l = l.Or(r.Language())
 			if format == record.FormatMarkdown && out != "" && out != "-" {
-				return writeMarkdownWithCharts(out, r)
+				return writeMarkdownWithCharts(out, r, l)
 			}
-			return writeRecordOut(m.Stdout, out, func(w io.Writer) error { return record.Export(w, r, format) })
+			return writeRecordOut(m.Stdout, out, func(w io.Writer) error { return record.Export(w, r, format, l) })
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "md", "md, json, html, csv or github")
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write to FILE instead of standard output")
+	cmd.Flags().StringVar(&lang, "lang", "", "language of md and html: en or ko (default: the scenario's metadata.language, else en)")
 	return cmd
 }
 
@@ -208,11 +214,11 @@ func writeRecordOut(stdout io.Writer, file string, fn func(io.Writer) error) err
 }
 
 // writeMarkdownWithCharts writes FILE.md and its charts as FILE.timeline.svg
-// and FILE.ratings.svg, linked relatively.
-func writeMarkdownWithCharts(file string, r *record.Record) error {
+// and FILE.ratings.svg, linked relatively, in l.
+func writeMarkdownWithCharts(file string, r *record.Record, l record.Lang) error {
 	stem := strings.TrimSuffix(file, filepath.Ext(file))
 	charts := record.MarkdownCharts{Timeline: filepath.Base(stem) + ".timeline.svg", Ratings: filepath.Base(stem) + ".ratings.svg"}
-	for name, svg := range map[string]string{charts.Timeline: record.TimelineSVG(r), charts.Ratings: record.RatingsSVG(r.Retro.Ratings)} {
+	for name, svg := range map[string]string{charts.Timeline: record.TimelineSVG(r, l), charts.Ratings: record.RatingsSVG(r.Retro.Ratings, l)} {
 		if err := writeRecordOut(nil, filepath.Join(filepath.Dir(file), name), func(w io.Writer) error {
 			_, err := io.WriteString(w, svg)
 			return err
@@ -220,5 +226,5 @@ func writeMarkdownWithCharts(file string, r *record.Record) error {
 			return err
 		}
 	}
-	return writeRecordOut(nil, file, func(w io.Writer) error { return record.WriteMarkdownCharts(w, r, charts) })
+	return writeRecordOut(nil, file, func(w io.Writer) error { return record.WriteMarkdownCharts(w, r, charts, l) })
 }

@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/firedrill/firedrill/control"
-	"github.com/firedrill/firedrill/control/retro"
 	"github.com/firedrill/firedrill/injectors"
 )
 
@@ -28,15 +27,17 @@ const (
 // Formats lists the export formats.
 var Formats = []string{FormatMarkdown, FormatJSON, FormatHTML, FormatCSV, FormatGitHub}
 
-// Export writes the record in the format.
-func Export(w io.Writer, r *Record, format string) error {
+// Export writes the record in the format. The formats people read
+// (Markdown, HTML) are written in l, the drill's language when l is empty;
+// the others are data, the same in every language.
+func Export(w io.Writer, r *Record, format string, l Lang) error {
 	switch format {
 	case FormatMarkdown:
-		return WriteMarkdown(w, r)
+		return WriteMarkdown(w, r, l)
 	case FormatJSON:
 		return WriteJSON(w, r)
 	case FormatHTML:
-		return WriteHTML(w, r)
+		return WriteHTML(w, r, l)
 	case FormatCSV:
 		return WriteActionsCSV(w, r)
 	case FormatGitHub:
@@ -44,6 +45,10 @@ func Export(w io.Writer, r *Record, format string) error {
 	}
 	return injectors.Errorf(injectors.EINVALID, "export format %q is not a format, expected one of %s", format, strings.Join(Formats, ", "))
 }
+
+// Localized reports whether an export format is written in a language
+// (Markdown, HTML) rather than data that is the same in every language.
+func Localized(format string) bool { return format == FormatMarkdown || format == FormatHTML }
 
 // ContentType returns the media type of an export format.
 func ContentType(format string) string {
@@ -176,10 +181,11 @@ func mdEscape(s string) string {
 // shows any HTML in it instead of rendering it.
 var mdHTML = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
-// WriteMarkdown writes the record as Markdown, charts embedded as images.
-// Names appear with what went well, never with what was lacking.
-func WriteMarkdown(w io.Writer, r *Record) error {
-	return WriteMarkdownCharts(w, r, MarkdownCharts{})
+// WriteMarkdown writes the record as Markdown, charts embedded as images,
+// in l (the drill's language when l is empty). Names appear with what went
+// well, never with what was lacking.
+func WriteMarkdown(w io.Writer, r *Record, l Lang) error {
+	return WriteMarkdownCharts(w, r, MarkdownCharts{}, l)
 }
 
 // MarkdownCharts says where the Markdown export's charts are: links to
@@ -190,108 +196,131 @@ type MarkdownCharts struct {
 	Ratings  string
 }
 
-// WriteMarkdownCharts writes the record as Markdown with the charts at the
-// given links.
-func WriteMarkdownCharts(w io.Writer, r *Record, charts MarkdownCharts) error {
+// WriteMarkdownCharts writes the record as Markdown in l with the charts at
+// the given links.
+func WriteMarkdownCharts(w io.Writer, r *Record, charts MarkdownCharts, l Lang) error {
+	l = l.Or(r.Language())
 	if charts.Timeline == "" {
-		charts.Timeline = svgDataURI(TimelineSVG(r))
+		charts.Timeline = svgDataURI(TimelineSVG(r, l))
 	}
 	if charts.Ratings == "" {
-		charts.Ratings = svgDataURI(RatingsSVG(r.Retro.Ratings))
+		charts.Ratings = svgDataURI(RatingsSVG(r.Retro.Ratings, l))
 	}
 	var b bytes.Buffer
-	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
-	p("# Drill record: %s\n\n", mdEscape(r.Title))
-	p("> %s\n\n", retro.Blameless)
+	writeMarkdownHead(&b, r, says{l})
+	writeMarkdownMetrics(&b, r, says{l})
+	writeMarkdownTimeline(&b, r, says{l}, charts.Timeline)
+	writeRetroMarkdown(&b, r, says{l}, charts.Ratings)
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+func writeMarkdownHead(b *bytes.Buffer, r *Record, s says) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	row := func(key, value string) { p("| %s | %s |\n", s.T(key), value) }
+	p("# %s: %s\n\n", s.T("rec.title"), mdEscape(r.Title))
+	p("> %s\n\n", s.T("rec.blameless"))
 	p("| | |\n|---|---|\n")
-	p("| Drill | `%s` |\n| Date | %s (season %s) |\n| Team | %s |\n", strings.ReplaceAll(r.DrillID, "`", ""), mdEscape(r.Date), mdEscape(r.Season), dash(mdEscape(r.Team)))
-	p("| Scenario | %s (`%s`), variant %s |\n| Designer | %s |\n", mdEscape(r.Scenario.Title), strings.ReplaceAll(r.Scenario.Name, "`", ""), dash(mdEscape(r.Scenario.Variant)), dash(mdEscape(r.Scenario.Designer)))
-	p("| Outcome | %s%s |\n| Duration | %s (cap %s) |\n", r.State, paren(mdEscape(EndReasonWords(r.EndReason))), Clock(r.Metrics.DurationMs), Clock(r.Scenario.TimeCap))
+	row("rec.drill", "`"+strings.ReplaceAll(r.DrillID, "`", "")+"`")
+	row("rec.date", s.F("rec.dateSeason", "date", mdEscape(r.Date), "season", mdEscape(r.Season)))
+	row("rec.team", dash(mdEscape(r.Team)))
+	row("rec.scenario", fmt.Sprintf("%s (`%s`), %s %s", mdEscape(r.Scenario.Title), strings.ReplaceAll(r.Scenario.Name, "`", ""), s.T("rec.variant"), dash(mdEscape(s.Variant(r.Scenario.Variant)))))
+	row("rec.designer", dash(mdEscape(r.Scenario.Designer)))
+	outcome := s.State(r.State)
+	if r.EndReason != "" {
+		outcome += " (" + mdEscape(s.EndReason(r.EndReason)) + ")"
+	}
+	row("rec.outcome", outcome)
+	row("rec.duration", s.F("rec.durationOf", "duration", Clock(r.Metrics.DurationMs), "cap", Clock(r.Scenario.TimeCap)))
 	if r.TimeScale != 1 && r.TimeScale > 0 {
-		p("| Drill clock | rehearsal, ×%g (drill times below are drill minutes) |\n", r.TimeScale)
+		row("rec.clock", s.F("rec.rehearsal", "scale", r.TimeScale))
 	}
 	if r.Robots {
-		p("| Played by | robot participants: a rehearsal, never in the history or the awards |\n")
+		row("rec.playedBy", s.T("rec.robots"))
 	}
-	p("| Chain head | `%s` (%d events) |\n\n", r.Chain.Head, r.Chain.Count)
-
-	p("## People\n\n| Name | Role |\n|---|---|\n")
+	row("rec.chainHead", "`"+r.Chain.Head+"` ("+s.F("rec.events", "n", r.Chain.Count)+")")
+	p("\n## %s\n\n| %s | %s |\n|---|---|\n", s.T("rec.people"), s.T("rec.name"), s.T("rec.role"))
 	for _, pe := range r.People {
-		role := string(pe.Role)
+		role := s.Role(pe.Role)
 		if pe.SignIn == control.SignInAdminToken {
-			role += " (signed in with the break-glass admin token)"
+			role += " (" + s.T("rec.breakGlass") + ")"
 		}
 		p("| %s | %s |\n", mdEscape(pe.Name), mdEscape(role))
 	}
+}
+
+func writeMarkdownMetrics(b *bytes.Buffer, r *Record, s says) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	row := func(key, value string) { p("| %s | %s |\n", s.T(key), value) }
 	m := r.Metrics
-	p("\n## Metrics\n\nTimes are on the drill clock, counted from the first fault injection.\n\n| Metric | Value |\n|---|---|\n")
-	p("| First fault injected at | %s |\n| Time to acknowledge | %s |\n| Time to incident notice | %s |\n| Time to resolution notice | %s |\n",
-		ClockPtr(m.FirstInjectedMs), ClockPtr(m.TimeToAckMs), ClockPtr(m.TimeToIncidentNoticeMs), ClockPtr(m.TimeToResolutionNoticeMs))
-	p("| Hints used | %d (skipped %d) |\n| Chained faults fired | %d |\n| Cap reached | %s |\n\n", m.HintsUsed, m.HintsSkipped, m.FaultsChained, yesNo(m.CapReached))
-	p("| Fault | Injected | Detected after | Recovered after | Resolved after | Reverted |\n|---|---|---|---|---|---|\n")
+	p("\n## %s\n\n%s\n\n| %s | %s |\n|---|---|\n", s.T("rec.metrics"), s.T("rec.metricsNote"), s.T("rec.metric"), s.T("rec.value"))
+	row("rec.firstInjected", ClockPtr(m.FirstInjectedMs))
+	row("rec.timeToAck", ClockPtr(m.TimeToAckMs))
+	row("rec.timeToIncident", ClockPtr(m.TimeToIncidentNoticeMs))
+	row("rec.timeToResolution", ClockPtr(m.TimeToResolutionNoticeMs))
+	row("rec.hintsUsed", s.F("rec.hintsValue", "used", m.HintsUsed, "skipped", m.HintsSkipped))
+	row("rec.chainedFired", fmt.Sprint(m.FaultsChained))
+	row("rec.capReached", s.YesNo(m.CapReached))
+	p("\n| %s | %s | %s | %s | %s | %s |\n|---|---|---|---|---|---|\n", s.T("rec.fault"), s.T("rec.injected"), s.T("rec.detectedAfter"), s.T("rec.recoveredAfter"), s.T("rec.resolvedAfter"), s.T("rec.reverted"))
 	for _, f := range m.Faults {
 		name := mdEscape(f.ID)
 		if f.Title != "" {
 			name = mdEscape(f.Title) + " (`" + strings.ReplaceAll(f.ID, "`", "") + "`)"
 		}
-		p("| %s%s | %s | %s | %s | %s | %s |\n", name, map[bool]string{true: " (chained)"}[f.Chained], ClockPtr(f.InjectedAtMs), ClockPtr(f.TimeToDetectMs), ClockPtr(f.TimeToRecoverMs), ClockPtr(f.TimeToResolveMs), ClockPtr(f.RevertedAtMs))
+		if f.Chained {
+			name += " " + s.T("rec.chained")
+		}
+		p("| %s | %s | %s | %s | %s | %s |\n", name, ClockPtr(f.InjectedAtMs), ClockPtr(f.TimeToDetectMs), ClockPtr(f.TimeToRecoverMs), ClockPtr(f.TimeToResolveMs), ClockPtr(f.RevertedAtMs))
 	}
-	p("\n### Response times\n\n| What | Channel | At | Answered at | Response |\n|---|---|---|---|---|\n")
+	p("\n### %s\n\n| %s | %s | %s | %s | %s |\n|---|---|---|---|---|\n", s.T("rec.responses"), s.T("rec.what"), s.T("rec.channel"), s.T("rec.at"), s.T("rec.answeredAt"), s.T("rec.response"))
 	for _, rs := range r.Responses {
-		p("| %s | %s | %s | %s | %s |\n", mdEscape(ResponseWords(rs)), dash(mdEscape(rs.Channel)), Clock(rs.AtMs), ClockPtr(rs.RepliedMs), ClockPtr(rs.ResponseMs))
+		p("| %s | %s | %s | %s | %s |\n", mdEscape(s.Response(rs)), dash(mdEscape(rs.Channel)), Clock(rs.AtMs), ClockPtr(rs.RepliedMs), ClockPtr(rs.ResponseMs))
 	}
-	p("\n## Timeline\n\n![Drill timeline](%s)\n\n| Time | Kind | Who | What |\n|---|---|---|---|\n", charts.Timeline)
+}
+
+func writeMarkdownTimeline(b *bytes.Buffer, r *Record, s says, chart string) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	p("\n## %s\n\n![%s](%s)\n\n| %s | %s | %s | %s |\n|---|---|---|---|\n", s.T("rec.timeline"), s.T("chart.timeline"), chart, s.T("rec.time"), s.T("rec.kind"), s.T("rec.who"), s.T("rec.what"))
 	for _, e := range r.Timeline {
-		p("| %s | %s | %s | %s |\n", Clock(e.AtMs), mdEscape(e.Kind), mdEscape(e.Actor), mdEscape(e.Summary))
+		p("| %s | %s | %s | %s |\n", Clock(e.AtMs), mdEscape(s.Kind(e.Kind)), mdEscape(s.Actor(r, e)), mdEscape(s.Summary(e)))
 	}
-	p("\n## Notices as posted\n\n")
+	p("\n## %s\n\n", s.T("rec.notices"))
 	for _, n := range r.Notices {
-		title := n.Title
-		if title == "" {
-			title = n.Kind
-		}
-		p("- **%s** at %s by %s in #%s\n", mdEscape(title), Clock(n.AtMs), mdEscape(n.Author), mdEscape(n.Channel))
-		rows := n.Rows
-		if len(rows) == 0 {
-			_, rows = noticeRows(nil, n.Fields)
-		}
-		for _, r := range rows {
-			p("  - %s: %s\n", mdEscape(r.Label), mdEscape(r.Value))
+		p("- %s\n", s.F("rec.noticeLine", "title", mdEscape(s.NoticeTitle(n)), "at", Clock(n.AtMs), "author", mdEscape(n.Author), "channel", mdEscape(n.Channel)))
+		for _, row := range s.NoticeRows(n) {
+			p("  - %s: %s\n", mdEscape(s.FieldLabel(n.Kind, row)), mdEscape(s.Option(row)))
 		}
 	}
 	st, wk := noteBalance(r.ObserverNotes)
-	p("\n## Observer notes\n\n%d strengths, %d weaknesses (the practice aims for 1:1).\n\n", st, wk)
+	p("\n## %s\n\n%s\n\n", s.T("rec.notes"), s.F("rec.balance", "strengths", st, "weaknesses", wk))
 	for _, n := range r.ObserverNotes {
-		p("- %s **%s**: %s\n", Clock(n.AtMs), mdEscape(n.Tag), mdEscape(n.Text))
+		p("- %s **%s**: %s\n", Clock(n.AtMs), mdEscape(s.Tag(n.Tag)), mdEscape(n.Text))
 	}
-	writeRetroMarkdown(&b, r, charts.Ratings)
-	_, err := w.Write(b.Bytes())
-	return err
 }
 
-func writeRetroMarkdown(b *bytes.Buffer, r *Record, ratingsChart string) {
+func writeRetroMarkdown(b *bytes.Buffer, r *Record, s says, ratingsChart string) {
 	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
 	rt := r.Retro
-	p("\n## Retrospective\n\n%d of %d people submitted.\n\n", rt.Submitted, rt.People)
+	p("\n## %s\n\n%s\n\n", s.T("rec.retro"), s.F("rec.submitted", "n", rt.Submitted, "m", rt.People))
 	if rt.AnonymousPending {
-		p("%s\n\n", AnonymousPendingNote)
+		p("%s\n\n", s.T("rec.anonymousPending"))
 	}
-	p("![Self-ratings before and after](%s)\n\n", ratingsChart)
-	p("Self-rated incident-response ability (asked after the drill, before and after): **%.2f → %.2f (%+.0f%%)** over %d answers.\n",
-		rt.Ratings.Before, rt.Ratings.After, rt.Ratings.ChangePct, rt.Ratings.Count)
-	p("\n### What went well\n\n")
+	p("![%s](%s)\n\n", s.T("chart.ratings"), ratingsChart)
+	p("%s\n", s.F("rec.ratingsLine", "before", fmt.Sprintf("%.2f", rt.Ratings.Before), "after", fmt.Sprintf("%.2f", rt.Ratings.After),
+		"change", fmt.Sprintf("%+.0f%%", rt.Ratings.ChangePct), "count", rt.Ratings.Count))
+	p("\n### %s\n\n", s.T("rec.wentWell"))
 	for _, a := range rt.Answers {
 		if strings.TrimSpace(a.WentWell) != "" {
 			p("- %s%s\n", mdEscape(a.WentWell), byName(a))
 		}
 	}
-	p("\n### What was lacking and how to improve\n\n")
+	p("\n### %s\n\n", s.T("rec.lacking"))
 	for _, a := range rt.Answers {
 		if strings.TrimSpace(a.Lacking) != "" {
 			p("- %s\n", mdEscape(a.Lacking))
 		}
 	}
-	p("\n### How we could do better next time\n\n")
+	p("\n### %s\n\n", s.T("rec.better"))
 	for _, a := range rt.Answers {
 		if strings.TrimSpace(a.Better) != "" {
 			p("- %s\n", mdEscape(a.Better))
@@ -305,22 +334,22 @@ func writeRetroMarkdown(b *bytes.Buffer, r *Record, ratingsChart string) {
 			}
 		}
 	}
-	p("\n### Questions\n\n")
+	p("\n### %s\n\n", s.T("rec.questions"))
 	for _, q := range rt.Questions {
 		p("- [%s] %s\n", map[bool]string{true: "x", false: " "}[q.Answered], mdEscape(q.Text))
 	}
-	p("\n### Follow-up actions (accepted)\n\n| Title | Kind | Owner | Due |\n|---|---|---|---|\n")
+	p("\n### %s\n\n| %s | %s | %s | %s |\n|---|---|---|---|\n", s.T("rec.actions"), s.T("rec.actTitle"), s.T("rec.actKind"), s.T("rec.actOwner"), s.T("rec.actDue"))
 	for _, a := range rt.Actions {
-		p("| %s | %s | %s | %s |\n", mdEscape(a.Title), mdEscape(string(a.Kind)), dash(mdEscape(a.Owner)), dash(mdEscape(a.Due)))
+		p("| %s | %s | %s | %s |\n", mdEscape(a.Title), mdEscape(s.ActionKind(a.Kind)), dash(mdEscape(a.Owner)), dash(mdEscape(a.Due)))
 	}
 	if r.Scenario.Solution != "" {
-		p("\n## The designer's intended solution\n\n%s\n", mdHTML.Replace(r.Scenario.Solution))
+		p("\n## %s\n\n%s\n", s.T("rec.solution"), mdHTML.Replace(r.Scenario.Solution))
 	}
 }
 
 // AnonymousPendingNote is what the record says while anonymous answers are
-// sealed, before the retro closes.
-const AnonymousPendingNote = "Anonymous answers are published, without their authors, when the retrospective closes."
+// sealed, before the retro closes (in English; words.json has it in Korean).
+var AnonymousPendingNote = English.T("rec.anonymousPending")
 
 func byName(a Answer) string {
 	if a.Anonymous || a.Name == "" {
@@ -334,20 +363,6 @@ func dash(s string) string {
 		return "—"
 	}
 	return s
-}
-
-func paren(s string) string {
-	if s == "" {
-		return ""
-	}
-	return " (" + s + ")"
-}
-
-func yesNo(b bool) string {
-	if b {
-		return "yes"
-	}
-	return "no"
 }
 
 func sortedKeys(m map[string]string) []string {

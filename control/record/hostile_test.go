@@ -72,7 +72,7 @@ func TestExport_MarkdownShowsHTMLAndLinksAsText(t *testing.T) {
 	for _, text := range hostile {
 		t.Run(fmt.Sprintf("%q", text), func(t *testing.T) {
 			var md bytes.Buffer
-			if err := record.WriteMarkdown(&md, hostileRecord(t, text)); err != nil {
+			if err := record.WriteMarkdown(&md, hostileRecord(t, text), record.English); err != nil {
 				t.Fatal(err)
 			}
 			out := md.String()

@@ -35,88 +35,77 @@ func say(key string, kv ...string) Phrase {
 }
 
 // EndReasonWords says why a drill ended, in English: "cap" is "time cap
-// reached". A reason it does not know is returned as it is.
+// reached". A reason it does not know is said with its dashes as spaces.
 func EndReasonWords(reason string) string {
-	return words(endReasonWords, reason)
+	return English.word("end.", reason)
 }
 
+// lifecycle and faultTypes are the drill and fault events that have words
+// (words.json, under their event types).
 var (
-	endReasonWords = map[string]string{"cap": "time cap reached", "resolved": "every fault resolved",
-		"facilitator": "ended by the facilitator", "aborted": "aborted", "scheduled": "on schedule"}
-	lifecycleWords = map[string]string{
-		control.EventDrillCreated: "Drill created", control.EventDrillScheduled: "Drill scheduled", control.EventDrillBriefing: "Briefing",
-		control.EventDrillStarted: "Drill started", control.EventDrillPaused: "Drill paused", control.EventDrillResumed: "Drill resumed",
-		control.EventDrillEnded: "Drill ended", control.EventDrillAborted: "Drill aborted", control.EventDrillRetro: "Retrospective opened",
-		control.EventDrillClosed: "Drill closed", control.EventDrillRestarted: "Controller restarted",
+	lifecycle = map[string]bool{
+		control.EventDrillCreated: true, control.EventDrillScheduled: true, control.EventDrillBriefing: true,
+		control.EventDrillStarted: true, control.EventDrillPaused: true, control.EventDrillResumed: true,
+		control.EventDrillEnded: true, control.EventDrillAborted: true, control.EventDrillRetro: true,
+		control.EventDrillClosed: true, control.EventDrillRestarted: true,
 	}
-	faultWords = map[string]string{
-		control.EventFaultFireRequested: "Fault {fault}: fire requested",
-		control.EventFaultIntent:        "Fault {fault}: injecting (attempt {attempt})",
-		control.EventFaultPrepared:      "Fault {fault}: revert record saved",
-		control.EventFaultInjected:      "Fault {fault} injected",
-		control.EventFaultInjectFailed:  "Fault {fault}: inject failed: {error}",
-		control.EventFaultSkipped:       "Fault {fault} skipped[ ({why})]",
-		control.EventFaultRecovering:    "Fault {fault}: probes hold (recovering)[ ({why})]",
-		control.EventFaultRegressed:     "Fault {fault}: regressed[ ({why})]",
-		control.EventFaultResolved:      "Fault {fault} resolved[ ({byWords})]",
-		control.EventFaultRevertIntent:  "Fault {fault}: reverting",
-		control.EventFaultReverted:      "Fault {fault} reverted",
-		control.EventFaultRevertFailed:  "Fault {fault}: revert failed: {error}",
-		control.EventFaultPartial:       "Fault {fault}: inject failed half way; the record of what it changed is saved: {error}",
-	}
-	phraseWords = map[string]string{
-		"raw":              "{text}",
-		"other":            "Another event",
-		"drill.clock":      "Drill clock set to {scaleWords}",
-		"person.added":     "{name} joined as {roleWords}",
-		"person.removed":   "{name} was removed from the drill[: {why}]",
-		"survey.link":      "After-drill survey link shared",
-		"inject.posted":    "Scripted message[ from {persona}][ in #{channel}]",
-		"inject.followup":  "Scripted follow-up[ from {persona}][ in #{channel}]",
-		"inject.triggered": "Scripted message {inject} triggered[: {why}]",
-		"hint.given":       "Hint[ from {persona}][ in #{channel}] given[ ({why})]",
-		"hint.skipped":     "Hint[ from {persona}][ in #{channel}] skipped[ ({why})]",
-		"alert.firing":     "Alert {alert} firing",
-		"alert.resolved":   "Alert {alert} resolved",
-		"chat":             "#{channel} {name}: {text}",
-		"notice.posted":    "{title} by {name}: {fields}",
-		"notice.form":      "{title} by {name} — {fields}",
-		"note":             "Observer note ({tag}): {text}",
-		"role.claimed":     "{name} claimed {roleWords}",
-		"role.released":    "{name} released {roleWords}",
-		"role.tookover":    "{name} took over {roleWords} from {from}",
-		"nudge":            "Drill bot reminded the team: {nudgeWords}",
-		"retro.submitted":  "Retro answers submitted",
-		"retro.question":   "Question: {text}",
-		"retro.answered":   "Question answered",
-		"action.proposed":  "Action proposed ({actionKind}): {title}",
-		"action.accepted":  "Action[ {title}] accepted",
-		"action.rejected":  "Action[ {title}] rejected",
-		"retro.presents":   "{name} presents",
-		"retro.closed":     "Retrospective closed",
+	faultTypes = map[string]bool{
+		control.EventFaultFireRequested: true, control.EventFaultIntent: true, control.EventFaultPrepared: true,
+		control.EventFaultInjected: true, control.EventFaultInjectFailed: true, control.EventFaultSkipped: true,
+		control.EventFaultRecovering: true, control.EventFaultRegressed: true, control.EventFaultResolved: true,
+		control.EventFaultRevertIntent: true, control.EventFaultReverted: true, control.EventFaultRevertFailed: true,
+		control.EventFaultPartial: true,
 	}
 	optional    = regexp.MustCompile(`\[([^\]]*)\]`)
 	placeholder = regexp.MustCompile(`\{(\w+)\}`)
 )
 
-// English says p in English, as the record's exports show it.
-func (p Phrase) English() string {
+// English says p in English, as the record's JSON keeps it.
+func (p Phrase) English() string { return p.Say(English) }
+
+// Say says p in l, with the words of words.json: codes (a role, a nudge,
+// an end reason, a note's tag) in words, a built-in notice form's title,
+// labels and statuses in l. A key without words says nothing ("").
+func (p Phrase) Say(l Lang) string {
 	args := map[string]string{}
 	for k, v := range p.Args {
 		args[k] = v
 	}
-	args["roleWords"] = words(roleWords, p.Args["role"])
-	args["nudgeWords"] = words(nudgeWords, p.Args["nudge"])
-	args["byWords"] = words(map[string]string{"probe": "by its checks", "manual": "marked by hand"}, p.Args["by"])
-	args["scaleWords"] = scaleWords(p.Args["scale"])
-	tpl, ok := phraseWords[p.Key]
-	if !ok {
-		tpl = faultWords[p.Key]
+	args["roleWords"] = l.role(p.Args["role"])
+	args["nudgeWords"] = l.word("nudged.", p.Args["nudge"])
+	args["byWords"] = l.word("by.", p.Args["by"])
+	args["tagWords"] = l.word("tag.", p.Args["tag"])
+	args["actionKindWords"] = l.word("actkind.", p.Args["actionKind"])
+	args["scaleWords"] = l.scale(p.Args["scale"])
+	if kind := p.Args["notice"]; kind != "" && l != English {
+		// The English is the record's own (the form as the scenario wrote
+		// it); another language says the built-in forms' words in it.
+		args["title"] = l.noticeTitle(kind, p.Args["title"])
+		if len(p.Rows) > 0 {
+			parts := make([]string, len(p.Rows))
+			for i, r := range p.Rows {
+				parts[i] = l.fieldLabel(kind, r) + ": " + l.option(r)
+			}
+			args["fields"] = strings.Join(parts, "; ")
+		}
 	}
-	if s, ok := lifecycleWords[p.Key]; ok {
-		tpl = s + "[ ({reasonWords})][: {why}]"
+	switch p.Key {
+	case control.EventFaultSkipped, "hint.given", "hint.skipped":
+		args["why"] = l.engineWhy(args["why"])
+	}
+	if !has(p.Key) {
+		return ""
+	}
+	tpl := l.T(p.Key)
+	if lifecycle[p.Key] {
+		tpl += "[ ({reasonWords})][: {why}]"
 		if r := p.Args["reason"]; r != "" && !(p.Key == control.EventDrillAborted && r == "aborted") {
-			args["reasonWords"] = EndReasonWords(r)
+			args["reasonWords"] = l.word("end.", r)
+		}
+		if l != English && (p.Args["reason"] == "cap" || p.Args["reason"] == "resolved") {
+			// The engine's own explanation is English and says the same
+			// as the reason; only a person's reason is quoted.
+			args["why"] = ""
 		}
 	}
 	return fill(tpl, args)
@@ -136,25 +125,94 @@ func fill(tpl string, args map[string]string) string {
 	return placeholder.ReplaceAllStringFunc(tpl, func(m string) string { return args[strings.Trim(m, "{}")] })
 }
 
-// scaleWords says a drill clock speed: real time, or a rehearsal ×N.
-func scaleWords(scale string) string {
-	if scale == "" || scale == "1" {
-		return "real time"
+// engineWhyKeys are the reasons the engine gives, in English, for skipping
+// a fault or giving or skipping a hint.
+var engineWhyKeys = []string{"why.stopped-fired", "why.stopped-injected", "why.faults-resolved", "why.skipped-by-facilitator", "why.given-early"}
+
+// engineWhy says in l a reason the engine wrote in English (a person's own
+// reason is kept as written). A fault's unmet firing condition names faults
+// and checks by id in English; another language says only that the
+// condition was not met.
+func (l Lang) engineWhy(why string) string {
+	if l == English || why == "" {
+		return why
 	}
-	return "rehearsal, ×" + scale
+	for _, k := range engineWhyKeys {
+		if why == English.T(k) {
+			return l.T(k)
+		}
+	}
+	if rest, ok := strings.CutPrefix(why, English.T("why.skipped-by-facilitator")+": "); ok {
+		return l.F("why.skipped-for", "why", rest)
+	}
+	if strings.HasPrefix(why, "it fires only if ") || strings.HasPrefix(why, "it fires unless ") ||
+		strings.HasPrefix(why, "its predecessor ") || strings.Contains(why, " was not resolved before ") {
+		return l.T("why.condition")
+	}
+	return why
+}
+
+// role says a response role (incident commander…) or a person's role
+// (participant…) in l.
+func (l Lang) role(code string) string {
+	if has("claim." + code) {
+		return l.T("claim." + code)
+	}
+	return l.word("role.", code)
+}
+
+// scale says a drill clock speed: real time, or a rehearsal ×N.
+func (l Lang) scale(scale string) string {
+	if scale == "" || scale == "1" {
+		return l.T("scale.real")
+	}
+	return l.F("scale.rehearsal", "scale", scale)
+}
+
+// noticeTitle says a notice form's title in l when it is a built-in
+// form's (or the name the record gives a form it lacks); a designer's own
+// title is kept as written.
+func (l Lang) noticeTitle(kind, title string) string {
+	key := "nt." + kind
+	if has(key) && (title == "" || title == English.T(key) || title == capitalize(kind)+" notice") {
+		return l.T(key)
+	}
+	if title == "" {
+		return kind
+	}
+	return title
+}
+
+// fieldLabel says a notice field's label in l when it is the built-in
+// form's; a designer's own label is kept as written.
+func (l Lang) fieldLabel(kind string, r NoticeRow) string {
+	key := "nf." + kind + "." + r.ID
+	if has(key) && English.T(key) == r.Label {
+		return l.T(key)
+	}
+	return r.Label
+}
+
+// option says a notice field's value: a built-in status in words, anything
+// else as written.
+func (l Lang) option(r NoticeRow) string {
+	if r.ID == "status" && has("status."+r.Value) {
+		return l.T("status." + r.Value)
+	}
+	return r.Value
 }
 
 // ResponseWords says what a measured response answered, in English: a
 // scripted message, a live persona question or a notice by its form's name.
 // The channel and times are said beside it; ids are never shown.
-func ResponseWords(rs Response) string {
+func ResponseWords(rs Response) string { return English.response(rs) }
+
+func (l Lang) response(rs Response) string {
 	switch rs.Kind {
-	case "inject":
-		return "Scripted message"
-	case "question":
-		return "Live persona question"
+	case "inject", "question":
+		return l.T("resp." + rs.Kind)
 	case "notice":
-		return words(map[string]string{"incident": "Incident notice", "status-update": "Status update", "resolution": "Resolution notice"}, rs.ID)
+		return l.word("nt.", rs.ID)
 	}
 	return strings.TrimSpace(rs.Kind + " " + rs.ID)
 }

@@ -69,7 +69,16 @@ type Record struct {
 	Retro          Retro           `json:"retro"`
 	// Chain is the journal: every event with its hash, and the head.
 	Chain Chain `json:"chain"`
+
+	// lang is the drill's language (the scenario's metadata.language),
+	// which the record's pages are written in unless asked otherwise.
+	lang Lang
 }
+
+// Language is the language the record's pages and exports are written in
+// unless a reader asks for another: the scenario's metadata.language (ko,
+// ko-KR: Korean), English otherwise and for a record read from JSON.
+func (r *Record) Language() Lang { return r.lang.Or(English) }
 
 // ScenarioInfo is the scenario as the drill ran it.
 type ScenarioInfo struct {
@@ -279,6 +288,7 @@ func Assemble(events []control.Event) (*Record, error) {
 	}
 	s := d.Scenario
 	rec.Team = s.Metadata.Team
+	rec.lang = LangOf(s.Metadata.Language)
 	day := d.CreatedAt
 	if !d.StartedAt.IsZero() {
 		t := d.StartedAt.UTC()

@@ -116,17 +116,17 @@ func TestExport_Golden(t *testing.T) {
 	for _, f := range record.Formats {
 		t.Run(f+" matches the golden file", func(t *testing.T) {
 			var buf bytes.Buffer
-			if err := record.Export(&buf, r, f); err != nil {
+			if err := record.Export(&buf, r, f, record.English); err != nil {
 				t.Fatal(err)
 			}
 			golden(t, "record."+f, buf.Bytes())
 		})
 	}
 	t.Run("timeline chart matches the golden file", func(t *testing.T) {
-		golden(t, "timeline.svg", []byte(record.TimelineSVG(r)))
+		golden(t, "timeline.svg", []byte(record.TimelineSVG(r, record.English)))
 	})
 	t.Run("ratings chart matches the golden file", func(t *testing.T) {
-		golden(t, "ratings.svg", []byte(record.RatingsSVG(r.Retro.Ratings)))
+		golden(t, "ratings.svg", []byte(record.RatingsSVG(r.Retro.Ratings, record.English)))
 	})
 }
 
@@ -135,7 +135,7 @@ func TestExport_Golden(t *testing.T) {
 func TestExport_Blameless(t *testing.T) {
 	_, r := played(t)
 	var md bytes.Buffer
-	if err := record.WriteMarkdown(&md, r); err != nil {
+	if err := record.WriteMarkdown(&md, r, record.English); err != nil {
 		t.Fatal(err)
 	}
 	sec := md.String()
@@ -157,7 +157,7 @@ func TestExport_Blameless(t *testing.T) {
 
 func TestExport_UnknownFormatIsRefused(t *testing.T) {
 	_, r := played(t)
-	err := record.Export(&bytes.Buffer{}, r, "pdf")
+	err := record.Export(&bytes.Buffer{}, r, "pdf", "")
 	if injectors.ErrorCode(err) != injectors.EINVALID || !strings.Contains(injectors.ErrorMessage(err), "expected one of md, json, html, csv, github") {
 		t.Fatalf("error %v", err)
 	}

@@ -26,9 +26,10 @@ func esc(s string) string { return html.EscapeString(s) }
 
 // TimelineSVG draws the drill on its clock: one bar per fault (injected →
 // recovering → resolved), notices, hints and injects as markers, and the
-// 70-minute (hints) and 90-minute (cap) lines. The picture is the same for
-// the same record.
-func TimelineSVG(r *Record) string {
+// 70-minute (hints) and 90-minute (cap) lines, labelled in l. The picture
+// is the same for the same record and language.
+func TimelineSVG(r *Record, l Lang) string {
+	l = l.Or(r.Language())
 	const left, right, top, row, width = 170, 20, 34, 26, 900
 	span := r.Scenario.TimeCap
 	if r.Metrics.DurationMs > span {
@@ -44,23 +45,23 @@ func TimelineSVG(r *Record) string {
 	plot := float64(width - left - right)
 	x := func(msv int64) float64 { return float64(left) + plot*float64(msv)/float64(span) }
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-label="Drill timeline" font-family="system-ui, sans-serif" font-size="12">`, width, height, width, height)
-	fmt.Fprintf(&b, `<title>Drill timeline: %s</title>`, esc(r.Title))
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-label="%s" font-family="system-ui, sans-serif" font-size="12">`, width, height, width, height, esc(l.T("chart.timeline")))
+	fmt.Fprintf(&b, `<title>%s: %s</title>`, esc(l.T("chart.timeline")), esc(r.Title))
 	fmt.Fprintf(&b, `<rect x="0" y="0" width="%d" height="%d" fill="#ffffff"/>`, width, height)
 	bottom := top + row*(len(faults)+markerRows)
 	// Minute grid every 10 minutes.
 	for m := int64(0); m*60000 <= span; m += 10 {
 		xv := x(m * 60000)
 		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s" stroke-width="1"/>`, xv, top-6, xv, bottom, colGrid)
-		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle" fill="%s">%dm</text>`, xv, bottom+16, colText, m)
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle" fill="%s">%s</text>`, xv, bottom+16, colText, esc(l.F("chart.minute", "m", m)))
 	}
-	for _, l := range []struct {
+	for _, ln := range []struct {
 		at    int64
 		label string
-	}{{70, "70m hints"}, {90, "90m cap"}} {
-		xv := x(l.at * 60000)
+	}{{70, l.F("chart.hintsAt", "m", 70)}, {90, l.F("chart.capAt", "m", 90)}} {
+		xv := x(ln.at * 60000)
 		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s" stroke-width="2" stroke-dasharray="6 4"/>`, xv, top-12, xv, bottom, colCap)
-		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle" fill="%s" font-weight="bold">%s</text>`, xv, top-16, colCap, l.label)
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle" fill="%s" font-weight="bold">%s</text>`, xv, top-16, colCap, esc(ln.label))
 	}
 	end := r.Metrics.DurationMs
 	for i, f := range faults {
@@ -72,11 +73,11 @@ func TimelineSVG(r *Record) string {
 		}
 		label := name
 		if f.Chained {
-			label += " (chained)"
+			label += " " + l.T("rec.chained")
 		}
 		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end" fill="%s">%s</text>`, left-8, y+row/2+4, colText, esc(trimLines(label, 26)))
 		if f.InjectedAtMs == nil {
-			fmt.Fprintf(&b, `<text x="%d" y="%d" fill="%s">not fired</text>`, left+4, y+row/2+4, colResolved)
+			fmt.Fprintf(&b, `<text x="%d" y="%d" fill="%s">%s</text>`, left+4, y+row/2+4, colResolved, esc(l.T("chart.notFired")))
 			continue
 		}
 		stop := end
@@ -92,41 +93,43 @@ func TimelineSVG(r *Record) string {
 				return
 			}
 			fmt.Fprintf(&b, `<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="%s"><title>%s %s %s–%s</title></rect>`,
-				x(from), y+5, x(to)-x(from), row-10, col, esc(name), what, Clock(from), Clock(to))
+				x(from), y+5, x(to)-x(from), row-10, col, esc(name), esc(what), Clock(from), Clock(to))
 		}
-		seg(*f.InjectedAtMs, rec, colFault, "broken")
-		seg(rec, stop, colRecovering, "recovering")
+		seg(*f.InjectedAtMs, rec, colFault, l.T("chart.broken"))
+		seg(rec, stop, colRecovering, l.T("chart.recovering"))
 		if f.ResolvedAtMs != nil && f.RevertedAtMs != nil {
-			seg(stop, *f.RevertedAtMs, colResolved, "resolved")
+			seg(stop, *f.RevertedAtMs, colResolved, l.T("chart.resolved"))
 		}
 	}
 	markers := []struct {
 		kind, label, col string
-	}{{KindNotice, "notices", colNotice}, {KindHint, "hints", colHint}, {KindInject, "injects", colInject}}
+	}{{KindNotice, l.T("chart.notices"), colNotice}, {KindHint, l.T("chart.hints"), colHint}, {KindInject, l.T("chart.injects"), colInject}}
 	for j, mk := range markers {
 		y := top + row*(len(faults)+j) + row/2
-		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end" fill="%s">%s</text>`, left-8, y+4, colText, mk.label)
+		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end" fill="%s">%s</text>`, left-8, y+4, colText, esc(mk.label))
 		for _, e := range r.Timeline {
 			if e.Kind != mk.kind || (mk.kind == KindHint && !strings.HasSuffix(e.Type, "given")) {
 				continue
 			}
 			xv := x(e.AtMs)
+			said := esc(says{l}.Summary(e))
 			switch mk.kind {
 			case KindNotice:
-				fmt.Fprintf(&b, `<path d="M%.1f %d l6 10 h-12 z" fill="%s"><title>%s %s</title></path>`, xv, y-6, mk.col, Clock(e.AtMs), esc(e.Summary))
+				fmt.Fprintf(&b, `<path d="M%.1f %d l6 10 h-12 z" fill="%s"><title>%s %s</title></path>`, xv, y-6, mk.col, Clock(e.AtMs), said)
 			case KindHint:
-				fmt.Fprintf(&b, `<circle cx="%.1f" cy="%d" r="5" fill="%s"><title>%s %s</title></circle>`, xv, y, mk.col, Clock(e.AtMs), esc(e.Summary))
+				fmt.Fprintf(&b, `<circle cx="%.1f" cy="%d" r="5" fill="%s"><title>%s %s</title></circle>`, xv, y, mk.col, Clock(e.AtMs), said)
 			default:
-				fmt.Fprintf(&b, `<rect x="%.1f" y="%d" width="3" height="12" fill="%s"><title>%s %s</title></rect>`, xv-1.5, y-6, mk.col, Clock(e.AtMs), esc(e.Summary))
+				fmt.Fprintf(&b, `<rect x="%.1f" y="%d" width="3" height="12" fill="%s"><title>%s %s</title></rect>`, xv-1.5, y-6, mk.col, Clock(e.AtMs), said)
 			}
 		}
 	}
 	// Legend.
 	ly := height - 10
 	lx := left
-	for _, l := range []struct{ col, label string }{{colFault, "broken"}, {colRecovering, "recovering"}, {colResolved, "resolved, until reverted"}, {colNotice, "notice"}, {colHint, "hint"}, {colInject, "inject"}} {
-		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="10" height="10" fill="%s"/><text x="%d" y="%d" fill="%s">%s</text>`, lx, ly-9, l.col, lx+14, ly, colText, l.label)
-		lx += 24 + 7*len(l.label)
+	for _, lg := range []struct{ col, label string }{{colFault, l.T("chart.broken")}, {colRecovering, l.T("chart.recovering")},
+		{colResolved, l.T("chart.untilReverted")}, {colNotice, l.T("chart.notice")}, {colHint, l.T("chart.hint")}, {colInject, l.T("chart.inject")}} {
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="10" height="10" fill="%s"/><text x="%d" y="%d" fill="%s">%s</text>`, lx, ly-9, lg.col, lx+14, ly, colText, esc(lg.label))
+		lx += 24 + textWidth(lg.label)
 	}
 	b.WriteString(`</svg>`)
 	return b.String()
@@ -134,20 +137,21 @@ func TimelineSVG(r *Record) string {
 
 // RatingsSVG draws the before/after self-ratings: one line per answer set
 // from its before to its after rating (no names), and the averages as a
-// thick line.
-func RatingsSVG(rt retro.Ratings) string {
+// thick line. It is labelled in l (English when empty).
+func RatingsSVG(rt retro.Ratings, l Lang) string {
+	l = l.Or(English)
 	const width, height, top, bottom, xl, xr = 420, 300, 40, 250, 110, 310
 	y := func(v float64) float64 { return float64(bottom) - (v-1)*float64(bottom-top)/4 }
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-label="Self-ratings before and after" font-family="system-ui, sans-serif" font-size="12">`, width, height, width, height)
-	b.WriteString(`<title>Self-rated incident-response ability, before and after the drill</title>`)
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-label="%s" font-family="system-ui, sans-serif" font-size="12">`, width, height, width, height, esc(l.T("chart.ratings")))
+	fmt.Fprintf(&b, `<title>%s</title>`, esc(l.T("chart.ratingsTitle")))
 	fmt.Fprintf(&b, `<rect x="0" y="0" width="%d" height="%d" fill="#ffffff"/>`, width, height)
 	for v := 1; v <= 5; v++ {
 		fmt.Fprintf(&b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="%s"/>`, xl-20, y(float64(v)), xr+20, y(float64(v)), colGrid)
 		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end" fill="%s">%d</text>`, xl-26, y(float64(v))+4, colText, v)
 	}
-	fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" fill="%s" font-weight="bold">before</text>`, xl, bottom+26, colText)
-	fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" fill="%s" font-weight="bold">after</text>`, xr, bottom+26, colText)
+	fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" fill="%s" font-weight="bold">%s</text>`, xl, bottom+26, colText, esc(l.T("chart.before")))
+	fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" fill="%s" font-weight="bold">%s</text>`, xr, bottom+26, colText, esc(l.T("chart.after")))
 	// Count identical pairs so overlapping lines show their weight.
 	counts := map[[2]int]int{}
 	var order [][2]int
@@ -164,13 +168,27 @@ func RatingsSVG(rt retro.Ratings) string {
 	if rt.Count > 0 {
 		fmt.Fprintf(&b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="%s" stroke-width="5"/>`, xl, y(rt.Before), xr, y(rt.After), colCap)
 		fmt.Fprintf(&b, `<circle cx="%d" cy="%.1f" r="6" fill="%s"/><circle cx="%d" cy="%.1f" r="6" fill="%s"/>`, xl, y(rt.Before), colCap, xr, y(rt.After), colCap)
-		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" fill="%s" font-size="14" font-weight="bold">average %.1f → %.1f (%+.0f%%), %d answers</text>`,
-			width/2, 22, colText, rt.Before, rt.After, rt.ChangePct, rt.Count)
+		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" fill="%s" font-size="14" font-weight="bold">%s</text>`, width/2, 22, colText,
+			esc(l.F("chart.average", "before", fmt.Sprintf("%.1f", rt.Before), "after", fmt.Sprintf("%.1f", rt.After), "change", fmt.Sprintf("%+.0f%%", rt.ChangePct), "count", rt.Count)))
 	} else {
-		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" fill="%s">no submitted ratings yet</text>`, width/2, 22, colText)
+		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" fill="%s">%s</text>`, width/2, 22, colText, esc(l.T("chart.noRatings")))
 	}
 	b.WriteString(`</svg>`)
 	return b.String()
+}
+
+// textWidth estimates how wide a label is at the charts' 12px font: a
+// wide (CJK) character takes about twice a Latin one.
+func textWidth(s string) int {
+	w := 0
+	for _, r := range s {
+		if r >= 0x1100 {
+			w += 12
+		} else {
+			w += 7
+		}
+	}
+	return w
 }
 
 // Clock formats milliseconds of drill time as m:ss (h:mm:ss past an hour).

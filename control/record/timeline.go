@@ -29,26 +29,6 @@ const (
 	KindOther     = "other"
 )
 
-// roleWords and nudgeWords say the room's response roles and nudges in words.
-var (
-	roleWords = map[string]string{"incident-commander": "incident commander", "recovery": "recovery",
-		"propagation": "propagation", "customer-liaison": "customer-center liaison"}
-	nudgeWords = map[string]string{
-		"no-commander":             "nobody had claimed incident commander",
-		"no-propagation":           "nobody had claimed propagation",
-		"status-overdue":           "a status update was overdue",
-		"no-incident-notice":       "no incident notice had been posted",
-		"recovery-and-propagation": "one person held both recovery and propagation while others were free",
-	}
-)
-
-func words(m map[string]string, k string) string {
-	if w, ok := m[k]; ok {
-		return w
-	}
-	return strings.ReplaceAll(k, "-", " ")
-}
-
 // timeline lists every event people care about, in journal order. Retro
 // drafts (autosaves) are left out: the retro section has the answers, and
 // names never appear next to answers there.
@@ -125,8 +105,13 @@ func timeline(events []control.Event, names map[string]string, sc *scenarios.Sce
 // ids to display names; ids it lacks are shown as they are, and it may be nil.
 // An event type Describe does not know is KindOther, summarized by its type.
 func Describe(e control.Event, names map[string]string) (kind, summary string) {
+	return DescribeIn(e, names, English)
+}
+
+// DescribeIn is Describe in l.
+func DescribeIn(e control.Event, names map[string]string, l Lang) (kind, summary string) {
 	kind, ph := describe(e, names)
-	return kind, ph.English()
+	return kind, ph.Say(l)
 }
 
 // describe returns the timeline kind of e and what it says, as a phrase a
@@ -145,7 +130,7 @@ func describe(e control.Event, names map[string]string) (string, Phrase) {
 			_ = json.Unmarshal(e.Payload, &ts)
 			return KindLifecycle, say("drill.clock", "scale", strconv.FormatFloat(ts.TimeScale, 'f', -1, 64))
 		}
-		if _, ok := lifecycleWords[e.Type]; !ok {
+		if !lifecycle[e.Type] {
 			return KindOther, say("other")
 		}
 		return KindLifecycle, say(e.Type, "reason", p.Reason, "why", trimLines(p.Why, 120))
@@ -256,7 +241,7 @@ func faultKind(typ string) string {
 }
 
 func faultPhrase(typ string, p control.FaultEvent) Phrase {
-	if _, ok := faultWords[typ]; !ok {
+	if !faultTypes[typ] {
 		return say("raw", "text", typ+" "+p.FaultID)
 	}
 	return say(typ, "fault", p.FaultID, "attempt", fmt.Sprint(p.Attempt), "why", p.Detail, "by", p.By, "error", trimLines(p.Error, 120))

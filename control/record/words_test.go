@@ -83,7 +83,7 @@ func TestTimeline_ScriptNamedAsTheConsoleNamesIt(t *testing.T) {
 // titles, not their ids.
 func TestTimelineSVG_FaultsByTitle(t *testing.T) {
 	_, rec := played(t)
-	svg := record.TimelineSVG(rec)
+	svg := record.TimelineSVG(rec, record.English)
 	if strings.Contains(svg, ">db-config<") || strings.Contains(svg, ">coupon-flag<") {
 		t.Fatalf("the chart labels faults by id:\n%s", svg)
 	}
@@ -98,7 +98,7 @@ func TestExport_ResponsesInWords(t *testing.T) {
 	_, rec := played(t)
 	for _, format := range []string{"html", "md"} {
 		var b bytes.Buffer
-		if err := record.Export(&b, rec, format); err != nil {
+		if err := record.Export(&b, rec, format, record.English); err != nil {
 			t.Fatal(err)
 		}
 		out := b.String()
