@@ -1,12 +1,14 @@
 package ui
 
 import (
+	"bytes"
 	"embed"
 	"io/fs"
 	"net/http"
 	"net/url"
 	"strings"
 
+	"github.com/firedrill/firedrill/control/record"
 	"github.com/firedrill/firedrill/injectors"
 )
 
@@ -84,8 +86,22 @@ func (s *Server) pageStatic(w http.ResponseWriter, r *http.Request, _ *Session) 
 		return
 	}
 	w.Header().Set("Cache-Control", "no-cache")
+	if r.URL.Path == "/static/words-dict.js" {
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+		_, _ = w.Write(wordsModule)
+		return
+	}
 	staticFS.ServeHTTP(w, r)
 }
+
+// wordsModule is the record's words (control/record/words.json) as the
+// JavaScript module words.js imports: the room, the retro and the record
+// say timeline phrases, notice forms and end reasons with one set of words.
+var wordsModule = func() []byte {
+	b := []byte("// The record's words, from control/record/words.json.\nexport default ")
+	b = append(b, record.WordsJSON()...)
+	return append(bytes.TrimRight(b, "\n"), ";\n"...)
+}()
 
 // pageFavicon answers the browser's own /favicon.ico request (pages that do
 // not link the icon, such as the exported record) with the SVG icon.

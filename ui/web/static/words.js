@@ -1,108 +1,10 @@
 // Words for what the server sends as codes: the built-in notice forms'
 // labels and help, the retro timeline's phrases and why a drill ended, in
-// English and Korean. The English of the timeline phrases matches the
-// server's (control/record/phrase.go), which the record's exports show.
+// English and Korean. They are the drill record's own words
+// (control/record/words.json, served as words-dict.js), so the room, the
+// retro and the printable record say the same things the same way.
 import { currentLang, t } from "./i18n.js";
-
-const dict = {
-  en: {
-    // Built-in notice forms (scenarios/notices.go): a label or help the
-    // scenario's designer changed is shown as written.
-    "nf.incident.started": "Start time", "nf.incident.impact": "Impact scope", "nf.incident.channel": "Response channel",
-    "nf.incident.grade": "Internal grade", "nf.incident.status": "Status", "nf.incident.nextUpdate": "Next update",
-    "nf.incident.started.help": "When users started to be affected, as far as known (e.g. 14:05).",
-    "nf.incident.impact.help": "What users cannot do, in their words: \"customers cannot pay\", not \"latency high on A\".",
-    "nf.incident.channel.help": "Where the response happens and questions go.",
-    "nf.incident.nextUpdate.help": "When the next status update will be posted.",
-    "nf.status-update.status": "Status", "nf.status-update.impact": "Current impact", "nf.status-update.progress": "What we are doing",
-    "nf.status-update.expectedRecovery": "Expected recovery time", "nf.status-update.followUp": "Follow-up for customers", "nf.status-update.nextUpdate": "Next update",
-    "nf.status-update.expectedRecovery.help": "Best estimate as a clock time (e.g. 14:30); write \"unknown\" when it is not known yet.",
-    "nf.resolution.started": "Start time", "nf.resolution.ended": "End time", "nf.resolution.impact": "Impact", "nf.resolution.cause": "Cause",
-    "nf.resolution.recovery": "Recovery", "nf.resolution.affectedCustomers": "Affected customers", "nf.resolution.followUp": "Follow-up",
-    "nf.resolution.cause.help": "Verified facts only; the full 5 whys go into the incident report.",
-    "nf.resolution.affectedCustomers.help": "How many, and how they are extracted for after-care.",
-    "status.investigating": "investigating", "status.identified": "identified", "status.monitoring": "monitoring", "status.resolved": "resolved",
-    // Why a drill ended (control.Drill.EndReason).
-    "end.cap": "time cap reached", "end.resolved": "every fault resolved", "end.facilitator": "ended by the facilitator",
-    "end.aborted": "aborted", "end.scheduled": "on schedule",
-    "by.probe": "by its checks", "by.manual": "marked by hand",
-    // Retro timeline phrases (record.Phrase keys).
-    "drill.created": "Drill created", "drill.scheduled": "Drill scheduled", "drill.briefing": "Briefing", "drill.started": "Drill started",
-    "drill.paused": "Drill paused", "drill.resumed": "Drill resumed", "drill.ended": "Drill ended", "drill.aborted": "Drill aborted",
-    "drill.retro": "Retrospective opened", "drill.closed": "Drill closed", "drill.restarted": "Controller restarted",
-    "fault.fire-requested": "Fault {fault}: fire requested", "fault.intent": "Fault {fault}: injecting (attempt {attempt})",
-    "fault.prepared": "Fault {fault}: revert record saved", "fault.injected": "Fault {fault} injected",
-    "fault.inject-failed": "Fault {fault}: inject failed: {error}", "fault.skipped": "Fault {fault} skipped[ ({why})]",
-    "fault.recovering": "Fault {fault}: probes hold (recovering)[ ({why})]", "fault.regressed": "Fault {fault}: regressed[ ({why})]",
-    "fault.resolved": "Fault {fault} resolved[ ({byWords})]", "fault.revert-intent": "Fault {fault}: reverting", "fault.reverted": "Fault {fault} reverted",
-    "fault.revert-failed": "Fault {fault}: revert failed: {error}",
-    "fault.partial": "Fault {fault}: inject failed half way; the record of what it changed is saved: {error}",
-    raw: "{text}", other: "Another event", "drill.clock": "Drill clock set to {scaleWords}", "person.added": "{name} joined as {roleWords}",
-    "person.removed": "{name} was removed from the drill[: {why}]", "survey.link": "After-drill survey link shared",
-    "inject.posted": "Scripted message[ from {persona}][ in #{channel}]", "inject.followup": "Scripted follow-up[ from {persona}][ in #{channel}]",
-    "inject.triggered": "Scripted message {inject} triggered[: {why}]",
-    "hint.given": "Hint[ from {persona}][ in #{channel}] given[ ({why})]", "hint.skipped": "Hint[ from {persona}][ in #{channel}] skipped[ ({why})]",
-    "scale.real": "real time", "scale.rehearsal": "rehearsal, ×{scale}",
-    "alert.firing": "Alert {alert} firing", "alert.resolved": "Alert {alert} resolved",
-    chat: "#{channel} {name}: {text}", "notice.posted": "{title} by {name}: {fields}", "notice.form": "{title} by {name} — {fields}",
-    note: "Observer note ({tag}): {text}",
-    "role.claimed": "{name} claimed {roleWords}", "role.released": "{name} released {roleWords}", "role.tookover": "{name} took over {roleWords} from {from}",
-    nudge: "Drill bot reminded the team: {nudgeWords}",
-    "retro.submitted": "Retro answers submitted", "retro.question": "Question: {text}", "retro.answered": "Question answered",
-    "action.proposed": "Action proposed ({actionKind}): {title}", "action.accepted": "Action[ {title}] accepted", "action.rejected": "Action[ {title}] rejected",
-    "retro.presents": "{name} presents", "retro.closed": "Retrospective closed",
-    "nudged.no-commander": "nobody had claimed incident commander", "nudged.no-propagation": "nobody had claimed propagation",
-    "nudged.status-overdue": "a status update was overdue", "nudged.no-incident-notice": "no incident notice had been posted",
-    "nudged.recovery-and-propagation": "one person held both recovery and propagation while others were free",
-  },
-  ko: {
-    "nf.incident.started": "시작 시각", "nf.incident.impact": "영향 범위", "nf.incident.channel": "대응 채널",
-    "nf.incident.grade": "내부 등급", "nf.incident.status": "상태", "nf.incident.nextUpdate": "다음 공유 시각",
-    "nf.incident.started.help": "아는 범위에서 사용자가 영향을 받기 시작한 시각 (예: 14:05).",
-    "nf.incident.impact.help": "사용자가 무엇을 못 하는지 사용자의 말로: \"A 지연 증가\"가 아니라 \"고객이 결제를 못 함\".",
-    "nf.incident.channel.help": "대응이 이루어지고 질문을 받는 곳.",
-    "nf.incident.nextUpdate.help": "다음 상황 공유를 게시할 시각.",
-    "nf.status-update.status": "상태", "nf.status-update.impact": "현재 영향", "nf.status-update.progress": "진행 중인 조치",
-    "nf.status-update.expectedRecovery": "예상 복구 시각", "nf.status-update.followUp": "고객 후속 조치", "nf.status-update.nextUpdate": "다음 공유 시각",
-    "nf.status-update.expectedRecovery.help": "시각으로 쓴 최선의 추정 (예: 14:30). 아직 모르면 \"미정\"이라고 쓰세요.",
-    "nf.resolution.started": "시작 시각", "nf.resolution.ended": "종료 시각", "nf.resolution.impact": "영향", "nf.resolution.cause": "원인",
-    "nf.resolution.recovery": "복구 조치", "nf.resolution.affectedCustomers": "영향받은 고객", "nf.resolution.followUp": "후속 조치",
-    "nf.resolution.cause.help": "확인된 사실만 쓰세요. 5 Whys 전체는 장애 보고서에 씁니다.",
-    "nf.resolution.affectedCustomers.help": "몇 명인지, 사후 대응을 위해 어떻게 추출하는지.",
-    "status.investigating": "원인 파악 중", "status.identified": "원인 확인", "status.monitoring": "모니터링 중", "status.resolved": "해소",
-    "end.cap": "제한 시간 도달", "end.resolved": "모든 장애 해결", "end.facilitator": "진행자가 종료",
-    "end.aborted": "중단", "end.scheduled": "예정대로",
-    "by.probe": "자동 확인", "by.manual": "수동 표시",
-    "drill.created": "훈련 생성", "drill.scheduled": "훈련 일정 확정", "drill.briefing": "브리핑", "drill.started": "훈련 시작",
-    "drill.paused": "훈련 일시정지", "drill.resumed": "훈련 재개", "drill.ended": "훈련 종료", "drill.aborted": "훈련 중단",
-    "drill.retro": "회고 시작", "drill.closed": "훈련 닫힘", "drill.restarted": "컨트롤러 재시작",
-    "fault.fire-requested": "장애 {fault}: 발생 요청", "fault.intent": "장애 {fault}: 주입 중 ({attempt}번째 시도)",
-    "fault.prepared": "장애 {fault}: 원복 기록 저장", "fault.injected": "장애 {fault} 발생",
-    "fault.inject-failed": "장애 {fault}: 주입 실패: {error}", "fault.skipped": "장애 {fault} 건너뜀[ ({why})]",
-    "fault.recovering": "장애 {fault}: 확인 통과 유지 중 (복구 중)[ ({why})]", "fault.regressed": "장애 {fault}: 다시 실패[ ({why})]",
-    "fault.resolved": "장애 {fault} 해결[ ({byWords})]", "fault.revert-intent": "장애 {fault}: 원복 중", "fault.reverted": "장애 {fault} 원복",
-    "fault.revert-failed": "장애 {fault}: 원복 실패: {error}",
-    "fault.partial": "장애 {fault}: 주입이 중간에 실패했습니다. 바뀐 내용의 기록은 저장되었습니다: {error}",
-    raw: "{text}", other: "기타 이벤트", "drill.clock": "훈련 시계를 {scaleWords}(으)로 설정", "person.added": "{name} 님이 {roleWords}(으)로 참여",
-    "person.removed": "{name} 님이 훈련에서 제외됨[: {why}]", "survey.link": "훈련 후 설문 링크 공유",
-    "inject.posted": "스크립트 메시지[ ({persona})][ #{channel}]", "inject.followup": "스크립트 후속 메시지[ ({persona})][ #{channel}]",
-    "inject.triggered": "스크립트 메시지 {inject} 발동[: {why}]",
-    "hint.given": "힌트[ ({persona})][ #{channel}] 제공[ ({why})]", "hint.skipped": "힌트[ ({persona})][ #{channel}] 건너뜀[ ({why})]",
-    "scale.real": "실제 시간", "scale.rehearsal": "리허설 ×{scale}",
-    "alert.firing": "알림 {alert} 발생", "alert.resolved": "알림 {alert} 해제",
-    chat: "#{channel} {name}: {text}", "notice.posted": "{title} — {name}: {fields}", "notice.form": "{title} — {name}: {fields}",
-    note: "관찰자 메모 ({tag}): {text}",
-    "role.claimed": "{name} 님이 {roleWords} 역할을 맡음", "role.released": "{name} 님이 {roleWords} 역할을 내려놓음",
-    "role.tookover": "{name} 님이 {from} 님에게서 {roleWords} 역할을 넘겨받음",
-    nudge: "훈련 봇 알림: {nudgeWords}",
-    "retro.submitted": "회고 답변 제출", "retro.question": "질문: {text}", "retro.answered": "질문 답변됨",
-    "action.proposed": "후속 조치 제안 ({actionKind}): {title}", "action.accepted": "후속 조치[ {title}] 채택", "action.rejected": "후속 조치[ {title}] 반려",
-    "retro.presents": "{name} 님 발표", "retro.closed": "회고 닫힘",
-    "nudged.no-commander": "장애 대응 리더를 맡은 사람이 없었음", "nudged.no-propagation": "전파를 맡은 사람이 없었음",
-    "nudged.status-overdue": "상황 공유가 늦었음", "nudged.no-incident-notice": "장애 공지가 게시되지 않았음",
-    "nudged.recovery-and-propagation": "다른 사람이 비어 있는데 한 사람이 복구와 전파를 모두 맡고 있었음",
-  },
-};
+import dict from "./words-dict.js";
 
 const noticeTitles = { incident: ["Incident notice", "incidentNotice"], "status-update": ["Status update", "statusNotice"], resolution: ["Resolution notice", "resolutionNotice"] };
 
@@ -153,6 +55,19 @@ function fill(tpl, args) {
   return tpl.replace(/\{(\w+)\}/g, (_, k) => args[k] === undefined ? "" : String(args[k]));
 }
 
+// engineWhy says a reason the engine wrote in English in the room's
+// language, as the record does (control/record/phrase.go); a person's own
+// reason is kept as written.
+function engineWhy(why) {
+  const keys = ["why.stopped-fired", "why.stopped-injected", "why.faults-resolved", "why.skipped-by-facilitator", "why.given-early"];
+  const k = keys.find((k) => dict.en[k] === why);
+  if (k) return w(k);
+  const prefix = dict.en["why.skipped-by-facilitator"] + ": ";
+  if (why.startsWith(prefix)) return fill(w("why.skipped-for"), { why: why.slice(prefix.length) });
+  if (/^(it fires only if |it fires unless |its predecessor )/.test(why) || why.includes(" was not resolved before ")) return w("why.condition");
+  return why;
+}
+
 /** phrase words a timeline entry ({say, args, summary}) in the room's language; an entry without a known phrase shows its summary. */
 export function phrase(e) {
   const tpl = e.say && w(e.say);
@@ -161,6 +76,9 @@ export function phrase(e) {
   if (a.role) a.roleWords = t(a.role);
   if (a.nudge) a.nudgeWords = w("nudged." + a.nudge) || a.nudge.replaceAll("-", " ");
   if (a.by) a.byWords = w("by." + a.by) || a.by;
+  if (a.why && ["fault.skipped", "hint.given", "hint.skipped"].includes(e.say)) a.why = engineWhy(a.why);
+  if (a.tag) a.tagWords = w("tag." + a.tag) || a.tag;
+  if (a.actionKind) a.actionKindWords = w("actkind." + a.actionKind) || a.actionKind.replaceAll("-", " ");
   if (e.say === "drill.clock") a.scaleWords = !a.scale || a.scale === "1" ? w("scale.real") : fill(w("scale.rehearsal"), { scale: a.scale });
   if (a.notice) a.title = noticeTitle(a.notice, a.title);
   if (a.notice && e.rows) {
