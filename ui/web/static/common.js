@@ -118,3 +118,20 @@ export function prose(text) {
   }
   return out;
 }
+
+// The languages the drill record is written in, by their own names.
+const recordLangs = { en: "English", ko: "한국어" };
+
+/** langLinks offers a record page or export in each language the record is
+ * written in, after the link to it in the drill's language:
+ * " (English · 한국어)". The links carry data-record-lang. */
+export function langLinks(href, title) {
+  const out = [" ("];
+  for (const [code, name] of Object.entries(recordLangs)) {
+    if (out.length > 1) out.push(" · ");
+    out.push(el("a", { href: href + (href.includes("?") ? "&" : "?") + "lang=" + code, hreflang: code, lang: code,
+      title: title + " — " + name, dataset: { recordLang: code } }, name));
+  }
+  out.push(")");
+  return out;
+}

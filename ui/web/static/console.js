@@ -1,4 +1,4 @@
-import { api, chrome, clear, el, loadSession } from "./common.js";
+import { api, chrome, clear, el, langLinks, loadSession } from "./common.js";
 import { t } from "./i18n.js";
 
 let scenarios = [];
@@ -29,7 +29,8 @@ async function refresh() {
       el("td", {}, new Date(d.createdAt).toLocaleString()),
       el("td", { class: "links" }, el("a", { href: "/console/drills/" + encodeURIComponent(d.id), dataset: { open: d.id } }, t("open")),
         ["ended", "aborted", "retro", "closed"].includes(d.state) ? [" · ", el("a", { href: "/room/" + encodeURIComponent(d.id) + "/retro" }, t("retroLink")),
-          " · ", el("a", { href: "/room/" + encodeURIComponent(d.id) + "/record", dataset: { record: d.id } }, t("recordLink"))] : null)));
+          " · ", el("a", { href: "/room/" + encodeURIComponent(d.id) + "/record", dataset: { record: d.id } }, t("recordLink")),
+          el("span", { dataset: { recordLangs: d.id } }, langLinks("/room/" + encodeURIComponent(d.id) + "/record", t("recordLink")))] : null)));
   }
 }
 

@@ -1,7 +1,7 @@
 // The side panel of the drill room, by role: the facilitator's controls, the
 // designer's and observer's notes and scenario, the participant's response
 // roles and notice forms. Everything is built with text nodes only.
-import { clear, el, fmtClock, prose } from "./common.js";
+import { clear, el, fmtClock, langLinks, prose } from "./common.js";
 import { t } from "./i18n.js";
 import { fieldHelp, fieldLabel, optionText } from "./words.js";
 
@@ -117,7 +117,8 @@ function facilitatorPanel(side, room) {
   const id = encodeURIComponent(v.id);
   side.append(el("nav", { class: "nav", id: "facNav" },
     el("a", { href: "/console" }, t("console")), " · ", el("a", { href: "/history" }, t("historyLink")),
-    over ? [" · ", el("a", { href: "/room/" + id + "/retro" }, t("retroLink")), " · ", el("a", { href: "/room/" + id + "/record", id: "recordLink" }, t("recordLink"))] : null));
+    over ? [" · ", el("a", { href: "/room/" + id + "/retro" }, t("retroLink")), " · ", el("a", { href: "/room/" + id + "/record", id: "recordLink" }, t("recordLink")),
+      el("span", { id: "recordLangs" }, langLinks("/room/" + id + "/record", t("recordLink")))] : null));
   faultsSection(side, room, true);
   hintsSection(side, room, true);
   timelineSection(side, room);

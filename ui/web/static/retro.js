@@ -1,7 +1,7 @@
 // The retrospective: the person's form (saved as they type, kept across a
 // reload), the presentation order, the question queue, follow-up actions,
 // the facilitator's console, and the drill's private parts opened at the end.
-import { api, chrome, clear, el, fmtClock, loadSession, prose } from "./common.js";
+import { api, chrome, clear, el, fmtClock, langLinks, loadSession, prose } from "./common.js";
 import { questionText, rt, translateRT } from "./retro-i18n.js";
 import { currentLang, t } from "./i18n.js";
 import { phrase } from "./words.js";
@@ -185,7 +185,7 @@ function renderShared() {
     $("aggregate").classList.remove("hidden");
     const a = v.aggregate;
     $("aggText").textContent = rt("aggText", { before: a.before.toFixed(1), after: a.after.toFixed(1), change: (a.changePct >= 0 ? "+" : "") + a.changePct, count: a.count });
-    $("ratingsChart").src = v.exports.ratings + "?n=" + a.count + "-" + a.before + "-" + a.after;
+    $("ratingsChart").src = v.exports.ratings + "?n=" + a.count + "-" + a.before + "-" + a.after + "&lang=" + currentLang();
   }
 
   const order = clear($("order"));
@@ -223,7 +223,10 @@ function renderShared() {
 
   const ex = clear($("exports"));
   for (const k of ["print", "md", "html", "csv", "github", "json"]) {
-    if (v.exports[k]) ex.append(el("li", {}, el("a", { href: v.exports[k], target: k === "print" ? "_blank" : null, rel: "noopener" }, rt(k))));
+    // What people read (the printable record, Markdown, HTML) is offered
+    // in each language after the drill's own.
+    if (v.exports[k]) ex.append(el("li", {}, el("a", { href: v.exports[k], target: k === "print" ? "_blank" : null, rel: "noopener" }, rt(k)),
+      ["print", "md", "html"].includes(k) ? el("span", { dataset: { exportLangs: k } }, langLinks(v.exports[k], rt(k))) : null));
   }
   renderPrivate();
 }
@@ -261,7 +264,7 @@ function renderPrivate() {
   box.append(fl);
   if (sc.solution) box.append(el("h2", {}, rt("solution")), el("div", { class: "solution prose" }, prose(sc.solution)));
 
-  $("timelineChart").src = v.exports.timeline + "?seq=" + v.timeline.length;
+  $("timelineChart").src = v.exports.timeline + "?seq=" + v.timeline.length + "&lang=" + currentLang();
   const showChat = $("showChat").checked;
   const tl = clear($("timeline"));
   for (const e of v.timeline) {
