@@ -99,6 +99,9 @@ func TestExportCmd(t *testing.T) {
 		{"an unknown drill exits 1", []string{"--data-dir", dir, "export", "nope"}, 1, "drill nope does not exist"},
 		{"an unknown format exits 2", []string{"--data-dir", dir, "export", "drill-1", "--format", "pdf"}, 2, `--format "pdf" is not a format, expected one of md, json, html, csv, github`},
 		{"a missing database is named", []string{"--data-dir", t.TempDir(), "export", "drill-1"}, 1, "no drill database at"},
+		{"--lang ko writes the Markdown in Korean", []string{"--data-dir", dir, "export", "drill-1", "--lang", "ko"}, 0, "# 훈련 기록: Payments fail after a quiet config change"},
+		{"--lang ko writes the printable page in Korean", []string{"--data-dir", dir, "export", "drill-1", "--format", "html", "--lang", "ko"}, 0, "<h2>전체 타임라인</h2>"},
+		{"an unknown language exits 2", []string{"--data-dir", dir, "export", "drill-1", "--lang", "ja"}, 2, `--lang "ja" is not a language of the record, expected en or ko`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
