@@ -80,11 +80,15 @@ func NewEngine(store Store, injector Injector, clk clock.WithTicker) *Engine {
 	return &Engine{store: store, injector: injector, clock: clk, TimeScale: 1, OnRestart: OnRestartResume, drills: map[string]*drillRun{}}
 }
 
-// Open loads every drill that is not closed, re-arms its schedule from the
-// persisted drill clock and reconciles its faults: a drill that is not running
-// any more has anything it still has injected reverted; a drill that was
-// running resumes or is aborted according to OnRestart. Open returns when
-// every drill has had its first reconcile pass.
+// Open loads every drill that is not closed, notes the restart of every
+// running drill (it resumes or is aborted according to OnRestart) and
+// starts the drills' loops, which reconcile their faults from the
+// persisted drill clock: a drill that is not running any more has anything
+// it still has injected reverted. Open makes no injector call, so a slow
+// probe or plugin cannot keep a controller that just took over from
+// serving: it returns once the journals are read and the restarts noted. A
+// Manual engine has no loops; its Open runs each drill's first reconcile
+// pass itself.
 func (e *Engine) Open(ctx context.Context) error {
 	if e.TimeScale <= 0 {
 		return injectors.Errorf(injectors.EINVALID, "engine time scale %v must be above 0", e.TimeScale)
@@ -126,8 +130,8 @@ func (e *Engine) Open(ctx context.Context) error {
 	return nil
 }
 
-// restore loads one drill from its journal, notes the restart, and runs its
-// first reconcile pass.
+// restore loads one drill from its journal and notes the restart; a
+// Manual engine's restore also runs the drill's first reconcile pass.
 func (e *Engine) restore(ctx context.Context, id string) (*drillRun, error) {
 	r, err := e.load(ctx, id)
 	if err != nil {
@@ -147,8 +151,10 @@ func (e *Engine) restore(ctx context.Context, id string) (*drillRun, error) {
 			return nil, fmt.Errorf("resume drill %s: %w", id, err)
 		}
 	}
-	if err := e.reconcile(ctx, r); err != nil {
-		e.logf("drill %s: reconcile after restart: %v", id, err)
+	if e.Manual {
+		if err := e.reconcile(ctx, r); err != nil {
+			e.logf("drill %s: reconcile after restart: %v", id, err)
+		}
 	}
 	return r, nil
 }

@@ -459,18 +459,24 @@ func (e *Engine) RunDue(ctx context.Context, id string) error {
 	return e.reconcile(ctx, r)
 }
 
-// reconcile performs due actions one at a time until none is due. Failures
+// reconcile performs the actions due when it starts, one at a time, until
+// none of them is left. Failures
 // that are retried later are logged, not returned; a journal write failure
 // stops the pass and is returned.
 func (e *Engine) reconcile(ctx context.Context, r *drillRun) error {
 	r.op.Lock()
 	defer r.op.Unlock()
+	// A pass does the work due when it starts. Work that falls due during
+	// it — a probe polled more often than it answers at a high time scale —
+	// is the next pass's, so that every pass ends and whoever waits for
+	// r.op (the facilitator firing a fault now) gets it in between.
+	start := e.clock.Now()
 	for step := 0; step < reconcileStepLimit; step++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		r.mu.Lock()
-		a, _, _ := e.plan(r, e.clock.Now())
+		a, _, _ := e.plan(r, start)
 		r.mu.Unlock()
 		if a == nil {
 			return nil

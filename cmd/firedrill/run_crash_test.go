@@ -308,6 +308,12 @@ func TestRunCrash(t *testing.T) {
 			} else {
 				st = m
 			}
+			if st["state"] == "aborted" {
+				// The restart finishes the abort's reverts in the drill's
+				// loop, and the run exits once they are done.
+				second.waitFor("the end of the aborted drill", func(m map[string]any) bool { return m["metrics"] != nil })
+				aborted = true
+			}
 
 			// Every acknowledged message is in the journal the restarted
 			// process prints from #1.
