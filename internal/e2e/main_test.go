@@ -18,7 +18,12 @@ import (
 
 	"github.com/firedrill/firedrill/internal/devcluster"
 	"github.com/firedrill/firedrill/internal/devcluster/clustertest"
+	"github.com/firedrill/firedrill/internal/pgtest"
 )
+
+// pg is the PostgreSQL server the replicas of the failover test share,
+// started by the first test that needs it.
+var pg pgtest.Lazy
 
 // The binary under test, built once by TestMain.
 var (
@@ -43,6 +48,7 @@ func TestMain(m *testing.M) {
 		}
 	}
 	code := clustertest.Main(m)
+	pg.Stop()
 	os.RemoveAll(tmp)
 	os.Exit(code)
 }
