@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/firedrill/firedrill/control/guard"
@@ -69,9 +70,31 @@ func (st *clusterState) guardOptions() guard.Options {
 	return guard.Options{Fence: st.elector.Fence, Book: st.book}
 }
 
-// lead takes part in the election until this replica leads (closing led)
-// and then until it loses the Lease or ctx ends; lost is closed when it
-// returns.
+// lead takes part in st's election until this process leads, saying so on
+// out, and from then on fences every plugin call of m's engine by the
+// Lease and keeps its revert records in the cluster. lost is closed when
+// this process stops leading (or the election ends when m is closed). led
+// is false when ctx ended first.
+func (m *Main) lead(ctx context.Context, st *clusterState, out io.Writer) (lost <-chan struct{}, led bool, err error) {
+	electCtx, stopElection := context.WithCancel(context.WithoutCancel(ctx))
+	lost = st.run(electCtx)
+	m.OnClose(func() error { stopElection(); <-lost; return nil })
+	fmt.Fprintf(out, "firedrill: replica %s waits to lead (lease %s)\n", st.elector.Identity(), st.lease)
+	select {
+	case <-st.elector.Started():
+	case <-lost:
+		return lost, false, fmt.Errorf("leader election ended before this replica led")
+	case <-ctx.Done():
+		return lost, false, nil
+	}
+	fmt.Fprintf(out, "firedrill: replica %s leads\n", st.elector.Identity())
+	m.guard = st.guardOptions()
+	m.elector = st.elector
+	return lost, true, nil
+}
+
+// run takes part in the election until this replica leads and then until
+// it loses the Lease or ctx ends; lost is closed when it returns.
 func (st *clusterState) run(ctx context.Context) (lost <-chan struct{}) {
 	done := make(chan struct{})
 	go func() {

@@ -95,6 +95,12 @@ func (m *Main) run(cmd *cobra.Command, args []string, o runOptions) error {
 			return &ExitError{Code: 1}
 		}
 	}
+	lost, err := m.leadHeadless(ctx)
+	if err != nil {
+		return err
+	} else if ctx.Err() != nil {
+		return nil
+	}
 	e, err := m.openEngine(ctx, db, h)
 	if err != nil {
 		return err
@@ -108,7 +114,44 @@ func (m *Main) run(cmd *cobra.Command, args []string, o runOptions) error {
 		return err
 	}
 	sess := &headless.Session{Engine: e, DrillID: id, Out: m.Stdout, Log: m.Stderr, JSON: o.output == "json"}
-	return sess.Follow(ctx, m.Stdin)
+	fctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	if lost != nil {
+		go func() {
+			select {
+			case <-lost:
+				stop(errLostLease)
+			case <-fctx.Done():
+			}
+		}()
+	}
+	err = sess.Follow(fctx, m.Stdin)
+	if errors.Is(context.Cause(fctx), errLostLease) {
+		return &ExitError{Code: 1, Err: fmt.Errorf("run: %w %s: this process stopped acting on faults; their revert records stay in namespace %s for firedrill run --resume or firedrill sweep", errLostLease, m.Config.HA.Lease, m.Config.HA.Namespace)}
+	}
+	return err
+}
+
+// errLostLease is why a headless run stops when it cannot renew its Lease.
+var errLostLease = errors.New("lost the leader Lease")
+
+// leadHeadless makes a headless run a controller like serve when
+// ha.namespace is set: it waits to hold the Lease (the heartbeat the sweep
+// watches; one controller of a Lease acts at a time), its plugin calls are
+// fenced by it, and every fault's revert record is kept in the cluster
+// before the fault is injected, so that firedrill sweep restores beta if
+// the process dies. lost is closed when it stops leading; nil without
+// ha.namespace.
+func (m *Main) leadHeadless(ctx context.Context) (lost <-chan struct{}, err error) {
+	st, err := m.openClusterState()
+	if err != nil || st == nil {
+		return nil, err
+	}
+	lost, _, err = m.lead(ctx, st, m.Stderr)
+	if err != nil {
+		return nil, fmt.Errorf("run: %w", err)
+	}
+	return lost, nil
 }
 
 // pickOpen returns the drill --resume follows, as a usage error when there

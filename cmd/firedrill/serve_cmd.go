@@ -200,20 +200,12 @@ func (m *Main) serve(cmd *cobra.Command, hooks roomHooks) error {
 		// until it leads; only the leader opens the engine.
 		handler.set(ui.FollowerHandler(st.elector.Leader))
 		go func() { served <- hs.Serve(ln) }()
-		electCtx, stopElection := context.WithCancel(context.WithoutCancel(ctx))
-		m.OnClose(func() error { stopElection(); <-lost; return nil })
-		lost = st.run(electCtx)
-		fmt.Fprintf(m.Stdout, "firedrill: replica %s waits to lead (lease %s)\n", st.elector.Identity(), st.lease)
-		select {
-		case <-st.elector.Started():
-		case <-lost:
-			return fmt.Errorf("serve: leader election ended before this replica led")
-		case <-ctx.Done():
+		var led bool
+		if lost, led, err = m.lead(ctx, st, m.Stdout); err != nil {
+			return fmt.Errorf("serve: %w", err)
+		} else if !led {
 			return nil
 		}
-		fmt.Fprintf(m.Stdout, "firedrill: replica %s leads\n", st.elector.Identity())
-		m.guard = st.guardOptions()
-		m.elector = st.elector
 	}
 	room, srv, err := m.openRoom(cmd)
 	if err != nil {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/seal"
@@ -136,4 +139,80 @@ func decodeSweep(t *testing.T, out string) []ha.SweptDrill {
 		t.Fatalf("sweep output: %v\n%s", err, out)
 	}
 	return swept
+}
+
+// TestDeadManSweepRun: a headless `firedrill run` is a controller too: it
+// holds its Lease and keeps its faults' revert records in the cluster
+// before injecting them. When it is SIGKILLed with its data directory
+// lost, `firedrill sweep` reverts its faults from those records alone.
+func TestDeadManSweepRun(t *testing.T) {
+	sh := sharedShop(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	needBinary(t)
+	dir := t.TempDir()
+	cfg := serverConfig(t, filepath.Join(dir, "data"), "127.0.0.1:0", sh.urls, haConfig(t, sh, "deadman-run"))
+	b, err := yaml.Marshal(cfg)
+	must(t, "the config", err)
+	conf := filepath.Join(dir, "firedrill.yaml")
+	must(t, "write the config", os.WriteFile(conf, b, 0o600))
+
+	scenario := filepath.Join(repoRoot, "scenarios", "examples", "layered-payment-outage.yaml")
+	cmd := exec.CommandContext(ctx, binary, "run", "--config", conf, "-o", "json", scenario)
+	cmd.Env = cleanEnv()
+	stdin, err := cmd.StdinPipe()
+	must(t, "run's stdin", err)
+	defer stdin.Close()
+	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	must(t, "start firedrill run", cmd.Start())
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	defer func() {
+		_ = cmd.Process.Kill()
+		<-exited
+		if t.Failed() {
+			t.Logf("firedrill run stdout:\n%s\nstderr:\n%s", tail(stdout.String(), 40), tail(stderr.String(), 60))
+		}
+	}()
+	injected := regexp.MustCompile(`"event":"fault.injected"`)
+	if err := poll(ctx, eventWait, func() bool { return len(injected.FindAllString(stdout.String(), -1)) == 2 }); err != nil {
+		t.Fatalf("firedrill run did not inject both faults within %s", eventWait)
+	}
+	if !regexp.MustCompile(`firedrill: replica \S+ leads`).MatchString(stderr.String()) {
+		t.Fatalf("firedrill run did not say it leads its Lease:\n%s", tail(stderr.String(), 20))
+	}
+	sh.waitHealth(t, ctx, "web", "/api/checkout/health", 503, "payment")
+	recs, err := ha.ListRecords(ctx, sh.cs, haNamespace)
+	must(t, "list the revert records", err)
+	if len(recs) != 1 || len(recs[0].Entries) != 2 {
+		t.Fatalf("revert records in the cluster: %+v, want one drill with 2 faults", recs)
+	}
+	for _, e := range recs[0].Entries {
+		if !seal.IsSealed(e.Record) {
+			t.Fatalf("the record of %s is kept in the clear: %.40q", e.FaultID, e.Record)
+		}
+	}
+
+	// The machine dies: the run is killed, its disk is lost.
+	must(t, "SIGKILL firedrill run", cmd.Process.Kill())
+	<-exited
+	must(t, "delete the data directory", os.RemoveAll(cfg["dataDir"].(string)))
+	time.Sleep(5 * time.Second) // past safety.deadManAfter (4s)
+
+	code, out := run(t, ctx, "sweep", "--config", conf, "-o", "json")
+	if code != 0 {
+		t.Fatalf("sweep of a killed run: exit %d\n%s", code, out)
+	}
+	swept := decodeSweep(t, out)
+	if len(swept) != 1 || swept[0].Alive || len(swept[0].Failed) != 0 || len(swept[0].Reverted) != 2 {
+		t.Fatalf("sweep of a killed run: %+v, want both faults reverted", swept)
+	}
+	sh.waitHealth(t, ctx, "web", "/api/checkout/health", 200, "ok")
+	sh.assertClean(t, ctx)
+	recs, err = ha.ListRecords(ctx, sh.cs, haNamespace)
+	must(t, "list the revert records after the sweep", err)
+	if len(recs) != 0 {
+		t.Fatalf("revert records left after the sweep: %+v", recs)
+	}
 }
