@@ -113,17 +113,25 @@ func TestDeadManSweep(t *testing.T) {
 	if len(swept) != 1 || swept[0].Alive || len(swept[0].Failed) != 0 || strings.Join(swept[0].Reverted, ",") != "worker-isolated,payment-timeout" && strings.Join(swept[0].Reverted, ",") != "payment-timeout,worker-isolated" {
 		t.Fatalf("sweep of a dead controller: %+v, want both faults reverted", swept)
 	}
-	sh.waitHealth(t, ctx, "web", "/api/checkout/health", 200, "ok")
-	sh.assertClean(t, ctx)
-	recs, err = ha.ListRecords(ctx, sh.cs, haNamespace)
-	must(t, "list the revert records after the sweep", err)
-	if len(recs) != 0 {
-		t.Fatalf("revert records left after the sweep: %+v", recs)
-	}
+	sh.assertRestored(t, ctx, "the sweep")
 	// A second sweep finds nothing to do.
 	code, out = run(t, ctx, "sweep", "--config", srv.Config)
 	if code != 0 || !strings.Contains(out, "nothing to sweep") {
 		t.Fatalf("second sweep: exit %d\n%s", code, out)
+	}
+}
+
+// assertRestored asserts that the shop is back to its manifests and
+// answers again, with nothing marked and no revert record left in the
+// cluster after what restored it.
+func (sh *theShop) assertRestored(t *testing.T, ctx context.Context, after string) {
+	t.Helper()
+	sh.waitHealth(t, ctx, "web", "/api/checkout/health", 200, "ok")
+	sh.assertClean(t, ctx)
+	recs, err := ha.ListRecords(ctx, sh.cs, haNamespace)
+	must(t, "list the revert records after "+after, err)
+	if len(recs) != 0 {
+		t.Fatalf("revert records left after %s: %+v", after, recs)
 	}
 }
 
@@ -208,11 +216,5 @@ func TestDeadManSweepRun(t *testing.T) {
 	if len(swept) != 1 || swept[0].Alive || len(swept[0].Failed) != 0 || len(swept[0].Reverted) != 2 {
 		t.Fatalf("sweep of a killed run: %+v, want both faults reverted", swept)
 	}
-	sh.waitHealth(t, ctx, "web", "/api/checkout/health", 200, "ok")
-	sh.assertClean(t, ctx)
-	recs, err = ha.ListRecords(ctx, sh.cs, haNamespace)
-	must(t, "list the revert records after the sweep", err)
-	if len(recs) != 0 {
-		t.Fatalf("revert records left after the sweep: %+v", recs)
-	}
+	sh.assertRestored(t, ctx, "the sweep")
 }

@@ -274,28 +274,8 @@ func TestFailover(t *testing.T) {
 				t.Fatalf("%s: event #%d follows #%d: an event was lost or repeated across the failover", p.name, evs[i].Seq, evs[i-1].Seq)
 			}
 		}
-		for _, s := range said {
-			n := 0
-			for _, e := range evs {
-				if saidBy(d.ana.id, s)(e) {
-					n++
-				}
-			}
-			if n != 1 {
-				t.Fatalf("%s: the acknowledged message %q is in the drill %d times, want once", p.name, s, n)
-			}
-		}
-		for _, s := range acked {
-			n := 0
-			for _, e := range evs {
-				if saidBy(d.ben.id, s)(e) {
-					n++
-				}
-			}
-			if n != 1 {
-				t.Fatalf("%s: Ben's acknowledged message %q is in the drill %d times, want once", p.name, s, n)
-			}
-		}
+		assertSaidOnce(t, p.name, evs, d.ana.id, said)
+		assertSaidOnce(t, p.name, evs, d.ben.id, acked)
 	}
 	t.Logf("failover: Ben was acknowledged %d messages around it; Ana's stream was opened %d times, Ben's %d", len(acked), anaTries.Load(), benTries.Load())
 	if anaTries.Load() < 2 || benTries.Load() < 2 {
@@ -336,14 +316,25 @@ func TestFailover(t *testing.T) {
 	must(t, "abort on the new leader", d.fac.c.Lifecycle(ctx, d.id, "abort", "failover test done"))
 	p.waitFor(t, "worker-isolated reverted", endWait, isFault(control.EventFaultReverted, "worker-isolated"))
 	p.waitFor(t, "payment-timeout reverted", endWait, isFault(control.EventFaultReverted, "payment-timeout"))
-	sh.waitHealth(t, ctx, "web", "/api/checkout/health", 200, "ok")
-	sh.assertClean(t, ctx)
-	recs, err = ha.ListRecords(ctx, sh.cs, haNamespace)
-	must(t, "list the revert records", err)
-	if len(recs) != 0 {
-		t.Fatalf("revert records left after the abort: %+v", recs)
-	}
+	sh.assertRestored(t, ctx, "the abort")
 	b.stop(t)
+}
+
+// assertSaidOnce asserts that each of the texts personID was acknowledged
+// is in evs exactly once.
+func assertSaidOnce(t *testing.T, who string, evs []wire.Event, personID string, texts []string) {
+	t.Helper()
+	for _, text := range texts {
+		n := 0
+		for _, e := range evs {
+			if saidBy(personID, text)(e) {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Fatalf("%s: the acknowledged message %q of %s is in the drill %d times, want once", who, text, personID, n)
+		}
+	}
 }
 
 // dialFirst dials the first of addrs that accepts a connection, whatever
