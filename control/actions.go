@@ -120,11 +120,12 @@ func (e *Engine) persona(d *Drill, id string) scenarios.Persona {
 	return scenarios.Persona{ID: id, Name: id}
 }
 
-// personaMessage is a chat message posted by a persona.
-func (e *Engine) personaMessage(d *Drill, personaID, channel, text, source string) pending {
+// personaMessage is a chat message posted by a persona; to, when set, makes
+// it private to those people.
+func (e *Engine) personaMessage(d *Drill, personaID, channel, text, source string, to ...string) pending {
 	p := e.persona(d, personaID)
 	return pending{Type: EventChatMessage, Actor: PersonaActor(p.ID), Payload: Message{
-		Channel: channel, AuthorID: p.ID, AuthorKind: AuthorPersona, AuthorName: p.Name, Text: text, Source: source, DrillTime: d.Elapsed(e.clock.Now()),
+		Channel: channel, AuthorID: p.ID, AuthorKind: AuthorPersona, AuthorName: p.Name, Text: text, Source: source, DrillTime: d.Elapsed(e.clock.Now()), To: to,
 	}}
 }
 
@@ -146,13 +147,21 @@ func (e *Engine) injectEvents(d *Drill, i int, follow bool) []pending {
 	}
 	rendered, err := renderText(text, d.textData(e.clock.Now(), faultID))
 	ev := InjectEvent{InjectID: in.ID, FollowUp: follow, Step: step}
+	var to []string
+	switch {
+	case follow:
+		to = d.Injects[i].To
+	case in.To != nil:
+		to = d.recipients(in.To)
+		ev.To = to
+	}
 	if err != nil {
 		ev.RenderError = err.Error()
 		e.logf("drill %s: inject %s: %v", d.ID, in.ID, err)
 	}
 	return []pending{
 		{Type: EventInjectPosted, Actor: ActorEngine, Payload: ev},
-		e.personaMessage(d, persona, in.Channel, rendered, source),
+		e.personaMessage(d, persona, in.Channel, rendered, source, to...),
 	}
 }
 

@@ -194,6 +194,9 @@ type InjectState struct {
 	TriggeredAt *time.Duration `json:"triggeredAt,omitempty"`
 	// TriggerDetail says what the check saw, for cluster.changed.
 	TriggerDetail string `json:"triggerDetail,omitempty"`
+	// To are the people a private briefing was posted to; its follow-ups
+	// go to them too.
+	To []string `json:"to,omitempty"`
 }
 
 // AlertState is one alert of a drill.
@@ -259,6 +262,9 @@ type Drill struct {
 	// LastWrite is the drill time of the latest participant message per
 	// channel, for follow-ups.
 	LastWrite map[string]time.Duration `json:"lastWrite"`
+	// Claims are the response roles each person holds (room.claim), for
+	// private briefings addressed to a role.
+	Claims map[string][]string `json:"claims,omitempty"`
 
 	// Seq and Head are the journal position: the last event's sequence
 	// number and hash.
@@ -395,6 +401,7 @@ func (d *Drill) Clone() *Drill {
 	for i := range c.Injects {
 		in := &c.Injects[i]
 		in.PostedAt, in.FollowedAt, in.AnsweredAt, in.TriggeredAt = dup(in.PostedAt), dup(in.FollowedAt), dup(in.AnsweredAt), dup(in.TriggeredAt)
+		in.To = slices.Clone(in.To)
 	}
 	c.Alerts = slices.Clone(d.Alerts)
 	for i := range c.Alerts {
@@ -405,6 +412,10 @@ func (d *Drill) Clone() *Drill {
 		c.Notices[i].Fields = maps.Clone(c.Notices[i].Fields)
 	}
 	c.LastWrite = maps.Clone(d.LastWrite)
+	c.Claims = maps.Clone(d.Claims)
+	for k, v := range c.Claims {
+		c.Claims[k] = slices.Clone(v)
+	}
 	return &c
 }
 

@@ -1,6 +1,7 @@
 package control
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -14,6 +15,9 @@ func (d *Drill) injectDue(i int, el time.Duration) (time.Duration, bool) {
 		return 0, false
 	}
 	in := d.Scenario.Injects[i]
+	if in.To != nil && len(d.recipients(in.To)) == 0 {
+		return 0, false // a private briefing waits for its participant
+	}
 	if in.At != nil {
 		return in.At.D(), true
 	}
@@ -130,4 +134,51 @@ func (d *Drill) heard(m Message, at time.Duration) {
 			st.TriggeredAt = &t
 		}
 	}
+}
+
+// roleClaim is the part of a room.claim payload (the room's event) the
+// engine reads: who holds which response role.
+type roleClaim struct {
+	PersonID     string `json:"personId"`
+	Role         string `json:"role"`
+	Release      bool   `json:"release"`
+	TakeOverFrom string `json:"takeOverFrom"`
+}
+
+// claim folds a role claim into d.Claims, as the room does.
+func (d *Drill) claim(c roleClaim) {
+	if d.Claims == nil {
+		d.Claims = map[string][]string{}
+	}
+	drop := func(person, role string) {
+		d.Claims[person] = slices.DeleteFunc(d.Claims[person], func(r string) bool { return r == role })
+	}
+	if c.TakeOverFrom != "" {
+		drop(c.TakeOverFrom, c.Role)
+	}
+	drop(c.PersonID, c.Role)
+	if !c.Release {
+		d.Claims[c.PersonID] = append(d.Claims[c.PersonID], c.Role)
+	}
+}
+
+// recipients returns the people a private briefing goes to now: the
+// participant who joined in that slot, or those holding that role; none
+// while there is nobody.
+func (d *Drill) recipients(to *scenarios.Recipient) []string {
+	var out []string
+	slot := 0
+	for _, p := range d.People {
+		if p.Role != RoleParticipant || p.Removed {
+			continue
+		}
+		slot++
+		switch {
+		case to.Slot > 0 && slot == to.Slot:
+			return []string{p.ID}
+		case to.Claim != "" && slices.Contains(d.Claims[p.ID], to.Claim):
+			out = append(out, p.ID)
+		}
+	}
+	return out
 }

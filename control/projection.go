@@ -66,6 +66,8 @@ type InjectEvent struct {
 	Step int `json:"step,omitempty"`
 	// Detail says what a check saw change, for inject.triggered.
 	Detail string `json:"detail,omitempty"`
+	// To are the people a private briefing went to.
+	To []string `json:"to,omitempty"`
 	// RenderError says why the text was posted unrendered: a template
 	// error for the designer to fix.
 	RenderError string `json:"renderError,omitempty"`
@@ -93,6 +95,9 @@ type Message struct {
 	Source string `json:"source,omitempty"`
 	// DrillTime is the drill clock when the message was posted.
 	DrillTime time.Duration `json:"drillTime"`
+	// To, when set, makes the message private: only these people (and
+	// staff) ever see it. Scripted private briefings set it.
+	To []string `json:"to,omitempty"`
 }
 
 // Author kinds of a message.
@@ -286,6 +291,12 @@ func (d *Drill) decodeType(e *Event) (fold, error) {
 				}
 			}
 		}, nil
+	case EventRoleClaim:
+		var p roleClaim
+		if err := json.Unmarshal(e.Payload, &p); err != nil {
+			return nil, err
+		}
+		return func(d *Drill) { d.claim(p) }, nil
 	case EventNoticePosted:
 		var p NoticePosted
 		if err := json.Unmarshal(e.Payload, &p); err != nil {
@@ -331,7 +342,7 @@ func (d *Drill) decodeType(e *Event) (fold, error) {
 				d.Injects[i].FollowedAt = &t
 				d.Injects[i].Steps++
 			} else {
-				d.Injects[i].PostedAt = &t
+				d.Injects[i].PostedAt, d.Injects[i].To = &t, p.To
 			}
 		}, nil
 	case EventInjectTriggered:

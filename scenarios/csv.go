@@ -64,6 +64,8 @@ func notInCSV(in Inject) string {
 		return "an escalation"
 	case in.AnsweredWhen != nil:
 		return "answeredWhen"
+	case in.To != nil:
+		return "a private recipient (to)"
 	case in.FollowUp != nil && in.FollowUp.Persona != "":
 		return "a follow-up persona"
 	case in.On == nil:

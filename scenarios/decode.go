@@ -263,6 +263,24 @@ func (d *decoder) boolean(n *yaml.Node, path string, into *bool) {
 	*into = n.Value == "true" || n.Value == "True" || n.Value == "TRUE"
 }
 
+// integer decodes a whole number.
+func (d *decoder) integer(n *yaml.Node, path string, into *int) {
+	n = d.resolve(n)
+	if n == nil {
+		return
+	}
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
+		d.errorf(n, path, "expected a whole number, got %s", kindName(n))
+		return
+	}
+	v, err := strconv.Atoi(n.Value)
+	if err != nil {
+		d.errorf(n, path, "expected a whole number, got %s", kindName(n))
+		return
+	}
+	*into = v
+}
+
 func (d *decoder) boolPtr(n *yaml.Node, path string, into **bool) {
 	var b bool
 	before := len(d.errs)

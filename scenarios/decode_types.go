@@ -295,6 +295,13 @@ func (d *decoder) inject(n *yaml.Node, path string, x *Inject) {
 				x.Escalation = append(x.Escalation, f)
 			})
 		}},
+		{"to", false, func(v *yaml.Node, p string) {
+			x.To = &Recipient{}
+			d.object(v, p, []field{
+				{"slot", false, func(v *yaml.Node, p string) { d.integer(v, p, &x.To.Slot) }},
+				{"claim", false, func(v *yaml.Node, p string) { d.str(v, p, &x.To.Claim) }},
+			})
+		}},
 		{"answeredWhen", false, func(v *yaml.Node, p string) {
 			x.AnsweredWhen = &TextMatch{}
 			d.textMatch(v, p, x.AnsweredWhen)

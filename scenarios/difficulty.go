@@ -311,6 +311,7 @@ func (s *Scenario) Clone() *Scenario {
 		}
 		in.FollowUp = clonePtr(in.FollowUp)
 		in.Escalation = slices.Clone(in.Escalation)
+		in.To = clonePtr(in.To)
 		if in.AnsweredWhen != nil {
 			m := cloneMatch(*in.AnsweredWhen)
 			in.AnsweredWhen = &m

@@ -131,6 +131,9 @@ func Plan(s *Scenario, d Difficulty) (*Timeline, error) {
 	}
 	for _, in := range sc.Injects {
 		e := TimelineEntry{Kind: EntryInject, ID: in.ID, Summary: summarize(in.Text), Detail: in.Persona + " → #" + in.Channel}
+		if in.To != nil {
+			e.Detail += " (private to " + in.To.Describe() + ")"
+		}
 		e.FollowUp = describeLadder(in)
 		switch {
 		case in.At != nil:

@@ -426,6 +426,37 @@ type Inject struct {
 	// Difficulties, when set, limits the inject to drills played at these
 	// levels.
 	Difficulties []Difficulty `yaml:"difficulties,omitempty" json:"difficulties,omitempty"`
+	// To makes the inject a private briefing: only that participant (and
+	// staff) ever see it. It waits until such a participant is there.
+	To *Recipient `yaml:"to,omitempty" json:"to,omitempty"`
+}
+
+// Response roles participants claim in the drill room, from the practice:
+// recovery and propagation are done by different people.
+const (
+	ClaimCommander   = "incident-commander"
+	ClaimRecovery    = "recovery"
+	ClaimPropagation = "propagation"
+	ClaimLiaison     = "customer-liaison"
+)
+
+// ResponseRoles are the roles a participant can claim, in the room's order.
+var ResponseRoles = []string{ClaimCommander, ClaimRecovery, ClaimPropagation, ClaimLiaison}
+
+// Recipient names the participant a private message goes to: the one who
+// joined in Slot (1 for the first participant added to the drill), or
+// whoever holds the response role Claim when the message is due.
+type Recipient struct {
+	Slot  int    `yaml:"slot,omitempty" json:"slot,omitempty"`
+	Claim string `yaml:"claim,omitempty" json:"claim,omitempty"`
+}
+
+// Describe returns r in words: "participant 2", "the recovery role".
+func (r Recipient) Describe() string {
+	if r.Claim != "" {
+		return "whoever holds " + r.Claim + ", once claimed"
+	}
+	return fmt.Sprintf("participant %d", r.Slot)
 }
 
 // FollowUp is sent by the same persona (or Persona, someone higher up) when

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -39,6 +40,9 @@ func (v *validator) inject(i int) {
 	}
 	for j, step := range in.Escalation {
 		v.followUp(index(path+".escalation", j), step, withFault)
+	}
+	if in.To != nil {
+		v.recipient(path, in)
 	}
 	if in.AnsweredWhen != nil {
 		if in.FollowUp == nil && len(in.Escalation) == 0 {
@@ -224,5 +228,29 @@ func (v *validator) injectChains() {
 			seen[j] = true
 			cur = v.s.Injects[j]
 		}
+	}
+}
+
+// maxSlot bounds a recipient slot: more than 12 participants is two drills.
+const maxSlot = 12
+
+// recipient checks a private briefing's addressee.
+func (v *validator) recipient(path string, in Inject) {
+	to := in.To
+	switch {
+	case to.Slot != 0 && to.Claim != "":
+		v.errf(path+".to", "both slot and claim are set, expected one: slot (the n-th participant to join) or claim (whoever holds a response role)")
+	case to.Slot == 0 && to.Claim == "":
+		if _, typed := v.d.pos[path+".to.slot"]; typed {
+			break // a slot that is not a number: reported already
+		}
+		v.errf(path+".to", "no recipient, expected slot: 1 (the first participant to join) or claim: %s", ClaimRecovery)
+	case to.Slot < 0 || to.Slot > maxSlot:
+		v.errf(path+".to.slot", "slot %d, expected 1 to %d (the n-th participant to join the drill)", to.Slot, maxSlot)
+	case to.Claim != "" && !slices.Contains(ResponseRoles, to.Claim):
+		v.errf(path+".to.claim", "unknown response role %q, expected one of: %s", to.Claim, strings.Join(ResponseRoles, ", "))
+	}
+	if in.Channel == BackroomChannel {
+		v.errf(path+".channel", "a private briefing goes to a participant, who never sees the back room, expected a drill channel: %s", listOr(sortedKeys(v.channels)))
 	}
 }

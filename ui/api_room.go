@@ -262,7 +262,7 @@ func (s *Server) apiPostMessage(w http.ResponseWriter, r *http.Request, sess *Se
 	}
 	if req.ReplyTo > 0 && !sess.staff() {
 		// A participant replies to a message by its number as they see it.
-		n, err := s.publicSeqs.journalSeq(r.Context(), drillID, req.ReplyTo, head)
+		n, err := s.publicSeqs.journalSeq(r.Context(), drillID, sess.PersonID, req.ReplyTo, head)
 		if err != nil {
 			s.writeError(w, r, fmt.Errorf("replyTo: %w", err))
 			return

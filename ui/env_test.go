@@ -330,9 +330,15 @@ type drill struct {
 // a second participant, an observer and a designer; start starts it.
 func (e *env) newDrill(start bool) *drill {
 	e.t.Helper()
+	return e.newDrillOf("room-test", start)
+}
+
+// newDrillOf is newDrill with another scenario of ui/testdata/scenarios.
+func (e *env) newDrillOf(scenario string, start bool) *drill {
+	e.t.Helper()
 	a := e.admin()
 	var sum control.DrillSummary
-	a.must(201, "POST", "/api/drills", map[string]string{"scenario": "room-test", "difficulty": ""}, &sum)
+	a.must(201, "POST", "/api/drills", map[string]string{"scenario": scenario, "difficulty": ""}, &sum)
 	d := &drill{id: sum.ID, admin: a, people: map[string]string{}}
 	add := func(name string, role control.Role) *client {
 		var l wire.JoinLink

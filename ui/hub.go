@@ -19,6 +19,7 @@ type Audience int
 const (
 	AudienceEveryone Audience = iota // participants and staff
 	AudienceStaff                    // facilitator, designer, observer
+	AudiencePrivate                  // staff and the participants it is addressed to (see Recipients)
 	AudienceNone
 )
 
@@ -32,16 +33,29 @@ type outEvent struct {
 	// data is the frame staff get; public the frame participants get
 	// (see Server.participantEvent), nil when they do not see the event.
 	data, public []byte
+	// personal are the frames of the participants who were sent private
+	// messages (they number events on their own), and of a private
+	// message's recipients; nobody else gets a private message.
+	personal map[string]personalFrame
 	// resync, set when the event could not be numbered for participants,
 	// drops the drill's participant subscribers: their browsers resume
 	// from the journal instead of missing the event.
 	resync bool
 }
 
+// personalFrame is an event as one participant sees it, in their numbering.
+type personalFrame struct {
+	seq  int64
+	data []byte
+}
+
 // frameFor returns the frame a subscriber receives and its number.
-func (e *outEvent) frameFor(staff bool) (int64, []byte) {
-	if staff {
+func (e *outEvent) frameFor(s *subscriber) (int64, []byte) {
+	if s.staff {
 		return e.seq, e.data
+	}
+	if f, ok := e.personal[s.personID]; ok {
+		return f.seq, f.data
 	}
 	return e.pseq, e.public
 }
@@ -64,11 +78,14 @@ type subscriber struct {
 }
 
 func (s *subscriber) sees(e *outEvent) bool {
+	_, personal := e.personal[s.personID]
 	switch e.audience {
 	case AudienceEveryone:
-		return s.staff || e.public != nil
+		return s.staff || e.public != nil || personal
 	case AudienceStaff:
 		return s.staff
+	case AudiencePrivate:
+		return s.staff || personal && s.personID != ""
 	}
 	return false
 }
@@ -232,7 +249,7 @@ func (s *Subscriber) Next() (seq int64, frame []byte, ok bool) {
 	if !ok {
 		return 0, nil, false
 	}
-	seq, frame = e.frameFor(s.s.staff)
+	seq, frame = e.frameFor(s.s)
 	return seq, frame, true
 }
 
@@ -276,10 +293,11 @@ func (h *Hub) unsubscribe(s *subscriber) {
 
 // Publish hands a journal event to the hub, with public, the event as
 // participants see it (numbered among the events they see; see
-// Server.participantEvent), or nil when they do not see it. Events of one
-// drill must be published in sequence order, after they are durable in the
-// journal.
-func (h *Hub) Publish(e control.Event, public *wire.Event) {
+// Server.participantEvent), or nil when they do not see it, and personal,
+// the event as each participant who numbers events on their own sees it
+// (the recipients of private messages). Events of one drill must be
+// published in sequence order, after they are durable in the journal.
+func (h *Hub) Publish(e control.Event, public *wire.Event, personal ...map[string]wire.Event) {
 	a, w := streamed(e)
 	if a == AudienceNone {
 		return
@@ -295,6 +313,18 @@ func (h *Hub) Publish(e control.Event, public *wire.Event) {
 			return
 		}
 		out.pseq = public.Seq
+	}
+	if len(personal) > 0 && (a == AudienceEveryone || a == AudiencePrivate) {
+		for id, w := range personal[0] {
+			b, err := encodeEventFrame(w)
+			if err != nil {
+				return
+			}
+			if out.personal == nil {
+				out.personal = make(map[string]personalFrame, len(personal[0]))
+			}
+			out.personal[id] = personalFrame{seq: w.Seq, data: b}
+		}
 	}
 	h.send(out)
 }

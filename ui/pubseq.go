@@ -34,9 +34,13 @@ type publicIndex struct {
 	mu sync.Mutex
 	// head is the journal sequence number the index has read up to.
 	head int64
-	// seqs are the journal sequence numbers of the events participants
-	// see, in order: participant number n is seqs[n-1].
+	// seqs are the journal sequence numbers of the events every
+	// participant sees, in order.
 	seqs []int64
+	// private are, per person, the journal numbers of the private
+	// messages addressed to them. A person's numbering is seqs and their
+	// private ones merged: participant number n is the n-th of those.
+	private map[string][]int64
 }
 
 func newPublicSeqs(j Journal) *publicSeqs {
@@ -48,7 +52,7 @@ func (p *publicSeqs) index(drillID string) *publicIndex {
 	defer p.mu.Unlock()
 	x, ok := p.drills[drillID]
 	if !ok {
-		x = &publicIndex{}
+		x = &publicIndex{private: map[string][]int64{}}
 		p.drills[drillID] = x
 	}
 	return x
@@ -85,64 +89,113 @@ func (x *publicIndex) add(e control.Event) {
 		return
 	}
 	x.head = e.Seq
-	if audienceOf(e) == AudienceEveryone {
+	switch audienceOf(e) {
+	case AudienceEveryone:
 		x.seqs = append(x.seqs, e.Seq)
+	case AudiencePrivate:
+		for _, id := range Recipients(e) {
+			x.private[id] = append(x.private[id], e.Seq)
+		}
+	}
+}
+
+// countUpTo returns how many of the sorted numbers are at most seq.
+func countUpTo(seqs []int64, seq int64) int {
+	return sort.Search(len(seqs), func(i int) bool { return seqs[i] > seq })
+}
+
+func has(seqs []int64, seq int64) bool {
+	i := sort.Search(len(seqs), func(i int) bool { return seqs[i] >= seq })
+	return i < len(seqs) && seqs[i] == seq
+}
+
+// find returns the number of journal number seq in person's numbering, and
+// whether they see that event at all.
+func (x *publicIndex) find(person string, seq int64) (int64, bool) {
+	priv := x.private[person]
+	n := int64(countUpTo(x.seqs, seq) + countUpTo(priv, seq))
+	return n, has(x.seqs, seq) || has(priv, seq)
+}
+
+// nth returns the journal number of person's n-th event (n from 1 to the
+// number of events they see).
+func (x *publicIndex) nth(person string, n int64) int64 {
+	priv := x.private[person]
+	if len(priv) == 0 {
+		return x.seqs[n-1]
+	}
+	i, j := 0, 0
+	for k := int64(1); ; k++ {
+		var next int64
+		if j >= len(priv) || i < len(x.seqs) && x.seqs[i] < priv[j] {
+			next, i = x.seqs[i], i+1
+		} else {
+			next, j = priv[j], j+1
+		}
+		if k == n {
+			return next
+		}
 	}
 }
 
 // observe numbers an event that was just appended to the journal, as the
-// pump hands it to the hub: n is its participant number, zero when
-// participants do not see it.
-func (p *publicSeqs) observe(ctx context.Context, e control.Event) (n int64, err error) {
+// pump hands it to the hub: n is its number in the numbering every
+// participant without a private message shares (zero when they do not see
+// it), and personal its number for each person who was sent private
+// messages and sees it.
+func (p *publicSeqs) observe(ctx context.Context, e control.Event) (n int64, personal map[string]int64, err error) {
 	x := p.index(e.DrillID)
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if x.head == e.Seq-1 {
 		x.add(e)
 	} else if err := p.catchUp(ctx, e.DrillID, x, e.Seq); err != nil {
-		return 0, err
+		return 0, nil, err
 	}
-	if i, ok := x.find(e.Seq); ok {
-		return int64(i) + 1, nil
+	if has(x.seqs, e.Seq) {
+		n = int64(countUpTo(x.seqs, e.Seq))
 	}
-	return 0, nil
+	for person := range x.private {
+		if pn, ok := x.find(person, e.Seq); ok {
+			if personal == nil {
+				personal = map[string]int64{}
+			}
+			personal[person] = pn
+		}
+	}
+	return n, personal, nil
 }
 
-// find returns the position of journal number seq among the public events.
-func (x *publicIndex) find(seq int64) (int, bool) {
-	i := sort.Search(len(x.seqs), func(i int) bool { return x.seqs[i] >= seq })
-	return i, i < len(x.seqs) && x.seqs[i] == seq
-}
-
-// upTo returns how many events participants see up to journal number seq
-// (included): the participant number of the last one they saw by then.
-func (p *publicSeqs) upTo(ctx context.Context, drillID string, seq int64) (int64, error) {
+// upTo returns how many events person sees up to journal number seq
+// (included): the number of the last one they saw by then.
+func (p *publicSeqs) upTo(ctx context.Context, drillID, person string, seq int64) (int64, error) {
 	x := p.index(drillID)
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if err := p.catchUp(ctx, drillID, x, seq); err != nil {
 		return 0, err
 	}
-	return int64(sort.Search(len(x.seqs), func(i int) bool { return x.seqs[i] > seq })), nil
+	n, _ := x.find(person, seq)
+	return n, nil
 }
 
-// of returns the participant number of journal number seq; ok is false when
-// participants do not see that event.
-func (p *publicSeqs) of(ctx context.Context, drillID string, seq int64) (n int64, ok bool, err error) {
+// of returns person's number of journal number seq; ok is false when they
+// do not see that event.
+func (p *publicSeqs) of(ctx context.Context, drillID, person string, seq int64) (n int64, ok bool, err error) {
 	x := p.index(drillID)
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if err := p.catchUp(ctx, drillID, x, seq); err != nil {
 		return 0, false, err
 	}
-	i, ok := x.find(seq)
-	return int64(i) + 1, ok, nil
+	n, ok = x.find(person, seq)
+	return n, ok, nil
 }
 
-// journalSeq returns the journal number of participant number n, given the
+// journalSeq returns the journal number of person's number n, given the
 // drill's journal head: zero for zero, an EINVALID error past the last event
-// participants may see.
-func (p *publicSeqs) journalSeq(ctx context.Context, drillID string, n, head int64) (int64, error) {
+// they may see.
+func (p *publicSeqs) journalSeq(ctx context.Context, drillID, person string, n, head int64) (int64, error) {
 	if n == 0 {
 		return 0, nil
 	}
@@ -152,10 +205,11 @@ func (p *publicSeqs) journalSeq(ctx context.Context, drillID string, n, head int
 	if err := p.catchUp(ctx, drillID, x, head); err != nil {
 		return 0, err
 	}
-	if n < 0 || n > int64(len(x.seqs)) {
-		return 0, injectors.Errorf(injectors.EINVALID, "#%d is past the drill's last event #%d", n, len(x.seqs))
+	total := int64(len(x.seqs) + len(x.private[person]))
+	if n < 0 || n > total {
+		return 0, injectors.Errorf(injectors.EINVALID, "#%d is past the drill's last event #%d", n, total)
 	}
-	return x.seqs[n-1], nil
+	return x.nth(person, n), nil
 }
 
 // participantEvent returns e as participants see it, numbered n among the
@@ -163,7 +217,7 @@ func (p *publicSeqs) journalSeq(ctx context.Context, drillID string, n, head int
 // refers to (the message a reply answers, the notice whose promised update
 // a nudge is about) by their participant numbers, or not at all when
 // participants do not see them.
-func (s *Server) participantEvent(ctx context.Context, e control.Event, n int64) (wire.Event, error) {
+func (s *Server) participantEvent(ctx context.Context, e control.Event, n int64, person string) (wire.Event, error) {
 	_, w := streamed(e)
 	w.Seq = n
 	var ref string
@@ -196,7 +250,7 @@ func (s *Server) participantEvent(ctx context.Context, e control.Event, n int64)
 		}
 		delete(m, ref)
 		if seq > 0 {
-			pn, seen, err := s.publicSeqs.of(ctx, e.DrillID, seq)
+			pn, seen, err := s.publicSeqs.of(ctx, e.DrillID, person, seq)
 			if err != nil {
 				return w, err
 			}
@@ -220,5 +274,5 @@ func (s *Server) participantSeq(ctx context.Context, sess *Session, drillID stri
 	if sess.staff() {
 		return seq, nil
 	}
-	return s.publicSeqs.upTo(ctx, drillID, seq)
+	return s.publicSeqs.upTo(ctx, drillID, sess.PersonID, seq)
 }

@@ -39,7 +39,7 @@ func (s *Server) ensurePump(drillID string) error {
 // answer), the drill's participants are dropped and resume from the journal
 // rather than miss it.
 func (s *Server) publish(e control.Event) {
-	n, err := s.publicSeqs.observe(s.ctx, e)
+	n, personal, err := s.publicSeqs.observe(s.ctx, e)
 	if err != nil {
 		s.logf("drill %s: event #%d: %v", e.DrillID, e.Seq, err)
 		s.hub.resync(e.DrillID)
@@ -48,7 +48,7 @@ func (s *Server) publish(e control.Event) {
 	}
 	var public *wire.Event
 	if n > 0 {
-		w, err := s.participantEvent(s.ctx, e, n)
+		w, err := s.participantEvent(s.ctx, e, n, "")
 		if err != nil {
 			s.logf("drill %s: event #%d for participants: %v", e.DrillID, e.Seq, err)
 			s.hub.resync(e.DrillID)
@@ -56,7 +56,20 @@ func (s *Server) publish(e control.Event) {
 			public = &w
 		}
 	}
-	s.hub.Publish(e, public)
+	var frames map[string]wire.Event
+	for person, pn := range personal {
+		w, err := s.participantEvent(s.ctx, e, pn, person)
+		if err != nil {
+			s.logf("drill %s: event #%d for %s: %v", e.DrillID, e.Seq, person, err)
+			s.hub.resync(e.DrillID)
+			continue
+		}
+		if frames == nil {
+			frames = make(map[string]wire.Event, len(personal))
+		}
+		frames[person] = w
+	}
+	s.hub.Publish(e, public, frames)
 	if e.Type == control.EventDrillClosed {
 		// Nobody of the room follows a closed drill's stream.
 		s.publicSeqs.forget(e.DrillID)

@@ -9,7 +9,8 @@ import (
 
 // Visibility returns who may see e in the drill room. It is the single place
 // that decides what participants can see: only the drill's participant
-// channels, notices, role claims, nudges, people and the lifecycle. The
+// channels, notices, role claims, nudges, people and the lifecycle; a
+// private briefing only to the participants it is addressed to. The
 // scenario, faults, the timeline, hints before they are posted, the back room
 // and observer notes are staff-only. Event types it does not know are
 // staff-only, so a new engine event can never leak by default.
@@ -17,13 +18,18 @@ func Visibility(e control.Event) Audience {
 	switch {
 	case e.Type == control.EventChatMessage:
 		var m struct {
-			Channel string `json:"channel"`
+			Channel string   `json:"channel"`
+			To      []string `json:"to"`
 		}
 		if err := json.Unmarshal(e.Payload, &m); err != nil {
 			return AudienceStaff
 		}
 		if m.Channel == scenarios.BackroomChannel || m.Channel == "" {
 			return AudienceStaff
+		}
+		if len(m.To) > 0 {
+			// A private briefing: its recipients and staff, nobody else.
+			return AudiencePrivate
 		}
 		return AudienceEveryone
 	case e.Type == control.EventNoticePosted,
@@ -44,4 +50,19 @@ func Visibility(e control.Event) Audience {
 		return AudienceEveryone
 	}
 	return AudienceStaff
+}
+
+// Recipients returns the people a private message (AudiencePrivate) is for,
+// besides staff; nil for any other event.
+func Recipients(e control.Event) []string {
+	if e.Type != control.EventChatMessage {
+		return nil
+	}
+	var m struct {
+		To []string `json:"to"`
+	}
+	if json.Unmarshal(e.Payload, &m) != nil {
+		return nil
+	}
+	return m.To
 }

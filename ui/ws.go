@@ -93,7 +93,7 @@ func (s *Server) apiWS(w http.ResponseWriter, r *http.Request, sess *Session) {
 		return
 	}
 	if !staff {
-		n, err := s.publicSeqs.journalSeq(r.Context(), drillID, after, head)
+		n, err := s.publicSeqs.journalSeq(r.Context(), drillID, sess.PersonID, after, head)
 		if err != nil {
 			s.writeError(w, r, fmt.Errorf("after: %w; resume from a sequence number you received", err))
 			return
@@ -164,12 +164,12 @@ func (s *Server) writePump(conn *websocket.Conn, sub *subscriber, drillID string
 		_ = conn.SetWriteDeadline(s.netClock.Now().Add(writeWait))
 		return conn.WriteMessage(kind, data)
 	}
-	last, err := s.replay(drillID, after, sub.staff, func(data []byte) error {
+	last, err := s.replay(drillID, after, sub.staff, sub.personID, func(data []byte) error {
 		return write(websocket.TextMessage, data)
 	})
 	seen := last
 	if err == nil && !sub.staff {
-		seen, err = s.publicSeqs.upTo(s.ctx, drillID, last)
+		seen, err = s.publicSeqs.upTo(s.ctx, drillID, sub.personID, last)
 	}
 	if err != nil {
 		if isGone(err) {
@@ -207,7 +207,7 @@ func (s *Server) writePump(conn *websocket.Conn, sub *subscriber, drillID string
 				continue
 			}
 			last = e.seq
-			if _, data := e.frameFor(sub.staff); write(websocket.TextMessage, data) != nil {
+			if _, data := e.frameFor(sub); write(websocket.TextMessage, data) != nil {
 				return
 			}
 		case <-ticker.C():
@@ -221,7 +221,7 @@ func (s *Server) writePump(conn *websocket.Conn, sub *subscriber, drillID string
 // replay sends the drill's journal events after seq that the subscriber may
 // see (numbered for participants as they see them), and returns the journal
 // sequence number of the last event read (seen or not).
-func (s *Server) replay(drillID string, after int64, staff bool, send func([]byte) error) (int64, error) {
+func (s *Server) replay(drillID string, after int64, staff bool, person string, send func([]byte) error) (int64, error) {
 	last := after
 	for {
 		events, err := s.journal.Events(s.ctx, drillID, last, replayBatch)
@@ -235,11 +235,14 @@ func (s *Server) replay(drillID string, after int64, staff bool, send func([]byt
 				continue
 			}
 			if !staff {
-				n, _, err := s.publicSeqs.of(s.ctx, drillID, e.Seq)
+				n, seen, err := s.publicSeqs.of(s.ctx, drillID, person, e.Seq)
 				if err != nil {
 					return last, err
 				}
-				if w, err = s.participantEvent(s.ctx, e, n); err != nil {
+				if !seen {
+					continue // a private message to someone else
+				}
+				if w, err = s.participantEvent(s.ctx, e, n, person); err != nil {
 					return last, err
 				}
 			}

@@ -1,12 +1,16 @@
 package wire
 
+import "github.com/firedrill/firedrill/scenarios"
+
 // Response roles participants claim, from the practice: recovery and
 // propagation are done by different people.
+// They are the scenario language's, so that a private briefing can be
+// addressed to whoever holds one.
 const (
-	ClaimCommander   = "incident-commander"
-	ClaimRecovery    = "recovery"
-	ClaimPropagation = "propagation"
-	ClaimLiaison     = "customer-liaison"
+	ClaimCommander   = scenarios.ClaimCommander
+	ClaimRecovery    = scenarios.ClaimRecovery
+	ClaimPropagation = scenarios.ClaimPropagation
+	ClaimLiaison     = scenarios.ClaimLiaison
 )
 
 // RoleClaim is the payload of room.claim.

@@ -85,6 +85,8 @@ const dict = {
     "on.drill.started": "when the drill starts", "on.fault.injected": "when “{fault}” is in effect", "on.fault.resolved": "when “{fault}” is resolved",
     "on.notice.posted": "when the {notice} is posted", "on.notice.missing": "if no {notice} is posted by {by}", "on.hint.given": "when a hint is given",
     "on.alert.firing": "when the alert “{alert}” fires", "on.alert.resolved": "when the alert “{alert}” clears",
+    "on.inject.posted": "after the message “{inject}”", "on.chat.matched": "when a participant writes {match}",
+    "on.cluster.changed": "when someone changes {target}", privateForYou: "only you see this", privateTo: "private to {names}",
   },
   ko: {
     banner: "모의 훈련 — 장애 대응 훈련 중입니다. 실제 장애가 아닙니다.",
@@ -171,6 +173,8 @@ const dict = {
     "on.drill.started": "훈련 시작 시", "on.fault.injected": "“{fault}” 발생 시", "on.fault.resolved": "“{fault}” 해결 시",
     "on.notice.posted": "{notice} 게시 시", "on.notice.missing": "{by}까지 {notice}이(가) 없으면", "on.hint.given": "힌트 제공 시",
     "on.alert.firing": "알림 “{alert}” 발생 시", "on.alert.resolved": "알림 “{alert}” 해제 시",
+    "on.inject.posted": "메시지 “{inject}” 뒤에", "on.chat.matched": "참가자가 {match}라고 쓰면",
+    "on.cluster.changed": "누군가 {target}을(를) 바꾸면", privateForYou: "나에게만 보이는 메시지", privateTo: "{names}에게만 보임",
   },
 };
 

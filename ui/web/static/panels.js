@@ -412,7 +412,9 @@ function onWords(room, on) {
   const fault = on.fault ? ((room.view.staff.faults || []).find((f) => f.id === on.fault) || {}).title || on.fault : "";
   const alert = on.alert ? (((room.view.staff.scenario || {}).alerts || []).find((a) => a.id === on.alert) || {}).title || on.alert : "";
   const notice = on.notice ? t({ incident: "incidentNotice", "status-update": "statusNotice", resolution: "resolutionNotice" }[on.notice] || on.notice) : "";
-  let w = t("on." + on.event, { fault, alert, notice, by: on.by ? fmtClock(parseDur(on.by)) : "" });
+  const match = on.match ? [...(on.match.words || []).map((x) => "“" + x + "”"), ...(on.match.regex ? ["/" + on.match.regex + "/"] : [])].join(" / ") : "";
+  const target = on.check && on.check.target ? [on.check.target.kind, on.check.target.name].filter(Boolean).join(" ") : "";
+  let w = t("on." + on.event, { fault, alert, notice, inject: on.inject || "", match, target, by: on.by ? fmtClock(parseDur(on.by)) : "" });
   if (on.delay) w += " " + t("triggerDelay", { delay: fmtClock(parseDur(on.delay)) });
   return w;
 }

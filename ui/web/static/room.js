@@ -244,6 +244,13 @@ function avatarFor(m) {
   return el("div", { class: "avatar", "aria-hidden": "true" }, (m.authorName || "?").slice(0, 1).toUpperCase());
 }
 
+// privateWords says who a private briefing is for: "only you see this" to
+// its recipient, "private to <names>" to staff.
+function privateWords(to) {
+  if (to.includes(room.sess.personId)) return t("privateForYou");
+  return t("privateTo", { names: to.map(personName).join(", ") });
+}
+
 function renderItem(it) {
   switch (it.kind) {
     case "msg": {
@@ -251,13 +258,15 @@ function renderItem(it) {
       const persona = m.authorKind === "persona";
       const ref = m.replyTo ? room.bySeq.get(m.replyTo) : null;
       const alert = (m.source || "").startsWith("alert:");
-      return el("div", { class: "msg" + (mentionsMe(m.text) ? " mention" : "") + (alert ? " alert" : ""), dataset: { seq: it.seq, kind: persona ? "persona" : "person" } },
+      const priv = (m.to || []).length > 0;
+      return el("div", { class: "msg" + (mentionsMe(m.text) ? " mention" : "") + (alert ? " alert" : "") + (priv ? " private" : ""), dataset: { seq: it.seq, kind: persona ? "persona" : "person" } },
         avatarFor(m),
         el("div", {},
           ref ? el("div", { class: "replyref" }, "↪ " + ref.authorName + ": " + ref.text.slice(0, 80)) : null,
           el("div", {},
             el("span", { class: "who" }, m.authorName),
             persona ? el("span", { class: "badge", title: t("banner") }, t("exercise")) : null,
+            priv ? el("span", { class: "badge private", dataset: { private: m.to.join(",") } }, privateWords(m.to)) : null,
             el("span", { class: "when" }, fmtClock(it.drillMs))),
           el("div", { class: "text" }, withMentions(m.text)),
           canReply() ? el("div", { class: "actions" }, el("button", { type: "button", onclick: () => startReply(it.seq) }, t("reply"))) : null));
