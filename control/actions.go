@@ -440,10 +440,13 @@ func (e *Engine) probeFault(ctx context.Context, r *drillRun, i int) error {
 		}
 	}
 	stable := rw.StableFor.D()
-	if el-*ps.since >= stable {
+	// With the probes satisfied, a resolution that needs a participant's
+	// confirmation waits for it, checking on.
+	unconfirmed := rw.NeedsConfirmation() && fs.ConfirmedAt == nil
+	if el-*ps.since >= stable && !unconfirmed {
 		evs = append(evs, pending{Type: EventFaultResolved, Actor: ActorEngine, Payload: FaultEvent{FaultID: f.ID, By: "probe", Detail: detail}})
 		delete(r.rt.probes, f.ID)
-	} else if left := *ps.since + stable - el; left < interval {
+	} else if left := *ps.since + stable - el; left > 0 && left < interval {
 		ps.next = d.wallAfter(now, left)
 	}
 	if len(evs) == 0 {

@@ -126,6 +126,10 @@ type FaultState struct {
 	RecoveringAt *time.Duration `json:"recoveringAt,omitempty"`
 	ResolvedAt   *time.Duration `json:"resolvedAt,omitempty"`
 	RevertedAt   *time.Duration `json:"revertedAt,omitempty"`
+	// ConfirmedAt is when a participant confirmed the fault's resolution
+	// in the room (resolvedWhen.confirm); ConfirmedBy is who.
+	ConfirmedAt *time.Duration `json:"confirmedAt,omitempty"`
+	ConfirmedBy string         `json:"confirmedBy,omitempty"`
 	// Checks are the latest results of the fault's resolvedWhen probes,
 	// one per probe in the scenario's order. They are what the engine last
 	// saw while polling, not journaled: empty until the first poll after
@@ -392,6 +396,7 @@ func (d *Drill) Clone() *Drill {
 		f.Checks = slices.Clone(f.Checks)
 		f.FireRequestedAt, f.IntentAt, f.InjectedAt = dup(f.FireRequestedAt), dup(f.IntentAt), dup(f.InjectedAt)
 		f.DetectedAt, f.RecoveringAt, f.ResolvedAt, f.RevertedAt = dup(f.DetectedAt), dup(f.RecoveringAt), dup(f.ResolvedAt), dup(f.RevertedAt)
+		f.ConfirmedAt = dup(f.ConfirmedAt)
 	}
 	c.Hints = slices.Clone(d.Hints)
 	for i := range c.Hints {

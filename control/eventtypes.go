@@ -28,9 +28,12 @@ const (
 	EventFaultRecovering    = "fault.recovering"
 	EventFaultRegressed     = "fault.regressed"
 	EventFaultResolved      = "fault.resolved"
-	EventFaultRevertIntent  = "fault.revert-intent"
-	EventFaultReverted      = "fault.reverted"
-	EventFaultRevertFailed  = "fault.revert-failed"
+	// EventFaultConfirmed is a participant confirming, in the room, what
+	// a fault's resolution needs besides its probes (resolvedWhen.confirm).
+	EventFaultConfirmed    = "fault.confirmed"
+	EventFaultRevertIntent = "fault.revert-intent"
+	EventFaultReverted     = "fault.reverted"
+	EventFaultRevertFailed = "fault.revert-failed"
 	// EventFaultPartial records the merged revert record of an Inject that
 	// failed half way: what the plugin did change, which Revert must undo.
 	EventFaultPartial = "fault.partial"

@@ -466,6 +466,8 @@ func (d *Drill) decodeFault(e *Event) (fold, error) {
 				f.RecoveringAt = &t
 			}
 		}
+	case EventFaultConfirmed:
+		change = func(f *FaultState, t time.Duration) { f.ConfirmedAt, f.ConfirmedBy = &t, p.By }
 	case EventFaultRevertIntent:
 		change = func(f *FaultState, t time.Duration) { f.Phase = FaultReverting }
 	case EventFaultReverted:

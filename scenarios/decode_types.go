@@ -246,6 +246,8 @@ func (d *decoder) resolvedWhen(n *yaml.Node, path string, x *ResolvedWhen) {
 		}},
 		{"stableFor", false, func(v *yaml.Node, p string) { d.duration(v, p, &x.StableFor) }},
 		{"manual", false, func(v *yaml.Node, p string) { d.boolean(v, p, &x.Manual) }},
+		{"confirm", false, func(v *yaml.Node, p string) { d.str(v, p, &x.Confirm) }},
+		{"require", false, func(v *yaml.Node, p string) { d.str(v, p, (*string)(&x.Require)) }},
 	})
 }
 

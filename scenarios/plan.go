@@ -102,6 +102,9 @@ func Plan(s *Scenario, d Difficulty) (*Timeline, error) {
 		if f.HealAfter != nil {
 			conds = append(conds, "heals by itself "+mins(*f.HealAfter)+" after injection")
 		}
+		if c := resolutionWords(f.ResolvedWhen); c != "" {
+			conds = append(conds, c)
+		}
 		e.Condition = strings.Join(conds, "; ")
 		if f.OnDemand {
 			e.Trigger = "on demand: when the facilitator fires it"
@@ -426,4 +429,24 @@ func contains(ids []string, id string) bool {
 		}
 	}
 	return false
+}
+
+// resolutionWords says how a fault with a human confirmation is resolved,
+// or "" for the usual probes and manual mark.
+func resolutionWords(rw ResolvedWhen) string {
+	if rw.Confirm == "" {
+		return ""
+	}
+	confirm := "a participant confirms “" + rw.Confirm + "”"
+	if len(rw.Probes) == 0 {
+		return "resolved when " + confirm
+	}
+	probes := "its probes hold"
+	if rw.StableFor > 0 {
+		probes += " " + mins(rw.StableFor)
+	}
+	if rw.Require == RequireAny {
+		return "resolved when " + probes + " or " + confirm
+	}
+	return "resolved when " + probes + " and " + confirm
 }

@@ -305,12 +305,37 @@ type Chain struct {
 }
 
 // ResolvedWhen says how the controller knows a fault is resolved: every probe
-// holds continuously for StableFor (stabilisation monitoring), or the
-// facilitator marks it by hand. At least one probe or Manual is required.
+// holds continuously for StableFor (stabilisation monitoring), and/or a
+// participant confirms in the room (Confirm, combined as Require says), or
+// the facilitator marks it by hand. At least one probe, Confirm or Manual is
+// required.
 type ResolvedWhen struct {
 	Probes    []Probe  `yaml:"probes,omitempty" json:"probes,omitempty"`
 	StableFor Duration `yaml:"stableFor,omitempty" json:"stableFor,omitempty"`
 	Manual    bool     `yaml:"manual,omitempty" json:"manual,omitempty"`
+	// Confirm is what a participant confirms in the drill room (a button
+	// with this text), e.g. "the pending orders are re-processed": the
+	// human half of a resolution that a probe cannot see.
+	Confirm string `yaml:"confirm,omitempty" json:"confirm,omitempty"`
+	// Require says how probes and Confirm combine: all (the default: the
+	// probes held for StableFor and a participant confirmed) or any
+	// (either resolves the fault).
+	Require Require `yaml:"require,omitempty" json:"require,omitempty"`
+}
+
+// Require is how a fault's resolution checks combine.
+type Require string
+
+// Ways to combine resolution checks.
+const (
+	RequireAll Require = "all"
+	RequireAny Require = "any"
+)
+
+// NeedsConfirmation reports whether the probes alone cannot resolve the
+// fault: a participant must confirm too.
+func (rw ResolvedWhen) NeedsConfirmation() bool {
+	return rw.Confirm != "" && rw.Require != RequireAny
 }
 
 // Probe is one check evaluated by a plugin, e.g. "kubernetes/deployment-available"

@@ -295,9 +295,10 @@ func (v *validator) fault(i int) {
 	}
 	rw := f.ResolvedWhen
 	rp := path + ".resolvedWhen"
-	if _, ok := v.d.pos[rp]; (ok || v.d.noPositions) && len(rw.Probes) == 0 && !rw.Manual {
-		v.errf(rp, "no way to resolve the fault, expected probes, manual: true, or both")
+	if _, ok := v.d.pos[rp]; (ok || v.d.noPositions) && len(rw.Probes) == 0 && !rw.Manual && rw.Confirm == "" {
+		v.errf(rp, "no way to resolve the fault, expected probes, confirm (a participant confirms in the room), manual: true, or several")
 	}
+	v.confirmation(rp, rw)
 	if len(rw.Probes) == 0 && rw.StableFor > 0 {
 		v.errf(rp+".stableFor", "stableFor needs probes to watch, expected probes or no stableFor")
 	}

@@ -274,3 +274,20 @@ func (c Condition) Describe() string {
 	}
 	return strings.Join(parts, " and ")
 }
+
+// confirmation checks a resolution's human confirmation and how it combines
+// with the probes.
+func (v *validator) confirmation(path string, rw ResolvedWhen) {
+	if _, set := v.d.pos[path+".confirm"]; set && strings.TrimSpace(rw.Confirm) == "" {
+		v.errf(path+".confirm", "empty confirmation, expected what a participant confirms, e.g. \"The pending orders are re-processed\"")
+	}
+	switch rw.Require {
+	case "", RequireAll, RequireAny:
+	default:
+		v.errf(path+".require", "unknown require %q, expected all (probes and the confirmation) or any (either)", rw.Require)
+		return
+	}
+	if rw.Require != "" && (len(rw.Probes) == 0 || rw.Confirm == "") {
+		v.errf(path+".require", "require combines probes with confirm, expected both probes and confirm next to it")
+	}
+}

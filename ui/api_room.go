@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -81,6 +82,7 @@ func (s *Server) drillView(d *control.Drill, st roomState, sess *Session) wire.D
 	if v.Title == "" {
 		v.Title = sc.Metadata.Title
 	}
+	v.Confirmations = confirmations(d)
 	if d.ScheduledAt != nil {
 		// The day in the zone the drill was scheduled in (the program plan's),
 		// the same day the day-before notice names.
@@ -450,4 +452,49 @@ func (s *Server) apiPostNote(w http.ResponseWriter, r *http.Request, sess *Sessi
 		return
 	}
 	s.writeSeq(w, r, sess, r.PathValue("id"), e.Seq)
+}
+
+// confirmations lists what participants confirm in the room: the
+// resolvedWhen.confirm of each fault injected so far, keyed by its place
+// among the scenario's faults so that the key says nothing of the fault.
+func confirmations(d *control.Drill) []wire.ConfirmationView {
+	var out []wire.ConfirmationView
+	for i, sf := range d.Scenario.Faults {
+		f := d.Faults[i]
+		if sf.ResolvedWhen.Confirm == "" || f.InjectedAt == nil {
+			continue
+		}
+		out = append(out, wire.ConfirmationView{Key: confirmationKey(i), Label: sf.ResolvedWhen.Confirm, ConfirmedBy: f.ConfirmedBy,
+			Open: d.Running() && f.ConfirmedAt == nil && f.Phase == control.FaultInEffect})
+	}
+	return out
+}
+
+func confirmationKey(i int) string { return "c" + strconv.Itoa(i+1) }
+
+// apiConfirm is a participant confirming, in the room, what a fault's
+// resolution needs besides its probes.
+func (s *Server) apiConfirm(w http.ResponseWriter, r *http.Request, sess *Session) {
+	id, key := r.PathValue("id"), r.PathValue("key")
+	var faultID string
+	if err := s.engine.View(r.Context(), id, func(d *control.Drill) error {
+		for i := range d.Scenario.Faults {
+			if confirmationKey(i) == key && d.Scenario.Faults[i].ResolvedWhen.Confirm != "" {
+				faultID = d.Scenario.Faults[i].ID
+			}
+		}
+		return nil
+	}); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if faultID == "" {
+		s.writeError(w, r, injectors.Errorf(injectors.ENOTFOUND, "There is nothing to confirm called %q in this drill.", key))
+		return
+	}
+	if err := s.engine.ConfirmFault(r.Context(), id, faultID, sess.PersonID); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"confirmed": key})
 }

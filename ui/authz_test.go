@@ -136,6 +136,9 @@ var routeCases = map[string]routeCase{
 	"POST /api/studio/injects": {body: func(string) any {
 		return map[string]any{"yaml": matrixScenario(), "csv": "id,time,persona,channel,text\nfirst,3m,cs,incident,Is ordering down?\n"}
 	}},
+	// The matrix's scenario has nothing to confirm: a participant is let
+	// through and told so; TestBrowserConfirmInTheRoom confirms for real.
+	"POST /api/drills/{id}/confirmations/{key}": {vars: func(*env) map[string]string { return map[string]string{"key": "c1"} }, ok: []int{404}},
 }
 
 func TestAuthorizationMatrix(t *testing.T) {

@@ -36,6 +36,7 @@ type Engine interface {
 	FireFaultNow(ctx context.Context, id, faultID, actor string) error
 	SkipFault(ctx context.Context, id, faultID, actor, why string) error
 	MarkFaultResolved(ctx context.Context, id, faultID, actor string) error
+	ConfirmFault(ctx context.Context, drillID, faultID, personID string) error
 
 	PostMessage(ctx context.Context, drillID string, in control.PostMessage) (control.Message, error)
 	PostNotice(ctx context.Context, drillID string, in control.PostNotice) (control.Notice, error)

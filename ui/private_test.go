@@ -127,3 +127,33 @@ func TestPrivateBriefings(t *testing.T) {
 	}
 	_ = leeID
 }
+
+// TestBrowserConfirmInTheRoom: a fault whose resolution needs a participant's
+// confirmation shows the scenario's words to participants with a Confirm
+// button; a participant clicks it, the fault is resolved "confirmed", the
+// room says who confirmed, and participants never learn which fault it was.
+func TestBrowserConfirmInTheRoom(t *testing.T) {
+	e := newEnv(t)
+	r := newRoomOf(t, e, "confirm-test", [2]string{"Kim", "participant"}, [2]string{"Park", "observer"})
+	r.start()
+	waitFor(t, "db-config injected", func() bool { return len(r.events(t, control.EventFaultInjected)) > 0 })
+	kim := r.join("Kim")
+	park := r.join("Park")
+	kim.waitJS("the confirmation is offered", `document.querySelector('[data-confirmation="c1"]') !== null && document.querySelector('[data-confirmation="c1"]').textContent.includes("re-processed")`)
+	if eval[bool](park, `document.querySelector("[data-confirm]") !== null`) {
+		t.Error("the observer is offered a Confirm button; only participants confirm")
+	}
+	kim.click("confirm the orders are re-processed", `[data-confirm="c1"]`)
+	kim.waitJS("shown as confirmed by Kim", `(() => { const d = document.querySelector('[data-confirmation="c1"] [data-confirmed]'); return d && d.textContent.includes("Kim"); })()`)
+	park.waitJS("the observer reads who confirmed", `document.querySelector("#messages") && document.querySelector("#messages").textContent.includes("Kim") && document.querySelector("#messages").textContent.includes("re-processed")`)
+	resolved := r.events(t, control.EventFaultResolved)
+	if len(resolved) != 1 || !strings.Contains(string(resolved[0].Payload), `"by":"confirmed"`) || resolved[0].Actor != r.ids["Kim"] {
+		t.Fatalf("resolutions %v, want db-config resolved by Kim's confirmation", resolved)
+	}
+	if eval[bool](kim, `document.body.textContent.includes("db-config")`) {
+		t.Error("Kim's room names the fault db-config")
+	}
+	if st, _ := r.e.client().do("POST", "/api/drills/"+r.id+"/confirmations/c1", nil); st != 401 {
+		t.Errorf("an anonymous confirmation answered %d, want 401", st)
+	}
+}

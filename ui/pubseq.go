@@ -220,6 +220,16 @@ func (p *publicSeqs) journalSeq(ctx context.Context, drillID, person string, n, 
 func (s *Server) participantEvent(ctx context.Context, e control.Event, n int64, person string) (wire.Event, error) {
 	_, w := streamed(e)
 	w.Seq = n
+	if w.Type == control.EventFaultConfirmed {
+		// What was confirmed and by whom; the fault stays the back room's.
+		var f control.FaultEvent
+		if err := json.Unmarshal(w.Payload, &f); err != nil {
+			return w, fmt.Errorf("event #%d of drill %s: %w", e.Seq, e.DrillID, err)
+		}
+		b, err := json.Marshal(map[string]string{"label": f.Detail, "by": f.By})
+		w.Payload = b
+		return w, err
+	}
 	var ref string
 	switch {
 	case w.Type == control.EventChatMessage && (bytes.Contains(w.Payload, []byte(`"source"`)) || bytes.Contains(w.Payload, []byte(`"replyTo"`))):

@@ -96,6 +96,7 @@ func (s *Server) routeTable() []route {
 
 		rt("POST", "/api/drills/{id}/notices", AccessParticipant, s.apiPostNotice),
 		rt("POST", "/api/drills/{id}/claims", AccessParticipant, s.apiClaim),
+		rt("POST", "/api/drills/{id}/confirmations/{key}", AccessParticipant, s.apiConfirm),
 
 		rt("GET", "/{$}", AccessPublic, s.pageHome),
 		rt("GET", "/login", AccessPublic, s.pageLogin),

@@ -32,6 +32,10 @@ func Visibility(e control.Event) Audience {
 			return AudiencePrivate
 		}
 		return AudienceEveryone
+	case e.Type == control.EventFaultConfirmed:
+		// Participants see that a resolution was confirmed, in the
+		// scenario's words, not which fault it was (participantEvent).
+		return AudienceEveryone
 	case e.Type == control.EventNoticePosted,
 		e.Type == control.EventPersonAdded,
 		e.Type == control.EventRoleClaim,

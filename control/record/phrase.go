@@ -54,7 +54,7 @@ var (
 		control.EventFaultInjected: true, control.EventFaultInjectFailed: true, control.EventFaultSkipped: true,
 		control.EventFaultRecovering: true, control.EventFaultRegressed: true, control.EventFaultResolved: true,
 		control.EventFaultRevertIntent: true, control.EventFaultReverted: true, control.EventFaultRevertFailed: true,
-		control.EventFaultPartial: true,
+		control.EventFaultPartial: true, control.EventFaultConfirmed: true,
 	}
 	optional    = regexp.MustCompile(`\[([^\]]*)\]`)
 	placeholder = regexp.MustCompile(`\{(\w+)\}`)

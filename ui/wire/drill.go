@@ -38,6 +38,10 @@ type DrillView struct {
 	// update promised, while it has not come: shown in the room, and
 	// nudged when it passes.
 	NextUpdate *NextUpdateView `json:"nextUpdate,omitempty"`
+	// Confirmations are what participants confirm in the room to resolve
+	// a fault besides its probes (resolvedWhen.confirm), once the fault is
+	// in effect: the scenario's words, never the fault.
+	Confirmations []ConfirmationView `json:"confirmations,omitempty"`
 
 	// ScheduledDay is the day (in the plan's time zone) a scheduled drill is planned for, for
 	// everyone; ScheduledAt, the exact time, is for staff only: the practice
@@ -187,4 +191,14 @@ type PendingRevert struct {
 	Error string `json:"error"`
 	// NextAttempt is when the engine tries again, if it is scheduled.
 	NextAttempt *time.Time `json:"nextAttempt,omitempty"`
+}
+
+// ConfirmationView is one thing participants confirm in the room. Key names
+// it in POST /api/drills/{id}/confirmations/{key}.
+type ConfirmationView struct {
+	Key         string `json:"key"`
+	Label       string `json:"label"`
+	ConfirmedBy string `json:"confirmedBy,omitempty"`
+	// Open says a participant can confirm it now.
+	Open bool `json:"open"`
 }

@@ -480,6 +480,7 @@ function participantPanel(side, room) {
       type: "button", class: mine.has(r) ? "primary" : "", dataset: { claim: r }, "aria-pressed": String(mine.has(r)),
       onclick: () => claim(r, mine.has(r), false),
     }, (mine.has(r) ? "✓ " : "") + t(r)))), el("div", { id: "takeOver", class: "hidden" }), errBox("claimErr"));
+  confirmationsSection(side, v);
 
   const kinds = [["incident", v.notices.incident, "incidentNotice"], ["status-update", v.notices.statusUpdate, "statusNotice"], ["resolution", v.notices.resolution, "resolutionNotice"]].filter((k) => k[1]);
   if (!kinds.length) return;
@@ -529,6 +530,36 @@ function fieldProblems(tpl, problems) {
 
 // claim claims or releases a response role. Incident commander is held by
 // one person at a time: claiming it from someone asks to take over.
+// confirmationsSection lists what participants confirm in the room for a
+// fault to count as resolved (what no probe sees): a button each, until
+// someone confirmed it.
+function confirmationsSection(side, v) {
+  const cs = v.confirmations || [];
+  if (!cs.length) return;
+  side.append(el("h2", {}, t("confirmTitle")), el("p", { class: "muted" }, t("confirmHelp")),
+    el("ul", { class: "confirmations" }, cs.map((c) => el("li", { dataset: { confirmation: c.key } },
+      el("div", {}, c.label),
+      c.confirmedBy
+        ? el("div", { class: "ok", dataset: { confirmed: "true" } }, "✓ " + t("confirmedBy", { name: personNameOf(v, c.confirmedBy) }))
+        : el("button", { type: "button", class: "primary", disabled: !c.open, dataset: { confirm: c.key }, onclick: () => confirmIt(c.key) }, t("confirmBtn"))))),
+    errBox("confirmErr"));
+}
+
+function personNameOf(v, id) {
+  const p = (v.people || []).find((x) => x.id === id);
+  return p ? p.name : id;
+}
+
+async function confirmIt(key) {
+  $("confirmErr").textContent = "";
+  try {
+    await ctx.api("POST", path("/confirmations/" + encodeURIComponent(key)));
+    await ctx.refresh();
+  } catch (e) {
+    $("confirmErr").textContent = e.message;
+  }
+}
+
 async function claim(role, release, takeOver) {
   const box = $("takeOver");
   $("claimErr").textContent = "";

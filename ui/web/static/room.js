@@ -342,6 +342,13 @@ function handle(ev) {
     case "chat.message":
       room.bySeq.set(ev.seq, p);
       push(p.channel, { kind: "msg", seq: ev.seq, drillMs, m: p, mine: p.authorId === room.sess.personId });
+      // Personas speak when something happened: what participants may
+      // confirm can have changed with it.
+      if (p.authorKind === "persona" && room.replayed) refreshSoon();
+      break;
+    case "fault.confirmed":
+      push(incident(), { kind: "sys", seq: ev.seq, text: () => t("confirmedEvent", { name: personName(p.by), label: p.label || p.detail || "" }) });
+      refreshSoon();
       break;
     case "notice.posted":
       push(p.channel, { kind: "notice", seq: ev.seq, drillMs, p });
