@@ -123,9 +123,15 @@ func (e *Engine) persona(d *Drill, id string) scenarios.Persona {
 // personaMessage is a chat message posted by a persona; to, when set, makes
 // it private to those people.
 func (e *Engine) personaMessage(d *Drill, personaID, channel, text, source string, to ...string) pending {
+	if personaID == "" {
+		// A back-room note of the scenario, from nobody in the story.
+		return pending{Type: EventChatMessage, Actor: ActorEngine, Payload: Message{
+			Channel: channel, AuthorKind: AuthorNote, AuthorName: NoteAuthorName, Text: text, Source: source, DrillTime: d.Elapsed(e.clock.Now()),
+		}}
+	}
 	p := e.persona(d, personaID)
 	return pending{Type: EventChatMessage, Actor: PersonaActor(p.ID), Payload: Message{
-		Channel: channel, AuthorID: p.ID, AuthorKind: AuthorPersona, AuthorName: p.Name, Text: text, Source: source, DrillTime: d.Elapsed(e.clock.Now()), To: to,
+		Channel: channel, AuthorID: p.ID, AuthorKind: AuthorPersona, AuthorName: p.DisplayName(), Text: text, Source: source, DrillTime: d.Elapsed(e.clock.Now()), To: to,
 	}}
 }
 

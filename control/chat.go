@@ -65,7 +65,7 @@ func (e *Engine) PostMessage(ctx context.Context, drillID string, in PostMessage
 			if !ok {
 				return nil, injectors.Errorf(injectors.ENOTFOUND, "persona %q is not in the scenario", in.AuthorID)
 			}
-			msg.AuthorName = p.Name
+			msg.AuthorName = p.DisplayName()
 			actor = PersonaActor(p.ID)
 		default:
 			return nil, injectors.Errorf(injectors.EINVALID, "author kind %q is not allowed, expected person or persona", in.AuthorKind)

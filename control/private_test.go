@@ -64,3 +64,26 @@ func TestPrivateBriefings(t *testing.T) {
 }
 
 func dur(d time.Duration) *scenarios.Duration { v := scenarios.Duration(d); return &v }
+
+// TestOutsidePersonasAndNotes: a partner persona speaks with its
+// organization, and a back-room note of the scenario is posted to the staff
+// from nobody in the story.
+func TestOutsidePersonasAndNotes(t *testing.T) {
+	s := controltest.PaymentScenario()
+	s.Personas = append(s.Personas, scenarios.Persona{ID: "pg", Name: "Jiwon", Kind: scenarios.PersonaPartner, Organization: "KCP payments"})
+	s.Injects = append(s.Injects,
+		scenarios.Inject{ID: "pg-calls", At: dur(3 * time.Minute), Persona: "pg", Channel: "cs", Text: "Your requests to us time out on your side."},
+		scenarios.Inject{ID: "note", At: dur(4 * time.Minute), Channel: scenarios.BackroomChannel, Text: "If nobody called the PG company by 20m, play its call early."},
+	)
+	h := controltest.NewHarness(t)
+	h.Injector.Bind(s)
+	id := startDrill(t, h, s)
+	h.AdvanceTo(id, 5*time.Minute)
+	if m := messages(t, h, id, "inject:pg-calls"); len(m) != 1 || m[0].AuthorName != "Jiwon (KCP payments)" || m[0].AuthorKind != control.AuthorPersona {
+		t.Errorf("partner message %+v, want Jiwon (KCP payments) as a persona", m)
+	}
+	m := messages(t, h, id, "inject:note")
+	if len(m) != 1 || m[0].AuthorKind != control.AuthorNote || m[0].AuthorID != "" || m[0].Channel != scenarios.BackroomChannel {
+		t.Fatalf("note %+v, want one back-room note from nobody", m)
+	}
+}

@@ -100,11 +100,17 @@ type Message struct {
 	To []string `json:"to,omitempty"`
 }
 
-// Author kinds of a message.
+// Author kinds of a message. A note is the scenario speaking to the staff
+// in the back room, from nobody in the story.
 const (
 	AuthorPerson  = "person"
 	AuthorPersona = "persona"
+	AuthorNote    = "note"
 )
+
+// NoteAuthorName is the author a back-room note of the scenario is shown
+// with.
+const NoteAuthorName = "Scenario note"
 
 // NoticePosted is the payload of notice.posted.
 type NoticePosted struct {

@@ -66,6 +66,8 @@ func notInCSV(in Inject) string {
 		return "answeredWhen"
 	case in.To != nil:
 		return "a private recipient (to)"
+	case in.Persona == "":
+		return "a back-room note without a persona"
 	case in.FollowUp != nil && in.FollowUp.Persona != "":
 		return "a follow-up persona"
 	case in.On == nil:

@@ -85,6 +85,7 @@ func (d *decoder) persona(n *yaml.Node, path string, x *Persona) {
 		{"id", true, func(v *yaml.Node, p string) { d.str(v, p, &x.ID) }},
 		{"name", true, func(v *yaml.Node, p string) { d.str(v, p, &x.Name) }},
 		{"kind", true, func(v *yaml.Node, p string) { d.str(v, p, (*string)(&x.Kind)) }},
+		{"organization", false, func(v *yaml.Node, p string) { d.str(v, p, &x.Organization) }},
 		{"avatar", false, func(v *yaml.Node, p string) { d.str(v, p, &x.Avatar) }},
 		{"color", false, func(v *yaml.Node, p string) { d.str(v, p, &x.Color) }},
 		{"quickReplies", false, func(v *yaml.Node, p string) { d.strs(v, p, &x.QuickReplies) }},
@@ -282,7 +283,7 @@ func (d *decoder) inject(n *yaml.Node, path string, x *Inject) {
 			x.On = &EventTrigger{}
 			d.eventTrigger(v, p, x.On)
 		}},
-		{"persona", true, func(v *yaml.Node, p string) { d.str(v, p, &x.Persona) }},
+		{"persona", false, func(v *yaml.Node, p string) { d.str(v, p, &x.Persona) }},
 		{"channel", true, func(v *yaml.Node, p string) { d.str(v, p, &x.Channel) }},
 		{"text", true, func(v *yaml.Node, p string) { d.str(v, p, &x.Text) }},
 		{"expectedAction", false, func(v *yaml.Node, p string) { d.str(v, p, &x.ExpectedAction) }},

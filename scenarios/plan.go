@@ -133,7 +133,11 @@ func Plan(s *Scenario, d Difficulty) (*Timeline, error) {
 		t.Waiting = append(t.Waiting, e)
 	}
 	for _, in := range sc.Injects {
-		e := TimelineEntry{Kind: EntryInject, ID: in.ID, Summary: summarize(in.Text), Detail: in.Persona + " → #" + in.Channel}
+		who := in.Persona
+		if who == "" {
+			who = "back-room note"
+		}
+		e := TimelineEntry{Kind: EntryInject, ID: in.ID, Summary: summarize(in.Text), Detail: who + " → #" + in.Channel}
 		if in.To != nil {
 			e.Detail += " (private to " + in.To.Describe() + ")"
 		}

@@ -109,7 +109,16 @@ const (
 	PersonaEmergencyCommittee PersonaKind = "emergency-committee"
 	PersonaAlerting           PersonaKind = "alerting"
 	PersonaOther              PersonaKind = "other"
+	// PersonaPartner is an outside company the business depends on: the
+	// payment (PG) company, a delivery agency, a franchise system.
+	PersonaPartner PersonaKind = "partner"
+	// PersonaPublic is someone outside the company: a customer, a fan on
+	// social media with the key piece of information.
+	PersonaPublic PersonaKind = "public"
 )
+
+// PersonaKinds are the persona kinds, in the order errors list them.
+var PersonaKinds = []PersonaKind{PersonaCustomerCenter, PersonaExecutive, PersonaEmergencyCommittee, PersonaAlerting, PersonaPartner, PersonaPublic, PersonaOther}
 
 // Scenario is one drill design. Source, when set, is the file it was loaded
 // from; it is not part of the YAML.
@@ -172,9 +181,22 @@ type Persona struct {
 	Kind   PersonaKind `yaml:"kind" json:"kind"`
 	Avatar string      `yaml:"avatar,omitempty" json:"avatar,omitempty"` // short text or emoji shown as the avatar
 	Color  string      `yaml:"color,omitempty" json:"color,omitempty"`   // #rrggbb
+	// Organization is the outside organization a partner or public
+	// persona speaks for ("KCP payments", "Baro delivery agency"); it is
+	// shown with the persona's name.
+	Organization string `yaml:"organization,omitempty" json:"organization,omitempty"`
 	// QuickReplies are lines the facilitator can send as this persona with
 	// one click.
 	QuickReplies []string `yaml:"quickReplies,omitempty" json:"quickReplies,omitempty"`
+}
+
+// DisplayName is the name the persona's messages carry: its name, with the
+// organization of an outside persona, e.g. "Jiwon (KCP payments)".
+func (p Persona) DisplayName() string {
+	if p.Organization == "" {
+		return p.Name
+	}
+	return p.Name + " (" + p.Organization + ")"
 }
 
 // Channel is one chat channel of the drill. The back room is implicit.
@@ -429,12 +451,15 @@ type EventTrigger struct {
 // Inject is one scripted persona message. Text is a Go text/template; see
 // TemplateData for the values it can use.
 type Inject struct {
-	ID      string        `yaml:"id" json:"id"`
-	At      *Duration     `yaml:"at,omitempty" json:"at,omitempty"`
-	On      *EventTrigger `yaml:"on,omitempty" json:"on,omitempty"`
-	Persona string        `yaml:"persona" json:"persona"`
-	Channel string        `yaml:"channel" json:"channel"`
-	Text    string        `yaml:"text" json:"text"`
+	ID string        `yaml:"id" json:"id"`
+	At *Duration     `yaml:"at,omitempty" json:"at,omitempty"`
+	On *EventTrigger `yaml:"on,omitempty" json:"on,omitempty"`
+	// Persona speaks the message. A message in the back room may have
+	// none: it is a note of the scenario to the staff (a reminder for the
+	// facilitator, what to look for), from nobody in the story.
+	Persona string `yaml:"persona,omitempty" json:"persona,omitempty"`
+	Channel string `yaml:"channel" json:"channel"`
+	Text    string `yaml:"text" json:"text"`
 	// ExpectedAction is what the designer expects participants to do; shown
 	// to facilitator and observers, and in the retro.
 	ExpectedAction string    `yaml:"expectedAction,omitempty" json:"expectedAction,omitempty"`

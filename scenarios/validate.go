@@ -109,10 +109,15 @@ func (v *validator) personasAndChannels() {
 			v.errf(path+".id", "duplicate persona id %q", p.ID)
 		}
 		v.personas[p.ID] = p
-		switch p.Kind {
-		case PersonaCustomerCenter, PersonaExecutive, PersonaEmergencyCommittee, PersonaAlerting, PersonaOther, "":
-		default:
-			v.errf(path+".kind", "unknown persona kind %q, expected one of: customer-center, executive, emergency-committee, alerting, other", p.Kind)
+		if p.Kind != "" && !slices.Contains(PersonaKinds, p.Kind) {
+			names := make([]string, len(PersonaKinds))
+			for i, k := range PersonaKinds {
+				names[i] = string(k)
+			}
+			v.errf(path+".kind", "unknown persona kind %q, expected one of: %s", p.Kind, strings.Join(names, ", "))
+		}
+		if p.Organization != "" && p.Kind != PersonaPartner && p.Kind != PersonaPublic {
+			v.errf(path+".organization", "organization is for outside personas, expected kind: partner or public next to it")
 		}
 		if p.Color != "" && !colorPattern.MatchString(p.Color) {
 			v.errf(path+".color", "invalid colour %q, expected #rrggbb", p.Color)

@@ -30,6 +30,11 @@ func (v *validator) inject(i int) {
 		}
 	}
 	v.persona(path+".persona", in.Persona)
+	if in.Persona == "" && in.Channel != BackroomChannel {
+		if _, ok := v.d.pos[path]; ok || v.d.noPositions {
+			v.errf(path, "missing required field \"persona\": only a back-room note (channel: backroom) is from nobody in the story")
+		}
+	}
 	v.channel(path+".channel", in.Channel, true)
 	v.template(path+".text", in.Text, withFault)
 	if in.FollowUp != nil && len(in.Escalation) > 0 {

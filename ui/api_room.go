@@ -111,7 +111,7 @@ func (s *Server) drillView(d *control.Drill, st roomState, sess *Session) wire.D
 		v.Channels = append(v.Channels, wire.ChannelView{ID: scenarios.BackroomChannel, Title: "back room", Backroom: true})
 	}
 	for _, p := range sc.Personas {
-		pv := wire.PersonaView{ID: p.ID, Name: p.Name, Kind: p.Kind, Avatar: p.Avatar, Color: p.Color}
+		pv := wire.PersonaView{ID: p.ID, Name: p.DisplayName(), Kind: p.Kind, Avatar: p.Avatar, Color: p.Color}
 		if fac {
 			pv.QuickReplies = p.QuickReplies
 		}

@@ -88,7 +88,7 @@ const dict = {
     "on.inject.posted": "after the message “{inject}”", "on.chat.matched": "when a participant writes {match}",
     "on.cluster.changed": "when someone changes {target}", privateForYou: "only you see this", privateTo: "private to {names}",
     confirmTitle: "To confirm", confirmHelp: "What no monitoring sees: confirm it once it is really done.", confirmBtn: "Confirm",
-    confirmedBy: "confirmed by {name}", confirmedEvent: "{name} confirmed: {label}",
+    confirmedBy: "confirmed by {name}", confirmedEvent: "{name} confirmed: {label}", scenarioNote: "Scenario note",
   },
   ko: {
     banner: "모의 훈련 — 장애 대응 훈련 중입니다. 실제 장애가 아닙니다.",
@@ -178,7 +178,7 @@ const dict = {
     "on.inject.posted": "메시지 “{inject}” 뒤에", "on.chat.matched": "참가자가 {match}라고 쓰면",
     "on.cluster.changed": "누군가 {target}을(를) 바꾸면", privateForYou: "나에게만 보이는 메시지", privateTo: "{names}에게만 보임",
     confirmTitle: "확인할 일", confirmHelp: "모니터링으로는 보이지 않는 일입니다. 실제로 끝난 뒤에 확인하세요.", confirmBtn: "확인",
-    confirmedBy: "{name} 확인함", confirmedEvent: "{name}님이 확인: {label}",
+    confirmedBy: "{name} 확인함", confirmedEvent: "{name}님이 확인: {label}", scenarioNote: "시나리오 메모",
   },
 };
 

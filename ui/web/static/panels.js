@@ -50,8 +50,9 @@ async function act(errId, fn) {
 
 // personaName is a persona's display name (never its id).
 function personaName(room, id) {
+  if (!id) return t("scenarioNote"); // a back-room note, from nobody in the story
   const p = (room.view.personas || []).find((x) => x.id === id);
-  return p ? p.name : (id || "");
+  return p ? p.name : id;
 }
 
 // channelTitle is a channel as people see it: "# name".
