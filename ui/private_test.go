@@ -15,8 +15,8 @@ const (
 	leeBrief = "Private briefing for recovery: the DB host moved last night."
 )
 
-// texts returns the chat texts among the events.
-func texts(t *testing.T, evs []wire.Event) []string {
+// chatTexts returns the chat texts among the events.
+func chatTexts(t *testing.T, evs []wire.Event) []string {
 	t.Helper()
 	var out []string
 	for _, ev := range evs {
@@ -67,10 +67,10 @@ func TestPrivateBriefings(t *testing.T) {
 	kimLast = consecutive(t, "Kim's stream after Lee's briefing", kimLast+1, kimLive)
 	leeLive := lee.untilText("everyone: status in 5")
 	leeLast = consecutive(t, "Lee's stream after the briefing", leeLast+1, leeLive)
-	if got := append(texts(t, kimSeen), texts(t, kimLive)...); slices.Contains(got, leeBrief) {
+	if got := append(chatTexts(t, kimSeen), chatTexts(t, kimLive)...); slices.Contains(got, leeBrief) {
 		t.Fatalf("Kim received Lee's private briefing: %q", got)
 	}
-	if got := append(append(texts(t, leeHistory), texts(t, leeSeen)...), texts(t, leeLive)...); slices.Contains(got, kimBrief) {
+	if got := append(append(chatTexts(t, leeHistory), chatTexts(t, leeSeen)...), chatTexts(t, leeLive)...); slices.Contains(got, kimBrief) {
 		t.Fatalf("Lee received Kim's private briefing: %q", got)
 	}
 
@@ -108,7 +108,7 @@ func TestPrivateBriefings(t *testing.T) {
 			if end := consecutive(t, tt.who+"'s full replay", 1, replay); end != tt.last {
 				t.Fatalf("%s's replay ends at #%d, the live stream at #%d", tt.who, end, tt.last)
 			}
-			got := texts(t, replay)
+			got := chatTexts(t, replay)
 			if !slices.Contains(got, tt.mine) || slices.Contains(got, tt.theirs) {
 				t.Fatalf("%s's replay has %q", tt.who, got)
 			}
