@@ -333,7 +333,7 @@ func (d *Drill) decodeType(e *Event) (fold, error) {
 				h.Skipped = true
 			}
 		}, nil
-	case EventInjectPosted:
+	case EventInjectPosted, EventInjectTriggered:
 		var p InjectEvent
 		if err := json.Unmarshal(e.Payload, &p); err != nil {
 			return nil, err
@@ -342,23 +342,16 @@ func (d *Drill) decodeType(e *Event) (fold, error) {
 		if i < 0 {
 			return nil, fmt.Errorf("unknown inject %q", p.InjectID)
 		}
-		return func(d *Drill) {
-			t := at
-			if p.FollowUp {
-				d.Injects[i].FollowedAt = &t
-				d.Injects[i].Steps++
-			} else {
-				d.Injects[i].PostedAt, d.Injects[i].To = &t, p.To
-			}
-		}, nil
-	case EventInjectTriggered:
-		var p InjectEvent
-		if err := json.Unmarshal(e.Payload, &p); err != nil {
-			return nil, err
-		}
-		i := d.injectIndex(p.InjectID)
-		if i < 0 {
-			return nil, fmt.Errorf("unknown inject %q", p.InjectID)
+		if e.Type == EventInjectPosted {
+			return func(d *Drill) {
+				t := at
+				if p.FollowUp {
+					d.Injects[i].FollowedAt = &t
+					d.Injects[i].Steps++
+				} else {
+					d.Injects[i].PostedAt, d.Injects[i].To = &t, p.To
+				}
+			}, nil
 		}
 		return func(d *Drill) {
 			if st := &d.Injects[i]; st.TriggeredAt == nil {

@@ -37,20 +37,26 @@ func reactionScenario() *scenarios.Scenario {
 	return s
 }
 
+// reactionDrill starts the reaction scenario, changed by edit when given.
+func reactionDrill(t *testing.T, edit ...func(*scenarios.Scenario)) (*controltest.Harness, string) {
+	t.Helper()
+	s := reactionScenario()
+	for _, f := range edit {
+		f(s)
+	}
+	h := controltest.NewHarness(t)
+	h.Injector.Bind(s)
+	return h, startDrill(t, h, s)
+}
+
 func TestReactions(t *testing.T) {
 	t.Run("a persona speaks after another's message", func(t *testing.T) {
-		h := controltest.NewHarness(t)
-		s := reactionScenario()
-		h.Injector.Bind(s)
-		id := startDrill(t, h, s)
+		h, id := reactionDrill(t)
 		h.AdvanceTo(id, 10*time.Minute)
 		at(t, h, id, control.EventInjectPosted, `"injectId":"cto-after-cc"`, 7*time.Minute)
 	})
 	t.Run("a check that sees the cluster change makes a persona ask who changed it", func(t *testing.T) {
-		h := controltest.NewHarness(t)
-		s := reactionScenario()
-		h.Injector.Bind(s)
-		id := startDrill(t, h, s)
+		h, id := reactionDrill(t)
 		h.AdvanceTo(id, 12*time.Minute)
 		at(t, h, id, control.EventInjectPosted, `"injectId":"dba-who"`)
 		h.Injector.Break("db-restarted") // someone restarts the database by hand
@@ -63,13 +69,9 @@ func TestReactions(t *testing.T) {
 		}
 	})
 	t.Run("the drill's own fault changes are not what participants did", func(t *testing.T) {
-		h := controltest.NewHarness(t)
-		s := reactionScenario()
 		// The watch looks at what cache-evict breaks: the chained fault
 		// changing it re-takes the baseline instead of firing.
-		s.Injects[4].On.Check.Params = map[string]any{"fault": "cache-evict"}
-		h.Injector.Bind(s)
-		id := startDrill(t, h, s)
+		h, id := reactionDrill(t, func(s *scenarios.Scenario) { s.Injects[4].On.Check.Params = map[string]any{"fault": "cache-evict"} })
 		h.AdvanceTo(id, 5*time.Minute)
 		h.Injector.Fix("db-config")
 		h.AdvanceTo(id, 30*time.Minute)
@@ -84,10 +86,7 @@ func TestReactions(t *testing.T) {
 		}
 	})
 	t.Run("a notice with a field's value and a matching message trigger reactions", func(t *testing.T) {
-		h := controltest.NewHarness(t)
-		s := reactionScenario()
-		h.Injector.Bind(s)
-		id := startDrill(t, h, s)
+		h, id := reactionDrill(t)
 		h.AdvanceTo(id, 3*time.Minute)
 		post(t, h, id, "bob", "incident", "Should we roll back the config?")
 		post(t, h, id, "fiona", "backroom", "rollback noted") // staff: never a trigger
@@ -99,10 +98,7 @@ func TestReactions(t *testing.T) {
 		at(t, h, id, control.EventInjectPosted, `"injectId":"ec-sev1"`, 4*time.Minute)
 	})
 	t.Run("an unanswered inquiry escalates step by step", func(t *testing.T) {
-		h := controltest.NewHarness(t)
-		s := reactionScenario()
-		h.Injector.Bind(s)
-		id := startDrill(t, h, s)
+		h, id := reactionDrill(t)
 		h.AdvanceTo(id, 6*time.Minute)
 		post(t, h, id, "bob", "cs", "Looking into it") // not an answer: no ETA
 		h.AdvanceTo(id, 20*time.Minute)
@@ -113,10 +109,7 @@ func TestReactions(t *testing.T) {
 		}
 	})
 	t.Run("an answer stops the escalation", func(t *testing.T) {
-		h := controltest.NewHarness(t)
-		s := reactionScenario()
-		h.Injector.Bind(s)
-		id := startDrill(t, h, s)
+		h, id := reactionDrill(t)
 		h.AdvanceTo(id, 9*time.Minute)
 		post(t, h, id, "alice", "cs", "복구 중입니다, ETA 10분")
 		h.AdvanceTo(id, 30*time.Minute)
