@@ -48,10 +48,7 @@ func (s *Server) apiRetro(w http.ResponseWriter, r *http.Request, sess *Session)
 		return
 	}
 	v.SurveyURL = surveyOf(rec.Chain.Events)
-	names := map[string]string{}
-	for _, p := range d.People {
-		names[p.ID] = p.Name
-	}
+	names := retroNames(d, sess)
 	for _, st := range rt.Statuses(d.People) {
 		if st.Submitted {
 			v.Submitted++
@@ -114,6 +111,21 @@ func nameOr(names map[string]string, id string) string {
 	return id
 }
 
+// retroNames maps the actors of a drill's retro to the names the retro
+// shows: each person's display name (the identity provider's for a staff
+// member who signed in with it, the join name otherwise), the default name
+// of the admin credential's facilitator, and the viewer's own name.
+func retroNames(d *control.Drill, sess *Session) map[string]string {
+	names := map[string]string{ActorFacilitator: DefaultFacilitatorName}
+	if sess.Admin && sess.Name != "" {
+		names[sess.actor()] = sess.Name
+	}
+	for _, p := range d.People {
+		names[p.ID] = p.Name
+	}
+	return names
+}
+
 // answersRequest is the body of a save or a submission.
 type answersRequest struct {
 	WentWell  string            `json:"wentWell"`
@@ -158,6 +170,12 @@ func (s *Server) apiRetroAsk(w http.ResponseWriter, r *http.Request, sess *Sessi
 		Text string `json:"text"`
 	}
 	if err := decodeJSON(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	// A staff member who asks is a person of the drill under their own
+	// name, so that the queue shows who asked to everyone.
+	if err := s.ensureFacilitator(r.Context(), r.PathValue("id"), sess); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

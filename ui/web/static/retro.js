@@ -191,7 +191,7 @@ function renderShared() {
   const order = clear($("order"));
   for (const p of v.order) {
     order.append(el("li", { class: p.personId === v.presenting ? "presenting" : "" },
-      p.name, " ", el("span", { class: "muted small" }, "(" + p.role + ")"),
+      el("span", { class: "who" }, p.name), " ", el("span", { class: "muted small" }, "(" + rt("role." + p.role) + ")"),
       p.personId === v.presenting ? el("span", { class: "small" }, " — " + rt("presenting")) : null,
       v.facilitator && p.submitted ? el("span", { class: "sub", title: "submitted" }, "✓") : null,
       v.facilitator && !p.submitted && p.started ? el("span", { class: "muted small" }, " …") : null));
@@ -204,7 +204,7 @@ function renderShared() {
   const qs = clear($("questions"));
   for (const q of v.questions) {
     qs.append(el("li", { class: q.answered ? "done" : "" },
-      el("span", { class: "grow" }, q.text), el("span", { class: "muted small" }, q.authorId),
+      el("span", { class: "grow" }, q.text), el("span", { class: "muted small who" }, q.authorId),
       q.answered ? el("span", { class: "tag accepted" }, rt("answered"))
         : (v.facilitator && v.open ? el("button", { type: "button", onclick: () => act(base + "/retro/questions/" + encodeURIComponent(q.id) + "/answered") }, rt("markAnswered")) : null)));
   }
