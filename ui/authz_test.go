@@ -75,15 +75,21 @@ var routeCases = map[string]routeCase{
 	// has them: every matrix role is sent to sign in, or refused.
 	"GET /me":            {ok: []int{303}},
 	"GET /api/me/drills": {ok: []int{401}},
-	"POST /api/join":     {body: func(string) any { return map[string]string{"token": "not-a-valid-token-at-all-xxxxxxxx"} }, ok: []int{401}},
-	"POST /api/drills":   {body: func(string) any { return map[string]string{"scenario": "room-test"} }},
-	"GET /{$}":           {ok: []int{303}},
-	"GET /static/":       {ok: []int{404}}, // no directory listing
-	"GET /console":       {},
-	"GET /room/{id}":     {},
-	"GET /api/session":   {},
-	"GET /healthz":       {},
-	"GET /readyz":        {},
+	// The sessions page of the org-wide admin (the matrix's facilitator
+	// signs in with the admin credential); nobody with that subject is
+	// signed in, which the revocation says.
+	"GET /admin/sessions":             {},
+	"GET /api/admin/sessions":         {},
+	"POST /api/admin/sessions/revoke": {body: func(string) any { return map[string]string{"subject": "nobody"} }, ok: []int{404}},
+	"POST /api/join":                  {body: func(string) any { return map[string]string{"token": "not-a-valid-token-at-all-xxxxxxxx"} }, ok: []int{401}},
+	"POST /api/drills":                {body: func(string) any { return map[string]string{"scenario": "room-test"} }},
+	"GET /{$}":                        {ok: []int{303}},
+	"GET /static/":                    {ok: []int{404}}, // no directory listing
+	"GET /console":                    {},
+	"GET /room/{id}":                  {},
+	"GET /api/session":                {},
+	"GET /healthz":                    {},
+	"GET /readyz":                     {},
 	// The matrix's room serves no metrics (404 to whoever may ask);
 	// TestMetricsByRole reads them from a room that does.
 	"GET /metrics":                                    {ok: []int{404}},

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/firedrill/firedrill/control"
@@ -106,7 +107,7 @@ func (s *Server) routeTable() []route {
 		rt("GET", "/room/{id}", AccessMember, s.pageRoom),
 		rt("GET", "/static/", AccessPublic, s.pageStatic),
 		rt("GET", "/favicon.ico", AccessPublic, s.pageFavicon),
-	}, append(append(s.retroRoutes(), s.programRoutes()...), s.studioRoutes()...)...)
+	}, slices.Concat(s.retroRoutes(), s.programRoutes(), s.studioRoutes(), s.adminRoutes())...)
 }
 
 // Routes lists every route of the server with who may call it.
@@ -128,7 +129,7 @@ func (s *Server) routes() {
 // guard enforces a route's Access and, for state changes, CSRF protection.
 // Refusals say only that access is refused: never whether a drill exists.
 func (s *Server) guard(rt route) http.Handler {
-	page := rt.Pattern == "/console" || rt.Pattern == "/console/drills/{id}" || rt.Pattern == "/room/{id}" || strings.HasPrefix(rt.Pattern, "/studio")
+	page := rt.Pattern == "/console" || rt.Pattern == "/console/drills/{id}" || rt.Pattern == "/room/{id}" || strings.HasPrefix(rt.Pattern, "/studio") || rt.Pattern == "/admin/sessions"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sess, _ := s.session(r)
 		if rt.Pattern == "/metrics" && s.metricsBearer(r) {

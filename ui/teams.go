@@ -22,9 +22,10 @@ func refusedAccess() error {
 }
 
 // orgWideRoute reports whether a route is the console routes outside any team: the drill
-// program's season plans, notices and compliance report.
+// program's season plans, notices and compliance report, and the sessions
+// page of the org-wide admin.
 func orgWideRoute(pattern string) bool {
-	return strings.HasPrefix(pattern, "/api/program/") && pattern != "/api/program/apply" || pattern == "/program"
+	return strings.HasPrefix(pattern, "/api/program/") && pattern != "/api/program/apply" || pattern == "/program" || adminRoute(pattern)
 }
 
 // authorize decides whether sess may use a route with access a on drill

@@ -1,4 +1,5 @@
 import { api, chrome, clear, el, langLinks, loadSession } from "./common.js";
+import { translateWords } from "./words.js";
 import { t } from "./i18n.js";
 
 let scenarios = [];
@@ -34,10 +35,14 @@ async function refresh() {
   }
 }
 
-chrome(refresh);
+chrome(() => { translateWords(); refresh(); });
+translateWords();
 (async () => {
   const s = await loadSession();
   if (!s.admin) { location.assign("/"); return; }
+  // The sessions page is the org-wide admin's: the admin credential or a
+  // group mapped to every team.
+  document.getElementById("toSessions").classList.toggle("hidden", !(s.breakGlass || (s.teams && s.teams["*"] === "facilitator")));
   await refresh();
 })();
 

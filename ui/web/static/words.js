@@ -6,6 +6,43 @@
 import { currentLang, t } from "./i18n.js";
 import dict from "./words-dict.js";
 
+// The people pages: the admin's sessions page, the team's participant
+// trend on the history page, awards per team, "my drills".
+Object.assign(dict.en, {
+  "sess.title": "Signed-in people", "sess.intro": "People signed in with the identity provider. Ending a person's sessions signs them out in every browser and closes their drill streams; they can sign in again unless the identity provider stops them.",
+  "sess.name": "Name", "sess.kind": "Signed in for", "sess.teams": "Teams", "sess.browsers": "Browsers", "sess.until": "Expires by",
+  "sess.staff": "console", "sess.personal": "my drills", "sess.allTeams": "every team", "sess.you": "(you)",
+  "sess.revoke": "End sessions", "sess.confirm": "End every session of {name} ({n} browsers)? They are signed out everywhere at once.",
+  "sess.why": "Reason, for the log", "sess.yes": "End their sessions", "sess.no": "Keep them", "sess.done": "{name}: {n} sessions ended.",
+  "sess.none": "Nobody is signed in with the identity provider.", "sess.refresh": "Refresh", "sess.console": "Console",
+  "trend.title": "Participants' trend (team aggregate)", "trend.pick": "Pick a team to see its participants' trend.",
+  "trend.shown": "{people} participants who linked at least two drills of {team}: {before} before their first drill → {after} after their latest (average self-ratings, 1–5).",
+  "trend.suppressed": "Fewer than {min} participants of {team} linked two or more drills: not shown, so that no one's own trend can be read from it.",
+  "awards.team": "Awards of {team}", "awards.season": "season {season}", "awards.allSeasons": "all seasons",
+  "me.title": "My drills", "me.signOut": "Sign out",
+});
+Object.assign(dict.ko, {
+  "sess.title": "로그인한 사람", "sess.intro": "ID 공급자로 로그인한 사람입니다. 세션을 끝내면 모든 브라우저에서 로그아웃되고 훈련 스트림이 닫힙니다. ID 공급자가 막지 않는 한 다시 로그인할 수 있습니다.",
+  "sess.name": "이름", "sess.kind": "로그인 목적", "sess.teams": "팀", "sess.browsers": "브라우저", "sess.until": "만료",
+  "sess.staff": "콘솔", "sess.personal": "내 훈련", "sess.allTeams": "모든 팀", "sess.you": "(나)",
+  "sess.revoke": "세션 끝내기", "sess.confirm": "{name} 님의 모든 세션({n}개 브라우저)을 끝낼까요? 모든 곳에서 바로 로그아웃됩니다.",
+  "sess.why": "이유 (로그에 남습니다)", "sess.yes": "세션 끝내기", "sess.no": "그대로 두기", "sess.done": "{name}: 세션 {n}개를 끝냈습니다.",
+  "sess.none": "ID 공급자로 로그인한 사람이 없습니다.", "sess.refresh": "새로 고침", "sess.console": "콘솔",
+  "trend.title": "참여자 추이 (팀 합계)", "trend.pick": "팀을 고르면 그 팀 참여자의 추이를 봅니다.",
+  "trend.shown": "{team}의 훈련 두 번 이상을 계정에 연결한 참여자 {people}명: 첫 훈련 전 {before} → 최근 훈련 후 {after} (자기 평가 평균, 1–5).",
+  "trend.suppressed": "{team}에서 훈련 두 번 이상을 연결한 참여자가 {min}명 미만입니다. 개인의 추이가 드러나지 않도록 보여 주지 않습니다.",
+  "awards.team": "{team} 시상", "awards.season": "{season} 시즌", "awards.allSeasons": "전체 시즌",
+  "me.title": "내 훈련", "me.signOut": "로그아웃",
+});
+
+/** say returns a people-page string in the page's language, with {name} placeholders filled. */
+export function say(key, vars) { return fill(w(key) || key, vars || {}); }
+
+/** translateWords fills every element carrying data-w with its string. */
+export function translateWords(root = document) {
+  for (const e of root.querySelectorAll("[data-w]")) e.textContent = say(e.dataset.w);
+}
+
 const noticeTitles = { incident: ["Incident notice", "incidentNotice"], "status-update": ["Status update", "statusNotice"], resolution: ["Resolution notice", "resolutionNotice"] };
 
 /** w returns the string for key in the room's language, or undefined when neither language has it. */
