@@ -28,6 +28,7 @@ var ssoUsers = []testidp.User{
 	{ID: "u-erin", Username: "erin", Password: "erin-pass-1", GivenName: "Erin", FamilyName: "Evans", Groups: []string{"marketing"}},
 	{ID: "u-olga", Username: "olga", Password: "olga-pass-1", GivenName: "Olga", FamilyName: "Ortiz", Groups: []string{"drill-admins"}},
 	{ID: "u-pia", Username: "pia", Password: "pia-pass-1", GivenName: "Pia", FamilyName: "Park", Groups: []string{"engineering"}},
+	{ID: "u-quinn", Username: "quinn", Password: "quinn-pass-1", GivenName: "Quinn", FamilyName: "Kim", Groups: []string{"engineering"}},
 }
 
 var ssoGroups = map[string]ui.GroupGrant{

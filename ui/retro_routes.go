@@ -40,6 +40,7 @@ func (s *Server) retroRoutes() []route {
 		rt("GET", "/api/drills/{id}/charts/timeline.svg", AccessMember, s.apiRecordChart),
 		rt("GET", "/api/drills/{id}/charts/ratings.svg", AccessMember, s.apiRecordChart),
 		rt("GET", "/api/history", AccessAdmin, s.apiHistory),
+		rt("GET", "/api/history/trend", AccessAdmin, s.apiTeamTrend),
 
 		// The pages check their access themselves (memberPage, adminPage)
 		// so that a refusal is the sign-in redirect or the 403 page, as for

@@ -64,7 +64,12 @@ type History struct {
 	// record does not track their completion (that happens in the issue
 	// tracker they are exported to); Overdue flags a due date in the past.
 	OpenActions []OpenAction `json:"openActions"`
-	Awards      Awards       `json:"awards"`
+	// Awards pool every drill the filter selects.
+	Awards Awards `json:"awards"`
+	// TeamAwards are the practice's awards proper: one set per team and
+	// season among the drills the filter selects, the latest season first,
+	// then by team.
+	TeamAwards []TeamAwards `json:"teamAwards"`
 	// Teams and Seasons are every team and season in the records, for
 	// filters.
 	Teams   []string `json:"teams"`
@@ -129,6 +134,13 @@ type Awards struct {
 	Designers []string `json:"designers"`
 }
 
+// TeamAwards are the awards of one team in one season.
+type TeamAwards struct {
+	Team   string `json:"team"`
+	Season string `json:"season"`
+	Awards Awards `json:"awards"`
+}
+
 // GainAward names a person and their gain.
 type GainAward struct {
 	Name    string `json:"name"`
@@ -162,6 +174,43 @@ func BuildHistory(records []*Record, f HistoryFilter, now time.Time) (*History, 
 	if err := f.Check(); err != nil {
 		return nil, err
 	}
+	h, sel := buildHistory(records, f, now)
+	h.TeamAwards = teamAwards(sel, now)
+	return h, nil
+}
+
+// teamAwards computes the awards of each team and season among sel, the
+// drills a history selected (already in date order).
+func teamAwards(sel []*Record, now time.Time) []TeamAwards {
+	type key struct{ team, season string }
+	groups := map[key][]*Record{}
+	var keys []key
+	for _, r := range sel {
+		k := key{r.Team, r.Season}
+		if groups[k] == nil {
+			keys = append(keys, k)
+		}
+		groups[k] = append(groups[k], r)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].season != keys[j].season {
+			return keys[i].season > keys[j].season
+		}
+		return strings.ToLower(keys[i].team) < strings.ToLower(keys[j].team)
+	})
+	out := []TeamAwards{}
+	for _, k := range keys {
+		// The group is selected already: rehearsals were left out or
+		// asked for by the caller's filter.
+		h, _ := buildHistory(groups[k], HistoryFilter{Rehearsals: true}, now)
+		out = append(out, TeamAwards{Team: k.team, Season: k.season, Awards: h.Awards})
+	}
+	return out
+}
+
+// buildHistory is BuildHistory for a checked filter, without the awards
+// per team and season; it also returns the records it selected.
+func buildHistory(records []*Record, f HistoryFilter, now time.Time) (*History, []*Record) {
 	h := &History{Filter: f, Drills: []DrillSummary{}, NoticeTrend: []TrendPoint{}, OpenActions: []OpenAction{}, Teams: []string{}, Seasons: []string{}}
 	teams, seasons := map[string]bool{}, map[string]bool{}
 	var sel []*Record
@@ -259,7 +308,7 @@ func BuildHistory(records []*Record, f HistoryFilter, now time.Time) (*History, 
 	for _, k := range keysOfString(designers) {
 		h.Awards.Designers = append(h.Awards.Designers, designers[k])
 	}
-	return h, nil
+	return h, sel
 }
 
 // efficientBefore reports whether r beats the drill with id bestID.

@@ -93,6 +93,49 @@ func TestBuildHistory(t *testing.T) {
 			t.Fatalf("awards %+v", h.Awards)
 		}
 	})
+	t.Run("awards are given per team and season, the latest season first", func(t *testing.T) {
+		more := append(records, rec("d", "orders", "2026-11-01", "resolved", 2, 40, []record.Person{p("Dae", control.RoleParticipant)},
+			record.Answer{Name: "Dae", Before: 3, After: 4}))
+		h, err := record.BuildHistory(more, record.HistoryFilter{}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		type row struct{ team, season, gain, efficient string }
+		var got []row
+		for _, ta := range h.TeamAwards {
+			r := row{team: ta.Team, season: ta.Season}
+			if ta.Awards.LargestGain != nil {
+				r.gain = ta.Awards.LargestGain.Name
+			}
+			if ta.Awards.MostEfficient != nil {
+				r.efficient = ta.Awards.MostEfficient.DrillID
+			}
+			got = append(got, r)
+		}
+		want := []row{{"orders", "2026H2", "Dae", "d"}, {"payments", "2026H2", "Alice", "a"}, {"orders", "2026H1", "Carol", ""}}
+		if len(got) != len(want) {
+			t.Fatalf("team awards %+v, want %+v", got, want)
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("team awards %+v, want %+v", got, want)
+			}
+		}
+		// Carol's +4 in orders' first half year wins the pooled award, but
+		// not orders' second half year, which Dae's +1 wins.
+		if h.Awards.LargestGain.Name != "Carol" {
+			t.Fatalf("pooled largest gain %+v", h.Awards.LargestGain)
+		}
+	})
+	t.Run("a team's filter gives that team's awards only", func(t *testing.T) {
+		h, err := record.BuildHistory(records, record.HistoryFilter{Team: "payments"}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(h.TeamAwards) != 1 || h.TeamAwards[0].Team != "payments" || h.TeamAwards[0].Season != "2026H2" {
+			t.Fatalf("team awards %+v", h.TeamAwards)
+		}
+	})
 	t.Run("a malformed season is refused", func(t *testing.T) {
 		_, err := record.BuildHistory(records, record.HistoryFilter{Season: "2026-2"}, now)
 		if injectors.ErrorCode(err) != injectors.EINVALID || !strings.Contains(injectors.ErrorMessage(err), "like 2026H2") {

@@ -4,7 +4,7 @@
 import { api, chrome, clear, el, fmtClock, loadSession } from "./common.js";
 import { rt, translateRT } from "./retro-i18n.js";
 import { t } from "./i18n.js";
-import { endReason } from "./words.js";
+import { endReason, say, translateWords } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
@@ -44,6 +44,15 @@ function options(sel, values, cur) {
   for (const v of values) sel.append(el("option", { value: v, selected: v === cur }, v));
 }
 
+// awardList lists a set of awards: the largest gain, the most efficient
+// participation, the most realistic scenario, and thanks to the designers.
+function awardList(aw, a, drillName) {
+  if (a.largestGain) aw.append(el("li", {}, el("strong", {}, rt("largestGain")), el("span", { class: "grow" }, ` ${a.largestGain.name}: ${a.largestGain.before} → ${a.largestGain.after} (+${a.largestGain.gain})${drillName(a.largestGain.drillId) ? ", " + drillName(a.largestGain.drillId) : ""}`)));
+  if (a.mostEfficient) aw.append(el("li", {}, el("strong", {}, rt("mostEfficient")), el("span", { class: "grow" }, ` ${a.mostEfficient.title} (${a.mostEfficient.team || "—"}): ${a.mostEfficient.why}`)));
+  if (a.mostRealistic) aw.append(el("li", {}, el("strong", {}, rt("mostRealistic")), el("span", { class: "grow" }, ` ${a.mostRealistic.title}: ${a.mostRealistic.score} / 5 (${a.mostRealistic.answers})`)));
+  if (a.designers.length) aw.append(el("li", {}, el("strong", {}, rt("thanks")), el("span", { class: "grow" }, " " + a.designers.join(", "))));
+}
+
 function render(h) {
   options($("team"), h.teams, h.filter.team || "");
   options($("season"), h.seasons, h.filter.season || "");
@@ -55,11 +64,16 @@ function render(h) {
   // A drill is named by its title (and date), never by its id.
   const titles = new Map(h.drills.map((d) => [d.drillId, d.title + " (" + d.date + ")"]));
   const drillName = (id) => titles.get(id) || "";
-  const aw = clear($("awards")), a = h.awards;
-  if (a.largestGain) aw.append(el("li", {}, el("strong", {}, rt("largestGain")), el("span", { class: "grow" }, ` ${a.largestGain.name}: ${a.largestGain.before} → ${a.largestGain.after} (+${a.largestGain.gain})${drillName(a.largestGain.drillId) ? ", " + drillName(a.largestGain.drillId) : ""}`)));
-  if (a.mostEfficient) aw.append(el("li", {}, el("strong", {}, rt("mostEfficient")), el("span", { class: "grow" }, ` ${a.mostEfficient.title} (${a.mostEfficient.team || "—"}): ${a.mostEfficient.why}`)));
-  if (a.mostRealistic) aw.append(el("li", {}, el("strong", {}, rt("mostRealistic")), el("span", { class: "grow" }, ` ${a.mostRealistic.title}: ${a.mostRealistic.score} / 5 (${a.mostRealistic.answers})`)));
-  if (a.designers.length) aw.append(el("li", {}, el("strong", {}, rt("thanks")), el("span", { class: "grow" }, " " + a.designers.join(", "))));
+  awardList(clear($("awards")), h.awards, drillName);
+  // The practice's awards proper: per team and season.
+  const ta = clear($("teamAwards"));
+  for (const x of h.teamAwards || []) {
+    const list = el("ul", { class: "rt-list" });
+    awardList(list, x.awards, drillName);
+    ta.append(el("div", { class: "team-awards", dataset: { team: x.team, season: x.season } },
+      el("h3", {}, say("awards.team", { team: x.team || "—" }) + " · " + say("awards.season", { season: x.season })), list));
+  }
+  trendFor(h);
   $("leftOut").textContent = h.rehearsalsLeftOut ? rt("rehearsalsLeftOut", { n: h.rehearsalsLeftOut }) : "";
   const tb = clear($("drills"));
   for (const d of h.drills) {
@@ -78,6 +92,22 @@ function render(h) {
   }
 }
 
+// trendFor shows the chosen team's participants' trend, aggregated; the
+// server leaves out a group too small to hide anyone's own ratings.
+async function trendFor(h) {
+  const box = $("teamTrend");
+  if (!h.filter.team) { box.textContent = say("trend.pick"); return; }
+  const q = new URLSearchParams({ team: h.filter.team });
+  if (h.filter.season) q.set("season", h.filter.season);
+  try {
+    const tr = await api("GET", "/api/history/trend?" + q.toString());
+    box.dataset.shown = String(tr.shown);
+    box.textContent = tr.shown
+      ? say("trend.shown", { people: tr.people, team: tr.team, before: tr.before.toFixed(1), after: tr.after.toFixed(1) }) + ` (${tr.changePct >= 0 ? "+" : ""}${tr.changePct}%)`
+      : say("trend.suppressed", { min: tr.minPeople, team: tr.team });
+  } catch (e) { box.textContent = e.message; }
+}
+
 async function load() {
   const q = new URLSearchParams();
   if ($("team").value) q.set("team", $("team").value);
@@ -90,8 +120,9 @@ async function load() {
   } catch (e) { $("error").textContent = e.message; }
 }
 
-chrome(() => { translateRT(); if (last) render(last); });
+chrome(() => { translateRT(); translateWords(); if (last) render(last); });
 translateRT();
+translateWords();
 (async () => {
   const s = await loadSession();
   if (!s.admin) { location.assign("/"); return; }
