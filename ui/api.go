@@ -155,11 +155,7 @@ func (s *Server) apiDrills(w http.ResponseWriter, r *http.Request, sess *Session
 		s.writeError(w, r, err)
 		return
 	}
-	ds = s.visibleDrills(r.Context(), sess, ds)
-	if ds == nil {
-		ds = []control.DrillSummary{}
-	}
-	writeJSON(w, http.StatusOK, ds)
+	writeJSON(w, http.StatusOK, s.visibleDrills(r.Context(), sess, ds))
 }
 
 func (s *Server) apiCreateDrill(w http.ResponseWriter, r *http.Request, sess *Session) {

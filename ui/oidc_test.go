@@ -346,6 +346,9 @@ func TestMyDrills(t *testing.T) {
 			t.Fatalf("my drills %+v, want drills %v rated 2→3 and 3→5", me, drills)
 		}
 		c.must(200, "GET", "/me", nil, nil)
+		if res, _ := c.get(e.http.URL + "/"); res.StatusCode != 303 || res.Header.Get("Location") != "/me" {
+			t.Errorf("the home page of a my-drills sign-in: %d to %q, want a redirect to /me", res.StatusCode, res.Header.Get("Location"))
+		}
 		if st, _ := c.do("GET", "/api/drills", nil); st != 403 {
 			t.Errorf("a personal sign-in reads the console's drills: %d, want 403", st)
 		}

@@ -38,6 +38,9 @@ func (s *Server) pageHome(w http.ResponseWriter, r *http.Request, sess *Session)
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 	case sess.Admin:
 		http.Redirect(w, r, "/console", http.StatusSeeOther)
+	case sess.personal():
+		// Signed in for "my drills", with no drill room of their own.
+		http.Redirect(w, r, "/me", http.StatusSeeOther)
 	default:
 		http.Redirect(w, r, "/room/"+url.PathEscape(sess.DrillID), http.StatusSeeOther)
 	}

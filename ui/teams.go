@@ -7,6 +7,7 @@ import (
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/injectors"
+	"github.com/firedrill/firedrill/ui/wire"
 )
 
 // Teams: drills, scenarios, records and history belong to the team of
@@ -86,16 +87,19 @@ func (sess *Session) teamVisible(team string) bool {
 	return sess != nil && sess.RoleIn(team) != ""
 }
 
-// visibleDrills keeps the drills of sess's teams.
-func (s *Server) visibleDrills(ctx context.Context, sess *Session, ds []control.DrillSummary) []control.DrillSummary {
-	if !sess.scoped() {
-		return ds
-	}
-	out := []control.DrillSummary{}
+// visibleDrills keeps the drills of sess's teams, each with sess's role in
+// it: the console opens a drill the person facilitates in the facilitator's
+// console, any other in the drill room.
+func (s *Server) visibleDrills(ctx context.Context, sess *Session, ds []control.DrillSummary) []wire.ConsoleDrill {
+	out := []wire.ConsoleDrill{}
 	for _, sum := range ds {
+		if !sess.scoped() {
+			out = append(out, wire.ConsoleDrill{DrillSummary: sum, Role: control.RoleFacilitator})
+			continue
+		}
 		d, err := s.engine.Drill(ctx, sum.ID)
 		if err == nil && sess.teamVisible(d.Scenario.Metadata.Team) {
-			out = append(out, sum)
+			out = append(out, wire.ConsoleDrill{DrillSummary: sum, Role: sess.RoleIn(d.Scenario.Metadata.Team)})
 		}
 	}
 	return out

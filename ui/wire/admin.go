@@ -41,3 +41,10 @@ type RevokeSessionsResult struct {
 	Name  string `json:"name"`
 	Ended int    `json:"ended"`
 }
+
+// ConsoleDrill is a drill in the console's list, with the role of the
+// signed-in staff member in it (facilitator for an org-wide one).
+type ConsoleDrill struct {
+	control.DrillSummary
+	Role control.Role `json:"role"`
+}

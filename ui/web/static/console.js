@@ -22,13 +22,16 @@ async function refresh() {
   clear(sel);
   for (const s of scs) sel.append(el("option", { value: s.name }, s.title ? s.title + " (" + s.name + ")" : s.name));
   if (scs.some((s) => s.name === cur)) sel.value = cur;
+  // A team's observer (or designer of no team they facilitate) creates no
+  // drill: the form shows to those with a scenario they may run.
+  document.getElementById("createBox").classList.toggle("hidden", scs.length === 0);
   difficulties();
   const tb = clear(document.getElementById("drills"));
   for (const d of drills.slice().reverse()) {
     tb.append(el("tr", {},
       el("td", {}, d.title || d.id), el("td", {}, d.scenario), el("td", {}, t(d.state)),
       el("td", {}, new Date(d.createdAt).toLocaleString()),
-      el("td", { class: "links" }, el("a", { href: "/console/drills/" + encodeURIComponent(d.id), dataset: { open: d.id } }, t("open")),
+      el("td", { class: "links" }, el("a", { href: (d.role === "facilitator" ? "/console/drills/" : "/room/") + encodeURIComponent(d.id), dataset: { open: d.id } }, t("open")),
         ["ended", "aborted", "retro", "closed"].includes(d.state) ? [" · ", el("a", { href: "/room/" + encodeURIComponent(d.id) + "/retro" }, t("retroLink")),
           " · ", el("a", { href: "/room/" + encodeURIComponent(d.id) + "/record", dataset: { record: d.id } }, t("recordLink")),
           el("span", { dataset: { recordLangs: d.id } }, langLinks("/room/" + encodeURIComponent(d.id) + "/record", t("recordLink")))] : null)));
@@ -40,9 +43,11 @@ translateWords();
 (async () => {
   const s = await loadSession();
   if (!s.admin) { location.assign("/"); return; }
-  // The sessions page is the org-wide admin's: the admin credential or a
-  // group mapped to every team.
-  document.getElementById("toSessions").classList.toggle("hidden", !(s.breakGlass || (s.teams && s.teams["*"] === "facilitator")));
+  // The sessions page and the drill program are the org-wide admin's: the
+  // admin credential or a group mapped to every team.
+  const orgWide = !s.teams || s.breakGlass || s.teams["*"] === "facilitator";
+  document.getElementById("toSessions").classList.toggle("hidden", !orgWide);
+  document.getElementById("toProgram").classList.toggle("hidden", !orgWide);
   await refresh();
 })();
 
