@@ -120,6 +120,11 @@ func (tb *censusTab) exercise(pattern string, ctl censusControl, reopen func()) 
 		tb.c.t.Logf("%s %s: exercising %s", time.Now().Format("15:04:05.000"), tb.name(), doing)
 	}
 	if ctl.Kind == "link" {
+		if tb.c.idp != nil && strings.HasPrefix(ctl.Href, tb.c.e.http.URL+"/auth/oidc/login") {
+			out := tb.providerLink(doing, ctl)
+			reopen()
+			return out, nil, ""
+		}
 		out, next := tb.link(doing, ctl)
 		return out, nil, next
 	}
@@ -256,6 +261,19 @@ func (tb *censusTab) link(doing string, ctl censusControl) (string, string) {
 		return out, tb.pagePattern(res.URL)
 	}
 	return out, ""
+}
+
+// providerLink follows a sign-in link in the tab, as a click would: it
+// leads through firedrill's redirect to the identity provider's own login
+// page, on another origin, which a fetch from the page cannot follow.
+func (tb *censusTab) providerLink(doing string, ctl censusControl) string {
+	tb.c.t.Helper()
+	tb.do(doing, chromedp.Navigate(ctl.Href))
+	tb.waitJS("the provider's login page", `location.href.startsWith(`+jsString(tb.c.idp.Issuer)+`) && document.querySelector("#password") !== null`)
+	for _, e := range tb.takeBad() {
+		tb.fail(doing, e)
+	}
+	return "navigated to the identity provider's login page"
 }
 
 var drillIDRe = regexp.MustCompile(`d-[0-9a-f]{12}`)

@@ -173,9 +173,11 @@ func (tb *censusTab) waitJS(what, expr string) {
 // facilitator, the join link for everyone else.
 func (tb *censusTab) signIn() {
 	base := tb.c.e.http.URL
-	switch tb.role {
-	case "anonymous":
-	case "facilitator":
+	switch {
+	case tb.role == "anonymous":
+	case strings.HasPrefix(tb.role, "sso"):
+		tb.ssoSignIn()
+	case tb.role == "facilitator":
 		tb.load(base + "/login")
 		ok := censusEval[bool](tb, `fetch("/api/login", {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({secret: `+jsString(adminToken)+`})}).then(r => r.ok)`)
 		if !ok {
@@ -368,6 +370,11 @@ func (tb *censusTab) spent() bool {
 		return false
 	}
 	if tb.c.lifecycle(tb.drill.id) != tb.drill.seen {
+		return true
+	}
+	if !strings.HasPrefix(tb.location(), tb.c.e.http.URL) {
+		// A page that needs a session sent the tab to sign in at the
+		// identity provider: the session is gone.
 		return true
 	}
 	return !censusEval[bool](tb, `fetch("/api/session").then(r => r.json()).then(s => !!s.signedIn)`)

@@ -17,6 +17,7 @@ import (
 	"github.com/firedrill/firedrill/control/controltest"
 	"github.com/firedrill/firedrill/control/program"
 	csqlite "github.com/firedrill/firedrill/control/sqlite"
+	"github.com/firedrill/firedrill/internal/testidp"
 	"github.com/firedrill/firedrill/ui"
 	usqlite "github.com/firedrill/firedrill/ui/sqlite"
 	"github.com/firedrill/firedrill/ui/wire"
@@ -66,6 +67,14 @@ func TestControlCensus(t *testing.T) {
 		c.signedOut()
 	})
 	t.Run("states", func(t *testing.T) {
+		t.Run("signed-in", func(t *testing.T) {
+			// The pages of people who sign in with the identity provider
+			// (the sign-in page with its provider button, "my drills", the
+			// team's history, the admin's sessions page) run beside the
+			// drill states.
+			t.Parallel()
+			censusSignedIn(t, open, string(script), dir, rep)
+		})
 		for _, st := range censusStates {
 			t.Run(st, func(t *testing.T) {
 				// Each state has a drill room of its own: they run side by
@@ -134,6 +143,8 @@ type census struct {
 	admin  *client
 	mu     sync.Mutex
 	drills map[string]*censusDrill // role -> the drill the role is censused on
+	// idp, when set, is the identity provider staff sign in with.
+	idp *testidp.IdP
 }
 
 // censusDrill is a drill made for the census, with its people's join links.
@@ -149,6 +160,14 @@ type censusDrill struct {
 
 func newCensus(t *testing.T, open func() context.Context, script, dir string, rep *censusReport, state string) *census {
 	t.Helper()
+	return newCensusOf(t, open, script, dir, rep, state, nil)
+}
+
+// newCensusOf is newCensus; with an identity provider, staff sign in with
+// it, participants may link their drills, and the teams' scenarios are in
+// the library too.
+func newCensusOf(t *testing.T, open func() context.Context, script, dir string, rep *censusReport, state string, idp *testidp.IdP) *census {
+	t.Helper()
 	tmp := t.TempDir()
 	ctx := context.Background()
 	tokens, err := usqlite.Open(filepath.Join(tmp, "room.db"))
@@ -157,7 +176,11 @@ func newCensus(t *testing.T, open func() context.Context, script, dir string, re
 	}
 	// The library is the studio's catalog, so that the census visits the
 	// scenario studio too.
-	lib, err := ui.NewCatalog(ctx, []string{"testdata/scenarios"}, tokens)
+	dirs := []string{"testdata/scenarios"}
+	if idp != nil {
+		dirs = append(dirs, "testdata/teams")
+	}
+	lib, err := ui.NewCatalog(ctx, dirs, tokens)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,8 +191,20 @@ func newCensus(t *testing.T, open func() context.Context, script, dir string, re
 	// The clock starts tomorrow: the browser keeps session cookies by the
 	// wall clock, so the fake time must lie ahead of it.
 	clk := clocktesting.NewFakeClock(docStart())
+	if idp != nil {
+		// The provider signs its tokens by the wall clock, and firedrill
+		// checks their expiry by its own: the two must agree.
+		clk = clocktesting.NewFakeClock(time.Now())
+	}
 	inj := controltest.NewInjector()
 	inj.Bind(sc)
+	if idp != nil {
+		teamA, err := lib.Scenario("team-a-drill")
+		if err != nil {
+			t.Fatal(err)
+		}
+		inj.Bind(teamA)
+	}
 	store, err := csqlite.Open(ctx, filepath.Join(tmp, "firedrill.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -187,9 +222,16 @@ func newCensus(t *testing.T, open func() context.Context, script, dir string, re
 		Program:   &program.Service{Store: store, Drills: eng, Scenarios: lib, Clock: clk},
 		RateLimit: ui.RateLimit{Burst: 1000, Every: time.Millisecond},
 	}
+	if idp != nil {
+		cfg.Links = tokens
+		cfg.OIDC = ui.OIDCConfig{Issuer: idp.Issuer, ClientID: "firedrill", ClientSecret: "firedrill-client-secret", Groups: ssoGroups}
+	}
 	e := serveRoom(t, cfg, store, eng, func() { eng.Close() }, func() { tokens.Close() }, func() { store.Close() })
+	if idp != nil {
+		idp.SetRedirectURL(e.http.URL + "/auth/oidc/callback")
+	}
 	return &census{t: t, state: state, e: e, clk: clk, inj: inj, open: open, script: script, dir: dir, rep: rep,
-		admin: e.admin(), drills: map[string]*censusDrill{}}
+		admin: e.admin(), drills: map[string]*censusDrill{}, idp: idp}
 }
 
 // lifecycle is what spends a drill when it changes: its state and pause.

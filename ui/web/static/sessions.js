@@ -47,7 +47,6 @@ chrome(() => { translateWords(); if (last) render(); });
 translateWords();
 (async () => {
   await loadSession();
-  $("refresh").addEventListener("click", async () => { $("done").textContent = ""; await load(); });
   $("revokeNo").addEventListener("click", () => { pending = null; $("revokeConfirm").classList.add("hidden"); });
   $("revokeYes").addEventListener("click", async () => {
     if (!pending) return;
