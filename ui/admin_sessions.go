@@ -18,13 +18,10 @@ import (
 
 // adminRoutes are the routes of the sessions page. routeTable appends them.
 func (s *Server) adminRoutes() []route {
-	rt := func(method, pattern string, a Access, h func(http.ResponseWriter, *http.Request, *Session)) route {
-		return route{Route{method, pattern, a}, h}
-	}
 	return []route{
-		rt("GET", "/admin/sessions", AccessAdmin, s.pageAdminSessions),
-		rt("GET", "/api/admin/sessions", AccessAdmin, s.apiAdminSessions),
-		rt("POST", "/api/admin/sessions/revoke", AccessAdmin, s.apiAdminRevoke),
+		{Route{"GET", "/admin/sessions", AccessAdmin}, s.pageAdminSessions},
+		{Route{"GET", "/api/admin/sessions", AccessAdmin}, s.apiAdminSessions},
+		{Route{"POST", "/api/admin/sessions/revoke", AccessAdmin}, s.apiAdminRevoke},
 	}
 }
 

@@ -1,4 +1,5 @@
 import { api, loadSession } from "./common.js";
+import { say } from "./words.js";
 
 // "My drills": the signed-in person's own before/after self-ratings across
 // the drills they linked to their account, oldest first.
@@ -6,7 +7,7 @@ const tbody = document.getElementById("myDrills");
 const cell = (text) => { const td = document.createElement("td"); td.textContent = text; return td; };
 try {
   const me = await api("GET", "/api/me/drills");
-  document.getElementById("myTitle").textContent = "My drills — " + me.name;
+  document.getElementById("myTitle").textContent = say("me.title") + " — " + me.name;
   const rated = [];
   for (const d of me.drills) {
     const tr = document.createElement("tr");
@@ -26,6 +27,7 @@ try {
 } catch (e) {
   document.getElementById("error").textContent = e.message;
 }
+document.getElementById("signOut").textContent = say("me.signOut");
 document.getElementById("signOut").addEventListener("click", async () => {
   await loadSession();
   await api("POST", "/api/logout");
