@@ -230,6 +230,8 @@ func TestHistory_WriteText(t *testing.T) {
 		"(overdue)",
 		"largest before/after gain: Alice, 2 → 4 (+2) in a",
 		"thanks to the designers: Dana",
+		"awards of payments, season 2026H2:",
+		"awards of —, season 2026H2:",
 	} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("history text lacks %q:\n%s", want, b.String())

@@ -41,8 +41,17 @@ func (h *History) WriteText(w io.Writer) error {
 		}
 		fmt.Fprintf(w, "  - [%s] %s (%s, owner %s, due %s)\n", a.DrillID, a.Title, a.Kind, dashEmpty(a.Owner), dashEmpty(due))
 	}
-	aw := h.Awards
 	fmt.Fprintln(w, "\nawards:")
+	writeAwards(w, h.Awards)
+	for _, ta := range h.TeamAwards {
+		fmt.Fprintf(w, "\nawards of %s, season %s:\n", dashEmpty(ta.Team), ta.Season)
+		writeAwards(w, ta.Awards)
+	}
+	return nil
+}
+
+// writeAwards lists one set of awards, one line each.
+func writeAwards(w io.Writer, aw Awards) {
 	if g := aw.LargestGain; g != nil {
 		fmt.Fprintf(w, "  largest before/after gain: %s, %d → %d (+%d) in %s\n", g.Name, g.Before, g.After, g.Gain, g.DrillID)
 	}
@@ -55,7 +64,6 @@ func (h *History) WriteText(w io.Writer) error {
 	if len(aw.Designers) > 0 {
 		fmt.Fprintf(w, "  thanks to the designers: %s\n", strings.Join(aw.Designers, ", "))
 	}
-	return nil
 }
 
 func dashEmpty(s string) string {
