@@ -17,6 +17,13 @@ import (
 // their before/after self-rating; it returns the drill's id.
 func (e *ssoEnv) ratedTeamDrill(t *testing.T, fac *client, ratings map[string][2]int) string {
 	t.Helper()
+	return e.ratedTeamDrillAs(t, fac, ratings, false)
+}
+
+// ratedTeamDrillAs is ratedTeamDrill, with every answer anonymous when
+// anonymous is set.
+func (e *ssoEnv) ratedTeamDrillAs(t *testing.T, fac *client, ratings map[string][2]int, anonymous bool) string {
+	t.Helper()
 	id := teamDrill(t, fac, "team-a-drill")
 	joined := map[string]*client{}
 	for user := range ratings {
@@ -28,7 +35,7 @@ func (e *ssoEnv) ratedTeamDrill(t *testing.T, fac *client, ratings map[string][2
 	fac.must(200, "POST", "/api/drills/"+id+"/end", map[string]string{"why": "the drill is over"}, nil)
 	waitState(t, e.env, id, control.StateRetro)
 	for user, r := range ratings {
-		joined[user].must(200, "POST", "/api/drills/"+id+"/retro/submit", map[string]any{"wentWell": "Roles.", "lacking": "Runbook.", "better": "Write it.", "before": r[0], "after": r[1]}, nil)
+		joined[user].must(200, "POST", "/api/drills/"+id+"/retro/submit", map[string]any{"wentWell": "Roles.", "lacking": "Runbook.", "better": "Write it.", "before": r[0], "after": r[1], "anonymous": anonymous}, nil)
 	}
 	return id
 }
@@ -58,6 +65,12 @@ func TestTeamTrend(t *testing.T) {
 		// Pia 2→4, Erin 1→4, Quinn 3→5.
 		if !tr.Shown || tr.People != 3 || tr.Before != 2 || tr.After != 4.33 || tr.Drills != 2 {
 			t.Fatalf("trend %+v, want 3 people, 2.00 → 4.33 over 2 drills each", tr)
+		}
+	})
+	e.ratedTeamDrillAs(t, alice, map[string][2]int{"pia": {1, 1}}, true)
+	t.Run("an anonymous answer is tied to nobody and does not count", func(t *testing.T) {
+		if tr := trend(alice); !tr.Shown || tr.After != 4.33 || tr.Drills != 2 {
+			t.Fatalf("trend %+v, want Pia's anonymous 1 → 1 left out (4.33 after, 2 drills each)", tr)
 		}
 	})
 
