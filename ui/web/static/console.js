@@ -25,6 +25,9 @@ async function refresh() {
   // A team's observer (or designer of no team they facilitate) creates no
   // drill: the form shows to those with a scenario they may run.
   document.getElementById("createBox").classList.toggle("hidden", scs.length === 0);
+  // The studio edits the scenarios of the teams one designs or
+  // facilitates drills for: the same list.
+  document.getElementById("toStudio").classList.toggle("hidden", scs.length === 0);
   difficulties();
   const tb = clear(document.getElementById("drills"));
   for (const d of drills.slice().reverse()) {
