@@ -56,6 +56,10 @@ type RobotStep struct {
 	// through the cluster API. The drill learns of it from the fault's
 	// probes, never from firedrill's own revert.
 	Fix string `yaml:"fix,omitempty" json:"fix,omitempty"`
+	// Resolve is the id of a fault the rehearsal's facilitator marks
+	// resolved, as a facilitator does when participants report a fix that
+	// no probe can see (resolvedWhen.manual).
+	Resolve string `yaml:"resolve,omitempty" json:"resolve,omitempty"`
 
 	// Difficulties, when set, limits the step to drills played at these
 	// levels.
@@ -74,6 +78,8 @@ func (s RobotStep) Action() string {
 		return "notice"
 	case s.Fix != "":
 		return "fix"
+	case s.Resolve != "":
+		return "resolve"
 	}
 	return "say"
 }
@@ -102,6 +108,8 @@ func (s RobotStep) Describe() string {
 		return fmt.Sprintf("%s post the %s notice", when, s.Notice)
 	case "fix":
 		return fmt.Sprintf("%s fix fault %s", when, s.Fix)
+	case "resolve":
+		return fmt.Sprintf("%s have the facilitator mark fault %s resolved", when, s.Resolve)
 	}
 	return fmt.Sprintf("%s say %q", when, s.Say)
 }
@@ -160,6 +168,7 @@ func (d *decoder) robotStep(n *yaml.Node, path string, x *RobotStep) {
 		{"notice", false, func(v *yaml.Node, p string) { d.str(v, p, (*string)(&x.Notice)) }},
 		{"fields", false, func(v *yaml.Node, p string) { d.stringMap(v, p, &x.Fields) }},
 		{"fix", false, func(v *yaml.Node, p string) { d.str(v, p, &x.Fix) }},
+		{"resolve", false, func(v *yaml.Node, p string) { d.str(v, p, &x.Resolve) }},
 		{"difficulties", false, func(v *yaml.Node, p string) { d.difficulties(v, p, &x.Difficulties) }},
 	})
 }
@@ -184,7 +193,7 @@ func (v *validator) rehearsal() {
 		}
 		ids[rb.ID] = true
 		if len(rb.Steps) == 0 {
-			v.errf(path+".steps", "no steps, expected at least one (say, notice, fix or answer)")
+			v.errf(path+".steps", "no steps, expected at least one (say, notice, fix, resolve or answer)")
 		}
 		for j, st := range rb.Steps {
 			v.robotStep(index(path+".steps", j), st)
@@ -203,13 +212,13 @@ func (v *validator) robotStep(path string, st RobotStep) {
 		v.errf(path, "%d triggers, expected exactly one of at (a drill time), on (an event) or answer (an inject id)", triggers)
 	}
 	actions := 0
-	for _, set := range []bool{st.Say != "", st.Notice != "", st.Fix != "", st.Answer != ""} {
+	for _, set := range []bool{st.Say != "", st.Notice != "", st.Fix != "", st.Resolve != "", st.Answer != ""} {
 		if set {
 			actions++
 		}
 	}
 	if actions != 1 {
-		v.errf(path, "%d actions, expected exactly one of say (a chat message), notice (a notice kind), fix (a fault id) or answer with text", actions)
+		v.errf(path, "%d actions, expected exactly one of say (a chat message), notice (a notice kind), fix or resolve (a fault id) or answer with text", actions)
 	}
 	if st.At != nil {
 		v.beforeCap(path+".at", *st.At, "step time")
@@ -243,6 +252,11 @@ func (v *validator) robotStep(path string, st RobotStep) {
 	}
 	if st.Fix != "" {
 		v.faultRef(path+".fix", st.Fix)
+	}
+	if st.Resolve != "" && v.faultRef(path+".resolve", st.Resolve) {
+		if f := v.s.Faults[v.faults[st.Resolve]]; !manualAnywhere(f) {
+			v.errf(path+".resolve", "fault %s is resolved by its probes only (resolvedWhen.manual is not set): fix it, the probes will see it", st.Resolve)
+		}
 	}
 	if len(st.Fields) > 0 && st.Notice == "" {
 		v.errf(path+".fields", "fields apply to notice steps only")
@@ -311,7 +325,7 @@ func rehearsalFor(r *Rehearsal, d Difficulty, dropped map[string]bool, injects [
 	out := &Rehearsal{Robots: make([]Robot, 0, len(r.Robots))}
 	for _, rb := range r.Robots {
 		rb.Steps = slices.DeleteFunc(slices.Clone(rb.Steps), func(st RobotStep) bool {
-			if !playedAt(st.Difficulties, d) || dropped[st.Fix] {
+			if !playedAt(st.Difficulties, d) || dropped[st.Fix] || dropped[st.Resolve] {
 				return true
 			}
 			if st.On != nil && dropped[st.On.Fault] {
@@ -357,4 +371,18 @@ func describeRobotWait(t EventTrigger) string {
 		return "a notice field (field, value)"
 	}
 	return string(t.Event)
+}
+
+// manualAnywhere reports whether the facilitator may mark the fault
+// resolved at some difficulty.
+func manualAnywhere(f Fault) bool {
+	if f.ResolvedWhen.Manual {
+		return true
+	}
+	for _, v := range f.Variants {
+		if v.ResolvedWhen != nil && v.ResolvedWhen.Manual {
+			return true
+		}
+	}
+	return false
 }

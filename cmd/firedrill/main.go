@@ -185,7 +185,7 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 func (m *Main) commands() []*cobra.Command {
 	return []*cobra.Command{
 		newValidateCmd(m), newSchemaCmd(m), newPlanCmd(m), newInjectsCmd(m),
-		newRunCmd(m), newServeCmd(m), newDemoCmd(m),
+		newRunCmd(m), newRehearseCmd(m), newServeCmd(m), newDemoCmd(m),
 		newExportCmd(m), newVerifyCmd(m), newHistoryCmd(m), newReportCmd(m),
 		newConfigCmd(m), newStoreCmd(m), newDoctorCmd(m), newSweepCmd(m), newClusterCmd(m), newPluginCmd(m), newPluginsCmd(m),
 	}

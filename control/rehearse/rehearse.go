@@ -50,6 +50,7 @@ type Engine interface {
 	Subscribe(ctx context.Context, id string, afterSeq int64) (*control.Subscription, error)
 	PostMessage(ctx context.Context, drillID string, in control.PostMessage) (control.Message, error)
 	PostNotice(ctx context.Context, drillID string, in control.PostNotice) (control.Notice, error)
+	MarkFaultResolved(ctx context.Context, id, faultID, actor string) error
 }
 
 // Options choose one rehearsal.
@@ -166,6 +167,8 @@ func (h *Rehearsal) act(ctx context.Context, d *control.Drill, st *step) {
 		_, err = e.PostMessage(ctx, h.ID, control.PostMessage{Channel: ch, AuthorID: st.Robot, AuthorKind: control.AuthorPerson, Text: s.Text})
 	case "notice":
 		_, err = e.PostNotice(ctx, h.ID, control.PostNotice{Kind: s.Notice, AuthorID: st.Robot, Fields: s.Fields})
+	case "resolve":
+		err = e.MarkFaultResolved(ctx, h.ID, s.Resolve, Actor)
 	case "fix":
 		for _, f := range d.Scenario.Faults {
 			if f.ID == s.Fix {

@@ -1,0 +1,201 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+	"k8s.io/utils/clock"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/control/rehearse"
+	"github.com/firedrill/firedrill/injectors"
+	"github.com/firedrill/firedrill/injectors/kubernetes"
+	"github.com/firedrill/firedrill/scenarios"
+)
+
+// rehearseOptions are the flags of firedrill rehearse.
+type rehearseOptions struct {
+	difficulty string
+	timeScale  float64
+	output     string
+}
+
+// allDifficulties is the --difficulty value that rehearses every level.
+const allDifficulties = "all"
+
+func newRehearseCmd(m *Main) *cobra.Command {
+	var o rehearseOptions
+	cmd := &cobra.Command{
+		Use:   "rehearse FILE...",
+		Short: "Play a scenario's whole drill with its robot participants and report what fired, what was fixed and what was reverted",
+		Long: `rehearse plays each scenario with the robot participants of its rehearsal
+section, on the cluster of the configuration (kubernetes.context, which must be
+allowed), with the drill database in the data directory: real faults, the
+robots' notices, answers and fixes (through the cluster API, as a participant
+does; firedrill learns of them from the probes), chains, extensions, injects,
+hints, the cap and the reverts. It prints a report per scenario and
+difficulty: every fault injected, detected, resolved and reverted, every chain
+and extension fired or why not, every inject and hint at its time, every robot
+step, the end, that nothing is left marked, and the record, which is marked
+as a rehearsal and never counts in the history or the awards.
+
+The drill clock runs --time-scale times real time (600: a 90-minute drill in
+nine seconds). --difficulty all rehearses every level in one run.
+Exit status 0 when every rehearsal passed, 1 when one failed.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkOutput(o.output); err != nil {
+				return err
+			}
+			switch scenarios.Difficulty(o.difficulty) {
+			case "", allDifficulties, scenarios.Hard, scenarios.Medium, scenarios.Easy:
+			default:
+				return &ExitError{Code: 2, Err: fmt.Errorf("rehearse: --difficulty %q is not a level, expected hard, medium, easy or all", o.difficulty)}
+			}
+			if o.timeScale <= 0 || o.timeScale > control.MaxTimeScale {
+				return &ExitError{Code: 2, Err: fmt.Errorf("rehearse: --time-scale %v is out of range, expected above 0 and at most %d", o.timeScale, control.MaxTimeScale)}
+			}
+			return m.rehearse(cmd, args, o)
+		},
+	}
+	cmd.Flags().StringVar(&o.difficulty, "difficulty", "", "difficulty to rehearse: hard, medium, easy or all (default: the scenario's)")
+	cmd.Flags().Float64Var(&o.timeScale, "time-scale", rehearse.DefaultTimeScale, "drill clock speed-up (600 = a 90-minute drill in nine seconds)")
+	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "report format: text or json")
+	addSettingFlag(cmd, "plugins.dir")
+	return cmd
+}
+
+// rehearse wires the runner over the data directory's database, the
+// plugins and a participant on the configured cluster, and plays every
+// file at every difficulty asked.
+func (m *Main) rehearse(cmd *cobra.Command, files []string, o rehearseOptions) error {
+	ctx := cmd.Context()
+	h, err := m.openPluginHost(ctx, cmd)
+	if err != nil {
+		return err
+	}
+	var list []*scenarios.Scenario
+	for _, f := range files {
+		s, err := scenarios.Load(f, scenarios.WithCatalog(h))
+		if err != nil {
+			for _, e := range fieldErrors(f, err) {
+				fmt.Fprintln(m.Stderr, e.Error())
+			}
+			return &ExitError{Code: 1}
+		}
+		list = append(list, s)
+	}
+	db, err := m.openJournal(ctx)
+	if err != nil {
+		return err
+	}
+	e, err := m.openEngine(ctx, db, h)
+	if err != nil {
+		return err
+	}
+	r, err := m.rehearsalRunner(e)
+	if err != nil {
+		return err
+	}
+	var reports []*rehearse.Report
+	failed := 0
+	for _, s := range list {
+		for _, d := range difficultiesOf(s, o.difficulty) {
+			rep, err := r.Run(ctx, rehearse.Options{Scenario: s, Difficulty: d, TimeScale: o.timeScale})
+			if err != nil {
+				return fmt.Errorf("rehearse %s at %s: %w", s.Source, d, err)
+			}
+			if rep.Status != rehearse.StatusPassed {
+				failed++
+			}
+			reports = append(reports, rep)
+			if o.output == "text" {
+				if err := rep.WriteText(m.Stdout); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if o.output == "json" {
+		if err := writeReports(m.Stdout, reports); err != nil {
+			return err
+		}
+	}
+	if failed > 0 {
+		return &ExitError{Code: 1, Err: fmt.Errorf("rehearse: %d of %d rehearsals failed", failed, len(reports))}
+	}
+	return nil
+}
+
+func writeReports(w io.Writer, reports []*rehearse.Report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(reports)
+}
+
+// difficultiesOf returns the levels to rehearse s at: the one asked, every
+// level for "all", or the scenario's default.
+func difficultiesOf(s *scenarios.Scenario, asked string) []scenarios.Difficulty {
+	switch asked {
+	case allDifficulties:
+		return []scenarios.Difficulty{scenarios.Hard, scenarios.Medium, scenarios.Easy}
+	case "":
+		return []scenarios.Difficulty{s.Difficulty}
+	}
+	return []scenarios.Difficulty{scenarios.Difficulty(asked)}
+}
+
+// rehearsalRunner returns a runner over the engine whose robots fix faults
+// on the configured cluster as a participant does, and which looks for
+// leftovers there.
+func (m *Main) rehearsalRunner(e *control.Engine) (*rehearse.Runner, error) {
+	impl, err := builtinInjectors["kubernetes"](m)
+	if err != nil {
+		return nil, err
+	}
+	k, ok := impl.(*kubernetes.Injector)
+	if !ok {
+		return nil, errors.New("rehearse: the built-in kubernetes injector is not available")
+	}
+	p, err := k.Participant()
+	if err != nil {
+		return nil, fmt.Errorf("rehearse: the robots cannot work on the cluster: %w", err)
+	}
+	return &rehearse.Runner{Engine: e, Clock: clock.RealClock{}, Fixer: kubeFixer{p},
+		Leftovers: func(ctx context.Context, drillID string) ([]string, error) {
+			ls, err := k.FindLeftovers(ctx, drillID)
+			var out []string
+			for _, l := range ls {
+				out = append(out, fmt.Sprintf("%s %s/%s (fault %s)", l.Kind, l.Namespace, l.Name, l.FaultID))
+			}
+			return out, err
+		}}, nil
+}
+
+// kubeFixer is the robots' kubectl: a kubernetes.Participant fixing the
+// scenario's faults by their targets.
+type kubeFixer struct{ p *kubernetes.Participant }
+
+func faultTarget(f scenarios.Fault) injectors.Target {
+	return injectors.Target{Namespace: f.Target.Namespace, Kind: f.Target.Kind, Name: f.Target.Name, Selector: f.Target.Selector}
+}
+
+// Baseline notes every fault's target before the drill.
+func (k kubeFixer) Baseline(ctx context.Context, s *scenarios.Scenario) error {
+	ts := make([]injectors.Target, len(s.Faults))
+	for i, f := range s.Faults {
+		ts[i] = faultTarget(f)
+	}
+	return k.p.Baseline(ctx, ts)
+}
+
+// Fix puts the fault's target back; for a key fault, only its key.
+func (k kubeFixer) Fix(ctx context.Context, f scenarios.Fault) error {
+	key, _ := f.Params["key"].(string)
+	_, err := k.p.Fix(ctx, faultTarget(f), key)
+	return err
+}

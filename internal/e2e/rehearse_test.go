@@ -1,0 +1,165 @@
+package e2e_test
+
+import (
+	"bytes"
+	"errors"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"sigs.k8s.io/yaml"
+)
+
+// rehearsalReport is the part of `firedrill rehearse -o json` the test
+// reads.
+type rehearsalReport struct {
+	Status     string `json:"status"`
+	DrillID    string `json:"drillId"`
+	Scenario   string `json:"scenario"`
+	Difficulty string `json:"difficulty"`
+	Checks     []struct {
+		What    string `json:"what"`
+		Outcome string `json:"outcome"`
+		Message string `json:"message"`
+	} `json:"checks"`
+}
+
+// rehearseTimeScale plays a 90-minute drill in nine seconds.
+const rehearseTimeScale = "600"
+
+// TestRehearse_everyExamplePassesAtEveryDifficulty runs `firedrill rehearse`
+// on every example scenario at every difficulty, in one process against
+// the dev cluster and the shop: the robots of each example's rehearsal
+// section must carry the drill to a passing report — every fault injected,
+// detected, fixed through the cluster API and resolved by its probes,
+// reverted, nothing left marked — and the shop is back to its original
+// spec after all of them.
+func TestRehearse_everyExamplePassesAtEveryDifficulty(t *testing.T) {
+	needBinary(t)
+	sh := sharedShop(t)
+	files, _ := filepath.Glob(filepath.Join(repoRoot, "scenarios", "examples", "*.yaml"))
+	incidents, _ := filepath.Glob(filepath.Join(repoRoot, "scenarios", "examples", "incidents", "*.yaml"))
+	files = append(files, incidents...)
+	if len(files) < 5 {
+		t.Fatalf("found %d example scenarios", len(files))
+	}
+	reps, out, err := runRehearse(t, sh, append(files, "--difficulty", "all"))
+	if err != nil {
+		t.Fatalf("firedrill rehearse: %v\n%s", err, out)
+	}
+	if want := 3 * len(files); len(reps) != want {
+		t.Fatalf("%d reports, want %d (every example at every difficulty)", len(reps), want)
+	}
+	for _, r := range reps {
+		t.Run(r.Scenario+"/"+r.Difficulty, func(t *testing.T) {
+			if r.Status != "passed" {
+				t.Errorf("status %s", r.Status)
+			}
+			resolved := 0
+			for _, c := range r.Checks {
+				if c.Outcome == "failed" {
+					t.Errorf("%s: %s", c.What, c.Message)
+				}
+				if strings.HasSuffix(c.What, " resolved") && c.Outcome == "passed" && strings.Contains(c.Message, "resolved by probe") {
+					resolved++
+				}
+			}
+			if resolved == 0 {
+				t.Errorf("no fault was resolved by its probes: %+v", r.Checks)
+			}
+		})
+	}
+	sh.assertClean(t, context.Background())
+}
+
+// TestRehearse_aRobotThatNeverFixesFails rehearses a copy of the layered
+// example whose robots never fix the payment fault: the command exits 1
+// and the report names the fault and says why it was not resolved.
+func TestRehearse_aRobotThatNeverFixesFails(t *testing.T) {
+	needBinary(t)
+	sh := sharedShop(t)
+	src, err := os.ReadFile(filepath.Join(repoRoot, "scenarios", "examples", "layered-payment-outage.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		t.Fatal(err)
+	}
+	robots := doc["rehearsal"].(map[string]any)["robots"].([]any)
+	for _, rb := range robots {
+		r := rb.(map[string]any)
+		var keep []any
+		for _, st := range r["steps"].([]any) {
+			if st.(map[string]any)["fix"] != "payment-network" {
+				keep = append(keep, st)
+			}
+		}
+		r["steps"] = keep
+	}
+	b, err := yaml.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "never-fixes.yaml")
+	if err := os.WriteFile(file, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reps, out, err := runRehearse(t, sh, []string{file})
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("exit %v, want 1 for a failed rehearsal\n%s", err, out)
+	}
+	if len(reps) != 1 || reps[0].Status != "failed" {
+		t.Fatalf("reports %+v, want one failed", reps)
+	}
+	var found bool
+	for _, c := range reps[0].Checks {
+		if c.What == "fault payment-network resolved" {
+			found = true
+			if c.Outcome != "failed" || !strings.Contains(c.Message, "no robot step fixes it") || !strings.Contains(c.Message, "probes still failing") {
+				t.Errorf("check %+v does not say why the fault was not resolved", c)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no check about payment-network: %+v", reps[0].Checks)
+	}
+	sh.assertClean(t, context.Background())
+}
+
+// runRehearse runs `firedrill rehearse -o json` with a config against the
+// dev cluster and the shop simulator, and returns its reports.
+func runRehearse(t *testing.T, sh *theShop, args []string) ([]rehearsalReport, string, error) {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := serverConfig(t, filepath.Join(dir, "data"), "127.0.0.1:0", sh.urls, nil)
+	b, err := yaml.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := filepath.Join(dir, "firedrill.yaml")
+	if err := os.WriteFile(conf, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, append([]string{"rehearse", "--config", conf, "--time-scale", rehearseTimeScale, "-o", "json"}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = cleanEnv()
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err = cmd.Run()
+	t.Logf("firedrill rehearse %s took %s", strings.Join(args, " "), time.Since(start).Round(time.Millisecond))
+	var reps []rehearsalReport
+	if jerr := json.Unmarshal(stdout.Bytes(), &reps); jerr != nil {
+		t.Fatalf("firedrill rehearse printed no JSON report (%v, exit %v)\nstdout:\n%s\nstderr:\n%s", jerr, err, stdout.String(), tail(stderr.String(), 60))
+	}
+	return reps, tail(stderr.String(), 60), err
+}
