@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"k8s.io/utils/clock"
@@ -193,9 +194,10 @@ func (k kubeFixer) Baseline(ctx context.Context, s *scenarios.Scenario) error {
 	return k.p.Baseline(ctx, ts)
 }
 
-// Fix puts the fault's target back; for a key fault, only its key.
-func (k kubeFixer) Fix(ctx context.Context, f scenarios.Fault) error {
+// Fix puts the fault's target back; for a key fault, only its key; for a
+// network fault, the policies the manifests do not have are deleted.
+func (k kubeFixer) Fix(ctx context.Context, f scenarios.Fault) (string, error) {
 	key, _ := f.Params["key"].(string)
-	_, err := k.p.Fix(ctx, faultTarget(f), key)
-	return err
+	did, err := k.p.Fix(ctx, faultTarget(f), key, f.Injector.Type == "network-isolate")
+	return strings.Join(did, "; "), err
 }

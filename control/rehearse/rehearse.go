@@ -33,8 +33,9 @@ type Fixer interface {
 	// Baseline notes how the targets of the scenario's faults look before
 	// the drill, as a participant knows them from the manifests.
 	Baseline(ctx context.Context, s *scenarios.Scenario) error
-	// Fix puts the fault's target back as the baseline has it.
-	Fix(ctx context.Context, f scenarios.Fault) error
+	// Fix puts the fault's target back as the baseline has it, and says
+	// what it did (e.g. the kubectl commands a person would have typed).
+	Fix(ctx context.Context, f scenarios.Fault) (string, error)
 }
 
 // Engine is what a rehearsal needs of the drill engine: the paths a
@@ -172,7 +173,7 @@ func (h *Rehearsal) act(ctx context.Context, d *control.Drill, st *step) {
 	case "fix":
 		for _, f := range d.Scenario.Faults {
 			if f.ID == s.Fix {
-				err = h.r.Fixer.Fix(ctx, f)
+				st.Did, err = h.r.Fixer.Fix(ctx, f)
 			}
 		}
 	}

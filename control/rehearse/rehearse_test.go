@@ -22,10 +22,10 @@ type fakeFixer struct {
 
 func (f *fakeFixer) Baseline(context.Context, *scenarios.Scenario) error { f.base++; return nil }
 
-func (f *fakeFixer) Fix(_ context.Context, fl scenarios.Fault) error {
+func (f *fakeFixer) Fix(_ context.Context, fl scenarios.Fault) (string, error) {
 	f.h.Injector.Fix(fl.ID)
 	f.fixed = append(f.fixed, fl.ID)
-	return nil
+	return "fixed " + fl.ID + " in the fake world", nil
 }
 
 // play runs a rehearsal of the unit scenario at difficulty d on the fake
@@ -105,6 +105,7 @@ func TestRehearsal_robotsThatFixEverythingPass(t *testing.T) {
 		{"inject cs-call", rehearse.OutcomePassed, "posted at 5m"},
 		{"inject cto-eta", rehearse.OutcomePassed, "posted at 8m"},
 		{"robot robin: answer inject cto-eta within 2m", rehearse.OutcomePassed, "done at 8m"},
+		{"robot fixer: at 12m fix fault web-down", rehearse.OutcomePassed, "done at 12m: fixed web-down in the fake world"},
 		{"hint hint-web", rehearse.OutcomeSkipped, "after the drill ended"},
 		{"drill end", rehearse.OutcomePassed, "ended resolved at 23m20s, before the 90m cap"},
 		{"nothing left marked", rehearse.OutcomePassed, "no object"},

@@ -277,6 +277,8 @@ func (h *Rehearsal) stepChecks(rep *Report, d *control.Drill) {
 			rep.add(what, OutcomeFailed, "at %s: %v", at(st.At), st.Err)
 		case st.Spec.Answer != "" && st.AnsweredAfter > st.Spec.AnswerWithin().D():
 			rep.add(what, OutcomeFailed, "answered %s after the inject, later than %s", at(st.AnsweredAfter), st.Spec.AnswerWithin())
+		case st.Did != "":
+			rep.add(what, OutcomePassed, "done at %s: %s", at(st.At), st.Did)
 		default:
 			rep.add(what, OutcomePassed, "done at %s", at(st.At))
 		}

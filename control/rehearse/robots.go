@@ -16,6 +16,8 @@ type step struct {
 	// Due is the drill time the step fell due; At when it was done.
 	Due, At time.Duration
 	Err     error
+	// Did says what a fix did.
+	Did string
 	// AnsweredAfter is, for an answer, the time from the inject to the
 	// answer.
 	AnsweredAfter time.Duration

@@ -118,9 +118,10 @@ func (p *Participant) policyNames(ctx context.Context, ns string) (map[string]bo
 
 // Fix puts the target back as the baseline has it: for a ConfigMap or
 // Secret, the key when one is given (every key otherwise); for any other
-// kind, its spec. NetworkPolicies of the namespace that were not there
-// before the drill are deleted. It returns what it did, in kubectl's words.
-func (p *Participant) Fix(ctx context.Context, t injectors.Target, key string) ([]string, error) {
+// kind, its spec. With strayPolicies (a network fault), the NetworkPolicies
+// of the namespace that were not there before the drill are deleted too.
+// It returns what it did, in kubectl's words.
+func (p *Participant) Fix(ctx context.Context, t injectors.Target, key string, strayPolicies bool) ([]string, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var did []string
@@ -139,7 +140,7 @@ func (p *Participant) Fix(ctx context.Context, t injectors.Target, key string) (
 		}
 		did = append(did, what)
 	}
-	if t.Namespace != "" {
+	if strayPolicies && t.Namespace != "" {
 		gone, err := p.deleteStrayPolicies(ctx, t.Namespace)
 		if err != nil {
 			return did, err

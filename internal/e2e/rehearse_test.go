@@ -2,9 +2,9 @@ package e2e_test
 
 import (
 	"bytes"
-	"errors"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -65,12 +65,12 @@ func TestRehearse_everyExamplePassesAtEveryDifficulty(t *testing.T) {
 				if c.Outcome == "failed" {
 					t.Errorf("%s: %s", c.What, c.Message)
 				}
-				if strings.HasSuffix(c.What, " resolved") && c.Outcome == "passed" && strings.Contains(c.Message, "resolved by probe") {
+				if strings.HasSuffix(c.What, " resolved") && c.Outcome == "passed" && strings.Contains(c.Message, "fixed it at") {
 					resolved++
 				}
 			}
 			if resolved == 0 {
-				t.Errorf("no fault was resolved by its probes: %+v", r.Checks)
+				t.Errorf("no fault was resolved after a robot's fix: %+v", r.Checks)
 			}
 		})
 	}
@@ -78,7 +78,7 @@ func TestRehearse_everyExamplePassesAtEveryDifficulty(t *testing.T) {
 }
 
 // TestRehearse_aRobotThatNeverFixesFails rehearses a copy of the layered
-// example whose robots never fix the payment fault: the command exits 1
+// example whose robots never fix the isolated payment worker: the command exits 1
 // and the report names the fault and says why it was not resolved.
 func TestRehearse_aRobotThatNeverFixesFails(t *testing.T) {
 	needBinary(t)
@@ -87,25 +87,11 @@ func TestRehearse_aRobotThatNeverFixesFails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc map[string]any
-	if err := yaml.Unmarshal(src, &doc); err != nil {
-		t.Fatal(err)
+	fix := "        - at: 10m\n          fix: worker-isolated\n"
+	if !bytes.Contains(src, []byte(fix)) {
+		t.Fatalf("the layered example no longer has the step %q", fix)
 	}
-	robots := doc["rehearsal"].(map[string]any)["robots"].([]any)
-	for _, rb := range robots {
-		r := rb.(map[string]any)
-		var keep []any
-		for _, st := range r["steps"].([]any) {
-			if st.(map[string]any)["fix"] != "payment-network" {
-				keep = append(keep, st)
-			}
-		}
-		r["steps"] = keep
-	}
-	b, err := yaml.Marshal(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := bytes.Replace(src, []byte(fix), nil, 1)
 	file := filepath.Join(t.TempDir(), "never-fixes.yaml")
 	if err := os.WriteFile(file, b, 0o600); err != nil {
 		t.Fatal(err)
@@ -120,7 +106,7 @@ func TestRehearse_aRobotThatNeverFixesFails(t *testing.T) {
 	}
 	var found bool
 	for _, c := range reps[0].Checks {
-		if c.What == "fault payment-network resolved" {
+		if c.What == "fault worker-isolated resolved" {
 			found = true
 			if c.Outcome != "failed" || !strings.Contains(c.Message, "no robot step fixes it") || !strings.Contains(c.Message, "probes still failing") {
 				t.Errorf("check %+v does not say why the fault was not resolved", c)
@@ -128,7 +114,7 @@ func TestRehearse_aRobotThatNeverFixesFails(t *testing.T) {
 		}
 	}
 	if !found {
-		t.Fatalf("no check about payment-network: %+v", reps[0].Checks)
+		t.Fatalf("no check about worker-isolated: %+v", reps[0].Checks)
 	}
 	sh.assertClean(t, context.Background())
 }
