@@ -236,8 +236,10 @@ func (v *validator) robotStep(path string, st RobotStep) {
 		v.errf(path+".text", "text applies to answer steps only; a chat message is written with say")
 	}
 	if st.Answer != "" {
+		// A warning, not an error: replacing the injects (a CSV import)
+		// must not break the file; the step simply never runs.
 		if !slices.ContainsFunc(v.s.Injects, func(in Inject) bool { return in.ID == st.Answer }) {
-			v.errf(path+".answer", "unknown inject %q, expected one of: %s", st.Answer, listOr(v.injectIDs()))
+			v.warnf(path+".answer", "no inject %q (expected one of: %s): this answer never runs", st.Answer, listOr(v.injectIDs()))
 		}
 		if st.Text == "" {
 			v.errf(path+".text", "an answer needs text, expected what the robot replies")
