@@ -9,7 +9,9 @@ package rehearse
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"k8s.io/utils/clock"
@@ -126,6 +128,11 @@ func (r *Runner) Start(ctx context.Context, o Options) (*Rehearsal, error) {
 // returns the drill time the next one falls due (false when none is known
 // yet) and whether the drill is over.
 func (h *Rehearsal) Step(ctx context.Context) (next time.Duration, hasNext, done bool, err error) {
+	return h.stepOf(ctx, h.steps)
+}
+
+// stepOf is Step over some of the steps (one robot's).
+func (h *Rehearsal) stepOf(ctx context.Context, steps []*step) (next time.Duration, hasNext, done bool, err error) {
 	for {
 		d, err := h.r.Engine.Drill(ctx, h.ID)
 		if err != nil {
@@ -135,7 +142,7 @@ func (h *Rehearsal) Step(ctx context.Context) (next time.Duration, hasNext, done
 			return 0, false, true, nil
 		}
 		now := d.Elapsed(h.r.Clock.Now())
-		ready, next, hasNext := due(h.steps, d, now)
+		ready, next, hasNext := due(steps, d, now)
 		if len(ready) == 0 || !d.Running() {
 			return next, hasNext, false, nil
 		}
@@ -187,16 +194,62 @@ func (h *Rehearsal) act(ctx context.Context, d *control.Drill, st *step) {
 }
 
 // Wait plays the rehearsal on the runner's clock until the drill is over:
-// robot steps at their times, woken early by every drill event. It aborts
-// the drill (every fault reverted) when ctx ends first.
+// each robot works on its own, as people do (one busy fixing does not keep
+// another from answering), doing its steps at their times and woken early
+// by every drill event. It aborts the drill (every fault reverted) when ctx
+// ends first.
 func (h *Rehearsal) Wait(ctx context.Context) error {
+	byRobot := map[string][]*step{}
+	var order []string
+	for _, st := range h.steps {
+		if byRobot[st.Robot] == nil {
+			order = append(order, st.Robot)
+		}
+		byRobot[st.Robot] = append(byRobot[st.Robot], st)
+	}
+	if len(order) == 0 {
+		order = []string{""} // no step at this level: still wait for the end
+	}
+	errs := make([]error, len(order))
+	var wg sync.WaitGroup
+	for i, id := range order {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = h.play(ctx, byRobot[id])
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		if ctx.Err() != nil {
+			return h.abort(ctx)
+		}
+		return err
+	}
+	return nil
+}
+
+// abort stops a rehearsal whose context ended: the drill is aborted and
+// every fault reverted.
+func (h *Rehearsal) abort(ctx context.Context) error {
+	h.stopped = ctx.Err()
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	if err := h.r.Engine.Abort(actx, h.ID, Actor, "the rehearsal was stopped"); err != nil {
+		return fmt.Errorf("stop the rehearsal: %w", err)
+	}
+	return ctx.Err()
+}
+
+// play is one robot at work until the drill is over.
+func (h *Rehearsal) play(ctx context.Context, steps []*step) error {
 	sub, err := h.r.Engine.Subscribe(ctx, h.ID, 0)
 	if err != nil {
 		return err
 	}
 	defer sub.Close()
 	for {
-		next, hasNext, done, err := h.Step(ctx)
+		next, hasNext, done, err := h.stepOf(ctx, steps)
 		if err != nil || done {
 			return err
 		}
@@ -215,12 +268,6 @@ func (h *Rehearsal) Wait(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-			h.stopped = ctx.Err()
-			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-			defer cancel()
-			if err := h.r.Engine.Abort(actx, h.ID, Actor, "the rehearsal was stopped"); err != nil {
-				return fmt.Errorf("stop the rehearsal: %w", err)
-			}
 			return ctx.Err()
 		case _, ok := <-sub.C:
 			if !ok {

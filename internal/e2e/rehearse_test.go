@@ -29,8 +29,10 @@ type rehearsalReport struct {
 	} `json:"checks"`
 }
 
-// rehearseTimeScale plays a 90-minute drill in nine seconds.
-const rehearseTimeScale = "600"
+// rehearseTimeScale plays a 90-minute drill in 27 seconds: fast, with
+// room for a loaded CI machine (a robot answering 2 drill minutes late at
+// ×600 is 0.2 s of scheduling).
+const rehearseTimeScale = "200"
 
 // TestRehearse_everyExamplePassesAtEveryDifficulty runs `firedrill rehearse`
 // on every example scenario at every difficulty, in one process against
@@ -50,7 +52,7 @@ func TestRehearse_everyExamplePassesAtEveryDifficulty(t *testing.T) {
 	}
 	reps, out, err := runRehearse(t, sh, append(files, "--difficulty", "all"))
 	if err != nil {
-		t.Fatalf("firedrill rehearse: %v\n%s", err, out)
+		t.Errorf("firedrill rehearse: %v\n%s", err, out) // the failed checks follow
 	}
 	if want := 3 * len(files); len(reps) != want {
 		t.Fatalf("%d reports, want %d (every example at every difficulty)", len(reps), want)
