@@ -57,6 +57,9 @@ func ImportInjects(path, csvPath string, opts ...scenarios.Option) (*InjectImpor
 	im.Injects = list
 	if _, err := scenarios.Parse(path, im.Merged, opts...); err != nil {
 		for _, e := range FieldErrors(path, err) {
+			if e.Warning() {
+				continue // a warning does not stop the import (a robot's answer to a replaced inject)
+			}
 			im.Problems = append(im.Problems, csvRowMessage(csvPath, e, rows))
 		}
 	}
