@@ -148,6 +148,8 @@ var routeCases = map[string]routeCase{
 	// The matrix's scenario has nothing to confirm: a participant is let
 	// through and told so; TestBrowserConfirmInTheRoom confirms for real.
 	"POST /api/drills/{id}/confirmations/{key}": {vars: func(*env) map[string]string { return map[string]string{"key": "c1"} }, ok: []int{404}},
+	"POST /api/rehearsals":                      {body: func(string) any { return rehearsalRequest(nil) }, ok: []int{http.StatusAccepted}},
+	"GET /api/rehearsals/{rid}":                 {vars: func(e *env) map[string]string { return map[string]string{"rid": e.startRehearsal()} }},
 }
 
 func TestAuthorizationMatrix(t *testing.T) {

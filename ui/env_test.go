@@ -24,9 +24,11 @@ import (
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/program"
 	"github.com/firedrill/firedrill/control/program/webhook"
+	"github.com/firedrill/firedrill/control/rehearse"
 	"github.com/firedrill/firedrill/control/retro/retrotest"
 	csqlite "github.com/firedrill/firedrill/control/sqlite"
 	"github.com/firedrill/firedrill/injectors"
+	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/ui"
 	usqlite "github.com/firedrill/firedrill/ui/sqlite"
 	"github.com/firedrill/firedrill/ui/wire"
@@ -181,6 +183,10 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		Admin:     ui.AdminCredential{Token: adminToken},
 		RateLimit: ui.RateLimit{Burst: 1000, Every: time.Millisecond},
 		Program:   &program.Service{Store: store, Drills: eng, Scenarios: lib, Clock: clock.RealClock{}, Poster: poster},
+		// The robots' fixes land in the recording injector's world: a
+		// fix makes the fault's probes pass, as a kubectl fix would.
+		Rehearsals:    &rehearse.Runner{Engine: eng, Clock: clock.RealClock{}, Fixer: recordingFixer{inj}},
+		MaxRehearsals: 100,
 	}
 	for _, o := range opts {
 		o(&cfg, eng)
@@ -493,4 +499,17 @@ func (s *stream) collect(n int) ([]control.Message, error) {
 func itoa(n int64) string {
 	b, _ := json.Marshal(n)
 	return string(b)
+}
+
+// recordingFixer is the robots' kubectl in the room tests: a fix makes the
+// probes of the fault's type pass in the recording injector.
+type recordingFixer struct{ inj *recordingInjector }
+
+func (f recordingFixer) Baseline(context.Context, *scenarios.Scenario) error { return nil }
+
+func (f recordingFixer) Fix(_ context.Context, fl scenarios.Fault) (string, error) {
+	for _, p := range fl.ResolvedWhen.Probes {
+		f.inj.pass(p.Probe.Type, "fixed by a robot")
+	}
+	return "fixed " + fl.ID, nil
 }

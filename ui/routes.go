@@ -107,7 +107,7 @@ func (s *Server) routeTable() []route {
 		rt("GET", "/room/{id}", AccessMember, s.pageRoom),
 		rt("GET", "/static/", AccessPublic, s.pageStatic),
 		rt("GET", "/favicon.ico", AccessPublic, s.pageFavicon),
-	}, slices.Concat(s.retroRoutes(), s.programRoutes(), s.studioRoutes(), s.adminRoutes())...)
+	}, slices.Concat(s.retroRoutes(), s.programRoutes(), s.studioRoutes(), s.adminRoutes(), s.rehearsalRoutes())...)
 }
 
 // Routes lists every route of the server with who may call it.

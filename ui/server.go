@@ -21,6 +21,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/firedrill/firedrill/control/program"
+	"github.com/firedrill/firedrill/control/rehearse"
 	"github.com/firedrill/firedrill/control/retro"
 	"github.com/firedrill/firedrill/scenarios"
 )
@@ -109,10 +110,26 @@ type Config struct {
 	// StudioCheckLimit is a person's budget of validations in the studio;
 	// default DefaultStudioCheckLimit.
 	StudioCheckLimit RateLimit
+	// Rehearsals runs rehearsals with robot participants (POST
+	// /api/rehearsals); nil means this server has no cluster for them.
+	Rehearsals *rehearse.Runner
+	// ScenarioVersion, when set, returns a library scenario at a version
+	// (a rehearsal's scenarioRef.version).
+	ScenarioVersion func(name, version string) (*scenarios.Scenario, error)
+	// MaxRehearsals is how many rehearsals run at once; 0 means
+	// DefaultMaxRehearsals.
+	MaxRehearsals int
 }
 
 // Server is the drill room's HTTP server.
 type Server struct {
+	// rehearser runs rehearsals (nil: none on this server); rehearsing
+	// are their places and reports.
+	rehearser       *rehearse.Runner
+	scenarioVersion func(name, version string) (*scenarios.Scenario, error)
+	rehearsing      rehearsals
+	maxRehearsals   int
+
 	engine    Engine
 	journal   Journal
 	library   Library
@@ -198,6 +215,9 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.WriteLimit.Burst <= 0 {
 		cfg.WriteLimit = cfg.RateLimit
 	}
+	if cfg.MaxRehearsals <= 0 {
+		cfg.MaxRehearsals = DefaultMaxRehearsals
+	}
 	if cfg.DrillQuota <= 0 {
 		cfg.DrillQuota = DefaultDrillQuota
 	}
@@ -215,21 +235,22 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
-		engine:     cfg.Engine,
-		journal:    cfg.Journal,
-		library:    cfg.Library,
-		tokens:     cfg.Tokens,
-		admin:      cfg.Admin,
-		links:      cfg.Links,
-		publicURL:  strings.TrimRight(cfg.PublicURL, "/"),
-		clock:      cfg.Clock,
-		netClock:   cfg.NetClock,
-		logger:     cfg.Logger,
-		program:    cfg.Program,
-		surveyURL:  cfg.SurveyURL,
-		ops:        opsConfig{metrics: cfg.Metrics, token: cfg.MetricsToken, ready: cfg.Ready},
-		hub:        NewHub(cfg.SubscriberBuffer),
-		sessions:   newSessions(cfg.Clock, cfg.Sessions, cfg.StaffIdle),
+		engine:    cfg.Engine,
+		journal:   cfg.Journal,
+		library:   cfg.Library,
+		tokens:    cfg.Tokens,
+		admin:     cfg.Admin,
+		links:     cfg.Links,
+		publicURL: strings.TrimRight(cfg.PublicURL, "/"),
+		clock:     cfg.Clock,
+		netClock:  cfg.NetClock,
+		logger:    cfg.Logger,
+		program:   cfg.Program,
+		surveyURL: cfg.SurveyURL,
+		ops:       opsConfig{metrics: cfg.Metrics, token: cfg.MetricsToken, ready: cfg.Ready},
+		hub:       NewHub(cfg.SubscriberBuffer),
+		sessions:  newSessions(cfg.Clock, cfg.Sessions, cfg.StaffIdle),
+		rehearser: cfg.Rehearsals, scenarioVersion: cfg.ScenarioVersion, maxRehearsals: cfg.MaxRehearsals,
 		limiter:    newLimiter(cfg.Clock, cfg.RateLimit),
 		writes:     newLimiter(cfg.Clock, cfg.WriteLimit),
 		facWrites:  newLimiter(cfg.Clock, RateLimit{Burst: 5 * cfg.WriteLimit.Burst, Every: cfg.WriteLimit.Every / 5}),

@@ -145,8 +145,15 @@ func (m *Main) openRoom(cmd *cobra.Command) (*servedRoom, *ui.Server, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	// The studio's Rehearse button plays drills with robot participants on
+	// the configured cluster; without an allowed cluster it is off.
+	rehearsals, rerr := m.rehearsalRunner(e)
+	if rerr != nil {
+		m.pluginLogger().Info("rehearsals with robot participants are off", "reason", rerr.Error())
+	}
 	srv, err := ui.NewServer(ui.Config{
-		Engine: e, Journal: db, Studio: lib, Tokens: tokens, Sessions: tokens, Links: tokens, Admin: admin, OIDC: cfg.Auth.OIDC.ui(),
+		Rehearsals: rehearsals,
+		Engine:     e, Journal: db, Studio: lib, Tokens: tokens, Sessions: tokens, Links: tokens, Admin: admin, OIDC: cfg.Auth.OIDC.ui(),
 		PublicURL: cfg.PublicURL, TrustedProxies: proxies, Logger: m.pluginLogger(), Program: prog, SurveyURL: cfg.Program.SurveyURL,
 		Metrics: m.metrics.Handler(), MetricsToken: cfg.Metrics.Token, Ready: m.ready, RecordKeys: keys,
 	})

@@ -1,0 +1,254 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/control/rehearse"
+	"github.com/firedrill/firedrill/injectors"
+	"github.com/firedrill/firedrill/scenarios"
+)
+
+// Bounds of the rehearsal routes: rehearsals run one real drill each on the
+// cluster, so only a few run at once, starts are rate limited, and only the
+// latest reports are kept.
+const (
+	// DefaultMaxRehearsals is how many rehearsals run at once unless
+	// Config.MaxRehearsals says otherwise.
+	DefaultMaxRehearsals = 2
+	// RehearsalStartsPerHour bounds the rehearsals started in an hour.
+	RehearsalStartsPerHour = 30
+	// keptRehearsals is how many reports are kept for GET.
+	keptRehearsals = 50
+	// maxRehearsalWall bounds one rehearsal's wall time; past it the drill
+	// is aborted (every fault reverted) and the report says so.
+	maxRehearsalWall = 20 * time.Minute
+)
+
+// rehearsals are the rehearsals this server ran or runs.
+type rehearsals struct {
+	mu      sync.Mutex
+	running int
+	starts  []time.Time
+	byID    map[string]keptRehearsal
+	order   []string
+}
+
+// keptRehearsal is a report and the team of its scenario, whose designers
+// and facilitators may read it.
+type keptRehearsal struct {
+	rep  *rehearse.Report
+	team string
+}
+
+// rehearsalRoutes are the Rehearse button's routes (issue 15): designers
+// and facilitators start a rehearsal with robot participants and read its
+// report.
+func (s *Server) rehearsalRoutes() []route {
+	return []route{
+		{Route{"POST", "/api/rehearsals", AccessStudio}, s.apiStartRehearsal},
+		{Route{"GET", "/api/rehearsals/{rid}", AccessStudio}, s.apiRehearsal},
+	}
+}
+
+// rehearsalRequest is the body of POST /api/rehearsals: the scenario's YAML
+// text, or a library scenario by name (and version, when the library keeps
+// versions), the difficulty and the drill clock.
+type rehearsalRequest struct {
+	Scenario    string `json:"scenario"`
+	ScenarioRef *struct {
+		Name    string `json:"name"`
+		Version string `json:"version"`
+	} `json:"scenarioRef"`
+	Difficulty scenarios.Difficulty `json:"difficulty"`
+	TimeScale  float64              `json:"timeScale"`
+}
+
+// rehearsalScenario returns the scenario the request names, validated.
+func (s *Server) rehearsalScenario(req rehearsalRequest) (*scenarios.Scenario, error) {
+	switch {
+	case req.Scenario != "" && req.ScenarioRef != nil:
+		return nil, injectors.Errorf(injectors.EINVALID, "Give scenario (YAML text) or scenarioRef (a library scenario), not both.")
+	case req.Scenario != "":
+		sc, err := scenarios.Parse("scenario.yaml", []byte(req.Scenario))
+		if err != nil {
+			return nil, injectors.Errorf(injectors.EINVALID, "scenario: %v", err)
+		}
+		return sc, nil
+	case req.ScenarioRef != nil && req.ScenarioRef.Name != "":
+		if req.ScenarioRef.Version != "" && s.scenarioVersion != nil {
+			return s.scenarioVersion(req.ScenarioRef.Name, req.ScenarioRef.Version)
+		}
+		if req.ScenarioRef.Version != "" {
+			return nil, injectors.Errorf(injectors.ENOTFOUND, "scenarioRef.version: this server keeps no scenario versions; leave it out for the library's current one.")
+		}
+		return s.library.Scenario(req.ScenarioRef.Name)
+	}
+	return nil, injectors.Errorf(injectors.EINVALID, "scenario: give the YAML text, or scenarioRef with a library scenario's name.")
+}
+
+func (s *Server) apiStartRehearsal(w http.ResponseWriter, r *http.Request, sess *Session) {
+	var req rehearsalRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	switch req.Difficulty {
+	case "", scenarios.Hard, scenarios.Medium, scenarios.Easy:
+	default:
+		s.writeError(w, r, injectors.Errorf(injectors.EINVALID, "difficulty: %q is not a level, expected hard, medium or easy.", req.Difficulty))
+		return
+	}
+	if req.TimeScale == 0 {
+		req.TimeScale = rehearse.DefaultTimeScale
+	}
+	sc, err := s.rehearsalScenario(req)
+	if err == nil {
+		err = s.canRehearse(r.Context(), sess, sc.Metadata.Team)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if s.rehearser == nil {
+		s.writeError(w, r, injectors.Errorf(injectors.EINVALID, "Rehearsals are not available on this server: it has no cluster for the robots to work on."))
+		return
+	}
+	if err := s.rehearsing.reserve(s.clock.Now(), s.maxRehearsals); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	// The rehearsal outlives the request; it is bounded by maxRehearsalWall.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), maxRehearsalWall)
+	h, err := s.rehearser.Start(ctx, rehearse.Options{Scenario: sc, Difficulty: req.Difficulty, TimeScale: req.TimeScale})
+	if err != nil {
+		cancel()
+		s.rehearsing.release("", "", nil)
+		s.writeError(w, r, err)
+		return
+	}
+	team := sc.Metadata.Team
+	s.rehearsing.begin(h.ID, team)
+	go func() {
+		defer cancel()
+		rep := s.finishRehearsal(ctx, h)
+		s.rehearsing.release(h.ID, team, rep)
+	}()
+	writeJSON(w, http.StatusAccepted, map[string]string{"id": h.ID})
+}
+
+// finishRehearsal waits for the rehearsal and reports it; a rehearsal that
+// could not finish reports as failed with the reason.
+func (s *Server) finishRehearsal(ctx context.Context, h *rehearse.Rehearsal) *rehearse.Report {
+	waitErr := h.Wait(ctx)
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	rep, err := h.Report(rctx)
+	if err != nil {
+		rep = &rehearse.Report{DrillID: h.ID, Checks: []rehearse.Check{}}
+		rep.Error = err.Error()
+	}
+	if waitErr != nil {
+		rep.Status = rehearse.StatusFailed
+		rep.Error = fmt.Sprintf("the rehearsal did not finish: %v", waitErr)
+	}
+	if rep.Status == "" {
+		rep.Status = rehearse.StatusFailed
+	}
+	return rep
+}
+
+func (s *Server) apiRehearsal(w http.ResponseWriter, r *http.Request, sess *Session) {
+	k, ok := s.rehearsing.get(r.PathValue("rid"))
+	if !ok || s.canRehearse(r.Context(), sess, k.team) != nil {
+		s.writeError(w, r, injectors.Errorf(injectors.ENOTFOUND, "No rehearsal %q on this server.", r.PathValue("rid")))
+		return
+	}
+	writeJSON(w, http.StatusOK, k.rep)
+}
+
+// reserve takes a place for a new rehearsal, or refuses: too many running,
+// or too many started in the last hour.
+func (rs *rehearsals) reserve(now time.Time, most int) error {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.running >= most {
+		return injectors.Errorf(injectors.ECONFLICT, "%d rehearsals are running; start this one when one of them ends.", rs.running)
+	}
+	kept := rs.starts[:0]
+	for _, t := range rs.starts {
+		if now.Sub(t) < time.Hour {
+			kept = append(kept, t)
+		}
+	}
+	rs.starts = kept
+	if len(rs.starts) >= RehearsalStartsPerHour {
+		return injectors.Errorf(injectors.ECONFLICT, "%d rehearsals were started in the last hour, the most this server runs; try again later.", len(rs.starts))
+	}
+	rs.starts = append(rs.starts, now)
+	rs.running++
+	return nil
+}
+
+// begin lists a started rehearsal as running.
+func (rs *rehearsals) begin(id, team string) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	rs.keep(id, keptRehearsal{&rehearse.Report{Status: rehearse.StatusRunning, DrillID: id, Checks: []rehearse.Check{}}, team})
+}
+
+// release frees the place of a rehearsal and keeps its report.
+func (rs *rehearsals) release(id, team string, rep *rehearse.Report) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	rs.running--
+	if id != "" && rep != nil {
+		rs.keep(id, keptRehearsal{rep, team})
+	}
+}
+
+func (rs *rehearsals) keep(id string, k keptRehearsal) {
+	if rs.byID == nil {
+		rs.byID = map[string]keptRehearsal{}
+	}
+	if _, ok := rs.byID[id]; !ok {
+		rs.order = append(rs.order, id)
+	}
+	rs.byID[id] = k
+	for len(rs.order) > keptRehearsals {
+		delete(rs.byID, rs.order[0])
+		rs.order = rs.order[1:]
+	}
+}
+
+func (rs *rehearsals) get(id string) (keptRehearsal, bool) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	k, ok := rs.byID[id]
+	return k, ok
+}
+
+// canRehearse says whether sess may rehearse a scenario of team: a staff
+// member who designs or facilitates for the team, or the designer or
+// facilitator of a drill of that team (a join link).
+func (s *Server) canRehearse(ctx context.Context, sess *Session, team string) error {
+	refused := injectors.Errorf(injectors.ENOTFOUND, "No such scenario in your teams' library.")
+	if sess.Admin {
+		if r := sess.RoleIn(team); r == control.RoleFacilitator || r == control.RoleDesigner {
+			return nil
+		}
+		return refused
+	}
+	if sess.Role != control.RoleDesigner && sess.Role != control.RoleFacilitator {
+		return refused
+	}
+	d, err := s.engine.Drill(ctx, sess.DrillID)
+	if err != nil || d.Scenario.Metadata.Team != team {
+		return refused
+	}
+	return nil
+}
