@@ -175,10 +175,8 @@ func (s *Server) apiCreateDrill(w http.ResponseWriter, r *http.Request, sess *Se
 		s.writeError(w, r, injectors.Errorf(injectors.EINVALID, "scenario: choose a scenario from the library."))
 		return
 	}
-	switch req.Difficulty {
-	case "", scenarios.Hard, scenarios.Medium, scenarios.Easy:
-	default:
-		s.writeError(w, r, injectors.Errorf(injectors.EINVALID, "difficulty: %q is not a level, expected hard, medium or easy.", req.Difficulty))
+	if err := checkDifficulty(req.Difficulty); err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	if utf8.RuneCountInString(req.Title) > 200 {
@@ -561,3 +559,13 @@ func (s *Server) ensureFacilitator(ctx context.Context, drillID string, sess *Se
 // ActorFacilitator is the actor, and the person id, of the facilitator who
 // signed in with the admin credential.
 const ActorFacilitator = "facilitator"
+
+// checkDifficulty refuses a difficulty that is not a level; empty means the
+// scenario's own.
+func checkDifficulty(d scenarios.Difficulty) error {
+	switch d {
+	case "", scenarios.Hard, scenarios.Medium, scenarios.Easy:
+		return nil
+	}
+	return injectors.Errorf(injectors.EINVALID, "difficulty: %q is not a level, expected hard, medium or easy.", d)
+}

@@ -97,10 +97,8 @@ func (s *Server) apiStartRehearsal(w http.ResponseWriter, r *http.Request, sess 
 		s.writeError(w, r, err)
 		return
 	}
-	switch req.Difficulty {
-	case "", scenarios.Hard, scenarios.Medium, scenarios.Easy:
-	default:
-		s.writeError(w, r, injectors.Errorf(injectors.EINVALID, "difficulty: %q is not a level, expected hard, medium or easy.", req.Difficulty))
+	if err := checkDifficulty(req.Difficulty); err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	if req.TimeScale == 0 {
