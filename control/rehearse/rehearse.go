@@ -156,6 +156,11 @@ func (h *Rehearsal) stepOf(ctx context.Context, steps []*step) (next time.Durati
 func (h *Rehearsal) act(ctx context.Context, d *control.Drill, st *step) {
 	st.Done = true
 	s := st.Spec
+	// An answer counts from when the robot took it up: how long the
+	// machine then takes to store it is not the robot's slowness.
+	if el, eerr := h.r.Engine.Elapsed(ctx, h.ID); eerr == nil && s.Answer != "" {
+		st.AnsweredAfter = el - st.Due
+	}
 	e := h.r.Engine
 	var err error
 	switch s.Action() {
@@ -186,9 +191,6 @@ func (h *Rehearsal) act(ctx context.Context, d *control.Drill, st *step) {
 	}
 	if el, eerr := e.Elapsed(ctx, h.ID); eerr == nil {
 		st.At = el
-	}
-	if s.Answer != "" {
-		st.AnsweredAfter = st.At - st.Due
 	}
 	st.Err = err
 }

@@ -29,10 +29,10 @@ type rehearsalReport struct {
 	} `json:"checks"`
 }
 
-// rehearseTimeScale plays a 90-minute drill in 18 seconds: fast, with
+// rehearseTimeScale plays a 90-minute drill in 27 seconds: fast, with
 // room for a loaded CI machine (a robot answering 2 drill minutes late at
 // ×600 is 0.2 s of scheduling).
-const rehearseTimeScale = "300"
+const rehearseTimeScale = "200"
 
 // TestRehearse_everyExamplePassesAtEveryDifficulty runs `firedrill rehearse`
 // on every example scenario at every difficulty, in one process against
@@ -89,7 +89,7 @@ func TestRehearse_aRobotThatNeverFixesFails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fix := "        - at: 10m\n          fix: worker-isolated\n"
+	fix := "        - on: {event: fault.injected, fault: worker-isolated, delay: 10m}\n          fix: worker-isolated\n"
 	if !bytes.Contains(src, []byte(fix)) {
 		t.Fatalf("the layered example no longer has the step %q", fix)
 	}
