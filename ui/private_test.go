@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/ui"
 	"github.com/firedrill/firedrill/ui/wire"
 )
 
@@ -33,7 +34,16 @@ func chatTexts(t *testing.T, evs []wire.Event) []string {
 // recipient numbers it among their own events, replies to it by that
 // number, and resumes past it with nothing lost or repeated.
 func TestPrivateBriefings(t *testing.T) {
-	e := newEnv(t)
+	// The private scenario lives apart from the shared test library: the
+	// studio offers every library scenario as a spreadsheet, which cannot
+	// hold a private recipient.
+	e := newEnv(t, func(c *ui.Config, _ *control.Engine) {
+		lib, err := ui.LoadLibrary([]string{"testdata/scenarios", "testdata/private"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Library = lib
+	})
 	d := e.newDrillOf("private-test", true)
 	kimID, leeID := d.people["Kim"], d.people["Lee"]
 
