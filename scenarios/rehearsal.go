@@ -60,6 +60,10 @@ type RobotStep struct {
 	// resolved, as a facilitator does when participants report a fix that
 	// no probe can see (resolvedWhen.manual).
 	Resolve string `yaml:"resolve,omitempty" json:"resolve,omitempty"`
+	// Confirm is the id of a fault whose resolvedWhen.confirm the robot
+	// confirms in the room, as a participant clicks Confirm once the fix
+	// no probe sees is done.
+	Confirm string `yaml:"confirm,omitempty" json:"confirm,omitempty"`
 
 	// Difficulties, when set, limits the step to drills played at these
 	// levels.
@@ -80,6 +84,8 @@ func (s RobotStep) Action() string {
 		return "fix"
 	case s.Resolve != "":
 		return "resolve"
+	case s.Confirm != "":
+		return "confirm"
 	}
 	return "say"
 }
@@ -110,6 +116,8 @@ func (s RobotStep) Describe() string {
 		return fmt.Sprintf("%s fix fault %s", when, s.Fix)
 	case "resolve":
 		return fmt.Sprintf("%s have the facilitator mark fault %s resolved", when, s.Resolve)
+	case "confirm":
+		return fmt.Sprintf("%s confirm fault %s is resolved", when, s.Confirm)
 	}
 	return fmt.Sprintf("%s say %q", when, s.Say)
 }
@@ -169,6 +177,7 @@ func (d *decoder) robotStep(n *yaml.Node, path string, x *RobotStep) {
 		{"fields", false, func(v *yaml.Node, p string) { d.stringMap(v, p, &x.Fields) }},
 		{"fix", false, func(v *yaml.Node, p string) { d.str(v, p, &x.Fix) }},
 		{"resolve", false, func(v *yaml.Node, p string) { d.str(v, p, &x.Resolve) }},
+		{"confirm", false, func(v *yaml.Node, p string) { d.str(v, p, &x.Confirm) }},
 		{"difficulties", false, func(v *yaml.Node, p string) { d.difficulties(v, p, &x.Difficulties) }},
 	})
 }
@@ -193,7 +202,7 @@ func (v *validator) rehearsal() {
 		}
 		ids[rb.ID] = true
 		if len(rb.Steps) == 0 {
-			v.errf(path+".steps", "no steps, expected at least one (say, notice, fix, resolve or answer)")
+			v.errf(path+".steps", "no steps, expected at least one (say, notice, fix, resolve, confirm or answer)")
 		}
 		for j, st := range rb.Steps {
 			v.robotStep(index(path+".steps", j), st)
@@ -212,13 +221,13 @@ func (v *validator) robotStep(path string, st RobotStep) {
 		v.errf(path, "%d triggers, expected exactly one of at (a drill time), on (an event) or answer (an inject id)", triggers)
 	}
 	actions := 0
-	for _, set := range []bool{st.Say != "", st.Notice != "", st.Fix != "", st.Resolve != "", st.Answer != ""} {
+	for _, set := range []bool{st.Say != "", st.Notice != "", st.Fix != "", st.Resolve != "", st.Confirm != "", st.Answer != ""} {
 		if set {
 			actions++
 		}
 	}
 	if actions != 1 {
-		v.errf(path, "%d actions, expected exactly one of say (a chat message), notice (a notice kind), fix or resolve (a fault id) or answer with text", actions)
+		v.errf(path, "%d actions, expected exactly one of say (a chat message), notice (a notice kind), fix, resolve or confirm (a fault id) or answer with text", actions)
 	}
 	if st.At != nil {
 		v.beforeCap(path+".at", *st.At, "step time")
@@ -258,6 +267,11 @@ func (v *validator) robotStep(path string, st RobotStep) {
 	if st.Resolve != "" && v.faultRef(path+".resolve", st.Resolve) {
 		if f := v.s.Faults[v.faults[st.Resolve]]; !manualAnywhere(f) {
 			v.errf(path+".resolve", "fault %s is resolved by its probes only (resolvedWhen.manual is not set): fix it, the probes will see it", st.Resolve)
+		}
+	}
+	if st.Confirm != "" && v.faultRef(path+".confirm", st.Confirm) {
+		if f := v.s.Faults[v.faults[st.Confirm]]; !confirmAnywhere(f) {
+			v.errf(path+".confirm", "fault %s asks for no confirmation (resolvedWhen.confirm is not set): fix it, the probes will see it", st.Confirm)
 		}
 	}
 	if len(st.Fields) > 0 && st.Notice == "" {
@@ -327,7 +341,7 @@ func rehearsalFor(r *Rehearsal, d Difficulty, dropped map[string]bool, injects [
 	out := &Rehearsal{Robots: make([]Robot, 0, len(r.Robots))}
 	for _, rb := range r.Robots {
 		rb.Steps = slices.DeleteFunc(slices.Clone(rb.Steps), func(st RobotStep) bool {
-			if !playedAt(st.Difficulties, d) || dropped[st.Fix] || dropped[st.Resolve] {
+			if !playedAt(st.Difficulties, d) || dropped[st.Fix] || dropped[st.Resolve] || dropped[st.Confirm] {
 				return true
 			}
 			if st.On != nil && dropped[st.On.Fault] {
@@ -383,6 +397,20 @@ func manualAnywhere(f Fault) bool {
 	}
 	for _, v := range f.Variants {
 		if v.ResolvedWhen != nil && v.ResolvedWhen.Manual {
+			return true
+		}
+	}
+	return false
+}
+
+// confirmAnywhere reports whether a participant confirms the fault's
+// resolution at some difficulty (resolvedWhen.confirm).
+func confirmAnywhere(f Fault) bool {
+	if f.ResolvedWhen.Confirm != "" {
+		return true
+	}
+	for _, v := range f.Variants {
+		if v.ResolvedWhen != nil && v.ResolvedWhen.Confirm != "" {
 			return true
 		}
 	}

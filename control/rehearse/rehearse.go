@@ -54,6 +54,7 @@ type Engine interface {
 	PostMessage(ctx context.Context, drillID string, in control.PostMessage) (control.Message, error)
 	PostNotice(ctx context.Context, drillID string, in control.PostNotice) (control.Notice, error)
 	MarkFaultResolved(ctx context.Context, id, faultID, actor string) error
+	ConfirmFault(ctx context.Context, drillID, faultID, personID string) error
 }
 
 // Options choose one rehearsal.
@@ -182,6 +183,8 @@ func (h *Rehearsal) act(ctx context.Context, d *control.Drill, st *step) {
 		_, err = e.PostNotice(ctx, h.ID, control.PostNotice{Kind: s.Notice, AuthorID: st.Robot, Fields: s.Fields})
 	case "resolve":
 		err = e.MarkFaultResolved(ctx, h.ID, s.Resolve, Actor)
+	case "confirm":
+		err = e.ConfirmFault(ctx, h.ID, s.Confirm, st.Robot)
 	case "fix":
 		for _, f := range d.Scenario.Faults {
 			if f.ID == s.Fix {
