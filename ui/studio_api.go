@@ -296,7 +296,10 @@ func (s *Server) apiStudioCSV(w http.ResponseWriter, r *http.Request, sess *Sess
 	}
 	var b bytes.Buffer
 	if err := scenarios.ExportInjectsCSV(&b, sc); err != nil {
-		s.writeError(w, r, err)
+		// Writing to memory cannot fail: the error says which inject the
+		// spreadsheet cannot hold (a private briefing, a chat trigger), a
+		// property of the scenario, not a server fault.
+		s.writeError(w, r, injectors.Errorf(injectors.EINVALID, "%v", err))
 		return
 	}
 	attachment(w, name+"-injects.csv", "text/csv; charset=utf-8", b.Bytes())

@@ -264,6 +264,16 @@ func TestStudioInjectsCSVRoundTrip(t *testing.T) {
 	if fmt.Sprint(before.Injects) != fmt.Sprint(after.Injects) {
 		t.Fatalf("injects changed in the round trip:\n%+v\n%+v", before.Injects, after.Injects)
 	}
+	// A scenario whose injects a spreadsheet cannot hold (a private
+	// briefing) is refused as the scenario's problem, naming the inject.
+	private, err := os.ReadFile(filepath.Join("testdata", "private", "private.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.must(201, "POST", "/api/studio/scenarios", map[string]any{"yaml": strings.Replace(string(private), "  name: private-test", "  name: private-csv", 1), "base": 0}, nil)
+	if res, body := a.raw("GET", "/api/studio/scenarios/private-csv/injects.csv"); res.StatusCode != 400 || !strings.Contains(body, "you-committed") {
+		t.Fatalf("export of a private briefing: %d %s, want 400 naming the inject", res.StatusCode, body)
+	}
 	st, b := a.do("POST", "/api/studio/injects", map[string]any{"yaml": roomYAML(), "csv": "id,time,persona,channel,text\nx,soon,cs,incident,hi\n"})
 	if st != 400 || !strings.Contains(string(b), `"line":2`) {
 		t.Fatalf("a bad CSV: %d %s, want 400 at row 2", st, b)
