@@ -7,6 +7,7 @@ import { t } from "./i18n.js";
 import { sw, translateStudio } from "./words.js";
 import { createEditor } from "./studio/editor.js";
 import { drawGantt } from "./studio-gantt.js";
+import { wire as wireRehearse } from "./studio-rehearse.js";
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -196,6 +197,9 @@ chrome(() => { translateStudio(); links(); showPreview(); if (last) showProblems
   savedText = text;
   editor = createEditor($("editor"), { doc: text, schema, validate: check, delay: 400, label: sw("studio") });
   window.firedrillEditor = editor;
+  // Rehearse plays the text as it is in the editor (saved or not) with its
+  // robots; a server with no cluster for them says so when clicked.
+  wireRehearse(editor, status);
   links();
   await loadVersions();
   editor.relint();

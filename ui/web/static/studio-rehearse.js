@@ -1,5 +1,5 @@
-// The studio's Rehearse button (wired once the rehearsal routes of issue
-// 15 are served; control/rehearse's Report is what GET answers): the scenario as it is in the editor is
+// The studio's Rehearse button (issue 15; control/rehearse's Report is what
+// GET /api/rehearsals/{id} answers): the scenario as it is in the editor is
 // played with robot participants on the drill clock ×600 (POST
 // /api/rehearsals), and the report is shown as it comes (GET
 // /api/rehearsals/{id}): every check with its outcome, passed or failed.
