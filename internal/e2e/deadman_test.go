@@ -181,9 +181,18 @@ func TestDeadManSweepRun(t *testing.T) {
 		<-exited
 		if t.Failed() {
 			t.Logf("firedrill run stdout:\n%s\nstderr:\n%s", tail(stdout.String(), 40), tail(stderr.String(), 60))
+			// A failure half way must not leave the shared shop broken
+			// for the tests after this one: the sweep reverts what the
+			// killed run injected, from its records in the cluster.
+			time.Sleep(5 * time.Second) // past safety.deadManAfter (4s)
+			if code, out := run(t, context.Background(), "sweep", "--config", conf, "-o", "json"); code != 0 {
+				t.Logf("clean-up sweep: exit %d\n%s", code, out)
+			}
 		}
 	}()
-	injected := regexp.MustCompile(`"event":"fault.injected"`)
+	// One JSON event per line: the scenario inside drill.created names
+	// fault.injected too (its rehearsal robots wait for it).
+	injected := regexp.MustCompile(`(?m)^\{"event":"fault\.injected"`)
 	if err := poll(ctx, eventWait, func() bool { return len(injected.FindAllString(stdout.String(), -1)) == 2 }); err != nil {
 		t.Fatalf("firedrill run did not inject both faults within %s", eventWait)
 	}
