@@ -61,6 +61,23 @@ hints:
     persona: cs
     channel: incident
     text: 어제와 설정을 비교해 보셨나요?
+rehearsal:
+  robots:
+    - id: robin
+      name: 로빈 (robot)
+      steps:
+        - on: {event: fault.injected, fault: db-config, delay: 1m}
+          say: 주문 API 설정을 보고 있습니다.
+        - on: {event: fault.injected, fault: db-config, delay: 2m}
+          fix: db-config
+        - on: {event: fault.injected, fault: db-config, delay: 3m}
+          resolve: db-config
+        - on: {event: fault.injected, fault: cache, delay: 1m}
+          say: 캐시도 멈췄습니다. 확인 중입니다.
+        - on: {event: fault.injected, fault: cache, delay: 2m}
+          fix: cache
+        - on: {event: fault.injected, fault: cache, delay: 3m}
+          resolve: cache
 `
 
 // studioErrorLine is the line of "persona: cz" in studioScenario.
@@ -92,7 +109,8 @@ func (p *page) typeText(text string) {
 // facilitator opens the studio from the console, writes a scenario in the
 // empty editor, sees the validator's error appear at the right line while
 // typing, fixes it from the problem list, previews the Gantt at each
-// difficulty and the rendered persona messages, saves, reads the version
+// difficulty and the rendered persona messages, rehearses it with its
+// robots to a passing report, saves, reads the version
 // history, and starts a real drill from the new scenario in the console —
 // all on one running server.
 func TestBrowserStudio(t *testing.T) {
@@ -155,6 +173,16 @@ func TestBrowserStudio(t *testing.T) {
 	p.waitJS("the persona message rendered with sample values", `[...document.querySelectorAll("#personaMsgs .st-msg .text")].some(t => t.textContent === "14:05부터 결제가 안 된다는 문의가 들어옵니다.")`)
 	p.shot("preview")
 	docs.shot("23-studio-preview")
+
+	// Rehearse it with its robots before the day: a passing report.
+	p.click("rehearse", "#rehearse")
+	p.waitJS("the rehearsal passes", `document.querySelector("#rehearsalStatus").dataset.status === "passed"`)
+	for _, want := range []string{"fault db-config resolved", "fault cache resolved"} {
+		if !eval[bool](p, `[...document.querySelectorAll('#rehearsalChecks li[data-outcome="passed"]')].some(li => li.textContent.startsWith(`+jsString(want)+`))`) {
+			t.Errorf("the rehearsal report does not pass %q", want)
+		}
+	}
+	p.shot("rehearsed")
 
 	p.click("save", "#save")
 	p.waitJS("saved as version 1", `location.search === "?name=studio-made" && document.querySelector('#versions li[data-version="1"]') !== null`)
