@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -69,7 +70,7 @@ type rehearsalRequest struct {
 }
 
 // rehearsalScenario returns the scenario the request names, validated.
-func (s *Server) rehearsalScenario(req rehearsalRequest) (*scenarios.Scenario, error) {
+func (s *Server) rehearsalScenario(ctx context.Context, req rehearsalRequest) (*scenarios.Scenario, error) {
 	switch {
 	case req.Scenario != "" && req.ScenarioRef != nil:
 		return nil, injectors.Errorf(injectors.EINVALID, "Give scenario (YAML text) or scenarioRef (a library scenario), not both.")
@@ -82,6 +83,9 @@ func (s *Server) rehearsalScenario(req rehearsalRequest) (*scenarios.Scenario, e
 	case req.ScenarioRef != nil && req.ScenarioRef.Name != "":
 		if req.ScenarioRef.Version != "" && s.scenarioVersion != nil {
 			return s.scenarioVersion(req.ScenarioRef.Name, req.ScenarioRef.Version)
+		}
+		if req.ScenarioRef.Version != "" && s.studio != nil {
+			return s.studioVersion(ctx, req.ScenarioRef.Name, req.ScenarioRef.Version)
 		}
 		if req.ScenarioRef.Version != "" {
 			return nil, injectors.Errorf(injectors.ENOTFOUND, "scenarioRef.version: this server keeps no scenario versions; leave it out for the library's current one.")
@@ -104,7 +108,7 @@ func (s *Server) apiStartRehearsal(w http.ResponseWriter, r *http.Request, sess 
 	if req.TimeScale == 0 {
 		req.TimeScale = rehearse.DefaultTimeScale
 	}
-	sc, err := s.rehearsalScenario(req)
+	sc, err := s.rehearsalScenario(r.Context(), req)
 	if err == nil {
 		err = s.canRehearse(r.Context(), sess, sc.Metadata.Team)
 	}
@@ -249,4 +253,28 @@ func (s *Server) canRehearse(ctx context.Context, sess *Session, team string) er
 		return refused
 	}
 	return nil
+}
+
+// studioVersion returns version v (its number) of a studio scenario, as it
+// was saved: a rehearsal of a past version plays that text, not today's.
+func (s *Server) studioVersion(ctx context.Context, name, v string) (*scenarios.Scenario, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return nil, injectors.Errorf(injectors.EINVALID, "scenarioRef.version is %q, expected a version number (1, 2, …)", v)
+	}
+	vs, err := s.studio.Versions(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	for _, x := range vs {
+		if x.Version != n {
+			continue
+		}
+		sc, err := scenarios.Parse(name+".yaml", []byte(x.YAML))
+		if err != nil {
+			return nil, injectors.Errorf(injectors.EINVALID, "version %d of %s: %v", n, name, err)
+		}
+		return sc, nil
+	}
+	return nil, injectors.Errorf(injectors.ENOTFOUND, "scenario %s has no version %d (it has %d)", name, n, len(vs))
 }

@@ -135,3 +135,43 @@ func TestRehearsalRoutes_boundedRunning(t *testing.T) {
 		t.Fatalf("first rehearsal %s, want running on a real-time clock", rep.Status)
 	}
 }
+
+// A rehearsal of a studio scenario's past version plays that version's
+// text: version 1 has robots and passes; version 2, saved without them, is
+// refused for it; a version never saved is not found.
+func TestRehearsalRoutes_aStudioVersionIsRehearsedAsSaved(t *testing.T) {
+	e := newEnv(t)
+	a := e.admin()
+	quick, err := os.ReadFile("testdata/rehearse/quick.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(quick), "name: quick-rehearsal", "name: quick-versions", 1)
+	a.must(201, "POST", "/api/studio/scenarios", map[string]any{"yaml": text, "base": 0}, nil)
+	a.must(201, "POST", "/api/studio/scenarios", map[string]any{"yaml": text[:strings.Index(text, "rehearsal:")], "base": 1}, nil)
+
+	ref := func(v string) map[string]any {
+		return map[string]any{"scenarioRef": map[string]string{"name": "quick-versions", "version": v}, "timeScale": 3600}
+	}
+	var out struct {
+		ID string `json:"id"`
+	}
+	a.must(http.StatusAccepted, "POST", "/api/rehearsals", ref("1"), &out)
+	if rep := waitRehearsal(t, a, out.ID); rep.Status != rehearse.StatusPassed {
+		t.Fatalf("version 1 rehearsed: %+v, want passed", rep)
+	}
+	for _, c := range []struct {
+		version string
+		status  int
+		says    string
+	}{
+		{"2", http.StatusBadRequest, "no rehearsal section"},
+		{"9", http.StatusNotFound, "no version 9"},
+		{"latest", http.StatusBadRequest, "expected a version number"},
+	} {
+		st, b := a.do("POST", "/api/rehearsals", ref(c.version))
+		if st != c.status || !strings.Contains(string(b), c.says) {
+			t.Errorf("version %s: %d %s, want %d saying %q", c.version, st, b, c.status, c.says)
+		}
+	}
+}
