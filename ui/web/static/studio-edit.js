@@ -199,7 +199,7 @@ chrome(() => { translateStudio(); links(); showPreview(); if (last) showProblems
   window.firedrillEditor = editor;
   // Rehearse plays the text as it is in the editor (saved or not) with its
   // robots; a server with no cluster for them says so when clicked.
-  wireRehearse(editor, status);
+  wireRehearse(editor, status, (text) => Boolean(last && !last.valid && last.yaml === text));
   links();
   await loadVersions();
   editor.relint();

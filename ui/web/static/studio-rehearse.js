@@ -20,11 +20,17 @@ function render(r) {
   clear($("rehearsalChecks")).append(...checks);
 }
 
-/** wire connects the Rehearse button to the editor. */
-export function wire(editor, status) {
+/** wire connects the Rehearse button to the editor; invalid(text) says
+ * whether the last check found the text invalid. */
+export function wire(editor, status, invalid) {
   const btn = $("rehearse");
   btn.hidden = false;
   btn.addEventListener("click", async () => {
+    // Nothing is sent that cannot be played: an invalid text says what to
+    // fix first, a text with no robots says to add them.
+    const text = editor.text();
+    if (!text.trim() || invalid(text)) { status(sw("fixFirst")); return; }
+    if (!/^rehearsal:/m.test(text)) { status(sw("noRobots")); return; }
     btn.disabled = true;
     try {
       const { id } = await api("POST", "/api/rehearsals", { scenario: editor.text(), difficulty: $("difficulty").value, timeScale: 600 });

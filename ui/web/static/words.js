@@ -152,7 +152,7 @@ const studio = {
     cap: "90-minute cap", hintLine: "70 minutes: hints", at: "at {t}", waits: "waits: {why}", onDemand: "on demand",
     kind_fault: "fault", kind_inject: "inject", kind_hint: "hint", kind_alert: "alert", "kind_follow-up": "follow-up",
     unsaved: "unsaved changes", newTitle: "New scenario", lineCol: "line {l}:{c}", goTo: "Go to line {l}",
-    template: "Start from the example", fixFirst: "Fix the problems first: the scenario is not valid yet.",
+    template: "Start from the example", fixFirst: "Fix the problems first: the scenario is not valid yet.", noRobots: "Add a rehearsal section with robots first (see the scenario README): there is nobody to play the drill.",
   },
   ko: {
     studio: "시나리오 스튜디오", library: "라이브러리", consoleLink: "진행자 콘솔", newScenario: "새 시나리오",
@@ -171,7 +171,7 @@ const studio = {
     cap: "90분 제한", hintLine: "70분: 힌트", at: "{t}에", waits: "대기: {why}", onDemand: "요청 시",
     kind_fault: "장애", kind_inject: "메시지", kind_hint: "힌트", kind_alert: "알림", "kind_follow-up": "후속 메시지",
     unsaved: "저장하지 않은 변경", newTitle: "새 시나리오", lineCol: "{l}행 {c}열", goTo: "{l}행으로 이동",
-    template: "예시로 시작", fixFirst: "먼저 문제를 고치세요. 시나리오가 아직 올바르지 않습니다.",
+    template: "예시로 시작", fixFirst: "먼저 문제를 고치세요. 시나리오가 아직 올바르지 않습니다.", noRobots: "먼저 로봇이 있는 rehearsal 섹션을 추가하세요 (시나리오 README 참고). 훈련을 진행할 참가자가 없습니다.",
   },
 };
 
