@@ -129,6 +129,15 @@ func (d *decoder) fault(n *yaml.Node, path string, x *Fault) {
 		{"onDemand", false, func(v *yaml.Node, p string) { d.boolean(v, p, &x.OnDemand) }},
 		{"onlyIf", false, func(v *yaml.Node, p string) { x.OnlyIf = &Condition{}; d.condition(v, p, x.OnlyIf) }},
 		{"unless", false, func(v *yaml.Node, p string) { x.Unless = &Condition{}; d.condition(v, p, x.Unless) }},
+		{"recurs", false, func(v *yaml.Node, p string) { x.Recurs = &Recurrence{}; d.recurrence(v, p, x.Recurs) }},
+	})
+}
+
+func (d *decoder) recurrence(n *yaml.Node, path string, x *Recurrence) {
+	d.object(n, path, []field{
+		{"while", true, func(v *yaml.Node, p string) { d.condition(v, p, &x.While) }},
+		{"after", true, func(v *yaml.Node, p string) { d.duration(v, p, &x.After) }},
+		{"times", true, func(v *yaml.Node, p string) { d.integer(v, p, &x.Times) }},
 	})
 }
 

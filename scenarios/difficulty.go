@@ -284,6 +284,7 @@ func (s *Scenario) Clone() *Scenario {
 		f.HealAfter = clonePtr(f.HealAfter)
 		f.OnlyIf = clonePtr(f.OnlyIf)
 		f.Unless = clonePtr(f.Unless)
+		f.Recurs = clonePtr(f.Recurs)
 		f.ResolvedWhen = cloneResolvedWhen(f.ResolvedWhen)
 		f.AutoRevertAtEnd = clonePtr(f.AutoRevertAtEnd)
 	}

@@ -105,6 +105,9 @@ func Plan(s *Scenario, d Difficulty) (*Timeline, error) {
 		if c := resolutionWords(f.ResolvedWhen); c != "" {
 			conds = append(conds, c)
 		}
+		if f.Recurs != nil {
+			conds = append(conds, recurWords(sc, i))
+		}
 		e.Condition = strings.Join(conds, "; ")
 		if f.OnDemand {
 			e.Trigger = "on demand: when the facilitator fires it"

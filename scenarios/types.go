@@ -268,6 +268,10 @@ type Fault struct {
 	// skipped with the reason.
 	OnlyIf *Condition `yaml:"onlyIf,omitempty" json:"onlyIf,omitempty"`
 	Unless *Condition `yaml:"unless,omitempty" json:"unless,omitempty"`
+	// Recurs makes a cascade come back while its cause persists: when
+	// the fault is resolved and its While condition still holds, it is
+	// injected again After later, at most Times times.
+	Recurs *Recurrence `yaml:"recurs,omitempty" json:"recurs,omitempty"`
 	// AutoRevertAtEnd reverts the fault when the drill ends; default true.
 	AutoRevertAtEnd *bool `yaml:"autoRevertAtEnd,omitempty" json:"autoRevertAtEnd,omitempty"`
 }
@@ -308,6 +312,19 @@ type Condition struct {
 	FaultResolved string `yaml:"faultResolved,omitempty" json:"faultResolved,omitempty"`
 	// NoticePosted holds once a notice of that kind was posted.
 	NoticePosted NoticeKind `yaml:"noticePosted,omitempty" json:"noticePosted,omitempty"`
+}
+
+// Recurrence makes a fault come back after participants fix it, for as long
+// as its cause persists, as a real cascade returns until the root cause is
+// fixed.
+type Recurrence struct {
+	// While is the cause: the fault comes back only while this holds,
+	// e.g. {faultActive: leak}.
+	While Condition `yaml:"while" json:"while"`
+	// After is how long after the fault was resolved it comes back.
+	After Duration `yaml:"after" json:"after"`
+	// Times bounds how often it comes back, so it cannot loop forever.
+	Times int `yaml:"times" json:"times"`
 }
 
 // ChainEvent is the event of a predecessor fault a chained fault waits for.

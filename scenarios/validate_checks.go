@@ -241,22 +241,28 @@ func (v *validator) healAndConditions(i int) {
 		if c.c == nil {
 			continue
 		}
-		p := path + "." + c.name
-		if *c.c == (Condition{}) {
-			v.errf(p, "empty condition, expected faultActive, faultResolved or noticePosted")
+		v.condition(path+"."+c.name, *c.c, f.ID)
+	}
+	v.recurrence(i)
+}
+
+// condition checks a condition of fault self at path: not empty, about
+// other faults that exist, and a known notice.
+func (v *validator) condition(p string, c Condition, self string) {
+	if c == (Condition{}) {
+		v.errf(p, "empty condition, expected faultActive, faultResolved or noticePosted")
+	}
+	for _, ref := range []struct{ key, id string }{{"faultActive", c.FaultActive}, {"faultResolved", c.FaultResolved}} {
+		if ref.id == self && ref.id != "" {
+			v.errf(p+"."+ref.key, "a fault's condition cannot be about the fault itself")
+		} else {
+			v.faultRef(p+"."+ref.key, ref.id)
 		}
-		for _, ref := range []struct{ key, id string }{{"faultActive", c.c.FaultActive}, {"faultResolved", c.c.FaultResolved}} {
-			if ref.id == f.ID && ref.id != "" {
-				v.errf(p+"."+ref.key, "a fault's condition cannot be about the fault itself")
-			} else {
-				v.faultRef(p+"."+ref.key, ref.id)
-			}
-		}
-		switch c.c.NoticePosted {
-		case "", NoticeIncident, NoticeStatus, NoticeResolution:
-		default:
-			v.errf(p+".noticePosted", "unknown notice %q, expected incident, status-update or resolution", c.c.NoticePosted)
-		}
+	}
+	switch c.NoticePosted {
+	case "", NoticeIncident, NoticeStatus, NoticeResolution:
+	default:
+		v.errf(p+".noticePosted", "unknown notice %q, expected incident, status-update or resolution", c.NoticePosted)
 	}
 }
 
