@@ -123,6 +123,7 @@ func Objects(ns string) []any {
 				"DB_POOL_MAX":        poolMax,
 				"PAYMENT_TIMEOUT_MS": paymentTimeoutMS,
 				"PAYMENT_PROVIDER":   "https://pay.sandbox.example",
+				"ORDER_DEDUP_CHECK":  "on",
 			},
 		},
 		&corev1.Secret{

@@ -271,6 +271,15 @@ func TestSimulatorFollowsClusterState(t *testing.T) {
 			eventually(t, web+"/api/checkout/health", 200, "ok")
 		})
 	}
+	t.Run("a duplicate check switched off creates duplicate orders until it is back on", func(t *testing.T) {
+		eventually(t, api+"/internal/orders/duplicates", 200, "ok")
+		patch("configmap", "order-api-config", `{"data":{"ORDER_DEDUP_CHECK":"off"}}`)
+		eventually(t, api+"/internal/orders/duplicates", 503, "orders created twice since")
+		// Every order request still succeeds: nothing alerts.
+		eventually(t, web+"/api/checkout/health", 200, "ok")
+		patch("configmap", "order-api-config", `{"data":{"ORDER_DEDUP_CHECK":"on"}}`)
+		eventually(t, api+"/internal/orders/duplicates", 200, "ok")
+	})
 	t.Run("suspended settlement is reported", func(t *testing.T) {
 		patch("cronjob", "settlement", `{"spec":{"suspend":true}}`)
 		eventually(t, api+"/internal/settlement/last-run", 503, "settlement overdue")

@@ -135,6 +135,9 @@ func (s *Simulator) orderAPIHandler() http.Handler {
 		}
 		fmt.Fprint(w, v)
 	})
+	mux.HandleFunc("GET /internal/orders/duplicates", func(w http.ResponseWriter, r *http.Request) {
+		s.answer(w, r, s.checkDuplicates(r.Context()))
+	})
 	mux.HandleFunc("GET /internal/settlement/last-run", func(w http.ResponseWriter, r *http.Request) {
 		cj, err := s.Client.BatchV1().CronJobs(s.ns()).Get(r.Context(), "settlement", metav1.GetOptions{})
 		var ps []Problem
