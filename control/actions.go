@@ -46,7 +46,7 @@ func (e *Engine) do(ctx context.Context, r *drillRun, a *action) error {
 			return []pending{{Type: EventDrillBriefing, Actor: ActorEngine, Payload: StateChange{Reason: "scheduled"}}}
 		})
 	case actFault:
-		return e.fireFault(ctx, r, a.idx)
+		return e.fireFault(ctx, r, a.idx, nil)
 	case actInject, actFollowUp:
 		follow := a.kind == actFollowUp
 		return e.appendNow(ctx, r, func(d *Drill) []pending {
@@ -190,8 +190,10 @@ func (e *Engine) hintEvents(d *Drill, i int, actor, reason string) []pending {
 // and the record together (one fsync), and only then Inject applies the
 // fault and the refined record is appended. lead is a person's fire
 // request, journaled in that same append; without one, a due extension
-// whose condition failed is skipped instead. The caller holds r.op.
-func (e *Engine) fireFault(ctx context.Context, r *drillRun, i int, lead ...pending) error {
+// whose condition failed is skipped instead. injected, when set, is called
+// once Inject succeeded, before the fault.injected append. The caller holds
+// r.op.
+func (e *Engine) fireFault(ctx context.Context, r *drillRun, i int, injected func(), lead ...pending) error {
 	r.mu.Lock()
 	d := r.d
 	f := d.Faults[i]
@@ -210,9 +212,12 @@ func (e *Engine) fireFault(ctx context.Context, r *drillRun, i int, lead ...pend
 	delete(r.rt.injectRetry, f.ID)
 	intent := pending{Type: EventFaultIntent, Actor: ActorEngine, Payload: FaultEvent{FaultID: f.ID, Spec: &spec, Attempt: attempt}}
 
-	record, err := e.injector.Prepare(ctx, spec)
-	if err != nil {
-		return e.injectFailed(ctx, r, f.ID, attempt, fmt.Errorf("prepare %s: %w", f.ID, err), append(lead, intent)...)
+	record, ok := e.takePrepared(ctx, r, spec)
+	if !ok {
+		var err error
+		if record, err = e.injector.Prepare(ctx, spec); err != nil {
+			return e.injectFailed(ctx, r, f.ID, attempt, fmt.Errorf("prepare %s: %w", f.ID, err), append(lead, intent)...)
+		}
 	}
 	r.mu.Lock()
 	if cur := r.d.Faults[i]; !r.d.Running() || cur.Phase != FaultPending {
@@ -220,13 +225,13 @@ func (e *Engine) fireFault(ctx context.Context, r *drillRun, i int, lead ...pend
 		r.mu.Unlock()
 		return notFirable(cur, r.d, lead)
 	}
-	_, err = e.appendLocked(ctx, r, append(lead, intent, pending{Type: EventFaultPrepared, Actor: ActorEngine, Payload: FaultEvent{FaultID: f.ID, Record: record}})...)
+	_, err := e.appendLocked(ctx, r, append(lead, intent, pending{Type: EventFaultPrepared, Actor: ActorEngine, Payload: FaultEvent{FaultID: f.ID, Record: record}})...)
 	r.mu.Unlock()
 	if err != nil {
 		return err
 	}
 
-	newRecord, err := e.injector.Inject(ctx, spec, record)
+	newRecord, err := e.injectFresh(ctx, r, spec, &record)
 	if err != nil {
 		injErr := fmt.Errorf("inject %s: %w", f.ID, err)
 		if len(newRecord) > 0 {
@@ -253,10 +258,43 @@ func (e *Engine) fireFault(ctx context.Context, r *drillRun, i int, lead ...pend
 	if len(newRecord) == 0 {
 		newRecord = record
 	}
+	if injected != nil {
+		injected()
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	_, err = e.appendLocked(ctx, r, pending{Type: EventFaultInjected, Actor: ActorEngine, Payload: FaultEvent{FaultID: f.ID, Record: newRecord}})
 	return err
+}
+
+// maxStalePrepares bounds how often one fire prepares again after Inject
+// found its record stale.
+const maxStalePrepares = 3
+
+// injectFresh injects spec with *record, which is journaled. When the
+// plugin refuses the record as stale (ECONFLICT and no record: the target
+// changed since Prepare, nothing was written), it prepares again, journals
+// the new record and retries, so that the journal always holds the record
+// of what is injected before the inject. *record is the journaled record
+// when it returns. The caller holds r.op.
+func (e *Engine) injectFresh(ctx context.Context, r *drillRun, spec FaultSpec, record *[]byte) ([]byte, error) {
+	for stale := 0; ; stale++ {
+		newRecord, err := e.injector.Inject(ctx, spec, *record)
+		if err == nil || len(newRecord) > 0 || injectors.ErrorCode(err) != injectors.ECONFLICT || stale == maxStalePrepares {
+			return newRecord, err
+		}
+		fresh, perr := e.injector.Prepare(ctx, spec)
+		if perr != nil {
+			return nil, fmt.Errorf("%w; prepare again: %w", err, perr)
+		}
+		r.mu.Lock()
+		_, jerr := e.appendLocked(ctx, r, pending{Type: EventFaultPrepared, Actor: ActorEngine, Payload: FaultEvent{FaultID: spec.FaultID, Record: fresh, Detail: "prepared again: " + err.Error()}})
+		r.mu.Unlock()
+		if jerr != nil {
+			return nil, jerr
+		}
+		*record = fresh
+	}
 }
 
 // notFirable is what fireFault returns for a fault that cannot fire (any

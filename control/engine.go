@@ -48,6 +48,15 @@ type Engine struct {
 	// DefaultRevertAttemptTimeout. A fault whose attempt fails or times out
 	// is recorded and retried with its own backoff.
 	RevertAttemptTimeout time.Duration
+	// PrepareAhead, when above 0, has each running drill's loop prepare
+	// its next pending faults (Prepare, which changes nothing) ahead of
+	// their fire, and use such a record for this long. A fire then costs
+	// the journal write of the intent with that record and the inject,
+	// without a Prepare first; the record is still journaled before the
+	// inject, and an inject that finds the target changed since makes the
+	// engine prepare again. A manual engine never prepares ahead. The
+	// wiring sets DefaultPrepareAhead; 0 prepares at fire time.
+	PrepareAhead time.Duration
 	// Logf, when set, receives one line per failure the engine retries.
 	Logf func(format string, args ...any)
 
@@ -72,6 +81,8 @@ type drillRun struct {
 	op   sync.Mutex
 	rt   runtimeState
 	wake chan struct{}
+	// stage holds the records of pending faults prepared ahead.
+	stage stage
 }
 
 // NewEngine returns an engine over the store, the injector and the clock.
@@ -239,9 +250,14 @@ func (e *Engine) loop(r *drillRun) {
 		if closed {
 			return
 		}
+		renew, renewing := e.prepareAhead(r)
 		var timer clock.Timer
 		var fire <-chan time.Time
-		if at, ok := e.NextWake(id); ok {
+		at, ok := e.NextWake(id)
+		if renewing && (!ok || renew.Before(at)) {
+			at, ok = renew, true
+		}
+		if ok {
 			wait := at.Sub(e.clock.Now())
 			if failures > 0 {
 				// The journal refused a write: do not spin on it.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	clocktesting "k8s.io/utils/clock/testing"
 
@@ -76,9 +77,9 @@ func (i *loggedInjector) Inject(ctx context.Context, s control.FaultSpec, rec []
 	return i.Injector.Inject(ctx, s, rec)
 }
 
-// "Fire now" on a running engine fires the fault before it returns, with
+// "Fire now" on a running engine injects the fault before it returns, with
 // one journal write ahead of the inject: the person's request, the intent
-// and the revert record from Prepare together. A paused drill keeps the
+// and the revert record from Prepare together; fault.injected follows. A paused drill keeps the
 // request for its resume.
 func TestFireFaultNow_journalsRequestIntentAndRecordInOneAppendBeforeTheInject(t *testing.T) {
 	ctx := context.Background()
@@ -102,6 +103,23 @@ func TestFireFaultNow_journalsRequestIntentAndRecordInOneAppendBeforeTheInject(t
 	if err := e.FireFaultNow(ctx, id, "cache-evict", "fiona"); err != nil {
 		t.Fatal(err)
 	}
+	if !inj.Broken("cache-evict") {
+		t.Fatal("cache-evict is not injected when FireFaultNow returned")
+	}
+	// fault.injected is journaled right after the inject, off the path
+	// the person waits on.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		d, err := e.Drill(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f, _ := d.Fault("cache-evict"); f.Phase == control.FaultInEffect {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("cache-evict is not in effect 10s after FireFaultNow returned")
+		}
+	}
 	// The drill's loop journals its own faults (db-config) alongside;
 	// cache-evict's operations must be exactly these, in this order.
 	var got []string
@@ -118,13 +136,6 @@ func TestFireFaultNow_journalsRequestIntentAndRecordInOneAppendBeforeTheInject(t
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("fire now did %q, expected %q", got, want)
-	}
-	d, err := e.Drill(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if f, _ := d.Fault("cache-evict"); f.Phase != control.FaultInEffect || !inj.Broken("cache-evict") {
-		t.Fatalf("cache-evict is %s when FireFaultNow returned; expected in effect", f.Phase)
 	}
 
 	t.Run("a paused drill keeps the request for its resume", func(t *testing.T) {

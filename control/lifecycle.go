@@ -370,24 +370,31 @@ func (e *Engine) MarkFaultResolved(ctx context.Context, id, faultID, actor strin
 }
 
 // FireFaultNow fires a pending fault at once, for instance a chained fault
-// the facilitator wants early because the team is fast. It returns when
-// the fault is in effect or its failed inject is recorded; a paused drill
-// (and a manual engine) journals the request, and the drill's loop fires
-// it.
+// the facilitator wants early because the team is fast. It returns once
+// the fault is in the cluster (its revert record journaled before the
+// inject) or its failed inject is recorded. The fault.injected event that
+// follows a successful inject is journaled right after, and reported to
+// subscribers once it is durable, like every event; the drill's other work
+// waits for it. A paused drill (and a manual engine) journals the request,
+// and the drill's loop fires it.
 func (e *Engine) FireFaultNow(ctx context.Context, id, faultID, actor string) error {
 	r, err := e.run(ctx, id)
 	if err != nil {
 		return err
 	}
 	req := pending{Type: EventFaultFireRequested, Actor: actor, Payload: FaultEvent{FaultID: faultID}}
+	// Fire here rather than hand the request to the drill's loop: the
+	// request, the intent and the revert record are journaled in one
+	// append (one fsync before the inject instead of three).
 	if !e.Manual {
-		// Fire here rather than hand the request to the drill's loop: the
-		// request, the intent and the revert record are journaled in one
-		// append (one fsync before the inject instead of three).
 		r.op.Lock()
-		defer r.op.Unlock()
 	}
-	defer r.poke()
+	unlock := func() {
+		if !e.Manual {
+			r.op.Unlock()
+		}
+		r.poke()
+	}
 	r.mu.Lock()
 	i, err := firable(r.d, faultID)
 	if err == nil && (e.Manual || !r.d.Running()) {
@@ -396,11 +403,34 @@ func (e *Engine) FireFaultNow(ctx context.Context, id, faultID, actor string) er
 	}
 	r.mu.Unlock()
 	if err != nil || i < 0 {
+		unlock()
 		return err
 	}
 	// The fault must not be left half-injected because the person's
-	// request ended (a closed browser tab).
-	return e.fireFault(context.WithoutCancel(ctx), r, i, req)
+	// request ended (a closed browser tab): the fire goes on without ctx's
+	// cancellation, and holds r.op until fault.injected is journaled.
+	injected := make(chan struct{})
+	done := make(chan error, 1)
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		err := e.fireFault(context.WithoutCancel(ctx), r, i, func() { close(injected) }, req)
+		unlock()
+		if err != nil {
+			select {
+			case <-injected:
+				e.logf("drill %s: fault %s is injected, but: %v", id, faultID, err)
+			default:
+			}
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-injected:
+		return nil
+	}
 }
 
 // firable returns the index of the fault a person can fire now: a pending

@@ -102,6 +102,14 @@ type Injector interface {
 	// reverting with it, and retries that revert until it succeeds. When
 	// Inject fails before changing anything it returns a nil record, and
 	// the engine reverts with Prepare's record, which must then be a no-op.
+	//
+	// The stale-record rule: the caller persisted record before the call,
+	// so Inject must not write a change whose "before" the record does not
+	// hold. When the target changed since Prepare in a way that makes the
+	// record wrong, Inject changes nothing and fails with ECONFLICT and a
+	// nil record; the caller prepares again, persists the new record and
+	// retries. (The engine prepares faults ahead of their fire, so a record
+	// may be minutes old when it is used.)
 	Inject(ctx context.Context, f Fault, record []byte) ([]byte, error)
 	// Status reports whether the fault is in effect, drifted or reverted.
 	Status(ctx context.Context, f Fault, record []byte) (Status, error)

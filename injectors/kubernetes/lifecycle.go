@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -193,6 +194,10 @@ func (in *Injector) Inject(ctx context.Context, f injectors.Fault, recBytes []by
 			fresh.Objects[i], err = in.injectChanges(ctx, f, o, prev)
 		}
 		if err != nil {
+			if i == 0 && injectors.ErrorCode(err) == injectors.ECONFLICT {
+				// A stale record, found before anything was written.
+				return nil, fmt.Errorf("inject %s: %w", f.FaultID, err)
+			}
 			// Return what is in place so far: the caller persists it and can
 			// revert.
 			b, _ := encodeRecord(mergeRecords(old, &fresh))
@@ -244,9 +249,16 @@ func (in *Injector) injectChanges(ctx context.Context, f injectors.Fault, planne
 		if prev != nil && prev.UID == rec.UID && (hasMark(obj, f.FaultID) || in.cfg.HideMarks && holdsInjected(obj, prev.Changes)) {
 			rec.Changes = prev.Changes // already injected once: keep the true "before"
 		} else if obj.GetResourceVersion() != "" {
-			// Re-plan on exactly this version so the update below is
-			// consistent with what the record says was there before.
+			// Re-plan on exactly this version. The caller persisted the
+			// planned record before this call: when the fields it changes
+			// no longer hold the recorded "before" values, writing would
+			// leave a persisted record that restores the wrong values, so
+			// nothing is written and the caller prepares again (the
+			// contract's stale-record rule).
 			rec.Changes = replan(obj.Object, planned.Changes)
+			if !sameBefore(rec.Changes, planned.Changes) {
+				return planned, injectors.Errorf(injectors.ECONFLICT, "%s changed since the fault was prepared: prepare again", objName(planned))
+			}
 		}
 		if err := applyAfter(obj, rec.Changes); err != nil {
 			return rec, err
@@ -354,6 +366,27 @@ func jsonValue(raw json.RawMessage) (any, bool) {
 		return nil, false
 	}
 	return v, true
+}
+
+// sameBefore reports whether two plans of the same changes record the same
+// "before" values.
+func sameBefore(a, b []change) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].BeforeAbsent != b[i].BeforeAbsent || !a[i].BeforeAbsent && !jsonEqual(a[i].Before, b[i].Before) {
+			return false
+		}
+	}
+	return true
+}
+
+// jsonEqual compares two JSON values by meaning, not spelling.
+func jsonEqual(a, b json.RawMessage) bool {
+	va, oka := jsonValue(a)
+	vb, okb := jsonValue(b)
+	return oka && okb && reflect.DeepEqual(va, vb)
 }
 
 // replan recomputes the Before side of changes against obj.

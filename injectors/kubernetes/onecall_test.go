@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/injectors/kubernetes"
 	"github.com/firedrill/firedrill/internal/devcluster/clustertest"
 )
@@ -78,8 +79,9 @@ func TestRevert_isOneCallWhenNothingChangedSince(t *testing.T) {
 // An inject of a plain field change costs one API call after Prepare: a
 // JSON patch whose tests check that the object is still the version
 // Prepare read. An object changed in between fails those tests; Inject then
-// reads it again, and the record holds the value it found, which is what
-// Revert restores.
+// reads it again, and when the changed field no longer holds the value the
+// (persisted) record restores, it writes nothing and fails with ECONFLICT:
+// the caller prepares again, and Revert restores the value found then.
 func TestInject_isOneCallUnlessChangedSincePrepare(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -90,7 +92,7 @@ func TestInject_isOneCallUnlessChangedSincePrepare(t *testing.T) {
 	}{
 		{name: "unchanged: one PATCH", wantReqs: []string{http.MethodPatch}, wantBefore: "50"},
 		{name: "unchanged with annotations of its own: one PATCH", annotated: true, wantReqs: []string{http.MethodPatch}, wantBefore: "50"},
-		{name: "changed since Prepare: the failed PATCH, a read and a write", between: "70", wantReqs: []string{http.MethodPatch, http.MethodGet, http.MethodPut}, wantBefore: "70"},
+		{name: "changed since Prepare: the failed PATCH, a read, a conflict, and after a new Prepare one PATCH", between: "70", wantReqs: []string{http.MethodPatch, http.MethodGet}, wantBefore: "70"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -115,11 +117,28 @@ func TestInject_isOneCallUnlessChangedSincePrepare(t *testing.T) {
 				}
 			}
 			requests()
-			if rec, err = in.Inject(ctx, f, rec); err != nil {
-				t.Fatal(err)
-			}
+			stale, err := in.Inject(ctx, f, rec)
 			if got := requests(); !slices.Equal(got, tt.wantReqs) {
 				t.Fatalf("inject made requests %v, expected %v", got, tt.wantReqs)
+			}
+			if tt.between != "" {
+				if injectors.ErrorCode(err) != injectors.ECONFLICT || stale != nil {
+					t.Fatalf("inject with a stale record: %v, record %q; expected ECONFLICT and no record", err, stale)
+				}
+				if v, _ := configMapValue(t, ns, "cfg", "DB_POOL_MAX"); v != tt.between {
+					t.Fatalf("DB_POOL_MAX = %q after the refused inject, expected %s untouched", v, tt.between)
+				}
+				if rec, err = in.Prepare(ctx, f); err != nil {
+					t.Fatal(err)
+				}
+				requests()
+				stale, err = in.Inject(ctx, f, rec)
+				if got := requests(); !slices.Equal(got, []string{http.MethodPatch}) {
+					t.Fatalf("inject after the new Prepare made requests %v, expected one PATCH", got)
+				}
+			}
+			if rec = stale; err != nil {
+				t.Fatal(err)
 			}
 			cm, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, "cfg", metav1.GetOptions{})
 			if err != nil {

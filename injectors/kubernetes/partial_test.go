@@ -11,10 +11,12 @@ import (
 
 // A fault that fails after its first change: configmap-key with a restart
 // of a Deployment that is deleted between Prepare and Inject, while someone
-// edits the key in the same window. Inject changes the ConfigMap, fails on
-// the Deployment, and returns the partial-inject record; reverting with it
-// restores the value the ConfigMap held when Inject ran, which Prepare's
-// record does not know.
+// edits another key of the ConfigMap in the same window (an edit of the key
+// itself makes Prepare's record stale: Inject then writes nothing, see
+// TestInject_isOneCallUnlessChangedSincePrepare). Inject changes the
+// ConfigMap, fails on the Deployment, and returns the partial-inject
+// record; reverting with it restores the value and keeps the person's
+// edit.
 func TestInject_failsAfterItsFirstChange(t *testing.T) {
 	ctx := context.Background()
 	ns := clustertest.Namespace(t)
@@ -29,7 +31,7 @@ func TestInject_failsAfterItsFirstChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Between Prepare and Inject: the workload goes away and a person
-	// edits the key.
+	// edits another key.
 	if err := cs.AppsV1().Deployments(ns).Delete(ctx, "payment-api", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +39,7 @@ func TestInject_failsAfterItsFirstChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cm.Data["DB_POOL_MAX"] = "40"
+	cm.Data["DB_TIMEOUT"] = "40s"
 	if _, err := cs.CoreV1().ConfigMaps(ns).Update(ctx, cm, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -55,8 +57,11 @@ func TestInject_failsAfterItsFirstChange(t *testing.T) {
 	if err := in.Revert(ctx, partial); err != nil {
 		t.Fatal(err)
 	}
-	if v := cmValue(t, ns); v != "40" {
-		t.Fatalf("DB_POOL_MAX = %q after reverting with the partial record, expected the person's 40", v)
+	if v := cmValue(t, ns); v != "50" {
+		t.Fatalf("DB_POOL_MAX = %q after reverting with the partial record, expected 50", v)
+	}
+	if v, _ := configMapValue(t, ns, "payment-config", "DB_TIMEOUT"); v != "40s" {
+		t.Fatalf("DB_TIMEOUT = %q after the revert, expected the person's 40s kept", v)
 	}
 	got, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, "payment-config", metav1.GetOptions{})
 	if err != nil {

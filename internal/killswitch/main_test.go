@@ -108,6 +108,7 @@ func (r *rig) open(configure func(*control.Engine)) {
 		r.t.Fatal(err)
 	}
 	e := control.NewEngine(db, h, clock.RealClock{})
+	e.PrepareAhead = control.DefaultPrepareAhead // as cmd/firedrill wires it
 	if configure != nil {
 		configure(e)
 	}
