@@ -118,7 +118,7 @@ func TestExamples_matchTheKubernetesPluginSchemas(t *testing.T) {
 	}
 	cat := dirCatalog{
 		dir:    "../injectors/kubernetes/schemas",
-		faults: set("pod-delete scale bad-image configmap-key secret-key env-var service-selector network-isolate resource-squeeze node-cordon hpa-bounds cronjob-suspend traffic-surge"),
+		faults: set("pod-delete scale bad-image configmap-key secret-key env-var service-selector network-isolate resource-squeeze node-cordon hpa-bounds cronjob-suspend traffic-surge pod-slow"),
 		probes: set("deployment-available pod-status endpoints http-get"),
 	}
 	files, _ := filepath.Glob("examples/*.yaml")

@@ -195,8 +195,13 @@ func (k kubeFixer) Baseline(ctx context.Context, s *scenarios.Scenario) error {
 }
 
 // Fix puts the fault's target back; for a key fault, only its key; for a
-// network fault, the policies the manifests do not have are deleted.
+// network fault, the policies the manifests do not have are deleted; a
+// slow pod is isolated, not deleted, to keep the evidence.
 func (k kubeFixer) Fix(ctx context.Context, f scenarios.Fault) (string, error) {
+	if f.Injector.Type == "pod-slow" {
+		did, err := k.p.Isolate(ctx, faultTarget(f))
+		return strings.Join(did, "; "), err
+	}
 	key, _ := f.Params["key"].(string)
 	did, err := k.p.Fix(ctx, faultTarget(f), key, f.Injector.Type == "network-isolate")
 	return strings.Join(did, "; "), err

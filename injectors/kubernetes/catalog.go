@@ -163,6 +163,8 @@ var faultTypes = []faultType{
 		})},
 	{name: "traffic-surge", description: "Multiply the request rate of a load generator (its RPS variable), as a promotion or a bot multiplies real traffic.",
 		kinds: workloadKinds, params: func() any { return &trafficSurgeParams{} }, prepare: changeTarget(planTrafficSurge)},
+	{name: "pod-slow", description: "Make one pod matching a selector slow, as a sick instance is: its CPU limit is lowered in place, it stays in the Service and slows or fails its share of the requests until it is isolated (or replaced).",
+		kinds: []string{"Pod"}, params: func() any { return &podSlowParams{} }, prepare: preparePodSlow},
 }
 
 func faultTypeByName(name string) (faultType, bool) {

@@ -55,7 +55,7 @@ func (in *Injector) Validate(ctx context.Context, f injectors.Fault) error {
 				if obj, err = res.Get(ctx, o.Name, metav1.GetOptions{}); err == nil {
 					if err = applyAfter(obj, o.Changes); err == nil {
 						in.mark(obj, f.DrillID, f.FaultID)
-						_, err = res.Update(ctx, obj, metav1.UpdateOptions{DryRun: dry})
+						_, err = res.Update(ctx, obj, metav1.UpdateOptions{DryRun: dry}, o.subresources()...)
 					}
 				}
 				if !apierrors.IsConflict(err) {
@@ -246,7 +246,7 @@ func (in *Injector) injectChanges(ctx context.Context, f injectors.Fault, planne
 		}
 		rec := planned
 		rec.UID = string(obj.GetUID())
-		if prev != nil && prev.UID == rec.UID && (hasMark(obj, f.FaultID) || in.cfg.HideMarks && holdsInjected(obj, prev.Changes)) {
+		if prev != nil && prev.UID == rec.UID && (hasMark(obj, f.FaultID) || (in.cfg.HideMarks || planned.Subresource != "") && holdsInjected(obj, prev.Changes)) {
 			rec.Changes = prev.Changes // already injected once: keep the true "before"
 		} else if obj.GetResourceVersion() != "" {
 			// Re-plan on exactly this version. The caller persisted the
@@ -265,7 +265,7 @@ func (in *Injector) injectChanges(ctx context.Context, f injectors.Fault, planne
 		}
 		in.mark(obj, f.DrillID, f.FaultID)
 		err = in.retry(ctx, func() error {
-			_, err := res.Update(ctx, obj, metav1.UpdateOptions{FieldManager: "firedrill"})
+			_, err := res.Update(ctx, obj, metav1.UpdateOptions{FieldManager: "firedrill"}, planned.subresources()...)
 			return err
 		})
 		if apierrors.IsConflict(err) {
@@ -308,7 +308,7 @@ func (in *Injector) injectInOneCall(ctx context.Context, res dynamic.ResourceInt
 		}
 		ops = append(ops, map[string]any{"op": "add", "path": ptr, "value": after})
 	}
-	if !in.cfg.HideMarks {
+	if !in.cfg.HideMarks && o.Subresource == "" {
 		ids := splitIDs(o.Seen.FaultIDs)
 		if !slices.Contains(ids, f.FaultID) {
 			ids = append(ids, f.FaultID)
@@ -327,7 +327,7 @@ func (in *Injector) injectInOneCall(ctx context.Context, res dynamic.ResourceInt
 		return false, nil
 	}
 	err = in.retry(ctx, func() error {
-		_, err := res.Patch(ctx, o.Name, types.JSONPatchType, body, metav1.PatchOptions{FieldManager: "firedrill"})
+		_, err := res.Patch(ctx, o.Name, types.JSONPatchType, body, metav1.PatchOptions{FieldManager: "firedrill"}, o.subresources()...)
 		return err
 	})
 	if err == nil {
@@ -574,7 +574,7 @@ func (in *Injector) revertChanges(ctx context.Context, faultID string, o objReco
 			return nil
 		}
 		err = in.retry(ctx, func() error {
-			_, err := res.Update(ctx, obj, metav1.UpdateOptions{FieldManager: "firedrill"})
+			_, err := res.Update(ctx, obj, metav1.UpdateOptions{FieldManager: "firedrill"}, o.subresources()...)
 			return err
 		})
 		if apierrors.IsConflict(err) {
@@ -625,7 +625,7 @@ func (in *Injector) revertInOneCall(ctx context.Context, res dynamic.ResourceInt
 		}
 		restore = append(restore, map[string]any{"op": "replace", "path": ptr, "value": before})
 	}
-	if !in.cfg.HideMarks {
+	if !in.cfg.HideMarks && o.Subresource == "" {
 		esc := annotationPointer
 		ops = append(ops, map[string]any{"op": "test", "path": esc(FaultIDAnnotation), "value": faultID})
 		ops = append(ops, restore...)
@@ -638,7 +638,7 @@ func (in *Injector) revertInOneCall(ctx context.Context, res dynamic.ResourceInt
 		return false, nil
 	}
 	err = in.retry(ctx, func() error {
-		_, err := res.Patch(ctx, o.Name, types.JSONPatchType, body, metav1.PatchOptions{FieldManager: "firedrill"})
+		_, err := res.Patch(ctx, o.Name, types.JSONPatchType, body, metav1.PatchOptions{FieldManager: "firedrill"}, o.subresources()...)
 		return err
 	})
 	switch {

@@ -202,6 +202,12 @@ func buildPermissions() []Need {
 			t = append(t, rw(ft.name, "CronJob", "", "the CronJob's suspend flag")...)
 		case "traffic-surge":
 			t = append(t, rwEach(ft.name, workloadKinds, "", "the load generator's rate")...)
+		case "pod-slow":
+			t = append(t,
+				Need{User: UserFault, Type: ft.name, Why: "list the pods matching the selector to pick the slow one", Permission: perm("", "pods", "", "list", ScopeTarget)},
+				Need{User: UserFault, Type: ft.name, Why: "read the slow pod to plan, check and revert the fault", Permission: perm("", "pods", "", "get", ScopeTarget)},
+				Need{User: UserFault, Type: ft.name, Why: "lower the slow pod's CPU in place and put it back", Permission: perm("", "pods", resizeSubresource, "update", ScopeTarget)},
+				Need{User: UserFault, Type: ft.name, Why: "lower the slow pod's CPU in place in one call", Permission: perm("", "pods", resizeSubresource, "patch", ScopeTarget)})
 		default:
 			panic("kubernetes: permission table: fault type " + ft.name + " has no permissions")
 		}

@@ -352,6 +352,7 @@ func TestDeployRBACIsEnoughForEveryFaultAndProbe(t *testing.T) {
 		{"hpa-bounds", injectors.Target{Namespace: ns, Kind: "HorizontalPodAutoscaler", Name: "api"}, map[string]any{"maxReplicas": 2}},
 		{"cronjob-suspend", injectors.Target{Namespace: ns, Kind: "CronJob", Name: "settle"}, nil},
 		{"traffic-surge", injectors.Target{Namespace: ns, Kind: "Deployment", Name: "traffic"}, map[string]any{"factor": 3}},
+		{"pod-slow", injectors.Target{Namespace: ns, Kind: "Pod", Selector: labelsOf("api")}, map[string]any{"cpuLimit": "100m"}},
 	}
 	info, _ := in.Info(ctx)
 	if len(faults) != len(info.FaultTypes) {

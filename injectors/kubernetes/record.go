@@ -57,6 +57,18 @@ type objRecord struct {
 	// Seen is the object as Prepare read it, for Inject's one-call path;
 	// Revert does not use it.
 	Seen *seenObject `json:"seen,omitempty"`
+	// Subresource is where the changes are written when not the object
+	// itself ("resize" for a running pod's resources). A subresource keeps
+	// no annotations: such an object carries no marks.
+	Subresource string `json:"subresource,omitempty"`
+}
+
+// subresources is the subresource argument of the writes to o.
+func (o objRecord) subresources() []string {
+	if o.Subresource == "" {
+		return nil
+	}
+	return []string{o.Subresource}
 }
 
 // seenObject is what Inject needs to apply a plan in one call when the

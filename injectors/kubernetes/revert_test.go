@@ -308,7 +308,7 @@ func TestInfoDescribesEveryTypeWithASchema(t *testing.T) {
 			t.Errorf("%s: no schema", pt.Name)
 		}
 	}
-	wantFaults := "pod-delete scale bad-image configmap-key secret-key env-var service-selector network-isolate resource-squeeze node-cordon hpa-bounds cronjob-suspend traffic-surge"
+	wantFaults := "pod-delete scale bad-image configmap-key secret-key env-var service-selector network-isolate resource-squeeze node-cordon hpa-bounds cronjob-suspend traffic-surge pod-slow"
 	if got := strings.Join(faults, " "); got != wantFaults {
 		t.Errorf("fault types = %s, want %s", got, wantFaults)
 	}

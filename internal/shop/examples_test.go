@@ -44,6 +44,10 @@ func TestIncidentExamplesPlayOnTheShop(t *testing.T) {
 				patchDeployment(t, cs, ns, "web",
 					`{"spec":{"template":{"spec":{"containers":[{"name":"web","env":[{"name":"ORDER_API","value":"http://order-api"}]}]}}}}`)
 			}},
+		{"one-sick-web-pod", "sick-pod", "web-errors", [2]string{"web /api/orders/health", "upstream overflow (error rate 33%"},
+			func(t *testing.T, cs kubernetes.Interface, ns string) { // the sick pod isolated, kept
+				isolateSickPod(t, cs, ns)
+			}},
 		{"night-duplicate-orders", "dedup-off", "", [2]string{"order-api /internal/orders/duplicates", "orders created twice since"},
 			func(t *testing.T, cs kubernetes.Interface, ns string) { // the check back on
 				if _, err := cs.CoreV1().ConfigMaps(ns).Patch(context.Background(), "order-api-config", types.MergePatchType, []byte(`{"data":{"ORDER_DEDUP_CHECK":"on"}}`), metav1.PatchOptions{}); err != nil {
@@ -91,7 +95,7 @@ func TestIncidentExamplesPlayOnTheShop(t *testing.T) {
 
 			params, _ := json.Marshal(fault.Params)
 			f := injectors.Fault{DrillID: "drill-examples", FaultID: fault.ID, Type: fault.Injector.Type,
-				Target: injectors.Target{Namespace: ns, Kind: fault.Target.Kind, Name: fault.Target.Name}, Params: params}
+				Target: injectors.Target{Namespace: ns, Kind: fault.Target.Kind, Name: fault.Target.Name, Selector: fault.Target.Selector}, Params: params}
 			rec, err := in.Prepare(ctx, f)
 			if err != nil {
 				t.Fatal(err)
@@ -169,5 +173,30 @@ func patchDeployment(t *testing.T, cs kubernetes.Interface, ns, name, patch stri
 	t.Helper()
 	if _, err := cs.AppsV1().Deployments(ns).Patch(context.Background(), name, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
 		t.Fatalf("kubectl patch deployment %s: %v", name, err)
+	}
+}
+
+// isolateSickPod takes the web pod whose CPU limit differs from the
+// Deployment's out of the Service, as a participant does to keep it:
+// kubectl label pod NAME app=web-isolated --overwrite.
+func isolateSickPod(t *testing.T, cs kubernetes.Interface, ns string) {
+	t.Helper()
+	ctx := context.Background()
+	pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=web"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, p := range pods.Items {
+		if p.DeletionTimestamp != nil || p.Spec.Containers[0].Resources.Limits.Cpu().String() == "500m" {
+			continue
+		}
+		if _, err := cs.CoreV1().Pods(ns).Patch(ctx, p.Name, types.MergePatchType, []byte(`{"metadata":{"labels":{"app":"web-isolated"}}}`), metav1.PatchOptions{}); err != nil {
+			t.Fatalf("kubectl label pod %s: %v", p.Name, err)
+		}
+		n++
+	}
+	if n != 1 {
+		t.Fatalf("isolated %d pods, want the one sick pod", n)
 	}
 }

@@ -216,6 +216,34 @@ func TestSimulatorFollowsClusterState(t *testing.T) {
 		patch("deployment", "web", `{"spec":{"template":{"spec":{"containers":[{"name":"web","resources":{"limits":{"cpu":"500m"},"requests":{"cpu":"100m"}}}]}}}}`)
 		eventually(t, web+"/", 200, "ok")
 	})
+	t.Run("one slow pod fails its share of the requests until it leaves the Service", func(t *testing.T) {
+		pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=web"})
+		if err != nil || len(pods.Items) == 0 {
+			t.Fatalf("web pods: %v", err)
+		}
+		sick := pods.Items[0].Name
+		// The pod's CPU lowered in place, as pod-slow does.
+		if _, err := cs.CoreV1().Pods(ns).Patch(ctx, sick, types.StrategicMergePatchType,
+			[]byte(`{"spec":{"containers":[{"name":"web","resources":{"limits":{"cpu":"50m"},"requests":{"cpu":"50m"}}}]}}`), metav1.PatchOptions{}, "resize"); err != nil {
+			t.Fatal(err)
+		}
+		// Two pods at 30 req/s each: the sick one serves 10 and sheds two
+		// thirds of its share, a third of all requests.
+		eventually(t, web+"/api/orders/health", 503, "upstream overflow (error rate 33%")
+		_, metrics := get(t, web+"/metrics")
+		if !strings.Contains(metrics, `http_request_error_ratio{service="web",pod="`+sick+`"} 0.667`) {
+			t.Fatalf("/metrics does not single out the sick pod %s:\n%s", sick, metrics)
+		}
+		// Isolated (relabelled out of the Service, kept running): the
+		// replacement is healthy.
+		if _, err := cs.CoreV1().Pods(ns).Patch(ctx, sick, types.MergePatchType, []byte(`{"metadata":{"labels":{"app":"web-isolated"}}}`), metav1.PatchOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, web+"/api/orders/health", 200, "ok")
+		if _, metrics := get(t, web+"/metrics"); strings.Contains(metrics, sick) {
+			t.Fatalf("/metrics still lists the isolated pod %s:\n%s", sick, metrics)
+		}
+	})
 	t.Run("the HPA keeps web within its bounds", func(t *testing.T) {
 		if _, err := cs.AutoscalingV2().HorizontalPodAutoscalers(ns).Patch(ctx, "web", types.MergePatchType, []byte(`{"spec":{"maxReplicas":1,"minReplicas":1}}`), metav1.PatchOptions{}); err != nil {
 			t.Fatal(err)

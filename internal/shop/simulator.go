@@ -111,6 +111,7 @@ func (s *Simulator) webHandler() http.Handler {
 	mux.HandleFunc("GET /api/checkout/health", func(w http.ResponseWriter, r *http.Request) {
 		s.answer(w, r, s.checkWeb(r.Context(), true, true))
 	})
+	mux.HandleFunc("GET /metrics", s.metricsHandler("web"))
 	return mux
 }
 
@@ -135,6 +136,7 @@ func (s *Simulator) orderAPIHandler() http.Handler {
 		}
 		fmt.Fprint(w, v)
 	})
+	mux.HandleFunc("GET /metrics", s.metricsHandler("order-api"))
 	mux.HandleFunc("GET /internal/orders/duplicates", func(w http.ResponseWriter, r *http.Request) {
 		s.answer(w, r, s.checkDuplicates(r.Context()))
 	})
