@@ -82,21 +82,10 @@ func (i *loggedInjector) Inject(ctx context.Context, s control.FaultSpec, rec []
 // and the revert record from Prepare together; fault.injected follows. A paused drill keeps the
 // request for its resume.
 func TestFireFaultNow_journalsRequestIntentAndRecordInOneAppendBeforeTheInject(t *testing.T) {
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "firedrill.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	log := &opLog{}
 	inj := controltest.NewInjector()
-	clk := clocktesting.NewFakeClock(controltest.Start)
-	e := control.NewEngine(&loggedStore{Store: db, log: log}, &loggedInjector{Injector: inj, log: log}, clk)
-	if err := e.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	h := &controltest.Harness{T: t, Ctx: ctx, Clock: clk, Injector: inj, DB: db, Engine: e}
+	h := loggedHarness(t, log, &loggedInjector{Injector: inj, log: log}, inj, 0)
+	ctx, e := h.Ctx, h.Engine
 	id := startDrill(t, h, controltest.PaymentScenario())
 
 	before := len(log.list())
@@ -154,4 +143,25 @@ func TestFireFaultNow_journalsRequestIntentAndRecordInOneAppendBeforeTheInject(t
 			t.Fatalf("cache-evict is %s (requested %v) in a paused drill; expected pending with the request kept", f.Phase, f.FireRequestedAt)
 		}
 	})
+}
+
+// loggedHarness returns a running (not manual) engine on a fake clock over
+// a SQLite journal, both logging to log; in is the injector it calls (one
+// that logs to log, wrapping fake), and prepareAhead its PrepareAhead.
+func loggedHarness(t *testing.T, log *opLog, in control.Injector, fake *controltest.Injector, prepareAhead time.Duration) *controltest.Harness {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "firedrill.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	clk := clocktesting.NewFakeClock(controltest.Start)
+	e := control.NewEngine(&loggedStore{Store: db, log: log}, in, clk)
+	e.PrepareAhead = prepareAhead
+	if err := e.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return &controltest.Harness{T: t, Ctx: ctx, Clock: clk, Injector: fake, DB: db, Engine: e}
 }

@@ -2,18 +2,14 @@ package control_test
 
 import (
 	"context"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	clocktesting "k8s.io/utils/clock/testing"
-
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/controltest"
-	"github.com/firedrill/firedrill/control/sqlite"
 	"github.com/firedrill/firedrill/injectors"
 )
 
@@ -64,23 +60,11 @@ func TestFireFaultNow_withARecordPreparedAhead(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx := context.Background()
-			db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "firedrill.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
 			log := &opLog{}
 			inj := controltest.NewInjector()
-			clk := clocktesting.NewFakeClock(controltest.Start)
 			stale := &staleInjector{loggedInjector: &loggedInjector{Injector: inj, log: log}, stale: map[string]bool{"cache-evict": tt.stale}}
-			e := control.NewEngine(&loggedStore{Store: db, log: log}, stale, clk)
-			e.PrepareAhead = control.DefaultPrepareAhead
-			if err := e.Open(ctx); err != nil {
-				t.Fatal(err)
-			}
-			defer e.Close()
-			h := &controltest.Harness{T: t, Ctx: ctx, Clock: clk, Injector: inj, DB: db, Engine: e}
+			h := loggedHarness(t, log, stale, inj, control.DefaultPrepareAhead)
+			ctx, e := h.Ctx, h.Engine
 			id := startDrill(t, h, controltest.PaymentScenario())
 			waitFor(t, "cache-evict prepared ahead", func() bool { return slices.Contains(log.list(), "prepare cache-evict") })
 
