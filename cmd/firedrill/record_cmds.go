@@ -72,7 +72,10 @@ func newVerifyCmd(m *Main) *cobra.Command {
 		Long: `verify reads a record written by firedrill export --format json, recomputes
 the hash chain of the journal it carries, checks the head it states, and
 re-derives every other section from the journal. It names the altered event or
-section when the record was edited. When the drill is in the drill database
+section when the record was edited. The sections are compared only when the
+record states this firedrill's sectionsVersion (how they are worded); a record
+exported by another version, or before the version was recorded, is verified
+by its hash chain alone and verify says that its sections were not compared. When the drill is in the drill database
 (--data-dir), it also checks that the record's head is the kept journal's.
 Exit status: 0 verified, 1 altered or unreadable.`,
 		Args: cobra.ExactArgs(1),
@@ -91,7 +94,11 @@ Exit status: 0 verified, 1 altered or unreadable.`,
 				return &ExitError{Code: 1, Err: fmt.Errorf("%s: NOT VERIFIED: %s", args[0], injectors.ErrorMessage(err))}
 			}
 			fmt.Fprintf(m.Stdout, "%s: verified: drill %s, %d events, head %s\n", args[0], v.DrillID, v.Events, v.Head)
-			fmt.Fprintf(m.Stdout, "sections re-derived from the journal: %s\n", strings.Join(v.Sections, ", "))
+			if v.NotCompared != "" {
+				fmt.Fprintf(m.Stdout, "derived sections NOT compared: %s\n", v.NotCompared)
+			} else {
+				fmt.Fprintf(m.Stdout, "sections re-derived from the journal (sections version %d): %s\n", v.SectionsVersion, strings.Join(v.Sections, ", "))
+			}
 			return m.compareWithJournal(cmd.Context(), args[0], r)
 		},
 	}

@@ -55,7 +55,16 @@ func TestExportAndVerifyCmds(t *testing.T) {
 	})
 	t.Run("verify proves the untouched record against the database", func(t *testing.T) {
 		code, stdout, stderr := runScenarioCmd(t, "--data-dir", dir, "verify", out)
-		if code != 0 || !strings.Contains(stdout, "verified: drill drill-1") || !strings.Contains(stdout, "the head matches event #") {
+		if code != 0 || !strings.Contains(stdout, "verified: drill drill-1") || !strings.Contains(stdout, "the head matches event #") ||
+			!strings.Contains(stdout, "sections re-derived from the journal (sections version 2): ") {
+			t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+		}
+	})
+	t.Run("verify proves an export of an older wording by its chain and says the sections were not compared", func(t *testing.T) {
+		old := filepath.Join("..", "..", "control", "record", "testdata", "verify", "unversioned-074eb19.json")
+		code, stdout, stderr := runScenarioCmd(t, "--data-dir", t.TempDir(), "verify", old)
+		if code != 0 || !strings.Contains(stdout, "verified: drill drill-1, 72 events") ||
+			!strings.Contains(stdout, "derived sections NOT compared: the record states no sectionsVersion") || strings.Contains(stdout, "sections re-derived") {
 			t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 		}
 	})

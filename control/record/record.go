@@ -30,12 +30,24 @@ import (
 // record.schema.json.
 const Schema = "https://firedrill.dev/schemas/record/v1"
 
+// SectionsVersion is the version of how this firedrill derives a record's
+// sections from its journal: their layout and their English wording (the
+// timeline's summaries, the response and notice lines, from words.json).
+// Verify compares a kept record's sections with fresh ones only when the
+// record states this version; the hash chain is verified whatever the
+// version. Bump it whenever the same journal gives other sections, and keep
+// an export of the previous version in testdata/verify.
+const SectionsVersion = 2
+
 // Record is one drill's record. Durations are milliseconds of drill time.
 type Record struct {
-	Schema  string `json:"$schema"`
-	DrillID string `json:"drillId"`
-	Title   string `json:"title"`
-	Team    string `json:"team"`
+	Schema string `json:"$schema"`
+	// SectionsVersion is the SectionsVersion of the firedrill that derived
+	// the sections; 0 (absent) in records exported before it was recorded.
+	SectionsVersion int    `json:"sectionsVersion,omitempty"`
+	DrillID         string `json:"drillId"`
+	Title           string `json:"title"`
+	Team            string `json:"team"`
 	// Date is the day the drill ran (or was created, if it never started),
 	// YYYY-MM-DD in UTC; Season is its half year, e.g. 2026H2.
 	Date      string     `json:"date"`
@@ -283,7 +295,7 @@ func Assemble(events []control.Event) (*Record, error) {
 	rt := retro.Project(d, events)
 
 	rec := &Record{
-		Schema: Schema, DrillID: d.ID, Title: d.Title, State: string(d.State), EndReason: d.EndReason, Why: d.Why, TimeScale: d.TimeScale, Robots: d.Rehearsal,
+		Schema: Schema, SectionsVersion: SectionsVersion, DrillID: d.ID, Title: d.Title, State: string(d.State), EndReason: d.EndReason, Why: d.Why, TimeScale: d.TimeScale, Robots: d.Rehearsal,
 		Chain: Chain{Algorithm: "sha256(prevHash || canonical event)", Head: head, Count: len(events), Events: events},
 	}
 	s := d.Scenario

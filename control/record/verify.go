@@ -17,14 +17,26 @@ type Verification struct {
 	Head    string `json:"head"`
 	Events  int    `json:"events"`
 	// Sections are the derived sections re-computed from the journal and
-	// found equal.
+	// found equal; none when they were not compared.
 	Sections []string `json:"sections"`
+	// SectionsVersion is the version that derived the record's sections,
+	// 0 when the record does not state one.
+	SectionsVersion int `json:"sectionsVersion"`
+	// NotCompared says why the derived sections were not compared (the
+	// record was written by another version of their wording); empty when
+	// they were.
+	NotCompared string `json:"notCompared,omitempty"`
 }
 
 // Verify proves a kept record unaltered: the journal it carries is a valid
-// hash chain from event #1 to the head it states, and every other section
-// (metrics, timeline, notices, retro, …) is exactly what that journal gives.
-// A failure is an EINVALID error naming the altered event or section.
+// hash chain from event #1 to the head it states, and, when the record was
+// derived by this SectionsVersion, every other section (metrics, timeline,
+// notices, retro, …) is exactly what that journal gives. A record of
+// another version (or of none, exported before the version was recorded)
+// is verified by its chain alone, and the Verification says why its
+// sections were not compared: the same journal is worded differently by
+// another version. A failure is an EINVALID error naming the altered event
+// or section.
 //
 // The chain proves the record matches the journal whose head it names;
 // comparing that head with the one the controller's database holds (or one
@@ -33,6 +45,9 @@ type Verification struct {
 func Verify(r *Record) (*Verification, error) {
 	if r.Schema != Schema {
 		return nil, injectors.Errorf(injectors.EINVALID, "record $schema is %q, expected %q", r.Schema, Schema)
+	}
+	if r.SectionsVersion < 0 {
+		return nil, injectors.Errorf(injectors.EINVALID, "record sectionsVersion is %d, expected a positive version", r.SectionsVersion)
 	}
 	evs := r.Chain.Events
 	if len(evs) == 0 {
@@ -72,11 +87,28 @@ func Verify(r *Record) (*Verification, error) {
 		}
 		return nil, injectors.Errorf(injectors.EINVALID, "the journal of drill %s is a valid chain but cannot be replayed: %v", r.DrillID, err)
 	}
-	sections, err := compareSections(r, again)
-	if err != nil {
+	v := &Verification{DrillID: r.DrillID, Head: prev, Events: len(evs), SectionsVersion: r.SectionsVersion}
+	if v.NotCompared = notCompared(r.SectionsVersion); v.NotCompared != "" {
+		return v, nil
+	}
+	if v.Sections, err = compareSections(r, again); err != nil {
 		return nil, err
 	}
-	return &Verification{DrillID: r.DrillID, Head: prev, Events: len(evs), Sections: sections}, nil
+	return v, nil
+}
+
+// notCompared says why the sections of a record of version v are not
+// compared with this version's, or "" when they are.
+func notCompared(v int) string {
+	switch {
+	case v == SectionsVersion:
+		return ""
+	case v == 0:
+		return fmt.Sprintf("the record states no sectionsVersion: it was exported by a firedrill older than sections version %d, whose wording of the derived sections (timeline, responses, …) may differ, so they were not compared; its journal and hash chain were verified", SectionsVersion)
+	case v > SectionsVersion:
+		return fmt.Sprintf("the record's sections were derived by sections version %d, newer than this firedrill's %d, so they were not compared; its journal and hash chain were verified", v, SectionsVersion)
+	}
+	return fmt.Sprintf("the record's sections were derived by sections version %d, whose wording differs from this firedrill's %d, so they were not compared; its journal and hash chain were verified", v, SectionsVersion)
 }
 
 // compareSections compares every top-level field of two records but the
