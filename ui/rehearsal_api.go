@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -30,10 +31,21 @@ const (
 	maxRehearsalWall = 20 * time.Minute
 )
 
-// rehearsals are the rehearsals this server ran or runs.
+// ErrShutdown is why the rehearsals running when the server closes are
+// stopped: their drills are aborted and every fault reverted.
+var ErrShutdown = errors.New("the server shut down")
+
+// errRehearsalTooLong is why a rehearsal running past maxRehearsalWall is
+// stopped.
+var errRehearsalTooLong = fmt.Errorf("it ran past its %s bound", maxRehearsalWall)
+
+// rehearsals are the rehearsals this server ran or runs. Close waits for
+// the running ones (wg) once closed refuses new ones.
 type rehearsals struct {
 	mu      sync.Mutex
 	running int
+	closed  bool
+	wg      sync.WaitGroup
 	starts  []time.Time
 	byID    map[string]keptRehearsal
 	order   []string
@@ -124,11 +136,16 @@ func (s *Server) apiStartRehearsal(w http.ResponseWriter, r *http.Request, sess 
 		s.writeError(w, r, err)
 		return
 	}
-	// The rehearsal outlives the request; it is bounded by maxRehearsalWall.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), maxRehearsalWall)
+	// The rehearsal outlives the request, not the server: it is bounded by
+	// maxRehearsalWall and stopped (its drill aborted, every fault
+	// reverted) when the server closes.
+	ctx, cancel := context.WithTimeoutCause(context.WithoutCancel(r.Context()), maxRehearsalWall, errRehearsalTooLong)
+	ctx, shut := context.WithCancelCause(ctx)
+	unlink := context.AfterFunc(s.ctx, func() { shut(ErrShutdown) })
+	stop := func() { unlink(); shut(nil); cancel() }
 	h, err := s.rehearser.Start(ctx, rehearse.Options{Scenario: sc, Difficulty: req.Difficulty, TimeScale: req.TimeScale})
 	if err != nil {
-		cancel()
+		stop()
 		s.rehearsing.release("", "", nil)
 		s.writeError(w, r, err)
 		return
@@ -136,7 +153,7 @@ func (s *Server) apiStartRehearsal(w http.ResponseWriter, r *http.Request, sess 
 	team := sc.Metadata.Team
 	s.rehearsing.begin(h.ID, team)
 	go func() {
-		defer cancel()
+		defer stop()
 		rep := s.finishRehearsal(ctx, h)
 		s.rehearsing.release(h.ID, team, rep)
 	}()
@@ -158,6 +175,9 @@ func (s *Server) finishRehearsal(ctx context.Context, h *rehearse.Rehearsal) *re
 		rep.Status = rehearse.StatusFailed
 		rep.Error = fmt.Sprintf("the rehearsal did not finish: %v", waitErr)
 	}
+	if ctx.Err() != nil && rep.Interrupted == "" {
+		rep.Interrupted = context.Cause(ctx).Error()
+	}
 	if rep.Status == "" {
 		rep.Status = rehearse.StatusFailed
 	}
@@ -178,6 +198,9 @@ func (s *Server) apiRehearsal(w http.ResponseWriter, r *http.Request, sess *Sess
 func (rs *rehearsals) reserve(now time.Time, most int) error {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
+	if rs.closed {
+		return injectors.Errorf(injectors.ECONFLICT, "The server is shutting down; start the rehearsal when it is back.")
+	}
 	if rs.running >= most {
 		return injectors.Errorf(injectors.ECONFLICT, "%d rehearsals are running; start this one when one of them ends.", rs.running)
 	}
@@ -193,7 +216,17 @@ func (rs *rehearsals) reserve(now time.Time, most int) error {
 	}
 	rs.starts = append(rs.starts, now)
 	rs.running++
+	rs.wg.Add(1)
 	return nil
+}
+
+// close refuses new rehearsals and waits for the running ones to finish
+// (the server's context, already cancelled, stops them).
+func (rs *rehearsals) close() {
+	rs.mu.Lock()
+	rs.closed = true
+	rs.mu.Unlock()
+	rs.wg.Wait()
 }
 
 // begin lists a started rehearsal as running.
@@ -207,6 +240,7 @@ func (rs *rehearsals) begin(id, team string) {
 func (rs *rehearsals) release(id, team string, rep *rehearse.Report) {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
+	defer rs.wg.Done()
 	rs.running--
 	if id != "" && rep != nil {
 		rs.keep(id, keptRehearsal{rep, team})

@@ -175,3 +175,55 @@ func TestRehearsalRoutes_aStudioVersionIsRehearsedAsSaved(t *testing.T) {
 		}
 	}
 }
+
+// A rehearsal running when the server closes is stopped with it: Close
+// returns once its drill is aborted and every fault reverted (not after
+// the rehearsal's 20-minute bound), and its report says the shutdown
+// interrupted it. New rehearsals are refused while the server closes.
+func TestRehearsalRoutes_closeStopsRunningRehearsals(t *testing.T) {
+	e := newEnv(t)
+	var out struct {
+		ID string `json:"id"`
+	}
+	e.admin().must(http.StatusAccepted, "POST", "/api/rehearsals", rehearsalRequest(map[string]any{"timeScale": 1}), &out)
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		d, err := e.engine.Drill(t.Context(), out.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(d.Faults) == 1 && d.Faults[0].Phase == control.FaultInEffect {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the rehearsal's fault was not injected within 30s: %+v", d.Faults)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	closed := make(chan struct{})
+	go func() { _ = e.server.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(time.Minute):
+		t.Fatal("Close still waits a minute after it was called, with a rehearsal running")
+	}
+	var rep rehearse.Report
+	e.admin().must(http.StatusOK, "GET", "/api/rehearsals/"+out.ID, nil, &rep)
+	if rep.Status != rehearse.StatusFailed || rep.Interrupted != ui.ErrShutdown.Error() || !strings.Contains(rep.Error, "the server shut down") {
+		t.Fatalf("report %+v, want failed and interrupted by the shutdown", rep)
+	}
+	d, err := e.engine.Drill(t.Context(), out.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.State != control.StateAborted || !strings.Contains(d.Why, "the server shut down") {
+		t.Fatalf("drill %s: %s (%q), want aborted because the server shut down", d.ID, d.State, d.Why)
+	}
+	for _, f := range d.Faults {
+		if f.Phase != control.FaultReverted {
+			t.Errorf("fault %s is %s after the shutdown, want reverted", f.ID, f.Phase)
+		}
+	}
+	if st, b := e.admin().do("POST", "/api/rehearsals", rehearsalRequest(nil)); st != http.StatusConflict || !strings.Contains(string(b), "shutting down") {
+		t.Fatalf("a rehearsal started while closing: %d %s, want 409", st, b)
+	}
+}

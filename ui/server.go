@@ -293,9 +293,15 @@ func (s *Server) Handler() http.Handler { return securityHeaders(s.mux) }
 // HubStats returns the WebSocket hub's counters.
 func (s *Server) HubStats() HubStats { return s.hub.Stats() }
 
-// Close disconnects every browser and waits for their connections to end.
+// Close stops the running rehearsals (their drills aborted, every fault
+// reverted, their reports kept), disconnects every browser and waits for
+// their connections to end.
 func (s *Server) Close() error {
 	s.cancel()
+	// Running rehearsals stop with the server: each aborts its drill
+	// (every fault reverted) and keeps a report that says it was
+	// interrupted, before the engine they need is closed after this.
+	s.rehearsing.close()
 	s.hub.Close()
 	s.conns.Wait()
 	return nil

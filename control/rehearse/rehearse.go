@@ -235,15 +235,17 @@ func (h *Rehearsal) Wait(ctx context.Context) error {
 }
 
 // abort stops a rehearsal whose context ended: the drill is aborted and
-// every fault reverted.
+// every fault reverted, like any drill's. The context's cause (the server
+// shutting down, the rehearsal's time bound) is why, in the journal and the
+// report.
 func (h *Rehearsal) abort(ctx context.Context) error {
-	h.stopped = ctx.Err()
+	h.stopped = context.Cause(ctx)
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
-	if err := h.r.Engine.Abort(actx, h.ID, Actor, "the rehearsal was stopped"); err != nil {
+	if err := h.r.Engine.Abort(actx, h.ID, Actor, "the rehearsal was stopped: "+h.stopped.Error()); err != nil {
 		return fmt.Errorf("stop the rehearsal: %w", err)
 	}
-	return ctx.Err()
+	return h.stopped
 }
 
 // play is one robot at work until the drill is over.

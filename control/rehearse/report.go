@@ -38,6 +38,10 @@ type Report struct {
 	// Error says why a rehearsal could not run at all (failed before its
 	// checks).
 	Error string `json:"error,omitempty"`
+	// Interrupted says why the rehearsal was stopped before its drill
+	// ended (the server shut down, its time bound passed); its drill was
+	// aborted and every fault reverted.
+	Interrupted string `json:"interrupted,omitempty"`
 }
 
 // Check is one line of the report.
@@ -94,6 +98,9 @@ func (h *Rehearsal) Report(ctx context.Context) (*Report, error) {
 		return nil, err
 	}
 	rep := &Report{DrillID: d.ID, Scenario: d.Scenario.Metadata.Name, Difficulty: d.Difficulty, TimeScale: d.TimeScale}
+	if h.stopped != nil {
+		rep.Interrupted = h.stopped.Error()
+	}
 	h.faultChecks(rep, d)
 	injectChecks(rep, d)
 	hintChecks(rep, d, evs)
