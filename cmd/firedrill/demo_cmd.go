@@ -118,11 +118,10 @@ func (m *Main) demo(cmd *cobra.Command, o demo.Options) error {
 			default:
 			}
 			st.StartedAfter = clk.Since(begin).Round(100 * time.Millisecond).String()
-			if err := demo.WriteState(dir, st); err != nil {
-				return err
-			}
+			// The ready message first: demo.json's presence says the demo
+			// is ready and has said so.
 			demo.PrintReady(m.Stdout, st)
-			return nil
+			return demo.WriteState(dir, st)
 		},
 		Stopping: func(ctx context.Context, r *servedRoom) error {
 			_ = os.Remove(filepath.Join(dir, demo.StateFile))

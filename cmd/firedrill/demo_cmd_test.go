@@ -53,13 +53,17 @@ func startDemo(t *testing.T, bin, dataDir string, args ...string) *demoProcess {
 	return p
 }
 
-// ready waits for demo.json, which the demo writes once everything is up.
+// ready waits for demo.json, which the demo writes once everything is up
+// and it has printed its ready message, and for that message to reach the
+// test: the demo's output comes through a pipe the test process copies on
+// its own goroutine, so on a busy machine the file can be there before the
+// words are in p.stdout.
 func (p *demoProcess) ready(t *testing.T, dataDir string) main.DemoState {
 	t.Helper()
 	// The first run on a machine builds the cluster's binaries.
 	deadline := time.Now().Add(30 * time.Minute)
 	for time.Now().Before(deadline) {
-		if b, err := os.ReadFile(filepath.Join(dataDir, "demo.json")); err == nil {
+		if b, err := os.ReadFile(filepath.Join(dataDir, "demo.json")); err == nil && strings.Contains(p.stdout.String(), "Press Ctrl-C to stop") {
 			var st main.DemoState
 			if err := json.Unmarshal(b, &st); err != nil {
 				t.Fatalf("demo.json: %v\n%s", err, b)

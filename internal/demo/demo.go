@@ -31,7 +31,9 @@ import (
 const DefaultDir = "firedrill-data"
 
 // StateFile is written when the demo is ready, for scripts and tests: the
-// room's URL, the admin token, the demo drill and its join links.
+// room's URL, the admin token, the demo drill and its join links. It is
+// written last, after the ready message is printed, so that its presence
+// means the demo is ready and said so.
 const StateFile = "demo.json"
 
 // ConfigFile is the configuration the demo writes and serves with; it also
@@ -90,13 +92,27 @@ func StatePath(st State) string {
 }
 
 // WriteState writes st as dir's StateFile, readable by its owner only (it
-// holds the admin token).
+// holds the admin token). The file appears whole or not at all: scripts and
+// tests poll for it, and a half-written file read on a busy machine is not
+// the demo's state.
 func WriteState(dir string, st State) error {
 	b, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, StateFile), b, 0o600); err != nil {
+	tmp, err := os.CreateTemp(dir, "."+StateFile+"-*") // mode 0600
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return fmt.Errorf("demo: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), filepath.Join(dir, StateFile)); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
 	return nil
