@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -72,6 +73,34 @@ func installApp(t testing.TB, ns string) {
 		}}}},
 	}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// settled waits until the deployment controller has acted on Deployment
+// ns/name as it is now: its status.observedGeneration has caught up with
+// its generation, so the ReplicaSet of the current pod template exists and
+// carries the Deployment's annotations (firedrill's marks included). A
+// leftover a person finds with doctor has long settled; a test that injects
+// and looks at once races the controller, and on a busy machine doctor's
+// printed commands then miss the ReplicaSet the controller marks a moment
+// later.
+func settled(t testing.TB, ns, name string) {
+	t.Helper()
+	ctx := context.Background()
+	cs := clustertest.Client(t)
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		d, err := cs.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Status.ObservedGeneration >= d.Generation {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the deployment controller has not observed deployment %s/%s generation %d in 2 minutes (observed %d)", ns, name, d.Generation, d.Status.ObservedGeneration)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 

@@ -225,6 +225,7 @@ func TestPrintedRevertCommands(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ns := clustertest.Namespace(t)
 			installApp(t, ns)
+			settled(t, ns, "api") // the app ran before the drill
 			tgt := tt.target
 			tgt.Namespace = ns
 			f := injectors.Fault{DrillID: "drill-" + ns, FaultID: "f-1", Type: tt.typ, Target: tgt}
@@ -239,6 +240,9 @@ func TestPrintedRevertCommands(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// Doctor finds the leftover long after the drill: the
+			// controller has copied the marks to the fault's ReplicaSet.
+			settled(t, ns, "api")
 			db, path := openDB(t)
 			journal(t, db, f.DrillID, control.StateClosed, f.FaultID, prepared, injected)
 			opts := options(t, nil)
@@ -251,6 +255,9 @@ func TestPrintedRevertCommands(t *testing.T) {
 			for _, line := range strings.Split(cs[0].Fix, "\n") {
 				runKubectl(t, line)
 			}
+			// Asked once the controller has acted on the reverted
+			// Deployment, so a copy of the marks it made late is seen.
+			settled(t, ns, "api")
 			st, err := in.Status(ctx, f, injected)
 			if err != nil {
 				t.Fatal(err)
