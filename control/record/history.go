@@ -56,8 +56,10 @@ type History struct {
 	// RehearsalsLeftOut counts the drills of the filter left out because
 	// they ran on a rehearsal clock.
 	RehearsalsLeftOut int `json:"rehearsalsLeftOut"`
-	// Ratings pools every submitted before/after self-rating.
-	Ratings retro.Ratings `json:"ratings"`
+	// Ratings pools every submitted before/after self-rating; below
+	// MinAnswers answers only its count is given (RatingsHidden).
+	Ratings       retro.Ratings `json:"ratings"`
+	RatingsHidden bool          `json:"ratingsHidden,omitempty"`
 	// NoticeTrend is the time to incident notice per drill, oldest first.
 	NoticeTrend []TrendPoint `json:"noticeTrend"`
 	// OpenActions are the accepted follow-up actions of the drills. The
@@ -96,7 +98,24 @@ type DrillSummary struct {
 	TimeToResolutionNoticeMs *int64        `json:"timeToResolutionNoticeMs"`
 	HintsUsed                int           `json:"hintsUsed"`
 	CapReached               bool          `json:"capReached"`
-	Ratings                  retro.Ratings `json:"ratings"`
+	// Ratings are the drill's before/after self-ratings; below MinAnswers
+	// answers only their count is given and RatingsHidden is set.
+	Ratings       retro.Ratings `json:"ratings"`
+	RatingsHidden bool          `json:"ratingsHidden,omitempty"`
+}
+
+// MinAnswers is the smallest group of answers whose self-rating averages
+// the history shows: with fewer, an average (or the spread) would give
+// away one person's own ratings, which the anonymous retro keeps to them.
+const MinAnswers = 3
+
+// shownRatings returns r as the history may show it: whole from MinAnswers
+// answers up, else only its count, and whether it was hidden.
+func shownRatings(r retro.Ratings) (retro.Ratings, bool) {
+	if r.Count >= MinAnswers {
+		return r, false
+	}
+	return retro.Ratings{Count: r.Count, Pairs: [][2]int{}}, r.Count > 0
 }
 
 // TrendPoint is one drill's time to incident notice.
@@ -262,6 +281,7 @@ func buildHistory(records []*Record, f HistoryFilter, now time.Time) (*History, 
 		if r.Scenario.Designer != "" && !hasRole(r.People, control.RoleDesigner) {
 			designers[strings.ToLower(r.Scenario.Designer)] = r.Scenario.Designer
 		}
+		ds.Ratings, ds.RatingsHidden = shownRatings(ds.Ratings)
 		h.Drills = append(h.Drills, ds)
 		h.NoticeTrend = append(h.NoticeTrend, TrendPoint{DrillID: r.DrillID, Date: r.Date, Ms: r.Metrics.TimeToIncidentNoticeMs})
 		for _, a := range r.Retro.Actions {
@@ -296,7 +316,7 @@ func buildHistory(records []*Record, f HistoryFilter, now time.Time) (*History, 
 			}
 		}
 	}
-	h.Ratings = retro.RatingsOf(pairs)
+	h.Ratings, h.RatingsHidden = shownRatings(retro.RatingsOf(pairs))
 	h.PeopleTrained, h.People = len(trained), len(everyone)
 	for _, sa := range realism {
 		sa.Score = retro.Round2(sa.Score / float64(sa.Answers))

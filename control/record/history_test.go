@@ -282,3 +282,51 @@ func TestBuildHistory_Rehearsals(t *testing.T) {
 		})
 	}
 }
+
+// The history shows self-rating averages only for groups of MinAnswers
+// answers or more: a drill or a selection with fewer gives its count and
+// says "too few answers to show", never the averages or the spread, which
+// would give away one person's (anonymous) ratings.
+func TestBuildHistory_tooFewAnswersAreNotAveraged(t *testing.T) {
+	a := func(before, after int) record.Answer { return record.Answer{Anonymous: true, Before: before, After: after} }
+	now := time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name    string
+		answers []record.Answer
+		hidden  bool
+	}{
+		{"no answer shows nothing to hide", nil, false},
+		{"one answer is hidden", []record.Answer{a(1, 5)}, true},
+		{"two answers are hidden", []record.Answer{a(1, 5), a(2, 3)}, true},
+		{"three answers are averaged", []record.Answer{a(1, 5), a(2, 3), a(3, 4)}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, err := record.BuildHistory([]*record.Record{rec("x", "payments", "2026-10-02", "resolved", 0, 30, nil, tt.answers...)}, record.HistoryFilter{}, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for what, got := range map[string]struct {
+				r      retro.Ratings
+				hidden bool
+			}{"the drill": {h.Drills[0].Ratings, h.Drills[0].RatingsHidden}, "the pooled ratings": {h.Ratings, h.RatingsHidden}} {
+				if got.hidden != tt.hidden || got.r.Count != len(tt.answers) {
+					t.Fatalf("%s: %+v hidden %v, want %d answers, hidden %v", what, got.r, got.hidden, len(tt.answers), tt.hidden)
+				}
+				if tt.hidden && (got.r.Before != 0 || got.r.After != 0 || got.r.ChangePct != 0 || len(got.r.Pairs) != 0) {
+					t.Fatalf("%s: %+v gives away ratings of fewer than %d answers", what, got.r, record.MinAnswers)
+				}
+				if len(tt.answers) == 3 && (got.r.Before != 2 || got.r.After != 4) {
+					t.Fatalf("%s: %+v, want 2 → 4", what, got.r)
+				}
+			}
+			var text strings.Builder
+			if err := h.WriteText(&text); err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(text.String(), record.TooFewAnswers) != tt.hidden {
+				t.Fatalf("text history says %q: %v, want %v:\n%s", record.TooFewAnswers, !tt.hidden, tt.hidden, text.String())
+			}
+		})
+	}
+}

@@ -19,7 +19,11 @@ func (h *History) WriteText(w io.Writer) error {
 		season = "season " + h.Filter.Season
 	}
 	fmt.Fprintf(w, "%s, %s: %d drills, %d people trained (%d taking part)\n", scope, season, len(h.Drills), h.PeopleTrained, h.People)
-	fmt.Fprintf(w, "self-rated ability, before → after: %.2f → %.2f (%+.0f%%) over %d answers\n\n", h.Ratings.Before, h.Ratings.After, h.Ratings.ChangePct, h.Ratings.Count)
+	if h.RatingsHidden {
+		fmt.Fprintf(w, "self-rated ability, before → after: %s (%d answers, fewer than %d)\n\n", TooFewAnswers, h.Ratings.Count, MinAnswers)
+	} else {
+		fmt.Fprintf(w, "self-rated ability, before → after: %.2f → %.2f (%+.0f%%) over %d answers\n\n", h.Ratings.Before, h.Ratings.After, h.Ratings.ChangePct, h.Ratings.Count)
+	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "DATE\tDRILL\tTEAM\tSCENARIO\tOUTCOME\tINCIDENT NOTICE\tRESOLUTION NOTICE\tHINTS\tBEFORE → AFTER")
 	for _, d := range h.Drills {
@@ -27,8 +31,12 @@ func (h *History) WriteText(w io.Writer) error {
 		if d.EndReason != "" {
 			outcome = EndReasonWords(d.EndReason)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%.1f → %.1f\n", d.Date, d.DrillID, dashEmpty(d.Team), d.Scenario, outcome,
-			ClockPtr(d.TimeToIncidentNoticeMs), ClockPtr(d.TimeToResolutionNoticeMs), d.HintsUsed, d.Ratings.Before, d.Ratings.After)
+		ratings := fmt.Sprintf("%.1f → %.1f", d.Ratings.Before, d.Ratings.After)
+		if d.RatingsHidden {
+			ratings = TooFewAnswers
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", d.Date, d.DrillID, dashEmpty(d.Team), d.Scenario, outcome,
+			ClockPtr(d.TimeToIncidentNoticeMs), ClockPtr(d.TimeToResolutionNoticeMs), d.HintsUsed, ratings)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -65,6 +73,10 @@ func writeAwards(w io.Writer, aw Awards) {
 		fmt.Fprintf(w, "  thanks to the designers: %s\n", strings.Join(aw.Designers, ", "))
 	}
 }
+
+// TooFewAnswers is what the history says for averages of fewer than
+// MinAnswers answers.
+const TooFewAnswers = "too few answers to show"
 
 func dashEmpty(s string) string {
 	if s == "" {

@@ -59,7 +59,9 @@ function render(h) {
   $("nDrills").textContent = h.drills.length;
   $("nTrained").textContent = h.peopleTrained;
   const r = h.ratings;
-  $("ratings").textContent = r.count ? `${r.before.toFixed(1)} → ${r.after.toFixed(1)} (${r.changePct >= 0 ? "+" : ""}${r.changePct}%)` : "–";
+  // Fewer than three answers are not averaged (the server sends only the
+  // count): an average of one or two gives away someone's own ratings.
+  $("ratings").textContent = h.ratingsHidden ? rt("tooFewAnswers") : r.count ? `${r.before.toFixed(1)} → ${r.after.toFixed(1)} (${r.changePct >= 0 ? "+" : ""}${r.changePct}%)` : "–";
   $("nActions").textContent = h.openActions.length;
   // A drill is named by its title (and date), never by its id.
   const titles = new Map(h.drills.map((d) => [d.drillId, d.title + " (" + d.date + ")"]));
@@ -82,7 +84,7 @@ function render(h) {
       el("td", {}, d.team || "—"), el("td", {}, d.endReason ? endReason(d.endReason) : t(d.state)),
       el("td", {}, d.timeToIncidentNoticeMs == null ? "—" : fmtClock(d.timeToIncidentNoticeMs)),
       el("td", {}, d.timeToResolutionNoticeMs == null ? "—" : fmtClock(d.timeToResolutionNoticeMs)),
-      el("td", {}, String(d.hintsUsed)), el("td", {}, d.ratings.count ? `${d.ratings.before.toFixed(1)} → ${d.ratings.after.toFixed(1)}` : "—")));
+      el("td", {}, String(d.hintsUsed)), el("td", { dataset: { ratings: d.drillId } }, d.ratingsHidden ? rt("tooFewAnswers") : d.ratings.count ? `${d.ratings.before.toFixed(1)} → ${d.ratings.after.toFixed(1)}` : "—")));
   }
   trend(h.noticeTrend);
   const al = clear($("actions"));
