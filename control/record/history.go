@@ -83,21 +83,21 @@ type DrillSummary struct {
 	// TimeScale marks a rehearsal (other than 1), listed only when asked.
 	TimeScale float64 `json:"timeScale,omitempty"`
 	// Robots marks a drill played by robot participants (a rehearsal).
-	Robots                   bool          `json:"robots,omitempty"`
-	DrillID                  string        `json:"drillId"`
-	Title                    string        `json:"title"`
-	Date                     string        `json:"date"`
-	Season                   string        `json:"season"`
-	Team                     string        `json:"team"`
-	Scenario                 string        `json:"scenario"`
-	Designer                 string        `json:"designer,omitempty"`
-	State                    string        `json:"state"`
-	EndReason                string        `json:"endReason,omitempty"`
-	Participants             int           `json:"participants"`
-	TimeToIncidentNoticeMs   *int64        `json:"timeToIncidentNoticeMs"`
-	TimeToResolutionNoticeMs *int64        `json:"timeToResolutionNoticeMs"`
-	HintsUsed                int           `json:"hintsUsed"`
-	CapReached               bool          `json:"capReached"`
+	Robots                   bool   `json:"robots,omitempty"`
+	DrillID                  string `json:"drillId"`
+	Title                    string `json:"title"`
+	Date                     string `json:"date"`
+	Season                   string `json:"season"`
+	Team                     string `json:"team"`
+	Scenario                 string `json:"scenario"`
+	Designer                 string `json:"designer,omitempty"`
+	State                    string `json:"state"`
+	EndReason                string `json:"endReason,omitempty"`
+	Participants             int    `json:"participants"`
+	TimeToIncidentNoticeMs   *int64 `json:"timeToIncidentNoticeMs"`
+	TimeToResolutionNoticeMs *int64 `json:"timeToResolutionNoticeMs"`
+	HintsUsed                int    `json:"hintsUsed"`
+	CapReached               bool   `json:"capReached"`
 	// Ratings are the drill's before/after self-ratings; below MinAnswers
 	// answers only their count is given and RatingsHidden is set.
 	Ratings       retro.Ratings `json:"ratings"`

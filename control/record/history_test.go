@@ -288,7 +288,9 @@ func TestBuildHistory_Rehearsals(t *testing.T) {
 // says "too few answers to show", never the averages or the spread, which
 // would give away one person's (anonymous) ratings.
 func TestBuildHistory_tooFewAnswersAreNotAveraged(t *testing.T) {
-	a := func(before, after int) record.Answer { return record.Answer{Anonymous: true, Before: before, After: after} }
+	a := func(before, after int) record.Answer {
+		return record.Answer{Anonymous: true, Before: before, After: after}
+	}
 	now := time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name    string
