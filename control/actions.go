@@ -212,7 +212,7 @@ func (e *Engine) fireFault(ctx context.Context, r *drillRun, i int, injected fun
 	delete(r.rt.injectRetry, f.ID)
 	intent := pending{Type: EventFaultIntent, Actor: ActorEngine, Payload: FaultEvent{FaultID: f.ID, Spec: &spec, Attempt: attempt}}
 
-	record, ok := e.takePrepared(ctx, r, spec)
+	record, ok := e.takePrepared(ctx, r, spec, attempt-1)
 	if !ok {
 		var err error
 		if record, err = e.injector.Prepare(ctx, spec); err != nil {

@@ -22,9 +22,18 @@ const maxPreparedAhead = 16
 // time would be, before Inject runs; an Inject that finds the target
 // changed since (the contract's stale-record rule) makes the engine prepare
 // again. Nothing of it survives a restart.
+//
+// No Prepare made ahead starts once a fire has taken its fault: the
+// latest Prepare of a fault is always the one its fire uses (the guard's
+// record book, under ha.namespace, keeps the latest record of each fault,
+// which the dead man's switch reverts with).
 type stage struct {
 	mu   sync.Mutex
 	recs map[string]*prepared
+	// taken holds, per fault a fire took, the fault's attempts when it was
+	// taken: the fault is not prepared ahead again until a failed attempt
+	// has counted.
+	taken map[string]int
 }
 
 // prepared is one Prepare made ahead; started is closed when it was sent,
@@ -54,11 +63,13 @@ func (e *Engine) prepareAhead(r *drillRun) (time.Time, bool) {
 	}
 	now := e.clock.Now()
 	var specs []FaultSpec
+	attempts := map[string]int{}
 	r.mu.Lock()
 	if r.d.Running() {
 		for i := range r.d.Faults {
 			if f := &r.d.Faults[i]; f.Phase == FaultPending && f.FireRequestedAt == nil {
 				specs = append(specs, f.Spec)
+				attempts[f.ID] = f.Attempts
 				if len(specs) == maxPreparedAhead {
 					break
 				}
@@ -73,6 +84,12 @@ func (e *Engine) prepareAhead(r *drillRun) (time.Time, bool) {
 	var todo []*prepared
 	var renew time.Time
 	for _, spec := range specs {
+		if n, ok := r.stage.taken[spec.FaultID]; ok {
+			if attempts[spec.FaultID] <= n {
+				continue // its fire is under way
+			}
+			delete(r.stage.taken, spec.FaultID)
+		}
 		wanted[spec.FaultID] = true
 		p := r.stage.recs[spec.FaultID]
 		if p != nil {
@@ -101,14 +118,26 @@ func (e *Engine) prepareAhead(r *drillRun) (time.Time, bool) {
 			delete(r.stage.recs, id) // fired, skipped, or the drill stopped
 		}
 	}
+	for id := range r.stage.taken {
+		if _, pending := attempts[id]; !pending {
+			delete(r.stage.taken, id) // its fire got past its intent
+		}
+	}
 	if len(todo) > 0 {
 		e.wg.Add(1)
 		go func() {
 			defer e.wg.Done()
 			for _, p := range todo {
-				p.at = e.clock.Now()
-				close(p.started)
-				p.record, p.err = e.injector.Prepare(e.ctx, p.spec)
+				r.stage.mu.Lock()
+				current := r.stage.recs[p.spec.FaultID] == p
+				if current {
+					p.at = e.clock.Now()
+					close(p.started)
+				}
+				r.stage.mu.Unlock()
+				if current {
+					p.record, p.err = e.injector.Prepare(e.ctx, p.spec)
+				}
 				close(p.done)
 			}
 			r.poke() // schedule the renewal
@@ -120,21 +149,30 @@ func (e *Engine) prepareAhead(r *drillRun) (time.Time, bool) {
 // takePrepared returns the record prepared ahead for spec, waiting for a
 // Prepare in flight (it was sent earlier than one sent now would be), or
 // false when there is none usable. The record is taken: it is used once.
-func (e *Engine) takePrepared(ctx context.Context, r *drillRun, spec FaultSpec) ([]byte, bool) {
+func (e *Engine) takePrepared(ctx context.Context, r *drillRun, spec FaultSpec, attempts int) ([]byte, bool) {
 	if e.PrepareAhead <= 0 {
 		return nil, false
 	}
 	r.stage.mu.Lock()
 	p := r.stage.recs[spec.FaultID]
 	delete(r.stage.recs, spec.FaultID)
-	r.stage.mu.Unlock()
-	if p == nil {
-		return nil, false
+	if r.stage.taken == nil {
+		r.stage.taken = map[string]int{}
 	}
-	select {
-	case <-p.started:
-	default:
-		return nil, false // queued behind others: a Prepare now is sooner
+	r.stage.taken[spec.FaultID] = attempts
+	started := false
+	if p != nil {
+		select {
+		case <-p.started:
+			started = true
+		default:
+			// Queued behind others: a Prepare now is sooner, and the
+			// queued one will not start.
+		}
+	}
+	r.stage.mu.Unlock()
+	if !started {
+		return nil, false
 	}
 	select {
 	case <-p.done:

@@ -129,6 +129,17 @@ func (g *guarded) Prepare(ctx context.Context, f control.FaultSpec) ([]byte, err
 	if err != nil {
 		return nil, err
 	}
+	// A new Prepare of a fault supersedes its earlier records (the engine
+	// prepares pending faults ahead of their fire and renews them; a fault
+	// holding a record in effect is not prepared again), as the book's
+	// entry is replaced: known does not grow with every renewal.
+	g.mu.Lock()
+	for h, k := range g.known {
+		if k.DrillID == f.DrillID && k.FaultID == f.FaultID {
+			delete(g.known, h)
+		}
+	}
+	g.mu.Unlock()
 	// The record is in the book before the engine can hand it to Inject.
 	if err := g.keep(ctx, f, rec); err != nil {
 		return nil, err
