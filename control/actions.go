@@ -89,6 +89,8 @@ func (e *Engine) do(ctx context.Context, r *drillRun, a *action) error {
 				{Type: EventFaultRevertIntent, Actor: ActorEngine, Payload: FaultEvent{FaultID: id}},
 			}
 		})
+	case actRecur:
+		return e.appendNow(ctx, r, func(d *Drill) []pending { return e.recurEvents(d, a.idx) })
 	case actProbe:
 		return e.probeFault(ctx, r, a.idx)
 	case actAlert:

@@ -130,6 +130,12 @@ type FaultState struct {
 	// in the room (resolvedWhen.confirm); ConfirmedBy is who.
 	ConfirmedAt *time.Duration `json:"confirmedAt,omitempty"`
 	ConfirmedBy string         `json:"confirmedBy,omitempty"`
+	// Recurrences counts how often the fault came back after it was
+	// fixed (recurs); RecurAt is when the latest comeback began, until it
+	// is injected again. StaysFixed is set once it will not come back.
+	Recurrences int            `json:"recurrences,omitempty"`
+	RecurAt     *time.Duration `json:"recurAt,omitempty"`
+	StaysFixed  bool           `json:"staysFixed,omitempty"`
 	// Checks are the latest results of the fault's resolvedWhen probes,
 	// one per probe in the scenario's order. They are what the engine last
 	// saw while polling, not journaled: empty until the first poll after

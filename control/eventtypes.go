@@ -37,6 +37,14 @@ const (
 	// EventFaultPartial records the merged revert record of an Inject that
 	// failed half way: what the plugin did change, which Revert must undo.
 	EventFaultPartial = "fault.partial"
+	// EventFaultRecurred is a fixed fault coming back because its cause
+	// (recurs.while) still holds: it is reverted and injected again, with
+	// a new revert record saved first, like any injection.
+	EventFaultRecurred = "fault.recurred"
+	// EventFaultStaysFixed records that a fixed fault that could come back
+	// will not: its cause no longer holds, or it came back as often as
+	// recurs.times allows.
+	EventFaultStaysFixed = "fault.stays-fixed"
 
 	EventHintGiven    = "hint.given"
 	EventHintSkipped  = "hint.skipped"

@@ -71,6 +71,7 @@ const (
 	actFollowUp
 	actHint
 	actHeal
+	actRecur
 	actProbe
 	actAlert
 	actWatch
@@ -191,6 +192,11 @@ func (e *Engine) plan(r *drillRun, now time.Time) (best *action, wake time.Time,
 			consider(actHeal, toWall(due), i)
 		}
 	}
+	for i := range d.Faults {
+		if due, ok := d.recurDue(i, el); ok {
+			consider(actRecur, toWall(due), i)
+		}
+	}
 	for i, f := range d.Faults {
 		if f.Phase == FaultInEffect && len(d.Scenario.Faults[i].ResolvedWhen.Probes) > 0 {
 			at := now
@@ -233,6 +239,9 @@ func (d *Drill) faultDue(i int, el time.Duration) (time.Duration, bool) {
 	if f.FireRequestedAt != nil {
 		return *f.FireRequestedAt, true
 	}
+	if f.RecurAt != nil {
+		return *f.RecurAt, true // coming back: injected again at once
+	}
 	sf := d.Scenario.Faults[i]
 	if sf.OnDemand {
 		return 0, false // only when the facilitator fires it
@@ -270,8 +279,8 @@ func (d *Drill) faultDue(i int, el time.Duration) (time.Duration, bool) {
 	var trigger *time.Duration
 	if sf.After.Event == scenarios.ChainInjected {
 		trigger = p.InjectedAt
-	} else {
-		trigger = p.ResolvedAt
+	} else if !d.recurPending(d.faultIndex(p.ID)) {
+		trigger = p.ResolvedAt // a fix that may not stick is no trigger yet
 	}
 	if sf.IfResolvedBefore != nil {
 		deadline := sf.IfResolvedBefore.D()
@@ -292,7 +301,7 @@ func (d *Drill) faultDue(i int, el time.Duration) (time.Duration, bool) {
 // or "" when it is to be injected.
 func (d *Drill) faultSkipReason(i int) string {
 	f := &d.Faults[i]
-	if f.FireRequestedAt != nil {
+	if f.FireRequestedAt != nil || f.RecurAt != nil {
 		return ""
 	}
 	sf := d.Scenario.Faults[i]
@@ -416,7 +425,7 @@ func (d *Drill) resolvedAndNoticed() bool {
 		return false
 	}
 	for i := range d.Faults {
-		if !d.Faults[i].settled() && !d.waitsOnDemand(i) {
+		if !d.Faults[i].settled() && !d.waitsOnDemand(i) || d.recurPending(i) {
 			return false
 		}
 	}

@@ -42,6 +42,12 @@ type FaultEvent struct {
 	Detail string `json:"detail,omitempty"`
 	// By is "probe" or "manual" for fault.resolved.
 	By string `json:"by,omitempty"`
+	// Recurrence counts the comebacks of fault.recurred (1 for the
+	// first), out of Times; Cause is the fault it came back for, when
+	// recurs.while names one.
+	Recurrence int    `json:"recurrence,omitempty"`
+	Times      int    `json:"times,omitempty"`
+	Cause      string `json:"cause,omitempty"`
 }
 
 // PersonRemoved is the payload of person.removed.
@@ -428,7 +434,7 @@ func (d *Drill) decodeFault(e *Event) (fold, error) {
 		change = func(f *FaultState, t time.Duration) { f.Record = p.Record }
 	case EventFaultInjected:
 		change = func(f *FaultState, t time.Duration) {
-			f.Phase, f.InjectedAt, f.LastError = FaultInEffect, &t, ""
+			f.Phase, f.InjectedAt, f.LastError, f.RecurAt = FaultInEffect, &t, "", nil
 			if len(p.Record) > 0 {
 				f.Record = p.Record
 			}
@@ -471,13 +477,24 @@ func (d *Drill) decodeFault(e *Event) (fold, error) {
 		change = func(f *FaultState, t time.Duration) { f.Phase = FaultReverting }
 	case EventFaultReverted:
 		change = func(f *FaultState, t time.Duration) { f.Phase, f.RevertedAt = FaultReverted, &t }
+	case EventFaultRecurred:
+		change = func(f *FaultState, t time.Duration) { f.recur(p, t) }
+	case EventFaultStaysFixed:
+		change = func(f *FaultState, t time.Duration) { f.StaysFixed, f.ProbeDetail = true, p.Detail }
 	case EventFaultRevertFailed:
 		change = func(f *FaultState, t time.Duration) { f.LastError = p.Error }
 	default:
 		return nil, fmt.Errorf("unknown fault event type")
 	}
 	at := e.DrillTime
-	return func(d *Drill) { change(&d.Faults[i], at) }, nil
+	return func(d *Drill) {
+		f := &d.Faults[i]
+		change(f, at)
+		if f.Phase == FaultReverted && f.RecurAt != nil && d.State == StateRunning {
+			// Reverted to come back: it is injected again, afresh.
+			f.Phase = FaultPending
+		}
+	}, nil
 }
 
 // faultSpecs returns the spec of each fault of the drill p creates, in

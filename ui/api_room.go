@@ -133,6 +133,7 @@ func (s *Server) drillView(d *control.Drill, st roomState, sess *Session) wire.D
 			fv.Checks = append(fv.Checks, wire.CheckView{Name: c.Name, OK: c.OK, Detail: c.Detail, CheckedMS: c.CheckedAt.Milliseconds()})
 		}
 		faultSpecView(&fv, sc, f.ID)
+		fv.Recurs = recursView(sc, f)
 		sv.Faults = append(sv.Faults, fv)
 	}
 	if sv.Notes == nil {
@@ -497,4 +498,23 @@ func (s *Server) apiConfirm(w http.ResponseWriter, r *http.Request, sess *Sessio
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"confirmed": key})
+}
+
+// recursView is what the facilitator follows of a cascade that comes back
+// while its cause persists, or nil for a fault without recurs.
+func recursView(sc *scenarios.Scenario, f control.FaultState) *wire.RecursView {
+	for _, sf := range sc.Faults {
+		if sf.ID != f.ID || sf.Recurs == nil {
+			continue
+		}
+		r := sf.Recurs
+		v := &wire.RecursView{Cause: r.While.FaultActive, While: r.While.Describe(), AfterMS: r.After.D().Milliseconds(),
+			Times: r.Times, Count: f.Recurrences, StaysFixed: f.StaysFixed}
+		if f.ResolvedAt != nil && f.RecurAt == nil && !f.StaysFixed && f.Recurrences < r.Times {
+			due := (*f.ResolvedAt + r.After.D()).Milliseconds()
+			v.DueMS = &due
+		}
+		return v
+	}
+	return nil
 }

@@ -55,6 +55,7 @@ var (
 		control.EventFaultRecovering: true, control.EventFaultRegressed: true, control.EventFaultResolved: true,
 		control.EventFaultRevertIntent: true, control.EventFaultReverted: true, control.EventFaultRevertFailed: true,
 		control.EventFaultPartial: true, control.EventFaultConfirmed: true,
+		control.EventFaultRecurred: true, control.EventFaultStaysFixed: true,
 	}
 	optional    = regexp.MustCompile(`\[([^\]]*)\]`)
 	placeholder = regexp.MustCompile(`\{(\w+)\}`)

@@ -244,6 +244,9 @@ func faultPhrase(typ string, p control.FaultEvent) Phrase {
 	if !faultTypes[typ] {
 		return say("raw", "text", typ+" "+p.FaultID)
 	}
+	if ph, ok := recurPhrase(typ, p); ok {
+		return ph
+	}
 	return say(typ, "fault", p.FaultID, "attempt", fmt.Sprint(p.Attempt), "why", p.Detail, "by", p.By, "error", trimLines(p.Error, 120))
 }
 
@@ -334,4 +337,26 @@ func (s scriptSays) apply(ph *Phrase) {
 			ph.Args["alert"] = "“" + t + "”"
 		}
 	}
+}
+
+// recurPhrase says a comeback of a fault (recurs) or that it stays fixed:
+// because of its cause when the scenario names one, else in the engine's
+// own words.
+func recurPhrase(typ string, p control.FaultEvent) (Phrase, bool) {
+	switch typ {
+	case control.EventFaultRecurred:
+		if p.Cause == "" || p.Recurrence == 0 {
+			return say(typ, "fault", p.FaultID, "why", strings.TrimPrefix(p.Detail, "came back ")), true
+		}
+		return say(typ, "fault", p.FaultID, "cause", p.Cause, "n", fmt.Sprint(p.Recurrence), "times", fmt.Sprint(p.Times)), true
+	case control.EventFaultStaysFixed:
+		switch {
+		case p.Times > 0:
+			return say(typ, "fault", p.FaultID, "limit", fmt.Sprint(p.Times)), true
+		case p.Cause != "":
+			return say(typ, "fault", p.FaultID, "cause", p.Cause), true
+		}
+		return say(typ, "fault", p.FaultID, "why", p.Detail), true
+	}
+	return Phrase{}, false
 }

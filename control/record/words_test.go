@@ -29,6 +29,10 @@ func TestDescribe_WordsNotCodes(t *testing.T) {
 		{retro.EventActionDecided, retro.Decision{ID: "a71"}, "Action rejected"},
 		{control.EventInjectPosted, control.InjectEvent{InjectID: "cc-inquiry"}, "Scripted message"},
 		{control.EventHintGiven, control.HintEvent{HintID: "h-config"}, "Hint given"},
+		{control.EventFaultRecurred, control.FaultEvent{FaultID: "cascade", Cause: "leak", Recurrence: 1, Times: 3, Detail: "came back because leak is still active (1 of 3)"}, "Fault cascade came back because leak is still active (1 of 3)"},
+		{control.EventFaultRecurred, control.FaultEvent{FaultID: "cascade", Recurrence: 1, Times: 3, Detail: "came back because the incident notice was posted (1 of 3)"}, "Fault cascade came back because the incident notice was posted (1 of 3)"},
+		{control.EventFaultStaysFixed, control.FaultEvent{FaultID: "cascade", Cause: "leak", Detail: "leak is no longer active"}, "Fault cascade stays fixed: leak is no longer active"},
+		{control.EventFaultStaysFixed, control.FaultEvent{FaultID: "cascade", Times: 3, Detail: "it came back 3 times, the most recurs.times allows"}, "Fault cascade stays fixed: it came back 3 times, as often as allowed"},
 		{"room.something-new", map[string]string{}, "Another event"},
 		{"drill.something-new", map[string]string{}, "Another event"},
 	} {

@@ -130,6 +130,26 @@ type FaultView struct {
 	// they must keep passing for the fault to count as resolved.
 	RecoveringMS *int64 `json:"recoveringMs,omitempty"`
 	StableForMS  int64  `json:"stableForMs,omitempty"`
+	// Recurs is set for a cascade that comes back while its cause
+	// persists (the scenario's recurs).
+	Recurs *RecursView `json:"recurs,omitempty"`
+}
+
+// RecursView is a cascade's comebacks as the facilitator follows them.
+type RecursView struct {
+	// Cause is the fault it comes back for (while: faultActive), and
+	// While the whole condition in words.
+	Cause   string `json:"cause,omitempty"`
+	While   string `json:"while"`
+	AfterMS int64  `json:"afterMs"`
+	Times   int    `json:"times"`
+	// Count is how often it came back so far.
+	Count int `json:"count"`
+	// DueMS is when it comes back if the cause still holds then: set
+	// while it is fixed and may still come back.
+	DueMS *int64 `json:"dueMs,omitempty"`
+	// StaysFixed is set once it will not come back.
+	StaysFixed bool `json:"staysFixed,omitempty"`
 }
 
 // NextUpdateView is a promised next update: the clock time as written and

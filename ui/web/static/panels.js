@@ -306,6 +306,17 @@ function faultTrigger(room, f) {
   return t("triggerAt", { at: fmtClock(f.triggerAt || 0) });
 }
 
+// recursLine says how a cascade comes back while its cause persists: the
+// rule and count, when it comes back next, or that it stays fixed.
+function recursLine(room, r) {
+  const cause = r.cause && ((room.view.staff.faults || []).find((x) => x.id === r.cause) || {}).title || r.cause;
+  const args = { cause, while: r.while, after: fmtClock(r.afterMs), count: r.count, times: r.times };
+  return el("div", { class: "recurs muted", dataset: { recurs: String(r.count), staysFixed: String(!!r.staysFixed) } },
+    t(cause ? "recursRule" : "recursRuleWhile", args),
+    r.staysFixed ? " · " + t("recursStaysFixed") : "",
+    r.dueMs != null && !r.staysFixed ? " · " + t(cause ? "recursDue" : "recursDueWhile", { ...args, at: fmtClock(r.dueMs) }) : "");
+}
+
 // live is a duration that the room's clock tick keeps moving: drill time
 // since the given drill millisecond.
 function live(sinceMs, extra = {}) {
@@ -343,6 +354,7 @@ function faultsSection(side, room, controls) {
       f.resolvedMs != null ? el("div", { class: "muted" }, t("resolvedAt", { at: fmtClock(f.resolvedMs) }) + (f.resolvedBy ? " · " + t("by." + f.resolvedBy) : "")) : null,
       f.phase === "in-effect" || f.phase === "resolved" ? checksList(f) : null,
       f.lastError ? el("div", { class: "error" }, f.lastError) : null,
+      f.recurs ? recursLine(room, f.recurs) : null,
       f.fireRequested && f.phase === "pending" ? el("div", { class: "muted" }, t("firesOnResume")) : null,
       controls ? el("div", { class: "controls" },
         // A pending fault fires now only in a running drill (paused: when it resumes).

@@ -1,0 +1,258 @@
+package control_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	clocktesting "k8s.io/utils/clock/testing"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/control/controltest"
+	"github.com/firedrill/firedrill/control/sqlite"
+	"github.com/firedrill/firedrill/scenarios"
+)
+
+// recurScenario is the payment drill where db-config is a cascade of
+// coupon-flag (the cause, resolved by hand): fixed while coupon-flag is
+// still active, db-config comes back 3m later, at most times times.
+func recurScenario(times int) *scenarios.Scenario {
+	s := controltest.PaymentScenario()
+	s.Faults[0].Recurs = &scenarios.Recurrence{While: scenarios.Condition{FaultActive: "coupon-flag"}, After: scenarios.Duration(3 * time.Minute), Times: times}
+	return s
+}
+
+// tick is the probes' polling interval: a fix is seen at the next poll.
+const tick = 10 * time.Second
+
+// fixAt advances the drill to each time and fixes fault there, the way
+// participants would (its probes hold again).
+func fixAt(h *controltest.Harness, id, fault string, times ...time.Duration) {
+	for _, t := range times {
+		h.AdvanceTo(id, t)
+		h.Injector.Fix(fault)
+	}
+}
+
+// TestRecurs plays, on the fake clock, a cascade that comes back while its
+// cause is still active: each comeback reverts the fixed fault, saves a new
+// revert record and injects it again after the delay; fixing the cause
+// stops it, and so does the bound.
+func TestRecurs(t *testing.T) {
+	t.Run("fixed while the cause is active, it comes back after the delay until the bound", func(t *testing.T) {
+		h := controltest.NewHarness(t)
+		s := recurScenario(2)
+		h.Injector.Bind(s)
+		id := startDrill(t, h, s)
+		fixAt(h, id, "db-config", 10*time.Minute, 20*time.Minute, 30*time.Minute)
+		h.AdvanceTo(id, 45*time.Minute)
+
+		// Fixed at 10m, seen by the probe at 10m10s, resolved after 2m of
+		// stable probes, back 3m later.
+		at(t, h, id, control.EventFaultResolved, `"faultId":"db-config"`, 12*time.Minute+tick, 22*time.Minute+tick, 32*time.Minute+tick)
+		at(t, h, id, control.EventFaultRecurred, `"faultId":"db-config"`, 15*time.Minute+tick, 25*time.Minute+tick)
+		at(t, h, id, control.EventFaultInjected, `"faultId":"db-config"`, 0, 15*time.Minute+tick, 25*time.Minute+tick)
+		at(t, h, id, control.EventFaultStaysFixed, `"faultId":"db-config"`, 32*time.Minute+tick)
+		// Every comeback reverted the earlier injection and saved a new
+		// revert record before it injected again.
+		at(t, h, id, control.EventFaultReverted, `"faultId":"db-config"`, 15*time.Minute+tick, 25*time.Minute+tick)
+		assertRecordBeforeEachInject(t, h.Events(id), "db-config", 3)
+		if got := recurDetails(h.Events(id)); strings.Join(got, "|") != "came back because coupon-flag is still active (1 of 2)|came back because coupon-flag is still active (2 of 2)" {
+			t.Errorf("comebacks say %q", got)
+		}
+		f := fault(t, h.Drill(id), "db-config")
+		if f.Recurrences != 2 || !f.StaysFixed || f.Phase != control.FaultResolved {
+			t.Errorf("db-config %s after %d comebacks (stays fixed %v), expected resolved after 2, staying fixed", f.Phase, f.Recurrences, f.StaysFixed)
+		}
+		// The chained cache-evict waits for the fix that sticks.
+		at(t, h, id, control.EventFaultInjected, `"faultId":"cache-evict"`, 34*time.Minute+tick)
+	})
+
+	t.Run("once the cause is fixed, it stays fixed", func(t *testing.T) {
+		h := controltest.NewHarness(t)
+		s := recurScenario(3)
+		h.Injector.Bind(s)
+		id := startDrill(t, h, s)
+		fixAt(h, id, "db-config", 10*time.Minute, 20*time.Minute)
+		h.AdvanceTo(id, 23*time.Minute)
+		if err := h.Engine.MarkFaultResolved(h.Ctx, id, "coupon-flag", "fiona"); err != nil {
+			t.Fatal(err)
+		}
+		h.AdvanceTo(id, 60*time.Minute)
+		at(t, h, id, control.EventFaultRecurred, `"faultId":"db-config"`, 15*time.Minute+tick)
+		at(t, h, id, control.EventFaultStaysFixed, `"faultId":"db-config"`, 23*time.Minute)
+		at(t, h, id, control.EventFaultInjected, `"faultId":"db-config"`, 0, 15*time.Minute+tick)
+		if h.Injector.Broken("db-config") {
+			t.Error("db-config is broken again after its cause was fixed")
+		}
+		f := fault(t, h.Drill(id), "db-config")
+		if f.ProbeDetail != "coupon-flag is no longer active" {
+			t.Errorf("stays fixed because %q", f.ProbeDetail)
+		}
+	})
+
+	t.Run("the abort reverts a fault that came back", func(t *testing.T) {
+		h := controltest.NewHarness(t)
+		s := recurScenario(3)
+		h.Injector.Bind(s)
+		id := startDrill(t, h, s)
+		fixAt(h, id, "db-config", 10*time.Minute)
+		h.AdvanceTo(id, 16*time.Minute)
+		if !h.Injector.Broken("db-config") {
+			t.Fatal("db-config did not come back")
+		}
+		if err := h.Engine.Abort(h.Ctx, id, "fiona", "stop"); err != nil {
+			t.Fatal(err)
+		}
+		h.Advance(id, time.Minute)
+		if n := h.Injector.BrokenFaults(); n != 0 {
+			t.Fatalf("%d faults left broken after the abort", n)
+		}
+		at(t, h, id, control.EventFaultReverted, `"faultId":"db-config"`, 15*time.Minute+tick, 16*time.Minute)
+	})
+
+	t.Run("the cap ends the comebacks and reverts the fault", func(t *testing.T) {
+		h := controltest.NewHarness(t)
+		s := recurScenario(3)
+		s.TimeLimit = scenarios.Duration(16 * time.Minute)
+		s.Faults, s.Hints = s.Faults[:3], nil
+		h.Injector.Bind(s)
+		id := startDrill(t, h, s)
+		fixAt(h, id, "db-config", 10*time.Minute)
+		h.AdvanceTo(id, 20*time.Minute)
+		at(t, h, id, control.EventFaultRecurred, `"faultId":"db-config"`, 15*time.Minute+tick)
+		at(t, h, id, control.EventDrillEnded, `"reason":"cap"`, 16*time.Minute)
+		if n := h.Injector.BrokenFaults(); n != 0 {
+			t.Fatalf("%d faults left broken after the cap", n)
+		}
+	})
+}
+
+// crashOnNth fails the append holding the nth event of type crashOn (1 for
+// the first), the way a process killed right before that write leaves the
+// journal.
+type crashOnNth struct {
+	control.Store
+	crashOn string
+	n       int
+}
+
+func (s *crashOnNth) Append(ctx context.Context, sum control.DrillSummary, evs []control.Event) error {
+	for _, e := range evs {
+		if e.Type == s.crashOn {
+			if s.n--; s.n == 0 {
+				return errors.New("simulated crash before " + s.crashOn)
+			}
+		}
+	}
+	return s.Store.Append(ctx, sum, evs)
+}
+
+// TestRecurs_restartMidway crashes the engine in the middle of a comeback
+// and restarts it from the journal: the comeback is neither lost nor
+// played twice.
+func TestRecurs_restartMidway(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		crashOn string
+		n       int
+		back    time.Duration // when the comeback is recorded
+	}{
+		{"crash after the comeback, before its revert is recorded", control.EventFaultReverted, 1, 15*time.Minute + tick},
+		{"crash after the new revert record, before the inject is recorded", control.EventFaultInjected, 3, 15*time.Minute + tick},
+		{"crash before the comeback is recorded: it comes back on restart", control.EventFaultRecurred, 1, 15*time.Minute + tick + 30*time.Second},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "firedrill.db")
+			clk := clocktesting.NewFakeClock(controltest.Start)
+			inj := controltest.NewInjector()
+			s := recurScenario(2)
+			inj.Bind(s)
+			ctx := context.Background()
+			db, err := sqlite.Open(ctx, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := control.NewEngine(&crashOnNth{Store: db, crashOn: tt.crashOn, n: tt.n}, inj, clk)
+			e.Manual = true
+			if err := e.Open(ctx); err != nil {
+				t.Fatal(err)
+			}
+			h := &controltest.Harness{T: t, Ctx: ctx, Clock: clk, Injector: inj, DB: db, Engine: e, Path: path}
+			id := startDrill(t, h, s)
+			fixAt(h, id, "db-config", 10*time.Minute)
+			h.AdvanceTo(id, 15*time.Minute)
+			clk.Step(tick)
+			if err := e.RunDue(ctx, id); err == nil {
+				t.Fatalf("RunDue did not hit the simulated crash before %s", tt.crashOn)
+			}
+			e.Close()
+			db.Close()
+
+			clk.Step(30 * time.Second)
+			h2 := controltest.OpenHarness(t, path, clk, inj, nil)
+			h2.AdvanceTo(id, 19*time.Minute)
+			at(t, h2, id, control.EventFaultRecurred, `"faultId":"db-config"`, tt.back)
+			if !inj.Broken("db-config") {
+				t.Fatal("db-config is not back in effect after the restart")
+			}
+			f := fault(t, h2.Drill(id), "db-config")
+			if f.Phase != control.FaultInEffect || f.Recurrences != 1 {
+				t.Fatalf("db-config %s after %d comebacks, expected in effect after 1", f.Phase, f.Recurrences)
+			}
+			assertRecordBeforeEachInject(t, h2.Events(id), "db-config", 2)
+			// It still comes back once more, then the bound holds.
+			fixAt(h2, id, "db-config", 20*time.Minute, 30*time.Minute)
+			h2.AdvanceTo(id, 40*time.Minute)
+			if n := len(h2.EventTimes(id, control.EventFaultRecurred, `"faultId":"db-config"`)); n != 2 {
+				t.Fatalf("%d comebacks in all, expected 2", n)
+			}
+		})
+	}
+}
+
+// assertRecordBeforeEachInject checks that every inject of the fault was
+// preceded by its own persisted revert record (fault.prepared after the
+// latest intent), and that there were want injects.
+func assertRecordBeforeEachInject(t *testing.T, evs []control.Event, faultID string, want int) {
+	t.Helper()
+	match := `"faultId":"` + faultID + `"`
+	prepared, injects := false, 0
+	for _, e := range evs {
+		if !strings.Contains(string(e.Payload), match) {
+			continue
+		}
+		switch e.Type {
+		case control.EventFaultIntent:
+			prepared = false
+		case control.EventFaultPrepared:
+			prepared = true
+		case control.EventFaultInjected:
+			if !prepared {
+				t.Fatalf("%s injected at %s without a revert record saved before", faultID, e.DrillTime)
+			}
+			injects++
+			prepared = false
+		}
+	}
+	if injects != want {
+		t.Fatalf("%s injected %d times, expected %d", faultID, injects, want)
+	}
+}
+
+func recurDetails(evs []control.Event) []string {
+	var out []string
+	for _, e := range evs {
+		if e.Type == control.EventFaultRecurred {
+			var p control.FaultEvent
+			if err := json.Unmarshal(e.Payload, &p); err == nil {
+				out = append(out, p.Detail)
+			}
+		}
+	}
+	return out
+}
