@@ -135,7 +135,9 @@ type FaultState struct {
 	// is injected again. StaysFixed is set once it will not come back.
 	Recurrences int            `json:"recurrences,omitempty"`
 	RecurAt     *time.Duration `json:"recurAt,omitempty"`
-	StaysFixed  bool           `json:"staysFixed,omitempty"`
+	// FirstRecurAt is when it first came back (fault.recurred injects).
+	FirstRecurAt *time.Duration `json:"firstRecurAt,omitempty"`
+	StaysFixed   bool           `json:"staysFixed,omitempty"`
 	// Checks are the latest results of the fault's resolvedWhen probes,
 	// one per probe in the scenario's order. They are what the engine last
 	// saw while polling, not journaled: empty until the first poll after

@@ -30,6 +30,10 @@ func (d *Drill) injectDue(i int, el time.Duration) (time.Duration, bool) {
 	case scenarios.OnDrillStarted:
 		zero := time.Duration(0)
 		t = &zero
+	case scenarios.OnFaultRecurred:
+		if f, ok := d.Fault(on.Fault); ok {
+			t = f.FirstRecurAt
+		}
 	case scenarios.OnFaultInjected, scenarios.OnFaultResolved:
 		for _, f := range d.Faults {
 			if on.Fault != "" && f.ID != on.Fault {

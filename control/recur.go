@@ -11,6 +11,9 @@ import (
 // Its resolution, detection and confirmation start over.
 func (f *FaultState) recur(p FaultEvent, t time.Duration) {
 	f.Recurrences, f.RecurAt = p.Recurrence, &t
+	if f.FirstRecurAt == nil {
+		f.FirstRecurAt = &t
+	}
 	f.ResolvedAt, f.ResolvedBy, f.RecoveringAt, f.DetectedAt = nil, "", nil, nil
 	f.ConfirmedAt, f.ConfirmedBy, f.Checks, f.Attempts = nil, "", nil, 0
 	f.ProbeDetail = p.Detail

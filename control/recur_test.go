@@ -23,6 +23,8 @@ import (
 func recurScenario(times int) *scenarios.Scenario {
 	s := controltest.PaymentScenario()
 	s.Faults[0].Recurs = &scenarios.Recurrence{While: scenarios.Condition{FaultActive: "coupon-flag"}, After: scenarios.Duration(3 * time.Minute), Times: times}
+	s.Injects = append(s.Injects, scenarios.Inject{ID: "cto-again", On: &scenarios.EventTrigger{Event: scenarios.OnFaultRecurred, Fault: "db-config", Delay: scenarios.Duration(time.Minute)},
+		Persona: "cto", Channel: "incident", Text: "{{.Fault.Title}} again?"})
 	return s
 }
 
@@ -57,6 +59,8 @@ func TestRecurs(t *testing.T) {
 		at(t, h, id, control.EventFaultRecurred, `"faultId":"db-config"`, 15*time.Minute+tick, 25*time.Minute+tick)
 		at(t, h, id, control.EventFaultInjected, `"faultId":"db-config"`, 0, 15*time.Minute+tick, 25*time.Minute+tick)
 		at(t, h, id, control.EventFaultStaysFixed, `"faultId":"db-config"`, 32*time.Minute+tick)
+		// A persona reacts to the first comeback, once.
+		at(t, h, id, control.EventInjectPosted, `"injectId":"cto-again"`, 16*time.Minute+tick)
 		// Every comeback reverted the earlier injection and saved a new
 		// revert record before it injected again.
 		at(t, h, id, control.EventFaultReverted, `"faultId":"db-config"`, 15*time.Minute+tick, 25*time.Minute+tick)

@@ -307,7 +307,7 @@ func parseTrigger(s string) (*EventTrigger, error) {
 	ref = strings.TrimSpace(ref)
 	switch t.Event {
 	case OnDrillStarted:
-	case OnFaultInjected, OnFaultResolved:
+	case OnFaultInjected, OnFaultResolved, OnFaultRecurred:
 		t.Fault = ref
 	case OnNoticePosted, OnNoticeMissing:
 		t.Notice = NoticeKind(ref)
@@ -320,7 +320,7 @@ func parseTrigger(s string) (*EventTrigger, error) {
 	case OnChatMatched, OnClusterChanged:
 		return nil, fmt.Errorf("event %s needs a match or a check, which a spreadsheet cell cannot hold; write this inject in the scenario file", t.Event)
 	default:
-		return nil, fmt.Errorf("unknown event %q in %q, expected event[:ref][@by][+delay] with event one of: drill.started, fault.injected, fault.resolved, notice.posted, notice.missing, hint.given, alert.firing, alert.resolved, inject.posted", ev, s)
+		return nil, fmt.Errorf("unknown event %q in %q, expected event[:ref][@by][+delay] with event one of: drill.started, fault.injected, fault.resolved, fault.recurred, notice.posted, notice.missing, hint.given, alert.firing, alert.resolved, inject.posted", ev, s)
 	}
 	if ref == "" && t.Event != OnDrillStarted && t.Event != OnHintGiven {
 		return nil, fmt.Errorf("event %s needs a reference, e.g. %s:%s", t.Event, t.Event, exampleRef(t.Event))

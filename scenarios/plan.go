@@ -176,6 +176,9 @@ func Plan(s *Scenario, d Difficulty) (*Timeline, error) {
 					}
 				}
 			}
+			if at, ok := firstComeback(sc, *in.On); ok {
+				e.Earliest = &at
+			}
 			if in.On.Event == OnHintGiven {
 				for _, h := range sc.Hints {
 					if h.ID == in.On.Hint {
@@ -290,6 +293,8 @@ func describeTrigger(t EventTrigger) string {
 		s = "after " + t.Fault + " injected"
 	case OnFaultResolved:
 		s = "after " + t.Fault + " resolved"
+	case OnFaultRecurred:
+		s = "when " + t.Fault + " first comes back"
 	case OnNoticePosted:
 		s = "after the " + string(t.Notice) + " notice is posted"
 		if t.Field != "" {

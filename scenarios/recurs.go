@@ -112,3 +112,29 @@ func (d *decoder) hasErr(path string) bool {
 	}
 	return false
 }
+
+// comesBack checks that a fault.recurred trigger names a fault that can
+// come back.
+func (v *validator) comesBack(path, id string) {
+	for _, f := range v.s.Faults {
+		if f.ID == id && f.Recurs == nil {
+			v.errf(path, "fault %q never comes back, expected a fault with recurs (or event fault.injected or fault.resolved)", id)
+		}
+	}
+}
+
+// firstComeback returns the earliest drill time a fault.recurred trigger
+// fires: the fault injected at the earliest, fixed, and back after
+// recurs.after, plus the trigger's delay.
+func firstComeback(sc *Scenario, t EventTrigger) (Duration, bool) {
+	if t.Event != OnFaultRecurred {
+		return 0, false
+	}
+	i, ok := faultIndex(sc, t.Fault)
+	if !ok || sc.Faults[i].Recurs == nil {
+		return 0, false
+	}
+	first, ok := earliest(sc, i, len(sc.Faults))
+	f := sc.Faults[i]
+	return first + stabilityWindow(f) + f.Recurs.After + t.Delay, ok
+}

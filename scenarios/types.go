@@ -412,6 +412,9 @@ const (
 	OnDrillStarted  EventKind = "drill.started"
 	OnFaultInjected EventKind = "fault.injected"
 	OnFaultResolved EventKind = "fault.resolved"
+	// OnFaultRecurred fires when a fault with recurs first comes back
+	// after a fix, because its cause persists.
+	OnFaultRecurred EventKind = "fault.recurred"
 	OnNoticePosted  EventKind = "notice.posted"
 	OnNoticeMissing EventKind = "notice.missing" // the notice was not posted by By
 	OnHintGiven     EventKind = "hint.given"

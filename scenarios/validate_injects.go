@@ -94,6 +94,7 @@ var triggerNeeds = map[EventKind]map[string]bool{
 	OnDrillStarted:   {},
 	OnFaultInjected:  {"fault": false},
 	OnFaultResolved:  {"fault": false},
+	OnFaultRecurred:  {"fault": true},
 	OnNoticePosted:   {"notice": true, "field": false, "value": false},
 	OnNoticeMissing:  {"notice": true, "by": true},
 	OnHintGiven:      {"hint": false},
@@ -107,7 +108,7 @@ var triggerNeeds = map[EventKind]map[string]bool{
 var triggerFields = []string{"fault", "notice", "alert", "hint", "by", "inject", "channel", "match", "field", "value", "check"}
 
 func eventNames() string {
-	return "drill.started, fault.injected, fault.resolved, notice.posted, notice.missing, hint.given, alert.firing, alert.resolved, inject.posted, chat.matched, cluster.changed"
+	return "drill.started, fault.injected, fault.resolved, fault.recurred, notice.posted, notice.missing, hint.given, alert.firing, alert.resolved, inject.posted, chat.matched, cluster.changed"
 }
 
 // trigger checks an event trigger and returns whether it is a fault event.
@@ -132,8 +133,8 @@ func (v *validator) trigger(path string, t EventTrigger) bool {
 		}
 	}
 	_, faultOK := need["fault"]
-	if t.Fault != "" && faultOK {
-		v.faultRef(path+".fault", t.Fault)
+	if t.Fault != "" && faultOK && v.faultRef(path+".fault", t.Fault) && t.Event == OnFaultRecurred {
+		v.comesBack(path+".fault", t.Fault)
 	}
 	if t.Notice != "" && set["notice"] {
 		switch t.Notice {

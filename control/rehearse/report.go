@@ -158,6 +158,7 @@ func (h *Rehearsal) faultChecks(rep *Report, d *control.Drill) {
 			rep.add(what+" detected", OutcomeFailed, "no participant wrote in the incident channel after it was injected at %s", at(*f.InjectedAt))
 		}
 		h.resolvedCheck(rep, d, f)
+		recurCheck(rep, sf, f)
 		switch {
 		case f.Phase == control.FaultReverted:
 			rep.add(what+" reverted", OutcomePassed, "reverted at %s", atp(f.RevertedAt))
@@ -370,4 +371,23 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	_, err := fmt.Fprintf(w, "FAILED: %d of %d checks failed\n", len(failed), len(r.Checks))
 	return err
+}
+
+// recurCheck says how often a fault with recurs came back while its cause
+// persisted. Not coming back is no failure: the robots may fix the cause
+// first.
+func recurCheck(rep *Report, sf scenarios.Fault, f control.FaultState) {
+	if sf.Recurs == nil {
+		return
+	}
+	what := "fault " + f.ID + " came back"
+	if f.Recurrences == 0 {
+		rep.add(what, OutcomeSkipped, "never: it was not fixed while %s", sf.Recurs.While.Describe())
+		return
+	}
+	after := "and stays fixed"
+	if !f.StaysFixed {
+		after = "and was not fixed for good before the end"
+	}
+	rep.add(what, OutcomePassed, "%d of at most %d times because %s, %s", f.Recurrences, sf.Recurs.Times, sf.Recurs.While.Describe(), after)
 }

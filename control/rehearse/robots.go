@@ -79,6 +79,10 @@ func eventTime(t scenarios.EventTrigger, d *control.Drill, now time.Duration) (t
 			return some(f.InjectedAt)
 		}
 		return some(f.ResolvedAt)
+	case scenarios.OnFaultRecurred:
+		if f, ok := d.Fault(t.Fault); ok {
+			return some(f.FirstRecurAt)
+		}
 	case scenarios.OnNoticePosted:
 		for _, n := range d.Notices {
 			if n.Kind == t.Notice {
