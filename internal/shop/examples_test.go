@@ -29,9 +29,11 @@ func TestIncidentExamplesPlayOnTheShop(t *testing.T) {
 		symptom            [2]string // a shop URL path and what it answers
 		fix                func(t *testing.T, cs kubernetes.Interface, ns string)
 	}{
-		{"traffic-surge-leak-cascade", "surge", "web-errors", [2]string{"web /api/orders/health", "upstream overflow (error rate 17%"},
-			func(t *testing.T, cs kubernetes.Interface, ns string) { // web scaled out to four
-				patchDeployment(t, cs, ns, "web", `{"spec":{"replicas":4}}`)
+		{"traffic-surge-leak-cascade", "hpa-capped surge", "web-errors", [2]string{"web /api/orders/health", "upstream overflow (error rate 17%"},
+			func(t *testing.T, cs kubernetes.Interface, ns string) { // the HPA's cap raised back: it scales web to four
+				if _, err := cs.AutoscalingV2().HorizontalPodAutoscalers(ns).Patch(context.Background(), "web", types.MergePatchType, []byte(`{"spec":{"maxReplicas":6}}`), metav1.PatchOptions{}); err != nil {
+					t.Fatal(err)
+				}
 			}},
 		{"lunch-peak-order-delay", "payment-timeout", "checkout-errors", [2]string{"web /api/checkout/health", "payments time out"},
 			func(t *testing.T, cs kubernetes.Interface, ns string) { // every change of the last 24 h: the timeout back to 3000
@@ -64,7 +66,10 @@ func TestIncidentExamplesPlayOnTheShop(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			fault := findFault(sc, tt.fault)
+			// The last fault named is the one whose probes are watched; the
+			// ones before it are injected first (a latent condition).
+			ids := strings.Fields(tt.fault)
+			fault := findFault(sc, ids[len(ids)-1])
 			if fault == nil || len(fault.ResolvedWhen.Probes) == 0 {
 				t.Fatalf("the example lost fault %s or its resolution probes", tt.fault)
 			}
@@ -93,20 +98,30 @@ func TestIncidentExamplesPlayOnTheShop(t *testing.T) {
 			}
 			waitFor(t, "the alert's check before the fault", func() bool { return probeOK(t, in, alertCheck) })
 
-			params, _ := json.Marshal(fault.Params)
-			f := injectors.Fault{DrillID: "drill-examples", FaultID: fault.ID, Type: fault.Injector.Type,
-				Target: injectors.Target{Namespace: ns, Kind: fault.Target.Kind, Name: fault.Target.Name, Selector: fault.Target.Selector}, Params: params}
-			rec, err := in.Prepare(ctx, f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if rec, err = in.Inject(ctx, f, rec); err != nil {
-				t.Fatal(err)
+			var recs [][]byte
+			for _, id := range ids {
+				sf := findFault(sc, id)
+				if sf == nil {
+					t.Fatalf("the example lost fault %s", id)
+				}
+				params, _ := json.Marshal(sf.Params)
+				f := injectors.Fault{DrillID: "drill-examples", FaultID: sf.ID, Type: sf.Injector.Type,
+					Target: injectors.Target{Namespace: ns, Kind: sf.Target.Kind, Name: sf.Target.Name, Selector: sf.Target.Selector}, Params: params}
+				rec, err := in.Prepare(ctx, f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if rec, err = in.Inject(ctx, f, rec); err != nil {
+					t.Fatal(err)
+				}
+				recs = append(recs, rec)
 			}
 			waitFor(t, "the alert's check failing from the cluster's state", func() bool { return !probeOK(t, in, alertCheck) })
 			svc, path, _ := strings.Cut(tt.symptom[0], " ")
 			eventually(t, urls[ns+"/"+svc]+path, 503, tt.symptom[1])
-			for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(250 * time.Millisecond) {
+			// Longer than two periods of the shop's HPA: an autoscaler
+			// absorbing the fault would show here.
+			for end := time.Now().Add(12 * time.Second); time.Now().Before(end); time.Sleep(250 * time.Millisecond) {
 				if all() {
 					t.Fatal("the fault resolved with nobody fixing it")
 				}
@@ -114,8 +129,10 @@ func TestIncidentExamplesPlayOnTheShop(t *testing.T) {
 			tt.fix(t, cs, ns)
 			waitFor(t, "the resolution probes after the fix", all)
 			waitFor(t, "the alert's check after the fix", func() bool { return probeOK(t, in, alertCheck) })
-			if err := in.Revert(ctx, rec); err != nil {
-				t.Fatal(err)
+			for i := len(recs) - 1; i >= 0; i-- {
+				if err := in.Revert(ctx, recs[i]); err != nil {
+					t.Fatal(err)
+				}
 			}
 			// Leave the shop as installed for the next example.
 			patchDeployment(t, cs, ns, "web", `{"spec":{"replicas":2}}`)

@@ -37,11 +37,7 @@ const probePeriod = 500 * time.Millisecond
 
 // runKubelet checks the shop's pods every probePeriod until ctx ends.
 func (s *Simulator) runKubelet(ctx context.Context) {
-	clk := s.Clock
-	if clk == nil {
-		clk = clock.RealClock{}
-	}
-	t := clk.NewTicker(probePeriod)
+	t := s.clock().NewTicker(probePeriod)
 	defer t.Stop()
 	for {
 		s.checkPods(ctx)
@@ -207,11 +203,14 @@ func (s *Simulator) setReady(ctx context.Context, p *corev1.Pod, reason, message
 	return err
 }
 
-func (s *Simulator) now() time.Time {
+func (s *Simulator) now() time.Time { return s.clock().Now() }
+
+// clock is the simulator's clock: Clock, or the real one.
+func (s *Simulator) clock() clock.WithTicker {
 	if s.Clock == nil {
-		return clock.RealClock{}.Now()
+		return clock.RealClock{}
 	}
-	return s.Clock.Now()
+	return s.Clock
 }
 
 func podIsReady(p *corev1.Pod) bool {

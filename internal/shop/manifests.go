@@ -112,7 +112,7 @@ func Objects(ns string) []any {
 	traffic := deployment(ns, "traffic", "registry.shop.internal/traffic:2024-11-25", trafficReplicas,
 		[]corev1.EnvVar{{Name: "TARGET", Value: "http://web"}, {Name: "RPS", Value: fmt.Sprint(trafficRPS)}}, nil)
 	traffic.Spec.Template.Spec.Containers[0].Ports = nil
-	minWeb, cpuTarget := int32(2), int32(70)
+	minWeb, cpuPerPod := int32(2), resource.MustParse("350m")
 	return []any{
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{OptInLabel: "true"}}},
 		&corev1.ConfigMap{
@@ -145,10 +145,10 @@ func Objects(ns string) []any {
 		service(ns, "db", dbPort),
 		service(ns, "order-api", 80),
 		service(ns, "web", 80),
-		// web scales between 2 and 6 replicas. The dev cluster has no
-		// metrics server, so the HPA keeps web within its bounds but does
-		// not follow the load: scaling out under a surge is the
-		// participants' job (or raising minReplicas).
+		// web scales between 2 and 6 replicas on CPU, 350m a pod on
+		// average (70% of its limit): a surge of 4x takes it to 4 pods.
+		// The dev cluster has no metrics server and no HPA controller: the
+		// simulator plays both from the load model (hpa.go).
 		&autoscalingv2.HorizontalPodAutoscaler{
 			ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns, Labels: labels("web")},
 			Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
@@ -156,7 +156,7 @@ func Objects(ns string) []any {
 				MinReplicas:    &minWeb,
 				MaxReplicas:    6,
 				Metrics: []autoscalingv2.MetricSpec{{Type: autoscalingv2.ResourceMetricSourceType, Resource: &autoscalingv2.ResourceMetricSource{
-					Name: corev1.ResourceCPU, Target: autoscalingv2.MetricTarget{Type: autoscalingv2.UtilizationMetricType, AverageUtilization: &cpuTarget},
+					Name: corev1.ResourceCPU, Target: autoscalingv2.MetricTarget{Type: autoscalingv2.AverageValueMetricType, AverageValue: &cpuPerPod},
 				}}},
 			},
 		},

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -188,7 +189,31 @@ func TestSimulatorFollowsClusterState(t *testing.T) {
 		patch("secret", "db-credentials", `{"stringData":{"PASSWORD":"demo-db-password"}}`)
 		eventually(t, api+"/api/orders/health", 200, "ok")
 	})
-	t.Run("a surge slows web, then overloads it until it is scaled out", func(t *testing.T) {
+	hpa := func(p string) {
+		t.Helper()
+		if _, err := cs.AutoscalingV2().HorizontalPodAutoscalers(ns).Patch(ctx, "web", types.MergePatchType, []byte(p), metav1.PatchOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	webReplicas := func(want int32) {
+		t.Helper()
+		deadline := time.Now().Add(90 * time.Second)
+		for {
+			d, err := cs.AppsV1().Deployments(ns).Get(ctx, "web", metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if *d.Spec.Replicas == want && d.Status.AvailableReplicas == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("web has %d replicas (%d available), want %d", *d.Spec.Replicas, d.Status.AvailableReplicas, want)
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+	}
+	t.Run("a surge against an HPA capped at two overloads web until the cap is raised", func(t *testing.T) {
+		hpa(`{"spec":{"maxReplicas":2}}`) // as hpa-bounds does
 		patch("deployment", "traffic", `{"spec":{"template":{"spec":{"containers":[{"name":"traffic","env":[{"name":"RPS","value":"75"}]}]}}}}`)
 		// 150 req/s against web's 200: 75% busy, requests queue (120 ms).
 		deadline := time.Now().Add(60 * time.Second)
@@ -205,10 +230,34 @@ func TestSimulatorFollowsClusterState(t *testing.T) {
 		}
 		patch("deployment", "traffic", `{"spec":{"template":{"spec":{"containers":[{"name":"traffic","env":[{"name":"RPS","value":"120"}]}]}}}}`)
 		eventually(t, web+"/api/orders/health", 503, "upstream overflow (error rate 17%")
+		// The HPA wants more and says so; it cannot: nothing resolves for
+		// three of its periods.
+		waitHPA(t, cs, ns, func(h *autoscalingv2.HorizontalPodAutoscaler) bool {
+			return hpaCondition(h, autoscalingv2.ScalingLimited) == "TooManyReplicas" && h.Status.DesiredReplicas == 2 && len(h.Status.CurrentMetrics) == 1
+		})
+		for end := time.Now().Add(15 * time.Second); time.Now().Before(end); time.Sleep(500 * time.Millisecond) {
+			if code, body := get(t, web+"/api/orders/health"); code != 503 {
+				t.Fatalf("web recovered with the HPA still capped: %d %q", code, body)
+			}
+		}
+		// kubectl scale does not stick: the HPA takes web back to its max.
 		patch("deployment", "web", `{"spec":{"replicas":4}}`)
+		webReplicas(2)
+		hpa(`{"spec":{"maxReplicas":6}}`) // the fix
+		webReplicas(4)
 		eventually(t, web+"/api/orders/health", 200, "ok")
+		waitHPA(t, cs, ns, func(h *autoscalingv2.HorizontalPodAutoscaler) bool {
+			return hpaCondition(h, autoscalingv2.ScalingLimited) == "DesiredWithinRange" && h.Status.DesiredReplicas == 4 && h.Status.LastScaleTime != nil
+		})
+		evs, err := cs.CoreV1().Events(ns).List(ctx, metav1.ListOptions{FieldSelector: "reason=SuccessfulRescale"})
+		if err != nil || len(evs.Items) == 0 {
+			t.Fatalf("no SuccessfulRescale event: %v", err)
+		}
 		patch("deployment", "traffic", `{"spec":{"template":{"spec":{"containers":[{"name":"traffic","env":[{"name":"RPS","value":"30"}]}]}}}}`)
+		// Scaling down waits out the stabilisation window; web is put back
+		// by hand, and the HPA keeps it there.
 		patch("deployment", "web", `{"spec":{"replicas":2}}`)
+		webReplicas(2)
 	})
 	t.Run("a CPU limit squeezed to 50m leaves web short of capacity", func(t *testing.T) {
 		patch("deployment", "web", `{"spec":{"template":{"spec":{"containers":[{"name":"web","resources":{"limits":{"cpu":"50m"},"requests":{"cpu":"50m"}}}]}}}}`)
@@ -245,26 +294,10 @@ func TestSimulatorFollowsClusterState(t *testing.T) {
 		}
 	})
 	t.Run("the HPA keeps web within its bounds", func(t *testing.T) {
-		if _, err := cs.AutoscalingV2().HorizontalPodAutoscalers(ns).Patch(ctx, "web", types.MergePatchType, []byte(`{"spec":{"maxReplicas":1,"minReplicas":1}}`), metav1.PatchOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		deadline := time.Now().Add(90 * time.Second)
-		for {
-			d, err := cs.AppsV1().Deployments(ns).Get(ctx, "web", metav1.GetOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if *d.Spec.Replicas == 1 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("web still has %d replicas with the HPA's maxReplicas at 1", *d.Spec.Replicas)
-			}
-			time.Sleep(time.Second)
-		}
-		if _, err := cs.AutoscalingV2().HorizontalPodAutoscalers(ns).Patch(ctx, "web", types.MergePatchType, []byte(`{"spec":{"maxReplicas":6,"minReplicas":2}}`), metav1.PatchOptions{}); err != nil {
-			t.Fatal(err)
-		}
+		hpa(`{"spec":{"maxReplicas":1,"minReplicas":1}}`)
+		webReplicas(1)
+		hpa(`{"spec":{"maxReplicas":6,"minReplicas":2}}`)
+		webReplicas(2)
 		eventually(t, web+"/api/checkout/health", 200, "ok")
 	})
 	dns := intstr.FromInt32(53)
@@ -365,4 +398,32 @@ func TestDevClusterRegistryHoldsTheShopsImages(t *testing.T) {
 	if n == 0 {
 		t.Fatal("no shop image from registry.shop.internal: nothing checked")
 	}
+}
+
+// waitHPA polls web's HPA until cond holds.
+func waitHPA(t *testing.T, cs kubernetes.Interface, ns string, cond func(*autoscalingv2.HorizontalPodAutoscaler) bool) {
+	t.Helper()
+	var h *autoscalingv2.HorizontalPodAutoscaler
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(250 * time.Millisecond) {
+		var err error
+		if h, err = cs.AutoscalingV2().HorizontalPodAutoscalers(ns).Get(context.Background(), "web", metav1.GetOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if cond(h) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("web's HPA status never got there: %+v", h.Status)
+		}
+	}
+}
+
+// hpaCondition is the reason of the HPA's condition typ, or "".
+func hpaCondition(h *autoscalingv2.HorizontalPodAutoscaler, typ autoscalingv2.HorizontalPodAutoscalerConditionType) string {
+	for _, c := range h.Status.Conditions {
+		if c.Type == typ {
+			return c.Reason
+		}
+	}
+	return ""
 }

@@ -43,6 +43,7 @@ type Simulator struct {
 
 	servers     []*http.Server
 	stopKubelet context.CancelFunc
+	hpas        hpaState
 }
 
 // Problem is one reason a service is unhealthy: the symptom a real
@@ -83,6 +84,7 @@ func (s *Simulator) Start(ctx context.Context) (map[string]string, error) {
 	kctx, stop := context.WithCancel(ctx)
 	s.stopKubelet = stop
 	go s.runKubelet(kctx)
+	go s.runHPAs(kctx)
 	go func() { <-ctx.Done(); s.Close() }()
 	return urls, nil
 }
