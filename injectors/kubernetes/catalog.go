@@ -14,7 +14,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/firedrill/firedrill/injectors"
 )
@@ -280,14 +279,9 @@ func preparePodDelete(ctx context.Context, in *Injector, f injectors.Fault, p an
 	if len(f.Target.Selector) == 0 {
 		return injectors.Errorf(injectors.EINVALID, "target.selector: required for pod-delete (the labels of the pods to delete)")
 	}
-	var pods *corev1.PodList
-	err := in.retry(ctx, func() error {
-		var err error
-		pods, err = in.cs.CoreV1().Pods(f.Target.Namespace).List(ctx, metav1.ListOptions{LabelSelector: labels.SelectorFromSet(f.Target.Selector).String()})
-		return err
-	})
+	pods, err := in.selectedPods(ctx, f.Target)
 	if err != nil {
-		return fmt.Errorf("list pods: %w", err)
+		return err
 	}
 	var live []corev1.Pod
 	for _, pod := range pods.Items {

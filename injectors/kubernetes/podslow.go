@@ -53,14 +53,9 @@ func preparePodSlow(ctx context.Context, in *Injector, f injectors.Fault, p any,
 	if err != nil || q.Sign() <= 0 {
 		return injectors.Errorf(injectors.EINVALID, "params.cpuLimit: %q is not a positive CPU quantity (e.g. 50m)", cpu)
 	}
-	var pods *corev1.PodList
-	err = in.retry(ctx, func() error {
-		var err error
-		pods, err = in.cs.CoreV1().Pods(f.Target.Namespace).List(ctx, metav1.ListOptions{LabelSelector: labels.SelectorFromSet(f.Target.Selector).String()})
-		return err
-	})
+	pods, err := in.selectedPods(ctx, f.Target)
 	if err != nil {
-		return fmt.Errorf("list pods: %w", err)
+		return err
 	}
 	var live []corev1.Pod
 	for _, pod := range pods.Items {
@@ -111,4 +106,19 @@ func planPodCPU(obj map[string]any, container string, q resource.Quantity) ([]ch
 func podContainerSegment(obj map[string]any, name string) (string, error) {
 	spec, _ := obj["spec"].(map[string]any)
 	return containerSegment(map[string]any{"spec": map[string]any{"template": map[string]any{"spec": spec}}}, name)
+}
+
+// selectedPods lists the pods the target's selector matches in its
+// namespace.
+func (in *Injector) selectedPods(ctx context.Context, t injectors.Target) (*corev1.PodList, error) {
+	var pods *corev1.PodList
+	err := in.retry(ctx, func() error {
+		var err error
+		pods, err = in.cs.CoreV1().Pods(t.Namespace).List(ctx, metav1.ListOptions{LabelSelector: labels.SelectorFromSet(t.Selector).String()})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list pods: %w", err)
+	}
+	return pods, nil
 }

@@ -109,8 +109,8 @@ func TestPodSlow(t *testing.T) {
 		}
 	})
 	t.Run("a participant isolates the slow pod and keeps it", func(t *testing.T) {
-		pods := apiPods(t, ns)
 		waitAvailable(t, ns, "api", 2)
+		pods := apiPods(t, ns)
 		f := slowFault(ns, `{"cpuLimit":"20m"}`)
 		rec := lifecycle(t, in, f)
 		p, err := in.Participant()
