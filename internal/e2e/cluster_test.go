@@ -117,16 +117,23 @@ type shopState struct {
 	CronJobs        map[string]bool // suspended
 	Services        map[string]map[string]string
 	NetworkPolicies []string
+	// HPAs are the bounds of each HorizontalPodAutoscaler, [min, max].
+	HPAs map[string][2]int32
 }
 
 type deploymentSpec struct {
 	Replicas int32
 	Pod      json.RawMessage // the pod template's spec
+	// HPA names the HorizontalPodAutoscaler that owns Replicas: they are
+	// its to change (a drill's surge legitimately leaves them scaled out
+	// for its stabilisation window), so only its bounds are compared, and
+	// Replicas must lie within them.
+	HPA string
 }
 
 func (s *theShop) state(ctx context.Context) (shopState, error) {
 	st := shopState{ConfigMaps: map[string]map[string]string{}, Secrets: map[string]map[string]string{},
-		Deployments: map[string]deploymentSpec{}, CronJobs: map[string]bool{}, Services: map[string]map[string]string{}, NetworkPolicies: []string{}}
+		Deployments: map[string]deploymentSpec{}, CronJobs: map[string]bool{}, Services: map[string]map[string]string{}, NetworkPolicies: []string{}, HPAs: map[string][2]int32{}}
 	core := s.cs.CoreV1()
 	cms, err := core.ConfigMaps(ns).List(ctx, metav1.ListOptions{})
 	if err != nil {
@@ -148,6 +155,21 @@ func (s *theShop) state(ctx context.Context) (shopState, error) {
 		}
 		st.Secrets[sec.Name] = m
 	}
+	hpas, err := s.cs.AutoscalingV2().HorizontalPodAutoscalers(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return st, err
+	}
+	scaledBy := map[string]string{}
+	for _, h := range hpas.Items {
+		minR := int32(1)
+		if h.Spec.MinReplicas != nil {
+			minR = *h.Spec.MinReplicas
+		}
+		st.HPAs[h.Name] = [2]int32{minR, h.Spec.MaxReplicas}
+		if h.Spec.ScaleTargetRef.Kind == "Deployment" {
+			scaledBy[h.Spec.ScaleTargetRef.Name] = h.Name
+		}
+	}
 	ds, err := s.cs.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return st, err
@@ -157,7 +179,7 @@ func (s *theShop) state(ctx context.Context) (shopState, error) {
 		if err != nil {
 			return st, err
 		}
-		st.Deployments[d.Name] = deploymentSpec{Replicas: *d.Spec.Replicas, Pod: pod}
+		st.Deployments[d.Name] = deploymentSpec{Replicas: *d.Spec.Replicas, Pod: pod, HPA: scaledBy[d.Name]}
 	}
 	cjs, err := s.cs.BatchV1().CronJobs(ns).List(ctx, metav1.ListOptions{})
 	if err != nil {
@@ -201,7 +223,13 @@ func (a shopState) diff(b shopState) []string {
 	}
 	for name, v := range a.Deployments {
 		w := b.Deployments[name]
-		cmp("Deployment "+name+" replicas", v.Replicas, w.Replicas)
+		if bounds, ok := b.HPAs[w.HPA]; ok && v.HPA == w.HPA {
+			if w.Replicas < bounds[0] || w.Replicas > bounds[1] {
+				out = append(out, fmt.Sprintf("Deployment %s replicas: %d, outside its HPA's bounds %v", name, w.Replicas, bounds))
+			}
+		} else {
+			cmp("Deployment "+name+" replicas", v.Replicas, w.Replicas)
+		}
 		if string(v.Pod) != string(w.Pod) {
 			out = append(out, fmt.Sprintf("Deployment %s pod template: %s, want %s", name, w.Pod, v.Pod))
 		}
@@ -209,6 +237,7 @@ func (a shopState) diff(b shopState) []string {
 	cmp("CronJobs suspended", a.CronJobs, b.CronJobs)
 	cmp("Service selectors", a.Services, b.Services)
 	cmp("NetworkPolicies", a.NetworkPolicies, b.NetworkPolicies)
+	cmp("HPA bounds", a.HPAs, b.HPAs)
 	sort.Strings(out)
 	return out
 }

@@ -56,18 +56,7 @@ type hpaState struct {
 }
 
 // runHPAs runs the simulated HPA controller until ctx ends.
-func (s *Simulator) runHPAs(ctx context.Context) {
-	t := s.clock().NewTicker(hpaPeriod)
-	defer t.Stop()
-	for {
-		s.reconcileHPAs(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C():
-		}
-	}
-}
+func (s *Simulator) runHPAs(ctx context.Context) { s.every(ctx, hpaPeriod, s.reconcileHPAs) }
 
 // reconcileHPAs reconciles every HPA of the namespace once.
 func (s *Simulator) reconcileHPAs(ctx context.Context) {

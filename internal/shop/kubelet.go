@@ -36,11 +36,15 @@ import (
 const probePeriod = 500 * time.Millisecond
 
 // runKubelet checks the shop's pods every probePeriod until ctx ends.
-func (s *Simulator) runKubelet(ctx context.Context) {
-	t := s.clock().NewTicker(probePeriod)
+func (s *Simulator) runKubelet(ctx context.Context) { s.every(ctx, probePeriod, s.checkPods) }
+
+// every runs fn at once, then every period on the simulator's clock, until
+// ctx ends.
+func (s *Simulator) every(ctx context.Context, period time.Duration, fn func(context.Context)) {
+	t := s.clock().NewTicker(period)
 	defer t.Stop()
 	for {
-		s.checkPods(ctx)
+		fn(ctx)
 		select {
 		case <-ctx.Done():
 			return
