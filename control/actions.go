@@ -95,6 +95,8 @@ func (e *Engine) do(ctx context.Context, r *drillRun, a *action) error {
 		return e.probeFault(ctx, r, a.idx)
 	case actAlert:
 		return e.evalAlert(ctx, r, a.idx)
+	case actAlertScript:
+		return e.alertScript(ctx, r, a.idx)
 	case actWatch:
 		return e.watchCluster(ctx, r, a.idx)
 	}
@@ -533,14 +535,15 @@ func (e *Engine) evalAlert(ctx context.Context, r *drillRun, i int) error {
 	}
 	st := d.Alerts[i]
 	el := d.Elapsed(now)
+	if _, polled := d.alertPolled(i, el); !polled {
+		return nil // its until event came while the check ran
+	}
 	if ok {
 		ps.since = nil
 		if !st.Firing {
 			return nil
 		}
-		_, err := e.appendLocked(ctx, r,
-			pending{Type: EventAlertResolved, Actor: ActorEngine, Payload: AlertEvent{AlertID: a.ID, Detail: detail}},
-			e.personaMessage(d, a.Persona, a.Channel, fmt.Sprintf("[RESOLVED] %s", a.Title), "alert:"+a.ID))
+		_, err := e.appendLocked(ctx, r, e.alertResolved(d, i, "", detail)...)
 		return err
 	}
 	if ps.since == nil {
@@ -556,12 +559,8 @@ func (e *Engine) evalAlert(ctx context.Context, r *drillRun, i int) error {
 		}
 		return nil
 	}
-	sev := a.Severity
-	if sev == "" {
-		sev = "alert"
-	}
 	_, err = e.appendLocked(ctx, r,
 		pending{Type: EventAlertFiring, Actor: ActorEngine, Payload: AlertEvent{AlertID: a.ID, Detail: detail}},
-		e.personaMessage(d, a.Persona, a.Channel, fmt.Sprintf("[FIRING] [%s] %s — %s", sev, a.Title, detail), "alert:"+a.ID))
+		e.personaMessage(d, a.Persona, a.Channel, firingText(a, detail), "alert:"+a.ID))
 	return err
 }

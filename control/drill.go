@@ -217,6 +217,17 @@ type AlertState struct {
 	Firing     bool           `json:"firing"`
 	FirstFired *time.Duration `json:"firstFired,omitempty"`
 	FirstClear *time.Duration `json:"firstResolved,omitempty"`
+	// FiredAt is when the alert fired this time and LastPost when it was
+	// last posted (fired, repeated or reminded), while it fires; Repeats
+	// and Reminders count its posts since it fired. Detail is what its
+	// check saw when it fired.
+	FiredAt   *time.Duration `json:"firedAt,omitempty"`
+	LastPost  *time.Duration `json:"lastPost,omitempty"`
+	Repeats   int            `json:"repeats,omitempty"`
+	Reminders int            `json:"reminders,omitempty"`
+	Detail    string         `json:"detail,omitempty"`
+	// Posts counts every time the alert was posted in the drill.
+	Posts int `json:"posts,omitempty"`
 }
 
 // Notice is a notice posted by a participant.
@@ -419,6 +430,7 @@ func (d *Drill) Clone() *Drill {
 	c.Alerts = slices.Clone(d.Alerts)
 	for i := range c.Alerts {
 		c.Alerts[i].FirstFired, c.Alerts[i].FirstClear = dup(c.Alerts[i].FirstFired), dup(c.Alerts[i].FirstClear)
+		c.Alerts[i].FiredAt, c.Alerts[i].LastPost = dup(c.Alerts[i].FiredAt), dup(c.Alerts[i].LastPost)
 	}
 	c.Notices = slices.Clone(d.Notices)
 	for i := range c.Notices {

@@ -55,8 +55,11 @@ const (
 	EventInjectTriggered = "inject.triggered"
 	EventAlertFiring     = "alert.firing"
 	EventAlertResolved   = "alert.resolved"
-	EventChatMessage     = "chat.message"
-	EventNoticePosted    = "notice.posted"
+	// EventAlertRepeated is a firing alert posted again: a pager storm's
+	// repeat or a "still firing" reminder.
+	EventAlertRepeated = "alert.repeated"
+	EventChatMessage   = "chat.message"
+	EventNoticePosted  = "notice.posted"
 )
 
 // Event types the drill room appends through Engine.AppendEvent. They are

@@ -21,10 +21,16 @@ func (d *Drill) injectDue(i int, el time.Duration) (time.Duration, bool) {
 	if in.At != nil {
 		return in.At.D(), true
 	}
-	on := in.On
-	if on == nil {
+	if in.On == nil {
 		return 0, false
 	}
+	return d.eventAt(in.On, st.TriggeredAt)
+}
+
+// eventAt returns the drill time trigger on fires (its event's time plus
+// its delay), once the event happened; triggered is when what the
+// projection cannot see happened (chat.matched, cluster.changed).
+func (d *Drill) eventAt(on *scenarios.EventTrigger, triggered *time.Duration) (time.Duration, bool) {
 	var t *time.Duration
 	switch on.Event {
 	case scenarios.OnDrillStarted:
@@ -81,7 +87,7 @@ func (d *Drill) injectDue(i int, el time.Duration) (time.Duration, bool) {
 			t = d.Injects[j].PostedAt
 		}
 	case scenarios.OnChatMatched, scenarios.OnClusterChanged:
-		t = st.TriggeredAt
+		t = triggered
 	}
 	if t == nil {
 		return 0, false

@@ -74,6 +74,7 @@ const (
 	actRecur
 	actProbe
 	actAlert
+	actAlertScript
 	actWatch
 	actAutoEnd
 	actAutoRetro
@@ -207,11 +208,19 @@ func (e *Engine) plan(r *drillRun, now time.Time) (best *action, wake time.Time,
 		}
 	}
 	for i, a := range d.Alerts {
-		at := now
-		if p := r.rt.alerts[a.ID]; p != nil && !p.next.IsZero() {
-			at = p.next
+		if armed, ok := d.alertPolled(i, el); ok {
+			at := now
+			if p := r.rt.alerts[a.ID]; p != nil && !p.next.IsZero() {
+				at = p.next
+			}
+			if armed > el {
+				at = toWall(armed)
+			}
+			consider(actAlert, at, i)
 		}
-		consider(actAlert, at, i)
+		if due, step := d.alertDue(i); step != alertNone {
+			consider(actAlertScript, toWall(due), i)
+		}
 	}
 	for i := range d.Injects {
 		if d.watching(i) {

@@ -79,10 +79,20 @@ type InjectEvent struct {
 	RenderError string `json:"renderError,omitempty"`
 }
 
-// AlertEvent is the payload of alert.firing and alert.resolved.
+// AlertEvent is the payload of alert.firing, alert.repeated and
+// alert.resolved.
 type AlertEvent struct {
 	AlertID string `json:"alertId"`
 	Detail  string `json:"detail,omitempty"`
+	// Repeat is the storm's repeat a repeated alert is (1 for the first);
+	// Reminder is set on a "still firing" reminder instead.
+	Repeat   int  `json:"repeat,omitempty"`
+	Reminder bool `json:"reminder,omitempty"`
+	// By is "until" for an alert its until event resolved; empty when its
+	// check held again.
+	By string `json:"by,omitempty"`
+	// RenderError says why the resolved message was posted unrendered.
+	RenderError string `json:"renderError,omitempty"`
 }
 
 // Message is a chat message, the payload of chat.message. Its id is the
@@ -365,7 +375,7 @@ func (d *Drill) decodeType(e *Event) (fold, error) {
 				st.TriggeredAt, st.TriggerDetail = &t, p.Detail
 			}
 		}, nil
-	case EventAlertFiring, EventAlertResolved:
+	case EventAlertFiring, EventAlertResolved, EventAlertRepeated:
 		var p AlertEvent
 		if err := json.Unmarshal(e.Payload, &p); err != nil {
 			return nil, err
@@ -373,6 +383,9 @@ func (d *Drill) decodeType(e *Event) (fold, error) {
 		i := d.alertIndex(p.AlertID)
 		if i < 0 {
 			return nil, fmt.Errorf("unknown alert %q", p.AlertID)
+		}
+		if e.Type == EventAlertRepeated {
+			return func(d *Drill) { d.Alerts[i].repeated(at, p.Reminder) }, nil
 		}
 		firing := e.Type == EventAlertFiring
 		return func(d *Drill) {
@@ -384,6 +397,7 @@ func (d *Drill) decodeType(e *Event) (fold, error) {
 			} else if !firing && a.FirstClear == nil {
 				a.FirstClear = &t
 			}
+			a.episode(firing, at, p.Detail)
 		}, nil
 	default:
 		if InNamespace(e.Type, NamespaceFault) {

@@ -278,9 +278,25 @@ func (d *decoder) alert(n *yaml.Node, path string, x *Alert) {
 		{"severity", false, func(v *yaml.Node, p string) { d.str(v, p, &x.Severity) }},
 		{"persona", true, func(v *yaml.Node, p string) { d.str(v, p, &x.Persona) }},
 		{"channel", true, func(v *yaml.Node, p string) { d.str(v, p, &x.Channel) }},
-		{"check", true, func(v *yaml.Node, p string) { d.probe(v, p, &x.Probe) }},
+		{"check", false, func(v *yaml.Node, p string) { d.probe(v, p, &x.Probe) }},
 		{"for", false, func(v *yaml.Node, p string) { d.duration(v, p, &x.For) }},
 		{"difficulties", false, func(v *yaml.Node, p string) { d.difficulties(v, p, &x.Difficulties) }},
+		{"at", false, func(v *yaml.Node, p string) { d.durationPtr(v, p, &x.At) }},
+		{"on", false, func(v *yaml.Node, p string) { x.On = &EventTrigger{}; d.eventTrigger(v, p, x.On) }},
+		{"until", false, func(v *yaml.Node, p string) { x.Until = &EventTrigger{}; d.eventTrigger(v, p, x.Until) }},
+		{"repeat", false, func(v *yaml.Node, p string) {
+			if r := d.resolve(v); r != nil && r.Kind == yaml.ScalarNode {
+				d.errorf(r, p, "expected how often and how many times, e.g. repeat: {every: 1m, times: 10}, got %s", kindName(r))
+				return
+			}
+			x.Repeat = &AlertRepeat{}
+			d.object(v, p, []field{
+				{"every", true, func(v *yaml.Node, p string) { d.duration(v, p, &x.Repeat.Every) }},
+				{"times", false, func(v *yaml.Node, p string) { d.integer(v, p, &x.Repeat.Times) }},
+			})
+		}},
+		{"renotify", false, func(v *yaml.Node, p string) { d.duration(v, p, &x.Renotify) }},
+		{"resolved", false, func(v *yaml.Node, p string) { d.str(v, p, &x.Resolved) }},
 	})
 }
 

@@ -74,7 +74,9 @@ func (s *Scenario) ForDifficulty(d Difficulty) (*Scenario, error) {
 		faults = append(faults, f)
 	}
 	c.Faults = faults
-	c.Alerts = slices.DeleteFunc(c.Alerts, func(a Alert) bool { return !playedAt(a.Difficulties, d) })
+	c.Alerts = slices.DeleteFunc(c.Alerts, func(a Alert) bool {
+		return !playedAt(a.Difficulties, d) || a.On != nil && dropped[a.On.Fault] || a.Until != nil && dropped[a.Until.Fault]
+	})
 	c.Injects = slices.DeleteFunc(c.Injects, func(in Inject) bool {
 		return !playedAt(in.Difficulties, d) || in.On != nil && dropped[in.On.Fault]
 	})
@@ -292,24 +294,16 @@ func (s *Scenario) Clone() *Scenario {
 	for i := range c.Alerts {
 		c.Alerts[i].Probe = cloneProbe(c.Alerts[i].Probe)
 		c.Alerts[i].Difficulties = slices.Clone(c.Alerts[i].Difficulties)
+		c.Alerts[i].At = clonePtr(c.Alerts[i].At)
+		c.Alerts[i].On = cloneTrigger(c.Alerts[i].On)
+		c.Alerts[i].Until = cloneTrigger(c.Alerts[i].Until)
+		c.Alerts[i].Repeat = clonePtr(c.Alerts[i].Repeat)
 	}
 	c.Injects = slices.Clone(s.Injects)
 	for i := range c.Injects {
 		in := &c.Injects[i]
 		in.At = clonePtr(in.At)
-		if in.On != nil {
-			on := *in.On
-			on.By = clonePtr(on.By)
-			if on.Match != nil {
-				m := cloneMatch(*on.Match)
-				on.Match = &m
-			}
-			if on.Check != nil {
-				p := cloneProbe(*on.Check)
-				on.Check = &p
-			}
-			in.On = &on
-		}
+		in.On = cloneTrigger(in.On)
 		in.FollowUp = clonePtr(in.FollowUp)
 		in.Escalation = slices.Clone(in.Escalation)
 		in.To = clonePtr(in.To)
@@ -355,4 +349,22 @@ func dropOrphanInjects(injects []Inject) []Inject {
 			return injects
 		}
 	}
+}
+
+// cloneTrigger returns a deep copy of t.
+func cloneTrigger(t *EventTrigger) *EventTrigger {
+	if t == nil {
+		return nil
+	}
+	on := *t
+	on.By = clonePtr(on.By)
+	if on.Match != nil {
+		m := cloneMatch(*on.Match)
+		on.Match = &m
+	}
+	if on.Check != nil {
+		p := cloneProbe(*on.Check)
+		on.Check = &p
+	}
+	return &on
 }

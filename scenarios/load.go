@@ -130,7 +130,9 @@ func applyDefaults(s *Scenario) {
 		s.Difficulty = Medium
 	}
 	for i := range s.Alerts {
-		defaultProbe(&s.Alerts[i].Probe)
+		if s.Alerts[i].HasCheck() {
+			defaultProbe(&s.Alerts[i].Probe)
+		}
 	}
 	for i := range s.Injects {
 		if on := s.Injects[i].On; on != nil && on.Check != nil {

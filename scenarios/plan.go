@@ -206,9 +206,7 @@ func Plan(s *Scenario, d Difficulty) (*Timeline, error) {
 		t.Scheduled = append(t.Scheduled, e)
 	}
 	for _, a := range sc.Alerts {
-		e := TimelineEntry{Kind: EntryAlert, ID: a.ID, Summary: a.Title, Detail: a.Persona + " → #" + a.Channel,
-			Trigger: fmt.Sprintf("when %s fails for %s", a.Probe.Probe, mins(a.For))}
-		t.Waiting = append(t.Waiting, e)
+		t.addAlert(sc, a)
 	}
 	end := sc.TimeLimit
 	t.Scheduled = append(t.Scheduled, TimelineEntry{Kind: EntryEnd, At: &end, Trigger: "at " + mins(end),

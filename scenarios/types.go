@@ -391,17 +391,76 @@ type Probe struct {
 // persona: it fires when its probe has failed for For and resolves when the
 // probe holds again. Alerts are how participants detect what monitoring sees;
 // customer-center injects cover what it misses.
+//
+// A designer may also script an alert: At or On arm it at a drill time or
+// on a drill event (with a check it then fires once the check has failed
+// For; without one it fires at once), Until resolves it on an event,
+// Repeat posts it again while it fires (a pager storm), Renotify reminds
+// that it still fires, and Resolved is the message posted when it
+// resolves.
 type Alert struct {
 	ID       string   `yaml:"id" json:"id"`
 	Title    string   `yaml:"title" json:"title"`
 	Severity string   `yaml:"severity,omitempty" json:"severity,omitempty"` // critical, warning, info
 	Persona  string   `yaml:"persona" json:"persona"`
 	Channel  string   `yaml:"channel" json:"channel"`
-	Probe    Probe    `yaml:"check" json:"check"`
+	Probe    Probe    `yaml:"check,omitempty" json:"check"`
 	For      Duration `yaml:"for,omitempty" json:"for,omitempty"`
 	// Difficulties, when set, limits the alert to drills played at these
 	// levels.
 	Difficulties []Difficulty `yaml:"difficulties,omitempty" json:"difficulties,omitempty"`
+	// At arms the alert at a drill time.
+	At *Duration `yaml:"at,omitempty" json:"at,omitempty"`
+	// On arms the alert on a drill event (the injects' triggers).
+	On *EventTrigger `yaml:"on,omitempty" json:"on,omitempty"`
+	// Until resolves the alert on a drill event, e.g. its fault resolved;
+	// after it the alert never fires again.
+	Until *EventTrigger `yaml:"until,omitempty" json:"until,omitempty"`
+	// Repeat posts the firing message again while the alert fires.
+	Repeat *AlertRepeat `yaml:"repeat,omitempty" json:"repeat,omitempty"`
+	// Renotify posts a "still firing" reminder every Renotify while the
+	// alert fires.
+	Renotify Duration `yaml:"renotify,omitempty" json:"renotify,omitempty"`
+	// Resolved is the message (a template) posted when the alert
+	// resolves; empty means "[RESOLVED] <title>".
+	Resolved string `yaml:"resolved,omitempty" json:"resolved,omitempty"`
+}
+
+// AlertRepeat is a pager storm: the firing message again Every, at most
+// Times more times, while the alert fires.
+type AlertRepeat struct {
+	Every Duration `yaml:"every" json:"every"`
+	Times int      `yaml:"times,omitempty" json:"times,omitempty"`
+}
+
+// Alert repetition bounds: a storm repeats at most every MinAlertRepeat,
+// DefaultAlertRepeats times unless Times says otherwise, never more than
+// MaxAlertRepeats; reminders come at most every MinAlertRenotify.
+const (
+	MinAlertRepeat      = 30 * time.Second
+	DefaultAlertRepeats = 10
+	MaxAlertRepeats     = 60
+	MinAlertRenotify    = 5 * time.Minute
+)
+
+// HasCheck reports whether the alert polls a probe.
+func (a Alert) HasCheck() bool { return a.Probe.Probe.Type != "" || a.Probe.Probe.Plugin != "" }
+
+// Scripted reports whether the designer scripted more than a monitoring
+// rule: a trigger, a storm, reminders, an until or a resolved message.
+func (a Alert) Scripted() bool {
+	return a.At != nil || a.On != nil || a.Until != nil || a.Repeat != nil || a.Renotify > 0 || a.Resolved != ""
+}
+
+// Repeats returns how many times the alert is posted again while it fires.
+func (a Alert) Repeats() int {
+	switch {
+	case a.Repeat == nil:
+		return 0
+	case a.Repeat.Times > 0:
+		return a.Repeat.Times
+	}
+	return DefaultAlertRepeats
 }
 
 // EventKind names the drill events an inject can be triggered by.

@@ -450,7 +450,10 @@ func (v *validator) alert(i int) {
 	default:
 		v.errf(path+".severity", "unknown severity %q, expected critical, warning or info", a.Severity)
 	}
-	v.probe(path+".check", a.Probe)
+	if a.HasCheck() {
+		v.probe(path+".check", a.Probe)
+	}
+	v.alertScript(i)
 }
 
 func (v *validator) template(path, text string, withFault bool) {

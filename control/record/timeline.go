@@ -162,13 +162,18 @@ func describe(e control.Event, names map[string]string) (string, Phrase) {
 			return KindHint, say("hint.given", "hint", p.HintID, "why", p.Reason)
 		}
 		return KindHint, say("hint.skipped", "hint", p.HintID, "why", p.Reason)
-	case e.Type == control.EventAlertFiring || e.Type == control.EventAlertResolved:
+	case e.Type == control.EventAlertFiring || e.Type == control.EventAlertResolved || e.Type == control.EventAlertRepeated:
 		var p control.AlertEvent
 		_ = json.Unmarshal(e.Payload, &p)
-		if e.Type == control.EventAlertFiring {
+		switch {
+		case e.Type == control.EventAlertFiring:
 			return KindAlert, say("alert.firing", "alert", p.AlertID)
+		case e.Type == control.EventAlertResolved:
+			return KindAlert, say("alert.resolved", "alert", p.AlertID)
+		case p.Reminder:
+			return KindAlert, say("alert.reminded", "alert", p.AlertID)
 		}
-		return KindAlert, say("alert.resolved", "alert", p.AlertID)
+		return KindAlert, say("alert.repeated", "alert", p.AlertID, "n", strconv.Itoa(p.Repeat))
 	case e.Type == control.EventChatMessage:
 		var m control.Message
 		_ = json.Unmarshal(e.Payload, &m)
@@ -332,7 +337,7 @@ func (s scriptSays) apply(ph *Phrase) {
 		name("inject", s.from)
 	case "hint.given", "hint.skipped":
 		name("hint", s.hints)
-	case "alert.firing", "alert.resolved":
+	case "alert.firing", "alert.resolved", "alert.repeated", "alert.reminded":
 		if t, ok := s.alert[ph.Args["alert"]]; ok {
 			ph.Args["alert"] = "“" + t + "”"
 		}
