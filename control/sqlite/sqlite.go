@@ -92,7 +92,9 @@ type DB struct {
 	stmts writeStmts
 
 	pageSize int64
-	// appends is the group-commit writer.
+	// checkpoints copies the log into the file off the commit path.
+	checkpoints *checkpointer
+	// appends commits concurrent appends in groups.
 	appends *groupcommit.Queue[appendReq]
 }
 
@@ -120,6 +122,8 @@ func (db *DB) dsn(readOnly bool) string {
 		q.Add("_pragma", "query_only(1)")
 	} else {
 		q.Set("_txlock", "immediate")
+		// Checkpoints run off the commit path (see checkpointer).
+		q.Add("_pragma", "wal_autocheckpoint(0)")
 	}
 	return "file:" + db.Path + "?" + q.Encode()
 }
@@ -157,6 +161,15 @@ func (db *DB) Open(ctx context.Context) error {
 	}
 	r.SetMaxOpenConns(4)
 	db.read = r
+	c, err := sql.Open("sqlite", db.dsn(false))
+	if err != nil {
+		r.Close()
+		db.stmts.close()
+		w.Close()
+		return fmt.Errorf("open %s: %w", db.Path, err)
+	}
+	c.SetMaxOpenConns(1)
+	db.checkpoints = startCheckpointer(c)
 	db.appends = groupcommit.Start(maxGroup, db.commitGroup)
 	return nil
 }
@@ -167,6 +180,9 @@ func (db *DB) Close() error {
 		db.appends.Close()
 	}
 	var errs []error
+	if db.checkpoints != nil {
+		errs = append(errs, db.checkpoints.close())
+	}
 	if db.read != nil {
 		errs = append(errs, db.read.Close())
 	}
@@ -274,7 +290,7 @@ func killSwitchOnly(evs []control.Event) bool {
 
 // writeStmts are the statements of an append.
 type writeStmts struct {
-	head, insert, summary, savepoint, rollbackTo, release, pageCount *sql.Stmt
+	head, insert, summary, savepoint, rollbackTo, release, pageCount, checkpoint *sql.Stmt
 }
 
 func (st *writeStmts) prepare(ctx context.Context, w *sql.DB) error {
@@ -290,6 +306,7 @@ ON CONFLICT (id) DO UPDATE SET title = excluded.title, scenario = excluded.scena
 		{&st.rollbackTo, "ROLLBACK TO append"},
 		{&st.release, "RELEASE append"},
 		{&st.pageCount, "PRAGMA page_count"},
+		{&st.checkpoint, "PRAGMA wal_checkpoint(PASSIVE)"},
 	} {
 		s, err := w.PrepareContext(ctx, p.sql)
 		if err != nil {
@@ -303,7 +320,7 @@ ON CONFLICT (id) DO UPDATE SET title = excluded.title, scenario = excluded.scena
 
 func (st *writeStmts) close() error {
 	var errs []error
-	for _, s := range []*sql.Stmt{st.head, st.insert, st.summary, st.savepoint, st.rollbackTo, st.release, st.pageCount} {
+	for _, s := range []*sql.Stmt{st.head, st.insert, st.summary, st.savepoint, st.rollbackTo, st.release, st.pageCount, st.checkpoint} {
 		if s != nil {
 			errs = append(errs, s.Close())
 		}
@@ -322,9 +339,10 @@ type appendReq struct {
 
 // Append implements control.Store. The events are durable (committed with
 // synchronous=FULL) when it returns nil. Concurrent appends — from different
-// drills, mostly — are committed together by one writer (group commit), so
-// that a busy server pays one fsync per batch instead of one per event; each
-// append still succeeds or fails on its own.
+// drills, mostly — are committed together, one group at a time (group
+// commit, see internal/groupcommit), so that a busy server pays one fsync
+// per group instead of one per event; each append still succeeds or fails
+// on its own.
 func (db *DB) Append(ctx context.Context, sum control.DrillSummary, events []control.Event) error {
 	if len(events) == 0 {
 		return nil
@@ -345,6 +363,7 @@ func (db *DB) commitGroup(batch []groupcommit.Item[appendReq]) []error {
 		}
 		return errs
 	}
+	db.checkpoints.finish(ctx, db.stmts.checkpoint)
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fail(fmt.Errorf("append: begin: %w", err))
@@ -384,7 +403,10 @@ func (db *DB) commitGroup(batch []groupcommit.Item[appendReq]) []error {
 		}
 	}
 	if ok > 0 {
-		if err := tx.Commit(); err != nil {
+		err := tx.Commit()
+		if err == nil {
+			db.checkpoints.committed()
+		} else {
 			for i := range errs {
 				if errs[i] == nil && isFull(err) {
 					errs[i] = db.full(batch[i].Req.sum.ID, err)

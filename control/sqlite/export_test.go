@@ -1,0 +1,4 @@
+package sqlite
+
+// CheckpointEvery is checkpointEvery, for the checkpoint test.
+const CheckpointEvery = checkpointEvery
