@@ -3,8 +3,10 @@ package ui
 import (
 	"bytes"
 	"encoding/json"
+	"hash/fnv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/ui/wire"
@@ -90,36 +92,31 @@ func (s *subscriber) sees(e *outEvent) bool {
 	return false
 }
 
-// Hub fans journal events out to the WebSocket subscribers of each drill. As
-// in gorilla/websocket's chat example, one goroutine owns the subscriber set;
-// everyone else talks to it over channels. A subscriber whose bounded buffer
-// is full is dropped instead of blocking the others; its browser reconnects
-// and resumes from the last sequence number it saw.
+// Hub fans journal events out to the WebSocket subscribers of each drill.
+// There is no hub goroutine between a drill's pump and its sockets'
+// writers: Publish hands the event to each subscriber's buffer itself,
+// under the lock of the drill's shard, so an event costs one goroutine
+// hand-over (to each socket's write pump) after the pump, and drills of
+// other shards never wait for it. A subscriber whose bounded buffer is full
+// is dropped instead of blocking the others; its browser reconnects and
+// resumes from the last sequence number it saw.
 type Hub struct {
-	register   chan regReq
-	unregister chan *subscriber
-	kicks      chan kickReq
-	broadcast  chan *outEvent
-	stats      chan chan HubStats
-	quit       chan struct{}
-	done       chan struct{}
-	closeOnce  sync.Once
-
+	shards [hubShards]hubShard
 	// bufferSize is the number of events a subscriber may lag behind
 	// before it is dropped.
 	bufferSize int
+
+	subscribers, dropped, delivered atomic.Int64
 }
 
-// kickReq ends the streams of a person of a drill, or of every joined
-// person of the drill when personID is empty.
-type kickReq struct {
-	drillID, personID string
-	done              chan struct{}
-}
+// hubShards is the number of locks drills are spread over.
+const hubShards = 32
 
-type regReq struct {
-	s  *subscriber
-	ok chan bool
+// hubShard is the subscribers of the drills whose id hashes to it.
+type hubShard struct {
+	mu     sync.Mutex
+	subs   map[string]map[*subscriber]struct{}
+	closed bool
 }
 
 // HubStats are counters of the hub, for tests and metrics.
@@ -129,98 +126,83 @@ type HubStats struct {
 	Delivered   int64
 }
 
-// NewHub returns a running hub whose subscribers may lag at most bufferSize
-// events. Call Close to stop it.
+// NewHub returns a hub whose subscribers may lag at most bufferSize
+// events. Call Close to end every subscription.
 func NewHub(bufferSize int) *Hub {
 	if bufferSize < 1 {
 		bufferSize = 1
 	}
-	h := &Hub{
-		register:   make(chan regReq),
-		unregister: make(chan *subscriber),
-		kicks:      make(chan kickReq),
-		broadcast:  make(chan *outEvent, 1024),
-		stats:      make(chan chan HubStats),
-		quit:       make(chan struct{}),
-		done:       make(chan struct{}),
-		bufferSize: bufferSize,
+	h := &Hub{bufferSize: bufferSize}
+	for i := range h.shards {
+		h.shards[i].subs = make(map[string]map[*subscriber]struct{})
 	}
-	go h.run()
 	return h
 }
 
-// Close stops the hub and closes every subscriber's buffer.
-func (h *Hub) Close() {
-	h.closeOnce.Do(func() { close(h.quit) })
-	<-h.done
+// shard returns the shard of drillID's subscribers.
+func (h *Hub) shard(drillID string) *hubShard {
+	f := fnv.New32a()
+	_, _ = f.Write([]byte(drillID))
+	return &h.shards[f.Sum32()%hubShards]
 }
 
-func (h *Hub) run() {
-	defer close(h.done)
-	subs := make(map[string]map[*subscriber]struct{})
-	var st HubStats
-	drop := func(s *subscriber) {
-		set := subs[s.drillID]
-		if _, ok := set[s]; !ok {
-			return
-		}
-		delete(set, s)
-		if len(set) == 0 {
-			delete(subs, s.drillID)
-		}
-		st.Subscribers--
-		close(s.send)
-	}
-	for {
-		select {
-		case <-h.quit:
-			for _, set := range subs {
+// Close closes every subscriber's buffer; later subscriptions are refused
+// and later events dropped.
+func (h *Hub) Close() {
+	for i := range h.shards {
+		sh := &h.shards[i]
+		sh.mu.Lock()
+		if !sh.closed {
+			sh.closed = true
+			for _, set := range sh.subs {
 				for s := range set {
-					close(s.send)
+					h.drop(sh, s)
 				}
 			}
-			return
-		case r := <-h.register:
-			set := subs[r.s.drillID]
-			if set == nil {
-				set = make(map[*subscriber]struct{})
-				subs[r.s.drillID] = set
-			}
-			set[r.s] = struct{}{}
-			st.Subscribers++
-			r.ok <- true
-		case s := <-h.unregister:
-			drop(s)
-		case k := <-h.kicks:
-			for s := range subs[k.drillID] {
-				if s.personID != "" && (k.personID == "" || s.personID == k.personID) {
-					s.ended = true
-					drop(s)
-				}
-			}
-			close(k.done)
-		case e := <-h.broadcast:
-			for s := range subs[e.drillID] {
-				if e.resync && !s.staff {
-					s.dropped = true
-					st.Dropped++
-					drop(s)
-					continue
-				}
-				if !s.sees(e) {
-					continue
-				}
-				select {
-				case s.send <- e:
-					st.Delivered++
-				default:
-					s.dropped = true
-					st.Dropped++
-					drop(s)
-				}
-			}
-		case c := <-h.stats:
-			c <- st
+		}
+		sh.mu.Unlock()
+	}
+}
+
+// drop removes s from its drill's set and closes its buffer. The caller
+// holds sh.mu; s's flags (dropped, ended) are set before, so the write pump
+// reads them after the buffer is closed.
+func (h *Hub) drop(sh *hubShard, s *subscriber) {
+	set := sh.subs[s.drillID]
+	if _, ok := set[s]; !ok {
+		return
+	}
+	delete(set, s)
+	if len(set) == 0 {
+		delete(sh.subs, s.drillID)
+	}
+	h.subscribers.Add(-1)
+	close(s.send)
+}
+
+// deliver hands e to the subscribers of its drill that see it, without
+// waiting: a subscriber whose buffer is full is dropped.
+func (h *Hub) deliver(e *outEvent) {
+	sh := h.shard(e.drillID)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	for s := range sh.subs[e.drillID] {
+		if e.resync && !s.staff {
+			s.dropped = true
+			h.dropped.Add(1)
+			h.drop(sh, s)
+			continue
+		}
+		if !s.sees(e) {
+			continue
+		}
+		select {
+		case s.send <- e:
+			h.delivered.Add(1)
+		default:
+			s.dropped = true
+			h.dropped.Add(1)
+			h.drop(sh, s)
 		}
 	}
 }
@@ -261,34 +243,43 @@ func (s *Subscriber) Dropped() bool { return s.s.dropped }
 // hub is closed.
 func (h *Hub) subscribe(drillID, personID string, staff bool) *subscriber {
 	s := &subscriber{drillID: drillID, personID: personID, staff: staff, send: make(chan *outEvent, h.bufferSize)}
-	r := regReq{s: s, ok: make(chan bool, 1)}
-	select {
-	case h.register <- r:
-		<-r.ok
-		return s
-	case <-h.quit:
+	sh := h.shard(drillID)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.closed {
 		return nil
 	}
+	set := sh.subs[drillID]
+	if set == nil {
+		set = make(map[*subscriber]struct{})
+		sh.subs[drillID] = set
+	}
+	set[s] = struct{}{}
+	h.subscribers.Add(1)
+	return s
 }
 
 // kick ends the streams of personID in drillID (every joined person's when
 // personID is empty) once their access ended. It returns when they are
 // dropped.
 func (h *Hub) kick(drillID, personID string) {
-	k := kickReq{drillID: drillID, personID: personID, done: make(chan struct{})}
-	select {
-	case h.kicks <- k:
-		<-k.done
-	case <-h.quit:
+	sh := h.shard(drillID)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	for s := range sh.subs[drillID] {
+		if s.personID != "" && (personID == "" || s.personID == personID) {
+			s.ended = true
+			h.drop(sh, s)
+		}
 	}
 }
 
 // unsubscribe removes s; it is safe to call after s was dropped.
 func (h *Hub) unsubscribe(s *subscriber) {
-	select {
-	case h.unregister <- s:
-	case <-h.quit:
-	}
+	sh := h.shard(s.drillID)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	h.drop(sh, s)
 }
 
 // Publish hands a journal event to the hub, with public, the event as
@@ -326,31 +317,18 @@ func (h *Hub) Publish(e control.Event, public *wire.Event, personal ...map[strin
 			out.personal[id] = personalFrame{seq: w.Seq, data: b}
 		}
 	}
-	h.send(out)
+	h.deliver(out)
 }
 
 // resync drops the participants following drillID, so that their browsers
 // resume from the journal.
 func (h *Hub) resync(drillID string) {
-	h.send(&outEvent{drillID: drillID, resync: true})
-}
-
-func (h *Hub) send(e *outEvent) {
-	select {
-	case h.broadcast <- e:
-	case <-h.quit:
-	}
+	h.deliver(&outEvent{drillID: drillID, resync: true})
 }
 
 // Stats returns the hub's counters.
 func (h *Hub) Stats() HubStats {
-	c := make(chan HubStats, 1)
-	select {
-	case h.stats <- c:
-		return <-c
-	case <-h.quit:
-		return HubStats{}
-	}
+	return HubStats{Subscribers: int(h.subscribers.Load()), Dropped: h.dropped.Load(), Delivered: h.delivered.Load()}
 }
 
 // EventRetroChanged is what the stream says of a retro entry: that the
