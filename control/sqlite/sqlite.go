@@ -373,7 +373,7 @@ func (db *DB) commitGroup(batch []groupcommit.Item[appendReq]) []error {
 	if err != nil {
 		return fail(fmt.Errorf("append: journal size: %w", err))
 	}
-	ok := 0
+	ok, alone := 0, len(batch) == 1
 	for i, it := range batch {
 		r := it.Req
 		if err := it.Ctx.Err(); err != nil {
@@ -382,6 +382,19 @@ func (db *DB) commitGroup(batch []groupcommit.Item[appendReq]) []error {
 		}
 		if over && !killSwitchOnly(r.events) {
 			errs[i] = db.full(r.sum.ID, nil)
+			continue
+		}
+		if alone {
+			// The only append of the group: a failure rolls the whole
+			// transaction back, no savepoint needed.
+			if err := db.appendTx(ctx, tx, r.sum, r.events); err != nil {
+				if isFull(err) {
+					err = db.full(r.sum.ID, err)
+				}
+				errs[i] = err
+			} else {
+				ok++
+			}
 			continue
 		}
 		if _, err := tx.StmtContext(ctx, db.stmts.savepoint).ExecContext(ctx); err != nil {
