@@ -9,3 +9,6 @@ func (s *Server) Pumps() int {
 
 // NudgeWait exposes nudgeWait.
 var NudgeWait = nudgeWait
+
+// EncodeEventFrame exposes encodeEventFrame.
+var EncodeEventFrame = encodeEventFrame

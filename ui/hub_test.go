@@ -122,6 +122,41 @@ func TestHub(t *testing.T) {
 	})
 }
 
+func TestEncodeEventFrame(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		ev   wire.Event
+	}{
+		{"a chat message is the frame json.Marshal makes", wire.Event{Seq: 7, Type: control.EventChatMessage, Time: "2026-11-30T09:00:00.000Z", Actor: "p1",
+			Payload: json.RawMessage(`{"channel":"incident","text":"hello"}`)}},
+		{"HTML, quotes and Korean are escaped as json.Marshal escapes them", wire.Event{Seq: 1, Type: control.EventChatMessage, Actor: "<p&1>",
+			Payload: json.RawMessage(`{"text": "<b>\"a&b\"</b> 주문 \u2028"}`)}},
+		{"an event without payload", wire.Event{Seq: 2, Type: control.EventDrillStarted}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ui.EncodeEventFrame(tt.ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ev, err := json.Marshal(tt.ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := json.Marshal(struct {
+				Kind  string          `json:"kind"`
+				Event json.RawMessage `json:"event,omitempty"`
+				Seq   int64           `json:"seq,omitempty"`
+			}{Kind: wire.FrameEvent, Event: ev})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != string(want) {
+				t.Fatalf("frame\n%s\nwant\n%s", got, want)
+			}
+		})
+	}
+}
+
 func TestVisibility(t *testing.T) {
 	ev := func(typ, payload string) control.Event {
 		return control.Event{Type: typ, Payload: json.RawMessage(payload)}

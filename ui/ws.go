@@ -55,12 +55,25 @@ type frame struct {
 	Seq int64 `json:"seq,omitempty"`
 }
 
+// eventFramePrefix and eventFrameSuffix wrap an encoded event into the
+// frame json.Marshal(frame{Kind: wire.FrameEvent, Event: ev}) would make.
+const (
+	eventFramePrefix = `{"kind":"` + wire.FrameEvent + `","event":`
+	eventFrameSuffix = `}`
+)
+
+// encodeEventFrame returns the frame of w, encoding the event once: the
+// encoded event is already compact and HTML-escaped, so marshalling it
+// again inside the frame would only copy it.
 func encodeEventFrame(w wire.Event) ([]byte, error) {
 	ev, err := json.Marshal(w)
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(frame{Kind: wire.FrameEvent, Event: ev})
+	b := make([]byte, 0, len(eventFramePrefix)+len(ev)+len(eventFrameSuffix))
+	b = append(b, eventFramePrefix...)
+	b = append(b, ev...)
+	return append(b, eventFrameSuffix...), nil
 }
 
 // apiWS upgrades GET /api/drills/{id}/ws?after=N to a WebSocket that
