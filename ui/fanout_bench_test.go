@@ -44,6 +44,12 @@ type fanoutRoom interface {
 // most 50 ms at 100 drills. FIREDRILL_BENCH_SECONDS sets the measured
 // seconds per size (default 5, after one second of warm-up).
 //
+// Both are open at once and take turns a second at a time (a second of
+// warm-up each, then the measured seconds alternately), so that load from
+// outside the benchmark — other processes on a shared machine — falls on
+// both alike rather than on whichever ran second; only one of them is
+// under load at any moment.
+//
 // Next to them it prints the floor a durable message cannot go under on
 // this disk, measured in the same run between the two loads: the latency
 // of a 4 KiB write and fsync of a file in the journal's temporary
@@ -66,21 +72,27 @@ func BenchmarkFanout(b *testing.B) {
 		// one size are shut down before the next starts.
 		b.Run(fmt.Sprintf("drills=%d", n), func(b *testing.B) {
 			for b.Loop() {
-				bare := runFanout(b, newBareHub(b), n, seconds)
+				bare := startFanout(b, newBareHub(b), n)
+				room := startFanout(b, &drillRoomFanout{e: newEnv(b)}, n)
+				bare.drive(time.Second, false)
+				room.drive(time.Second, false)
+				for range seconds {
+					bare.drive(time.Second, true)
+					room.drive(time.Second, true)
+				}
 				fsync := measureFsync(b)
-				room := runFanout(b, &drillRoomFanout{e: newEnv(b)}, n, seconds)
-				rows = append(rows, row{n, room, bare, fsync})
+				rows = append(rows, row{n, room.finish(b), bare.finish(b), fsync})
 			}
 		})
 	}
 	var out strings.Builder
-	fmt.Fprintf(&out, "\nchat fan-out: 10 sockets per drill, 20 messages/s per drill, %d s per size\n", seconds)
+	fmt.Fprintf(&out, "\nchat fan-out: %d sockets per drill, %d messages/s per drill, %d s per size, the two taking turns a second at a time\n", fanoutSockets, fanoutRate, seconds)
 	fmt.Fprintf(&out, "%-7s %-24s %-24s %-12s %-22s %-26s %s\n", "drills", "drill room p50 / p99", "bare hub p50 / p99", "p99 ratio", "fsync p50 / p99", "posted (room / bare / due)", "delivered after warm-up (room / bare)")
 	for _, r := range rows {
 		fmt.Fprintf(&out, "%-7d %-24s %-24s %-12s %-22s %-26s %d / %d\n", r.n,
 			fmt.Sprintf("%.1f / %.1f ms", r.room.p50, r.room.p99), fmt.Sprintf("%.1f / %.1f ms", r.bare.p50, r.bare.p99),
 			fmt.Sprintf("%.2fx", r.room.p99/r.bare.p99), fmt.Sprintf("%.2f / %.2f ms", r.fsync.p50, r.fsync.p99),
-			fmt.Sprintf("%d / %d / %d", r.room.posted, r.bare.posted, r.n*20*(seconds+1)),
+			fmt.Sprintf("%d / %d / %d", r.room.posted, r.bare.posted, r.n*fanoutRate*(seconds+1)),
 			r.room.delivered, r.bare.delivered)
 	}
 	fmt.Fprint(os.Stdout, out.String())
@@ -132,27 +144,35 @@ type fanoutResult struct {
 	posted int64
 }
 
-// runFanout drives room with n drills of 10 sockets at 20 messages a second
-// per drill for one second of warm-up and seconds measured.
-func runFanout(b *testing.B, room fanoutRoom, n, seconds int) fanoutResult {
-	const (
-		sockets   = 10
-		perSecond = 20
-	)
-	ctx := context.Background()
-	conns := room.open(n, sockets)
-	marker := []byte(`"text":"t=`)
-	var mu sync.Mutex
-	var lat []time.Duration
-	start := time.Now()
-	from := start.Add(time.Second).UnixNano() // one second of warm-up is not counted
-	end := start.Add(time.Duration(seconds+1) * time.Second)
-	var wg sync.WaitGroup
-	for _, cs := range conns {
+// fanoutLoad is one side of the comparison: its drills' sockets, read as
+// they deliver, and what was posted.
+type fanoutLoad struct {
+	room    fanoutRoom
+	conns   [][]*websocket.Conn
+	readers sync.WaitGroup
+	mu      sync.Mutex
+	lat     []time.Duration
+	posted  atomic.Int64
+	failed  sync.Map
+}
+
+// fanoutSockets is the number of sockets per drill, fanoutRate the
+// messages per second posted to each drill.
+const (
+	fanoutSockets = 10
+	fanoutRate    = 20
+)
+
+// startFanout opens n drills of room with their sockets and starts reading
+// them: each measured message's latency is recorded as it arrives.
+func startFanout(b *testing.B, room fanoutRoom, n int) *fanoutLoad {
+	l := &fanoutLoad{room: room, conns: room.open(n, fanoutSockets)}
+	marker := []byte(`"text":"t=`) // measured messages only
+	for _, cs := range l.conns {
 		for _, c := range cs {
-			wg.Add(1)
+			l.readers.Add(1)
 			go func() {
-				defer wg.Done()
+				defer l.readers.Done()
 				var mine []time.Duration
 				for {
 					_, data, err := c.ReadMessage()
@@ -165,53 +185,71 @@ func runFanout(b *testing.B, room fanoutRoom, n, seconds int) fanoutResult {
 					}
 					rest := data[i+len(marker):]
 					sent, err := strconv.ParseInt(string(rest[:bytes.IndexByte(rest, '"')]), 10, 64)
-					if err != nil || sent < from {
+					if err != nil {
 						continue
 					}
 					mine = append(mine, time.Since(time.Unix(0, sent)))
 				}
-				mu.Lock()
-				lat = append(lat, mine...)
-				mu.Unlock()
+				l.mu.Lock()
+				l.lat = append(l.lat, mine...)
+				l.mu.Unlock()
 			}()
 		}
 	}
-	var failed sync.Map
-	var posted atomic.Int64
-	var pwg sync.WaitGroup
-	for i := 0; i < n; i++ {
-		pwg.Add(1)
+	return l
+}
+
+// drive posts fanoutRate messages a second to every drill for d, then
+// waits a tenth of a second for the last deliveries. Messages of a drive
+// that is not measured (the warm-up) are not counted by the readers.
+func (l *fanoutLoad) drive(d time.Duration, measured bool) {
+	ctx := context.Background()
+	prefix := "w="
+	if measured {
+		prefix = "t="
+	}
+	end := time.Now().Add(d)
+	var wg sync.WaitGroup
+	for i := range l.conns {
+		wg.Add(1)
 		go func() {
-			defer pwg.Done()
-			tick := time.NewTicker(time.Second / perSecond)
+			defer wg.Done()
+			tick := time.NewTicker(time.Second / fanoutRate)
 			defer tick.Stop()
 			for now := range tick.C {
 				if now.After(end) {
 					return
 				}
-				if err := room.post(ctx, i, fmt.Sprintf("t=%d", time.Now().UnixNano())); err != nil {
-					failed.Store(i, err)
+				if err := l.room.post(ctx, i, fmt.Sprintf("%s%d", prefix, time.Now().UnixNano())); err != nil {
+					l.failed.Store(i, err)
 				} else {
-					posted.Add(1)
+					l.posted.Add(1)
 				}
 			}
 		}()
 	}
-	pwg.Wait()
-	time.Sleep(500 * time.Millisecond) // the last deliveries
-	for _, cs := range conns {
+	wg.Wait()
+	time.Sleep(100 * time.Millisecond)
+}
+
+// finish closes the sockets and returns the latencies of the measured
+// messages.
+func (l *fanoutLoad) finish(b *testing.B) fanoutResult {
+	time.Sleep(400 * time.Millisecond) // the last deliveries
+	for _, cs := range l.conns {
 		for _, c := range cs {
 			c.Close()
 		}
 	}
-	wg.Wait()
-	failed.Range(func(k, v any) bool { b.Errorf("drill %v: post: %v", k, v); return false })
+	l.readers.Wait()
+	l.failed.Range(func(k, v any) bool { b.Errorf("drill %v: post: %v", k, v); return false })
+	lat := l.lat
 	slices.Sort(lat)
 	if len(lat) == 0 {
 		b.Fatal("no message was delivered")
 	}
 	pct := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))]) / float64(time.Millisecond) }
-	return fanoutResult{p50: pct(0.50), p99: pct(0.99), delivered: len(lat), posted: posted.Load()}
+	return fanoutResult{p50: pct(0.50), p99: pct(0.99), delivered: len(lat), posted: l.posted.Load()}
 }
 
 // drillRoomFanout is the real drill room.
