@@ -66,6 +66,8 @@ func notInCSV(in Inject) string {
 		return "answeredWhen"
 	case in.To != nil:
 		return "a private recipient (to)"
+	case len(in.Candidates) > 0:
+		return "a candidates limit"
 	case in.Persona == "":
 		return "a back-room note without a persona"
 	case in.FollowUp != nil && in.FollowUp.Persona != "":

@@ -65,6 +65,7 @@ func (d *decoder) scenario(n *yaml.Node, s *Scenario) {
 			s.Rehearsal = &Rehearsal{}
 			d.rehearsal(v, p, s.Rehearsal)
 		}},
+		{"candidates", false, func(v *yaml.Node, p string) { d.candidates(v, p, &s.Candidates) }},
 	})
 }
 
@@ -129,6 +130,7 @@ func (d *decoder) fault(n *yaml.Node, path string, x *Fault) {
 		{"onDemand", false, func(v *yaml.Node, p string) { d.boolean(v, p, &x.OnDemand) }},
 		{"onlyIf", false, func(v *yaml.Node, p string) { x.OnlyIf = &Condition{}; d.condition(v, p, x.OnlyIf) }},
 		{"unless", false, func(v *yaml.Node, p string) { x.Unless = &Condition{}; d.condition(v, p, x.Unless) }},
+		{"candidates", false, func(v *yaml.Node, p string) { d.strs(v, p, &x.Candidates) }},
 		{"recurs", false, func(v *yaml.Node, p string) { x.Recurs = &Recurrence{}; d.recurrence(v, p, x.Recurs) }},
 	})
 }
@@ -297,6 +299,7 @@ func (d *decoder) alert(n *yaml.Node, path string, x *Alert) {
 		}},
 		{"renotify", false, func(v *yaml.Node, p string) { d.duration(v, p, &x.Renotify) }},
 		{"resolved", false, func(v *yaml.Node, p string) { d.str(v, p, &x.Resolved) }},
+		{"candidates", false, func(v *yaml.Node, p string) { d.strs(v, p, &x.Candidates) }},
 	})
 }
 
@@ -335,6 +338,7 @@ func (d *decoder) inject(n *yaml.Node, path string, x *Inject) {
 			d.textMatch(v, p, x.AnsweredWhen)
 		}},
 		{"difficulties", false, func(v *yaml.Node, p string) { d.difficulties(v, p, &x.Difficulties) }},
+		{"candidates", false, func(v *yaml.Node, p string) { d.strs(v, p, &x.Candidates) }},
 	})
 }
 
@@ -366,6 +370,7 @@ func (d *decoder) hint(n *yaml.Node, path string, x *HintStage) {
 		{"text", true, func(v *yaml.Node, p string) { d.str(v, p, &x.Text) }},
 		{"faults", false, func(v *yaml.Node, p string) { d.strs(v, p, &x.Faults) }},
 		{"difficulties", false, func(v *yaml.Node, p string) { d.difficulties(v, p, &x.Difficulties) }},
+		{"candidates", false, func(v *yaml.Node, p string) { d.strs(v, p, &x.Candidates) }},
 	})
 }
 

@@ -289,6 +289,7 @@ func (s *Scenario) Clone() *Scenario {
 		f.Recurs = clonePtr(f.Recurs)
 		f.ResolvedWhen = cloneResolvedWhen(f.ResolvedWhen)
 		f.AutoRevertAtEnd = clonePtr(f.AutoRevertAtEnd)
+		f.Candidates = slices.Clone(f.Candidates)
 	}
 	c.Alerts = slices.Clone(s.Alerts)
 	for i := range c.Alerts {
@@ -298,6 +299,7 @@ func (s *Scenario) Clone() *Scenario {
 		c.Alerts[i].On = cloneTrigger(c.Alerts[i].On)
 		c.Alerts[i].Until = cloneTrigger(c.Alerts[i].Until)
 		c.Alerts[i].Repeat = clonePtr(c.Alerts[i].Repeat)
+		c.Alerts[i].Candidates = slices.Clone(c.Alerts[i].Candidates)
 	}
 	c.Injects = slices.Clone(s.Injects)
 	for i := range c.Injects {
@@ -312,11 +314,13 @@ func (s *Scenario) Clone() *Scenario {
 			in.AnsweredWhen = &m
 		}
 		in.Difficulties = slices.Clone(in.Difficulties)
+		in.Candidates = slices.Clone(in.Candidates)
 	}
 	c.Hints = slices.Clone(s.Hints)
 	for i := range c.Hints {
 		c.Hints[i].Faults = slices.Clone(c.Hints[i].Faults)
 		c.Hints[i].Difficulties = slices.Clone(c.Hints[i].Difficulties)
+		c.Hints[i].Candidates = slices.Clone(c.Hints[i].Candidates)
 	}
 	c.Notices.Incident = cloneNotice(s.Notices.Incident)
 	c.Notices.StatusUpdate = cloneNotice(s.Notices.StatusUpdate)
@@ -324,6 +328,8 @@ func (s *Scenario) Clone() *Scenario {
 	c.Notices.Grades = slices.Clone(s.Notices.Grades)
 	c.Retro.Questions = slices.Clone(s.Retro.Questions)
 	c.Rehearsal = cloneRehearsal(s.Rehearsal)
+	c.Candidates = slices.Clone(s.Candidates)
+	c.Candidate = clonePtr(s.Candidate)
 	return &c
 }
 

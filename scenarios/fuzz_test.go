@@ -33,8 +33,10 @@ func FuzzParse(f *testing.F) {
 			if s.TimeLimit.D() <= 0 || s.TimeLimit.D() > scenarios.MaxTimeLimit {
 				t.Fatalf("accepted time limit %v", s.TimeLimit)
 			}
-			if _, err := scenarios.Plan(s, ""); err != nil {
-				t.Fatalf("valid scenario cannot be planned: %v", err)
+			for _, c := range s.PlayableCandidates() {
+				if _, err := scenarios.PlanCandidate(s, c, ""); err != nil {
+					t.Fatalf("valid scenario cannot be planned as candidate %q: %v", c, err)
+				}
 			}
 			return
 		}

@@ -10,11 +10,15 @@ import (
 // a known drill time, what waits on events (chains, event-triggered injects,
 // alerts), and the cap.
 type Timeline struct {
-	Scenario        string     `json:"scenario"`
-	Title           string     `json:"title"`
-	Difficulty      Difficulty `json:"difficulty,omitempty"`
-	TimeLimit       Duration   `json:"timeLimit"`
-	IncidentChannel string     `json:"incidentChannel"`
+	Scenario   string     `json:"scenario"`
+	Title      string     `json:"title"`
+	Difficulty Difficulty `json:"difficulty,omitempty"`
+	// Candidate is the candidate planned, and Candidates every candidate
+	// the file keeps (see PlanCandidate).
+	Candidate       string      `json:"candidate,omitempty"`
+	Candidates      []Candidate `json:"candidates,omitempty"`
+	TimeLimit       Duration    `json:"timeLimit"`
+	IncidentChannel string      `json:"incidentChannel"`
 	// Scheduled entries fire at a known drill time (or are checked then),
 	// in time order; the last one is the end of the drill.
 	Scheduled []TimelineEntry `json:"scheduled"`
@@ -63,6 +67,9 @@ type TimelineEntry struct {
 // Plan returns the planned timeline of s at difficulty d (empty d: the
 // scenario's default).
 func Plan(s *Scenario, d Difficulty) (*Timeline, error) {
+	if len(s.Candidates) > 0 {
+		return nil, fmt.Errorf("plan %s: %w", s.Metadata.Name, errChooseCandidate(s))
+	}
 	sc, err := s.ForDifficulty(d)
 	if err != nil {
 		return nil, fmt.Errorf("plan %s: %w", s.Metadata.Name, err)

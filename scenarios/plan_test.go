@@ -25,26 +25,31 @@ func TestPlan_matchesGolden(t *testing.T) {
 		if len(diffs) == 0 {
 			diffs = []scenarios.Difficulty{""}
 		}
-		for _, d := range diffs {
-			label := name
-			if d != "" {
-				label += "-" + string(d)
+		for _, c := range s.PlayableCandidates() {
+			for _, d := range diffs {
+				label := name
+				if c != "" {
+					label += "-" + c
+				}
+				if d != "" {
+					label += "-" + string(d)
+				}
+				t.Run(label, func(t *testing.T) {
+					tl, err := scenarios.PlanCandidate(s, c, d)
+					if err != nil {
+						t.Fatal(err)
+					}
+					var text, js bytes.Buffer
+					if err := tl.WriteText(&text); err != nil {
+						t.Fatal(err)
+					}
+					if err := tl.WriteJSON(&js); err != nil {
+						t.Fatal(err)
+					}
+					golden(t, "plan/"+label+".txt", text.Bytes())
+					golden(t, "plan/"+label+".json", js.Bytes())
+				})
 			}
-			t.Run(label, func(t *testing.T) {
-				tl, err := scenarios.Plan(s, d)
-				if err != nil {
-					t.Fatal(err)
-				}
-				var text, js bytes.Buffer
-				if err := tl.WriteText(&text); err != nil {
-					t.Fatal(err)
-				}
-				if err := tl.WriteJSON(&js); err != nil {
-					t.Fatal(err)
-				}
-				golden(t, "plan/"+label+".txt", text.Bytes())
-				golden(t, "plan/"+label+".json", js.Bytes())
-			})
 		}
 	}
 }

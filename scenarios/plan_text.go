@@ -61,7 +61,9 @@ func (t *Timeline) WriteText(w io.Writer) error {
 	if diff == "" {
 		diff = "(no variants)"
 	}
-	fmt.Fprintf(&b, "difficulty: %s   time limit: %s   incident channel: #%s\n\n", diff, mins(t.TimeLimit), t.IncidentChannel)
+	fmt.Fprintf(&b, "difficulty: %s   time limit: %s   incident channel: #%s\n", diff, mins(t.TimeLimit), t.IncidentChannel)
+	writeCandidates(&b, t)
+	b.WriteString("\n")
 	rows := [][]string{{"AT", "WHAT", "ID", "SUMMARY", "DETAIL"}}
 	for _, e := range t.Scheduled {
 		rows = append(rows, []string{mins(*e.At), e.Kind, dash(e.ID), e.Summary, entryDetail(e)})

@@ -68,6 +68,9 @@ type RobotStep struct {
 	// Difficulties, when set, limits the step to drills played at these
 	// levels.
 	Difficulties []Difficulty `yaml:"difficulties,omitempty" json:"difficulties,omitempty"`
+	// Candidates, when set, limits the step to drills that play these
+	// candidates.
+	Candidates []string `yaml:"candidates,omitempty" json:"candidates,omitempty"`
 }
 
 // DefaultAnswerWithin is an answer step's deadline when Within is not set.
@@ -179,6 +182,7 @@ func (d *decoder) robotStep(n *yaml.Node, path string, x *RobotStep) {
 		{"resolve", false, func(v *yaml.Node, p string) { d.str(v, p, &x.Resolve) }},
 		{"confirm", false, func(v *yaml.Node, p string) { d.str(v, p, &x.Confirm) }},
 		{"difficulties", false, func(v *yaml.Node, p string) { d.difficulties(v, p, &x.Difficulties) }},
+		{"candidates", false, func(v *yaml.Node, p string) { d.strs(v, p, &x.Candidates) }},
 	})
 }
 
@@ -341,13 +345,7 @@ func rehearsalFor(r *Rehearsal, d Difficulty, dropped map[string]bool, injects [
 	out := &Rehearsal{Robots: make([]Robot, 0, len(r.Robots))}
 	for _, rb := range r.Robots {
 		rb.Steps = slices.DeleteFunc(slices.Clone(rb.Steps), func(st RobotStep) bool {
-			if !playedAt(st.Difficulties, d) || dropped[st.Fix] || dropped[st.Resolve] || dropped[st.Confirm] {
-				return true
-			}
-			if st.On != nil && dropped[st.On.Fault] {
-				return true
-			}
-			return st.Answer != "" && !slices.ContainsFunc(injects, func(in Inject) bool { return in.ID == st.Answer })
+			return !playedAt(st.Difficulties, d) || stepLeftOut(st, dropped, injects)
 		})
 		for i := range rb.Steps {
 			rb.Steps[i].Difficulties = nil
@@ -355,6 +353,18 @@ func rehearsalFor(r *Rehearsal, d Difficulty, dropped map[string]bool, injects [
 		out.Robots = append(out.Robots, rb)
 	}
 	return out
+}
+
+// stepLeftOut reports whether a robot step is about something the drill
+// does not play: a fault left out, or an inject left out.
+func stepLeftOut(st RobotStep, dropped map[string]bool, injects []Inject) bool {
+	if dropped[st.Fix] || dropped[st.Resolve] || dropped[st.Confirm] {
+		return true
+	}
+	if st.On != nil && dropped[st.On.Fault] {
+		return true
+	}
+	return st.Answer != "" && !slices.ContainsFunc(injects, func(in Inject) bool { return in.ID == st.Answer })
 }
 
 // cloneRehearsal copies r deeply enough that editing the copy never
@@ -376,6 +386,7 @@ func cloneRehearsal(r *Rehearsal) *Rehearsal {
 			}
 			st.Fields = maps.Clone(st.Fields)
 			st.Difficulties = slices.Clone(st.Difficulties)
+			st.Candidates = slices.Clone(st.Candidates)
 		}
 		c.Robots[i].Steps = steps
 	}

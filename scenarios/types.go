@@ -151,6 +151,12 @@ type Scenario struct {
 	// Rehearsal, when set, lets `firedrill rehearse` play the drill with
 	// robot participants before the day. Real drills ignore it.
 	Rehearsal *Rehearsal `yaml:"rehearsal,omitempty" json:"rehearsal,omitempty"`
+	// Candidates are alternative drills kept in one file; the facilitator
+	// picks one when the drill is created (see candidates.go).
+	Candidates []Candidate `yaml:"candidates,omitempty" json:"candidates,omitempty"`
+	// Candidate is the candidate this copy plays, set by ForCandidate;
+	// it is not part of the YAML.
+	Candidate *Candidate `yaml:"-" json:"candidate,omitempty"`
 
 	Source string `yaml:"-" json:"-"`
 	// ContentHash is ContentHash of the text the scenario was parsed from:
@@ -274,6 +280,9 @@ type Fault struct {
 	Recurs *Recurrence `yaml:"recurs,omitempty" json:"recurs,omitempty"`
 	// AutoRevertAtEnd reverts the fault when the drill ends; default true.
 	AutoRevertAtEnd *bool `yaml:"autoRevertAtEnd,omitempty" json:"autoRevertAtEnd,omitempty"`
+	// Candidates, when set, limits the fault to drills that play these
+	// candidates.
+	Candidates []string `yaml:"candidates,omitempty" json:"candidates,omitempty"`
 }
 
 // FaultVariant is a fault prepared at one difficulty.
@@ -424,6 +433,9 @@ type Alert struct {
 	// Resolved is the message (a template) posted when the alert
 	// resolves; empty means "[RESOLVED] <title>".
 	Resolved string `yaml:"resolved,omitempty" json:"resolved,omitempty"`
+	// Candidates, when set, limits the alert to drills that play these
+	// candidates.
+	Candidates []string `yaml:"candidates,omitempty" json:"candidates,omitempty"`
 }
 
 // AlertRepeat is a pager storm: the firing message again Every, at most
@@ -555,6 +567,9 @@ type Inject struct {
 	// Difficulties, when set, limits the inject to drills played at these
 	// levels.
 	Difficulties []Difficulty `yaml:"difficulties,omitempty" json:"difficulties,omitempty"`
+	// Candidates, when set, limits the inject to drills that play these
+	// candidates.
+	Candidates []string `yaml:"candidates,omitempty" json:"candidates,omitempty"`
 	// To makes the inject a private briefing: only that participant (and
 	// staff) ever see it. It waits until such a participant is there.
 	To *Recipient `yaml:"to,omitempty" json:"to,omitempty"`
@@ -623,6 +638,9 @@ type HintStage struct {
 	// Difficulties, when set, limits the hint to drills played at these
 	// levels.
 	Difficulties []Difficulty `yaml:"difficulties,omitempty" json:"difficulties,omitempty"`
+	// Candidates, when set, limits the hint to drills that play these
+	// candidates.
+	Candidates []string `yaml:"candidates,omitempty" json:"candidates,omitempty"`
 }
 
 // Notices holds the templates of the notices participants post, and the

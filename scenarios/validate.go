@@ -77,6 +77,7 @@ func (v *validator) validate() {
 	v.overlaps()
 	v.levels()
 	v.rehearsal()
+	v.candidates()
 }
 
 func (v *validator) id(path, id string) {

@@ -12,15 +12,14 @@ import (
 
 func (v *validator) hintStages() {
 	s := v.s
-	var prev Duration = -1
 	for i, h := range s.Hints {
 		path := index("hints", i)
+		prev := v.previousStage(i)
 		if h.At >= v.limit {
 			v.errf(path+".at", "hint at %s is after the cap %s, expected before %s (hints start at %s by default)", mins(h.At), mins(v.limit), mins(v.limit), mins(Duration(DefaultHintStart)))
 		} else if h.At <= prev {
 			v.errf(path+".at", "hint at %s is not after the previous stage at %s, expected stages in time order", mins(h.At), mins(prev))
 		}
-		prev = h.At
 		v.persona(path+".persona", h.Persona)
 		v.channel(path+".channel", h.Channel, false)
 		for j, f := range h.Faults {
