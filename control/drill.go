@@ -248,8 +248,11 @@ type Drill struct {
 	Title      string               `json:"title"`
 	Scenario   *scenarios.Scenario  `json:"scenario"`
 	Difficulty scenarios.Difficulty `json:"difficulty,omitempty"`
-	State      DrillState           `json:"state"`
-	Paused     bool                 `json:"paused"`
+	// Candidate is the id of the candidate the facilitator picked, for a
+	// scenario that keeps candidates.
+	Candidate string     `json:"candidate,omitempty"`
+	State     DrillState `json:"state"`
+	Paused    bool       `json:"paused"`
 	// TimeScale is drill time per wall time: 60 runs a drill minute in a
 	// wall second.
 	TimeScale float64 `json:"timeScale"`

@@ -11,7 +11,9 @@ import (
 )
 
 // exampleScenarios loads every example scenario of the repository, and with
-// incidents the real incidents written as drills (examples/incidents).
+// incidents the real incidents written as drills (examples/incidents); an
+// example that keeps candidates gives one scenario per candidate
+// (file#candidate).
 func exampleScenarios(t *testing.T, incidents bool) map[string]*scenarios.Scenario {
 	t.Helper()
 	paths, err := filepath.Glob("../scenarios/examples/*.yaml")
@@ -31,7 +33,18 @@ func exampleScenarios(t *testing.T, incidents bool) map[string]*scenarios.Scenar
 		if err != nil {
 			t.Fatalf("load %s: %v", p, err)
 		}
-		out[filepath.Base(p)] = s
+		// A file that keeps candidates is played once per candidate.
+		for _, c := range s.PlayableCandidates() {
+			sc, err := s.ForCandidate(c)
+			if err != nil {
+				t.Fatalf("%s as candidate %q: %v", p, c, err)
+			}
+			name := filepath.Base(p)
+			if c != "" {
+				name += "#" + c
+			}
+			out[name] = sc
+		}
 	}
 	return out
 }

@@ -19,6 +19,11 @@ type DrillRequest struct {
 	// Difficulty selects the fault variants; empty means the scenario's
 	// default difficulty.
 	Difficulty scenarios.Difficulty
+	// Candidate is the id of the candidate to play, for a scenario that
+	// keeps candidates (scenarios.Candidate). There is no default: a
+	// scenario with candidates refuses a drill without one (EINVALID,
+	// listing them), so nobody plays a candidate they did not pick.
+	Candidate string
 	// TimeScale is this drill's clock speed-up (60 runs a drill minute in a
 	// second), for rehearsing a scenario before the real drill; 0 means the
 	// engine's TimeScale. It is recorded with the drill.
@@ -39,7 +44,11 @@ func (e *Engine) CreateDrill(ctx context.Context, in DrillRequest) (*Drill, erro
 	if in.Scenario == nil {
 		return nil, injectors.Errorf(injectors.EINVALID, "scenario is required")
 	}
-	s, diff, err := forDifficulty(in.Scenario, in.Difficulty)
+	played, err := in.Scenario.ForCandidate(in.Candidate)
+	if err != nil {
+		return nil, injectors.Errorf(injectors.EINVALID, "%v", err)
+	}
+	s, diff, err := forDifficulty(played, in.Difficulty)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +87,7 @@ func (e *Engine) CreateDrill(ctx context.Context, in DrillRequest) (*Drill, erro
 	e.drills[id] = r
 	e.mu.Unlock()
 	r.mu.Lock()
-	_, err = e.appendLocked(ctx, r, pending{Type: EventDrillCreated, Actor: actor, Payload: DrillCreated{ID: id, Title: title, Scenario: s, Difficulty: diff, TimeScale: scale, Rehearsal: in.Rehearsal}})
+	_, err = e.appendLocked(ctx, r, pending{Type: EventDrillCreated, Actor: actor, Payload: DrillCreated{ID: id, Title: title, Scenario: s, Difficulty: diff, Candidate: in.Candidate, TimeScale: scale, Rehearsal: in.Rehearsal}})
 	var d *Drill
 	if err == nil {
 		d = r.d.Clone()

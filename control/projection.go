@@ -15,7 +15,10 @@ type DrillCreated struct {
 	Title      string               `json:"title"`
 	Scenario   *scenarios.Scenario  `json:"scenario"`
 	Difficulty scenarios.Difficulty `json:"difficulty,omitempty"`
-	TimeScale  float64              `json:"timeScale"`
+	// Candidate is the candidate picked (scenarios.Candidate); the
+	// scenario snapshot plays it.
+	Candidate string  `json:"candidate,omitempty"`
+	TimeScale float64 `json:"timeScale"`
 	// Rehearsal marks a drill played by robot participants (firedrill
 	// rehearse): it never counts in the history or the awards.
 	Rehearsal bool `json:"rehearsal,omitempty"`
@@ -529,7 +532,7 @@ func faultSpecs(p DrillCreated) ([]FaultSpec, error) {
 func (d *Drill) initFrom(p DrillCreated, at time.Time, specs []FaultSpec) {
 	s := p.Scenario
 	*d = Drill{
-		ID: p.ID, Title: p.Title, Scenario: s, Difficulty: p.Difficulty,
+		ID: p.ID, Title: p.Title, Scenario: s, Difficulty: p.Difficulty, Candidate: p.Candidate,
 		State: StateDraft, TimeScale: p.TimeScale, Rehearsal: p.Rehearsal, CreatedAt: at,
 		LastWrite: map[string]time.Duration{},
 	}

@@ -20,6 +20,7 @@ import (
 
 // rehearseOptions are the flags of firedrill rehearse.
 type rehearseOptions struct {
+	candidate  string
 	difficulty string
 	timeScale  float64
 	output     string
@@ -45,7 +46,8 @@ step, the end, that nothing is left marked, and the record, which is marked
 as a rehearsal and never counts in the history or the awards.
 
 The drill clock runs --time-scale times real time (600: a 90-minute drill in
-nine seconds). --difficulty all rehearses every level in one run.
+nine seconds). --difficulty all rehearses every level in one run. A scenario
+that keeps candidates is rehearsed as every candidate, or as --candidate.
 Exit status 0 when every rehearsal passed, 1 when one failed.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -63,6 +65,7 @@ Exit status 0 when every rehearsal passed, 1 when one failed.`,
 			return m.rehearse(cmd, args, o)
 		},
 	}
+	cmd.Flags().StringVar(&o.candidate, "candidate", "", "candidate to rehearse, for a scenario that keeps candidates (default: every candidate)")
 	cmd.Flags().StringVar(&o.difficulty, "difficulty", "", "difficulty to rehearse: hard, medium, easy or all (default: the scenario's)")
 	cmd.Flags().Float64Var(&o.timeScale, "time-scale", rehearse.DefaultTimeScale, "drill clock speed-up (600 = a 90-minute drill in nine seconds)")
 	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "report format: text or json")
@@ -105,8 +108,9 @@ func (m *Main) rehearse(cmd *cobra.Command, files []string, o rehearseOptions) e
 	var reports []*rehearse.Report
 	failed := 0
 	for _, s := range list {
-		for _, d := range difficultiesOf(s, o.difficulty) {
-			rep, err := r.Run(ctx, rehearse.Options{Scenario: s, Difficulty: d, TimeScale: o.timeScale})
+		for _, run := range runsOf(s, o) {
+			d := run.difficulty
+			rep, err := r.Run(ctx, rehearse.Options{Scenario: s, Difficulty: d, Candidate: run.candidate, TimeScale: o.timeScale})
 			if err != nil {
 				return fmt.Errorf("rehearse %s at %s: %w", s.Source, d, err)
 			}
@@ -136,6 +140,28 @@ func writeReports(w io.Writer, reports []*rehearse.Report) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(reports)
+}
+
+// rehearsalRun is one rehearsal of a scenario: a candidate at a level.
+type rehearsalRun struct {
+	candidate  string
+	difficulty scenarios.Difficulty
+}
+
+// runsOf returns the rehearsals of s asked for: every candidate it keeps
+// (or the one asked) at every level asked.
+func runsOf(s *scenarios.Scenario, o rehearseOptions) []rehearsalRun {
+	candidates := s.PlayableCandidates()
+	if o.candidate != "" {
+		candidates = []string{o.candidate}
+	}
+	var out []rehearsalRun
+	for _, c := range candidates {
+		for _, d := range difficultiesOf(s, o.difficulty) {
+			out = append(out, rehearsalRun{c, d})
+		}
+	}
+	return out
 }
 
 // difficultiesOf returns the levels to rehearse s at: the one asked, every

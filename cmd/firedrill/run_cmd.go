@@ -20,6 +20,7 @@ type runOptions struct {
 	resume     bool
 	drillID    string
 	difficulty string
+	candidate  string
 	output     string
 }
 
@@ -68,6 +69,7 @@ has ended and every fault is reverted.`,
 	cmd.Flags().BoolVar(&o.resume, "resume", false, "continue the open drills in the data directory instead of starting one")
 	cmd.Flags().StringVar(&o.drillID, "drill-id", "", "id of the new drill, or of the drill to follow with --resume")
 	cmd.Flags().StringVar(&o.difficulty, "difficulty", "", "difficulty chosen for the people present: hard, medium or easy (default: the scenario's)")
+	cmd.Flags().StringVar(&o.candidate, "candidate", "", "candidate chosen on the day, required for a scenario that keeps candidates (no default)")
 	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "timeline format: text or json (one event per line)")
 	addSettingFlag(cmd, "plugins.dir")
 	addSettingFlag(cmd, "drill.timeScale")
@@ -94,6 +96,9 @@ func (m *Main) run(cmd *cobra.Command, args []string, o runOptions) error {
 			}
 			return &ExitError{Code: 1}
 		}
+		if _, err := s.ForCandidate(o.candidate); err != nil {
+			return &ExitError{Code: 2, Err: fmt.Errorf("run %s: %w (--candidate)", args[0], err)}
+		}
 	}
 	lost, err := m.leadHeadless(ctx)
 	if err != nil {
@@ -110,7 +115,7 @@ func (m *Main) run(cmd *cobra.Command, args []string, o runOptions) error {
 		if id, err = pickOpen(ctx, e, id); err != nil {
 			return err
 		}
-	} else if id, err = headless.Start(ctx, e, control.DrillRequest{ID: id, Scenario: s, Difficulty: scenarios.Difficulty(o.difficulty)}); err != nil {
+	} else if id, err = headless.Start(ctx, e, control.DrillRequest{ID: id, Scenario: s, Difficulty: scenarios.Difficulty(o.difficulty), Candidate: o.candidate}); err != nil {
 		return err
 	}
 	sess := &headless.Session{Engine: e, DrillID: id, Out: m.Stdout, Log: m.Stderr, JSON: o.output == "json"}

@@ -140,3 +140,62 @@ func TestRun_usage(t *testing.T) {
 		})
 	}
 }
+
+// candidateFlagDrill writes the flag drill kept as two candidates: payments
+// (the payment flag and the search flag chained on it) and coupons.
+func candidateFlagDrill(t *testing.T) (scenario, flags string) {
+	t.Helper()
+	scenario, flags = drillFiles(t)
+	b, err := os.ReadFile(scenario)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(b), "faults:\n", "candidates:\n  - id: payments\n    title: Payments switched off\n  - id: coupons\n    title: Every order free\nfaults:\n", 1)
+	for _, f := range []struct{ id, candidate string }{{"payments-off", "payments"}, {"coupons-free", "coupons"}, {"search-off", "payments"}} {
+		text = strings.Replace(text, "  - id: "+f.id+"\n", "  - id: "+f.id+"\n    candidates: ["+f.candidate+"]\n", 1)
+	}
+	text = strings.Replace(text, "  - id: payments-failing\n", "  - id: payments-failing\n    candidates: [payments]\n", 1)
+	if err := os.WriteFile(scenario, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return scenario, flags
+}
+
+// TestRun_candidate runs the candidate the facilitator picked, on the real
+// flagfile plugin: only its fault is injected; a file with candidates run
+// without one, or with one it does not keep, is a usage error naming them.
+func TestRun_candidate(t *testing.T) {
+	pluginDir := buildFlagfile(t)
+	scenario, flags := candidateFlagDrill(t)
+	for _, tc := range []struct {
+		name, candidate, stderr string
+	}{
+		{"none picked is a usage error", "", `expected one of them to be chosen: payments ("Payments switched off"), coupons ("Every order free")`},
+		{"an unknown one is a usage error", "search", `unknown candidate "search"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, errOut := runWithStdin(t, "", "run", scenario, "--candidate", tc.candidate, "--data-dir", t.TempDir(), "--plugin-dir", pluginDir)
+			if code != 2 || !strings.Contains(errOut, tc.stderr) {
+				t.Fatalf("exit %d, stderr %q; expected exit 2 mentioning %q", code, errOut, tc.stderr)
+			}
+		})
+	}
+	t.Run("the picked candidate plays only its faults", func(t *testing.T) {
+		code, out, errOut := runWithStdin(t, "", "run", scenario, "--candidate", "coupons", "-o", "json", "--data-dir", t.TempDir(), "--plugin-dir", pluginDir, "--time-scale", "3600")
+		if code != 0 {
+			t.Fatalf("exit %d; stderr:\n%s", code, errOut)
+		}
+		var injected []string
+		for _, l := range jsonLines(t, out) {
+			if l["event"] == "fault.injected" {
+				injected = append(injected, fmt.Sprint(l["payload"]))
+			}
+		}
+		if len(injected) != 1 || !strings.Contains(injected[0], "coupons-free") {
+			t.Fatalf("injected %v, expected coupons-free alone", injected)
+		}
+		if got := readFlags(t, flags); fmt.Sprint(got) != fmt.Sprint(originalFlags) {
+			t.Fatalf("flags after the cap %v, expected %v", got, originalFlags)
+		}
+	})
+}

@@ -121,7 +121,7 @@ point your editor at it, e.g. with this first line in a scenario:
 }
 
 func newPlanCmd(m *Main) *cobra.Command {
-	var output, variant string
+	var output, variant, candidate string
 	cmd := &cobra.Command{
 		Use:   "plan FILE",
 		Short: "Print the planned timeline of a scenario: what fires when, what waits on what",
@@ -137,9 +137,12 @@ func newPlanCmd(m *Main) *cobra.Command {
 			if err := authoring.CheckVariant(s, scenarios.Difficulty(variant)); err != nil {
 				return &ExitError{Code: 2, Err: err}
 			}
-			t, err := scenarios.Plan(s, scenarios.Difficulty(variant))
+			if len(s.Candidates) > 0 && candidate == "" {
+				return &ExitError{Code: 2, Err: fmt.Errorf("%s keeps candidates, expected --candidate with one of: %s", args[0], s.DescribeCandidates())}
+			}
+			t, err := scenarios.PlanCandidate(s, candidate, scenarios.Difficulty(variant))
 			if err != nil {
-				return err
+				return &ExitError{Code: 2, Err: err}
 			}
 			if output == "json" {
 				return t.WriteJSON(m.Stdout)
@@ -148,6 +151,7 @@ func newPlanCmd(m *Main) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&variant, "variant", "", "difficulty to plan: hard, medium or easy (default: the scenario's difficulty)")
+	cmd.Flags().StringVar(&candidate, "candidate", "", "candidate to plan, for a scenario that keeps candidates (required there)")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
 	addCatalogFlags(cmd)
 	return cmd

@@ -19,6 +19,8 @@ const (
 	exampleChained = "../../scenarios/examples/chained-order-api.yaml"
 	exampleKorean  = "../../scenarios/examples/db-connection-settings.yaml"
 	exampleBad     = "../../scenarios/testdata/errors/chain-unknown-fault.yaml"
+	// exampleCandidates keeps two candidate drills in one file.
+	exampleCandidates = "../../scenarios/examples/order-db-candidates.yaml"
 )
 
 // runScenarioCmd executes the real program in-process with a clean environment.
@@ -125,6 +127,10 @@ func TestPlanCmd(t *testing.T) {
 			[]string{"difficulty: hard", "0m   fault   worker-isolated"}},
 		{"exits 2 on a level that does not exist", []string{"plan", exampleLayered, "--variant", "brutal"}, 2, nil},
 		{"exits 1 on an invalid scenario", []string{"plan", exampleBad}, 1, nil},
+		{"plans the chosen candidate and lists the others", []string{"plan", exampleCandidates, "--candidate", "pool-size"}, 0,
+			[]string{"▶ candidate pool-size — The connection pool shrunk to one", "  candidate db-address — Yesterday's database address change", "pool-too-small"}},
+		{"exits 2 when a scenario with candidates is planned without one", []string{"plan", exampleCandidates}, 2, nil},
+		{"exits 2 on a candidate the file does not keep", []string{"plan", exampleCandidates, "--candidate", "network"}, 2, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -63,6 +63,9 @@ type Options struct {
 	DrillID    string
 	Scenario   *scenarios.Scenario
 	Difficulty scenarios.Difficulty
+	// Candidate is the candidate to play, required for a scenario that
+	// keeps candidates (see control.DrillRequest).
+	Candidate string
 	// TimeScale is the drill clock; 0 means DefaultTimeScale.
 	TimeScale float64
 }
@@ -99,7 +102,7 @@ func (r *Runner) Start(ctx context.Context, o Options) (*Rehearsal, error) {
 	if scale == 0 {
 		scale = DefaultTimeScale
 	}
-	d, err := r.Engine.CreateDrill(ctx, control.DrillRequest{ID: o.DrillID, Scenario: o.Scenario, Difficulty: o.Difficulty, TimeScale: scale, Rehearsal: true, Actor: Actor,
+	d, err := r.Engine.CreateDrill(ctx, control.DrillRequest{ID: o.DrillID, Scenario: o.Scenario, Difficulty: o.Difficulty, Candidate: o.Candidate, TimeScale: scale, Rehearsal: true, Actor: Actor,
 		Title: "Rehearsal: " + o.Scenario.Metadata.Title})
 	if err != nil {
 		return nil, fmt.Errorf("create the rehearsal drill: %w", err)

@@ -33,8 +33,11 @@ type Report struct {
 	DrillID    string               `json:"drillId"`
 	Scenario   string               `json:"scenario,omitempty"`
 	Difficulty scenarios.Difficulty `json:"difficulty,omitempty"`
-	TimeScale  float64              `json:"timeScale,omitempty"`
-	Checks     []Check              `json:"checks"`
+	// Candidate is the candidate rehearsed, for a scenario that keeps
+	// candidates.
+	Candidate string  `json:"candidate,omitempty"`
+	TimeScale float64 `json:"timeScale,omitempty"`
+	Checks    []Check `json:"checks"`
 	// Error says why a rehearsal could not run at all (failed before its
 	// checks).
 	Error string `json:"error,omitempty"`
@@ -97,7 +100,7 @@ func (h *Rehearsal) Report(ctx context.Context) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{DrillID: d.ID, Scenario: d.Scenario.Metadata.Name, Difficulty: d.Difficulty, TimeScale: d.TimeScale}
+	rep := &Report{DrillID: d.ID, Scenario: d.Scenario.Metadata.Name, Difficulty: d.Difficulty, Candidate: d.Candidate, TimeScale: d.TimeScale}
 	if h.stopped != nil {
 		rep.Interrupted = h.stopped.Error()
 	}
@@ -360,7 +363,11 @@ func (h *Rehearsal) recordCheck(ctx context.Context, rep *Report) {
 // ones first marked.
 func (r *Report) WriteText(w io.Writer) error {
 	mark := map[string]string{OutcomePassed: "ok  ", OutcomeFailed: "FAIL", OutcomeSkipped: "skip"}
-	fmt.Fprintf(w, "Rehearsal of %s at %s (drill %s, clock ×%g)\n", r.Scenario, r.Difficulty, r.DrillID, r.TimeScale)
+	name := r.Scenario
+	if r.Candidate != "" {
+		name += " (candidate " + r.Candidate + ")"
+	}
+	fmt.Fprintf(w, "Rehearsal of %s at %s (drill %s, clock ×%g)\n", name, r.Difficulty, r.DrillID, r.TimeScale)
 	for _, c := range r.Checks {
 		fmt.Fprintf(w, "  %s %s — %s\n", mark[c.Outcome], c.What, c.Message)
 	}

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/firedrill/firedrill/scenarios"
 )
 
 // rehearsalReport is the part of `firedrill rehearse -o json` the test
@@ -22,6 +24,7 @@ type rehearsalReport struct {
 	DrillID    string `json:"drillId"`
 	Scenario   string `json:"scenario"`
 	Difficulty string `json:"difficulty"`
+	Candidate  string `json:"candidate"`
 	Checks     []struct {
 		What    string `json:"what"`
 		Outcome string `json:"outcome"`
@@ -54,11 +57,23 @@ func TestRehearse_everyExamplePassesAtEveryDifficulty(t *testing.T) {
 	if err != nil {
 		t.Errorf("firedrill rehearse: %v\n%s", err, out) // the failed checks follow
 	}
-	if want := 3 * len(files); len(reps) != want {
-		t.Fatalf("%d reports, want %d (every example at every difficulty)", len(reps), want)
+	want := 0
+	for _, f := range files {
+		s, err := scenarios.Load(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want += 3 * len(s.PlayableCandidates()) // a file with candidates is rehearsed as each
+	}
+	if len(reps) != want {
+		t.Fatalf("%d reports, want %d (every example, as every candidate, at every difficulty)", len(reps), want)
 	}
 	for _, r := range reps {
-		t.Run(r.Scenario+"/"+r.Difficulty, func(t *testing.T) {
+		name := r.Scenario + "/" + r.Difficulty
+		if r.Candidate != "" {
+			name = r.Scenario + "/" + r.Candidate + "/" + r.Difficulty
+		}
+		t.Run(name, func(t *testing.T) {
 			if r.Status != "passed" {
 				t.Errorf("status %s", r.Status)
 			}
