@@ -163,6 +163,9 @@ func (s *Server) apiCreateDrill(w http.ResponseWriter, r *http.Request, sess *Se
 		Scenario   string               `json:"scenario"`
 		Title      string               `json:"title"`
 		Difficulty scenarios.Difficulty `json:"difficulty"`
+		// Candidate is the candidate scenario picked, required for a
+		// scenario that keeps candidates.
+		Candidate string `json:"candidate"`
 		// TimeScale rehearses the drill on a faster clock; 0 or absent is
 		// the server's drill.timeScale.
 		TimeScale float64 `json:"timeScale"`
@@ -191,7 +194,7 @@ func (s *Server) apiCreateDrill(w http.ResponseWriter, r *http.Request, sess *Se
 		s.writeError(w, r, err)
 		return
 	}
-	d, err := s.engine.CreateDrill(r.Context(), control.DrillRequest{Scenario: sc, Title: strings.TrimSpace(req.Title), Difficulty: req.Difficulty, TimeScale: req.TimeScale, Actor: sess.actor()})
+	d, err := s.engine.CreateDrill(r.Context(), control.DrillRequest{Scenario: sc, Title: strings.TrimSpace(req.Title), Difficulty: req.Difficulty, Candidate: req.Candidate, TimeScale: req.TimeScale, Actor: sess.actor()})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

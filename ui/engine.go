@@ -52,6 +52,13 @@ type Library interface {
 	Scenario(name string) (*scenarios.Scenario, error)
 }
 
+// CandidateEntry is a candidate scenario as the start form offers it.
+type CandidateEntry struct {
+	ID          string `json:"id"`
+	Title       string `json:"title"`
+	Description string `json:"description,omitempty"`
+}
+
 // LibraryEntry describes one scenario in the library.
 type LibraryEntry struct {
 	Name         string                 `json:"name"`
@@ -59,7 +66,11 @@ type LibraryEntry struct {
 	Description  string                 `json:"description,omitempty"`
 	Difficulty   scenarios.Difficulty   `json:"difficulty,omitempty"`
 	Difficulties []scenarios.Difficulty `json:"difficulties,omitempty"`
-	Source       string                 `json:"source,omitempty"`
+	// Candidates are the candidate scenarios the file keeps, one of which
+	// the facilitator picks when creating a drill (their solutions stay in
+	// the file).
+	Candidates []CandidateEntry `json:"candidates,omitempty"`
+	Source     string           `json:"source,omitempty"`
 	// Team is the team the scenario belongs to (its metadata.team).
 	Team     string `json:"team,omitempty"`
 	Designer string `json:"designer,omitempty"`

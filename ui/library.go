@@ -72,5 +72,8 @@ func entryOf(sc *scenarios.Scenario, source string) LibraryEntry {
 	for _, f := range sc.Faults {
 		e.Faults = append(e.Faults, f.ID)
 	}
+	for _, c := range sc.Candidates {
+		e.Candidates = append(e.Candidates, CandidateEntry{ID: c.ID, Title: c.Title, Description: c.Description})
+	}
 	return e
 }

@@ -78,7 +78,10 @@ type rehearsalRequest struct {
 		Version string `json:"version"`
 	} `json:"scenarioRef"`
 	Difficulty scenarios.Difficulty `json:"difficulty"`
-	TimeScale  float64              `json:"timeScale"`
+	// Candidate is the candidate to rehearse, for a scenario that keeps
+	// candidates.
+	Candidate string  `json:"candidate"`
+	TimeScale float64 `json:"timeScale"`
 }
 
 // rehearsalScenario returns the scenario the request names, validated.
@@ -143,7 +146,7 @@ func (s *Server) apiStartRehearsal(w http.ResponseWriter, r *http.Request, sess 
 	ctx, shut := context.WithCancelCause(ctx)
 	unlink := context.AfterFunc(s.ctx, func() { shut(ErrShutdown) })
 	stop := func() { unlink(); shut(nil); cancel() }
-	h, err := s.rehearser.Start(ctx, rehearse.Options{Scenario: sc, Difficulty: req.Difficulty, TimeScale: req.TimeScale})
+	h, err := s.rehearser.Start(ctx, rehearse.Options{Scenario: sc, Difficulty: req.Difficulty, Candidate: req.Candidate, TimeScale: req.TimeScale})
 	if err != nil {
 		stop()
 		s.rehearsing.release("", "", nil)

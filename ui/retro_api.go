@@ -75,6 +75,9 @@ func (s *Server) apiRetro(w http.ResponseWriter, r *http.Request, sess *Session)
 	sc := d.Scenario
 	v.Scenario = wire.RetroScenario{Name: sc.Metadata.Name, Title: sc.Metadata.Title, Summary: sc.Metadata.Summary, Variant: string(d.Difficulty),
 		Designer: sc.Metadata.Designer, Solution: sc.Solution, Faults: sc.Faults}
+	if sc.Candidate != nil {
+		v.Scenario.Candidate = sc.Candidate.Title
+	}
 	for _, e := range rec.Timeline {
 		if e.Kind == record.KindChat && isBackroom(rec, e.Seq) {
 			v.Backroom = append(v.Backroom, e)

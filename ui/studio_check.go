@@ -76,12 +76,15 @@ type GanttRow struct {
 	After string `json:"after,omitempty"`
 }
 
-// StudioPlan is the preview of one difficulty.
+// StudioPlan is the preview of one difficulty (of one candidate, for a
+// scenario that keeps candidates).
 type StudioPlan struct {
-	Difficulty  string     `json:"difficulty"`
-	TimeLimitMs int64      `json:"timeLimitMs"`
-	Rows        []GanttRow `json:"rows"`
-	Notes       []string   `json:"notes,omitempty"`
+	Difficulty     string     `json:"difficulty"`
+	Candidate      string     `json:"candidate,omitempty"`
+	CandidateTitle string     `json:"candidateTitle,omitempty"`
+	TimeLimitMs    int64      `json:"timeLimitMs"`
+	Rows           []GanttRow `json:"rows"`
+	Notes          []string   `json:"notes,omitempty"`
 }
 
 // PreviewMessage is a persona's message as participants will read it,
@@ -95,8 +98,8 @@ type PreviewMessage struct {
 	Text    string `json:"text"`
 }
 
-// preview plans the scenario at each of its difficulties and renders its
-// persona messages.
+// preview plans the scenario at each of its difficulties, as each of its
+// candidates, and renders its persona messages.
 func preview(sc *scenarios.Scenario) ([]StudioPlan, []PreviewMessage, error) {
 	// A scenario with variants is played at any of the three levels (a
 	// fault without a variant at one runs as written, as the plan notes).
@@ -105,49 +108,67 @@ func preview(sc *scenarios.Scenario) ([]StudioPlan, []PreviewMessage, error) {
 		levels = []scenarios.Difficulty{scenarios.Hard, scenarios.Medium, scenarios.Easy}
 	}
 	plans := []StudioPlan{}
-	for _, d := range levels {
-		t, err := scenarios.Plan(sc, d)
+	for _, c := range sc.PlayableCandidates() {
+		played, err := sc.ForCandidate(c)
 		if err != nil {
 			return nil, nil, err
 		}
-		at, err := sc.ForDifficulty(d)
-		if err != nil {
-			return nil, nil, err
-		}
-		after := map[string]string{}
-		for _, f := range at.Faults {
-			if f.After != nil {
-				after[f.ID] = f.After.Fault
+		for _, d := range levels {
+			p, err := planOf(played, d)
+			if err != nil {
+				return nil, nil, err
 			}
-		}
-		p := StudioPlan{Difficulty: string(t.Difficulty), TimeLimitMs: time.Duration(t.TimeLimit).Milliseconds(), Rows: []GanttRow{}, Notes: t.Notes}
-		add := func(e scenarios.TimelineEntry, waiting bool) {
-			if e.Kind == scenarios.EntryEnd {
-				return
+			if played.Candidate != nil {
+				p.Candidate, p.CandidateTitle = played.Candidate.ID, played.Candidate.Title
 			}
-			r := GanttRow{Kind: e.Kind, ID: e.ID, Summary: e.Summary, Detail: e.Detail, Trigger: e.Trigger, Condition: e.Condition, Waiting: waiting}
-			if e.Kind == scenarios.EntryFault {
-				r.After = after[e.ID]
-			}
-			switch {
-			case e.At != nil:
-				ms := time.Duration(*e.At).Milliseconds()
-				r.StartMs = &ms
-			case e.Earliest != nil:
-				ms := time.Duration(*e.Earliest).Milliseconds()
-				r.StartMs = &ms
-			}
-			p.Rows = append(p.Rows, r)
+			plans = append(plans, p)
 		}
-		for _, e := range t.Scheduled {
-			add(e, false)
-		}
-		for _, e := range t.Waiting {
-			add(e, true)
-		}
-		plans = append(plans, p)
 	}
 	return plans, messages(sc), nil
+}
+
+// planOf is the preview of sc at difficulty d: its plan as Gantt rows.
+func planOf(sc *scenarios.Scenario, d scenarios.Difficulty) (StudioPlan, error) {
+	t, err := scenarios.Plan(sc, d)
+	if err != nil {
+		return StudioPlan{}, err
+	}
+	at, err := sc.ForDifficulty(d)
+	if err != nil {
+		return StudioPlan{}, err
+	}
+	after := map[string]string{}
+	for _, f := range at.Faults {
+		if f.After != nil {
+			after[f.ID] = f.After.Fault
+		}
+	}
+	p := StudioPlan{Difficulty: string(t.Difficulty), TimeLimitMs: time.Duration(t.TimeLimit).Milliseconds(), Rows: []GanttRow{}, Notes: t.Notes}
+	add := func(e scenarios.TimelineEntry, waiting bool) {
+		if e.Kind == scenarios.EntryEnd {
+			return
+		}
+		r := GanttRow{Kind: e.Kind, ID: e.ID, Summary: e.Summary, Detail: e.Detail, Trigger: e.Trigger, Condition: e.Condition, Waiting: waiting}
+		if e.Kind == scenarios.EntryFault {
+			r.After = after[e.ID]
+		}
+		switch {
+		case e.At != nil:
+			ms := time.Duration(*e.At).Milliseconds()
+			r.StartMs = &ms
+		case e.Earliest != nil:
+			ms := time.Duration(*e.Earliest).Milliseconds()
+			r.StartMs = &ms
+		}
+		p.Rows = append(p.Rows, r)
+	}
+	for _, e := range t.Scheduled {
+		add(e, false)
+	}
+	for _, e := range t.Waiting {
+		add(e, true)
+	}
+	return p, nil
 }
 
 // messages renders every persona message of the scenario with the sample

@@ -55,6 +55,7 @@ the demo runs) and demo.json.`,
 	addSettingFlag(cmd, "drill.timeScale")
 	cmd.Flags().StringVar(&o.Scenario, "scenario", "layered-payment-outage", "scenario of the demo drill created at start (empty: none)")
 	cmd.Flags().StringVar(&o.Difficulty, "difficulty", "", "difficulty of the demo drill (default: the scenario's)")
+	cmd.Flags().StringVar(&o.Candidate, "candidate", "", "candidate the demo drill plays, for a scenario that keeps candidates (e.g. --scenario order-db-candidates --candidate pool-size)")
 	cmd.Flags().StringSliceVar(&o.Participants, "participant", []string{"Alex", "Sam"}, "participants of the demo drill, each gets a join link")
 	cmd.Flags().StringSliceVar(&o.Observers, "observer", []string{"Olivia"}, "observers of the demo drill")
 	cmd.Flags().BoolVar(&o.BuildKubectl, "build-kubectl", true, "build kubectl into the cache in the background when it is not on PATH")

@@ -225,6 +225,9 @@ func writeMarkdownHead(b *bytes.Buffer, r *Record, s says) {
 	row("rec.date", s.F("rec.dateSeason", "date", mdEscape(r.Date), "season", mdEscape(r.Season)))
 	row("rec.team", dash(mdEscape(r.Team)))
 	row("rec.scenario", fmt.Sprintf("%s (`%s`), %s %s", mdEscape(r.Scenario.Title), strings.ReplaceAll(r.Scenario.Name, "`", ""), s.T("rec.variant"), dash(mdEscape(s.Variant(r.Scenario.Variant)))))
+	if r.Scenario.Candidate != "" {
+		row("rec.candidate", fmt.Sprintf("%s (`%s`)", mdEscape(r.Scenario.CandidateTitle), strings.ReplaceAll(r.Scenario.Candidate, "`", "")))
+	}
 	row("rec.designer", dash(mdEscape(r.Scenario.Designer)))
 	outcome := s.State(r.State)
 	if r.EndReason != "" {

@@ -49,7 +49,8 @@ section { break-inside: avoid-page; } .muted { color: #5d6777; } ul { margin: 4p
 <tr><td>{{.L.T "rec.drill"}}</td><td class="mono">{{.R.DrillID}}</td></tr>
 <tr><td>{{.L.T "rec.team"}}</td><td>{{dash .R.Team}}</td></tr>
 <tr><td>{{.L.T "rec.scenario"}}</td><td>{{.R.Scenario.Title}} (<span class="mono">{{.R.Scenario.Name}}</span>), {{.L.T "rec.variant"}} {{dash (.L.Variant .R.Scenario.Variant)}}</td></tr>
-<tr><td>{{.L.T "rec.designer"}}</td><td>{{dash .R.Scenario.Designer}}</td></tr>
+{{if .R.Scenario.Candidate}}<tr><td>{{.L.T "rec.candidate"}}</td><td>{{.R.Scenario.CandidateTitle}} (<span class="mono">{{.R.Scenario.Candidate}}</span>)</td></tr>
+{{end}}<tr><td>{{.L.T "rec.designer"}}</td><td>{{dash .R.Scenario.Designer}}</td></tr>
 <tr><td>{{.L.T "rec.outcome"}}</td><td>{{.L.State .R.State}}{{if .R.EndReason}} ({{.L.EndReason .R.EndReason}}){{end}}{{if .Why}}: {{.Why}}{{end}}</td></tr>
 <tr><td>{{.L.T "rec.duration"}}</td><td>{{.L.F "rec.durationOf" "duration" (clock .R.Metrics.DurationMs) "cap" (clock .R.Scenario.TimeCap)}}</td></tr>{{if and (gt .R.TimeScale 0.0) (ne .R.TimeScale 1.0)}}<tr><td>{{.L.T "rec.clock"}}</td><td>{{.L.F "rec.rehearsal" "scale" .R.TimeScale}}</td></tr>{{end}}{{if .R.Robots}}<tr><td>{{.L.T "rec.playedBy"}}</td><td>{{.L.T "rec.robots"}}</td></tr>{{end}}
 <tr><td>{{.L.T "rec.chainHead"}}</td><td class="mono">{{.R.Chain.Head}} ({{.L.F "rec.events" "n" .R.Chain.Count}}; {{.L.Code "rec.verify" "firedrill verify"}})</td></tr>

@@ -98,6 +98,10 @@ type ScenarioInfo struct {
 	Title   string `json:"title"`
 	Summary string `json:"summary,omitempty"`
 	Variant string `json:"variant,omitempty"`
+	// Candidate and CandidateTitle name the candidate the facilitator
+	// picked, for a scenario that keeps candidates.
+	Candidate      string `json:"candidate,omitempty"`
+	CandidateTitle string `json:"candidateTitle,omitempty"`
 	// ContentHash is the SHA-256 of the scenario text the drill ran.
 	ContentHash string   `json:"contentHash,omitempty"`
 	Designer    string   `json:"designer,omitempty"`
@@ -313,6 +317,9 @@ func Assemble(events []control.Event) (*Record, error) {
 	rec.Date, rec.Season = day.UTC().Format(time.DateOnly), SeasonOf(day)
 	rec.Scenario = ScenarioInfo{Name: s.Metadata.Name, Title: s.Metadata.Title, Summary: s.Metadata.Summary, Variant: string(d.Difficulty),
 		ContentHash: s.ContentHash, Designer: s.Metadata.Designer, Solution: s.Solution, Faults: []string{}, TimeCap: d.TimeLimit().Milliseconds()}
+	if c := s.Candidate; c != nil {
+		rec.Scenario.Candidate, rec.Scenario.CandidateTitle = c.ID, c.Title
+	}
 	for _, f := range d.Faults {
 		rec.Scenario.Faults = append(rec.Scenario.Faults, f.ID)
 	}

@@ -50,6 +50,9 @@ type Options struct {
 	Scenario string
 	// Difficulty of the demo drill; empty means the scenario's.
 	Difficulty string
+	// Candidate is the candidate the demo drill plays, for a scenario
+	// that keeps candidates (required there).
+	Candidate string
 	// Participants and Observers each get a join link.
 	Participants []string
 	Observers    []string

@@ -38,7 +38,7 @@ func CreateDrill(ctx context.Context, url, token string, lib Library, o Options,
 	if err != nil {
 		return fmt.Errorf("scenario %q is not in the library (loaded: %s)", o.Scenario, strings.Join(lib.Names(), ", "))
 	}
-	d, err := fc.CreateDrill(ctx, o.Scenario, "Demo: "+sc.Metadata.Title, o.Difficulty)
+	d, err := fc.CreateDrillCandidate(ctx, o.Scenario, "Demo: "+sc.Metadata.Title, o.Difficulty, o.Candidate)
 	if err != nil {
 		return err
 	}

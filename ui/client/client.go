@@ -123,8 +123,14 @@ func (c *Client) Join(ctx context.Context, link string) error {
 
 // CreateDrill creates a drill from a library scenario.
 func (c *Client) CreateDrill(ctx context.Context, scenario, title, difficulty string) (control.DrillSummary, error) {
+	return c.CreateDrillCandidate(ctx, scenario, title, difficulty, "")
+}
+
+// CreateDrillCandidate creates a drill from a library scenario playing one
+// of the candidates it keeps (required for such a scenario).
+func (c *Client) CreateDrillCandidate(ctx context.Context, scenario, title, difficulty, candidate string) (control.DrillSummary, error) {
 	var d control.DrillSummary
-	err := c.Do(ctx, http.MethodPost, "/api/drills", map[string]string{"scenario": scenario, "title": title, "difficulty": difficulty}, &d)
+	err := c.Do(ctx, http.MethodPost, "/api/drills", map[string]string{"scenario": scenario, "title": title, "difficulty": difficulty, "candidate": candidate}, &d)
 	return d, err
 }
 

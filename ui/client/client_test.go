@@ -426,6 +426,13 @@ func TestClient_errors(t *testing.T) {
 			_, err := c.CreateDrill(ctx, "no-such-scenario", "", "")
 			return err
 		}, 404, injectors.ENOTFOUND, "no-such-scenario"},
+		{"a scenario with candidates needs one picked", func(c *client.Client) error {
+			if err := c.Login(ctx, adminToken); err != nil {
+				return err
+			}
+			_, err := c.CreateDrill(ctx, "candidates-test", "", "")
+			return err
+		}, 400, injectors.EINVALID, `expected one of them to be chosen: pool ("Connection pool shrunk to one")`},
 		{"a drill call without a session is refused", func(c *client.Client) error { return c.Say(ctx, "d-x", "incident", "hello", "") }, 401, injectors.EUNAUTHORIZED, "Sign in first"},
 		{"a stream without a session is refused", func(c *client.Client) error { _, err := c.Stream(ctx, "d-x", 0); return err }, 0, "", "HTTP 401"},
 	}
@@ -566,4 +573,26 @@ func chatText(e wire.Event) (string, bool) {
 		return "", false
 	}
 	return m.Text, true
+}
+
+// CreateDrillCandidate creates a drill playing the candidate picked.
+func TestClient_createDrillCandidate(t *testing.T) {
+	r := newRoom(t)
+	ctx := ctxFor(t)
+	fac := newClient(t, r)
+	must(t, "login", fac.Login(ctx, adminToken))
+	d, err := fac.CreateDrillCandidate(ctx, "candidates-test", "", "", "pool")
+	must(t, "create drill", err)
+	var view struct {
+		Staff struct {
+			Scenario struct {
+				Candidate struct{ ID string }   `json:"candidate"`
+				Faults    []struct{ ID string } `json:"faults"`
+			} `json:"scenario"`
+		} `json:"staff"`
+	}
+	must(t, "drill", fac.Do(ctx, "GET", "/api/drills/"+d.ID, nil, &view))
+	if sc := view.Staff.Scenario; sc.Candidate.ID != "pool" || len(sc.Faults) != 1 || sc.Faults[0].ID != "pool-too-small" {
+		t.Fatalf("drill plays %+v, want the pool candidate alone", sc)
+	}
 }

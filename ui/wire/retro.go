@@ -59,11 +59,14 @@ type RetroView struct {
 
 // RetroScenario is the scenario as opened at the retro.
 type RetroScenario struct {
-	Name     string            `json:"name"`
-	Title    string            `json:"title"`
-	Summary  string            `json:"summary,omitempty"`
-	Variant  string            `json:"variant,omitempty"`
-	Designer string            `json:"designer,omitempty"`
-	Solution string            `json:"solution,omitempty"`
-	Faults   []scenarios.Fault `json:"faults"`
+	Name    string `json:"name"`
+	Title   string `json:"title"`
+	Summary string `json:"summary,omitempty"`
+	Variant string `json:"variant,omitempty"`
+	// Candidate is the title of the candidate scenario played, for a file
+	// that keeps candidates.
+	Candidate string            `json:"candidate,omitempty"`
+	Designer  string            `json:"designer,omitempty"`
+	Solution  string            `json:"solution,omitempty"`
+	Faults    []scenarios.Fault `json:"faults"`
 }

@@ -14,6 +14,33 @@ function difficulties() {
   sel.value = [...sel.options].some((o) => o.value === cur) ? cur : "";
 }
 
+/**
+ * candidates offers the candidate scenarios the chosen file keeps, with
+ * their titles and descriptions; none is picked for the facilitator, since
+ * there is no default.
+ */
+function candidates() {
+  const sc = scenarios.find((s) => s.name === document.getElementById("scenario").value);
+  const list = (sc && sc.candidates) || [];
+  const box = clear(document.getElementById("candidates"));
+  const cur = pickedCandidate();
+  document.getElementById("candidateBox").classList.toggle("hidden", list.length === 0);
+  for (const c of list) {
+    box.append(el("label", { class: "candidate" },
+      el("input", { type: "radio", name: "candidate", value: c.id, checked: c.id === cur, dataset: { candidate: c.id } }),
+      " ", el("strong", {}, c.title), " ", el("span", { class: "mono muted" }, "(" + c.id + ")"),
+      c.description ? el("span", { class: "muted candidate-desc" }, c.description) : null));
+  }
+}
+
+/** pickedCandidate returns the id of the candidate picked, or "". */
+function pickedCandidate() {
+  const r = document.querySelector('#candidates input[name="candidate"]:checked');
+  return r ? r.value : "";
+}
+
+function scenarioChosen() { difficulties(); candidates(); }
+
 async function refresh() {
   const [scs, drills] = await Promise.all([api("GET", "/api/scenarios"), api("GET", "/api/drills")]);
   scenarios = scs;
@@ -28,7 +55,7 @@ async function refresh() {
   // The studio edits the scenarios of the teams one designs or
   // facilitates drills for: the same list.
   document.getElementById("toStudio").classList.toggle("hidden", scs.length === 0);
-  difficulties();
+  scenarioChosen();
   const tb = clear(document.getElementById("drills"));
   for (const d of drills.slice().reverse()) {
     tb.append(el("tr", {},
@@ -54,7 +81,7 @@ translateWords();
   await refresh();
 })();
 
-document.getElementById("scenario").addEventListener("change", difficulties);
+document.getElementById("scenario").addEventListener("change", scenarioChosen);
 // A scenario saved in the studio (another tab) is in the list when the
 // console is looked at again.
 window.addEventListener("focus", () => { refresh().catch((e) => { document.getElementById("error").textContent = e.message; }); });
@@ -63,10 +90,16 @@ document.getElementById("create").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const err = document.getElementById("error");
   err.textContent = "";
+  const sc = scenarios.find((s) => s.name === document.getElementById("scenario").value);
+  if (sc && sc.candidates && sc.candidates.length && !pickedCandidate()) {
+    err.textContent = t("pickCandidate");
+    return;
+  }
   try {
     const d = await api("POST", "/api/drills", {
       scenario: document.getElementById("scenario").value,
       difficulty: document.getElementById("difficulty").value,
+      candidate: pickedCandidate(),
       title: document.getElementById("title").value,
       timeScale: Number(document.getElementById("timeScale").value) || 0,
     });

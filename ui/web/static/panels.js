@@ -436,6 +436,8 @@ function scenarioSection(side, room) {
   const sc = room.view.staff.scenario;
   side.append(el("details", {}, el("summary", {}, t("scenarioText") + ": " + (sc.metadata.title || sc.metadata.name)),
     el("div", { class: "prose" }, prose(sc.metadata.summary || "")),
+    sc.candidate ? el("p", { id: "playedCandidate" }, el("strong", {}, t("playedCandidate") + ": "), sc.candidate.title,
+      sc.candidate.description ? el("span", { class: "muted" }, " — " + sc.candidate.description) : null) : null,
     el("h2", {}, t("solution")), el("div", { class: "prose", id: "solution" }, room.view.staff.solution ? prose(room.view.staff.solution) : t("none"))));
 }
 

@@ -257,7 +257,7 @@ function renderPresenting() {
 function renderPrivate() {
   const v = view, sc = v.scenario;
   const box = clear($("scenario"));
-  box.append(el("p", {}, el("strong", {}, sc.title), " ", el("span", { class: "muted" }, "(" + sc.name + (sc.variant ? ", " + rt("variant") + " " + sc.variant : "") + (sc.designer ? ", " + rt("designer") + " " + sc.designer : "") + ")")));
+  box.append(el("p", {}, el("strong", {}, sc.title), " ", el("span", { class: "muted" }, "(" + sc.name + (sc.variant ? ", " + rt("variant") + " " + sc.variant : "") + (sc.candidate ? ", " + rt("candidate") + " " + sc.candidate : "") + (sc.designer ? ", " + rt("designer") + " " + sc.designer : "") + ")")));
   if (sc.summary) box.append(el("p", {}, sc.summary));
   const fl = el("ul", { class: "rt-list" });
   for (const f of sc.faults || []) fl.append(el("li", {}, el("span", { class: "grow" }, el("strong", {}, f.title || f.id), f.impact ? " — " + f.impact : "", f.description ? el("div", { class: "muted small" }, f.description) : null)));

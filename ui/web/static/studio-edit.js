@@ -86,10 +86,14 @@ function showPreview() {
   const plans = (last && last.plans) || [];
   $("noPreview").hidden = plans.length > 0;
   const cur = sel.value;
-  clear(sel).append(...plans.map((p) => el("option", { value: p.difficulty }, p.difficulty ? t(p.difficulty) : sw("none"))));
+  // A scenario that keeps candidates is previewed as each candidate at
+  // each difficulty: "candidate/difficulty".
+  const key = (p) => (p.candidate ? p.candidate + "/" : "") + p.difficulty;
+  const label = (p) => (p.candidateTitle ? p.candidateTitle + " · " : "") + (p.difficulty ? t(p.difficulty) : sw("none"));
+  clear(sel).append(...plans.map((p) => el("option", { value: key(p), dataset: { candidate: p.candidate || "" } }, label(p))));
   sel.disabled = plans.length < 2;
-  if (plans.some((p) => p.difficulty === cur)) sel.value = cur;
-  const plan = plans.find((p) => p.difficulty === sel.value) || plans[0];
+  if (plans.some((p) => key(p) === cur)) sel.value = cur;
+  const plan = plans.find((p) => key(p) === sel.value) || plans[0];
   drawGantt($("gantt"), plan, sw);
   clear($("notes")).append(...((plan && plan.notes) || []).map((n) => el("li", { class: "muted" }, n)));
   const box = clear($("personaMsgs"));

@@ -33,7 +33,11 @@ export function wire(editor, status, invalid) {
     if (!/^rehearsal:/m.test(text)) { status(sw("noRobots")); return; }
     btn.disabled = true;
     try {
-      const { id } = await api("POST", "/api/rehearsals", { scenario: editor.text(), difficulty: $("difficulty").value, timeScale: 600 });
+      // The preview's choice is "difficulty", or "candidate/difficulty" for
+      // a scenario that keeps candidates: the rehearsal plays that one.
+      const choice = $("difficulty").value.split("/");
+      const difficulty = choice.pop(), candidate = choice.join("/");
+      const { id } = await api("POST", "/api/rehearsals", { scenario: editor.text(), difficulty, candidate, timeScale: 600 });
       render({ status: "running", checks: [] });
       for (;;) {
         const r = await api("GET", "/api/rehearsals/" + encodeURIComponent(id));
