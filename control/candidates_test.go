@@ -29,22 +29,6 @@ func candidateScenario() *scenarios.Scenario {
 	return s
 }
 
-// startCandidate creates and starts a drill of s playing candidate.
-func startCandidate(t *testing.T, h *controltest.Harness, s *scenarios.Scenario, candidate string) string {
-	t.Helper()
-	d, err := h.Engine.CreateDrill(h.Ctx, control.DrillRequest{Scenario: s, Candidate: candidate})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := h.Engine.StartBriefing(h.Ctx, d.ID, "fiona"); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.Engine.Start(h.Ctx, d.ID, "fiona"); err != nil {
-		t.Fatal(err)
-	}
-	return d.ID
-}
-
 // TestCandidates plays each candidate of one file on the fake clock: only
 // its faults, alerts and hints are played, the drill and its journal name
 // the candidate, and replay and a restarted controller keep it.
@@ -65,7 +49,7 @@ func TestCandidates(t *testing.T) {
 			s := candidateScenario()
 			h := controltest.NewHarness(t)
 			h.Injector.Bind(s)
-			id := startCandidate(t, h, s, tt.candidate)
+			id := startRequest(t, h, control.DrillRequest{Scenario: s, Candidate: tt.candidate})
 			h.AdvanceTo(id, 4*time.Minute)
 			h.Injector.Fix("db-config")
 			h.AdvanceTo(id, 20*time.Minute)

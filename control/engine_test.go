@@ -36,7 +36,13 @@ func startDrill(t *testing.T, h *controltest.Harness, s *scenarios.Scenario) str
 // startDrillAt is startDrill at a difficulty.
 func startDrillAt(t *testing.T, h *controltest.Harness, s *scenarios.Scenario, difficulty scenarios.Difficulty) string {
 	t.Helper()
-	d, err := h.Engine.CreateDrill(h.Ctx, control.DrillRequest{Scenario: s, Difficulty: difficulty})
+	return startRequest(t, h, control.DrillRequest{Scenario: s, Difficulty: difficulty})
+}
+
+// startRequest is startDrill of the drill req asks for.
+func startRequest(t *testing.T, h *controltest.Harness, req control.DrillRequest) string {
+	t.Helper()
+	d, err := h.Engine.CreateDrill(h.Ctx, req)
 	if err != nil {
 		t.Fatal(err)
 	}
