@@ -26,7 +26,7 @@ func (e *Engine) do(ctx context.Context, r *drillRun, a *action) error {
 		})
 	case actAutoEnd:
 		return e.appendNow(ctx, r, func(d *Drill) []pending {
-			if !d.Running() || !d.resolvedAndNoticed() {
+			if !d.Running() || !d.resolvedAndNoticed() || d.scriptDue(d.Elapsed(e.clock.Now())) {
 				return nil
 			}
 			return e.stopEvents(d, EventDrillEnded, ActorEngine, StateChange{Reason: "resolved", Why: "every fault is resolved and the resolution notice is posted"})

@@ -426,6 +426,24 @@ func contains(ss []string, s string) bool {
 	return false
 }
 
+// scriptDue reports whether a scripted message or a hint is due at drill
+// time el and not yet played. The natural end waits for it: the end is
+// planned at one moment and journaled a little later, and a message due in
+// between belongs to the drill, not after it.
+func (d *Drill) scriptDue(el time.Duration) bool {
+	for i := range d.Injects {
+		if due, ok := d.injectDue(i, el); ok && due <= el {
+			return true
+		}
+	}
+	for _, h := range d.Hints {
+		if h.GivenAt == nil && !h.Skipped && h.At <= el {
+			return true
+		}
+	}
+	return false
+}
+
 // resolvedAndNoticed reports the natural end: every fault settled and a
 // resolution notice posted after the last fault was injected.
 func (d *Drill) resolvedAndNoticed() bool {
