@@ -107,6 +107,7 @@ func (h *Rehearsal) Report(ctx context.Context) (*Report, error) {
 	h.faultChecks(rep, d)
 	injectChecks(rep, d)
 	hintChecks(rep, d, evs)
+	alertChecks(rep, d)
 	h.stepChecks(rep, d)
 	endChecks(rep, d, evs, h.stopped)
 	h.leftoverCheck(ctx, rep, d)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -88,6 +89,9 @@ func TestRehearse_everyExamplePassesAtEveryDifficulty(t *testing.T) {
 			}
 			if resolved == 0 {
 				t.Errorf("no fault was resolved after a robot's fix: %+v", r.Checks)
+			}
+			if r.Scenario == "traffic-surge-leak-cascade" {
+				assertPagerStorm(t, r.Checks)
 			}
 			if r.Scenario == "traffic-surge-leak-cascade" {
 				// The cascade comes back while the leak lasts (recurs),
@@ -185,4 +189,30 @@ func assertCameBack(t *testing.T, r rehearsalReport, what string) {
 		}
 	}
 	t.Errorf("no check %q in the report", what)
+}
+
+// assertPagerStorm: on the demo cluster, the cascade's alert really fires —
+// payment-worker-down from its check on the scaled-down Deployment — is
+// posted again while firing (its pager storm) and resolves after the
+// robots' fix.
+func assertPagerStorm(t *testing.T, checks []struct {
+	What    string `json:"what"`
+	Outcome string `json:"outcome"`
+	Message string `json:"message"`
+}) {
+	t.Helper()
+	for _, c := range checks {
+		if c.What != "alert payment-worker-down" {
+			continue
+		}
+		t.Logf("alert payment-worker-down: %s", c.Message)
+		var fired string
+		var posts int
+		n, _ := fmt.Sscanf(c.Message, "fired at %s posted %d times", &fired, &posts)
+		if c.Outcome != "passed" || n != 2 || posts < 2 || !strings.Contains(c.Message, "resolved at") {
+			t.Errorf("alert payment-worker-down: %s %q, want fired, posted again while firing, and resolved", c.Outcome, c.Message)
+		}
+		return
+	}
+	t.Errorf("the report says nothing of alert payment-worker-down: %+v", checks)
 }
