@@ -157,13 +157,19 @@ func playedAt(levels []Difficulty, d Difficulty) bool {
 }
 
 // mergeParams returns base with over's keys set over it; neither is
-// modified. Nested mappings are merged key by key as well.
+// modified. Nested mappings are merged key by key as well. A key set to null
+// in over removes the key from the result (as in a JSON merge patch), so a
+// variant can drop a param of the fault, e.g. remove: true for value: x.
 func mergeParams(base, over map[string]any) map[string]any {
 	out := cloneValue(base).(map[string]any)
 	if out == nil {
 		out = map[string]any{}
 	}
 	for k, v := range over {
+		if v == nil {
+			delete(out, k)
+			continue
+		}
 		bm, bok := out[k].(map[string]any)
 		om, ook := v.(map[string]any)
 		if bok && ook {

@@ -98,6 +98,25 @@ func TestForDifficulty_mergesParamsKeyByKey(t *testing.T) {
 	}
 }
 
+func TestForDifficulty_nullParamDropsTheFaultsParam(t *testing.T) {
+	s, err := scenarios.Parse("m.yaml", []byte(strings.Replace(string(mustRead(t, "testdata/valid-minimal.yaml")),
+		"    params: {key: DB_HOST, value: nowhere}\n",
+		"    params: {key: DB_HOST, value: nowhere, restart: {kind: Deployment, name: order-api}}\n"+
+			"    variants:\n      hard:\n        params: {value: null, remove: true, restart: {name: null}}\n", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hard, err := s.ForDifficulty(scenarios.Hard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := hard.Fault("db-config")
+	want := map[string]any{"key": "DB_HOST", "remove": true, "restart": map[string]any{"kind": "Deployment"}}
+	if !reflect.DeepEqual(f.Params, want) {
+		t.Errorf("params = %#v, want %#v", f.Params, want)
+	}
+}
+
 func TestForDifficulty_refusesUnknownDifficulty(t *testing.T) {
 	s := mustLoad(t, "examples/chained-order-api.yaml")
 	_, err := s.ForDifficulty("extreme")
