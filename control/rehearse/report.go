@@ -368,7 +368,10 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.Candidate != "" {
 		name += " (candidate " + r.Candidate + ")"
 	}
-	fmt.Fprintf(w, "Rehearsal of %s at %s (drill %s, clock ×%g)\n", name, r.Difficulty, r.DrillID, r.TimeScale)
+	if r.Difficulty != "" {
+		name += " at " + string(r.Difficulty)
+	}
+	fmt.Fprintf(w, "Rehearsal of %s (drill %s, clock ×%g)\n", name, r.DrillID, r.TimeScale)
 	for _, c := range r.Checks {
 		fmt.Fprintf(w, "  %s %s — %s\n", mark[c.Outcome], c.What, c.Message)
 	}
