@@ -18,8 +18,9 @@ import (
 //
 // e.g. "fault.resolved:db-config+2m", "notice.missing:incident@15m",
 // "alert.firing:payment-errors", "drill.started+1m". A row has either a time
-// or an on trigger.
-var InjectCSVColumns = []string{"id", "time", "on", "persona", "channel", "text", "expected action", "follow-up after", "follow-up text"}
+// or an on trigger. The difficulties column lists the levels an inject is
+// limited to (e.g. "medium easy"); empty plays it at every level.
+var InjectCSVColumns = []string{"id", "time", "on", "persona", "channel", "text", "expected action", "follow-up after", "follow-up text", "difficulties"}
 
 // MaxCSVRows bounds how many injects one import may carry.
 const MaxCSVRows = 5000
@@ -45,6 +46,9 @@ func ExportInjectsCSV(w io.Writer, s *Scenario) error {
 		row[3], row[4], row[5], row[6] = in.Persona, in.Channel, in.Text, in.ExpectedAction
 		if in.FollowUp != nil {
 			row[7], row[8] = mins(in.FollowUp.After), in.FollowUp.Text
+		}
+		for _, d := range in.Difficulties {
+			row[9] = strings.TrimSpace(row[9] + " " + string(d))
 		}
 		if err := cw.Write(row); err != nil {
 			return fmt.Errorf("export injects: %w", err)
@@ -256,6 +260,15 @@ func ImportInjectsCSVRows(r io.Reader) ([]Inject, []int, error) {
 				bad("follow-up after", "%v", err)
 			} else {
 				in.FollowUp = &FollowUp{After: d, Text: rec[col["follow-up text"]-1]}
+			}
+		}
+		if ds, _ := cell("difficulties"); ds != "" {
+			for _, d := range strings.FieldsFunc(ds, func(r rune) bool { return r == ',' || r == ' ' || r == ';' }) {
+				if lvl := Difficulty(strings.ToLower(d)); validDifficulty(lvl) {
+					in.Difficulties = append(in.Difficulties, lvl)
+				} else {
+					bad("difficulties", "unknown difficulty %q, expected levels from hard, medium, easy separated by spaces, e.g. \"medium easy\"", d)
+				}
 			}
 		}
 		out = append(out, in)

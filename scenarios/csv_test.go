@@ -31,6 +31,28 @@ func TestInjectsCSV_roundTrip(t *testing.T) {
 	}
 }
 
+// An inject limited to some difficulties keeps the limit through the
+// spreadsheet: before the difficulties column, export dropped it silently and
+// the imported inject was played at every level.
+func TestInjectsCSV_keepsDifficulties(t *testing.T) {
+	s := mustLoad(t, "examples/incidents/one-sick-web-pod.yaml")
+	s.Injects[0].Difficulties = []scenarios.Difficulty{scenarios.Medium, scenarios.Easy}
+	var b bytes.Buffer
+	if err := scenarios.ExportInjectsCSV(&b, s); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), ",medium easy\n") {
+		t.Errorf("export does not write the difficulties:\n%s", b.String())
+	}
+	got, err := scenarios.ImportInjectsCSV(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, s.Injects) {
+		t.Errorf("round trip changed the injects:\ngot  %+v\nwant %+v", got, s.Injects)
+	}
+}
+
 func TestImportInjectsCSV_acceptsSpreadsheetHeaders(t *testing.T) {
 	in := "\ufeffTime,Persona,Channel,Text,Expected_Action,On\n" +
 		"5m,cs,cs-inquiries,\"Customers cannot pay,\nsince 14:00\",Post the notice,\n" +
@@ -65,6 +87,7 @@ func TestImportInjectsCSV_errors(t *testing.T) {
 		{"fails on both time and on", "time,on,persona,channel,text\n5m,drill.started,cs,incident,hi\n", "row 2, column 2 (on): both time and on are set"},
 		{"fails on an empty text", "time,persona,channel,text\n5m,cs,incident,\n", "row 2, column 4 (text): empty text"},
 		{"fails on a follow-up without text", "time,persona,channel,text,follow-up after\n5m,cs,incident,hi,3m\n", "a follow-up needs its text"},
+		{"fails on an unknown difficulty", "time,persona,channel,text,difficulties\n5m,cs,incident,hi,\"easy, insane\"\n", `row 2, column 5 (difficulties): unknown difficulty "insane", expected levels from hard, medium, easy`},
 		{"fails on broken quoting", "time,persona,channel,text\n5m,cs,incident,\"hi\n", "row 2"},
 	}
 	for _, tt := range tests {
