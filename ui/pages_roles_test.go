@@ -19,10 +19,10 @@ func TestPagesByRole(t *testing.T) {
 		roleDesigner: d.designer, roleFacilitator: d.admin, roleOtherDrill: other.participant,
 	}
 	const (
-		ok        = http.StatusOK
-		signIn    = http.StatusSeeOther
-		refused   = http.StatusForbidden
-		notYet    = http.StatusConflict
+		ok      = http.StatusOK
+		signIn  = http.StatusSeeOther
+		refused = http.StatusForbidden
+		notYet  = http.StatusConflict
 	)
 	tests := []struct {
 		path string
