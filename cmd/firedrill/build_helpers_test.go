@@ -4,6 +4,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/firedrill/firedrill/internal/testbin"
 )
 
 // goBuild builds the Go package pkg into the executable out.
@@ -14,12 +16,11 @@ func goBuild(t testing.TB, pkg, out string) {
 	}
 }
 
-// buildFiredrill builds the real firedrill binary and returns its path.
+// buildFiredrill builds the real firedrill binary, with its built-in
+// plugins beside it, and returns its path.
 func buildFiredrill(t testing.TB) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "firedrill")
-	goBuild(t, "github.com/firedrill/firedrill/cmd/firedrill", bin)
-	return bin
+	return testbin.Firedrill(t)
 }
 
 // buildFlagfile builds the flagfile example plugin into a fresh plugin

@@ -19,13 +19,15 @@ import (
 	"github.com/firedrill/firedrill/internal/devcluster"
 	"github.com/firedrill/firedrill/internal/devcluster/clustertest"
 	"github.com/firedrill/firedrill/internal/pgtest"
+	"github.com/firedrill/firedrill/internal/testbin"
 )
 
 // pg is the PostgreSQL server the replicas of the failover test share,
 // started by the first test that needs it.
 var pg pgtest.Lazy
 
-// The binary under test, built once by TestMain.
+// The binary under test (with its built-in plugins beside it), built once
+// by TestMain.
 var (
 	binary   string
 	repoRoot string
@@ -38,32 +40,14 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		os.Exit(1)
 	}
-	binary = filepath.Join(tmp, "firedrill")
-	repoRoot, buildErr = moduleRoot()
+	repoRoot, buildErr = testbin.ModuleRoot()
 	if buildErr == nil {
-		build := exec.Command("go", "build", "-o", binary, "./cmd/firedrill")
-		build.Dir = repoRoot
-		if out, err := build.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build ./cmd/firedrill: %v\n%s", err, out)
-		}
+		binary, buildErr = testbin.Build(tmp, testbin.Options{})
 	}
 	code := clustertest.Main(m)
 	pg.Stop()
 	os.RemoveAll(tmp)
 	os.Exit(code)
-}
-
-// moduleRoot returns the directory of firedrill's go.mod.
-func moduleRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	mod := strings.TrimSpace(string(out))
-	if mod == "" || mod == os.DevNull {
-		return "", fmt.Errorf("go env GOMOD: not inside the firedrill module")
-	}
-	return filepath.Dir(mod), nil
 }
 
 // needBinary fails t when the binary could not be built.

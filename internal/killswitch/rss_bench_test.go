@@ -15,6 +15,7 @@ import (
 
 	"github.com/firedrill/firedrill/internal/devcluster"
 	"github.com/firedrill/firedrill/internal/devcluster/clustertest"
+	"github.com/firedrill/firedrill/internal/testbin"
 	"github.com/firedrill/firedrill/ui/client"
 )
 
@@ -36,9 +37,10 @@ import (
 func BenchmarkServeRSS(b *testing.B) {
 	c := clustertest.Cluster(b)
 	dir := b.TempDir()
-	bin := filepath.Join(dir, "firedrill")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/firedrill/firedrill/cmd/firedrill").CombinedOutput(); err != nil {
-		b.Fatalf("build firedrill: %v\n%s", err, out)
+	// Built as shipped (make build): what users run is what is measured.
+	bin, err := testbin.Build(b.TempDir(), testbin.Options{Shipped: true})
+	if err != nil {
+		b.Fatal(err)
 	}
 	const token = "rss-bench-admin-token-123"
 	root, _ := filepath.Abs("../../scenarios/examples")

@@ -13,6 +13,7 @@ import (
 	"github.com/firedrill/firedrill/internal/devcluster"
 	"github.com/firedrill/firedrill/internal/devcluster/clustertest"
 	"github.com/firedrill/firedrill/internal/shop"
+	"github.com/firedrill/firedrill/internal/testbin"
 )
 
 // TestValidateAgainstDryRunsTheExamples runs the real firedrill binary's
@@ -26,10 +27,7 @@ func TestValidateAgainstDryRunsTheExamples(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	exe := filepath.Join(dir, "firedrill")
-	if out, err := exec.Command("go", "build", "-o", exe, "github.com/firedrill/firedrill/cmd/firedrill").CombinedOutput(); err != nil {
-		t.Fatalf("build firedrill: %v\n%s", err, out)
-	}
+	exe := testbin.Firedrill(t)
 	examples, _ := filepath.Glob("../../scenarios/examples/*.yaml")
 	if len(examples) < 3 {
 		t.Fatalf("examples: %v", examples)
