@@ -223,8 +223,19 @@ func (e *Engine) StartBriefing(ctx context.Context, id, actor string) error {
 
 // Start starts the drill clock. Faults, injects and hints fire from now on.
 func (e *Engine) Start(ctx context.Context, id, actor string) error {
-	return e.transition(ctx, id, EventDrillStarted, actor, nil, StateDraft, StateScheduled, StateBriefing)
+	if r, err := e.run(ctx, id); err == nil {
+		// Prepare (which changes nothing) the first faults while
+		// drill.started is journaled, not after: a fault fired right
+		// after the start then finds its record ready or under way.
+		r.stage.starting.Add(1)
+		defer r.stage.starting.Add(-1)
+		e.prepareAhead(r)
+	}
+	return e.transition(ctx, id, EventDrillStarted, actor, nil, startableStates...)
 }
+
+// startableStates are the states Start moves a drill from.
+var startableStates = []DrillState{StateDraft, StateScheduled, StateBriefing}
 
 // Pause freezes the drill clock and holds everything scheduled, for
 // instance because a real incident needs the people.

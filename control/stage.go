@@ -4,6 +4,7 @@ import (
 	"context"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -34,6 +35,11 @@ type stage struct {
 	// taken: the fault is not prepared ahead again until a failed attempt
 	// has counted.
 	taken map[string]int
+	// starting counts the Start calls under way: while one is, the drill
+	// is prepared ahead as if it were running already, so that its first
+	// faults are prepared while drill.started is journaled rather than
+	// after (a designer starts a drill and fires a fault at once).
+	starting atomic.Int32
 }
 
 // prepared is one Prepare made ahead; started is closed when it was sent,
@@ -53,19 +59,20 @@ func (p *prepared) fresh(spec FaultSpec, now time.Time, ttl time.Duration) bool 
 }
 
 // prepareAhead prepares, in the background, the next pending faults of a
-// running drill that have no usable record prepared ahead, one at a time.
-// It returns the wall time at which a record prepared ahead needs renewing,
-// if any. The drill's loop calls it after each reconcile pass.
+// running drill (or of one being started) that have no usable record
+// prepared ahead, one at a time. It returns the wall time at which a
+// record prepared ahead needs renewing, if any. The drill's loop calls it
+// after each reconcile pass, and Start before it journals drill.started.
 func (e *Engine) prepareAhead(r *drillRun) (time.Time, bool) {
 	ttl := e.PrepareAhead
-	if ttl <= 0 || e.ctx == nil {
+	if ttl <= 0 || e.ctx == nil || e.Manual {
 		return time.Time{}, false
 	}
 	now := e.clock.Now()
 	var specs []FaultSpec
 	attempts := map[string]int{}
 	r.mu.Lock()
-	if r.d.Running() {
+	if r.d.Running() || r.stage.starting.Load() > 0 && inStates(r.d.State, startableStates) {
 		for i := range r.d.Faults {
 			if f := &r.d.Faults[i]; f.Phase == FaultPending && f.FireRequestedAt == nil {
 				specs = append(specs, f.Spec)

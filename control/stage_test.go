@@ -2,14 +2,18 @@ package control_test
 
 import (
 	"context"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	clocktesting "k8s.io/utils/clock/testing"
+
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/controltest"
+	"github.com/firedrill/firedrill/control/sqlite"
 	"github.com/firedrill/firedrill/injectors"
 )
 
@@ -100,5 +104,112 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatalf("%s: not after 10s", what)
 		}
+	}
+}
+
+// startGate holds the journal's append of drill.started until the
+// injector has been asked for a Prepare, for at most hold, and remembers
+// whether one had been asked for by then.
+type startGate struct {
+	control.Store
+	hold     time.Duration
+	asked    chan struct{}
+	askOnce  sync.Once
+	mu       sync.Mutex
+	answered []bool
+}
+
+func (g *startGate) Append(ctx context.Context, sum control.DrillSummary, evs []control.Event) error {
+	if evs[0].Type == control.EventDrillStarted {
+		early := true
+		select {
+		case <-g.asked:
+		case <-time.After(g.hold):
+			early = false
+		}
+		g.mu.Lock()
+		g.answered = append(g.answered, early)
+		g.mu.Unlock()
+	}
+	return g.Store.Append(ctx, sum, evs)
+}
+
+// gatedInjector tells the gate when a Prepare is asked for.
+type gatedInjector struct {
+	*loggedInjector
+	gate *startGate
+}
+
+func (i *gatedInjector) Prepare(ctx context.Context, s control.FaultSpec) ([]byte, error) {
+	i.gate.askOnce.Do(func() { close(i.gate.asked) })
+	return i.loggedInjector.Prepare(ctx, s)
+}
+
+// Start prepares the drill's first pending faults while drill.started is
+// being journaled, not after, so that a fault a designer fires right after
+// the start finds its record ready or under way; the fire then makes no
+// Prepare of its own. A manual engine, or one that does not prepare ahead,
+// makes no Prepare before a fire.
+func TestStart_preparesTheFirstFaultsWhileDrillStartedIsJournaled(t *testing.T) {
+	tests := []struct {
+		name         string
+		prepareAhead time.Duration
+		manual       bool
+		early        bool
+	}{
+		{name: "prepared while the start is journaled", prepareAhead: control.DefaultPrepareAhead, early: true},
+		{name: "nothing prepared without PrepareAhead", prepareAhead: 0},
+		{name: "nothing prepared by a manual engine", prepareAhead: control.DefaultPrepareAhead, manual: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "firedrill.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			hold := 5 * time.Second
+			if !tt.early {
+				hold = 50 * time.Millisecond
+			}
+			log := &opLog{}
+			gate := &startGate{Store: &loggedStore{Store: db, log: log}, hold: hold, asked: make(chan struct{})}
+			fake := controltest.NewInjector()
+			e := control.NewEngine(gate, &gatedInjector{loggedInjector: &loggedInjector{Injector: fake, log: log}, gate: gate}, clocktesting.NewFakeClock(controltest.Start))
+			e.PrepareAhead, e.Manual = tt.prepareAhead, tt.manual
+			if err := e.Open(ctx); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { e.Close() })
+			s := controltest.PaymentScenario()
+			d, err := e.CreateDrill(ctx, control.DrillRequest{Scenario: s, Actor: "fiona"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := e.Start(ctx, d.ID, "fiona"); err != nil {
+				t.Fatal(err)
+			}
+			gate.mu.Lock()
+			answered := slices.Clone(gate.answered)
+			gate.mu.Unlock()
+			if !slices.Equal(answered, []bool{tt.early}) {
+				t.Fatalf("a Prepare was asked for before drill.started was journaled: %v; expected [%v]", answered, tt.early)
+			}
+			if !tt.early {
+				return
+			}
+			fault := "cache-evict"
+			waitFor(t, fault+" prepared ahead", func() bool { return slices.Contains(log.list(), "prepare "+fault) })
+			before := len(log.list())
+			if err := e.FireFaultNow(ctx, d.ID, fault, "designer"); err != nil {
+				t.Fatal(err)
+			}
+			for _, op := range log.list()[before:] {
+				if op == "prepare "+fault {
+					t.Fatalf("the fire of %s prepared it again: %q", fault, log.list()[before:])
+				}
+			}
+		})
 	}
 }
