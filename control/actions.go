@@ -194,10 +194,11 @@ func (e *Engine) hintEvents(d *Drill, i int, actor, reason string) []pending {
 // and the record together (one fsync), and only then Inject applies the
 // fault and the refined record is appended. lead is a person's fire
 // request, journaled in that same append; without one, a due extension
-// whose condition failed is skipped instead. injected, when set, is called
-// once Inject succeeded, before the fault.injected append. The caller holds
-// r.op.
-func (e *Engine) fireFault(ctx context.Context, r *drillRun, i int, injected func(), lead ...pending) error {
+// whose condition failed is skipped instead. injected, when set, is handed
+// the fault.injected append once Inject succeeded, to run it (and then
+// release r.op) off the caller's wait; fireFault then returns nil. The
+// caller holds r.op.
+func (e *Engine) fireFault(ctx context.Context, r *drillRun, i int, injected func(journal func() error), lead ...pending) error {
 	r.mu.Lock()
 	d := r.d
 	f := d.Faults[i]
@@ -262,13 +263,17 @@ func (e *Engine) fireFault(ctx context.Context, r *drillRun, i int, injected fun
 	if len(newRecord) == 0 {
 		newRecord = record
 	}
-	if injected != nil {
-		injected()
+	journal := func() error {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		_, err := e.appendLocked(ctx, r, pending{Type: EventFaultInjected, Actor: ActorEngine, Payload: FaultEvent{FaultID: f.ID, Record: newRecord}})
+		return err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	_, err = e.appendLocked(ctx, r, pending{Type: EventFaultInjected, Actor: ActorEngine, Payload: FaultEvent{FaultID: f.ID, Record: newRecord}})
-	return err
+	if injected != nil {
+		injected(journal)
+		return nil
+	}
+	return journal()
 }
 
 // maxStalePrepares bounds how often one fire prepares again after Inject

@@ -428,29 +428,28 @@ func (e *Engine) FireFaultNow(ctx context.Context, id, faultID, actor string) er
 	}
 	// The fault must not be left half-injected because the person's
 	// request ended (a closed browser tab): the fire goes on without ctx's
-	// cancellation, and holds r.op until fault.injected is journaled.
-	injected := make(chan struct{})
-	done := make(chan error, 1)
+	// cancellation, and holds r.op until fault.injected is journaled. It
+	// runs on the caller's goroutine up to the inject, so that no hand-off
+	// stands between the request and the plugin call; journaling
+	// fault.injected goes on on a goroutine of its own, off the person's
+	// wait.
 	e.wg.Add(1)
-	go func() {
-		defer e.wg.Done()
-		err := e.fireFault(context.WithoutCancel(ctx), r, i, func() { close(injected) }, req)
-		unlock()
-		if err != nil {
-			select {
-			case <-injected:
+	handed := false
+	err = e.fireFault(context.WithoutCancel(ctx), r, i, func(journal func() error) {
+		handed = true
+		go func() {
+			defer e.wg.Done()
+			if err := journal(); err != nil {
 				e.logf("drill %s: fault %s is injected, but: %v", id, faultID, err)
-			default:
 			}
-		}
-		done <- err
-	}()
-	select {
-	case err := <-done:
-		return err
-	case <-injected:
-		return nil
+			unlock()
+		}()
+	}, req)
+	if !handed {
+		unlock()
+		e.wg.Done()
 	}
+	return err
 }
 
 // firable returns the index of the fault a person can fire now: a pending
