@@ -9,9 +9,9 @@ LDFLAGS := -X main.Version=$(VERSION)
 
 all: build
 
-## build: compile the firedrill binary into bin/
+## build: compile firedrill, and firedrill-dev beside it (the local cluster and the demo's shop, which `firedrill cluster` and `firedrill demo` run), into bin/
 build:
-	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/firedrill ./cmd/firedrill
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/firedrill ./cmd/firedrill-dev
 
 ## test: THE test command: unit, integration (real SQLite, real Kubernetes API server, real plugin subprocesses) and browser tests
 test:
@@ -57,14 +57,13 @@ proto:
 
 ## demo: one command to a running drill: builds the local cluster's binaries the first time (progress shown), starts the cluster, deploys the sample shop, serves the drill room with the example scenarios and prints the facilitator URL and join links. Ctrl-C reverts every fault and stops everything. Pass flags with ARGS, e.g. make demo ARGS="--time-scale 10"
 .PHONY: demo
-demo:
-	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/firedrill ./cmd/firedrill
+demo: build
 	$(BIN)/firedrill demo $(ARGS)
 
 ## cluster: run the local Kubernetes control plane (etcd, apiserver, controller-manager, scheduler, kwok) in the foreground; Ctrl-C stops it. First run builds the binaries (~15 min) into $XDG_CACHE_HOME/firedrill/k8s-v1.34.4
 .PHONY: cluster
 cluster:
-	$(GO) run ./cmd/firedrill cluster up
+	$(GO) run ./cmd/firedrill-dev cluster up
 
 ## studio-bundle: rebuild the scenario studio's editor bundle (CodeMirror 6 from npm, ui/studio/package-lock.json) into ui/web/static/studio/editor.js with esbuild's Go API; commit the result (go build needs no node)
 .PHONY: studio-bundle studio-bundle-check

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,10 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/utils/clock"
 
-	"github.com/firedrill/firedrill/injectors/kubernetes"
 	"github.com/firedrill/firedrill/internal/demo"
-	"github.com/firedrill/firedrill/internal/devcluster"
-	"github.com/firedrill/firedrill/internal/shop"
 	"github.com/firedrill/firedrill/scenarios"
 )
 
@@ -83,21 +81,21 @@ func (m *Main) demo(cmd *cobra.Command, o demo.Options) error {
 			ln.Close()
 		}
 	}()
-	cache, err := devcluster.DefaultCacheDir(m.Getenv)
+	exe, err := devPath()
 	if err != nil {
 		return err
 	}
-	env := demo.Env{Dir: dir, Cache: cache, Getenv: m.Getenv, Out: m.Stdout, Err: m.Stderr, Clock: clk}
-	c, err := demo.StartCluster(ctx, env)
+	// The cluster and the shop run in firedrill-dev (internal/demo/democluster);
+	// the drill room runs here, as serve runs it.
+	h, err := demo.StartHost(ctx, exe, []string{demo.HostCommand, "--dir", dir, fmt.Sprintf("--build-kubectl=%t", o.BuildKubectl)}, m.Stdout, m.Stderr)
 	if err != nil {
 		return err
 	}
-	m.OnClose(c.Close)
-	st, err := m.configureDemo(cmd, dir, ln.Addr().String(), c)
+	m.OnClose(h.Close)
+	st, err := m.configureDemo(cmd, dir, ln.Addr().String(), h)
 	if err != nil {
 		return err
 	}
-	kubectl := demo.Kubectl(ctx, env, o.BuildKubectl)
 
 	demo.Step(m.Stdout, 4, "Opening the drill room (data in %s)", dir)
 	served = true
@@ -114,7 +112,7 @@ func (m *Main) demo(cmd *cobra.Command, o demo.Options) error {
 				demo.Step(m.Stdout, 5, "No demo drill (--scenario is empty); create one in the console")
 			}
 			select {
-			case p := <-kubectl:
+			case p := <-h.Kubectl:
 				st.Kubectl = p
 			default:
 			}
@@ -126,8 +124,7 @@ func (m *Main) demo(cmd *cobra.Command, o demo.Options) error {
 		},
 		Stopping: func(ctx context.Context, r *servedRoom) error {
 			_ = os.Remove(filepath.Join(dir, demo.StateFile))
-			k := m.Config.Kubernetes
-			return demo.Stop(ctx, r.Engine, kubernetes.Config{Kubeconfig: k.Kubeconfig, Context: k.Context, AllowedContexts: k.AllowedContexts}, m.Stdout, m.Stderr)
+			return errors.Join(demo.AbortRunning(ctx, r.Engine, m.Stdout), h.CheckLeftovers(ctx))
 		},
 	})
 }
@@ -155,7 +152,7 @@ func (m *Main) demoDir(cmd *cobra.Command) (string, error) {
 // configureDemo writes the demo's configuration and loads it as m.Config,
 // exactly as `firedrill serve --config` would (the built-in plugin is handed
 // the same file), and returns the demo's state so far.
-func (m *Main) configureDemo(cmd *cobra.Command, dir, listen string, c *demo.Cluster) (demo.State, error) {
+func (m *Main) configureDemo(cmd *cobra.Command, dir, listen string, h *demo.Host) (demo.State, error) {
 	scenarioDir, err := demo.ScenarioDir(dir)
 	if err != nil {
 		return demo.State{}, err
@@ -167,7 +164,7 @@ func (m *Main) configureDemo(cmd *cobra.Command, dir, listen string, c *demo.Clu
 	}
 	p := m.Config.Plugins
 	if err := demo.WriteConfig(cfgPath, demo.Config{
-		DataDir: dir, Listen: listen, AdminToken: token, Kubeconfig: c.Kubeconfig, ServiceURLs: c.ServiceURLs,
+		DataDir: dir, Listen: listen, AdminToken: token, Kubeconfig: h.Kubeconfig, ServiceURLs: h.ServiceURLs,
 		ScenarioDirs: append([]string{scenarioDir}, m.Config.Scenarios.Dirs...),
 		LogLevel:     m.Config.Log.Level, LogFormat: m.Config.Log.Format,
 		Plugins:   demo.Plugins{Dir: p.Dir, Checksums: p.Checksums, CallTimeout: p.CallTimeout, RequireChecksums: p.RequireChecksums},
@@ -184,8 +181,8 @@ func (m *Main) configureDemo(cmd *cobra.Command, dir, listen string, c *demo.Clu
 	}
 	m.Config = cfg
 	return demo.State{
-		AdminToken: token, Config: cfgPath, Kubeconfig: c.Kubeconfig, Context: devcluster.ContextName,
-		Namespace: shop.Namespace, ServiceURLs: c.ServiceURLs, TimeScale: cfg.Drill.TimeScale, ClusterLogs: c.Logs,
+		AdminToken: token, Config: cfgPath, Kubeconfig: h.Kubeconfig, Context: demo.ContextName,
+		Namespace: demo.Namespace, ServiceURLs: h.ServiceURLs, TimeScale: cfg.Drill.TimeScale, ClusterLogs: h.Logs,
 	}, nil
 }
 

@@ -50,8 +50,9 @@ const (
 	stopGraceLong = 3 * time.Minute
 )
 
-// revertsOnStop are the commands whose stop may revert faults.
-var revertsOnStop = map[string]bool{"serve": true, "demo": true, "run": true, "sweep": true}
+// revertsOnStop are the commands whose stop may revert faults (and
+// cluster, whose firedrill-dev stops the local control plane).
+var revertsOnStop = map[string]bool{"serve": true, "demo": true, "run": true, "sweep": true, "cluster": true}
 
 // stopOnSignal makes the first SIGINT or SIGTERM stop firedrill whatever the
 // command is doing: once ctx ends (the command is told to stop), a command

@@ -70,6 +70,10 @@ var rules = []struct {
 		// Wiring an adapter in is not using client-go.
 		Through: Not(clusterAdapters),
 	}},
+	{"the firedrill binary links neither the local cluster nor the sample shop (firedrill-dev runs them)", Rule{
+		From:      Exactly("cmd/firedrill"),
+		Forbidden: Any(Under("internal/devcluster"), Under("internal/shop"), Under("internal/demo/democluster")),
+	}},
 	{"the API client and the wire types do not import the server", Rule{
 		From:      Any(Under("ui/client"), Under("ui/wire")),
 		Forbidden: Exactly("ui"),

@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
-
-	"github.com/firedrill/firedrill/internal/devcluster"
 )
 
 // Config is what the demo's configuration file says. Settings of the
@@ -46,8 +44,8 @@ func WriteConfig(path string, c Config) error {
 		"auth":    map[string]any{"adminToken": c.AdminToken},
 		"kubernetes": map[string]any{
 			"kubeconfig":      c.Kubeconfig,
-			"context":         devcluster.ContextName,
-			"allowedContexts": []string{devcluster.ContextName},
+			"context":         ContextName,
+			"allowedContexts": []string{ContextName},
 			"serviceURLs":     c.ServiceURLs,
 		},
 		"plugins": map[string]any{

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/firedrill/firedrill/control"
-	"github.com/firedrill/firedrill/injectors/kubernetes"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/ui/client"
 )
@@ -97,10 +96,11 @@ func PrintReady(w io.Writer, st State) {
 	fmt.Fprintf(w, "\nPress Ctrl-C to stop: running drills are aborted, every fault is reverted, the cluster stops.\n")
 }
 
-// Stop aborts every running drill (the engine reverts its faults before
-// Abort returns) and then looks, with the Kubernetes injector configured by
-// k, for anything in the cluster that still carries a firedrill annotation.
-func Stop(ctx context.Context, e *control.Engine, k kubernetes.Config, out, errOut io.Writer) error {
+// AbortRunning aborts every running drill (the engine reverts its faults
+// before Abort returns), saying each on out. The demo's host then checks
+// that nothing in the cluster still carries a firedrill annotation
+// (Host.CheckLeftovers).
+func AbortRunning(ctx context.Context, e *control.Engine, out io.Writer) error {
 	fmt.Fprintln(out, "\nfiredrill demo: stopping; aborting running drills and reverting their faults")
 	ds, err := e.Drills(ctx, control.DrillFilter{Open: true})
 	if err != nil {
@@ -116,22 +116,6 @@ func Stop(ctx context.Context, e *control.Engine, k kubernetes.Config, out, errO
 			continue
 		}
 		fmt.Fprintf(out, "firedrill demo: aborted drill %s (%s); its faults are reverted\n", d.ID, d.Title)
-	}
-	in, err := kubernetes.New(k)
-	if err != nil {
-		return errors.Join(append(errs, fmt.Errorf("demo: check for leftovers: %w", err))...)
-	}
-	left, err := in.FindLeftovers(ctx, "")
-	switch {
-	case err != nil:
-		errs = append(errs, fmt.Errorf("demo: check for leftovers: %w", err))
-	case len(left) > 0:
-		for _, l := range left {
-			fmt.Fprintf(errOut, "firedrill demo: still carries a firedrill annotation: %s %s/%s (drill %s, fault %s)\n", l.Kind, l.Namespace, l.Name, l.DrillID, l.FaultID)
-		}
-		errs = append(errs, fmt.Errorf("demo: %d object(s) in the cluster still carry firedrill annotations", len(left)))
-	default:
-		fmt.Fprintln(out, "firedrill demo: no object in the cluster carries a firedrill annotation")
 	}
 	return errors.Join(errs...)
 }

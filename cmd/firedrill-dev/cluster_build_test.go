@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	main "github.com/firedrill/firedrill/cmd/firedrill"
+	main "github.com/firedrill/firedrill/cmd/firedrill-dev"
 )
 
 func TestClusterBuildReportsReadyBinaries(t *testing.T) {

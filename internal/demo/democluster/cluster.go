@@ -1,4 +1,10 @@
-package demo
+// Package democluster is the heavy half of `firedrill demo`: the local
+// Kubernetes cluster, the sample shop and its simulator, kubectl, and the
+// check for leftovers. It runs in the firedrill-dev executable, so that the
+// firedrill binary that serves the drill room links no Kubernetes client
+// (its resident memory is mostly the pages of its own binary). `firedrill
+// demo` talks to it over the small protocol in internal/demo (host.go).
+package democluster
 
 import (
 	"context"
@@ -11,6 +17,7 @@ import (
 
 	"k8s.io/utils/clock"
 
+	"github.com/firedrill/firedrill/internal/demo"
 	"github.com/firedrill/firedrill/internal/devcluster"
 	"github.com/firedrill/firedrill/internal/shop"
 )
@@ -57,9 +64,9 @@ func (c *Cluster) Close() error {
 // stopped.
 func StartCluster(ctx context.Context, env Env) (_ *Cluster, err error) {
 	if missing := devcluster.Missing(env.Cache); len(missing) > 0 {
-		Step(env.Out, 1, "Building the Kubernetes binaries %v into %s.\n      This happens once per machine and takes about 15-20 minutes on 2 cores; progress follows.", missing, devcluster.BinDir(env.Cache))
+		demo.Step(env.Out, 1, "Building the Kubernetes binaries %v into %s.\n      This happens once per machine and takes about 15-20 minutes on 2 cores; progress follows.", missing, devcluster.BinDir(env.Cache))
 	} else {
-		Step(env.Out, 1, "Kubernetes binaries: cached in %s", devcluster.BinDir(env.Cache))
+		demo.Step(env.Out, 1, "Kubernetes binaries: cached in %s", devcluster.BinDir(env.Cache))
 	}
 	if err := devcluster.EnsureBinaries(ctx, env.Cache, env.Err, env.Clock); err != nil {
 		return nil, fmt.Errorf("demo: build the Kubernetes binaries: %w", err)
@@ -67,7 +74,7 @@ func StartCluster(ctx context.Context, env Env) (_ *Cluster, err error) {
 
 	clusterDir := filepath.Join(env.Dir, "cluster")
 	logs := filepath.Join(clusterDir, "logs")
-	Step(env.Out, 2, "Starting the local cluster (context %s; state and logs in %s)", devcluster.ContextName, clusterDir)
+	demo.Step(env.Out, 2, "Starting the local cluster (context %s; state and logs in %s)", devcluster.ContextName, clusterDir)
 	c, err := devcluster.Start(ctx, devcluster.Options{WorkDir: clusterDir, Log: io.Discard, Getenv: env.Getenv})
 	if err != nil {
 		return nil, fmt.Errorf("demo: start the local cluster (logs in %s): %w", logs, err)
@@ -83,7 +90,7 @@ func StartCluster(ctx context.Context, env Env) (_ *Cluster, err error) {
 		}
 	}()
 
-	Step(env.Out, 3, "Deploying the sample shop into namespace %q", shop.Namespace)
+	demo.Step(env.Out, 3, "Deploying the sample shop into namespace %q", shop.Namespace)
 	cs := c.Client()
 	if err := shop.Install(ctx, cs, shop.Namespace); err != nil {
 		return nil, fmt.Errorf("demo: %w", err)

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	main "github.com/firedrill/firedrill/cmd/firedrill"
+	main "github.com/firedrill/firedrill/cmd/firedrill-dev"
 	"github.com/firedrill/firedrill/control/controltest"
 )
 
@@ -24,9 +24,6 @@ func runCluster(t *testing.T, ctx context.Context, args ...string) (int, string,
 	m := main.NewMain()
 	m.Stdout, m.Stderr = &out, &errb
 	code := m.Run(ctx, args)
-	if err := m.Close(); err != nil {
-		t.Errorf("close: %v", err)
-	}
 	return code, out.String(), errb.String()
 }
 
@@ -123,11 +120,11 @@ func TestClusterDownWithoutARunningCluster(t *testing.T) {
 }
 
 // TestClusterDownStopsARunningUp runs `firedrill cluster up` as its own
-// process, as `make cluster` does, and stops it with `firedrill cluster down`
-// from this one.
+// process, the way a user does (firedrill runs firedrill-dev beside it), and
+// stops it with `cluster down` from this one.
 func TestClusterDownStopsARunningUp(t *testing.T) {
 	dir := t.TempDir()
-	bin := buildFiredrill(t)
+	bin := buildPair(t)
 	var upOut clusterOutput
 	up := exec.Command(bin, "cluster", "up", "--work-dir", dir, "--nodes", "1")
 	up.Stdout, up.Stderr = &upOut, &upOut

@@ -1,0 +1,93 @@
+// Command firedrill-dev holds firedrill's development tools that need a
+// Kubernetes client of their own: the local control plane (`firedrill
+// cluster …`) and the demo's cluster with the sample shop (run by
+// `firedrill demo`). firedrill runs it git-style from its own directory, so
+// that the firedrill binary that serves the drill room does not link them:
+// a process's resident memory is mostly the pages of its binary that its
+// package initialisers touch, and the local cluster and the shop bring in
+// the typed Kubernetes clientset.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// Version is the firedrill version, set at build time with -ldflags.
+var Version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := NewMain().Run(ctx, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// Main is the firedrill-dev program. Tests construct one, set its streams
+// and environment, and call Run with arguments exactly as firedrill passes
+// them.
+type Main struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// Getenv looks up environment variables; tests replace it.
+	Getenv func(string) string
+}
+
+// NewMain returns a Main wired to the process's standard streams and
+// environment.
+func NewMain() *Main {
+	return &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+}
+
+// ExitError carries a process exit code through cobra; its message has
+// already been printed when Code is set without one.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit status %d", e.Code)
+	}
+	return e.Err.Error()
+}
+
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// Run executes the command line args and returns the process exit code.
+func (m *Main) Run(ctx context.Context, args []string) int {
+	root := &cobra.Command{
+		Use:           "firedrill-dev",
+		Short:         "firedrill's local Kubernetes cluster and the demo's sample shop (run by `firedrill cluster` and `firedrill demo`)",
+		Version:       Version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newClusterCmd(m), newDemoClusterCmd(m))
+	root.SetArgs(args)
+	root.SetIn(m.Stdin)
+	root.SetOut(m.Stdout)
+	root.SetErr(m.Stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	var exit *ExitError
+	if errors.As(err, &exit) {
+		if exit.Err != nil {
+			fmt.Fprintln(m.Stderr, "firedrill:", exit.Err)
+		}
+		return exit.Code
+	}
+	fmt.Fprintln(m.Stderr, "firedrill:", err)
+	return 1
+}
