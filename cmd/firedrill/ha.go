@@ -31,7 +31,7 @@ func (m *Main) haClient() (k8sClient, error) {
 }
 
 // k8sClient is the cluster client internal/ha works with.
-type k8sClient = ha.Client
+type k8sClient = *ha.Client
 
 // openClusterState returns the cluster state of the configuration, nil
 // without ha.namespace.

@@ -25,6 +25,7 @@ import (
 	fdk "github.com/firedrill/firedrill/injectors/kubernetes"
 	"github.com/firedrill/firedrill/internal/devcluster"
 	"github.com/firedrill/firedrill/internal/devcluster/clustertest"
+	"github.com/firedrill/firedrill/internal/ha"
 	"github.com/firedrill/firedrill/internal/shop"
 )
 
@@ -35,6 +36,7 @@ const ns = shop.Namespace
 // simulator, and the state every drill must leave it in.
 type theShop struct {
 	cs       kubernetes.Interface
+	ha       *ha.Client // firedrill's own state: Lease, records
 	dyn      dynamic.Interface
 	disc     discovery.DiscoveryInterface
 	urls     map[string]string
@@ -96,7 +98,11 @@ func installShop(cl *devcluster.Cluster) (*theShop, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &theShop{cs: cs, dyn: dyn, disc: disc, urls: urls}
+	hc, err := ha.Connect(cl.RESTConfig())
+	if err != nil {
+		return nil, err
+	}
+	s := &theShop{cs: cs, ha: hc, dyn: dyn, disc: disc, urls: urls}
 	if s.baseline, err = s.state(ctx); err != nil {
 		return nil, err
 	}

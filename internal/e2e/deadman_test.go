@@ -72,7 +72,7 @@ func TestDeadManSweep(t *testing.T) {
 	if m := sh.marked(t, ctx); len(m) != 0 {
 		t.Fatalf("objects carry firedrill marks with kubernetes.visibleMarks off: %v", m)
 	}
-	recs, err := ha.ListRecords(ctx, sh.cs, haNamespace)
+	recs, err := ha.ListRecords(ctx, sh.ha, haNamespace)
 	must(t, "list the revert records", err)
 	if len(recs) != 1 || recs[0].DrillID != d.id || len(recs[0].Entries) != 2 {
 		t.Fatalf("revert records in the cluster: %+v, want drill %s with 2 faults", recs, d.id)
@@ -128,7 +128,7 @@ func (sh *theShop) assertRestored(t *testing.T, ctx context.Context, after strin
 	t.Helper()
 	sh.waitHealth(t, ctx, "web", "/api/checkout/health", 200, "ok")
 	sh.assertClean(t, ctx)
-	recs, err := ha.ListRecords(ctx, sh.cs, haNamespace)
+	recs, err := ha.ListRecords(ctx, sh.ha, haNamespace)
 	must(t, "list the revert records after "+after, err)
 	if len(recs) != 0 {
 		t.Fatalf("revert records left after %s: %+v", after, recs)
@@ -200,7 +200,7 @@ func TestDeadManSweepRun(t *testing.T) {
 		t.Fatalf("firedrill run did not say it leads its Lease:\n%s", tail(stderr.String(), 20))
 	}
 	sh.waitHealth(t, ctx, "web", "/api/checkout/health", 503, "payment")
-	recs, err := ha.ListRecords(ctx, sh.cs, haNamespace)
+	recs, err := ha.ListRecords(ctx, sh.ha, haNamespace)
 	must(t, "list the revert records", err)
 	if len(recs) != 1 || len(recs[0].Entries) != 2 {
 		t.Fatalf("revert records in the cluster: %+v, want one drill with 2 faults", recs)

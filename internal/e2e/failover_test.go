@@ -299,7 +299,7 @@ func TestFailover(t *testing.T) {
 	if code, _ := sh.health("web", "/api/checkout/health"); code != 503 {
 		t.Fatalf("checkout health after the failover: %d, want still 503 (the faults stay in effect)", code)
 	}
-	recs, err := ha.ListRecords(ctx, sh.cs, haNamespace)
+	recs, err := ha.ListRecords(ctx, sh.ha, haNamespace)
 	must(t, "list the revert records", err)
 	if len(recs) != 1 || recs[0].DrillID != d.id || len(recs[0].Entries) != 2 {
 		t.Fatalf("revert records in the cluster after the failover: %+v, want drill %s with 2 faults", recs, d.id)

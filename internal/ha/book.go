@@ -14,7 +14,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/firedrill/firedrill/control/guard"
 )
@@ -22,7 +21,7 @@ import (
 // SecretBook keeps revert records in Secrets of one namespace: one Secret
 // per drill, one key per fault. It implements guard.Book.
 type SecretBook struct {
-	cs        kubernetes.Interface
+	cs        *Client
 	namespace string
 	lease     string
 
@@ -35,7 +34,7 @@ var _ guard.Book = (*SecretBook)(nil)
 
 // NewSecretBook returns a book in namespace whose Secrets name the Lease
 // "namespace/name" of the controller that writes them.
-func NewSecretBook(cs kubernetes.Interface, namespace, lease string) *SecretBook {
+func NewSecretBook(cs *Client, namespace, lease string) *SecretBook {
 	return &SecretBook{cs: cs, namespace: namespace, lease: lease}
 }
 
@@ -96,10 +95,9 @@ func (b *SecretBook) Forget(ctx context.Context, drillID, faultID string) error 
 func (b *SecretBook) update(ctx context.Context, drillID string, fn func(*corev1.Secret) bool) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	secrets := b.cs.CoreV1().Secrets(b.namespace)
 	name := SecretName(drillID)
 	for attempt := 0; ; attempt++ {
-		s, err := secrets.Get(ctx, name, metav1.GetOptions{})
+		s, err := b.cs.getSecret(ctx, b.namespace, name)
 		create := apierrors.IsNotFound(err)
 		if err != nil && !create {
 			return fmt.Errorf("read records secret %s/%s: %w", b.namespace, name, err)
@@ -119,12 +117,12 @@ func (b *SecretBook) update(ctx context.Context, drillID string, fn func(*corev1
 			return nil
 		case len(s.Data) == 0:
 			rv := s.ResourceVersion
-			err = secrets.Delete(ctx, name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{ResourceVersion: &rv}})
+			err = b.cs.deleteSecret(ctx, b.namespace, name, rv)
 			if apierrors.IsNotFound(err) {
 				return nil
 			}
 		case create:
-			_, err = secrets.Create(ctx, s, metav1.CreateOptions{FieldManager: "firedrill"})
+			err = b.cs.createSecret(ctx, s)
 			if apierrors.IsAlreadyExists(err) {
 				err = apierrors.NewConflict(corev1.Resource("secrets"), name, err)
 			}
@@ -133,7 +131,7 @@ func (b *SecretBook) update(ctx context.Context, drillID string, fn func(*corev1
 				s.Annotations = map[string]string{}
 			}
 			s.Annotations[LeaseAnnotation] = b.lease
-			_, err = secrets.Update(ctx, s, metav1.UpdateOptions{FieldManager: "firedrill"})
+			err = b.cs.updateSecret(ctx, s)
 		}
 		if apierrors.IsConflict(err) && attempt < 20 {
 			continue
@@ -172,8 +170,8 @@ type DrillRecords struct {
 }
 
 // ListRecords reads every records Secret of namespace, ordered by drill.
-func ListRecords(ctx context.Context, cs kubernetes.Interface, namespace string) ([]DrillRecords, error) {
-	list, err := cs.CoreV1().Secrets(namespace).List(ctx, metav1.ListOptions{LabelSelector: RecordsLabel + "=true"})
+func ListRecords(ctx context.Context, cs *Client, namespace string) ([]DrillRecords, error) {
+	list, err := cs.listSecrets(ctx, namespace, RecordsLabel+"=true")
 	if err != nil {
 		return nil, fmt.Errorf("list revert records in namespace %s: %w", namespace, err)
 	}

@@ -5,18 +5,11 @@
 // the heartbeat the dead man's switch watches), and the sweep that reverts
 // the faults of a controller that stopped renewing its Lease.
 //
-// It is one of the cluster adapters allowed to use client-go; the engine
+// It is one of the cluster adapters allowed to use client-go (its
+// authenticated transport and the Lease and Secret types, not the typed
+// clientset: see Client); the engine
 // sees the records only through control/guard's Book interface.
 package ha
-
-import (
-	"fmt"
-
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
-
-	"github.com/firedrill/firedrill/injectors"
-)
 
 // Labels and annotations on firedrill's own objects (never on the objects
 // of the beta environment).
@@ -29,21 +22,3 @@ const (
 	// DrillAnnotation is the drill id of a records Secret.
 	DrillAnnotation = "firedrill.dev/drill-id"
 )
-
-// Client is a Kubernetes clientset.
-type Client = kubernetes.Interface
-
-// Connect returns a client for the cluster of rc (the Kubernetes
-// injector's RESTConfig, so that the same context and safety rails apply).
-func Connect(rc *rest.Config) (kubernetes.Interface, error) {
-	if rc == nil {
-		return nil, injectors.Errorf(injectors.EINVALID, "ha.namespace is set but no allowed Kubernetes context is configured: the Lease and the revert records live in the cluster")
-	}
-	rc = rest.CopyConfig(rc)
-	rc.UserAgent = "firedrill-ha"
-	cs, err := kubernetes.NewForConfig(rc)
-	if err != nil {
-		return nil, fmt.Errorf("cluster client: %w", err)
-	}
-	return cs, nil
-}

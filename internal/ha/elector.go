@@ -3,13 +3,10 @@ package ha
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"time"
 
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/leaderelection"
-	"k8s.io/client-go/tools/leaderelection/resourcelock"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	"k8s.io/utils/clock"
 
 	"github.com/firedrill/firedrill/injectors"
@@ -26,7 +23,7 @@ const (
 
 // ElectorConfig configures an Elector.
 type ElectorConfig struct {
-	Client    kubernetes.Interface
+	Client    *Client
 	Namespace string
 	// Name is the Lease's name.
 	Name string
@@ -36,19 +33,30 @@ type ElectorConfig struct {
 	LeaseDuration time.Duration
 	RenewDeadline time.Duration
 	RetryPeriod   time.Duration
-	// Clock is read by the fence; default the real clock.
+	// Clock is read by the fence and for the Lease's times; its timers
+	// pace the election when it is a clock.Clock. Default the real clock.
 	Clock clock.PassiveClock
 	// OnNewLeader is called when the leader changes (with "" before any is
 	// known). Optional.
 	OnNewLeader func(identity string)
 }
 
-// Elector runs a coordination.k8s.io Lease election (client-go's
-// leaderelection) and fences this controller: Fence fails unless this
-// controller leads and renewed the Lease less than RenewDeadline ago.
+// Elector runs a coordination.k8s.io Lease election with the algorithm and
+// timings of client-go's leaderelection (acquire, renew within
+// RenewDeadline, release on cancel), over the lean Client, and fences this
+// controller: Fence fails unless this controller leads and renewed the
+// Lease less than RenewDeadline ago.
 type Elector struct {
-	cfg ElectorConfig
-	le  *leaderelection.LeaderElector
+	cfg    ElectorConfig
+	timers clock.Clock
+
+	// Only Run's goroutine touches these: the Lease last read or written
+	// (its resourceVersion orders the writes), the record observed in it,
+	// and when it was observed.
+	lease        *coordinationv1.Lease
+	observed     leaseRecord
+	observedAt   time.Time
+	reportedLead string
 
 	mu        sync.Mutex
 	leading   bool
@@ -78,50 +86,30 @@ func NewElector(cfg ElectorConfig) (*Elector, error) {
 	if cfg.Identity == "" || cfg.Name == "" || cfg.Namespace == "" {
 		return nil, injectors.Errorf(injectors.EINVALID, "leader election: namespace, lease name and identity are required")
 	}
-	e := &Elector{cfg: cfg, started: make(chan struct{})}
-	inner, err := resourcelock.New(resourcelock.LeasesResourceLock, cfg.Namespace, cfg.Name,
-		cfg.Client.CoreV1(), cfg.Client.CoordinationV1(), resourcelock.ResourceLockConfig{Identity: cfg.Identity})
-	if err != nil {
-		return nil, err
+	if cfg.Client == nil {
+		return nil, injectors.Errorf(injectors.EINVALID, "leader election: no cluster client")
 	}
-	e.le, err = leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
-		Lock:            &fencedLock{Interface: inner, e: e},
-		LeaseDuration:   cfg.LeaseDuration,
-		RenewDeadline:   cfg.RenewDeadline,
-		RetryPeriod:     cfg.RetryPeriod,
-		ReleaseOnCancel: true,
-		Name:            cfg.Name,
-		Callbacks: leaderelection.LeaderCallbacks{
-			OnStartedLeading: func(context.Context) {
-				e.mu.Lock()
-				e.leading = true
-				e.mu.Unlock()
-				e.startOnce.Do(func() { close(e.started) })
-			},
-			OnStoppedLeading: func() {
-				e.mu.Lock()
-				e.leading = false
-				e.mu.Unlock()
-			},
-			OnNewLeader: func(id string) {
-				e.mu.Lock()
-				e.leader = id
-				e.mu.Unlock()
-				if cfg.OnNewLeader != nil {
-					cfg.OnNewLeader(id)
-				}
-			},
-		},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("leader election: %w", err)
+	e := &Elector{cfg: cfg, started: make(chan struct{})}
+	if c, ok := cfg.Clock.(clock.Clock); ok {
+		e.timers = c
+	} else {
+		e.timers = clock.RealClock{}
 	}
 	return e, nil
 }
 
 // Run takes part in the election until ctx is done or this controller,
 // having led, loses the Lease; a Lease it holds is released when ctx ends.
-func (e *Elector) Run(ctx context.Context) { e.le.Run(ctx) }
+func (e *Elector) Run(ctx context.Context) {
+	defer e.setLeading(false)
+	if !e.acquire(ctx) {
+		return
+	}
+	e.setLeading(true)
+	e.startOnce.Do(func() { close(e.started) })
+	e.renew(ctx)
+	e.release()
+}
 
 // Started is closed when this controller first leads.
 func (e *Elector) Started() <-chan struct{} { return e.started }
@@ -153,34 +141,6 @@ func (e *Elector) Fence() error {
 	}
 	if age := e.cfg.Clock.Since(e.renewedAt); age >= e.cfg.RenewDeadline {
 		return injectors.Errorf(injectors.ECONFLICT, "%v: last renewed %s ago, past the renew deadline %s", ErrNotLeader, age.Round(time.Millisecond), e.cfg.RenewDeadline)
-	}
-	return nil
-}
-
-// fencedLock notes when this controller last renewed the Lease: the time
-// the successful write started, so the fence errs on the safe side.
-type fencedLock struct {
-	resourcelock.Interface
-	e *Elector
-}
-
-func (l *fencedLock) Create(ctx context.Context, ler resourcelock.LeaderElectionRecord) error {
-	return l.note(ler, func() error { return l.Interface.Create(ctx, ler) })
-}
-
-func (l *fencedLock) Update(ctx context.Context, ler resourcelock.LeaderElectionRecord) error {
-	return l.note(ler, func() error { return l.Interface.Update(ctx, ler) })
-}
-
-func (l *fencedLock) note(ler resourcelock.LeaderElectionRecord, write func() error) error {
-	start := l.e.cfg.Clock.Now()
-	if err := write(); err != nil {
-		return err
-	}
-	if ler.HolderIdentity == l.e.cfg.Identity {
-		l.e.mu.Lock()
-		l.e.renewedAt = start
-		l.e.mu.Unlock()
 	}
 	return nil
 }

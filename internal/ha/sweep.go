@@ -8,7 +8,6 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/clock"
 )
 
@@ -24,7 +23,7 @@ type Reverter interface {
 
 // SweepConfig configures Sweep.
 type SweepConfig struct {
-	Client    kubernetes.Interface
+	Client    *Client
 	Namespace string
 	// DeadManAfter is how long a Lease may go unrenewed before its drills'
 	// faults are reverted.
@@ -104,12 +103,12 @@ func Sweep(ctx context.Context, cfg SweepConfig) ([]SweptDrill, error) {
 
 // lastRenew returns the last renewal of the Lease "namespace/name", nil
 // when it is gone or was never renewed.
-func lastRenew(ctx context.Context, cs kubernetes.Interface, ref string) (*time.Time, error) {
+func lastRenew(ctx context.Context, cs *Client, ref string) (*time.Time, error) {
 	ns, name, ok := strings.Cut(ref, "/")
 	if !ok || ns == "" || name == "" {
 		return nil, nil // no Lease named: nobody can be alive for it
 	}
-	l, err := cs.CoordinationV1().Leases(ns).Get(ctx, name, metav1.GetOptions{})
+	l, err := cs.getLease(ctx, ns, name)
 	if apierrors.IsNotFound(err) {
 		return nil, nil
 	}
