@@ -9,9 +9,9 @@ LDFLAGS := -X main.Version=$(VERSION)
 
 all: build
 
-## build: compile firedrill, and firedrill-dev beside it (the local cluster and the demo's shop, which `firedrill cluster` and `firedrill demo` run), into bin/
+## build: compile every command under cmd/ into bin/, side by side as firedrill runs them: firedrill, and firedrill-dev (the local cluster and the demo's shop, which `firedrill cluster` and `firedrill demo` run); statically linked (no libc mapped into each process) with reproducible paths, as internal/testbin's shipped build and the Dockerfile
 build:
-	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/firedrill ./cmd/firedrill-dev
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/...
 
 ## test: THE test command: unit, integration (real SQLite, real Kubernetes API server, real plugin subprocesses) and browser tests
 test:
