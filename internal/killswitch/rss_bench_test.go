@@ -64,6 +64,7 @@ func BenchmarkServeRSS(b *testing.B) {
 		base := waitURL(b, out)
 		time.Sleep(3 * time.Second) // settle: plugin launched, GC run
 		idle := memTree(cmd.Process.Pid)
+		idleServe := memOf(cmd.Process.Pid)
 		load(b, base, token)
 		time.Sleep(time.Second)
 		loaded := memTree(cmd.Process.Pid)
@@ -76,12 +77,13 @@ func BenchmarkServeRSS(b *testing.B) {
 		for _, m := range []struct {
 			name string
 			m    mem
-		}{{"idle", idle}, {"after 20 drills x 5 messages", loaded}} {
+		}{{"idle", idle}, {"  of which serve alone", idleServe}, {"  of which the plugin", idle.minus(idleServe)}, {"after 20 drills x 5 messages", loaded}} {
 			fmt.Fprintf(os.Stdout, "%-40s %-12s %-12s %-24s %s\n", m.name, mibs(m.m.rss), mibs(m.m.pss), mibs(m.m.file), mibs(m.m.anon))
 		}
 		fmt.Fprintf(os.Stdout, "idle VmRSS / 60 MiB target: %.2fx; idle PSS / 60 MiB: %.2fx\n", mib(idle.rss)/60, mib(idle.pss)/60)
 		b.ReportMetric(mib(idle.rss), "MiB-idle")
 		b.ReportMetric(mib(idle.pss), "MiB-idle-pss")
+		b.ReportMetric(mib(idleServe.rss), "MiB-idle-serve")
 		b.ReportMetric(mib(loaded.rss), "MiB-loaded")
 	}
 }
@@ -136,6 +138,11 @@ func load(b *testing.B, base, token string) {
 type mem struct {
 	rss, pss, file, anon int64
 	procs                int
+}
+
+// minus is m without o (one process of the tree).
+func (m mem) minus(o mem) mem {
+	return mem{rss: m.rss - o.rss, pss: m.pss - o.pss, file: m.file - o.file, anon: m.anon - o.anon, procs: m.procs - o.procs}
 }
 
 // memTree returns the memory of pid and its child processes.
