@@ -11,8 +11,8 @@ type Permission struct {
 }
 
 // ControllerPermissions are what a controller (serve with ha.namespace)
-// calls in its namespace: the Lease of the election (client-go's
-// LeaseLock: get, create, update) and the records book.
+// calls in its namespace: the Lease of the election (get, create, update,
+// as client-go's LeaseLock) and the records book.
 func ControllerPermissions() []Permission {
 	return []Permission{
 		{"coordination.k8s.io", "leases", "get", "leader election: read the Lease"},
