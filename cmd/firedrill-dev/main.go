@@ -10,14 +10,14 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/firedrill/firedrill/internal/cliexit"
 )
 
 // Version is the firedrill version, set at build time with -ldflags.
@@ -49,19 +49,7 @@ func NewMain() *Main {
 
 // ExitError carries a process exit code through cobra; its message has
 // already been printed when Code is set without one.
-type ExitError struct {
-	Code int
-	Err  error
-}
-
-func (e *ExitError) Error() string {
-	if e.Err == nil {
-		return fmt.Sprintf("exit status %d", e.Code)
-	}
-	return e.Err.Error()
-}
-
-func (e *ExitError) Unwrap() error { return e.Err }
+type ExitError = cliexit.ExitError
 
 // Run executes the command line args and returns the process exit code.
 func (m *Main) Run(ctx context.Context, args []string) int {
@@ -73,21 +61,5 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newClusterCmd(m), newDemoClusterCmd(m))
-	root.SetArgs(args)
-	root.SetIn(m.Stdin)
-	root.SetOut(m.Stdout)
-	root.SetErr(m.Stderr)
-	err := root.ExecuteContext(ctx)
-	if err == nil {
-		return 0
-	}
-	var exit *ExitError
-	if errors.As(err, &exit) {
-		if exit.Err != nil {
-			fmt.Fprintln(m.Stderr, "firedrill:", exit.Err)
-		}
-		return exit.Code
-	}
-	fmt.Fprintln(m.Stderr, "firedrill:", err)
-	return 1
+	return cliexit.Run(ctx, root, args, m.Stdin, m.Stdout, m.Stderr)
 }

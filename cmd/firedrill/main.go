@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/firedrill/firedrill/control/guard"
+	"github.com/firedrill/firedrill/internal/cliexit"
 	"github.com/firedrill/firedrill/internal/ha"
 	"github.com/firedrill/firedrill/internal/metrics"
 )
@@ -88,19 +89,7 @@ func (m *Main) stopOnSignal(ctx context.Context, returned <-chan struct{}, exit 
 
 // ExitError carries a process exit code through cobra; its message has
 // already been printed when Code is set without one.
-type ExitError struct {
-	Code int
-	Err  error
-}
-
-func (e *ExitError) Error() string {
-	if e.Err == nil {
-		return fmt.Sprintf("exit status %d", e.Code)
-	}
-	return e.Err.Error()
-}
-
-func (e *ExitError) Unwrap() error { return e.Err }
+type ExitError = cliexit.ExitError
 
 // Main is the firedrill program. Tests construct one, set its streams and
 // environment, and call Run with arguments exactly as a user would type them.
@@ -161,24 +150,7 @@ func (m *Main) Close() error {
 
 // Run executes the command line args and returns the process exit code.
 func (m *Main) Run(ctx context.Context, args []string) int {
-	root := m.rootCommand()
-	root.SetArgs(args)
-	root.SetIn(m.Stdin)
-	root.SetOut(m.Stdout)
-	root.SetErr(m.Stderr)
-	err := root.ExecuteContext(ctx)
-	if err == nil {
-		return 0
-	}
-	var exit *ExitError
-	if errors.As(err, &exit) {
-		if exit.Err != nil {
-			fmt.Fprintln(m.Stderr, "firedrill:", exit.Err)
-		}
-		return exit.Code
-	}
-	fmt.Fprintln(m.Stderr, "firedrill:", err)
-	return 1
+	return cliexit.Run(ctx, m.rootCommand(), args, m.Stdin, m.Stdout, m.Stderr)
 }
 
 // commands are every subcommand of firedrill, each built by its file's
