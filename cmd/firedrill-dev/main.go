@@ -60,6 +60,11 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	// firedrill passes its command line on as typed, with its global
+	// flags; the cluster does not read firedrill's configuration.
+	root.PersistentFlags().String("config", "", "firedrill's config file (not used here)")
+	root.PersistentFlags().String("data-dir", "", "firedrill's data directory (not used here)")
+	root.PersistentFlags().String("log-level", "", "firedrill's log level (not used here)")
 	root.AddCommand(newClusterCmd(m), newDemoClusterCmd(m))
 	return cliexit.Run(ctx, root, args, m.Stdin, m.Stdout, m.Stderr)
 }

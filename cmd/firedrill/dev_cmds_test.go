@@ -45,6 +45,14 @@ func TestCluster_runsFiredrillDevBesideFiredrill(t *testing.T) {
 	if !errors.As(err, &exit) || exit.ExitCode() != 3 || !strings.Contains(errb.String(), filepath.Join(dir, "state.json")) {
 		t.Fatalf("cluster status: %v, stderr %q; want exit 3 saying no cluster runs from %s", err, errb.String(), dir)
 	}
+	// firedrill's global flags, before or after the command, are accepted
+	// as they were when firedrill ran the cluster itself.
+	for _, args := range [][]string{{"--config", "none.yaml", "cluster", "status", "--work-dir", dir}, {"cluster", "status", "--work-dir", dir, "--log-level", "debug"}} {
+		b, err := exec.Command(bin, args...).CombinedOutput()
+		if !errors.As(err, &exit) || exit.ExitCode() != 3 {
+			t.Errorf("firedrill %v: %v\n%s; want exit 3", args, err, b)
+		}
+	}
 	help, err := exec.Command(bin, "cluster", "--help").CombinedOutput()
 	if err != nil || !strings.Contains(string(help), "firedrill-dev cluster [command]") {
 		t.Fatalf("cluster --help: %v\n%s", err, help)
