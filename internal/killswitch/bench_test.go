@@ -193,11 +193,12 @@ func spread(ds []time.Duration) string {
 // injected value (journal intent and revert record fsynced, Prepare and
 // Inject through the plugin process), next to a bare client-go PATCH until
 // the same watch shows it. It prints p50 and max of FIREDRILL_BENCH_ROUNDS
-// × 5 fires (default 15) and the ratio. Target: p50 at most 2x bare.
+// × 15 fires (default 45), each next to a bare PATCH, and the ratio.
+// Target: p50 at most 2x bare.
 func BenchmarkFireToWatch(b *testing.B) {
-	rounds := 15
+	rounds := 45
 	if v, err := strconv.Atoi(os.Getenv("FIREDRILL_BENCH_ROUNDS")); err == nil && v > 0 {
-		rounds = 5 * v
+		rounds = 15 * v
 	}
 	r := newRig(b, 1)
 	cs := clustertest.Cluster(b).Client()
