@@ -153,7 +153,7 @@ func (m *Main) demoDir(cmd *cobra.Command) (string, error) {
 // exactly as `firedrill serve --config` would (the built-in plugin is handed
 // the same file), and returns the demo's state so far.
 func (m *Main) configureDemo(cmd *cobra.Command, dir, listen string, h *demo.Host) (demo.State, error) {
-	scenarioDir, err := demo.ScenarioDir(dir)
+	scenarioDirs, err := demo.ScenarioDirs(dir)
 	if err != nil {
 		return demo.State{}, err
 	}
@@ -165,7 +165,7 @@ func (m *Main) configureDemo(cmd *cobra.Command, dir, listen string, h *demo.Hos
 	p := m.Config.Plugins
 	if err := demo.WriteConfig(cfgPath, demo.Config{
 		DataDir: dir, Listen: listen, AdminToken: token, Kubeconfig: h.Kubeconfig, ServiceURLs: h.ServiceURLs,
-		ScenarioDirs: append([]string{scenarioDir}, m.Config.Scenarios.Dirs...),
+		ScenarioDirs: append(scenarioDirs, m.Config.Scenarios.Dirs...),
 		LogLevel:     m.Config.Log.Level, LogFormat: m.Config.Log.Format,
 		Plugins:   demo.Plugins{Dir: p.Dir, Checksums: p.Checksums, CallTimeout: p.CallTimeout, RequireChecksums: p.RequireChecksums},
 		TimeScale: m.Config.Drill.TimeScale,

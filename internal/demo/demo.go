@@ -144,31 +144,51 @@ func Listen(addr string, explicit bool, out io.Writer) (net.Listener, error) {
 	return ln, nil
 }
 
-// ScenarioDir returns the directory of example scenarios to serve: the
-// checkout's scenarios/examples when the demo runs from one (edits show up
-// at the next start), otherwise the embedded copies, written to dir.
-func ScenarioDir(dir string) (string, error) {
-	if fi, err := os.Stat(filepath.Join("scenarios", "examples", "layered-payment-outage.yaml")); err == nil && fi.Mode().IsRegular() {
-		return filepath.Abs(filepath.Join("scenarios", "examples"))
+// ScenarioDirs returns the directories of example scenarios to serve (the
+// examples and each directory of them below, such as incidents/: a
+// scenario directory is read without its subdirectories): the checkout's
+// scenarios/examples when the demo runs from one (edits show up at the
+// next start), otherwise the embedded copies, written to dir.
+func ScenarioDirs(dir string) ([]string, error) {
+	root := filepath.Join("scenarios", "examples")
+	write := true
+	if fi, err := os.Stat(filepath.Join(root, "layered-payment-outage.yaml")); err == nil && fi.Mode().IsRegular() {
+		abs, err := filepath.Abs(root)
+		if err != nil {
+			return nil, err
+		}
+		root, write = abs, false
+	} else {
+		root = filepath.Join(dir, "scenarios")
 	}
-	out := filepath.Join(dir, "scenarios")
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return "", fmt.Errorf("demo: %w", err)
-	}
+	// The embedded tree is the checkout's examples: its directories are
+	// the ones to serve either way.
+	var dirs []string
 	err := fs.WalkDir(examples.FS, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+		if err != nil {
 			return err
+		}
+		out := filepath.Join(root, filepath.FromSlash(p))
+		switch {
+		case d.IsDir():
+			dirs = append(dirs, out)
+			if write {
+				return os.MkdirAll(out, 0o755)
+			}
+			return nil
+		case !write:
+			return nil
 		}
 		b, err := examples.FS.ReadFile(p)
 		if err != nil {
 			return err
 		}
-		return os.WriteFile(filepath.Join(out, p), b, 0o644)
+		return os.WriteFile(out, b, 0o644)
 	})
 	if err != nil {
-		return "", fmt.Errorf("demo: write the example scenarios: %w", err)
+		return nil, fmt.Errorf("demo: write the example scenarios: %w", err)
 	}
-	return out, nil
+	return dirs, nil
 }
 
 // AdminToken keeps the admin token of an earlier demo run in the same data

@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -98,19 +99,55 @@ func TestWriteConfig(t *testing.T) {
 }
 
 // Outside a checkout the embedded example scenarios are written out, and
-// they load.
-func TestScenarioDir_writesTheEmbeddedExamplesOutsideACheckout(t *testing.T) {
-	t.Chdir(t.TempDir())
-	data := t.TempDir()
-	dir, err := demo.ScenarioDir(data)
+// every one of them loads from the directories the demo serves, the
+// incidents/ examples included; in a checkout the checkout's directories
+// are served as they are.
+func TestScenarioDirs(t *testing.T) {
+	wd, err := os.Getwd()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if dir != filepath.Join(data, "scenarios") {
-		t.Fatalf("scenario dir %s, expected one in the data directory", dir)
+	checkout := filepath.Join(wd, "..", "..")
+	want, err := filepath.Glob(filepath.Join(checkout, "scenarios", "examples", "*", "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := scenarios.Load(filepath.Join(dir, "layered-payment-outage.yaml")); err != nil {
-		t.Fatalf("the demo's scenario does not load: %v", err)
+	top, _ := filepath.Glob(filepath.Join(checkout, "scenarios", "examples", "*.yaml"))
+	want = append(want, top...)
+	for _, tc := range []struct {
+		name, chdir string
+		inData      bool
+	}{
+		{"outside a checkout the embedded examples are written to the data directory", t.TempDir(), true},
+		{"in a checkout its own examples are served", checkout, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Chdir(tc.chdir)
+			data := t.TempDir()
+			dirs, err := demo.ScenarioDirs(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var files []string
+			for _, d := range dirs {
+				if strings.HasPrefix(d, data) != tc.inData {
+					t.Errorf("scenario dir %s: in the data directory %s is %t, want %t", d, data, !tc.inData, tc.inData)
+				}
+				got, _ := filepath.Glob(filepath.Join(d, "*.yaml"))
+				for _, f := range got {
+					if _, err := scenarios.Load(f); err != nil {
+						t.Errorf("%s does not load: %v", f, err)
+					}
+					files = append(files, filepath.Base(f))
+				}
+			}
+			if len(files) != len(want) || len(files) < 6 {
+				t.Fatalf("the demo serves %d example files %v; the checkout has %d", len(files), files, len(want))
+			}
+			if !slices.Contains(files, "traffic-surge-leak-cascade.yaml") || !slices.Contains(files, "layered-payment-outage.yaml") {
+				t.Errorf("the demo's examples %v lack an incident or the layered example", files)
+			}
+		})
 	}
 }
 

@@ -4,7 +4,8 @@ package examples
 
 import "embed"
 
-// FS holds the example scenario files (*.yaml) at its root.
+// FS holds the example scenario files: *.yaml at its root and in
+// incidents/.
 //
-//go:embed *.yaml
+//go:embed *.yaml incidents/*.yaml
 var FS embed.FS
