@@ -60,6 +60,9 @@ type Engine struct {
 	// Logf, when set, receives one line per failure the engine retries.
 	Logf func(format string, args ...any)
 
+	// followers receive every drill's new events once durable (Follow).
+	followers followers
+
 	mu     sync.Mutex
 	drills map[string]*drillRun
 	ctx    context.Context
@@ -362,7 +365,7 @@ func (e *Engine) appendLocked(ctx context.Context, r *drillRun, ps ...pending) (
 		folds[i] = f
 	}
 	sum := next.summary(evs, now)
-	if err := e.store.Append(ctx, sum, evs); err != nil {
+	if err := e.followers.append(ctx, e.store, sum, evs); err != nil {
 		return nil, fmt.Errorf("append %s to drill %s: %w", ps[0].Type, d.ID, err)
 	}
 	if next != d {

@@ -39,3 +39,14 @@ type Store interface {
 	// Drills returns the summaries of the drills selected by f, oldest first.
 	Drills(ctx context.Context, f DrillFilter) ([]DrillSummary, error)
 }
+
+// CommitNotifier is a Store that can run a function as soon as an append is
+// durable, on the goroutine that committed it, before the append returns:
+// the engine hands new events to its followers (see Engine.Follow) there,
+// once per commit, instead of after the appending goroutine wakes up again.
+// A store that is not one has the engine call them after Append returns.
+type CommitNotifier interface {
+	// AppendThen is Append; then runs once the events are durable, and not
+	// at all if the append fails. then must be quick and must not block.
+	AppendThen(ctx context.Context, sum DrillSummary, events []Event, then func()) error
+}

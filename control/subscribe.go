@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"github.com/firedrill/firedrill/injectors"
 )
@@ -110,4 +111,72 @@ func (e *Engine) Subscribe(ctx context.Context, id string, afterSeq int64) (*Sub
 		s.stop()
 	}()
 	return s, nil
+}
+
+// Follow registers fn to receive the events of every drill as they are
+// appended, each append's events in one call, right after they are durable
+// and before the append returns, so that nobody sees an event that could
+// still be lost. One drill's events come in journal order, without gaps;
+// fn runs on the goroutine that committed them (the store's writer, when
+// the store is a CommitNotifier), while the appending goroutine holds the
+// drill's lock and waits, so it must be quick, must not block and must not
+// call the engine or write to the store. It costs no goroutine hand-over:
+// the drill room streams chat messages to browsers from it. The returned
+// function unregisters fn.
+func (e *Engine) Follow(fn func(evs []Event)) (stop func()) {
+	f := &follower{fn: fn}
+	e.followers.mu.Lock()
+	defer e.followers.mu.Unlock()
+	old := e.followers.list.Load()
+	var list []*follower
+	if old != nil {
+		list = append(list, *old...)
+	}
+	list = append(list, f)
+	e.followers.list.Store(&list)
+	return func() {
+		e.followers.mu.Lock()
+		defer e.followers.mu.Unlock()
+		cur := *e.followers.list.Load()
+		next := make([]*follower, 0, len(cur))
+		for _, g := range cur {
+			if g != f {
+				next = append(next, g)
+			}
+		}
+		e.followers.list.Store(&next)
+	}
+}
+
+// follower is one function registered with Follow.
+type follower struct{ fn func([]Event) }
+
+// followers are the engine's followers; appends read the list without a
+// lock.
+type followers struct {
+	mu   sync.Mutex
+	list atomic.Pointer[[]*follower]
+}
+
+// append appends evs to store and hands them to the followers once
+// durable: on the store's writer when it can run them there, after Append
+// returns otherwise.
+func (fs *followers) append(ctx context.Context, store Store, sum DrillSummary, evs []Event) error {
+	list := fs.list.Load()
+	if list == nil || len(*list) == 0 {
+		return store.Append(ctx, sum, evs)
+	}
+	then := func() {
+		for _, f := range *list {
+			f.fn(evs)
+		}
+	}
+	if n, ok := store.(CommitNotifier); ok {
+		return n.AppendThen(ctx, sum, evs, then)
+	}
+	if err := store.Append(ctx, sum, evs); err != nil {
+		return err
+	}
+	then()
+	return nil
 }

@@ -11,7 +11,7 @@ import (
 // Engine is what the drill room needs from the drill engine; *control.Engine
 // implements it. Every method that changes a drill appends to the drill's
 // journal durably before it returns; the room streams the new events to
-// browsers from Subscribe. actor is who acts: a person id or "facilitator".
+// browsers from Follow. actor is who acts: a person id or "facilitator".
 type Engine interface {
 	Drill(ctx context.Context, id string) (*control.Drill, error)
 	View(ctx context.Context, id string, fn func(d *control.Drill) error) error
@@ -41,7 +41,10 @@ type Engine interface {
 	PostMessage(ctx context.Context, drillID string, in control.PostMessage) (control.Message, error)
 	PostNotice(ctx context.Context, drillID string, in control.PostNotice) (control.Notice, error)
 	AppendEvent(ctx context.Context, id, typ, actor string, payload any) (control.Event, error)
-	Subscribe(ctx context.Context, id string, afterSeq int64) (*control.Subscription, error)
+	// Follow registers fn to receive every drill's events once they are
+	// durable, in journal order per drill, on the goroutine that
+	// committed them; the returned function unregisters it.
+	Follow(fn func(evs []control.Event)) (stop func())
 }
 
 // Library is the set of scenarios the facilitator can create drills from.

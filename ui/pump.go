@@ -1,37 +1,71 @@
 package ui
 
 import (
-	"errors"
-	"time"
-
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/ui/wire"
 )
 
 // ensurePump makes sure the engine's live events of a drill flow into the
-// hub. One pump per drill, started when the first browser opens the drill
-// and kept until the drill is closed (or the server closes): a server that
-// runs drills for a year does not keep a goroutine per drill it ever served. It must run before a browser registers
-// with the hub so that every event the browser's journal replay misses
-// reaches it live.
+// hub: from then on every event appended to the drill is published by
+// follow, on the goroutine that committed it. A drill is followed from
+// when the first browser opens it until it is closed (or the server
+// closes), so a server that runs drills for a year keeps nothing for the
+// drills it once served. It must run before a browser registers with the
+// hub so that every event the browser's journal replay misses reaches it
+// live: the drill is marked under the drill's lock, which every append
+// holds until its events are published, so an append either sees the mark
+// or is in the journal before the browser replays it.
 func (s *Server) ensurePump(drillID string) error {
 	s.pumpMu.Lock()
-	defer s.pumpMu.Unlock()
-	if s.pumps[drillID] {
+	followed := s.pumps[drillID]
+	s.pumpMu.Unlock()
+	if followed {
 		return nil
 	}
-	d, err := s.engine.Drill(s.ctx, drillID)
+	var head int64
+	err := s.engine.View(s.ctx, drillID, func(d *control.Drill) error {
+		if d.State == control.StateClosed {
+			// Nothing more comes live; browsers replay the journal.
+			return nil
+		}
+		head = d.Seq
+		s.pumpMu.Lock()
+		s.pumps[drillID] = true
+		s.pumpMu.Unlock()
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	sub, err := s.engine.Subscribe(s.ctx, drillID, d.Seq)
-	if err != nil {
-		return err
-	}
-	s.pumps[drillID] = true
-	s.conns.Add(1)
-	go s.pump(drillID, sub, d.Seq)
+	// Number the events so far for participants now, so that publishing
+	// the next one only adds it to the index instead of reading the
+	// journal on the committing goroutine. Failing here is not fatal:
+	// publish catches up itself.
+	_, _ = s.publicSeqs.upTo(s.ctx, drillID, "", head)
 	return nil
+}
+
+// follow is the server's engine follower (see control.Engine.Follow): it
+// publishes the events of the drills browsers follow, in order, and stops
+// following a drill once it is closed.
+func (s *Server) follow(evs []control.Event) {
+	id := evs[0].DrillID
+	s.pumpMu.Lock()
+	followed := s.pumps[id]
+	s.pumpMu.Unlock()
+	if !followed {
+		return
+	}
+	for _, e := range evs {
+		s.publish(e)
+		if e.Type == control.EventDrillClosed {
+			// The drill's last event. A later browser replays the
+			// journal.
+			s.pumpMu.Lock()
+			delete(s.pumps, id)
+			s.pumpMu.Unlock()
+		}
+	}
 }
 
 // publish hands e to the hub with its form for participants, numbered
@@ -73,49 +107,5 @@ func (s *Server) publish(e control.Event) {
 	if e.Type == control.EventDrillClosed {
 		// Nobody of the room follows a closed drill's stream.
 		s.publicSeqs.forget(e.DrillID)
-	}
-}
-
-// pump forwards one drill's subscription to the hub, in order. If the
-// engine drops it for being slow, it subscribes again from the last event
-// it forwarded, so nothing is lost.
-func (s *Server) pump(drillID string, sub *control.Subscription, last int64) {
-	defer s.conns.Done()
-	for {
-		for e := range sub.C {
-			if e.Seq <= last {
-				continue
-			}
-			last = e.Seq
-			s.publish(e)
-			if e.Type == control.EventDrillClosed {
-				// The drill's last event: nothing more comes live. A later
-				// browser replays the journal and starts a new pump.
-				sub.Close()
-				s.pumpMu.Lock()
-				delete(s.pumps, drillID)
-				s.pumpMu.Unlock()
-				return
-			}
-		}
-		if s.ctx.Err() != nil || !errors.Is(sub.Err(), control.ErrSubscriberTooSlow) {
-			s.pumpMu.Lock()
-			delete(s.pumps, drillID)
-			s.pumpMu.Unlock()
-			return
-		}
-		for {
-			var err error
-			sub, err = s.engine.Subscribe(s.ctx, drillID, last)
-			if err == nil {
-				break
-			}
-			s.logf("resubscribe to drill %s after #%d: %v", drillID, last, err)
-			select {
-			case <-s.ctx.Done():
-				return
-			case <-s.netClock.After(time.Second):
-			}
-		}
 	}
 }

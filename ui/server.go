@@ -166,8 +166,11 @@ type Server struct {
 	logins  *loginGuard
 	proxies []netip.Prefix
 	conns   sync.WaitGroup
-	pumpMu  sync.Mutex
-	pumps   map[string]bool
+	// pumps are the drills whose live events follow publishes (see
+	// ensurePump); unfollow unregisters follow from the engine.
+	pumpMu   sync.Mutex
+	pumps    map[string]bool
+	unfollow func()
 
 	// studio is the scenario studio's catalog (nil: no studio);
 	// studioOpts validate its scenarios, studioChecks limits each person's
@@ -270,6 +273,7 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.OIDC.Enabled() {
 		s.oidc = newOIDCAuth(cfg.OIDC)
 	}
+	s.unfollow = cfg.Engine.Follow(s.follow)
 	s.rooms = newRoomCache(cfg.Journal)
 	s.publicSeqs = newPublicSeqs(cfg.Journal)
 	s.records = newRecordCache(cfg.Journal)
@@ -303,6 +307,7 @@ func (s *Server) Close() error {
 	// interrupted, before the engine they need is closed after this.
 	s.rehearsing.close()
 	s.hub.Close()
+	s.unfollow()
 	s.conns.Wait()
 	return nil
 }

@@ -38,6 +38,16 @@ func (db *DB) Append(ctx context.Context, sum control.DrillSummary, events []con
 	return db.appends.Do(ctx, "append to drill "+sum.ID, appendReq{sum: sum, events: events})
 }
 
+// AppendThen implements control.CommitNotifier: it is Append, and then runs
+// on the store's writer right after the events are committed, before
+// AppendThen returns (see groupcommit.Queue.DoThen).
+func (db *DB) AppendThen(ctx context.Context, sum control.DrillSummary, events []control.Event, then func()) error {
+	if len(events) == 0 {
+		return nil
+	}
+	return db.appends.DoThen(ctx, "append to drill "+sum.ID, appendReq{sum: sum, events: events}, then)
+}
+
 // commitGroup writes a group in one transaction, each append in its own
 // savepoint, and returns each append's answer. The statements are
 // pipelined: the transaction's BEGIN, every append and the COMMIT go in one

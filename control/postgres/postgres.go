@@ -61,7 +61,10 @@ type DB struct {
 	appends *groupcommit.Queue[appendReq]
 }
 
-var _ control.Store = (*DB)(nil)
+var (
+	_ control.Store          = (*DB)(nil)
+	_ control.CommitNotifier = (*DB)(nil)
+)
 
 // NewDB returns a DB for the database of dsn; call Open before use.
 func NewDB(dsn string) *DB { return &DB{DSN: dsn} }

@@ -98,7 +98,10 @@ type DB struct {
 	appends *groupcommit.Queue[appendReq]
 }
 
-var _ control.Store = (*DB)(nil)
+var (
+	_ control.Store          = (*DB)(nil)
+	_ control.CommitNotifier = (*DB)(nil)
+)
 
 // NewDB returns a DB for the file at path; call Open before use.
 func NewDB(path string) *DB { return &DB{Path: path} }
@@ -348,6 +351,16 @@ func (db *DB) Append(ctx context.Context, sum control.DrillSummary, events []con
 		return nil
 	}
 	return db.appends.Do(ctx, "append to drill "+sum.ID, appendReq{sum: sum, events: events})
+}
+
+// AppendThen implements control.CommitNotifier: it is Append, and then runs
+// on the store's writer right after the events are committed, before
+// AppendThen returns (see groupcommit.Queue.DoThen).
+func (db *DB) AppendThen(ctx context.Context, sum control.DrillSummary, events []control.Event, then func()) error {
+	if len(events) == 0 {
+		return nil
+	}
+	return db.appends.DoThen(ctx, "append to drill "+sum.ID, appendReq{sum: sum, events: events}, then)
 }
 
 // commitGroup writes each append of a group inside a savepoint of one

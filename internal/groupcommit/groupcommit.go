@@ -1,7 +1,9 @@
 // Package groupcommit hands a store's writes to one writer goroutine, which
 // takes every write waiting and commits them together — one synced
-// transaction for many writes — then answers each write on its own. The
-// journal stores (control/sqlite, control/postgres) append through it.
+// transaction for many writes — then answers each write on its own. A write
+// may come with a function the writer runs as soon as the write is
+// committed, before it answers anyone (see DoThen). The journal stores
+// (control/sqlite, control/postgres) append through it.
 package groupcommit
 
 import (
@@ -24,6 +26,8 @@ type Item[R any] struct {
 
 type item[R any] struct {
 	Item[R]
+	// then, if set, runs on the writer once the write is committed.
+	then func()
 	done chan error
 }
 
@@ -50,7 +54,11 @@ func Start[R any](max int, commit func([]Item[R]) []error) *Queue[R] {
 // answer even if ctx ends, so that the caller never guesses. It returns
 // ErrClosed after Close, and ctx's error if ctx ends before the hand-over.
 func (q *Queue[R]) Submit(ctx context.Context, r R) error {
-	it := &item[R]{Item: Item[R]{Ctx: ctx, Req: r}, done: make(chan error, 1)}
+	return q.submit(ctx, r, nil)
+}
+
+func (q *Queue[R]) submit(ctx context.Context, r R, then func()) error {
+	it := &item[R]{Item: Item[R]{Ctx: ctx, Req: r}, then: then, done: make(chan error, 1)}
 	select {
 	case q.items <- it:
 	case <-q.closing:
@@ -93,6 +101,14 @@ func (q *Queue[R]) run() {
 			items[i] = it.Item
 		}
 		errs := q.commit(items)
+		// What waits for a commit (the events streamed to browsers) runs
+		// here, once per group, before anyone is answered: it costs no
+		// hand-over to each write's caller and back.
+		for i, it := range batch {
+			if errs[i] == nil && it.then != nil {
+				it.then()
+			}
+		}
 		for i, it := range batch {
 			it.done <- errs[i]
 		}
@@ -104,10 +120,20 @@ func (q *Queue[R]) run() {
 // write was (e.g. "append to drill d1"), and so is a caller gone before the
 // hand-over.
 func (q *Queue[R]) Do(ctx context.Context, what string, r R) error {
+	return q.DoThen(ctx, what, r, nil)
+}
+
+// DoThen is Do with then, which the writer runs right after r is
+// committed, before Do returns and before the other writes of r's group
+// are answered; it does not run if r is refused. It runs on the writer
+// goroutine, so the next group waits for it: it must be quick, must not
+// block and must not write to the store. Thens run in the order their
+// writes were handed over.
+func (q *Queue[R]) DoThen(ctx context.Context, what string, r R, then func()) error {
 	if q == nil {
 		return injectors.Errorf(injectors.EINTERNAL, "%s: database is not open", what)
 	}
-	err := q.Submit(ctx, r)
+	err := q.submit(ctx, r, then)
 	switch {
 	case errors.Is(err, ErrClosed):
 		return injectors.Errorf(injectors.EINTERNAL, "%s: database is closed", what)

@@ -109,8 +109,20 @@ type timedStore struct {
 }
 
 func (t *timedStore) Append(ctx context.Context, sum control.DrillSummary, events []control.Event) error {
+	return t.AppendThen(ctx, sum, events, nil)
+}
+
+// AppendThen keeps the wrapped store's way of running then (on its writer,
+// when it is a control.CommitNotifier), so that timing appends does not
+// add a hand-over to the events' way to the drill room.
+func (t *timedStore) AppendThen(ctx context.Context, sum control.DrillSummary, events []control.Event, then func()) error {
 	start := t.m.clock.Now()
-	err := t.Store.Append(ctx, sum, events)
+	var err error
+	if n, ok := t.Store.(control.CommitNotifier); ok {
+		err = n.AppendThen(ctx, sum, events, then)
+	} else if err = t.Store.Append(ctx, sum, events); err == nil && then != nil {
+		then()
+	}
 	outcome := "ok"
 	if err != nil {
 		outcome = "error"
