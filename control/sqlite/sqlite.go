@@ -96,6 +96,10 @@ type DB struct {
 	checkpoints *checkpointer
 	// appends commits concurrent appends in groups.
 	appends *groupcommit.Queue[appendReq]
+	// heads are the last sequence numbers this store committed per
+	// drill, so that an append needs no query for it. Only the writer
+	// goroutine (commitGroup) uses it.
+	heads map[string]int64
 }
 
 var (
@@ -173,6 +177,7 @@ func (db *DB) Open(ctx context.Context) error {
 	}
 	c.SetMaxOpenConns(1)
 	db.checkpoints = startCheckpointer(c)
+	db.heads = make(map[string]int64)
 	db.appends = groupcommit.Start(maxGroup, db.commitGroup)
 	return nil
 }
@@ -361,118 +366,6 @@ func (db *DB) AppendThen(ctx context.Context, sum control.DrillSummary, events [
 		return nil
 	}
 	return db.appends.DoThen(ctx, "append to drill "+sum.ID, appendReq{sum: sum, events: events}, then)
-}
-
-// commitGroup writes each append of a group inside a savepoint of one
-// transaction, commits once, and returns each append's answer.
-func (db *DB) commitGroup(batch []groupcommit.Item[appendReq]) []error {
-	ctx := context.Background() // one caller's cancellation must not undo the others
-	errs := make([]error, len(batch))
-	fail := func(err error) []error {
-		for i := range errs {
-			if errs[i] == nil {
-				errs[i] = err
-			}
-		}
-		return errs
-	}
-	db.checkpoints.finish(ctx, db.stmts.checkpoint)
-	tx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fail(fmt.Errorf("append: begin: %w", err))
-	}
-	defer tx.Rollback()
-	over, err := db.overLimit(ctx, tx)
-	if err != nil {
-		return fail(fmt.Errorf("append: journal size: %w", err))
-	}
-	ok, alone := 0, len(batch) == 1
-	for i, it := range batch {
-		r := it.Req
-		if err := it.Ctx.Err(); err != nil {
-			errs[i] = fmt.Errorf("append to drill %s: %w", r.sum.ID, err)
-			continue
-		}
-		if over && !killSwitchOnly(r.events) {
-			errs[i] = db.full(r.sum.ID, nil)
-			continue
-		}
-		if alone {
-			// The only append of the group: a failure rolls the whole
-			// transaction back, no savepoint needed.
-			if err := db.appendTx(ctx, tx, r.sum, r.events); err != nil {
-				if isFull(err) {
-					err = db.full(r.sum.ID, err)
-				}
-				errs[i] = err
-			} else {
-				ok++
-			}
-			continue
-		}
-		if _, err := tx.StmtContext(ctx, db.stmts.savepoint).ExecContext(ctx); err != nil {
-			return fail(fmt.Errorf("append: savepoint: %w", err))
-		}
-		if err := db.appendTx(ctx, tx, r.sum, r.events); err != nil {
-			if isFull(err) {
-				err = db.full(r.sum.ID, err)
-			}
-			errs[i] = err
-			if _, err := tx.StmtContext(ctx, db.stmts.rollbackTo).ExecContext(ctx); err != nil {
-				return fail(fmt.Errorf("append: rollback to savepoint: %w", err))
-			}
-		} else {
-			ok++
-		}
-		if _, err := tx.StmtContext(ctx, db.stmts.release).ExecContext(ctx); err != nil {
-			return fail(fmt.Errorf("append: release savepoint: %w", err))
-		}
-	}
-	if ok > 0 {
-		err := tx.Commit()
-		if err == nil {
-			db.checkpoints.committed()
-		} else {
-			for i := range errs {
-				if errs[i] == nil && isFull(err) {
-					errs[i] = db.full(batch[i].Req.sum.ID, err)
-				} else if errs[i] == nil {
-					errs[i] = fmt.Errorf("append to drill %s: commit: %w", batch[i].Req.sum.ID, err)
-				}
-			}
-		}
-	}
-	return errs
-}
-
-// appendTx writes one append inside tx with the prepared statements.
-func (db *DB) appendTx(ctx context.Context, tx *sql.Tx, sum control.DrillSummary, events []control.Event) error {
-	var head int64
-	if err := tx.StmtContext(ctx, db.stmts.head).QueryRowContext(ctx, sum.ID).Scan(&head); err != nil {
-		return fmt.Errorf("append to drill %s: %w", sum.ID, err)
-	}
-	if events[0].Seq != head+1 {
-		return injectors.Errorf(injectors.ECONFLICT, "drill %s changed concurrently: journal is at #%d, append starts at #%d", sum.ID, head, events[0].Seq)
-	}
-	insert := tx.StmtContext(ctx, db.stmts.insert)
-	for _, e := range events {
-		if e.DrillID != sum.ID {
-			return injectors.Errorf(injectors.EINVALID, "event #%d belongs to drill %s, not %s", e.Seq, e.DrillID, sum.ID)
-		}
-		var payload any
-		if len(e.Payload) > 0 {
-			payload = string(e.Payload)
-		}
-		if _, err := insert.ExecContext(ctx, e.DrillID, e.Seq, e.Type, e.Time.UTC().Format(timeFormat), int64(e.DrillTime), e.Actor, payload, e.PrevHash, e.Hash); err != nil {
-			return fmt.Errorf("append event #%d to drill %s: %w", e.Seq, sum.ID, err)
-		}
-	}
-	_, err := tx.StmtContext(ctx, db.stmts.summary).ExecContext(ctx,
-		sum.ID, sum.Title, sum.Scenario, string(sum.State), sum.Seq, sum.Head, sum.CreatedAt.UTC().Format(timeFormat), sum.UpdatedAt.UTC().Format(timeFormat))
-	if err != nil {
-		return fmt.Errorf("append to drill %s: update summary: %w", sum.ID, err)
-	}
-	return nil
 }
 
 // Events implements control.Store.

@@ -1,0 +1,206 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	msqlite "modernc.org/sqlite"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
+	"github.com/firedrill/firedrill/internal/groupcommit"
+)
+
+// commitGroup writes a group of appends in one transaction, commits once,
+// and returns each append's answer. Appends almost never fail, so the
+// group is first written without a savepoint per append (three statements
+// less per append); if one of them fails, the transaction is rolled back
+// and the group written again with each append in its own savepoint, so
+// that only the failing one is refused.
+func (db *DB) commitGroup(batch []groupcommit.Item[appendReq]) []error {
+	if len(batch) == 1 {
+		// A failure of the only append fails the whole transaction: no
+		// savepoint is needed, and no second try.
+		errs, _ := db.writeGroup(batch, false)
+		return errs
+	}
+	if errs, ok := db.writeGroup(batch, false); ok {
+		return errs
+	}
+	errs, _ := db.writeGroup(batch, true)
+	return errs
+}
+
+// writeGroup writes and commits the group, with a savepoint around each
+// append when savepoints is set. Without savepoints, it stops at the first
+// append that fails, rolls back and returns ok false unless the group has
+// only that append; with them, each append gets its own answer.
+func (db *DB) writeGroup(batch []groupcommit.Item[appendReq], savepoints bool) (errs []error, ok bool) {
+	ctx := context.Background() // one caller's cancellation must not undo the others
+	errs = make([]error, len(batch))
+	fail := func(err error) ([]error, bool) {
+		for i := range errs {
+			if errs[i] == nil {
+				errs[i] = err
+			}
+		}
+		return errs, true
+	}
+	db.checkpoints.finish(ctx, db.stmts.checkpoint)
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fail(fmt.Errorf("append: begin: %w", err))
+	}
+	defer tx.Rollback()
+	over, err := db.overLimit(ctx, tx)
+	if err != nil {
+		return fail(fmt.Errorf("append: journal size: %w", err))
+	}
+	// written are the heads of the drills this transaction appended to.
+	written := make(map[string]int64, len(batch))
+	for i, it := range batch {
+		r := it.Req
+		if err := it.Ctx.Err(); err != nil {
+			errs[i] = fmt.Errorf("append to drill %s: %w", r.sum.ID, err)
+			continue
+		}
+		if over && !killSwitchOnly(r.events) {
+			errs[i] = db.full(r.sum.ID, nil)
+			continue
+		}
+		if !savepoints {
+			if err := db.appendTx(ctx, tx, written, r.sum, r.events); err != nil {
+				delete(db.heads, r.sum.ID)
+				errs[i] = err
+				return errs, len(batch) == 1
+			}
+			continue
+		}
+		if err := db.appendSavepoint(ctx, tx, written, r); err != nil {
+			var fatal groupError
+			if errors.As(err, &fatal) {
+				return fail(err)
+			}
+			delete(db.heads, r.sum.ID)
+			errs[i] = err
+		}
+	}
+	if len(written) == 0 {
+		return errs, true
+	}
+	if err := tx.Commit(); err != nil {
+		for i := range errs {
+			delete(db.heads, batch[i].Req.sum.ID)
+			if errs[i] == nil && isFull(err) {
+				errs[i] = db.full(batch[i].Req.sum.ID, err)
+			} else if errs[i] == nil {
+				errs[i] = fmt.Errorf("append to drill %s: commit: %w", batch[i].Req.sum.ID, err)
+			}
+		}
+		return errs, true
+	}
+	db.checkpoints.committed()
+	for id, head := range written {
+		db.heads[id] = head
+	}
+	for i, it := range batch {
+		if evs := it.Req.events; errs[i] == nil && evs[len(evs)-1].Type == control.EventDrillClosed {
+			// A closed drill's journal is final: its head need not be
+			// kept.
+			delete(db.heads, it.Req.sum.ID)
+		}
+	}
+	return errs, true
+}
+
+// groupError is a failure of a group's transaction itself, which fails
+// every append of the group.
+type groupError struct{ error }
+
+// appendSavepoint writes one append of a group inside a savepoint, rolled
+// back if the append fails.
+func (db *DB) appendSavepoint(ctx context.Context, tx *sql.Tx, written map[string]int64, r appendReq) error {
+	if _, err := tx.StmtContext(ctx, db.stmts.savepoint).ExecContext(ctx); err != nil {
+		return groupError{fmt.Errorf("append: savepoint: %w", err)}
+	}
+	failed := db.appendTx(ctx, tx, written, r.sum, r.events)
+	if failed != nil {
+		if _, err := tx.StmtContext(ctx, db.stmts.rollbackTo).ExecContext(ctx); err != nil {
+			return groupError{fmt.Errorf("append: rollback to savepoint: %w", err)}
+		}
+	}
+	if _, err := tx.StmtContext(ctx, db.stmts.release).ExecContext(ctx); err != nil {
+		return groupError{fmt.Errorf("append: release savepoint: %w", err)}
+	}
+	return failed
+}
+
+// head returns the drill's last sequence number: written by this
+// transaction, committed by this store before (db.heads, kept by the
+// writer goroutine alone), or else read from the journal. A head kept
+// from before that another process has since moved on makes the insert
+// break the journal's primary key, which is the same conflict.
+func (db *DB) head(ctx context.Context, tx *sql.Tx, written map[string]int64, drillID string) (int64, error) {
+	if h, ok := written[drillID]; ok {
+		return h, nil
+	}
+	if h, ok := db.heads[drillID]; ok {
+		return h, nil
+	}
+	var h int64
+	err := tx.StmtContext(ctx, db.stmts.head).QueryRowContext(ctx, drillID).Scan(&h)
+	return h, err
+}
+
+// appendTx writes one append inside tx with the prepared statements, and
+// records the drill's new head in written.
+func (db *DB) appendTx(ctx context.Context, tx *sql.Tx, written map[string]int64, sum control.DrillSummary, events []control.Event) error {
+	head, err := db.head(ctx, tx, written, sum.ID)
+	if err != nil {
+		return fmt.Errorf("append to drill %s: %w", sum.ID, err)
+	}
+	if events[0].Seq != head+1 {
+		return injectors.Errorf(injectors.ECONFLICT, "drill %s changed concurrently: journal is at #%d, append starts at #%d", sum.ID, head, events[0].Seq)
+	}
+	insert := tx.StmtContext(ctx, db.stmts.insert)
+	for _, e := range events {
+		if e.DrillID != sum.ID {
+			return injectors.Errorf(injectors.EINVALID, "event #%d belongs to drill %s, not %s", e.Seq, e.DrillID, sum.ID)
+		}
+		var payload any
+		if len(e.Payload) > 0 {
+			payload = string(e.Payload)
+		}
+		if _, err := insert.ExecContext(ctx, e.DrillID, e.Seq, e.Type, e.Time.UTC().Format(timeFormat), int64(e.DrillTime), e.Actor, payload, e.PrevHash, e.Hash); err != nil {
+			if isConstraint(err) {
+				return injectors.Errorf(injectors.ECONFLICT, "drill %s changed concurrently: the journal already holds #%d", sum.ID, e.Seq)
+			}
+			if isFull(err) {
+				return db.full(sum.ID, err)
+			}
+			return fmt.Errorf("append event #%d to drill %s: %w", e.Seq, sum.ID, err)
+		}
+	}
+	_, err = tx.StmtContext(ctx, db.stmts.summary).ExecContext(ctx,
+		sum.ID, sum.Title, sum.Scenario, string(sum.State), sum.Seq, sum.Head, sum.CreatedAt.UTC().Format(timeFormat), sum.UpdatedAt.UTC().Format(timeFormat))
+	if err != nil {
+		if isFull(err) {
+			return db.full(sum.ID, err)
+		}
+		return fmt.Errorf("append to drill %s: update summary: %w", sum.ID, err)
+	}
+	written[sum.ID] = events[len(events)-1].Seq
+	return nil
+}
+
+// sqliteConstraint is SQLite's result code for a broken constraint.
+const sqliteConstraint = 19
+
+// isConstraint reports whether err is a broken constraint (the journal's
+// primary key).
+func isConstraint(err error) bool {
+	var se *msqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqliteConstraint
+}
