@@ -296,6 +296,11 @@ type Drill struct {
 	// number and hash.
 	Seq  int64  `json:"seq"`
 	Head string `json:"head"`
+
+	// replan is set by a chat message that changed what the drill's loop
+	// plans (an inject it triggered or answered, a fault it detected);
+	// mutate reads and clears it.
+	replan bool
 }
 
 // Elapsed returns the drill clock at wall time now.

@@ -428,14 +428,33 @@ func (e *Engine) mutate(ctx context.Context, id string, fn func(d *Drill) ([]pen
 	}
 	var evs []Event
 	if err == nil && len(ps) > 0 {
+		r.d.replan = false
 		evs, err = e.appendLocked(ctx, r, ps...)
 	}
+	wake := err == nil && (r.d.replan || !quietChat(evs))
 	r.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
-	r.poke()
+	if wake {
+		r.poke()
+	}
 	return evs, nil
+}
+
+// quietChat reports whether evs are chat messages only: those change
+// nothing the drill's loop plans unless their fold says so (Drill.replan),
+// so a busy chat does not wake the loop for each message.
+func quietChat(evs []Event) bool {
+	if len(evs) == 0 {
+		return false
+	}
+	for _, ev := range evs {
+		if ev.Type != EventChatMessage {
+			return false
+		}
+	}
+	return true
 }
 
 // newID returns a random identifier with the prefix.

@@ -127,13 +127,13 @@ func (d *Drill) followUpDue(i int) (time.Duration, bool) {
 // injects: it answers the posted ones in its channel (stopping their
 // follow-ups) and triggers the ones waiting for such a message
 // (chat.matched). Only messages of a running drill trigger.
-func (d *Drill) heard(m Message, at time.Duration) {
+func (d *Drill) heard(m Message, at time.Duration) (changed bool) {
 	for i := range d.Injects {
 		st := &d.Injects[i]
 		in := &d.Scenario.Injects[i]
 		if st.PostedAt != nil && st.AnsweredAt == nil && m.Channel == in.Channel && len(in.Ladder()) > 0 && in.AnsweredWhen.Matches(m.Text) {
 			t := at
-			st.AnsweredAt = &t
+			st.AnsweredAt, changed = &t, true
 		}
 		on := in.On
 		if on == nil || on.Event != scenarios.OnChatMatched || st.TriggeredAt != nil || d.State != StateRunning {
@@ -141,9 +141,10 @@ func (d *Drill) heard(m Message, at time.Duration) {
 		}
 		if (on.Channel == "" || on.Channel == m.Channel) && on.Match.Matches(m.Text) {
 			t := at
-			st.TriggeredAt = &t
+			st.TriggeredAt, changed = &t, true
 		}
 	}
+	return changed
 }
 
 // roleClaim is the part of a room.claim payload (the room's event) the

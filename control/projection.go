@@ -310,9 +310,11 @@ func (d *Drill) decodeType(e *Event) (fold, error) {
 			}
 			if p, ok := d.Person(m.AuthorID); ok && p.Role == RoleParticipant {
 				d.LastWrite[m.Channel] = at
-				d.heard(m, at)
-				if m.Channel == d.Scenario.IncidentChannel() {
-					d.acknowledge(at)
+				if d.heard(m, at) {
+					d.replan = true
+				}
+				if m.Channel == d.Scenario.IncidentChannel() && d.acknowledge(at) {
+					d.replan = true
 				}
 			}
 		}, nil
@@ -413,17 +415,18 @@ func (d *Drill) decodeType(e *Event) (fold, error) {
 // acknowledge records a participant message in the incident channel at
 // drill time at: the first acknowledgement, and the detection of every
 // injected fault not detected yet.
-func (d *Drill) acknowledge(at time.Duration) {
+func (d *Drill) acknowledge(at time.Duration) (changed bool) {
 	for i := range d.Faults {
 		f := &d.Faults[i]
 		if f.InjectedAt != nil && f.DetectedAt == nil && *f.InjectedAt <= at {
 			t := at
-			f.DetectedAt = &t
+			f.DetectedAt, changed = &t, true
 			if d.FirstAck == nil {
 				d.FirstAck = &t
 			}
 		}
 	}
+	return changed
 }
 
 func (d *Drill) decodeFault(e *Event) (fold, error) {

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	clocktesting "k8s.io/utils/clock/testing"
+
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/controltest"
 	"github.com/firedrill/firedrill/scenarios"
@@ -152,4 +154,30 @@ func messages(t *testing.T, h *controltest.Harness, id, source string) []control
 		}
 	}
 	return out
+}
+
+// A drill's loop is not woken by every chat message (a busy chat would
+// wake it for nothing), but it is by one that triggers a reaction: on the
+// engine's own loop, with the fake clock standing still, the persona
+// answers a participant who says "rollback".
+func TestReactions_chatWakesTheLoopOnlyForWhatItTriggers(t *testing.T) {
+	h := controltest.OpenHarness(t, t.TempDir()+"/firedrill.db", clocktesting.NewFakeClock(controltest.Start), controltest.NewInjector(), func(e *control.Engine) { e.Manual = false })
+	s := reactionScenario()
+	h.Injector.Bind(s)
+	id := startDrill(t, h, s)
+	deadline := time.Now().Add(10 * time.Second)
+	for !h.Clock.HasWaiters() { // the loop did what was due and sleeps
+		if time.Now().After(deadline) {
+			t.Fatal("the drill's loop did not go to sleep")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	post(t, h, id, "bob", "incident", "Looking at the payment errors")
+	post(t, h, id, "bob", "incident", "Should we roll back the config?")
+	for len(h.EventTimes(id, control.EventInjectPosted, `"injectId":"ec-rollback"`)) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the reaction to a matching message was not posted: the drill's loop was not woken")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
