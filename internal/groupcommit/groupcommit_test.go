@@ -71,4 +71,31 @@ func TestQueue(t *testing.T) {
 			t.Fatalf("Submit with a cancelled context = %v, want context.Canceled", err)
 		}
 	})
+	t.Run("then runs on the writer after its write is committed, before the answer, and not for a refused write", func(t *testing.T) {
+		committed := map[int]bool{}
+		q := groupcommit.Start(8, func(items []groupcommit.Item[int]) []error {
+			errs := make([]error, len(items))
+			for i, it := range items {
+				if it.Req%2 == 1 {
+					errs[i] = errors.New("odd")
+				} else {
+					committed[it.Req] = true // only the writer goroutine writes
+				}
+			}
+			return errs
+		})
+		defer q.Close()
+		for i := range 4 {
+			ran := false
+			err := q.DoThen(context.Background(), "write", i, func() {
+				if !committed[i] {
+					t.Errorf("then of write %d ran before its commit", i)
+				}
+				ran = true
+			})
+			if (err != nil) != (i%2 == 1) || ran != (err == nil) {
+				t.Fatalf("write %d answered %v with then run %v: want then run exactly when committed, before the answer", i, err, ran)
+			}
+		}
+	})
 }

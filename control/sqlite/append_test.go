@@ -1,0 +1,82 @@
+package sqlite_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
+	"github.com/firedrill/firedrill/internal/storetest"
+)
+
+// A group is written without savepoints; when one of its appends fails,
+// the group is written again with them, so the others are kept and only
+// that one is refused.
+func TestCommitGroup_aFailedAppendIsRefusedAlone(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t, filepath.Join(t.TempDir(), "firedrill.db"), 0)
+	first := storetest.Sealed(t, "stale", 0, "", 1)
+	if err := db.Append(ctx, storetest.Summary("stale", first, control.StateRunning), first); err != nil {
+		t.Fatal(err)
+	}
+	a, b := storetest.Sealed(t, "a", 0, "", 2), storetest.Sealed(t, "b", 0, "", 3)
+	errs := db.CommitGroup(ctx,
+		[]control.DrillSummary{storetest.Summary("a", a, control.StateRunning), storetest.Summary("stale", first, control.StateRunning), storetest.Summary("b", b, control.StateRunning)},
+		[][]control.Event{a, first, b})
+	if errs[0] != nil || errs[2] != nil {
+		t.Fatalf("the good appends of the group answered %v and %v", errs[0], errs[2])
+	}
+	if injectors.ErrorCode(errs[1]) != injectors.ECONFLICT {
+		t.Fatalf("the replayed append answered %v, want %s", errs[1], injectors.ECONFLICT)
+	}
+	for id, want := range map[string]int{"a": 2, "b": 3, "stale": 1} {
+		got, err := db.Events(ctx, id, 0, 0)
+		if err != nil || len(got) != want {
+			t.Fatalf("drill %s has %d events (%v), want %d", id, len(got), err, want)
+		}
+	}
+	// The heads the group wrote are kept: the next appends follow them.
+	more := storetest.Sealed(t, "a", a[1].Seq, a[1].Hash, 1)
+	if err := db.Append(ctx, storetest.Summary("a", more, control.StateRunning), more); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The writer keeps each drill's head instead of reading it per append;
+// an append after another process moved the journal on is still a
+// conflict, whether it repeats a number the journal holds or leaves a gap.
+func TestAppend_afterAnotherWriterConflicts(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		seq  int // of the append after the other writer's
+	}{
+		{"a number the journal holds conflicts", 2},
+		{"a gap after the head kept conflicts", 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "firedrill.db")
+			mine, other := openDB(t, path, 0), openDB(t, path, 0)
+			evs := storetest.Sealed(t, "d1", 0, "", 3)
+			if err := mine.Append(ctx, storetest.Summary("d1", evs[:1], control.StateRunning), evs[:1]); err != nil {
+				t.Fatal(err)
+			}
+			if err := other.Append(ctx, storetest.Summary("d1", evs[1:2], control.StateRunning), evs[1:2]); err != nil {
+				t.Fatal(err)
+			}
+			late := evs[tc.seq-1 : tc.seq]
+			if err := mine.Append(ctx, storetest.Summary("d1", late, control.StateRunning), late); injectors.ErrorCode(err) != injectors.ECONFLICT {
+				t.Fatalf("append of #%d = %v, want %s", tc.seq, err, injectors.ECONFLICT)
+			}
+			got, err := mine.Events(ctx, "d1", 0, 0)
+			if err != nil || len(got) != 2 {
+				t.Fatalf("d1 has %d events (%v), want the 2 both wrote", len(got), err)
+			}
+			// Past the conflict the writer reads the head again.
+			if err := mine.Append(ctx, storetest.Summary("d1", evs[2:], control.StateRunning), evs[2:]); err != nil {
+				t.Fatalf("append of #3 after the conflict: %v", err)
+			}
+		})
+	}
+}
