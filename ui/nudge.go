@@ -42,19 +42,26 @@ func (s *Server) CheckNudges(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// checkDrill posts the drill's due nudges. It reads the drill in place
+// (View) rather than copying it: the check runs over every running drill,
+// and a copy would hold each drill's lock — its chat — for as long as
+// copying a whole drill takes.
 func (s *Server) checkDrill(ctx context.Context, id string) error {
-	d, err := s.engine.Drill(ctx, id)
-	if err != nil {
-		return err
-	}
-	if !d.Running() {
-		return nil
-	}
 	st, err := s.rooms.state(ctx, id)
 	if err != nil {
 		return err
 	}
-	for _, n := range dueNudges(d, st, d.Elapsed(s.clock.Now())) {
+	var due []wire.Nudge
+	err = s.engine.View(ctx, id, func(d *control.Drill) error {
+		if d.Running() {
+			due = dueNudges(d, st, d.Elapsed(s.clock.Now()))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, n := range due {
 		if st.nudged[nudgeKey(n)] {
 			continue
 		}
