@@ -577,6 +577,16 @@ func TestBrowserWordsNotInternals(t *testing.T) {
 			t.Fatalf("console timeline lacks %q:\n%s", want, tl)
 		}
 	}
+	// Scripted alerts are on the timeline too: the one on the fault's
+	// inject has fired, the one at 60m is still to come.
+	fac.waitJS("the fired scripted alert", `(document.querySelector('[data-alert="worker-errors"]') || {}).className === "done"`)
+	alerts := eval[string](fac, `[...document.querySelectorAll("[data-alert]")].map(li => li.textContent).join("\n")`)
+	for _, want := range []string{"when “Payment worker cut off from the database” is in effect · alert · Shop Monitoring → # incident: [CRITICAL] payment-worker errors", "posted 1×",
+		"at 1:00:00 · alert · Shop Monitoring → # incident: [WARNING] settlement overdue"} {
+		if !strings.Contains(alerts, want) {
+			t.Fatalf("console timeline's alerts lack %q:\n%s", want, alerts)
+		}
+	}
 	r.admin.must(201, "POST", "/api/drills/"+r.id+"/people", map[string]any{"name": "Lee", "role": "participant"}, nil)
 	kim := r.join("Kim")
 	kim.click("claim incident commander", `[data-claim="incident-commander"]`)

@@ -417,6 +417,18 @@ function timelineSection(side, room) {
       (i === next ? "▶ " + t("next") + " · " : "") + when + " · " + personaName(room, i.persona) + " → " + channelTitle(room, i.channel) + ": " + previewText(i.text, room),
       i.expectedAction ? el("div", { class: "muted" }, "→ " + i.expectedAction) : null));
   }
+  // Scripted alerts (at a time or on an event) are part of the plan too:
+  // when they come, who posts them where, and whether they fired.
+  const ast = new Map((room.view.staff.alerts || []).map((a) => [a.id, a]));
+  for (const a of sc.alerts || []) {
+    if (!a.at && !a.on) continue;
+    const s = ast.get(a.id) || {};
+    const when = a.at ? t("at") + " " + fmtClock(parseDur(a.at)) : onWords(room, a.on);
+    ul.append(el("li", { class: s.firstFired != null ? "done" : "", dataset: { alert: a.id } },
+      when + " · " + t("alertEntry") + " · " + personaName(room, a.persona) + " → " + channelTitle(room, a.channel) + ": " + a.title,
+      s.firing ? el("span", { class: "pill" }, t("alertFiring")) : null,
+      s.posts ? el("span", { class: "pill" }, t("alertPosted", { n: s.posts })) : null));
+  }
   side.append(ul);
 }
 
