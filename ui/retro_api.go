@@ -92,6 +92,15 @@ func (s *Server) apiRetro(w http.ResponseWriter, r *http.Request, sess *Session)
 	if fac {
 		v.Exports["json"] = base + "/record.json"
 	}
+	if d.State == control.StateClosed && joined(sess) {
+		// The record stays with the facilitator once the drill is closed
+		// (closedAccess): offer a joined person only what they may open.
+		for k := range v.Exports {
+			if k != "timeline" && k != "ratings" {
+				delete(v.Exports, k)
+			}
+		}
+	}
 	writeJSON(w, http.StatusOK, v)
 }
 

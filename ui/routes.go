@@ -129,7 +129,7 @@ func (s *Server) routes() {
 // guard enforces a route's Access and, for state changes, CSRF protection.
 // Refusals say only that access is refused: never whether a drill exists.
 func (s *Server) guard(rt route) http.Handler {
-	page := rt.Pattern == "/console" || rt.Pattern == "/console/drills/{id}" || rt.Pattern == "/room/{id}" || strings.HasPrefix(rt.Pattern, "/studio") || rt.Pattern == "/admin/sessions"
+	page := rt.Pattern == "/console" || rt.Pattern == "/console/drills/{id}" || strings.HasPrefix(rt.Pattern, "/room/") || strings.HasPrefix(rt.Pattern, "/studio") || rt.Pattern == "/admin/sessions"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sess, _ := s.session(r)
 		if rt.Pattern == "/metrics" && s.metricsBearer(r) {
@@ -177,14 +177,16 @@ func (s *Server) guard(rt route) http.Handler {
 }
 
 // closedReadable are the routes a joined person keeps once their drill is
-// closed: reading the retro, their own answers in it.
-var closedReadable = map[string]bool{"/api/drills/{id}/retro": true, "/room/{id}/retro": true}
+// closed: reading the retro, their own answers in it, and its two charts
+// (the timeline and the ratings the retro page shows).
+var closedReadable = map[string]bool{"/api/drills/{id}/retro": true, "/room/{id}/retro": true,
+	"/api/drills/{id}/charts/timeline.svg": true, "/api/drills/{id}/charts/ratings.svg": true}
 
 // closedAccess refuses a joined person everything but reading the retro once
 // their drill is closed: their link no longer joins and their stream is
 // closed; the facilitator keeps the record.
 func (s *Server) closedAccess(r *http.Request, rt route, sess *Session) error {
-	if sess == nil || sess.Admin || sess.Subject != "" || sess.DrillID == "" || r.PathValue("id") != sess.DrillID {
+	if !joined(sess) || r.PathValue("id") != sess.DrillID {
 		return nil
 	}
 	if r.Method == http.MethodGet && closedReadable[rt.Pattern] {
@@ -198,6 +200,13 @@ func (s *Server) closedAccess(r *http.Request, rt route, sess *Session) error {
 		return injectors.Errorf(injectors.ECONFLICT, "This drill is closed: its record is final.")
 	}
 	return injectors.Errorf(injectors.EFORBIDDEN, "This drill is closed: only the retro stays readable.")
+}
+
+// joined reports whether sess is a person of one drill who joined by a
+// link (not the admin credential, not staff from the identity provider):
+// their access ends when the drill closes.
+func joined(sess *Session) bool {
+	return sess != nil && !sess.Admin && sess.Subject == "" && sess.DrillID != ""
 }
 
 // signIn are the routes that exchange a secret for a new session.

@@ -27,7 +27,21 @@ function lastReadKey(ch) { return "firedrill.read." + drillId + "." + (room.sess
 let refreshTimer = null;
 function refreshSoon() {
   clearTimeout(refreshTimer);
-  refreshTimer = setTimeout(refreshView, 150);
+  refreshTimer = setTimeout(() => refreshView().catch(refreshRefused), 150);
+}
+
+// refreshRefused: when the drill closes, a person who joined by link keeps
+// only its retrospective; the room they still have open says so (the
+// server's words in its tooltip), points to the retro and stops reconnecting.
+function refreshRefused(err) {
+  if (!err || err.status !== 403) throw err;
+  room.closed = true;
+  $("conn").dataset.state = "";
+  $("conn").textContent = t("drill.closed");
+  $("conn").title = err.message;
+  document.body.dataset.accessEnded = "true";
+  if (room.ws) room.ws.close();
+  if (room.retroOpen) openRetro();
 }
 
 async function refreshView() {
@@ -414,8 +428,9 @@ function connect() {
   };
   ws.onclose = async (e) => {
     room.ws = null;
-    $("conn").dataset.state = "";
     document.body.dataset.ready = "false";
+    if (room.closed) return; // the drill closed: nothing to reconnect to
+    $("conn").dataset.state = "";
     if (e.code === 4003) { // wire.CloseAccessEnded: this person's link was renewed, or their access ended
       let s = null;
       try { s = await api("GET", "/api/session"); } catch (_) { /* server down: keep trying */ }
@@ -423,6 +438,11 @@ function connect() {
         $("conn").textContent = t("accessEnded");
         document.body.dataset.accessEnded = "true";
         return;
+      }
+      // Still signed in: the drill may have closed, which leaves its
+      // retro readable and the room refused.
+      try { await refreshView(); } catch (err) {
+        if (err && err.status === 403) { refreshRefused(err); return; }
       }
     }
     room.failures++;
