@@ -525,6 +525,9 @@ func (in *Injector) revert(ctx context.Context, recBytes []byte) error {
 			if err == nil && o.Kind == "Deployment" {
 				err = in.unmarkReplicaSets(ctx, rec, o)
 			}
+			if err == nil && o.Controlled {
+				err = in.removeIsolatedPod(ctx, o)
+			}
 		}
 		if err != nil {
 			return fmt.Errorf("revert %s: %s: %w", rec.FaultID, objName(o), explain(err))

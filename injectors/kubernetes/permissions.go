@@ -207,7 +207,8 @@ func buildPermissions() []Need {
 				Need{User: UserFault, Type: ft.name, Why: "list the pods matching the selector to pick the slow one", Permission: perm("", "pods", "", "list", ScopeTarget)},
 				Need{User: UserFault, Type: ft.name, Why: "read the slow pod to plan, check and revert the fault", Permission: perm("", "pods", "", "get", ScopeTarget)},
 				Need{User: UserFault, Type: ft.name, Why: "lower the slow pod's CPU in place and put it back", Permission: perm("", "pods", resizeSubresource, "update", ScopeTarget)},
-				Need{User: UserFault, Type: ft.name, Why: "lower the slow pod's CPU in place in one call", Permission: perm("", "pods", resizeSubresource, "patch", ScopeTarget)})
+				Need{User: UserFault, Type: ft.name, Why: "lower the slow pod's CPU in place in one call", Permission: perm("", "pods", resizeSubresource, "patch", ScopeTarget)},
+				Need{User: UserFault, Type: ft.name, Why: "remove the slow pod participants isolated, once the drill is over", Permission: perm("", "pods", "", "delete", ScopeTarget)})
 		default:
 			panic("kubernetes: permission table: fault type " + ft.name + " has no permissions")
 		}

@@ -6,8 +6,10 @@ import (
 	"sort"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/firedrill/firedrill/injectors"
@@ -24,7 +26,10 @@ import (
 // Participants end it by taking the pod out of the Service (relabel it, so
 // that it leaves the endpoints and its controller starts a replacement,
 // and keep it for investigation), by resizing it back, or by deleting it
-// (the evidence is lost, which the retro can discuss).
+// (the evidence is lost, which the retro can discuss). A pod they isolated
+// is kept until the fault is reverted (the end of the drill): its
+// controller let go of it and nothing would ever remove it, so Revert
+// deletes it rather than leave a stray pod in beta.
 
 // defaultSlowCPU is the CPU limit of a slow pod when params do not say.
 const defaultSlowCPU = "50m"
@@ -74,8 +79,43 @@ func preparePodSlow(ctx context.Context, in *Injector, f injectors.Fault, p any,
 		return err
 	}
 	o.Subresource = resizeSubresource
+	o.Controlled = metav1.GetControllerOf(&live[0]) != nil
 	rec.Objects = append(rec.Objects, o)
 	return nil
+}
+
+// removeIsolatedPod deletes the slow pod of record o when its controller
+// has let go of it since the fault was prepared: participants isolated it
+// (relabelled it out of its ReplicaSet's selector) and kept it for the
+// investigation, which the end of the drill closes. A pod still
+// controlled, gone, or replaced by another of the same name is left alone.
+func (in *Injector) removeIsolatedPod(ctx context.Context, o objRecord) error {
+	res, err := in.resource("Pod", o.Namespace)
+	if err != nil {
+		return err
+	}
+	var pod *unstructured.Unstructured
+	err = in.retry(ctx, func() error {
+		var err error
+		pod, err = res.Get(ctx, o.Name, metav1.GetOptions{})
+		return err
+	})
+	if apierrors.IsNotFound(err) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if string(pod.GetUID()) != o.UID || pod.GetDeletionTimestamp() != nil || metav1.GetControllerOfNoCopy(pod) != nil {
+		return nil
+	}
+	uid := pod.GetUID()
+	err = in.retry(ctx, func() error {
+		return res.Delete(ctx, o.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
+	})
+	if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
+		return nil
+	}
+	return err
 }
 
 // planPodCPU plans the container's CPU limit at q, and its CPU request

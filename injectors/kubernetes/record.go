@@ -61,6 +61,10 @@ type objRecord struct {
 	// itself ("resize" for a running pod's resources). A subresource keeps
 	// no annotations: such an object carries no marks.
 	Subresource string `json:"subresource,omitempty"`
+	// Controlled says the pod had a controller (its ReplicaSet) when the
+	// fault was prepared (pod-slow): a pod its controller let go of since
+	// was isolated by the participants, and Revert removes it.
+	Controlled bool `json:"controlled,omitempty"`
 }
 
 // subresources is the subresource argument of the writes to o.
