@@ -32,7 +32,13 @@ func (f *fakeFixer) Fix(_ context.Context, fl scenarios.Fault) (string, error) {
 // clock, every 30 drill seconds and at each step's due time, and reports it.
 func play(t *testing.T, d scenarios.Difficulty) (*rehearse.Report, *fakeFixer, *controltest.Harness) {
 	t.Helper()
-	s, err := scenarios.Load("testdata/chained.yaml")
+	return playFile(t, "testdata/chained.yaml", d)
+}
+
+// playFile is play with another scenario of testdata.
+func playFile(t *testing.T, file string, d scenarios.Difficulty) (*rehearse.Report, *fakeFixer, *controltest.Harness) {
+	t.Helper()
+	s, err := scenarios.Load(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,5 +183,25 @@ func TestRehearsal_withoutRobotsIsRefused(t *testing.T) {
 	}
 	if ds, _ := h.Engine.Drills(h.Ctx, control.DrillFilter{}); len(ds) != 0 {
 		t.Fatalf("%d drills created for a refused rehearsal", len(ds))
+	}
+}
+
+// A cascade that came back after its first fix: the report says it came
+// back, counts its detection from the comeback (the robot spoke only after
+// the first injection), and names the fix that made it stay fixed, not the
+// first one.
+func TestRehearsal_aComebackIsReportedAsOne(t *testing.T) {
+	rep, fx, _ := playFile(t, "testdata/recurring.yaml", "")
+	if got := strings.Join(fx.fixed, ","); got != "cascade,leak,cascade" {
+		t.Fatalf("fixed %s, want cascade, leak, cascade", got)
+	}
+	if c := check(t, rep, "fault cascade chain injected"); !strings.Contains(c.Message, "came back 1 time(s), last injected at") {
+		t.Errorf("injected: %q, want it to say the cascade came back", c.Message)
+	}
+	if c := check(t, rep, "fault cascade detected"); c.Outcome != rehearse.OutcomeFailed || !strings.Contains(c.Message, "after it last came back at") {
+		t.Errorf("detected: %+v, want a failure counted from the comeback", c)
+	}
+	if c := check(t, rep, "fault cascade resolved"); c.Outcome != rehearse.OutcomePassed || !strings.Contains(c.Message, "robot robin fixed it at 14m10s") {
+		t.Errorf("resolved: %+v, want the fix after the comeback (14m10s) named, not the first (8m)", c)
 	}
 }

@@ -119,14 +119,26 @@ func (h *Rehearsal) Report(ctx context.Context) (*Report, error) {
 	return rep, nil
 }
 
-// fixStep returns the robot step that fixes the fault, if any.
-func (h *Rehearsal) fixStep(faultID string) *step {
+// fixStep returns the robot step that fixes the fault, if any: the latest
+// one carried out by the time the fault was resolved (a fault that came
+// back is fixed again), else the first.
+func (h *Rehearsal) fixStep(faultID string, resolvedAt *time.Duration) *step {
+	var first, last *step
 	for _, st := range h.steps {
-		if st.Spec.Fix == faultID {
-			return st
+		if st.Spec.Fix != faultID {
+			continue
+		}
+		if first == nil {
+			first = st
+		}
+		if st.Done && (resolvedAt == nil || st.At <= *resolvedAt) && (last == nil || st.At > last.At) {
+			last = st
 		}
 	}
-	return nil
+	if last != nil {
+		return last
+	}
+	return first
 }
 
 func (h *Rehearsal) faultChecks(rep *Report, d *control.Drill) {
@@ -141,6 +153,8 @@ func (h *Rehearsal) faultChecks(rep *Report, d *control.Drill) {
 			kind = "chain injected"
 		}
 		switch {
+		case f.InjectedAt != nil && f.Recurrences > 0:
+			rep.add(what+" "+kind, OutcomePassed, "injected%s; came back %d time(s), last injected at %s", chainWords(sf, d), f.Recurrences, at(*f.InjectedAt))
 		case f.InjectedAt != nil:
 			rep.add(what+" "+kind, OutcomePassed, "injected at %s%s", at(*f.InjectedAt), chainWords(sf, d))
 		case f.Phase == control.FaultSkipped:
@@ -156,10 +170,16 @@ func (h *Rehearsal) faultChecks(rep *Report, d *control.Drill) {
 			rep.add(what+" "+kind, OutcomeFailed, "never fired (%s)%s", f.Phase, waitWords(sf, d))
 			continue
 		}
+		// A comeback is a new incident to notice: its detection counts from
+		// its own injection.
+		injected := "was injected"
+		if f.Recurrences > 0 {
+			injected = "last came back"
+		}
 		if f.DetectedAt != nil {
-			rep.add(what+" detected", OutcomePassed, "first participant message in the incident channel at %s, %s after the inject", at(*f.DetectedAt), at(*f.DetectedAt-*f.InjectedAt))
+			rep.add(what+" detected", OutcomePassed, "first participant message in the incident channel at %s, %s after it %s", at(*f.DetectedAt), at(*f.DetectedAt-*f.InjectedAt), injected)
 		} else {
-			rep.add(what+" detected", OutcomeFailed, "no participant wrote in the incident channel after it was injected at %s", at(*f.InjectedAt))
+			rep.add(what+" detected", OutcomeFailed, "no participant wrote in the incident channel after it %s at %s", injected, at(*f.InjectedAt))
 		}
 		h.resolvedCheck(rep, d, f)
 		recurCheck(rep, sf, f)
@@ -176,7 +196,7 @@ func (h *Rehearsal) faultChecks(rep *Report, d *control.Drill) {
 
 func (h *Rehearsal) resolvedCheck(rep *Report, d *control.Drill, f control.FaultState) {
 	what := "fault " + f.ID + " resolved"
-	fix := h.fixStep(f.ID)
+	fix := h.fixStep(f.ID, f.ResolvedAt)
 	fixed := "no robot fixed it"
 	if fix != nil && fix.Done {
 		fixed = fmt.Sprintf("robot %s fixed it at %s", fix.Robot, at(fix.At))
