@@ -658,6 +658,13 @@ func (in *Injector) revertInOneCall(ctx context.Context, res dynamic.ResourceInt
 }
 
 func (in *Injector) revertCreate(ctx context.Context, rec *record, o objRecord) error {
+	return in.deleteIf(ctx, o, func(obj *unstructured.Unstructured) bool { return createdBy(obj, o, rec.FaultID) })
+}
+
+// deleteIf deletes the object of o when it exists and gone says it should
+// go, pinned by the UID it was read with: an object gone or replaced since
+// is left alone.
+func (in *Injector) deleteIf(ctx context.Context, o objRecord, gone func(*unstructured.Unstructured) bool) error {
 	res, err := in.resource(o.Kind, o.Namespace)
 	if err != nil {
 		return err
@@ -673,7 +680,7 @@ func (in *Injector) revertCreate(ctx context.Context, rec *record, o objRecord) 
 	} else if err != nil {
 		return err
 	}
-	if !createdBy(obj, o, rec.FaultID) {
+	if !gone(obj) {
 		return nil // not ours (any more)
 	}
 	uid := obj.GetUID()

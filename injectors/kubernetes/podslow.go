@@ -6,7 +6,6 @@ import (
 	"sort"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -90,32 +89,9 @@ func preparePodSlow(ctx context.Context, in *Injector, f injectors.Fault, p any,
 // investigation, which the end of the drill closes. A pod still
 // controlled, gone, or replaced by another of the same name is left alone.
 func (in *Injector) removeIsolatedPod(ctx context.Context, o objRecord) error {
-	res, err := in.resource("Pod", o.Namespace)
-	if err != nil {
-		return err
-	}
-	var pod *unstructured.Unstructured
-	err = in.retry(ctx, func() error {
-		var err error
-		pod, err = res.Get(ctx, o.Name, metav1.GetOptions{})
-		return err
+	return in.deleteIf(ctx, o, func(pod *unstructured.Unstructured) bool {
+		return string(pod.GetUID()) == o.UID && pod.GetDeletionTimestamp() == nil && metav1.GetControllerOfNoCopy(pod) == nil
 	})
-	if apierrors.IsNotFound(err) {
-		return nil
-	} else if err != nil {
-		return err
-	}
-	if string(pod.GetUID()) != o.UID || pod.GetDeletionTimestamp() != nil || metav1.GetControllerOfNoCopy(pod) != nil {
-		return nil
-	}
-	uid := pod.GetUID()
-	err = in.retry(ctx, func() error {
-		return res.Delete(ctx, o.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
-	})
-	if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
-		return nil
-	}
-	return err
 }
 
 // planPodCPU plans the container's CPU limit at q, and its CPU request
