@@ -13,7 +13,8 @@ import (
 // TestBrowserClosedDrill: the facilitator closes the retro while a
 // participant reads it and an observer still has the room open. The
 // participant's retro keeps working (both charts load, every link it offers
-// answers); the observer's room says the drill is closed, points to the
+// answers, it says the record stays with the facilitator and links to no
+// refused room); the observer's room says the drill is closed, points to the
 // retro, throws no uncaught error and stops reconnecting.
 func TestBrowserClosedDrill(t *testing.T) {
 	e := newEnv(t)
@@ -48,6 +49,9 @@ func TestBrowserClosedDrill(t *testing.T) {
 			t.Fatalf("a link the closed retro offers answers %v (all: %v)", st, statuses)
 		}
 	}
+	kim.waitJS("the page says where the record is, keeps no link to the refused room, and the submission is final",
+		`document.querySelector("#recordKept") !== null && document.querySelector("#roomLink").classList.contains("hidden")`+
+			` && document.querySelector("#saveState").textContent === "Submitted."`)
 	kim.shot("closed-retro")
 
 	oh.waitJS("the observer's room says the drill is closed", `document.body.dataset.accessEnded === "true" && /closed/i.test(document.querySelector("#conn").textContent)`)

@@ -72,7 +72,11 @@ function buildExtra(questions) {
   }
 }
 
-function setState(key, vars) { $("saveState").textContent = rt(key, vars); $("saveState").dataset.state = key; }
+function setState(key, vars) {
+  // Once the retro is closed a submission is final: "you can still edit" no longer holds.
+  const text = key === "submitted" && view && view.closed ? rt("submittedFinal") : rt(key, vars);
+  $("saveState").textContent = text; $("saveState").dataset.state = key;
+}
 
 function remember() {
   localStorage.setItem(storeKey, JSON.stringify({ answers: collect(), dirty }));
@@ -166,6 +170,9 @@ function renderShared() {
   $("survey").classList.toggle("hidden", !(v.closed && v.surveyUrl));
   if (v.surveyUrl) $("surveyLink").href = v.surveyUrl;
   $("roomLink").href = "/room/" + encodeURIComponent(v.drillId);
+  // A person who joined by link keeps only the retro of a closed drill:
+  // no link to a room that refuses them.
+  $("roomLink").classList.toggle("hidden", v.closed && !v.exports.print);
   // The server's copy is English; a Korean room reads it in Korean.
   $("blameless").textContent = currentLang() === "ko" ? rt("blameless") : v.form.blameless;
   // The facilitator's retro controls work while the retro is open.
@@ -178,6 +185,7 @@ function renderShared() {
   for (const id of ["beforeSet", "afterSet", "thenTest"]) $(id).classList.toggle("hidden", !v.form.selfRating);
   for (const e of document.querySelectorAll("#form textarea, #form input, #submitBtn")) e.disabled = !v.open;
   $("submitBtn").textContent = rt(v.form.submitted ? "resubmit" : "submit");
+  if (v.closed && v.form.submitted) setState("submitted");
   if (v.form.saved) lockChoice(!!v.form.answers.anonymous);
   else if (choiceLocked) lockChoice($("anonymous").checked);
 
@@ -222,6 +230,7 @@ function renderShared() {
   for (const e of document.querySelectorAll("#askForm input, #askForm button, #actionForm input, #actionForm select, #actionForm button")) e.disabled = !v.open;
 
   const ex = clear($("exports"));
+  if (!v.exports.print) ex.append(el("li", { class: "muted", id: "recordKept" }, rt("recordKept")));
   for (const k of ["print", "md", "html", "csv", "github", "json"]) {
     // What people read (the printable record, Markdown, HTML) is offered
     // in each language after the drill's own.
