@@ -258,7 +258,7 @@ func (v *validator) catalogProbe(path string, p Probe) {
 // checkParams validates params against a JSON Schema and reports each
 // failure at the params node it concerns.
 func (v *validator) checkParams(path string, schema []byte, params map[string]any) {
-	if len(bytes.TrimSpace(schema)) == 0 {
+	if len(bytes.TrimSpace(schema)) == 0 || v.d.paramsUnread(path) {
 		return
 	}
 	sch, err := compileSchema(schema)

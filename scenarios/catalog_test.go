@@ -51,9 +51,9 @@ func TestWithCatalog(t *testing.T) {
 		{"rejects an unknown probe type", "      probes:\n        - probe: kubernetes/deployment-available", "      probes:\n        - probe: kubernetes/deployment-avail", testCatalog,
 			[]string{`faults[1].resolvedWhen.probes[0].probe: unknown probe type kubernetes/deployment-avail`}},
 		{"locates a params error at the param", "params: {key: DB_HOST, value: nowhere}", "params: {key: DB_HOST, value: 5, colour: red}", testCatalog,
-			[]string{`m.yaml:23:46: faults[0].params.colour: unknown param "colour", expected one of: key, restart, value`, "m.yaml:23:35: faults[0].params.value: value is a number, expected a string"}},
+			[]string{`m.yaml:23:46: faults[0].params.colour: unknown param "colour", expected one of: key, restart, value`, "m.yaml:23:35: faults[0].params.value: value is a number, expected a string (put it in quotes)"}},
 		{"validates variant params merged over the fault's", "params: {key: DB_HOST, value: nowhere}", "params: {key: DB_HOST, value: nowhere}\n    variants:\n      hard:\n        params: {value: 7}", testCatalog,
-			[]string{"faults[0].variants.hard.params.value: value is a number, expected a string"}},
+			[]string{"faults[0].variants.hard.params.value: value is a number, expected a string (put it in quotes)"}},
 		{"reports a catalog failure", "", "", mapCatalog{err: errors.New("plugin host down")}, []string{"cannot look up fault type kubernetes/configmap-key: plugin host down"}},
 	}
 	for _, tt := range tests {
@@ -128,5 +128,19 @@ func TestExamples_matchTheKubernetesPluginSchemas(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// Params whose mapping could not be read (here a duplicate key) are
+// reported once, at the problem: not also as "missing required param" for
+// what the unread mapping held.
+func TestCatalog_unreadParamsAreNotAlsoCheckedAgainstTheSchema(t *testing.T) {
+	doc := strings.Replace(string(mustRead(t, "testdata/valid-minimal.yaml")),
+		"    params: {key: DB_HOST, value: nowhere}\n",
+		"    params: {key: DB_HOST, value: nowhere, value: again}\n    variants:\n      hard: {params: {value: elsewhere}}\n", 1)
+	_, err := scenarios.Parse("m.yaml", []byte(doc), scenarios.WithCatalog(testCatalog))
+	var list scenarios.ErrorList
+	if !errors.As(err, &list) || len(list) != 1 || !strings.Contains(list[0].Error(), `faults[0].params.value: duplicate key "value"`) {
+		t.Fatalf("got %v, want only the duplicate key", err)
 	}
 }

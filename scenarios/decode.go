@@ -42,6 +42,10 @@ type decoder struct {
 	// noPositions is set when the scenario was built in code: errors
 	// carry their field path only.
 	noPositions bool
+	// unread are the params paths whose mapping could not be decoded (a
+	// duplicate key, a bad value): their error is reported, and checking
+	// what was left against the plugin's schema would only add false ones.
+	unread map[string]bool
 }
 
 func newDecoder(file string) *decoder {
@@ -384,7 +388,24 @@ func (d *decoder) params(n *yaml.Node, path string, into *map[string]any) {
 	v, ok := d.value(r, path, 0)
 	if ok {
 		*into = v.(map[string]any)
+		return
 	}
+	if d.unread == nil {
+		d.unread = map[string]bool{}
+	}
+	d.unread[path] = true
+}
+
+// paramsUnread reports whether the params at path, or the fault's params
+// a variant's are merged over, could not be decoded.
+func (d *decoder) paramsUnread(path string) bool {
+	if d.unread[path] {
+		return true
+	}
+	if i := strings.Index(path, ".variants."); i >= 0 {
+		return d.unread[path[:i]+".params"]
+	}
+	return false
 }
 
 func (d *decoder) value(n *yaml.Node, path string, depth int) (any, bool) {

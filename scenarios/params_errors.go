@@ -71,7 +71,12 @@ func describeParamsErrors(schema []byte, e *jsonschema.ValidationError) []params
 				add("%s", msg)
 			}
 		case *kind.Type:
-			add("%s is %s, expected %s", name, withArticle(k.Got), orList(withArticles(k.Want), "or"))
+			msg := fmt.Sprintf("%s is %s, expected %s", name, withArticle(k.Got), orList(withArticles(k.Want), "or"))
+			if len(k.Want) == 1 && k.Want[0] == "string" && (k.Got == "number" || k.Got == "integer" || k.Got == "boolean") {
+				// YAML reads 5433, true or on unquoted as a number or a boolean.
+				msg += " (put it in quotes)"
+			}
+			add("%s", msg)
 		case *kind.Enum:
 			add("%s is %s, expected one of: %s", name, jsonText(k.Got), enumList(k.Want))
 		case *kind.Const:
