@@ -28,6 +28,7 @@ func TestBrowserClosedDrill(t *testing.T) {
 		d, err := e.engine.Drill(t.Context(), r.id)
 		return err == nil && d.State == control.StateRetro
 	})
+	oh.waitJS("the observer's clock stops counting down once the drill is over", `/^(ended|retro)$/.test(document.querySelector("#left").textContent)`)
 	kim.run("open the retro", chromedp.Navigate(e.http.URL+"/room/"+r.id+"/retro"))
 	kim.waitJS("form ready", `document.querySelector("#wentWell") !== null && !document.querySelector("#wentWell").disabled`)
 	kim.run("answer and submit",

@@ -175,7 +175,9 @@ function tick() {
   if (!room.view) return;
   const e = elapsedMs(), lim = room.view.timeLimitMs;
   $("elapsed").textContent = fmtClock(e) + " " + t("elapsed");
-  $("left").textContent = fmtClock(Math.max(0, lim - e)) + " " + t("left");
+  // Once the drill is over there is no time left to count down: say so.
+  const over = ["ended", "retro", "closed", "aborted"].includes(room.view.state);
+  $("left").textContent = over ? t(room.view.state) : fmtClock(Math.max(0, lim - e)) + " " + t("left");
   $("fill").style.width = Math.min(100, (100 * e) / lim) + "%";
   // The next update a notice promised: shown to everyone, marked once due.
   const nu = room.view.nextUpdate;
