@@ -4,14 +4,29 @@ BIN     ?= bin
 PKGS    ?= ./...
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.Version=$(VERSION)
+PREFIX  ?= /usr/local
+# The executables: firedrill and its built-in plugins (one per directory
+# under cmd/). firedrill launches the plugins from its own directory, so
+# they are built and installed together.
+CMDS    := $(notdir $(wildcard cmd/*))
+# How executables are shipped: statically linked (no libc mapped into each
+# process) with reproducible paths. internal/testbin (ShippedEnv,
+# ShippedFlags) builds the RSS benchmark's binaries the same way.
+SHIP_ENV   := CGO_ENABLED=0
+SHIP_FLAGS := -trimpath
 
-.PHONY: all build test lint bench fmt clean
+.PHONY: all build install test lint bench fmt clean
 
 all: build
 
-## build: compile every command under cmd/ into bin/, side by side as firedrill runs them: firedrill, and firedrill-dev (the local cluster and the demo's shop, which `firedrill cluster` and `firedrill demo` run); statically linked (no libc mapped into each process) with reproducible paths, as internal/testbin's shipped build and the Dockerfile
+## build: compile every command under cmd/ into bin/, side by side as firedrill runs them: firedrill, firedrill-injector-kubernetes (the built-in Kubernetes plugin, which firedrill launches from its own directory) and firedrill-dev (the local cluster and the demo's shop, which `firedrill cluster` and `firedrill demo` run); statically linked (no libc mapped into each process) with reproducible paths, as internal/testbin's shipped build and the Dockerfile
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/...
+	$(SHIP_ENV) $(GO) build $(SHIP_FLAGS) -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/...
+
+## install: install what build compiles into $(DESTDIR)$(PREFIX)/bin, side by side
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(addprefix $(BIN)/,$(CMDS)) $(DESTDIR)$(PREFIX)/bin/
 
 ## test: THE test command: unit, integration (real SQLite, real Kubernetes API server, real plugin subprocesses) and browser tests
 test:

@@ -160,7 +160,7 @@ func (m *Main) commands() []*cobra.Command {
 		newValidateCmd(m), newSchemaCmd(m), newPlanCmd(m), newInjectsCmd(m),
 		newRunCmd(m), newRehearseCmd(m), newServeCmd(m), newDemoCmd(m),
 		newExportCmd(m), newVerifyCmd(m), newHistoryCmd(m), newReportCmd(m),
-		newConfigCmd(m), newStoreCmd(m), newDoctorCmd(m), newSweepCmd(m), newClusterCmd(m), newPluginCmd(m), newPluginsCmd(m),
+		newConfigCmd(m), newStoreCmd(m), newDoctorCmd(m), newSweepCmd(m), newClusterCmd(m), newPluginsCmd(m),
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -15,41 +16,66 @@ import (
 
 	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/injectors/host"
-	"github.com/firedrill/firedrill/injectors/kubernetes"
-	"github.com/firedrill/firedrill/injectors/sdk"
+	"github.com/firedrill/firedrill/injectors/kubernetes/pluginargs"
 )
 
-// builtinInjectors are the injectors this binary serves itself, as
-// `firedrill plugin NAME`, so that there is one binary to ship. The plugin
-// host launches them like any other plugin (a separate process), but from
-// os.Executable() instead of the plugin directory.
-var builtinInjectors = map[string]func(m *Main) (injectors.Injector, error){
-	"kubernetes": func(m *Main) (injectors.Injector, error) {
-		k := m.Config.Kubernetes
-		in, err := kubernetes.New(kubernetes.Config{
-			Kubeconfig: k.Kubeconfig, Context: k.Context,
-			AllowedContexts: k.AllowedContexts, ProtectedNamespaces: k.ProtectedNamespaces,
-			ServiceURLs: k.ServiceURLs, HideMarks: !k.marksVisible(m.Config.HA),
-			RevertQPS: float32(k.RevertQPS), RevertBurst: k.RevertBurst,
-		})
-		if err != nil {
-			return nil, err
-		}
-		return in, nil
-	},
+// builtinPlugins are the plugins that ship with firedrill, as executables
+// of their own installed beside it (cmd/firedrill-injector-<name>). The
+// plugin host launches them like any other plugin, with the settings of
+// this invocation's configuration as flags, and does not checksum them:
+// they are part of the installation.
+var builtinPlugins = map[string]func(m *Main) []string{
+	"kubernetes": func(m *Main) []string { return kubernetesPluginArgs(m.Config.Kubernetes, m.Config.HA) },
 }
 
-// pluginExecutableEnv overrides the executable that built-in plugins are
-// launched from. Packagers and tests set it; normally it is os.Executable().
+// pluginExecutableEnv overrides where the built-in Kubernetes plugin is
+// launched from: the path of a firedrill-injector-kubernetes executable.
+// Packagers and tests set it; normally it is found beside os.Executable().
 const pluginExecutableEnv = "FIREDRILL_PLUGIN_EXECUTABLE"
 
+// kubernetesPluginArgs returns the flags that give the Kubernetes plugin
+// the resolved kubernetes.* settings.
+func kubernetesPluginArgs(k KubernetesConfig, ha HAConfig) []string {
+	return pluginargs.Settings{
+		Kubeconfig: k.Kubeconfig, Context: k.Context,
+		AllowedContexts: k.AllowedContexts, ProtectedNamespaces: k.ProtectedNamespaces,
+		ServiceURLs: k.ServiceURLs, HideMarks: !k.marksVisible(ha),
+		RevertQPS: k.RevertQPS, RevertBurst: k.RevertBurst,
+	}.Args()
+}
+
 func builtinNames() []string {
-	names := make([]string, 0, len(builtinInjectors))
-	for n := range builtinInjectors {
+	names := make([]string, 0, len(builtinPlugins))
+	for n := range builtinPlugins {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	return names
+}
+
+// builtinExecutable returns the executable of the built-in plugin name: the
+// file FIREDRILL_PLUGIN_EXECUTABLE names, or host.ExecutablePrefix+name in
+// the directory of the running firedrill. A missing file is an error that
+// says where it was looked for and how to get it.
+func (m *Main) builtinExecutable(name string) (string, error) {
+	if exe := m.Getenv(pluginExecutableEnv); exe != "" {
+		if _, err := os.Stat(exe); err != nil {
+			return "", fmt.Errorf("built-in plugin %s: %s names %s: %w", name, pluginExecutableEnv, exe, err)
+		}
+		return exe, nil
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("built-in plugin %s: find the firedrill executable it is installed beside: %w", name, err)
+	}
+	exe := filepath.Join(filepath.Dir(self), host.ExecutablePrefix+name)
+	if _, err := os.Stat(exe); err != nil {
+		return "", fmt.Errorf("built-in plugin %s: no executable %s beside the running firedrill (%s): "+
+			"firedrill is installed together with its plugins (make build puts both in bin/, make install in $PREFIX/bin; "+
+			"go build -o DIR/ ./cmd/... does the same), or set %s to the plugin's path: %w",
+			name, exe, self, pluginExecutableEnv, err)
+	}
+	return exe, nil
 }
 
 // pluginLogger returns the logger plugin hosts and their plugins log to.
@@ -65,11 +91,10 @@ func (m *Main) pluginLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(m.Stderr, opts))
 }
 
-// pluginHostConfig returns the plugin host configuration of m.Config. The
-// built-in plugins are launched as `<executable> plugin NAME`, with the
-// config file, kubeconfig and context of this invocation passed on, so that
-// they see the same configuration.
-func (m *Main) pluginHostConfig(cmd *cobra.Command) (host.Config, error) {
+// pluginHostConfig returns the plugin host configuration of m.Config,
+// with the built-in plugins launched from their executables beside firedrill
+// (see builtinExecutable) and given this invocation's settings.
+func (m *Main) pluginHostConfig() (host.Config, error) {
 	cfg := host.Config{
 		Dir:              m.Config.Plugins.Dir,
 		Checksums:        m.Config.Plugins.Checksums,
@@ -77,35 +102,18 @@ func (m *Main) pluginHostConfig(cmd *cobra.Command) (host.Config, error) {
 		RequireChecksums: m.Config.Plugins.RequireChecksums,
 		Logger:           m.pluginLogger(),
 	}
-	if len(builtinInjectors) == 0 {
+	if m.Getenv(pluginExecutableEnv) == "" && testing.Testing() {
+		// A test binary has no plugins beside it; tests that need the
+		// built-ins build them (internal/testbin) and name them.
+		cfg.Logger.Warn("built-in plugins are not available in a test binary unless " + pluginExecutableEnv + " names the plugin executable")
 		return cfg, nil
 	}
-	exe := m.Getenv(pluginExecutableEnv)
-	if exe == "" {
-		if testing.Testing() {
-			// A test binary would run its tests instead of serving a plugin.
-			cfg.Logger.Warn("built-in plugins are not available in a test binary unless " + pluginExecutableEnv + " names a firedrill executable")
-			return cfg, nil
-		}
-		var err error
-		if exe, err = os.Executable(); err != nil {
-			return cfg, fmt.Errorf("find the firedrill executable for built-in plugins: %w", err)
-		}
-	}
-	var forward []string
-	if f := cmd.Flags().Lookup("config"); f != nil && f.Value.String() != "" {
-		forward = append(forward, "--config", f.Value.String())
-	} else if c := m.Getenv("FIREDRILL_CONFIG"); c != "" {
-		forward = append(forward, "--config", c)
-	}
-	if k := m.Config.Kubernetes.Kubeconfig; k != "" {
-		forward = append(forward, "--kubeconfig", k)
-	}
-	if c := m.Config.Kubernetes.Context; c != "" {
-		forward = append(forward, "--context", c)
-	}
 	for _, name := range builtinNames() {
-		cfg.Builtins = append(cfg.Builtins, host.Builtin{Name: name, Path: exe, Args: append([]string{"plugin", name}, forward...)})
+		exe, err := m.builtinExecutable(name)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Builtins = append(cfg.Builtins, host.Builtin{Name: name, Path: exe, Args: builtinPlugins[name](m)})
 	}
 	return cfg, nil
 }
@@ -113,8 +121,8 @@ func (m *Main) pluginHostConfig(cmd *cobra.Command) (host.Config, error) {
 // openPluginHost opens the injector plugin host from the configuration; it
 // is closed when m is. Commands that inject, probe or validate against the
 // plugins call it.
-func (m *Main) openPluginHost(ctx context.Context, cmd *cobra.Command) (*host.Host, error) {
-	cfg, err := m.pluginHostConfig(cmd)
+func (m *Main) openPluginHost(ctx context.Context, _ *cobra.Command) (*host.Host, error) {
+	cfg, err := m.pluginHostConfig()
 	if err != nil {
 		return nil, err
 	}
@@ -124,35 +132,6 @@ func (m *Main) openPluginHost(ctx context.Context, cmd *cobra.Command) (*host.Ho
 	}
 	m.OnClose(h.Close)
 	return h, nil
-}
-
-// newPluginCmd serves a built-in injector; the plugin host runs it.
-func newPluginCmd(m *Main) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:    "plugin NAME",
-		Short:  "Serve a built-in injector plugin (run by the plugin host, not by hand)",
-		Hidden: true,
-		Args:   cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			newInjector, ok := builtinInjectors[args[0]]
-			if !ok {
-				known := "none in this build"
-				if len(builtinInjectors) > 0 {
-					known = strings.Join(builtinNames(), ", ")
-				}
-				return &ExitError{Code: 2, Err: fmt.Errorf("no built-in plugin named %q; built-in plugins: %s", args[0], known)}
-			}
-			impl, err := newInjector(m)
-			if err != nil {
-				return fmt.Errorf("plugin %s: %w", args[0], err)
-			}
-			sdk.Serve(impl)
-			return nil
-		},
-	}
-	addSettingFlag(cmd, "kubernetes.kubeconfig")
-	addSettingFlag(cmd, "kubernetes.context")
-	return cmd
 }
 
 func newPluginsCmd(m *Main) *cobra.Command {

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -151,13 +152,6 @@ faults:
           params: {file: /srv/beta/flags.json, key: checkout.v2, value: false}
 `
 
-func TestPluginCommand_RefusesUnknownBuiltin(t *testing.T) {
-	code, _, errOut := runFiredrill(t, "", "plugin", "nope")
-	if code != 2 || !strings.Contains(errOut, `no built-in plugin named "nope"; built-in plugins:`) {
-		t.Fatalf("exit %d, stderr %q", code, errOut)
-	}
-}
-
 func TestPluginsChecksum_RefusesFileNotNamedLikeAPlugin(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "flagfile")
 	if err := os.WriteFile(path, []byte("x"), 0o755); err != nil {
@@ -169,39 +163,83 @@ func TestPluginsChecksum_RefusesFileNotNamedLikeAPlugin(t *testing.T) {
 	}
 }
 
-// TestBuiltinKubernetesPlugin_IsServedByTheFiredrillBinary builds firedrill
-// itself and lets the host launch it as `firedrill plugin kubernetes`: one
-// binary to ship.
-func TestBuiltinKubernetesPlugin_IsServedByTheFiredrillBinary(t *testing.T) {
-	dir := t.TempDir()
+// TestBuiltinKubernetesPlugin_IsLaunchedFromBesideFiredrill builds firedrill
+// and its plugins as `make build` does and runs the real binary: the host
+// launches the Kubernetes plugin from firedrill's own directory, or from the
+// path FIREDRILL_PLUGIN_EXECUTABLE names; without the plugin executable,
+// firedrill says where it looked and how to get it.
+func TestBuiltinKubernetesPlugin_IsLaunchedFromBesideFiredrill(t *testing.T) {
 	exe := buildFiredrill(t)
+	plugin := filepath.Join(filepath.Dir(exe), "firedrill-injector-kubernetes")
+	dir := t.TempDir()
 	// An empty kubeconfig: Info works without a cluster, calls are refused.
 	kubeconfig := filepath.Join(dir, "kubeconfig")
 	if err := os.WriteFile(kubeconfig, []byte("apiVersion: v1\nkind: Config\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var stdout, stderr bytes.Buffer
-	m := main.NewMain()
-	m.Stdout, m.Stderr = &stdout, &stderr
-	env := map[string]string{"HOME": dir, "FIREDRILL_PLUGIN_EXECUTABLE": exe}
-	m.Getenv = func(k string) string { return env[k] }
-	code := m.Run(context.Background(), []string{"plugins", "list", "-o", "json", "--kubeconfig", kubeconfig})
-	if err := m.Close(); err != nil {
-		t.Error(err)
+	// lonely is firedrill copied alone into a directory of its own.
+	lonely := filepath.Join(t.TempDir(), "firedrill")
+	b, err := os.ReadFile(exe)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if code != 0 {
-		t.Fatalf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
+	if err := os.WriteFile(lonely, b, 0o755); err != nil {
+		t.Fatal(err)
 	}
-	var list []struct {
-		Name, Pin, Path string
-		APIVersions     []string
-		FaultTypes      []string
+	list := func(t *testing.T, bin string, env ...string) (int, string, string) {
+		t.Helper()
+		cmd := exec.Command(bin, "plugins", "list", "-o", "json", "--kubeconfig", kubeconfig)
+		cmd.Env = append(os.Environ(), append([]string{"HOME=" + dir, "XDG_CONFIG_HOME=" + dir}, env...)...)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return code, stdout.String(), stderr.String()
 	}
-	if err := json.Unmarshal(stdout.Bytes(), &list); err != nil {
-		t.Fatalf("%v\n%s", err, stdout.String())
+	listsKubernetesFrom := func(t *testing.T, path string, code int, stdout, stderr string) {
+		t.Helper()
+		if code != 0 {
+			t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+		}
+		var l []struct {
+			Name, Pin, Path string
+			APIVersions     []string
+			FaultTypes      []string
+		}
+		if err := json.Unmarshal([]byte(stdout), &l); err != nil {
+			t.Fatalf("%v\n%s", err, stdout)
+		}
+		if len(l) != 1 || l[0].Name != "kubernetes" || l[0].Pin != "builtin" || l[0].Path != path ||
+			len(l[0].APIVersions) == 0 || len(l[0].FaultTypes) < 12 {
+			t.Fatalf("list: %+v", l)
+		}
 	}
-	if len(list) != 1 || list[0].Name != "kubernetes" || list[0].Pin != "builtin" || list[0].Path != exe ||
-		len(list[0].APIVersions) == 0 || len(list[0].FaultTypes) < 12 {
-		t.Fatalf("list: %+v", list)
-	}
+
+	t.Run("found beside firedrill", func(t *testing.T) {
+		code, stdout, stderr := list(t, exe)
+		listsKubernetesFrom(t, plugin, code, stdout, stderr)
+	})
+	t.Run("found where FIREDRILL_PLUGIN_EXECUTABLE says", func(t *testing.T) {
+		code, stdout, stderr := list(t, lonely, "FIREDRILL_PLUGIN_EXECUTABLE="+plugin)
+		listsKubernetesFrom(t, plugin, code, stdout, stderr)
+	})
+	t.Run("missing says where it looked and how to get it", func(t *testing.T) {
+		code, _, stderr := list(t, lonely)
+		want := filepath.Join(filepath.Dir(lonely), "firedrill-injector-kubernetes")
+		if code == 0 || !strings.Contains(stderr, "built-in plugin kubernetes: no executable "+want) ||
+			!strings.Contains(stderr, "make build") || !strings.Contains(stderr, "FIREDRILL_PLUGIN_EXECUTABLE") {
+			t.Fatalf("exit %d, stderr %q", code, stderr)
+		}
+	})
+	t.Run("a wrong FIREDRILL_PLUGIN_EXECUTABLE is named", func(t *testing.T) {
+		code, _, stderr := list(t, exe, "FIREDRILL_PLUGIN_EXECUTABLE=/nowhere/plugin")
+		if code == 0 || !strings.Contains(stderr, "FIREDRILL_PLUGIN_EXECUTABLE names /nowhere/plugin") {
+			t.Fatalf("exit %d, stderr %q", code, stderr)
+		}
+	})
 }

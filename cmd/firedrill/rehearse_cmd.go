@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -180,13 +179,15 @@ func difficultiesOf(s *scenarios.Scenario, asked string) []scenarios.Difficulty 
 // on the configured cluster as a participant does, and which looks for
 // leftovers there.
 func (m *Main) rehearsalRunner(e *control.Engine) (*rehearse.Runner, error) {
-	impl, err := builtinInjectors["kubernetes"](m)
+	kc := m.Config.Kubernetes
+	k, err := kubernetes.New(kubernetes.Config{
+		Kubeconfig: kc.Kubeconfig, Context: kc.Context,
+		AllowedContexts: kc.AllowedContexts, ProtectedNamespaces: kc.ProtectedNamespaces,
+		ServiceURLs: kc.ServiceURLs, HideMarks: !kc.marksVisible(m.Config.HA),
+		RevertQPS: float32(kc.RevertQPS), RevertBurst: kc.RevertBurst,
+	})
 	if err != nil {
 		return nil, err
-	}
-	k, ok := impl.(*kubernetes.Injector)
-	if !ok {
-		return nil, errors.New("rehearse: the built-in kubernetes injector is not available")
 	}
 	p, err := k.Participant()
 	if err != nil {

@@ -42,9 +42,9 @@ type Config struct {
 	// StartTimeout bounds the launch of a plugin process, up to and
 	// including its answer to Info. Zero means CallTimeout.
 	StartTimeout time.Duration
-	// Builtins are plugins served by the firedrill executable itself
-	// (Path is os.Executable(), Args are "plugin", name). They are not
-	// checksummed: they are the running program.
+	// Builtins are the plugins installed with firedrill (Path is an
+	// executable beside firedrill, Args the settings it passes them). They
+	// are not checksummed: they are part of the installation.
 	Builtins []Builtin
 	// Logger receives the host's log and every plugin's log lines, with a
 	// "plugin" attribute naming the plugin. Nil discards them.
@@ -52,7 +52,7 @@ type Config struct {
 }
 
 // Builtin is a plugin that is launched as a command other than an executable
-// in the plugin directory: normally the firedrill binary itself.
+// in the plugin directory: a plugin installed with firedrill.
 type Builtin struct {
 	Name string
 	Path string
@@ -61,7 +61,7 @@ type Builtin struct {
 
 // Checksum statuses of a plugin, as reported in PluginStatus.
 const (
-	ChecksumBuiltin  = "builtin"  // served by the firedrill executable itself
+	ChecksumBuiltin  = "builtin"  // installed with firedrill, not checksummed
 	ChecksumPinned   = "pinned"   // matches its pin in plugins.checksums
 	ChecksumUnpinned = "unpinned" // no pin in plugins.checksums
 	ChecksumMismatch = "mismatch" // differs from its pin; the plugin is refused

@@ -22,7 +22,7 @@ func checkPlugins(r *Report, p *Plugins) {
 	}
 	if len(p.Statuses) == 0 {
 		r.add(Check{Section: SectionPlugins, Name: "plugins", Status: Warn, Detail: "no plugin found, not even the built-in kubernetes injector",
-			Fix: "run the firedrill executable itself (built-in plugins are served by it), and set plugins.dir for others"})
+			Fix: "install firedrill-injector-kubernetes beside firedrill (make build, make install), and set plugins.dir for other plugins"})
 	}
 	seen := map[string]bool{}
 	for _, st := range p.Statuses {

@@ -1,0 +1,44 @@
+// Command firedrill-injector-kubernetes is firedrill's built-in Kubernetes
+// injector plugin (injectors/kubernetes) as an executable of its own. It is
+// installed beside the firedrill binary, which launches it as a plugin
+// process (go-plugin, gRPC) and passes the resolved kubernetes.* settings of
+// its configuration as flags; it is not meant to be run by hand.
+//
+// It is a separate, small executable because a process maps the pages of
+// the binary it runs: served by the firedrill binary itself, the plugin
+// process carried the drill room, the stores and every Kubernetes API group
+// it never uses (issue 13: idle memory of serve + plugin).
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/firedrill/firedrill/injectors/kubernetes"
+	"github.com/firedrill/firedrill/injectors/kubernetes/pluginargs"
+	"github.com/firedrill/firedrill/injectors/sdk"
+)
+
+func main() {
+	s, err := pluginargs.Parse("firedrill-injector-kubernetes", os.Args[1:], os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "firedrill-injector-kubernetes:", err)
+		os.Exit(2)
+	}
+	in, err := kubernetes.New(kubernetes.Config{
+		Kubeconfig: s.Kubeconfig, Context: s.Context,
+		AllowedContexts: s.AllowedContexts, ProtectedNamespaces: s.ProtectedNamespaces,
+		ServiceURLs: s.ServiceURLs, HideMarks: s.HideMarks,
+		RevertQPS: float32(s.RevertQPS), RevertBurst: s.RevertBurst,
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "firedrill-injector-kubernetes:", err)
+		os.Exit(1)
+	}
+	sdk.Serve(in)
+}
