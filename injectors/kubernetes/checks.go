@@ -50,7 +50,7 @@ func (in *Injector) ServerInfo(ctx context.Context) (ServerInfo, error) {
 		return ServerInfo{}, err
 	}
 	si := ServerInfo{Host: in.rest.Host}
-	v, err := in.cs.Discovery().ServerVersion()
+	v, err := in.cs.ServerVersion(ctx)
 	if err != nil {
 		return si, err
 	}

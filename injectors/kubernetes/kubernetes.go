@@ -38,13 +38,13 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/util/flowcontrol"
 	"k8s.io/utils/clock"
 
 	"github.com/firedrill/firedrill/injectors"
+	"github.com/firedrill/firedrill/internal/kubeclient"
 )
 
 // Name is the plugin name scenarios use: "kubernetes/<type>".
@@ -141,10 +141,10 @@ type Injector struct {
 	// cluster; every call that would touch it returns it.
 	refused error
 	dyn     dynamic.Interface
-	cs      kubernetes.Interface
+	cs      *kubeclient.Clientset
 	// revDyn and revCS are the revert client: own connection, own budget.
 	revDyn dynamic.Interface
-	revCS  kubernetes.Interface
+	revCS  *kubeclient.Clientset
 	clk    clock.Clock
 	hc     *http.Client
 	rest   *rest.Config
@@ -222,7 +222,7 @@ func New(cfg Config) (*Injector, error) {
 	if in.dyn, err = dynamic.NewForConfig(rc); err != nil {
 		return nil, fmt.Errorf("kubernetes: %w", err)
 	}
-	if in.cs, err = kubernetes.NewForConfig(rc); err != nil {
+	if in.cs, err = kubeclient.NewForConfig(rc); err != nil {
 		return nil, fmt.Errorf("kubernetes: %w", err)
 	}
 	if in.revDyn, in.revCS, err = revertClients(rc, cfg.RevertQPS, cfg.RevertBurst); err != nil {
@@ -234,7 +234,7 @@ func New(cfg Config) (*Injector, error) {
 // revertClients returns the clients reverts use: one token bucket shared by
 // both, and a dialer of their own, which keeps client-go from sharing the
 // cached transport (and its connection) of the inject client.
-func revertClients(rc *rest.Config, qps float32, burst int) (dynamic.Interface, kubernetes.Interface, error) {
+func revertClients(rc *rest.Config, qps float32, burst int) (dynamic.Interface, *kubeclient.Clientset, error) {
 	if qps <= 0 {
 		qps = DefaultRevertQPS
 	}
@@ -251,7 +251,7 @@ func revertClients(rc *rest.Config, qps float32, burst int) (dynamic.Interface, 
 	if err != nil {
 		return nil, nil, err
 	}
-	cs, err := kubernetes.NewForConfig(rrc)
+	cs, err := kubeclient.NewForConfig(rrc)
 	if err != nil {
 		return nil, nil, err
 	}

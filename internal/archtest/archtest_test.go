@@ -26,7 +26,7 @@ var (
 	// clusterAdapters may use client-go: the Kubernetes injector, the local
 	// cluster and its test helpers, the sample shop, and firedrill's own
 	// state in the cluster (Lease, revert records, sweep).
-	clusterAdapters = Any(Under("injectors/kubernetes"), Under("internal/devcluster"), Under("internal/shop"), Under("internal/ha"))
+	clusterAdapters = Any(Under("injectors/kubernetes"), Under("internal/kubeclient"), Under("internal/devcluster"), Under("internal/shop"), Under("internal/ha"))
 	examplePlugin   = Under("injectors/examples")
 	pgx             = Within("github.com/jackc/pgx")
 	// pgAdapters may use pgx: the PostgreSQL stores and their helpers.
@@ -73,6 +73,10 @@ var rules = []struct {
 	{"the firedrill binary links neither the local cluster nor the sample shop (firedrill-dev runs them)", Rule{
 		From:      Exactly("cmd/firedrill"),
 		Forbidden: Any(Under("internal/devcluster"), Under("internal/shop"), Under("internal/demo/democluster")),
+	}},
+	{"the Kubernetes plugin links no typed clientset, discovery or OpenAPI (its memory, issue 13)", Rule{
+		From:      Exactly("cmd/firedrill-injector-kubernetes"),
+		Forbidden: Any(Within("k8s.io/client-go/kubernetes"), Within("k8s.io/client-go/gentype"), Within("k8s.io/client-go/discovery"), Within("k8s.io/kube-openapi")),
 	}},
 	{"the API client and the wire types do not import the server", Rule{
 		From:      Any(Under("ui/client"), Under("ui/wire")),
