@@ -17,9 +17,9 @@ import (
 	"os"
 	"runtime/debug"
 
+	"github.com/firedrill/firedrill/injectors/grpcplugin"
 	"github.com/firedrill/firedrill/injectors/kubernetes"
 	"github.com/firedrill/firedrill/injectors/kubernetes/pluginargs"
-	"github.com/firedrill/firedrill/injectors/sdk"
 )
 
 func main() {
@@ -44,5 +44,5 @@ func main() {
 	// Start-up garbage (kubeconfig parsing, schemes) goes back to the
 	// system now rather than at the scavenger's pace: the process idles.
 	debug.FreeOSMemory()
-	sdk.Serve(in)
+	grpcplugin.Serve(in)
 }

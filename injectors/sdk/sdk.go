@@ -7,12 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"sort"
 	"strings"
 
-	"github.com/hashicorp/go-hclog"
-	"github.com/hashicorp/go-plugin"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/firedrill/firedrill/injectors"
@@ -26,59 +23,14 @@ import (
 // Serve also makes slog's default logger write to stderr in the format the
 // host understands, so that a plugin's slog.Info(...) lines appear in
 // firedrill's log under the plugin's name, with their level and attributes.
-func Serve(impl injectors.Injector) {
-	slog.SetDefault(slog.New(NewLogHandler(os.Stderr, slog.LevelDebug)))
-	plugin.Serve(&plugin.ServeConfig{
-		HandshakeConfig: grpcplugin.Handshake,
-		Plugins:         map[string]plugin.Plugin{grpcplugin.PluginName: &grpcplugin.GRPCPlugin{Impl: impl}},
-		GRPCServer:      plugin.DefaultGRPCServer,
-		Logger: hclog.New(&hclog.LoggerOptions{
-			Name:       "go-plugin",
-			Level:      hclog.Info,
-			Output:     os.Stderr,
-			JSONFormat: true,
-		}),
-	})
-}
+func Serve(impl injectors.Injector) { grpcplugin.Serve(impl) }
 
 // NewLogHandler returns a slog handler that writes one JSON object a line in
 // hclog's JSON layout (@timestamp, @level, @message, then attributes), which
 // the plugin host parses back into log records. Serve installs it; plugins
 // that build their own loggers can use it too.
 func NewLogHandler(w io.Writer, level slog.Leveler) slog.Handler {
-	return slog.NewJSONHandler(w, &slog.HandlerOptions{
-		Level: level,
-		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-			if len(groups) > 0 {
-				return a
-			}
-			switch a.Key {
-			case slog.TimeKey:
-				return slog.String("@timestamp", a.Value.Time().Format("2006-01-02T15:04:05.000000Z07:00"))
-			case slog.LevelKey:
-				return slog.String("@level", hclogLevel(a.Value.Any()))
-			case slog.MessageKey:
-				return slog.String("@message", a.Value.String())
-			}
-			return a
-		},
-	})
-}
-
-func hclogLevel(v any) string {
-	l, ok := v.(slog.Level)
-	if !ok {
-		return "info"
-	}
-	switch {
-	case l < slog.LevelInfo:
-		return "debug"
-	case l < slog.LevelWarn:
-		return "info"
-	case l < slog.LevelError:
-		return "warn"
-	}
-	return "error"
+	return grpcplugin.NewLogHandler(w, level)
 }
 
 // Schema is a compiled JSON Schema (draft 2020-12) for the params of a fault

@@ -74,9 +74,10 @@ var rules = []struct {
 		From:      Exactly("cmd/firedrill"),
 		Forbidden: Any(Under("internal/devcluster"), Under("internal/shop"), Under("internal/demo/democluster")),
 	}},
-	{"the Kubernetes plugin links no typed clientset, discovery or OpenAPI (its memory, issue 13)", Rule{
-		From:      Exactly("cmd/firedrill-injector-kubernetes"),
-		Forbidden: Any(Within("k8s.io/client-go/kubernetes"), Within("k8s.io/client-go/gentype"), Within("k8s.io/client-go/discovery"), Within("k8s.io/kube-openapi")),
+	{"the Kubernetes plugin links no typed clientset, discovery, OpenAPI or JSON Schema library (its memory, issue 13)", Rule{
+		From: Exactly("cmd/firedrill-injector-kubernetes"),
+		Forbidden: Any(Within("k8s.io/client-go/kubernetes"), Within("k8s.io/client-go/gentype"), Within("k8s.io/client-go/discovery"),
+			Within("k8s.io/kube-openapi"), Within("github.com/santhosh-tekuri/jsonschema"), Within("golang.org/x/text/message")),
 	}},
 	{"the API client and the wire types do not import the server", Rule{
 		From:      Any(Under("ui/client"), Under("ui/wire")),
