@@ -26,7 +26,13 @@ func (e *Engine) do(ctx context.Context, r *drillRun, a *action) error {
 		})
 	case actAutoEnd:
 		return e.appendNow(ctx, r, func(d *Drill) []pending {
-			if !d.Running() || !d.resolvedAndNoticed() || d.scriptDue(d.Elapsed(e.clock.Now())) {
+			if !d.Running() || !d.resolvedAndNoticed() {
+				return nil
+			}
+			if now := e.clock.Now(); d.scriptDue(d.Elapsed(now)) {
+				// A message fell due since the pass was planned (a slow
+				// check before this): the next pass posts it, then ends.
+				r.rt.endAfter = now
 				return nil
 			}
 			return e.stopEvents(d, EventDrillEnded, ActorEngine, StateChange{Reason: "resolved", Why: "every fault is resolved and the resolution notice is posted"})

@@ -31,6 +31,10 @@ type runtimeState struct {
 	watches     map[string]*watchState
 	injectRetry map[string]time.Duration // fault → drill time of next attempt
 	revertRetry map[string]*backoff      // fault → wall time of next revert or status check
+	// endAfter is the wall time before which the natural end is not
+	// planned: the end found a scripted message fall due after its pass
+	// started, and that message, then the end, are the next pass's work.
+	endAfter time.Time
 }
 
 type pollState struct {
@@ -232,9 +236,16 @@ func (e *Engine) plan(r *drillRun, now time.Time) (best *action, wake time.Time,
 		}
 	}
 	if d.resolvedAndNoticed() {
-		consider(actAutoEnd, now, 0)
+		consider(actAutoEnd, maxTime(now, r.rt.endAfter), 0)
 	}
 	return best, wake, hasWake
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // faultDue returns the drill time a pending fault fires (or is skipped, an
@@ -496,7 +507,9 @@ func (e *Engine) RunDue(ctx context.Context, id string) error {
 }
 
 // reconcile performs the actions due when it starts, one at a time, until
-// none of them is left. Failures
+// none of them is left. Every action changes what plan returns at the
+// pass's start or schedules itself after it (backing off when it fails),
+// so a pass ends; the step limit only guards against a bug. Failures
 // that are retried later are logged, not returned; a journal write failure
 // stops the pass and is returned.
 func (e *Engine) reconcile(ctx context.Context, r *drillRun) error {

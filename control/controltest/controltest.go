@@ -40,6 +40,9 @@ type Injector struct {
 	// AfterInject, when set, runs after a successful Inject changed the
 	// world and before it returns.
 	AfterInject func(faultID string)
+	// AfterProbe, when set, runs after each Probe answered and before it
+	// returns (a test moves the clock there, as a slow check would).
+	AfterProbe func()
 }
 
 // NewInjector returns an injector with a healthy world.
@@ -199,19 +202,23 @@ func (f *Injector) Probe(ctx context.Context, p control.ProbeSpec) (injectors.Pr
 		params.Fault = f.bound[probeKey(p)]
 		f.mu.Unlock()
 	}
-	if params.Fault == "" {
-		if err := f.record("probe", ""); err != nil {
-			return injectors.ProbeResult{}, err
-		}
-		return injectors.ProbeResult{OK: true, Detail: "nothing it checks is broken"}, nil
-	}
 	if err := f.record("probe", params.Fault); err != nil {
 		return injectors.ProbeResult{}, err
 	}
-	if f.Broken(params.Fault) {
-		return injectors.ProbeResult{OK: false, Detail: params.Fault + " is broken"}, nil
+	res := injectors.ProbeResult{OK: true, Detail: "nothing it checks is broken"}
+	if params.Fault != "" {
+		res = injectors.ProbeResult{OK: true, Detail: params.Fault + " is healthy"}
+		if f.Broken(params.Fault) {
+			res = injectors.ProbeResult{OK: false, Detail: params.Fault + " is broken"}
+		}
 	}
-	return injectors.ProbeResult{OK: true, Detail: params.Fault + " is healthy"}, nil
+	f.mu.Lock()
+	hook := f.AfterProbe
+	f.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+	return res, nil
 }
 
 // Start is the wall time harnesses start their fake clock at.
