@@ -12,3 +12,6 @@ var NudgeWait = nudgeWait
 
 // EncodeEventFrame exposes encodeEventFrame.
 var EncodeEventFrame = encodeEventFrame
+
+// RenumberedFrame exposes renumberedFrame.
+var RenumberedFrame = renumberedFrame

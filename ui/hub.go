@@ -300,8 +300,10 @@ func (h *Hub) Publish(e control.Event, public *wire.Event, personal ...map[strin
 	}
 	out := &outEvent{drillID: e.DrillID, seq: e.Seq, audience: a, data: data}
 	if public != nil && a == AudienceEveryone {
-		if out.public, err = encodeEventFrame(*public); err != nil {
-			return
+		if out.public = renumberedFrame(data, w, *public); out.public == nil {
+			if out.public, err = encodeEventFrame(*public); err != nil {
+				return
+			}
 		}
 		out.pseq = public.Seq
 	}

@@ -157,6 +157,50 @@ func TestEncodeEventFrame(t *testing.T) {
 	}
 }
 
+// A participant's frame of an event that differs from the staff's only by
+// its number is the staff's frame renumbered, byte for byte what encoding
+// it would make; an event that differs otherwise is encoded on its own.
+func TestRenumberedFrame(t *testing.T) {
+	staff := wire.Event{Seq: 1234, Type: control.EventChatMessage, Time: "2026-11-30T09:00:00.000Z", DrillTimeMS: 61000, Actor: "p1",
+		Payload: json.RawMessage(`{"channel":"incident","text":"<b>roll back</b> 주문"}`)}
+	frame, err := ui.EncodeEventFrame(staff)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name       string
+		public     wire.Event
+		renumbered bool
+	}{
+		{"the same event numbered for participants is renumbered", func() wire.Event { w := staff; w.Seq = 7; return w }(), true},
+		{"a number with more digits is renumbered", func() wire.Event { w := staff; w.Seq = 123456789; return w }(), true},
+		{"a payload without its source is encoded", func() wire.Event {
+			w := staff
+			w.Seq = 7
+			w.Payload = json.RawMessage(`{"channel":"incident"}`)
+			return w
+		}(), false},
+		{"another actor is encoded", func() wire.Event { w := staff; w.Seq = 7; w.Actor = ""; return w }(), false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := ui.RenumberedFrame(frame, staff, tt.public)
+			if (got != nil) != tt.renumbered {
+				t.Fatalf("renumbered = %s, want renumbered: %v", got, tt.renumbered)
+			}
+			if got == nil {
+				return
+			}
+			want, err := ui.EncodeEventFrame(tt.public)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != string(want) {
+				t.Fatalf("renumbered frame\n%s\nwant\n%s", got, want)
+			}
+		})
+	}
+}
+
 func TestVisibility(t *testing.T) {
 	ev := func(typ, payload string) control.Event {
 		return control.Event{Type: typ, Payload: json.RawMessage(payload)}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -74,6 +75,29 @@ func encodeEventFrame(w wire.Event) ([]byte, error) {
 	b = append(b, eventFramePrefix...)
 	b = append(b, ev...)
 	return append(b, eventFrameSuffix...), nil
+}
+
+// eventFrameSeq is how an event frame starts, up to its event's number.
+const eventFrameSeq = eventFramePrefix + `{"seq":`
+
+// renumberedFrame returns the frame of to, made from the frame of from
+// when the two differ only by their number (a participant's copy of a
+// plain chat message, say) instead of encoding to again; nil when they
+// differ otherwise.
+func renumberedFrame(frame []byte, from, to wire.Event) []byte {
+	if from.Type != to.Type || from.Time != to.Time || from.DrillTimeMS != to.DrillTimeMS || from.Actor != to.Actor || !bytes.Equal(from.Payload, to.Payload) {
+		return nil
+	}
+	head := len(eventFrameSeq)
+	n := strconv.AppendInt(nil, from.Seq, 10)
+	if len(frame) < head+len(n) || string(frame[:head]) != eventFrameSeq || !bytes.Equal(frame[head:head+len(n)], n) {
+		return nil
+	}
+	rest := frame[head+len(n):]
+	b := make([]byte, 0, len(frame)+20)
+	b = append(b, eventFrameSeq...)
+	b = strconv.AppendInt(b, to.Seq, 10)
+	return append(b, rest...)
 }
 
 // apiWS upgrades GET /api/drills/{id}/ws?after=N to a WebSocket that
@@ -173,8 +197,15 @@ func (s *Server) writePump(conn *websocket.Conn, sub *subscriber, drillID string
 		conn.Close()
 		s.conns.Done()
 	}()
+	// Each frame gets between writeWait-time.Second and writeWait to be
+	// written: the deadline is moved at most once a second, as moving it
+	// costs a timer update on every frame otherwise.
+	var deadline time.Time
 	write := func(kind int, data []byte) error {
-		_ = conn.SetWriteDeadline(s.netClock.Now().Add(writeWait))
+		if now := s.netClock.Now(); deadline.Sub(now) < writeWait-time.Second {
+			deadline = now.Add(writeWait)
+			_ = conn.SetWriteDeadline(deadline)
+		}
 		return conn.WriteMessage(kind, data)
 	}
 	last, err := s.replay(drillID, after, sub.staff, sub.personID, func(data []byte) error {
