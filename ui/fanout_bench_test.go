@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -89,11 +90,12 @@ func BenchmarkFanout(b *testing.B) {
 	}
 	var out strings.Builder
 	fmt.Fprintf(&out, "\nchat fan-out: %d sockets per drill, %d messages/s per drill, %d s per size, the two taking turns a second at a time\n", fanoutSockets, fanoutRate, seconds)
-	fmt.Fprintf(&out, "%-7s %-24s %-24s %-12s %-22s %-26s %s\n", "drills", "drill room p50 / p99", "bare hub p50 / p99", "p99 ratio", "fsync p50 / p99", "posted (room / bare / due)", "delivered after warm-up (room / bare)")
+	fmt.Fprintf(&out, "%-7s %-24s %-24s %-12s %-22s %-26s %-24s %s\n", "drills", "drill room p50 / p99", "bare hub p50 / p99", "p99 ratio", "fsync p50 / p99", "CPU/message room / bare", "posted (room / bare / due)", "delivered after warm-up (room / bare)")
 	for _, r := range rows {
-		fmt.Fprintf(&out, "%-7d %-24s %-24s %-12s %-22s %-26s %d / %d\n", r.n,
+		fmt.Fprintf(&out, "%-7d %-24s %-24s %-12s %-22s %-26s %-24s %d / %d\n", r.n,
 			fmt.Sprintf("%.1f / %.1f ms", r.room.p50, r.room.p99), fmt.Sprintf("%.1f / %.1f ms", r.bare.p50, r.bare.p99),
 			fmt.Sprintf("%.2fx", r.room.p99/r.bare.p99), fmt.Sprintf("%.2f / %.2f ms", r.fsync.p50, r.fsync.p99),
+			fmt.Sprintf("%.0f / %.0f µs", r.room.cpu, r.bare.cpu),
 			fmt.Sprintf("%d / %d / %d", r.room.posted, r.bare.posted, r.n*fanoutRate*(seconds+1)),
 			r.room.delivered, r.bare.delivered)
 	}
@@ -144,6 +146,10 @@ type fanoutResult struct {
 	// posted counts the accepted posts: a room slower than the rate
 	// skips ticks, so it posts fewer than drills x 20/s.
 	posted int64
+	// cpu is the process's CPU time per message posted, in microseconds,
+	// while this load ran (the other was idle): posting, storing,
+	// streaming and the test's own sockets reading.
+	cpu float64
 }
 
 // fanoutLoad is one side of the comparison: its drills' sockets, read as
@@ -156,6 +162,18 @@ type fanoutLoad struct {
 	lat     []time.Duration
 	posted  atomic.Int64
 	failed  sync.Map
+	// cpu is the process's CPU time over the measured drives, and
+	// measured the messages they posted.
+	cpu      time.Duration
+	measured int64
+}
+
+// processCPU returns the CPU time (user and system) the process used so
+// far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // fanoutSockets is the number of sockets per drill, fanoutRate the
@@ -215,6 +233,10 @@ func (l *fanoutLoad) drive(d time.Duration, measured bool) {
 		prefix = "t="
 	}
 	end := time.Now().Add(d)
+	if measured {
+		cpu0, posted0 := processCPU(), l.posted.Load()
+		defer func() { l.cpu += processCPU() - cpu0; l.measured += l.posted.Load() - posted0 }()
+	}
 	var wg sync.WaitGroup
 	for i := range l.conns {
 		wg.Add(1)
@@ -255,7 +277,11 @@ func (l *fanoutLoad) finish(b *testing.B) fanoutResult {
 		b.Fatal("no message was delivered")
 	}
 	pct := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))]) / float64(time.Millisecond) }
-	return fanoutResult{p50: pct(0.50), p99: pct(0.99), delivered: len(lat), posted: l.posted.Load()}
+	var cpu float64
+	if l.measured > 0 {
+		cpu = float64(l.cpu/time.Duration(l.measured)) / float64(time.Microsecond)
+	}
+	return fanoutResult{p50: pct(0.50), p99: pct(0.99), delivered: len(lat), posted: l.posted.Load(), cpu: cpu}
 }
 
 // drillRoomFanout is the real drill room.
