@@ -2,7 +2,7 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 
@@ -36,7 +36,9 @@ func (db *DB) commitGroup(batch []groupcommit.Item[appendReq]) []error {
 // writeGroup writes and commits the group, with a savepoint around each
 // append when savepoints is set. Without savepoints, it stops at the first
 // append that fails, rolls back and returns ok false unless the group has
-// only that append; with them, each append gets its own answer.
+// only that append; with them, each append gets its own answer. The group
+// runs on the write connection's driver connection with the writer's
+// prepared statements (see writerStmts).
 func (db *DB) writeGroup(batch []groupcommit.Item[appendReq], savepoints bool) (errs []error, ok bool) {
 	ctx := context.Background() // one caller's cancellation must not undo the others
 	errs = make([]error, len(batch))
@@ -48,13 +50,38 @@ func (db *DB) writeGroup(batch []groupcommit.Item[appendReq], savepoints bool) (
 		}
 		return errs, true
 	}
-	db.checkpoints.finish(ctx, db.stmts.checkpoint)
-	tx, err := db.write.BeginTx(ctx, nil)
+	conn, err := db.write.Conn(ctx)
 	if err != nil {
+		return fail(fmt.Errorf("append: %w", err))
+	}
+	defer conn.Close()
+	err = conn.Raw(func(dc any) error {
+		if err := db.wstmts.on(ctx, dc); err != nil {
+			return err
+		}
+		errs, ok = db.writeGroupOn(ctx, batch, savepoints, errs, fail)
+		return nil
+	})
+	if err != nil {
+		return fail(fmt.Errorf("append: %w", err))
+	}
+	return errs, ok
+}
+
+// writeGroupOn is writeGroup on the writer's statements.
+func (db *DB) writeGroupOn(ctx context.Context, batch []groupcommit.Item[appendReq], savepoints bool, errs []error, fail func(error) ([]error, bool)) ([]error, bool) {
+	st := &db.wstmts
+	db.checkpoints.finish(ctx, st.checkpoint)
+	if err := exec(ctx, st.begin); err != nil {
 		return fail(fmt.Errorf("append: begin: %w", err))
 	}
-	defer tx.Rollback()
-	over, err := db.overLimit(ctx, tx)
+	committed := false
+	defer func() {
+		if !committed {
+			_ = exec(ctx, st.rollback)
+		}
+	}()
+	over, err := db.overLimit(ctx)
 	if err != nil {
 		return fail(fmt.Errorf("append: journal size: %w", err))
 	}
@@ -71,14 +98,14 @@ func (db *DB) writeGroup(batch []groupcommit.Item[appendReq], savepoints bool) (
 			continue
 		}
 		if !savepoints {
-			if err := db.appendTx(ctx, tx, written, r.sum, r.events); err != nil {
+			if err := db.appendTx(ctx, written, r.sum, r.events); err != nil {
 				delete(db.heads, r.sum.ID)
 				errs[i] = err
 				return errs, len(batch) == 1
 			}
 			continue
 		}
-		if err := db.appendSavepoint(ctx, tx, written, r); err != nil {
+		if err := db.appendSavepoint(ctx, written, r); err != nil {
 			var fatal groupError
 			if errors.As(err, &fatal) {
 				return fail(err)
@@ -90,7 +117,7 @@ func (db *DB) writeGroup(batch []groupcommit.Item[appendReq], savepoints bool) (
 	if len(written) == 0 {
 		return errs, true
 	}
-	if err := tx.Commit(); err != nil {
+	if err := exec(ctx, st.commit); err != nil {
 		for i := range errs {
 			delete(db.heads, batch[i].Req.sum.ID)
 			if errs[i] == nil && isFull(err) {
@@ -101,6 +128,7 @@ func (db *DB) writeGroup(batch []groupcommit.Item[appendReq], savepoints bool) (
 		}
 		return errs, true
 	}
+	committed = true
 	db.checkpoints.committed()
 	for id, head := range written {
 		db.heads[id] = head
@@ -121,17 +149,18 @@ type groupError struct{ error }
 
 // appendSavepoint writes one append of a group inside a savepoint, rolled
 // back if the append fails.
-func (db *DB) appendSavepoint(ctx context.Context, tx *sql.Tx, written map[string]int64, r appendReq) error {
-	if _, err := tx.StmtContext(ctx, db.stmts.savepoint).ExecContext(ctx); err != nil {
+func (db *DB) appendSavepoint(ctx context.Context, written map[string]int64, r appendReq) error {
+	st := &db.wstmts
+	if err := exec(ctx, st.savepoint); err != nil {
 		return groupError{fmt.Errorf("append: savepoint: %w", err)}
 	}
-	failed := db.appendTx(ctx, tx, written, r.sum, r.events)
+	failed := db.appendTx(ctx, written, r.sum, r.events)
 	if failed != nil {
-		if _, err := tx.StmtContext(ctx, db.stmts.rollbackTo).ExecContext(ctx); err != nil {
+		if err := exec(ctx, st.rollbackTo); err != nil {
 			return groupError{fmt.Errorf("append: rollback to savepoint: %w", err)}
 		}
 	}
-	if _, err := tx.StmtContext(ctx, db.stmts.release).ExecContext(ctx); err != nil {
+	if err := exec(ctx, st.release); err != nil {
 		return groupError{fmt.Errorf("append: release savepoint: %w", err)}
 	}
 	return failed
@@ -142,38 +171,36 @@ func (db *DB) appendSavepoint(ctx context.Context, tx *sql.Tx, written map[strin
 // writer goroutine alone), or else read from the journal. A head kept
 // from before that another process has since moved on makes the insert
 // break the journal's primary key, which is the same conflict.
-func (db *DB) head(ctx context.Context, tx *sql.Tx, written map[string]int64, drillID string) (int64, error) {
+func (db *DB) head(ctx context.Context, written map[string]int64, drillID string) (int64, error) {
 	if h, ok := written[drillID]; ok {
 		return h, nil
 	}
 	if h, ok := db.heads[drillID]; ok {
 		return h, nil
 	}
-	var h int64
-	err := tx.StmtContext(ctx, db.stmts.head).QueryRowContext(ctx, drillID).Scan(&h)
-	return h, err
+	return queryInt64(ctx, db.wstmts.head, drillID)
 }
 
-// appendTx writes one append inside tx with the prepared statements, and
-// records the drill's new head in written.
-func (db *DB) appendTx(ctx context.Context, tx *sql.Tx, written map[string]int64, sum control.DrillSummary, events []control.Event) error {
-	head, err := db.head(ctx, tx, written, sum.ID)
+// appendTx writes one append inside the group's transaction with the
+// writer's statements, and records the drill's new head in written.
+func (db *DB) appendTx(ctx context.Context, written map[string]int64, sum control.DrillSummary, events []control.Event) error {
+	head, err := db.head(ctx, written, sum.ID)
 	if err != nil {
 		return fmt.Errorf("append to drill %s: %w", sum.ID, err)
 	}
 	if events[0].Seq != head+1 {
 		return injectors.Errorf(injectors.ECONFLICT, "drill %s changed concurrently: journal is at #%d, append starts at #%d", sum.ID, head, events[0].Seq)
 	}
-	insert := tx.StmtContext(ctx, db.stmts.insert)
+	st := &db.wstmts
 	for _, e := range events {
 		if e.DrillID != sum.ID {
 			return injectors.Errorf(injectors.EINVALID, "event #%d belongs to drill %s, not %s", e.Seq, e.DrillID, sum.ID)
 		}
-		var payload any
+		var payload driver.Value
 		if len(e.Payload) > 0 {
 			payload = string(e.Payload)
 		}
-		if _, err := insert.ExecContext(ctx, e.DrillID, e.Seq, e.Type, e.Time.UTC().Format(timeFormat), int64(e.DrillTime), e.Actor, payload, e.PrevHash, e.Hash); err != nil {
+		if err := exec(ctx, st.insert, e.DrillID, e.Seq, e.Type, e.Time.UTC().Format(timeFormat), int64(e.DrillTime), e.Actor, payload, e.PrevHash, e.Hash); err != nil {
 			if isConstraint(err) {
 				return injectors.Errorf(injectors.ECONFLICT, "drill %s changed concurrently: the journal already holds #%d", sum.ID, e.Seq)
 			}
@@ -183,7 +210,7 @@ func (db *DB) appendTx(ctx context.Context, tx *sql.Tx, written map[string]int64
 			return fmt.Errorf("append event #%d to drill %s: %w", e.Seq, sum.ID, err)
 		}
 	}
-	_, err = tx.StmtContext(ctx, db.stmts.summary).ExecContext(ctx,
+	err = exec(ctx, st.summary,
 		sum.ID, sum.Title, sum.Scenario, string(sum.State), sum.Seq, sum.Head, sum.CreatedAt.UTC().Format(timeFormat), sum.UpdatedAt.UTC().Format(timeFormat))
 	if err != nil {
 		if isFull(err) {

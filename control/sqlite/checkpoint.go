@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"sync"
 	"sync/atomic"
 )
@@ -75,9 +76,9 @@ func (c *checkpointer) run() {
 // the log over from its beginning. A log that is never copied in whole
 // while commits keep coming would grow without end, and appending to a
 // growing file makes every fsync also write the file's metadata.
-func (c *checkpointer) finish(ctx context.Context, w *sql.Stmt) {
+func (c *checkpointer) finish(ctx context.Context, w driver.Stmt) {
 	if c.copied.CompareAndSwap(true, false) {
-		_, _ = w.ExecContext(ctx)
+		_ = exec(ctx, w)
 	}
 }
 

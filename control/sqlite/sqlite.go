@@ -86,10 +86,10 @@ type DB struct {
 
 	write *sql.DB // one connection: SQLite has one writer
 	read  *sql.DB // readers run concurrently in WAL mode
-	// stmts are the writer's statements, prepared once at Open on the one
-	// write connection and reused by every append (tx.StmtContext finds
-	// them prepared on that connection), instead of compiled per append.
-	stmts writeStmts
+	// wstmts are the journal writer's statements, prepared once on the
+	// one write connection and reused by every group (see writerStmts).
+	// Only the writer goroutine (commitGroup) uses them.
+	wstmts writerStmts
 
 	pageSize int64
 	// checkpoints copies the log into the file off the commit path.
@@ -156,13 +156,13 @@ func (db *DB) Open(ctx context.Context) error {
 			return fmt.Errorf("open %s: %w", db.Path, err)
 		}
 	}
-	if err := db.stmts.prepare(ctx, w); err != nil {
+	if err := db.prepareWriter(ctx); err != nil {
 		w.Close()
 		return fmt.Errorf("open %s: %w", db.Path, err)
 	}
 	r, err := sql.Open("sqlite", db.dsn(true))
 	if err != nil {
-		db.stmts.close()
+		db.closeWriter()
 		w.Close()
 		return fmt.Errorf("open %s: %w", db.Path, err)
 	}
@@ -171,7 +171,7 @@ func (db *DB) Open(ctx context.Context) error {
 	c, err := sql.Open("sqlite", db.dsn(false))
 	if err != nil {
 		r.Close()
-		db.stmts.close()
+		db.closeWriter()
 		w.Close()
 		return fmt.Errorf("open %s: %w", db.Path, err)
 	}
@@ -195,7 +195,7 @@ func (db *DB) Close() error {
 		errs = append(errs, db.read.Close())
 	}
 	if db.write != nil {
-		errs = append(errs, db.stmts.close(), db.write.Close())
+		errs = append(errs, db.closeWriter(), db.write.Close())
 	}
 	return errors.Join(errs...)
 }
@@ -276,12 +276,12 @@ func isFull(err error) bool {
 }
 
 // overLimit reports whether the journal is past MaxBytes.
-func (db *DB) overLimit(ctx context.Context, tx *sql.Tx) (bool, error) {
+func (db *DB) overLimit(ctx context.Context) (bool, error) {
 	if db.MaxBytes <= 0 {
 		return false, nil
 	}
-	var pages int64
-	if err := tx.StmtContext(ctx, db.stmts.pageCount).QueryRowContext(ctx).Scan(&pages); err != nil {
+	pages, err := queryInt64(ctx, db.wstmts.pageCount)
+	if err != nil {
 		return false, err
 	}
 	return pages*db.pageSize > db.MaxBytes, nil
@@ -294,46 +294,6 @@ func killSwitchOnly(evs []control.Event) bool {
 		}
 	}
 	return true
-}
-
-// writeStmts are the statements of an append.
-type writeStmts struct {
-	head, insert, summary, savepoint, rollbackTo, release, pageCount, checkpoint *sql.Stmt
-}
-
-func (st *writeStmts) prepare(ctx context.Context, w *sql.DB) error {
-	for _, p := range []struct {
-		s   **sql.Stmt
-		sql string
-	}{
-		{&st.head, "SELECT COALESCE(MAX(seq), 0) FROM events WHERE drill_id = ?"},
-		{&st.insert, `INSERT INTO events (drill_id, seq, type, time, drill_time, actor, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`},
-		{&st.summary, `INSERT INTO drills (id, title, scenario, state, seq, head, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (id) DO UPDATE SET title = excluded.title, scenario = excluded.scenario, state = excluded.state, seq = excluded.seq, head = excluded.head, updated_at = excluded.updated_at`},
-		{&st.savepoint, "SAVEPOINT append"},
-		{&st.rollbackTo, "ROLLBACK TO append"},
-		{&st.release, "RELEASE append"},
-		{&st.pageCount, "PRAGMA page_count"},
-		{&st.checkpoint, "PRAGMA wal_checkpoint(PASSIVE)"},
-	} {
-		s, err := w.PrepareContext(ctx, p.sql)
-		if err != nil {
-			st.close()
-			return fmt.Errorf("prepare %q: %w", p.sql, err)
-		}
-		*p.s = s
-	}
-	return nil
-}
-
-func (st *writeStmts) close() error {
-	var errs []error
-	for _, s := range []*sql.Stmt{st.head, st.insert, st.summary, st.savepoint, st.rollbackTo, st.release, st.pageCount, st.checkpoint} {
-		if s != nil {
-			errs = append(errs, s.Close())
-		}
-	}
-	return errors.Join(errs...)
 }
 
 // maxGroup bounds how many appends share one transaction.
