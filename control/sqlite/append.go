@@ -212,6 +212,9 @@ func (db *DB) appendTx(ctx context.Context, written map[string]int64, sum contro
 	}
 	err = exec(ctx, st.summary,
 		sum.ID, sum.Title, sum.Scenario, string(sum.State), sum.Seq, sum.Head, sum.CreatedAt.UTC().Format(timeFormat), sum.UpdatedAt.UTC().Format(timeFormat))
+	if err == nil {
+		err = exec(ctx, st.state, sum.ID, string(sum.State))
+	}
 	if err != nil {
 		if isFull(err) {
 			return db.full(sum.ID, err)

@@ -80,3 +80,28 @@ func TestAppend_afterAnotherWriterConflicts(t *testing.T) {
 		})
 	}
 }
+
+// The writer sets a drill's state apart from the rest of its summary, and
+// only when it changed: every change still reaches the drill list and the
+// open-drill filter, and an append in the same state keeps it.
+func TestAppend_theSummaryFollowsEveryStateChange(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t, filepath.Join(t.TempDir(), "firedrill.db"), 0)
+	var seq int64
+	var hash string
+	for _, state := range []control.DrillState{control.StateDraft, control.StateRunning, control.StateRunning, control.StateClosed} {
+		evs := storetest.Sealed(t, "d1", seq, hash, 1)
+		seq, hash = evs[0].Seq, evs[0].Hash
+		if err := db.Append(ctx, storetest.Summary("d1", evs, state), evs); err != nil {
+			t.Fatal(err)
+		}
+		all, err := db.Drills(ctx, control.DrillFilter{})
+		if err != nil || len(all) != 1 || all[0].State != state || all[0].Seq != seq || all[0].Head != hash {
+			t.Fatalf("after an append in state %s the drills are %+v (%v)", state, all, err)
+		}
+		open, err := db.Drills(ctx, control.DrillFilter{Open: true})
+		if wantOpen := state != control.StateClosed; err != nil || (len(open) == 1) != wantOpen {
+			t.Fatalf("after an append in state %s the open drills are %+v (%v)", state, open, err)
+		}
+	}
+}
