@@ -91,23 +91,24 @@ func (st *writerStmts) close() error {
 	return errors.Join(errs...)
 }
 
+// named numbers args in order, as the driver takes them.
+func named(args []driver.Value) []driver.NamedValue {
+	nv := make([]driver.NamedValue, len(args))
+	for i, a := range args {
+		nv[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+	}
+	return nv
+}
+
 // exec runs s with args, given in order.
 func exec(ctx context.Context, s driver.Stmt, args ...driver.Value) error {
-	named := make([]driver.NamedValue, len(args))
-	for i, a := range args {
-		named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
-	}
-	_, err := s.(driver.StmtExecContext).ExecContext(ctx, named)
+	_, err := s.(driver.StmtExecContext).ExecContext(ctx, named(args))
 	return err
 }
 
 // queryInt64 runs s with args and returns the first column of its one row.
 func queryInt64(ctx context.Context, s driver.Stmt, args ...driver.Value) (int64, error) {
-	named := make([]driver.NamedValue, len(args))
-	for i, a := range args {
-		named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
-	}
-	rows, err := s.(driver.StmtQueryContext).QueryContext(ctx, named)
+	rows, err := s.(driver.StmtQueryContext).QueryContext(ctx, named(args))
 	if err != nil {
 		return 0, err
 	}
