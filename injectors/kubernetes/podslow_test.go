@@ -39,12 +39,23 @@ func apiPods(t *testing.T, ns string) []string {
 	}
 	var names []string
 	for _, p := range list.Items {
-		if p.DeletionTimestamp == nil && p.Status.Phase == corev1.PodRunning {
+		if p.DeletionTimestamp == nil && p.Status.Phase == corev1.PodRunning && ready(&p) {
 			names = append(names, p.Name)
 		}
 	}
 	sort.Strings(names)
 	return names
+}
+
+// ready reports the pod's Ready condition: pod-slow picks among running,
+// ready pods, so the test's list must too.
+func ready(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
 }
 
 // TestPodSlow: one pod of the selector, and only it, has its CPU lowered in
@@ -110,8 +121,15 @@ func TestPodSlow(t *testing.T) {
 		}
 	})
 	t.Run("a participant isolates the slow pod and keeps it until the revert removes it", func(t *testing.T) {
-		waitAvailable(t, ns, "api", 2)
-		pods := apiPods(t, ns)
+		// The Deployment's status can still count the pod deleted above
+		// before its ReplicaSet sees the deletion: wait for the pods
+		// themselves, two running and ready, the deleted one gone.
+		deleted := pods[0]
+		var pods []string
+		eventually(t, "two ready api pods besides the deleted one", func() (bool, string) {
+			pods = apiPods(t, ns)
+			return len(pods) == 2 && pods[0] != deleted && pods[1] != deleted, fmt.Sprint(pods)
+		})
 		f := slowFault(ns, `{"cpuLimit":"20m"}`)
 		rec := lifecycle(t, in, f)
 		p, err := in.Participant()
