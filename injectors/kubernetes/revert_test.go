@@ -171,6 +171,17 @@ func TestRevertRetriesWhileTheAPIServerIsDown(t *testing.T) {
 	if err := c.StopAPIServer(); err != nil {
 		t.Fatal(err)
 	}
+	// The later tests share the cluster: whatever happens here, the API
+	// server is back and the controllers act again before they run (in one
+	// of three loaded runs the next test's namespace got no service account
+	// within 60 s while the controller manager's watches backed off).
+	restarted := false
+	t.Cleanup(func() {
+		if !restarted {
+			_ = c.StartAPIServer(context.Background())
+		}
+		clustertest.WaitControllers(t)
+	})
 	done := make(chan error, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -180,6 +191,7 @@ func TestRevertRetriesWhileTheAPIServerIsDown(t *testing.T) {
 		t.Fatalf("Revert returned while the API server was down: %v", err)
 	case <-time.After(2 * time.Second):
 	}
+	restarted = true
 	if err := c.StartAPIServer(ctx); err != nil {
 		t.Fatal(err)
 	}
