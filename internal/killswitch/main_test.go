@@ -32,6 +32,10 @@ import (
 const (
 	pluginEnv     = "FIREDRILL_KILLSWITCH_PLUGIN"
 	kubeconfigEnv = "FIREDRILL_KILLSWITCH_KUBECONFIG"
+	// revertQPSEnv and revertBurstEnv set the plugin's revert rate limit
+	// (kubernetes.Config.RevertQPS, RevertBurst); unset, the defaults.
+	revertQPSEnv   = "FIREDRILL_KUBERNETES_REVERT_QPS"
+	revertBurstEnv = "FIREDRILL_KUBERNETES_REVERT_BURST"
 )
 
 func TestMain(m *testing.M) {
@@ -43,10 +47,11 @@ func TestMain(m *testing.M) {
 }
 
 func servePlugin() {
-	qps, _ := strconv.ParseFloat(os.Getenv("FIREDRILL_KUBERNETES_REVERT_QPS"), 32)
+	qps, _ := strconv.ParseFloat(os.Getenv(revertQPSEnv), 32)
+	burst, _ := strconv.Atoi(os.Getenv(revertBurstEnv))
 	in, err := kubernetes.New(kubernetes.Config{
 		Kubeconfig: os.Getenv(kubeconfigEnv), Context: devcluster.ContextName,
-		AllowedContexts: []string{devcluster.ContextName}, RevertQPS: float32(qps),
+		AllowedContexts: []string{devcluster.ContextName}, RevertQPS: float32(qps), RevertBurst: burst,
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

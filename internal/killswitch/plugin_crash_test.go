@@ -13,6 +13,14 @@ import (
 // process (Revert is idempotent), and every revert completes.
 func TestAbort_pluginKilledMidRevert(t *testing.T) {
 	const n = 100
+	// The kill must land while reverts are in flight. Unthrottled, the 100
+	// reverts are done 0.4-1 s after their intents are journaled, and a
+	// test goroutine woken that late on a loaded machine killed a plugin
+	// that had nothing left to do: nothing relaunched it, and the test
+	// failed (a 1 s delay before the kill fails it every time). A revert
+	// budget of 25 requests a second keeps them in flight for seconds.
+	t.Setenv(revertQPSEnv, "25")
+	t.Setenv(revertBurstEnv, "1")
 	r := newRig(t, n)
 	id := r.injected(n)
 	pid, ok := r.host.Pid("kubernetes")
