@@ -7,6 +7,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
 
 	"github.com/firedrill/firedrill/injectors"
 )
@@ -25,7 +26,9 @@ func Serve(impl injectors.Injector) {
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig: Handshake,
 		Plugins:         map[string]plugin.Plugin{PluginName: &GRPCPlugin{Impl: impl}},
-		GRPCServer:      plugin.DefaultGRPCServer,
+		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
+			return grpc.NewServer(append(opts, ServerOptions()...)...)
+		},
 		Logger: hclog.New(&hclog.LoggerOptions{
 			Name:       "go-plugin",
 			Level:      hclog.Info,

@@ -153,6 +153,7 @@ func (p *proc) launch(ctx context.Context) error {
 		Cmd:              exec.Command(p.path, p.args...),
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         true,
+		GRPCDialOptions:  grpcplugin.DialOptions(),
 		StartTimeout:     p.start,
 		Logger:           newHclog(p.log),
 	}
