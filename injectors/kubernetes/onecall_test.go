@@ -2,6 +2,7 @@ package kubernetes_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"sync"
@@ -77,8 +78,8 @@ func TestRevert_isOneCallWhenNothingChangedSince(t *testing.T) {
 }
 
 // An inject of a plain field change costs one API call after Prepare: a
-// JSON patch whose tests check that the object is still the version
-// Prepare read. An object changed in between fails those tests; Inject then
+// patch the API server applies only to the version Prepare read. An
+// object changed in between makes it fail; Inject then
 // reads it again, and when the changed field no longer holds the value the
 // (persisted) record restores, it writes nothing and fails with ECONFLICT:
 // the caller prepares again, and Revert restores the value found then.
@@ -155,6 +156,59 @@ func TestInject_isOneCallUnlessChangedSincePrepare(t *testing.T) {
 			}
 			if v, _ := configMapValue(t, ns, "cfg", "DB_POOL_MAX"); v != tt.wantBefore {
 				t.Fatalf("DB_POOL_MAX = %q after the revert, expected %s (the value before the inject)", v, tt.wantBefore)
+			}
+		})
+	}
+}
+
+// Inject writes a plain field change in one call whether its value is a
+// string or an object (a merge patch for the one, the JSON patch for the
+// other), and an object value replaces the field whole: a Service's
+// selector is the fault's selector afterwards, not the old one merged with
+// it. (Numbers, as scale's replicas, are checked by the catalog tests: a
+// Deployment's controller writes its status, so their inject may take the
+// read-and-write path.)
+func TestInject_isOneCallForEachKindOfValue(t *testing.T) {
+	ctx := context.Background()
+	ns := clustertest.Namespace(t)
+	makeConfigMap(t, ns, "cfg", map[string]string{"DB_POOL_MAX": "50"})
+	makeService(t, ns, "web", map[string]string{"app": "web"})
+	cs := clustertest.Cluster(t).Client()
+	tests := []struct {
+		name  string
+		fault injectors.Fault
+		check func() (got string, want string)
+	}{
+		{name: "a string: the key holds it", fault: fault("configmap-key", ns, "ConfigMap", "cfg", map[string]any{"key": "DB_POOL_MAX", "value": "1"}),
+			check: func() (string, string) { v, _ := configMapValue(t, ns, "cfg", "DB_POOL_MAX"); return v, "1" }},
+		{name: "an object: the selector is exactly it", fault: fault("service-selector", ns, "Service", "web", map[string]any{"selector": map[string]any{"tier": "none"}}),
+			check: func() (string, string) {
+				s, err := cs.CoreV1().Services(ns).Get(ctx, "web", metav1.GetOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return fmt.Sprint(s.Spec.Selector), "map[tier:none]"
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in, requests := countingInjector(t)
+			rec, err := in.Prepare(ctx, tt.fault)
+			if err != nil {
+				t.Fatal(err)
+			}
+			requests()
+			if rec, err = in.Inject(ctx, tt.fault, rec); err != nil {
+				t.Fatal(err)
+			}
+			if got := requests(); !slices.Equal(got, []string{http.MethodPatch}) {
+				t.Fatalf("inject made requests %v, expected one PATCH", got)
+			}
+			if got, want := tt.check(); got != want {
+				t.Fatalf("after the inject: %s, expected %s", got, want)
+			}
+			if err := in.Revert(ctx, rec); err != nil {
+				t.Fatal(err)
 			}
 		})
 	}
