@@ -72,6 +72,9 @@ func (e *Elector) acquire(ctx context.Context) bool {
 		}
 		// client-go's wait.JitterUntil(…, RetryPeriod, 1.2, sliding).
 		d := e.cfg.RetryPeriod + time.Duration(rand.Float64()*1.2*float64(e.cfg.RetryPeriod))
+		if left := e.expiresIn(); left > 0 && left < d {
+			d = left
+		}
 		if !e.sleep(ctx, d) {
 			return false
 		}
@@ -206,6 +209,22 @@ func (e *Elector) observe(r leaseRecord) {
 }
 
 func (e *Elector) isLeader() bool { return e.observed.holder == e.cfg.Identity }
+
+// expiresIn is how long the observed holder's Lease has left, as this
+// controller observed it (0 when it has none or it ran out). A candidate
+// tries again the moment it runs out instead of up to a jittered retry
+// period (2-4.4 s with the defaults) after: client-go's candidate, which
+// only wakes every jittered period, takes a dead leader's Lease up to
+// LeaseDuration + 2 x 2.2 x RetryPeriod after its last renewal (18.8 s with
+// the defaults; more than 15 s in about 1 of 20 failovers), this one up to
+// LeaseDuration + 2.2 x RetryPeriod (14.4 s). Who may take the Lease, and
+// when, is unchanged: only when the candidate looks.
+func (e *Elector) expiresIn() time.Duration {
+	if e.observed.holder == "" || e.observedAt.IsZero() {
+		return 0
+	}
+	return max(0, e.observedAt.Add(time.Duration(e.observed.durationSeconds)*time.Second).Sub(e.cfg.Clock.Now()))
+}
 
 // leaseValid: the observed holder's Lease has not run out, by the
 // duration it wrote, since this controller observed it.
