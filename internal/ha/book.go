@@ -6,14 +6,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"regexp"
 	"sort"
 	"strings"
 	"sync"
-
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/firedrill/firedrill/control/guard"
 )
@@ -68,7 +65,7 @@ func (b *SecretBook) Keep(ctx context.Context, e guard.Entry) error {
 	if err != nil {
 		return err
 	}
-	return b.update(ctx, e.DrillID, func(s *corev1.Secret) bool {
+	return b.update(ctx, e.DrillID, func(s *secret) bool {
 		if s.Data == nil {
 			s.Data = map[string][]byte{}
 		}
@@ -79,7 +76,7 @@ func (b *SecretBook) Keep(ctx context.Context, e guard.Entry) error {
 
 // Forget removes the fault's key, and the Secret with its last key.
 func (b *SecretBook) Forget(ctx context.Context, drillID, faultID string) error {
-	return b.update(ctx, drillID, func(s *corev1.Secret) bool {
+	return b.update(ctx, drillID, func(s *secret) bool {
 		k := dataKey(faultID)
 		if _, ok := s.Data[k]; !ok {
 			return false
@@ -92,22 +89,22 @@ func (b *SecretBook) Forget(ctx context.Context, drillID, faultID string) error 
 // update applies fn to the drill's Secret (created when missing) and
 // writes it back, deleting it when fn leaves no key; it retries when
 // another writer got in between.
-func (b *SecretBook) update(ctx context.Context, drillID string, fn func(*corev1.Secret) bool) error {
+func (b *SecretBook) update(ctx context.Context, drillID string, fn func(*secret) bool) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	name := SecretName(drillID)
 	for attempt := 0; ; attempt++ {
 		s, err := b.cs.getSecret(ctx, b.namespace, name)
-		create := apierrors.IsNotFound(err)
+		create := isNotFound(err)
 		if err != nil && !create {
 			return fmt.Errorf("read records secret %s/%s: %w", b.namespace, name, err)
 		}
 		if create {
-			s = &corev1.Secret{ObjectMeta: metav1.ObjectMeta{
+			s = &secret{objectMeta: objectMeta{
 				Name: name, Namespace: b.namespace,
 				Labels:      map[string]string{RecordsLabel: "true", "app.kubernetes.io/managed-by": "firedrill"},
 				Annotations: map[string]string{LeaseAnnotation: b.lease, DrillAnnotation: drillID},
-			}, Type: corev1.SecretTypeOpaque}
+			}, Type: secretTypeOpaque}
 		}
 		if !fn(s) {
 			return nil
@@ -118,13 +115,14 @@ func (b *SecretBook) update(ctx context.Context, drillID string, fn func(*corev1
 		case len(s.Data) == 0:
 			rv := s.ResourceVersion
 			err = b.cs.deleteSecret(ctx, b.namespace, name, rv)
-			if apierrors.IsNotFound(err) {
+			if isNotFound(err) {
 				return nil
 			}
 		case create:
 			err = b.cs.createSecret(ctx, s)
-			if apierrors.IsAlreadyExists(err) {
-				err = apierrors.NewConflict(corev1.Resource("secrets"), name, err)
+			if isAlreadyExists(err) {
+				// Another writer created it first: read it again.
+				err = &StatusError{Code: http.StatusConflict, Reason: "Conflict", Message: err.Error()}
 			}
 		default:
 			if s.Annotations == nil {
@@ -133,7 +131,7 @@ func (b *SecretBook) update(ctx context.Context, drillID string, fn func(*corev1
 			s.Annotations[LeaseAnnotation] = b.lease
 			err = b.cs.updateSecret(ctx, s)
 		}
-		if apierrors.IsConflict(err) && attempt < 20 {
+		if isConflict(err) && attempt < 20 {
 			continue
 		}
 		if err != nil {

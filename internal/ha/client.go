@@ -1,29 +1,33 @@
 package ha
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
 
-	coordinationv1 "k8s.io/api/coordination/v1"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 
 	"github.com/firedrill/firedrill/injectors"
-	"github.com/firedrill/firedrill/internal/kubeclient"
 )
 
 // Client is firedrill's client for its own state in the cluster: the Lease
-// and the records Secrets of ha.namespace. It goes through
-// internal/kubeclient, the injector's small typed client, and not through
-// client-go's clientset: the clientset's scheme of every API group costs
-// the controller's process megabytes of resident memory (issue 13).
+// and the records Secrets of ha.namespace. It speaks the API server's JSON
+// itself, over the HTTP client of a rest.Config (its TLS, credentials and
+// exec plugins), with the two small object types of objects.go: neither
+// client-go's clientset nor k8s.io/api's types, whose code costs the
+// controller's process megabytes of resident memory (issue 13).
 type Client struct {
-	cs *kubeclient.Clientset
+	http *http.Client
+	host string
 }
 
-// Connect returns a client for the cluster of rc (the Kubernetes
-// injector's RESTConfig, so that the same context and safety rails apply).
+// Connect returns a client for the cluster of rc (the configured, allowed
+// context, so that the same safety rails apply).
 func Connect(rc *rest.Config) (*Client, error) {
 	if rc == nil {
 		return nil, injectors.Errorf(injectors.EINVALID, "ha.namespace is set but no allowed Kubernetes context is configured: the Lease and the revert records live in the cluster")
@@ -32,48 +36,152 @@ func Connect(rc *rest.Config) (*Client, error) {
 	rc.UserAgent = "firedrill-ha"
 	// The Lease's renewals and the records' writes are never rate limited:
 	// a renewal waiting behind the injector's budget would lose the Lease.
-	rc.RateLimiter, rc.QPS = nil, -1
-	cs, err := kubeclient.NewForConfig(rc)
+	hc, err := rest.HTTPClientFor(rc)
 	if err != nil {
 		return nil, fmt.Errorf("cluster client: %w", err)
 	}
-	return &Client{cs: cs}, nil
+	host := rc.Host
+	if !strings.Contains(host, "://") {
+		host = "https://" + host
+	}
+	u, err := url.Parse(host)
+	if err != nil {
+		return nil, fmt.Errorf("cluster client: host %q: %w", rc.Host, err)
+	}
+	return &Client{http: userAgent(hc, rc.UserAgent), host: strings.TrimRight(u.String(), "/")}, nil
 }
+
+// userAgent makes hc send ua on every request.
+func userAgent(hc *http.Client, ua string) *http.Client {
+	c := *hc
+	next := c.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	c.Transport = roundTripper(func(r *http.Request) (*http.Response, error) {
+		r = r.Clone(r.Context())
+		r.Header.Set("User-Agent", ua)
+		return next.RoundTrip(r)
+	})
+	return &c
+}
+
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // fieldManager names firedrill's writes of its records.
 const fieldManager = "firedrill"
 
-func (c *Client) getSecret(ctx context.Context, ns, name string) (*corev1.Secret, error) {
-	return c.cs.CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{})
+// path returns the URL path of a resource (name "" for the collection).
+func path(group, resource, ns, name string) string {
+	p := "/api/v1"
+	if group != "" {
+		p = "/apis/" + group + "/v1"
+	}
+	p += "/namespaces/" + url.PathEscape(ns) + "/" + resource
+	if name != "" {
+		p += "/" + url.PathEscape(name)
+	}
+	return p
 }
 
-func (c *Client) listSecrets(ctx context.Context, ns, selector string) (*corev1.SecretList, error) {
-	return c.cs.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{LabelSelector: selector})
+// do sends one request with body in (nil for none) and decodes the answer
+// into out (nil to drop it); an answer that is not 2xx is a *StatusError.
+func (c *Client) do(ctx context.Context, method, p string, query url.Values, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	u := c.host + p
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "application/json")
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return fmt.Errorf("%s %s: read answer: %w", method, p, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return statusError(resp.StatusCode, b)
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("%s %s: decode answer: %w", method, p, err)
+	}
+	return nil
 }
 
-func (c *Client) createSecret(ctx context.Context, s *corev1.Secret) error {
-	_, err := c.cs.CoreV1().Secrets(s.Namespace).Create(ctx, s, metav1.CreateOptions{FieldManager: fieldManager})
-	return err
+func (c *Client) getSecret(ctx context.Context, ns, name string) (*secret, error) {
+	s := &secret{}
+	if err := c.do(ctx, http.MethodGet, path("", "secrets", ns, name), nil, nil, s); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
-func (c *Client) updateSecret(ctx context.Context, s *corev1.Secret) error {
-	_, err := c.cs.CoreV1().Secrets(s.Namespace).Update(ctx, s, metav1.UpdateOptions{FieldManager: fieldManager})
-	return err
+func (c *Client) listSecrets(ctx context.Context, ns, selector string) (*secretList, error) {
+	l := &secretList{}
+	if err := c.do(ctx, http.MethodGet, path("", "secrets", ns, ""), url.Values{"labelSelector": {selector}}, nil, l); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+func (c *Client) createSecret(ctx context.Context, s *secret) error {
+	return c.do(ctx, http.MethodPost, path("", "secrets", s.Namespace, ""), url.Values{"fieldManager": {fieldManager}}, s, nil)
+}
+
+func (c *Client) updateSecret(ctx context.Context, s *secret) error {
+	return c.do(ctx, http.MethodPut, path("", "secrets", s.Namespace, s.Name), url.Values{"fieldManager": {fieldManager}}, s, nil)
 }
 
 // deleteSecret deletes the Secret if it still has resourceVersion rv.
 func (c *Client) deleteSecret(ctx context.Context, ns, name, rv string) error {
-	return c.cs.CoreV1().Secrets(ns).Delete(ctx, name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{ResourceVersion: &rv}})
+	opts := map[string]any{"kind": "DeleteOptions", "apiVersion": "v1", "preconditions": map[string]any{"resourceVersion": rv}}
+	return c.do(ctx, http.MethodDelete, path("", "secrets", ns, name), nil, opts, nil)
 }
 
-func (c *Client) getLease(ctx context.Context, ns, name string) (*coordinationv1.Lease, error) {
-	return c.cs.CoordinationV1().Leases(ns).Get(ctx, name, metav1.GetOptions{})
+const coordination = "coordination.k8s.io"
+
+func (c *Client) getLease(ctx context.Context, ns, name string) (*lease, error) {
+	l := &lease{}
+	if err := c.do(ctx, http.MethodGet, path(coordination, "leases", ns, name), nil, nil, l); err != nil {
+		return nil, err
+	}
+	return l, nil
 }
 
-func (c *Client) createLease(ctx context.Context, l *coordinationv1.Lease) (*coordinationv1.Lease, error) {
-	return c.cs.CoordinationV1().Leases(l.Namespace).Create(ctx, l, metav1.CreateOptions{})
+func (c *Client) createLease(ctx context.Context, l *lease) (*lease, error) {
+	out := &lease{}
+	if err := c.do(ctx, http.MethodPost, path(coordination, "leases", l.Namespace, ""), nil, l, out); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
-func (c *Client) updateLease(ctx context.Context, l *coordinationv1.Lease) (*coordinationv1.Lease, error) {
-	return c.cs.CoordinationV1().Leases(l.Namespace).Update(ctx, l, metav1.UpdateOptions{})
+func (c *Client) updateLease(ctx context.Context, l *lease) (*lease, error) {
+	out := &lease{}
+	if err := c.do(ctx, http.MethodPut, path(coordination, "leases", l.Namespace, l.Name), nil, l, out); err != nil {
+		return nil, err
+	}
+	return out, nil
 }

@@ -4,10 +4,6 @@ import (
 	"context"
 	"math/rand/v2"
 	"time"
-
-	coordinationv1 "k8s.io/api/coordination/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // The election follows client-go's leaderelection (v0.34) step by step, so
@@ -24,11 +20,11 @@ import (
 type leaseRecord struct {
 	holder          string
 	durationSeconds int32
-	acquire, renew  metav1.MicroTime
+	acquire, renew  microTime
 	transitions     int32
 }
 
-func recordOf(l *coordinationv1.Lease) leaseRecord {
+func recordOf(l *lease) leaseRecord {
 	var r leaseRecord
 	s := l.Spec
 	if s.HolderIdentity != nil {
@@ -49,16 +45,17 @@ func recordOf(l *coordinationv1.Lease) leaseRecord {
 	return r
 }
 
-func (r leaseRecord) spec() coordinationv1.LeaseSpec {
+func (r leaseRecord) spec(s leaseSpec) leaseSpec {
 	holder, dur, acq, ren, tr := r.holder, r.durationSeconds, r.acquire, r.renew, r.transitions
-	return coordinationv1.LeaseSpec{HolderIdentity: &holder, LeaseDurationSeconds: &dur, AcquireTime: &acq, RenewTime: &ren, LeaseTransitions: &tr}
+	s.HolderIdentity, s.LeaseDurationSeconds, s.AcquireTime, s.RenewTime, s.LeaseTransitions = &holder, &dur, &acq, &ren, &tr
+	return s
 }
 
 // equal compares records by what they say (client-go compares the raw
 // record's JSON): times to the microsecond the API keeps.
 func (r leaseRecord) equal(o leaseRecord) bool {
 	return r.holder == o.holder && r.durationSeconds == o.durationSeconds && r.transitions == o.transitions &&
-		r.acquire.Equal(&o.acquire) && r.renew.Equal(&o.renew)
+		r.acquire.Equal(o.acquire.Time) && r.renew.Equal(o.renew.Time)
 }
 
 // acquire tries every RetryPeriod (jittered) until this controller holds
@@ -119,7 +116,7 @@ func (e *Elector) release() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), e.cfg.RenewDeadline)
 	defer cancel()
-	now := metav1.NewMicroTime(e.cfg.Clock.Now())
+	now := microTime{e.cfg.Clock.Now()}
 	r := leaseRecord{durationSeconds: 1, acquire: now, renew: now, transitions: e.observed.transitions}
 	if e.write(ctx, r, false) == nil {
 		e.observe(r)
@@ -130,7 +127,7 @@ func (e *Elector) release() {
 // controller leads a valid Lease; otherwise read the Lease (creating it
 // when missing) and take it unless another holder's Lease is still valid.
 func (e *Elector) tryAcquireOrRenew(ctx context.Context) bool {
-	now := metav1.NewMicroTime(e.cfg.Clock.Now())
+	now := microTime{e.cfg.Clock.Now()}
 	r := leaseRecord{holder: e.cfg.Identity, durationSeconds: int32(e.cfg.LeaseDuration / time.Second), acquire: now, renew: now}
 
 	// Fast path: the leader renews the Lease it last wrote.
@@ -144,7 +141,7 @@ func (e *Elector) tryAcquireOrRenew(ctx context.Context) bool {
 
 	l, err := e.cfg.Client.getLease(ctx, e.cfg.Namespace, e.cfg.Name)
 	if err != nil {
-		if !apierrors.IsNotFound(err) {
+		if !isNotFound(err) {
 			return false
 		}
 		if e.write(ctx, r, true) != nil {
@@ -178,18 +175,18 @@ func (e *Elector) tryAcquireOrRenew(ctx context.Context) bool {
 func (e *Elector) write(ctx context.Context, r leaseRecord, create bool) error {
 	start := e.cfg.Clock.Now()
 	var (
-		l   *coordinationv1.Lease
+		l   *lease
 		err error
 	)
 	if create {
-		l, err = e.cfg.Client.createLease(ctx, &coordinationv1.Lease{
-			ObjectMeta: metav1.ObjectMeta{Namespace: e.cfg.Namespace, Name: e.cfg.Name},
-			Spec:       r.spec(),
+		l, err = e.cfg.Client.createLease(ctx, &lease{
+			objectMeta: objectMeta{Namespace: e.cfg.Namespace, Name: e.cfg.Name},
+			Spec:       r.spec(leaseSpec{}),
 		})
 	} else {
-		next := e.lease.DeepCopy()
-		next.Spec = r.spec()
-		l, err = e.cfg.Client.updateLease(ctx, next)
+		next := *e.lease
+		next.Spec = r.spec(e.lease.Spec)
+		l, err = e.cfg.Client.updateLease(ctx, &next)
 	}
 	if err != nil {
 		return err

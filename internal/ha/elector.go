@@ -6,7 +6,6 @@ import (
 	"sync"
 	"time"
 
-	coordinationv1 "k8s.io/api/coordination/v1"
 	"k8s.io/utils/clock"
 
 	"github.com/firedrill/firedrill/injectors"
@@ -53,7 +52,7 @@ type Elector struct {
 	// Only Run's goroutine touches these: the Lease last read or written
 	// (its resourceVersion orders the writes), the record observed in it,
 	// and when it was observed.
-	lease        *coordinationv1.Lease
+	lease        *lease
 	observed     leaseRecord
 	observedAt   time.Time
 	reportedLead string

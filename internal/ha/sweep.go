@@ -6,8 +6,6 @@ import (
 	"strings"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/clock"
 )
 
@@ -109,13 +107,13 @@ func lastRenew(ctx context.Context, cs *Client, ref string) (*time.Time, error) 
 		return nil, nil // no Lease named: nobody can be alive for it
 	}
 	l, err := cs.getLease(ctx, ns, name)
-	if apierrors.IsNotFound(err) {
+	if isNotFound(err) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read lease %s: %w", ref, err)
 	}
-	var t *metav1.MicroTime
+	var t *microTime
 	switch {
 	case l.Spec.RenewTime != nil:
 		t = l.Spec.RenewTime
