@@ -117,7 +117,7 @@ func TestExamples_matchTheKubernetesPluginSchemas(t *testing.T) {
 		return m
 	}
 	cat := dirCatalog{
-		dir:    "../injectors/kubernetes/schemas",
+		dir:    "../injectors/kubernetes/catalog/schemas",
 		faults: set("pod-delete scale bad-image configmap-key secret-key env-var service-selector network-isolate resource-squeeze node-cordon hpa-bounds cronjob-suspend traffic-surge pod-slow"),
 		probes: set("deployment-available pod-status endpoints http-get"),
 	}

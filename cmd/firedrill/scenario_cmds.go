@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/firedrill/firedrill/injectors/kubernetes"
+	"github.com/firedrill/firedrill/injectors/kubernetes/catalog"
 	"github.com/firedrill/firedrill/internal/authoring"
 	"github.com/firedrill/firedrill/scenarios"
 )
@@ -29,7 +29,7 @@ func addCatalogFlags(cmd *cobra.Command) {
 // default, and warn about plugins it does not describe.
 func builtinCatalog() scenarios.StaticCatalog {
 	return scenarios.StaticCatalog{
-		authoring.PluginInfo(kubernetes.Describe(), kubernetes.AlwaysProtectedNamespaces(), kubernetes.ChangedField),
+		authoring.PluginInfo(catalog.Describe(), catalog.AlwaysProtected(), catalog.ChangedField),
 	}
 }
 

@@ -16,20 +16,21 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/firedrill/firedrill/injectors"
+	"github.com/firedrill/firedrill/injectors/kubernetes/catalog"
 )
 
 // faultType is one entry of the catalog.
+// Its description and target kinds are in the client-free catalog
+// (injectors/kubernetes/catalog), under the same name.
 type faultType struct {
-	name        string
-	description string
-	kinds       []string
-	params      func() any
+	name   string
+	params func() any
 	// prepare fills rec.Objects with the plan of the fault; it reads the
 	// cluster and changes nothing.
 	prepare func(ctx context.Context, in *Injector, f injectors.Fault, p any, rec *record) error
 }
 
-var workloadKinds = []string{"Deployment", "StatefulSet", "DaemonSet"}
+var workloadKinds = catalog.WorkloadKinds
 
 // podTemplate is where the pod spec of a workload lives.
 var podTemplate = []string{"spec", "template", "spec"}
@@ -87,15 +88,12 @@ type (
 )
 
 var faultTypes = []faultType{
-	{name: "pod-delete", description: "Delete running pods (count or percent) matching a selector; their controller replaces them.",
-		kinds: []string{"Pod"}, params: func() any { return &podDeleteParams{} }, prepare: preparePodDelete},
-	{name: "scale", description: "Scale a Deployment or StatefulSet to a number of replicas (e.g. 0).",
-		kinds: []string{"Deployment", "StatefulSet"}, params: func() any { return &scaleParams{} },
+	{name: "pod-delete", params: func() any { return &podDeleteParams{} }, prepare: preparePodDelete},
+	{name: "scale", params: func() any { return &scaleParams{} },
 		prepare: changeTarget(func(f injectors.Fault, p any, obj map[string]any, _ *Injector) ([]change, error) {
 			return []change{plan(obj, []string{"spec", "replicas"}, p.(*scaleParams).Replicas, false)}, nil
 		})},
-	{name: "bad-image", description: "Roll out an image that cannot run to one container of a workload.",
-		kinds: workloadKinds, params: func() any { return &badImageParams{} },
+	{name: "bad-image", params: func() any { return &badImageParams{} },
 		prepare: changeTarget(func(f injectors.Fault, p any, obj map[string]any, _ *Injector) ([]change, error) {
 			bp := p.(*badImageParams)
 			c, err := containerSegment(obj, bp.Container)
@@ -104,12 +102,9 @@ var faultTypes = []faultType{
 			}
 			return []change{plan(obj, append(clone(podTemplate), "containers", c, "image"), bp.Image, false)}, nil
 		})},
-	{name: "configmap-key", description: "Change, add or remove one key of a ConfigMap, optionally restarting a workload that reads it.",
-		kinds: []string{"ConfigMap"}, params: func() any { return &keyParams{} }, prepare: prepareKey("ConfigMap", false)},
-	{name: "secret-key", description: "Change, add or remove one key of a Secret (e.g. a DB password or connection string), optionally restarting a workload that reads it.",
-		kinds: []string{"Secret"}, params: func() any { return &keyParams{} }, prepare: prepareKey("Secret", true)},
-	{name: "env-var", description: "Set, add or remove an environment variable of a container of a workload.",
-		kinds: workloadKinds, params: func() any { return &envVarParams{} },
+	{name: "configmap-key", params: func() any { return &keyParams{} }, prepare: prepareKey("ConfigMap", false)},
+	{name: "secret-key", params: func() any { return &keyParams{} }, prepare: prepareKey("Secret", true)},
+	{name: "env-var", params: func() any { return &envVarParams{} },
 		prepare: changeTarget(func(f injectors.Fault, p any, obj map[string]any, _ *Injector) ([]change, error) {
 			ep := p.(*envVarParams)
 			c, err := containerSegment(obj, ep.Container)
@@ -122,8 +117,7 @@ var faultTypes = []faultType{
 			}
 			return []change{plan(obj, path, map[string]any{"name": ep.Name, "value": *ep.Value}, false)}, nil
 		})},
-	{name: "service-selector", description: "Break a Service's selector so that traffic reaches no pod.",
-		kinds: []string{"Service"}, params: func() any { return &serviceSelectorParams{} },
+	{name: "service-selector", params: func() any { return &serviceSelectorParams{} },
 		prepare: changeTarget(func(f injectors.Fault, p any, obj map[string]any, _ *Injector) ([]change, error) {
 			sel := map[string]any{}
 			if sp := p.(*serviceSelectorParams); sp.Selector != nil {
@@ -141,18 +135,13 @@ var faultTypes = []faultType{
 			}
 			return []change{plan(obj, []string{"spec", "selector"}, sel, false)}, nil
 		})},
-	{name: "network-isolate", description: "Create a NetworkPolicy that denies ingress, egress or both of a workload's pods.",
-		kinds: append(clone(workloadKinds), "Pod"), params: func() any { return &networkIsolateParams{} }, prepare: prepareNetworkIsolate},
-	{name: "resource-squeeze", description: "Lower the CPU and/or memory limits of a container of a workload.",
-		kinds: workloadKinds, params: func() any { return &resourceSqueezeParams{} },
+	{name: "network-isolate", params: func() any { return &networkIsolateParams{} }, prepare: prepareNetworkIsolate},
+	{name: "resource-squeeze", params: func() any { return &resourceSqueezeParams{} },
 		prepare: changeTarget(planResourceSqueeze)},
-	{name: "node-cordon", description: "Cordon a node (opted in with the label firedrill.dev/drill-target=true), optionally draining its pods.",
-		kinds: []string{"Node"}, params: func() any { return &nodeCordonParams{} }, prepare: prepareNodeCordon},
-	{name: "hpa-bounds", description: "Change the min/max replicas of a HorizontalPodAutoscaler.",
-		kinds: []string{"HorizontalPodAutoscaler"}, params: func() any { return &hpaBoundsParams{} },
+	{name: "node-cordon", params: func() any { return &nodeCordonParams{} }, prepare: prepareNodeCordon},
+	{name: "hpa-bounds", params: func() any { return &hpaBoundsParams{} },
 		prepare: changeTarget(planHPABounds)},
-	{name: "cronjob-suspend", description: "Suspend a CronJob (or resume a suspended one).",
-		kinds: []string{"CronJob"}, params: func() any { return &cronJobSuspendParams{} },
+	{name: "cronjob-suspend", params: func() any { return &cronJobSuspendParams{} },
 		prepare: changeTarget(func(f injectors.Fault, p any, obj map[string]any, _ *Injector) ([]change, error) {
 			s := true
 			if cp := p.(*cronJobSuspendParams); cp.Suspend != nil {
@@ -160,10 +149,8 @@ var faultTypes = []faultType{
 			}
 			return []change{plan(obj, []string{"spec", "suspend"}, s, false)}, nil
 		})},
-	{name: "traffic-surge", description: "Multiply the request rate of a load generator (its RPS variable), as a promotion or a bot multiplies real traffic.",
-		kinds: workloadKinds, params: func() any { return &trafficSurgeParams{} }, prepare: changeTarget(planTrafficSurge)},
-	{name: "pod-slow", description: "Make one pod matching a selector slow, as a sick instance is: its CPU limit is lowered in place, it stays in the Service and slows or fails its share of the requests until it is isolated (or replaced).",
-		kinds: []string{"Pod"}, params: func() any { return &podSlowParams{} }, prepare: preparePodSlow},
+	{name: "traffic-surge", params: func() any { return &trafficSurgeParams{} }, prepare: changeTarget(planTrafficSurge)},
+	{name: "pod-slow", params: func() any { return &podSlowParams{} }, prepare: preparePodSlow},
 }
 
 func faultTypeByName(name string) (faultType, bool) {
@@ -181,6 +168,12 @@ func faultTypeNames() []string {
 		out = append(out, ft.name)
 	}
 	return out
+}
+
+// kinds are the target kinds the fault type acts on.
+func (ft faultType) kinds() []string {
+	t, _ := catalog.Lookup(catalog.Faults, ft.name)
+	return t.Kinds
 }
 
 func clone(s []string) []string { return append([]string(nil), s...) }
@@ -253,7 +246,7 @@ func prepareKey(kind string, secret bool) func(context.Context, *Injector, injec
 }
 
 // workloadKindNames maps the lower-case kinds of restart targets.
-var workloadKindNames = map[string]string{"deployment": "Deployment", "statefulset": "StatefulSet", "daemonset": "DaemonSet"}
+var workloadKindNames = catalog.WorkloadKindNames
 
 // planRestart plans a rollout restart of kind/name (as kubectl rollout
 // restart does: a pod-template annotation with the time). The change is a

@@ -2,7 +2,6 @@ package kubernetes
 
 import (
 	"context"
-	"slices"
 	"sync"
 
 	authnv1 "k8s.io/api/authentication/v1"
@@ -12,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/firedrill/firedrill/injectors"
+	"github.com/firedrill/firedrill/injectors/kubernetes/catalog"
 )
 
 // This file is the injector's check API: read-only questions about the
@@ -22,7 +22,7 @@ import (
 
 // AlwaysProtected returns the namespaces the injector refuses whatever the
 // configuration says.
-func AlwaysProtected() []string { return slices.Clone(alwaysProtected) }
+func AlwaysProtected() []string { return catalog.AlwaysProtected() }
 
 // IsForbidden reports whether err says that the API server refused the
 // request for lack of permission, or that the injector's configuration

@@ -35,3 +35,14 @@ var _ = json.Marshal
 
 // ValidateParams exposes the params schema check.
 var ValidateParams = validateSchema
+
+// TypeNames exposes the names of the injector's fault and probe tables.
+func TypeNames() (faults, probes []string) {
+	for _, ft := range faultTypes {
+		faults = append(faults, ft.name)
+	}
+	for _, pt := range probeTypes {
+		probes = append(probes, pt.name)
+	}
+	return faults, probes
+}

@@ -19,7 +19,7 @@
 // Besides the plugin contract, the injector answers read-only questions for
 // `firedrill doctor` (checks.go: ServerInfo, Namespace, Object, CountPods,
 // OptedInNamespaces, ReviewAccess), lists the permissions each fault and
-// probe needs (permissions.go) and finds leftovers (FindLeftovers).
+// probe needs (catalog/permissions.go) and finds leftovers (FindLeftovers).
 package kubernetes
 
 import (
@@ -44,35 +44,29 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/firedrill/firedrill/injectors"
+	"github.com/firedrill/firedrill/injectors/kubernetes/catalog"
 	"github.com/firedrill/firedrill/internal/kubeclient"
 )
 
 // Name is the plugin name scenarios use: "kubernetes/<type>".
-const Name = "kubernetes"
+const Name = catalog.Name
 
 // Version is the version of this injector.
-const Version = "0.1.0"
+const Version = catalog.Version
 
-// Labels and annotations firedrill uses on objects.
+// Labels and annotations firedrill uses on objects (see catalog).
 const (
-	// DrillTargetLabel opts a namespace (or a node) in to fault injection
-	// when its value is "true".
-	DrillTargetLabel = "firedrill.dev/drill-target"
-	// DrillIDAnnotation and FaultIDAnnotation mark every object a fault
-	// changed or created, until the fault is reverted. FaultIDAnnotation is
-	// a comma-separated list when layered faults change the same object.
-	DrillIDAnnotation = "firedrill.dev/drill-id"
-	FaultIDAnnotation = "firedrill.dev/fault-id"
+	DrillTargetLabel  = catalog.DrillTargetLabel
+	DrillIDAnnotation = catalog.DrillIDAnnotation
+	FaultIDAnnotation = catalog.FaultIDAnnotation
 )
 
-// InClusterContext is the context name of the in-cluster configuration:
-// with it (and no kubeconfig), firedrill uses the credentials of the pod's
-// service account, as when it runs inside the beta cluster. Like any
-// context, it must be listed in AllowedContexts.
-const InClusterContext = "in-cluster"
+// InClusterContext is the context name of the in-cluster configuration
+// (see catalog.InClusterContext).
+const InClusterContext = catalog.InClusterContext
 
 // alwaysProtected namespaces are refused whatever the configuration says.
-var alwaysProtected = []string{"kube-system", "kube-public", "kube-node-lease"}
+var alwaysProtected = catalog.AlwaysProtected()
 
 // Config configures the injector.
 type Config struct {
@@ -294,52 +288,17 @@ func (in *Injector) Info(ctx context.Context) (injectors.Info, error) {
 	return Describe(), nil
 }
 
-// Describe returns the injector's catalog — its fault and probe types, the
-// kinds each acts on and their params schemas — without a cluster, for
-// checking scenarios offline.
-func Describe() injectors.Info {
-	info := injectors.Info{Name: Name, Version: Version, APIVersions: []string{injectors.APIVersion}}
-	for _, ft := range faultTypes {
-		info.FaultTypes = append(info.FaultTypes, injectors.TypeInfo{
-			Name: ft.name, Description: ft.description, TargetKinds: ft.kinds, ParamsSchema: schemaJSON(ft.name),
-		})
-	}
-	for _, pt := range probeTypes {
-		info.ProbeTypes = append(info.ProbeTypes, injectors.TypeInfo{
-			Name: pt.name, Description: pt.description, TargetKinds: pt.kinds, ParamsSchema: schemaJSON(pt.name),
-		})
-	}
-	return info
-}
+// Describe returns the injector's catalog without a cluster (see
+// catalog.Describe).
+func Describe() injectors.Info { return catalog.Describe() }
 
 // AlwaysProtectedNamespaces returns the namespaces the injector refuses
 // whatever its configuration says: the cluster's own.
-func AlwaysProtectedNamespaces() []string { return clone(alwaysProtected) }
-
-// changedFields names, for each fault type that changes one field of its
-// target and restores it on revert, the params that say which field.
-var changedFields = map[string][]string{
-	"scale":            {},
-	"bad-image":        {"container"},
-	"configmap-key":    {"key"},
-	"secret-key":       {"key"},
-	"env-var":          {"container", "name"},
-	"service-selector": {},
-	"resource-squeeze": {"container"},
-	"node-cordon":      {},
-	"hpa-bounds":       {},
-	"cronjob-suspend":  {},
-	"traffic-surge":    {"container", "variable"},
-}
+func AlwaysProtectedNamespaces() []string { return catalog.AlwaysProtected() }
 
 // ChangedField reports whether fault type typ changes one field of its
-// target, and which params say which field (key for configmap-key): two
-// faults of the type on the same target with equal values of those params
-// change the same field.
-func ChangedField(typ string) (params []string, ok bool) {
-	p, ok := changedFields[typ]
-	return clone(p), ok
-}
+// target, and which params say which field (see catalog.ChangedField).
+func ChangedField(typ string) (params []string, ok bool) { return catalog.ChangedField(typ) }
 
 // ready returns the refusal, if any, of the configuration.
 func (in *Injector) ready() error { return in.refused }
@@ -380,22 +339,27 @@ func (in *Injector) checkNamespace(ctx context.Context, ns string, requireOptIn 
 	return nil
 }
 
-// kinds maps the object kinds faults and probes act on to their resources.
-var kinds = map[string]struct {
+// kindResource is the API resource of an object kind faults and probes
+// act on.
+type kindResource struct {
 	gvr        schema.GroupVersionResource
 	namespaced bool
-}{
-	"Deployment":              {schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}, true},
-	"StatefulSet":             {schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "statefulsets"}, true},
-	"DaemonSet":               {schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "daemonsets"}, true},
-	"ConfigMap":               {schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}, true},
-	"Secret":                  {schema.GroupVersionResource{Version: "v1", Resource: "secrets"}, true},
-	"Service":                 {schema.GroupVersionResource{Version: "v1", Resource: "services"}, true},
-	"Pod":                     {schema.GroupVersionResource{Version: "v1", Resource: "pods"}, true},
-	"Node":                    {schema.GroupVersionResource{Version: "v1", Resource: "nodes"}, false},
-	"HorizontalPodAutoscaler": {schema.GroupVersionResource{Group: "autoscaling", Version: "v2", Resource: "horizontalpodautoscalers"}, true},
-	"CronJob":                 {schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "cronjobs"}, true},
-	"NetworkPolicy":           {schema.GroupVersionResource{Group: "networking.k8s.io", Version: "v1", Resource: "networkpolicies"}, true},
+}
+
+// kinds maps the object kinds faults and probes act on to their resources
+// (catalog.Kinds).
+var kinds = kindResources()
+
+func kindResources() map[string]kindResource {
+	out := make(map[string]kindResource, len(catalog.Kinds))
+	for k, r := range catalog.Kinds {
+		out[k] = kindResource{gvrOf(r), r.Namespaced}
+	}
+	return out
+}
+
+func gvrOf(k catalog.Kind) schema.GroupVersionResource {
+	return schema.GroupVersionResource{Group: k.Group, Version: k.Version, Resource: k.Resource}
 }
 
 func (in *Injector) resource(kind, ns string) (dynamic.ResourceInterface, error) {

@@ -92,8 +92,8 @@ func (in *Injector) prepare(ctx context.Context, f injectors.Fault) (*record, er
 	if f.FaultID == "" || f.DrillID == "" {
 		return nil, injectors.Errorf(injectors.EINVALID, "fault %q: drill id and fault id are required (they mark every touched object)", f.FaultID)
 	}
-	if len(ft.kinds) > 0 && f.Target.Kind != "" && !slices.Contains(ft.kinds, f.Target.Kind) {
-		return nil, injectors.Errorf(injectors.EINVALID, "fault %s: target.kind %q is not supported by %s, expected one of %s", f.FaultID, f.Target.Kind, f.Type, strings.Join(ft.kinds, ", "))
+	if kinds := ft.kinds(); len(kinds) > 0 && f.Target.Kind != "" && !slices.Contains(kinds, f.Target.Kind) {
+		return nil, injectors.Errorf(injectors.EINVALID, "fault %s: target.kind %q is not supported by %s, expected one of %s", f.FaultID, f.Target.Kind, f.Type, strings.Join(kinds, ", "))
 	}
 	p := ft.params()
 	if err := decodeParams(f.Type, f.Params, p); err != nil {

@@ -30,7 +30,7 @@ var pool = []any{
 // the empty object. They must accept and refuse the same params, and the
 // plugin must name the offending field.
 func TestParamSchema_agreesWithJSONSchema(t *testing.T) {
-	files, err := filepath.Glob("schemas/*.json")
+	files, err := filepath.Glob("catalog/schemas/*.json")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("schemas: %v %v", files, err)
 	}

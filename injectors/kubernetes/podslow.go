@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/firedrill/firedrill/injectors"
+	"github.com/firedrill/firedrill/injectors/kubernetes/catalog"
 )
 
 // pod-slow makes one pod of a selector sick while its siblings stay
@@ -35,7 +36,7 @@ const defaultSlowCPU = "50m"
 
 // resizeSubresource is the pod subresource that changes a running pod's
 // container resources.
-const resizeSubresource = "resize"
+const resizeSubresource = catalog.ResizeSubresource
 
 type podSlowParams struct {
 	CPULimit  string `json:"cpuLimit"`

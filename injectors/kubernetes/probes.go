@@ -21,11 +21,9 @@ import (
 
 // probeType is one probe of the catalog.
 type probeType struct {
-	name        string
-	description string
-	kinds       []string
-	params      func() any
-	run         func(ctx context.Context, in *Injector, p injectors.Probe, params any) (injectors.ProbeResult, error)
+	name   string
+	params func() any
+	run    func(ctx context.Context, in *Injector, p injectors.Probe, params any) (injectors.ProbeResult, error)
 }
 
 type (
@@ -57,16 +55,11 @@ type (
 )
 
 var probeTypes = []probeType{
-	{name: "deployment-available", description: "OK when a Deployment has enough available replicas.",
-		kinds: []string{"Deployment"}, params: func() any { return &deploymentAvailableParams{} }, run: probeDeploymentAvailable},
-	{name: "pod-status", description: "OK when the pods matching a selector are in the expected phase, ready, and not restarting.",
-		kinds: []string{"Pod"}, params: func() any { return &podStatusParams{} }, run: probePodStatus},
-	{name: "endpoints", description: "OK when a Service has enough ready endpoints.",
-		kinds: []string{"Service"}, params: func() any { return &endpointsParams{} }, run: probeEndpoints},
-	{name: "deployment-state", description: "OK while a Deployment exists; its detail (replicas, images, last rollout restart, and with pods: true its pods) changes when someone scales, rolls back, restarts it or deletes a pod, for injects on cluster.changed.",
-		kinds: []string{"Deployment"}, params: func() any { return &deploymentStateParams{} }, run: probeDeploymentState},
-	{name: "http-get", description: "OK when an HTTP GET answers with the expected status and body within the latency budget.",
-		kinds: []string{"Service"}, params: func() any { return &httpGetParams{} }, run: probeHTTPGet},
+	{name: "deployment-available", params: func() any { return &deploymentAvailableParams{} }, run: probeDeploymentAvailable},
+	{name: "pod-status", params: func() any { return &podStatusParams{} }, run: probePodStatus},
+	{name: "endpoints", params: func() any { return &endpointsParams{} }, run: probeEndpoints},
+	{name: "deployment-state", params: func() any { return &deploymentStateParams{} }, run: probeDeploymentState},
+	{name: "http-get", params: func() any { return &httpGetParams{} }, run: probeHTTPGet},
 }
 
 // Probe evaluates a check. A failing check is a result with OK false and a

@@ -8,12 +8,13 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/firedrill/firedrill/injectors/kubernetes/catalog"
 )
 
 // replicaSetGVR is the ReplicaSets' resource. ReplicaSets are never a fault
 // target, but they carry copies of a Deployment's marks.
-var replicaSetGVR = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "replicasets"}
+var replicaSetGVR = gvrOf(catalog.ReplicaSet)
 
 // replicaSetSettle bounds how long a revert waits for the deployment
 // controller to see the reverted Deployment before it looks at the

@@ -1,32 +1,23 @@
 package kubernetes
 
 import (
-	"embed"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
 
 	"github.com/firedrill/firedrill/injectors"
+	"github.com/firedrill/firedrill/injectors/kubernetes/catalog"
 )
 
-//go:embed schemas/*.json
-var schemaFiles embed.FS
+// schemaFiles are the params schemas of the client-free catalog.
+var schemaFiles = catalog.Schemas
 
 var (
 	schemaOnce sync.Once
 	compiled   map[string]*paramSchema
 	schemaErr  error
 )
-
-// schemaJSON returns the params schema of a fault or probe type.
-func schemaJSON(typ string) json.RawMessage {
-	b, err := schemaFiles.ReadFile("schemas/" + typ + ".json")
-	if err != nil {
-		return nil
-	}
-	return json.RawMessage(b)
-}
 
 func compileSchemas() {
 	compiled = map[string]*paramSchema{}

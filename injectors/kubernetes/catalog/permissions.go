@@ -1,4 +1,4 @@
-package kubernetes
+package catalog
 
 import (
 	"encoding/json"
@@ -104,29 +104,29 @@ func perm(group, resource, sub, verb string, scope Scope) Permission {
 // rw is the get (plan, status, revert) and update (inject, revert, dry
 // run) of an object a fault changes in place.
 func rw(typ, kind, when, why string) []Need {
-	k := kinds[kind]
+	k := Kinds[kind]
 	out := []Need{
 		{User: UserFault, Type: typ, TargetKind: kind, When: when, Why: "read " + why + " to plan, check and revert the fault",
-			Permission: perm(k.gvr.Group, k.gvr.Resource, "", "get", scopeOf(kind))},
+			Permission: perm(k.Group, k.Resource, "", "get", scopeOf(kind))},
 		{User: UserFault, Type: typ, TargetKind: kind, When: when, Why: "change " + why + " and put it back",
-			Permission: perm(k.gvr.Group, k.gvr.Resource, "", "update", scopeOf(kind))},
+			Permission: perm(k.Group, k.Resource, "", "update", scopeOf(kind))},
 	}
 	if kind == "Deployment" {
 		// The deployment controller copies the Deployment's marks onto its
 		// ReplicaSets; revert takes them off there too.
 		out = append(out,
 			Need{User: UserFault, Type: typ, TargetKind: kind, When: when, Why: "find the Deployment's ReplicaSets that carry copies of the fault's marks",
-				Permission: perm(replicaSetGVR.Group, replicaSetGVR.Resource, "", "list", ScopeTarget)},
+				Permission: perm(ReplicaSet.Group, ReplicaSet.Resource, "", "list", ScopeTarget)},
 			Need{User: UserFault, Type: typ, TargetKind: kind, When: when, Why: "take the fault's marks off the Deployment's ReplicaSets on revert",
-				Permission: perm(replicaSetGVR.Group, replicaSetGVR.Resource, "", "update", ScopeTarget)},
+				Permission: perm(ReplicaSet.Group, ReplicaSet.Resource, "", "update", ScopeTarget)},
 			Need{User: UserFault, Type: typ, TargetKind: kind, When: when, Why: "read a ReplicaSet again when its update conflicts",
-				Permission: perm(replicaSetGVR.Group, replicaSetGVR.Resource, "", "get", ScopeTarget)})
+				Permission: perm(ReplicaSet.Group, ReplicaSet.Resource, "", "get", ScopeTarget)})
 	}
 	return out
 }
 
 func scopeOf(kind string) Scope {
-	if kinds[kind].namespaced {
+	if Kinds[kind].Namespaced {
 		return ScopeTarget
 	}
 	return ScopeCluster
@@ -154,87 +154,87 @@ func buildPermissions() []Need {
 			Permission: perm("", "namespaces", "", "get", ScopeCluster)}
 	}
 	var t []Need
-	for _, ft := range faultTypes {
-		if ft.name != "node-cordon" {
-			t = append(t, ns(ft.name))
+	for _, ft := range Faults {
+		if ft.Name != "node-cordon" {
+			t = append(t, ns(ft.Name))
 		}
-		switch ft.name {
+		switch ft.Name {
 		case "pod-delete":
 			t = append(t,
-				Need{User: UserFault, Type: ft.name, Why: "list the pods matching the selector (plan and status)", Permission: perm("", "pods", "", "list", ScopeTarget)},
-				Need{User: UserFault, Type: ft.name, Why: "delete the chosen pods", Permission: perm("", "pods", "", "delete", ScopeTarget)})
+				Need{User: UserFault, Type: ft.Name, Why: "list the pods matching the selector (plan and status)", Permission: perm("", "pods", "", "list", ScopeTarget)},
+				Need{User: UserFault, Type: ft.Name, Why: "delete the chosen pods", Permission: perm("", "pods", "", "delete", ScopeTarget)})
 		case "scale":
-			t = append(t, rwEach(ft.name, []string{"Deployment", "StatefulSet"}, "", "the workload's replicas")...)
+			t = append(t, rwEach(ft.Name, []string{"Deployment", "StatefulSet"}, "", "the workload's replicas")...)
 		case "bad-image":
-			t = append(t, rwEach(ft.name, workloadKinds, "", "the workload's pod template")...)
+			t = append(t, rwEach(ft.Name, WorkloadKinds, "", "the workload's pod template")...)
 		case "env-var":
-			t = append(t, rwEach(ft.name, workloadKinds, "", "the workload's pod template")...)
+			t = append(t, rwEach(ft.Name, WorkloadKinds, "", "the workload's pod template")...)
 		case "resource-squeeze":
-			t = append(t, rwEach(ft.name, workloadKinds, "", "the workload's container resources")...)
+			t = append(t, rwEach(ft.Name, WorkloadKinds, "", "the workload's container resources")...)
 		case "configmap-key":
-			t = append(t, rw(ft.name, "ConfigMap", "", "the ConfigMap")...)
-			t = append(t, rwEach(ft.name, workloadKinds, WhenRestart, "the restarted workload")...)
+			t = append(t, rw(ft.Name, "ConfigMap", "", "the ConfigMap")...)
+			t = append(t, rwEach(ft.Name, WorkloadKinds, WhenRestart, "the restarted workload")...)
 		case "secret-key":
-			t = append(t, rw(ft.name, "Secret", "", "the Secret")...)
-			t = append(t, rwEach(ft.name, workloadKinds, WhenRestart, "the restarted workload")...)
+			t = append(t, rw(ft.Name, "Secret", "", "the Secret")...)
+			t = append(t, rwEach(ft.Name, WorkloadKinds, WhenRestart, "the restarted workload")...)
 		case "service-selector":
-			t = append(t, rw(ft.name, "Service", "", "the Service's selector")...)
+			t = append(t, rw(ft.Name, "Service", "", "the Service's selector")...)
 		case "network-isolate":
-			np := kinds["NetworkPolicy"].gvr
+			np := Kinds["NetworkPolicy"]
 			t = append(t,
-				Need{User: UserFault, Type: ft.name, Why: "create the isolating NetworkPolicy", Permission: perm(np.Group, np.Resource, "", "create", ScopeTarget)},
-				Need{User: UserFault, Type: ft.name, Why: "read the NetworkPolicy (status, retried inject, revert)", Permission: perm(np.Group, np.Resource, "", "get", ScopeTarget)},
-				Need{User: UserFault, Type: ft.name, Why: "delete the NetworkPolicy on revert", Permission: perm(np.Group, np.Resource, "", "delete", ScopeTarget)})
-			for _, k := range workloadKinds {
-				g := kinds[k].gvr
-				t = append(t, Need{User: UserFault, Type: ft.name, TargetKind: k, When: WhenTargetName, Why: "read the workload's pod selector",
+				Need{User: UserFault, Type: ft.Name, Why: "create the isolating NetworkPolicy", Permission: perm(np.Group, np.Resource, "", "create", ScopeTarget)},
+				Need{User: UserFault, Type: ft.Name, Why: "read the NetworkPolicy (status, retried inject, revert)", Permission: perm(np.Group, np.Resource, "", "get", ScopeTarget)},
+				Need{User: UserFault, Type: ft.Name, Why: "delete the NetworkPolicy on revert", Permission: perm(np.Group, np.Resource, "", "delete", ScopeTarget)})
+			for _, k := range WorkloadKinds {
+				g := Kinds[k]
+				t = append(t, Need{User: UserFault, Type: ft.Name, TargetKind: k, When: WhenTargetName, Why: "read the workload's pod selector",
 					Permission: perm(g.Group, g.Resource, "", "get", ScopeTarget)})
 			}
 		case "node-cordon":
-			t = append(t, rw(ft.name, "Node", "", "the node's unschedulable flag and opt-in label")...)
+			t = append(t, rw(ft.Name, "Node", "", "the node's unschedulable flag and opt-in label")...)
 			t = append(t,
-				Need{User: UserFault, Type: ft.name, When: WhenDrain, Why: "list the pods on the node", Permission: perm("", "pods", "", "list", ScopeAllNamespaces)},
-				Need{User: UserFault, Type: ft.name, When: WhenDrain, Why: "check the opt-in label of the drained pods' namespaces", Permission: perm("", "namespaces", "", "get", ScopeCluster)},
-				Need{User: UserFault, Type: ft.name, When: WhenDrain, Why: "evict the node's pods in opted-in namespaces", Permission: perm("", "pods", "eviction", "create", ScopeOptedIn)})
+				Need{User: UserFault, Type: ft.Name, When: WhenDrain, Why: "list the pods on the node", Permission: perm("", "pods", "", "list", ScopeAllNamespaces)},
+				Need{User: UserFault, Type: ft.Name, When: WhenDrain, Why: "check the opt-in label of the drained pods' namespaces", Permission: perm("", "namespaces", "", "get", ScopeCluster)},
+				Need{User: UserFault, Type: ft.Name, When: WhenDrain, Why: "evict the node's pods in opted-in namespaces", Permission: perm("", "pods", "eviction", "create", ScopeOptedIn)})
 		case "hpa-bounds":
-			t = append(t, rw(ft.name, "HorizontalPodAutoscaler", "", "the HorizontalPodAutoscaler's bounds")...)
+			t = append(t, rw(ft.Name, "HorizontalPodAutoscaler", "", "the HorizontalPodAutoscaler's bounds")...)
 		case "cronjob-suspend":
-			t = append(t, rw(ft.name, "CronJob", "", "the CronJob's suspend flag")...)
+			t = append(t, rw(ft.Name, "CronJob", "", "the CronJob's suspend flag")...)
 		case "traffic-surge":
-			t = append(t, rwEach(ft.name, workloadKinds, "", "the load generator's rate")...)
+			t = append(t, rwEach(ft.Name, WorkloadKinds, "", "the load generator's rate")...)
 		case "pod-slow":
 			t = append(t,
-				Need{User: UserFault, Type: ft.name, Why: "list the pods matching the selector to pick the slow one", Permission: perm("", "pods", "", "list", ScopeTarget)},
-				Need{User: UserFault, Type: ft.name, Why: "read the slow pod to plan, check and revert the fault", Permission: perm("", "pods", "", "get", ScopeTarget)},
-				Need{User: UserFault, Type: ft.name, Why: "lower the slow pod's CPU in place and put it back", Permission: perm("", "pods", resizeSubresource, "update", ScopeTarget)},
-				Need{User: UserFault, Type: ft.name, Why: "lower the slow pod's CPU in place in one call", Permission: perm("", "pods", resizeSubresource, "patch", ScopeTarget)},
-				Need{User: UserFault, Type: ft.name, Why: "remove the slow pod participants isolated, once the drill is over", Permission: perm("", "pods", "", "delete", ScopeTarget)})
+				Need{User: UserFault, Type: ft.Name, Why: "list the pods matching the selector to pick the slow one", Permission: perm("", "pods", "", "list", ScopeTarget)},
+				Need{User: UserFault, Type: ft.Name, Why: "read the slow pod to plan, check and revert the fault", Permission: perm("", "pods", "", "get", ScopeTarget)},
+				Need{User: UserFault, Type: ft.Name, Why: "lower the slow pod's CPU in place and put it back", Permission: perm("", "pods", ResizeSubresource, "update", ScopeTarget)},
+				Need{User: UserFault, Type: ft.Name, Why: "lower the slow pod's CPU in place in one call", Permission: perm("", "pods", ResizeSubresource, "patch", ScopeTarget)},
+				Need{User: UserFault, Type: ft.Name, Why: "remove the slow pod participants isolated, once the drill is over", Permission: perm("", "pods", "", "delete", ScopeTarget)})
 		default:
-			panic("kubernetes: permission table: fault type " + ft.name + " has no permissions")
+			panic("kubernetes: permission table: fault type " + ft.Name + " has no permissions")
 		}
 	}
-	for _, pt := range probeTypes {
-		switch pt.name {
+	for _, pt := range Probes {
+		switch pt.Name {
 		case "deployment-available":
-			t = append(t, Need{User: UserProbe, Type: pt.name, Why: "read the Deployment's status", Permission: perm("apps", "deployments", "", "get", ScopeTarget)})
+			t = append(t, Need{User: UserProbe, Type: pt.Name, Why: "read the Deployment's status", Permission: perm("apps", "deployments", "", "get", ScopeTarget)})
 		case "deployment-state":
-			t = append(t, Need{User: UserProbe, Type: pt.name, Why: "read the Deployment's spec", Permission: perm("apps", "deployments", "", "get", ScopeTarget)},
-				Need{User: UserProbe, Type: pt.name, Why: "list the Deployment's pods (pods: true)", Permission: perm("", "pods", "", "list", ScopeTarget)})
+			t = append(t, Need{User: UserProbe, Type: pt.Name, Why: "read the Deployment's spec", Permission: perm("apps", "deployments", "", "get", ScopeTarget)},
+				Need{User: UserProbe, Type: pt.Name, Why: "list the Deployment's pods (pods: true)", Permission: perm("", "pods", "", "list", ScopeTarget)})
 		case "pod-status":
-			t = append(t, Need{User: UserProbe, Type: pt.name, Why: "list the pods matching the selector", Permission: perm("", "pods", "", "list", ScopeTarget)})
+			t = append(t, Need{User: UserProbe, Type: pt.Name, Why: "list the pods matching the selector", Permission: perm("", "pods", "", "list", ScopeTarget)})
 		case "endpoints":
-			t = append(t, Need{User: UserProbe, Type: pt.name, Why: "list the Service's EndpointSlices", Permission: perm("discovery.k8s.io", "endpointslices", "", "list", ScopeTarget)})
+			t = append(t, Need{User: UserProbe, Type: pt.Name, Why: "list the Service's EndpointSlices", Permission: perm("discovery.k8s.io", "endpointslices", "", "list", ScopeTarget)})
 		case "http-get":
-			t = append(t, Need{User: UserProbe, Type: pt.name, When: WhenProxy, Why: "GET through the API server's service proxy", Permission: perm("", "services", "proxy", "get", ScopeTarget)})
+			t = append(t, Need{User: UserProbe, Type: pt.Name, When: WhenProxy, Why: "GET through the API server's service proxy", Permission: perm("", "services", "proxy", "get", ScopeTarget)})
 		default:
-			panic("kubernetes: permission table: probe type " + pt.name + " has no permissions")
+			panic("kubernetes: permission table: probe type " + pt.Name + " has no permissions")
 		}
 	}
-	for _, k := range leftoverKinds() {
-		g, scope := replicaSetGVR, ScopeAllNamespaces
-		if kd, ok := kinds[k]; ok {
-			g = kd.gvr
-			if !kd.namespaced {
+	for _, k := range LeftoverKinds() {
+		g, scope := ReplicaSet, ScopeAllNamespaces
+		if kd, ok := Kinds[k]; ok {
+			g = kd
+			if !kd.Namespaced {
 				scope = ScopeCluster
 			}
 		}
@@ -246,10 +246,10 @@ func buildPermissions() []Need {
 	return t
 }
 
-// leftoverKinds are the kinds FindLeftovers lists, sorted.
-func leftoverKinds() []string {
-	names := make([]string, 0, len(kinds))
-	for k := range kinds {
+// LeftoverKinds are the kinds FindLeftovers lists, sorted.
+func LeftoverKinds() []string {
+	names := make([]string, 0, len(Kinds))
+	for k := range Kinds {
 		if k != "Pod" {
 			names = append(names, k)
 		}
@@ -263,13 +263,13 @@ func leftoverKinds() []string {
 // target kind and params: the rows of Permissions that apply to it. Scope
 // ScopeTarget means f.Target.Namespace.
 func FaultPermissions(f injectors.Fault) ([]Need, error) {
-	ft, ok := faultTypeByName(f.Type)
+	ft, ok := Lookup(Faults, f.Type)
 	if !ok {
-		return nil, injectors.Errorf(injectors.EINVALID, "fault type %q is not a kubernetes fault type, expected one of %s", f.Type, strings.Join(faultTypeNames(), ", "))
+		return nil, injectors.Errorf(injectors.EINVALID, "fault type %q is not a kubernetes fault type, expected one of %s", f.Type, strings.Join(Names(Faults), ", "))
 	}
 	kind := f.Target.Kind
-	if kind == "" && len(ft.kinds) == 1 {
-		kind = ft.kinds[0] // configmap-key, secret-key: the kind is implied
+	if kind == "" && len(ft.Kinds) == 1 {
+		kind = ft.Kinds[0] // configmap-key, secret-key: the kind is implied
 	}
 	var p struct {
 		Restart string `json:"restart"`
@@ -283,7 +283,7 @@ func FaultPermissions(f injectors.Fault) ([]Need, error) {
 	restartKind := ""
 	if p.Restart != "" {
 		k, _, _ := strings.Cut(p.Restart, "/")
-		restartKind = workloadKindNames[k]
+		restartKind = WorkloadKindNames[k]
 		if restartKind == "" {
 			return nil, injectors.Errorf(injectors.EINVALID, "fault %s: params.restart: %q is not deployment/NAME, statefulset/NAME or daemonset/NAME", f.FaultID, p.Restart)
 		}
@@ -322,16 +322,8 @@ func FaultPermissions(f injectors.Fault) ([]Need, error) {
 // kubernetes.serviceURLs: an http-get probe of a Service listed there (or
 // with params.url) does not go through the API server and needs none.
 func ProbePermissions(p injectors.Probe, serviceURLs map[string]string) ([]Need, error) {
-	found := false
-	for _, pt := range probeTypes {
-		found = found || pt.name == p.Type
-	}
-	if !found {
-		names := make([]string, len(probeTypes))
-		for i, t := range probeTypes {
-			names[i] = t.name
-		}
-		return nil, injectors.Errorf(injectors.EINVALID, "probe type %q is not a kubernetes probe type, expected one of %s", p.Type, strings.Join(names, ", "))
+	if _, found := Lookup(Probes, p.Type); !found {
+		return nil, injectors.Errorf(injectors.EINVALID, "probe type %q is not a kubernetes probe type, expected one of %s", p.Type, strings.Join(Names(Probes), ", "))
 	}
 	proxied := false
 	if p.Type == "http-get" {
