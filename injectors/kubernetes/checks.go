@@ -31,16 +31,9 @@ func IsForbidden(err error) bool {
 	return apierrors.IsForbidden(err) || injectors.ErrorCode(err) == injectors.EFORBIDDEN
 }
 
-// ServerInfo is what the API server says about itself and the caller.
-type ServerInfo struct {
-	// Host is the URL of the API server.
-	Host string
-	// Version is the server's version, e.g. "v1.34.4".
-	Version string
-	// User is the user the injector acts as; empty when the server does not
-	// say (no SelfSubjectReview).
-	User string
-}
+// ServerInfo is what the API server says about itself and the caller
+// (catalog.ServerInfo).
+type ServerInfo = catalog.ServerInfo
 
 // ServerInfo asks the API server for its version and whom the injector acts
 // as. When the server does not answer, the error comes with Host set, for
@@ -62,16 +55,8 @@ func (in *Injector) ServerInfo(ctx context.Context) (ServerInfo, error) {
 }
 
 // ObjectInfo is what the injector sees of a namespace or another object a
-// fault may target.
-type ObjectInfo struct {
-	// Exists is false when the API server says there is no such object.
-	Exists bool
-	// Deleting is set while the object is being deleted.
-	Deleting bool
-	// DrillTarget is the value of the DrillTargetLabel on the object, ""
-	// when it has none; "true" opts a namespace or a node in to drills.
-	DrillTarget string
-}
+// fault may target (catalog.ObjectInfo).
+type ObjectInfo = catalog.ObjectInfo
 
 // Namespace looks up namespace ns. A namespace that does not exist is not an
 // error: Exists is false.
@@ -137,19 +122,12 @@ func (in *Injector) OptedInNamespaces(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
-// Access is one permission in one namespace; Namespace "" asks cluster-wide
-// or in all namespaces.
-type Access struct {
-	Permission Permission
-	Namespace  string
-}
+// Access is one permission in one namespace (catalog.Access).
+type Access = catalog.Access
 
-// AccessReview is the API server's answer about one Access.
-type AccessReview struct {
-	Allowed bool
-	// Reason is the authorizer's evaluation error, if it reported one.
-	Reason string
-}
+// AccessReview is the API server's answer about one Access
+// (catalog.AccessReview).
+type AccessReview = catalog.AccessReview
 
 // reviewConcurrency bounds the access reviews in flight at once.
 const reviewConcurrency = 8

@@ -39,12 +39,12 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/util/flowcontrol"
 	"k8s.io/utils/clock"
 
 	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/injectors/kubernetes/catalog"
+	"github.com/firedrill/firedrill/injectors/kubernetes/kubeconfig"
 	"github.com/firedrill/firedrill/internal/kubeclient"
 )
 
@@ -62,8 +62,8 @@ const (
 )
 
 // InClusterContext is the context name of the in-cluster configuration
-// (see catalog.InClusterContext).
-const InClusterContext = catalog.InClusterContext
+// (see kubeconfig.InClusterContext).
+const InClusterContext = kubeconfig.InClusterContext
 
 // alwaysProtected namespaces are refused whatever the configuration says.
 var alwaysProtected = catalog.AlwaysProtected()
@@ -158,53 +158,19 @@ func New(cfg Config) (*Injector, error) {
 	if in.hc == nil {
 		in.hc = &http.Client{}
 	}
-	rc := cfg.Rest
-	ctxName := cfg.Context
-	if rc == nil && ctxName == InClusterContext && cfg.Kubeconfig == "" {
-		// Load it only when allowed; a refused context is refused below.
-		if slices.Contains(cfg.AllowedContexts, ctxName) {
-			load := cfg.InClusterConfig
-			if load == nil {
-				load = rest.InClusterConfig
-			}
-			var err error
-			if rc, err = load(); err != nil {
-				return nil, fmt.Errorf("kubernetes: context %q uses the in-cluster configuration, which needs firedrill to run in a pod with a service account (deploy/base/firedrill.yaml); outside the cluster set kubernetes.context to a kubeconfig context instead: %w", ctxName, err)
-			}
-		}
-	} else if rc == nil {
-		rules := clientcmd.NewDefaultClientConfigLoadingRules()
-		if cfg.Kubeconfig != "" {
-			rules.ExplicitPath = cfg.Kubeconfig
-		}
-		raw, err := rules.Load()
-		if err != nil {
-			return nil, fmt.Errorf("kubernetes: load kubeconfig: %w", err)
-		}
-		if ctxName == "" {
-			ctxName = raw.CurrentContext
-		}
-		if ctxName == "" {
-			in.refused = injectors.Errorf(injectors.EINVALID, "no Kubernetes context: set kubernetes.context (and list it in kubernetes.allowedContexts) or a current context in the kubeconfig; inside the cluster, use kubernetes.context: "+InClusterContext)
-			return in, nil
-		}
-		if _, ok := raw.Contexts[ctxName]; !ok {
-			return nil, fmt.Errorf("kubernetes: context %q is not in the kubeconfig %s", ctxName, kubeconfigName(cfg.Kubeconfig))
-		}
-		rc, err = clientcmd.NewNonInteractiveClientConfig(*raw, ctxName, &clientcmd.ConfigOverrides{}, rules).ClientConfig()
-		if err != nil {
-			return nil, fmt.Errorf("kubernetes: context %q: %w", ctxName, err)
-		}
-	} else if ctxName == "" {
-		return nil, fmt.Errorf("kubernetes: Config.Context must name the cluster of Config.Rest")
+	cl, err := kubeconfig.Resolve(kubeconfig.Config{
+		Kubeconfig: cfg.Kubeconfig, Context: cfg.Context, AllowedContexts: cfg.AllowedContexts,
+		InClusterConfig: cfg.InClusterConfig, Rest: cfg.Rest,
+	})
+	if err != nil {
+		return nil, err
 	}
-	in.context = ctxName
-	if !slices.Contains(cfg.AllowedContexts, ctxName) {
-		in.refused = injectors.Errorf(injectors.EFORBIDDEN,
-			"Kubernetes context %q is not allowed: firedrill only touches contexts listed in kubernetes.allowedContexts (now %v)", ctxName, cfg.AllowedContexts)
+	in.context = cl.Context
+	if cl.Refused != nil {
+		in.refused = cl.Refused
 		return in, nil
 	}
-	rc = rest.CopyConfig(rc)
+	rc := cl.Rest
 	if cfg.RequestTimeout > 0 {
 		rc.Timeout = cfg.RequestTimeout
 	}
@@ -212,7 +178,6 @@ func New(cfg Config) (*Injector, error) {
 		rc.QPS, rc.Burst = 100, 200
 	}
 	in.rest = rc
-	var err error
 	if in.dyn, err = dynamic.NewForConfig(rc); err != nil {
 		return nil, fmt.Errorf("kubernetes: %w", err)
 	}
@@ -260,13 +225,6 @@ func (in *Injector) reverter() *Injector {
 		c.dyn, c.cs = in.revDyn, in.revCS
 	}
 	return &c
-}
-
-func kubeconfigName(p string) string {
-	if p == "" {
-		return "(default loading rules)"
-	}
-	return p
 }
 
 // Context returns the kubeconfig context the injector acts on.

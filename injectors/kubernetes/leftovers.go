@@ -5,17 +5,13 @@ import (
 	"fmt"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/firedrill/firedrill/injectors/kubernetes/catalog"
 )
 
-// Leftover is an object that still carries firedrill's annotations: a fault
-// that was not reverted (or an object a participant copied them onto).
-type Leftover struct {
-	Kind      string `json:"kind"`
-	Namespace string `json:"namespace,omitempty"`
-	Name      string `json:"name"`
-	DrillID   string `json:"drillId"`
-	FaultID   string `json:"faultId"`
-}
+// Leftover is an object that still carries firedrill's annotations
+// (catalog.Leftover).
+type Leftover = catalog.Leftover
 
 // FindLeftovers lists, across all namespaces, the objects of every kind the
 // catalog touches that carry firedrill's drill and fault annotations; with a

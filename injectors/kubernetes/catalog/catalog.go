@@ -34,12 +34,6 @@ const (
 	FaultIDAnnotation = "firedrill.dev/fault-id"
 )
 
-// InClusterContext is the context name of the in-cluster configuration:
-// with it (and no kubeconfig), firedrill uses the credentials of the pod's
-// service account, as when it runs inside the beta cluster. Like any
-// context, it must be listed in AllowedContexts.
-const InClusterContext = "in-cluster"
-
 var alwaysProtected = []string{"kube-system", "kube-public", "kube-node-lease"}
 
 // AlwaysProtected returns the namespaces the injector refuses whatever its
