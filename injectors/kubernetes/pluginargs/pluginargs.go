@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Settings are the Kubernetes injector's settings, as in
@@ -26,6 +27,9 @@ type Settings struct {
 	HideMarks           bool
 	RevertQPS           float64
 	RevertBurst         int
+	// RequestTimeout, when positive, bounds every request to the API
+	// server (firedrill doctor's helper).
+	RequestTimeout time.Duration
 }
 
 // Args returns the flags that Parse reads back into s.
@@ -59,6 +63,9 @@ func (s Settings) Args() []string {
 	}
 	if s.RevertBurst != 0 {
 		args = append(args, "--revert-burst", strconv.Itoa(s.RevertBurst))
+	}
+	if s.RequestTimeout > 0 {
+		args = append(args, "--request-timeout", s.RequestTimeout.String())
 	}
 	return args
 }
@@ -97,14 +104,15 @@ func Parse(name string, args []string, out io.Writer) (Settings, error) {
 	fs.BoolVar(&s.HideMarks, "hide-marks", false, "write no firedrill annotations on the objects faults change")
 	fs.Float64Var(&s.RevertQPS, "revert-qps", 0, "rate limit of the revert client (kubernetes.revertQPS); 0 is the default")
 	fs.IntVar(&s.RevertBurst, "revert-burst", 0, "burst of the revert client (kubernetes.revertBurst); 0 is the default")
+	fs.DurationVar(&s.RequestTimeout, "request-timeout", 0, "bound on every request to the API server; 0 is none")
 	if err := fs.Parse(args); err != nil {
 		return Settings{}, err
 	}
 	if fs.NArg() > 0 {
 		return Settings{}, fmt.Errorf("unexpected arguments %q: every setting is a flag", fs.Args())
 	}
-	if s.RevertQPS < 0 || s.RevertBurst < 0 {
-		return Settings{}, fmt.Errorf("--revert-qps %v and --revert-burst %d must not be negative", s.RevertQPS, s.RevertBurst)
+	if s.RevertQPS < 0 || s.RevertBurst < 0 || s.RequestTimeout < 0 {
+		return Settings{}, fmt.Errorf("--revert-qps %v, --revert-burst %d and --request-timeout %v must not be negative", s.RevertQPS, s.RevertBurst, s.RequestTimeout)
 	}
 	return s, nil
 }

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/firedrill/firedrill/injectors/kubernetes/pluginargs"
 )
@@ -19,7 +20,7 @@ func TestArgs_parseBackToTheSameSettings(t *testing.T) {
 			Kubeconfig: "/home/kim/.kube/config", Context: "beta", AllowedContexts: []string{"beta", "kind"},
 			ProtectedNamespaces: []string{"payments", "ledger"},
 			ServiceURLs:         map[string]string{"shop/web": "http://127.0.0.1:8080", "shop/api": "https://api.beta?x=1&y=2"},
-			HideMarks:           true, RevertQPS: 50.5, RevertBurst: 99,
+			HideMarks:           true, RevertQPS: 50.5, RevertBurst: 99, RequestTimeout: 15 * time.Second,
 		}},
 		{name: "values that look like flags or hold spaces", s: pluginargs.Settings{Context: "-x", AllowedContexts: []string{"a b", "--c"}}},
 	}
@@ -46,6 +47,7 @@ func TestParse_refusesBadFlags(t *testing.T) {
 		{name: "an unknown flag", args: []string{"--nope"}, wantErr: "flag provided but not defined: -nope"},
 		{name: "a stray argument", args: []string{"plugin", "kubernetes"}, wantErr: `unexpected arguments ["plugin" "kubernetes"]`},
 		{name: "a negative rate", args: []string{"--revert-qps", "-1"}, wantErr: "must not be negative"},
+		{name: "a negative request timeout", args: []string{"--request-timeout", "-1s"}, wantErr: "must not be negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
