@@ -1,13 +1,15 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/firedrill/firedrill/injectors"
-	"github.com/firedrill/firedrill/injectors/kubernetes"
 	"github.com/firedrill/firedrill/internal/doctor"
+	"github.com/firedrill/firedrill/internal/ha"
 	"github.com/firedrill/firedrill/scenarios"
 )
 
@@ -69,9 +71,22 @@ func (m *Main) doctorOptions(cmd *cobra.Command, files []string) (doctor.Options
 	ctx := cmd.Context()
 	k := m.Config.Kubernetes
 	opts := doctor.Options{
-		Kubernetes: kubernetes.Config{
-			Kubeconfig: k.Kubeconfig, Context: k.Context, AllowedContexts: k.AllowedContexts,
+		Kubernetes: doctor.Kubernetes{
+			Context: k.Context, AllowedContexts: k.AllowedContexts,
 			ProtectedNamespaces: k.ProtectedNamespaces, ServiceURLs: k.ServiceURLs,
+			// The cluster is asked through the Kubernetes helper process, as
+			// the plugin would ask it (same flags), each request bounded.
+			Connect: func(ctx context.Context, timeout time.Duration) (doctor.Cluster, error) {
+				s := kubernetesSettings(k, m.Config.HA)
+				s.HideMarks, s.RequestTimeout = false, timeout
+				c, err := m.startKubeHelper(ctx, s)
+				if err != nil {
+					return nil, err
+				}
+				m.OnClose(c.Close)
+				return c, nil
+			},
+			Records: func(context.Context) (*ha.Client, error) { return m.haClient() },
 		},
 		RecordsNamespace: m.Config.HA.Namespace,
 		Plugins: &doctor.Plugins{

@@ -7,8 +7,8 @@ import (
 	"os"
 
 	"github.com/firedrill/firedrill/control/guard"
-	"github.com/firedrill/firedrill/injectors/kubernetes"
 	"github.com/firedrill/firedrill/internal/ha"
+	"github.com/firedrill/firedrill/internal/kubeconn"
 )
 
 // clusterState is firedrill's own state in the cluster (ha.namespace): the
@@ -23,11 +23,11 @@ type clusterState struct {
 // without ha.namespace.
 func (m *Main) haClient() (k8sClient, error) {
 	k := m.Config.Kubernetes
-	in, err := kubernetes.New(kubernetes.Config{Kubeconfig: k.Kubeconfig, Context: k.Context, AllowedContexts: k.AllowedContexts, ProtectedNamespaces: k.ProtectedNamespaces})
+	c, err := kubeconn.Open(kubeconn.Config{Kubeconfig: k.Kubeconfig, Context: k.Context, AllowedContexts: k.AllowedContexts, UserAgent: "firedrill-ha"})
 	if err != nil {
 		return nil, err
 	}
-	return ha.Connect(in.RESTConfig())
+	return ha.New(c.Host, c.Client) // no client when the context is refused: ha says why
 }
 
 // k8sClient is the cluster client internal/ha works with.

@@ -16,7 +16,6 @@ import (
 
 	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/injectors/host"
-	"github.com/firedrill/firedrill/injectors/kubernetes/pluginargs"
 )
 
 // builtinPlugins are the plugins that ship with firedrill, as executables
@@ -36,12 +35,7 @@ const pluginExecutableEnv = "FIREDRILL_PLUGIN_EXECUTABLE"
 // kubernetesPluginArgs returns the flags that give the Kubernetes plugin
 // the resolved kubernetes.* settings.
 func kubernetesPluginArgs(k KubernetesConfig, ha HAConfig) []string {
-	return pluginargs.Settings{
-		Kubeconfig: k.Kubeconfig, Context: k.Context,
-		AllowedContexts: k.AllowedContexts, ProtectedNamespaces: k.ProtectedNamespaces,
-		ServiceURLs: k.ServiceURLs, HideMarks: !k.marksVisible(ha),
-		RevertQPS: k.RevertQPS, RevertBurst: k.RevertBurst,
-	}.Args()
+	return kubernetesSettings(k, ha).Args()
 }
 
 func builtinNames() []string {

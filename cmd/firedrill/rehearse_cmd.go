@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -13,7 +15,6 @@ import (
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/rehearse"
 	"github.com/firedrill/firedrill/injectors"
-	"github.com/firedrill/firedrill/injectors/kubernetes"
 	"github.com/firedrill/firedrill/scenarios"
 )
 
@@ -100,9 +101,14 @@ func (m *Main) rehearse(cmd *cobra.Command, files []string, o rehearseOptions) e
 	if err != nil {
 		return err
 	}
-	r, err := m.rehearsalRunner(e)
+	r, k, err := m.rehearsalRunner(e)
 	if err != nil {
 		return err
+	}
+	// Fail before the first drill when the robots cannot work on the
+	// cluster.
+	if _, err := k.client(ctx); err != nil {
+		return fmt.Errorf("rehearse: the robots cannot work on the cluster: %w", err)
 	}
 	var reports []*rehearse.Report
 	failed := 0
@@ -177,36 +183,38 @@ func difficultiesOf(s *scenarios.Scenario, asked string) []scenarios.Difficulty 
 
 // rehearsalRunner returns a runner over the engine whose robots fix faults
 // on the configured cluster as a participant does, and which looks for
-// leftovers there.
-func (m *Main) rehearsalRunner(e *control.Engine) (*rehearse.Runner, error) {
+// leftovers there, and the helper process the robots work through (started
+// at the first rehearsal and kept until firedrill stops). A configuration
+// that cannot allow any cluster turns rehearsals off; one the kubeconfig
+// refuses (its current context not allowed) fails at the first rehearsal,
+// saying so: serve does not start the helper before it is needed.
+func (m *Main) rehearsalRunner(e *control.Engine) (*rehearse.Runner, *kubeHelper, error) {
 	kc := m.Config.Kubernetes
-	k, err := kubernetes.New(kubernetes.Config{
-		Kubeconfig: kc.Kubeconfig, Context: kc.Context,
-		AllowedContexts: kc.AllowedContexts, ProtectedNamespaces: kc.ProtectedNamespaces,
-		ServiceURLs: kc.ServiceURLs, HideMarks: !kc.marksVisible(m.Config.HA),
-		RevertQPS: float32(kc.RevertQPS), RevertBurst: kc.RevertBurst,
-	})
-	if err != nil {
-		return nil, err
+	switch {
+	case len(kc.AllowedContexts) == 0:
+		return nil, nil, errors.New("rehearse: the robots cannot work on the cluster: kubernetes.allowedContexts is empty, so firedrill touches no cluster")
+	case kc.Context != "" && !slices.Contains(kc.AllowedContexts, kc.Context):
+		return nil, nil, fmt.Errorf("rehearse: the robots cannot work on the cluster: Kubernetes context %q is not allowed: firedrill only touches contexts listed in kubernetes.allowedContexts (now %v)", kc.Context, kc.AllowedContexts)
 	}
-	p, err := k.Participant()
-	if err != nil {
-		return nil, fmt.Errorf("rehearse: the robots cannot work on the cluster: %w", err)
-	}
-	return &rehearse.Runner{Engine: e, Clock: clock.RealClock{}, Fixer: kubeFixer{p},
+	k := m.newKubeHelper()
+	return &rehearse.Runner{Engine: e, Clock: clock.RealClock{}, Fixer: kubeFixer{k},
 		Leftovers: func(ctx context.Context, drillID string) ([]string, error) {
-			ls, err := k.FindLeftovers(ctx, drillID)
+			c, err := k.client(ctx)
+			if err != nil {
+				return nil, err
+			}
+			ls, err := c.FindLeftovers(ctx, drillID)
 			var out []string
 			for _, l := range ls {
 				out = append(out, fmt.Sprintf("%s %s/%s (fault %s)", l.Kind, l.Namespace, l.Name, l.FaultID))
 			}
 			return out, err
-		}}, nil
+		}}, k, nil
 }
 
-// kubeFixer is the robots' kubectl: a kubernetes.Participant fixing the
+// kubeFixer is the robots' kubectl: the helper's participant fixing the
 // scenario's faults by their targets.
-type kubeFixer struct{ p *kubernetes.Participant }
+type kubeFixer struct{ k *kubeHelper }
 
 func faultTarget(f scenarios.Fault) injectors.Target {
 	return injectors.Target{Namespace: f.Target.Namespace, Kind: f.Target.Kind, Name: f.Target.Name, Selector: f.Target.Selector}
@@ -214,22 +222,30 @@ func faultTarget(f scenarios.Fault) injectors.Target {
 
 // Baseline notes every fault's target before the drill.
 func (k kubeFixer) Baseline(ctx context.Context, s *scenarios.Scenario) error {
+	c, err := k.k.client(ctx)
+	if err != nil {
+		return err
+	}
 	ts := make([]injectors.Target, len(s.Faults))
 	for i, f := range s.Faults {
 		ts[i] = faultTarget(f)
 	}
-	return k.p.Baseline(ctx, ts)
+	return c.Baseline(ctx, ts)
 }
 
 // Fix puts the fault's target back; for a key fault, only its key; for a
 // network fault, the policies the manifests do not have are deleted; a
 // slow pod is isolated, not deleted, to keep the evidence.
 func (k kubeFixer) Fix(ctx context.Context, f scenarios.Fault) (string, error) {
+	c, err := k.k.client(ctx)
+	if err != nil {
+		return "", err
+	}
 	if f.Injector.Type == "pod-slow" {
-		did, err := k.p.Isolate(ctx, faultTarget(f))
+		did, err := c.Isolate(ctx, faultTarget(f))
 		return strings.Join(did, "; "), err
 	}
 	key, _ := f.Params["key"].(string)
-	did, err := k.p.Fix(ctx, faultTarget(f), key, f.Injector.Type == "network-isolate")
+	did, err := c.Fix(ctx, faultTarget(f), key, f.Injector.Type == "network-isolate")
 	return strings.Join(did, "; "), err
 }

@@ -147,7 +147,7 @@ func (m *Main) openRoom(cmd *cobra.Command) (*servedRoom, *ui.Server, error) {
 	}
 	// The studio's Rehearse button plays drills with robot participants on
 	// the configured cluster; without an allowed cluster it is off.
-	rehearsals, rerr := m.rehearsalRunner(e)
+	rehearsals, _, rerr := m.rehearsalRunner(e)
 	if rerr != nil {
 		m.pluginLogger().Info("rehearsals with robot participants are off", "reason", rerr.Error())
 	}

@@ -24,9 +24,9 @@ var (
 		Under("injectors/proto"), Under("injectors/grpcplugin"), Under("injectors/sdk"), Under("injectors/host"))
 	clientGo = Within("k8s.io/client-go")
 	// clusterAdapters may use client-go: the Kubernetes injector, the local
-	// cluster and its test helpers, the sample shop, and firedrill's own
-	// state in the cluster (Lease, revert records, sweep).
-	clusterAdapters = Any(Under("injectors/kubernetes"), Under("internal/kubeclient"), Under("internal/devcluster"), Under("internal/shop"), Under("internal/ha"))
+	// cluster and its test helpers, and the sample shop. firedrill's own
+	// state in the cluster (internal/ha) speaks JSON over internal/kubeconn.
+	clusterAdapters = Any(Under("injectors/kubernetes"), Under("internal/kubeclient"), Under("internal/devcluster"), Under("internal/shop"))
 	examplePlugin   = Under("injectors/examples")
 	pgx             = Within("github.com/jackc/pgx")
 	// pgAdapters may use pgx: the PostgreSQL stores and their helpers.
@@ -73,6 +73,11 @@ var rules = []struct {
 	{"the firedrill binary links neither the local cluster nor the sample shop (firedrill-dev runs them)", Rule{
 		From:      Exactly("cmd/firedrill"),
 		Forbidden: Any(Under("internal/devcluster"), Under("internal/shop"), Under("internal/demo/democluster")),
+	}},
+	{"the firedrill binary links neither k8s.io/api, apimachinery nor client-go: it asks the cluster through the plugin executable's helper, and ha over kubeconn (its memory, issue 13)", Rule{
+		From: Exactly("cmd/firedrill"),
+		Forbidden: Any(Within("k8s.io/api"), Within("k8s.io/apimachinery"), clientGo,
+			Exactly("injectors/kubernetes"), Under("internal/kubeclient")),
 	}},
 	{"the Kubernetes plugin links no typed clientset, discovery, OpenAPI or JSON Schema library (its memory, issue 13)", Rule{
 		From: Exactly("cmd/firedrill-injector-kubernetes"),

@@ -7,14 +7,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/firedrill/firedrill/injectors/kubernetes"
+	"github.com/firedrill/firedrill/injectors"
+	"github.com/firedrill/firedrill/internal/kubeconn"
 )
 
 // cluster is the API server the configuration names, as firedrill's user,
 // asked through the Kubernetes injector's check API.
 type cluster struct {
 	context string
-	in      *kubernetes.Injector
+	in      Cluster
 	user    string
 }
 
@@ -26,11 +27,14 @@ const requestTimeout = 15 * time.Second
 // there is no cluster to ask.
 func checkConfig(ctx context.Context, r *Report, opts Options) *cluster {
 	kc := opts.Kubernetes
-	kc.RequestTimeout = requestTimeout
-	in, err := kubernetes.New(kc)
+	var in Cluster
+	err := fmt.Errorf("doctor: no way to reach the cluster (Options.Kubernetes.Connect)")
+	if kc.Connect != nil {
+		in, err = kc.Connect(ctx, requestTimeout)
+	}
 	if err != nil {
 		fix := "check kubernetes.kubeconfig (--kubeconfig) and kubernetes.context (--context); list the contexts with: kubectl config get-contexts"
-		if kc.Context == kubernetes.InClusterContext {
+		if kc.Context == kubeconn.InClusterContext {
 			fix = "run firedrill in the cluster with deploy/base/firedrill.yaml, or set kubernetes.context to a kubeconfig context"
 		}
 		r.add(Check{Section: SectionConfig, Name: "kubeconfig", Status: Fail, Detail: oneLine(err.Error()), Fix: fix})
@@ -77,5 +81,10 @@ func checkConfig(ctx context.Context, r *Report, opts Options) *cluster {
 	r.add(Check{Section: SectionConfig, Name: "API server", Status: status, Detail: detail, Fix: fix})
 	return cl
 }
+
+// isForbidden reports whether err says that the API server refused the
+// request for lack of permission, or that the configuration refuses it
+// (the helper and ha carry both as EFORBIDDEN).
+func isForbidden(err error) bool { return injectors.ErrorCode(err) == injectors.EFORBIDDEN }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

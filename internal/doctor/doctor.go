@@ -4,9 +4,10 @@
 // fault and probe needs (asked with SelfSubjectAccessReview), the injector
 // plugins and their checksum pins, and objects left marked by earlier drills.
 // It asks the cluster only through the Kubernetes injector's check API
-// (injectors/kubernetes), with the injector's own context, clients and kind
-// table, so that what doctor checks is what a drill would touch; doctor
-// itself imports no Kubernetes client.
+// (a Cluster: the injector's, run by firedrill in the Kubernetes helper
+// process, see injectors/kubernetes/helper), with the injector's own
+// context, clients and kind table, so that what doctor checks is what a
+// drill would touch; doctor itself imports no Kubernetes client.
 //
 // Run returns a Report of checks, each ok, info, warn, fail or skip, with a
 // one-line detail and, when something is wrong, the fix: the kubectl command
@@ -19,13 +20,15 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"k8s.io/utils/clock"
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/injectors/host"
-	"github.com/firedrill/firedrill/injectors/kubernetes"
+	"github.com/firedrill/firedrill/injectors/kubernetes/catalog"
+	"github.com/firedrill/firedrill/internal/ha"
 	"github.com/firedrill/firedrill/scenarios"
 )
 
@@ -154,12 +157,44 @@ type DrillStore interface {
 	Events(ctx context.Context, drillID string, afterSeq int64, limit int) ([]control.Event, error)
 }
 
+// Cluster is what doctor asks the cluster: the Kubernetes injector's check
+// API (kubernetes.Injector, or helper.Client through the helper process).
+type Cluster interface {
+	// Context is the kubeconfig context, "" when none is configured.
+	Context() string
+	ServerInfo(ctx context.Context) (catalog.ServerInfo, error)
+	Namespace(ctx context.Context, ns string) (catalog.ObjectInfo, error)
+	Object(ctx context.Context, kind, namespace, name string) (catalog.ObjectInfo, error)
+	CountPods(ctx context.Context, namespace string, selector map[string]string) (int, error)
+	OptedInNamespaces(ctx context.Context) ([]string, error)
+	ReviewAccess(ctx context.Context, accesses []catalog.Access) ([]catalog.AccessReview, error)
+	FindLeftovers(ctx context.Context, drillID string) ([]catalog.Leftover, error)
+}
+
+// Kubernetes is the configuration of the built-in injector, as serve
+// would build it, and how to reach its cluster.
+type Kubernetes struct {
+	// Context is kubernetes.context as configured ("" for the kubeconfig's
+	// current context).
+	Context             string
+	AllowedContexts     []string
+	ProtectedNamespaces []string
+	ServiceURLs         map[string]string
+	// Connect opens the cluster of the configuration, each request bounded
+	// by requestTimeout; its error (an unreadable kubeconfig, a context it
+	// does not have) is the failed kubeconfig check. A context that is not
+	// allowed is not an error: doctor says so itself.
+	Connect func(ctx context.Context, requestTimeout time.Duration) (Cluster, error)
+	// Records opens firedrill's own state in the cluster, for the records
+	// check when RecordsNamespace is set.
+	Records func(ctx context.Context) (*ha.Client, error)
+}
+
 // Options say what to check.
 type Options struct {
-	// Kubernetes is the configuration of the built-in injector, as serve
-	// would build it (kubeconfig, context, allowed contexts, protected
-	// namespaces, service URLs).
-	Kubernetes kubernetes.Config
+	// Kubernetes is the configuration of the built-in injector and how to
+	// reach its cluster.
+	Kubernetes Kubernetes
 	// Scenarios are the loaded scenario files (LoadScenarios).
 	Scenarios []ScenarioFile
 	// Plugins, when set, are checked; nil skips the plugin checks.

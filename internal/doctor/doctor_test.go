@@ -55,7 +55,7 @@ func TestConfiguration(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := doctor.Run(context.Background(), doctor.Options{Kubernetes: tt.cfg})
+			r := doctor.Run(context.Background(), doctor.Options{Kubernetes: kube(tt.cfg)})
 			cs := r.Find(doctor.SectionConfig, tt.wantCheck)
 			if len(cs) != 1 {
 				t.Fatalf("no single %q check:\n%s", tt.wantCheck, dump(r))
@@ -288,7 +288,7 @@ func TestScenarioWhoseParamsAreNotJSON_FailsNamingTheFault(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := doctor.Run(context.Background(), doctor.Options{
-		Kubernetes: kubernetes.Config{Kubeconfig: emptyKubeconfig, AllowedContexts: []string{devcluster.ContextName}},
+		Kubernetes: kube(kubernetes.Config{Kubeconfig: emptyKubeconfig, AllowedContexts: []string{devcluster.ContextName}}),
 		Scenarios:  files,
 	})
 	cs := r.Find(doctor.SectionScenarios, "scenario api-down")

@@ -3,6 +3,7 @@ package doctor_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,9 +18,11 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/firedrill/firedrill/injectors/kubernetes"
+	"github.com/firedrill/firedrill/injectors/kubernetes/helper"
 	"github.com/firedrill/firedrill/internal/devcluster"
 	"github.com/firedrill/firedrill/internal/devcluster/clustertest"
 	"github.com/firedrill/firedrill/internal/doctor"
+	"github.com/firedrill/firedrill/internal/ha"
 )
 
 func TestMain(m *testing.M) { os.Exit(clustertest.Main(m)) }
@@ -112,9 +115,43 @@ func options(t testing.TB, rc *rest.Config, files ...string) doctor.Options {
 		rc = clustertest.Cluster(t).RESTConfig()
 	}
 	return doctor.Options{
-		Kubernetes: kubernetes.Config{Rest: rc, Context: devcluster.ContextName, AllowedContexts: []string{devcluster.ContextName}},
+		Kubernetes: kube(kubernetes.Config{Rest: rc, Context: devcluster.ContextName, AllowedContexts: []string{devcluster.ContextName}}),
 		Scenarios:  doctor.LoadScenarios(nil, files),
 	}
+}
+
+// kube is the doctor's view of cfg: the injector in process, asked through
+// the helper protocol as firedrill asks the helper process, and ha's
+// client on the injector's REST configuration.
+func kube(cfg kubernetes.Config) doctor.Kubernetes {
+	return doctor.Kubernetes{
+		Context: cfg.Context, AllowedContexts: cfg.AllowedContexts,
+		ProtectedNamespaces: cfg.ProtectedNamespaces, ServiceURLs: cfg.ServiceURLs,
+		Connect: func(ctx context.Context, timeout time.Duration) (doctor.Cluster, error) {
+			c := cfg
+			c.RequestTimeout = timeout
+			return helper.Pipe(ctx, func(r io.Reader, w io.Writer) error { return kubernetes.ServeHelper(ctx, c, r, w) })
+		},
+		Records: func(context.Context) (*ha.Client, error) {
+			in, err := kubernetes.New(cfg)
+			if err != nil {
+				return nil, err
+			}
+			return haClient(in.RESTConfig())
+		},
+	}
+}
+
+// haClient returns ha's client for rc (nil: no allowed context).
+func haClient(rc *rest.Config) (*ha.Client, error) {
+	if rc == nil {
+		return ha.New("", nil)
+	}
+	hc, err := rest.HTTPClientFor(rc)
+	if err != nil {
+		return nil, err
+	}
+	return ha.New(rc.Host, hc)
 }
 
 // rbacYAML is deploy/base/rbac.yaml, parsed.

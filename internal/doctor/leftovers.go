@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/firedrill/firedrill/control"
-	"github.com/firedrill/firedrill/injectors/kubernetes"
+	"github.com/firedrill/firedrill/injectors/kubernetes/catalog"
 )
 
 // drillInfo is what the drill database says about one drill.
@@ -34,7 +34,7 @@ func checkLeftovers(ctx context.Context, r *Report, cl *cluster, opts Options) {
 	left, err := cl.in.FindLeftovers(ctx, "")
 	if err != nil {
 		status, fix := Fail, "check that the API server answers: kubectl --context "+cl.context+" get namespaces"
-		if kubernetes.IsForbidden(err) {
+		if isForbidden(err) {
 			status, fix = Warn, "bind the ClusterRole firedrill-leftovers of deploy/base/rbac.yaml (kubectl apply -f deploy/base/rbac.yaml) to let doctor scan"
 		}
 		r.add(Check{Section: SectionLeftovers, Name: "scan", Status: status, Detail: "cannot scan for leftovers: " + oneLine(err.Error()), Fix: fix})
@@ -124,7 +124,7 @@ func loadDrill(ctx context.Context, opts Options, sums map[string]control.DrillS
 }
 
 // leftoverCheck classifies one leftover.
-func leftoverCheck(cl *cluster, opts Options, l kubernetes.Leftover, all []kubernetes.Leftover, info *drillInfo, dbErr error) Check {
+func leftoverCheck(cl *cluster, opts Options, l catalog.Leftover, all []catalog.Leftover, info *drillInfo, dbErr error) Check {
 	obj := l.Kind + " " + l.Name
 	if l.Namespace != "" {
 		obj = l.Kind + " " + l.Namespace + "/" + l.Name

@@ -7,13 +7,13 @@ import (
 	"strings"
 
 	"github.com/firedrill/firedrill/injectors"
-	"github.com/firedrill/firedrill/injectors/kubernetes"
+	"github.com/firedrill/firedrill/injectors/kubernetes/catalog"
 )
 
 // where says where a is needed, for messages.
-func where(a kubernetes.Access) string {
+func where(a catalog.Access) string {
 	switch {
-	case a.Permission.Scope == kubernetes.ScopeCluster:
+	case a.Permission.Scope == catalog.ScopeCluster:
 		return "cluster-wide"
 	case a.Namespace == "":
 		return "in all namespaces"
@@ -32,8 +32,8 @@ type need struct {
 // permission the scenarios' faults and probes and the leftover scan need, as
 // the user of the context, and names what is missing.
 func checkRBAC(ctx context.Context, r *Report, cl *cluster, us uses, opts Options) {
-	needs := map[kubernetes.Access]*need{}
-	add := func(a kubernetes.Access) *need {
+	needs := map[catalog.Access]*need{}
+	add := func(a catalog.Access) *need {
 		n := needs[a]
 		if n == nil {
 			n = &need{}
@@ -44,35 +44,35 @@ func checkRBAC(ctx context.Context, r *Report, cl *cluster, us uses, opts Option
 	var optedIn []string
 	optedInErr := error(nil)
 	for _, u := range us.list {
-		var rows []kubernetes.Need
+		var rows []catalog.Need
 		var err error
 		if u.probe {
-			rows, err = kubernetes.ProbePermissions(injectors.Probe{Type: u.typ, Target: u.target, Params: u.params}, opts.Kubernetes.ServiceURLs)
+			rows, err = catalog.ProbePermissions(injectors.Probe{Type: u.typ, Target: u.target, Params: u.params}, opts.Kubernetes.ServiceURLs)
 		} else {
-			rows, err = kubernetes.FaultPermissions(injectors.Fault{FaultID: u.fault, Type: u.typ, Target: u.target, Params: u.params})
+			rows, err = catalog.FaultPermissions(injectors.Fault{FaultID: u.fault, Type: u.typ, Target: u.target, Params: u.params})
 		}
 		if err != nil {
-			r.add(Check{Section: SectionRBAC, Name: kubernetes.Name + "/" + u.typ, Status: Fail, Detail: injectors.ErrorMessage(err),
+			r.add(Check{Section: SectionRBAC, Name: catalog.Name + "/" + u.typ, Status: Fail, Detail: injectors.ErrorMessage(err),
 				Fix: "fix the scenario; check it with: firedrill validate --plugins FILE"})
 			continue
 		}
 		for _, row := range rows {
 			switch row.Scope {
-			case kubernetes.ScopeTarget:
+			case catalog.ScopeTarget:
 				if u.target.Namespace != "" {
-					n := add(kubernetes.Access{Permission: row.Permission, Namespace: u.target.Namespace})
+					n := add(catalog.Access{Permission: row.Permission, Namespace: u.target.Namespace})
 					n.uses = append(n.uses, u)
 				}
-			case kubernetes.ScopeOptedIn:
+			case catalog.ScopeOptedIn:
 				if optedIn == nil && optedInErr == nil {
 					optedIn, optedInErr = cl.in.OptedInNamespaces(ctx)
 				}
 				for _, ns := range optedIn {
-					n := add(kubernetes.Access{Permission: row.Permission, Namespace: ns})
+					n := add(catalog.Access{Permission: row.Permission, Namespace: ns})
 					n.uses = append(n.uses, u)
 				}
 			default:
-				n := add(kubernetes.Access{Permission: row.Permission})
+				n := add(catalog.Access{Permission: row.Permission})
 				n.uses = append(n.uses, u)
 			}
 		}
@@ -82,11 +82,11 @@ func checkRBAC(ctx context.Context, r *Report, cl *cluster, us uses, opts Option
 			Detail: "cannot list the opted-in namespaces, so node drains' evictions were not checked: " + oneLine(optedInErr.Error()),
 			Fix:    "run doctor as a user that may list namespaces to check evictions in every opted-in namespace"})
 	}
-	for _, row := range kubernetes.LeftoverPermissions() {
-		add(kubernetes.Access{Permission: row.Permission}).leftovers = true
+	for _, row := range catalog.LeftoverPermissions() {
+		add(catalog.Access{Permission: row.Permission}).leftovers = true
 	}
 
-	accesses := make([]kubernetes.Access, 0, len(needs))
+	accesses := make([]catalog.Access, 0, len(needs))
 	for a := range needs {
 		accesses = append(accesses, a)
 	}
@@ -143,9 +143,9 @@ func checkRBAC(ctx context.Context, r *Report, cl *cluster, us uses, opts Option
 	}
 }
 
-func whereName(a kubernetes.Access) string {
+func whereName(a catalog.Access) string {
 	switch {
-	case a.Permission.Scope == kubernetes.ScopeCluster:
+	case a.Permission.Scope == catalog.ScopeCluster:
 		return "cluster"
 	case a.Namespace == "":
 		return "all namespaces"
@@ -153,8 +153,8 @@ func whereName(a kubernetes.Access) string {
 	return "namespace " + a.Namespace
 }
 
-func grantFix(a kubernetes.Access) string {
-	if a.Permission.Scope == kubernetes.ScopeCluster || a.Namespace == "" {
+func grantFix(a catalog.Access) string {
+	if a.Permission.Scope == catalog.ScopeCluster || a.Namespace == "" {
 		return "grant it with the ClusterRole firedrill of deploy/base/rbac.yaml: kubectl apply -f deploy/base/rbac.yaml"
 	}
 	return fmt.Sprintf("grant it in %s with the Role and RoleBinding firedrill-drill-target of deploy/base/rbac.yaml (set their metadata.namespace to %s, then kubectl apply -f)", a.Namespace, a.Namespace)

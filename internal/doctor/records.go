@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/firedrill/firedrill/control"
-	"github.com/firedrill/firedrill/injectors/kubernetes"
 	"github.com/firedrill/firedrill/internal/ha"
 )
 
@@ -15,7 +14,11 @@ import (
 // A drill that is running holds its records rightly; any other drill's
 // records are faults left in beta.
 func checkClusterRecords(ctx context.Context, r *Report, cl *cluster, opts Options) {
-	cs, err := ha.Connect(cl.in.RESTConfig())
+	var cs *ha.Client
+	err := fmt.Errorf("doctor: no way to reach firedrill's state in the cluster (Options.Kubernetes.Records)")
+	if opts.Kubernetes.Records != nil {
+		cs, err = opts.Kubernetes.Records(ctx)
+	}
 	if err == nil {
 		var sets []ha.DrillRecords
 		if sets, err = ha.ListRecords(ctx, cs, opts.RecordsNamespace); err == nil {
@@ -24,7 +27,7 @@ func checkClusterRecords(ctx context.Context, r *Report, cl *cluster, opts Optio
 		}
 	}
 	status, fix := Fail, "check that the API server answers: kubectl --context "+cl.context+" get namespaces"
-	if kubernetes.IsForbidden(err) {
+	if isForbidden(err) {
 		status, fix = Warn, "bind the Role firedrill-state of deploy/base/ha-rbac.yaml (kubectl apply -k deploy/overlays/single) to let doctor read the records"
 	}
 	r.add(Check{Section: SectionLeftovers, Name: "records", Status: status, Detail: "cannot read the revert records in namespace " + opts.RecordsNamespace + ": " + oneLine(err.Error()), Fix: fix})

@@ -19,7 +19,7 @@ import (
 func TestRevertRecordsInTheCluster(t *testing.T) {
 	ns := clustertest.Namespace(t)
 	ctx := context.Background()
-	cs, err := ha.Connect(clustertest.Cluster(t).RESTConfig())
+	cs, err := haClient(clustertest.Cluster(t).RESTConfig())
 	if err != nil {
 		t.Fatal(err)
 	}

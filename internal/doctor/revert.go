@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/firedrill/firedrill/injectors/kubernetes"
+	"github.com/firedrill/firedrill/injectors/kubernetes/catalog"
 )
 
 // kubeRecord is the revert record of the Kubernetes injector, version 1, as
@@ -35,7 +35,7 @@ type kubeRecord struct {
 // before the fault), else from the annotations alone. A Deployment's
 // commands also take the fault's marks off the ReplicaSets the deployment
 // controller copied them to.
-func revertCommands(kubeContext string, l kubernetes.Leftover, all []kubernetes.Leftover, record []byte) string {
+func revertCommands(kubeContext string, l catalog.Leftover, all []catalog.Leftover, record []byte) string {
 	kubectl := "kubectl --context " + kubeContext
 	if l.Namespace != "" {
 		kubectl += " -n " + l.Namespace
@@ -54,8 +54,8 @@ func revertCommands(kubeContext string, l kubernetes.Leftover, all []kubernetes.
 
 // copiesOf returns the ReplicaSet leftovers that carry the Deployment
 // leftover d's marks: same namespace, drill and fault, named after d.
-func copiesOf(d kubernetes.Leftover, all []kubernetes.Leftover) []kubernetes.Leftover {
-	var out []kubernetes.Leftover
+func copiesOf(d catalog.Leftover, all []catalog.Leftover) []catalog.Leftover {
+	var out []catalog.Leftover
 	for _, o := range all {
 		if o.Kind == "ReplicaSet" && o.Namespace == d.Namespace && o.DrillID == d.DrillID && o.FaultID == d.FaultID && strings.HasPrefix(o.Name, d.Name+"-") {
 			out = append(out, o)
@@ -66,7 +66,7 @@ func copiesOf(d kubernetes.Leftover, all []kubernetes.Leftover) []kubernetes.Lef
 
 // isCopy says whether the leftover is a ReplicaSet whose Deployment is a
 // leftover of the same fault too: its fix is part of the Deployment's.
-func isCopy(l kubernetes.Leftover, all []kubernetes.Leftover) bool {
+func isCopy(l catalog.Leftover, all []catalog.Leftover) bool {
 	if l.Kind != "ReplicaSet" {
 		return false
 	}
@@ -78,7 +78,7 @@ func isCopy(l kubernetes.Leftover, all []kubernetes.Leftover) bool {
 	return false
 }
 
-func objectRevertCommands(kubectl string, l kubernetes.Leftover, all []kubernetes.Leftover, record []byte) string {
+func objectRevertCommands(kubectl string, l catalog.Leftover, all []catalog.Leftover, record []byte) string {
 	ref := strings.ToLower(l.Kind) + " " + l.Name
 	marks := unmarkPatch(l, all)
 	var rec kubeRecord
@@ -139,16 +139,16 @@ func patchJSON(patch map[string]any) string {
 
 // unmarkPatch is the metadata patch that takes fault l's marks off its
 // object, keeping the marks of other faults still on it.
-func unmarkPatch(l kubernetes.Leftover, all []kubernetes.Leftover) map[string]any {
+func unmarkPatch(l catalog.Leftover, all []catalog.Leftover) map[string]any {
 	var others []string
 	for _, o := range all {
 		if o.Kind == l.Kind && o.Namespace == l.Namespace && o.Name == l.Name && o.FaultID != l.FaultID && !slices.Contains(others, o.FaultID) {
 			others = append(others, o.FaultID)
 		}
 	}
-	ann := map[string]any{kubernetes.FaultIDAnnotation: nil, kubernetes.DrillIDAnnotation: nil}
+	ann := map[string]any{catalog.FaultIDAnnotation: nil, catalog.DrillIDAnnotation: nil}
 	if len(others) > 0 {
-		ann = map[string]any{kubernetes.FaultIDAnnotation: strings.Join(others, ",")}
+		ann = map[string]any{catalog.FaultIDAnnotation: strings.Join(others, ",")}
 	}
 	return map[string]any{"metadata": map[string]any{"annotations": ann}}
 }

@@ -11,7 +11,7 @@ import (
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/injectors"
-	"github.com/firedrill/firedrill/injectors/kubernetes"
+	"github.com/firedrill/firedrill/injectors/kubernetes/catalog"
 	"github.com/firedrill/firedrill/scenarios"
 )
 
@@ -70,7 +70,7 @@ func (u use) who(multi bool) string {
 	default:
 		parts = append(parts, "probe of fault "+u.fault)
 	}
-	return kubernetes.Name + "/" + u.typ + " (" + strings.Join(parts, ", ")
+	return catalog.Name + "/" + u.typ + " (" + strings.Join(parts, ", ")
 }
 
 // neededBy formats the uses, grouping difficulties:
@@ -188,7 +188,7 @@ func kubernetesUses(name string, d scenarios.Difficulty, sd *scenarios.Scenario)
 	var out []use
 	var errs []string
 	for _, flt := range sd.Faults {
-		if flt.Injector.Plugin == kubernetes.Name {
+		if flt.Injector.Plugin == catalog.Name {
 			if spec, err := control.NewFaultSpec("", flt); err != nil {
 				errs = append(errs, injectors.ErrorMessage(err))
 			} else {
@@ -196,7 +196,7 @@ func kubernetesUses(name string, d scenarios.Difficulty, sd *scenarios.Scenario)
 			}
 		}
 		for _, p := range flt.ResolvedWhen.Probes {
-			if p.Probe.Plugin != kubernetes.Name {
+			if p.Probe.Plugin != catalog.Name {
 				continue
 			}
 			if spec, err := control.NewProbeSpec(p); err != nil {
@@ -207,7 +207,7 @@ func kubernetesUses(name string, d scenarios.Difficulty, sd *scenarios.Scenario)
 		}
 	}
 	for _, a := range sd.Alerts {
-		if a.Probe.Probe.Plugin != kubernetes.Name {
+		if a.Probe.Probe.Plugin != catalog.Name {
 			continue
 		}
 		if spec, err := control.NewProbeSpec(a.Probe); err != nil {
@@ -282,7 +282,7 @@ func checkNamespace(ctx context.Context, r *Report, cl *cluster, ns string, us [
 			Detail: "target.namespace is empty, needed by " + by, Fix: "set target.namespace of the fault in the scenario"})
 		return
 	}
-	if always := kubernetes.AlwaysProtected(); slices.Contains(always, ns) {
+	if always := catalog.AlwaysProtected(); slices.Contains(always, ns) {
 		r.add(Check{Section: SectionScenarios, Name: name, Status: Fail,
 			Detail: fmt.Sprintf("%s is protected: firedrill never acts in %s (needed by %s)", ns, strings.Join(always, ", "), by),
 			Fix:    "target an application namespace of the beta cluster in the scenario"})
@@ -319,15 +319,15 @@ func checkNamespace(ctx context.Context, r *Report, cl *cluster, ns string, us [
 		return
 	}
 	if v := obj.DrillTarget; v != "true" {
-		detail := fmt.Sprintf("is not opted in to drills: no label %s=true", kubernetes.DrillTargetLabel)
+		detail := fmt.Sprintf("is not opted in to drills: no label %s=true", catalog.DrillTargetLabel)
 		if v != "" {
-			detail = fmt.Sprintf("is not opted in to drills: label %s=%q, not \"true\"", kubernetes.DrillTargetLabel, v)
+			detail = fmt.Sprintf("is not opted in to drills: label %s=%q, not \"true\"", catalog.DrillTargetLabel, v)
 		}
 		r.add(Check{Section: SectionScenarios, Name: name, Status: Fail, Detail: detail + " (needed by " + by + ")",
-			Fix: fmt.Sprintf("kubectl --context %s label namespace %s %s=true --overwrite", cl.context, ns, kubernetes.DrillTargetLabel)})
+			Fix: fmt.Sprintf("kubectl --context %s label namespace %s %s=true --overwrite", cl.context, ns, catalog.DrillTargetLabel)})
 		return
 	}
-	r.add(Check{Section: SectionScenarios, Name: name, Status: OK, Detail: fmt.Sprintf("exists and is opted in (%s=true)", kubernetes.DrillTargetLabel)})
+	r.add(Check{Section: SectionScenarios, Name: name, Status: OK, Detail: fmt.Sprintf("exists and is opted in (%s=true)", catalog.DrillTargetLabel)})
 }
 
 // object is a target a fault acts on.
@@ -434,8 +434,8 @@ func checkObject(ctx context.Context, cl *cluster, o object, by string) (bool, C
 			Fix:    "create it before the drill, or fix the fault's target in the scenario"}
 	case o.kind == "Node" && obj.DrillTarget != "true":
 		return false, Check{Section: SectionScenarios, Name: name, Status: Fail,
-			Detail: fmt.Sprintf("is not opted in to drills: no label %s=true (needed by %s)", kubernetes.DrillTargetLabel, by),
-			Fix:    fmt.Sprintf("kubectl --context %s label node %s %s=true", cl.context, o.name, kubernetes.DrillTargetLabel)}
+			Detail: fmt.Sprintf("is not opted in to drills: no label %s=true (needed by %s)", catalog.DrillTargetLabel, by),
+			Fix:    fmt.Sprintf("kubectl --context %s label node %s %s=true", cl.context, o.name, catalog.DrillTargetLabel)}
 	}
 	return true, Check{}
 }

@@ -98,7 +98,11 @@ func installShop(cl *devcluster.Cluster) (*theShop, error) {
 	if err != nil {
 		return nil, err
 	}
-	hc, err := ha.Connect(cl.RESTConfig())
+	hrc, err := k8srest.HTTPClientFor(cl.RESTConfig())
+	if err != nil {
+		return nil, err
+	}
+	hc, err := ha.New(cl.RESTConfig().Host, hrc)
 	if err != nil {
 		return nil, err
 	}

@@ -10,65 +10,38 @@ import (
 	"net/url"
 	"strings"
 
-	"k8s.io/client-go/rest"
-
 	"github.com/firedrill/firedrill/injectors"
 )
 
 // Client is firedrill's client for its own state in the cluster: the Lease
 // and the records Secrets of ha.namespace. It speaks the API server's JSON
-// itself, over the HTTP client of a rest.Config (its TLS, credentials and
-// exec plugins), with the two small object types of objects.go: neither
-// client-go's clientset nor k8s.io/api's types, whose code costs the
-// controller's process megabytes of resident memory (issue 13).
+// itself, with the two small object types of objects.go, over an HTTP
+// client that carries the context's TLS and credentials
+// (internal/kubeconn): neither client-go nor k8s.io/api, whose code costs
+// the controller's process megabytes of resident memory (issue 13).
 type Client struct {
 	http *http.Client
 	host string
 }
 
-// Connect returns a client for the cluster of rc (the configured, allowed
-// context, so that the same safety rails apply).
-func Connect(rc *rest.Config) (*Client, error) {
-	if rc == nil {
+// New returns a client for the API server at host (its base URL), through
+// hc, which carries the credentials of the configured, allowed context
+// (kubeconn.Conn). A nil hc means no allowed context is configured: the
+// error says so. The Lease's renewals and the records' writes are never
+// rate limited: a renewal waiting behind a budget would lose the Lease.
+func New(host string, hc *http.Client) (*Client, error) {
+	if hc == nil {
 		return nil, injectors.Errorf(injectors.EINVALID, "ha.namespace is set but no allowed Kubernetes context is configured: the Lease and the revert records live in the cluster")
 	}
-	rc = rest.CopyConfig(rc)
-	rc.UserAgent = "firedrill-ha"
-	// The Lease's renewals and the records' writes are never rate limited:
-	// a renewal waiting behind the injector's budget would lose the Lease.
-	hc, err := rest.HTTPClientFor(rc)
-	if err != nil {
-		return nil, fmt.Errorf("cluster client: %w", err)
-	}
-	host := rc.Host
 	if !strings.Contains(host, "://") {
 		host = "https://" + host
 	}
 	u, err := url.Parse(host)
 	if err != nil {
-		return nil, fmt.Errorf("cluster client: host %q: %w", rc.Host, err)
+		return nil, fmt.Errorf("cluster client: host %q: %w", host, err)
 	}
-	return &Client{http: userAgent(hc, rc.UserAgent), host: strings.TrimRight(u.String(), "/")}, nil
+	return &Client{http: hc, host: strings.TrimRight(u.String(), "/")}, nil
 }
-
-// userAgent makes hc send ua on every request.
-func userAgent(hc *http.Client, ua string) *http.Client {
-	c := *hc
-	next := c.Transport
-	if next == nil {
-		next = http.DefaultTransport
-	}
-	c.Transport = roundTripper(func(r *http.Request) (*http.Response, error) {
-		r = r.Clone(r.Context())
-		r.Header.Set("User-Agent", ua)
-		return next.RoundTrip(r)
-	})
-	return &c
-}
-
-type roundTripper func(*http.Request) (*http.Response, error)
-
-func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // fieldManager names firedrill's writes of its records.
 const fieldManager = "firedrill"

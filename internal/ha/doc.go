@@ -5,10 +5,10 @@
 // the heartbeat the dead man's switch watches), and the sweep that reverts
 // the faults of a controller that stopped renewing its Lease.
 //
-// It is one of the cluster adapters allowed to use client-go (its
-// authenticated transport and the Lease and Secret types, not the typed
-// clientset: see Client); the engine
-// sees the records only through control/guard's Book interface.
+// It speaks the API server's JSON itself (see Client) over the HTTP client
+// of internal/kubeconn, without client-go or k8s.io/api, so that the drill
+// room's binary links neither (issue 13); the engine sees the records only
+// through control/guard's Book interface.
 package ha
 
 // Labels and annotations on firedrill's own objects (never on the objects

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/client-go/rest"
+
 	"github.com/firedrill/firedrill/internal/devcluster/clustertest"
 	"github.com/firedrill/firedrill/internal/ha"
 )
@@ -71,6 +73,16 @@ func (c *cutter) Cut() {
 	}
 }
 
+// connect returns ha's client for rc, with client-go's transport for the
+// dev cluster's credentials (firedrill's comes from internal/kubeconn).
+func connect(rc *rest.Config) (*ha.Client, error) {
+	hc, err := rest.HTTPClientFor(rc)
+	if err != nil {
+		return nil, err
+	}
+	return ha.New(rc.Host, hc)
+}
+
 // electors makes two electors for one Lease: a through the cutter, b
 // direct.
 func electors(t testing.TB, lease string, a, b *ha.ElectorConfig) (*ha.Elector, *ha.Elector, *cutter) {
@@ -85,11 +97,11 @@ func electors(t testing.TB, lease string, a, b *ha.ElectorConfig) (*ha.Elector, 
 	prc := cl.RESTConfig()
 	prc.Host = "https://" + cut.ln.Addr().String()
 	prc.Timeout = time.Second
-	csA, err := ha.Connect(prc)
+	csA, err := connect(prc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	csB, err := ha.Connect(cl.RESTConfig())
+	csB, err := connect(cl.RESTConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
