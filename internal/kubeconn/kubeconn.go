@@ -27,8 +27,9 @@ import (
 	"github.com/firedrill/firedrill/injectors"
 )
 
-// InClusterContext is the context name of the in-cluster configuration
-// (kubeconfig.InClusterContext).
+// InClusterContext is the context name of the in-cluster configuration:
+// with it (and no kubeconfig), firedrill uses the credentials of the pod's
+// service account. Like any context, it must be allowed.
 const InClusterContext = "in-cluster"
 
 // Config says which cluster to connect to.
@@ -99,7 +100,7 @@ func Open(cfg Config) (*Conn, error) {
 		ctxName = kc.CurrentContext
 	}
 	if ctxName == "" {
-		return &Conn{Refused: injectors.Errorf(injectors.EINVALID, "no Kubernetes context: set kubernetes.context (and list it in kubernetes.allowedContexts) or a current context in the kubeconfig; inside the cluster, use kubernetes.context: "+InClusterContext)}, nil
+		return &Conn{Refused: NoContext()}, nil
 	}
 	ref, ok := kc.Contexts[ctxName]
 	if !ok {
@@ -125,8 +126,20 @@ func Open(cfg Config) (*Conn, error) {
 }
 
 func refused(ctxName string, cfg Config) *Conn {
-	return &Conn{Context: ctxName, Refused: injectors.Errorf(injectors.EFORBIDDEN,
-		"Kubernetes context %q is not allowed: firedrill only touches contexts listed in kubernetes.allowedContexts (now %v)", ctxName, cfg.AllowedContexts)}
+	return &Conn{Context: ctxName, Refused: NotAllowed(ctxName, cfg.AllowedContexts)}
+}
+
+// NoContext is the refusal of a configuration that names no context and
+// whose kubeconfig has no current one (EINVALID).
+func NoContext() error {
+	return injectors.Errorf(injectors.EINVALID, "no Kubernetes context: set kubernetes.context (and list it in kubernetes.allowedContexts) or a current context in the kubeconfig; inside the cluster, use kubernetes.context: "+InClusterContext)
+}
+
+// NotAllowed is the refusal of a context that is not in allowed
+// (EFORBIDDEN).
+func NotAllowed(ctxName string, allowed []string) error {
+	return injectors.Errorf(injectors.EFORBIDDEN,
+		"Kubernetes context %q is not allowed: firedrill only touches contexts listed in kubernetes.allowedContexts (now %v)", ctxName, allowed)
 }
 
 // check returns the cluster and user of a context, or what is wrong with

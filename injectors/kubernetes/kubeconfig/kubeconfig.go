@@ -13,14 +13,14 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/firedrill/firedrill/injectors"
+	"github.com/firedrill/firedrill/internal/kubeconn"
 )
 
 // InClusterContext is the context name of the in-cluster configuration:
 // with it (and no kubeconfig), firedrill uses the credentials of the pod's
 // service account, as when it runs inside the beta cluster. Like any
 // context, it must be listed in AllowedContexts.
-const InClusterContext = "in-cluster"
+const InClusterContext = kubeconn.InClusterContext
 
 // Config says which cluster to resolve.
 type Config struct {
@@ -84,7 +84,7 @@ func Resolve(cfg Config) (Cluster, error) {
 			ctxName = raw.CurrentContext
 		}
 		if ctxName == "" {
-			return Cluster{Refused: injectors.Errorf(injectors.EINVALID, "no Kubernetes context: set kubernetes.context (and list it in kubernetes.allowedContexts) or a current context in the kubeconfig; inside the cluster, use kubernetes.context: "+InClusterContext)}, nil
+			return Cluster{Refused: kubeconn.NoContext()}, nil
 		}
 		if _, ok := raw.Contexts[ctxName]; !ok {
 			return Cluster{}, fmt.Errorf("kubernetes: context %q is not in the kubeconfig %s", ctxName, kubeconfigName(cfg.Kubeconfig))
@@ -97,8 +97,7 @@ func Resolve(cfg Config) (Cluster, error) {
 		return Cluster{}, fmt.Errorf("kubernetes: Config.Context must name the cluster of Config.Rest")
 	}
 	if !slices.Contains(cfg.AllowedContexts, ctxName) {
-		return Cluster{Context: ctxName, Refused: injectors.Errorf(injectors.EFORBIDDEN,
-			"Kubernetes context %q is not allowed: firedrill only touches contexts listed in kubernetes.allowedContexts (now %v)", ctxName, cfg.AllowedContexts)}, nil
+		return Cluster{Context: ctxName, Refused: kubeconn.NotAllowed(ctxName, cfg.AllowedContexts)}, nil
 	}
 	return Cluster{Context: ctxName, Rest: rest.CopyConfig(rc)}, nil
 }
