@@ -95,9 +95,10 @@ func TestDoctorWithoutACluster(t *testing.T) {
 			wantCode: 1,
 			want:     []string{"✗ scenario bad.yaml", "fix: see every error with: firedrill validate "}},
 	}
+	plugin := kubePlugin(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := runFiredrill(t, tt.config, tt.args(t)...)
+			code, stdout, stderr := runFiredrillWith(t, plugin, tt.config, tt.args(t)...)
 			if code != tt.wantCode {
 				t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.wantCode, stdout, stderr)
 			}
@@ -110,8 +111,18 @@ func TestDoctorWithoutACluster(t *testing.T) {
 	}
 }
 
+// kubePlugin builds the Kubernetes plugin executable and returns the
+// environment that names it: doctor asks the cluster through its helper,
+// and a test binary has none beside it.
+func kubePlugin(t *testing.T) map[string]string {
+	t.Helper()
+	exe := filepath.Join(t.TempDir(), "firedrill-injector-kubernetes")
+	goBuild(t, "github.com/firedrill/firedrill/cmd/firedrill-injector-kubernetes", exe)
+	return map[string]string{"FIREDRILL_PLUGIN_EXECUTABLE": exe}
+}
+
 func TestDoctorJSON(t *testing.T) {
-	code, stdout, stderr := runFiredrill(t, "", "doctor", "-o", "json", "--kubeconfig", kubeconfig(t, "beta", false))
+	code, stdout, stderr := runFiredrillWith(t, kubePlugin(t), "", "doctor", "-o", "json", "--kubeconfig", kubeconfig(t, "beta", false))
 	if code != 1 {
 		t.Fatalf("exit code %d, want 1 (no context)\n%s\n%s", code, stdout, stderr)
 	}
@@ -125,7 +136,7 @@ func TestDoctorJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
 		t.Fatalf("not JSON: %v\n%s", err, stdout)
 	}
-	if r.Context != "" || r.Summary.Fail != 1 || len(r.Checks) == 0 || r.Checks[0].Section != "configuration" || r.Checks[0].Status != "fail" || r.Checks[0].Fix == "" {
+	if r.Context != "" || r.Summary.Fail != 1 || len(r.Checks) == 0 || r.Checks[0].Section != "configuration" || r.Checks[0].Name != "context" || r.Checks[0].Status != "fail" || r.Checks[0].Fix == "" {
 		t.Errorf("report = %+v, want one failure: the configuration's context, with a fix", r)
 	}
 	code, _, stderr = runFiredrill(t, "", "doctor", "-o", "yaml")

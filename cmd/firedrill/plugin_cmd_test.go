@@ -20,8 +20,17 @@ import (
 // returns its exit code, stdout and stderr.
 func runFiredrill(t *testing.T, config string, args ...string) (int, string, string) {
 	t.Helper()
+	return runFiredrillWith(t, nil, config, args...)
+}
+
+// runFiredrillWith is runFiredrill with more environment variables.
+func runFiredrillWith(t *testing.T, more map[string]string, config string, args ...string) (int, string, string) {
+	t.Helper()
 	dir := t.TempDir()
 	env := map[string]string{"HOME": dir, "XDG_CONFIG_HOME": dir}
+	for k, v := range more {
+		env[k] = v
+	}
 	if config != "" {
 		path := filepath.Join(dir, "firedrill.yaml")
 		if err := os.WriteFile(path, []byte(config), 0o644); err != nil {
