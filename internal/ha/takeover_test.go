@@ -22,7 +22,7 @@ import (
 // fake clock, stepped 50 ms at a time whenever it waits.
 func TestACandidateTakesADeadLeadersLeaseWhenItRunsOut(t *testing.T) {
 	ns := clustertest.Namespace(t)
-	cs, err := ha.Connect(clustertest.Cluster(t).RESTConfig())
+	cs, err := connect(clustertest.Cluster(t).RESTConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
