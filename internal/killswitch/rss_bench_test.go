@@ -30,10 +30,11 @@ import (
 // binary both processes map twice; the sum of PSS, which shares those pages
 // between them (what the pair costs the machine); and the anonymous memory
 // (heaps, stacks: what each process holds of its own). Measured on the
-// 2-core machine: about 80% of the VmRSS is file-backed, the binary's code
-// and read-only data touched by the package initialisers of its ~790
-// packages (k8s.io/client-go/kubernetes alone is 18 MiB); the heaps are
-// about 10 MiB (serve) and 8 MiB (plugin).
+// 2-core machine: about 75% of the VmRSS is file-backed, the pages of each
+// binary's code and read-only data that its start touches (the kernel maps
+// the neighbours of every touched page too, so a process's file-backed RSS
+// follows the size of the code it links: firedrill links no Kubernetes
+// client, the plugin no typed clientset); the rest is the heaps.
 func BenchmarkServeRSS(b *testing.B) {
 	c := clustertest.Cluster(b)
 	dir := b.TempDir()
