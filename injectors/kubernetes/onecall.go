@@ -9,7 +9,6 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/dynamic"
 
 	"github.com/firedrill/firedrill/injectors"
 )
@@ -22,9 +21,14 @@ import (
 // does not fit (list items, no version seen) or the object changed since
 // Prepare (or an earlier attempt wrote it): the caller then reads and
 // re-plans.
-func (in *Injector) injectInOneCall(ctx context.Context, res dynamic.ResourceInterface, f injectors.Fault, o objRecord) (done bool, err error) {
-	if o.UID == "" || o.Seen == nil || o.Seen.ResourceVersion == "" || len(o.Changes) == 0 {
+func (in *Injector) injectInOneCall(ctx context.Context, f injectors.Fault, o objRecord) (done bool, err error) {
+	k, known := kinds[o.Kind]
+	if !known || o.UID == "" || o.Seen == nil || o.Seen.ResourceVersion == "" || len(o.Changes) == 0 {
 		return false, nil
+	}
+	ns := ""
+	if k.namespaced {
+		ns = o.Namespace
 	}
 	var marks map[string]string
 	if !in.cfg.HideMarks && o.Subresource == "" {
@@ -40,9 +44,9 @@ func (in *Injector) injectInOneCall(ctx context.Context, res dynamic.ResourceInt
 			return false, nil
 		}
 	}
+	// The answer (the whole object) is not decoded: nothing of it is used.
 	err = in.retry(ctx, func() error {
-		_, err := res.Patch(ctx, o.Name, pt, body, metav1.PatchOptions{FieldManager: "firedrill"}, o.subresources()...)
-		return err
+		return in.cs.Patch(ctx, k.gvr, ns, o.Name, pt, body, metav1.PatchOptions{FieldManager: "firedrill"}, o.subresources()...)
 	})
 	if err == nil {
 		return true, nil

@@ -29,6 +29,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"k8s.io/apimachinery/pkg/types"
 	utilnet "k8s.io/apimachinery/pkg/util/net"
 	"k8s.io/apimachinery/pkg/version"
 	"k8s.io/client-go/rest"
@@ -83,6 +84,27 @@ func NewForConfig(c *rest.Config) (*Clientset, error) {
 	return &Clientset{rc: rc}, nil
 }
 
+// Patch applies a patch of type pt to the object name of the resource gvr
+// (in namespace ns when the resource is namespaced, or to its subresource)
+// and discards the object the API server answers with: for a caller that
+// needs to know only that the patch was applied, without decoding the
+// object (a whole ConfigMap or Deployment, with its managed fields).
+func (c *Clientset) Patch(ctx context.Context, gvr schema.GroupVersionResource, ns, name string, pt types.PatchType, body []byte, opts metav1.PatchOptions, subresources ...string) error {
+	req := c.rc.Patch(pt).AbsPath(groupPrefix(gvr.GroupVersion()))
+	if ns != "" {
+		req = req.Namespace(ns)
+	}
+	return req.Resource(gvr.Resource).Name(name).SubResource(subresources...).VersionedParams(&opts, parameterCodec).Body(body).Do(ctx).Error()
+}
+
+// groupPrefix is the path of an API group version: /api/v1, /apis/<group>/<version>.
+func groupPrefix(gv schema.GroupVersion) string {
+	if gv.Group == "" {
+		return "/api/" + gv.Version
+	}
+	return path.Join("/apis", gv.Group, gv.Version)
+}
+
 // RESTClient returns the underlying REST client.
 func (c *Clientset) RESTClient() rest.Interface { return c.rc }
 
@@ -117,11 +139,7 @@ type Resource[T any, L any, PT Object[T], PL Object[L]] struct {
 }
 
 func newResource[T any, L any, PT Object[T], PL Object[L]](c *Clientset, gv schema.GroupVersion, resource, ns string) Resource[T, L, PT, PL] {
-	prefix := "/api/" + gv.Version
-	if gv.Group != "" {
-		prefix = path.Join("/apis", gv.Group, gv.Version)
-	}
-	return Resource[T, L, PT, PL]{rc: c.rc, prefix: prefix, ns: ns, resource: resource}
+	return Resource[T, L, PT, PL]{rc: c.rc, prefix: groupPrefix(gv), ns: ns, resource: resource}
 }
 
 func (r Resource[T, L, PT, PL]) request(verb string) *rest.Request {

@@ -14,6 +14,7 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/firedrill/firedrill/internal/devcluster/clustertest"
 	"github.com/firedrill/firedrill/internal/kubeclient"
@@ -206,6 +207,43 @@ func TestClientset_speaksToTheAPIServer(t *testing.T) {
 		}
 		if _, err := cs.CoordinationV1().Leases(ns).Update(ctx, l, metav1.UpdateOptions{}); !apierrors.IsConflict(err) {
 			t.Fatalf("update at a stale resourceVersion: %v, want a conflict", err)
+		}
+	})
+	t.Run("a patch of any resource, at the version it names", func(t *testing.T) {
+		cm, err := ref.CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "cfg"}, Data: map[string]string{"k": "old"}}, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		gvr := corev1.SchemeGroupVersion.WithResource("configmaps")
+		at := func(rv string) []byte {
+			return []byte(`{"metadata":{"resourceVersion":"` + rv + `","annotations":{"by":"patch"}},"data":{"k":"new"}}`)
+		}
+		if err := cs.Patch(ctx, gvr, ns, "cfg", types.MergePatchType, at(cm.ResourceVersion), metav1.PatchOptions{FieldManager: "firedrill"}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := ref.CoreV1().ConfigMaps(ns).Get(ctx, "cfg", metav1.GetOptions{})
+		if err != nil || got.Data["k"] != "new" || got.Annotations["by"] != "patch" {
+			t.Fatalf("config map after the patch: %v %v %v", err, got.Data, got.Annotations)
+		}
+		managed := false
+		for _, m := range got.ManagedFields {
+			managed = managed || m.Manager == "firedrill"
+		}
+		if !managed {
+			t.Fatalf("the patch's field manager is not recorded: %+v", got.ManagedFields)
+		}
+		if err := cs.Patch(ctx, gvr, ns, "cfg", types.MergePatchType, at(cm.ResourceVersion), metav1.PatchOptions{}); !apierrors.IsConflict(err) {
+			t.Fatalf("patch at a stale resourceVersion: %v, want a conflict", err)
+		}
+		scale := []byte(`{"spec":{"replicas":0}}`)
+		if err := cs.Patch(ctx, appsv1.SchemeGroupVersion.WithResource("deployments"), ns, "missing", types.MergePatchType, scale, metav1.PatchOptions{}); !apierrors.IsNotFound(err) {
+			t.Fatalf("patch of a missing deployment: %v, want not found", err)
+		}
+		if err := cs.Patch(ctx, corev1.SchemeGroupVersion.WithResource("namespaces"), "", ns, types.MergePatchType, []byte(`{"metadata":{"labels":{"patched":"yes"}}}`), metav1.PatchOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := ref.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); err != nil || n.Labels["patched"] != "yes" {
+			t.Fatalf("namespace after the patch: %v %v", err, n.Labels)
 		}
 	})
 }
