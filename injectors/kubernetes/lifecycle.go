@@ -204,6 +204,11 @@ func (in *Injector) Inject(ctx context.Context, f injectors.Fault, recBytes []by
 			return b, fmt.Errorf("inject %s: %s: %w", f.FaultID, objName(o), explain(err))
 		}
 	}
+	if reflect.DeepEqual(fresh.Objects, old.Objects) {
+		// Written as planned (the one-call path): the record is the one
+		// the caller persisted, returned without encoding it again.
+		return recBytes, nil
+	}
 	return encodeRecord(&fresh)
 }
 
@@ -231,7 +236,7 @@ func (in *Injector) injectChanges(ctx context.Context, f injectors.Fault, planne
 	if err != nil {
 		return planned, err
 	}
-	if done, err := in.injectInOneCall(ctx, res, f, planned); done || err != nil {
+	if done, err := in.injectInOneCall(ctx, f, planned); done || err != nil {
 		return planned, err
 	}
 	for {
