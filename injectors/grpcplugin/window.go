@@ -16,7 +16,15 @@ func DialOptions() []grpc.DialOption {
 	return []grpc.DialOption{grpc.WithInitialWindowSize(windowSize), grpc.WithInitialConnWindowSize(windowSize)}
 }
 
-// ServerOptions are the gRPC options a plugin serves with (Serve).
+// streamWorkers is how many goroutines of a plugin's gRPC server serve
+// calls and stay for the next ones; a call that finds them all busy gets a
+// goroutine of its own, as without them.
+const streamWorkers = 4
+
+// ServerOptions are the gRPC options a plugin serves with (Serve): the
+// fixed window, and calls served by goroutines kept from call to call,
+// whose stacks have grown already, instead of a new goroutine per call
+// that grows its stack again down to the API server's client.
 func ServerOptions() []grpc.ServerOption {
-	return []grpc.ServerOption{grpc.InitialWindowSize(windowSize), grpc.InitialConnWindowSize(windowSize)}
+	return []grpc.ServerOption{grpc.InitialWindowSize(windowSize), grpc.InitialConnWindowSize(windowSize), grpc.NumStreamWorkers(streamWorkers)}
 }
