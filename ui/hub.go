@@ -290,6 +290,12 @@ func (h *Hub) unsubscribe(s *subscriber) {
 // published in sequence order, after they are durable in the journal.
 func (h *Hub) Publish(e control.Event, public *wire.Event, personal ...map[string]wire.Event) {
 	a, w := streamed(e)
+	h.publish(e, a, w, public, personal...)
+}
+
+// publish is Publish given what streamed returns for e, a and w, which the
+// server's publisher has already made.
+func (h *Hub) publish(e control.Event, a Audience, w wire.Event, public *wire.Event, personal ...map[string]wire.Event) {
 	if a == AudienceNone {
 		return
 	}
@@ -362,6 +368,8 @@ func audienceOf(e control.Event) Audience {
 }
 
 // streamed returns who sees e on the stream and in what form (the staff's).
+// It reads a chat message's payload (see Visibility): the server's
+// publisher calls it once per event and hands both on.
 func streamed(e control.Event) (Audience, wire.Event) {
 	if control.InNamespace(e.Type, control.NamespaceRetro) {
 		w := wireEvent(e)

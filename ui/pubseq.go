@@ -75,7 +75,7 @@ func (p *publicSeqs) catchUp(ctx context.Context, drillID string, x *publicIndex
 			return fmt.Errorf("number drill %s's events for participants: %w", drillID, err)
 		}
 		for _, e := range events {
-			x.add(e)
+			x.add(e, audienceOf(e))
 		}
 		if len(events) < replayBatch {
 			break
@@ -84,12 +84,13 @@ func (p *publicSeqs) catchUp(ctx context.Context, drillID string, x *publicIndex
 	return nil
 }
 
-func (x *publicIndex) add(e control.Event) {
+// add indexes e, whose audience is a (audienceOf(e)).
+func (x *publicIndex) add(e control.Event, a Audience) {
 	if e.Seq <= x.head {
 		return
 	}
 	x.head = e.Seq
-	switch audienceOf(e) {
+	switch a {
 	case AudienceEveryone:
 		x.seqs = append(x.seqs, e.Seq)
 	case AudiencePrivate:
@@ -138,17 +139,17 @@ func (x *publicIndex) nth(person string, n int64) int64 {
 	}
 }
 
-// observe numbers an event that was just appended to the journal, as the
-// pump hands it to the hub: n is its number in the numbering every
-// participant without a private message shares (zero when they do not see
-// it), and personal its number for each person who was sent private
-// messages and sees it.
-func (p *publicSeqs) observe(ctx context.Context, e control.Event) (n int64, personal map[string]int64, err error) {
+// observe numbers an event that was just appended to the journal, whose
+// audience is a, as the pump hands it to the hub: n is its number in the
+// numbering every participant without a private message shares (zero when
+// they do not see it), and personal its number for each person who was
+// sent private messages and sees it.
+func (p *publicSeqs) observe(ctx context.Context, e control.Event, a Audience) (n int64, personal map[string]int64, err error) {
 	x := p.index(e.DrillID)
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if x.head == e.Seq-1 {
-		x.add(e)
+		x.add(e, a)
 	} else if err := p.catchUp(ctx, e.DrillID, x, e.Seq); err != nil {
 		return 0, nil, err
 	}
@@ -213,12 +214,11 @@ func (p *publicSeqs) journalSeq(ctx context.Context, drillID, person string, n, 
 }
 
 // participantEvent returns e as participants see it, numbered n among the
-// events they see: a chat message without its source, and the events it
-// refers to (the message a reply answers, the notice whose promised update
-// a nudge is about) by their participant numbers, or not at all when
-// participants do not see them.
-func (s *Server) participantEvent(ctx context.Context, e control.Event, n int64, person string) (wire.Event, error) {
-	_, w := streamed(e)
+// events they see, given w, e as staff see it (streamed): a chat message
+// without its source, and the events it refers to (the message a reply
+// answers, the notice whose promised update a nudge is about) by their
+// participant numbers, or not at all when participants do not see them.
+func (s *Server) participantEvent(ctx context.Context, e control.Event, w wire.Event, n int64, person string) (wire.Event, error) {
 	w.Seq = n
 	if w.Type == control.EventFaultConfirmed {
 		// What was confirmed and by whom; the fault stays the back room's.

@@ -72,17 +72,21 @@ func (s *Server) follow(evs []control.Event) {
 // among the events they see. If it cannot be numbered (the journal did not
 // answer), the drill's participants are dropped and resume from the journal
 // rather than miss it.
+//
+// Who sees e and its staff form are made once (streamed, which reads a
+// chat message's payload) and handed to the numbering and the hub.
 func (s *Server) publish(e control.Event) {
-	n, personal, err := s.publicSeqs.observe(s.ctx, e)
+	a, staff := streamed(e)
+	n, personal, err := s.publicSeqs.observe(s.ctx, e, a)
 	if err != nil {
 		s.logf("drill %s: event #%d: %v", e.DrillID, e.Seq, err)
 		s.hub.resync(e.DrillID)
-		s.hub.Publish(e, nil)
+		s.hub.publish(e, a, staff, nil)
 		return
 	}
 	var public *wire.Event
 	if n > 0 {
-		w, err := s.participantEvent(s.ctx, e, n, "")
+		w, err := s.participantEvent(s.ctx, e, staff, n, "")
 		if err != nil {
 			s.logf("drill %s: event #%d for participants: %v", e.DrillID, e.Seq, err)
 			s.hub.resync(e.DrillID)
@@ -92,7 +96,7 @@ func (s *Server) publish(e control.Event) {
 	}
 	var frames map[string]wire.Event
 	for person, pn := range personal {
-		w, err := s.participantEvent(s.ctx, e, pn, person)
+		w, err := s.participantEvent(s.ctx, e, staff, pn, person)
 		if err != nil {
 			s.logf("drill %s: event #%d for %s: %v", e.DrillID, e.Seq, person, err)
 			s.hub.resync(e.DrillID)
@@ -103,7 +107,7 @@ func (s *Server) publish(e control.Event) {
 		}
 		frames[person] = w
 	}
-	s.hub.Publish(e, public, frames)
+	s.hub.publish(e, a, staff, public, frames)
 	if e.Type == control.EventDrillClosed {
 		// Nobody of the room follows a closed drill's stream.
 		s.publicSeqs.forget(e.DrillID)

@@ -286,7 +286,7 @@ func (s *Server) replay(drillID string, after int64, staff bool, person string, 
 				if !seen {
 					continue // a private message to someone else
 				}
-				if w, err = s.participantEvent(s.ctx, e, n, person); err != nil {
+				if w, err = s.participantEvent(s.ctx, e, w, n, person); err != nil {
 					return last, err
 				}
 			}
