@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -47,6 +48,24 @@ type fanoutRoom interface {
 // 5 seconds (1,000 messages at 10 drills) was decided by a few stalls of a
 // shared machine and moved by 2-3x from one run to the next.
 //
+// Arrivals: the drills are independent — different teams in different
+// rooms — so each drill's posts arrive as a Poisson process of 20 a second
+// (exponential gaps of 50 ms on average, from a random source seeded by the
+// second and the drill), not in step with the other drills'. Both loads
+// follow the very same schedule: the room's second k and the bare hub's
+// second k post at the same offsets to the same drills. Until session 8
+// every drill posted on a ticker of 50 ms started in the same instant, so
+// that all drills posted in the same microsecond and the p99 measured how
+// long a synchronized burst of one message per drill took to clear, which
+// no set of independent rooms does. That measurement is still printed, as
+// a second table ("synchronized bursts"), over FIREDRILL_BENCH_BURST_SECONDS
+// seconds per size (default: the same as FIREDRILL_BENCH_SECONDS; 0 leaves
+// it out), on the same drills and sockets after the Poisson seconds.
+// Everything else is the same in both: what is posted, where the latency
+// starts and ends, and a drill whose post is still running when its next
+// arrival is due skips the arrivals it missed but the last, as a ticker
+// drops ticks.
+//
 // Both are open at once and take turns a second at a time (a second of
 // warm-up each, then the measured seconds alternately), so that load from
 // outside the benchmark — other processes on a shared machine — falls on
@@ -63,10 +82,14 @@ func BenchmarkFanout(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("FIREDRILL_BENCH_SECONDS")); err == nil && v > 0 {
 		seconds = v
 	}
+	burstSeconds := seconds
+	if v, err := strconv.Atoi(os.Getenv("FIREDRILL_BENCH_BURST_SECONDS")); err == nil && v >= 0 {
+		burstSeconds = v
+	}
 	sizes := []int{10, 50, 100}
 	type row struct {
 		n          int
-		room, bare fanoutResult
+		room, bare [arrivalModels]fanoutResult
 		fsync      fsyncResult
 	}
 	var rows []row
@@ -77,29 +100,83 @@ func BenchmarkFanout(b *testing.B) {
 			for b.Loop() {
 				bare := startFanout(b, newBareHub(b), n)
 				room := startFanout(b, &drillRoomFanout{e: newEnv(b)}, n)
-				bare.drive(time.Second, false)
-				room.drive(time.Second, false)
-				for range seconds {
-					bare.drive(time.Second, true)
-					room.drive(time.Second, true)
+				bare.drive(time.Second, poisson, 0, false)
+				room.drive(time.Second, poisson, 0, false)
+				for k := range seconds {
+					bare.drive(time.Second, poisson, k+1, true)
+					room.drive(time.Second, poisson, k+1, true)
+				}
+				for k := range burstSeconds {
+					bare.drive(time.Second, burst, k+1, true)
+					room.drive(time.Second, burst, k+1, true)
 				}
 				fsync := measureFsync(b)
-				rows = append(rows, row{n, room.finish(b), bare.finish(b), fsync})
+				r := row{n: n, fsync: fsync}
+				r.room, r.bare = room.finish(b), bare.finish(b)
+				rows = append(rows, r)
 			}
 		})
 	}
 	var out strings.Builder
-	fmt.Fprintf(&out, "\nchat fan-out: %d sockets per drill, %d messages/s per drill, %d s per size, the two taking turns a second at a time\n", fanoutSockets, fanoutRate, seconds)
-	fmt.Fprintf(&out, "%-7s %-24s %-24s %-12s %-22s %-26s %-24s %s\n", "drills", "drill room p50 / p99", "bare hub p50 / p99", "p99 ratio", "fsync p50 / p99", "CPU/message room / bare", "posted (room / bare / due)", "delivered after warm-up (room / bare)")
-	for _, r := range rows {
-		fmt.Fprintf(&out, "%-7d %-24s %-24s %-12s %-22s %-26s %-24s %d / %d\n", r.n,
-			fmt.Sprintf("%.1f / %.1f ms", r.room.p50, r.room.p99), fmt.Sprintf("%.1f / %.1f ms", r.bare.p50, r.bare.p99),
-			fmt.Sprintf("%.2fx", r.room.p99/r.bare.p99), fmt.Sprintf("%.2f / %.2f ms", r.fsync.p50, r.fsync.p99),
-			fmt.Sprintf("%.0f / %.0f µs", r.room.cpu, r.bare.cpu),
-			fmt.Sprintf("%d / %d / %d", r.room.posted, r.bare.posted, r.n*fanoutRate*(seconds+1)),
-			r.room.delivered, r.bare.delivered)
+	printFanout(&out, fmt.Sprintf("\nchat fan-out: %d sockets per drill, %d messages/s per drill, each drill's posts a Poisson process (the same for both), %d s per size, the two taking turns a second at a time\n", fanoutSockets, fanoutRate, seconds), seconds, func(i int) (int, fanoutResult, fanoutResult, fsyncResult) {
+		return rows[i].n, rows[i].room[poisson], rows[i].bare[poisson], rows[i].fsync
+	}, len(rows))
+	if burstSeconds > 0 {
+		printFanout(&out, fmt.Sprintf("\nsynchronized bursts (informational; the model before session 8): every drill posts in the same instant every %d ms, %d s per size\n", 1000/fanoutRate, burstSeconds), burstSeconds, func(i int) (int, fanoutResult, fanoutResult, fsyncResult) {
+			return rows[i].n, rows[i].room[burst], rows[i].bare[burst], rows[i].fsync
+		}, len(rows))
 	}
 	fmt.Fprint(os.Stdout, out.String())
+}
+
+// printFanout writes a table of fan-out results under title: row(i) is
+// the size, the two results and the fsync floor of the i-th of n rows.
+func printFanout(out *strings.Builder, title string, seconds int, row func(i int) (int, fanoutResult, fanoutResult, fsyncResult), n int) {
+	out.WriteString(title)
+	fmt.Fprintf(out, "%-7s %-24s %-24s %-12s %-22s %-26s %-24s %s\n", "drills", "drill room p50 / p99", "bare hub p50 / p99", "p99 ratio", "fsync p50 / p99", "CPU/message room / bare", "posted (room / bare / due)", "delivered (room / bare)")
+	for i := range n {
+		drills, room, bare, fsync := row(i)
+		fmt.Fprintf(out, "%-7d %-24s %-24s %-12s %-22s %-26s %-24s %d / %d\n", drills,
+			fmt.Sprintf("%.1f / %.1f ms", room.p50, room.p99), fmt.Sprintf("%.1f / %.1f ms", bare.p50, bare.p99),
+			fmt.Sprintf("%.2fx", room.p99/bare.p99), fmt.Sprintf("%.2f / %.2f ms", fsync.p50, fsync.p99),
+			fmt.Sprintf("%.0f / %.0f µs", room.cpu, bare.cpu),
+			fmt.Sprintf("%d / %d / %d", room.posted, bare.posted, room.due),
+			room.delivered, bare.delivered)
+	}
+}
+
+// arrivalModel is how the posts of the drills are spread in time.
+type arrivalModel int
+
+const (
+	// poisson posts to each drill as a Poisson process of fanoutRate a
+	// second, each drill on its own.
+	poisson arrivalModel = iota
+	// burst posts to every drill in the same instant, every
+	// 1/fanoutRate of a second (the model before session 8).
+	burst
+	arrivalModels = iota
+)
+
+// arrivals returns the offsets from the start of a drive of length d at
+// which drill i posts in round k of model m. The Poisson schedule is drawn
+// from a source seeded by k and i alone, so that both loads get the same.
+func arrivals(m arrivalModel, k, i int, d time.Duration) []time.Duration {
+	gap := time.Second / fanoutRate
+	var out []time.Duration
+	if m == burst {
+		// As a time.Ticker started at the drive's start: the first post a
+		// period in, none at the end.
+		for t := gap; t < d; t += gap {
+			out = append(out, t)
+		}
+		return out
+	}
+	rng := rand.New(rand.NewPCG(uint64(k), uint64(i)))
+	for t := time.Duration(rng.ExpFloat64() * float64(gap)); t < d; t += time.Duration(rng.ExpFloat64() * float64(gap)) {
+		out = append(out, t)
+	}
+	return out
 }
 
 // fsyncResult is the latency of a write and fsync, in milliseconds.
@@ -139,13 +216,15 @@ func measureFsync(b *testing.B) fsyncResult {
 	return fsyncResult{p50: ms(0.50), p99: ms(0.99)}
 }
 
-// fanoutResult is one load's delivery latency, in milliseconds.
+// fanoutResult is one load's delivery latency under one arrival model, in
+// milliseconds.
 type fanoutResult struct {
 	p50, p99  float64
 	delivered int
-	// posted counts the accepted posts: a room slower than the rate
-	// skips ticks, so it posts fewer than drills x 20/s.
-	posted int64
+	// posted counts the accepted posts: a room slower than the arrivals
+	// skips the ones it missed, so it posts fewer than due, the arrivals
+	// of the schedule.
+	posted, due int64
 	// cpu is the process's CPU time per message posted, in microseconds,
 	// while this load ran (the other was idle): posting, storing,
 	// streaming and the test's own sockets reading.
@@ -159,14 +238,20 @@ type fanoutLoad struct {
 	conns   [][]*websocket.Conn
 	readers sync.WaitGroup
 	mu      sync.Mutex
-	lat     []time.Duration
-	posted  atomic.Int64
-	failed  sync.Map
-	// cpu is the process's CPU time over the measured drives, and
-	// measured the messages they posted.
-	cpu      time.Duration
-	measured int64
+	// lat are the latencies of the measured messages, by arrival model.
+	lat    [arrivalModels][]time.Duration
+	posted atomic.Int64
+	failed sync.Map
+	// By arrival model: cpu is the process's CPU time over the measured
+	// drives, measured the messages they posted and due the arrivals of
+	// their schedules.
+	cpu           [arrivalModels]time.Duration
+	measured, due [arrivalModels]int64
 }
+
+// measuredPrefix marks the text of a measured message of each arrival
+// model; warm-up messages start with "w=" and are not counted.
+var measuredPrefix = [arrivalModels]string{poisson: "t=", burst: "b="}
 
 // processCPU returns the CPU time (user and system) the process used so
 // far.
@@ -187,7 +272,7 @@ const (
 // them: each measured message's latency is recorded as it arrives.
 func startFanout(b *testing.B, room fanoutRoom, n int) *fanoutLoad {
 	l := &fanoutLoad{room: room, conns: room.open(n, fanoutSockets)}
-	marker := []byte(`"text":"t=`) // measured messages only
+	marker := []byte(`"text":"`)
 	for _, cs := range l.conns {
 		for _, c := range cs {
 			// The room's test helpers leave a read deadline on the
@@ -197,7 +282,7 @@ func startFanout(b *testing.B, room fanoutRoom, n int) *fanoutLoad {
 			l.readers.Add(1)
 			go func() {
 				defer l.readers.Done()
-				var mine []time.Duration
+				var mine [arrivalModels][]time.Duration
 				for {
 					_, data, err := c.ReadMessage()
 					if err != nil {
@@ -208,14 +293,21 @@ func startFanout(b *testing.B, room fanoutRoom, n int) *fanoutLoad {
 						continue
 					}
 					rest := data[i+len(marker):]
+					m := slices.IndexFunc(measuredPrefix[:], func(p string) bool { return bytes.HasPrefix(rest, []byte(p)) })
+					if m < 0 {
+						continue // warm-up
+					}
+					rest = rest[len(measuredPrefix[m]):]
 					sent, err := strconv.ParseInt(string(rest[:bytes.IndexByte(rest, '"')]), 10, 64)
 					if err != nil {
 						continue
 					}
-					mine = append(mine, time.Since(time.Unix(0, sent)))
+					mine[m] = append(mine[m], time.Since(time.Unix(0, sent)))
 				}
 				l.mu.Lock()
-				l.lat = append(l.lat, mine...)
+				for m := range mine {
+					l.lat[m] = append(l.lat[m], mine[m]...)
+				}
 				l.mu.Unlock()
 			}()
 		}
@@ -223,31 +315,37 @@ func startFanout(b *testing.B, room fanoutRoom, n int) *fanoutLoad {
 	return l
 }
 
-// drive posts fanoutRate messages a second to every drill for d, then
-// waits a tenth of a second for the last deliveries. Messages of a drive
-// that is not measured (the warm-up) are not counted by the readers.
-func (l *fanoutLoad) drive(d time.Duration, measured bool) {
+// drive posts to every drill for d, at the arrivals of round k of model
+// m, then waits a tenth of a second for the last deliveries. Messages of a
+// drive that is not measured (the warm-up) are not counted by the readers.
+// A drill posts one message at a time: when its post returns after its
+// next arrivals were due, it skips those it missed but the last, as a
+// time.Ticker drops ticks.
+func (l *fanoutLoad) drive(d time.Duration, m arrivalModel, k int, measured bool) {
 	ctx := context.Background()
 	prefix := "w="
 	if measured {
-		prefix = "t="
+		prefix = measuredPrefix[m]
 	}
-	end := time.Now().Add(d)
+	start := time.Now()
 	if measured {
 		cpu0, posted0 := processCPU(), l.posted.Load()
-		defer func() { l.cpu += processCPU() - cpu0; l.measured += l.posted.Load() - posted0 }()
+		defer func() { l.cpu[m] += processCPU() - cpu0; l.measured[m] += l.posted.Load() - posted0 }()
 	}
 	var wg sync.WaitGroup
 	for i := range l.conns {
+		at := arrivals(m, k, i, d)
+		if measured {
+			l.due[m] += int64(len(at))
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			tick := time.NewTicker(time.Second / fanoutRate)
-			defer tick.Stop()
-			for now := range tick.C {
-				if now.After(end) {
-					return
+			for j := 0; j < len(at); j++ {
+				for j+1 < len(at) && time.Since(start) >= at[j+1] {
+					j++ // missed while the last post ran
 				}
+				time.Sleep(time.Until(start.Add(at[j])))
 				if err := l.room.post(ctx, i, fmt.Sprintf("%s%d", prefix, time.Now().UnixNano())); err != nil {
 					l.failed.Store(i, err)
 				} else {
@@ -257,12 +355,12 @@ func (l *fanoutLoad) drive(d time.Duration, measured bool) {
 		}()
 	}
 	wg.Wait()
-	time.Sleep(100 * time.Millisecond)
+	time.Sleep(time.Until(start.Add(d)) + 100*time.Millisecond)
 }
 
 // finish closes the sockets and returns the latencies of the measured
-// messages.
-func (l *fanoutLoad) finish(b *testing.B) fanoutResult {
+// messages, by arrival model.
+func (l *fanoutLoad) finish(b *testing.B) [arrivalModels]fanoutResult {
 	time.Sleep(400 * time.Millisecond) // the last deliveries
 	for _, cs := range l.conns {
 		for _, c := range cs {
@@ -271,17 +369,24 @@ func (l *fanoutLoad) finish(b *testing.B) fanoutResult {
 	}
 	l.readers.Wait()
 	l.failed.Range(func(k, v any) bool { b.Errorf("drill %v: post: %v", k, v); return false })
-	lat := l.lat
-	slices.Sort(lat)
-	if len(lat) == 0 {
-		b.Fatal("no message was delivered")
+	var out [arrivalModels]fanoutResult
+	for m := range out {
+		if l.due[m] == 0 {
+			continue // not driven
+		}
+		lat := l.lat[m]
+		slices.Sort(lat)
+		if len(lat) == 0 {
+			b.Fatal("no message was delivered")
+		}
+		pct := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))]) / float64(time.Millisecond) }
+		var cpu float64
+		if l.measured[m] > 0 {
+			cpu = float64(l.cpu[m]/time.Duration(l.measured[m])) / float64(time.Microsecond)
+		}
+		out[m] = fanoutResult{p50: pct(0.50), p99: pct(0.99), delivered: len(lat), posted: l.measured[m], due: l.due[m], cpu: cpu}
 	}
-	pct := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))]) / float64(time.Millisecond) }
-	var cpu float64
-	if l.measured > 0 {
-		cpu = float64(l.cpu/time.Duration(l.measured)) / float64(time.Microsecond)
-	}
-	return fanoutResult{p50: pct(0.50), p99: pct(0.99), delivered: len(lat), posted: l.posted.Load(), cpu: cpu}
+	return out
 }
 
 // drillRoomFanout is the real drill room.
