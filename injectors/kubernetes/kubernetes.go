@@ -276,10 +276,24 @@ func (in *Injector) checkNamespace(ctx context.Context, ns string, requireOptIn 
 	if !requireOptIn {
 		return nil
 	}
+	// The API server's cache answers without a round trip to etcd; what
+	// it refuses is read again from etcd, in case the cache has not seen
+	// the namespace or its label yet. Accepting the cache's yes means that
+	// a label removed a moment ago can still pass; a record prepared ahead
+	// is used up to Engine.PrepareAhead (30 s) after its check anyway.
+	if err := in.namespaceOptedIn(ctx, ns, metav1.GetOptions{ResourceVersion: "0"}); err == nil {
+		return nil
+	}
+	return in.namespaceOptedIn(ctx, ns, metav1.GetOptions{})
+}
+
+// namespaceOptedIn reads namespace ns with opts and refuses it unless it
+// exists, is not being deleted and carries the drill-target label.
+func (in *Injector) namespaceOptedIn(ctx context.Context, ns string, opts metav1.GetOptions) error {
 	var obj *corev1.Namespace
 	err := in.retry(ctx, func() error {
 		var err error
-		obj, err = in.cs.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+		obj, err = in.cs.CoreV1().Namespaces().Get(ctx, ns, opts)
 		return err
 	})
 	if apierrors.IsNotFound(err) {

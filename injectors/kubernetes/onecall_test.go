@@ -213,3 +213,32 @@ func TestInject_isOneCallForEachKindOfValue(t *testing.T) {
 		})
 	}
 }
+
+// A namespace opted in a moment ago is accepted, and one whose label was
+// just removed is refused once the API server's cache has seen it: the
+// namespace check takes the cache's yes, and reads a no again from etcd.
+func TestPrepare_namespaceOptInIsReadAgainWhenTheCacheRefuses(t *testing.T) {
+	ctx := context.Background()
+	ns := clustertest.PlainNamespace(t)
+	makeConfigMap(t, ns, "cfg", map[string]string{"DB_POOL_MAX": "50"})
+	in := newInjector(t)
+	f := fault("configmap-key", ns, "ConfigMap", "cfg", map[string]any{"key": "DB_POOL_MAX", "value": "1"})
+	label := func(v string) {
+		patch := fmt.Sprintf(`{"metadata":{"labels":{%q:%s}}}`, kubernetes.DrillTargetLabel, v)
+		if _, err := clustertest.Cluster(t).Client().CoreV1().Namespaces().Patch(ctx, ns, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := in.Prepare(ctx, f); injectors.ErrorCode(err) != injectors.EFORBIDDEN {
+		t.Fatalf("prepare in a namespace not opted in: %v, expected EFORBIDDEN", err)
+	}
+	label(`"true"`)
+	if _, err := in.Prepare(ctx, f); err != nil {
+		t.Fatalf("prepare right after the namespace was opted in: %v", err)
+	}
+	label("null")
+	eventually(t, "the opt-out refused", func() (bool, string) {
+		_, err := in.Prepare(ctx, f)
+		return injectors.ErrorCode(err) == injectors.EFORBIDDEN, fmt.Sprint(err)
+	})
+}
