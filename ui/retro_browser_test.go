@@ -101,7 +101,12 @@ func TestBrowserRetro(t *testing.T) {
 	kim.run("join", chromedp.Navigate(kimLink.URL))
 	kim.waitJS("room opens", `location.pathname === "/room/`+d.id+`"`)
 	kim.run("open the retro", chromedp.Navigate(e.http.URL+"/room/"+d.id+"/retro"))
-	kim.waitJS("the choice comes first and is explained", `!document.querySelector("#anonymous").disabled && document.querySelector("#anonNamed").checked`+
+	// The form is ready once the page filled it from the server (the
+	// blameless copy comes with it): the static page shows the same
+	// choice before that, and a click on it then was undone by the fill
+	// (Kim's answers went in under her name on a loaded machine).
+	kim.waitJS("the choice comes first and is explained", `document.querySelector("#blameless").textContent.includes("not an evaluation")`+
+		` && !document.querySelector("#anonymous").disabled && document.querySelector("#anonNamed").checked`+
 		` && document.querySelector("#anonNote").textContent.includes("sealed") && document.querySelector("#anonLocked").classList.contains("hidden")`)
 	const kimTyped = "The customer center questions kept us honest"
 	kim.run("choose anonymity, answer and submit",
