@@ -30,7 +30,9 @@ func TestBrowserClosedDrill(t *testing.T) {
 	})
 	oh.waitJS("the observer's clock stops counting down once the drill is over", `/^(ended|retro)$/.test(document.querySelector("#left").textContent)`)
 	kim.run("open the retro", chromedp.Navigate(e.http.URL+"/room/"+r.id+"/retro"))
-	kim.waitJS("form ready", `document.querySelector("#wentWell") !== null && !document.querySelector("#wentWell").disabled`)
+	// Ready once the page filled the form from the server (it writes the
+	// blameless copy then): typed earlier, the fill wiped the text.
+	kim.waitJS("form ready", `document.querySelector("#blameless").textContent !== "" && !document.querySelector("#wentWell").disabled`)
 	kim.run("answer and submit",
 		chromedp.SendKeys(chromedp.ID("wentWell"), "We split the roles early."),
 		chromedp.Click(chromedp.ID("before2")), chromedp.Click(chromedp.ID("after4")), chromedp.Click(chromedp.ID("submitBtn")))

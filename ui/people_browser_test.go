@@ -48,7 +48,10 @@ func TestBrowserRetroNames(t *testing.T) {
 	pia.run("open the join link", chromedp.Navigate(l.URL))
 	pia.waitJS("the room opens", `location.pathname === "/room/`+id+`"`)
 	pia.run("open the retro", chromedp.Navigate(e.http.URL+"/room/"+id+"/retro"))
-	pia.waitJS("the form is ready", `!document.querySelector("#wentWell").disabled`)
+	// Ready once the page filled the form from the server (it writes the
+	// blameless copy, then hooks up the forms): a question sent earlier
+	// was a plain form submission.
+	pia.waitJS("the form is ready", `document.querySelector("#blameless").textContent !== "" && !document.querySelector("#wentWell").disabled`)
 	pia.run("ask a question", chromedp.SendKeys(chromedp.ID("askText"), "Why was the alert silent?"), chromedp.Click(`#askForm button[type="submit"]`))
 	pia.waitJS("the queue names Pia", `[...document.querySelectorAll("#questions li")].some(li => li.textContent.includes("Why was the alert silent?") && li.querySelector(".who").textContent === "Pia")`)
 	pia.run("answer anonymously",
