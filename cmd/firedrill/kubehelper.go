@@ -43,6 +43,10 @@ type kubeHelper struct {
 
 	mu sync.Mutex
 	c  *helper.Client
+	// refused is the helper's refusal of the configured cluster: the
+	// configuration does not change while firedrill runs, so a later use
+	// gets it again without starting another helper.
+	refused error
 }
 
 // newKubeHelper returns m's lazily started helper; m closes it.
@@ -57,6 +61,9 @@ func (m *Main) newKubeHelper() *kubeHelper {
 func (k *kubeHelper) client(ctx context.Context) (*helper.Client, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	if k.refused != nil {
+		return nil, k.refused
+	}
 	if k.c != nil && k.c.Err() == nil {
 		return k.c, nil
 	}
@@ -69,6 +76,7 @@ func (k *kubeHelper) client(ctx context.Context) (*helper.Client, error) {
 		return nil, err
 	}
 	if err := c.Refused(); err != nil {
+		k.refused = err
 		return nil, errors.Join(err, c.Close())
 	}
 	k.c = c

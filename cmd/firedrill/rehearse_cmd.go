@@ -15,6 +15,7 @@ import (
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/rehearse"
 	"github.com/firedrill/firedrill/injectors"
+	"github.com/firedrill/firedrill/internal/kubeconn"
 	"github.com/firedrill/firedrill/scenarios"
 )
 
@@ -194,7 +195,7 @@ func (m *Main) rehearsalRunner(e *control.Engine) (*rehearse.Runner, *kubeHelper
 	case len(kc.AllowedContexts) == 0:
 		return nil, nil, errors.New("rehearse: the robots cannot work on the cluster: kubernetes.allowedContexts is empty, so firedrill touches no cluster")
 	case kc.Context != "" && !slices.Contains(kc.AllowedContexts, kc.Context):
-		return nil, nil, fmt.Errorf("rehearse: the robots cannot work on the cluster: Kubernetes context %q is not allowed: firedrill only touches contexts listed in kubernetes.allowedContexts (now %v)", kc.Context, kc.AllowedContexts)
+		return nil, nil, fmt.Errorf("rehearse: the robots cannot work on the cluster: %w", kubeconn.NotAllowed(kc.Context, kc.AllowedContexts))
 	}
 	k := m.newKubeHelper()
 	return &rehearse.Runner{Engine: e, Clock: clock.RealClock{}, Fixer: kubeFixer{k},

@@ -20,10 +20,6 @@ import (
 // is what a drill would touch. None of them changes anything in the cluster.
 // Each refuses, like every call, when the configuration refuses the context.
 
-// AlwaysProtected returns the namespaces the injector refuses whatever the
-// configuration says.
-func AlwaysProtected() []string { return catalog.AlwaysProtected() }
-
 // IsForbidden reports whether err says that the API server refused the
 // request for lack of permission, or that the injector's configuration
 // refuses it.

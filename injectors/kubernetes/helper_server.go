@@ -99,6 +99,12 @@ func (h *helperServer) answer(ctx context.Context, req helper.Request) helper.Re
 // robot answers the robots' kubectl: one participant, made at the first
 // request, keeps the baseline for the later fixes.
 func (h *helperServer) robot(ctx context.Context, req helper.Request, resp *helper.Response) error {
+	if h.p == nil && req.Method == helper.MethodFix {
+		// A fresh helper (the one that took the baseline died or was
+		// stopped) knows no object from before the drill: a fix would
+		// skip every object and report success with nothing done.
+		return injectors.Errorf(injectors.ECONFLICT, "helper: no baseline to fix from: the Kubernetes helper was restarted since the rehearsal's baseline")
+	}
 	if h.p == nil {
 		p, err := h.in.Participant()
 		if err != nil {

@@ -63,3 +63,24 @@ func TestHelperWithAnUnreadableKubeconfigDoesNotStart(t *testing.T) {
 		t.Fatal("the helper started without a kubeconfig")
 	}
 }
+
+// A helper that took no baseline (the one that did died or was stopped)
+// refuses a robot's fix instead of skipping every object as made during
+// the drill and answering that it fixed nothing, successfully.
+func TestHelperWithoutABaselineRefusesAFix(t *testing.T) {
+	kc := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(kc, []byte("clusters:\n- name: c\n  cluster: {server: https://127.0.0.1:1}\ncontexts:\n- name: beta\n  context: {cluster: c}\ncurrent-context: beta\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	cfg := kubernetes.Config{Kubeconfig: kc, AllowedContexts: []string{"beta"}}
+	c, err := helper.Pipe(ctx, func(r io.Reader, w io.Writer) error { return kubernetes.ServeHelper(ctx, cfg, r, w) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	did, err := c.Fix(ctx, injectors.Target{Namespace: "shop", Kind: "ConfigMap", Name: "order-api-config"}, "", false)
+	if injectors.ErrorCode(err) != injectors.ECONFLICT || len(did) != 0 {
+		t.Fatalf("Fix = %q, %v; want a conflict: no baseline to fix from", did, err)
+	}
+}

@@ -177,6 +177,12 @@ func New(cfg Config) (*Injector, error) {
 	if rc.QPS == 0 {
 		rc.QPS, rc.Burst = 100, 200
 	}
+	if rc.RateLimiter == nil {
+		// One budget for injects and probes, whichever client a call
+		// takes (the one-call PATCH goes through cs, a read-and-write
+		// through dyn), as the revert clients share theirs.
+		rc.RateLimiter = flowcontrol.NewTokenBucketRateLimiter(rc.QPS, rc.Burst)
+	}
 	in.rest = rc
 	if in.dyn, err = dynamic.NewForConfig(rc); err != nil {
 		return nil, fmt.Errorf("kubernetes: %w", err)

@@ -21,7 +21,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	authnv1 "k8s.io/api/authentication/v1"
 	authzv1 "k8s.io/api/authorization/v1"
-	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -36,8 +35,7 @@ import (
 )
 
 // Scheme holds only the kinds the client reads and writes, of the core,
-// apps, policy, discovery, authentication, authorization and coordination
-// groups (all v1),
+// apps, policy, discovery, authentication and authorization groups (all v1),
 // with the API machinery's own (Status, options) in each group; registering
 // whole groups would cost the plugin process ~0.4 MiB more.
 var Scheme = runtime.NewScheme()
@@ -49,13 +47,12 @@ var (
 
 func init() {
 	for gv, types := range map[schema.GroupVersion][]runtime.Object{
-		corev1.SchemeGroupVersion:         {&corev1.Pod{}, &corev1.PodList{}, &corev1.Namespace{}, &corev1.NamespaceList{}, &corev1.Secret{}, &corev1.SecretList{}},
-		appsv1.SchemeGroupVersion:         {&appsv1.Deployment{}, &appsv1.DeploymentList{}, &appsv1.ReplicaSet{}, &appsv1.ReplicaSetList{}},
-		policyv1.SchemeGroupVersion:       {&policyv1.Eviction{}},
-		discoveryv1.SchemeGroupVersion:    {&discoveryv1.EndpointSlice{}, &discoveryv1.EndpointSliceList{}},
-		authnv1.SchemeGroupVersion:        {&authnv1.SelfSubjectReview{}},
-		authzv1.SchemeGroupVersion:        {&authzv1.SelfSubjectAccessReview{}},
-		coordinationv1.SchemeGroupVersion: {&coordinationv1.Lease{}, &coordinationv1.LeaseList{}},
+		corev1.SchemeGroupVersion:      {&corev1.Pod{}, &corev1.PodList{}, &corev1.Namespace{}, &corev1.NamespaceList{}},
+		appsv1.SchemeGroupVersion:      {&appsv1.Deployment{}, &appsv1.DeploymentList{}, &appsv1.ReplicaSet{}, &appsv1.ReplicaSetList{}},
+		policyv1.SchemeGroupVersion:    {&policyv1.Eviction{}},
+		discoveryv1.SchemeGroupVersion: {&discoveryv1.EndpointSlice{}, &discoveryv1.EndpointSliceList{}},
+		authnv1.SchemeGroupVersion:     {&authnv1.SelfSubjectReview{}},
+		authzv1.SchemeGroupVersion:     {&authzv1.SelfSubjectAccessReview{}},
 	} {
 		Scheme.AddKnownTypes(gv, types...)
 		metav1.AddToGroupVersion(Scheme, gv)
@@ -184,11 +181,6 @@ func (r Resource[T, L, PT, PL]) Update(ctx context.Context, obj *T, opts metav1.
 	return out, err
 }
 
-// Delete deletes the object name, under the preconditions opts states.
-func (r Resource[T, L, PT, PL]) Delete(ctx context.Context, name string, opts metav1.DeleteOptions) error {
-	return r.request("DELETE").Name(name).Body(&opts).Do(ctx).Error()
-}
-
 // The resources of each group, with client-go's names.
 type (
 	// CoreV1 is the core group.
@@ -203,8 +195,6 @@ type (
 	AuthenticationV1 struct{ c *Clientset }
 	// AuthorizationV1 is the authorization.k8s.io group.
 	AuthorizationV1 struct{ c *Clientset }
-	// CoordinationV1 is the coordination.k8s.io group.
-	CoordinationV1 struct{ c *Clientset }
 )
 
 // CoreV1 returns the core group's resources.
@@ -224,19 +214,6 @@ func (c *Clientset) AuthenticationV1() AuthenticationV1 { return AuthenticationV
 
 // AuthorizationV1 returns the authorization.k8s.io group's resources.
 func (c *Clientset) AuthorizationV1() AuthorizationV1 { return AuthorizationV1{c} }
-
-// CoordinationV1 returns the coordination.k8s.io group's resources.
-func (c *Clientset) CoordinationV1() CoordinationV1 { return CoordinationV1{c} }
-
-// Leases returns the Leases of namespace ns.
-func (g CoordinationV1) Leases(ns string) Resource[coordinationv1.Lease, coordinationv1.LeaseList, *coordinationv1.Lease, *coordinationv1.LeaseList] {
-	return newResource[coordinationv1.Lease, coordinationv1.LeaseList](g.c, coordinationv1.SchemeGroupVersion, "leases", ns)
-}
-
-// Secrets returns the Secrets of namespace ns.
-func (g CoreV1) Secrets(ns string) Resource[corev1.Secret, corev1.SecretList, *corev1.Secret, *corev1.SecretList] {
-	return newResource[corev1.Secret, corev1.SecretList](g.c, corev1.SchemeGroupVersion, "secrets", ns)
-}
 
 // Pods returns the Pods of namespace ns.
 func (g CoreV1) Pods(ns string) Resource[corev1.Pod, corev1.PodList, *corev1.Pod, *corev1.PodList] {

@@ -9,7 +9,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	authnv1 "k8s.io/api/authentication/v1"
 	authzv1 "k8s.io/api/authorization/v1"
-	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -162,51 +161,6 @@ func TestClientset_speaksToTheAPIServer(t *testing.T) {
 		err = cs.PolicyV1().Evictions(ns).Evict(ctx, &policyv1.Eviction{ObjectMeta: metav1.ObjectMeta{Name: "nope", Namespace: ns}})
 		if !apierrors.IsNotFound(err) || !strings.Contains(err.Error(), "nope") {
 			t.Fatalf("evict a missing pod: %v, want NotFound naming it", err)
-		}
-	})
-	t.Run("secrets are deleted only at the resourceVersion named", func(t *testing.T) {
-		s, err := cs.CoreV1().Secrets(ns).Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "rec"}, StringData: map[string]string{"k": "v"}}, metav1.CreateOptions{FieldManager: "firedrill"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.Labels = map[string]string{"kind": "record"}
-		up, err := cs.CoreV1().Secrets(ns).Update(ctx, s, metav1.UpdateOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if l, err := cs.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{LabelSelector: "kind=record"}); err != nil || len(l.Items) != 1 {
-			t.Fatalf("list kind=record: %v, %d secrets", err, len(l.Items))
-		}
-		stale := s.ResourceVersion
-		err = cs.CoreV1().Secrets(ns).Delete(ctx, "rec", metav1.DeleteOptions{Preconditions: &metav1.Preconditions{ResourceVersion: &stale}})
-		if !apierrors.IsConflict(err) {
-			t.Fatalf("delete at a stale resourceVersion: %v, want a conflict", err)
-		}
-		cur := up.ResourceVersion
-		if err := cs.CoreV1().Secrets(ns).Delete(ctx, "rec", metav1.DeleteOptions{Preconditions: &metav1.Preconditions{ResourceVersion: &cur}}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := ref.CoreV1().Secrets(ns).Get(ctx, "rec", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
-			t.Fatalf("secret after delete: %v, want not found", err)
-		}
-	})
-	t.Run("a lease is created and renewed", func(t *testing.T) {
-		holder := "a"
-		l, err := cs.CoordinationV1().Leases(ns).Create(ctx, &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: "leader"}, Spec: coordinationv1.LeaseSpec{HolderIdentity: &holder}}, metav1.CreateOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		next := "b"
-		l.Spec.HolderIdentity = &next
-		if _, err := cs.CoordinationV1().Leases(ns).Update(ctx, l, metav1.UpdateOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		got, err := ref.CoordinationV1().Leases(ns).Get(ctx, "leader", metav1.GetOptions{})
-		if err != nil || got.Spec.HolderIdentity == nil || *got.Spec.HolderIdentity != "b" {
-			t.Fatalf("lease after update: %v %+v", err, got.Spec)
-		}
-		if _, err := cs.CoordinationV1().Leases(ns).Update(ctx, l, metav1.UpdateOptions{}); !apierrors.IsConflict(err) {
-			t.Fatalf("update at a stale resourceVersion: %v, want a conflict", err)
 		}
 	})
 	t.Run("a patch of any resource, at the version it names", func(t *testing.T) {

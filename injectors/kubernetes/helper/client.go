@@ -146,21 +146,31 @@ func (c *Client) call(ctx context.Context, req Request, resp *Response) error {
 	if err != nil {
 		return err
 	}
-	done := make(chan error, 1)
+	// The answer is decoded into a Response of the goroutine's own and
+	// handed over: after a cancellation the goroutine may still be
+	// decoding while the caller reads resp.
+	type answer struct {
+		resp Response
+		err  error
+	}
+	done := make(chan answer, 1)
 	go func() {
 		if _, err := c.stdin.Write(line); err != nil {
-			done <- err
+			done <- answer{err: err}
 			return
 		}
 		b, err := c.out.ReadBytes('\n')
 		if err != nil {
-			done <- err
+			done <- answer{err: err}
 			return
 		}
-		done <- json.Unmarshal(b, resp)
+		var a answer
+		a.err = json.Unmarshal(b, &a.resp)
+		done <- a
 	}()
 	select {
-	case err = <-done:
+	case a := <-done:
+		*resp, err = a.resp, a.err
 	case <-ctx.Done():
 		// The answer may still come: the helper is of no further use.
 		c.kill()

@@ -1,9 +1,10 @@
 // Package kubeconfig resolves the cluster firedrill's kubernetes.* settings
 // name — the kubeconfig (or the in-cluster configuration), the context, and
 // whether kubernetes.allowedContexts allows it — into a client-go
-// rest.Config. The Kubernetes injector and firedrill's own cluster state
-// (internal/ha) resolve it with the same rules; it links client-go's
-// configuration loading only, not k8s.io/api or a typed client.
+// rest.Config for the Kubernetes injector. firedrill's own cluster state
+// (internal/ha) resolves the same settings without client-go, through
+// internal/kubeconn, whose refusals this package shares; it links
+// client-go's configuration loading only, not k8s.io/api or a typed client.
 package kubeconfig
 
 import (
