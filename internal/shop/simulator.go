@@ -30,8 +30,8 @@ type Simulator struct {
 	Client kubernetes.Interface
 	// Namespace defaults to Namespace.
 	Namespace string
-	// Sleep is how the simulator waits to simulate latency; nil uses a
-	// timer. Tests replace it.
+	// Sleep is how the simulator waits to simulate latency; nil sleeps on
+	// Clock. Tests replace it.
 	Sleep func(time.Duration)
 	// Clock paces the simulator's kubelet (see runKubelet); nil is the
 	// real clock.
@@ -184,7 +184,7 @@ func (s *Simulator) sleep(d time.Duration) {
 		s.Sleep(d)
 		return
 	}
-	time.Sleep(d)
+	s.clock().Sleep(d)
 }
 
 func (s *Simulator) readyEndpoints(ctx context.Context, ns, svc string) (int, error) {
