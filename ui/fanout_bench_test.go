@@ -10,6 +10,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/metrics"
 	"slices"
 	"strconv"
 	"strings"
@@ -77,6 +79,14 @@ type fanoutRoom interface {
 // of a 4 KiB write and fsync of a file in the journal's temporary
 // directory (one fsync per commit is what synchronous=FULL costs; the bare
 // hub pays none).
+//
+// Informational columns: what the whole process (both servers and the
+// test's socket readers, which share one heap) allocated per message posted
+// and how many GC cycles ended, with the collector's CPU, during each
+// side's measured seconds. With FIREDRILL_BENCH_LATLOG=dir every measured
+// delivery (side, drills, model, posted at, latency) is written to a file
+// of dir; run with GODEBUG=gctrace=1 to get the GC cycles on the same clock
+// (see calibrateGCTrace).
 func BenchmarkFanout(b *testing.B) {
 	seconds := 15
 	if v, err := strconv.Atoi(os.Getenv("FIREDRILL_BENCH_SECONDS")); err == nil && v > 0 {
@@ -98,8 +108,9 @@ func BenchmarkFanout(b *testing.B) {
 		// one size are shut down before the next starts.
 		b.Run(fmt.Sprintf("drills=%d", n), func(b *testing.B) {
 			for b.Loop() {
-				bare := startFanout(b, newBareHub(b), n)
-				room := startFanout(b, &drillRoomFanout{e: newEnv(b)}, n)
+				bare := startFanout(b, "bare", newBareHub(b), n)
+				room := startFanout(b, "room", &drillRoomFanout{e: newEnv(b)}, n)
+				calibrateGCTrace()
 				bare.drive(time.Second, poisson, 0, false)
 				room.drive(time.Second, poisson, 0, false)
 				for k := range seconds {
@@ -133,16 +144,22 @@ func BenchmarkFanout(b *testing.B) {
 // the size, the two results and the fsync floor of the i-th of n rows.
 func printFanout(out *strings.Builder, title string, seconds int, row func(i int) (int, fanoutResult, fanoutResult, fsyncResult), n int) {
 	out.WriteString(title)
-	fmt.Fprintf(out, "%-7s %-24s %-24s %-12s %-22s %-26s %-24s %s\n", "drills", "drill room p50 / p99", "bare hub p50 / p99", "p99 ratio", "fsync p50 / p99", "CPU/message room / bare", "posted (room / bare / due)", "delivered (room / bare)")
+	fmt.Fprintf(out, "%-7s %-24s %-24s %-12s %-22s %-26s %-24s %-24s %-24s %-22s %-22s %s\n", "drills", "drill room p50 / p99", "bare hub p50 / p99", "p99 ratio", "fsync p50 / p99", "CPU/message room / bare", "posted (room / bare / due)", "delivered (room / bare)",
+		"alloc/message room / bare", "objects/message r / b", "GC cycles room / bare", "GC CPU room / bare")
 	for i := range n {
 		drills, room, bare, fsync := row(i)
-		fmt.Fprintf(out, "%-7d %-24s %-24s %-12s %-22s %-26s %-24s %d / %d\n", drills,
+		fmt.Fprintf(out, "%-7d %-24s %-24s %-12s %-22s %-26s %-24s %-24s %-24s %-22s %-22s %s\n", drills,
 			fmt.Sprintf("%.1f / %.1f ms", room.p50, room.p99), fmt.Sprintf("%.1f / %.1f ms", bare.p50, bare.p99),
 			fmt.Sprintf("%.2fx", room.p99/bare.p99), fmt.Sprintf("%.2f / %.2f ms", fsync.p50, fsync.p99),
 			fmt.Sprintf("%.0f / %.0f µs", room.cpu, bare.cpu),
 			fmt.Sprintf("%d / %d / %d", room.posted, bare.posted, room.due),
-			room.delivered, bare.delivered)
+			fmt.Sprintf("%d / %d", room.delivered, bare.delivered),
+			fmt.Sprintf("%.1f / %.1f KiB", room.mem.bytes/1024, bare.mem.bytes/1024),
+			fmt.Sprintf("%.0f / %.0f", room.mem.objects, bare.mem.objects),
+			fmt.Sprintf("%d / %d", room.mem.cycles, bare.mem.cycles),
+			fmt.Sprintf("%.0f / %.0f ms/s", room.mem.gcCPU, bare.mem.gcCPU))
 	}
+	out.WriteString("(alloc, objects, GC: the whole process over each side's measured seconds, the test's socket readers included; GC CPU counts a cycle's mark, assists and pauses when it ends)\n")
 }
 
 // arrivalModel is how the posts of the drills are spread in time.
@@ -229,17 +246,40 @@ type fanoutResult struct {
 	// while this load ran (the other was idle): posting, storing,
 	// streaming and the test's own sockets reading.
 	cpu float64
+	// mem is what the process allocated and collected while this load
+	// ran (informational; see memUse).
+	mem memUse
+}
+
+// memUse is the heap allocation and garbage collection of the whole
+// process (both loads' servers and the test's socket readers) over a
+// load's measured drives, per message posted: the room and the bare hub
+// share one heap, so a side that allocates more brings the next cycle
+// sooner for both, and a cycle's mark runs beside whichever side is
+// driving then.
+type memUse struct {
+	// bytes and objects allocated per message posted.
+	bytes, objects float64
+	// cycles is the number of GC cycles that ended during the drives,
+	// and gcCPU the CPU time the collector used in them (mark workers,
+	// assists and pauses; the runtime counts a cycle's CPU when it ends,
+	// so a cycle that straddles the two loads' turns is counted whole by
+	// the load it ended in), in milliseconds per measured second.
+	cycles uint64
+	gcCPU  float64
 }
 
 // fanoutLoad is one side of the comparison: its drills' sockets, read as
 // they deliver, and what was posted.
 type fanoutLoad struct {
-	room    fanoutRoom
+	room fanoutRoom
+	// name is "room" or "bare".
+	name    string
 	conns   [][]*websocket.Conn
 	readers sync.WaitGroup
 	mu      sync.Mutex
-	// lat are the latencies of the measured messages, by arrival model.
-	lat    [arrivalModels][]time.Duration
+	// lat are the measured messages' deliveries, by arrival model.
+	lat    [arrivalModels][]delivery
 	posted atomic.Int64
 	failed sync.Map
 	// By arrival model: cpu is the process's CPU time over the measured
@@ -247,6 +287,38 @@ type fanoutLoad struct {
 	// their schedules.
 	cpu           [arrivalModels]time.Duration
 	measured, due [arrivalModels]int64
+	// mem sums the process's allocation and GC counters over the measured
+	// drives and seconds their length, by arrival model.
+	mem     [arrivalModels]memCounters
+	seconds [arrivalModels]float64
+}
+
+// memCounters are cumulative runtime/metrics counters of the process.
+type memCounters struct {
+	bytes, objects, cycles uint64
+	gcCPU                  float64 // seconds
+}
+
+// memMetrics are the runtime/metrics read into memCounters, in its order.
+var memMetrics = []string{"/gc/heap/allocs:bytes", "/gc/heap/allocs:objects", "/gc/cycles/total:gc-cycles", "/cpu/classes/gc/total:cpu-seconds"}
+
+// readMem returns the process's counters so far.
+func readMem() memCounters {
+	samples := make([]metrics.Sample, len(memMetrics))
+	for i, name := range memMetrics {
+		samples[i].Name = name
+	}
+	metrics.Read(samples)
+	return memCounters{bytes: samples[0].Value.Uint64(), objects: samples[1].Value.Uint64(), cycles: samples[2].Value.Uint64(), gcCPU: samples[3].Value.Float64()}
+}
+
+// sub returns the counters of c since then.
+func (c memCounters) sub(then memCounters) memCounters {
+	return memCounters{bytes: c.bytes - then.bytes, objects: c.objects - then.objects, cycles: c.cycles - then.cycles, gcCPU: c.gcCPU - then.gcCPU}
+}
+
+func (c memCounters) add(d memCounters) memCounters {
+	return memCounters{bytes: c.bytes + d.bytes, objects: c.objects + d.objects, cycles: c.cycles + d.cycles, gcCPU: c.gcCPU + d.gcCPU}
 }
 
 // measuredPrefix marks the text of a measured message of each arrival
@@ -270,8 +342,8 @@ const (
 
 // startFanout opens n drills of room with their sockets and starts reading
 // them: each measured message's latency is recorded as it arrives.
-func startFanout(b *testing.B, room fanoutRoom, n int) *fanoutLoad {
-	l := &fanoutLoad{room: room, conns: room.open(n, fanoutSockets)}
+func startFanout(b *testing.B, name string, room fanoutRoom, n int) *fanoutLoad {
+	l := &fanoutLoad{room: room, name: name, conns: room.open(n, fanoutSockets)}
 	marker := []byte(`"text":"`)
 	for _, cs := range l.conns {
 		for _, c := range cs {
@@ -282,7 +354,7 @@ func startFanout(b *testing.B, room fanoutRoom, n int) *fanoutLoad {
 			l.readers.Add(1)
 			go func() {
 				defer l.readers.Done()
-				var mine [arrivalModels][]time.Duration
+				var mine [arrivalModels][]delivery
 				for {
 					_, data, err := c.ReadMessage()
 					if err != nil {
@@ -302,7 +374,7 @@ func startFanout(b *testing.B, room fanoutRoom, n int) *fanoutLoad {
 					if err != nil {
 						continue
 					}
-					mine[m] = append(mine[m], time.Since(time.Unix(0, sent)))
+					mine[m] = append(mine[m], delivery{sent: sent, lat: time.Since(time.Unix(0, sent))})
 				}
 				l.mu.Lock()
 				for m := range mine {
@@ -329,8 +401,13 @@ func (l *fanoutLoad) drive(d time.Duration, m arrivalModel, k int, measured bool
 	}
 	start := time.Now()
 	if measured {
-		cpu0, posted0 := processCPU(), l.posted.Load()
-		defer func() { l.cpu[m] += processCPU() - cpu0; l.measured[m] += l.posted.Load() - posted0 }()
+		cpu0, posted0, mem0 := processCPU(), l.posted.Load(), readMem()
+		defer func() {
+			l.mem[m] = l.mem[m].add(readMem().sub(mem0))
+			l.seconds[m] += time.Since(start).Seconds()
+			l.cpu[m] += processCPU() - cpu0
+			l.measured[m] += l.posted.Load() - posted0
+		}()
 	}
 	var wg sync.WaitGroup
 	for i := range l.conns {
@@ -374,19 +451,63 @@ func (l *fanoutLoad) finish(b *testing.B) [arrivalModels]fanoutResult {
 		if l.due[m] == 0 {
 			continue // not driven
 		}
-		lat := l.lat[m]
+		if dir := os.Getenv("FIREDRILL_BENCH_LATLOG"); dir != "" {
+			l.writeLog(b, dir, arrivalModel(m))
+		}
+		lat := make([]time.Duration, len(l.lat[m]))
+		for i, d := range l.lat[m] {
+			lat[i] = d.lat
+		}
 		slices.Sort(lat)
 		if len(lat) == 0 {
 			b.Fatal("no message was delivered")
 		}
 		pct := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))]) / float64(time.Millisecond) }
 		var cpu float64
-		if l.measured[m] > 0 {
-			cpu = float64(l.cpu[m]/time.Duration(l.measured[m])) / float64(time.Microsecond)
+		var mem memUse
+		if n := l.measured[m]; n > 0 {
+			cpu = float64(l.cpu[m]/time.Duration(n)) / float64(time.Microsecond)
+			mem = memUse{bytes: float64(l.mem[m].bytes) / float64(n), objects: float64(l.mem[m].objects) / float64(n), cycles: l.mem[m].cycles, gcCPU: l.mem[m].gcCPU * 1000 / l.seconds[m]}
 		}
-		out[m] = fanoutResult{p50: pct(0.50), p99: pct(0.99), delivered: len(lat), posted: l.measured[m], due: l.due[m], cpu: cpu}
+		out[m] = fanoutResult{p50: pct(0.50), p99: pct(0.99), delivered: len(lat), posted: l.measured[m], due: l.due[m], cpu: cpu, mem: mem}
 	}
 	return out
+}
+
+// delivery is one measured message reaching one socket: when it was posted
+// (Unix nanoseconds) and how long it took.
+type delivery struct {
+	sent int64
+	lat  time.Duration
+}
+
+// writeLog writes the deliveries of model m to a file of dir, one line
+// each: the side, the number of drills, the model, when the message was
+// posted (Unix nanoseconds) and its latency (nanoseconds), to line the slow
+// ones up with GC cycles (GODEBUG=gctrace=1; see calibrateGCTrace).
+func (l *fanoutLoad) writeLog(b *testing.B, dir string, m arrivalModel) {
+	var buf bytes.Buffer
+	model := [arrivalModels]string{poisson: "poisson", burst: "burst"}[m]
+	for _, d := range l.lat[m] {
+		fmt.Fprintf(&buf, "%s %d %s %d %d\n", l.name, len(l.conns), model, d.sent, d.lat)
+	}
+	name := filepath.Join(dir, fmt.Sprintf("fanout-%s-%d-%s.log", l.name, len(l.conns), model))
+	if err := os.WriteFile(name, buf.Bytes(), 0o644); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// calibrateGCTrace prints when a forced GC cycle started, in Unix
+// nanoseconds, so that the times of GODEBUG=gctrace=1's lines (seconds
+// since the process started) can be put on the clock of writeLog's lines:
+// the forced cycle's line is the one marked "(forced)".
+func calibrateGCTrace() {
+	if !strings.Contains(os.Getenv("GODEBUG"), "gctrace=1") {
+		return
+	}
+	t := time.Now()
+	runtime.GC()
+	fmt.Fprintf(os.Stderr, "gctrace calibration: forced GC called at %d\n", t.UnixNano())
 }
 
 // drillRoomFanout is the real drill room.
