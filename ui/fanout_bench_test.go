@@ -144,11 +144,11 @@ func BenchmarkFanout(b *testing.B) {
 // the size, the two results and the fsync floor of the i-th of n rows.
 func printFanout(out *strings.Builder, title string, seconds int, row func(i int) (int, fanoutResult, fanoutResult, fsyncResult), n int) {
 	out.WriteString(title)
-	fmt.Fprintf(out, "%-7s %-24s %-24s %-12s %-22s %-26s %-24s %-24s %-24s %-22s %-22s %s\n", "drills", "drill room p50 / p99", "bare hub p50 / p99", "p99 ratio", "fsync p50 / p99", "CPU/message room / bare", "posted (room / bare / due)", "delivered (room / bare)",
-		"alloc/message room / bare", "objects/message r / b", "GC cycles room / bare", "GC CPU room / bare")
+	fmt.Fprintf(out, "%-7s %-24s %-24s %-12s %-22s %-26s %-24s %-24s %-24s %-22s %-22s %-22s %s\n", "drills", "drill room p50 / p99", "bare hub p50 / p99", "p99 ratio", "fsync p50 / p99", "CPU/message room / bare", "posted (room / bare / due)", "delivered (room / bare)",
+		"alloc/message room / bare", "objects/message r / b", "GC cycles room / bare", "GC CPU room / bare", "post returns p50/p99 room / bare")
 	for i := range n {
 		drills, room, bare, fsync := row(i)
-		fmt.Fprintf(out, "%-7d %-24s %-24s %-12s %-22s %-26s %-24s %-24s %-24s %-22s %-22s %s\n", drills,
+		fmt.Fprintf(out, "%-7d %-24s %-24s %-12s %-22s %-26s %-24s %-24s %-24s %-22s %-22s %-22s %s\n", drills,
 			fmt.Sprintf("%.1f / %.1f ms", room.p50, room.p99), fmt.Sprintf("%.1f / %.1f ms", bare.p50, bare.p99),
 			fmt.Sprintf("%.2fx", room.p99/bare.p99), fmt.Sprintf("%.2f / %.2f ms", fsync.p50, fsync.p99),
 			fmt.Sprintf("%.0f / %.0f µs", room.cpu, bare.cpu),
@@ -157,7 +157,8 @@ func printFanout(out *strings.Builder, title string, seconds int, row func(i int
 			fmt.Sprintf("%.1f / %.1f KiB", room.mem.bytes/1024, bare.mem.bytes/1024),
 			fmt.Sprintf("%.0f / %.0f", room.mem.objects, bare.mem.objects),
 			fmt.Sprintf("%d / %d", room.mem.cycles, bare.mem.cycles),
-			fmt.Sprintf("%.0f / %.0f ms/s", room.mem.gcCPU, bare.mem.gcCPU))
+			fmt.Sprintf("%.0f / %.0f ms/s", room.mem.gcCPU, bare.mem.gcCPU),
+			fmt.Sprintf("%.2f/%.2f / %.2f/%.2f ms", room.post50, room.post99, bare.post50, bare.post99))
 	}
 	out.WriteString("(alloc, objects, GC: the whole process over each side's measured seconds, the test's socket readers included; GC CPU counts a cycle's mark, assists and pauses when it ends)\n")
 }
@@ -249,6 +250,12 @@ type fanoutResult struct {
 	// mem is what the process allocated and collected while this load
 	// ran (informational; see memUse).
 	mem memUse
+	// post50 and post99 are the p50 and p99 of the time a post took to
+	// return, in milliseconds (informational): for the drill room, until
+	// the message was durable and handed to the hub (the engine publishes
+	// before the append returns), the rest of its latency being the hub
+	// and the sockets; for the bare hub, until it was encoded and queued.
+	post50, post99 float64
 }
 
 // memUse is the heap allocation and garbage collection of the whole
@@ -279,9 +286,12 @@ type fanoutLoad struct {
 	readers sync.WaitGroup
 	mu      sync.Mutex
 	// lat are the measured messages' deliveries, by arrival model.
-	lat    [arrivalModels][]delivery
-	posted atomic.Int64
-	failed sync.Map
+	lat [arrivalModels][]delivery
+	// postLat are the times the measured posts took to return, by
+	// arrival model.
+	postLat [arrivalModels][]time.Duration
+	posted  atomic.Int64
+	failed  sync.Map
 	// By arrival model: cpu is the process's CPU time over the measured
 	// drives, measured the messages they posted and due the arrivals of
 	// their schedules.
@@ -423,10 +433,17 @@ func (l *fanoutLoad) drive(d time.Duration, m arrivalModel, k int, measured bool
 					j++ // missed while the last post ran
 				}
 				time.Sleep(time.Until(start.Add(at[j])))
-				if err := l.room.post(ctx, i, fmt.Sprintf("%s%d", prefix, time.Now().UnixNano())); err != nil {
+				sent := time.Now()
+				if err := l.room.post(ctx, i, fmt.Sprintf("%s%d", prefix, sent.UnixNano())); err != nil {
 					l.failed.Store(i, err)
 				} else {
 					l.posted.Add(1)
+					if measured {
+						took := time.Since(sent)
+						l.mu.Lock()
+						l.postLat[m] = append(l.postLat[m], took)
+						l.mu.Unlock()
+					}
 				}
 			}
 		}()
@@ -470,6 +487,12 @@ func (l *fanoutLoad) finish(b *testing.B) [arrivalModels]fanoutResult {
 			mem = memUse{bytes: float64(l.mem[m].bytes) / float64(n), objects: float64(l.mem[m].objects) / float64(n), cycles: l.mem[m].cycles, gcCPU: l.mem[m].gcCPU * 1000 / l.seconds[m]}
 		}
 		out[m] = fanoutResult{p50: pct(0.50), p99: pct(0.99), delivered: len(lat), posted: l.measured[m], due: l.due[m], cpu: cpu, mem: mem}
+		post := l.postLat[m]
+		slices.Sort(post)
+		if len(post) > 0 {
+			out[m].post50 = float64(post[len(post)/2]) / float64(time.Millisecond)
+			out[m].post99 = float64(post[int(0.99*float64(len(post)-1))]) / float64(time.Millisecond)
+		}
 	}
 	return out
 }
