@@ -3,7 +3,6 @@ package ui
 import (
 	"bytes"
 	"encoding/json"
-	"hash/fnv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -139,11 +138,17 @@ func NewHub(bufferSize int) *Hub {
 	return h
 }
 
-// shard returns the shard of drillID's subscribers.
+// shard returns the shard of drillID's subscribers: the FNV-1a hash of
+// the id, computed over the string itself (hash/fnv would allocate its
+// state and a copy of the id on every event).
 func (h *Hub) shard(drillID string) *hubShard {
-	f := fnv.New32a()
-	_, _ = f.Write([]byte(drillID))
-	return &h.shards[f.Sum32()%hubShards]
+	const offset32, prime32 = 2166136261, 16777619
+	sum := uint32(offset32)
+	for i := 0; i < len(drillID); i++ {
+		sum ^= uint32(drillID[i])
+		sum *= prime32
+	}
+	return &h.shards[sum%hubShards]
 }
 
 // Close closes every subscriber's buffer; later subscriptions are refused
@@ -380,15 +385,19 @@ func streamed(e control.Event) (Audience, wire.Event) {
 }
 
 func wireEvent(e control.Event) wire.Event {
+	var t [len(wireTimeLayout) + 8]byte
 	return wire.Event{
 		Seq:         e.Seq,
 		Type:        e.Type,
-		Time:        e.Time.UTC().Format("2006-01-02T15:04:05.000Z07:00"),
+		Time:        string(e.Time.UTC().AppendFormat(t[:0], wireTimeLayout)),
 		DrillTimeMS: e.DrillTime.Milliseconds(),
 		Actor:       e.Actor,
 		Payload:     withoutRecord(e),
 	}
 }
+
+// wireTimeLayout is how the stream writes an event's time.
+const wireTimeLayout = "2006-01-02T15:04:05.000Z07:00"
 
 // withoutRecord returns e's payload without the revert record of a fault
 // event. Revert records are the engine's business (they hold the previous

@@ -56,25 +56,20 @@ type frame struct {
 	Seq int64 `json:"seq,omitempty"`
 }
 
-// eventFramePrefix and eventFrameSuffix wrap an encoded event into the
-// frame json.Marshal(frame{Kind: wire.FrameEvent, Event: ev}) would make.
-const (
-	eventFramePrefix = `{"kind":"` + wire.FrameEvent + `","event":`
-	eventFrameSuffix = `}`
-)
+// eventFramePrefix is how an event frame starts, before its event.
+const eventFramePrefix = `{"kind":"` + wire.FrameEvent + `","event":`
 
-// encodeEventFrame returns the frame of w, encoding the event once: the
-// encoded event is already compact and HTML-escaped, so marshalling it
-// again inside the frame would only copy it.
+// encodeEventFrame returns the frame of w: what json.Marshal(frame{Kind:
+// wire.FrameEvent, Event: <w encoded>}) would make, with the event encoded
+// once, in place, and no copy of it.
 func encodeEventFrame(w wire.Event) ([]byte, error) {
-	ev, err := json.Marshal(w)
-	if err != nil {
-		return nil, err
-	}
-	b := make([]byte, 0, len(eventFramePrefix)+len(ev)+len(eventFrameSuffix))
-	b = append(b, eventFramePrefix...)
-	b = append(b, ev...)
-	return append(b, eventFrameSuffix...), nil
+	return json.Marshal(eventFrame{Kind: wire.FrameEvent, Event: w})
+}
+
+// eventFrame is an event frame as encodeEventFrame makes it.
+type eventFrame struct {
+	Kind  string     `json:"kind"`
+	Event wire.Event `json:"event"`
 }
 
 // eventFrameSeq is how an event frame starts, up to its event's number.
@@ -89,7 +84,8 @@ func renumberedFrame(frame []byte, from, to wire.Event) []byte {
 		return nil
 	}
 	head := len(eventFrameSeq)
-	n := strconv.AppendInt(nil, from.Seq, 10)
+	var digits [20]byte
+	n := strconv.AppendInt(digits[:0], from.Seq, 10)
 	if len(frame) < head+len(n) || string(frame[:head]) != eventFrameSeq || !bytes.Equal(frame[head:head+len(n)], n) {
 		return nil
 	}
