@@ -35,6 +35,9 @@ type fanoutRoom interface {
 	// post sends text to drill i's sockets; it returns once the message is
 	// accepted (for the drill room: durable in the journal).
 	post(ctx context.Context, i int, text string) error
+	// handedOff returns when the measured messages were handed off to
+	// the sockets' side (see handoffs).
+	handedOff() *handoffs
 }
 
 // BenchmarkFanout is the chat fan-out target of issue #13, measured side by
@@ -144,11 +147,11 @@ func BenchmarkFanout(b *testing.B) {
 // the size, the two results and the fsync floor of the i-th of n rows.
 func printFanout(out *strings.Builder, title string, seconds int, row func(i int) (int, fanoutResult, fanoutResult, fsyncResult), n int) {
 	out.WriteString(title)
-	fmt.Fprintf(out, "%-7s %-24s %-24s %-12s %-22s %-26s %-24s %-24s %-24s %-22s %-22s %-22s %s\n", "drills", "drill room p50 / p99", "bare hub p50 / p99", "p99 ratio", "fsync p50 / p99", "CPU/message room / bare", "posted (room / bare / due)", "delivered (room / bare)",
-		"alloc/message room / bare", "objects/message r / b", "GC cycles room / bare", "GC CPU room / bare", "post returns p50/p99 room / bare")
+	fmt.Fprintf(out, "%-7s %-24s %-24s %-12s %-22s %-26s %-24s %-24s %-24s %-22s %-22s %-22s %-32s %s\n", "drills", "drill room p50 / p99", "bare hub p50 / p99", "p99 ratio", "fsync p50 / p99", "CPU/message room / bare", "posted (room / bare / due)", "delivered (room / bare)",
+		"alloc/message room / bare", "objects/message r / b", "GC cycles room / bare", "GC CPU room / bare", "to the hub p50/p99 room / bare", "hub to socket p50/p99 room / bare")
 	for i := range n {
 		drills, room, bare, fsync := row(i)
-		fmt.Fprintf(out, "%-7d %-24s %-24s %-12s %-22s %-26s %-24s %-24s %-24s %-22s %-22s %-22s %s\n", drills,
+		fmt.Fprintf(out, "%-7d %-24s %-24s %-12s %-22s %-26s %-24s %-24s %-24s %-22s %-22s %-22s %-32s %s\n", drills,
 			fmt.Sprintf("%.1f / %.1f ms", room.p50, room.p99), fmt.Sprintf("%.1f / %.1f ms", bare.p50, bare.p99),
 			fmt.Sprintf("%.2fx", room.p99/bare.p99), fmt.Sprintf("%.2f / %.2f ms", fsync.p50, fsync.p99),
 			fmt.Sprintf("%.0f / %.0f µs", room.cpu, bare.cpu),
@@ -158,7 +161,8 @@ func printFanout(out *strings.Builder, title string, seconds int, row func(i int
 			fmt.Sprintf("%.0f / %.0f", room.mem.objects, bare.mem.objects),
 			fmt.Sprintf("%d / %d", room.mem.cycles, bare.mem.cycles),
 			fmt.Sprintf("%.0f / %.0f ms/s", room.mem.gcCPU, bare.mem.gcCPU),
-			fmt.Sprintf("%.2f/%.2f / %.2f/%.2f ms", room.post50, room.post99, bare.post50, bare.post99))
+			fmt.Sprintf("%.2f/%.2f / %.2f/%.2f ms", room.toHub[0], room.toHub[1], bare.toHub[0], bare.toHub[1]),
+			fmt.Sprintf("%.2f/%.2f / %.2f/%.2f ms", room.fromHub[0], room.fromHub[1], bare.fromHub[0], bare.fromHub[1]))
 	}
 	out.WriteString("(alloc, objects, GC: the whole process over each side's measured seconds, the test's socket readers included; GC CPU counts a cycle's mark, assists and pauses when it ends)\n")
 }
@@ -250,12 +254,11 @@ type fanoutResult struct {
 	// mem is what the process allocated and collected while this load
 	// ran (informational; see memUse).
 	mem memUse
-	// post50 and post99 are the p50 and p99 of the time a post took to
-	// return, in milliseconds (informational): for the drill room, until
-	// the message was durable and handed to the hub (the engine publishes
-	// before the append returns), the rest of its latency being the hub
-	// and the sockets; for the bare hub, until it was encoded and queued.
-	post50, post99 float64
+	// toHub and fromHub are the p50 and p99, over the deliveries, of the
+	// two parts of their latency (informational; see handoffs): from the
+	// post to the hand-off to the hub, and from there to the socket, in
+	// milliseconds.
+	toHub, fromHub [2]float64
 }
 
 // memUse is the heap allocation and garbage collection of the whole
@@ -286,12 +289,9 @@ type fanoutLoad struct {
 	readers sync.WaitGroup
 	mu      sync.Mutex
 	// lat are the measured messages' deliveries, by arrival model.
-	lat [arrivalModels][]delivery
-	// postLat are the times the measured posts took to return, by
-	// arrival model.
-	postLat [arrivalModels][]time.Duration
-	posted  atomic.Int64
-	failed  sync.Map
+	lat    [arrivalModels][]delivery
+	posted atomic.Int64
+	failed sync.Map
 	// By arrival model: cpu is the process's CPU time over the measured
 	// drives, measured the messages they posted and due the arrivals of
 	// their schedules.
@@ -335,6 +335,59 @@ func (c memCounters) add(d memCounters) memCounters {
 // model; warm-up messages start with "w=" and are not counted.
 var measuredPrefix = [arrivalModels]string{poisson: "t=", burst: "b="}
 
+// textMarker is what precedes a chat message's text in a frame or payload.
+var textMarker = []byte(`"text":"`)
+
+// measuredSent returns the arrival model and post time (Unix nanoseconds)
+// of the measured message in data (a frame or an event's payload); ok is
+// false for anything else.
+func measuredSent(data []byte) (m arrivalModel, sent int64, ok bool) {
+	i := bytes.Index(data, textMarker)
+	if i < 0 {
+		return 0, 0, false
+	}
+	rest := data[i+len(textMarker):]
+	k := slices.IndexFunc(measuredPrefix[:], func(p string) bool { return bytes.HasPrefix(rest, []byte(p)) })
+	if k < 0 {
+		return 0, 0, false
+	}
+	rest = rest[len(measuredPrefix[k]):]
+	end := bytes.IndexByte(rest, '"')
+	if end < 0 {
+		return 0, 0, false
+	}
+	sent, err := strconv.ParseInt(string(rest[:end]), 10, 64)
+	return arrivalModel(k), sent, err == nil
+}
+
+// handoffs records when each measured message was handed to the sockets'
+// side: for the drill room, to the hub, by an engine follower that runs
+// right after the room's own (on the goroutine that committed the message,
+// once it is durable); for the bare hub, once its post queued it to the
+// sockets' writers. A delivery's latency splits at that moment into the
+// path to the hand-off and the fan-out from it to the socket.
+type handoffs struct {
+	mu sync.Mutex
+	at map[int64]time.Time // by post time, Unix nanoseconds
+}
+
+func (h *handoffs) record(sent int64, at time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.at == nil {
+		h.at = make(map[int64]time.Time)
+	}
+	h.at[sent] = at
+}
+
+// of returns when the message posted at sent was handed off.
+func (h *handoffs) of(sent int64) (time.Time, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	at, ok := h.at[sent]
+	return at, ok
+}
+
 // processCPU returns the CPU time (user and system) the process used so
 // far.
 func processCPU() time.Duration {
@@ -354,7 +407,6 @@ const (
 // them: each measured message's latency is recorded as it arrives.
 func startFanout(b *testing.B, name string, room fanoutRoom, n int) *fanoutLoad {
 	l := &fanoutLoad{room: room, name: name, conns: room.open(n, fanoutSockets)}
-	marker := []byte(`"text":"`)
 	for _, cs := range l.conns {
 		for _, c := range cs {
 			// The room's test helpers leave a read deadline on the
@@ -370,19 +422,9 @@ func startFanout(b *testing.B, name string, room fanoutRoom, n int) *fanoutLoad 
 					if err != nil {
 						break
 					}
-					i := bytes.Index(data, marker)
-					if i < 0 {
-						continue
-					}
-					rest := data[i+len(marker):]
-					m := slices.IndexFunc(measuredPrefix[:], func(p string) bool { return bytes.HasPrefix(rest, []byte(p)) })
-					if m < 0 {
-						continue // warm-up
-					}
-					rest = rest[len(measuredPrefix[m]):]
-					sent, err := strconv.ParseInt(string(rest[:bytes.IndexByte(rest, '"')]), 10, 64)
-					if err != nil {
-						continue
+					m, sent, ok := measuredSent(data)
+					if !ok {
+						continue // warm-up, or not a message
 					}
 					mine[m] = append(mine[m], delivery{sent: sent, lat: time.Since(time.Unix(0, sent))})
 				}
@@ -433,17 +475,10 @@ func (l *fanoutLoad) drive(d time.Duration, m arrivalModel, k int, measured bool
 					j++ // missed while the last post ran
 				}
 				time.Sleep(time.Until(start.Add(at[j])))
-				sent := time.Now()
-				if err := l.room.post(ctx, i, fmt.Sprintf("%s%d", prefix, sent.UnixNano())); err != nil {
+				if err := l.room.post(ctx, i, fmt.Sprintf("%s%d", prefix, time.Now().UnixNano())); err != nil {
 					l.failed.Store(i, err)
 				} else {
 					l.posted.Add(1)
-					if measured {
-						took := time.Since(sent)
-						l.mu.Lock()
-						l.postLat[m] = append(l.postLat[m], took)
-						l.mu.Unlock()
-					}
 				}
 			}
 		}()
@@ -487,14 +522,34 @@ func (l *fanoutLoad) finish(b *testing.B) [arrivalModels]fanoutResult {
 			mem = memUse{bytes: float64(l.mem[m].bytes) / float64(n), objects: float64(l.mem[m].objects) / float64(n), cycles: l.mem[m].cycles, gcCPU: l.mem[m].gcCPU * 1000 / l.seconds[m]}
 		}
 		out[m] = fanoutResult{p50: pct(0.50), p99: pct(0.99), delivered: len(lat), posted: l.measured[m], due: l.due[m], cpu: cpu, mem: mem}
-		post := l.postLat[m]
-		slices.Sort(post)
-		if len(post) > 0 {
-			out[m].post50 = float64(post[len(post)/2]) / float64(time.Millisecond)
-			out[m].post99 = float64(post[int(0.99*float64(len(post)-1))]) / float64(time.Millisecond)
-		}
+		out[m].toHub, out[m].fromHub = l.split(m)
 	}
 	return out
+}
+
+// split returns the p50 and p99 of the deliveries of model m from their
+// post to their hand-off and from there to their socket, in milliseconds;
+// deliveries whose hand-off was not seen are left out.
+func (l *fanoutLoad) split(m int) (toHub, fromHub [2]float64) {
+	h := l.room.handedOff()
+	var to, from []time.Duration
+	for _, d := range l.lat[m] {
+		at, ok := h.of(d.sent)
+		if !ok {
+			continue
+		}
+		t := at.Sub(time.Unix(0, d.sent))
+		to, from = append(to, t), append(from, d.lat-t)
+	}
+	pcts := func(v []time.Duration) [2]float64 {
+		if len(v) == 0 {
+			return [2]float64{}
+		}
+		slices.Sort(v)
+		ms := func(p float64) float64 { return float64(v[int(p*float64(len(v)-1))]) / float64(time.Millisecond) }
+		return [2]float64{ms(0.50), ms(0.99)}
+	}
+	return pcts(to), pcts(from)
 }
 
 // delivery is one measured message reaching one socket: when it was posted
@@ -538,9 +593,26 @@ type drillRoomFanout struct {
 	e       *env
 	drills  []string
 	authors []string
+	handoff handoffs
 }
 
+func (r *drillRoomFanout) handedOff() *handoffs { return &r.handoff }
+
 func (r *drillRoomFanout) open(n, k int) [][]*websocket.Conn {
+	// Registered after the server's follower, so it runs right after the
+	// room handed the events to the hub (see control.Engine.Follow).
+	stop := r.e.engine.Follow(func(evs []control.Event) {
+		now := time.Now()
+		for _, e := range evs {
+			if e.Type != control.EventChatMessage {
+				continue
+			}
+			if _, sent, ok := measuredSent(e.Payload); ok {
+				r.handoff.record(sent, now)
+			}
+		}
+	})
+	r.e.t.Cleanup(stop)
 	out := make([][]*websocket.Conn, n)
 	for i := 0; i < n; i++ {
 		a := r.e.admin()
@@ -576,12 +648,15 @@ func (r *drillRoomFanout) post(ctx context.Context, i int, text string) error {
 // message once and hands it to a writer goroutine per socket. It keeps
 // nothing.
 type bareHub struct {
-	b     *testing.B
-	srv   *httptest.Server
-	mu    sync.Mutex
-	rooms map[int][]chan []byte
-	seq   map[int]int64
+	b       *testing.B
+	srv     *httptest.Server
+	mu      sync.Mutex
+	rooms   map[int][]chan []byte
+	seq     map[int]int64
+	handoff handoffs
 }
+
+func (h *bareHub) handedOff() *handoffs { return &h.handoff }
 
 func newBareHub(b *testing.B) *bareHub {
 	h := &bareHub{b: b, rooms: map[int][]chan []byte{}, seq: map[int]int64{}}
@@ -658,6 +733,9 @@ func (h *bareHub) post(ctx context.Context, i int, text string) error {
 		case ch <- msg:
 		default: // a slow socket drops, as a real hub would disconnect it
 		}
+	}
+	if _, sent, ok := measuredSent(msg); ok {
+		h.handoff.record(sent, time.Now())
 	}
 	return nil
 }
