@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"k8s.io/utils/clock"
@@ -57,8 +58,18 @@ type Engine struct {
 	// engine prepare again. A manual engine never prepares ahead. The
 	// wiring sets DefaultPrepareAhead; 0 prepares at fire time.
 	PrepareAhead time.Duration
+	// ProbeConcurrency bounds the probe calls in flight across the
+	// engine's drills (resolution probes, alert checks, cluster watches,
+	// which run off the drills' loops); 0 means DefaultProbeConcurrency.
+	ProbeConcurrency int
+	// ProbeTimeout bounds one probe call on the engine's clock; 0 means
+	// DefaultProbeTimeout.
+	ProbeTimeout time.Duration
 	// Logf, when set, receives one line per failure the engine retries.
 	Logf func(format string, args ...any)
+
+	// probeSlots holds a token per probe call in flight (ProbeConcurrency).
+	probeSlots chan struct{}
 
 	// followers receive every drill's new events once durable (Follow).
 	followers followers
@@ -86,6 +97,8 @@ type drillRun struct {
 	wake chan struct{}
 	// stage holds the records of pending faults prepared ahead.
 	stage stage
+	// checks counts the check rounds in rt.rounds (ChecksInFlight).
+	checks atomic.Int32
 }
 
 // NewEngine returns an engine over the store, the injector and the clock.
@@ -113,6 +126,11 @@ func (e *Engine) Open(ctx context.Context) error {
 		return injectors.Errorf(injectors.EINVALID, "drill.onRestart %q is not allowed, expected resume or abort", e.OnRestart)
 	}
 	e.ctx, e.cancel = context.WithCancel(context.Background())
+	slots := e.ProbeConcurrency
+	if slots <= 0 {
+		slots = DefaultProbeConcurrency
+	}
+	e.probeSlots = make(chan struct{}, slots)
 	sums, err := e.store.Drills(ctx, DrillFilter{Open: true})
 	if err != nil {
 		return fmt.Errorf("load open drills: %w", err)

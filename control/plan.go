@@ -25,10 +25,13 @@ const (
 // needs to survive a restart: after one, probes start over (stabilisation
 // is measured again, conservatively) and retries happen at once.
 type runtimeState struct {
-	lastEvent   time.Time // time of the latest event appended; guarded by drillRun.mu
-	probes      map[string]*pollState
-	alerts      map[string]*pollState
-	watches     map[string]*watchState
+	lastEvent time.Time // time of the latest event appended; guarded by drillRun.mu
+	probes    map[string]*pollState
+	alerts    map[string]*pollState
+	watches   map[string]*watchState
+	// rounds are the check rounds in flight or answered and not taken
+	// yet, by check key (faultCheckKey, alertCheckKey, watchCheckKey).
+	rounds      map[string]*checkRound
 	injectRetry map[string]time.Duration // fault → drill time of next attempt
 	revertRetry map[string]*backoff      // fault → wall time of next revert or status check
 	// endAfter is the wall time before which the natural end is not
@@ -50,7 +53,7 @@ type backoff struct {
 }
 
 func newRuntime() runtimeState {
-	return runtimeState{probes: map[string]*pollState{}, alerts: map[string]*pollState{}, watches: map[string]*watchState{}, injectRetry: map[string]time.Duration{}, revertRetry: map[string]*backoff{}}
+	return runtimeState{probes: map[string]*pollState{}, alerts: map[string]*pollState{}, watches: map[string]*watchState{}, rounds: map[string]*checkRound{}, injectRetry: map[string]time.Duration{}, revertRetry: map[string]*backoff{}}
 }
 
 func (b *backoff) fail(now time.Time) {
@@ -204,23 +207,27 @@ func (e *Engine) plan(r *drillRun, now time.Time) (best *action, wake time.Time,
 	}
 	for i, f := range d.Faults {
 		if f.Phase == FaultInEffect && len(d.Scenario.Faults[i].ResolvedWhen.Probes) > 0 {
-			at := now
-			if p := r.rt.probes[f.ID]; p != nil && !p.next.IsZero() {
-				at = p.next
+			var next time.Time
+			if p := r.rt.probes[f.ID]; p != nil {
+				next = p.next
 			}
-			consider(actProbe, at, i)
+			if at, ok := r.checkDue(faultCheckKey(f.ID), next, now); ok {
+				consider(actProbe, at, i)
+			}
 		}
 	}
 	for i, a := range d.Alerts {
 		if armed, ok := d.alertPolled(i, el); ok {
-			at := now
-			if p := r.rt.alerts[a.ID]; p != nil && !p.next.IsZero() {
-				at = p.next
+			var next time.Time
+			if p := r.rt.alerts[a.ID]; p != nil {
+				next = p.next
 			}
 			if armed > el {
-				at = toWall(armed)
+				next = toWall(armed)
 			}
-			consider(actAlert, at, i)
+			if at, ok := r.checkDue(alertCheckKey(a.ID), next, now); ok {
+				consider(actAlert, at, i)
+			}
 		}
 		if due, step := d.alertDue(i); step != alertNone {
 			consider(actAlertScript, toWall(due), i)
@@ -228,11 +235,13 @@ func (e *Engine) plan(r *drillRun, now time.Time) (best *action, wake time.Time,
 	}
 	for i := range d.Injects {
 		if d.watching(i) {
-			at := now
-			if w := r.rt.watches[d.Injects[i].ID]; w != nil && !w.next.IsZero() {
-				at = w.next
+			var next time.Time
+			if w := r.rt.watches[d.Injects[i].ID]; w != nil {
+				next = w.next
 			}
-			consider(actWatch, at, i)
+			if at, ok := r.checkDue(watchCheckKey(d.Injects[i].ID), next, now); ok {
+				consider(actWatch, at, i)
+			}
 		}
 	}
 	if d.resolvedAndNoticed() {
@@ -525,6 +534,7 @@ func (e *Engine) reconcile(ctx context.Context, r *drillRun) error {
 			return err
 		}
 		r.mu.Lock()
+		e.sweepChecks(r, e.clock.Now())
 		a, _, _ := e.plan(r, start)
 		r.mu.Unlock()
 		if a == nil {

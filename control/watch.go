@@ -46,37 +46,55 @@ func (d *Drill) faultEpoch() int {
 	return n
 }
 
-// watchCluster polls the check of a cluster.changed inject and records the
-// trigger (inject.triggered) when its result differs from the baseline.
+// watchCluster polls the check of a cluster.changed inject — it starts a
+// round, or takes the answer of the round in flight — and records the
+// trigger (inject.triggered) when its result differs from the baseline. A
+// round the drill changed the cluster during (a fault injected or
+// reverted) is dropped: what it saw is neither the baseline nor what
+// participants did.
 func (e *Engine) watchCluster(ctx context.Context, r *drillRun, i int) error {
 	r.mu.Lock()
-	d := r.d
-	st := d.Injects[i]
-	check := *d.Scenario.Injects[i].On.Check
+	id := r.d.Injects[i].ID
+	check := *r.d.Scenario.Injects[i].On.Check
+	epoch := r.d.faultEpoch()
 	r.mu.Unlock()
-	w := r.rt.watches[st.ID]
+	key := watchCheckKey(id)
+	e.startCheck(r, key, []scenarios.Probe{check}, func(d *Drill, _ time.Time) bool {
+		return d.Running() && d.watching(i) && d.faultEpoch() == epoch
+	})
+	c, err := e.takeCheck(ctx, r, key)
+	if c == nil {
+		return err
+	}
+	return e.watchChecked(ctx, r, i, c, check)
+}
+
+// watchChecked takes the answer of a round of inject i's check. The
+// caller holds r.op.
+func (e *Engine) watchChecked(ctx context.Context, r *drillRun, i int, c *checkRound, check scenarios.Probe) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	d := r.d
+	id := d.Injects[i].ID
+	w := r.rt.watches[id]
 	if w == nil {
 		w = &watchState{}
-		r.rt.watches[st.ID] = w
+		r.rt.watches[id] = w
 	}
 	interval := probeInterval([]scenarios.Probe{check})
-	_, _, checks, err := e.runProbes(ctx, []scenarios.Probe{check})
-	now := e.clock.Now()
-	if err != nil {
+	now := c.at
+	if c.err != nil {
 		w.failures++
 		w.next = d.wallAfter(now, interval*time.Duration(min(1<<w.failures, maxProbeBackoff)))
-		e.logf("drill %s: inject %s: %v", d.ID, st.ID, err)
+		e.logf("drill %s: inject %s: %v", d.ID, id, c.err)
 		return nil
 	}
 	w.failures = 0
 	w.next = d.wallAfter(now, interval)
-	got := checks[0]
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	d = r.d
-	if !d.Running() || !d.watching(i) {
+	if !c.current(d, e.clock.Now()) {
 		return nil
 	}
+	got := c.checks[0]
 	epoch := d.faultEpoch()
 	if w.baseline == nil || epoch != w.epoch || epoch >= 1000 {
 		w.baseline, w.epoch = &got, epoch
@@ -86,7 +104,7 @@ func (e *Engine) watchCluster(ctx context.Context, r *drillRun, i int) error {
 		return nil
 	}
 	detail := fmt.Sprintf("%s changed: was %q, now %q", got.Name, w.baseline.Detail, got.Detail)
-	delete(r.rt.watches, st.ID)
-	_, err = e.appendLocked(ctx, r, pending{Type: EventInjectTriggered, Actor: ActorEngine, Payload: InjectEvent{InjectID: st.ID, Detail: detail}})
+	delete(r.rt.watches, id)
+	_, err := e.appendLocked(ctx, r, pending{Type: EventInjectTriggered, Actor: ActorEngine, Payload: InjectEvent{InjectID: id, Detail: detail}})
 	return err
 }

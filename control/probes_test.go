@@ -1,0 +1,173 @@
+package control_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	clocktesting "k8s.io/utils/clock/testing"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/control/controltest"
+	"github.com/firedrill/firedrill/control/sqlite"
+	"github.com/firedrill/firedrill/injectors"
+)
+
+// hangingProbes is the fake injector whose probe calls hang, as on an API
+// server too busy to answer, until the test lets one answer: each token on
+// release lets one call answer that its fault is healthy. A call does not
+// heed its context, the way a plugin that answers late does not.
+type hangingProbes struct {
+	*controltest.Injector
+	calls   atomic.Int32
+	release chan struct{}
+}
+
+func (p *hangingProbes) Probe(ctx context.Context, spec control.ProbeSpec) (injectors.ProbeResult, error) {
+	p.calls.Add(1)
+	<-p.release
+	return injectors.ProbeResult{OK: true, Detail: "healthy (a late answer)"}, nil
+}
+
+// loopHarness runs an engine with its drills' own loops (not Manual) on a
+// fake clock over the injector inj; configure adjusts it before Open.
+func loopHarness(t *testing.T, inj control.Injector, fake *controltest.Injector, configure func(*control.Engine)) *controltest.Harness {
+	t.Helper()
+	clk := clocktesting.NewFakeClock(controltest.Start)
+	db, err := sqlite.Open(context.Background(), t.TempDir()+"/firedrill.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := control.NewEngine(db, inj, clk)
+	if configure != nil {
+		configure(e)
+	}
+	if err := e.Open(context.Background()); err != nil {
+		db.Close()
+		t.Fatal(err)
+	}
+	h := &controltest.Harness{T: t, Ctx: context.Background(), Clock: clk, Injector: fake, DB: db, Engine: e}
+	t.Cleanup(h.Close)
+	return h
+}
+
+// A probe that hangs holds up nothing else of the drill: with the fault's
+// resolution probe and the alert's check hanging from the start, the
+// engine's own loop posts the inquiry at 5m, gives the first hint at 70m
+// and ends the drill at its 90m cap, each on time, and reverts the faults.
+// The probes' answers, when they come after the end, change nothing.
+func TestProbes_aHangingProbeHoldsUpNothingElse(t *testing.T) {
+	inj := &hangingProbes{Injector: controltest.NewInjector(), release: make(chan struct{})}
+	h := loopHarness(t, inj, inj.Injector, func(e *control.Engine) { e.ProbeTimeout = 3 * time.Hour })
+	t.Cleanup(func() { close(inj.release) }) // before the engine closes: its Close waits for the calls
+	id := startDrill(t, h, controltest.PaymentScenario())
+
+	waitFor(t, "the layered faults are injected", func() bool { return inj.BrokenFaults() == 2 })
+	// db-config's resolution probe and the payment-5xx alert's check.
+	waitFor(t, "both checks are in flight", func() bool { return h.Engine.ChecksInFlight(id) == 2 && inj.calls.Load() == 2 })
+
+	for _, step := range []struct {
+		at        time.Duration
+		what, typ string
+		match     string
+	}{
+		{5 * m, "the customer-center inquiry", control.EventInjectPosted, `"injectId":"cc-inquiry"`},
+		{70 * m, "the first hint", control.EventHintGiven, `"hintId":"h1"`},
+		{90 * m, "the cap", control.EventDrillEnded, `"reason":"cap"`},
+	} {
+		h.Clock.SetTime(controltest.Start.Add(step.at))
+		waitFor(t, step.what+" at "+step.at.String(), func() bool { return len(h.EventTimes(id, step.typ, step.match)) > 0 })
+		at(t, h, id, step.typ, step.match, step.at)
+	}
+	waitFor(t, "the faults are reverted", func() bool { return inj.BrokenFaults() == 0 })
+	waitFor(t, "the retro opens", func() bool { return h.Drill(id).State == control.StateRetro })
+	if n := inj.calls.Load(); n != 2 {
+		t.Fatalf("%d probe calls, want 2: a check has at most one round in flight", n)
+	}
+
+	before := len(h.Events(id))
+	inj.release <- struct{}{}
+	inj.release <- struct{}{}
+	waitFor(t, "the loop took the late answers back", func() bool { return h.Engine.ChecksInFlight(id) == 0 })
+	if evs := h.Events(id); len(evs) != before {
+		t.Fatalf("the late answers appended %d events to the ended drill: %s", len(evs)-before, evs[before].Type)
+	}
+	if f := fault(t, h.Drill(id), "db-config"); f.Phase != control.FaultReverted || f.ResolvedAt != nil || f.RecoveringAt != nil || len(f.Checks) > 0 {
+		t.Fatalf("db-config is %s (resolved at %v, recovering at %v, checks %v): a late answer changed it", f.Phase, f.ResolvedAt, f.RecoveringAt, f.Checks)
+	}
+	if got := h.EventTimes(id, control.EventAlertFiring, ""); len(got) > 0 {
+		t.Fatalf("the alert fired at %v on a check that never answered in the drill", got)
+	}
+}
+
+// An answer of a round begun before a pause is dropped: the drill's clock
+// stood still while it was out. The round that follows it, after the
+// resume, is the one whose answer counts.
+func TestProbes_anAnswerFromBeforeAPauseIsDropped(t *testing.T) {
+	inj := &hangingProbes{Injector: controltest.NewInjector(), release: make(chan struct{})}
+	h := loopHarness(t, inj, inj.Injector, func(e *control.Engine) { e.ProbeTimeout = 3 * time.Hour })
+	t.Cleanup(func() { close(inj.release) })
+	s := controltest.PaymentScenario()
+	s.Alerts = nil // one check: db-config's probe
+	id := startDrill(t, h, s)
+	waitFor(t, "db-config's probe is in flight", func() bool { return h.Engine.ChecksInFlight(id) == 1 && inj.calls.Load() == 1 })
+
+	h.Clock.SetTime(controltest.Start.Add(m))
+	if err := h.Engine.Pause(h.Ctx, id, "fiona", "a real incident"); err != nil {
+		t.Fatal(err)
+	}
+	h.Clock.SetTime(controltest.Start.Add(11 * m))
+	if err := h.Engine.Resume(h.Ctx, id, "fiona"); err != nil {
+		t.Fatal(err)
+	}
+	if n := inj.calls.Load(); n != 1 {
+		t.Fatalf("%d probe calls, want 1: the paused round is still out", n)
+	}
+	inj.release <- struct{}{} // the round from before the pause answers
+	waitFor(t, "a new round starts", func() bool { return inj.calls.Load() == 2 })
+	if got := h.EventTimes(id, control.EventFaultRecovering, ""); len(got) > 0 {
+		t.Fatalf("fault.recovering at %v from a round begun before the pause", got)
+	}
+	inj.release <- struct{}{} // the round after the resume answers
+	waitFor(t, "its answer is taken", func() bool { return len(h.EventTimes(id, control.EventFaultRecovering, "")) == 1 })
+	at(t, h, id, control.EventFaultRecovering, `"faultId":"db-config"`, m)
+}
+
+// A probe call that does not answer is cut at the probe deadline on the
+// engine's clock, counted as a failed poll and tried again.
+func TestProbes_aHangingCallIsCutAtItsDeadline(t *testing.T) {
+	fake := controltest.NewInjector()
+	inj := &deadlineProbes{Injector: fake}
+	var logs controltest.SyncBuffer
+	h := loopHarness(t, inj, fake, func(e *control.Engine) {
+		e.ProbeTimeout = 20 * time.Second
+		e.Logf = func(format string, args ...any) {
+			logs.Write([]byte(strings.TrimSpace(fmt.Sprintf(format, args...)) + "\n"))
+		}
+	})
+	s := controltest.PaymentScenario()
+	s.Alerts = nil
+	id := startDrill(t, h, s)
+	waitFor(t, "db-config's probe is in flight", func() bool { return h.Engine.ChecksInFlight(id) == 1 && inj.calls.Load() == 1 })
+	h.Clock.SetTime(controltest.Start.Add(20 * time.Second))
+	waitFor(t, "the cut call is logged", func() bool { return strings.Contains(logs.String(), "no answer within 20s") })
+	// Backoff: twice the 10s interval after the first failure.
+	h.Clock.SetTime(controltest.Start.Add(40 * time.Second))
+	waitFor(t, "the probe is tried again", func() bool { return inj.calls.Load() == 2 })
+}
+
+// deadlineProbes is the fake injector whose probe calls answer only when
+// their context ends.
+type deadlineProbes struct {
+	*controltest.Injector
+	calls atomic.Int32
+}
+
+func (p *deadlineProbes) Probe(ctx context.Context, spec control.ProbeSpec) (injectors.ProbeResult, error) {
+	p.calls.Add(1)
+	<-ctx.Done()
+	return injectors.ProbeResult{}, ctx.Err()
+}
