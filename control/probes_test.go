@@ -171,3 +171,22 @@ func (p *deadlineProbes) Probe(ctx context.Context, spec control.ProbeSpec) (inj
 	<-ctx.Done()
 	return injectors.ProbeResult{}, ctx.Err()
 }
+
+// ProbeConcurrency bounds the probe calls in flight: with one slot, the
+// alert's check waits for the fault's probe to answer before it is sent.
+func TestProbes_concurrencyIsBounded(t *testing.T) {
+	inj := &hangingProbes{Injector: controltest.NewInjector(), release: make(chan struct{})}
+	h := loopHarness(t, inj, inj.Injector, func(e *control.Engine) {
+		e.ProbeConcurrency = 1
+		e.ProbeTimeout = 3 * time.Hour
+	})
+	t.Cleanup(func() { close(inj.release) })
+	id := startDrill(t, h, controltest.PaymentScenario())
+	waitFor(t, "both checks are started", func() bool { return h.Engine.ChecksInFlight(id) == 2 && inj.calls.Load() == 1 })
+	// Nothing answers without a token: one call is out, the other waits.
+	if n := inj.calls.Load(); n != 1 {
+		t.Fatalf("%d probe calls in flight, want 1 (ProbeConcurrency)", n)
+	}
+	inj.release <- struct{}{}
+	waitFor(t, "the waiting check is sent once the slot is free", func() bool { return inj.calls.Load() == 2 })
+}
