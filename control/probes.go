@@ -303,6 +303,9 @@ func (e *Engine) faultChecked(ctx context.Context, r *drillRun, i int, c *checkR
 	}
 	interval := probeInterval(rw.Probes)
 	now := c.at
+	if !c.current(d, e.clock.Now()) {
+		return nil // stopped, paused or settled since: the answer is late
+	}
 	if c.err != nil {
 		ps.failures++
 		ps.detail = c.err.Error()
@@ -311,9 +314,6 @@ func (e *Engine) faultChecked(ctx context.Context, r *drillRun, i int, c *checkR
 		return nil
 	}
 	ps.failures, ps.detail = 0, c.detail
-	if !c.current(d, e.clock.Now()) {
-		return nil // stopped, paused or settled since: the answer is late
-	}
 	el := d.Elapsed(now)
 	checks := c.checks
 	for j := range checks {
@@ -389,6 +389,9 @@ func (e *Engine) alertChecked(ctx context.Context, r *drillRun, i int, c *checkR
 	}
 	interval := probeInterval([]scenarios.Probe{a.Probe})
 	now := c.at
+	if !c.current(d, e.clock.Now()) {
+		return nil // stopped or paused since, or its until event came
+	}
 	if c.err != nil {
 		ps.failures++
 		ps.next = d.wallAfter(now, interval*time.Duration(min(1<<ps.failures, maxProbeBackoff)))
@@ -397,9 +400,6 @@ func (e *Engine) alertChecked(ctx context.Context, r *drillRun, i int, c *checkR
 	}
 	ps.failures = 0
 	ps.next = d.wallAfter(now, interval)
-	if !c.current(d, e.clock.Now()) {
-		return nil // stopped or paused since, or its until event came
-	}
 	st := d.Alerts[i]
 	el := d.Elapsed(now)
 	if c.ok {

@@ -83,6 +83,9 @@ func (e *Engine) watchChecked(ctx context.Context, r *drillRun, i int, c *checkR
 	}
 	interval := probeInterval([]scenarios.Probe{check})
 	now := c.at
+	if !c.current(d, e.clock.Now()) {
+		return nil // stopped or paused since, the drill changed the cluster, or it was posted
+	}
 	if c.err != nil {
 		w.failures++
 		w.next = d.wallAfter(now, interval*time.Duration(min(1<<w.failures, maxProbeBackoff)))
@@ -91,9 +94,6 @@ func (e *Engine) watchChecked(ctx context.Context, r *drillRun, i int, c *checkR
 	}
 	w.failures = 0
 	w.next = d.wallAfter(now, interval)
-	if !c.current(d, e.clock.Now()) {
-		return nil
-	}
 	got := c.checks[0]
 	epoch := d.faultEpoch()
 	if w.baseline == nil || epoch != w.epoch || epoch >= 1000 {
