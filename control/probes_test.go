@@ -14,6 +14,7 @@ import (
 	"github.com/firedrill/firedrill/control/controltest"
 	"github.com/firedrill/firedrill/control/sqlite"
 	"github.com/firedrill/firedrill/injectors"
+	"github.com/firedrill/firedrill/scenarios"
 )
 
 // hangingProbes is the fake injector whose probe calls hang, as on an API
@@ -189,4 +190,50 @@ func TestProbes_concurrencyIsBounded(t *testing.T) {
 	}
 	inj.release <- struct{}{}
 	waitFor(t, "the waiting check is sent once the slot is free", func() bool { return inj.calls.Load() == 2 })
+}
+
+// gatedProbes answers its first probe call with what it saw when asked,
+// but only once the test releases it: an answer that comes late.
+type gatedProbes struct {
+	*controltest.Injector
+	calls   atomic.Int32
+	release chan struct{}
+}
+
+func (p *gatedProbes) Probe(ctx context.Context, spec control.ProbeSpec) (injectors.ProbeResult, error) {
+	res, err := p.Injector.Probe(ctx, spec)
+	if p.calls.Add(1) == 1 {
+		<-p.release
+	}
+	return res, err
+}
+
+// A cluster.changed check that looked before the drill itself changed the
+// cluster (a fault fired while the check was out) answers what the
+// participants did not do: the answer is dropped, the baseline is taken
+// again after the change, and no persona asks who changed it.
+func TestProbes_aWatchThatLookedBeforeAFaultFiredIsDropped(t *testing.T) {
+	inj := &gatedProbes{Injector: controltest.NewInjector(), release: make(chan struct{})}
+	h := loopHarness(t, inj, inj.Injector, nil)
+	t.Cleanup(func() { close(inj.release) })
+	s := controltest.PaymentScenario()
+	s.Alerts = nil
+	for i := range s.Faults {
+		s.Faults[i].ResolvedWhen = scenarios.ResolvedWhen{Manual: true} // the watch is the only check
+	}
+	watch := scenarios.Probe{Probe: scenarios.InjectorRef{Plugin: "fake", Type: "state"}, Params: map[string]any{"fault": "cache-evict"}, Interval: scenarios.Duration(10 * time.Second)}
+	s.Injects = append(s.Injects, scenarios.Inject{ID: "who", On: &scenarios.EventTrigger{Event: scenarios.OnClusterChanged, Check: &watch}, Persona: "cto", Channel: "incident", Text: "Who evicted the cache?"})
+	id := startDrill(t, h, s)
+	waitFor(t, "the watch's first look is out", func() bool { return inj.calls.Load() == 1 && h.Engine.ChecksInFlight(id) == 1 })
+
+	if err := h.Engine.FireFaultNow(h.Ctx, id, "cache-evict", "fiona"); err != nil {
+		t.Fatal(err)
+	}
+	inj.release <- struct{}{} // "cache-evict is healthy", seen before the fire
+	waitFor(t, "the watch looks again and takes its baseline", func() bool { return inj.calls.Load() == 2 && h.Engine.ChecksInFlight(id) == 0 })
+	h.Clock.SetTime(controltest.Start.Add(10 * time.Second))
+	waitFor(t, "the watch compares with its baseline", func() bool { return inj.calls.Load() == 3 && h.Engine.ChecksInFlight(id) == 0 })
+	if got := h.EventTimes(id, control.EventInjectTriggered, `"injectId":"who"`); len(got) > 0 {
+		t.Fatalf("inject.triggered at %v: the drill's own fire was taken for a participant's change", got)
+	}
 }
