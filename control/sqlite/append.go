@@ -210,8 +210,16 @@ func (db *DB) appendTx(ctx context.Context, written map[string]int64, sum contro
 			return fmt.Errorf("append event #%d to drill %s: %w", e.Seq, sum.ID, err)
 		}
 	}
-	err = exec(ctx, st.summary,
-		sum.ID, sum.Title, sum.Scenario, string(sum.State), sum.Seq, sum.Head, sum.CreatedAt.UTC().Format(timeFormat), sum.UpdatedAt.UTC().Format(timeFormat))
+	// The summary row is written when the drill is created, and after
+	// that only when its state changes: its sequence number, head and
+	// time of last change are the journal's last event's, which Drills
+	// reads. Rewriting them with every append put the drills table's page
+	// in the log of every commit, a second page beside the events' one
+	// for a lone chat message.
+	if events[0].Seq == 1 {
+		err = exec(ctx, st.summary,
+			sum.ID, sum.Title, sum.Scenario, string(sum.State), sum.Seq, sum.Head, sum.CreatedAt.UTC().Format(timeFormat), sum.UpdatedAt.UTC().Format(timeFormat))
+	}
 	if err == nil {
 		err = exec(ctx, st.state, sum.ID, string(sum.State))
 	}

@@ -367,13 +367,18 @@ func (db *DB) Events(ctx context.Context, drillID string, afterSeq int64, limit 
 
 // Drills implements control.Store.
 func (db *DB) Drills(ctx context.Context, f control.DrillFilter) ([]control.DrillSummary, error) {
-	q := `SELECT id, title, scenario, state, seq, head, created_at, updated_at FROM drills`
+	// A drill's sequence number, head and time of last change are its
+	// journal's last event's (the writer keeps only the state in the row
+	// up to date; see appendTx): one seek in the journal's primary key
+	// per drill.
+	q := `SELECT d.id, d.title, d.scenario, d.state, e.seq, e.hash, d.created_at, e.time FROM drills d
+JOIN events e ON e.drill_id = d.id AND e.seq = (SELECT MAX(seq) FROM events WHERE drill_id = d.id)`
 	var args []any
 	if f.Open {
-		q += ` WHERE state <> ?`
+		q += ` WHERE d.state <> ?`
 		args = append(args, string(control.StateClosed))
 	}
-	q += ` ORDER BY created_at, id`
+	q += ` ORDER BY d.created_at, d.id`
 	rows, err := db.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list drills: %w", err)

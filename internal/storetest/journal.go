@@ -173,6 +173,46 @@ func TestJournal(t *testing.T, open Opener) {
 			t.Fatal(err)
 		}
 	})
+
+	t.Run("later appends move the summary to their last event and state", func(t *testing.T) {
+		created := Sealed(t, "d3", 0, "", 1)
+		if err := db.Append(ctx, Summary("d3", created, control.StateDraft), created); err != nil {
+			t.Fatal(err)
+		}
+		want := Summary("d3", created, control.StateDraft)
+		check := func(last control.Event, state control.DrillState) {
+			t.Helper()
+			all, err := db.Drills(ctx, control.DrillFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, g := range all {
+				if g.ID != "d3" {
+					continue
+				}
+				if g.Title != want.Title || g.Scenario != want.Scenario || !g.CreatedAt.Equal(want.CreatedAt) ||
+					g.Seq != last.Seq || g.Head != last.Hash || !g.UpdatedAt.Equal(last.Time) || g.State != state {
+					t.Fatalf("summary %+v, expected %s at #%d (%s, %s) created %s", g, state, last.Seq, last.Hash, last.Time, want.CreatedAt)
+				}
+				return
+			}
+			t.Fatalf("drill d3 is not among %+v", all)
+		}
+		chat := Sealed(t, "d3", 1, created[0].Hash, 2)
+		if err := db.Append(ctx, Summary("d3", chat, control.StateDraft), chat); err != nil {
+			t.Fatal(err)
+		}
+		check(chat[1], control.StateDraft)
+		closed := Sealed(t, "d3", 3, chat[1].Hash, 1)
+		if err := db.Append(ctx, Summary("d3", closed, control.StateClosed), closed); err != nil {
+			t.Fatal(err)
+		}
+		check(closed[0], control.StateClosed)
+		open, err := db.Drills(ctx, control.DrillFilter{Open: true})
+		if err != nil || len(open) != 1 || open[0].ID != "d1" {
+			t.Fatalf("open drills = %+v, %v; expected d1 alone once d3 closed", open, err)
+		}
+	})
 }
 
 // TestGroupCommit appends from many drills at once, so that the writer
