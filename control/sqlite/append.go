@@ -86,7 +86,7 @@ func (db *DB) writeGroupOn(ctx context.Context, batch []groupcommit.Item[appendR
 		return fail(fmt.Errorf("append: journal size: %w", err))
 	}
 	// written are the heads of the drills this transaction appended to.
-	written := make(map[string]int64, len(batch))
+	written := make(map[string]drillHead, len(batch))
 	for i, it := range batch {
 		r := it.Req
 		if err := it.Ctx.Err(); err != nil {
@@ -149,7 +149,7 @@ type groupError struct{ error }
 
 // appendSavepoint writes one append of a group inside a savepoint, rolled
 // back if the append fails.
-func (db *DB) appendSavepoint(ctx context.Context, written map[string]int64, r appendReq) error {
+func (db *DB) appendSavepoint(ctx context.Context, written map[string]drillHead, r appendReq) error {
 	st := &db.wstmts
 	if err := exec(ctx, st.savepoint); err != nil {
 		return groupError{fmt.Errorf("append: savepoint: %w", err)}
@@ -166,25 +166,35 @@ func (db *DB) appendSavepoint(ctx context.Context, written map[string]int64, r a
 	return failed
 }
 
-// head returns the drill's last sequence number: written by this
-// transaction, committed by this store before (db.heads, kept by the
-// writer goroutine alone), or else read from the journal. A head kept
-// from before that another process has since moved on makes the insert
-// break the journal's primary key, which is the same conflict.
-func (db *DB) head(ctx context.Context, written map[string]int64, drillID string) (int64, error) {
+// drillHead is what the writer knows of a drill's journal and row: its
+// last sequence number and the state its summary row holds.
+type drillHead struct {
+	seq   int64
+	state control.DrillState
+}
+
+// head returns the drill's head: written by this transaction, committed
+// by this store before (db.heads, kept by the writer goroutine alone), or
+// else its last sequence number read from the journal, with no state
+// known. A head kept from before that another process has since moved on
+// makes the insert break the journal's primary key, which is the same
+// conflict.
+func (db *DB) head(ctx context.Context, written map[string]drillHead, drillID string) (drillHead, error) {
 	if h, ok := written[drillID]; ok {
 		return h, nil
 	}
 	if h, ok := db.heads[drillID]; ok {
 		return h, nil
 	}
-	return queryInt64(ctx, db.wstmts.head, drillID)
+	seq, err := queryInt64(ctx, db.wstmts.head, drillID)
+	return drillHead{seq: seq}, err
 }
 
 // appendTx writes one append inside the group's transaction with the
 // writer's statements, and records the drill's new head in written.
-func (db *DB) appendTx(ctx context.Context, written map[string]int64, sum control.DrillSummary, events []control.Event) error {
-	head, err := db.head(ctx, written, sum.ID)
+func (db *DB) appendTx(ctx context.Context, written map[string]drillHead, sum control.DrillSummary, events []control.Event) error {
+	h, err := db.head(ctx, written, sum.ID)
+	head := h.seq
 	if err != nil {
 		return fmt.Errorf("append to drill %s: %w", sum.ID, err)
 	}
@@ -215,12 +225,13 @@ func (db *DB) appendTx(ctx context.Context, written map[string]int64, sum contro
 	// time of last change are the journal's last event's, which Drills
 	// reads. Rewriting them with every append put the drills table's page
 	// in the log of every commit, a second page beside the events' one
-	// for a lone chat message.
+	// for a lone chat message. The state is updated unless the writer
+	// knows the row already holds it.
 	if events[0].Seq == 1 {
 		err = exec(ctx, st.summary,
 			sum.ID, sum.Title, sum.Scenario, string(sum.State), sum.Seq, sum.Head, sum.CreatedAt.UTC().Format(timeFormat), sum.UpdatedAt.UTC().Format(timeFormat))
 	}
-	if err == nil {
+	if err == nil && (events[0].Seq == 1 || h.state != sum.State) {
 		err = exec(ctx, st.state, sum.ID, string(sum.State))
 	}
 	if err != nil {
@@ -229,7 +240,7 @@ func (db *DB) appendTx(ctx context.Context, written map[string]int64, sum contro
 		}
 		return fmt.Errorf("append to drill %s: update summary: %w", sum.ID, err)
 	}
-	written[sum.ID] = events[len(events)-1].Seq
+	written[sum.ID] = drillHead{seq: events[len(events)-1].Seq, state: sum.State}
 	return nil
 }
 

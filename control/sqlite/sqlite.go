@@ -97,9 +97,10 @@ type DB struct {
 	// appends commits concurrent appends in groups.
 	appends *groupcommit.Queue[appendReq]
 	// heads are the last sequence numbers this store committed per
-	// drill, so that an append needs no query for it. Only the writer
-	// goroutine (commitGroup) uses it.
-	heads map[string]int64
+	// drill, with the state its summary row holds, so that an append
+	// needs no query for the one and no update for the other. Only the
+	// writer goroutine (commitGroup) uses it.
+	heads map[string]drillHead
 }
 
 var (
@@ -177,7 +178,7 @@ func (db *DB) Open(ctx context.Context) error {
 	}
 	c.SetMaxOpenConns(1)
 	db.checkpoints = startCheckpointer(c)
-	db.heads = make(map[string]int64)
+	db.heads = make(map[string]drillHead)
 	db.appends = groupcommit.Start(maxGroup, db.commitGroup)
 	return nil
 }
