@@ -203,7 +203,19 @@ func TestJournal(t *testing.T, open Opener) {
 			t.Fatal(err)
 		}
 		check(chat[1], control.StateDraft)
-		closed := Sealed(t, "d3", 3, chat[1].Hash, 1)
+		// A refused append's state is not the row's: the next append
+		// with that state still sets it.
+		stale := Sealed(t, "d3", 2, chat[0].Hash, 1)
+		if err := db.Append(ctx, Summary("d3", stale, control.StateRunning), stale); injectors.ErrorCode(err) != injectors.ECONFLICT {
+			t.Fatalf("Append(stale, running) = %v, expected %s", err, injectors.ECONFLICT)
+		}
+		check(chat[1], control.StateDraft)
+		started := Sealed(t, "d3", 3, chat[1].Hash, 1)
+		if err := db.Append(ctx, Summary("d3", started, control.StateRunning), started); err != nil {
+			t.Fatal(err)
+		}
+		check(started[0], control.StateRunning)
+		closed := Sealed(t, "d3", 4, started[0].Hash, 1)
 		if err := db.Append(ctx, Summary("d3", closed, control.StateClosed), closed); err != nil {
 			t.Fatal(err)
 		}
