@@ -561,13 +561,19 @@ type delivery struct {
 
 // writeLog writes the deliveries of model m to a file of dir, one line
 // each: the side, the number of drills, the model, when the message was
-// posted (Unix nanoseconds) and its latency (nanoseconds), to line the slow
-// ones up with GC cycles (GODEBUG=gctrace=1; see calibrateGCTrace).
+// posted (Unix nanoseconds), its latency (nanoseconds) and when it was
+// handed off (Unix nanoseconds, 0 if not seen; see handoffs), to line the
+// slow ones up with GC cycles (GODEBUG=gctrace=1; see calibrateGCTrace).
 func (l *fanoutLoad) writeLog(b *testing.B, dir string, m arrivalModel) {
 	var buf bytes.Buffer
 	model := [arrivalModels]string{poisson: "poisson", burst: "burst"}[m]
+	h := l.room.handedOff()
 	for _, d := range l.lat[m] {
-		fmt.Fprintf(&buf, "%s %d %s %d %d\n", l.name, len(l.conns), model, d.sent, d.lat)
+		var handed int64
+		if at, ok := h.of(d.sent); ok {
+			handed = at.UnixNano()
+		}
+		fmt.Fprintf(&buf, "%s %d %s %d %d %d\n", l.name, len(l.conns), model, d.sent, d.lat, handed)
 	}
 	name := filepath.Join(dir, fmt.Sprintf("fanout-%s-%d-%s.log", l.name, len(l.conns), model))
 	if err := os.WriteFile(name, buf.Bytes(), 0o644); err != nil {
