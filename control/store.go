@@ -29,7 +29,11 @@ type DrillFilter struct {
 // internal/storetest is the contract both keep.
 type Store interface {
 	// Append durably appends sealed events of one drill, in one atomic,
-	// synced write, and updates the drill's summary row to sum. The first
+	// synced write, and updates the drill's summary to sum. Only a new
+	// drill's summary is taken whole: after that a store may keep only
+	// the state from sum and derive the sequence number, head and time of
+	// last change from the last event, so sum's must be the last
+	// event's. The first
 	// event must follow the stored head: a store holding a different event
 	// at that sequence number returns injectors.ECONFLICT.
 	Append(ctx context.Context, sum DrillSummary, events []Event) error

@@ -19,3 +19,6 @@ func (db *DB) CommitGroup(ctx context.Context, sums []control.DrillSummary, even
 	}
 	return db.commitGroup(batch)
 }
+
+// DrillsQuery is drillsQuery, for the query plan test.
+func DrillsQuery(open bool) string { return drillsQuery(open) }

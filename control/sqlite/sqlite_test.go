@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	_ "modernc.org/sqlite"
@@ -132,4 +133,65 @@ func TestSizeLimit(t *testing.T) {
 		t.Cleanup(func() { db.Close() })
 		return db
 	})
+}
+
+// TestDrills_seeksEachDrillsLastEventInsteadOfScanningTheJournal checks the
+// plan of the drills listing on a journal of many events: the events table
+// is only searched by its key, drill by drill, never scanned (a scan makes
+// listing, restart and the program's pages cost every event ever written).
+func TestDrills_seeksEachDrillsLastEventInsteadOfScanningTheJournal(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "firedrill.db")
+	db := openDB(t, path, 0)
+	for i := range 5 {
+		id := fmt.Sprintf("d%d", i)
+		evs := storetest.Sealed(t, id, 0, "", 40)
+		if err := db.Append(ctx, storetest.Summary(id, evs, control.StateRunning), evs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	for _, open := range []bool{false, true} {
+		t.Run(fmt.Sprintf("open=%v", open), func(t *testing.T) {
+			var args []any
+			if open {
+				args = append(args, string(control.StateClosed))
+			}
+			rows, err := raw.QueryContext(ctx, "EXPLAIN QUERY PLAN "+sqlite.DrillsQuery(open), args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var plan []string
+			for rows.Next() {
+				var id, parent, unused int
+				var detail string
+				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+					t.Fatal(err)
+				}
+				plan = append(plan, detail)
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+			searched := false
+			for _, step := range plan {
+				if strings.HasPrefix(step, "SCAN e") || strings.HasPrefix(step, "SCAN events") {
+					t.Fatalf("the plan scans the journal:\n%s", strings.Join(plan, "\n"))
+				}
+				searched = searched || strings.HasPrefix(step, "SEARCH e USING PRIMARY KEY")
+			}
+			if !searched {
+				t.Fatalf("the plan does not seek the last event by the journal's key:\n%s", strings.Join(plan, "\n"))
+			}
+		})
+	}
+	ds, err := db.Drills(ctx, control.DrillFilter{})
+	if err != nil || len(ds) != 5 || ds[0].Seq != 40 {
+		t.Fatalf("Drills() = %+v, %v; expected 5 drills at #40", ds, err)
+	}
 }
