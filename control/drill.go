@@ -297,6 +297,12 @@ type Drill struct {
 	Seq  int64  `json:"seq"`
 	Head string `json:"head"`
 
+	// changes counts the fault events by which the drill itself changed,
+	// or set out to change, the cluster (touchesCluster): a cluster.changed
+	// watch compares only results taken with no such event in between. It
+	// is folded from the journal, so a replay gives the same count.
+	changes int
+
 	// replan is set by a chat message that changed what the drill's loop
 	// plans (an inject it triggered or answered, a fault it detected);
 	// mutate reads and clears it.

@@ -507,14 +507,26 @@ func (d *Drill) decodeFault(e *Event) (fold, error) {
 		return nil, fmt.Errorf("unknown fault event type")
 	}
 	at := e.DrillTime
+	touches := touchesCluster[e.Type]
 	return func(d *Drill) {
 		f := &d.Faults[i]
 		change(f, at)
+		if touches {
+			d.changes++
+		}
 		if f.Phase == FaultReverted && f.RecurAt != nil && d.State == StateRunning {
 			// Reverted to come back: it is injected again, afresh.
 			f.Phase = FaultPending
 		}
 	}, nil
+}
+
+// touchesCluster are the fault events by which the drill changes, or sets
+// out to change, the cluster: an injection or revert begun, done, failed
+// or partly done, and a comeback (Drill.changes).
+var touchesCluster = map[string]bool{
+	EventFaultIntent: true, EventFaultInjected: true, EventFaultInjectFailed: true, EventFaultPartial: true,
+	EventFaultRevertIntent: true, EventFaultReverted: true, EventFaultRevertFailed: true, EventFaultRecurred: true,
 }
 
 // faultSpecs returns the spec of each fault of the drill p creates, in

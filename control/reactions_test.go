@@ -87,6 +87,30 @@ func TestReactions(t *testing.T) {
 			t.Fatal("the participant's fix was not seen as a change")
 		}
 	})
+	t.Run("a fault that heals and comes back again and again is the drill's change each time", func(t *testing.T) {
+		// coupon-flag heals by itself 4m after each injection and comes
+		// back 3m later while db-config (never fixed) is active; the
+		// watch looks at what coupon-flag breaks. Each heal and each
+		// comeback is the drill's own doing, the second and third ones
+		// too (the fault was already injected and reverted once).
+		h, id := reactionDrill(t, func(s *scenarios.Scenario) {
+			s.Injects[4].On.Check.Params = map[string]any{"fault": "coupon-flag"}
+			heal := sd(4 * time.Minute)
+			s.Faults[1].HealAfter = &heal
+			s.Faults[1].Recurs = &scenarios.Recurrence{While: scenarios.Condition{FaultActive: "db-config"}, After: sd(3 * time.Minute), Times: 2}
+		})
+		h.AdvanceTo(id, 30*time.Minute)
+		at(t, h, id, control.EventFaultInjected, `"faultId":"coupon-flag"`, 0, 7*time.Minute, 14*time.Minute)
+		at(t, h, id, control.EventFaultReverted, `"faultId":"coupon-flag"`, 4*time.Minute, 11*time.Minute, 18*time.Minute)
+		if got := h.EventTimes(id, control.EventInjectTriggered, `"injectId":"dba-who"`); len(got) > 0 {
+			t.Fatalf("inject.triggered at %v (%s): the drill's own heal or comeback was taken for a participant's change", got, h.Drill(id).Injects[4].TriggerDetail)
+		}
+		h.Injector.Break("coupon-flag") // a participant breaks it by hand: that is a change
+		h.AdvanceTo(id, 31*time.Minute)
+		if len(h.EventTimes(id, control.EventInjectTriggered, `"injectId":"dba-who"`)) != 1 {
+			t.Fatal("the participant's change was not seen")
+		}
+	})
 	t.Run("a notice with a field's value and a matching message trigger reactions", func(t *testing.T) {
 		h, id := reactionDrill(t)
 		h.AdvanceTo(id, 3*time.Minute)

@@ -28,22 +28,21 @@ func (d *Drill) watching(i int) bool {
 	return on != nil && on.Event == scenarios.OnClusterChanged && on.Check != nil && st.TriggeredAt == nil && st.PostedAt == nil
 }
 
-// faultEpoch counts the drill's own changes to the cluster so far: each
-// fault injected, and each reverted.
-func (d *Drill) faultEpoch() int {
-	n := 0
+// faultEpoch counts the drill's own changes to the cluster so far
+// (Drill.changes): it grows with every fault event that touches the cluster, so
+// two equal epochs mean the drill changed nothing in between, however
+// often a fault was injected, healed and came back.
+func (d *Drill) faultEpoch() int { return d.changes }
+
+// changingCluster reports whether a fault is being injected or reverted:
+// what a check sees then is neither a baseline nor a participant's doing.
+func (d *Drill) changingCluster() bool {
 	for _, f := range d.Faults {
-		if f.InjectedAt != nil {
-			n++
-		}
-		if f.RevertedAt != nil {
-			n++
-		}
 		if f.Phase == FaultInjecting || f.Phase == FaultReverting {
-			n += 1000 // in flight: never compare while the drill changes things
+			return true
 		}
 	}
-	return n
+	return false
 }
 
 // watchCluster polls the check of a cluster.changed inject — it starts a
@@ -96,7 +95,7 @@ func (e *Engine) watchChecked(ctx context.Context, r *drillRun, i int, c *checkR
 	w.next = d.wallAfter(now, interval)
 	got := c.checks[0]
 	epoch := d.faultEpoch()
-	if w.baseline == nil || epoch != w.epoch || epoch >= 1000 {
+	if w.baseline == nil || epoch != w.epoch || d.changingCluster() {
 		w.baseline, w.epoch = &got, epoch
 		return nil
 	}
