@@ -45,6 +45,20 @@ type pollState struct {
 	since    *time.Duration // drill time the probe started holding (faults) or failing (alerts)
 	failures int
 	detail   string
+	// injectedAt is the injection of the fault a probe poll is about: a
+	// fault injected again (it came back) is polled afresh (faultPoll).
+	injectedAt *time.Duration
+}
+
+// faultPoll returns the polling state of fault f's probes for its current
+// injection, nil when it has none yet: what the probes saw of an earlier
+// injection (one resolved by heal or confirmation) is neither a
+// regression nor a head start on stableFor for this one.
+func (rt *runtimeState) faultPoll(f *FaultState) *pollState {
+	if p := rt.probes[f.ID]; p != nil && sameTime(p.injectedAt, f.InjectedAt) {
+		return p
+	}
+	return nil
 }
 
 type backoff struct {
@@ -208,7 +222,7 @@ func (e *Engine) plan(r *drillRun, now time.Time) (best *action, wake time.Time,
 	for i, f := range d.Faults {
 		if f.Phase == FaultInEffect && len(d.Scenario.Faults[i].ResolvedWhen.Probes) > 0 {
 			var next time.Time
-			if p := r.rt.probes[f.ID]; p != nil {
+			if p := r.rt.faultPoll(&d.Faults[i]); p != nil {
 				next = p.next
 			}
 			if at, ok := r.checkDue(faultCheckKey(f.ID), next, now); ok {

@@ -296,9 +296,9 @@ func (e *Engine) faultChecked(ctx context.Context, r *drillRun, i int, c *checkR
 	d := r.d
 	fs := &d.Faults[i]
 	rw := d.Scenario.Faults[i].ResolvedWhen
-	ps := r.rt.probes[fs.ID]
+	ps := r.rt.faultPoll(fs)
 	if ps == nil {
-		ps = &pollState{}
+		ps = &pollState{injectedAt: dup(fs.InjectedAt)}
 		r.rt.probes[fs.ID] = ps
 	}
 	interval := probeInterval(rw.Probes)

@@ -260,3 +260,57 @@ func recurDetails(evs []control.Event) []string {
 	}
 	return out
 }
+
+// TestRecurs_pollingStartsOverWithEachInjection: a fault whose probes were
+// holding when it healed by itself (duration) comes back, and its probes
+// are polled afresh for the new injection: what they saw of the earlier
+// one is neither a regression nor a head start on stableFor.
+func TestRecurs_pollingStartsOverWithEachInjection(t *testing.T) {
+	// db-config heals 2m30s after each injection and comes back 3m after
+	// while coupon-flag is active. Fixed at 40s, its probes hold from the
+	// poll at 50s (2m of stableFor would resolve it at 2m50s): it heals
+	// first, at 2m30s, and comes back at 5m30s.
+	const back = 5*time.Minute + 30*time.Second
+	for _, tt := range []struct {
+		name string
+		// fixedOnReturn: a participant's fix is in place before the
+		// first poll of the new injection.
+		fixedOnReturn        bool
+		recovering, resolved []time.Duration
+		resolvedBy           string
+	}{
+		{name: "a first poll that fails is no regression", fixedOnReturn: false,
+			recovering: []time.Duration{50 * time.Second}, resolved: []time.Duration{2*time.Minute + 30*time.Second, back + 2*time.Minute + 30*time.Second}, resolvedBy: "duration"},
+		{name: "a first poll that holds starts stableFor afresh", fixedOnReturn: true,
+			recovering: []time.Duration{50 * time.Second, back}, resolved: []time.Duration{2*time.Minute + 30*time.Second, back + 2*time.Minute}, resolvedBy: "probe"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := controltest.NewHarness(t)
+			s := controltest.PaymentScenario()
+			heal := scenarios.Duration(2*time.Minute + 30*time.Second)
+			s.Faults[0].HealAfter = &heal
+			s.Faults[0].Recurs = &scenarios.Recurrence{While: scenarios.Condition{FaultActive: "coupon-flag"}, After: scenarios.Duration(3 * time.Minute), Times: 1}
+			h.Injector.Bind(s)
+			injections := 0
+			h.Injector.AfterInject = func(id string) {
+				if id == "db-config" {
+					if injections++; injections == 2 && tt.fixedOnReturn {
+						h.Injector.Fix(id)
+					}
+				}
+			}
+			id := startDrill(t, h, s)
+			fixAt(h, id, "db-config", 40*time.Second)
+			h.AdvanceTo(id, 10*time.Minute)
+			at(t, h, id, control.EventFaultInjected, `"faultId":"db-config"`, 0, back)
+			if got := h.EventTimes(id, control.EventFaultRegressed, `"faultId":"db-config"`); len(got) > 0 {
+				t.Fatalf("fault.regressed at %v: the probes' hold on the earlier injection was taken for this one's", got)
+			}
+			at(t, h, id, control.EventFaultRecovering, `"faultId":"db-config"`, tt.recovering...)
+			at(t, h, id, control.EventFaultResolved, `"faultId":"db-config"`, tt.resolved...)
+			if f := fault(t, h.Drill(id), "db-config"); f.ResolvedBy != tt.resolvedBy {
+				t.Fatalf("db-config resolved by %q, expected %q", f.ResolvedBy, tt.resolvedBy)
+			}
+		})
+	}
+}
