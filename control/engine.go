@@ -269,6 +269,7 @@ func (e *Engine) loop(r *drillRun) {
 		id := r.d.ID
 		r.mu.Unlock()
 		if closed {
+			e.dropChecks(r)
 			return
 		}
 		renew, renewing := e.prepareAhead(r)

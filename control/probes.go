@@ -146,6 +146,19 @@ func (e *Engine) sweepChecks(r *drillRun, now time.Time) {
 	}
 }
 
+// dropChecks cancels and forgets every round of a closed drill, answered
+// or not: its loop stops, and nothing is left to take their answers. It
+// takes r.op.
+func (e *Engine) dropChecks(r *drillRun) {
+	r.op.Lock()
+	defer r.op.Unlock()
+	for key, c := range r.rt.rounds {
+		c.stale = true
+		c.cancel()
+		e.forgetCheck(r, key)
+	}
+}
+
 // checkDue returns when the check under key is to be polled (or its
 // answer taken): its next poll, now when it answered, and ok false while
 // a round is in flight — its answer wakes the loop. The caller holds r.op.

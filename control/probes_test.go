@@ -104,6 +104,27 @@ func TestProbes_aHangingProbeHoldsUpNothingElse(t *testing.T) {
 	}
 }
 
+// Closing a drill while its checks are still out (their calls hang) leaves
+// none of them counted: the closed drill's loop stops, and with it what
+// would have taken their answers back.
+func TestProbes_aClosedDrillHasNoChecksInFlight(t *testing.T) {
+	inj := &hangingProbes{Injector: controltest.NewInjector(), release: make(chan struct{})}
+	h := loopHarness(t, inj, inj.Injector, func(e *control.Engine) { e.ProbeTimeout = 3 * time.Hour })
+	t.Cleanup(func() { close(inj.release) })
+	id := startDrill(t, h, controltest.PaymentScenario())
+	waitFor(t, "both checks are in flight", func() bool { return h.Engine.ChecksInFlight(id) == 2 && inj.calls.Load() == 2 })
+
+	if err := h.Engine.End(h.Ctx, id, "fiona", "enough"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the faults are reverted", func() bool { return inj.BrokenFaults() == 0 })
+	waitFor(t, "the retro opens", func() bool { return h.Drill(id).State == control.StateRetro })
+	if err := h.Engine.CloseDrill(h.Ctx, id, "fiona"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "no check of the closed drill is counted", func() bool { return h.Engine.ChecksInFlight(id) == 0 })
+}
+
 // An answer of a round begun before a pause is dropped: the drill's clock
 // stood still while it was out. The round that follows it, after the
 // resume, is the one whose answer counts.
