@@ -280,13 +280,24 @@ func (e *Engine) loop(r *drillRun) {
 			at, ok = renew, true
 		}
 		if ok {
-			wait := at.Sub(e.clock.Now())
+			now := e.clock.Now()
+			wait := at.Sub(now)
 			if failures > 0 {
 				// The journal refused a write: do not spin on it.
 				wait = max(wait, min(time.Duration(failures)*time.Second, 30*time.Second))
 			}
 			timer = e.clock.NewTimer(wait)
 			fire = timer.C()
+			if !e.clock.Now().Before(now.Add(wait)) {
+				// Due already, or the clock reached it while the next
+				// wake was planned: a fake clock fires a timer made
+				// after it moved only at its next move.
+				timer.Stop()
+				if e.ctx.Err() != nil {
+					return
+				}
+				continue
+			}
 		}
 		select {
 		case <-e.ctx.Done():
