@@ -258,3 +258,100 @@ func TestProbes_aWatchThatLookedBeforeAFaultFiredIsDropped(t *testing.T) {
 		t.Fatalf("inject.triggered at %v: the drill's own fire was taken for a participant's change", got)
 	}
 }
+
+// revertPeek is the fake injector whose gated probe call, once armed,
+// looks at the world only when the drill reverts a fault, and answers only
+// when the test releases it: a slow check that saw a fault reverted
+// before it was injected again.
+type revertPeek struct {
+	*controltest.Injector
+	armed  atomic.Bool
+	calls  atomic.Int32
+	look   chan struct{} // the revert lets the gated call look
+	looked chan struct{} // the gated call looked
+	answer chan struct{} // the test lets it answer
+}
+
+func (p *revertPeek) Probe(ctx context.Context, spec control.ProbeSpec) (injectors.ProbeResult, error) {
+	p.calls.Add(1)
+	if !p.armed.CompareAndSwap(true, false) {
+		return p.Injector.Probe(ctx, spec)
+	}
+	<-p.look
+	res, err := p.Injector.Probe(ctx, spec)
+	p.looked <- struct{}{}
+	<-p.answer
+	return res, err
+}
+
+func (p *revertPeek) Revert(ctx context.Context, plugin string, rec []byte) error {
+	if err := p.Injector.Revert(ctx, plugin, rec); err != nil {
+		return err
+	}
+	select {
+	case p.look <- struct{}{}:
+		<-p.looked
+	default: // no gated call waits
+	}
+	return nil
+}
+
+// A cluster.changed check that looked while a fault which comes back was
+// reverted, and answered once the drill had injected it again, saw the
+// drill's own doing: its answer is dropped, though the fault had been
+// injected and reverted before. (The drill's loop cancels the round as
+// soon as the revert begins; the round's own epoch guard would drop it
+// too.)
+func TestProbes_aWatchThatLookedAcrossAComebackIsDropped(t *testing.T) {
+	inj := &revertPeek{Injector: controltest.NewInjector(), look: make(chan struct{}), looked: make(chan struct{}), answer: make(chan struct{})}
+	h := loopHarness(t, inj, inj.Injector, nil)
+	t.Cleanup(func() { close(inj.answer) })
+	s := controltest.PaymentScenario()
+	s.Alerts = nil
+	for i := range s.Faults {
+		s.Faults[i].ResolvedWhen = scenarios.ResolvedWhen{Manual: true} // the watch is the only check
+	}
+	// coupon-flag heals 4m30s after each injection and comes back 20s
+	// later, twice, while db-config is active: healed at 4m30s, back at
+	// 4m50s, healed at 9m20s, back at 9m40s.
+	heal := scenarios.Duration(4*time.Minute + 30*time.Second)
+	s.Faults[1].HealAfter = &heal
+	s.Faults[1].Recurs = &scenarios.Recurrence{While: scenarios.Condition{FaultActive: "db-config"}, After: scenarios.Duration(20 * time.Second), Times: 2}
+	watch := scenarios.Probe{Probe: scenarios.InjectorRef{Plugin: "fake", Type: "state"}, Params: map[string]any{"fault": "coupon-flag"}, Interval: scenarios.Duration(time.Minute)}
+	s.Injects = append(s.Injects, scenarios.Inject{ID: "who", On: &scenarios.EventTrigger{Event: scenarios.OnClusterChanged, Check: &watch}, Persona: "cto", Channel: "incident", Text: "Who touched the coupon flag?"})
+	id := startDrill(t, h, s)
+	// set moves the clock to drill time d and waits for what the loop did
+	// there.
+	set := func(d time.Duration, what string, done func() bool) {
+		t.Helper()
+		h.Clock.SetTime(controltest.Start.Add(d))
+		waitFor(t, what+" at "+d.String(), done)
+	}
+	looks := func(n int32) func() bool {
+		return func() bool { return inj.calls.Load() == n && h.Engine.ChecksInFlight(id) == 0 }
+	}
+	events := func(typ string, n int) func() bool {
+		return func() bool { return len(h.EventTimes(id, typ, `"faultId":"coupon-flag"`)) == n }
+	}
+	// One look a minute, each answered at once; the heal and the comeback
+	// between two looks.
+	for n := 0; n <= 4; n++ {
+		set(time.Duration(n)*time.Minute, "the watch's look", looks(int32(n+1)))
+	}
+	set(4*time.Minute+30*time.Second, "the heal", events(control.EventFaultReverted, 1))
+	set(4*time.Minute+50*time.Second, "the comeback", events(control.EventFaultInjected, 2))
+	for n := 5; n <= 8; n++ {
+		set(time.Duration(n)*time.Minute, "the watch's look", looks(int32(n+1)))
+	}
+
+	inj.armed.Store(true)
+	set(9*time.Minute, "the watch's look is out", func() bool { return inj.calls.Load() == 10 && h.Engine.ChecksInFlight(id) == 1 })
+	set(9*time.Minute+20*time.Second, "the heal, looked at while reverted", events(control.EventFaultReverted, 2))
+	set(9*time.Minute+40*time.Second, "the second comeback", events(control.EventFaultInjected, 3))
+	inj.answer <- struct{}{} // "coupon-flag is healthy", seen while reverted
+	waitFor(t, "the loop took the answer back", func() bool { return h.Engine.ChecksInFlight(id) == 0 })
+	h.Engine.NextWake(id) // waits for the loop's pass that took it
+	if got := h.EventTimes(id, control.EventInjectTriggered, `"injectId":"who"`); len(got) > 0 {
+		t.Fatalf("inject.triggered at %v (%s): the drill's own heal and comeback were taken for a participant's change", got, h.Drill(id).Injects[len(s.Injects)-1].TriggerDetail)
+	}
+}
