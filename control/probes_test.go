@@ -229,6 +229,20 @@ func (p *gatedProbes) Probe(ctx context.Context, spec control.ProbeSpec) (inject
 	return res, err
 }
 
+// watchScenario is the payment drill whose only check is the one of a
+// cluster.changed inject "who", which looks every interval at what fault
+// breaks.
+func watchScenario(fault string, interval time.Duration) *scenarios.Scenario {
+	s := controltest.PaymentScenario()
+	s.Alerts = nil
+	for i := range s.Faults {
+		s.Faults[i].ResolvedWhen = scenarios.ResolvedWhen{Manual: true}
+	}
+	watch := scenarios.Probe{Probe: scenarios.InjectorRef{Plugin: "fake", Type: "state"}, Params: map[string]any{"fault": fault}, Interval: scenarios.Duration(interval)}
+	s.Injects = append(s.Injects, scenarios.Inject{ID: "who", On: &scenarios.EventTrigger{Event: scenarios.OnClusterChanged, Check: &watch}, Persona: "cto", Channel: "incident", Text: "Who changed " + fault + "?"})
+	return s
+}
+
 // A cluster.changed check that looked before the drill itself changed the
 // cluster (a fault fired while the check was out) answers what the
 // participants did not do: the answer is dropped, the baseline is taken
@@ -237,13 +251,7 @@ func TestProbes_aWatchThatLookedBeforeAFaultFiredIsDropped(t *testing.T) {
 	inj := &gatedProbes{Injector: controltest.NewInjector(), release: make(chan struct{})}
 	h := loopHarness(t, inj, inj.Injector, nil)
 	t.Cleanup(func() { close(inj.release) })
-	s := controltest.PaymentScenario()
-	s.Alerts = nil
-	for i := range s.Faults {
-		s.Faults[i].ResolvedWhen = scenarios.ResolvedWhen{Manual: true} // the watch is the only check
-	}
-	watch := scenarios.Probe{Probe: scenarios.InjectorRef{Plugin: "fake", Type: "state"}, Params: map[string]any{"fault": "cache-evict"}, Interval: scenarios.Duration(10 * time.Second)}
-	s.Injects = append(s.Injects, scenarios.Inject{ID: "who", On: &scenarios.EventTrigger{Event: scenarios.OnClusterChanged, Check: &watch}, Persona: "cto", Channel: "incident", Text: "Who evicted the cache?"})
+	s := watchScenario("cache-evict", 10*time.Second)
 	id := startDrill(t, h, s)
 	waitFor(t, "the watch's first look is out", func() bool { return inj.calls.Load() == 1 && h.Engine.ChecksInFlight(id) == 1 })
 
@@ -306,19 +314,13 @@ func TestProbes_aWatchThatLookedAcrossAComebackIsDropped(t *testing.T) {
 	inj := &revertPeek{Injector: controltest.NewInjector(), look: make(chan struct{}), looked: make(chan struct{}), answer: make(chan struct{})}
 	h := loopHarness(t, inj, inj.Injector, nil)
 	t.Cleanup(func() { close(inj.answer) })
-	s := controltest.PaymentScenario()
-	s.Alerts = nil
-	for i := range s.Faults {
-		s.Faults[i].ResolvedWhen = scenarios.ResolvedWhen{Manual: true} // the watch is the only check
-	}
+	s := watchScenario("coupon-flag", time.Minute)
 	// coupon-flag heals 4m30s after each injection and comes back 20s
 	// later, twice, while db-config is active: healed at 4m30s, back at
 	// 4m50s, healed at 9m20s, back at 9m40s.
 	heal := scenarios.Duration(4*time.Minute + 30*time.Second)
 	s.Faults[1].HealAfter = &heal
 	s.Faults[1].Recurs = &scenarios.Recurrence{While: scenarios.Condition{FaultActive: "db-config"}, After: scenarios.Duration(20 * time.Second), Times: 2}
-	watch := scenarios.Probe{Probe: scenarios.InjectorRef{Plugin: "fake", Type: "state"}, Params: map[string]any{"fault": "coupon-flag"}, Interval: scenarios.Duration(time.Minute)}
-	s.Injects = append(s.Injects, scenarios.Inject{ID: "who", On: &scenarios.EventTrigger{Event: scenarios.OnClusterChanged, Check: &watch}, Persona: "cto", Channel: "incident", Text: "Who touched the coupon flag?"})
 	id := startDrill(t, h, s)
 	// set moves the clock to drill time d and waits for what the loop did
 	// there.
