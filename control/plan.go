@@ -50,6 +50,13 @@ type pollState struct {
 	injectedAt *time.Duration
 }
 
+// failed counts a poll whose call failed and schedules the next one after
+// interval doubled per failure in a row, at most maxProbeBackoff times.
+func (ps *pollState) failed(d *Drill, now time.Time, interval time.Duration) {
+	ps.failures++
+	ps.next = d.wallAfter(now, interval*time.Duration(min(1<<ps.failures, maxProbeBackoff)))
+}
+
 // faultPoll returns the polling state of fault f's probes for its current
 // injection, nil when it has none yet: what the probes saw of an earlier
 // injection (one resolved by heal or confirmation) is neither a

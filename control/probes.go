@@ -320,9 +320,8 @@ func (e *Engine) faultChecked(ctx context.Context, r *drillRun, i int, c *checkR
 		return nil // stopped, paused or settled since: the answer is late
 	}
 	if c.err != nil {
-		ps.failures++
+		ps.failed(d, now, interval)
 		ps.detail = c.err.Error()
-		ps.next = d.wallAfter(now, interval*time.Duration(min(1<<ps.failures, maxProbeBackoff)))
 		e.logf("drill %s: fault %s: %v", d.ID, fs.ID, c.err)
 		return nil
 	}
@@ -406,8 +405,7 @@ func (e *Engine) alertChecked(ctx context.Context, r *drillRun, i int, c *checkR
 		return nil // stopped or paused since, or its until event came
 	}
 	if c.err != nil {
-		ps.failures++
-		ps.next = d.wallAfter(now, interval*time.Duration(min(1<<ps.failures, maxProbeBackoff)))
+		ps.failed(d, now, interval)
 		e.logf("drill %s: alert %s: %v", d.ID, a.ID, c.err)
 		return nil
 	}

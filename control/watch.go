@@ -28,12 +28,6 @@ func (d *Drill) watching(i int) bool {
 	return on != nil && on.Event == scenarios.OnClusterChanged && on.Check != nil && st.TriggeredAt == nil && st.PostedAt == nil
 }
 
-// faultEpoch counts the drill's own changes to the cluster so far
-// (Drill.changes): it grows with every fault event that touches the cluster, so
-// two equal epochs mean the drill changed nothing in between, however
-// often a fault was injected, healed and came back.
-func (d *Drill) faultEpoch() int { return d.changes }
-
 // changingCluster reports whether a fault is being injected or reverted:
 // what a check sees then is neither a baseline nor a participant's doing.
 func (d *Drill) changingCluster() bool {
@@ -55,11 +49,11 @@ func (e *Engine) watchCluster(ctx context.Context, r *drillRun, i int) error {
 	r.mu.Lock()
 	id := r.d.Injects[i].ID
 	check := *r.d.Scenario.Injects[i].On.Check
-	epoch := r.d.faultEpoch()
+	epoch := r.d.changes
 	r.mu.Unlock()
 	key := watchCheckKey(id)
 	e.startCheck(r, key, []scenarios.Probe{check}, func(d *Drill, _ time.Time) bool {
-		return d.Running() && d.watching(i) && d.faultEpoch() == epoch
+		return d.Running() && d.watching(i) && d.changes == epoch
 	})
 	c, err := e.takeCheck(ctx, r, key)
 	if c == nil {
@@ -94,7 +88,7 @@ func (e *Engine) watchChecked(ctx context.Context, r *drillRun, i int, c *checkR
 	w.failures = 0
 	w.next = d.wallAfter(now, interval)
 	got := c.checks[0]
-	epoch := d.faultEpoch()
+	epoch := d.changes
 	if w.baseline == nil || epoch != w.epoch || d.changingCluster() {
 		w.baseline, w.epoch = &got, epoch
 		return nil

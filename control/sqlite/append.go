@@ -194,10 +194,10 @@ func (db *DB) head(ctx context.Context, written map[string]drillHead, drillID st
 // writer's statements, and records the drill's new head in written.
 func (db *DB) appendTx(ctx context.Context, written map[string]drillHead, sum control.DrillSummary, events []control.Event) error {
 	h, err := db.head(ctx, written, sum.ID)
-	head := h.seq
 	if err != nil {
 		return fmt.Errorf("append to drill %s: %w", sum.ID, err)
 	}
+	head := h.seq
 	if events[0].Seq != head+1 {
 		return injectors.Errorf(injectors.ECONFLICT, "drill %s changed concurrently: journal is at #%d, append starts at #%d", sum.ID, head, events[0].Seq)
 	}
@@ -226,7 +226,8 @@ func (db *DB) appendTx(ctx context.Context, written map[string]drillHead, sum co
 	// reads. Rewriting them with every append put the drills table's page
 	// in the log of every commit, a second page beside the events' one
 	// for a lone chat message. The state is updated unless the writer
-	// knows the row already holds it.
+	// knows the row already holds it (at creation too: the summary's
+	// upsert leaves the state of a row that was there before).
 	if events[0].Seq == 1 {
 		err = exec(ctx, st.summary,
 			sum.ID, sum.Title, sum.Scenario, string(sum.State), sum.Seq, sum.Head, sum.CreatedAt.UTC().Format(timeFormat), sum.UpdatedAt.UTC().Format(timeFormat))
