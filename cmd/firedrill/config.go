@@ -221,6 +221,12 @@ type DrillConfig struct {
 	// RevertAttemptTimeout bounds one attempt to revert one fault; a fault
 	// whose attempt fails is recorded and retried with backoff.
 	RevertAttemptTimeout time.Duration `mapstructure:"revertAttemptTimeout"`
+	// ProbeConcurrency bounds the resolution probes, alert checks and
+	// cluster watches in flight at once across all drills.
+	ProbeConcurrency int `mapstructure:"probeConcurrency"`
+	// ProbeTimeout bounds one probe call (real time); a call that does not
+	// answer in time counts as a failed poll, retried with backoff.
+	ProbeTimeout time.Duration `mapstructure:"probeTimeout"`
 	// JournalMaxBytes limits the drill journal; above it firedrill refuses
 	// new work and keeps reverting (a reserve as large again is kept for
 	// that). 0 means no limit but the disk's.
@@ -302,6 +308,8 @@ var settings = []setting{
 	{key: "drill.timeScale", flag: "time-scale", def: 1.0, usage: "drill clock speed-up for rehearsals (60 = a drill minute per second)"},
 	{key: "drill.revertConcurrency", def: 64},
 	{key: "drill.revertAttemptTimeout", def: 10 * time.Second},
+	{key: "drill.probeConcurrency", def: control.DefaultProbeConcurrency},
+	{key: "drill.probeTimeout", def: control.DefaultProbeTimeout},
 	{key: "drill.journalMaxBytes", def: int64(0)},
 	{key: "scenarios.dirs", def: []string{}},
 	{key: "records.keys", def: []string{}},
@@ -465,6 +473,12 @@ func (c Config) Validate() error {
 	}
 	if c.Drill.RevertAttemptTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("drill.revertAttemptTimeout: %v must be positive", c.Drill.RevertAttemptTimeout))
+	}
+	if c.Drill.ProbeConcurrency < 1 || c.Drill.ProbeConcurrency > 1024 {
+		errs = append(errs, fmt.Errorf("drill.probeConcurrency: %d is out of range, expected 1 to 1024", c.Drill.ProbeConcurrency))
+	}
+	if c.Drill.ProbeTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("drill.probeTimeout: %v must be positive", c.Drill.ProbeTimeout))
 	}
 	if err := program.CheckSurveyTemplate(c.Program.SurveyURL); err != nil {
 		errs = append(errs, errors.New(injectors.ErrorMessage(err)))

@@ -34,6 +34,8 @@ func (m *Main) openEngine(ctx context.Context, store control.Store, inj control.
 	e.OnRestart = m.Config.Drill.OnRestart
 	e.RevertConcurrency = m.Config.Drill.RevertConcurrency
 	e.RevertAttemptTimeout = m.Config.Drill.RevertAttemptTimeout
+	e.ProbeConcurrency = m.Config.Drill.ProbeConcurrency
+	e.ProbeTimeout = m.Config.Drill.ProbeTimeout
 	e.PrepareAhead = control.DefaultPrepareAhead
 	e.Logf = func(format string, args ...any) { fmt.Fprintf(m.Stderr, "firedrill: "+format+"\n", args...) }
 	if err := e.Open(ctx); err != nil {
