@@ -72,9 +72,10 @@ func newVerifyCmd(m *Main) *cobra.Command {
 		Long: `verify reads a record written by firedrill export --format json, recomputes
 the hash chain of the journal it carries, checks the head it states, and
 re-derives every other section from the journal. It names the altered event or
-section when the record was edited. The sections are compared only when the
-record states this firedrill's sectionsVersion (how they are worded); a record
-exported by another version, or before the version was recorded, is verified
+section when the record was edited. The sections are compared when the record
+states a sectionsVersion this firedrill still derives (2 or 3), each as that
+version derived them; a record exported by an older or newer version, or
+before the version was recorded, is verified
 by its hash chain alone and verify says that its sections were not compared. When the drill is in the drill database
 (--data-dir), it also checks that the record's head is the kept journal's.
 Exit status: 0 verified, 1 altered or unreadable.`,

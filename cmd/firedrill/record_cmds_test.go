@@ -56,7 +56,14 @@ func TestExportAndVerifyCmds(t *testing.T) {
 	t.Run("verify proves the untouched record against the database", func(t *testing.T) {
 		code, stdout, stderr := runScenarioCmd(t, "--data-dir", dir, "verify", out)
 		if code != 0 || !strings.Contains(stdout, "verified: drill drill-1") || !strings.Contains(stdout, "the head matches event #") ||
-			!strings.Contains(stdout, "sections re-derived from the journal (sections version 2): ") {
+			!strings.Contains(stdout, "sections re-derived from the journal (sections version 3): ") {
+			t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+		}
+	})
+	t.Run("verify proves a version 2 export of a fault that came back with its sections re-derived as version 2 derived them", func(t *testing.T) {
+		v2 := filepath.Join("..", "..", "control", "record", "testdata", "verify", "sections-v2-recurs.json")
+		code, stdout, stderr := runScenarioCmd(t, "--data-dir", t.TempDir(), "verify", v2)
+		if code != 0 || !strings.Contains(stdout, "verified: drill drill-recurs") || !strings.Contains(stdout, "sections re-derived from the journal (sections version 2): ") {
 			t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 		}
 	})

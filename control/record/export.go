@@ -264,16 +264,29 @@ func writeMarkdownMetrics(b *bytes.Buffer, r *Record, s says) {
 	row("rec.hintsUsed", s.F("rec.hintsValue", "used", m.HintsUsed, "skipped", m.HintsSkipped))
 	row("rec.chainedFired", fmt.Sprint(m.FaultsChained))
 	row("rec.capReached", s.YesNo(m.CapReached))
-	p("\n| %s | %s | %s | %s | %s | %s |\n|---|---|---|---|---|---|\n", s.T("rec.fault"), s.T("rec.injected"), s.T("rec.detectedAfter"), s.T("rec.recoveredAfter"), s.T("rec.resolvedAfter"), s.T("rec.reverted"))
-	for _, f := range m.Faults {
-		name := mdEscape(f.ID)
-		if f.Title != "" {
-			name = mdEscape(f.Title) + " (`" + strings.ReplaceAll(f.ID, "`", "") + "`)"
+	if t := m.Injections; t != nil {
+		row("rec.meanDetect", s.MeanOf(t.MeanTimeToDetectMs, t.Detected, t.Injections))
+		row("rec.meanResolve", s.MeanOf(t.MeanTimeToResolveMs, t.Resolved, t.Injections))
+	}
+	p("\n| %s | %s | %s | %s | %s | %s | %s |\n|---|---|---|---|---|---|---|\n", s.T("rec.fault"), s.T("rec.injected"), s.T("rec.detectedAfter"), s.T("rec.recoveredAfter"), s.T("rec.resolvedAfter"), s.T("rec.cameBack"), s.T("rec.reverted"))
+	for _, fr := range faultRows(m.Faults) {
+		// A fault is named on the row of its first injection; the rows of
+		// its comebacks follow it.
+		name, f := "", fr.Fault
+		if fr.Span > 0 {
+			name = mdEscape(f.ID)
+			if f.Title != "" {
+				name = mdEscape(f.Title) + " (`" + strings.ReplaceAll(f.ID, "`", "") + "`)"
+			}
+			if f.Chained {
+				name += " " + s.T("rec.chained")
+			}
 		}
-		if f.Chained {
-			name += " " + s.T("rec.chained")
+		recovered, reverted := "—", "—"
+		if fr.In != nil {
+			recovered, reverted = ClockPtr(fr.In.TimeToRecoverMs), ClockPtr(fr.In.RevertedAtMs)
 		}
-		p("| %s | %s | %s | %s | %s | %s |\n", name, ClockPtr(f.InjectedAtMs), ClockPtr(f.TimeToDetectMs), ClockPtr(f.TimeToRecoverMs), ClockPtr(f.TimeToResolveMs), ClockPtr(f.RevertedAtMs))
+		p("| %s | %s | %s | %s | %s | %s | %s |\n", name, s.Injected(fr), mdEscape(s.Detected(fr)), recovered, mdEscape(s.Resolved(fr)), s.CameBack(fr), reverted)
 	}
 	p("\n### %s\n\n| %s | %s | %s | %s | %s |\n|---|---|---|---|---|\n", s.T("rec.responses"), s.T("rec.what"), s.T("rec.channel"), s.T("rec.at"), s.T("rec.answeredAt"), s.T("rec.response"))
 	for _, rs := range r.Responses {

@@ -33,11 +33,22 @@ const Schema = "https://firedrill.dev/schemas/record/v1"
 // SectionsVersion is the version of how this firedrill derives a record's
 // sections from its journal: their layout and their English wording (the
 // timeline's summaries, the response and notice lines, from words.json).
-// Verify compares a kept record's sections with fresh ones only when the
-// record states this version; the hash chain is verified whatever the
-// version. Bump it whenever the same journal gives other sections, and keep
-// an export of the previous version in testdata/verify.
-const SectionsVersion = 2
+// Verify compares a kept record's sections with fresh ones when the record
+// states this version or one it still derives (ComparedSince); the hash
+// chain is verified whatever the version. Bump it whenever the same
+// journal gives other sections, and keep an export of the previous
+// version in testdata/verify.
+//
+// Version 3 records each injection of a fault that came back after a fix
+// (metrics.faults[].injections, metrics.injections), and times the
+// resolution notice from the last resolution of any injection; version 2
+// kept each fault's latest injection only.
+const SectionsVersion = 3
+
+// ComparedSince is the oldest sections version Verify still derives, and
+// so compares: version 2 differs from 3 only in how it records a fault
+// that came back, which assemble keeps.
+const ComparedSince = 2
 
 // Record is one drill's record. Durations are milliseconds of drill time.
 type Record struct {
@@ -118,38 +129,6 @@ type Person struct {
 	Role    control.Role `json:"role"`
 	Subject string       `json:"subject,omitempty"`
 	SignIn  string       `json:"signIn,omitempty"`
-}
-
-// Metrics are the engine's metrics in milliseconds of drill time, counted
-// from the first fault injection.
-type Metrics struct {
-	FirstInjectedMs          *int64         `json:"firstInjectedMs"`
-	TimeToAckMs              *int64         `json:"timeToAckMs"`
-	TimeToIncidentNoticeMs   *int64         `json:"timeToIncidentNoticeMs"`
-	TimeToResolutionNoticeMs *int64         `json:"timeToResolutionNoticeMs"`
-	DurationMs               int64          `json:"durationMs"`
-	HintsUsed                int            `json:"hintsUsed"`
-	HintsSkipped             int            `json:"hintsSkipped"`
-	FaultsChained            int            `json:"faultsChained"`
-	CapReached               bool           `json:"capReached"`
-	Faults                   []FaultMetrics `json:"faults"`
-}
-
-// FaultMetrics are one fault's times.
-type FaultMetrics struct {
-	ID             string `json:"id"`
-	Title          string `json:"title"`
-	Phase          string `json:"phase"`
-	Chained        bool   `json:"chained"`
-	InjectedAtMs   *int64 `json:"injectedAtMs"`
-	RecoveringAtMs *int64 `json:"recoveringAtMs"`
-	ResolvedAtMs   *int64 `json:"resolvedAtMs"`
-	RevertedAtMs   *int64 `json:"revertedAtMs"`
-	// TimeToDetectMs runs from the fault's injection to the first
-	// participant message in the incident channel after it.
-	TimeToDetectMs  *int64 `json:"timeToDetectMs"`
-	TimeToRecoverMs *int64 `json:"timeToRecoverMs"`
-	TimeToResolveMs *int64 `json:"timeToResolveMs"`
 }
 
 // TimelineEntry is one event of the drill as people read it.
@@ -286,7 +265,12 @@ type Chain struct {
 
 // Assemble builds the record of a drill from its whole journal (from
 // sequence 1). It verifies the hash chain first.
-func Assemble(events []control.Event) (*Record, error) {
+func Assemble(events []control.Event) (*Record, error) { return assemble(events, SectionsVersion) }
+
+// assemble is Assemble with the sections derived as the given version
+// derives them (Verify re-derives a kept record's sections by its own
+// version).
+func assemble(events []control.Event, version int) (*Record, error) {
 	// A record of a drill that is still open is computed as of its last
 	// event.
 	d, err := control.Replay(events)
@@ -299,7 +283,7 @@ func Assemble(events []control.Event) (*Record, error) {
 	rt := retro.Project(d, events)
 
 	rec := &Record{
-		Schema: Schema, SectionsVersion: SectionsVersion, DrillID: d.ID, Title: d.Title, State: string(d.State), EndReason: d.EndReason, Why: d.Why, TimeScale: d.TimeScale, Robots: d.Rehearsal,
+		Schema: Schema, SectionsVersion: version, DrillID: d.ID, Title: d.Title, State: string(d.State), EndReason: d.EndReason, Why: d.Why, TimeScale: d.TimeScale, Robots: d.Rehearsal,
 		Chain: Chain{Algorithm: "sha256(prevHash || canonical event)", Head: head, Count: len(events), Events: events},
 	}
 	s := d.Scenario
@@ -332,9 +316,10 @@ func Assemble(events []control.Event) (*Record, error) {
 	for _, p := range s.Personas {
 		names[control.PersonaActor(p.ID)] = p.Name
 	}
-	rec.Metrics = metricsOf(d, mt)
+	inj := injectionsOf(d, events, names)
+	rec.Metrics = metricsOf(d, mt, exportInjections(inj), version)
 	rec.Timeline = timeline(events, names, d.Scenario)
-	rec.Responses = responses(d, events, mt)
+	rec.Responses = responses(d, events, mt, resolvedTimes(d, inj, version))
 	for _, p := range control.UpdatePromises(d, time.Local) {
 		u := UpdatePromise{NoticeSeq: p.Seq, Promised: p.Promised, DueMs: p.Due.Milliseconds(), KeptAtMs: ms(p.KeptAt)}
 		if p.KeptAt != nil {
@@ -379,25 +364,12 @@ func ms(d *time.Duration) *int64 {
 	return &v
 }
 
-func metricsOf(d *control.Drill, mt control.Metrics) Metrics {
-	out := Metrics{FirstInjectedMs: ms(mt.FirstInjected), TimeToAckMs: ms(mt.TimeToFirstAck), TimeToIncidentNoticeMs: ms(mt.TimeToIncidentNotice),
-		TimeToResolutionNoticeMs: ms(mt.TimeToResolutionNotice), DurationMs: mt.Duration.Milliseconds(), HintsUsed: mt.HintsUsed,
-		HintsSkipped: mt.HintsSkipped, FaultsChained: mt.FaultsChained, CapReached: mt.CapReached, Faults: []FaultMetrics{}}
-	for i, f := range mt.Faults {
-		fs := d.Faults[i]
-		out.Faults = append(out.Faults, FaultMetrics{ID: f.ID, Title: fs.Title, Phase: string(f.Phase), Chained: f.Chained,
-			InjectedAtMs: ms(f.InjectedAt), RecoveringAtMs: ms(fs.RecoveringAt), ResolvedAtMs: ms(fs.ResolvedAt), RevertedAtMs: ms(f.RevertedAt),
-			TimeToDetectMs: ms(f.TimeToDetect), TimeToRecoverMs: ms(f.TimeToRecover), TimeToResolveMs: ms(f.TimeToResolve)})
-	}
-	return out
-}
-
 // responses measures each inject (inject → first participant message in its
 // channel after it) and each notice from the moment it answers: the
 // incident notice from the first fault, a status update from the notice
 // before it (the cadence), the resolution notice from the recovery (the
-// last fault resolved before it).
-func responses(d *control.Drill, events []control.Event, mt control.Metrics) []Response {
+// last resolution before it, of those in resolved).
+func responses(d *control.Drill, events []control.Event, mt control.Metrics, resolved []time.Duration) []Response {
 	participant := map[string]bool{}
 	for _, p := range d.People {
 		if p.Role == control.RoleParticipant {
@@ -459,7 +431,7 @@ func responses(d *control.Drill, events []control.Event, mt control.Metrics) []R
 			}
 			at := e.DrillTime
 			r := Response{Kind: "notice", ID: string(p.Kind), Channel: p.Channel, RepliedMs: ms(&at)}
-			if ref := noticeReference(d, p.Kind, at, lastNotice, mt.FirstInjected); ref != nil {
+			if ref := noticeReference(p.Kind, at, lastNotice, mt.FirstInjected, resolved); ref != nil {
 				r.AtMs = ref.Milliseconds()
 				rt := at - *ref
 				r.ResponseMs = ms(&rt)
@@ -473,7 +445,7 @@ func responses(d *control.Drill, events []control.Event, mt control.Metrics) []R
 
 // noticeReference is the drill time a notice of kind answers; nil when
 // there is none (no fault was injected).
-func noticeReference(d *control.Drill, kind scenarios.NoticeKind, at time.Duration, lastNotice, firstInjected *time.Duration) *time.Duration {
+func noticeReference(kind scenarios.NoticeKind, at time.Duration, lastNotice, firstInjected *time.Duration, resolved []time.Duration) *time.Duration {
 	switch kind {
 	case scenarios.NoticeStatus:
 		if lastNotice != nil {
@@ -481,9 +453,9 @@ func noticeReference(d *control.Drill, kind scenarios.NoticeKind, at time.Durati
 		}
 	case scenarios.NoticeResolution:
 		var recovered *time.Duration
-		for _, f := range d.Faults {
-			if f.ResolvedAt != nil && *f.ResolvedAt <= at && (recovered == nil || *f.ResolvedAt > *recovered) {
-				recovered = f.ResolvedAt
+		for i, r := range resolved {
+			if r <= at && (recovered == nil || r > *recovered) {
+				recovered = &resolved[i]
 			}
 		}
 		if recovered != nil {

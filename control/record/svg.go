@@ -24,13 +24,16 @@ const (
 
 func esc(s string) string { return html.EscapeString(s) }
 
-// TimelineSVG draws the drill on its clock: one bar per fault (injected →
-// recovering → resolved), notices, hints and injects as markers, and the
-// 70-minute (hints) and 90-minute (cap) lines, labelled in l. The picture
-// is the same for the same record and language.
+// TimelineSVG draws the drill on its clock: one row per fault with a bar
+// per injection (injected → recovering → resolved, until reverted; a fault
+// that came back has one bar each time), notices, hints and injects as
+// markers, and the 70-minute (hints) and 90-minute (cap) lines, labelled in
+// l. A fault's title is wrapped to fit the label column, cut with "…" past
+// three lines, and kept whole in the label's title. The picture is the
+// same for the same record and language.
 func TimelineSVG(r *Record, l Lang) string {
 	l = l.Or(r.Language())
-	const left, right, top, row, width = 170, 20, 34, 26, 900
+	const right, top, row, width = 20, 34, 26, 900
 	span := r.Scenario.TimeCap
 	if r.Metrics.DurationMs > span {
 		span = r.Metrics.DurationMs
@@ -40,15 +43,21 @@ func TimelineSVG(r *Record, l Lang) string {
 	}
 	span += (5 * time.Minute).Milliseconds()
 	faults := r.Metrics.Faults
+	names, labels, left := faultLabels(faults, l)
+	rowTop := make([]int, len(faults)+1)
+	rowTop[0] = top
+	for i := range faults {
+		rowTop[i+1] = rowTop[i] + max(row, labelLine*len(labels[i])+8)
+	}
 	markerRows := 3
-	height := top + row*(len(faults)+markerRows) + 40
+	bottom := rowTop[len(faults)] + row*markerRows
+	height := bottom + 40
 	plot := float64(width - left - right)
 	x := func(msv int64) float64 { return float64(left) + plot*float64(msv)/float64(span) }
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-label="%s" font-family="system-ui, sans-serif" font-size="12">`, width, height, width, height, esc(l.T("chart.timeline")))
 	fmt.Fprintf(&b, `<title>%s: %s</title>`, esc(l.T("chart.timeline")), esc(r.Title))
 	fmt.Fprintf(&b, `<rect x="0" y="0" width="%d" height="%d" fill="#ffffff"/>`, width, height)
-	bottom := top + row*(len(faults)+markerRows)
 	// Minute grid every 10 minutes.
 	for m := int64(0); m*60000 <= span; m += 10 {
 		xv := x(m * 60000)
@@ -65,47 +74,57 @@ func TimelineSVG(r *Record, l Lang) string {
 	}
 	end := r.Metrics.DurationMs
 	for i, f := range faults {
-		y := top + row*i
-		// A fault is named by its title, as the console names it.
-		name := f.ID
-		if f.Title != "" {
-			name = f.Title
+		y, h := rowTop[i], rowTop[i+1]-rowTop[i]
+		name := names[i]
+		lines := labels[i]
+		fmt.Fprintf(&b, `<g class="fault-label" data-fault="%s"><title>%s</title><text x="%d" y="%d" text-anchor="end" fill="%s">`, esc(f.ID), esc(name), left-8, y+(h-labelLine*len(lines))/2+labelLine-3, colText)
+		for j, line := range lines {
+			dy := 0
+			if j > 0 {
+				dy = labelLine
+			}
+			fmt.Fprintf(&b, `<tspan x="%d" dy="%d">%s</tspan>`, left-8, dy, esc(line))
 		}
-		label := name
-		if f.Chained {
-			label += " " + l.T("rec.chained")
-		}
-		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end" fill="%s">%s</text>`, left-8, y+row/2+4, colText, esc(trimLines(label, 26)))
-		if f.InjectedAtMs == nil {
-			fmt.Fprintf(&b, `<text x="%d" y="%d" fill="%s">%s</text>`, left+4, y+row/2+4, colResolved, esc(l.T("chart.notFired")))
+		b.WriteString(`</text></g>`)
+		each := f.Each()
+		if len(each) == 0 {
+			fmt.Fprintf(&b, `<text x="%d" y="%d" fill="%s">%s</text>`, left+4, y+h/2+4, colResolved, esc(l.T("chart.notFired")))
 			continue
 		}
-		stop := end
-		if f.ResolvedAtMs != nil {
-			stop = *f.ResolvedAtMs
-		}
-		rec := stop
-		if f.RecoveringAtMs != nil {
-			rec = *f.RecoveringAtMs
-		}
-		seg := func(from, to int64, col, what string) {
-			if to <= from {
-				return
+		for _, in := range each {
+			what := name
+			if len(each) > 1 {
+				what += " (" + l.F("rec.injectionOf", "n", in.N, "m", len(each)) + ")"
 			}
-			fmt.Fprintf(&b, `<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="%s"><title>%s %s %s–%s</title></rect>`,
-				x(from), y+5, x(to)-x(from), row-10, col, esc(name), esc(what), Clock(from), Clock(to))
-		}
-		seg(*f.InjectedAtMs, rec, colFault, l.T("chart.broken"))
-		seg(rec, stop, colRecovering, l.T("chart.recovering"))
-		if f.ResolvedAtMs != nil && f.RevertedAtMs != nil {
-			seg(stop, *f.RevertedAtMs, colResolved, l.T("chart.resolved"))
+			stop := end
+			if in.ResolvedAtMs != nil {
+				stop = *in.ResolvedAtMs
+			} else if in.CameBackAtMs != nil {
+				stop = *in.CameBackAtMs
+			}
+			rec := stop
+			if in.RecoveringAtMs != nil {
+				rec = *in.RecoveringAtMs
+			}
+			seg := func(from, to int64, col, state string) {
+				if to <= from {
+					return
+				}
+				fmt.Fprintf(&b, `<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="%s" data-injection="%d"><title>%s %s %s–%s</title></rect>`,
+					x(from), y+(h-row)/2+5, x(to)-x(from), row-10, col, in.N, esc(what), esc(state), Clock(from), Clock(to))
+			}
+			seg(in.InjectedAtMs, rec, colFault, l.T("chart.broken"))
+			seg(rec, stop, colRecovering, l.T("chart.recovering"))
+			if in.ResolvedAtMs != nil && in.RevertedAtMs != nil {
+				seg(stop, *in.RevertedAtMs, colResolved, l.T("chart.resolved"))
+			}
 		}
 	}
 	markers := []struct {
 		kind, label, col string
 	}{{KindNotice, l.T("chart.notices"), colNotice}, {KindHint, l.T("chart.hints"), colHint}, {KindInject, l.T("chart.injects"), colInject}}
 	for j, mk := range markers {
-		y := top + row*(len(faults)+j) + row/2
+		y := rowTop[len(faults)] + row*j + row/2
 		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end" fill="%s">%s</text>`, left-8, y+4, colText, esc(mk.label))
 		for _, e := range r.Timeline {
 			if e.Kind != mk.kind || (mk.kind == KindHint && !strings.HasSuffix(e.Type, "given")) {
@@ -123,11 +142,16 @@ func TimelineSVG(r *Record, l Lang) string {
 			}
 		}
 	}
-	// Legend.
-	ly := height - 10
-	lx := left
-	for _, lg := range []struct{ col, label string }{{colFault, l.T("chart.broken")}, {colRecovering, l.T("chart.recovering")},
-		{colResolved, l.T("chart.untilReverted")}, {colNotice, l.T("chart.notice")}, {colHint, l.T("chart.hint")}, {colInject, l.T("chart.inject")}} {
+	// Legend, from the label column's edge unless that runs it off the
+	// chart.
+	legend := []struct{ col, label string }{{colFault, l.T("chart.broken")}, {colRecovering, l.T("chart.recovering")},
+		{colResolved, l.T("chart.untilReverted")}, {colNotice, l.T("chart.notice")}, {colHint, l.T("chart.hint")}, {colInject, l.T("chart.inject")}}
+	lw := 0
+	for _, lg := range legend {
+		lw += 24 + textWidth(lg.label)
+	}
+	ly, lx := height-10, max(8, min(left, width-right-lw))
+	for _, lg := range legend {
 		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="10" height="10" fill="%s"/><text x="%d" y="%d" fill="%s">%s</text>`, lx, ly-9, lg.col, lx+14, ly, colText, esc(lg.label))
 		lx += 24 + textWidth(lg.label)
 	}

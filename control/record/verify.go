@@ -30,10 +30,11 @@ type Verification struct {
 
 // Verify proves a kept record unaltered: the journal it carries is a valid
 // hash chain from event #1 to the head it states, and, when the record was
-// derived by this SectionsVersion, every other section (metrics, timeline,
-// notices, retro, …) is exactly what that journal gives. A record of
-// another version (or of none, exported before the version was recorded)
-// is verified by its chain alone, and the Verification says why its
+// derived by this SectionsVersion or an older one it still derives (from
+// ComparedSince), every other section (metrics, timeline, notices, retro,
+// …) is exactly what that journal gives as that version derives it. A
+// record of another version (or of none, exported before the version was
+// recorded) is verified by its chain alone, and the Verification says why its
 // sections were not compared: the same journal is worded differently by
 // another version. A failure is an EINVALID error naming the altered event
 // or section.
@@ -80,7 +81,11 @@ func Verify(r *Record) (*Verification, error) {
 	if prev != r.Chain.Head {
 		return nil, injectors.Errorf(injectors.EINVALID, "the chain ends at %s but the record states head %s", prev, r.Chain.Head)
 	}
-	again, err := Assemble(evs)
+	version := SectionsVersion
+	if r.SectionsVersion >= ComparedSince && r.SectionsVersion < SectionsVersion {
+		version = r.SectionsVersion
+	}
+	again, err := assemble(evs, version)
 	if err != nil {
 		if injectors.ErrorCode(err) == injectors.EINVALID {
 			return nil, err
@@ -101,14 +106,14 @@ func Verify(r *Record) (*Verification, error) {
 // compared with this version's, or "" when they are.
 func notCompared(v int) string {
 	switch {
-	case v == SectionsVersion:
+	case v >= ComparedSince && v <= SectionsVersion:
 		return ""
 	case v == 0:
 		return fmt.Sprintf("the record states no sectionsVersion: it was exported by a firedrill older than sections version %d, whose wording of the derived sections (timeline, responses, …) may differ, so they were not compared; its journal and hash chain were verified", SectionsVersion)
 	case v > SectionsVersion:
 		return fmt.Sprintf("the record's sections were derived by sections version %d, newer than this firedrill's %d, so they were not compared; its journal and hash chain were verified", v, SectionsVersion)
 	}
-	return fmt.Sprintf("the record's sections were derived by sections version %d, whose wording differs from this firedrill's %d, so they were not compared; its journal and hash chain were verified", v, SectionsVersion)
+	return fmt.Sprintf("the record's sections were derived by sections version %d, whose wording differs from this firedrill's %d (it re-derives versions %d to %d), so they were not compared; its journal and hash chain were verified", v, SectionsVersion, ComparedSince, SectionsVersion)
 }
 
 // compareSections compares every top-level field of two records but the

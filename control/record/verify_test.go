@@ -14,13 +14,17 @@ import (
 // written, never regenerated. unversioned-074eb19.json is the golden JSON
 // export of the played drill at commit 074eb19, before the timeline said
 // "runbook / guide" and before records stated their sectionsVersion;
-// sections-v2.json is the same drill exported by sections version 2. When
-// SectionsVersion is bumped, keep sections-v2.json and add the new
-// version's export beside it.
+// sections-v2.json is the same drill exported by sections version 2, and
+// sections-v3.json by version 3. sections-v2-recurs.json is version 2's
+// export of a drill whose fault came back after a fix (which version 2
+// recorded by its latest injection only). When SectionsVersion is bumped,
+// keep these files and add the new version's export beside them.
 func TestVerify_AcrossVersions(t *testing.T) {
 	const (
 		unversioned = "unversioned-074eb19.json"
-		current     = "sections-v2.json"
+		v2          = "sections-v2.json"
+		v2Recurs    = "sections-v2-recurs.json"
+		current     = "sections-v3.json"
 	)
 	// inChain replaces the last old by new: in the chain (the journal comes last in
 	// the export), leaving the derived sections as they are.
@@ -36,8 +40,8 @@ func TestVerify_AcrossVersions(t *testing.T) {
 	replace := func(old, new string) func(string) string {
 		return func(s string) string { return strings.Replace(s, old, new, 1) }
 	}
-	version := func(v string) func(string) string {
-		return replace(`"sectionsVersion": 2,`, `"sectionsVersion": `+v+`,`)
+	version := func(from, to string) func(string) string {
+		return replace(`"sectionsVersion": `+from+`,`, `"sectionsVersion": `+to+`,`)
 	}
 	tests := []struct {
 		name string
@@ -50,12 +54,20 @@ func TestVerify_AcrossVersions(t *testing.T) {
 		err         string
 	}{
 		{name: "this version's export verifies with its sections compared", file: current, compared: true},
+		{name: "a version 2 export verifies with its sections compared as version 2 derives them", file: v2, compared: true},
+		{name: "a version 2 export of a fault that came back verifies with its sections compared as version 2 derives them", file: v2Recurs, compared: true},
+		{name: "a version 2 export of a fault that came back with an edited detection names the section", file: v2Recurs,
+			edit: replace(`"timeToDetectMs": 110000`, `"timeToDetectMs": 60000`), err: "record section metrics.faults[0].timeToDetectMs was altered"},
+		{name: "this version's export stated as version 2 is refused: version 2 keeps no injections", file: current, edit: version("3", "2"),
+			err: "record section metrics.faults[0].injections was altered"},
+		{name: "this version's export with an injection removed names the section", file: current,
+			edit: replace(`"injections": 4,`, `"injections": 3,`), err: "record section metrics.injections.injections was altered"},
 		{name: "an export before the version verifies by its chain and says its sections were not compared", file: unversioned,
-			notCompared: "states no sectionsVersion: it was exported by a firedrill older than sections version 2"},
-		{name: "an export of an older version verifies by its chain and says so", file: current, edit: version("1"),
-			notCompared: "derived by sections version 1, whose wording differs from this firedrill's 2"},
-		{name: "an export of a newer version verifies by its chain and says so", file: current, edit: version("3"),
-			notCompared: "derived by sections version 3, newer than this firedrill's 2"},
+			notCompared: "states no sectionsVersion: it was exported by a firedrill older than sections version 3"},
+		{name: "an export of an older version verifies by its chain and says so", file: v2, edit: version("2", "1"),
+			notCompared: "derived by sections version 1, whose wording differs from this firedrill's 3 (it re-derives versions 2 to 3)"},
+		{name: "an export of a newer version verifies by its chain and says so", file: current, edit: version("3", "4"),
+			notCompared: "derived by sections version 4, newer than this firedrill's 3"},
 		{name: "an unversioned export with an edited journal event is refused", file: unversioned,
 			edit: inChain("We are on it, back in ~20 min", "We are on it, back in ~5 min"), err: "event #"},
 		{name: "an unversioned export with an edited head is refused", file: unversioned,
@@ -68,7 +80,7 @@ func TestVerify_AcrossVersions(t *testing.T) {
 			edit: replace(`"timeToIncidentNoticeMs": 360000`, `"timeToIncidentNoticeMs": 60000`), err: "record section metrics.timeToIncidentNoticeMs was altered"},
 		{name: "this version's export with an edited journal event is refused", file: current,
 			edit: inChain("We are on it, back in ~20 min", "We are on it, back in ~5 min"), err: "event #"},
-		{name: "a negative version is refused", file: current, edit: version("-1"), err: "sectionsVersion is -1"},
+		{name: "a negative version is refused", file: current, edit: version("3", "-1"), err: "sectionsVersion is -1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -118,7 +130,7 @@ func TestVerify_AcrossVersions(t *testing.T) {
 // The record exported today states the version that derived its sections.
 func TestRecord_StatesItsSectionsVersion(t *testing.T) {
 	_, r := played(t)
-	if r.SectionsVersion != record.SectionsVersion || record.SectionsVersion < 2 {
+	if r.SectionsVersion != record.SectionsVersion || record.SectionsVersion < 3 {
 		t.Fatalf("record states sections version %d, expected %d", r.SectionsVersion, record.SectionsVersion)
 	}
 }

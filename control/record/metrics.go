@@ -1,0 +1,121 @@
+package record
+
+import "github.com/firedrill/firedrill/control"
+
+// Metrics are the engine's metrics in milliseconds of drill time, counted
+// from the first fault injection.
+type Metrics struct {
+	FirstInjectedMs          *int64 `json:"firstInjectedMs"`
+	TimeToAckMs              *int64 `json:"timeToAckMs"`
+	TimeToIncidentNoticeMs   *int64 `json:"timeToIncidentNoticeMs"`
+	TimeToResolutionNoticeMs *int64 `json:"timeToResolutionNoticeMs"`
+	DurationMs               int64  `json:"durationMs"`
+	HintsUsed                int    `json:"hintsUsed"`
+	HintsSkipped             int    `json:"hintsSkipped"`
+	FaultsChained            int    `json:"faultsChained"`
+	CapReached               bool   `json:"capReached"`
+	// Injections counts and averages every injection of every fault, a
+	// fault that came back once more for each comeback; absent in records
+	// of sections version 2 and older.
+	Injections *InjectionTotals `json:"injections,omitempty"`
+	Faults     []FaultMetrics   `json:"faults"`
+}
+
+// InjectionTotals are the detection and resolution of every injection of
+// the drill's faults: how many there were, how many the team detected and
+// resolved, and the mean time to each over those that were (nil when
+// none was).
+type InjectionTotals struct {
+	Injections          int    `json:"injections"`
+	Detected            int    `json:"detected"`
+	Resolved            int    `json:"resolved"`
+	MeanTimeToDetectMs  *int64 `json:"meanTimeToDetectMs"`
+	MeanTimeToResolveMs *int64 `json:"meanTimeToResolveMs"`
+}
+
+// FaultMetrics are one fault's times. The times of the fault itself are
+// those of its latest injection; Injections holds each of them.
+type FaultMetrics struct {
+	ID             string `json:"id"`
+	Title          string `json:"title"`
+	Phase          string `json:"phase"`
+	Chained        bool   `json:"chained"`
+	InjectedAtMs   *int64 `json:"injectedAtMs"`
+	RecoveringAtMs *int64 `json:"recoveringAtMs"`
+	ResolvedAtMs   *int64 `json:"resolvedAtMs"`
+	RevertedAtMs   *int64 `json:"revertedAtMs"`
+	// TimeToDetectMs runs from the fault's injection to the first
+	// participant message in the incident channel after it.
+	TimeToDetectMs  *int64 `json:"timeToDetectMs"`
+	TimeToRecoverMs *int64 `json:"timeToRecoverMs"`
+	TimeToResolveMs *int64 `json:"timeToResolveMs"`
+	// Injections are every injection of the fault, first to last: one
+	// more each time it came back after a fix (recurs), none when it
+	// never fired. Absent in records of sections version 2 and older,
+	// which kept the latest injection only.
+	Injections []Injection `json:"injections,omitempty"`
+}
+
+// Each returns the fault's injections: those recorded, or, for a record
+// of sections version 2 or older, the one its own times describe.
+func (f FaultMetrics) Each() []Injection {
+	if len(f.Injections) > 0 || f.InjectedAtMs == nil {
+		return f.Injections
+	}
+	return []Injection{{N: 1, InjectedAtMs: *f.InjectedAtMs, RecoveringAtMs: f.RecoveringAtMs, ResolvedAtMs: f.ResolvedAtMs, RevertedAtMs: f.RevertedAtMs,
+		TimeToDetectMs: f.TimeToDetectMs, TimeToRecoverMs: f.TimeToRecoverMs, TimeToResolveMs: f.TimeToResolveMs}}
+}
+
+// metricsOf is the metrics section. From sections version 3 on, each
+// fault carries its injections, its own times are its latest injection's,
+// and the totals count every injection.
+func metricsOf(d *control.Drill, mt control.Metrics, inj [][]Injection, version int) Metrics {
+	out := Metrics{FirstInjectedMs: ms(mt.FirstInjected), TimeToAckMs: ms(mt.TimeToFirstAck), TimeToIncidentNoticeMs: ms(mt.TimeToIncidentNotice),
+		TimeToResolutionNoticeMs: ms(mt.TimeToResolutionNotice), DurationMs: mt.Duration.Milliseconds(), HintsUsed: mt.HintsUsed,
+		HintsSkipped: mt.HintsSkipped, FaultsChained: mt.FaultsChained, CapReached: mt.CapReached, Faults: []FaultMetrics{}}
+	for i, f := range mt.Faults {
+		fs := d.Faults[i]
+		fm := FaultMetrics{ID: f.ID, Title: fs.Title, Phase: string(f.Phase), Chained: f.Chained,
+			InjectedAtMs: ms(f.InjectedAt), RecoveringAtMs: ms(fs.RecoveringAt), ResolvedAtMs: ms(fs.ResolvedAt), RevertedAtMs: ms(f.RevertedAt),
+			TimeToDetectMs: ms(f.TimeToDetect), TimeToRecoverMs: ms(f.TimeToRecover), TimeToResolveMs: ms(f.TimeToResolve)}
+		if version >= 3 && len(inj[i]) > 0 {
+			fm.Injections = inj[i]
+			last := inj[i][len(inj[i])-1]
+			fm.InjectedAtMs, fm.RecoveringAtMs, fm.ResolvedAtMs, fm.RevertedAtMs = &last.InjectedAtMs, last.RecoveringAtMs, last.ResolvedAtMs, last.RevertedAtMs
+			fm.TimeToDetectMs, fm.TimeToRecoverMs, fm.TimeToResolveMs = last.TimeToDetectMs, last.TimeToRecoverMs, last.TimeToResolveMs
+		}
+		out.Faults = append(out.Faults, fm)
+	}
+	if version >= 3 {
+		out.Injections = totals(inj)
+	}
+	return out
+}
+
+// totals counts and averages every injection.
+func totals(inj [][]Injection) *InjectionTotals {
+	t := &InjectionTotals{}
+	var detect, resolve int64
+	for _, each := range inj {
+		for _, in := range each {
+			t.Injections++
+			if in.TimeToDetectMs != nil {
+				t.Detected++
+				detect += *in.TimeToDetectMs
+			}
+			if in.TimeToResolveMs != nil {
+				t.Resolved++
+				resolve += *in.TimeToResolveMs
+			}
+		}
+	}
+	mean := func(sum int64, n int) *int64 {
+		if n == 0 {
+			return nil
+		}
+		v := sum / int64(n)
+		return &v
+	}
+	t.MeanTimeToDetectMs, t.MeanTimeToResolveMs = mean(detect, t.Detected), mean(resolve, t.Resolved)
+	return t
+}
