@@ -32,10 +32,10 @@ table { border-collapse: collapse; width: 100%; margin: 6px 0; font-size: 10pt; 
 th { background: #f1f5ff; } thead { display: table-header-group; } tr { break-inside: avoid; }
 .meta td:first-child { width: 22%; font-weight: 600; } .mono { font-family: ui-monospace, monospace; font-size: 9pt; word-break: break-all; }
 .chart { margin: 8px 0; break-inside: avoid; } .chart svg { max-width: 100%; height: auto; }
-.chart.wide { overflow-x: auto; } .chart.wide svg { min-width: 640px; }
+.chart.wide, .scroll { overflow-x: auto; } .chart.wide svg { min-width: 640px; }
 section { break-inside: avoid-page; } .muted { color: #5d6777; } ul { margin: 4px 0 4px 20px; padding: 0; }
 .badge { display: inline-block; border: 1px solid #8a5a00; color: #8a5a00; border-radius: 4px; padding: 0 6px; font-size: 9pt; }
-@media print { body { margin: 0; max-width: none; padding: 0; } h2 { break-after: avoid; } .timeline { font-size: 8.5pt; } .chart.wide { overflow: visible; } .chart.wide svg { min-width: 0; } }
+@media print { body { margin: 0; max-width: none; padding: 0; } h2 { break-after: avoid; } .timeline { font-size: 8.5pt; } .chart.wide, .scroll { overflow: visible; } .chart.wide svg { min-width: 0; } }
 </style>
 </head>
 <body>
@@ -72,9 +72,9 @@ section { break-inside: avoid-page; } .muted { color: #5d6777; } ul { margin: 4p
 <tr><th>{{.L.T "rec.hintsUsed"}}</th><td>{{.L.F "rec.hintsValue" "used" .R.Metrics.HintsUsed "skipped" .R.Metrics.HintsSkipped}}</td><th>{{.L.T "rec.capReached"}}</th><td>{{.L.YesNo .R.Metrics.CapReached}}</td></tr>
 {{with .R.Metrics.Injections}}<tr><th>{{$.L.T "rec.meanDetect"}}</th><td>{{$.L.MeanOf .MeanTimeToDetectMs .Detected .Injections}}</td><th>{{$.L.T "rec.meanResolve"}}</th><td>{{$.L.MeanOf .MeanTimeToResolveMs .Resolved .Injections}}</td></tr>
 {{end}}</tbody></table>
-<table class="faults"><thead><tr><th>{{.L.T "rec.fault"}}</th><th>{{.L.T "rec.injected"}}</th><th>{{.L.T "rec.detectedAfter"}}</th><th>{{.L.T "rec.recoveredAfter"}}</th><th>{{.L.T "rec.resolvedAfter"}}</th><th>{{.L.T "rec.cameBack"}}</th><th>{{.L.T "rec.reverted"}}</th></tr></thead><tbody>
+<div class="scroll"><table class="faults"><thead><tr><th>{{.L.T "rec.fault"}}</th><th>{{.L.T "rec.injected"}}</th><th>{{.L.T "rec.detectedAfter"}}</th><th>{{.L.T "rec.recoveredAfter"}}</th><th>{{.L.T "rec.resolvedAfter"}}</th><th>{{.L.T "rec.cameBack"}}</th><th>{{.L.T "rec.reverted"}}</th></tr></thead><tbody>
 {{range .FaultRows}}<tr data-fault="{{.Fault.ID}}"{{with .In}} data-injection="{{.N}}"{{end}}>{{if .Span}}<td rowspan="{{.Span}}">{{.Fault.ID}}{{if .Fault.Chained}} {{$.L.T "rec.chained"}}{{end}}<br><span class="muted">{{.Fault.Title}}</span></td>{{end}}<td>{{$.L.Injected .}}</td><td>{{$.L.Detected .}}</td><td>{{with .In}}{{clockp .TimeToRecoverMs}}{{else}}—{{end}}</td><td>{{$.L.Resolved .}}</td><td>{{$.L.CameBack .}}</td><td>{{with .In}}{{clockp .RevertedAtMs}}{{else}}—{{end}}</td></tr>
-{{end}}</tbody></table>
+{{end}}</tbody></table></div>
 <h3>{{.L.T "rec.responses"}}</h3>
 <table><thead><tr><th>{{.L.T "rec.what"}}</th><th>{{.L.T "rec.channel"}}</th><th>{{.L.T "rec.at"}}</th><th>{{.L.T "rec.answeredAt"}}</th><th>{{.L.T "rec.response"}}</th></tr></thead><tbody>
 {{range .R.Responses}}<tr><td>{{$.L.Response .}}</td><td>{{dash .Channel}}</td><td>{{clock .AtMs}}</td><td>{{clockp .RepliedMs}}</td><td>{{clockp .ResponseMs}}</td></tr>

@@ -24,6 +24,10 @@ const (
 
 func esc(s string) string { return html.EscapeString(s) }
 
+// chartRow is the least height of a row of the timeline chart; a fault's
+// row grows with the lines of its label.
+const chartRow = 26
+
 // TimelineSVG draws the drill on its clock: one row per fault with a bar
 // per injection (injected → recovering → resolved, until reverted; a fault
 // that came back has one bar each time), notices, hints and injects as
@@ -33,7 +37,7 @@ func esc(s string) string { return html.EscapeString(s) }
 // same for the same record and language.
 func TimelineSVG(r *Record, l Lang) string {
 	l = l.Or(r.Language())
-	const right, top, row, width = 20, 34, 26, 900
+	const right, top, row, width = 20, 34, chartRow, 900
 	span := r.Scenario.TimeCap
 	if r.Metrics.DurationMs > span {
 		span = r.Metrics.DurationMs
@@ -86,39 +90,7 @@ func TimelineSVG(r *Record, l Lang) string {
 			fmt.Fprintf(&b, `<tspan x="%d" dy="%d">%s</tspan>`, left-8, dy, esc(line))
 		}
 		b.WriteString(`</text></g>`)
-		each := f.Each()
-		if len(each) == 0 {
-			fmt.Fprintf(&b, `<text x="%d" y="%d" fill="%s">%s</text>`, left+4, y+h/2+4, colResolved, esc(l.T("chart.notFired")))
-			continue
-		}
-		for _, in := range each {
-			what := name
-			if len(each) > 1 {
-				what += " (" + l.F("rec.injectionOf", "n", in.N, "m", len(each)) + ")"
-			}
-			stop := end
-			if in.ResolvedAtMs != nil {
-				stop = *in.ResolvedAtMs
-			} else if in.CameBackAtMs != nil {
-				stop = *in.CameBackAtMs
-			}
-			rec := stop
-			if in.RecoveringAtMs != nil {
-				rec = *in.RecoveringAtMs
-			}
-			seg := func(from, to int64, col, state string) {
-				if to <= from {
-					return
-				}
-				fmt.Fprintf(&b, `<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="%s" data-injection="%d"><title>%s %s %s–%s</title></rect>`,
-					x(from), y+(h-row)/2+5, x(to)-x(from), row-10, col, in.N, esc(what), esc(state), Clock(from), Clock(to))
-			}
-			seg(in.InjectedAtMs, rec, colFault, l.T("chart.broken"))
-			seg(rec, stop, colRecovering, l.T("chart.recovering"))
-			if in.ResolvedAtMs != nil && in.RevertedAtMs != nil {
-				seg(stop, *in.RevertedAtMs, colResolved, l.T("chart.resolved"))
-			}
-		}
+		faultBars(&b, f, name, y, h, end, x, l)
 	}
 	markers := []struct {
 		kind, label, col string
@@ -157,6 +129,53 @@ func TimelineSVG(r *Record, l Lang) string {
 	}
 	b.WriteString(`</svg>`)
 	return b.String()
+}
+
+// faultBars draws fault f's row, y to y+h: a bar per injection (broken,
+// recovering, then resolved until reverted), a comeback marked where it
+// starts, or "not fired".
+func faultBars(b *strings.Builder, f FaultMetrics, name string, y, h int, end int64, x func(int64) float64, l Lang) {
+	const row = chartRow
+	each := f.Each()
+	if len(each) == 0 {
+		fmt.Fprintf(b, `<text x="%.1f" y="%d" fill="%s">%s</text>`, x(0)+4, y+h/2+4, colResolved, esc(l.T("chart.notFired")))
+		return
+	}
+	for _, in := range each {
+		what := name
+		if len(each) > 1 {
+			what += " (" + l.F("rec.injectionOf", "n", in.N, "m", len(each)) + ")"
+		}
+		stop := end
+		if in.ResolvedAtMs != nil {
+			stop = *in.ResolvedAtMs
+		} else if in.CameBackAtMs != nil {
+			stop = *in.CameBackAtMs
+		}
+		rec := stop
+		if in.RecoveringAtMs != nil {
+			rec = *in.RecoveringAtMs
+		}
+		seg := func(from, to int64, col, state string) {
+			if to <= from {
+				return
+			}
+			fmt.Fprintf(b, `<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="%s" data-injection="%d"><title>%s %s %s–%s</title></rect>`,
+				x(from), y+(h-row)/2+5, x(to)-x(from), row-10, col, in.N, esc(what), esc(state), Clock(from), Clock(to))
+		}
+		seg(in.InjectedAtMs, rec, colFault, l.T("chart.broken"))
+		seg(rec, stop, colRecovering, l.T("chart.recovering"))
+		if in.ResolvedAtMs != nil && in.RevertedAtMs != nil {
+			seg(stop, *in.RevertedAtMs, colResolved, l.T("chart.resolved"))
+		}
+		if in.N > 1 {
+			// A comeback starts with a mark over the bars, so that its bar reads apart
+			// from the one before it.
+			xv := x(in.InjectedAtMs)
+			fmt.Fprintf(b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s" stroke-width="2" data-came-back="%d"><title>%s: %s %s</title></line>`,
+				xv, y+(h-row)/2+2, xv, y+(h+row)/2-2, colText, in.N, esc(what), esc(l.T("rec.cameBack")), Clock(in.InjectedAtMs))
+		}
+	}
 }
 
 // RatingsSVG draws the before/after self-ratings: one line per answer set
