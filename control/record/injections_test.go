@@ -1,8 +1,11 @@
 package record_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"html"
+	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -282,5 +285,27 @@ func TestTimelineSVG_LongTitles(t *testing.T) {
 				t.Fatal("the comeback has no bar on the chart")
 			}
 		})
+	}
+}
+
+// TestExport_VersionTwoRecordByItsFaultTimes: a record of sections version
+// 2, which kept no injections, is still written out with a row per fault
+// that fired, from the fault's own times.
+func TestExport_VersionTwoRecordByItsFaultTimes(t *testing.T) {
+	f, err := os.Open(filepath.Join("testdata", "verify", "sections-v2-recurs.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := record.ReadJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var md bytes.Buffer
+	if err := record.WriteMarkdown(&md, r, record.English); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(md.String(), "(`db-config`) | 15:10 | 1:50 |"); got != 1 {
+		t.Fatalf("db-config has %d rows from its own times:\n%s", got, md.String())
 	}
 }
