@@ -237,9 +237,9 @@ func TestProbePermissions(t *testing.T) {
 		serviceURLs map[string]string
 		want        []string
 	}{
-		{name: "http-get through the service proxy: get services/proxy",
+		{name: "http-get through the service proxy: get services/proxy and the Service for its port",
 			probe: injectors.Probe{Type: "http-get", Target: svc, Params: []byte(`{"path":"/health"}`)},
-			want:  []string{"get services/proxy @namespace"}},
+			want:  []string{"get services @namespace", "get services/proxy @namespace"}},
 		{name: "http-get of a URL: nothing from the API server",
 			probe: injectors.Probe{Type: "http-get", Params: []byte(`{"url":"http://example.test/"}`)}},
 		{name: "http-get of a Service in kubernetes.serviceURLs: nothing from the API server",

@@ -318,6 +318,21 @@ func probeHTTPGet(ctx context.Context, in *Injector, p injectors.Probe, params a
 			port = v
 		case float64:
 			port = strconv.Itoa(int(v))
+		default:
+			// The API server's proxy matches an empty port only to an
+			// unnamed one: a Service whose port is named ("http") would
+			// answer 503 "no endpoints available" for ever.
+			svc, gerr := in.cs.CoreV1().Services(p.Target.Namespace).Get(ctx, p.Target.Name, metav1.GetOptions{})
+			if apierrors.IsNotFound(gerr) {
+				return injectors.ProbeResult{OK: false, Detail: fmt.Sprintf("Service %s/%s does not exist", p.Target.Namespace, p.Target.Name)}, nil
+			} else if gerr != nil {
+				return injectors.ProbeResult{}, fmt.Errorf("probe http-get: %w", gerr)
+			}
+			if len(svc.Spec.Ports) == 0 {
+				return injectors.ProbeResult{OK: false, Detail: fmt.Sprintf("Service %s/%s has no port", p.Target.Namespace, p.Target.Name)}, nil
+			}
+			// By number: the API server maps it to the port's name.
+			port = strconv.Itoa(int(svc.Spec.Ports[0].Port))
 		}
 		target = fmt.Sprintf("service %s/%s%s", p.Target.Namespace, p.Target.Name, hp.Path)
 		res := in.cs.CoreV1().Services(p.Target.Namespace).ProxyGet("http", p.Target.Name, port, strings.TrimPrefix(hp.Path, "/"), nil)

@@ -234,6 +234,11 @@ type Services struct {
 	ns string
 }
 
+// Get returns the Service name.
+func (s Services) Get(ctx context.Context, name string, opts metav1.GetOptions) (*corev1.Service, error) {
+	return newResource[corev1.Service, corev1.ServiceList](s.c, corev1.SchemeGroupVersion, "services", s.ns).Get(ctx, name, opts)
+}
+
 // ProxyGet returns a GET of path through the API server's proxy to port of
 // Service name, as client-go's ProxyGet does.
 func (s Services) ProxyGet(scheme, name, port, p string, params map[string]string) rest.ResponseWrapper {

@@ -226,6 +226,7 @@ func buildPermissions() []Need {
 			t = append(t, Need{User: UserProbe, Type: pt.Name, Why: "list the Service's EndpointSlices", Permission: perm("discovery.k8s.io", "endpointslices", "", "list", ScopeTarget)})
 		case "http-get":
 			t = append(t, Need{User: UserProbe, Type: pt.Name, When: WhenProxy, Why: "GET through the API server's service proxy", Permission: perm("", "services", "proxy", "get", ScopeTarget)})
+			t = append(t, Need{User: UserProbe, Type: pt.Name, When: WhenProxy, Why: "read the Service's first port (no params.port)", Permission: perm("", "services", "", "get", ScopeTarget)})
 		default:
 			panic("kubernetes: permission table: probe type " + pt.Name + " has no permissions")
 		}
