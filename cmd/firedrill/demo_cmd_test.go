@@ -17,6 +17,9 @@ import (
 
 	main "github.com/firedrill/firedrill/cmd/firedrill"
 	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/injectors"
+	kplugin "github.com/firedrill/firedrill/injectors/kubernetes"
+	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/ui/client"
 )
 
@@ -279,6 +282,7 @@ func TestDemo(t *testing.T) {
 		if err := fc.Login(ctx, st.AdminToken); err != nil {
 			t.Fatal(err)
 		}
+		probeWithoutServiceURLs(ctx, t, st)
 		var old struct {
 			State string `json:"state"`
 		}
@@ -293,4 +297,48 @@ func TestDemo(t *testing.T) {
 			t.Error("demo.json is left behind after the demo stopped")
 		}
 	})
+}
+
+// probeWithoutServiceURLs runs the resolution probe of
+// traffic-surge-leak-cascade's hpa-capped (http-get of web's
+// /api/orders/health) against the demo's shop as a configuration of one's
+// own does — the demo's kubeconfig and context, no kubernetes.serviceURLs —
+// so through the API server's service proxy. It once answered 503 for ever
+// ("no endpoints available": the proxy reached no pod), and the fault was
+// never resolved in a rehearsal against the demo.
+func probeWithoutServiceURLs(ctx context.Context, t *testing.T, st main.DemoState) {
+	t.Helper()
+	sc, err := scenarios.Load("../../scenarios/examples/incidents/traffic-surge-leak-cascade.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sp *scenarios.Probe
+	for _, f := range sc.Faults {
+		if f.ID == "hpa-capped" && len(f.ResolvedWhen.Probes) > 0 {
+			sp = &f.ResolvedWhen.Probes[0]
+		}
+	}
+	if sp == nil || sp.Probe.Type != "http-get" {
+		t.Fatalf("the example lost hpa-capped's http-get resolution probe: %+v", sp)
+	}
+	params, _ := json.Marshal(sp.Params)
+	probe := injectors.Probe{Type: sp.Probe.Type, Target: injectors.Target{Namespace: sp.Target.Namespace, Kind: sp.Target.Kind, Name: sp.Target.Name}, Params: params}
+	in, err := kplugin.New(kplugin.Config{Kubeconfig: st.Kubeconfig, Context: st.Context, AllowedContexts: []string{st.Context}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The shop is healthy; a slow answer on a loaded machine (the probe's
+	// maxLatencyMs) is asked again.
+	var res injectors.ProbeResult
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Second) {
+		if res, err = in.Probe(ctx, probe); err != nil {
+			t.Fatal(err)
+		}
+		if res.OK || time.Now().After(deadline) {
+			break
+		}
+	}
+	if !res.OK || !strings.Contains(res.Detail, "GET service shop/web/api/orders/health: status 200") {
+		t.Errorf("the healthy shop's %q probe through the API server's service proxy: %s, want status 200", sp.Name, res.Detail)
+	}
 }

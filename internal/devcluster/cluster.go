@@ -13,6 +13,11 @@
 // drills need: a pod whose image starts with "invalid/" waits in
 // ErrImagePull, and a container with an env var whose value starts with
 // "invalid" goes into CrashLoopBackOff (not ready, one restart).
+//
+// kwok's pods answer nothing at their IPs, so kube-apiserver reaches the
+// cluster (its pod, service and node proxies) through an HTTP CONNECT proxy
+// of the Cluster (egress.go), which connects a pod's address to whoever plays
+// the pod (RoutePods): the sample shop's simulator in the demo and its tests.
 package devcluster
 
 import (
@@ -85,6 +90,9 @@ type Cluster struct {
 
 	mu    sync.Mutex
 	procs map[string]*process
+
+	egress       *egress
+	egressConfig string
 }
 
 // process is one running component.
@@ -138,7 +146,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 			return nil, fmt.Errorf("devcluster: %w", err)
 		}
 		c.workDir = opts.WorkDir
-		for _, n := range []string{"etcd", "logs", "pki", "kubeconfig", "kwok.yaml"} {
+		for _, n := range []string{"etcd", "logs", "pki", "kubeconfig", "kwok.yaml", "egress.yaml"} {
 			p := filepath.Join(c.workDir, n)
 			if err := os.RemoveAll(p); err != nil {
 				return nil, fmt.Errorf("devcluster: clean %s: %w", p, err)
@@ -146,6 +154,12 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 			c.created = append(c.created, p)
 		}
 	}
+	eg, err := startEgress(opts.Clock.Now)
+	if err != nil {
+		_ = c.Stop()
+		return nil, err
+	}
+	c.egress = eg
 	// The free ports are released before the components bind them; another
 	// process can take one in between. Start again on fresh ports then.
 	for attempt := 1; ; attempt++ {
@@ -197,6 +211,9 @@ func (c *Cluster) start(ctx context.Context) error {
 		return err
 	}
 	if err := c.writeKwokConfig(); err != nil {
+		return err
+	}
+	if c.egressConfig, err = c.egress.writeConfig(c.workDir); err != nil {
 		return err
 	}
 
@@ -285,6 +302,9 @@ func (c *Cluster) RestartAPIServer(ctx context.Context, downtime time.Duration) 
 // Start wrote. It is safe to call more than once.
 func (c *Cluster) Stop() error {
 	errs := c.stopAll()
+	if c.egress != nil {
+		_ = c.egress.close()
+	}
 	if c.ownWorkDir {
 		if err := os.RemoveAll(c.workDir); err != nil {
 			errs = append(errs, err)

@@ -42,6 +42,9 @@ func (c *Cluster) apiserverArgs() []string {
 		"--enable-priority-and-fairness=false",
 		"--profiling=false",
 		"--cert-dir=" + filepath.Join(c.workDir, "pki"),
+		// The pod, service and node proxies go through the egress proxy
+		// (egress.go), which connects a pod's address to whoever plays it.
+		"--egress-selector-config-file=" + c.egressConfig,
 	}
 }
 

@@ -15,14 +15,50 @@ import (
 	"github.com/firedrill/firedrill/internal/devcluster/clustertest"
 )
 
-// TestHTTPProbeReachesServicesThroughServiceURLs runs the scenarios' own
-// http-get probe (from the layered example) through the Kubernetes injector,
-// routed by kubernetes.serviceURLs to the shop simulator, and sees it follow
-// a configmap-key fault injected and reverted by the same injector.
-func TestHTTPProbeReachesServicesThroughServiceURLs(t *testing.T) {
+// TestHTTPProbeFollowsTheShop runs the scenarios' own http-get probe (from
+// the layered example) through the Kubernetes injector, both ways it can
+// reach the shop simulator: routed by kubernetes.serviceURLs (the demo's own
+// configuration), and, as with a configuration of one's own that names no
+// serviceURLs, through the API server's service proxy, which the dev
+// cluster connects to the simulator playing the pods (Cluster.RoutePods).
+// Each way, it sees the probe follow a configmap-key fault injected and
+// reverted by the same injector.
+func TestHTTPProbeFollowsTheShop(t *testing.T) {
 	_, ns, urls := setup(t)
+	tests := []struct {
+		name        string
+		serviceURLs map[string]string
+		via         string // what the probe's detail names
+	}{
+		{name: "through kubernetes.serviceURLs", serviceURLs: urls, via: urls[ns+"/web"]},
+		{name: "through the API server's service proxy", via: "service " + ns + "/web/api/checkout/health"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			probeFollowsFault(t, ns, shopInjector(t, tt.serviceURLs), tt.via)
+		})
+	}
+	t.Run("the service proxy reaches only the pods the simulator plays", func(t *testing.T) {
+		res, err := shopInjector(t, nil).Probe(context.Background(), injectors.Probe{
+			Type:   "http-get",
+			Target: injectors.Target{Namespace: ns, Kind: "Service", Name: "db"},
+			Params: json.RawMessage(`{"path":"/","expectStatus":200}`),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.OK || !strings.Contains(res.Detail, "status 503") {
+			t.Fatalf("probe of the db Service (no simulator behind it): OK=%v %s, want a 503", res.OK, res.Detail)
+		}
+	})
+}
+
+// probeFollowsFault probes web's /api/checkout/health with in until it
+// passes, checks the answer came via via, and sees it fail while
+// order-api's payment timeout is squeezed and pass again after the revert.
+func probeFollowsFault(t *testing.T, ns string, in *kubernetes.Injector, via string) {
+	t.Helper()
 	ctx := context.Background()
-	in := shopInjector(t, urls)
 	probe := injectors.Probe{
 		Type:   "http-get",
 		Target: injectors.Target{Namespace: ns, Kind: "Service", Name: "web"},
@@ -46,8 +82,8 @@ func TestHTTPProbeReachesServicesThroughServiceURLs(t *testing.T) {
 		}
 	}
 	res := waitProbe(true)
-	if !strings.Contains(res.Detail, urls[ns+"/web"]) {
-		t.Fatalf("probe did not use the service URL: %s", res.Detail)
+	if !strings.Contains(res.Detail, via) {
+		t.Fatalf("probe did not go via %s: %s", via, res.Detail)
 	}
 
 	fault := injectors.Fault{
@@ -81,7 +117,8 @@ func TestHTTPProbeReachesServicesThroughServiceURLs(t *testing.T) {
 
 // shopInjector is the Kubernetes plugin against the dev cluster, routing
 // http-get probes to the shop simulator's urls, as firedrill serve's
-// kubernetes.serviceURLs does.
+// kubernetes.serviceURLs does; without urls they go through the API
+// server's service proxy.
 func shopInjector(t *testing.T, urls map[string]string) *kubernetes.Injector {
 	t.Helper()
 	in, err := kubernetes.New(kubernetes.Config{

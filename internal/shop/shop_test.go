@@ -98,6 +98,9 @@ func setup(t *testing.T) (kubernetes.Interface, string, map[string]string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sim.Close() })
+	// As the demo does: the API server's service proxy reaches the pods
+	// through the simulator.
+	t.Cleanup(clustertest.Cluster(t).RoutePods(sim.DialPod))
 	return cs, ns, urls
 }
 

@@ -7,8 +7,10 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	klabels "k8s.io/apimachinery/pkg/labels"
@@ -42,6 +44,7 @@ type Simulator struct {
 	Logf func(format string, args ...any)
 
 	servers     []*http.Server
+	addrs       map[string]string // service name → listener address
 	stopKubelet context.CancelFunc
 	hpas        hpaState
 }
@@ -70,6 +73,7 @@ func (s *Simulator) ns() string {
 // Close is called.
 func (s *Simulator) Start(ctx context.Context) (map[string]string, error) {
 	urls := map[string]string{}
+	s.addrs = map[string]string{}
 	for name, h := range map[string]http.Handler{"web": s.webHandler(), "order-api": s.orderAPIHandler()} {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -80,6 +84,7 @@ func (s *Simulator) Start(ctx context.Context) (map[string]string, error) {
 		s.servers = append(s.servers, srv)
 		go srv.Serve(ln)
 		urls[s.ns()+"/"+name] = "http://" + ln.Addr().String()
+		s.addrs[name] = ln.Addr().String()
 	}
 	kctx, stop := context.WithCancel(ctx)
 	s.stopKubelet = stop
@@ -100,6 +105,51 @@ func (s *Simulator) Close() error {
 	}
 	s.servers = nil
 	return errors.Join(errs...)
+}
+
+// DialPod connects to the simulator as the pod at addr ("IP:port"), for the
+// dev cluster's API server proxy (devcluster.Cluster.RoutePods): a pod of
+// the simulator's namespace that a simulated Service (web, order-api)
+// selects, on that Service's target port. kwok runs no containers, so
+// without it `kubectl get --raw .../services/web:80/proxy/...` and the
+// http-get probe through the API server reach nothing. Any other address
+// is an error.
+func (s *Simulator) DialPod(ctx context.Context, addr string) (net.Conn, error) {
+	ip, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("shop simulator: %w", err)
+	}
+	pods, err := s.Client.CoreV1().Pods(s.ns()).List(ctx, metav1.ListOptions{FieldSelector: "status.podIP=" + ip})
+	if err != nil {
+		return nil, fmt.Errorf("shop simulator: pod at %s: %w", addr, err)
+	}
+	for _, pod := range pods.Items {
+		for name, local := range s.addrs {
+			svc, err := s.Client.CoreV1().Services(s.ns()).Get(ctx, name, metav1.GetOptions{})
+			if err != nil || len(svc.Spec.Selector) == 0 || !klabels.SelectorFromSet(svc.Spec.Selector).Matches(klabels.Set(pod.Labels)) {
+				continue
+			}
+			for _, sp := range svc.Spec.Ports {
+				if sp.TargetPort.String() == port || containerPort(&pod, sp.TargetPort.String()) == port {
+					var d net.Dialer
+					return d.DialContext(ctx, "tcp", local)
+				}
+			}
+		}
+	}
+	return nil, fmt.Errorf("shop simulator: no pod of namespace %s behind a simulated Service at %s", s.ns(), addr)
+}
+
+// containerPort is the number of the pod's container port named name, or "".
+func containerPort(pod *corev1.Pod, name string) string {
+	for _, c := range pod.Spec.Containers {
+		for _, p := range c.Ports {
+			if p.Name == name {
+				return strconv.Itoa(int(p.ContainerPort))
+			}
+		}
+	}
+	return ""
 }
 
 func (s *Simulator) webHandler() http.Handler {

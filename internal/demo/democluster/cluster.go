@@ -105,7 +105,14 @@ func StartCluster(ctx context.Context, env Env) (_ *Cluster, err error) {
 	if out.ServiceURLs, err = sim.Start(ctx); err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
-	out.stop = append(out.stop, sim.Close)
+	// The API server's service proxy (the http-get probe without
+	// kubernetes.serviceURLs, kubectl get --raw …/proxy/…) reaches the shop's
+	// pods through the simulator.
+	unroute := c.RoutePods(sim.DialPod)
+	out.stop = append(out.stop, func() error {
+		unroute()
+		return sim.Close()
+	})
 	return out, nil
 }
 
