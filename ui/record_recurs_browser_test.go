@@ -42,7 +42,8 @@ func waitEvents(t *testing.T, r *room, typ, fault string, n int) {
 // TestBrowserRecordRecurs: the record of a drill whose fault came back
 // shows each injection (the first detected by the participant who wrote,
 // the comeback never detected), and the chart shows the fault's long title
-// whole, wrapped inside the label column, at a wide and a narrow width.
+// whole, wrapped inside the label column, at a wide and a narrow width; the
+// retrospective shows the same chart and opens it full size.
 func TestBrowserRecordRecurs(t *testing.T) {
 	e := newEnv(t, withTimeScale(60))
 	r := newRoomOf(t, e, "recurs-test", [2]string{"Mina", "participant"})
@@ -105,6 +106,26 @@ func TestBrowserRecordRecurs(t *testing.T) {
 		fac.shot("record-recurs-" + w.name)
 		fac.shotOf("record-recurs-"+w.name+"-faults", "table.faults")
 		fac.shotOf("record-recurs-"+w.name+"-chart", "#timelineChart")
+	}
+
+	// The retrospective shows the same chart as an image, the scenario's
+	// faults by their whole titles beside it.
+	fac.run("open the retrospective", chromedp.Navigate(e.http.URL+"/room/"+r.id+"/retro"))
+	fac.waitJS("the chart image", `(() => { const img = document.querySelector("#timelineChart"); return img && img.complete && img.naturalWidth === 900; })()`)
+	fac.waitJS("the cascade's whole title", `document.querySelector("#scenario").textContent.includes(`+jsString(cascadeTitle)+`)`)
+	for _, w := range []struct {
+		name          string
+		width, height int64
+	}{{"wide", 1400, 900}, {"narrow", 390, 844}} {
+		fac.run("set the "+w.name+" viewport", chromedp.EmulateViewport(w.width, w.height))
+		fac.waitJS("the chart's box within the "+w.name+" width", `document.querySelector(".chart-scroll").getBoundingClientRect().right <= window.innerWidth`)
+		fac.shotOf("retro-recurs-"+w.name+"-chart", ".chart-scroll")
+	}
+	// Full size, the chart names the cascade by its whole title.
+	fac.click("open the chart full size", "#timelineFull")
+	fac.waitJS("the chart full size", `location.pathname.endsWith("/charts/timeline.svg") && document.querySelector('g.fault-label[data-fault="cascade"] title') !== null`)
+	if got := eval[string](fac, `document.querySelector('g.fault-label[data-fault="cascade"] title').textContent`); got != cascadeTitle+" (chained)" {
+		t.Fatalf("the full-size chart names the cascade %q", got)
 	}
 }
 

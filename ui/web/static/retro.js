@@ -274,6 +274,9 @@ function renderPrivate() {
   if (sc.solution) box.append(el("h2", {}, rt("solution")), el("div", { class: "solution prose" }, prose(sc.solution)));
 
   $("timelineChart").src = v.exports.timeline + "?seq=" + v.timeline.length + "&lang=" + currentLang();
+  // Full size, the chart's labels are legible on any screen and each says
+  // its whole fault title when pointed at.
+  $("timelineFull").href = $("timelineChart").src;
   const showChat = $("showChat").checked;
   const tl = clear($("timeline"));
   for (const e of v.timeline) {
