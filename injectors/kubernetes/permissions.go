@@ -40,6 +40,7 @@ const (
 	WhenDrain      = catalog.WhenDrain
 	WhenTargetName = catalog.WhenTargetName
 	WhenProxy      = catalog.WhenProxy
+	WhenProxyPort  = catalog.WhenProxyPort
 )
 
 // Permissions is the table of every permission the injector needs

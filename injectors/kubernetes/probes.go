@@ -291,10 +291,22 @@ func probeHTTPGet(ctx context.Context, in *Injector, p injectors.Probe, params a
 		err    error
 		target string
 	)
-	start := in.clk.Now()
 	if base, ok := in.cfg.ServiceURLs[p.Target.Namespace+"/"+p.Target.Name]; ok && hp.URL == "" && p.Target.Name != "" {
 		hp.URL = strings.TrimRight(base, "/") + "/" + strings.TrimPrefix(hp.Path, "/")
 	}
+	var port, note string
+	if hp.URL == "" {
+		if p.Target.Name == "" {
+			return injectors.ProbeResult{}, injectors.Errorf(injectors.EINVALID, "http-get: give params.url, or a Service target (namespace and name) with params.path")
+		}
+		target = fmt.Sprintf("service %s/%s%s", p.Target.Namespace, p.Target.Name, hp.Path)
+		var failed string
+		// Before start: reading the port is not the answer's latency.
+		if port, note, failed = in.proxyPort(ctx, p.Target, hp.Port); failed != "" {
+			return injectors.ProbeResult{OK: false, Detail: fmt.Sprintf("GET %s: %s", target, failed)}, nil
+		}
+	}
+	start := in.clk.Now()
 	if hp.URL != "" {
 		target = hp.URL
 		var req *http.Request
@@ -309,32 +321,6 @@ func probeHTTPGet(ctx context.Context, in *Injector, p injectors.Probe, params a
 			resp.Body.Close()
 		}
 	} else {
-		if p.Target.Name == "" {
-			return injectors.ProbeResult{}, injectors.Errorf(injectors.EINVALID, "http-get: give params.url, or a Service target (namespace and name) with params.path")
-		}
-		port := ""
-		switch v := hp.Port.(type) {
-		case string:
-			port = v
-		case float64:
-			port = strconv.Itoa(int(v))
-		default:
-			// The API server's proxy matches an empty port only to an
-			// unnamed one: a Service whose port is named ("http") would
-			// answer 503 "no endpoints available" for ever.
-			svc, gerr := in.cs.CoreV1().Services(p.Target.Namespace).Get(ctx, p.Target.Name, metav1.GetOptions{})
-			if apierrors.IsNotFound(gerr) {
-				return injectors.ProbeResult{OK: false, Detail: fmt.Sprintf("Service %s/%s does not exist", p.Target.Namespace, p.Target.Name)}, nil
-			} else if gerr != nil {
-				return injectors.ProbeResult{}, fmt.Errorf("probe http-get: %w", gerr)
-			}
-			if len(svc.Spec.Ports) == 0 {
-				return injectors.ProbeResult{OK: false, Detail: fmt.Sprintf("Service %s/%s has no port", p.Target.Namespace, p.Target.Name)}, nil
-			}
-			// By number: the API server maps it to the port's name.
-			port = strconv.Itoa(int(svc.Spec.Ports[0].Port))
-		}
-		target = fmt.Sprintf("service %s/%s%s", p.Target.Namespace, p.Target.Name, hp.Path)
 		res := in.cs.CoreV1().Services(p.Target.Namespace).ProxyGet("http", p.Target.Name, port, strings.TrimPrefix(hp.Path, "/"), nil)
 		body, err = res.DoRaw(ctx)
 		status = http.StatusOK
@@ -344,7 +330,7 @@ func probeHTTPGet(ctx context.Context, in *Injector, p injectors.Probe, params a
 	}
 	latency := in.clk.Since(start)
 	if err != nil {
-		return injectors.ProbeResult{OK: false, Detail: fmt.Sprintf("GET %s failed after %s: %v", target, latency.Round(time.Millisecond), err)}, nil
+		return injectors.ProbeResult{OK: false, Detail: fmt.Sprintf("GET %s failed after %s: %v%s", target, latency.Round(time.Millisecond), err, note)}, nil
 	}
 	var problems []string
 	if status != want {
@@ -357,9 +343,40 @@ func probeHTTPGet(ctx context.Context, in *Injector, p injectors.Probe, params a
 		problems = append(problems, fmt.Sprintf("took %s (max %dms)", latency.Round(time.Millisecond), hp.MaxLatencyMs))
 	}
 	if len(problems) > 0 {
-		return injectors.ProbeResult{OK: false, Detail: fmt.Sprintf("GET %s: %s", target, strings.Join(problems, ", "))}, nil
+		return injectors.ProbeResult{OK: false, Detail: fmt.Sprintf("GET %s: %s%s", target, strings.Join(problems, ", "), note)}, nil
 	}
-	return injectors.ProbeResult{OK: true, Detail: fmt.Sprintf("GET %s: status %d in %s", target, status, latency.Round(time.Millisecond))}, nil
+	return injectors.ProbeResult{OK: true, Detail: fmt.Sprintf("GET %s: status %d in %s%s", target, status, latency.Round(time.Millisecond), note)}, nil
+}
+
+// proxyPort returns the port of the target Service to GET through the API
+// server's service proxy: params.port, else the Service's first port. The
+// API server matches an empty port only to an unnamed one, so a Service
+// whose port is named ("http") would answer 503 "no endpoints available"
+// for ever. A failure to read the Service is a failing check (failed says
+// why), like a failed GET, except Forbidden: a Role written before the
+// probe read the port grants services/proxy without get services, and a
+// Service with one unnamed port worked with it; the probe then sends no
+// port, as it did, and note says which permission is missing.
+func (in *Injector) proxyPort(ctx context.Context, t injectors.Target, param any) (port, note, failed string) {
+	switch v := param.(type) {
+	case string:
+		return v, "", ""
+	case float64:
+		return strconv.Itoa(int(v)), "", ""
+	}
+	svc, err := in.cs.CoreV1().Services(t.Namespace).Get(ctx, t.Name, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		return "", "", fmt.Sprintf("Service %s/%s does not exist", t.Namespace, t.Name)
+	case apierrors.IsForbidden(err):
+		return "", fmt.Sprintf(" (sent without a port, which reaches only an unnamed Service port: cannot read the Service's first port, grant get services in %s or give params.port)", t.Namespace), ""
+	case err != nil:
+		return "", "", fmt.Sprintf("read its port: %v", err)
+	case len(svc.Spec.Ports) == 0:
+		return "", "", fmt.Sprintf("Service %s/%s has no port", t.Namespace, t.Name)
+	}
+	// By number: the API server maps it to the port's name.
+	return strconv.Itoa(int(svc.Spec.Ports[0].Port)), "", ""
 }
 
 // podDeleteStatus says a pod-delete fault is over when as many pods are

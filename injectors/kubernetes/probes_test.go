@@ -2,13 +2,17 @@ package kubernetes_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	clocktesting "k8s.io/utils/clock/testing"
@@ -227,4 +231,119 @@ func TestDeploymentStateProbeSeesWhatPeopleChange(t *testing.T) {
 			t.Fatalf("missing Deployment: %+v", res)
 		}
 	})
+}
+
+// onRequest is a transport to the API server that calls before (which may
+// fail the request) before it sends a request.
+type onRequest struct {
+	rt     http.RoundTripper
+	before func(*http.Request) error
+}
+
+func (o onRequest) RoundTrip(r *http.Request) (*http.Response, error) {
+	if err := o.before(r); err != nil {
+		return nil, err
+	}
+	return o.rt.RoundTrip(r)
+}
+
+// TestHTTPGetProbeThroughTheServiceProxy GETs a Service's pod, played by a
+// local server (Cluster.RoutePods), through the API server's service proxy
+// without params.url: reading the Service's port for it is not counted as
+// the answer's latency, and a failure to read it is a failing check that
+// says so; without get services the probe sends no port, which still
+// reaches an unnamed port, and says which permission is missing.
+func TestHTTPGetProbeThroughTheServiceProxy(t *testing.T) {
+	ns := clustertest.Namespace(t)
+	ctx := context.Background()
+	cs := clustertest.Client(t)
+	makeDeployment(t, ns, "web", 1)
+	for _, s := range []corev1.Service{
+		{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "named"}, Spec: corev1.ServiceSpec{Selector: labelsOf("web"), Ports: []corev1.ServicePort{{Name: "http", Port: 80}}}},
+		{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "unnamed"}, Spec: corev1.ServiceSpec{Selector: labelsOf("web"), Ports: []corev1.ServicePort{{Port: 80}}}},
+	} {
+		if _, err := cs.CoreV1().Services(ns).Create(ctx, &s, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		// The service proxy picks a pod from the Service's v1 Endpoints.
+		eventually(t, "Endpoints of "+s.Name+" list the pod", func() (bool, string) {
+			ep, err := cs.CoreV1().Endpoints(ns).Get(ctx, s.Name, metav1.GetOptions{})
+			return err == nil && len(ep.Subsets) == 1 && len(ep.Subsets[0].Addresses) == 1, fmt.Sprintf("%v %v", ep, err)
+		})
+	}
+	pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=web"})
+	if err != nil || len(pods.Items) != 1 || pods.Items[0].Status.PodIP == "" {
+		t.Fatalf("the web pod: %v, %v", pods, err)
+	}
+	podIP := pods.Items[0].Status.PodIP
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") }))
+	defer srv.Close()
+	unroute := clustertest.Cluster(t).RoutePods(func(ctx context.Context, addr string) (net.Conn, error) {
+		if host, _, _ := net.SplitHostPort(addr); host != podIP {
+			return nil, fmt.Errorf("not the web pod of %s", ns)
+		}
+		var d net.Dialer
+		return d.DialContext(ctx, "tcp", srv.Listener.Addr().String())
+	})
+	defer unroute()
+
+	isServiceGet := func(r *http.Request) bool {
+		return r.Method == http.MethodGet && (r.URL.Path == "/api/v1/namespaces/"+ns+"/services/named" || r.URL.Path == "/api/v1/namespaces/"+ns+"/services/unnamed")
+	}
+	clk := clocktesting.NewFakeClock(time.Date(2026, 11, 30, 21, 0, 0, 0, time.UTC))
+	slowGet := newInjector(t, func(c *kubernetes.Config) {
+		c.Clock = clk
+		c.Rest.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+			return onRequest{rt, func(r *http.Request) error {
+				if isServiceGet(r) {
+					clk.Step(800 * time.Millisecond) // reading the port takes 800ms of the injected clock
+				}
+				return nil
+			}}
+		})
+	})
+	failedGet := newInjector(t, func(c *kubernetes.Config) {
+		c.Rest.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+			return onRequest{rt, func(r *http.Request) error {
+				if isServiceGet(r) {
+					return errors.New("dial tcp 127.0.0.1:6443: i/o timeout")
+				}
+				return nil
+			}}
+		})
+	})
+	rc, _ := clustertest.ServiceAccount(t, ns, nil, []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"services/proxy"}, Verbs: []string{"get"}}})
+	proxyOnly := newInjector(t, func(c *kubernetes.Config) { c.Rest = rc })
+
+	tests := []struct {
+		name       string
+		in         *kubernetes.Injector
+		service    string
+		params     map[string]any
+		wantOK     bool
+		wantDetail string
+		wantNot    string
+	}{
+		{name: "reading the port does not count toward the latency budget", in: slowGet, service: "named",
+			params: map[string]any{"path": "/health", "maxLatencyMs": 300}, wantOK: true, wantDetail: "status 200 in 0s"},
+		{name: "a failure to read the port is a failing check that says so", in: failedGet, service: "named",
+			params: map[string]any{"path": "/health"}, wantOK: false, wantDetail: "GET service " + ns + "/named/health: read its port: ", wantNot: "status"},
+		{name: "without get services an unnamed port still answers and the detail names the permission", in: proxyOnly, service: "unnamed",
+			params: map[string]any{"path": "/health"}, wantOK: true, wantDetail: "grant get services in " + ns + " or give params.port"},
+		{name: "without get services a named port fails and the detail names the permission", in: proxyOnly, service: "named",
+			params: map[string]any{"path": "/health"}, wantOK: false, wantDetail: "grant get services in " + ns + " or give params.port"},
+		{name: "without get services params.port answers", in: proxyOnly, service: "named",
+			params: map[string]any{"path": "/health", "port": "http"}, wantOK: true, wantDetail: "status 200", wantNot: "grant"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := tt.in.Probe(ctx, injectors.Probe{Type: "http-get", Target: injectors.Target{Namespace: ns, Kind: "Service", Name: tt.service}, Params: params(t, tt.params)})
+			if err != nil {
+				t.Fatalf("Probe: %v, want a check", err)
+			}
+			if res.OK != tt.wantOK || !strings.Contains(res.Detail, tt.wantDetail) || (tt.wantNot != "" && strings.Contains(res.Detail, tt.wantNot)) {
+				t.Errorf("got %+v, want ok=%v with %q", res, tt.wantOK, tt.wantDetail)
+			}
+		})
+	}
 }

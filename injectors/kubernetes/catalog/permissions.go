@@ -74,7 +74,8 @@ type Need struct {
 	// workload), "params.drain" (node-cordon drains the node), "target.name"
 	// (network-isolate reads the named workload's selector), "proxy"
 	// (http-get through the API server's service proxy, no params.url and
-	// no kubernetes.serviceURLs entry).
+	// no kubernetes.serviceURLs entry), "proxy, no params.port" (the same,
+	// reading the Service's first port).
 	When string `json:"when,omitempty"`
 	// Why says what the permission is used for.
 	Why string `json:"why"`
@@ -95,6 +96,7 @@ const (
 	WhenDrain      = "params.drain"
 	WhenTargetName = "target.name"
 	WhenProxy      = "proxy"
+	WhenProxyPort  = "proxy, no params.port"
 )
 
 func perm(group, resource, sub, verb string, scope Scope) Permission {
@@ -226,7 +228,7 @@ func buildPermissions() []Need {
 			t = append(t, Need{User: UserProbe, Type: pt.Name, Why: "list the Service's EndpointSlices", Permission: perm("discovery.k8s.io", "endpointslices", "", "list", ScopeTarget)})
 		case "http-get":
 			t = append(t, Need{User: UserProbe, Type: pt.Name, When: WhenProxy, Why: "GET through the API server's service proxy", Permission: perm("", "services", "proxy", "get", ScopeTarget)})
-			t = append(t, Need{User: UserProbe, Type: pt.Name, When: WhenProxy, Why: "read the Service's first port (no params.port)", Permission: perm("", "services", "", "get", ScopeTarget)})
+			t = append(t, Need{User: UserProbe, Type: pt.Name, When: WhenProxyPort, Why: "read the Service's first port (without it, the probe sends no port, which reaches only an unnamed port)", Permission: perm("", "services", "", "get", ScopeTarget)})
 		default:
 			panic("kubernetes: permission table: probe type " + pt.Name + " has no permissions")
 		}
@@ -326,10 +328,11 @@ func ProbePermissions(p injectors.Probe, serviceURLs map[string]string) ([]Need,
 	if _, found := Lookup(Probes, p.Type); !found {
 		return nil, injectors.Errorf(injectors.EINVALID, "probe type %q is not a kubernetes probe type, expected one of %s", p.Type, strings.Join(Names(Probes), ", "))
 	}
-	proxied := false
+	proxied, portGiven := false, false
 	if p.Type == "http-get" {
 		var hp struct {
-			URL string `json:"url"`
+			URL  string `json:"url"`
+			Port any    `json:"port"`
 		}
 		if len(p.Params) > 0 && string(p.Params) != "null" {
 			if err := json.Unmarshal(p.Params, &hp); err != nil {
@@ -338,10 +341,11 @@ func ProbePermissions(p injectors.Probe, serviceURLs map[string]string) ([]Need,
 		}
 		_, direct := serviceURLs[p.Target.Namespace+"/"+p.Target.Name]
 		proxied = hp.URL == "" && !direct
+		portGiven = hp.Port != nil
 	}
 	var out []Need
 	for _, n := range Permissions {
-		if n.User != UserProbe || n.Type != p.Type || (n.When == WhenProxy && !proxied) {
+		if n.User != UserProbe || n.Type != p.Type || (n.When == WhenProxy && !proxied) || (n.When == WhenProxyPort && (!proxied || portGiven)) {
 			continue
 		}
 		out = append(out, n)
