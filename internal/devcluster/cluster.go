@@ -69,7 +69,8 @@ type Options struct {
 	Log io.Writer
 	// Nodes is the number of fake nodes to create; default 2.
 	Nodes int
-	// Clock is used for waits and timeouts; default the real clock.
+	// Clock is used for waits and timeouts; default the real clock. Socket
+	// deadlines use the real clock whatever Clock is.
 	Clock clock.Clock
 	// Getenv looks up XDG_CACHE_HOME and HOME; default os.Getenv.
 	Getenv func(string) string
@@ -154,7 +155,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 			c.created = append(c.created, p)
 		}
 	}
-	eg, err := startEgress(opts.Clock.Now)
+	eg, err := startEgress()
 	if err != nil {
 		_ = c.Stop()
 		return nil, err

@@ -10,9 +10,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"sync"
 	"time"
+
+	"k8s.io/utils/clock"
 )
 
 // PodDialer connects to addr ("IP:port" of a pod) for the API server's
@@ -28,19 +31,54 @@ type PodDialer func(ctx context.Context, addr string) (net.Conn, error)
 type egress struct {
 	ln  net.Listener
 	dir string // holds the socket
-	now func() time.Time
 
 	mu      sync.Mutex
 	next    int
 	dialers map[int]PodDialer
+	// conns are the open connections of the tunnels, both ends, by the
+	// route that connected them (notRouted while the CONNECT is read):
+	// unroute closes a route's kept-alive tunnels, close all of them.
+	conns    map[net.Conn]int
+	closed   bool
+	handlers sync.WaitGroup
+}
+
+const notRouted = -1
+
+// maxSocketPath is the longest path of a Unix socket: sun_path holds 108
+// bytes on Linux, 104 on macOS and the BSDs, with the closing NUL.
+func maxSocketPath() int {
+	if runtime.GOOS == "linux" {
+		return 107
+	}
+	return 103
+}
+
+// socketDir makes a temporary directory for the egress socket under the
+// first of bases (os.TempDir(), then /tmp) where the socket's path fits.
+func socketDir(bases ...string) (string, error) {
+	var errs []error
+	for _, base := range bases {
+		dir, err := os.MkdirTemp(base, "firedrill-egress-")
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		sock := filepath.Join(dir, "egress.sock")
+		if len(sock) <= maxSocketPath() {
+			return dir, nil
+		}
+		_ = os.RemoveAll(dir)
+		errs = append(errs, fmt.Errorf("the socket path %s is %d bytes, longer than %d, the limit of a Unix socket's path", sock, len(sock), maxSocketPath()))
+	}
+	return "", fmt.Errorf("no directory for its socket (set TMPDIR to a shorter directory): %w", errors.Join(errs...))
 }
 
 // startEgress listens on a Unix socket and serves CONNECT requests until
 // close. kube-apiserver speaks HTTP CONNECT over TCP only with TLS client
-// certificates, over a Unix socket without; the socket lives in a short
-// temporary directory because a socket path is limited to 107 bytes.
-func startEgress(now func() time.Time) (*egress, error) {
-	dir, err := os.MkdirTemp("", "firedrill-egress-")
+// certificates, over a Unix socket without.
+func startEgress() (*egress, error) {
+	dir, err := socketDir(os.TempDir(), "/tmp")
 	if err != nil {
 		return nil, fmt.Errorf("devcluster: egress proxy: %w", err)
 	}
@@ -49,13 +87,25 @@ func startEgress(now func() time.Time) (*egress, error) {
 		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("devcluster: egress proxy: %w", err)
 	}
-	e := &egress{ln: ln, dir: dir, now: now, dialers: map[int]PodDialer{}}
+	e := &egress{ln: ln, dir: dir, dialers: map[int]PodDialer{}, conns: map[net.Conn]int{}}
 	go e.serve()
 	return e, nil
 }
 
+// close stops listening, closes every tunnel and waits for their handlers.
 func (e *egress) close() error {
+	e.mu.Lock()
+	e.closed = true
+	open := make([]net.Conn, 0, len(e.conns))
+	for c := range e.conns {
+		open = append(open, c)
+	}
+	e.mu.Unlock()
 	err := e.ln.Close()
+	for _, c := range open {
+		_ = c.Close()
+	}
+	e.handlers.Wait()
 	if rerr := os.RemoveAll(e.dir); rerr != nil {
 		return rerr
 	}
@@ -69,6 +119,7 @@ func (e *egress) close() error {
 // sends the "cluster" traffic through e, and returns its path.
 func (e *egress) writeConfig(dir string) (string, error) {
 	p := filepath.Join(dir, "egress.yaml")
+	// %q: a YAML double-quoted scalar, whatever TMPDIR holds (": ", " #").
 	cfg := fmt.Sprintf(`apiVersion: apiserver.k8s.io/v1beta1
 kind: EgressSelectorConfiguration
 egressSelections:
@@ -77,8 +128,8 @@ egressSelections:
     proxyProtocol: HTTPConnect
     transport:
       uds:
-        udsName: %s
-`, e.ln.Addr())
+        udsName: %q
+`, e.ln.Addr().String())
 	if err := os.WriteFile(p, []byte(cfg), 0o600); err != nil {
 		return "", fmt.Errorf("devcluster: %w", err)
 	}
@@ -93,13 +144,24 @@ func (e *egress) route(d PodDialer) (unroute func()) {
 	e.dialers[id] = d
 	return func() {
 		e.mu.Lock()
-		defer e.mu.Unlock()
 		delete(e.dialers, id)
+		var open []net.Conn
+		for c, r := range e.conns {
+			if r == id {
+				open = append(open, c)
+			}
+		}
+		e.mu.Unlock()
+		// A kept-alive tunnel would still reach the old route.
+		for _, c := range open {
+			_ = c.Close()
+		}
 	}
 }
 
-// dial asks the routes, oldest first, for addr.
-func (e *egress) dial(ctx context.Context, addr string) (net.Conn, error) {
+// dial asks the routes, oldest first, for addr, and returns the route that
+// connected.
+func (e *egress) dial(ctx context.Context, addr string) (net.Conn, int, error) {
 	e.mu.Lock()
 	ids := make([]int, 0, len(e.dialers))
 	for id := range e.dialers {
@@ -112,14 +174,14 @@ func (e *egress) dial(ctx context.Context, addr string) (net.Conn, error) {
 	}
 	e.mu.Unlock()
 	errs := []error{fmt.Errorf("nothing plays the pod at %s (kwok runs no containers)", addr)}
-	for _, d := range ds {
+	for i, d := range ds {
 		conn, err := d(ctx, addr)
 		if err == nil {
-			return conn, nil
+			return conn, ids[i], nil
 		}
 		errs = append(errs, err)
 	}
-	return nil, errors.Join(errs...)
+	return nil, 0, errors.Join(errs...)
 }
 
 func (e *egress) serve() {
@@ -128,15 +190,48 @@ func (e *egress) serve() {
 		if err != nil {
 			return
 		}
+		e.mu.Lock()
+		if e.closed {
+			e.mu.Unlock()
+			_ = conn.Close()
+			return
+		}
+		e.conns[conn] = notRouted
+		e.handlers.Add(1)
+		e.mu.Unlock()
 		go e.handle(conn)
 	}
 }
 
+// track files the tunnel conn–up under route id; it reports false when the
+// route (or the proxy) is gone meanwhile.
+func (e *egress) track(conn, up net.Conn, id int) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, ok := e.dialers[id]; !ok || e.closed {
+		return false
+	}
+	e.conns[conn], e.conns[up] = id, id
+	return true
+}
+
+func (e *egress) untrack(conns ...net.Conn) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, c := range conns {
+		delete(e.conns, c)
+	}
+}
+
 // handle answers one CONNECT and then copies both ways until either side
-// closes.
+// closes (or the route is removed).
 func (e *egress) handle(conn net.Conn) {
+	defer e.handlers.Done()
+	defer e.untrack(conn)
 	defer conn.Close()
-	_ = conn.SetReadDeadline(e.now().Add(30 * time.Second))
+	// The runtime compares a socket deadline with the wall clock: the real
+	// clock, never the cluster's injected one (as ui.Config.NetClock).
+	_ = conn.SetReadDeadline(clock.RealClock{}.Now().Add(30 * time.Second))
 	br := bufio.NewReader(conn)
 	req, err := http.ReadRequest(br)
 	if err != nil {
@@ -147,12 +242,17 @@ func (e *egress) handle(conn net.Conn) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	up, err := e.dial(ctx, req.Host)
+	up, id, err := e.dial(ctx, req.Host)
 	cancel()
+	if err == nil && !e.track(conn, up, id) {
+		_ = up.Close()
+		err = fmt.Errorf("the route to %s was removed", req.Host)
+	}
 	if err != nil {
 		fmt.Fprintf(conn, "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nX-Devcluster-Error: %q\r\n\r\n", err.Error())
 		return
 	}
+	defer e.untrack(up)
 	defer up.Close()
 	_ = conn.SetReadDeadline(time.Time{})
 	if _, err := fmt.Fprint(conn, "HTTP/1.1 200 Connection established\r\n\r\n"); err != nil {
@@ -168,7 +268,8 @@ func (e *egress) handle(conn net.Conn) {
 }
 
 // RoutePods sends the API server's connections to pods (its pod, service and
-// node proxies) through d, until unroute is called. Routes are asked oldest
-// first; the first that connects wins. Without a route that serves the pod,
-// the API server's proxy answers 503 (the egress proxy's 502).
+// node proxies) through d, until unroute is called, which also closes the
+// connections d made. Routes are asked oldest first; the first that
+// connects wins. Without a route that serves the pod, the API server's
+// proxy answers 503 (the egress proxy's 502).
 func (c *Cluster) RoutePods(d PodDialer) (unroute func()) { return c.egress.route(d) }

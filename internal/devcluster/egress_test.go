@@ -25,7 +25,7 @@ import (
 // Service whose kwok pod answers nothing: refused (503) while no route
 // serves the pod, answered by whoever plays the pod once a route does (a
 // route that does not serve it is passed over), and refused again once the
-// route is gone.
+// route is gone, though the API server kept its connection alive.
 func TestServiceProxyReachesTheRoutedPods(t *testing.T) {
 	c := clustertest.Cluster(t)
 	cs := clustertest.Client(t)
@@ -55,7 +55,8 @@ func TestServiceProxyReachesTheRoutedPods(t *testing.T) {
 		t.Fatalf("the Service's Endpoints never listed its pod: %v", err)
 	}
 
-	// What plays the pod; without keep-alive, so that every GET dials again.
+	// What plays the pod, with keep-alive: the API server keeps its tunnel
+	// open between GETs, and unroute must close it.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +64,6 @@ func TestServiceProxyReachesTheRoutedPods(t *testing.T) {
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "played %s", r.URL.Path)
 	})}
-	srv.SetKeepAlivesEnabled(false)
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 
