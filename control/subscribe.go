@@ -124,7 +124,25 @@ func (e *Engine) Subscribe(ctx context.Context, id string, afterSeq int64) (*Sub
 // the drill room streams chat messages to browsers from it. The returned
 // function unregisters fn.
 func (e *Engine) Follow(fn func(evs []Event)) (stop func()) {
-	f := &follower{fn: fn}
+	return e.follow(&follower{fn: fn})
+}
+
+// FollowPrepared is Follow for a follower that can do part of its work
+// before the events are durable: prepare runs on the appending goroutine,
+// under the drill's lock, after the events are sealed and before the
+// store has them, and returns what runs, as Follow's fn does, once they
+// are durable (nil when there is nothing to do). Drills append in
+// parallel but the store commits one group at a time, so what prepare
+// does (encoding the events for browsers, say) no longer waits in line
+// with every other drill's events on the store's writer. prepare must
+// show the events to nobody — the append may still fail, and then what
+// it returned never runs — and, like fn, must not block or call the
+// engine.
+func (e *Engine) FollowPrepared(prepare func(evs []Event) (publish func())) (stop func()) {
+	return e.follow(&follower{prepare: prepare})
+}
+
+func (e *Engine) follow(f *follower) (stop func()) {
 	e.followers.mu.Lock()
 	defer e.followers.mu.Unlock()
 	old := e.followers.list.Load()
@@ -148,8 +166,12 @@ func (e *Engine) Follow(fn func(evs []Event)) (stop func()) {
 	}
 }
 
-// follower is one function registered with Follow.
-type follower struct{ fn func([]Event) }
+// follower is one function registered with Follow (fn) or
+// FollowPrepared (prepare).
+type follower struct {
+	fn      func([]Event)
+	prepare func([]Event) func()
+}
 
 // followers are the engine's followers; appends read the list without a
 // lock.
@@ -158,17 +180,30 @@ type followers struct {
 	list atomic.Pointer[[]*follower]
 }
 
-// append appends evs to store and hands them to the followers once
-// durable: on the store's writer when it can run them there, after Append
-// returns otherwise.
+// append lets the followers of FollowPrepared prepare evs, appends them
+// to store and hands them to the followers once durable: on the store's
+// writer when it can run them there, after Append returns otherwise.
 func (fs *followers) append(ctx context.Context, store Store, sum DrillSummary, evs []Event) error {
 	list := fs.list.Load()
 	if list == nil || len(*list) == 0 {
 		return store.Append(ctx, sum, evs)
 	}
+	// What the followers prepared, before the store has the events (see
+	// FollowPrepared); nil for a plain Follow's.
+	prepared := make([]func(), len(*list))
+	for i, f := range *list {
+		if f.prepare != nil {
+			prepared[i] = f.prepare(evs)
+		}
+	}
 	then := func() {
-		for _, f := range *list {
-			f.fn(evs)
+		for i, f := range *list {
+			switch {
+			case f.fn != nil:
+				f.fn(evs)
+			case prepared[i] != nil:
+				prepared[i]()
+			}
 		}
 	}
 	if n, ok := store.(CommitNotifier); ok {

@@ -41,10 +41,12 @@ type Engine interface {
 	PostMessage(ctx context.Context, drillID string, in control.PostMessage) (control.Message, error)
 	PostNotice(ctx context.Context, drillID string, in control.PostNotice) (control.Notice, error)
 	AppendEvent(ctx context.Context, id, typ, actor string, payload any) (control.Event, error)
-	// Follow registers fn to receive every drill's events once they are
-	// durable, in journal order per drill, on the goroutine that
-	// committed them; the returned function unregisters it.
-	Follow(fn func(evs []control.Event)) (stop func())
+	// FollowPrepared registers prepare, which runs on each append's
+	// events before they are durable and returns what runs once they
+	// are, in journal order per drill, on the goroutine that committed
+	// them (see control.Engine.FollowPrepared); the returned function
+	// unregisters it.
+	FollowPrepared(prepare func(evs []control.Event) (publish func())) (stop func())
 }
 
 // Library is the set of scenarios the facilitator can create drills from.

@@ -294,22 +294,19 @@ func (h *Hub) unsubscribe(s *subscriber) {
 // (the recipients of private messages). Events of one drill must be
 // published in sequence order, after they are durable in the journal.
 func (h *Hub) Publish(e control.Event, public *wire.Event, personal ...map[string]wire.Event) {
-	a, w := streamed(e)
-	h.publish(e, a, w, public, personal...)
+	h.publishFrame(e, prepareEvent(e), public, personal...)
 }
 
-// publish is Publish given what streamed returns for e, a and w, which the
-// server's publisher has already made.
-func (h *Hub) publish(e control.Event, a Audience, w wire.Event, public *wire.Event, personal ...map[string]wire.Event) {
-	if a == AudienceNone {
-		return
-	}
-	data, err := encodeEventFrame(w)
-	if err != nil {
+// publishFrame is Publish given e prepared for the hub (prepareEvent),
+// which the server's follower does before e is durable.
+func (h *Hub) publishFrame(e control.Event, p preparedEvent, public *wire.Event, personal ...map[string]wire.Event) {
+	a, w, data := p.audience, p.staff, p.frame
+	if a == AudienceNone || p.err != nil {
 		// Payloads come from the journal, which only holds valid JSON.
 		return
 	}
 	out := &outEvent{drillID: e.DrillID, seq: e.Seq, audience: a, data: data}
+	var err error
 	if public != nil && a == AudienceEveryone {
 		if out.public = renumberedFrame(data, w, *public); out.public == nil {
 			if out.public, err = encodeEventFrame(*public); err != nil {

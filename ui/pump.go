@@ -45,43 +45,71 @@ func (s *Server) ensurePump(drillID string) error {
 	return nil
 }
 
-// follow is the server's engine follower (see control.Engine.Follow): it
-// publishes the events of the drills browsers follow, in order, and stops
-// following a drill once it is closed.
-func (s *Server) follow(evs []control.Event) {
+// follow is the server's engine follower (see
+// control.Engine.FollowPrepared). For the drills browsers follow, it
+// prepares each append's events on the appending goroutine — who sees
+// them and their frame for staff, the costly part — and returns what
+// publishes them, in order, once they are durable (on the store's writer,
+// one group of every drill's appends after another); it stops following a
+// drill once it is closed. Whether a drill is followed cannot change in
+// between: the mark is set under the drill's lock (see ensurePump), which
+// the append holds from preparing to publishing.
+func (s *Server) follow(evs []control.Event) (publish func()) {
 	id := evs[0].DrillID
 	s.pumpMu.Lock()
 	followed := s.pumps[id]
 	s.pumpMu.Unlock()
 	if !followed {
-		return
+		return nil
 	}
-	for _, e := range evs {
-		s.publish(e)
-		if e.Type == control.EventDrillClosed {
-			// The drill's last event. A later browser replays the
-			// journal.
-			s.pumpMu.Lock()
-			delete(s.pumps, id)
-			s.pumpMu.Unlock()
+	ps := make([]preparedEvent, len(evs))
+	for i, e := range evs {
+		ps[i] = prepareEvent(e)
+	}
+	return func() {
+		for i, e := range evs {
+			s.publish(e, ps[i])
+			if e.Type == control.EventDrillClosed {
+				// The drill's last event. A later browser replays the
+				// journal.
+				s.pumpMu.Lock()
+				delete(s.pumps, id)
+				s.pumpMu.Unlock()
+			}
 		}
 	}
 }
 
-// publish hands e to the hub with its form for participants, numbered
-// among the events they see. If it cannot be numbered (the journal did not
-// answer), the drill's participants are dropped and resume from the journal
-// rather than miss it.
-//
-// Who sees e and its staff form are made once (streamed, which reads a
-// chat message's payload) and handed to the numbering and the hub.
-func (s *Server) publish(e control.Event) {
-	a, staff := streamed(e)
+// preparedEvent is an event made ready for the hub before it is durable:
+// who sees it (streamed), its form for staff and that form's frame.
+type preparedEvent struct {
+	audience Audience
+	staff    wire.Event
+	frame    []byte
+	err      error
+}
+
+// prepareEvent returns e made ready for the hub: what depends on e alone.
+func prepareEvent(e control.Event) preparedEvent {
+	a, w := streamed(e)
+	p := preparedEvent{audience: a, staff: w}
+	if a != AudienceNone {
+		p.frame, p.err = encodeEventFrame(w)
+	}
+	return p
+}
+
+// publish hands e, prepared as p, to the hub with its form for
+// participants, numbered among the events they see. If it cannot be
+// numbered (the journal did not answer), the drill's participants are
+// dropped and resume from the journal rather than miss it.
+func (s *Server) publish(e control.Event, p preparedEvent) {
+	a, staff := p.audience, p.staff
 	n, personal, err := s.publicSeqs.observe(s.ctx, e, a)
 	if err != nil {
 		s.logf("drill %s: event #%d: %v", e.DrillID, e.Seq, err)
 		s.hub.resync(e.DrillID)
-		s.hub.publish(e, a, staff, nil)
+		s.hub.publishFrame(e, p, nil)
 		return
 	}
 	var public *wire.Event
@@ -107,7 +135,7 @@ func (s *Server) publish(e control.Event) {
 		}
 		frames[person] = w
 	}
-	s.hub.publish(e, a, staff, public, frames)
+	s.hub.publishFrame(e, p, public, frames)
 	if e.Type == control.EventDrillClosed {
 		// Nobody of the room follows a closed drill's stream.
 		s.publicSeqs.forget(e.DrillID)
