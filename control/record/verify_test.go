@@ -17,13 +17,19 @@ import (
 // sections-v2.json is the same drill exported by sections version 2, and
 // sections-v3.json by version 3. sections-v2-recurs.json is version 2's
 // export of a drill whose fault came back after a fix (which version 2
-// recorded by its latest injection only). When SectionsVersion is bumped,
+// recorded by its latest injection only). sections-v2-recurs-gap.json is
+// version 2's export of a drill where a participant wrote after the fault
+// came back and before it was injected again (its re-injection failed
+// once): version 2 took that message for the comeback's detection
+// (timeToDetectMs -5000), and must go on deriving it so after the engine
+// stopped doing so. When SectionsVersion is bumped,
 // keep these files and add the new version's export beside them.
 func TestVerify_AcrossVersions(t *testing.T) {
 	const (
 		unversioned = "unversioned-074eb19.json"
 		v2          = "sections-v2.json"
 		v2Recurs    = "sections-v2-recurs.json"
+		v2Gap       = "sections-v2-recurs-gap.json"
 		current     = "sections-v3.json"
 	)
 	// inChain replaces the last old by new: in the chain (the journal comes last in
@@ -58,6 +64,9 @@ func TestVerify_AcrossVersions(t *testing.T) {
 		{name: "a version 2 export of a fault that came back verifies with its sections compared as version 2 derives them", file: v2Recurs, compared: true},
 		{name: "a version 2 export of a fault that came back with an edited detection names the section", file: v2Recurs,
 			edit: replace(`"timeToDetectMs": 110000`, `"timeToDetectMs": 60000`), err: "record section metrics.faults[0].timeToDetectMs was altered"},
+		{name: "a version 2 export with a message before the comeback was injected verifies with version 2's detection of it", file: v2Gap, compared: true},
+		{name: "a version 2 export with a message before the comeback was injected refuses a detection edited to today's", file: v2Gap,
+			edit: replace(`"timeToDetectMs": -5000`, `"timeToDetectMs": 100000`), err: "record section metrics.faults[0].timeToDetectMs was altered"},
 		{name: "this version's export stated as version 2 is refused: version 2 keeps no injections", file: current, edit: version("3", "2"),
 			err: "record section metrics.faults[0].injections was altered"},
 		{name: "this version's export with an injection removed names the section", file: current,
