@@ -413,17 +413,25 @@ func (d *Drill) decodeType(e *Event) (fold, error) {
 }
 
 // acknowledge records a participant message in the incident channel at
-// drill time at: the first acknowledgement, and the detection of every
-// injected fault not detected yet.
+// drill time at: the first acknowledgement (the first such message after
+// the first injection), and the detection of every injected fault not
+// detected yet. A fault that came back and is not injected again yet
+// (RecurAt, cleared by fault.injected) is not detected: its InjectedAt is
+// still the earlier injection's, and the message comes before the
+// comeback it would be timed from.
 func (d *Drill) acknowledge(at time.Duration) (changed bool) {
 	for i := range d.Faults {
 		f := &d.Faults[i]
-		if f.InjectedAt != nil && f.DetectedAt == nil && *f.InjectedAt <= at {
+		if f.InjectedAt == nil || *f.InjectedAt > at {
+			continue
+		}
+		if d.FirstAck == nil {
+			t := at
+			d.FirstAck, changed = &t, true
+		}
+		if f.DetectedAt == nil && f.RecurAt == nil {
 			t := at
 			f.DetectedAt, changed = &t, true
-			if d.FirstAck == nil {
-				d.FirstAck = &t
-			}
 		}
 	}
 	return changed

@@ -314,3 +314,84 @@ func TestRecurs_pollingStartsOverWithEachInjection(t *testing.T) {
 		})
 	}
 }
+
+// TestRecurs_messageBeforeTheComebackIsInjected: a participant who writes
+// after a fault came back and before it is injected again (its re-injection
+// failed and waits for a retry) does not detect the comeback, which would
+// then be timed from before it began; the first message after the
+// re-injection does. No time to detect is ever negative, and the first
+// acknowledgement stays the drill's first message.
+func TestRecurs_messageBeforeTheComebackIsInjected(t *testing.T) {
+	const comeback = 15*time.Minute + tick // fixed at 10m, resolved 12m10s, back 3m later
+	busy := errors.New("the API server is busy, try again")
+	for _, tt := range []struct {
+		name string
+		// failures is how many injections of the comeback fail.
+		failures int
+		// later is a message after the re-injection, when set.
+		later    time.Duration
+		phase    control.FaultPhase
+		injected time.Duration
+		detect   *time.Duration // db-config's time to detect
+	}{
+		{name: "the first message after the re-injection detects the comeback", failures: 1, later: 17 * time.Minute,
+			phase: control.FaultInEffect, injected: comeback + 10*time.Second, detect: dp(17*time.Minute - comeback - 10*time.Second)},
+		{name: "without a message after the re-injection the comeback is undetected", failures: 1,
+			phase: control.FaultInEffect, injected: comeback + 10*time.Second},
+		{name: "a comeback whose re-injection never succeeds is never detected", failures: 3, later: 17 * time.Minute,
+			phase: control.FaultFailed},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := controltest.NewHarness(t)
+			s := recurScenario(2)
+			h.Injector.Bind(s)
+			id := startDrill(t, h, s)
+			h.AdvanceTo(id, 3*time.Minute)
+			post(t, h, id, "alice", "incident", "Payments are failing, I'm on it")
+			fixAt(h, id, "db-config", 10*time.Minute)
+			h.AdvanceTo(id, 14*time.Minute)
+			for range tt.failures {
+				h.Injector.FailNextFor("inject", "db-config", busy)
+			}
+			h.AdvanceTo(id, comeback+5*time.Second)
+			at(t, h, id, control.EventFaultRecurred, `"faultId":"db-config"`, comeback)
+			post(t, h, id, "bob", "incident", "Is the pool fix holding?")
+			if f := fault(t, h.Drill(id), "db-config"); f.DetectedAt != nil {
+				t.Fatalf("db-config detected at %s, before it was injected again", *f.DetectedAt)
+			}
+			if tt.later > 0 {
+				h.AdvanceTo(id, tt.later)
+				post(t, h, id, "bob", "incident", "Payments fail again, looking")
+			}
+			h.AdvanceTo(id, 18*time.Minute)
+
+			f := fault(t, h.Drill(id), "db-config")
+			if f.Phase != tt.phase {
+				t.Fatalf("db-config %s, expected %s", f.Phase, tt.phase)
+			}
+			mt, err := h.Engine.Metrics(h.Ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.injected > 0 {
+				eqDur(t, "db-config injected", mt.Faults[0].InjectedAt, tt.injected)
+			}
+			if got := mt.Faults[0].TimeToDetect; (got == nil) != (tt.detect == nil) || (got != nil && *got != *tt.detect) {
+				t.Fatalf("db-config time to detect %v, expected %v", fmtDur(got), fmtDur(tt.detect))
+			}
+			for _, fm := range mt.Faults {
+				if fm.TimeToDetect != nil && *fm.TimeToDetect < 0 {
+					t.Fatalf("%s detected %s before it was injected", fm.ID, -*fm.TimeToDetect)
+				}
+			}
+			eqDur(t, "time to first ack", mt.TimeToFirstAck, 3*time.Minute)
+		})
+	}
+}
+
+func fmtDur(d *time.Duration) string {
+	if d == nil {
+		return "none"
+	}
+	return d.String()
+}

@@ -60,11 +60,7 @@ func injectionsOf(d *control.Drill, events []control.Event, names map[string]str
 	for i, f := range d.Faults {
 		index[f.ID] = i
 	}
-	participant := map[string]bool{}
-	for _, p := range d.People {
-		participant[p.ID] = p.Role == control.RoleParticipant
-	}
-	incident := d.Scenario.IncidentChannel()
+	acks := acknowledgements(d)
 	// current is fault i's latest injection while the fault has not come
 	// back after it.
 	current := func(i int) *injection {
@@ -76,13 +72,13 @@ func injectionsOf(d *control.Drill, events []control.Event, names map[string]str
 	for _, e := range events {
 		t := e.DrillTime
 		if e.Type == control.EventChatMessage {
-			var m control.Message
-			if json.Unmarshal(e.Payload, &m) != nil || m.AuthorKind != control.AuthorPerson || !participant[m.AuthorID] || m.Channel != incident {
+			author, ok := acks(e)
+			if !ok {
 				continue
 			}
 			for i := range all {
 				if in := current(i); in != nil && in.detected == nil && in.injected <= t {
-					in.detected, in.detectedBy = &t, nameOf(names, m.AuthorID)
+					in.detected, in.detectedBy = &t, nameOf(names, author)
 				}
 			}
 			continue
@@ -111,6 +107,27 @@ func injectionsOf(d *control.Drill, events []control.Event, names map[string]str
 		}
 	}
 	return all
+}
+
+// acknowledgements returns a function that says whether a journal event
+// is a participant's message in d's incident channel, the kind of message
+// that detects a fault, and who wrote it.
+func acknowledgements(d *control.Drill) func(control.Event) (author string, ok bool) {
+	participant := map[string]bool{}
+	for _, p := range d.People {
+		participant[p.ID] = p.Role == control.RoleParticipant
+	}
+	incident := d.Scenario.IncidentChannel()
+	return func(e control.Event) (string, bool) {
+		if e.Type != control.EventChatMessage {
+			return "", false
+		}
+		var m control.Message
+		if json.Unmarshal(e.Payload, &m) != nil || m.AuthorKind != control.AuthorPerson || !participant[m.AuthorID] || m.Channel != incident {
+			return "", false
+		}
+		return m.AuthorID, true
+	}
 }
 
 // exportInjections is each fault's injections as the record keeps them.

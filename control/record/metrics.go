@@ -1,6 +1,11 @@
 package record
 
-import "github.com/firedrill/firedrill/control"
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/firedrill/firedrill/control"
+)
 
 // Metrics are the engine's metrics in milliseconds of drill time, counted
 // from the first fault injection.
@@ -68,17 +73,27 @@ func (f FaultMetrics) Each() []Injection {
 
 // metricsOf is the metrics section. From sections version 3 on, each
 // fault carries its injections, its own times are its latest injection's,
-// and the totals count every injection.
-func metricsOf(d *control.Drill, mt control.Metrics, inj [][]Injection, version int) Metrics {
+// and the totals count every injection. Before, each fault's detection is
+// version 2's (detectedV2), read from the journal.
+func metricsOf(d *control.Drill, mt control.Metrics, events []control.Event, inj [][]Injection, version int) Metrics {
 	out := Metrics{FirstInjectedMs: ms(mt.FirstInjected), TimeToAckMs: ms(mt.TimeToFirstAck), TimeToIncidentNoticeMs: ms(mt.TimeToIncidentNotice),
 		TimeToResolutionNoticeMs: ms(mt.TimeToResolutionNotice), DurationMs: mt.Duration.Milliseconds(), HintsUsed: mt.HintsUsed,
 		HintsSkipped: mt.HintsSkipped, FaultsChained: mt.FaultsChained, CapReached: mt.CapReached, Faults: []FaultMetrics{}}
+	var detected []*time.Duration
+	if version < 3 {
+		detected = detectedV2(d, events)
+	}
 	for i, f := range mt.Faults {
 		fs := d.Faults[i]
 		fm := FaultMetrics{ID: f.ID, Title: fs.Title, Phase: string(f.Phase), Chained: f.Chained,
 			InjectedAtMs: ms(f.InjectedAt), RecoveringAtMs: ms(fs.RecoveringAt), ResolvedAtMs: ms(fs.ResolvedAt), RevertedAtMs: ms(f.RevertedAt),
-			TimeToDetectMs: ms(f.TimeToDetect), TimeToRecoverMs: ms(f.TimeToRecover), TimeToResolveMs: ms(f.TimeToResolve)}
-		if version >= 3 && len(inj[i]) > 0 {
+			TimeToRecoverMs: ms(f.TimeToRecover), TimeToResolveMs: ms(f.TimeToResolve)}
+		switch {
+		case version < 3:
+			if f.InjectedAt != nil {
+				fm.TimeToDetectMs = ms(since(f.InjectedAt, detected[i]))
+			}
+		case len(inj[i]) > 0:
 			fm.Injections = inj[i]
 			last := inj[i][len(inj[i])-1]
 			fm.InjectedAtMs, fm.RecoveringAtMs, fm.ResolvedAtMs, fm.RevertedAtMs = &last.InjectedAtMs, last.RecoveringAtMs, last.ResolvedAtMs, last.RevertedAtMs
@@ -90,6 +105,45 @@ func metricsOf(d *control.Drill, mt control.Metrics, inj [][]Injection, version 
 		out.Injections = totals(inj)
 	}
 	return out
+}
+
+// detectedV2 is each fault's detection as sections version 2 derived it
+// (from the engine's rule of that time, frozen here so that the engine may
+// change): the first participant message in the incident channel at or
+// after the fault's latest injection, not detected since it last came
+// back. A message after the fault came back and before it was injected
+// again detected the comeback, earlier than its injection.
+func detectedV2(d *control.Drill, events []control.Event) []*time.Duration {
+	injected, detected := make([]*time.Duration, len(d.Faults)), make([]*time.Duration, len(d.Faults))
+	index := map[string]int{}
+	for i, f := range d.Faults {
+		index[f.ID] = i
+	}
+	acks := acknowledgements(d)
+	for _, e := range events {
+		t := e.DrillTime
+		if _, ok := acks(e); ok {
+			for i := range injected {
+				if injected[i] != nil && detected[i] == nil && *injected[i] <= t {
+					detected[i] = &t
+				}
+			}
+			continue
+		}
+		if e.Type != control.EventFaultInjected && e.Type != control.EventFaultRecurred {
+			continue
+		}
+		var p control.FaultEvent
+		if json.Unmarshal(e.Payload, &p) != nil {
+			continue
+		}
+		if i, ok := index[p.FaultID]; ok && e.Type == control.EventFaultInjected {
+			injected[i] = &t
+		} else if ok {
+			detected[i] = nil
+		}
+	}
+	return detected
 }
 
 // totals counts and averages every injection.

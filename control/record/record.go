@@ -47,7 +47,13 @@ const SectionsVersion = 3
 
 // ComparedSince is the oldest sections version Verify still derives, and
 // so compares: version 2 differs from 3 only in how it records a fault
-// that came back, which assemble keeps.
+// that came back, which assemble keeps. Version 2 read each fault's
+// detection from the engine's projection; the engine has since stopped
+// taking a message written after a fault came back and before it was
+// injected again for the comeback's detection, so version 2's rule is
+// kept here (detectedV2) rather than read from the engine: whatever the
+// engine measures, a version-2 record re-derives as it was written
+// (testdata/verify/sections-v2-recurs-gap.json).
 const ComparedSince = 2
 
 // Record is one drill's record. Durations are milliseconds of drill time.
@@ -317,7 +323,7 @@ func assemble(events []control.Event, version int) (*Record, error) {
 		names[control.PersonaActor(p.ID)] = p.Name
 	}
 	inj := injectionsOf(d, events, names)
-	rec.Metrics = metricsOf(d, mt, exportInjections(inj), version)
+	rec.Metrics = metricsOf(d, mt, events, exportInjections(inj), version)
 	rec.Timeline = timeline(events, names, d.Scenario)
 	rec.Responses = responses(d, events, mt, resolvedTimes(d, inj, version))
 	for _, p := range control.UpdatePromises(d, time.Local) {
