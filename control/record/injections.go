@@ -15,8 +15,8 @@ type Injection struct {
 	N            int   `json:"n"`
 	InjectedAtMs int64 `json:"injectedAtMs"`
 	// DetectedAtMs is the first participant message in the incident
-	// channel after this injection and before the fault came back;
-	// DetectedBy is its author.
+	// channel after this injection while it was unresolved (so before the
+	// fault came back); DetectedBy is its author. Nil when none came.
 	DetectedAtMs *int64 `json:"detectedAtMs"`
 	DetectedBy   string `json:"detectedBy,omitempty"`
 	// RecoveringAtMs is when the resolution checks first held;
@@ -31,7 +31,8 @@ type Injection struct {
 	ConfirmedBy  string `json:"confirmedBy,omitempty"`
 	RevertedAtMs *int64 `json:"revertedAtMs"`
 	// CameBackAtMs is when the fault came back after this injection,
-	// ending it; nil for the fault's last injection.
+	// ending it; nil when it did not, as for the fault's last injection
+	// unless the drill ended before the comeback was injected.
 	CameBackAtMs    *int64 `json:"cameBackAtMs"`
 	TimeToDetectMs  *int64 `json:"timeToDetectMs"`
 	TimeToRecoverMs *int64 `json:"timeToRecoverMs"`
@@ -48,10 +49,12 @@ type injection struct {
 }
 
 // injectionsOf follows the journal and returns every injection of each of
-// d's faults, in the drill's fault order (exported: Injections). An injection is detected by the
-// first participant message in the incident channel after it, as the
-// engine detects a fault, but only until the fault comes back: the
-// message that detects a comeback is the first after it is injected again.
+// d's faults, in the drill's fault order (exported: Injections). An
+// injection is detected by the first participant message in the incident
+// channel after it while it is unresolved: a message after it was resolved
+// ("is it fixed?" after it healed by itself) detects nothing, nor does one
+// after the fault came back and before it is injected again; the message
+// that detects a comeback is the first after it is injected again.
 // Resolution events count for the injection in effect; the revert that
 // follows a comeback undoes the injection before it.
 func injectionsOf(d *control.Drill, events []control.Event, names map[string]string) [][]injection {
@@ -77,7 +80,7 @@ func injectionsOf(d *control.Drill, events []control.Event, names map[string]str
 				continue
 			}
 			for i := range all {
-				if in := current(i); in != nil && in.detected == nil && in.injected <= t {
+				if in := current(i); in != nil && in.detected == nil && in.resolved == nil && in.injected <= t {
 					in.detected, in.detectedBy = &t, nameOf(names, author)
 				}
 			}

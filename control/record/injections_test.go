@@ -3,6 +3,7 @@ package record_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"html"
 	"os"
 	"path/filepath"
@@ -88,6 +89,22 @@ func playRecurring(t *testing.T, end time.Duration, steps ...step) []control.Eve
 	return h.Events(id)
 }
 
+// failReinject makes the next injection of fault fail (a busy API server):
+// the engine retries it 10s later.
+func failReinject(fault string) func(h *controltest.Harness, id string) {
+	return func(h *controltest.Harness, _ string) {
+		h.Injector.FailNextFor("inject", fault, errors.New("the API server is busy, try again"))
+	}
+}
+
+// end is the facilitator ending the drill.
+func end(h *controltest.Harness, id string) {
+	h.T.Helper()
+	if err := h.Engine.End(h.Ctx, id, "fiona", "out of time"); err != nil {
+		h.T.Fatal(err)
+	}
+}
+
 // healedTwice is the recurring drill in which db-config is detected, healed,
 // comes back, is detected again by someone else and healed again, and then
 // stays fixed because the facilitator marks its cause resolved.
@@ -111,11 +128,16 @@ func TestInjections_EachInjectionOfAFaultThatCameBack(t *testing.T) {
 		RecoveringAtMs: p(10*time.Minute + tick), ResolvedAtMs: p(12*time.Minute + tick), ResolvedBy: "probe",
 		RevertedAtMs: p(comeback), CameBackAtMs: p(comeback),
 		TimeToDetectMs: p(3 * time.Minute), TimeToRecoverMs: p(10*time.Minute + tick), TimeToResolveMs: p(12*time.Minute + tick)}
+	undetected := first
+	undetected.DetectedAtMs, undetected.DetectedBy, undetected.TimeToDetectMs = nil, "", nil
 	tests := []struct {
 		name   string
 		events func(t *testing.T) []control.Event
 		want   []record.Injection
 		totals record.InjectionTotals
+		// pending: the drill ended after the fault came back and before it
+		// was injected again (skipped); the fault itself is not resolved.
+		pending bool
 	}{
 		{name: "injected, healed, back and healed again: both injections with their own detection and people", events: healedTwice,
 			want: []record.Injection{first, {N: 2, InjectedAtMs: comeback.Milliseconds(), DetectedAtMs: p(17 * time.Minute), DetectedBy: "Bob",
@@ -142,6 +164,28 @@ func TestInjections_EachInjectionOfAFaultThatCameBack(t *testing.T) {
 				step{10 * time.Minute, fix("db-config")})
 		}, want: []record.Injection{first, {N: 2, InjectedAtMs: comeback.Milliseconds()}},
 			totals: record.InjectionTotals{Injections: 3, Detected: 2, Resolved: 1, MeanTimeToDetectMs: p(3 * time.Minute), MeanTimeToResolveMs: p(12*time.Minute + tick)}},
+		{name: "a message after a silent fix is not its detection: the comeback's first message is", events: func(t *testing.T) []control.Event {
+			return playRecurring(t, 23*time.Minute+30*time.Second,
+				step{10 * time.Minute, fix("db-config")},
+				step{13 * time.Minute, post("alice", "incident", "Payments work again, is it fixed?")},
+				step{17 * time.Minute, post("bob", "incident", "Payments fail again, looking")},
+				step{20 * time.Minute, fix("db-config")},
+				step{23 * time.Minute, markResolved("coupon-flag")})
+		}, want: []record.Injection{undetected, {N: 2, InjectedAtMs: comeback.Milliseconds(), DetectedAtMs: p(17 * time.Minute), DetectedBy: "Bob",
+			RecoveringAtMs: p(20*time.Minute + tick), ResolvedAtMs: p(22*time.Minute + tick), ResolvedBy: "probe",
+			TimeToDetectMs: p(17*time.Minute - comeback), TimeToRecoverMs: p(20*time.Minute + tick - comeback), TimeToResolveMs: p(22*time.Minute + tick - comeback)}},
+			// coupon-flag, still unresolved, is detected by Alice's question at 13m.
+			totals: record.InjectionTotals{Injections: 3, Detected: 2, Resolved: 3,
+				MeanTimeToDetectMs:  p((17*time.Minute - comeback + 13*time.Minute) / 2),
+				MeanTimeToResolveMs: p((12*time.Minute + tick + 22*time.Minute + tick - comeback + 23*time.Minute) / 3)}},
+		{name: "ended after it came back and before it was injected again: the comeback has no row and the fault is not resolved", events: func(t *testing.T) []control.Event {
+			return playRecurring(t, comeback+5*time.Second,
+				step{3 * time.Minute, post("alice", "incident", "Payments are failing, I'm on it")},
+				step{10 * time.Minute, fix("db-config")},
+				step{14 * time.Minute, failReinject("db-config")},
+				step{comeback + 5*time.Second, end})
+		}, want: []record.Injection{first}, pending: true,
+			totals: record.InjectionTotals{Injections: 2, Detected: 2, Resolved: 1, MeanTimeToDetectMs: p(3 * time.Minute), MeanTimeToResolveMs: p(12*time.Minute + tick)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -153,10 +197,24 @@ func TestInjections_EachInjectionOfAFaultThatCameBack(t *testing.T) {
 			if f.ID != "db-config" || !reflect.DeepEqual(f.Injections, tt.want) {
 				t.Fatalf("db-config's injections\n%s\nwant\n%s", jsonText(t, f.Injections), jsonText(t, tt.want))
 			}
-			// The fault's own times are its latest injection's.
 			last := tt.want[len(tt.want)-1]
-			if *f.InjectedAtMs != last.InjectedAtMs || !reflect.DeepEqual(f.TimeToDetectMs, last.TimeToDetectMs) || !reflect.DeepEqual(f.TimeToResolveMs, last.TimeToResolveMs) {
+			switch {
+			case tt.pending:
+				// Injected and reverted as its last injection was, but
+				// not resolved: the comeback was never injected, and the
+				// end skipped it.
+				if f.Phase != string(control.FaultSkipped) || *f.InjectedAtMs != last.InjectedAtMs || !reflect.DeepEqual(f.RevertedAtMs, last.RevertedAtMs) ||
+					f.RecoveringAtMs != nil || f.ResolvedAtMs != nil || f.TimeToDetectMs != nil || f.TimeToRecoverMs != nil || f.TimeToResolveMs != nil {
+					t.Fatalf("db-config's own times %s, expected skipped at the end, not resolved, injected and reverted as its last injection", jsonText(t, f))
+				}
+			// The fault's own times are its latest injection's.
+			case *f.InjectedAtMs != last.InjectedAtMs || !reflect.DeepEqual(f.TimeToDetectMs, last.TimeToDetectMs) || !reflect.DeepEqual(f.TimeToResolveMs, last.TimeToResolveMs):
 				t.Fatalf("db-config's own times %s, expected its latest injection's", jsonText(t, f))
+			}
+			for _, in := range f.Injections {
+				if in.TimeToDetectMs != nil && (*in.TimeToDetectMs < 0 || (in.TimeToResolveMs != nil && *in.TimeToDetectMs > *in.TimeToResolveMs)) {
+					t.Fatalf("injection %d detected %d ms after it, outside its life (resolved after %v ms)", in.N, *in.TimeToDetectMs, in.TimeToResolveMs)
+				}
 			}
 			if r.Metrics.Injections == nil || !reflect.DeepEqual(*r.Metrics.Injections, tt.totals) {
 				t.Fatalf("totals %s, want %s", jsonText(t, r.Metrics.Injections), jsonText(t, tt.totals))

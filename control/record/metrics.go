@@ -96,8 +96,16 @@ func metricsOf(d *control.Drill, mt control.Metrics, events []control.Event, inj
 		case len(inj[i]) > 0:
 			fm.Injections = inj[i]
 			last := inj[i][len(inj[i])-1]
-			fm.InjectedAtMs, fm.RecoveringAtMs, fm.ResolvedAtMs, fm.RevertedAtMs = &last.InjectedAtMs, last.RecoveringAtMs, last.ResolvedAtMs, last.RevertedAtMs
-			fm.TimeToDetectMs, fm.TimeToRecoverMs, fm.TimeToResolveMs = last.TimeToDetectMs, last.TimeToRecoverMs, last.TimeToResolveMs
+			fm.InjectedAtMs, fm.RevertedAtMs = &last.InjectedAtMs, last.RevertedAtMs
+			if last.CameBackAtMs == nil {
+				fm.RecoveringAtMs, fm.ResolvedAtMs = last.RecoveringAtMs, last.ResolvedAtMs
+				fm.TimeToDetectMs, fm.TimeToRecoverMs, fm.TimeToResolveMs = last.TimeToDetectMs, last.TimeToRecoverMs, last.TimeToResolveMs
+			} else {
+				// The drill ended after the fault came back and before it
+				// was injected again: it is not resolved, and nothing of
+				// the comeback happened (the engine starts over, too).
+				fm.RecoveringAtMs, fm.ResolvedAtMs, fm.TimeToRecoverMs, fm.TimeToResolveMs = nil, nil, nil, nil
+			}
 		}
 		out.Faults = append(out.Faults, fm)
 	}
