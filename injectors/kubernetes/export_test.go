@@ -46,3 +46,7 @@ func TypeNames() (faults, probes []string) {
 	}
 	return faults, probes
 }
+
+// DeploymentAvailability exposes the deployment-available probe's judgement
+// of a Deployment's status.
+var DeploymentAvailability = deploymentAvailability

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -107,6 +108,17 @@ func probeDeploymentAvailable(ctx context.Context, in *Injector, p injectors.Pro
 	} else if err != nil {
 		return injectors.ProbeResult{}, fmt.Errorf("probe deployment-available: %w", err)
 	}
+	return deploymentAvailability(d, dp.MinAvailable), nil
+}
+
+// deploymentAvailability judges a Deployment's status. Right after a scale
+// to zero the status still counts the old replicas as available — before
+// the controller observed the change (its observedGeneration is behind the
+// generation), and after, until the pods are gone — which would resolve the
+// fault that scaled it the moment it was injected. So a status not yet
+// written for the latest spec never passes, and replicas above the desired
+// count do not count towards minAvailable.
+func deploymentAvailability(d *appsv1.Deployment, minAvailable *int32) injectors.ProbeResult {
 	desired := int32(1)
 	if d.Spec.Replicas != nil {
 		desired = *d.Spec.Replicas
@@ -116,14 +128,21 @@ func probeDeploymentAvailable(ctx context.Context, in *Injector, p injectors.Pro
 	if old := st.Replicas - st.UpdatedReplicas; old > 0 {
 		detail += fmt.Sprintf(", %d old replicas still running (rollout not finished)", old)
 	}
-	if dp.MinAvailable != nil {
-		return injectors.ProbeResult{OK: st.AvailableReplicas >= *dp.MinAvailable, Detail: fmt.Sprintf("%s (want at least %d available)", detail, *dp.MinAvailable)}, nil
+	observed := st.ObservedGeneration >= d.Generation
+	if !observed {
+		detail += " (status not yet updated for the latest change)"
+	}
+	if minAvailable != nil {
+		// Replicas above the desired count are being scaled away: after a
+		// scale to zero the status may count the old pods for a while.
+		available := min(st.AvailableReplicas, desired)
+		return injectors.ProbeResult{OK: observed && available >= *minAvailable, Detail: fmt.Sprintf("%s (want at least %d available)", detail, *minAvailable)}
 	}
 	// As kubectl rollout status: all updated, no old replicas left, and
 	// the updated ones available.
 	ok := desired > 0 && st.UpdatedReplicas >= desired && st.Replicas <= st.UpdatedReplicas &&
-		st.AvailableReplicas >= st.UpdatedReplicas && st.ObservedGeneration >= d.Generation
-	return injectors.ProbeResult{OK: ok, Detail: detail + " (want all desired replicas available and updated)"}, nil
+		st.AvailableReplicas >= st.UpdatedReplicas && observed
+	return injectors.ProbeResult{OK: ok, Detail: detail + " (want all desired replicas available and updated)"}
 }
 
 // probeDeploymentState describes what people change by hand on a
