@@ -90,13 +90,13 @@ func (s *Scenario) ForCandidate(id string) (*Scenario, error) {
 	c.Injects = slices.DeleteFunc(c.Injects, func(in Inject) bool {
 		return !inCandidate(in.Candidates, id) || in.On != nil && dropped[in.On.Fault]
 	})
-	c.Injects = dropOrphanInjects(c.Injects)
 	c.Hints = slices.DeleteFunc(c.Hints, func(h HintStage) bool {
 		if !inCandidate(h.Candidates, id) {
 			return true
 		}
 		return len(h.Faults) > 0 && !slices.ContainsFunc(h.Faults, func(f string) bool { return !dropped[f] })
 	})
+	c.Injects, c.Alerts = dropOrphans(c.Injects, c.Alerts, c.Hints)
 	for i := range c.Hints {
 		c.Hints[i].Faults = slices.DeleteFunc(c.Hints[i].Faults, func(f string) bool { return dropped[f] })
 	}

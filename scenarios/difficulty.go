@@ -80,7 +80,6 @@ func (s *Scenario) ForDifficulty(d Difficulty) (*Scenario, error) {
 	c.Injects = slices.DeleteFunc(c.Injects, func(in Inject) bool {
 		return !playedAt(in.Difficulties, d) || in.On != nil && dropped[in.On.Fault]
 	})
-	c.Injects = dropOrphanInjects(c.Injects)
 	c.Hints = slices.DeleteFunc(c.Hints, func(h HintStage) bool {
 		if !playedAt(h.Difficulties, d) {
 			return true
@@ -91,6 +90,7 @@ func (s *Scenario) ForDifficulty(d Difficulty) (*Scenario, error) {
 		h.Faults = slices.DeleteFunc(h.Faults, func(id string) bool { return dropped[id] })
 		return len(h.Faults) == 0
 	})
+	c.Injects, c.Alerts = dropOrphans(c.Injects, c.Alerts, c.Hints)
 	for i := range c.Hints {
 		c.Hints[i].Faults = slices.DeleteFunc(c.Hints[i].Faults, func(id string) bool { return dropped[id] })
 		c.Hints[i].Difficulties = nil
@@ -344,21 +344,41 @@ func cloneMatch(m TextMatch) TextMatch {
 	return m
 }
 
-// dropOrphanInjects leaves out the injects that wait for a message which is
-// not played (inject.posted on an inject left out at this level), and the
-// ones waiting for those in turn.
-func dropOrphanInjects(injects []Inject) []Inject {
+// dropOrphans leaves out the injects and alerts that wait for an event
+// which cannot happen at this level or candidate — a message, an alert or a
+// hint left out (inject.posted, alert.firing, alert.resolved, hint.given on
+// one of them) — and the ones waiting for those in turn, as injects on a
+// left-out fault's events go with it. Hints must already be filtered.
+func dropOrphans(injects []Inject, alerts []Alert, hints []HintStage) ([]Inject, []Alert) {
 	for {
-		kept := map[string]bool{}
+		keptInjects, keptAlerts, keptHints := map[string]bool{}, map[string]bool{}, map[string]bool{}
 		for _, in := range injects {
-			kept[in.ID] = true
+			keptInjects[in.ID] = true
 		}
-		n := len(injects)
-		injects = slices.DeleteFunc(injects, func(in Inject) bool {
-			return in.On != nil && in.On.Event == OnInjectPosted && !kept[in.On.Inject]
-		})
-		if len(injects) == n {
-			return injects
+		for _, a := range alerts {
+			keptAlerts[a.ID] = true
+		}
+		for _, h := range hints {
+			keptHints[h.ID] = true
+		}
+		orphan := func(t *EventTrigger) bool {
+			switch {
+			case t == nil:
+				return false
+			case t.Event == OnInjectPosted:
+				return !keptInjects[t.Inject]
+			case t.Event == OnAlertFiring || t.Event == OnAlertResolved:
+				return t.Alert != "" && !keptAlerts[t.Alert]
+			case t.Event == OnHintGiven:
+				return t.Hint != "" && !keptHints[t.Hint]
+			}
+			return false
+		}
+		n, m := len(injects), len(alerts)
+		injects = slices.DeleteFunc(injects, func(in Inject) bool { return orphan(in.On) })
+		alerts = slices.DeleteFunc(alerts, func(a Alert) bool { return orphan(a.On) || orphan(a.Until) })
+		if len(injects) == n && len(alerts) == m {
+			return injects, alerts
 		}
 	}
 }

@@ -236,3 +236,61 @@ func TestForDifficulty_changesMoreThanParams(t *testing.T) {
 		})
 	}
 }
+
+// TestForDifficulty_dropsWhatWaitsOnALeftOutAlertOrHint plays
+// testdata/left-out-chains.yaml where its fault worker-down is left out (at
+// easy, and by the candidate db-only): the alert armed on it and the hint
+// only about it go, and so do the injects and alerts waiting on their
+// events, and those waiting on them in turn. The file is valid at every
+// level and for every candidate.
+func TestForDifficulty_dropsWhatWaitsOnALeftOutAlertOrHint(t *testing.T) {
+	s := mustLoad(t, "testdata/left-out-chains.yaml")
+	everything := struct{ alerts, injects, hints []string }{
+		[]string{"worker-storm", "storm-echo", "db-errors"},
+		[]string{"storm-over", "after-storm-over", "after-hint", "any-hint", "cs-first"},
+		[]string{"hint-worker", "hint-db"},
+	}
+	withoutWorker := struct{ alerts, injects, hints []string }{
+		nil, // db-errors resolves on the left-out hint: it goes, as an alert whose until names a left-out fault does
+		[]string{"any-hint", "cs-first"},
+		[]string{"hint-db"},
+	}
+	tests := []struct {
+		name      string
+		candidate string
+		d         scenarios.Difficulty
+		want      struct{ alerts, injects, hints []string }
+	}{
+		{"medium keeps the worker's alert, hint and what waits on them", "both", scenarios.Medium, everything},
+		{"easy drops what waits on the worker's alert and hint", "both", scenarios.Easy, withoutWorker},
+		{"the candidate without the worker drops the same", "db-only", scenarios.Hard, withoutWorker},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sc, err := s.ForCandidate(tt.candidate)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sd, err := sc.ForDifficulty(tt.d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var alerts, injects, hints []string
+			for _, a := range sd.Alerts {
+				alerts = append(alerts, a.ID)
+			}
+			for _, in := range sd.Injects {
+				injects = append(injects, in.ID)
+			}
+			for _, h := range sd.Hints {
+				hints = append(hints, h.ID)
+			}
+			if !slices.Equal(alerts, tt.want.alerts) || !slices.Equal(injects, tt.want.injects) || !slices.Equal(hints, tt.want.hints) {
+				t.Errorf("alerts %v, injects %v, hints %v; want %v, %v, %v", alerts, injects, hints, tt.want.alerts, tt.want.injects, tt.want.hints)
+			}
+			if err := sd.Validate(); err != nil {
+				t.Errorf("not valid as played: %v", err)
+			}
+		})
+	}
+}
