@@ -75,9 +75,13 @@ func (v *validator) validate() {
 	v.timing()
 	v.variantLevels()
 	v.overlaps()
-	v.levels()
+	// The checks of the scenario as played (levels, candidatePlays) come
+	// last: they run only when everything else passed, so that a mistake
+	// the file shows as written is reported once, where it is.
 	v.rehearsal()
 	v.candidates()
+	v.levels()
+	v.candidatePlays()
 }
 
 func (v *validator) id(path, id string) {

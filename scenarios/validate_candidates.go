@@ -44,7 +44,6 @@ func (v *validator) candidates() {
 	for i, c := range s.Candidates {
 		v.candidateFaults(i, c.ID)
 	}
-	v.candidatePlays()
 }
 
 type candidateLimit struct {
@@ -129,6 +128,7 @@ func (v *validator) candidatePlays() {
 	if len(v.d.errs) > 0 || v.d.noPositions {
 		return
 	}
+	var found playedErrors
 	for i, c := range v.s.Candidates {
 		sc, err := v.s.ForCandidate(c.ID)
 		if err != nil {
@@ -149,10 +149,11 @@ func (v *validator) candidatePlays() {
 				continue
 			}
 			for _, e := range list {
-				v.errf(index("candidates", i), "candidate %s%s: %s: %s", c.ID, atLevel(d), e.Path, e.Message)
+				found.add(v, sd, e, index("candidates", i), c.ID, d)
 			}
 		}
 	}
+	found.report(v)
 }
 
 // atLevel words a difficulty for a message: " at difficulty hard", or

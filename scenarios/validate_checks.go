@@ -170,6 +170,7 @@ func (v *validator) levels() {
 			levels = append(levels, d)
 		}
 	}
+	var found playedErrors
 	for _, d := range levels {
 		if d == "" || !v.mentions(d) {
 			continue
@@ -183,11 +184,12 @@ func (v *validator) levels() {
 			var list ErrorList
 			if errors.As(err, &list) {
 				for _, e := range list {
-					v.errf(v.levelPath(d), "at difficulty %s: %s: %s", d, e.Path, e.Message)
+					found.add(v, sd, e, v.levelPath(d), "", d)
 				}
 			}
 		}
 	}
+	found.report(v)
 }
 
 // mentions reports whether anything of the scenario differs at level d.
