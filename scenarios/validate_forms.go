@@ -19,6 +19,8 @@ func (v *validator) hintStages() {
 			v.errf(path+".at", "hint at %s is after the cap %s, expected before %s (hints start at %s by default)", mins(h.At), mins(v.limit), mins(v.limit), mins(Duration(DefaultHintStart)))
 		} else if h.At <= prev {
 			v.errf(path+".at", "hint at %s is not after the previous stage at %s, expected stages in time order", mins(h.At), mins(prev))
+		} else if h.At < Duration(DefaultHintStart) && v.limit > Duration(DefaultHintStart) {
+			v.warnf(path+".at", "hint at %s comes before %s, when the practice starts giving hints to a team that is stuck; expected %s or later (a message meant for earlier is an inject)", mins(h.At), mins(Duration(DefaultHintStart)), mins(Duration(DefaultHintStart)))
 		}
 		v.persona(path+".persona", h.Persona)
 		v.channel(path+".channel", h.Channel, false)
