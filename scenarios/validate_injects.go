@@ -189,11 +189,29 @@ func (v *validator) noticeField(path string, t EventTrigger) {
 	var ids []string
 	for _, f := range tmpl.Fields {
 		if f.ID == t.Field {
+			v.noticeValue(path+".value", t, f)
 			return
 		}
 		ids = append(ids, f.ID)
 	}
 	v.errf(path+".field", "the %s notice has no field %q, expected one of: %s", t.Notice, t.Field, listOr(ids))
+}
+
+// noticeValue checks that a notice.posted trigger waits for a value the
+// field can take: a select's options (compared without case, as the drill
+// does) or a scale's 1 to 5. Any other value would never come.
+func (v *validator) noticeValue(path string, t EventTrigger, f NoticeField) {
+	switch {
+	case t.Value == "":
+	case f.Type == FieldSelect && len(f.Options) > 0:
+		if !slices.ContainsFunc(f.Options, func(o string) bool { return strings.EqualFold(o, t.Value) }) {
+			v.errf(path, "%q is not an option of the %s notice's %s field, so this never fires; expected one of: %s", t.Value, t.Notice, f.ID, listOr(slices.Clone(f.Options)))
+		}
+	case f.Type == FieldScale:
+		if f.Check(t.Value) != "" {
+			v.errf(path, "%q is not a value of the %s notice's %s field, so this never fires; expected a whole number from 1 to 5", t.Value, t.Notice, f.ID)
+		}
+	}
 }
 
 func exampleFor(k string) string {
