@@ -65,21 +65,35 @@ func (v *validator) overlaps() {
 	if !ok {
 		return
 	}
-	reported := map[[2]int]bool{}
-	for _, d := range v.s.PlayableDifficulties() {
-		sd, err := v.s.ForDifficulty(d)
-		if err != nil {
-			return
+	// Only faults a drill plays together can both be in effect: each
+	// candidate is a drill of its own. Pairs are known by their ids, since
+	// a level that leaves a fault out shifts the indices after it.
+	plays := []*Scenario{v.s}
+	if len(v.s.Candidates) > 0 {
+		plays = nil
+		for _, c := range v.s.Candidates {
+			if sc, err := v.s.ForCandidate(c.ID); err == nil {
+				plays = append(plays, sc)
+			}
 		}
-		for j := range sd.Faults {
-			for i := 0; i < j; i++ {
-				a, b := sd.Faults[i], sd.Faults[j]
-				field, same := sameField(pd, a, b)
-				if !same || reported[[2]int{i, j}] {
-					continue
+	}
+	reported := map[[2]string]bool{}
+	for _, sc := range plays {
+		for _, d := range sc.PlayableDifficulties() {
+			sd, err := sc.ForDifficulty(d)
+			if err != nil {
+				return
+			}
+			for j := range sd.Faults {
+				for i := 0; i < j; i++ {
+					a, b := sd.Faults[i], sd.Faults[j]
+					field, same := sameField(pd, a, b)
+					if !same || reported[[2]string{a.ID, b.ID}] {
+						continue
+					}
+					reported[[2]string{a.ID, b.ID}] = true
+					v.warnf(index("faults", v.faults[b.ID])+".target", "faults %q and %q both change %s; when both are in effect, reverts run newest first, so the original value comes back only once both are reverted, and a fix by hand of one can leave the other's value in place (see \"Two faults on the same field\" in scenarios/README.md)", a.ID, b.ID, field)
 				}
-				reported[[2]int{i, j}] = true
-				v.warnf(index("faults", j)+".target", "faults %q and %q both change %s; when both are in effect, reverts run newest first, so the original value comes back only once both are reverted, and a fix by hand of one can leave the other's value in place (see \"Two faults on the same field\" in scenarios/README.md)", a.ID, b.ID, field)
 			}
 		}
 	}
