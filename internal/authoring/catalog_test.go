@@ -30,6 +30,7 @@ func TestValidate_builtinCatalog(t *testing.T) {
 		{"wrong-types-kinds-params", false},
 		{"external-plugin-not-checked", true},
 		{"overlapping-fields", true},
+		{"overlapping-fields-as-played", true},
 		{"pod-slow-mistakes", false},
 	}
 	for _, tt := range tests {
