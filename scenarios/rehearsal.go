@@ -128,10 +128,16 @@ func (s RobotStep) Describe() string {
 // Describe says an event trigger in words: "fault.injected order-api-down +1m".
 func (t EventTrigger) Describe() string {
 	out := string(t.Event)
-	for _, x := range []string{t.Fault, string(t.Notice), t.Alert, t.Hint} {
+	for _, x := range []string{t.Fault, string(t.Notice), t.Alert, t.Hint, t.Inject} {
 		if x != "" {
 			out += " " + x
 		}
+	}
+	if t.Field != "" {
+		out += " with " + t.Field + " = " + t.Value
+	}
+	if t.Match != nil {
+		out += " (a participant " + t.Match.Describe() + ")"
 	}
 	if t.By != nil {
 		out += " by " + mins(*t.By)

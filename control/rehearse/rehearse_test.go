@@ -205,3 +205,32 @@ func TestRehearsal_aComebackIsReportedAsOne(t *testing.T) {
 		t.Errorf("resolved: %+v, want the fix after the comeback (14m10s) named, not the first (8m)", c)
 	}
 }
+
+// What no robot can make happen is reported as a skip with the true
+// reason: an on-demand fault nobody fired (not "the drill stopped before it
+// fired"), a private briefing for a response role (robots claim none: not a
+// failure, even when it is due at a time), and injects waiting for a notice
+// field's value or for another inject, named in full.
+func TestRehearsal_whatRobotsCannotCauseIsSkippedWithItsReason(t *testing.T) {
+	rep, _, _ := playFile(t, "testdata/messages.yaml", "")
+	if rep.Status != rehearse.StatusPassed {
+		var b strings.Builder
+		rep.WriteText(&b)
+		t.Fatalf("status %s:\n%s", rep.Status, b.String())
+	}
+	tests := []struct{ what, outcome, contains string }{
+		{"fault pool-squeeze injected", rehearse.OutcomeSkipped, "on demand: fired only by the facilitator, and no one did"},
+		{"inject commander-brief", rehearse.OutcomeSkipped, "a private briefing for whoever holds incident-commander, once claimed (due at 4m); robots claim no roles"},
+		{"inject committee-sev1", rehearse.OutcomeSkipped, "its event never happened: notice.posted incident with grade = SEV1"},
+		{"inject cs-again", rehearse.OutcomeSkipped, "its event never happened: inject.posted commander-brief +1m"},
+		{"inject cs-call", rehearse.OutcomePassed, "posted at 5m"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.what, func(t *testing.T) {
+			c := check(t, rep, tt.what)
+			if c.Outcome != tt.outcome || !strings.Contains(c.Message, tt.contains) {
+				t.Fatalf("%s: %s %q, want %s containing %q", tt.what, c.Outcome, c.Message, tt.outcome, tt.contains)
+			}
+		})
+	}
+}

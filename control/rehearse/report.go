@@ -157,11 +157,14 @@ func (h *Rehearsal) faultChecks(rep *Report, d *control.Drill) {
 			rep.add(what+" "+kind, OutcomePassed, "injected%s; came back %d time(s), last injected at %s", chainWords(sf, d), f.Recurrences, at(*f.InjectedAt))
 		case f.InjectedAt != nil:
 			rep.add(what+" "+kind, OutcomePassed, "injected at %s%s", at(*f.InjectedAt), chainWords(sf, d))
+		case sf.OnDemand:
+			// Before the skip: the end marks a never-fired on-demand fault
+			// skipped, "the drill stopped before it fired", which reads as
+			// if it were due.
+			rep.add(what+" "+kind, OutcomeSkipped, "on demand: fired only by the facilitator, and no one did")
+			continue
 		case f.Phase == control.FaultSkipped:
 			rep.add(what+" "+kind, OutcomeSkipped, "not fired: %s", f.SkipReason)
-			continue
-		case sf.OnDemand:
-			rep.add(what+" "+kind, OutcomeSkipped, "on demand: fired only by the facilitator, and no one did")
 			continue
 		case f.Phase == control.FaultFailed:
 			rep.add(what+" "+kind, OutcomeFailed, "inject failed after %d attempts: %s", f.Attempts, f.LastError)
@@ -272,6 +275,14 @@ func injectChecks(rep *Report, d *control.Drill) {
 				msg += ", follow-up at " + at(*in.FollowedAt)
 			}
 			rep.add(what, OutcomePassed, "%s", msg)
+		case si.To != nil && si.To.Claim != "":
+			// Robots claim no response role: a briefing for a role holder
+			// waits for someone who never comes.
+			when := "due at " + si.At.String()
+			if si.On != nil {
+				when = "on " + si.On.Describe()
+			}
+			rep.add(what, OutcomeSkipped, "a private briefing for %s (%s); robots claim no roles, so it waits for nobody", si.To.Describe(), when)
 		case si.At != nil && si.At.D() < end:
 			rep.add(what, OutcomeFailed, "due at %s, never posted (the drill ended at %s)", si.At, at(end))
 		case si.At != nil:
