@@ -507,7 +507,7 @@ func (d *decoder) parseNode(data []byte) *yaml.Node {
 		d.add(pos{1, 1}, "", "file has no content, expected a scenario (apiVersion: %s, kind: %s)", APIVersion, Kind)
 		return nil
 	} else if err != nil {
-		d.yamlError(err)
+		d.yamlError(err, data)
 		return nil
 	}
 	var extra yaml.Node
@@ -515,7 +515,7 @@ func (d *decoder) parseNode(data []byte) *yaml.Node {
 		d.add(pos{extra.Line, extra.Column}, "", "a second YAML document follows, expected one scenario per file")
 		return nil
 	} else if !errors.Is(err, io.EOF) {
-		d.yamlError(err)
+		d.yamlError(err, data)
 		return nil
 	}
 	root := &doc
@@ -552,22 +552,6 @@ func (d *decoder) parseNode(data []byte) *yaml.Node {
 		return nil
 	}
 	return root
-}
-
-var yamlLine = regexp.MustCompile(`line (\d+)(?:, column (\d+))?: (.*)`)
-
-func (d *decoder) yamlError(err error) {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		col := 1
-		if m[2] != "" {
-			col, _ = strconv.Atoi(m[2])
-		}
-		d.add(pos{line, col}, "", "invalid YAML: %s", m[3])
-		return
-	}
-	d.add(pos{1, 1}, "", "invalid YAML: %s", msg)
 }
 
 // sortedKeys returns the keys of m in order, for messages.
