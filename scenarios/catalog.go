@@ -238,9 +238,23 @@ func (v *validator) catalogProbe(path string, p Probe) {
 		return
 	}
 	if described {
-		if _, ok := findType(info.ProbeTypes, p.Probe.Type); !ok {
+		pt, ok := findType(info.ProbeTypes, p.Probe.Type)
+		if !ok {
 			v.errf(path+".probe", "unknown probe type %s, expected one of: %s", p.Probe, typeNames(p.Probe.Plugin, info.ProbeTypes))
 			return
+		}
+		if k := p.Target.Kind; k != "" && len(pt.TargetKinds) > 0 && !slices.Contains(pt.TargetKinds, k) {
+			msg := fmt.Sprintf("%s checks %s, not a %s; expected kind: %s", p.Probe, article(pt.TargetKinds), k, orList(pt.TargetKinds, "or"))
+			var fits []string
+			for _, o := range info.ProbeTypes {
+				if slices.Contains(o.TargetKinds, k) {
+					fits = append(fits, p.Probe.Plugin+"/"+o.Name)
+				}
+			}
+			if len(fits) > 0 {
+				msg += fmt.Sprintf(" (probe types for a %s: %s)", k, strings.Join(fits, ", "))
+			}
+			v.errf(path+".target.kind", "%s", msg)
 		}
 	}
 	schema, ok, err := v.catalog.ProbeType(p.Probe.Plugin, p.Probe.Type)
