@@ -2,6 +2,7 @@ package kubernetes
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -309,6 +310,7 @@ func probeHTTPGet(ctx context.Context, in *Injector, p injectors.Probe, params a
 		body   []byte
 		err    error
 		target string
+		via    string // what the API server's service proxy said, when it answered an error
 	)
 	if base, ok := in.cfg.ServiceURLs[p.Target.Namespace+"/"+p.Target.Name]; ok && hp.URL == "" && p.Target.Name != "" {
 		hp.URL = strings.TrimRight(base, "/") + "/" + strings.TrimPrefix(hp.Path, "/")
@@ -345,6 +347,7 @@ func probeHTTPGet(ctx context.Context, in *Injector, p injectors.Probe, params a
 		status = http.StatusOK
 		if se, ok := err.(apierrors.APIStatus); ok {
 			status, err = int(se.Status().Code), nil
+			via = proxyWords(se.Status(), body)
 		}
 	}
 	latency := in.clk.Since(start)
@@ -353,7 +356,7 @@ func probeHTTPGet(ctx context.Context, in *Injector, p injectors.Probe, params a
 	}
 	var problems []string
 	if status != want {
-		problems = append(problems, fmt.Sprintf("status %d (want %d)", status, want))
+		problems = append(problems, fmt.Sprintf("status %d (want %d)%s", status, want, via))
 	}
 	if hp.ExpectBody != "" && !strings.Contains(string(body), hp.ExpectBody) {
 		problems = append(problems, fmt.Sprintf("body does not contain %q", hp.ExpectBody))
@@ -396,6 +399,27 @@ func (in *Injector) proxyPort(ctx context.Context, t injectors.Target, param any
 	}
 	// By number: the API server maps it to the port's name.
 	return strconv.Itoa(int(svc.Spec.Ports[0].Port)), "", ""
+}
+
+// proxyWords says what the API server's service proxy answered with an
+// error status: its own refusal (no endpoints, the Service cannot be
+// reached) reads differently from the Service's answer passed through, and
+// without it a designer cannot tell which one a "503" was.
+func proxyWords(st metav1.Status, body []byte) string {
+	msg := st.Message
+	var own metav1.Status // the proxy's own refusal comes as a Status object
+	if json.Unmarshal(body, &own) == nil && own.Kind == "Status" && own.Message != "" {
+		msg = own.Message
+	} else if b := strings.TrimSpace(string(body)); b != "" {
+		msg = "the Service answered " + strconv.Quote(b)
+	}
+	if msg == "" {
+		return ""
+	}
+	if r := []rune(msg); len(r) > 200 {
+		msg = string(r[:200]) + "…"
+	}
+	return " from the API server's service proxy: " + msg
 }
 
 // podDeleteStatus says a pod-delete fault is over when as many pods are
