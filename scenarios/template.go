@@ -244,6 +244,15 @@ func RenderText(text string, data TemplateData) (string, error) {
 // templateFields lists the values a template may use, for error messages.
 const templateFields = ".Elapsed, .Remaining, .DrillTitle, .Team, .Faults, .Fault, .Now"
 
+// faultFields are the values of one fault (.Fault, an item of .Faults).
+const faultFields = ".ID, .Title, .Impact, .State"
+
+var (
+	unknownField = regexp.MustCompile(`can't evaluate field (\w+) in type (\*?[\w.]+)`)
+	nilFault     = regexp.MustCompile(`nil pointer evaluating \*?[\w.]*FaultData\.(\w+)`)
+	textPosition = regexp.MustCompile(`^text:(\d+)(?::(\d+))?: `)
+)
+
 // cleanTemplateError turns a text/template error into a designer-facing
 // message, keeping the line and column inside the text.
 func cleanTemplateError(err error) string {
@@ -258,11 +267,23 @@ func cleanTemplateError(err error) string {
 		}
 		msg = where + ": " + rest
 	}
-	if strings.Contains(msg, "can't evaluate field") {
-		msg += "; expected one of: " + templateFields
+	// Go's words name Go types; a designer knows the values of the text.
+	if m := unknownField.FindStringSubmatch(msg); m != nil {
+		expected := templateFields
+		if strings.Contains(m[2], "FaultData") {
+			expected = faultFields
+		}
+		msg = strings.Replace(msg, m[0], "unknown value ."+m[1]+"; expected one of: "+expected, 1)
 	}
-	if strings.Contains(msg, "nil pointer evaluating *scenarios.FaultData") {
-		msg += "; .Fault is only set for messages triggered by a fault event (on: {event: fault.injected|fault.resolved})"
+	if m := nilFault.FindStringSubmatch(msg); m != nil {
+		msg = strings.Replace(msg, m[0], ".Fault."+m[1]+" has no fault here; .Fault is only set for messages triggered by a fault event (on: {event: fault.injected|fault.resolved})", 1)
+	}
+	if m := textPosition.FindStringSubmatch(msg); m != nil {
+		where := "line " + m[1]
+		if m[2] != "" {
+			where += ", column " + m[2]
+		}
+		msg = where + " of the text: " + msg[len(m[0]):]
 	}
 	if strings.Contains(msg, "map has no entry for key") {
 		msg += "; .Faults is keyed by fault id (use {{(fault \"id\").Title}} for ids with dashes)"

@@ -22,7 +22,7 @@ func TestRenderText(t *testing.T) {
 			"Payments stop/Orders 42m in, 47m left at 14:05: DB config changed (cannot order)", ""},
 		{"looks faults up by id", `{{(fault "db-config").State}} {{.Faults.cache.Title}}`, "resolved Cache", ""},
 		{"keeps UTF-8", "{{.Elapsed}}째입니다", "42m째입니다", ""},
-		{"fails on an unknown field", "{{.Elapsd}}", "", "can't evaluate field Elapsd"},
+		{"fails on an unknown field", "{{.Elapsd}}", "", "unknown value .Elapsd; expected one of: .Elapsed"},
 		{"fails on an unknown fault", `{{(fault "nope").Title}}`, "", `unknown fault "nope", expected one of: cache, db-config`},
 		{"fails on a missing map key", `{{.Faults.nope}}`, "", `map has no entry for key "nope"`},
 		{"fails on bad syntax", "{{if}}", "", "missing value for if"},
