@@ -97,40 +97,37 @@ func (v *validator) originalPath(sd *Scenario, path string) (string, bool) {
 	if err != nil {
 		return "", false
 	}
-	id := func(kind string, i int, s *Scenario) string {
-		switch kind {
-		case "faults":
-			if i < len(s.Faults) {
-				return s.Faults[i].ID
-			}
-		case "alerts":
-			if i < len(s.Alerts) {
-				return s.Alerts[i].ID
-			}
-		case "injects":
-			if i < len(s.Injects) {
-				return s.Injects[i].ID
-			}
-		case "hints":
-			if i < len(s.Hints) {
-				return s.Hints[i].ID
-			}
-		}
-		return ""
-	}
-	want := id(m[1], i, sd)
-	if want == "" {
+	played, file := elementIDs(m[1], sd), elementIDs(m[1], v.s)
+	if i >= len(played) {
 		return "", false
 	}
-	for j := 0; ; j++ {
-		got := id(m[1], j, v.s)
-		if got == "" {
-			return "", false
-		}
-		if got == want {
-			return index(m[1], j) + m[3], true
-		}
+	if j := slices.Index(file, played[i]); j >= 0 {
+		return index(m[1], j) + m[3], true
 	}
+	return "", false
+}
+
+// elementIDs returns the ids of the faults, alerts, injects or hints of s.
+func elementIDs(kind string, s *Scenario) []string {
+	switch kind {
+	case "faults":
+		return idsOf(s.Faults, func(f Fault) string { return f.ID })
+	case "alerts":
+		return idsOf(s.Alerts, func(a Alert) string { return a.ID })
+	case "injects":
+		return idsOf(s.Injects, func(in Inject) string { return in.ID })
+	case "hints":
+		return idsOf(s.Hints, func(h HintStage) string { return h.ID })
+	}
+	return nil
+}
+
+func idsOf[T any](xs []T, id func(T) string) []string {
+	ids := make([]string, len(xs))
+	for i, x := range xs {
+		ids[i] = id(x)
+	}
+	return ids
 }
 
 // variantPath returns where the file sets path at level d: the fault's

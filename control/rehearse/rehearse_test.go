@@ -117,14 +117,7 @@ func TestRehearsal_robotsThatFixEverythingPass(t *testing.T) {
 		{"nothing left marked", rehearse.OutcomePassed, "no object"},
 		{"record", rehearse.OutcomePassed, "marked as a rehearsal"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.what, func(t *testing.T) {
-			c := check(t, rep, tt.what)
-			if c.Outcome != tt.outcome || !strings.Contains(c.Message, tt.contains) {
-				t.Fatalf("%s: %s %q, want %s containing %q", tt.what, c.Outcome, c.Message, tt.outcome, tt.contains)
-			}
-		})
-	}
+	checkAll(t, rep, tests)
 	if d := h.Drill(rep.DrillID); !d.Rehearsal {
 		t.Fatal("the drill is not marked as a rehearsal in its journal")
 	}
@@ -225,6 +218,13 @@ func TestRehearsal_whatRobotsCannotCauseIsSkippedWithItsReason(t *testing.T) {
 		{"inject cs-again", rehearse.OutcomeSkipped, "its event never happened: inject.posted commander-brief +1m"},
 		{"inject cs-call", rehearse.OutcomePassed, "posted at 5m"},
 	}
+	checkAll(t, rep, tests)
+}
+
+// checkAll checks that each of the report's checks has its outcome and a
+// message containing the words.
+func checkAll(t *testing.T, rep *rehearse.Report, tests []struct{ what, outcome, contains string }) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.what, func(t *testing.T) {
 			c := check(t, rep, tt.what)
