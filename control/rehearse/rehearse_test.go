@@ -214,6 +214,7 @@ func TestRehearsal_whatRobotsCannotCauseIsSkippedWithItsReason(t *testing.T) {
 	tests := []struct{ what, outcome, contains string }{
 		{"fault pool-squeeze injected", rehearse.OutcomeSkipped, "on demand: fired only by the facilitator, and no one did"},
 		{"inject commander-brief", rehearse.OutcomeSkipped, "a private briefing for whoever holds incident-commander, once claimed (due at 4m); robots claim no roles"},
+		{"inject recovery-brief", rehearse.OutcomeSkipped, "a private briefing for whoever holds recovery, once claimed (on fault.injected web-down); robots claim no roles"},
 		{"inject committee-sev1", rehearse.OutcomeSkipped, "its event never happened: notice.posted incident with grade = SEV1"},
 		{"inject cs-again", rehearse.OutcomeSkipped, "its event never happened: inject.posted commander-brief +1m"},
 		{"inject cs-call", rehearse.OutcomePassed, "posted at 5m"},

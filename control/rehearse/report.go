@@ -278,9 +278,12 @@ func injectChecks(rep *Report, d *control.Drill) {
 		case si.To != nil && si.To.Claim != "":
 			// Robots claim no response role: a briefing for a role holder
 			// waits for someone who never comes.
-			when := "due at " + si.At.String()
-			if si.On != nil {
+			when := ""
+			switch {
+			case si.On != nil:
 				when = "on " + si.On.Describe()
+			case si.At != nil:
+				when = "due at " + si.At.String()
 			}
 			rep.add(what, OutcomeSkipped, "a private briefing for %s (%s); robots claim no roles, so it waits for nobody", si.To.Describe(), when)
 		case si.At != nil && si.At.D() < end:
