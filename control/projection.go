@@ -418,7 +418,9 @@ func (d *Drill) decodeType(e *Event) (fold, error) {
 // detected yet. A fault that came back and is not injected again yet
 // (RecurAt, cleared by fault.injected) is not detected: its InjectedAt is
 // still the earlier injection's, and the message comes before the
-// comeback it would be timed from.
+// comeback it would be timed from. Nor is a fault already resolved: a
+// message after a fix nobody noticed ("is it fixed?") did not detect it,
+// as the record (sections version 3) counts it.
 func (d *Drill) acknowledge(at time.Duration) (changed bool) {
 	for i := range d.Faults {
 		f := &d.Faults[i]
@@ -429,7 +431,7 @@ func (d *Drill) acknowledge(at time.Duration) (changed bool) {
 			t := at
 			d.FirstAck, changed = &t, true
 		}
-		if f.DetectedAt == nil && f.RecurAt == nil {
+		if f.DetectedAt == nil && f.RecurAt == nil && f.ResolvedAt == nil {
 			t := at
 			f.DetectedAt, changed = &t, true
 		}

@@ -389,6 +389,33 @@ func TestRecurs_messageBeforeTheComebackIsInjected(t *testing.T) {
 	}
 }
 
+// TestRecurs_aMessageAfterASilentFixDetectsNothing: a fault fixed and
+// resolved before anyone wrote about it is not detected by the first
+// message after its resolution, which still counts as the first
+// acknowledgement and detects the fault still in effect.
+func TestRecurs_aMessageAfterASilentFixDetectsNothing(t *testing.T) {
+	h := controltest.NewHarness(t)
+	s := recurScenario(2)
+	h.Injector.Bind(s)
+	id := startDrill(t, h, s)
+	fixAt(h, id, "db-config", 10*time.Minute)
+	h.AdvanceTo(id, 13*time.Minute)
+	if f := fault(t, h.Drill(id), "db-config"); f.ResolvedAt == nil {
+		t.Fatalf("db-config %s at 13m, expected resolved before the message", f.Phase)
+	}
+	post(t, h, id, "bob", "incident", "Is it fixed?")
+	d := h.Drill(id)
+	if f := fault(t, d, "db-config"); f.DetectedAt != nil {
+		t.Fatalf("db-config detected at %s, after it was resolved at %s", *f.DetectedAt, *f.ResolvedAt)
+	}
+	if f := fault(t, d, "coupon-flag"); f.DetectedAt == nil || *f.DetectedAt != 13*time.Minute {
+		t.Fatalf("coupon-flag detected at %v, expected 13m", fmtDur(f.DetectedAt))
+	}
+	if d.FirstAck == nil || *d.FirstAck != 13*time.Minute {
+		t.Fatalf("first acknowledgement %v, expected 13m", fmtDur(d.FirstAck))
+	}
+}
+
 func fmtDur(d *time.Duration) string {
 	if d == nil {
 		return "none"
