@@ -302,12 +302,22 @@ func (s *Server) endAccess(ctx context.Context, drillID, personID string) error 
 	return nil
 }
 
+// setSessionCookie gives the browser the session's cookie for as long as
+// the session lasts. The lifetime is sent as Max-Age, the seconds left on
+// the server's clock, not as an Expires date: a browser compares a date
+// with its own clock, so a laptop whose clock runs an hour ahead would
+// drop a fresh session at once (and a test's fake clock set to another
+// day made the cookie jar drop it).
 func (s *Server) setSessionCookie(w http.ResponseWriter, r *http.Request, sess *Session) {
+	left := int(sess.Expires.Sub(s.clock.Now()) / time.Second)
+	if left < 1 {
+		left = 1 // MaxAge 0 would mean a cookie without lifetime, below 0 none
+	}
 	http.SetCookie(w, &http.Cookie{
 		Name:     sessionCookie,
 		Value:    sess.ID,
 		Path:     "/",
-		Expires:  sess.Expires,
+		MaxAge:   left,
 		HttpOnly: true,
 		Secure:   s.secureCookies(r),
 		SameSite: http.SameSiteStrictMode,

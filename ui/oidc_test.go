@@ -315,6 +315,44 @@ func TestSessionTimeouts(t *testing.T) {
 	d.participant.must(200, "GET", "/api/drills/"+d.id, nil, nil)
 }
 
+// TestSessionCookieLastsOnTheServersClock: the session cookie says how
+// long it lasts (Max-Age, the session's lifetime left on the server's
+// clock), never a date a browser would compare with its own clock: a
+// server whose clock is a year behind the browser's still signs it in.
+func TestSessionCookieLastsOnTheServersClock(t *testing.T) {
+	behind := clocktesting.NewFakeClock(time.Now().AddDate(-1, 0, 0))
+	e := newEnv(t, func(c *ui.Config, _ *control.Engine) { c.Clock = behind })
+	c := e.client()
+	req, err := http.NewRequest("POST", e.http.URL+"/api/login", strings.NewReader(`{"secret":"`+adminToken+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Origin", c.origin)
+	res, err := c.hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("sign-in: %s", res.Status)
+	}
+	var cookie string
+	for _, v := range res.Header.Values("Set-Cookie") {
+		if strings.HasPrefix(v, "firedrill_session=") {
+			cookie = v
+		}
+	}
+	if !strings.Contains(cookie, "Max-Age=43200") || strings.Contains(cookie, "Expires=") {
+		t.Fatalf("session cookie %q, want Max-Age=43200 (12 hours) and no Expires date", cookie)
+	}
+	var s wire.SessionView
+	c.must(200, "GET", "/api/session", nil, &s)
+	if !s.SignedIn {
+		t.Fatal("the browser dropped the session cookie of a server whose clock is behind")
+	}
+}
+
 // linkDrill walks participant c (who joined by link) through the provider
 // as username to link the drill to their account.
 func (e *ssoEnv) linkDrill(c *client, drillID, username string) {
