@@ -254,7 +254,15 @@ func (v *validator) catalogProbe(path string, p Probe) {
 			if len(fits) > 0 {
 				msg += fmt.Sprintf(" (probe types for a %s: %s)", k, strings.Join(fits, ", "))
 			}
-			v.errf(path+".target.kind", "%s", msg)
+			// A probe that finds what it checks by a selector or calls a
+			// URL does not read the kind: the mismatch misleads a reader
+			// but the probe runs as meant, as it did before kinds were
+			// checked, so it is a warning there.
+			if _, url := p.Params["url"]; len(p.Target.Selector) > 0 || url {
+				v.warnf(path+".target.kind", "%s; the kind is not used (the probe reads its target.selector or params.url)", msg)
+			} else {
+				v.errf(path+".target.kind", "%s", msg)
+			}
 		}
 	}
 	schema, ok, err := v.catalog.ProbeType(p.Probe.Plugin, p.Probe.Type)
