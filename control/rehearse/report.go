@@ -157,10 +157,11 @@ func (h *Rehearsal) faultChecks(rep *Report, d *control.Drill) {
 			rep.add(what+" "+kind, OutcomePassed, "injected%s; came back %d time(s), last injected at %s", chainWords(sf, d), f.Recurrences, at(*f.InjectedAt))
 		case f.InjectedAt != nil:
 			rep.add(what+" "+kind, OutcomePassed, "injected at %s%s", at(*f.InjectedAt), chainWords(sf, d))
-		case sf.OnDemand:
+		case sf.OnDemand && f.Phase != control.FaultFailed:
 			// Before the skip: the end marks a never-fired on-demand fault
 			// skipped, "the drill stopped before it fired", which reads as
-			// if it were due.
+			// if it were due. One a facilitator fired that failed to
+			// inject is a failure, below.
 			rep.add(what+" "+kind, OutcomeSkipped, "on demand: fired only by the facilitator, and no one did")
 			continue
 		case f.Phase == control.FaultSkipped:
