@@ -101,10 +101,11 @@ func (s *Scenario) ForCandidate(id string) (*Scenario, error) {
 		c.Hints[i].Faults = slices.DeleteFunc(c.Hints[i].Faults, func(f string) bool { return dropped[f] })
 	}
 	if c.Rehearsal != nil {
+		kept := keptOf(c.Injects, c.Alerts, c.Hints)
 		for i := range c.Rehearsal.Robots {
 			rb := &c.Rehearsal.Robots[i]
 			rb.Steps = slices.DeleteFunc(rb.Steps, func(st RobotStep) bool {
-				return !inCandidate(st.Candidates, id) || stepLeftOut(st, dropped, c.Injects)
+				return !inCandidate(st.Candidates, id) || stepLeftOut(st, dropped, kept)
 			})
 		}
 	}

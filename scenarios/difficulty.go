@@ -101,7 +101,7 @@ func (s *Scenario) ForDifficulty(d Difficulty) (*Scenario, error) {
 	for i := range c.Injects {
 		c.Injects[i].Difficulties = nil
 	}
-	c.Rehearsal = rehearsalFor(c.Rehearsal, d, dropped, c.Injects)
+	c.Rehearsal = rehearsalFor(c.Rehearsal, d, dropped, keptOf(c.Injects, c.Alerts, c.Hints))
 	c.Difficulty = d
 	return c, nil
 }
@@ -351,36 +351,51 @@ func cloneMatch(m TextMatch) TextMatch {
 // left-out fault's events go with it. Hints must already be filtered.
 func dropOrphans(injects []Inject, alerts []Alert, hints []HintStage) ([]Inject, []Alert) {
 	for {
-		keptInjects, keptAlerts, keptHints := map[string]bool{}, map[string]bool{}, map[string]bool{}
-		for _, in := range injects {
-			keptInjects[in.ID] = true
-		}
-		for _, a := range alerts {
-			keptAlerts[a.ID] = true
-		}
-		for _, h := range hints {
-			keptHints[h.ID] = true
-		}
-		orphan := func(t *EventTrigger) bool {
-			switch {
-			case t == nil:
-				return false
-			case t.Event == OnInjectPosted:
-				return !keptInjects[t.Inject]
-			case t.Event == OnAlertFiring || t.Event == OnAlertResolved:
-				return t.Alert != "" && !keptAlerts[t.Alert]
-			case t.Event == OnHintGiven:
-				return t.Hint != "" && !keptHints[t.Hint]
-			}
-			return false
-		}
+		k := keptOf(injects, alerts, hints)
 		n, m := len(injects), len(alerts)
-		injects = slices.DeleteFunc(injects, func(in Inject) bool { return orphan(in.On) })
-		alerts = slices.DeleteFunc(alerts, func(a Alert) bool { return orphan(a.On) || orphan(a.Until) })
+		injects = slices.DeleteFunc(injects, func(in Inject) bool { return k.waitsOnLeftOut(in.On) })
+		alerts = slices.DeleteFunc(alerts, func(a Alert) bool { return k.waitsOnLeftOut(a.On) || k.waitsOnLeftOut(a.Until) })
 		if len(injects) == n && len(alerts) == m {
 			return injects, alerts
 		}
 	}
+}
+
+// keptIDs holds the ids of the injects, alerts and hints a drill plays at
+// one level and for one candidate.
+type keptIDs struct{ injects, alerts, hints map[string]bool }
+
+// keptOf returns the ids of injects, alerts and hints.
+func keptOf(injects []Inject, alerts []Alert, hints []HintStage) keptIDs {
+	k := keptIDs{map[string]bool{}, map[string]bool{}, map[string]bool{}}
+	for _, in := range injects {
+		k.injects[in.ID] = true
+	}
+	for _, a := range alerts {
+		k.alerts[a.ID] = true
+	}
+	for _, h := range hints {
+		k.hints[h.ID] = true
+	}
+	return k
+}
+
+// waitsOnLeftOut reports whether t waits for the event of a message, an
+// alert or a hint that is not kept, so that it can never happen: an
+// inject.posted, alert.firing, alert.resolved or hint.given naming one. A
+// trigger on any alert or any hint (no id) still waits on the kept ones.
+func (k keptIDs) waitsOnLeftOut(t *EventTrigger) bool {
+	switch {
+	case t == nil:
+		return false
+	case t.Event == OnInjectPosted:
+		return !k.injects[t.Inject]
+	case t.Event == OnAlertFiring || t.Event == OnAlertResolved:
+		return t.Alert != "" && !k.alerts[t.Alert]
+	case t.Event == OnHintGiven:
+		return t.Hint != "" && !k.hints[t.Hint]
+	}
+	return false
 }
 
 // cloneTrigger returns a deep copy of t.

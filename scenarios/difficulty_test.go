@@ -1,6 +1,7 @@
 package scenarios_test
 
 import (
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -241,35 +242,52 @@ func TestForDifficulty_changesMoreThanParams(t *testing.T) {
 // testdata/left-out-chains.yaml where its fault worker-down is left out (at
 // easy, and by the candidate db-only): the alert armed on it and the hint
 // only about it go, and so do the injects and alerts waiting on their
-// events, and those waiting on them in turn. The file is valid at every
-// level and for every candidate.
+// events, and those waiting on them in turn — rehearsal robot steps too.
+// The file is valid at every level and for every candidate.
 func TestForDifficulty_dropsWhatWaitsOnALeftOutAlertOrHint(t *testing.T) {
 	s := mustLoad(t, "testdata/left-out-chains.yaml")
-	everything := struct{ alerts, injects, hints []string }{
+	type played struct{ alerts, injects, hints, steps []string }
+	everything := played{
 		[]string{"worker-storm", "storm-echo", "db-errors"},
 		[]string{"storm-over", "after-storm-over", "after-hint", "any-hint", "cs-first"},
 		[]string{"hint-worker", "hint-db"},
+		[]string{
+			"on hint.given hint-worker", "on alert.firing worker-storm", "on inject.posted storm-over",
+			"answer after-storm-over", "on hint.given", "on alert.firing db-errors",
+			"fix worker-down", "fix db-config", "resolve db-config", "resolve worker-down",
+		},
 	}
-	withoutWorker := struct{ alerts, injects, hints []string }{
+	withoutWorker := played{
 		nil, // db-errors resolves on the left-out hint: it goes, as an alert whose until names a left-out fault does
 		[]string{"any-hint", "cs-first"},
 		[]string{"hint-db"},
+		// The steps waiting on the left-out hint, alert (worker-storm, and
+		// db-errors that went with the hint) and inject, answering the
+		// inject that went, or fixing the left-out fault go; the one on
+		// any hint stays, as the inject any-hint does.
+		[]string{"on hint.given", "fix db-config", "resolve db-config"},
 	}
 	tests := []struct {
 		name      string
 		candidate string
 		d         scenarios.Difficulty
-		want      struct{ alerts, injects, hints []string }
+		want      played
+		// candidateSteps are the robot steps the candidate plays before
+		// the difficulty applies.
+		candidateSteps []string
 	}{
-		{"medium keeps the worker's alert, hint and what waits on them", "both", scenarios.Medium, everything},
-		{"easy drops what waits on the worker's alert and hint", "both", scenarios.Easy, withoutWorker},
-		{"the candidate without the worker drops the same", "db-only", scenarios.Hard, withoutWorker},
+		{"medium keeps the worker's alert, hint and what waits on them", "both", scenarios.Medium, everything, everything.steps},
+		{"easy drops what waits on the worker's alert and hint", "both", scenarios.Easy, withoutWorker, everything.steps},
+		{"the candidate without the worker drops the same", "db-only", scenarios.Hard, withoutWorker, withoutWorker.steps},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sc, err := s.ForCandidate(tt.candidate)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if got := robotSteps(sc); !slices.Equal(got, tt.candidateSteps) {
+				t.Errorf("robot steps of candidate %s %q, want %q", tt.candidate, got, tt.candidateSteps)
 			}
 			sd, err := sc.ForDifficulty(tt.d)
 			if err != nil {
@@ -288,9 +306,36 @@ func TestForDifficulty_dropsWhatWaitsOnALeftOutAlertOrHint(t *testing.T) {
 			if !slices.Equal(alerts, tt.want.alerts) || !slices.Equal(injects, tt.want.injects) || !slices.Equal(hints, tt.want.hints) {
 				t.Errorf("alerts %v, injects %v, hints %v; want %v, %v, %v", alerts, injects, hints, tt.want.alerts, tt.want.injects, tt.want.hints)
 			}
+			if got := robotSteps(sd); !slices.Equal(got, tt.want.steps) {
+				t.Errorf("robot steps %q, want %q", got, tt.want.steps)
+			}
 			if err := sd.Validate(); err != nil {
 				t.Errorf("not valid as played: %v", err)
 			}
 		})
 	}
+}
+
+// robotSteps describes the rehearsal robot steps of s by what they wait on
+// (on EVENT [ID]) or do (answer, fix, resolve), in file order.
+func robotSteps(s *scenarios.Scenario) []string {
+	var out []string
+	if s.Rehearsal == nil {
+		return nil
+	}
+	for _, rb := range s.Rehearsal.Robots {
+		for _, st := range rb.Steps {
+			switch {
+			case st.Answer != "":
+				out = append(out, "answer "+st.Answer)
+			case st.Fix != "":
+				out = append(out, "fix "+st.Fix)
+			case st.Resolve != "":
+				out = append(out, "resolve "+st.Resolve)
+			case st.On != nil:
+				out = append(out, strings.TrimSpace(fmt.Sprintf("on %s %s%s%s", st.On.Event, st.On.Alert, st.On.Hint, st.On.Inject)))
+			}
+		}
+	}
+	return out
 }

@@ -343,15 +343,16 @@ func (v *validator) injectIDs() []string {
 }
 
 // rehearsalFor keeps the robot steps played at d: steps limited to other
-// levels go, and so do steps about faults left out at d.
-func rehearsalFor(r *Rehearsal, d Difficulty, dropped map[string]bool, injects []Inject) *Rehearsal {
+// levels go, and so do steps about faults left out at d or waiting on an
+// inject, alert or hint that is not kept.
+func rehearsalFor(r *Rehearsal, d Difficulty, dropped map[string]bool, kept keptIDs) *Rehearsal {
 	if r == nil {
 		return nil
 	}
 	out := &Rehearsal{Robots: make([]Robot, 0, len(r.Robots))}
 	for _, rb := range r.Robots {
 		rb.Steps = slices.DeleteFunc(slices.Clone(rb.Steps), func(st RobotStep) bool {
-			return !playedAt(st.Difficulties, d) || stepLeftOut(st, dropped, injects)
+			return !playedAt(st.Difficulties, d) || stepLeftOut(st, dropped, kept)
 		})
 		for i := range rb.Steps {
 			rb.Steps[i].Difficulties = nil
@@ -362,15 +363,18 @@ func rehearsalFor(r *Rehearsal, d Difficulty, dropped map[string]bool, injects [
 }
 
 // stepLeftOut reports whether a robot step is about something the drill
-// does not play: a fault left out, or an inject left out.
-func stepLeftOut(st RobotStep, dropped map[string]bool, injects []Inject) bool {
+// does not play: a fault left out (dropped), an inject it answers that is
+// not kept, or an event it waits on that cannot happen — a left-out
+// fault's, or a left-out inject's, alert's or hint's, by the rule that
+// leaves out injects and alerts waiting on them (see dropOrphans).
+func stepLeftOut(st RobotStep, dropped map[string]bool, kept keptIDs) bool {
 	if dropped[st.Fix] || dropped[st.Resolve] || dropped[st.Confirm] {
 		return true
 	}
-	if st.On != nil && dropped[st.On.Fault] {
+	if st.On != nil && (dropped[st.On.Fault] || kept.waitsOnLeftOut(st.On)) {
 		return true
 	}
-	return st.Answer != "" && !slices.ContainsFunc(injects, func(in Inject) bool { return in.ID == st.Answer })
+	return st.Answer != "" && !kept.injects[st.Answer]
 }
 
 // cloneRehearsal copies r deeply enough that editing the copy never
