@@ -104,7 +104,7 @@ func (s *Scenario) ForCandidate(id string) (*Scenario, error) {
 		kept := keptOf(c.Injects, c.Alerts, c.Hints)
 		for i := range c.Rehearsal.Robots {
 			rb := &c.Rehearsal.Robots[i]
-			rb.Steps = slices.DeleteFunc(rb.Steps, func(st RobotStep) bool {
+			rb.Steps = slices.DeleteFunc(numberSteps(rb.Steps), func(st RobotStep) bool {
 				return !inCandidate(st.Candidates, id) || stepLeftOut(st, dropped, kept)
 			})
 		}

@@ -71,6 +71,12 @@ type RobotStep struct {
 	// Candidates, when set, limits the step to drills that play these
 	// candidates.
 	Candidates []string `yaml:"candidates,omitempty" json:"candidates,omitempty"`
+
+	// fileIndex is the step's index in its robot's steps in the file, plus
+	// one, once a level or candidate has left steps out (0 before), so that
+	// validate reports a problem of the scenario as played at the step of
+	// the file.
+	fileIndex int
 }
 
 // DefaultAnswerWithin is an answer step's deadline when Within is not set.
@@ -351,7 +357,7 @@ func rehearsalFor(r *Rehearsal, d Difficulty, dropped map[string]bool, kept kept
 	}
 	out := &Rehearsal{Robots: make([]Robot, 0, len(r.Robots))}
 	for _, rb := range r.Robots {
-		rb.Steps = slices.DeleteFunc(slices.Clone(rb.Steps), func(st RobotStep) bool {
+		rb.Steps = slices.DeleteFunc(numberSteps(slices.Clone(rb.Steps)), func(st RobotStep) bool {
 			return !playedAt(st.Difficulties, d) || stepLeftOut(st, dropped, kept)
 		})
 		for i := range rb.Steps {
@@ -360,6 +366,18 @@ func rehearsalFor(r *Rehearsal, d Difficulty, dropped map[string]bool, kept kept
 		out.Robots = append(out.Robots, rb)
 	}
 	return out
+}
+
+// numberSteps records each step's index in the file (see
+// RobotStep.fileIndex) before steps are left out, unless a candidate
+// already did, and returns steps.
+func numberSteps(steps []RobotStep) []RobotStep {
+	for i := range steps {
+		if steps[i].fileIndex == 0 {
+			steps[i].fileIndex = i + 1
+		}
+	}
+	return steps
 }
 
 // stepLeftOut reports whether a robot step is about something the drill

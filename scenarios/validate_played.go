@@ -82,13 +82,20 @@ func joinAnd(words []string) string {
 	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
 }
 
-var playedElement = regexp.MustCompile(`^(faults|alerts|injects|hints)\[(\d+)\](.*)$`)
+var (
+	playedElement = regexp.MustCompile(`^(faults|alerts|injects|hints)\[(\d+)\](.*)$`)
+	playedStep    = regexp.MustCompile(`^rehearsal\.robots\[(\d+)\]\.steps\[(\d+)\](.*)$`)
+)
 
 // originalPath maps the path of an element of sd, the scenario as played,
-// to the same element in the file, by its id. ok is false for a path that
-// names no such element (a rehearsal step, the scenario itself) or one the
-// file does not have.
+// to the same element in the file: a fault, alert, inject or hint by its
+// id, a rehearsal robot's step by its index in the file. ok is false for a
+// path that names no such element (the scenario itself) or one the file
+// does not have.
 func (v *validator) originalPath(sd *Scenario, path string) (string, bool) {
+	if m := playedStep.FindStringSubmatch(path); m != nil {
+		return stepPath(sd, m)
+	}
 	m := playedElement.FindStringSubmatch(path)
 	if m == nil {
 		return "", false
@@ -105,6 +112,21 @@ func (v *validator) originalPath(sd *Scenario, path string) (string, bool) {
 		return index(m[1], j) + m[3], true
 	}
 	return "", false
+}
+
+// stepPath maps m, a playedStep match in sd, to the step's path in the
+// file. Robots are never left out, only their steps.
+func stepPath(sd *Scenario, m []string) (string, bool) {
+	robot, err1 := strconv.Atoi(m[1])
+	step, err2 := strconv.Atoi(m[2])
+	if err1 != nil || err2 != nil || sd.Rehearsal == nil || robot >= len(sd.Rehearsal.Robots) {
+		return "", false
+	}
+	steps := sd.Rehearsal.Robots[robot].Steps
+	if step >= len(steps) || steps[step].fileIndex == 0 {
+		return "", false
+	}
+	return index(index("rehearsal.robots", robot)+".steps", steps[step].fileIndex-1) + m[3], true
 }
 
 // elementIDs returns the ids of the faults, alerts, injects or hints of s.
