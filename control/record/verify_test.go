@@ -22,7 +22,12 @@ import (
 // came back and before it was injected again (its re-injection failed
 // once): version 2 took that message for the comeback's detection
 // (timeToDetectMs -5000), and must go on deriving it so after the engine
-// stopped doing so. When SectionsVersion is bumped,
+// stopped doing so. sections-v2-first-came-back.json is version 2's export
+// of a drill whose first-injected fault came back while a later fault was
+// active: version 2 took the earliest of the faults' latest injections for
+// the first injection (firstInjectedMs 5m, after the 3m acknowledgement:
+// timeToAckMs -120000), and must go on deriving it so after the engine
+// kept the drill's true first injection. When SectionsVersion is bumped,
 // keep these files and add the new version's export beside them.
 func TestVerify_AcrossVersions(t *testing.T) {
 	const (
@@ -30,6 +35,7 @@ func TestVerify_AcrossVersions(t *testing.T) {
 		v2          = "sections-v2.json"
 		v2Recurs    = "sections-v2-recurs.json"
 		v2Gap       = "sections-v2-recurs-gap.json"
+		v2FirstBack = "sections-v2-first-came-back.json"
 		current     = "sections-v3.json"
 	)
 	// inChain replaces the last old by new: in the chain (the journal comes last in
@@ -67,6 +73,11 @@ func TestVerify_AcrossVersions(t *testing.T) {
 		{name: "a version 2 export with a message before the comeback was injected verifies with version 2's detection of it", file: v2Gap, compared: true},
 		{name: "a version 2 export with a message before the comeback was injected refuses a detection edited to today's", file: v2Gap,
 			edit: replace(`"timeToDetectMs": -5000`, `"timeToDetectMs": 100000`), err: "record section metrics.faults[0].timeToDetectMs was altered"},
+		{name: "a version 2 export whose first-injected fault came back verifies with version 2's first injection", file: v2FirstBack, compared: true},
+		{name: "a version 2 export whose first-injected fault came back refuses a first injection edited to the true one", file: v2FirstBack,
+			edit: replace(`"firstInjectedMs": 300000,`, `"firstInjectedMs": 0,`), err: "record section metrics.firstInjectedMs was altered"},
+		{name: "a version 2 export whose first-injected fault came back refuses a time to acknowledge edited to the true one", file: v2FirstBack,
+			edit: replace(`"timeToAckMs": -120000,`, `"timeToAckMs": 180000,`), err: "record section metrics.timeToAckMs was altered"},
 		{name: "this version's export stated as version 2 is refused: version 2 keeps no injections", file: current, edit: version("3", "2"),
 			err: "record section metrics.faults[0].injections was altered"},
 		{name: "this version's export with an injection removed names the section", file: current,
