@@ -281,6 +281,12 @@ type Drill struct {
 	Alerts  []AlertState  `json:"alerts"`
 	Notices []Notice      `json:"notices"`
 
+	// FirstInjected is the drill time of the drill's first fault
+	// injection: set by the first fault.injected and never moved, not even
+	// when that fault comes back and is injected again (its InjectedAt is
+	// then the re-injection's). The "time to" metrics count from it.
+	FirstInjected *time.Duration `json:"firstInjected,omitempty"`
+
 	// Messages counts chat messages; FirstAck is the first participant
 	// message in the incident channel after the first fault was injected.
 	Messages int            `json:"messages"`
@@ -389,17 +395,6 @@ func (d *Drill) firstNotice(kind scenarios.NoticeKind) *Notice {
 	return nil
 }
 
-// firstInjected returns the drill time of the first fault injection.
-func (d *Drill) firstInjected() *time.Duration {
-	var first *time.Duration
-	for i := range d.Faults {
-		if t := d.Faults[i].InjectedAt; t != nil && (first == nil || *t < *first) {
-			first = t
-		}
-	}
-	return first
-}
-
 // lastInjected returns the drill time of the latest fault injection.
 func (d *Drill) lastInjected() *time.Duration {
 	var last *time.Duration
@@ -420,6 +415,7 @@ func (d *Drill) Clone() *Drill {
 	c.ScheduledAt = dup(d.ScheduledAt)
 	c.EndDrill = dup(d.EndDrill)
 	c.FirstAck = dup(d.FirstAck)
+	c.FirstInjected = dup(d.FirstInjected)
 	c.People = slices.Clone(d.People)
 	c.Faults = slices.Clone(d.Faults)
 	for i := range c.Faults {

@@ -52,7 +52,7 @@ func since(from, to *time.Duration) *time.Duration {
 
 // Metrics computes the drill's metrics at wall time now.
 func (d *Drill) Metrics(now time.Time) Metrics {
-	m := Metrics{FirstInjected: d.firstInjected(), Duration: d.Elapsed(now), EndReason: d.EndReason, CapReached: d.EndReason == "cap"}
+	m := Metrics{FirstInjected: dup(d.FirstInjected), Duration: d.Elapsed(now), EndReason: d.EndReason, CapReached: d.EndReason == "cap"}
 	if d.EndDrill != nil {
 		m.Duration = *d.EndDrill
 	}

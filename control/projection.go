@@ -521,6 +521,10 @@ func (d *Drill) decodeFault(e *Event) (fold, error) {
 	return func(d *Drill) {
 		f := &d.Faults[i]
 		change(f, at)
+		if e.Type == EventFaultInjected && d.FirstInjected == nil {
+			t := at
+			d.FirstInjected = &t
+		}
 		if touches {
 			d.changes++
 		}

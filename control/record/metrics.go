@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/scenarios"
 )
 
 // Metrics are the engine's metrics in milliseconds of drill time, counted
@@ -152,6 +153,38 @@ func detectedV2(d *control.Drill, events []control.Event) []*time.Duration {
 		}
 	}
 	return detected
+}
+
+// firstInjectedV2 is mt with the drill's first injection, and the times
+// counted from it, as sections version 2 derived them (from the engine's
+// rule of that time, frozen here so that the engine may change): the
+// earliest of the faults' latest injections. A fault injected first that
+// came back moved it to its re-injection, or to a later fault's injection,
+// which could put it after the first acknowledgement or notice (a
+// negative time to them). From version 3 on, mt's own first injection,
+// the drill's first fault.injected, is the record's.
+func firstInjectedV2(d *control.Drill, mt control.Metrics) control.Metrics {
+	var first *time.Duration
+	for _, f := range d.Faults {
+		if t := f.InjectedAt; t != nil && (first == nil || *t < *first) {
+			first = t
+		}
+	}
+	mt.FirstInjected, mt.TimeToFirstAck, mt.TimeToIncidentNotice, mt.TimeToResolutionNotice = first, nil, nil, nil
+	if first == nil {
+		return mt
+	}
+	mt.TimeToFirstAck = since(first, d.FirstAck)
+	for _, n := range d.Notices {
+		at := n.At
+		switch {
+		case n.Kind == scenarios.NoticeIncident && mt.TimeToIncidentNotice == nil:
+			mt.TimeToIncidentNotice = since(first, &at)
+		case n.Kind == scenarios.NoticeResolution && mt.TimeToResolutionNotice == nil:
+			mt.TimeToResolutionNotice = since(first, &at)
+		}
+	}
+	return mt
 }
 
 // totals counts and averages every injection.

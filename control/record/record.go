@@ -53,7 +53,11 @@ const SectionsVersion = 3
 // injected again for the comeback's detection, so version 2's rule is
 // kept here (detectedV2) rather than read from the engine: whatever the
 // engine measures, a version-2 record re-derives as it was written
-// (testdata/verify/sections-v2-recurs-gap.json).
+// (testdata/verify/sections-v2-recurs-gap.json). Likewise version 2 took
+// the earliest of the faults' latest injections for the drill's first
+// injection, which the engine has since kept from the first fault.injected
+// on: firstInjectedV2 keeps version 2's rule
+// (testdata/verify/sections-v2-first-came-back.json).
 const ComparedSince = 2
 
 // Record is one drill's record. Durations are milliseconds of drill time.
@@ -286,6 +290,9 @@ func assemble(events []control.Event, version int) (*Record, error) {
 	last := events[len(events)-1]
 	head := last.Hash
 	mt := d.Metrics(last.Time)
+	if version < 3 {
+		mt = firstInjectedV2(d, mt)
+	}
 	rt := retro.Project(d, events)
 
 	rec := &Record{
