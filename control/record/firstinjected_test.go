@@ -17,15 +17,7 @@ import (
 // where version 2 counted from 5m; its export verifies with its sections
 // compared, and the kept version-2 export still says what version 2 said.
 func TestFirstInjected_thisVersionCountsFromTheDrillsFirstInjection(t *testing.T) {
-	f, err := os.Open(filepath.Join("testdata", "verify", "sections-v2-first-came-back.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	kept, err := record.ReadJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	kept := readKept(t, "sections-v2-first-came-back.json")
 	r, err := record.Assemble(kept.Chain.Events)
 	if err != nil {
 		t.Fatal(err)
@@ -73,4 +65,19 @@ func TestFirstInjected_thisVersionCountsFromTheDrillsFirstInjection(t *testing.T
 	if len(v.Sections) == 0 || v.SectionsVersion != record.SectionsVersion {
 		t.Fatalf("this version's export verified its sections %v as version %d, expected compared as %d (%s)", v.Sections, v.SectionsVersion, record.SectionsVersion, v.NotCompared)
 	}
+}
+
+// readKept reads a record kept in testdata/verify.
+func readKept(t *testing.T, name string) *record.Record {
+	t.Helper()
+	f, err := os.Open(filepath.Join("testdata", "verify", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := record.ReadJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"html"
-	"os"
-	"path/filepath"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -350,15 +348,7 @@ func TestTimelineSVG_LongTitles(t *testing.T) {
 // 2, which kept no injections, is still written out with a row per fault
 // that fired, from the fault's own times.
 func TestExport_VersionTwoRecordByItsFaultTimes(t *testing.T) {
-	f, err := os.Open(filepath.Join("testdata", "verify", "sections-v2-recurs.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := record.ReadJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := readKept(t, "sections-v2-recurs.json")
 	var md bytes.Buffer
 	if err := record.WriteMarkdown(&md, r, record.English); err != nil {
 		t.Fatal(err)
