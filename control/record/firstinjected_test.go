@@ -44,6 +44,18 @@ func TestFirstInjected_thisVersionCountsFromTheDrillsFirstInjection(t *testing.T
 			t.Errorf("%s: %v, expected %v", tt.name, tt.got, tt.want)
 		}
 	}
+	// The first injection is the earliest row of the faults' injections.
+	var earliest *int64
+	for _, fm := range r.Metrics.Faults {
+		for _, in := range fm.Injections {
+			if earliest == nil || in.InjectedAtMs < *earliest {
+				earliest = &in.InjectedAtMs
+			}
+		}
+	}
+	if earliest == nil || r.Metrics.FirstInjectedMs == nil || *earliest != *r.Metrics.FirstInjectedMs {
+		t.Errorf("firstInjectedMs %v, but the earliest injection row is at %v", ms(r.Metrics.FirstInjectedMs), ms(earliest))
+	}
 	for _, rs := range r.Responses {
 		if rs.Kind == "notice" && rs.ID == "incident" && (rs.AtMs != 0 || rs.ResponseMs == nil || *rs.ResponseMs != 240000) {
 			t.Errorf("incident notice answers %dms in %v ms, expected the first injection at 0 answered in 240000", rs.AtMs, ms(rs.ResponseMs))
