@@ -395,6 +395,19 @@ func (d *Drill) firstNotice(kind scenarios.NoticeKind) *Notice {
 	return nil
 }
 
+// firstNoticeFrom returns the first notice of kind posted at or after
+// drill time from, or nil. A notice posted before the first injection (a
+// false alarm, a team jumping the gun) answers no fault: the time to the
+// notice counts from the first one after it.
+func (d *Drill) firstNoticeFrom(kind scenarios.NoticeKind, from time.Duration) *Notice {
+	for i := range d.Notices {
+		if n := &d.Notices[i]; n.Kind == kind && n.At >= from {
+			return n
+		}
+	}
+	return nil
+}
+
 // lastInjected returns the drill time of the latest fault injection.
 func (d *Drill) lastInjected() *time.Duration {
 	var last *time.Duration

@@ -1,11 +1,14 @@
 package control_test
 
 import (
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/controltest"
+	"github.com/firedrill/firedrill/control/record"
 	"github.com/firedrill/firedrill/scenarios"
 )
 
@@ -95,5 +98,49 @@ func TestFirstInjected_staysWhenTheFirstFaultComesBack(t *testing.T) {
 			}
 			check("after a restart", h2.Drill(id), mt2)
 		})
+	}
+}
+
+// TestFirstInjected_aNoticeBeforeAnyFaultAnswersNothing: an incident
+// notice posted before the first fault is injected (a false alarm) is not
+// the drill's incident notice: the time to it counts from the first notice
+// after the injection, and the record gives the early notice no response
+// time instead of a negative one.
+func TestFirstInjected_aNoticeBeforeAnyFaultAnswersNothing(t *testing.T) {
+	h := controltest.NewHarness(t)
+	s := recurScenario(2)
+	late := scenarios.Duration(5 * time.Minute)
+	s.Faults[0].At, s.Faults[1].At = &late, &late
+	h.Injector.Bind(s)
+	id := startDrill(t, h, s)
+	h.AdvanceTo(id, 2*time.Minute)
+	notice(t, h, id, "P3")
+	h.AdvanceTo(id, 7*time.Minute)
+	notice(t, h, id, "P1")
+
+	mt, err := h.Engine.Metrics(h.Ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eqDur(t, "first injection", mt.FirstInjected, 5*time.Minute)
+	eqDur(t, "time to incident notice", mt.TimeToIncidentNotice, 2*time.Minute)
+
+	rec, err := record.Assemble(h.Events(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rec.Responses {
+		if r.Kind != "notice" {
+			continue
+		}
+		rt := "none"
+		if r.ResponseMs != nil {
+			rt = (time.Duration(*r.ResponseMs) * time.Millisecond).String()
+		}
+		got = append(got, fmt.Sprintf("replied %dms, response %s", *r.RepliedMs, rt))
+	}
+	if want := []string{"replied 120000ms, response none", "replied 420000ms, response 2m0s"}; !slices.Equal(got, want) {
+		t.Fatalf("notice responses %q, want %q", got, want)
 	}
 }

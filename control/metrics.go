@@ -58,10 +58,10 @@ func (d *Drill) Metrics(now time.Time) Metrics {
 	}
 	if m.FirstInjected != nil {
 		m.TimeToFirstAck = since(m.FirstInjected, d.FirstAck)
-		if n := d.firstNotice(scenarios.NoticeIncident); n != nil {
+		if n := d.firstNoticeFrom(scenarios.NoticeIncident, *m.FirstInjected); n != nil {
 			m.TimeToIncidentNotice = since(m.FirstInjected, &n.At)
 		}
-		if n := d.firstNotice(scenarios.NoticeResolution); n != nil {
+		if n := d.firstNoticeFrom(scenarios.NoticeResolution, *m.FirstInjected); n != nil {
 			m.TimeToResolutionNotice = since(m.FirstInjected, &n.At)
 		}
 	}

@@ -332,7 +332,7 @@ func assemble(events []control.Event, version int) (*Record, error) {
 	inj := injectionsOf(d, events, names)
 	rec.Metrics = metricsOf(d, mt, events, exportInjections(inj), version)
 	rec.Timeline = timeline(events, names, d.Scenario)
-	rec.Responses = responses(d, events, mt, resolvedTimes(d, inj, version))
+	rec.Responses = responses(d, events, mt, resolvedTimes(d, inj, version), version)
 	for _, p := range control.UpdatePromises(d, time.Local) {
 		u := UpdatePromise{NoticeSeq: p.Seq, Promised: p.Promised, DueMs: p.Due.Milliseconds(), KeptAtMs: ms(p.KeptAt)}
 		if p.KeptAt != nil {
@@ -382,7 +382,11 @@ func ms(d *time.Duration) *int64 {
 // incident notice from the first fault, a status update from the notice
 // before it (the cadence), the resolution notice from the recovery (the
 // last resolution before it, of those in resolved).
-func responses(d *control.Drill, events []control.Event, mt control.Metrics, resolved []time.Duration) []Response {
+//
+// From sections version 3 a notice posted before the first injection
+// answers nothing and has no response time (version 2 timed it from the
+// first injection after it, a negative response).
+func responses(d *control.Drill, events []control.Event, mt control.Metrics, resolved []time.Duration, version int) []Response {
 	participant := map[string]bool{}
 	for _, p := range d.People {
 		if p.Role == control.RoleParticipant {
@@ -444,7 +448,7 @@ func responses(d *control.Drill, events []control.Event, mt control.Metrics, res
 			}
 			at := e.DrillTime
 			r := Response{Kind: "notice", ID: string(p.Kind), Channel: p.Channel, RepliedMs: ms(&at)}
-			if ref := noticeReference(p.Kind, at, lastNotice, mt.FirstInjected, resolved); ref != nil {
+			if ref := noticeReference(p.Kind, at, lastNotice, mt.FirstInjected, resolved); ref != nil && (version < 3 || *ref <= at) {
 				r.AtMs = ref.Milliseconds()
 				rt := at - *ref
 				r.ResponseMs = ms(&rt)
