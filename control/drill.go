@@ -385,18 +385,8 @@ func (d *Drill) alertIndex(id string) int {
 	return indexByID(d.Alerts, func(a *AlertState) string { return a.ID }, id)
 }
 
-// firstNotice returns the first notice of the kind.
-func (d *Drill) firstNotice(kind scenarios.NoticeKind) *Notice {
-	for i := range d.Notices {
-		if d.Notices[i].Kind == kind {
-			return &d.Notices[i]
-		}
-	}
-	return nil
-}
-
 // firstNoticeFrom returns the first notice of kind posted at or after
-// drill time from, or nil. A notice posted before the first injection (a
+// drill time from (0: the first of the drill), or nil. A notice posted before the first injection (a
 // false alarm, a team jumping the gun) answers no fault: the time to the
 // notice counts from the first one after it.
 func (d *Drill) firstNoticeFrom(kind scenarios.NoticeKind, from time.Duration) *Notice {

@@ -62,7 +62,7 @@ func (d *Drill) eventAt(on *scenarios.EventTrigger, triggered *time.Duration) (t
 			return 0, false
 		}
 		by := on.By.D()
-		if n := d.firstNotice(on.Notice); n != nil && n.At <= by {
+		if n := d.firstNoticeFrom(on.Notice, 0); n != nil && n.At <= by {
 			return 0, false
 		}
 		t = &by

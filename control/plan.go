@@ -426,7 +426,7 @@ func (d *Drill) holds(c scenarios.Condition) bool {
 			return false
 		}
 	}
-	if c.NoticePosted != "" && d.firstNotice(c.NoticePosted) == nil {
+	if c.NoticePosted != "" && d.firstNoticeFrom(c.NoticePosted, 0) == nil {
 		return false
 	}
 	return true
