@@ -236,6 +236,36 @@ func (e *Engine) runProbes(ctx context.Context, ps []scenarios.Probe) (ok bool, 
 	return ok, detail, checks, nil
 }
 
+// CheckProbes asks each probe once, as a drill's check does (bounded by
+// the engine's probe deadline and concurrency), outside any drill: a
+// rehearsal asks whether the target is healthy before it plays the next
+// level. A probe that gives no answer counts as failing, with the reason
+// in its detail; the error is for a probe the engine cannot build or a
+// context that ended. Results are in the order of ps, with no CheckedAt.
+func (e *Engine) CheckProbes(ctx context.Context, ps []scenarios.Probe) ([]CheckResult, error) {
+	out := make([]CheckResult, 0, len(ps))
+	for _, p := range ps {
+		spec, err := NewProbeSpec(p)
+		if err != nil {
+			return nil, err
+		}
+		name := p.Name
+		if name == "" {
+			name = p.Probe.String()
+		}
+		res, err := e.probe(ctx, spec)
+		switch {
+		case ctx.Err() != nil:
+			return nil, context.Cause(ctx)
+		case err != nil:
+			out = append(out, CheckResult{Name: name, Detail: fmt.Sprintf("no answer: %v", err)})
+		default:
+			out = append(out, CheckResult{Name: name, OK: res.OK, Detail: res.Detail})
+		}
+	}
+	return out, nil
+}
+
 // probe makes one probe call once a slot of the engine's probe
 // concurrency is free, cancelled at the probe deadline on the engine's
 // clock.

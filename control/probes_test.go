@@ -357,3 +357,34 @@ func TestProbes_aWatchThatLookedAcrossAComebackIsDropped(t *testing.T) {
 		t.Fatalf("inject.triggered at %v (%s): the drill's own heal and comeback were taken for a participant's change", got, h.Drill(id).Injects[len(s.Injects)-1].TriggerDetail)
 	}
 }
+
+// CheckProbes asks probes outside any drill, in order: one that holds, one
+// whose fault is in effect, and one whose call failed, which counts as
+// failing with the reason rather than ending the check; a probe the engine
+// cannot build is an error.
+func TestProbes_checkProbesOutsideADrill(t *testing.T) {
+	h := controltest.NewHarness(t)
+	s := controltest.PaymentScenario()
+	ps := []scenarios.Probe{s.Faults[0].ResolvedWhen.Probes[0], s.Faults[0].ResolvedWhen.Probes[0], s.Faults[0].ResolvedWhen.Probes[0]}
+	ps[1].Params = map[string]any{"fault": "cache-evict"}
+	ps[1].Name = ""
+	h.Injector.Break("cache-evict")
+	ps[2].Params = map[string]any{"fault": "late-batch"}
+	h.Injector.FailNextFor("probe", "late-batch", fmt.Errorf("the API server is away"))
+	got, err := h.Engine.CheckProbes(h.Ctx, ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []control.CheckResult{
+		{Name: "db-config-healthy", OK: true, Detail: "db-config is healthy"},
+		{Name: "fake/healthy", OK: false, Detail: "cache-evict is broken"},
+		{Name: "db-config-healthy", OK: false, Detail: "no answer: the API server is away"},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got %+v\nwant %+v", got, want)
+	}
+	bad := []scenarios.Probe{{Probe: scenarios.InjectorRef{Plugin: "fake", Type: "healthy"}, Params: map[string]any{"x": func() {}}}}
+	if _, err := h.Engine.CheckProbes(h.Ctx, bad); err == nil {
+		t.Fatal("a probe whose params cannot be encoded was asked")
+	}
+}
