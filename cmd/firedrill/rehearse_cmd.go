@@ -8,6 +8,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/utils/clock"
@@ -25,6 +26,10 @@ type rehearseOptions struct {
 	difficulty string
 	timeScale  float64
 	output     string
+	// settleTimeout and settleStable bound the wait for a healthy target
+	// before each rehearsal (see rehearse.SettleOptions).
+	settleTimeout time.Duration
+	settleStable  time.Duration
 }
 
 // allDifficulties is the --difficulty value that rehearses every level.
@@ -47,9 +52,22 @@ step, the end, that nothing is left marked, and the record, which is marked
 as a rehearsal and never counts in the history or the awards.
 
 The drill clock runs --time-scale times real time (600: a 90-minute drill in
-nine seconds). --difficulty all rehearses every level in one run. A scenario
-that keeps candidates is rehearsed as every candidate, or as --candidate.
-Exit status 0 when every rehearsal passed, 1 when one failed.`,
+nine seconds). --difficulty all rehearses every level in one run, one after
+another on the same target. A scenario that keeps candidates is rehearsed as
+every candidate, or as --candidate.
+
+Before each rehearsal (the first too) firedrill waits until the target is
+healthy: every resolvedWhen probe of the faults it plays, and of the
+rehearsal before it, holds continuously for its stable period (the fault's
+stableFor on the drill clock, and at least --settle-stable of real time).
+The target recovers from the previous level's reverts on real time, whatever
+--time-scale: restarted pods, deployments becoming available, the
+autoscaler scaling back. The report's "target settled" line says how long
+that took. When the target is not healthy within --settle-timeout (real
+time), the level is not played and is reported as skipped, naming the
+probes still failing: its checks would have read the previous level's
+damage. Exit status 0 when every rehearsal passed, 1 when one failed or was
+skipped.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkOutput(o.output); err != nil {
@@ -63,6 +81,12 @@ Exit status 0 when every rehearsal passed, 1 when one failed.`,
 			if o.timeScale <= 0 || o.timeScale > control.MaxTimeScale {
 				return &ExitError{Code: 2, Err: fmt.Errorf("rehearse: --time-scale %v is out of range, expected above 0 and at most %d", o.timeScale, control.MaxTimeScale)}
 			}
+			if o.settleTimeout <= 0 {
+				return &ExitError{Code: 2, Err: fmt.Errorf("rehearse: --settle-timeout %s is out of range, expected a real-time duration above 0 (e.g. 5m)", o.settleTimeout)}
+			}
+			if o.settleStable <= 0 || o.settleStable >= o.settleTimeout {
+				return &ExitError{Code: 2, Err: fmt.Errorf("rehearse: --settle-stable %s is out of range, expected a real-time duration above 0 and below --settle-timeout %s", o.settleStable, o.settleTimeout)}
+			}
 			return m.rehearse(cmd, args, o)
 		},
 	}
@@ -70,6 +94,8 @@ Exit status 0 when every rehearsal passed, 1 when one failed.`,
 	cmd.Flags().StringVar(&o.difficulty, "difficulty", "", "difficulty to rehearse: hard, medium, easy or all (default: the scenario's)")
 	cmd.Flags().Float64Var(&o.timeScale, "time-scale", rehearse.DefaultTimeScale, "drill clock speed-up (600 = a 90-minute drill in nine seconds)")
 	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "report format: text or json")
+	cmd.Flags().DurationVar(&o.settleTimeout, "settle-timeout", rehearse.DefaultSettleTimeout, "longest real time to wait for a healthy target before each rehearsal; past it the level is skipped")
+	cmd.Flags().DurationVar(&o.settleStable, "settle-stable", rehearse.DefaultSettleStable, "least real time every probe must hold before a rehearsal starts (a fault's stableFor at --time-scale counts when longer)")
 	addSettingFlag(cmd, "plugins.dir")
 	return cmd
 }
@@ -112,16 +138,31 @@ func (m *Main) rehearse(cmd *cobra.Command, files []string, o rehearseOptions) e
 		return fmt.Errorf("rehearse: the robots cannot work on the cluster: %w", err)
 	}
 	var reports []*rehearse.Report
-	failed := 0
+	failed, skipped := 0, 0
+	// before is the scenario, as played, of the last rehearsal that ran:
+	// the target recovers from its faults before the next one starts.
+	var before *scenarios.Scenario
+	var lastRevert time.Time
 	for _, s := range list {
 		for _, run := range runsOf(s, o) {
 			d := run.difficulty
-			rep, err := r.Run(ctx, rehearse.Options{Scenario: s, Difficulty: d, Candidate: run.candidate, TimeScale: o.timeScale})
+			rep, err := r.Run(ctx, rehearse.Options{Scenario: s, Difficulty: d, Candidate: run.candidate, TimeScale: o.timeScale,
+				Settle: &rehearse.SettleOptions{Timeout: o.settleTimeout, Stable: o.settleStable, After: before, AfterRevert: lastRevert}})
 			if err != nil {
 				return fmt.Errorf("rehearse %s at %s: %w", s.Source, d, err)
 			}
-			if rep.Status != rehearse.StatusPassed {
+			switch rep.Status {
+			case rehearse.StatusPassed:
+			case rehearse.StatusSkipped:
+				skipped++
+			default:
 				failed++
+			}
+			if rep.Status != rehearse.StatusSkipped {
+				lastRevert = rep.LastRevertAt
+				if before, err = s.ForPlay(run.candidate, d); err != nil {
+					return fmt.Errorf("rehearse %s at %s: %w", s.Source, d, err)
+				}
 			}
 			reports = append(reports, rep)
 			if o.output == "text" {
@@ -136,8 +177,13 @@ func (m *Main) rehearse(cmd *cobra.Command, files []string, o rehearseOptions) e
 			return err
 		}
 	}
-	if failed > 0 {
+	switch {
+	case failed > 0 && skipped > 0:
+		return &ExitError{Code: 1, Err: fmt.Errorf("rehearse: %d of %d rehearsals failed and %d were skipped (the target was not healthy before them)", failed, len(reports), skipped)}
+	case failed > 0:
 		return &ExitError{Code: 1, Err: fmt.Errorf("rehearse: %d of %d rehearsals failed", failed, len(reports))}
+	case skipped > 0:
+		return &ExitError{Code: 1, Err: fmt.Errorf("rehearse: %d of %d rehearsals were skipped: the target was not healthy before them within --settle-timeout %s", skipped, len(reports), o.settleTimeout)}
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/utils/clock"
 	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/firedrill/firedrill/control"
@@ -37,6 +38,12 @@ type Injector struct {
 	calls  []Call
 	fail   map[string][]error // op → errors returned by the next calls
 	bound  map[string]string  // probe key → fault id, from Bind
+	// linger and lingerUntil: how long a fault's probes keep failing
+	// after its revert, and until when they do (see Lingers).
+	linger      map[string]time.Duration
+	lingerUntil map[string]time.Time
+	// Clock tells the time for Lingers; OpenHarness sets the harness's.
+	Clock clock.PassiveClock
 	// AfterInject, when set, runs after a successful Inject changed the
 	// world and before it returns.
 	AfterInject func(faultID string)
@@ -47,7 +54,19 @@ type Injector struct {
 
 // NewInjector returns an injector with a healthy world.
 func NewInjector() *Injector {
-	return &Injector{broken: map[string]bool{}, fail: map[string][]error{}, bound: map[string]string{}}
+	return &Injector{broken: map[string]bool{}, fail: map[string][]error{}, bound: map[string]string{},
+		linger: map[string]time.Duration{}, lingerUntil: map[string]time.Time{}}
+}
+
+// Lingers makes the fault's damage outlast its revert by d on the
+// injector's clock, as a real target recovers after a revert (pods
+// restart, a deployment becomes available again): its probes keep failing
+// until then, whatever participants do (a fix does not make pods restart
+// faster).
+func (f *Injector) Lingers(faultID string, d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.linger[faultID] = d
 }
 
 func probeKey(p control.ProbeSpec) string {
@@ -188,7 +207,24 @@ func (f *Injector) Revert(ctx context.Context, plugin string, rec []byte) error 
 		return err
 	}
 	f.Fix(r.FaultID)
+	f.mu.Lock()
+	if d := f.linger[r.FaultID]; d > 0 && f.Clock != nil {
+		f.lingerUntil[r.FaultID] = f.Clock.Now().Add(d)
+	}
+	f.mu.Unlock()
 	return nil
+}
+
+// recovering reports whether the fault's damage still lingers after its
+// revert, and until when.
+func (f *Injector) recovering(faultID string) (time.Time, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	until, ok := f.lingerUntil[faultID]
+	if !ok || f.Clock == nil || !f.Clock.Now().Before(until) {
+		return time.Time{}, false
+	}
+	return until, true
 }
 
 // Probe implements control.Injector.
@@ -210,6 +246,8 @@ func (f *Injector) Probe(ctx context.Context, p control.ProbeSpec) (injectors.Pr
 		res = injectors.ProbeResult{OK: true, Detail: params.Fault + " is healthy"}
 		if f.Broken(params.Fault) {
 			res = injectors.ProbeResult{OK: false, Detail: params.Fault + " is broken"}
+		} else if until, ok := f.recovering(params.Fault); ok {
+			res = injectors.ProbeResult{OK: false, Detail: params.Fault + " was reverted and is still recovering until " + until.Format(time.TimeOnly)}
 		}
 	}
 	f.mu.Lock()
@@ -250,6 +288,9 @@ func OpenHarness(t testing.TB, path string, clk *clocktesting.FakeClock, inj *In
 	db, err := sqlite.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if inj.Clock == nil {
+		inj.Clock = clk
 	}
 	e := control.NewEngine(db, inj, clk)
 	e.Manual = true

@@ -55,6 +55,8 @@ type Engine interface {
 	PostNotice(ctx context.Context, drillID string, in control.PostNotice) (control.Notice, error)
 	MarkFaultResolved(ctx context.Context, id, faultID, actor string) error
 	ConfirmFault(ctx context.Context, drillID, faultID, personID string) error
+	// CheckProbes asks probes once outside any drill (see Runner.Settle).
+	CheckProbes(ctx context.Context, ps []scenarios.Probe) ([]control.CheckResult, error)
 }
 
 // Options choose one rehearsal.
@@ -68,6 +70,11 @@ type Options struct {
 	Candidate string
 	// TimeScale is the drill clock; 0 means DefaultTimeScale.
 	TimeScale float64
+	// Settle, when set, makes Start wait for a healthy target before it
+	// creates the drill (see Runner.Settle); when the target is not
+	// healthy in time Start returns a *NotSettledError and Run reports the
+	// rehearsal as skipped.
+	Settle *SettleOptions
 }
 
 // Runner plays rehearsals. Leftovers, when set, lists what still carries
@@ -87,16 +94,31 @@ type Rehearsal struct {
 	ID      string
 	steps   []*step
 	stopped error
+	// settle is how the wait for a healthy target before the drill went,
+	// when Start waited.
+	settle *Settle
 }
 
 // Start creates the drill marked as a rehearsal, notes the baseline, adds
-// the robots as participants and starts it.
+// the robots as participants and starts it. With o.Settle it first waits
+// for a healthy target (see Runner.Settle).
 func (r *Runner) Start(ctx context.Context, o Options) (*Rehearsal, error) {
 	if o.Scenario == nil {
 		return nil, injectors.Errorf(injectors.EINVALID, "scenario is required")
 	}
 	if o.Scenario.Rehearsal == nil || len(o.Scenario.Rehearsal.Robots) == 0 {
 		return nil, injectors.Errorf(injectors.EINVALID, "scenario %s has no rehearsal section: add rehearsal.robots with their steps (see scenarios/README.md)", o.Scenario.Metadata.Name)
+	}
+	var settled *Settle
+	if o.Settle != nil {
+		st, err := r.Settle(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+		if !st.Healthy {
+			return nil, &NotSettledError{Report: skippedReport(o, st)}
+		}
+		settled = st
 	}
 	scale := o.TimeScale
 	if scale == 0 {
@@ -125,7 +147,7 @@ func (r *Runner) Start(ctx context.Context, o Options) (*Rehearsal, error) {
 	if err := r.Engine.Start(ctx, d.ID, Actor); err != nil {
 		return nil, err
 	}
-	return &Rehearsal{r: r, ID: d.ID, steps: stepsOf(d.Scenario)}, nil
+	return &Rehearsal{r: r, ID: d.ID, steps: stepsOf(d.Scenario), settle: settled}, nil
 }
 
 // Step carries out every robot step due at the drill's current time and
@@ -288,9 +310,15 @@ func (h *Rehearsal) play(ctx context.Context, steps []*step) error {
 	}
 }
 
-// Run plays a whole rehearsal and reports it.
+// Run plays a whole rehearsal and reports it. With o.Settle, a target
+// not healthy in time is reported as a skipped rehearsal, naming the
+// probes still failing; its drill is never created.
 func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 	h, err := r.Start(ctx, o)
+	var ns *NotSettledError
+	if errors.As(err, &ns) {
+		return ns.Report, nil
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -17,6 +17,9 @@ const (
 	StatusRunning = "running"
 	StatusPassed  = "passed"
 	StatusFailed  = "failed"
+	// StatusSkipped is a rehearsal not played: the target was not healthy
+	// before it (see Runner.Settle), so its checks could not be trusted.
+	StatusSkipped = "skipped"
 
 	OutcomePassed  = "passed"
 	OutcomeFailed  = "failed"
@@ -45,6 +48,15 @@ type Report struct {
 	// ended (the server shut down, its time bound passed); its drill was
 	// aborted and every fault reverted.
 	Interrupted string `json:"interrupted,omitempty"`
+	// Settle is how the wait for a healthy target before the drill went,
+	// when the rehearsal waited (see Runner.Settle).
+	Settle *Settle `json:"settle,omitempty"`
+	// Skipped says why the rehearsal was not played (status skipped).
+	Skipped string `json:"skipped,omitempty"`
+	// LastRevertAt is the wall time of the drill's last fault revert: the
+	// target recovers from it before the next rehearsal (see
+	// SettleOptions.AfterRevert).
+	LastRevertAt time.Time `json:"lastRevertAt,omitzero"`
 }
 
 // Check is one line of the report.
@@ -103,6 +115,15 @@ func (h *Rehearsal) Report(ctx context.Context) (*Report, error) {
 	rep := &Report{DrillID: d.ID, Scenario: d.Scenario.Metadata.Name, Difficulty: d.Difficulty, Candidate: d.Candidate, TimeScale: d.TimeScale}
 	if h.stopped != nil {
 		rep.Interrupted = h.stopped.Error()
+	}
+	for _, e := range evs {
+		if e.Type == control.EventFaultReverted && e.Time.After(rep.LastRevertAt) {
+			rep.LastRevertAt = e.Time
+		}
+	}
+	if h.settle != nil {
+		rep.Settle = h.settle
+		rep.Checks = append(rep.Checks, settleCheck(h.settle))
 	}
 	h.faultChecks(rep, d)
 	injectChecks(rep, d)
@@ -406,9 +427,17 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.Difficulty != "" {
 		name += " at " + string(r.Difficulty)
 	}
-	fmt.Fprintf(w, "Rehearsal of %s (drill %s, clock ×%g)\n", name, r.DrillID, r.TimeScale)
+	if r.Status == StatusSkipped {
+		fmt.Fprintf(w, "Rehearsal of %s (not played, clock ×%g)\n", name, r.TimeScale)
+	} else {
+		fmt.Fprintf(w, "Rehearsal of %s (drill %s, clock ×%g)\n", name, r.DrillID, r.TimeScale)
+	}
 	for _, c := range r.Checks {
 		fmt.Fprintf(w, "  %s %s — %s\n", mark[c.Outcome], c.What, c.Message)
+	}
+	if r.Status == StatusSkipped {
+		_, err := fmt.Fprintf(w, "SKIPPED: %s\n", r.Skipped)
+		return err
 	}
 	failed := r.Failed()
 	if len(failed) == 0 {

@@ -1,0 +1,31 @@
+package main_test
+
+import (
+	"strings"
+	"testing"
+)
+
+// The settle flags are real-time durations above 0, and the least time the
+// probes must hold is shorter than the wait for them: anything else is
+// refused before any cluster is touched, naming the flag and what it
+// expects.
+func TestRehearse_settleFlagsOutOfRangeAreRefused(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--settle-timeout", "0s"}, `--settle-timeout 0s is out of range, expected a real-time duration above 0`},
+		{[]string{"--settle-timeout", "-1m"}, `--settle-timeout -1m0s is out of range`},
+		{[]string{"--settle-stable", "0s"}, `--settle-stable 0s is out of range, expected a real-time duration above 0 and below --settle-timeout 5m0s`},
+		{[]string{"--settle-timeout", "10s", "--settle-stable", "10s"}, `--settle-stable 10s is out of range, expected a real-time duration above 0 and below --settle-timeout 10s`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			args := append([]string{"rehearse", "--data-dir", t.TempDir(), "no-such-scenario.yaml"}, tt.args...)
+			code, _, errOut := runFiredrill(t, "", args...)
+			if code != 2 || !strings.Contains(errOut, tt.want) {
+				t.Fatalf("exit %d, stderr %q; want 2 saying %q", code, errOut, tt.want)
+			}
+		})
+	}
+}
