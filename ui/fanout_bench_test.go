@@ -53,41 +53,62 @@ type fanoutRoom interface {
 // 5 seconds (1,000 messages at 10 drills) was decided by a few stalls of a
 // shared machine and moved by 2-3x from one run to the next.
 //
+// The durable floor: a third side (durableHub) measures how much of that
+// ratio no durable room can avoid. It is the bare hub's very fan-out, but
+// every post first goes through a group-commit writer (durableLog) that
+// writes the frames of all the posts waiting with one write to a file in
+// the benchmark's temporary directory (the journal's file system),
+// fdatasyncs it once, and only then hands them to the sockets and answers
+// the posts. The file is written and synced in full before the load, and
+// the writes wrap at 4 MiB as SQLite's write-ahead log starts over after a
+// checkpoint, so that each sync writes over blocks written before, as the
+// journal's do in their steady state: not cheaper than the journal's (a
+// file that only grew would be dearer, every fdatasync also committing its
+// new size). fdatasync rather than the fsync SQLite calls: the floor is
+// the least a durable hub must pay, so the floor's p99 over the bare hub's
+// is the part of the target that no design streaming only what is durable
+// can beat on this disk, and the room's p99 over the floor's is what the
+// room's own code adds. Its table, one per arrival model, prints the
+// floor's p50/p99, room/floor and floor/bare p99 beside room/bare, the
+// p50/p99 of its syncs and the posts per group.
+//
 // Arrivals: the drills are independent — different teams in different
 // rooms — so each drill's posts arrive as a Poisson process of 20 a second
 // (exponential gaps of 50 ms on average, from a random source seeded by the
-// second and the drill), not in step with the other drills'. Both loads
-// follow the very same schedule: the room's second k and the bare hub's
-// second k post at the same offsets to the same drills. Until session 8
-// every drill posted on a ticker of 50 ms started in the same instant, so
-// that all drills posted in the same microsecond and the p99 measured how
-// long a synchronized burst of one message per drill took to clear, which
-// no set of independent rooms does. That measurement is still printed, as
-// a second table ("synchronized bursts"), over FIREDRILL_BENCH_BURST_SECONDS
-// seconds per size (default: the same as FIREDRILL_BENCH_SECONDS; 0 leaves
-// it out), on the same drills and sockets after the Poisson seconds.
-// Everything else is the same in both: what is posted, where the latency
-// starts and ends, and a drill whose post is still running when its next
-// arrival is due skips the arrivals it missed but the last, as a ticker
-// drops ticks.
+// second and the drill), not in step with the other drills'. All three
+// loads follow the very same schedule: the room's second k, the bare hub's
+// and the durable floor's post at the same offsets to the same drills.
+// Until session 8 every drill posted on a ticker of 50 ms started in the
+// same instant, so that all drills posted in the same microsecond and the
+// p99 measured how long a synchronized burst of one message per drill took
+// to clear, which no set of independent rooms does. That measurement is
+// still printed, as a second table ("synchronized bursts"), over
+// FIREDRILL_BENCH_BURST_SECONDS seconds per size (default: the same as
+// FIREDRILL_BENCH_SECONDS; 0 leaves it out), on the same drills and sockets
+// after the Poisson seconds. Everything else is the same in both: what is
+// posted, where the latency starts and ends, and a drill whose post is
+// still running when its next arrival is due skips the arrivals it missed
+// but the last, as a ticker drops ticks.
 //
-// Both are open at once and take turns a second at a time (a second of
-// warm-up each, then the measured seconds alternately), so that load from
-// outside the benchmark — other processes on a shared machine — falls on
-// both alike rather than on whichever ran second; only one of them is
-// under load at any moment.
+// All three are open at once and take turns a second at a time (a second
+// of warm-up each, then the measured seconds in turn: bare hub, durable
+// floor, room), so that load from outside the benchmark — other processes
+// on a shared machine — falls on all alike rather than on whichever ran
+// last; only one of them is under load at any moment. A size takes about
+// 3 × 1.1 s × (1 + FIREDRILL_BENCH_SECONDS + FIREDRILL_BENCH_BURST_SECONDS)
+// of driving, after its drills are opened.
 //
-// Next to them it prints the floor a durable message cannot go under on
-// this disk, measured in the same run between the two loads: the latency
-// of a 4 KiB write and fsync of a file in the journal's temporary
-// directory (one fsync per commit is what synchronous=FULL costs; the bare
-// hub pays none), back to back and with the idle gap between two commits
-// of the Poisson load at that size (1/(20 × drills) s): on a virtual disk
-// an fsync after a few milliseconds idle costs about three times one right
-// after another (measured in session 9: 0.10 ms p50 back to back, 0.30 ms
-// after 5 ms idle), and the room's commits at 10 drills are 5 ms apart.
+// Next to them it prints the fsync floor on this disk, measured after the
+// loads of each size: the latency of a 4 KiB write and fsync of a file in
+// the journal's temporary directory (one fsync per commit is what
+// synchronous=FULL costs; the bare hub pays none), back to back and with
+// the idle gap between two commits of the Poisson load at that size
+// (1/(20 × drills) s): on a virtual disk an fsync after a few milliseconds
+// idle costs about three times one right after another (measured in
+// session 9: 0.10 ms p50 back to back, 0.30 ms after 5 ms idle), and the
+// room's commits at 10 drills are 5 ms apart.
 //
-// Informational columns: what the whole process (both servers and the
+// Informational columns: what the whole process (all three servers and the
 // test's socket readers, which share one heap) allocated per message posted
 // and how many GC cycles ended, with the collector's CPU, during each
 // side's measured seconds. With FIREDRILL_BENCH_LATLOG=dir every measured
@@ -105,9 +126,10 @@ func BenchmarkFanout(b *testing.B) {
 	}
 	sizes := []int{10, 50, 100}
 	type row struct {
-		n          int
-		room, bare [arrivalModels]fanoutResult
-		fsync      fsyncResult
+		n                 int
+		room, bare, floor [arrivalModels]fanoutResult
+		groups            [arrivalModels]groupStats
+		fsync             fsyncResult
 	}
 	var rows []row
 	for _, n := range sizes {
@@ -116,33 +138,49 @@ func BenchmarkFanout(b *testing.B) {
 		b.Run(fmt.Sprintf("drills=%d", n), func(b *testing.B) {
 			for b.Loop() {
 				bare := startFanout(b, "bare", newBareHub(b), n)
+				floorHub := newDurableHub(b)
+				floor := startFanout(b, "floor", floorHub, n)
 				room := startFanout(b, "room", &drillRoomFanout{e: newEnv(b)}, n)
+				sides := []*fanoutLoad{bare, floor, room}
 				calibrateGCTrace()
-				bare.drive(time.Second, poisson, 0, false)
-				room.drive(time.Second, poisson, 0, false)
+				for _, s := range sides {
+					s.drive(time.Second, poisson, 0, false)
+				}
 				for k := range seconds {
-					bare.drive(time.Second, poisson, k+1, true)
-					room.drive(time.Second, poisson, k+1, true)
+					for _, s := range sides {
+						s.drive(time.Second, poisson, k+1, true)
+					}
 				}
 				for k := range burstSeconds {
-					bare.drive(time.Second, burst, k+1, true)
-					room.drive(time.Second, burst, k+1, true)
+					for _, s := range sides {
+						s.drive(time.Second, burst, k+1, true)
+					}
 				}
 				fsync := measureFsync(b, time.Second/time.Duration(fanoutRate*n))
 				r := row{n: n, fsync: fsync}
-				r.room, r.bare = room.finish(b), bare.finish(b)
+				r.room, r.bare, r.floor = room.finish(b), bare.finish(b), floor.finish(b)
+				for m := range r.groups {
+					r.groups[m] = floorHub.log.stats(arrivalModel(m))
+				}
 				rows = append(rows, r)
 			}
 		})
 	}
 	var out strings.Builder
-	printFanout(&out, fmt.Sprintf("\nchat fan-out: %d sockets per drill, %d messages/s per drill, each drill's posts a Poisson process (the same for both), %d s per size, the two taking turns a second at a time\n", fanoutSockets, fanoutRate, seconds), seconds, func(i int) (int, fanoutResult, fanoutResult, fsyncResult) {
+	printFanout(&out, fmt.Sprintf("\nchat fan-out: %d sockets per drill, %d messages/s per drill, each drill's posts a Poisson process (the same for all three), %d s per size, the three taking turns a second at a time\n", fanoutSockets, fanoutRate, seconds), seconds, func(i int) (int, fanoutResult, fanoutResult, fsyncResult) {
 		return rows[i].n, rows[i].room[poisson], rows[i].bare[poisson], rows[i].fsync
 	}, len(rows))
+	floorRow := func(m arrivalModel) func(i int) (int, fanoutResult, fanoutResult, fanoutResult, groupStats) {
+		return func(i int) (int, fanoutResult, fanoutResult, fanoutResult, groupStats) {
+			return rows[i].n, rows[i].room[m], rows[i].floor[m], rows[i].bare[m], rows[i].groups[m]
+		}
+	}
+	printFloor(&out, "\ndurable floor, Poisson (the best hub that makes a message durable before it streams it, in the same run)\n", floorRow(poisson), len(rows))
 	if burstSeconds > 0 {
 		printFanout(&out, fmt.Sprintf("\nsynchronized bursts (informational; the model before session 8): every drill posts in the same instant every %d ms, %d s per size\n", 1000/fanoutRate, burstSeconds), burstSeconds, func(i int) (int, fanoutResult, fanoutResult, fsyncResult) {
 			return rows[i].n, rows[i].room[burst], rows[i].bare[burst], rows[i].fsync
 		}, len(rows))
+		printFloor(&out, "\ndurable floor, synchronized bursts\n", floorRow(burst), len(rows))
 	}
 	fmt.Fprint(os.Stdout, out.String())
 }
@@ -743,6 +781,17 @@ func (h *bareHub) open(n, k int) [][]*websocket.Conn {
 }
 
 func (h *bareHub) post(ctx context.Context, i int, text string) error {
+	msg, subs, err := h.frame(i, text)
+	if err != nil {
+		return err
+	}
+	h.deliver(subs, msg)
+	return nil
+}
+
+// frame numbers and encodes a message to drill i, once for all its
+// sockets, and returns it with the sockets' writers.
+func (h *bareHub) frame(i int, text string) ([]byte, []chan []byte, error) {
 	h.mu.Lock()
 	h.seq[i]++
 	seq := h.seq[i]
@@ -752,9 +801,11 @@ func (h *bareHub) post(ctx context.Context, i int, text string) error {
 		"seq": seq, "type": "chat.message", "time": time.Now().UTC(),
 		"payload": map[string]any{"channel": "incident", "authorKind": "person", "text": text},
 	}})
-	if err != nil {
-		return err
-	}
+	return msg, subs, err
+}
+
+// deliver hands msg to the sockets' writers.
+func (h *bareHub) deliver(subs []chan []byte, msg []byte) {
 	for _, ch := range subs {
 		select {
 		case ch <- msg:
@@ -764,5 +815,4 @@ func (h *bareHub) post(ctx context.Context, i int, text string) error {
 	if _, sent, ok := measuredSent(msg); ok {
 		h.handoff.record(sent, time.Now())
 	}
-	return nil
 }
