@@ -45,15 +45,17 @@ func main() {
 
 // Stop graces: how long a command may take to stop after SIGINT or SIGTERM
 // before firedrill exits anyway. Commands that revert faults on the way out
-// (serve, demo, run) get longer; a second signal exits at once.
+// (serve, demo, run, rehearse) get longer; a second signal exits at once.
 const (
 	stopGrace     = 5 * time.Second
 	stopGraceLong = 3 * time.Minute
 )
 
 // revertsOnStop are the commands whose stop may revert faults (and
-// cluster, whose firedrill-dev stops the local control plane).
-var revertsOnStop = map[string]bool{"serve": true, "demo": true, "run": true, "sweep": true, "cluster": true}
+// cluster, whose firedrill-dev stops the local control plane). rehearse
+// aborts the level being played and reverts its faults, which may take up
+// to rehearse.AbortTimeout.
+var revertsOnStop = map[string]bool{"serve": true, "demo": true, "run": true, "rehearse": true, "sweep": true, "cluster": true}
 
 // stopOnSignal makes the first SIGINT or SIGTERM stop firedrill whatever the
 // command is doing: once ctx ends (the command is told to stop), a command

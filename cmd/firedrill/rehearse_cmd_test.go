@@ -3,6 +3,9 @@ package main_test
 import (
 	"strings"
 	"testing"
+
+	main "github.com/firedrill/firedrill/cmd/firedrill"
+	"github.com/firedrill/firedrill/control/rehearse"
 )
 
 // The settle flags are real-time durations above 0, and the least time the
@@ -27,5 +30,21 @@ func TestRehearse_settleFlagsOutOfRangeAreRefused(t *testing.T) {
 				t.Fatalf("exit %d, stderr %q; want 2 saying %q", code, errOut, tt.want)
 			}
 		})
+	}
+}
+
+// Ctrl-C during a rehearsal aborts its drill and reverts every fault it
+// injected (Rehearsal.abort, bounded by rehearse.AbortTimeout): the
+// process must wait for that instead of exiting after the short grace of
+// commands that revert nothing, or faults stay on the cluster.
+func TestRehearse_aSignalWaitsForTheReverts(t *testing.T) {
+	// The flags are refused before any cluster is touched: only the
+	// grace the command was given matters here.
+	got := main.StopGraceOf("rehearse", "--data-dir", t.TempDir(), "--settle-timeout", "0s", "no-such-scenario.yaml")
+	if got <= rehearse.AbortTimeout {
+		t.Fatalf("rehearse stops %s after a signal, want longer than the %s a rehearsal's abort may take to revert its faults", got, rehearse.AbortTimeout)
+	}
+	if serve := main.StopGraceOf("serve", "--data-dir", t.TempDir(), "--listen", "bad"); got != serve {
+		t.Errorf("rehearse stops %s after a signal, serve %s: both revert faults on the way out", got, serve)
 	}
 }

@@ -259,13 +259,18 @@ func (h *Rehearsal) Wait(ctx context.Context) error {
 	return nil
 }
 
+// AbortTimeout bounds the abort of a rehearsal whose context ended: the
+// drill's faults are reverted within it. A program stopping on a signal
+// must give a rehearsal at least this long.
+const AbortTimeout = time.Minute
+
 // abort stops a rehearsal whose context ended: the drill is aborted and
 // every fault reverted, like any drill's. The context's cause (the server
 // shutting down, the rehearsal's time bound) is why, in the journal and the
 // report.
 func (h *Rehearsal) abort(ctx context.Context) error {
 	h.stopped = context.Cause(ctx)
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), AbortTimeout)
 	defer cancel()
 	if err := h.r.Engine.Abort(actx, h.ID, Actor, "the rehearsal was stopped: "+h.stopped.Error()); err != nil {
 		return fmt.Errorf("stop the rehearsal: %w", err)
