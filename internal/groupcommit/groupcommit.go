@@ -32,10 +32,25 @@ type item[R any] struct {
 }
 
 // Queue is the writer of a store.
+//
+// Writes wait in a slice under a lock rather than in a channel: a caller
+// hands its write over without waiting for the writer to take it, and is
+// woken once, when its answer is ready. Through an unbuffered channel, a
+// caller arriving while a group commits (an fsync, most of the time) was
+// parked until the writer took its write, woken to park again on its
+// answer: two wake-ups per write instead of one, on a machine whose cores
+// the sockets' writers need.
 type Queue[R any] struct {
-	max       int
-	commit    func([]Item[R]) []error
-	items     chan *item[R]
+	max    int
+	commit func([]Item[R]) []error
+	mu     sync.Mutex
+	// waiting are the writes handed over that the writer has not taken,
+	// in order; closed is set by Close, after which no write is added.
+	waiting []*item[R]
+	closed  bool
+	// wake holds a token when writes may be waiting: the writer looks at
+	// waiting after taking it.
+	wake      chan struct{}
 	closing   chan struct{}
 	closeOnce sync.Once
 	done      chan struct{}
@@ -44,7 +59,7 @@ type Queue[R any] struct {
 // Start starts the writer: commit is called with up to max writes at a time
 // and returns an error (or nil) for each of them, in order.
 func Start[R any](max int, commit func([]Item[R]) []error) *Queue[R] {
-	q := &Queue[R]{max: max, commit: commit, items: make(chan *item[R]), closing: make(chan struct{}), done: make(chan struct{})}
+	q := &Queue[R]{max: max, commit: commit, wake: make(chan struct{}, 1), closing: make(chan struct{}), done: make(chan struct{})}
 	go q.run()
 	return q
 }
@@ -58,60 +73,103 @@ func (q *Queue[R]) Submit(ctx context.Context, r R) error {
 }
 
 func (q *Queue[R]) submit(ctx context.Context, r R, then func()) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	it := &item[R]{Item: Item[R]{Ctx: ctx, Req: r}, then: then, done: make(chan error, 1)}
-	select {
-	case q.items <- it:
-	case <-q.closing:
+	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
 		return ErrClosed
-	case <-ctx.Done():
-		return ctx.Err()
+	}
+	q.waiting = append(q.waiting, it)
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default: // the writer has a token already and will see this write
 	}
 	return <-it.done
 }
 
 // Close stops the writer after the group it is committing; writes
-// submitted afterwards are refused (the channel is never closed, so a
-// Submit racing Close is refused instead of panicking).
+// submitted afterwards, and those handed over that it had not taken, are
+// refused.
 func (q *Queue[R]) Close() {
-	q.closeOnce.Do(func() { close(q.closing) })
+	q.closeOnce.Do(func() {
+		q.mu.Lock()
+		q.closed = true
+		q.mu.Unlock()
+		close(q.closing)
+	})
 	<-q.done
+}
+
+// take removes and returns up to max waiting writes, in order, or every
+// waiting write when all is set.
+func (q *Queue[R]) take(all bool) []*item[R] {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	n := len(q.waiting)
+	if !all && n > q.max {
+		n = q.max
+	}
+	if n == 0 {
+		return nil
+	}
+	batch := make([]*item[R], n)
+	copy(batch, q.waiting)
+	rest := copy(q.waiting, q.waiting[n:])
+	clear(q.waiting[rest:])
+	q.waiting = q.waiting[:rest]
+	return batch
 }
 
 func (q *Queue[R]) run() {
 	defer close(q.done)
 	for {
-		var batch []*item[R]
 		select {
-		case it := <-q.items:
-			batch = append(batch, it)
+		case <-q.wake:
 		case <-q.closing:
+			q.refuseWaiting()
 			return
 		}
-	gather:
-		for len(batch) < q.max {
+		for batch := q.take(false); len(batch) > 0; batch = q.take(false) {
+			q.group(batch)
 			select {
-			case it := <-q.items:
-				batch = append(batch, it)
+			case <-q.closing:
+				q.refuseWaiting()
+				return
 			default:
-				break gather
 			}
 		}
-		items := make([]Item[R], len(batch))
-		for i, it := range batch {
-			items[i] = it.Item
+	}
+}
+
+// refuseWaiting answers ErrClosed to the writes the writer has not taken.
+// Close set closed before closing: no write is added after.
+func (q *Queue[R]) refuseWaiting() {
+	for _, it := range q.take(true) {
+		it.done <- ErrClosed
+	}
+}
+
+// group commits batch and answers its writes.
+func (q *Queue[R]) group(batch []*item[R]) {
+	items := make([]Item[R], len(batch))
+	for i, it := range batch {
+		items[i] = it.Item
+	}
+	errs := q.commit(items)
+	// What waits for a commit (the events streamed to browsers) runs
+	// here, once per group, before anyone is answered: it costs no
+	// hand-over to each write's caller and back.
+	for i, it := range batch {
+		if errs[i] == nil && it.then != nil {
+			it.then()
 		}
-		errs := q.commit(items)
-		// What waits for a commit (the events streamed to browsers) runs
-		// here, once per group, before anyone is answered: it costs no
-		// hand-over to each write's caller and back.
-		for i, it := range batch {
-			if errs[i] == nil && it.then != nil {
-				it.then()
-			}
-		}
-		for i, it := range batch {
-			it.done <- errs[i]
-		}
+	}
+	for i, it := range batch {
+		it.done <- errs[i]
 	}
 }
 

@@ -59,6 +59,36 @@ func TestQueue(t *testing.T) {
 			t.Fatalf("Submit after Close = %v, want ErrClosed", err)
 		}
 	})
+	t.Run("writes the writer has not taken when it closes are refused, not left waiting", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			release := make(chan struct{})
+			q := groupcommit.Start(8, func(items []groupcommit.Item[int]) []error { <-release; return make([]error, len(items)) })
+			answers := make([]error, 4)
+			var wg sync.WaitGroup
+			submit := func(i int) {
+				wg.Add(1)
+				go func() { defer wg.Done(); answers[i] = q.Submit(context.Background(), i) }()
+			}
+			submit(0)
+			synctest.Wait() // the writer holds write 0
+			for i := 1; i < len(answers); i++ {
+				submit(i)
+			}
+			synctest.Wait() // writes 1-3 are handed over and wait
+			go q.Close()
+			synctest.Wait() // Close waits for the group
+			close(release)
+			wg.Wait()
+			if answers[0] != nil {
+				t.Fatalf("write 0, committing when Close was called, answered %v", answers[0])
+			}
+			for i := 1; i < len(answers); i++ {
+				if !errors.Is(answers[i], groupcommit.ErrClosed) {
+					t.Fatalf("write %d, waiting when Close was called, answered %v, want ErrClosed", i, answers[i])
+				}
+			}
+		})
+	})
 	t.Run("a cancelled caller is refused before the hand-over", func(t *testing.T) {
 		block := make(chan struct{})
 		q := groupcommit.Start(1, func(items []groupcommit.Item[int]) []error { <-block; return make([]error, len(items)) })
