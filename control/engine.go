@@ -384,7 +384,7 @@ func (e *Engine) appendLocked(ctx context.Context, r *drillRun, ps ...pending) (
 	}
 	folds := make([]fold, len(evs))
 	for i := range evs {
-		f, err := next.decode(&evs[i])
+		f, err := next.decodeEncoded(&evs[i], ps[i].Payload)
 		if err != nil {
 			return nil, injectors.Errorf(injectors.EINTERNAL, "%v", err)
 		}

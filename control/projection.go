@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/scenarios"
@@ -199,13 +200,55 @@ func (d *Drill) decode(e *Event) (fold, error) {
 	if err != nil {
 		return nil, fmt.Errorf("apply %s #%d of drill %s: %w", e.Type, e.Seq, e.DrillID, err)
 	}
+	return withHead(e, f), nil
+}
+
+// withHead returns f followed by moving the drill's head to e.
+func withHead(e *Event, f fold) fold {
 	seq, head := e.Seq, e.Hash
 	return func(d *Drill) {
 		if f != nil {
 			f(d)
 		}
 		d.Seq, d.Head = seq, head
-	}, nil
+	}
+}
+
+// decodeEncoded is decode for an event whose payload the engine has just
+// encoded from payload: a chat message is folded from the Message itself
+// instead of decoding it back from the JSON, when the round trip could
+// not change what the fold reads (its channel, author and text are valid
+// UTF-8, which encoding/json keeps as is). Every other event is decoded.
+func (d *Drill) decodeEncoded(e *Event, payload any) (fold, error) {
+	if m, ok := payload.(Message); ok && e.Type == EventChatMessage && m.roundTrips() {
+		return withHead(e, chatFold(m, e.DrillTime)), nil
+	}
+	return d.decode(e)
+}
+
+// roundTrips reports whether the fields of m a chat fold reads come back
+// the same from m's JSON: encoding/json replaces invalid UTF-8.
+func (m Message) roundTrips() bool {
+	return utf8.ValidString(m.Channel) && utf8.ValidString(m.AuthorID) && utf8.ValidString(m.AuthorKind) && utf8.ValidString(m.Text)
+}
+
+// chatFold is the change a chat message m posted at drill time at makes.
+func chatFold(m Message, at time.Duration) fold {
+	return func(d *Drill) {
+		d.Messages++
+		if m.AuthorKind != AuthorPerson {
+			return
+		}
+		if p, ok := d.Person(m.AuthorID); ok && p.Role == RoleParticipant {
+			d.LastWrite[m.Channel] = at
+			if d.heard(m, at) {
+				d.replan = true
+			}
+			if m.Channel == d.Scenario.IncidentChannel() && d.acknowledge(at) {
+				d.replan = true
+			}
+		}
+	}
 }
 
 func (d *Drill) decodeType(e *Event) (fold, error) {
@@ -303,21 +346,7 @@ func (d *Drill) decodeType(e *Event) (fold, error) {
 		if err := json.Unmarshal(e.Payload, &m); err != nil {
 			return nil, err
 		}
-		return func(d *Drill) {
-			d.Messages++
-			if m.AuthorKind != AuthorPerson {
-				return
-			}
-			if p, ok := d.Person(m.AuthorID); ok && p.Role == RoleParticipant {
-				d.LastWrite[m.Channel] = at
-				if d.heard(m, at) {
-					d.replan = true
-				}
-				if m.Channel == d.Scenario.IncidentChannel() && d.acknowledge(at) {
-					d.replan = true
-				}
-			}
-		}, nil
+		return chatFold(m, at), nil
 	case EventRoleClaim:
 		var p roleClaim
 		if err := json.Unmarshal(e.Payload, &p); err != nil {

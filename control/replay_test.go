@@ -34,6 +34,39 @@ func TestReplay_givesTheEnginesDrill(t *testing.T) {
 	}
 }
 
+// The engine folds a chat message it posts from the message itself, not
+// from the JSON it journals (Drill.decodeEncoded): the drill it holds after
+// participants' messages — one answering an inject, one that triggers a
+// reaction, one whose text the engine cleans — is the drill its journal
+// replays to.
+func TestReplay_givesTheEnginesDrillAfterChat(t *testing.T) {
+	h, id := reactionDrill(t)
+	h.AdvanceTo(id, 2*m)
+	post(t, h, id, "bob", "incident", "Looking at the payment errors")
+	post(t, h, id, "bob", "incident", "ETA 10 minutes")
+	post(t, h, id, "bob", "incident", "Should we roll back the config?")
+	post(t, h, id, "bob", "incident", "bad \xff byte and a \x00 control")
+	h.AdvanceTo(id, 8*m)
+
+	got, err := control.Replay(h.Events(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := h.Drill(id)
+	for i := range want.Faults {
+		want.Faults[i].Checks = nil // not journaled
+	}
+	gv, wv := reflect.ValueOf(got).Elem(), reflect.ValueOf(want).Elem()
+	for i := range gv.NumField() {
+		if f := gv.Type().Field(i); f.IsExported() && !reflect.DeepEqual(gv.Field(i).Interface(), wv.Field(i).Interface()) {
+			t.Errorf("replayed drill's %s is %+v, the engine's %+v", f.Name, gv.Field(i).Interface(), wv.Field(i).Interface())
+		}
+	}
+	if got.Messages < 4 || len(got.LastWrite) == 0 {
+		t.Fatalf("replayed drill has %d messages, last writes %v: the participants' messages were not folded", got.Messages, got.LastWrite)
+	}
+}
+
 // A journal the engine could not have written gives an error, never a
 // panic: Replay's input may be an untrusted kept record.
 func TestReplay_refusesJournalsTheEngineCouldNotWrite(t *testing.T) {
