@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/firedrill/firedrill/injectors"
@@ -57,17 +58,19 @@ type Queue[R any] struct {
 }
 
 // Start starts the writer: commit is called with up to max writes at a time
-// and returns an error (or nil) for each of them, in order.
+// (at least one) and returns an error (or nil) for each of them, in order.
 func Start[R any](max int, commit func([]Item[R]) []error) *Queue[R] {
-	q := &Queue[R]{max: max, commit: commit, wake: make(chan struct{}, 1), closing: make(chan struct{}), done: make(chan struct{})}
+	q := &Queue[R]{max: maxOf(max, 1), commit: commit, wake: make(chan struct{}, 1), closing: make(chan struct{}), done: make(chan struct{})}
 	go q.run()
 	return q
 }
 
-// Submit hands a write to the writer and returns its answer. Once handed
-// over, a write is committed or refused as a whole: Submit waits for that
-// answer even if ctx ends, so that the caller never guesses. It returns
-// ErrClosed after Close, and ctx's error if ctx ends before the hand-over.
+// Submit hands a write to the writer and returns its answer. Once the
+// writer took it into a group, a write is committed or refused as a whole:
+// Submit waits for that answer even if ctx ends, so that the caller never
+// guesses. It returns ErrClosed after Close, and ctx's error if ctx ends
+// before the writer took the write (the write is then dropped, never
+// committed).
 func (q *Queue[R]) Submit(ctx context.Context, r R) error {
 	return q.submit(ctx, r, nil)
 }
@@ -88,6 +91,22 @@ func (q *Queue[R]) submit(ctx context.Context, r R, then func()) error {
 	case q.wake <- struct{}{}:
 	default: // the writer has a token already and will see this write
 	}
+	select {
+	case err := <-it.done:
+		return err
+	case <-ctx.Done():
+	}
+	// The caller is gone: a write the writer has not taken yet leaves the
+	// queue, so that a request's deadline still bounds its wait behind a
+	// slow commit; one it took is committed or refused as a whole, and
+	// the caller waits for that answer.
+	q.mu.Lock()
+	if i := slices.Index(q.waiting, it); i >= 0 {
+		q.waiting = slices.Delete(q.waiting, i, i+1)
+		q.mu.Unlock()
+		return ctx.Err()
+	}
+	q.mu.Unlock()
 	return <-it.done
 }
 
@@ -176,7 +195,7 @@ func (q *Queue[R]) group(batch []*item[R]) {
 // Do submits r like Submit, for a store's method: a queue that is not
 // started (a store not open) or closed is an internal error naming what the
 // write was (e.g. "append to drill d1"), and so is a caller gone before the
-// hand-over.
+// writer took its write.
 func (q *Queue[R]) Do(ctx context.Context, what string, r R) error {
 	return q.DoThen(ctx, what, r, nil)
 }
@@ -195,8 +214,16 @@ func (q *Queue[R]) DoThen(ctx context.Context, what string, r R, then func()) er
 	switch {
 	case errors.Is(err, ErrClosed):
 		return injectors.Errorf(injectors.EINTERNAL, "%s: database is closed", what)
-	case err != nil && err == ctx.Err(): // cancelled before the hand-over
+	case err != nil && err == ctx.Err(): // gone before the writer took it
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	return err
+}
+
+// maxOf returns the larger of a and b (max is Start's parameter).
+func maxOf(a, b int) int {
+	if a > b {
+		return a
+	}
+	return b
 }

@@ -101,6 +101,60 @@ func TestQueue(t *testing.T) {
 			t.Fatalf("Submit with a cancelled context = %v, want context.Canceled", err)
 		}
 	})
+	t.Run("a caller whose context ends while its write waits behind a group is answered at once and its write is never committed", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			release := make(chan struct{})
+			var committed []int
+			q := groupcommit.Start(8, func(items []groupcommit.Item[int]) []error {
+				<-release
+				for _, it := range items {
+					committed = append(committed, it.Req) // only the writer goroutine appends
+				}
+				return make([]error, len(items))
+			})
+			defer q.Close()
+			go q.Submit(context.Background(), 0)
+			synctest.Wait() // the writer holds write 0 and waits for release
+			ctx, cancel := context.WithCancel(context.Background())
+			answer := make(chan error, 1)
+			go func() { answer <- q.Submit(ctx, 1) }()
+			synctest.Wait() // write 1 waits behind the group
+			cancel()
+			synctest.Wait()
+			select {
+			case err := <-answer:
+				if !errors.Is(err, context.Canceled) {
+					t.Fatalf("Submit whose context ended while waiting = %v, want context.Canceled", err)
+				}
+			default:
+				t.Fatal("Submit whose context ended while its write waited is still waiting for the group before it")
+			}
+			close(release)
+			if err := q.Submit(context.Background(), 2); err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(committed) != "[0 2]" {
+				t.Fatalf("committed %v, want [0 2]: the cancelled write 1 left the queue", committed)
+			}
+		})
+	})
+	t.Run("a group size below one commits one write at a time instead of none", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			q := groupcommit.Start(0, func(items []groupcommit.Item[int]) []error { return make([]error, len(items)) })
+			defer q.Close()
+			answer := make(chan error, 1)
+			go func() { answer <- q.Submit(context.Background(), 1) }()
+			synctest.Wait()
+			select {
+			case err := <-answer:
+				if err != nil {
+					t.Fatal(err)
+				}
+			default:
+				t.Fatal("a queue started with max 0 never answers a write")
+			}
+		})
+	})
 	t.Run("then runs on the writer after its write is committed, before the answer, and not for a refused write", func(t *testing.T) {
 		committed := map[int]bool{}
 		q := groupcommit.Start(8, func(items []groupcommit.Item[int]) []error {
