@@ -368,6 +368,9 @@ function handle(ev) {
       break;
     case "notice.posted":
       push(p.channel, { kind: "notice", seq: ev.seq, drillMs, p });
+      // A notice can promise the next update (shown to everyone in the top
+      // bar) or keep the last promise, and staff see the injects it fires.
+      refreshSoon();
       break;
     case "room.nudge":
       push(p.channel, { kind: "bot", seq: ev.seq, drillMs, nudge: p.kind });
