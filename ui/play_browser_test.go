@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -39,4 +40,36 @@ func TestBrowserNextUpdateShownLive(t *testing.T) {
 	post("14:45")
 	shows(kim, "14:45")
 	shows(lee, "14:45")
+}
+
+// TestBrowserEndedAccessStopsPolling: an observer's room re-reads the
+// drill's view every few seconds while a fault is in effect; once the
+// facilitator ends the observer's sessions, the room says their access
+// ended and stops asking — it no longer fetches the view (each answer a
+// 401) every 3 seconds for as long as the tab stays open.
+func TestBrowserEndedAccessStopsPolling(t *testing.T) {
+	e := newEnv(t)
+	r := newRoom(t, e, [2]string{"Park", "observer"})
+	r.start()
+	park := r.join("Park")
+	park.waitJS("a fault in effect", `(window.firedrillRoom.view.staff.faults || []).some((f) => f.phase === "in-effect")`)
+	// Count the page's requests for the drill's view.
+	park.run("count view fetches", chromedp.Evaluate[chromedp.Void](`(() => {
+		window.viewFetches = 0;
+		const orig = window.fetch;
+		window.fetch = function (url, ...rest) {
+			if (String(url).endsWith("/api/drills/`+r.id+`")) window.viewFetches++;
+			return orig.call(this, url, ...rest);
+		};
+	})()`))
+	park.waitJS("the room polls the view", `window.viewFetches > 0`)
+	r.admin.must(200, "POST", "/api/drills/"+r.id+"/people/"+r.ids["Park"]+"/sessions/end", nil, nil)
+	park.waitJS("access ended is said", `document.body.dataset.accessEnded === "true"`)
+	before := eval[int](park, `window.viewFetches`)
+	// The poll runs every 3 s: two of its periods without a fetch.
+	park.run("wait two poll periods", chromedp.Sleep(6500*time.Millisecond))
+	if after := eval[int](park, `window.viewFetches`); after != before {
+		t.Fatalf("the room fetched the drill's view %d more times after the observer's access ended", after-before)
+	}
+	park.shot("access-ended")
 }

@@ -442,6 +442,7 @@ function connect() {
       if (s && !s.signedIn) {
         $("conn").textContent = t("accessEnded");
         document.body.dataset.accessEnded = "true";
+        room.accessEnded = true; // nothing more to read: the view's poll stops too
         return;
       }
       // Still signed in: the drill may have closed, which leaves its
@@ -533,6 +534,7 @@ async function main() {
   // staff re-read the view while faults are in effect.
   setInterval(() => {
     const v = room.view;
+    if (room.accessEnded || room.closed) return;
     if (v && v.staff && v.state === "running" && (v.staff.faults || []).some((f) => f.phase === "in-effect")) refreshView().catch(() => {});
   }, 3000);
   tick();
