@@ -397,6 +397,17 @@ func (s *Server) apiClaim(w http.ResponseWriter, r *http.Request, sess *Session)
 	// step, so two people clicking at once cannot both become commander.
 	s.claimMu.Lock()
 	defer s.claimMu.Unlock()
+	// Roles are claimed while the drill is played: after its end a claim
+	// would only put a stray entry on the record's timeline.
+	if err := s.engine.View(r.Context(), id, func(d *control.Drill) error {
+		if slices.Contains([]control.DrillState{control.StateEnded, control.StateRetro, control.StateClosed, control.StateAborted}, d.State) {
+			return injectors.Errorf(injectors.ECONFLICT, "drill %s is %s: response roles are claimed until the drill ends.", d.ID, d.State)
+		}
+		return nil
+	}); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	if req.Role == wire.ClaimCommander && !req.Release {
 		st, err := s.rooms.state(r.Context(), id)
 		if err != nil {

@@ -73,3 +73,22 @@ func TestBrowserEndedAccessStopsPolling(t *testing.T) {
 	}
 	park.shot("access-ended")
 }
+
+// TestBrowserClaimsClosedAfterTheEnd: once the drill ended, the room keeps
+// showing who held which response role, but the role buttons are disabled
+// (the server refuses claims then); before, a click in the retro added a
+// claim after the end to the record.
+func TestBrowserClaimsClosedAfterTheEnd(t *testing.T) {
+	e := newEnv(t)
+	r := newRoom(t, e, [2]string{"Kim", "participant"})
+	r.start()
+	kim := r.join("Kim")
+	kim.click("claim incident commander", `[data-claim="incident-commander"]`)
+	kim.waitJS("claimed", `document.querySelector('[data-claim="incident-commander"]').getAttribute("aria-pressed") === "true"`)
+	r.admin.must(200, "POST", "/api/drills/"+r.id+"/end", nil, nil)
+	kim.waitJS("the role buttons are disabled", `document.body.dataset.ended === "true" && [...document.querySelectorAll("[data-claim]")].every((b) => b.disabled)`)
+	if !eval[bool](kim, `document.querySelector('[data-claim="incident-commander"]').getAttribute("aria-pressed") === "true"`) {
+		t.Fatal("the role Kim held is no longer shown as held")
+	}
+	kim.shot("claims-closed")
+}

@@ -502,9 +502,12 @@ function participantPanel(side, room) {
   const v = room.view;
   const me = (v.people || []).find((p) => p.id === room.sess.personId) || { claims: [] };
   const mine = new Set(me.claims || []);
+  // Roles are claimed until the drill ends (the server refuses them after):
+  // the buttons then only show who held what.
+  const over = ["ended", "retro", "closed", "aborted"].includes(v.state);
   side.append(el("h2", {}, t("claims")),
     el("div", { class: "controls" }, v.claimRoles.map((r) => el("button", {
-      type: "button", class: mine.has(r) ? "primary" : "", dataset: { claim: r }, "aria-pressed": String(mine.has(r)),
+      type: "button", class: mine.has(r) ? "primary" : "", dataset: { claim: r }, "aria-pressed": String(mine.has(r)), disabled: over,
       onclick: () => claim(r, mine.has(r), false),
     }, (mine.has(r) ? "✓ " : "") + t(r)))), el("div", { id: "takeOver", class: "hidden" }), errBox("claimErr"));
   confirmationsSection(side, v);
