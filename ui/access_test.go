@@ -130,10 +130,14 @@ func TestAccessEnds(t *testing.T) {
 			}
 		}
 		for who, c := range map[string]*client{"participant Kim": kim, "observer Park": park, "designer Mina": mina} {
-			for _, path := range []string{"/api/drills/" + d.id, "/api/drills/" + d.id + "/record.md", "/room/" + d.id} {
+			for _, path := range []string{"/api/drills/" + d.id, "/api/drills/" + d.id + "/record.md"} {
 				if st, b := c.do("GET", path, nil); st != 403 {
 					t.Errorf("%s: GET %s after the close: %d %s, want 403", who, path, st, b)
 				}
+			}
+			// The room page sends them to the retro they keep.
+			if st, b := c.do("GET", "/room/"+d.id, nil); st != 303 || !strings.Contains(string(b), "/room/"+d.id+"/retro") {
+				t.Errorf("%s: GET /room/%s after the close: %d %s, want 303 to the retro", who, d.id, st, b)
 			}
 			if _, res, err := c.dialWS(d.id, 0); err == nil || res == nil || res.StatusCode != 403 {
 				t.Errorf("%s opens a stream of the closed drill: %v", who, err)

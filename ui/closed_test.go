@@ -43,3 +43,33 @@ func TestClosedDrill_participantKeepsAWorkingRetro(t *testing.T) {
 		t.Errorf("the closed drill's record page for a participant: %d %.300s, want the 403 refusal page", st, b)
 	}
 }
+
+// Once the drill is closed, a participant who opens their drill room (a
+// bookmark, the refusal page's "Back to my drill room", which goes to /) is
+// sent to the retro, the one page they keep — not to a refusal whose only
+// link leads back to the same refusal.
+func TestClosedDrill_roomLeadsToTheRetro(t *testing.T) {
+	e := newEnv(t)
+	d := e.newDrill(true)
+	endDrill(t, e, d)
+	d.admin.must(200, "POST", "/api/drills/"+d.id+"/retro/close", nil, nil)
+	retro := "/room/" + d.id + "/retro"
+	for _, path := range []string{"/", "/room/" + d.id} {
+		for hops := 0; ; hops++ {
+			req, _ := http.NewRequest("GET", d.participant.base+path, nil)
+			res, err := d.participant.hc.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			loc := res.Header.Get("Location")
+			if res.StatusCode/100 != 3 || hops > 5 {
+				if path != retro || res.StatusCode != http.StatusOK {
+					t.Fatalf("a participant of the closed drill ends at %s with %d, want the retro %s with 200", path, res.StatusCode, retro)
+				}
+				break
+			}
+			path = loc
+		}
+	}
+}

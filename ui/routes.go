@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -148,6 +149,12 @@ func (s *Server) guard(rt route) http.Handler {
 			}
 		}
 		if err := s.closedAccess(r, rt, sess); err != nil {
+			if rt.Pattern == "/room/{id}" && r.Method == http.MethodGet {
+				// The room of a closed drill: its retro is what the person
+				// keeps (and where "back to my drill room" must lead).
+				http.Redirect(w, r, "/room/"+url.PathEscape(sess.DrillID)+"/retro", http.StatusSeeOther)
+				return
+			}
 			if page {
 				s.pageRefused(w, r, err)
 			} else {
