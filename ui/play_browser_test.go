@@ -92,3 +92,31 @@ func TestBrowserClaimsClosedAfterTheEnd(t *testing.T) {
 	}
 	kim.shot("claims-closed")
 }
+
+// TestBrowserFacilitatorPanelKeepsWhatIsOpen: while a fault is in effect
+// the facilitator's panel is rebuilt at each probe round (every few
+// seconds). What the facilitator opened must stay open across a rebuild:
+// the "End the drill?" confirmation and the scenario's details. Before,
+// they closed on their own within seconds, under the facilitator's mouse.
+func TestBrowserFacilitatorPanelKeepsWhatIsOpen(t *testing.T) {
+	e := newEnv(t)
+	r := newRoomOf(t, e, "checks-test")
+	r.start()
+	fac := r.facilitator("")
+	fac.waitJS("a fault in effect with checks", `(window.firedrillRoom.view.staff.faults || []).some((f) => f.phase === "in-effect" && (f.checks || []).length > 0)`)
+	fac.click("end", "#endBtn")
+	fac.waitJS("the end confirmation", `!document.querySelector("#endConfirm").classList.contains("hidden")`)
+	fac.run("open the scenario's details", chromedp.Evaluate[chromedp.Void](`document.querySelector("#side details").open = true`))
+	// Mark the panel as it is now, and wait for the probes to rebuild it.
+	fac.run("mark the panel", chromedp.Evaluate[chromedp.Void](`document.querySelector("#endBtn").dataset.old = "1"`))
+	fac.waitJS("the panel was rebuilt", `document.querySelector("#endBtn") && document.querySelector("#endBtn").dataset.old === undefined`)
+	if !eval[bool](fac, `!document.querySelector("#endConfirm").classList.contains("hidden")`) {
+		fac.shot("end-confirm-closed")
+		t.Fatal("the end confirmation closed when the panel was rebuilt")
+	}
+	if !eval[bool](fac, `document.querySelector("#side details").open`) {
+		t.Fatal("the scenario's details closed when the panel was rebuilt")
+	}
+	fac.click("confirm the end", "#endYes")
+	fac.waitJS("ended, the confirmation gone", `window.firedrillRoom.view.state !== "running" && document.querySelector("#endConfirm").classList.contains("hidden")`)
+}

@@ -16,6 +16,12 @@ export function renderSide(room, actions) {
   const side = $("side");
   const keep = saveInputs(side);
   const focused = document.activeElement && side.contains(document.activeElement) ? document.activeElement.id : "";
+  // The panel is rebuilt whenever the view changes (each probe round while a
+  // fault is in effect): what the viewer opened (a confirmation, a skip
+  // form, the scenario's details) stays open, and the panel keeps its scroll.
+  const opened = [...side.querySelectorAll("[data-keep-open]:not(.hidden)")].map((e) => e.id);
+  const details = [...side.querySelectorAll("details")].map((d) => d.open);
+  const scroll = side.scrollTop;
   clear(side);
   const s = room.sess, v = room.view;
   const fac = s.admin || s.role === "facilitator";
@@ -23,6 +29,9 @@ export function renderSide(room, actions) {
   else if (s.role === "designer" || s.role === "observer") staffPanel(side, room);
   else participantPanel(side, room);
   restoreInputs(side, keep);
+  for (const id of opened) if ($(id)) $(id).classList.remove("hidden");
+  side.querySelectorAll("details").forEach((d, i) => { if (details[i]) d.open = true; });
+  side.scrollTop = scroll;
   if (focused && $(focused)) $(focused).focus();
   void v;
 }
@@ -90,9 +99,10 @@ function facilitatorPanel(side, room) {
   const over = ["ended", "aborted", "closed", "retro"].includes(v.state);
   const post = (p, body) => ctx.api("POST", path(p), body);
 
-  const abortBox = el("div", { class: "hidden", id: "abortConfirm" },
+  const abortBox = el("div", { class: "hidden", id: "abortConfirm", dataset: { keepOpen: "" } },
     el("p", { class: "error" }, t("abortConfirm")),
     el("button", { type: "button", class: "danger", id: "abortYes", onclick: () => act("ctlErr", async () => {
+      $("abortConfirm").classList.add("hidden");
       const rep = await post("/abort", { confirm: true, why: "aborted from the console" });
       lastAbort = { drill: v.id, rep };
     }) }, t("abort")),
@@ -106,8 +116,8 @@ function facilitatorPanel(side, room) {
       running && v.paused ? el("button", { type: "button", id: "resumeBtn", onclick: () => act("ctlErr", () => post("/resume")) }, t("resume")) : null,
       el("button", { type: "button", id: "endBtn", disabled: !running, onclick: () => { if ($("endConfirm")) $("endConfirm").classList.remove("hidden"); } }, t("end")),
       el("button", { type: "button", class: "danger", id: "abortBtn", disabled: over, onclick: () => $("abortConfirm").classList.remove("hidden") }, t("abort"))),
-    el("div", { class: "hidden", id: "endConfirm" }, el("p", {}, t("endConfirm")),
-      el("button", { type: "button", class: "primary", id: "endYes", onclick: () => act("ctlErr", () => post("/end", { why: "" })) }, t("end")),
+    el("div", { class: "hidden", id: "endConfirm", dataset: { keepOpen: "" } }, el("p", {}, t("endConfirm")),
+      el("button", { type: "button", class: "primary", id: "endYes", onclick: () => { $("endConfirm").classList.add("hidden"); act("ctlErr", () => post("/end", { why: "" })); } }, t("end")),
       " ", el("button", { type: "button", onclick: () => $("endConfirm").classList.add("hidden") }, t("cancel"))),
     abortBox,
     errBox("ctlErr"),
@@ -381,7 +391,7 @@ function hintsSection(side, room, controls) {
     const def = (sc.hints || []).find((x) => x.id === h.id) || {};
     const done = h.givenAt != null || h.skipped;
     const skipId = "hintWhy-" + h.id;
-    const skipForm = skippable && !done ? el("form", { class: "hidden inline", id: "hintSkip-" + h.id, onsubmit: (e) => {
+    const skipForm = skippable && !done ? el("form", { class: "hidden inline", id: "hintSkip-" + h.id, dataset: { keepOpen: "" }, onsubmit: (e) => {
       e.preventDefault();
       const why = $(skipId).value.trim();
       if (!why) { $("hintErr").textContent = t("skipWhyNeeded"); $(skipId).classList.add("field-error"); $(skipId).focus(); return; }
