@@ -358,9 +358,10 @@ func (c *census) role(role string) {
 	tab := c.openTab(role, c.drillFor(role, false))
 	defer tab.close()
 	if c.state == "retro-closed" && role != "facilitator" {
-		// Access ends when the drill closes: the room refuses, cleanly.
+		// Access ends when the drill closes: the room sends the person to
+		// the retro, the one page they keep, cleanly.
 		tab.load(c.e.http.URL + "/room/" + tab.drill.id)
-		tab.waitJS("the closed drill's room refuses", `document.querySelector("#refused") !== null`)
+		tab.waitJS("the closed drill's room leads to the retro", `location.pathname === "/room/`+tab.drill.id+`/retro" && document.querySelector("#title").textContent !== "…"`)
 		for _, b := range tab.takeBad() {
 			// Every request for the drill is refused now, also those of
 			// the room this browser had open when the drill closed.
@@ -368,9 +369,9 @@ func (c *census) role(role string) {
 				tab.fail("opening the room of the closed drill", b)
 			}
 		}
-		tab.checkErrors("the refusal page")
+		tab.checkErrors("the retro the room leads to")
 		tab.shot("/room/{id}")
-		c.rep.add(c.state, role, "/room/{id}", censusControl{Key: "(page)", Kind: "page", Count: 1}, "refused: access ended with the drill")
+		c.rep.add(c.state, role, "/room/{id}", censusControl{Key: "(page)", Kind: "page", Count: 1}, "sent to the retro: access ended with the drill")
 		return
 	}
 	var pages []string
