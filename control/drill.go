@@ -152,6 +152,10 @@ type CheckResult struct {
 	Detail string `json:"detail,omitempty"`
 	// CheckedAt is the drill time of the poll.
 	CheckedAt time.Duration `json:"checkedAt"`
+	// NoAnswer is set by Engine.CheckProbes when the call gave no answer
+	// (an error, or no answer by the probe deadline): a failed poll, which
+	// says nothing of the target. Drills never set it.
+	NoAnswer bool `json:"-"`
 }
 
 // holdsRecord reports whether the fault may have changed the environment and

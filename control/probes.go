@@ -239,8 +239,8 @@ func (e *Engine) runProbes(ctx context.Context, ps []scenarios.Probe) (ok bool, 
 // CheckProbes asks each probe once, as a drill's check does (bounded by
 // the engine's probe deadline and concurrency), outside any drill: a
 // rehearsal asks whether the target is healthy before it plays the next
-// level. A probe that gives no answer counts as failing, with the reason
-// in its detail; the error is for a probe the engine cannot build or a
+// level. A probe that gives no answer counts as failing (NoAnswer, a
+// failed poll), with the reason in its detail; the error is for a probe the engine cannot build or a
 // context that ended. Results are in the order of ps, with no CheckedAt.
 func (e *Engine) CheckProbes(ctx context.Context, ps []scenarios.Probe) ([]CheckResult, error) {
 	out := make([]CheckResult, 0, len(ps))
@@ -258,7 +258,7 @@ func (e *Engine) CheckProbes(ctx context.Context, ps []scenarios.Probe) ([]Check
 		case ctx.Err() != nil:
 			return nil, context.Cause(ctx)
 		case err != nil:
-			out = append(out, CheckResult{Name: name, Detail: fmt.Sprintf("no answer: %v", err)})
+			out = append(out, CheckResult{Name: name, Detail: fmt.Sprintf("no answer: %v", err), NoAnswer: true})
 		default:
 			out = append(out, CheckResult{Name: name, OK: res.OK, Detail: res.Detail})
 		}

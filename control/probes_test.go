@@ -378,7 +378,7 @@ func TestProbes_checkProbesOutsideADrill(t *testing.T) {
 	want := []control.CheckResult{
 		{Name: "db-config-healthy", OK: true, Detail: "db-config is healthy"},
 		{Name: "fake/healthy", OK: false, Detail: "cache-evict is broken"},
-		{Name: "db-config-healthy", OK: false, Detail: "no answer: the API server is away"},
+		{Name: "db-config-healthy", OK: false, Detail: "no answer: the API server is away", NoAnswer: true},
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("got %+v\nwant %+v", got, want)
@@ -386,5 +386,42 @@ func TestProbes_checkProbesOutsideADrill(t *testing.T) {
 	bad := []scenarios.Probe{{Probe: scenarios.InjectorRef{Plugin: "fake", Type: "healthy"}, Params: map[string]any{"x": func() {}}}}
 	if _, err := h.Engine.CheckProbes(h.Ctx, bad); err == nil {
 		t.Fatal("a probe whose params cannot be encoded was asked")
+	}
+}
+
+// CheckProbes with a probe whose call hangs is bounded by the engine's
+// probe deadline on its clock: the call is cut there and counts as a
+// failed poll (NoAnswer) with the reason, and the probes after it are
+// still asked.
+func TestProbes_checkProbesCutsAHangingCallAtTheDeadline(t *testing.T) {
+	fake := controltest.NewInjector()
+	inj := &deadlineProbes{Injector: fake}
+	h := loopHarness(t, inj, fake, func(e *control.Engine) { e.ProbeTimeout = 20 * time.Second })
+	s := controltest.PaymentScenario()
+	ps := []scenarios.Probe{s.Faults[0].ResolvedWhen.Probes[0], s.Faults[0].ResolvedWhen.Probes[0]}
+	type answer struct {
+		res []control.CheckResult
+		err error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		res, err := h.Engine.CheckProbes(h.Ctx, ps)
+		done <- answer{res, err}
+	}()
+	for i := int32(1); i <= 2; i++ {
+		waitFor(t, fmt.Sprintf("probe call %d is out", i), func() bool { return inj.calls.Load() == i && h.Clock.HasWaiters() })
+		h.Clock.Step(20 * time.Second)
+	}
+	a := <-done
+	if a.err != nil {
+		t.Fatal(a.err)
+	}
+	for _, r := range a.res {
+		if r.OK || !r.NoAnswer || !strings.Contains(r.Detail, "no answer within 20s") {
+			t.Errorf("%+v, want a failed poll cut at the 20s deadline", r)
+		}
+	}
+	if len(a.res) != 2 {
+		t.Fatalf("%d results, want 2", len(a.res))
 	}
 }
