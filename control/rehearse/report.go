@@ -33,7 +33,7 @@ const (
 // record). Status is failed when any check failed.
 type Report struct {
 	Status     string               `json:"status"`
-	DrillID    string               `json:"drillId"`
+	DrillID    string               `json:"drillId,omitempty"`
 	Scenario   string               `json:"scenario,omitempty"`
 	Difficulty scenarios.Difficulty `json:"difficulty,omitempty"`
 	// Candidate is the candidate rehearsed, for a scenario that keeps

@@ -3,10 +3,13 @@ package rehearse
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
+
+	"k8s.io/utils/clock"
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/scenarios"
@@ -70,6 +73,10 @@ type Settle struct {
 	// Rounds is how many times the probes were asked.
 	Rounds int           `json:"rounds"`
 	Probes []SettleProbe `json:"probes"`
+	// Unchecked names each fault that has no resolvedWhen probe (resolved
+	// by hand only): nothing says whether its target recovered, so only
+	// the least stable time was waited for it.
+	Unchecked []string `json:"unchecked,omitempty"`
 }
 
 // SettleProbe is one probe asked while settling, as the last round saw it.
@@ -101,20 +108,26 @@ type settleProbe struct {
 // scenarios, each once (the same probe of several faults must hold for
 // the longest of their stable periods), with its stable period in real
 // time: the fault's stableFor on the drill clock of the given scale, and
-// at least floor.
-func settleProbes(scale float64, floor time.Duration, ss ...*scenarios.Scenario) ([]*settleProbe, error) {
-	var out []*settleProbe
+// at least floor. unchecked says which faults have no probe.
+func settleProbes(scale float64, floor time.Duration, ss ...*scenarios.Scenario) (out []*settleProbe, unchecked []string, err error) {
 	byKey := map[string]*settleProbe{}
 	for _, s := range ss {
 		if s == nil {
 			continue
 		}
 		for _, f := range s.Faults {
-			stable := max(time.Duration(float64(f.ResolvedWhen.StableFor.D())/scale), floor)
+			if len(f.ResolvedWhen.Probes) == 0 {
+				msg := fmt.Sprintf("fault %s has no resolvedWhen probe: not checked", f.ID)
+				if !slices.Contains(unchecked, msg) {
+					unchecked = append(unchecked, msg)
+				}
+				continue
+			}
+			stable := max(stableReal(f, scale), floor)
 			for _, p := range f.ResolvedWhen.Probes {
 				spec, err := control.NewProbeSpec(p)
 				if err != nil {
-					return nil, fmt.Errorf("fault %s: %w", f.ID, err)
+					return nil, nil, fmt.Errorf("fault %s: %w", f.ID, err)
 				}
 				b, _ := json.Marshal(spec) // a spec is plain data
 				sp := byKey[string(b)]
@@ -130,7 +143,34 @@ func settleProbes(scale float64, floor time.Duration, ss ...*scenarios.Scenario)
 			}
 		}
 	}
-	return out, nil
+	return out, unchecked, nil
+}
+
+// stableReal is the fault's stableFor on a drill clock of the given
+// scale, in real time.
+func stableReal(f scenarios.Fault, scale float64) time.Duration {
+	return time.Duration(float64(f.ResolvedWhen.StableFor.D()) / scale)
+}
+
+// CheckSettle returns an error when the target could never be found
+// healthy before the rehearsal of played at the given scale: a fault's
+// stableFor, in real time, is not shorter than the settle timeout, so the
+// wait would always run to the timeout and skip the level. It names the
+// fault and both durations.
+func CheckSettle(played *scenarios.Scenario, scale float64, timeout time.Duration) error {
+	if scale == 0 {
+		scale = DefaultTimeScale
+	}
+	if timeout <= 0 {
+		timeout = DefaultSettleTimeout
+	}
+	for _, f := range played.Faults {
+		if st := stableReal(f, scale); len(f.ResolvedWhen.Probes) > 0 && st >= timeout {
+			return fmt.Errorf("fault %s of %s: its stableFor %s at time scale %g is %s of real time, not shorter than the settle timeout %s: the target could never be found healthy in time and every level would be skipped; raise the settle timeout above %s or the time scale",
+				f.ID, levelName(played), f.ResolvedWhen.StableFor.D(), scale, st, timeout, st)
+		}
+	}
+	return nil
 }
 
 // Settle waits on the runner's clock until the target is healthy for the
@@ -158,7 +198,7 @@ func (r *Runner) Settle(ctx context.Context, o Options) (*Settle, error) {
 	if err != nil {
 		return nil, fmt.Errorf("settle before %s: %w", o.Scenario.Metadata.Name, err)
 	}
-	ps, err := settleProbes(scale, so.Stable, so.After, played)
+	ps, unchecked, err := settleProbes(scale, so.Stable, so.After, played)
 	if err != nil {
 		return nil, fmt.Errorf("settle before %s: %w", o.Scenario.Metadata.Name, err)
 	}
@@ -166,40 +206,46 @@ func (r *Runner) Settle(ctx context.Context, o Options) (*Settle, error) {
 	for i, p := range ps {
 		specs[i] = p.probe
 	}
-	st := &Settle{TimeoutMs: so.Timeout.Milliseconds()}
+	st := &Settle{TimeoutMs: so.Timeout.Milliseconds(), Unchecked: unchecked}
 	if so.After != nil {
 		st.AfterLevel = levelName(so.After)
 	}
 	start := r.Clock.Now()
 	deadline := start.Add(so.Timeout)
 	for {
-		now := r.Clock.Now()
-		res, err := r.Engine.CheckProbes(ctx, specs)
+		res, cut, err := r.settleRound(ctx, specs, deadline)
 		if err != nil {
 			return nil, fmt.Errorf("settle before %s: %w", o.Scenario.Metadata.Name, err)
 		}
+		// As in a drill, a probe holds from when the round's answer came,
+		// and a call that gave no answer is a failed poll: it neither
+		// resets the time held nor counts as holding.
+		now := r.Clock.Now()
 		st.Rounds++
-		healthy := true
+		// Without a probe the target is still given the least stable time
+		// (a fault resolved by hand only is not checked at all).
+		healthy := !cut && now.Sub(start) >= so.Stable
 		for i, p := range ps {
+			if cut {
+				p.last = control.CheckResult{Name: p.last.Name, NoAnswer: true, Detail: "no answer before the settle timeout"}
+				continue
+			}
 			p.last = res[i]
 			switch {
+			case res[i].NoAnswer:
 			case !res[i].OK:
 				p.since = nil
 			case p.since == nil:
 				t := now
 				p.since = &t
 			}
-			if p.since == nil || now.Sub(*p.since) < p.stable {
+			if !res[i].OK || p.since == nil || now.Sub(*p.since) < p.stable {
 				healthy = false
 			}
 		}
-		end := r.Clock.Now()
-		if healthy || !end.Before(deadline) {
+		if healthy || !now.Before(deadline) {
 			st.Healthy = healthy
 			st.WaitedMs = now.Sub(start).Milliseconds()
-			if !healthy {
-				st.WaitedMs = end.Sub(start).Milliseconds()
-			}
 			st.Probes = settleReport(ps, start, now)
 			if healthy && !so.AfterRevert.IsZero() {
 				rec := start
@@ -213,13 +259,47 @@ func (r *Runner) Settle(ctx context.Context, o Options) (*Settle, error) {
 			}
 			return st, nil
 		}
-		wait := min(settlePoll, deadline.Sub(end))
+		wait := min(settlePoll, deadline.Sub(now))
 		select {
 		case <-ctx.Done():
 			return nil, context.Cause(ctx)
 		case <-r.Clock.After(wait):
 		}
 	}
+}
+
+// errSettleDeadline is the cause of a settle round cut at the timeout.
+var errSettleDeadline = errors.New("no answer before the settle timeout")
+
+// settleRound asks the probes once, the round cut at the deadline on the
+// runner's clock (cut true, no results), so that a probe that hangs does
+// not stretch the wait past the settle timeout by its probe deadline.
+func (r *Runner) settleRound(ctx context.Context, specs []scenarios.Probe, deadline time.Time) (res []control.CheckResult, cut bool, err error) {
+	if len(specs) == 0 {
+		return nil, false, nil
+	}
+	rctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	left := deadline.Sub(r.Clock.Now())
+	var t clock.Timer
+	if c, ok := r.Clock.(clock.WithDelayedExecution); ok {
+		t = c.AfterFunc(left, func() { cancel(errSettleDeadline) })
+	} else {
+		t = r.Clock.NewTimer(left)
+		go func() {
+			select {
+			case <-t.C():
+				cancel(errSettleDeadline)
+			case <-rctx.Done():
+			}
+		}()
+	}
+	defer t.Stop()
+	res, err = r.Engine.CheckProbes(rctx, specs)
+	if err != nil && ctx.Err() == nil && errors.Is(context.Cause(rctx), errSettleDeadline) {
+		return nil, true, nil
+	}
+	return res, false, err
 }
 
 func settleReport(ps []*settleProbe, start, now time.Time) []SettleProbe {
@@ -237,23 +317,37 @@ func settleReport(ps []*settleProbe, start, now time.Time) []SettleProbe {
 }
 
 // describeProbe names a probe for the report: its name or type, and its
-// target.
+// target ("Deployment shop/web", "Pod selector app=web in shop").
 func describeProbe(p scenarios.Probe) string {
 	name := p.Name
 	if name == "" {
 		name = p.Probe.String()
 	}
 	t := p.Target
-	obj := t.Name
-	if obj == "" && len(t.Selector) > 0 {
+	var obj string
+	switch {
+	case t.Name != "" && t.Namespace != "":
+		obj = t.Namespace + "/" + t.Name
+	case t.Name != "":
+		obj = t.Name
+	case len(t.Selector) > 0:
 		var sel []string
 		for k, v := range t.Selector {
 			sel = append(sel, k+"="+v)
 		}
 		slices.Sort(sel)
 		obj = "selector " + strings.Join(sel, ",")
+		if t.Namespace != "" {
+			obj += " in " + t.Namespace
+		}
+	default:
+		obj = t.Namespace
 	}
-	return fmt.Sprintf("%s (%s %s/%s)", name, t.Kind, t.Namespace, obj)
+	target := strings.TrimSpace(t.Kind + " " + obj)
+	if target == "" {
+		return name
+	}
+	return fmt.Sprintf("%s (%s)", name, target)
 }
 
 // levelName names a played scenario as the report does: its name, the
@@ -289,6 +383,9 @@ func settleCheck(st *Settle) Check {
 			}
 		}
 		msg := fmt.Sprintf("%s, the target was healthy after %s of real time: %d probe(s) of the faults held for their stable period", after, waited, len(st.Probes))
+		if len(st.Unchecked) > 0 {
+			msg += "; " + strings.Join(st.Unchecked, "; ")
+		}
 		if latest > 0 {
 			msg += fmt.Sprintf("; the last to recover was %s, %s into the wait", last, msWords(latest))
 		}
@@ -309,7 +406,11 @@ func settleCheck(st *Settle) Check {
 			failing = append(failing, fmt.Sprintf("%s of %s held only %s of its %s", p.Name, strings.Join(p.Faults, ", "), msWords(p.HeldMs), msWords(p.StableMs)))
 		}
 	}
-	return Check{What: "target settled", Outcome: OutcomeFailed, Message: fmt.Sprintf("%s, the target was not healthy within the %s settle timeout; still failing: %s", after, msWords(st.TimeoutMs), strings.Join(failing, "; "))}
+	msg := fmt.Sprintf("%s, the target was not healthy within the %s settle timeout; still failing: %s", after, msWords(st.TimeoutMs), strings.Join(failing, "; "))
+	if len(st.Unchecked) > 0 {
+		msg += "; " + strings.Join(st.Unchecked, "; ")
+	}
+	return Check{What: "target settled", Outcome: OutcomeFailed, Message: msg}
 }
 
 // msWords formats a real-time duration in milliseconds: 41.2s, 5m0s.
