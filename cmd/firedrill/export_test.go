@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"time"
+
+	"github.com/firedrill/firedrill/control/rehearse"
 )
 
 // StopGraceOf runs the command line args and returns the grace the command
@@ -24,3 +26,11 @@ func StopGraceOf(args ...string) time.Duration {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// RehearseOutcome is the exit of firedrill rehearse for its reports.
+func RehearseOutcome(reports []*rehearse.Report, settleTimeout time.Duration) error {
+	return rehearseOutcome(reports, settleTimeout)
+}
+
+// WriteReports writes rehearsal reports as -o json does.
+var WriteReports = writeReports

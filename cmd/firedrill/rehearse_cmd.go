@@ -120,6 +120,22 @@ func (m *Main) rehearse(cmd *cobra.Command, files []string, o rehearseOptions) e
 		}
 		list = append(list, s)
 	}
+	// Refuse before any cluster is touched a level whose target could
+	// never be found healthy in time: every level would wait the whole
+	// timeout and be skipped.
+	var levels []rehearse.Level
+	for _, s := range list {
+		for _, run := range runsOf(s, o) {
+			played, err := s.ForPlay(run.candidate, run.difficulty)
+			if err != nil {
+				return fmt.Errorf("rehearse %s at %s: %w", s.Source, run.difficulty, err)
+			}
+			if err := rehearse.CheckSettle(played, o.timeScale, o.settleTimeout); err != nil {
+				return &ExitError{Code: 2, Err: fmt.Errorf("rehearse: %s: %w (--settle-timeout, --time-scale)", s.Source, err)}
+			}
+			levels = append(levels, rehearse.Level{Scenario: s, Candidate: run.candidate, Difficulty: run.difficulty})
+		}
+	}
 	db, err := m.openJournal(ctx)
 	if err != nil {
 		return err
@@ -137,44 +153,35 @@ func (m *Main) rehearse(cmd *cobra.Command, files []string, o rehearseOptions) e
 	if _, err := k.client(ctx); err != nil {
 		return fmt.Errorf("rehearse: the robots cannot work on the cluster: %w", err)
 	}
-	var reports []*rehearse.Report
-	failed, skipped := 0, 0
-	// before is the scenario, as played, of the last rehearsal that ran:
-	// the target recovers from its faults before the next one starts.
-	var before *scenarios.Scenario
-	var lastRevert time.Time
-	for _, s := range list {
-		for _, run := range runsOf(s, o) {
-			d := run.difficulty
-			rep, err := r.Run(ctx, rehearse.Options{Scenario: s, Difficulty: d, Candidate: run.candidate, TimeScale: o.timeScale,
-				Settle: &rehearse.SettleOptions{Timeout: o.settleTimeout, Stable: o.settleStable, After: before, AfterRevert: lastRevert}})
-			if err != nil {
-				return fmt.Errorf("rehearse %s at %s: %w", s.Source, d, err)
-			}
-			switch rep.Status {
-			case rehearse.StatusPassed:
-			case rehearse.StatusSkipped:
-				skipped++
-			default:
-				failed++
-			}
-			if rep.Status != rehearse.StatusSkipped {
-				lastRevert = rep.LastRevertAt
-				if before, err = s.ForPlay(run.candidate, d); err != nil {
-					return fmt.Errorf("rehearse %s at %s: %w", s.Source, d, err)
-				}
-			}
-			reports = append(reports, rep)
+	reports, err := rehearse.PlayLevels(ctx, levels, o.timeScale, rehearse.SettleOptions{Timeout: o.settleTimeout, Stable: o.settleStable}, r.Run,
+		func(rep *rehearse.Report) error {
 			if o.output == "text" {
-				if err := rep.WriteText(m.Stdout); err != nil {
-					return err
-				}
+				return rep.WriteText(m.Stdout)
 			}
-		}
+			return nil
+		})
+	if err != nil {
+		return err
 	}
 	if o.output == "json" {
 		if err := writeReports(m.Stdout, reports); err != nil {
 			return err
+		}
+	}
+	return rehearseOutcome(reports, o.settleTimeout)
+}
+
+// rehearseOutcome is the command's exit: 1 when a rehearsal failed or was
+// skipped, saying how many.
+func rehearseOutcome(reports []*rehearse.Report, settleTimeout time.Duration) error {
+	failed, skipped := 0, 0
+	for _, rep := range reports {
+		switch rep.Status {
+		case rehearse.StatusPassed:
+		case rehearse.StatusSkipped:
+			skipped++
+		default:
+			failed++
 		}
 	}
 	switch {
@@ -183,7 +190,7 @@ func (m *Main) rehearse(cmd *cobra.Command, files []string, o rehearseOptions) e
 	case failed > 0:
 		return &ExitError{Code: 1, Err: fmt.Errorf("rehearse: %d of %d rehearsals failed", failed, len(reports))}
 	case skipped > 0:
-		return &ExitError{Code: 1, Err: fmt.Errorf("rehearse: %d of %d rehearsals were skipped: the target was not healthy before them within --settle-timeout %s", skipped, len(reports), o.settleTimeout)}
+		return &ExitError{Code: 1, Err: fmt.Errorf("rehearse: %d of %d rehearsals were skipped: the target was not healthy before them within --settle-timeout %s", skipped, len(reports), settleTimeout)}
 	}
 	return nil
 }

@@ -348,3 +348,44 @@ func (h *Rehearsal) record(ctx context.Context) (*record.Record, error) {
 	}
 	return rec, nil
 }
+
+// Level is one rehearsal of a sequence: a scenario as a candidate at a
+// difficulty.
+type Level struct {
+	Scenario   *scenarios.Scenario
+	Candidate  string
+	Difficulty scenarios.Difficulty
+}
+
+// PlayLevels plays levels one after another on the same target with play
+// (Runner.Run), each after a wait for a healthy target (settle's Timeout
+// and Stable): the target recovers from the last level played, as played,
+// from that level's last revert. A skipped level injected nothing, so the
+// level after it still waits for the one played before. each, when set,
+// is given every report as it comes.
+func PlayLevels(ctx context.Context, levels []Level, scale float64, settle SettleOptions, play func(context.Context, Options) (*Report, error), each func(*Report) error) ([]*Report, error) {
+	var reports []*Report
+	var before *scenarios.Scenario
+	var lastRevert time.Time
+	for _, l := range levels {
+		so := settle
+		so.After, so.AfterRevert = before, lastRevert
+		rep, err := play(ctx, Options{Scenario: l.Scenario, Difficulty: l.Difficulty, Candidate: l.Candidate, TimeScale: scale, Settle: &so})
+		if err != nil {
+			return reports, fmt.Errorf("rehearse %s at %s: %w", l.Scenario.Source, l.Difficulty, err)
+		}
+		if rep.Status != StatusSkipped {
+			lastRevert = rep.LastRevertAt
+			if before, err = l.Scenario.ForPlay(l.Candidate, l.Difficulty); err != nil {
+				return reports, fmt.Errorf("rehearse %s at %s: %w", l.Scenario.Source, l.Difficulty, err)
+			}
+		}
+		reports = append(reports, rep)
+		if each != nil {
+			if err := each(rep); err != nil {
+				return reports, err
+			}
+		}
+	}
+	return reports, nil
+}
