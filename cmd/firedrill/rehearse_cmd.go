@@ -66,8 +66,10 @@ autoscaler scaling back. The report's "target settled" line says how long
 that took. When the target is not healthy within --settle-timeout (real
 time), the level is not played and is reported as skipped, naming the
 probes still failing: its checks would have read the previous level's
-damage. Exit status 0 when every rehearsal passed, 1 when one failed or was
-skipped.`,
+damage. A fault whose stableFor at --time-scale is not shorter than
+--settle-timeout could never be found healthy in time: it is refused before
+the cluster is touched. Exit status 0 when every rehearsal passed, 1 when
+one failed or was skipped, 2 for flags or a settle refused.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkOutput(o.output); err != nil {
