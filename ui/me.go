@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"html/template"
 	"net/http"
 	"sort"
 
@@ -40,8 +41,16 @@ func (sess *Session) personal() bool {
 }
 
 // pageMe serves "my drills" to a person signed in for it; anyone else is
-// sent to sign in for it.
+// sent to sign in for it. Without an identity provider nobody can sign in
+// for it: the page says so instead of sending them to a sign-in that
+// answers 404.
 func (s *Server) pageMe(w http.ResponseWriter, r *http.Request, sess *Session) {
+	if s.oidc == nil {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		_ = meUnavailablePage.Execute(w, nil)
+		return
+	}
 	if !sess.personal() {
 		http.Redirect(w, r, "/auth/oidc/login?purpose=me", http.StatusSeeOther)
 		return
@@ -89,3 +98,16 @@ func (s *Server) apiMyDrills(w http.ResponseWriter, r *http.Request, sess *Sessi
 	sort.Slice(out.Drills, func(i, j int) bool { return out.Drills[i].CreatedAt.Before(out.Drills[j].CreatedAt) })
 	writeJSON(w, http.StatusOK, out)
 }
+
+// meUnavailablePage is "my drills" on a server without an identity
+// provider: it says what the page is for and where a drill's record is.
+var meUnavailablePage = template.Must(template.New("me-unavailable").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>firedrill — my drills</title><link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="/static/app.css"></head>
+<body><div class="banner">EXERCISE — this is an incident drill.</div>
+<main class="center"><h1>My drills</h1>
+<p id="me-unavailable">"My drills" lists the drills you linked to your identity-provider account, with your own before/after self-ratings. This server has no identity provider configured, so there is nothing to sign in to.</p>
+<p>A drill you joined stays reachable through its join link; its record is with the facilitator.</p>
+<p><a href="/login">Facilitator sign-in</a></p></main></body></html>
+`))
