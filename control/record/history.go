@@ -54,7 +54,7 @@ type History struct {
 	PeopleTrained int `json:"peopleTrained"`
 	People        int `json:"people"`
 	// RehearsalsLeftOut counts the drills of the filter left out because
-	// they ran on a rehearsal clock.
+	// they ran on a rehearsal clock; one still running is not counted.
 	RehearsalsLeftOut int `json:"rehearsalsLeftOut"`
 	// Ratings pools every submitted before/after self-rating; below
 	// MinAnswers answers only its count is given (RatingsHidden).
@@ -243,7 +243,11 @@ func buildHistory(records []*Record, f HistoryFilter, now time.Time) (*History, 
 		seasons[r.Season] = true
 		if (f.Team == "" || strings.EqualFold(r.Team, f.Team)) && (f.Season == "" || r.Season == f.Season) {
 			if r.Rehearsal() && !f.Rehearsals {
-				h.RehearsalsLeftOut++
+				// A rehearsal still being played is not yet one the
+				// history left out: it is counted once it has ended.
+				if r.State != string(control.StateRunning) {
+					h.RehearsalsLeftOut++
+				}
 				continue
 			}
 			sel = append(sel, r)

@@ -283,6 +283,25 @@ func TestBuildHistory_Rehearsals(t *testing.T) {
 	}
 }
 
+// A rehearsal still being played is neither listed nor counted among the
+// rehearsals left out: the history page said "1 rehearsal(s) left out"
+// while the drill was running.
+func TestBuildHistory_aRunningRehearsalIsNotCountedAsLeftOut(t *testing.T) {
+	kim := []record.Person{{ID: "kim", Name: "Kim", Role: control.RoleParticipant}}
+	real := rec("real", "payments", "2026-10-02", "resolved", 0, 30, kim, record.Answer{Name: "Kim", Before: 2, After: 4})
+	done := rec("done", "payments", "2026-10-03", "resolved", 0, 1, kim)
+	done.TimeScale = 60
+	running := rec("running", "payments", "2026-10-04", "", 0, 0, kim)
+	running.TimeScale, running.State = 60, string(control.StateRunning)
+	h, err := record.BuildHistory([]*record.Record{real, done, running}, record.HistoryFilter{}, time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Drills) != 1 || h.RehearsalsLeftOut != 1 {
+		t.Fatalf("%d drills, %d rehearsals left out; want 1 and 1 (the ended rehearsal only)", len(h.Drills), h.RehearsalsLeftOut)
+	}
+}
+
 // The history shows self-rating averages only for groups of MinAnswers
 // answers or more: a drill or a selection with fewer gives its count and
 // says "too few answers to show", never the averages or the spread, which
