@@ -41,7 +41,7 @@ lint:
 bench: bench-killswitch
 	$(GO) test -run '^$$' -bench . -skip '^BenchmarkFanout$$' -benchtime 1x -count 1 $$($(GO) list $(PKGS) | grep -v -e /internal/killswitch$$)
 
-## bench-killswitch: only the kill switch's comparisons, measured side by side in one run: engine Abort vs the parallel PATCH floor vs serial kubectl (10/50/200 faults), fire -> watch vs a bare PATCH -> watch, chat fan-out vs a bare gorilla/websocket hub (10/50/100 drills), RSS of serve + plugin; the load average is printed with them
+## bench-killswitch: only the kill switch's comparisons, measured side by side in one run: engine Abort vs the parallel PATCH floor vs serial kubectl (10/50/200 faults), fire -> watch vs a bare PATCH -> watch, chat fan-out vs a bare gorilla/websocket hub and a durable floor (that hub behind a group-committed fdatasync; 10/50/100 drills), RSS of serve + plugin; the load average is printed with them
 .PHONY: bench-killswitch
 bench-killswitch:
 	@echo "load average before: $$(cut -d' ' -f1-3 /proc/loadavg)"
