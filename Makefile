@@ -45,8 +45,8 @@ bench: bench-killswitch
 .PHONY: bench-killswitch
 bench-killswitch:
 	@echo "load average before: $$(cut -d' ' -f1-3 /proc/loadavg)"
-	$(GO) test -run '^$$' -bench 'KillSwitch|FireToWatch|ServeRSS' -benchtime 1x -count 1 ./internal/killswitch
-	$(GO) test -run '^$$' -bench 'Fanout' -benchtime 1x -count 1 ./ui
+	$(GO) test -run '^$$' -bench 'KillSwitch|FireToWatch|ServeRSS' -benchtime 1x -count 1 -timeout 30m ./internal/killswitch
+	$(GO) test -run '^$$' -bench 'Fanout' -benchtime 1x -count 1 -timeout 30m ./ui
 	@echo "load average after: $$(cut -d' ' -f1-3 /proc/loadavg)"
 
 fmt:
