@@ -331,6 +331,16 @@ func (d *Drill) Elapsed(now time.Time) time.Duration {
 	return d.ClockBase + time.Duration(float64(wall)*d.TimeScale)
 }
 
+// Over reports whether the drill is no longer played: ended, in its
+// retro, closed or aborted.
+func (d *Drill) Over() bool {
+	switch d.State {
+	case StateEnded, StateRetro, StateClosed, StateAborted:
+		return true
+	}
+	return false
+}
+
 // Running reports whether the drill clock is ticking: running and not paused.
 func (d *Drill) Running() bool { return d.State == StateRunning && !d.Paused }
 

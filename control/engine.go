@@ -547,6 +547,15 @@ func (e *Engine) Events(ctx context.Context, id string, afterSeq int64) ([]Event
 // streams it to subscribers. Types in the engine's namespaces (drill.,
 // fault., hint., inject., alert., chat., notice., person.) are refused.
 func (e *Engine) AppendEvent(ctx context.Context, id, typ, actor string, payload any) (Event, error) {
+	return e.AppendEventIf(ctx, id, typ, actor, payload, nil)
+}
+
+// AppendEventIf appends an event as AppendEvent does, when allow, called
+// with the drill under the same lock as the append, returns nil: no end,
+// abort or other event can come between the check and the append. The
+// error allow returns is returned as is and nothing is appended; a nil
+// allow always allows.
+func (e *Engine) AppendEventIf(ctx context.Context, id, typ, actor string, payload any, allow func(d *Drill) error) (Event, error) {
 	if typ == "" || IsEngineEventType(typ) {
 		return Event{}, injectors.Errorf(injectors.EINVALID, "event type %q is reserved or empty; use a namespace of your own, such as retro.answer", typ)
 	}
@@ -554,6 +563,11 @@ func (e *Engine) AppendEvent(ctx context.Context, id, typ, actor string, payload
 		return Event{}, injectors.Errorf(injectors.EINVALID, "event %s: actor is required", typ)
 	}
 	evs, err := e.mutate(ctx, id, func(d *Drill) ([]pending, error) {
+		if allow != nil {
+			if err := allow(d); err != nil {
+				return nil, err
+			}
+		}
 		return []pending{{Type: typ, Actor: actor, Payload: payload}}, nil
 	})
 	if err != nil {

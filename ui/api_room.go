@@ -397,17 +397,6 @@ func (s *Server) apiClaim(w http.ResponseWriter, r *http.Request, sess *Session)
 	// step, so two people clicking at once cannot both become commander.
 	s.claimMu.Lock()
 	defer s.claimMu.Unlock()
-	// Roles are claimed while the drill is played: after its end a claim
-	// would only put a stray entry on the record's timeline.
-	if err := s.engine.View(r.Context(), id, func(d *control.Drill) error {
-		if slices.Contains([]control.DrillState{control.StateEnded, control.StateRetro, control.StateClosed, control.StateAborted}, d.State) {
-			return injectors.Errorf(injectors.ECONFLICT, "drill %s is %s: response roles are claimed until the drill ends.", d.ID, d.State)
-		}
-		return nil
-	}); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
 	if req.Role == wire.ClaimCommander && !req.Release {
 		st, err := s.rooms.state(r.Context(), id)
 		if err != nil {
@@ -430,7 +419,16 @@ func (s *Server) apiClaim(w http.ResponseWriter, r *http.Request, sess *Session)
 			claim.TakeOverFrom = holder
 		}
 	}
-	e, err := s.engine.AppendEvent(r.Context(), id, control.EventRoleClaim, sess.PersonID, claim)
+	// Roles are claimed while the drill is played: after its end a claim
+	// would only put a stray entry on the record's timeline. The state is
+	// checked under the drill's lock with the append, so an end, an abort
+	// or the engine's own end (cap, resolved) cannot come in between.
+	e, err := s.engine.AppendEventIf(r.Context(), id, control.EventRoleClaim, sess.PersonID, claim, func(d *control.Drill) error {
+		if d.Over() {
+			return injectors.Errorf(injectors.ECONFLICT, "drill %s is %s: response roles are claimed until the drill ends.", d.ID, d.State)
+		}
+		return nil
+	})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

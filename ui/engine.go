@@ -41,6 +41,9 @@ type Engine interface {
 	PostMessage(ctx context.Context, drillID string, in control.PostMessage) (control.Message, error)
 	PostNotice(ctx context.Context, drillID string, in control.PostNotice) (control.Notice, error)
 	AppendEvent(ctx context.Context, id, typ, actor string, payload any) (control.Event, error)
+	// AppendEventIf appends when allow, run under the drill's lock with
+	// the append, returns nil.
+	AppendEventIf(ctx context.Context, id, typ, actor string, payload any, allow func(d *control.Drill) error) (control.Event, error)
 	// FollowPrepared registers prepare, which runs on each append's
 	// events before they are durable and returns what runs once they
 	// are, in journal order per drill, on the goroutine that committed
