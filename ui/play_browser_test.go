@@ -120,3 +120,29 @@ func TestBrowserFacilitatorPanelKeepsWhatIsOpen(t *testing.T) {
 	fac.click("confirm the end", "#endYes")
 	fac.waitJS("ended, the confirmation gone", `window.firedrillRoom.view.state !== "running" && document.querySelector("#endConfirm").classList.contains("hidden")`)
 }
+
+// TestBrowserConfirmationsCloseWhenTheDrillEnds: the facilitator opened
+// "End the drill?" and "Abort?", and the drill is ended elsewhere (another
+// facilitator, or the engine at the cap or when all is resolved). The
+// rebuilt panel must not keep either confirmation open with a live yes
+// button: before, both came back open and End answered 409.
+func TestBrowserConfirmationsCloseWhenTheDrillEnds(t *testing.T) {
+	e := newEnv(t)
+	r := newRoom(t, e)
+	r.start()
+	fac := r.facilitator("")
+	fac.click("end", "#endBtn")
+	fac.click("abort", "#abortBtn")
+	fac.waitJS("both confirmations open", `!document.querySelector("#endConfirm").classList.contains("hidden") && !document.querySelector("#abortConfirm").classList.contains("hidden")`)
+	r.admin.must(200, "POST", "/api/drills/"+r.id+"/end", nil, nil)
+	fac.waitJS("the panel shows the drill ended", `window.firedrillRoom.view.state !== "running" && document.querySelector("#endBtn").disabled`)
+	for _, c := range []struct{ box, yes string }{{"endConfirm", "endYes"}, {"abortConfirm", "abortYes"}} {
+		if !eval[bool](fac, `document.querySelector("#`+c.box+`").classList.contains("hidden")`) {
+			fac.shot("confirmation-still-open")
+			t.Fatalf("#%s is still open after the drill ended", c.box)
+		}
+		if !eval[bool](fac, `document.querySelector("#`+c.yes+`").disabled`) {
+			t.Fatalf("#%s is enabled after the drill ended", c.yes)
+		}
+	}
+}

@@ -29,7 +29,10 @@ export function renderSide(room, actions) {
   else if (s.role === "designer" || s.role === "observer") staffPanel(side, room);
   else participantPanel(side, room);
   restoreInputs(side, keep);
-  for (const id of opened) if ($(id)) $(id).classList.remove("hidden");
+  // Only what the new panel still offers is reopened: a confirmation whose
+  // action no longer applies (End once the drill ended) is built without
+  // data-keep-open and stays closed.
+  for (const id of opened) if ($(id) && $(id).hasAttribute("data-keep-open")) $(id).classList.remove("hidden");
   side.querySelectorAll("details").forEach((d, i) => { if (details[i]) d.open = true; });
   side.scrollTop = scroll;
   if (focused && $(focused)) $(focused).focus();
@@ -99,9 +102,11 @@ function facilitatorPanel(side, room) {
   const over = ["ended", "aborted", "closed", "retro"].includes(v.state);
   const post = (p, body) => ctx.api("POST", path(p), body);
 
-  const abortBox = el("div", { class: "hidden", id: "abortConfirm", dataset: { keepOpen: "" } },
+  // A confirmation is kept open across rebuilds only while its action
+  // applies, and its yes-button is disabled when it does not.
+  const abortBox = el("div", { class: "hidden", id: "abortConfirm", dataset: over ? {} : { keepOpen: "" } },
     el("p", { class: "error" }, t("abortConfirm")),
-    el("button", { type: "button", class: "danger", id: "abortYes", onclick: () => act("ctlErr", async () => {
+    el("button", { type: "button", class: "danger", id: "abortYes", disabled: over, onclick: () => act("ctlErr", async () => {
       $("abortConfirm").classList.add("hidden");
       const rep = await post("/abort", { confirm: true, why: "aborted from the console" });
       lastAbort = { drill: v.id, rep };
@@ -116,8 +121,8 @@ function facilitatorPanel(side, room) {
       running && v.paused ? el("button", { type: "button", id: "resumeBtn", onclick: () => act("ctlErr", () => post("/resume")) }, t("resume")) : null,
       el("button", { type: "button", id: "endBtn", disabled: !running, onclick: () => { if ($("endConfirm")) $("endConfirm").classList.remove("hidden"); } }, t("end")),
       el("button", { type: "button", class: "danger", id: "abortBtn", disabled: over, onclick: () => $("abortConfirm").classList.remove("hidden") }, t("abort"))),
-    el("div", { class: "hidden", id: "endConfirm", dataset: { keepOpen: "" } }, el("p", {}, t("endConfirm")),
-      el("button", { type: "button", class: "primary", id: "endYes", onclick: () => { $("endConfirm").classList.add("hidden"); act("ctlErr", () => post("/end", { why: "" })); } }, t("end")),
+    el("div", { class: "hidden", id: "endConfirm", dataset: running ? { keepOpen: "" } : {} }, el("p", {}, t("endConfirm")),
+      el("button", { type: "button", class: "primary", id: "endYes", disabled: !running, onclick: () => { $("endConfirm").classList.add("hidden"); act("ctlErr", () => post("/end", { why: "" })); } }, t("end")),
       " ", el("button", { type: "button", onclick: () => $("endConfirm").classList.add("hidden") }, t("cancel"))),
     abortBox,
     errBox("ctlErr"),
