@@ -117,6 +117,19 @@ func TestBrowserFacilitatorPanelKeepsWhatIsOpen(t *testing.T) {
 	if !eval[bool](fac, `document.querySelector("#side details").open`) {
 		t.Fatal("the scenario's details closed when the panel was rebuilt")
 	}
+	// A keyboard user's focus stays where it was across a rebuild: on the
+	// confirmation's Cancel, on the scenario's <summary>.
+	for _, c := range []struct{ what, sel string }{{"the end confirmation's Cancel", "#endConfirm button:last-child"}, {"the scenario's summary", "#side details summary"}} {
+		fac.run("focus "+c.what+" and mark the panel", chromedp.Evaluate[chromedp.Void](`document.querySelector(`+jsString(c.sel)+`).focus(); document.querySelector("#endBtn").dataset.old = "1"`))
+		fac.waitJS("the panel was rebuilt", `document.querySelector("#endBtn") && document.querySelector("#endBtn").dataset.old === undefined`)
+		if !eval[bool](fac, `document.activeElement === document.querySelector(`+jsString(c.sel)+`)`) {
+			fac.shot("focus-lost")
+			t.Fatalf("the focus on %s was lost when the panel was rebuilt (now on %s)", c.what, eval[string](fac, `document.activeElement.tagName + "#" + document.activeElement.id`))
+		}
+	}
+	fac.click("cancel the end", "#endConfirm button:last-child")
+	fac.waitJS("the confirmation closed", `document.querySelector("#endConfirm").classList.contains("hidden")`)
+	fac.click("end again", "#endBtn")
 	fac.click("confirm the end", "#endYes")
 	fac.waitJS("ended, the confirmation gone", `window.firedrillRoom.view.state !== "running" && document.querySelector("#endConfirm").classList.contains("hidden")`)
 }

@@ -16,11 +16,16 @@ export function renderSide(room, actions) {
   const side = $("side");
   const keep = saveInputs(side);
   const focused = document.activeElement && side.contains(document.activeElement) ? document.activeElement.id : "";
+  // Focus is restored by id: every control in what is kept open (the
+  // confirmations' buttons, the skip forms', the scenario's <summary>) has
+  // a stable one, so a keyboard user keeps their place.
   // The panel is rebuilt whenever the view changes (each probe round while a
   // fault is in effect): what the viewer opened (a confirmation, a skip
   // form, the scenario's details) stays open, and the panel keeps its scroll.
   const opened = [...side.querySelectorAll("[data-keep-open]:not(.hidden)")].map((e) => e.id);
-  const details = [...side.querySelectorAll("details")].map((d) => d.open);
+  // Open <details> are kept by id, not by position: a section that comes
+  // or goes above them must not open the wrong one.
+  const details = [...side.querySelectorAll("details[id]")].filter((d) => d.open).map((d) => d.id);
   const scroll = side.scrollTop;
   clear(side);
   const s = room.sess, v = room.view;
@@ -33,7 +38,7 @@ export function renderSide(room, actions) {
   // action no longer applies (End once the drill ended) is built without
   // data-keep-open and stays closed.
   for (const id of opened) if ($(id) && $(id).hasAttribute("data-keep-open")) $(id).classList.remove("hidden");
-  side.querySelectorAll("details").forEach((d, i) => { if (details[i]) d.open = true; });
+  for (const id of details) if ($(id)) $(id).open = true;
   side.scrollTop = scroll;
   if (focused && $(focused)) $(focused).focus();
   void v;
@@ -111,7 +116,7 @@ function facilitatorPanel(side, room) {
       const rep = await post("/abort", { confirm: true, why: "aborted from the console" });
       lastAbort = { drill: v.id, rep };
     }) }, t("abort")),
-    " ", el("button", { type: "button", onclick: () => $("abortConfirm").classList.add("hidden") }, t("cancel")));
+    " ", el("button", { type: "button", id: "abortNo", onclick: () => $("abortConfirm").classList.add("hidden") }, t("cancel")));
   side.append(
     el("h2", {}, t("controls")),
     el("div", { class: "controls" },
@@ -123,7 +128,7 @@ function facilitatorPanel(side, room) {
       el("button", { type: "button", class: "danger", id: "abortBtn", disabled: over, onclick: () => $("abortConfirm").classList.remove("hidden") }, t("abort"))),
     el("div", { class: "hidden", id: "endConfirm", dataset: running ? { keepOpen: "" } : {} }, el("p", {}, t("endConfirm")),
       el("button", { type: "button", class: "primary", id: "endYes", disabled: !running, onclick: () => { $("endConfirm").classList.add("hidden"); act("ctlErr", () => post("/end", { why: "" })); } }, t("end")),
-      " ", el("button", { type: "button", onclick: () => $("endConfirm").classList.add("hidden") }, t("cancel"))),
+      " ", el("button", { type: "button", id: "endNo", onclick: () => $("endConfirm").classList.add("hidden") }, t("cancel"))),
     abortBox,
     errBox("ctlErr"),
     // Element.append writes a null as the text "null": nothing to report is "".
@@ -373,12 +378,12 @@ function faultsSection(side, room, controls) {
       f.fireRequested && f.phase === "pending" ? el("div", { class: "muted" }, t("firesOnResume")) : null,
       controls ? el("div", { class: "controls" },
         // A pending fault fires now only in a running drill (paused: when it resumes).
-        f.phase === "pending" && !f.fireRequested && room.view.state === "running" ? el("button", { type: "button", onclick: () => act("faultErr", () => post(fp("fire"))) }, t("fire")) : null,
-        f.phase === "pending" ? el("button", { type: "button", onclick: () => {
+        f.phase === "pending" && !f.fireRequested && room.view.state === "running" ? el("button", { type: "button", id: "faultFire-" + f.id, onclick: () => act("faultErr", () => post(fp("fire"))) }, t("fire")) : null,
+        f.phase === "pending" ? el("button", { type: "button", id: "faultSkip-" + f.id, onclick: () => {
           const why = prompt(t("skipFaultWhy"));
           if (why && why.trim()) act("faultErr", () => ctx.api("POST", path(fp("skip")), { why }));
         } }, t("skip")) : null,
-        f.phase === "in-effect" ? el("button", { type: "button", onclick: () => act("faultErr", () => post(fp("resolve"))) }, t("resolve")) : null) : null));
+        f.phase === "in-effect" ? el("button", { type: "button", id: "faultResolve-" + f.id, onclick: () => act("faultErr", () => post(fp("resolve"))) }, t("resolve")) : null) : null));
   }
   if (controls) side.append(errBox("faultErr"));
 }
@@ -403,14 +408,14 @@ function hintsSection(side, room, controls) {
       act("hintErr", () => ctx.api("POST", path("/hints/" + encodeURIComponent(h.id) + "/skip"), { why }));
     } },
     el("label", { for: skipId }, t("skipHintWhy")), el("input", { id: skipId, maxlength: 500 }),
-    el("button", { type: "submit", class: "danger", dataset: { skipHintYes: h.id } }, t("skip")),
-    " ", el("button", { type: "button", onclick: () => $("hintSkip-" + h.id).classList.add("hidden") }, t("cancel"))) : null;
+    el("button", { type: "submit", class: "danger", id: "hintSkipYes-" + h.id, dataset: { skipHintYes: h.id } }, t("skip")),
+    " ", el("button", { type: "button", id: "hintSkipNo-" + h.id, onclick: () => $("hintSkip-" + h.id).classList.add("hidden") }, t("cancel"))) : null;
     ul.append(el("li", { class: done ? "done" : "", dataset: { hint: h.id, hintState: h.givenAt != null ? "given" : h.skipped ? "skipped" : "pending" } },
       t("at") + " " + fmtClock(h.at / 1e6) + " · " + personaName(room, def.persona) + " → " + channelTitle(room, def.channel) + ": " + previewText(def.text || h.id, room),
       h.givenAt != null ? el("span", { class: "pill" }, t("given") + " " + fmtClock(h.givenAt / 1e6)) : null,
       h.skipped ? el("span", { class: "pill" }, t("skipped")) : null,
       h.skipped && h.reason ? el("div", { class: "muted" }, whoName(room, h.by) + ": " + h.reason) : null,
-      skippable && !done ? el("button", { type: "button", dataset: { skipHint: h.id }, onclick: () => { $("hintSkip-" + h.id).classList.remove("hidden"); $(skipId).focus(); } }, t("skip")) : null,
+      skippable && !done ? el("button", { type: "button", id: "hintSkipBtn-" + h.id, dataset: { skipHint: h.id }, onclick: () => { $("hintSkip-" + h.id).classList.remove("hidden"); $(skipId).focus(); } }, t("skip")) : null,
       skipForm));
   }
   side.append(ul);
@@ -461,7 +466,7 @@ function onWords(room, on) {
 
 function scenarioSection(side, room) {
   const sc = room.view.staff.scenario;
-  side.append(el("details", {}, el("summary", {}, t("scenarioText") + ": " + (sc.metadata.title || sc.metadata.name)),
+  side.append(el("details", { id: "scenarioDetails" }, el("summary", { id: "scenarioSummary" }, t("scenarioText") + ": " + (sc.metadata.title || sc.metadata.name)),
     el("div", { class: "prose" }, prose(sc.metadata.summary || "")),
     sc.candidate ? el("p", { id: "playedCandidate" }, el("strong", {}, t("playedCandidate") + ": "), sc.candidate.title,
       sc.candidate.description ? el("span", { class: "muted" }, " — " + sc.candidate.description) : null) : null,
