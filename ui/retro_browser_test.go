@@ -45,6 +45,9 @@ func TestBrowserRetro(t *testing.T) {
 	d.admin.must(201, "POST", "/api/drills/"+d.id+"/people", map[string]any{"name": "Choi", "role": control.RoleParticipant}, &link)
 	d.admin.must(201, "POST", "/api/drills/"+d.id+"/people", map[string]any{"name": "Oh", "role": control.RoleObserver}, &obsLink)
 	d.admin.must(200, "POST", "/api/drills/"+d.id+"/start", nil, nil)
+	oh := e.join(obsLink.URL)
+	oh.must(201, "POST", "/api/drills/"+d.id+"/notes", map[string]string{"tag": "strength", "text": "notice in 2 minutes"}, nil)
+	oh.must(201, "POST", "/api/drills/"+d.id+"/messages", wire.PostMessageRequest{Channel: "backroom", Text: "they found the pool"}, nil)
 	endDrill(t, e, d)
 
 	choi := &page{t: t, ctx: open(), name: "participant-choi", dir: dir}
@@ -84,7 +87,7 @@ func TestBrowserRetro(t *testing.T) {
 		chromedp.Click(chromedp.ID("after4")),
 		chromedp.Click(chromedp.ID("submitBtn")),
 	)
-	choi.waitJS("aggregate shown", `!document.querySelector("#aggregate").classList.contains("hidden") && document.querySelector("#aggText").textContent.startsWith("2.0 → 4.0")`)
+	choi.waitJS("aggregate shown", `!document.querySelector("#aggregate").classList.contains("hidden") && document.querySelector("#aggText").textContent === "2.0 → 4.0 (+100%) from one answer"`)
 	choi.waitJS("ratings chart loaded", `document.querySelector("#ratingsChart").complete && document.querySelector("#ratingsChart").naturalWidth > 0`)
 	choi.shot("retro-submitted")
 	choi.waitJS("Choi's named first save locked the choice", `document.querySelector("#anonNamed").checked && document.querySelector("#anonymous").disabled`+
@@ -194,6 +197,14 @@ func TestBrowserRetro(t *testing.T) {
 	// The designer's solution is laid out as paragraphs, not as the
 	// scenario file's hard-wrapped lines.
 	fac.waitJS("solution as paragraphs", `document.querySelector(".solution p") !== null && !document.querySelector(".solution").textContent.includes("\n")`)
+	// The back room is said by its heading, never as "#backroom"; a
+	// note's tag is said in words of the page's language.
+	fac.waitJS("back-room line without the channel id", `document.querySelector("#backroom li").textContent.endsWith("Oh: they found the pool")`+
+		` && !document.querySelector("#backroom").textContent.includes("#backroom")`)
+	fac.run("switch to Korean", chromedp.Evaluate[chromedp.Void](`localStorage.setItem("firedrill.lang", "ko")`), chromedp.Reload())
+	fac.waitJS("the note's tag in Korean", `document.querySelector("#notes .tag.strength") !== null && document.querySelector("#notes .tag.strength").textContent === "잘한 점"`)
+	fac.run("back to English", chromedp.Evaluate[chromedp.Void](`localStorage.setItem("firedrill.lang", "en")`), chromedp.Reload())
+	fac.waitJS("retro back in English", `document.querySelector("#notes .tag.strength") !== null`)
 	fac.shot("retro-console")
 
 	fac.run("open the history", chromedp.Navigate(e.http.URL+"/history"))

@@ -322,7 +322,7 @@ func writeRetroMarkdown(b *bytes.Buffer, r *Record, s says, ratingsChart string)
 		p("%s\n\n", s.T("rec.anonymousPending"))
 	}
 	p("![%s](%s)\n\n", s.T("chart.ratings"), ratingsChart)
-	p("%s\n", s.F("rec.ratingsLine", "before", fmt.Sprintf("%.2f", rt.Ratings.Before), "after", fmt.Sprintf("%.2f", rt.Ratings.After),
+	p("%s\n", s.F(countKey("rec.ratingsLine", rt.Ratings.Count), "before", fmt.Sprintf("%.2f", rt.Ratings.Before), "after", fmt.Sprintf("%.2f", rt.Ratings.After),
 		"change", fmt.Sprintf("%+.0f%%", rt.Ratings.ChangePct), "count", rt.Ratings.Count))
 	p("\n### %s\n\n", s.T("rec.wentWell"))
 	for _, a := range rt.Answers {

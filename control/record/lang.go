@@ -119,3 +119,12 @@ func (l Lang) word(prefix, code string) string {
 	}
 	return strings.ReplaceAll(code, "-", " ")
 }
+
+// countKey is the key of a phrase about n answers: key.one for a single
+// one ("1 answer", not "1 answers"), key for any other count.
+func countKey(key string, n int) string {
+	if n == 1 {
+		return key + ".one"
+	}
+	return key
+}

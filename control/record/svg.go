@@ -212,7 +212,7 @@ func RatingsSVG(rt retro.Ratings, l Lang) string {
 		fmt.Fprintf(&b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="%s" stroke-width="5"/>`, xl, y(rt.Before), xr, y(rt.After), colCap)
 		fmt.Fprintf(&b, `<circle cx="%d" cy="%.1f" r="6" fill="%s"/><circle cx="%d" cy="%.1f" r="6" fill="%s"/>`, xl, y(rt.Before), colCap, xr, y(rt.After), colCap)
 		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" fill="%s" font-size="14" font-weight="bold">%s</text>`, width/2, 22, colText,
-			esc(l.F("chart.average", "before", fmt.Sprintf("%.1f", rt.Before), "after", fmt.Sprintf("%.1f", rt.After), "change", fmt.Sprintf("%+.0f%%", rt.ChangePct), "count", rt.Count)))
+			esc(l.F(countKey("chart.average", rt.Count), "before", fmt.Sprintf("%.1f", rt.Before), "after", fmt.Sprintf("%.1f", rt.After), "change", fmt.Sprintf("%+.0f%%", rt.ChangePct), "count", rt.Count)))
 	} else {
 		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" fill="%s">%s</text>`, width/2, 22, colText, esc(l.T("chart.noRatings")))
 	}

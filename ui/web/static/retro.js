@@ -4,7 +4,7 @@
 import { api, chrome, clear, el, fmtClock, langLinks, loadSession, prose } from "./common.js";
 import { questionText, rt, translateRT } from "./retro-i18n.js";
 import { currentLang, t } from "./i18n.js";
-import { phrase } from "./words.js";
+import { phrase, say } from "./words.js";
 
 const drillId = decodeURIComponent(location.pathname.split("/")[2] || "");
 const base = "/api/drills/" + encodeURIComponent(drillId);
@@ -192,7 +192,7 @@ function renderShared() {
   if (v.aggregate) {
     $("aggregate").classList.remove("hidden");
     const a = v.aggregate;
-    $("aggText").textContent = rt("aggText", { before: a.before.toFixed(1), after: a.after.toFixed(1), change: (a.changePct >= 0 ? "+" : "") + a.changePct, count: a.count });
+    $("aggText").textContent = rt(a.count === 1 ? "aggTextOne" : "aggText", { before: a.before.toFixed(1), after: a.after.toFixed(1), change: (a.changePct >= 0 ? "+" : "") + a.changePct, count: a.count });
     $("ratingsChart").src = v.exports.ratings + "?n=" + a.count + "-" + a.before + "-" + a.after + "&lang=" + currentLang();
   }
 
@@ -284,11 +284,21 @@ function renderPrivate() {
     tl.append(el("tr", {}, el("td", {}, fmtClock(e.atMs)), el("td", { class: "kind" }, rt("kind." + e.kind)), el("td", {}, phrase(e))));
   }
   const br = clear($("backroom"));
-  for (const m of v.backroom) br.append(el("li", {}, el("span", { class: "muted small" }, fmtClock(m.atMs)), el("span", { class: "grow" }, phrase(m))));
+  // Every line here is the back room's: the channel is said by the
+  // heading, never as its id ("#backroom").
+  for (const m of v.backroom) br.append(el("li", {}, el("span", { class: "muted small" }, fmtClock(m.atMs)),
+    el("span", { class: "grow" }, m.say === "chat" && m.args ? (m.args.name || "") + ": " + (m.args.text || "") : phrase(m))));
   if (!v.backroom.length) br.append(el("li", { class: "muted" }, rt("none")));
   const nl = clear($("notes"));
-  for (const n of v.notes) nl.append(el("li", {}, el("span", { class: "muted small" }, fmtClock(n.atMs)), el("span", { class: "tag " + n.tag }, n.tag), el("span", { class: "grow" }, n.text)));
+  for (const n of v.notes) nl.append(el("li", {}, el("span", { class: "muted small" }, fmtClock(n.atMs)), el("span", { class: "tag " + n.tag }, tagWords(n.tag)), el("span", { class: "grow" }, n.text)));
   if (!v.notes.length) nl.append(el("li", { class: "muted" }, rt("none")));
+}
+
+// tagWords says an observer note's tag (strength, weakness) in the page's
+// language; an unknown tag is shown as it is.
+function tagWords(tag) {
+  const s = say("tag." + tag);
+  return s === "tag." + tag ? tag : s;
 }
 
 async function act(path, body) {
