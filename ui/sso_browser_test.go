@@ -135,6 +135,12 @@ func TestBrowserMyDrills(t *testing.T) {
 		t.Fatalf("trend %q, want 3 → 5", got)
 	}
 	p.shot("my-drills")
+	// In Korean the page says its own words too, the trend included.
+	p.run("switch to Korean", chromedp.Evaluate[chromedp.Void](`localStorage.setItem("firedrill.lang", "ko")`), chromedp.Reload())
+	p.waitJS("my drills in Korean", `document.querySelectorAll("#myDrills tr").length === 2 && document.querySelector("#trend").textContent.startsWith("추이:")`+
+		` && document.querySelector("#trend").textContent.includes("3 → 5") && document.querySelector('th[data-w="me.change"]').textContent === "변화"`)
+	p.run("back to English", chromedp.Evaluate[chromedp.Void](`localStorage.setItem("firedrill.lang", "en")`), chromedp.Reload())
+	p.waitJS("my drills in English", `document.querySelector("#trend").textContent.startsWith("Trend:")`)
 	p.run("sign out", chromedp.Click(chromedp.ID("signOut")))
 	p.waitJS("back at the sign-in page", `location.pathname === "/login"`)
 }

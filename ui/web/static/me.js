@@ -1,8 +1,9 @@
 import { api, loadSession } from "./common.js";
-import { say } from "./words.js";
+import { say, translateWords } from "./words.js";
 
 // "My drills": the signed-in person's own before/after self-ratings across
 // the drills they linked to their account, oldest first.
+translateWords();
 const tbody = document.getElementById("myDrills");
 const cell = (text) => { const td = document.createElement("td"); td.textContent = text; return td; };
 try {
@@ -15,14 +16,14 @@ try {
     const answered = d.before > 0 && d.after > 0;
     if (answered) rated.push(d);
     tr.append(cell(d.title), cell(d.team || "–"), cell(answered ? String(d.before) : "–"), cell(answered ? String(d.after) : "–"),
-      cell(answered ? (d.after - d.before >= 0 ? "+" : "") + (d.after - d.before) : "not answered yet"));
+      cell(answered ? (d.after - d.before >= 0 ? "+" : "") + (d.after - d.before) : say("me.notAnswered")));
     tbody.append(tr);
   }
   const trend = document.getElementById("trend");
   if (rated.length >= 2) {
-    trend.textContent = "Trend: after each drill you rated yourself " + rated.map((d) => d.after).join(" → ") + " (out of 5).";
+    trend.textContent = say("me.trend", { ratings: rated.map((d) => d.after).join(" → ") });
   } else {
-    trend.textContent = "Your trend shows once you answered the retro of two drills.";
+    trend.textContent = say("me.trendLater");
   }
 } catch (e) {
   document.getElementById("error").textContent = e.message;

@@ -20,6 +20,10 @@ Object.assign(dict.en, {
   "trend.suppressed": "Fewer than {min} participants of {team} linked two or more drills: not shown, so that no one's own trend can be read from it.",
   "awards.team": "Awards of {team}", "awards.season": "season {season}", "awards.allSeasons": "all seasons",
   "me.title": "My drills", "me.signOut": "Sign out",
+  "me.notAnswered": "not answered yet", "me.trend": "Trend: after each drill you rated yourself {ratings} (out of 5).",
+  "me.trendLater": "Your trend shows once you answered the retro of two drills.",
+  "me.intro": "Your own before/after self-ratings of your incident response, drill by drill. Only you see them; your team sees them only averaged with everyone else's.",
+  "me.drill": "Drill", "me.team": "Team", "me.before": "Before", "me.after": "After", "me.change": "Change",
 });
 Object.assign(dict.ko, {
   "sess.title": "로그인한 사람", "sess.intro": "ID 공급자로 로그인한 사람입니다. 세션을 끝내면 모든 브라우저에서 로그아웃되고 훈련 스트림이 닫힙니다. ID 공급자가 막지 않는 한 다시 로그인할 수 있습니다.",
@@ -33,6 +37,10 @@ Object.assign(dict.ko, {
   "trend.suppressed": "{team}에서 훈련 두 번 이상을 연결한 참여자가 {min}명 미만입니다. 개인의 추이가 드러나지 않도록 보여 주지 않습니다.",
   "awards.team": "{team} 시상", "awards.season": "{season} 시즌", "awards.allSeasons": "전체 시즌",
   "me.title": "내 훈련", "me.signOut": "로그아웃",
+  "me.notAnswered": "아직 답하지 않음", "me.trend": "추이: 훈련마다 훈련 후 자기 평가가 {ratings}였습니다 (5점 만점).",
+  "me.trendLater": "두 훈련의 회고에 답하면 추이가 보입니다.",
+  "me.intro": "훈련마다 남긴 나의 장애 대응 자기 평가(전/후)입니다. 나만 볼 수 있으며, 팀에는 다른 사람들과 합친 평균으로만 보입니다.",
+  "me.drill": "훈련", "me.team": "팀", "me.before": "전", "me.after": "후", "me.change": "변화",
 });
 
 /** say returns a people-page string in the page's language, with {name} placeholders filled. */
