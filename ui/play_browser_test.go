@@ -5,6 +5,10 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	clocktesting "k8s.io/utils/clock/testing"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/ui"
 )
 
 // TestBrowserNextUpdateShownLive: a status update that promises the next
@@ -72,6 +76,37 @@ func TestBrowserEndedAccessStopsPolling(t *testing.T) {
 		t.Fatalf("the room fetched the drill's view %d more times after the observer's access ended", after-before)
 	}
 	park.shot("access-ended")
+}
+
+// TestBrowserExpiredAccessStopsPolling: a session that simply expires
+// gets no 4003 on the room's socket; the view's poll then gets 401s. The
+// room says the access ended, as on 4003, and stops asking — before, each
+// 401 was swallowed and the poll went on every 3 seconds.
+func TestBrowserExpiredAccessStopsPolling(t *testing.T) {
+	fake := clocktesting.NewFakeClock(time.Now())
+	e := newEnv(t, func(c *ui.Config, _ *control.Engine) { c.Clock = fake })
+	r := newRoom(t, e, [2]string{"Park", "observer"})
+	r.start()
+	park := r.join("Park")
+	park.waitJS("a fault in effect", `(window.firedrillRoom.view.staff.faults || []).some((f) => f.phase === "in-effect")`)
+	park.run("count view fetches", chromedp.Evaluate[chromedp.Void](`(() => {
+		window.viewFetches = 0;
+		const orig = window.fetch;
+		window.fetch = function (url, ...rest) {
+			if (String(url).endsWith("/api/drills/`+r.id+`")) window.viewFetches++;
+			return orig.call(this, url, ...rest);
+		};
+	})()`))
+	park.waitJS("the room polls the view", `window.viewFetches > 0`)
+	// A join session lasts a day on the server's clock.
+	fake.Step(25 * time.Hour)
+	park.waitJS("access ended is said", `document.body.dataset.accessEnded === "true"`)
+	before := eval[int](park, `window.viewFetches`)
+	park.run("wait two poll periods", chromedp.Sleep(6500*time.Millisecond))
+	if after := eval[int](park, `window.viewFetches`); after != before {
+		t.Fatalf("the room fetched the drill's view %d more times after the observer's session expired", after-before)
+	}
+	park.shot("access-expired")
 }
 
 // TestBrowserClaimsClosedAfterTheEnd: once the drill ended, the room keeps

@@ -33,7 +33,10 @@ function refreshSoon() {
 // refreshRefused: when the drill closes, a person who joined by link keeps
 // only its retrospective; the room they still have open says so (the
 // server's words in its tooltip), points to the retro and stops reconnecting.
+// A 401 is a session that ended without the socket's 4003 (it expired):
+// the room says the access ended, as on 4003, and stops asking.
 function refreshRefused(err) {
+  if (err && err.status === 401) { endAccess(); return; }
   if (!err || err.status !== 403) throw err;
   room.closed = true;
   $("conn").dataset.state = "";
@@ -42,6 +45,16 @@ function refreshRefused(err) {
   document.body.dataset.accessEnded = "true";
   if (room.ws) room.ws.close();
   if (room.retroOpen) openRetro();
+}
+
+// endAccess says this person's access ended and stops the room: no view
+// poll, no reconnecting socket.
+function endAccess() {
+  $("conn").dataset.state = "";
+  $("conn").textContent = t("accessEnded");
+  document.body.dataset.accessEnded = "true";
+  room.accessEnded = true; // nothing more to read: the view's poll stops too
+  if (room.ws) room.ws.close();
 }
 
 async function refreshView() {
@@ -434,21 +447,16 @@ function connect() {
   ws.onclose = async (e) => {
     room.ws = null;
     document.body.dataset.ready = "false";
-    if (room.closed) return; // the drill closed: nothing to reconnect to
+    if (room.closed || room.accessEnded) return; // the drill closed or the access ended: nothing to reconnect to
     $("conn").dataset.state = "";
     if (e.code === 4003) { // wire.CloseAccessEnded: this person's link was renewed, or their access ended
       let s = null;
       try { s = await api("GET", "/api/session"); } catch (_) { /* server down: keep trying */ }
-      if (s && !s.signedIn) {
-        $("conn").textContent = t("accessEnded");
-        document.body.dataset.accessEnded = "true";
-        room.accessEnded = true; // nothing more to read: the view's poll stops too
-        return;
-      }
+      if (s && !s.signedIn) { endAccess(); return; }
       // Still signed in: the drill may have closed, which leaves its
       // retro readable and the room refused.
       try { await refreshView(); } catch (err) {
-        if (err && err.status === 403) { refreshRefused(err); return; }
+        if (err && (err.status === 401 || err.status === 403)) { refreshRefused(err); return; }
       }
     }
     room.failures++;
@@ -535,7 +543,11 @@ async function main() {
   setInterval(() => {
     const v = room.view;
     if (room.accessEnded || room.closed) return;
-    if (v && v.staff && v.state === "running" && (v.staff.faults || []).some((f) => f.phase === "in-effect")) refreshView().catch(() => {});
+    if (v && v.staff && v.state === "running" && (v.staff.faults || []).some((f) => f.phase === "in-effect")) refreshView().catch((err) => {
+      // An expired session (401) or a closed drill (403) stops the poll;
+      // anything else (the server restarting) is retried by the next one.
+      if (err && (err.status === 401 || err.status === 403)) refreshRefused(err);
+    });
   }, 3000);
   tick();
 }
