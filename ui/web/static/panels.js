@@ -392,6 +392,11 @@ function hintsSection(side, room, controls) {
   const post = (p) => ctx.api("POST", path(p));
   const sc = room.view.staff.scenario;
   side.append(el("h2", {}, t("hints")));
+  // A scenario without hints says so rather than leave the heading empty.
+  if (!(room.view.staff.hints || []).length) {
+    side.append(el("p", { class: "muted", id: "noHints" }, t("noHints")));
+    return;
+  }
   const pending = (room.view.staff.hints || []).some((h) => h.givenAt == null && !h.skipped);
   // A pending hint can be skipped until the drill stops.
   const skippable = controls && ["draft", "scheduled", "briefing", "running"].includes(room.view.state);
