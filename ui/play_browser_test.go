@@ -57,24 +57,10 @@ func TestBrowserEndedAccessStopsPolling(t *testing.T) {
 	r.start()
 	park := r.join("Park")
 	park.waitJS("a fault in effect", `(window.firedrillRoom.view.staff.faults || []).some((f) => f.phase === "in-effect")`)
-	// Count the page's requests for the drill's view.
-	park.run("count view fetches", chromedp.Evaluate[chromedp.Void](`(() => {
-		window.viewFetches = 0;
-		const orig = window.fetch;
-		window.fetch = function (url, ...rest) {
-			if (String(url).endsWith("/api/drills/`+r.id+`")) window.viewFetches++;
-			return orig.call(this, url, ...rest);
-		};
-	})()`))
-	park.waitJS("the room polls the view", `window.viewFetches > 0`)
+	countViewFetches(park, r.id)
 	r.admin.must(200, "POST", "/api/drills/"+r.id+"/people/"+r.ids["Park"]+"/sessions/end", nil, nil)
 	park.waitJS("access ended is said", `document.body.dataset.accessEnded === "true"`)
-	before := eval[int](park, `window.viewFetches`)
-	// The poll runs every 3 s: two of its periods without a fetch.
-	park.run("wait two poll periods", chromedp.Sleep(6500*time.Millisecond))
-	if after := eval[int](park, `window.viewFetches`); after != before {
-		t.Fatalf("the room fetched the drill's view %d more times after the observer's access ended", after-before)
-	}
+	noViewFetchesFor2Periods(t, park, "after the observer's access ended")
 	park.shot("access-ended")
 }
 
@@ -89,23 +75,11 @@ func TestBrowserExpiredAccessStopsPolling(t *testing.T) {
 	r.start()
 	park := r.join("Park")
 	park.waitJS("a fault in effect", `(window.firedrillRoom.view.staff.faults || []).some((f) => f.phase === "in-effect")`)
-	park.run("count view fetches", chromedp.Evaluate[chromedp.Void](`(() => {
-		window.viewFetches = 0;
-		const orig = window.fetch;
-		window.fetch = function (url, ...rest) {
-			if (String(url).endsWith("/api/drills/`+r.id+`")) window.viewFetches++;
-			return orig.call(this, url, ...rest);
-		};
-	})()`))
-	park.waitJS("the room polls the view", `window.viewFetches > 0`)
+	countViewFetches(park, r.id)
 	// A join session lasts a day on the server's clock.
 	fake.Step(25 * time.Hour)
 	park.waitJS("access ended is said", `document.body.dataset.accessEnded === "true"`)
-	before := eval[int](park, `window.viewFetches`)
-	park.run("wait two poll periods", chromedp.Sleep(6500*time.Millisecond))
-	if after := eval[int](park, `window.viewFetches`); after != before {
-		t.Fatalf("the room fetched the drill's view %d more times after the observer's session expired", after-before)
-	}
+	noViewFetchesFor2Periods(t, park, "after the observer's session expired")
 	park.shot("access-expired")
 }
 
@@ -192,5 +166,30 @@ func TestBrowserConfirmationsCloseWhenTheDrillEnds(t *testing.T) {
 		if !eval[bool](fac, `document.querySelector("#`+c.yes+`").disabled`) {
 			t.Fatalf("#%s is enabled after the drill ended", c.yes)
 		}
+	}
+}
+
+// countViewFetches makes b's page count its requests for drill id's view
+// (in window.viewFetches) and waits for the first one.
+func countViewFetches(b *page, id string) {
+	b.run("count view fetches", chromedp.Evaluate[chromedp.Void](`(() => {
+		window.viewFetches = 0;
+		const orig = window.fetch;
+		window.fetch = function (url, ...rest) {
+			if (String(url).endsWith("/api/drills/`+id+`")) window.viewFetches++;
+			return orig.call(this, url, ...rest);
+		};
+	})()`))
+	b.waitJS("the room polls the view", `window.viewFetches > 0`)
+}
+
+// noViewFetchesFor2Periods fails t if b's page fetches the drill's view
+// during two periods of the room's 3-second poll; when says after what.
+func noViewFetchesFor2Periods(t *testing.T, b *page, when string) {
+	t.Helper()
+	before := eval[int](b, `window.viewFetches`)
+	b.run("wait two poll periods", chromedp.Sleep(6500*time.Millisecond))
+	if after := eval[int](b, `window.viewFetches`); after != before {
+		t.Fatalf("the room fetched the drill's view %d more times %s", after-before, when)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/controltest"
@@ -56,24 +55,7 @@ func playFile(t *testing.T, file string, d scenarios.Difficulty) (*rehearse.Repo
 	if err != nil {
 		t.Fatal(err)
 	}
-	for t0 := time.Duration(0); t0 <= 95*time.Minute; {
-		h.AdvanceTo(reh.ID, t0)
-		next, hasNext, done, err := reh.Step(h.Ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if done {
-			break
-		}
-		if t0 += 30 * time.Second; hasNext && next < t0 {
-			t0 = next
-		}
-	}
-	rep, err := reh.Report(h.Ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rep, fx, h
+	return playLevel(t, h, reh), fx, h
 }
 
 func check(t *testing.T, rep *rehearse.Report, what string) rehearse.Check {
