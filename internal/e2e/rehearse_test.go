@@ -26,7 +26,12 @@ type rehearsalReport struct {
 	Scenario   string `json:"scenario"`
 	Difficulty string `json:"difficulty"`
 	Candidate  string `json:"candidate"`
-	Checks     []struct {
+	// Settle is how long the command waited for the target to be healthy
+	// before the level.
+	Settle *struct {
+		WaitedMs int64 `json:"waitedMs"`
+	} `json:"settle"`
+	Checks []struct {
 		What    string `json:"what"`
 		Outcome string `json:"outcome"`
 		Message string `json:"message"`
@@ -69,10 +74,20 @@ func TestRehearse_everyExamplePassesAtEveryDifficulty(t *testing.T) {
 	if len(reps) != want {
 		t.Fatalf("%d reports, want %d (every example, as every candidate, at every difficulty)", len(reps), want)
 	}
+	var settled time.Duration
+	for _, r := range reps {
+		if r.Settle != nil {
+			settled += time.Duration(r.Settle.WaitedMs) * time.Millisecond
+		}
+	}
+	t.Logf("%d levels waited %s in all for the target to settle", len(reps), settled)
 	for _, r := range reps {
 		name := r.Scenario + "/" + r.Difficulty
 		if r.Candidate != "" {
 			name = r.Scenario + "/" + r.Candidate + "/" + r.Difficulty
+		}
+		if r.Settle != nil {
+			t.Logf("%s: settled in %s", name, time.Duration(r.Settle.WaitedMs)*time.Millisecond)
 		}
 		t.Run(name, func(t *testing.T) {
 			if r.Status != "passed" {
@@ -159,7 +174,10 @@ func runRehearse(t *testing.T, sh *theShop, args []string) ([]rehearsalReport, s
 	if err := os.WriteFile(conf, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	// Every example at every level, one after another, each level after
+	// the target settled (at least 5 s of real time): about 7 minutes on
+	// an idle 2-core machine.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, append([]string{"rehearse", "--config", conf, "--time-scale", rehearseTimeScale, "-o", "json"}, args...)...)
 	cmd.Dir = dir
