@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/firedrill/firedrill/internal/groupcommit"
 )
 
 // durableHub is the fan-out benchmark's durable floor: the bare hub's very
@@ -110,38 +112,33 @@ func openLogFile(dir string, size int64) (*os.File, error) {
 	return f, nil
 }
 
-// durableLog is a group-commit writer: one goroutine takes every post
-// waiting, writes their frames with one write after the previous group's
-// (back at the start of the file when they do not fit before size, so the
-// file never grows), syncs the file once, and then — only if both worked —
-// runs each post's then (its hand-off to the sockets) in the order they
-// came, before it answers any of them. The hand-offs run on the writer as
-// the journal's do (groupcommit.Queue.DoThen): no wake-up of each post's
-// goroutine stands between the sync and the sockets.
+// durableLog is a group-commit writer on the journal's own queue
+// (groupcommit.Queue): its writer goroutine takes every post waiting, up to
+// durableLogMaxGroup, writes their frames with one write after the
+// previous group's (back at the start of the file when they do not fit
+// before size, so the file never grows), syncs the file once, and then —
+// only if both worked — runs each post's then (its hand-off to the
+// sockets) in the order they came, before it answers any of them
+// (groupcommit.Queue.DoThen): no wake-up of each post's goroutine stands
+// between the sync and the sockets.
 type durableLog struct {
+	q    *groupcommit.Queue[[]byte]
 	f    logFile
 	size int64
 
-	mu      sync.Mutex
-	waiting []*durablePost
-	closed  bool
-	wake    chan struct{}
-	quit    chan struct{}
-	done    chan struct{}
-
-	// off is where the next group is written; only the writer uses it.
+	// off is where the next group is written and buf the group's frames;
+	// only the writer uses them.
 	off int64
+	buf []byte
 	// groups are the groups written so far.
 	groupsMu sync.Mutex
 	groups   []logGroup
 }
 
-// durablePost is one post waiting for its group.
-type durablePost struct {
-	frame []byte
-	then  func()
-	done  chan error
-}
+// durableLogMaxGroup bounds a group's posts, as the journal's maxGroup
+// does (128): the benchmark's drills post one message at a time, so the
+// up to 100 posts waiting all go in the next group.
+const durableLogMaxGroup = 128
 
 // logGroup is one group the writer wrote and synced: how many posts, how
 // long the sync took, and the arrival model of its measured messages
@@ -154,94 +151,55 @@ type logGroup struct {
 }
 
 func startDurableLog(f logFile, size int64) *durableLog {
-	l := &durableLog{f: f, size: size, wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
-	go l.run()
+	l := &durableLog{f: f, size: size}
+	l.q = groupcommit.Start(durableLogMaxGroup, l.write)
 	return l
 }
 
 // commit makes frame durable and runs then on the writer once it is; it
 // returns when the frame's group was synced and handed off, or with the
-// error that kept the group from being durable (then did not run).
+// error that kept the group from being durable (then did not run). No
+// context drops a post: it waits for its group's answer whatever its
+// caller's context.
 func (l *durableLog) commit(frame []byte, then func()) error {
-	p := &durablePost{frame: frame, then: then, done: make(chan error, 1)}
-	l.mu.Lock()
-	if l.closed {
-		l.mu.Unlock()
-		return errLogClosed
-	}
-	l.waiting = append(l.waiting, p)
-	l.mu.Unlock()
-	select {
-	case l.wake <- struct{}{}:
-	default: // the writer is already due to look
-	}
-	return <-p.done
+	return l.q.DoThen(context.Background(), "post to the durable floor", frame, then)
 }
-
-// errLogClosed answers the posts not yet taken by the writer when the
-// log closed, and those after.
-var errLogClosed = errors.New("the durable floor's log is closed")
 
 // close stops the writer after the group it is writing; the posts still
-// waiting are answered errLogClosed.
-func (l *durableLog) close() {
-	close(l.quit)
-	<-l.done
-}
+// waiting, and those after, are refused (groupcommit.ErrClosed, as an
+// internal error naming the post): neither written nor handed off.
+func (l *durableLog) close() { l.q.Close() }
 
-func (l *durableLog) run() {
-	defer close(l.done)
-	var buf []byte
-	for {
-		select {
-		case <-l.wake:
-		case <-l.quit:
-			l.mu.Lock()
-			l.closed = true
-			for _, p := range l.waiting {
-				p.done <- errLogClosed
-			}
-			l.waiting = nil
-			l.mu.Unlock()
-			return
-		}
-		l.mu.Lock()
-		group := l.waiting
-		l.waiting = nil
-		l.mu.Unlock()
-		if len(group) == 0 {
-			continue
-		}
-		buf = buf[:0]
-		g := logGroup{posts: len(group)}
-		for _, p := range group {
-			buf = append(buf, p.frame...)
-			if m, _, ok := measuredSent(p.frame); ok && !g.measured {
-				g.model, g.measured = m, true
-			}
-		}
-		if l.off+int64(len(buf)) > l.size {
-			l.off = 0 // as SQLite's log starts over after a checkpoint
-		}
-		_, err := l.f.WriteAt(buf, l.off)
-		if err == nil {
-			l.off += int64(len(buf))
-			start := time.Now()
-			err = l.f.Sync()
-			g.sync = time.Since(start)
-		}
-		if err == nil {
-			l.groupsMu.Lock()
-			l.groups = append(l.groups, g)
-			l.groupsMu.Unlock()
-			for _, p := range group {
-				p.then()
-			}
-		}
-		for _, p := range group {
-			p.done <- err
+// write writes and syncs one group of frames, on the writer.
+func (l *durableLog) write(posts []groupcommit.Item[[]byte]) []error {
+	l.buf = l.buf[:0]
+	g := logGroup{posts: len(posts)}
+	for _, p := range posts {
+		l.buf = append(l.buf, p.Req...)
+		if m, _, ok := measuredSent(p.Req); ok && !g.measured {
+			g.model, g.measured = m, true
 		}
 	}
+	if l.off+int64(len(l.buf)) > l.size {
+		l.off = 0 // as SQLite's log starts over after a checkpoint
+	}
+	_, err := l.f.WriteAt(l.buf, l.off)
+	if err == nil {
+		l.off += int64(len(l.buf))
+		start := time.Now()
+		err = l.f.Sync()
+		g.sync = time.Since(start)
+	}
+	if err == nil {
+		l.groupsMu.Lock()
+		l.groups = append(l.groups, g)
+		l.groupsMu.Unlock()
+	}
+	errs := make([]error, len(posts))
+	for i := range errs {
+		errs[i] = err
+	}
+	return errs
 }
 
 // groupStats are the synced groups of one arrival model's measured
@@ -406,6 +364,20 @@ func TestDurableLog(t *testing.T) {
 		err = l.commit([]byte("A"), func() { handed = true })
 		if !errors.Is(err, syscall.ENOSPC) || handed {
 			t.Errorf("commit to /dev/full: err %v, handed off %v; want ENOSPC and no hand-off", err, handed)
+		}
+	})
+	t.Run("a post after close is refused: neither written nor handed to any socket", func(t *testing.T) {
+		f, err := openLogFile(t.TempDir(), 4096)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		l := startDurableLog(dataFile{f}, 4096)
+		l.close()
+		handed := false
+		err = l.commit([]byte("A"), func() { handed = true })
+		if data, rerr := os.ReadFile(f.Name()); err == nil || handed || rerr != nil || data[0] != 0 {
+			t.Errorf("commit after close: err %v, handed off %v, the file starts with %q (%v); want an error, no hand-off and the file as it was", err, handed, data[:min(len(data), 4)], rerr)
 		}
 	})
 	t.Run("a group that does not fit before the end of the file is written at its start, so the file does not grow", func(t *testing.T) {
