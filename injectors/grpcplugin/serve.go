@@ -18,16 +18,25 @@ import (
 // Kubernetes plugin calls it directly to keep the SDK's JSON Schema library
 // out of its process (issue 13).
 //
+// The host normally stops the plugin. When the host process dies without
+// doing so (a crash, a SIGKILL), the plugin notices at once, gives its calls
+// in flight a few seconds to return, and exits, rather than living on
+// orphaned (see exitWhenHostGone).
+//
 // Serve also makes slog's default logger write to stderr in the format the
 // host understands, so that a plugin's slog.Info(...) lines appear in
 // firedrill's log under the plugin's name, with their level and attributes.
 func Serve(impl injectors.Injector) {
 	slog.SetDefault(slog.New(NewLogHandler(os.Stderr, slog.LevelDebug)))
+	srv := &serverRef{}
+	go exitWhenHostGone(srv)
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig: Handshake,
 		Plugins:         map[string]plugin.Plugin{PluginName: &GRPCPlugin{Impl: impl}},
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
-			return grpc.NewServer(append(opts, ServerOptions()...)...)
+			s := grpc.NewServer(append(opts, ServerOptions()...)...)
+			srv.set(s)
+			return s
 		},
 		Logger: hclog.New(&hclog.LoggerOptions{
 			Name:       "go-plugin",

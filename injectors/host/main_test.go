@@ -21,8 +21,8 @@ import (
 // binDir holds the plugin executables built once for the whole test binary.
 var binDir string
 
-// TestMain builds the example plugin and the test plugins as real
-// executables; every test runs them as subprocesses through the host.
+// TestMain builds the example plugin, the test plugins and the test host
+// process as real executables; every test runs them as subprocesses.
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "firedrill-plugins-")
 	if err != nil {
@@ -34,6 +34,7 @@ func TestMain(m *testing.M) {
 		"github.com/firedrill/firedrill/injectors/examples/flagfile",
 		"./testdata/badversion",
 		"./testdata/sleepy",
+		"./testdata/hostproc",
 	)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {

@@ -2,12 +2,15 @@
 // params say, so that the host's per-call timeout can be observed, and whose
 // probe "crash" makes the process die in the middle of the call, and whose
 // probe "print" writes to stdout instead of logging, and whose probe "mtls"
-// says whether the host asked for mutual TLS.
+// says whether the host asked for mutual TLS. The sleep probe logs
+// "sleeping" when it starts sleeping, so that a test knows the call is in
+// flight.
 package main
 
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"time"
 
@@ -60,6 +63,7 @@ func (sleepy) Probe(ctx context.Context, p injectors.Probe) (injectors.ProbeResu
 	if err != nil {
 		return injectors.ProbeResult{}, injectors.Errorf(injectors.EINVALID, "params.for: %v", err)
 	}
+	slog.Info("sleeping", "for", d.String())
 	select {
 	case <-time.After(d):
 		return injectors.ProbeResult{OK: true, Detail: "slept " + d.String()}, nil
