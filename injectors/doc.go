@@ -15,6 +15,15 @@
 // record with the error, and the caller persists it and reverts with it
 // (see Injector.Inject).
 //
+// A plugin process lives only as long as its host. The host stops it when
+// it is done with it; when the host process dies instead (a crash, a
+// SIGKILL, a lost node), a plugin served by sdk.Serve notices at once, lets
+// its calls in flight return for up to five seconds (their contexts are
+// cancelled) and exits, so that no plugin is left running orphaned. A call
+// cut short that way is safe for the same reason a killed plugin is: the
+// revert record is persisted before Inject, and the next host reverts from
+// it, idempotently.
+//
 // Around it:
 //   - injectors/sdk is what a plugin's main function uses: Serve, and helpers
 //     for params schemas and revert records.

@@ -18,7 +18,9 @@ import (
 
 // Serve runs impl as a firedrill injector plugin: it performs the go-plugin
 // handshake on stdout and serves gRPC until the host goes away. It is the
-// entry point of a plugin's main function and does not return.
+// entry point of a plugin's main function and does not return. When the
+// host process dies without stopping the plugin (a crash, a SIGKILL), the
+// plugin gives its calls in flight up to five seconds to return and exits.
 //
 // Serve also makes slog's default logger write to stderr in the format the
 // host understands, so that a plugin's slog.Info(...) lines appear in
