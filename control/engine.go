@@ -395,9 +395,11 @@ func (e *Engine) appendLocked(ctx context.Context, r *drillRun, ps ...pending) (
 		folds[i] = f
 	}
 	sum := next.summary(evs, now)
-	if err := e.followers.append(ctx, e.store, sum, evs); err != nil {
+	if err := e.followers.append(ctx, e.store, sum, evs, !r.rt.unsure && quietChat(evs)); err != nil {
+		r.rt.unsure = true
 		return nil, fmt.Errorf("append %s to drill %s: %w", ps[0].Type, d.ID, err)
 	}
+	r.rt.unsure = false
 	if next != d {
 		r.d = next
 	} else {

@@ -1,12 +1,19 @@
 package control_test
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/controltest"
+	"github.com/firedrill/firedrill/control/sqlite"
 )
 
 // A follower gets every append's events once they are durable (already in
@@ -109,4 +116,173 @@ func TestFollowPrepared(t *testing.T) {
 	if len(prepared) != int(d.Seq)+1 || prepared[d.Seq] != d.Seq+1 {
 		t.Fatalf("prepared %v, want the drill's %d events and the refused one", prepared, d.Seq)
 	}
+}
+
+// A streamed follower gets chat messages before the store has them and is
+// told the store's answer before the poster is: nil once they are durable,
+// the error when they are refused, and then the refused message's number
+// goes to the next event. Every other event reaches it once durable, and
+// it is told nothing more of those.
+func TestFollowStreamed(t *testing.T) {
+	h := controltest.NewHarness(t)
+	var mu sync.Mutex
+	var log []string
+	inJournal := func(ev control.Event) bool {
+		stored, err := h.DB.Events(h.Ctx, ev.DrillID, ev.Seq-1, 1)
+		return err == nil && len(stored) == 1 && stored[0].Hash == ev.Hash
+	}
+	note := func(what string, ev control.Event) {
+		where := "not in the journal"
+		if inJournal(ev) {
+			where = "in the journal"
+		}
+		mu.Lock()
+		log = append(log, fmt.Sprintf("%s #%d %s %s", what, ev.Seq, ev.Type, where))
+		mu.Unlock()
+	}
+	stop := h.Engine.FollowStreamed(func(evs []control.Event, early bool) func() {
+		return func() {
+			if early != (evs[0].Type == control.EventChatMessage) {
+				t.Errorf("event #%d %s prepared with early %v", evs[0].Seq, evs[0].Type, early)
+			}
+			for _, ev := range evs {
+				note("published", ev)
+			}
+		}
+	}, func(evs []control.Event, err error) {
+		for _, ev := range evs {
+			note(fmt.Sprintf("settled(%v)", err != nil), ev)
+		}
+	})
+	defer stop()
+	id := startDrill(t, h, controltest.PaymentScenario())
+	head := h.Drill(id).Seq
+	mu.Lock()
+	for i, l := range log {
+		if want := fmt.Sprintf("published #%d", i+1); !strings.HasPrefix(l, want) || !strings.HasSuffix(l, " in the journal") || strings.HasSuffix(l, "not in the journal") {
+			t.Errorf("before any chat: log[%d] = %q, want %q ... in the journal", i, l, want)
+		}
+	}
+	log = nil
+	mu.Unlock()
+
+	m, err := h.Engine.PostMessage(h.Ctx, id, control.PostMessage{Channel: "incident", AuthorID: "alice", AuthorKind: control.AuthorPerson, Text: "streamed while committed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	got := append([]string(nil), log...)
+	log = nil
+	mu.Unlock()
+	want := []string{
+		fmt.Sprintf("published #%d chat.message not in the journal", head+1),
+		fmt.Sprintf("settled(false) #%d chat.message in the journal", head+1),
+	}
+	if m.Seq != head+1 || !slices.Equal(got, want) {
+		t.Fatalf("a chat message (#%d): followed %q, want %q", m.Seq, got, want)
+	}
+
+	// The store refuses the next append: the message was shown, the
+	// follower is told, the poster gets the error.
+	h.DB.Close()
+	if _, err := h.Engine.PostMessage(h.Ctx, id, control.PostMessage{Channel: "incident", AuthorID: "alice", AuthorKind: control.AuthorPerson, Text: "refused"}); err == nil {
+		t.Fatal("a message posted to a closed journal was accepted")
+	}
+	mu.Lock()
+	got = append([]string(nil), log...)
+	mu.Unlock()
+	want = []string{
+		fmt.Sprintf("published #%d chat.message not in the journal", head+2),
+		fmt.Sprintf("settled(true) #%d chat.message not in the journal", head+2),
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("a refused chat message: followed %q, want %q", got, want)
+	}
+	if d := h.Drill(id); d.Seq != head+1 {
+		t.Fatalf("after the refused message the drill is at #%d, want #%d: its number goes to the next event", d.Seq, head+1)
+	}
+
+	// The journal still refuses: the next message is not streamed before
+	// it is durable, so it is never shown, and nothing is withdrawn.
+	if _, err := h.Engine.PostMessage(h.Ctx, id, control.PostMessage{Channel: "incident", AuthorID: "alice", AuthorKind: control.AuthorPerson, Text: "refused again"}); err == nil {
+		t.Fatal("a message posted to a closed journal was accepted")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(log) != len(want) {
+		t.Fatalf("a second refused message: followed %q after the first, want nothing: one withdrawal per failing streak", log[len(want):])
+	}
+}
+
+// After a refused append, chat messages are streamed once durable until
+// an append succeeds, then while committed again.
+func TestFollowStreamed_afterARefusal(t *testing.T) {
+	h := controltest.NewHarness(t)
+	h.Engine.Close()
+	store := &refusingStore{DB: h.DB}
+	h.Engine = control.NewEngine(store, h.Injector, h.Clock)
+	h.Engine.Manual = true
+	if err := h.Engine.Open(h.Ctx); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var got []string
+	stop := h.Engine.FollowStreamed(func(evs []control.Event, early bool) func() {
+		if evs[0].Type != control.EventChatMessage {
+			return nil
+		}
+		return func() {
+			mu.Lock()
+			defer mu.Unlock()
+			got = append(got, fmt.Sprintf("%s early=%v", payloadText(t, evs[0]), early))
+		}
+	}, func([]control.Event, error) {})
+	defer stop()
+	id := startDrill(t, h, controltest.PaymentScenario())
+	say := func(text string, refused bool) {
+		t.Helper()
+		store.refuse.Store(refused)
+		_, err := h.Engine.PostMessage(h.Ctx, id, control.PostMessage{Channel: "incident", AuthorID: "alice", AuthorKind: control.AuthorPerson, Text: text})
+		if (err != nil) != refused {
+			t.Fatalf("posting %q: %v, want refused %v", text, err, refused)
+		}
+	}
+	say("one", false)
+	say("two", true)
+	say("three", true)
+	say("four", false)
+	say("five", false)
+	mu.Lock()
+	defer mu.Unlock()
+	want := []string{"one early=true", "two early=true", "four early=false", "five early=true"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("published %q, want %q", got, want)
+	}
+}
+
+// refusingStore is the real journal, refusing appends while refuse is set.
+type refusingStore struct {
+	*sqlite.DB
+	refuse atomic.Bool
+}
+
+func (s *refusingStore) Append(ctx context.Context, sum control.DrillSummary, evs []control.Event) error {
+	return s.AppendThen(ctx, sum, evs, nil)
+}
+
+func (s *refusingStore) AppendThen(ctx context.Context, sum control.DrillSummary, evs []control.Event, then func()) error {
+	if s.refuse.Load() {
+		return errors.New("the journal refuses appends in this test")
+	}
+	return s.DB.AppendThen(ctx, sum, evs, then)
+}
+
+// payloadText is a chat message's text.
+func payloadText(t *testing.T, ev control.Event) string {
+	t.Helper()
+	var m control.Message
+	if err := json.Unmarshal(ev.Payload, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m.Text
 }

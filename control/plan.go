@@ -26,9 +26,14 @@ const (
 // is measured again, conservatively) and retries happen at once.
 type runtimeState struct {
 	lastEvent time.Time // time of the latest event appended; guarded by drillRun.mu
-	probes    map[string]*pollState
-	alerts    map[string]*pollState
-	watches   map[string]*watchState
+	// unsure is set, under drillRun.mu, when the drill's last append
+	// failed: its next chat messages are streamed once durable, not while
+	// committed, until an append succeeds, so that a journal that keeps
+	// refusing (a full disk) withdraws one streamed message, not every one.
+	unsure  bool
+	probes  map[string]*pollState
+	alerts  map[string]*pollState
+	watches map[string]*watchState
 	// rounds are the check rounds in flight or answered and not taken
 	// yet, by check key (faultCheckKey, alertCheckKey, watchCheckKey).
 	rounds      map[string]*checkRound

@@ -120,9 +120,8 @@ func (e *Engine) Subscribe(ctx context.Context, id string, afterSeq int64) (*Sub
 // fn runs on the goroutine that committed them (the store's writer, when
 // the store is a CommitNotifier), while the appending goroutine holds the
 // drill's lock and waits, so it must be quick, must not block and must not
-// call the engine or write to the store. It costs no goroutine hand-over:
-// the drill room streams chat messages to browsers from it. The returned
-// function unregisters fn.
+// call the engine or write to the store. It costs no goroutine hand-over.
+// The returned function unregisters fn.
 func (e *Engine) Follow(fn func(evs []Event)) (stop func()) {
 	return e.follow(&follower{fn: fn})
 }
@@ -140,6 +139,28 @@ func (e *Engine) Follow(fn func(evs []Event)) (stop func()) {
 // engine.
 func (e *Engine) FollowPrepared(prepare func(evs []Event) (publish func())) (stop func()) {
 	return e.follow(&follower{prepare: prepare})
+}
+
+// FollowStreamed is FollowPrepared for a follower that streams chat
+// messages while they are committed instead of after: for an append of
+// chat messages only (EventChatMessage), what prepare returned runs at
+// once, on the appending goroutine under the drill's lock, before the store
+// has the events (prepare is told so by early), so that the people of the drill read a message without
+// waiting for its commit. settled then runs with the store's answer, still
+// under the drill's lock and before any later event of the drill is sealed:
+// nil once the messages are durable; otherwise the error, and the messages
+// never will be durable: the follower must withdraw what it showed, since
+// the engine gives their sequence numbers to the next events. After a
+// failed append, the drill's chat messages are published once durable
+// (early is false) until an append succeeds, so that a journal that keeps
+// refusing withdraws one message, not every one. settled runs
+// only for appends whose publish ran early. The poster is answered after
+// settled, so a message is still acknowledged only once it is durable.
+// Every other append is published once durable, as FollowPrepared does.
+// settled, like publish, must be quick, must not block and must not call
+// the engine.
+func (e *Engine) FollowStreamed(prepare func(evs []Event, early bool) (publish func()), settled func(evs []Event, err error)) (stop func()) {
+	return e.follow(&follower{streamed: prepare, settled: settled})
 }
 
 func (e *Engine) follow(f *follower) (stop func()) {
@@ -166,11 +187,13 @@ func (e *Engine) follow(f *follower) (stop func()) {
 	}
 }
 
-// follower is one function registered with Follow (fn) or
-// FollowPrepared (prepare).
+// follower is one function registered with Follow (fn), FollowPrepared
+// (prepare) or FollowStreamed (prepare and settled).
 type follower struct {
-	fn      func([]Event)
-	prepare func([]Event) func()
+	fn       func([]Event)
+	prepare  func([]Event) func()
+	streamed func([]Event, bool) func()
+	settled  func([]Event, error)
 }
 
 // followers are the engine's followers; appends read the list without a
@@ -180,20 +203,31 @@ type followers struct {
 	list atomic.Pointer[[]*follower]
 }
 
-// append lets the followers of FollowPrepared prepare evs, appends them
-// to store and hands them to the followers once durable: on the store's
-// writer when it can run them there, after Append returns otherwise.
-func (fs *followers) append(ctx context.Context, store Store, sum DrillSummary, evs []Event) error {
+// append lets the followers of FollowPrepared and FollowStreamed prepare
+// evs, appends them to store and hands them to the followers once durable:
+// on the store's writer when it can run them there, after Append returns
+// otherwise. When early, the events (chat messages) go to the followers of
+// FollowStreamed before the store has them, and those are told the
+// store's answer.
+func (fs *followers) append(ctx context.Context, store Store, sum DrillSummary, evs []Event, early bool) error {
 	list := fs.list.Load()
 	if list == nil || len(*list) == 0 {
 		return store.Append(ctx, sum, evs)
 	}
 	// What the followers prepared, before the store has the events (see
-	// FollowPrepared); nil for a plain Follow's.
+	// FollowPrepared); nil for a plain Follow's, and for what already ran.
 	prepared := make([]func(), len(*list))
+	var streamed []*follower
 	for i, f := range *list {
-		if f.prepare != nil {
+		switch {
+		case f.prepare != nil:
 			prepared[i] = f.prepare(evs)
+		case f.streamed != nil:
+			if prepared[i] = f.streamed(evs, early); early && prepared[i] != nil {
+				prepared[i]()
+				prepared[i] = nil
+				streamed = append(streamed, f)
+			}
 		}
 	}
 	then := func() {
@@ -206,12 +240,14 @@ func (fs *followers) append(ctx context.Context, store Store, sum DrillSummary, 
 			}
 		}
 	}
+	var err error
 	if n, ok := store.(CommitNotifier); ok {
-		return n.AppendThen(ctx, sum, evs, then)
+		err = n.AppendThen(ctx, sum, evs, then)
+	} else if err = store.Append(ctx, sum, evs); err == nil {
+		then()
 	}
-	if err := store.Append(ctx, sum, evs); err != nil {
-		return err
+	for _, f := range streamed {
+		f.settled(evs, err)
 	}
-	then()
-	return nil
+	return err
 }
