@@ -44,12 +44,13 @@ type Engine interface {
 	// AppendEventIf appends when allow, run under the drill's lock with
 	// the append, returns nil.
 	AppendEventIf(ctx context.Context, id, typ, actor string, payload any, allow func(d *control.Drill) error) (control.Event, error)
-	// FollowPrepared registers prepare, which runs on each append's
-	// events before they are durable and returns what runs once they
-	// are, in journal order per drill, on the goroutine that committed
-	// them (see control.Engine.FollowPrepared); the returned function
-	// unregisters it.
-	FollowPrepared(prepare func(evs []control.Event) (publish func())) (stop func())
+	// FollowStreamed registers prepare, which runs on each append's
+	// events before they are durable and returns what publishes them:
+	// at once for chat messages (early), whose commit's answer settled
+	// is then told, and once they are durable for every other event, in
+	// journal order per drill (see control.Engine.FollowStreamed); the
+	// returned function unregisters it.
+	FollowStreamed(prepare func(evs []control.Event, early bool) (publish func()), settled func(evs []control.Event, err error)) (stop func())
 }
 
 // Library is the set of scenarios the facilitator can create drills from.

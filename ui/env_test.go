@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -154,10 +155,18 @@ func withTimeScale(s float64) envOption {
 
 func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
+	return newEnvLimit(t, 0, opts...)
+}
+
+// newEnvLimit is newEnv on a journal limited to maxBytes (0: no limit; see
+// sqlite.DB.MaxBytes).
+func newEnvLimit(t testing.TB, maxBytes int64, opts ...envOption) *env {
+	t.Helper()
 	dir := t.TempDir()
 	ctx := context.Background()
-	store, err := csqlite.Open(ctx, filepath.Join(dir, "firedrill.db"))
-	if err != nil {
+	store := csqlite.NewDB(filepath.Join(dir, "firedrill.db"))
+	store.MaxBytes = maxBytes
+	if err := store.Open(ctx); err != nil {
 		t.Fatal(err)
 	}
 	inj := &recordingInjector{}
@@ -372,6 +381,7 @@ type frame struct {
 	Kind  string     `json:"kind"`
 	Event wire.Event `json:"event"`
 	Seq   int64      `json:"seq"`
+	Epoch string     `json:"epoch"`
 }
 
 func (c *client) dialWS(drillID string, after int64) (*websocket.Conn, *http.Response, error) {
@@ -379,7 +389,22 @@ func (c *client) dialWS(drillID string, after int64) (*websocket.Conn, *http.Res
 }
 
 func (c *client) dialWith(d websocket.Dialer, drillID string, after int64) (*websocket.Conn, *http.Response, error) {
-	u := "ws" + strings.TrimPrefix(c.base, "http") + "/api/drills/" + drillID + "/ws?after=" + itoa(after)
+	return c.dialQuery(d, drillID, "after="+itoa(after))
+}
+
+// wsResume is ws resuming on a stream of epoch (the ready frame's).
+func (c *client) wsResume(drillID string, after int64, epoch string) *stream {
+	c.t.Helper()
+	conn, _, err := c.dialQuery(*websocket.DefaultDialer, drillID, "after="+itoa(after)+"&epoch="+url.QueryEscape(epoch))
+	if err != nil {
+		c.t.Fatalf("dial ws of drill %s: %v", drillID, err)
+	}
+	c.t.Cleanup(func() { conn.Close() })
+	return &stream{t: c.t, conn: conn}
+}
+
+func (c *client) dialQuery(d websocket.Dialer, drillID, query string) (*websocket.Conn, *http.Response, error) {
+	u := "ws" + strings.TrimPrefix(c.base, "http") + "/api/drills/" + drillID + "/ws?" + query
 	h := http.Header{}
 	if c.origin != "" {
 		h.Set("Origin", c.origin)

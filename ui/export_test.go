@@ -30,5 +30,32 @@ var PrepareEvent = prepareEvent
 // PublishPrepared is what the server's follower runs once e, prepared as
 // p, is durable, given its participants' form public.
 func (h *Hub) PublishPrepared(e control.Event, p PreparedEvent, public *wire.Event) {
-	h.publishFrame(e, p, public)
+	h.publishFrame(e, p, false, public)
 }
+
+// PublishTentative hands e to the hub as the server's follower does with a
+// chat message it streams before it is durable.
+func (h *Hub) PublishTentative(e control.Event, public *wire.Event) {
+	h.publishFrame(e, prepareEvent(e), true, public)
+}
+
+// Settle tells the hub how the commit of drillID's streamed events up to
+// seq ended.
+func (h *Hub) Settle(drillID string, seq int64, failed bool) { h.settle(drillID, seq, failed) }
+
+// SubscribeResume is Subscribe for a browser resuming on a stream of
+// epoch.
+func (h *Hub) SubscribeResume(drillID string, staff bool, epoch string) *Subscriber {
+	s := h.subscribe(drillID, "", staff, epoch)
+	if s == nil {
+		return nil
+	}
+	return &Subscriber{s}
+}
+
+// Epoch is the epoch of the stream the subscriber joined.
+func (s *Subscriber) Epoch() string { return s.s.epoch }
+
+// Reset reports whether the hub reset the subscriber; meaningful once
+// Next returned ok == false.
+func (s *Subscriber) Reset() bool { return s.s.reset }

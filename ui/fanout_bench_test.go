@@ -42,8 +42,9 @@ type fanoutRoom interface {
 
 // BenchmarkFanout is the chat fan-out target of issue #13, measured side by
 // side in one run: the drill room (real HTTP server and WebSockets, real
-// engine, every message durable in the SQLite journal before it is
-// streamed) against a bare in-memory gorilla/websocket hub (no journal, one
+// engine, every message streamed while it is committed to the SQLite
+// journal, its post answered once durable; see
+// control.Engine.FollowStreamed) against a bare in-memory gorilla/websocket hub (no journal, one
 // encoding per message, one writer goroutine per socket), each at 10, 50
 // and 100 drills × 10 sockets × 20 messages a second per drill. The latency
 // is from the post until each socket has the message. It prints p50 and p99
@@ -54,7 +55,8 @@ type fanoutRoom interface {
 // shared machine and moved by 2-3x from one run to the next.
 //
 // The durable floor: a third side (durableHub) measures how much of that
-// ratio no durable room can avoid. It is the bare hub's very fan-out, but
+// ratio no room that streams only durable messages could avoid — what
+// streaming while committing takes off the path. It is the bare hub's very fan-out, but
 // every post first goes through a group-commit writer (durableLog) that
 // writes the frames of all the posts waiting with one write to a file in
 // the benchmark's temporary directory (the journal's file system),
@@ -665,18 +667,21 @@ func (r *drillRoomFanout) handedOff() *handoffs { return &r.handoff }
 
 func (r *drillRoomFanout) open(n, k int) [][]*websocket.Conn {
 	// Registered after the server's follower, so it runs right after the
-	// room handed the events to the hub (see control.Engine.Follow).
-	stop := r.e.engine.Follow(func(evs []control.Event) {
-		now := time.Now()
-		for _, e := range evs {
-			if e.Type != control.EventChatMessage {
-				continue
-			}
-			if _, sent, ok := measuredSent(e.Payload); ok {
-				r.handoff.record(sent, now)
+	// room handed the events to the hub: a chat message is streamed while
+	// it is committed (see control.Engine.FollowStreamed).
+	stop := r.e.engine.FollowStreamed(func(evs []control.Event, _ bool) func() {
+		return func() {
+			now := time.Now()
+			for _, e := range evs {
+				if e.Type != control.EventChatMessage {
+					continue
+				}
+				if _, sent, ok := measuredSent(e.Payload); ok {
+					r.handoff.record(sent, now)
+				}
 			}
 		}
-	})
+	}, func([]control.Event, error) {})
 	r.e.t.Cleanup(stop)
 	out := make([][]*websocket.Conn, n)
 	for i := 0; i < n; i++ {

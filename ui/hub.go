@@ -2,7 +2,10 @@ package ui
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -76,6 +79,13 @@ type subscriber struct {
 	send chan *outEvent
 	// dropped is set by the hub when the buffer overflowed.
 	dropped bool
+	// reset is set by the hub when the subscriber was sent an event that
+	// was then withdrawn (its commit failed), or resumes from a stream of
+	// another epoch: its browser discards what it has and starts over.
+	reset bool
+	// epoch is the drill's stream epoch when the subscriber registered
+	// (see Hub.epoch).
+	epoch string
 }
 
 func (s *subscriber) sees(e *outEvent) bool {
@@ -101,6 +111,9 @@ func (s *subscriber) sees(e *outEvent) bool {
 // resumes from the last sequence number it saw.
 type Hub struct {
 	shards [hubShards]hubShard
+	// boot tells this hub's streams from those of the hub before a
+	// restart (see epoch).
+	boot string
 	// bufferSize is the number of events a subscriber may lag behind
 	// before it is dropped.
 	bufferSize int
@@ -113,9 +126,17 @@ const hubShards = 32
 
 // hubShard is the subscribers of the drills whose id hashes to it.
 type hubShard struct {
-	mu     sync.Mutex
-	subs   map[string]map[*subscriber]struct{}
-	closed bool
+	mu   sync.Mutex
+	subs map[string]map[*subscriber]struct{}
+	// pending are, per drill, the events streamed before they are durable
+	// (chat messages; see control.Engine.FollowStreamed) whose commit has
+	// not answered yet: a subscriber that registers meanwhile gets them,
+	// since its replay of the journal may not find them.
+	pending map[string][]*outEvent
+	// withdrawals counts, per drill, the commits that failed after their
+	// events were streamed (see epoch).
+	withdrawals map[string]int
+	closed      bool
 }
 
 // HubStats are counters of the hub, for tests and metrics.
@@ -131,9 +152,15 @@ func NewHub(bufferSize int) *Hub {
 	if bufferSize < 1 {
 		bufferSize = 1
 	}
-	h := &Hub{bufferSize: bufferSize}
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("ui: no randomness: " + err.Error())
+	}
+	h := &Hub{bufferSize: bufferSize, boot: hex.EncodeToString(b[:])}
 	for i := range h.shards {
 		h.shards[i].subs = make(map[string]map[*subscriber]struct{})
+		h.shards[i].pending = make(map[string][]*outEvent)
+		h.shards[i].withdrawals = make(map[string]int)
 	}
 	return h
 }
@@ -186,11 +213,22 @@ func (h *Hub) drop(sh *hubShard, s *subscriber) {
 }
 
 // deliver hands e to the subscribers of its drill that see it, without
-// waiting: a subscriber whose buffer is full is dropped.
-func (h *Hub) deliver(e *outEvent) {
+// waiting: a subscriber whose buffer is full is dropped. A tentative e (a
+// chat message not yet durable) is kept for the subscribers that register
+// before its commit answers (see settle).
+func (h *Hub) deliver(e *outEvent, tentative bool) {
 	sh := h.shard(e.drillID)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
+	if tentative {
+		sh.pending[e.drillID] = append(sh.pending[e.drillID], e)
+	}
+	h.offer(sh, e)
+}
+
+// offer hands e to the subscribers of its drill that see it. The caller
+// holds sh.mu.
+func (h *Hub) offer(sh *hubShard, e *outEvent) {
 	for s := range sh.subs[e.drillID] {
 		if e.resync && !s.staff {
 			s.dropped = true
@@ -201,15 +239,70 @@ func (h *Hub) deliver(e *outEvent) {
 		if !s.sees(e) {
 			continue
 		}
-		select {
-		case s.send <- e:
-			h.delivered.Add(1)
-		default:
-			s.dropped = true
-			h.dropped.Add(1)
-			h.drop(sh, s)
-		}
+		h.send(sh, s, e)
 	}
+}
+
+// send puts e in s's buffer, or drops s when the buffer is full. The
+// caller holds sh.mu.
+func (h *Hub) send(sh *hubShard, s *subscriber, e *outEvent) {
+	select {
+	case s.send <- e:
+		h.delivered.Add(1)
+	default:
+		s.dropped = true
+		h.dropped.Add(1)
+		h.drop(sh, s)
+	}
+}
+
+// settle is told the answer of the commit of drillID's streamed events
+// up to seq: once they are durable, nothing more is kept of them; when
+// the commit failed, every subscriber of the drill is reset (its browser
+// discards what it has and replays the journal, which does not have
+// them) and the drill's epoch changes, so that a browser that was away
+// when they were withdrawn starts over as well when it resumes.
+func (h *Hub) settle(drillID string, seq int64, failed bool) {
+	sh := h.shard(drillID)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if !failed {
+		p := sh.pending[drillID]
+		i := 0
+		for i < len(p) && p[i].seq <= seq {
+			i++
+		}
+		if i == len(p) {
+			delete(sh.pending, drillID)
+		} else {
+			sh.pending[drillID] = p[i:]
+		}
+		return
+	}
+	delete(sh.pending, drillID)
+	sh.withdrawals[drillID]++
+	for s := range sh.subs[drillID] {
+		s.reset = true
+		h.drop(sh, s)
+	}
+}
+
+// current reports whether epoch is the epoch of drillID's stream now.
+func (h *Hub) current(drillID, epoch string) bool {
+	sh := h.shard(drillID)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return h.epoch(sh, drillID) == epoch
+}
+
+// epoch names the stream of drillID a subscriber registering now joins:
+// this hub's boot and the drill's withdrawals. A browser resumes after its
+// last sequence number only within the epoch it saw that number in: after
+// a restart (the events streamed before their commit may have been lost
+// with the process) or a withdrawal, the numbers it holds may name other
+// events, so it starts over. The caller holds sh.mu.
+func (h *Hub) epoch(sh *hubShard, drillID string) string {
+	return h.boot + "." + strconv.Itoa(sh.withdrawals[drillID])
 }
 
 // Subscriber is one registered receiver of a drill's events.
@@ -218,7 +311,7 @@ type Subscriber struct{ s *subscriber }
 // Subscribe registers a receiver of drillID's events; staff receivers also
 // get staff-only events. It returns nil when the hub is closed.
 func (h *Hub) Subscribe(drillID string, staff bool) *Subscriber {
-	s := h.subscribe(drillID, "", staff)
+	s := h.subscribe(drillID, "", staff, "")
 	if s == nil {
 		return nil
 	}
@@ -245,14 +338,22 @@ func (s *Subscriber) Next() (seq int64, frame []byte, ok bool) {
 func (s *Subscriber) Dropped() bool { return s.s.dropped }
 
 // subscribe registers a new subscriber for drillID. It returns nil when the
-// hub is closed.
-func (h *Hub) subscribe(drillID, personID string, staff bool) *subscriber {
+// hub is closed. resume is the epoch the browser's last sequence number
+// belongs to ("" for none): from another epoch, the subscriber is reset
+// at once. Events streamed and not yet durable are in its buffer first.
+func (h *Hub) subscribe(drillID, personID string, staff bool, resume string) *subscriber {
 	s := &subscriber{drillID: drillID, personID: personID, staff: staff, send: make(chan *outEvent, h.bufferSize)}
 	sh := h.shard(drillID)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if sh.closed {
 		return nil
+	}
+	s.epoch = h.epoch(sh, drillID)
+	if resume != "" && resume != s.epoch {
+		s.reset = true
+		close(s.send)
+		return s
 	}
 	set := sh.subs[drillID]
 	if set == nil {
@@ -261,6 +362,11 @@ func (h *Hub) subscribe(drillID, personID string, staff bool) *subscriber {
 	}
 	set[s] = struct{}{}
 	h.subscribers.Add(1)
+	for _, e := range sh.pending[drillID] {
+		if s.sees(e) {
+			h.send(sh, s, e)
+		}
+	}
 	return s
 }
 
@@ -294,12 +400,13 @@ func (h *Hub) unsubscribe(s *subscriber) {
 // (the recipients of private messages). Events of one drill must be
 // published in sequence order, after they are durable in the journal.
 func (h *Hub) Publish(e control.Event, public *wire.Event, personal ...map[string]wire.Event) {
-	h.publishFrame(e, prepareEvent(e), public, personal...)
+	h.publishFrame(e, prepareEvent(e), false, public, personal...)
 }
 
 // publishFrame is Publish given e prepared for the hub (prepareEvent),
-// which the server's follower does before e is durable.
-func (h *Hub) publishFrame(e control.Event, p preparedEvent, public *wire.Event, personal ...map[string]wire.Event) {
+// which the server's follower does before e is durable. A tentative e is
+// not durable yet: settle is told how its commit ended.
+func (h *Hub) publishFrame(e control.Event, p preparedEvent, tentative bool, public *wire.Event, personal ...map[string]wire.Event) {
 	a, w, data := p.audience, p.staff, p.frame
 	if a == AudienceNone || p.err != nil {
 		// Payloads come from the journal, which only holds valid JSON.
@@ -327,13 +434,13 @@ func (h *Hub) publishFrame(e control.Event, p preparedEvent, public *wire.Event,
 			out.personal[id] = personalFrame{seq: w.Seq, data: b}
 		}
 	}
-	h.deliver(out)
+	h.deliver(out, tentative)
 }
 
 // resync drops the participants following drillID, so that their browsers
 // resume from the journal.
 func (h *Hub) resync(drillID string) {
-	h.deliver(&outEvent{drillID: drillID, resync: true})
+	h.deliver(&outEvent{drillID: drillID, resync: true}, false)
 }
 
 // Stats returns the hub's counters.

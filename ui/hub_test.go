@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -329,4 +330,111 @@ func benchmarkHubPublish(b *testing.B, prepared bool) {
 	if st.Dropped > 0 || st.Delivered != published*10 {
 		b.Fatalf("%d messages handed to %d subscribers (%d dropped), want each to its 10", published, st.Delivered, st.Dropped)
 	}
+}
+
+// drain reads s until the hub closes it and returns the numbers it got.
+func drain(t *testing.T, s *ui.Subscriber) []int64 {
+	t.Helper()
+	var seqs []int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			seq, _, ok := s.Next()
+			if !ok {
+				return
+			}
+			seqs = append(seqs, seq)
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the subscriber was not closed")
+	}
+	return seqs
+}
+
+// A chat message streamed before it is durable reaches the subscribers
+// registered meanwhile too (their replay of the journal may miss it); if
+// its commit fails, every subscriber of the drill is reset and the
+// drill's epoch changes, so that a browser resuming from an older epoch
+// starts over.
+func TestHubStreamedMessages(t *testing.T) {
+	public := func(e control.Event, n int64) *wire.Event {
+		return &wire.Event{Seq: n, Type: e.Type, Payload: e.Payload}
+	}
+	t.Run("a subscriber registered before the commit answers gets the message; one registered after does not", func(t *testing.T) {
+		h := ui.NewHub(16)
+		defer h.Close()
+		before := h.Subscribe("d1", true)
+		e := chatEvent("d1", 1, "incident", "streamed")
+		h.PublishTentative(e, public(e, 1))
+		during := h.Subscribe("d1", false)
+		h.Settle("d1", 1, false)
+		after := h.Subscribe("d1", true)
+		h.Close()
+		if got := drain(t, before); !slices.Equal(got, []int64{1}) {
+			t.Errorf("subscribed before: got %v, want [1]", got)
+		}
+		if got := drain(t, during); !slices.Equal(got, []int64{1}) {
+			t.Errorf("subscribed while committed: got %v, want [1]", got)
+		}
+		if got := drain(t, after); len(got) != 0 {
+			t.Errorf("subscribed once durable: got %v from the hub, want nothing (its replay has it)", got)
+		}
+		for _, s := range []*ui.Subscriber{before, during, after} {
+			if s.Reset() {
+				t.Error("a subscriber was reset although the commit succeeded")
+			}
+		}
+	})
+
+	t.Run("a failed commit resets the drill's subscribers and no other drill's, and changes the drill's epoch", func(t *testing.T) {
+		h := ui.NewHub(16)
+		defer h.Close()
+		staff := h.Subscribe("d1", true)
+		part := h.Subscribe("d1", false)
+		other := h.Subscribe("d2", true)
+		old := staff.Epoch()
+		e := chatEvent("d1", 1, "incident", "withdrawn")
+		h.PublishTentative(e, public(e, 1))
+		h.Settle("d1", 1, true)
+		for name, s := range map[string]*ui.Subscriber{"staff": staff, "participant": part} {
+			if got := drain(t, s); !slices.Equal(got, []int64{1}) || !s.Reset() {
+				t.Errorf("%s: got %v, reset %v; want the message, then a reset", name, got, s.Reset())
+			}
+		}
+		if st := h.Stats(); st.Subscribers != 1 {
+			t.Errorf("%d subscribers left, want the other drill's only", st.Subscribers)
+		}
+		late := h.Subscribe("d1", true)
+		if late.Epoch() == old {
+			t.Fatalf("the drill's epoch is still %q after a withdrawal", old)
+		}
+		stale := h.SubscribeResume("d1", true, old)
+		if got := drain(t, stale); len(got) != 0 || !stale.Reset() {
+			t.Errorf("resuming on the old epoch: got %v, reset %v; want an immediate reset", got, stale.Reset())
+		}
+		current := h.SubscribeResume("d1", true, late.Epoch())
+		if current.Epoch() != late.Epoch() || h.SubscribeResume("d2", true, other.Epoch()).Epoch() != other.Epoch() {
+			t.Error("resuming on the current epoch changed it")
+		}
+		h.Close()
+		if got := drain(t, late); len(got) != 0 {
+			t.Errorf("subscribed after the withdrawal: got %v, want nothing", got)
+		}
+		if current.Reset() || other.Reset() {
+			t.Error("a subscriber on the current epoch, or of another drill, was reset")
+		}
+	})
+
+	t.Run("another hub (a restart) has another epoch", func(t *testing.T) {
+		a, b := ui.NewHub(1), ui.NewHub(1)
+		defer a.Close()
+		defer b.Close()
+		if a.Subscribe("d1", true).Epoch() == b.Subscribe("d1", true).Epoch() {
+			t.Fatal("two hubs share an epoch: a browser would resume across a restart with numbers that may name other events")
+		}
+	})
 }

@@ -22,7 +22,10 @@ import (
 //
 // The numbering is a function of the journal (audienceOf is fixed per
 // event), so it is the same on every connect and after a restart; the index
-// is rebuilt from the journal on first use.
+// is rebuilt from the journal on first use. A chat message is numbered
+// when it is streamed, before it is durable; if its commit fails the
+// drill's index is forgotten (see Server.settled) and rebuilt from the
+// journal.
 type publicSeqs struct {
 	journal Journal
 	mu      sync.Mutex
@@ -148,10 +151,18 @@ func (p *publicSeqs) observe(ctx context.Context, e control.Event, a Audience) (
 	x := p.index(e.DrillID)
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	// The journal may not have e yet (a chat message is streamed while it
+	// is committed): read it up to the event before, then add e itself.
+	if x.head < e.Seq-1 {
+		if err := p.catchUp(ctx, e.DrillID, x, e.Seq-1); err != nil {
+			return 0, nil, err
+		}
+	}
 	if x.head == e.Seq-1 {
 		x.add(e, a)
-	} else if err := p.catchUp(ctx, e.DrillID, x, e.Seq); err != nil {
-		return 0, nil, err
+	}
+	if x.head < e.Seq {
+		return 0, nil, fmt.Errorf("number drill %s's event #%d for participants: the journal ends at #%d", e.DrillID, e.Seq, x.head)
 	}
 	if has(x.seqs, e.Seq) {
 		n = int64(countUpTo(x.seqs, e.Seq))

@@ -46,15 +46,17 @@ func (s *Server) ensurePump(drillID string) error {
 }
 
 // follow is the server's engine follower (see
-// control.Engine.FollowPrepared). For the drills browsers follow, it
+// control.Engine.FollowStreamed). For the drills browsers follow, it
 // prepares each append's events on the appending goroutine — who sees
 // them and their frame for staff, the costly part — and returns what
-// publishes them, in order, once they are durable (on the store's writer,
-// one group of every drill's appends after another); it stops following a
-// drill once it is closed. Whether a drill is followed cannot change in
-// between: the mark is set under the drill's lock (see ensurePump), which
-// the append holds from preparing to publishing.
-func (s *Server) follow(evs []control.Event) (publish func()) {
+// publishes them, in order: chat messages at once (early), while they are
+// committed, so that people read them without waiting for the disk, and
+// every other event once durable (on the store's writer, one group of
+// every drill's appends after another); it stops following a drill once
+// it is closed. Whether a drill is followed cannot change in between: the
+// mark is set under the drill's lock (see ensurePump), which the append
+// holds from preparing to publishing and settling.
+func (s *Server) follow(evs []control.Event, early bool) (publish func()) {
 	id := evs[0].DrillID
 	s.pumpMu.Lock()
 	followed := s.pumps[id]
@@ -68,7 +70,7 @@ func (s *Server) follow(evs []control.Event) (publish func()) {
 	}
 	return func() {
 		for i, e := range evs {
-			s.publish(e, ps[i])
+			s.publish(e, ps[i], early)
 			if e.Type == control.EventDrillClosed {
 				// The drill's last event. A later browser replays the
 				// journal.
@@ -99,17 +101,33 @@ func prepareEvent(e control.Event) preparedEvent {
 	return p
 }
 
+// settled is told how the commit of chat messages streamed early ended:
+// the hub forgets them once durable; if the commit failed, the drill's
+// browsers are reset (they start over from the journal, which does not
+// have them) and the participants' numbering is read again from the
+// journal. It runs under the drill's lock, before the next event of the
+// drill is numbered.
+func (s *Server) settled(evs []control.Event, err error) {
+	id, last := evs[0].DrillID, evs[len(evs)-1].Seq
+	if err != nil {
+		s.logf("drill %s: events #%d to #%d were streamed but not committed (%v); the drill's browsers start over from the journal", id, evs[0].Seq, last, err)
+		s.publicSeqs.forget(id)
+	}
+	s.hub.settle(id, last, err != nil)
+}
+
 // publish hands e, prepared as p, to the hub with its form for
 // participants, numbered among the events they see. If it cannot be
 // numbered (the journal did not answer), the drill's participants are
-// dropped and resume from the journal rather than miss it.
-func (s *Server) publish(e control.Event, p preparedEvent) {
+// dropped and resume from the journal rather than miss it. A tentative e
+// is not durable yet (see settled).
+func (s *Server) publish(e control.Event, p preparedEvent, tentative bool) {
 	a, staff := p.audience, p.staff
 	n, personal, err := s.publicSeqs.observe(s.ctx, e, a)
 	if err != nil {
 		s.logf("drill %s: event #%d: %v", e.DrillID, e.Seq, err)
 		s.hub.resync(e.DrillID)
-		s.hub.publishFrame(e, p, nil)
+		s.hub.publishFrame(e, p, tentative, nil)
 		return
 	}
 	var public *wire.Event
@@ -135,7 +153,7 @@ func (s *Server) publish(e control.Event, p preparedEvent) {
 		}
 		frames[person] = w
 	}
-	s.hub.publishFrame(e, p, public, frames)
+	s.hub.publishFrame(e, p, tentative, public, frames)
 	if e.Type == control.EventDrillClosed {
 		// Nobody of the room follows a closed drill's stream.
 		s.publicSeqs.forget(e.DrillID)

@@ -273,7 +273,7 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.OIDC.Enabled() {
 		s.oidc = newOIDCAuth(cfg.OIDC)
 	}
-	s.unfollow = cfg.Engine.FollowPrepared(s.follow)
+	s.unfollow = cfg.Engine.FollowStreamed(s.follow, s.settled)
 	s.rooms = newRoomCache(cfg.Journal)
 	s.publicSeqs = newPublicSeqs(cfg.Journal)
 	s.records = newRecordCache(cfg.Journal)

@@ -54,6 +54,10 @@ type frame struct {
 	// Seq is the journal head when Kind is "ready": the browser has every
 	// event it may see up to it.
 	Seq int64 `json:"seq,omitempty"`
+	// Epoch, when Kind is "ready", names the stream the browser's
+	// numbers belong to: it resumes with ?after=N&epoch=E, and starts
+	// over (wire.CloseReset) when the stream's epoch changed.
+	Epoch string `json:"epoch,omitempty"`
 }
 
 // eventFramePrefix is how an event frame starts, before its event.
@@ -96,13 +100,20 @@ func renumberedFrame(frame []byte, from, to wire.Event) []byte {
 	return append(b, rest...)
 }
 
-// apiWS upgrades GET /api/drills/{id}/ws?after=N to a WebSocket that
-// streams the drill's events the caller may see, starting after sequence
-// number N: first the missed history from the journal, then live events from
-// the hub, with nothing lost and nothing sent twice. Participants number
-// the events they see on their own (see publicSeqs), so N is in their
-// numbering.
+// apiWS upgrades GET /api/drills/{id}/ws?after=N&epoch=E to a WebSocket
+// that streams the drill's events the caller may see, starting after
+// sequence number N: first the missed history from the journal, then live
+// events from the hub, with nothing lost and nothing sent twice.
+// Participants number the events they see on their own (see publicSeqs), so
+// N is in their numbering. E is the epoch of the ready frame N was
+// received after; if the stream's epoch is another now (see Hub.epoch),
+// the socket is closed with wire.CloseReset before anything is sent.
 func (s *Server) apiWS(w http.ResponseWriter, r *http.Request, sess *Session) {
+	resume := r.URL.Query().Get("epoch")
+	if len(resume) > 64 {
+		s.writeError(w, r, injectors.Errorf(injectors.EINVALID, "epoch: at most 64 characters, the epoch of the stream's ready frame"))
+		return
+	}
 	after := int64(0)
 	if v := r.URL.Query().Get("after"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
@@ -113,6 +124,12 @@ func (s *Server) apiWS(w http.ResponseWriter, r *http.Request, sess *Session) {
 		after = n
 	}
 	drillID := r.PathValue("id")
+	if resume != "" && !s.hub.current(drillID, resume) {
+		// The numbers the browser holds may name other events: it
+		// starts over, whatever after says.
+		s.resetWS(w, r)
+		return
+	}
 	var head int64
 	if err := s.engine.View(r.Context(), drillID, func(d *control.Drill) error { head = d.Seq; return nil }); err != nil {
 		s.writeError(w, r, err)
@@ -137,12 +154,7 @@ func (s *Server) apiWS(w http.ResponseWriter, r *http.Request, sess *Session) {
 		s.writeError(w, r, err)
 		return
 	}
-	up := websocket.Upgrader{
-		ReadBufferSize:  1024,
-		WriteBufferSize: 4096,
-		CheckOrigin:     s.sameOrigin,
-	}
-	conn, err := up.Upgrade(w, r, nil)
+	conn, err := s.upgrader().Upgrade(w, r, nil)
 	if err != nil {
 		// Upgrade has already written the HTTP error.
 		return
@@ -151,14 +163,48 @@ func (s *Server) apiWS(w http.ResponseWriter, r *http.Request, sess *Session) {
 	if sess.Admin {
 		personID = ""
 	}
-	sub := s.hub.subscribe(drillID, personID, staff)
+	sub := s.hub.subscribe(drillID, personID, staff, resume)
 	if sub == nil {
 		conn.Close()
+		return
+	}
+	if resume != "" && sub.epoch != resume {
+		// Withdrawn since the check above.
+		writeClose(conn, s.netClock.Now(), wire.CloseReset, resetText)
 		return
 	}
 	s.conns.Add(1)
 	go s.readPump(conn, sub)
 	go s.writePump(conn, sub, drillID, after)
+}
+
+// upgrader upgrades the drill room's WebSocket requests.
+func (s *Server) upgrader() *websocket.Upgrader {
+	return &websocket.Upgrader{
+		ReadBufferSize:  1024,
+		WriteBufferSize: 4096,
+		CheckOrigin:     s.sameOrigin,
+	}
+}
+
+// resetText is the reason of a wire.CloseReset.
+const resetText = "the stream started over: discard your events and reconnect from 0"
+
+// resetWS upgrades r and closes the socket at once with wire.CloseReset:
+// a browser cannot read the status of a refused upgrade, but reads a
+// close code.
+func (s *Server) resetWS(w http.ResponseWriter, r *http.Request) {
+	conn, err := s.upgrader().Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	writeClose(conn, s.netClock.Now(), wire.CloseReset, resetText)
+}
+
+// writeClose sends a close frame with code and text and closes conn.
+func writeClose(conn *websocket.Conn, now time.Time, code int, text string) {
+	_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), now.Add(writeWait))
+	conn.Close()
 }
 
 // readPump reads from the browser so that pongs and close frames are
@@ -221,7 +267,7 @@ func (s *Server) writePump(conn *websocket.Conn, sub *subscriber, drillID string
 		_ = write(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseInternalServerErr, "replay failed"))
 		return
 	}
-	ready, err := json.Marshal(frame{Kind: wire.FrameReady, Seq: seen})
+	ready, err := json.Marshal(frame{Kind: wire.FrameReady, Seq: seen, Epoch: sub.epoch})
 	if err != nil {
 		s.logf("drill %s: ready frame: %v", drillID, err)
 		return
@@ -239,6 +285,9 @@ func (s *Server) writePump(conn *websocket.Conn, sub *subscriber, drillID string
 				}
 				if sub.ended {
 					code, text = wire.CloseAccessEnded, "your access to this drill ended"
+				}
+				if sub.reset {
+					code, text = wire.CloseReset, resetText
 				}
 				_ = write(websocket.CloseMessage, websocket.FormatCloseMessage(code, text))
 				return

@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -81,25 +82,35 @@ func (b *balancer) pass(c net.Conn) {
 
 // startResuming follows a drill like the drill room's pages do: when its
 // stream breaks (its replica died) it reconnects and resumes after the
-// last sequence it has. tries counts its attempts to follow.
+// last sequence it has, within the stream's epoch; a stream of another
+// epoch (the new leader's) resets it, and it starts over from the journal.
+// tries counts its attempts to follow.
 func startResuming(ctx context.Context, c *client.Client, drillID string) (f *follower, tries *atomic.Int32) {
 	f = &follower{seen: make(chan struct{}, 1), done: make(chan error, 1)}
 	tries = new(atomic.Int32)
 	go func() {
-		var last int64
+		var cur client.Cursor
 		for ctx.Err() == nil {
 			tries.Add(1)
-			_ = c.Follow(ctx, drillID, last, func(e wire.Event) error {
+			err := c.FollowCursor(ctx, drillID, &cur, func(e wire.Event) error {
 				f.mu.Lock()
 				f.events = append(f.events, e)
 				f.mu.Unlock()
-				last = e.Seq
 				select {
 				case f.seen <- struct{}{}:
 				default:
 				}
 				return nil
 			})
+			if errors.Is(err, client.ErrReset) {
+				// Another leader's stream (or a withdrawn message): start
+				// over from the journal, as the pages do.
+				f.mu.Lock()
+				f.events = nil
+				f.resets++
+				f.mu.Unlock()
+				continue
+			}
 			select {
 			case <-ctx.Done():
 			case <-time.After(200 * time.Millisecond):
@@ -108,6 +119,13 @@ func startResuming(ctx context.Context, c *client.Client, drillID string) (f *fo
 		f.done <- ctx.Err()
 	}()
 	return f, tries
+}
+
+// resetCount is how many times the follower started over.
+func (f *follower) resetCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.resets
 }
 
 // drillClock is the drill clock a view shows, in drill milliseconds.
@@ -277,7 +295,7 @@ func TestFailover(t *testing.T) {
 		assertSaidOnce(t, p.name, evs, d.ana.id, said)
 		assertSaidOnce(t, p.name, evs, d.ben.id, acked)
 	}
-	t.Logf("failover: Ben was acknowledged %d messages around it; Ana's stream was opened %d times, Ben's %d", len(acked), anaTries.Load(), benTries.Load())
+	t.Logf("failover: Ben was acknowledged %d messages around it; Ana's stream was opened %d times, Ben's %d; the streams started over on the new leader's epoch %d (facilitator), %d (Ana), %d (Ben) times", len(acked), anaTries.Load(), benTries.Load(), fac.f.resetCount(), ana.f.resetCount(), ben.f.resetCount())
 	if anaTries.Load() < 2 || benTries.Load() < 2 {
 		t.Fatalf("the streams were opened %d (Ana, on the leader) and %d (Ben, through the follower) times, want a reconnection each", anaTries.Load(), benTries.Load())
 	}

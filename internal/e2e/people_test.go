@@ -30,6 +30,8 @@ type follower struct {
 	seen   chan struct{}
 	done   chan error
 	err    error
+	// resets counts the streams that started over (client.ErrReset).
+	resets int
 }
 
 func startFollowing(ctx context.Context, c *client.Client, drillID string) *follower {

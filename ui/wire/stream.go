@@ -24,6 +24,13 @@ const (
 	// ended (link replaced or revoked, person removed, drill closed); it
 	// does not reconnect with the same session.
 	CloseAccessEnded = 4003
+	// CloseReset tells a browser that events it received may not be
+	// events of the drill: a chat message is streamed while it is
+	// committed, and its commit failed, or the server restarted (or
+	// another replica took over) since the browser's last event, so the
+	// numbers it holds may name other events. It discards what it has and
+	// reconnects from sequence number 0, without an epoch.
+	CloseReset = 4009
 )
 
 // Frame kinds the server sends on a drill's stream.

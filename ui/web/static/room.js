@@ -1,6 +1,9 @@
 // The drill room: channels, chat, notices as cards, the drill clock and the
 // role's side panel. One WebSocket carries every channel; each event has a
-// per-drill sequence number, and a reconnect resumes after the last one seen.
+// per-drill sequence number, and a reconnect resumes after the last one seen
+// within the stream's epoch. A chat message is streamed while the server
+// commits it; if the commit fails, or the server restarted since, the
+// server resets the stream (4009) and the room starts over from the journal.
 import { api, chrome, clear, el, fmtClock, loadSession } from "./common.js";
 import { t } from "./i18n.js";
 import { renderSide, scaleText } from "./panels.js";
@@ -9,7 +12,7 @@ import { endReason, fieldLabel, noticeTitle, optionText } from "./words.js";
 const drillId = decodeURIComponent(location.pathname.split("/").pop());
 const room = {
   drillId, sess: null, view: null, skew: 0,
-  lastSeq: 0, channel: null,
+  lastSeq: 0, epoch: null, channel: null,
   items: new Map(),      // channel id -> [item]
   bySeq: new Map(),      // message seq -> message payload
   unread: new Map(),     // channel id -> count
@@ -427,7 +430,8 @@ function incident() { return (room.view && room.view.incidentChannel) || "incide
 
 function connect() {
   const proto = location.protocol === "https:" ? "wss:" : "ws:";
-  const ws = new WebSocket(proto + "//" + location.host + "/api/drills/" + encodeURIComponent(drillId) + "/ws?after=" + room.lastSeq);
+  const epoch = room.epoch ? "&epoch=" + encodeURIComponent(room.epoch) : "";
+  const ws = new WebSocket(proto + "//" + location.host + "/api/drills/" + encodeURIComponent(drillId) + "/ws?after=" + room.lastSeq + epoch);
   room.ws = ws;
   $("conn").textContent = room.failures ? t("reconnecting") : t("connecting");
   ws.onmessage = (msg) => {
@@ -436,6 +440,7 @@ function connect() {
     else if (f.kind === "ready") {
       // Everything up to f.seq that this viewer may see has arrived.
       room.lastSeq = Math.max(room.lastSeq, f.seq || 0);
+      room.epoch = f.epoch || null;
       room.failures = 0;
       room.replayed = true;
       if (room.retroOpen) openRetro();
@@ -449,6 +454,11 @@ function connect() {
     document.body.dataset.ready = "false";
     if (room.closed || room.accessEnded) return; // the drill closed or the access ended: nothing to reconnect to
     $("conn").dataset.state = "";
+    if (e.code === 4009) { // wire.CloseReset: what this room holds may not be the drill's events
+      startOver();
+      connect();
+      return;
+    }
     if (e.code === 4003) { // wire.CloseAccessEnded: this person's link was renewed, or their access ended
       let s = null;
       try { s = await api("GET", "/api/session"); } catch (_) { /* server down: keep trying */ }
@@ -469,6 +479,21 @@ function connect() {
     }
     setTimeout(connect, Math.min(5000, 300 * room.failures));
   };
+}
+
+// startOver forgets every event the room holds, so that the next
+// connection replays the drill from the journal: a message it showed may
+// have been withdrawn (its commit failed), or the server restarted since.
+// What is being written stays in the composer.
+function startOver() {
+  room.lastSeq = 0;
+  room.epoch = null;
+  room.replayed = false;
+  room.items = new Map();
+  room.bySeq = new Map();
+  room.unread = new Map();
+  clear($("messages"));
+  if (room.view) renderChannels();
 }
 
 // showSwitched says, once, that a join link replaced the session this
