@@ -71,7 +71,8 @@ type Engine struct {
 	// probeSlots holds a token per probe call in flight (ProbeConcurrency).
 	probeSlots chan struct{}
 
-	// followers receive every drill's new events once durable (Follow).
+	// followers receive every drill's new events once durable (Follow),
+	// or chat messages while committed (FollowStreamed).
 	followers followers
 
 	mu     sync.Mutex

@@ -14,7 +14,9 @@ import (
 // hub so that every event the browser's journal replay misses reaches it
 // live: the drill is marked under the drill's lock, which every append
 // holds until its events are published, so an append either sees the mark
-// or is in the journal before the browser replays it.
+// or is in the journal before the browser replays it; a chat message
+// published before it is durable is kept by the hub until its commit
+// answers and given to the browsers that register meanwhile.
 func (s *Server) ensurePump(drillID string) error {
 	s.pumpMu.Lock()
 	followed := s.pumps[drillID]
