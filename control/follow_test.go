@@ -260,7 +260,41 @@ func TestFollowStreamed_afterARefusal(t *testing.T) {
 	}
 }
 
-// refusingStore is the real journal, refusing appends while refuse is set.
+// A poster who goes away once their message is shown (a closed tab) does
+// not withdraw it from everyone: the append no longer depends on the
+// poster's request.
+func TestFollowStreamed_posterGoneAfterTheStream(t *testing.T) {
+	h := controltest.NewHarness(t)
+	h.Engine.Close()
+	store := &refusingStore{DB: h.DB}
+	h.Engine = control.NewEngine(store, h.Injector, h.Clock)
+	h.Engine.Manual = true
+	if err := h.Engine.Open(h.Ctx); err != nil {
+		t.Fatal(err)
+	}
+	id := startDrill(t, h, controltest.PaymentScenario())
+	ctx, cancel := context.WithCancel(h.Ctx)
+	defer cancel()
+	var settled []error
+	stop := h.Engine.FollowStreamed(func(evs []control.Event, early bool) func() {
+		if !early {
+			return nil
+		}
+		return cancel // the poster leaves as the message is shown
+	}, func(_ []control.Event, err error) { settled = append(settled, err) })
+	defer stop()
+	m, err := h.Engine.PostMessage(ctx, id, control.PostMessage{Channel: "incident", AuthorID: "alice", AuthorKind: control.AuthorPerson, Text: "shown, then the tab closed"})
+	if err != nil || len(settled) != 1 || settled[0] != nil {
+		t.Fatalf("PostMessage = %v, settled %v; want the message kept: it was shown", err, settled)
+	}
+	if d := h.Drill(id); d.Seq != m.Seq {
+		t.Fatalf("the drill is at #%d, want the message #%d durable", d.Seq, m.Seq)
+	}
+}
+
+// refusingStore is the real journal, refusing appends while refuse is set,
+// and, as the journal's queue does for a write it has not taken yet, when
+// the caller's context is done.
 type refusingStore struct {
 	*sqlite.DB
 	refuse atomic.Bool
@@ -273,6 +307,9 @@ func (s *refusingStore) Append(ctx context.Context, sum control.DrillSummary, ev
 func (s *refusingStore) AppendThen(ctx context.Context, sum control.DrillSummary, evs []control.Event, then func()) error {
 	if s.refuse.Load() {
 		return errors.New("the journal refuses appends in this test")
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	return s.DB.AppendThen(ctx, sum, evs, then)
 }

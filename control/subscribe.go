@@ -240,6 +240,18 @@ func (fs *followers) append(ctx context.Context, store Store, sum DrillSummary, 
 			}
 		}
 	}
+	if len(streamed) > 0 {
+		// Shown already: a caller that goes away (a closed tab) must not
+		// withdraw it from everyone; its deadline, if any, still bounds
+		// the wait.
+		var cancel context.CancelFunc = func() {}
+		detached := context.WithoutCancel(ctx)
+		if dl, ok := ctx.Deadline(); ok {
+			detached, cancel = context.WithDeadline(detached, dl)
+		}
+		defer cancel()
+		ctx = detached
+	}
 	var err error
 	if n, ok := store.(CommitNotifier); ok {
 		err = n.AppendThen(ctx, sum, evs, then)

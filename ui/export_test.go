@@ -30,13 +30,13 @@ var PrepareEvent = prepareEvent
 // PublishPrepared is what the server's follower runs once e, prepared as
 // p, is durable, given its participants' form public.
 func (h *Hub) PublishPrepared(e control.Event, p PreparedEvent, public *wire.Event) {
-	h.publishFrame(e, p, false, public)
+	h.publishFrame(e, p, durable, public)
 }
 
 // PublishTentative hands e to the hub as the server's follower does with a
 // chat message it streams before it is durable.
 func (h *Hub) PublishTentative(e control.Event, public *wire.Event) {
-	h.publishFrame(e, prepareEvent(e), true, public)
+	h.publishFrame(e, prepareEvent(e), tentative, public)
 }
 
 // Settle tells the hub how the commit of drillID's streamed events up to
@@ -59,3 +59,9 @@ func (s *Subscriber) Epoch() string { return s.s.epoch }
 // Reset reports whether the hub reset the subscriber; meaningful once
 // Next returned ok == false.
 func (s *Subscriber) Reset() bool { return s.s.reset }
+
+// PublishTentativeUnnumbered is PublishTentative for a message the server
+// could not number for participants.
+func (h *Hub) PublishTentativeUnnumbered(e control.Event) {
+	h.publishFrame(e, prepareEvent(e), tentativeUnnumbered, nil)
+}

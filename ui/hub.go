@@ -45,6 +45,11 @@ type outEvent struct {
 	// drops the drill's participant subscribers: their browsers resume
 	// from the journal instead of missing the event.
 	resync bool
+	// unnumbered marks a streamed event not yet durable whose form for
+	// participants (or for one of them) is missing: a participant who
+	// subscribes before its commit answers is dropped and resumes from
+	// the journal.
+	unnumbered bool
 }
 
 // personalFrame is an event as one participant sees it, in their numbering.
@@ -243,25 +248,28 @@ func (h *Hub) offer(sh *hubShard, e *outEvent) {
 	}
 }
 
-// send puts e in s's buffer, or drops s when the buffer is full. The
-// caller holds sh.mu.
-func (h *Hub) send(sh *hubShard, s *subscriber, e *outEvent) {
+// send puts e in s's buffer, or drops s when the buffer is full, and
+// reports whether s is still subscribed. The caller holds sh.mu.
+func (h *Hub) send(sh *hubShard, s *subscriber, e *outEvent) bool {
 	select {
 	case s.send <- e:
 		h.delivered.Add(1)
+		return true
 	default:
 		s.dropped = true
 		h.dropped.Add(1)
 		h.drop(sh, s)
+		return false
 	}
 }
 
 // settle is told the answer of the commit of drillID's streamed events
 // up to seq: once they are durable, nothing more is kept of them; when
-// the commit failed, every subscriber of the drill is reset (its browser
-// discards what it has and replays the journal, which does not have
-// them) and the drill's epoch changes, so that a browser that was away
-// when they were withdrawn starts over as well when it resumes.
+// the commit failed, every subscriber of the drill that was sent one of
+// them is reset (its browser discards what it has and replays the
+// journal, which does not have them) and the drill's epoch changes, so
+// that a browser that was away when they were withdrawn starts over as
+// well when it resumes.
 func (h *Hub) settle(drillID string, seq int64, failed bool) {
 	sh := h.shard(drillID)
 	sh.mu.Lock()
@@ -279,11 +287,17 @@ func (h *Hub) settle(drillID string, seq int64, failed bool) {
 		}
 		return
 	}
+	withdrawn := sh.pending[drillID]
 	delete(sh.pending, drillID)
 	sh.withdrawals[drillID]++
 	for s := range sh.subs[drillID] {
-		s.reset = true
-		h.drop(sh, s)
+		for _, e := range withdrawn {
+			if s.sees(e) {
+				s.reset = true
+				h.drop(sh, s)
+				break
+			}
+		}
 	}
 }
 
@@ -363,8 +377,16 @@ func (h *Hub) subscribe(drillID, personID string, staff bool, resume string) *su
 	set[s] = struct{}{}
 	h.subscribers.Add(1)
 	for _, e := range sh.pending[drillID] {
-		if s.sees(e) {
-			h.send(sh, s, e)
+		if e.unnumbered && !s.staff {
+			// The participants' form of e is missing: resume once it is
+			// in the journal rather than miss it.
+			s.dropped = true
+			h.dropped.Add(1)
+			h.drop(sh, s)
+			break
+		}
+		if s.sees(e) && !h.send(sh, s, e) {
+			break
 		}
 	}
 	return s
@@ -400,19 +422,32 @@ func (h *Hub) unsubscribe(s *subscriber) {
 // (the recipients of private messages). Events of one drill must be
 // published in sequence order, after they are durable in the journal.
 func (h *Hub) Publish(e control.Event, public *wire.Event, personal ...map[string]wire.Event) {
-	h.publishFrame(e, prepareEvent(e), false, public, personal...)
+	h.publishFrame(e, prepareEvent(e), durable, public, personal...)
 }
 
+// publishMode says how an event reaches publishFrame.
+type publishMode int
+
+const (
+	// durable is an event in the journal.
+	durable publishMode = iota
+	// tentative is a chat message streamed while committed: settle is
+	// told how its commit ended.
+	tentative
+	// tentativeUnnumbered is tentative without its form for every
+	// participant (numbering them failed).
+	tentativeUnnumbered
+)
+
 // publishFrame is Publish given e prepared for the hub (prepareEvent),
-// which the server's follower does before e is durable. A tentative e is
-// not durable yet: settle is told how its commit ended.
-func (h *Hub) publishFrame(e control.Event, p preparedEvent, tentative bool, public *wire.Event, personal ...map[string]wire.Event) {
+// which the server's follower does before e is durable.
+func (h *Hub) publishFrame(e control.Event, p preparedEvent, mode publishMode, public *wire.Event, personal ...map[string]wire.Event) {
 	a, w, data := p.audience, p.staff, p.frame
 	if a == AudienceNone || p.err != nil {
 		// Payloads come from the journal, which only holds valid JSON.
 		return
 	}
-	out := &outEvent{drillID: e.DrillID, seq: e.Seq, audience: a, data: data}
+	out := &outEvent{drillID: e.DrillID, seq: e.Seq, audience: a, data: data, unnumbered: mode == tentativeUnnumbered}
 	var err error
 	if public != nil && a == AudienceEveryone {
 		if out.public = renumberedFrame(data, w, *public); out.public == nil {
@@ -434,7 +469,7 @@ func (h *Hub) publishFrame(e control.Event, p preparedEvent, tentative bool, pub
 			out.personal[id] = personalFrame{seq: w.Seq, data: b}
 		}
 	}
-	h.deliver(out, tentative)
+	h.deliver(out, mode != durable)
 }
 
 // resync drops the participants following drillID, so that their browsers

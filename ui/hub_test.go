@@ -429,6 +429,50 @@ func TestHubStreamedMessages(t *testing.T) {
 		}
 	})
 
+	t.Run("a withdrawal resets only the subscribers that were sent a withdrawn message", func(t *testing.T) {
+		h := ui.NewHub(16)
+		defer h.Close()
+		staff := h.Subscribe("d1", true)
+		part := h.Subscribe("d1", false)
+		h.PublishTentative(chatEvent("d1", 1, "backroom", "staff only"), nil)
+		h.Settle("d1", 1, true)
+		if got := drain(t, staff); !slices.Equal(got, []int64{1}) || !staff.Reset() {
+			t.Errorf("staff: got %v, reset %v; want the back-room message, then a reset", got, staff.Reset())
+		}
+		h.Close()
+		if got := drain(t, part); len(got) != 0 || part.Reset() {
+			t.Errorf("participant: got %v, reset %v; want nothing: they were never sent it", got, part.Reset())
+		}
+	})
+
+	t.Run("a subscriber whose buffer cannot take the messages streamed is dropped, without a panic", func(t *testing.T) {
+		h := ui.NewHub(1)
+		defer h.Close()
+		for i := int64(1); i <= 3; i++ {
+			e := chatEvent("d1", i, "incident", fmt.Sprint(i))
+			h.PublishTentative(e, public(e, i))
+		}
+		s := h.Subscribe("d1", true)
+		if got := drain(t, s); !slices.Equal(got, []int64{1}) || !s.Dropped() {
+			t.Fatalf("got %v, dropped %v; want the one its buffer holds, then a drop (it resumes from the journal)", got, s.Dropped())
+		}
+	})
+
+	t.Run("a participant subscribing while a message not numbered for participants is committed is dropped; staff get it", func(t *testing.T) {
+		h := ui.NewHub(16)
+		defer h.Close()
+		h.PublishTentativeUnnumbered(chatEvent("d1", 1, "incident", "not numbered"))
+		part := h.Subscribe("d1", false)
+		staff := h.Subscribe("d1", true)
+		if got := drain(t, part); len(got) != 0 || !part.Dropped() {
+			t.Errorf("participant: got %v, dropped %v; want a drop, to resume from the journal", got, part.Dropped())
+		}
+		h.Close()
+		if got := drain(t, staff); !slices.Equal(got, []int64{1}) {
+			t.Errorf("staff: got %v, want [1]", got)
+		}
+	})
+
 	t.Run("another hub (a restart) has another epoch", func(t *testing.T) {
 		a, b := ui.NewHub(1), ui.NewHub(1)
 		defer a.Close()

@@ -121,15 +121,21 @@ func (s *Server) settled(evs []control.Event, err error) {
 // publish hands e, prepared as p, to the hub with its form for
 // participants, numbered among the events they see. If it cannot be
 // numbered (the journal did not answer), the drill's participants are
-// dropped and resume from the journal rather than miss it. A tentative e
-// is not durable yet (see settled).
-func (s *Server) publish(e control.Event, p preparedEvent, tentative bool) {
+// dropped and resume from the journal rather than miss it. An early e is
+// not durable yet (see settled).
+func (s *Server) publish(e control.Event, p preparedEvent, early bool) {
+	mode, unnumbered := durable, tentativeUnnumbered
+	if early {
+		mode = tentative
+	} else {
+		unnumbered = durable
+	}
 	a, staff := p.audience, p.staff
 	n, personal, err := s.publicSeqs.observe(s.ctx, e, a)
 	if err != nil {
 		s.logf("drill %s: event #%d: %v", e.DrillID, e.Seq, err)
 		s.hub.resync(e.DrillID)
-		s.hub.publishFrame(e, p, tentative, nil)
+		s.hub.publishFrame(e, p, unnumbered, nil)
 		return
 	}
 	var public *wire.Event
@@ -138,6 +144,7 @@ func (s *Server) publish(e control.Event, p preparedEvent, tentative bool) {
 		if err != nil {
 			s.logf("drill %s: event #%d for participants: %v", e.DrillID, e.Seq, err)
 			s.hub.resync(e.DrillID)
+			mode = unnumbered
 		} else {
 			public = &w
 		}
@@ -148,6 +155,7 @@ func (s *Server) publish(e control.Event, p preparedEvent, tentative bool) {
 		if err != nil {
 			s.logf("drill %s: event #%d for %s: %v", e.DrillID, e.Seq, person, err)
 			s.hub.resync(e.DrillID)
+			mode = unnumbered
 			continue
 		}
 		if frames == nil {
@@ -155,7 +163,7 @@ func (s *Server) publish(e control.Event, p preparedEvent, tentative bool) {
 		}
 		frames[person] = w
 	}
-	s.hub.publishFrame(e, p, tentative, public, frames)
+	s.hub.publishFrame(e, p, mode, public, frames)
 	if e.Type == control.EventDrillClosed {
 		// Nobody of the room follows a closed drill's stream.
 		s.publicSeqs.forget(e.DrillID)

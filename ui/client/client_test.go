@@ -596,3 +596,44 @@ func TestClient_createDrillCandidate(t *testing.T) {
 		t.Fatalf("drill plays %+v, want the pool candidate alone", sc)
 	}
 }
+
+// FollowCursor moves the cursor past an event only once fn took it: a
+// caller whose fn refused an event follows again from before it, and
+// gets it again.
+func TestFollowCursor_movesOnlyPastWhatFnTook(t *testing.T) {
+	r := newRoom(t)
+	ctx := ctxFor(t)
+	fac := newClient(t, r)
+	must(t, "login", fac.Login(ctx, adminToken))
+	d, err := fac.CreateDrill(ctx, "client-test", "", "")
+	must(t, "create", err)
+	must(t, "briefing", fac.Lifecycle(ctx, d.ID, "briefing", ""))
+	must(t, "say", fac.Say(ctx, d.ID, "backroom", "first", ""))
+	var cur client.Cursor
+	refusal := errors.New("not now")
+	var took []int64
+	err = fac.FollowCursor(ctx, d.ID, &cur, func(e wire.Event) error {
+		if text, ok := chatText(e); ok && text == "first" {
+			return refusal
+		}
+		took = append(took, e.Seq)
+		return nil
+	})
+	if !errors.Is(err, refusal) {
+		t.Fatalf("FollowCursor returned %v, want fn's error", err)
+	}
+	if len(took) == 0 || cur.Seq != took[len(took)-1] {
+		t.Fatalf("cursor %+v after taking %v, want the last event taken", cur, took)
+	}
+	var again string
+	fctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	err = fac.FollowCursor(fctx, d.ID, &cur, func(e wire.Event) error {
+		again, _ = chatText(e)
+		cancel()
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) || again != "first" {
+		t.Fatalf("following again gave %q (%v), want the refused message first", again, err)
+	}
+}

@@ -165,12 +165,13 @@ func (c *Client) FollowCursor(ctx context.Context, drillID string, cur *Cursor, 
 			if f, err = s.NextFrame(); err != nil {
 				break
 			}
-			cur.Seq = s.Last()
 			if f.Kind == FrameReady {
-				cur.Epoch = s.Epoch()
+				cur.Seq, cur.Epoch = s.Last(), s.Epoch()
 				continue
 			}
-			err = fn(f.Event)
+			if err = fn(f.Event); err == nil {
+				cur.Seq = s.Last()
+			}
 		}
 		stop()
 		s.Close()

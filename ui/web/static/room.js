@@ -442,6 +442,7 @@ function connect() {
       room.lastSeq = Math.max(room.lastSeq, f.seq || 0);
       room.epoch = f.epoch || null;
       room.failures = 0;
+      room.resets = 0;
       room.replayed = true;
       if (room.retroOpen) openRetro();
       $("conn").dataset.state = "live";
@@ -456,7 +457,10 @@ function connect() {
     $("conn").dataset.state = "";
     if (e.code === 4009) { // wire.CloseReset: what this room holds may not be the drill's events
       startOver();
-      connect();
+      // Every page of the drill starts over at once: spread their
+      // replays, and back off if resets repeat.
+      room.resets = (room.resets || 0) + 1;
+      setTimeout(connect, Math.min(5000, 200 * room.resets) + Math.random() * 800);
       return;
     }
     if (e.code === 4003) { // wire.CloseAccessEnded: this person's link was renewed, or their access ended
@@ -492,6 +496,9 @@ function startOver() {
   room.items = new Map();
   room.bySeq = new Map();
   room.unread = new Map();
+  // The message replied to may be the one withdrawn, and its number
+  // another event's.
+  cancelReply();
   clear($("messages"));
   if (room.view) renderChannels();
 }
