@@ -217,14 +217,7 @@ func TestFollowStreamed(t *testing.T) {
 // After a refused append, chat messages are streamed once durable until
 // an append succeeds, then while committed again.
 func TestFollowStreamed_afterARefusal(t *testing.T) {
-	h := controltest.NewHarness(t)
-	h.Engine.Close()
-	store := &refusingStore{DB: h.DB}
-	h.Engine = control.NewEngine(store, h.Injector, h.Clock)
-	h.Engine.Manual = true
-	if err := h.Engine.Open(h.Ctx); err != nil {
-		t.Fatal(err)
-	}
+	h, store := refusingHarness(t)
 	var mu sync.Mutex
 	var got []string
 	stop := h.Engine.FollowStreamed(func(evs []control.Event, early bool) func() {
@@ -264,14 +257,7 @@ func TestFollowStreamed_afterARefusal(t *testing.T) {
 // not withdraw it from everyone: the append no longer depends on the
 // poster's request.
 func TestFollowStreamed_posterGoneAfterTheStream(t *testing.T) {
-	h := controltest.NewHarness(t)
-	h.Engine.Close()
-	store := &refusingStore{DB: h.DB}
-	h.Engine = control.NewEngine(store, h.Injector, h.Clock)
-	h.Engine.Manual = true
-	if err := h.Engine.Open(h.Ctx); err != nil {
-		t.Fatal(err)
-	}
+	h, _ := refusingHarness(t)
 	id := startDrill(t, h, controltest.PaymentScenario())
 	ctx, cancel := context.WithCancel(h.Ctx)
 	defer cancel()
@@ -290,6 +276,21 @@ func TestFollowStreamed_posterGoneAfterTheStream(t *testing.T) {
 	if d := h.Drill(id); d.Seq != m.Seq {
 		t.Fatalf("the drill is at #%d, want the message #%d durable", d.Seq, m.Seq)
 	}
+}
+
+// refusingHarness is a harness whose engine appends through a
+// refusingStore.
+func refusingHarness(t *testing.T) (*controltest.Harness, *refusingStore) {
+	t.Helper()
+	h := controltest.NewHarness(t)
+	h.Engine.Close()
+	store := &refusingStore{DB: h.DB}
+	h.Engine = control.NewEngine(store, h.Injector, h.Clock)
+	h.Engine.Manual = true
+	if err := h.Engine.Open(h.Ctx); err != nil {
+		t.Fatal(err)
+	}
+	return h, store
 }
 
 // refusingStore is the real journal, refusing appends while refuse is set,

@@ -474,17 +474,8 @@ func (s *stream) next() (frame, error) {
 // untilReady reads the replay and returns its events.
 func (s *stream) untilReady() []wire.Event {
 	s.t.Helper()
-	var out []wire.Event
-	for {
-		f, err := s.next()
-		if err != nil {
-			s.t.Fatalf("read until ready: %v", err)
-		}
-		if f.Kind == "ready" {
-			return out
-		}
-		out = append(out, f.Event)
-	}
+	evs, _ := s.untilReadyEpoch()
+	return evs
 }
 
 // messages reads events until n chat messages arrived, and returns them.

@@ -12,10 +12,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/firedrill/firedrill/control/controltest"
 )
 
 // procStat is what /proc/<pid>/stat says about a process: its state letter,
@@ -52,24 +53,6 @@ func readProcStat(t *testing.T, pid int) (procStat, bool) {
 	return procStat{state: f[0][0], ppid: ppid, start: f[19]}, true
 }
 
-// lockedBuffer is a bytes.Buffer safe for a process's output and the test.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // TestPlugins_ExitWhenTheirHostIsKilled runs a real host process with two
 // real plugin processes, one idle (flagfile) and one in the middle of a call
 // (sleepy, sleeping for an hour), SIGKILLs the host, and checks that both
@@ -78,7 +61,7 @@ func (b *lockedBuffer) String() string {
 // plugins took is logged.
 func TestPlugins_ExitWhenTheirHostIsKilled(t *testing.T) {
 	cmd := exec.Command(filepath.Join(binDir, "hostproc"), pluginDir(t, "flagfile", "sleepy"))
-	stderr := &lockedBuffer{}
+	stderr := &controltest.SyncBuffer{}
 	cmd.Stderr = stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

@@ -456,9 +456,10 @@ func TestClient_errors(t *testing.T) {
 	}
 }
 
-// TestFollow_deliversEveryEventOnceInOrder has a slow reader follow a
-// burst of messages: it sees every one of them once, in journal order.
-func TestFollow_deliversEveryEventOnceInOrder(t *testing.T) {
+// briefedDrill signs the facilitator in on a new room and opens a drill's
+// briefing.
+func briefedDrill(t *testing.T) (context.Context, *client.Client, control.DrillSummary) {
+	t.Helper()
 	r := newRoom(t)
 	ctx := ctxFor(t)
 	fac := newClient(t, r)
@@ -466,6 +467,13 @@ func TestFollow_deliversEveryEventOnceInOrder(t *testing.T) {
 	d, err := fac.CreateDrill(ctx, "client-test", "", "")
 	must(t, "create", err)
 	must(t, "briefing", fac.Lifecycle(ctx, d.ID, "briefing", ""))
+	return ctx, fac, d
+}
+
+// TestFollow_deliversEveryEventOnceInOrder has a slow reader follow a
+// burst of messages: it sees every one of them once, in journal order.
+func TestFollow_deliversEveryEventOnceInOrder(t *testing.T) {
+	ctx, fac, d := briefedDrill(t)
 	f := follow(ctx, fac, d.ID, 20*time.Millisecond)
 	f.waitFor(t, "the replay", ofType(control.EventPersonAdded))
 	const n = 40
@@ -601,18 +609,12 @@ func TestClient_createDrillCandidate(t *testing.T) {
 // caller whose fn refused an event follows again from before it, and
 // gets it again.
 func TestFollowCursor_movesOnlyPastWhatFnTook(t *testing.T) {
-	r := newRoom(t)
-	ctx := ctxFor(t)
-	fac := newClient(t, r)
-	must(t, "login", fac.Login(ctx, adminToken))
-	d, err := fac.CreateDrill(ctx, "client-test", "", "")
-	must(t, "create", err)
-	must(t, "briefing", fac.Lifecycle(ctx, d.ID, "briefing", ""))
+	ctx, fac, d := briefedDrill(t)
 	must(t, "say", fac.Say(ctx, d.ID, "backroom", "first", ""))
 	var cur client.Cursor
 	refusal := errors.New("not now")
 	var took []int64
-	err = fac.FollowCursor(ctx, d.ID, &cur, func(e wire.Event) error {
+	err := fac.FollowCursor(ctx, d.ID, &cur, func(e wire.Event) error {
 		if text, ok := chatText(e); ok && text == "first" {
 			return refusal
 		}
