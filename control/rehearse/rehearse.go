@@ -308,6 +308,11 @@ func (h *Rehearsal) play(ctx context.Context, steps []*step) error {
 			return ctx.Err()
 		case _, ok := <-sub.C:
 			if !ok {
+				if err := ctx.Err(); err != nil {
+					// The subscription ends with the context, without an
+					// error of its own: the rehearsal was stopped, not over.
+					return err
+				}
 				return sub.Err()
 			}
 		case <-timer:
