@@ -144,21 +144,21 @@ func (e *Engine) FollowPrepared(prepare func(evs []Event) (publish func())) (sto
 // FollowStreamed is FollowPrepared for a follower that streams chat
 // messages while they are committed instead of after: for an append of
 // chat messages only (EventChatMessage), what prepare returned runs at
-// once, on the appending goroutine under the drill's lock, before the store
-// has the events (prepare is told so by early), so that the people of the drill read a message without
-// waiting for its commit. settled then runs with the store's answer, still
-// under the drill's lock and before any later event of the drill is sealed:
-// nil once the messages are durable; otherwise the error, and the messages
-// never will be durable: the follower must withdraw what it showed, since
-// the engine gives their sequence numbers to the next events. After a
-// failed append, the drill's chat messages are published once durable
-// (early is false) until an append succeeds, so that a journal that keeps
-// refusing withdraws one message, not every one. settled runs
-// only for appends whose publish ran early. The poster is answered after
-// settled, so a message is still acknowledged only once it is durable.
-// Every other append is published once durable, as FollowPrepared does.
-// settled, like publish, must be quick, must not block and must not call
-// the engine.
+// once, on the appending goroutine under the drill's lock, before the
+// store has the events (prepare is told so by early), so that the people
+// of the drill read a message without waiting for its commit. settled
+// then runs with the store's answer, still under the drill's lock and
+// before any later event of the drill is sealed: nil once the messages
+// are durable; otherwise the error, and the messages never will be
+// durable: the follower must withdraw what it showed, since the engine
+// gives their sequence numbers to the next events. After a failed append,
+// the drill's chat messages are published once durable (early is false)
+// until an append succeeds, so that a journal that keeps refusing
+// withdraws one message, not every one. settled runs only for appends
+// whose publish ran early. The poster is answered after settled, so a
+// message is still acknowledged only once it is durable. Every other
+// append is published once durable, as FollowPrepared does. settled, like
+// publish, must be quick, must not block and must not call the engine.
 func (e *Engine) FollowStreamed(prepare func(evs []Event, early bool) (publish func()), settled func(evs []Event, err error)) (stop func()) {
 	return e.follow(&follower{streamed: prepare, settled: settled})
 }

@@ -41,7 +41,7 @@ func (h *Hub) PublishTentative(e control.Event, public *wire.Event) {
 
 // Settle tells the hub how the commit of drillID's streamed events up to
 // seq ended.
-func (h *Hub) Settle(drillID string, seq int64, failed bool) { h.settle(drillID, seq, failed) }
+func (h *Hub) Settle(drillID string, failed bool) { h.settle(drillID, failed) }
 
 // SubscribeResume is Subscribe for a browser resuming on a stream of
 // epoch.

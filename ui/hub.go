@@ -264,27 +264,20 @@ func (h *Hub) send(sh *hubShard, s *subscriber, e *outEvent) bool {
 }
 
 // settle is told the answer of the commit of drillID's streamed events
-// up to seq: once they are durable, nothing more is kept of them; when
+// (one append's): once they are durable, nothing more is kept of them; when
 // the commit failed, every subscriber of the drill that was sent one of
 // them is reset (its browser discards what it has and replays the
 // journal, which does not have them) and the drill's epoch changes, so
 // that a browser that was away when they were withdrawn starts over as
 // well when it resumes.
-func (h *Hub) settle(drillID string, seq int64, failed bool) {
+func (h *Hub) settle(drillID string, failed bool) {
 	sh := h.shard(drillID)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if !failed {
-		p := sh.pending[drillID]
-		i := 0
-		for i < len(p) && p[i].seq <= seq {
-			i++
-		}
-		if i == len(p) {
-			delete(sh.pending, drillID)
-		} else {
-			sh.pending[drillID] = p[i:]
-		}
+		// Only one append of a drill is ever pending: the engine holds
+		// the drill's lock from its publish until it is settled.
+		delete(sh.pending, drillID)
 		return
 	}
 	withdrawn := sh.pending[drillID]
@@ -377,7 +370,7 @@ func (h *Hub) subscribe(drillID, personID string, staff bool, resume string) *su
 	set[s] = struct{}{}
 	h.subscribers.Add(1)
 	for _, e := range sh.pending[drillID] {
-		if e.unnumbered && !s.staff {
+		if e.unnumbered && !s.staff && e.audience != AudienceStaff {
 			// The participants' form of e is missing: resume once it is
 			// in the journal rather than miss it.
 			s.dropped = true

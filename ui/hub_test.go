@@ -371,7 +371,7 @@ func TestHubStreamedMessages(t *testing.T) {
 		e := chatEvent("d1", 1, "incident", "streamed")
 		h.PublishTentative(e, public(e, 1))
 		during := h.Subscribe("d1", false)
-		h.Settle("d1", 1, false)
+		h.Settle("d1", false)
 		after := h.Subscribe("d1", true)
 		h.Close()
 		if got := drain(t, before); !slices.Equal(got, []int64{1}) {
@@ -399,7 +399,7 @@ func TestHubStreamedMessages(t *testing.T) {
 		old := staff.Epoch()
 		e := chatEvent("d1", 1, "incident", "withdrawn")
 		h.PublishTentative(e, public(e, 1))
-		h.Settle("d1", 1, true)
+		h.Settle("d1", true)
 		for name, s := range map[string]*ui.Subscriber{"staff": staff, "participant": part} {
 			if got := drain(t, s); !slices.Equal(got, []int64{1}) || !s.Reset() {
 				t.Errorf("%s: got %v, reset %v; want the message, then a reset", name, got, s.Reset())
@@ -435,7 +435,7 @@ func TestHubStreamedMessages(t *testing.T) {
 		staff := h.Subscribe("d1", true)
 		part := h.Subscribe("d1", false)
 		h.PublishTentative(chatEvent("d1", 1, "backroom", "staff only"), nil)
-		h.Settle("d1", 1, true)
+		h.Settle("d1", true)
 		if got := drain(t, staff); !slices.Equal(got, []int64{1}) || !staff.Reset() {
 			t.Errorf("staff: got %v, reset %v; want the back-room message, then a reset", got, staff.Reset())
 		}
@@ -470,6 +470,17 @@ func TestHubStreamedMessages(t *testing.T) {
 		h.Close()
 		if got := drain(t, staff); !slices.Equal(got, []int64{1}) {
 			t.Errorf("staff: got %v, want [1]", got)
+		}
+	})
+
+	t.Run("a participant subscribing while a staff-only message not numbered is committed is not dropped", func(t *testing.T) {
+		h := ui.NewHub(16)
+		defer h.Close()
+		h.PublishTentativeUnnumbered(chatEvent("d1", 1, "backroom", "staff only"))
+		part := h.Subscribe("d1", false)
+		h.Close()
+		if got := drain(t, part); len(got) != 0 || part.Dropped() {
+			t.Errorf("participant: got %v, dropped %v; want nothing and no drop: it never sees a back-room message", got, part.Dropped())
 		}
 	})
 

@@ -110,12 +110,12 @@ func prepareEvent(e control.Event) preparedEvent {
 // journal. It runs under the drill's lock, before the next event of the
 // drill is numbered.
 func (s *Server) settled(evs []control.Event, err error) {
-	id, last := evs[0].DrillID, evs[len(evs)-1].Seq
+	id := evs[0].DrillID
 	if err != nil {
-		s.logf("drill %s: events #%d to #%d were streamed but not committed (%v); the drill's browsers start over from the journal", id, evs[0].Seq, last, err)
+		s.logf("drill %s: events #%d to #%d were streamed but not committed (%v); the drill's browsers start over from the journal", id, evs[0].Seq, evs[len(evs)-1].Seq, err)
 		s.publicSeqs.forget(id)
 	}
-	s.hub.settle(id, last, err != nil)
+	s.hub.settle(id, err != nil)
 }
 
 // publish hands e, prepared as p, to the hub with its form for
@@ -124,18 +124,24 @@ func (s *Server) settled(evs []control.Event, err error) {
 // dropped and resume from the journal rather than miss it. An early e is
 // not durable yet (see settled).
 func (s *Server) publish(e control.Event, p preparedEvent, early bool) {
-	mode, unnumbered := durable, tentativeUnnumbered
-	if early {
-		mode = tentative
-	} else {
-		unnumbered = durable
+	// numbered is whether every participant who sees e has its form.
+	numbered := true
+	mode := func() publishMode {
+		switch {
+		case !early:
+			return durable
+		case numbered:
+			return tentative
+		}
+		return tentativeUnnumbered
 	}
 	a, staff := p.audience, p.staff
 	n, personal, err := s.publicSeqs.observe(s.ctx, e, a)
 	if err != nil {
 		s.logf("drill %s: event #%d: %v", e.DrillID, e.Seq, err)
 		s.hub.resync(e.DrillID)
-		s.hub.publishFrame(e, p, unnumbered, nil)
+		numbered = false
+		s.hub.publishFrame(e, p, mode(), nil)
 		return
 	}
 	var public *wire.Event
@@ -144,7 +150,7 @@ func (s *Server) publish(e control.Event, p preparedEvent, early bool) {
 		if err != nil {
 			s.logf("drill %s: event #%d for participants: %v", e.DrillID, e.Seq, err)
 			s.hub.resync(e.DrillID)
-			mode = unnumbered
+			numbered = false
 		} else {
 			public = &w
 		}
@@ -155,7 +161,7 @@ func (s *Server) publish(e control.Event, p preparedEvent, early bool) {
 		if err != nil {
 			s.logf("drill %s: event #%d for %s: %v", e.DrillID, e.Seq, person, err)
 			s.hub.resync(e.DrillID)
-			mode = unnumbered
+			numbered = false
 			continue
 		}
 		if frames == nil {
@@ -163,7 +169,7 @@ func (s *Server) publish(e control.Event, p preparedEvent, early bool) {
 		}
 		frames[person] = w
 	}
-	s.hub.publishFrame(e, p, mode, public, frames)
+	s.hub.publishFrame(e, p, mode(), public, frames)
 	if e.Type == control.EventDrillClosed {
 		// Nobody of the room follows a closed drill's stream.
 		s.publicSeqs.forget(e.DrillID)
