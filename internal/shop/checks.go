@@ -11,7 +11,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // dbUser is the one role the shop's database knows.
@@ -39,7 +38,7 @@ func (s *Simulator) checkWeb(ctx context.Context, orders, checkout bool) []Probl
 // deploy the way its HTTP client would use it: the host must name a
 // Service, the port must be one of the Service's.
 func (s *Simulator) checkOrderAPIAddress(ctx context.Context, deploy string) *Problem {
-	d, err := s.Client.AppsV1().Deployments(s.ns()).Get(ctx, deploy, metav1.GetOptions{})
+	d, err := s.deployment(ctx, deploy)
 	if err != nil {
 		return nil // checkApp reports a missing Deployment
 	}
@@ -88,7 +87,7 @@ func (s *Simulator) checkOrderAPI(ctx context.Context, withDB bool) []Problem {
 // pods from ingress.
 func (s *Simulator) checkApp(ctx context.Context, deploy, svc string) []Problem {
 	var ps []Problem
-	d, err := s.Client.AppsV1().Deployments(s.ns()).Get(ctx, deploy, metav1.GetOptions{})
+	d, err := s.deployment(ctx, deploy)
 	if err != nil {
 		return []Problem{{deploy, "upstream connect error: no healthy upstream", "deployment unavailable: " + err.Error()}}
 	}
@@ -120,7 +119,7 @@ func (s *Simulator) checkApp(ctx context.Context, deploy, svc string) []Problem 
 
 func (s *Simulator) checkPayments(ctx context.Context) []Problem {
 	ps := s.checkApp(ctx, "payment-worker", "")
-	if d, err := s.Client.AppsV1().Deployments(s.ns()).Get(ctx, "payment-worker", metav1.GetOptions{}); err == nil {
+	if d, err := s.deployment(ctx, "payment-worker"); err == nil {
 		if s.isolated(ctx, d.Spec.Template.Labels, networkingv1.PolicyTypeEgress) {
 			s.sleep(timeoutLatency)
 			ps = append(ps, Problem{"payment-worker", "payment confirmation timed out: 0 of 27 payment jobs processed in the last 5m; worker log: dial tcp db:5432: i/o timeout",
@@ -131,7 +130,7 @@ func (s *Simulator) checkPayments(ctx context.Context) []Problem {
 			ps = append(ps, *p)
 		}
 	}
-	cm, err := s.Client.CoreV1().ConfigMaps(s.ns()).Get(ctx, "order-api-config", metav1.GetOptions{})
+	cm, err := s.configMap(ctx, "order-api-config")
 	if err != nil {
 		return append(ps, Problem{"order-api", "500 Internal Server Error", "config unavailable: " + err.Error()})
 	}
@@ -160,16 +159,15 @@ type dbConn struct {
 // missing or wrong password each fail the order endpoints, with the error
 // the driver gives.
 func (s *Simulator) checkDB(ctx context.Context) []Problem {
-	core := s.Client.CoreV1()
-	cm, err := core.ConfigMaps(s.ns()).Get(ctx, "order-api-config", metav1.GetOptions{})
+	cm, err := s.configMap(ctx, "order-api-config")
 	if err != nil {
 		return []Problem{{"order-api", "500 Internal Server Error", "config unavailable: " + err.Error()}}
 	}
-	sec, err := core.Secrets(s.ns()).Get(ctx, "order-api-db", metav1.GetOptions{})
+	sec, err := s.secret(ctx, "order-api-db")
 	if err != nil {
 		return []Problem{{"order-api", "500 Internal Server Error", "database secret unavailable: " + err.Error()}}
 	}
-	creds, err := core.Secrets(s.ns()).Get(ctx, "db-credentials", metav1.GetOptions{})
+	creds, err := s.secret(ctx, "db-credentials")
 	if err != nil {
 		return []Problem{{"db", "500 Internal Server Error", "database credentials unavailable: " + err.Error()}}
 	}
@@ -256,7 +254,7 @@ func (s *Simulator) dial(ctx context.Context, host string, port int) dialResult 
 			return dialNoHost
 		}
 	}
-	svc, err := s.Client.CoreV1().Services(ns).Get(ctx, name, metav1.GetOptions{})
+	svc, err := s.service(ctx, ns, name)
 	if err != nil {
 		return dialNoHost
 	}

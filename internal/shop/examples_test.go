@@ -134,9 +134,14 @@ func TestIncidentExamplesPlayOnTheShop(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			// Leave the shop as installed for the next example.
+			// Leave the shop as installed for the next example: healthy,
+			// and every rollout a fix or a revert started finished. A
+			// healthy answer alone comes while old pods still run, and a
+			// fault aimed at one pod (pod-slow picks the first by name)
+			// could pick one the rollout is about to replace.
 			patchDeployment(t, cs, ns, "web", `{"spec":{"replicas":2}}`)
 			waitFor(t, "the shop back to normal", func() bool { code, _ := get(t, urls[ns+"/web"]+"/api/checkout/health"); return code == 200 })
+			waitFor(t, "every rollout of the shop finished", func() bool { return rolledOut(t, cs, ns) })
 		})
 	}
 }
@@ -182,6 +187,39 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("%s: never happened", what)
 		}
 	}
+}
+
+// rolledOut reports whether every Deployment of ns is rolled out, as
+// kubectl rollout status says, and no pod it replaced is left.
+func rolledOut(t *testing.T, cs kubernetes.Interface, ns string) bool {
+	t.Helper()
+	ctx := context.Background()
+	ds, err := cs.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range ds.Items {
+		want := int32(1)
+		if d.Spec.Replicas != nil {
+			want = *d.Spec.Replicas
+		}
+		st := d.Status
+		if st.ObservedGeneration < d.Generation || st.UpdatedReplicas != want || st.Replicas != want || st.AvailableReplicas != want {
+			return false
+		}
+		sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if int32(len(pods.Items)) != want {
+			return false // a replaced pod still terminating
+		}
+	}
+	return true
 }
 
 // patchDeployment strategic-merge-patches Deployment name of ns, as

@@ -116,13 +116,12 @@ func (s *Simulator) readiness(ctx context.Context, app, path string) []Problem {
 // configError returns the kubelet's message when c's environment cannot be
 // built from the ConfigMaps and Secrets it names, or "".
 func (s *Simulator) configError(ctx context.Context, c corev1.Container) string {
-	core := s.Client.CoreV1()
 	for _, e := range c.Env {
 		if e.ValueFrom == nil {
 			continue
 		}
 		if r := e.ValueFrom.SecretKeyRef; r != nil && (r.Optional == nil || !*r.Optional) {
-			sec, err := core.Secrets(s.ns()).Get(ctx, r.Name, metav1.GetOptions{})
+			sec, err := s.secret(ctx, r.Name)
 			if err != nil {
 				return fmt.Sprintf("secret %q not found", r.Name)
 			}
@@ -131,7 +130,7 @@ func (s *Simulator) configError(ctx context.Context, c corev1.Container) string 
 			}
 		}
 		if r := e.ValueFrom.ConfigMapKeyRef; r != nil && (r.Optional == nil || !*r.Optional) {
-			cm, err := core.ConfigMaps(s.ns()).Get(ctx, r.Name, metav1.GetOptions{})
+			cm, err := s.configMap(ctx, r.Name)
 			if err != nil {
 				return fmt.Sprintf("configmap %q not found", r.Name)
 			}
@@ -142,12 +141,12 @@ func (s *Simulator) configError(ctx context.Context, c corev1.Container) string 
 	}
 	for _, f := range c.EnvFrom {
 		if r := f.SecretRef; r != nil && (r.Optional == nil || !*r.Optional) {
-			if _, err := core.Secrets(s.ns()).Get(ctx, r.Name, metav1.GetOptions{}); err != nil {
+			if _, err := s.secret(ctx, r.Name); err != nil {
 				return fmt.Sprintf("secret %q not found", r.Name)
 			}
 		}
 		if r := f.ConfigMapRef; r != nil && (r.Optional == nil || !*r.Optional) {
-			if _, err := core.ConfigMaps(s.ns()).Get(ctx, r.Name, metav1.GetOptions{}); err != nil {
+			if _, err := s.configMap(ctx, r.Name); err != nil {
 				return fmt.Sprintf("configmap %q not found", r.Name)
 			}
 		}

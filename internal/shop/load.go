@@ -9,7 +9,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // The shop's load model. Traffic comes from the traffic Deployment, the
@@ -43,7 +42,7 @@ const (
 
 // trafficRate returns the requests a second the load generator sends.
 func (s *Simulator) trafficRate(ctx context.Context) float64 {
-	d, err := s.Client.AppsV1().Deployments(s.ns()).Get(ctx, "traffic", metav1.GetOptions{})
+	d, err := s.deployment(ctx, "traffic")
 	if err != nil {
 		return 0
 	}
@@ -97,12 +96,12 @@ func (s *Simulator) load(ctx context.Context, app string) (float64, []podLoad) {
 // servingPods returns the pods behind the ready endpoints of Service svc,
 // in the order of their names.
 func (s *Simulator) servingPods(ctx context.Context, svc string) []*corev1.Pod {
-	slices, err := s.Client.DiscoveryV1().EndpointSlices(s.ns()).List(ctx, metav1.ListOptions{LabelSelector: "kubernetes.io/service-name=" + svc})
+	slices, err := s.endpointSlices(ctx, s.ns(), svc)
 	if err != nil {
 		return nil
 	}
 	names := map[string]bool{}
-	for _, sl := range slices.Items {
+	for _, sl := range slices {
 		for _, ep := range sl.Endpoints {
 			if (ep.Conditions.Ready == nil || *ep.Conditions.Ready) && ep.TargetRef != nil && ep.TargetRef.Kind == "Pod" {
 				names[ep.TargetRef.Name] = true
@@ -112,13 +111,12 @@ func (s *Simulator) servingPods(ctx context.Context, svc string) []*corev1.Pod {
 	if len(names) == 0 {
 		return nil
 	}
-	list, err := s.Client.CoreV1().Pods(s.ns()).List(ctx, metav1.ListOptions{})
+	list, err := s.pods(ctx)
 	if err != nil {
 		return nil
 	}
 	var out []*corev1.Pod
-	for i := range list.Items {
-		p := &list.Items[i]
+	for _, p := range list {
 		if names[p.Name] && p.DeletionTimestamp == nil && podIsReady(p) {
 			out = append(out, p)
 		}

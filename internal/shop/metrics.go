@@ -3,8 +3,6 @@ package shop
 import (
 	"fmt"
 	"net/http"
-
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // metricsHandler serves app's per-pod metrics in the Prometheus text
@@ -45,7 +43,7 @@ func (s *Simulator) metricsHandler(app string) http.HandlerFunc {
 			return
 		}
 		n := 0
-		if cm, err := s.Client.CoreV1().ConfigMaps(s.ns()).Get(ctx, "order-api-config", metav1.GetOptions{}); err == nil {
+		if cm, err := s.configMap(ctx, "order-api-config"); err == nil {
 			if off, since := dedupOff(cm); off {
 				n = s.duplicates(ctx, since)
 			}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // The order API's duplicate check. Clients retry an order request whose
@@ -46,7 +45,7 @@ func dedupOff(cm *corev1.ConfigMap) (bool, time.Time) {
 // checkDuplicates answers the duplicate-order report: how many orders were
 // created twice since the check went off, from the load model's order rate.
 func (s *Simulator) checkDuplicates(ctx context.Context) []Problem {
-	cm, err := s.Client.CoreV1().ConfigMaps(s.ns()).Get(ctx, "order-api-config", metav1.GetOptions{})
+	cm, err := s.configMap(ctx, "order-api-config")
 	if err != nil {
 		return []Problem{{"order-api", "500 Internal Server Error", "config unavailable: " + err.Error()}}
 	}

@@ -18,9 +18,9 @@ import (
 	"k8s.io/utils/clock"
 )
 
-// Simulator serves the shop's HTTP endpoints on loopback. Every request reads
-// the shop's objects from the cluster and answers as the real service would
-// with that configuration: a missing DB password fails order requests, a
+// Simulator serves the shop's HTTP endpoints on loopback. It watches the
+// shop's objects in the cluster, and every request answers from them as the
+// real service would with that configuration: a missing DB password fails order requests, a
 // payment timeout of 50 ms fails payments, an isolated payment worker fails
 // checkout, and so on.
 //
@@ -46,6 +46,7 @@ type Simulator struct {
 	servers     []*http.Server
 	addrs       map[string]string // service name → listener address
 	stopKubelet context.CancelFunc
+	view        *view // the watched objects of the namespace, once Start has them
 	hpas        hpaState
 }
 
@@ -72,6 +73,14 @@ func (s *Simulator) ns() string {
 // kubernetes.serviceURLs setting takes. The servers stop when ctx ends or
 // Close is called.
 func (s *Simulator) Start(ctx context.Context) (map[string]string, error) {
+	kctx, stop := context.WithCancel(ctx)
+	// The servers answer from the simulator's view of the shop: it is
+	// complete before they listen.
+	if err := s.watch(kctx); err != nil {
+		stop()
+		return nil, err
+	}
+	s.stopKubelet = stop
 	urls := map[string]string{}
 	s.addrs = map[string]string{}
 	for name, h := range map[string]http.Handler{"web": s.webHandler(), "order-api": s.orderAPIHandler()} {
@@ -86,15 +95,14 @@ func (s *Simulator) Start(ctx context.Context) (map[string]string, error) {
 		urls[s.ns()+"/"+name] = "http://" + ln.Addr().String()
 		s.addrs[name] = ln.Addr().String()
 	}
-	kctx, stop := context.WithCancel(ctx)
-	s.stopKubelet = stop
 	go s.runKubelet(kctx)
 	go s.runHPAs(kctx)
 	go func() { <-ctx.Done(); s.Close() }()
 	return urls, nil
 }
 
-// Close stops the servers.
+// Close stops the servers, the simulated kubelet and HPA controller, and
+// the simulator's watches of the shop.
 func (s *Simulator) Close() error {
 	var errs []error
 	if s.stopKubelet != nil {
@@ -119,18 +127,21 @@ func (s *Simulator) DialPod(ctx context.Context, addr string) (net.Conn, error) 
 	if err != nil {
 		return nil, fmt.Errorf("shop simulator: %w", err)
 	}
-	pods, err := s.Client.CoreV1().Pods(s.ns()).List(ctx, metav1.ListOptions{FieldSelector: "status.podIP=" + ip})
+	pods, err := s.pods(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("shop simulator: pod at %s: %w", addr, err)
 	}
-	for _, pod := range pods.Items {
+	for _, pod := range pods {
+		if pod.Status.PodIP != ip {
+			continue
+		}
 		for name, local := range s.addrs {
-			svc, err := s.Client.CoreV1().Services(s.ns()).Get(ctx, name, metav1.GetOptions{})
+			svc, err := s.service(ctx, s.ns(), name)
 			if err != nil || len(svc.Spec.Selector) == 0 || !klabels.SelectorFromSet(svc.Spec.Selector).Matches(klabels.Set(pod.Labels)) {
 				continue
 			}
 			for _, sp := range svc.Spec.Ports {
-				if sp.TargetPort.String() == port || containerPort(&pod, sp.TargetPort.String()) == port {
+				if sp.TargetPort.String() == port || containerPort(pod, sp.TargetPort.String()) == port {
 					var d net.Dialer
 					return d.DialContext(ctx, "tcp", local)
 				}
@@ -176,7 +187,7 @@ func (s *Simulator) orderAPIHandler() http.Handler {
 		s.answer(w, r, s.readiness(r.Context(), "order-api", "/ready"))
 	})
 	mux.HandleFunc("GET /internal/config/{key}", func(w http.ResponseWriter, r *http.Request) {
-		cm, err := s.Client.CoreV1().ConfigMaps(s.ns()).Get(r.Context(), "order-api-config", metav1.GetOptions{})
+		cm, err := s.configMap(r.Context(), "order-api-config")
 		if err != nil {
 			http.Error(w, "config unavailable: "+err.Error(), http.StatusServiceUnavailable)
 			return
@@ -193,7 +204,7 @@ func (s *Simulator) orderAPIHandler() http.Handler {
 		s.answer(w, r, s.checkDuplicates(r.Context()))
 	})
 	mux.HandleFunc("GET /internal/settlement/last-run", func(w http.ResponseWriter, r *http.Request) {
-		cj, err := s.Client.BatchV1().CronJobs(s.ns()).Get(r.Context(), "settlement", metav1.GetOptions{})
+		cj, err := s.cronJob(r.Context(), "settlement")
 		var ps []Problem
 		switch {
 		case err != nil:
@@ -238,12 +249,12 @@ func (s *Simulator) sleep(d time.Duration) {
 }
 
 func (s *Simulator) readyEndpoints(ctx context.Context, ns, svc string) (int, error) {
-	list, err := s.Client.DiscoveryV1().EndpointSlices(ns).List(ctx, metav1.ListOptions{LabelSelector: "kubernetes.io/service-name=" + svc})
+	list, err := s.endpointSlices(ctx, ns, svc)
 	if err != nil {
 		return 0, err
 	}
 	n := 0
-	for _, sl := range list.Items {
+	for _, sl := range list {
 		for _, ep := range sl.Endpoints {
 			if ep.Conditions.Ready == nil || *ep.Conditions.Ready {
 				n++
@@ -260,12 +271,12 @@ func (s *Simulator) readyEndpoints(ctx context.Context, ns, svc string) (int, er
 // (an isolating policy usually keeps DNS open, as network-isolate's
 // allowDNS does).
 func (s *Simulator) isolated(ctx context.Context, podLabels map[string]string, dir networkingv1.PolicyType) bool {
-	list, err := s.Client.NetworkingV1().NetworkPolicies(s.ns()).List(ctx, metav1.ListOptions{})
+	list, err := s.networkPolicies(ctx)
 	if err != nil {
 		return false
 	}
 	covered := false
-	for _, np := range list.Items {
+	for _, np := range list {
 		sel, err := metav1.LabelSelectorAsSelector(&np.Spec.PodSelector)
 		if err != nil || !sel.Matches(klabels.Set(podLabels)) || !slices.Contains(np.Spec.PolicyTypes, dir) {
 			continue
