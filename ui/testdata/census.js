@@ -28,6 +28,21 @@
     C.pending++;
     return origFetch.apply(this, args).finally(() => { C.pending--; });
   };
+  // fetch resolves when the headers arrive; the page then reads the body
+  // (res.json()) and renders what it read. That read is work in flight
+  // too: on a busy machine it outlasts the quiet period, and a page
+  // counted idle before its first render has that render taken for
+  // changes of its own (learnVolatile). The read is counted from the call,
+  // in the same task as the fetch it follows, so there is no idle moment
+  // between the two.
+  for (const m of ["arrayBuffer", "blob", "bytes", "formData", "json", "text"]) {
+    const orig = Response.prototype[m];
+    if (typeof orig !== "function") continue;
+    Response.prototype[m] = function (...args) {
+      C.pending++;
+      return orig.apply(this, args).finally(() => { C.pending--; });
+    };
+  }
 
   const shown = (e) => e === document.body || (e.checkVisibility ? e.checkVisibility({ visibilityProperty: true }) : e.getClientRects().length > 0);
   const enabled = (e) => !e.disabled && !e.closest("fieldset[disabled], [inert]") && e.getAttribute("aria-disabled") !== "true";
@@ -272,7 +287,7 @@
   const ready = () => document.readyState === "complete" && (!document.querySelector("#messages") || document.body.dataset.ready === "true") && C.pending === 0 && timers.size === 0;
 
   // settle waits until the page is idle: loaded, its room stream (if any)
-  // live, no fetch in flight, no short timer pending and nothing but the
+  // live, no fetch (or read of its body) in flight, no short timer pending and nothing but the
   // page's own ticking changed for quietMs. It watches the page's mutations instead of comparing
   // whole-page signatures over and over, and answers false after maxMs.
   C.settle = (quietMs, maxMs) => new Promise((resolve) => {
