@@ -251,6 +251,14 @@ func TestFollowStreamed_afterARefusal(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("published %q, want %q", got, want)
 	}
+	// The store may hold the commit of what is shown already, and only
+	// that (see control.WithShown).
+	store.mu.Lock()
+	defer store.mu.Unlock()
+	wantShown := []string{"one shown=true", "two shown=true", "three shown=false", "four shown=false", "five shown=true"}
+	if !slices.Equal(store.shown, wantShown) {
+		t.Fatalf("appends %q, want %q", store.shown, wantShown)
+	}
 }
 
 // A poster who goes away once their message is shown (a closed tab) does
@@ -299,6 +307,10 @@ func refusingHarness(t *testing.T) (*controltest.Harness, *refusingStore) {
 type refusingStore struct {
 	*sqlite.DB
 	refuse atomic.Bool
+	mu     sync.Mutex
+	// shown are the texts of the chat messages appended, each with
+	// whether its append's context was marked control.WithShown.
+	shown []string
 }
 
 func (s *refusingStore) Append(ctx context.Context, sum control.DrillSummary, evs []control.Event) error {
@@ -306,6 +318,13 @@ func (s *refusingStore) Append(ctx context.Context, sum control.DrillSummary, ev
 }
 
 func (s *refusingStore) AppendThen(ctx context.Context, sum control.DrillSummary, evs []control.Event, then func()) error {
+	if evs[0].Type == control.EventChatMessage {
+		var m control.Message
+		_ = json.Unmarshal(evs[0].Payload, &m)
+		s.mu.Lock()
+		s.shown = append(s.shown, fmt.Sprintf("%s shown=%v", m.Text, control.Shown(ctx)))
+		s.mu.Unlock()
+	}
 	if s.refuse.Load() {
 		return errors.New("the journal refuses appends in this test")
 	}

@@ -54,3 +54,22 @@ type CommitNotifier interface {
 	// at all if the append fails. then must be quick and must not block.
 	AppendThen(ctx context.Context, sum DrillSummary, events []Event, then func()) error
 }
+
+// shownKey marks the context of an append whose events the drill room
+// shows already.
+type shownKey struct{}
+
+// WithShown returns ctx marked for an append whose events were streamed to
+// the drill room before they are durable (see Engine.FollowStreamed): its
+// caller is answered once they are, but nobody watches that wait, so a
+// store may hold the commit a moment to share it with the appends that
+// come meanwhile, off the cores the room's sockets are being written on.
+func WithShown(ctx context.Context) context.Context {
+	return context.WithValue(ctx, shownKey{}, true)
+}
+
+// Shown reports whether ctx was marked by WithShown.
+func Shown(ctx context.Context) bool {
+	v, _ := ctx.Value(shownKey{}).(bool)
+	return v
+}

@@ -250,7 +250,7 @@ func (fs *followers) append(ctx context.Context, store Store, sum DrillSummary, 
 			detached, cancel = context.WithDeadline(detached, dl)
 		}
 		defer cancel()
-		ctx = detached
+		ctx = WithShown(detached)
 	}
 	var err error
 	if n, ok := store.(CommitNotifier); ok {

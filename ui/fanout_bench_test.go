@@ -43,8 +43,9 @@ type fanoutRoom interface {
 // BenchmarkFanout is the chat fan-out target of issue #13, measured side by
 // side in one run: the drill room (real HTTP server and WebSockets, real
 // engine, every message streamed while it is committed to the SQLite
-// journal, its post answered once durable; see
-// control.Engine.FollowStreamed) against a bare in-memory gorilla/websocket hub (no journal, one
+// journal, whose writer holds such a commit up to a millisecond for
+// company, its post answered once durable; see
+// control.Engine.FollowStreamed and control.WithShown) against a bare in-memory gorilla/websocket hub (no journal, one
 // encoding per message, one writer goroutine per socket), each at 10, 50
 // and 100 drills × 10 sockets × 20 messages a second per drill. The latency
 // is from the post until each socket has the message. It prints p50 and p99

@@ -17,6 +17,7 @@ import (
 	"github.com/firedrill/firedrill/ui"
 	uipostgres "github.com/firedrill/firedrill/ui/postgres"
 	roomdb "github.com/firedrill/firedrill/ui/sqlite"
+	"k8s.io/utils/clock"
 )
 
 // The store drivers of store.driver.
@@ -95,6 +96,7 @@ func (m *Main) openJournalOf(ctx context.Context, driver string, create bool) (j
 		}
 		s := sqlite.NewDB(path)
 		s.MaxBytes = m.Config.Drill.JournalMaxBytes
+		s.Clock = clock.RealClock{}
 		if err := s.Open(ctx); err != nil {
 			return nil, err
 		}

@@ -12,6 +12,9 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
+
+	"k8s.io/utils/clock"
 
 	"github.com/firedrill/firedrill/injectors"
 )
@@ -29,7 +32,10 @@ type item[R any] struct {
 	Item[R]
 	// then, if set, runs on the writer once the write is committed.
 	then func()
-	done chan error
+	// patient is set for a write that may wait for company (see
+	// StartGathering).
+	patient bool
+	done    chan error
 }
 
 // Queue is the writer of a store.
@@ -51,7 +57,13 @@ type Queue[R any] struct {
 	closed  bool
 	// wake holds a token when writes may be waiting: the writer looks at
 	// waiting after taking it.
-	wake      chan struct{}
+	wake chan struct{}
+	// gather is how long the writer waits for company when it wakes to
+	// patient writes only, on clock; urgent holds a token when a write
+	// that is not patient came, which ends that wait.
+	gather    time.Duration
+	clock     clock.Clock
+	urgent    chan struct{}
 	closing   chan struct{}
 	closeOnce sync.Once
 	done      chan struct{}
@@ -60,7 +72,22 @@ type Queue[R any] struct {
 // Start starts the writer: commit is called with up to max writes at a time
 // (at least one) and returns an error (or nil) for each of them, in order.
 func Start[R any](max int, commit func([]Item[R]) []error) *Queue[R] {
-	q := &Queue[R]{max: maxOf(max, 1), commit: commit, wake: make(chan struct{}, 1), closing: make(chan struct{}), done: make(chan struct{})}
+	return StartGathering(max, 0, nil, commit)
+}
+
+// StartGathering is Start for a writer that, when it wakes to patient
+// writes only (see DoThenPatient), waits up to gather on c before it takes
+// them, so that the writes coming meanwhile share their commit; a write
+// that is not patient, or Close, ends the wait at once. A store's patient
+// writes are those whose callers need the answer but nobody watches them
+// wait: chat messages the drill room already streamed (see
+// control.WithShown), whose commit would otherwise run beside their
+// fan-out to the room's sockets, on the same cores, once per message.
+func StartGathering[R any](max int, gather time.Duration, c clock.Clock, commit func([]Item[R]) []error) *Queue[R] {
+	if c == nil {
+		gather = 0
+	}
+	q := &Queue[R]{max: maxOf(max, 1), commit: commit, wake: make(chan struct{}, 1), gather: gather, clock: c, urgent: make(chan struct{}, 1), closing: make(chan struct{}), done: make(chan struct{})}
 	go q.run()
 	return q
 }
@@ -72,14 +99,14 @@ func Start[R any](max int, commit func([]Item[R]) []error) *Queue[R] {
 // before the writer took the write (the write is then dropped, never
 // committed).
 func (q *Queue[R]) Submit(ctx context.Context, r R) error {
-	return q.submit(ctx, r, nil)
+	return q.submit(ctx, r, nil, false)
 }
 
-func (q *Queue[R]) submit(ctx context.Context, r R, then func()) error {
+func (q *Queue[R]) submit(ctx context.Context, r R, then func(), patient bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	it := &item[R]{Item: Item[R]{Ctx: ctx, Req: r}, then: then, done: make(chan error, 1)}
+	it := &item[R]{Item: Item[R]{Ctx: ctx, Req: r}, then: then, patient: patient, done: make(chan error, 1)}
 	q.mu.Lock()
 	if q.closed {
 		q.mu.Unlock()
@@ -90,6 +117,12 @@ func (q *Queue[R]) submit(ctx context.Context, r R, then func()) error {
 	select {
 	case q.wake <- struct{}{}:
 	default: // the writer has a token already and will see this write
+	}
+	if !patient {
+		select {
+		case q.urgent <- struct{}{}:
+		default:
+		}
 	}
 	select {
 	case err := <-it.done:
@@ -152,6 +185,7 @@ func (q *Queue[R]) run() {
 			q.refuseWaiting()
 			return
 		}
+		q.gatherPatient()
 		for batch := q.take(false); len(batch) > 0; batch = q.take(false) {
 			q.group(batch)
 			select {
@@ -161,6 +195,41 @@ func (q *Queue[R]) run() {
 			default:
 			}
 		}
+	}
+}
+
+// gatherPatient waits up to q.gather when every write waiting is patient,
+// so that the writes coming meanwhile join their group; a write that is
+// not patient ends the wait, and so does Close (what was gathered is then
+// committed: it was handed over before Close). Only a writer that was
+// idle waits: writes that came while a group was committing have waited
+// for that commit already.
+func (q *Queue[R]) gatherPatient() {
+	if q.gather <= 0 {
+		return
+	}
+	select {
+	case <-q.urgent: // from a write that is waiting, or was committed
+	default:
+	}
+	q.mu.Lock()
+	patient := len(q.waiting) > 0
+	for _, it := range q.waiting {
+		if !it.patient {
+			patient = false
+			break
+		}
+	}
+	q.mu.Unlock()
+	if !patient {
+		return
+	}
+	t := q.clock.NewTimer(q.gather)
+	defer t.Stop()
+	select {
+	case <-t.C():
+	case <-q.urgent:
+	case <-q.closing:
 	}
 }
 
@@ -207,10 +276,20 @@ func (q *Queue[R]) Do(ctx context.Context, what string, r R) error {
 // block and must not write to the store. Thens run in the order their
 // writes were handed over.
 func (q *Queue[R]) DoThen(ctx context.Context, what string, r R, then func()) error {
+	return q.do(ctx, what, r, then, false)
+}
+
+// DoThenPatient is DoThen for a patient write: a writer that wakes to
+// patient writes only waits a little for company (see StartGathering).
+func (q *Queue[R]) DoThenPatient(ctx context.Context, what string, r R, then func()) error {
+	return q.do(ctx, what, r, then, true)
+}
+
+func (q *Queue[R]) do(ctx context.Context, what string, r R, then func(), patient bool) error {
 	if q == nil {
 		return injectors.Errorf(injectors.EINTERNAL, "%s: database is not open", what)
 	}
-	err := q.submit(ctx, r, then)
+	err := q.submit(ctx, r, then, patient)
 	switch {
 	case errors.Is(err, ErrClosed):
 		return injectors.Errorf(injectors.EINTERNAL, "%s: database is closed", what)

@@ -7,6 +7,9 @@ import (
 	"sync"
 	"testing"
 	"testing/synctest"
+	"time"
+
+	testingclock "k8s.io/utils/clock/testing"
 
 	"github.com/firedrill/firedrill/internal/groupcommit"
 )
@@ -181,5 +184,132 @@ func TestQueue(t *testing.T) {
 				t.Fatalf("write %d answered %v with then run %v: want then run exactly when committed, before the answer", i, err, ran)
 			}
 		}
+	})
+}
+
+func TestQueueGathering(t *testing.T) {
+	// start returns a queue gathering patient writes for a millisecond of
+	// fake time, and the sizes of the groups it committed so far.
+	start := func(t *testing.T, release chan struct{}) (*groupcommit.Queue[int], *testingclock.FakeClock, func() string) {
+		fc := testingclock.NewFakeClock(time.Unix(0, 0))
+		var mu sync.Mutex
+		var groups []int
+		q := groupcommit.StartGathering(8, time.Millisecond, fc, func(items []groupcommit.Item[int]) []error {
+			if release != nil {
+				<-release
+			}
+			mu.Lock()
+			groups = append(groups, len(items))
+			mu.Unlock()
+			return make([]error, len(items))
+		})
+		return q, fc, func() string { mu.Lock(); defer mu.Unlock(); return fmt.Sprint(groups) }
+	}
+	do := func(wg *sync.WaitGroup, errs chan<- error, q *groupcommit.Queue[int], i int, patient bool) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if patient {
+				errs <- q.DoThenPatient(context.Background(), "write", i, nil)
+			} else {
+				errs <- q.DoThen(context.Background(), "write", i, nil)
+			}
+		}()
+	}
+	answered := func(t *testing.T, wg *sync.WaitGroup, errs chan error) {
+		t.Helper()
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatalf("a write was refused: %v", err)
+			}
+		}
+	}
+
+	t.Run("patient writes wait for the window and share one commit", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			q, fc, groups := start(t, nil)
+			defer q.Close()
+			var wg sync.WaitGroup
+			errs := make(chan error, 3)
+			do(&wg, errs, q, 1, true)
+			synctest.Wait()
+			do(&wg, errs, q, 2, true)
+			fc.Step(999 * time.Microsecond)
+			do(&wg, errs, q, 3, true)
+			synctest.Wait()
+			if g := groups(); g != "[]" {
+				t.Fatalf("groups %s before the window ended, want none", g)
+			}
+			fc.Step(time.Microsecond)
+			answered(t, &wg, errs)
+			if g := groups(); g != "[3]" {
+				t.Fatalf("groups %s, want [3]: the three patient writes in one commit", g)
+			}
+		})
+	})
+	t.Run("a write that is not patient ends the wait at once", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			q, _, groups := start(t, nil)
+			defer q.Close()
+			var wg sync.WaitGroup
+			errs := make(chan error, 2)
+			do(&wg, errs, q, 1, true)
+			synctest.Wait()
+			do(&wg, errs, q, 2, false)
+			answered(t, &wg, errs) // the fake clock never moves
+			if g := groups(); g != "[2]" {
+				t.Fatalf("groups %s, want [2]", g)
+			}
+		})
+	})
+	t.Run("a write that is not patient is not held", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			q, _, groups := start(t, nil)
+			defer q.Close()
+			var wg sync.WaitGroup
+			errs := make(chan error, 1)
+			do(&wg, errs, q, 1, false)
+			answered(t, &wg, errs)
+			if g := groups(); g != "[1]" {
+				t.Fatalf("groups %s, want [1]", g)
+			}
+		})
+	})
+	t.Run("patient writes that came while a group committed are not held again", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			release := make(chan struct{})
+			q, fc, groups := start(t, release)
+			defer q.Close()
+			var wg sync.WaitGroup
+			errs := make(chan error, 3)
+			do(&wg, errs, q, 1, true)
+			synctest.Wait()
+			fc.Step(time.Millisecond)
+			synctest.Wait() // the writer commits write 1 and waits for release
+			do(&wg, errs, q, 2, true)
+			do(&wg, errs, q, 3, true)
+			synctest.Wait()
+			close(release)
+			answered(t, &wg, errs) // without the clock moving again
+			if g := groups(); g != "[1 2]" {
+				t.Fatalf("groups %s, want [1 2]", g)
+			}
+		})
+	})
+	t.Run("close during the wait commits what was gathered", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			q, _, groups := start(t, nil)
+			var wg sync.WaitGroup
+			errs := make(chan error, 1)
+			do(&wg, errs, q, 1, true)
+			synctest.Wait()
+			q.Close()
+			answered(t, &wg, errs)
+			if g := groups(); g != "[1]" {
+				t.Fatalf("groups %s, want [1]: handed over before Close, so committed", g)
+			}
+		})
 	})
 }
