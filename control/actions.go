@@ -110,7 +110,7 @@ func (e *Engine) do(ctx context.Context, r *drillRun, a *action) error {
 
 // appendNow appends the events fn returns for the drill's current state.
 func (e *Engine) appendNow(ctx context.Context, r *drillRun, fn func(d *Drill) []pending) error {
-	r.mu.Lock()
+	e.lockUrgent(r)
 	defer r.mu.Unlock()
 	ps := fn(r.d)
 	if len(ps) == 0 {
@@ -204,7 +204,7 @@ func (e *Engine) hintEvents(d *Drill, i int, actor, reason string) []pending {
 // release r.op) off the caller's wait; fireFault then returns nil. The
 // caller holds r.op.
 func (e *Engine) fireFault(ctx context.Context, r *drillRun, i int, injected func(journal func() error), lead ...pending) error {
-	r.mu.Lock()
+	e.lockUrgent(r)
 	d := r.d
 	f := d.Faults[i]
 	if !d.Running() || f.Phase != FaultPending {
@@ -229,7 +229,7 @@ func (e *Engine) fireFault(ctx context.Context, r *drillRun, i int, injected fun
 			return e.injectFailed(ctx, r, f.ID, attempt, fmt.Errorf("prepare %s: %w", f.ID, err), append(lead, intent)...)
 		}
 	}
-	r.mu.Lock()
+	e.lockUrgent(r)
 	if cur := r.d.Faults[i]; !r.d.Running() || cur.Phase != FaultPending {
 		// Stopped or paused while preparing: nothing was changed.
 		r.mu.Unlock()
@@ -247,7 +247,7 @@ func (e *Engine) fireFault(ctx context.Context, r *drillRun, i int, injected fun
 		if len(newRecord) > 0 {
 			// The partial-inject record covers what the plugin changed
 			// before it failed: persist it, then revert with it.
-			r.mu.Lock()
+			e.lockUrgent(r)
 			_, perr := e.appendLocked(ctx, r, pending{Type: EventFaultPartial, Actor: ActorEngine, Payload: FaultEvent{FaultID: f.ID, Record: newRecord, Error: injErr.Error()}})
 			r.mu.Unlock()
 			if perr != nil {
@@ -269,7 +269,7 @@ func (e *Engine) fireFault(ctx context.Context, r *drillRun, i int, injected fun
 		newRecord = record
 	}
 	journal := func() error {
-		r.mu.Lock()
+		e.lockUrgent(r)
 		defer r.mu.Unlock()
 		_, err := e.appendLocked(ctx, r, pending{Type: EventFaultInjected, Actor: ActorEngine, Payload: FaultEvent{FaultID: f.ID, Record: newRecord}})
 		return err
@@ -301,7 +301,7 @@ func (e *Engine) injectFresh(ctx context.Context, r *drillRun, spec FaultSpec, r
 		if perr != nil {
 			return nil, fmt.Errorf("%w; prepare again: %w", err, perr)
 		}
-		r.mu.Lock()
+		e.lockUrgent(r)
 		_, jerr := e.appendLocked(ctx, r, pending{Type: EventFaultPrepared, Actor: ActorEngine, Payload: FaultEvent{FaultID: spec.FaultID, Record: fresh, Detail: "prepared again: " + err.Error()}})
 		r.mu.Unlock()
 		if jerr != nil {
@@ -335,7 +335,7 @@ func (e *Engine) backoffFor(r *drillRun, faultID string) *backoff {
 func (e *Engine) injectFailed(ctx context.Context, r *drillRun, faultID string, attempt int, cause error, lead ...pending) error {
 	e.logf("drill %s: attempt %d: %v", r.d.ID, attempt, cause)
 	final := attempt >= maxInjectAttempts
-	r.mu.Lock()
+	e.lockUrgent(r)
 	defer r.mu.Unlock()
 	if _, err := e.appendLocked(ctx, r, append(lead, pending{Type: EventFaultInjectFailed, Actor: ActorEngine, Payload: FaultEvent{FaultID: faultID, Attempt: attempt, Error: cause.Error(), Final: final}})...); err != nil {
 		return err
@@ -352,7 +352,7 @@ func (e *Engine) injectFailed(ctx context.Context, r *drillRun, faultID string, 
 // whether it took effect; otherwise the partial change is reverted and the
 // inject retried.
 func (e *Engine) settleIntent(ctx context.Context, r *drillRun, i int) error {
-	r.mu.Lock()
+	e.lockUrgent(r)
 	d := r.d
 	f := d.Faults[i]
 	if f.Phase != FaultInjecting {

@@ -475,6 +475,21 @@ func (e *Engine) mutate(ctx context.Context, id string, fn func(d *Drill) ([]pen
 	return evs, nil
 }
 
+// lockUrgent takes r's lock for work that must not wait behind the drill's
+// chat (its kill switch, its faults): the lock is held until an append is
+// answered, and a store may hold the commit of a chat message a moment
+// for company (see WithShown), so when the lock is busy the store is told
+// to hurry first.
+func (e *Engine) lockUrgent(r *drillRun) {
+	if r.mu.TryLock() {
+		return
+	}
+	if h, ok := e.store.(Hurrier); ok {
+		h.Hurry()
+	}
+	r.mu.Lock()
+}
+
 // quietChat reports whether evs are chat messages only: those change
 // nothing the drill's loop plans unless their fold says so (Drill.replan),
 // so a busy chat does not wake the loop for each message.

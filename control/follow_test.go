@@ -10,6 +10,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	testingclock "k8s.io/utils/clock/testing"
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/controltest"
@@ -318,6 +321,9 @@ func (s *refusingStore) Append(ctx context.Context, sum control.DrillSummary, ev
 }
 
 func (s *refusingStore) AppendThen(ctx context.Context, sum control.DrillSummary, evs []control.Event, then func()) error {
+	if evs[0].Type != control.EventChatMessage && control.Shown(ctx) {
+		return fmt.Errorf("the append of #%d %s is marked shown: only streamed chat is", evs[0].Seq, evs[0].Type)
+	}
 	if evs[0].Type == control.EventChatMessage {
 		var m control.Message
 		_ = json.Unmarshal(evs[0].Payload, &m)
@@ -342,4 +348,59 @@ func payloadText(t *testing.T, ev control.Event) string {
 		t.Fatal(err)
 	}
 	return m.Text
+}
+
+// The kill switch does not wait behind a chat message whose commit the
+// store holds for company (control.WithShown): the drill's lock is held
+// until that commit answers, so the engine tells the store to hurry.
+func TestFollowStreamed_killSwitchHurriesAHeldCommit(t *testing.T) {
+	h := controltest.NewHarness(t)
+	h.Engine.Close()
+	h.DB.Close()
+	storeClock := testingclock.NewFakeClock(time.Unix(0, 0)) // never stepped
+	db := sqlite.NewDB(h.Path)
+	db.Clock = storeClock
+	if err := db.Open(h.Ctx); err != nil {
+		t.Fatal(err)
+	}
+	h.DB = db
+	h.Engine = control.NewEngine(db, h.Injector, h.Clock)
+	h.Engine.Manual = true
+	if err := h.Engine.Open(h.Ctx); err != nil {
+		t.Fatal(err)
+	}
+	stop := h.Engine.FollowStreamed(func([]control.Event, bool) func() { return func() {} }, func([]control.Event, error) {})
+	defer stop()
+	id := startDrill(t, h, controltest.PaymentScenario())
+	posted := make(chan error, 1)
+	go func() {
+		_, err := h.Engine.PostMessage(h.Ctx, id, control.PostMessage{Channel: "incident", AuthorID: "alice", AuthorKind: control.AuthorPerson, Text: "held for company"})
+		posted <- err
+	}()
+	for i := 0; !storeClock.HasWaiters(); i++ {
+		if i == 5000 {
+			t.Fatal("the store never held the message's commit")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	aborted := make(chan error, 1)
+	go func() { aborted <- h.Engine.Abort(h.Ctx, id, "fiona", "real outage in production") }()
+	for _, c := range []struct {
+		what   string
+		answer chan error
+	}{{"the abort", aborted}, {"the message", posted}} {
+		select {
+		case err := <-c.answer:
+			if err != nil {
+				t.Fatalf("%s: %v", c.what, err)
+			}
+		case <-time.After(10 * time.Second):
+			storeClock.Step(time.Millisecond) // let the drill go, then fail
+			<-c.answer
+			t.Fatalf("%s waited behind the held commit", c.what)
+		}
+	}
+	if s := h.Drill(id).State; s != control.StateAborted {
+		t.Fatalf("drill is %s, want aborted", s)
+	}
 }

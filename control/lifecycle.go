@@ -308,7 +308,7 @@ func (e *Engine) stop(ctx context.Context, id, typ, actor string, sc StateChange
 	if err != nil {
 		return StopReport{}, err
 	}
-	r.mu.Lock()
+	e.lockUrgent(r)
 	d := r.d
 	allowed := d.State == StateRunning
 	if typ == EventDrillAborted {
@@ -415,7 +415,7 @@ func (e *Engine) FireFaultNow(ctx context.Context, id, faultID, actor string) er
 		}
 		r.poke()
 	}
-	r.mu.Lock()
+	e.lockUrgent(r)
 	i, err := firable(r.d, faultID)
 	if err == nil && (e.Manual || !r.d.Running()) {
 		_, err = e.appendLocked(ctx, r, req)

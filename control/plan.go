@@ -559,7 +559,7 @@ func (e *Engine) reconcile(ctx context.Context, r *drillRun) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		r.mu.Lock()
+		e.lockUrgent(r)
 		e.sweepChecks(r, e.clock.Now())
 		a, _, _ := e.plan(r, start)
 		r.mu.Unlock()

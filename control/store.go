@@ -52,6 +52,8 @@ type Store interface {
 type CommitNotifier interface {
 	// AppendThen is Append; then runs once the events are durable, and not
 	// at all if the append fails. then must be quick and must not block.
+	// A context marked by WithShown allows the store to hold the commit a
+	// moment.
 	AppendThen(ctx context.Context, sum DrillSummary, events []Event, then func()) error
 }
 
@@ -66,6 +68,16 @@ type shownKey struct{}
 // come meanwhile, off the cores the room's sockets are being written on.
 func WithShown(ctx context.Context) context.Context {
 	return context.WithValue(ctx, shownKey{}, true)
+}
+
+// Hurrier is a Store that may hold a commit for company (see WithShown)
+// and can be told to start it at once. The engine holds a drill's lock
+// until its append is answered, so before work that must not wait behind
+// the drill's chat (its kill switch, its faults) takes a busy drill lock,
+// it tells the store to hurry.
+type Hurrier interface {
+	// Hurry starts a commit held for company now; it never blocks.
+	Hurry()
 }
 
 // Shown reports whether ctx was marked by WithShown.

@@ -45,8 +45,9 @@ type fanoutRoom interface {
 // engine, every message streamed while it is committed to the SQLite
 // journal, whose writer holds such a commit up to a millisecond for
 // company, its post answered once durable; see
-// control.Engine.FollowStreamed and control.WithShown) against a bare in-memory gorilla/websocket hub (no journal, one
-// encoding per message, one writer goroutine per socket), each at 10, 50
+// control.Engine.FollowStreamed and control.WithShown) against a bare
+// in-memory gorilla/websocket hub (no journal, one encoding per message,
+// one writer goroutine per socket), each at 10, 50
 // and 100 drills × 10 sockets × 20 messages a second per drill. The latency
 // is from the post until each socket has the message. It prints p50 and p99
 // of both and the p99 ratio. Targets: p99 at most 1.3× the bare hub, and at

@@ -4,8 +4,12 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
+
+	testingclock "k8s.io/utils/clock/testing"
 
 	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/control/sqlite"
 	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/internal/storetest"
 )
@@ -102,6 +106,78 @@ func TestAppend_theSummaryFollowsEveryStateChange(t *testing.T) {
 		open, err := db.Drills(ctx, control.DrillFilter{Open: true})
 		if wantOpen := state != control.StateClosed; err != nil || (len(open) == 1) != wantOpen {
 			t.Fatalf("after an append in state %s the open drills are %+v (%v)", state, open, err)
+		}
+	}
+}
+
+// The writer holds the commit of chat messages the drill room shows
+// already a millisecond for company (control.WithShown); Hurry starts it
+// at once, and any other append is not held.
+func TestAppendThen_holdsShownChatForCompany(t *testing.T) {
+	ctx := context.Background()
+	fc := testingclock.NewFakeClock(time.Unix(0, 0))
+	db := sqlite.NewDB(filepath.Join(t.TempDir(), "firedrill.db"))
+	db.Clock = fc
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	// appendIn appends the next message of drill id in a goroutine and
+	// returns its answer's channel.
+	heads := map[string]control.Event{}
+	appendIn := func(actx context.Context, id string) <-chan error {
+		h := heads[id]
+		evs := storetest.Sealed(t, id, h.Seq, h.Hash, 1)
+		heads[id] = evs[0]
+		answer := make(chan error, 1)
+		go func() { answer <- db.AppendThen(actx, storetest.Summary(id, evs, control.StateRunning), evs, nil) }()
+		return answer
+	}
+	held := func(t *testing.T) {
+		t.Helper()
+		for i := 0; !fc.HasWaiters(); i++ {
+			if i == 5000 {
+				t.Fatal("the writer never waited for company")
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	answered := func(t *testing.T, answer <-chan error) {
+		t.Helper()
+		select {
+		case err := <-answer:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the append was never answered")
+		}
+	}
+
+	t.Run("a shown append waits for the window", func(t *testing.T) {
+		answer := appendIn(control.WithShown(ctx), "a")
+		held(t)
+		select {
+		case err := <-answer:
+			t.Fatalf("answered %v while the writer waits for company", err)
+		default:
+		}
+		fc.Step(time.Millisecond)
+		answered(t, answer)
+	})
+	t.Run("hurry starts it at once", func(t *testing.T) {
+		answer := appendIn(control.WithShown(ctx), "b")
+		held(t)
+		db.Hurry()
+		answered(t, answer) // the clock did not move
+	})
+	t.Run("an append that is not shown is not held", func(t *testing.T) {
+		answered(t, appendIn(ctx, "c"))
+	})
+	for id, want := range map[string]int{"a": 1, "b": 1, "c": 1} {
+		got, err := db.Events(ctx, id, 0, 0)
+		if err != nil || len(got) != want {
+			t.Fatalf("drill %s has %d events (%v), want %d", id, len(got), err, want)
 		}
 	}
 }

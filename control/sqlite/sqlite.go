@@ -85,8 +85,9 @@ type DB struct {
 	// the hard limit of the file (SQLite max_page_count).
 	MaxBytes int64
 	// Clock times how long the writer holds the commit of chat messages
-	// the drill room shows already (see shownGather); nil is the real
-	// clock.
+	// the drill room shows already (up to a millisecond; see
+	// control.WithShown); nil is the real clock. A fake clock must be
+	// stepped, or such a commit waits until another write comes.
 	Clock clock.Clock
 
 	write *sql.DB // one connection: SQLite has one writer
@@ -111,6 +112,7 @@ type DB struct {
 var (
 	_ control.Store          = (*DB)(nil)
 	_ control.CommitNotifier = (*DB)(nil)
+	_ control.Hurrier        = (*DB)(nil)
 )
 
 // NewDB returns a DB for the file at path; call Open before use.
@@ -341,6 +343,10 @@ func (db *DB) Append(ctx context.Context, sum control.DrillSummary, events []con
 	}
 	return db.appends.Do(ctx, "append to drill "+sum.ID, appendReq{sum: sum, events: events})
 }
+
+// Hurry implements control.Hurrier: a commit held for company (see
+// control.WithShown) starts at once.
+func (db *DB) Hurry() { db.appends.Hurry() }
 
 // AppendThen implements control.CommitNotifier: it is Append, and then runs
 // on the store's writer right after the events are committed, before

@@ -2,8 +2,10 @@
 // takes every write waiting and commits them together — one synced
 // transaction for many writes — then answers each write on its own. A write
 // may come with a function the writer runs as soon as the write is
-// committed, before it answers anyone (see DoThen). The journal stores
-// (control/sqlite, control/postgres) append through it.
+// committed, before it answers anyone (see DoThen). A writer may also wait
+// a moment for company when it wakes to patient writes only (see
+// StartGathering). The journal stores (control/sqlite, control/postgres)
+// append through it.
 package groupcommit
 
 import (
@@ -12,6 +14,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"k8s.io/utils/clock"
@@ -61,9 +64,11 @@ type Queue[R any] struct {
 	// gather is how long the writer waits for company when it wakes to
 	// patient writes only, on clock; urgent holds a token when a write
 	// that is not patient came, which ends that wait.
-	gather    time.Duration
-	clock     clock.Clock
-	urgent    chan struct{}
+	gather time.Duration
+	clock  clock.Clock
+	urgent chan struct{}
+	// hurried is set by Hurry, for a wait that has not begun yet.
+	hurried   atomic.Bool
 	closing   chan struct{}
 	closeOnce sync.Once
 	done      chan struct{}
@@ -82,7 +87,8 @@ func Start[R any](max int, commit func([]Item[R]) []error) *Queue[R] {
 // writes are those whose callers need the answer but nobody watches them
 // wait: chat messages the drill room already streamed (see
 // control.WithShown), whose commit would otherwise run beside their
-// fan-out to the room's sockets, on the same cores, once per message.
+// fan-out to the room's sockets, on the same cores, once per message. A
+// nil c means no waiting (Start).
 func StartGathering[R any](max int, gather time.Duration, c clock.Clock, commit func([]Item[R]) []error) *Queue[R] {
 	if c == nil {
 		gather = 0
@@ -143,9 +149,10 @@ func (q *Queue[R]) submit(ctx context.Context, r R, then func(), patient bool) e
 	return <-it.done
 }
 
-// Close stops the writer after the group it is committing; writes
-// submitted afterwards, and those handed over that it had not taken, are
-// refused.
+// Close stops the writer after the group it is committing (a writer
+// waiting for company commits the writes it gathered, up to max, first);
+// writes submitted afterwards, and those handed over that it had not taken,
+// are refused.
 func (q *Queue[R]) Close() {
 	q.closeOnce.Do(func() {
 		q.mu.Lock()
@@ -200,8 +207,8 @@ func (q *Queue[R]) run() {
 
 // gatherPatient waits up to q.gather when every write waiting is patient,
 // so that the writes coming meanwhile join their group; a write that is
-// not patient ends the wait, and so does Close (what was gathered is then
-// committed: it was handed over before Close). Only a writer that was
+// not patient ends the wait, and so do Hurry and Close (what was gathered
+// is then committed, up to max: it was handed over before Close). Only a writer that was
 // idle waits: writes that came while a group was committing have waited
 // for that commit already.
 func (q *Queue[R]) gatherPatient() {
@@ -209,8 +216,11 @@ func (q *Queue[R]) gatherPatient() {
 		return
 	}
 	select {
-	case <-q.urgent: // from a write that is waiting, or was committed
+	case <-q.urgent: // left by a write that is committed already
 	default:
+	}
+	if q.hurried.Swap(false) {
+		return // a Hurry came before this wait
 	}
 	q.mu.Lock()
 	patient := len(q.waiting) > 0
@@ -230,6 +240,21 @@ func (q *Queue[R]) gatherPatient() {
 	case <-t.C():
 	case <-q.urgent:
 	case <-q.closing:
+	}
+}
+
+// Hurry ends the writer's wait for company, now or, if it is not waiting,
+// the next one: a caller about to take a lock that a patient write's
+// caller holds until it is answered (the engine's drill lock, for its
+// kill switch) calls it first, so that it does not wait for the window.
+func (q *Queue[R]) Hurry() {
+	if q == nil {
+		return
+	}
+	q.hurried.Store(true)
+	select {
+	case q.urgent <- struct{}{}:
+	default:
 	}
 }
 

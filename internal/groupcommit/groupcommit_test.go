@@ -298,6 +298,35 @@ func TestQueueGathering(t *testing.T) {
 			}
 		})
 	})
+	t.Run("hurry ends the wait at once", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			q, _, groups := start(t, nil)
+			defer q.Close()
+			var wg sync.WaitGroup
+			errs := make(chan error, 1)
+			do(&wg, errs, q, 1, true)
+			synctest.Wait()
+			q.Hurry()
+			answered(t, &wg, errs) // the fake clock never moves
+			if g := groups(); g != "[1]" {
+				t.Fatalf("groups %s, want [1]", g)
+			}
+		})
+	})
+	t.Run("a hurry that came before the wait ends it", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			q, _, groups := start(t, nil)
+			defer q.Close()
+			q.Hurry() // the caller's lock is busy before the writer even woke
+			var wg sync.WaitGroup
+			errs := make(chan error, 1)
+			do(&wg, errs, q, 1, true)
+			answered(t, &wg, errs)
+			if g := groups(); g != "[1]" {
+				t.Fatalf("groups %s, want [1]", g)
+			}
+		})
+	})
 	t.Run("close during the wait commits what was gathered", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			q, _, groups := start(t, nil)

@@ -74,7 +74,7 @@ func New(clk clock.PassiveClock) *Metrics {
 	}, []string{"op", "type", "code"})
 	m.appendS = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "firedrill_journal_append_seconds",
-		Help:    "Latency of durable journal appends (one synced write of one or more events), by outcome.",
+		Help:    "Latency of durable journal appends (one synced write of one or more events), by outcome; the SQLite store holds the commit of chat messages the drill room shows already up to 1 ms for company, which this includes.",
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
 	}, []string{"outcome"})
 	m.reg.MustRegister(m.calls, m.latency, m.failures, m.appendS)
@@ -110,6 +110,13 @@ type timedStore struct {
 
 func (t *timedStore) Append(ctx context.Context, sum control.DrillSummary, events []control.Event) error {
 	return t.AppendThen(ctx, sum, events, nil)
+}
+
+// Hurry passes control.Hurrier on to the wrapped store.
+func (t *timedStore) Hurry() {
+	if h, ok := t.Store.(control.Hurrier); ok {
+		h.Hurry()
+	}
 }
 
 // AppendThen keeps the wrapped store's way of running then (on its writer,
