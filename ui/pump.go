@@ -126,22 +126,13 @@ func (s *Server) settled(evs []control.Event, err error) {
 func (s *Server) publish(e control.Event, p preparedEvent, early bool) {
 	// numbered is whether every participant who sees e has its form.
 	numbered := true
-	mode := func() publishMode {
-		switch {
-		case !early:
-			return durable
-		case numbered:
-			return tentative
-		}
-		return tentativeUnnumbered
-	}
 	a, staff := p.audience, p.staff
 	n, personal, err := s.publicSeqs.observe(s.ctx, e, a)
 	if err != nil {
 		s.logf("drill %s: event #%d: %v", e.DrillID, e.Seq, err)
 		s.hub.resync(e.DrillID)
 		numbered = false
-		s.hub.publishFrame(e, p, mode(), nil)
+		s.hub.publishFrame(e, p, modeOf(early, numbered), nil)
 		return
 	}
 	var public *wire.Event
@@ -169,9 +160,21 @@ func (s *Server) publish(e control.Event, p preparedEvent, early bool) {
 		}
 		frames[person] = w
 	}
-	s.hub.publishFrame(e, p, mode(), public, frames)
+	s.hub.publishFrame(e, p, modeOf(early, numbered), public, frames)
 	if e.Type == control.EventDrillClosed {
 		// Nobody of the room follows a closed drill's stream.
 		s.publicSeqs.forget(e.DrillID)
 	}
+}
+
+// modeOf is how an event reaches the hub: durable unless published early,
+// and tentative without every participant's form when it is not numbered.
+func modeOf(early, numbered bool) publishMode {
+	switch {
+	case !early:
+		return durable
+	case numbered:
+		return tentative
+	}
+	return tentativeUnnumbered
 }

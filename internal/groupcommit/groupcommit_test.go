@@ -188,157 +188,167 @@ func TestQueue(t *testing.T) {
 }
 
 func TestQueueGathering(t *testing.T) {
-	// start returns a queue gathering patient writes for a millisecond of
-	// fake time, and the sizes of the groups it committed so far.
-	start := func(t *testing.T, release chan struct{}) (*groupcommit.Queue[int], *testingclock.FakeClock, func() string) {
-		fc := testingclock.NewFakeClock(time.Unix(0, 0))
-		var mu sync.Mutex
-		var groups []int
-		q := groupcommit.StartGathering(8, time.Millisecond, fc, func(items []groupcommit.Item[int]) []error {
-			if release != nil {
-				<-release
-			}
-			mu.Lock()
-			groups = append(groups, len(items))
-			mu.Unlock()
-			return make([]error, len(items))
-		})
-		return q, fc, func() string { mu.Lock(); defer mu.Unlock(); return fmt.Sprint(groups) }
-	}
-	do := func(wg *sync.WaitGroup, errs chan<- error, q *groupcommit.Queue[int], i int, patient bool) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if patient {
-				errs <- q.DoThenPatient(context.Background(), "write", i, nil)
-			} else {
-				errs <- q.DoThen(context.Background(), "write", i, nil)
-			}
-		}()
-	}
-	answered := func(t *testing.T, wg *sync.WaitGroup, errs chan error) {
-		t.Helper()
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			if err != nil {
-				t.Fatalf("a write was refused: %v", err)
-			}
-		}
-	}
-
 	t.Run("patient writes wait for the window and share one commit", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			q, fc, groups := start(t, nil)
-			defer q.Close()
-			var wg sync.WaitGroup
-			errs := make(chan error, 3)
-			do(&wg, errs, q, 1, true)
+			g := startGathering(nil)
+			defer g.q.Close()
+			g.do(1, true)
 			synctest.Wait()
-			do(&wg, errs, q, 2, true)
-			fc.Step(999 * time.Microsecond)
-			do(&wg, errs, q, 3, true)
+			g.do(2, true)
+			g.fc.Step(999 * time.Microsecond)
+			g.do(3, true)
 			synctest.Wait()
-			if g := groups(); g != "[]" {
-				t.Fatalf("groups %s before the window ended, want none", g)
+			if got := g.groups(); got != "[]" {
+				t.Fatalf("groups %s before the window ended, want none", got)
 			}
-			fc.Step(time.Microsecond)
-			answered(t, &wg, errs)
-			if g := groups(); g != "[3]" {
-				t.Fatalf("groups %s, want [3]: the three patient writes in one commit", g)
+			g.fc.Step(time.Microsecond)
+			g.answered(t)
+			if got := g.groups(); got != "[3]" {
+				t.Fatalf("groups %s, want [3]: the three patient writes in one commit", got)
 			}
 		})
 	})
 	t.Run("a write that is not patient ends the wait at once", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			q, _, groups := start(t, nil)
-			defer q.Close()
-			var wg sync.WaitGroup
-			errs := make(chan error, 2)
-			do(&wg, errs, q, 1, true)
+			g := startGathering(nil)
+			defer g.q.Close()
+			g.do(1, true)
 			synctest.Wait()
-			do(&wg, errs, q, 2, false)
-			answered(t, &wg, errs) // the fake clock never moves
-			if g := groups(); g != "[2]" {
-				t.Fatalf("groups %s, want [2]", g)
+			g.do(2, false)
+			g.answered(t) // the fake clock never moves
+			if got := g.groups(); got != "[2]" {
+				t.Fatalf("groups %s, want [2]", got)
 			}
 		})
 	})
 	t.Run("a write that is not patient is not held", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			q, _, groups := start(t, nil)
-			defer q.Close()
-			var wg sync.WaitGroup
-			errs := make(chan error, 1)
-			do(&wg, errs, q, 1, false)
-			answered(t, &wg, errs)
-			if g := groups(); g != "[1]" {
-				t.Fatalf("groups %s, want [1]", g)
+			g := startGathering(nil)
+			defer g.q.Close()
+			g.do(1, false)
+			g.answered(t)
+			if got := g.groups(); got != "[1]" {
+				t.Fatalf("groups %s, want [1]", got)
 			}
 		})
 	})
 	t.Run("patient writes that came while a group committed are not held again", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			release := make(chan struct{})
-			q, fc, groups := start(t, release)
-			defer q.Close()
-			var wg sync.WaitGroup
-			errs := make(chan error, 3)
-			do(&wg, errs, q, 1, true)
+			g := startGathering(release)
+			defer g.q.Close()
+			g.do(1, true)
 			synctest.Wait()
-			fc.Step(time.Millisecond)
+			g.fc.Step(time.Millisecond)
 			synctest.Wait() // the writer commits write 1 and waits for release
-			do(&wg, errs, q, 2, true)
-			do(&wg, errs, q, 3, true)
+			g.do(2, true)
+			g.do(3, true)
 			synctest.Wait()
 			close(release)
-			answered(t, &wg, errs) // without the clock moving again
-			if g := groups(); g != "[1 2]" {
-				t.Fatalf("groups %s, want [1 2]", g)
+			g.answered(t) // without the clock moving again
+			if got := g.groups(); got != "[1 2]" {
+				t.Fatalf("groups %s, want [1 2]", got)
 			}
 		})
 	})
 	t.Run("hurry ends the wait at once", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			q, _, groups := start(t, nil)
-			defer q.Close()
-			var wg sync.WaitGroup
-			errs := make(chan error, 1)
-			do(&wg, errs, q, 1, true)
+			g := startGathering(nil)
+			defer g.q.Close()
+			g.do(1, true)
 			synctest.Wait()
-			q.Hurry()
-			answered(t, &wg, errs) // the fake clock never moves
-			if g := groups(); g != "[1]" {
-				t.Fatalf("groups %s, want [1]", g)
+			g.q.Hurry()
+			g.answered(t) // the fake clock never moves
+			if got := g.groups(); got != "[1]" {
+				t.Fatalf("groups %s, want [1]", got)
 			}
 		})
 	})
 	t.Run("a hurry that came before the wait ends it", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			q, _, groups := start(t, nil)
-			defer q.Close()
-			q.Hurry() // the caller's lock is busy before the writer even woke
-			var wg sync.WaitGroup
-			errs := make(chan error, 1)
-			do(&wg, errs, q, 1, true)
-			answered(t, &wg, errs)
-			if g := groups(); g != "[1]" {
-				t.Fatalf("groups %s, want [1]", g)
+			g := startGathering(nil)
+			defer g.q.Close()
+			g.q.Hurry() // the caller's lock is busy before the writer even woke
+			g.do(1, true)
+			g.answered(t)
+			if got := g.groups(); got != "[1]" {
+				t.Fatalf("groups %s, want [1]", got)
 			}
 		})
 	})
 	t.Run("close during the wait commits what was gathered", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			q, _, groups := start(t, nil)
-			var wg sync.WaitGroup
-			errs := make(chan error, 1)
-			do(&wg, errs, q, 1, true)
+			g := startGathering(nil)
+			g.do(1, true)
 			synctest.Wait()
-			q.Close()
-			answered(t, &wg, errs)
-			if g := groups(); g != "[1]" {
-				t.Fatalf("groups %s, want [1]: handed over before Close, so committed", g)
+			g.q.Close()
+			g.answered(t)
+			if got := g.groups(); got != "[1]" {
+				t.Fatalf("groups %s, want [1]: handed over before Close, so committed", got)
 			}
 		})
 	})
+}
+
+// gathering is a queue that gathers patient writes for a millisecond of
+// fake time, with the writes a test handed it.
+type gathering struct {
+	q    *groupcommit.Queue[int]
+	fc   *testingclock.FakeClock
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	errs []error
+	// sizes are the sizes of the groups committed so far.
+	sizes []int
+}
+
+// startGathering starts a gathering queue whose commits, when release is
+// set, wait for it to be closed.
+func startGathering(release chan struct{}) *gathering {
+	g := &gathering{fc: testingclock.NewFakeClock(time.Unix(0, 0))}
+	g.q = groupcommit.StartGathering(8, time.Millisecond, g.fc, func(items []groupcommit.Item[int]) []error {
+		if release != nil {
+			<-release
+		}
+		g.mu.Lock()
+		g.sizes = append(g.sizes, len(items))
+		g.mu.Unlock()
+		return make([]error, len(items))
+	})
+	return g
+}
+
+// do hands write i to the queue from a goroutine of its own.
+func (g *gathering) do(i int, patient bool) {
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		var err error
+		if patient {
+			err = g.q.DoThenPatient(context.Background(), "write", i, nil)
+		} else {
+			err = g.q.DoThen(context.Background(), "write", i, nil)
+		}
+		g.mu.Lock()
+		g.errs = append(g.errs, err)
+		g.mu.Unlock()
+	}()
+}
+
+// answered waits for every write's answer and fails on a refusal.
+func (g *gathering) answered(t *testing.T) {
+	t.Helper()
+	g.wg.Wait()
+	for _, err := range g.errs {
+		if err != nil {
+			t.Fatalf("a write was refused: %v", err)
+		}
+	}
+}
+
+// groups returns the sizes of the groups committed so far.
+func (g *gathering) groups() string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return fmt.Sprint(g.sizes)
 }

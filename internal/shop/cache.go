@@ -102,11 +102,7 @@ func (s *Simulator) endpointSlices(ctx context.Context, ns, svc string) ([]*disc
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*discoveryv1.EndpointSlice, len(list.Items))
-	for i := range list.Items {
-		out[i] = &list.Items[i]
-	}
-	return out, nil
+	return pointers(list.Items), nil
 }
 
 // pods returns the pods of the shop's namespace.
@@ -118,11 +114,7 @@ func (s *Simulator) pods(ctx context.Context) ([]*corev1.Pod, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*corev1.Pod, len(list.Items))
-	for i := range list.Items {
-		out[i] = &list.Items[i]
-	}
-	return out, nil
+	return pointers(list.Items), nil
 }
 
 func (s *Simulator) configMap(ctx context.Context, name string) (*corev1.ConfigMap, error) {
@@ -147,11 +139,7 @@ func (s *Simulator) networkPolicies(ctx context.Context) ([]*networkingv1.Networ
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*networkingv1.NetworkPolicy, len(list.Items))
-	for i := range list.Items {
-		out[i] = &list.Items[i]
-	}
-	return out, nil
+	return pointers(list.Items), nil
 }
 
 func (s *Simulator) cronJob(ctx context.Context, name string) (*batchv1.CronJob, error) {
@@ -159,4 +147,14 @@ func (s *Simulator) cronJob(ctx context.Context, name string) (*batchv1.CronJob,
 		return s.view.cronJobs.Get(name)
 	}
 	return s.Client.BatchV1().CronJobs(s.ns()).Get(ctx, name, metav1.GetOptions{})
+}
+
+// pointers returns pointers to the items of a list the API server
+// returned, as the listers of the view return them.
+func pointers[T any](items []T) []*T {
+	out := make([]*T, len(items))
+	for i := range items {
+		out[i] = &items[i]
+	}
+	return out
 }
