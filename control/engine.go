@@ -450,7 +450,7 @@ func (e *Engine) mutate(ctx context.Context, id string, fn func(d *Drill) ([]pen
 	if err != nil {
 		return nil, err
 	}
-	r.mu.Lock()
+	e.lockUrgent(r)
 	var ps []pending
 	if r.d.State == StateClosed {
 		// Closed is closed: the record is final and its hash chain must
@@ -475,11 +475,13 @@ func (e *Engine) mutate(ctx context.Context, id string, fn func(d *Drill) ([]pen
 	return evs, nil
 }
 
-// lockUrgent takes r's lock for work that must not wait behind the drill's
-// chat (its kill switch, its faults): the lock is held until an append is
-// answered, and a store may hold the commit of a chat message a moment
-// for company (see WithShown), so when the lock is busy the store is told
-// to hurry first.
+// lockUrgent takes r's lock without waiting behind a held commit: the lock
+// is held until an append is answered, and a store may hold the commit of
+// a chat message a few milliseconds for company (see WithShown), so when
+// the lock is busy the store is told to hurry first. Everything that takes
+// a drill's lock for someone waiting takes it so — the drill's kill switch
+// and faults, and its next message or a read of its state as well: the
+// hold spares the disk, and must not cost anyone the window.
 func (e *Engine) lockUrgent(r *drillRun) {
 	if r.mu.TryLock() {
 		return
@@ -520,7 +522,7 @@ func (e *Engine) Drill(ctx context.Context, id string) (*Drill, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.mu.Lock()
+	e.lockUrgent(r)
 	defer r.mu.Unlock()
 	return r.d.Clone(), nil
 }
@@ -534,7 +536,7 @@ func (e *Engine) View(ctx context.Context, id string, fn func(d *Drill) error) e
 	if err != nil {
 		return err
 	}
-	r.mu.Lock()
+	e.lockUrgent(r)
 	defer r.mu.Unlock()
 	return fn(r.d)
 }
@@ -550,7 +552,7 @@ func (e *Engine) Elapsed(ctx context.Context, id string) (time.Duration, error) 
 	if err != nil {
 		return 0, err
 	}
-	r.mu.Lock()
+	e.lockUrgent(r)
 	defer r.mu.Unlock()
 	return r.d.Elapsed(e.clock.Now()), nil
 }

@@ -350,57 +350,88 @@ func payloadText(t *testing.T, ev control.Event) string {
 	return m.Text
 }
 
-// The kill switch does not wait behind a chat message whose commit the
-// store holds for company (control.WithShown): the drill's lock is held
-// until that commit answers, so the engine tells the store to hurry.
-func TestFollowStreamed_killSwitchHurriesAHeldCommit(t *testing.T) {
-	h := controltest.NewHarness(t)
-	h.Engine.Close()
-	h.DB.Close()
-	storeClock := testingclock.NewFakeClock(time.Unix(0, 0)) // never stepped
-	db := sqlite.NewDB(h.Path)
-	db.Clock = storeClock
-	if err := db.Open(h.Ctx); err != nil {
-		t.Fatal(err)
-	}
-	h.DB = db
-	h.Engine = control.NewEngine(db, h.Injector, h.Clock)
-	h.Engine.Manual = true
-	if err := h.Engine.Open(h.Ctx); err != nil {
-		t.Fatal(err)
-	}
-	stop := h.Engine.FollowStreamed(func([]control.Event, bool) func() { return func() {} }, func([]control.Event, error) {})
-	defer stop()
-	id := startDrill(t, h, controltest.PaymentScenario())
-	posted := make(chan error, 1)
-	go func() {
-		_, err := h.Engine.PostMessage(h.Ctx, id, control.PostMessage{Channel: "incident", AuthorID: "alice", AuthorKind: control.AuthorPerson, Text: "held for company"})
-		posted <- err
-	}()
-	for i := 0; !storeClock.HasWaiters(); i++ {
-		if i == 5000 {
-			t.Fatal("the store never held the message's commit")
-		}
-		time.Sleep(time.Millisecond)
-	}
-	aborted := make(chan error, 1)
-	go func() { aborted <- h.Engine.Abort(h.Ctx, id, "fiona", "real outage in production") }()
+// TestFollowStreamed_hurriesAHeldCommit checks that whoever takes a
+// drill's lock while its chat message's commit is held for company (see
+// control.WithShown) — its kill switch, its next message, a read of its
+// state — tells the store to hurry instead of waiting for the window: the
+// held message is answered before the store's clock moves.
+func TestFollowStreamed_hurriesAHeldCommit(t *testing.T) {
 	for _, c := range []struct {
-		what   string
-		answer chan error
-	}{{"the abort", aborted}, {"the message", posted}} {
-		select {
-		case err := <-c.answer:
-			if err != nil {
-				t.Fatalf("%s: %v", c.what, err)
+		name string
+		take func(h *controltest.Harness, id string) error
+		want control.DrillState
+	}{
+		{"the kill switch does not wait behind a held commit", func(h *controltest.Harness, id string) error {
+			return h.Engine.Abort(h.Ctx, id, "fiona", "real outage in production")
+		}, control.StateAborted},
+		{"the drill's next message does not wait behind a held commit", func(h *controltest.Harness, id string) error {
+			_, err := h.Engine.PostMessage(h.Ctx, id, control.PostMessage{Channel: "incident", AuthorID: "alice", AuthorKind: control.AuthorPerson, Text: "right after"})
+			return err
+		}, control.StateRunning},
+		{"a read of the drill does not wait behind a held commit", func(h *controltest.Harness, id string) error {
+			return h.Engine.View(h.Ctx, id, func(*control.Drill) error { return nil })
+		}, control.StateRunning},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := controltest.NewHarness(t)
+			h.Engine.Close()
+			h.DB.Close()
+			storeClock := testingclock.NewFakeClock(time.Unix(0, 0)) // never stepped
+			db := sqlite.NewDB(h.Path)
+			db.Clock = storeClock
+			if err := db.Open(h.Ctx); err != nil {
+				t.Fatal(err)
 			}
-		case <-time.After(10 * time.Second):
-			storeClock.Step(time.Millisecond) // let the drill go, then fail
-			<-c.answer
-			t.Fatalf("%s waited behind the held commit", c.what)
-		}
-	}
-	if s := h.Drill(id).State; s != control.StateAborted {
-		t.Fatalf("drill is %s, want aborted", s)
+			h.DB = db
+			h.Engine = control.NewEngine(db, h.Injector, h.Clock)
+			h.Engine.Manual = true
+			if err := h.Engine.Open(h.Ctx); err != nil {
+				t.Fatal(err)
+			}
+			stop := h.Engine.FollowStreamed(func([]control.Event, bool) func() { return func() {} }, func([]control.Event, error) {})
+			defer stop()
+			id := startDrill(t, h, controltest.PaymentScenario())
+			posted := make(chan error, 1)
+			go func() {
+				_, err := h.Engine.PostMessage(h.Ctx, id, control.PostMessage{Channel: "incident", AuthorID: "alice", AuthorKind: control.AuthorPerson, Text: "held for company"})
+				posted <- err
+			}()
+			for i := 0; !storeClock.HasWaiters(); i++ {
+				if i == 5000 {
+					t.Fatal("the store never held the message's commit")
+				}
+				time.Sleep(time.Millisecond)
+			}
+			took := make(chan error, 1)
+			go func() { took <- c.take(h, id) }()
+			select {
+			case err := <-posted:
+				if err != nil {
+					t.Fatalf("the held message: %v", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Error("the held message's commit waited for its window: nobody hurried it")
+				storeClock.Step(time.Minute) // let the drill go
+				<-posted
+			}
+			// A next message is held for company in its turn; that hold
+			// is its own.
+			for done := false; !done; {
+				select {
+				case err := <-took:
+					if err != nil {
+						t.Fatal(err)
+					}
+					done = true
+				case <-time.After(time.Millisecond):
+					if storeClock.HasWaiters() {
+						storeClock.Step(time.Minute)
+					}
+				}
+			}
+			if s := h.Drill(id).State; s != c.want {
+				t.Fatalf("drill is %s, want %s", s, c.want)
+			}
+		})
 	}
 }

@@ -72,9 +72,9 @@ func WithShown(ctx context.Context) context.Context {
 
 // Hurrier is a Store that may hold a commit for company (see WithShown)
 // and can be told to start it at once. The engine holds a drill's lock
-// until its append is answered, so before work that must not wait behind
-// the drill's chat (its kill switch, its faults) takes a busy drill lock,
-// it tells the store to hurry.
+// until its append is answered, so whatever takes a busy drill lock (the
+// drill's next message, its kill switch, its faults, a read of its state)
+// tells the store to hurry first.
 type Hurrier interface {
 	// Hurry starts a commit held for company now; it never blocks.
 	Hurry()

@@ -290,8 +290,111 @@ func TestQueueGathering(t *testing.T) {
 	})
 }
 
+func TestQueuePacing(t *testing.T) {
+	const pace = 5 * time.Millisecond
+	t.Run("patient writes after a commit wait for the pace since it started", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			g := startPaced(nil, pace)
+			defer g.q.Close()
+			g.do(1, true)
+			synctest.Wait()
+			g.fc.Step(time.Millisecond) // the first group starts after the gather
+			synctest.Wait()
+			g.do(2, true)
+			synctest.Wait()
+			g.fc.Step(pace - time.Microsecond)
+			g.do(3, true)
+			synctest.Wait()
+			if got := g.groups(); got != "[1]" {
+				t.Fatalf("groups %s before the pace ended, want [1]", got)
+			}
+			g.fc.Step(time.Microsecond)
+			g.answered(t)
+			if got := g.groups(); got != "[1 2]" {
+				t.Fatalf("groups %s, want [1 2]: writes 2 and 3 in one commit a pace after the first", got)
+			}
+		})
+	})
+	t.Run("patient writes that came while a group committed wait for the pace", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			release := make(chan struct{})
+			g := startPaced(release, pace)
+			defer g.q.Close()
+			g.do(1, true)
+			synctest.Wait()
+			g.fc.Step(time.Millisecond)
+			synctest.Wait() // the writer commits write 1 and waits for release
+			g.do(2, true)
+			synctest.Wait()
+			close(release)
+			synctest.Wait()
+			if got := g.groups(); got != "[1]" {
+				t.Fatalf("groups %s right after the first commit, want [1]", got)
+			}
+			g.fc.Step(pace)
+			g.answered(t)
+			if got := g.groups(); got != "[1 1]" {
+				t.Fatalf("groups %s, want [1 1]", got)
+			}
+		})
+	})
+	t.Run("an idle writer waits only the gather once the pace has passed", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			g := startPaced(nil, pace)
+			defer g.q.Close()
+			g.do(1, true)
+			synctest.Wait()
+			g.fc.Step(time.Millisecond)
+			synctest.Wait()
+			g.fc.Step(time.Second) // idle, long after the first group
+			g.do(2, true)
+			synctest.Wait()
+			g.fc.Step(time.Millisecond)
+			g.answered(t)
+			if got := g.groups(); got != "[1 1]" {
+				t.Fatalf("groups %s, want [1 1]", got)
+			}
+		})
+	})
+	t.Run("a write that is not patient is never paced", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			g := startPaced(nil, pace)
+			defer g.q.Close()
+			g.do(1, true)
+			synctest.Wait()
+			g.fc.Step(time.Millisecond)
+			synctest.Wait()
+			g.do(2, true)
+			synctest.Wait()
+			g.do(3, false)
+			g.answered(t) // the fake clock does not move again
+			if got := g.groups(); got != "[1 2]" {
+				t.Fatalf("groups %s, want [1 2]: the held write goes with the urgent one", got)
+			}
+		})
+	})
+	t.Run("hurry ends the pace", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			g := startPaced(nil, pace)
+			defer g.q.Close()
+			g.do(1, true)
+			synctest.Wait()
+			g.fc.Step(time.Millisecond)
+			synctest.Wait()
+			g.do(2, true)
+			synctest.Wait()
+			g.q.Hurry()
+			g.answered(t)
+			if got := g.groups(); got != "[1 1]" {
+				t.Fatalf("groups %s, want [1 1]", got)
+			}
+		})
+	})
+}
+
 // gathering is a queue that gathers patient writes for a millisecond of
-// fake time, with the writes a test handed it.
+// fake time (and, when paced, starts their groups at least pace apart),
+// with the writes a test handed it.
 type gathering struct {
 	q    *groupcommit.Queue[int]
 	fc   *testingclock.FakeClock
@@ -305,8 +408,14 @@ type gathering struct {
 // startGathering starts a gathering queue whose commits, when release is
 // set, wait for it to be closed.
 func startGathering(release chan struct{}) *gathering {
+	return startPaced(release, 0)
+}
+
+// startPaced is startGathering for a queue that paces its groups of
+// patient writes.
+func startPaced(release chan struct{}, pace time.Duration) *gathering {
 	g := &gathering{fc: testingclock.NewFakeClock(time.Unix(0, 0))}
-	g.q = groupcommit.StartGathering(8, time.Millisecond, g.fc, func(items []groupcommit.Item[int]) []error {
+	g.q = groupcommit.StartPaced(8, time.Millisecond, pace, g.fc, func(items []groupcommit.Item[int]) []error {
 		if release != nil {
 			<-release
 		}
