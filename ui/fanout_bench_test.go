@@ -112,10 +112,13 @@ type fanoutRoom interface {
 // session 9: 0.10 ms p50 back to back, 0.30 ms after 5 ms idle), and the
 // room's commits at 10 drills are 5 ms apart.
 //
-// Informational columns: what the whole process (all three servers and the
-// test's socket readers, which share one heap) allocated per message posted
-// and how many GC cycles ended, with the collector's CPU, during each
-// side's measured seconds. With FIREDRILL_BENCH_LATLOG=dir every measured
+// Each side runs in a process of its own (see fanoutSide; the three shared
+// one process and one heap until session 14), so that each side's
+// collector runs on its own garbage and marks its own heap.
+//
+// Informational columns: what the side's process (its server and its
+// sockets' readers) allocated per message posted and how many GC cycles
+// ended, with the collector's CPU, during its measured seconds. With FIREDRILL_BENCH_LATLOG=dir every measured
 // delivery (side, drills, model, posted at, latency) is written to a file
 // of dir; run with GODEBUG=gctrace=1 to get the GC cycles on the same clock
 // (see calibrateGCTrace).
@@ -141,11 +144,23 @@ func BenchmarkFanout(b *testing.B) {
 		// one size are shut down before the next starts.
 		b.Run(fmt.Sprintf("drills=%d", n), func(b *testing.B) {
 			for b.Loop() {
-				bare := startFanout(b, "bare", newBareHub(b), n)
-				floorHub := newDurableHub(b)
-				floor := startFanout(b, "floor", floorHub, n)
-				room := startFanout(b, "room", &drillRoomFanout{e: newEnv(b)}, n)
-				sides := []*fanoutLoad{bare, floor, room}
+				names := []string{"bare", "floor", "room"}
+				sides := make([]fanoutSide, len(names))
+				if os.Getenv(oneProcessEnv) == "1" {
+					for i, name := range names {
+						sides[i] = openSide(b, name, n)
+					}
+				} else {
+					remote := make([]*remoteSide, len(names))
+					for i, name := range names { // opening their drills at once
+						remote[i] = startSide(b, name, n)
+						sides[i] = remote[i]
+					}
+					for _, s := range remote {
+						s.ready(b)
+					}
+				}
+				bare, floor, room := sides[0], sides[1], sides[2]
 				calibrateGCTrace()
 				for _, s := range sides {
 					s.drive(time.Second, poisson, 0, false)
@@ -162,10 +177,9 @@ func BenchmarkFanout(b *testing.B) {
 				}
 				fsync := measureFsync(b, time.Second/time.Duration(fanoutRate*n))
 				r := row{n: n, fsync: fsync}
-				r.room, r.bare, r.floor = room.finish(b), bare.finish(b), floor.finish(b)
-				for m := range r.groups {
-					r.groups[m] = floorHub.log.stats(arrivalModel(m))
-				}
+				r.room, _ = room.finish(b)
+				r.bare, _ = bare.finish(b)
+				r.floor, r.groups = floor.finish(b)
 				rows = append(rows, r)
 			}
 		})
@@ -211,7 +225,7 @@ func printFanout(out *strings.Builder, title string, seconds int, row func(i int
 			fmt.Sprintf("%.2f/%.2f / %.2f/%.2f ms", room.fromHub[0], room.fromHub[1], bare.fromHub[0], bare.fromHub[1]))
 	}
 	out.WriteString("(fsync spaced: each write and fsync after the mean gap between two commits of the Poisson load at that size, 1/(20 × drills) s)\n")
-	out.WriteString("(alloc, objects, GC: the whole process over each side's measured seconds, the test's socket readers included; GC CPU counts a cycle's mark, assists and pauses when it ends)\n")
+	out.WriteString("(CPU, alloc, objects, GC: the side's process over its measured seconds, its sockets' readers included; GC CPU counts a cycle's mark, assists and pauses when it ends)\n")
 }
 
 // arrivalModel is how the posts of the drills are spread in time.
@@ -324,12 +338,12 @@ type fanoutResult struct {
 	toHub, fromHub [2]float64
 }
 
-// memUse is the heap allocation and garbage collection of the whole
-// process (both loads' servers and the test's socket readers) over a
-// load's measured drives, per message posted: the room and the bare hub
-// share one heap, so a side that allocates more brings the next cycle
-// sooner for both, and a cycle's mark runs beside whichever side is
-// driving then.
+// memUse is the heap allocation and garbage collection of the side's
+// process (its server and its sockets' readers) over its measured drives,
+// per message posted. With the sides in one process
+// (FIREDRILL_BENCH_ONE_PROCESS=1) they share one heap: a side that
+// allocates more brings the next cycle sooner for all, and a cycle's mark
+// runs beside whichever side is driving then.
 type memUse struct {
 	// bytes and objects allocated per message posted.
 	bytes, objects float64

@@ -1,0 +1,284 @@
+package ui_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// fanoutSide is one side of BenchmarkFanout's comparison as the benchmark
+// drives it: its drills posting a second at a time, then its results.
+type fanoutSide interface {
+	// drive posts for d at the arrivals of round k of model m (see
+	// fanoutLoad.drive).
+	drive(d time.Duration, m arrivalModel, k int, measured bool)
+	// finish ends the side and returns its results by arrival model, and
+	// the durable floor's synced groups (zero for the other sides).
+	finish(b *testing.B) ([arrivalModels]fanoutResult, [arrivalModels]groupStats)
+}
+
+// Each side of the fan-out benchmark runs in a process of its own — its
+// server, its drills' sockets and their readers, its posts — and
+// BenchmarkFanout drives the three processes in turn over pipes. In one
+// process, the three servers and 3,000 sockets shared one heap: a GC cycle
+// marked all of it (90-100 MB live, 11 MB of goroutine stacks, 40-90 ms of
+// marking with assists), so that whichever side was driving when a cycle
+// came had every delivery of those 50-90 ms late, whoever allocated the
+// garbage; at 100 drills one such cycle in a side's 15 seconds decided its
+// p99 (session 14: 1,000-2,000 deliveries over 3 ms in the 0.1 s around
+// each cycle, and none of the room's slowest clusters without one or an
+// fsync stall). On its own, each side's collector marks its own heap and
+// runs on its own garbage, as a server's does beside its browsers' machines.
+// FIREDRILL_BENCH_ONE_PROCESS=1 runs the three sides in the benchmark's
+// process, as before session 14.
+const (
+	sideEnv       = "FIREDRILL_FANOUT_SIDE"
+	sideDrillsEnv = "FIREDRILL_FANOUT_DRILLS"
+	oneProcessEnv = "FIREDRILL_BENCH_ONE_PROCESS"
+	// sideTraceEnv names a directory for an execution trace of each
+	// side's process (go tool trace).
+	sideTraceEnv = "FIREDRILL_BENCH_SIDE_TRACE"
+	// sideProfileEnv names a directory for a CPU profile of each side's
+	// process (go tool pprof).
+	sideProfileEnv = "FIREDRILL_BENCH_SIDE_PROFILE"
+)
+
+// sideCommand is what BenchmarkFanout sends a side's process: drive one
+// second, or finish.
+type sideCommand struct {
+	Finish   bool `json:"finish,omitempty"`
+	Model    int  `json:"model"`
+	Round    int  `json:"round"`
+	Measured bool `json:"measured"`
+}
+
+// sideAnswer is what a side's process answers: ready once its drills are
+// open, done after a drive, and its results after finish.
+type sideAnswer struct {
+	Ready   bool                       `json:"ready,omitempty"`
+	Done    bool                       `json:"done,omitempty"`
+	Results *[arrivalModels]sideResult `json:"results,omitempty"`
+	Groups  *[arrivalModels]sideGroups `json:"groups,omitempty"`
+}
+
+// sideResult is a fanoutResult on the pipe.
+type sideResult struct {
+	P50, P99       float64
+	Delivered      int
+	Posted, Due    int64
+	CPU            float64
+	Bytes, Objects float64
+	Cycles         uint64
+	GCCPU          float64
+	ToHub, FromHub [2]float64
+}
+
+// sideGroups is a groupStats on the pipe.
+type sideGroups struct {
+	Groups, Posts, MaxPosts int
+	MeanPosts               float64
+	SyncP50, SyncP99        float64
+}
+
+func toSideResult(r fanoutResult) sideResult {
+	return sideResult{P50: r.p50, P99: r.p99, Delivered: r.delivered, Posted: r.posted, Due: r.due, CPU: r.cpu,
+		Bytes: r.mem.bytes, Objects: r.mem.objects, Cycles: r.mem.cycles, GCCPU: r.mem.gcCPU, ToHub: r.toHub, FromHub: r.fromHub}
+}
+
+func (r sideResult) fanoutResult() fanoutResult {
+	return fanoutResult{p50: r.P50, p99: r.P99, delivered: r.Delivered, posted: r.Posted, due: r.Due, cpu: r.CPU,
+		mem: memUse{bytes: r.Bytes, objects: r.Objects, cycles: r.Cycles, gcCPU: r.GCCPU}, toHub: r.ToHub, fromHub: r.FromHub}
+}
+
+// localSide is a side in the benchmark's process.
+type localSide struct {
+	*fanoutLoad
+	// floor is the durable floor's hub, nil for the other sides.
+	floor *durableHub
+}
+
+// openSide opens n drills of the side called name ("bare", "floor" or
+// "room") in this process, with their sockets.
+func openSide(b *testing.B, name string, n int) *localSide {
+	switch name {
+	case "bare":
+		return &localSide{fanoutLoad: startFanout(b, name, newBareHub(b), n)}
+	case "floor":
+		h := newDurableHub(b)
+		return &localSide{fanoutLoad: startFanout(b, name, h, n), floor: h}
+	case "room":
+		return &localSide{fanoutLoad: startFanout(b, name, &drillRoomFanout{e: newEnv(b)}, n)}
+	}
+	b.Fatalf("no fan-out side %q, expected bare, floor or room", name)
+	return nil
+}
+
+func (s *localSide) finish(b *testing.B) ([arrivalModels]fanoutResult, [arrivalModels]groupStats) {
+	var g [arrivalModels]groupStats
+	r := s.fanoutLoad.finish(b)
+	if s.floor != nil {
+		for m := range g {
+			g[m] = s.floor.log.stats(arrivalModel(m))
+		}
+	}
+	return r, g
+}
+
+// remoteSide is a side in a process of its own: this test binary, running
+// BenchmarkFanoutSide, told what to do over a pipe.
+type remoteSide struct {
+	name string
+	cmd  *exec.Cmd
+	enc  *json.Encoder
+	dec  *json.Decoder
+	// output is the process's output, printed if it fails.
+	output bytes.Buffer
+}
+
+// startSide starts the process of the side called name with n drills; it
+// is ready once ready returns.
+func startSide(b *testing.B, name string, n int) *remoteSide {
+	exe, err := os.Executable()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmdR, cmdW, err := os.Pipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	ansR, ansW, err := os.Pipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := &remoteSide{name: name}
+	args := []string{"-test.run=^$", "-test.bench=^BenchmarkFanoutSide$", "-test.benchtime=1x", "-test.timeout=60m"}
+	if dir := os.Getenv(sideTraceEnv); dir != "" {
+		args = append(args, fmt.Sprintf("-test.trace=%s/fanout-%s-%d.trace", dir, name, n))
+	}
+	if dir := os.Getenv(sideProfileEnv); dir != "" {
+		args = append(args, fmt.Sprintf("-test.cpuprofile=%s/fanout-%s-%d.cpu", dir, name, n))
+	}
+	s.cmd = exec.Command(exe, args...)
+	s.cmd.Env = append(os.Environ(), sideEnv+"="+name, sideDrillsEnv+"="+strconv.Itoa(n))
+	s.cmd.ExtraFiles = []*os.File{cmdR, ansW} // fds 3 and 4
+	s.cmd.Stdout, s.cmd.Stderr = &s.output, &s.output
+	if err := s.cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	cmdR.Close()
+	ansW.Close()
+	s.enc, s.dec = json.NewEncoder(cmdW), json.NewDecoder(ansR)
+	b.Cleanup(func() {
+		cmdW.Close()
+		ansR.Close()
+		if s.cmd.ProcessState == nil {
+			_ = s.cmd.Process.Kill()
+			_ = s.cmd.Wait()
+		}
+	})
+	return s
+}
+
+// answer reads the process's next answer; it fails the benchmark with the
+// process's output if there is none.
+func (s *remoteSide) answer(b *testing.B) sideAnswer {
+	var a sideAnswer
+	if err := s.dec.Decode(&a); err != nil {
+		_ = s.cmd.Wait()
+		b.Fatalf("fan-out side %s: no answer (%v); its output:\n%s", s.name, err, s.output.String())
+	}
+	return a
+}
+
+// ready waits until the side's drills are open.
+func (s *remoteSide) ready(b *testing.B) {
+	if a := s.answer(b); !a.Ready {
+		b.Fatalf("fan-out side %s: answered %+v, want ready", s.name, a)
+	}
+}
+
+func (s *remoteSide) drive(d time.Duration, m arrivalModel, k int, measured bool) {
+	if d != time.Second {
+		panic("a side's process drives a second at a time")
+	}
+	if err := s.enc.Encode(sideCommand{Model: int(m), Round: k, Measured: measured}); err != nil {
+		panic(fmt.Sprintf("fan-out side %s: %v", s.name, err))
+	}
+	var a sideAnswer
+	if err := s.dec.Decode(&a); err != nil || !a.Done {
+		panic(fmt.Sprintf("fan-out side %s: answered %+v (%v) after a drive; its output:\n%s", s.name, a, err, s.output.String()))
+	}
+}
+
+func (s *remoteSide) finish(b *testing.B) ([arrivalModels]fanoutResult, [arrivalModels]groupStats) {
+	if err := s.enc.Encode(sideCommand{Finish: true}); err != nil {
+		b.Fatal(err)
+	}
+	a := s.answer(b)
+	if a.Results == nil || a.Groups == nil {
+		b.Fatalf("fan-out side %s: answered %+v, want its results", s.name, a)
+	}
+	if err := s.cmd.Wait(); err != nil {
+		b.Fatalf("fan-out side %s: %v; its output:\n%s", s.name, err, s.output.String())
+	}
+	var r [arrivalModels]fanoutResult
+	var g [arrivalModels]groupStats
+	for m := range r {
+		r[m] = a.Results[m].fanoutResult()
+		x := a.Groups[m]
+		g[m] = groupStats{groups: x.Groups, posts: x.Posts, maxPosts: x.MaxPosts, meanPosts: x.MeanPosts, syncP50: x.SyncP50, syncP99: x.SyncP99}
+	}
+	return r, g
+}
+
+// BenchmarkFanoutSide is one side of BenchmarkFanout in a process of its
+// own (see remoteSide); run on its own, it is skipped. It opens the
+// drills, answers ready on fd 4, then drives a second for each command read
+// from fd 3 until told to finish, when it answers its results.
+func BenchmarkFanoutSide(b *testing.B) {
+	name := os.Getenv(sideEnv)
+	if name == "" {
+		b.Skip("one side of BenchmarkFanout, which runs it in a process of its own")
+	}
+	n, err := strconv.Atoi(os.Getenv(sideDrillsEnv))
+	if err != nil || n < 1 {
+		b.Fatalf("%s=%q: want a number of drills", sideDrillsEnv, os.Getenv(sideDrillsEnv))
+	}
+	cmds, answers := os.NewFile(3, "commands"), os.NewFile(4, "answers")
+	dec, enc := json.NewDecoder(cmds), json.NewEncoder(answers)
+	for b.Loop() {
+		s := openSide(b, name, n)
+		if err := enc.Encode(sideAnswer{Ready: true}); err != nil {
+			b.Fatal(err)
+		}
+		for {
+			var c sideCommand
+			if err := dec.Decode(&c); err != nil {
+				b.Fatalf("read a command: %v", err)
+			}
+			if c.Finish {
+				break
+			}
+			s.drive(time.Second, arrivalModel(c.Model), c.Round, c.Measured)
+			if err := enc.Encode(sideAnswer{Done: true}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		r, g := s.finish(b)
+		var out [arrivalModels]sideResult
+		var groups [arrivalModels]sideGroups
+		for m := range r {
+			out[m] = toSideResult(r[m])
+			x := g[m]
+			groups[m] = sideGroups{Groups: x.groups, Posts: x.posts, MaxPosts: x.maxPosts, MeanPosts: x.meanPosts, SyncP50: x.syncP50, SyncP99: x.syncP99}
+		}
+		if err := enc.Encode(sideAnswer{Results: &out, Groups: &groups}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
