@@ -416,6 +416,7 @@ func TestFollowStreamed_hurriesAHeldCommit(t *testing.T) {
 			}
 			// A next message is held for company in its turn; that hold
 			// is its own.
+			deadline := time.After(10 * time.Second)
 			for done := false; !done; {
 				select {
 				case err := <-took:
@@ -427,6 +428,8 @@ func TestFollowStreamed_hurriesAHeldCommit(t *testing.T) {
 					if storeClock.HasWaiters() {
 						storeClock.Step(time.Minute)
 					}
+				case <-deadline:
+					t.Fatal("the lock's taker never returned")
 				}
 			}
 			if s := h.Drill(id).State; s != c.want {

@@ -330,7 +330,7 @@ func (e *Engine) stop(ctx context.Context, id, typ, actor string, sc StateChange
 		return StopReport{}, err
 	}
 	r.op.Lock()
-	r.mu.Lock()
+	e.lockUrgent(r)
 	rep := e.stopReport(r)
 	r.mu.Unlock()
 	r.op.Unlock()

@@ -89,7 +89,7 @@ func (e *Engine) Metrics(ctx context.Context, id string) (Metrics, error) {
 	if err != nil {
 		return Metrics{}, err
 	}
-	r.mu.Lock()
+	e.lockUrgent(r)
 	defer r.mu.Unlock()
 	return r.d.Metrics(e.clock.Now()), nil
 }

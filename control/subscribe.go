@@ -78,7 +78,7 @@ func (e *Engine) Subscribe(ctx context.Context, id string, afterSeq int64) (*Sub
 	if err != nil {
 		return nil, err
 	}
-	r.mu.Lock()
+	e.lockUrgent(r)
 	defer r.mu.Unlock()
 	if afterSeq > r.d.Seq {
 		return nil, injectors.Errorf(injectors.EINVALID, "subscribe: drill %s has %d events, none after #%d yet", id, r.d.Seq, afterSeq)
@@ -100,7 +100,7 @@ func (e *Engine) Subscribe(ctx context.Context, id string, afterSeq int64) (*Sub
 	s.stop = func() {
 		once.Do(func() {
 			cancel()
-			r.mu.Lock()
+			e.lockUrgent(r)
 			delete(r.subs, s)
 			r.mu.Unlock()
 			s.end(nil)

@@ -65,13 +65,16 @@ type Queue[R any] struct {
 	// patient writes only, on clock; urgent holds a token when a write
 	// that is not patient came, which ends that wait.
 	gather time.Duration
-	// pace is the least time between the starts of two groups of patient
-	// writes only (see StartPaced); lastStart is when the writer started
-	// its last group, on clock.
-	pace      time.Duration
-	lastStart time.Time
-	clock     clock.Clock
-	urgent    chan struct{}
+	// pace and burst space the groups of patient writes only (see
+	// StartPaced): due is when the writer's groups so far would have
+	// started had each come pace after the one before (the theoretical
+	// arrival time of the generic cell rate algorithm), on clock; such a
+	// group may start burst paces ahead of it.
+	pace   time.Duration
+	burst  int
+	due    time.Time
+	clock  clock.Clock
+	urgent chan struct{}
 	// hurried is set by Hurry, for a wait that has not begun yet.
 	hurried   atomic.Bool
 	closing   chan struct{}
@@ -95,23 +98,26 @@ func Start[R any](max int, commit func([]Item[R]) []error) *Queue[R] {
 // fan-out to the room's sockets, on the same cores, once per message. A
 // nil c means no waiting (Start).
 func StartGathering[R any](max int, gather time.Duration, c clock.Clock, commit func([]Item[R]) []error) *Queue[R] {
-	return StartPaced(max, gather, 0, c, commit)
+	return StartPaced(max, gather, 0, 0, c, commit)
 }
 
-// StartPaced is StartGathering for a writer that also spaces its commits
-// of patient writes: a group of patient writes only starts no sooner than
-// pace after the previous group started, whether the writer was idle or
-// not, so that a steady stream of them costs at most one commit per pace.
-// A write that is not patient, Hurry, or Close ends that wait as well.
-// The disk is what it spares: a journal's commit ends with an fsync, and
-// on a virtual disk, a few hundred fsyncs a second stall the machine's
-// other processors for milliseconds at a time, while the same writes in
-// fewer, larger commits do not (see control/sqlite's shownPace).
-func StartPaced[R any](max int, gather, pace time.Duration, c clock.Clock, commit func([]Item[R]) []error) *Queue[R] {
+// StartPaced is StartGathering for a writer that also limits the rate of
+// its commits of patient writes: over any stretch of time, groups start at
+// most one per pace on average, with up to burst of them back to back
+// after a quiet spell (every group counts; a group of patient writes only
+// waits for its turn, whether the writer was idle or not). A steady stream
+// of patient writes faster than that costs one commit per pace, while a
+// slower one is only gathered. A write that is not patient, Hurry, or
+// Close ends the wait as well. The disk is what it spares: a journal's
+// commit ends with an fsync, and on a virtual disk a few hundred fsyncs a
+// second stall the machine's other processors for milliseconds at a time,
+// while the same writes in fewer, larger commits do not (see
+// control/sqlite's shownPace).
+func StartPaced[R any](max int, gather, pace time.Duration, burst int, c clock.Clock, commit func([]Item[R]) []error) *Queue[R] {
 	if c == nil {
 		gather, pace = 0, 0
 	}
-	q := &Queue[R]{max: maxOf(max, 1), commit: commit, wake: make(chan struct{}, 1), gather: gather, pace: pace, clock: c, urgent: make(chan struct{}, 1), closing: make(chan struct{}), done: make(chan struct{})}
+	q := &Queue[R]{max: maxOf(max, 1), commit: commit, wake: make(chan struct{}, 1), gather: gather, pace: pace, burst: maxOf(burst, 1), clock: c, urgent: make(chan struct{}, 1), closing: make(chan struct{}), done: make(chan struct{})}
 	go q.run()
 	return q
 }
@@ -212,8 +218,12 @@ func (q *Queue[R]) run() {
 		}
 		q.gatherPatient(true)
 		for batch := q.take(false); len(batch) > 0; batch = q.take(false) {
-			if q.clock != nil {
-				q.lastStart = q.clock.Now()
+			if q.pace > 0 {
+				now := q.clock.Now()
+				if q.due.Before(now) {
+					q.due = now
+				}
+				q.due = q.due.Add(q.pace)
 			}
 			q.group(batch)
 			select {
@@ -228,13 +238,13 @@ func (q *Queue[R]) run() {
 }
 
 // gatherPatient waits when every write waiting is patient, so that the
-// writes coming meanwhile join their group: until pace has passed since
-// the last group started and, for a writer that was idle, at least
-// gather. A write that is not patient ends the wait, and so do Hurry and
-// Close (what was gathered is then committed, up to max: it was handed
-// over before Close). A writer that was busy does not wait for gather:
-// writes that came while a group was committing have waited for that
-// commit already.
+// writes coming meanwhile join their group: until the pace allows another
+// group (see StartPaced) and, for a writer that was idle, at least
+// gather. A full group (max writes) does not wait. A write that is not
+// patient ends the wait, and so do Hurry and Close (what was gathered is
+// then committed, up to max: it was handed over before Close). A writer
+// that was busy does not wait for gather: writes that came while a group
+// was committing have waited for that commit already.
 func (q *Queue[R]) gatherPatient(idle bool) {
 	if q.gather <= 0 && q.pace <= 0 {
 		return
@@ -243,29 +253,32 @@ func (q *Queue[R]) gatherPatient(idle bool) {
 	case <-q.urgent: // left by a write that is committed already
 	default:
 	}
-	if q.hurried.Swap(false) {
-		return // a Hurry came before this wait
-	}
 	q.mu.Lock()
-	patient := len(q.waiting) > 0
+	hold := len(q.waiting) > 0 && len(q.waiting) < q.max
 	for _, it := range q.waiting {
 		if !it.patient {
-			patient = false
+			hold = false
 			break
 		}
 	}
 	q.mu.Unlock()
-	if !patient {
+	if !hold {
 		return
 	}
 	var wait time.Duration
-	if q.pace > 0 && !q.lastStart.IsZero() {
-		wait = q.lastStart.Add(q.pace).Sub(q.clock.Now())
+	if q.pace > 0 {
+		wait = q.due.Add(-time.Duration(q.burst-1) * q.pace).Sub(q.clock.Now())
 	}
 	if idle && wait < q.gather {
 		wait = q.gather
 	}
 	if wait <= 0 {
+		return
+	}
+	// A Hurry that came before this wait ends it; one kept until a wait
+	// begins, so that a writer that did not wait after it (nothing to
+	// hold) does not spend it on nothing.
+	if q.hurried.Swap(false) {
 		return
 	}
 	t := q.clock.NewTimer(wait)

@@ -294,7 +294,7 @@ func TestQueuePacing(t *testing.T) {
 	const pace = 5 * time.Millisecond
 	t.Run("patient writes after a commit wait for the pace since it started", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			g := startPaced(nil, pace)
+			g := startPaced(nil, pace, 1)
 			defer g.q.Close()
 			g.do(1, true)
 			synctest.Wait()
@@ -318,7 +318,7 @@ func TestQueuePacing(t *testing.T) {
 	t.Run("patient writes that came while a group committed wait for the pace", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			release := make(chan struct{})
-			g := startPaced(release, pace)
+			g := startPaced(release, pace, 1)
 			defer g.q.Close()
 			g.do(1, true)
 			synctest.Wait()
@@ -340,7 +340,7 @@ func TestQueuePacing(t *testing.T) {
 	})
 	t.Run("an idle writer waits only the gather once the pace has passed", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			g := startPaced(nil, pace)
+			g := startPaced(nil, pace, 1)
 			defer g.q.Close()
 			g.do(1, true)
 			synctest.Wait()
@@ -358,7 +358,7 @@ func TestQueuePacing(t *testing.T) {
 	})
 	t.Run("a write that is not patient is never paced", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			g := startPaced(nil, pace)
+			g := startPaced(nil, pace, 1)
 			defer g.q.Close()
 			g.do(1, true)
 			synctest.Wait()
@@ -373,9 +373,44 @@ func TestQueuePacing(t *testing.T) {
 			}
 		})
 	})
+	t.Run("after a quiet spell a burst of groups goes at the gather, then one per pace", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			g := startPaced(nil, pace, 3)
+			defer g.q.Close()
+			for i := range 3 { // three groups, each after the gather only
+				g.do(i, true)
+				synctest.Wait()
+				g.fc.Step(time.Millisecond)
+				synctest.Wait()
+			}
+			if got := g.groups(); got != "[1 1 1]" {
+				t.Fatalf("groups %s after three gathers, want [1 1 1]: the burst", got)
+			}
+			g.do(3, true)
+			synctest.Wait()
+			g.fc.Step(time.Millisecond)
+			synctest.Wait()
+			if got := g.groups(); got != "[1 1 1]" {
+				t.Fatalf("groups %s, want the fourth held: the burst is spent", got)
+			}
+			// Three groups started at 1, 2 and 3 ms would have started at
+			// 1, 6 and 11 ms at a pace of 5 ms, so a fourth is due at 16
+			// ms; a burst of 3 lets it start two paces early, at 6 ms.
+			g.fc.Step(time.Millisecond)
+			synctest.Wait()
+			if got := g.groups(); got != "[1 1 1]" {
+				t.Fatalf("groups %s at 5 ms, want the fourth still held", got)
+			}
+			g.fc.Step(time.Millisecond)
+			g.answered(t)
+			if got := g.groups(); got != "[1 1 1 1]" {
+				t.Fatalf("groups %s, want [1 1 1 1]", got)
+			}
+		})
+	})
 	t.Run("hurry ends the pace", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			g := startPaced(nil, pace)
+			g := startPaced(nil, pace, 1)
 			defer g.q.Close()
 			g.do(1, true)
 			synctest.Wait()
@@ -408,14 +443,14 @@ type gathering struct {
 // startGathering starts a gathering queue whose commits, when release is
 // set, wait for it to be closed.
 func startGathering(release chan struct{}) *gathering {
-	return startPaced(release, 0)
+	return startPaced(release, 0, 1)
 }
 
 // startPaced is startGathering for a queue that paces its groups of
-// patient writes.
-func startPaced(release chan struct{}, pace time.Duration) *gathering {
+// patient writes, burst of them back to back at most.
+func startPaced(release chan struct{}, pace time.Duration, burst int) *gathering {
 	g := &gathering{fc: testingclock.NewFakeClock(time.Unix(0, 0))}
-	g.q = groupcommit.StartPaced(8, time.Millisecond, pace, g.fc, func(items []groupcommit.Item[int]) []error {
+	g.q = groupcommit.StartPaced(8, time.Millisecond, pace, burst, g.fc, func(items []groupcommit.Item[int]) []error {
 		if release != nil {
 			<-release
 		}

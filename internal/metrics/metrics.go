@@ -74,7 +74,7 @@ func New(clk clock.PassiveClock) *Metrics {
 	}, []string{"op", "type", "code"})
 	m.appendS = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "firedrill_journal_append_seconds",
-		Help:    "Latency of durable journal appends (one synced write of one or more events), by outcome; the SQLite store holds the commit of chat messages the drill room shows already for company (1 ms, or until 5 ms after the previous commit started), which this includes.",
+		Help:    "Latency of durable journal appends (one synced write of one or more events), by outcome; the SQLite store holds the commit of chat messages the drill room shows already for company (1 ms, and on a busy server until its commit rate allows another: one per 5 ms on average), which this includes.",
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
 	}, []string{"outcome"})
 	m.reg.MustRegister(m.calls, m.latency, m.failures, m.appendS)
