@@ -110,7 +110,9 @@ type fanoutRoom interface {
 // (1/(20 × drills) s): on a virtual disk an fsync after a few milliseconds
 // idle costs about three times one right after another (measured in
 // session 9: 0.10 ms p50 back to back, 0.30 ms after 5 ms idle), and the
-// room's commits at 10 drills are 5 ms apart.
+// room's commits at 10 drills are 5 ms apart (at 50 and 100 drills too
+// since session 14, when the journal began to pace them; see
+// control/sqlite's shownPace).
 //
 // Each side runs in a process of its own (see fanoutSide; the three shared
 // one process and one heap until session 14), so that each side's
@@ -118,9 +120,11 @@ type fanoutRoom interface {
 //
 // Informational columns: what the side's process (its server and its
 // sockets' readers) allocated per message posted and how many GC cycles
-// ended, with the collector's CPU, during its measured seconds. With FIREDRILL_BENCH_LATLOG=dir every measured
-// delivery (side, drills, model, posted at, latency) is written to a file
-// of dir; run with GODEBUG=gctrace=1 to get the GC cycles on the same clock
+// ended, with the collector's CPU, during its measured seconds. With
+// FIREDRILL_BENCH_LATLOG=dir every measured delivery (side, drills, model,
+// posted at, latency) is written to a file of dir, and each side's
+// process's output to another (fanout-SIDE-DRILLS.out); run with
+// GODEBUG=gctrace=1 to get each side's GC cycles there, on the same clock
 // (see calibrateGCTrace).
 func BenchmarkFanout(b *testing.B) {
 	seconds := 15
@@ -161,7 +165,9 @@ func BenchmarkFanout(b *testing.B) {
 					}
 				}
 				bare, floor, room := sides[0], sides[1], sides[2]
-				calibrateGCTrace()
+				if os.Getenv(oneProcessEnv) == "1" {
+					calibrateGCTrace() // each side's process calibrates its own
+				}
 				for _, s := range sides {
 					s.drive(time.Second, poisson, 0, false)
 				}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -136,6 +137,8 @@ type remoteSide struct {
 	cmd  *exec.Cmd
 	enc  *json.Encoder
 	dec  *json.Decoder
+	// answers is the pipe dec reads, whose deadline bounds each wait.
+	answers *os.File
 	// output is the process's output, printed if it fails.
 	output bytes.Buffer
 }
@@ -155,7 +158,7 @@ func startSide(b *testing.B, name string, n int) *remoteSide {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := &remoteSide{name: name}
+	s := &remoteSide{name: name, answers: ansR}
 	args := []string{"-test.run=^$", "-test.bench=^BenchmarkFanoutSide$", "-test.benchtime=1x", "-test.timeout=60m"}
 	if dir := os.Getenv(sideTraceEnv); dir != "" {
 		args = append(args, fmt.Sprintf("-test.trace=%s/fanout-%s-%d.trace", dir, name, n))
@@ -166,7 +169,20 @@ func startSide(b *testing.B, name string, n int) *remoteSide {
 	s.cmd = exec.Command(exe, args...)
 	s.cmd.Env = append(os.Environ(), sideEnv+"="+name, sideDrillsEnv+"="+strconv.Itoa(n))
 	s.cmd.ExtraFiles = []*os.File{cmdR, ansW} // fds 3 and 4
+	// A benchmark that times out never runs its clean-ups: the side dies
+	// with the benchmark's process rather than outlive it.
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	s.cmd.Stdout, s.cmd.Stderr = &s.output, &s.output
+	if dir := os.Getenv("FIREDRILL_BENCH_LATLOG"); dir != "" {
+		// Its log and, with GODEBUG=gctrace=1, its GC cycles (see
+		// calibrateGCTrace), beside its latency log.
+		f, err := os.Create(fmt.Sprintf("%s/fanout-%s-%d.out", dir, name, n))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { f.Close() })
+		s.cmd.Stdout, s.cmd.Stderr = f, f
+	}
 	if err := s.cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
@@ -184,20 +200,32 @@ func startSide(b *testing.B, name string, n int) *remoteSide {
 	return s
 }
 
-// answer reads the process's next answer; it fails the benchmark with the
-// process's output if there is none.
-func (s *remoteSide) answer(b *testing.B) sideAnswer {
-	var a sideAnswer
-	if err := s.dec.Decode(&a); err != nil {
-		_ = s.cmd.Wait()
+// answer reads the process's next answer, waiting at most within; it
+// fails the benchmark with the process's output if there is none.
+func (s *remoteSide) answer(b *testing.B, within time.Duration) sideAnswer {
+	a, err := s.read(within)
+	if err != nil {
 		b.Fatalf("fan-out side %s: no answer (%v); its output:\n%s", s.name, err, s.output.String())
 	}
 	return a
 }
 
+// read reads the process's next answer, waiting at most within; if there
+// is none, the process is killed and waited for.
+func (s *remoteSide) read(within time.Duration) (sideAnswer, error) {
+	var a sideAnswer
+	_ = s.answers.SetReadDeadline(time.Now().Add(within))
+	err := s.dec.Decode(&a)
+	if err != nil {
+		_ = s.cmd.Process.Kill()
+		_ = s.cmd.Wait()
+	}
+	return a, err
+}
+
 // ready waits until the side's drills are open.
 func (s *remoteSide) ready(b *testing.B) {
-	if a := s.answer(b); !a.Ready {
+	if a := s.answer(b, 10*time.Minute); !a.Ready {
 		b.Fatalf("fan-out side %s: answered %+v, want ready", s.name, a)
 	}
 }
@@ -209,8 +237,7 @@ func (s *remoteSide) drive(d time.Duration, m arrivalModel, k int, measured bool
 	if err := s.enc.Encode(sideCommand{Model: int(m), Round: k, Measured: measured}); err != nil {
 		panic(fmt.Sprintf("fan-out side %s: %v", s.name, err))
 	}
-	var a sideAnswer
-	if err := s.dec.Decode(&a); err != nil || !a.Done {
+	if a, err := s.read(d + time.Minute); err != nil || !a.Done {
 		panic(fmt.Sprintf("fan-out side %s: answered %+v (%v) after a drive; its output:\n%s", s.name, a, err, s.output.String()))
 	}
 }
@@ -219,7 +246,7 @@ func (s *remoteSide) finish(b *testing.B) ([arrivalModels]fanoutResult, [arrival
 	if err := s.enc.Encode(sideCommand{Finish: true}); err != nil {
 		b.Fatal(err)
 	}
-	a := s.answer(b)
+	a := s.answer(b, 5*time.Minute)
 	if a.Results == nil || a.Groups == nil {
 		b.Fatalf("fan-out side %s: answered %+v, want its results", s.name, a)
 	}
@@ -253,6 +280,7 @@ func BenchmarkFanoutSide(b *testing.B) {
 	dec, enc := json.NewDecoder(cmds), json.NewEncoder(answers)
 	for b.Loop() {
 		s := openSide(b, name, n)
+		calibrateGCTrace()
 		if err := enc.Encode(sideAnswer{Ready: true}); err != nil {
 			b.Fatal(err)
 		}
