@@ -223,7 +223,15 @@ func (q *Queue[R]) run() {
 				if q.due.Before(now) {
 					q.due = now
 				}
+				// Groups that did not wait (writes that are not patient,
+				// a Hurry) count too, but never hold the next patient
+				// group more than one pace: a burst of a hundred fault
+				// reverts must not hold the chat after it for half a
+				// second.
 				q.due = q.due.Add(q.pace)
+				if limit := now.Add(time.Duration(q.burst) * q.pace); q.due.After(limit) {
+					q.due = limit
+				}
 			}
 			q.group(batch)
 			select {

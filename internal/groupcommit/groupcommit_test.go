@@ -408,6 +408,23 @@ func TestQueuePacing(t *testing.T) {
 			}
 		})
 	})
+	t.Run("a burst of writes that are not patient holds the next patient one a pace at most", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			g := startPaced(nil, pace, 1)
+			defer g.q.Close()
+			for i := range 5 { // five commits at once, as a kill switch's reverts
+				g.do(i, false)
+				synctest.Wait()
+			}
+			g.do(5, true)
+			synctest.Wait()
+			g.fc.Step(pace)
+			g.answered(t)
+			if got := g.groups(); got != "[1 1 1 1 1 1]" {
+				t.Fatalf("groups %s, want the patient write committed a pace after the burst", got)
+			}
+		})
+	})
 	t.Run("hurry ends the pace", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			g := startPaced(nil, pace, 1)
