@@ -300,19 +300,13 @@ func TestQueuePacing(t *testing.T) {
 			synctest.Wait()
 			g.fc.Step(time.Millisecond) // the first group starts after the gather
 			synctest.Wait()
-			g.do(2, true)
-			synctest.Wait()
+			g.held(2)
 			g.fc.Step(pace - time.Microsecond)
-			g.do(3, true)
-			synctest.Wait()
-			if got := g.groups(); got != "[1]" {
-				t.Fatalf("groups %s before the pace ended, want [1]", got)
-			}
+			g.held(3)
+			g.want(t, "[1]", "writes 2 and 3 held until the pace")
 			g.fc.Step(time.Microsecond)
 			g.answered(t)
-			if got := g.groups(); got != "[1 2]" {
-				t.Fatalf("groups %s, want [1 2]: writes 2 and 3 in one commit a pace after the first", got)
-			}
+			g.want(t, "[1 2]", "writes 2 and 3 in one commit a pace after the first")
 		})
 	})
 	t.Run("patient writes that came while a group committed wait for the pace", func(t *testing.T) {
@@ -324,53 +318,36 @@ func TestQueuePacing(t *testing.T) {
 			synctest.Wait()
 			g.fc.Step(time.Millisecond)
 			synctest.Wait() // the writer commits write 1 and waits for release
-			g.do(2, true)
-			synctest.Wait()
+			g.held(2)
 			close(release)
 			synctest.Wait()
-			if got := g.groups(); got != "[1]" {
-				t.Fatalf("groups %s right after the first commit, want [1]", got)
-			}
+			g.want(t, "[1]", "write 2 held after the first commit")
 			g.fc.Step(pace)
 			g.answered(t)
-			if got := g.groups(); got != "[1 1]" {
-				t.Fatalf("groups %s, want [1 1]", got)
-			}
+			g.want(t, "[1 1]", "a group each")
 		})
 	})
 	t.Run("an idle writer waits only the gather once the pace has passed", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			g := startPaced(nil, pace, 1)
 			defer g.q.Close()
-			g.do(1, true)
-			synctest.Wait()
-			g.fc.Step(time.Millisecond)
-			synctest.Wait()
+			g.gathered(1)
 			g.fc.Step(time.Second) // idle, long after the first group
-			g.do(2, true)
-			synctest.Wait()
+			g.held(2)
 			g.fc.Step(time.Millisecond)
 			g.answered(t)
-			if got := g.groups(); got != "[1 1]" {
-				t.Fatalf("groups %s, want [1 1]", got)
-			}
+			g.want(t, "[1 1]", "a group each")
 		})
 	})
 	t.Run("a write that is not patient is never paced", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			g := startPaced(nil, pace, 1)
 			defer g.q.Close()
-			g.do(1, true)
-			synctest.Wait()
-			g.fc.Step(time.Millisecond)
-			synctest.Wait()
-			g.do(2, true)
-			synctest.Wait()
+			g.gathered(1)
+			g.held(2)
 			g.do(3, false)
 			g.answered(t) // the fake clock does not move again
-			if got := g.groups(); got != "[1 2]" {
-				t.Fatalf("groups %s, want [1 2]: the held write goes with the urgent one", got)
-			}
+			g.want(t, "[1 2]", "the held write goes with the urgent one")
 		})
 	})
 	t.Run("after a quiet spell a burst of groups goes at the gather, then one per pace", func(t *testing.T) {
@@ -378,34 +355,22 @@ func TestQueuePacing(t *testing.T) {
 			g := startPaced(nil, pace, 3)
 			defer g.q.Close()
 			for i := range 3 { // three groups, each after the gather only
-				g.do(i, true)
-				synctest.Wait()
-				g.fc.Step(time.Millisecond)
-				synctest.Wait()
+				g.gathered(i)
 			}
-			if got := g.groups(); got != "[1 1 1]" {
-				t.Fatalf("groups %s after three gathers, want [1 1 1]: the burst", got)
-			}
-			g.do(3, true)
-			synctest.Wait()
+			g.want(t, "[1 1 1]", "three groups after the gather alone: the burst")
+			g.held(3)
 			g.fc.Step(time.Millisecond)
 			synctest.Wait()
-			if got := g.groups(); got != "[1 1 1]" {
-				t.Fatalf("groups %s, want the fourth held: the burst is spent", got)
-			}
+			g.want(t, "[1 1 1]", "the fourth held: the burst is spent")
 			// Three groups started at 1, 2 and 3 ms would have started at
 			// 1, 6 and 11 ms at a pace of 5 ms, so a fourth is due at 16
 			// ms; a burst of 3 lets it start two paces early, at 6 ms.
 			g.fc.Step(time.Millisecond)
 			synctest.Wait()
-			if got := g.groups(); got != "[1 1 1]" {
-				t.Fatalf("groups %s at 5 ms, want the fourth still held", got)
-			}
+			g.want(t, "[1 1 1]", "the fourth still held at 5 ms")
 			g.fc.Step(time.Millisecond)
 			g.answered(t)
-			if got := g.groups(); got != "[1 1 1 1]" {
-				t.Fatalf("groups %s, want [1 1 1 1]", got)
-			}
+			g.want(t, "[1 1 1 1]", "the fourth at 6 ms")
 		})
 	})
 	t.Run("a burst of writes that are not patient holds the next patient one a pace at most", func(t *testing.T) {
@@ -416,30 +381,21 @@ func TestQueuePacing(t *testing.T) {
 				g.do(i, false)
 				synctest.Wait()
 			}
-			g.do(5, true)
-			synctest.Wait()
+			g.held(5)
 			g.fc.Step(pace)
 			g.answered(t)
-			if got := g.groups(); got != "[1 1 1 1 1 1]" {
-				t.Fatalf("groups %s, want the patient write committed a pace after the burst", got)
-			}
+			g.want(t, "[1 1 1 1 1 1]", "the patient write committed a pace after the burst")
 		})
 	})
 	t.Run("hurry ends the pace", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			g := startPaced(nil, pace, 1)
 			defer g.q.Close()
-			g.do(1, true)
-			synctest.Wait()
-			g.fc.Step(time.Millisecond)
-			synctest.Wait()
-			g.do(2, true)
-			synctest.Wait()
+			g.gathered(1)
+			g.held(2)
 			g.q.Hurry()
 			g.answered(t)
-			if got := g.groups(); got != "[1 1]" {
-				t.Fatalf("groups %s, want [1 1]", got)
-			}
+			g.want(t, "[1 1]", "a group each")
 		})
 	})
 }
@@ -494,6 +450,30 @@ func (g *gathering) do(i int, patient bool) {
 		g.errs = append(g.errs, err)
 		g.mu.Unlock()
 	}()
+}
+
+// held hands patient write i to the queue and waits until the writer
+// waits too (for company, or for its pace).
+func (g *gathering) held(i int) {
+	g.do(i, true)
+	synctest.Wait()
+}
+
+// gathered hands patient write i to an idle queue and lets the gather's
+// millisecond pass.
+func (g *gathering) gathered(i int) {
+	g.held(i)
+	g.fc.Step(time.Millisecond)
+	synctest.Wait()
+}
+
+// want fails unless the groups committed so far are want; why says what
+// that means.
+func (g *gathering) want(t *testing.T, want, why string) {
+	t.Helper()
+	if got := g.groups(); got != want {
+		t.Fatalf("groups %s, want %s: %s", got, want, why)
+	}
 }
 
 // answered waits for every write's answer and fails on a refusal.
