@@ -338,7 +338,7 @@ const shownGather = time.Millisecond
 // project's 2-core virtual machine, a loop of 4 KiB write and fsync
 // stalled the other processor for 4-6 ms about 70 times in 8 seconds with
 // the syncs 1-3 ms apart, and not once with them 5 ms or more apart
-// (session 14); the room's journal at 100 drills synced 800-1,400 times a
+// (session 14); the room's journal at 100 drills synced about 680 times a
 // second before, about 170 since, and its p99 at 50 drills went from
 // 3.4 to 2.4 ms (BenchmarkFanout). A cloud disk's IOPS budget counts those
 // flushes too. Whoever takes a drill's lock while its message's commit is
