@@ -336,7 +336,7 @@ const shownGather = time.Millisecond
 // every millisecond or so, while a quiet room's message is only gathered
 // (shownGather). The disk is what it spares. On the
 // project's 2-core virtual machine, a loop of 4 KiB write and fsync
-// stalled the other processor for 4-6 ms about 70 times in 8 seconds with
+// stalled a busy thread of the same process for 4-6 ms about 70 times in 8 seconds with
 // the syncs 1-3 ms apart, and not once with them 5 ms or more apart
 // (session 14); the room's journal at 100 drills synced about 680 times a
 // second before, about 170 since, and its p99 at 50 drills went from

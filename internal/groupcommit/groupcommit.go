@@ -110,7 +110,7 @@ func StartGathering[R any](max int, gather time.Duration, c clock.Clock, commit 
 // slower one is only gathered. A write that is not patient, Hurry, or
 // Close ends the wait as well. The disk is what it spares: a journal's
 // commit ends with an fsync, and on a virtual disk a few hundred fsyncs a
-// second stall the machine's other processors for milliseconds at a time,
+// second stall the process's other threads for milliseconds at a time,
 // while the same writes in fewer, larger commits do not (see
 // control/sqlite's shownPace).
 func StartPaced[R any](max int, gather, pace time.Duration, burst int, c clock.Clock, commit func([]Item[R]) []error) *Queue[R] {
