@@ -150,10 +150,12 @@ func BenchmarkFanout(b *testing.B) {
 			for b.Loop() {
 				names := []string{"bare", "floor", "room"}
 				sides := make([]fanoutSide, len(names))
-				if os.Getenv(oneProcessEnv) == "1" {
+				oneProcess := os.Getenv(oneProcessEnv) == "1"
+				if oneProcess {
 					for i, name := range names {
 						sides[i] = openSide(b, name, n)
 					}
+					calibrateGCTrace() // a side's own process calibrates its own
 				} else {
 					remote := make([]*remoteSide, len(names))
 					for i, name := range names { // opening their drills at once
@@ -165,9 +167,6 @@ func BenchmarkFanout(b *testing.B) {
 					}
 				}
 				bare, floor, room := sides[0], sides[1], sides[2]
-				if os.Getenv(oneProcessEnv) == "1" {
-					calibrateGCTrace() // each side's process calibrates its own
-				}
 				for _, s := range sides {
 					s.drive(time.Second, poisson, 0, false)
 				}

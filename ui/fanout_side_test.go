@@ -96,6 +96,14 @@ func (r sideResult) fanoutResult() fanoutResult {
 		mem: memUse{bytes: r.Bytes, objects: r.Objects, cycles: r.Cycles, gcCPU: r.GCCPU}, toHub: r.ToHub, fromHub: r.FromHub}
 }
 
+func toSideGroups(g groupStats) sideGroups {
+	return sideGroups{Groups: g.groups, Posts: g.posts, MaxPosts: g.maxPosts, MeanPosts: g.meanPosts, SyncP50: g.syncP50, SyncP99: g.syncP99}
+}
+
+func (g sideGroups) groupStats() groupStats {
+	return groupStats{groups: g.Groups, posts: g.Posts, maxPosts: g.MaxPosts, meanPosts: g.MeanPosts, syncP50: g.SyncP50, syncP99: g.SyncP99}
+}
+
 // localSide is a side in the benchmark's process.
 type localSide struct {
 	*fanoutLoad
@@ -256,9 +264,7 @@ func (s *remoteSide) finish(b *testing.B) ([arrivalModels]fanoutResult, [arrival
 	var r [arrivalModels]fanoutResult
 	var g [arrivalModels]groupStats
 	for m := range r {
-		r[m] = a.Results[m].fanoutResult()
-		x := a.Groups[m]
-		g[m] = groupStats{groups: x.Groups, posts: x.Posts, maxPosts: x.MaxPosts, meanPosts: x.MeanPosts, syncP50: x.SyncP50, syncP99: x.SyncP99}
+		r[m], g[m] = a.Results[m].fanoutResult(), a.Groups[m].groupStats()
 	}
 	return r, g
 }
@@ -301,9 +307,7 @@ func BenchmarkFanoutSide(b *testing.B) {
 		var out [arrivalModels]sideResult
 		var groups [arrivalModels]sideGroups
 		for m := range r {
-			out[m] = toSideResult(r[m])
-			x := g[m]
-			groups[m] = sideGroups{Groups: x.groups, Posts: x.posts, MaxPosts: x.maxPosts, MeanPosts: x.meanPosts, SyncP50: x.syncP50, SyncP99: x.syncP99}
+			out[m], groups[m] = toSideResult(r[m]), toSideGroups(g[m])
 		}
 		if err := enc.Encode(sideAnswer{Results: &out, Groups: &groups}); err != nil {
 			b.Fatal(err)

@@ -87,9 +87,8 @@ type DB struct {
 	// Clock times how long the writer holds the commit of chat messages
 	// the drill room shows already (a millisecond, and on a busy server
 	// until the commit rate allows another; see shownPace and
-	// control.WithShown); nil
-	// is the real clock. A fake clock must be stepped, or such a commit
-	// waits until another write or a Hurry comes.
+	// control.WithShown); nil is the real clock. A fake clock must be
+	// stepped, or such a commit waits until another write or a Hurry comes.
 	Clock clock.Clock
 
 	write *sql.DB // one connection: SQLite has one writer
@@ -334,13 +333,13 @@ const shownGather = time.Millisecond
 // busy server: 100 drills of 20 messages a second) costs about one commit
 // per shownPace, plus one for each other write or Hurry, instead of one
 // every millisecond or so, while a quiet room's message is only gathered
-// (shownGather). The disk is what it spares. On the
-// project's 2-core virtual machine, a loop of 4 KiB write and fsync
-// stalled a busy thread of the same process for 4-6 ms about 70 times in 8 seconds with
-// the syncs 1-3 ms apart, and not once with them 5 ms or more apart
-// (session 14); the room's journal at 100 drills synced about 680 times a
-// second before, about 170 since, and its p99 at 50 drills went from
-// 3.4 to 2.4 ms (BenchmarkFanout). A cloud disk's IOPS budget counts those
+// (shownGather). The disk is what it spares. On the project's 2-core
+// virtual machine, a loop of 4 KiB write and fsync stalled a busy thread of
+// the same process for 4-6 ms about 70 times in 8 seconds with the syncs
+// 1-3 ms apart, and not once with them 5 ms or more apart (session 14);
+// the room's journal at 100 drills synced about 680 times a second before,
+// about 170 since, and its p99 at 50 drills went from 3.4 to 2.4 ms
+// (BenchmarkFanout). A cloud disk's IOPS budget counts those
 // flushes too. Whoever takes a drill's lock while its message's commit is
 // held — the drill's next message, its kill switch, a read of its state —
 // hurries the commit (control.Hurrier), so the wait delays nobody but the

@@ -4,7 +4,7 @@
 // may come with a function the writer runs as soon as the write is
 // committed, before it answers anyone (see DoThen). A writer may also wait
 // a moment for company when it wakes to patient writes only (see
-// StartGathering). The journal stores (control/sqlite, control/postgres)
+// StartPaced). The journal stores (control/sqlite, control/postgres)
 // append through it.
 package groupcommit
 
@@ -36,7 +36,7 @@ type item[R any] struct {
 	// then, if set, runs on the writer once the write is committed.
 	then func()
 	// patient is set for a write that may wait for company (see
-	// StartGathering).
+	// StartPaced).
 	patient bool
 	done    chan error
 }
@@ -66,7 +66,7 @@ type Queue[R any] struct {
 	// that is not patient came, which ends that wait.
 	gather time.Duration
 	// pace and burst space the groups of patient writes only (see
-	// StartPaced): due is when the writer's groups so far would have
+	// StartPaced and count): due is when the writer's groups so far would have
 	// started had each come pace after the one before (the theoretical
 	// arrival time of the generic cell rate algorithm), on clock; such a
 	// group may start burst paces ahead of it.
@@ -85,34 +85,31 @@ type Queue[R any] struct {
 // Start starts the writer: commit is called with up to max writes at a time
 // (at least one) and returns an error (or nil) for each of them, in order.
 func Start[R any](max int, commit func([]Item[R]) []error) *Queue[R] {
-	return StartGathering(max, 0, nil, commit)
+	return StartPaced(max, 0, 0, 0, nil, commit)
 }
 
-// StartGathering is Start for a writer that, when it wakes to patient
-// writes only (see DoThenPatient), waits up to gather on c before it takes
-// them, so that the writes coming meanwhile share their commit; a write
-// that is not patient, or Close, ends the wait at once. A store's patient
-// writes are those whose callers need the answer but nobody watches them
-// wait: chat messages the drill room already streamed (see
-// control.WithShown), whose commit would otherwise run beside their
-// fan-out to the room's sockets, on the same cores, once per message. A
-// nil c means no waiting (Start).
-func StartGathering[R any](max int, gather time.Duration, c clock.Clock, commit func([]Item[R]) []error) *Queue[R] {
-	return StartPaced(max, gather, 0, 0, c, commit)
-}
-
-// StartPaced is StartGathering for a writer that also limits the rate of
-// its commits of patient writes: over any stretch of time, groups start at
-// most one per pace on average, with up to burst of them back to back
-// after a quiet spell (every group counts; a group of patient writes only
-// waits for its turn, whether the writer was idle or not). A steady stream
-// of patient writes faster than that costs one commit per pace, while a
-// slower one is only gathered. A write that is not patient, Hurry, or
-// Close ends the wait as well. The disk is what it spares: a journal's
-// commit ends with an fsync, and on a virtual disk a few hundred fsyncs a
-// second stall the process's other threads for milliseconds at a time,
-// while the same writes in fewer, larger commits do not (see
+// StartPaced is Start for a writer that holds patient writes (see
+// DoThenPatient) a moment on c, so that the writes coming meanwhile share
+// their commit. A store's patient writes are those whose callers need the
+// answer but nobody watches them wait: chat messages the drill room
+// already streamed (see control.WithShown).
+//
+// When it wakes to patient writes only, the writer waits gather before it
+// takes them: committed at once, each one's commit would run beside its
+// fan-out to the room's sockets, on the same cores, once per message. It
+// also limits the rate of its commits of patient writes: over any stretch
+// of time, groups start at most one per pace on average, with up to burst
+// of them back to back after a quiet spell (every group counts; a group of
+// patient writes only waits for its turn, whether the writer was idle or
+// not). A steady stream of patient writes faster than that costs one
+// commit per pace, while a slower one is only gathered. The disk is what
+// that spares: a journal's commit ends with an fsync, and a few hundred
+// fsyncs a second stall the process's other threads for milliseconds at a
+// time, while the same writes in fewer, larger commits do not (see
 // control/sqlite's shownPace).
+//
+// A write that is not patient, Hurry, or Close ends either wait. A nil c
+// means no waiting (Start).
 func StartPaced[R any](max int, gather, pace time.Duration, burst int, c clock.Clock, commit func([]Item[R]) []error) *Queue[R] {
 	if c == nil {
 		gather, pace = 0, 0
@@ -218,21 +215,7 @@ func (q *Queue[R]) run() {
 		}
 		q.gatherPatient(true)
 		for batch := q.take(false); len(batch) > 0; batch = q.take(false) {
-			if q.pace > 0 {
-				now := q.clock.Now()
-				if q.due.Before(now) {
-					q.due = now
-				}
-				// Groups that did not wait (writes that are not patient,
-				// a Hurry) count too, but never hold the next patient
-				// group more than one pace: a burst of a hundred fault
-				// reverts must not hold the chat after it for half a
-				// second.
-				q.due = q.due.Add(q.pace)
-				if limit := now.Add(time.Duration(q.burst) * q.pace); q.due.After(limit) {
-					q.due = limit
-				}
-			}
+			q.count()
 			q.group(batch)
 			select {
 			case <-q.closing:
@@ -242,6 +225,25 @@ func (q *Queue[R]) run() {
 			}
 			q.gatherPatient(false)
 		}
+	}
+}
+
+// count counts a group starting now against the pace (see StartPaced).
+// Groups that did not wait (writes that are not patient, a Hurry) count
+// too, but never hold the next patient group more than one pace: a burst
+// of a hundred fault reverts must not hold the chat after it for half a
+// second.
+func (q *Queue[R]) count() {
+	if q.pace <= 0 {
+		return
+	}
+	now := q.clock.Now()
+	if q.due.Before(now) {
+		q.due = now
+	}
+	q.due = q.due.Add(q.pace)
+	if limit := now.Add(time.Duration(q.burst) * q.pace); q.due.After(limit) {
+		q.due = limit
 	}
 }
 
@@ -360,7 +362,7 @@ func (q *Queue[R]) DoThen(ctx context.Context, what string, r R, then func()) er
 }
 
 // DoThenPatient is DoThen for a patient write: a writer that wakes to
-// patient writes only waits a little for company (see StartGathering).
+// patient writes only waits a little for company (see StartPaced).
 func (q *Queue[R]) DoThenPatient(ctx context.Context, what string, r R, then func()) error {
 	return q.do(ctx, what, r, then, true)
 }
