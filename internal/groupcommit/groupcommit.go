@@ -296,6 +296,9 @@ func (q *Queue[R]) gatherPatient(idle bool) {
 	select {
 	case <-t.C():
 	case <-q.urgent:
+		// A Hurry that ended this wait is spent: it must not also skip
+		// the next one, which would cost a commit the pace does not allow.
+		q.hurried.Store(false)
 	case <-q.closing:
 	}
 }

@@ -398,6 +398,21 @@ func TestQueuePacing(t *testing.T) {
 			g.want(t, "[1 1]", "a group each")
 		})
 	})
+	t.Run("a hurry that ended a wait does not end the next one", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			g := startPaced(nil, pace, 1)
+			defer g.q.Close()
+			g.gathered(1)
+			g.held(2)
+			g.q.Hurry()
+			synctest.Wait()
+			g.held(3)
+			g.want(t, "[1 1]", "write 3 waits for the pace: the hurry was spent on write 2's wait")
+			g.fc.Step(pace)
+			g.answered(t)
+			g.want(t, "[1 1 1]", "a group each")
+		})
+	})
 }
 
 // gathering is a queue that gathers patient writes for a millisecond of
