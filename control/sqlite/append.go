@@ -71,7 +71,14 @@ func (db *DB) writeGroup(batch []groupcommit.Item[appendReq], savepoints bool) (
 // writeGroupOn is writeGroup on the writer's statements.
 func (db *DB) writeGroupOn(ctx context.Context, batch []groupcommit.Item[appendReq], savepoints bool, errs []error, fail func(error) ([]error, bool)) ([]error, bool) {
 	st := &db.wstmts
-	db.checkpoints.finish(ctx, st.checkpoint)
+	if db.checkpoints.finish(ctx, st.checkpoint) && db.syncer != nil {
+		// The writer's checkpoint did not sync the database file, and
+		// this group's commit may start the log over: the pages it
+		// copied must be on the disk first.
+		if err := db.syncer.Sync(dbFile); err != nil {
+			return fail(fmt.Errorf("append: checkpoint: %w", err))
+		}
+	}
 	if err := exec(ctx, st.begin); err != nil {
 		return fail(fmt.Errorf("append: begin: %w", err))
 	}
@@ -117,7 +124,14 @@ func (db *DB) writeGroupOn(ctx context.Context, batch []groupcommit.Item[appendR
 	if len(written) == 0 {
 		return errs, true
 	}
-	if err := exec(ctx, st.commit); err != nil {
+	err = exec(ctx, st.commit)
+	if err == nil {
+		// Committed, so nothing to roll back, but not answered before
+		// the log is on the disk.
+		committed = true
+		err = db.synced(nil)
+	}
+	if err != nil {
 		for i := range errs {
 			delete(db.heads, batch[i].Req.sum.ID)
 			if errs[i] == nil && isFull(err) {

@@ -22,3 +22,20 @@ func (db *DB) CommitGroup(ctx context.Context, sums []control.DrillSummary, even
 
 // DrillsQuery is drillsQuery, for the query plan test.
 func DrillsQuery(open bool) string { return drillsQuery(open) }
+
+// SyncerStarts is how many fsync helpers the DB started; -1 without a
+// syncer (SyncInProcess).
+func (db *DB) SyncerStarts() int {
+	if db.syncer == nil {
+		return -1
+	}
+	return db.syncer.Starts()
+}
+
+// WriterSynchronous is the write connection's synchronous setting (0 is
+// OFF, 2 FULL).
+func (db *DB) WriterSynchronous(ctx context.Context) (int, error) {
+	var v int
+	err := db.write.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&v)
+	return v, err
+}

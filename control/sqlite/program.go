@@ -115,7 +115,7 @@ func (db *DB) SavePlan(ctx context.Context, p *program.Plan, entries []program.E
 		}
 		e.Seq = seq
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.synced(tx.Commit()); err != nil {
 		return fmt.Errorf("save the plan of %s: %w", p.Season, err)
 	}
 	p.Version = stored + 1
@@ -155,7 +155,7 @@ func (db *DB) ImportPlan(ctx context.Context, p *program.Plan) error {
 			return fmt.Errorf("import the plan of %s: journal: %w", p.Season, err)
 		}
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.synced(tx.Commit()); err != nil {
 		return fmt.Errorf("import the plan of %s: %w", p.Season, err)
 	}
 	return nil

@@ -1,7 +1,9 @@
 // Package sqlite is the embedded journal store of firedrill: a single SQLite
-// file (pure-Go driver modernc.org/sqlite) in WAL mode with synchronous=FULL,
-// so that an append has reached the disk before the engine acts on it or
-// acknowledges it. It implements control.Store.
+// file (pure-Go driver modernc.org/sqlite) in WAL mode whose log is synced
+// after each commit (by a helper process, see internal/fsyncd, or by SQLite
+// itself with synchronous=FULL), so that an append has reached the disk
+// before the engine acts on it or acknowledges it. It implements
+// control.Store.
 package sqlite
 
 import (
@@ -22,6 +24,7 @@ import (
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/injectors"
+	"github.com/firedrill/firedrill/internal/fsyncd"
 	"github.com/firedrill/firedrill/internal/groupcommit"
 )
 
@@ -90,6 +93,13 @@ type DB struct {
 	// control.WithShown); nil is the real clock. A fake clock must be
 	// stepped, or such a commit waits until another write or a Hurry comes.
 	Clock clock.Clock
+	// SyncInProcess has SQLite sync the writer's commits itself, in this
+	// process. By default the writer's connection does not sync
+	// (synchronous=OFF) and each of its commits is synced by a helper
+	// process before it is answered (see internal/fsyncd): a blocking
+	// fsync in this process stalls its other threads, the drill room's
+	// sockets among them. Either way an answered append is on the disk.
+	SyncInProcess bool
 
 	write *sql.DB // one connection: SQLite has one writer
 	read  *sql.DB // readers run concurrently in WAL mode
@@ -101,6 +111,10 @@ type DB struct {
 	pageSize int64
 	// checkpoints copies the log into the file off the commit path.
 	checkpoints *checkpointer
+	// syncer syncs the write-ahead log after each commit on the write
+	// connection, and the database file after the writer's own
+	// checkpoints; nil when SyncInProcess.
+	syncer *fsyncd.Syncer
 	// appends commits concurrent appends in groups.
 	appends *groupcommit.Queue[appendReq]
 	// heads are the last sequence numbers this store committed per
@@ -165,6 +179,13 @@ func (db *DB) Open(ctx context.Context) error {
 			return fmt.Errorf("open %s: %w", db.Path, err)
 		}
 	}
+	if !db.SyncInProcess {
+		if db.syncer, err = fsyncd.New(db.Path+"-wal", db.Path); err != nil {
+			w.Close()
+			return fmt.Errorf("open %s: %w", db.Path, err)
+		}
+		db.wstmts.unsynced = true
+	}
 	if err := db.prepareWriter(ctx); err != nil {
 		w.Close()
 		return fmt.Errorf("open %s: %w", db.Path, err)
@@ -210,7 +231,26 @@ func (db *DB) Close() error {
 	if db.write != nil {
 		errs = append(errs, db.closeWriter(), db.write.Close())
 	}
+	if db.syncer != nil {
+		errs = append(errs, db.syncer.Close())
+	}
 	return errors.Join(errs...)
+}
+
+// Files the syncer syncs, by index (see fsyncd.New in Open).
+const (
+	walFile = iota
+	dbFile
+)
+
+// synced returns err, or, after a commit on the write connection that
+// succeeded, whether the write-ahead log reached the disk: the write
+// connection does not sync its commits itself unless SyncInProcess.
+func (db *DB) synced(err error) error {
+	if err != nil || db.syncer == nil {
+		return err
+	}
+	return db.syncer.Sync(walFile)
 }
 
 // Version returns the schema version of the open database.
@@ -339,8 +379,10 @@ const shownGather = time.Millisecond
 // 1-3 ms apart, and not once with them 5 ms or more apart (session 14);
 // the room's journal at 100 drills synced about 680 times a second before,
 // about 170 since, and its p99 at 50 drills went from 3.4 to 2.4 ms
-// (BenchmarkFanout). A cloud disk's IOPS budget counts those
-// flushes too. Whoever takes a drill's lock while its message's commit is
+// (BenchmarkFanout). Since session 15 the syncs run in a helper process
+// (internal/fsyncd), which took most of the remaining stall away; the pace
+// still bounds how often the disk is flushed, and a cloud disk's IOPS
+// budget counts those flushes. Whoever takes a drill's lock while its message's commit is
 // held — the drill's next message, its kill switch, a read of its state —
 // hurries the commit (control.Hurrier), so the wait delays nobody but the
 // sender's answer, by up to shownPace plus the commit (more behind a

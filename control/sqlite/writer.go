@@ -17,7 +17,11 @@ import (
 type writerStmts struct {
 	// conn is the driver connection the statements belong to: if
 	// database/sql ever replaced it, they are prepared again on the new one.
-	conn                                                         any
+	conn any
+	// unsynced turns the connection's own syncs off (synchronous=OFF)
+	// when its statements are prepared: the DB syncs its commits from a
+	// helper process instead (see DB.SyncInProcess).
+	unsynced                                                     bool
 	begin, commit, rollback                                      driver.Stmt
 	head, insert, summary, state, savepoint, rollbackTo, release driver.Stmt
 	pageCount, checkpoint                                        driver.Stmt
@@ -62,7 +66,7 @@ func (st *writerStmts) on(ctx context.Context, dc any) error {
 	}
 	if st.conn != nil {
 		// The old connection is gone with its statements.
-		*st = writerStmts{}
+		*st = writerStmts{unsynced: st.unsynced}
 	}
 	pc, ok := dc.(driver.ConnPrepareContext)
 	if !ok {
@@ -76,6 +80,20 @@ func (st *writerStmts) on(ctx context.Context, dc any) error {
 		}
 		*p.s = s
 	}
+	if st.unsynced {
+		// Not a prepared statement: SQLite applies this pragma when it
+		// compiles it, so preparing it would turn the syncs off however
+		// the statement is used.
+		ec, ok := dc.(driver.ExecerContext)
+		if !ok {
+			st.close()
+			return fmt.Errorf("the sqlite driver's connection %T cannot run a statement", dc)
+		}
+		if _, err := ec.ExecContext(ctx, "PRAGMA synchronous=OFF", nil); err != nil {
+			st.close()
+			return fmt.Errorf("turn the writer's own syncs off: %w", err)
+		}
+	}
 	st.conn = dc
 	return nil
 }
@@ -87,7 +105,7 @@ func (st *writerStmts) close() error {
 			errs = append(errs, (*p.s).Close())
 		}
 	}
-	*st = writerStmts{}
+	*st = writerStmts{unsynced: st.unsynced}
 	return errors.Join(errs...)
 }
 
@@ -150,7 +168,7 @@ func (db *DB) closeWriter() error {
 	defer conn.Close()
 	return conn.Raw(func(dc any) error {
 		if dc != db.wstmts.conn {
-			db.wstmts = writerStmts{} // gone with their connection
+			db.wstmts = writerStmts{unsynced: db.wstmts.unsynced} // gone with their connection
 			return nil
 		}
 		return db.wstmts.close()

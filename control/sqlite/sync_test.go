@@ -1,0 +1,57 @@
+package sqlite_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/control/sqlite"
+	"github.com/firedrill/firedrill/internal/storetest"
+)
+
+// The writer's commits are synced by the fsync helper process, not by
+// SQLite in this process, unless SyncInProcess; either way every append
+// and its journal survive a reopen.
+func TestSync(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		inProcess   bool
+		wantSync    int // PRAGMA synchronous on the write connection
+		wantHelpers int
+	}{
+		{name: "by default a helper process syncs the writer's commits", wantSync: 0, wantHelpers: 1},
+		{name: "with SyncInProcess SQLite syncs them itself", inProcess: true, wantSync: 2, wantHelpers: -1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			path := filepath.Join(t.TempDir(), "firedrill.db")
+			db := sqlite.NewDB(path)
+			db.SyncInProcess = tc.inProcess
+			if err := db.Open(ctx); err != nil {
+				t.Fatal(err)
+			}
+			evs := storetest.Sealed(t, "d1", 0, "", 3)
+			if err := db.Append(ctx, storetest.Summary("d1", evs, control.StateRunning), evs); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := db.WriterSynchronous(ctx); err != nil || got != tc.wantSync {
+				t.Fatalf("the write connection's synchronous is %d (%v), want %d", got, err, tc.wantSync)
+			}
+			if got := db.SyncerStarts(); got != tc.wantHelpers {
+				t.Fatalf("%d helpers started, want %d", got, tc.wantHelpers)
+			}
+			if err := db.Close(); err != nil {
+				t.Fatal(err)
+			}
+			db, err := sqlite.Open(ctx, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if got, err := db.Events(ctx, "d1", 0, 0); err != nil || len(got) != 3 {
+				t.Fatalf("after a reopen drill d1 has %d events (%v), want 3", len(got), err)
+			}
+		})
+	}
+}

@@ -1,0 +1,129 @@
+package fsyncd_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/firedrill/firedrill/internal/fsyncd"
+)
+
+// files writes n files in a temporary directory and returns their paths.
+func files(t *testing.T, n int) []string {
+	t.Helper()
+	dir := t.TempDir()
+	var paths []string
+	for i := 0; i < n; i++ {
+		p := filepath.Join(dir, "f"+string(rune('a'+i)))
+		if err := os.WriteFile(p, []byte("journal"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	return paths
+}
+
+// helperRunning reports whether pid is a live helper: a process whose
+// command line is this test binary's with the synced files.
+func helperRunning(pid int, path string) bool {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
+	return err == nil && strings.Contains(string(b), path)
+}
+
+func TestSyncer(t *testing.T) {
+	t.Run("no helper runs before the first sync, and one serves every sync after it", func(t *testing.T) {
+		paths := files(t, 2)
+		s, err := fsyncd.New(paths...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if s.Pid() != 0 || s.Starts() != 0 {
+			t.Fatalf("a helper runs before any sync: pid %d, %d started", s.Pid(), s.Starts())
+		}
+		for i := 0; i < 50; i++ {
+			if err := s.Sync(i % 2); err != nil {
+				t.Fatalf("sync %d: %v", i, err)
+			}
+		}
+		if pid := s.Pid(); pid == 0 || pid == os.Getpid() || !helperRunning(pid, paths[0]) {
+			t.Fatalf("no helper process syncs the files (pid %d, this process %d)", pid, os.Getpid())
+		}
+		if s.Starts() != 1 {
+			t.Fatalf("%d helpers started for 50 syncs, want 1", s.Starts())
+		}
+	})
+	t.Run("a killed helper is replaced and the next sync still succeeds", func(t *testing.T) {
+		paths := files(t, 1)
+		s, _ := fsyncd.New(paths...)
+		defer s.Close()
+		if err := s.Sync(0); err != nil {
+			t.Fatal(err)
+		}
+		old := s.Pid()
+		if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Sync(0); err != nil {
+			t.Fatalf("the sync after the helper died failed: %v", err)
+		}
+		if err := s.Sync(0); err != nil {
+			t.Fatal(err)
+		}
+		if pid := s.Pid(); pid == 0 || pid == old || s.Starts() != 2 {
+			t.Fatalf("helper pid %d (old %d), %d started; want a second helper", pid, old, s.Starts())
+		}
+	})
+	t.Run("a file that cannot be synced is an error that names it", func(t *testing.T) {
+		paths := files(t, 1)
+		s, _ := fsyncd.New(paths...)
+		defer s.Close()
+		if err := os.Remove(paths[0]); err != nil {
+			t.Fatal(err)
+		}
+		err := s.Sync(0)
+		if err == nil || !strings.Contains(err.Error(), paths[0]) || !errors.Is(err, os.ErrNotExist) && !strings.Contains(err.Error(), "no such file") {
+			t.Fatalf("sync of a removed file answered %v", err)
+		}
+		if s.Pid() == 0 {
+			t.Fatal("the helper was stopped by a failed sync; only a broken helper should be")
+		}
+	})
+	t.Run("an index out of range is refused", func(t *testing.T) {
+		s, _ := fsyncd.New(files(t, 1)...)
+		defer s.Close()
+		if err := s.Sync(1); err == nil {
+			t.Fatal("sync of file 1 of 1 succeeded")
+		}
+	})
+	t.Run("close stops the helper and later syncs are refused", func(t *testing.T) {
+		s, _ := fsyncd.New(files(t, 1)...)
+		if err := s.Sync(0); err != nil {
+			t.Fatal(err)
+		}
+		pid := s.Pid()
+		if err := s.Close(); err != nil {
+			t.Fatalf("close: %v", err)
+		}
+		if err := s.Sync(0); !errors.Is(err, fsyncd.ErrClosed) {
+			t.Fatalf("sync after close answered %v", err)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for syscall.Kill(pid, 0) == nil {
+			if time.Now().After(deadline) {
+				t.Fatalf("helper %d still runs after close", pid)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
+	t.Run("no files is refused", func(t *testing.T) {
+		if _, err := fsyncd.New(); err == nil {
+			t.Fatal("a syncer of no files was made")
+		}
+	})
+}
