@@ -155,7 +155,14 @@ func (db *DB) dsn(readOnly bool) string {
 		// Checkpoints run off the commit path (see checkpointer).
 		q.Add("_pragma", "wal_autocheckpoint(0)")
 	}
-	return "file:" + db.Path + "?" + q.Encode()
+	return "file:" + uriPath(db.Path) + "?" + q.Encode()
+}
+
+// uriPath escapes the characters of path that a SQLite URI filename would
+// read otherwise: a '#' starts the URI's fragment and a '?' its query, so
+// a file in a directory named "a#b" was opened as "a" before.
+func uriPath(path string) string {
+	return strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace(path)
 }
 
 // Open opens the database file and applies pending migrations.

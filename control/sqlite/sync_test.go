@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -16,16 +17,22 @@ import (
 func TestSync(t *testing.T) {
 	for _, tc := range []struct {
 		name        string
+		dir         string
 		inProcess   bool
 		wantSync    int // PRAGMA synchronous on the write connection
 		wantHelpers int
 	}{
 		{name: "by default a helper process syncs the writer's commits", wantSync: 0, wantHelpers: 1},
 		{name: "with SyncInProcess SQLite syncs them itself", inProcess: true, wantSync: 2, wantHelpers: -1},
+		{name: "a path with URI characters is the file synced and opened", dir: "drills #1?a=%20", wantSync: 0, wantHelpers: 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			path := filepath.Join(t.TempDir(), "firedrill.db")
+			dir := filepath.Join(t.TempDir(), tc.dir)
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(dir, "firedrill.db")
 			db := sqlite.NewDB(path)
 			db.SyncInProcess = tc.inProcess
 			if err := db.Open(ctx); err != nil {
@@ -41,8 +48,14 @@ func TestSync(t *testing.T) {
 			if got := db.SyncerStarts(); got != tc.wantHelpers {
 				t.Fatalf("%d helpers started, want %d", got, tc.wantHelpers)
 			}
+			if _, err := os.Stat(path + "-wal"); err != nil {
+				t.Fatalf("no log beside the database at %s: %v", path, err)
+			}
 			if err := db.Close(); err != nil {
 				t.Fatal(err)
+			}
+			if _, err := os.Stat(path); err != nil {
+				t.Fatalf("no database at %s: %v", path, err)
 			}
 			db, err := sqlite.Open(ctx, path)
 			if err != nil {
