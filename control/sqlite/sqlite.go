@@ -155,14 +155,15 @@ func (db *DB) dsn(readOnly bool) string {
 		// Checkpoints run off the commit path (see checkpointer).
 		q.Add("_pragma", "wal_autocheckpoint(0)")
 	}
-	return "file:" + uriPath(db.Path) + "?" + q.Encode()
+	return URI(db.Path, q)
 }
 
-// uriPath escapes the characters of path that a SQLite URI filename would
-// read otherwise: a '#' starts the URI's fragment and a '?' its query, so
-// a file in a directory named "a#b" was opened as "a" before.
-func uriPath(path string) string {
-	return strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace(path)
+// URI returns the SQLite URI filename of the database file at path with
+// the driver's parameters q. The characters of path that a URI would read
+// otherwise are escaped: a '#' starts the URI's fragment and a '?' its
+// query, so a file in a directory named "a#b" was opened as "a" before.
+func URI(path string, q url.Values) string {
+	return "file:" + strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace(path) + "?" + q.Encode()
 }
 
 // Open opens the database file and applies pending migrations.

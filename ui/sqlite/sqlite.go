@@ -15,6 +15,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/firedrill/firedrill/control"
+	journal "github.com/firedrill/firedrill/control/sqlite"
 	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/ui"
 )
@@ -41,7 +42,7 @@ func Open(path string) (*DB, error) {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "busy_timeout(5000)")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	db, err := sql.Open("sqlite", journal.URI(path, q))
 	if err != nil {
 		return nil, fmt.Errorf("open room database %s: %w", path, err)
 	}
