@@ -105,7 +105,7 @@ type fanoutRoom interface {
 // Next to them it prints the fsync floor on this disk, measured after the
 // loads of each size: the latency of a 4 KiB write and fsync of a file in
 // the journal's temporary directory (one fsync per commit is what
-// synchronous=FULL costs; the bare hub pays none), back to back and with
+// a durable commit costs; the bare hub pays none), back to back and with
 // the idle gap between two commits of the Poisson load at that size
 // (1/(20 × drills) s): on a virtual disk an fsync after a few milliseconds
 // idle costs about three times one right after another (measured in

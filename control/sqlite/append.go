@@ -71,14 +71,10 @@ func (db *DB) writeGroup(batch []groupcommit.Item[appendReq], savepoints bool) (
 // writeGroupOn is writeGroup on the writer's statements.
 func (db *DB) writeGroupOn(ctx context.Context, batch []groupcommit.Item[appendReq], savepoints bool, errs []error, fail func(error) ([]error, bool)) ([]error, bool) {
 	st := &db.wstmts
-	if db.checkpoints.finish(ctx, st.checkpoint) && db.syncer != nil {
-		// The writer's checkpoint did not sync the database file, and
-		// this group's commit may start the log over: the pages it
-		// copied must be on the disk first.
-		if err := db.syncer.Sync(dbFile); err != nil {
-			return fail(fmt.Errorf("append: checkpoint: %w", err))
-		}
+	if err := db.syncFailed(); err != nil {
+		return fail(err)
 	}
+	db.checkpoints.finish(ctx, st.checkpoint)
 	if err := exec(ctx, st.begin); err != nil {
 		return fail(fmt.Errorf("append: begin: %w", err))
 	}

@@ -76,13 +76,10 @@ func (c *checkpointer) run() {
 // the log over from its beginning. A log that is never copied in whole
 // while commits keep coming would grow without end, and appending to a
 // growing file makes every fsync also write the file's metadata.
-// It reports whether it ran a checkpoint.
-func (c *checkpointer) finish(ctx context.Context, w driver.Stmt) bool {
+func (c *checkpointer) finish(ctx context.Context, w driver.Stmt) {
 	if c.copied.CompareAndSwap(true, false) {
 		_ = exec(ctx, w)
-		return true
 	}
-	return false
 }
 
 // close stops the checkpointer after the checkpoint it is running; it may

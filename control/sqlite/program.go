@@ -77,6 +77,9 @@ func (db *DB) SavePlan(ctx context.Context, p *program.Plan, entries []program.E
 	if err != nil {
 		return fmt.Errorf("save the plan of %s: %w", p.Season, err)
 	}
+	if err := db.syncFailed(); err != nil {
+		return fmt.Errorf("save the plan of %s: %w", p.Season, err)
+	}
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("save the plan of %s: %w", p.Season, err)
@@ -128,6 +131,9 @@ func (db *DB) SavePlan(ctx context.Context, p *program.Plan, entries []program.E
 func (db *DB) ImportPlan(ctx context.Context, p *program.Plan) error {
 	b, err := planDoc(p)
 	if err != nil {
+		return fmt.Errorf("import the plan of %s: %w", p.Season, err)
+	}
+	if err := db.syncFailed(); err != nil {
 		return fmt.Errorf("import the plan of %s: %w", p.Season, err)
 	}
 	tx, err := db.write.BeginTx(ctx, nil)

@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"k8s.io/utils/clock"
@@ -112,9 +113,10 @@ type DB struct {
 	// checkpoints copies the log into the file off the commit path.
 	checkpoints *checkpointer
 	// syncer syncs the write-ahead log after each commit on the write
-	// connection, and the database file after the writer's own
-	// checkpoints; nil when SyncInProcess.
-	syncer *fsyncd.Syncer
+	// connection; nil when SyncInProcess. syncErr is set when it failed
+	// (see synced).
+	syncer  *fsyncd.Syncer
+	syncErr atomic.Pointer[error]
 	// appends commits concurrent appends in groups.
 	appends *groupcommit.Queue[appendReq]
 	// heads are the last sequence numbers this store committed per
@@ -188,7 +190,7 @@ func (db *DB) Open(ctx context.Context) error {
 		}
 	}
 	if !db.SyncInProcess {
-		if db.syncer, err = fsyncd.New(db.Path+"-wal", db.Path); err != nil {
+		if db.syncer, err = fsyncd.New(db.Path + "-wal"); err != nil {
 			w.Close()
 			return fmt.Errorf("open %s: %w", db.Path, err)
 		}
@@ -245,20 +247,37 @@ func (db *DB) Close() error {
 	return errors.Join(errs...)
 }
 
-// Files the syncer syncs, by index (see fsyncd.New in Open).
-const (
-	walFile = iota
-	dbFile
-)
+// walFile is the index of the write-ahead log in the syncer's files.
+const walFile = 0
 
 // synced returns err, or, after a commit on the write connection that
 // succeeded, whether the write-ahead log reached the disk: the write
 // connection does not sync its commits itself unless SyncInProcess.
+//
+// A log that could not be synced after a commit fails the store for good
+// (see syncFailed): the commit is in the journal, readable, yet not known
+// to be on the disk, and a later sync that succeeds would prove nothing,
+// since the kernel may have dropped the pages that failed to write. So
+// nothing more is appended; a restart recovers the journal from what the
+// disk holds.
 func (db *DB) synced(err error) error {
 	if err != nil || db.syncer == nil {
 		return err
 	}
-	return db.syncer.Sync(walFile)
+	if err := db.syncer.Sync(walFile); err != nil {
+		err = injectors.Errorf(injectors.EINTERNAL, "the journal %s could not be synced to the disk after a commit, so it takes no more appends until firedrill restarts: %v", db.Path, err)
+		db.syncErr.CompareAndSwap(nil, &err)
+		return err
+	}
+	return nil
+}
+
+// syncFailed returns the error that failed the store (see synced), or nil.
+func (db *DB) syncFailed() error {
+	if p := db.syncErr.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // Version returns the schema version of the open database.
@@ -408,8 +427,8 @@ type appendReq struct {
 	events []control.Event
 }
 
-// Append implements control.Store. The events are durable (committed with
-// synchronous=FULL) when it returns nil. Concurrent appends — from different
+// Append implements control.Store. The events are durable (committed, and
+// the log synced, see synced) when it returns nil. Concurrent appends — from different
 // drills, mostly — are committed together, one group at a time (group
 // commit, see internal/groupcommit), so that a busy server pays one fsync
 // per group instead of one per event; each append still succeeds or fails

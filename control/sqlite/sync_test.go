@@ -4,10 +4,12 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/control/sqlite"
+	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/internal/storetest"
 )
 
@@ -19,12 +21,12 @@ func TestSync(t *testing.T) {
 		name        string
 		dir         string
 		inProcess   bool
-		wantSync    int // PRAGMA synchronous on the write connection
+		wantSync    int // PRAGMA synchronous on the write connection (1 NORMAL, 2 FULL)
 		wantHelpers int
 	}{
-		{name: "by default a helper process syncs the writer's commits", wantSync: 0, wantHelpers: 1},
+		{name: "by default a helper process syncs the writer's commits", wantSync: 1, wantHelpers: 1},
 		{name: "with SyncInProcess SQLite syncs them itself", inProcess: true, wantSync: 2, wantHelpers: -1},
-		{name: "a path with URI characters is the file synced and opened", dir: "drills #1?a=%20", wantSync: 0, wantHelpers: 1},
+		{name: "a path with URI characters is the file synced and opened", dir: "drills #1?a=%20", wantSync: 1, wantHelpers: 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
@@ -66,5 +68,34 @@ func TestSync(t *testing.T) {
 				t.Fatalf("after a reopen drill d1 has %d events (%v), want 3", len(got), err)
 			}
 		})
+	}
+}
+
+// A log that cannot be synced after a commit fails the store: that append
+// and every later one are refused with an error that says so, since a
+// later sync that succeeds would not prove the earlier pages reached the
+// disk.
+func TestSync_aFailedSyncFailsTheStoreForGood(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "firedrill.db")
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	evs := storetest.Sealed(t, "d1", 0, "", 3)
+	if err := db.Append(ctx, storetest.Summary("d1", evs[:1], control.StateRunning), evs[:1]); err != nil {
+		t.Fatal(err)
+	}
+	// The log's name no longer leads to the log SQLite writes: its sync
+	// fails, in the helper and in this process.
+	if err := os.Rename(path+"-wal", path+"-wal.moved"); err != nil {
+		t.Fatal(err)
+	}
+	for i, what := range []string{"the append whose sync failed", "the next append"} {
+		err := db.Append(ctx, storetest.Summary("d1", evs[:2+i], control.StateRunning), evs[1+i:2+i])
+		if injectors.ErrorCode(err) != injectors.EINTERNAL || !strings.Contains(err.Error(), "could not be synced") {
+			t.Fatalf("%s answered %v, want the journal's sync failure", what, err)
+		}
 	}
 }

@@ -18,9 +18,12 @@ type writerStmts struct {
 	// conn is the driver connection the statements belong to: if
 	// database/sql ever replaced it, they are prepared again on the new one.
 	conn any
-	// unsynced turns the connection's own syncs off (synchronous=OFF)
-	// when its statements are prepared: the DB syncs its commits from a
-	// helper process instead (see DB.SyncInProcess).
+	// unsynced turns the connection's syncs at commit off
+	// (synchronous=NORMAL) when its statements are prepared: the DB syncs
+	// its commits from a helper process instead (see DB.SyncInProcess).
+	// NORMAL, not OFF: SQLite still syncs what it relies on itself, the
+	// log before a checkpoint copies it, the database file after, the
+	// log's header when it starts over, and both on the last close.
 	unsynced                                                     bool
 	begin, commit, rollback                                      driver.Stmt
 	head, insert, summary, state, savepoint, rollbackTo, release driver.Stmt
@@ -89,9 +92,9 @@ func (st *writerStmts) on(ctx context.Context, dc any) error {
 			st.close()
 			return fmt.Errorf("the sqlite driver's connection %T cannot run a statement", dc)
 		}
-		if _, err := ec.ExecContext(ctx, "PRAGMA synchronous=OFF", nil); err != nil {
+		if _, err := ec.ExecContext(ctx, "PRAGMA synchronous=NORMAL", nil); err != nil {
 			st.close()
-			return fmt.Errorf("turn the writer's own syncs off: %w", err)
+			return fmt.Errorf("turn the writer's syncs at commit off: %w", err)
 		}
 	}
 	st.conn = dc

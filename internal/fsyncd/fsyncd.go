@@ -1,5 +1,5 @@
 // Package fsyncd syncs files to the disk from a helper process, so that the
-// server's own threads never block in fsync.
+// server's goroutines do not block their threads in fsync at every commit.
 //
 // On this project's virtual machines a write and fsync every few
 // milliseconds, made by one goroutine of a busy Go process, stalls the
@@ -14,7 +14,8 @@
 // environment variable that this package's init function looks for: any
 // binary that links this package can be its own helper, tests included. It
 // dies with its parent, and it is started on the first sync, not before,
-// so a server with nothing to journal runs no helper.
+// so a server with nothing to journal runs no helper. When the helper
+// cannot run, the syncs are made in this process.
 package fsyncd
 
 import (
@@ -25,6 +26,8 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
+	"path/filepath"
 	"sync"
 	"syscall"
 )
@@ -43,6 +46,11 @@ func init() {
 // two-byte length and the error's text. It returns the process's exit
 // code when in ends.
 func serve(paths []string, in io.Reader, out io.Writer) int {
+	// The server's stop (systemd's SIGTERM to its whole group, say) must
+	// not end a sync half way: the helper ends when its input does, or
+	// with its parent (Pdeathsig).
+	signal.Ignore(syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	files := make([]*os.File, len(paths))
 	r := bufio.NewReader(in)
 	for {
 		i, err := r.ReadByte()
@@ -52,7 +60,7 @@ func serve(paths []string, in io.Reader, out io.Writer) int {
 		var answer []byte
 		if int(i) >= len(paths) {
 			answer = failure(fmt.Errorf("no file %d: the helper syncs %d", i, len(paths)))
-		} else if err := syncPath(paths[i]); err != nil {
+		} else if err := syncKept(&files[i], paths[i]); err != nil {
 			answer = failure(err)
 		} else {
 			answer = []byte{0}
@@ -75,20 +83,36 @@ func failure(err error) []byte {
 	return append(b, msg...)
 }
 
-// syncPath opens path afresh and syncs it: a file that was replaced
-// since the last sync (a write-ahead log SQLite deleted and created again)
-// is the one synced, never a deleted one kept open.
-func syncPath(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
+// syncKept syncs the file at path through *f, which it keeps open between
+// syncs: a write-back error is reported to each descriptor that was open
+// when it happened, so a descriptor opened afresh for every sync could
+// miss one that another descriptor saw first. A file replaced since the
+// last sync (a write-ahead log SQLite deleted and created again) is opened
+// anew, so the one synced is never a deleted one kept open.
+func syncKept(f **os.File, path string) error {
+	if *f != nil {
+		now, err := os.Stat(path)
+		was, ferr := (*f).Stat()
+		if err != nil || ferr != nil || !os.SameFile(now, was) {
+			(*f).Close()
+			*f = nil
+		}
 	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	if *f == nil {
+		g, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		*f = g
 	}
-	return err
+	return (*f).Sync()
 }
+
+// helperPause is how many syncs after a helper failed (it could not be
+// started, or it died) are made in this process before another helper is
+// started: a helper that keeps failing costs one start per that many
+// syncs, not one per sync.
+const helperPause = 256
 
 // Syncer syncs a fixed list of files from a helper process. Its methods
 // may be called from several goroutines; syncs run one at a time.
@@ -100,18 +124,33 @@ type Syncer struct {
 	cmd *exec.Cmd
 	in  io.WriteCloser
 	out *bufio.Reader
-	// starts counts the helpers started, for tests and metrics.
+	// starts counts the helpers started.
 	starts int
+	// pause is how many syncs are still made in this process before a
+	// helper is started again (see helperPause).
+	pause int
+	// own are this process's descriptors of the files, for the syncs it
+	// makes itself (see syncKept).
+	own    []*os.File
 	closed bool
 }
 
-// New returns a Syncer for paths (at most 256). No helper runs until the
-// first Sync.
+// New returns a Syncer for paths (1 to 256 of them). No helper runs until
+// the first Sync.
 func New(paths ...string) (*Syncer, error) {
 	if len(paths) == 0 || len(paths) > 256 {
 		return nil, fmt.Errorf("fsyncd: %d files; want 1 to 256", len(paths))
 	}
-	return &Syncer{paths: append([]string(nil), paths...)}, nil
+	abs := make([]string, len(paths))
+	for i, p := range paths {
+		// The helper starts later, and its directory is not this one's.
+		a, err := filepath.Abs(p)
+		if err != nil {
+			return nil, fmt.Errorf("fsyncd: %w", err)
+		}
+		abs[i] = a
+	}
+	return &Syncer{paths: abs, own: make([]*os.File, len(paths))}, nil
 }
 
 // ErrClosed is returned by Sync after Close.
@@ -119,10 +158,10 @@ var ErrClosed = errors.New("fsyncd: closed")
 
 // Sync syncs the file New was given at index i to the disk and returns
 // once it is there. The helper does the sync; if the helper cannot be
-// started or fails on the way (it was killed, its pipe broke), it is
-// stopped, the file is synced in this process instead, and the next Sync
-// starts a new helper. An error means the file may not be on the disk:
-// the sync itself failed, in the helper or here.
+// started or fails on the way (it was killed, its pipe broke), the file is
+// synced in this process instead, and so are the next helperPause syncs
+// before another helper is started. An error means the file may not be on
+// the disk: the sync itself failed, in the helper or here.
 func (s *Syncer) Sync(i int) error {
 	if i < 0 || i >= len(s.paths) {
 		return fmt.Errorf("fsyncd: no file %d", i)
@@ -132,8 +171,13 @@ func (s *Syncer) Sync(i int) error {
 	if s.closed {
 		return ErrClosed
 	}
+	if s.cmd == nil && s.pause > 0 {
+		s.pause--
+		return s.inProcess(i)
+	}
 	if s.cmd == nil {
 		if err := s.start(); err != nil {
+			s.pause = helperPause
 			return s.inProcess(i)
 		}
 	}
@@ -142,6 +186,7 @@ func (s *Syncer) Sync(i int) error {
 		// The helper is broken: whether it synced is unknown, so the
 		// file is synced here.
 		s.stop()
+		s.pause = helperPause
 		return s.inProcess(i)
 	}
 	return synced
@@ -149,7 +194,7 @@ func (s *Syncer) Sync(i int) error {
 
 // inProcess syncs file i in this process.
 func (s *Syncer) inProcess(i int) error {
-	if err := syncPath(s.paths[i]); err != nil {
+	if err := syncKept(&s.own[i], s.paths[i]); err != nil {
 		return fmt.Errorf("sync %s: %w", s.paths[i], err)
 	}
 	return nil
@@ -185,16 +230,21 @@ func (s *Syncer) ask(i int) (synced, err error) {
 
 // start starts the helper.
 func (s *Syncer) start() error {
-	exe, err := os.Executable()
-	if err != nil {
-		return err
+	// This very binary, even if its file was replaced or removed since
+	// (an upgrade while the server runs).
+	exe := "/proc/self/exe"
+	if _, err := os.Stat(exe); err != nil {
+		if exe, err = os.Executable(); err != nil {
+			return err
+		}
 	}
 	cmd := exec.Command(exe, s.paths...)
 	// One processor is plenty for a loop of syncs; the helper needs no
 	// other environment.
 	cmd.Env = []string{helperEnv + "=1", "GOMAXPROCS=1"}
-	cmd.Stderr = nil
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	// Its own process group, so that a Ctrl-C in the server's terminal
+	// does not reach it; it dies with the server.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return err
@@ -240,16 +290,24 @@ func (s *Syncer) Pid() int {
 	return s.cmd.Process.Pid
 }
 
-// Close stops the helper; Sync fails with ErrClosed afterwards.
+// Close stops the helper and closes this process's descriptors; Sync
+// fails with ErrClosed afterwards. How the helper ended does not matter
+// once its input is closed: every sync it answered was made.
 func (s *Syncer) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
-	if s.cmd == nil {
-		return nil
+	var errs []error
+	for i, f := range s.own {
+		if f != nil {
+			errs = append(errs, f.Close())
+			s.own[i] = nil
+		}
 	}
-	s.in.Close()
-	err := s.cmd.Wait() // it ends when its input does
-	s.cmd, s.in, s.out = nil, nil, nil
-	return err
+	if s.cmd != nil {
+		s.in.Close()
+		_ = s.cmd.Wait() // it ends when its input does
+		s.cmd, s.in, s.out = nil, nil, nil
+	}
+	return errors.Join(errs...)
 }

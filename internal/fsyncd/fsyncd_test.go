@@ -58,7 +58,7 @@ func TestSyncer(t *testing.T) {
 			t.Fatalf("%d helpers started for 50 syncs, want 1", s.Starts())
 		}
 	})
-	t.Run("a killed helper is replaced and the next sync still succeeds", func(t *testing.T) {
+	t.Run("a killed helper's sync is made here, and a new helper starts after a pause", func(t *testing.T) {
 		paths := files(t, 1)
 		s, _ := fsyncd.New(paths...)
 		defer s.Close()
@@ -72,11 +72,67 @@ func TestSyncer(t *testing.T) {
 		if err := s.Sync(0); err != nil {
 			t.Fatalf("the sync after the helper died failed: %v", err)
 		}
+		for i := 0; i < fsyncd.HelperPause; i++ {
+			if err := s.Sync(0); err != nil {
+				t.Fatal(err)
+			}
+			if s.Pid() != 0 {
+				t.Fatalf("a helper started %d syncs after the last one died, want %d", i+1, fsyncd.HelperPause)
+			}
+		}
 		if err := s.Sync(0); err != nil {
 			t.Fatal(err)
 		}
 		if pid := s.Pid(); pid == 0 || pid == old || s.Starts() != 2 {
 			t.Fatalf("helper pid %d (old %d), %d started; want a second helper", pid, old, s.Starts())
+		}
+	})
+	t.Run("the helper outlives a SIGTERM or SIGINT sent to it", func(t *testing.T) {
+		s, _ := fsyncd.New(files(t, 1)...)
+		defer s.Close()
+		if err := s.Sync(0); err != nil {
+			t.Fatal(err)
+		}
+		pid := s.Pid()
+		for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+			if err := syscall.Kill(pid, sig); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Sync(0); err != nil {
+			t.Fatal(err)
+		}
+		if s.Pid() != pid || s.Starts() != 1 {
+			t.Fatalf("helper %d after the signals, %d started; want %d still serving", s.Pid(), s.Starts(), pid)
+		}
+	})
+	t.Run("a helper that died is no error of close", func(t *testing.T) {
+		s, _ := fsyncd.New(files(t, 1)...)
+		if err := s.Sync(0); err != nil {
+			t.Fatal(err)
+		}
+		if err := syscall.Kill(s.Pid(), syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatalf("close after the helper was killed: %v", err)
+		}
+	})
+	t.Run("a file replaced between syncs is synced, not refused", func(t *testing.T) {
+		paths := files(t, 1)
+		s, _ := fsyncd.New(paths...)
+		defer s.Close()
+		if err := s.Sync(0); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Remove(paths[0]); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(paths[0], []byte("a new log"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Sync(0); err != nil {
+			t.Fatalf("sync of the replaced file: %v", err)
 		}
 	})
 	t.Run("a file that cannot be synced is an error that names it", func(t *testing.T) {

@@ -12,7 +12,8 @@ import (
 )
 
 // BenchmarkJournalAppend compares the journal append rate of the two
-// stores side by side, both durable: SQLite with synchronous=FULL on a file
+// stores side by side, both durable: SQLite with its log synced at each commit (the fsync helper's, see
+// internal/fsyncd) on a file
 // of the temporary directory, PostgreSQL with fsync and synchronous_commit
 // on, on a throwaway cluster on the same disk reached over local TCP.
 func BenchmarkJournalAppend(b *testing.B) {

@@ -1,0 +1,4 @@
+package fsyncd
+
+// HelperPause is helperPause, for the tests.
+const HelperPause = helperPause
