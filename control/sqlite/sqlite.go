@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -95,8 +96,8 @@ type DB struct {
 	// stepped, or such a commit waits until another write or a Hurry comes.
 	Clock clock.Clock
 	// SyncInProcess has SQLite sync the writer's commits itself, in this
-	// process. By default the writer's connection does not sync
-	// (synchronous=OFF) and each of its commits is synced by a helper
+	// process. By default the writer's connection does not sync at commit
+	// (synchronous=NORMAL) and each of its commits is synced by a helper
 	// process before it is answered (see internal/fsyncd): a blocking
 	// fsync in this process stalls its other threads, the drill room's
 	// sockets among them. Either way an answered append is on the disk.
@@ -190,7 +191,14 @@ func (db *DB) Open(ctx context.Context) error {
 		}
 	}
 	if !db.SyncInProcess {
-		if db.syncer, err = fsyncd.New(db.Path + "-wal"); err != nil {
+		// SQLite names the log after the database file's real path: a
+		// Path that is a symbolic link has its log beside the target.
+		real, err := filepath.EvalSymlinks(db.Path)
+		if err != nil {
+			w.Close()
+			return fmt.Errorf("open %s: %w", db.Path, err)
+		}
+		if db.syncer, err = fsyncd.New(real + "-wal"); err != nil {
 			w.Close()
 			return fmt.Errorf("open %s: %w", db.Path, err)
 		}

@@ -6,8 +6,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/control/program"
 	"github.com/firedrill/firedrill/control/sqlite"
 	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/internal/storetest"
@@ -97,5 +99,40 @@ func TestSync_aFailedSyncFailsTheStoreForGood(t *testing.T) {
 		if injectors.ErrorCode(err) != injectors.EINTERNAL || !strings.Contains(err.Error(), "could not be synced") {
 			t.Fatalf("%s answered %v, want the journal's sync failure", what, err)
 		}
+	}
+	// Even with the log's name back: the failed sync proved nothing.
+	if err := os.Rename(path+"-wal.moved", path+"-wal"); err != nil {
+		t.Fatal(err)
+	}
+	plan := &program.Plan{Season: "2027H1", Owner: "olivia"}
+	err = db.SavePlan(ctx, plan, []program.Entry{{At: time.Unix(0, 0), Actor: "olivia", Action: "create"}})
+	if injectors.ErrorCode(err) != injectors.EINTERNAL || !strings.Contains(err.Error(), "could not be synced") {
+		t.Fatalf("a plan saved after the failed sync answered %v, want the journal's sync failure", err)
+	}
+}
+
+// A database path that is a symbolic link has its log beside the link's
+// target, where SQLite puts it, and that log is the one synced.
+func TestSync_aSymlinkedDatabaseSyncsTheTargetsLog(t *testing.T) {
+	ctx := context.Background()
+	target := filepath.Join(t.TempDir(), "real.db")
+	if err := os.WriteFile(target, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), "firedrill.db")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlite.Open(ctx, link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	evs := storetest.Sealed(t, "d1", 0, "", 2)
+	if err := db.Append(ctx, storetest.Summary("d1", evs, control.StateRunning), evs); err != nil {
+		t.Fatalf("append through a symlinked path: %v", err)
+	}
+	if _, err := os.Stat(target + "-wal"); err != nil {
+		t.Fatalf("no log beside the target: %v", err)
 	}
 }

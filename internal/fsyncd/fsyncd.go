@@ -131,7 +131,11 @@ type Syncer struct {
 	pause int
 	// own are this process's descriptors of the files, for the syncs it
 	// makes itself (see syncKept).
-	own    []*os.File
+	own []*os.File
+	// failed is the first sync that failed: every later Sync answers it.
+	// Once a write-back error was reported, Linux marks the pages it lost
+	// clean, and the next fsync of the file succeeds without them.
+	failed error
 	closed bool
 }
 
@@ -161,8 +165,10 @@ var ErrClosed = errors.New("fsyncd: closed")
 // started or fails on the way (it was killed, its pipe broke), the file is
 // synced in this process instead, and so are the next helperPause syncs
 // before another helper is started. An error means the file may not be on
-// the disk: the sync itself failed, in the helper or here.
-func (s *Syncer) Sync(i int) error {
+// the disk: the sync itself failed, in the helper or here; the Syncer then
+// answers that error to every later Sync of any file, since a later sync
+// that succeeds would not prove the lost writes reached the disk.
+func (s *Syncer) Sync(i int) (err error) {
 	if i < 0 || i >= len(s.paths) {
 		return fmt.Errorf("fsyncd: no file %d", i)
 	}
@@ -171,6 +177,14 @@ func (s *Syncer) Sync(i int) error {
 	if s.closed {
 		return ErrClosed
 	}
+	if s.failed != nil {
+		return s.failed
+	}
+	defer func() {
+		if err != nil {
+			s.failed = err
+		}
+	}()
 	if s.cmd == nil && s.pause > 0 {
 		s.pause--
 		return s.inProcess(i)
@@ -181,8 +195,8 @@ func (s *Syncer) Sync(i int) error {
 			return s.inProcess(i)
 		}
 	}
-	synced, err := s.ask(i)
-	if err != nil {
+	synced, broken := s.ask(i)
+	if broken != nil {
 		// The helper is broken: whether it synced is unknown, so the
 		// file is synced here.
 		s.stop()

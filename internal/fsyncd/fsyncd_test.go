@@ -99,6 +99,10 @@ func TestSyncer(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		time.Sleep(200 * time.Millisecond) // time enough to die of them
+		if err := syscall.Kill(pid, 0); err != nil {
+			t.Fatalf("the helper died of SIGTERM or SIGINT: %v", err)
+		}
 		if err := s.Sync(0); err != nil {
 			t.Fatal(err)
 		}
@@ -150,6 +154,26 @@ func TestSyncer(t *testing.T) {
 			t.Fatal("the helper was stopped by a failed sync; only a broken helper should be")
 		}
 	})
+	t.Run("after a failed sync every later sync fails, even once the file is back", func(t *testing.T) {
+		paths := files(t, 2)
+		s, _ := fsyncd.New(paths...)
+		defer s.Close()
+		if err := os.Rename(paths[0], paths[0]+".gone"); err != nil {
+			t.Fatal(err)
+		}
+		first := s.Sync(0)
+		if first == nil {
+			t.Fatal("the sync of a missing file succeeded")
+		}
+		if err := os.Rename(paths[0]+".gone", paths[0]); err != nil {
+			t.Fatal(err)
+		}
+		for i := range paths {
+			if err := s.Sync(i); err == nil || err.Error() != first.Error() {
+				t.Fatalf("sync of file %d after the failure answered %v, want %v", i, err, first)
+			}
+		}
+	})
 	t.Run("an index out of range is refused", func(t *testing.T) {
 		s, _ := fsyncd.New(files(t, 1)...)
 		defer s.Close()
@@ -158,7 +182,8 @@ func TestSyncer(t *testing.T) {
 		}
 	})
 	t.Run("close stops the helper and later syncs are refused", func(t *testing.T) {
-		s, _ := fsyncd.New(files(t, 1)...)
+		paths := files(t, 1)
+		s, _ := fsyncd.New(paths...)
 		if err := s.Sync(0); err != nil {
 			t.Fatal(err)
 		}
@@ -169,12 +194,9 @@ func TestSyncer(t *testing.T) {
 		if err := s.Sync(0); !errors.Is(err, fsyncd.ErrClosed) {
 			t.Fatalf("sync after close answered %v", err)
 		}
-		deadline := time.Now().Add(5 * time.Second)
-		for syscall.Kill(pid, 0) == nil {
-			if time.Now().After(deadline) {
-				t.Fatalf("helper %d still runs after close", pid)
-			}
-			time.Sleep(10 * time.Millisecond)
+		// Close waited for the helper: it is gone, not a zombie.
+		if helperRunning(pid, paths[0]) {
+			t.Fatalf("helper %d still runs after close", pid)
 		}
 	})
 	t.Run("no files is refused", func(t *testing.T) {
