@@ -202,6 +202,11 @@ func (db *DB) Open(ctx context.Context) error {
 			w.Close()
 			return fmt.Errorf("open %s: %w", db.Path, err)
 		}
+		// A server whose drills are over gives the helper's memory back.
+		db.syncer.IdleStop = syncerIdleStop
+		if db.Clock != nil {
+			db.syncer.Clock = db.Clock
+		}
 		db.wstmts.unsynced = true
 	}
 	if err := db.prepareWriter(ctx); err != nil {
@@ -257,6 +262,13 @@ func (db *DB) Close() error {
 
 // walFile is the index of the write-ahead log in the syncer's files.
 const walFile = 0
+
+// syncerIdleStop is how long the fsync helper runs without a commit to
+// sync: the helper is the firedrill binary, about 11 MiB of resident
+// memory (most of it the binary's pages, which it shares with the server),
+// which a server with no drill going need not keep; the first commit
+// after that starts it again, within a few milliseconds.
+const syncerIdleStop = 30 * time.Second
 
 // synced returns err, or, after a commit on the write connection that
 // succeeded, whether the write-ahead log reached the disk: the write

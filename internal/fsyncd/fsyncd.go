@@ -11,9 +11,10 @@
 // instead of blocking its thread in the kernel.
 //
 // The helper is the running executable itself, started with an
-// environment variable that this package's init function looks for: any
-// binary that links this package can be its own helper, tests included. It
-// dies with its parent, and it is started on the first sync, not before,
+// environment variable that the init function of package child looks for:
+// any binary that links this package can be its own helper, tests
+// included, and the helper runs none of the binary's other work, nor most
+// of its packages' initialization (see child). It dies with its parent, and it is started on the first sync, not before,
 // so a server with nothing to journal runs no helper. When the helper
 // cannot run, the syncs are made in this process.
 package fsyncd
@@ -26,87 +27,15 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"sync"
 	"syscall"
+	"time"
+
+	"k8s.io/utils/clock"
+
+	"github.com/firedrill/firedrill/internal/fsyncd/child"
 )
-
-// helperEnv marks the helper process; its value is ignored.
-const helperEnv = "FIREDRILL_FSYNCD_HELPER"
-
-func init() {
-	if _, ok := os.LookupEnv(helperEnv); ok {
-		os.Exit(serve(os.Args[1:], os.Stdin, os.Stdout))
-	}
-}
-
-// serve is the helper's loop: for each byte i read from in, it syncs
-// paths[i] and answers on out: a zero byte, or a one byte followed by a
-// two-byte length and the error's text. It returns the process's exit
-// code when in ends.
-func serve(paths []string, in io.Reader, out io.Writer) int {
-	// The server's stop (systemd's SIGTERM to its whole group, say) must
-	// not end a sync half way: the helper ends when its input does, or
-	// with its parent (Pdeathsig).
-	signal.Ignore(syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	files := make([]*os.File, len(paths))
-	r := bufio.NewReader(in)
-	for {
-		i, err := r.ReadByte()
-		if err != nil {
-			return 0 // the parent closed the pipe, or died
-		}
-		var answer []byte
-		if int(i) >= len(paths) {
-			answer = failure(fmt.Errorf("no file %d: the helper syncs %d", i, len(paths)))
-		} else if err := syncKept(&files[i], paths[i]); err != nil {
-			answer = failure(err)
-		} else {
-			answer = []byte{0}
-		}
-		if _, err := out.Write(answer); err != nil {
-			return 1
-		}
-	}
-}
-
-// failure encodes err as the helper's answer.
-func failure(err error) []byte {
-	msg := err.Error()
-	if len(msg) > 1<<15 {
-		msg = msg[:1<<15]
-	}
-	b := make([]byte, 3, 3+len(msg))
-	b[0] = 1
-	binary.BigEndian.PutUint16(b[1:], uint16(len(msg)))
-	return append(b, msg...)
-}
-
-// syncKept syncs the file at path through *f, which it keeps open between
-// syncs: a write-back error is reported to each descriptor that was open
-// when it happened, so a descriptor opened afresh for every sync could
-// miss one that another descriptor saw first. A file replaced since the
-// last sync (a write-ahead log SQLite deleted and created again) is opened
-// anew, so the one synced is never a deleted one kept open.
-func syncKept(f **os.File, path string) error {
-	if *f != nil {
-		now, err := os.Stat(path)
-		was, ferr := (*f).Stat()
-		if err != nil || ferr != nil || !os.SameFile(now, was) {
-			(*f).Close()
-			*f = nil
-		}
-	}
-	if *f == nil {
-		g, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		*f = g
-	}
-	return (*f).Sync()
-}
 
 // helperPause is how many syncs after a helper failed (it could not be
 // started, or it died) are made in this process before another helper is
@@ -117,6 +46,13 @@ const helperPause = 256
 // Syncer syncs a fixed list of files from a helper process. Its methods
 // may be called from several goroutines; syncs run one at a time.
 type Syncer struct {
+	// IdleStop is how long the helper may go without a sync before it is
+	// stopped, its memory given back; the next Sync starts another. Zero
+	// never stops it. Set it, and Clock, before the first Sync.
+	IdleStop time.Duration
+	// Clock times IdleStop; nil is the real clock.
+	Clock clock.Clock
+
 	paths []string
 	mu    sync.Mutex
 	// cmd, in and out are the running helper; nil until the first sync,
@@ -124,8 +60,10 @@ type Syncer struct {
 	cmd *exec.Cmd
 	in  io.WriteCloser
 	out *bufio.Reader
-	// starts counts the helpers started.
-	starts int
+	// starts counts the helpers started, syncs the syncs they made.
+	starts, syncs int
+	// idle is closed when the running helper ends, for its idle watch.
+	idle chan struct{}
 	// pause is how many syncs are still made in this process before a
 	// helper is started again (see helperPause).
 	pause int
@@ -196,10 +134,11 @@ func (s *Syncer) Sync(i int) (err error) {
 		}
 	}
 	synced, broken := s.ask(i)
+	s.syncs++
 	if broken != nil {
 		// The helper is broken: whether it synced is unknown, so the
 		// file is synced here.
-		s.stop()
+		s.end(true)
 		s.pause = helperPause
 		return s.inProcess(i)
 	}
@@ -208,7 +147,7 @@ func (s *Syncer) Sync(i int) (err error) {
 
 // inProcess syncs file i in this process.
 func (s *Syncer) inProcess(i int) error {
-	if err := syncKept(&s.own[i], s.paths[i]); err != nil {
+	if err := child.SyncKept(&s.own[i], s.paths[i]); err != nil {
 		return fmt.Errorf("sync %s: %w", s.paths[i], err)
 	}
 	return nil
@@ -255,9 +194,11 @@ func (s *Syncer) start() error {
 	cmd := exec.Command(exe, s.paths...)
 	// One processor is plenty for a loop of syncs; the helper needs no
 	// other environment.
-	cmd.Env = []string{helperEnv + "=1", "GOMAXPROCS=1"}
+	cmd.Env = []string{child.Env + "=1", "GOMAXPROCS=1"}
 	// Its own process group, so that a Ctrl-C in the server's terminal
-	// does not reach it; it dies with the server.
+	// does not reach it; it dies with the server. A signal sent to it
+	// alone (a service manager's stop) may end it: the sync in flight is
+	// then made in this process.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	in, err := cmd.StdinPipe()
 	if err != nil {
@@ -273,18 +214,64 @@ func (s *Syncer) start() error {
 	}
 	s.cmd, s.in, s.out = cmd, in, bufio.NewReader(out)
 	s.starts++
+	if s.IdleStop > 0 {
+		s.idle = make(chan struct{})
+		go s.watchIdle(s.idle)
+	}
 	return nil
 }
 
-// stop kills the helper and waits for it.
-func (s *Syncer) stop() {
+// watchIdle ends the helper when IdleStop passes without a sync; done is
+// closed when the helper ends otherwise.
+func (s *Syncer) watchIdle(done chan struct{}) {
+	var c clock.Clock = clock.RealClock{}
+	if s.Clock != nil {
+		c = s.Clock
+	}
+	s.mu.Lock()
+	seen := s.syncs
+	s.mu.Unlock()
+	t := c.NewTimer(s.IdleStop)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C():
+		}
+		s.mu.Lock()
+		if s.idle != done { // it ended meanwhile
+			s.mu.Unlock()
+			return
+		}
+		if s.syncs == seen {
+			s.end(false)
+			s.mu.Unlock()
+			return
+		}
+		seen = s.syncs
+		s.mu.Unlock()
+		t.Reset(s.IdleStop)
+	}
+}
+
+// end ends the helper and waits for it: killed when it is broken,
+// otherwise by the end of its input, after which it has nothing left to
+// do. How it ended does not matter: every sync it answered was made.
+func (s *Syncer) end(kill bool) {
 	if s.cmd == nil {
 		return
 	}
 	s.in.Close()
-	_ = s.cmd.Process.Kill()
+	if kill {
+		_ = s.cmd.Process.Kill()
+	}
 	_ = s.cmd.Wait()
 	s.cmd, s.in, s.out = nil, nil, nil
+	if s.idle != nil {
+		close(s.idle)
+		s.idle = nil
+	}
 }
 
 // Starts returns how many helpers this Syncer started.
@@ -305,8 +292,7 @@ func (s *Syncer) Pid() int {
 }
 
 // Close stops the helper and closes this process's descriptors; Sync
-// fails with ErrClosed afterwards. How the helper ended does not matter
-// once its input is closed: every sync it answered was made.
+// fails with ErrClosed afterwards.
 func (s *Syncer) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -318,10 +304,6 @@ func (s *Syncer) Close() error {
 			s.own[i] = nil
 		}
 	}
-	if s.cmd != nil {
-		s.in.Close()
-		_ = s.cmd.Wait() // it ends when its input does
-		s.cmd, s.in, s.out = nil, nil, nil
-	}
+	s.end(false)
 	return errors.Join(errs...)
 }

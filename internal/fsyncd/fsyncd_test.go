@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	testingclock "k8s.io/utils/clock/testing"
+
 	"github.com/firedrill/firedrill/internal/fsyncd"
 )
 
@@ -87,27 +89,19 @@ func TestSyncer(t *testing.T) {
 			t.Fatalf("helper pid %d (old %d), %d started; want a second helper", pid, old, s.Starts())
 		}
 	})
-	t.Run("the helper outlives a SIGTERM or SIGINT sent to it", func(t *testing.T) {
+	t.Run("the helper runs in a process group of its own, out of reach of the server's terminal", func(t *testing.T) {
 		s, _ := fsyncd.New(files(t, 1)...)
 		defer s.Close()
 		if err := s.Sync(0); err != nil {
 			t.Fatal(err)
 		}
 		pid := s.Pid()
-		for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
-			if err := syscall.Kill(pid, sig); err != nil {
-				t.Fatal(err)
-			}
-		}
-		time.Sleep(200 * time.Millisecond) // time enough to die of them
-		if err := syscall.Kill(pid, 0); err != nil {
-			t.Fatalf("the helper died of SIGTERM or SIGINT: %v", err)
-		}
-		if err := s.Sync(0); err != nil {
+		pgid, err := syscall.Getpgid(pid)
+		if err != nil {
 			t.Fatal(err)
 		}
-		if s.Pid() != pid || s.Starts() != 1 {
-			t.Fatalf("helper %d after the signals, %d started; want %d still serving", s.Pid(), s.Starts(), pid)
+		if pgid != pid || pgid == syscall.Getpgrp() {
+			t.Fatalf("the helper %d is in process group %d (this process's: %d), want its own", pid, pgid, syscall.Getpgrp())
 		}
 	})
 	t.Run("a helper that died is no error of close", func(t *testing.T) {
@@ -197,6 +191,51 @@ func TestSyncer(t *testing.T) {
 		// Close waited for the helper: it is gone, not a zombie.
 		if helperRunning(pid, paths[0]) {
 			t.Fatalf("helper %d still runs after close", pid)
+		}
+	})
+	t.Run("an idle helper is stopped, one kept busy is not, and the next sync starts another", func(t *testing.T) {
+		const idle = 30 * time.Second
+		fc := testingclock.NewFakeClock(time.Unix(0, 0))
+		s, _ := fsyncd.New(files(t, 1)...)
+		s.IdleStop, s.Clock = idle, fc
+		defer s.Close()
+		sync := func() {
+			t.Helper()
+			if err := s.Sync(0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// watched waits until the idle watch waits on the clock again.
+		watched := func() {
+			t.Helper()
+			for start := time.Now(); !fc.HasWaiters(); time.Sleep(time.Millisecond) {
+				if time.Since(start) > 10*time.Second {
+					t.Fatal("the idle watch never waits")
+				}
+			}
+		}
+		sync()
+		pid := s.Pid()
+		watched()
+		fc.Step(idle / 2)
+		sync()
+		fc.Step(idle / 2)
+		watched() // it looked, saw the sync, and waits again
+		if s.Pid() != pid {
+			t.Fatalf("a helper that synced %s ago was stopped", idle/2)
+		}
+		fc.Step(idle)
+		for start := time.Now(); s.Pid() != 0; time.Sleep(time.Millisecond) {
+			if time.Since(start) > 10*time.Second {
+				t.Fatalf("a helper idle for %s still runs", idle)
+			}
+		}
+		if helperRunning(pid, s.Paths()[0]) {
+			t.Fatal("the idle helper's process still runs")
+		}
+		sync()
+		if s.Pid() == 0 || s.Starts() != 2 {
+			t.Fatalf("after the idle stop a sync started %d helpers in all (pid %d), want 2", s.Starts(), s.Pid())
 		}
 	})
 	t.Run("no files is refused", func(t *testing.T) {
