@@ -203,10 +203,9 @@ func (db *DB) Open(ctx context.Context) error {
 			return fmt.Errorf("open %s: %w", db.Path, err)
 		}
 		// A server whose drills are over gives the helper's memory back.
+		// On the real clock: a test's fake Clock times the commits' hold,
+		// and a watch waiting on it would look like a held commit.
 		db.syncer.IdleStop = syncerIdleStop
-		if db.Clock != nil {
-			db.syncer.Clock = db.Clock
-		}
 		db.wstmts.unsynced = true
 	}
 	if err := db.prepareWriter(ctx); err != nil {
@@ -263,8 +262,8 @@ func (db *DB) Close() error {
 // walFile is the index of the write-ahead log in the syncer's files.
 const walFile = 0
 
-// syncerIdleStop is how long the fsync helper runs without a commit to
-// sync: the helper is the firedrill binary, about 11 MiB of resident
+// syncerIdleStop is how long (to twice as long) the fsync helper runs
+// without a commit to sync: the helper is the firedrill binary, about 11 MiB of resident
 // memory (most of it the binary's pages, which it shares with the server),
 // which a server with no drill going need not keep; the first commit
 // after that starts it again, within a few milliseconds.

@@ -212,7 +212,16 @@ func (s *Syncer) start() error {
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	s.cmd, s.in, s.out = cmd, in, bufio.NewReader(out)
+	r := bufio.NewReader(out)
+	hello := make([]byte, len(child.Hello))
+	if _, err := io.ReadFull(r, hello); err != nil || string(hello) != child.Hello {
+		// Not the helper, or something printed before it took over.
+		in.Close()
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return fmt.Errorf("fsyncd: the helper greeted %q (%v)", hello, err)
+	}
+	s.cmd, s.in, s.out = cmd, in, r
 	s.starts++
 	if s.IdleStop > 0 {
 		s.idle = make(chan struct{})

@@ -1,10 +1,14 @@
 // Package child is the fsync helper process's side of internal/fsyncd: its
 // init function turns a process started with Env set into the helper,
-// before the packages the binary links for its own work have initialized
-// (an init runs once every package it imports has, and this one imports
-// only a few of the standard library's, so the binary's heavy ones, the
-// gRPC, protobuf and Kubernetes registrations, come after it and never
-// run in the helper: it stays a few MiB).
+// before many of the packages the binary links have initialized. Go
+// initializes packages in the order of their import paths, each as soon
+// as its imports are: this one imports only a few of the standard
+// library's, so it comes after those and after the ready packages whose
+// paths sort before its own (fmt, encoding/json, parts of gRPC and
+// protobuf), but before the heavy registrations of gRPC, protobuf and
+// Kubernetes, which never run in the helper. The helper greets its parent
+// with Hello first, so that anything an earlier init printed is seen as
+// a broken helper rather than read as an answer.
 package child
 
 import (
@@ -17,6 +21,9 @@ import (
 // Env marks the helper process; its value is ignored.
 const Env = "FIREDRILL_FSYNCD_HELPER"
 
+// Hello is the first thing the helper writes to its parent.
+const Hello = "fsyncd 1\n"
+
 func init() {
 	if _, ok := os.LookupEnv(Env); ok {
 		os.Exit(serve(os.Args[1:], os.Stdin, os.Stdout))
@@ -28,6 +35,9 @@ func init() {
 // two-byte length and the error's text. It returns the process's exit
 // code when in ends: the parent closed it, or died.
 func serve(paths []string, in io.Reader, out io.Writer) int {
+	if _, err := io.WriteString(out, Hello); err != nil {
+		return 1
+	}
 	files := make([]*os.File, len(paths))
 	r := bufio.NewReader(in)
 	for {
