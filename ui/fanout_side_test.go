@@ -96,10 +96,12 @@ func (r sideResult) fanoutResult() fanoutResult {
 		mem: memUse{bytes: r.Bytes, objects: r.Objects, cycles: r.Cycles, gcCPU: r.GCCPU}, toHub: r.ToHub, fromHub: r.FromHub}
 }
 
+// toSideGroups is g as a side sends it over its pipe.
 func toSideGroups(g groupStats) sideGroups {
 	return sideGroups{Groups: g.groups, Posts: g.posts, MaxPosts: g.maxPosts, MeanPosts: g.meanPosts, SyncP50: g.syncP50, SyncP99: g.syncP99}
 }
 
+// groupStats is g as the benchmark reports it.
 func (g sideGroups) groupStats() groupStats {
 	return groupStats{groups: g.Groups, posts: g.Posts, maxPosts: g.MaxPosts, meanPosts: g.MeanPosts, syncP50: g.SyncP50, syncP99: g.SyncP99}
 }

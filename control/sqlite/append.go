@@ -56,7 +56,7 @@ func (db *DB) writeGroup(batch []groupcommit.Item[appendReq], savepoints bool) (
 	}
 	defer conn.Close()
 	err = conn.Raw(func(dc any) error {
-		if err := db.wstmts.on(ctx, dc); err != nil {
+		if err := db.wstmts.on(ctx, dc, db.syncer != nil); err != nil {
 			return err
 		}
 		errs, ok = db.writeGroupOn(ctx, batch, savepoints, errs, fail)

@@ -18,7 +18,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"k8s.io/utils/clock"
@@ -114,10 +113,8 @@ type DB struct {
 	// checkpoints copies the log into the file off the commit path.
 	checkpoints *checkpointer
 	// syncer syncs the write-ahead log after each commit on the write
-	// connection; nil when SyncInProcess. syncErr is set when it failed
-	// (see synced).
-	syncer  *fsyncd.Syncer
-	syncErr atomic.Pointer[error]
+	// connection; nil when SyncInProcess.
+	syncer *fsyncd.Syncer
 	// appends commits concurrent appends in groups.
 	appends *groupcommit.Queue[appendReq]
 	// heads are the last sequence numbers this store committed per
@@ -206,7 +203,6 @@ func (db *DB) Open(ctx context.Context) error {
 		// On the real clock: a test's fake Clock times the commits' hold,
 		// and a watch waiting on it would look like a held commit.
 		db.syncer.IdleStop = syncerIdleStop
-		db.wstmts.unsynced = true
 	}
 	if err := db.prepareWriter(ctx); err != nil {
 		w.Close()
@@ -263,10 +259,11 @@ func (db *DB) Close() error {
 const walFile = 0
 
 // syncerIdleStop is how long (to twice as long) the fsync helper runs
-// without a commit to sync: the helper is the firedrill binary, about 11 MiB of resident
-// memory (most of it the binary's pages, which it shares with the server),
-// which a server with no drill going need not keep; the first commit
-// after that starts it again, within a few milliseconds.
+// without a commit to sync: the helper is the firedrill binary, about
+// 11 MiB of resident memory (most of it the binary's pages, which it
+// shares with the server), which a server with no drill going need not
+// keep; the first commit after that starts it again, within a few
+// milliseconds.
 const syncerIdleStop = 30 * time.Second
 
 // synced returns err, or, after a commit on the write connection that
@@ -283,20 +280,23 @@ func (db *DB) synced(err error) error {
 	if err != nil || db.syncer == nil {
 		return err
 	}
-	if err := db.syncer.Sync(walFile); err != nil {
-		err = injectors.Errorf(injectors.EINTERNAL, "the journal %s could not be synced to the disk after a commit, so it takes no more appends until firedrill restarts: %v", db.Path, err)
-		db.syncErr.CompareAndSwap(nil, &err)
-		return err
-	}
-	return nil
+	return db.syncError(db.syncer.Sync(walFile))
 }
 
 // syncFailed returns the error that failed the store (see synced), or nil.
 func (db *DB) syncFailed() error {
-	if p := db.syncErr.Load(); p != nil {
-		return *p
+	if db.syncer == nil {
+		return nil
 	}
-	return nil
+	return db.syncError(db.syncer.Failed())
+}
+
+// syncError is the store's error for a failed sync of its log, or nil.
+func (db *DB) syncError(err error) error {
+	if err == nil {
+		return nil
+	}
+	return injectors.Errorf(injectors.EINTERNAL, "the journal %s could not be synced to the disk after a commit, so it takes no more appends until firedrill restarts: %v", db.Path, err)
 }
 
 // Version returns the schema version of the open database.
@@ -428,9 +428,9 @@ const shownGather = time.Millisecond
 // (BenchmarkFanout). Since session 15 the syncs run in a helper process
 // (internal/fsyncd), which took most of the remaining stall away; the pace
 // still bounds how often the disk is flushed, and a cloud disk's IOPS
-// budget counts those flushes. Whoever takes a drill's lock while its message's commit is
-// held — the drill's next message, its kill switch, a read of its state —
-// hurries the commit (control.Hurrier), so the wait delays nobody but the
+// budget counts those flushes. Whoever takes a drill's lock while its
+// message's commit is held — the drill's next message, its kill switch, a
+// read of its state — hurries the commit (control.Hurrier), so the wait delays nobody but the
 // sender's answer, by up to shownPace plus the commit (more behind a
 // backlog of more than maxGroup appends). In A/B runs at 10 drills, the
 // burst kept the pace from holding a quiet room's messages longer than the
@@ -447,8 +447,8 @@ type appendReq struct {
 }
 
 // Append implements control.Store. The events are durable (committed, and
-// the log synced, see synced) when it returns nil. Concurrent appends — from different
-// drills, mostly — are committed together, one group at a time (group
+// the log synced, see synced) when it returns nil. Concurrent appends —
+// from different drills, mostly — are committed together, one group at a time (group
 // commit, see internal/groupcommit), so that a busy server pays one fsync
 // per group instead of one per event; each append still succeeds or fails
 // on its own.

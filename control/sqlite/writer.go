@@ -17,14 +17,7 @@ import (
 type writerStmts struct {
 	// conn is the driver connection the statements belong to: if
 	// database/sql ever replaced it, they are prepared again on the new one.
-	conn any
-	// unsynced turns the connection's syncs at commit off
-	// (synchronous=NORMAL) when its statements are prepared: the DB syncs
-	// its commits from a helper process instead (see DB.SyncInProcess).
-	// NORMAL, not OFF: SQLite still syncs what it relies on itself, the
-	// log before a checkpoint copies it, the database file after, the
-	// log's header when it starts over, and both on the last close.
-	unsynced                                                     bool
+	conn                                                         any
 	begin, commit, rollback                                      driver.Stmt
 	head, insert, summary, state, savepoint, rollbackTo, release driver.Stmt
 	pageCount, checkpoint                                        driver.Stmt
@@ -62,14 +55,19 @@ ON CONFLICT (id) DO UPDATE SET title = excluded.title, scenario = excluded.scena
 }
 
 // on returns the statements prepared on dc, preparing them if they belong
-// to no or another connection.
-func (st *writerStmts) on(ctx context.Context, dc any) error {
+// to no or another connection. With unsynced, it also turns dc's syncs at
+// commit off (synchronous=NORMAL) when it prepares them: the DB syncs its
+// commits from a helper process instead (see DB.SyncInProcess). NORMAL,
+// not OFF: SQLite still syncs what it relies on itself, the log before a
+// checkpoint copies it, the database file after, the log's header when it
+// starts over, and both on the last close.
+func (st *writerStmts) on(ctx context.Context, dc any, unsynced bool) error {
 	if st.conn == dc {
 		return nil
 	}
 	if st.conn != nil {
 		// The old connection is gone with its statements.
-		*st = writerStmts{unsynced: st.unsynced}
+		*st = writerStmts{}
 	}
 	pc, ok := dc.(driver.ConnPrepareContext)
 	if !ok {
@@ -83,7 +81,7 @@ func (st *writerStmts) on(ctx context.Context, dc any) error {
 		}
 		*p.s = s
 	}
-	if st.unsynced {
+	if unsynced {
 		// Not a prepared statement: SQLite applies this pragma when it
 		// compiles it, so preparing it would turn the syncs off however
 		// the statement is used.
@@ -108,7 +106,7 @@ func (st *writerStmts) close() error {
 			errs = append(errs, (*p.s).Close())
 		}
 	}
-	*st = writerStmts{unsynced: st.unsynced}
+	*st = writerStmts{}
 	return errors.Join(errs...)
 }
 
@@ -155,7 +153,7 @@ func (db *DB) prepareWriter(ctx context.Context) error {
 		return err
 	}
 	defer conn.Close()
-	return conn.Raw(func(dc any) error { return db.wstmts.on(ctx, dc) })
+	return conn.Raw(func(dc any) error { return db.wstmts.on(ctx, dc, db.syncer != nil) })
 }
 
 // closeWriter closes the writer's statements on the connection they
@@ -171,7 +169,7 @@ func (db *DB) closeWriter() error {
 	defer conn.Close()
 	return conn.Raw(func(dc any) error {
 		if dc != db.wstmts.conn {
-			db.wstmts = writerStmts{unsynced: db.wstmts.unsynced} // gone with their connection
+			db.wstmts = writerStmts{} // gone with their connection
 			return nil
 		}
 		return db.wstmts.close()

@@ -14,9 +14,10 @@
 // environment variable that the init function of package child looks for:
 // any binary that links this package can be its own helper, tests
 // included, and the helper runs none of the binary's other work, nor most
-// of its packages' initialization (see child). It dies with its parent, and it is started on the first sync, not before,
-// so a server with nothing to journal runs no helper. When the helper
-// cannot run, the syncs are made in this process.
+// of its packages' initialization (see child). It dies with its parent,
+// and it is started on the first sync, not before, so a server with
+// nothing to journal runs no helper. When the helper cannot run, the syncs
+// are made in this process.
 package fsyncd
 
 import (
@@ -212,17 +213,14 @@ func (s *Syncer) start() error {
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	r := bufio.NewReader(out)
+	s.cmd, s.in, s.out = cmd, in, bufio.NewReader(out)
+	s.starts++
 	hello := make([]byte, len(child.Hello))
-	if _, err := io.ReadFull(r, hello); err != nil || string(hello) != child.Hello {
+	if _, err := io.ReadFull(s.out, hello); err != nil || string(hello) != child.Hello {
 		// Not the helper, or something printed before it took over.
-		in.Close()
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
+		s.end(true)
 		return fmt.Errorf("fsyncd: the helper greeted %q (%v)", hello, err)
 	}
-	s.cmd, s.in, s.out = cmd, in, r
-	s.starts++
 	if s.IdleStop > 0 {
 		s.idle = make(chan struct{})
 		go s.watchIdle(s.idle)
@@ -281,6 +279,14 @@ func (s *Syncer) end(kill bool) {
 		close(s.idle)
 		s.idle = nil
 	}
+}
+
+// Failed returns the error of the sync that failed, which every later Sync
+// answers too (see Sync), or nil.
+func (s *Syncer) Failed() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.failed
 }
 
 // Starts returns how many helpers this Syncer started.

@@ -66,10 +66,10 @@ type Queue[R any] struct {
 	// that is not patient came, which ends that wait.
 	gather time.Duration
 	// pace and burst space the groups of patient writes only (see
-	// StartPaced and count): due is when the writer's groups so far would have
-	// started had each come pace after the one before (the theoretical
-	// arrival time of the generic cell rate algorithm), on clock; such a
-	// group may start burst paces ahead of it.
+	// StartPaced and count): due is when the writer's groups so far would
+	// have started had each come pace after the one before (the
+	// theoretical arrival time of the generic cell rate algorithm), on
+	// clock; such a group may start burst paces ahead of it.
 	pace   time.Duration
 	burst  int
 	due    time.Time

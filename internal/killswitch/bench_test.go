@@ -30,8 +30,8 @@ const undo = `{"data":{"DB_POOL_MAX":"50"},"metadata":{"annotations":{"firedrill
 // BenchmarkKillSwitch measures the kill switch as a facilitator triggers
 // it: Engine.AbortReport on a running drill of 10, 50 and 200 ConfigMap
 // faults, from the call until every fault is reverted in the cluster and
-// journaled (SQLite, its log synced at each commit), through the plugin host and the
-// Kubernetes plugin in its own process. Side by side, in the same run and
+// journaled (SQLite, its log synced at each commit), through the plugin
+// host and the Kubernetes plugin in its own process. Side by side, in the same run and
 // on the same objects: the floor (the same undo as N parallel client-go
 // PATCHes, one per object, nothing journaled) and N `kubectl patch`
 // processes one after another. It prints min/median/max of

@@ -25,7 +25,7 @@ import (
 // and briefed, 5 chat messages in each through the HTTP API). Target: idle
 // at most 60 MiB for both processes together. Under load the journal's
 // fsync helper (internal/fsyncd) is a third process of the tree, counted
-// in the loaded line; it stops 30 s after the last commit.
+// in the loaded line; it stops 30-60 s after the last commit.
 //
 // It prints three views, because they differ by a factor of two here: the
 // sum of VmRSS (the target's measure), which counts the pages of the one

@@ -12,9 +12,9 @@ import (
 )
 
 // BenchmarkJournalAppend compares the journal append rate of the two
-// stores side by side, both durable: SQLite with its log synced at each commit (the fsync helper's, see
-// internal/fsyncd) on a file
-// of the temporary directory, PostgreSQL with fsync and synchronous_commit
+// stores side by side, both durable: SQLite with its log synced at each
+// commit (by the fsync helper, see internal/fsyncd) on a file of the
+// temporary directory, PostgreSQL with fsync and synchronous_commit
 // on, on a throwaway cluster on the same disk reached over local TCP.
 func BenchmarkJournalAppend(b *testing.B) {
 	ctx := context.Background()
