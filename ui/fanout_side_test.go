@@ -10,6 +10,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/internal/gctune"
+	"github.com/firedrill/firedrill/ui"
 )
 
 // fanoutSide is one side of BenchmarkFanout's comparison as the benchmark
@@ -44,8 +48,8 @@ const (
 	// sideTraceEnv names a directory for an execution trace of each
 	// side's process (go tool trace).
 	sideTraceEnv = "FIREDRILL_BENCH_SIDE_TRACE"
-	// sideProfileEnv names a directory for a CPU profile of each side's
-	// process (go tool pprof).
+	// sideProfileEnv names a directory for a CPU and a heap profile of
+	// each side's process (go tool pprof).
 	sideProfileEnv = "FIREDRILL_BENCH_SIDE_PROFILE"
 )
 
@@ -114,8 +118,13 @@ type localSide struct {
 }
 
 // openSide opens n drills of the side called name ("bare", "floor" or
-// "room") in this process, with their sockets.
-func openSide(b *testing.B, name string, n int) *localSide {
+// "room") in this process, with their sockets. In a process of its own
+// (own), the room runs with the garbage collector's targets serve sets
+// (internal/gctune: GOGC raised from Go's 100 to 400 while browsers
+// stream, unless GOGC is set), as a user's server does; the bare hub and
+// the durable floor with Go's defaults. In the benchmark's process, which
+// the three share, all run with Go's defaults.
+func openSide(b *testing.B, name string, n int, own bool) *localSide {
 	switch name {
 	case "bare":
 		return &localSide{fanoutLoad: startFanout(b, name, newBareHub(b), n)}
@@ -123,7 +132,13 @@ func openSide(b *testing.B, name string, n int) *localSide {
 		h := newDurableHub(b)
 		return &localSide{fanoutLoad: startFanout(b, name, h, n), floor: h}
 	case "room":
-		return &localSide{fanoutLoad: startFanout(b, name, &drillRoomFanout{e: newEnv(b)}, n)}
+		var opts []envOption
+		if own {
+			gc := gctune.Apply(os.Getenv, os.ReadFile)
+			b.Logf("room: %s", gc.Settings())
+			opts = append(opts, func(c *ui.Config, _ *control.Engine) { c.Streaming = gc.Streaming })
+		}
+		return &localSide{fanoutLoad: startFanout(b, name, &drillRoomFanout{e: newEnv(b, opts...)}, n)}
 	}
 	b.Fatalf("no fan-out side %q, expected bare, floor or room", name)
 	return nil
@@ -174,7 +189,8 @@ func startSide(b *testing.B, name string, n int) *remoteSide {
 		args = append(args, fmt.Sprintf("-test.trace=%s/fanout-%s-%d.trace", dir, name, n))
 	}
 	if dir := os.Getenv(sideProfileEnv); dir != "" {
-		args = append(args, fmt.Sprintf("-test.cpuprofile=%s/fanout-%s-%d.cpu", dir, name, n))
+		args = append(args, fmt.Sprintf("-test.cpuprofile=%s/fanout-%s-%d.cpu", dir, name, n),
+			fmt.Sprintf("-test.memprofile=%s/fanout-%s-%d.mem", dir, name, n))
 	}
 	s.cmd = exec.Command(exe, args...)
 	s.cmd.Env = append(os.Environ(), sideEnv+"="+name, sideDrillsEnv+"="+strconv.Itoa(n))
@@ -287,7 +303,7 @@ func BenchmarkFanoutSide(b *testing.B) {
 	cmds, answers := os.NewFile(3, "commands"), os.NewFile(4, "answers")
 	dec, enc := json.NewDecoder(cmds), json.NewEncoder(answers)
 	for b.Loop() {
-		s := openSide(b, name, n)
+		s := openSide(b, name, n, true)
 		calibrateGCTrace()
 		if err := enc.Encode(sideAnswer{Ready: true}); err != nil {
 			b.Fatal(err)

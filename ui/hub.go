@@ -124,6 +124,9 @@ type Hub struct {
 	bufferSize int
 
 	subscribers, dropped, delivered atomic.Int64
+	// streaming, when set, is told when the number of subscribers may
+	// have gone from none to some or back (see Config.Streaming).
+	streaming func(subscribers func() int)
 }
 
 // hubShards is the number of locks drills are spread over.
@@ -183,6 +186,9 @@ func (h *Hub) shard(drillID string) *hubShard {
 	return &h.shards[sum%hubShards]
 }
 
+// count returns the number of subscribers.
+func (h *Hub) count() int { return int(h.subscribers.Load()) }
+
 // Close closes every subscriber's buffer; later subscriptions are refused
 // and later events dropped.
 func (h *Hub) Close() {
@@ -213,7 +219,9 @@ func (h *Hub) drop(sh *hubShard, s *subscriber) {
 	if len(set) == 0 {
 		delete(sh.subs, s.drillID)
 	}
-	h.subscribers.Add(-1)
+	if h.subscribers.Add(-1) == 0 && h.streaming != nil {
+		h.streaming(h.count)
+	}
 	close(s.send)
 }
 
@@ -368,7 +376,9 @@ func (h *Hub) subscribe(drillID, personID string, staff bool, resume string) *su
 		sh.subs[drillID] = set
 	}
 	set[s] = struct{}{}
-	h.subscribers.Add(1)
+	if h.subscribers.Add(1) == 1 && h.streaming != nil {
+		h.streaming(h.count)
+	}
 	for _, e := range sh.pending[drillID] {
 		if e.unnumbered && !s.staff && e.audience != AudienceStaff {
 			// The participants' form of e is missing: resume once it is

@@ -119,6 +119,13 @@ type Config struct {
 	// MaxRehearsals is how many rehearsals run at once; 0 means
 	// DefaultMaxRehearsals.
 	MaxRehearsals int
+	// Streaming, when set, is called whenever the number of WebSockets
+	// streaming drills may have gone from none to some or back, with what
+	// counts them now. Calls come from many goroutines at once and may
+	// arrive out of order, so the callee counts under a lock of its own
+	// rather than trust the order (see gctune.Tuner.Streaming, which
+	// serve gives here).
+	Streaming func(streams func() int)
 }
 
 // Server is the drill room's HTTP server.
@@ -267,6 +274,7 @@ func NewServer(cfg Config) (*Server, error) {
 		studioChecks: newLimiter(cfg.Clock, cfg.StudioCheckLimit),
 		studioSlots:  make(chan struct{}, studioChecksAtOnce),
 	}
+	s.hub.streaming = cfg.Streaming
 	if cfg.Studio != nil {
 		s.studioOpts = cfg.Studio.opts
 	}

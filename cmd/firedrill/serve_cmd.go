@@ -17,6 +17,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/firedrill/firedrill/control"
+	"github.com/firedrill/firedrill/internal/gctune"
 	"github.com/firedrill/firedrill/internal/metrics"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/ui"
@@ -72,6 +73,8 @@ type servedRoom struct {
 	// Library holds the scenarios that loaded: the files of scenarios.dirs
 	// (read again when they change) and those written in the studio.
 	Library *ui.Catalog
+	// GC is the garbage collector's targets the room runs with.
+	GC gctune.Settings
 }
 
 // scenarioPoll is how often the scenario files are checked for changes.
@@ -152,7 +155,11 @@ func (m *Main) openRoom(cmd *cobra.Command) (*servedRoom, *ui.Server, error) {
 	if rerr != nil {
 		m.pluginLogger().Info("rehearsals with robot participants are off", "reason", rerr.Error())
 	}
+	// The collector's target rises while browsers stream: its marks are
+	// what makes chat messages late (see internal/gctune).
+	gc := gctune.Apply(m.Getenv, os.ReadFile)
 	srv, err := ui.NewServer(ui.Config{
+		Streaming:  gc.Streaming,
 		Rehearsals: rehearsals,
 		Engine:     e, Journal: db, Studio: lib, Tokens: tokens, Sessions: tokens, Links: tokens, Admin: admin, OIDC: cfg.Auth.OIDC.ui(),
 		PublicURL: cfg.PublicURL, TrustedProxies: proxies, Logger: m.pluginLogger(), Program: prog, SurveyURL: cfg.Program.SurveyURL,
@@ -177,7 +184,7 @@ func (m *Main) openRoom(cmd *cobra.Command) (*servedRoom, *ui.Server, error) {
 		Leading: m.leading,
 	})
 	m.OnClose(srv.Close)
-	return &servedRoom{Engine: e, Library: lib}, srv, nil
+	return &servedRoom{Engine: e, Library: lib, GC: gc.Settings()}, srv, nil
 }
 
 // releaseStartupGarbage collects the garbage of opening the room and gives
@@ -242,6 +249,7 @@ func (m *Main) serve(cmd *cobra.Command, hooks roomHooks) error {
 	fmt.Fprintf(m.Stdout, "firedrill: drill room on %s\n", base)
 	fmt.Fprintf(m.Stdout, "firedrill: facilitator console: %s/login (sign in with the admin credential)\n", base)
 	fmt.Fprintf(m.Stdout, "firedrill: %d scenario(s) loaded; drill clock time scale %g\n", len(room.Library.Scenarios()), cfg.Drill.TimeScale)
+	fmt.Fprintf(m.Stdout, "firedrill: %s\n", room.GC)
 
 	room.URL = base
 	var hookErr error
