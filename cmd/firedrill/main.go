@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -114,6 +115,11 @@ type Main struct {
 	metrics *metrics.Metrics
 	// elector is the leader election of a replica (ha.namespace).
 	elector *ha.Elector
+	// journalHealth, when set (serve on SQLite), says why the journal
+	// takes no appends (see ready).
+	journalHealth func() error
+	// journalFailed is set once ready has logged the journal's failure.
+	journalFailed atomic.Bool
 
 	mu      sync.Mutex
 	closers []func() error

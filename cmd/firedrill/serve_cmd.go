@@ -104,6 +104,9 @@ func (m *Main) openRoom(cmd *cobra.Command) (*servedRoom, *ui.Server, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if h, ok := db.(interface{ Health() error }); ok {
+		m.journalHealth = h.Health
+	}
 	tokens, err := m.openRoomStore(ctx, cfg.Store.Driver)
 	if err != nil {
 		return nil, nil, err
@@ -302,10 +305,24 @@ func (s *switchHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // single controller, while it holds the Lease for a replica of several.
 func (m *Main) leading() bool { return m.elector == nil || m.elector.Leading() }
 
-// ready is /readyz of the leader's room: ready while it holds the Lease.
+// ready is /readyz of the leader's room: ready while it holds the Lease
+// and its journal takes appends. A journal whose log could not be synced
+// takes none until a restart (control/sqlite); /readyz, which anyone may
+// read, says so without the file's path or the system's error, which the
+// log gets once.
 func (m *Main) ready() error {
 	if m.elector != nil {
-		return m.elector.Fence()
+		if err := m.elector.Fence(); err != nil {
+			return err
+		}
+	}
+	if m.journalHealth != nil {
+		if err := m.journalHealth(); err != nil {
+			if m.journalFailed.CompareAndSwap(false, true) {
+				m.pluginLogger().Error("the journal takes no appends until firedrill restarts", "err", err.Error())
+			}
+			return errors.New("the journal could not be synced to the disk after a commit and takes no appends until firedrill restarts; see the log")
+		}
 	}
 	return nil
 }

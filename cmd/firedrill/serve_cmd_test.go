@@ -189,3 +189,74 @@ func TestServe(t *testing.T) {
 		}
 	})
 }
+
+// TestServeReadyzSaysWhenTheJournalCannotSync breaks the SQLite journal's
+// log under a running serve: the write that hits it fails, and /readyz,
+// which a load balancer or Kubernetes probes, says the room is not ready
+// (without the file's path, which the log gets), so that it stops sending
+// work to a controller that takes none until it restarts.
+func TestServeReadyzSaysWhenTheJournalCannotSync(t *testing.T) {
+	dir := t.TempDir()
+	pluginDir := buildFlagfile(t)
+	flags := filepath.Join(dir, "flags.json")
+	if err := os.WriteFile(flags, []byte(`{"payments":"on"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	scDir := filepath.Join(dir, "scenarios")
+	sc, _ := os.ReadFile("testdata/serve/flags.yaml")
+	_ = os.MkdirAll(scDir, 0o755)
+	if err := os.WriteFile(filepath.Join(scDir, "flags.yaml"), bytes.ReplaceAll(sc, []byte("FLAGS_FILE"), []byte(flags)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const token = "serve-test-admin-token-123"
+	data := filepath.Join(dir, "data")
+	config := "listen: 127.0.0.1:0\ndataDir: " + data + "\n" +
+		"auth:\n  adminToken: " + token + "\n" +
+		"plugins:\n  dir: " + pluginDir + "\n" +
+		"scenarios:\n  dirs: [" + scDir + "]\n"
+	cfgPath := filepath.Join(dir, "firedrill.yaml")
+	_ = os.WriteFile(cfgPath, []byte(config), 0o644)
+	base, stop, _, stderr := serveFor(t, map[string]string{"HOME": dir, "XDG_CONFIG_HOME": dir, "FIREDRILL_CONFIG": cfgPath})
+	defer stop()
+
+	fac := newBrowser(t, base)
+	var sess struct {
+		CSRF string `json:"csrf"`
+	}
+	if st := fac.call("POST", "/api/login", map[string]string{"secret": token}, &sess); st != 200 {
+		t.Fatalf("login: %d", st)
+	}
+	fac.csrf = sess.CSRF
+	readyz := func() (int, string) {
+		res, err := http.Get(base + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	if st := fac.call("POST", "/api/drills", map[string]string{"scenario": "serve-flags"}, nil); st != 201 {
+		t.Fatalf("create a drill: %d", st)
+	}
+	if st, body := readyz(); st != 200 {
+		t.Fatalf("/readyz with a healthy journal: %d %q, want 200", st, body)
+	}
+	// The log's name no longer leads to the log SQLite writes: the next
+	// commit's sync fails.
+	wal := filepath.Join(data, "firedrill.db-wal")
+	if err := os.Rename(wal, wal+".moved"); err != nil {
+		t.Fatal(err)
+	}
+	if st := fac.call("POST", "/api/drills", map[string]string{"scenario": "serve-flags"}, nil); st != 500 {
+		t.Fatalf("create a drill on a journal that cannot sync: %d, want 500", st)
+	}
+	st, body := readyz()
+	if st != 503 || !strings.Contains(body, "could not be synced") || strings.Contains(body, data) {
+		t.Fatalf("/readyz after the failed sync: %d %q, want 503 saying the journal could not be synced, without its path", st, body)
+	}
+	if !strings.Contains(stderr.String(), "firedrill.db") || !strings.Contains(stderr.String(), "takes no appends") {
+		t.Fatalf("the log does not say which journal failed: %q", stderr.String())
+	}
+	_ = os.Rename(wal+".moved", wal)
+}

@@ -284,6 +284,10 @@ func (db *DB) synced(err error) error {
 }
 
 // syncFailed returns the error that failed the store (see synced), or nil.
+// Health returns why the journal takes no appends, nil while it does: a
+// log that could not be synced after a commit stops it until a restart.
+func (db *DB) Health() error { return db.syncFailed() }
+
 func (db *DB) syncFailed() error {
 	if db.syncer == nil {
 		return nil

@@ -89,6 +89,9 @@ func TestSync_aFailedSyncFailsTheStoreForGood(t *testing.T) {
 	if err := db.Append(ctx, storetest.Summary("d1", evs[:1], control.StateRunning), evs[:1]); err != nil {
 		t.Fatal(err)
 	}
+	if err := db.Health(); err != nil {
+		t.Fatalf("Health() = %v after a synced commit, want nil", err)
+	}
 	// The log's name no longer leads to the log SQLite writes: its sync
 	// fails, in the helper and in this process.
 	if err := os.Rename(path+"-wal", path+"-wal.moved"); err != nil {
@@ -99,6 +102,9 @@ func TestSync_aFailedSyncFailsTheStoreForGood(t *testing.T) {
 		if injectors.ErrorCode(err) != injectors.EINTERNAL || !strings.Contains(err.Error(), "could not be synced") {
 			t.Fatalf("%s answered %v, want the journal's sync failure", what, err)
 		}
+	}
+	if err := db.Health(); err == nil || !strings.Contains(err.Error(), "could not be synced") {
+		t.Fatalf("Health() = %v after the failed sync, want the journal's sync failure", err)
 	}
 	// Even with the log's name back: the failed sync proved nothing.
 	if err := os.Rename(path+"-wal.moved", path+"-wal"); err != nil {
