@@ -124,7 +124,8 @@ type Config struct {
 	// counts them now. Calls come from many goroutines at once and may
 	// arrive out of order, so the callee counts under a lock of its own
 	// rather than trust the order (see gctune.Tuner.Streaming, which
-	// serve gives here).
+	// serve gives here). It is called with a lock of the hub held: it
+	// must return quickly and not call the Server.
 	Streaming func(streams func() int)
 }
 

@@ -75,7 +75,10 @@ func TestStreaming(t *testing.T) {
 		for _, s := range streams[:2] {
 			s.conn.Close()
 		}
-		for e.server.HubStats().Subscribers != 1 {
+		for deadline := time.Now().Add(10 * time.Second); e.server.HubStats().Subscribers != 1; {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d browsers stream after 2 of 3 left, want 1", e.server.HubStats().Subscribers)
+			}
 			time.Sleep(5 * time.Millisecond)
 		}
 		if n := c.calls(); n != 1 {

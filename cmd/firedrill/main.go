@@ -20,6 +20,7 @@ import (
 
 	"github.com/firedrill/firedrill/control/guard"
 	"github.com/firedrill/firedrill/internal/cliexit"
+	"github.com/firedrill/firedrill/internal/gctune"
 	"github.com/firedrill/firedrill/internal/ha"
 	"github.com/firedrill/firedrill/internal/metrics"
 )
@@ -120,6 +121,8 @@ type Main struct {
 	journalHealth func() error
 	// journalFailed is set once ready has logged the journal's failure.
 	journalFailed atomic.Bool
+	// gc is serve's garbage collector tuner (see gcTuner).
+	gc *gctune.Tuner
 
 	mu      sync.Mutex
 	closers []func() error

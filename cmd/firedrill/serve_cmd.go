@@ -158,9 +158,7 @@ func (m *Main) openRoom(cmd *cobra.Command) (*servedRoom, *ui.Server, error) {
 	if rerr != nil {
 		m.pluginLogger().Info("rehearsals with robot participants are off", "reason", rerr.Error())
 	}
-	// The collector's target rises while browsers stream: its marks are
-	// what makes chat messages late (see internal/gctune).
-	gc := gctune.Apply(m.Getenv, os.ReadFile)
+	gc := m.gcTuner()
 	srv, err := ui.NewServer(ui.Config{
 		Streaming:  gc.Streaming,
 		Rehearsals: rehearsals,
@@ -190,6 +188,19 @@ func (m *Main) openRoom(cmd *cobra.Command) (*servedRoom, *ui.Server, error) {
 	return &servedRoom{Engine: e, Library: lib, GC: gc.Settings()}, srv, nil
 }
 
+// gcTuner sets the garbage collector's targets for serve once and
+// returns what raises them while browsers stream: its marks are what makes
+// chat messages late (see internal/gctune). It reads the environment of
+// the process, which is what the runtime read, not Main's Getenv.
+func (m *Main) gcTuner() *gctune.Tuner {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.gc == nil {
+		m.gc = gctune.Apply(os.Getenv, os.ReadFile, clock.RealClock{})
+	}
+	return m.gc
+}
+
 // releaseStartupGarbage collects the garbage of opening the room and gives
 // the free heap back to the system at once. Opening it allocates about
 // 9 MiB (the scenario library's YAML and JSON Schema validation, the
@@ -205,6 +216,8 @@ func releaseStartupGarbage() { debug.FreeOSMemory() }
 func (m *Main) serve(cmd *cobra.Command, hooks roomHooks) error {
 	ctx := cmd.Context()
 	cfg := m.Config
+	// A follower too keeps to the container's memory limit.
+	m.gcTuner()
 	st, err := m.openClusterState()
 	if err != nil {
 		return err

@@ -18,10 +18,11 @@
 // WebSockets come and go (ui.Config.Streaming).
 //
 // GOGC and GOMEMLIMIT in the environment are the operator's and always
-// win. Without GOMEMLIMIT, a container's memory limit (cgroup v2
-// memory.max or v1 memory.limit_in_bytes) becomes a soft limit of three
-// quarters of it, so that the heap the larger GOGC allows is collected
-// more often near the limit instead of having the container killed.
+// win. Without GOMEMLIMIT (and unless GOGC=off), the memory limit of a
+// container with its own cgroup namespace (cgroup v2 memory.max or v1
+// memory.limit_in_bytes) becomes a soft limit of three quarters of it, so
+// that the heap the larger GOGC allows is collected more often near the
+// limit instead of having the container killed.
 package gctune
 
 import (
@@ -32,6 +33,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
+
+	"k8s.io/utils/clock"
 )
 
 // StreamingPercent is the collector's target (GOGC) while browsers stream
@@ -41,6 +45,12 @@ const StreamingPercent = 400
 // IdlePercent is the target otherwise: Go's default.
 const IdlePercent = 100
 
+// IdleAfter is how long the target stays raised after the last browser
+// left: a lone browser that reconnects (a network blip, a reload) would
+// otherwise lower it and, with the heap above the lower goal, start a
+// collection right away.
+const IdleAfter = 30 * time.Second
+
 // limitShare is the part of a container's memory limit that becomes the
 // collector's soft limit when GOMEMLIMIT is not set: the rest is for what
 // the Go heap does not hold (SQLite's page cache, goroutine stacks, the
@@ -48,15 +58,18 @@ const IdlePercent = 100
 const limitShare = 0.75
 
 // CgroupFiles are where a container's memory limit is read from, cgroup
-// v2 first; the first that exists is the process's.
+// v2 first; the first that exists is taken. They are the container's own
+// in a cgroup namespace (Docker, Kubernetes); a limit set on a systemd
+// unit or a cgroup of the host is not seen there.
 var CgroupFiles = []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}
 
 // Settings are the collector's targets Apply left in force, and where each
 // came from.
 type Settings struct {
 	// Percent is GOGC when set in the environment (PercentFrom "GOGC"),
-	// otherwise IdlePercent, raised to StreamingPercent while browsers
-	// stream (PercentFrom "default"). -1 is off.
+	// otherwise IdlePercent (PercentFrom "default"; the Tuner raises the
+	// runtime's target to StreamingPercent while browsers stream). -1 is
+	// off.
 	Percent     int
 	PercentFrom string
 	// Limit is the soft memory limit in bytes, math.MaxInt64 for none;
@@ -81,7 +94,11 @@ func (s Settings) String() string {
 	case "":
 		b.WriteString(", no memory limit")
 	case "GOMEMLIMIT":
-		fmt.Fprintf(&b, ", memory limit %d MiB (from GOMEMLIMIT)", s.Limit>>20)
+		if s.Limit == math.MaxInt64 {
+			b.WriteString(", no memory limit (GOMEMLIMIT=off)")
+		} else {
+			fmt.Fprintf(&b, ", memory limit %d MiB (from GOMEMLIMIT)", s.Limit>>20)
+		}
 	default:
 		fmt.Fprintf(&b, ", soft memory limit %d MiB (3/4 of %s)", s.Limit>>20, s.LimitFrom)
 	}
@@ -92,17 +109,29 @@ func (s Settings) String() string {
 // browsers stream (see Streaming).
 type Tuner struct {
 	settings Settings
+	clock    clock.WithDelayedExecution
 	mu       sync.Mutex
 	// streaming is whether the target is raised.
 	streaming bool
+	// lower, when set, lowers the target IdleAfter after the last browser
+	// left; gen tells it from one stopped since.
+	lower clock.Timer
+	gen   int
 }
 
 // Apply sets the collector's targets for a server: IdlePercent (raised
 // by the returned Tuner's Streaming) unless GOGC is set, and a soft memory
 // limit of three quarters of the container's memory limit unless
-// GOMEMLIMIT is set (none without a container limit). getenv looks up the
-// environment, readFile reads the cgroup files (os.ReadFile).
-func Apply(getenv func(string) string, readFile func(string) ([]byte, error)) *Tuner {
+// GOMEMLIMIT is set or GOGC is off (none without a container limit).
+// getenv looks up the environment the runtime read at start (os.Getenv),
+// readFile reads the cgroup files (os.ReadFile); clk times IdleAfter.
+func Apply(getenv func(string) string, readFile func(string) ([]byte, error), clk clock.WithDelayedExecution) *Tuner {
+	s := applySettings(getenv, readFile)
+	return &Tuner{settings: s, clock: clk}
+}
+
+// applySettings sets the targets Apply sets and returns them.
+func applySettings(getenv func(string) string, readFile func(string) ([]byte, error)) Settings {
 	var s Settings
 	if getenv("GOGC") != "" { // the runtime read it at start
 		s.Percent, s.PercentFrom = int(int64(read("/gc/gogc:percent"))), "GOGC"
@@ -113,7 +142,12 @@ func Apply(getenv func(string) string, readFile func(string) ([]byte, error)) *T
 	s.Limit = int64(read("/gc/gomemlimit:bytes"))
 	if getenv("GOMEMLIMIT") != "" {
 		s.LimitFrom = "GOMEMLIMIT"
-		return &Tuner{settings: s}
+		return s
+	}
+	if s.Percent < 0 {
+		// GOGC=off without a limit: the operator asked for no
+		// collection at all.
+		return s
 	}
 	for _, f := range CgroupFiles {
 		b, err := readFile(f)
@@ -127,35 +161,51 @@ func Apply(getenv func(string) string, readFile func(string) ([]byte, error)) *T
 		}
 		break
 	}
-	return &Tuner{settings: s}
+	return s
 }
 
 // Settings returns the targets Apply set.
 func (t *Tuner) Settings() Settings { return t.settings }
 
 // Streaming raises the collector's target to StreamingPercent while
-// streams() (the WebSockets streaming drills, counted now) is above zero
-// and lowers it back to IdlePercent when it is zero; with GOGC set it does
-// nothing. It is called whenever that number may have crossed zero, from
-// many goroutines at once: it counts under its lock rather than trust the
-// order of the calls, so the last call leaves the target of the latest
-// count.
+// streams() (the WebSockets streaming drills, counted now) is above zero,
+// and lowers it back to IdlePercent once it has been zero for IdleAfter;
+// with GOGC set it does nothing. It is called whenever that number may
+// have crossed zero, from many goroutines at once: it counts under its
+// lock rather than trust the order of the calls, so the last call leaves
+// the target of the latest count.
 func (t *Tuner) Streaming(streams func() int) {
 	if t.settings.PercentFrom != "default" {
 		return
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	on := streams() > 0
-	if on == t.streaming {
+	if streams() > 0 {
+		if t.lower != nil {
+			t.lower.Stop()
+			t.lower = nil
+			t.gen++
+		}
+		if !t.streaming {
+			t.streaming = true
+			debug.SetGCPercent(StreamingPercent)
+		}
 		return
 	}
-	t.streaming = on
-	if on {
-		debug.SetGCPercent(StreamingPercent)
-	} else {
-		debug.SetGCPercent(IdlePercent)
+	if !t.streaming || t.lower != nil {
+		return
 	}
+	gen := t.gen
+	t.lower = t.clock.AfterFunc(IdleAfter, func() {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		if gen != t.gen || streams() > 0 {
+			return // stopped since, or a browser came back
+		}
+		t.lower = nil
+		t.streaming = false
+		debug.SetGCPercent(IdlePercent)
+	})
 }
 
 // read returns the runtime metric called name (a uint64).

@@ -4,9 +4,13 @@ import (
 	"io/fs"
 	"math"
 	"runtime/debug"
+	"runtime/metrics"
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	testclock "k8s.io/utils/clock/testing"
 
 	"github.com/firedrill/firedrill/internal/gctune"
 )
@@ -29,24 +33,34 @@ func TestApply(t *testing.T) {
 			inLog: "soft memory limit 768 MiB (3/4 of " + v2 + ")"},
 		{name: "cgroup v2 says max: no limit",
 			files: map[string]string{v2: "max\n", v1: "536870912\n"},
-			want:  gctune.Settings{Percent: 100, PercentFrom: "default", Limit: math.MaxInt64}},
+			want:  gctune.Settings{Percent: 100, PercentFrom: "default", Limit: math.MaxInt64},
+			inLog: ", no memory limit"},
 		{name: "cgroup v1 limit: three quarters of it",
 			files: map[string]string{v1: "536870912\n"},
-			want:  gctune.Settings{Percent: 100, PercentFrom: "default", Limit: 402653184, LimitFrom: v1}},
+			want:  gctune.Settings{Percent: 100, PercentFrom: "default", Limit: 402653184, LimitFrom: v1},
+			inLog: "soft memory limit 384 MiB (3/4 of " + v1 + ")"},
 		{name: "cgroup v1 without a limit: no limit",
 			files: map[string]string{v1: "9223372036854771712\n"},
-			want:  gctune.Settings{Percent: 100, PercentFrom: "default", Limit: math.MaxInt64}},
+			want:  gctune.Settings{Percent: 100, PercentFrom: "default", Limit: math.MaxInt64},
+			inLog: ", no memory limit"},
 		{name: "unreadable limit: no limit",
 			files: map[string]string{v1: "lots\n"},
-			want:  gctune.Settings{Percent: 100, PercentFrom: "default", Limit: math.MaxInt64}},
+			want:  gctune.Settings{Percent: 100, PercentFrom: "default", Limit: math.MaxInt64},
+			inLog: ", no memory limit"},
 		{name: "GOGC set: the runtime's value stays",
 			env:   map[string]string{"GOGC": "150"},
 			want:  gctune.Settings{Percent: 150, PercentFrom: "GOGC", Limit: math.MaxInt64},
 			inLog: "GOGC=150 (from GOGC)"},
-		{name: "GOGC off: stays off",
+		{name: "GOGC off: stays off, and no limit from the cgroup",
 			env:   map[string]string{"GOGC": "off"},
+			files: map[string]string{v2: "1073741824\n"},
 			want:  gctune.Settings{Percent: -1, PercentFrom: "GOGC", Limit: math.MaxInt64},
-			inLog: "GOGC=off (from GOGC)"},
+			inLog: "GOGC=off (from GOGC), no memory limit"},
+		{name: "GOMEMLIMIT off: no limit, and it says so",
+			env:   map[string]string{"GOMEMLIMIT": "off"},
+			files: map[string]string{v2: "1073741824\n"},
+			want:  gctune.Settings{Percent: 100, PercentFrom: "default", Limit: math.MaxInt64, LimitFrom: "GOMEMLIMIT"},
+			inLog: "no memory limit (GOMEMLIMIT=off)"},
 		{name: "GOMEMLIMIT set: the runtime's limit stays, the cgroup is not read",
 			env:   map[string]string{"GOMEMLIMIT": "300MiB"},
 			files: map[string]string{v2: "1073741824\n"},
@@ -65,7 +79,7 @@ func TestApply(t *testing.T) {
 			case "off":
 				debug.SetGCPercent(-1)
 			}
-			if tt.env["GOMEMLIMIT"] != "" {
+			if tt.env["GOMEMLIMIT"] == "300MiB" {
 				debug.SetMemoryLimit(300 << 20)
 			}
 			getenv := func(k string) string { return tt.env[k] }
@@ -75,7 +89,7 @@ func TestApply(t *testing.T) {
 				}
 				return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
 			}
-			got := gctune.Apply(getenv, readFile).Settings()
+			got := gctune.Apply(getenv, readFile, testclock.NewFakeClock(time.Unix(0, 0))).Settings()
 			if got != tt.want {
 				t.Fatalf("Apply = %+v, want %+v", got, tt.want)
 			}
@@ -84,6 +98,9 @@ func TestApply(t *testing.T) {
 			}
 			if l := debug.SetMemoryLimit(-1); l != tt.want.Limit {
 				t.Errorf("the runtime's memory limit is %d, want %d", l, tt.want.Limit)
+			}
+			if tt.inLog == "" {
+				t.Fatal("the case says nothing of the log line")
 			}
 			if !strings.Contains(got.String(), tt.inLog) {
 				t.Errorf("String() = %q, want it to say %q", got.String(), tt.inLog)
@@ -100,25 +117,37 @@ func TestTunerStreaming(t *testing.T) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
 	}
 	percent := func() int {
-		p := debug.SetGCPercent(-1)
-		debug.SetGCPercent(p)
-		return p
+		sample := []metrics.Sample{{Name: "/gc/gogc:percent"}}
+		metrics.Read(sample)
+		return int(int64(sample[0].Value.Uint64()))
 	}
-	t.Run("raised while sockets stream, lowered when none does", func(t *testing.T) {
-		tu := gctune.Apply(getenv, none)
+	t.Run("raised while sockets stream, lowered IdleAfter after the last left", func(t *testing.T) {
+		clk := testclock.NewFakeClock(time.Unix(0, 0))
+		tu := gctune.Apply(getenv, none, clk)
 		steps := []struct {
-			streams, want int
-		}{{0, gctune.IdlePercent}, {1, gctune.StreamingPercent}, {3, gctune.StreamingPercent}, {0, gctune.IdlePercent}, {2, gctune.StreamingPercent}}
-		for _, s := range steps {
+			streams int
+			wait    time.Duration
+			want    int
+		}{
+			{0, 0, gctune.IdlePercent},
+			{1, 0, gctune.StreamingPercent},
+			{3, 0, gctune.StreamingPercent},
+			{0, gctune.IdleAfter - time.Second, gctune.StreamingPercent}, // a reload's gap
+			{2, gctune.IdleAfter, gctune.StreamingPercent},               // back: the lowering is off
+			{0, gctune.IdleAfter, gctune.IdlePercent},
+			{1, 0, gctune.StreamingPercent},
+		}
+		for i, s := range steps {
 			tu.Streaming(func() int { return s.streams })
+			clk.Step(s.wait)
 			if got := percent(); got != s.want {
-				t.Fatalf("with %d streams GOGC is %d, want %d", s.streams, got, s.want)
+				t.Fatalf("step %d: %v after %d streams, GOGC is %d, want %d", i, s.wait, s.streams, got, s.want)
 			}
 		}
-		tu.Streaming(func() int { return 0 })
 	})
 	t.Run("concurrent calls leave the target of the last count", func(t *testing.T) {
-		tu := gctune.Apply(getenv, none)
+		clk := testclock.NewFakeClock(time.Unix(0, 0))
+		tu := gctune.Apply(getenv, none, clk)
 		var mu sync.Mutex
 		n := 0
 		count := func() int { mu.Lock(); defer mu.Unlock(); return n }
@@ -141,8 +170,9 @@ func TestTunerStreaming(t *testing.T) {
 		if n != 0 {
 			t.Fatalf("count %d after as many subscribes as leaves", n)
 		}
+		clk.Step(gctune.IdleAfter)
 		if got := percent(); got != gctune.IdlePercent {
-			t.Fatalf("GOGC %d with nobody streaming, want %d", got, gctune.IdlePercent)
+			t.Fatalf("GOGC %d with nobody streaming for IdleAfter, want %d", got, gctune.IdlePercent)
 		}
 	})
 	t.Run("GOGC set: never changed", func(t *testing.T) {
@@ -152,7 +182,7 @@ func TestTunerStreaming(t *testing.T) {
 				return "150"
 			}
 			return ""
-		}, none)
+		}, none, testclock.NewFakeClock(time.Unix(0, 0)))
 		tu.Streaming(func() int { return 5 })
 		if got := percent(); got != 150 {
 			t.Fatalf("GOGC %d while streaming with GOGC=150 set, want 150", got)
