@@ -232,11 +232,11 @@ func BenchmarkFanout(b *testing.B) {
 // the size, the two results and the fsync floor of the i-th of n rows.
 func printFanout(out *strings.Builder, title string, seconds int, row func(i int) (int, fanoutResult, fanoutResult, fsyncResult), n int) {
 	out.WriteString(title)
-	fmt.Fprintf(out, "%-7s %-24s %-24s %-12s %-36s %-26s %-24s %-24s %-24s %-22s %-22s %-22s %-32s %s\n", "drills", "drill room p50 / p99", "bare hub p50 / p99", "p99 ratio", "fsync p50/p99 back to back / spaced", "CPU/message room / bare", "posted (room / bare / due)", "delivered (room / bare)",
-		"alloc/message room / bare", "objects/message r / b", "GC cycles room / bare", "GC CPU room / bare", "to the hub p50/p99 room / bare", "hub to socket p50/p99 room / bare")
+	fmt.Fprintf(out, "%-7s %-24s %-24s %-12s %-36s %-26s %-24s %-24s %-24s %-22s %-22s %-22s %-32s %-34s %s\n", "drills", "drill room p50 / p99", "bare hub p50 / p99", "p99 ratio", "fsync p50/p99 back to back / spaced", "CPU/message room / bare", "posted (room / bare / due)", "delivered (room / bare)",
+		"alloc/message room / bare", "objects/message r / b", "GC cycles room / bare", "GC CPU room / bare", "to the hub p50/p99 room / bare", "hub to socket p50/p99 room / bare", "heap goal max room / bare")
 	for i := range n {
 		drills, room, bare, fsync := row(i)
-		fmt.Fprintf(out, "%-7d %-24s %-24s %-12s %-36s %-26s %-24s %-24s %-24s %-22s %-22s %-22s %-32s %s\n", drills,
+		fmt.Fprintf(out, "%-7d %-24s %-24s %-12s %-36s %-26s %-24s %-24s %-24s %-22s %-22s %-22s %-32s %-34s %s\n", drills,
 			fmt.Sprintf("%.1f / %.1f ms", room.p50, room.p99), fmt.Sprintf("%.1f / %.1f ms", bare.p50, bare.p99),
 			fmt.Sprintf("%.2fx", room.p99/bare.p99), fmt.Sprintf("%.2f/%.2f / %.2f/%.2f ms", fsync.p50, fsync.p99, fsync.spacedP50, fsync.spacedP99),
 			fmt.Sprintf("%.0f / %.0f µs", room.cpu, bare.cpu),
@@ -247,10 +247,11 @@ func printFanout(out *strings.Builder, title string, seconds int, row func(i int
 			fmt.Sprintf("%d / %d", room.mem.cycles, bare.mem.cycles),
 			fmt.Sprintf("%.0f / %.0f ms/s", room.mem.gcCPU, bare.mem.gcCPU),
 			fmt.Sprintf("%.2f/%.2f / %.2f/%.2f ms", room.toHub[0], room.toHub[1], bare.toHub[0], bare.toHub[1]),
-			fmt.Sprintf("%.2f/%.2f / %.2f/%.2f ms", room.fromHub[0], room.fromHub[1], bare.fromHub[0], bare.fromHub[1]))
+			fmt.Sprintf("%.2f/%.2f / %.2f/%.2f ms", room.fromHub[0], room.fromHub[1], bare.fromHub[0], bare.fromHub[1]),
+			fmt.Sprintf("%.0f / %.0f MiB", room.mem.goal, bare.mem.goal))
 	}
 	out.WriteString("(fsync spaced: each write and fsync after the mean gap between two commits of the Poisson load at that size, 1/(20 × drills) s)\n")
-	out.WriteString("(CPU, alloc, objects, GC: the side's process over its measured seconds, its sockets' readers included; GC CPU counts a cycle's mark, assists and pauses when it ends)\n")
+	out.WriteString("(CPU, alloc, objects, GC, heap goal: the side's process over its measured seconds, its sockets' readers included; GC CPU counts a cycle's mark, assists and pauses when it ends; the heap goal is the heap size at which the next cycle starts, the memory the collector's target lets the process use)\n")
 }
 
 // arrivalModel is how the posts of the drills are spread in time.
@@ -379,6 +380,10 @@ type memUse struct {
 	// the load it ended in), in milliseconds per measured second.
 	cycles uint64
 	gcCPU  float64
+	// goal is the largest heap goal (the heap size at which the next
+	// cycle starts) at the start or end of a measured second, in MiB:
+	// what the collector's target costs in memory.
+	goal float64
 }
 
 // fanoutLoad is one side of the comparison: its drills' sockets, read as
@@ -405,14 +410,16 @@ type fanoutLoad struct {
 	seconds [arrivalModels]float64
 }
 
-// memCounters are cumulative runtime/metrics counters of the process.
+// memCounters are cumulative runtime/metrics counters of the process, and
+// the largest heap goal seen.
 type memCounters struct {
 	bytes, objects, cycles uint64
 	gcCPU                  float64 // seconds
+	goal                   uint64
 }
 
 // memMetrics are the runtime/metrics read into memCounters, in its order.
-var memMetrics = []string{"/gc/heap/allocs:bytes", "/gc/heap/allocs:objects", "/gc/cycles/total:gc-cycles", "/cpu/classes/gc/total:cpu-seconds"}
+var memMetrics = []string{"/gc/heap/allocs:bytes", "/gc/heap/allocs:objects", "/gc/cycles/total:gc-cycles", "/cpu/classes/gc/total:cpu-seconds", "/gc/heap/goal:bytes"}
 
 // readMem returns the process's counters so far.
 func readMem() memCounters {
@@ -421,16 +428,16 @@ func readMem() memCounters {
 		samples[i].Name = name
 	}
 	metrics.Read(samples)
-	return memCounters{bytes: samples[0].Value.Uint64(), objects: samples[1].Value.Uint64(), cycles: samples[2].Value.Uint64(), gcCPU: samples[3].Value.Float64()}
+	return memCounters{bytes: samples[0].Value.Uint64(), objects: samples[1].Value.Uint64(), cycles: samples[2].Value.Uint64(), gcCPU: samples[3].Value.Float64(), goal: samples[4].Value.Uint64()}
 }
 
 // sub returns the counters of c since then.
 func (c memCounters) sub(then memCounters) memCounters {
-	return memCounters{bytes: c.bytes - then.bytes, objects: c.objects - then.objects, cycles: c.cycles - then.cycles, gcCPU: c.gcCPU - then.gcCPU}
+	return memCounters{bytes: c.bytes - then.bytes, objects: c.objects - then.objects, cycles: c.cycles - then.cycles, gcCPU: c.gcCPU - then.gcCPU, goal: max(c.goal, then.goal)}
 }
 
 func (c memCounters) add(d memCounters) memCounters {
-	return memCounters{bytes: c.bytes + d.bytes, objects: c.objects + d.objects, cycles: c.cycles + d.cycles, gcCPU: c.gcCPU + d.gcCPU}
+	return memCounters{bytes: c.bytes + d.bytes, objects: c.objects + d.objects, cycles: c.cycles + d.cycles, gcCPU: c.gcCPU + d.gcCPU, goal: max(c.goal, d.goal)}
 }
 
 // measuredPrefix marks the text of a measured message of each arrival
@@ -621,7 +628,8 @@ func (l *fanoutLoad) finish(b *testing.B) [arrivalModels]fanoutResult {
 		var mem memUse
 		if n := l.measured[m]; n > 0 {
 			cpu = float64(l.cpu[m]/time.Duration(n)) / float64(time.Microsecond)
-			mem = memUse{bytes: float64(l.mem[m].bytes) / float64(n), objects: float64(l.mem[m].objects) / float64(n), cycles: l.mem[m].cycles, gcCPU: l.mem[m].gcCPU * 1000 / l.seconds[m]}
+			mem = memUse{bytes: float64(l.mem[m].bytes) / float64(n), objects: float64(l.mem[m].objects) / float64(n), cycles: l.mem[m].cycles, gcCPU: l.mem[m].gcCPU * 1000 / l.seconds[m],
+				goal: float64(l.mem[m].goal) / (1 << 20)}
 		}
 		out[m] = fanoutResult{p50: pct(0.50), p99: pct(0.99), delivered: len(lat), posted: l.measured[m], due: l.due[m], cpu: cpu, mem: mem}
 		out[m].toHub, out[m].fromHub = l.split(m)

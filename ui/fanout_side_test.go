@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/utils/clock"
+
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/internal/gctune"
 	"github.com/firedrill/firedrill/ui"
@@ -80,6 +82,7 @@ type sideResult struct {
 	Bytes, Objects float64
 	Cycles         uint64
 	GCCPU          float64
+	HeapGoal       float64
 	ToHub, FromHub [2]float64
 }
 
@@ -92,12 +95,12 @@ type sideGroups struct {
 
 func toSideResult(r fanoutResult) sideResult {
 	return sideResult{P50: r.p50, P99: r.p99, Delivered: r.delivered, Posted: r.posted, Due: r.due, CPU: r.cpu,
-		Bytes: r.mem.bytes, Objects: r.mem.objects, Cycles: r.mem.cycles, GCCPU: r.mem.gcCPU, ToHub: r.toHub, FromHub: r.fromHub}
+		Bytes: r.mem.bytes, Objects: r.mem.objects, Cycles: r.mem.cycles, GCCPU: r.mem.gcCPU, HeapGoal: r.mem.goal, ToHub: r.toHub, FromHub: r.fromHub}
 }
 
 func (r sideResult) fanoutResult() fanoutResult {
 	return fanoutResult{p50: r.P50, p99: r.P99, delivered: r.Delivered, posted: r.Posted, due: r.Due, cpu: r.CPU,
-		mem: memUse{bytes: r.Bytes, objects: r.Objects, cycles: r.Cycles, gcCPU: r.GCCPU}, toHub: r.ToHub, fromHub: r.FromHub}
+		mem: memUse{bytes: r.Bytes, objects: r.Objects, cycles: r.Cycles, gcCPU: r.GCCPU, goal: r.HeapGoal}, toHub: r.ToHub, fromHub: r.FromHub}
 }
 
 // toSideGroups is g as a side sends it over its pipe.
@@ -134,7 +137,7 @@ func openSide(b *testing.B, name string, n int, own bool) *localSide {
 	case "room":
 		var opts []envOption
 		if own {
-			gc := gctune.Apply(os.Getenv, os.ReadFile)
+			gc := gctune.Apply(os.Getenv, os.ReadFile, clock.RealClock{})
 			b.Logf("room: %s", gc.Settings())
 			opts = append(opts, func(c *ui.Config, _ *control.Engine) { c.Streaming = gc.Streaming })
 		}
