@@ -67,38 +67,14 @@ func TestServe(t *testing.T) {
 	})
 
 	t.Run("serves a drill end to end with a real plugin and shuts down on cancel", func(t *testing.T) {
-		dir := t.TempDir()
-		pluginDir := buildFlagfile(t)
-		flags := filepath.Join(dir, "flags.json")
-		if err := os.WriteFile(flags, []byte(`{"payments":"on"}`), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		scDir := filepath.Join(dir, "scenarios")
-		sc, _ := os.ReadFile("testdata/serve/flags.yaml")
-		_ = os.MkdirAll(scDir, 0o755)
-		if err := os.WriteFile(filepath.Join(scDir, "flags.yaml"), bytes.ReplaceAll(sc, []byte("FLAGS_FILE"), []byte(flags)), 0o644); err != nil {
-			t.Fatal(err)
-		}
 		const token = "serve-test-admin-token-123"
-		config := "listen: 127.0.0.1:0\ndataDir: " + filepath.Join(dir, "data") + "\n" +
-			"auth:\n  adminToken: " + token + "\n" +
-			"plugins:\n  dir: " + pluginDir + "\n" +
-			"scenarios:\n  dirs: [" + scDir + "]\n"
-		cfgPath := filepath.Join(dir, "firedrill.yaml")
-		_ = os.WriteFile(cfgPath, []byte(config), 0o644)
-
-		env := map[string]string{"HOME": dir, "XDG_CONFIG_HOME": dir, "FIREDRILL_CONFIG": cfgPath}
-		base, stop, stdout, stderr := serveFor(t, env)
+		room := newFlagsRoom(t, token, "")
+		flags, scDir := room.flags, room.scenarios
+		sc, _ := os.ReadFile("testdata/serve/flags.yaml")
+		base, stop, stdout, stderr := serveFor(t, room.env)
 		defer stop()
 
-		fac := newBrowser(t, base)
-		var sess struct {
-			CSRF string `json:"csrf"`
-		}
-		if st := fac.call("POST", "/api/login", map[string]string{"secret": token}, &sess); st != 200 {
-			t.Fatalf("login: %d", st)
-		}
-		fac.csrf = sess.CSRF
+		fac := signIn(t, base, token)
 		var list []struct {
 			Name string `json:"name"`
 		}
@@ -167,6 +143,9 @@ func TestServe(t *testing.T) {
 
 		p := newBrowser(t, base)
 		_, tok, _ := strings.Cut(link.URL, "#")
+		var sess struct {
+			CSRF string `json:"csrf"`
+		}
 		if st := p.call("POST", "/api/join", map[string]string{"token": tok}, &sess); st != 200 {
 			t.Fatalf("join: %d", st)
 		}
@@ -197,37 +176,12 @@ func TestServe(t *testing.T) {
 // (without the file's path, which the log gets), so that it stops sending
 // work to a controller that takes none until it restarts.
 func TestServeReadyzSaysWhenTheJournalCannotSync(t *testing.T) {
-	dir := t.TempDir()
-	pluginDir := buildFlagfile(t)
-	flags := filepath.Join(dir, "flags.json")
-	if err := os.WriteFile(flags, []byte(`{"payments":"on"}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	scDir := filepath.Join(dir, "scenarios")
-	sc, _ := os.ReadFile("testdata/serve/flags.yaml")
-	_ = os.MkdirAll(scDir, 0o755)
-	if err := os.WriteFile(filepath.Join(scDir, "flags.yaml"), bytes.ReplaceAll(sc, []byte("FLAGS_FILE"), []byte(flags)), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	const token = "serve-test-admin-token-123"
-	data := filepath.Join(dir, "data")
-	config := "listen: 127.0.0.1:0\ndataDir: " + data + "\n" +
-		"auth:\n  adminToken: " + token + "\n" +
-		"plugins:\n  dir: " + pluginDir + "\n" +
-		"scenarios:\n  dirs: [" + scDir + "]\n"
-	cfgPath := filepath.Join(dir, "firedrill.yaml")
-	_ = os.WriteFile(cfgPath, []byte(config), 0o644)
-	base, stop, _, stderr := serveFor(t, map[string]string{"HOME": dir, "XDG_CONFIG_HOME": dir, "FIREDRILL_CONFIG": cfgPath})
+	room := newFlagsRoom(t, token, "")
+	data := room.data
+	base, stop, _, stderr := serveFor(t, room.env)
 	defer stop()
-
-	fac := newBrowser(t, base)
-	var sess struct {
-		CSRF string `json:"csrf"`
-	}
-	if st := fac.call("POST", "/api/login", map[string]string{"secret": token}, &sess); st != 200 {
-		t.Fatalf("login: %d", st)
-	}
-	fac.csrf = sess.CSRF
+	fac := signIn(t, base, token)
 	readyz := func() (int, string) {
 		res, err := http.Get(base + "/readyz")
 		if err != nil {
@@ -260,4 +214,58 @@ func TestServeReadyzSaysWhenTheJournalCannotSync(t *testing.T) {
 		t.Fatalf("the log does not say which journal failed: %q", stderr.String())
 	}
 	_ = os.Rename(wal+".moved", wal)
+}
+
+// flagsRoom is a drill room to serve in a test: the serve-flags scenario,
+// whose fault flips a flag in a file, with the flagfile plugin.
+type flagsRoom struct {
+	// env is serve's environment; data its data directory, scenarios
+	// its scenario directory and flags the flag file its fault changes.
+	env                    map[string]string
+	data, scenarios, flags string
+}
+
+// newFlagsRoom writes a flagsRoom in a temporary directory, its
+// facilitator signing in with token; extra is added to its config.
+func newFlagsRoom(t *testing.T, token, extra string) flagsRoom {
+	t.Helper()
+	dir := t.TempDir()
+	pluginDir := buildFlagfile(t)
+	r := flagsRoom{data: filepath.Join(dir, "data"), scenarios: filepath.Join(dir, "scenarios"), flags: filepath.Join(dir, "flags.json")}
+	if err := os.WriteFile(r.flags, []byte(`{"payments":"on"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := os.ReadFile("testdata/serve/flags.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = os.MkdirAll(r.scenarios, 0o755)
+	if err := os.WriteFile(filepath.Join(r.scenarios, "flags.yaml"), bytes.ReplaceAll(sc, []byte("FLAGS_FILE"), []byte(r.flags)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	config := "listen: 127.0.0.1:0\ndataDir: " + r.data + "\n" +
+		"auth:\n  adminToken: " + token + "\n" +
+		"plugins:\n  dir: " + pluginDir + "\n" +
+		"scenarios:\n  dirs: [" + r.scenarios + "]\n" + extra
+	cfgPath := filepath.Join(dir, "firedrill.yaml")
+	if err := os.WriteFile(cfgPath, []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.env = map[string]string{"HOME": dir, "XDG_CONFIG_HOME": dir, "FIREDRILL_CONFIG": cfgPath}
+	return r
+}
+
+// signIn signs the facilitator in to the room at base with token and
+// returns their browser, its CSRF token set.
+func signIn(t *testing.T, base, token string) *browser {
+	t.Helper()
+	fac := newBrowser(t, base)
+	var sess struct {
+		CSRF string `json:"csrf"`
+	}
+	if st := fac.call("POST", "/api/login", map[string]string{"secret": token}, &sess); st != 200 {
+		t.Fatalf("login: %d", st)
+	}
+	fac.csrf = sess.CSRF
+	return fac
 }

@@ -237,35 +237,12 @@ func TestStoreConfigErrors(t *testing.T) {
 // facilitator's session and the participant's link come back from the
 // database.
 func TestServeOnPostgreSQL(t *testing.T) {
-	dir := t.TempDir()
-	pluginDir := buildFlagfile(t)
-	scDir := filepath.Join(dir, "scenarios")
-	sc, _ := os.ReadFile("testdata/serve/flags.yaml")
-	_ = os.MkdirAll(scDir, 0o755)
-	if err := os.WriteFile(filepath.Join(scDir, "flags.yaml"), bytes.ReplaceAll(sc, []byte("FLAGS_FILE"), []byte(filepath.Join(dir, "flags.json"))), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	const token = "serve-pg-admin-token-123"
-	cfgPath := filepath.Join(dir, "firedrill.yaml")
-	config := "listen: 127.0.0.1:0\ndataDir: " + filepath.Join(dir, "data") + "\n" +
-		"auth:\n  adminToken: " + token + "\n" +
-		"plugins:\n  dir: " + pluginDir + "\n" +
-		"scenarios:\n  dirs: [" + scDir + "]\n" +
-		"store:\n  driver: postgres\n  dsn: " + pg.Get(t).NewDatabase(t) + "\n"
-	if err := os.WriteFile(cfgPath, []byte(config), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	env := map[string]string{"HOME": dir, "XDG_CONFIG_HOME": dir, "FIREDRILL_CONFIG": cfgPath}
+	room := newFlagsRoom(t, token, "store:\n  driver: postgres\n  dsn: "+pg.Get(t).NewDatabase(t)+"\n")
+	env := room.env
 
 	base, stop, _, _ := serveFor(t, env)
-	fac := newBrowser(t, base)
-	var sess struct {
-		CSRF string `json:"csrf"`
-	}
-	if st := fac.call("POST", "/api/login", map[string]string{"secret": token}, &sess); st != 200 {
-		t.Fatalf("login: %d", st)
-	}
-	fac.csrf = sess.CSRF
+	fac := signIn(t, base, token)
 	var d struct {
 		ID string `json:"id"`
 	}
@@ -279,7 +256,7 @@ func TestServeOnPostgreSQL(t *testing.T) {
 		t.Fatalf("add person: %d", st)
 	}
 	stop()
-	if _, err := os.Stat(filepath.Join(dir, "data", "firedrill.db")); err == nil {
+	if _, err := os.Stat(filepath.Join(room.data, "firedrill.db")); err == nil {
 		t.Fatal("serve on PostgreSQL made a SQLite journal in the data directory")
 	}
 
@@ -297,7 +274,7 @@ func TestServeOnPostgreSQL(t *testing.T) {
 	t.Run("the participant's join link still works", func(t *testing.T) {
 		p := newBrowser(t, base)
 		_, tok, _ := strings.Cut(link.URL, "#")
-		if st := p.call("POST", "/api/join", map[string]string{"token": tok}, &sess); st != 200 {
+		if st := p.call("POST", "/api/join", map[string]string{"token": tok}, nil); st != 200 {
 			t.Fatalf("join after restart: %d", st)
 		}
 	})
