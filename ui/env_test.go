@@ -162,10 +162,16 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 // sqlite.DB.MaxBytes).
 func newEnvLimit(t testing.TB, maxBytes int64, opts ...envOption) *env {
 	t.Helper()
+	return newEnvStore(t, func(db *csqlite.DB) { db.MaxBytes = maxBytes }, opts...)
+}
+
+// newEnvStore is newEnv on a journal that setup sets up before it opens.
+func newEnvStore(t testing.TB, setup func(*csqlite.DB), opts ...envOption) *env {
+	t.Helper()
 	dir := t.TempDir()
 	ctx := context.Background()
 	store := csqlite.NewDB(filepath.Join(dir, "firedrill.db"))
-	store.MaxBytes = maxBytes
+	setup(store)
 	if err := store.Open(ctx); err != nil {
 		t.Fatal(err)
 	}

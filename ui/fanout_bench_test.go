@@ -25,6 +25,7 @@ import (
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/internal/gctune"
+	"github.com/firedrill/firedrill/internal/lowprio"
 	"github.com/firedrill/firedrill/ui/wire"
 )
 
@@ -49,7 +50,11 @@ func gcNote() string {
 	if v := os.Getenv("GOGC"); v != "" {
 		return "GOGC=" + v + " for all three (set in the environment)"
 	}
-	return fmt.Sprintf("the room with serve's collector targets (GOGC %d while browsers stream, internal/gctune), the other two with Go's (GOGC %d)", gctune.StreamingPercent, gctune.IdlePercent)
+	procs := "one processor more than Go's default, for its journal's commits of chat messages on a thread at nice +" + strconv.Itoa(lowprio.Nice) + " (internal/lowprio)"
+	if v := os.Getenv("GOMAXPROCS"); v != "" {
+		procs = "GOMAXPROCS=" + v + " for all three (set in the environment)"
+	}
+	return fmt.Sprintf("the room with serve's collector targets (GOGC %d while browsers stream, internal/gctune) and processors (%s), the other two with Go's (GOGC %d)", gctune.StreamingPercent, procs, gctune.IdlePercent)
 }
 
 // BenchmarkFanout is the chat fan-out target of issue #13, measured side by
@@ -137,6 +142,15 @@ func gcNote() string {
 // its deliveries slower than its p99 overlapped one). GOGC set in the
 // environment applies to all three sides alike (serve obeys it too), so
 // GOGC=100 compares them all on Go's default.
+//
+// The room's process also has serve's processors (internal/lowprio): one
+// more than Go's default, and the journal's commits of chat messages (and
+// its checkpointer) on threads of their own at nice +10, so that the
+// kernel runs the sockets' threads first (session 17, A/B runs of 8 s at
+// 50 drills: p99 ratio 1.63-1.78x before, 1.38x with the processor alone,
+// 0.78-0.94x with both). GOMAXPROCS set in the environment applies to all
+// three alike, and then the journal commits at the process's priority:
+// GOMAXPROCS=3 gives the bare hub and the floor the room's processors.
 //
 // Informational columns: what the side's process (its server and its
 // sockets' readers) allocated per message posted and how many GC cycles

@@ -14,7 +14,9 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/firedrill/firedrill/control"
+	csqlite "github.com/firedrill/firedrill/control/sqlite"
 	"github.com/firedrill/firedrill/internal/gctune"
+	"github.com/firedrill/firedrill/internal/lowprio"
 	"github.com/firedrill/firedrill/ui"
 )
 
@@ -124,7 +126,9 @@ type localSide struct {
 // "room") in this process, with their sockets. In a process of its own
 // (own), the room runs with the garbage collector's targets serve sets
 // (internal/gctune: GOGC raised from Go's 100 to 400 while browsers
-// stream, unless GOGC is set), as a user's server does; the bare hub and
+// stream, unless GOGC is set) and its processors (internal/lowprio: one
+// more than Go's default, for the journal's commits of chat messages on a
+// lowered thread of their own), as a user's server does; the bare hub and
 // the durable floor with Go's defaults. In the benchmark's process, which
 // the three share, all run with Go's defaults.
 func openSide(b *testing.B, name string, n int, own bool) *localSide {
@@ -136,12 +140,16 @@ func openSide(b *testing.B, name string, n int, own bool) *localSide {
 		return &localSide{fanoutLoad: startFanout(b, name, h, n), floor: h}
 	case "room":
 		var opts []envOption
+		var low bool
 		if own {
 			gc := gctune.Apply(os.Getenv, os.ReadFile, clock.RealClock{})
-			b.Logf("room: %s", gc.Settings())
+			procs := lowprio.Processors(os.Getenv)
+			low = procs.Added
+			b.Logf("room: %s; %s", gc.Settings(), procs)
 			opts = append(opts, func(c *ui.Config, _ *control.Engine) { c.Streaming = gc.Streaming })
 		}
-		return &localSide{fanoutLoad: startFanout(b, name, &drillRoomFanout{e: newEnv(b, opts...)}, n)}
+		e := newEnvStore(b, func(db *csqlite.DB) { db.LowPriority = low }, opts...)
+		return &localSide{fanoutLoad: startFanout(b, name, &drillRoomFanout{e: e}, n)}
 	}
 	b.Fatalf("no fan-out side %q, expected bare, floor or room", name)
 	return nil

@@ -123,6 +123,10 @@ type Main struct {
 	journalFailed atomic.Bool
 	// gc is serve's garbage collector tuner (see gcTuner).
 	gc *gctune.Tuner
+	// lowPriority has the SQLite journal commit shown chat messages on a
+	// lowered thread (sqlite.DB.LowPriority): serve sets it when it gave
+	// the runtime a processor for it (lowprio.Processors).
+	lowPriority bool
 
 	mu      sync.Mutex
 	closers []func() error

@@ -18,6 +18,7 @@ import (
 
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/internal/gctune"
+	"github.com/firedrill/firedrill/internal/lowprio"
 	"github.com/firedrill/firedrill/internal/metrics"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/ui"
@@ -218,6 +219,15 @@ func (m *Main) serve(cmd *cobra.Command, hooks roomHooks) error {
 	cfg := m.Config
 	// A follower too keeps to the container's memory limit.
 	m.gcTuner()
+	// The SQLite journal commits the chat messages the room streamed
+	// already on a thread of their own at a lower priority, given one
+	// processor more (internal/lowprio), so that those commits wait for
+	// the room's sockets and not the other way round.
+	var procs string
+	if cfg.Store.Driver != driverPostgres {
+		p := lowprio.Processors(os.Getenv)
+		m.lowPriority, procs = p.Added, p.String()
+	}
 	st, err := m.openClusterState()
 	if err != nil {
 		return err
@@ -266,6 +276,9 @@ func (m *Main) serve(cmd *cobra.Command, hooks roomHooks) error {
 	fmt.Fprintf(m.Stdout, "firedrill: facilitator console: %s/login (sign in with the admin credential)\n", base)
 	fmt.Fprintf(m.Stdout, "firedrill: %d scenario(s) loaded; drill clock time scale %g\n", len(room.Library.Scenarios()), cfg.Drill.TimeScale)
 	fmt.Fprintf(m.Stdout, "firedrill: %s\n", room.GC)
+	if procs != "" {
+		fmt.Fprintf(m.Stdout, "firedrill: %s\n", procs)
+	}
 
 	room.URL = base
 	var hookErr error

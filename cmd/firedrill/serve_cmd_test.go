@@ -8,11 +8,13 @@ import (
 	"net/http/cookiejar"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/firedrill/firedrill/control/controltest"
+	"github.com/firedrill/firedrill/internal/lowprio"
 )
 
 // syncBuffer is a bytes.Buffer safe for the program and the test at once.
@@ -166,6 +168,17 @@ func TestServe(t *testing.T) {
 		// environment, which the runtime read).
 		if want := "firedrill: garbage collector target GOGC="; !strings.Contains(stdout.String(), want) {
 			t.Fatalf("stdout %q does not say %q", stdout.String(), want)
+		}
+		// and how many processors the Go runtime has: one more than Go's
+		// default for the SQLite journal's lowered commits
+		// (internal/lowprio), unless the environment sets GOMAXPROCS or
+		// a CPU limit holds Go's default below the machine's CPUs.
+		procs := lowprio.Processors(os.Getenv) // what serve applied, once per process
+		if want := "firedrill: " + procs.String() + "\n"; !strings.Contains(stdout.String(), want) {
+			t.Fatalf("stdout %q does not say %q", stdout.String(), want)
+		}
+		if os.Getenv("GOMAXPROCS") == "" && procs.Default == runtime.NumCPU() && lowprio.Supported && (!procs.Added || runtime.GOMAXPROCS(0) != runtime.NumCPU()+1) {
+			t.Fatalf("serve runs with GOMAXPROCS %d on %d CPUs (%s), want one processor more for the journal's lowered commits", runtime.GOMAXPROCS(0), runtime.NumCPU(), procs)
 		}
 	})
 }

@@ -97,6 +97,7 @@ func (m *Main) openJournalOf(ctx context.Context, driver string, create bool) (j
 		s := sqlite.NewDB(path)
 		s.MaxBytes = m.Config.Drill.JournalMaxBytes
 		s.Clock = clock.RealClock{}
+		s.LowPriority = m.lowPriority
 		if err := s.Open(ctx); err != nil {
 			return nil, err
 		}

@@ -11,15 +11,56 @@ import (
 	"github.com/firedrill/firedrill/control"
 	"github.com/firedrill/firedrill/injectors"
 	"github.com/firedrill/firedrill/internal/groupcommit"
+	"github.com/firedrill/firedrill/internal/lowprio"
 )
 
 // commitGroup writes a group of appends in one transaction, commits once,
-// and returns each append's answer. Appends almost never fail, so the
+// and returns each append's answer: with LowPriority, on the lowered
+// thread when the group is only of chat messages the room shows already,
+// on the writer goroutine otherwise (see DB.LowPriority).
+func (db *DB) commitGroup(batch []groupcommit.Item[appendReq]) []error {
+	if db.low != nil && shownOnly(batch) {
+		db.low <- batch
+		return <-db.lowOut
+	}
+	return db.commitGroupNow(batch)
+}
+
+// shownOnly reports whether every append of batch is of chat messages the
+// room streamed already, whose senders alone wait for the commit.
+func shownOnly(batch []groupcommit.Item[appendReq]) bool {
+	for _, it := range batch {
+		if !control.Shown(it.Ctx) {
+			return false
+		}
+	}
+	return true
+}
+
+// lowWriter commits the groups sent to low, on an operating-system thread
+// of its own at a lower priority, until low is closed. The groups run one
+// at a time, the writer goroutine waiting for each: the write connection
+// and its statements are never used by two goroutines at once. Refused a
+// lower priority (a system that does not let this user lower a thread),
+// the thread stays at the process's: the journal works the same.
+func (db *DB) lowWriter() {
+	defer close(db.lowDone)
+	_ = lowprio.Lower(lowprio.Nice)
+	for batch := range db.low {
+		db.lowOut <- db.commitGroupNow(batch)
+	}
+}
+
+// commitGroupNow writes a group of appends in one transaction, commits
+// once, and returns each append's answer. Appends almost never fail, so the
 // group is first written without a savepoint per append (three statements
 // less per append); if one of them fails, the transaction is rolled back
 // and the group written again with each append in its own savepoint, so
 // that only the failing one is refused.
-func (db *DB) commitGroup(batch []groupcommit.Item[appendReq]) []error {
+func (db *DB) commitGroupNow(batch []groupcommit.Item[appendReq]) []error {
+	if db.onCommit != nil {
+		db.onCommit()
+	}
 	if len(batch) == 1 {
 		// A failure of the only append fails the whole transaction: no
 		// savepoint is needed, and no second try.

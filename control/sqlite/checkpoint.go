@@ -6,6 +6,8 @@ import (
 	"database/sql/driver"
 	"sync"
 	"sync/atomic"
+
+	"github.com/firedrill/firedrill/internal/lowprio"
 )
 
 // checkpointEvery is how many commits the write-ahead log grows by before
@@ -37,9 +39,17 @@ type checkpointer struct {
 	stop   sync.Once
 }
 
-func startCheckpointer(conn *sql.DB) *checkpointer {
+// startCheckpointer starts the checkpointer's goroutine, on a thread of
+// its own at a lower priority when lower is set (see DB.LowPriority).
+func startCheckpointer(conn *sql.DB, lower bool) *checkpointer {
 	c := &checkpointer{conn: conn, wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
-	go c.run()
+	go func() {
+		if lower {
+			// Refused, the thread stays at the process's priority.
+			_ = lowprio.Lower(lowprio.Nice)
+		}
+		c.run()
+	}()
 	return c
 }
 

@@ -39,3 +39,15 @@ func (db *DB) WriterSynchronous(ctx context.Context) (int, error) {
 	err := db.write.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&v)
 	return v, err
 }
+
+// OnCommit has f run before each group's statements, on the goroutine
+// that runs them; set it before Open.
+func (db *DB) OnCommit(f func()) { db.onCommit = f }
+
+// SyncerPid is the fsync helper's process id, 0 when none runs.
+func (db *DB) SyncerPid() int {
+	if db.syncer == nil {
+		return 0
+	}
+	return db.syncer.Pid()
+}

@@ -101,6 +101,19 @@ type DB struct {
 	// fsync in this process stalls its other threads, the drill room's
 	// sockets among them. Either way an answered append is on the disk.
 	SyncInProcess bool
+	// LowPriority commits the groups made only of chat messages the drill
+	// room shows already (control.WithShown) on an operating-system
+	// thread of their own at a lower priority (nice +lowprio.Nice, see
+	// internal/lowprio), and runs the checkpointer on another: on a busy
+	// server the kernel then runs the room's sockets first and those
+	// commits when a core is idle. Every other group (the kill switch's
+	// entries, a fault's revert record, a lifecycle event) commits at the
+	// process's priority on the writer goroutine, and so do the callbacks
+	// that hand committed events to the room. serve sets it when it gave
+	// the runtime a processor for that thread (lowprio.Processors);
+	// without one the lowered thread would hold one of the processors
+	// the room's goroutines run on while the kernel keeps it waiting.
+	LowPriority bool
 
 	write *sql.DB // one connection: SQLite has one writer
 	read  *sql.DB // readers run concurrently in WAL mode
@@ -117,6 +130,13 @@ type DB struct {
 	syncer *fsyncd.Syncer
 	// appends commits concurrent appends in groups.
 	appends *groupcommit.Queue[appendReq]
+	// low takes the groups LowPriority commits on the lowered thread,
+	// and lowOut gives their answers back; both nil without LowPriority.
+	low     chan []groupcommit.Item[appendReq]
+	lowOut  chan []error
+	lowDone chan struct{}
+	// onCommit, if set, runs before each group's statements (tests).
+	onCommit func()
 	// heads are the last sequence numbers this store committed per
 	// drill, with the state its summary row holds, so that an append
 	// needs no query for the one and no update for the other. Only the
@@ -224,7 +244,11 @@ func (db *DB) Open(ctx context.Context) error {
 		return fmt.Errorf("open %s: %w", db.Path, err)
 	}
 	c.SetMaxOpenConns(1)
-	db.checkpoints = startCheckpointer(c)
+	db.checkpoints = startCheckpointer(c, db.LowPriority)
+	if db.LowPriority {
+		db.low, db.lowOut, db.lowDone = make(chan []groupcommit.Item[appendReq]), make(chan []error, 1), make(chan struct{})
+		go db.lowWriter()
+	}
 	db.heads = make(map[string]drillHead)
 	var clk clock.Clock = clock.RealClock{}
 	if db.Clock != nil {
@@ -238,6 +262,11 @@ func (db *DB) Open(ctx context.Context) error {
 func (db *DB) Close() error {
 	if db.appends != nil {
 		db.appends.Close()
+	}
+	if db.low != nil {
+		// The writer goroutine ended: nothing sends to low any more.
+		close(db.low)
+		<-db.lowDone
 	}
 	var errs []error
 	if db.checkpoints != nil {

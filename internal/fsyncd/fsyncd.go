@@ -210,7 +210,13 @@ func (s *Syncer) start() error {
 		in.Close()
 		return err
 	}
-	if err := cmd.Start(); err != nil {
+	// Started from a goroutine of its own, never locked to a thread: a
+	// caller may run on a thread whose priority was lowered
+	// (internal/lowprio), which a child would inherit, and whose end
+	// would send the child its Pdeathsig.
+	started := make(chan error, 1)
+	go func() { started <- cmd.Start() }()
+	if err := <-started; err != nil {
 		return err
 	}
 	s.cmd, s.in, s.out = cmd, in, bufio.NewReader(out)

@@ -1,0 +1,12 @@
+//go:build !linux
+
+package lowprio
+
+// Supported is set where a thread's priority can be set alone.
+const Supported = false
+
+// lower does nothing where a thread's priority cannot be set alone.
+func lower(int) error { return nil }
+
+// Threads returns nil: threads have no priorities of their own here.
+func Threads() (map[int]int, error) { return nil, nil }
