@@ -182,7 +182,7 @@ func intentTime(f *FaultState) time.Duration {
 // with its own backoff; the faults after it on the same object wait for it.
 // It returns an error only when the journal cannot be written.
 func (e *Engine) revertAll(ctx context.Context, r *drillRun) error {
-	r.mu.Lock()
+	e.lockUrgent(r)
 	chains := e.revertChains(r, e.clock.Now())
 	var intents []pending
 	for _, c := range chains {
@@ -289,7 +289,7 @@ func (e *Engine) commitReverts(ctx context.Context, r *drillRun, results <-chan 
 			}
 			evs = append(evs, pending{Type: EventFaultRevertFailed, Actor: ActorEngine, Payload: FaultEvent{FaultID: res.job.id, Error: msg}})
 		}
-		r.mu.Lock()
+		e.lockUrgent(r)
 		_, err := e.appendLocked(ctx, r, evs...)
 		r.mu.Unlock()
 		if err != nil {

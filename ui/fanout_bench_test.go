@@ -47,14 +47,18 @@ func gcNote() string {
 	if os.Getenv(oneProcessEnv) == "1" {
 		return "all three in this process, with its collector's targets"
 	}
+	gc := fmt.Sprintf("the room with serve's collector targets (GOGC %d while browsers stream, internal/gctune), the other two with Go's (GOGC %d)", gctune.StreamingPercent, gctune.IdlePercent)
 	if v := os.Getenv("GOGC"); v != "" {
-		return "GOGC=" + v + " for all three (set in the environment)"
+		gc = "GOGC=" + v + " for all three (set in the environment)"
 	}
-	procs := "one processor more than Go's default, for its journal's commits of chat messages on a thread at nice +" + strconv.Itoa(lowprio.Nice) + " (internal/lowprio)"
+	procs := "the room with serve's processors (one more than Go's default, for its journal's commits of chat messages on a thread at nice +" + strconv.Itoa(lowprio.Nice) + ", unless a CPU limit or the system refuses: see the room's log line; internal/lowprio), the other two with Go's default"
+	if v := os.Getenv(bareProcsEnv); v != "" {
+		procs = strings.Replace(procs, "the other two with Go's default", "the other two with "+v+" ("+bareProcsEnv+")", 1)
+	}
 	if v := os.Getenv("GOMAXPROCS"); v != "" {
-		procs = "GOMAXPROCS=" + v + " for all three (set in the environment)"
+		procs = "GOMAXPROCS=" + v + " for all three (set in the environment; the room's journal then commits at the process's priority)"
 	}
-	return fmt.Sprintf("the room with serve's collector targets (GOGC %d while browsers stream, internal/gctune) and processors (%s), the other two with Go's (GOGC %d)", gctune.StreamingPercent, procs, gctune.IdlePercent)
+	return gc + "; " + procs
 }
 
 // BenchmarkFanout is the chat fan-out target of issue #13, measured side by
@@ -149,8 +153,10 @@ func gcNote() string {
 // kernel runs the sockets' threads first (session 17, A/B runs of 8 s at
 // 50 drills: p99 ratio 1.63-1.78x before, 1.38x with the processor alone,
 // 0.78-0.94x with both). GOMAXPROCS set in the environment applies to all
-// three alike, and then the journal commits at the process's priority:
-// GOMAXPROCS=3 gives the bare hub and the floor the room's processors.
+// three alike, and then the journal commits at the process's priority.
+// FIREDRILL_BENCH_BARE_PROCS=3 gives the bare hub and the floor the
+// room's three processors instead, the room keeping serve's lowered
+// commits: the same processors for all three.
 //
 // Informational columns: what the side's process (its server and its
 // sockets' readers) allocated per message posted and how many GC cycles

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"syscall"
 	"testing"
@@ -122,6 +123,25 @@ type localSide struct {
 	floor *durableHub
 }
 
+// bareProcsEnv gives the bare hub's and the durable floor's processes
+// that many processors (GOMAXPROCS), to compare the room, which runs with
+// serve's (one more than Go's default, see internal/lowprio), with hubs
+// given as many: FIREDRILL_BENCH_BARE_PROCS=3 on 2 cores.
+const bareProcsEnv = "FIREDRILL_BENCH_BARE_PROCS"
+
+// bareProcs applies bareProcsEnv in a side's own process.
+func bareProcs(b *testing.B, own bool) {
+	v := os.Getenv(bareProcsEnv)
+	if !own || v == "" {
+		return
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		b.Fatalf("%s=%q: want a number of processors", bareProcsEnv, v)
+	}
+	runtime.GOMAXPROCS(n)
+}
+
 // openSide opens n drills of the side called name ("bare", "floor" or
 // "room") in this process, with their sockets. In a process of its own
 // (own), the room runs with the garbage collector's targets serve sets
@@ -134,8 +154,10 @@ type localSide struct {
 func openSide(b *testing.B, name string, n int, own bool) *localSide {
 	switch name {
 	case "bare":
+		bareProcs(b, own)
 		return &localSide{fanoutLoad: startFanout(b, name, newBareHub(b), n)}
 	case "floor":
+		bareProcs(b, own)
 		h := newDurableHub(b)
 		return &localSide{fanoutLoad: startFanout(b, name, h, n), floor: h}
 	case "room":

@@ -17,14 +17,21 @@ import (
 // commitGroup writes a group of appends in one transaction, commits once,
 // and returns each append's answer: with LowPriority, on the lowered
 // thread when the group is only of chat messages the room shows already,
-// on the writer goroutine otherwise (see DB.LowPriority).
+// at most maxLowGroup of them, and nobody hurried it (see DB.Hurry); on the
+// writer goroutine otherwise (see DB.LowPriority).
 func (db *DB) commitGroup(batch []groupcommit.Item[appendReq]) []error {
-	if db.low != nil && shownOnly(batch) {
+	hurried := db.hurried.Swap(false)
+	if db.low != nil && !hurried && len(batch) <= maxLowGroup && shownOnly(batch) {
 		db.low <- batch
 		return <-db.lowOut
 	}
 	return db.commitGroupNow(batch)
 }
+
+// maxLowGroup bounds the groups committed on the lowered thread: a longer
+// backlog commits at the process's priority, so that a write that comes
+// behind it waits for one short lowered commit at most.
+const maxLowGroup = 32
 
 // shownOnly reports whether every append of batch is of chat messages the
 // room streamed already, whose senders alone wait for the commit.

@@ -51,3 +51,13 @@ func (db *DB) SyncerPid() int {
 	}
 	return db.syncer.Pid()
 }
+
+// CommitItems is CommitGroup with a context per append (the writer reads
+// control.Shown off each).
+func (db *DB) CommitItems(ctxs []context.Context, sums []control.DrillSummary, events [][]control.Event) []error {
+	batch := make([]groupcommit.Item[appendReq], len(sums))
+	for i := range sums {
+		batch[i] = groupcommit.Item[appendReq]{Ctx: ctxs[i], Req: appendReq{sum: sums[i], events: events[i]}}
+	}
+	return db.commitGroup(batch)
+}

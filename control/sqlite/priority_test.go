@@ -160,3 +160,68 @@ func TestLowPriority(t *testing.T) {
 		})
 	}
 }
+
+// A group with anything but shown chat messages in it, a group somebody
+// hurried (the drill's next message, its kill switch, a read of its
+// state) and a backlog longer than the lowered thread takes commit at the
+// process's priority.
+func TestLowPriority_groupsSomebodyWaitsForCommitAtTheProcesssPriority(t *testing.T) {
+	base := niceOfThread(t)
+	low := min(base+lowprio.Nice, 19)
+	if low == base {
+		t.Skipf("the test runs at nice %d already: nothing lower to go to", base)
+	}
+	ctx := context.Background()
+	shown := control.WithShown(ctx)
+	db := sqlite.NewDB(filepath.Join(t.TempDir(), "firedrill.db"))
+	db.LowPriority = true
+	var at int
+	db.OnCommit(func() { at = niceOfThread(t) })
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// group appends one event to each of n drills, the first k of them
+	// shown.
+	drill := 0
+	group := func(n, k int) {
+		t.Helper()
+		ctxs := make([]context.Context, n)
+		sums := make([]control.DrillSummary, n)
+		evs := make([][]control.Event, n)
+		for i := range n {
+			drill++
+			id := "d" + strconv.Itoa(drill)
+			ctxs[i], evs[i] = ctx, storetest.Sealed(t, id, 0, "", 1)
+			if i < k {
+				ctxs[i] = shown
+			}
+			sums[i] = storetest.Summary(id, evs[i], control.StateRunning)
+		}
+		for i, err := range db.CommitItems(ctxs, sums, evs) {
+			if err != nil {
+				t.Fatalf("append %d of the group: %v", i+1, err)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		hurry  bool
+		n, k   int
+		wantAt int
+	}{
+		{name: "shown chat messages only: lowered", n: 3, k: 3, wantAt: low},
+		{name: "one of them not shown: the process's priority", n: 3, k: 2, wantAt: base},
+		{name: "hurried: the process's priority", hurry: true, n: 3, k: 3, wantAt: base},
+		{name: "the next one is lowered again", n: 1, k: 1, wantAt: low},
+		{name: "a backlog of 33: the process's priority", n: 33, k: 33, wantAt: base},
+	} {
+		if tc.hurry {
+			db.Hurry()
+		}
+		group(tc.n, tc.k)
+		if at != tc.wantAt {
+			t.Errorf("%s: committed at nice %d, want %d", tc.name, at, tc.wantAt)
+		}
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"k8s.io/utils/clock"
@@ -105,21 +106,29 @@ type DB struct {
 	// room shows already (control.WithShown) on an operating-system
 	// thread of their own at a lower priority (nice +lowprio.Nice, see
 	// internal/lowprio), and runs the checkpointer on another: on a busy
-	// server the kernel then runs the room's sockets first and those
-	// commits when a core is idle. Every other group (the kill switch's
-	// entries, a fault's revert record, a lifecycle event) commits at the
+	// server the kernel runs the room's sockets first, and those threads
+	// mostly when a core is idle (a nice +10 thread still gets about a
+	// tenth of a busy core). Every other group (the kill switch's entries,
+	// a fault's revert record, a lifecycle event), a group somebody
+	// hurried (Hurry: the drill's next message, its kill switch, a read
+	// of its state) and a backlog of more than maxLowGroup commit at the
 	// process's priority on the writer goroutine, and so do the callbacks
-	// that hand committed events to the room. serve sets it when it gave
-	// the runtime a processor for that thread (lowprio.Processors);
-	// without one the lowered thread would hold one of the processors
-	// the room's goroutines run on while the kernel keeps it waiting.
+	// that hand committed events to the room. A write that comes while a
+	// lowered commit runs still waits for that one commit, which on a
+	// server whose cores are all busy takes a few milliseconds instead of
+	// a few hundred microseconds. serve sets LowPriority when it gave the
+	// runtime a processor for these threads (lowprio.Processors): without
+	// one the lowered thread would hold one of the processors the room's
+	// goroutines run on while the kernel keeps it waiting.
 	LowPriority bool
 
 	write *sql.DB // one connection: SQLite has one writer
 	read  *sql.DB // readers run concurrently in WAL mode
 	// wstmts are the journal writer's statements, prepared once on the
 	// one write connection and reused by every group (see writerStmts).
-	// Only the writer goroutine (commitGroup) uses them.
+	// Only the writer goroutine (commitGroup) uses them, or lowWriter
+	// while the writer goroutine waits for it (one at a time, handed over
+	// by channel).
 	wstmts writerStmts
 
 	pageSize int64
@@ -132,6 +141,9 @@ type DB struct {
 	appends *groupcommit.Queue[appendReq]
 	// low takes the groups LowPriority commits on the lowered thread,
 	// and lowOut gives their answers back; both nil without LowPriority.
+	// hurried is set by Hurry: the next group commits at the process's
+	// priority.
+	hurried atomic.Bool
 	low     chan []groupcommit.Item[appendReq]
 	lowOut  chan []error
 	lowDone chan struct{}
@@ -140,7 +152,8 @@ type DB struct {
 	// heads are the last sequence numbers this store committed per
 	// drill, with the state its summary row holds, so that an append
 	// needs no query for the one and no update for the other. Only the
-	// writer goroutine (commitGroup) uses it.
+	// writer goroutine (commitGroup) uses it, or lowWriter in its stead
+	// (see wstmts).
 	heads map[string]drillHead
 }
 
@@ -267,6 +280,7 @@ func (db *DB) Close() error {
 		// The writer goroutine ended: nothing sends to low any more.
 		close(db.low)
 		<-db.lowDone
+		db.low = nil
 	}
 	var errs []error
 	if db.checkpoints != nil {
@@ -493,8 +507,13 @@ func (db *DB) Append(ctx context.Context, sum control.DrillSummary, events []con
 }
 
 // Hurry implements control.Hurrier: a commit held for company (see
-// control.WithShown) starts at once.
-func (db *DB) Hurry() { db.appends.Hurry() }
+// control.WithShown) starts at once, and the next group commits at the
+// process's priority even if it is only of shown chat messages (see
+// LowPriority): someone is waiting for it.
+func (db *DB) Hurry() {
+	db.hurried.Store(true)
+	db.appends.Hurry()
+}
 
 // AppendThen implements control.CommitNotifier: it is Append, and then runs
 // on the store's writer right after the events are committed, before

@@ -213,7 +213,11 @@ func (s *Syncer) start() error {
 	// Started from a goroutine of its own, never locked to a thread: a
 	// caller may run on a thread whose priority was lowered
 	// (internal/lowprio), which a child would inherit, and whose end
-	// would send the child its Pdeathsig.
+	// would send the child its Pdeathsig. (The runtime may still later
+	// hand the unlocked thread that started it to a goroutine that locks
+	// it and returns, which ends the thread and the helper with it: the
+	// syncs then run in this process for a while, see Sync, and a new
+	// helper starts after that.)
 	started := make(chan error, 1)
 	go func() { started <- cmd.Start() }()
 	if err := <-started; err != nil {

@@ -12,13 +12,15 @@
 // has no priorities; the kernel's has. With a third processor
 // (GOMAXPROCS) the commits' thread can run without the room's goroutines
 // losing one of their two, and with its nice value raised the kernel runs
-// the room's threads first and the commits when a core is idle
-// (ui.BenchmarkFanout, session 17, A/B runs at 50 drills: the room's p99
-// 1.63-1.78x the bare hub's before, 1.38x with the processor alone,
-// 0.78-0.94x with both). Nothing else waits on those commits but their
-// senders' answers (their messages are on every screen already): the
-// kill switch's entries, revert records and every other write commit at
-// the process's priority.
+// the room's threads first and the commits mostly when a core is idle (a
+// nice +10 thread still gets about a tenth of a busy core). In A/B runs of
+// ui.BenchmarkFanout at 50 drills (session 17) the room's p99 was
+// 1.3-1.8x the bare hub's before, 1.4-1.5x with the processor alone, and
+// 0.8-0.9x with both. Only groups nobody but their senders waits for are
+// lowered: a group somebody hurried, and the kill switch's entries, revert
+// records and every other write, commit at the process's priority (see
+// control/sqlite's DB.LowPriority for what can still wait on a lowered
+// commit).
 //
 // Only on Linux, which sets a thread's priority alone; and only when Go's
 // default is all the machine's CPUs: under a container's CPU limit (which
