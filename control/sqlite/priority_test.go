@@ -4,10 +4,8 @@ package sqlite_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -28,15 +26,10 @@ func niceOfThread(t *testing.T) int {
 	return ts[syscall.Gettid()]
 }
 
-// niceOfProcess is a process's nice value (field 19 of /proc/PID/stat).
+// niceOfProcess is a process's nice value.
 func niceOfProcess(t *testing.T, pid int) int {
 	t.Helper()
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(b)
-	n, err := strconv.Atoi(strings.Fields(s[strings.LastIndexByte(s, ')')+1:])[16])
+	n, err := lowprio.ProcessNice(pid)
 	if err != nil {
 		t.Fatal(err)
 	}

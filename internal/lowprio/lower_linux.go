@@ -44,17 +44,37 @@ func Threads() (map[int]int, error) {
 		if err != nil {
 			continue // the thread ended meanwhile
 		}
-		s := string(b)
-		fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-		if len(fields) < 17 {
-			return nil, fmt.Errorf("threads: /proc/self/task/%s/stat has %d fields after the name, want at least 17", task.Name(), len(fields))
-		}
 		tid, err1 := strconv.Atoi(task.Name())
-		nice, err2 := strconv.Atoi(fields[16])
+		nice, err2 := statNice(b)
 		if err := errors.Join(err1, err2); err != nil {
 			return nil, fmt.Errorf("threads: /proc/self/task/%s/stat: %w", task.Name(), err)
 		}
 		out[tid] = nice
 	}
 	return out, nil
+}
+
+// ProcessNice returns the nice value of process pid (field 19 of
+// /proc/PID/stat).
+func ProcessNice(pid int) (int, error) {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return 0, fmt.Errorf("nice of process %d: %w", pid, err)
+	}
+	n, err := statNice(b)
+	if err != nil {
+		return 0, fmt.Errorf("nice of process %d: %w", pid, err)
+	}
+	return n, nil
+}
+
+// statNice reads the nice value off a /proc stat file: the 17th field
+// after the command name, which may itself hold spaces and parentheses.
+func statNice(stat []byte) (int, error) {
+	s := string(stat)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(fields) < 17 {
+		return 0, fmt.Errorf("%d fields after the name, want at least 17", len(fields))
+	}
+	return strconv.Atoi(fields[16])
 }
